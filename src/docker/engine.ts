@@ -1,0 +1,178 @@
+/**
+ * The connection to the engine: discovered lazily on the first call, API version negotiated from
+ * /version, dropped on connection failure and rediscovered on the next call, so the server
+ * recovers by itself when the engine comes back. Knows nothing of MCP or tools.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import Dockerode from 'dockerode';
+import { ToolError } from '../pipeline/errors.ts';
+import { type Candidate, type DiscoveryInput, DiscoveryError, discoverCandidates, type FileReader } from './discovery.ts';
+
+/** Newest Engine API version this server was written against; older engines are spoken to in their own. */
+export const MAX_API_VERSION = '1.47';
+const PROBE_TIMEOUT_MS = 3000;
+
+export interface EngineInfo {
+  url: string;
+  source: string;
+  apiVersion: string;
+  serverVersion: string;
+  os: string;
+  arch: string;
+}
+
+export interface Attempt {
+  url: string;
+  source: string;
+  outcome: string;
+}
+
+export const nodeFileReader: FileReader = {
+  readText: (p) => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+  exists: (p) => existsSync(p),
+};
+
+interface Connection {
+  docker: Dockerode;
+  info: EngineInfo;
+  socketPath?: string;
+}
+
+export class Engine {
+  private current?: Connection;
+  private connecting?: Promise<Connection>;
+  private lastAttempts: Attempt[] = [];
+
+  constructor(
+    private readonly input: DiscoveryInput,
+    private readonly fs: FileReader = nodeFileReader,
+  ) {}
+
+  async client(signal?: AbortSignal): Promise<Dockerode> {
+    return (await this.connection(signal)).docker;
+  }
+
+  async connection(signal?: AbortSignal): Promise<Connection> {
+    if (this.current) return this.current;
+    // Concurrent first calls share one discovery.
+    this.connecting ??= this.connect(signal).finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  invalidate(): void {
+    this.current = undefined;
+  }
+
+  info(): EngineInfo | undefined {
+    return this.current?.info;
+  }
+
+  attempts(): Attempt[] {
+    return this.lastAttempts;
+  }
+
+  socketPaths(): string[] {
+    return this.current?.socketPath ? [this.current.socketPath] : [];
+  }
+
+  private async connect(signal?: AbortSignal): Promise<Connection> {
+    let candidates: Candidate[];
+    try {
+      candidates = discoverCandidates(this.input, this.fs);
+    } catch (e) {
+      if (e instanceof DiscoveryError) throw new ToolError('engine_unreachable', e.message);
+      throw e;
+    }
+    const attempts: Attempt[] = [];
+    for (const c of candidates) {
+      const socketPath = unixPath(c.url);
+      if (socketPath && !this.fs.exists(socketPath)) {
+        attempts.push({ url: c.url, source: c.source, outcome: 'no socket there' });
+        continue;
+      }
+      try {
+        const opts = dockerOptions(c, this.fs);
+        const probeSignal = AbortSignal.any([AbortSignal.timeout(PROBE_TIMEOUT_MS), ...(signal ? [signal] : [])]);
+        // The typings omit version()'s options argument; dockerode accepts { abortSignal }.
+        const probe = new Dockerode(opts) as unknown as { version(o: object): Promise<Record<string, string>> };
+        const v = await probe.version({ abortSignal: probeSignal });
+        const apiVersion = negotiate(v.ApiVersion ?? '1.24');
+        const docker = new Dockerode({ ...opts, version: `v${apiVersion}` });
+        const info: EngineInfo = {
+          url: c.url,
+          source: c.source,
+          apiVersion,
+          serverVersion: v.Version ?? 'unknown',
+          os: v.Os ?? 'unknown',
+          arch: v.Arch ?? 'unknown',
+        };
+        attempts.push({ url: c.url, source: c.source, outcome: `connected (API ${apiVersion})` });
+        this.lastAttempts = attempts;
+        this.current = { docker, info, socketPath };
+        return this.current;
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason;
+        attempts.push({ url: c.url, source: c.source, outcome: describeFailure(e) });
+      }
+    }
+    this.lastAttempts = attempts;
+    throw unreachable(attempts);
+  }
+}
+
+/** Speak the older of the two versions: the engine's, or the newest we know. */
+export function negotiate(engineApi: string): string {
+  const [a1 = 0, a2 = 0] = engineApi.split('.').map(Number);
+  const [b1 = 0, b2 = 0] = MAX_API_VERSION.split('.').map(Number);
+  return a1 < b1 || (a1 === b1 && a2 < b2) ? engineApi : MAX_API_VERSION;
+}
+
+const unixPath = (url: string) => (url.startsWith('unix://') ? url.slice('unix://'.length) : undefined);
+
+export function dockerOptions(c: Candidate, fs: FileReader): Dockerode.DockerOptions {
+  const socketPath = unixPath(c.url);
+  if (socketPath) return { socketPath };
+  if (c.url.startsWith('npipe://')) return { socketPath: c.url.slice('npipe://'.length) };
+  const u = new URL(c.url);
+  if (u.protocol === 'ssh:') {
+    return { protocol: 'ssh', host: u.hostname, port: u.port ? Number(u.port) : 22, username: u.username || undefined };
+  }
+  if (u.protocol === 'tcp:' || u.protocol === 'http:' || u.protocol === 'https:') {
+    const tls = c.tls && (c.tls.verify || c.tls.cert);
+    const read = (p?: string) => (p ? fs.readText(p) : undefined);
+    return {
+      host: u.hostname,
+      port: u.port ? Number(u.port) : tls ? 2376 : 2375,
+      protocol: tls || u.protocol === 'https:' ? 'https' : 'http',
+      ...(tls && { ca: read(c.tls?.ca), cert: read(c.tls?.cert), key: read(c.tls?.key) }),
+    };
+  }
+  throw new ToolError('engine_unreachable', `unsupported engine address '${c.url}'`, {
+    hint: 'Use unix://, tcp://, npipe:// or ssh:// in DOCKER_HOST.',
+    retryable: false,
+  });
+}
+
+function describeFailure(e: unknown): string {
+  const err = e as { code?: string; statusCode?: number; message?: string; name?: string };
+  if (err.code === 'EACCES') return 'permission denied (is your user in the docker group?)';
+  if (err.code === 'ECONNREFUSED') return 'nothing is listening';
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
+  if (err.statusCode) return `answered HTTP ${err.statusCode}, not a Docker engine`;
+  return `failed: ${err.code ?? err.message?.split('\n')[0] ?? 'unknown error'}`;
+}
+
+function unreachable(attempts: Attempt[]): ToolError {
+  const tried = attempts.map((a) => `${a.url} (${a.source}): ${a.outcome}`).join('; ');
+  return new ToolError('engine_unreachable', `no Docker engine answered. Tried: ${tried}`, {
+    hint: 'Start Docker (Docker Desktop, colima start, or systemctl start docker), or point DOCKER_HOST at your engine, e.g. DOCKER_HOST=unix:///path/to/docker.sock. The next call retries by itself.',
+  });
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bun
+/** CLI entry: flags and config, then the transport. Exit 2 on bad usage, with the fix in the message. */
+import { ConfigError, dockerConfigDir, helpText, loadConfig } from './config.ts';
+import { Engine } from './docker/engine.ts';
+import { createLogger } from './log.ts';
+import { buildServer } from './server.ts';
+import { catalogue } from './tools/index.ts';
+import { startStdio } from './transport/stdio.ts';
+import { VERSION } from './version.ts';
+
+function main(argv: string[]): void {
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig(argv);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`mcp-docker: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const { config, host, args } = loaded;
+  if (args.help) {
+    process.stdout.write(helpText(VERSION));
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`mcp-docker ${VERSION}\n`);
+    return;
+  }
+  if (args.positionals.length > 0) {
+    process.stderr.write(`mcp-docker: unknown command '${args.positionals[0]}'. Run 'mcp-docker --help' for usage.\n`);
+    process.exit(2);
+  }
+
+  const log = createLogger(config.logLevel);
+  const engine = new Engine({
+    dockerHost: config.dockerHost,
+    dockerContext: config.dockerContext,
+    dockerConfigDir: dockerConfigDir(config, host),
+    tlsVerify: config.dockerTlsVerify,
+    certPath: config.dockerCertPath,
+    home: host.home,
+    platform: host.platform,
+    xdgRuntimeDir: host.xdgRuntimeDir,
+    uid: host.uid,
+  });
+  const env = {
+    profile: {
+      allowModerate: config.allowModerate,
+      allowDestructive: config.allowDestructive,
+      readOnly: config.readOnly,
+      allowedTools: config.allowedTools,
+      deniedTools: config.deniedTools,
+    },
+    policy: {
+      allowPrivileged: config.allowPrivileged,
+      mountAllowlist: config.volumeMountAllowlist,
+      mountBlocklist: config.volumeMountBlocklist,
+    },
+    host,
+    limits: {
+      maxResponseBytes: config.maxResponseBytes,
+      maxExecOutputBytes: config.maxExecOutputBytes,
+      maxLogLines: config.maxLogLines,
+      maxListResults: config.maxListResults,
+    },
+    defaultTimeoutMs: config.timeoutSeconds * 1000,
+    engine,
+  };
+  if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
+  startStdio(() => buildServer({ catalogue, env, version: VERSION }), log);
+}
+
+main(process.argv.slice(2));

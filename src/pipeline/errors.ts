@@ -1,0 +1,30 @@
+/** Error kinds a client can act on; one mapper turns them into `isError` results. */
+export type ErrorKind =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'conflict'
+  | 'policy_denied'
+  | 'engine_unreachable'
+  | 'timeout'
+  | 'cancelled'
+  | 'registry_auth'
+  | 'internal';
+
+const RETRYABLE: ReadonlySet<ErrorKind> = new Set(['engine_unreachable', 'timeout']);
+
+/** A failure meant for the user: what failed and why, plus the next step in `hint`. */
+export class ToolError extends Error {
+  readonly kind: ErrorKind;
+  readonly hint?: string;
+  readonly retryable: boolean;
+
+  constructor(kind: ErrorKind, message: string, options: { hint?: string; retryable?: boolean } = {}) {
+    super(message);
+    this.name = 'ToolError';
+    this.kind = kind;
+    this.hint = options.hint;
+    this.retryable = options.retryable ?? RETRYABLE.has(kind);
+  }
+}
+
+export const isToolError = (e: unknown): e is ToolError => e instanceof ToolError;

@@ -1,0 +1,58 @@
+import type { TObject } from 'typebox';
+import { Compile, type Validator } from 'typebox/compile';
+import { Value } from 'typebox/value';
+import { ToolError } from './errors.ts';
+
+const cache = new WeakMap<TObject, Validator>();
+
+/** Compiled once per schema, on first use (keeps start-up free of work for tools never called). */
+const compiled = (schema: TObject): Validator => {
+  let v = cache.get(schema);
+  if (!v) {
+    v = Compile(schema);
+    cache.set(schema, v);
+  }
+  return v;
+};
+
+/**
+ * Checks arguments against the tool's input schema and fills defaults. The error names the field,
+ * what was wrong, and for unknown fields the ones the tool takes.
+ */
+export function validateArgs(schema: TObject, raw: unknown): Record<string, unknown> {
+  const args = raw ?? {};
+  const validator = compiled(schema);
+  if (validator.Check(args)) return Value.Default(schema, structuredClone(args)) as Record<string, unknown>;
+  throw new ToolError('invalid_argument', describe(schema, args, validator), {
+    hint: 'Fix the argument and call again.',
+  });
+}
+
+function describe(schema: TObject, args: unknown, validator: Validator): string {
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return 'arguments must be a JSON object';
+  const known = Object.keys(schema.properties);
+  const unknown = Object.keys(args).filter((k) => !known.includes(k));
+  if (unknown.length > 0 && (schema as { additionalProperties?: unknown }).additionalProperties === false)
+    return `unknown argument '${unknown[0]}'; this tool takes: ${known.join(', ') || 'no arguments'}`;
+  const errors = [...validator.Errors(args)].filter((e) => e.keyword !== 'boolean');
+  const err = errors.find((e) => e.instancePath !== '') ?? errors[0];
+  if (!err) return 'arguments do not match the schema';
+  if (err.keyword === 'required') {
+    const missing = (err.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+    return `missing required argument '${missing.join("', '")}'`;
+  }
+  const field = err.instancePath.slice(1).replaceAll('/', '.') || 'arguments';
+  const got = valueAt(args, err.instancePath);
+  return `invalid argument '${field}': ${err.message}${got === undefined ? '' : `, got ${preview(got)}`}`;
+}
+
+const valueAt = (root: unknown, pointer: string): unknown =>
+  pointer
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), root);
+
+const preview = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+};

@@ -1,0 +1,65 @@
+/**
+ * In-process calls through the real pipeline against the real engine (DOCKER_HOST), for
+ * integration tests: same gate, validation, policy, caps and redaction as the binary.
+ */
+import { readHostEnv } from '../../src/config.ts';
+import { Engine } from '../../src/docker/engine.ts';
+import type { SafetyProfile } from '../../src/pipeline/gate.ts';
+import type { PolicySettings } from '../../src/pipeline/policy.ts';
+import { type Outcome, type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
+import type { Limits } from '../../src/tools/define.ts';
+import { catalogue } from '../../src/tools/index.ts';
+
+const host = readHostEnv();
+const engine = new Engine({
+  dockerHost: process.env.DOCKER_HOST,
+  dockerConfigDir: `${host.home}/.docker`,
+  tlsVerify: false,
+  home: host.home,
+  platform: host.platform,
+  uid: host.uid,
+});
+
+export interface EnvOverrides {
+  profile?: Partial<SafetyProfile>;
+  policy?: Partial<Omit<PolicySettings, 'dockerSocketPaths'>>;
+  limits?: Partial<Limits>;
+  timeoutMs?: number;
+}
+
+/** Defaults: every tier allowed (tests of the gate narrow it), default limits. */
+export function pipelineEnv(o: EnvOverrides = {}): PipelineEnv {
+  return {
+    profile: { allowModerate: true, allowDestructive: true, readOnly: false, allowedTools: [], deniedTools: [], ...o.profile },
+    policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [], ...o.policy },
+    host,
+    limits: { maxResponseBytes: 262_144, maxExecOutputBytes: 1_048_576, maxLogLines: 10_000, maxListResults: 1000, ...o.limits },
+    defaultTimeoutMs: o.timeoutMs ?? 60_000,
+    engine,
+  };
+}
+
+export interface CallOpts extends EnvOverrides {
+  signal?: AbortSignal;
+  onProgress?: (p: { progress: number; total?: number; message?: string }) => void;
+}
+
+export async function call(name: string, args: unknown = {}, opts: CallOpts = {}): Promise<Outcome> {
+  const tool = catalogue.find((t) => t.name === name);
+  if (!tool) throw new Error(`no tool named ${name} in the catalogue`);
+  return runPipeline(tool, args, pipelineEnv(opts), { signal: opts.signal, sendProgress: opts.onProgress });
+}
+
+/** The data of a successful call; a failed one throws with its message so the test output says why. */
+export async function callOk<T = Record<string, unknown>>(name: string, args: unknown = {}, opts: CallOpts = {}): Promise<T> {
+  const out = await call(name, args, opts);
+  if (!out.ok) throw new Error(`${name} failed: ${out.error.kind}: ${out.error.message} (${out.error.hint ?? ''})`);
+  return out.data as T;
+}
+
+/** The error of a failed call; a successful one throws. */
+export async function callErr(name: string, args: unknown = {}, opts: CallOpts = {}) {
+  const out = await call(name, args, opts);
+  if (out.ok) throw new Error(`${name} unexpectedly succeeded: ${JSON.stringify(out.data).slice(0, 300)}`);
+  return out.error;
+}
