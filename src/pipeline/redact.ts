@@ -20,7 +20,7 @@ export function isSecretName(name: string): boolean {
 }
 
 // NAME=value or NAME: value (env lines, config dumps, log lines), quoted or bare.
-const ASSIGNMENT = /([A-Za-z_][A-Za-z0-9_.-]*)(\s*[=:]\s*)("[^"\n]*"|'[^'\n]*'|[^\s,;&"']+)/g;
+const ASSIGNMENT = /([A-Za-z_][A-Za-z0-9_.-]*)(\s*[=:]\s*)((?:Bearer|Basic|Token)\s+[^\s,;&"']+|"[^"\n]*"|'[^'\n]*'|[^\s,;&"']+)/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):([^@\s/]+)@/gi;
 

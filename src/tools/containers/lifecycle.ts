@@ -11,7 +11,7 @@ const ignoreNotModified = (e: unknown) => {
 };
 
 const StopTimeout = Type.Optional(
-  Type.Integer({ minimum: 0, maximum: 3600, description: 'Seconds to wait before killing (default: container setting, usually 10)' }),
+  Type.Integer({ minimum: 0, maximum: 3600, description: 'Seconds before SIGKILL (default 10)' }),
 );
 
 export const startContainer = defineTool({
@@ -31,7 +31,7 @@ export const startContainer = defineTool({
 export const stopContainer = defineTool({
   name: 'docker_stop_container',
   title: 'Stop container',
-  description: 'Stop a running container (SIGTERM, then SIGKILL after timeout). Returns its state.',
+  description: 'Stop a running container: SIGTERM, then SIGKILL after timeout. Returns its state.',
   safety: 'moderate',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef, timeout: StopTimeout }, { additionalProperties: false }),

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'bun:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, helpText, loadConfig } from '../../src/config.ts';
+
+const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(argv, env).config;
+
+describe('config', () => {
+  it('has the seed defaults: moderate on, destructive off, privileged off, 256 KiB cap', () => {
+    const c = load([]);
+    expect(c.allowModerate).toBe(true);
+    expect(c.allowDestructive).toBe(false);
+    expect(c.allowPrivileged).toBe(false);
+    expect(c.maxResponseBytes).toBe(262_144);
+    expect(c.transport).toBe('stdio');
+  });
+
+  it('reads the seed env names', () => {
+    const c = load([], {
+      SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'True',
+      SAFETY_ALLOW_MODERATE_OPERATIONS: '0',
+      SAFETY_DENIED_TOOLS: 'docker_remove_container, docker_kill_container',
+      SAFETY_ALLOWED_TOOLS: '["docker_list_containers"]',
+      SAFETY_MAX_RESPONSE_BYTES: '4096',
+      DOCKER_BASE_URL: 'unix:///x.sock',
+      MCP_LOG_LEVEL: 'WARNING',
+    });
+    expect(c.allowDestructive).toBe(true);
+    expect(c.allowModerate).toBe(false);
+    expect(c.deniedTools).toEqual(['docker_remove_container', 'docker_kill_container']);
+    expect(c.allowedTools).toEqual(['docker_list_containers']);
+    expect(c.maxResponseBytes).toBe(4096);
+    expect(c.dockerHost).toBe('unix:///x.sock');
+    expect(c.logLevel).toBe('warn');
+  });
+
+  it('prefers DOCKER_HOST over the seed DOCKER_BASE_URL', () => {
+    expect(load([], { DOCKER_HOST: 'unix:///a', DOCKER_BASE_URL: 'unix:///b' }).dockerHost).toBe('unix:///a');
+  });
+
+  it('lets flags win over env, and env over the config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpd-cfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ timeoutSeconds: 7, maxLogLines: 5, deniedTools: 'a,b' }));
+    const c = load(['--config', file, '--timeout', '9'], { MCP_DOCKER_TIMEOUT: '8', SAFETY_MAX_LOG_LINES: '6' });
+    expect(c.timeoutSeconds).toBe(9);
+    expect(c.maxLogLines).toBe(6);
+    expect(c.deniedTools).toEqual(['a', 'b']);
+  });
+
+  it('accepts --flag=value, bare boolean flags and --no-flag', () => {
+    const c = load(['--read-only', '--no-allow-moderate', '--max-log-lines=50']);
+    expect(c.readOnly).toBe(true);
+    expect(c.allowModerate).toBe(false);
+    expect(c.maxLogLines).toBe(50);
+  });
+
+  it('rejects an unknown flag, naming it and pointing at --help', () => {
+    expect(() => load(['--bogus'])).toThrow(/unknown option '--bogus'.*--help/);
+  });
+
+  it('names the env var and the accepted values for a bad boolean', () => {
+    expect(() => load([], { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'maybe' })).toThrow(
+      /env SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: expected true or false, got 'maybe'/,
+    );
+  });
+
+  it('names the setting and its layer when a value is out of range', () => {
+    expect(() => load(['--max-response-bytes', '10'])).toThrow(/maxResponseBytes.*flag --max-response-bytes.*>= 1024, got 10/);
+    expect(() => load([], { MCP_LOG_LEVEL: 'loud' })).toThrow(/logLevel.*MCP_LOG_LEVEL.*one of/);
+  });
+
+  it('rejects an unknown key in the config file, listing the known ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpd-cfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ allowDestrucive: true }));
+    expect(() => load(['--config', file])).toThrow(ConfigError);
+    expect(() => load(['--config', file])).toThrow(/unknown setting 'allowDestrucive'.*allowDestructive/);
+  });
+
+  it('says so when the config file is missing', () => {
+    expect(() => load(['--config', '/nonexistent/mcpd.json'])).toThrow(/file not found/);
+  });
+
+  it('generates --help from the schema: every flag with its env names and defaults', () => {
+    const help = helpText('1.2.3');
+    expect(help).toContain('mcp-docker 1.2.3');
+    expect(help).toContain('--allow-destructive');
+    expect(help).toContain('SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS');
+    expect(help).toMatch(/--max-response-bytes <n>\s+Cap on one result, in bytes \[default: 262144\]/);
+  });
+});

@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'bun:test';
+import Type from 'typebox';
+import { annotationsFor } from '../../src/pipeline/annotations.ts';
+import { capResult } from '../../src/pipeline/cap.ts';
+import { ToolError } from '../../src/pipeline/errors.ts';
+import { gate, type SafetyProfile } from '../../src/pipeline/gate.ts';
+import { mapError } from '../../src/pipeline/map-errors.ts';
+import { throttledProgress } from '../../src/pipeline/progress.ts';
+import { isSecretName, redact, redactText } from '../../src/pipeline/redact.ts';
+import { callSignal } from '../../src/pipeline/signal.ts';
+import { validateArgs } from '../../src/pipeline/validate.ts';
+import type { AnyTool, Safety } from '../../src/tools/define.ts';
+
+const tool = (safety: Safety, name = `docker_x_${safety}`, extra: Partial<AnyTool> = {}): AnyTool => ({
+  name,
+  title: 'T',
+  description: 'd',
+  safety,
+  idempotent: false,
+  input: Type.Object({}),
+  output: Type.Object({}),
+  handler: async () => ({}),
+  ...extra,
+});
+const profile = (p: Partial<SafetyProfile> = {}): SafetyProfile => ({
+  allowModerate: true,
+  allowDestructive: false,
+  readOnly: false,
+  allowedTools: [],
+  deniedTools: [],
+  ...p,
+});
+
+describe('annotations', () => {
+  it('derives every hint from the safety level, each written out', () => {
+    expect(annotationsFor(tool('safe'))).toEqual({ title: 'T', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
+    expect(annotationsFor(tool('moderate'))).toMatchObject({ readOnlyHint: false, destructiveHint: false, idempotentHint: false });
+    expect(annotationsFor(tool('destructive', 'x', { idempotent: true, openWorld: true }))).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true,
+    });
+  });
+});
+
+describe('safety gate', () => {
+  it('allows safe and moderate but not destructive by default', () => {
+    expect(gate(tool('safe'), profile()).allowed).toBe(true);
+    expect(gate(tool('moderate'), profile()).allowed).toBe(true);
+    const d = gate(tool('destructive'), profile());
+    expect(d.allowed).toBe(false);
+    if (!d.allowed) expect(d.hint).toContain('SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true');
+  });
+
+  it('is read-only when both tiers are off, or with readOnly whatever the tiers say', () => {
+    expect(gate(tool('moderate'), profile({ allowModerate: false })).allowed).toBe(false);
+    expect(gate(tool('destructive'), profile({ allowDestructive: true, readOnly: true })).allowed).toBe(false);
+    expect(gate(tool('safe'), profile({ readOnly: true, allowModerate: false })).allowed).toBe(true);
+  });
+
+  it('lets the deny list win over the allow list', () => {
+    const p = profile({ allowedTools: ['docker_x_safe'], deniedTools: ['docker_x_safe'] });
+    const d = gate(tool('safe'), p);
+    expect(d.allowed).toBe(false);
+    if (!d.allowed) expect(d.hint).toContain('SAFETY_DENIED_TOOLS');
+  });
+
+  it('limits tools to the allow list when one is given', () => {
+    const p = profile({ allowedTools: ['docker_x_safe'] });
+    expect(gate(tool('safe'), p).allowed).toBe(true);
+    expect(gate(tool('moderate'), p).allowed).toBe(false);
+  });
+});
+
+describe('validation', () => {
+  const schema = Type.Object(
+    { container_id: Type.String({ minLength: 1 }), tail: Type.Optional(Type.Integer({ minimum: 0, default: 100 })) },
+    { additionalProperties: false },
+  );
+
+  it('fills defaults', () => {
+    expect(validateArgs(schema, { container_id: 'web' })).toEqual({ container_id: 'web', tail: 100 });
+  });
+
+  it('names a missing required argument', () => {
+    expect(() => validateArgs(schema, {})).toThrow("missing required argument 'container_id'");
+  });
+
+  it('names the field, the rule and the value given', () => {
+    expect(() => validateArgs(schema, { container_id: 'x', tail: -1 })).toThrow("invalid argument 'tail': must be >= 0, got -1");
+    expect(() => validateArgs(schema, { container_id: 5 })).toThrow("invalid argument 'container_id': must be string, got 5");
+  });
+
+  it('names an unknown argument and lists the ones the tool takes', () => {
+    expect(() => validateArgs(schema, { container_id: 'x', tial: 3 })).toThrow("unknown argument 'tial'; this tool takes: container_id, tail");
+  });
+
+  it('raises invalid_argument errors', () => {
+    try {
+      validateArgs(schema, null);
+      validateArgs(schema, []);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ToolError);
+      expect((e as ToolError).kind).toBe('invalid_argument');
+    }
+  });
+});
+
+describe('response cap', () => {
+  const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(40)}`);
+
+  it('leaves a small result alone', () => {
+    expect(capResult({ a: 1 }, 1024, 'head', 'h')).toEqual({ value: { a: 1 } });
+  });
+
+  it('keeps the newest lines for tail tools, under the cap, and says how to narrow', () => {
+    const { value, truncated } = capResult({ container: 'web', lines }, 16_384, 'tail', 'Use tail or grep.');
+    expect(Buffer.byteLength(JSON.stringify({ ...value, truncated }))).toBeLessThanOrEqual(16_384);
+    const kept = value.lines as string[];
+    expect(kept.at(-1)).toBe(lines.at(-1) as string);
+    expect(kept.length).toBeGreaterThan(100);
+    expect(truncated?.field).toBe('lines');
+    expect(truncated?.dropped).toBe(5000 - kept.length);
+    expect(truncated?.note).toContain('Use tail or grep.');
+  });
+
+  it('keeps the first rows for lists', () => {
+    const { value } = capResult({ rows: lines }, 8192, 'head', 'h');
+    expect((value.rows as string[])[0]).toBe('line 0 ' + 'x'.repeat(40));
+  });
+
+  it('trims a long string keeping its end', () => {
+    const { value, truncated } = capResult({ stdout: 'a'.repeat(50_000) + 'END' }, 4096, 'tail', 'h');
+    expect((value.stdout as string).endsWith('END')).toBe(true);
+    expect(truncated?.field).toBe('stdout');
+  });
+});
+
+describe('redaction', () => {
+  it('recognises secret-looking names word by word', () => {
+    for (const n of ['DB_PASSWORD', 'apiKey', 'API_KEY', 'GITHUB_TOKEN', 'aws_secret_access_key', 'Authorization', 'PRIVATE_KEY', 'x-auth-token'])
+      expect(isSecretName(n)).toBe(true);
+    for (const n of ['PWD', 'PATH', 'AUTHOR', 'KEYBOARD_LAYOUT', 'MONKEY', 'HOSTNAME', 'TOKENIZER_MODE_X'.replace('_X', '')])
+      expect(isSecretName(n)).toBe(false);
+  });
+
+  it('masks env entries and secret-named properties, leaving others', () => {
+    const out = redact({ env: ['DB_PASSWORD=hunter2', 'PATH=/bin', 'API_KEY="abc def"'], labels: { 'com.x.token': 't0k' }, name: 'web' });
+    expect(out).toEqual({ env: ['DB_PASSWORD=***', 'PATH=/bin', 'API_KEY=***'], labels: { 'com.x.token': '***' }, name: 'web' });
+  });
+
+  it('masks secrets inside free text: assignments, bearer tokens, URL credentials', () => {
+    const t = redactText('start API_TOKEN=abc123secret ok; Authorization: Bearer abcdefghijkl; db=postgres://u:pw@db/x');
+    expect(t).not.toContain('abc123secret');
+    expect(t).not.toContain('abcdefghijkl');
+    expect(t).not.toContain(':pw@');
+    expect(t).toContain('API_TOKEN=***');
+  });
+
+  it('leaves text without secrets untouched', () => {
+    const s = 'Set SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true to allow it.';
+    expect(redactText(s)).toBe(s);
+  });
+});
+
+describe('call signal', () => {
+  it('aborts with a timeout error naming the tool', async () => {
+    const s = callSignal(undefined, 20, 'docker_x');
+    await new Promise((r) => s.signal.addEventListener('abort', r));
+    expect(s.reason()?.kind).toBe('timeout');
+    expect(s.reason()?.message).toContain('docker_x');
+    s.dispose();
+  });
+
+  it('aborts with cancelled when the client cancels', () => {
+    const client = new AbortController();
+    const s = callSignal(client.signal, 10_000, 'docker_x');
+    client.abort();
+    expect(s.signal.aborted).toBe(true);
+    expect(s.reason()?.kind).toBe('cancelled');
+    s.dispose();
+  });
+});
+
+describe('error mapping', () => {
+  const engineError = (statusCode: number, message: string) => Object.assign(new Error('x'), { statusCode, json: { message } });
+
+  it('maps engine statuses to kinds with a next step', () => {
+    const nf = mapError(engineError(404, 'No such container: web'));
+    expect(nf.kind).toBe('not_found');
+    expect(nf.hint).toContain('docker_list_containers');
+    const c = mapError(engineError(409, 'You cannot remove a running container abc. Stop the container before attempting removal or force remove'));
+    expect(c.kind).toBe('conflict');
+    expect(c.hint).toContain('force: true');
+    expect(mapError(engineError(400, 'bad')).kind).toBe('invalid_argument');
+  });
+
+  it('reports connection failures as engine_unreachable, retryable', () => {
+    const e = mapError(Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' }));
+    expect(e.kind).toBe('engine_unreachable');
+    expect(e.retryable).toBe(true);
+    expect(e.message).not.toContain('/var/run/docker.sock');
+  });
+
+  it('hides stack traces and scrubs the socket path from unexpected errors', () => {
+    const e = mapError(new Error('boom at /tmp/x/docker.sock\n    at foo (file.ts:1:1)'), { scrub: ['/tmp/x/docker.sock'] });
+    expect(e.kind).toBe('internal');
+    expect(e.message).not.toContain('at foo');
+    expect(e.message).not.toContain('/tmp/x/docker.sock');
+  });
+
+  it('prefers the abort reason over whatever the aborted request threw', () => {
+    const reason = new ToolError('cancelled', 'cancelled by the client');
+    expect(mapError(new Error('aborted'), { aborted: reason })).toBe(reason);
+  });
+});
+
+describe('progress', () => {
+  it('rate-limits notifications and always delivers the last value on flush', () => {
+    const sent: number[] = [];
+    const p = throttledProgress((x) => sent.push(x.progress), 1000);
+    for (let i = 1; i <= 100; i++) p(i, 100);
+    p.flush();
+    expect(sent).toEqual([1, 100]);
+  });
+
+  it('never sends a value that does not increase', () => {
+    const sent: number[] = [];
+    const p = throttledProgress((x) => sent.push(x.progress), 0);
+    p(5);
+    p(5);
+    p(3);
+    p(6);
+    expect(sent).toEqual([5, 6]);
+  });
+});
