@@ -129,7 +129,15 @@ export const ConfigSchema = Type.Object(
       ...meta('Most rows a list tool returns', '--max-list-results', ['SAFETY_MAX_LIST_RESULTS']),
     }),
     logLevel: Type.Union(
-      ['silly', 'trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((l) => Type.Literal(l)),
+      [
+        Type.Literal('silly'),
+        Type.Literal('trace'),
+        Type.Literal('debug'),
+        Type.Literal('info'),
+        Type.Literal('warn'),
+        Type.Literal('error'),
+        Type.Literal('fatal'),
+      ],
       { default: 'info', ...meta('Log level (logs go to stderr)', '--log-level', ['MCP_LOG_LEVEL']) },
     ),
   },

@@ -9,6 +9,8 @@ import type { PolicySettings } from '../../src/pipeline/policy.ts';
 import { type Outcome, type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
 import type { Limits } from '../../src/tools/define.ts';
 import { catalogue } from '../../src/tools/index.ts';
+import { listedTool } from '../../src/server.ts';
+import { Compile } from 'typebox/compile';
 
 const host = readHostEnv();
 const engine = new Engine({
@@ -47,7 +49,24 @@ export interface CallOpts extends EnvOverrides {
 export async function call(name: string, args: unknown = {}, opts: CallOpts = {}): Promise<Outcome> {
   const tool = catalogue.find((t) => t.name === name);
   if (!tool) throw new Error(`no tool named ${name} in the catalogue`);
-  return runPipeline(tool, args, pipelineEnv(opts), { signal: opts.signal, sendProgress: opts.onProgress });
+  const out = await runPipeline(tool, args, pipelineEnv(opts), { signal: opts.signal, sendProgress: opts.onProgress });
+  if (out.ok) assertMatchesOutputSchema(name, out.data);
+  return out;
+}
+
+// Every successful result must match the outputSchema clients are told about (older clients reject it otherwise).
+const outputCheckers = new Map<string, ReturnType<typeof Compile>>();
+function assertMatchesOutputSchema(name: string, data: unknown) {
+  let checker = outputCheckers.get(name);
+  if (!checker) {
+    const tool = catalogue.find((t) => t.name === name);
+    checker = Compile(listedTool(tool as (typeof catalogue)[number]).outputSchema as never);
+    outputCheckers.set(name, checker);
+  }
+  if (!checker.Check(data)) {
+    const first = [...checker.Errors(data)][0];
+    throw new Error(`${name} returned data that does not match its outputSchema at '${first?.instancePath}': ${first?.message}`);
+  }
 }
 
 /** The data of a successful call; a failed one throws with its message so the test output says why. */

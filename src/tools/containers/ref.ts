@@ -15,7 +15,9 @@ export async function withContainer<T>(
   try {
     return await fn(docker.getContainer(ref));
   } catch (e) {
-    if (isNotFound(e) && /container/i.test(String((e as { json?: { message?: string } }).json?.message ?? 'container')))
+    // Only the engine's "No such container" means the reference is wrong; other 404s (a missing
+    // file in copy, a missing exec) keep their own message.
+    if (isNotFound(e) && /no such container/i.test(String((e as { json?: { message?: string } }).json?.message)))
       throw await notFound(docker, ref, signal);
     throw e;
   }

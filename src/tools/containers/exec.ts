@@ -1,0 +1,120 @@
+/** Running a command inside a running container. */
+import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Dockerode from 'dockerode';
+import Type from 'typebox';
+import { consume, demux, TailBytes } from '../../docker/streams.ts';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { ContainerRef } from '../params.ts';
+import { withContainer } from './ref.ts';
+
+const notRunning = (ref: string, why: string) =>
+  new ToolError('conflict', `cannot exec in container '${ref}': ${why}`, {
+    hint: 'Start it with docker_start_container (or unpause it), then retry.',
+  });
+
+export const execCommand = defineTool({
+  name: 'docker_exec_command',
+  title: 'Run command in container',
+  description:
+    'Run a command in a running container. Returns exit_code, stdout and stderr (last bytes kept). A string runs via /bin/sh -c.',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object(
+    {
+      container_id: ContainerRef,
+      command: Type.Union([Type.String(), Type.Array(Type.String())], {
+        description: 'String for /bin/sh -c, or argv',
+      }),
+      workdir: Type.Optional(Type.String({ description: 'Working dir' })),
+      user: Type.Optional(Type.String({ description: 'user[:group]' })),
+      environment: Type.Optional(
+        Type.Union([Type.Record(Type.String(), Type.String()), Type.Array(Type.String())], {
+          description: '{"K":"v"} or ["K=v"]',
+        }),
+      ),
+      privileged: Type.Optional(Type.Boolean({ description: 'Extended privileges' })),
+      timeout: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'Seconds' }),
+      ),
+      stdin: Type.Optional(Type.String({ description: 'Text for stdin' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    exit_code: Type.Union([Type.Integer(), Type.Null()]),
+    stdout: Type.String(),
+    stderr: Type.String(),
+    truncated_bytes: Type.Optional(Type.Integer({ description: 'Output bytes dropped from the front' })),
+  }),
+  timeoutArg: 'timeout',
+  keep: 'tail',
+  narrowHint: 'Filter the output in the command itself (grep, head, tail).',
+  handler: async (args, { docker, signal, limits }) => {
+    const { container_id, command, timeout = 30, stdin } = args;
+    const env = Array.isArray(args.environment)
+      ? args.environment
+      : Object.entries(args.environment ?? {}).map(([k, v]) => `${k}=${v}`);
+    const exec = await withContainer(docker, container_id, signal, (c) =>
+      c.exec({
+        Cmd: typeof command === 'string' ? ['/bin/sh', '-c', command] : command,
+        AttachStdin: stdin !== undefined,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        ...(args.workdir && { WorkingDir: args.workdir }),
+        ...(args.user && { User: args.user }),
+        ...(env.length > 0 && { Env: env }),
+        ...(args.privileged && { Privileged: true }),
+        abortSignal: signal,
+      }),
+    ).catch((e) => {
+      const status = (e as { statusCode?: number }).statusCode;
+      const message = (e as { json?: { message?: string } }).json?.message ?? '';
+      if (status === 409)
+        throw notRunning(container_id, message.replace(/^container \S+ /i, '') || 'it is not running');
+      throw e;
+    });
+
+    // Our own deadline: the pipeline's is `timeout` + 5 s, and a timeout should say what ran out.
+    const deadline = AbortSignal.timeout(timeout * 1000);
+    const run = AbortSignal.any([signal, deadline]);
+    const out = new TailBytes(limits.maxExecOutputBytes);
+    const err = new TailBytes(limits.maxExecOutputBytes);
+    const onChunk = demux(false, (s, data) => (s === 'stdout' ? out : err).push(data));
+    try {
+      const stream = (await exec.start({
+        hijack: stdin !== undefined,
+        stdin: stdin !== undefined,
+        abortSignal: run,
+      })) as Duplex;
+      if (stdin !== undefined) stream.end(stdin); // half-close: the process sees end of input
+      await consume(stream, (chunk) => void onChunk(chunk), run);
+    } catch (e) {
+      if (deadline.aborted && !signal.aborted)
+        throw new ToolError('timeout', `command did not finish within ${timeout} s`, {
+          hint: 'Raise timeout (max 3600), or run it detached (e.g. nohup … &). It may still be running in the container.',
+        });
+      throw e;
+    }
+
+    const dropped = out.dropped + err.dropped;
+    return {
+      exit_code: await exitCode(exec, signal),
+      stdout: out.text(),
+      stderr: err.text(),
+      ...(dropped > 0 && { truncated_bytes: dropped }),
+    };
+  },
+});
+
+/** The engine may report the exec as running for a moment after its output ends. */
+async function exitCode(exec: Dockerode.Exec, signal: AbortSignal): Promise<number | null> {
+  for (let i = 0; i < 20; i++) {
+    const info = await exec.inspect({ abortSignal: signal });
+    if (!info.Running) return info.ExitCode;
+    await sleep(50, undefined, { signal });
+  }
+  return null;
+}

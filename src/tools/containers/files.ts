@@ -1,0 +1,290 @@
+/** Small files in and out of a container (text, or base64 for binary); directories are listed, not archived. */
+import type { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import Type from 'typebox';
+import { consume } from '../../docker/streams.ts';
+import { type TarEntry, TarReader, tarOneFile } from '../../docker/tar.ts';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { ContainerRef } from '../params.ts';
+import { inspectContainer } from './ref.ts';
+
+const MAX_FILE_BYTES = 1_048_576;
+/** A directory listing stops after reading this much archive (file data included). */
+const MAX_SCAN_BYTES = 256 * 1_048_576;
+const MAX_LINK_HOPS = 8;
+
+/**
+ * An absolute, normalised path inside a container. Relative paths, NUL bytes and '..' segments are
+ * refused with a message naming `field`.
+ */
+export function containerPath(p: string, field: string): string {
+  const bad = (why: string, hint: string) =>
+    new ToolError('invalid_argument', `invalid argument '${field}': ${why}`, { hint });
+  if (p.includes('\0')) throw bad('it contains a NUL byte', 'Remove the NUL byte.');
+  if (!p.startsWith('/'))
+    throw bad(
+      `'${p}' is not an absolute path`,
+      `Give the full path inside the container, e.g. '/${p.replace(/^\.?\/*/, '')}'.`,
+    );
+  const segments = p.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..'))
+    throw bad(`'${p}' contains a '..' segment`, "Give the path without '..', as it is after resolving it.");
+  return `/${segments.join('/')}`;
+}
+
+const PathArg = Type.String({ maxLength: 4096, description: 'Absolute path' });
+
+interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  linkTarget: string;
+}
+
+/** Go os.FileMode type bits, as the engine reports them. */
+const bit = (mode: number, n: number) => Math.floor(mode / 2 ** n) % 2 === 1;
+const isDir = (s: PathStat) => bit(s.mode, 31);
+const isSymlink = (s: PathStat) => bit(s.mode, 27);
+const isRegular = (s: PathStat) => [31, 27, 26, 25, 24, 21, 19].every((n) => !bit(s.mode, n));
+
+/** The engine's stat of a path (HEAD /archive); undefined when nothing is there. */
+async function statPath(
+  docker: Dockerode,
+  id: string,
+  path: string,
+  signal: AbortSignal,
+): Promise<PathStat | undefined> {
+  try {
+    const res = (await docker.getContainer(id).infoArchive({ path, abortSignal: signal })) as Readable & {
+      headers: Record<string, string | undefined>;
+    };
+    res.resume();
+    const header = res.headers['x-docker-container-path-stat'];
+    if (!header) throw new ToolError('internal', `the engine did not describe '${path}'`);
+    return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+    throw e;
+  }
+}
+
+/** Follows symlinks the way `docker cp` does, so a link to a file reads the file. */
+async function resolvePath(docker: Dockerode, id: string, path: string, signal: AbortSignal) {
+  let current = path;
+  for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+    const stat = await statPath(docker, id, current, signal);
+    if (!stat)
+      throw new ToolError('not_found', `'${current}' does not exist in the container`, {
+        hint: 'Check the path; list its directory with docker_copy_from_container on the parent.',
+      });
+    if (!isSymlink(stat)) return { path: current, stat };
+    const target = stat.linkTarget;
+    current = containerPathLoose(target.startsWith('/') ? target : `${parent(current)}/${target}`);
+  }
+  throw new ToolError('invalid_argument', `'${path}' is a chain of more than ${MAX_LINK_HOPS} symlinks`);
+}
+
+/** Lexical normalisation for link targets, where '..' is legitimate. */
+function containerPathLoose(p: string): string {
+  const out: string[] = [];
+  for (const s of p.split('/')) {
+    if (s === '' || s === '.') continue;
+    if (s === '..') out.pop();
+    else out.push(s);
+  }
+  return `/${out.join('/')}`;
+}
+
+const parent = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
+const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+
+async function archive(docker: Dockerode, id: string, path: string, signal: AbortSignal): Promise<Readable> {
+  return (await docker.getContainer(id).getArchive({ path, abortSignal: signal })) as unknown as Readable;
+}
+
+const Entry = Type.Object({ name: Type.String(), type: Type.String(), size: Type.Optional(Type.Integer()) });
+
+export const copyFromContainer = defineTool({
+  name: 'docker_copy_from_container',
+  title: 'Read file from container',
+  description:
+    'Read a file (≤1 MiB) from a container as text, or base64 if binary. A directory returns its entries.',
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object({ container_id: ContainerRef, path: PathArg }, { additionalProperties: false }),
+  output: Type.Object({
+    path: Type.String(),
+    type: Type.String({ description: 'file or dir' }),
+    size: Type.Optional(Type.Integer()),
+    content: Type.Optional(Type.String()),
+    encoding: Type.Optional(Type.String({ description: 'utf-8 or base64' })),
+    entries: Type.Optional(Type.Array(Entry)),
+    count: Type.Optional(Type.Integer()),
+    more: Type.Optional(Type.Boolean({ description: 'Listing stopped early; more entries may exist' })),
+  }),
+  narrowHint: 'Read a smaller file, or a subdirectory.',
+  handler: async (args, { docker, signal, limits }) => {
+    const asked = containerPath(args.path, 'path');
+    const info = await inspectContainer(docker, args.container_id, signal);
+    const { path, stat } = await resolvePath(docker, info.Id, asked, signal);
+    if (isDir(stat))
+      return {
+        path: asked,
+        type: 'dir',
+        ...(await listDir(docker, info.Id, path, limits.maxListResults, signal)),
+      };
+    if (!isRegular(stat))
+      throw new ToolError('invalid_argument', `'${asked}' is not a regular file or directory`, {
+        hint: 'Only regular files and directories can be read.',
+      });
+    const max = Math.min(MAX_FILE_BYTES, limits.maxResponseBytes);
+    if (stat.size > max) throw tooBig(asked, stat.size, max);
+
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const reader = new TarReader((entry) => {
+      if (entry.type !== 'file') return 'skip';
+      return (data) => {
+        length += data.length;
+        if (length <= max) chunks.push(Buffer.from(data));
+      };
+    });
+    await consume(
+      await archive(docker, info.Id, path, signal),
+      (chunk) => reader.push(chunk) && undefined,
+      signal,
+    );
+    if (length > max) throw tooBig(asked, length, max); // it grew since the stat
+    const data = Buffer.concat(chunks, length);
+    const text = utf8(data);
+    if (text === undefined && Math.ceil(length / 3) * 4 > limits.maxResponseBytes - 512)
+      throw tooBig(asked, length, Math.floor(((limits.maxResponseBytes - 512) / 4) * 3));
+    return {
+      path: asked,
+      type: 'file',
+      size: length,
+      content: text ?? data.toString('base64'),
+      encoding: text === undefined ? 'base64' : 'utf-8',
+    };
+  },
+});
+
+const tooBig = (path: string, size: number, max: number) =>
+  new ToolError('invalid_argument', `'${path}' is ${size} bytes; this tool reads files up to ${max} bytes`, {
+    hint: 'Read part of it with docker_exec_command (head, tail, grep).',
+  });
+
+/** The text, if the bytes are valid UTF-8 without NUL (otherwise the caller sends base64). */
+function utf8(data: Buffer): string | undefined {
+  if (data.includes(0)) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The directory's own entries (not deeper ones), read from its archive without keeping file data. */
+async function listDir(docker: Dockerode, id: string, path: string, max: number, signal: AbortSignal) {
+  const entries: { name: string; type: string; size?: number }[] = [];
+  let more = false;
+  let scanned = 0;
+  const reader = new TarReader((e: TarEntry) => {
+    // Archive names start with the directory's own name ('etc/', 'etc/passwd', 'etc/ssl/certs/…').
+    const rest = e.name.replace(/^[^/]*\/?/, '').replace(/\/$/, '');
+    if (rest === '' || rest.includes('/')) return 'skip';
+    if (entries.length >= max) {
+      more = true;
+      return 'stop';
+    }
+    entries.push({ name: rest, type: e.type, ...(e.type === 'file' && { size: e.size }) });
+    return 'skip';
+  });
+  await consume(
+    await archive(docker, id, path, signal),
+    (chunk) => {
+      scanned += chunk.length;
+      if (scanned > MAX_SCAN_BYTES) more = true;
+      return reader.push(chunk) && !more && undefined;
+    },
+    signal,
+  );
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  return { entries, count: entries.length, ...(more ? { more: true } : {}) };
+}
+
+export const copyToContainer = defineTool({
+  name: 'docker_copy_to_container',
+  title: 'Write file into container',
+  description:
+    'Write one file (≤1 MiB, text or base64) into a container at an absolute path. The directory must exist.',
+  safety: 'moderate',
+  idempotent: true,
+  input: Type.Object(
+    {
+      container_id: ContainerRef,
+      path: PathArg,
+      content: Type.String({ description: 'File content' }),
+      encoding: Type.Optional(
+        Type.Enum(['utf-8', 'base64'], { default: 'utf-8', description: 'Of content' }),
+      ),
+      mode: Type.Optional(Type.String({ pattern: '^[0-7]{3,4}$', default: '0644', description: 'Octal' })),
+      overwrite: Type.Optional(Type.Boolean({ default: true, description: 'Replace existing' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({ path: Type.String(), size: Type.Integer(), mode: Type.String() }),
+  handler: async (args, { docker, signal }) => {
+    const path = containerPath(args.path, 'path');
+    if (path === '/')
+      throw new ToolError('invalid_argument', "invalid argument 'path': '/' is a directory, not a file path");
+    const data = decode(args.content, args.encoding ?? 'utf-8');
+    if (data.length > MAX_FILE_BYTES)
+      throw new ToolError(
+        'invalid_argument',
+        `content is ${data.length} bytes; this tool writes files up to ${MAX_FILE_BYTES}`,
+        {
+          hint: 'Split the file, or build it inside the container with docker_exec_command.',
+        },
+      );
+    const info = await inspectContainer(docker, args.container_id, signal);
+    const dir = parent(path);
+    const [dirStat, existing] = await Promise.all([
+      statPath(docker, info.Id, dir, signal),
+      statPath(docker, info.Id, path, signal),
+    ]);
+    if (!dirStat || !isDir(dirStat))
+      throw new ToolError('not_found', `directory '${dir}' does not exist in the container`, {
+        hint: `Create it first, e.g. docker_exec_command with "mkdir -p ${dir}".`,
+      });
+    if (existing && isDir(existing))
+      throw new ToolError('conflict', `'${path}' is a directory`, {
+        hint: 'Give the path of a file inside it.',
+      });
+    if (existing && args.overwrite === false)
+      throw new ToolError('conflict', `'${path}' already exists`, {
+        hint: 'Pass overwrite: true to replace it.',
+      });
+
+    const mode = Number.parseInt(args.mode ?? '0644', 8);
+    await docker.getContainer(info.Id).putArchive(tarOneFile(base(path), data, mode), {
+      path: dir,
+      noOverwriteDirNonDir: true,
+      abortSignal: signal,
+    });
+    return { path, size: data.length, mode: mode.toString(8).padStart(4, '0') };
+  },
+});
+
+function decode(content: string, encoding: string): Buffer {
+  // Refuse before decoding what cannot fit anyway (base64 is 4/3 the size).
+  if (content.length > (MAX_FILE_BYTES / 3) * 4 + 4) return Buffer.alloc(MAX_FILE_BYTES + 1);
+  if (encoding === 'utf-8') return Buffer.from(content, 'utf8');
+  const compact = content.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1)
+    throw new ToolError('invalid_argument', "invalid argument 'content': not valid base64", {
+      hint: "Send standard base64 (A-Z a-z 0-9 + /, '=' padding), or encoding: 'utf-8' for text.",
+    });
+  return Buffer.from(compact, 'base64');
+}

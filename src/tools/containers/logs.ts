@@ -1,0 +1,118 @@
+/** Reading a container's logs: the newest lines, a time window, or the lines matching a pattern. */
+import Type from 'typebox';
+import {
+  consume,
+  demux,
+  engineStream,
+  LineSplitter,
+  type StreamName,
+  TailLines,
+} from '../../docker/streams.ts';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { ContainerRef, TimePoint } from '../params.ts';
+import { parseTimePoint } from '../time.ts';
+import { inspectContainer } from './ref.ts';
+
+/** Marks stderr lines when both streams are returned, instead of a parallel array. */
+export const STDERR_PREFIX = '[err] ';
+
+/** A line test from `text` (substring) or `/regex/flags`; a bad regex is an invalid_argument on `field`. */
+export function lineMatcher(pattern: string, field: string): (line: string) => boolean {
+  const re = /^\/(.+)\/([imsu]*)$/s.exec(pattern);
+  if (!re) return (line) => line.includes(pattern);
+  try {
+    const compiled = new RegExp(re[1] as string, re[2]);
+    return (line) => compiled.test(line);
+  } catch (e) {
+    throw new ToolError('invalid_argument', `invalid argument '${field}': ${(e as Error).message}`, {
+      hint: 'Fix the /regex/ (flags i, m, s, u), or pass plain text to match it as a substring.',
+    });
+  }
+}
+
+export const containerLogs = defineTool({
+  name: 'docker_container_logs',
+  title: 'Container logs',
+  description:
+    'Newest log lines of a container, oldest first; stderr lines start with [err]. Narrow with tail, since/until, grep.',
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object(
+    {
+      container_id: ContainerRef,
+      tail: Type.Optional(
+        Type.Integer({ minimum: 0, default: 100, description: 'Newest lines; since/until for ranges' }),
+      ),
+      since: TimePoint('From'),
+      until: TimePoint('To'),
+      timestamps: Type.Optional(Type.Boolean({ description: 'Prefix timestamps' })),
+      stdout: Type.Optional(Type.Boolean({ description: 'Default true' })),
+      stderr: Type.Optional(Type.Boolean({ description: 'Default true' })),
+      grep: Type.Optional(Type.String({ maxLength: 512, description: 'Text or /regex/i a line must match' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    container: Type.String(),
+    lines: Type.Array(Type.String()),
+    count: Type.Integer(),
+    scanned: Type.Optional(Type.Integer({ description: 'Lines read to find the grep matches' })),
+  }),
+  keep: 'tail',
+  narrowHint: 'Use tail, since/until or grep.',
+  handler: async (args, { docker, signal, limits }) => {
+    const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');
+    const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until');
+    const match = args.grep === undefined ? undefined : lineMatcher(args.grep, 'grep');
+    const wantOut = args.stdout ?? true;
+    const wantErr = args.stderr ?? true;
+    if (!wantOut && !wantErr)
+      throw new ToolError('invalid_argument', 'stdout and stderr are both false: nothing to read', {
+        hint: 'Leave one of them true (both are by default).',
+      });
+    const info = await inspectContainer(docker, args.container_id, signal);
+    const tail = Math.min(args.tail ?? 100, limits.maxLogLines);
+    // The engine takes its tail before applying `until`, so for a window read all of it and keep
+    // the end here; to find grep matches, read more than `tail` lines.
+    const ask =
+      until !== undefined ? 'all' : match ? Math.min(limits.maxLogLines, Math.max(tail * 20, tail)) : tail;
+    const kept = new TailLines(tail, 2 * limits.maxResponseBytes + 65_536);
+    let scanned = 0;
+    const prefix = (s: StreamName) => (s === 'stderr' && wantOut && wantErr ? STDERR_PREFIX : '');
+    const splitters = {
+      stdout: new LineSplitter((line) => take(line, 'stdout')),
+      stderr: new LineSplitter((line) => take(line, 'stderr')),
+    };
+    function take(line: string, s: StreamName) {
+      scanned++;
+      if (!match || match(line)) kept.push(prefix(s) + line);
+    }
+
+    const stream = await engineStream(
+      docker,
+      `/containers/${encodeURIComponent(info.Id)}/logs`,
+      {
+        stdout: wantOut,
+        stderr: wantErr,
+        tail: String(ask),
+        timestamps: args.timestamps ?? false,
+        ...(since !== undefined && { since }),
+        ...(until !== undefined && { until }),
+      },
+      signal,
+    );
+    const onChunk = demux(info.Config.Tty, (s, data) => splitters[s].push(data));
+    await consume(stream, (chunk) => void onChunk(chunk), signal);
+    splitters.stdout.flush();
+    splitters.stderr.flush();
+
+    const lines = kept.lines();
+    return {
+      container: info.Name.replace(/^\//, ''),
+      lines,
+      count: lines.length,
+      ...(match && { scanned }),
+    };
+  },
+});

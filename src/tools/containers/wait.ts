@@ -1,0 +1,144 @@
+/** Waiting for a container to exit, turn healthy, or print a line. */
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Dockerode from 'dockerode';
+import Type from 'typebox';
+import { consume, demux, LineSplitter } from '../../docker/streams.ts';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { ContainerRef } from '../params.ts';
+import { lineMatcher } from './logs.ts';
+import { inspectContainer } from './ref.ts';
+
+/** Lines of the current run looked at before following new ones. */
+const LOOK_BACK = 1000;
+const POLL_MS = 500;
+
+export const waitContainer = defineTool({
+  name: 'docker_wait_container',
+  title: 'Wait for container',
+  description:
+    'Wait until a container exits, turns healthy, or logs a pattern. Returns met:false (not an error) at timeout.',
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object(
+    {
+      container_id: ContainerRef,
+      until: Type.Optional(
+        Type.Enum(['exited', 'healthy', 'log'], { default: 'exited', description: 'Condition' }),
+      ),
+      pattern: Type.Optional(
+        Type.String({ maxLength: 512, description: "For 'log': text or /regex/ in this run" }),
+      ),
+      timeout: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Seconds' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    container: Type.String(),
+    condition: Type.String(),
+    met: Type.Boolean(),
+    state: Type.String(),
+    exit_code: Type.Optional(Type.Integer()),
+    health: Type.Optional(Type.String()),
+    matched_line: Type.Optional(Type.String()),
+    waited_ms: Type.Integer(),
+  }),
+  timeoutArg: 'timeout',
+  handler: async ({ container_id, until = 'exited', pattern, timeout = 60 }, { docker, signal }) => {
+    const started = Date.now();
+    const match = until === 'log' ? lineMatcher(requirePattern(pattern), 'pattern') : undefined;
+    const info = await inspectContainer(docker, container_id, signal);
+    const container = docker.getContainer(info.Id);
+    // Our deadline fires first (the pipeline's is timeout + 5 s), so running out is an answer, not an error.
+    const deadline = AbortSignal.timeout(timeout * 1000);
+    const waiting = AbortSignal.any([signal, deadline]);
+    const outlived = (e: unknown) => {
+      if (!deadline.aborted || signal.aborted) throw e;
+    };
+
+    let matched: string | undefined;
+    if (until === 'exited') {
+      if (info.State.Running)
+        await container.wait({ condition: 'not-running', abortSignal: waiting }).catch(outlived);
+    } else if (until === 'healthy') {
+      if (!info.State.Health && !hasHealthcheck(info))
+        throw new ToolError(
+          'invalid_argument',
+          `container '${container_id}' has no healthcheck, so it never turns healthy`,
+          {
+            hint: "Wait with until: 'log' (a readiness line) or 'exited', or recreate it with a healthcheck.",
+          },
+        );
+      await pollHealthy(container, waiting).catch(outlived);
+    } else if (match) {
+      const stream = (await container.logs({
+        follow: true,
+        stdout: true,
+        stderr: true,
+        tail: LOOK_BACK,
+        since: Math.floor(Date.parse(info.State.StartedAt) / 1000) || 0,
+        abortSignal: waiting,
+      })) as unknown as Readable;
+      const found = (line: string) => {
+        if (matched === undefined && match(line)) matched = line;
+      };
+      const splitters = { stdout: new LineSplitter(found), stderr: new LineSplitter(found) };
+      const onChunk = demux(info.Config.Tty, (s, data) => splitters[s].push(data));
+      await consume(
+        stream,
+        (chunk) => {
+          onChunk(chunk);
+          return matched === undefined ? undefined : false;
+        },
+        waiting,
+      ).catch(outlived);
+    }
+
+    const now = await inspectContainer(docker, info.Id, signal);
+    const s = now.State;
+    const met =
+      until === 'exited'
+        ? !s.Running
+        : until === 'healthy'
+          ? s.Health?.Status === 'healthy'
+          : matched !== undefined;
+    return {
+      container: now.Name.replace(/^\//, ''),
+      condition: until,
+      met,
+      state: s.Status,
+      ...(!s.Running && s.Status !== 'created' && { exit_code: s.ExitCode }),
+      ...(s.Health?.Status && { health: s.Health.Status }),
+      ...(matched !== undefined && { matched_line: matched }),
+      waited_ms: Date.now() - started,
+    };
+  },
+});
+
+function requirePattern(pattern: string | undefined): string {
+  if (pattern) return pattern;
+  throw new ToolError(
+    'invalid_argument',
+    "missing argument 'pattern': until 'log' needs the text to wait for",
+    {
+      hint: 'Pass pattern as plain text, or /regex/ for a regular expression.',
+    },
+  );
+}
+
+const hasHealthcheck = (info: Dockerode.ContainerInspectInfo) => {
+  const test = (info.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck?.Test;
+  return Boolean(test?.length && test[0] !== 'NONE');
+};
+
+/** Until healthy, or until the container stops (it cannot turn healthy then). */
+async function pollHealthy(container: Dockerode.Container, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    const { State } = await container.inspect({ abortSignal: signal });
+    if (State.Health?.Status === 'healthy' || !State.Running) return;
+    await sleep(POLL_MS, undefined, { signal });
+  }
+}

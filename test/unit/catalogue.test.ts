@@ -1,0 +1,101 @@
+/**
+ * Guard-rails over every tool, and committed snapshots of what models see, so a change to a
+ * name, description, schema or annotation shows up in review. UPDATE_TOOLSNAPS=1 rewrites them.
+ */
+import { describe, expect, it } from 'bun:test';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gate, type SafetyProfile } from '../../src/pipeline/gate.ts';
+import { listedTool } from '../../src/server.ts';
+import { catalogue } from '../../src/tools/index.ts';
+
+const SNAP_DIR = join(import.meta.dir, '..', '__toolsnaps__');
+const update = process.env.UPDATE_TOOLSNAPS === '1';
+
+const sortKeys = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(sortKeys)
+    : v && typeof v === 'object'
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]))
+      : v;
+
+function matchSnapshot(file: string, value: unknown) {
+  const path = join(SNAP_DIR, file);
+  const text = `${JSON.stringify(sortKeys(value), null, 2)}\n`;
+  if (update || (!existsSync(path) && !process.env.CI)) {
+    mkdirSync(SNAP_DIR, { recursive: true });
+    writeFileSync(path, text);
+    return;
+  }
+  if (!existsSync(path)) throw new Error(`missing snapshot ${file}: run UPDATE_TOOLSNAPS=1 bun test and commit it`);
+  expect(text).toBe(readFileSync(path, 'utf8'));
+}
+
+const modelFacingBytes = (t: ReturnType<typeof listedTool>) =>
+  Buffer.byteLength(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema }));
+
+describe('tool catalogue', () => {
+  const listed = catalogue.map(listedTool);
+
+  it('names every tool docker_<verb>_<noun>, uniquely', () => {
+    const names = catalogue.map((t) => t.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(n).toMatch(/^docker_[a-z]+(_[a-z]+)+$/);
+  });
+
+  it('is sorted by category then name, so tools/list is deterministic', () => {
+    const names = catalogue.map((t) => t.name);
+    expect(names).toEqual([...names]); // order is the catalogue's own; checked per category below
+    expect(names.filter((n) => n.includes('container'))).toEqual(
+      [...names.filter((n) => n.includes('container'))].sort((a, b) => a.localeCompare(b)),
+    );
+  });
+
+  it('describes every input property and keeps descriptions short', () => {
+    for (const t of listed) {
+      expect(t.description?.length ?? 0).toBeLessThanOrEqual(200);
+      expect(t.title?.length ?? 0).toBeGreaterThan(0);
+      const props = (t.inputSchema.properties ?? {}) as Record<string, { description?: string }>;
+      for (const [k, p] of Object.entries(props)) {
+        if (!p.description) throw new Error(`${t.name}.${k} has no description`);
+      }
+    }
+  });
+
+  it('has plain object input schemas: no top-level anyOf/oneOf/allOf, unknown arguments refused', () => {
+    for (const t of listed) {
+      const s = t.inputSchema as Record<string, unknown>;
+      expect(s.type).toBe('object');
+      for (const k of ['anyOf', 'oneOf', 'allOf']) expect(s[k]).toBeUndefined();
+      expect(s.additionalProperties).toBe(false);
+    }
+  });
+
+  it('sets a safety level on every tool and derives all hints from it', () => {
+    for (const t of listed) {
+      expect(['safe', 'moderate', 'destructive']).toContain(catalogue.find((c) => c.name === t.name)?.safety as string);
+      for (const h of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'])
+        expect(typeof (t.annotations as Record<string, unknown>)[h]).toBe('boolean');
+    }
+  });
+
+  it('fits the token budget: at most 350 bytes per tool on average (name + description + inputSchema)', () => {
+    const total = listed.reduce((n, t) => n + modelFacingBytes(t), 0);
+    expect(total / listed.length).toBeLessThanOrEqual(350);
+  });
+
+  it('matches the committed snapshot of every tool', () => {
+    for (const t of listed) matchSnapshot(`${t.name}.json`, t);
+  });
+
+  it('matches the committed tool lists of the default, read-only and all-tiers modes', () => {
+    const base: SafetyProfile = { allowModerate: true, allowDestructive: false, readOnly: false, allowedTools: [], deniedTools: [] };
+    const modes: Record<string, SafetyProfile> = {
+      default: base,
+      'read-only': { ...base, readOnly: true },
+      'all-tiers': { ...base, allowDestructive: true },
+    };
+    for (const [mode, p] of Object.entries(modes))
+      matchSnapshot(`_list.${mode}.json`, catalogue.filter((t) => gate(t, p).allowed).map((t) => t.name));
+  });
+});
