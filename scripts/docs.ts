@@ -1,0 +1,38 @@
+/**
+ * Regenerates the README's option and tool tables from the config schema and the catalogue.
+ * `bun scripts/docs.ts` rewrites README.md; test/unit/docs.test.ts fails when it is stale.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigSchema } from '../src/config.ts';
+import { catalogue } from '../src/tools/index.ts';
+
+const README = join(import.meta.dir, '..', 'README.md');
+const cell = (s: string) => s.replaceAll('|', '\\|');
+
+export function optionsTable(): string {
+  const rows = Object.entries(ConfigSchema.properties).map(([key, raw]) => {
+    const s = raw as unknown as { flag: string; env: string[]; description: string; default?: unknown; defaultText?: string };
+    const def = s.defaultText ?? (s.default === undefined || (Array.isArray(s.default) && !s.default.length) ? '' : String(s.default));
+    return `| \`${s.flag}\` | ${s.env.map((e) => `\`${e}\``).join(', ')} | \`${key}\` | ${def ? `\`${def}\`` : ''} | ${cell(s.description)} |`;
+  });
+  return ['| Flag | Env | Config file key | Default | What it does |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+export function toolsTable(): string {
+  const rows = catalogue.map((t) => `| \`${t.name}\` | ${t.safety} | ${cell(t.description)} |`);
+  return ['| Tool | Safety | What it does |', '|---|---|---|', ...rows].join('\n');
+}
+
+export function render(readme: string): string {
+  const put = (text: string, name: string, body: string) =>
+    text.replace(new RegExp(`(<!-- ${name}:start -->)[\\s\\S]*?(<!-- ${name}:end -->)`), `$1\n${body}\n$2`);
+  return put(put(readme, 'options', optionsTable()), 'tools', toolsTable());
+}
+
+if (import.meta.main) {
+  const before = readFileSync(README, 'utf8');
+  const after = render(before);
+  writeFileSync(README, after);
+  console.error(before === after ? 'README.md already up to date' : 'README.md tables regenerated');
+}

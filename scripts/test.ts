@@ -1,0 +1,185 @@
+/**
+ * `npm test`: find or start a Docker engine, make the test image, build the binary, run `bun test` against
+ * them, and tear down what this run made. Extra arguments go to `bun test` (`npm test -- test/unit`).
+ *
+ * The LAST line printed is always `N passed, N failed[, N skipped]`: CI counts that line. A missing engine or
+ * a failed build is a failure, never a skip.
+ *
+ * MCP_DOCKER_SKIP_BUILD=1 skips `bun build.ts` and uses whatever dist/mcp-docker exists. A dev convenience
+ * only: CI never sets it, and it is ignored when CI=true.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import {
+  type DockerHost,
+  EngineError,
+  engineDir,
+  ensureTestImage,
+  findRunningEngine,
+  type PrivateEngine,
+  ping,
+  removeLabelled,
+  startPrivateEngine,
+  stopPrivateEngine,
+} from './engine.ts';
+
+const REPO = resolve(import.meta.dir, '..');
+const TEST_IMAGE = 'mcp-test/busybox:latest';
+const TEST_LABEL = 'mcp-docker-test';
+const BIN = resolve(REPO, 'dist/mcp-docker');
+
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+let host: DockerHost | undefined;
+let privateEngine: PrivateEngine | undefined;
+let testRun: ChildProcess | undefined;
+let tearingDown: Promise<void> | undefined;
+
+const say = (message: string) => console.error(`[test] ${message}`);
+const failure = (): Counts => ({ passed: 0, failed: 1, skipped: 0 });
+
+/** Runs a child with stdio inherited; resolves to its exit code (signals count as failure). */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd: REPO, env, stdio: 'inherit' });
+    child.on('error', () => done(127));
+    child.on('exit', (code) => done(code ?? 1));
+  });
+}
+
+/** Runs `bun test`, streaming its output through while keeping a copy to read the summary from. */
+function runTests(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  return new Promise((done) => {
+    let output = '';
+    const child = spawn(process.execPath, ['test', ...args], {
+      cwd: REPO,
+      env,
+      stdio: ['inherit', 'pipe', 'pipe'],
+    });
+    testRun = child;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      process.stdout.write(chunk);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      process.stderr.write(chunk);
+    });
+    child.on('error', (error) => {
+      output += `\n${error.message}`;
+      done({ code: 127, output });
+    });
+    child.on('close', (code) => {
+      testRun = undefined;
+      done({ code: code ?? 1, output });
+    });
+  });
+}
+
+/** Reads bun test's closing counts (` 12 pass`, ` 1 fail`, ` 2 skip`, ` 1 todo`); undefined if absent. */
+export function parseSummary(output: string): Counts | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const count = (word: string) => {
+    const hits = [...plain.matchAll(new RegExp(`^\\s*(\\d+) ${word}\\s*$`, 'gm'))];
+    const last = hits.at(-1);
+    return last ? Number(last[1]) : undefined;
+  };
+  const [pass, fail, skip, todo] = ['pass', 'fail', 'skip', 'todo'].map(count);
+  if (pass === undefined && fail === undefined) return undefined;
+  return { passed: pass ?? 0, failed: fail ?? 0, skipped: (skip ?? 0) + (todo ?? 0) };
+}
+
+async function main(args: string[]): Promise<Counts> {
+  // 1. The binary the end-to-end tests drive.
+  const skipBuild = process.env.MCP_DOCKER_SKIP_BUILD === '1' && process.env.CI !== 'true';
+  if (skipBuild) {
+    say('MCP_DOCKER_SKIP_BUILD=1: not building; end-to-end tests use the existing dist/mcp-docker, if any');
+  } else {
+    const code = await run(process.execPath, ['build.ts']);
+    if (code !== 0) {
+      say(`build failed: \`bun build.ts\` exited ${code} — src/main.ts must compile to dist/mcp-docker.`);
+      say('(for local work on tests only, MCP_DOCKER_SKIP_BUILD=1 skips the build; CI never does)');
+      return failure();
+    }
+  }
+
+  // 2. An engine: DOCKER_HOST, the default socket, or a private dockerd this run starts and stops.
+  host = await findRunningEngine(process.env.DOCKER_HOST);
+  if (host) {
+    say(`using the engine at ${host}`);
+  } else {
+    const dir = engineDir(REPO);
+    say(`no engine answers; starting a private dockerd in ${dir}`);
+    privateEngine = await startPrivateEngine(dir);
+    host = privateEngine.host;
+    say(`private engine ready at ${host}`);
+  }
+
+  // 3. The image every integration test runs.
+  const image = await ensureTestImage(host, TEST_IMAGE);
+  if (image === 'built') say(`built ${TEST_IMAGE} from /bin/busybox`);
+
+  // 4. The tests, with the engine and binary in their environment.
+  const env = { ...process.env, DOCKER_HOST: host, MCP_DOCKER_TEST_IMAGE: TEST_IMAGE, MCP_DOCKER_BIN: BIN };
+  const { code, output } = await runTests(args, env);
+  const counts = parseSummary(output);
+  if (!counts) {
+    say(`bun test exited ${code} without a summary: counted as one failure`);
+    return failure();
+  }
+  if (code !== 0 && counts.failed === 0) {
+    say(`bun test exited ${code} although no test failed (an error outside a test?): counted as one failure`);
+    return { ...counts, failed: 1 };
+  }
+  return counts;
+}
+
+/** Removes labelled containers and stops the engine if this run started it. Safe to call twice. */
+function teardown(): Promise<void> {
+  tearingDown ??= (async () => {
+    testRun?.kill('SIGTERM');
+    try {
+      if (host && (await ping(host))) {
+        const removed = await removeLabelled(host, TEST_LABEL);
+        if (removed > 0) say(`removed ${removed} container(s) labelled ${TEST_LABEL}`);
+      }
+    } catch (error) {
+      say(`cleanup of labelled containers failed: ${(error as Error).message}`);
+    }
+    if (privateEngine) {
+      say('stopping the private engine');
+      await stopPrivateEngine(privateEngine);
+    }
+  })();
+  return tearingDown;
+}
+
+function finish(counts: Counts): never {
+  const skipped = counts.skipped > 0 ? `, ${counts.skipped} skipped` : '';
+  console.log(`${counts.passed} passed, ${counts.failed} failed${skipped}`);
+  process.exit(counts.failed > 0 ? 1 : 0);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    say(`${signal}: tearing down`);
+    void teardown().finally(() => finish(failure()));
+  });
+}
+
+let counts: Counts;
+try {
+  counts = await main(process.argv.slice(2));
+} catch (error) {
+  const reason = error instanceof EngineError ? error.message : ((error as Error).stack ?? String(error));
+  say(`FAILED: ${reason}`);
+  counts = failure();
+} finally {
+  await teardown();
+}
+finish(counts);
