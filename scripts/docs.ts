@@ -12,11 +12,21 @@ const cell = (s: string) => s.replaceAll('|', '\\|');
 
 export function optionsTable(): string {
   const rows = Object.entries(ConfigSchema.properties).map(([key, raw]) => {
-    const s = raw as unknown as { flag: string; env: string[]; description: string; default?: unknown; defaultText?: string };
-    const def = s.defaultText ?? (s.default === undefined || (Array.isArray(s.default) && !s.default.length) ? '' : String(s.default));
+    const s = raw as unknown as {
+      flag: string;
+      env: string[];
+      description: string;
+      default?: unknown;
+      defaultText?: string;
+    };
+    const def =
+      s.defaultText ??
+      (s.default === undefined || (Array.isArray(s.default) && !s.default.length) ? '' : String(s.default));
     return `| \`${s.flag}\` | ${s.env.map((e) => `\`${e}\``).join(', ')} | \`${key}\` | ${def ? `\`${def}\`` : ''} | ${cell(s.description)} |`;
   });
-  return ['| Flag | Env | Config file key | Default | What it does |', '|---|---|---|---|---|', ...rows].join('\n');
+  return ['| Flag | Env | Config file key | Default | What it does |', '|---|---|---|---|---|', ...rows].join(
+    '\n',
+  );
 }
 
 export function toolsTable(): string {

@@ -44,11 +44,15 @@ export const ConfigSchema = Type.Object(
       ),
     ),
     dockerContext: Type.Optional(
-      Type.String(meta('Docker CLI context to use instead of the current one', '--context', ['DOCKER_CONTEXT'])),
+      Type.String(
+        meta('Docker CLI context to use instead of the current one', '--context', ['DOCKER_CONTEXT']),
+      ),
     ),
     dockerConfigDir: Type.Optional(
       Type.String(
-        meta('Docker CLI config directory', '--docker-config', ['DOCKER_CONFIG'], { defaultText: '~/.docker' }),
+        meta('Docker CLI config directory', '--docker-config', ['DOCKER_CONFIG'], {
+          defaultText: '~/.docker',
+        }),
       ),
     ),
     dockerTlsVerify: Type.Boolean({
@@ -56,7 +60,9 @@ export const ConfigSchema = Type.Object(
       ...meta('Verify the engine TLS certificate (tcp://)', '--tls-verify', ['DOCKER_TLS_VERIFY']),
     }),
     dockerCertPath: Type.Optional(
-      Type.String(meta('Directory with ca.pem, cert.pem, key.pem for tcp:// TLS', '--cert-path', ['DOCKER_CERT_PATH'])),
+      Type.String(
+        meta('Directory with ca.pem, cert.pem, key.pem for tcp:// TLS', '--cert-path', ['DOCKER_CERT_PATH']),
+      ),
     ),
     timeoutSeconds: Type.Integer({
       default: 60,
@@ -72,11 +78,15 @@ export const ConfigSchema = Type.Object(
     }),
     allowDestructive: Type.Boolean({
       default: false,
-      ...meta('Allow destructive tools (remove, prune)', '--allow-destructive', ['SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS']),
+      ...meta('Allow destructive tools (remove, prune)', '--allow-destructive', [
+        'SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS',
+      ]),
     }),
     readOnly: Type.Boolean({
       default: false,
-      ...meta('Only read-only tools, whatever the other settings say', '--read-only', ['MCP_DOCKER_READ_ONLY']),
+      ...meta('Only read-only tools, whatever the other settings say', '--read-only', [
+        'MCP_DOCKER_READ_ONLY',
+      ]),
     }),
     allowPrivileged: Type.Boolean({
       default: false,
@@ -92,7 +102,9 @@ export const ConfigSchema = Type.Object(
     }),
     deniedTools: Type.Array(Type.String(), {
       default: [],
-      ...meta(`Never these tools (${LIST_HELP}; wins over allowed)`, '--denied-tools', ['SAFETY_DENIED_TOOLS']),
+      ...meta(`Never these tools (${LIST_HELP}; wins over allowed)`, '--denied-tools', [
+        'SAFETY_DENIED_TOOLS',
+      ]),
     }),
     volumeMountAllowlist: Type.Array(Type.String(), {
       default: [],
@@ -238,11 +250,15 @@ export function parseArgs(argv: string[]): ParsedArgs {
           inline = 'false';
         }
       }
-      if (!key) throw new ConfigError(`unknown option '${name}'. Run 'mcp-docker --help' to see the options.`);
+      if (!key)
+        throw new ConfigError(`unknown option '${name}'. Run 'mcp-docker --help' to see the options.`);
       let raw = inline;
       if (raw === undefined) {
         const next = argv[i + 1];
-        if (kindOf(ConfigSchema.properties[key]) === 'boolean' && (next === undefined || !/^(true|false|1|0)$/i.test(next)))
+        if (
+          kindOf(ConfigSchema.properties[key]) === 'boolean' &&
+          (next === undefined || !/^(true|false|1|0)$/i.test(next))
+        )
           raw = 'true';
         else if (next === undefined || next.startsWith('--'))
           throw new ConfigError(`option '${name}' needs a value, e.g. ${name}=VALUE`);
@@ -292,7 +308,10 @@ export function readFileLayer(path: string): LayerValues {
         `config file '${path}': unknown setting '${key}'. Known: ${fields.map(([k]) => k).join(', ')}`,
       );
     // Lists and numbers may be written as strings in a file too.
-    const v = typeof value === 'string' ? parseLayerValue(key as ConfigKey, value, `config file key '${key}'`) : value;
+    const v =
+      typeof value === 'string'
+        ? parseLayerValue(key as ConfigKey, value, `config file key '${key}'`)
+        : value;
     out[key] = { value: v, layer: 'file', source: `${path}: ${key}` };
   }
   return out;
@@ -306,7 +325,11 @@ export interface LoadedConfig {
 }
 
 /** Merges the layers and validates once; errors name the key and the layer it came from. */
-export function resolveConfig(layers: { flags: LayerValues; env: LayerValues; file?: LayerValues }): Config & {
+export function resolveConfig(layers: {
+  flags: LayerValues;
+  env: LayerValues;
+  file?: LayerValues;
+}): Config & {
   sources: Record<string, string>;
 } {
   const merged: Record<string, unknown> = {};
@@ -321,7 +344,9 @@ export function resolveConfig(layers: { flags: LayerValues; env: LayerValues; fi
   if (!compiled.Check(merged)) {
     const err = [...compiled.Errors(merged)][0];
     const key = (err?.instancePath.split('/')[1] ?? '') as ConfigKey;
-    const schema = ConfigSchema.properties[key as keyof Props] as unknown as (TSchema & FieldMeta) | undefined;
+    const schema = ConfigSchema.properties[key as keyof Props] as unknown as
+      | (TSchema & FieldMeta)
+      | undefined;
     const where = sources[key] ?? 'default';
     const allowed = (schema as { anyOf?: { const: string }[] } | undefined)?.anyOf?.map((s) => s.const);
     const why = allowed ? `must be one of ${allowed.join(', ')}` : (err?.message ?? 'invalid');
@@ -331,7 +356,10 @@ export function resolveConfig(layers: { flags: LayerValues; env: LayerValues; fi
 }
 
 /** The whole load: argv + process env + optional file. */
-export function loadConfig(argv: string[], env: Record<string, string | undefined> = process.env): LoadedConfig & {
+export function loadConfig(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): LoadedConfig & {
   args: ParsedArgs;
 } {
   const args = parseArgs(argv);
@@ -354,18 +382,26 @@ export function readHostEnv(env: Record<string, string | undefined> = process.en
   };
 }
 
-export const dockerConfigDir = (config: Config, host: HostEnv) => config.dockerConfigDir ?? join(host.home, '.docker');
+export const dockerConfigDir = (config: Config, host: HostEnv) =>
+  config.dockerConfigDir ?? join(host.home, '.docker');
 
 /** `--help` text, generated from the schema so it can never drift from the options. */
 export function helpText(version: string): string {
   const rows = fields.map(([, s]) => {
-      const kind = kindOf(s);
-      const arg = kind === 'boolean' ? '' : kind === 'list' ? ' <a,b>' : kind === 'integer' ? ' <n>' : ' <value>';
-      const def =
-        s.defaultText ??
-        ('default' in s && !(Array.isArray(s.default) && s.default.length === 0) ? String(s.default) : undefined);
-      return [`  ${s.flag}${arg}`, `${s.description}${def !== undefined ? ` [default: ${def}]` : ''}`, s.env.join(', ')];
-    });
+    const kind = kindOf(s);
+    const arg =
+      kind === 'boolean' ? '' : kind === 'list' ? ' <a,b>' : kind === 'integer' ? ' <n>' : ' <value>';
+    const def =
+      s.defaultText ??
+      ('default' in s && !(Array.isArray(s.default) && s.default.length === 0)
+        ? String(s.default)
+        : undefined);
+    return [
+      `  ${s.flag}${arg}`,
+      `${s.description}${def !== undefined ? ` [default: ${def}]` : ''}`,
+      s.env.join(', '),
+    ];
+  });
   const w = Math.max(...rows.map((r) => (r[0] as string).length)) + 2;
   const lines = rows.map(([f, d, e]) => `${(f as string).padEnd(w)}${d}\n${' '.repeat(w)}env: ${e}`);
   return [
@@ -376,8 +412,8 @@ export function helpText(version: string): string {
     '',
     'Options (flags win over env, env over the config file):',
     ...lines,
-    '  -v, --version'.padEnd(w) + 'Print the version',
-    '  -h, --help'.padEnd(w) + 'Print this help',
+    `${'  -v, --version'.padEnd(w)}Print the version`,
+    `${'  -h, --help'.padEnd(w)}Print this help`,
     '',
   ].join('\n');
 }

@@ -5,8 +5,16 @@ import { Logger } from 'tslog';
  * hidden and a transport writes each pretty line to stderr.
  */
 export function createLogger(minLevel: string) {
-  const log = new Logger({ name: 'mcp-docker', type: 'hidden', minLevel: minLevel.toUpperCase() as 'INFO', stack: { capture: 'off' } });
-  log.attachTransport({ format: 'pretty', write: (_record: unknown, line: string) => void process.stderr.write(`${line}\n`) });
+  const log = new Logger({
+    name: 'mcp-docker',
+    type: 'hidden',
+    minLevel: minLevel.toUpperCase() as 'INFO',
+    stack: { capture: 'off' },
+  });
+  log.attachTransport({
+    format: 'pretty',
+    write: (_record: unknown, line: string) => void process.stderr.write(`${line}\n`),
+  });
   return log;
 }
 

@@ -29,7 +29,9 @@ function main(argv: string[]): void {
     return;
   }
   if (args.positionals.length > 0) {
-    process.stderr.write(`mcp-docker: unknown command '${args.positionals[0]}'. Run 'mcp-docker --help' for usage.\n`);
+    process.stderr.write(
+      `mcp-docker: unknown command '${args.positionals[0]}'. Run 'mcp-docker --help' for usage.\n`,
+    );
     process.exit(2);
   }
 

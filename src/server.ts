@@ -58,7 +58,10 @@ export function buildServer(deps: ServerDeps): Server {
     const { name, arguments: args, _meta } = request.params;
     const tool = byName.get(name);
     if (!tool) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool '${name}'. Call tools/list to see the tools.`);
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Unknown tool '${name}'. Call tools/list to see the tools.`,
+      );
     }
     const token = _meta?.progressToken;
     const sendProgress =
@@ -84,7 +87,10 @@ const isModern = (version: string | undefined) => version !== undefined && versi
  */
 export function toCallResult(outcome: Outcome, modern: boolean) {
   if (outcome.ok) {
-    return { content: [{ type: 'text' as const, text: JSON.stringify(outcome.data) }], structuredContent: outcome.data };
+    return {
+      content: [{ type: 'text' as const, text: JSON.stringify(outcome.data) }],
+      structuredContent: outcome.data,
+    };
   }
   const { kind, message, hint, retryable } = outcome.error;
   const text = `${kind}: ${message}${hint ? ` — ${hint}` : ''}`;

@@ -6,7 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import Dockerode from 'dockerode';
 import { ToolError } from '../pipeline/errors.ts';
-import { type Candidate, type DiscoveryInput, DiscoveryError, discoverCandidates, type FileReader } from './discovery.ts';
+import {
+  type Candidate,
+  DiscoveryError,
+  type DiscoveryInput,
+  discoverCandidates,
+  type FileReader,
+} from './discovery.ts';
 
 /** Newest Engine API version this server was written against; older engines are spoken to in their own. */
 export const MAX_API_VERSION = '1.47';
@@ -100,9 +106,14 @@ export class Engine {
       }
       try {
         const opts = dockerOptions(c, this.fs);
-        const probeSignal = AbortSignal.any([AbortSignal.timeout(PROBE_TIMEOUT_MS), ...(signal ? [signal] : [])]);
+        const probeSignal = AbortSignal.any([
+          AbortSignal.timeout(PROBE_TIMEOUT_MS),
+          ...(signal ? [signal] : []),
+        ]);
         // The typings omit version()'s options argument; dockerode accepts { abortSignal }.
-        const probe = new Dockerode(opts) as unknown as { version(o: object): Promise<Record<string, string>> };
+        const probe = new Dockerode(opts) as unknown as {
+          version(o: object): Promise<Record<string, string>>;
+        };
         const v = await probe.version({ abortSignal: probeSignal });
         const apiVersion = negotiate(v.ApiVersion ?? '1.24');
         const docker = new Dockerode({ ...opts, version: `v${apiVersion}` });
@@ -143,7 +154,12 @@ export function dockerOptions(c: Candidate, fs: FileReader): Dockerode.DockerOpt
   if (c.url.startsWith('npipe://')) return { socketPath: c.url.slice('npipe://'.length) };
   const u = new URL(c.url);
   if (u.protocol === 'ssh:') {
-    return { protocol: 'ssh', host: u.hostname, port: u.port ? Number(u.port) : 22, username: u.username || undefined };
+    return {
+      protocol: 'ssh',
+      host: u.hostname,
+      port: u.port ? Number(u.port) : 22,
+      username: u.username || undefined,
+    };
   }
   if (u.protocol === 'tcp:' || u.protocol === 'http:' || u.protocol === 'https:') {
     const tls = c.tls && (c.tls.verify || c.tls.cert);
@@ -165,7 +181,8 @@ function describeFailure(e: unknown): string {
   const err = e as { code?: string; statusCode?: number; message?: string; name?: string };
   if (err.code === 'EACCES') return 'permission denied (is your user in the docker group?)';
   if (err.code === 'ECONNREFUSED') return 'nothing is listening';
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
+  if (err.name === 'TimeoutError' || err.name === 'AbortError')
+    return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
   if (err.statusCode) return `answered HTTP ${err.statusCode}, not a Docker engine`;
   return `failed: ${err.code ?? err.message?.split('\n')[0] ?? 'unknown error'}`;
 }

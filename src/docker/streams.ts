@@ -271,4 +271,3 @@ export async function readAll(
   if (over) throw onOverflow();
   return Buffer.concat(chunks, length);
 }
-

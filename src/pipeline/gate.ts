@@ -22,7 +22,10 @@ export function gate(tool: AnyTool, profile: SafetyProfile): GateDecision {
     return deny(`${tool.name} is not in the allowed tool list`, 'Add it to SAFETY_ALLOWED_TOOLS to use it.');
   if (tool.safety === 'safe') return { allowed: true };
   if (profile.readOnly)
-    return deny(`${tool.name} changes state and the server is read-only`, 'Restart without --read-only to use it.');
+    return deny(
+      `${tool.name} changes state and the server is read-only`,
+      'Restart without --read-only to use it.',
+    );
   if (tool.safety === 'moderate' && !profile.allowModerate)
     return deny(
       `${tool.name} changes state and moderate operations are disabled`,

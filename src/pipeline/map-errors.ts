@@ -1,7 +1,19 @@
 import { type ErrorKind, ToolError } from './errors.ts';
 
 /** Connection-level failures: the engine is not there (or not ours to talk to). */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTSOCK', 'FailedToOpenSocket', 'ConnectionRefused', 'ConnectionClosed']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'EACCES',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTSOCK',
+  'FailedToOpenSocket',
+  'ConnectionRefused',
+  'ConnectionClosed',
+]);
 
 interface EngineHttpError {
   statusCode?: number;
@@ -31,7 +43,8 @@ export function mapError(e: unknown, opts: { aborted?: ToolError; scrub?: string
       hint: 'Check that the engine is running; the next call reconnects by itself.',
     });
   }
-  const scrub = (s: string) => (opts.scrub ?? []).reduce((acc, p) => (p ? acc.split(p).join('<engine>') : acc), s);
+  const scrub = (s: string) =>
+    (opts.scrub ?? []).reduce((acc, p) => (p ? acc.split(p).join('<engine>') : acc), s);
   if (typeof err.statusCode === 'number') {
     const detail = scrub(engineMessage(err));
     const [kind, hint] = classify(err.statusCode, detail);
@@ -44,7 +57,8 @@ export function mapError(e: unknown, opts: { aborted?: ToolError; scrub?: string
 }
 
 function engineMessage(err: EngineHttpError): string {
-  const m = err.json?.message ?? (typeof err.json === 'string' ? err.json : undefined) ?? err.reason ?? err.message;
+  const m =
+    err.json?.message ?? (typeof err.json === 'string' ? err.json : undefined) ?? err.reason ?? err.message;
   return firstLine(String(m ?? `engine answered HTTP ${err.statusCode}`)).trim();
 }
 
@@ -64,7 +78,8 @@ function classify(status: number, message: string): [ErrorKind, string | undefin
 }
 
 function conflictHint(message: string): string | undefined {
-  if (/is running|running container/i.test(message)) return 'Stop it first with docker_stop_container, or pass force: true.';
+  if (/is running|running container/i.test(message))
+    return 'Stop it first with docker_stop_container, or pass force: true.';
   if (/is not running|is paused/i.test(message)) return 'Start (or unpause) the container first.';
   if (/already in use/i.test(message)) return 'Pick another name, or remove the existing one first.';
   return undefined;

@@ -20,7 +20,8 @@ export function isSecretName(name: string): boolean {
 }
 
 // NAME=value or NAME: value (env lines, config dumps, log lines), quoted or bare.
-const ASSIGNMENT = /([A-Za-z_][A-Za-z0-9_.-]*)(\s*[=:]\s*)((?:Bearer|Basic|Token)\s+[^\s,;&"']+|"[^"\n]*"|'[^'\n]*'|[^\s,;&"']+)/gi;
+const ASSIGNMENT =
+  /([A-Za-z_][A-Za-z0-9_.-]*)(\s*[=:]\s*)((?:Bearer|Basic|Token)\s+[^\s,;&"']+|"[^"\n]*"|'[^'\n]*'|[^\s,;&"']+)/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):([^@\s/]+)@/gi;
 
@@ -45,7 +46,8 @@ function walk(value: unknown): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = (typeof v === 'string' || typeof v === 'number') && v !== '' && isSecretName(k) ? MASK : walk(v);
+      out[k] =
+        (typeof v === 'string' || typeof v === 'number') && v !== '' && isSecretName(k) ? MASK : walk(v);
     }
     return out;
   }

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import type { HostEnv } from '../config.ts';
 import type { AnyTool, Limits } from '../tools/define.ts';
 import { capResult } from './cap.ts';
+import { ToolError } from './errors.ts';
 import { gate, type SafetyProfile } from './gate.ts';
 import { mapError } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
@@ -9,7 +10,6 @@ import { throttledProgress } from './progress.ts';
 import { redact, redactText } from './redact.ts';
 import { callSignal } from './signal.ts';
 import { validateArgs } from './validate.ts';
-import { ToolError } from './errors.ts';
 
 /** How the pipeline reaches the engine; src/docker implements it, tests may too. */
 export interface EngineHandle {
@@ -39,9 +39,15 @@ export type Outcome = { ok: true; data: Record<string, unknown> } | { ok: false;
 const DEFAULT_NARROW = 'Narrow the request (filters, limits, or a smaller window).';
 
 /** The single path every tool call takes: gate → validate → policy → run → cap → redact → map errors. */
-export async function runPipeline(tool: AnyTool, rawArgs: unknown, env: PipelineEnv, call: CallOptions = {}): Promise<Outcome> {
+export async function runPipeline(
+  tool: AnyTool,
+  rawArgs: unknown,
+  env: PipelineEnv,
+  call: CallOptions = {},
+): Promise<Outcome> {
   const decision = gate(tool, env.profile);
-  if (!decision.allowed) return fail(new ToolError('policy_denied', `${decision.reason}.`, { hint: decision.hint }));
+  if (!decision.allowed)
+    return fail(new ToolError('policy_denied', `${decision.reason}.`, { hint: decision.hint }));
 
   let signal: ReturnType<typeof callSignal> | undefined;
   try {
@@ -59,7 +65,12 @@ export async function runPipeline(tool: AnyTool, rawArgs: unknown, env: Pipeline
     )) as Record<string, unknown>;
     progress.flush();
 
-    const capped = capResult(data, env.limits.maxResponseBytes, tool.keep ?? 'head', tool.narrowHint ?? DEFAULT_NARROW);
+    const capped = capResult(
+      data,
+      env.limits.maxResponseBytes,
+      tool.keep ?? 'head',
+      tool.narrowHint ?? DEFAULT_NARROW,
+    );
     const shaped = capped.truncated ? { ...capped.value, truncated: capped.truncated } : capped.value;
     return { ok: true, data: redact(shaped) };
   } catch (e) {

@@ -29,7 +29,8 @@ export function validateArgs(schema: TObject, raw: unknown): Record<string, unkn
 }
 
 function describe(schema: TObject, args: unknown, validator: Validator): string {
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) return 'arguments must be a JSON object';
+  if (typeof args !== 'object' || args === null || Array.isArray(args))
+    return 'arguments must be a JSON object';
   const known = Object.keys(schema.properties);
   const unknown = Object.keys(args).filter((k) => !known.includes(k));
   if (unknown.length > 0 && (schema as { additionalProperties?: unknown }).additionalProperties === false)
@@ -50,7 +51,10 @@ const valueAt = (root: unknown, pointer: string): unknown =>
   pointer
     .split('/')
     .slice(1)
-    .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), root);
+    .reduce<unknown>(
+      (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+      root,
+    );
 
 const preview = (v: unknown): string => {
   const s = JSON.stringify(v) ?? String(v);

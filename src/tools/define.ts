@@ -1,5 +1,5 @@
-import type { Static, TObject, TSchema } from 'typebox';
 import type Dockerode from 'dockerode';
+import type { Static, TObject, TSchema } from 'typebox';
 
 export type Safety = 'safe' | 'moderate' | 'destructive';
 

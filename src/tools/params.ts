@@ -6,7 +6,9 @@ export const ContainerRef = Type.String({ minLength: 1, description: 'Container 
 export const All = Type.Optional(Type.Boolean({ description: 'Include stopped containers' }));
 
 export const Filters = Type.Optional(
-  Type.Record(Type.String(), Type.Array(Type.String()), { description: 'Engine filters, e.g. {"status":["exited"]}' }),
+  Type.Record(Type.String(), Type.Array(Type.String()), {
+    description: 'Engine filters, e.g. {"status":["exited"]}',
+  }),
 );
 
 export const Limit = Type.Optional(Type.Integer({ minimum: 1, description: 'Max rows' }));
@@ -15,7 +17,13 @@ export const Full = Type.Optional(Type.Boolean({ description: 'Full engine detai
 
 /** Seconds, RFC 3339, or relative like 10m / 2h / 1d. */
 export const TimePoint = (what: string) =>
-  Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: `${what}: RFC 3339, unix seconds, or 10m/2h/1d ago` }));
+  Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: `${what}: RFC 3339, unix seconds, or 10m/2h/1d ago`,
+    }),
+  );
 
 /** Every list tool's `filters`, as the engine takes them. */
 export function engineFilters(filters: Record<string, string[]> | undefined): string | undefined {

@@ -6,8 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CLIENT_KINDS,
+  errorOf,
+  type RunningServer,
+  SERVER_BIN,
+  startServer,
+  structured,
+  textOf,
+} from '../helpers/client.ts';
 import { cleanupContainers, makeContainer, TEST_IMAGE, testLabels, uniqueName } from '../helpers/engine.ts';
-import { CLIENT_KINDS, errorOf, type RunningServer, SERVER_BIN, startServer, structured, textOf } from '../helpers/client.ts';
 import { socketProxy } from '../helpers/socket-proxy.ts';
 
 let running: { id: string; name: string };
@@ -43,15 +51,22 @@ for (const kind of CLIENT_KINDS) {
     });
 
     it('lists containers as compact rows with structured content and the same JSON as text', async () => {
-      const result = await server.client.callTool('docker_list_containers', { filters: { name: [running.name] } });
-      const data = structured<{ containers: { name: string; state: string; image: string }[]; count: number }>(result);
+      const result = await server.client.callTool('docker_list_containers', {
+        filters: { name: [running.name] },
+      });
+      const data = structured<{
+        containers: { name: string; state: string; image: string }[];
+        count: number;
+      }>(result);
       expect(data.count).toBe(1);
       expect(data.containers[0]).toMatchObject({ name: running.name, state: 'running', image: TEST_IMAGE });
       expect(JSON.parse(textOf(result))).toEqual(data);
     });
 
     it('answers a missing container with not_found and a next step', async () => {
-      const err = errorOf(await server.client.callTool('docker_inspect_container', { container_id: `${running.name}x` }));
+      const err = errorOf(
+        await server.client.callTool('docker_inspect_container', { container_id: `${running.name}x` }),
+      );
       expect(err.kind).toBe('not_found');
       expect(err.message).toContain(`Did you mean '${running.name}'`);
     });
@@ -63,7 +78,9 @@ for (const kind of CLIENT_KINDS) {
     });
 
     it('refuses a destructive tool in the default mode, naming the setting that allows it', async () => {
-      const err = errorOf(await server.client.callTool('docker_remove_container', { container_id: running.name }));
+      const err = errorOf(
+        await server.client.callTool('docker_remove_container', { container_id: running.name }),
+      );
       expect(err.kind).toBe('policy_denied');
       expect(err.message).toContain('SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true');
     });
@@ -71,7 +88,12 @@ for (const kind of CLIENT_KINDS) {
     it('refuses a privileged container before it reaches the engine', async () => {
       const name = uniqueName('mcpt-priv');
       const err = errorOf(
-        await server.client.callTool('docker_create_container', { image: TEST_IMAGE, name, privileged: true, labels: testLabels() }),
+        await server.client.callTool('docker_create_container', {
+          image: TEST_IMAGE,
+          name,
+          privileged: true,
+          labels: testLabels(),
+        }),
       );
       expect(err.kind).toBe('policy_denied');
       expect(err.message).toContain('SAFETY_ALLOW_PRIVILEGED_CONTAINERS');
@@ -84,7 +106,11 @@ for (const kind of CLIENT_KINDS) {
     it('refuses bind mounts of / and of the Docker socket', async () => {
       for (const volumes of [['/:/host'], ['/var/run/docker.sock:/s'], ['//etc:/e'], ['/etc/../etc:/e']]) {
         const err = errorOf(
-          await server.client.callTool('docker_create_container', { image: TEST_IMAGE, volumes, labels: testLabels() }),
+          await server.client.callTool('docker_create_container', {
+            image: TEST_IMAGE,
+            volumes,
+            labels: testLabels(),
+          }),
         );
         expect(err.kind).toBe('policy_denied');
       }
@@ -114,11 +140,13 @@ describe('stdio binary safety modes', () => {
       expect(names).toContain('docker_remove_container');
       expect(names).not.toContain('docker_kill_container');
       structured(await server.client.callTool('docker_remove_container', { container_id: victim.name }));
-      const err = errorOf(await server.client.callTool('docker_inspect_container', { container_id: victim.name }));
-      expect(err.kind).toBe('not_found');
-      expect(errorOf(await server.client.callTool('docker_kill_container', { container_id: victim.name })).message).toContain(
-        'SAFETY_DENIED_TOOLS',
+      const err = errorOf(
+        await server.client.callTool('docker_inspect_container', { container_id: victim.name }),
       );
+      expect(err.kind).toBe('not_found');
+      expect(
+        errorOf(await server.client.callTool('docker_kill_container', { container_id: victim.name })).message,
+      ).toContain('SAFETY_DENIED_TOOLS');
     } finally {
       await server.close();
     }
@@ -141,7 +169,9 @@ describe('stdio binary without an engine', () => {
       await engine.start(); // the engine comes up where we were told to look
       expect(await listCount()).toBeGreaterThan(0);
       await engine.stop(); // it dies, taking the open connections with it
-      expect(errorOf(await server.client.callTool('docker_list_containers', {})).kind).toBe('engine_unreachable');
+      expect(errorOf(await server.client.callTool('docker_list_containers', {})).kind).toBe(
+        'engine_unreachable',
+      );
       await engine.start(); // and comes back
       expect(await listCount()).toBeGreaterThan(0);
     } finally {

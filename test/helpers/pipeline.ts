@@ -2,15 +2,16 @@
  * In-process calls through the real pipeline against the real engine (DOCKER_HOST), for
  * integration tests: same gate, validation, policy, caps and redaction as the binary.
  */
+
+import { Compile } from 'typebox/compile';
 import { readHostEnv } from '../../src/config.ts';
 import { Engine } from '../../src/docker/engine.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import type { PolicySettings } from '../../src/pipeline/policy.ts';
 import { type Outcome, type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
+import { listedTool } from '../../src/server.ts';
 import type { Limits } from '../../src/tools/define.ts';
 import { catalogue } from '../../src/tools/index.ts';
-import { listedTool } from '../../src/server.ts';
-import { Compile } from 'typebox/compile';
 
 const host = readHostEnv();
 const engine = new Engine({
@@ -32,10 +33,23 @@ export interface EnvOverrides {
 /** Defaults: every tier allowed (tests of the gate narrow it), default limits. */
 export function pipelineEnv(o: EnvOverrides = {}): PipelineEnv {
   return {
-    profile: { allowModerate: true, allowDestructive: true, readOnly: false, allowedTools: [], deniedTools: [], ...o.profile },
+    profile: {
+      allowModerate: true,
+      allowDestructive: true,
+      readOnly: false,
+      allowedTools: [],
+      deniedTools: [],
+      ...o.profile,
+    },
     policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [], ...o.policy },
     host,
-    limits: { maxResponseBytes: 262_144, maxExecOutputBytes: 1_048_576, maxLogLines: 10_000, maxListResults: 1000, ...o.limits },
+    limits: {
+      maxResponseBytes: 262_144,
+      maxExecOutputBytes: 1_048_576,
+      maxLogLines: 10_000,
+      maxListResults: 1000,
+      ...o.limits,
+    },
     defaultTimeoutMs: o.timeoutMs ?? 60_000,
     engine,
   };
@@ -49,7 +63,10 @@ export interface CallOpts extends EnvOverrides {
 export async function call(name: string, args: unknown = {}, opts: CallOpts = {}): Promise<Outcome> {
   const tool = catalogue.find((t) => t.name === name);
   if (!tool) throw new Error(`no tool named ${name} in the catalogue`);
-  const out = await runPipeline(tool, args, pipelineEnv(opts), { signal: opts.signal, sendProgress: opts.onProgress });
+  const out = await runPipeline(tool, args, pipelineEnv(opts), {
+    signal: opts.signal,
+    sendProgress: opts.onProgress,
+  });
   if (out.ok) assertMatchesOutputSchema(name, out.data);
   return out;
 }
@@ -65,14 +82,21 @@ function assertMatchesOutputSchema(name: string, data: unknown) {
   }
   if (!checker.Check(data)) {
     const first = [...checker.Errors(data)][0];
-    throw new Error(`${name} returned data that does not match its outputSchema at '${first?.instancePath}': ${first?.message}`);
+    throw new Error(
+      `${name} returned data that does not match its outputSchema at '${first?.instancePath}': ${first?.message}`,
+    );
   }
 }
 
 /** The data of a successful call; a failed one throws with its message so the test output says why. */
-export async function callOk<T = Record<string, unknown>>(name: string, args: unknown = {}, opts: CallOpts = {}): Promise<T> {
+export async function callOk<T = Record<string, unknown>>(
+  name: string,
+  args: unknown = {},
+  opts: CallOpts = {},
+): Promise<T> {
   const out = await call(name, args, opts);
-  if (!out.ok) throw new Error(`${name} failed: ${out.error.kind}: ${out.error.message} (${out.error.hint ?? ''})`);
+  if (!out.ok)
+    throw new Error(`${name} failed: ${out.error.kind}: ${out.error.message} (${out.error.hint ?? ''})`);
   return out.data as T;
 }
 

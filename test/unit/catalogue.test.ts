@@ -16,7 +16,11 @@ const sortKeys = (v: unknown): unknown =>
   Array.isArray(v)
     ? v.map(sortKeys)
     : v && typeof v === 'object'
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]))
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+        )
       : v;
 
 function matchSnapshot(file: string, value: unknown) {
@@ -27,7 +31,8 @@ function matchSnapshot(file: string, value: unknown) {
     writeFileSync(path, text);
     return;
   }
-  if (!existsSync(path)) throw new Error(`missing snapshot ${file}: run UPDATE_TOOLSNAPS=1 bun test and commit it`);
+  if (!existsSync(path))
+    throw new Error(`missing snapshot ${file}: run UPDATE_TOOLSNAPS=1 bun test and commit it`);
   expect(text).toBe(readFileSync(path, 'utf8'));
 }
 
@@ -73,7 +78,9 @@ describe('tool catalogue', () => {
 
   it('sets a safety level on every tool and derives all hints from it', () => {
     for (const t of listed) {
-      expect(['safe', 'moderate', 'destructive']).toContain(catalogue.find((c) => c.name === t.name)?.safety as string);
+      expect(['safe', 'moderate', 'destructive']).toContain(
+        catalogue.find((c) => c.name === t.name)?.safety as string,
+      );
       for (const h of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'])
         expect(typeof (t.annotations as Record<string, unknown>)[h]).toBe('boolean');
     }
@@ -89,13 +96,22 @@ describe('tool catalogue', () => {
   });
 
   it('matches the committed tool lists of the default, read-only and all-tiers modes', () => {
-    const base: SafetyProfile = { allowModerate: true, allowDestructive: false, readOnly: false, allowedTools: [], deniedTools: [] };
+    const base: SafetyProfile = {
+      allowModerate: true,
+      allowDestructive: false,
+      readOnly: false,
+      allowedTools: [],
+      deniedTools: [],
+    };
     const modes: Record<string, SafetyProfile> = {
       default: base,
       'read-only': { ...base, readOnly: true },
       'all-tiers': { ...base, allowDestructive: true },
     };
     for (const [mode, p] of Object.entries(modes))
-      matchSnapshot(`_list.${mode}.json`, catalogue.filter((t) => gate(t, p).allowed).map((t) => t.name));
+      matchSnapshot(
+        `_list.${mode}.json`,
+        catalogue.filter((t) => gate(t, p).allowed).map((t) => t.name),
+      );
   });
 });

@@ -43,7 +43,10 @@ describe('config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcpd-cfg-'));
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ timeoutSeconds: 7, maxLogLines: 5, deniedTools: 'a,b' }));
-    const c = load(['--config', file, '--timeout', '9'], { MCP_DOCKER_TIMEOUT: '8', SAFETY_MAX_LOG_LINES: '6' });
+    const c = load(['--config', file, '--timeout', '9'], {
+      MCP_DOCKER_TIMEOUT: '8',
+      SAFETY_MAX_LOG_LINES: '6',
+    });
     expect(c.timeoutSeconds).toBe(9);
     expect(c.maxLogLines).toBe(6);
     expect(c.deniedTools).toEqual(['a', 'b']);
@@ -67,7 +70,9 @@ describe('config', () => {
   });
 
   it('names the setting and its layer when a value is out of range', () => {
-    expect(() => load(['--max-response-bytes', '10'])).toThrow(/maxResponseBytes.*flag --max-response-bytes.*>= 1024, got 10/);
+    expect(() => load(['--max-response-bytes', '10'])).toThrow(
+      /maxResponseBytes.*flag --max-response-bytes.*>= 1024, got 10/,
+    );
     expect(() => load([], { MCP_LOG_LEVEL: 'loud' })).toThrow(/logLevel.*MCP_LOG_LEVEL.*one of/);
   });
 

@@ -33,8 +33,18 @@ const profile = (p: Partial<SafetyProfile> = {}): SafetyProfile => ({
 
 describe('annotations', () => {
   it('derives every hint from the safety level, each written out', () => {
-    expect(annotationsFor(tool('safe'))).toEqual({ title: 'T', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
-    expect(annotationsFor(tool('moderate'))).toMatchObject({ readOnlyHint: false, destructiveHint: false, idempotentHint: false });
+    expect(annotationsFor(tool('safe'))).toEqual({
+      title: 'T',
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: false,
+    });
+    expect(annotationsFor(tool('moderate'))).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+    });
     expect(annotationsFor(tool('destructive', 'x', { idempotent: true, openWorld: true }))).toMatchObject({
       readOnlyHint: false,
       destructiveHint: true,
@@ -55,7 +65,9 @@ describe('safety gate', () => {
 
   it('is read-only when both tiers are off, or with readOnly whatever the tiers say', () => {
     expect(gate(tool('moderate'), profile({ allowModerate: false })).allowed).toBe(false);
-    expect(gate(tool('destructive'), profile({ allowDestructive: true, readOnly: true })).allowed).toBe(false);
+    expect(gate(tool('destructive'), profile({ allowDestructive: true, readOnly: true })).allowed).toBe(
+      false,
+    );
     expect(gate(tool('safe'), profile({ readOnly: true, allowModerate: false })).allowed).toBe(true);
   });
 
@@ -75,7 +87,10 @@ describe('safety gate', () => {
 
 describe('validation', () => {
   const schema = Type.Object(
-    { container_id: Type.String({ minLength: 1 }), tail: Type.Optional(Type.Integer({ minimum: 0, default: 100 })) },
+    {
+      container_id: Type.String({ minLength: 1 }),
+      tail: Type.Optional(Type.Integer({ minimum: 0, default: 100 })),
+    },
     { additionalProperties: false },
   );
 
@@ -88,12 +103,18 @@ describe('validation', () => {
   });
 
   it('names the field, the rule and the value given', () => {
-    expect(() => validateArgs(schema, { container_id: 'x', tail: -1 })).toThrow("invalid argument 'tail': must be >= 0, got -1");
-    expect(() => validateArgs(schema, { container_id: 5 })).toThrow("invalid argument 'container_id': must be string, got 5");
+    expect(() => validateArgs(schema, { container_id: 'x', tail: -1 })).toThrow(
+      "invalid argument 'tail': must be >= 0, got -1",
+    );
+    expect(() => validateArgs(schema, { container_id: 5 })).toThrow(
+      "invalid argument 'container_id': must be string, got 5",
+    );
   });
 
   it('names an unknown argument and lists the ones the tool takes', () => {
-    expect(() => validateArgs(schema, { container_id: 'x', tial: 3 })).toThrow("unknown argument 'tial'; this tool takes: container_id, tail");
+    expect(() => validateArgs(schema, { container_id: 'x', tial: 3 })).toThrow(
+      "unknown argument 'tial'; this tool takes: container_id, tail",
+    );
   });
 
   it('raises invalid_argument errors', () => {
@@ -127,11 +148,11 @@ describe('response cap', () => {
 
   it('keeps the first rows for lists', () => {
     const { value } = capResult({ rows: lines }, 8192, 'head', 'h');
-    expect((value.rows as string[])[0]).toBe('line 0 ' + 'x'.repeat(40));
+    expect((value.rows as string[])[0]).toBe(`line 0 ${'x'.repeat(40)}`);
   });
 
   it('trims a long string keeping its end', () => {
-    const { value, truncated } = capResult({ stdout: 'a'.repeat(50_000) + 'END' }, 4096, 'tail', 'h');
+    const { value, truncated } = capResult({ stdout: `${'a'.repeat(50_000)}END` }, 4096, 'tail', 'h');
     expect((value.stdout as string).endsWith('END')).toBe(true);
     expect(truncated?.field).toBe('stdout');
   });
@@ -139,19 +160,46 @@ describe('response cap', () => {
 
 describe('redaction', () => {
   it('recognises secret-looking names word by word', () => {
-    for (const n of ['DB_PASSWORD', 'apiKey', 'API_KEY', 'GITHUB_TOKEN', 'aws_secret_access_key', 'Authorization', 'PRIVATE_KEY', 'x-auth-token'])
+    for (const n of [
+      'DB_PASSWORD',
+      'apiKey',
+      'API_KEY',
+      'GITHUB_TOKEN',
+      'aws_secret_access_key',
+      'Authorization',
+      'PRIVATE_KEY',
+      'x-auth-token',
+    ])
       expect(isSecretName(n)).toBe(true);
-    for (const n of ['PWD', 'PATH', 'AUTHOR', 'KEYBOARD_LAYOUT', 'MONKEY', 'HOSTNAME', 'TOKENIZER_MODE_X'.replace('_X', '')])
+    for (const n of [
+      'PWD',
+      'PATH',
+      'AUTHOR',
+      'KEYBOARD_LAYOUT',
+      'MONKEY',
+      'HOSTNAME',
+      'TOKENIZER_MODE_X'.replace('_X', ''),
+    ])
       expect(isSecretName(n)).toBe(false);
   });
 
   it('masks env entries and secret-named properties, leaving others', () => {
-    const out = redact({ env: ['DB_PASSWORD=hunter2', 'PATH=/bin', 'API_KEY="abc def"'], labels: { 'com.x.token': 't0k' }, name: 'web' });
-    expect(out).toEqual({ env: ['DB_PASSWORD=***', 'PATH=/bin', 'API_KEY=***'], labels: { 'com.x.token': '***' }, name: 'web' });
+    const out = redact({
+      env: ['DB_PASSWORD=hunter2', 'PATH=/bin', 'API_KEY="abc def"'],
+      labels: { 'com.x.token': 't0k' },
+      name: 'web',
+    });
+    expect(out).toEqual({
+      env: ['DB_PASSWORD=***', 'PATH=/bin', 'API_KEY=***'],
+      labels: { 'com.x.token': '***' },
+      name: 'web',
+    });
   });
 
   it('masks secrets inside free text: assignments, bearer tokens, URL credentials', () => {
-    const t = redactText('start API_TOKEN=abc123secret ok; Authorization: Bearer abcdefghijkl; db=postgres://u:pw@db/x');
+    const t = redactText(
+      'start API_TOKEN=abc123secret ok; Authorization: Bearer abcdefghijkl; db=postgres://u:pw@db/x',
+    );
     expect(t).not.toContain('abc123secret');
     expect(t).not.toContain('abcdefghijkl');
     expect(t).not.toContain(':pw@');
@@ -184,27 +232,37 @@ describe('call signal', () => {
 });
 
 describe('error mapping', () => {
-  const engineError = (statusCode: number, message: string) => Object.assign(new Error('x'), { statusCode, json: { message } });
+  const engineError = (statusCode: number, message: string) =>
+    Object.assign(new Error('x'), { statusCode, json: { message } });
 
   it('maps engine statuses to kinds with a next step', () => {
     const nf = mapError(engineError(404, 'No such container: web'));
     expect(nf.kind).toBe('not_found');
     expect(nf.hint).toContain('docker_list_containers');
-    const c = mapError(engineError(409, 'You cannot remove a running container abc. Stop the container before attempting removal or force remove'));
+    const c = mapError(
+      engineError(
+        409,
+        'You cannot remove a running container abc. Stop the container before attempting removal or force remove',
+      ),
+    );
     expect(c.kind).toBe('conflict');
     expect(c.hint).toContain('force: true');
     expect(mapError(engineError(400, 'bad')).kind).toBe('invalid_argument');
   });
 
   it('reports connection failures as engine_unreachable, retryable', () => {
-    const e = mapError(Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' }));
+    const e = mapError(
+      Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' }),
+    );
     expect(e.kind).toBe('engine_unreachable');
     expect(e.retryable).toBe(true);
     expect(e.message).not.toContain('/var/run/docker.sock');
   });
 
   it('hides stack traces and scrubs the socket path from unexpected errors', () => {
-    const e = mapError(new Error('boom at /tmp/x/docker.sock\n    at foo (file.ts:1:1)'), { scrub: ['/tmp/x/docker.sock'] });
+    const e = mapError(new Error('boom at /tmp/x/docker.sock\n    at foo (file.ts:1:1)'), {
+      scrub: ['/tmp/x/docker.sock'],
+    });
     expect(e.kind).toBe('internal');
     expect(e.message).not.toContain('at foo');
     expect(e.message).not.toContain('/tmp/x/docker.sock');

@@ -1,7 +1,7 @@
 /** Read-only views of containers: list and inspect. */
 import Type from 'typebox';
 import { defineTool } from '../define.ts';
-import { All, ContainerRef, Filters, Full, Limit, engineFilters, shortId } from '../params.ts';
+import { All, ContainerRef, engineFilters, Filters, Full, Limit, shortId } from '../params.ts';
 import { inspectContainer } from './ref.ts';
 import { ContainerRow, containerRow } from './rows.ts';
 
@@ -11,7 +11,10 @@ export const listContainers = defineTool({
   description: 'List containers (running only unless all is true), one compact row each.',
   safety: 'safe',
   idempotent: true,
-  input: Type.Object({ all: All, filters: Filters, limit: Limit, full: Full }, { additionalProperties: false }),
+  input: Type.Object(
+    { all: All, filters: Filters, limit: Limit, full: Full },
+    { additionalProperties: false },
+  ),
   output: Type.Object({
     containers: Type.Array(Type.Union([ContainerRow, Type.Record(Type.String(), Type.Unknown())])),
     count: Type.Integer({ description: 'Rows returned' }),
@@ -19,7 +22,12 @@ export const listContainers = defineTool({
   narrowHint: 'Use filters (status, label, name) or limit.',
   handler: async ({ all, filters, limit, full }, { docker, signal, limits }) => {
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
-    const rows = await docker.listContainers({ all, filters: engineFilters(filters), limit: max, abortSignal: signal });
+    const rows = await docker.listContainers({
+      all,
+      filters: engineFilters(filters),
+      limit: max,
+      abortSignal: signal,
+    });
     const containers = rows.slice(0, max).map((c) => (full ? { ...c, Id: c.Id } : containerRow(c)));
     return { containers, count: containers.length };
   },
@@ -28,7 +36,8 @@ export const listContainers = defineTool({
 export const inspectContainerTool = defineTool({
   name: 'docker_inspect_container',
   title: 'Inspect container',
-  description: 'Show a container: state, image, command, ports, mounts, networks, limits. full: true for the engine document.',
+  description:
+    'Show a container: state, image, command, ports, mounts, networks, limits. full: true for the engine document.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef, full: Full }, { additionalProperties: false }),

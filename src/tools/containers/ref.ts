@@ -17,7 +17,10 @@ export async function withContainer<T>(
   } catch (e) {
     // Only the engine's "No such container" means the reference is wrong; other 404s (a missing
     // file in copy, a missing exec) keep their own message.
-    if (isNotFound(e) && /no such container/i.test(String((e as { json?: { message?: string } }).json?.message)))
+    if (
+      isNotFound(e) &&
+      /no such container/i.test(String((e as { json?: { message?: string } }).json?.message))
+    )
       throw await notFound(docker, ref, signal);
     throw e;
   }
@@ -36,7 +39,12 @@ async function notFound(docker: Dockerode, ref: string, signal: AbortSignal): Pr
   }
   const needle = ref.toLowerCase();
   const close = names
-    .filter((n) => n.toLowerCase().includes(needle) || needle.includes(n.toLowerCase()) || distance(n.toLowerCase(), needle) <= 2)
+    .filter(
+      (n) =>
+        n.toLowerCase().includes(needle) ||
+        needle.includes(n.toLowerCase()) ||
+        distance(n.toLowerCase(), needle) <= 2,
+    )
     .slice(0, 5);
   const hint = close.length
     ? `Did you mean ${close.map((n) => `'${n}'`).join(', ')}? List them with docker_list_containers (all: true).`
@@ -53,7 +61,11 @@ function distance(a: string, b: string): number {
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (row[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
       prev = tmp;
     }
   }

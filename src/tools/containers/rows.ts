@@ -19,7 +19,9 @@ interface EnginePort {
 }
 
 export const portText = (p: EnginePort) =>
-  p.PublicPort ? `${p.IP ?? ''}${p.IP ? ':' : ''}${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`;
+  p.PublicPort
+    ? `${p.IP ?? ''}${p.IP ? ':' : ''}${p.PublicPort}->${p.PrivatePort}/${p.Type}`
+    : `${p.PrivatePort}/${p.Type}`;
 
 export function containerRow(c: {
   Id: string;
