@@ -4,10 +4,16 @@ import { defineTool } from '../define.ts';
 import { ContainerRef } from '../params.ts';
 import { inspectContainer, stateOf, withContainer } from './ref.ts';
 import { ContainerState } from './rows.ts';
+import { NAME_PATTERN } from './spec.ts';
 
 /** 304 Not Modified: already in the asked-for state — success, not an error. */
 const ignoreNotModified = (e: unknown) => {
   if ((e as { statusCode?: number }).statusCode !== 304) throw e;
+};
+
+/** An engine refusal that only says the container is already where the caller wants it. */
+const unlessAlready = (already: RegExp) => (e: unknown) => {
+  if (!already.test(String((e as { json?: { message?: string } }).json?.message ?? ''))) throw e;
 };
 
 const StopTimeout = Type.Optional(
@@ -23,7 +29,9 @@ export const startContainer = defineTool({
   input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
   output: ContainerState,
   handler: async ({ container_id }, { docker, signal }) => {
-    await withContainer(docker, container_id, signal, (c) => c.start({ abortSignal: signal })).catch(ignoreNotModified);
+    await withContainer(docker, container_id, signal, (c) => c.start({ abortSignal: signal })).catch(
+      ignoreNotModified,
+    );
     return stateOf(await inspectContainer(docker, container_id, signal));
   },
 });
@@ -42,5 +50,102 @@ export const stopContainer = defineTool({
       c.stop({ ...(timeout !== undefined && { t: timeout }), abortSignal: signal }),
     ).catch(ignoreNotModified);
     return stateOf(await inspectContainer(docker, container_id, signal));
+  },
+});
+
+export const restartContainer = defineTool({
+  name: 'docker_restart_container',
+  title: 'Restart container',
+  description: 'Restart a container (stop with timeout, then start). Returns its state.',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object({ container_id: ContainerRef, timeout: StopTimeout }, { additionalProperties: false }),
+  output: ContainerState,
+  timeoutArg: 'timeout',
+  handler: async ({ container_id, timeout }, { docker, signal }) => {
+    await withContainer(docker, container_id, signal, (c) =>
+      c.restart({ ...(timeout !== undefined && { t: timeout }), abortSignal: signal }),
+    );
+    return stateOf(await inspectContainer(docker, container_id, signal));
+  },
+});
+
+export const killContainer = defineTool({
+  name: 'docker_kill_container',
+  title: 'Kill container',
+  description: 'Send a signal to a running container (default SIGKILL). Returns its state.',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object(
+    {
+      container_id: ContainerRef,
+      signal: Type.Optional(
+        Type.String({
+          pattern: '^[A-Za-z0-9+]{1,16}$',
+          default: 'SIGKILL',
+          description: 'Signal, e.g. SIGTERM, HUP, 9',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: ContainerState,
+  handler: async ({ container_id, signal: sig }, { docker, signal }) => {
+    await withContainer(docker, container_id, signal, (c) => c.kill({ signal: sig, abortSignal: signal }));
+    return stateOf(await inspectContainer(docker, container_id, signal));
+  },
+});
+
+export const pauseContainer = defineTool({
+  name: 'docker_pause_container',
+  title: 'Pause container',
+  description: 'Freeze all processes of a running container. Returns its state.',
+  safety: 'moderate',
+  idempotent: true,
+  input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
+  output: ContainerState,
+  handler: async ({ container_id }, { docker, signal }) => {
+    await withContainer(docker, container_id, signal, (c) => c.pause({ abortSignal: signal })).catch(
+      unlessAlready(/already paused/i),
+    );
+    return stateOf(await inspectContainer(docker, container_id, signal));
+  },
+});
+
+export const unpauseContainer = defineTool({
+  name: 'docker_unpause_container',
+  title: 'Unpause container',
+  description: 'Resume a paused container. Returns its state.',
+  safety: 'moderate',
+  idempotent: true,
+  input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
+  output: ContainerState,
+  handler: async ({ container_id }, { docker, signal }) => {
+    // Engine 20.10 answers 500 "is not paused"; nothing to do either way.
+    await withContainer(docker, container_id, signal, (c) => c.unpause({ abortSignal: signal })).catch(
+      unlessAlready(/is not paused/i),
+    );
+    return stateOf(await inspectContainer(docker, container_id, signal));
+  },
+});
+
+export const renameContainer = defineTool({
+  name: 'docker_rename_container',
+  title: 'Rename container',
+  description: 'Give a container a new name. Returns its state under the new name.',
+  safety: 'moderate',
+  idempotent: true,
+  input: Type.Object(
+    { container_id: ContainerRef, new_name: Type.String({ pattern: NAME_PATTERN, description: 'New name' }) },
+    { additionalProperties: false },
+  ),
+  output: ContainerState,
+  handler: async ({ container_id, new_name }, { docker, signal }) => {
+    const { Id } = await inspectContainer(docker, container_id, signal);
+    await docker
+      .getContainer(Id)
+      .rename({ name: new_name, abortSignal: signal })
+      .catch(unlessAlready(/same name as its current name/i));
+    return stateOf(await inspectContainer(docker, Id, signal));
   },
 });

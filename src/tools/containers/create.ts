@@ -1,0 +1,266 @@
+/** Making containers: create, run (create + start, optionally waiting for the output) and update limits. */
+import type Dockerode from 'dockerode';
+import Type from 'typebox';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool, type Limits } from '../define.ts';
+import { ContainerRef, shortId } from '../params.ts';
+import { inspectContainer, stateOf, withContainer } from './ref.ts';
+import {
+  bytes,
+  CpuShares,
+  Cpus,
+  type CreateArgs,
+  createBody,
+  createProperties,
+  MemLimit,
+  nanoCpus,
+  RestartPolicy,
+  Size,
+} from './spec.ts';
+
+const Warnings = Type.Optional(Type.Array(Type.String()));
+
+export const createContainer = defineTool({
+  name: 'docker_create_container',
+  title: 'Create container',
+  description:
+    'Create a container from a local image without starting it. Returns its id, name and engine warnings.',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object(createProperties, { additionalProperties: false }),
+  output: Type.Object({ id: Type.String(), name: Type.String(), warnings: Warnings }),
+  handler: async (args, { docker, signal }) => {
+    const { id, warnings } = await create(docker, args, signal);
+    const { name } = stateOf(await inspectContainer(docker, id, signal));
+    return { id: shortId(id), name, ...(warnings.length > 0 && { warnings }) };
+  },
+});
+
+export const runContainer = defineTool({
+  name: 'docker_run_container',
+  title: 'Run container',
+  description:
+    'Create and start a container. With wait: true, wait for it to exit and return exit_code, stdout and stderr.',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object(
+    {
+      ...createProperties,
+      wait: Type.Optional(Type.Boolean({ description: 'Wait for exit; return exit code and output' })),
+      detach: Type.Optional(Type.Boolean({ description: 'false = wait: true' })),
+      timeout: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Wait limit, seconds' }),
+      ),
+      remove: Type.Optional(Type.Boolean({ description: 'Remove it once it has exited' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    state: Type.Optional(Type.String()),
+    exit_code: Type.Optional(Type.Integer()),
+    stdout: Type.Optional(Type.String()),
+    stderr: Type.Optional(Type.String()),
+    output_truncated: Type.Optional(Type.Boolean()),
+    removed: Type.Optional(Type.Boolean()),
+    warnings: Warnings,
+  }),
+  timeoutArg: 'timeout',
+  keep: 'tail',
+  narrowHint: 'Make the command print less, or run without wait and read the logs.',
+  handler: async (
+    { wait: waitArg, detach, timeout = 60, remove = false, ...args },
+    { docker, signal, limits },
+  ) => {
+    const wait = waitArg ?? detach === false;
+    // A waited run is removed by us after its output is read; AutoRemove would race with that.
+    const { id, warnings } = await create(docker, args, signal, !wait && remove);
+    const container = docker.getContainer(id);
+    const extra = warnings.length > 0 ? { warnings } : {};
+    try {
+      await container.start({ abortSignal: signal });
+    } catch (e) {
+      await discard(container); // nothing half-made is left behind
+      throw e;
+    }
+    if (!wait) {
+      const info = await container.inspect({ abortSignal: signal }).catch(gone);
+      return {
+        ...(info ? stateOf(info) : { id: shortId(id), name: args.name ?? '', state: 'removed' }),
+        ...extra,
+      };
+    }
+    try {
+      const exitCode = await waitForExit(container, timeout, signal);
+      const info = await container.inspect({ abortSignal: signal });
+      const output = await lastOutput(container, info.Config.Tty, limits, signal);
+      if (remove) await container.remove({ v: true, force: true, abortSignal: signal });
+      return { ...stateOf(info), exit_code: exitCode, ...output, ...(remove && { removed: true }), ...extra };
+    } catch (e) {
+      if (remove) await discard(container);
+      throw e;
+    }
+  },
+});
+
+export const updateContainer = defineTool({
+  name: 'docker_update_container',
+  title: 'Update container',
+  description:
+    'Change resource limits or restart policy of a container. Returns the values now set and engine warnings.',
+  safety: 'moderate',
+  idempotent: true,
+  input: Type.Object(
+    {
+      container_id: ContainerRef,
+      mem_limit: Type.Optional(MemLimit),
+      memory_swap: Type.Optional(Size('Memory+swap; -1 = unlimited', -1)),
+      cpu_shares: Type.Optional(CpuShares),
+      cpus: Type.Optional(Cpus),
+      pids_limit: Type.Optional(Type.Integer({ minimum: -1, description: 'Max processes; -1 = unlimited' })),
+      restart_policy: Type.Optional(RestartPolicy),
+      maximum_retry_count: Type.Optional(Type.Integer({ minimum: 0, description: 'Retries for on-failure' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    applied: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
+    warnings: Warnings,
+  }),
+  handler: async ({ container_id, ...a }, { docker, signal }) => {
+    const policy = a.restart_policy ?? (a.maximum_retry_count !== undefined ? 'on-failure' : undefined);
+    const body = Object.fromEntries(
+      Object.entries({
+        Memory: bytes(a.mem_limit),
+        MemorySwap: bytes(a.memory_swap),
+        CpuShares: a.cpu_shares,
+        NanoCpus: nanoCpus(a.cpus),
+        PidsLimit: a.pids_limit,
+        RestartPolicy: policy && { Name: policy, MaximumRetryCount: a.maximum_retry_count ?? 0 },
+      }).filter(([, v]) => v !== undefined),
+    );
+    // Nothing asked: show the current values rather than send an empty update.
+    const res: { Warnings?: string[] | null } =
+      Object.keys(body).length > 0
+        ? await withContainer(docker, container_id, signal, (c) => c.update({ ...body, abortSignal: signal }))
+        : {};
+    const info = await inspectContainer(docker, container_id, signal);
+    const hc = info.HostConfig;
+    const current: Record<string, number | string> = {
+      mem_limit: hc.Memory ?? 0,
+      memory_swap: hc.MemorySwap ?? 0,
+      cpu_shares: hc.CpuShares ?? 0,
+      cpus: (hc.NanoCpus ?? 0) / 1e9,
+      pids_limit: hc.PidsLimit ?? 0,
+      restart_policy: hc.RestartPolicy?.Name || 'no',
+      maximum_retry_count: hc.RestartPolicy?.MaximumRetryCount ?? 0,
+    };
+    const asked = Object.keys(a).filter((k) => k in current);
+    const applied =
+      asked.length > 0 ? Object.fromEntries(asked.map((k) => [k, current[k] as number | string])) : current;
+    const warnings = res.Warnings ?? [];
+    return { ...stateOf(info), applied, ...(warnings.length > 0 && { warnings }) };
+  },
+});
+
+/**
+ * Creates through the modem rather than `docker.createContainer`: that one drops the engine's
+ * warnings and also copies the whole body (environment included) into the query string.
+ */
+async function create(docker: Dockerode, args: CreateArgs, signal: AbortSignal, autoRemove = false) {
+  const body = createBody(args);
+  if (autoRemove) body.HostConfig = { ...(body.HostConfig as object), AutoRemove: true };
+  try {
+    const res = await new Promise<{ Id: string; Warnings?: string[] | null }>((resolve, reject) =>
+      docker.modem.dial(
+        {
+          path: '/containers/create?',
+          method: 'POST',
+          options: { _query: args.name ? { name: args.name } : {}, _body: body },
+          abortSignal: signal,
+          statusCodes: {
+            200: true,
+            201: true,
+            400: 'bad parameter',
+            404: 'no such image',
+            409: 'conflict',
+            500: 'server error',
+          },
+        },
+        (err, data) => (err ? reject(err) : resolve(data as { Id: string; Warnings?: string[] | null })),
+      ),
+    );
+    return { id: res.Id, warnings: res.Warnings ?? [] };
+  } catch (e) {
+    const err = e as { statusCode?: number; json?: { message?: string } };
+    if (err.statusCode === 404 && /no such image/i.test(err.json?.message ?? ''))
+      throw new ToolError('not_found', `image '${args.image}' is not present locally`, {
+        hint: `Pull it first with docker_pull_image (image: '${args.image}'), then call again.`,
+      });
+    throw e;
+  }
+}
+
+/** Best-effort force removal after a failure. Own short deadline: the call's signal may have fired. */
+const discard = (container: Dockerode.Container) =>
+  container.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+
+const gone = (e: unknown) => {
+  if ((e as { statusCode?: number }).statusCode === 404) return undefined; // AutoRemove was quicker
+  throw e;
+};
+
+/** The exit code. On timeout or cancel the container is killed, so a waited run never lingers. */
+async function waitForExit(container: Dockerode.Container, seconds: number, signal: AbortSignal) {
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(seconds * 1000)]);
+  try {
+    const res: { StatusCode: number } = await container.wait({ abortSignal: deadline });
+    return res.StatusCode;
+  } catch (e) {
+    if (!deadline.aborted) throw e;
+    await container.kill({ abortSignal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+    if (signal.aborted) throw e;
+    throw new ToolError('timeout', `container did not exit within ${seconds}s, so it was killed`, {
+      hint: 'Raise timeout, or run without wait and read its logs later.',
+      retryable: false,
+    });
+  }
+}
+
+/** Last lines of stdout and stderr, together at most maxExecOutputBytes, cut at line starts. */
+async function lastOutput(container: Dockerode.Container, tty: boolean, limits: Limits, signal: AbortSignal) {
+  const raw = await container.logs({
+    stdout: true,
+    stderr: true,
+    tail: limits.maxLogLines,
+    abortSignal: signal,
+  });
+  const { stdout, stderr } = tty ? { stdout: raw, stderr: Buffer.alloc(0) } : demux(raw);
+  const max = limits.maxExecOutputBytes;
+  const errMax = Math.min(stderr.length, Math.max(Math.floor(max / 2), max - stdout.length));
+  const out = lastBytes(stdout, max - errMax);
+  const err = lastBytes(stderr, errMax);
+  return { stdout: out.text, stderr: err.text, ...((out.cut || err.cut) && { output_truncated: true }) };
+}
+
+/** Splits the engine's multiplexed log stream: 8-byte frame headers, byte 0 = 1 stdout, 2 stderr. */
+function demux(buf: Buffer): { stdout: Buffer; stderr: Buffer } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  for (let i = 0; i + 8 <= buf.length; ) {
+    const size = buf.readUInt32BE(i + 4);
+    (buf[i] === 2 ? err : out).push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return { stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+}
+
+function lastBytes(b: Buffer, max: number): { text: string; cut: boolean } {
+  if (b.length <= max) return { text: b.toString('utf8'), cut: false };
+  const tail = b.subarray(b.length - max);
+  const nl = tail.indexOf(10);
+  return { text: tail.subarray(nl >= 0 && nl < tail.length - 1 ? nl + 1 : 0).toString('utf8'), cut: true };
+}

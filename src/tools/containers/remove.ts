@@ -1,0 +1,68 @@
+/** Removing containers: one by reference, or every stopped one (prune). */
+import Type from 'typebox';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { ContainerRef, engineFilters, shortId } from '../params.ts';
+import { inspectContainer, stateOf } from './ref.ts';
+
+export const removeContainer = defineTool({
+  name: 'docker_remove_container',
+  title: 'Remove container',
+  description: 'Remove a container; a running one only with force: true. Returns its id and name.',
+  safety: 'destructive',
+  idempotent: true,
+  input: Type.Object(
+    {
+      container_id: ContainerRef,
+      force: Type.Optional(Type.Boolean({ description: 'Kill it first if running' })),
+      volumes: Type.Optional(Type.Boolean({ description: 'Also remove its anonymous volumes' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({ id: Type.String(), name: Type.String(), removed: Type.Boolean() }),
+  handler: async ({ container_id, force, volumes }, { docker, signal }) => {
+    const info = await inspectContainer(docker, container_id, signal);
+    const { id, name, state } = stateOf(info);
+    const { Running, Paused, Restarting } = info.State;
+    if (!force && (Running || Paused || Restarting))
+      throw new ToolError('conflict', `container '${name}' is ${state}, so it was not removed`, {
+        hint: 'Stop it first with docker_stop_container, or pass force: true.',
+      });
+    await docker.getContainer(info.Id).remove({ force, v: volumes, abortSignal: signal });
+    return { id, name, removed: true };
+  },
+});
+
+export const pruneContainers = defineTool({
+  name: 'docker_prune_containers',
+  title: 'Prune containers',
+  description:
+    'Remove all stopped containers (narrow with filters). Returns removed IDs, count, bytes reclaimed.',
+  safety: 'destructive',
+  idempotent: true,
+  input: Type.Object(
+    {
+      filters: Type.Optional(
+        Type.Record(Type.String(), Type.Array(Type.String()), {
+          description: 'e.g. {"until":["24h"],"label":["env=dev"]}',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    removed: Type.Array(Type.String()),
+    count: Type.Integer(),
+    space_reclaimed: Type.Integer({ description: 'Bytes' }),
+  }),
+  narrowHint: 'Narrow with filters (until, label).',
+  handler: async ({ filters }, { docker, signal, limits }) => {
+    const res = await docker.pruneContainers({ filters: engineFilters(filters), abortSignal: signal });
+    const ids = (res.ContainersDeleted ?? []).map(shortId);
+    return {
+      removed: ids.slice(0, limits.maxListResults),
+      count: ids.length,
+      space_reclaimed: res.SpaceReclaimed ?? 0,
+    };
+  },
+});

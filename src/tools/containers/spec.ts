@@ -1,0 +1,254 @@
+/**
+ * The arguments create and run share (seed names, docker-py shapes) and their mapping to the Engine
+ * API create body. Container-only, so they live here rather than in params.ts.
+ */
+import Type, { type Static } from 'typebox';
+import { ToolError } from '../../pipeline/errors.ts';
+
+/** Docker's own rule for container names. */
+export const NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$';
+
+/** Published ports bind here unless the caller names a host address: an AI-driven tool stays local. */
+export const DEFAULT_HOST_IP = '127.0.0.1';
+
+// Alternatives are JSON Schema type lists rather than anyOf: fewer bytes in the tool list, and
+// validation errors that name the field ("must be either string or array").
+
+/** Bytes, or a size such as '512m' or '2g' (binary units, as the docker CLI reads them). */
+export const Size = (description: string, minimum = 0) =>
+  Type.Unsafe<number | string>({
+    type: ['integer', 'string'],
+    minimum,
+    pattern: '^\\d+(\\.\\d+)?[kmgKMG]?[bB]?$',
+    description,
+  });
+
+export const MemLimit = Size('Memory limit: bytes, "512m", "2g"');
+
+export const RestartPolicy = Type.Enum(['no', 'always', 'unless-stopped', 'on-failure'], {
+  description: 'Restart policy',
+});
+
+// Ranges (CPU shares, CPU count) are left to the engine, which knows the host's.
+export const CpuShares = Type.Integer({ description: 'CPU weight, 1024 = normal' });
+export const Cpus = Type.Number({ description: 'CPUs, e.g. 1.5' });
+
+const Argv = (description: string) =>
+  Type.Optional(
+    Type.Unsafe<string | string[]>({ type: ['string', 'array'], items: { type: 'string' }, description }),
+  );
+const Text = (description: string) => Type.Optional(Type.String({ description }));
+const Strings = (description: string) => Type.Optional(Type.Array(Type.String(), { description }));
+
+/** Properties of docker_create_container; docker_run_container adds its own. */
+export const createProperties = {
+  image: Type.String({ minLength: 1, description: 'Image, e.g. nginx:1.27' }),
+  name: Type.Optional(Type.String({ pattern: NAME_PATTERN, description: 'Container name' })),
+  command: Argv('String (shell-split) or array'),
+  entrypoint: Argv('Entrypoint override'),
+  environment: Type.Optional(
+    Type.Unsafe<Record<string, string> | string[]>({
+      type: ['object', 'array'],
+      additionalProperties: { type: 'string' },
+      items: { type: 'string' },
+      description: '{"K":"v"} or ["K=v"]',
+    }),
+  ),
+  ports: Type.Optional(
+    Type.Unsafe<Record<string, number | string | null>>({
+      type: 'object',
+      propertyNames: { pattern: '^\\d+(/(tcp|udp|sctp))?$' },
+      additionalProperties: {
+        type: ['integer', 'string', 'null'],
+        pattern: '^([\\d.]+:|\\[[\\da-fA-F:]+\\]:)?\\d*$',
+      },
+      description: '{"80/tcp": 8080|"ip:port"|null}. Binds 127.0.0.1 unless an IP is given ("0.0.0.0:80")',
+    }),
+  ),
+  volumes: Type.Optional(
+    Type.Unsafe<string[] | Record<string, string | { bind: string; mode?: string }>>({
+      type: ['array', 'object'],
+      items: { type: 'string' },
+      additionalProperties: {
+        type: ['string', 'object'],
+        properties: { bind: { type: 'string' }, mode: { type: 'string' } },
+        required: ['bind'],
+      },
+      description: '["src:/dst[:ro]"] or {"src":{"bind":"/dst","mode":"ro"}}',
+    }),
+  ),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Labels' })),
+  working_dir: Text('Working directory'),
+  user: Text('User[:group]'),
+  hostname: Text('Hostname'),
+  restart_policy: Type.Optional(RestartPolicy),
+  mem_limit: Type.Optional(MemLimit),
+  cpu_shares: Type.Optional(CpuShares),
+  cpus: Type.Optional(Cpus),
+  network_mode: Text('bridge, none, or a network'),
+  tty: Type.Optional(Type.Boolean({ description: 'Allocate a TTY' })),
+  privileged: Type.Optional(Type.Boolean({ description: 'Privileged mode' })),
+  cap_add: Strings('Capabilities to add'),
+  cap_drop: Strings('Capabilities to drop'),
+  devices: Strings('"/dev/x[:/dev/y[:rwm]]"'),
+  security_opt: Strings('Security options'),
+  pid_mode: Text('PID namespace'),
+  ipc_mode: Text('IPC namespace'),
+  userns_mode: Text('User namespace'),
+};
+
+const CreateArgs = Type.Object(createProperties);
+export type CreateArgs = Static<typeof CreateArgs>;
+
+/** The Engine API create body (without the name, which travels in the query). */
+export function createBody(a: CreateArgs): Record<string, unknown> {
+  const ports = a.ports && portSpec(a.ports);
+  const mounts = a.volumes && volumeSpec(a.volumes);
+  return compact({
+    Image: a.image,
+    Cmd: argv(a.command, 'command'),
+    Entrypoint: argv(a.entrypoint, 'entrypoint'),
+    Env: a.environment && envList(a.environment),
+    Labels: a.labels,
+    WorkingDir: a.working_dir,
+    User: a.user,
+    Hostname: a.hostname,
+    Tty: a.tty,
+    ExposedPorts: ports?.exposed,
+    Volumes: mounts?.anonymous,
+    HostConfig: compact({
+      Binds: mounts?.binds,
+      PortBindings: ports?.bindings,
+      RestartPolicy: a.restart_policy && { Name: a.restart_policy },
+      Memory: bytes(a.mem_limit),
+      CpuShares: a.cpu_shares,
+      NanoCpus: nanoCpus(a.cpus),
+      NetworkMode: a.network_mode,
+      Privileged: a.privileged,
+      CapAdd: a.cap_add,
+      CapDrop: a.cap_drop,
+      Devices: a.devices?.map(device),
+      SecurityOpt: a.security_opt,
+      PidMode: a.pid_mode,
+      IpcMode: a.ipc_mode,
+      UsernsMode: a.userns_mode,
+    }),
+  });
+}
+
+const UNIT: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** '512m' → 536870912; the schema has already checked the shape. */
+export function bytes(size: number | string | undefined): number | undefined {
+  if (size === undefined || typeof size === 'number') return size;
+  const [, num = '0', unit = ''] = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(size) ?? [];
+  return Math.round(Number(num) * (UNIT[unit.toLowerCase()] ?? 1));
+}
+
+export const nanoCpus = (cpus: number | undefined) =>
+  cpus === undefined ? undefined : Math.round(cpus * 1e9);
+
+const argv = (v: string | string[] | undefined, field: string) =>
+  typeof v === 'string' ? shellSplit(v, field) : v;
+
+const envList = (env: Record<string, string> | string[]) =>
+  Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
+
+function portSpec(ports: Record<string, number | string | null>) {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const [key, host] of Object.entries(ports)) {
+    const port = key.includes('/') ? key : `${key}/tcp`;
+    exposed[port] = {};
+    bindings[port] = [hostBinding(host)];
+  }
+  return { exposed, bindings };
+}
+
+function hostBinding(host: number | string | null): { HostIp: string; HostPort: string } {
+  if (host === null) return { HostIp: DEFAULT_HOST_IP, HostPort: '' };
+  const text = String(host);
+  const cut = text.lastIndexOf(':');
+  if (cut < 0) return { HostIp: DEFAULT_HOST_IP, HostPort: text };
+  return { HostIp: text.slice(0, cut).replace(/^\[|\]$/g, ''), HostPort: text.slice(cut + 1) };
+}
+
+/** "src:dst[:mode]" entries are binds (or named volumes); a bare "/dst" is an anonymous volume. */
+function volumeSpec(volumes: string[] | Record<string, string | { bind: string; mode?: string }>) {
+  const binds: string[] = [];
+  const anonymous: Record<string, object> = {};
+  if (Array.isArray(volumes)) {
+    for (const v of volumes) {
+      if (v.includes(':')) binds.push(v);
+      else anonymous[v] = {};
+    }
+  } else {
+    for (const [src, to] of Object.entries(volumes))
+      binds.push(
+        typeof to === 'string' ? `${src}:${to}` : `${src}:${to.bind}${to.mode ? `:${to.mode}` : ''}`,
+      );
+  }
+  return {
+    binds: binds.length > 0 ? binds : undefined,
+    anonymous: Object.keys(anonymous).length > 0 ? anonymous : undefined,
+  };
+}
+
+function device(spec: string) {
+  const [host = spec, inner, perms] = spec.split(':');
+  return { PathOnHost: host, PathInContainer: inner || host, CgroupPermissions: perms || 'rwm' };
+}
+
+/** Drops undefined fields (and a HostConfig left empty), so the body carries only what was asked. */
+function compact(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o))
+    if (v !== undefined && !(k === 'HostConfig' && Object.keys(v as object).length === 0)) out[k] = v;
+  return out;
+}
+
+/** POSIX-shell word splitting (quotes and backslashes, no expansion), as docker-py does for a string. */
+export function shellSplit(text: string, field = 'command'): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: string | undefined;
+  let escaped = false;
+  for (const ch of text) {
+    if (escaped) {
+      // Inside double quotes a backslash only escapes these; elsewhere it escapes anything.
+      if (quote === '"' && !'"\\$`'.includes(ch)) word += '\\';
+      word += ch;
+      escaped = false;
+    } else if (quote === "'") {
+      if (ch === "'") quote = undefined;
+      else word += ch;
+    } else if (ch === '\\') {
+      escaped = true;
+      inWord = true;
+    } else if (quote === '"') {
+      if (ch === '"') quote = undefined;
+      else word += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (quote || escaped)
+    throw new ToolError(
+      'invalid_argument',
+      `invalid argument '${field}': ${quote ? `unclosed ${quote} quote` : 'trailing backslash'}`,
+      {
+        hint: 'Close the quote, or pass the command as an array of arguments.',
+      },
+    );
+  if (inWord) words.push(word);
+  return words;
+}
