@@ -4,7 +4,7 @@
  * recovers by itself when the engine comes back. Knows nothing of MCP or tools.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { ToolError } from '../pipeline/errors.ts';
 import {
   type Candidate,
@@ -13,6 +13,7 @@ import {
   discoverCandidates,
   type FileReader,
 } from './discovery.ts';
+import { useFetchTransport } from './fetch-transport.ts';
 
 /** Newest Engine API version this server was written against; older engines are spoken to in their own. */
 export const MAX_API_VERSION = '1.47';
@@ -98,6 +99,13 @@ export class Engine {
       throw e;
     }
     const attempts: Attempt[] = [];
+    // Loaded on the first call, not at start-up: initialize answers without paying for the client.
+    const { default: Dockerode } = await import('dockerode');
+    const client = (opts: Dockerode.DockerOptions, socketPath?: string) => {
+      const docker = new Dockerode(opts);
+      if (socketPath) useFetchTransport(docker, socketPath);
+      return docker;
+    };
     for (const c of candidates) {
       const socketPath = unixPath(c.url);
       if (socketPath && !this.fs.exists(socketPath)) {
@@ -111,12 +119,12 @@ export class Engine {
           ...(signal ? [signal] : []),
         ]);
         // The typings omit version()'s options argument; dockerode accepts { abortSignal }.
-        const probe = new Dockerode(opts) as unknown as {
+        const probe = client(opts, socketPath) as unknown as {
           version(o: object): Promise<Record<string, string>>;
         };
         const v = await probe.version({ abortSignal: probeSignal });
         const apiVersion = negotiate(v.ApiVersion ?? '1.24');
-        const docker = new Dockerode({ ...opts, version: `v${apiVersion}` });
+        const docker = client({ ...opts, version: `v${apiVersion}` }, socketPath);
         const info: EngineInfo = {
           url: c.url,
           source: c.source,
@@ -180,7 +188,8 @@ export function dockerOptions(c: Candidate, fs: FileReader): Dockerode.DockerOpt
 function describeFailure(e: unknown): string {
   const err = e as { code?: string; statusCode?: number; message?: string; name?: string };
   if (err.code === 'EACCES') return 'permission denied (is your user in the docker group?)';
-  if (err.code === 'ECONNREFUSED') return 'nothing is listening';
+  if (err.code === 'ECONNREFUSED' || err.code === 'ConnectionRefused') return 'nothing is listening';
+  if (err.code === 'ENOENT' || err.code === 'FailedToOpenSocket') return 'no socket there';
   if (err.name === 'TimeoutError' || err.name === 'AbortError')
     return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
   if (err.statusCode) return `answered HTTP ${err.statusCode}, not a Docker engine`;
