@@ -1,5 +1,6 @@
 import { ProtocolError, ProtocolErrorCode, Server, type Tool } from '@modelcontextprotocol/server';
 import Type from 'typebox';
+import { leanSchema } from './lean-schema.ts';
 import { annotationsFor } from './pipeline/annotations.ts';
 import { gate } from './pipeline/gate.ts';
 import { type Outcome, type PipelineEnv, runPipeline } from './pipeline/run.ts';
@@ -30,7 +31,7 @@ export function listedTool(tool: AnyTool): Tool {
     name: tool.name,
     title: tool.title,
     description: tool.description,
-    inputSchema: JSON.parse(JSON.stringify(tool.input)),
+    inputSchema: leanSchema(tool.input),
     outputSchema: output,
     annotations: annotationsFor(tool),
   };

@@ -1,7 +1,7 @@
 /** Parameter fragments shared by every tool, so lists page, filter and window the same way. */
 import Type from 'typebox';
 
-export const ContainerRef = Type.String({ minLength: 1, description: 'Container name or ID' });
+export const ContainerRef = Type.String({ minLength: 1, description: 'Name or ID' });
 
 export const All = Type.Optional(Type.Boolean({ description: 'Include stopped containers' }));
 
@@ -13,7 +13,7 @@ export const Filters = Type.Optional(
 
 export const Limit = Type.Optional(Type.Integer({ minimum: 1, description: 'Max rows' }));
 
-export const Full = Type.Optional(Type.Boolean({ description: 'Full engine detail, not the summary' }));
+export const Full = Type.Optional(Type.Boolean({ description: 'Whole engine document' }));
 
 /** Seconds, RFC 3339, or relative like 10m / 2h / 1d. */
 export const TimePoint = (what: string) =>
@@ -21,7 +21,7 @@ export const TimePoint = (what: string) =>
     Type.String({
       minLength: 1,
       maxLength: 64,
-      description: `${what}: RFC 3339, unix seconds, or 10m/2h/1d ago`,
+      description: `${what}: RFC 3339, unix time, or 10m/2h/1d ago`,
     }),
   );
 

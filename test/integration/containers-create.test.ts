@@ -215,8 +215,8 @@ describe('docker_run_container', () => {
     expect(await exists(args.name as string)).toBe(true);
   });
 
-  it('treats detach: false as wait, and removes the container after reading its output when remove is true', async () => {
-    const args = base({ command: ['echo', 'done'], detach: false, remove: true });
+  it('removes the container after reading its output when wait and remove are true', async () => {
+    const args = base({ command: ['echo', 'done'], wait: true, remove: true });
 
     const out = await callOk<RunResult>('docker_run_container', args);
 
@@ -310,12 +310,33 @@ describe('docker_run_container', () => {
     expect(await exists(args.name as string)).toBe(false);
   });
 
-  it.each(escapes)('refuses %s before any engine request', async (_, over) => {
+  it.each(
+    escapes.filter(
+      ([, over]) =>
+        !(
+          'privileged' in over ||
+          'cap_add' in over ||
+          'pid_mode' in over ||
+          'devices' in over ||
+          'security_opt' in over
+        ),
+    ),
+  )('refuses %s before any engine request', async (_, over) => {
     const args = base({ ...over, command: ['true'], wait: true });
 
     const err = await callErr('docker_run_container', args);
 
     expect(err.kind).toBe('policy_denied');
+    expect(await exists(args.name as string)).toBe(false);
+  });
+
+  it('takes only the common options, refusing the others as unknown arguments', async () => {
+    const args = base({ privileged: true, command: ['true'] });
+
+    const err = await callErr('docker_run_container', args);
+
+    expect(err.kind).toBe('invalid_argument');
+    expect(err.message).toContain("unknown argument 'privileged'");
     expect(await exists(args.name as string)).toBe(false);
   });
 });

@@ -20,11 +20,28 @@ import {
 
 const Warnings = Type.Optional(Type.Array(Type.String()));
 
+const RUN_OPTIONS = [
+  'image',
+  'name',
+  'command',
+  'entrypoint',
+  'environment',
+  'ports',
+  'volumes',
+  'labels',
+  'working_dir',
+  'user',
+  'network_mode',
+  'restart_policy',
+] as const;
+
+const pick = <T extends object, K extends keyof T>(o: T, keys: readonly K[]) =>
+  Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+
 export const createContainer = defineTool({
   name: 'docker_create_container',
   title: 'Create container',
-  description:
-    'Create a container from a local image without starting it. Returns its id, name and engine warnings.',
+  description: 'Create a container from a local image, not started.',
   safety: 'moderate',
   idempotent: false,
   input: Type.Object(createProperties, { additionalProperties: false }),
@@ -40,18 +57,19 @@ export const runContainer = defineTool({
   name: 'docker_run_container',
   title: 'Run container',
   description:
-    'Create and start a container. With wait: true, wait for it to exit and return exit_code, stdout and stderr.',
+    'Create and start a container (common options; all in docker_create_container). wait: true returns exit_code and output.',
   safety: 'moderate',
   idempotent: false,
+  // The options people pass to `docker run`; the rest would double an already long schema in the
+  // tool list, and docker_create_container + docker_start_container take them all.
   input: Type.Object(
     {
-      ...createProperties,
-      wait: Type.Optional(Type.Boolean({ description: 'Wait for exit; return exit code and output' })),
-      detach: Type.Optional(Type.Boolean({ description: 'false = wait: true' })),
+      ...pick(createProperties, RUN_OPTIONS),
+      wait: Type.Optional(Type.Boolean({ description: 'Wait for exit' })),
       timeout: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Wait limit, seconds' }),
       ),
-      remove: Type.Optional(Type.Boolean({ description: 'Remove it once it has exited' })),
+      remove: Type.Optional(Type.Boolean({ description: 'Remove once exited' })),
     },
     { additionalProperties: false },
   ),
@@ -69,11 +87,7 @@ export const runContainer = defineTool({
   timeoutArg: 'timeout',
   keep: 'tail',
   narrowHint: 'Make the command print less, or run without wait and read the logs.',
-  handler: async (
-    { wait: waitArg, detach, timeout = 60, remove = false, ...args },
-    { docker, signal, limits },
-  ) => {
-    const wait = waitArg ?? detach === false;
+  handler: async ({ wait = false, timeout = 60, remove = false, ...args }, { docker, signal, limits }) => {
     // A waited run is removed by us after its output is read; AutoRemove would race with that.
     const { id, warnings } = await create(docker, args, signal, !wait && remove);
     const container = docker.getContainer(id);
@@ -107,20 +121,19 @@ export const runContainer = defineTool({
 export const updateContainer = defineTool({
   name: 'docker_update_container',
   title: 'Update container',
-  description:
-    'Change resource limits or restart policy of a container. Returns the values now set and engine warnings.',
+  description: "Change a container's resource limits or restart policy.",
   safety: 'moderate',
   idempotent: true,
   input: Type.Object(
     {
       container_id: ContainerRef,
       mem_limit: Type.Optional(MemLimit),
-      memory_swap: Type.Optional(Size('Memory+swap; -1 = unlimited', -1)),
+      memory_swap: Type.Optional(Size('-1 = unlimited', -1)),
       cpu_shares: Type.Optional(CpuShares),
       cpus: Type.Optional(Cpus),
-      pids_limit: Type.Optional(Type.Integer({ minimum: -1, description: 'Max processes; -1 = unlimited' })),
+      pids_limit: Type.Optional(Type.Integer({ minimum: -1, description: '-1 = unlimited' })),
       restart_policy: Type.Optional(RestartPolicy),
-      maximum_retry_count: Type.Optional(Type.Integer({ minimum: 0, description: 'Retries for on-failure' })),
+      maximum_retry_count: Type.Optional(Type.Integer({ minimum: 0, description: 'For on-failure' })),
     },
     { additionalProperties: false },
   ),

@@ -8,6 +8,7 @@ import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
 import { ContainerRef } from '../params.ts';
 import { withContainer } from './ref.ts';
+import { Argv, Environment } from './spec.ts';
 
 const notRunning = (ref: string, why: string) =>
   new ToolError('conflict', `cannot exec in container '${ref}': ${why}`, {
@@ -17,28 +18,21 @@ const notRunning = (ref: string, why: string) =>
 export const execCommand = defineTool({
   name: 'docker_exec_command',
   title: 'Run command in container',
-  description:
-    'Run a command in a running container. Returns exit_code, stdout and stderr (last bytes kept). A string runs via /bin/sh -c.',
+  description: 'Run a command in a running container; returns exit_code, stdout, stderr (tails kept).',
   safety: 'moderate',
   idempotent: false,
   input: Type.Object(
     {
       container_id: ContainerRef,
-      command: Type.Union([Type.String(), Type.Array(Type.String())], {
-        description: 'String for /bin/sh -c, or argv',
-      }),
+      command: Argv('String for /bin/sh -c, or argv'),
       workdir: Type.Optional(Type.String({ description: 'Working dir' })),
       user: Type.Optional(Type.String({ description: 'user[:group]' })),
-      environment: Type.Optional(
-        Type.Union([Type.Record(Type.String(), Type.String()), Type.Array(Type.String())], {
-          description: '{"K":"v"} or ["K=v"]',
-        }),
-      ),
-      privileged: Type.Optional(Type.Boolean({ description: 'Extended privileges' })),
+      environment: Type.Optional(Environment),
+      privileged: Type.Optional(Type.Boolean({ description: 'Privileged' })),
       timeout: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'Seconds' }),
       ),
-      stdin: Type.Optional(Type.String({ description: 'Text for stdin' })),
+      stdin: Type.Optional(Type.String({ description: 'Sent to stdin' })),
     },
     { additionalProperties: false },
   ),

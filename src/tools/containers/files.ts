@@ -109,7 +109,7 @@ export const copyFromContainer = defineTool({
   name: 'docker_copy_from_container',
   title: 'Read file from container',
   description:
-    'Read a file (≤1 MiB) from a container as text, or base64 if binary. A directory returns its entries.',
+    'Read a file (≤1 MiB) from a container: text, or base64 if binary. A directory lists its entries.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef, path: PathArg }, { additionalProperties: false }),
@@ -217,15 +217,14 @@ async function listDir(docker: Dockerode, id: string, path: string, max: number,
 export const copyToContainer = defineTool({
   name: 'docker_copy_to_container',
   title: 'Write file into container',
-  description:
-    'Write one file (≤1 MiB, text or base64) into a container at an absolute path. The directory must exist.',
+  description: 'Write one file (≤1 MiB) into a container; its directory must exist.',
   safety: 'moderate',
   idempotent: true,
   input: Type.Object(
     {
       container_id: ContainerRef,
       path: PathArg,
-      content: Type.String({ description: 'File content' }),
+      content: Type.String({ description: 'Text, or base64' }),
       encoding: Type.Optional(
         Type.Enum(['utf-8', 'base64'], { default: 'utf-8', description: 'Of content' }),
       ),

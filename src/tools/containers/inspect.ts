@@ -8,7 +8,7 @@ import { ContainerRow, containerRow } from './rows.ts';
 export const listContainers = defineTool({
   name: 'docker_list_containers',
   title: 'List containers',
-  description: 'List containers (running only unless all is true), one compact row each.',
+  description: 'List containers, one compact row each.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
@@ -36,8 +36,7 @@ export const listContainers = defineTool({
 export const inspectContainerTool = defineTool({
   name: 'docker_inspect_container',
   title: 'Inspect container',
-  description:
-    'Show a container: state, image, command, ports, mounts, networks, limits. full: true for the engine document.',
+  description: "A container's state, image, command, ports, mounts, networks and limits.",
   safety: 'safe',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef, full: Full }, { additionalProperties: false }),

@@ -17,13 +17,13 @@ const unlessAlready = (already: RegExp) => (e: unknown) => {
 };
 
 const StopTimeout = Type.Optional(
-  Type.Integer({ minimum: 0, maximum: 3600, description: 'Seconds before SIGKILL (default 10)' }),
+  Type.Integer({ minimum: 0, maximum: 3600, description: 'Seconds to SIGKILL (default 10)' }),
 );
 
 export const startContainer = defineTool({
   name: 'docker_start_container',
   title: 'Start container',
-  description: 'Start a created or stopped container. Returns its state.',
+  description: 'Start a created or stopped container.',
   safety: 'moderate',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
@@ -39,7 +39,7 @@ export const startContainer = defineTool({
 export const stopContainer = defineTool({
   name: 'docker_stop_container',
   title: 'Stop container',
-  description: 'Stop a running container: SIGTERM, then SIGKILL after timeout. Returns its state.',
+  description: 'Stop a container: SIGTERM, then SIGKILL after timeout.',
   safety: 'moderate',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef, timeout: StopTimeout }, { additionalProperties: false }),
@@ -56,7 +56,7 @@ export const stopContainer = defineTool({
 export const restartContainer = defineTool({
   name: 'docker_restart_container',
   title: 'Restart container',
-  description: 'Restart a container (stop with timeout, then start). Returns its state.',
+  description: 'Restart a container.',
   safety: 'moderate',
   idempotent: false,
   input: Type.Object({ container_id: ContainerRef, timeout: StopTimeout }, { additionalProperties: false }),
@@ -73,7 +73,7 @@ export const restartContainer = defineTool({
 export const killContainer = defineTool({
   name: 'docker_kill_container',
   title: 'Kill container',
-  description: 'Send a signal to a running container (default SIGKILL). Returns its state.',
+  description: 'Send a signal to a running container.',
   safety: 'moderate',
   idempotent: false,
   input: Type.Object(
@@ -83,7 +83,7 @@ export const killContainer = defineTool({
         Type.String({
           pattern: '^[A-Za-z0-9+]{1,16}$',
           default: 'SIGKILL',
-          description: 'Signal, e.g. SIGTERM, HUP, 9',
+          description: 'e.g. SIGTERM, HUP, 9',
         }),
       ),
     },
@@ -99,7 +99,7 @@ export const killContainer = defineTool({
 export const pauseContainer = defineTool({
   name: 'docker_pause_container',
   title: 'Pause container',
-  description: 'Freeze all processes of a running container. Returns its state.',
+  description: "Freeze a running container's processes.",
   safety: 'moderate',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
@@ -115,7 +115,7 @@ export const pauseContainer = defineTool({
 export const unpauseContainer = defineTool({
   name: 'docker_unpause_container',
   title: 'Unpause container',
-  description: 'Resume a paused container. Returns its state.',
+  description: 'Resume a paused container.',
   safety: 'moderate',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
@@ -132,7 +132,7 @@ export const unpauseContainer = defineTool({
 export const renameContainer = defineTool({
   name: 'docker_rename_container',
   title: 'Rename container',
-  description: 'Give a container a new name. Returns its state under the new name.',
+  description: 'Rename a container.',
   safety: 'moderate',
   idempotent: true,
   input: Type.Object(

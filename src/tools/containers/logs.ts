@@ -34,16 +34,13 @@ export function lineMatcher(pattern: string, field: string): (line: string) => b
 export const containerLogs = defineTool({
   name: 'docker_container_logs',
   title: 'Container logs',
-  description:
-    'Newest log lines of a container, oldest first; stderr lines start with [err]. Narrow with tail, since/until, grep.',
+  description: "A container's newest log lines, oldest first; stderr lines start with [err].",
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
     {
       container_id: ContainerRef,
-      tail: Type.Optional(
-        Type.Integer({ minimum: 0, default: 100, description: 'Newest lines; since/until for ranges' }),
-      ),
+      tail: Type.Optional(Type.Integer({ minimum: 0, default: 100, description: 'Newest lines' })),
       since: TimePoint('From'),
       until: TimePoint('To'),
       timestamps: Type.Optional(Type.Boolean({ description: 'Prefix timestamps' })),

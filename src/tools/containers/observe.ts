@@ -66,13 +66,13 @@ export function summariseStats(s: EngineStats) {
 export const containerStats = defineTool({
   name: 'docker_container_stats',
   title: 'Container stats',
-  description: 'One resource sample of a running container: cpu_percent, memory, network, block_io, pids.',
+  description: 'One resource sample of a running container: CPU %, memory, network and block I/O.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
     {
       container_id: ContainerRef,
-      stream: Type.Optional(Type.Boolean({ description: 'Ignored: one sample is returned' })),
+      stream: Type.Optional(Type.Boolean({ description: 'Ignored' })),
     },
     { additionalProperties: false },
   ),
@@ -98,15 +98,13 @@ export const containerStats = defineTool({
 export const containerTop = defineTool({
   name: 'docker_container_top',
   title: 'Container processes',
-  description: 'Processes running in a container: column titles and one row per process.',
+  description: 'Processes running in a container.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
     {
       container_id: ContainerRef,
-      ps_args: Type.Optional(
-        Type.String({ maxLength: 128, description: 'ps options, e.g. "aux" (default -ef)' }),
-      ),
+      ps_args: Type.Optional(Type.String({ maxLength: 128, description: 'ps options (default -ef)' })),
     },
     { additionalProperties: false },
   ),
@@ -130,7 +128,7 @@ const KIND = ['C', 'A', 'D'];
 export const containerDiff = defineTool({
   name: 'docker_container_diff',
   title: 'Container filesystem changes',
-  description: 'Files changed since the container was created, as "A|C|D path" (added, changed, deleted).',
+  description: 'Files added (A), changed (C) or deleted (D) since the container was created.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef, limit: Limit }, { additionalProperties: false }),

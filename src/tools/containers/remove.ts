@@ -8,14 +8,14 @@ import { inspectContainer, stateOf } from './ref.ts';
 export const removeContainer = defineTool({
   name: 'docker_remove_container',
   title: 'Remove container',
-  description: 'Remove a container; a running one only with force: true. Returns its id and name.',
+  description: 'Remove a container.',
   safety: 'destructive',
   idempotent: true,
   input: Type.Object(
     {
       container_id: ContainerRef,
       force: Type.Optional(Type.Boolean({ description: 'Kill it first if running' })),
-      volumes: Type.Optional(Type.Boolean({ description: 'Also remove its anonymous volumes' })),
+      volumes: Type.Optional(Type.Boolean({ description: 'And its anonymous volumes' })),
     },
     { additionalProperties: false },
   ),
@@ -36,8 +36,7 @@ export const removeContainer = defineTool({
 export const pruneContainers = defineTool({
   name: 'docker_prune_containers',
   title: 'Prune containers',
-  description:
-    'Remove all stopped containers (narrow with filters). Returns removed IDs, count, bytes reclaimed.',
+  description: 'Remove all stopped containers, or those matching filters.',
   safety: 'destructive',
   idempotent: true,
   input: Type.Object(

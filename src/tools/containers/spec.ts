@@ -23,37 +23,36 @@ export const Size = (description: string, minimum = 0) =>
     description,
   });
 
-export const MemLimit = Size('Memory limit: bytes, "512m", "2g"');
+export const MemLimit = Size('Bytes, or "512m", "2g"');
 
 export const RestartPolicy = Type.Enum(['no', 'always', 'unless-stopped', 'on-failure'], {
   description: 'Restart policy',
 });
 
 // Ranges (CPU shares, CPU count) are left to the engine, which knows the host's.
-export const CpuShares = Type.Integer({ description: 'CPU weight, 1024 = normal' });
-export const Cpus = Type.Number({ description: 'CPUs, e.g. 1.5' });
+export const CpuShares = Type.Integer({ description: 'Weight, 1024 = normal' });
+export const Cpus = Type.Number({ description: 'e.g. 1.5' });
 
-const Argv = (description: string) =>
-  Type.Optional(
-    Type.Unsafe<string | string[]>({ type: ['string', 'array'], items: { type: 'string' }, description }),
-  );
+/** A command as one string or an argument vector. */
+export const Argv = (description: string) =>
+  Type.Unsafe<string | string[]>({ type: ['string', 'array'], items: { type: 'string' }, description });
+
+export const Environment = Type.Unsafe<Record<string, string> | string[]>({
+  type: ['object', 'array'],
+  additionalProperties: { type: 'string' },
+  items: { type: 'string' },
+  description: '{"K":"v"} or ["K=v"]',
+});
 const Text = (description: string) => Type.Optional(Type.String({ description }));
 const Strings = (description: string) => Type.Optional(Type.Array(Type.String(), { description }));
 
 /** Properties of docker_create_container; docker_run_container adds its own. */
 export const createProperties = {
-  image: Type.String({ minLength: 1, description: 'Image, e.g. nginx:1.27' }),
-  name: Type.Optional(Type.String({ pattern: NAME_PATTERN, description: 'Container name' })),
-  command: Argv('String (shell-split) or array'),
-  entrypoint: Argv('Entrypoint override'),
-  environment: Type.Optional(
-    Type.Unsafe<Record<string, string> | string[]>({
-      type: ['object', 'array'],
-      additionalProperties: { type: 'string' },
-      items: { type: 'string' },
-      description: '{"K":"v"} or ["K=v"]',
-    }),
-  ),
+  image: Type.String({ minLength: 1, description: 'e.g. nginx:1.27' }),
+  name: Type.Optional(Type.String({ pattern: NAME_PATTERN, description: 'Unique name' })),
+  command: Type.Optional(Argv('String (shell-split) or argv')),
+  entrypoint: Type.Optional(Argv('String or argv')),
+  environment: Type.Optional(Environment),
   ports: Type.Optional(
     Type.Unsafe<Record<string, number | string | null>>({
       type: 'object',
@@ -62,7 +61,7 @@ export const createProperties = {
         type: ['integer', 'string', 'null'],
         pattern: '^([\\d.]+:|\\[[\\da-fA-F:]+\\]:)?\\d*$',
       },
-      description: '{"80/tcp": 8080|"ip:port"|null}. Binds 127.0.0.1 unless an IP is given ("0.0.0.0:80")',
+      description: '{"80/tcp":8080|"ip:port"|null}; host IP defaults to 127.0.0.1',
     }),
   ),
   volumes: Type.Optional(
@@ -77,24 +76,24 @@ export const createProperties = {
       description: '["src:/dst[:ro]"] or {"src":{"bind":"/dst","mode":"ro"}}',
     }),
   ),
-  labels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Labels' })),
-  working_dir: Text('Working directory'),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: '{"k":"v"}' })),
+  working_dir: Text('Working dir'),
   user: Text('User[:group]'),
   hostname: Text('Hostname'),
   restart_policy: Type.Optional(RestartPolicy),
   mem_limit: Type.Optional(MemLimit),
   cpu_shares: Type.Optional(CpuShares),
   cpus: Type.Optional(Cpus),
-  network_mode: Text('bridge, none, or a network'),
-  tty: Type.Optional(Type.Boolean({ description: 'Allocate a TTY' })),
-  privileged: Type.Optional(Type.Boolean({ description: 'Privileged mode' })),
-  cap_add: Strings('Capabilities to add'),
-  cap_drop: Strings('Capabilities to drop'),
+  network_mode: Text('bridge, none or a network'),
+  tty: Type.Optional(Type.Boolean({ description: 'TTY' })),
+  privileged: Type.Optional(Type.Boolean({ description: 'Privileged' })),
+  cap_add: Strings('e.g. ["NET_RAW"]'),
+  cap_drop: Strings('e.g. ["ALL"]'),
   devices: Strings('"/dev/x[:/dev/y[:rwm]]"'),
-  security_opt: Strings('Security options'),
-  pid_mode: Text('PID namespace'),
-  ipc_mode: Text('IPC namespace'),
-  userns_mode: Text('User namespace'),
+  security_opt: Strings('e.g. ["no-new-privileges"]'),
+  pid_mode: Text('PID ns'),
+  ipc_mode: Text('IPC ns'),
+  userns_mode: Text('User ns'),
 };
 
 const CreateArgs = Type.Object(createProperties);

@@ -17,8 +17,7 @@ const POLL_MS = 500;
 export const waitContainer = defineTool({
   name: 'docker_wait_container',
   title: 'Wait for container',
-  description:
-    'Wait until a container exits, turns healthy, or logs a pattern. Returns met:false (not an error) at timeout.',
+  description: 'Wait until a container exits, turns healthy, or logs a pattern; met:false at timeout.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
@@ -27,9 +26,7 @@ export const waitContainer = defineTool({
       until: Type.Optional(
         Type.Enum(['exited', 'healthy', 'log'], { default: 'exited', description: 'Condition' }),
       ),
-      pattern: Type.Optional(
-        Type.String({ maxLength: 512, description: "For 'log': text or /regex/ in this run" }),
-      ),
+      pattern: Type.Optional(Type.String({ maxLength: 512, description: "For 'log': text or /regex/" })),
       timeout: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Seconds' }),
       ),

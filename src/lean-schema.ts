@@ -1,0 +1,47 @@
+/**
+ * The model-facing copy of an input schema. Every byte of tools/list is read by the model on every
+ * turn, so the listed schema keeps what a model acts on — types, enums, defaults, required and
+ * descriptions — and drops constraints the pipeline enforces anyway (patterns, lengths, ranges).
+ * A call that breaks one of those still gets a clear error naming the field, from validate.ts.
+ */
+
+type Json = Record<string, unknown>;
+
+const ENFORCED_ONLY = new Set([
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minItems',
+  'maxItems',
+  'propertyNames',
+  'format',
+]);
+
+function lean(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(lean);
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node as Json)) {
+    if (ENFORCED_ONLY.has(k)) continue;
+    if (k === 'patternProperties') {
+      // TypeBox writes a string-keyed record as patternProperties {"^.*$": X}; additionalProperties
+      // says the same in fewer bytes and every client reads it.
+      const [only] = Object.values(v as Json);
+      if (only !== undefined) out.additionalProperties = lean(only);
+      continue;
+    }
+    if (k === 'properties') {
+      out.properties = Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, lean(s)]));
+      continue;
+    }
+    out[k] = lean(v);
+  }
+  return out;
+}
+
+/** A deep copy of `schema` without the constraints the server checks itself. */
+export const leanSchema = <T>(schema: T): T => lean(JSON.parse(JSON.stringify(schema))) as T;
