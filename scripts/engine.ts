@@ -231,12 +231,23 @@ export async function stopPrivateEngine(engine: PrivateEngine, graceMs = 20_000)
   unmountUnder(engine.dir);
 }
 
-/** Force-removes every container carrying `label` (any value). Returns how many went. */
-export async function removeLabelled(host: DockerHost, label: string): Promise<number> {
+/**
+ * Force-removes the containers carrying `label=value`, and those carrying `label` with any value that
+ * are older than `staleSeconds` (a crashed run's leftovers). Returns how many went.
+ */
+export async function removeLabelled(
+  host: DockerHost,
+  label: string,
+  value: string,
+  staleSeconds: number,
+): Promise<number> {
   const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
   const res = await api(host, 'GET', `/containers/json?all=1&filters=${filters}`);
   if (!res.ok) throw new EngineError(`listing ${label} containers: HTTP ${res.status} ${await res.text()}`);
-  const containers = (await res.json()) as { Id: string }[];
+  const cutoff = Date.now() / 1000 - staleSeconds;
+  const containers = (
+    (await res.json()) as { Id: string; Created: number; Labels: Record<string, string> }[]
+  ).filter((c) => c.Labels[label] === value || c.Created < cutoff);
   for (const { Id } of containers) {
     const del = await api(host, 'DELETE', `/containers/${Id}?force=1&v=1`);
     if (!del.ok && del.status !== 404)

@@ -26,6 +26,9 @@ import {
 const REPO = resolve(import.meta.dir, '..');
 const TEST_IMAGE = 'mcp-test/busybox:latest';
 const TEST_LABEL = 'mcp-docker-test';
+/** This run's label value: teardown removes its containers and leftovers of runs over an hour old, never a concurrent run's. */
+const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
+const STALE_SECONDS = 3600;
 const BIN = resolve(REPO, 'dist/mcp-docker');
 
 interface Counts {
@@ -125,7 +128,13 @@ async function main(args: string[]): Promise<Counts> {
   if (image === 'built') say(`built ${TEST_IMAGE} from /bin/busybox`);
 
   // 4. The tests, with the engine and binary in their environment.
-  const env = { ...process.env, DOCKER_HOST: host, MCP_DOCKER_TEST_IMAGE: TEST_IMAGE, MCP_DOCKER_BIN: BIN };
+  const env = {
+    ...process.env,
+    DOCKER_HOST: host,
+    MCP_DOCKER_TEST_IMAGE: TEST_IMAGE,
+    MCP_DOCKER_BIN: BIN,
+    MCP_DOCKER_TEST_RUN: RUN_ID,
+  };
   const { code, output } = await runTests(args, env);
   const counts = parseSummary(output);
   if (!counts) {
@@ -145,7 +154,7 @@ function teardown(): Promise<void> {
     testRun?.kill('SIGTERM');
     try {
       if (host && (await ping(host))) {
-        const removed = await removeLabelled(host, TEST_LABEL);
+        const removed = await removeLabelled(host, TEST_LABEL, RUN_ID, STALE_SECONDS);
         if (removed > 0) say(`removed ${removed} container(s) labelled ${TEST_LABEL}`);
       }
     } catch (error) {

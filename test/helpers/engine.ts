@@ -8,7 +8,7 @@ import Dockerode from 'dockerode';
 export const TEST_IMAGE = process.env.MCP_DOCKER_TEST_IMAGE ?? 'mcp-test/busybox:latest';
 export const TEST_LABEL = 'mcp-docker-test';
 /** Identifies this `bun test` process, so one run's cleanup never removes another run's containers. */
-export const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
+export const RUN_ID = process.env.MCP_DOCKER_TEST_RUN ?? `${process.pid}-${Date.now().toString(36)}`;
 /** The labels to put on anything a test makes through the server, so cleanup finds it. */
 export const testLabels = (): Record<string, string> => ({ [TEST_LABEL]: RUN_ID });
 
