@@ -1,0 +1,3 @@
+import type { AnyTool } from '../define.ts';
+
+export const volumeTools: AnyTool[] = [];
