@@ -3,6 +3,7 @@
 import { ConfigError, dockerConfigDir, helpText, loadConfig } from './config.ts';
 import { Engine } from './docker/engine.ts';
 import { createLogger } from './log.ts';
+import { serverFacts } from './pipeline/run.ts';
 import { buildServer } from './server.ts';
 import { catalogue } from './tools/index.ts';
 import { startStdio } from './transport/stdio.ts';
@@ -47,14 +48,15 @@ function main(argv: string[]): void {
     xdgRuntimeDir: host.xdgRuntimeDir,
     uid: host.uid,
   });
+  const profile = {
+    allowModerate: config.allowModerate,
+    allowDestructive: config.allowDestructive,
+    readOnly: config.readOnly,
+    allowedTools: config.allowedTools,
+    deniedTools: config.deniedTools,
+  };
   const env = {
-    profile: {
-      allowModerate: config.allowModerate,
-      allowDestructive: config.allowDestructive,
-      readOnly: config.readOnly,
-      allowedTools: config.allowedTools,
-      deniedTools: config.deniedTools,
-    },
+    profile,
     policy: {
       allowPrivileged: config.allowPrivileged,
       mountAllowlist: config.volumeMountAllowlist,
@@ -69,6 +71,7 @@ function main(argv: string[]): void {
     },
     defaultTimeoutMs: config.timeoutSeconds * 1000,
     engine,
+    server: serverFacts(VERSION, profile),
   };
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
   startStdio(() => buildServer({ catalogue, env, version: VERSION }), log);

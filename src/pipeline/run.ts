@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { HostEnv } from '../config.ts';
-import type { AnyTool, Limits } from '../tools/define.ts';
+import type { AnyTool, EngineAccess, Limits, Safety, ServerFacts } from '../tools/define.ts';
 import { capResult } from './cap.ts';
 import { ToolError } from './errors.ts';
 import { gate, type SafetyProfile } from './gate.ts';
@@ -8,14 +8,11 @@ import { mapError } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
 import { redact, redactText } from './redact.ts';
-import { callSignal } from './signal.ts';
+import { type CallSignal, callSignal } from './signal.ts';
 import { validateArgs } from './validate.ts';
 
 /** How the pipeline reaches the engine; src/docker implements it, tests may too. */
-export interface EngineHandle {
-  client(signal: AbortSignal): Promise<Dockerode>;
-  /** Called when a request failed at the connection level, so the next call rediscovers. */
-  invalidate(): void;
+export interface EngineHandle extends EngineAccess {
   /** Local socket paths of the engine, which bind mounts must never expose. */
   socketPaths(): string[];
 }
@@ -27,6 +24,35 @@ export interface PipelineEnv {
   limits: Limits;
   defaultTimeoutMs: number;
   engine: EngineHandle;
+  /** Built once with serverFacts(); handed to every handler. */
+  server: ServerFacts;
+}
+
+const MODE_NAMES: Record<string, string> = {
+  safe: 'read-only',
+  'safe+moderate': 'default: safe+moderate',
+  'safe+moderate+destructive': 'all tiers',
+};
+
+/** The server's version and a readable account of its safety profile, as gate() applies it. */
+export function serverFacts(version: string, profile: SafetyProfile): ServerFacts {
+  const moderate = profile.allowModerate && !profile.readOnly;
+  const destructive = profile.allowDestructive && !profile.readOnly;
+  const tiers: Safety[] = [
+    'safe',
+    ...(moderate ? ['moderate' as const] : []),
+    ...(destructive ? ['destructive' as const] : []),
+  ];
+  const key = tiers.join('+');
+  return {
+    version,
+    safetyMode: {
+      summary: MODE_NAMES[key] ?? key,
+      tiers,
+      allowedTools: [...profile.allowedTools],
+      deniedTools: [...profile.deniedTools],
+    },
+  };
 }
 
 export interface CallOptions {
@@ -58,11 +84,17 @@ export async function runPipeline(
     const timeoutMs = Math.max(tool.timeoutMs ?? env.defaultTimeoutMs, extra > 0 ? extra + 5000 : 0);
     signal = callSignal(call.signal, timeoutMs, tool.name);
     const progress = throttledProgress(call.sendProgress);
-    const docker = await env.engine.client(signal.signal);
-    const data = (await untilAborted(
-      tool.handler(args, { docker, signal: signal.signal, progress, limits: env.limits }),
-      signal.signal,
-    )) as Record<string, unknown>;
+    const { docker, unreachable } = await connect(tool, env, signal);
+    const ctx = {
+      docker,
+      signal: signal.signal,
+      progress,
+      limits: env.limits,
+      server: env.server,
+      engine: env.engine,
+      ...(unreachable && { unreachable }),
+    };
+    const data = (await untilAborted(tool.handler(args, ctx), signal.signal)) as Record<string, unknown>;
     progress.flush();
 
     const capped = capResult(
@@ -79,6 +111,23 @@ export async function runPipeline(
     return fail(error);
   } finally {
     signal?.dispose();
+  }
+}
+
+/** The engine for this call. An `engine: 'optional'` tool runs without one, told why there is none. */
+async function connect(
+  tool: AnyTool,
+  env: PipelineEnv,
+  signal: CallSignal,
+): Promise<{ docker?: Dockerode; unreachable?: ToolError }> {
+  if (tool.engine !== 'optional') return { docker: await env.engine.client(signal.signal) };
+  try {
+    return { docker: await env.engine.client(signal.signal) };
+  } catch (e) {
+    // Only "no engine answered" is handed over; a cancel or timeout still ends the call.
+    const error = mapError(e, { aborted: signal.reason(), scrub: env.engine.socketPaths() });
+    if (error.kind !== 'engine_unreachable') throw e;
+    return { unreachable: error };
   }
 }
 

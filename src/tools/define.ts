@@ -1,5 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { Static, TObject, TSchema } from 'typebox';
+import type { Attempt, EngineInfo } from '../docker/engine.ts';
+import type { ToolError } from '../pipeline/errors.ts';
 
 export type Safety = 'safe' | 'moderate' | 'destructive';
 
@@ -14,12 +16,45 @@ export interface Limits {
   maxListResults: number;
 }
 
+/** Facts about this server, fixed at start-up, for tools that report on it. */
+export interface ServerFacts {
+  version: string;
+  safetyMode: {
+    /** e.g. 'default: safe+moderate', 'read-only', 'all tiers'. */
+    summary: string;
+    tiers: Safety[];
+    allowedTools: string[];
+    deniedTools: string[];
+  };
+}
+
+/** The engine connection as facts, plus a way to rediscover it (e.g. after a failed ping). */
+export interface EngineAccess {
+  client(signal: AbortSignal): Promise<Dockerode>;
+  /** Forgets the connection, so the next client() discovers the engine again. */
+  invalidate(): void;
+  /** The connection in use: endpoint, how it was found, negotiated API, server version. */
+  info(): EngineInfo | undefined;
+  /** What the last discovery tried, in order. */
+  attempts(): Attempt[];
+}
+
+/**
+ * `required` (default): the pipeline connects first and fails the call if no engine answers.
+ * `optional`: the handler runs anyway, with `docker` undefined and `unreachable` saying why.
+ */
+export type EngineNeed = 'required' | 'optional';
+
 /** What a handler gets besides its arguments. It never sees the transport or the safety settings. */
-export interface ToolContext {
-  docker: Dockerode;
+export interface ToolContext<E extends EngineNeed = 'required'> {
+  docker: E extends 'optional' ? Dockerode | undefined : Dockerode;
   signal: AbortSignal;
   progress: ProgressFn;
   limits: Limits;
+  server: ServerFacts;
+  engine: EngineAccess;
+  /** Why connecting failed; only ever set for `engine: 'optional'` tools. */
+  unreachable?: ToolError;
 }
 
 /**
@@ -28,7 +63,11 @@ export interface ToolContext {
  */
 export type KeepEnd = 'head' | 'tail';
 
-export interface ToolDef<I extends TObject = TObject, O extends TSchema = TSchema> {
+export interface ToolDef<
+  I extends TObject = TObject,
+  O extends TSchema = TSchema,
+  E extends EngineNeed = 'required',
+> {
   name: string;
   title: string;
   description: string;
@@ -45,11 +84,15 @@ export interface ToolDef<I extends TObject = TObject, O extends TSchema = TSchem
   keep?: KeepEnd;
   /** Said when the result had to be cut: how to ask for less (e.g. 'Use tail, since or grep.'). */
   narrowHint?: string;
-  handler: (args: Static<I>, ctx: ToolContext) => Promise<Static<O>>;
+  /** Only tools that report on the connection itself (e.g. a health check) set 'optional'. */
+  engine?: E;
+  handler: (args: Static<I>, ctx: ToolContext<E>) => Promise<Static<O>>;
 }
 
 /** Identity helper: exists only so each tool object is type-checked against its own schemas. */
-export const defineTool = <I extends TObject, O extends TSchema>(def: ToolDef<I, O>): ToolDef<I, O> => def;
+export const defineTool = <I extends TObject, O extends TSchema, E extends EngineNeed = 'required'>(
+  def: ToolDef<I, O, E>,
+): ToolDef<I, O, E> => def;
 
 // biome-ignore lint/suspicious/noExplicitAny: the catalogue holds tools of many schema types.
-export type AnyTool = ToolDef<any, any>;
+export type AnyTool = ToolDef<any, any, any>;

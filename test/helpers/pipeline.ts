@@ -8,10 +8,17 @@ import { readHostEnv } from '../../src/config.ts';
 import { Engine } from '../../src/docker/engine.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import type { PolicySettings } from '../../src/pipeline/policy.ts';
-import { type Outcome, type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
+import {
+  type EngineHandle,
+  type Outcome,
+  type PipelineEnv,
+  runPipeline,
+  serverFacts,
+} from '../../src/pipeline/run.ts';
 import { listedTool } from '../../src/server.ts';
 import type { Limits } from '../../src/tools/define.ts';
 import { catalogue } from '../../src/tools/index.ts';
+import { VERSION } from '../../src/version.ts';
 
 const host = readHostEnv();
 const engine = new Engine({
@@ -28,19 +35,22 @@ export interface EnvOverrides {
   policy?: Partial<Omit<PolicySettings, 'dockerSocketPaths'>>;
   limits?: Partial<Limits>;
   timeoutMs?: number;
+  /** Another engine than DOCKER_HOST's, e.g. one at a dead socket to test an outage. */
+  engine?: EngineHandle;
 }
 
 /** Defaults: every tier allowed (tests of the gate narrow it), default limits. */
 export function pipelineEnv(o: EnvOverrides = {}): PipelineEnv {
+  const profile: SafetyProfile = {
+    allowModerate: true,
+    allowDestructive: true,
+    readOnly: false,
+    allowedTools: [],
+    deniedTools: [],
+    ...o.profile,
+  };
   return {
-    profile: {
-      allowModerate: true,
-      allowDestructive: true,
-      readOnly: false,
-      allowedTools: [],
-      deniedTools: [],
-      ...o.profile,
-    },
+    profile,
     policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [], ...o.policy },
     host,
     limits: {
@@ -51,7 +61,8 @@ export function pipelineEnv(o: EnvOverrides = {}): PipelineEnv {
       ...o.limits,
     },
     defaultTimeoutMs: o.timeoutMs ?? 60_000,
-    engine,
+    engine: o.engine ?? engine,
+    server: serverFacts(VERSION, profile),
   };
 }
 
