@@ -106,6 +106,28 @@ export const ConfigSchema = Type.Object(
         'SAFETY_DENIED_TOOLS',
       ]),
     }),
+    allowedPrompts: Type.Array(Type.String(), {
+      default: [],
+      ...meta(`Only these prompts (${LIST_HELP}; empty = all)`, '--allowed-prompts', [
+        'SAFETY_ALLOWED_PROMPTS',
+      ]),
+    }),
+    allowedResources: Type.Array(Type.String(), {
+      default: [],
+      ...meta(
+        `Only these resources, by name or URI template (${LIST_HELP}; empty = all)`,
+        '--allowed-resources',
+        ['SAFETY_ALLOWED_RESOURCES'],
+      ),
+    }),
+    logFilter: Type.Union([Type.Literal('none'), Type.Literal('flag'), Type.Literal('drop')], {
+      default: 'flag',
+      ...meta(
+        'Container text: flag or drop lines that look like injected instructions (ANSI codes are always stripped)',
+        '--log-filter',
+        ['SAFETY_LOG_FILTER'],
+      ),
+    }),
     volumeMountAllowlist: Type.Array(Type.String(), {
       default: [],
       ...meta(`Host paths bind mounts may use (${LIST_HELP}; empty = any not blocked)`, '--mount-allowlist', [
@@ -213,13 +235,23 @@ export function coerce(key: ConfigKey, raw: string): unknown {
         .filter(Boolean);
     }
     default:
-      return key === 'logLevel' ? normaliseLogLevel(raw) : raw;
+      if (key === 'logLevel') return normaliseLogLevel(raw);
+      if (key === 'logFilter') return normaliseLogFilter(raw);
+      return raw;
   }
 }
 
 // Seed configs use Python level names (WARNING, CRITICAL).
 const normaliseLogLevel = (raw: string) =>
   ({ warning: 'warn', critical: 'fatal' })[raw.toLowerCase()] ?? raw.toLowerCase();
+
+// A seed-style boolean reads as on (flag) / off (none).
+const normaliseLogFilter = (raw: string) => {
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return 'flag';
+  if (['false', '0', 'no', 'off'].includes(v)) return 'none';
+  return v;
+};
 
 type LayerValues = Record<string, { value: unknown; layer: Layer; source: string }>;
 
