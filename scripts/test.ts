@@ -22,6 +22,7 @@ import {
   startPrivateEngine,
   stopPrivateEngine,
 } from './engine.ts';
+import { RegistryError, startRegistries, type TestRegistries } from './registry.ts';
 
 const REPO = resolve(import.meta.dir, '..');
 const TEST_IMAGE = 'mcp-test/busybox:latest';
@@ -39,6 +40,7 @@ interface Counts {
 
 let host: DockerHost | undefined;
 let privateEngine: PrivateEngine | undefined;
+let registries: TestRegistries | undefined;
 let testRun: ChildProcess | undefined;
 let tearingDown: Promise<void> | undefined;
 
@@ -127,6 +129,10 @@ async function main(args: string[]): Promise<Counts> {
   const image = await ensureTestImage(host, TEST_IMAGE);
   if (image === 'built') say(`built ${TEST_IMAGE} from /bin/busybox`);
 
+  // The loopback registries the image pull/push/build tests use (found or started; a failure fails the run).
+  registries = await startRegistries();
+  for (const note of registries.notes) say(note);
+
   // 4. The tests, with the engine and binary in their environment.
   const env = {
     ...process.env,
@@ -134,6 +140,7 @@ async function main(args: string[]): Promise<Counts> {
     MCP_DOCKER_TEST_IMAGE: TEST_IMAGE,
     MCP_DOCKER_BIN: BIN,
     MCP_DOCKER_TEST_RUN: RUN_ID,
+    ...registries.env,
   };
   const { code, output } = await runTests(args, env);
   const counts = parseSummary(output);
@@ -160,6 +167,7 @@ function teardown(): Promise<void> {
     } catch (error) {
       say(`cleanup of labelled containers failed: ${(error as Error).message}`);
     }
+    await registries?.stop().catch((error) => say(`stopping the test registries failed: ${error.message}`));
     if (privateEngine) {
       say('stopping the private engine');
       await stopPrivateEngine(privateEngine);
@@ -185,7 +193,10 @@ let counts: Counts;
 try {
   counts = await main(process.argv.slice(2));
 } catch (error) {
-  const reason = error instanceof EngineError ? error.message : ((error as Error).stack ?? String(error));
+  const reason =
+    error instanceof EngineError || error instanceof RegistryError
+      ? error.message
+      : ((error as Error).stack ?? String(error));
   say(`FAILED: ${reason}`);
   counts = failure();
 } finally {
