@@ -156,10 +156,43 @@ function checkArgument(name: string, key: string, v: unknown, ctx: Ctx): void {
   } else if (name === 'mounts') {
     for (const entry of [v].flat()) checkMountEntry(entry, ctx);
   } else if ((name === 'driveropts' || name === 'options') && isObject(v)) {
-    // The local volume driver with `device` binds or mounts a host path behind a named volume.
-    const device = field(v, 'device');
-    if (typeof device === 'string') checkSource(device, ctx);
+    checkVolumeDriverOpts(v, ctx);
   }
+}
+
+const BIND_OPTION = /^r?bind$/i;
+const OVERLAY_DIRS = new Set(['lowerdir', 'upperdir', 'workdir']);
+
+/**
+ * The local volume driver mounts `device` behind a named volume: with `o=bind` (or `type=none,o=bind`)
+ * it is a host path, and overlay's lowerdir/upperdir/workdir in `o` are host paths too. The engine
+ * resolves a relative one against its own working directory (often '/'), so `device: etc` means /etc:
+ * where the option is certainly a host path, it must be absolute.
+ */
+function checkVolumeDriverOpts(opts: Record<string, unknown>, ctx: Ctx): void {
+  const o = field(opts, 'o');
+  const mountOpts = typeof o === 'string' ? o.split(',').map((m) => m.trim()) : [];
+  const type = field(opts, 'type');
+  const binds =
+    mountOpts.some((m) => BIND_OPTION.test(m)) || (typeof type === 'string' && BIND_OPTION.test(type.trim()));
+  const device = field(opts, 'device');
+  if (typeof device === 'string') checkVolumePath(device, binds, ctx);
+  for (const m of mountOpts) {
+    const eq = m.indexOf('=');
+    if (eq > 0 && OVERLAY_DIRS.has(m.slice(0, eq).toLowerCase()))
+      for (const dir of m.slice(eq + 1).split(':')) checkVolumePath(dir, true, ctx);
+  }
+}
+
+function checkVolumePath(raw: string, hostPath: boolean, ctx: Ctx): void {
+  const p = raw.trim();
+  if (!p) return;
+  const absolute = p.startsWith('/') || p.startsWith('\\') || DRIVE.test(p);
+  if (hostPath && !absolute && !p.startsWith('~') && !p.startsWith('.'))
+    throw new ToolError('invalid_argument', `host path '${p}' in the volume driver options is not absolute`, {
+      hint: "The engine resolves it against its own working directory (often '/'); give an absolute host path such as /srv/data.",
+    });
+  checkSource(p, ctx);
 }
 
 /** A "src:dst[:mode]" string or a { type, source, target } object. */

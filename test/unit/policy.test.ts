@@ -234,6 +234,38 @@ describe('argument policy', () => {
       expect(e?.kind).toBe('policy_denied');
     });
 
+    it('refuses a bind volume whose device is relative, which the engine resolves against its own directory', () => {
+      for (const driver_opts of [
+        { type: 'none', o: 'bind', device: 'etc' },
+        { type: 'none', o: 'ro, rbind', device: 'var/run' },
+        { type: 'bind', device: 'home' },
+        { Type: 'none', O: 'BIND', Device: 'root' },
+      ]) {
+        const e = refusal(() => check({ name: 'v', driver_opts }));
+        expect(e?.kind).toBe('invalid_argument');
+        expect(e?.message).toContain('is not absolute');
+        expect(e?.hint).toContain('absolute host path');
+      }
+    });
+
+    it("refuses overlay directories in a volume's mount options that expose a sensitive path", () => {
+      const overlay = (o: string) =>
+        refusal(() => check({ driver_opts: { type: 'overlay', device: 'overlay', o } }));
+      expect(overlay('lowerdir=/etc,upperdir=/tmp/u,workdir=/tmp/w')?.kind).toBe('policy_denied');
+      expect(overlay('lowerdir=/tmp/a:/root,upperdir=/tmp/u,workdir=/tmp/w')?.kind).toBe('policy_denied');
+      expect(overlay('lowerdir=etc,upperdir=/tmp/u,workdir=/tmp/w')?.kind).toBe('invalid_argument');
+      expect(overlay('lowerdir=/tmp/a:/tmp/b,upperdir=/tmp/u,workdir=/tmp/w')).toBeUndefined();
+    });
+
+    it('allows volume driver options that name no host path', () => {
+      for (const driver_opts of [
+        { type: 'tmpfs', device: 'tmpfs', o: 'size=100m,uid=1000' },
+        { type: 'nfs', o: 'addr=10.0.0.1,rw', device: ':/export/data' },
+        { type: 'none', o: 'bind', device: '/srv/data' },
+      ])
+        expect(refusal(() => check({ name: 'v', driver_opts }))).toBeUndefined();
+    });
+
     it('refuses ~ and relative sources as invalid, asking for an absolute path', () => {
       for (const src of ['~/.ssh', '~', './data']) {
         const e = bind(src);
