@@ -1,0 +1,108 @@
+/** Attaching containers to networks and detaching them. */
+import type Dockerode from 'dockerode';
+import Type from 'typebox';
+import { ToolError } from '../../pipeline/errors.ts';
+import { inspectContainer } from '../containers/ref.ts';
+import { defineTool } from '../define.ts';
+import { ContainerRef } from '../params.ts';
+import { asConflict, inspectNetwork, NetworkRef } from './ref.ts';
+
+const Attachment = Type.Object({
+  network: Type.String(),
+  container: Type.String(),
+  connected: Type.Boolean(),
+  ipv4_address: Type.Optional(Type.String({ description: 'Set once running' })),
+  aliases: Type.Optional(Type.Array(Type.String())),
+});
+
+function attachment(net: Dockerode.NetworkInspectInfo, info: Dockerode.ContainerInspectInfo) {
+  const ep = info.NetworkSettings?.Networks?.[net.Name];
+  const aliases = ep?.Aliases ?? [];
+  return {
+    network: net.Name,
+    container: info.Name.replace(/^\//, ''),
+    connected: ep !== undefined,
+    ...(ep?.IPAddress && { ipv4_address: ep.IPAddress }),
+    ...(aliases.length > 0 && { aliases }),
+  };
+}
+
+export const connectContainer = defineTool({
+  name: 'docker_connect_container',
+  title: 'Connect container to network',
+  description: 'Attach a container to a network.',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object(
+    {
+      network_id: NetworkRef,
+      container_id: ContainerRef,
+      aliases: Type.Optional(
+        Type.Array(Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' }), {
+          description: 'DNS names on it',
+        }),
+      ),
+      ipv4_address: Type.Optional(
+        Type.String({ pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$', description: 'Fixed IP in its subnet' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: Attachment,
+  handler: async ({ network_id, container_id, aliases, ipv4_address }, { docker, signal }) => {
+    const net = await inspectNetwork(docker, network_id, signal);
+    const before = await inspectContainer(docker, container_id, signal);
+    const name = before.Name.replace(/^\//, '');
+    if (before.NetworkSettings?.Networks?.[net.Name])
+      throw new ToolError('conflict', `container '${name}' is already connected to network '${net.Name}'`, {
+        hint: 'To change its aliases or address, disconnect it first with docker_disconnect_container.',
+      });
+    if (before.HostConfig?.NetworkMode === 'none' && before.NetworkSettings?.Networks?.none)
+      throw new ToolError(
+        'conflict',
+        `container '${name}' is on network 'none', which excludes every other network`,
+        {
+          hint: `Disconnect it from 'none' first with docker_disconnect_container (network_id: "none").`,
+        },
+      );
+    await docker
+      .getNetwork(net.Id)
+      .connect({
+        Container: before.Id,
+        EndpointConfig: {
+          ...(aliases?.length && { Aliases: aliases }),
+          ...(ipv4_address && { IPAMConfig: { IPv4Address: ipv4_address } }),
+        },
+        abortSignal: signal,
+      } as Dockerode.NetworkConnectOptions)
+      .catch(asConflict('Check the container and network with docker_inspect_container.'));
+    return attachment(net, await inspectContainer(docker, before.Id, signal));
+  },
+});
+
+export const disconnectContainer = defineTool({
+  name: 'docker_disconnect_container',
+  title: 'Disconnect container from network',
+  description: 'Detach a container from a network; no-op if not attached.',
+  safety: 'moderate',
+  idempotent: true,
+  input: Type.Object(
+    {
+      network_id: NetworkRef,
+      container_id: ContainerRef,
+      force: Type.Optional(Type.Boolean({ description: 'Even if it is unreachable' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Attachment,
+  handler: async ({ network_id, container_id, force }, { docker, signal }) => {
+    const net = await inspectNetwork(docker, network_id, signal);
+    const before = await inspectContainer(docker, container_id, signal);
+    if (!before.NetworkSettings?.Networks?.[net.Name]) return attachment(net, before);
+    await docker
+      .getNetwork(net.Id)
+      .disconnect({ Container: before.Id, Force: force, abortSignal: signal })
+      .catch(asConflict('Check the container and network with docker_inspect_container.'));
+    return attachment(net, await inspectContainer(docker, before.Id, signal));
+  },
+});

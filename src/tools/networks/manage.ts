@@ -1,0 +1,166 @@
+/** Creating, removing and pruning networks. */
+import Type from 'typebox';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { engineFilters, shortId } from '../params.ts';
+import { asConflict, inspectNetwork, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
+
+const StringMap = (description: string) =>
+  Type.Optional(Type.Record(Type.String(), Type.String(), { description }));
+const Cidr = (description: string) =>
+  Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+/\\d{1,3}$', description }));
+
+export const createNetwork = defineTool({
+  name: 'docker_create_network',
+  title: 'Create network',
+  description: 'Create a network; the engine picks a subnet unless given.',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object(
+    {
+      name: Type.String({
+        pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+        maxLength: 128,
+        description: 'Unique name',
+      }),
+      driver: Type.Optional(Type.String({ minLength: 1, description: 'Default bridge' })),
+      internal: Type.Optional(Type.Boolean({ description: 'No outside access' })),
+      attachable: Type.Optional(Type.Boolean({ description: 'Swarm: manual attach' })),
+      labels: StringMap('Labels'),
+      subnet: Cidr('CIDR, e.g. 10.10.0.0/24'),
+      gateway: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+$', description: 'Gateway IP' })),
+      ip_range: Cidr('CIDR for container IPs'),
+      options: StringMap('Driver options'),
+      enable_ipv6: Type.Optional(Type.Boolean({ description: 'Enable IPv6' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: NetworkSummary,
+  handler: async (args, { docker, signal }) => {
+    const { name, subnet, gateway, ip_range } = args;
+    if ((gateway || ip_range) && !subnet)
+      throw new ToolError(
+        'invalid_argument',
+        `invalid argument '${gateway ? 'gateway' : 'ip_range'}': it needs a subnet`,
+        {
+          hint: 'Give subnet too (e.g. 10.10.0.0/24), or leave all three out and let the engine pick.',
+        },
+      );
+    try {
+      await docker.createNetwork({
+        Name: name,
+        // Without it the engine happily creates a second network of the same name.
+        CheckDuplicate: true,
+        Driver: args.driver ?? 'bridge',
+        Internal: args.internal,
+        Attachable: args.attachable,
+        EnableIPv6: args.enable_ipv6,
+        Labels: args.labels,
+        Options: args.options,
+        ...(subnet && {
+          IPAM: {
+            Driver: 'default',
+            Config: [
+              {
+                Subnet: subnet,
+                ...(gateway && { Gateway: gateway }),
+                ...(ip_range && { IPRange: ip_range }),
+              },
+            ],
+          },
+        }),
+        abortSignal: signal,
+      });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 409)
+        throw new ToolError('conflict', `network '${name}' already exists`, {
+          hint: 'Pick another name, or use the existing one (docker_inspect_network).',
+        });
+      throw e;
+    }
+    return networkSummary(await inspectNetwork(docker, name, signal));
+  },
+});
+
+export const removeNetwork = defineTool({
+  name: 'docker_remove_network',
+  title: 'Remove network',
+  description: 'Remove a network no container is attached to.',
+  safety: 'destructive',
+  idempotent: true,
+  input: Type.Object({ network_id: NetworkRef }, { additionalProperties: false }),
+  output: Type.Object({ id: Type.String(), name: Type.String(), removed: Type.Boolean() }),
+  handler: async ({ network_id }, { docker, signal }) => {
+    const net = await inspectNetwork(docker, network_id, signal);
+    if (PREDEFINED.has(net.Name))
+      throw new ToolError(
+        'invalid_argument',
+        `network '${net.Name}' is predefined by the engine and cannot be removed`,
+        {
+          hint: 'Only user-defined networks can be removed; see them with docker_list_networks (filters: {"type":["custom"]}).',
+        },
+      );
+    // Stopped containers count too: the engine would remove the network and they would fail to start.
+    const attached = await docker.listContainers({
+      all: true,
+      // A container never started has no network ID yet; it matches by name.
+      filters: JSON.stringify({ network: [net.Id, net.Name] }),
+      abortSignal: signal,
+    });
+    if (attached.length > 0) {
+      const names = attached.map((c) => `'${(c.Names?.[0] ?? shortId(c.Id)).replace(/^\//, '')}'`);
+      throw new ToolError(
+        'conflict',
+        `network '${net.Name}' has ${names.length} attached container(s): ${names.slice(0, 10).join(', ')}`,
+        { hint: 'Disconnect them with docker_disconnect_container (or remove them), then retry.' },
+      );
+    }
+    await docker
+      .getNetwork(net.Id)
+      .remove({ abortSignal: signal })
+      .catch(asConflict('A container attached meanwhile; disconnect it with docker_disconnect_container.'));
+    return { id: shortId(net.Id), name: net.Name, removed: true };
+  },
+});
+
+export const pruneNetworks = defineTool({
+  name: 'docker_prune_networks',
+  title: 'Prune networks',
+  description: 'Remove user-defined networks no running container uses.',
+  safety: 'destructive',
+  idempotent: true,
+  input: Type.Object(
+    {
+      filters: Type.Optional(
+        Type.Record(Type.String(), Type.Array(Type.String()), {
+          description: 'e.g. {"until":["24h"],"label":["env=dev"]}',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    removed: Type.Array(Type.String()),
+    count: Type.Integer(),
+    stranded: Type.Optional(
+      Type.Array(Type.String(), { description: 'Stopped containers that were on a removed network' }),
+    ),
+  }),
+  narrowHint: 'Narrow with filters (until, label).',
+  handler: async ({ filters }, { docker, signal, limits }) => {
+    // The engine prunes networks only stopped containers use; those containers then fail to start.
+    // Say which, so the caller can reconnect them.
+    const before = await docker.listContainers({ all: true, abortSignal: signal });
+    const res = await docker.pruneNetworks({ filters: engineFilters(filters), abortSignal: signal });
+    const names = res.NetworksDeleted ?? [];
+    const gone = new Set(names);
+    const stranded = before
+      .filter((c) => Object.keys(c.NetworkSettings?.Networks ?? {}).some((n) => gone.has(n)))
+      .map((c) => (c.Names?.[0] ?? shortId(c.Id)).replace(/^\//, ''));
+    return {
+      removed: names.slice(0, limits.maxListResults),
+      count: names.length,
+      ...(stranded.length > 0 && { stranded: stranded.slice(0, limits.maxListResults) }),
+    };
+  },
+});
