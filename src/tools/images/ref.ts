@@ -4,11 +4,17 @@ import Type from 'typebox';
 import { ToolError } from '../../pipeline/errors.ts';
 import { shortId } from '../params.ts';
 
-// No whitespace, '?' or '#': the reference goes into the request path as it is.
+/**
+ * The reference goes into the request path as it is, so only what a reference can hold: no
+ * whitespace, '?', '#', '%' or backslash, no leading '/' and no '..' (the HTTP client would resolve
+ * '../containers/x' into another endpoint).
+ */
+export const IMAGE_REF_PATTERN = '^(?!/)(?!.*\\.\\.)[^\\s?#%\\\\]+$';
+
 export const ImageRef = Type.String({
   minLength: 1,
   maxLength: 512,
-  pattern: '^[^\\s?#]+$',
+  pattern: IMAGE_REF_PATTERN,
   description: 'Name[:tag] or ID',
 });
 
