@@ -1,0 +1,247 @@
+/**
+ * Moving images as tar files on the server's host (docker save / docker load), for air-gapped
+ * transfer. A save writes a temp file beside the target and renames it at the end, so a failure or a
+ * cancel never leaves a half-written tar under the asked name.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, link, lstat, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import Type from 'typebox';
+import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { shortId } from '../params.ts';
+import { IMAGE_REF_PATTERN, inspectImage } from './ref.ts';
+
+/** Saving or loading gigabytes takes a while; the configured default timeout is for quick calls. */
+const LONG_TIMEOUT_MS = 30 * 60_000;
+
+/** ImageRef without its description, which the union would otherwise list twice. */
+const Ref = Type.String({ minLength: 1, maxLength: 512, pattern: IMAGE_REF_PATTERN });
+
+const HostPath = Type.String({ minLength: 1, maxLength: 4096, description: "Absolute, on server's host" });
+
+const bad = (field: string, why: string, hint: string) =>
+  new ToolError('invalid_argument', `invalid argument '${field}': ${why}`, { hint });
+
+/** An absolute, normalised path on the server's host; relative paths and NUL bytes are refused. */
+export function hostFilePath(p: string, field: string): string {
+  if (p.includes('\0')) throw bad(field, 'it contains a NUL byte', 'Remove the NUL byte.');
+  if (!isAbsolute(p))
+    throw bad(
+      field,
+      `'${p}' is not an absolute path`,
+      "Give the full path on the server's host, e.g. /tmp/images.tar.",
+    );
+  if (p.endsWith('/'))
+    throw bad(field, `'${p}' names a directory`, 'Give a file name, e.g. /tmp/images.tar.');
+  return resolve(p);
+}
+
+const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
+
+/** Counts bytes passing through and reports them, throttled by the pipeline. */
+function counter(onBytes: (n: number) => void): Transform {
+  let n = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      n += chunk.length;
+      onBytes(n);
+      done(null, chunk);
+    },
+  });
+}
+
+const mib = (n: number) => `${(n / 1_048_576).toFixed(1)} MiB`;
+
+/** The directory must exist and be writable; an existing target needs overwrite (and must be a file). */
+async function checkTarget(target: string, overwrite: boolean): Promise<void> {
+  const dir = dirname(target);
+  const dirStat = await stat(dir).catch(() => undefined);
+  if (!dirStat?.isDirectory())
+    throw new ToolError('not_found', `directory '${dir}' does not exist on the server's host`, {
+      hint: 'Create it first, or save into an existing directory.',
+    });
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    throw new ToolError('policy_denied', `directory '${dir}' is not writable by the server`, {
+      hint: 'Save into a directory the server may write to.',
+    });
+  }
+  const existing = await lstat(target).catch(() => undefined);
+  if (existing?.isDirectory())
+    throw new ToolError('conflict', `'${target}' is a directory`, {
+      hint: 'Give a file path inside it, e.g. .../images.tar.',
+    });
+  if (existing && !overwrite)
+    throw new ToolError('conflict', `'${target}' already exists`, {
+      hint: 'Pass overwrite: true to replace it, or choose another path.',
+    });
+}
+
+/** Puts the finished temp file at `target`; without overwrite a file that appeared meanwhile still wins. */
+async function publish(temp: string, target: string, overwrite: boolean): Promise<void> {
+  if (overwrite) return rename(temp, target);
+  try {
+    await link(temp, target); // fails if target exists, unlike rename
+  } catch (e) {
+    if (errno(e) === 'EEXIST')
+      throw new ToolError('conflict', `'${target}' already exists`, {
+        hint: 'Pass overwrite: true to replace it, or choose another path.',
+      });
+    // Filesystems without hard links: the check in checkTarget has to do.
+    if (['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(errno(e) ?? '')) return rename(temp, target);
+    throw e;
+  }
+}
+
+export const saveImage = defineTool({
+  name: 'docker_save_image',
+  title: 'Save images to tar',
+  description: "Save images to a tar file on the server's host.",
+  safety: 'moderate',
+  idempotent: true,
+  timeoutMs: LONG_TIMEOUT_MS,
+  input: Type.Object(
+    {
+      images: Type.Union([Ref, Type.Array(Ref, { minItems: 1, maxItems: 100 })], {
+        description: 'Image ref, or list',
+      }),
+      path: HostPath,
+      overwrite: Type.Optional(Type.Boolean({ default: false, description: 'Replace existing file' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    path: Type.String(),
+    bytes: Type.Integer(),
+    images: Type.Array(Type.String()),
+  }),
+  handler: async (args, { docker, signal, progress }) => {
+    const images = [...new Set([args.images].flat())];
+    const target = hostFilePath(args.path, 'path');
+    const overwrite = args.overwrite ?? false;
+    await checkTarget(target, overwrite);
+    // Resolve every reference first: the engine would fail mid-stream on a missing one.
+    for (const ref of images) await inspectImage(docker, ref, signal);
+
+    const temp = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.partial`);
+    let bytes = 0;
+    try {
+      const tar = await engineStream(docker, '/images/get', { names: images }, signal);
+      await pipeline(
+        tar,
+        counter((n) => {
+          bytes = n;
+          progress(n, undefined, `${mib(n)} written`);
+        }),
+        // Owner-only, like docker save -o: layers may hold secrets.
+        createWriteStream(temp, { flags: 'wx', mode: 0o600 }),
+        { signal },
+      );
+      await publish(temp, target, overwrite);
+    } finally {
+      await rm(temp, { force: true });
+    }
+    return { path: target, bytes, images };
+  },
+});
+
+/** "Loaded image: repo:tag" or, for an image saved by ID, "Loaded image ID: sha256:…". */
+const LOADED = /^Loaded image(?: ID)?: (.+)$/;
+/** Engine errors that mean the file is not a `docker save` archive. */
+const NOT_AN_ARCHIVE = /tar|repositories|manifest\.json|unexpected EOF|invalid character|unmarshal/i;
+
+export const loadImage = defineTool({
+  name: 'docker_load_image',
+  title: 'Load images from tar',
+  description: "Load images from a tar file on the server's host.",
+  safety: 'moderate',
+  idempotent: true,
+  timeoutMs: LONG_TIMEOUT_MS,
+  input: Type.Object({ path: HostPath }, { additionalProperties: false }),
+  output: Type.Object({
+    path: Type.String(),
+    bytes: Type.Integer(),
+    images: Type.Array(Type.String({ description: 'repo:tag, or short ID' })),
+  }),
+  handler: async (args, { docker, signal, progress }) => {
+    const path = hostFilePath(args.path, 'path');
+    const size = await readableFileSize(path);
+    const file = createReadStream(path);
+    const body = counter((n) => progress(n, size, `${mib(n)} of ${mib(size)} read`));
+    file.on('error', (e) => body.destroy(e)); // pipe() alone would not pass a read error on
+    file.pipe(body);
+    const images: string[] = [];
+    let failure: string | undefined;
+    const lines = new LineSplitter((line) => {
+      if (!line.trim()) return;
+      let msg: { stream?: string; error?: string; errorDetail?: { message?: string } };
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (msg.error || msg.errorDetail) failure ??= msg.errorDetail?.message ?? msg.error;
+      const loaded = LOADED.exec((msg.stream ?? '').trim())?.[1];
+      if (loaded) images.push(loaded.startsWith('sha256:') ? shortId(loaded) : loaded);
+    });
+    try {
+      const res = (await docker.loadImage(body, { quiet: true, abortSignal: signal })) as Readable;
+      await consume(
+        res,
+        (chunk) => {
+          lines.push(chunk);
+          return undefined;
+        },
+        signal,
+      );
+      lines.flush();
+    } finally {
+      file.destroy();
+      body.destroy();
+    }
+    if (failure !== undefined) throw loadFailure(path, failure);
+    if (images.length === 0)
+      throw new ToolError('invalid_argument', `'${path}' held no image the engine could load`, {
+        hint: 'Give a tar made by docker save or docker_save_image.',
+      });
+    return { path, bytes: size, images };
+  },
+});
+
+async function readableFileSize(path: string): Promise<number> {
+  const s = await stat(path).catch((e) => {
+    throw errno(e) === 'ENOENT'
+      ? new ToolError('not_found', `file '${path}' does not exist on the server's host`, {
+          hint: 'Check the path; it is read on the host the server runs on.',
+        })
+      : e;
+  });
+  if (!s.isFile())
+    throw bad('path', `'${path}' is not a regular file`, 'Give the path of a tar made by docker save.');
+  try {
+    await access(path, constants.R_OK);
+  } catch {
+    throw new ToolError('policy_denied', `file '${path}' is not readable by the server`, {
+      hint: 'Make it readable by the user the server runs as.',
+    });
+  }
+  return s.size;
+}
+
+/** The engine's own message names its temp directories; say what it means instead. */
+function loadFailure(path: string, engineMessage: string): ToolError {
+  if (NOT_AN_ARCHIVE.test(engineMessage))
+    return new ToolError('invalid_argument', `'${path}' is not an image archive`, {
+      hint: 'Give a tar made by docker save or docker_save_image (not a filesystem export or a plain tar).',
+    });
+  const clean = engineMessage.replace(/(?:\/[\w.@+-]+)+/g, '<path>');
+  return new ToolError('internal', `the engine could not load '${path}': ${clean}`, {
+    hint: 'Check that the file is complete and was made by docker save.',
+  });
+}

@@ -1,0 +1,146 @@
+/** Read-only views of local images: list, inspect, history. */
+import type Dockerode from 'dockerode';
+import Type from 'typebox';
+import { defineTool } from '../define.ts';
+import { engineFilters, Full, Limit, shortId } from '../params.ts';
+import { engineRequest, ImageRef, ImageRow, imageRow, inspectImage, isoTime, realTags } from './ref.ts';
+
+export const listImages = defineTool({
+  name: 'docker_list_images',
+  title: 'List images',
+  description: 'List local images, one compact row each, newest first.',
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object(
+    {
+      all: Type.Optional(Type.Boolean({ description: 'Include intermediate' })),
+      filters: Type.Optional(
+        Type.Record(Type.String(), Type.Array(Type.String()), {
+          description: 'e.g. {"reference":["nginx*"]}',
+        }),
+      ),
+      limit: Limit,
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    images: Type.Array(ImageRow),
+    count: Type.Integer({ description: 'Rows returned' }),
+    total: Type.Optional(Type.Integer({ description: 'Rows matched, when more than returned' })),
+  }),
+  narrowHint: 'Use filters (reference, dangling, label) or limit.',
+  handler: async ({ all, filters, limit }, { docker, signal, limits }) => {
+    const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
+    const rows = await docker.listImages({ all, filters: engineFilters(filters), abortSignal: signal });
+    rows.sort((a, b) => b.Created - a.Created);
+    const images = rows.slice(0, max).map(imageRow);
+    return { images, count: images.length, ...(rows.length > images.length && { total: rows.length }) };
+  },
+});
+
+export const inspectImageTool = defineTool({
+  name: 'docker_inspect_image',
+  title: 'Inspect image',
+  description: "An image's tags, platform, size, command, env, ports and labels.",
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object({ image: ImageRef, full: Full }, { additionalProperties: false }),
+  output: Type.Object({}, { additionalProperties: true }),
+  handler: async ({ image, full }, { docker, signal }) => {
+    const info = await inspectImage(docker, image, signal);
+    if (full) return info as unknown as Record<string, unknown>;
+    return imageSummary(info);
+  },
+});
+
+/** The fields people read from an image document, nothing empty. */
+export function imageSummary(info: Dockerode.ImageInspectInfo) {
+  const c = info.Config ?? ({} as Partial<Dockerode.ImageInspectInfo['Config']>);
+  const variant = (info as { Variant?: string }).Variant;
+  const ports = Object.keys(c.ExposedPorts ?? {});
+  const labels = c.Labels ?? {};
+  return {
+    id: shortId(info.Id),
+    tags: realTags(info.RepoTags),
+    ...(info.RepoDigests?.length > 0 && { digests: info.RepoDigests }),
+    created: isoTime(info.Created),
+    platform: [info.Os, info.Architecture, variant].filter(Boolean).join('/'),
+    size: info.Size,
+    ...(c.Entrypoint?.length && { entrypoint: c.Entrypoint }),
+    ...(c.Cmd?.length && { cmd: c.Cmd }),
+    ...(c.WorkingDir && { working_dir: c.WorkingDir }),
+    ...(c.User && { user: c.User }),
+    env: c.Env ?? [],
+    ...(ports.length > 0 && { exposed_ports: ports }),
+    ...(Object.keys(labels).length > 0 && { labels }),
+    layers: info.RootFS?.Layers?.length ?? 0,
+  };
+}
+
+interface HistoryEntry {
+  Id: string;
+  Created: number;
+  CreatedBy: string;
+  Tags: string[] | null;
+  Size: number;
+  Comment: string;
+}
+
+const MAX_CREATED_BY = 160;
+
+/** What a layer's instruction says, without the shell wrapper the engine records. */
+export function createdBy(raw: string): string {
+  const s = raw
+    .replace(/^\/bin\/sh -c #\(nop\)\s*/, '')
+    .replace(/^\/bin\/sh -c /, 'RUN ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return s.length > MAX_CREATED_BY ? `${s.slice(0, MAX_CREATED_BY - 1)}…` : s;
+}
+
+export const imageHistory = defineTool({
+  name: 'docker_image_history',
+  title: 'Image history',
+  description: "An image's layers, newest first: instruction, size, time.",
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object({ image: ImageRef, limit: Limit }, { additionalProperties: false }),
+  output: Type.Object({
+    layers: Type.Array(
+      Type.Object({
+        id: Type.Optional(Type.String({ description: 'Only for layers built here' })),
+        created: Type.String(),
+        created_by: Type.String(),
+        size: Type.Integer({ description: 'Bytes' }),
+        tags: Type.Optional(Type.Array(Type.String())),
+        comment: Type.Optional(Type.String()),
+      }),
+    ),
+    count: Type.Integer({ description: 'Rows returned' }),
+    total: Type.Optional(Type.Integer({ description: 'Layers, when more than returned' })),
+  }),
+  narrowHint: 'Use limit.',
+  handler: async ({ image, limit }, { docker, signal, limits }) => {
+    // Resolve first so an unknown reference names close tags.
+    const info = await inspectImage(docker, image, signal);
+    const entries = await engineRequest<HistoryEntry[]>(
+      docker,
+      { path: `/images/${info.Id}/history` },
+      signal,
+    );
+    const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
+    const layers = entries.slice(0, max).map((h) => ({
+      ...(h.Id && h.Id !== '<missing>' && { id: shortId(h.Id) }),
+      created: isoTime(h.Created),
+      created_by: createdBy(h.CreatedBy ?? ''),
+      size: h.Size,
+      ...(h.Tags?.length && { tags: h.Tags }),
+      ...(h.Comment && { comment: h.Comment }),
+    }));
+    return {
+      layers,
+      count: layers.length,
+      ...(entries.length > layers.length && { total: entries.length }),
+    };
+  },
+});

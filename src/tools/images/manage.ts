@@ -1,0 +1,181 @@
+/** Changing the local image set: tag, remove, prune. */
+import type Dockerode from 'dockerode';
+import Type from 'typebox';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { engineFilters, shortId } from '../params.ts';
+import { ImageRef, imageNotFound, inspectImage } from './ref.ts';
+
+export const tagImage = defineTool({
+  name: 'docker_tag_image',
+  title: 'Tag image',
+  description: 'Add a repository:tag name to a local image.',
+  safety: 'moderate',
+  idempotent: true,
+  input: Type.Object(
+    {
+      image: ImageRef,
+      repository: Type.String({
+        minLength: 1,
+        maxLength: 255,
+        pattern: '^[^\\s?#@]+$',
+        description: 'e.g. host:5000/team/app',
+      }),
+      tag: Type.Optional(
+        Type.String({
+          pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+          default: 'latest',
+          description: 'Tag',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    id: Type.String(),
+    tagged: Type.String({ description: 'repository:tag' }),
+    moved_from: Type.Optional(Type.String({ description: 'Image the tag was on before' })),
+  }),
+  handler: async ({ image, repository, tag = 'latest' }, { docker, signal }) => {
+    // A tag inside `repository` would be silently mangled by the engine ("repo:1" + tag → "repo:1:latest").
+    const last = repository.slice(repository.lastIndexOf('/') + 1);
+    if (last.includes(':'))
+      throw new ToolError(
+        'invalid_argument',
+        `invalid argument 'repository': '${repository}' contains a tag; give it in 'tag'`,
+        {
+          hint: `Call with repository: '${repository.slice(0, repository.lastIndexOf(':'))}', tag: '${last.slice(last.indexOf(':') + 1)}'.`,
+        },
+      );
+    const source = await inspectImage(docker, image, signal);
+    const target = `${repository}:${tag}`;
+    const before = await inspectImage(docker, target, signal).catch(() => undefined);
+    await docker.getImage(source.Id).tag({ repo: repository, tag, abortSignal: signal });
+    return {
+      id: shortId(source.Id),
+      tagged: target,
+      ...(before && before.Id !== source.Id && { moved_from: shortId(before.Id) }),
+    };
+  },
+});
+
+interface RemoveEntry {
+  Untagged?: string;
+  Deleted?: string;
+}
+
+export const removeImage = defineTool({
+  name: 'docker_remove_image',
+  title: 'Remove image',
+  description: 'Untag an image; delete it once no tag is left.',
+  safety: 'destructive',
+  idempotent: true,
+  input: Type.Object(
+    {
+      image: ImageRef,
+      force: Type.Optional(Type.Boolean({ description: 'Even if a container uses it' })),
+      noprune: Type.Optional(Type.Boolean({ description: 'Keep untagged parents' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    untagged: Type.Array(Type.String()),
+    deleted: Type.Array(Type.String({ description: 'Short IDs' })),
+  }),
+  handler: async ({ image, force, noprune }, { docker, signal }) => {
+    let res: RemoveEntry[];
+    try {
+      res = (await docker.getImage(image).remove({ force, noprune, abortSignal: signal })) as RemoveEntry[];
+    } catch (e) {
+      const err = e as { statusCode?: number; json?: { message?: string } };
+      if (err.statusCode === 404) throw await imageNotFound(docker, image, signal);
+      if (err.statusCode === 409) throw await removeConflict(docker, image, err.json?.message ?? '', signal);
+      throw e;
+    }
+    return {
+      untagged: res.flatMap((r) => (r.Untagged ? [r.Untagged] : [])),
+      deleted: res.flatMap((r) => (r.Deleted ? [shortId(r.Deleted)] : [])),
+    };
+  },
+});
+
+/** The engine's 409 says which container holds the image by short ID; name it and say what would work. */
+async function removeConflict(
+  docker: Dockerode,
+  image: string,
+  message: string,
+  signal: AbortSignal,
+): Promise<ToolError> {
+  const holder = /container ([0-9a-f]{12,64})/.exec(message)?.[1];
+  if (holder) {
+    const c = await docker
+      .getContainer(holder)
+      .inspect({ abortSignal: signal })
+      .catch(() => undefined);
+    const name = c ? c.Name.replace(/^\//, '') : holder;
+    const running = /running container/.test(message) || c?.State.Running === true;
+    return new ToolError(
+      'conflict',
+      `image '${image}' is used by ${running ? 'running' : 'stopped'} container '${name}', so it was not removed`,
+      {
+        hint: running
+          ? `Stop and remove container '${name}' first (docker_remove_container with force: true); force cannot remove an image a running container uses.`
+          : `Remove container '${name}' first with docker_remove_container, or pass force: true to remove the image anyway.`,
+      },
+    );
+  }
+  if (/referenced in multiple repositories/.test(message))
+    return new ToolError('conflict', `image '${image}' has several tags, so removing it by ID was refused`, {
+      hint: 'Remove it by name:tag (one tag per call), or pass force: true to remove every tag and the image.',
+    });
+  if (/dependent child images/.test(message))
+    return new ToolError('conflict', `image '${image}' has images built on it, so it was not removed`, {
+      hint: 'Remove the images built on it first (see docker_list_images with all: true).',
+    });
+  return new ToolError('conflict', message || `image '${image}' could not be removed`);
+}
+
+interface PruneResult {
+  ImagesDeleted?: RemoveEntry[] | null;
+  SpaceReclaimed?: number;
+}
+
+export const pruneImages = defineTool({
+  name: 'docker_prune_images',
+  title: 'Prune images',
+  description: 'Remove dangling images, or all unused ones with all.',
+  safety: 'destructive',
+  idempotent: true,
+  input: Type.Object(
+    {
+      all: Type.Optional(Type.Boolean({ description: 'All unused, not only dangling' })),
+      filters: Type.Optional(
+        Type.Record(Type.String(), Type.Array(Type.String()), {
+          description: 'e.g. {"until":["24h"],"label":["env=dev"]}',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    removed: Type.Array(Type.String({ description: 'Short IDs' })),
+    untagged: Type.Array(Type.String()),
+    count: Type.Integer({ description: 'Images deleted' }),
+    space_reclaimed: Type.Integer({ description: 'Bytes' }),
+  }),
+  narrowHint: 'Narrow with filters (until, label).',
+  handler: async ({ all, filters }, { docker, signal, limits }) => {
+    // The engine prunes only dangling images unless told dangling=false; an explicit filter wins.
+    const f = { ...(all && { dangling: ['false'] }), ...filters };
+    const res = (await docker.pruneImages({ filters: engineFilters(f), abortSignal: signal })) as PruneResult;
+    const entries = res.ImagesDeleted ?? [];
+    const ids = entries.flatMap((r) => (r.Deleted ? [shortId(r.Deleted)] : []));
+    const untagged = entries.flatMap((r) => (r.Untagged ? [r.Untagged] : []));
+    return {
+      removed: ids.slice(0, limits.maxListResults),
+      untagged: untagged.slice(0, limits.maxListResults),
+      count: ids.length,
+      space_reclaimed: res.SpaceReclaimed ?? 0,
+    };
+  },
+});
