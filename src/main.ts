@@ -72,6 +72,7 @@ function main(argv: string[]): void {
     defaultTimeoutMs: config.timeoutSeconds * 1000,
     engine,
     server: serverFacts(VERSION, profile),
+    logFilter: config.logFilter,
   };
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
   startStdio(() => buildServer({ catalogue, env, version: VERSION }), log);

@@ -3,6 +3,7 @@ import type { HostEnv } from '../config.ts';
 import type { AnyTool, EngineAccess, Limits, Safety, ServerFacts } from '../tools/define.ts';
 import { capResult } from './cap.ts';
 import { ToolError } from './errors.ts';
+import { fenceResult, type LogFilter } from './fence.ts';
 import { gate, type SafetyProfile } from './gate.ts';
 import { mapError } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
@@ -26,6 +27,8 @@ export interface PipelineEnv {
   engine: EngineHandle;
   /** Built once with serverFacts(); handed to every handler. */
   server: ServerFacts;
+  /** What happens to container text that reads like an instruction (SAFETY_LOG_FILTER). */
+  logFilter: LogFilter;
 }
 
 const MODE_NAMES: Record<string, string> = {
@@ -64,7 +67,7 @@ export type Outcome = { ok: true; data: Record<string, unknown> } | { ok: false;
 
 const DEFAULT_NARROW = 'Narrow the request (filters, limits, or a smaller window).';
 
-/** The single path every tool call takes: gate → validate → policy → run → cap → redact → map errors. */
+/** The single path every tool call takes: gate → validate → policy → run → cap → redact → fence → map errors. */
 export async function runPipeline(
   tool: AnyTool,
   rawArgs: unknown,
@@ -104,7 +107,7 @@ export async function runPipeline(
       tool.narrowHint ?? DEFAULT_NARROW,
     );
     const shaped = capped.truncated ? { ...capped.value, truncated: capped.truncated } : capped.value;
-    return { ok: true, data: redact(shaped) };
+    return { ok: true, data: fenceResult(redact(shaped), tool.untrusted, args, env.logFilter) };
   } catch (e) {
     const error = mapError(e, { aborted: signal?.reason(), scrub: env.engine.socketPaths() });
     if (error.kind === 'engine_unreachable') env.engine.invalidate();

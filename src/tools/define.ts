@@ -84,6 +84,12 @@ export interface ToolDef<
   keep?: KeepEnd;
   /** Said when the result had to be cut: how to ask for less (e.g. 'Use tail, since or grep.'). */
   narrowHint?: string;
+  /**
+   * Result fields holding text a container controls (logs, command output, file contents, env,
+   * labels): field path → source, `{arg}` filled from the arguments, e.g. { lines: 'logs of
+   * {container_id}' }. The pipeline cleans, screens and fences them (src/pipeline/fence.ts).
+   */
+  untrusted?: Record<string, string>;
   /** Only tools that report on the connection itself (e.g. a health check) set 'optional'. */
   engine?: E;
   handler: (args: Static<I>, ctx: ToolContext<E>) => Promise<Static<O>>;

@@ -6,6 +6,7 @@
 import { Compile } from 'typebox/compile';
 import { readHostEnv } from '../../src/config.ts';
 import { Engine } from '../../src/docker/engine.ts';
+import type { LogFilter } from '../../src/pipeline/fence.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import type { PolicySettings } from '../../src/pipeline/policy.ts';
 import {
@@ -35,6 +36,7 @@ export interface EnvOverrides {
   policy?: Partial<Omit<PolicySettings, 'dockerSocketPaths'>>;
   limits?: Partial<Limits>;
   timeoutMs?: number;
+  logFilter?: LogFilter;
   /** Another engine than DOCKER_HOST's, e.g. one at a dead socket to test an outage. */
   engine?: EngineHandle;
 }
@@ -63,6 +65,7 @@ export function pipelineEnv(o: EnvOverrides = {}): PipelineEnv {
     defaultTimeoutMs: o.timeoutMs ?? 60_000,
     engine: o.engine ?? engine,
     server: serverFacts(VERSION, profile),
+    logFilter: o.logFilter ?? 'flag',
   };
 }
 
@@ -99,16 +102,52 @@ function assertMatchesOutputSchema(name: string, data: unknown) {
   }
 }
 
-/** The data of a successful call; a failed one throws with its message so the test output says why. */
+/**
+ * The data of a successful call; a failed one throws with its message so the test output says why.
+ * Every field the tool declares untrusted must come fenced (checked here, for every test); the
+ * fences are then taken off so tests can assert the content. `raw: true` keeps them.
+ */
 export async function callOk<T = Record<string, unknown>>(
   name: string,
   args: unknown = {},
-  opts: CallOpts = {},
+  opts: CallOpts & { raw?: boolean } = {},
 ): Promise<T> {
   const out = await call(name, args, opts);
   if (!out.ok)
     throw new Error(`${name} failed: ${out.error.kind}: ${out.error.message} (${out.error.hint ?? ''})`);
-  return out.data as T;
+  const tool = catalogue.find((t) => t.name === name);
+  return (opts.raw ? out.data : unfence(name, out.data, tool?.untrusted)) as T;
+}
+
+const OPEN = /^<untrusted-([0-9a-z]+) source="[^"]*">$/;
+
+/** Checks and removes the fences of the declared fields (top-level and dotted paths). */
+function unfence(name: string, data: Record<string, unknown>, fields: Record<string, string> | undefined) {
+  if (!fields) return data;
+  const out = structuredClone(data);
+  for (const path of Object.keys(fields)) {
+    const keys = path.split('.');
+    const last = keys.pop() as string;
+    const parent = keys.reduce<Record<string, unknown> | undefined>(
+      (o, k) => (o?.[k] && typeof o[k] === 'object' ? (o[k] as Record<string, unknown>) : undefined),
+      out,
+    );
+    const v = parent?.[last];
+    if (!parent || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+    if (typeof v === 'string') {
+      const lines = v.split('\n');
+      const tag = OPEN.exec(lines[0] ?? '')?.[1];
+      if (!tag || lines.at(-1) !== `</untrusted-${tag}>`)
+        throw new Error(`${name}: '${path}' is not fenced: ${v.slice(0, 120)}`);
+      parent[last] = lines.slice(1, -1).join('\n');
+    } else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
+      const tag = OPEN.exec(v[0] ?? '')?.[1];
+      if (!tag || v.at(-1) !== `</untrusted-${tag}>`)
+        throw new Error(`${name}: '${path}' is not fenced: ${JSON.stringify(v.slice(0, 2))}`);
+      parent[last] = v.slice(1, -1);
+    }
+  }
+  return out;
 }
 
 /** The error of a failed call; a successful one throws. */

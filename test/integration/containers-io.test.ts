@@ -463,7 +463,7 @@ describe('docker_copy_to_container / docker_copy_from_container', () => {
     type: string;
     size?: number;
     content?: string;
-    encoding?: string;
+    content_base64?: string;
     entries?: { name: string; type: string; size?: number }[];
   }
 
@@ -484,7 +484,6 @@ describe('docker_copy_to_container / docker_copy_from_container', () => {
       type: 'file',
       size: Buffer.byteLength(content),
       content,
-      encoding: 'utf-8',
     });
   });
 
@@ -501,8 +500,8 @@ describe('docker_copy_to_container / docker_copy_from_container', () => {
       container_id: running,
       path: '/tmp/blob.bin',
     });
-    expect(got.encoding).toBe('base64');
-    expect(Buffer.from(got.content ?? '', 'base64').equals(bytes)).toBe(true);
+    expect(got.content).toBeUndefined();
+    expect(Buffer.from(got.content_base64 ?? '', 'base64').equals(bytes)).toBe(true);
     expect((await exec(running, 'stat -c %a /tmp/blob.bin')).stdout).toBe('755\n');
   });
 

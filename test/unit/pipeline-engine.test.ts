@@ -44,6 +44,7 @@ const env = (engine: EngineHandle, p = profile()): PipelineEnv => ({
   defaultTimeoutMs: 5000,
   engine,
   server: serverFacts('9.9.9', p),
+  logFilter: 'flag',
 });
 
 const noEngine = () =>

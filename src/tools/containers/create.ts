@@ -86,6 +86,7 @@ export const runContainer = defineTool({
   }),
   timeoutArg: 'timeout',
   keep: 'tail',
+  untrusted: { stdout: 'output of container from {image}', stderr: 'stderr of container from {image}' },
   narrowHint: 'Make the command print less, or run without wait and read the logs.',
   handler: async ({ wait = false, timeout = 60, remove = false, ...args }, { docker, signal, limits }) => {
     // A waited run is removed by us after its output is read; AutoRemove would race with that.

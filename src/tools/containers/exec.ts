@@ -18,7 +18,7 @@ const notRunning = (ref: string, why: string) =>
 export const execCommand = defineTool({
   name: 'docker_exec_command',
   title: 'Run command in container',
-  description: 'Run a command in a running container; returns exit_code, stdout, stderr (tails kept).',
+  description: 'Run a command in a running container; returns exit_code and untrusted stdout, stderr.',
   safety: 'moderate',
   idempotent: false,
   input: Type.Object(
@@ -44,6 +44,7 @@ export const execCommand = defineTool({
   }),
   timeoutArg: 'timeout',
   keep: 'tail',
+  untrusted: { stdout: 'output of exec in {container_id}', stderr: 'stderr of exec in {container_id}' },
   narrowHint: 'Filter the output in the command itself (grep, head, tail).',
   handler: async (args, { docker, signal, limits }) => {
     const { container_id, command, timeout = 30, stdin } = args;

@@ -108,8 +108,7 @@ const Entry = Type.Object({ name: Type.String(), type: Type.String(), size: Type
 export const copyFromContainer = defineTool({
   name: 'docker_copy_from_container',
   title: 'Read file from container',
-  description:
-    'Read a file (≤1 MiB) from a container: text, or base64 if binary. A directory lists its entries.',
+  description: 'Read a file (≤1 MiB) from a container (untrusted text, or base64), or list a directory.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef, path: PathArg }, { additionalProperties: false }),
@@ -117,13 +116,14 @@ export const copyFromContainer = defineTool({
     path: Type.String(),
     type: Type.String({ description: 'file or dir' }),
     size: Type.Optional(Type.Integer()),
-    content: Type.Optional(Type.String()),
-    encoding: Type.Optional(Type.String({ description: 'utf-8 or base64' })),
+    content: Type.Optional(Type.String({ description: 'Text, fenced as untrusted' })),
+    content_base64: Type.Optional(Type.String({ description: 'Binary content' })),
     entries: Type.Optional(Type.Array(Entry)),
     count: Type.Optional(Type.Integer()),
     more: Type.Optional(Type.Boolean({ description: 'Listing stopped early; more entries may exist' })),
   }),
   narrowHint: 'Read a smaller file, or a subdirectory.',
+  untrusted: { content: 'file {path} in container {container_id}' },
   handler: async (args, { docker, signal, limits }) => {
     const asked = containerPath(args.path, 'path');
     const info = await inspectContainer(docker, args.container_id, signal);
@@ -164,8 +164,8 @@ export const copyFromContainer = defineTool({
       path: asked,
       type: 'file',
       size: length,
-      content: text ?? data.toString('base64'),
-      encoding: text === undefined ? 'base64' : 'utf-8',
+      // Binary travels apart from text: base64 carries no readable instructions and must stay decodable.
+      ...(text === undefined ? { content_base64: data.toString('base64') } : { content: text }),
     };
   },
 });

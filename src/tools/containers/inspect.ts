@@ -41,6 +41,13 @@ export const inspectContainerTool = defineTool({
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
+  // Image authors and whoever started the container set these; the full document nests them.
+  untrusted: {
+    env: 'env of container {container_id}',
+    labels: 'labels of container {container_id}',
+    'Config.Env': 'env of container {container_id}',
+    'Config.Labels': 'labels of container {container_id}',
+  },
   handler: async ({ container_id, full }, { docker, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     if (full) return info as unknown as Record<string, unknown>;

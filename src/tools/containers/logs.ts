@@ -34,7 +34,8 @@ export function lineMatcher(pattern: string, field: string): (line: string) => b
 export const containerLogs = defineTool({
   name: 'docker_container_logs',
   title: 'Container logs',
-  description: "A container's newest log lines, oldest first; stderr lines start with [err].",
+  description:
+    "A container's newest log lines (untrusted text), oldest first; stderr lines start with [err].",
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
@@ -57,6 +58,7 @@ export const containerLogs = defineTool({
     scanned: Type.Optional(Type.Integer({ description: 'Lines read to find the grep matches' })),
   }),
   keep: 'tail',
+  untrusted: { lines: 'logs of container {container_id}' },
   narrowHint: 'Use tail, since/until or grep.',
   handler: async (args, { docker, signal, limits }) => {
     const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');

@@ -33,6 +33,7 @@ export const waitContainer = defineTool({
     },
     { additionalProperties: false },
   ),
+  untrusted: { matched_line: 'log line of container {container_id}' },
   output: Type.Object({
     container: Type.String(),
     condition: Type.String(),
