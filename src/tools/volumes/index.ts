@@ -1,3 +1,11 @@
 import type { AnyTool } from '../define.ts';
+import { inspectVolumeTool, listVolumes } from './inspect.ts';
+import { createVolume, pruneVolumes, removeVolume } from './manage.ts';
 
-export const volumeTools: AnyTool[] = [];
+export const volumeTools: AnyTool[] = [
+  listVolumes,
+  inspectVolumeTool,
+  createVolume,
+  removeVolume,
+  pruneVolumes,
+];

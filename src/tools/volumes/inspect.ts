@@ -1,0 +1,66 @@
+/** Read-only views of volumes: list and inspect. */
+import Type from 'typebox';
+import { defineTool } from '../define.ts';
+import { engineFilters, Full, Limit } from '../params.ts';
+import { containersUsing, inspectVolume, VolumeRef, volumeSummary } from './ref.ts';
+
+const VolumeRow = Type.Object({
+  name: Type.String(),
+  driver: Type.String(),
+  created: Type.Optional(Type.String()),
+  labels: Type.Optional(Type.Integer({ description: 'How many' })),
+});
+
+export const listVolumes = defineTool({
+  name: 'docker_list_volumes',
+  title: 'List volumes',
+  description: 'List volumes, one compact row each.',
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object(
+    {
+      filters: Type.Optional(
+        Type.Record(Type.String(), Type.Array(Type.String()), {
+          description: 'e.g. {"dangling":["true"]}',
+        }),
+      ),
+      limit: Limit,
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    volumes: Type.Array(VolumeRow),
+    count: Type.Integer({ description: 'Rows returned' }),
+  }),
+  narrowHint: 'Use filters (name, label, dangling, driver) or limit.',
+  handler: async ({ filters, limit }, { docker, signal, limits }) => {
+    const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
+    const res = await docker.listVolumes({ filters: engineFilters(filters), abortSignal: signal });
+    // Newest first, like the container list; the engine's order is arbitrary.
+    const volumes = (res.Volumes ?? [])
+      .map((v) => ({ v, created: (v as { CreatedAt?: string }).CreatedAt }))
+      .map((r) => ({ ...r, at: r.created ? Date.parse(r.created) || 0 : 0 }))
+      .sort((a, b) => b.at - a.at || a.v.Name.localeCompare(b.v.Name))
+      .slice(0, max)
+      .map(({ v, created }) => {
+        const labels = Object.keys(v.Labels ?? {}).length;
+        return { name: v.Name, driver: v.Driver, ...(created && { created }), ...(labels > 0 && { labels }) };
+      });
+    return { volumes, count: volumes.length };
+  },
+});
+
+export const inspectVolumeTool = defineTool({
+  name: 'docker_inspect_volume',
+  title: 'Inspect volume',
+  description: "A volume's driver, mountpoint, options and users.",
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object({ volume_name: VolumeRef, full: Full }, { additionalProperties: false }),
+  output: Type.Object({}, { additionalProperties: true }),
+  handler: async ({ volume_name, full }, { docker, signal }) => {
+    const info = await inspectVolume(docker, volume_name, signal);
+    if (full) return info as unknown as Record<string, unknown>;
+    return { ...volumeSummary(info), used_by: await containersUsing(docker, info.Name, signal) };
+  },
+});

@@ -1,0 +1,140 @@
+/** Creating, removing and pruning volumes. */
+import Type from 'typebox';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { engineFilters } from '../params.ts';
+import { containersUsing, findVolume, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
+
+const StringMap = (description: string) =>
+  Type.Optional(Type.Record(Type.String(), Type.String(), { description }));
+
+export const createVolume = defineTool({
+  name: 'docker_create_volume',
+  title: 'Create volume',
+  description: 'Create a named volume (a generated name if none).',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object(
+    {
+      name: Type.Optional(Type.String({ pattern: VOLUME_NAME, maxLength: 255, description: 'Unique name' })),
+      driver: Type.Optional(Type.String({ minLength: 1, description: 'Default local' })),
+      driver_opts: StringMap('e.g. {"type":"tmpfs"}'),
+      labels: StringMap('Labels'),
+    },
+    { additionalProperties: false },
+  ),
+  output: VolumeSummary,
+  handler: async ({ name, driver, driver_opts, labels }, { docker, signal }) => {
+    // The engine answers "created" with the existing volume, whatever options were asked for.
+    if (name && (await findVolume(docker, name, signal)))
+      throw new ToolError('conflict', `volume '${name}' already exists`, {
+        hint: 'Use it as it is (docker_inspect_volume), or pick another name.',
+      });
+    const created = await docker.createVolume({
+      Name: name,
+      Driver: driver,
+      DriverOpts: driver_opts,
+      Labels: labels,
+      abortSignal: signal,
+    });
+    // dockerode resolves to a Volume handle; its name is the one the engine chose.
+    const info = await findVolume(docker, created.name, signal);
+    if (!info)
+      throw new ToolError('internal', `volume '${created.name}' vanished right after it was created`);
+    return volumeSummary(info);
+  },
+});
+
+export const removeVolume = defineTool({
+  name: 'docker_remove_volume',
+  title: 'Remove volume',
+  description: 'Remove a volume no container uses.',
+  safety: 'destructive',
+  idempotent: true,
+  input: Type.Object(
+    {
+      volume_name: VolumeRef,
+      force: Type.Optional(Type.Boolean({ description: 'No error if missing' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({ name: Type.String(), removed: Type.Boolean() }),
+  handler: async ({ volume_name, force }, { docker, signal }) => {
+    if (!(await findVolume(docker, volume_name, signal))) {
+      if (force) return { name: volume_name, removed: false };
+      throw new ToolError('not_found', `volume '${volume_name}' not found`, {
+        hint: 'List them with docker_list_volumes, or pass force: true to ignore a missing volume.',
+      });
+    }
+    // The engine refuses even with force, naming only container IDs; name them instead.
+    const users = await containersUsing(docker, volume_name, signal);
+    if (users.length > 0)
+      throw new ToolError(
+        'conflict',
+        `volume '${volume_name}' is in use by ${users.length} container(s): ${users
+          .slice(0, 10)
+          .map((n) => `'${n}'`)
+          .join(', ')}`,
+        { hint: 'Remove those containers first (docker_remove_container); force does not override this.' },
+      );
+    await docker.getVolume(volume_name).remove({ force, abortSignal: signal });
+    return { name: volume_name, removed: true };
+  },
+});
+
+/** From Engine API 1.42 a prune spares named volumes unless filtered with all=true. */
+const spareNamedByDefault = (apiVersion: string | undefined) => {
+  const [major = 0, minor = 0] = (apiVersion ?? '0').split('.').map(Number);
+  return major > 1 || (major === 1 && minor >= 42);
+};
+
+export const pruneVolumes = defineTool({
+  name: 'docker_prune_volumes',
+  title: 'Prune volumes',
+  description: 'Remove unused anonymous volumes; all: true adds named ones.',
+  safety: 'destructive',
+  idempotent: true,
+  input: Type.Object(
+    {
+      all: Type.Optional(Type.Boolean({ description: 'Named volumes too' })),
+      filters: Type.Optional(
+        Type.Record(Type.String(), Type.Array(Type.String()), {
+          description: 'e.g. {"label":["env=dev"]}',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    removed: Type.Array(Type.String()),
+    count: Type.Integer(),
+    space_reclaimed: Type.Integer({ description: 'Bytes' }),
+  }),
+  narrowHint: 'Narrow with filters (label).',
+  handler: async ({ all, filters }, { docker, signal, limits, engine }) => {
+    const { all: allFilter, ...rest } = filters ?? {};
+    const named = all === true || (allFilter ?? []).some((v) => ['true', '1'].includes(v.toLowerCase()));
+    const api = engine.info()?.apiVersion;
+    const modern = spareNamedByDefault(api);
+    // Older engines know no anonymous-only prune: theirs removes every unused volume, named ones
+    // included. Ask for that explicitly rather than delete named data the caller meant to keep.
+    if (!named && !modern)
+      throw new ToolError(
+        'invalid_argument',
+        `this engine (API ${api ?? 'unknown'}) cannot prune only anonymous volumes: its prune removes named ones too`,
+        {
+          hint: 'Pass all: true to remove every unused volume (narrow it with filters), or remove chosen ones with docker_remove_volume.',
+        },
+      );
+    const res = await docker.pruneVolumes({
+      filters: engineFilters({ ...rest, ...(named && modern && { all: ['true'] }) }),
+      abortSignal: signal,
+    });
+    const names = res.VolumesDeleted ?? [];
+    return {
+      removed: names.slice(0, limits.maxListResults),
+      count: names.length,
+      space_reclaimed: res.SpaceReclaimed ?? 0,
+    };
+  },
+});

@@ -1,0 +1,96 @@
+/** Resolving a volume name, its compact summary, and which containers use it. */
+import type Dockerode from 'dockerode';
+import Type from 'typebox';
+import { ToolError } from '../../pipeline/errors.ts';
+import { shortId } from '../params.ts';
+
+export const VolumeRef = Type.String({ minLength: 1, description: 'Volume name' });
+
+/** The engine's rule: two or more characters, starting with a letter or digit. */
+export const VOLUME_NAME = '^[a-zA-Z0-9][a-zA-Z0-9_.-]+$';
+
+const isNotFound = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
+
+/** The volume's inspect document, or undefined when there is none of that name. */
+export async function findVolume(
+  docker: Dockerode,
+  name: string,
+  signal: AbortSignal,
+): Promise<Dockerode.VolumeInspectInfo | undefined> {
+  try {
+    return await docker.getVolume(name).inspect({ abortSignal: signal });
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Like findVolume, but a missing volume is "not found" with close names suggested. */
+export async function inspectVolume(
+  docker: Dockerode,
+  name: string,
+  signal: AbortSignal,
+): Promise<Dockerode.VolumeInspectInfo> {
+  const info = await findVolume(docker, name, signal);
+  if (info) return info;
+  let close: string[] = [];
+  try {
+    const needle = name.toLowerCase();
+    close = ((await docker.listVolumes({ abortSignal: signal })).Volumes ?? [])
+      .map((v) => v.Name)
+      .filter((n) => n.toLowerCase().includes(needle) || needle.includes(n.toLowerCase()))
+      .slice(0, 5);
+  } catch {
+    // Suggestions are a courtesy; the error stands without them.
+  }
+  const hint = close.length
+    ? `Did you mean ${close.map((n) => `'${n}'`).join(', ')}? List them with docker_list_volumes.`
+    : 'List them with docker_list_volumes.';
+  throw new ToolError('not_found', `volume '${name}' not found`, { hint });
+}
+
+/** Names of the containers, running or not, that mount the volume. */
+export async function containersUsing(
+  docker: Dockerode,
+  name: string,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const rows = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ volume: [name] }),
+    abortSignal: signal,
+  });
+  // The engine's filter also matches a mount destination of that name; keep real users only.
+  return rows
+    .filter((c) => (c.Mounts ?? []).some((m) => m.Name === name))
+    .map((c) => (c.Names?.[0] ?? shortId(c.Id)).replace(/^\//, ''));
+}
+
+const nonEmpty = (o: Record<string, string> | undefined | null) =>
+  o && Object.keys(o).length > 0 ? o : undefined;
+
+/** The fields people read from a volume's inspect document; nothing empty. */
+export function volumeSummary(v: Dockerode.VolumeInspectInfo & { CreatedAt?: string }) {
+  const labels = nonEmpty(v.Labels);
+  const options = nonEmpty(v.Options);
+  return {
+    name: v.Name,
+    driver: v.Driver,
+    scope: v.Scope,
+    ...(v.CreatedAt && { created: v.CreatedAt }),
+    mountpoint: v.Mountpoint,
+    ...(labels && { labels }),
+    ...(options && { options }),
+  };
+}
+
+export const VolumeSummary = Type.Object({
+  name: Type.String(),
+  driver: Type.String(),
+  scope: Type.String(),
+  created: Type.Optional(Type.String()),
+  mountpoint: Type.String({ description: 'Path on the engine host' }),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  options: Type.Optional(Type.Record(Type.String(), Type.String())),
+  used_by: Type.Optional(Type.Array(Type.String(), { description: 'Containers mounting it' })),
+});
