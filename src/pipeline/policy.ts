@@ -82,13 +82,24 @@ export function sensitivePaths(host: HostEnv, settings: PolicySettings): string[
   return [...new Set(paths.map(displayPath))];
 }
 
+/**
+ * `hostPathArgs` names the arguments that are files or directories on the server's own host (a
+ * build context, a tar to save or load): they get the same sensitive-path, allowlist and blocklist
+ * rules as bind mount sources, since reading or writing them reaches the host just the same.
+ */
 export function checkArgumentPolicy(
   args: Record<string, unknown>,
   settings: PolicySettings,
   host: HostEnv,
   fs: PathResolver = nodePathResolver,
+  hostPathArgs: readonly string[] = [],
 ): void {
-  walk(args, { settings, host, fs }, 0);
+  const ctx: Ctx = { settings, host, fs };
+  walk(args, ctx, 0);
+  for (const name of hostPathArgs) {
+    const v = args[name];
+    if (typeof v === 'string' && v.trim()) checkSource(v, ctx, 'host path');
+  }
 }
 
 interface Ctx {
@@ -210,26 +221,38 @@ function checkMountEntry(entry: unknown, ctx: Ctx): void {
   }
 }
 
-function checkSource(raw: string, ctx: Ctx): void {
+function checkSource(raw: string, ctx: Ctx, what: PathUse = 'bind mount'): void {
   const src = raw.trim();
   if (src.startsWith('~') || src.startsWith('.'))
-    throw new ToolError('invalid_argument', `bind mount source '${src}' is not an absolute host path`, {
-      hint: 'Use an absolute host path such as /home/you/project; the engine does not expand ~ or relative paths.',
-    });
+    throw new ToolError(
+      'invalid_argument',
+      `${what === 'bind mount' ? 'bind mount source' : 'host path'} '${src}' is not an absolute host path`,
+      {
+        hint: 'Use an absolute host path such as /home/you/project; the engine does not expand ~ or relative paths.',
+      },
+    );
   // Anything else that is not a path is a named volume.
   if (!src.startsWith('/') && !src.startsWith('\\') && !DRIVE.test(src)) return;
   ctx.rules ??= mountRules(ctx);
   const lexical = displayPath(src);
   const shown = lexical === src ? `'${src}'` : `'${lexical}' (from '${src}')`;
-  refuseMount(lexical.toLowerCase(), shown, ctx.rules);
+  refuseMount(lexical.toLowerCase(), shown, ctx.rules, what);
   const resolved = resolvePosix(src, ctx);
   if (resolved !== undefined && resolved.toLowerCase() !== lexical.toLowerCase())
-    refuseMount(resolved.toLowerCase(), `'${src}' (through a symlink)`, ctx.rules);
+    refuseMount(resolved.toLowerCase(), `'${src}' (through a symlink)`, ctx.rules, what);
 }
 
-function refuseMount(key: string, shown: string, rules: MountRules): void {
+type PathUse = 'bind mount' | 'host path';
+
+function refuseMount(key: string, shown: string, rules: MountRules, what: PathUse = 'bind mount'): void {
   const deny = (why: string, hint: string) =>
-    new ToolError('policy_denied', `bind mount of ${shown} is refused: ${why}`, { hint });
+    new ToolError(
+      'policy_denied',
+      `${what === 'bind mount' ? 'bind mount of' : 'host path'} ${shown} is refused: ${why}`,
+      {
+        hint: what === 'bind mount' ? hint : hint.replace(/\bMount\b/g, 'Use').replace(/\bmount\b/g, 'use'),
+      },
+    );
   if (rules.blocked.some((b) => isAtOrUnder(key, b)))
     throw deny(
       'it is in SAFETY_VOLUME_MOUNT_BLOCKLIST',

@@ -81,10 +81,17 @@ export async function runPipeline(
   let signal: ReturnType<typeof callSignal> | undefined;
   try {
     const args = validateArgs(tool.input, rawArgs);
-    checkArgumentPolicy(args, { ...env.policy, dockerSocketPaths: env.engine.socketPaths() }, env.host);
+    checkArgumentPolicy(
+      args,
+      { ...env.policy, dockerSocketPaths: env.engine.socketPaths() },
+      env.host,
+      undefined,
+      tool.hostPaths,
+    );
 
     const extra = tool.timeoutArg ? Number(args[tool.timeoutArg] ?? 0) * 1000 : 0;
-    const timeoutMs = Math.max(tool.timeoutMs ?? env.defaultTimeoutMs, extra > 0 ? extra + 5000 : 0);
+    // A long operation's own default never shortens a longer configured one.
+    const timeoutMs = Math.max(tool.timeoutMs ?? 0, env.defaultTimeoutMs, extra > 0 ? extra + 5000 : 0);
     signal = callSignal(call.signal, timeoutMs, tool.name);
     const progress = throttledProgress(call.sendProgress);
     const { docker, unreachable } = await connect(tool, env, signal);
@@ -144,7 +151,11 @@ const fail = (e: ToolError): Outcome => ({
 
 /** Settles as soon as the signal aborts, even if a handler's engine request is slow to notice. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // The handler may have been cancelled before its first await; its own rejection is moot then.
+    work.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });

@@ -44,7 +44,13 @@ function describe(schema: TObject, args: unknown, validator: Validator): string 
   }
   const field = err.instancePath.slice(1).replaceAll('/', '.') || 'arguments';
   const got = valueAt(args, err.instancePath);
-  return `invalid argument '${field}': ${err.message}${got === undefined ? '' : `, got ${preview(got)}`}`;
+  // A regex means nothing to a model; the property's description says what is expected.
+  const expected = (schema.properties[field] as { description?: string } | undefined)?.description;
+  const message =
+    err.keyword === 'pattern' && expected
+      ? `has characters or a shape not allowed here (expected: ${expected})`
+      : err.message;
+  return `invalid argument '${field}': ${message}${got === undefined ? '' : `, got ${preview(got)}`}`;
 }
 
 const valueAt = (root: unknown, pointer: string): unknown =>

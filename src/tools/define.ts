@@ -90,6 +90,11 @@ export interface ToolDef<
    * {container_id}' }. The pipeline cleans, screens and fences them (src/pipeline/fence.ts).
    */
   untrusted?: Record<string, string>;
+  /**
+   * Arguments that are files or directories on the server's own host (a build context, a tar to
+   * save or load): the argument policy applies the sensitive-path and mount allow/block lists.
+   */
+  hostPaths?: readonly (keyof Static<I> & string)[];
   /** Only tools that report on the connection itself (e.g. a health check) set 'optional'. */
   engine?: E;
   handler: (args: Static<I>, ctx: ToolContext<E>) => Promise<Static<O>>;

@@ -1,7 +1,16 @@
 /** Parameter fragments shared by every tool, so lists page, filter and window the same way. */
 import Type from 'typebox';
 
-export const ContainerRef = Type.String({ minLength: 1, description: 'Name or ID' });
+/**
+ * A container name or ID. It goes into the request path, so only the characters Docker allows in
+ * names: '../images/x' must not reach another endpoint. A leading '/' (as the engine prints names) is fine.
+ */
+export const ContainerRef = Type.String({
+  minLength: 1,
+  maxLength: 256,
+  pattern: '^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+  description: 'Name or ID',
+});
 
 export const All = Type.Optional(Type.Boolean({ description: 'Include stopped containers' }));
 

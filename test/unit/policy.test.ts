@@ -360,6 +360,37 @@ describe('argument policy', () => {
     });
   });
 
+  describe('host path arguments (build contexts, saved and loaded tars)', () => {
+    const hostPath = (path: string, settings: Partial<PolicySettings> = {}, name = 'path') =>
+      refusal(() => checkArgumentPolicy({ path }, { ...defaults, ...settings }, host, noFs, [name]));
+
+    it.each([
+      '/etc/cron.d/job',
+      '/root/x.tar',
+      '/home/alice',
+      '/home/alice/.ssh/id_ed25519',
+      '//etc/../etc/passwd',
+    ])('refuses %s with a policy error that says host path, not bind mount', (path) => {
+      const e = hostPath(path);
+      expect(e?.kind).toBe('policy_denied');
+      expect(e?.message).toStartWith('host path');
+      expect(e?.hint).not.toContain('Mount');
+    });
+
+    it('allows an ordinary directory, and honours the allow and block lists', () => {
+      expect(hostPath('/home/alice/project/ctx')).toBeUndefined();
+      expect(hostPath('/tmp/images/app.tar')).toBeUndefined();
+      expect(hostPath('/tmp/images/app.tar', { mountBlocklist: ['/tmp/images'] })?.message).toContain(
+        'BLOCKLIST',
+      );
+      expect(hostPath('/srv/x.tar', { mountAllowlist: ['/data'] })?.message).toContain('ALLOWLIST');
+    });
+
+    it('checks only the arguments the tool names as host paths', () => {
+      expect(hostPath('/etc/passwd', {}, 'other')).toBeUndefined();
+    });
+  });
+
   describe('sensitivePaths', () => {
     it('includes the engine socket, the rootless socket and credentials under home', () => {
       const paths = sensitivePaths(host, defaults);

@@ -106,6 +106,7 @@ export const saveImage = defineTool({
   safety: 'moderate',
   idempotent: true,
   timeoutMs: LONG_TIMEOUT_MS,
+  hostPaths: ['path'],
   input: Type.Object(
     {
       images: Type.Union([Ref, Type.Array(Ref, { minItems: 1, maxItems: 100 })], {
@@ -163,6 +164,7 @@ export const loadImage = defineTool({
   safety: 'moderate',
   idempotent: true,
   timeoutMs: LONG_TIMEOUT_MS,
+  hostPaths: ['path'],
   input: Type.Object({ path: HostPath }, { additionalProperties: false }),
   output: Type.Object({
     path: Type.String(),
