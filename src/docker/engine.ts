@@ -95,7 +95,10 @@ export class Engine {
     try {
       candidates = discoverCandidates(this.input, this.fs);
     } catch (e) {
-      if (e instanceof DiscoveryError) throw new ToolError('engine_unreachable', e.message);
+      if (e instanceof DiscoveryError) {
+        this.lastAttempts = []; // nothing was tried; the message says why
+        throw new ToolError('engine_unreachable', e.message);
+      }
       throw e;
     }
     const attempts: Attempt[] = [];

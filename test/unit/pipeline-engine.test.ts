@@ -143,6 +143,27 @@ describe('tools that need the engine (the default)', () => {
   });
 });
 
+describe('a call cancelled before the handler first awaits', () => {
+  it('ends cancelled, and the handler failing afterwards is not an unhandled rejection', async () => {
+    const cancel = new AbortController();
+    const tool = {
+      ...probe(),
+      handler: async (_args: unknown, ctx: ToolContext) => {
+        ctx.progress(1, 2, 'first'); // the client cancels on the first notification
+        throw ctx.signal.reason;
+      },
+    } as AnyTool;
+
+    const out = await runPipeline(tool, {}, env(fakeEngine()), {
+      signal: cancel.signal,
+      sendProgress: () => cancel.abort(),
+    });
+    await Bun.sleep(5); // an unhandled rejection would surface (and fail the test) by now
+
+    expect(!out.ok && out.error.kind).toBe('cancelled');
+  });
+});
+
 describe('serverFacts', () => {
   it('names the safety mode as the gate applies it', () => {
     const mode = (p: Partial<SafetyProfile>) => serverFacts('1', profile(p)).safetyMode;

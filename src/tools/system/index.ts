@@ -1,3 +1,16 @@
 import type { AnyTool } from '../define.ts';
+import { systemDf } from './df.ts';
+import { dockerEvents } from './events.ts';
+import { healthcheck } from './health.ts';
+import { dockerVersion, systemInfo } from './info.ts';
+import { systemPrune } from './prune.ts';
 
-export const systemTools: AnyTool[] = [];
+/** The engine as a whole: what it is, its disk use and events, pruning, and whether it answers at all. */
+export const systemTools: AnyTool[] = [
+  systemInfo,
+  systemDf,
+  systemPrune,
+  dockerVersion,
+  dockerEvents,
+  healthcheck,
+];

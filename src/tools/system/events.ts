@@ -1,0 +1,136 @@
+/**
+ * A bounded read of the engine's event stream: it returns when enough events arrived, the wait
+ * elapsed, or `until` passed, whichever comes first, so a call can never hang on a quiet engine.
+ */
+import Type from 'typebox';
+import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { engineFilters, shortId, TimePoint } from '../params.ts';
+import { parseTimePoint } from '../time.ts';
+
+interface EngineEvent {
+  Type?: string;
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  time?: number;
+  timeNano?: number;
+}
+
+/** Attributes worth a model's attention; the rest (labels, mostly) are noise. */
+const KEY_ATTRIBUTES = ['image', 'exitCode', 'signal', 'container', 'type', 'driver'] as const;
+
+const EventRow = Type.Object({
+  time: Type.String(),
+  type: Type.String(),
+  action: Type.String(),
+  id: Type.String({ description: 'Short ID, or the name for networks and volumes' }),
+  name: Type.Optional(Type.String()),
+  attributes: Type.Optional(Type.Record(Type.String(), Type.String())),
+});
+
+export function eventRow(e: EngineEvent) {
+  const attrs = e.Actor?.Attributes ?? {};
+  const id = e.Actor?.ID ?? '';
+  const picked: Record<string, string> = {};
+  for (const k of KEY_ATTRIBUTES) {
+    const v = attrs[k];
+    if (v !== undefined && v !== '') picked[k] = k === 'container' ? shortId(v) : v;
+  }
+  const ms = e.timeNano ? Math.floor(e.timeNano / 1e6) : (e.time ?? 0) * 1000;
+  return {
+    time: new Date(ms).toISOString(),
+    type: e.Type ?? '',
+    action: e.Action ?? '',
+    // Image IDs are digests; network, volume and plugin IDs read better whole (or are names).
+    id: /^(sha256:)?[0-9a-f]{64}$/.test(id) ? shortId(id) : id,
+    ...(attrs.name && attrs.name !== id && { name: attrs.name }),
+    ...(Object.keys(picked).length > 0 && { attributes: picked }),
+  };
+}
+
+export const dockerEvents = defineTool({
+  name: 'docker_events',
+  title: 'Engine events',
+  description: 'Engine events in a window; returns when max_events or max_wait is hit.',
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object(
+    {
+      since: TimePoint('From'),
+      until: TimePoint('To'),
+      filters: Type.Optional(
+        Type.Record(Type.String(), Type.Array(Type.String()), {
+          description: 'e.g. {"type":["container"],"event":["die"]}',
+        }),
+      ),
+      max_events: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'Stop after N' })),
+      max_wait: Type.Optional(
+        Type.Number({ minimum: 0.1, maximum: 60, default: 5, description: 'Seconds to wait' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    events: Type.Array(EventRow),
+    count: Type.Integer(),
+    ended: Type.Union([Type.Literal('max_events'), Type.Literal('max_wait'), Type.Literal('until')], {
+      description: 'What ended the read',
+    }),
+  }),
+  timeoutArg: 'max_wait',
+  narrowHint: 'Use filters (type, event, container), a narrower since/until, or max_events.',
+  handler: async (args, { docker, signal, limits }) => {
+    const now = Date.now();
+    const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since', now);
+    const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until', now);
+    if (since !== undefined && until !== undefined && until < since)
+      throw new ToolError('invalid_argument', "invalid argument 'until': it is before 'since'", {
+        hint: 'Give until a later time than since, or leave it out.',
+      });
+    const max = Math.min(args.max_events ?? 100, limits.maxListResults);
+    const events: ReturnType<typeof eventRow>[] = [];
+    let ended: 'max_events' | 'max_wait' | 'until' = 'until';
+
+    // One local stop for the wait; the call's signal (cancel, timeout) still wins and rejects.
+    const wait = new AbortController();
+    const timer = setTimeout(() => wait.abort(), (args.max_wait ?? 5) * 1000);
+    const read = AbortSignal.any([signal, wait.signal]);
+    const lines = new LineSplitter((line) => {
+      if (!line.trim() || events.length >= max) return;
+      try {
+        events.push(eventRow(JSON.parse(line) as EngineEvent));
+      } catch {
+        // A line that is not JSON is not an event; skip it rather than fail the read.
+      }
+    });
+    try {
+      const stream = await engineStream(
+        docker,
+        '/events',
+        {
+          ...(since !== undefined && { since }),
+          ...(until !== undefined && { until }),
+          ...(args.filters && { filters: engineFilters(args.filters) }),
+        },
+        read,
+      );
+      await consume(
+        stream,
+        (chunk) => {
+          lines.push(chunk);
+          if (events.length < max) return undefined;
+          ended = 'max_events';
+          return false;
+        },
+        read,
+      );
+    } catch (e) {
+      if (signal.aborted || !wait.signal.aborted) throw e;
+      ended = 'max_wait';
+    } finally {
+      clearTimeout(timer);
+    }
+    return { events, count: events.length, ended };
+  },
+});

@@ -1,0 +1,213 @@
+/**
+ * `docker system prune`: the engine's prune endpoints in the Docker CLI's order (containers first, so
+ * the networks, volumes and images they held become unused), one stage at a time, with progress
+ * between stages and a stop there on cancel.
+ */
+import type Dockerode from 'dockerode';
+import Type from 'typebox';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { engineFilters, shortId } from '../params.ts';
+
+type Filters = Record<string, string[]>;
+
+interface StageResult {
+  removed: number;
+  space_reclaimed?: number;
+  untagged?: number;
+  items?: string[];
+  skipped?: string;
+}
+
+const Stage = Type.Object({
+  removed: Type.Integer(),
+  space_reclaimed: Type.Optional(Type.Integer({ description: 'Bytes' })),
+  untagged: Type.Optional(Type.Integer({ description: 'Tags removed' })),
+  items: Type.Optional(Type.Array(Type.String(), { description: 'IDs or names removed' })),
+  skipped: Type.Optional(Type.String({ description: 'Why this type was not pruned' })),
+});
+
+interface Stage {
+  name: 'containers' | 'networks' | 'volumes' | 'images' | 'build_cache';
+  run(docker: Dockerode, filters: Filters, signal: AbortSignal, max: number): Promise<StageResult>;
+}
+
+/** POST /build/prune with filters: dockerode's pruneBuilder drops its options, filters included. */
+function pruneBuildCache(
+  docker: Dockerode,
+  filters: Filters,
+  signal: AbortSignal,
+): Promise<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }> {
+  const query = engineFilters(filters);
+  return new Promise((resolve, reject) =>
+    docker.modem.dial(
+      {
+        path: '/build/prune?',
+        method: 'POST',
+        options: query ? { filters: query } : {},
+        abortSignal: signal,
+        statusCodes: { 200: true, 400: 'bad parameter', 404: 'not supported', 500: 'server error' },
+      },
+      (err, data) => (err ? reject(err) : resolve(data as { CachesDeleted?: string[] | null })),
+    ),
+  );
+}
+
+const ids = (list: (string | undefined)[] | null | undefined, max: number) =>
+  (list ?? []).filter((s): s is string => !!s).slice(0, max);
+
+const STAGES: Stage[] = [
+  {
+    name: 'containers',
+    run: async (docker, filters, signal, max) => {
+      const r = await docker.pruneContainers({ filters: engineFilters(filters), abortSignal: signal });
+      const removed = r.ContainersDeleted ?? [];
+      return {
+        removed: removed.length,
+        space_reclaimed: r.SpaceReclaimed ?? 0,
+        items: ids(removed, max).map(shortId),
+      };
+    },
+  },
+  {
+    name: 'networks',
+    run: async (docker, filters, signal, max) => {
+      const r = await docker.pruneNetworks({ filters: engineFilters(filters), abortSignal: signal });
+      const removed = r.NetworksDeleted ?? [];
+      return { removed: removed.length, items: ids(removed, max) };
+    },
+  },
+  {
+    name: 'volumes',
+    run: async (docker, filters, signal, max) => {
+      const r = await docker.pruneVolumes({ filters: engineFilters(filters), abortSignal: signal });
+      const removed = r.VolumesDeleted ?? [];
+      return { removed: removed.length, space_reclaimed: r.SpaceReclaimed ?? 0, items: ids(removed, max) };
+    },
+  },
+  {
+    name: 'images',
+    run: async (docker, filters, signal, max) => {
+      const r = await docker.pruneImages({ filters: engineFilters(filters), abortSignal: signal });
+      const deleted = (r.ImagesDeleted ?? []).map((d) => d.Deleted);
+      const untagged = (r.ImagesDeleted ?? []).filter((d) => d.Untagged).length;
+      const removed = deleted.filter(Boolean).length;
+      return {
+        removed,
+        space_reclaimed: r.SpaceReclaimed ?? 0,
+        ...(untagged > 0 && { untagged }),
+        items: ids(deleted, max).map(shortId),
+      };
+    },
+  },
+  {
+    name: 'build_cache',
+    run: async (docker, filters, signal, max) => {
+      const r = await pruneBuildCache(docker, filters, signal).catch((e: unknown) => {
+        // Engines without BuildKit (or Podman) have no build cache endpoint.
+        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+        throw e;
+      });
+      if (!r) return { removed: 0, skipped: 'this engine has no build cache' };
+      const removed = r.CachesDeleted ?? [];
+      return {
+        removed: removed.length,
+        space_reclaimed: r.SpaceReclaimed ?? 0,
+        items: ids(removed, max).map(shortId),
+      };
+    },
+  },
+];
+
+/** The filters each stage gets: images add `dangling`, and each type only takes what it understands. */
+function plan(args: { all?: boolean; volumes?: boolean; filters?: Filters }) {
+  const filters = args.filters ?? {};
+  const hasLabel = Object.keys(filters).some((k) => k.startsWith('label'));
+  return STAGES.map((stage) => {
+    let skipped: string | undefined;
+    let own = filters;
+    if (stage.name === 'volumes' && !args.volumes) skipped = 'pass volumes: true to prune unused volumes';
+    if (stage.name === 'images') own = { ...filters, dangling: [String(!args.all)] };
+    // The engine accepts a label filter for build cache but ignores it, which would prune all of it.
+    if (stage.name === 'build_cache' && hasLabel) skipped = 'build cache has no labels to filter on';
+    return { stage, filters: own, skipped };
+  });
+}
+
+export const systemPrune = defineTool({
+  name: 'docker_system_prune',
+  title: 'System prune',
+  description: 'Remove stopped containers, unused networks, images and build cache.',
+  safety: 'destructive',
+  idempotent: true,
+  input: Type.Object(
+    {
+      all: Type.Optional(Type.Boolean({ description: 'All unused images' })),
+      volumes: Type.Optional(Type.Boolean({ description: 'Also unused volumes' })),
+      filters: Type.Optional(
+        Type.Object(
+          {
+            until: Type.Optional(
+              Type.Array(Type.String({ minLength: 1 }), { maxItems: 1, description: 'Older than, e.g. 24h' }),
+            ),
+            label: Type.Optional(
+              Type.Array(Type.String({ minLength: 1 }), { description: 'key or key=value' }),
+            ),
+            'label!': Type.Optional(
+              Type.Array(Type.String({ minLength: 1 }), { description: 'Not key or key=value' }),
+            ),
+          },
+          { additionalProperties: false, description: 'Only matching objects' },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    containers: Stage,
+    networks: Stage,
+    volumes: Stage,
+    images: Stage,
+    build_cache: Stage,
+    space_reclaimed: Type.Integer({ description: 'Bytes, all types' }),
+  }),
+  timeoutMs: 300_000,
+  narrowHint: 'Narrow with filters (until, label).',
+  handler: async (args, { docker, signal, progress, limits }) => {
+    const filters: Filters = Object.fromEntries(
+      Object.entries(args.filters ?? {}).filter((e): e is [string, string[]] => !!e[1]?.length),
+    );
+    // Checked before anything is removed: the engine would refuse at the volume stage, after the others ran.
+    if (args.volumes && filters.until)
+      throw new ToolError(
+        'invalid_argument',
+        "invalid argument 'filters.until': volumes cannot be filtered by age",
+        {
+          hint: 'Drop filters.until, or prune volumes separately without it.',
+        },
+      );
+    const steps = plan({ ...args, filters });
+    const out: Record<string, StageResult> = {};
+    let total = 0;
+    for (const [i, { stage, filters: own, skipped }] of steps.entries()) {
+      if (signal.aborted) throw signal.reason;
+      if (skipped) {
+        out[stage.name] = { removed: 0, skipped };
+        continue;
+      }
+      progress(i, steps.length, `pruning ${stage.name.replace('_', ' ')}`);
+      const result = await stage.run(docker, own, signal, limits.maxListResults);
+      out[stage.name] = result;
+      total += result.space_reclaimed ?? 0;
+    }
+    progress(steps.length, steps.length, 'done');
+    return {
+      containers: out.containers as StageResult,
+      networks: out.networks as StageResult,
+      volumes: out.volumes as StageResult,
+      images: out.images as StageResult,
+      build_cache: out.build_cache as StageResult,
+      space_reclaimed: total,
+    };
+  },
+});
