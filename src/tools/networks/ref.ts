@@ -4,7 +4,14 @@ import Type from 'typebox';
 import { ToolError } from '../../pipeline/errors.ts';
 import { shortId } from '../params.ts';
 
-export const NetworkRef = Type.String({ minLength: 1, description: 'Network name or ID' });
+// The name goes into the request path: only the characters the engine allows, so '../x' cannot
+// reach another endpoint.
+export const NetworkRef = Type.String({
+  minLength: 1,
+  maxLength: 256,
+  pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+  description: 'Network name or ID',
+});
 
 /** The engine's own networks: they exist on every engine and cannot be removed. */
 export const PREDEFINED = new Set(['bridge', 'host', 'none']);

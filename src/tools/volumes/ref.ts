@@ -4,7 +4,14 @@ import Type from 'typebox';
 import { ToolError } from '../../pipeline/errors.ts';
 import { shortId } from '../params.ts';
 
-export const VolumeRef = Type.String({ minLength: 1, description: 'Volume name' });
+// The name goes into the request path: only the characters the engine allows, so '../x' cannot
+// reach another endpoint.
+export const VolumeRef = Type.String({
+  minLength: 1,
+  maxLength: 256,
+  pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+  description: 'Volume name',
+});
 
 /** The engine's rule: two or more characters, starting with a letter or digit. */
 export const VOLUME_NAME = '^[a-zA-Z0-9][a-zA-Z0-9_.-]+$';
