@@ -52,7 +52,7 @@ export function eventRow(e: EngineEvent) {
 export const dockerEvents = defineTool({
   name: 'docker_events',
   title: 'Engine events',
-  description: 'Engine events in a window; returns when max_events or max_wait is hit.',
+  description: 'Engine events in a window, bounded by max_events/max_wait.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
@@ -61,7 +61,7 @@ export const dockerEvents = defineTool({
       until: TimePoint('To'),
       filters: Type.Optional(
         Type.Record(Type.String(), Type.Array(Type.String()), {
-          description: 'e.g. {"type":["container"],"event":["die"]}',
+          description: 'e.g. {"event":["die"]}',
         }),
       ),
       max_events: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'Stop after N' })),

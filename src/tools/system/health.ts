@@ -41,7 +41,7 @@ async function check(
 export const healthcheck = defineTool({
   name: 'docker_healthcheck',
   title: 'Health check',
-  description: 'Is the engine reachable, where, and what this server allows.',
+  description: 'Engine reachability, endpoint, API version and safety mode.',
   safety: 'safe',
   idempotent: true,
   engine: 'optional',

@@ -137,7 +137,7 @@ function plan(args: { all?: boolean; volumes?: boolean; filters?: Filters }) {
 export const systemPrune = defineTool({
   name: 'docker_system_prune',
   title: 'System prune',
-  description: 'Remove stopped containers, unused networks, images and build cache.',
+  description: 'Remove unused containers, networks, images and build cache.',
   safety: 'destructive',
   idempotent: true,
   input: Type.Object(
