@@ -272,7 +272,7 @@ type EventsOut = {
     attributes?: Record<string, string>;
   }[];
   count: number;
-  ended: 'max_events' | 'max_wait' | 'until';
+  ended: 'max_events' | 'max_wait' | 'until' | 'closed';
 };
 
 describe('docker_events', () => {
@@ -355,6 +355,27 @@ describe('docker_events', () => {
     expect(out.ended).toBe('max_events');
     expect(out.events).toHaveLength(1);
     expect(out.events[0]).toMatchObject({ type: 'container', action: 'start', id: id.slice(0, 12) });
+  });
+
+  it('ends at once, as engine_unreachable, when the engine goes away mid-read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpt-ev-'));
+    const sock = join(dir, 'docker.sock');
+    const proxy = socketProxy(sock, (process.env.DOCKER_HOST ?? '').replace(/^unix:\/\//, ''));
+    try {
+      await proxy.start();
+      const pending = callErr(
+        'docker_events',
+        { filters: { container: [uniqueName('mcpt-none')] }, max_wait: 30 },
+        { engine: engineAt(`unix://${sock}`) },
+      );
+      await Bun.sleep(300);
+      await proxy.stop();
+
+      expect((await pending).kind).toBe('engine_unreachable');
+    } finally {
+      await proxy.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects until before since, and a since that is not a time, naming the field', async () => {

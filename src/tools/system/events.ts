@@ -74,9 +74,10 @@ export const dockerEvents = defineTool({
   output: Type.Object({
     events: Type.Array(EventRow),
     count: Type.Integer(),
-    ended: Type.Union([Type.Literal('max_events'), Type.Literal('max_wait'), Type.Literal('until')], {
-      description: 'What ended the read',
-    }),
+    ended: Type.Union(
+      [Type.Literal('max_events'), Type.Literal('max_wait'), Type.Literal('until'), Type.Literal('closed')],
+      { description: 'What ended the read' },
+    ),
   }),
   timeoutArg: 'max_wait',
   narrowHint: 'Use filters (type, event, container), a narrower since/until, or max_events.',
@@ -90,7 +91,8 @@ export const dockerEvents = defineTool({
       });
     const max = Math.min(args.max_events ?? 100, limits.maxListResults);
     const events: ReturnType<typeof eventRow>[] = [];
-    let ended: 'max_events' | 'max_wait' | 'until' = 'until';
+    // If the stream ends by itself, `until` passed, or without one the engine went away.
+    let ended: 'max_events' | 'max_wait' | 'until' | 'closed' = until === undefined ? 'closed' : 'until';
 
     // One local stop for the wait; the call's signal (cancel, timeout) still wins and rejects.
     const wait = new AbortController();
