@@ -1,0 +1,204 @@
+/**
+ * Building an image from a context directory on the server's host with the classic builder: the
+ * directory goes to the engine as a tar stream (`.dockerignore` honoured), progress is "Step n/m", and
+ * the engine applies the tags only when the build succeeds, so a failed or cancelled build tags nothing.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import Type from 'typebox';
+import { EngineStreamError, readProgressStream, refusal } from '../../docker/json-stream.ts';
+import { ToolError } from '../../pipeline/errors.ts';
+import { defineTool } from '../define.ts';
+import { shortId } from '../params.ts';
+import { buildRegistryConfig, parseReference } from './auth.ts';
+import { BuildLog, registryFailure } from './progress.ts';
+import { LONG_TIMEOUT_MS } from './pull.ts';
+import { IMAGE_REF_PATTERN } from './ref.ts';
+
+const LOG_TAIL = 20;
+const MAX_CONTEXT_ENTRIES = 100_000;
+const MAX_DOCKERFILE_BYTES = 1_048_576;
+
+const NameTag = Type.String({
+  minLength: 1,
+  maxLength: 256,
+  pattern: IMAGE_REF_PATTERN,
+  description: 'name:tag',
+});
+const StringMap = (description: string) =>
+  Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String(), { description }));
+
+const bad = (field: string, why: string, hint: string) =>
+  new ToolError('invalid_argument', `invalid argument '${field}': ${why}`, { hint });
+
+/** The context directory, which must exist on the server's host. */
+async function contextDir(path: string): Promise<string> {
+  if (!isAbsolute(path))
+    throw bad('path', `'${path}' is not absolute`, 'Give the absolute path of the build context.');
+  const s = await stat(path).catch(() => undefined);
+  if (!s?.isDirectory())
+    throw bad('path', `'${path}' is not a directory on the server's host`, 'Give an existing directory.');
+  return path;
+}
+
+/** Every file, link and empty directory under `root`, relative; dockerode filters them by .dockerignore. */
+async function contextEntries(root: string, signal: AbortSignal): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(rel ? join(root, rel) : root, { withFileTypes: true });
+    for (const e of entries) {
+      signal.throwIfAborted();
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      const before = out.length;
+      if (e.isDirectory()) await walk(p);
+      if (!e.isDirectory() || out.length === before) out.push(p);
+      if (out.length > MAX_CONTEXT_ENTRIES)
+        throw bad(
+          'path',
+          `the context holds more than ${MAX_CONTEXT_ENTRIES} entries`,
+          'Use a smaller context directory or a .dockerignore.',
+        );
+    }
+  };
+  await walk('');
+  return out;
+}
+
+/** A Dockerfile name inside the context: relative, no '..'. Returns its text. */
+async function readDockerfile(root: string, name: string): Promise<string> {
+  if (isAbsolute(name) || name.split(/[\\/]/).includes('..'))
+    throw bad(
+      'dockerfile',
+      `'${name}' is not inside the context`,
+      'Give a path relative to the context, e.g. docker/Dockerfile.',
+    );
+  const file = join(root, name);
+  const s = await stat(file).catch(() => undefined);
+  if (!s?.isFile())
+    throw bad(
+      'dockerfile',
+      `no file '${name}' in ${root}`,
+      'Create it, or name the Dockerfile with dockerfile.',
+    );
+  if (s.size > MAX_DOCKERFILE_BYTES) return '';
+  return readFile(file, 'utf8');
+}
+
+/** Registries of the FROM images (build args substituted), for their credentials; stages and scratch skipped. */
+export function baseRegistries(dockerfile: string, buildArgs: Record<string, string> = {}): string[] {
+  const stages = new Set<string>(['scratch']);
+  const out: string[] = [];
+  for (const m of dockerfile.matchAll(/^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/gim)) {
+    const image = (m[1] ?? '').replace(/\$\{?(\w+)\}?/g, (whole, name: string) => buildArgs[name] ?? whole);
+    if (!image.includes('$') && !stages.has(image.toLowerCase())) out.push(parseReference(image).registry);
+    if (m[2]) stages.add(m[2].toLowerCase());
+  }
+  return [...new Set(out)];
+}
+
+export const buildImage = defineTool({
+  name: 'docker_build_image',
+  title: 'Build image',
+  description: 'Build an image from a context dir on the server host.',
+  safety: 'moderate',
+  idempotent: false,
+  timeoutMs: LONG_TIMEOUT_MS,
+  keep: 'tail',
+  input: Type.Object(
+    {
+      path: Type.String({ minLength: 1, maxLength: 4096, description: 'Context dir (absolute)' }),
+      dockerfile: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 1024, description: 'In context; default Dockerfile' }),
+      ),
+      tag: Type.Optional(NameTag),
+      tags: Type.Optional(Type.Array(NameTag, { maxItems: 32, description: 'More name:tags' })),
+      build_args: StringMap('Build args'),
+      target: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Stage to build' })),
+      labels: StringMap('Image labels'),
+      no_cache: Type.Optional(Type.Boolean({ description: 'Ignore the cache' })),
+      pull: Type.Optional(Type.Boolean({ description: 'Always pull base images' })),
+      platform: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 64,
+          pattern: '^[a-z0-9_./-]+$',
+          description: 'e.g. linux/arm64',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({
+    id: Type.String(),
+    tags: Type.Array(Type.String()),
+    log: Type.Array(Type.String(), { description: 'Last lines of the build' }),
+  }),
+  handler: async (args, { docker, signal, progress }) => {
+    const root = await contextDir(args.path);
+    const dockerfile = args.dockerfile ?? 'Dockerfile';
+    const text = await readDockerfile(root, dockerfile);
+    const tags = [...new Set([...(args.tag ? [args.tag] : []), ...(args.tags ?? [])])];
+    const registryconfig = await buildRegistryConfig(baseRegistries(text, args.build_args), signal);
+    const src = await contextEntries(root, signal);
+
+    // Only set keys: the query string would send an undefined as an empty value.
+    const options: Record<string, unknown> = {
+      dockerfile,
+      rm: true,
+      forcerm: true,
+      abortSignal: signal,
+      ...(tags.length > 0 && { t: tags }),
+      ...(args.build_args && { buildargs: args.build_args }),
+      ...(args.target && { target: args.target }),
+      ...(args.labels && { labels: args.labels }),
+      ...(args.no_cache && { nocache: true }),
+      ...(args.pull && { pull: true }),
+      ...(args.platform && { platform: args.platform }),
+      ...(Object.keys(registryconfig).length > 0 && { registryconfig }),
+    };
+    const log = new BuildLog(progress, LOG_TAIL);
+    try {
+      const stream = await docker.buildImage({ context: root, src }, options as Dockerode.ImageBuildOptions);
+      await readProgressStream(stream as Readable, (m) => log.take(m), signal);
+      log.flush();
+    } catch (e) {
+      log.flush();
+      throw buildFailure(e, log);
+    }
+    if (!log.imageId)
+      throw new ToolError('internal', 'the build ended without an image id', {
+        hint: `Check the log: ${log.tail.slice(-3).join(' | ')}`,
+      });
+    return { id: shortId(log.imageId), tags, log: log.tail };
+  },
+});
+
+/** A failed build names the step and the engine's reason, with the step's last output lines. */
+function buildFailure(e: unknown, log: BuildLog): unknown {
+  const refused = refusal(e);
+  if (!(e instanceof EngineStreamError) && !refused) return e;
+  const reason = e instanceof EngineStreamError ? e.message : (refused?.message ?? '');
+  // A base image that cannot be pulled is a registry problem, not a Dockerfile one.
+  if (
+    /^FROM /i.test(log.step?.replace(/^Step \d+\/\d+: /, '') ?? '') ||
+    /pull access denied|manifest unknown/i.test(reason)
+  ) {
+    const from = log.step ?? 'FROM';
+    const registry = parseReference(
+      from.replace(/^.*FROM\s+(?:--\S+\s+)*/i, '').split(/\s/)[0] ?? '',
+    ).registry;
+    const mapped = registryFailure(new EngineStreamError(reason), `build at ${from}`, registry);
+    if (mapped instanceof ToolError && mapped.kind !== 'internal') return mapped;
+  }
+  const output = log.lastOutput(8).filter((l) => l !== reason);
+  const where = log.step ? `build failed at ${log.step}` : 'build failed';
+  return new ToolError(
+    'invalid_argument',
+    `${where}: ${reason}${output.length ? `\n${output.join('\n')}` : ''}`,
+    {
+      hint: 'Fix that Dockerfile step (or the context it reads) and build again.',
+    },
+  );
+}
