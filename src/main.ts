@@ -75,7 +75,8 @@ function main(argv: string[]): void {
     logFilter: config.logFilter,
   };
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
-  startStdio(() => buildServer({ catalogue, env, version: VERSION }), log);
+  const content = { allowedPrompts: config.allowedPrompts, allowedResources: config.allowedResources };
+  startStdio(() => buildServer({ catalogue, env, version: VERSION, ...content }), log);
 }
 
 main(process.argv.slice(2));

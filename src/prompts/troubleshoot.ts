@@ -1,0 +1,51 @@
+/** troubleshoot_container: why is this container failing, from its live state and recent logs. */
+import { definePrompt } from './define.ts';
+import {
+  command,
+  envBlock,
+  header,
+  healthBlock,
+  limitsLine,
+  logsBlock,
+  mountsLine,
+  networksLine,
+  one,
+  portsLine,
+  stateLine,
+  UNTRUSTED_NOTE,
+} from './facts.ts';
+
+const LOG_LINES = 50;
+
+export const troubleshootContainer = definePrompt({
+  name: 'troubleshoot_container',
+  title: 'Troubleshoot a container',
+  description: 'Diagnose a failing or misbehaving container from its state, config and recent logs.',
+  arguments: [{ name: 'container_id', description: 'Name or ID', required: true, complete: 'container' }],
+  async build({ container_id }, ctx) {
+    const info = await one(container_id, ctx);
+    const health = healthBlock(info, ctx.logFilter);
+    return [
+      `Troubleshoot the Docker container ${header(info)}.`,
+      '',
+      `State: ${stateLine(info)}`,
+      `Command: ${command(info, ctx.logFilter) || '(image default)'}`,
+      `Limits: ${limitsLine(info)}`,
+      `Mounts: ${mountsLine(info)}`,
+      `Networks: ${networksLine(info)}`,
+      `Ports: ${portsLine(info)}`,
+      ...(health ? ['Last health check:', health] : []),
+      'Environment:',
+      envBlock(info, ctx.logFilter),
+      '',
+      await logsBlock(info, LOG_LINES, ctx),
+      '',
+      UNTRUSTED_NOTE,
+      '',
+      'Find the most likely cause of the problem. Cite the evidence (state, exit code, log lines, configuration), ' +
+        'then give concrete fixes in order of likelihood. If more evidence is needed, say which read-only ' +
+        'docker_* tool call would settle it (e.g. docker_container_logs with grep or since, docker_inspect_container) ' +
+        'before proposing any change.',
+    ].join('\n');
+  },
+});

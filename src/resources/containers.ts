@@ -1,0 +1,53 @@
+/** `docker://containers`: every container as a compact row; watched through the engine's event stream. */
+import { consume, engineStream } from '../docker/streams.ts';
+import { mapError } from '../pipeline/map-errors.ts';
+import { containerRow } from '../tools/containers/rows.ts';
+import { defineResource, pause } from './define.ts';
+
+/** Events that change a row of the list (not exec_*, attach, top…). */
+const ROW_EVENTS = [
+  'create',
+  'start',
+  'restart',
+  'stop',
+  'die',
+  'kill',
+  'pause',
+  'unpause',
+  'destroy',
+  'rename',
+  'update',
+  'health_status',
+];
+
+export const containerList = defineResource({
+  name: 'containers',
+  uri: 'docker://containers',
+  title: 'Containers',
+  description:
+    'All containers, one compact row each (id, name, image, state, status, ports); subscribe for changes.',
+  mimeType: 'application/json',
+  async read(_vars, { docker, signal, limits }) {
+    const rows = await docker.listContainers({
+      all: true,
+      limit: limits.maxListResults,
+      abortSignal: signal,
+    });
+    const containers = rows.slice(0, limits.maxListResults).map(containerRow);
+    return { mimeType: 'application/json', text: JSON.stringify({ containers, count: containers.length }) };
+  },
+  async watch(_vars, { engine, signal, changed }) {
+    while (!signal.aborted) {
+      try {
+        const docker = await engine.client(signal);
+        const filters = JSON.stringify({ type: ['container'], event: ROW_EVENTS });
+        const stream = await engineStream(docker, '/events', { filters }, signal);
+        await consume(stream, () => void changed(), signal);
+      } catch (e) {
+        if (signal.aborted) return;
+        if (mapError(e).kind === 'engine_unreachable') engine.invalidate();
+      }
+      await pause(2000, signal);
+    }
+  },
+});

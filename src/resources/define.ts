@@ -1,0 +1,117 @@
+/**
+ * A resource is data, like a tool: a fixed URI or a URI template, what it holds, how to read it and,
+ * optionally, how to watch it for changes (for subscriptions). Reading goes through runContent
+ * (engine, timeout, redaction, errors); the definition only fetches and fences.
+ */
+
+import type { ContentContext } from '../pipeline/content.ts';
+import type { EngineHandle } from '../pipeline/run.ts';
+import type { CompleteKind } from './complete.ts';
+
+export interface ResourceContent {
+  mimeType: 'text/plain' | 'application/json';
+  text: string;
+}
+
+/** What a watcher gets: the engine (no timeout: it lives as long as the subscription), a stop signal, a way to say "changed". */
+export interface WatchContext {
+  engine: EngineHandle;
+  signal: AbortSignal;
+  /** Call on every change; the caller throttles the notifications. */
+  changed(): void;
+}
+
+interface Common<V extends string> {
+  /** Short id used by SAFETY_ALLOWED_RESOURCES (the URI or template works too). */
+  name: string;
+  title: string;
+  description: string;
+  mimeType: ResourceContent['mimeType'];
+  read(vars: Record<V, string>, ctx: ContentContext): Promise<ResourceContent>;
+  /** Refuses a subscription to something that does not exist (e.g. a container), before watching. */
+  check?(vars: Record<V, string>, ctx: ContentContext): Promise<void>;
+  /** Runs until `signal` aborts, calling `changed()`; resolves when it stops for good. */
+  watch?(vars: Record<V, string>, ctx: WatchContext): Promise<void>;
+}
+
+export interface StaticResource extends Common<never> {
+  uri: string;
+}
+
+export interface TemplateResource<V extends string = string> extends Common<V> {
+  /** RFC 6570 level 1: `{name}` segments, each one path segment. */
+  uriTemplate: string;
+  complete?: Partial<Record<V, CompleteKind>>;
+}
+
+export type AnyResource = StaticResource | TemplateResource;
+
+export const defineResource = (def: StaticResource): StaticResource => def;
+export const defineTemplate = <V extends string>(def: TemplateResource<V>): TemplateResource<V> => def;
+
+export const isTemplate = (r: AnyResource): r is TemplateResource => 'uriTemplate' in r;
+
+const matchers = new WeakMap<TemplateResource, { re: RegExp; names: string[] }>();
+
+/** The variables of `uri` if it fits the template; `{x}` matches one non-empty path segment. */
+export function matchTemplate(t: TemplateResource, uri: string): Record<string, string> | undefined {
+  let m = matchers.get(t);
+  if (!m) {
+    const names: string[] = [];
+    const source = t.uriTemplate
+      .split(/(\{\w+\})/)
+      .map((part) => {
+        const v = /^\{(\w+)\}$/.exec(part);
+        if (!v) return part.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+        names.push(v[1] as string);
+        return '([^/?#]+)';
+      })
+      .join('');
+    m = { re: new RegExp(`^${source}$`), names };
+    matchers.set(t, m);
+  }
+  const hit = m.re.exec(uri);
+  if (!hit) return undefined;
+  const vars: Record<string, string> = {};
+  try {
+    m.names.forEach((n, i) => {
+      vars[n] = decodeURIComponent(hit[i + 1] as string);
+    });
+  } catch {
+    return undefined; // malformed percent-encoding: not ours
+  }
+  return vars;
+}
+
+/** The resource (and its variables) a URI names, among those listed. */
+export function resolveUri(
+  resources: readonly AnyResource[],
+  uri: string,
+): { resource: AnyResource; vars: Record<string, string> } | undefined {
+  for (const r of resources) {
+    if (!isTemplate(r)) {
+      if (r.uri === uri) return { resource: r, vars: {} };
+      continue;
+    }
+    const vars = matchTemplate(r, uri);
+    if (vars) return { resource: r, vars };
+  }
+  return undefined;
+}
+
+/** Empty list = all; otherwise by name, URI or URI template. */
+export const resourceAllowed = (r: AnyResource, allowed: readonly string[]): boolean =>
+  allowed.length === 0 || allowed.includes(r.name) || allowed.includes(isTemplate(r) ? r.uriTemplate : r.uri);
+
+/** Sleeps `ms` or until the signal aborts (then resolves early; callers check the signal). */
+export const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });

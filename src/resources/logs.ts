@@ -1,0 +1,89 @@
+/** `container://logs/{container_id}`: a container's newest log lines, fenced; watched by following the stream. */
+import type Dockerode from 'dockerode';
+import { consume, demux, engineStream, LineSplitter, TailLines } from '../docker/streams.ts';
+import { fenceText } from '../pipeline/fence.ts';
+import { mapError } from '../pipeline/map-errors.ts';
+import { inspectContainer } from '../tools/containers/ref.ts';
+import { defineTemplate, pause } from './define.ts';
+
+export const LOG_LINES = 100;
+const STDERR_PREFIX = '[err] ';
+
+/** The newest `tail` lines of a container, oldest first; stderr lines marked. */
+export async function recentLogLines(
+  docker: Dockerode,
+  info: Dockerode.ContainerInspectInfo,
+  tail: number,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const kept = new TailLines(tail, maxBytes);
+  const out = new LineSplitter((l) => kept.push(l));
+  const err = new LineSplitter((l) => kept.push(STDERR_PREFIX + l));
+  const stream = await engineStream(
+    docker,
+    `/containers/${encodeURIComponent(info.Id)}/logs`,
+    { stdout: true, stderr: true, tail: String(tail) },
+    signal,
+  );
+  const onChunk = demux(info.Config.Tty, (s, data) => (s === 'stderr' ? err : out).push(data));
+  await consume(stream, (chunk) => void onChunk(chunk), signal);
+  out.flush();
+  err.flush();
+  return kept.lines();
+}
+
+export const nameOf = (info: Dockerode.ContainerInspectInfo) => info.Name.replace(/^\//, '');
+
+export const containerLogs = defineTemplate({
+  name: 'container_logs',
+  uriTemplate: 'container://logs/{container_id}',
+  title: 'Container logs',
+  description: `Newest ${LOG_LINES} log lines of a container (untrusted text, fenced); subscribe for new lines.`,
+  mimeType: 'text/plain',
+  complete: { container_id: 'container' },
+  async read({ container_id }, { docker, signal, limits, logFilter }) {
+    const info = await inspectContainer(docker, container_id, signal);
+    const tail = Math.min(LOG_LINES, limits.maxLogLines);
+    const lines = await recentLogLines(docker, info, tail, limits.maxResponseBytes, signal);
+    const name = nameOf(info);
+    const body = lines.length
+      ? fenceText(lines.join('\n'), `logs of container ${name}`, logFilter)
+      : '(no log lines)';
+    return { mimeType: 'text/plain', text: `${lines.length} newest log lines of ${name}:\n${body}` };
+  },
+  async check({ container_id }, { docker, signal }) {
+    await inspectContainer(docker, container_id, signal);
+  },
+  /**
+   * Follows the log stream from now on; every chunk is a change. A stopped container ends the
+   * stream: look again every 2 s from where it ended, so lines written after a restart count.
+   * A removed container ends the watch (after one last change, so the client reads the error).
+   */
+  async watch({ container_id }, { engine, signal, changed }) {
+    let since: number | undefined;
+    while (!signal.aborted) {
+      try {
+        const docker = await engine.client(signal);
+        const info = await inspectContainer(docker, container_id, signal);
+        const stream = await engineStream(
+          docker,
+          `/containers/${encodeURIComponent(info.Id)}/logs`,
+          { stdout: true, stderr: true, follow: true, ...(since === undefined ? { tail: '0' } : { since }) },
+          signal,
+        );
+        await consume(stream, () => void changed(), signal);
+        since = Date.now() / 1000;
+      } catch (e) {
+        if (signal.aborted) return;
+        const kind = mapError(e).kind;
+        if (kind === 'not_found') {
+          changed();
+          return;
+        }
+        if (kind === 'engine_unreachable') engine.invalidate();
+      }
+      await pause(2000, signal);
+    }
+  },
+});

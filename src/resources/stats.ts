@@ -1,0 +1,85 @@
+/** `container://stats/{container_id}`: one compact resource sample; watched by polling every 2 s. */
+import type Dockerode from 'dockerode';
+import { ToolError } from '../pipeline/errors.ts';
+import { mapError } from '../pipeline/map-errors.ts';
+import { summariseStats } from '../tools/containers/observe.ts';
+import { inspectContainer } from '../tools/containers/ref.ts';
+import { defineTemplate, pause } from './define.ts';
+import { nameOf } from './logs.ts';
+
+type EngineStats = Parameters<typeof summariseStats>[0];
+
+export const POLL_MS = 2000;
+
+/** One sample. Not one-shot: the engine then takes two samples a second apart, which cpu_percent needs. */
+export async function statsSample(
+  docker: Dockerode,
+  info: Dockerode.ContainerInspectInfo,
+  signal: AbortSignal,
+  oneShot = false,
+): Promise<EngineStats> {
+  const opts = { stream: false as const, ...(oneShot && { 'one-shot': true }), abortSignal: signal };
+  return (await docker.getContainer(info.Id).stats(opts)) as EngineStats;
+}
+
+const mustRun = (info: Dockerode.ContainerInspectInfo) => {
+  if (info.State.Running && !info.State.Paused) return;
+  throw new ToolError(
+    'conflict',
+    `container '${nameOf(info)}' is ${info.State.Status}: stats need it running`,
+    {
+      hint: 'Start it with docker_start_container (or unpause it), then read again.',
+    },
+  );
+};
+
+export const containerStats = defineTemplate({
+  name: 'container_stats',
+  uriTemplate: 'container://stats/{container_id}',
+  title: 'Container stats',
+  description: 'One resource sample of a running container (CPU %, memory, network, block I/O, pids).',
+  mimeType: 'application/json',
+  complete: { container_id: 'running_container' },
+  async read({ container_id }, { docker, signal }) {
+    const info = await inspectContainer(docker, container_id, signal);
+    mustRun(info);
+    const sample = summariseStats(await statsSample(docker, info, signal));
+    return {
+      mimeType: 'application/json',
+      text: JSON.stringify({ container: nameOf(info), ...sample }),
+    };
+  },
+  async check({ container_id }, { docker, signal }) {
+    await inspectContainer(docker, container_id, signal);
+  },
+  /**
+   * Polls a cheap one-shot sample every 2 s and reports a change when the counters or the state
+   * moved (an idle container stays quiet). A removed container ends the watch.
+   */
+  async watch({ container_id }, { engine, signal, changed }) {
+    let last: string | undefined;
+    while (!signal.aborted) {
+      try {
+        const docker = await engine.client(signal);
+        const info = await inspectContainer(docker, container_id, signal);
+        let print = info.State.Status;
+        if (info.State.Running) {
+          const s = await statsSample(docker, info, signal, true);
+          const sum = summariseStats(s);
+          print += `|${s.cpu_stats?.cpu_usage?.total_usage}|${sum.memory.used}|${sum.pids}|${sum.network.rx_bytes}|${sum.network.tx_bytes}|${sum.block_io.read_bytes}|${sum.block_io.write_bytes}`;
+        }
+        if (last !== undefined && print !== last) changed();
+        last = print;
+      } catch (e) {
+        if (signal.aborted) return;
+        const kind = mapError(e).kind;
+        if (kind === 'not_found') {
+          changed();
+          return;
+        }
+        if (kind === 'engine_unreachable') engine.invalidate();
+      }
+      await pause(POLL_MS, signal);
+    }
+  },
+});
