@@ -459,6 +459,9 @@ describe('docker_build_image', () => {
       const out = await withEnv({ HOME: home }, () => callOk<{ log: string[] }>('docker_build_image', args));
 
       expect(anonymous.kind).toBe('registry_auth');
+      expect(anonymous.message).toContain('FROM');
+      expect(anonymous.hint).toContain(AUTH_REGISTRY);
+      expect(anonymous.hint).not.toContain('pass auth'); // the build tool takes no auth argument
       expect(out.log.join('\n')).toContain('built from the private base');
       expect(await exists(tag)).toBe(true);
       noPassword(out);

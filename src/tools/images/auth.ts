@@ -18,7 +18,7 @@ export const AuthArg = Type.Optional(
       password: Type.Optional(Type.String({ minLength: 1, description: 'Password or token' })),
       identitytoken: Type.Optional(Type.String({ minLength: 1, description: 'Identity token' })),
     },
-    { additionalProperties: false, description: 'Login; default: docker config' },
+    { additionalProperties: false, description: 'Login (default: config)' },
   ),
 );
 

@@ -110,7 +110,7 @@ export const buildImage = defineTool({
     {
       path: Type.String({ minLength: 1, maxLength: 4096, description: 'Context dir (absolute)' }),
       dockerfile: Type.Optional(
-        Type.String({ minLength: 1, maxLength: 1024, description: 'In context; default Dockerfile' }),
+        Type.String({ minLength: 1, maxLength: 1024, description: 'Path in context' }),
       ),
       tag: Type.Optional(NameTag),
       tags: Type.Optional(Type.Array(NameTag, { maxItems: 32, description: 'More name:tags' })),
@@ -186,10 +186,13 @@ function buildFailure(e: unknown, log: BuildLog): unknown {
     /pull access denied|manifest unknown/i.test(reason)
   ) {
     const from = log.step ?? 'FROM';
-    const registry = parseReference(
-      from.replace(/^.*FROM\s+(?:--\S+\s+)*/i, '').split(/\s/)[0] ?? '',
-    ).registry;
-    const mapped = registryFailure(new EngineStreamError(reason), `build at ${from}`, registry);
+    // The engine's message names the registry URL; the step may only show "FROM ${BASE}".
+    const registry =
+      /https?:\/\/([^/\s"]+)/.exec(reason)?.[1] ??
+      parseReference(from.replace(/^.*FROM\s+(?:--\S+\s+)*/i, '').split(/\s/)[0] ?? '').registry;
+    const mapped = registryFailure(new EngineStreamError(reason), `build at ${from}`, registry, {
+      authArgument: false,
+    });
     if (mapped instanceof ToolError && mapped.kind !== 'internal') return mapped;
   }
   const output = log.lastOutput(8).filter((l) => l !== reason);

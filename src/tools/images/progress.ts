@@ -159,7 +159,12 @@ const UNREACHABLE = /connection refused|no such host|i\/o timeout|dial tcp|tls: 
  * A registry operation's failure as a ToolError: what failed, why (the engine's words), what to do.
  * `what` names the operation and image, e.g. "pull of 127.0.0.1:5000/app:v1".
  */
-export function registryFailure(e: unknown, what: string, registry: string): unknown {
+export function registryFailure(
+  e: unknown,
+  what: string,
+  registry: string,
+  opts: { authArgument?: boolean } = {},
+): unknown {
   const refused = refusal(e);
   const text = e instanceof EngineStreamError ? e.message : refused?.message;
   if (text === undefined) return e; // not an engine answer: the pipeline maps it
@@ -172,7 +177,9 @@ export function registryFailure(e: unknown, what: string, registry: string): unk
   if (/repository does not exist/i.test(text)) return notFound();
   if (AUTH_FAILURE.test(text))
     return new ToolError('registry_auth', message, {
-      hint: `Log in to ${registry} (docker login, or an auths/credHelpers entry in ~/.docker/config.json on the server), or pass auth.`,
+      hint:
+        `Log in to ${registry} (docker login, or an auths/credHelpers entry in ~/.docker/config.json on the server)` +
+        (opts.authArgument === false ? '.' : ', or pass auth.'),
     });
   if (UNREACHABLE.test(text))
     return new ToolError('internal', message, {

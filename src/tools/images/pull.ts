@@ -9,12 +9,8 @@ import { AuthArg, type ImageReference, parseReference, registryAuth } from './au
 import { LayerProgress, registryFailure } from './progress.ts';
 import { IMAGE_REF_PATTERN, inspectImage, realTags } from './ref.ts';
 
-export const RemoteImage = Type.String({
-  minLength: 1,
-  maxLength: 512,
-  pattern: IMAGE_REF_PATTERN,
-  description: 'repo[:tag|@digest]',
-});
+export const RemoteImage = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 512, pattern: IMAGE_REF_PATTERN, description });
 
 export const TagArg = Type.Optional(
   Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$', description: 'Tag' }),
@@ -49,7 +45,7 @@ export const pullImage = defineTool({
   timeoutMs: LONG_TIMEOUT_MS,
   input: Type.Object(
     {
-      image: RemoteImage,
+      image: RemoteImage('repo[:tag|@digest]'),
       tag: TagArg,
       all_tags: Type.Optional(Type.Boolean({ description: 'Every tag of the repo' })),
       platform: Type.Optional(

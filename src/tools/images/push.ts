@@ -19,7 +19,10 @@ export const pushImage = defineTool({
   idempotent: true,
   openWorld: true,
   timeoutMs: LONG_TIMEOUT_MS,
-  input: Type.Object({ image: RemoteImage, tag: TagArg, auth: AuthArg }, { additionalProperties: false }),
+  input: Type.Object(
+    { image: RemoteImage('repo[:tag]'), tag: TagArg, auth: AuthArg },
+    { additionalProperties: false },
+  ),
   output: Type.Object({
     image: Type.String(),
     digest: Type.String(),
