@@ -356,6 +356,23 @@ describe('registry credentials on the auth registry', () => {
   );
 
   it(
+    'never quotes the password when the auth argument is malformed',
+    async () => {
+      const errors = [
+        await callErr('docker_push_image', { image: ref, auth: { user: USER, password: PASSWORD } }),
+        await callErr('docker_pull_image', { image: ref, auth: { username: '', password: PASSWORD } }),
+      ];
+
+      for (const err of errors) {
+        expect(err.kind).toBe('invalid_argument');
+        expect(err.message).toContain("'auth'");
+      }
+      noPassword(errors.map((e) => [e.message, e.hint]));
+    },
+    LONG,
+  );
+
+  it(
     'refuses an auth argument with a username but no password',
     async () => {
       const err = await callErr('docker_push_image', { image: ref, auth: { username: USER } });

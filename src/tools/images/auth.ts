@@ -11,14 +11,18 @@ import Type from 'typebox';
 import { readHostEnv } from '../../config.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 
+/**
+ * Deliberately open to unknown keys: a validation error on the whole object would quote it, password
+ * included, in the error text. `registryAuth` rejects a login that is neither user+password nor a token.
+ */
 export const AuthArg = Type.Optional(
   Type.Object(
     {
-      username: Type.Optional(Type.String({ minLength: 1, description: 'User' })),
-      password: Type.Optional(Type.String({ minLength: 1, description: 'Password or token' })),
-      identitytoken: Type.Optional(Type.String({ minLength: 1, description: 'Identity token' })),
+      username: Type.Optional(Type.String({ description: 'User' })),
+      password: Type.Optional(Type.String({ description: 'Password or token' })),
+      identitytoken: Type.Optional(Type.String({ description: 'Identity token' })),
     },
-    { additionalProperties: false, description: 'Login (default: config)' },
+    { description: 'Login (default: config)' },
   ),
 );
 
