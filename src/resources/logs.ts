@@ -56,12 +56,13 @@ export const containerLogs = defineTemplate({
     await inspectContainer(docker, container_id, signal);
   },
   /**
-   * Follows the log stream from now on; every chunk is a change. A stopped container ends the
+   * Follows the log stream from the time of subscribing; every chunk is a change. A stopped container ends the
    * stream: look again every 2 s from where it ended, so lines written after a restart count.
    * A removed container ends the watch (after one last change, so the client reads the error).
    */
   async watch({ container_id }, { engine, signal, changed }) {
-    let since: number | undefined;
+    // From the moment of subscribing, even if the stream attaches a little later.
+    let since = Date.now() / 1000;
     while (!signal.aborted) {
       try {
         const docker = await engine.client(signal);
@@ -69,7 +70,7 @@ export const containerLogs = defineTemplate({
         const stream = await engineStream(
           docker,
           `/containers/${encodeURIComponent(info.Id)}/logs`,
-          { stdout: true, stderr: true, follow: true, ...(since === undefined ? { tail: '0' } : { since }) },
+          { stdout: true, stderr: true, follow: true, since },
           signal,
         );
         await consume(stream, () => void changed(), signal);
