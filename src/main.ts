@@ -73,6 +73,7 @@ function main(argv: string[]): void {
     engine,
     server: serverFacts(VERSION, profile),
     logFilter: config.logFilter,
+    dockerConfigDir: dockerConfigDir(config, host),
   };
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
   const content = { allowedPrompts: config.allowedPrompts, allowedResources: config.allowedResources };

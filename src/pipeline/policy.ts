@@ -42,7 +42,7 @@ const HOST_NAMESPACES = new Set(['networkmode', 'pidmode', 'ipcmode', 'usernsmod
 const UNCONFINED =
   /^(?:(?:seccomp|apparmor|systempaths)[=:]unconfined|label[=:](?:disable|type:(?:spc_t|unconfined_t))|no-new-privileges[=:]false)$/;
 // Values of these are user data (label keys, env names, volume names), not argument names.
-const FREE_FORM = new Set(['labels', 'env', 'environment', 'volumes', 'binds']);
+const FREE_FORM = new Set(['labels', 'env', 'environment', 'volumes', 'binds', 'buildargs']);
 const MAX_DEPTH = 8;
 const PIPE = /^[\\/]{2}[.?][\\/]pipe[\\/]/i;
 const DRIVE = /^[a-zA-Z]:(?:[\\/]|$)/;

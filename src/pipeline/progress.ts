@@ -7,11 +7,16 @@ import type { ProgressFn } from '../tools/define.ts';
 export function throttledProgress(
   send: ((p: { progress: number; total?: number; message?: string }) => void) | undefined,
   intervalMs = 250,
-): ProgressFn & { flush(): void } {
+): ProgressFn & { flush(): void; cancel(): void } {
   let last = 0;
   let pending: { progress: number; total?: number; message?: string } | undefined;
   let seen = -1;
+  // A value held back by the rate limit is sent when its interval is up, not at the next update:
+  // during a long build step there may be no next update for minutes.
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const emit = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     if (!pending || !send) return;
     // Progress must increase; equal values are dropped.
     if (pending.progress > seen) {
@@ -24,8 +29,15 @@ export function throttledProgress(
   const fn = ((progress: number, total?: number, message?: string) => {
     if (!send) return;
     pending = { progress, ...(total !== undefined && { total }), ...(message && { message }) };
-    if (Date.now() - last >= intervalMs) emit();
-  }) as ProgressFn & { flush(): void };
+    const wait = intervalMs - (Date.now() - last);
+    if (wait <= 0) emit();
+    else timer ??= setTimeout(emit, wait);
+  }) as ProgressFn & { flush(): void; cancel(): void };
   fn.flush = emit;
+  fn.cancel = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    pending = undefined;
+  };
   return fn;
 }

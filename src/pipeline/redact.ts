@@ -19,9 +19,10 @@ export function isSecretName(name: string): boolean {
   return words.some((w, i) => SECRET_WORDS.test(w) || SECRET_WORDS.test(w + (words[i + 1] ?? '')));
 }
 
-// NAME=value or NAME: value (env lines, config dumps, log lines), quoted or bare.
+// NAME=value, NAME: value (YAML, log lines) and "NAME":"value" (JSON), quoted or bare. A colon with
+// nothing around it is not a separator: 'registry/app-auth:v1' is an image tag, not a secret.
 const ASSIGNMENT =
-  /([A-Za-z_][A-Za-z0-9_.-]*)(\s*[=:]\s*)((?:Bearer|Basic|Token)\s+[^\s,;&"']+|"[^"\n]*"|'[^'\n]*'|[^\s,;&"']+)/gi;
+  /([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*|["']?\s*:\s+|["']\s*:\s*)((?:Bearer|Basic|Token)\s+[^\s,;&"']+|"[^"\n]*"|'[^'\n]*'|[^\s,;&"']+)/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):([^@\s/]+)@/gi;
 

@@ -29,6 +29,8 @@ export interface PipelineEnv {
   server: ServerFacts;
   /** What happens to container text that reads like an instruction (SAFETY_LOG_FILTER). */
   logFilter: LogFilter;
+  /** Where registry credentials are read from (config.json, credential helpers). */
+  dockerConfigDir: string;
 }
 
 const MODE_NAMES: Record<string, string> = {
@@ -79,6 +81,7 @@ export async function runPipeline(
     return fail(new ToolError('policy_denied', `${decision.reason}.`, { hint: decision.hint }));
 
   let signal: ReturnType<typeof callSignal> | undefined;
+  let progress: ReturnType<typeof throttledProgress> | undefined;
   try {
     const args = validateArgs(tool.input, rawArgs);
     checkArgumentPolicy(
@@ -93,7 +96,7 @@ export async function runPipeline(
     // A long operation's own default never shortens a longer configured one.
     const timeoutMs = Math.max(tool.timeoutMs ?? 0, env.defaultTimeoutMs, extra > 0 ? extra + 5000 : 0);
     signal = callSignal(call.signal, timeoutMs, tool.name);
-    const progress = throttledProgress(call.sendProgress);
+    progress = throttledProgress(call.sendProgress);
     const { docker, unreachable } = await connect(tool, env, signal);
     const ctx = {
       docker,
@@ -102,6 +105,7 @@ export async function runPipeline(
       limits: env.limits,
       server: env.server,
       engine: env.engine,
+      dockerConfigDir: env.dockerConfigDir,
       ...(unreachable && { unreachable }),
     };
     const data = (await untilAborted(tool.handler(args, ctx), signal.signal)) as Record<string, unknown>;
@@ -120,6 +124,7 @@ export async function runPipeline(
     if (error.kind === 'engine_unreachable') env.engine.invalidate();
     return fail(error);
   } finally {
+    progress?.cancel(); // a late, held-back value must not follow the result
     signal?.dispose();
   }
 }

@@ -53,6 +53,8 @@ export interface ToolContext<E extends EngineNeed = 'required'> {
   limits: Limits;
   server: ServerFacts;
   engine: EngineAccess;
+  /** The Docker CLI config directory (--docker-config / DOCKER_CONFIG): registry credentials live there. */
+  dockerConfigDir: string;
   /** Why connecting failed; only ever set for `engine: 'optional'` tools. */
   unreachable?: ToolError;
 }

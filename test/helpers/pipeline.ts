@@ -37,6 +37,8 @@ export interface EnvOverrides {
   limits?: Partial<Limits>;
   timeoutMs?: number;
   logFilter?: LogFilter;
+  /** Where registry credentials are read from (default ~/.docker). */
+  dockerConfigDir?: string;
   /** Another engine than DOCKER_HOST's, e.g. one at a dead socket to test an outage. */
   engine?: EngineHandle;
 }
@@ -66,6 +68,8 @@ export function pipelineEnv(o: EnvOverrides = {}): PipelineEnv {
     engine: o.engine ?? engine,
     server: serverFacts(VERSION, profile),
     logFilter: o.logFilter ?? 'flag',
+    // HOME read per call, as the server reads ~/.docker at start: tests swap HOME to swap credentials.
+    dockerConfigDir: o.dockerConfigDir ?? `${process.env.HOME ?? host.home}/.docker`,
   };
 }
 

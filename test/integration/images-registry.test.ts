@@ -74,7 +74,7 @@ function dockerHome(config: object): string {
   return home;
 }
 
-/** Runs `fn` with env vars replaced (HOME, PATH), restoring them after: the server reads them per call. */
+/** Runs `fn` with env vars replaced (HOME → the config dir the test pipeline passes; PATH → credential helpers), restoring them after. */
 async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
   Object.assign(process.env, vars);

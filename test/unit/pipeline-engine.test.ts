@@ -45,6 +45,7 @@ const env = (engine: EngineHandle, p = profile()): PipelineEnv => ({
   engine,
   server: serverFacts('9.9.9', p),
   logFilter: 'flag',
+  dockerConfigDir: '/nonexistent/.docker',
 });
 
 const noEngine = () =>

@@ -159,6 +159,21 @@ describe('response cap', () => {
 });
 
 describe('redaction', () => {
+  it('masks JSON-quoted secrets, as validation errors quote arguments', () => {
+    expect(redactText('got {"username":"u","password":"hunter2"}')).toBe(
+      'got {"username":"u","password":***}',
+    );
+  });
+
+  it('leaves image references alone even when the repository has a secret-like word', () => {
+    for (const ref of [
+      '127.0.0.1:5001/mcpt-auth-x:v1',
+      'auth-service:v1',
+      'registry/token-broker@sha256:abc',
+    ])
+      expect(redactText(ref)).toBe(ref);
+  });
+
   it('recognises secret-looking names word by word', () => {
     for (const n of [
       'DB_PASSWORD',
@@ -281,6 +296,26 @@ describe('progress', () => {
     for (let i = 1; i <= 100; i++) p(i, 100);
     p.flush();
     expect(sent).toEqual([1, 100]);
+  });
+
+  it('sends a held-back value when its interval is up, without waiting for another update', async () => {
+    const sent: number[] = [];
+    const p = throttledProgress((x) => sent.push(x.progress), 30);
+    p(1);
+    p(2); // held back: inside the interval, and nothing follows
+    expect(sent).toEqual([1]);
+    await Bun.sleep(80);
+    expect(sent).toEqual([1, 2]);
+  });
+
+  it('sends nothing after cancel', async () => {
+    const sent: number[] = [];
+    const p = throttledProgress((x) => sent.push(x.progress), 30);
+    p(1);
+    p(2);
+    p.cancel();
+    await Bun.sleep(80);
+    expect(sent).toEqual([1]);
   });
 
   it('never sends a value that does not increase', () => {

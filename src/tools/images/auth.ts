@@ -1,6 +1,6 @@
 /**
  * Registry credentials, found the way the Docker CLI finds them: an explicit `auth` argument wins; else
- * `~/.docker/config.json` — a credential helper (`credHelpers` for that registry, else `credsStore`) run as
+ * `<docker config dir>/config.json` (--docker-config, DOCKER_CONFIG, default ~/.docker) — a credential helper (`credHelpers` for that registry, else `credsStore`) run as
  * `docker-credential-<name> get`, falling back to the `auths` entry (base64 `auth`, or username/password,
  * or identitytoken). Credentials only ever go into the engine's X-Registry-* headers, never into a result.
  */
@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Type from 'typebox';
-import { readHostEnv } from '../../config.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 
 /**
@@ -87,13 +86,10 @@ interface DockerConfigFile {
 }
 
 const HELPER_TIMEOUT_MS = 10_000;
-const CONFIG_HINT = 'Fix ~/.docker/config.json, or pass auth explicitly.';
+const CONFIG_HINT = 'Fix the Docker config.json, or pass auth explicitly.';
 
-// The config dir is that of the server's user. `--docker-config` does not reach handlers; see the report.
-const configPath = () => join(readHostEnv().home, '.docker', 'config.json');
-
-async function readDockerConfig(): Promise<DockerConfigFile> {
-  const path = configPath();
+async function readDockerConfig(configDir: string): Promise<DockerConfigFile> {
+  const path = join(configDir, 'config.json');
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -104,7 +100,7 @@ async function readDockerConfig(): Promise<DockerConfigFile> {
     const doc = JSON.parse(text) as unknown;
     return doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as DockerConfigFile) : {};
   } catch {
-    throw new ToolError('registry_auth', 'the Docker config file ~/.docker/config.json is not valid JSON', {
+    throw new ToolError('registry_auth', `the Docker config file ${path} is not valid JSON`, {
       hint: CONFIG_HINT,
     });
   }
@@ -113,7 +109,7 @@ async function readDockerConfig(): Promise<DockerConfigFile> {
 /** `docker-credential-<helper> get` with the server address on stdin; undefined when it has nothing. */
 function runHelper(helper: string, server: string, signal: AbortSignal): Promise<EngineAuth | undefined> {
   const bin = `docker-credential-${helper}`;
-  const fail = (why: string, hint = `Check ${bin}, remove it from ~/.docker/config.json, or pass auth.`) =>
+  const fail = (why: string, hint = `Check ${bin}, remove it from the Docker config.json, or pass auth.`) =>
     new ToolError('registry_auth', `credential helper ${bin} ${why}`, { hint });
   return new Promise((resolve, reject) => {
     const child = spawn(bin, ['get'], {
@@ -133,8 +129,8 @@ function runHelper(helper: string, server: string, signal: AbortSignal): Promise
       else if (e.code === 'ENOENT')
         reject(
           fail(
-            'is not installed (named in ~/.docker/config.json)',
-            `Install ${bin} on the server's PATH, remove credsStore/credHelpers from ~/.docker/config.json, or pass auth.`,
+            'is not installed (named in the Docker config.json)',
+            `Install ${bin} on the server's PATH, remove credsStore/credHelpers from the Docker config.json, or pass auth.`,
           ),
         );
       else if (e.name === 'AbortError') reject(fail(`did not answer within ${HELPER_TIMEOUT_MS / 1000} s`));
@@ -174,7 +170,7 @@ function fromAuthsEntry(
     if (colon <= 0)
       throw new ToolError(
         'registry_auth',
-        `the auths entry for ${server} in ~/.docker/config.json is malformed`,
+        `the auths entry for ${server} in the Docker config.json is malformed`,
         {
           hint: CONFIG_HINT,
         },
@@ -187,8 +183,12 @@ function fromAuthsEntry(
 }
 
 /** Credentials for one registry from the Docker config (helper first, then `auths`), or undefined. */
-async function fromDockerConfig(registry: string, signal: AbortSignal): Promise<EngineAuth | undefined> {
-  const config = await readDockerConfig();
+async function fromDockerConfig(
+  registry: string,
+  signal: AbortSignal,
+  configDir: string,
+): Promise<EngineAuth | undefined> {
+  const config = await readDockerConfig(configDir);
   const host = lookupHost(registry);
   const server = serverAddress(registry);
   const byHost = <T>(map: Record<string, T> | undefined) =>
@@ -207,6 +207,7 @@ export async function registryAuth(
   registry: string,
   explicit: ExplicitAuth | undefined,
   signal: AbortSignal,
+  configDir: string,
 ): Promise<EngineAuth | undefined> {
   if (explicit) {
     const server = serverAddress(registry);
@@ -221,7 +222,7 @@ export async function registryAuth(
       },
     );
   }
-  return fromDockerConfig(registry, signal);
+  return fromDockerConfig(registry, signal, configDir);
 }
 
 /**
@@ -232,10 +233,11 @@ export async function registryAuth(
 export async function buildRegistryConfig(
   registries: string[],
   signal: AbortSignal,
+  configDir: string,
 ): Promise<Record<string, EngineAuth>> {
   const out: Record<string, EngineAuth> = {};
   for (const registry of new Set(registries)) {
-    const auth = await fromDockerConfig(registry, signal).catch((e) => {
+    const auth = await fromDockerConfig(registry, signal, configDir).catch((e) => {
       if (signal.aborted) throw e;
       return undefined;
     });

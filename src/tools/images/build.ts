@@ -104,7 +104,10 @@ export const buildImage = defineTool({
   description: 'Build an image from a context dir on the server host.',
   safety: 'moderate',
   idempotent: false,
+  // FROM and pull: true reach a registry.
+  openWorld: true,
   timeoutMs: LONG_TIMEOUT_MS,
+  hostPaths: ['path'],
   keep: 'tail',
   input: Type.Object(
     {
@@ -135,12 +138,16 @@ export const buildImage = defineTool({
     tags: Type.Array(Type.String()),
     log: Type.Array(Type.String(), { description: 'Last lines of the build' }),
   }),
-  handler: async (args, { docker, signal, progress }) => {
+  handler: async (args, { docker, signal, progress, dockerConfigDir }) => {
     const root = await contextDir(args.path);
     const dockerfile = args.dockerfile ?? 'Dockerfile';
     const text = await readDockerfile(root, dockerfile);
     const tags = [...new Set([...(args.tag ? [args.tag] : []), ...(args.tags ?? [])])];
-    const registryconfig = await buildRegistryConfig(baseRegistries(text, args.build_args), signal);
+    const registryconfig = await buildRegistryConfig(
+      baseRegistries(text, args.build_args),
+      signal,
+      dockerConfigDir,
+    );
     const src = await contextEntries(root, signal);
 
     // Only set keys: the query string would send an undefined as an empty value.

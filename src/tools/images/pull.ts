@@ -68,7 +68,10 @@ export const pullImage = defineTool({
     size: Type.Optional(Type.Integer({ description: 'Bytes' })),
     status: Type.String(),
   }),
-  handler: async ({ image, tag, all_tags, platform, auth }, { docker, signal, progress }) => {
+  handler: async (
+    { image, tag, all_tags, platform, auth },
+    { docker, signal, progress, dockerConfigDir },
+  ) => {
     const ref = parseReference(image);
     if (all_tags && (tag || ref.tag || ref.digest))
       throw new ToolError('invalid_argument', "invalid argument 'all_tags': image names a tag or digest", {
@@ -80,7 +83,7 @@ export const pullImage = defineTool({
       : wanted
         ? `${ref.repository}:${wanted}`
         : ref.repository;
-    const credentials = await registryAuth(ref.registry, auth, signal);
+    const credentials = await registryAuth(ref.registry, auth, signal, dockerConfigDir);
 
     const layers = new LayerProgress(progress);
     let digest: string | undefined;

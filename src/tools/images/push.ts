@@ -29,7 +29,7 @@ export const pushImage = defineTool({
     size: Type.Integer({ description: 'Manifest bytes' }),
     status: Type.String(),
   }),
-  handler: async ({ image, tag, auth }, { docker, signal, progress }) => {
+  handler: async ({ image, tag, auth }, { docker, signal, progress, dockerConfigDir }) => {
     const ref = parseReference(image);
     if (ref.digest)
       throw new ToolError('invalid_argument', "invalid argument 'image': a digest cannot be pushed", {
@@ -38,7 +38,7 @@ export const pushImage = defineTool({
     const pushTag = chooseTag(ref, tag, 'latest');
     const reference = `${ref.repository}:${pushTag}`;
     // The engine refuses a push without X-Registry-Auth; '{}' is the anonymous one.
-    const credentials = (await registryAuth(ref.registry, auth, signal)) ?? {};
+    const credentials = (await registryAuth(ref.registry, auth, signal, dockerConfigDir)) ?? {};
 
     const layers = new LayerProgress(progress);
     let pushed: { Digest?: string; Size?: number } | undefined;
