@@ -162,11 +162,6 @@ export function envBlock(info: Info, filter: ContentContext['logFilter']): strin
   return env.length ? fenceText(env.join('\n'), `env of container ${nameOf(info)}`, filter) : 'none';
 }
 
-export function labelsBlock(info: Info, filter: ContentContext['logFilter']): string {
-  const labels = Object.entries(info.Config.Labels ?? {}).map(([k, v]) => `${k}=${v}`);
-  return labels.length ? fenceText(labels.join('\n'), `labels of container ${nameOf(info)}`, filter) : 'none';
-}
-
 /** The last health-check output, fenced: the check runs a command inside the container. */
 export function healthBlock(info: Info, filter: ContentContext['logFilter']): string | undefined {
   const last = info.State.Health?.Log?.at(-1);
