@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { catalogue } from '../../src/tools/index.ts';
 import {
   CLIENT_KINDS,
   errorOf,
@@ -38,7 +39,9 @@ for (const kind of CLIENT_KINDS) {
       const names = tools.map((t) => t.name);
       expect(names).toContain('docker_list_containers');
       expect(names).toContain('docker_start_container');
-      expect(names).not.toContain('docker_remove_container');
+      for (const t of catalogue.filter((c) => c.safety === 'destructive'))
+        expect(names).not.toContain(t.name);
+      expect(names.length).toBe(catalogue.filter((c) => c.safety !== 'destructive').length);
       const list = tools.find((t) => t.name === 'docker_list_containers');
       expect(list?.annotations).toEqual({
         title: 'List containers',
@@ -137,7 +140,7 @@ describe('stdio binary safety modes', () => {
     });
     try {
       const names = (await server.client.listTools()).map((t) => t.name);
-      expect(names).toContain('docker_remove_container');
+      for (const t of catalogue.filter((c) => c.safety === 'destructive')) expect(names).toContain(t.name);
       expect(names).not.toContain('docker_kill_container');
       structured(await server.client.callTool('docker_remove_container', { container_id: victim.name }));
       const err = errorOf(
