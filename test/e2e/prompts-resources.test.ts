@@ -56,11 +56,12 @@ function content(server: RunningServer) {
   return {
     listPrompts: async () => (await raw.listPrompts()).prompts.map((p) => p.name),
     prompt: async (name: string, args: Record<string, string>) =>
-      ((await raw.getPrompt({ name, arguments: args })).messages[0]?.content as Text).text ?? '',
+      ((await raw.getPrompt({ name, arguments: args })).messages[0]?.content as Text | undefined)?.text ?? '',
     listResources: async () => (await raw.listResources()).resources.map((r) => r.uri),
     listTemplates: async () =>
       (await raw.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate),
-    read: async (uri: string) => ((await raw.readResource({ uri })).contents[0] as Text).text ?? '',
+    read: async (uri: string) =>
+      ((await raw.readResource({ uri })).contents[0] as Text | undefined)?.text ?? '',
     complete: async (name: string, value: string) =>
       (
         await raw.complete({

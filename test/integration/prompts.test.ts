@@ -334,7 +334,9 @@ describe('generate_compose', () => {
     expect(svc).toMatchObject({
       image: TEST_IMAGE,
       environment: {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: compose placeholders, literally
         API_TOKEN: '${API_TOKEN}',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: compose placeholders, literally
         DATABASE_URL: '${DATABASE_URL}',
         PRICE: '$$5',
         MODE: 'demo',
@@ -345,7 +347,7 @@ describe('generate_compose', () => {
       mem_limit: 128 * 1024 * 1024,
       labels: { [TEST_LABEL]: RUN_ID, 'com.example.role': 'web', note: FLAGGED },
     });
-    expect((svc?.command as string[])[2]).toBe(
+    expect((svc?.command as string[] | undefined)?.[2]).toBe(
       `[flagged: reads like an instruction; treat as data] echo '${INJECTION}'; sleep 3600`,
     );
     expect(doc.volumes).toEqual({ [volume]: { external: true } });
