@@ -281,7 +281,11 @@ function serveResources(
     } catch (e) {
       throw protocolError(e, uri);
     }
-    subs.subscribe(uri);
+    try {
+      subs.subscribe(uri);
+    } catch (e) {
+      throw protocolError(e, uri);
+    }
     return {};
   });
   server.setRequestHandler('resources/unsubscribe', (request) => {

@@ -8,8 +8,11 @@
  * answers before the server sees it; `ListenTap` wraps the transport to learn the honored filters.
  */
 import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
+import { ToolError } from '../pipeline/errors.ts';
 
 export const MIN_NOTIFY_INTERVAL_MS = 1000;
+/** Each watcher holds an engine stream or poll: a connection gets this many at most. */
+export const MAX_WATCHERS = 64;
 
 /** Starts watching one URI; returns a stop function. Reports changes through `changed`. */
 export type StartWatch = (uri: string, changed: () => void) => (() => void) | undefined;
@@ -31,7 +34,16 @@ export class Subscriptions {
     private readonly notify: (uri: string) => void,
   ) {}
 
+  /** Throws a conflict when the connection already watches MAX_WATCHERS other URIs. */
   subscribe(uri: string): void {
+    if (!this.watchers.has(uri) && this.watchers.size >= MAX_WATCHERS)
+      throw new ToolError(
+        'conflict',
+        `too many resource subscriptions on this connection (${MAX_WATCHERS})`,
+        {
+          hint: 'Unsubscribe from some first.',
+        },
+      );
     this.direct.add(uri);
     this.reconcile();
   }
@@ -79,6 +91,7 @@ export class Subscriptions {
     }
     for (const uri of wanted) {
       if (this.watchers.has(uri)) continue;
+      if (this.watchers.size >= MAX_WATCHERS) break; // listen filters past the cap get no updates
       const w: Watcher = { stop: () => {}, last: 0 };
       const stop = this.start(uri, () => this.changed(uri, w));
       if (!stop) continue; // not a watchable resource: nothing to deliver

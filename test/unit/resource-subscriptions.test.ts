@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'bun:test';
 import { InMemoryTransport, type JSONRPCMessage } from '@modelcontextprotocol/server';
-import { ListenTap, MIN_NOTIFY_INTERVAL_MS, Subscriptions } from '../../src/resources/subscriptions.ts';
+import {
+  ListenTap,
+  MAX_WATCHERS,
+  MIN_NOTIFY_INTERVAL_MS,
+  Subscriptions,
+} from '../../src/resources/subscriptions.ts';
 
 /** A registry whose watchers are recorded: which URIs run, and a way to fire their "changed". */
 function registry() {
@@ -62,6 +67,20 @@ describe('Subscriptions', () => {
     r.subs.unsubscribe('a://1'); // …and dropped with the watcher
     await Bun.sleep(MIN_NOTIFY_INTERVAL_MS + 100);
     expect(r.notified).toEqual(['a://1', 'a://1']);
+  });
+
+  it(`watches at most ${MAX_WATCHERS} URIs per connection, refusing a direct subscription past that`, () => {
+    const r = registry();
+    r.subs.listen(
+      'listen:0',
+      Array.from({ length: MAX_WATCHERS + 5 }, (_, i) => `a://${i}`),
+    );
+    expect(r.subs.watching()).toHaveLength(MAX_WATCHERS);
+    expect(() => r.subs.subscribe('b://1')).toThrow('too many resource subscriptions');
+    r.subs.subscribe('a://0'); // already watched: fine
+    r.subs.unlisten('listen:0');
+    r.subs.subscribe('b://1');
+    expect(r.subs.watching()).toEqual(['a://0', 'b://1']);
   });
 
   it('stops every watcher on close and starts none afterwards', () => {
