@@ -77,7 +77,7 @@ function main(argv: string[]): void {
   };
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
   const content = { allowedPrompts: config.allowedPrompts, allowedResources: config.allowedResources };
-  startStdio(() => buildServer({ catalogue, env, version: VERSION, ...content }), log);
+  startStdio((conn) => buildServer({ catalogue, env, version: VERSION, ...content }, conn), log);
 }
 
 main(process.argv.slice(2));

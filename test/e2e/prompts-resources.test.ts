@@ -175,6 +175,29 @@ for (const kind of CLIENT_KINDS) {
   });
 }
 
+it('v2 client, 2026-07-28 era: subscriptions/listen delivers updates from the binary, and none after close', async () => {
+  const server = await startServer({ client: 'v2' });
+  try {
+    const c = content(server);
+    const seen = c.updates();
+    const uri = `container://logs/${hostile.name}`;
+    const sub = await (
+      server.client.raw as unknown as {
+        listen(p: { resourceSubscriptions: string[] }): Promise<{ close(): Promise<void> }>;
+      }
+    ).listen({ resourceSubscriptions: [uri] });
+    await say(hostile.id, 'modern line');
+    expect(await until(() => seen.includes(uri), 5000)).toBe(true);
+
+    await sub.close();
+    const before = seen.length;
+    await say(hostile.id, 'after close');
+    expect(await until(() => seen.length > before, 2500)).toBe(false);
+  } finally {
+    await server.close();
+  }
+});
+
 describe('SAFETY_ALLOWED_PROMPTS and SAFETY_ALLOWED_RESOURCES', () => {
   for (const kind of CLIENT_KINDS satisfies readonly ClientKind[]) {
     it(`hide what is not allowed (${kind} client)`, async () => {
