@@ -11,7 +11,7 @@ import type { LogFilter } from './fence.ts';
 import { mapError } from './map-errors.ts';
 import { redact, redactText } from './redact.ts';
 import type { PipelineEnv } from './run.ts';
-import { callSignal } from './signal.ts';
+import { callSignal, untilAborted } from './signal.ts';
 
 /** What a prompt or resource builder gets: never the transport, never the safety settings. */
 export interface ContentContext {
@@ -51,17 +51,5 @@ export function contentError(e: unknown, env: PipelineEnv, aborted?: ToolError):
   return new ToolError(error.kind, redactText(error.message), {
     hint: error.hint && redactText(error.hint),
     retryable: error.retryable,
-  });
-}
-
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

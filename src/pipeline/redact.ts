@@ -9,6 +9,9 @@ const QUICK = /pass|secret|token|key|credential|creds|auth|cookie|bearer|signatu
 
 export const MASK = '***';
 
+/** `${DB_PASSWORD}` names a secret without holding one (compose placeholders, templates). */
+const PLACEHOLDER = /^(["']?)\$\{[A-Za-z_][A-Za-z0-9_]*\}\1$/;
+
 export function isSecretName(name: string): boolean {
   if (!QUICK.test(name)) return false;
   const words = name
@@ -30,7 +33,7 @@ export function redactText(text: string): string {
   if (!QUICK.test(text)) return text;
   return text
     .replace(ASSIGNMENT, (whole, name: string, sep: string, value: string) =>
-      isSecretName(name) && value !== MASK ? `${name}${sep}${MASK}` : whole,
+      isSecretName(name) && value !== MASK && !PLACEHOLDER.test(value) ? `${name}${sep}${MASK}` : whole,
     )
     .replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`)
     .replace(URL_CREDENTIALS, `$1:${MASK}@`);
@@ -48,7 +51,12 @@ function walk(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       out[k] =
-        (typeof v === 'string' || typeof v === 'number') && v !== '' && isSecretName(k) ? MASK : walk(v);
+        (typeof v === 'string' || typeof v === 'number') &&
+        v !== '' &&
+        !PLACEHOLDER.test(String(v)) &&
+        isSecretName(k)
+          ? MASK
+          : walk(v);
     }
     return out;
   }

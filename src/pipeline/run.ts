@@ -9,7 +9,7 @@ import { mapError } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
 import { redact, redactText } from './redact.ts';
-import { type CallSignal, callSignal } from './signal.ts';
+import { type CallSignal, callSignal, untilAborted } from './signal.ts';
 import { validateArgs } from './validate.ts';
 
 /** How the pipeline reaches the engine; src/docker implements it, tests may too. */
@@ -153,17 +153,3 @@ const fail = (e: ToolError): Outcome => ({
     retryable: e.retryable,
   }),
 });
-
-/** Settles as soon as the signal aborts, even if a handler's engine request is slow to notice. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    // The handler may have been cancelled before its first await; its own rejection is moot then.
-    work.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}

@@ -165,6 +165,15 @@ describe('redaction', () => {
     );
   });
 
+  it('leaves $-brace placeholders alone: they name a secret without holding one', () => {
+    const ph = (name: string) => ['$', '{', name, '}'].join('');
+    expect(redactText(`DB_PASSWORD: "${ph('DB_PASSWORD')}"`)).toBe(`DB_PASSWORD: "${ph('DB_PASSWORD')}"`);
+    expect(redact({ API_TOKEN: ph('API_TOKEN'), DB_PASSWORD: 'x' })).toEqual({
+      API_TOKEN: ph('API_TOKEN'),
+      DB_PASSWORD: '***',
+    });
+  });
+
   it('leaves image references alone even when the repository has a secret-like word', () => {
     for (const ref of [
       '127.0.0.1:5001/mcpt-auth-x:v1',
