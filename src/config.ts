@@ -31,9 +31,72 @@ export const ConfigSchema = Type.Object(
     config: Type.Optional(
       Type.String(meta('JSON config file to read settings from', '--config', ['MCP_DOCKER_CONFIG'])),
     ),
-    transport: Type.Union([Type.Literal('stdio')], {
+    transport: Type.Union([Type.Literal('stdio'), Type.Literal('http'), Type.Literal('sse')], {
       default: 'stdio',
-      ...meta('How clients connect: stdio', '--transport', ['MCP_DOCKER_TRANSPORT']),
+      ...meta('How clients connect: stdio, or http (sse is an alias)', '--transport', [
+        'MCP_DOCKER_TRANSPORT',
+        'MCP_TRANSPORT',
+      ]),
+    }),
+    host: Type.String({
+      default: '127.0.0.1',
+      minLength: 1,
+      ...meta('HTTP: address to listen on', '--host', ['MCP_DOCKER_HTTP_HOST', 'MCP_HOST']),
+    }),
+    port: Type.Integer({
+      default: 8000,
+      minimum: 0,
+      maximum: 65_535,
+      ...meta('HTTP: port to listen on (0 = any free port)', '--port', ['MCP_DOCKER_HTTP_PORT', 'MCP_PORT']),
+    }),
+    tlsEnabled: Type.Boolean({
+      default: false,
+      ...meta('HTTP: serve HTTPS with --tls-cert and --tls-key', '--tls', ['MCP_TLS_ENABLED']),
+    }),
+    tlsCertFile: Type.Optional(
+      Type.String(meta('HTTP: PEM certificate (chain) file', '--tls-cert', ['MCP_TLS_CERT_FILE'])),
+    ),
+    tlsKeyFile: Type.Optional(
+      Type.String(meta('HTTP: PEM private key file', '--tls-key', ['MCP_TLS_KEY_FILE'])),
+    ),
+    allowedHosts: Type.Array(Type.String(), {
+      default: [],
+      ...meta(
+        `HTTP: Host header values accepted besides loopback names on a loopback bind (${LIST_HELP})`,
+        '--allowed-hosts',
+        ['MCP_DOCKER_ALLOWED_HOSTS'],
+      ),
+    }),
+    allowedOrigins: Type.Array(Type.String(), {
+      default: [],
+      ...meta(
+        `HTTP: browser origins accepted and answered with CORS, e.g. https://app.example.com (${LIST_HELP})`,
+        '--allowed-origins',
+        ['MCP_DOCKER_ALLOWED_ORIGINS'],
+      ),
+    }),
+    allowInsecureBind: Type.Boolean({
+      default: false,
+      ...meta(
+        'HTTP: allow listening on a non-loopback address (needs --tls; clients are not authenticated)',
+        '--allow-insecure-bind',
+        ['MCP_DOCKER_ALLOW_INSECURE_BIND'],
+      ),
+    }),
+    maxBodyBytes: Type.Integer({
+      default: 4_194_304,
+      minimum: 1024,
+      ...meta('HTTP: largest request body, in bytes', '--max-body-bytes', ['MCP_DOCKER_MAX_BODY_BYTES']),
+    }),
+    shutdownGraceSeconds: Type.Integer({
+      default: 10,
+      minimum: 0,
+      maximum: 600,
+      ...meta(
+        'HTTP: on SIGINT/SIGTERM, seconds in-flight calls get before they are cancelled',
+        '--shutdown-grace',
+        ['MCP_DOCKER_SHUTDOWN_GRACE'],
+      ),
     }),
     dockerHost: Type.Optional(
       Type.String(
@@ -439,7 +502,7 @@ export function helpText(version: string): string {
   return [
     `mcp-docker ${version} — an MCP server for Docker engines`,
     '',
-    'Usage: mcp-docker [options]        serve MCP over stdio',
+    'Usage: mcp-docker [options]        serve MCP over stdio (or --transport http)',
     '       mcp-docker --version | --help',
     '',
     'Options (flags win over env, env over the config file):',

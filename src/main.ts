@@ -6,6 +6,7 @@ import { createLogger } from './log.ts';
 import { serverFacts } from './pipeline/run.ts';
 import { buildServer } from './server.ts';
 import { catalogue } from './tools/index.ts';
+import { type RunningHttp, StartupError, startHttp } from './transport/http.ts';
 import { startStdio } from './transport/stdio.ts';
 import { VERSION } from './version.ts';
 
@@ -77,7 +78,31 @@ function main(argv: string[]): void {
   };
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
   const content = { allowedPrompts: config.allowedPrompts, allowedResources: config.allowedResources };
-  startStdio((conn) => buildServer({ catalogue, env, version: VERSION, ...content }, conn), log);
+  const deps = { catalogue, env, version: VERSION, ...content };
+  if (config.transport === 'stdio') {
+    startStdio((conn) => buildServer(deps, conn), log);
+    return;
+  }
+  // The one seam for per-credential profiles: today every HTTP caller gets the server-wide profile.
+  const profileFor = (_request: Request) => profile;
+  const serverFor = (request: Request) => {
+    const p = profileFor(request);
+    return buildServer(p === profile ? deps : { ...deps, env: { ...env, profile: p } });
+  };
+  let http: RunningHttp;
+  try {
+    http = startHttp({ ...config, serverFor, log });
+  } catch (e) {
+    if (!(e instanceof StartupError)) throw e;
+    process.stderr.write(`mcp-docker: ${e.message}\n`);
+    process.exit(1);
+  }
+  const stop = (signal: string) => {
+    log.info(`${signal}: shutting down`);
+    void http.shutdown().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
 main(process.argv.slice(2));

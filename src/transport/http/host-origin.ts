@@ -1,0 +1,74 @@
+/**
+ * DNS-rebinding defence: a browser page on evil.example that re-points its name at 127.0.0.1 still
+ * sends `Host: evil.example`, and a cross-site page sends its own `Origin`. Both are checked before
+ * anything else runs; non-browser clients send no Origin and pass that check.
+ */
+import { isLoopbackHost } from './bind.ts';
+import { jsonError, type Plugin } from './plugin.ts';
+
+export interface HostOriginOptions {
+  /** The server listens on loopback: loopback names are accepted besides the configured ones. */
+  loopback: boolean;
+  /** The port actually bound (a Host header that names another port is refused); 0 = not known. */
+  port: () => number;
+  /** `name` (any port) or `name:port`. */
+  allowedHosts: readonly string[];
+  /** Full origins, e.g. `https://app.example.com`. */
+  allowedOrigins: readonly string[];
+}
+
+/** `name[:port]` or `[v6][:port]` → lower-case name (brackets kept for v6) and port. */
+export function parseHostHeader(value: string): { name: string; port?: number } | undefined {
+  const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(value.trim());
+  if (!m) return undefined;
+  const name = (m[1] as string).toLowerCase();
+  return m[2] === undefined ? { name } : { name, port: Number(m[2]) };
+}
+
+export function checkHost(value: string | null, o: Omit<HostOriginOptions, 'allowedOrigins'>): boolean {
+  if (value === null) return false;
+  const host = parseHostHeader(value);
+  if (!host) return false;
+  for (const entry of o.allowedHosts) {
+    const allowed = parseHostHeader(entry);
+    if (allowed && allowed.name === host.name && (allowed.port === undefined || allowed.port === host.port))
+      return true;
+  }
+  if (!o.loopback || !isLoopbackHost(host.name)) return false;
+  const port = o.port();
+  return host.port === undefined || port === 0 || host.port === port;
+}
+
+const normaliseOrigin = (origin: string) => origin.trim().toLowerCase().replace(/\/+$/, '');
+
+export function checkOrigin(
+  origin: string | null,
+  o: Pick<HostOriginOptions, 'loopback' | 'allowedOrigins'>,
+): boolean {
+  if (origin === null) return true;
+  const wanted = normaliseOrigin(origin);
+  if (o.allowedOrigins.some((a) => normaliseOrigin(a) === wanted)) return true;
+  if (!o.loopback) return false;
+  try {
+    const url = new URL(wanted);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(url.hostname);
+  } catch {
+    return false; // includes the opaque origin "null"
+  }
+}
+
+/** The Host header, or the URL's host for in-process requests that never went through a socket. */
+const hostOf = (request: Request) => request.headers.get('host') ?? new URL(request.url).host;
+
+export function hostOriginGuard(o: HostOriginOptions): Plugin {
+  return {
+    name: 'host-origin',
+    onRequest(request) {
+      if (!checkHost(hostOf(request), o))
+        return jsonError(403, 'Host header not allowed; add it to --allowed-hosts if this name is yours');
+      if (!checkOrigin(request.headers.get('origin'), o))
+        return jsonError(403, 'Origin not allowed; add it to --allowed-origins if this page is yours');
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * `/mcp`, Streamable HTTP for both protocol eras. 2026-era requests carry their own envelope and go to
+ * the SDK's per-request handler. Initialize-era traffic gets real sessions (Mcp-Session-Id), one
+ * server instance each, so progress, cancellation and resource subscriptions work as over stdio.
+ */
+import {
+  createMcpHandler,
+  isLegacyRequest,
+  type Server,
+  WebStandardStreamableHTTPServerTransport,
+} from '@modelcontextprotocol/server';
+import type { Log } from '../../log.ts';
+import { jsonError } from './plugin.ts';
+
+export interface McpRouteOptions {
+  /** A fresh server for this request's caller (the per-credential seam is upstream). */
+  serverFor: (request: Request) => Server;
+  maxBodyBytes: number;
+  /** SSE comment keep-alives, so idle streams survive the socket idle timeout. */
+  keepAliveMs: number;
+  /** Initialize-era sessions held at once; more get 503 rather than unbounded memory. */
+  maxSessions: number;
+  log: Log;
+}
+
+export interface McpRoute {
+  handle(request: Request): Promise<Response>;
+  /** Closes every session and aborts modern exchanges: their in-flight calls see a cancel. */
+  close(): Promise<void>;
+  sessionCount(): number;
+}
+
+export function mcpRoute(o: McpRouteOptions): McpRoute {
+  const onerror = (e: Error) => o.log.debug(`mcp: ${e.message}`);
+  const modern = createMcpHandler((ctx) => o.serverFor(ctx.requestInfo ?? new Request('http://local/mcp')), {
+    legacy: 'reject',
+    maxRequestBodySize: o.maxBodyBytes,
+    keepAliveMs: o.keepAliveMs,
+    onerror,
+  });
+  const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>();
+
+  async function openSession(request: Request): Promise<Response> {
+    if (sessions.size >= o.maxSessions)
+      return jsonError(503, 'too many open sessions; close unused ones (DELETE /mcp) and retry', {
+        'retry-after': '5',
+      });
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => crypto.randomUUID(),
+      onsessioninitialized: (id) => void sessions.set(id, transport),
+      maxRequestBodySize: o.maxBodyBytes,
+      keepAliveMs: o.keepAliveMs,
+    });
+    transport.onerror = onerror;
+    const server = o.serverFor(request);
+    server.onerror = onerror;
+    const previous = server.onclose;
+    server.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+      previous?.();
+    };
+    await server.connect(transport);
+    const response = await transport.handleRequest(request);
+    // Not an initialize request (or a failed one): nothing to keep.
+    if (!transport.sessionId || !sessions.has(transport.sessionId)) await server.close();
+    return response;
+  }
+
+  async function legacy(request: Request): Promise<Response> {
+    const id = request.headers.get('mcp-session-id');
+    if (id === null) {
+      if (request.method === 'POST') return openSession(request);
+      return jsonError(400, 'missing Mcp-Session-Id header: send initialize first');
+    }
+    const transport = sessions.get(id);
+    if (!transport) return jsonError(404, 'session not found: it ended or never existed; initialize again');
+    return transport.handleRequest(request);
+  }
+
+  return {
+    async handle(request) {
+      if (!['GET', 'POST', 'DELETE'].includes(request.method))
+        return jsonError(405, 'method not allowed', { allow: 'GET, POST, DELETE' });
+      if (await isLegacyRequest(request, undefined, { maxRequestBodySize: o.maxBodyBytes }))
+        return legacy(request);
+      return modern.fetch(request);
+    },
+    async close() {
+      await Promise.allSettled([...sessions.values()].map((t) => t.close()));
+      sessions.clear();
+      await modern.close();
+    },
+    sessionCount: () => sessions.size,
+  };
+}
