@@ -76,13 +76,24 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       case '/healthz':
         return method === 'GET' ? Response.json({ status: 'ok' }) : notAllowed('GET');
       case '/mcp':
-        return method === 'POST' ? inflight.track(await mcp.handle(request)) : mcp.handle(request);
+        return method === 'POST' ? tracked(request) : mcp.handle(request);
       case '/sse':
         return method === 'GET' ? sse.open(request) : notAllowed('GET');
       case '/messages':
         return method === 'POST' ? sse.post(request, url) : notAllowed('POST');
       default:
         return jsonError(404, 'not found: the MCP endpoint is /mcp (legacy SSE: /sse)');
+    }
+  }
+
+  // Counted from arrival: a JSON-mode answer only exists once the call is done.
+  async function tracked(request: Request): Promise<Response> {
+    const end = inflight.begin();
+    try {
+      return inflight.track(await mcp.handle(request), end);
+    } catch (e) {
+      end();
+      throw e;
     }
   }
 

@@ -22,9 +22,8 @@ export class InFlight {
     };
   }
 
-  /** Ends the call when the response body is finished, cancelled or errors. */
-  track(response: Response): Response {
-    const end = this.begin();
+  /** Ends the call (begun here or by `begin()`) when the response body is finished, cancelled or errors. */
+  track(response: Response, end = this.begin()): Response {
     if (!response.body) {
       end();
       return response;

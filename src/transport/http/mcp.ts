@@ -34,6 +34,8 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
   const onerror = (e: Error) => o.log.debug(`mcp: ${e.message}`);
   const modern = createMcpHandler((ctx) => o.serverFor(ctx.requestInfo ?? new Request('http://local/mcp')), {
     legacy: 'reject',
+    // Always a stream, so keep-alives flow during a long call and the socket idle timeout never cuts it.
+    responseMode: 'sse',
     maxRequestBodySize: o.maxBodyBytes,
     keepAliveMs: o.keepAliveMs,
     onerror,
