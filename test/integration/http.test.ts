@@ -41,7 +41,7 @@ const app = makeApp();
 const fetchOf =
   (a: HttpApp) =>
   (url: string | URL, init?: RequestInit): Promise<Response> =>
-    a.handle(new Request(url, init));
+    a.handle(new Request(String(url), init));
 const info = { name: 'mcp-docker-http-tests', version: '0.0.0' };
 
 const initialize = JSON.stringify({
@@ -72,8 +72,8 @@ afterAll(async () => {
 });
 
 type Row = { id: string };
-const rowsOf = (r: { structuredContent?: unknown }) =>
-  (r.structuredContent as { containers: Row[] }).containers.map((c) => c.id);
+const rowsOf = (r: unknown) =>
+  ((r as { structuredContent: { containers: Row[] } }).structuredContent.containers ?? []).map((c) => c.id);
 
 describe('/mcp with real clients', () => {
   it('serves a v2 client on the 2026 era: lists tools and lists containers', async () => {

@@ -1,0 +1,220 @@
+/**
+ * The compiled binary serving HTTP on 127.0.0.1 (a free port), driven by real clients of both SDK
+ * generations over Streamable HTTP and legacy SSE, plain and with TLS from a certificate made here.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport as V1Sse } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport as V1Http } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Subprocess } from 'bun';
+import { SERVER_BIN } from '../helpers/client.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-e2e-'));
+const info = { name: 'mcp-docker-http-e2e', version: '0.0.0' };
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+interface Running {
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>;
+  base: string;
+  stderr: () => string;
+}
+const running: Running[] = [];
+
+function spawn(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([SERVER_BIN, ...args], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      DOCKER_HOST: process.env.DOCKER_HOST ?? '',
+      ...env,
+    },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  let err = '';
+  void (async () => {
+    for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
+  })();
+  return { proc, stderr: () => err };
+}
+
+async function serve(extra: string[] = [], scheme = 'http'): Promise<Running> {
+  const port = await freePort();
+  const { proc, stderr } = spawn([
+    '--transport',
+    'http',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    ...extra,
+  ]);
+  const r = { proc, base: `${scheme}://127.0.0.1:${port}`, stderr };
+  running.push(r);
+  for (let i = 0; i < 100 && !stderr().includes('serving MCP'); i++) await Bun.sleep(50);
+  if (!stderr().includes('serving MCP')) throw new Error(`server did not start:\n${stderr()}`);
+  return r;
+}
+
+afterAll(async () => {
+  for (const r of running) r.proc.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let plain: Running;
+beforeAll(async () => {
+  plain = await serve();
+});
+
+describe('mcp-docker --transport http', () => {
+  it('serves a v2 client over /mcp: tools and docker_list_containers', async () => {
+    const client = new V2Client(info, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new V2Http(new URL(`${plain.base}/mcp`)));
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('docker_list_containers');
+    const r = await client.callTool({ name: 'docker_list_containers', arguments: { all: true } });
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toHaveProperty('count');
+    await client.close();
+  });
+
+  it('serves a v1 client over /mcp and over legacy /sse', async () => {
+    for (const transport of [
+      new V1Http(new URL(`${plain.base}/mcp`)),
+      new V1Sse(new URL(`${plain.base}/sse`)),
+    ]) {
+      const client = new V1Client(info);
+      await client.connect(transport);
+      expect((await client.listTools()).tools.length).toBeGreaterThan(10);
+      const r = await client.callTool({ name: 'docker_list_containers', arguments: {} });
+      expect(r.isError).toBeFalsy();
+      await client.close();
+    }
+  });
+
+  it('refuses a foreign Host with 403, answers /healthz with nothing but status', async () => {
+    const res = await fetch(`${plain.base}/healthz`, { headers: { host: 'evil.example' } });
+    expect(res.status).toBe(403);
+    const ok = await fetch(`${plain.base}/healthz`);
+    expect(await ok.text()).toBe('{"status":"ok"}');
+    expect(ok.headers.get('x-frame-options')).toBe('DENY');
+  });
+
+  it('answers an oversize body with 413', async () => {
+    const small = await serve(['--max-body-bytes', '2048']);
+    const res = await fetch(`${small.base}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: 'x'.repeat(4096),
+    });
+    expect(res.status).toBe(413);
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    const r = await serve();
+    r.proc.kill('SIGTERM');
+    expect(await r.proc.exited).toBe(0);
+  });
+
+  it('refuses a non-loopback bind without the override, exiting non-zero with the reason', async () => {
+    const { proc, stderr } = spawn([
+      '--transport',
+      'http',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      String(await freePort()),
+    ]);
+    expect(await proc.exited).not.toBe(0);
+    expect(stderr()).toContain('non-loopback');
+  });
+
+  it('says which port is in use', async () => {
+    const port = Number(new URL(plain.base).port);
+    const { proc, stderr } = spawn(['--transport', 'http', '--port', String(port)]);
+    expect(await proc.exited).not.toBe(0);
+    expect(stderr()).toContain(`port ${port}`);
+  });
+
+  it('names an unreadable certificate file', async () => {
+    const { proc, stderr } = spawn([
+      '--transport',
+      'http',
+      '--port',
+      '0',
+      '--tls',
+      '--tls-cert',
+      join(dir, 'nope.pem'),
+      '--tls-key',
+      join(dir, 'nope.key'),
+    ]);
+    expect(await proc.exited).not.toBe(0);
+    expect(stderr()).toContain('nope.pem');
+  });
+});
+
+describe('HTTPS', () => {
+  it('serves a v2 client over TLS with a certificate made by openssl, with HSTS', async () => {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const gen = Bun.spawnSync([
+      'openssl',
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
+    expect(gen.exitCode).toBe(0);
+    const r = await serve(['--tls', '--tls-cert', cert, '--tls-key', key], 'https');
+    const tlsFetch = (url: string | URL, init?: RequestInit) =>
+      fetch(url, { ...init, tls: { ca: Bun.file(cert) } } as RequestInit);
+    const health = await tlsFetch(`${r.base}/healthz`);
+    expect(health.headers.get('strict-transport-security')).toContain('max-age');
+    const client = new V2Client(info, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new V2Http(new URL(`${r.base}/mcp`), { fetch: tlsFetch }));
+    const res = await client.callTool({ name: 'docker_list_containers', arguments: {} });
+    expect(res.isError).toBeFalsy();
+    await client.close();
+  });
+
+  it('refuses a key that does not belong to the certificate', async () => {
+    const other = join(dir, 'other.pem');
+    Bun.spawnSync(['openssl', 'genrsa', '-out', other, '2048']);
+    const { proc, stderr } = spawn([
+      '--transport',
+      'http',
+      '--port',
+      String(await freePort()),
+      '--tls',
+      '--tls-cert',
+      join(dir, 'cert.pem'),
+      '--tls-key',
+      other,
+    ]);
+    expect(await proc.exited).not.toBe(0);
+    expect(stderr()).toContain('--tls-key');
+  });
+});
