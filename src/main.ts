@@ -6,7 +6,6 @@ import { createLogger } from './log.ts';
 import { serverFacts } from './pipeline/run.ts';
 import { buildServer } from './server.ts';
 import { catalogue } from './tools/index.ts';
-import { type RunningHttp, StartupError, startHttp } from './transport/http.ts';
 import { startStdio } from './transport/stdio.ts';
 import { VERSION } from './version.ts';
 
@@ -89,16 +88,22 @@ function main(argv: string[]): void {
     const p = profileFor(request);
     return buildServer(p === profile ? deps : { ...deps, env: { ...env, profile: p } });
   };
-  let http: RunningHttp;
+  void serveHttp({ ...config, serverFor, log });
+}
+
+/** Loaded only when asked for: stdio start-up never pays for the HTTP stack. */
+async function serveHttp(options: Parameters<typeof import('./transport/http.ts').startHttp>[0]) {
+  const { startHttp, StartupError } = await import('./transport/http.ts');
+  let http: Awaited<ReturnType<typeof startHttp>>;
   try {
-    http = startHttp({ ...config, serverFor, log });
+    http = startHttp(options);
   } catch (e) {
     if (!(e instanceof StartupError)) throw e;
     process.stderr.write(`mcp-docker: ${e.message}\n`);
     process.exit(1);
   }
   const stop = (signal: string) => {
-    log.info(`${signal}: shutting down`);
+    options.log.info(`${signal}: shutting down`);
     void http.shutdown().then(() => process.exit(0));
   };
   process.once('SIGINT', () => stop('SIGINT'));
