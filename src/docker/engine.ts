@@ -150,11 +150,16 @@ export class Engine {
   }
 }
 
+/** Whether API version `version` ('1.41') is `min` or newer. */
+export function apiAtLeast(version: string, min: string): boolean {
+  const [a1 = 0, a2 = 0] = version.split('.').map(Number);
+  const [b1 = 0, b2 = 0] = min.split('.').map(Number);
+  return a1 > b1 || (a1 === b1 && a2 >= b2);
+}
+
 /** Speak the older of the two versions: the engine's, or the newest we know. */
 export function negotiate(engineApi: string): string {
-  const [a1 = 0, a2 = 0] = engineApi.split('.').map(Number);
-  const [b1 = 0, b2 = 0] = MAX_API_VERSION.split('.').map(Number);
-  return a1 < b1 || (a1 === b1 && a2 < b2) ? engineApi : MAX_API_VERSION;
+  return apiAtLeast(engineApi, MAX_API_VERSION) ? MAX_API_VERSION : engineApi;
 }
 
 const unixPath = (url: string) => (url.startsWith('unix://') ? url.slice('unix://'.length) : undefined);

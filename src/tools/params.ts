@@ -20,6 +20,13 @@ export const Filters = Type.Optional(
   }),
 );
 
+/** Every prune tool's `filters` (the engine's until/label filters). */
+export const PruneFilters = Type.Optional(
+  Type.Record(Type.String(), Type.Array(Type.String()), {
+    description: 'e.g. {"until":["24h"],"label":["env=dev"]}',
+  }),
+);
+
 export const Limit = Type.Optional(Type.Integer({ minimum: 1, description: 'Max rows' }));
 
 export const Full = Type.Optional(Type.Boolean({ description: 'Whole engine document' }));

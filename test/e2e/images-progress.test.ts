@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CLIENT_KINDS, type RunningServer, startServer, structured } from '../helpers/client.ts';
-import { cleanupContainers, makeContainer, testDocker, uniqueName } from '../helpers/engine.ts';
+import {
+  cleanupContainers,
+  found,
+  makeContainer,
+  removeImageIfPresent,
+  testDocker,
+  uniqueName,
+} from '../helpers/engine.ts';
 
 const REGISTRY = process.env.MCP_DOCKER_TEST_REGISTRY ?? '';
 const FIXTURES = resolve(import.meta.dir, '../fixtures/build');
@@ -18,19 +25,8 @@ type Progress = { progress: number; total?: number; message?: string };
 const docker = testDocker();
 const refs: string[] = [];
 
-const exists = (ref: string) =>
-  docker
-    .getImage(ref)
-    .inspect()
-    .then(
-      () => true,
-      (e) => (e.statusCode === 404 ? false : Promise.reject(e)),
-    );
-const untag = (ref: string) =>
-  docker
-    .getImage(ref)
-    .remove()
-    .catch((e) => (e.statusCode === 404 ? undefined : Promise.reject(e)));
+const exists = (ref: string) => found(docker.getImage(ref).inspect());
+const untag = removeImageIfPresent;
 
 /** In the registry only: a fresh 3 MB layer, pushed, then removed locally so a pull must download it. */
 async function remoteOnlyImage(): Promise<string> {

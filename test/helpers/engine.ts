@@ -80,3 +80,17 @@ export async function cleanupContainers(): Promise<void> {
     }),
   );
 }
+
+/** True when the engine finds what `inspect` asked for, false on a 404; any other error is thrown. */
+export const found = (inspect: Promise<unknown>): Promise<boolean> =>
+  inspect.then(
+    () => true,
+    (e) => (e.statusCode === 404 ? false : Promise.reject(e)),
+  );
+
+/** Removes an image reference (a tag, or the image), leaving one already gone alone. */
+export const removeImageIfPresent = (ref: string): Promise<unknown> =>
+  testDocker()
+    .getImage(ref)
+    .remove()
+    .catch((e) => (e.statusCode === 404 ? undefined : Promise.reject(e)));

@@ -1,15 +1,11 @@
 import { afterAll, describe, expect, it } from 'bun:test';
-import { cleanupContainers, makeContainer, testDocker, uniqueName } from '../helpers/engine.ts';
+import { cleanupContainers, found, makeContainer, testDocker, uniqueName } from '../helpers/engine.ts';
 import { callErr, callOk } from '../helpers/pipeline.ts';
 
 afterAll(cleanupContainers);
 
 const inspect = (ref: string) => testDocker().getContainer(ref).inspect();
-const exists = async (ref: string) =>
-  inspect(ref).then(
-    () => true,
-    (e) => (e.statusCode === 404 ? false : Promise.reject(e)),
-  );
+const exists = (ref: string) => found(inspect(ref));
 const noDestructive = { profile: { allowDestructive: false } };
 
 describe('docker_restart_container', () => {

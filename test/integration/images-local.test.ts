@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanupContainers, TEST_IMAGE, testDocker, testLabels, uniqueName } from '../helpers/engine.ts';
+import {
+  cleanupContainers,
+  found,
+  TEST_IMAGE,
+  testDocker,
+  testLabels,
+  uniqueName,
+} from '../helpers/engine.ts';
 import { callErr, callOk } from '../helpers/pipeline.ts';
 
 /**
@@ -15,14 +22,7 @@ const dir = mkdtempSync('/tmp/mcpt-img-');
 
 const docker = testDocker();
 const imageId = async (ref: string) => (await docker.getImage(ref).inspect()).Id;
-const exists = (ref: string) =>
-  docker
-    .getImage(ref)
-    .inspect()
-    .then(
-      () => true,
-      (e) => (e.statusCode === 404 ? false : Promise.reject(e)),
-    );
+const exists = (ref: string) => found(docker.getImage(ref).inspect());
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 /** A new image (its own ID) tagged REPO:tag, made by committing a stopped container of TEST_IMAGE. */

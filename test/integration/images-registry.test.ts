@@ -7,7 +7,15 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { cleanupContainers, makeContainer, TEST_IMAGE, testDocker, uniqueName } from '../helpers/engine.ts';
+import {
+  cleanupContainers,
+  found,
+  makeContainer,
+  removeImageIfPresent,
+  TEST_IMAGE,
+  testDocker,
+  uniqueName,
+} from '../helpers/engine.ts';
 import { call, callErr, callOk } from '../helpers/pipeline.ts';
 
 const REGISTRY = process.env.MCP_DOCKER_TEST_REGISTRY ?? '';
@@ -30,20 +38,8 @@ const track = (ref: string) => {
   return ref;
 };
 
-const exists = (ref: string) =>
-  docker
-    .getImage(ref)
-    .inspect()
-    .then(
-      () => true,
-      (e) => (e.statusCode === 404 ? false : Promise.reject(e)),
-    );
-
-const untag = (ref: string) =>
-  docker
-    .getImage(ref)
-    .remove()
-    .catch((e) => (e.statusCode === 404 ? undefined : Promise.reject(e)));
+const exists = (ref: string) => found(docker.getImage(ref).inspect());
+const untag = removeImageIfPresent;
 
 /** An image with a layer no registry has yet (3 MB of random bytes), tagged `ref`. */
 async function uniqueImage(ref: string): Promise<string> {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import {
   cleanupContainers,
+  found,
   makeContainer,
   RUN_ID,
   TEST_IMAGE,
@@ -73,14 +74,7 @@ async function containerOn(network: string, start = true) {
 
 const networksOf = async (container: string) =>
   Object.keys((await testDocker().getContainer(container).inspect()).NetworkSettings.Networks);
-const networkExists = (ref: string) =>
-  testDocker()
-    .getNetwork(ref)
-    .inspect()
-    .then(
-      () => true,
-      (e) => (e.statusCode === 404 ? false : Promise.reject(e)),
-    );
+const networkExists = (ref: string) => found(testDocker().getNetwork(ref).inspect());
 
 let home: { id: string; name: string };
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { Engine, MAX_API_VERSION, negotiate } from '../../src/docker/engine.ts';
 import { VERSION } from '../../src/version.ts';
 import {
   cleanupContainers,
+  found,
   makeContainer,
   RUN_ID,
   TEST_IMAGE,
@@ -158,11 +159,7 @@ describe('docker_system_prune', () => {
     const labels = { ...testLabels(), 'mcpt-prune': mark };
     return { labels, filters: { label: [`${TEST_LABEL}=${RUN_ID}`, `mcpt-prune=${mark}`] } };
   };
-  const exists = (p: Promise<unknown>) =>
-    p.then(
-      () => true,
-      (e) => (e.statusCode === 404 ? false : Promise.reject(e)),
-    );
+  const exists = found;
 
   it('removes only matching stopped containers, unused networks, volumes and dangling images, and reports each', async () => {
     const { labels, filters } = scope();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   cleanupContainers,
+  found,
   RUN_ID,
   TEST_IMAGE,
   TEST_LABEL,
@@ -36,14 +37,7 @@ const makeVolume = async (labels: Record<string, string> = {}) => {
   await testDocker().createVolume({ Name: name, Labels: { ...testLabels(), ...labels } });
   return name;
 };
-const volumeExists = (name: string) =>
-  testDocker()
-    .getVolume(name)
-    .inspect()
-    .then(
-      () => true,
-      (e) => (e.statusCode === 404 ? false : Promise.reject(e)),
-    );
+const volumeExists = (name: string) => found(testDocker().getVolume(name).inspect());
 
 /** A labelled container (no network) that mounts `volume` at /data; runs `cmd` if given. */
 async function mounting(volume: string, cmd?: string) {

@@ -2,7 +2,7 @@
 import Type from 'typebox';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { ContainerRef, engineFilters, shortId } from '../params.ts';
+import { ContainerRef, engineFilters, PruneFilters, shortId } from '../params.ts';
 import { inspectContainer, stateOf } from './ref.ts';
 
 export const removeContainer = defineTool({
@@ -41,11 +41,7 @@ export const pruneContainers = defineTool({
   idempotent: true,
   input: Type.Object(
     {
-      filters: Type.Optional(
-        Type.Record(Type.String(), Type.Array(Type.String()), {
-          description: 'e.g. {"until":["24h"],"label":["env=dev"]}',
-        }),
-      ),
+      filters: PruneFilters,
     },
     { additionalProperties: false },
   ),

@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { engineFilters, shortId } from '../params.ts';
+import { engineFilters, PruneFilters, shortId } from '../params.ts';
 import { ImageRef, imageNotFound, inspectImage } from './ref.ts';
 
 export const tagImage = defineTool({
@@ -149,11 +149,7 @@ export const pruneImages = defineTool({
   input: Type.Object(
     {
       all: Type.Optional(Type.Boolean({ description: 'All unused, not only dangling' })),
-      filters: Type.Optional(
-        Type.Record(Type.String(), Type.Array(Type.String()), {
-          description: 'e.g. {"until":["24h"],"label":["env=dev"]}',
-        }),
-      ),
+      filters: PruneFilters,
     },
     { additionalProperties: false },
   ),

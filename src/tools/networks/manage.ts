@@ -2,7 +2,7 @@
 import Type from 'typebox';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { engineFilters, shortId } from '../params.ts';
+import { engineFilters, PruneFilters, shortId } from '../params.ts';
 import { asConflict, inspectNetwork, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
 
 const StringMap = (description: string) =>
@@ -131,11 +131,7 @@ export const pruneNetworks = defineTool({
   idempotent: true,
   input: Type.Object(
     {
-      filters: Type.Optional(
-        Type.Record(Type.String(), Type.Array(Type.String()), {
-          description: 'e.g. {"until":["24h"],"label":["env=dev"]}',
-        }),
-      ),
+      filters: PruneFilters,
     },
     { additionalProperties: false },
   ),

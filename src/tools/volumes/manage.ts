@@ -1,5 +1,6 @@
 /** Creating, removing and pruning volumes. */
 import Type from 'typebox';
+import { apiAtLeast } from '../../docker/engine.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
 import { engineFilters } from '../params.ts';
@@ -83,10 +84,7 @@ export const removeVolume = defineTool({
 });
 
 /** From Engine API 1.42 a prune spares named volumes unless filtered with all=true. */
-const spareNamedByDefault = (apiVersion: string | undefined) => {
-  const [major = 0, minor = 0] = (apiVersion ?? '0').split('.').map(Number);
-  return major > 1 || (major === 1 && minor >= 42);
-};
+const spareNamedByDefault = (apiVersion: string | undefined) => apiAtLeast(apiVersion ?? '0', '1.42');
 
 export const pruneVolumes = defineTool({
   name: 'docker_prune_volumes',
