@@ -80,11 +80,20 @@ export function fenceLines(lines: string[], source: string, filter: LogFilter, t
   return [open(source, tag), ...lines.map((l) => defuse(screenLine(l, filter))), close(tag)];
 }
 
-/** Values of a map (labels, env as an object): cleaned, screened and defused one by one, not wrapped. */
+/**
+ * Values of a map or rows (labels, event attributes, process lists): every string inside, at any
+ * depth, cleaned, screened and defused one by one, not wrapped. Keys are left as they are.
+ */
 export function screenValues(map: Record<string, unknown>, filter: LogFilter): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(map)) out[k] = typeof v === 'string' ? defuse(screen(v, filter)) : v;
-  return out;
+  return screenDeep(map, filter) as Record<string, unknown>;
+}
+
+function screenDeep(value: unknown, filter: LogFilter): unknown {
+  if (typeof value === 'string') return defuse(screen(value, filter));
+  if (Array.isArray(value)) return value.map((v) => screenDeep(v, filter));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, screenDeep(v, filter)]));
+  return value;
 }
 
 /**
@@ -114,8 +123,10 @@ export function fenceResult(
     let fenced: unknown;
     if (typeof value === 'string') fenced = fenceText(value, source, filter);
     else if (Array.isArray(value))
-      fenced = value.every((v) => typeof v === 'string') ? fenceLines(value, source, filter) : value;
-    else if (typeof value === 'object') fenced = screenValues(value as Record<string, unknown>, filter);
+      fenced = value.every((v) => typeof v === 'string')
+        ? fenceLines(value, source, filter)
+        : screenDeep(value, filter);
+    else if (typeof value === 'object') fenced = screenDeep(value, filter);
     else continue;
     out = setPath(out, keys, fenced);
   }

@@ -113,6 +113,8 @@ export const containerTop = defineTool({
     processes: Type.Array(Type.Array(Type.String())),
   }),
   narrowHint: 'Pass ps_args to choose fewer columns.',
+  // Command lines are whatever the container's processes say they are.
+  untrusted: { processes: 'processes of container {container_id}' },
   handler: async ({ container_id, ps_args }, { docker, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     mustRun(info, 'processes');

@@ -80,6 +80,8 @@ export const dockerEvents = defineTool({
     ),
   }),
   timeoutArg: 'max_wait',
+  // Actions carry exec'd command lines and attributes carry container-set labels.
+  untrusted: { events: 'engine events' },
   narrowHint: 'Use filters (type, event, container), a narrower since/until, or max_events.',
   handler: async (args, { docker, signal, limits }) => {
     const now = Date.now();
