@@ -98,6 +98,125 @@ export const ConfigSchema = Type.Object(
         ['MCP_DOCKER_SHUTDOWN_GRACE'],
       ),
     }),
+    // --- HTTP authentication (--transport http). Off when none of these is set. ---
+    authFile: Type.Optional(
+      Type.String(
+        meta(
+          'HTTP: clients file (JSON or YAML): ids, token hashes, profiles; see docs/SECURITY.md',
+          '--auth-file',
+          ['SECURITY_AUTH_FILE'],
+        ),
+      ),
+    ),
+    sshAuthorizedKeysFile: Type.Optional(
+      Type.String(
+        meta(
+          'HTTP: authorized_keys file for SSH-signed requests (key comment = client id)',
+          '--ssh-authorized-keys',
+          ['SECURITY_SSH_AUTHORIZED_KEYS_FILE'],
+        ),
+      ),
+    ),
+    sshSignatureMaxAgeSeconds: Type.Integer({
+      default: 300,
+      minimum: 1,
+      maximum: 3600,
+      ...meta('HTTP: how old an SSH-signed timestamp may be, in seconds', '--ssh-max-age', [
+        'SECURITY_SSH_SIGNATURE_MAX_AGE',
+      ]),
+    }),
+    oauthEnabled: Type.Boolean({
+      default: false,
+      ...meta('HTTP: accept OAuth 2.1 bearer JWTs from --oauth-issuer', '--oauth', [
+        'SECURITY_OAUTH_ENABLED',
+      ]),
+    }),
+    oauthIssuer: Type.Optional(
+      Type.String(meta('HTTP: OAuth issuer URL (the JWT iss)', '--oauth-issuer', ['SECURITY_OAUTH_ISSUER'])),
+    ),
+    oauthAudience: Type.Array(Type.String(), {
+      default: [],
+      ...meta(`HTTP: accepted JWT audiences (${LIST_HELP}; default: this server's URL)`, '--oauth-audience', [
+        'SECURITY_OAUTH_AUDIENCE',
+      ]),
+    }),
+    oauthJwksUrl: Type.Optional(
+      Type.String(meta('HTTP: issuer JWKS URL', '--oauth-jwks-url', ['SECURITY_OAUTH_JWKS_URL'])),
+    ),
+    oauthJwksFile: Type.Optional(
+      Type.String(
+        meta('HTTP: issuer JWKS file (air-gapped hosts)', '--oauth-jwks-file', ['SECURITY_OAUTH_JWKS_FILE']),
+      ),
+    ),
+    oauthRequiredScopes: Type.Array(Type.String(), {
+      default: [],
+      ...meta(`HTTP: scopes every JWT must carry (${LIST_HELP})`, '--oauth-required-scopes', [
+        'SECURITY_OAUTH_REQUIRED_SCOPES',
+      ]),
+    }),
+    oauthClockSkewSeconds: Type.Integer({
+      default: 60,
+      minimum: 0,
+      maximum: 600,
+      ...meta('HTTP: clock skew allowed on JWT times, in seconds', '--oauth-clock-skew', [
+        'SECURITY_OAUTH_CLOCK_SKEW_SECONDS',
+      ]),
+    }),
+    // --- HTTP abuse limits, client filtering and audit. ---
+    rateLimitEnabled: Type.Boolean({
+      default: true,
+      ...meta('HTTP: per-client rate and concurrency limits', '--rate-limit', [
+        'SECURITY_RATE_LIMIT_ENABLED',
+      ]),
+    }),
+    rateLimitRpm: Type.Integer({
+      default: 60,
+      minimum: 1,
+      ...meta('HTTP: tool calls per minute per client', '--rate-limit-rpm', ['SECURITY_RATE_LIMIT_RPM']),
+    }),
+    rateLimitConcurrent: Type.Integer({
+      default: 3,
+      minimum: 1,
+      ...meta('HTTP: tool calls running at once per client', '--rate-limit-concurrent', [
+        'SECURITY_RATE_LIMIT_CONCURRENT',
+      ]),
+    }),
+    authFailuresPerMinute: Type.Integer({
+      default: 10,
+      minimum: 1,
+      ...meta('HTTP: failed authentications per minute per IP before 429', '--auth-failures-per-minute', [
+        'SECURITY_AUTH_FAILURES_PER_MINUTE',
+      ]),
+    }),
+    allowedClientIps: Type.Array(Type.String(), {
+      default: [],
+      ...meta(`HTTP: client IPs or CIDRs allowed (${LIST_HELP}; empty = all)`, '--allowed-client-ips', [
+        'SECURITY_ALLOWED_CLIENT_IPS',
+      ]),
+    }),
+    trustedProxies: Type.Array(Type.String(), {
+      default: [],
+      ...meta(
+        `HTTP: proxy IPs or CIDRs whose X-Forwarded-For is believed (${LIST_HELP})`,
+        '--trusted-proxies',
+        ['SECURITY_TRUSTED_PROXIES'],
+      ),
+    }),
+    auditLogFile: Type.Optional(
+      Type.String(
+        meta('HTTP: JSONL audit log of calls and refusals (created 0600)', '--audit-log', [
+          'SECURITY_AUDIT_LOG_FILE',
+        ]),
+      ),
+    ),
+    sessionIdleSeconds: Type.Integer({
+      default: 900,
+      minimum: 10,
+      maximum: 86_400,
+      ...meta('HTTP: close initialize-era sessions idle this long, in seconds', '--session-idle', [
+        'MCP_DOCKER_SESSION_IDLE',
+      ]),
+    }),
     dockerHost: Type.Optional(
       Type.String(
         meta('Engine endpoint: unix://, tcp://, npipe:// (default: discovered)', '--docker-host', [

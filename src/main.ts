@@ -9,6 +9,16 @@ import { catalogue } from './tools/index.ts';
 import { startStdio } from './transport/stdio.ts';
 import { VERSION } from './version.ts';
 
+/** Subcommands, each loaded only when run. `run` gets the arguments after the name and returns the exit code. */
+export interface Command {
+  run(argv: string[], loaded: ReturnType<typeof loadConfig>): Promise<number>;
+}
+const commands: Record<string, () => Promise<Command>> = {
+  doctor: () => import('./cli/doctor.ts'),
+  config: () => import('./cli/client-config.ts'),
+  'hash-token': () => import('./cli/hash-token.ts'),
+};
+
 function main(argv: string[]): void {
   let loaded: ReturnType<typeof loadConfig>;
   try {
@@ -29,11 +39,17 @@ function main(argv: string[]): void {
     process.stdout.write(`mcp-docker ${VERSION}\n`);
     return;
   }
-  if (args.positionals.length > 0) {
-    process.stderr.write(
-      `mcp-docker: unknown command '${args.positionals[0]}'. Run 'mcp-docker --help' for usage.\n`,
-    );
-    process.exit(2);
+  const command = args.positionals[0];
+  if (command !== undefined) {
+    const load = commands[command];
+    if (!load) {
+      process.stderr.write(
+        `mcp-docker: unknown command '${command}'. Commands: ${Object.keys(commands).join(', ')}; run 'mcp-docker --help' for usage.\n`,
+      );
+      process.exit(2);
+    }
+    void load().then(async (m) => process.exit(await m.run(args.positionals.slice(1), loaded)));
+    return;
   }
 
   const log = createLogger(config.logLevel);
@@ -82,32 +98,13 @@ function main(argv: string[]): void {
     startStdio((conn) => buildServer(deps, conn), log);
     return;
   }
-  // The one seam for per-credential profiles: today every HTTP caller gets the server-wide profile.
-  const profileFor = (_request: Request) => profile;
-  const serverFor = (request: Request) => {
-    const p = profileFor(request);
-    return buildServer(p === profile ? deps : { ...deps, env: { ...env, profile: p } });
-  };
-  void serveHttp({ ...config, serverFor, log });
+  void serveHttp(config, deps, log);
 }
 
 /** Loaded only when asked for: stdio start-up never pays for the HTTP stack. */
-async function serveHttp(options: Parameters<typeof import('./transport/http.ts').startHttp>[0]) {
-  const { startHttp, StartupError } = await import('./transport/http.ts');
-  let http: Awaited<ReturnType<typeof startHttp>>;
-  try {
-    http = startHttp(options);
-  } catch (e) {
-    if (!(e instanceof StartupError)) throw e;
-    process.stderr.write(`mcp-docker: ${e.message}\n`);
-    process.exit(1);
-  }
-  const stop = (signal: string) => {
-    options.log.info(`${signal}: shutting down`);
-    void http.shutdown().then(() => process.exit(0));
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+async function serveHttp(...args: Parameters<typeof import('./transport/http/serve.ts').serve>) {
+  const { serve } = await import('./transport/http/serve.ts');
+  await serve(...args);
 }
 
 main(process.argv.slice(2));
