@@ -1,0 +1,37 @@
+/**
+ * The contract between HTTP authentication methods (bearer token, SSH-signed request, OAuth JWT) and
+ * the auth plugin that runs them. A verifier reads headers only (never the body, which the MCP route
+ * reads raw) and answers: not mine, a principal, or a refusal the client can act on.
+ */
+import type { SafetyProfile } from '../../pipeline/gate.ts';
+
+export type AuthMethod = 'token' | 'ssh' | 'oauth' | 'none';
+
+/** Who is calling, once a credential checked out. */
+export interface Principal {
+  /** Stable id for rate limits, audit lines and sessions (a token's client id, a key's comment, a JWT sub). */
+  clientId: string;
+  method: AuthMethod;
+  /** What this caller may do: tools/list shows and tools/call allows only this. */
+  profile: SafetyProfile;
+}
+
+export type AuthResult =
+  | { ok: true; principal: Principal }
+  /**
+   * 401: missing or bad credential (send `challenge` as WWW-Authenticate); 403: valid but not allowed.
+   * `error` is safe to show the client; `detail` is for the audit log only (never sent).
+   */
+  | { ok: false; status: 401 | 403; error: string; challenge?: string; detail?: string };
+
+export interface Verifier {
+  /** For logs and audit lines. */
+  method: Exclude<AuthMethod, 'none'>;
+  /** `undefined` when the request carries no credential of this kind, so the next verifier is tried. */
+  verify(request: Request): Promise<AuthResult | undefined>;
+  /** Stops file watchers and timers. */
+  close?(): void;
+}
+
+/** Maps a client id (and, for OAuth, its scopes) to a profile; `undefined` = unknown client, refuse. */
+export type ProfileResolver = (clientId: string, scopes?: readonly string[]) => SafetyProfile | undefined;
