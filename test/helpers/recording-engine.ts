@@ -1,0 +1,134 @@
+/**
+ * An engine stand-in on a unix socket that records every request and creates nothing: it answers
+ * /_ping and /version like a Docker 20.10 engine (so the server connects), and 404 to the rest.
+ * Fuzzers point the real pipeline at it to see which inputs reach the engine, without any risk of
+ * creating or destroying real objects. With `upstream`, requests are forwarded to a real engine
+ * instead (and still recorded), which lets fault tests see when the server drops a request.
+ */
+import { rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import { Engine } from '../../src/docker/engine.ts';
+import type { EngineHandle } from '../../src/pipeline/run.ts';
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the /v1.xx prefix, query included. */
+  path: string;
+  /** Request body (first 64 KB), for asserting what would have been created. */
+  body: string;
+  /** Set when the client closed the connection before the answer was complete. */
+  abortedByClient: boolean;
+  finished: boolean;
+}
+
+export interface RecordingEngine {
+  /** unix://… address for DOCKER_HOST. */
+  host: string;
+  socketPath: string;
+  requests: RecordedRequest[];
+  /** Requests other than the connection probe (/_ping, /version). */
+  calls(): RecordedRequest[];
+  clear(): void;
+  /** A fresh Engine (our src/docker client) aimed at this socket. */
+  engineHandle(): EngineHandle;
+  close(): Promise<void>;
+}
+
+const VERSION = {
+  Version: '20.10.24',
+  ApiVersion: '1.41',
+  MinAPIVersion: '1.12',
+  Os: 'linux',
+  Arch: 'amd64',
+};
+const PROBE = /^\/(?:v[\d.]+\/)?(?:_ping|version)(?:\?|$)/;
+const unversioned = (url: string) => url.replace(/^\/v[\d.]+\//, '/');
+
+export async function recordingEngine(
+  socketPath: string,
+  opts: { upstream?: string } = {},
+): Promise<RecordingEngine> {
+  rmSync(socketPath, { force: true });
+  const requests: RecordedRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    const rec: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: unversioned(req.url ?? '/'),
+      body: '',
+      abortedByClient: false,
+      finished: false,
+    };
+    requests.push(rec);
+    res.on('close', () => {
+      if (!res.writableFinished) rec.abortedByClient = true;
+    });
+    res.on('finish', () => {
+      rec.finished = true;
+    });
+    if (opts.upstream) return forward(req, res, rec, opts.upstream);
+    req.on('data', (chunk: Buffer) => {
+      if (rec.body.length < 65_536) rec.body += chunk.toString('utf8');
+    });
+    req.on('end', () => answer(req, res));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  const handle = () =>
+    new Engine({
+      dockerHost: `unix://${socketPath}`,
+      dockerConfigDir: '/nonexistent/.docker',
+      tlsVerify: false,
+      home: '/nonexistent',
+      platform: 'linux',
+      uid: 0,
+    });
+  return {
+    host: `unix://${socketPath}`,
+    socketPath,
+    requests,
+    calls: () => requests.filter((r) => !PROBE.test(r.path)),
+    clear: () => {
+      requests.length = 0;
+    },
+    engineHandle: handle,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function answer(req: IncomingMessage, res: ServerResponse): void {
+  const path = unversioned(req.url ?? '/');
+  const json = (status: number, body: unknown) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Api-Version': '1.41' });
+    res.end(JSON.stringify(body));
+  };
+  if (path.startsWith('/_ping')) {
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Api-Version': '1.41' });
+    res.end('OK');
+  } else if (path.startsWith('/version')) json(200, VERSION);
+  else json(404, { message: 'recording engine: no such object' });
+}
+
+function forward(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest, upstream: string): void {
+  const up = request(
+    { socketPath: upstream, method: req.method, path: req.url, headers: req.headers },
+    (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    },
+  );
+  up.on('error', () => res.destroy());
+  // The server went away mid-answer: drop the upstream request too, as a real client's close would.
+  res.on('close', () => {
+    if (!res.writableFinished) up.destroy();
+  });
+  req.on('data', (chunk: Buffer) => {
+    if (rec.body.length < 65_536) rec.body += chunk.toString('utf8');
+  });
+  req.pipe(up);
+}
