@@ -86,8 +86,17 @@ export class Engine {
     return this.lastAttempts;
   }
 
+  /**
+   * The sockets a bind mount must never expose. Before the first connection these are the unix
+   * sockets discovery would try, so the very first call cannot mount the engine's own socket.
+   */
   socketPaths(): string[] {
-    return this.current?.socketPath ? [this.current.socketPath] : [];
+    if (this.current) return this.current.socketPath ? [this.current.socketPath] : [];
+    try {
+      return discoverCandidates(this.input, this.fs).flatMap((c) => unixPath(c.url) ?? []);
+    } catch {
+      return [];
+    }
   }
 
   private async connect(signal?: AbortSignal): Promise<Connection> {
