@@ -39,8 +39,10 @@ const DANGEROUS_CAPS = new Set([
   ...'DAC_READ_SEARCH MAC_ADMIN MAC_OVERRIDE BPF PERFMON SYSLOG'.split(' '),
 ]);
 const HOST_NAMESPACES = new Set(['networkmode', 'pidmode', 'ipcmode', 'usernsmode', 'utsmode']);
+// An inline seccomp profile ('seccomp={json}', what the CLI sends for a profile file) can allow every
+// syscall, so it counts as unconfined too.
 const UNCONFINED =
-  /^(?:(?:seccomp|apparmor|systempaths)[=:]unconfined|label[=:](?:disable|type:(?:spc_t|unconfined_t))|no-new-privileges[=:]false)$/;
+  /^(?:(?:seccomp|apparmor|systempaths)[=:]unconfined|seccomp[=:]\{.*|label[=:](?:disable|type:(?:spc_t|unconfined_t))|no-new-privileges[=:]false)$/s;
 // Values of these are user data (label keys, env names, volume names), not argument names.
 const FREE_FORM = new Set(['labels', 'env', 'environment', 'volumes', 'binds', 'buildargs']);
 const MAX_DEPTH = 8;
