@@ -219,7 +219,7 @@ describe('policy fuzzing: escape options', () => {
         `${pad}${caseFlip(`${prefix ? 'CAP_' : ''}${cap}`.toLowerCase(), mask)}${pad}`,
     );
 
-  const escape = fc.oneof(
+  const escapeOption = fc.oneof(
     fc.array(capSpelling, { minLength: 1, maxLength: 3 }).map((c) => ({ cap_add: ['NET_RAW', ...c] })),
     fc
       .constantFrom('host', 'HOST', ' Host ', 'host\t')
@@ -245,7 +245,7 @@ describe('policy fuzzing: escape options', () => {
   it('privileged-equivalent options never reach the engine unless explicitly allowed', async () => {
     await fc.assert(
       fc.asyncProperty(
-        escape,
+        escapeOption,
         fc.constantFrom('docker_run_container', 'docker_create_container'),
         async (opt, name) => {
           // docker_run_container takes only network_mode of these; the rest go through docker_create_container.
