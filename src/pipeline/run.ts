@@ -31,6 +31,14 @@ export interface PipelineEnv {
   logFilter: LogFilter;
   /** Where registry credentials are read from (config.json, credential helpers). */
   dockerConfigDir: string;
+  /** Told as each call starts; what it returns is told how the call ended (audit log, concurrency limits). */
+  observe?: (call: { tool: string; safety: Safety; args: unknown }) => ((end: CallEnd) => void) | undefined;
+}
+
+export interface CallEnd {
+  /** Undefined only if the pipeline itself threw. */
+  outcome?: Outcome;
+  durationMs: number;
 }
 
 const MODE_NAMES: Record<string, string> = {
@@ -75,6 +83,24 @@ export async function runPipeline(
   rawArgs: unknown,
   env: PipelineEnv,
   call: CallOptions = {},
+): Promise<Outcome> {
+  const end = env.observe?.({ tool: tool.name, safety: tool.safety, args: rawArgs });
+  if (!end) return runStages(tool, rawArgs, env, call);
+  const started = performance.now();
+  let outcome: Outcome | undefined;
+  try {
+    outcome = await runStages(tool, rawArgs, env, call);
+    return outcome;
+  } finally {
+    end({ outcome, durationMs: performance.now() - started });
+  }
+}
+
+async function runStages(
+  tool: AnyTool,
+  rawArgs: unknown,
+  env: PipelineEnv,
+  call: CallOptions,
 ): Promise<Outcome> {
   const decision = gate(tool, env.profile);
   if (!decision.allowed)
