@@ -1,0 +1,155 @@
+/**
+ * The audit log: JSONL, one line per tool call and per refusal (auth failure, limit hit, IP denied),
+ * in its own file (never the application log). Lines are buffered and appended in whole-line writes
+ * to an O_APPEND descriptor, so calls never wait on the disk and lines never interleave; what is
+ * buffered is written on close and, as a last resort, at process exit.
+ */
+import { closeSync, fchmodSync, fstatSync, openSync, write, writeSync } from 'node:fs';
+import type { Log } from '../../log.ts';
+import { redact } from '../../pipeline/redact.ts';
+import type { Safety } from '../../tools/define.ts';
+
+export type AuditEventName = 'tool_call' | 'auth_failure' | 'rate_limited' | 'ip_denied';
+
+export interface AuditEvent {
+  event: AuditEventName;
+  clientId?: string;
+  ip?: string;
+  tool?: string;
+  safety?: Safety;
+  /** Raw call arguments; summarised and redacted here. */
+  args?: unknown;
+  /** `ok` or an error kind (`not_found`, `policy_denied`…) or the refusal (`tool_calls_per_minute`…). */
+  outcome: string;
+  durationMs?: number;
+  /** For refusals: what was refused, for the operator (never sent to the client). */
+  detail?: string;
+}
+
+const MAX_STRING = 80;
+const MAX_ITEMS = 10;
+const MAX_DEPTH = 3;
+
+/** Keys and short values, secrets masked by the pipeline's redaction, long values cut with their length. */
+export function summarizeArgs(args: unknown): unknown {
+  return shorten(redact(args), 0);
+}
+
+function shorten(value: unknown, depth: number): unknown {
+  if (typeof value === 'string')
+    return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…(${value.length} chars)` : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return Array.isArray(value) ? `[${value.length} items]` : '{…}';
+  if (Array.isArray(value)) {
+    const head = value.slice(0, MAX_ITEMS).map((v) => shorten(v, depth + 1));
+    return value.length > MAX_ITEMS ? [...head, `…(${value.length - MAX_ITEMS} more)`] : head;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = shorten(v, depth + 1);
+  return out;
+}
+
+/** One line, fields in a fixed order; absent fields are omitted rather than null. */
+export function auditLine(e: AuditEvent, now: Date = new Date()): string {
+  const line = {
+    ts: now.toISOString(),
+    event: e.event,
+    client_id: e.clientId,
+    ip: e.ip,
+    tool: e.tool,
+    safety: e.safety,
+    args: e.args === undefined ? undefined : summarizeArgs(e.args),
+    outcome: e.outcome,
+    duration_ms: e.durationMs === undefined ? undefined : Math.round(e.durationMs * 10) / 10,
+    detail: e.detail,
+  };
+  return `${JSON.stringify(line)}\n`;
+}
+
+export interface Auditor {
+  record(e: AuditEvent): void;
+  /** Writes what is buffered and closes the file. */
+  close(): void;
+}
+
+/** Records nothing: no audit file configured. */
+export const noAudit: Auditor = { record() {}, close() {} };
+
+const FLUSH_MS = 200;
+const FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Opens (creating 0600) the audit file. An existing file readable by others is tightened to 0600
+ * with a warning: the log names clients and what they did.
+ */
+export function openAudit(path: string, log: Log): Auditor {
+  let fd: number;
+  try {
+    fd = openSync(path, 'a', 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`audit log ${path}: cannot open (${code}); check the directory exists and is writable`);
+  }
+  const mode = fstatSync(fd).mode & 0o777;
+  if (mode & 0o077) {
+    fchmodSync(fd, 0o600);
+    log.warn(`audit log ${path} was mode ${mode.toString(8)}; tightened to 600`);
+  }
+
+  let buffered: string[] = [];
+  let bytes = 0;
+  let writing = false;
+  let closed = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const flush = () => {
+    timer = undefined;
+    if (writing || buffered.length === 0 || closed) return;
+    const chunk = buffered.join('');
+    buffered = [];
+    bytes = 0;
+    writing = true;
+    write(fd, chunk, null, 'utf8', (err) => {
+      writing = false;
+      if (err) log.error(`audit log ${path}: write failed (${err.code ?? err.message})`);
+      if (buffered.length > 0) schedule();
+    });
+  };
+  const schedule = () => {
+    if (bytes >= FLUSH_BYTES) queueMicrotask(flush);
+    else timer ??= setTimeout(flush, FLUSH_MS);
+  };
+  const flushSync = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (buffered.length === 0) return;
+    const chunk = buffered.join('');
+    buffered = [];
+    try {
+      writeSync(fd, chunk);
+    } catch {
+      // at exit there is nobody left to tell
+    }
+  };
+  const onExit = () => flushSync();
+  process.once('exit', onExit);
+
+  return {
+    record(e) {
+      if (closed) return;
+      const line = auditLine(e);
+      buffered.push(line);
+      bytes += line.length;
+      schedule();
+    },
+    close() {
+      if (closed) return;
+      flushSync();
+      closed = true;
+      process.off('exit', onExit);
+      // An async write still in flight owns the descriptor until it completes.
+      const finish = () => (writing ? setTimeout(finish, 10) : closeSync(fd));
+      finish();
+    },
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Abuse limits as plain state and pure decisions (the plugin in limits.ts is a thin wrapper):
+ * - tool calls per minute per client: a token bucket of `rpm` tokens refilled at rpm/60 per second.
+ *   Chosen over a sliding window because its state is two numbers, the exact wait for the next token
+ *   is one division (an honest Retry-After), and a client that paused may spend its minute at once,
+ *   which is how agents work (bursts of calls, then thinking);
+ * - every other request per client: a generous bucket of its own, so initialize, tools/list and
+ *   pings never spend the tool-call budget but a flood of them is still bounded;
+ * - tool calls running at once per client, counted where calls really run (the pipeline observer);
+ * - failed authentications per IP: the Nth failure within a minute locks the IP out for a minute,
+ *   even with good credentials, so a token cannot be guessed by trying.
+ * Every map is bounded: idle entries are swept, and past `maxKeys` the least recently seen goes, so
+ * a flood of distinct addresses costs a fixed amount of memory.
+ */
+
+export type LimitName =
+  | 'tool_calls_per_minute'
+  | 'requests_per_minute'
+  | 'concurrent_calls'
+  | 'auth_failures';
+
+export type Decision =
+  | { ok: true }
+  | { ok: false; limit: LimitName; retryAfterSeconds: number; error: string };
+
+export interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Takes `cost` tokens from a bucket of `capacity` refilled at `perMs` tokens per millisecond. */
+export function takeTokens(
+  bucket: Bucket | undefined,
+  now: number,
+  capacity: number,
+  perMs: number,
+  cost = 1,
+): { bucket: Bucket; ok: boolean; waitMs: number } {
+  const elapsed = bucket ? Math.max(0, now - bucket.at) : 0;
+  const tokens = bucket ? Math.min(capacity, bucket.tokens + elapsed * perMs) : capacity;
+  const need = Math.min(cost, capacity); // a batch larger than the bucket waits for a full one
+  if (tokens >= need) return { bucket: { tokens: tokens - need, at: now }, ok: true, waitMs: 0 };
+  return { bucket: { tokens, at: now }, ok: false, waitMs: (need - tokens) / perMs };
+}
+
+/** Retry-After is whole seconds, never 0 (a client told "0" retries in a tight loop). */
+export const retryAfterSeconds = (waitMs: number) => Math.max(1, Math.ceil(waitMs / 1000));
+
+/** A Map that forgets its least recently used entry past `max`. */
+export class BoundedMap<V> {
+  private readonly map = new Map<string, V>();
+  constructor(readonly max: number) {}
+  get size() {
+    return this.map.size;
+  }
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+  /** Stores and marks recently used. */
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+  /** Removes every entry for which `idle` is true. */
+  sweep(idle: (value: V) => boolean): void {
+    for (const [k, v] of this.map) if (idle(v)) this.map.delete(k);
+  }
+}
+
+export interface LimitSettings {
+  enabled: boolean;
+  rpm: number;
+  concurrent: number;
+  authFailuresPerMinute: number;
+  /** Clients (or IPs) remembered per map; default 10,000. */
+  maxKeys?: number;
+}
+
+const MINUTE = 60_000;
+/** Non-tool requests per minute: ten per allowed tool call, never fewer than 600. */
+export const requestsPerMinute = (rpm: number) => Math.max(600, rpm * 10);
+
+interface Running {
+  running: number;
+  /** Admitted over HTTP, not yet seen starting in the pipeline (or answered without a call). */
+  pending: number;
+}
+interface Failures {
+  count: number;
+  since: number;
+  lockedUntil: number;
+}
+
+export class Limiter {
+  private readonly calls: BoundedMap<Bucket>;
+  private readonly requests: BoundedMap<Bucket>;
+  private readonly running: BoundedMap<Running>;
+  private readonly failures: BoundedMap<Failures>;
+  private lastSweep = 0;
+
+  constructor(
+    readonly settings: LimitSettings,
+    private readonly now: () => number = Date.now,
+  ) {
+    const max = settings.maxKeys ?? 10_000;
+    this.calls = new BoundedMap(max);
+    this.requests = new BoundedMap(max);
+    this.running = new BoundedMap(max);
+    this.failures = new BoundedMap(max);
+  }
+
+  /** Before authentication: is this IP locked out for failing to authenticate? (Always on.) */
+  checkAuthLockout(ip: string): Decision {
+    const f = this.failures.get(ip);
+    const now = this.now();
+    if (!f || f.lockedUntil <= now) return { ok: true };
+    const seconds = retryAfterSeconds(f.lockedUntil - now);
+    return refuse(
+      'auth_failures',
+      seconds,
+      `too many failed authentications from your address; wait ${seconds}s, then retry with a valid credential`,
+    );
+  }
+
+  noteAuthFailure(ip: string): void {
+    const now = this.now();
+    this.maybeSweep(now);
+    const prior = this.failures.get(ip);
+    const f = prior && now - prior.since < MINUTE ? prior : { count: 0, since: now, lockedUntil: 0 };
+    f.count++;
+    if (f.count >= this.settings.authFailuresPerMinute) f.lockedUntil = now + MINUTE;
+    this.failures.set(ip, f);
+  }
+
+  /**
+   * Admits one request from `key` carrying `toolCalls` tools/call messages. On success with tool
+   * calls, the caller must call `settle()` once the request has been answered.
+   */
+  admit(key: string, toolCalls: number): Decision {
+    const s = this.settings;
+    if (!s.enabled) return { ok: true };
+    const now = this.now();
+    this.maybeSweep(now);
+    const perMinute = requestsPerMinute(s.rpm);
+    const req = takeTokens(this.requests.get(key), now, perMinute, perMinute / MINUTE);
+    this.requests.set(key, req.bucket);
+    if (!req.ok) {
+      const seconds = retryAfterSeconds(req.waitMs);
+      return refuse(
+        'requests_per_minute',
+        seconds,
+        `more than ${perMinute} requests a minute; retry in ${seconds}s`,
+      );
+    }
+    if (toolCalls === 0) return { ok: true };
+    const r = this.running.get(key) ?? { running: 0, pending: 0 };
+    if (r.running + r.pending + toolCalls > s.concurrent)
+      return refuse(
+        'concurrent_calls',
+        1,
+        `${s.concurrent} tool call(s) already running for this client (the limit); retry when one finishes`,
+      );
+    const call = takeTokens(this.calls.get(key), now, s.rpm, s.rpm / MINUTE, toolCalls);
+    this.calls.set(key, call.bucket);
+    if (!call.ok) {
+      const seconds = retryAfterSeconds(call.waitMs);
+      return refuse(
+        'tool_calls_per_minute',
+        seconds,
+        `more than ${s.rpm} tool calls a minute; retry in ${seconds}s`,
+      );
+    }
+    r.pending += toolCalls;
+    this.running.set(key, r);
+    return { ok: true };
+  }
+
+  /** The HTTP answer went out: admitted calls not yet seen running no longer hold a slot. */
+  settle(key: string, toolCalls: number): void {
+    const r = this.running.get(key);
+    if (r) r.pending = Math.max(0, r.pending - toolCalls);
+  }
+
+  /** A tool call started in the pipeline for `key`; the returned function ends it (idempotent). */
+  callStarted(key: string): () => void {
+    const r = this.running.get(key) ?? { running: 0, pending: 0 };
+    r.running++;
+    if (r.pending > 0) r.pending--;
+    this.running.set(key, r);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      r.running = Math.max(0, r.running - 1);
+    };
+  }
+
+  /** How many keys each map holds (for tests of the memory bound). */
+  sizes() {
+    return {
+      calls: this.calls.size,
+      requests: this.requests.size,
+      running: this.running.size,
+      failures: this.failures.size,
+    };
+  }
+
+  private maybeSweep(now: number) {
+    if (now - this.lastSweep < MINUTE) return;
+    this.lastSweep = now;
+    const s = this.settings;
+    // A bucket refilled to full is the same as no bucket; a failure window that ended is forgotten.
+    this.calls.sweep((b) => b.tokens + (now - b.at) * (s.rpm / MINUTE) >= s.rpm);
+    const perMinute = requestsPerMinute(s.rpm);
+    this.requests.sweep((b) => b.tokens + (now - b.at) * (perMinute / MINUTE) >= perMinute);
+    this.running.sweep((r) => r.running === 0 && r.pending === 0);
+    this.failures.sweep((f) => f.lockedUntil <= now && now - f.since >= MINUTE);
+  }
+}
+
+const refuse = (limit: LimitName, retryAfterSeconds: number, error: string): Decision => ({
+  ok: false,
+  limit,
+  retryAfterSeconds,
+  error,
+});
+
+/** The 429 every limit answers with: which limit, when to retry, as header and JSON. */
+export function tooMany(d: Extract<Decision, { ok: false }>): Response {
+  return Response.json(
+    { error: d.error, limit: d.limit, retry_after_seconds: d.retryAfterSeconds },
+    { status: 429, headers: { 'retry-after': String(d.retryAfterSeconds) } },
+  );
+}
+
+/** How many `tools/call` requests a JSON-RPC body holds (a batch may hold several). */
+export function countToolCalls(body: string): number {
+  // Cheap pre-check: most requests (list, ping, notifications) never pay for a parse.
+  if (!body.includes('tools/call')) return 0;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const messages = Array.isArray(parsed) ? parsed : [parsed];
+    return messages.filter((m) => (m as { method?: unknown } | null)?.method === 'tools/call').length;
+  } catch {
+    return 0; // the route answers the malformed body
+  }
+}

@@ -1,0 +1,126 @@
+/** The audit log's line shape, argument summary and redaction, and its file: 0600, whole lines, flushed on close. */
+import { afterAll, describe, expect, it } from 'bun:test';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../src/log.ts';
+import { auditLine, openAudit, summarizeArgs } from '../../src/transport/http/audit.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcpt-audit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('audit line', () => {
+  it('is one JSON line with the fields in order and absent ones omitted', () => {
+    const line = auditLine(
+      {
+        event: 'tool_call',
+        clientId: 'ops',
+        ip: '127.0.0.1',
+        tool: 'docker_list_containers',
+        safety: 'safe',
+        args: { all: true },
+        outcome: 'ok',
+        durationMs: 12.345,
+      },
+      new Date('2026-11-24T12:00:00Z'),
+    );
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.trimEnd()).not.toContain('\n');
+    const parsed = JSON.parse(line);
+    expect(Object.keys(parsed)).toEqual([
+      'ts',
+      'event',
+      'client_id',
+      'ip',
+      'tool',
+      'safety',
+      'args',
+      'outcome',
+      'duration_ms',
+    ]);
+    expect(parsed).toMatchObject({ ts: '2026-11-24T12:00:00.000Z', duration_ms: 12.3, args: { all: true } });
+  });
+
+  it('records a refusal without tool fields', () => {
+    const parsed = JSON.parse(
+      auditLine({ event: 'rate_limited', clientId: 'ops', ip: '::1', outcome: 'concurrent_calls' }),
+    );
+    expect(parsed).not.toHaveProperty('tool');
+    expect(parsed.outcome).toBe('concurrent_calls');
+  });
+});
+
+describe('argument summary', () => {
+  it('masks secrets in env lists, secret-named keys and URLs', () => {
+    const s = JSON.stringify(
+      summarizeArgs({
+        env: ['PASSWORD=hunter2', 'MODE=prod'],
+        api_token: 'abc123',
+        registry: 'https://bob:s3cret@registry.example',
+      }),
+    );
+    expect(s).not.toContain('hunter2');
+    expect(s).not.toContain('abc123');
+    expect(s).not.toContain('s3cret');
+    expect(s).toContain('MODE=prod');
+  });
+
+  it('cuts long strings and long lists, saying how long they were', () => {
+    const s = summarizeArgs({
+      command: 'x'.repeat(500),
+      names: Array.from({ length: 25 }, (_, i) => `n${i}`),
+    }) as {
+      command: string;
+      names: string[];
+    };
+    expect(s.command.length).toBeLessThan(120);
+    expect(s.command).toContain('(500 chars)');
+    expect(s.names).toHaveLength(11);
+    expect(s.names[10]).toBe('…(15 more)');
+  });
+
+  it('stops at a fixed depth', () => {
+    expect(summarizeArgs({ a: { b: { c: { d: 1 } } } })).toEqual({ a: { b: { c: '{…}' } } });
+  });
+});
+
+describe('audit file', () => {
+  const log = createLogger('error');
+
+  it('is created 0600 and holds every recorded line, whole, after close', () => {
+    const path = join(dir, 'new.jsonl');
+    const audit = openAudit(path, log);
+    for (let i = 0; i < 500; i++) audit.record({ event: 'tool_call', clientId: `c${i}`, outcome: 'ok' });
+    audit.close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(500);
+    expect(lines.map((l) => JSON.parse(l).client_id)).toEqual(Array.from({ length: 500 }, (_, i) => `c${i}`));
+  });
+
+  it('tightens an existing file that others could read, and appends to it', () => {
+    const path = join(dir, 'wide.jsonl');
+    writeFileSync(path, '{"event":"old"}\n');
+    chmodSync(path, 0o644);
+    const audit = openAudit(path, log);
+    audit.record({ event: 'ip_denied', ip: '192.0.2.1', outcome: 'ip_denied' });
+    audit.close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path, 'utf8').trimEnd().split('\n')).toHaveLength(2);
+  });
+
+  it('writes buffered lines without waiting for close', async () => {
+    const path = join(dir, 'timed.jsonl');
+    const audit = openAudit(path, log);
+    audit.record({ event: 'auth_failure', ip: '192.0.2.1', outcome: 'invalid_token' });
+    for (let i = 0; i < 50 && readFileSync(path, 'utf8') === ''; i++) await Bun.sleep(20);
+    expect(readFileSync(path, 'utf8')).toContain('auth_failure');
+    audit.close();
+  });
+
+  it('names the file and what to check when it cannot be opened', () => {
+    expect(() => openAudit(join(dir, 'missing', 'a.jsonl'), log)).toThrow(
+      /audit log .*cannot open \(ENOENT\)/,
+    );
+  });
+});
