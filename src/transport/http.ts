@@ -1,11 +1,14 @@
 /**
- * The HTTP transport, composed top to bottom: guards run in order and may answer early; every
- * response, early or not, passes back through each plugin's `mapResponse`. Routes come last.
+ * The HTTP transport on Elysia, composed top to bottom. `onRequest` guards run in `.use` order before
+ * routing and may answer early; headers they set reach every response, refusals and errors included.
  *
- *   security headers → Host/Origin (DNS rebinding) → CORS → body limit → [auth, rate limit: later]
+ *   security headers → draining → Host/Origin (DNS rebinding) → CORS → body limit
  *   → /healthz, /mcp (Streamable HTTP, both eras), /sse + /messages (legacy HTTP+SSE)
+ *
+ * The MCP routes read the raw body (`parse: 'none'`): the SDK and our SSE transport parse it.
  */
 import type { Server } from '@modelcontextprotocol/server';
+import { Elysia } from 'elysia';
 import type { Log } from '../log.ts';
 import { checkBind } from './http/bind.ts';
 import { bodyLimit } from './http/body-limit.ts';
@@ -14,7 +17,7 @@ import { securityHeaders } from './http/headers.ts';
 import { hostOriginGuard } from './http/host-origin.ts';
 import { InFlight } from './http/inflight.ts';
 import { mcpRoute } from './http/mcp.ts';
-import { jsonError, type Plugin } from './http/plugin.ts';
+import { jsonError } from './http/plugin.ts';
 import { explainListenError, loadTls, StartupError } from './http/tls.ts';
 import { sseRoutes } from './sse.ts';
 
@@ -62,30 +65,6 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   const sse = sseRoutes({ ...routeOptions, inflight });
   let draining = false;
 
-  const plugins: Plugin[] = [
-    securityHeaders({ tls: o.tls }),
-    hostOriginGuard(o),
-    cors({ allowedOrigins: o.allowedOrigins }),
-    bodyLimit({ maxBytes: o.maxBodyBytes }),
-  ];
-
-  async function route(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    const { method } = request;
-    switch (url.pathname) {
-      case '/healthz':
-        return method === 'GET' ? Response.json({ status: 'ok' }) : notAllowed('GET');
-      case '/mcp':
-        return method === 'POST' ? tracked(request) : mcp.handle(request);
-      case '/sse':
-        return method === 'GET' ? sse.open(request) : notAllowed('GET');
-      case '/messages':
-        return method === 'POST' ? sse.post(request, url) : notAllowed('POST');
-      default:
-        return jsonError(404, 'not found: the MCP endpoint is /mcp (legacy SSE: /sse)');
-    }
-  }
-
   // Counted from arrival: a JSON-mode answer only exists once the call is done.
   async function tracked(request: Request): Promise<Response> {
     const end = inflight.begin();
@@ -97,26 +76,38 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     }
   }
 
-  async function handle(request: Request): Promise<Response> {
-    let response: Response | undefined;
-    try {
-      if (draining) response = jsonError(503, 'server is shutting down', { connection: 'close' });
-      for (const p of plugins) {
-        if (response) break;
-        response = await p.onRequest?.(request);
-      }
-      response ??= await route(request);
-    } catch (e) {
+  const raw = { parse: 'none' } as const;
+  const app = new Elysia({ name: 'mcp-docker-http' })
+    .use(securityHeaders({ tls: o.tls }))
+    .onRequest(() =>
+      draining ? jsonError(503, 'server is shutting down', { connection: 'close' }) : undefined,
+    )
+    .use(hostOriginGuard(o))
+    .use(cors({ allowedOrigins: o.allowedOrigins }))
+    .use(bodyLimit({ maxBytes: o.maxBodyBytes }))
+    .onError(({ code, error, request }) => {
+      if (code === 'NOT_FOUND')
+        return jsonError(404, 'not found: the MCP endpoint is /mcp (legacy SSE: /sse)');
       // Details stay in our log; the client learns only that it failed.
-      o.log.error(`http: ${request.method} ${new URL(request.url).pathname}: ${(e as Error).stack ?? e}`);
-      response = jsonError(500, 'internal error');
-    }
-    for (const p of plugins) if (p.mapResponse) response = p.mapResponse(request, response);
-    return response;
-  }
+      o.log.error(
+        `http: ${request.method} ${new URL(request.url).pathname}: ${(error as Error).stack ?? error}`,
+      );
+      return jsonError(500, 'internal error');
+    })
+    .all('/healthz', ({ request }) =>
+      request.method === 'GET' ? Response.json({ status: 'ok' }) : notAllowed('GET'),
+    )
+    .all('/mcp', ({ request }) => (request.method === 'POST' ? tracked(request) : mcp.handle(request)), raw)
+    .all('/sse', ({ request }) => (request.method === 'GET' ? sse.open(request) : notAllowed('GET')))
+    .all(
+      '/messages',
+      ({ request }) =>
+        request.method === 'POST' ? sse.post(request, new URL(request.url)) : notAllowed('POST'),
+      raw,
+    );
 
   return {
-    handle,
+    handle: (request) => app.handle(request),
     inflight,
     drain: () => {
       draining = true;

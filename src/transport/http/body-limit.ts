@@ -3,7 +3,8 @@
  * where they are read: the SDK's `maxRequestBodySize` for /mcp, `readBounded` for /messages, and
  * Bun.serve's `maxRequestBodySize` under both.
  */
-import { jsonError, type Plugin } from './plugin.ts';
+import { Elysia } from 'elysia';
+import { jsonError } from './plugin.ts';
 
 export function checkBodySize(contentLength: string | null, max: number): 'ok' | 'too_large' | 'invalid' {
   if (contentLength === null) return 'ok';
@@ -14,16 +15,13 @@ export function checkBodySize(contentLength: string | null, max: number): 'ok' |
 export const tooLarge = (max: number) =>
   jsonError(413, `request body too large: the limit is ${max} bytes (--max-body-bytes)`);
 
-export function bodyLimit(o: { maxBytes: number }): Plugin {
-  return {
-    name: 'body-limit',
-    onRequest(request) {
-      const verdict = checkBodySize(request.headers.get('content-length'), o.maxBytes);
-      if (verdict === 'too_large') return tooLarge(o.maxBytes);
-      if (verdict === 'invalid') return jsonError(400, 'invalid Content-Length');
-      return undefined;
-    },
-  };
+export function bodyLimit(o: { maxBytes: number }) {
+  return new Elysia({ name: 'body-limit', seed: o }).onRequest(({ request }) => {
+    const verdict = checkBodySize(request.headers.get('content-length'), o.maxBytes);
+    if (verdict === 'too_large') return tooLarge(o.maxBytes);
+    if (verdict === 'invalid') return jsonError(400, 'invalid Content-Length');
+    return undefined;
+  });
 }
 
 /** Reads a body as text, failing with a 413 response once more than `max` bytes arrive. */

@@ -1,43 +1,43 @@
 /**
- * CORS, off unless origins are configured. The allowed origin is echoed (never `*`) and credentials
- * are never allowed, so a browser cannot send cookies or client certificates cross-site.
+ * CORS through @elysiajs/cors, mounted only when origins are configured. The allowed origin is echoed
+ * (never `*`) and credentials are never allowed, so a browser cannot send cookies or client
+ * certificates cross-site. Which origin passes is our decision (`corsOrigin`), not the plugin's
+ * matching (it ignores the scheme of configured origins).
  */
-import { mutable, type Plugin } from './plugin.ts';
+import { cors as elysiaCors } from '@elysiajs/cors';
+import { Elysia } from 'elysia';
 
-const ALLOW_HEADERS =
-  'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id';
-const EXPOSE_HEADERS = 'mcp-session-id, mcp-protocol-version';
+const ALLOW_HEADERS = [
+  'content-type',
+  'accept',
+  'authorization',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'last-event-id',
+  'x-mcp-docker-signature',
+];
+const EXPOSE_HEADERS = ['mcp-session-id', 'mcp-protocol-version', 'www-authenticate', 'retry-after'];
+
+const normalise = (origin: string) => origin.trim().toLowerCase().replace(/\/+$/, '');
 
 /** The origin to echo, or undefined when this request gets no CORS headers. */
 export function corsOrigin(origin: string | null, allowedOrigins: readonly string[]): string | undefined {
   if (origin === null || allowedOrigins.length === 0) return undefined;
-  const o = origin.trim().toLowerCase().replace(/\/+$/, '');
-  return allowedOrigins.some((a) => a.trim().toLowerCase().replace(/\/+$/, '') === o) ? origin : undefined;
+  const o = normalise(origin);
+  return allowedOrigins.some((a) => normalise(a) === o) ? origin : undefined;
 }
 
-export function cors(o: { allowedOrigins: readonly string[] }): Plugin {
-  return {
-    name: 'cors',
-    onRequest(request) {
-      const origin = corsOrigin(request.headers.get('origin'), o.allowedOrigins);
-      if (request.method !== 'OPTIONS' || !origin) return undefined;
-      return new Response(null, {
-        status: 204,
-        headers: {
-          'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-          'access-control-allow-headers': ALLOW_HEADERS,
-          'access-control-max-age': '600',
-        },
-      });
-    },
-    mapResponse(request, response) {
-      const origin = corsOrigin(request.headers.get('origin'), o.allowedOrigins);
-      if (!origin) return response;
-      const out = mutable(response);
-      out.headers.set('access-control-allow-origin', origin);
-      out.headers.set('access-control-expose-headers', EXPOSE_HEADERS);
-      out.headers.append('vary', 'Origin');
-      return out;
-    },
-  };
+export function cors(o: { allowedOrigins: readonly string[] }) {
+  const plugin = new Elysia({ name: 'cors', seed: o });
+  if (o.allowedOrigins.length === 0) return plugin;
+  return plugin.use(
+    elysiaCors({
+      origin: (request: Request) => corsOrigin(request.headers.get('origin'), o.allowedOrigins) !== undefined,
+      methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      allowedHeaders: ALLOW_HEADERS,
+      exposeHeaders: EXPOSE_HEADERS,
+      credentials: false,
+      maxAge: 600,
+    }),
+  );
 }

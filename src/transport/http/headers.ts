@@ -1,5 +1,5 @@
 /** Security headers on every response: nothing here is a web page, nothing may be framed or cached. */
-import { mutable, type Plugin } from './plugin.ts';
+import { Elysia } from 'elysia';
 
 export function securityHeaderValues(tls: boolean): Record<string, string> {
   return {
@@ -12,14 +12,21 @@ export function securityHeaderValues(tls: boolean): Record<string, string> {
   };
 }
 
-export function securityHeaders(o: { tls: boolean }): Plugin {
-  const values = Object.entries(securityHeaderValues(o.tls));
-  return {
-    name: 'security-headers',
-    mapResponse(_request, response) {
-      const out = mutable(response);
-      for (const [k, v] of values) out.headers.set(k, v);
-      return out;
-    },
-  };
+/**
+ * Set before anything can answer, so early refusals, 404s and errors carry them too. A route's own
+ * header of the same name would win; `mapResponse` restores ours on route answers (the SDK's event
+ * streams say `cache-control: no-cache`).
+ */
+export function securityHeaders(o: { tls: boolean }) {
+  const values = securityHeaderValues(o.tls);
+  const entries = Object.entries(values);
+  return new Elysia({ name: 'security-headers', seed: o })
+    .onRequest(({ set }) => {
+      Object.assign(set.headers, values);
+    })
+    .mapResponse({ as: 'global' }, ({ responseValue }) => {
+      if (!(responseValue instanceof Response)) return undefined;
+      for (const [k, v] of entries) responseValue.headers.set(k, v);
+      return responseValue;
+    });
 }

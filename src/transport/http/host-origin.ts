@@ -3,8 +3,9 @@
  * sends `Host: evil.example`, and a cross-site page sends its own `Origin`. Both are checked before
  * anything else runs; non-browser clients send no Origin and pass that check.
  */
+import { Elysia } from 'elysia';
 import { isLoopbackHost } from './bind.ts';
-import { jsonError, type Plugin } from './plugin.ts';
+import { jsonError } from './plugin.ts';
 
 export interface HostOriginOptions {
   /** The server listens on loopback: loopback names are accepted besides the configured ones. */
@@ -60,15 +61,12 @@ export function checkOrigin(
 /** The Host header, or the URL's host for in-process requests that never went through a socket. */
 const hostOf = (request: Request) => request.headers.get('host') ?? new URL(request.url).host;
 
-export function hostOriginGuard(o: HostOriginOptions): Plugin {
-  return {
-    name: 'host-origin',
-    onRequest(request) {
-      if (!checkHost(hostOf(request), o))
-        return jsonError(403, 'Host header not allowed; add it to --allowed-hosts if this name is yours');
-      if (!checkOrigin(request.headers.get('origin'), o))
-        return jsonError(403, 'Origin not allowed; add it to --allowed-origins if this page is yours');
-      return undefined;
-    },
-  };
+export function hostOriginGuard(o: HostOriginOptions) {
+  return new Elysia({ name: 'host-origin', seed: o }).onRequest(({ request }) => {
+    if (!checkHost(hostOf(request), o))
+      return jsonError(403, 'Host header not allowed; add it to --allowed-hosts if this name is yours');
+    if (!checkOrigin(request.headers.get('origin'), o))
+      return jsonError(403, 'Origin not allowed; add it to --allowed-origins if this page is yours');
+    return undefined;
+  });
 }
