@@ -2,10 +2,9 @@
 /** CLI entry: flags and config, then the transport. Exit 2 on bad usage, with the fix in the message. */
 import { ConfigError, dockerConfigDir, helpText, loadConfig } from './config.ts';
 import { Engine } from './docker/engine.ts';
-import { createLogger } from './log.ts';
+import { createLogger, type Log } from './log.ts';
 import { serverFacts } from './pipeline/run.ts';
 import { buildServer } from './server.ts';
-import { catalogue } from './tools/index.ts';
 import { startStdio } from './transport/stdio.ts';
 import { VERSION } from './version.ts';
 
@@ -52,7 +51,7 @@ function main(argv: string[]): void {
     return;
   }
 
-  const log = createLogger(config.logLevel);
+  const log = lazyLog(config.logLevel);
   const engine = new Engine({
     dockerHost: config.dockerHost,
     dockerContext: config.dockerContext,
@@ -93,12 +92,29 @@ function main(argv: string[]): void {
   };
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
   const content = { allowedPrompts: config.allowedPrompts, allowedResources: config.allowedResources };
+  // Loaded on first use: initialize is answered without evaluating the tool modules.
+  const catalogue = async () => (await import('./tools/index.ts')).catalogue;
   const deps = { catalogue, env, version: VERSION, ...content };
   if (config.transport === 'stdio') {
     startStdio((conn) => buildServer(deps, conn), log);
     return;
   }
   void serveHttp(config, deps, log);
+}
+
+/** tslog's Logger costs ~5 ms to construct; a server that never logs never builds one. */
+function lazyLog(level: string): Log {
+  let log: Log | undefined;
+  const real = () => {
+    log ??= createLogger(level);
+    return log;
+  };
+  return new Proxy({} as Log, {
+    get: (_target, key) => {
+      const value = Reflect.get(real(), key);
+      return typeof value === 'function' ? value.bind(real()) : value;
+    },
+  });
 }
 
 /** Loaded only when asked for: stdio start-up never pays for the HTTP stack. */

@@ -21,7 +21,11 @@ import { type ListenSink, Subscriptions } from './resources/subscriptions.ts';
 import type { AnyTool } from './tools/define.ts';
 
 export interface ServerDeps {
-  catalogue: readonly AnyTool[];
+  /**
+   * The tools, or a loader for them: stdio passes a loader so start-up answers initialize before
+   * the 51 tool modules are evaluated (~8 ms); the first tools/list or tools/call loads them.
+   */
+  catalogue: readonly AnyTool[] | (() => Promise<readonly AnyTool[]>);
   env: PipelineEnv;
   version: string;
   /** Default: every prompt and resource. */
@@ -63,8 +67,31 @@ export function listedTool(tool: AnyTool): Tool {
   };
 }
 
+interface Listing {
+  byName: Map<string, AnyTool>;
+  listed: Tool[];
+}
+
 // The list only depends on the catalogue and the profile; build it once per pair, not per connection.
-const listCache = new WeakMap<object, Tool[]>();
+const listings = new WeakMap<object, WeakMap<object, Promise<Listing>>>();
+
+function listingFor(deps: ServerDeps): Promise<Listing> {
+  let byProfile = listings.get(deps.catalogue);
+  if (!byProfile) {
+    byProfile = new WeakMap();
+    listings.set(deps.catalogue, byProfile);
+  }
+  let listing = byProfile.get(deps.env.profile);
+  if (!listing) {
+    const { catalogue } = deps;
+    listing = (typeof catalogue === 'function' ? catalogue() : Promise.resolve(catalogue)).then((all) => ({
+      byName: new Map(all.map((t) => [t.name, t])),
+      listed: all.filter((t) => gate(t, deps.env.profile).allowed).map(listedTool),
+    }));
+    byProfile.set(deps.env.profile, listing);
+  }
+  return listing;
+}
 
 /** Builds one MCP server from the catalogue for one caller's safety profile; both transports use it. */
 export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
@@ -79,18 +106,10 @@ export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
       },
     },
   );
-  const byName = new Map(deps.catalogue.map((t) => [t.name, t]));
-  let listed = listCache.get(deps.env.profile);
-  if (!listed) {
-    listed = deps.catalogue.filter((t) => gate(t, deps.env.profile).allowed).map(listedTool);
-    listCache.set(deps.env.profile, listed);
-  }
-  const tools = listed;
-
-  server.setRequestHandler('tools/list', () => ({ tools }));
+  server.setRequestHandler('tools/list', async () => ({ tools: (await listingFor(deps)).listed }));
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const { name, arguments: args, _meta } = request.params;
-    const tool = byName.get(name);
+    const tool = (await listingFor(deps)).byName.get(name);
     if (!tool) {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
