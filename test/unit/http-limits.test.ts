@@ -129,8 +129,9 @@ describe('limiter', () => {
   it('refuses the fourth tool call in a minute at 3 rpm, naming the limit and when to retry', () => {
     const { limiter } = make({ concurrent: 10 });
     for (let i = 0; i < 3; i++) {
-      expect(limiter.admit('agent', 1).ok).toBe(true);
-      limiter.settle('agent', 1);
+      const d = limiter.admit('agent', 1);
+      expect(d.ok).toBe(true);
+      if (d.ticket) limiter.settle('agent', d.ticket);
     }
     const d = limiter.admit('agent', 1);
     expect(d).toMatchObject({ ok: false, limit: 'tool_calls_per_minute', retryAfterSeconds: 20 });
@@ -159,9 +160,10 @@ describe('limiter', () => {
   it('refuses a call while the client already runs its limit, and admits again when one ends', () => {
     const { limiter } = make({ rpm: 100 });
     const ends = [0, 1].map(() => {
-      expect(limiter.admit('agent', 1).ok).toBe(true);
+      const d = limiter.admit('agent', 1);
+      expect(d.ok).toBe(true);
       const end = limiter.callStarted('agent');
-      limiter.settle('agent', 1);
+      if (d.ticket) limiter.settle('agent', d.ticket);
       return end;
     });
     expect(limiter.admit('agent', 1)).toMatchObject({ ok: false, limit: 'concurrent_calls' });
@@ -173,10 +175,21 @@ describe('limiter', () => {
 
   it('counts an admitted call that has not started yet against the concurrency limit', () => {
     const { limiter } = make({ rpm: 100, concurrent: 1 });
-    expect(limiter.admit('agent', 1).ok).toBe(true);
+    const first = limiter.admit('agent', 1);
+    expect(first.ok).toBe(true);
     expect(limiter.admit('agent', 1)).toMatchObject({ ok: false, limit: 'concurrent_calls' });
-    limiter.settle('agent', 1); // answered without running (e.g. an unknown tool)
+    if (first.ticket) limiter.settle('agent', first.ticket); // answered without running (an unknown tool)
     expect(limiter.admit('agent', 1).ok).toBe(true);
+  });
+
+  it('counts a call once when it starts before its request is answered', () => {
+    const { limiter } = make({ rpm: 100, concurrent: 2 });
+    const d = limiter.admit('agent', 1);
+    const end = limiter.callStarted('agent'); // the call runs while its answer streams
+    expect(limiter.admit('agent', 1).ok).toBe(true); // 1 running + 0 pending: room for one more
+    if (d.ticket) limiter.settle('agent', d.ticket);
+    expect(limiter.admit('agent', 1)).toMatchObject({ ok: false, limit: 'concurrent_calls' });
+    end();
   });
 
   it('turns off per-client limits when disabled, but never the failed-auth lockout', () => {
@@ -220,8 +233,8 @@ describe('limiter', () => {
 
   it('sweeps idle clients once their buckets have refilled', () => {
     const { limiter, clock } = make({ rpm: 100 });
-    limiter.admit('a', 1);
-    limiter.settle('a', 1);
+    const d = limiter.admit('a', 1);
+    if (d.ticket) limiter.settle('a', d.ticket);
     clock.t += 120_000;
     limiter.admit('b', 0);
     expect(limiter.sizes()).toMatchObject({ calls: 0, requests: 1, running: 0 });

@@ -8,6 +8,7 @@ import { closeSync, fchmodSync, fstatSync, openSync, write, writeSync } from 'no
 import type { Log } from '../../log.ts';
 import { redact } from '../../pipeline/redact.ts';
 import type { Safety } from '../../tools/define.ts';
+import { StartupError } from './tls.ts';
 
 export type AuditEventName = 'tool_call' | 'auth_failure' | 'rate_limited' | 'ip_denied';
 
@@ -88,7 +89,9 @@ export function openAudit(path: string, log: Log): Auditor {
     fd = openSync(path, 'a', 0o600);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new Error(`audit log ${path}: cannot open (${code}); check the directory exists and is writable`);
+    throw new StartupError(
+      `audit log ${path}: cannot open (${code}); check the directory exists and is writable`,
+    );
   }
   const mode = fstatSync(fd).mode & 0o777;
   if (mode & 0o077) {

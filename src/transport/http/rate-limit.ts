@@ -84,11 +84,16 @@ const MINUTE = 60_000;
 /** Non-tool requests per minute: ten per allowed tool call, never fewer than 600. */
 export const requestsPerMinute = (rpm: number) => Math.max(600, rpm * 10);
 
+/** Tool calls one admitted request may still start; its slots free when they start or it is answered. */
+export interface Ticket {
+  n: number;
+}
 interface Running {
   running: number;
-  /** Admitted over HTTP, not yet seen starting in the pipeline (or answered without a call). */
-  pending: number;
+  /** Admitted over HTTP, not yet seen starting in the pipeline, oldest first. */
+  tickets: Ticket[];
 }
+const pendingOf = (r: Running) => r.tickets.reduce((sum, t) => sum + t.n, 0);
 interface Failures {
   count: number;
   since: number;
@@ -137,10 +142,10 @@ export class Limiter {
   }
 
   /**
-   * Admits one request from `key` carrying `toolCalls` tools/call messages. On success with tool
-   * calls, the caller must call `settle()` once the request has been answered.
+   * Admits one request from `key` carrying `toolCalls` tools/call messages. A success with tool
+   * calls holds a ticket: pass it to `settle()` once the request has been answered.
    */
-  admit(key: string, toolCalls: number): Decision {
+  admit(key: string, toolCalls: number): Decision & { ticket?: Ticket } {
     const s = this.settings;
     if (!s.enabled) return { ok: true };
     const now = this.now();
@@ -157,8 +162,8 @@ export class Limiter {
       );
     }
     if (toolCalls === 0) return { ok: true };
-    const r = this.running.get(key) ?? { running: 0, pending: 0 };
-    if (r.running + r.pending + toolCalls > s.concurrent)
+    const r = this.running.get(key) ?? { running: 0, tickets: [] };
+    if (r.running + pendingOf(r) + toolCalls > s.concurrent)
       return refuse(
         'concurrent_calls',
         1,
@@ -174,22 +179,27 @@ export class Limiter {
         `more than ${s.rpm} tool calls a minute; retry in ${seconds}s`,
       );
     }
-    r.pending += toolCalls;
+    const ticket = { n: toolCalls };
+    r.tickets.push(ticket);
     this.running.set(key, r);
-    return { ok: true };
+    return { ok: true, ticket };
   }
 
-  /** The HTTP answer went out: admitted calls not yet seen running no longer hold a slot. */
-  settle(key: string, toolCalls: number): void {
+  /** The HTTP answer went out: calls it admitted that never started no longer hold a slot. */
+  settle(key: string, ticket: Ticket): void {
+    ticket.n = 0;
     const r = this.running.get(key);
-    if (r) r.pending = Math.max(0, r.pending - toolCalls);
+    if (r) r.tickets = r.tickets.filter((t) => t.n > 0);
   }
 
   /** A tool call started in the pipeline for `key`; the returned function ends it (idempotent). */
   callStarted(key: string): () => void {
-    const r = this.running.get(key) ?? { running: 0, pending: 0 };
+    const r = this.running.get(key) ?? { running: 0, tickets: [] };
     r.running++;
-    if (r.pending > 0) r.pending--;
+    // The oldest admission gives up its slot: the call now counts as running instead.
+    const t = r.tickets.find((x) => x.n > 0);
+    if (t) t.n--;
+    r.tickets = r.tickets.filter((x) => x.n > 0);
     this.running.set(key, r);
     let ended = false;
     return () => {
@@ -217,7 +227,7 @@ export class Limiter {
     this.calls.sweep((b) => b.tokens + (now - b.at) * (s.rpm / MINUTE) >= s.rpm);
     const perMinute = requestsPerMinute(s.rpm);
     this.requests.sweep((b) => b.tokens + (now - b.at) * (perMinute / MINUTE) >= perMinute);
-    this.running.sweep((r) => r.running === 0 && r.pending === 0);
+    this.running.sweep((r) => r.running === 0 && r.tickets.length === 0);
     this.failures.sweep((f) => f.lockedUntil <= now && now - f.since >= MINUTE);
   }
 }
