@@ -78,7 +78,7 @@ export const ConfigSchema = Type.Object(
     allowInsecureBind: Type.Boolean({
       default: false,
       ...meta(
-        'HTTP: allow listening on a non-loopback address (needs --tls; clients are not authenticated)',
+        'HTTP: listen off loopback without TLS or authentication (logged as INSECURE)',
         '--allow-insecure-bind',
         ['MCP_DOCKER_ALLOW_INSECURE_BIND'],
       ),

@@ -3,29 +3,47 @@
  * routing and may answer early; headers they set reach every response, refusals and errors included.
  *
  *   security headers → draining → Host/Origin (DNS rebinding) → CORS → body limit
- *   → /healthz, /mcp (Streamable HTTP, both eras), /sse + /messages (legacy HTTP+SSE)
+ *   → auth (principal per request; 401 with the accepted schemes)
+ *   → /healthz, /.well-known/oauth-protected-resource, /mcp (Streamable HTTP, both eras),
+ *     /sse + /messages (legacy HTTP+SSE)
  *
  * The MCP routes read the raw body (`parse: 'none'`): the SDK and our SSE transport parse it.
  */
 import type { Server } from '@modelcontextprotocol/server';
 import { Elysia } from 'elysia';
 import type { Log } from '../log.ts';
+import type { SafetyProfile } from '../pipeline/gate.ts';
+import { authPlugin, principalOf, type Refusal } from './http/auth.ts';
+import type { Principal, Verifier } from './http/auth-types.ts';
 import { checkBind } from './http/bind.ts';
 import { bodyLimit } from './http/body-limit.ts';
+import { clientIp, parseCidrList } from './http/client-ip.ts';
 import { cors } from './http/cors.ts';
 import { securityHeaders } from './http/headers.ts';
 import { hostOriginGuard } from './http/host-origin.ts';
 import { InFlight } from './http/inflight.ts';
 import { mcpRoute } from './http/mcp.ts';
+import { peerAddress, recordPeer } from './http/peer.ts';
 import { jsonError } from './http/plugin.ts';
 import { explainListenError, loadTls, StartupError } from './http/tls.ts';
 import { sseRoutes } from './sse.ts';
 
 export { StartupError };
 
+export interface HttpAuthOptions {
+  /** Run in order; empty = authentication off, every caller gets `serverProfile`. */
+  verifiers: readonly Verifier[];
+  /** The server-wide profile: anonymous callers get it, and it caps every credential's. */
+  serverProfile: SafetyProfile;
+  onRefused?: (request: Request, refusal: Refusal) => void;
+  /** RFC 9728 metadata (OAuth mode), served without a credential. */
+  protectedResource?: (request: Request) => Response;
+}
+
 export interface HttpAppOptions {
-  /** A fresh MCP server for the caller of this request (see `profileFor` in main.ts). */
-  serverFor: (request: Request) => Server;
+  /** A fresh MCP server for this caller, built with the principal's profile. */
+  serverFor: (request: Request, principal: Principal) => Server;
+  auth: HttpAuthOptions;
   /** Bound to loopback: loopback Host names and origins are accepted. */
   loopback: boolean;
   /** The port actually bound, for the Host check (0 while unknown). */
@@ -33,7 +51,13 @@ export interface HttpAppOptions {
   tls: boolean;
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
+  /** Proxies whose X-Forwarded-For names the client. */
+  trustedProxies?: readonly string[];
   maxBodyBytes: number;
+  /** Initialize-era and legacy SSE sessions idle this long are closed. */
+  sessionIdleSeconds?: number;
+  /** What /healthz adds for an authenticated caller (version, engine reachability). */
+  healthDetails?: () => Promise<Record<string, unknown>>;
   /** SSE comment keep-alive interval; must stay under the socket idle timeout. */
   keepAliveMs?: number;
   maxSessions?: number;
@@ -50,15 +74,24 @@ export interface HttpApp {
   close(): Promise<void>;
 }
 
+const WELL_KNOWN = '/.well-known/oauth-protected-resource';
+
 export function createHttpApp(o: HttpAppOptions): HttpApp {
   const inflight = new InFlight();
-  const keepAliveMs = o.keepAliveMs ?? 15_000;
-  const maxSessions = o.maxSessions ?? 1000;
+  const proxies = parseCidrList(o.trustedProxies ?? [], '--trusted-proxies');
+  const clientAddress = (r: Request) => clientIp(peerAddress(r), r.headers.get('x-forwarded-for'), proxies);
+  // The auth plugin runs before every MCP route; without a principal here something is mis-wired: fail closed.
+  const callerOf = (request: Request): Principal => {
+    const p = principalOf(request);
+    if (!p) throw new Error('no principal: the auth plugin must run before the MCP routes');
+    return p;
+  };
   const routeOptions = {
-    serverFor: o.serverFor,
+    serverFor: (request: Request) => o.serverFor(request, callerOf(request)),
     maxBodyBytes: o.maxBodyBytes,
-    keepAliveMs,
-    maxSessions,
+    keepAliveMs: o.keepAliveMs ?? 15_000,
+    maxSessions: o.maxSessions ?? 1000,
+    idle: { idleMs: (o.sessionIdleSeconds ?? 900) * 1000 },
     log: o.log,
   };
   const mcp = mcpRoute(routeOptions);
@@ -69,11 +102,17 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   async function tracked(request: Request): Promise<Response> {
     const end = inflight.begin();
     try {
-      return inflight.track(await mcp.handle(request), end);
+      return inflight.track(await mcp.handle(request, callerOf(request).clientId), end);
     } catch (e) {
       end();
       throw e;
     }
+  }
+
+  async function health(principal: Principal | undefined): Promise<Response> {
+    // Only a caller who proved who they are learns more than "up".
+    if (!principal || principal.method === 'none' || !o.healthDetails) return Response.json({ status: 'ok' });
+    return Response.json({ status: 'ok', ...(await o.healthDetails()) });
   }
 
   const raw = { parse: 'none' } as const;
@@ -83,8 +122,17 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       draining ? jsonError(503, 'server is shutting down', { connection: 'close' }) : undefined,
     )
     .use(hostOriginGuard(o))
+    // C: client-IP allowlist (onRequest) goes here.
     .use(cors({ allowedOrigins: o.allowedOrigins }))
     .use(bodyLimit({ maxBytes: o.maxBodyBytes }))
+    .use(
+      authPlugin({
+        ...o.auth,
+        publicPaths: ['/healthz', WELL_KNOWN, `${WELL_KNOWN}/mcp`],
+        clientIp: clientAddress,
+      }),
+    )
+    // C: rate limit (onBeforeHandle, global) and audit (onAfterResponse) go here.
     .onError(({ code, error, request }) => {
       if (code === 'NOT_FOUND')
         return jsonError(404, 'not found: the MCP endpoint is /mcp (legacy SSE: /sse)');
@@ -94,17 +142,32 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       );
       return jsonError(500, 'internal error');
     })
-    .all('/healthz', ({ request }) =>
-      request.method === 'GET' ? Response.json({ status: 'ok' }) : notAllowed('GET'),
+    .all('/healthz', ({ request, principal }) =>
+      request.method === 'GET' ? health(principal) : notAllowed('GET'),
     )
-    .all('/mcp', ({ request }) => (request.method === 'POST' ? tracked(request) : mcp.handle(request)), raw)
-    .all('/sse', ({ request }) => (request.method === 'GET' ? sse.open(request) : notAllowed('GET')))
+    .all(
+      '/mcp',
+      ({ request }) =>
+        request.method === 'POST' ? tracked(request) : mcp.handle(request, callerOf(request).clientId),
+      raw,
+    )
+    .all('/sse', ({ request }) =>
+      request.method === 'GET' ? sse.open(request, callerOf(request).clientId) : notAllowed('GET'),
+    )
     .all(
       '/messages',
       ({ request }) =>
-        request.method === 'POST' ? sse.post(request, new URL(request.url)) : notAllowed('POST'),
+        request.method === 'POST'
+          ? sse.post(request, new URL(request.url), callerOf(request).clientId)
+          : notAllowed('POST'),
       raw,
     );
+  const protectedResource = o.auth.protectedResource;
+  if (protectedResource)
+    for (const path of [WELL_KNOWN, `${WELL_KNOWN}/mcp`])
+      app.all(path, ({ request }) =>
+        request.method === 'GET' ? protectedResource(request) : notAllowed('GET'),
+      );
 
   return {
     handle: (request) => app.handle(request),
@@ -120,19 +183,14 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
 
 const notAllowed = (allow: string) => jsonError(405, 'method not allowed', { allow });
 
-export interface StartHttpOptions {
+export interface StartHttpOptions extends Omit<HttpAppOptions, 'loopback' | 'port' | 'tls'> {
   host: string;
   port: number;
   tlsEnabled: boolean;
   tlsCertFile?: string;
   tlsKeyFile?: string;
   allowInsecureBind: boolean;
-  allowedHosts: readonly string[];
-  allowedOrigins: readonly string[];
-  maxBodyBytes: number;
   shutdownGraceSeconds: number;
-  serverFor: (request: Request) => Server;
-  log: Log;
 }
 
 export interface RunningHttp {
@@ -149,6 +207,7 @@ export function startHttp(o: StartHttpOptions): RunningHttp {
   const bind = checkBind({
     host: o.host,
     tls: o.tlsEnabled,
+    auth: o.auth.verifiers.length > 0,
     allowInsecureBind: o.allowInsecureBind,
     allowedHosts: o.allowedHosts,
   });
@@ -167,7 +226,10 @@ export function startHttp(o: StartHttpOptions): RunningHttp {
       idleTimeout: IDLE_TIMEOUT_SECONDS,
       // Hard stop for bodies without a Content-Length; the body-limit plugin answers declared ones.
       maxRequestBodySize: o.maxBodyBytes + 65_536,
-      fetch: (request) => app.handle(request),
+      fetch: (request, server) => {
+        recordPeer(request, server.requestIP(request)?.address);
+        return app.handle(request);
+      },
       error: () => jsonError(500, 'internal error'),
     });
   } catch (e) {

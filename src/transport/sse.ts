@@ -15,6 +15,7 @@ import type { Log } from '../log.ts';
 import { readBounded } from './http/body-limit.ts';
 import type { InFlight } from './http/inflight.ts';
 import { jsonError } from './http/plugin.ts';
+import { type IdleOptions, SessionTable } from './http/sessions.ts';
 
 const encoder = new TextEncoder();
 
@@ -51,6 +52,11 @@ export class SseServerTransport implements Transport {
   }
 
   async start(): Promise<void> {}
+
+  /** Answers still owed on this stream. */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new Error('SSE stream closed');
@@ -115,14 +121,16 @@ export interface SseRouteOptions {
   keepAliveMs: number;
   maxSessions: number;
   inflight: InFlight;
+  idle: IdleOptions;
   log: Log;
 }
 
 /** `GET /sse` and `POST /messages`. */
 export function sseRoutes(o: SseRouteOptions) {
-  const sessions = new Map<string, SseServerTransport>();
+  const sessions = new SessionTable<SseServerTransport>(o.idle, (t) => t.busy);
   return {
-    async open(request: Request): Promise<Response> {
+    /** `owner`: the caller's client id; only that client may post to the stream's session. */
+    async open(request: Request, owner: string): Promise<Response> {
       if (sessions.size >= o.maxSessions)
         return jsonError(503, 'too many open SSE streams; close unused ones and retry', {
           'retry-after': '5',
@@ -135,26 +143,26 @@ export function sseRoutes(o: SseRouteOptions) {
         sessions.delete(transport.sessionId);
         previous?.();
       };
-      sessions.set(transport.sessionId, transport);
+      sessions.add(transport.sessionId, transport, owner);
       await server.connect(transport);
       request.signal?.addEventListener('abort', () => void transport.close(), { once: true });
       return transport.response;
     },
-    async post(request: Request, url: URL): Promise<Response> {
+    async post(request: Request, url: URL, owner: string): Promise<Response> {
       const id = url.searchParams.get('sessionId');
       if (!id) return jsonError(400, 'missing sessionId query parameter: open GET /sse first');
-      const transport = sessions.get(id);
-      if (!transport) return jsonError(404, 'session not found: the stream ended; open GET /sse again');
+      const found = sessions.use(id, owner);
+      if (found === 'expired') return jsonError(404, 'session expired; open GET /sse again');
+      // Another client's stream answers like one that never existed.
+      if (!found) return jsonError(404, 'session not found: the stream ended; open GET /sse again');
+      const transport = found.transport;
       const type = request.headers.get('content-type') ?? '';
       if (!/^application\/json\b/i.test(type)) return jsonError(415, 'Content-Type must be application/json');
       const body = await readBounded(request, o.maxBodyBytes);
       if (body instanceof Response) return body;
       return transport.deliver(body, request);
     },
-    async close(): Promise<void> {
-      await Promise.allSettled([...sessions.values()].map((t) => t.close()));
-      sessions.clear();
-    },
+    close: () => sessions.closeAll(),
     sessionCount: () => sessions.size,
   };
 }

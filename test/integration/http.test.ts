@@ -26,6 +26,7 @@ const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-'));
 function makeApp(o: Partial<HttpAppOptions> = {}): HttpApp {
   return createHttpApp({
     serverFor: () => buildServer({ catalogue, env, version: VERSION }),
+    auth: { verifiers: [], serverProfile: env.profile },
     loopback: true,
     port: () => 8000,
     tls: false,

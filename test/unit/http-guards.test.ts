@@ -52,33 +52,47 @@ describe('checkOrigin', () => {
 });
 
 describe('checkBind', () => {
-  const base = { tls: false, allowInsecureBind: false, allowedHosts: [] as string[] };
+  const base = { tls: false, auth: false, allowInsecureBind: false, allowedHosts: [] as string[] };
   it('treats localhost, 127/8 and ::1 as loopback', () => {
     for (const h of ['localhost', '127.0.0.1', '127.1.2.3', '::1']) expect(isLoopbackHost(h)).toBe(true);
     for (const h of ['0.0.0.0', '::', '10.0.0.1', 'example.com']) expect(isLoopbackHost(h)).toBe(false);
   });
-  it('binds loopback without TLS or override', () => {
+  it('binds loopback without TLS, authentication or override', () => {
     expect(checkBind({ ...base, host: '127.0.0.1' })).toEqual({ ok: true, loopback: true });
   });
   it('refuses a non-loopback bind without TLS, naming the TLS settings', () => {
-    const d = checkBind({ ...base, host: '0.0.0.0', allowInsecureBind: true, allowedHosts: ['x'] });
+    const d = checkBind({ ...base, host: '0.0.0.0', auth: true, allowedHosts: ['x'] });
     expect(d.ok).toBe(false);
     if (!d.ok) expect(d.error).toContain('MCP_TLS_ENABLED');
+    if (!d.ok) expect(d.error).not.toContain('--auth-file');
   });
-  it('refuses a non-loopback bind with TLS but no override, naming the override', () => {
+  it('refuses a non-loopback bind with TLS but no authentication, naming the auth settings', () => {
     const d = checkBind({ ...base, host: '0.0.0.0', tls: true, allowedHosts: ['x'] });
     expect(d.ok).toBe(false);
-    if (!d.ok) expect(d.error).toContain('--allow-insecure-bind');
+    if (!d.ok) expect(d.error).toContain('without authentication');
+    if (!d.ok) expect(d.error).toContain('--auth-file');
+  });
+  it('binds off loopback with TLS, authentication and allowed hosts, without a warning', () => {
+    const d = checkBind({ ...base, host: '0.0.0.0', tls: true, auth: true, allowedHosts: ['x'] });
+    expect(d).toEqual({ ok: true, loopback: false });
   });
   it('needs allowed hosts off loopback, else every request would be refused', () => {
-    const d = checkBind({ ...base, host: '0.0.0.0', tls: true, allowInsecureBind: true });
+    const d = checkBind({ ...base, host: '0.0.0.0', tls: true, auth: true });
     expect(d.ok).toBe(false);
     if (!d.ok) expect(d.error).toContain('--allowed-hosts');
   });
-  it('allows TLS + override + allowed hosts, with a loud warning', () => {
-    const d = checkBind({ host: '0.0.0.0', tls: true, allowInsecureBind: true, allowedHosts: ['x'] });
+  it('lets the override through with a loud warning naming what is missing', () => {
+    const d = checkBind({ ...base, host: '0.0.0.0', allowInsecureBind: true, allowedHosts: ['x'] });
     expect(d.ok).toBe(true);
-    if (d.ok) expect(d.warning).toMatch(/^INSECURE/);
+    if (d.ok) expect(d.warning).toMatch(/^INSECURE: .* without TLS and authentication/);
+    const tlsOnly = checkBind({
+      ...base,
+      host: '0.0.0.0',
+      tls: true,
+      allowInsecureBind: true,
+      allowedHosts: ['x'],
+    });
+    if (tlsOnly.ok) expect(tlsOnly.warning).toMatch(/without authentication .*controls the Docker engine/);
   });
 });
 

@@ -27,6 +27,8 @@ export type AuthResult =
 export interface Verifier {
   /** For logs and audit lines. */
   method: Exclude<AuthMethod, 'none'>;
+  /** WWW-Authenticate challenge for this method, listed on a 401 when no credential was presented. */
+  challenge?: string;
   /** `undefined` when the request carries no credential of this kind, so the next verifier is tried. */
   verify(request: Request): Promise<AuthResult | undefined>;
   /** Stops file watchers and timers. */

@@ -1,4 +1,4 @@
-/** Where the server may listen: loopback freely; anything else only behind TLS and an explicit override. */
+/** Where the server may listen: loopback freely; anything else only with TLS and authentication, or an override. */
 
 const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
 
@@ -12,37 +12,44 @@ export function isLoopbackHost(host: string): boolean {
 export interface BindRequest {
   host: string;
   tls: boolean;
+  /** Some authentication method is configured. */
+  auth: boolean;
   allowInsecureBind: boolean;
   allowedHosts: readonly string[];
 }
 
 export type BindDecision = { ok: true; loopback: boolean; warning?: string } | { ok: false; error: string };
 
+const TLS_FIX = '--tls with --tls-cert and --tls-key (MCP_TLS_ENABLED, MCP_TLS_CERT_FILE, MCP_TLS_KEY_FILE)';
+const AUTH_FIX = '--auth-file, --ssh-authorized-keys or --oauth (see docs/SECURITY.md)';
+
 /**
- * Authentication does not exist yet, so every non-loopback bind exposes the engine to whoever can
- * reach the port: it needs TLS (no tokens or results in clear text later either) and the override.
+ * Off loopback, whoever reaches the port controls the Docker engine: that needs TLS (credentials and
+ * results never in clear text) and authentication, or an explicit override that is logged loudly.
  */
-export function checkBind({ host, tls, allowInsecureBind, allowedHosts }: BindRequest): BindDecision {
+export function checkBind({ host, tls, auth, allowInsecureBind, allowedHosts }: BindRequest): BindDecision {
   if (isLoopbackHost(host)) return { ok: true, loopback: true };
-  if (!tls)
+  const missing = [...(tls ? [] : ['TLS']), ...(auth ? [] : ['authentication'])];
+  if (missing.length > 0 && !allowInsecureBind) {
+    const fixes = [...(tls ? [] : [TLS_FIX]), ...(auth ? [] : [AUTH_FIX])].join(', and ');
     return {
       ok: false,
-      error: `refusing to listen on non-loopback address '${host}' without TLS: set --tls with --tls-cert and --tls-key (MCP_TLS_ENABLED, MCP_TLS_CERT_FILE, MCP_TLS_KEY_FILE), or use --host 127.0.0.1`,
+      error: `refusing to listen on non-loopback address '${host}' without ${missing.join(' and ')}: set ${fixes}; or use --host 127.0.0.1 (--allow-insecure-bind overrides, at your risk)`,
     };
-  if (!allowInsecureBind)
-    return {
-      ok: false,
-      error: `refusing to listen on non-loopback address '${host}': clients are not authenticated, so anyone who can reach the port controls the Docker engine. Add --allow-insecure-bind (MCP_DOCKER_ALLOW_INSECURE_BIND=true) to accept that, or use --host 127.0.0.1`,
-    };
+  }
   // Off loopback only configured names pass the Host check: without any, every request would be refused.
   if (allowedHosts.length === 0)
     return {
       ok: false,
       error: `listening on '${host}' needs --allowed-hosts (MCP_DOCKER_ALLOWED_HOSTS): the names clients use to reach this server, e.g. mcp.example.com`,
     };
+  if (missing.length === 0) return { ok: true, loopback: false };
+  const what = missing.includes('authentication')
+    ? 'anyone who can reach this port controls the Docker engine'
+    : 'credentials and results cross the network in clear text';
   return {
     ok: true,
     loopback: false,
-    warning: `INSECURE: listening on '${host}' without client authentication (--allow-insecure-bind); anyone who can reach this port controls the Docker engine`,
+    warning: `INSECURE: listening on '${host}' without ${missing.join(' and ')} (--allow-insecure-bind): ${what}`,
   };
 }

@@ -14,7 +14,6 @@ const ALLOW_HEADERS = [
   'mcp-session-id',
   'mcp-protocol-version',
   'last-event-id',
-  'x-mcp-docker-signature',
 ];
 const EXPOSE_HEADERS = ['mcp-session-id', 'mcp-protocol-version', 'www-authenticate', 'retry-after'];
 

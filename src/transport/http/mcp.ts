@@ -11,6 +11,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Log } from '../../log.ts';
 import { jsonError } from './plugin.ts';
+import { type IdleOptions, SessionTable } from './sessions.ts';
 
 export interface McpRouteOptions {
   /** A fresh server for this request's caller (the per-credential seam is upstream). */
@@ -20,11 +21,14 @@ export interface McpRouteOptions {
   keepAliveMs: number;
   /** Initialize-era sessions held at once; more get 503 rather than unbounded memory. */
   maxSessions: number;
+  /** Sessions idle this long are closed (with their server). */
+  idle: IdleOptions;
   log: Log;
 }
 
 export interface McpRoute {
-  handle(request: Request): Promise<Response>;
+  /** `owner`: the caller's client id; a session only answers the client that opened it. */
+  handle(request: Request, owner: string): Promise<Response>;
   /** Closes every session and aborts modern exchanges: their in-flight calls see a cancel. */
   close(): Promise<void>;
   sessionCount(): number;
@@ -40,16 +44,16 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
     keepAliveMs: o.keepAliveMs,
     onerror,
   });
-  const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>();
+  const sessions = new SessionTable<WebStandardStreamableHTTPServerTransport>(o.idle);
 
-  async function openSession(request: Request): Promise<Response> {
+  async function openSession(request: Request, owner: string): Promise<Response> {
     if (sessions.size >= o.maxSessions)
       return jsonError(503, 'too many open sessions; close unused ones (DELETE /mcp) and retry', {
         'retry-after': '5',
       });
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
-      onsessioninitialized: (id) => void sessions.set(id, transport),
+      onsessioninitialized: (id) => sessions.add(id, transport, owner),
       maxRequestBodySize: o.maxBodyBytes,
       keepAliveMs: o.keepAliveMs,
     });
@@ -68,28 +72,35 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
     return response;
   }
 
-  async function legacy(request: Request): Promise<Response> {
+  async function legacy(request: Request, owner: string): Promise<Response> {
     const id = request.headers.get('mcp-session-id');
     if (id === null) {
-      if (request.method === 'POST') return openSession(request);
+      if (request.method === 'POST') return openSession(request, owner);
       return jsonError(400, 'missing Mcp-Session-Id header: send initialize first');
     }
-    const transport = sessions.get(id);
-    if (!transport) return jsonError(404, 'session not found: it ended or never existed; initialize again');
-    return transport.handleRequest(request);
+    const found = sessions.use(id, owner);
+    if (found === 'expired') return jsonError(404, 'session expired; initialize again');
+    // Another client's session answers like one that never existed: ids are not an oracle.
+    if (!found) return jsonError(404, 'session not found: it ended or never existed; initialize again');
+    // A standalone GET stream stays open by design; only calls keep a session from idling out.
+    if (request.method !== 'POST') return found.transport.handleRequest(request);
+    const end = found.calls.begin();
+    return found.calls.track(await found.transport.handleRequest(request), () => {
+      end();
+      found.touch();
+    });
   }
 
   return {
-    async handle(request) {
+    async handle(request, owner) {
       if (!['GET', 'POST', 'DELETE'].includes(request.method))
         return jsonError(405, 'method not allowed', { allow: 'GET, POST, DELETE' });
       if (await isLegacyRequest(request, undefined, { maxRequestBodySize: o.maxBodyBytes }))
-        return legacy(request);
+        return legacy(request, owner);
       return modern.fetch(request);
     },
     async close() {
-      await Promise.allSettled([...sessions.values()].map((t) => t.close()));
-      sessions.clear();
+      await sessions.closeAll();
       await modern.close();
     },
     sessionCount: () => sessions.size,

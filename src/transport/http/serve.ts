@@ -1,31 +1,118 @@
 /**
- * `--transport http`: turns the loaded config and the server dependencies into a running HTTP server,
- * with per-credential profiles, and wires SIGINT/SIGTERM to a graceful shutdown.
+ * `--transport http`: turns the loaded config and the server dependencies into a running HTTP server
+ * with the configured authentication (each credential's profile capped by the server-wide one), and
+ * wires SIGINT/SIGTERM to a graceful shutdown.
  */
 import type { Config } from '../../config.ts';
 import type { Log } from '../../log.ts';
+import type { SafetyProfile } from '../../pipeline/gate.ts';
 import { buildServer, type ServerDeps } from '../../server.ts';
 import { StartupError, startHttp } from '../http.ts';
+import { closeVerifiers } from './auth.ts';
+import { createOAuthVerifier, protectedResourceMetadata } from './auth-oauth.ts';
+import { createSshVerifier } from './auth-ssh.ts';
+import type { Principal, ProfileResolver, Verifier } from './auth-types.ts';
+import { Credentials, CredentialsError } from './credentials.ts';
+import { tokenVerifier } from './token.ts';
+
+interface AuthSetup {
+  verifiers: Verifier[];
+  credentials?: Credentials;
+  protectedResource?: (request: Request) => Response;
+}
+
+/** Verifiers in order: bearer token → SSH signature → OAuth JWT (the token verifier leaves JWTs alone). */
+function setUpAuth(config: Config, ceiling: SafetyProfile, resourceUrl: () => string, log: Log): AuthSetup {
+  const credentials = config.authFile ? new Credentials(config.authFile, ceiling, log).watch() : undefined;
+  // Without an auth file, SSH and OAuth callers get the server-wide profile.
+  const resolve: ProfileResolver = credentials?.resolve ?? (() => ceiling);
+  const verifiers: Verifier[] = [];
+  if (credentials) {
+    verifiers.push(tokenVerifier({ credentials, oauthEnabled: config.oauthEnabled }));
+    if (credentials.current().tokens.length === 0 && !config.sshAuthorizedKeysFile && !config.oauthEnabled)
+      log.warn(`auth file '${config.authFile}' has no tokens: every request is refused until one is added`);
+  }
+  if (config.sshAuthorizedKeysFile)
+    verifiers.push(
+      createSshVerifier({
+        keysFile: config.sshAuthorizedKeysFile,
+        maxAgeSeconds: config.sshSignatureMaxAgeSeconds,
+        resolve,
+        log,
+      }),
+    );
+  let protectedResource: AuthSetup['protectedResource'];
+  if (config.oauthEnabled) {
+    if (!config.oauthIssuer)
+      throw new StartupError(
+        '--oauth needs --oauth-issuer (SECURITY_OAUTH_ISSUER): the issuer whose JWTs to accept',
+      );
+    verifiers.push(
+      createOAuthVerifier({
+        issuer: config.oauthIssuer,
+        audience: config.oauthAudience,
+        jwksUrl: config.oauthJwksUrl,
+        jwksFile: config.oauthJwksFile,
+        requiredScopes: config.oauthRequiredScopes,
+        clockSkewSeconds: config.oauthClockSkewSeconds,
+        resolve,
+        log,
+        resourceUrl,
+      }),
+    );
+    protectedResource = protectedResourceMetadata({
+      issuer: config.oauthIssuer,
+      resourceUrl,
+      scopesSupported: credentials?.current().scopes.map(([s]) => s) ?? [],
+    });
+  }
+  return { verifiers, credentials, protectedResource };
+}
 
 export async function serve(config: Config, deps: ServerDeps, log: Log): Promise<void> {
   const { profile } = deps.env;
-  // The one seam for per-credential profiles: today every HTTP caller gets the server-wide profile.
-  const profileFor = (_request: Request) => profile;
-  const serverFor = (request: Request) => {
-    const p = profileFor(request);
-    return buildServer(p === profile ? deps : { ...deps, env: { ...deps.env, profile: p } });
+  const serverFor = (_request: Request, principal: Principal) =>
+    buildServer(
+      principal.profile === profile ? deps : { ...deps, env: { ...deps.env, profile: principal.profile } },
+    );
+  const healthDetails = async () => {
+    let engine = 'unreachable';
+    try {
+      const signal = AbortSignal.timeout(2000);
+      const docker = await deps.env.engine.client(signal);
+      await Promise.race([
+        docker.ping(),
+        new Promise((_, reject) => signal.addEventListener('abort', reject)),
+      ]);
+      engine = 'reachable';
+    } catch {}
+    return { version: deps.version, engine };
   };
+  let url = '';
   let http: ReturnType<typeof startHttp>;
+  let auth: AuthSetup | undefined;
   try {
-    http = startHttp({ ...config, serverFor, log });
+    auth = setUpAuth(config, profile, () => `${url}/mcp`, log);
+    http = startHttp({
+      ...config,
+      auth: { verifiers: auth.verifiers, serverProfile: profile, protectedResource: auth.protectedResource },
+      serverFor,
+      healthDetails,
+      log,
+    });
+    url = http.url;
   } catch (e) {
-    if (!(e instanceof StartupError)) throw e;
+    if (!(e instanceof StartupError) && !(e instanceof CredentialsError)) throw e;
     process.stderr.write(`mcp-docker: ${e.message}\n`);
     process.exit(1);
   }
   const stop = (signal: string) => {
     log.info(`${signal}: shutting down`);
-    void http.shutdown().then(() => process.exit(0));
+    void http.shutdown().then(() => {
+      auth?.credentials?.close();
+      closeVerifiers(auth?.verifiers ?? []);
+      process.exit(0);
+    });
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,0 +1,89 @@
+/**
+ * Authentication: the configured verifiers run in order (token → SSH signature → OAuth JWT) and the
+ * first that recognises its credential decides. With none configured, every caller is anonymous and
+ * gets the server-wide profile. The principal is derived into the Elysia context and kept per Request
+ * (`principalOf`), which is how `serverFor`, rate limits and the audit log learn who is calling.
+ */
+import { Elysia } from 'elysia';
+import type { SafetyProfile } from '../../pipeline/gate.ts';
+import type { AuthResult, Principal, Verifier } from './auth-types.ts';
+import { jsonError } from './plugin.ts';
+
+const principals = new WeakMap<Request, Principal>();
+
+/** Who made this request, once the auth plugin has run (undefined before, or when refused). */
+export const principalOf = (request: Request): Principal | undefined => principals.get(request);
+
+export type Refusal = Extract<AuthResult, { ok: false }>;
+
+/** The first verifier's answer that is not "not mine"; a refusal when nobody recognised anything. */
+export async function authenticate(request: Request, verifiers: readonly Verifier[]): Promise<AuthResult> {
+  for (const v of verifiers) {
+    const result = await v.verify(request);
+    if (result !== undefined) return result;
+  }
+  return {
+    ok: false,
+    status: 401,
+    error: `authentication required: send ${describe(verifiers)}`,
+    challenge: challengeOf(verifiers),
+    detail: 'no credential presented',
+  };
+}
+
+const NAMES: Record<Verifier['method'], string> = {
+  token: 'Authorization: Bearer <token>',
+  ssh: 'an SSH-signed request',
+  oauth: 'an OAuth access token',
+};
+const describe = (verifiers: readonly Verifier[]) =>
+  [...new Set(verifiers.map((v) => NAMES[v.method]))].join(' or ') || 'a credential';
+
+/** Every accepted scheme, one challenge each (RFC 9110 allows a list). */
+export const challengeOf = (verifiers: readonly Verifier[]) =>
+  [...new Set(verifiers.flatMap((v) => (v.challenge ? [v.challenge] : [])))].join(', ') || 'Bearer';
+
+export interface AuthOptions {
+  /** Empty: authentication is off and every caller is anonymous with `serverProfile`. */
+  verifiers: readonly Verifier[];
+  serverProfile: SafetyProfile;
+  /** Served without a credential; a valid one is still recognised (e.g. /healthz shows more). */
+  publicPaths: readonly string[];
+  /** The caller's address, the anonymous principal's client id. */
+  clientIp: (request: Request) => string | undefined;
+  /** Told of every refusal (failed-auth limits, audit). */
+  onRefused?: (request: Request, refusal: Refusal) => void;
+}
+
+export function refusalResponse(r: Refusal): Response {
+  return jsonError(r.status, r.error, r.challenge ? { 'www-authenticate': r.challenge } : {});
+}
+
+export function authPlugin(o: AuthOptions) {
+  const anonymous = (request: Request): Principal => ({
+    clientId: o.clientIp(request) ?? 'local',
+    method: 'none',
+    profile: o.serverProfile,
+  });
+  return new Elysia({ name: 'auth', seed: o })
+    .derive({ as: 'global' }, async ({ request, path }) => {
+      let auth: AuthResult;
+      if (o.verifiers.length === 0) auth = { ok: true, principal: anonymous(request) };
+      else {
+        auth = await authenticate(request, o.verifiers);
+        if (!auth.ok && o.publicPaths.includes(path)) return { principal: undefined, refusal: undefined };
+      }
+      if (!auth.ok) return { principal: undefined, refusal: auth };
+      principals.set(request, auth.principal);
+      return { principal: auth.principal as Principal | undefined, refusal: undefined };
+    })
+    .onBeforeHandle({ as: 'global' }, ({ request, refusal }) => {
+      if (!refusal) return undefined;
+      o.onRefused?.(request, refusal);
+      return refusalResponse(refusal);
+    });
+}
+
+export function closeVerifiers(verifiers: readonly Verifier[]): void {
+  for (const v of verifiers) v.close?.();
+}

@@ -1,0 +1,98 @@
+/**
+ * Sessions of the stateful transports (initialize-era /mcp, legacy /sse), each owned by the client
+ * that opened it and closed once idle. Ids of expired sessions are remembered (bounded) so a client
+ * that comes back is told to initialize again rather than that the id never existed.
+ */
+import { InFlight } from './inflight.ts';
+
+export interface IdleOptions {
+  /** Closed when no call has arrived or run for this long. */
+  idleMs: number;
+  now?: () => number;
+}
+
+export interface Session<T> {
+  transport: T;
+  /** Client id of the principal that opened it. */
+  owner: string;
+  /** Calls still being answered: a session is never idle mid-call. */
+  calls: InFlight;
+  touch(): void;
+}
+
+const EXPIRED_REMEMBERED = 10_000;
+
+export class SessionTable<T extends { close(): Promise<void> }> {
+  private readonly live = new Map<string, Session<T> & { lastSeen: number }>();
+  private readonly expired = new Set<string>();
+  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly o: IdleOptions,
+    /** Extra "still working" test, e.g. answers owed on an SSE stream. */
+    private readonly busy: (transport: T) => boolean = () => false,
+  ) {
+    this.now = o.now ?? Date.now;
+    this.timer = setInterval(() => this.sweep(), Math.min(Math.max(o.idleMs / 4, 250), 30_000));
+    this.timer.unref?.();
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  add(id: string, transport: T, owner: string): void {
+    const entry = {
+      transport,
+      owner,
+      calls: new InFlight(),
+      lastSeen: this.now(),
+      touch: () => {
+        entry.lastSeen = this.now();
+      },
+    };
+    this.live.set(id, entry);
+  }
+
+  has(id: string): boolean {
+    return this.live.has(id);
+  }
+
+  /** Forgets a session that closed by itself (DELETE, stream gone). */
+  delete(id: string): void {
+    this.live.delete(id);
+  }
+
+  /** The session for this owner (touched), 'expired', or undefined (unknown or someone else's). */
+  use(id: string, owner: string): Session<T> | 'expired' | undefined {
+    const s = this.live.get(id);
+    if (!s) return this.expired.has(id) ? 'expired' : undefined;
+    if (s.owner !== owner) return undefined;
+    s.touch();
+    return s;
+  }
+
+  /** Closes sessions idle past the limit; returns how many. */
+  sweep(): number {
+    const cutoff = this.now() - this.o.idleMs;
+    let n = 0;
+    for (const [id, s] of this.live) {
+      if (s.lastSeen > cutoff || s.calls.count > 0 || this.busy(s.transport)) continue;
+      this.live.delete(id);
+      this.expired.add(id);
+      if (this.expired.size > EXPIRED_REMEMBERED)
+        this.expired.delete(this.expired.values().next().value as string);
+      void s.transport.close().catch(() => {});
+      n++;
+    }
+    return n;
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.timer);
+    const all = [...this.live.values()];
+    this.live.clear();
+    await Promise.allSettled(all.map((s) => s.transport.close()));
+  }
+}
