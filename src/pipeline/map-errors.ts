@@ -34,12 +34,17 @@ const LIST_TOOL: [RegExp, string][] = [
  * Turns anything a handler threw into a ToolError a user can act on. Engine HTTP statuses map to
  * kinds; connection failures to engine_unreachable; the rest to internal, without stack or paths.
  */
-export function mapError(e: unknown, opts: { aborted?: ToolError; scrub?: string[] } = {}): ToolError {
+export function mapError(
+  e: unknown,
+  opts: { aborted?: ToolError; scrub?: string[]; endpoint?: string } = {},
+): ToolError {
   if (e instanceof ToolError) return e;
   if (opts.aborted) return opts.aborted;
   const err = (e ?? {}) as EngineHttpError;
   if (err.code && UNREACHABLE.has(err.code)) {
-    return new ToolError('engine_unreachable', `lost the connection to the Docker engine (${err.code})`, {
+    // The endpoint is the user's own setting (DOCKER_HOST, a context): naming it says which engine to check.
+    const at = opts.endpoint ? ` at ${opts.endpoint}` : '';
+    return new ToolError('engine_unreachable', `lost the connection to the Docker engine${at} (${err.code})`, {
       hint: 'Check that the engine is running; the next call reconnects by itself.',
     });
   }

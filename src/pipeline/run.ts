@@ -146,7 +146,11 @@ async function runStages(
     const shaped = capped.truncated ? { ...capped.value, truncated: capped.truncated } : capped.value;
     return { ok: true, data: fenceResult(redact(shaped), tool.untrusted, args, env.logFilter) };
   } catch (e) {
-    const error = mapError(e, { aborted: signal?.reason(), scrub: env.engine.socketPaths() });
+    const error = mapError(e, {
+      aborted: signal?.reason(),
+      scrub: env.engine.socketPaths(),
+      endpoint: env.engine.info()?.url,
+    });
     if (error.kind === 'engine_unreachable') env.engine.invalidate();
     return fail(error);
   } finally {

@@ -1,0 +1,207 @@
+/**
+ * Fault injection against a real engine of our own (a private dockerd we may stop and kill), with
+ * the compiled binary over stdio: the engine stopped mid-session, killed during long operations,
+ * and the client cancelling or disconnecting mid-operation. Every case is bounded in seconds.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorOf, type RunningServer, SERVER_BIN, startServer } from '../helpers/client.ts';
+import { TEST_IMAGE } from '../helpers/engine.ts';
+import { disposeFaultEngine, type FaultEngine, faultEngine } from '../helpers/fault-engine.ts';
+import { meta2026, type RawServer, startRaw } from '../helpers/raw-stdio.ts';
+import { type RecordingEngine, recordingEngine } from '../helpers/recording-engine.ts';
+
+const DIR = `/tmp/mcpt-fault-${process.pid}-e`;
+let engine: FaultEngine;
+
+beforeAll(async () => {
+  engine = faultEngine(DIR);
+  await engine.start();
+}, 60_000);
+
+afterAll(async () => {
+  await disposeFaultEngine(engine);
+  rmSync(DIR, { recursive: true, force: true });
+}, 60_000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const elapsed = async <T>(p: Promise<T>): Promise<[T, number]> => {
+  const t = Date.now();
+  const v = await p;
+  return [v, Date.now() - t];
+};
+const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+let seq = 0;
+
+/** A container on the private engine that prints a line every 0.2 s forever. */
+const ticker = () =>
+  engine
+    .docker(
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--label',
+      'mcp-docker-test=fault',
+      TEST_IMAGE,
+      'sh',
+      '-c',
+      'while true; do echo tick; sleep 0.2; done',
+    )
+    .trim();
+
+describe('engine stopped mid-session', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ client: 'v2', env: { DOCKER_HOST: engine.host } });
+  });
+  afterAll(() => server.close());
+
+  it('calls fail fast with engine_unreachable naming the endpoint, and the same session works once it is back', async () => {
+    const before = await server.client.callTool('docker_list_containers', { all: true });
+    expect(before.isError).toBeFalsy();
+
+    await engine.stop();
+    try {
+      for (let i = 0; i < 2; i++) {
+        const [down, ms] = await elapsed(server.client.callTool('docker_list_containers', { all: true }));
+        expect(down.isError).toBe(true);
+        const err = errorOf(down);
+        expect(err.kind).toBe('engine_unreachable');
+        expect(err.message).toContain(engine.host);
+        expect(ms).toBeLessThan(5_000);
+      }
+    } finally {
+      await engine.start();
+    }
+    const after = await server.client.callTool('docker_list_containers', { all: true });
+    expect(after.isError).toBeFalsy();
+  }, 60_000);
+});
+
+describe('engine killed during a long operation', () => {
+  let server: RunningServer;
+  let pid: number;
+  beforeAll(async () => {
+    server = await startServer({ client: 'v2', env: { DOCKER_HOST: engine.host } });
+    await server.client.callTool('docker_version', {});
+    pid = newestServerPid();
+  });
+  afterAll(() => server.close());
+
+  for (const [what, tool, args] of [
+    [
+      'following logs (wait for a log line that never comes)',
+      'docker_wait_container',
+      { until: 'log', pattern: 'never-printed', timeout: 120 },
+    ],
+    ['streaming events', 'docker_events', { max_wait: 60, max_events: 100_000 }],
+  ] as const) {
+    it(`${what}: the call ends with a clear error within seconds, no hang, no leaked stream`, async () => {
+      const id = ticker();
+      const fdsBefore = fdCount(pid);
+      const call = elapsed(
+        server.client.callTool(
+          tool,
+          { ...(tool === 'docker_wait_container' && { container_id: id }), ...args },
+          { timeout: 90_000 },
+        ),
+      );
+      await sleep(1_500);
+      await engine.kill();
+      const [result, ms] = await call;
+      expect(ms).toBeLessThan(1_500 + 10_000);
+      expect(result.isError).toBe(true);
+      const err = errorOf(result);
+      expect(err.kind).toBe('engine_unreachable');
+      await engine.start();
+      engine.docker('rm', '-f', id);
+      const again = await server.client.callTool('docker_version', {});
+      expect(again.isError).toBeFalsy();
+      // The dead stream's socket is gone: no more open descriptors than before (small slack for the new connection).
+      expect(fdCount(pid)).toBeLessThanOrEqual(fdsBefore + 2);
+    }, 60_000);
+  }
+});
+
+/** The newest child of this test process running the server binary. */
+function newestServerPid(): number {
+  let newest = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${name}/cmdline`, 'utf8').startsWith(SERVER_BIN))
+        newest = Math.max(newest, Number(name));
+    } catch {
+      // gone
+    }
+  }
+  if (!newest) throw new Error(`no running ${SERVER_BIN} child found`);
+  return newest;
+}
+
+describe('client cancels or disconnects mid-operation', () => {
+  let proxy: RecordingEngine;
+  let s: RawServer;
+  beforeAll(async () => {
+    proxy = await recordingEngine(join(DIR, 'p.sock'), { upstream: engine.socketPath });
+  });
+  afterAll(() => proxy.close());
+
+  const call = (name: string, args: Record<string, unknown>) => {
+    const id = `fault-${++seq}`;
+    void s.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, _meta: meta2026 } })}\n`,
+    );
+    return id;
+  };
+  const waitForRequest = async (match: (path: string) => boolean, ms = 10_000) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const r = proxy.requests.find((x) => match(x.path));
+      if (r) return r;
+      await sleep(50);
+    }
+    throw new Error(`the engine never saw a request matching ${match}`);
+  };
+
+  it('cancelling an exec aborts the engine request and no success is reported for it', async () => {
+    s = startRaw({ DOCKER_HOST: proxy.host, LOG_LEVEL: 'error' });
+    try {
+      const container = ticker();
+      proxy.clear();
+      const id = call('docker_exec_command', { container_id: container, command: 'sleep 30', timeout: 60 });
+      const start = await waitForRequest((p) => /^\/exec\/[^/]+\/start/.test(p));
+      await s.write(
+        `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'test' } })}\n`,
+      );
+      const end = Date.now() + 5_000;
+      while (!start.abortedByClient && Date.now() < end) await sleep(50);
+      expect(start.abortedByClient).toBe(true);
+      await sleep(500);
+      const answer = s.messages.find((m) => m.id === id) as { result?: { isError?: boolean } } | undefined;
+      // Per MCP a cancelled request gets no response; if one comes it must not be a success.
+      if (answer) expect(answer.result?.isError ?? true).toBe(true);
+      engine.docker('rm', '-f', container);
+    } finally {
+      await s.close();
+    }
+  }, 30_000);
+
+  it('disconnecting mid-exec (stdin closed) aborts the engine request and the server exits', async () => {
+    s = startRaw({ DOCKER_HOST: proxy.host, LOG_LEVEL: 'error' });
+    const container = ticker();
+    proxy.clear();
+    call('docker_exec_command', { container_id: container, command: 'sleep 30', timeout: 60 });
+    const start = await waitForRequest((p) => /^\/exec\/[^/]+\/start/.test(p));
+    s.child.stdin.end();
+    const end = Date.now() + 5_000;
+    while ((!start.abortedByClient || s.alive()) && Date.now() < end) await sleep(50);
+    expect(start.abortedByClient).toBe(true);
+    expect(s.alive()).toBe(false);
+    engine.docker('rm', '-f', container);
+  }, 30_000);
+});
