@@ -99,7 +99,8 @@ describe('engine killed during a long operation', () => {
     ['streaming events', 'docker_events', { max_wait: 60, max_events: 100_000 }],
   ] as const) {
     it(`${what}: the call ends with a clear error within seconds, no hang, no leaked stream`, async () => {
-      const id = ticker();
+      // Only the log wait needs a container; without one the engine restarts faster (no live shim to restore).
+      const id = tool === 'docker_wait_container' ? ticker() : '';
       const fdsBefore = fdCount(pid);
       const call = elapsed(
         server.client.callTool(
@@ -111,12 +112,15 @@ describe('engine killed during a long operation', () => {
       await sleep(1_500);
       await engine.kill();
       const [result, ms] = await call;
+      console.log(`[fault] ${tool}: answered ${ms} ms after the call began (engine killed at 1.5 s)`);
+      const t0 = Date.now();
       expect(ms).toBeLessThan(1_500 + 10_000);
       expect(result.isError).toBe(true);
       const err = errorOf(result);
       expect(err.kind).toBe('engine_unreachable');
       await engine.start();
-      engine.docker('rm', '-f', id);
+      if (id) engine.docker('rm', '-f', id);
+      console.log(`[fault] engine back and container removed in ${Date.now() - t0} ms`);
       const again = await server.client.callTool('docker_version', {});
       expect(again.isError).toBeFalsy();
       // The dead stream's socket is gone: no more open descriptors than before (small slack for the new connection).

@@ -7,6 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { Engine } from '../../src/docker/engine.ts';
 import type { EngineHandle } from '../../src/pipeline/run.ts';
 
@@ -70,6 +71,36 @@ export async function recordingEngine(
       if (rec.body.length < 65_536) rec.body += chunk.toString('utf8');
     });
     req.on('end', () => answer(req, res));
+  });
+  // Hijacked requests (exec/attach start with Upgrade: tcp) are spliced byte for byte.
+  server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    const rec: RecordedRequest = {
+      method: req.method ?? 'POST',
+      path: unversioned(req.url ?? '/'),
+      body: '',
+      abortedByClient: false,
+      finished: false,
+    };
+    requests.push(rec);
+    if (!opts.upstream) return void client.destroy();
+    const up = connect(opts.upstream);
+    const lines = [`${req.method} ${req.url} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    up.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length) up.write(head);
+    client.pipe(up).pipe(client);
+    let upstreamEnded = false;
+    up.on('end', () => {
+      upstreamEnded = true;
+      rec.finished = true;
+    });
+    client.on('close', () => {
+      if (!upstreamEnded) rec.abortedByClient = true;
+      up.destroy();
+    });
+    up.on('close', () => client.destroy());
+    for (const sock of [client, up]) sock.on('error', () => {});
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
