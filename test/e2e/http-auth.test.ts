@@ -1,0 +1,196 @@
+/**
+ * The compiled binary with bearer-token authentication: a YAML auth file, real clients of both SDK
+ * generations over /mcp and legacy /sse, the hash-token subcommand, and start-up errors.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport as V1Sse } from '@modelcontextprotocol/sdk/client/sse.js';
+import type { Subprocess } from 'bun';
+import { SERVER_BIN } from '../helpers/client.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-auth-e2e-'));
+const info = { name: 'mcp-docker-http-auth-e2e', version: '0.0.0' };
+const baseEnv = () => ({
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '',
+  DOCKER_HOST: process.env.DOCKER_HOST ?? '',
+});
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+const procs: Subprocess[] = [];
+function spawn(args: string[], stdin: 'ignore' | 'pipe' = 'ignore') {
+  const proc = Bun.spawn([SERVER_BIN, ...args], { env: baseEnv(), stdin, stdout: 'pipe', stderr: 'pipe' });
+  procs.push(proc);
+  let err = '';
+  let out = '';
+  void (async () => {
+    for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
+  })();
+  void (async () => {
+    for await (const chunk of proc.stdout) out += new TextDecoder().decode(chunk);
+  })();
+  return { proc, stderr: () => err, stdout: () => out };
+}
+
+async function serve(extra: string[]): Promise<{ base: string; stderr: () => string }> {
+  const port = await freePort();
+  const { stderr } = spawn(['--transport', 'http', '--host', '127.0.0.1', '--port', String(port), ...extra]);
+  for (let i = 0; i < 100 && !stderr().includes('serving MCP'); i++) await Bun.sleep(50);
+  if (!stderr().includes('serving MCP')) throw new Error(`server did not start:\n${stderr()}`);
+  return { base: `http://127.0.0.1:${port}`, stderr };
+}
+
+/** `mcp-docker hash-token`, optionally with `input` piped in. */
+async function hashToken(input?: string, args: string[] = []) {
+  const r = spawn(['hash-token', ...args], input === undefined ? 'ignore' : 'pipe');
+  if (input !== undefined) {
+    const sink = r.proc.stdin as import('bun').FileSink;
+    sink.write(input);
+    await sink.end();
+  }
+  const code = await r.proc.exited;
+  await Bun.sleep(20);
+  return { code, stdout: r.stdout(), stderr: r.stderr() };
+}
+
+const withToken = (token: string) => (url: string | URL, init?: RequestInit) => {
+  const headers = new Headers(init?.headers);
+  headers.set('authorization', `Bearer ${token}`);
+  return fetch(url, { ...init, headers });
+};
+
+let server: { base: string; stderr: () => string };
+let monitor = '';
+let operator = '';
+beforeAll(async () => {
+  const made = [await hashToken(), await hashToken()].map((r) => ({
+    token: /token: (\S+)/.exec(r.stdout)?.[1] as string,
+    hash: /hash: +(\S+)/.exec(r.stdout)?.[1] as string,
+  }));
+  monitor = made[0]?.token as string;
+  operator = made[1]?.token as string;
+  const file = join(dir, 'auth.yaml');
+  writeFileSync(
+    file,
+    `profiles:\n  ops: { base: moderate, denied_tools: [docker_exec_command] }\nclients:\n  monitor: { profile: read-only, tokens: ["${made[0]?.hash}"] }\n  operator: { profile: ops, tokens: ["${made[1]?.hash}"] }\n`,
+  );
+  server = await serve(['--auth-file', file, '--allow-destructive']);
+});
+afterAll(() => {
+  for (const p of procs) p.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('hash-token', () => {
+  it('makes a token whose printed hash is what hashing it again gives', async () => {
+    const made = await hashToken();
+    expect(made.code).toBe(0);
+    const token = /token: (\S+)/.exec(made.stdout)?.[1] as string;
+    expect(token).toMatch(/^[\w-]{43}$/);
+    const again = await hashToken(`${token}\n`);
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim()).toBe(/hash: +(\S+)/.exec(made.stdout)?.[1] as string);
+    expect(again.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+  it('refuses a token given as an argument, saying why', async () => {
+    const r = await hashToken(undefined, ['my-secret-token']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ps');
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('bearer tokens on the binary', () => {
+  it('answers 401 with WWW-Authenticate without a token, and with a wrong one', async () => {
+    const none = await fetch(`${server.base}/mcp`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toContain('Bearer');
+    const wrong = await withToken('nope')(`${server.base}/sse`);
+    expect(wrong.status).toBe(401);
+  });
+
+  it('v2 client with the read-only token sees only safe tools; a moderate call is refused', async () => {
+    const client = new V2Client(info, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new V2Http(new URL(`${server.base}/mcp`), { fetch: withToken(monitor) }));
+    const tools = (await client.listTools()).tools;
+    expect(tools.length).toBeGreaterThan(10);
+    expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
+    const r = await client.callTool({
+      name: 'docker_stop_container',
+      arguments: { container_id: 'mcpt-none' },
+    });
+    expect(r.isError).toBe(true);
+    expect(JSON.stringify(r.content)).not.toContain('No such container');
+    await client.close();
+  });
+
+  it('v1 client over legacy SSE with the operator token sees moderate tools, not denied or destructive ones', async () => {
+    const client = new V1Client(info);
+    const fetch = withToken(operator);
+    await client.connect(new V1Sse(new URL(`${server.base}/sse`), { fetch, eventSourceInit: { fetch } }));
+    const tools = (await client.listTools()).tools.map((t) => t.name);
+    expect(tools).toContain('docker_stop_container');
+    expect(tools).not.toContain('docker_exec_command');
+    expect(tools).not.toContain('docker_remove_container');
+    await client.close();
+  });
+
+  it('/healthz tells an authenticated caller the version and engine, others only the status', async () => {
+    expect(await (await fetch(`${server.base}/healthz`)).json()).toEqual({ status: 'ok' });
+    const detail = (await (await withToken(monitor)(`${server.base}/healthz`)).json()) as Record<
+      string,
+      string
+    >;
+    expect(detail).toMatchObject({ status: 'ok', engine: 'reachable' });
+    expect(detail.version).toMatch(/^\d+\.\d+/);
+  });
+});
+
+describe('start-up', () => {
+  it('refuses a broken auth file, naming the file, the key and the fix', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ clients: { monitor: { profile: 'read-only', tokens: ['abc'] } } }));
+    const { proc, stderr } = spawn([
+      '--transport',
+      'http',
+      '--port',
+      String(await freePort()),
+      '--auth-file',
+      bad,
+    ]);
+    expect(await proc.exited).toBe(1);
+    expect(stderr()).toContain('bad.json');
+    expect(stderr()).toContain('clients.monitor.tokens[0]');
+    expect(stderr()).toContain('mcp-docker hash-token');
+  });
+
+  it('refuses a non-loopback bind without TLS or authentication, naming both fixes', async () => {
+    const { proc, stderr } = spawn([
+      '--transport',
+      'http',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      String(await freePort()),
+    ]);
+    expect(await proc.exited).not.toBe(0);
+    expect(stderr()).toContain('without TLS and authentication');
+    expect(stderr()).toContain('--auth-file');
+  });
+});
