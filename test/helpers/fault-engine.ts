@@ -4,7 +4,7 @@
  * so it touches no host networking, and gets the test image from the shared engine by save | load.
  * A missing prerequisite (not root, no dockerd) throws with the reason: fault tests fail, not skip.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { unmountUnder } from '../../scripts/engine.ts';
@@ -19,8 +19,10 @@ export interface FaultEngine {
   stop(): Promise<void>;
   /** SIGKILL the daemon, as a crash would. */
   kill(): Promise<void>;
-  /** Runs the docker CLI against this engine. */
+  /** Runs the docker CLI against this engine (blocks: not for traffic through an in-process proxy). */
   docker(...args: string[]): string;
+  /** The same without blocking the event loop, for commands whose traffic crosses a proxy of ours. */
+  dockerAsync(...args: string[]): Promise<string>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -70,6 +72,13 @@ export function faultEngine(dir: string): FaultEngine {
   const docker = (...args: string[]) =>
     execFileSync('docker', ['-H', host, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
+  const dockerAsync = (...args: string[]) =>
+    new Promise<string>((resolve, reject) =>
+      execFile('docker', ['-H', host, ...args], { encoding: 'utf8' }, (err, stdout, stderr) =>
+        err ? reject(new Error(`docker ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
+      ),
+    );
+
   const ping = () => {
     try {
       docker('version', '--format', '{{.Server.APIVersion}}');
@@ -84,6 +93,7 @@ export function faultEngine(dir: string): FaultEngine {
     socketPath,
     host,
     docker,
+    dockerAsync,
     async start() {
       const log = openSync(join(dir, 'dockerd.log'), 'a');
       const args = ['--host', host, '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'exec')];
