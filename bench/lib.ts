@@ -36,10 +36,25 @@ export class StdioSession {
     return this.proc.pid;
   }
 
-  /** Resolves with `result`; rejects on a JSON-RPC error or if the server exits first. */
-  request(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+  /** Resolves with `result`; rejects on a JSON-RPC error, after `timeoutMs`, or if the server exits first. */
+  request(method: string, params: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<unknown> {
     const id = this.nextId++;
-    const reply = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const reply = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${method}: no answer in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
     this.send({ jsonrpc: '2.0', id, method, params });
     return reply;
   }
@@ -161,6 +176,9 @@ export const median = (xs: readonly number[]): number => percentile(xs, 50);
 export interface Summary {
   n: number;
   median: number;
+  p10: number;
+  p25: number;
+  p75: number;
   p90: number;
   min: number;
   max: number;
@@ -170,6 +188,9 @@ export function summarize(xs: readonly number[]): Summary {
   return {
     n: xs.length,
     median: median(xs),
+    p10: percentile(xs, 10),
+    p25: percentile(xs, 25),
+    p75: percentile(xs, 75),
     p90: percentile(xs, 90),
     min: Math.min(...xs),
     max: Math.max(...xs),

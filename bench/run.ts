@@ -1,43 +1,73 @@
 /**
- * `npm run bench`: measures the compiled binary against its targets and REPORTS; a missed target
- * still exits 0. Real faults exit 1: no binary, build failure, engine unreachable, a tool call
- * returning isError. Flags: --no-build (use the binary as is). Env: MCP_DOCKER_BIN (default
- * dist/mcp-docker, rebuilt in place unless --no-build), DOCKER_HOST (unix://). Writes
- * bench/results/latest.json. Containers are labelled mcp-docker-bench=1, use network none and are
- * removed at the end, on error and on Ctrl-C.
+ * `npm run bench`: mcp-docker side by side with the raw Engine API and the other MCP servers for
+ * containers on npm, in one run on one engine. Writes bench/results/latest.json, docs/BENCHMARKS.md
+ * and docs/benchmarks.svg. A missed target still exits 0 (it is reported); real faults exit 1: no
+ * binary, build failure, engine unreachable, our server failing a call. A competitor that cannot
+ * run is reported with the reason.
+ *
+ * Flags: --no-build (use the binary as is) --quick (fewer runs; no 300-container, HTTP or log
+ * figures) --no-competitors --no-http --no-logs --containers 30,300.
+ * Env: MCP_DOCKER_BIN (default dist/mcp-docker), DOCKER_HOST (unix://).
+ * Containers are labelled mcp-docker-bench=1, use network none and are removed at the end, on
+ * error and on Ctrl-C. All traffic stays on the unix socket and 127.0.0.1.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { bytes, EngineApi, memory, StdioSession, type Summary, summarize, timeRuns } from './lib.ts';
+import { latencyChart } from './chart.ts';
+import { runHttpLoad } from './http-load.ts';
+import { bytes, EngineApi, memory, StdioSession, summarize } from './lib.ts';
+import { type BenchReport, markdown } from './report.ts';
+import {
+  type Call,
+  dockerMcp,
+  installCompetitors,
+  ourServer,
+  podmanMcp,
+  type ServerSpec,
+} from './servers.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const BIN = process.env.MCP_DOCKER_BIN ? resolve(process.env.MCP_DOCKER_BIN) : join(ROOT, 'dist/mcp-docker');
 const IMAGE = 'mcp-test/busybox:latest';
 const LABEL = 'mcp-docker-bench';
-/** Short and fixed-length, so container names (and the result size) match from run to run. */
 const RUN_TAG = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
-const COLD = { n: 30, warmup: 3 };
-const CALLS = { n: 300, warmup: 30, containers: 30 };
-const TARGET = { coldMs: 60, overheadMs: 0.5, resultBytes: 4096, rssMiB: 64, toolAvgBytes: 350 };
+const has = (flag: string) => process.argv.includes(flag);
+const arg = (flag: string, fallback: string) => {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+};
+const QUICK = has('--quick');
+const COUNTS = arg('--containers', QUICK ? '30' : '30,300')
+  .split(',')
+  .map(Number);
+const RUNS = {
+  cold: QUICK ? 8 : 20,
+  calls: (n: number) => (QUICK ? 60 : n <= 30 ? 200 : 40),
+  rssCalls: QUICK ? 300 : 1000,
+  rssSeconds: 60,
+  logs: 5,
+};
 const LEGACY = '2025-11-25';
-const MODERN = '2026-07-28';
 const CLIENT_INFO = { name: 'mcp-docker-bench', version: '0' };
 const INITIALIZE = { protocolVersion: LEGACY, capabilities: {}, clientInfo: CLIENT_INFO };
-/** The 2026-era probe, as @modelcontextprotocol/client 2.x sends it: `_meta` envelope, no params. */
-const DISCOVER = {
-  _meta: {
-    'io.modelcontextprotocol/protocolVersion': MODERN,
-    'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
-    'io.modelcontextprotocol/clientCapabilities': {},
-  },
-};
+/** Every seed tool name (issues 2 and 3): the tool-list budget is stated over these. */
+const SEED_TOOLS = new Set(
+  `list_containers inspect_container create_container start_container stop_container restart_container
+  remove_container container_logs exec_command container_stats list_images inspect_image pull_image
+  build_image push_image tag_image remove_image prune_images image_history list_networks
+  inspect_network create_network connect_container disconnect_container remove_network list_volumes
+  inspect_volume create_volume remove_volume prune_volumes system_info system_df system_prune version
+  events healthcheck`
+    .split(/\s+/)
+    .map((n) => `docker_${n}`),
+);
 
 const api = EngineApi.fromEnv();
-const serverEnv: Record<string, string> = {};
+const baseEnv: Record<string, string> = {};
 for (const key of ['PATH', 'HOME', 'DOCKER_HOST'] as const) {
   const value = process.env[key];
-  if (value !== undefined) serverEnv[key] = value;
+  if (value !== undefined) baseEnv[key] = value;
 }
 
 // ---- cleanup: everything this run starts or creates goes away on exit, error or signal ----
@@ -45,9 +75,13 @@ const sessions = new Set<StdioSession>();
 const containers: string[] = [];
 
 async function cleanup(): Promise<void> {
-  for (const s of sessions) s.proc.kill();
+  for (const s of sessions) s.proc.kill('SIGKILL');
+  sessions.clear();
   const ids = containers.splice(0);
-  await Promise.allSettled(ids.map((id) => api.call('DELETE', `/containers/${id}?force=1&v=1`)));
+  for (let i = 0; i < ids.length; i += 16)
+    await Promise.allSettled(
+      ids.slice(i, i + 16).map((id) => api.call('DELETE', `/containers/${id}?force=1&v=1`)),
+    );
 }
 for (const [signal, code] of [
   ['SIGINT', 130],
@@ -56,40 +90,54 @@ for (const [signal, code] of [
   process.on(signal, () => void cleanup().finally(() => process.exit(code)));
 }
 
-function open(): StdioSession {
-  const session = new StdioSession(BIN, serverEnv);
-  sessions.add(session);
-  return session;
+const log = (s: string) => console.error(`[bench] ${s}`);
+const median = (xs: number[]) => summarize(xs).median;
+
+async function open(spec: ServerSpec, env: Record<string, string> = {}): Promise<StdioSession> {
+  const s = new StdioSession(spec.argv, { ...spec.env, ...env });
+  sessions.add(s);
+  await s.request('initialize', INITIALIZE, 30_000);
+  s.notify('notifications/initialized');
+  return s;
 }
 
-async function close(session: StdioSession): Promise<void> {
-  await session.close();
-  sessions.delete(session);
+async function close(s: StdioSession): Promise<void> {
+  await s.close();
+  sessions.delete(s);
 }
 
-// ---- measurements ----
+interface CallResult {
+  isError?: boolean;
+  content?: { type: string; text?: string }[];
+}
 
-/** Spawn, write the first request at once, time until its response line; closing is not timed. */
-async function coldStart(method: string, params: object, check: (r: Record<string, unknown>) => boolean) {
-  const times: number[] = [];
-  for (let i = 0; i < COLD.warmup + COLD.n; i++) {
-    const t0 = performance.now();
-    const session = open();
-    const result = (await session.request(method, params as Record<string, unknown>)) as Record<
-      string,
-      unknown
-    >;
-    const ms = performance.now() - t0;
-    await close(session);
-    if (!check(result)) throw new Error(`${method}: unexpected result ${JSON.stringify(result)}`);
-    if (i >= COLD.warmup) times.push(ms);
+async function call(s: StdioSession, c: Call, timeoutMs = 60_000): Promise<CallResult> {
+  const r = (await s.request('tools/call', { name: c.name, arguments: c.args }, timeoutMs)) as CallResult;
+  if (r.isError) throw new Error(`${c.name} returned isError: ${r.content?.[0]?.text?.slice(0, 300)}`);
+  return r;
+}
+
+const textOf = (r: CallResult) => (r.content ?? []).map((c) => c.text ?? '').join('');
+
+/** Spawn, write initialize at once, time to its result line; closing is not timed. */
+async function coldOnce(argv: string[], env: Record<string, string>): Promise<number> {
+  const t0 = performance.now();
+  const s = new StdioSession(argv, env);
+  sessions.add(s);
+  try {
+    await s.request('initialize', INITIALIZE, 30_000);
+    return performance.now() - t0;
+  } finally {
+    s.proc.kill('SIGKILL');
+    await s.proc.exited;
+    sessions.delete(s);
   }
-  return summarize(times);
 }
 
-async function makeContainers(n: number): Promise<void> {
+async function makeContainers(n: number, prefix: string): Promise<string[]> {
+  const ids: string[] = [];
   const make = async (i: number) => {
-    const name = `bench-${RUN_TAG}-${String(i).padStart(2, '0')}`;
+    const name = `${prefix}-${RUN_TAG}-${String(i).padStart(3, '0')}`;
     const { Id } = (await api.call('POST', `/containers/create?name=${name}`, {
       Image: IMAGE,
       Cmd: ['sleep', '3600'],
@@ -97,108 +145,65 @@ async function makeContainers(n: number): Promise<void> {
       HostConfig: { NetworkMode: 'none' },
     })) as { Id: string };
     containers.push(Id);
+    ids.push(Id);
     await api.call('POST', `/containers/${Id}/start`);
   };
-  await Promise.all(Array.from({ length: n }, (_, i) => make(i)));
+  for (let i = 0; i < n; i += 8)
+    await Promise.all(Array.from({ length: Math.min(8, n - i) }, (_, k) => make(i + k)));
+  return ids;
 }
 
-interface CallResult {
-  isError?: boolean;
-  content?: { type: string; text?: string }[];
-  structuredContent?: { count?: number };
-}
-
-async function listContainers(session: StdioSession, args: Record<string, unknown>): Promise<CallResult> {
-  const result = (await session.request('tools/call', {
-    name: 'docker_list_containers',
-    arguments: args,
-  })) as CallResult;
-  if (result.isError)
-    throw new Error(`docker_list_containers returned isError: ${result.content?.[0]?.text}`);
-  return result;
-}
-
-async function rawList(query: string): Promise<string> {
-  const res = await fetch(api.url(`/containers/json?${query}`), { unix: api.socketPath });
+async function rawGet(path: string): Promise<string> {
+  const res = await fetch(api.url(path), { unix: api.socketPath });
   const body = await res.text();
-  if (!res.ok) throw new Error(`GET /containers/json: ${res.status}`);
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
   return body;
 }
 
-/** One long-lived session: tools/list sizes, stdio round trip, timed calls, memory, result sizes. */
-async function sessionBench() {
-  const session = open();
-  await session.request('initialize', INITIALIZE);
-  session.notify('notifications/initialized');
-  const idle = memory(session.pid);
-
-  const { tools } = (await session.request('tools/list')) as {
-    tools: { name: string; description?: string; inputSchema: unknown }[];
-  };
-  const toolSizes = tools
-    .map(({ name, description, inputSchema }) => ({
-      name,
-      bytes: bytes(JSON.stringify({ name, description, inputSchema })),
-    }))
-    .sort((a, b) => b.bytes - a.bytes);
-
-  const ping = summarize(await timeRuns(CALLS.n, CALLS.warmup, () => session.request('ping')));
-  let rows: number | undefined;
-  const callTimes = await timeRuns(CALLS.n, CALLS.warmup, async () => {
-    rows = (await listContainers(session, { all: true })).structuredContent?.count;
-  });
-  const mem = memory(session.pid);
-
-  // Sizes over exactly this run's containers, whatever else the engine holds; taken after the timed
-  // calls so every status reads "Up N seconds".
-  const ours = { label: [`${LABEL}.run=${RUN_TAG}`] };
-  const sized = await listContainers(session, { all: true, filters: ours });
-  if (sized.structuredContent?.count !== CALLS.containers) {
-    throw new Error(
-      `expected ${CALLS.containers} rows for this run's label, got ${sized.structuredContent?.count}`,
-    );
+/**
+ * Interleaved rounds: each round runs every series once, in a shuffled order. A series that
+ * resolves to a number reports its own time (cold starts exclude their teardown).
+ */
+async function interleave(
+  series: Record<string, () => Promise<unknown>>,
+  n: number,
+  warmup: number,
+): Promise<Record<string, number[]>> {
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(series).map((k) => [k, []]));
+  for (let i = 0; i < warmup + n; i++) {
+    for (const k of Object.keys(series).sort(() => Math.random() - 0.5)) {
+      const t0 = performance.now();
+      const own = await series[k]?.();
+      if (i >= warmup) times[k]?.push(typeof own === 'number' ? own : performance.now() - t0);
+    }
   }
-  await close(session);
-  const rawSized = await rawList(`all=1&filters=${encodeURIComponent(JSON.stringify(ours))}`);
-
-  let rawRows = 0;
-  const rawTimes = await timeRuns(CALLS.n, CALLS.warmup, async () => {
-    rawRows = (JSON.parse(await rawList('all=1')) as unknown[]).length;
-  });
-
-  return {
-    tools: toolSizes,
-    ping,
-    call: summarize(callTimes),
-    raw: summarize(rawTimes),
-    rowsTimed: { tool: rows, raw: rawRows },
-    size: {
-      toolText: bytes(sized.content?.find((c) => c.type === 'text')?.text ?? ''),
-      toolWholeResult: bytes(JSON.stringify(sized)),
-      raw: bytes(rawSized),
-    },
-    memory: { ...mem, idleRssMiB: idle.rssMiB, afterCalls: 2 * (CALLS.n + CALLS.warmup) + 2 },
-  };
+  return times;
 }
 
-// ---- report ----
-const f = (x: number, digits = 2) => x.toFixed(digits);
-const row = (figure: string, measured: string, target = '—', pass?: boolean) => [
-  figure,
-  measured,
-  target,
-  pass === undefined ? '—' : pass ? 'yes' : '**NO**',
-];
-const coldRow = (figure: string, s: Summary) =>
-  row(
-    figure,
-    `${f(s.median, 1)} ms (p90 ${f(s.p90, 1)}, min ${f(s.min, 1)})`,
-    `≤ ${TARGET.coldMs} ms`,
-    s.median <= TARGET.coldMs,
+/** A compiled Bun program that answers each stdin line: the floor under any Bun server's start-up and RSS. */
+function buildFloor(): string {
+  const dir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mcp-docker-bench');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, 'bun-floor');
+  const b = Bun.spawnSync(
+    [
+      process.execPath,
+      'build',
+      join(import.meta.dir, 'floor.ts'),
+      '--compile',
+      '--bytecode',
+      '--minify',
+      '--outfile',
+      out,
+    ],
+    { stdout: 'ignore', stderr: 'pipe' },
   );
+  if (b.exitCode !== 0) throw new Error(`could not build the Bun floor: ${b.stderr.toString().trim()}`);
+  return out;
+}
 
 async function main(): Promise<void> {
-  if (!process.argv.includes('--no-build')) {
+  if (!has('--no-build')) {
     const build = Bun.spawnSync([process.execPath, 'build.ts', BIN], {
       cwd: ROOT,
       stdout: 'inherit',
@@ -206,98 +211,307 @@ async function main(): Promise<void> {
     });
     if (build.exitCode !== 0) throw new Error(`build failed (exit ${build.exitCode})`);
   }
-  if (!existsSync(BIN)) throw new Error(`no binary at ${BIN}: run 'bun build.ts' or set MCP_DOCKER_BIN`);
-
+  statSync(BIN);
   const engine = (await api.call('GET', '/version').catch((e: Error) => {
     throw new Error(`engine unreachable at ${api.socketPath}: ${e.message}`);
   })) as { Version: string; ApiVersion: string };
-  const machine = {
-    cpu: /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown',
-    cores: cpus().length,
-    loadavg: loadavg().map((x) => Number(f(x))),
-    bun: Bun.version,
-    engine: `${engine.Version} (API ${engine.ApiVersion})`,
-    binary: { path: BIN, bytes: statSync(BIN).size },
+  const node = Bun.which('node');
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    machine: {
+      cpu: /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown',
+      cores: cpus().length,
+      loadStart: loadavg().map((x) => Number(x.toFixed(2))),
+      loadEnd: [],
+      bun: Bun.version,
+      node: node ? Bun.spawnSync([node, '--version']).stdout.toString().trim() : 'not installed',
+      engine: `${engine.Version} (API ${engine.ApiVersion})`,
+      binaryMiB: Number((statSync(BIN).size / 2 ** 20).toFixed(1)),
+      quick: QUICK,
+    },
+    servers: [],
+    skipped: [],
+    cold: {},
+    calls: [],
+    memory: {},
+    tools: {},
+    results: {},
   };
 
-  console.error(`cold start: ${COLD.n} runs per era (+${COLD.warmup} warmups)…`);
-  const coldLegacy = await coldStart('initialize', INITIALIZE, (r) => r.protocolVersion === LEGACY);
-  const coldModern = await coldStart(
-    'server/discover',
-    DISCOVER,
-    (r) => Array.isArray(r.supportedVersions) && r.supportedVersions.includes(MODERN),
+  // ---- the servers ----
+  const ours = ourServer(BIN, baseEnv);
+  const specs: ServerSpec[] = [ours];
+  if (!has('--no-competitors')) {
+    log('installing the pinned competitors (cached)…');
+    const inst = installCompetitors();
+    if ('error' in inst) report.skipped.push({ id: 'docker-mcp, podman-mcp-server', why: inst.error });
+    else
+      for (const spec of [
+        dockerMcp(inst.dir, api.socketPath, baseEnv),
+        podmanMcp(inst.dir, `unix://${api.socketPath}`, baseEnv),
+      ]) {
+        if (typeof spec === 'string') report.skipped.push({ id: 'competitor', why: spec });
+        else specs.push(spec);
+      }
+  }
+  // A competitor that cannot answer initialize is reported, not fatal.
+  for (const spec of [...specs.slice(1)]) {
+    try {
+      await close(await open(spec));
+    } catch (e) {
+      specs.splice(specs.indexOf(spec), 1);
+      report.skipped.push({ id: spec.id, why: `did not start: ${(e as Error).message.slice(0, 300)}` });
+    }
+  }
+  report.servers = specs.map((s) => ({ id: s.id, runtime: s.runtime, note: s.note, wrapper: s.wrapper }));
+
+  // ---- cold start ----
+  const floor = buildFloor();
+  log(`cold start: ${RUNS.cold} runs per server, interleaved…`);
+  const coldSeries: Record<string, () => Promise<unknown>> = {
+    'Bun floor': () => coldOnce([floor], baseEnv),
+  };
+  for (const spec of specs) coldSeries[spec.id] = () => coldOnce(spec.argv, spec.env);
+  const wrapped = specs.find((s) => s.wrapper);
+  if (wrapped) {
+    const idx = wrapped.argv.indexOf('sh') + 4; // unshare … sh -c SCRIPT sh <command…>
+    coldSeries['wrapper around the Bun floor'] = () =>
+      coldOnce([...wrapped.argv.slice(0, idx), floor], baseEnv);
+  }
+  const coldTimes = await interleave(coldSeries, RUNS.cold, 1);
+  for (const [k, xs] of Object.entries(coldTimes))
+    report.cold[k] = { ...summarize(xs), samples: xs.slice(-RUNS.cold) };
+
+  // ---- per-call latency, list and inspect, at each container count ----
+  let made = 0;
+  let firstIds: string[] = [];
+  for (const count of COUNTS) {
+    log(`${count} containers…`);
+    const ids = await makeContainers(count - made, `bench${count}`);
+    if (made === 0) firstIds = ids;
+    made = count;
+    const running = (JSON.parse(await rawGet('/containers/json')) as unknown[]).length;
+    const open_ = await Promise.all(specs.map((s) => open(s).then((session) => [s, session] as const)));
+    const target = firstIds[0] as string;
+    for (const op of ['list', 'inspect'] as const) {
+      const series: Record<string, () => Promise<unknown>> = {
+        'raw API': () =>
+          rawGet(op === 'list' ? '/containers/json' : `/containers/${target}/json`).then(JSON.parse),
+      };
+      for (const [spec, session] of open_)
+        series[spec.id] = () => call(session, op === 'list' ? spec.list : spec.inspect(target));
+      const n = RUNS.calls(count);
+      log(`  ${op}: ${n} calls per series, interleaved…`);
+      const times = await interleave(series, n, Math.min(20, n));
+      report.calls.push({
+        op,
+        containers: count,
+        rows: running,
+        series: Object.fromEntries(
+          Object.entries(times).map(([k, xs]) => [k, { ...summarize(xs), samples: xs }]),
+        ),
+      });
+    }
+    await Promise.all(open_.map(([, s]) => close(s)));
+  }
+
+  // ---- model-facing bytes: tool lists and a typical result ----
+  log('tool lists and result sizes…');
+  const label = `${LABEL}.run=${RUN_TAG}`;
+  for (const spec of specs) {
+    const env: Record<string, string> = spec === ours ? { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' } : {};
+    const s = await open(spec, env);
+    const { tools } = (await s.request('tools/list')) as {
+      tools: { name: string; description?: string; inputSchema: unknown }[];
+    };
+    const sizes = tools.map((t) => ({
+      name: t.name,
+      bytes: bytes(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })),
+    }));
+    report.tools[spec.id] = {
+      count: sizes.length,
+      bytes: sizes.reduce((a, t) => a + t.bytes, 0),
+      perTool: sizes,
+    };
+    if (spec === ours) {
+      const seed = sizes.filter((t) => SEED_TOOLS.has(t.name));
+      report.tools['mcp-docker (seed 36)'] = {
+        count: seed.length,
+        bytes: seed.reduce((a, t) => a + t.bytes, 0),
+        perTool: seed,
+      };
+    }
+    const listed = spec.listLabelled ? spec.listLabelled(label) : spec.list;
+    try {
+      const r = await call(s, listed);
+      report.results[spec.id] = {
+        bytes: bytes(textOf(r)),
+        wire: bytes(JSON.stringify(r)),
+        scope: spec.listLabelled ? `this run's ${COUNTS[0]}` : `every running container (${COUNTS[0]})`,
+      };
+    } catch (e) {
+      if (spec === ours) throw e;
+      report.skipped.push({ id: `${spec.id} (result size)`, why: (e as Error).message.slice(0, 300) });
+    }
+    await close(s);
+  }
+  const rawLabelled = await rawGet(
+    `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [label] }))}`,
   );
-  console.error(`${CALLS.containers} containers, ${CALLS.n} calls (+${CALLS.warmup} warmups) per series…`);
-  await makeContainers(CALLS.containers);
-  const s = await sessionBench();
+  report.results['raw API'] = {
+    bytes: bytes(rawLabelled),
+    wire: bytes(rawLabelled),
+    scope: `this run's ${COUNTS[0]}`,
+  };
+  const firstCount = COUNTS[0] as number;
+  if (made > firstCount) {
+    // Sizes are stated at the first count; the extra containers go before the memory figure too.
+    const extra = containers.splice(firstCount);
+    for (let i = 0; i < extra.length; i += 16)
+      await Promise.allSettled(
+        extra.slice(i, i + 16).map((id) => api.call('DELETE', `/containers/${id}?force=1&v=1`)),
+      );
+  }
+
+  // ---- memory: peak RSS after many calls ----
+  for (const spec of specs) {
+    const s = await open(spec);
+    const idle = memory(s.pid);
+    const deadline = performance.now() + RUNS.rssSeconds * 1000;
+    let n = 0;
+    for (; n < RUNS.rssCalls && performance.now() < deadline; n++)
+      await call(s, n % 2 ? spec.inspect(firstIds[0] as string) : spec.list);
+    const mem = memory(s.pid);
+    report.memory[spec.id] = { idleMiB: idle.rssMiB, peakMiB: mem.hwmMiB, rssMiB: mem.rssMiB, calls: n };
+    log(`  ${spec.id}: peak ${mem.hwmMiB.toFixed(1)} MiB after ${n} calls`);
+    await close(s);
+  }
+  const fl = new StdioSession([floor], baseEnv);
+  sessions.add(fl);
+  await fl.request('ping');
+  report.memory['Bun floor'] = {
+    idleMiB: memory(fl.pid).rssMiB,
+    peakMiB: memory(fl.pid).hwmMiB,
+    rssMiB: memory(fl.pid).rssMiB,
+    calls: 0,
+  };
+  await close(fl);
   await cleanup();
 
-  const overhead = s.call.median - s.raw.median;
-  const total = s.tools.reduce((sum, t) => sum + t.bytes, 0);
-  const avg = total / s.tools.length;
-  const ms = (x: Summary) => `${f(x.median, 3)} ms (p90 ${f(x.p90, 3)})`;
-  const mem = s.memory;
-  const rows = [
-    coldRow(`cold start → initialize result (${LEGACY})`, coldLegacy),
-    coldRow(`cold start → server/discover result (${MODERN})`, coldModern),
-    row('stdio round trip: ping, median', ms(s.ping)),
-    row(`docker_list_containers {all: true}, ${s.rowsTimed.tool} rows, median`, ms(s.call)),
-    row(`raw GET /containers/json?all=1, ${s.rowsTimed.raw} rows, median`, ms(s.raw)),
-    row(
-      'per-call overhead (tool − raw)',
-      `${f(overhead, 3)} ms`,
-      `≤ ${TARGET.overheadMs} ms`,
-      overhead <= TARGET.overheadMs,
-    ),
-    row(
-      `tool result text, ${CALLS.containers} containers`,
-      `${s.size.toolText} B`,
-      `≤ ${TARGET.resultBytes} B`,
-      s.size.toolText <= TARGET.resultBytes,
-    ),
-    row(`raw API JSON, ${CALLS.containers} containers`, `${s.size.raw} B`),
-    row(
-      `peak RSS (VmHWM) after ${mem.afterCalls} requests`,
-      `${f(mem.hwmMiB, 1)} MiB (VmRSS ${f(mem.rssMiB, 1)}; ${f(mem.idleRssMiB, 1)} after initialize)`,
-      `≤ ${TARGET.rssMiB} MiB`,
-      mem.hwmMiB <= TARGET.rssMiB,
-    ),
-    row(
-      `tools/list: ${s.tools.length} tools, ${total} B`,
-      `${f(avg, 0)} B/tool`,
-      `≤ ${TARGET.toolAvgBytes} B/tool`,
-      avg <= TARGET.toolAvgBytes,
-    ),
-  ];
+  // ---- HTTP load (bench/http-load.ts) ----
+  if (!QUICK && !has('--no-http')) {
+    log('HTTP load (bench/http-load.ts)…');
+    try {
+      report.http = await runHttpLoad({
+        bin: BIN,
+        sessions: 50,
+        calls: 10_000,
+        seconds: 15,
+        phases: ['modern:list', 'modern:version', 'session:list'],
+      });
+    } catch (e) {
+      report.skipped.push({ id: 'HTTP load', why: (e as Error).message.slice(0, 300) });
+    }
+  }
 
-  const load = machine.loadavg.join(' ');
-  console.log(
-    `\nmachine: ${machine.cpu}, ${machine.cores} cores (load ${load}), bun ${machine.bun}, engine ${machine.engine}`,
-  );
-  console.log(`binary: ${BIN} (${f(machine.binary.bytes / 2 ** 20, 1)} MiB)\n`);
-  console.log('| figure | measured | target | ok? |\n|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  const biggest = s.tools.slice(0, 3).map((t) => `${t.name} ${t.bytes} B`);
-  console.log(`\nbiggest tools: ${biggest.join(', ')}`);
-  console.log(`whole tool result on the wire (text + structuredContent): ${s.size.toolWholeResult} B`);
+  // ---- 1 GB of logs, tail 100 ----
+  if (!QUICK && !has('--no-logs')) await logsFigure(specs, report);
 
+  report.machine.loadEnd = loadavg().map((x) => Number(x.toFixed(2)));
   const outDir = join(ROOT, 'bench/results');
   mkdirSync(outDir, { recursive: true });
-  const report = {
-    date: new Date().toISOString(),
-    machine,
-    targets: TARGET,
-    coldStart: { initialize: coldLegacy, discover: coldModern },
-    ...s,
-    overheadMs: overhead,
-    toolList: { count: s.tools.length, totalBytes: total, avgBytes: avg },
-  };
-  writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nwrote ${join(outDir, 'latest.json')}`);
+  writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 1)}\n`);
+  mkdirSync(join(ROOT, 'docs'), { recursive: true });
+  const list30 = report.calls.find((c) => c.op === 'list' && c.containers === COUNTS[0]);
+  writeFileSync(
+    join(ROOT, 'docs/benchmarks.svg'),
+    latencyChart(
+      [
+        {
+          title: 'Cold start → initialize result',
+          series: Object.entries(report.cold).map(([label, s]) => ({ label, samples: s.samples })),
+        },
+        {
+          title: `List ${COUNTS[0]}+ running containers, per call`,
+          series: Object.entries(list30?.series ?? {}).map(([label, s]) => ({ label, samples: s.samples })),
+        },
+      ],
+      `${report.machine.cpu}, ${report.machine.cores} cores, engine ${report.machine.engine}, ${report.date.slice(0, 10)}. Box p25–p75, line = median, whiskers p5–p95, dots = every sample.`,
+    ),
+  );
+  const md = markdown(report);
+  writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), md);
+  console.log(md);
+  log(`wrote bench/results/latest.json, docs/BENCHMARKS.md, docs/benchmarks.svg`);
+}
+
+/** A busybox container writes ~1 GB of 100-byte lines on the json-file driver; each server tails 100. */
+async function logsFigure(specs: ServerSpec[], report: BenchReport): Promise<void> {
+  log('logs: writing ~1 GB to a container log (bounded to 240 s)…');
+  const line = '0123456789'.repeat(10);
+  const { Id } = (await api.call('POST', `/containers/create?name=benchlogs-${RUN_TAG}`, {
+    Image: IMAGE,
+    Cmd: ['sh', '-c', `yes ${line} | head -c 1000000000`],
+    Labels: { [LABEL]: '1', [`${LABEL}.run`]: RUN_TAG },
+    HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} } },
+  })) as { Id: string };
+  containers.push(Id);
+  try {
+    const t0 = performance.now();
+    await api.call('POST', `/containers/${Id}/start`);
+    const waited = await Promise.race([
+      api.call('POST', `/containers/${Id}/wait`).then(() => true),
+      Bun.sleep(240_000).then(() => false),
+    ]);
+    const writeSeconds = (performance.now() - t0) / 1000;
+    const info = (await api.call('GET', `/containers/${Id}/json?size=0`)) as { LogPath?: string };
+    let logBytes = 0;
+    try {
+      logBytes = info.LogPath ? statSync(info.LogPath).size : 0;
+    } catch {}
+    const series: Record<string, number[]> = { 'raw API': [] };
+    for (let i = 0; i < RUNS.logs; i++) {
+      const t = performance.now();
+      await rawGet(`/containers/${Id}/logs?stdout=1&stderr=1&tail=100`);
+      series['raw API']?.push(performance.now() - t);
+    }
+    const peaks: Record<string, number> = {};
+    for (const spec of specs) {
+      if (!spec.tail100) continue;
+      const s = await open(spec);
+      const xs: number[] = [];
+      try {
+        for (let i = 0; i < RUNS.logs; i++) {
+          const t = performance.now();
+          await call(s, spec.tail100(Id), 120_000);
+          xs.push(performance.now() - t);
+        }
+        series[spec.id] = xs;
+        peaks[spec.id] = memory(s.pid).hwmMiB;
+      } catch (e) {
+        if (spec.id === 'mcp-docker') throw e;
+        report.skipped.push({ id: `${spec.id} (logs)`, why: (e as Error).message.slice(0, 300) });
+      }
+      await close(s);
+    }
+    report.logs = {
+      finished: waited,
+      writeSeconds,
+      logBytes,
+      series: Object.fromEntries(
+        Object.entries(series).map(([k, xs]) => [k, { ...summarize(xs), samples: xs, peakMiB: peaks[k] }]),
+      ),
+    };
+  } finally {
+    await api.call('DELETE', `/containers/${Id}?force=1&v=1`).catch(() => {});
+    containers.splice(containers.indexOf(Id), 1);
+  }
 }
 
 try {
   await main();
+  await cleanup();
+  process.exit(0);
 } catch (e) {
   await cleanup();
   console.error(`bench: ${(e as Error).message}`);
