@@ -119,6 +119,33 @@ describe('every tool, fuzzed through the real pipeline', () => {
   }
 });
 
+describe('found by fuzzing', () => {
+  it('control characters in image references are refused before the engine (a NUL used to end as an internal error)', async () => {
+    // The tools that put the reference into a request path (create/run send it in a JSON body).
+    const imageTools = catalogue.filter((t) => (t.input as unknown as JsonSchema).properties?.image?.pattern);
+    expect(imageTools.length).toBeGreaterThan(5);
+    for (const t of imageTools)
+      for (const image of ['\u0000', 'busybox\u0000:latest', 'a\u0007b', 'x\u007f', 'bad\u001b[31m']) {
+        const args = confineHostPaths(
+          t,
+          { image, images: image, path: '/tmp', repository: 'r' },
+          0,
+        ) as Record<string, unknown>;
+        const known = Object.keys((t.input as unknown as JsonSchema).properties ?? {});
+        const out = await runPipeline(
+          t,
+          Object.fromEntries(Object.entries(args).filter(([k]) => known.includes(k))),
+          env,
+        );
+        expect(out.ok ? 'ok' : out.error.kind).toBe('invalid_argument');
+        if (!out.ok) expect(out.error.message).toContain("'image'");
+      }
+    const tag = catalogue.find((t) => t.name === 'docker_tag_image') as AnyTool;
+    const out = await runPipeline(tag, { image: 'busybox', repository: 'r\u0000x' }, env);
+    expect(out.ok ? 'ok' : out.error.kind).toBe('invalid_argument');
+  });
+});
+
 describe('huge, deep and strange arguments', () => {
   const TEN_MB = 'x'.repeat(10 * 1024 * 1024);
   it('a 10 MB string in each tool’s first string field is answered without echoing it back', async () => {

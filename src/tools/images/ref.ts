@@ -6,10 +6,10 @@ import { shortId } from '../params.ts';
 
 /**
  * The reference goes into the request path as it is, so only what a reference can hold: no
- * whitespace, '?', '#', '%' or backslash, no leading '/' and no '..' (the HTTP client would resolve
- * '../containers/x' into another endpoint).
+ * whitespace or control characters (a NUL made the HTTP client throw), '?', '#', '%' or backslash,
+ * no leading '/' and no '..' (the HTTP client would resolve '../containers/x' into another endpoint).
  */
-export const IMAGE_REF_PATTERN = '^(?!/)(?!.*\\.\\.)[^\\s?#%\\\\]+$';
+export const IMAGE_REF_PATTERN = '^(?!/)(?!.*\\.\\.)[^\\s\\u0000-\\u001f\\u007f?#%\\\\]+$';
 
 export const ImageRef = Type.String({
   minLength: 1,
