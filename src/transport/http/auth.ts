@@ -80,6 +80,9 @@ export function authPlugin(o: AuthOptions) {
     .onBeforeHandle({ as: 'global' }, ({ request, refusal }) => {
       if (!refusal) return undefined;
       o.onRefused?.(request, refusal);
+      // Every 401 names a scheme (RFC 9110), even when the verifier that refused gave none.
+      if (refusal.status === 401 && !refusal.challenge)
+        return refusalResponse({ ...refusal, challenge: challengeOf(o.verifiers) });
       return refusalResponse(refusal);
     });
 }
