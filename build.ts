@@ -1,5 +1,14 @@
 /**
- * Compiles the self-contained binary for this machine: `bun build.ts [outfile]` → dist/mcp-docker.
+ * Compiles the self-contained binary.
+ *   bun build.ts [outfile]                  this machine's target → dist/mcp-docker
+ *   bun build.ts --target linux-arm64 [outfile]
+ *   bun build.ts --all [--out dist/release] [--version v1.2.3]
+ *                                           every target, archives and checksums.txt (packaging/)
+ * Version: --version, else the tag in GITHUB_REF (refs/tags/v1.2.3), else package.json.
+ * Cross targets are built on the Bun runtime from its npm package (packaging/runtimes.ts), so a build
+ * needs the npm registry and nothing else.
+ *
+ * compileOptions() is the ONE place compile choices live, used for every target:
  * - cpu-features is an optional native addon of ssh2 (via docker-modem) we never need: external.
  * - dockerode's BuildKit session module pulls in gRPC and protobufjs (~20 ms of start-up, ~25 MB of
  *   RSS) for `buildImage({ version: '2' })` only; we use the classic builder, so the binary gets a
@@ -8,52 +17,126 @@
  *   it on first use instead.
  * - bytecode: without it start-up is ~80 ms slower. --smol (more frequent GC) lowers peak RSS ~15 MB
  *   after many calls at no measurable start-up cost.
+ * - The binary never reads .env or bunfig.toml from the directory it is started in: a server's
+ *   settings come from its flags, env and --config only.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import pkg from './package.json' with { type: 'json' };
+import { writeArchive, writeChecksums } from './packaging/archive.ts';
+import { runtimeFor } from './packaging/runtimes.ts';
+import { binaryName, hostTarget, TARGETS, type Target } from './packaging/targets.ts';
 
-const outfile = process.argv[2] ?? 'dist/mcp-docker';
-mkdirSync('dist', { recursive: true });
-const result = await Bun.build({
-  entrypoints: ['src/main.ts'],
-  compile: { outfile, execArgv: ['--smol'] },
-  minify: true,
-  bytecode: true,
-  sourcemap: 'none',
-  external: ['cpu-features'],
-  plugins: [
-    {
-      name: 'no-buildkit-session',
-      setup(build) {
-        build.onResolve({ filter: /^\.\/session$/ }, (args) =>
-          args.importer.includes('dockerode') ? { path: 'dockerode-session', namespace: 'stub' } : undefined,
-        );
-        build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-          loader: 'js',
-          contents:
-            "module.exports = (_d, _a, cb) => cb(new Error('BuildKit sessions are not supported: mcp-docker uses the classic builder'));",
-        }));
-      },
+const plugins: Bun.BunPlugin[] = [
+  {
+    name: 'no-buildkit-session',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/session$/ }, (args) =>
+        args.importer.includes('dockerode') ? { path: 'dockerode-session', namespace: 'stub' } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+        loader: 'js',
+        contents:
+          "module.exports = (_d, _a, cb) => cb(new Error('BuildKit sessions are not supported: mcp-docker uses the classic builder'));",
+      }));
     },
-    {
-      name: 'lazy-ssh2',
-      setup(build) {
-        build.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
-          args.importer.includes('docker-modem')
-            ? { path: 'docker-modem-ssh', namespace: 'lazy' }
-            : undefined,
-        );
-        build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
-          loader: 'js',
-          contents: `module.exports = (opt) => require(${JSON.stringify(require.resolve('docker-modem/lib/ssh.js'))})(opt);`,
-        }));
-      },
+  },
+  {
+    name: 'lazy-ssh2',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
+        args.importer.includes('docker-modem') ? { path: 'docker-modem-ssh', namespace: 'lazy' } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+        loader: 'js',
+        contents: `module.exports = (opt) => require(${JSON.stringify(require.resolve('docker-modem/lib/ssh.js'))})(opt);`,
+      }));
     },
-  ],
-  define: { MCP_DOCKER_VERSION: JSON.stringify(pkg.version) },
-});
-if (!result.success) {
-  for (const log of result.logs) console.error(log);
-  process.exit(1);
+  },
+];
+
+/** Bun.build options for one binary. `cross` names a target built on its npm runtime; omitted = this machine. */
+export function compileOptions(outfile: string, version: string, cross?: Target): Bun.BuildConfig {
+  return {
+    entrypoints: ['src/main.ts'],
+    compile: {
+      outfile,
+      execArgv: ['--smol'],
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+      ...(cross && { target: cross.bunTarget, executablePath: runtimeFor(cross) }),
+    },
+    minify: true,
+    bytecode: true,
+    sourcemap: 'none',
+    external: ['cpu-features'],
+    plugins,
+    define: { MCP_DOCKER_VERSION: JSON.stringify(version) },
+  };
 }
-console.error(`built ${outfile} (${pkg.version})`);
+
+/** `v1.2.3` / `1.2.3-rc.1` → `1.2.3…`; refuses anything that is not a semantic version. */
+export function releaseVersion(explicit: string | undefined, githubRef: string | undefined): string {
+  const tag = githubRef?.startsWith('refs/tags/') ? githubRef.slice('refs/tags/'.length) : undefined;
+  const v = (explicit ?? tag ?? pkg.version).replace(/^v/, '');
+  if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(v))
+    throw new Error(`version '${v}' is not a semantic version like 1.2.3 (from --version, the git tag or package.json)`);
+  return v;
+}
+
+async function compile(outfile: string, version: string, cross?: Target): Promise<void> {
+  mkdirSync(dirname(outfile), { recursive: true });
+  const result = await Bun.build(compileOptions(outfile, version, cross));
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error(`compiling ${outfile} failed`);
+  }
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  if (!value || value.startsWith('--')) throw new Error(`${name} needs a value`);
+  args.splice(i, 2);
+  return value;
+}
+
+async function main(args: string[]): Promise<void> {
+  const version = releaseVersion(flag(args, '--version'), process.env.GITHUB_REF);
+  const targetName = flag(args, '--target');
+  const outDir = flag(args, '--out') ?? 'dist/release';
+  const all = args.includes('--all');
+  const outfile = args.find((a) => !a.startsWith('--'));
+  if (!all) {
+    const cross = targetName ? TARGETS.find((t) => t.name === targetName) : undefined;
+    if (targetName && !cross)
+      throw new Error(`unknown target '${targetName}'. Targets: ${TARGETS.map((t) => t.name).join(', ')}`);
+    const out = outfile ?? (cross ? join('dist', binaryName(cross)) : 'dist/mcp-docker');
+    await compile(out, version, cross);
+    console.error(`built ${out} (${version}${cross ? `, ${cross.name}` : ''})`);
+    return;
+  }
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const host = hostTarget(false);
+  for (const t of TARGETS) {
+    const started = performance.now();
+    const out = join(outDir, binaryName(t));
+    // This machine's own target is built on the running Bun (the same pinned version).
+    await compile(out, version, t === host ? undefined : t);
+    const archive = writeArchive(t, out, version, outDir);
+    const mb = (statSync(out).size / 1e6).toFixed(1);
+    const s = ((performance.now() - started) / 1000).toFixed(1);
+    console.error(`built ${out} (${mb} MB, ${s} s) → ${archive.slice(outDir.length + 1)}`);
+  }
+  writeChecksums(outDir);
+  console.error(`wrote ${join(outDir, 'checksums.txt')} (${version})`);
+}
+
+if (import.meta.main) {
+  await main(process.argv.slice(2)).catch((e: Error) => {
+    console.error(`build: ${e.message}`);
+    process.exit(1);
+  });
+}

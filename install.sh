@@ -1,0 +1,181 @@
+#!/bin/sh
+# Installs the mcp-docker binary from a GitHub release, verified against the release's checksums.txt.
+#
+#   curl -fsSL https://github.com/mcp-docker/mcp-docker/releases/latest/download/install.sh | sh
+#   sh install.sh --version v1.2.3 --prefix ~/.local
+#   sh install.sh --archive ./mcp-docker_1.2.3_linux_x64.tar.gz --checksums ./checksums.txt   # offline
+#
+# Options:
+#   --version VERSION    release to install (default: the latest)
+#   --prefix DIR         install to DIR/bin (default: /usr/local when writable, else ~/.local)
+#   --archive FILE       install from this local archive; needs --checksums; uses no network at all
+#   --checksums FILE     the release's checksums.txt to verify the archive against
+# Environment:
+#   MCP_DOCKER_RELEASE_URL  releases base URL (default https://github.com/mcp-docker/mcp-docker/releases),
+#                           for mirrors: it must serve latest/download/<file> and download/v<version>/<file>
+set -eu
+
+RELEASE_URL=${MCP_DOCKER_RELEASE_URL:-https://github.com/mcp-docker/mcp-docker/releases}
+
+say() { printf '%s\n' "mcp-docker install: $*" >&2; }
+die() {
+  say "$*"
+  exit 1
+}
+usage() {
+  cat >&2 <<'EOF'
+usage: install.sh [--version VERSION] [--prefix DIR]
+       install.sh --archive mcp-docker_<version>_<os>_<arch>.tar.gz --checksums checksums.txt [--prefix DIR]
+Installs mcp-docker to DIR/bin (default /usr/local when writable, else ~/.local), verified by sha256.
+EOF
+  exit 2
+}
+
+version=
+prefix=
+archive=
+checksums=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --version | --prefix | --archive | --checksums)
+      [ $# -ge 2 ] || die "$1 needs a value"
+      case $1 in
+        --version) version=$2 ;;
+        --prefix) prefix=$2 ;;
+        --archive) archive=$2 ;;
+        --checksums) checksums=$2 ;;
+      esac
+      shift 2
+      ;;
+    --version=* | --prefix=* | --archive=* | --checksums=*)
+      value=${1#*=}
+      case $1 in
+        --version=*) version=$value ;;
+        --prefix=*) prefix=$value ;;
+        --archive=*) archive=$value ;;
+        --checksums=*) checksums=$value ;;
+      esac
+      shift
+      ;;
+    -h | --help) usage ;;
+    *) die "unknown option '$1' (try --help)" ;;
+  esac
+done
+if { [ -n "$archive" ] || [ -n "$checksums" ]; } && { [ -z "$archive" ] || [ -z "$checksums" ]; }; then
+  die "offline install needs both --archive FILE and --checksums FILE"
+fi
+
+# --- this host: os, arch, libc -> the archive suffix, e.g. linux_arm64_musl ---
+case $(uname -s) in
+  Linux) os=linux ;;
+  Darwin) os=darwin ;;
+  *) die "unsupported OS '$(uname -s)': download the archive for your platform from $RELEASE_URL" ;;
+esac
+case $(uname -m) in
+  x86_64 | amd64) arch=x64 ;;
+  aarch64 | arm64) arch=arm64 ;;
+  *) die "unsupported architecture '$(uname -m)': builds exist for x86_64 and arm64" ;;
+esac
+# An x64 shell under Rosetta on Apple silicon still gets the native arm64 binary.
+if [ "$os" = darwin ] && [ "$arch" = x64 ] && [ "$(sysctl -n sysctl.proc_translated 2>/dev/null || true)" = 1 ]; then
+  arch=arm64
+fi
+platform=${os}_$arch
+if [ "$os" = linux ]; then
+  if ls /lib/ld-musl-*.so.1 >/dev/null 2>&1 || { ldd --version 2>&1 || true; } | grep -qi musl; then
+    platform=${platform}_musl
+  fi
+fi
+
+sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum "$1" | cut -d ' ' -f 1
+  elif command -v shasum >/dev/null 2>&1; then
+    shasum -a 256 "$1" | cut -d ' ' -f 1
+  elif command -v openssl >/dev/null 2>&1; then
+    openssl dgst -sha256 -r "$1" | cut -d ' ' -f 1
+  else
+    die "no sha256 tool found (sha256sum, shasum or openssl): cannot verify the download"
+  fi
+}
+
+fetch() { # URL FILE
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsSL --proto '=http,https' -o "$2" "$1" || die "download failed: $1"
+  elif command -v wget >/dev/null 2>&1; then
+    wget -q -O "$2" "$1" || die "download failed: $1"
+  else
+    die "neither curl nor wget is installed; download the archive and checksums.txt by hand and use --archive/--checksums"
+  fi
+}
+
+tmp=$(mktemp -d 2>/dev/null || mktemp -d -t mcp-docker)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# --- the archive and the checksums it is verified against ---
+if [ -n "$archive" ]; then
+  [ -f "$archive" ] || die "archive '$archive' not found"
+  [ -f "$checksums" ] || die "checksums file '$checksums' not found"
+  name=$(basename "$archive")
+  case $name in
+    *"_${platform}.tar.gz") ;;
+    mcp-docker_*.tar.gz) die "$name is not built for this host ($platform): use mcp-docker_<version>_${platform}.tar.gz" ;;
+    *) die "$name is not a mcp-docker release archive (mcp-docker_<version>_${platform}.tar.gz)" ;;
+  esac
+else
+  if [ -n "$version" ]; then
+    base=$RELEASE_URL/download/v${version#v}
+  else
+    base=$RELEASE_URL/latest/download
+  fi
+  checksums=$tmp/checksums.txt
+  fetch "$base/checksums.txt" "$checksums"
+  # checksums.txt names every archive of the release, so it also tells which version "latest" is.
+  name=$(awk -v want="_${platform}.tar.gz" \
+    'substr($2, length($2) - length(want) + 1) == want && $2 ~ /^mcp-docker_/ { print $2; exit }' "$checksums")
+  [ -n "$name" ] || die "the release at $base has no archive for $platform"
+  archive=$tmp/$name
+  say "downloading $base/$name"
+  fetch "$base/$name" "$archive"
+fi
+
+expected=$(awk -v f="$name" '$2 == f || $2 == "*" f { print $1; exit }' "$checksums")
+[ -n "$expected" ] || die "$name is not listed in $checksums: refusing to install an archive that cannot be verified"
+actual=$(sha256 "$archive")
+if [ "$expected" != "$actual" ]; then
+  die "checksum mismatch for $name: expected $expected, got $actual. The archive is corrupt or was altered; download it again. Nothing was installed."
+fi
+
+mkdir "$tmp/x"
+tar -xzf "$archive" -C "$tmp/x" mcp-docker || die "could not extract mcp-docker from $name"
+bin=$tmp/x/mcp-docker
+
+# Bun leaves darwin-x64 binaries with an invalid ad-hoc signature that macOS refuses to run: sign again
+# (arm64 too: an ad-hoc re-sign is harmless there and keeps one path).
+if [ "$os" = darwin ] && command -v codesign >/dev/null 2>&1; then
+  codesign --remove-signature "$bin" 2>/dev/null || true
+  codesign -s - -f "$bin" || die "re-signing the binary failed (codesign -s - -f)"
+fi
+
+# --- install ---
+if [ -z "$prefix" ]; then
+  if [ -w /usr/local/bin ] || { [ ! -e /usr/local/bin ] && [ -w /usr/local ]; }; then
+    prefix=/usr/local
+  else
+    prefix=$HOME/.local
+  fi
+fi
+dest=$prefix/bin
+mkdir -p "$dest" || die "cannot create $dest: choose another --prefix or run with sudo"
+# Copy next to the target, then rename: a running mcp-docker is never left half-written.
+cp "$bin" "$dest/.mcp-docker.new" || die "cannot write to $dest: choose another --prefix or run with sudo"
+chmod 755 "$dest/.mcp-docker.new"
+mv -f "$dest/.mcp-docker.new" "$dest/mcp-docker"
+
+installed=$("$dest/mcp-docker" --version) || die "installed $dest/mcp-docker but it does not run on this host"
+say "installed $installed to $dest/mcp-docker"
+case ":$PATH:" in
+  *":$dest:"*) ;;
+  *) say "$dest is not on your PATH: add it, e.g. export PATH=\"$dest:\$PATH\"" ;;
+esac
+printf '%s\n' "$installed"
