@@ -1,0 +1,138 @@
+/**
+ * The abuse guards as Elysia plugins, thin wrappers around client-ip.ts, rate-limit.ts and audit.ts:
+ * - `clientGuard` (onRequest, before auth): resolves the client's address, refuses addresses off the
+ *   allowlist (403) and addresses locked out for failed authentications (429);
+ * - `onAuthRefused`: the auth plugin's refusal callback — counts a 401 against the IP, audits it;
+ * - `rateLimit` (onBeforeHandle, after auth): per-principal request, tool-call and concurrency limits;
+ * - `callObserver`: the pipeline hook `serverFor` binds to a request — counts running calls and
+ *   writes the tool_call audit line.
+ * What counts as a tool call: each `tools/call` JSON-RPC request POSTed to /mcp or /messages (peeked
+ * from a clone of the body, already size-limited). Everything else only spends the generous request
+ * budget, so initialize, tools/list and pings never eat an agent's tool calls.
+ */
+import { Elysia } from 'elysia';
+import type { Log } from '../../log.ts';
+import type { PipelineEnv } from '../../pipeline/run.ts';
+import { type Auditor, noAudit, openAudit } from './audit.ts';
+import type { Refusal } from './auth.ts';
+import { principalOf } from './auth.ts';
+import { type Cidr, checkClientIp, clientIp, parseCidrList } from './client-ip.ts';
+import { peerAddress } from './peer.ts';
+import { jsonError } from './plugin.ts';
+import { countToolCalls, Limiter, type Ticket, tooMany } from './rate-limit.ts';
+
+export interface GuardSettings {
+  rateLimitEnabled: boolean;
+  rateLimitRpm: number;
+  rateLimitConcurrent: number;
+  authFailuresPerMinute: number;
+  allowedClientIps: readonly string[];
+  trustedProxies: readonly string[];
+  auditLogFile?: string;
+}
+
+export interface Guards {
+  limiter: Limiter;
+  audit: Auditor;
+  allowed: readonly Cidr[];
+  trustedProxies: readonly Cidr[];
+}
+
+/** Parses the lists (a bad entry is a StartupError naming it) and opens the audit file. */
+export function createGuards(s: GuardSettings, log: Log): Guards {
+  const allowed = parseCidrList(s.allowedClientIps, 'allowedClientIps (SECURITY_ALLOWED_CLIENT_IPS)');
+  const trustedProxies = parseCidrList(s.trustedProxies, 'trustedProxies (SECURITY_TRUSTED_PROXIES)');
+  const limiter = new Limiter({
+    enabled: s.rateLimitEnabled,
+    rpm: s.rateLimitRpm,
+    concurrent: s.rateLimitConcurrent,
+    authFailuresPerMinute: s.authFailuresPerMinute,
+  });
+  const audit = s.auditLogFile ? openAudit(s.auditLogFile, log) : noAudit;
+  return { limiter, audit, allowed, trustedProxies };
+}
+
+const addresses = new WeakMap<Request, string>();
+
+/** The client's address (after trusted proxies), once clientGuard has run; undefined in-process. */
+export const clientIpOf = (request: Request): string | undefined => addresses.get(request);
+
+/** Who to count and name: the principal's client id, else the address. */
+const keyOf = (request: Request) => principalOf(request)?.clientId ?? clientIpOf(request) ?? 'local';
+
+export function clientGuard(g: Guards) {
+  return new Elysia({ name: 'client-guard', seed: g }).onRequest(({ request }) => {
+    const ip = clientIp(peerAddress(request), request.headers.get('x-forwarded-for'), g.trustedProxies);
+    if (ip !== undefined) addresses.set(request, ip);
+    const allowed = checkClientIp(ip, g.allowed);
+    if (!allowed.allowed) {
+      g.audit.record({ event: 'ip_denied', ip, outcome: 'ip_denied' });
+      return jsonError(403, allowed.reason);
+    }
+    if (ip === undefined) return undefined;
+    const lockout = g.limiter.checkAuthLockout(ip);
+    if (lockout.ok) return undefined;
+    g.audit.record({ event: 'rate_limited', ip, outcome: lockout.limit });
+    return tooMany(lockout);
+  });
+}
+
+/** For AuthOptions.onRefused: a 401 counts toward the IP's lockout; every refusal is audited. */
+export const onAuthRefused =
+  (g: Guards) =>
+  (request: Request, refusal: Refusal): void => {
+    const ip = clientIpOf(request);
+    if (refusal.status === 401 && ip !== undefined) g.limiter.noteAuthFailure(ip);
+    g.audit.record({
+      event: 'auth_failure',
+      ip,
+      outcome: refusal.status === 401 ? 'unauthenticated' : 'forbidden',
+      detail: refusal.detail,
+    });
+  };
+
+const held = new WeakMap<Request, { key: string; ticket: Ticket }>();
+const CALL_PATHS = new Set(['/mcp', '/messages']);
+
+export function rateLimit(g: Guards) {
+  return new Elysia({ name: 'rate-limit', seed: g })
+    .onBeforeHandle({ as: 'global' }, async ({ request, path }) => {
+      if (!g.limiter.settings.enabled) return undefined;
+      const key = keyOf(request);
+      const calls =
+        request.method === 'POST' && CALL_PATHS.has(path) ? countToolCalls(await request.clone().text()) : 0;
+      const d = g.limiter.admit(key, calls);
+      if (d.ok) {
+        if (d.ticket) held.set(request, { key, ticket: d.ticket });
+        return undefined;
+      }
+      g.audit.record({ event: 'rate_limited', clientId: key, ip: clientIpOf(request), outcome: d.limit });
+      return tooMany(d);
+    })
+    .onAfterResponse({ as: 'global' }, ({ request }) => {
+      const h = held.get(request);
+      if (h) g.limiter.settle(h.key, h.ticket);
+    });
+}
+
+/** The pipeline observer for calls made through `request`'s server (a session's calls use its first request). */
+export function callObserver(g: Guards, request: Request): PipelineEnv['observe'] {
+  const key = keyOf(request);
+  const ip = clientIpOf(request);
+  return ({ tool, safety, args }) => {
+    const end = g.limiter.callStarted(key);
+    return ({ outcome, durationMs }) => {
+      end();
+      g.audit.record({
+        event: 'tool_call',
+        clientId: key,
+        ip,
+        tool,
+        safety,
+        args,
+        outcome: outcome === undefined ? 'internal' : outcome.ok ? 'ok' : outcome.error.kind,
+        durationMs,
+      });
+    };
+  };
+}
