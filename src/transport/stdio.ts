@@ -19,6 +19,12 @@ export function startStdio(factory: (conn: Connection) => Server, log: Log): voi
 
 /** The longest line read (the SDK's limit); a longer one is discarded up to its newline. */
 const MAX_LINE_BYTES = 10 * 1024 * 1024;
+/**
+ * A collection is requested every this many messages written. Left to itself the heap grows ~30 MB
+ * over 1,000 list calls before JSC collects; with this, peak RSS stays ~17 MB lower (bench/) and
+ * the median call time does not move, since the collection runs off the request path.
+ */
+const GC_EVERY_MESSAGES = 16;
 
 /**
  * Newline-delimited JSON-RPC on stdin/stdout without a schema pass per message. The SDK's stdio
@@ -36,6 +42,7 @@ export class LineTransport implements Transport {
   /** Inside an over-long line: drop bytes up to its newline. */
   private discarding = false;
   private closed = false;
+  private written = 0;
 
   constructor(
     private readonly stdin: NodeJS.ReadableStream & { readableEnded?: boolean } = process.stdin,
@@ -53,6 +60,7 @@ export class LineTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('stdio transport is closed'));
+    if (++this.written % GC_EVERY_MESSAGES === 0) Bun.gc(false);
     if (this.stdout.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
     return new Promise((resolve) => this.stdout.once('drain', resolve));
   }
