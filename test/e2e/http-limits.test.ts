@@ -1,0 +1,332 @@
+/**
+ * Abuse limits, client filtering and the audit log, end to end: the compiled binary serving HTTP on
+ * 127.0.0.1, driven with raw fetch so every status, header and byte is the server's own.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Subprocess } from 'bun';
+import { hashToken } from '../../src/transport/http/token.ts';
+import { SERVER_BIN } from '../helpers/client.ts';
+import { cleanupContainers, makeContainer } from '../helpers/engine.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-limits-'));
+const MODERN = '2026-07-28';
+const META = {
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientInfo': { name: 'mcp-docker-limits-e2e', version: '0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+interface Running {
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>;
+  base: string;
+  stderr: () => string;
+}
+const running: Running[] = [];
+
+function spawn(env: Record<string, string>, port: number) {
+  const proc = Bun.spawn([SERVER_BIN, '--transport', 'http', '--host', '127.0.0.1', '--port', String(port)], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      DOCKER_HOST: process.env.DOCKER_HOST ?? '',
+      ...env,
+    },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  let err = '';
+  void (async () => {
+    for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
+  })();
+  return { proc, stderr: () => err };
+}
+
+async function serve(env: Record<string, string> = {}): Promise<Running> {
+  const port = await freePort();
+  const { proc, stderr } = spawn(env, port);
+  const r = { proc, base: `http://127.0.0.1:${port}`, stderr };
+  running.push(r);
+  for (let i = 0; i < 100 && !stderr().includes('serving MCP'); i++) await Bun.sleep(50);
+  if (!stderr().includes('serving MCP')) throw new Error(`server did not start:\n${stderr()}`);
+  return r;
+}
+
+let nextId = 1;
+/** One 2026-era request (no session); resolves with the response, body read. */
+async function rpc(
+  base: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; text: string }> {
+  const name = typeof params.name === 'string' ? { 'mcp-name': params.name } : {};
+  const res = await fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers: {
+      accept: 'application/json, text/event-stream',
+      'content-type': 'application/json',
+      'mcp-protocol-version': MODERN,
+      'mcp-method': method,
+      ...name,
+      ...headers,
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: { ...params, _meta: META } }),
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+const call = (base: string, tool: string, args: Record<string, unknown> = {}, headers = {}) =>
+  rpc(base, 'tools/call', { name: tool, arguments: args }, headers);
+
+afterAll(async () => {
+  for (const r of running) r.proc.kill('SIGKILL');
+  await cleanupContainers();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('tool calls per minute', () => {
+  it('answers the 4th tool call in a minute at 3 rpm with 429, Retry-After and which limit', async () => {
+    const r = await serve({ SECURITY_RATE_LIMIT_RPM: '3' });
+    for (let i = 0; i < 3; i++) expect((await call(r.base, 'docker_version')).status).toBe(200);
+    const refused = await call(r.base, 'docker_version');
+    expect(refused.status).toBe(429);
+    const retry = Number(refused.headers.get('retry-after'));
+    expect(Number.isInteger(retry) && retry >= 1 && retry <= 60).toBe(true);
+    expect(JSON.parse(refused.text)).toMatchObject({
+      limit: 'tool_calls_per_minute',
+      retry_after_seconds: retry,
+    });
+    // Listing does not spend the tool-call budget.
+    expect((await rpc(r.base, 'tools/list')).status).toBe(200);
+  });
+
+  it('lets every call through when rate limiting is off', async () => {
+    const r = await serve({ SECURITY_RATE_LIMIT_RPM: '1', SECURITY_RATE_LIMIT_ENABLED: 'false' });
+    for (let i = 0; i < 3; i++) expect((await call(r.base, 'docker_version')).status).toBe(200);
+  });
+});
+
+describe('tool calls at once', () => {
+  let box: { name: string };
+  beforeAll(async () => {
+    box = await makeContainer();
+  });
+
+  it('refuses a second call while one runs at a cap of 1, and admits again when it ends', async () => {
+    const r = await serve({ SECURITY_RATE_LIMIT_CONCURRENT: '1' });
+    const slow = call(r.base, 'docker_exec_command', { container_id: box.name, command: 'sleep 2' });
+    await Bun.sleep(500);
+    const refused = await call(r.base, 'docker_version');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(JSON.parse(refused.text).limit).toBe('concurrent_calls');
+    expect((await slow).status).toBe(200);
+    expect((await call(r.base, 'docker_version')).status).toBe(200);
+  });
+
+  it('counts a legacy /messages call while it runs, though its POST was answered at once', async () => {
+    const r = await serve({ SECURITY_RATE_LIMIT_CONCURRENT: '1' });
+    const stream = await fetch(`${r.base}/sse`, { headers: { accept: 'text/event-stream' } });
+    const reader = stream.body?.getReader();
+    if (!reader) throw new Error('no SSE body');
+    let seen = '';
+    const until = async (needle: string) => {
+      while (!seen.includes(needle)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${needle}`);
+        seen += new TextDecoder().decode(value);
+      }
+    };
+    await until('sessionId=');
+    const endpoint = /data: (\/messages\?sessionId=[\w-]+)/.exec(seen)?.[1];
+    const post = (body: object) =>
+      fetch(`${r.base}${endpoint}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', ...body }),
+      });
+    const init = { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 't', version: '0' } };
+    expect((await post({ id: 1, method: 'initialize', params: init })).status).toBe(202);
+    await until('"id":1');
+    await post({ method: 'notifications/initialized' });
+    const args = { container_id: box.name, command: 'sleep 2' };
+    expect(
+      (await post({ id: 2, method: 'tools/call', params: { name: 'docker_exec_command', arguments: args } }))
+        .status,
+    ).toBe(202);
+    await Bun.sleep(500);
+    const refused = await post({
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'docker_version', arguments: {} },
+    });
+    expect(refused.status).toBe(429);
+    await until('"id":2');
+    expect(
+      (await post({ id: 4, method: 'tools/call', params: { name: 'docker_version', arguments: {} } })).status,
+    ).toBe(202);
+    await until('"id":4');
+    await reader.cancel();
+  });
+});
+
+describe('failed authentication', () => {
+  it('locks an IP out after N failures a minute, even with a good token', async () => {
+    const token = 'mcpt-good-token-0123456789abcdef';
+    const authFile = join(dir, 'auth.json');
+    writeFileSync(
+      authFile,
+      JSON.stringify({ clients: { ops: { profile: 'moderate', tokens: [hashToken(token)] } } }),
+    );
+    const audit = join(dir, 'auth-audit.jsonl');
+    const r = await serve({
+      SECURITY_AUTH_FILE: authFile,
+      SECURITY_AUTH_FAILURES_PER_MINUTE: '3',
+      SECURITY_AUDIT_LOG_FILE: audit,
+    });
+    const good = { authorization: `Bearer ${token}` };
+    expect((await rpc(r.base, 'tools/list', {}, good)).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await rpc(r.base, 'tools/list', {}, { authorization: 'Bearer wrong' })).status).toBe(401);
+    const locked = await rpc(r.base, 'tools/list', {}, good);
+    expect(locked.status).toBe(429);
+    expect(JSON.parse(locked.text).limit).toBe('auth_failures');
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(50);
+    r.proc.kill('SIGTERM');
+    await r.proc.exited;
+    const events = readFileSync(audit, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.map((e) => `${e.event}:${e.outcome}`)).toEqual([
+      ...Array(3).fill('auth_failure:unauthenticated'),
+      'rate_limited:auth_failures',
+    ]);
+    expect(JSON.stringify(events)).not.toContain('wrong');
+  });
+});
+
+describe('client addresses', () => {
+  it('refuses 127.0.0.1 with 403 when only 10.0.0.0/8 is allowed, on every route', async () => {
+    const r = await serve({ SECURITY_ALLOWED_CLIENT_IPS: '10.0.0.0/8' });
+    expect((await rpc(r.base, 'tools/list')).status).toBe(403);
+    const health = await fetch(`${r.base}/healthz`);
+    expect(health.status).toBe(403);
+    expect((await health.json()).error).toContain('allowlist');
+  });
+
+  it('believes X-Forwarded-For only from a trusted proxy', async () => {
+    const r = await serve({
+      SECURITY_ALLOWED_CLIENT_IPS: '10.0.0.0/8',
+      SECURITY_TRUSTED_PROXIES: '127.0.0.1',
+    });
+    expect((await rpc(r.base, 'tools/list', {}, { 'x-forwarded-for': '10.1.2.3' })).status).toBe(200);
+    // The right-most untrusted hop decides, not what the client put first.
+    expect((await rpc(r.base, 'tools/list', {}, { 'x-forwarded-for': '10.1.2.3, 192.0.2.7' })).status).toBe(
+      403,
+    );
+    const untrusted = await serve({
+      SECURITY_ALLOWED_CLIENT_IPS: '10.0.0.0/8',
+      SECURITY_TRUSTED_PROXIES: '192.0.2.1',
+    });
+    expect((await rpc(untrusted.base, 'tools/list', {}, { 'x-forwarded-for': '10.1.2.3' })).status).toBe(403);
+  });
+
+  it('refuses to start on a malformed CIDR, naming the setting and the entry', async () => {
+    const { proc, stderr } = spawn(
+      { SECURITY_ALLOWED_CLIENT_IPS: '10.0.0.0/8,10.0.0.0/33' },
+      await freePort(),
+    );
+    expect(await proc.exited).not.toBe(0);
+    expect(stderr()).toContain("'10.0.0.0/33' is not an IP address or CIDR");
+    expect(stderr()).toContain('SECURITY_ALLOWED_CLIENT_IPS');
+  });
+});
+
+describe('audit log', () => {
+  it('records each call and refusal in a 0600 JSONL file without the secrets passed', async () => {
+    const box = await makeContainer();
+    const path = join(dir, 'audit.jsonl');
+    const r = await serve({ SECURITY_AUDIT_LOG_FILE: path, SECURITY_RATE_LIMIT_RPM: '3' });
+    expect((await call(r.base, 'docker_list_containers', { all: true })).status).toBe(200);
+    const secretCall = await call(r.base, 'docker_exec_command', {
+      container_id: box.name,
+      command: 'true',
+      environment: ['PASSWORD=hunter2', 'MODE=test'],
+    });
+    expect(secretCall.status).toBe(200);
+    expect(
+      (await call(r.base, 'docker_inspect_container', { container_id: 'mcpt-no-such-thing' })).status,
+    ).toBe(200);
+    expect((await call(r.base, 'docker_version')).status).toBe(429);
+    r.proc.kill('SIGTERM');
+    expect(await r.proc.exited).toBe(0);
+
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const text = readFileSync(path, 'utf8');
+    expect(text).not.toContain('hunter2');
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const calls = lines.filter((l) => l.event === 'tool_call');
+    expect(calls.map((l) => l.tool)).toEqual([
+      'docker_list_containers',
+      'docker_exec_command',
+      'docker_inspect_container',
+    ]);
+    expect(calls[0]).toMatchObject({
+      client_id: '127.0.0.1',
+      ip: '127.0.0.1',
+      safety: 'safe',
+      outcome: 'ok',
+    });
+    expect(typeof calls[0].duration_ms).toBe('number');
+    expect(calls[1].args.environment).toContain('MODE=test');
+    expect(calls[2].outcome).toBe('not_found');
+    expect(lines.at(-1)).toMatchObject({ event: 'rate_limited', outcome: 'tool_calls_per_minute' });
+    // Audit lines never go to the application log.
+    expect(r.stderr()).not.toContain('tool_call');
+  });
+});
+
+describe('slow and idle connections', () => {
+  it('keeps serving a normal client while 200 idle sockets and 20 half-sent requests are open', async () => {
+    const r = await serve();
+    const port = Number(new URL(r.base).port);
+    const sockets: Socket[] = [];
+    const open = (first?: string) =>
+      new Promise<void>((resolve) => {
+        const s = connect(port, '127.0.0.1', () => {
+          if (first) s.write(first);
+          resolve();
+        });
+        s.on('error', () => {});
+        sockets.push(s);
+      });
+    await Promise.all(Array.from({ length: 200 }, () => open()));
+    const partial =
+      'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"jsonrpc":';
+    await Promise.all(Array.from({ length: 20 }, () => open(partial)));
+    try {
+      const list = await rpc(r.base, 'tools/list');
+      expect(list.status).toBe(200);
+      expect(list.text).toContain('docker_list_containers');
+      expect((await call(r.base, 'docker_version')).status).toBe(200);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
+});
