@@ -18,7 +18,7 @@ export const tagImage = defineTool({
       repository: Type.String({
         minLength: 1,
         maxLength: 255,
-        pattern: '^[^\\s\\u0000-\\u001f\\u007f?#@]+$',
+        pattern: '^(?!.*[?#@])[!-~]+$',
         description: 'e.g. host:5000/team/app',
       }),
       tag: Type.Optional(

@@ -5,11 +5,12 @@ import { ToolError } from '../../pipeline/errors.ts';
 import { shortId } from '../params.ts';
 
 /**
- * The reference goes into the request path as it is, so only what a reference can hold: no
- * whitespace or control characters (a NUL made the HTTP client throw), '?', '#', '%' or backslash,
- * no leading '/' and no '..' (the HTTP client would resolve '../containers/x' into another endpoint).
+ * The reference goes into the request path as it is, so only what a reference can hold: printable
+ * ASCII (a NUL, a lone surrogate or any non-ASCII letter made the HTTP client throw), no '?', '#',
+ * '%' or backslash, no leading '/' and no '..' (the HTTP client would resolve '../containers/x' into
+ * another endpoint).
  */
-export const IMAGE_REF_PATTERN = '^(?!/)(?!.*\\.\\.)[^\\s\\u0000-\\u001f\\u007f?#%\\\\]+$';
+export const IMAGE_REF_PATTERN = '^(?!/)(?!.*\\.\\.)(?!.*[?#%\\\\])[!-~]+$';
 
 export const ImageRef = Type.String({
   minLength: 1,
