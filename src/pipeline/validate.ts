@@ -35,9 +35,17 @@ function describe(schema: TObject, args: unknown, validator: Validator): string 
   const unknown = Object.keys(args).filter((k) => !known.includes(k));
   if (unknown.length > 0 && (schema as { additionalProperties?: unknown }).additionalProperties === false)
     return `unknown argument '${unknown[0]}'; this tool takes: ${known.join(', ') || 'no arguments'}`;
-  const errors = [...validator.Errors(args)].filter((e) => e.keyword !== 'boolean');
+  const all = [...validator.Errors(args)];
+  const errors = all.filter((e) => e.keyword !== 'boolean');
   const err = errors.find((e) => e.instancePath !== '') ?? errors[0];
-  if (!err) return 'arguments do not match the schema';
+  if (!err) {
+    // Only "schema is false" errors: keys a closed object does not take. Name the object and the key.
+    const extra = all.find((e) => e.keyword === 'boolean' && e.instancePath !== '');
+    if (!extra) return 'arguments do not match the schema';
+    const parts = extra.instancePath.split('/').slice(1);
+    const key = parts.pop() ?? '';
+    return `invalid argument '${parts.join('.') || 'arguments'}': unknown key ${preview(key)}`;
+  }
   if (err.keyword === 'required') {
     const missing = (err.params as { requiredProperties?: string[] }).requiredProperties ?? [];
     return `missing required argument '${missing.join("', '")}'`;
