@@ -44,9 +44,13 @@ export function mapError(
   if (err.code && UNREACHABLE.has(err.code)) {
     // The endpoint is the user's own setting (DOCKER_HOST, a context): naming it says which engine to check.
     const at = opts.endpoint ? ` at ${opts.endpoint}` : '';
-    return new ToolError('engine_unreachable', `lost the connection to the Docker engine${at} (${err.code})`, {
-      hint: 'Check that the engine is running; the next call reconnects by itself.',
-    });
+    return new ToolError(
+      'engine_unreachable',
+      `lost the connection to the Docker engine${at} (${err.code})`,
+      {
+        hint: 'Check that the engine is running; the next call reconnects by itself.',
+      },
+    );
   }
   const scrub = (s: string) =>
     (opts.scrub ?? []).reduce((acc, p) => (p ? acc.split(p).join('<engine>') : acc), s);
@@ -75,6 +79,12 @@ function classify(status: number, message: string): [ErrorKind, string | undefin
   if (status === 409) return ['conflict', conflictHint(message)];
   if (status === 304) return ['conflict', 'Nothing to do: it is already in that state.'];
   if (status === 400) return ['invalid_argument', 'Fix the argument and call again.'];
+  // Payload, URL or headers too large: an argument (often one that travels in the query) is too long.
+  if (status === 413 || status === 414 || status === 431)
+    return [
+      'invalid_argument',
+      'An argument is too long for the engine to accept; shorten it and call again.',
+    ];
   if (status === 401) return ['registry_auth', 'Check the registry credentials.'];
   if (status === 403) return ['policy_denied', 'The engine refused this operation.'];
   if (/executable file not found|no such file or directory/i.test(message))
