@@ -136,7 +136,10 @@ export const renameContainer = defineTool({
   safety: 'moderate',
   idempotent: true,
   input: Type.Object(
-    { container_id: ContainerRef, new_name: Type.String({ pattern: NAME_PATTERN, description: 'New name' }) },
+    {
+      container_id: ContainerRef,
+      new_name: Type.String({ pattern: NAME_PATTERN, maxLength: 256, description: 'New name' }),
+    },
     { additionalProperties: false },
   ),
   output: ContainerState,

@@ -8,6 +8,9 @@ import { ToolError } from '../../pipeline/errors.ts';
 /** Docker's own rule for container names. */
 export const NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$';
 
+/** 1-65535 as a pattern, so string forms get the same range as numbers. */
+const PORT = '(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3})';
+
 /** Published ports bind here unless the caller names a host address: an AI-driven tool stays local. */
 export const DEFAULT_HOST_IP = '127.0.0.1';
 
@@ -37,10 +40,12 @@ export const Cpus = Type.Number({ description: 'e.g. 1.5' });
 export const Argv = (description: string) =>
   Type.Unsafe<string | string[]>({ type: ['string', 'array'], items: { type: 'string' }, description });
 
+// A name with '=' would silently set another variable ({"A=B":"c"} became A="B=c"); NUL ends the string.
 export const Environment = Type.Unsafe<Record<string, string> | string[]>({
   type: ['object', 'array'],
-  additionalProperties: { type: 'string' },
-  items: { type: 'string' },
+  propertyNames: { pattern: '^[^=\\u0000]+$' },
+  additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$' },
+  items: { type: 'string', pattern: '^[^=\\u0000][^\\u0000]*$' },
   description: '{"K":"v"} or ["K=v"]',
 });
 const Text = (description: string) => Type.Optional(Type.String({ description }));
@@ -49,17 +54,20 @@ const Strings = (description: string) => Type.Optional(Type.Array(Type.String(),
 /** Properties of docker_create_container; docker_run_container adds its own. */
 export const createProperties = {
   image: Type.String({ minLength: 1, description: 'e.g. nginx:1.27' }),
-  name: Type.Optional(Type.String({ pattern: NAME_PATTERN, description: 'Unique name' })),
+  name: Type.Optional(Type.String({ pattern: NAME_PATTERN, maxLength: 256, description: 'Unique name' })),
   command: Type.Optional(Argv('String (shell-split) or argv')),
   entrypoint: Type.Optional(Argv('String or argv')),
   environment: Type.Optional(Environment),
   ports: Type.Optional(
     Type.Unsafe<Record<string, number | string | null>>({
       type: 'object',
-      propertyNames: { pattern: '^\\d+(/(tcp|udp|sctp))?$' },
+      // Ports are 1-65535 in the container and 0-65535 on the host (0 or empty: any free port).
+      propertyNames: { pattern: `^${PORT}(/(tcp|udp|sctp))?$` },
       additionalProperties: {
         type: ['integer', 'string', 'null'],
-        pattern: '^([\\d.]+:|\\[[\\da-fA-F:]+\\]:)?\\d*$',
+        minimum: 0,
+        maximum: 65535,
+        pattern: `^([\\d.]+:|\\[[\\da-fA-F:]+\\]:)?(0|${PORT})?$`,
       },
       description: '{"80/tcp":8080|"ip:port"|null}; host IP defaults to 127.0.0.1',
     }),
