@@ -120,12 +120,21 @@ describe('every tool, fuzzed through the real pipeline', () => {
 });
 
 describe('found by fuzzing', () => {
-  it('control characters in image references are refused before the engine (a NUL used to end as an internal error)', async () => {
+  it('control and non-ASCII characters in image references are refused before the engine (they ended as internal errors)', async () => {
     // The tools that put the reference into a request path (create/run send it in a JSON body).
     const imageTools = catalogue.filter((t) => (t.input as unknown as JsonSchema).properties?.image?.pattern);
     expect(imageTools.length).toBeGreaterThan(5);
     for (const t of imageTools)
-      for (const image of ['\u0000', 'busybox\u0000:latest', 'a\u0007b', 'x\u007f', 'bad\u001b[31m']) {
+      for (const image of [
+        '\u0000',
+        'busybox\u0000:latest',
+        'a\u0007b',
+        'x\u007f',
+        'bad\u001b[31m',
+        'Ā',
+        '\ud800',
+        'é/x',
+      ]) {
         const args = confineHostPaths(
           t,
           { image, images: image, path: '/tmp', repository: 'r' },
@@ -142,6 +151,21 @@ describe('found by fuzzing', () => {
       }
     const tag = catalogue.find((t) => t.name === 'docker_tag_image') as AnyTool;
     const out = await runPipeline(tag, { image: 'busybox', repository: 'r\u0000x' }, env);
+    expect(out.ok ? 'ok' : out.error.kind).toBe('invalid_argument');
+  });
+
+  it('an unknown key in a closed nested object is named with its field (was "arguments do not match the schema")', async () => {
+    const prune = catalogue.find((t) => t.name === 'docker_system_prune') as AnyTool;
+    // The counterexample fast-check shrank to: TypeBox reports only "schema is false" for these keys.
+    const filters = { ' ': '', '!': 0, '"': null, '#': '', $: null, '%': false, '': 0, '&': 0 };
+    const out = await runPipeline(prune, { filters }, env);
+    expect(out.ok ? 'ok' : out.error.message).toMatch(/^invalid argument 'filters': unknown key/);
+    expect(rec.requests).toHaveLength(0);
+  });
+
+  it('an argument too long for the engine’s URL or headers is invalid_argument, not internal (HTTP 431)', async () => {
+    const volume = catalogue.find((t) => t.name === 'docker_create_volume') as AnyTool;
+    const out = await runPipeline(volume, { driver: 'A'.repeat(70_000) }, env);
     expect(out.ok ? 'ok' : out.error.kind).toBe('invalid_argument');
   });
 });
