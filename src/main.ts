@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /** CLI entry: flags and config, then the transport. Exit 2 on bad usage, with the fix in the message. */
-import { ConfigError, dockerConfigDir, helpText, loadConfig } from './config.ts';
+import { ConfigError, dockerConfigDir, helpText, loadConfig, splitCommandArgv } from './config.ts';
 import { Engine } from './docker/engine.ts';
 import { createLogger, type Log } from './log.ts';
 import { serverFacts } from './pipeline/run.ts';
@@ -19,9 +19,11 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 function main(argv: string[]): void {
+  // A subcommand's own flags (`doctor --json`, `hash-token --stdin`) are not server options.
+  const split = argv[0] !== undefined && argv[0] in commands ? splitCommandArgv(argv.slice(1)) : undefined;
   let loaded: ReturnType<typeof loadConfig>;
   try {
-    loaded = loadConfig(argv);
+    loaded = loadConfig(split ? split.config : argv);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`mcp-docker: ${e.message}\n`);
@@ -38,6 +40,11 @@ function main(argv: string[]): void {
     process.stdout.write(`mcp-docker ${VERSION}\n`);
     return;
   }
+  if (split) {
+    const load = commands[argv[0] as string] as () => Promise<Command>;
+    void load().then(async (m) => process.exit(await m.run(split.command, loaded)));
+    return;
+  }
   const command = args.positionals[0];
   if (command !== undefined) {
     const load = commands[command];
@@ -47,6 +54,7 @@ function main(argv: string[]): void {
       );
       process.exit(2);
     }
+    // Server options before the command name (`mcp-docker --read-only config claude-code`).
     void load().then(async (m) => process.exit(await m.run(args.positionals.slice(1), loaded)));
     return;
   }

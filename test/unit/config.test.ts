@@ -2,7 +2,7 @@ import { describe, expect, it } from 'bun:test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, helpText, loadConfig } from '../../src/config.ts';
+import { ConfigError, helpText, loadConfig, splitCommandArgv } from '../../src/config.ts';
 
 const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(argv, env).config;
 
@@ -94,5 +94,33 @@ describe('config', () => {
     expect(help).toContain('--allow-destructive');
     expect(help).toContain('SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS');
     expect(help).toMatch(/--max-response-bytes <n>\s+Cap on one result, in bytes \[default: 262144\]/);
+  });
+});
+
+describe('subcommand arguments', () => {
+  it('gives server options (with their values) to the config and the rest to the command', () => {
+    const split = splitCommandArgv([
+      '--json',
+      '--docker-host',
+      'unix:///x.sock',
+      '--read-only',
+      '--stdin',
+      'claude-desktop',
+      '--timeout=5',
+      '--no-allow-moderate',
+      '--tls',
+      'false',
+    ]);
+    expect(split.config).toEqual([
+      '--docker-host',
+      'unix:///x.sock',
+      '--read-only',
+      '--timeout=5',
+      '--no-allow-moderate',
+      '--tls',
+      'false',
+    ]);
+    expect(split.command).toEqual(['--json', '--stdin', 'claude-desktop']);
+    expect(loadConfig(split.config, {}).config.readOnly).toBe(true);
   });
 });
