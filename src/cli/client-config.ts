@@ -1,5 +1,123 @@
-/** `mcp-docker config`: not built yet (placeholder so the command table type-checks). */
-export async function run(): Promise<number> {
-  process.stderr.write('mcp-docker: this command is not available yet\n');
-  return 1;
+/**
+ * `mcp-docker config <client> [flags…]`: prints the snippet that registers this binary with an MCP
+ * client, with the absolute path of the running binary and the flags given here carried over
+ * (`mcp-docker config claude-desktop --read-only`). The snippet goes to stdout, where to put it to stderr.
+ */
+import { resolve } from 'node:path';
+import { ConfigSchema, type loadConfig } from '../config.ts';
+
+type Loaded = ReturnType<typeof loadConfig>;
+
+export interface Launch {
+  command: string;
+  args: string[];
+}
+
+interface Client {
+  where: string;
+  snippet(launch: Launch): string;
+}
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+const mcpServers = ({ command, args }: Launch) =>
+  json({ mcpServers: { docker: { command, ...(args.length > 0 && { args }) } } });
+
+/** Single-quotes a word for POSIX shells when it needs it. */
+export const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+const tomlString = (s: string) => JSON.stringify(s);
+
+export const CLIENTS: Record<string, Client> = {
+  'claude-desktop': {
+    where:
+      'Merge into claude_desktop_config.json (macOS: ~/Library/Application Support/Claude/, Windows: %APPDATA%\\Claude\\, Linux: ~/.config/Claude/), then restart Claude Desktop.',
+    snippet: mcpServers,
+  },
+  'claude-code': {
+    where: 'Run this command (add --scope user to make it available in every project).',
+    snippet: ({ command, args }) =>
+      `claude mcp add docker -- ${[command, ...args].map(shellQuote).join(' ')}\n`,
+  },
+  cursor: {
+    where: 'Merge into ~/.cursor/mcp.json (every project) or .cursor/mcp.json (this project).',
+    snippet: mcpServers,
+  },
+  vscode: {
+    where: 'Merge into .vscode/mcp.json in your workspace (or run "MCP: Open User Configuration").',
+    snippet: ({ command, args }) => json({ servers: { docker: { type: 'stdio', command, args } } }),
+  },
+  windsurf: {
+    where: 'Merge into ~/.codeium/windsurf/mcp_config.json.',
+    snippet: mcpServers,
+  },
+  'gemini-cli': {
+    where: 'Merge into ~/.gemini/settings.json (or .gemini/settings.json in a project).',
+    snippet: mcpServers,
+  },
+  codex: {
+    where: 'Add to ~/.codex/config.toml.',
+    snippet: ({ command, args }) =>
+      `[mcp_servers.docker]\ncommand = ${tomlString(command)}\nargs = [${args.map(tomlString).join(', ')}]\n`,
+  },
+};
+
+export async function run(argv: string[], loaded: Loaded): Promise<number> {
+  const known = Object.keys(CLIENTS).join(', ');
+  const [name, ...extra] = argv;
+  const client = name ? CLIENTS[name] : undefined;
+  if (!name || !client || extra.length > 0) {
+    const what = !name ? 'name a client' : !client ? `unknown client '${name}'` : `unexpected '${extra[0]}'`;
+    process.stderr.write(
+      `mcp-docker config: ${what}. Clients: ${known}.\nUsage: mcp-docker config <client> [server flags, e.g. --read-only]\n`,
+    );
+    return 2;
+  }
+  process.stdout.write(client.snippet(launchCommand(loaded)));
+  process.stderr.write(`${client.where}\n`);
+  const fromEnv = Object.entries(loaded.sources).filter(([, from]) => from.startsWith('env '));
+  if (fromEnv.length > 0)
+    process.stderr.write(
+      `Not carried over (set in your environment, the client will not have it): ${fromEnv.map(([, from]) => from.slice(4)).join(', ')}. Pass them as flags here to include them.\n`,
+    );
+  return 0;
+}
+
+/** How a client starts this server: the running binary (or bun + the entry script from source), plus the flags given. */
+export function launchCommand(loaded: Pick<Loaded, 'args'>, self = runningProgram()): Launch {
+  return { command: self.command, args: [...self.args, ...flagArgs(loaded.args.values)] };
+}
+
+function runningProgram(): Launch {
+  // A compiled binary's modules live in Bun's embedded file system; from source, argv[1] is main.ts.
+  const script = process.argv[1];
+  const embedded = (p: string | undefined) => !!p && (p.includes('$bunfs') || p.includes('~BUN'));
+  const compiled = embedded(import.meta.path) || embedded(script);
+  return compiled || !script
+    ? { command: process.execPath, args: [] }
+    : { command: process.execPath, args: [script] };
+}
+
+/** Settings naming files: made absolute, since a client starts the server from a directory of its own. */
+const PATH_KEYS = new Set([
+  'config',
+  'tlsCertFile',
+  'tlsKeyFile',
+  'authFile',
+  'sshAuthorizedKeysFile',
+  'oauthJwksFile',
+  'auditLogFile',
+  'dockerConfigDir',
+  'dockerCertPath',
+]);
+
+/** The flag-layer settings back as argv: `--read-only`, `--no-allow-moderate`, `--timeout=30`, `--denied-tools=a,b`. */
+export function flagArgs(values: Loaded['args']['values']): string[] {
+  return Object.entries(values).map(([key, { value }]) => {
+    const flag =
+      (ConfigSchema.properties as unknown as Record<string, { flag?: string }>)[key]?.flag ?? `--${key}`;
+    if (value === true) return flag;
+    if (value === false) return `--no-${flag.slice(2)}`;
+    if (Array.isArray(value))
+      return `${flag}=${value.some((v) => String(v).includes(',')) ? JSON.stringify(value) : value.join(',')}`;
+    return `${flag}=${PATH_KEYS.has(key) ? resolve(String(value)) : String(value)}`;
+  });
 }
