@@ -2,8 +2,9 @@
  * The HTTP transport on Elysia, composed top to bottom. `onRequest` guards run in `.use` order before
  * routing and may answer early; headers they set reach every response, refusals and errors included.
  *
- *   security headers → draining → Host/Origin (DNS rebinding) → CORS → body limit
- *   → auth (principal per request; 401 with the accepted schemes)
+ *   security headers → draining → Host/Origin (DNS rebinding) → client IP (allowlist, failed-auth
+ *   lockout) → CORS → body limit → auth (principal per request; 401 with the accepted schemes)
+ *   → rate limits (per principal)
  *   → /healthz, /.well-known/oauth-protected-resource, /mcp (Streamable HTTP, both eras),
  *     /sse + /messages (legacy HTTP+SSE)
  *
@@ -22,6 +23,7 @@ import { cors } from './http/cors.ts';
 import { securityHeaders } from './http/headers.ts';
 import { hostOriginGuard } from './http/host-origin.ts';
 import { InFlight } from './http/inflight.ts';
+import { clientGuard, clientIpOf, type Guards, onAuthRefused, rateLimit } from './http/limits.ts';
 import { mcpRoute } from './http/mcp.ts';
 import { peerAddress, recordPeer } from './http/peer.ts';
 import { jsonError } from './http/plugin.ts';
@@ -51,8 +53,10 @@ export interface HttpAppOptions {
   tls: boolean;
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
-  /** Proxies whose X-Forwarded-For names the client. */
+  /** Proxies whose X-Forwarded-For names the client (when `guards` is absent; guards carry their own). */
   trustedProxies?: readonly string[];
+  /** Client allowlist, failed-auth lockout, rate limits and audit (limits.ts); off when absent. */
+  guards?: Guards;
   maxBodyBytes: number;
   /** Initialize-era and legacy SSE sessions idle this long are closed. */
   sessionIdleSeconds?: number;
@@ -79,7 +83,11 @@ const WELL_KNOWN = '/.well-known/oauth-protected-resource';
 export function createHttpApp(o: HttpAppOptions): HttpApp {
   const inflight = new InFlight();
   const proxies = parseCidrList(o.trustedProxies ?? [], '--trusted-proxies');
-  const clientAddress = (r: Request) => clientIp(peerAddress(r), r.headers.get('x-forwarded-for'), proxies);
+  const g = o.guards;
+  const clientAddress = g
+    ? clientIpOf
+    : (r: Request) => clientIp(peerAddress(r), r.headers.get('x-forwarded-for'), proxies);
+  const off = (name: string) => new Elysia({ name: `${name}-off` });
   // The auth plugin runs before every MCP route; without a principal here something is mis-wired: fail closed.
   const callerOf = (request: Request): Principal => {
     const p = principalOf(request);
@@ -122,7 +130,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
       draining ? jsonError(503, 'server is shutting down', { connection: 'close' }) : undefined,
     )
     .use(hostOriginGuard(o))
-    // C: client-IP allowlist (onRequest) goes here.
+    .use(g ? clientGuard(g) : off('client-guard'))
     .use(cors({ allowedOrigins: o.allowedOrigins }))
     .use(bodyLimit({ maxBytes: o.maxBodyBytes }))
     .use(
@@ -130,9 +138,10 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
         ...o.auth,
         publicPaths: ['/healthz', WELL_KNOWN, `${WELL_KNOWN}/mcp`],
         clientIp: clientAddress,
+        onRefused: g ? onAuthRefused(g) : o.auth.onRefused,
       }),
     )
-    // C: rate limit (onBeforeHandle, global) and audit (onAfterResponse) go here.
+    .use(g ? rateLimit(g) : off('rate-limit'))
     .onError(({ code, error, request }) => {
       if (code === 'NOT_FOUND')
         return jsonError(404, 'not found: the MCP endpoint is /mcp (legacy SSE: /sse)');

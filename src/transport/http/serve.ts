@@ -6,13 +6,16 @@
 import type { Config } from '../../config.ts';
 import type { Log } from '../../log.ts';
 import type { SafetyProfile } from '../../pipeline/gate.ts';
+import { serverFacts } from '../../pipeline/run.ts';
 import { buildServer, type ServerDeps } from '../../server.ts';
+import type { ServerFacts } from '../../tools/define.ts';
 import { StartupError, startHttp } from '../http.ts';
 import { closeVerifiers } from './auth.ts';
 import { createOAuthVerifier, protectedResourceMetadata } from './auth-oauth.ts';
 import { createSshVerifier } from './auth-ssh.ts';
 import type { Principal, ProfileResolver, Verifier } from './auth-types.ts';
 import { Credentials, CredentialsError } from './credentials.ts';
+import { callObserver, createGuards, type Guards } from './limits.ts';
 import { tokenVerifier } from './token.ts';
 
 interface AuthSetup {
@@ -71,10 +74,27 @@ function setUpAuth(config: Config, ceiling: SafetyProfile, resourceUrl: () => st
 
 export async function serve(config: Config, deps: ServerDeps, log: Log): Promise<void> {
   const { profile } = deps.env;
-  const serverFor = (_request: Request, principal: Principal) =>
-    buildServer(
-      principal.profile === profile ? deps : { ...deps, env: { ...deps.env, profile: principal.profile } },
-    );
+  let guards: Guards | undefined;
+  // What the tools report as the safety mode is the caller's, not the server's (one per profile object).
+  const facts = new WeakMap<SafetyProfile, ServerFacts>([[profile, deps.env.server]]);
+  const factsFor = (p: SafetyProfile) => {
+    const known = facts.get(p);
+    if (known) return known;
+    const made = serverFacts(deps.version, p);
+    facts.set(p, made);
+    return made;
+  };
+  // Each caller's server runs with its profile; the observer counts its calls and audits them.
+  const serverFor = (request: Request, principal: Principal) =>
+    buildServer({
+      ...deps,
+      env: {
+        ...deps.env,
+        profile: principal.profile,
+        server: factsFor(principal.profile),
+        ...(guards && { observe: callObserver(guards, request) }),
+      },
+    });
   const healthDetails = async () => {
     let engine = 'unreachable';
     try {
@@ -92,9 +112,11 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
   let http: ReturnType<typeof startHttp>;
   let auth: AuthSetup | undefined;
   try {
+    guards = createGuards(config, log);
     auth = setUpAuth(config, profile, () => `${url}/mcp`, log);
     http = startHttp({
       ...config,
+      guards,
       auth: { verifiers: auth.verifiers, serverProfile: profile, protectedResource: auth.protectedResource },
       serverFor,
       healthDetails,
@@ -111,6 +133,7 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
     void http.shutdown().then(() => {
       auth?.credentials?.close();
       closeVerifiers(auth?.verifiers ?? []);
+      guards?.audit.close();
       process.exit(0);
     });
   };
