@@ -1,9 +1,19 @@
 /**
- * SSH-signed requests: `Authorization: Signature keyId="<client id>",ts="<unix seconds>",nonce="<b64url>",sig="<SSHSIG>"`.
- * Skeleton: the real verifier lands next; the factory signature is the contract for serve.ts.
+ * SSH-signed requests. The client signs `client_id|timestamp|nonce` (timestamp in unix seconds, nonce
+ * ≥ 16 random bytes in base64url) as an SSHSIG in namespace `mcp-docker` — what `ssh-keygen -Y sign
+ * -n mcp-docker` makes — and sends, on every request:
+ *
+ *   Authorization: Signature keyId="<client id>",ts="<unix seconds>",nonce="<nonce>",sig="<base64 SSHSIG>"
+ *
+ * Checks, in this order: header shape → a key of that client signed it → timestamp within ±maxAge →
+ * signature verifies → only then the nonce is recorded, and one seen within the window is a replay.
+ * Unknown client, unknown key and bad signature give the client one message; the audit detail says which.
  */
 import type { Log } from '../../log.ts';
-import type { ProfileResolver, Verifier } from './auth-types.ts';
+import type { AuthResult, ProfileResolver, Verifier } from './auth-types.ts';
+import { NonceCache } from './nonce-cache.ts';
+import { KeyStore, validClientId } from './ssh-keys.ts';
+import { parseSshSig, type SshSig, verifySshSig } from './sshsig.ts';
 
 export interface SshVerifierOptions {
   /** OpenSSH authorized_keys file; each key's comment is the client id. */
@@ -12,14 +22,114 @@ export interface SshVerifierOptions {
   maxAgeSeconds: number;
   resolve: ProfileResolver;
   log: Log;
+  /** Nonce cache bound (see nonce-cache.ts). */
+  maxNonces?: number;
+  /** For tests: the clock, in ms. */
+  now?: () => number;
 }
 
-export function createSshVerifier(_options: SshVerifierOptions): Verifier {
+export const SSH_CHALLENGE = 'Signature realm="mcp-docker"';
+
+export interface SignatureParams {
+  keyId: string;
+  ts: number;
+  nonce: string;
+  sig: string;
+}
+
+const PARAM = /^\s*([A-Za-z]+)="([^"]*)"\s*(?:,|$)/;
+
+/** Parses the Signature header; `undefined` when the scheme is not ours, a string when it is malformed. */
+export function parseSignatureHeader(value: string | null): SignatureParams | string | undefined {
+  const m = /^Signature\s+(.*)$/is.exec(value ?? '');
+  if (!m) return undefined;
+  const params = new Map<string, string>();
+  let rest = m[1] ?? '';
+  while (rest.trim() !== '') {
+    const p = PARAM.exec(rest);
+    if (!p?.[1] || params.has(p[1])) return 'expected keyId="…",ts="…",nonce="…",sig="…", each once';
+    params.set(p[1], p[2] ?? '');
+    rest = rest.slice(p[0].length);
+  }
+  const keyId = params.get('keyId') ?? '';
+  const ts = params.get('ts') ?? '';
+  const nonce = params.get('nonce') ?? '';
+  const sig = params.get('sig') ?? '';
+  if (keyId === '' || !validClientId(keyId)) return 'keyId must be the client id (no quotes or |)';
+  if (!/^\d{1,12}$/.test(ts)) return 'ts must be the time in unix seconds';
+  if (!/^[A-Za-z0-9_-]{22,128}$/.test(nonce)) return 'nonce must be at least 16 random bytes in base64url';
+  if (sig === '' || sig.length > 8192) return 'sig must be a base64 SSHSIG signature';
+  return { keyId, ts: Number(ts), nonce, sig };
+}
+
+/** What the client signs. */
+export const signedMessage = (p: { keyId: string; ts: number; nonce: string }) =>
+  `${p.keyId}|${p.ts}|${p.nonce}`;
+
+export function createSshVerifier(options: SshVerifierOptions): Verifier {
+  const { maxAgeSeconds, resolve, log } = options;
+  const now = options.now ?? Date.now;
+  const keys = new KeyStore(options.keysFile, log);
+  const nonces = new NonceCache(options.maxNonces);
+  let warnedAt = Number.NEGATIVE_INFINITY;
+  const refuse = (error: string, detail: string): AuthResult => ({
+    ok: false,
+    status: 401,
+    error,
+    challenge: SSH_CHALLENGE,
+    detail,
+  });
+  const NOT_ACCEPTED =
+    'SSH signature not accepted: sign "client_id|ts|nonce" in namespace mcp-docker with a key listed for this client id';
+
   return {
     method: 'ssh',
-    verify: async (request) => {
-      if (!/^Signature\s/i.test(request.headers.get('authorization') ?? '')) return undefined;
-      return { ok: false, status: 401, error: 'SSH-signed requests are not available yet' };
+    challenge: SSH_CHALLENGE,
+    async verify(request) {
+      const p = parseSignatureHeader(request.headers.get('authorization'));
+      if (p === undefined) return undefined;
+      if (typeof p === 'string') return refuse(`malformed Signature header: ${p}`, 'malformed header');
+      const nowMs = now();
+      const clientKeys = keys.keysFor(p.keyId, nowMs);
+      if (clientKeys.length === 0) return refuse(NOT_ACCEPTED, `ssh: no key for client ${p.keyId}`);
+      if (Math.abs(nowMs / 1000 - p.ts) > maxAgeSeconds)
+        return refuse(
+          `signature timestamp outside the allowed window (±${maxAgeSeconds} s); check the client clock`,
+          `ssh: ${p.keyId} ts ${p.ts} is ${Math.round(nowMs / 1000 - p.ts)} s off`,
+        );
+      let sig: SshSig;
+      try {
+        sig = parseSshSig(p.sig);
+      } catch (e) {
+        return refuse(NOT_ACCEPTED, `ssh: ${p.keyId}: ${e instanceof Error ? e.message : 'bad signature'}`);
+      }
+      const key = clientKeys.find((k) => k.blob.equals(sig.publicKey));
+      if (!key) return refuse(NOT_ACCEPTED, `ssh: ${p.keyId} signed with a key not listed for it`);
+      if (!verifySshSig(sig, signedMessage(p), key.key, key.type))
+        return refuse(NOT_ACCEPTED, `ssh: ${p.keyId} bad ${sig.sigAlg} signature (key line ${key.line})`);
+      // Only a verified request reaches the nonce cache, so forged requests cannot fill it.
+      const evicted = nonces.evictions;
+      const fresh = nonces.remember(`${p.keyId}|${p.nonce}`, (p.ts + maxAgeSeconds) * 1000, nowMs);
+      if (nonces.evictions !== evicted && nowMs - warnedAt > 60_000) {
+        warnedAt = nowMs;
+        log.warn(
+          `SSH nonce cache full (${nonces.cap} entries): evicting the oldest; consider a lower rate limit`,
+        );
+      }
+      if (!fresh)
+        return refuse(
+          'nonce already used: sign every request with a fresh nonce',
+          `ssh: ${p.keyId} replayed nonce`,
+        );
+      const profile = resolve(p.keyId);
+      if (!profile)
+        return {
+          ok: false,
+          status: 403,
+          error: `client ${p.keyId} has no access profile on this server`,
+          detail: `ssh: ${p.keyId} verified but unknown to the profile resolver`,
+        };
+      return { ok: true, principal: { clientId: p.keyId, method: 'ssh', profile } };
     },
   };
 }
