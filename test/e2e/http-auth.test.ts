@@ -162,6 +162,36 @@ describe('bearer tokens on the binary', () => {
   });
 });
 
+describe('auth file changes', () => {
+  it("accepts a token added to the running server's file, and drops a removed one", async () => {
+    const file = join(dir, 'reload.json');
+    const made = await hashToken();
+    const token = /token: (\S+)/.exec(made.stdout)?.[1] as string;
+    const hash = /hash: +(\S+)/.exec(made.stdout)?.[1] as string;
+    const write = (clients: Record<string, unknown>) => writeFileSync(file, JSON.stringify({ clients }));
+    write({ first: { profile: 'read-only', tokens: [(await hashToken(`${monitor}`)).stdout.trim()] } });
+    const r = await serve(['--auth-file', file]);
+    const status = async (t: string) => {
+      const res = await withToken(t)(`${r.base}/sse`);
+      await res.body?.cancel();
+      return res.status;
+    };
+    const until = async (t: string, want: number) => {
+      let got = 0;
+      for (let i = 0; i < 50 && got !== want; i++) {
+        if (i > 0) await Bun.sleep(100);
+        got = await status(t);
+      }
+      return got;
+    };
+    expect(await status(token)).toBe(401);
+    write({ second: { profile: 'read-only', tokens: [hash] } });
+    expect(await until(token, 200)).toBe(200);
+    expect(await until(monitor, 401)).toBe(401);
+    expect(r.stderr()).toContain('auth file reloaded');
+  });
+});
+
 describe('start-up', () => {
   it('refuses a broken auth file, naming the file, the key and the fix', async () => {
     const bad = join(dir, 'bad.json');

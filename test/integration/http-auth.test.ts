@@ -102,6 +102,39 @@ describe('bearer tokens over /mcp and /sse', () => {
     expect((await app.handle(new Request(`${BASE}/sse`))).status).toBe(401);
   });
 
+  it('guards every MCP route, and leaves /healthz and the OAuth metadata open', async () => {
+    const messages = new Request(`${BASE}/messages?sessionId=x`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect((await app.handle(messages)).status).toBe(401);
+    expect((await app.handle(new Request(`${BASE}/mcp`, { method: 'DELETE' }))).status).toBe(401);
+    expect((await app.handle(new Request(`${BASE}/healthz`))).status).toBe(200);
+    const withMetadata = createHttpApp({
+      serverFor: () => {
+        throw new Error('not reached');
+      },
+      auth: {
+        verifiers: [tokenVerifier({ credentials, oauthEnabled: true })],
+        serverProfile: env.profile,
+        protectedResource: () => Response.json({ resource: `${BASE}/mcp` }),
+      },
+      loopback: true,
+      port: () => 8000,
+      tls: false,
+      allowedHosts: [],
+      allowedOrigins: [],
+      maxBodyBytes: 1024,
+      log,
+    });
+    const meta = await withMetadata.handle(new Request(`${BASE}/.well-known/oauth-protected-resource`));
+    expect(meta.status).toBe(200);
+    expect(await meta.json()).toEqual({ resource: `${BASE}/mcp` });
+    expect((await withMetadata.handle(post(toolsList, {}))).status).toBe(401);
+    await withMetadata.close();
+  });
+
   it('refuses a wrong token with 401 invalid_token', async () => {
     const res = await app.handle(post(toolsList, { authorization: 'Bearer not-a-real-token' }));
     expect(res.status).toBe(401);
