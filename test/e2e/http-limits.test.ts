@@ -72,7 +72,7 @@ async function rpc(
   params: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Headers; text: string }> {
-  const name = typeof params.name === 'string' ? { 'mcp-name': params.name } : {};
+  const name: Record<string, string> = typeof params.name === 'string' ? { 'mcp-name': params.name } : {};
   const res = await fetch(`${base}/mcp`, {
     method: 'POST',
     headers: {
@@ -182,6 +182,28 @@ describe('tool calls at once', () => {
   });
 });
 
+describe('event streams', () => {
+  it('refuses a third open stream at a cap of 2 with 429, and admits one when a stream closes', async () => {
+    const r = await serve({ SECURITY_RATE_LIMIT_STREAMS: '2' });
+    const open = () => fetch(`${r.base}/sse`, { headers: { accept: 'text/event-stream' } });
+    const first = await open();
+    const second = await open();
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const refused = await open();
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(await refused.text()).limit).toBe('open_streams');
+    await first.body?.cancel();
+    let again = refused;
+    for (let i = 0; i < 20 && again.status !== 200; i++) {
+      await Bun.sleep(50);
+      again = await open();
+    }
+    expect(again.status).toBe(200);
+    await second.body?.cancel();
+    await again.body?.cancel();
+  });
+});
+
 describe('failed authentication', () => {
   it('locks an IP out after N failures a minute, even with a good token', async () => {
     const token = 'mcpt-good-token-0123456789abcdef';
@@ -224,7 +246,7 @@ describe('client addresses', () => {
     expect((await rpc(r.base, 'tools/list')).status).toBe(403);
     const health = await fetch(`${r.base}/healthz`);
     expect(health.status).toBe(403);
-    expect((await health.json()).error).toContain('allowlist');
+    expect(((await health.json()) as { error: string }).error).toContain('allowlist');
   });
 
   it('believes X-Forwarded-For only from a trusted proxy', async () => {

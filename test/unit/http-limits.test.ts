@@ -199,6 +199,19 @@ describe('limiter', () => {
     expect(limiter.checkAuthLockout('203.0.113.9').ok).toBe(false);
   });
 
+  it('caps open event streams per client and frees a slot once when a stream ends', () => {
+    const { limiter } = make({ streams: 2 });
+    const a = limiter.openStream('agent');
+    const b = limiter.openStream('agent');
+    expect(limiter.openStream('agent')).toMatchObject({ ok: false, limit: 'open_streams' });
+    expect(limiter.openStream('other').ok).toBe(true);
+    a.release?.();
+    a.release?.();
+    expect(limiter.openStream('agent').ok).toBe(true);
+    expect(limiter.openStream('agent').ok).toBe(false);
+    b.release?.();
+  });
+
   it('locks an IP out for a minute after N failed authentications, then lets it try again', () => {
     const { limiter, clock } = make();
     for (let i = 0; i < 2; i++) limiter.noteAuthFailure('203.0.113.9');

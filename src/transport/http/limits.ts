@@ -3,7 +3,8 @@
  * - `clientGuard` (onRequest, before auth): resolves the client's address, refuses addresses off the
  *   allowlist (403) and addresses locked out for failed authentications (429);
  * - `onAuthRefused`: the auth plugin's refusal callback — counts a 401 against the IP, audits it;
- * - `rateLimit` (onBeforeHandle, after auth): per-principal request, tool-call and concurrency limits;
+ * - `rateLimit` (onBeforeHandle, after auth): per-principal request, tool-call and concurrency limits,
+ *   and open event streams (released when the stream ends: the response body is wrapped);
  * - `callObserver`: the pipeline hook `serverFor` binds to a request — counts running calls and
  *   writes the tool_call audit line.
  * What counts as a tool call: each `tools/call` JSON-RPC request POSTed to /mcp or /messages (peeked
@@ -25,6 +26,7 @@ export interface GuardSettings {
   rateLimitEnabled: boolean;
   rateLimitRpm: number;
   rateLimitConcurrent: number;
+  rateLimitStreams: number;
   authFailuresPerMinute: number;
   allowedClientIps: readonly string[];
   trustedProxies: readonly string[];
@@ -46,6 +48,7 @@ export function createGuards(s: GuardSettings, log: Log): Guards {
     enabled: s.rateLimitEnabled,
     rpm: s.rateLimitRpm,
     concurrent: s.rateLimitConcurrent,
+    streams: s.rateLimitStreams,
     authFailuresPerMinute: s.authFailuresPerMinute,
   });
   const audit = s.auditLogFile ? openAudit(s.auditLogFile, log) : noAudit;
@@ -92,13 +95,52 @@ export const onAuthRefused =
   };
 
 const held = new WeakMap<Request, { key: string; ticket: Ticket }>();
+const streaming = new WeakMap<Request, () => void>();
 const CALL_PATHS = new Set(['/mcp', '/messages']);
+const STREAM_PATHS = new Set(['/mcp', '/sse']);
+
+/** The same response, its body passed through, calling `done` once when it ends, fails or is cancelled. */
+function onBodyEnd(response: Response, done: () => void): Response {
+  const reader = response.body?.getReader();
+  if (!reader) {
+    done();
+    return response;
+  }
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done: finished, value } = await reader.read();
+        if (finished) {
+          done();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (e) {
+        done();
+        controller.error(e);
+      }
+    },
+    cancel(reason) {
+      done();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, response);
+}
 
 export function rateLimit(g: Guards) {
   return new Elysia({ name: 'rate-limit', seed: g })
     .onBeforeHandle({ as: 'global' }, async ({ request, path }) => {
       if (!g.limiter.settings.enabled) return undefined;
       const key = keyOf(request);
+      if (request.method === 'GET' && STREAM_PATHS.has(path)) {
+        const d = g.limiter.openStream(key);
+        if (d.ok) {
+          if (d.release) streaming.set(request, d.release);
+          return undefined;
+        }
+        g.audit.record({ event: 'rate_limited', clientId: key, ip: clientIpOf(request), outcome: d.limit });
+        return tooMany(d);
+      }
       const calls =
         request.method === 'POST' && CALL_PATHS.has(path) ? countToolCalls(await request.clone().text()) : 0;
       const d = g.limiter.admit(key, calls);
@@ -109,9 +151,24 @@ export function rateLimit(g: Guards) {
       g.audit.record({ event: 'rate_limited', clientId: key, ip: clientIpOf(request), outcome: d.limit });
       return tooMany(d);
     })
+    .onAfterHandle({ as: 'global' }, ({ request, responseValue }) => {
+      const release = streaming.get(request);
+      if (!release) return undefined;
+      streaming.delete(request);
+      const isStream =
+        responseValue instanceof Response &&
+        responseValue.headers.get('content-type')?.startsWith('text/event-stream');
+      if (!isStream) {
+        release();
+        return undefined;
+      }
+      return onBodyEnd(responseValue, release);
+    })
     .onAfterResponse({ as: 'global' }, ({ request }) => {
       const h = held.get(request);
       if (h) g.limiter.settle(h.key, h.ticket);
+      // A stream slot not handed to a body (the handler threw) is freed here.
+      streaming.get(request)?.();
     });
 }
 

@@ -7,6 +7,8 @@
  * - every other request per client: a generous bucket of its own, so initialize, tools/list and
  *   pings never spend the tool-call budget but a flood of them is still bounded;
  * - tool calls running at once per client, counted where calls really run (the pipeline observer);
+ * - event streams open at once per client (GET /sse, GET /mcp), so one client cannot hold every
+ *   session slot the server has;
  * - failed authentications per IP: the Nth failure within a minute locks the IP out for a minute,
  *   even with good credentials, so a token cannot be guessed by trying.
  * Every map is bounded: idle entries are swept, and past `maxKeys` the least recently seen goes, so
@@ -17,6 +19,7 @@ export type LimitName =
   | 'tool_calls_per_minute'
   | 'requests_per_minute'
   | 'concurrent_calls'
+  | 'open_streams'
   | 'auth_failures';
 
 export type Decision =
@@ -76,6 +79,8 @@ export interface LimitSettings {
   rpm: number;
   concurrent: number;
   authFailuresPerMinute: number;
+  /** Event streams open at once per client; default 32. */
+  streams?: number;
   /** Clients (or IPs) remembered per map; default 10,000. */
   maxKeys?: number;
 }
@@ -105,6 +110,8 @@ export class Limiter {
   private readonly requests: BoundedMap<Bucket>;
   private readonly running: BoundedMap<Running>;
   private readonly failures: BoundedMap<Failures>;
+  /** Not bounded by eviction (an open stream must be able to release its slot); one entry per client with a stream open. */
+  private readonly streams = new Map<string, number>();
   private lastSweep = 0;
 
   constructor(
@@ -209,6 +216,31 @@ export class Limiter {
     };
   }
 
+  /** Opens an event stream for `key`; on success, call `release` once when it ends. */
+  openStream(key: string): Decision & { release?: () => void } {
+    if (!this.settings.enabled) return { ok: true };
+    const max = this.settings.streams ?? 32;
+    const open = this.streams.get(key) ?? 0;
+    if (open >= max)
+      return refuse(
+        'open_streams',
+        5,
+        `${max} event streams already open for this client (the limit); close unused sessions and retry`,
+      );
+    this.streams.set(key, open + 1);
+    let released = false;
+    return {
+      ok: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        const n = (this.streams.get(key) ?? 1) - 1;
+        if (n > 0) this.streams.set(key, n);
+        else this.streams.delete(key);
+      },
+    };
+  }
+
   /** How many keys each map holds (for tests of the memory bound). */
   sizes() {
     return {
@@ -216,6 +248,7 @@ export class Limiter {
       requests: this.requests.size,
       running: this.running.size,
       failures: this.failures.size,
+      streams: this.streams.size,
     };
   }
 
