@@ -35,7 +35,7 @@ async function run(name: string, args: unknown) {
 async function expectRefused(name: string, args: unknown, kind: string, field?: string) {
   const out = await run(name, args);
   if (out.ok) throw new Error(`${name} accepted ${JSON.stringify(args).slice(0, 200)}`);
-  expect(out.error.kind).toBe(kind);
+  expect(out.error.kind as string).toBe(kind);
   expectActionableError(out.error);
   if (field) expect(out.error.message).toContain(`'${field}`);
   expect(rec.requests).toHaveLength(0);
