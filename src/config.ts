@@ -188,13 +188,6 @@ export const ConfigSchema = Type.Object(
         'SECURITY_RATE_LIMIT_STREAMS',
       ]),
     }),
-    rateLimitStreams: Type.Integer({
-      default: 32,
-      minimum: 1,
-      ...meta('HTTP: event streams (GET /sse, GET /mcp) open at once per client', '--rate-limit-streams', [
-        'SECURITY_RATE_LIMIT_STREAMS',
-      ]),
-    }),
     authFailuresPerMinute: Type.Integer({
       default: 10,
       minimum: 1,
