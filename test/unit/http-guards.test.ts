@@ -139,3 +139,16 @@ describe('InFlight', () => {
     expect(await waiting).toBe(true);
   });
 });
+
+describe('securityHeaders plugin', () => {
+  it("replaces a route's weaker cache-control and adds the rest to its answer", async () => {
+    const { Elysia } = await import('elysia');
+    const { securityHeaders } = await import('../../src/transport/http/headers.ts');
+    const app = new Elysia()
+      .use(securityHeaders({ tls: false }))
+      .get('/stream', () => new Response('x', { headers: { 'cache-control': 'no-cache' } }));
+    const res = await app.handle(new Request('http://127.0.0.1/stream'));
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+  });
+});

@@ -26,7 +26,14 @@ export function securityHeaders(o: { tls: boolean }) {
     })
     .mapResponse({ as: 'global' }, ({ responseValue }) => {
       if (!(responseValue instanceof Response)) return undefined;
-      for (const [k, v] of entries) responseValue.headers.set(k, v);
-      return responseValue;
+      // Headers of a fetched Response are immutable: copy it (the body stream moves, unread).
+      let out = responseValue;
+      try {
+        for (const [k, v] of entries) out.headers.set(k, v);
+      } catch {
+        out = new Response(responseValue.body, responseValue);
+        for (const [k, v] of entries) out.headers.set(k, v);
+      }
+      return out;
     });
 }
