@@ -104,6 +104,15 @@ describe('hash-token', () => {
     expect(again.stdout.trim()).toBe(/hash: +(\S+)/.exec(made.stdout)?.[1] as string);
     expect(again.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
+  it('hashes the token given on stdin with --stdin, and says so when there is none', async () => {
+    const r = await hashToken('abc', ['--stdin']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`sha256:${new Bun.CryptoHasher('sha256').update('abc').digest('hex')}\n`);
+    const empty = await hashToken('', ['--stdin']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('nothing on stdin');
+  });
+
   it('refuses a token given as an argument, saying why', async () => {
     const r = await hashToken(undefined, ['my-secret-token']);
     expect(r.code).toBe(2);
