@@ -171,6 +171,43 @@ describe('bearer tokens on the binary', () => {
   });
 });
 
+describe('idle sessions', () => {
+  it('closes an initialize-era session idle past --session-idle; its id then says to initialize again', async () => {
+    const r = await serve(['--auth-file', join(dir, 'auth.yaml'), '--session-idle', '10']);
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      authorization: `Bearer ${monitor}`,
+    };
+    const init = await fetch(`${r.base}/mcp`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: info },
+      }),
+    });
+    const id = init.headers.get('mcp-session-id') as string;
+    await init.body?.cancel();
+    expect(id).toBeString();
+    const list = () =>
+      fetch(`${r.base}/mcp`, {
+        method: 'POST',
+        headers: { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }),
+      });
+    const alive = await list();
+    expect(alive.status).toBe(200);
+    await alive.body?.cancel();
+    await Bun.sleep(14_000); // idle 10 s + a sweep every 2.5 s
+    const expired = await list();
+    expect(expired.status).toBe(404);
+    expect(await expired.json()).toEqual({ error: 'session expired; initialize again' });
+  }, 30_000);
+});
+
 describe('auth file changes', () => {
   it("accepts a token added to the running server's file, and drops a removed one", async () => {
     const file = join(dir, 'reload.json');
