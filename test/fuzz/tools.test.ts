@@ -158,6 +158,7 @@ describe('found by fuzzing', () => {
     const prune = catalogue.find((t) => t.name === 'docker_system_prune') as AnyTool;
     // The counterexample fast-check shrank to: TypeBox reports only "schema is false" for these keys.
     const filters = { ' ': '', '!': 0, '"': null, '#': '', $: null, '%': false, '': 0, '&': 0 };
+    rec.clear();
     const out = await runPipeline(prune, { filters }, env);
     expect(out.ok ? 'ok' : out.error.message).toMatch(/^invalid argument 'filters': unknown key/);
     expect(rec.requests).toHaveLength(0);
