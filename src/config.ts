@@ -220,7 +220,7 @@ export const ConfigSchema = Type.Object(
       default: 900,
       minimum: 10,
       maximum: 86_400,
-      ...meta('HTTP: close initialize-era sessions idle this long, in seconds', '--session-idle', [
+      ...meta('HTTP: close sessions (initialize-era /mcp, legacy /sse) with no call for this long, in seconds', '--session-idle', [
         'MCP_DOCKER_SESSION_IDLE',
       ]),
     }),
