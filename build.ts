@@ -4,6 +4,7 @@
  *   bun build.ts --target linux-arm64 [outfile]
  *   bun build.ts --all [--out dist/release] [--version v1.2.3]
  *                                           every target, archives and checksums.txt (packaging/)
+ *   bun build.ts --target bun-linux-x64 --outfile PATH src/main.ts   (how GoReleaser's Bun builder calls it)
  * Version: --version, else the tag in GITHUB_REF (refs/tags/v1.2.3), else package.json.
  * Cross targets are built on the Bun runtime from its npm package (packaging/runtimes.ts), so a build
  * needs the npm registry and nothing else.
@@ -80,7 +81,9 @@ export function releaseVersion(explicit: string | undefined, githubRef: string |
   const tag = githubRef?.startsWith('refs/tags/') ? githubRef.slice('refs/tags/'.length) : undefined;
   const v = (explicit ?? tag ?? pkg.version).replace(/^v/, '');
   if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(v))
-    throw new Error(`version '${v}' is not a semantic version like 1.2.3 (from --version, the git tag or package.json)`);
+    throw new Error(
+      `version '${v}' is not a semantic version like 1.2.3 (from --version, the git tag or package.json)`,
+    );
   return v;
 }
 
@@ -93,12 +96,15 @@ async function compile(outfile: string, version: string, cross?: Target): Promis
   }
 }
 
+/** Takes `--name value` or `--name=value` out of args. */
 function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
+  const i = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
   if (i < 0) return undefined;
-  const value = args[i + 1];
+  const arg = args[i] as string;
+  const inline = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : undefined;
+  const value = inline ?? args[i + 1];
   if (!value || value.startsWith('--')) throw new Error(`${name} needs a value`);
-  args.splice(i, 2);
+  args.splice(i, inline === undefined ? 2 : 1);
   return value;
 }
 
@@ -107,9 +113,12 @@ async function main(args: string[]): Promise<void> {
   const targetName = flag(args, '--target');
   const outDir = flag(args, '--out') ?? 'dist/release';
   const all = args.includes('--all');
-  const outfile = args.find((a) => !a.startsWith('--'));
+  // GoReleaser's Bun builder calls `bun build.ts … --target bun-linux-x64 --outfile PATH src/main.ts`.
+  const outfile = flag(args, '--outfile') ?? args.find((a) => !a.startsWith('--') && a !== 'src/main.ts');
   if (!all) {
-    const cross = targetName ? TARGETS.find((t) => t.name === targetName) : undefined;
+    const cross = targetName
+      ? TARGETS.find((t) => t.name === targetName || t.bunTarget === targetName)
+      : undefined;
     if (targetName && !cross)
       throw new Error(`unknown target '${targetName}'. Targets: ${TARGETS.map((t) => t.name).join(', ')}`);
     const out = outfile ?? (cross ? join('dist', binaryName(cross)) : 'dist/mcp-docker');
