@@ -220,9 +220,11 @@ export const ConfigSchema = Type.Object(
       default: 900,
       minimum: 10,
       maximum: 86_400,
-      ...meta('HTTP: close sessions (initialize-era /mcp, legacy /sse) with no call for this long, in seconds', '--session-idle', [
-        'MCP_DOCKER_SESSION_IDLE',
-      ]),
+      ...meta(
+        'HTTP: close sessions (initialize-era /mcp, legacy /sse) with no call for this long, in seconds',
+        '--session-idle',
+        ['MCP_DOCKER_SESSION_IDLE'],
+      ),
     }),
     dockerHost: Type.Optional(
       Type.String(
