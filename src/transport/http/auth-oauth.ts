@@ -1,9 +1,16 @@
 /**
- * OAuth 2.1 resource-server mode: `Authorization: Bearer <JWT>` verified with jose against the issuer's
- * keys. Skeleton: the real verifier lands next; the factory signature is the contract for serve.ts.
+ * OAuth 2.1 resource-server mode: `Authorization: Bearer <JWT>` checked with jose against the issuer's
+ * keys — signature (asymmetric algorithms only, so neither `none` nor an HMAC made with a public key
+ * passes), `iss`, `aud` (default: this server's resource URL), `exp` (required) and `nbf` with the
+ * configured skew, and the required scopes. Client id = `sub`, else `client_id`; scopes (`scope` string
+ * or `scp` list) pick the profile through the resolver. Refusals carry the RFC 6750 challenge with the
+ * RFC 9728 metadata URL, so a client can discover the authorization server.
  */
+import { errors, type JWTPayload, jwtVerify } from 'jose';
 import type { Log } from '../../log.ts';
-import type { ProfileResolver, Verifier } from './auth-types.ts';
+import type { AuthResult, ProfileResolver, Verifier } from './auth-types.ts';
+import { jwksSource } from './oauth-jwks.ts';
+import { validClientId } from './ssh-keys.ts';
 
 export interface OAuthVerifierOptions {
   issuer: string;
@@ -19,17 +26,121 @@ export interface OAuthVerifierOptions {
   resourceUrl: () => string;
 }
 
-export function createOAuthVerifier(_options: OAuthVerifierOptions): Verifier {
+const ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+export const WELL_KNOWN_PATH = '/.well-known/oauth-protected-resource';
+
+/** RFC 9728 §3.1: the metadata of `https://h/mcp` lives at `https://h/.well-known/oauth-protected-resource/mcp`. */
+export function metadataUrl(resource: string): string {
+  const u = URL.parse(resource);
+  if (!u) return WELL_KNOWN_PATH;
+  return `${u.origin}${WELL_KNOWN_PATH}${u.pathname === '/' ? '' : u.pathname}`;
+}
+
+/** Scopes from `scope` (space-separated, RFC 9068) or `scp` (a list, some issuers). */
+export function scopesOf(payload: JWTPayload): string[] {
+  if (typeof payload.scope === 'string') return payload.scope.split(' ').filter(Boolean);
+  if (Array.isArray(payload.scp)) return payload.scp.filter((s): s is string => typeof s === 'string');
+  return [];
+}
+
+/** What a legitimate client can act on, from jose's error; the rest stays in `detail`. */
+function explain(e: unknown): string {
+  if (e instanceof errors.JWTExpired) return 'access token expired: get a new one';
+  if (e instanceof errors.JWTClaimValidationFailed) {
+    if (e.claim === 'iss') return 'access token is from another issuer than this server trusts';
+    if (e.claim === 'aud') return 'access token is not for this server (audience)';
+    if (e.claim === 'nbf') return 'access token is not valid yet; check the clock';
+    if (e.claim === 'exp') return 'access token has no expiry; this server requires one';
+  }
+  if (e instanceof errors.JWKSTimeout || !(e instanceof errors.JOSEError))
+    return "could not check the access token: the issuer's keys are unavailable; retry later";
+  return 'access token not accepted: its signature or format did not check out';
+}
+
+export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
+  const keys = jwksSource({ jwksUrl: o.jwksUrl, jwksFile: o.jwksFile, log: o.log });
+  const challenge = (extra = '') =>
+    `Bearer${extra}${extra ? ',' : ''} resource_metadata="${metadataUrl(o.resourceUrl())}"`;
+  const q = (s: string) => s.replace(/["\\]/g, '');
+  const invalid = (error: string, detail: string): AuthResult => ({
+    ok: false,
+    status: 401,
+    error,
+    challenge: challenge(` error="invalid_token", error_description="${q(error)}"`),
+    detail,
+  });
+  const insufficient = (error: string, scope: string, detail: string): AuthResult => ({
+    ok: false,
+    status: 403,
+    error,
+    challenge: challenge(` error="insufficient_scope", scope="${q(scope)}"`),
+    detail,
+  });
+
   return {
     method: 'oauth',
-    verify: async () => undefined,
+    get challenge() {
+      return challenge();
+    },
+    async verify(request) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '');
+      const token = m?.[1];
+      if (!token || !JWT_SHAPE.test(token)) return undefined;
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          issuer: o.issuer,
+          audience: o.audience.length > 0 ? o.audience : o.resourceUrl(),
+          clockTolerance: o.clockSkewSeconds,
+          algorithms: ALGORITHMS,
+          requiredClaims: ['exp'],
+        }));
+      } catch (e) {
+        return invalid(explain(e), `oauth: ${e instanceof Error ? `${e.name}: ${e.message}` : 'bad token'}`);
+      }
+      const clientId = [payload.sub, payload.client_id].find(
+        (c): c is string => typeof c === 'string' && c !== '',
+      );
+      if (!clientId || !validClientId(clientId))
+        return invalid('access token has no usable sub or client_id', 'oauth: no sub/client_id');
+      const scopes = scopesOf(payload);
+      const missing = o.requiredScopes.filter((s) => !scopes.includes(s));
+      if (missing.length > 0)
+        return insufficient(
+          `access token lacks the scope ${missing.join(' ')}`,
+          o.requiredScopes.join(' '),
+          `oauth: ${clientId} has [${scopes.join(' ')}]`,
+        );
+      const profile = o.resolve(clientId, scopes);
+      if (!profile)
+        return insufficient(
+          'no scope of this access token grants access to this server',
+          o.requiredScopes.join(' '),
+          `oauth: ${clientId} scopes [${scopes.join(' ')}] map to no profile`,
+        );
+      return { ok: true, principal: { clientId, method: 'oauth', profile } };
+    },
   };
 }
 
 export interface ProtectedResourceOptions {
   issuer: string;
   resourceUrl: () => string;
-  scopesSupported: string[];
+  /** Scopes this server maps to profiles (a function: the auth file is re-read on change). */
+  scopesSupported: string[] | (() => string[]);
 }
 
 /** `GET /.well-known/oauth-protected-resource` (RFC 9728). */
@@ -38,7 +149,8 @@ export function protectedResourceMetadata(o: ProtectedResourceOptions): (request
     Response.json({
       resource: o.resourceUrl(),
       authorization_servers: [o.issuer],
-      scopes_supported: o.scopesSupported,
+      scopes_supported: typeof o.scopesSupported === 'function' ? o.scopesSupported() : o.scopesSupported,
       bearer_methods_supported: ['header'],
+      resource_name: 'mcp-docker',
     });
 }
