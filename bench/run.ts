@@ -134,14 +134,14 @@ async function coldOnce(argv: string[], env: Record<string, string>): Promise<nu
   }
 }
 
-async function makeContainers(n: number, prefix: string): Promise<string[]> {
+async function makeContainers(n: number, prefix: string, batch: number): Promise<string[]> {
   const ids: string[] = [];
   const make = async (i: number) => {
     const name = `${prefix}-${RUN_TAG}-${String(i).padStart(3, '0')}`;
     const { Id } = (await api.call('POST', `/containers/create?name=${name}`, {
       Image: IMAGE,
       Cmd: ['sleep', '3600'],
-      Labels: { [LABEL]: '1', [`${LABEL}.run`]: RUN_TAG },
+      Labels: { [LABEL]: '1', [`${LABEL}.run`]: RUN_TAG, [`${LABEL}.batch`]: `${RUN_TAG}-${batch}` },
       HostConfig: { NetworkMode: 'none' },
     })) as { Id: string };
     containers.push(Id);
@@ -287,7 +287,7 @@ async function main(): Promise<void> {
   let firstIds: string[] = [];
   for (const count of COUNTS) {
     log(`${count} containers…`);
-    const ids = await makeContainers(count - made, `bench${count}`);
+    const ids = await makeContainers(count - made, `bench${count}`, count);
     if (made === 0) firstIds = ids;
     made = count;
     const running = (JSON.parse(await rawGet('/containers/json')) as unknown[]).length;
@@ -313,59 +313,12 @@ async function main(): Promise<void> {
       });
     }
     await Promise.all(open_.map(([, s]) => close(s)));
+    if (count === COUNTS[0]) await sizes(specs, ours, report, count, running);
   }
 
-  // ---- model-facing bytes: tool lists and a typical result ----
-  log('tool lists and result sizes…');
-  const label = `${LABEL}.run=${RUN_TAG}`;
-  for (const spec of specs) {
-    const env: Record<string, string> = spec === ours ? { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' } : {};
-    const s = await open(spec, env);
-    const { tools } = (await s.request('tools/list')) as {
-      tools: { name: string; description?: string; inputSchema: unknown }[];
-    };
-    const sizes = tools.map((t) => ({
-      name: t.name,
-      bytes: bytes(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })),
-    }));
-    report.tools[spec.id] = {
-      count: sizes.length,
-      bytes: sizes.reduce((a, t) => a + t.bytes, 0),
-      perTool: sizes,
-    };
-    if (spec === ours) {
-      const seed = sizes.filter((t) => SEED_TOOLS.has(t.name));
-      report.tools['mcp-docker (seed 36)'] = {
-        count: seed.length,
-        bytes: seed.reduce((a, t) => a + t.bytes, 0),
-        perTool: seed,
-      };
-    }
-    const listed = spec.listLabelled ? spec.listLabelled(label) : spec.list;
-    try {
-      const r = await call(s, listed);
-      report.results[spec.id] = {
-        bytes: bytes(textOf(r)),
-        wire: bytes(JSON.stringify(r)),
-        scope: spec.listLabelled ? `this run's ${COUNTS[0]}` : `every running container (${COUNTS[0]})`,
-      };
-    } catch (e) {
-      if (spec === ours) throw e;
-      report.skipped.push({ id: `${spec.id} (result size)`, why: (e as Error).message.slice(0, 300) });
-    }
-    await close(s);
-  }
-  const rawLabelled = await rawGet(
-    `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [label] }))}`,
-  );
-  report.results['raw API'] = {
-    bytes: bytes(rawLabelled),
-    wire: bytes(rawLabelled),
-    scope: `this run's ${COUNTS[0]}`,
-  };
   const firstCount = COUNTS[0] as number;
   if (made > firstCount) {
-    // Sizes are stated at the first count; the extra containers go before the memory figure too.
+    // The memory figure is taken at the first count, like the sizes.
     const extra = containers.splice(firstCount);
     for (let i = 0; i < extra.length; i += 16)
       await Promise.allSettled(
@@ -443,6 +396,63 @@ async function main(): Promise<void> {
   writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), md);
   console.log(md);
   log(`wrote bench/results/latest.json, docs/BENCHMARKS.md, docs/benchmarks.svg`);
+}
+
+/** Model-facing bytes: each server's tool list, and a list of the first batch of containers. */
+async function sizes(
+  specs: ServerSpec[],
+  ours: ServerSpec,
+  report: BenchReport,
+  count: number,
+  running: number,
+) {
+  log('tool lists and result sizes…');
+  const label = `${LABEL}.batch=${RUN_TAG}-${count}`;
+  for (const spec of specs) {
+    const env: Record<string, string> = spec === ours ? { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' } : {};
+    const s = await open(spec, env);
+    const { tools } = (await s.request('tools/list')) as {
+      tools: { name: string; description?: string; inputSchema: unknown }[];
+    };
+    const sizes = tools.map((t) => ({
+      name: t.name,
+      bytes: bytes(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })),
+    }));
+    report.tools[spec.id] = {
+      count: sizes.length,
+      bytes: sizes.reduce((a, t) => a + t.bytes, 0),
+      perTool: sizes,
+    };
+    if (spec === ours) {
+      const seed = sizes.filter((t) => SEED_TOOLS.has(t.name));
+      report.tools['mcp-docker (seed 36)'] = {
+        count: seed.length,
+        bytes: seed.reduce((a, t) => a + t.bytes, 0),
+        perTool: seed,
+      };
+    }
+    const listed = spec.listLabelled ? spec.listLabelled(label) : spec.list;
+    try {
+      const r = await call(s, listed);
+      report.results[spec.id] = {
+        bytes: bytes(textOf(r)),
+        wire: bytes(JSON.stringify(r)),
+        scope: spec.listLabelled ? `this run's ${count}` : `every running container (${running})`,
+      };
+    } catch (e) {
+      if (spec === ours) throw e;
+      report.skipped.push({ id: `${spec.id} (result size)`, why: (e as Error).message.slice(0, 300) });
+    }
+    await close(s);
+  }
+  const rawLabelled = await rawGet(
+    `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [label] }))}`,
+  );
+  report.results['raw API'] = {
+    bytes: bytes(rawLabelled),
+    wire: bytes(rawLabelled),
+    scope: `this run's ${count}`,
+  };
 }
 
 /** A busybox container writes ~1 GB of 100-byte lines on the json-file driver; each server tails 100. */

@@ -1,0 +1,88 @@
+/** The bench's report and chart are pure functions of its measurements; these pin what they state. */
+import { describe, expect, it } from 'bun:test';
+import { latencyChart } from '../../bench/chart.ts';
+import { summarize } from '../../bench/lib.ts';
+import { type BenchReport, markdown, targets } from '../../bench/report.ts';
+
+const series = (xs: number[]) => ({ ...summarize(xs), samples: xs });
+
+function report(): BenchReport {
+  return {
+    date: '2026-11-24T12:00:00.000Z',
+    machine: {
+      cpu: 'Test CPU',
+      cores: 2,
+      loadStart: [0.1, 0.2, 0.3],
+      loadEnd: [0.2, 0.2, 0.3],
+      bun: '1.4.5',
+      node: 'v20',
+      engine: '20.10 (API 1.41)',
+      binaryMiB: 100,
+      quick: false,
+    },
+    servers: [{ id: 'mcp-docker', runtime: 'Bun' }],
+    skipped: [{ id: 'podman-mcp-server', why: 'not installed' }],
+    cold: { 'Bun floor': series([10, 11, 12]), 'mcp-docker': series([30, 35, 50]) },
+    calls: [
+      {
+        op: 'list',
+        containers: 30,
+        rows: 30,
+        series: { 'raw API': series([1, 1, 1]), 'mcp-docker': series([1.5, 1.5, 1.5]) },
+      },
+    ],
+    memory: { 'mcp-docker': { idleMiB: 40, peakMiB: 60, rssMiB: 55, calls: 1000 } },
+    tools: {
+      'mcp-docker': {
+        count: 2,
+        bytes: 600,
+        perTool: [
+          { name: 'a', bytes: 300 },
+          { name: 'b', bytes: 300 },
+        ],
+      },
+    },
+    results: { 'mcp-docker': { bytes: 3000, wire: 6000, scope: "this run's 30" } },
+  };
+}
+
+describe('bench report', () => {
+  it('marks each target met or missed from the medians', () => {
+    const rows = targets(report());
+    const byFigure = Object.fromEntries(rows.map((r) => [String(r[0]), r]));
+    expect(byFigure['cold start → initialize (median)']?.[3]).toBe('met'); // median 35 ≤ 40
+    expect(byFigure['per-call overhead, list at 30 containers']?.[1]).toBe('0.500 ms');
+    expect(byFigure['per-call overhead, list at 30 containers']?.[3]).toBe('**missed**');
+    expect(byFigure['peak RSS after 1000 calls']?.[3]).toBe('**missed**');
+    expect(byFigure['tool list, all 2 tools']?.[3]).toBe('met');
+  });
+
+  it('names the machine, the servers not measured and why, and links the chart', () => {
+    const md = markdown(report());
+    expect(md).toContain('| Test CPU | 2 |');
+    expect(md).toContain('not measured: **podman-mcp-server** — not installed');
+    expect(md).toContain('![Latency distributions](benchmarks.svg)');
+    expect(md).not.toMatch(/\n\n\n/);
+  });
+
+  it('draws one labelled row per series with samples, on a log axis', () => {
+    const svg = latencyChart(
+      [
+        {
+          title: 'Per call',
+          series: [
+            { label: 'raw API', samples: [1, 2, 3] },
+            { label: 'empty', samples: [] },
+            { label: 'x<y', samples: [100, 200] },
+          ],
+        },
+      ],
+      'caption',
+    );
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('>raw API</text>');
+    expect(svg).toContain('>x&lt;y</text>');
+    expect(svg).not.toContain('>empty</text>');
+    expect(svg).toContain('ms (log scale)');
+  });
+});
