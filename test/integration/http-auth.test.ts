@@ -39,11 +39,15 @@ const clientsFile = (extra: Record<string, unknown> = {}) =>
 writeFileSync(authFile, clientsFile());
 const credentials = new Credentials(authFile, env.profile, log).watch();
 
-function makeApp(sessionIdleSeconds = 900): HttpApp {
+function makeApp(sessionIdleSeconds = 900, onRefused?: (request: Request) => void): HttpApp {
   return createHttpApp({
     serverFor: (_request, principal) =>
       buildServer({ catalogue, env: { ...env, profile: principal.profile }, version: VERSION }),
-    auth: { verifiers: [tokenVerifier({ credentials, oauthEnabled: false })], serverProfile: env.profile },
+    auth: {
+      verifiers: [tokenVerifier({ credentials, oauthEnabled: false })],
+      serverProfile: env.profile,
+      onRefused,
+    },
     loopback: true,
     port: () => 8000,
     tls: false,
@@ -197,6 +201,18 @@ describe('bearer tokens over /mcp and /sse', () => {
       new Request(`${BASE}/healthz`, { headers: { authorization: `Bearer ${MONITOR}` } }),
     );
     expect(await withToken.json()).toEqual({ status: 'ok', version: VERSION });
+  });
+
+  it('counts a wrong credential sent to /healthz as a failed authentication (no free guessing)', async () => {
+    const refused: string[] = [];
+    const counted = makeApp(900, (r) => void refused.push(new URL(r.url).pathname));
+    const wrong = await counted.handle(
+      new Request(`${BASE}/healthz`, { headers: { authorization: 'Bearer guess' } }),
+    );
+    expect(wrong.status).toBe(200);
+    expect(await counted.handle(new Request(`${BASE}/healthz`)).then((r) => r.status)).toBe(200);
+    expect(refused).toEqual(['/healthz']);
+    await counted.close();
   });
 });
 

@@ -16,20 +16,30 @@ export const principalOf = (request: Request): Principal | undefined => principa
 
 export type Refusal = Extract<AuthResult, { ok: false }>;
 
-/** The first verifier's answer that is not "not mine"; a refusal when nobody recognised anything. */
-export async function authenticate(request: Request, verifiers: readonly Verifier[]): Promise<AuthResult> {
+/** The first verifier's answer that is not "not mine"; undefined when the request carries no credential. */
+async function firstAnswer(
+  request: Request,
+  verifiers: readonly Verifier[],
+): Promise<AuthResult | undefined> {
   for (const v of verifiers) {
     const result = await v.verify(request);
     if (result !== undefined) return result;
   }
-  return {
-    ok: false,
-    status: 401,
-    error: `authentication required: send ${describe(verifiers)}`,
-    challenge: challengeOf(verifiers),
-    detail: 'no credential presented',
-  };
+  return undefined;
 }
+
+/** The first verifier's answer that is not "not mine"; a refusal when nobody recognised anything. */
+export async function authenticate(request: Request, verifiers: readonly Verifier[]): Promise<AuthResult> {
+  return (await firstAnswer(request, verifiers)) ?? noCredential(verifiers);
+}
+
+const noCredential = (verifiers: readonly Verifier[]): AuthResult => ({
+  ok: false,
+  status: 401,
+  error: `authentication required: send ${describe(verifiers)}`,
+  challenge: challengeOf(verifiers),
+  detail: 'no credential presented',
+});
 
 const NAMES: Record<Verifier['method'], string> = {
   token: 'Authorization: Bearer <token>',
@@ -69,10 +79,13 @@ export function authPlugin(o: AuthOptions) {
     .derive({ as: 'global' }, async ({ request, path }) => {
       let auth: AuthResult;
       if (o.verifiers.length === 0) auth = { ok: true, principal: anonymous(request) };
-      else {
-        auth = await authenticate(request, o.verifiers);
-        if (!auth.ok && o.publicPaths.includes(path)) return { principal: undefined, refusal: undefined };
-      }
+      else if (o.publicPaths.includes(path)) {
+        // Served either way, but a bad credential still counts as a failure: no free guessing here.
+        const answer = await firstAnswer(request, o.verifiers);
+        if (answer && !answer.ok) o.onRefused?.(request, answer);
+        if (!answer?.ok) return { principal: undefined, refusal: undefined };
+        auth = answer;
+      } else auth = await authenticate(request, o.verifiers);
       if (!auth.ok) return { principal: undefined, refusal: auth };
       principals.set(request, auth.principal);
       return { principal: auth.principal as Principal | undefined, refusal: undefined };
