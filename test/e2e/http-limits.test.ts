@@ -240,6 +240,38 @@ describe('failed authentication', () => {
   });
 });
 
+describe('tools/list answer cache', () => {
+  it("answers each profile its own list, the same every time, with the caller's id", async () => {
+    const [reader, operator] = ['mcpt-reader-token-0123456789abcdef', 'mcpt-operator-token-0123456789abcd'];
+    const authFile = join(dir, 'auth-profiles.json');
+    writeFileSync(
+      authFile,
+      JSON.stringify({
+        clients: {
+          reader: { profile: 'read-only', tokens: [hashToken(reader)] },
+          operator: { profile: 'moderate', tokens: [hashToken(operator)] },
+        },
+      }),
+    );
+    const r = await serve({ SECURITY_AUTH_FILE: authFile });
+    const names = async (token: string) => {
+      const res = await rpc(r.base, 'tools/list', {}, { authorization: `Bearer ${token}` });
+      expect(res.status).toBe(200);
+      const data = res.text.split('\n').find((l) => l.startsWith('data: ')) ?? '';
+      const msg = JSON.parse(data.slice(6)) as { id: number; result: { tools: { name: string }[] } };
+      expect(msg.id).toBe(nextId - 1);
+      return msg.result.tools.map((t) => t.name);
+    };
+    const first = { reader: await names(reader), operator: await names(operator) };
+    expect(first.reader).not.toContain('docker_stop_container');
+    expect(first.operator).toContain('docker_stop_container');
+    for (let i = 0; i < 2; i++) {
+      expect(await names(reader)).toEqual(first.reader);
+      expect(await names(operator)).toEqual(first.operator);
+    }
+  });
+});
+
 describe('client addresses', () => {
   it('refuses 127.0.0.1 with 403 when only 10.0.0.0/8 is allowed, on every route', async () => {
     const r = await serve({ SECURITY_ALLOWED_CLIENT_IPS: '10.0.0.0/8' });

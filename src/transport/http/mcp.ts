@@ -10,6 +10,7 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import type { Log } from '../../log.ts';
+import { listAnswerCache } from './list-cache.ts';
 import { jsonError } from './plugin.ts';
 import { type IdleOptions, SessionTable } from './sessions.ts';
 
@@ -36,6 +37,8 @@ export interface McpRoute {
 
 export function mcpRoute(o: McpRouteOptions): McpRoute {
   const onerror = (e: Error) => o.log.debug(`mcp: ${e.message}`);
+  // A repeated 2026-era tools/list is answered from a per-profile cache (list-cache.ts).
+  const cachedList = listAnswerCache();
   const modern = createMcpHandler((ctx) => o.serverFor(ctx.requestInfo ?? new Request('http://local/mcp')), {
     legacy: 'reject',
     // Always a stream, so keep-alives flow during a long call and the socket idle timeout never cuts it.
@@ -97,7 +100,7 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
         return jsonError(405, 'method not allowed', { allow: 'GET, POST, DELETE' });
       if (await isLegacyRequest(request, undefined, { maxRequestBodySize: o.maxBodyBytes }))
         return legacy(request, owner);
-      return modern.fetch(request);
+      return cachedList(request, () => modern.fetch(request));
     },
     async close() {
       await sessions.closeAll();
