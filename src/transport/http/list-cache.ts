@@ -79,7 +79,10 @@ export function listAnswerCache() {
     const text = await response.text();
     const answer = cacheableAnswer(text, req.id, response.headers);
     if (answer) {
-      if (!entries) byProfile.set(profile, (entries = new BoundedMap(MAX_ENTRIES)));
+      if (!entries) {
+        entries = new BoundedMap(MAX_ENTRIES);
+        byProfile.set(profile, entries);
+      }
       entries.set(req.key, answer);
     }
     return new Response(text, response);
