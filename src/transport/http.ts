@@ -94,6 +94,20 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     if (!p) throw new Error('no principal: the auth plugin must run before the MCP routes');
     return p;
   };
+  /**
+   * Who a session belongs to: the client id and its profile. After the auth file changes a client's
+   * profile, its old sessions stop answering it, so the new profile cannot be bypassed by reusing one.
+   */
+  const profileKeys = new WeakMap<SafetyProfile, string>();
+  const ownerOf = (request: Request): string => {
+    const { clientId, profile } = callerOf(request);
+    let key = profileKeys.get(profile);
+    if (key === undefined) {
+      key = JSON.stringify(profile);
+      profileKeys.set(profile, key);
+    }
+    return `${clientId}\n${key}`;
+  };
   const routeOptions = {
     serverFor: (request: Request) => o.serverFor(request, callerOf(request)),
     maxBodyBytes: o.maxBodyBytes,
@@ -110,7 +124,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
   async function tracked(request: Request): Promise<Response> {
     const end = inflight.begin();
     try {
-      return inflight.track(await mcp.handle(request, callerOf(request).clientId), end);
+      return inflight.track(await mcp.handle(request, ownerOf(request)), end);
     } catch (e) {
       end();
       throw e;
@@ -156,18 +170,17 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     )
     .all(
       '/mcp',
-      ({ request }) =>
-        request.method === 'POST' ? tracked(request) : mcp.handle(request, callerOf(request).clientId),
+      ({ request }) => (request.method === 'POST' ? tracked(request) : mcp.handle(request, ownerOf(request))),
       raw,
     )
     .all('/sse', ({ request }) =>
-      request.method === 'GET' ? sse.open(request, callerOf(request).clientId) : notAllowed('GET'),
+      request.method === 'GET' ? sse.open(request, ownerOf(request)) : notAllowed('GET'),
     )
     .all(
       '/messages',
       ({ request }) =>
         request.method === 'POST'
-          ? sse.post(request, new URL(request.url), callerOf(request).clientId)
+          ? sse.post(request, new URL(request.url), ownerOf(request))
           : notAllowed('POST'),
       raw,
     );

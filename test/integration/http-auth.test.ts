@@ -289,4 +289,34 @@ describe('auth file hot reload', () => {
     }
     expect(status).toBe(200);
   });
+
+  it("stops answering a client's open session once its profile changes, so the new profile holds", async () => {
+    const client = new V2Client(info, { versionNegotiation: { mode: 'legacy' } });
+    const transport = new V2Http(new URL(`${BASE}/mcp`), { fetch: fetchAs(app, OPERATOR) });
+    await client.connect(transport);
+    expect(await names(client)).toContain('docker_stop_container');
+    const headers = {
+      'mcp-session-id': transport.sessionId as string,
+      'mcp-protocol-version': '2025-06-18',
+      authorization: `Bearer ${OPERATOR}`,
+    };
+    writeFileSync(
+      authFile,
+      JSON.stringify({ clients: { operator: { profile: 'read-only', tokens: [hashToken(OPERATOR)] } } }),
+    );
+    let status = 200;
+    for (let i = 0; i < 40 && status === 200; i++) {
+      await Bun.sleep(100);
+      const res = await app.handle(post(toolsList, headers));
+      status = res.status;
+      await res.body?.cancel();
+    }
+    expect(status).toBe(404);
+    const demoted = new V2Client(info, { versionNegotiation: { mode: 'legacy' } });
+    await demoted.connect(new V2Http(new URL(`${BASE}/mcp`), { fetch: fetchAs(app, OPERATOR) }));
+    expect(await names(demoted)).not.toContain('docker_stop_container');
+    await demoted.close();
+    await client.close().catch(() => {});
+    writeFileSync(authFile, clientsFile());
+  });
 });
