@@ -66,7 +66,8 @@ function setUpAuth(config: Config, ceiling: SafetyProfile, resourceUrl: () => st
     protectedResource = protectedResourceMetadata({
       issuer: config.oauthIssuer,
       resourceUrl,
-      scopesSupported: credentials?.current().scopes.map(([s]) => s) ?? [],
+      // A function, so scopes added to a reloaded auth file show up.
+      scopesSupported: () => credentials?.current().scopes.map(([s]) => s) ?? [],
     });
   }
   return { verifiers, credentials, protectedResource };
