@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../src/log.ts';
-import { auditLine, openAudit, summarizeArgs } from '../../src/transport/http/audit.ts';
+import { auditCalls, auditLine, openAudit, summarizeArgs } from '../../src/transport/http/audit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-audit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,6 +116,27 @@ describe('audit file', () => {
     for (let i = 0; i < 50 && readFileSync(path, 'utf8') === ''; i++) await Bun.sleep(20);
     expect(readFileSync(path, 'utf8')).toContain('auth_failure');
     audit.close();
+  });
+
+  it('gets one tool_call line per call from the pipeline observer, for the given client', () => {
+    const path = join(dir, 'stdio.jsonl');
+    const audit = openAudit(path, log);
+    const observe = auditCalls(audit, { clientId: 'stdio' });
+    const end = observe?.({
+      tool: 'docker_exec_command',
+      safety: 'moderate',
+      args: { environment: ['TOKEN=abc123'] },
+    });
+    end?.({ outcome: { ok: true, data: {} }, durationMs: 3 });
+    audit.close();
+    const line = JSON.parse(readFileSync(path, 'utf8'));
+    expect(line).toMatchObject({
+      event: 'tool_call',
+      client_id: 'stdio',
+      tool: 'docker_exec_command',
+      outcome: 'ok',
+    });
+    expect(JSON.stringify(line)).not.toContain('abc123');
   });
 
   it('names the file and what to check when it cannot be opened', () => {

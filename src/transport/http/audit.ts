@@ -7,6 +7,7 @@
 import { closeSync, fchmodSync, fstatSync, openSync, write, writeSync } from 'node:fs';
 import type { Log } from '../../log.ts';
 import { redact } from '../../pipeline/redact.ts';
+import type { PipelineEnv } from '../../pipeline/run.ts';
 import type { Safety } from '../../tools/define.ts';
 import { StartupError } from './tls.ts';
 
@@ -156,3 +157,22 @@ export function openAudit(path: string, log: Log): Auditor {
     },
   };
 }
+
+/** A pipeline observer writing one tool_call line per call, for `who` (over stdio: client "stdio"). */
+export function auditCalls(audit: Auditor, who: { clientId: string; ip?: string }): PipelineEnv['observe'] {
+  return ({ tool, safety, args }) =>
+    ({ outcome, durationMs }) =>
+      audit.record({
+        event: 'tool_call',
+        ...who,
+        tool,
+        safety,
+        args,
+        outcome: callOutcome(outcome),
+        durationMs,
+      });
+}
+
+/** `ok`, the error kind, or `internal` when the pipeline itself threw. */
+export const callOutcome = (outcome: { ok: true } | { ok: false; error: { kind: string } } | undefined) =>
+  outcome === undefined ? 'internal' : outcome.ok ? 'ok' : outcome.error.kind;

@@ -14,7 +14,7 @@
 import { Elysia } from 'elysia';
 import type { Log } from '../../log.ts';
 import type { PipelineEnv } from '../../pipeline/run.ts';
-import { type Auditor, noAudit, openAudit } from './audit.ts';
+import { type Auditor, callOutcome, noAudit, openAudit } from './audit.ts';
 import type { Refusal } from './auth.ts';
 import { principalOf } from './auth.ts';
 import { type Cidr, checkClientIp, clientIp, parseCidrList } from './client-ip.ts';
@@ -187,7 +187,7 @@ export function callObserver(g: Guards, request: Request): PipelineEnv['observe'
         tool,
         safety,
         args,
-        outcome: outcome === undefined ? 'internal' : outcome.ok ? 'ok' : outcome.error.kind,
+        outcome: callOutcome(outcome),
         durationMs,
       });
     };
