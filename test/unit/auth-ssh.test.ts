@@ -120,6 +120,16 @@ describe('NonceCache', () => {
     expect(c.remember('e', 10_000, 0)).toBe(false);
     expect(c.remember('a', 10_000, 0)).toBe(true); // evicted: the documented price of not locking everyone out
   });
+  it('keeps a nonce recorded again after expiry until its new expiry', () => {
+    const c = new NonceCache(2);
+    expect(c.remember('a', 1000, 0)).toBe(true);
+    expect(c.remember('a', 3000, 1500)).toBe(true);
+    expect(c.remember('b', 3000, 1600)).toBe(true);
+    expect(c.remember('a', 3000, 2000)).toBe(false);
+    expect(c.remember('c', 3000, 2000)).toBe(true); // evicts the oldest live entry: a
+    expect([c.size, c.evictions]).toEqual([2, 1]);
+    expect(c.remember('b', 3000, 2000)).toBe(false);
+  });
   it('drops expired entries as new ones arrive', () => {
     const c = new NonceCache(100);
     for (let i = 0; i < 50; i++) c.remember(`n${i}`, 1000, 0);

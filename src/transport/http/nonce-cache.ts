@@ -9,8 +9,14 @@
  * over a ±5 minute window). An eviction is counted so it can be logged.
  */
 export class NonceCache {
-  /** key → expiry (ms); Map keeps insertion order, so the first entries are the oldest. */
+  /** key → expiry (ms). */
   private readonly entries = new Map<string, number>();
+  /**
+   * Arrival order as a queue with a moving head (Map iteration from the front is slow after many
+   * deletions). An item whose key was since re-recorded with another expiry is stale and skipped.
+   */
+  private queue: [string, number][] = [];
+  private head = 0;
   evictions = 0;
 
   constructor(readonly cap = 100_000) {}
@@ -22,14 +28,10 @@ export class NonceCache {
   remember(key: string, expiresAt: number, now = Date.now()): boolean {
     const seen = this.entries.get(key);
     if (seen !== undefined && seen > now) return false;
-    this.entries.delete(key);
     this.prune(now);
-    while (this.entries.size >= this.cap) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-      this.evictions++;
-    }
+    while (this.entries.size >= this.cap && this.dropOldest()) this.evictions++;
     this.entries.set(key, expiresAt);
+    this.queue.push([key, expiresAt]);
     return true;
   }
 
@@ -39,9 +41,32 @@ export class NonceCache {
 
   /** Drops expired entries from the oldest end; stops at the first live one (cheap, amortised). */
   private prune(now: number): void {
-    for (const [key, expiresAt] of this.entries) {
-      if (expiresAt > now) return;
-      this.entries.delete(key);
+    while (this.head < this.queue.length) {
+      const [key, expiresAt] = this.queue[this.head] as [string, number];
+      if (this.entries.get(key) === expiresAt && expiresAt > now) break;
+      if (this.entries.get(key) === expiresAt) this.entries.delete(key);
+      this.head++;
+    }
+    this.compact();
+  }
+
+  /** Removes the oldest live entry; false when there is none. */
+  private dropOldest(): boolean {
+    while (this.head < this.queue.length) {
+      const [key, expiresAt] = this.queue[this.head++] as [string, number];
+      if (this.entries.get(key) === expiresAt) {
+        this.entries.delete(key);
+        this.compact();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 }
