@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport as V1Sse } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport as V1Http } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Subprocess } from 'bun';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
@@ -106,6 +107,8 @@ beforeAll(async () => {
     ISSUER,
     '--oauth-jwks-file',
     at('jwks.json'),
+    '--audit-log',
+    at('audit.jsonl'),
   ]);
 });
 
@@ -205,6 +208,42 @@ describe('SSH-signed requests to the binary', () => {
     expect(r.isError).toBe(true);
     expect(JSON.stringify(r.content)).toContain('policy_denied');
     await client.close();
+  });
+
+  it('serves a v1 client over legacy /sse, signing the stream and every message', async () => {
+    const client = new V1Client(info);
+    await client.connect(
+      new V1Sse(new URL(`${server.base}/sse`), { fetch: signedFetch(sign('operator_ed', 'operator')) }),
+    );
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain(MODERATE_TOOL);
+    const r = await client.callTool({ name: 'docker_list_containers', arguments: { all: true } });
+    expect(r.isError).toBeFalsy();
+    await client.close();
+  });
+
+  it('audits SSH refusals with the reason and calls with the key comment as client id, never the signature', async () => {
+    const forged = sshSigner(sign('stranger', 'operator'))();
+    expect((await post(forged)).status).toBe(401);
+    const client = await v2With(server.base, signedFetch(sign('operator_ed', 'operator')));
+    await client.callTool({ name: 'docker_list_containers', arguments: { limit: 1 } });
+    await client.close();
+    type Line = { event: string; client_id?: string; tool?: string; args?: unknown; detail?: string };
+    let lines: Line[] = [];
+    const mine = (l: Line) => l.tool === 'docker_list_containers' && JSON.stringify(l.args) === '{"limit":1}';
+    for (let i = 0; i < 40; i++) {
+      lines = readFileSync(at('audit.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+      if (lines.some(mine)) break; // the audit log is buffered
+      await Bun.sleep(100);
+    }
+    expect(lines.map((l) => l.detail)).toContain('ssh: operator signed with a key not listed for it');
+    expect(lines).toContainEqual(
+      expect.objectContaining({ client_id: 'operator', tool: 'docker_list_containers' }),
+    );
+    const sig = forged.split('sig="')[1]?.slice(0, 40) ?? 'missing';
+    expect(readFileSync(at('audit.jsonl'), 'utf8')).not.toContain(sig);
   });
 
   it('accepts the header the shell example prints (ssh-keygen -Y sign)', async () => {
