@@ -189,23 +189,34 @@ export function markdown(r: BenchReport): string {
     '',
     '## Per-call latency over the raw Engine API',
     '',
-    'One long-lived session per server; every round calls each series once in shuffled order. "raw API" is `fetch` on the engine socket plus `JSON.parse`. Overhead = server median − raw median. Containers are `sleep` busybox containers; the list is of running containers (every server can do that), so other containers on a shared engine count too (see rows).',
+    'One long-lived session per server; every round calls each series once in shuffled order. "raw API" is `fetch` on the engine socket plus `JSON.parse`. Overhead = server median − raw median. "stdio floor" is a compiled Bun program that answers at once with a reply as large as mcp-docker\'s: what the stdio round trip itself costs (pipe writes and wake-ups on both sides), before any server work. Containers are `sleep` busybox containers; the list is of running containers (every server can do that), so other containers on a shared engine count too (see rows).',
     '',
   ];
   for (const c of r.calls) {
     const raw = c.series['raw API'];
+    const floorRow = Object.entries(c.series).find(([k]) => k.startsWith('stdio floor'))?.[1];
+    const server = (k: string) => k !== 'raw API' && !k.startsWith('stdio floor');
     out.push(
       `### ${c.op === 'list' ? 'List' : 'Inspect one of'} ${c.containers} containers (${c.rows} running on the engine)`,
       '',
       table(
-        ['series', 'median ms', 'p10–p90 ms', 'calls', 'overhead ms', '× raw'],
+        [
+          'series',
+          'median ms',
+          'p10–p90 ms',
+          'calls',
+          'overhead over raw ms',
+          '× raw',
+          'overhead − stdio floor ms',
+        ],
         Object.entries(c.series).map(([k, s]) => [
           k,
           f(s.median, 3),
           `${f(s.p10, 3)}–${f(s.p90, 3)}`,
           s.n,
-          raw && k !== 'raw API' ? f(s.median - raw.median, 3) : '—',
-          raw ? f(s.median / raw.median, 2) : '—',
+          raw && server(k) ? f(s.median - raw.median, 3) : '—',
+          raw && server(k) ? f(s.median / raw.median, 2) : '—',
+          raw && floorRow && server(k) ? f(s.median - raw.median - floorRow.median, 3) : '—',
         ]),
       ),
       '',

@@ -292,6 +292,8 @@ async function main(): Promise<void> {
     made = count;
     const running = (JSON.parse(await rawGet('/containers/json')) as unknown[]).length;
     const open_ = await Promise.all(specs.map((s) => open(s).then((session) => [s, session] as const)));
+    const floorSession = new StdioSession([floor], baseEnv);
+    sessions.add(floorSession);
     const target = firstIds[0] as string;
     for (const op of ['list', 'inspect'] as const) {
       const series: Record<string, () => Promise<unknown>> = {
@@ -300,6 +302,11 @@ async function main(): Promise<void> {
       };
       for (const [spec, session] of open_)
         series[spec.id] = () => call(session, op === 'list' ? spec.list : spec.inspect(target));
+      // The stdio floor: a Bun program answering with a reply as large as ours, doing no work.
+      const [, mine] = open_[0] as (typeof open_)[number];
+      const reply = await call(mine, op === 'list' ? ours.list : ours.inspect(target));
+      const pad = bytes(JSON.stringify(reply));
+      series['stdio floor (Bun, same reply size)'] = () => floorSession.request('tools/call', { pad });
       const n = RUNS.calls(count);
       log(`  ${op}: ${n} calls per series, interleaved…`);
       const times = await interleave(series, n, Math.min(20, n));
@@ -312,7 +319,7 @@ async function main(): Promise<void> {
         ),
       });
     }
-    await Promise.all(open_.map(([, s]) => close(s)));
+    await Promise.all([...open_.map(([, s]) => close(s)), close(floorSession)]);
     if (count === COUNTS[0]) await sizes(specs, ours, report, count, running);
   }
 
