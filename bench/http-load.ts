@@ -61,6 +61,8 @@ export interface PhaseResult {
   /** Server CPU per call, and the load generator's own CPU share (it shares the machine). */
   serverCpuMsPerCall: number;
   clientCpuMsPerCall: number;
+  /** The server's peak RSS so far, read when the phase ends. */
+  serverPeakRssMiB: number;
 }
 
 export interface LoadResult {
@@ -215,6 +217,7 @@ async function runPhase(url: string, pid: number, phase: string, o: LoadOptions)
     maxMs: round(Math.max(...latencies)),
     serverCpuMsPerCall: round(serverCpu / latencies.length),
     clientCpuMsPerCall: round(clientCpu / latencies.length),
+    serverPeakRssMiB: Math.round(memory(pid).hwmMiB),
   };
 }
 
@@ -277,12 +280,12 @@ export async function runHttpLoad(o: LoadOptions): Promise<LoadResult> {
 export function table(r: LoadResult): string {
   const rows = r.phases.map(
     (p) =>
-      `| ${p.phase} | ${p.calls} | ${p.callsPerSec} | ${p.p50Ms} | ${p.p90Ms} | ${p.p99Ms} | ${p.errors} | ${p.serverCpuMsPerCall} | ${p.clientCpuMsPerCall} |`,
+      `| ${p.phase} | ${p.calls} | ${p.callsPerSec} | ${p.p50Ms} | ${p.p90Ms} | ${p.p99Ms} | ${p.errors} | ${p.serverCpuMsPerCall} | ${p.clientCpuMsPerCall} | ${p.serverPeakRssMiB} |`,
   );
   return [
     `HTTP load: ${r.sessions} sessions on 127.0.0.1, ${r.machine.cpus} CPUs (${r.machine.model}); server peak RSS ${r.serverPeakRssMiB} MiB`,
-    '| phase | calls | calls/s | p50 ms | p90 ms | p99 ms | errors | server CPU ms/call | load-generator CPU ms/call |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| phase | calls | calls/s | p50 ms | p90 ms | p99 ms | errors | server CPU ms/call | load-generator CPU ms/call | server peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     `target (${TARGET.phase}): ≥ ${TARGET.callsPerSec} calls/s, p99 ≤ ${TARGET.p99Ms} ms, 0 errors — ${r.target.met ? 'met' : 'NOT met'}`,
   ].join('\n');

@@ -4,7 +4,14 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../src/log.ts';
-import { auditCalls, auditLine, openAudit, summarizeArgs } from '../../src/transport/http/audit.ts';
+import {
+  type AuditEvent,
+  auditCalls,
+  auditLine,
+  openAudit,
+  summarizeArgs,
+  throttleRefusals,
+} from '../../src/transport/http/audit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-audit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -143,5 +150,22 @@ describe('audit file', () => {
     expect(() => openAudit(join(dir, 'missing', 'a.jsonl'), log)).toThrow(
       /audit log .*cannot open \(ENOENT\)/,
     );
+  });
+});
+
+describe('refusal flood', () => {
+  it('keeps N refusal lines a minute per kind, then says how many it left out; never drops tool calls', () => {
+    const lines: AuditEvent[] = [];
+    const clock = { t: 0 };
+    const audit = throttleRefusals({ record: (e) => void lines.push(e), close() {} }, 3, () => clock.t);
+    for (let i = 0; i < 10; i++) audit.record({ event: 'ip_denied', ip: '192.0.2.1', outcome: 'ip_denied' });
+    audit.record({ event: 'ip_denied', ip: '192.0.2.2', outcome: 'ip_denied' });
+    for (let i = 0; i < 5; i++) audit.record({ event: 'tool_call', clientId: 'ops', outcome: 'ok' });
+    expect(lines.filter((l) => l.ip === '192.0.2.1')).toHaveLength(3);
+    expect(lines.filter((l) => l.ip === '192.0.2.2')).toHaveLength(1);
+    expect(lines.filter((l) => l.event === 'tool_call')).toHaveLength(5);
+    clock.t = 60_000;
+    audit.record({ event: 'ip_denied', ip: '192.0.2.1', outcome: 'ip_denied' });
+    expect(lines.at(-1)).toMatchObject({ ip: '192.0.2.1', suppressed: 7 });
   });
 });

@@ -9,6 +9,7 @@ import type { Log } from '../../log.ts';
 import { redact } from '../../pipeline/redact.ts';
 import type { PipelineEnv } from '../../pipeline/run.ts';
 import type { Safety } from '../../tools/define.ts';
+import { BoundedMap } from './rate-limit.ts';
 import { StartupError } from './tls.ts';
 
 export type AuditEventName = 'tool_call' | 'auth_failure' | 'rate_limited' | 'ip_denied';
@@ -26,6 +27,8 @@ export interface AuditEvent {
   durationMs?: number;
   /** For refusals: what was refused, for the operator (never sent to the client). */
   detail?: string;
+  /** Refusals like this one (same event, client, IP, outcome) left out in the minute before. */
+  suppressed?: number;
 }
 
 const MAX_STRING = 80;
@@ -64,6 +67,7 @@ export function auditLine(e: AuditEvent, now: Date = new Date()): string {
     outcome: e.outcome,
     duration_ms: e.durationMs === undefined ? undefined : Math.round(e.durationMs * 10) / 10,
     detail: e.detail,
+    suppressed: e.suppressed,
   };
   return `${JSON.stringify(line)}\n`;
 }
@@ -176,3 +180,33 @@ export function auditCalls(audit: Auditor, who: { clientId: string; ip?: string 
 /** `ok`, the error kind, or `internal` when the pipeline itself threw. */
 export const callOutcome = (outcome: { ok: true } | { ok: false; error: { kind: string } } | undefined) =>
   outcome === undefined ? 'internal' : outcome.ok ? 'ok' : outcome.error.kind;
+
+/**
+ * At most `perMinute` lines per kind of refusal (event, client, IP, outcome): a flood of refused
+ * requests must not fill the disk. The next line after a quiet-down carries how many were left out.
+ * Tool calls are never dropped (they are admitted, and limited, before they run).
+ */
+export function throttleRefusals(inner: Auditor, perMinute = 20, now: () => number = Date.now): Auditor {
+  const seen = new BoundedMap<{ since: number; count: number; dropped: number }>(10_000);
+  return {
+    record(e) {
+      if (e.event === 'tool_call') return inner.record(e);
+      const key = `${e.event}|${e.clientId ?? ''}|${e.ip ?? ''}|${e.outcome}`;
+      const t = now();
+      let s = seen.get(key);
+      let line = e;
+      if (!s || t - s.since >= 60_000) {
+        if (s?.dropped) line = { ...e, suppressed: s.dropped };
+        s = { since: t, count: 0, dropped: 0 };
+        seen.set(key, s);
+      }
+      if (s.count >= perMinute) {
+        s.dropped++;
+        return;
+      }
+      s.count++;
+      inner.record(line);
+    },
+    close: () => inner.close(),
+  };
+}

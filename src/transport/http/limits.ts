@@ -14,7 +14,7 @@
 import { Elysia } from 'elysia';
 import type { Log } from '../../log.ts';
 import type { PipelineEnv } from '../../pipeline/run.ts';
-import { type Auditor, callOutcome, noAudit, openAudit } from './audit.ts';
+import { type Auditor, callOutcome, noAudit, openAudit, throttleRefusals } from './audit.ts';
 import type { Refusal } from './auth.ts';
 import { principalOf } from './auth.ts';
 import { type Cidr, checkClientIp, clientIp, parseCidrList } from './client-ip.ts';
@@ -51,7 +51,7 @@ export function createGuards(s: GuardSettings, log: Log): Guards {
     streams: s.rateLimitStreams,
     authFailuresPerMinute: s.authFailuresPerMinute,
   });
-  const audit = s.auditLogFile ? openAudit(s.auditLogFile, log) : noAudit;
+  const audit = s.auditLogFile ? throttleRefusals(openAudit(s.auditLogFile, log)) : noAudit;
   return { limiter, audit, allowed, trustedProxies };
 }
 
