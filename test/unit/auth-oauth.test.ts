@@ -216,6 +216,37 @@ describe('createOAuthVerifier', () => {
       }),
     ).toThrow(/cannot use the OAuth JWKS file .*ENOENT/);
   });
+  it('takes the resource URL from the Host the client used: a server bound to 0.0.0.0 names its public name', async () => {
+    const v = createOAuthVerifier({
+      issuer: ISSUER,
+      audience: [],
+      jwksFile: join(dir, 'jwks.json'),
+      requiredScopes: [],
+      clockSkewSeconds: 0,
+      resolve: byScope,
+      log,
+      resourceUrl: () => 'https://0.0.0.0:8443/mcp',
+    });
+    const as = (t: string) =>
+      new Request('https://0.0.0.0:8443/mcp', {
+        headers: { host: 'mcp.example.com:8443', authorization: `Bearer ${t}` },
+      });
+    expect(
+      (await v.verify(as(await token({ claims: { aud: 'https://mcp.example.com:8443/mcp' } }))))?.ok,
+    ).toBe(true);
+    const r = refused(
+      await v.verify(as(await token({ claims: { aud: 'https://other.example.com:8443/mcp' } }))),
+    );
+    expect(r.challenge).toContain(
+      'resource_metadata="https://mcp.example.com:8443/.well-known/oauth-protected-resource/mcp"',
+    );
+    const doc = protectedResourceMetadata({
+      issuer: ISSUER,
+      resourceUrl: () => 'https://0.0.0.0:8443/mcp',
+      scopesSupported: [],
+    });
+    expect(await doc(as('')).json()).toMatchObject({ resource: 'https://mcp.example.com:8443/mcp' });
+  });
   it('challenges with the protected-resource metadata URL', () => {
     expect(verifier().challenge).toBe(`Bearer ${METADATA}`);
     expect(metadataUrl('https://h.example/')).toBe('https://h.example/.well-known/oauth-protected-resource');

@@ -22,7 +22,7 @@ export interface OAuthVerifierOptions {
   clockSkewSeconds: number;
   resolve: ProfileResolver;
   log: Log;
-  /** This server's public resource URL (e.g. https://host:8000/mcp), known once bound. */
+  /** The bound resource URL (e.g. https://0.0.0.0:8000/mcp); the request's Host replaces its host. */
   resourceUrl: () => string;
 }
 
@@ -49,6 +49,18 @@ export function metadataUrl(resource: string): string {
   return `${u.origin}${WELL_KNOWN_PATH}${u.pathname === '/' ? '' : u.pathname}`;
 }
 
+/**
+ * The resource URL as this client addressed it: the scheme and path of the bound URL with the request's
+ * Host (already checked against the allowed hosts), so a server bound to 0.0.0.0 and reached as
+ * mcp.example.com names itself https://mcp.example.com:8000/mcp, as RFC 9728 clients expect.
+ */
+export function resourceFor(request: Request | undefined, bound: string): string {
+  const host = request?.headers.get('host');
+  const u = URL.parse(bound);
+  if (!host || !u || !/^[\w.:[\]-]+$/.test(host)) return bound;
+  return `${u.protocol}//${host}${u.pathname}`;
+}
+
 /** Scopes from `scope` (space-separated, RFC 9068) or `scp` (a list, some issuers). */
 export function scopesOf(payload: JWTPayload): string[] {
   if (typeof payload.scope === 'string') return payload.scope.split(' ').filter(Boolean);
@@ -72,21 +84,21 @@ function explain(e: unknown): string {
 
 export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
   const keys = jwksSource({ jwksUrl: o.jwksUrl, jwksFile: o.jwksFile, log: o.log });
-  const challenge = (extra = '') =>
-    `Bearer${extra}${extra ? ',' : ''} resource_metadata="${metadataUrl(o.resourceUrl())}"`;
+  const challenge = (extra = '', request?: Request) =>
+    `Bearer${extra}${extra ? ',' : ''} resource_metadata="${metadataUrl(resourceFor(request, o.resourceUrl()))}"`;
   const q = (s: string) => s.replace(/["\\]/g, '');
-  const invalid = (error: string, detail: string): AuthResult => ({
+  const invalid = (request: Request, error: string, detail: string): AuthResult => ({
     ok: false,
     status: 401,
     error,
-    challenge: challenge(` error="invalid_token", error_description="${q(error)}"`),
+    challenge: challenge(` error="invalid_token", error_description="${q(error)}"`, request),
     detail,
   });
-  const insufficient = (error: string, scope: string, detail: string): AuthResult => ({
+  const insufficient = (request: Request, error: string, scope: string, detail: string): AuthResult => ({
     ok: false,
     status: 403,
     error,
-    challenge: challenge(` error="insufficient_scope", scope="${q(scope)}"`),
+    challenge: challenge(` error="insufficient_scope", scope="${q(scope)}"`, request),
     detail,
   });
 
@@ -103,23 +115,29 @@ export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
       try {
         ({ payload } = await jwtVerify(token, keys, {
           issuer: o.issuer,
-          audience: o.audience.length > 0 ? o.audience : o.resourceUrl(),
+          audience:
+            o.audience.length > 0 ? o.audience : [resourceFor(request, o.resourceUrl()), o.resourceUrl()],
           clockTolerance: o.clockSkewSeconds,
           algorithms: ALGORITHMS,
           requiredClaims: ['exp'],
         }));
       } catch (e) {
-        return invalid(explain(e), `oauth: ${e instanceof Error ? `${e.name}: ${e.message}` : 'bad token'}`);
+        return invalid(
+          request,
+          explain(e),
+          `oauth: ${e instanceof Error ? `${e.name}: ${e.message}` : 'bad token'}`,
+        );
       }
       const clientId = [payload.sub, payload.client_id].find(
         (c): c is string => typeof c === 'string' && c !== '',
       );
       if (!clientId || !validClientId(clientId))
-        return invalid('access token has no usable sub or client_id', 'oauth: no sub/client_id');
+        return invalid(request, 'access token has no usable sub or client_id', 'oauth: no sub/client_id');
       const scopes = scopesOf(payload);
       const missing = o.requiredScopes.filter((s) => !scopes.includes(s));
       if (missing.length > 0)
         return insufficient(
+          request,
           `access token lacks the scope ${missing.join(' ')}`,
           o.requiredScopes.join(' '),
           `oauth: ${clientId} has [${scopes.join(' ')}]`,
@@ -127,6 +145,7 @@ export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
       const profile = o.resolve(clientId, scopes);
       if (!profile)
         return insufficient(
+          request,
           'no scope of this access token grants access to this server',
           o.requiredScopes.join(' '),
           `oauth: ${clientId} scopes [${scopes.join(' ')}] map to no profile`,
@@ -145,9 +164,9 @@ export interface ProtectedResourceOptions {
 
 /** `GET /.well-known/oauth-protected-resource` (RFC 9728). */
 export function protectedResourceMetadata(o: ProtectedResourceOptions): (request: Request) => Response {
-  return () =>
+  return (request) =>
     Response.json({
-      resource: o.resourceUrl(),
+      resource: resourceFor(request, o.resourceUrl()),
       authorization_servers: [o.issuer],
       scopes_supported: typeof o.scopesSupported === 'function' ? o.scopesSupported() : o.scopesSupported,
       bearer_methods_supported: ['header'],
