@@ -13,6 +13,9 @@
  *   modern:version  same, tools/call docker_version (one cheap engine round trip per call)
  *   session:list    initialize-era sessions (Mcp-Session-Id), tools/list
  *   session:version initialize-era sessions, tools/call docker_version
+ *   modern:ps       2026-07-28 era, tools/call docker_list_containers on a filter matching nothing
+ *   engine:version, engine:ps  the same engine requests made directly on its socket, same
+ *                   concurrency: the ceiling the tool-call phases can reach (they are engine-bound)
  * Flags: --sessions 50  --calls 20000 (per phase)  --seconds 30 (per phase)  --bin PATH
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -90,6 +93,18 @@ interface Call {
 const CALLS: Record<string, Call> = {
   list: { method: 'tools/list', params: {} },
   version: { method: 'tools/call', params: { name: 'docker_version', arguments: {} } },
+  /** A list whose filter matches nothing: the cheapest engine round trip a real tool makes. */
+  ps: {
+    method: 'tools/call',
+    params: {
+      name: 'docker_list_containers',
+      arguments: { all: true, filters: { name: ['mcpt-bench-none'] } },
+    },
+  },
+};
+const ENGINE_PATHS: Record<string, string> = {
+  version: '/version',
+  ps: `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ name: ['mcpt-bench-none'] }))}`,
 };
 
 /** One MCP session over raw fetch; `request` resolves with an error text or undefined on success. */
@@ -163,11 +178,30 @@ class Session {
   }
 }
 
+/** The engine's own API, for the ceiling of engine-bound phases. */
+class EngineDirect {
+  constructor(private readonly path: string) {}
+  private readonly socket = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(
+    /^unix:\/\//,
+    '',
+  );
+  async open(): Promise<void> {}
+  async close(): Promise<void> {}
+  async request(): Promise<string | undefined> {
+    const res = await fetch(`http://localhost/v1.41${this.path}`, { unix: this.socket });
+    const text = await res.text();
+    return res.ok ? undefined : `engine HTTP ${res.status}: ${text.slice(0, 200)}`;
+  }
+}
+
 async function runPhase(url: string, pid: number, phase: string, o: LoadOptions): Promise<PhaseResult> {
-  const [era, kind] = phase.split(':') as ['modern' | 'session', string];
+  const [era, kind] = phase.split(':') as ['modern' | 'session' | 'engine', string];
   const call = CALLS[kind];
-  if (!call || (era !== 'modern' && era !== 'session')) throw new Error(`unknown phase '${phase}'`);
-  const sessions = Array.from({ length: o.sessions }, () => new Session(url, era));
+  if (!call || !['modern', 'session', 'engine'].includes(era) || (era === 'engine' && !ENGINE_PATHS[kind]))
+    throw new Error(`unknown phase '${phase}'`);
+  const sessions = Array.from({ length: o.sessions }, () =>
+    era === 'engine' ? new EngineDirect(ENGINE_PATHS[kind] as string) : new Session(url, era),
+  );
   await Promise.all(sessions.map((s) => s.open()));
   // Warm-up: one call per session, untimed (first connections, JIT).
   await Promise.all(sessions.map((s) => s.request(call)));
@@ -303,7 +337,10 @@ if (import.meta.main) {
     sessions: Number(flag('sessions', '50')),
     calls: Number(flag('calls', '20000')),
     seconds: Number(flag('seconds', '30')),
-    phases: flag('phases', 'modern:list,modern:version,session:list,session:version').split(','),
+    phases: flag(
+      'phases',
+      'modern:list,session:list,modern:ps,engine:ps,modern:version,session:version,engine:version',
+    ).split(','),
   }).catch((e) => {
     process.stderr.write(`http-load: ${(e as Error).message}\n`);
     process.exit(1);
