@@ -129,16 +129,19 @@ async function main(args: string[]): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const host = hostTarget(false);
+  const archives: Promise<void>[] = [];
   for (const t of TARGETS) {
     const started = performance.now();
     const out = join(outDir, binaryName(t));
     // This machine's own target is built on the running Bun (the same pinned version).
     await compile(out, version, t === host ? undefined : t);
-    const archive = writeArchive(t, out, version, outDir);
     const mb = (statSync(out).size / 1e6).toFixed(1);
     const s = ((performance.now() - started) / 1000).toFixed(1);
-    console.error(`built ${out} (${mb} MB, ${s} s) → ${archive.slice(outDir.length + 1)}`);
+    console.error(`built ${out} (${mb} MB, ${s} s)`);
+    // Compressing (~4 s a target) overlaps the next compile.
+    archives.push(writeArchive(t, out, version, outDir).then((a) => console.error(`wrote ${a}`)));
   }
+  await Promise.all(archives);
   writeChecksums(outDir);
   console.error(`wrote ${join(outDir, 'checksums.txt')} (${version})`);
 }

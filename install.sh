@@ -81,10 +81,14 @@ if [ "$os" = darwin ] && [ "$arch" = x64 ] && [ "$(sysctl -n sysctl.proc_transla
   arch=arm64
 fi
 platform=${os}_$arch
+# musl (Alpine) or glibc: ldd says which libc the system uses; a musl loader lying around on a glibc
+# system (Debian's musl package) does not make it a musl system.
 if [ "$os" = linux ]; then
-  if ls /lib/ld-musl-*.so.1 >/dev/null 2>&1 || { ldd --version 2>&1 || true; } | grep -qi musl; then
-    platform=${platform}_musl
-  fi
+  case $({ ldd --version 2>&1 || true; } | head -n 1) in
+    *musl*) platform=${platform}_musl ;;
+    *GNU* | *GLIBC* | *glibc*) ;;
+    *) if ls /lib/ld-musl-*.so.1 >/dev/null 2>&1; then platform=${platform}_musl; fi ;;
+  esac
 fi
 
 sha256() {
@@ -172,7 +176,12 @@ cp "$bin" "$dest/.mcp-docker.new" || die "cannot write to $dest: choose another 
 chmod 755 "$dest/.mcp-docker.new"
 mv -f "$dest/.mcp-docker.new" "$dest/mcp-docker"
 
-installed=$("$dest/mcp-docker" --version) || die "installed $dest/mcp-docker but it does not run on this host"
+if ! installed=$("$dest/mcp-docker" --version); then
+  case $platform in
+    *_musl) die "installed $dest/mcp-docker but it does not run: musl builds need libstdc++ and libgcc (apk add libstdc++ libgcc)" ;;
+    *) die "installed $dest/mcp-docker but it does not run on this host" ;;
+  esac
+fi
 say "installed $installed to $dest/mcp-docker"
 case ":$PATH:" in
   *":$dest:"*) ;;

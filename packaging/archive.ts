@@ -3,8 +3,15 @@
  * plus LICENSE and README.md, flat (the same layout GoReleaser's `archives` writes, so install.sh reads
  * both). `.tar.gz` via tar, `.zip` for Windows via zip (Debian package `zip`).
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { archiveName, type Target } from './targets.ts';
@@ -13,14 +20,21 @@ const ROOT = resolve(import.meta.dir, '..');
 /** Files shipped next to the binary, when the repository has them. */
 const EXTRA_FILES = ['LICENSE', 'README.md'];
 
-function run(cmd: string, args: string[], cwd: string): void {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
-  if (r.error) throw new Error(`${cmd} is not installed (${r.error.message}); it is needed to write archives`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.trim()}`);
+/** Runs without blocking, so build.ts compresses one target while it compiles the next. */
+async function run(cmd: string, args: string[], cwd: string): Promise<void> {
+  if (!Bun.which(cmd)) throw new Error(`${cmd} is not installed; it is needed to write archives`);
+  const proc = Bun.spawn([cmd, ...args], { cwd, stdout: 'ignore', stderr: 'pipe' });
+  const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${stderr.trim()}`);
 }
 
-/** Writes `outDir/<archiveName>` for `target` from the built binary; returns its path. */
-export function writeArchive(target: Target, binary: string, version: string, outDir: string): string {
+/** Writes `outDir/<archiveName>` for `target` from the built binary; resolves to its path. */
+export async function writeArchive(
+  target: Target,
+  binary: string,
+  version: string,
+  outDir: string,
+): Promise<string> {
   const stage = mkdtempSync(join(tmpdir(), 'mcp-docker-archive-'));
   try {
     const exe = target.os === 'windows' ? 'mcp-docker.exe' : 'mcp-docker';
@@ -33,15 +47,16 @@ export function writeArchive(target: Target, binary: string, version: string, ou
     }
     const out = join(resolve(outDir), archiveName(target, version));
     rmSync(out, { force: true });
-    if (target.os === 'windows') run('zip', ['-q', '-X', out, ...files], stage);
-    else run('tar', ['-czf', out, '--owner=0', '--group=0', '--numeric-owner', ...files], stage);
+    if (target.os === 'windows') await run('zip', ['-q', '-X', out, ...files], stage);
+    else await run('tar', ['-czf', out, '--owner=0', '--group=0', '--numeric-owner', ...files], stage);
     return out;
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
 }
 
-export const sha256Of = (file: string) => new Bun.CryptoHasher('sha256').update(readFileSync(file)).digest('hex');
+export const sha256Of = (file: string) =>
+  new Bun.CryptoHasher('sha256').update(readFileSync(file)).digest('hex');
 
 /** Writes `checksums.txt` (`sha256sum -c` format) over every archive in `dir`; returns its path. */
 export function writeChecksums(dir: string): string {

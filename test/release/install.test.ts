@@ -49,7 +49,7 @@ beforeAll(async () => {
     dir = join(work, 'release');
     mkdirSync(dir);
     version = (await sh([resolve(SERVER_BIN), '--version'])).stdout.trim().replace('mcp-docker ', '');
-    archive = writeArchive(target, resolve(SERVER_BIN), version, dir).split('/').at(-1) as string;
+    archive = (await writeArchive(target, resolve(SERVER_BIN), version, dir)).split('/').at(-1) as string;
     writeChecksums(dir);
   }
   expect(archive).toMatch(/^mcp-docker_.+_linux_(x64|arm64)\.tar\.gz$/);
