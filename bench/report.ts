@@ -189,26 +189,19 @@ export function markdown(r: BenchReport): string {
     '',
     '## Per-call latency over the raw Engine API',
     '',
-    'One long-lived session per server; every round calls each series once in shuffled order. "raw API" is `fetch` on the engine socket plus `JSON.parse`. Overhead = server median − raw median. "stdio floor" is a compiled Bun program that answers at once with a reply as large as mcp-docker\'s: what the stdio round trip itself costs (pipe writes and wake-ups on both sides), before any server work. Containers are `sleep` busybox containers; the list is of running containers (every server can do that), so other containers on a shared engine count too (see rows).',
+    'One long-lived session per server; every round calls each series once in shuffled order. "raw API" is `fetch` on the engine socket plus `JSON.parse`. Overhead = server median − raw median. "stdio floor" is a compiled Bun program that answers at once with a reply as large as mcp-docker\'s: what the stdio round trip itself costs (pipe writes and wake-ups on both sides). "Bun stdio proxy" is the same program fetching the same engine path and answering with the body: the least any stdio server must do for the call, so "over Bun stdio proxy" is the cost of the server\'s own work. Containers are `sleep` busybox containers; the list is of running containers (every server can do that), so other containers on a shared engine count too (see rows).',
     '',
   ];
   for (const c of r.calls) {
     const raw = c.series['raw API'];
-    const floorRow = Object.entries(c.series).find(([k]) => k.startsWith('stdio floor'))?.[1];
-    const server = (k: string) => k !== 'raw API' && !k.startsWith('stdio floor');
+    const proxy = c.series['Bun stdio proxy (fetch + reply)'];
+    const server = (k: string) =>
+      k !== 'raw API' && !k.startsWith('stdio floor') && !k.startsWith('Bun stdio');
     out.push(
       `### ${c.op === 'list' ? 'List' : 'Inspect one of'} ${c.containers} containers (${c.rows} running on the engine)`,
       '',
       table(
-        [
-          'series',
-          'median ms',
-          'p10–p90 ms',
-          'calls',
-          'overhead over raw ms',
-          '× raw',
-          'overhead − stdio floor ms',
-        ],
+        ['series', 'median ms', 'p10–p90 ms', 'calls', 'over raw ms', '× raw', 'over Bun stdio proxy ms'],
         Object.entries(c.series).map(([k, s]) => [
           k,
           f(s.median, 3),
@@ -216,7 +209,7 @@ export function markdown(r: BenchReport): string {
           s.n,
           raw && server(k) ? f(s.median - raw.median, 3) : '—',
           raw && server(k) ? f(s.median / raw.median, 2) : '—',
-          raw && floorRow && server(k) ? f(s.median - raw.median - floorRow.median, 3) : '—',
+          proxy && server(k) ? f(s.median - proxy.median, 3) : '—',
         ]),
       ),
       '',

@@ -307,6 +307,10 @@ async function main(): Promise<void> {
       const reply = await call(mine, op === 'list' ? ours.list : ours.inspect(target));
       const pad = bytes(JSON.stringify(reply));
       series['stdio floor (Bun, same reply size)'] = () => floorSession.request('tools/call', { pad });
+      // The least a stdio server can do for this call: fetch the same engine path and answer with it.
+      const get = op === 'list' ? '/containers/json' : `/containers/${target}/json`;
+      series['Bun stdio proxy (fetch + reply)'] = () =>
+        floorSession.request('tools/call', { get, socket: api.socketPath });
       const n = RUNS.calls(count);
       log(`  ${op}: ${n} calls per series, interleaved…`);
       const times = await interleave(series, n, Math.min(20, n));
