@@ -41,11 +41,20 @@ export function runtimeFor(target: Target): string {
   if (!existsSync(tgz) || integrityOf(tgz) !== integrity) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const packed = spawnSync('npm', ['pack', `${target.runtime}@${version}`, '--json', '--pack-destination', dir], {
-      encoding: 'utf8',
-    });
-    if (packed.status !== 0)
-      throw new Error(`npm pack ${target.runtime}@${version} failed: ${packed.stderr.trim().split('\n').at(-1)}`);
+    const packed = spawnSync(
+      'npm',
+      ['pack', `${target.runtime}@${version}`, '--json', '--pack-destination', dir],
+      { encoding: 'utf8' },
+    );
+    if (packed.status !== 0) {
+      const lines = packed.stderr.trim().split('\n');
+      const why =
+        lines
+          .filter((l) => l.startsWith('npm error'))
+          .slice(0, 2)
+          .join(' ') || lines.at(-1);
+      throw new Error(`npm pack ${target.runtime}@${version} failed (the npm registry is needed): ${why}`);
+    }
     const [info] = JSON.parse(packed.stdout) as { filename: string }[];
     if (!info) throw new Error(`npm pack ${target.runtime}@${version} printed no file name`);
     renameSync(join(dir, info.filename), tgz);

@@ -47,5 +47,7 @@ export const archiveName = (t: Target, version: string) =>
 export function hostTarget(musl: boolean): Target | undefined {
   const arch = process.arch === 'arm64' ? 'arm64' : process.arch === 'x64' ? 'x64' : undefined;
   const os = process.platform === 'win32' ? 'windows' : process.platform;
-  return TARGETS.find((t) => t.os === os && t.arch === arch && (t.libc === 'musl') === (musl && os === 'linux'));
+  return TARGETS.find(
+    (t) => t.os === os && t.arch === arch && (t.libc === 'musl') === (musl && os === 'linux'),
+  );
 }
