@@ -7,6 +7,11 @@ export interface SafetyProfile {
   readOnly: boolean;
   allowedTools: string[];
   deniedTools: string[];
+  /**
+   * Set when the profile belongs to an HTTP credential (e.g. "profile 'read-only'"): refusals then tell
+   * the caller to ask for a wider profile, not to restart a server they do not run.
+   */
+  origin?: string;
 }
 
 export type GateDecision = { allowed: true } | { allowed: false; reason: string; hint: string };
@@ -16,6 +21,16 @@ export type GateDecision = { allowed: true } | { allowed: false; reason: string;
  * Deny wins over allow; read-only wins over the tiers.
  */
 export function gate(tool: AnyTool, profile: SafetyProfile): GateDecision {
+  const decision = serverGate(tool, profile);
+  if (decision.allowed || profile.origin === undefined) return decision;
+  return {
+    allowed: false,
+    reason: decision.reason.replace('the server is read-only', 'your credential is read-only'),
+    hint: `Your credential has ${profile.origin}, which does not allow it; ask the server's operator for a profile that does.`,
+  };
+}
+
+function serverGate(tool: AnyTool, profile: SafetyProfile): GateDecision {
   if (profile.deniedTools.includes(tool.name))
     return deny(`${tool.name} is denied by configuration`, 'Remove it from SAFETY_DENIED_TOOLS to use it.');
   if (profile.allowedTools.length > 0 && !profile.allowedTools.includes(tool.name))

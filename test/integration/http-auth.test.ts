@@ -157,6 +157,9 @@ describe('bearer tokens over /mcp and /sse', () => {
       arguments: { container_id: containerId },
     });
     expect(refused.isError).toBe(true);
+    // The hint speaks to a client with a credential, not to the operator of the server.
+    expect(JSON.stringify(refused.content)).toContain("profile 'read-only'");
+    expect(JSON.stringify(refused.content)).not.toContain('Restart');
     const listed = await client.callTool({ name: 'docker_list_containers', arguments: { all: true } });
     expect(listed.isError).toBeFalsy();
     // The refused call never reached the engine: the container still runs.

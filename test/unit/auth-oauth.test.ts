@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
+import { authenticate } from '../../src/transport/http/auth.ts';
 import {
   createOAuthVerifier,
   metadataUrl,
@@ -246,6 +247,24 @@ describe('createOAuthVerifier', () => {
       scopesSupported: [],
     });
     expect(await doc(as('')).json()).toMatchObject({ resource: 'https://mcp.example.com:8443/mcp' });
+  });
+  it('names the public metadata URL on the 401 for a request with no credential at all', async () => {
+    const v = createOAuthVerifier({
+      issuer: ISSUER,
+      audience: [],
+      jwksFile: join(dir, 'jwks.json'),
+      requiredScopes: [],
+      clockSkewSeconds: 0,
+      resolve: byScope,
+      log,
+      resourceUrl: () => 'https://0.0.0.0:8443/mcp',
+    });
+    const bare = new Request('https://0.0.0.0:8443/mcp', { headers: { host: 'mcp.example.com:8443' } });
+    const r = refused(await authenticate(bare, [v]));
+    expect(r.status).toBe(401);
+    expect(r.challenge).toBe(
+      'Bearer resource_metadata="https://mcp.example.com:8443/.well-known/oauth-protected-resource/mcp"',
+    );
   });
   it('challenges with the protected-resource metadata URL', () => {
     expect(verifier().challenge).toBe(`Bearer ${METADATA}`);

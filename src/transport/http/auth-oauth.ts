@@ -107,6 +107,7 @@ export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
     get challenge() {
       return challenge();
     },
+    challengeFor: (request) => challenge('', request),
     async verify(request) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '');
       const token = m?.[1];

@@ -29,6 +29,8 @@ export interface Verifier {
   method: Exclude<AuthMethod, 'none'>;
   /** WWW-Authenticate challenge for this method, listed on a 401 when no credential was presented. */
   challenge?: string;
+  /** Same, for one request (e.g. a URL built from its checked Host); wins over `challenge`. */
+  challengeFor?(request: Request): string;
   /** `undefined` when the request carries no credential of this kind, so the next verifier is tried. */
   verify(request: Request): Promise<AuthResult | undefined>;
   /** Stops file watchers and timers. */

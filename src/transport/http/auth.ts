@@ -30,14 +30,14 @@ async function firstAnswer(
 
 /** The first verifier's answer that is not "not mine"; a refusal when nobody recognised anything. */
 export async function authenticate(request: Request, verifiers: readonly Verifier[]): Promise<AuthResult> {
-  return (await firstAnswer(request, verifiers)) ?? noCredential(verifiers);
+  return (await firstAnswer(request, verifiers)) ?? noCredential(request, verifiers);
 }
 
-const noCredential = (verifiers: readonly Verifier[]): AuthResult => ({
+const noCredential = (request: Request, verifiers: readonly Verifier[]): AuthResult => ({
   ok: false,
   status: 401,
   error: `authentication required: send ${describe(verifiers)}`,
-  challenge: challengeOf(verifiers),
+  challenge: challengeOf(verifiers, request),
   detail: 'no credential presented',
 });
 
@@ -50,8 +50,15 @@ const describe = (verifiers: readonly Verifier[]) =>
   [...new Set(verifiers.map((v) => NAMES[v.method]))].join(' or ') || 'a credential';
 
 /** Every accepted scheme, one challenge each (RFC 9110 allows a list). */
-export const challengeOf = (verifiers: readonly Verifier[]) =>
-  [...new Set(verifiers.flatMap((v) => (v.challenge ? [v.challenge] : [])))].join(', ') || 'Bearer';
+export const challengeOf = (verifiers: readonly Verifier[], request?: Request) =>
+  [
+    ...new Set(
+      verifiers.flatMap((v) => {
+        const c = (request && v.challengeFor?.(request)) ?? v.challenge;
+        return c ? [c] : [];
+      }),
+    ),
+  ].join(', ') || 'Bearer';
 
 export interface AuthOptions {
   /** Empty: authentication is off and every caller is anonymous with `serverProfile`. */
@@ -95,7 +102,7 @@ export function authPlugin(o: AuthOptions) {
       o.onRefused?.(request, refusal);
       // Every 401 names a scheme (RFC 9110), even when the verifier that refused gave none.
       if (refusal.status === 401 && !refusal.challenge)
-        return refusalResponse({ ...refusal, challenge: challengeOf(o.verifiers) });
+        return refusalResponse({ ...refusal, challenge: challengeOf(o.verifiers, request) });
       return refusalResponse(refusal);
     });
 }

@@ -133,7 +133,7 @@ export function resolveAuthFile(value: unknown, ceiling: SafetyProfile): LoadedA
   const lookup = (name: string, at: string) => {
     const p = profiles.get(name);
     if (!p) throw new CredentialsError(`${at}: unknown profile '${name}'; known: ${known()}`);
-    return capProfile(p, ceiling);
+    return { ...capProfile(p, ceiling), origin: `profile '${name}'` };
   };
   const clients = new Map<string, { profile: SafetyProfile }>();
   const tokens: TokenEntry[] = [];
