@@ -130,7 +130,8 @@ export function targets(r: BenchReport): (string | number)[][] {
   return rows;
 }
 
-export function markdown(r: BenchReport): string {
+/** `changes`: the hand-written account of what was changed and by how much (bench/changes.md). */
+export function markdown(r: BenchReport, changes?: string): string {
   const m = r.machine;
   const floor = r.cold['Bun floor'];
   const out: string[] = [
@@ -297,6 +298,7 @@ export function markdown(r: BenchReport): string {
       '',
     );
   }
+  if (changes) out.push(changes.trim(), '');
   out.push(
     '## Reproduce',
     '',

@@ -11,7 +11,7 @@
  * Containers are labelled mcp-docker-bench=1, use network none and are removed at the end, on
  * error and on Ctrl-C. All traffic stays on the unix socket and 127.0.0.1.
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { latencyChart } from './chart.ts';
@@ -91,7 +91,6 @@ for (const [signal, code] of [
 }
 
 const log = (s: string) => console.error(`[bench] ${s}`);
-const median = (xs: number[]) => summarize(xs).median;
 
 async function open(spec: ServerSpec, env: Record<string, string> = {}): Promise<StdioSession> {
   const s = new StdioSession(spec.argv, { ...spec.env, ...env });
@@ -403,7 +402,8 @@ async function main(): Promise<void> {
       `${report.machine.cpu}, ${report.machine.cores} cores, engine ${report.machine.engine}, ${report.date.slice(0, 10)}. Box p25–p75, line = median, whiskers p5–p95, dots = every sample.`,
     ),
   );
-  const md = markdown(report);
+  const notes = join(import.meta.dir, 'changes.md');
+  const md = markdown(report, existsSync(notes) ? readFileSync(notes, 'utf8') : undefined);
   writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), md);
   console.log(md);
   log(`wrote bench/results/latest.json, docs/BENCHMARKS.md, docs/benchmarks.svg`);
