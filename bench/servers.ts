@@ -99,7 +99,7 @@ export function dockerMcp(dir: string, socketPath: string, env: Record<string, s
     ...base,
     argv: [unshare, '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', node, entry],
     wrapper: 'unshare + tmpfs mount + link, to reach the bench engine as /var/run/docker.sock',
-    note: "run in a private mount namespace so its fixed /var/run/docker.sock reaches the bench engine. Its list filters are sent as plain strings, which the engine refuses (HTTP 500), so its result size is of every running container",
+    note: 'run in a private mount namespace so its fixed /var/run/docker.sock reaches the bench engine. Its list filters are sent as plain strings, which the engine refuses (HTTP 500), so its result size is of every running container',
   };
 }
 
