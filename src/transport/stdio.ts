@@ -20,9 +20,9 @@ export function startStdio(factory: (conn: Connection) => Server, log: Log): voi
 /** The longest line read (the SDK's limit); a longer one is discarded up to its newline. */
 const MAX_LINE_BYTES = 10 * 1024 * 1024;
 /**
- * A collection is requested every this many messages written. Left to itself the heap grows ~30 MB
- * over 1,000 list calls before JSC collects; with this, peak RSS stays ~17 MB lower (bench/) and
- * the median call time does not move, since the collection runs off the request path.
+ * A collection is requested every this many messages written. Left to itself the heap grows ~25 MB
+ * over 1,000 list/inspect calls before JSC collects; with this, peak RSS stays ~10 MB lower
+ * (bench/changes.md) and the median call time does not move: the collection runs off the request path.
  */
 const GC_EVERY_MESSAGES = 16;
 
