@@ -104,10 +104,29 @@ function main(argv: string[]): void {
   const catalogue = async () => (await import('./tools/index.ts')).catalogue;
   const deps = { catalogue, env, version: VERSION, ...content };
   if (config.transport === 'stdio') {
-    startStdio((conn) => buildServer(deps, conn), log);
+    if (config.auditLogFile) void startAuditedStdio(config.auditLogFile, deps, log);
+    else startStdio((conn) => buildServer(deps, conn), log);
     return;
   }
   void serveHttp(config, deps, log);
+}
+
+/** Stdio with SECURITY_AUDIT_LOG_FILE: a tool_call line per call, client "stdio"; the audit code loads only then. */
+async function startAuditedStdio(
+  path: string,
+  deps: Parameters<typeof buildServer>[0],
+  log: Log,
+): Promise<void> {
+  const { auditCalls, openAudit } = await import('./transport/http/audit.ts');
+  let observe: ReturnType<typeof auditCalls>;
+  try {
+    observe = auditCalls(openAudit(path, log), { clientId: 'stdio' });
+  } catch (e) {
+    process.stderr.write(`mcp-docker: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const audited = { ...deps, env: { ...deps.env, observe } };
+  startStdio((conn) => buildServer(audited, conn), log);
 }
 
 /** tslog's Logger costs ~5 ms to construct; a server that never logs never builds one. */
