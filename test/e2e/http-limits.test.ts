@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import { hashToken } from '../../src/transport/http/token.ts';
-import { SERVER_BIN } from '../helpers/client.ts';
+import { SERVER_BIN, startServer } from '../helpers/client.ts';
 import { cleanupContainers, makeContainer } from '../helpers/engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-limits-'));
@@ -353,6 +353,34 @@ describe('audit log', () => {
     expect(lines.at(-1)).toMatchObject({ event: 'rate_limited', outcome: 'tool_calls_per_minute' });
     // Audit lines never go to the application log.
     expect(r.stderr()).not.toContain('tool_call');
+  });
+});
+
+describe('audit log over stdio', () => {
+  it('records stdio tool calls as client "stdio", with secrets masked', async () => {
+    const path = join(dir, 'stdio-audit.jsonl');
+    const server = await startServer({ env: { SECURITY_AUDIT_LOG_FILE: path } });
+    // A label filter that matches nothing: the call needs no container, and its argument holds a secret.
+    const r = await server.client.callTool('docker_list_containers', {
+      all: true,
+      filters: { label: ['PASSWORD=hunter2'] },
+    });
+    expect(r.isError).toBeFalsy();
+    await server.close();
+    let text = '';
+    for (let i = 0; i < 50 && !text.includes('\n'); i++) {
+      await Bun.sleep(50);
+      text = readFileSync(path, 'utf8');
+    }
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(text).not.toContain('hunter2');
+    expect(JSON.parse(text)).toMatchObject({
+      event: 'tool_call',
+      client_id: 'stdio',
+      tool: 'docker_list_containers',
+      outcome: 'ok',
+      args: { filters: { label: ['PASSWORD=***'] } },
+    });
   });
 });
 
