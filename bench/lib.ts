@@ -137,11 +137,12 @@ export class EngineApi {
     return `http://localhost/${this.version}${path}`;
   }
 
-  /** Parsed JSON body (undefined for 204); throws on a non-2xx status. */
-  async call(method: string, path: string, body?: unknown): Promise<unknown> {
+  /** Parsed JSON body (undefined for 204); throws on a non-2xx status or after `timeoutMs`. */
+  async call(method: string, path: string, body?: unknown, timeoutMs = 60_000): Promise<unknown> {
     const res = await fetch(this.url(path), {
       method,
       unix: this.socketPath,
+      signal: AbortSignal.timeout(timeoutMs),
       headers: body === undefined ? undefined : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });

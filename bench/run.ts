@@ -481,7 +481,7 @@ async function logsFigure(specs: ServerSpec[], report: BenchReport): Promise<voi
     const t0 = performance.now();
     await api.call('POST', `/containers/${Id}/start`);
     const waited = await Promise.race([
-      api.call('POST', `/containers/${Id}/wait`).then(() => true),
+      api.call('POST', `/containers/${Id}/wait`, undefined, 250_000).then(() => true),
       Bun.sleep(240_000).then(() => false),
     ]);
     const writeSeconds = (performance.now() - t0) / 1000;
