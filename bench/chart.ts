@@ -48,7 +48,7 @@ function panel(p: Panel, top: number): { svg: string; height: number } {
     const c = COLORS[i % COLORS.length];
     const q = (pc: number) => x(percentile(s.samples, pc));
     out.push(`<text x="${LEFT - 8}" y="${y + 4}" text-anchor="end">${esc(s.label)}</text>`);
-    const step = Math.max(1, Math.floor(s.samples.length / 300));
+    const step = Math.max(1, Math.ceil(s.samples.length / 120));
     s.samples.forEach((v, k) => {
       if (k % step) return;
       const jitter = (((k * 7919) % 13) - 6) * 0.8;

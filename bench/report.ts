@@ -307,6 +307,7 @@ export function markdown(r: BenchReport, changes?: string): string {
     'DOCKER_HOST=unix:///var/run/docker.sock npm run bench        # builds dist/mcp-docker, then measures',
     'npm run bench -- --quick                                     # a minute: fewer runs, 30 containers only',
     'npm run bench -- --no-build --no-competitors --no-logs --no-http',
+    'bun bench/docs.ts                                            # this page and the chart again from bench/results/latest.json',
     '```',
     '',
     'Needs the test image `mcp-test/busybox:latest` (the test runner makes it), and for the side-by-side figures Node and npm (the competitors, pinned in `bench/competitors/package-lock.json`, install into `~/.cache/mcp-docker-bench/`, never into the project), the Docker CLI (stand-in for `podman`), and root with `unshare` when the engine socket is not `/var/run/docker.sock`. Containers are labelled `mcp-docker-bench`, use network none and are removed at the end, on error and on Ctrl-C. Raw data: `bench/results/latest.json`. Figures from a shared or loaded machine vary; compare ratios within one run.',

@@ -11,13 +11,13 @@
  * Containers are labelled mcp-docker-bench=1, use network none and are removed at the end, on
  * error and on Ctrl-C. All traffic stays on the unix socket and 127.0.0.1.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { latencyChart } from './chart.ts';
+import { writeDocs } from './docs.ts';
 import { runHttpLoad } from './http-load.ts';
 import { bytes, EngineApi, memory, StdioSession, summarize } from './lib.ts';
-import { type BenchReport, markdown } from './report.ts';
+import type { BenchReport } from './report.ts';
 import {
   type Call,
   dockerMcp,
@@ -384,27 +384,7 @@ async function main(): Promise<void> {
   const outDir = join(ROOT, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 1)}\n`);
-  mkdirSync(join(ROOT, 'docs'), { recursive: true });
-  const list30 = report.calls.find((c) => c.op === 'list' && c.containers === COUNTS[0]);
-  writeFileSync(
-    join(ROOT, 'docs/benchmarks.svg'),
-    latencyChart(
-      [
-        {
-          title: 'Cold start → initialize result',
-          series: Object.entries(report.cold).map(([label, s]) => ({ label, samples: s.samples })),
-        },
-        {
-          title: `List ${COUNTS[0]}+ running containers, per call`,
-          series: Object.entries(list30?.series ?? {}).map(([label, s]) => ({ label, samples: s.samples })),
-        },
-      ],
-      `${report.machine.cpu}, ${report.machine.cores} cores, engine ${report.machine.engine}, ${report.date.slice(0, 10)}. Box p25–p75, line = median, whiskers p5–p95, dots = every sample.`,
-    ),
-  );
-  const notes = join(import.meta.dir, 'changes.md');
-  const md = markdown(report, existsSync(notes) ? readFileSync(notes, 'utf8') : undefined);
-  writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), md);
+  const md = writeDocs(report, ROOT);
   console.log(md);
   log(`wrote bench/results/latest.json, docs/BENCHMARKS.md, docs/benchmarks.svg`);
 }

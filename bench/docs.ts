@@ -1,0 +1,39 @@
+/**
+ * docs/BENCHMARKS.md and docs/benchmarks.svg from a bench result: the last run's
+ * (bench/results/latest.json) when run as `bun bench/docs.ts`, e.g. after editing bench/changes.md.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { latencyChart } from './chart.ts';
+import { type BenchReport, markdown } from './report.ts';
+
+/** Writes both files under `root`/docs; returns the markdown. */
+export function writeDocs(r: BenchReport, root: string): string {
+  mkdirSync(join(root, 'docs'), { recursive: true });
+  const first = r.calls.find((c) => c.op === 'list');
+  const svg = latencyChart(
+    [
+      {
+        title: 'Cold start → initialize result',
+        series: Object.entries(r.cold).map(([label, s]) => ({ label, samples: s.samples })),
+      },
+      {
+        title: `List ${first?.containers ?? ''} containers, per call`,
+        series: Object.entries(first?.series ?? {}).map(([label, s]) => ({ label, samples: s.samples })),
+      },
+    ],
+    `${r.machine.cpu}, ${r.machine.cores} cores, engine ${r.machine.engine}, ${r.date.slice(0, 10)}. Box p25–p75, line = median, whiskers p5–p95, dots = samples.`,
+  );
+  writeFileSync(join(root, 'docs/benchmarks.svg'), svg);
+  const notes = join(import.meta.dir, 'changes.md');
+  const md = markdown(r, existsSync(notes) ? readFileSync(notes, 'utf8') : undefined);
+  writeFileSync(join(root, 'docs/BENCHMARKS.md'), md);
+  return md;
+}
+
+if (import.meta.main) {
+  const root = resolve(import.meta.dir, '..');
+  const report = JSON.parse(readFileSync(join(root, 'bench/results/latest.json'), 'utf8')) as BenchReport;
+  writeDocs(report, root);
+  console.error('wrote docs/BENCHMARKS.md, docs/benchmarks.svg from bench/results/latest.json');
+}
