@@ -79,6 +79,7 @@ export function latencyChart(panels: Panel[], caption: string): string {
   const h = top + 24;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" font-family="system-ui, sans-serif" font-size="12">`,
+    '<title>mcp-docker benchmark latency distributions</title>',
     `<rect width="100%" height="100%" fill="white"/>`,
     ...parts,
     `<text x="10" y="${h - 8}" fill="#718096" font-size="11">${esc(caption)}</text>`,
