@@ -4,7 +4,7 @@
  * and the client cancelling or disconnecting mid-operation. Every case is bounded in seconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorOf, type RunningServer, SERVER_BIN, startServer } from '../helpers/client.ts';
 import { TEST_IMAGE } from '../helpers/engine.ts';
@@ -14,6 +14,9 @@ import { type RecordingEngine, recordingEngine } from '../helpers/recording-engi
 
 const DIR = `/tmp/mcpt-fault-${process.pid}-e`;
 let engine: FaultEngine;
+/** The engine under test keeps its default bridge whatever our private engine does (see fault-engine.ts). */
+const hasDocker0 = () => existsSync('/sys/class/net/docker0');
+const docker0Before = hasDocker0();
 
 beforeAll(async () => {
   engine = faultEngine(DIR);
@@ -208,4 +211,12 @@ describe('client cancels or disconnects mid-operation', () => {
     expect(s.alive()).toBe(false);
     engine.docker('rm', '-f', container);
   }, 30_000);
+});
+
+describe('the private engine', () => {
+  it("leaves the host's docker0 bridge alone (the engine under test builds and runs on it)", async () => {
+    await engine.stop();
+    await engine.start();
+    expect(hasDocker0()).toBe(docker0Before);
+  }, 60_000);
 });

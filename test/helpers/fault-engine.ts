@@ -1,7 +1,8 @@
 /**
  * A private dockerd that fault tests may stop, kill and restart (never the shared engine). It runs
- * with its own socket, data-root, exec-root, pidfile and containerd, `--iptables=false --bridge=none`
- * so it touches no host networking, and gets the test image from the shared engine by save | load.
+ * with its own socket, data-root, exec-root, pidfile and containerd, `--iptables=false` so it rewrites
+ * no firewall rules, and gets the test image from the shared engine by save | load. Not `--bridge=none`:
+ * a dockerd started that way deletes the host's docker0, which the engine under test still uses.
  * A missing prerequisite (not root, no dockerd) throws with the reason: fault tests fail, not skip.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
@@ -97,7 +98,7 @@ export function faultEngine(dir: string): FaultEngine {
     async start() {
       const log = openSync(join(dir, 'dockerd.log'), 'a');
       const args = ['--host', host, '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'exec')];
-      args.push('--pidfile', join(dir, 'dockerd.pid'), '--iptables=false', '--bridge=none');
+      args.push('--pidfile', join(dir, 'dockerd.pid'), '--iptables=false');
       args.push('--containerd-namespace', 'h8fault', '--containerd-plugins-namespace', 'h8fault-p');
       child = spawn(dockerd, args, { detached: true, stdio: ['ignore', log, log] });
       const end = Date.now() + 30_000;
