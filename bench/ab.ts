@@ -4,6 +4,7 @@
  * before it on a loaded machine, where only interleaved figures compare.
  *
  *   bun bench/ab.ts [--calls 300] [--cold 20] /tmp/a/mcp-docker /tmp/b/mcp-docker …
+ *   bun bench/ab.ts --calls 0 --cold 20 BINARY…   (cold start only)
  *
  * Needs DOCKER_HOST=unix://…; creates 30 busybox `sleep` containers labelled for this run and
  * removes them on exit.
@@ -68,7 +69,8 @@ async function interleave(series: Record<string, () => Promise<unknown>>, n: num
 }
 
 try {
-  for (let i = 0; i < COUNT; i += 10) {
+  // --calls 0: cold start only (any stdio server, no containers).
+  for (let i = 0; CALLS > 0 && i < COUNT; i += 10) {
     const made = await Promise.all(
       Array.from({ length: Math.min(10, COUNT - i) }, async () => {
         const body = {
@@ -86,9 +88,9 @@ try {
     void made;
   }
   const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
-  const sessions = await Promise.all(bins.map(open));
+  const sessions = CALLS > 0 ? await Promise.all(bins.map(open)) : [];
   const target = ids[0] as string;
-  for (const op of ['list', 'inspect'] as const) {
+  for (const op of CALLS > 0 ? (['list', 'inspect'] as const) : []) {
     const series: Record<string, () => Promise<unknown>> = {
       raw: () =>
         api.call('GET', op === 'list' ? `/containers/json?filters=${filters}` : `/containers/${target}/json`),
