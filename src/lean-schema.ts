@@ -3,6 +3,8 @@
  * turn, so the listed schema keeps what a model acts on — types, enums, defaults, required and
  * descriptions — and drops constraints the pipeline enforces anyway (patterns, lengths, ranges).
  * A call that breaks one of those still gets a clear error naming the field, from validate.ts.
+ * The top-level `additionalProperties: false` goes too (~28 B a tool): validate.ts still refuses an
+ * unknown argument by name, and models pass only the properties they are shown.
  */
 
 type Json = Record<string, unknown>;
@@ -44,4 +46,8 @@ function lean(node: unknown): unknown {
 }
 
 /** A deep copy of `schema` without the constraints the server checks itself. */
-export const leanSchema = <T>(schema: T): T => lean(JSON.parse(JSON.stringify(schema))) as T;
+export function leanSchema<T>(schema: T): T {
+  const out = lean(JSON.parse(JSON.stringify(schema))) as Json;
+  if (out.additionalProperties === false) delete out.additionalProperties;
+  return out as T;
+}

@@ -65,7 +65,7 @@ export const runContainer = defineTool({
   input: Type.Object(
     {
       ...pick(createProperties, RUN_OPTIONS),
-      wait: Type.Optional(Type.Boolean({ description: 'Wait for exit' })),
+      wait: Type.Optional(Type.Boolean()),
       timeout: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Wait limit, seconds' }),
       ),

@@ -25,14 +25,14 @@ export const execCommand = defineTool({
     {
       container_id: ContainerRef,
       command: Argv('String for /bin/sh -c, or argv'),
-      workdir: Type.Optional(Type.String({ description: 'Working dir' })),
+      workdir: Type.Optional(Type.String()),
       user: Type.Optional(Type.String({ description: 'user[:group]' })),
       environment: Type.Optional(Environment),
-      privileged: Type.Optional(Type.Boolean({ description: 'Privileged' })),
+      privileged: Type.Optional(Type.Boolean()),
       timeout: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'Seconds' }),
       ),
-      stdin: Type.Optional(Type.String({ description: 'Sent to stdin' })),
+      stdin: Type.Optional(Type.String()),
     },
     { additionalProperties: false },
   ),

@@ -225,11 +225,9 @@ export const copyToContainer = defineTool({
       container_id: ContainerRef,
       path: PathArg,
       content: Type.String({ description: 'Text, or base64' }),
-      encoding: Type.Optional(
-        Type.Enum(['utf-8', 'base64'], { default: 'utf-8', description: 'Of content' }),
-      ),
+      encoding: Type.Optional(Type.Enum(['utf-8', 'base64'], { default: 'utf-8' })),
       mode: Type.Optional(Type.String({ pattern: '^[0-7]{3,4}$', default: '0644', description: 'Octal' })),
-      overwrite: Type.Optional(Type.Boolean({ default: true, description: 'Replace existing' })),
+      overwrite: Type.Optional(Type.Boolean({ default: true })),
     },
     { additionalProperties: false },
   ),

@@ -138,7 +138,7 @@ export const renameContainer = defineTool({
   input: Type.Object(
     {
       container_id: ContainerRef,
-      new_name: Type.String({ pattern: NAME_PATTERN, maxLength: 256, description: 'New name' }),
+      new_name: Type.String({ pattern: NAME_PATTERN, maxLength: 256 }),
     },
     { additionalProperties: false },
   ),

@@ -41,12 +41,12 @@ export const containerLogs = defineTool({
   input: Type.Object(
     {
       container_id: ContainerRef,
-      tail: Type.Optional(Type.Integer({ minimum: 0, default: 100, description: 'Newest lines' })),
-      since: TimePoint('From'),
-      until: TimePoint('To'),
-      timestamps: Type.Optional(Type.Boolean({ description: 'Prefix timestamps' })),
-      stdout: Type.Optional(Type.Boolean({ description: 'Default true' })),
-      stderr: Type.Optional(Type.Boolean({ description: 'Default true' })),
+      tail: Type.Optional(Type.Integer({ minimum: 0, default: 100 })),
+      since: TimePoint,
+      until: TimePoint,
+      timestamps: Type.Optional(Type.Boolean()),
+      stdout: Type.Optional(Type.Boolean({ default: true })),
+      stderr: Type.Optional(Type.Boolean({ default: true })),
       grep: Type.Optional(Type.String({ maxLength: 512, description: 'Text or /regex/i a line must match' })),
     },
     { additionalProperties: false },

@@ -66,7 +66,7 @@ export function summariseStats(s: EngineStats) {
 export const containerStats = defineTool({
   name: 'docker_container_stats',
   title: 'Container stats',
-  description: 'One resource sample of a running container: CPU %, memory, network and block I/O.',
+  description: "One sample of a running container's CPU %, memory, network and block I/O.",
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
@@ -130,7 +130,7 @@ const KIND = ['C', 'A', 'D'];
 export const containerDiff = defineTool({
   name: 'docker_container_diff',
   title: 'Container filesystem changes',
-  description: 'Files added (A), changed (C) or deleted (D) since the container was created.',
+  description: 'Files added (A), changed (C) or deleted (D) since creation.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef, limit: Limit }, { additionalProperties: false }),

@@ -14,7 +14,7 @@ export const removeContainer = defineTool({
   input: Type.Object(
     {
       container_id: ContainerRef,
-      force: Type.Optional(Type.Boolean({ description: 'Kill it first if running' })),
+      force: Type.Optional(Type.Boolean()),
       volumes: Type.Optional(Type.Boolean({ description: 'And its anonymous volumes' })),
     },
     { additionalProperties: false },

@@ -28,16 +28,14 @@ export const Size = (description: string, minimum = 0) =>
 
 export const MemLimit = Size('Bytes, or "512m", "2g"');
 
-export const RestartPolicy = Type.Enum(['no', 'always', 'unless-stopped', 'on-failure'], {
-  description: 'Restart policy',
-});
+export const RestartPolicy = Type.Enum(['no', 'always', 'unless-stopped', 'on-failure']);
 
 // Ranges (CPU shares, CPU count) are left to the engine, which knows the host's.
 export const CpuShares = Type.Integer({ description: 'Weight, 1024 = normal' });
-export const Cpus = Type.Number({ description: 'e.g. 1.5' });
+export const Cpus = Type.Number();
 
 /** A command as one string or an argument vector. */
-export const Argv = (description: string) =>
+export const Argv = (description?: string) =>
   Type.Unsafe<string | string[]>({ type: ['string', 'array'], items: { type: 'string' }, description });
 
 // A name with '=' would silently set another variable ({"A=B":"c"} became A="B=c"); NUL ends the string.
@@ -48,15 +46,18 @@ export const Environment = Type.Unsafe<Record<string, string> | string[]>({
   items: { type: 'string', pattern: '^[^=\\u0000][^\\u0000]*$' },
   description: '{"K":"v"} or ["K=v"]',
 });
-const Text = (description: string) => Type.Optional(Type.String({ description }));
-const Strings = (description: string) => Type.Optional(Type.Array(Type.String(), { description }));
+const Text = (description?: string) => Type.Optional(Type.String({ description }));
+const Strings = (description?: string) => Type.Optional(Type.Array(Type.String(), { description }));
 
-/** Properties of docker_create_container; docker_run_container adds its own. */
+/**
+ * Properties of docker_create_container; docker_run_container adds its own. A property is described
+ * only where its name and type leave a format or unit open (tty, hostname, pid_mode… say it all).
+ */
 export const createProperties = {
-  image: Type.String({ minLength: 1, description: 'e.g. nginx:1.27' }),
-  name: Type.Optional(Type.String({ pattern: NAME_PATTERN, maxLength: 256, description: 'Unique name' })),
+  image: Type.String({ minLength: 1 }),
+  name: Type.Optional(Type.String({ pattern: NAME_PATTERN, maxLength: 256 })),
   command: Type.Optional(Argv('String (shell-split) or argv')),
-  entrypoint: Type.Optional(Argv('String or argv')),
+  entrypoint: Type.Optional(Argv()),
   environment: Type.Optional(Environment),
   ports: Type.Optional(
     Type.Unsafe<Record<string, number | string | null>>({
@@ -69,7 +70,7 @@ export const createProperties = {
         maximum: 65535,
         pattern: `^([\\d.]+:|\\[[\\da-fA-F:]+\\]:)?(0|${PORT})?$`,
       },
-      description: '{"80/tcp":8080|"ip:port"|null}; host IP defaults to 127.0.0.1',
+      description: '{"80/tcp":8080|"ip:port"|null}; default host IP 127.0.0.1',
     }),
   ),
   volumes: Type.Optional(
@@ -81,27 +82,27 @@ export const createProperties = {
         properties: { bind: { type: 'string' }, mode: { type: 'string' } },
         required: ['bind'],
       },
-      description: '["src:/dst[:ro]"] or {"src":{"bind":"/dst","mode":"ro"}}',
+      description: '["src:/dst[:ro]"] or {"src":{"bind":"/dst"}}',
     }),
   ),
-  labels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: '{"k":"v"}' })),
-  working_dir: Text('Working dir'),
-  user: Text('User[:group]'),
-  hostname: Text('Hostname'),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  working_dir: Text(),
+  user: Text('user[:group]'),
+  hostname: Text(),
   restart_policy: Type.Optional(RestartPolicy),
   mem_limit: Type.Optional(MemLimit),
   cpu_shares: Type.Optional(CpuShares),
   cpus: Type.Optional(Cpus),
   network_mode: Text('bridge, none or a network'),
-  tty: Type.Optional(Type.Boolean({ description: 'TTY' })),
-  privileged: Type.Optional(Type.Boolean({ description: 'Privileged' })),
-  cap_add: Strings('e.g. ["NET_RAW"]'),
-  cap_drop: Strings('e.g. ["ALL"]'),
+  tty: Type.Optional(Type.Boolean()),
+  privileged: Type.Optional(Type.Boolean()),
+  cap_add: Strings(),
+  cap_drop: Strings(),
   devices: Strings('"/dev/x[:/dev/y[:rwm]]"'),
-  security_opt: Strings('e.g. ["no-new-privileges"]'),
-  pid_mode: Text('PID ns'),
-  ipc_mode: Text('IPC ns'),
-  userns_mode: Text('User ns'),
+  security_opt: Strings(),
+  pid_mode: Text(),
+  ipc_mode: Text(),
+  userns_mode: Text(),
 };
 
 const CreateArgs = Type.Object(createProperties);

@@ -23,9 +23,7 @@ export const waitContainer = defineTool({
   input: Type.Object(
     {
       container_id: ContainerRef,
-      until: Type.Optional(
-        Type.Enum(['exited', 'healthy', 'log'], { default: 'exited', description: 'Condition' }),
-      ),
+      until: Type.Optional(Type.Enum(['exited', 'healthy', 'log'], { default: 'exited' })),
       pattern: Type.Optional(Type.String({ maxLength: 512, description: "For 'log': text or /regex/" })),
       timeout: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Seconds' }),

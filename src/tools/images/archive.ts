@@ -113,7 +113,7 @@ export const saveImage = defineTool({
         description: 'Image ref, or list',
       }),
       path: HostPath,
-      overwrite: Type.Optional(Type.Boolean({ default: false, description: 'Replace existing file' })),
+      overwrite: Type.Optional(Type.Boolean({ default: false })),
     },
     { additionalProperties: false },
   ),

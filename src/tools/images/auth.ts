@@ -17,9 +17,9 @@ import { ToolError } from '../../pipeline/errors.ts';
 export const AuthArg = Type.Optional(
   Type.Object(
     {
-      username: Type.Optional(Type.String({ description: 'User' })),
-      password: Type.Optional(Type.String({ description: 'Password or token' })),
-      identitytoken: Type.Optional(Type.String({ description: 'Identity token' })),
+      username: Type.Optional(Type.String()),
+      password: Type.Optional(Type.String()),
+      identitytoken: Type.Optional(Type.String()),
     },
     { description: 'Login (default: config)' },
   ),

@@ -25,9 +25,8 @@ const NameTag = Type.String({
   minLength: 1,
   maxLength: 256,
   pattern: IMAGE_REF_PATTERN,
-  description: 'name:tag',
 });
-const StringMap = (description: string) =>
+const StringMap = (description?: string) =>
   Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String(), { description }));
 
 const bad = (field: string, why: string, hint: string) =>
@@ -115,12 +114,12 @@ export const buildImage = defineTool({
       dockerfile: Type.Optional(
         Type.String({ minLength: 1, maxLength: 1024, description: 'Path in context' }),
       ),
-      tag: Type.Optional(NameTag),
-      tags: Type.Optional(Type.Array(NameTag, { maxItems: 32, description: 'More name:tags' })),
-      build_args: StringMap('Build args'),
+      tag: Type.Optional({ ...NameTag, description: 'name:tag' }),
+      tags: Type.Optional(Type.Array(NameTag, { maxItems: 32 })),
+      build_args: StringMap(),
       target: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Stage to build' })),
-      labels: StringMap('Image labels'),
-      no_cache: Type.Optional(Type.Boolean({ description: 'Ignore the cache' })),
+      labels: StringMap(),
+      no_cache: Type.Optional(Type.Boolean()),
       pull: Type.Optional(Type.Boolean({ description: 'Always pull base images' })),
       platform: Type.Optional(
         Type.String({

@@ -73,7 +73,7 @@ export const removeImage = defineTool({
   input: Type.Object(
     {
       image: ImageRef,
-      force: Type.Optional(Type.Boolean({ description: 'Even if a container uses it' })),
+      force: Type.Optional(Type.Boolean()),
       noprune: Type.Optional(Type.Boolean({ description: 'Keep untagged parents' })),
     },
     { additionalProperties: false },

@@ -13,7 +13,7 @@ export const RemoteImage = (description: string) =>
   Type.String({ minLength: 1, maxLength: 512, pattern: IMAGE_REF_PATTERN, description });
 
 export const TagArg = Type.Optional(
-  Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$', description: 'Tag' }),
+  Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' }),
 );
 
 export const LONG_TIMEOUT_MS = 30 * 60_000;
@@ -47,7 +47,7 @@ export const pullImage = defineTool({
     {
       image: RemoteImage('repo[:tag|@digest]'),
       tag: TagArg,
-      all_tags: Type.Optional(Type.Boolean({ description: 'Every tag of the repo' })),
+      all_tags: Type.Optional(Type.Boolean()),
       platform: Type.Optional(
         Type.String({
           minLength: 1,

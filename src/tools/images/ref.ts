@@ -16,7 +16,6 @@ export const ImageRef = Type.String({
   minLength: 1,
   maxLength: 512,
   pattern: IMAGE_REF_PATTERN,
-  description: 'Name[:tag] or ID',
 });
 
 export const ImageRow = Type.Object({

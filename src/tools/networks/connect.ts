@@ -90,7 +90,7 @@ export const disconnectContainer = defineTool({
     {
       network_id: NetworkRef,
       container_id: ContainerRef,
-      force: Type.Optional(Type.Boolean({ description: 'Even if it is unreachable' })),
+      force: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
   ),

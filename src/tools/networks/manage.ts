@@ -5,7 +5,7 @@ import { defineTool } from '../define.ts';
 import { engineFilters, PruneFilters, shortId } from '../params.ts';
 import { asConflict, inspectNetwork, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
 
-const StringMap = (description: string) =>
+const StringMap = (description?: string) =>
   Type.Optional(Type.Record(Type.String(), Type.String(), { description }));
 const Cidr = (description: string) =>
   Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+/\\d{1,3}$', description }));
@@ -21,17 +21,16 @@ export const createNetwork = defineTool({
       name: Type.String({
         pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
         maxLength: 128,
-        description: 'Unique name',
       }),
       driver: Type.Optional(Type.String({ minLength: 1, description: 'Default bridge' })),
       internal: Type.Optional(Type.Boolean({ description: 'No outside access' })),
       attachable: Type.Optional(Type.Boolean({ description: 'Swarm: manual attach' })),
-      labels: StringMap('Labels'),
+      labels: StringMap(),
       subnet: Cidr('CIDR, e.g. 10.10.0.0/24'),
-      gateway: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+$', description: 'Gateway IP' })),
+      gateway: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+$' })),
       ip_range: Cidr('CIDR for container IPs'),
       options: StringMap('Driver options'),
-      enable_ipv6: Type.Optional(Type.Boolean({ description: 'Enable IPv6' })),
+      enable_ipv6: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
   ),

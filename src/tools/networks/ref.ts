@@ -5,12 +5,11 @@ import { ToolError } from '../../pipeline/errors.ts';
 import { shortId } from '../params.ts';
 
 // The name goes into the request path: only the characters the engine allows, so '../x' cannot
-// reach another endpoint.
+// reach another endpoint. No listed description: like the engine's API, a name or an ID works.
 export const NetworkRef = Type.String({
   minLength: 1,
   maxLength: 256,
   pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
-  description: 'Network name or ID',
 });
 
 /** The engine's own networks: they exist on every engine and cannot be removed. */

@@ -57,17 +57,15 @@ export const dockerEvents = defineTool({
   idempotent: true,
   input: Type.Object(
     {
-      since: TimePoint('From'),
-      until: TimePoint('To'),
+      since: TimePoint,
+      until: TimePoint,
       filters: Type.Optional(
         Type.Record(Type.String(), Type.Array(Type.String()), {
           description: 'e.g. {"event":["die"]}',
         }),
       ),
-      max_events: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'Stop after N' })),
-      max_wait: Type.Optional(
-        Type.Number({ minimum: 0.1, maximum: 60, default: 5, description: 'Seconds to wait' }),
-      ),
+      max_events: Type.Optional(Type.Integer({ minimum: 1, default: 100 })),
+      max_wait: Type.Optional(Type.Number({ minimum: 0.1, maximum: 60, default: 5, description: 'Seconds' })),
     },
     { additionalProperties: false },
   ),

@@ -147,17 +147,12 @@ export const systemPrune = defineTool({
       filters: Type.Optional(
         Type.Object(
           {
-            until: Type.Optional(
-              Type.Array(Type.String({ minLength: 1 }), { maxItems: 1, description: 'Older than, e.g. 24h' }),
-            ),
-            label: Type.Optional(
-              Type.Array(Type.String({ minLength: 1 }), { description: 'key or key=value' }),
-            ),
-            'label!': Type.Optional(
-              Type.Array(Type.String({ minLength: 1 }), { description: 'Not key or key=value' }),
-            ),
+            // The example in the description shows the value shapes; the keys are the whole list.
+            until: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1 })),
+            label: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+            'label!': Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
           },
-          { additionalProperties: false, description: 'Only matching objects' },
+          { additionalProperties: false, description: 'e.g. {"until":["24h"],"label":["env=dev"]}' },
         ),
       ),
     },

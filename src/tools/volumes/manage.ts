@@ -6,7 +6,7 @@ import { defineTool } from '../define.ts';
 import { engineFilters } from '../params.ts';
 import { containersUsing, findVolume, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
 
-const StringMap = (description: string) =>
+const StringMap = (description?: string) =>
   Type.Optional(Type.Record(Type.String(), Type.String(), { description }));
 
 export const createVolume = defineTool({
@@ -17,10 +17,10 @@ export const createVolume = defineTool({
   idempotent: false,
   input: Type.Object(
     {
-      name: Type.Optional(Type.String({ pattern: VOLUME_NAME, maxLength: 255, description: 'Unique name' })),
+      name: Type.Optional(Type.String({ pattern: VOLUME_NAME, maxLength: 255 })),
       driver: Type.Optional(Type.String({ minLength: 1, description: 'Default local' })),
       driver_opts: StringMap('e.g. {"type":"tmpfs"}'),
-      labels: StringMap('Labels'),
+      labels: StringMap(),
     },
     { additionalProperties: false },
   ),

@@ -10,7 +10,6 @@ export const VolumeRef = Type.String({
   minLength: 1,
   maxLength: 256,
   pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
-  description: 'Volume name',
 });
 
 /** The engine's rule: two or more characters, starting with a letter or digit. */
