@@ -3,17 +3,27 @@ import { Compile, type Validator } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { ToolError } from './errors.ts';
 
-const cache = new WeakMap<TObject, Validator>();
+interface Compiled {
+  validator: Validator;
+  /** Whether any property declares a default: when none does, there is nothing for Value.Default to fill. */
+  defaults: boolean;
+}
+const cache = new WeakMap<TObject, Compiled>();
 
 /** Compiled once per schema, on first use (keeps start-up free of work for tools never called). */
-const compiled = (schema: TObject): Validator => {
-  let v = cache.get(schema);
-  if (!v) {
-    v = Compile(schema);
-    cache.set(schema, v);
+const compiled = (schema: TObject): Compiled => {
+  let c = cache.get(schema);
+  if (!c) {
+    c = { validator: Compile(schema), defaults: declaresDefault(schema) };
+    cache.set(schema, c);
   }
-  return v;
+  return c;
 };
+
+const declaresDefault = (node: unknown): boolean =>
+  typeof node === 'object' &&
+  node !== null &&
+  (Object.hasOwn(node, 'default') || Object.values(node).some(declaresDefault));
 
 /**
  * Checks arguments against the tool's input schema and fills defaults. The error names the field,
@@ -21,8 +31,11 @@ const compiled = (schema: TObject): Validator => {
  */
 export function validateArgs(schema: TObject, raw: unknown): Record<string, unknown> {
   const args = raw ?? {};
-  const validator = compiled(schema);
-  if (validator.Check(args)) return Value.Default(schema, cloneJson(args)) as Record<string, unknown>;
+  const { validator, defaults } = compiled(schema);
+  if (validator.Check(args)) {
+    const copy = cloneJson(args) as Record<string, unknown>;
+    return defaults ? (Value.Default(schema, copy) as Record<string, unknown>) : copy;
+  }
   throw new ToolError('invalid_argument', describe(schema, args, validator), {
     hint: 'Fix the argument and call again.',
   });
