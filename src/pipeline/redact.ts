@@ -44,6 +44,21 @@ export function redact<T>(value: T): T {
   return walk(value) as T;
 }
 
+/**
+ * isSecretName per property name seen in results. Rows repeat the same few names (30 rows of
+ * id, name, image…), so this answers most lookups without the regexes; bounded, cleared when full.
+ */
+const secretNames = new Map<string, boolean>();
+function secretName(k: string): boolean {
+  let hit = secretNames.get(k);
+  if (hit === undefined) {
+    hit = isSecretName(k);
+    if (secretNames.size >= 4096) secretNames.clear();
+    secretNames.set(k, hit);
+  }
+  return hit;
+}
+
 function walk(value: unknown): unknown {
   if (typeof value === 'string') return redactText(value);
   if (Array.isArray(value)) return value.map(walk);
@@ -53,8 +68,8 @@ function walk(value: unknown): unknown {
       out[k] =
         (typeof v === 'string' || typeof v === 'number') &&
         v !== '' &&
-        !PLACEHOLDER.test(String(v)) &&
-        isSecretName(k)
+        secretName(k) &&
+        !PLACEHOLDER.test(String(v))
           ? MASK
           : walk(v);
     }
