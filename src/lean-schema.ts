@@ -9,6 +9,14 @@
 
 type Json = Record<string, unknown>;
 
+/**
+ * Marks a property whose description already shows its value shape by example ('{"K":"v"} or ["K=v"]'):
+ * the listed copy keeps its type and description and drops the nested schema (items, additionalProperties,
+ * properties) a model would otherwise read twice. validate.ts checks the full shape and names the field.
+ */
+export const SHAPE_IN_EXAMPLE = { 'x-shape-in-example': true } as const;
+const NESTED = ['items', 'additionalProperties', 'patternProperties', 'properties', 'required'];
+
 const ENFORCED_ONLY = new Set([
   'pattern',
   'minLength',
@@ -27,8 +35,10 @@ function lean(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(lean);
   if (!node || typeof node !== 'object') return node;
   const out: Json = {};
+  const shapeInExample = 'x-shape-in-example' in (node as Json);
   for (const [k, v] of Object.entries(node as Json)) {
-    if (ENFORCED_ONLY.has(k)) continue;
+    if (ENFORCED_ONLY.has(k) || k === 'x-shape-in-example') continue;
+    if (shapeInExample && NESTED.includes(k)) continue;
     if (k === 'patternProperties') {
       // TypeBox writes a string-keyed record as patternProperties {"^.*$": X}; additionalProperties
       // says the same in fewer bytes and every client reads it.

@@ -1,5 +1,6 @@
 /** Parameter fragments shared by every tool, so lists page, filter and window the same way. */
 import Type from 'typebox';
+import { SHAPE_IN_EXAMPLE } from '../lean-schema.ts';
 
 /**
  * A container name or ID. It goes into the request path, so only the characters Docker allows in
@@ -14,18 +15,19 @@ export const ContainerRef = Type.String({
 
 export const All = Type.Optional(Type.Boolean({ description: 'Include stopped containers' }));
 
-export const Filters = Type.Optional(
-  Type.Record(Type.String(), Type.Array(Type.String()), {
-    description: 'Engine filters, e.g. {"status":["exited"]}',
-  }),
-);
+/**
+ * Engine filters, a map of string lists; `example` shows that shape, so the tool list carries the
+ * example instead of the nested schema (validation still checks it).
+ */
+export const FilterMap = (example: string) =>
+  Type.Optional(
+    Type.Record(Type.String(), Type.Array(Type.String()), { ...SHAPE_IN_EXAMPLE, description: example }),
+  );
+
+export const Filters = FilterMap('Engine filters, e.g. {"status":["exited"]}');
 
 /** Every prune tool's `filters` (the engine's until/label filters). */
-export const PruneFilters = Type.Optional(
-  Type.Record(Type.String(), Type.Array(Type.String()), {
-    description: 'e.g. {"until":["24h"],"label":["env=dev"]}',
-  }),
-);
+export const PruneFilters = FilterMap('e.g. {"until":["24h"],"label":["env=dev"]}');
 
 // `limit` and `full` are self-explanatory on a list or inspect tool: no description to list.
 export const Limit = Type.Optional(Type.Integer({ minimum: 1 }));

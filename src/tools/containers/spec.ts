@@ -3,6 +3,7 @@
  * API create body. Container-only, so they live here rather than in params.ts.
  */
 import Type, { type Static } from 'typebox';
+import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 
 /** Docker's own rule for container names. */
@@ -41,6 +42,7 @@ export const Argv = (description?: string) =>
 // A name with '=' would silently set another variable ({"A=B":"c"} became A="B=c"); NUL ends the string.
 export const Environment = Type.Unsafe<Record<string, string> | string[]>({
   type: ['object', 'array'],
+  ...SHAPE_IN_EXAMPLE,
   propertyNames: { pattern: '^[^=\\u0000]+$' },
   additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$' },
   items: { type: 'string', pattern: '^[^=\\u0000][^\\u0000]*$' },
@@ -62,6 +64,7 @@ export const createProperties = {
   ports: Type.Optional(
     Type.Unsafe<Record<string, number | string | null>>({
       type: 'object',
+      ...SHAPE_IN_EXAMPLE,
       // Ports are 1-65535 in the container and 0-65535 on the host (0 or empty: any free port).
       propertyNames: { pattern: `^${PORT}(/(tcp|udp|sctp))?$` },
       additionalProperties: {
@@ -76,13 +79,14 @@ export const createProperties = {
   volumes: Type.Optional(
     Type.Unsafe<string[] | Record<string, string | { bind: string; mode?: string }>>({
       type: ['array', 'object'],
+      ...SHAPE_IN_EXAMPLE,
       items: { type: 'string' },
       additionalProperties: {
         type: ['string', 'object'],
         properties: { bind: { type: 'string' }, mode: { type: 'string' } },
         required: ['bind'],
       },
-      description: '["src:/dst[:ro]"] or {"src":{"bind":"/dst"}}',
+      description: '["src:/dst[:ro]"] or {"src":{"bind":"/dst","mode":"ro"}}',
     }),
   ),
   labels: Type.Optional(Type.Record(Type.String(), Type.String())),

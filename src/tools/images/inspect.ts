@@ -2,7 +2,7 @@
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { defineTool } from '../define.ts';
-import { engineFilters, Full, Limit, shortId } from '../params.ts';
+import { engineFilters, FilterMap, Full, Limit, shortId } from '../params.ts';
 import { engineRequest, ImageRef, ImageRow, imageRow, inspectImage, isoTime, realTags } from './ref.ts';
 
 export const listImages = defineTool({
@@ -14,11 +14,7 @@ export const listImages = defineTool({
   input: Type.Object(
     {
       all: Type.Optional(Type.Boolean({ description: 'Include intermediate' })),
-      filters: Type.Optional(
-        Type.Record(Type.String(), Type.Array(Type.String()), {
-          description: 'e.g. {"reference":["nginx*"]}',
-        }),
-      ),
+      filters: FilterMap('e.g. {"reference":["nginx*"]}'),
       limit: Limit,
     },
     { additionalProperties: false },

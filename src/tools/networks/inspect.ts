@@ -1,7 +1,7 @@
 /** Read-only views of networks: list and inspect. */
 import Type from 'typebox';
 import { defineTool } from '../define.ts';
-import { engineFilters, Full, Limit, shortId } from '../params.ts';
+import { engineFilters, FilterMap, Full, Limit, shortId } from '../params.ts';
 import { inspectNetwork, NetworkRef, networkSummary } from './ref.ts';
 
 const NetworkRow = Type.Object({
@@ -21,11 +21,7 @@ export const listNetworks = defineTool({
   idempotent: true,
   input: Type.Object(
     {
-      filters: Type.Optional(
-        Type.Record(Type.String(), Type.Array(Type.String()), {
-          description: 'e.g. {"driver":["bridge"]}',
-        }),
-      ),
+      filters: FilterMap('e.g. {"driver":["bridge"]}'),
       limit: Limit,
     },
     { additionalProperties: false },

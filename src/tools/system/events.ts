@@ -6,7 +6,7 @@ import Type from 'typebox';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { engineFilters, shortId, TimePoint } from '../params.ts';
+import { engineFilters, FilterMap, shortId, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
 
 interface EngineEvent {
@@ -59,11 +59,7 @@ export const dockerEvents = defineTool({
     {
       since: TimePoint,
       until: TimePoint,
-      filters: Type.Optional(
-        Type.Record(Type.String(), Type.Array(Type.String()), {
-          description: 'e.g. {"event":["die"]}',
-        }),
-      ),
+      filters: FilterMap('e.g. {"event":["die"]}'),
       max_events: Type.Optional(Type.Integer({ minimum: 1, default: 100 })),
       max_wait: Type.Optional(Type.Number({ minimum: 0.1, maximum: 60, default: 5, description: 'Seconds' })),
     },

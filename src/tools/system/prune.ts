@@ -3,8 +3,10 @@
  * the networks, volumes and images they held become unused), one stage at a time, with progress
  * between stages and a stop there on cancel.
  */
+
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
+import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
 import { engineFilters, shortId } from '../params.ts';
@@ -147,12 +149,16 @@ export const systemPrune = defineTool({
       filters: Type.Optional(
         Type.Object(
           {
-            // The example in the description shows the value shapes; the keys are the whole list.
+            // The listed copy shows the example only; these keys are the whole list (validate.ts names others).
             until: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1 })),
             label: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
             'label!': Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
           },
-          { additionalProperties: false, description: 'e.g. {"until":["24h"],"label":["env=dev"]}' },
+          {
+            ...SHAPE_IN_EXAMPLE,
+            additionalProperties: false,
+            description: 'e.g. {"until":["24h"],"label":["env=dev"]}',
+          },
         ),
       ),
     },

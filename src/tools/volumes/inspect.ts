@@ -1,7 +1,7 @@
 /** Read-only views of volumes: list and inspect. */
 import Type from 'typebox';
 import { defineTool } from '../define.ts';
-import { engineFilters, Full, Limit } from '../params.ts';
+import { engineFilters, FilterMap, Full, Limit } from '../params.ts';
 import { containersUsing, inspectVolume, VolumeRef, volumeSummary } from './ref.ts';
 
 const VolumeRow = Type.Object({
@@ -19,11 +19,7 @@ export const listVolumes = defineTool({
   idempotent: true,
   input: Type.Object(
     {
-      filters: Type.Optional(
-        Type.Record(Type.String(), Type.Array(Type.String()), {
-          description: 'e.g. {"dangling":["true"]}',
-        }),
-      ),
+      filters: FilterMap('e.g. {"dangling":["true"]}'),
       limit: Limit,
     },
     { additionalProperties: false },

@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { apiAtLeast } from '../../docker/engine.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { engineFilters } from '../params.ts';
+import { engineFilters, FilterMap } from '../params.ts';
 import { containersUsing, findVolume, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
 
 const StringMap = (description?: string) =>
@@ -95,11 +95,7 @@ export const pruneVolumes = defineTool({
   input: Type.Object(
     {
       all: Type.Optional(Type.Boolean({ description: 'Named volumes too' })),
-      filters: Type.Optional(
-        Type.Record(Type.String(), Type.Array(Type.String()), {
-          description: 'e.g. {"label":["env=dev"]}',
-        }),
-      ),
+      filters: FilterMap('e.g. {"label":["env=dev"]}'),
     },
     { additionalProperties: false },
   ),
