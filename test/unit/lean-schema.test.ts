@@ -3,11 +3,15 @@
  * tests pin that what the listed copy leaves out is still enforced, with an error naming the field.
  */
 import { describe, expect, it } from 'bun:test';
+import type { TObject } from 'typebox';
 import { leanSchema } from '../../src/lean-schema.ts';
 import { ToolError } from '../../src/pipeline/errors.ts';
 import { validateArgs } from '../../src/pipeline/validate.ts';
 import { createContainer } from '../../src/tools/containers/create.ts';
 import { listContainers } from '../../src/tools/containers/inspect.ts';
+
+type Listed = { additionalProperties?: unknown; properties: Record<string, Record<string, unknown>> };
+const listed = (schema: TObject) => leanSchema(schema) as unknown as Listed;
 
 const refusal = (f: () => unknown): string => {
   try {
@@ -21,34 +25,34 @@ const refusal = (f: () => unknown): string => {
 
 describe('lean listed schemas', () => {
   it('drop the top-level additionalProperties: false, and an unknown argument is still refused by name', () => {
-    const listed = leanSchema(listContainers.input) as unknown as Record<string, unknown>;
-    expect(listed.additionalProperties).toBeUndefined();
-    expect(refusal(() => validateArgs(listContainers.input, { al: true }))).toContain('al');
+    expect(listed(listContainers.input).additionalProperties).toBeUndefined();
+    expect(refusal(() => validateArgs(listContainers.input, { al: true }))).toContain(
+      "unknown argument 'al'",
+    );
   });
 
   it('list a filter map as its example only, and a value of the wrong shape is still refused by name', () => {
-    const filters = (leanSchema(listContainers.input).properties as Record<string, Record<string, unknown>>)
-      .filters;
+    const filters = listed(listContainers.input).properties.filters;
     expect(filters).toEqual({ type: 'object', description: 'Engine filters, e.g. {"status":["exited"]}' });
     expect(validateArgs(listContainers.input, { filters: { status: ['exited'] } })).toEqual({
       filters: { status: ['exited'] },
     });
     expect(refusal(() => validateArgs(listContainers.input, { filters: { status: 'exited' } }))).toContain(
-      'filters',
+      "'filters.status'",
     );
   });
 
   it('keep environment, ports and volumes checked in full although only their examples are listed', () => {
-    const props = leanSchema(createContainer.input).properties as Record<string, Record<string, unknown>>;
+    const props = listed(createContainer.input).properties;
     for (const k of ['environment', 'ports', 'volumes']) {
       expect(props[k]?.additionalProperties).toBeUndefined();
       expect(props[k]?.description).toBeString();
     }
     // [arguments, what the refusal names] (a nested required key is named by itself).
     const bad: [Record<string, unknown>, string][] = [
-      [{ environment: { A: 1 } }, 'environment'],
-      [{ ports: { '80/tcp': true } }, 'ports'],
-      [{ volumes: { '/src': { mode: 'ro' } } }, 'bind'],
+      [{ environment: { A: 1 } }, "'environment.A'"],
+      [{ ports: { '80/tcp': true } }, "'ports.80"],
+      [{ volumes: { '/src': { mode: 'ro' } } }, "'bind'"],
     ];
     for (const [args, named] of bad)
       expect(refusal(() => validateArgs(createContainer.input, { image: 'x', ...args }))).toContain(named);
