@@ -24,7 +24,7 @@ export const FilterMap = (example: string) =>
     Type.Record(Type.String(), Type.Array(Type.String()), { ...SHAPE_IN_EXAMPLE, description: example }),
   );
 
-export const Filters = FilterMap('Engine filters, e.g. {"status":["exited"]}');
+export const Filters = FilterMap('e.g. {"status":["exited"]}');
 
 /** Every prune tool's `filters` (the engine's until/label filters). */
 export const PruneFilters = FilterMap('e.g. {"until":["24h"],"label":["env=dev"]}');

@@ -33,7 +33,7 @@ describe('lean listed schemas', () => {
 
   it('list a filter map as its example only, and a value of the wrong shape is still refused by name', () => {
     const filters = listed(listContainers.input).properties.filters;
-    expect(filters).toEqual({ type: 'object', description: 'Engine filters, e.g. {"status":["exited"]}' });
+    expect(filters).toEqual({ type: 'object', description: 'e.g. {"status":["exited"]}' });
     expect(validateArgs(listContainers.input, { filters: { status: ['exited'] } })).toEqual({
       filters: { status: ['exited'] },
     });

@@ -57,7 +57,7 @@ export const runContainer = defineTool({
   name: 'docker_run_container',
   title: 'Run container',
   description:
-    'Create and start a container (common options; all in docker_create_container). wait: true returns exit_code and output.',
+    'Create and start a container (more options: docker_create_container); wait: true returns exit_code and output.',
   safety: 'moderate',
   idempotent: false,
   // The options people pass to `docker run`; the rest would double an already long schema in the

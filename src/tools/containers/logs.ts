@@ -47,7 +47,7 @@ export const containerLogs = defineTool({
       timestamps: Type.Optional(Type.Boolean()),
       stdout: Type.Optional(Type.Boolean({ default: true })),
       stderr: Type.Optional(Type.Boolean({ default: true })),
-      grep: Type.Optional(Type.String({ maxLength: 512, description: 'Text or /regex/i a line must match' })),
+      grep: Type.Optional(Type.String({ maxLength: 512, description: 'Text or /regex/i to match' })),
     },
     { additionalProperties: false },
   ),
