@@ -60,6 +60,13 @@ function cloneJson(v: unknown): unknown {
   return out;
 }
 
+/** A JSON Pointer's segments, unescaped: `/volumes/~1src/bind` → volumes, /src, bind. */
+const segments = (pointer: string): string[] =>
+  pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+
 function describe(schema: TObject, args: unknown, validator: Validator): string {
   if (typeof args !== 'object' || args === null || Array.isArray(args))
     return 'arguments must be a JSON object';
@@ -74,15 +81,18 @@ function describe(schema: TObject, args: unknown, validator: Validator): string 
     // Only "schema is false" errors: keys a closed object does not take. Name the object and the key.
     const extra = all.find((e) => e.keyword === 'boolean' && e.instancePath !== '');
     if (!extra) return 'arguments do not match the schema';
-    const parts = extra.instancePath.split('/').slice(1);
+    const parts = segments(extra.instancePath);
     const key = parts.pop() ?? '';
     return `invalid argument '${parts.join('.') || 'arguments'}': unknown key ${preview(key)}`;
   }
   if (err.keyword === 'required') {
     const missing = (err.params as { requiredProperties?: string[] }).requiredProperties ?? [];
-    return `missing required argument '${missing.join("', '")}'`;
+    // Inside a nested value, name the full path (volumes./src.bind), not just the leaf key.
+    const at = segments(err.instancePath).join('.');
+    const paths = missing.map((m) => (at ? `${at}.${m}` : m));
+    return `missing required argument '${paths.join("', '")}'`;
   }
-  const field = err.instancePath.slice(1).replaceAll('/', '.') || 'arguments';
+  const field = segments(err.instancePath).join('.') || 'arguments';
   const got = valueAt(args, err.instancePath);
   // A regex means nothing to a model; the property's description says what is expected.
   const expected = (schema.properties[field] as { description?: string } | undefined)?.description;

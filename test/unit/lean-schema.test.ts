@@ -52,7 +52,7 @@ describe('lean listed schemas', () => {
     const bad: [Record<string, unknown>, string][] = [
       [{ environment: { A: 1 } }, "'environment.A'"],
       [{ ports: { '80/tcp': true } }, "'ports.80"],
-      [{ volumes: { '/src': { mode: 'ro' } } }, "'bind'"],
+      [{ volumes: { '/src': { mode: 'ro' } } }, "'volumes./src.bind'"],
     ];
     for (const [args, named] of bad)
       expect(refusal(() => validateArgs(createContainer.input, { image: 'x', ...args }))).toContain(named);

@@ -102,6 +102,13 @@ describe('validation', () => {
     expect(() => validateArgs(schema, {})).toThrow("missing required argument 'container_id'");
   });
 
+  it('names the full path of a key missing inside a nested value', () => {
+    const nested = Type.Object({ volumes: Type.Record(Type.String(), Type.Object({ bind: Type.String() })) });
+    expect(() => validateArgs(nested, { volumes: { '/src': {} } })).toThrow(
+      "missing required argument 'volumes./src.bind'",
+    );
+  });
+
   it('names the field, the rule and the value given', () => {
     expect(() => validateArgs(schema, { container_id: 'x', tail: -1 })).toThrow(
       "invalid argument 'tail': must be >= 0, got -1",
