@@ -29,6 +29,8 @@ const ENFORCED_ONLY = new Set([
   'maxItems',
   'propertyNames',
   'format',
+  // Wording for validation errors only (validate.ts); the model reads the description.
+  'expects',
 ]);
 
 function lean(node: unknown): unknown {

@@ -94,11 +94,13 @@ function describe(schema: TObject, args: unknown, validator: Validator): string 
   }
   const field = segments(err.instancePath).join('.') || 'arguments';
   const got = valueAt(args, err.instancePath);
-  // A regex means nothing to a model; the property's description says what is expected.
-  const expected = (schema.properties[field] as { description?: string } | undefined)?.description;
+  // A regex means nothing to a model: say what is expected in words (`expects`, never listed, or the
+  // description), and never print the pattern itself.
+  const prop = schema.properties[field] as { expects?: string; description?: string } | undefined;
+  const expected = prop?.expects ?? prop?.description;
   const message =
-    err.keyword === 'pattern' && expected
-      ? `has characters or a shape not allowed here (expected: ${expected})`
+    err.keyword === 'pattern'
+      ? `has characters or a shape not allowed here${expected ? ` (expected: ${expected})` : ''}`
       : err.message;
   return `invalid argument '${field}': ${message}${got === undefined ? '' : `, got ${preview(got)}`}`;
 }

@@ -9,6 +9,7 @@ import { SHAPE_IN_EXAMPLE } from '../lean-schema.ts';
  */
 export const ContainerRef = Type.String({
   minLength: 1,
+  expects: 'a container name or ID',
   maxLength: 256,
   pattern: '^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
 });

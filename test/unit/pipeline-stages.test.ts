@@ -102,6 +102,19 @@ describe('validation', () => {
     expect(() => validateArgs(schema, {})).toThrow("missing required argument 'container_id'");
   });
 
+  it('never prints a pattern: it says what is expected in words, or only that the shape is wrong', () => {
+    const refs = Type.Object({
+      a: Type.String({ pattern: '^[a-z]+$', expects: 'a lowercase name' }),
+      b: Type.Optional(Type.String({ pattern: '^[a-z]+$' })),
+    });
+    expect(() => validateArgs(refs, { a: '../x' })).toThrow(
+      "invalid argument 'a': has characters or a shape not allowed here (expected: a lowercase name)",
+    );
+    expect(() => validateArgs(refs, { a: 'ok', b: '../x' })).toThrow(
+      /^invalid argument 'b': has characters or a shape not allowed here, got/,
+    );
+  });
+
   it('names the full path of a key missing inside a nested value', () => {
     const nested = Type.Object({ volumes: Type.Record(Type.String(), Type.Object({ bind: Type.String() })) });
     expect(() => validateArgs(nested, { volumes: { '/src': {} } })).toThrow(

@@ -14,6 +14,7 @@ export const IMAGE_REF_PATTERN = '^(?!/)(?!.*\\.\\.)(?!.*[?#%\\\\])[!-~]+$';
 
 export const ImageRef = Type.String({
   minLength: 1,
+  expects: 'an image reference such as repo:tag, repo@sha256:… or an image ID',
   maxLength: 512,
   pattern: IMAGE_REF_PATTERN,
 });

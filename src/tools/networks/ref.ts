@@ -8,6 +8,7 @@ import { shortId } from '../params.ts';
 // reach another endpoint. No listed description: like the engine's API, a name or an ID works.
 export const NetworkRef = Type.String({
   minLength: 1,
+  expects: 'a network name or ID',
   maxLength: 256,
   pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
 });

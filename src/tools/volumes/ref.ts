@@ -8,6 +8,7 @@ import { shortId } from '../params.ts';
 // reach another endpoint.
 export const VolumeRef = Type.String({
   minLength: 1,
+  expects: 'a volume name',
   maxLength: 256,
   pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
 });
