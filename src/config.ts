@@ -637,6 +637,28 @@ export function readHostEnv(env: Record<string, string | undefined> = process.en
 export const dockerConfigDir = (config: Config, host: HostEnv) =>
   config.dockerConfigDir ?? join(host.home, '.docker');
 
+/** How to find and reach the engine, from the settings and the host (the server and `doctor` alike). */
+export const engineSettings = (config: Config, host: HostEnv) => ({
+  dockerHost: config.dockerHost,
+  dockerContext: config.dockerContext,
+  dockerConfigDir: dockerConfigDir(config, host),
+  tlsVerify: config.dockerTlsVerify,
+  certPath: config.dockerCertPath,
+  home: host.home,
+  platform: host.platform,
+  xdgRuntimeDir: host.xdgRuntimeDir,
+  uid: host.uid,
+});
+
+/** The server-wide safety profile the settings describe (the ceiling for every HTTP credential). */
+export const serverProfile = (config: Config) => ({
+  allowModerate: config.allowModerate,
+  allowDestructive: config.allowDestructive,
+  readOnly: config.readOnly,
+  allowedTools: config.allowedTools,
+  deniedTools: config.deniedTools,
+});
+
 /** `--help` text, generated from the schema so it can never drift from the options. */
 export function helpText(version: string): string {
   const rows = fields.map(([, s]) => {

@@ -1,6 +1,14 @@
 #!/usr/bin/env bun
 /** CLI entry: flags and config, then the transport. Exit 2 on bad usage, with the fix in the message. */
-import { ConfigError, dockerConfigDir, helpText, loadConfig, splitCommandArgv } from './config.ts';
+import {
+  ConfigError,
+  dockerConfigDir,
+  engineSettings,
+  helpText,
+  loadConfig,
+  serverProfile,
+  splitCommandArgv,
+} from './config.ts';
 import { Engine } from './docker/engine.ts';
 import { createLogger, type Log } from './log.ts';
 import { serverFacts } from './pipeline/run.ts';
@@ -60,24 +68,8 @@ function main(argv: string[]): void {
   }
 
   const log = lazyLog(config.logLevel);
-  const engine = new Engine({
-    dockerHost: config.dockerHost,
-    dockerContext: config.dockerContext,
-    dockerConfigDir: dockerConfigDir(config, host),
-    tlsVerify: config.dockerTlsVerify,
-    certPath: config.dockerCertPath,
-    home: host.home,
-    platform: host.platform,
-    xdgRuntimeDir: host.xdgRuntimeDir,
-    uid: host.uid,
-  });
-  const profile = {
-    allowModerate: config.allowModerate,
-    allowDestructive: config.allowDestructive,
-    readOnly: config.readOnly,
-    allowedTools: config.allowedTools,
-    deniedTools: config.deniedTools,
-  };
+  const engine = new Engine(engineSettings(config, host));
+  const profile = serverProfile(config);
   const env = {
     profile,
     policy: {

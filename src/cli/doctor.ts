@@ -3,7 +3,7 @@
  * config file — which engine it finds and how, whether it answers, the safety mode and where each
  * setting came from. Exit 0 when the engine answers, 1 with advice when it does not.
  */
-import { type Config, dockerConfigDir, type loadConfig } from '../config.ts';
+import { type Config, engineSettings, type loadConfig, serverProfile } from '../config.ts';
 import { type Attempt, Engine } from '../docker/engine.ts';
 import { gate } from '../pipeline/gate.ts';
 import { VERSION } from '../version.ts';
@@ -67,17 +67,7 @@ export async function run(argv: string[], loaded: Loaded): Promise<number> {
 }
 
 export async function doctor({ config, sources, host }: Loaded): Promise<DoctorReport> {
-  const engine = new Engine({
-    dockerHost: config.dockerHost,
-    dockerContext: config.dockerContext,
-    dockerConfigDir: dockerConfigDir(config, host),
-    tlsVerify: config.dockerTlsVerify,
-    certPath: config.dockerCertPath,
-    home: host.home,
-    platform: host.platform,
-    xdgRuntimeDir: host.xdgRuntimeDir,
-    uid: host.uid,
-  });
+  const engine = new Engine(engineSettings(config, host));
   const chosenBy = config.dockerHost
     ? (sources.dockerHost ?? 'DOCKER_HOST')
     : config.dockerContext
@@ -127,13 +117,7 @@ function adviceFor(config: Config, attempts: Attempt[], chosenBy: string): strin
 }
 
 async function safetyOf(config: Config): Promise<DoctorReport['safety']> {
-  const profile = {
-    allowModerate: config.allowModerate,
-    allowDestructive: config.allowDestructive,
-    readOnly: config.readOnly,
-    allowedTools: config.allowedTools,
-    deniedTools: config.deniedTools,
-  };
+  const profile = serverProfile(config);
   const { catalogue } = await import('../tools/index.ts');
   return {
     readOnly: config.readOnly,
