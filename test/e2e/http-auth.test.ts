@@ -4,61 +4,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport as V1Sse } from '@modelcontextprotocol/sdk/client/sse.js';
-import type { Subprocess } from 'bun';
-import { SERVER_BIN } from '../helpers/client.ts';
+import { freePort, killSpawned, serveHttp, spawnBinary } from '../helpers/http-binary.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-auth-e2e-'));
 const info = { name: 'mcp-docker-http-auth-e2e', version: '0.0.0' };
-const baseEnv = () => ({
-  PATH: process.env.PATH ?? '',
-  HOME: process.env.HOME ?? '',
-  DOCKER_HOST: process.env.DOCKER_HOST ?? '',
-});
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-const procs: Subprocess[] = [];
-function spawn(args: string[], stdin: 'ignore' | 'pipe' = 'ignore') {
-  const proc = Bun.spawn([SERVER_BIN, ...args], { env: baseEnv(), stdin, stdout: 'pipe', stderr: 'pipe' });
-  procs.push(proc);
-  let err = '';
-  let out = '';
-  void (async () => {
-    for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
-  })();
-  void (async () => {
-    for await (const chunk of proc.stdout) out += new TextDecoder().decode(chunk);
-  })();
-  return { proc, stderr: () => err, stdout: () => out };
-}
-
-async function serve(extra: string[]): Promise<{ base: string; stderr: () => string }> {
-  const port = await freePort();
-  const { stderr } = spawn(['--transport', 'http', '--host', '127.0.0.1', '--port', String(port), ...extra]);
-  for (let i = 0; i < 100 && !stderr().includes('serving MCP'); i++) await Bun.sleep(50);
-  if (!stderr().includes('serving MCP')) throw new Error(`server did not start:\n${stderr()}`);
-  return { base: `http://127.0.0.1:${port}`, stderr };
-}
-
 /** `mcp-docker hash-token`, optionally with `input` piped in. */
 async function hashToken(input?: string, args: string[] = []) {
-  const r = spawn(['hash-token', ...args], input === undefined ? 'ignore' : 'pipe');
-  if (input !== undefined) {
-    const sink = r.proc.stdin as import('bun').FileSink;
-    sink.write(input);
-    await sink.end();
+  const r = spawnBinary(['hash-token', ...args], { stdin: input === undefined ? 'ignore' : 'pipe' });
+  if (r.stdin) {
+    r.stdin.write(input ?? '');
+    await r.stdin.end();
   }
   const code = await r.proc.exited;
   await Bun.sleep(20);
@@ -86,10 +46,10 @@ beforeAll(async () => {
     file,
     `profiles:\n  ops: { base: moderate, denied_tools: [docker_exec_command] }\nclients:\n  monitor: { profile: read-only, tokens: ["${made[0]?.hash}"] }\n  operator: { profile: ops, tokens: ["${made[1]?.hash}"] }\n`,
   );
-  server = await serve(['--auth-file', file, '--allow-destructive']);
+  server = await serveHttp(['--auth-file', file, '--allow-destructive']);
 });
 afterAll(() => {
-  for (const p of procs) p.kill('SIGKILL');
+  killSpawned();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -173,7 +133,7 @@ describe('bearer tokens on the binary', () => {
 
 describe('idle sessions', () => {
   it('closes an initialize-era session idle past --session-idle; its id then says to initialize again', async () => {
-    const r = await serve(['--auth-file', join(dir, 'auth.yaml'), '--session-idle', '10']);
+    const r = await serveHttp(['--auth-file', join(dir, 'auth.yaml'), '--session-idle', '10']);
     const headers = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
@@ -216,7 +176,7 @@ describe('auth file changes', () => {
     const hash = /hash: +(\S+)/.exec(made.stdout)?.[1] as string;
     const write = (clients: Record<string, unknown>) => writeFileSync(file, JSON.stringify({ clients }));
     write({ first: { profile: 'read-only', tokens: [(await hashToken(`${monitor}`)).stdout.trim()] } });
-    const r = await serve(['--auth-file', file]);
+    const r = await serveHttp(['--auth-file', file]);
     const status = async (t: string) => {
       const res = await withToken(t)(`${r.base}/sse`);
       await res.body?.cancel();
@@ -242,7 +202,7 @@ describe('start-up', () => {
   it('refuses a broken auth file, naming the file, the key and the fix', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ clients: { monitor: { profile: 'read-only', tokens: ['abc'] } } }));
-    const { proc, stderr } = spawn([
+    const { proc, stderr } = spawnBinary([
       '--transport',
       'http',
       '--port',
@@ -257,7 +217,7 @@ describe('start-up', () => {
   });
 
   it('refuses a non-loopback bind without TLS or authentication, naming both fixes', async () => {
-    const { proc, stderr } = spawn([
+    const { proc, stderr } = spawnBinary([
       '--transport',
       'http',
       '--host',

@@ -4,13 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Subprocess } from 'bun';
 import { hashToken } from '../../src/transport/http/token.ts';
-import { SERVER_BIN, startServer } from '../helpers/client.ts';
+import { startServer } from '../helpers/client.ts';
 import { cleanupContainers, makeContainer } from '../helpers/engine.ts';
+import { freePort, killSpawned, serveHttp, spawnBinary } from '../helpers/http-binary.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-limits-'));
 const MODERN = '2026-07-28';
@@ -20,49 +20,8 @@ const META = {
   'io.modelcontextprotocol/clientCapabilities': {},
 };
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-interface Running {
-  proc: Subprocess<'ignore', 'pipe', 'pipe'>;
-  base: string;
-  stderr: () => string;
-}
-const running: Running[] = [];
-
-function spawn(env: Record<string, string>, port: number) {
-  const proc = Bun.spawn([SERVER_BIN, '--transport', 'http', '--host', '127.0.0.1', '--port', String(port)], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      DOCKER_HOST: process.env.DOCKER_HOST ?? '',
-      ...env,
-    },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  let err = '';
-  void (async () => {
-    for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
-  })();
-  return { proc, stderr: () => err };
-}
-
-async function serve(env: Record<string, string> = {}): Promise<Running> {
-  const port = await freePort();
-  const { proc, stderr } = spawn(env, port);
-  const r = { proc, base: `http://127.0.0.1:${port}`, stderr };
-  running.push(r);
-  for (let i = 0; i < 100 && !stderr().includes('serving MCP'); i++) await Bun.sleep(50);
-  if (!stderr().includes('serving MCP')) throw new Error(`server did not start:\n${stderr()}`);
-  return r;
-}
+/** Each case its own server, configured through the environment as an operator would. */
+const serve = (env: Record<string, string> = {}) => serveHttp([], { env });
 
 let nextId = 1;
 /** One 2026-era request (no session); resolves with the response, body read. */
@@ -91,7 +50,7 @@ const call = (base: string, tool: string, args: Record<string, unknown> = {}, he
   rpc(base, 'tools/call', { name: tool, arguments: args }, headers);
 
 afterAll(async () => {
-  for (const r of running) r.proc.kill('SIGKILL');
+  killSpawned();
   await cleanupContainers();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -299,9 +258,9 @@ describe('client addresses', () => {
   });
 
   it('refuses to start on a malformed CIDR, naming the setting and the entry', async () => {
-    const { proc, stderr } = spawn(
-      { SECURITY_ALLOWED_CLIENT_IPS: '10.0.0.0/8,10.0.0.0/33' },
-      await freePort(),
+    const { proc, stderr } = spawnBinary(
+      ['--transport', 'http', '--host', '127.0.0.1', '--port', String(await freePort())],
+      { env: { SECURITY_ALLOWED_CLIENT_IPS: '10.0.0.0/8,10.0.0.0/33' } },
     );
     expect(await proc.exited).not.toBe(0);
     expect(stderr()).toContain("'10.0.0.0/33' is not an IP address or CIDR");

@@ -6,17 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport as V1Sse } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport as V1Http } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Subprocess } from 'bun';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { type SignOptions, signedFetch, sshSigner } from '../../examples/ssh-sign.ts';
-import { SERVER_BIN } from '../helpers/client.ts';
+import { type HttpServer, killSpawned, serveHttp } from '../helpers/http-binary.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-ssh-oauth-'));
 const info = { name: 'mcp-docker-ssh-oauth-e2e', version: '0.0.0' };
@@ -24,47 +22,8 @@ const ISSUER = 'https://issuer.test';
 const at = (name: string) => join(dir, name);
 const MODERATE_TOOL = 'docker_stop_container';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-interface Running {
-  proc: Subprocess<'ignore', 'pipe', 'pipe'>;
-  base: string;
-  stderr: () => string;
-}
-const running: Running[] = [];
-
-async function serve(args: string[]): Promise<Running> {
-  const port = await freePort();
-  const proc = Bun.spawn(
-    [SERVER_BIN, '--transport', 'http', '--host', '127.0.0.1', '--port', String(port), ...args],
-    {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        DOCKER_HOST: process.env.DOCKER_HOST ?? '',
-        SECURITY_RATE_LIMIT_ENABLED: 'false',
-      },
-      stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
-    },
-  );
-  let err = '';
-  void (async () => {
-    for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
-  })();
-  const r = { proc, base: `http://127.0.0.1:${port}`, stderr: () => err };
-  running.push(r);
-  for (let i = 0; i < 100 && !err.includes('serving MCP'); i++) await Bun.sleep(50);
-  if (!err.includes('serving MCP')) throw new Error(`server did not start:\n${err}`);
-  return r;
-}
+/** Rate limits off: these tests are about who may call, not how often. */
+const serve = (args: string[]) => serveHttp(args, { env: { SECURITY_RATE_LIMIT_ENABLED: 'false' } });
 
 const keygen = (name: string, comment: string, ...args: string[]) =>
   execFileSync('ssh-keygen', ['-q', ...args, '-N', '', '-C', comment, '-f', at(name)]);
@@ -72,7 +31,7 @@ const pub = (name: string) => readFileSync(`${at(name)}.pub`, 'utf8');
 
 let jwtKey: CryptoKey;
 let jwksServer: ReturnType<typeof Bun.serve>;
-let server: Running;
+let server: HttpServer;
 
 beforeAll(async () => {
   keygen('operator_ed', 'operator', '-t', 'ed25519');
@@ -113,7 +72,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  for (const r of running) r.proc.kill('SIGKILL');
+  killSpawned();
   jwksServer?.stop(true);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -4,79 +4,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport as V1Sse } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport as V1Http } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Subprocess } from 'bun';
-import { SERVER_BIN } from '../helpers/client.ts';
+import { freePort, type HttpServer, killSpawned, serveHttp, spawnBinary } from '../helpers/http-binary.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-e2e-'));
 const info = { name: 'mcp-docker-http-e2e', version: '0.0.0' };
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-interface Running {
-  proc: Subprocess<'ignore', 'pipe', 'pipe'>;
-  base: string;
-  stderr: () => string;
-}
-const running: Running[] = [];
-
-function spawn(args: string[], env: Record<string, string> = {}) {
-  const proc = Bun.spawn([SERVER_BIN, ...args], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      DOCKER_HOST: process.env.DOCKER_HOST ?? '',
-      ...env,
-    },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  let err = '';
-  void (async () => {
-    for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
-  })();
-  return { proc, stderr: () => err };
-}
-
-async function serve(extra: string[] = [], scheme = 'http'): Promise<Running> {
-  const port = await freePort();
-  const { proc, stderr } = spawn([
-    '--transport',
-    'http',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    ...extra,
-  ]);
-  const r = { proc, base: `${scheme}://127.0.0.1:${port}`, stderr };
-  running.push(r);
-  for (let i = 0; i < 100 && !stderr().includes('serving MCP'); i++) await Bun.sleep(50);
-  if (!stderr().includes('serving MCP')) throw new Error(`server did not start:\n${stderr()}`);
-  return r;
-}
-
 afterAll(async () => {
-  for (const r of running) r.proc.kill('SIGKILL');
+  killSpawned();
   rmSync(dir, { recursive: true, force: true });
 });
 
-let plain: Running;
+let plain: HttpServer;
 beforeAll(async () => {
-  plain = await serve();
+  plain = await serveHttp();
 });
 
 describe('mcp-docker --transport http', () => {
@@ -113,7 +59,7 @@ describe('mcp-docker --transport http', () => {
   });
 
   it('answers an oversize body with 413', async () => {
-    const small = await serve(['--max-body-bytes', '2048']);
+    const small = await serveHttp(['--max-body-bytes', '2048']);
     const res = await fetch(`${small.base}/mcp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
@@ -123,13 +69,13 @@ describe('mcp-docker --transport http', () => {
   });
 
   it('exits 0 on SIGTERM', async () => {
-    const r = await serve();
+    const r = await serveHttp();
     r.proc.kill('SIGTERM');
     expect(await r.proc.exited).toBe(0);
   });
 
   it('refuses a non-loopback bind without the override, exiting non-zero with the reason', async () => {
-    const { proc, stderr } = spawn([
+    const { proc, stderr } = spawnBinary([
       '--transport',
       'http',
       '--host',
@@ -143,13 +89,13 @@ describe('mcp-docker --transport http', () => {
 
   it('says which port is in use', async () => {
     const port = Number(new URL(plain.base).port);
-    const { proc, stderr } = spawn(['--transport', 'http', '--port', String(port)]);
+    const { proc, stderr } = spawnBinary(['--transport', 'http', '--port', String(port)]);
     expect(await proc.exited).not.toBe(0);
     expect(stderr()).toContain(`port ${port}`);
   });
 
   it('names an unreadable certificate file', async () => {
-    const { proc, stderr } = spawn([
+    const { proc, stderr } = spawnBinary([
       '--transport',
       'http',
       '--port',
@@ -188,7 +134,7 @@ describe('HTTPS', () => {
       'subjectAltName=IP:127.0.0.1',
     ]);
     expect(gen.exitCode).toBe(0);
-    const r = await serve(['--tls', '--tls-cert', cert, '--tls-key', key], 'https');
+    const r = await serveHttp(['--tls', '--tls-cert', cert, '--tls-key', key], { scheme: 'https' });
     const tlsFetch = (url: string | URL, init?: RequestInit) =>
       fetch(url, { ...init, tls: { ca: Bun.file(cert) } } as RequestInit);
     const health = await tlsFetch(`${r.base}/healthz`);
@@ -203,7 +149,7 @@ describe('HTTPS', () => {
   it('refuses a key that does not belong to the certificate', async () => {
     const other = join(dir, 'other.pem');
     Bun.spawnSync(['openssl', 'genrsa', '-out', other, '2048']);
-    const { proc, stderr } = spawn([
+    const { proc, stderr } = spawnBinary([
       '--transport',
       'http',
       '--port',

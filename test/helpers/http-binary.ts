@@ -1,0 +1,81 @@
+/**
+ * The compiled binary as a child process, for end-to-end tests of its HTTP transport and subcommands:
+ * a clean environment (PATH, HOME, DOCKER_HOST plus what the test gives), stdout and stderr collected,
+ * and every process it started killed by `killSpawned()` in afterAll.
+ */
+import { createServer } from 'node:net';
+import type { FileSink, Subprocess } from 'bun';
+import { SERVER_BIN } from './client.ts';
+
+/** A port free on 127.0.0.1 right now. */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+export interface Spawned {
+  proc: Subprocess<'ignore' | 'pipe', 'pipe', 'pipe'>;
+  /** Set when spawned with `stdin: 'pipe'`. */
+  stdin?: FileSink;
+  stderr: () => string;
+  stdout: () => string;
+}
+
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  stdin?: 'ignore' | 'pipe';
+}
+
+const spawned: Subprocess[] = [];
+
+const collect = (stream: ReadableStream<Uint8Array>) => {
+  let text = '';
+  void (async () => {
+    for await (const chunk of stream) text += new TextDecoder().decode(chunk);
+  })();
+  return () => text;
+};
+
+export function spawnBinary(args: string[], { env = {}, stdin = 'ignore' }: SpawnOptions = {}): Spawned {
+  const proc = Bun.spawn([SERVER_BIN, ...args], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      DOCKER_HOST: process.env.DOCKER_HOST ?? '',
+      ...env,
+    },
+    stdin,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  spawned.push(proc);
+  const sink = stdin === 'pipe' ? (proc.stdin as FileSink) : undefined;
+  return { proc, stdin: sink, stderr: collect(proc.stderr), stdout: collect(proc.stdout) };
+}
+
+export interface HttpServer extends Spawned {
+  base: string;
+  port: number;
+}
+
+/** `--transport http` on a free loopback port; resolves once it logs that it serves, else throws its stderr. */
+export async function serveHttp(
+  args: string[] = [],
+  { env, scheme = 'http' }: { env?: Record<string, string>; scheme?: 'http' | 'https' } = {},
+): Promise<HttpServer> {
+  const port = await freePort();
+  const s = spawnBinary(['--transport', 'http', '--host', '127.0.0.1', '--port', String(port), ...args], {
+    env,
+  });
+  for (let i = 0; i < 100 && !s.stderr().includes('serving MCP'); i++) await Bun.sleep(50);
+  if (!s.stderr().includes('serving MCP')) throw new Error(`server did not start:\n${s.stderr()}`);
+  return { ...s, base: `${scheme}://127.0.0.1:${port}`, port };
+}
+
+/** For afterAll: SIGKILL everything this file spawned. */
+export function killSpawned(): void {
+  for (const p of spawned.splice(0)) p.kill('SIGKILL');
+}
