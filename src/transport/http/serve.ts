@@ -110,7 +110,19 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
     return { version: deps.version, engine };
   };
   let url = '';
-  let http: ReturnType<typeof startHttp>;
+  let http: ReturnType<typeof startHttp> | undefined;
+  // Installed before the port opens: a signal right after "serving" must still shut down cleanly.
+  const stop = (signal: string) => {
+    log.info(`${signal}: shutting down`);
+    void (http?.shutdown() ?? Promise.resolve()).then(() => {
+      auth?.credentials?.close();
+      closeVerifiers(auth?.verifiers ?? []);
+      guards?.audit.close();
+      process.exit(0);
+    });
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
   let auth: AuthSetup | undefined;
   try {
     guards = createGuards(config, log);
@@ -129,15 +141,4 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
     process.stderr.write(`mcp-docker: ${e.message}\n`);
     process.exit(1);
   }
-  const stop = (signal: string) => {
-    log.info(`${signal}: shutting down`);
-    void http.shutdown().then(() => {
-      auth?.credentials?.close();
-      closeVerifiers(auth?.verifiers ?? []);
-      guards?.audit.close();
-      process.exit(0);
-    });
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
 }
