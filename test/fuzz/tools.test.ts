@@ -154,6 +154,27 @@ describe('found by fuzzing', () => {
     expect(out.ok ? 'ok' : out.error.kind).toBe('invalid_argument');
   });
 
+  it("an image reference with a '.' component is refused before the engine (push sent /images/./push)", async () => {
+    const imageTools = catalogue.filter((t) => (t.input as unknown as JsonSchema).properties?.image?.pattern);
+    for (const t of imageTools)
+      for (const image of ['.', './x', 'a/./b', 'a/.', 'localhost:5000/.hidden']) {
+        const args = confineHostPaths(t, { image, path: '/tmp' }, 0) as Record<string, unknown>;
+        const known = Object.keys((t.input as unknown as JsonSchema).properties ?? {});
+        rec.clear();
+        const out = await runPipeline(
+          t,
+          Object.fromEntries(Object.entries(args).filter(([k]) => known.includes(k))),
+          env,
+        );
+        expect(out.ok ? 'ok' : out.error.message).toContain("'image'");
+        expect(rec.requests).toHaveLength(0);
+      }
+    // A dot inside a component (a registry host, a tag) is still a reference.
+    const inspect = catalogue.find((t) => t.name === 'docker_inspect_image') as AnyTool;
+    const ok = await runPipeline(inspect, { image: 'registry.example:5000/a.b/c:1.2' }, env);
+    expect(ok.ok ? 'ok' : ok.error.kind).toBe('not_found');
+  });
+
   it('an unknown key in a closed nested object is named with its field (was "arguments do not match the schema")', async () => {
     const prune = catalogue.find((t) => t.name === 'docker_system_prune') as AnyTool;
     // The counterexample fast-check shrank to: TypeBox reports only "schema is false" for these keys.

@@ -7,10 +7,11 @@ import { shortId } from '../params.ts';
 /**
  * The reference goes into the request path as it is, so only what a reference can hold: printable
  * ASCII (a NUL, a lone surrogate or any non-ASCII letter made the HTTP client throw), no '?', '#',
- * '%' or backslash, no leading '/' and no '..' (the HTTP client would resolve '../containers/x' into
- * another endpoint).
+ * '%' or backslash, no leading '/', no '..' and no component starting with '.' (the HTTP client would
+ * resolve '../containers/x' into another endpoint, and '.' or 'a/./b' into a shorter path; no real
+ * reference has a component starting with '.').
  */
-export const IMAGE_REF_PATTERN = '^(?!/)(?!.*\\.\\.)(?!.*[?#%\\\\])[!-~]+$';
+export const IMAGE_REF_PATTERN = '^(?!/)(?!\\.)(?!.*/\\.)(?!.*\\.\\.)(?!.*[?#%\\\\])[!-~]+$';
 
 export const ImageRef = Type.String({
   minLength: 1,
