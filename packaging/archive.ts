@@ -17,7 +17,7 @@ import { basename, join, resolve } from 'node:path';
 import { archiveName, type Target } from './targets.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
-/** Files shipped next to the binary, when the repository has them. */
+/** Files shipped next to the binary in every archive: a missing one fails the build, never a silent drop. */
 const EXTRA_FILES = ['LICENSE', 'README.md'];
 
 /** Runs without blocking, so build.ts compresses one target while it compiles the next. */
@@ -28,12 +28,13 @@ async function run(cmd: string, args: string[], cwd: string): Promise<void> {
   if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${stderr.trim()}`);
 }
 
-/** Writes `outDir/<archiveName>` for `target` from the built binary; resolves to its path. */
+/** Writes `outDir/<archiveName>` for `target` from the built binary, with LICENSE and README.md from `root`. */
 export async function writeArchive(
   target: Target,
   binary: string,
   version: string,
   outDir: string,
+  root = ROOT,
 ): Promise<string> {
   const stage = mkdtempSync(join(tmpdir(), 'mcp-docker-archive-'));
   try {
@@ -41,8 +42,9 @@ export async function writeArchive(
     copyFileSync(binary, join(stage, exe));
     const files = [exe];
     for (const f of EXTRA_FILES) {
-      if (!existsSync(join(ROOT, f))) continue;
-      copyFileSync(join(ROOT, f), join(stage, f));
+      if (!existsSync(join(root, f)))
+        throw new Error(`${f} is missing from ${root}: every archive ships it next to the binary`);
+      copyFileSync(join(root, f), join(stage, f));
       files.push(f);
     }
     const out = join(resolve(outDir), archiveName(target, version));

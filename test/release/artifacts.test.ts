@@ -1,12 +1,14 @@
 /**
  * The all-target build (`bun build.ts --all`, run by .ci/run before the tests): every binary exists, is
- * a plausible size and is an executable for its OS and CPU; archives hold the renamed binary plus
- * README and match checksums.txt; the linux-x64 binary runs here and the linux-arm64 one under
+ * a plausible size and is an executable for its OS and CPU; archives hold the renamed binary, LICENSE
+ * and README.md, flat, and match checksums.txt; the linux-x64 binary runs here and the linux-arm64 one under
  * qemu-user-static. Skipped locally without a build; in CI a missing build fails.
  */
 import { beforeAll, describe, expect, it } from 'bun:test';
-import { existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeArchive } from '../../packaging/archive.ts';
 import { archiveName, binaryName, TARGETS, type Target } from '../../packaging/targets.ts';
 import { HAVE_RELEASE, RELEASE_DIR, RELEASE_REQUIRED, requireRelease, sh } from './release-dir.ts';
 
@@ -71,14 +73,14 @@ describe.skipIf(!HAVE_RELEASE && !RELEASE_REQUIRED)(`all-target build in ${RELEA
   });
 
   it.each(TARGETS.map((t) => [t.name, t] as [string, Target]))(
-    '%s: archive holds mcp-docker renamed, with README',
+    '%s: archive holds exactly mcp-docker renamed, LICENSE and README.md',
     async (_n, t) => {
       const file = join(RELEASE_DIR, archiveName(t, version));
       const list = t.os === 'windows' ? await sh(['unzip', '-Z1', file]) : await sh(['tar', '-tzf', file]);
       expect(list.code).toBe(0);
       const names = list.stdout.trim().split('\n');
-      expect(names).toContain(t.os === 'windows' ? 'mcp-docker.exe' : 'mcp-docker');
-      expect(names).toContain('README.md');
+      const exe = t.os === 'windows' ? 'mcp-docker.exe' : 'mcp-docker';
+      expect(names.sort()).toEqual([exe, 'LICENSE', 'README.md'].sort());
     },
   );
 
@@ -98,5 +100,22 @@ describe.skipIf(!HAVE_RELEASE && !RELEASE_REQUIRED)(`all-target build in ${RELEA
     ]);
     expect(r.stderr).toBe('');
     expect(r).toMatchObject({ code: 0, stdout: `mcp-docker ${version}\n` });
+  });
+});
+
+describe('writeArchive', () => {
+  it('fails the build when LICENSE is missing instead of shipping an archive without it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mcpt-archive-'));
+    try {
+      writeFileSync(join(root, 'README.md'), '# readme\n');
+      writeFileSync(join(root, 'bin'), '#!/bin/sh\n');
+      const target = TARGETS.find((t) => t.name === 'linux-x64') as Target;
+      await expect(writeArchive(target, join(root, 'bin'), '1.2.3', root, root)).rejects.toThrow(
+        `LICENSE is missing from ${root}`,
+      );
+      expect(existsSync(join(root, archiveName(target, '1.2.3')))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
