@@ -25,7 +25,7 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pkg from './package.json' with { type: 'json' };
 import { writeArchive, writeChecksums } from './packaging/archive.ts';
-import { runtimeFor } from './packaging/runtimes.ts';
+import { lockedPackage, runtimeFor } from './packaging/runtimes.ts';
 import { binaryName, hostTarget, TARGETS, type Target } from './packaging/targets.ts';
 
 const plugins: Bun.BunPlugin[] = [
@@ -128,13 +128,16 @@ async function main(args: string[]): Promise<void> {
   }
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  const host = hostTarget(false);
+  // This machine's own target (libc included: the musl Bun on Alpine) is built on the running Bun when that
+  // is the pinned version (`npm ci` installed it from the same @oven/bun-* package); every other target,
+  // and this one under another Bun, on its runtime from npm.
+  const host = hostTarget();
+  const onRunningBun = (t: Target) => t === host && Bun.version === lockedPackage(t.runtime).version;
   const archives: Promise<void>[] = [];
   for (const t of TARGETS) {
     const started = performance.now();
     const out = join(outDir, binaryName(t));
-    // This machine's own target is built on the running Bun (the same pinned version).
-    await compile(out, version, t === host ? undefined : t);
+    await compile(out, version, onRunningBun(t) ? undefined : t);
     const mb = (statSync(out).size / 1e6).toFixed(1);
     const s = ((performance.now() - started) / 1000).toFixed(1);
     console.error(`built ${out} (${mb} MB, ${s} s)`);

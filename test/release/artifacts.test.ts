@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeArchive } from '../../packaging/archive.ts';
-import { archiveName, binaryName, TARGETS, type Target } from '../../packaging/targets.ts';
+import { archiveName, binaryName, elfInterpreter, TARGETS, type Target } from '../../packaging/targets.ts';
 import { HAVE_RELEASE, RELEASE_DIR, RELEASE_REQUIRED, requireRelease, sh } from './release-dir.ts';
 
 const MB = 1_000_000;
@@ -29,7 +29,7 @@ function platformOf(file: string): string {
   if (b.readUInt32BE(0) === 0x7f454c46) {
     const machine = b.readUInt16LE(18);
     const arch = machine === 0x3e ? 'x64' : machine === 0xb7 ? 'arm64' : `machine-${machine}`;
-    return `linux-${arch}${b.includes('ld-musl-') ? '-musl' : ''}`;
+    return `linux-${arch}${elfInterpreter(file)?.includes('/ld-musl-') ? '-musl' : ''}`;
   }
   if (b.readUInt32LE(0) === 0xfeedfacf) {
     const cpu = b.readUInt32LE(4);

@@ -5,12 +5,21 @@
  * wrapper downloads the binary from GitHub, so `goreleaser check` runs in the release job instead.)
  */
 import { describe, expect, it } from 'bun:test';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { releaseVersion } from '../../build.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import { integrityOf, lockedPackage } from '../../packaging/runtimes.ts';
-import { archiveName, binaryName, TARGETS } from '../../packaging/targets.ts';
+import {
+  archiveName,
+  binaryName,
+  elfInterpreter,
+  hostTarget,
+  runningOnMusl,
+  TARGETS,
+} from '../../packaging/targets.ts';
 import { sh } from './release-dir.ts';
 
 interface Build {
@@ -125,6 +134,38 @@ describe('build targets', () => {
       expect(locked.version).toBe(pkg.dependencies.bun);
       expect(locked.integrity).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
     }
+  });
+
+  it("reads the host's libc from the running executable's loader instead of assuming glibc", () => {
+    /** A minimal ELF64 little-endian header with one PT_INTERP program header naming `loader`. */
+    const elf = (loader: string) => {
+      const b = Buffer.alloc(64 + 56 + loader.length + 1);
+      b.writeUInt32BE(0x7f454c46, 0);
+      b[4] = 2; // ELFCLASS64
+      b[5] = 1; // little-endian
+      b.writeBigUInt64LE(64n, 0x20); // e_phoff
+      b.writeUInt16LE(56, 0x36); // e_phentsize
+      b.writeUInt16LE(1, 0x38); // e_phnum
+      b.writeUInt32LE(3, 64); // PT_INTERP
+      b.writeBigUInt64LE(120n, 64 + 8); // p_offset
+      b.writeBigUInt64LE(BigInt(loader.length + 1), 64 + 32); // p_filesz
+      b.write(loader, 120, 'latin1');
+      return b;
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'mcpt-elf-'));
+    try {
+      writeFileSync(join(dir, 'musl'), elf('/lib/ld-musl-aarch64.so.1'));
+      writeFileSync(join(dir, 'script'), '#!/bin/sh\n');
+      expect(elfInterpreter(join(dir, 'musl'))).toBe('/lib/ld-musl-aarch64.so.1');
+      expect(elfInterpreter(join(dir, 'script'))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (process.platform !== 'linux') return;
+    const loader = elfInterpreter(process.execPath) ?? '';
+    expect(loader).toMatch(/\/ld-(linux|musl)-/);
+    expect(runningOnMusl()).toBe(loader.includes('/ld-musl-'));
+    expect(hostTarget()?.libc).toBe(runningOnMusl() ? 'musl' : undefined);
   });
 
   it('refuses a runtime the lockfile does not pin', () => {

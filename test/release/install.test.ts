@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeArchive, writeChecksums } from '../../packaging/archive.ts';
-import { hostTarget } from '../../packaging/targets.ts';
+import { archiveName, hostTarget } from '../../packaging/targets.ts';
 import { SERVER_BIN } from '../helpers/client.ts';
 import { HAVE_RELEASE, RELEASE_DIR, RELEASE_REQUIRED, requireRelease, sh } from './release-dir.ts';
 
@@ -34,11 +34,11 @@ const prefix = (name: string) => join(work, name);
 
 beforeAll(async () => {
   if (RELEASE_REQUIRED) requireRelease();
-  const target = hostTarget(false);
+  const target = hostTarget();
   if (!target) throw new Error(`no release target for ${process.platform}/${process.arch}`);
   if (HAVE_RELEASE) {
     dir = RELEASE_DIR;
-    const suffix = `_${target.os}_${target.arch}.tar.gz`;
+    const suffix = archiveName(target, '').slice('mcp-docker_'.length); // _linux_x64.tar.gz, _linux_x64_musl.tar.gz
     const line = readFileSync(join(dir, 'checksums.txt'), 'utf8')
       .split('\n')
       .find((l) => l.endsWith(suffix));
@@ -52,7 +52,7 @@ beforeAll(async () => {
     archive = (await writeArchive(target, resolve(SERVER_BIN), version, dir)).split('/').at(-1) as string;
     writeChecksums(dir);
   }
-  expect(archive).toMatch(/^mcp-docker_.+_linux_(x64|arm64)\.tar\.gz$/);
+  expect(archive).toMatch(/^mcp-docker_.+_linux_(x64|arm64)(_musl)?\.tar\.gz$/);
 });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
