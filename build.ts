@@ -89,7 +89,11 @@ export function releaseVersion(explicit: string | undefined, githubRef: string |
 
 async function compile(outfile: string, version: string, cross?: Target): Promise<void> {
   mkdirSync(dirname(outfile), { recursive: true });
-  const result = await Bun.build(compileOptions(outfile, version, cross));
+  // Bun.build throws on a failed bundle (an AggregateError whose message is only "Bundle failed"): print why.
+  const result = await Bun.build(compileOptions(outfile, version, cross)).catch((e: Error) => {
+    for (const log of (e as AggregateError).errors ?? []) console.error(log);
+    throw new Error(`compiling ${outfile} failed: ${e.message}`);
+  });
   if (!result.success) {
     for (const log of result.logs) console.error(log);
     throw new Error(`compiling ${outfile} failed`);
