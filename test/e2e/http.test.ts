@@ -112,9 +112,14 @@ describe('mcp-docker --transport http', () => {
 });
 
 describe('HTTPS', () => {
-  it('serves a v2 client over TLS with a certificate made by openssl, with HSTS', async () => {
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  let tls: HttpServer;
+  /** Bun's fetch trusting only the certificate made here: every client below goes through it. */
+  const tlsFetch = (url: string | URL, init?: RequestInit) =>
+    fetch(url, { ...init, tls: { ca: Bun.file(cert) } } as RequestInit);
+
+  beforeAll(async () => {
     const gen = Bun.spawnSync([
       'openssl',
       'req',
@@ -134,16 +139,45 @@ describe('HTTPS', () => {
       'subjectAltName=IP:127.0.0.1',
     ]);
     expect(gen.exitCode).toBe(0);
-    const r = await serveHttp(['--tls', '--tls-cert', cert, '--tls-key', key], { scheme: 'https' });
-    const tlsFetch = (url: string | URL, init?: RequestInit) =>
-      fetch(url, { ...init, tls: { ca: Bun.file(cert) } } as RequestInit);
-    const health = await tlsFetch(`${r.base}/healthz`);
+    tls = await serveHttp(['--tls', '--tls-cert', cert, '--tls-key', key], { scheme: 'https' });
+  });
+
+  it('answers only over TLS, with HSTS; a client that does not trust the certificate is refused', async () => {
+    expect(tls.base.startsWith('https://')).toBe(true);
+    const health = await tlsFetch(`${tls.base}/healthz`);
+    expect(health.status).toBe(200);
     expect(health.headers.get('strict-transport-security')).toContain('max-age');
+    // Without the test's CA the handshake fails: the certificate is really checked.
+    await expect(fetch(`${tls.base}/healthz`)).rejects.toThrow();
+    // Plain HTTP on the TLS port gets no MCP answer.
+    const plainOnTls = await fetch(`http://127.0.0.1:${tls.port}/healthz`).then(
+      (r) => r.status,
+      () => 'refused',
+    );
+    expect(plainOnTls).not.toBe(200);
+  });
+
+  it('serves a v2 client over /mcp', async () => {
     const client = new V2Client(info, { versionNegotiation: { mode: 'auto' } });
-    await client.connect(new V2Http(new URL(`${r.base}/mcp`), { fetch: tlsFetch }));
+    await client.connect(new V2Http(new URL(`${tls.base}/mcp`), { fetch: tlsFetch }));
     const res = await client.callTool({ name: 'docker_list_containers', arguments: {} });
     expect(res.isError).toBeFalsy();
     await client.close();
+  });
+
+  it('serves a v1 client over /mcp (Streamable HTTP) and over legacy /sse', async () => {
+    for (const transport of [
+      new V1Http(new URL(`${tls.base}/mcp`), { fetch: tlsFetch }),
+      new V1Sse(new URL(`${tls.base}/sse`), { fetch: tlsFetch }),
+    ]) {
+      const client = new V1Client(info);
+      await client.connect(transport);
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain('docker_list_containers');
+      const res = await client.callTool({ name: 'docker_list_containers', arguments: { all: true } });
+      expect(res.isError).toBeFalsy();
+      expect(res.structuredContent).toHaveProperty('count');
+      await client.close();
+    }
   });
 
   it('refuses a key that does not belong to the certificate', async () => {
