@@ -12,7 +12,7 @@ import {
 import { Engine } from './docker/engine.ts';
 import { createLogger, type Log } from './log.ts';
 import { serverFacts } from './pipeline/run.ts';
-import { buildServer } from './server.ts';
+import type { ServerDeps } from './tool-calls.ts';
 import { startStdio } from './transport/stdio.ts';
 import { VERSION } from './version.ts';
 
@@ -97,18 +97,14 @@ function main(argv: string[]): void {
   const deps = { catalogue, env, version: VERSION, ...content };
   if (config.transport === 'stdio') {
     if (config.auditLogFile) void startAuditedStdio(config.auditLogFile, deps, log);
-    else startStdio((conn) => buildServer(deps, conn), log);
+    else startStdio(deps, log);
     return;
   }
   void serveHttp(config, deps, log);
 }
 
 /** Stdio with SECURITY_AUDIT_LOG_FILE: a tool_call line per call, client "stdio"; the audit code loads only then. */
-async function startAuditedStdio(
-  path: string,
-  deps: Parameters<typeof buildServer>[0],
-  log: Log,
-): Promise<void> {
+async function startAuditedStdio(path: string, deps: ServerDeps, log: Log): Promise<void> {
   const { auditCalls, openAudit } = await import('./transport/http/audit.ts');
   let observe: ReturnType<typeof auditCalls>;
   try {
@@ -118,7 +114,7 @@ async function startAuditedStdio(
     process.exit(1);
   }
   const audited = { ...deps, env: { ...deps.env, observe } };
-  startStdio((conn) => buildServer(audited, conn), log);
+  startStdio(audited, log);
 }
 
 /** tslog's Logger costs ~5 ms to construct; a server that never logs never builds one. */

@@ -3,38 +3,25 @@ import {
   ProtocolErrorCode,
   ResourceNotFoundError,
   Server,
-  type Tool,
 } from '@modelcontextprotocol/server';
-import Type from 'typebox';
-import { leanSchema } from './lean-schema.ts';
-import { annotationsFor } from './pipeline/annotations.ts';
 import { runContent } from './pipeline/content.ts';
 import { ToolError } from './pipeline/errors.ts';
-import { gate } from './pipeline/gate.ts';
-import { type Outcome, type PipelineEnv, runPipeline } from './pipeline/run.ts';
 import { type AnyPrompt, promptAllowed, promptArgs } from './prompts/define.ts';
 import { prompts as allPrompts } from './prompts/index.ts';
 import { type CompleteKind, type Completion, completeContainers } from './resources/complete.ts';
 import { type AnyResource, isTemplate, resolveUri, resourceAllowed } from './resources/define.ts';
 import { resources as allResources } from './resources/index.ts';
 import { type ListenSink, Subscriptions } from './resources/subscriptions.ts';
-import type { AnyTool } from './tools/define.ts';
+import {
+  CAPABILITIES,
+  callTool,
+  listTools,
+  type ServerDeps,
+  serverInfo,
+  UnknownToolError,
+} from './tool-calls.ts';
 
-export interface ServerDeps {
-  /**
-   * The tools, or a loader for them: stdio passes a loader so start-up answers initialize before
-   * the 51 tool modules are evaluated (~8 ms); the first tools/list or tools/call loads them.
-   */
-  catalogue: readonly AnyTool[] | (() => Promise<readonly AnyTool[]>);
-  env: PipelineEnv;
-  version: string;
-  /** Default: every prompt and resource. */
-  prompts?: readonly AnyPrompt[];
-  resources?: readonly AnyResource[];
-  /** SAFETY_ALLOWED_PROMPTS / SAFETY_ALLOWED_RESOURCES: empty = all; the rest are neither listed nor served. */
-  allowedPrompts?: readonly string[];
-  allowedResources?: readonly string[];
-}
+export type { ServerDeps } from './tool-calls.ts';
 
 /** Per-connection hooks from the transport. */
 export interface Connection {
@@ -42,81 +29,12 @@ export interface Connection {
   listens?: { attach(sink: ListenSink): () => void };
 }
 
-/** Every result may carry the pipeline's note on what it cut. */
-const Truncated = Type.Object(
-  {
-    field: Type.String(),
-    kept: Type.Integer(),
-    dropped: Type.Integer(),
-    note: Type.String(),
-  },
-  { description: 'Present when the result was cut to fit the response cap' },
-);
-
-/** The tool as clients see it: plain JSON, annotations derived from safety in one place. */
-export function listedTool(tool: AnyTool): Tool {
-  const output = JSON.parse(JSON.stringify(tool.output));
-  output.properties = { ...output.properties, truncated: JSON.parse(JSON.stringify(Truncated)) };
-  return {
-    name: tool.name,
-    title: tool.title,
-    description: tool.description,
-    inputSchema: leanSchema(tool.input),
-    outputSchema: output,
-    annotations: annotationsFor(tool),
-  };
-}
-
-interface Listing {
-  byName: Map<string, AnyTool>;
-  listed: Tool[];
-}
-
-// The list only depends on the catalogue and the profile; build it once per pair, not per connection.
-const listings = new WeakMap<object, WeakMap<object, Promise<Listing>>>();
-
-function listingFor(deps: ServerDeps): Promise<Listing> {
-  let byProfile = listings.get(deps.catalogue);
-  if (!byProfile) {
-    byProfile = new WeakMap();
-    listings.set(deps.catalogue, byProfile);
-  }
-  let listing = byProfile.get(deps.env.profile);
-  if (!listing) {
-    const { catalogue } = deps;
-    listing = (typeof catalogue === 'function' ? catalogue() : Promise.resolve(catalogue)).then((all) => ({
-      byName: new Map(all.map((t) => [t.name, t])),
-      listed: all.filter((t) => gate(t, deps.env.profile).allowed).map(listedTool),
-    }));
-    byProfile.set(deps.env.profile, listing);
-  }
-  return listing;
-}
-
 /** Builds one MCP server from the catalogue for one caller's safety profile; both transports use it. */
 export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
-  const server = new Server(
-    { name: 'mcp-docker', title: 'Docker', version: deps.version },
-    {
-      capabilities: {
-        tools: { listChanged: false },
-        prompts: { listChanged: false },
-        resources: { subscribe: true, listChanged: false },
-        completions: {},
-      },
-    },
-  );
-  server.setRequestHandler('tools/list', async () => ({ tools: (await listingFor(deps)).listed }));
+  const server = new Server(serverInfo(deps.version), { capabilities: structuredClone(CAPABILITIES) });
+  server.setRequestHandler('tools/list', () => listTools(deps));
   server.setRequestHandler('tools/call', async (request, ctx) => {
-    const { name, arguments: args, _meta } = request.params;
-    const tool = (await listingFor(deps)).byName.get(name);
-    if (!tool) {
-      throw new ProtocolError(
-        ProtocolErrorCode.InvalidParams,
-        `Unknown tool '${name}'. Call tools/list to see the tools.`,
-      );
-    }
-    const token = _meta?.progressToken;
+    const token = request.params._meta?.progressToken;
     const sendProgress =
       token === undefined
         ? undefined
@@ -124,8 +42,16 @@ export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
             void ctx.mcpReq
               .notify({ method: 'notifications/progress', params: { progressToken: token, ...p } })
               .catch(() => {});
-    const outcome = await runPipeline(tool, args, deps.env, { signal: ctx.mcpReq.signal, sendProgress });
-    return toCallResult(outcome, isModern(server.getNegotiatedProtocolVersion()));
+    try {
+      return await callTool(deps, request.params, {
+        signal: ctx.mcpReq.signal,
+        sendProgress,
+        modern: isModern(server.getNegotiatedProtocolVersion()),
+      });
+    } catch (e) {
+      if (e instanceof UnknownToolError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, e.message);
+      throw e;
+    }
   });
   const completePrompt = servePrompts(server, deps);
   const completeResource = serveResources(server, deps, conn);
@@ -324,25 +250,3 @@ function serveResources(
 }
 
 const isModern = (version: string | undefined) => version !== undefined && version >= '2026-07-28';
-
-/**
- * Success: structured data plus the same JSON as text for clients that only read text.
- * Error: a one-line message with the kind and next step. `{kind, retryable, hint}` goes in
- * structuredContent only on the 2026 era: initialize-era SDK clients validate structuredContent
- * against the tool's outputSchema even on errors and would reject the result.
- */
-export function toCallResult(outcome: Outcome, modern: boolean) {
-  if (outcome.ok) {
-    return {
-      content: [{ type: 'text' as const, text: JSON.stringify(outcome.data) }],
-      structuredContent: outcome.data,
-    };
-  }
-  const { kind, message, hint, retryable } = outcome.error;
-  const text = `${kind}: ${message}${hint ? ` — ${hint}` : ''}`;
-  return {
-    isError: true,
-    content: [{ type: 'text' as const, text }],
-    ...(modern && { structuredContent: { kind, retryable, ...(hint && { hint }) } }),
-  };
-}

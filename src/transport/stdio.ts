@@ -1,169 +1,271 @@
-import type { JSONRPCMessage, Server, Transport } from '@modelcontextprotocol/server';
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+/**
+ * MCP on stdin/stdout. The initialize-era hot path — `initialize`, `ping`, `tools/list`, `tools/call`
+ * and their notifications — is answered here, from the same functions the SDK server uses
+ * (tool-calls.ts), without loading the SDK. Everything else goes to the SDK's `serveStdio`, loaded on
+ * the first message that needs it: a 2026-era opening (`server/discover`, a `_meta` envelope), prompts,
+ * resources, completion, subscriptions, a second initialize, and any request this path does not find
+ * well-formed, so the SDK's own errors answer those. The SDK is first told the initialize it missed,
+ * and its answer to that replay is dropped.
+ *
+ * Why: the SDK's import and first-request schema build are ~30 ms of a ~50 ms start and ~16 MiB of
+ * memory, and its per-message validation ~0.15 ms a call (docs/BENCHMARKS.md); the stdio start-up
+ * and per-call targets sit below that floor. HTTP keeps serving everything through the SDK.
+ */
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import type { Log } from '../log.ts';
-import { ListenTap } from '../resources/subscriptions.ts';
-import type { Connection } from '../server.ts';
+import {
+  CAPABILITIES,
+  type CallResult,
+  callTool,
+  listTools,
+  type Progress,
+  type ServerDeps,
+  serverInfo,
+  UnknownToolError,
+} from '../tool-calls.ts';
+import { LineTransport } from './line-transport.ts';
 
 /**
- * Serves MCP on stdin/stdout; one server instance per connection, both protocol eras. The tap sees
- * 2026-era `subscriptions/listen` requests, which serveStdio answers itself before any server
- * instance does, so resource updates can still reach the client.
+ * The initialize-era protocol versions the SDK negotiates, newest first; a client asking for another
+ * gets the first. test/unit/stdio-dispatch.test.ts holds this to the SDK's own list.
  */
-export function startStdio(factory: (conn: Connection) => Server, log: Log): void {
-  const listens = new ListenTap(new LineTransport());
-  serveStdio(() => factory({ listens }), {
-    transport: listens,
-    onerror: (e) => log.warn(`stdio: ${e.message}`),
-  });
-}
+export const LEGACY_PROTOCOL_VERSIONS = [
+  '2025-11-25',
+  '2025-06-18',
+  '2025-03-26',
+  '2024-11-05',
+  '2024-10-07',
+];
+/** The `_meta` key whose presence claims the 2026-era per-request envelope: such traffic is the SDK's. */
+const ENVELOPE_CLAIM = 'io.modelcontextprotocol/protocolVersion';
+/** Id of the initialize replayed to the SDK; its answer is dropped. */
+const REPLAY_ID = 'mcp-docker:replayed-initialize';
 
-/** The longest line read (the SDK's limit); a longer one is discarded up to its newline. */
-const MAX_LINE_BYTES = 10 * 1024 * 1024;
-/**
- * A collection is requested every this many messages written. Left to itself the heap grows ~25 MB
- * over 1,000 list/inspect calls before JSC collects; with this, peak RSS stays ~10 MB lower
- * (bench/changes.md) and the median call time does not move.
- */
-const GC_EVERY_MESSAGES = 16;
-const collect = () => Bun.gc(false);
-
-/**
- * Newline-delimited JSON-RPC on stdin/stdout without a schema pass per message. The SDK's stdio
- * transport runs every inbound line through its zod JSON-RPC schema; serveStdio and the server
- * classify and validate each message again after that, so here a line only has to be a JSON
- * object speaking JSON-RPC 2.0. A malformed request that carries an id is answered with a
- * JSON-RPC error (the SDK drops it, leaving the client waiting); other bad lines are skipped.
- */
-export class LineTransport implements Transport {
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: Transport['onmessage'];
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  /** Inside an over-long line: drop bytes up to its newline. */
-  private discarding = false;
-  private closed = false;
-  private written = 0;
-
-  constructor(
-    private readonly stdin: NodeJS.ReadableStream & { readableEnded?: boolean } = process.stdin,
-    private readonly stdout: NodeJS.WritableStream = process.stdout,
-  ) {}
-
-  async start(): Promise<void> {
-    this.stdin.on('data', this.onData);
-    this.stdin.on('error', this.onError);
-    this.stdin.on('end', this.onEnd);
-    this.stdin.on('close', this.onEnd);
-    this.stdout.on('error', this.onStdoutError);
-    if (this.stdin.readableEnded) setImmediate(this.onEnd);
-  }
-
-  send(message: JSONRPCMessage): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('stdio transport is closed'));
-    // After the write, on the next turn: a collection takes ~1 ms, and the reply should not wait on it.
-    if (++this.written % GC_EVERY_MESSAGES === 0) setImmediate(collect);
-    if (this.stdout.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
-    return new Promise((resolve) => this.stdout.once('drain', resolve));
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.stdin.off('data', this.onData);
-    this.stdin.off('error', this.onError);
-    this.stdin.off('end', this.onEnd);
-    this.stdin.off('close', this.onEnd);
-    this.stdin.pause();
-    this.pending = [];
-    this.onclose?.();
-  }
-
-  private readonly onData = (chunk: Buffer | string) => {
-    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    let start = 0;
-    let nl = data.indexOf(10);
-    while (nl >= 0) {
-      if (this.discarding) this.discarding = false;
-      else {
-        const line =
-          this.pending.length === 0
-            ? data.subarray(start, nl)
-            : Buffer.concat([...this.pending, data.subarray(start, nl)]);
-        this.pending = [];
-        this.pendingBytes = 0;
-        this.deliver(line.toString('utf8'));
-        if (this.closed) return;
-      }
-      start = nl + 1;
-      nl = data.indexOf(10, start);
-    }
-    if (start < data.length && !this.discarding) {
-      this.pending.push(data.subarray(start));
-      this.pendingBytes += data.length - start;
-      if (this.pendingBytes > MAX_LINE_BYTES) {
-        this.pending = [];
-        this.pendingBytes = 0;
-        this.discarding = true;
-        this.onerror?.(new Error(`skipped a message over ${MAX_LINE_BYTES} bytes`));
-      }
-    }
-  };
-
-  private deliver(line: string): void {
-    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (text.trim() === '') return;
-    let message: unknown;
-    try {
-      message = JSON.parse(text);
-    } catch {
-      return; // the SDK skips lines that are not JSON, too
-    }
-    const problem = malformed(message);
-    if (problem) {
-      const id = (message as { id?: unknown } | null)?.id;
-      if (typeof id === 'string' || typeof id === 'number')
-        this.send({ jsonrpc: '2.0', id, error: { code: problem.code, message: problem.message } }).catch(
-          () => {},
-        );
-      else this.onerror?.(new Error(`skipped a line: ${problem.message}`));
-      return;
-    }
-    try {
-      this.onmessage?.(message as JSONRPCMessage);
-    } catch (e) {
-      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
-    }
-  }
-
-  private readonly onError = (e: Error) => this.onerror?.(e);
-  private readonly onEnd = () => void this.close();
-  private readonly onStdoutError = (e: Error) => {
-    if (this.closed) return;
-    this.onerror?.(e);
-    void this.close();
-  };
+type Id = string | number;
+interface Message {
+  jsonrpc: '2.0';
+  id?: Id;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: unknown;
+  error?: unknown;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+const isId = (v: unknown): v is Id => typeof v === 'string' || typeof v === 'number';
+const meta = (params: Record<string, unknown> | undefined) =>
+  isObject(params?._meta) ? params._meta : undefined;
+const claimsEnvelope = (params: Record<string, unknown> | undefined) => {
+  const m = meta(params);
+  return m !== undefined && ENVELOPE_CLAIM in m;
+};
 
-/**
- * Why a parsed line is not a JSON-RPC 2.0 request, notification or response MCP accepts (params
- * and `_meta` must be objects), or undefined when it is; the server's own checks see it next.
- */
-function malformed(m: unknown): { code: number; message: string } | undefined {
-  const invalid = (message: string) => ({ code: -32600, message: `Invalid request: ${message}` });
-  if (!isObject(m)) return invalid('a message must be a JSON object');
-  if (m.jsonrpc !== '2.0') return invalid('"jsonrpc" must be "2.0"');
-  if (typeof m.method === 'string') {
-    if (m.params === undefined) return undefined;
-    if (!isObject(m.params)) return { code: -32602, message: 'Invalid params: "params" must be an object' };
-    if ('_meta' in m.params && !isObject(m.params._meta))
-      return { code: -32602, message: 'Invalid params: "params._meta" must be an object' };
-    return undefined;
+/** An initialize the SDK would accept as the 2025-era handshake; any other goes to the SDK. */
+function plainInitialize(params: Record<string, unknown> | undefined): params is {
+  protocolVersion: string;
+  capabilities: Record<string, unknown>;
+  clientInfo: { name: string; version: string };
+} {
+  if (!params || claimsEnvelope(params)) return false;
+  const info = params.clientInfo;
+  return (
+    typeof params.protocolVersion === 'string' &&
+    isObject(params.capabilities) &&
+    isObject(info) &&
+    typeof info.name === 'string' &&
+    typeof info.version === 'string'
+  );
+}
+
+/** A tools/call this path answers: a string name, object (or no) arguments, a usable progress token. */
+function plainCall(
+  params: Record<string, unknown> | undefined,
+): params is { name: string; arguments?: unknown } {
+  if (!params || typeof params.name !== 'string' || claimsEnvelope(params)) return false;
+  if (params.arguments !== undefined && !isObject(params.arguments)) return false;
+  const token = meta(params)?.progressToken;
+  return token === undefined || isId(token);
+}
+
+/** Hands the SDK its messages and takes its replies to the wire (dropping the replayed initialize's). */
+class SdkChannel implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: Transport['onmessage'];
+
+  constructor(private readonly wire: LineTransport) {}
+
+  async start(): Promise<void> {}
+
+  send(message: JSONRPCMessage): Promise<void> {
+    if ((message as Message).id === REPLAY_ID && !('method' in message)) return Promise.resolve();
+    return this.wire.send(message);
   }
-  const hasId = typeof m.id === 'string' || typeof m.id === 'number';
-  if (hasId && ('result' in m || 'error' in m)) return undefined;
-  return invalid('neither a request, a notification nor a response');
+
+  close(): Promise<void> {
+    return this.wire.close();
+  }
+
+  deliver(message: Message): void {
+    this.onmessage?.(message as JSONRPCMessage);
+  }
+}
+
+export class StdioDispatcher {
+  private phase: 'opening' | 'fast' | 'sdk' = 'opening';
+  /** What the SDK must see first when it is loaded after the fast path answered initialize. */
+  private readonly replay: Message[] = [];
+  private sdk?: Promise<SdkChannel | undefined>;
+  /** tools/call requests running on the fast path, for notifications/cancelled and disconnects. */
+  private readonly running = new Map<Id, AbortController>();
+  private closed = false;
+
+  constructor(
+    private readonly wire: LineTransport,
+    private readonly deps: ServerDeps,
+    private readonly log: Log,
+  ) {
+    wire.onmessage = (m) => this.receive(m as Message);
+    wire.onerror = (e) => log.warn(`stdio: ${e.message}`);
+    wire.onclose = () => this.onClose();
+  }
+
+  start(): Promise<void> {
+    return this.wire.start();
+  }
+
+  private receive(m: Message): void {
+    if (this.phase === 'opening') {
+      if (m.method === 'initialize' && isId(m.id) && plainInitialize(m.params)) {
+        this.phase = 'fast';
+        this.replay.push({ ...m, id: REPLAY_ID });
+        const asked = m.params.protocolVersion;
+        this.reply(m.id, {
+          protocolVersion: LEGACY_PROTOCOL_VERSIONS.includes(asked) ? asked : LEGACY_PROTOCOL_VERSIONS[0],
+          capabilities: CAPABILITIES,
+          serverInfo: serverInfo(this.deps.version),
+        });
+        return;
+      }
+      // A 2026-era opening, or traffic before initialize: the SDK decides, for the whole connection.
+      this.phase = 'sdk';
+    }
+    if (this.phase === 'sdk' || !this.answerFast(m)) this.toSdk(m);
+  }
+
+  /** Serves m on the fast path; false when it is the SDK's. */
+  private answerFast(m: Message): boolean {
+    if (m.method === undefined) return this.sdk === undefined; // a reply to the SDK's request, if any
+    if (!isId(m.id)) {
+      if (m.method === 'notifications/cancelled') {
+        const id = m.params?.requestId;
+        const running = isId(id) ? this.running.get(id) : undefined;
+        if (running) {
+          running.abort(new Error('cancelled by the client'));
+          return true;
+        }
+      }
+      if (m.method === 'notifications/initialized' && this.sdk === undefined) this.replay.push(m);
+      // The SDK, once loaded, hears every notification; before that it has handlers for none of them.
+      return this.sdk === undefined;
+    }
+    const { id } = m;
+    if (m.method === 'ping' && !claimsEnvelope(m.params)) {
+      this.reply(id, {});
+      return true;
+    }
+    if (m.method === 'tools/list' && !claimsEnvelope(m.params)) {
+      listTools(this.deps).then(
+        (r) => this.reply(id, r),
+        (e) => this.fail(id, e),
+      );
+      return true;
+    }
+    if (m.method === 'tools/call' && plainCall(m.params) && !this.running.has(id)) {
+      this.call(id, m.params, meta(m.params)?.progressToken as Id | undefined);
+      return true;
+    }
+    return false;
+  }
+
+  private call(id: Id, params: { name: string; arguments?: unknown }, token: Id | undefined): void {
+    const cancel = new AbortController();
+    this.running.set(id, cancel);
+    const sendProgress =
+      token === undefined
+        ? undefined
+        : (p: Progress) =>
+            void this.wire
+              .send({
+                jsonrpc: '2.0',
+                method: 'notifications/progress',
+                params: { progressToken: token, ...p },
+              })
+              .catch(() => {});
+    callTool(this.deps, params, { signal: cancel.signal, sendProgress, modern: false })
+      .then(
+        (result: CallResult) => {
+          // A cancelled request gets no answer (MCP: the client has stopped waiting for it).
+          if (!cancel.signal.aborted) this.reply(id, result);
+        },
+        (e) => {
+          if (!cancel.signal.aborted) this.fail(id, e);
+        },
+      )
+      .finally(() => this.running.delete(id));
+  }
+
+  private reply(id: Id, result: unknown): void {
+    this.wire.send({ jsonrpc: '2.0', id, result } as JSONRPCMessage).catch(() => {});
+  }
+
+  private fail(id: Id, e: unknown): void {
+    const error =
+      e instanceof UnknownToolError
+        ? { code: -32602, message: e.message }
+        : { code: -32603, message: 'Internal error' };
+    if (!(e instanceof UnknownToolError))
+      this.log.error(`stdio: ${e instanceof Error ? e.message : String(e)}`);
+    this.wire.send({ jsonrpc: '2.0', id, error } as JSONRPCMessage).catch(() => {});
+  }
+
+  /** Queues m for the SDK, loading it first; its messages arrive in the order they were read. */
+  private toSdk(m: Message): void {
+    if (!this.sdk) {
+      this.log.debug(`stdio: loading the MCP SDK for ${m.method ? `'${m.method}'` : 'a response'}`);
+      this.sdk = this.loadSdk();
+    }
+    void this.sdk.then((channel) => channel?.deliver(m));
+  }
+
+  private async loadSdk(): Promise<SdkChannel | undefined> {
+    const [{ serveStdio }, { buildServer }, { ListenTap }] = await Promise.all([
+      import('@modelcontextprotocol/server/stdio'),
+      import('../server.ts'),
+      import('../resources/subscriptions.ts'),
+    ]);
+    if (this.closed) return undefined;
+    const channel = new SdkChannel(this.wire);
+    // The tap sees 2026-era `subscriptions/listen`, which serveStdio answers before any server instance does.
+    const listens = new ListenTap(channel);
+    serveStdio(() => buildServer(this.deps, { listens }), {
+      transport: listens,
+      onerror: (e) => this.log.warn(`stdio: ${e.message}`),
+    });
+    for (const m of this.replay.splice(0)) channel.deliver(m);
+    return channel;
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const running of this.running.values()) running.abort(new Error('the client disconnected'));
+    void this.sdk?.then((channel) => channel?.onclose?.());
+  }
+}
+
+/** Serves MCP on stdin/stdout until stdin closes. */
+export function startStdio(deps: ServerDeps, log: Log): void {
+  void new StdioDispatcher(new LineTransport(), deps, log).start();
 }

@@ -185,6 +185,39 @@ describe('stdio binary without an engine', () => {
   });
 });
 
+describe('stdio fast path', () => {
+  const LOADED = 'loading the MCP SDK';
+
+  it('serves an initialize-era client its tools without loading the SDK, and loads it for prompts', async () => {
+    const server = await startServer({ client: 'v1', args: ['--log-level', 'debug'] });
+    try {
+      expect((await server.client.listTools()).length).toBeGreaterThan(20);
+      const version = await server.client.callTool('docker_version');
+      expect(version.isError).toBeFalsy();
+      await Bun.sleep(100);
+      expect(server.stderr()).not.toContain(LOADED);
+
+      const raw = server.client.raw as { listPrompts(): Promise<{ prompts: unknown[] }> };
+      expect((await raw.listPrompts()).prompts.length).toBeGreaterThan(0);
+      expect(server.stderr()).toContain(`${LOADED} for 'prompts/list'`);
+      // Tools still answer after the hand-over.
+      expect((await server.client.callTool('docker_version')).isError).toBeFalsy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('hands a 2026-era client to the SDK from its first message', async () => {
+    const server = await startServer({ client: 'v2', args: ['--log-level', 'debug'] });
+    try {
+      expect((await server.client.callTool('docker_version')).isError).toBeFalsy();
+      expect(server.stderr()).toContain(LOADED);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('mcp-docker command line', () => {
   const run = (...args: string[]) => {
     const p = Bun.spawnSync([SERVER_BIN, ...args], { env: { PATH: process.env.PATH ?? '' } });

@@ -16,7 +16,7 @@ import {
   runPipeline,
   serverFacts,
 } from '../../src/pipeline/run.ts';
-import { listedTool } from '../../src/server.ts';
+import { listedTool } from '../../src/tool-calls.ts';
 import type { Limits } from '../../src/tools/define.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { VERSION } from '../../src/version.ts';

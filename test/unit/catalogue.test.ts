@@ -6,7 +6,7 @@ import { describe, expect, it } from 'bun:test';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gate, type SafetyProfile } from '../../src/pipeline/gate.ts';
-import { listedTool } from '../../src/server.ts';
+import { listedTool } from '../../src/tool-calls.ts';
 import { containerTools } from '../../src/tools/containers/index.ts';
 import { imageTools } from '../../src/tools/images/index.ts';
 import { catalogue } from '../../src/tools/index.ts';

@@ -1,0 +1,157 @@
+/**
+ * tools/list and tools/call without the MCP SDK: the listing per safety profile, one call through the
+ * pipeline, and its result as MCP content. The SDK server (server.ts) and the stdio dispatcher
+ * (transport/stdio.ts) both answer with these, so the two paths cannot drift apart.
+ * Nothing here imports the SDK: stdio serves its hot path without loading it.
+ */
+import Type from 'typebox';
+import { leanSchema } from './lean-schema.ts';
+import { annotationsFor } from './pipeline/annotations.ts';
+import { gate } from './pipeline/gate.ts';
+import { type Outcome, type PipelineEnv, runPipeline } from './pipeline/run.ts';
+import type { AnyPrompt } from './prompts/define.ts';
+import type { AnyResource } from './resources/define.ts';
+import type { AnyTool } from './tools/define.ts';
+
+export interface ServerDeps {
+  /**
+   * The tools, or a loader for them: stdio passes a loader so start-up answers initialize before
+   * the 51 tool modules are evaluated (~8 ms); the first tools/list or tools/call loads them.
+   */
+  catalogue: readonly AnyTool[] | (() => Promise<readonly AnyTool[]>);
+  env: PipelineEnv;
+  version: string;
+  /** Default: every prompt and resource. */
+  prompts?: readonly AnyPrompt[];
+  resources?: readonly AnyResource[];
+  /** SAFETY_ALLOWED_PROMPTS / SAFETY_ALLOWED_RESOURCES: empty = all; the rest are neither listed nor served. */
+  allowedPrompts?: readonly string[];
+  allowedResources?: readonly string[];
+}
+
+/** What initialize answers, on either path. */
+export const serverInfo = (version: string) => ({ name: 'mcp-docker', title: 'Docker', version });
+export const CAPABILITIES = {
+  tools: { listChanged: false },
+  prompts: { listChanged: false },
+  resources: { subscribe: true, listChanged: false },
+  completions: {},
+};
+
+/** A tool as clients see it in tools/list (plain JSON). */
+export interface ListedTool {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: { type: 'object'; [key: string]: unknown };
+  outputSchema: { type: 'object'; [key: string]: unknown };
+  annotations: ReturnType<typeof annotationsFor>;
+}
+
+/** Every result may carry the pipeline's note on what it cut. */
+const Truncated = Type.Object(
+  {
+    field: Type.String(),
+    kept: Type.Integer(),
+    dropped: Type.Integer(),
+    note: Type.String(),
+  },
+  { description: 'Present when the result was cut to fit the response cap' },
+);
+
+/** The tool as clients see it: plain JSON, annotations derived from safety in one place. */
+export function listedTool(tool: AnyTool): ListedTool {
+  const output = JSON.parse(JSON.stringify(tool.output));
+  output.properties = { ...output.properties, truncated: JSON.parse(JSON.stringify(Truncated)) };
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: leanSchema(tool.input) as ListedTool['inputSchema'],
+    outputSchema: output,
+    annotations: annotationsFor(tool),
+  };
+}
+
+interface Listing {
+  byName: Map<string, AnyTool>;
+  listed: ListedTool[];
+}
+
+// The list only depends on the catalogue and the profile; build it once per pair, not per connection.
+const listings = new WeakMap<object, WeakMap<object, Promise<Listing>>>();
+
+function listingFor(deps: ServerDeps): Promise<Listing> {
+  let byProfile = listings.get(deps.catalogue);
+  if (!byProfile) {
+    byProfile = new WeakMap();
+    listings.set(deps.catalogue, byProfile);
+  }
+  let listing = byProfile.get(deps.env.profile);
+  if (!listing) {
+    const { catalogue } = deps;
+    listing = (typeof catalogue === 'function' ? catalogue() : Promise.resolve(catalogue)).then((all) => ({
+      byName: new Map(all.map((t) => [t.name, t])),
+      listed: all.filter((t) => gate(t, deps.env.profile).allowed).map(listedTool),
+    }));
+    byProfile.set(deps.env.profile, listing);
+  }
+  return listing;
+}
+
+/** The tools/list result for the caller's profile. */
+export async function listTools(deps: ServerDeps): Promise<{ tools: ListedTool[] }> {
+  return { tools: (await listingFor(deps)).listed };
+}
+
+/** A tools/call for a name the catalogue does not hold: a protocol fault (invalid params), not a tool error. */
+export class UnknownToolError extends Error {
+  constructor(name: string) {
+    super(`Unknown tool '${name}'. Call tools/list to see the tools.`);
+  }
+}
+
+export interface Progress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+/** Runs one tools/call through the pipeline; throws UnknownToolError for a name it does not know. */
+export async function callTool(
+  deps: ServerDeps,
+  params: { name: string; arguments?: unknown },
+  opts: { signal: AbortSignal; sendProgress?: (p: Progress) => void; modern: boolean },
+): Promise<CallResult> {
+  const tool = (await listingFor(deps)).byName.get(params.name);
+  if (!tool) throw new UnknownToolError(params.name);
+  const outcome = await runPipeline(tool, params.arguments, deps.env, {
+    signal: opts.signal,
+    sendProgress: opts.sendProgress,
+  });
+  return toCallResult(outcome, opts.modern);
+}
+
+export type CallResult = ReturnType<typeof toCallResult>;
+
+/**
+ * Success: structured data plus the same JSON as text for clients that only read text.
+ * Error: a one-line message with the kind and next step. `{kind, retryable, hint}` goes in
+ * structuredContent only on the 2026 era: initialize-era SDK clients validate structuredContent
+ * against the tool's outputSchema even on errors and would reject the result.
+ */
+export function toCallResult(outcome: Outcome, modern: boolean) {
+  if (outcome.ok) {
+    return {
+      content: [{ type: 'text' as const, text: JSON.stringify(outcome.data) }],
+      structuredContent: outcome.data,
+    };
+  }
+  const { kind, message, hint, retryable } = outcome.error;
+  const text = `${kind}: ${message}${hint ? ` — ${hint}` : ''}`;
+  return {
+    isError: true,
+    content: [{ type: 'text' as const, text }],
+    ...(modern && { structuredContent: { kind, retryable, ...(hint && { hint }) } }),
+  };
+}

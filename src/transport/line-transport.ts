@@ -1,0 +1,152 @@
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+
+/** The longest line read (the SDK's limit); a longer one is discarded up to its newline. */
+const MAX_LINE_BYTES = 10 * 1024 * 1024;
+/**
+ * A collection is requested every this many messages written. Left to itself the heap grows ~25 MB
+ * over 1,000 list/inspect calls before JSC collects; with this, peak RSS stays ~10 MB lower
+ * (bench/changes.md) and the median call time does not move.
+ */
+const GC_EVERY_MESSAGES = 16;
+const collect = () => Bun.gc(false);
+
+/**
+ * Newline-delimited JSON-RPC on stdin/stdout without a schema pass per message. The SDK's stdio
+ * transport runs every inbound line through its zod JSON-RPC schema; serveStdio and the server
+ * classify and validate each message again after that, so here a line only has to be a JSON
+ * object speaking JSON-RPC 2.0. A malformed request that carries an id is answered with a
+ * JSON-RPC error (the SDK drops it, leaving the client waiting); other bad lines are skipped.
+ */
+export class LineTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: Transport['onmessage'];
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Inside an over-long line: drop bytes up to its newline. */
+  private discarding = false;
+  private closed = false;
+  private written = 0;
+
+  constructor(
+    private readonly stdin: NodeJS.ReadableStream & { readableEnded?: boolean } = process.stdin,
+    private readonly stdout: NodeJS.WritableStream = process.stdout,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stdin.on('data', this.onData);
+    this.stdin.on('error', this.onError);
+    this.stdin.on('end', this.onEnd);
+    this.stdin.on('close', this.onEnd);
+    this.stdout.on('error', this.onStdoutError);
+    if (this.stdin.readableEnded) setImmediate(this.onEnd);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('stdio transport is closed'));
+    // After the write, on the next turn: a collection takes ~1 ms, and the reply should not wait on it.
+    if (++this.written % GC_EVERY_MESSAGES === 0) setImmediate(collect);
+    if (this.stdout.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
+    return new Promise((resolve) => this.stdout.once('drain', resolve));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stdin.off('data', this.onData);
+    this.stdin.off('error', this.onError);
+    this.stdin.off('end', this.onEnd);
+    this.stdin.off('close', this.onEnd);
+    this.stdin.pause();
+    this.pending = [];
+    this.onclose?.();
+  }
+
+  private readonly onData = (chunk: Buffer | string) => {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let start = 0;
+    let nl = data.indexOf(10);
+    while (nl >= 0) {
+      if (this.discarding) this.discarding = false;
+      else {
+        const line =
+          this.pending.length === 0
+            ? data.subarray(start, nl)
+            : Buffer.concat([...this.pending, data.subarray(start, nl)]);
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.deliver(line.toString('utf8'));
+        if (this.closed) return;
+      }
+      start = nl + 1;
+      nl = data.indexOf(10, start);
+    }
+    if (start < data.length && !this.discarding) {
+      this.pending.push(data.subarray(start));
+      this.pendingBytes += data.length - start;
+      if (this.pendingBytes > MAX_LINE_BYTES) {
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.discarding = true;
+        this.onerror?.(new Error(`skipped a message over ${MAX_LINE_BYTES} bytes`));
+      }
+    }
+  };
+
+  private deliver(line: string): void {
+    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (text.trim() === '') return;
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return; // the SDK skips lines that are not JSON, too
+    }
+    const problem = malformed(message);
+    if (problem) {
+      const id = (message as { id?: unknown } | null)?.id;
+      if (typeof id === 'string' || typeof id === 'number')
+        this.send({ jsonrpc: '2.0', id, error: { code: problem.code, message: problem.message } }).catch(
+          () => {},
+        );
+      else this.onerror?.(new Error(`skipped a line: ${problem.message}`));
+      return;
+    }
+    try {
+      this.onmessage?.(message as JSONRPCMessage);
+    } catch (e) {
+      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private readonly onError = (e: Error) => this.onerror?.(e);
+  private readonly onEnd = () => void this.close();
+  private readonly onStdoutError = (e: Error) => {
+    if (this.closed) return;
+    this.onerror?.(e);
+    void this.close();
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Why a parsed line is not a JSON-RPC 2.0 request, notification or response MCP accepts (params
+ * and `_meta` must be objects), or undefined when it is; the server's own checks see it next.
+ */
+function malformed(m: unknown): { code: number; message: string } | undefined {
+  const invalid = (message: string) => ({ code: -32600, message: `Invalid request: ${message}` });
+  if (!isObject(m)) return invalid('a message must be a JSON object');
+  if (m.jsonrpc !== '2.0') return invalid('"jsonrpc" must be "2.0"');
+  if (typeof m.method === 'string') {
+    if (m.params === undefined) return undefined;
+    if (!isObject(m.params)) return { code: -32602, message: 'Invalid params: "params" must be an object' };
+    if ('_meta' in m.params && !isObject(m.params._meta))
+      return { code: -32602, message: 'Invalid params: "params._meta" must be an object' };
+    return undefined;
+  }
+  const hasId = typeof m.id === 'string' || typeof m.id === 'number';
+  if (hasId && ('result' in m || 'error' in m)) return undefined;
+  return invalid('neither a request, a notification nor a response');
+}
