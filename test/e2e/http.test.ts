@@ -58,6 +58,24 @@ describe('mcp-docker --transport http', () => {
     expect(ok.headers.get('x-frame-options')).toBe('DENY');
   });
 
+  it('refuses a foreign Origin with 403 and no CORS grant, before any MCP handling', async () => {
+    const res = await fetch(`${plain.base}/mcp`, {
+      method: 'POST',
+      headers: {
+        origin: 'https://evil.example',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    expect(await res.text()).not.toContain('docker_list_containers');
+    // The same request from the server's own origin is answered.
+    const own = await fetch(`${plain.base}/healthz`, { headers: { origin: plain.base } });
+    expect(own.status).toBe(200);
+  });
+
   it('answers an oversize body with 413', async () => {
     const small = await serveHttp(['--max-body-bytes', '2048']);
     const res = await fetch(`${small.base}/mcp`, {
