@@ -129,6 +129,30 @@ describe('mcp-docker --transport http', () => {
   });
 });
 
+describe("the seed's transport name, sse", () => {
+  for (const [how, transportArgs, env] of [
+    ['--transport sse', ['--transport', 'sse'], {}],
+    ['MCP_TRANSPORT=sse', [], { MCP_TRANSPORT: 'sse' }],
+  ] as const) {
+    it(`${how} serves HTTP: a v1 client over legacy /sse and a v2 client over /mcp`, async () => {
+      const r = await serveHttp([], { transportArgs: [...transportArgs], env });
+      expect(r.stderr()).toContain(`serving MCP at ${r.base}/mcp`);
+      const v1 = new V1Client(info);
+      await v1.connect(new V1Sse(new URL(`${r.base}/sse`)));
+      const listed = await v1.callTool({ name: 'docker_list_containers', arguments: { all: true } });
+      expect(listed.isError).toBeFalsy();
+      expect(listed.structuredContent).toHaveProperty('count');
+      await v1.close();
+      const v2 = new V2Client(info, { versionNegotiation: { mode: 'auto' } });
+      await v2.connect(new V2Http(new URL(`${r.base}/mcp`)));
+      expect((await v2.listTools()).tools.map((t) => t.name)).toContain('docker_list_containers');
+      const version = await v2.callTool({ name: 'docker_version', arguments: {} });
+      expect(version.isError).toBeFalsy();
+      await v2.close();
+    });
+  }
+});
+
 describe('HTTPS', () => {
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');

@@ -61,13 +61,20 @@ export interface HttpServer extends Spawned {
   port: number;
 }
 
+export interface ServeOptions {
+  env?: Record<string, string>;
+  scheme?: 'http' | 'https';
+  /** How the transport is chosen; default `['--transport', 'http']` (`[]` when `env` picks it). */
+  transportArgs?: string[];
+}
+
 /** `--transport http` on a free loopback port; resolves once it logs that it serves, else throws its stderr. */
 export async function serveHttp(
   args: string[] = [],
-  { env, scheme = 'http' }: { env?: Record<string, string>; scheme?: 'http' | 'https' } = {},
+  { env, scheme = 'http', transportArgs = ['--transport', 'http'] }: ServeOptions = {},
 ): Promise<HttpServer> {
   const port = await freePort();
-  const s = spawnBinary(['--transport', 'http', '--host', '127.0.0.1', '--port', String(port), ...args], {
+  const s = spawnBinary([...transportArgs, '--host', '127.0.0.1', '--port', String(port), ...args], {
     env,
   });
   for (let i = 0; i < 100 && !s.stderr().includes('serving MCP'); i++) await Bun.sleep(50);
