@@ -3,7 +3,8 @@
  *   bun build.ts [outfile]                  this machine's target → dist/mcp-docker
  *   bun build.ts --target linux-arm64 [outfile]
  *   bun build.ts --all [--out dist/release] [--version v1.2.3]
- *                                           every target, archives and checksums.txt (packaging/)
+ *                                           every target, archives, checksums.txt and build-info.json
+ *                                           (packaging/; the test runner uses this host's binary from it)
  *   bun build.ts --target bun-linux-x64 --outfile PATH src/main.ts   (how GoReleaser's Bun builder calls it)
  * Version: --version, else the tag in GITHUB_REF (refs/tags/v1.2.3), else package.json.
  * Cross targets are built on the Bun runtime from its npm package (packaging/runtimes.ts), so a build
@@ -25,6 +26,7 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pkg from './package.json' with { type: 'json' };
 import { writeArchive, writeChecksums } from './packaging/archive.ts';
+import { sourceDigest, writeBuildInfo } from './packaging/build-info.ts';
 import { lockedPackage, runtimeFor } from './packaging/runtimes.ts';
 import { binaryName, hostTarget, TARGETS, type Target } from './packaging/targets.ts';
 
@@ -132,6 +134,8 @@ async function main(args: string[]): Promise<void> {
   }
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
+  // Taken before compiling: a source edited during the build makes the recorded build stale, never current.
+  const sources = sourceDigest();
   // This machine's own target (libc included: the musl Bun on Alpine) is built on the running Bun when that
   // is the pinned version (`npm ci` installed it from the same @oven/bun-* package); every other target,
   // and this one under another Bun, on its runtime from npm.
@@ -151,6 +155,8 @@ async function main(args: string[]): Promise<void> {
   await Promise.all(archives);
   writeChecksums(outDir);
   console.error(`wrote ${join(outDir, 'checksums.txt')} (${version})`);
+  // What the test runner checks before it runs the end-to-end suite against this host's artifact.
+  if (host) writeBuildInfo(outDir, version, sources, host);
 }
 
 if (import.meta.main) {

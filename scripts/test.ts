@@ -5,11 +5,20 @@
  * The LAST line printed is always `N passed, N failed[, N skipped]`: CI counts that line. A missing engine or
  * a failed build is a failure, never a skip.
  *
- * MCP_DOCKER_SKIP_BUILD=1 skips `bun build.ts` and uses whatever dist/mcp-docker exists. A dev convenience
- * only: CI never sets it, and it is ignored when CI=true.
+ * The binary the end-to-end tests drive is the shipped artifact when there is a current one: this host's
+ * binary from the all-target build in dist/release (MCP_DOCKER_RELEASE_DIR), the very file its archive
+ * holds, when its build-info.json matches this source tree, Bun and version (CI: .ci/run runs
+ * `bun build.ts --all` first). Otherwise the runner builds dist/mcp-docker, except with CI=true, where a
+ * missing or stale release build fails the run. It says which binary it used.
+ *
+ * MCP_DOCKER_SKIP_BUILD=1 skips `bun build.ts` and uses MCP_DOCKER_BIN, a current release binary or whatever
+ * dist/mcp-docker exists. A dev convenience only: CI never sets it, and it is ignored when CI=true.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { releaseVersion } from '../build.ts';
+import { currentHostBinary } from '../packaging/build-info.ts';
+import { hostTarget } from '../packaging/targets.ts';
 import {
   type DockerHost,
   EngineError,
@@ -30,9 +39,7 @@ const TEST_LABEL = 'mcp-docker-test';
 /** This run's label value: teardown removes its containers and leftovers of runs over an hour old, never a concurrent run's. */
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
 const STALE_SECONDS = 3600;
-const skipBuildAsked = process.env.MCP_DOCKER_SKIP_BUILD === '1' && process.env.CI !== 'true';
-// With the build skipped, a binary named in the environment is used as is (a dev convenience).
-const BIN = resolve(REPO, (skipBuildAsked && process.env.MCP_DOCKER_BIN) || 'dist/mcp-docker');
+const RELEASE_DIR = resolve(REPO, process.env.MCP_DOCKER_RELEASE_DIR ?? 'dist/release');
 
 interface Counts {
   passed: number;
@@ -45,6 +52,7 @@ let privateEngine: PrivateEngine | undefined;
 let registries: TestRegistries | undefined;
 let testRun: ChildProcess | undefined;
 let tearingDown: Promise<void> | undefined;
+let testedBinary: string | undefined;
 
 const say = (message: string) => console.error(`[test] ${message}`);
 const failure = (): Counts => ({ passed: 0, failed: 1, skipped: 0 });
@@ -102,19 +110,60 @@ export function parseSummary(output: string): Counts | undefined {
   return { passed: pass ?? 0, failed: fail ?? 0, skipped: (skip ?? 0) + (todo ?? 0) };
 }
 
-async function main(args: string[]): Promise<Counts> {
-  // 1. The binary the end-to-end tests drive.
+/** The binary the end-to-end tests drive and a line saying what it is; undefined when the build failed. */
+async function testBinary(): Promise<{ bin: string; about: string } | undefined> {
   const skipBuild = process.env.MCP_DOCKER_SKIP_BUILD === '1' && process.env.CI !== 'true';
-  if (skipBuild) {
-    say('MCP_DOCKER_SKIP_BUILD=1: not building; end-to-end tests use the existing dist/mcp-docker, if any');
-  } else {
-    const code = await run(process.execPath, ['build.ts']);
-    if (code !== 0) {
-      say(`build failed: \`bun build.ts\` exited ${code} — src/main.ts must compile to dist/mcp-docker.`);
-      say('(for local work on tests only, MCP_DOCKER_SKIP_BUILD=1 skips the build; CI never does)');
-      return failure();
-    }
+  // With the build skipped, a binary named in the environment is used as is.
+  if (skipBuild && process.env.MCP_DOCKER_BIN) {
+    const bin = resolve(REPO, process.env.MCP_DOCKER_BIN);
+    return {
+      bin,
+      about: `${bin} (MCP_DOCKER_BIN, MCP_DOCKER_SKIP_BUILD=1: not checked against the sources)`,
+    };
   }
+  let version: string;
+  try {
+    version = releaseVersion(undefined, process.env.GITHUB_REF);
+  } catch (error) {
+    say(`build failed: ${(error as Error).message}`);
+    return undefined;
+  }
+  const release = currentHostBinary(RELEASE_DIR, hostTarget(), version);
+  if ('path' in release)
+    return {
+      bin: release.path,
+      about: `${relative(REPO, release.path) || release.path}, the release artifact for this host (${version}), current for these sources`,
+    };
+  if (process.env.CI === 'true') {
+    // CI built every target just before (.ci/run): the suite must drive that artifact, not a second build.
+    say(`no current release build for this host in ${RELEASE_DIR}: ${release.reason}`);
+    say(
+      'CI runs the end-to-end suite against the shipped binary: run `bun build.ts --all` first (.ci/run does)',
+    );
+    return undefined;
+  }
+  const bin = resolve(REPO, 'dist/mcp-docker');
+  if (skipBuild)
+    return {
+      bin,
+      about: `dist/mcp-docker as it is (MCP_DOCKER_SKIP_BUILD=1; no current release build: ${release.reason})`,
+    };
+  say(`building dist/mcp-docker (no current release build for this host: ${release.reason})`);
+  const code = await run(process.execPath, ['build.ts']);
+  if (code !== 0) {
+    say(`build failed: \`bun build.ts\` exited ${code} — src/main.ts must compile to dist/mcp-docker.`);
+    say('(for local work on tests only, MCP_DOCKER_SKIP_BUILD=1 skips the build; CI never does)');
+    return undefined;
+  }
+  return { bin, about: `dist/mcp-docker, built now (${version})` };
+}
+
+async function main(args: string[]): Promise<Counts> {
+  // 1. The binary the end-to-end tests drive: the current release artifact for this host, else a build.
+  const binary = await testBinary();
+  if (!binary) return failure();
+  testedBinary = binary.about;
+  say(`end-to-end tests run against ${binary.about}`);
 
   // 2. An engine: DOCKER_HOST, the default socket, or a private dockerd this run starts and stops.
   host = await findRunningEngine(process.env.DOCKER_HOST);
@@ -141,7 +190,7 @@ async function main(args: string[]): Promise<Counts> {
     ...process.env,
     DOCKER_HOST: host,
     MCP_DOCKER_TEST_IMAGE: TEST_IMAGE,
-    MCP_DOCKER_BIN: BIN,
+    MCP_DOCKER_BIN: binary.bin,
     MCP_DOCKER_TEST_RUN: RUN_ID,
     ...registries.env,
   };
@@ -180,6 +229,7 @@ function teardown(): Promise<void> {
 }
 
 function finish(counts: Counts): never {
+  if (testedBinary) say(`end-to-end binary: ${testedBinary}`);
   const skipped = counts.skipped > 0 ? `, ${counts.skipped} skipped` : '';
   console.log(`${counts.passed} passed, ${counts.failed} failed${skipped}`);
   process.exit(counts.failed > 0 ? 1 : 0);
