@@ -32,7 +32,7 @@ export async function runContent<T>(
   clientSignal: AbortSignal | undefined,
   build: (ctx: ContentContext) => Promise<T>,
 ): Promise<T> {
-  const signal = callSignal(clientSignal, env.defaultTimeoutMs, label);
+  const signal = callSignal(clientSignal, env.defaultTimeoutMs, label, env.stopping);
   try {
     const docker = await env.engine.client(signal.signal);
     const ctx = { docker, signal: signal.signal, limits: env.limits, logFilter: env.logFilter };

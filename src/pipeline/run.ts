@@ -31,6 +31,8 @@ export interface PipelineEnv {
   logFilter: LogFilter;
   /** Where registry credentials are read from (config.json, credential helpers). */
   dockerConfigDir: string;
+  /** Aborted when the server shuts down: calls still running end `cancelled`, with an answer (HTTP). */
+  stopping?: AbortSignal;
   /** Told as each call starts; what it returns is told how the call ended (audit log, concurrency limits). */
   observe?: (call: { tool: string; safety: Safety; args: unknown }) => ((end: CallEnd) => void) | undefined;
 }
@@ -121,7 +123,7 @@ async function runStages(
     const extra = tool.timeoutArg ? Number(args[tool.timeoutArg] ?? 0) * 1000 : 0;
     // A long operation's own default never shortens a longer configured one.
     const timeoutMs = Math.max(tool.timeoutMs ?? 0, env.defaultTimeoutMs, extra > 0 ? extra + 5000 : 0);
-    signal = callSignal(call.signal, timeoutMs, tool.name);
+    signal = callSignal(call.signal, timeoutMs, tool.name, env.stopping);
     progress = throttledProgress(call.sendProgress);
     const { docker, unreachable } = await connect(tool, env, signal);
     const ctx = {

@@ -7,8 +7,16 @@ export interface CallSignal {
   dispose(): void;
 }
 
-/** Combines the client's cancellation with the tool's timeout into the one signal handlers pass down. */
-export function callSignal(client: AbortSignal | undefined, timeoutMs: number, toolName: string): CallSignal {
+/**
+ * Combines the client's cancellation, the tool's timeout and the server's shutdown (`stop`) into the
+ * one signal handlers pass down.
+ */
+export function callSignal(
+  client: AbortSignal | undefined,
+  timeoutMs: number,
+  toolName: string,
+  stop?: AbortSignal,
+): CallSignal {
   const controller = new AbortController();
   let why: ToolError | undefined;
   const abort = (e: ToolError) => {
@@ -28,12 +36,23 @@ export function callSignal(client: AbortSignal | undefined, timeoutMs: number, t
   const onCancel = () => abort(new ToolError('cancelled', `${toolName} was cancelled by the client`));
   if (client?.aborted) onCancel();
   else client?.addEventListener('abort', onCancel, { once: true });
+  // Unlike a client's cancel, this one is answered: the client learns why its call ended.
+  const onStop = () =>
+    abort(
+      new ToolError('cancelled', `${toolName} was cancelled: the server is shutting down`, {
+        hint: 'Call again once the server is back.',
+        retryable: true,
+      }),
+    );
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener('abort', onStop, { once: true });
   return {
     signal: controller.signal,
     reason: () => why,
     dispose() {
       clearTimeout(timer);
       client?.removeEventListener('abort', onCancel);
+      stop?.removeEventListener('abort', onStop);
     },
   };
 }

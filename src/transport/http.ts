@@ -22,7 +22,7 @@ import { clientIp, parseCidrList } from './http/client-ip.ts';
 import { cors } from './http/cors.ts';
 import { securityHeaders } from './http/headers.ts';
 import { hostOriginGuard } from './http/host-origin.ts';
-import { InFlight } from './http/inflight.ts';
+import { InFlight, settleWithin } from './http/inflight.ts';
 import { clientGuard, clientIpOf, type Guards, onAuthRefused, rateLimit } from './http/limits.ts';
 import { mcpRoute } from './http/mcp.ts';
 import { peerAddress, recordPeer } from './http/peer.ts';
@@ -213,6 +213,8 @@ export interface StartHttpOptions extends Omit<HttpAppOptions, 'loopback' | 'por
   tlsKeyFile?: string;
   allowInsecureBind: boolean;
   shutdownGraceSeconds: number;
+  /** Once the grace is over: cancels the calls still running, which then answer `cancelled`. */
+  cancelCalls?: () => void;
 }
 
 export interface RunningHttp {
@@ -224,6 +226,12 @@ export interface RunningHttp {
 
 /** Socket idle limit: SSE keep-alives (15 s) stay under it, so only silent connections are dropped. */
 const IDLE_TIMEOUT_SECONDS = 30;
+/**
+ * After the grace: how long cancelled calls get to send their `cancelled` answer, then how long each
+ * closing step (sessions and streams, then sockets) may take. Shutdown ends within grace + ~2 s.
+ */
+const ANSWER_WAIT_MS = 1000;
+const CLOSE_WAIT_MS = 400;
 
 export function startHttp(o: StartHttpOptions): RunningHttp {
   const bind = checkBind({
@@ -270,11 +278,15 @@ export function startHttp(o: StartHttpOptions): RunningHttp {
       const busy = app.inflight.count;
       if (busy > 0) o.log.info(`shutting down: waiting up to ${o.shutdownGraceSeconds}s for ${busy} call(s)`);
       const finished = await app.inflight.idle(o.shutdownGraceSeconds * 1000);
-      if (!finished) o.log.warn(`shutting down: cancelling ${app.inflight.count} call(s) still running`);
-      await app.close();
-      // Let cancelled calls write their last bytes before the sockets go.
-      await app.inflight.idle(1000);
-      await server.stop(true);
+      if (!finished) {
+        o.log.warn(`shutting down: cancelling ${app.inflight.count} call(s) still running`);
+        o.cancelCalls?.();
+        // Their answers ("cancelled: the server is shutting down") reach the clients before the streams close.
+        if (!(await app.inflight.idle(ANSWER_WAIT_MS)))
+          o.log.warn(`shutting down: ${app.inflight.count} call(s) did not answer; closing their streams`);
+      }
+      await settleWithin(CLOSE_WAIT_MS, app.close());
+      await settleWithin(CLOSE_WAIT_MS, server.stop(true));
     })();
     return stopping;
   };

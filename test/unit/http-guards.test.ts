@@ -4,7 +4,8 @@ import { checkBodySize } from '../../src/transport/http/body-limit.ts';
 import { corsOrigin } from '../../src/transport/http/cors.ts';
 import { securityHeaderValues } from '../../src/transport/http/headers.ts';
 import { checkHost, checkOrigin, parseHostHeader } from '../../src/transport/http/host-origin.ts';
-import { InFlight } from '../../src/transport/http/inflight.ts';
+import { InFlight, settleWithin } from '../../src/transport/http/inflight.ts';
+import { SessionTable } from '../../src/transport/http/sessions.ts';
 
 const loopback = { loopback: true, port: () => 8000, allowedHosts: [] as string[] };
 
@@ -137,6 +138,36 @@ describe('InFlight', () => {
     const waiting = f.idle(1000);
     end();
     expect(await waiting).toBe(true);
+  });
+});
+
+describe('shutdown bounds', () => {
+  it('settleWithin: true when the work settles (even by failing), false when it outlasts the bound', async () => {
+    expect(await settleWithin(1000, Promise.resolve())).toBe(true);
+    expect(await settleWithin(1000, Promise.reject(new Error('x')))).toBe(true);
+    const started = performance.now();
+    expect(await settleWithin(50, new Promise(() => {}))).toBe(false);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('SessionTable.closeAll returns though a transport never finishes closing, and forgets every session', async () => {
+    const table = new SessionTable<{ close(): Promise<void> }>({ idleMs: 60_000 });
+    let closedQuick = false;
+    table.add('stuck', { close: () => new Promise(() => {}) }, 'a');
+    table.add(
+      'quick',
+      {
+        close: async () => {
+          closedQuick = true;
+        },
+      },
+      'a',
+    );
+    const started = performance.now();
+    await table.closeAll();
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(closedQuick).toBe(true);
+    expect(table.size).toBe(0);
   });
 });
 

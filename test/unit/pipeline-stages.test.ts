@@ -273,6 +273,21 @@ describe('call signal', () => {
     expect(s.reason()?.kind).toBe('cancelled');
     s.dispose();
   });
+
+  it('aborts with a retryable cancelled saying the server is shutting down when stop fires', () => {
+    const client = new AbortController();
+    const stop = new AbortController();
+    const s = callSignal(client.signal, 10_000, 'docker_x', stop.signal);
+    expect(s.signal.aborted).toBe(false);
+    stop.abort();
+    expect(s.signal.aborted).toBe(true);
+    expect(s.reason()).toMatchObject({ kind: 'cancelled', retryable: true });
+    expect(s.reason()?.message).toBe('docker_x was cancelled: the server is shutting down');
+    // The first reason stands: a later client cancel does not rewrite it.
+    client.abort();
+    expect(s.reason()?.message).toContain('shutting down');
+    s.dispose();
+  });
 });
 
 describe('error mapping', () => {

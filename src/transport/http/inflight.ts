@@ -62,3 +62,19 @@ export class InFlight {
     });
   }
 }
+
+/**
+ * Waits for `work` to settle, at most `ms`: true when it did. Shutdown steps use it so that a close
+ * that never completes (a stuck stream, a peer that stopped reading) cannot hold the process.
+ */
+export function settleWithin(ms: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const done = work.then(
+    () => true,
+    () => true,
+  );
+  return Promise.race([done, late]).finally(() => clearTimeout(timer));
+}

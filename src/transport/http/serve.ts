@@ -76,6 +76,8 @@ function setUpAuth(config: Config, ceiling: SafetyProfile, resourceUrl: () => st
 export async function serve(config: Config, deps: ServerDeps, log: Log): Promise<void> {
   const { profile } = deps.env;
   let guards: Guards | undefined;
+  // Aborted once the shutdown grace is over: every caller's running calls end `cancelled`, answered.
+  const stopping = new AbortController();
   // What the tools report as the safety mode is the caller's, not the server's (one per profile object).
   const facts = new WeakMap<SafetyProfile, ServerFacts>([[profile, deps.env.server]]);
   const factsFor = (p: SafetyProfile) => {
@@ -93,6 +95,7 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
         ...deps.env,
         profile: principal.profile,
         server: factsFor(principal.profile),
+        stopping: stopping.signal,
         ...(guards && { observe: callObserver(guards, request) }),
       },
     });
@@ -133,6 +136,7 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
       auth: { verifiers: auth.verifiers, serverProfile: profile, protectedResource: auth.protectedResource },
       serverFor,
       healthDetails,
+      cancelCalls: () => stopping.abort(),
       log,
     });
     url = http.url;

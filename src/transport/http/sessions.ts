@@ -3,7 +3,7 @@
  * that opened it and closed once idle. Ids of expired sessions are remembered (bounded) so a client
  * that comes back is told to initialize again rather than that the id never existed.
  */
-import { InFlight } from './inflight.ts';
+import { InFlight, settleWithin } from './inflight.ts';
 
 export interface IdleOptions {
   /** Closed when no call has arrived or run for this long. */
@@ -21,6 +21,8 @@ export interface Session<T> {
 }
 
 const EXPIRED_REMEMBERED = 10_000;
+/** How long `closeAll` waits for the transports; they are dropped either way. */
+const CLOSE_WAIT_MS = 500;
 
 export class SessionTable<T extends { close(): Promise<void> }> {
   private readonly live = new Map<string, Session<T> & { lastSeen: number }>();
@@ -89,10 +91,11 @@ export class SessionTable<T extends { close(): Promise<void> }> {
     return n;
   }
 
+  /** Closes every session; resolves once they closed, or after CLOSE_WAIT_MS (shutdown must not hang on one). */
   async closeAll(): Promise<void> {
     clearInterval(this.timer);
     const all = [...this.live.values()];
     this.live.clear();
-    await Promise.allSettled(all.map((s) => s.transport.close()));
+    await settleWithin(CLOSE_WAIT_MS, Promise.allSettled(all.map((s) => s.transport.close())));
   }
 }
