@@ -33,6 +33,8 @@ export interface BenchReport {
   servers: { id: string; runtime: string; note?: string; wrapper?: string }[];
   skipped: { id: string; why: string }[];
   cold: Record<string, Series>;
+  /** Cold start to the first tools/list result (initialize, initialized, tools/list); absent in older reports. */
+  ready?: Record<string, Series>;
   calls: { op: 'list' | 'inspect'; containers: number; rows: number; series: Record<string, Series> }[];
   memory: Record<string, { idleMiB: number; peakMiB: number; rssMiB: number; calls: number }>;
   tools: Record<string, { count: number; bytes: number; perTool: { name: string; bytes: number }[] }>;
@@ -67,6 +69,8 @@ export function targets(r: BenchReport): (string | number)[][] {
       `≤ ${TARGET.coldMs} ms`,
       ok(cold.median <= TARGET.coldMs),
     ]);
+  const ready = r.ready?.[OURS];
+  if (ready) rows.push(['cold start → first tools/list result (median)', `${f(ready.median)} ms`, '—', '—']);
   for (const c of r.calls) {
     const ours = c.series[OURS];
     const raw = c.series['raw API'];
@@ -188,6 +192,19 @@ export function markdown(r: BenchReport, changes?: string): string {
       ? `The "wrapper around the Bun floor" row is what ${r.servers.find((s) => s.wrapper)?.wrapper} costs by itself; docker-mcp's row includes it.`
       : '',
     '',
+    ...(r.ready
+      ? [
+          '## Cold start to the first tool list',
+          '',
+          'What a client waits for before it can offer the tools: spawn, `initialize`, `notifications/initialized`, `tools/list`, timed to the list. A server that defers work past initialize pays it here.',
+          '',
+          table(
+            ['server', 'median ms', 'p10–p90 ms', 'runs'],
+            Object.entries(r.ready).map(([k, s]) => [k, f(s.median), `${f(s.p10)}–${f(s.p90)}`, s.n]),
+          ),
+          '',
+        ]
+      : []),
     '## Per-call latency over the raw Engine API',
     '',
     'One long-lived session per server; every round calls each series once in shuffled order. "raw API" is `fetch` on the engine socket plus `JSON.parse`. Overhead = server median − raw median. "stdio floor" is a compiled Bun program that answers at once with a reply as large as mcp-docker\'s: what the stdio round trip itself costs (pipe writes and wake-ups on both sides). "Bun stdio proxy" is the same program fetching the same engine path and answering with the body: the least any stdio server must do for the call, so "over Bun stdio proxy" is the cost of the server\'s own work. Containers are `sleep` busybox containers; the list is of running containers (every server can do that), so other containers on a shared engine count too (see rows).',

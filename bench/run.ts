@@ -118,13 +118,20 @@ async function call(s: StdioSession, c: Call, timeoutMs = 60_000): Promise<CallR
 
 const textOf = (r: CallResult) => (r.content ?? []).map((c) => c.text ?? '').join('');
 
-/** Spawn, write initialize at once, time to its result line; closing is not timed. */
-async function coldOnce(argv: string[], env: Record<string, string>): Promise<number> {
+/**
+ * Spawn, write initialize at once, time to its result line; with `ready`, go on as a client does
+ * (notifications/initialized, tools/list) and time to the tool list. Closing is not timed.
+ */
+async function coldOnce(argv: string[], env: Record<string, string>, ready = false): Promise<number> {
   const t0 = performance.now();
   const s = new StdioSession(argv, env);
   sessions.add(s);
   try {
     await s.request('initialize', INITIALIZE, 30_000);
+    if (ready) {
+      s.notify('notifications/initialized');
+      await s.request('tools/list', {}, 30_000);
+    }
     return performance.now() - t0;
   } finally {
     s.proc.kill('SIGKILL');
@@ -280,6 +287,13 @@ async function main(): Promise<void> {
   const coldTimes = await interleave(coldSeries, RUNS.cold, 1);
   for (const [k, xs] of Object.entries(coldTimes))
     report.cold[k] = { ...summarize(xs), samples: xs.slice(-RUNS.cold) };
+  // What a client waits for before it can offer the tools: initialize, then the tool list.
+  const readySeries: Record<string, () => Promise<unknown>> = {};
+  for (const spec of specs) readySeries[spec.id] = () => coldOnce(spec.argv, spec.env, true);
+  const readyTimes = await interleave(readySeries, RUNS.cold, 1);
+  report.ready = {};
+  for (const [k, xs] of Object.entries(readyTimes))
+    report.ready[k] = { ...summarize(xs), samples: xs.slice(-RUNS.cold) };
 
   // ---- per-call latency, list and inspect, at each container count ----
   let made = 0;

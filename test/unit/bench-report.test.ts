@@ -57,6 +57,15 @@ describe('bench report', () => {
     expect(byFigure['tool list, all 2 tools']?.[3]).toBe('met');
   });
 
+  it('states the cold start to the first tool list when it was measured, and leaves the section out when not', () => {
+    const withReady = { ...report(), ready: { 'mcp-docker': series([20, 22, 30]) } };
+    const row = targets(withReady).find((r) => r[0] === 'cold start → first tools/list result (median)');
+    expect(row?.[1]).toBe('22.0 ms');
+    expect(markdown(withReady)).toContain('## Cold start to the first tool list');
+    expect(markdown(withReady)).toContain('| mcp-docker | 22.0 | 20.4–28.4 | 3 |');
+    expect(markdown(report())).not.toContain('first tool list');
+  });
+
   it('names the machine, the servers not measured and why, and links the chart', () => {
     const md = markdown(report());
     expect(md).toContain('| Test CPU | 2 |');
