@@ -6,16 +6,20 @@
 #   sh install.sh --archive ./mcp-docker_1.2.3_linux_x64.tar.gz --checksums ./checksums.txt   # offline
 #
 # Options:
-#   --version VERSION    release to install (default: the latest)
+#   --version VERSION    release to install (default: the latest); with --archive, the version the archive
+#                        must be
 #   --prefix DIR         install to DIR/bin (default: /usr/local when writable, else ~/.local)
 #   --archive FILE       install from this local archive; needs --checksums; uses no network at all
 #   --checksums FILE     the release's checksums.txt to verify the archive against
 # Environment:
-#   MCP_DOCKER_RELEASE_URL  releases base URL (default https://github.com/mcp-docker/mcp-docker/releases),
-#                           for mirrors: it must serve latest/download/<file> and download/v<version>/<file>
+#   MCP_DOCKER_RELEASE_URL    releases base URL (default https://github.com/mcp-docker/mcp-docker/releases),
+#                             for mirrors: it must serve latest/download/<file> and download/v<version>/<file>
+#   MCP_DOCKER_SYSTEM_PREFIX  the prefix tried first without --prefix (default /usr/local); ~/.local when it
+#                             is not writable
 set -eu
 
 RELEASE_URL=${MCP_DOCKER_RELEASE_URL:-https://github.com/mcp-docker/mcp-docker/releases}
+SYSTEM_PREFIX=${MCP_DOCKER_SYSTEM_PREFIX:-/usr/local}
 
 say() { printf '%s\n' "mcp-docker install: $*" >&2; }
 die() {
@@ -27,6 +31,7 @@ usage() {
 usage: install.sh [--version VERSION] [--prefix DIR]
        install.sh --archive mcp-docker_<version>_<os>_<arch>.tar.gz --checksums checksums.txt [--prefix DIR]
 Installs mcp-docker to DIR/bin (default /usr/local when writable, else ~/.local), verified by sha256.
+Offline (--archive), --version only checks that the archive is that version.
 EOF
   exit 2
 }
@@ -114,7 +119,10 @@ fetch() { # URL FILE
 }
 
 tmp=$(mktemp -d 2>/dev/null || mktemp -d -t mcp-docker)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+# On Ctrl-C or TERM: stop here (exit runs the EXIT trap, which cleans up), never carry on installing.
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # --- the archive and the checksums it is verified against ---
 if [ -n "$archive" ]; then
@@ -126,6 +134,12 @@ if [ -n "$archive" ]; then
     mcp-docker_*.tar.gz) die "$name is not built for this host ($platform): use mcp-docker_<version>_${platform}.tar.gz" ;;
     *) die "$name is not a mcp-docker release archive (mcp-docker_<version>_${platform}.tar.gz)" ;;
   esac
+  # Offline there is nothing to fetch: --version can only confirm the archive is the release asked for.
+  archive_version=${name#mcp-docker_}
+  archive_version=${archive_version%"_${platform}.tar.gz"}
+  if [ -n "$version" ] && [ "${version#v}" != "$archive_version" ]; then
+    die "--version $version does not match $name (version $archive_version): use the archive of ${version#v}, or drop --version"
+  fi
 else
   if [ -n "$version" ]; then
     base=$RELEASE_URL/download/v${version#v}
@@ -163,8 +177,8 @@ fi
 
 # --- install ---
 if [ -z "$prefix" ]; then
-  if [ -w /usr/local/bin ] || { [ ! -e /usr/local/bin ] && [ -w /usr/local ]; }; then
-    prefix=/usr/local
+  if [ -w "$SYSTEM_PREFIX/bin" ] || { [ ! -e "$SYSTEM_PREFIX/bin" ] && [ -w "$SYSTEM_PREFIX" ]; }; then
+    prefix=$SYSTEM_PREFIX
   else
     prefix=$HOME/.local
   fi
