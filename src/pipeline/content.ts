@@ -10,6 +10,7 @@ import { ToolError } from './errors.ts';
 import type { LogFilter } from './fence.ts';
 import { mapError } from './map-errors.ts';
 import { redact, redactText } from './redact.ts';
+import { forRemote } from './remote-errors.ts';
 import type { PipelineEnv } from './run.ts';
 import { callSignal, untilAborted } from './signal.ts';
 
@@ -38,16 +39,25 @@ export async function runContent<T>(
     const ctx = { docker, signal: signal.signal, limits: env.limits, logFilter: env.logFilter };
     return redact(await untilAborted(build(ctx), signal.signal));
   } catch (e) {
-    throw contentError(e, env, signal.reason());
+    throw contentError(e, env, signal.reason(), label);
   } finally {
     signal.dispose();
   }
 }
 
-/** Any failure as a ToolError safe to show: mapped, redacted, the engine forgotten if it went away. */
-export function contentError(e: unknown, env: PipelineEnv, aborted?: ToolError): ToolError {
-  const error = mapError(e, { aborted, scrub: env.engine.socketPaths() });
-  if (error.kind === 'engine_unreachable') env.engine.invalidate();
+/**
+ * Any failure as a ToolError safe to show: mapped, redacted, the engine forgotten if it went away,
+ * addresses and paths hidden from a remote caller (`label` names the request in the server log).
+ */
+export function contentError(
+  e: unknown,
+  env: PipelineEnv,
+  aborted?: ToolError,
+  label = 'content',
+): ToolError {
+  const mapped = mapError(e, { aborted, scrub: env.engine.socketPaths() });
+  if (mapped.kind === 'engine_unreachable') env.engine.invalidate();
+  const error = env.remote ? forRemote(mapped, label, env.remote) : mapped;
   return new ToolError(error.kind, redactText(error.message), {
     hint: error.hint && redactText(error.hint),
     retryable: error.retryable,

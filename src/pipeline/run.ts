@@ -9,6 +9,7 @@ import { mapError } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
 import { redact, redactText } from './redact.ts';
+import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors.ts';
 import { type CallSignal, callSignal, untilAborted } from './signal.ts';
 import { validateArgs } from './validate.ts';
 
@@ -31,6 +32,11 @@ export interface PipelineEnv {
   logFilter: LogFilter;
   /** Where registry credentials are read from (config.json, credential helpers). */
   dockerConfigDir: string;
+  /**
+   * Set by a transport whose callers are on other hosts (HTTP): their errors name no engine address
+   * and no path, and what was left out goes to `remote.log` (remote-errors.ts). Unset over stdio.
+   */
+  remote?: RemoteCallers;
   /** Aborted when the server shuts down: calls still running end `cancelled`, with an answer (HTTP). */
   stopping?: AbortSignal;
   /** Told as each call starts; what it returns is told how the call ended (audit log, concurrency limits). */
@@ -132,7 +138,7 @@ async function runStages(
       progress,
       limits: env.limits,
       server: env.server,
-      engine: env.engine,
+      engine: env.remote ? remoteEngineView(env.engine, (e) => shown(e, tool, env)) : env.engine,
       dockerConfigDir: env.dockerConfigDir,
       ...(unreachable && { unreachable }),
     };
@@ -154,7 +160,7 @@ async function runStages(
       endpoint: env.engine.info()?.url,
     });
     if (error.kind === 'engine_unreachable') env.engine.invalidate();
-    return fail(error);
+    return fail(shown(error, tool, env));
   } finally {
     progress?.cancel(); // a late, held-back value must not follow the result
     signal?.dispose();
@@ -174,9 +180,13 @@ async function connect(
     // Only "no engine answered" is handed over; a cancel or timeout still ends the call.
     const error = mapError(e, { aborted: signal.reason(), scrub: env.engine.socketPaths() });
     if (error.kind !== 'engine_unreachable') throw e;
-    return { unreachable: error };
+    return { unreachable: shown(error, tool, env) };
   }
 }
+
+/** The error as this call's caller may see it: whole over stdio, without addresses or paths when remote. */
+const shown = (error: ToolError, tool: AnyTool, env: PipelineEnv): ToolError =>
+  env.remote ? forRemote(error, tool.name, env.remote) : error;
 
 const fail = (e: ToolError): Outcome => ({
   ok: false,

@@ -76,6 +76,8 @@ function setUpAuth(config: Config, ceiling: SafetyProfile, resourceUrl: () => st
 export async function serve(config: Config, deps: ServerDeps, log: Log): Promise<void> {
   const { profile } = deps.env;
   let guards: Guards | undefined;
+  // Callers are on other hosts: errors name no engine address or path; the log keeps them (remote-errors.ts).
+  const remote = { log: (message: string) => log.warn(message) };
   // Aborted once the shutdown grace is over: every caller's running calls end `cancelled`, answered.
   const stopping = new AbortController();
   // What the tools report as the safety mode is the caller's, not the server's (one per profile object).
@@ -96,6 +98,7 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
         profile: principal.profile,
         server: factsFor(principal.profile),
         stopping: stopping.signal,
+        remote,
         ...(guards && { observe: callObserver(guards, request) }),
       },
     });

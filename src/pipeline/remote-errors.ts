@@ -1,0 +1,84 @@
+/**
+ * Errors for callers on other hosts. Over stdio the user started the server and chose the engine, so
+ * an error naming the engine's address (DOCKER_HOST, a socket path) tells them what to fix. A remote
+ * caller (HTTP) cannot fix it, and the addresses and paths map the operator's network and disks. So,
+ * when the transport sets `PipelineEnv.remote`:
+ * - `engine_unreachable` becomes one generic message that points at the operator;
+ * - an `internal` error keeps its wording with absolute paths and addresses replaced;
+ * - the engine a handler sees (the health check reports it) hides addresses and paths the same way;
+ * and what was hidden is written whole to the server log, where the operator looks.
+ */
+import type { Attempt } from '../docker/engine.ts';
+import type { EngineAccess } from '../tools/define.ts';
+import { ToolError } from './errors.ts';
+
+/** Set by a transport whose callers are remote; `log` receives what their errors leave out. */
+export interface RemoteCallers {
+  log(message: string): void;
+}
+
+export const ENGINE_UNREACHABLE_REMOTE =
+  'the Docker engine is unreachable from the server — ask its operator; `mcp-docker doctor` on the server host shows why';
+const RETRY_HINT = 'The server retries the engine on the next call by itself.';
+
+/** What stands in for an address or a path. */
+export const HIDDEN = '<hidden>';
+
+/**
+ * Engine URLs (unix://, tcp://, npipe://, ssh://, http(s)://), Windows paths and pipes, IPv4 addresses
+ * with their port, and absolute POSIX paths of at least one segment that start a word.
+ */
+const ADDRESS_OR_PATH = new RegExp(
+  [
+    String.raw`\b(?:unix|tcp|npipe|ssh|https?|fd):\/\/[^\s'"()<>,;]*[^\s'"()<>,;:.]`,
+    String.raw`\\\\[.?]\\[^\s'"]+`,
+    String.raw`\b[A-Za-z]:\\[^\s'"]*`,
+    String.raw`\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b`,
+    String.raw`(?<![\w.~/-])\/(?:[\w.@+~-]+\/?)+`,
+  ].join('|'),
+  'g',
+);
+
+/** `text` with every absolute path and engine address replaced by HIDDEN. */
+export const scrubPaths = (text: string): string => text.replace(ADDRESS_OR_PATH, HIDDEN);
+
+/** The error a remote caller gets for `error`; the log gets the original when they differ. */
+export function forRemote(error: ToolError, label: string, remote: RemoteCallers): ToolError {
+  let shown = error;
+  if (error.kind === 'engine_unreachable')
+    shown = new ToolError('engine_unreachable', ENGINE_UNREACHABLE_REMOTE, {
+      hint: RETRY_HINT,
+      retryable: error.retryable,
+    });
+  else if (error.kind === 'internal') {
+    const message = scrubPaths(error.message);
+    const hint = error.hint && scrubPaths(error.hint);
+    if (message !== error.message || hint !== error.hint)
+      shown = new ToolError('internal', message, { hint, retryable: error.retryable });
+  }
+  if (shown !== error)
+    remote.log(`${label}: ${error.kind}: ${error.message} (a remote caller was told less)`);
+  return shown;
+}
+
+/**
+ * The engine as a remote caller's handler sees it: the same connection, its address and paths
+ * hidden, and a failure to connect passed through `hide` (forRemote for the call).
+ */
+export function remoteEngineView(engine: EngineAccess, hide: (e: ToolError) => ToolError): EngineAccess {
+  const hideAttempt = (a: Attempt): Attempt => ({
+    url: HIDDEN,
+    source: scrubPaths(a.source),
+    outcome: scrubPaths(a.outcome),
+  });
+  return {
+    client: (signal) =>
+      engine.client(signal).catch((e: unknown) => Promise.reject(e instanceof ToolError ? hide(e) : e)),
+    invalidate: () => engine.invalidate(),
+    info: () => {
+      const info = engine.info();
+      return info && { ...info, url: HIDDEN };
+    },
+    attempts: () => engine.attempts().map(hideAttempt),
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * What errors tell a remote caller, end to end: the compiled binary serving HTTP with DOCKER_HOST at a
+ * socket that does not exist. Remote clients (v2 over /mcp, v1 over legacy /sse) learn that the engine
+ * is unreachable and whom to ask, never the engine's address or a path on the server; the server log
+ * keeps the details. Over stdio the local user still sees the endpoint.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport as V1Sse } from '@modelcontextprotocol/sdk/client/sse.js';
+import { ENGINE_UNREACHABLE_REMOTE } from '../../src/pipeline/remote-errors.ts';
+import { errorOf, startServer, textOf } from '../helpers/client.ts';
+import { type HttpServer, killSpawned, serveHttp } from '../helpers/http-binary.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-errors-'));
+const socket = join(dir, 'no-engine-here', 'docker.sock');
+const env = { DOCKER_HOST: `unix://${socket}` };
+const info = { name: 'mcp-docker-errors-e2e', version: '0.0.0' };
+
+let r: HttpServer;
+beforeAll(async () => {
+  r = await serveHttp([], { env });
+});
+
+afterAll(() => {
+  killSpawned();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Nothing of the server's layout: not the socket path, not its directory, no unix:// address. */
+function expectNoInternals(text: string) {
+  expect(text).not.toContain(dir);
+  expect(text).not.toContain('docker.sock');
+  expect(text).not.toContain('unix://');
+}
+
+describe('an unreachable engine, told to HTTP callers', () => {
+  it('v2 over /mcp: engine_unreachable with the generic message, retryable, no address or path', async () => {
+    const client = new V2Client(info, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new V2Http(new URL(`${r.base}/mcp`)));
+    const result = await client.callTool({ name: 'docker_list_containers', arguments: {} });
+    const error = errorOf(result as Parameters<typeof errorOf>[0]);
+    expect(error.kind).toBe('engine_unreachable');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain(ENGINE_UNREACHABLE_REMOTE);
+    expectNoInternals(JSON.stringify(result));
+    // The operator's log has what the caller was not told.
+    expect(r.stderr()).toContain(socket);
+    await client.close();
+  });
+
+  it('v1 over legacy /sse: the same generic message', async () => {
+    const client = new V1Client(info);
+    await client.connect(new V1Sse(new URL(`${r.base}/sse`)));
+    const result = await client.callTool({
+      name: 'docker_inspect_container',
+      arguments: { container_id: 'web' },
+    });
+    expect(result.isError).toBe(true);
+    expect(textOf(result as Parameters<typeof textOf>[0])).toContain(ENGINE_UNREACHABLE_REMOTE);
+    expectNoInternals(JSON.stringify(result));
+    await client.close();
+  });
+
+  it('docker_healthcheck reports unreachable without the attempted address', async () => {
+    const client = new V2Client(info, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new V2Http(new URL(`${r.base}/mcp`)));
+    const result = await client.callTool({ name: 'docker_healthcheck', arguments: {} });
+    expect(result.isError).toBeFalsy();
+    const data = result.structuredContent as {
+      reachable: boolean;
+      error?: string;
+      tried?: { source: string }[];
+    };
+    expect(data.reachable).toBe(false);
+    expect(data.error).toBe(ENGINE_UNREACHABLE_REMOTE);
+    // How the endpoint was found and what happened stay; where it is does not.
+    expect(data.tried?.[0]?.source).toBe('DOCKER_HOST');
+    expectNoInternals(JSON.stringify(result));
+    await client.close();
+  });
+
+  it('a resource read fails the same way', async () => {
+    const client = new V2Client(info, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new V2Http(new URL(`${r.base}/mcp`)));
+    const failure = await client.readResource({ uri: 'docker://containers' }).then(
+      () => 'read succeeded',
+      (e: Error) => e.message,
+    );
+    expect(failure).toContain(ENGINE_UNREACHABLE_REMOTE);
+    expectNoInternals(failure);
+    await client.close();
+  });
+});
+
+describe('the same engine over stdio', () => {
+  it('still names the endpoint to the local user', async () => {
+    const server = await startServer({ env });
+    try {
+      const error = errorOf(await server.client.callTool('docker_list_containers', {}));
+      expect(error.kind).toBe('engine_unreachable');
+      expect(error.message).toContain(socket);
+      expect(error.message).not.toContain(ENGINE_UNREACHABLE_REMOTE);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'bun:test';
+import type Dockerode from 'dockerode';
+import { ToolError } from '../../src/pipeline/errors.ts';
+import {
+  ENGINE_UNREACHABLE_REMOTE,
+  forRemote,
+  HIDDEN,
+  remoteEngineView,
+  scrubPaths,
+} from '../../src/pipeline/remote-errors.ts';
+import type { EngineAccess } from '../../src/tools/define.ts';
+
+const logged = () => {
+  const lines: string[] = [];
+  return { lines, remote: { log: (m: string) => void lines.push(m) } };
+};
+
+describe('scrubPaths', () => {
+  it.each([
+    ['open /var/lib/docker/volumes/x/_data: permission denied', `open ${HIDDEN}: permission denied`],
+    ["stat '/home/ops/.docker/config.json'", `stat '${HIDDEN}'`],
+    ['Tried: unix:///run/user/1000/docker.sock (DOCKER_HOST)', `Tried: ${HIDDEN} (DOCKER_HOST)`],
+    ['connect ECONNREFUSED 10.0.3.4:2376', `connect ECONNREFUSED ${HIDDEN}`],
+    ['dial tcp://docker.internal:2375: refused', `dial ${HIDDEN}: refused`],
+    ['open C:\\ProgramData\\docker\\config.json', `open ${HIDDEN}`],
+    ['pipe \\\\.\\pipe\\docker_engine busy', `pipe ${HIDDEN} busy`],
+  ])('%s', (text, expected) => {
+    expect(scrubPaths(text)).toBe(expected);
+  });
+
+  it('leaves words, ratios and relative names alone', () => {
+    for (const text of ['and/or', 'HTTP 404/500', 'step 1/3', 'no such container: web', 'sha256:abc'])
+      expect(scrubPaths(text)).toBe(text);
+  });
+});
+
+describe('forRemote', () => {
+  it('turns engine_unreachable into the generic message, keeps it retryable, logs the original', () => {
+    const { lines, remote } = logged();
+    const original = new ToolError(
+      'engine_unreachable',
+      'no Docker engine answered. Tried: unix:///srv/dockerd/docker.sock (DOCKER_HOST): no socket there',
+      { hint: 'point DOCKER_HOST at your engine, e.g. DOCKER_HOST=unix:///path/to/docker.sock' },
+    );
+    const shown = forRemote(original, 'docker_list_containers', remote);
+    expect(shown).toMatchObject({ kind: 'engine_unreachable', retryable: true });
+    expect(shown.message).toBe(ENGINE_UNREACHABLE_REMOTE);
+    expect(`${shown.message} ${shown.hint}`).not.toContain('/');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('docker_list_containers: engine_unreachable:');
+    expect(lines[0]).toContain('unix:///srv/dockerd/docker.sock');
+  });
+
+  it('hides paths and addresses in internal errors, keeping the rest of the wording', () => {
+    const { lines, remote } = logged();
+    const shown = forRemote(
+      new ToolError('internal', 'unexpected error: EISDIR: illegal operation on /etc/mcp-docker/x.json'),
+      'docker_x',
+      remote,
+    );
+    expect(shown.kind).toBe('internal');
+    expect(shown.message).toBe(`unexpected error: EISDIR: illegal operation on ${HIDDEN}`);
+    expect(lines[0]).toContain('/etc/mcp-docker/x.json');
+  });
+
+  it('passes other kinds through untouched and logs nothing', () => {
+    const { lines, remote } = logged();
+    const e = new ToolError('not_found', 'no such container: web', { hint: 'See docker_list_containers.' });
+    expect(forRemote(e, 'docker_x', remote)).toBe(e);
+    const clean = new ToolError('internal', 'unexpected error: boom');
+    expect(forRemote(clean, 'docker_x', remote)).toBe(clean);
+    expect(lines).toEqual([]);
+  });
+});
+
+describe('remoteEngineView', () => {
+  const engine: EngineAccess = {
+    client: async () => {
+      throw new ToolError('engine_unreachable', 'no Docker engine answered. Tried: unix:///x/docker.sock');
+    },
+    invalidate: () => {},
+    info: () => ({
+      url: 'tcp://10.0.3.4:2376',
+      source: 'DOCKER_HOST',
+      apiVersion: '1.41',
+      serverVersion: '20.10',
+      os: 'linux',
+      arch: 'amd64',
+    }),
+    attempts: () => [{ url: 'unix:///x/docker.sock', source: 'DOCKER_HOST', outcome: 'failed: EACCES /x' }],
+  };
+
+  it('hides the endpoint and the attempted addresses, keeps the facts', () => {
+    const view = remoteEngineView(engine, (e) => e);
+    expect(view.info()).toMatchObject({ url: HIDDEN, apiVersion: '1.41', source: 'DOCKER_HOST' });
+    expect(view.attempts()).toEqual([
+      { url: HIDDEN, source: 'DOCKER_HOST', outcome: `failed: EACCES ${HIDDEN}` },
+    ]);
+  });
+
+  it("passes a failure to connect through the call's hide function", async () => {
+    const view = remoteEngineView(engine, () => new ToolError('engine_unreachable', 'hidden'));
+    await expect(view.client(new AbortController().signal) as Promise<Dockerode>).rejects.toThrow('hidden');
+  });
+});
