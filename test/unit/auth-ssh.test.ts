@@ -108,33 +108,64 @@ describe('parseSignatureHeader', () => {
 describe('NonceCache', () => {
   it('refuses a nonce seen before it expires and accepts it again after', () => {
     const c = new NonceCache(10);
-    expect(c.remember('a', 2000, 1000)).toBe(true);
-    expect(c.remember('a', 2000, 1500)).toBe(false);
-    expect(c.remember('a', 3000, 2000)).toBe(true);
+    expect(c.remember('ops', 'a', 2000, 1000)).toBe(true);
+    expect(c.remember('ops', 'a', 2000, 1500)).toBe(false);
+    expect(c.remember('ops', 'a', 3000, 2000)).toBe(true);
+  });
+  it("keeps clients' nonces apart: the same nonce from another client is not a replay", () => {
+    const c = new NonceCache(10);
+    expect(c.remember('ops', 'a', 2000, 0)).toBe(true);
+    expect(c.remember('monitor', 'a', 2000, 0)).toBe(true);
+    expect(c.remember('monitor', 'a', 2000, 0)).toBe(false);
   });
   it('never holds more than its cap: the oldest entry is evicted, new nonces are still accepted', () => {
     const c = new NonceCache(3);
-    for (const n of ['a', 'b', 'c', 'd', 'e']) expect(c.remember(n, 10_000, 0)).toBe(true);
+    for (const n of ['a', 'b', 'c', 'd', 'e']) expect(c.remember('ops', n, 10_000, 0)).toBe(true);
     expect(c.size).toBe(3);
     expect(c.evictions).toBe(2);
-    expect(c.remember('e', 10_000, 0)).toBe(false);
-    expect(c.remember('a', 10_000, 0)).toBe(true); // evicted: the documented price of not locking everyone out
+    expect(c.remember('ops', 'e', 10_000, 0)).toBe(false);
+    expect(c.remember('ops', 'a', 10_000, 0)).toBe(true); // evicted: the documented price of not locking everyone out
   });
   it('keeps a nonce recorded again after expiry until its new expiry', () => {
     const c = new NonceCache(2);
-    expect(c.remember('a', 1000, 0)).toBe(true);
-    expect(c.remember('a', 3000, 1500)).toBe(true);
-    expect(c.remember('b', 3000, 1600)).toBe(true);
-    expect(c.remember('a', 3000, 2000)).toBe(false);
-    expect(c.remember('c', 3000, 2000)).toBe(true); // evicts the oldest live entry: a
+    expect(c.remember('ops', 'a', 1000, 0)).toBe(true);
+    expect(c.remember('ops', 'a', 3000, 1500)).toBe(true);
+    expect(c.remember('ops', 'b', 3000, 1600)).toBe(true);
+    expect(c.remember('ops', 'a', 3000, 2000)).toBe(false);
+    expect(c.remember('ops', 'c', 3000, 2000)).toBe(true); // evicts the oldest live entry: a
     expect([c.size, c.evictions]).toEqual([2, 1]);
-    expect(c.remember('b', 3000, 2000)).toBe(false);
+    expect(c.remember('ops', 'b', 3000, 2000)).toBe(false);
   });
   it('drops expired entries as new ones arrive', () => {
     const c = new NonceCache(100);
-    for (let i = 0; i < 50; i++) c.remember(`n${i}`, 1000, 0);
-    c.remember('late', 5000, 2000);
+    for (let i = 0; i < 50; i++) c.remember('ops', `n${i}`, 1000, 0);
+    c.remember('ops', 'late', 5000, 2000);
     expect(c.size).toBe(1);
+  });
+  it("a client flooding past its quota evicts only its own nonces, never another client's", () => {
+    const c = new NonceCache(1000, 50);
+    for (let i = 0; i < 40; i++) expect(c.remember('honest', `h${i}`, 60_000, 0)).toBe(true);
+    for (let i = 0; i < 5000; i++) expect(c.remember('flood', `f${i}`, 60_000, 0)).toBe(true);
+    expect(c.heldBy('flood')).toBe(50);
+    expect(c.heldBy('honest')).toBe(40);
+    expect(c.lastEvicted).toEqual({ clientId: 'flood', why: 'quota' });
+    // Every honest nonce is still remembered: each replay is refused.
+    for (let i = 0; i < 40; i++) expect(c.remember('honest', `h${i}`, 60_000, 0)).toBe(false);
+    // The flooder's own recent nonces too; only its oldest went.
+    expect(c.remember('flood', 'f4999', 60_000, 0)).toBe(false);
+    expect(c.remember('flood', 'f0', 60_000, 0)).toBe(true);
+  });
+  it('at the total cap, evicts from the client holding the most', () => {
+    const c = new NonceCache(100, 60);
+    for (let i = 0; i < 30; i++) c.remember('small', `s${i}`, 60_000, 0);
+    for (let i = 0; i < 60; i++) c.remember('big', `b${i}`, 60_000, 0);
+    for (let i = 0; i < 20; i++) c.remember('other', `o${i}`, 60_000, 0);
+    expect(c.size).toBeLessThanOrEqual(100);
+    expect(c.heldBy('small')).toBe(30);
+    expect(c.heldBy('other')).toBe(20);
+    expect(c.heldBy('big')).toBe(50);
+    expect(c.lastEvicted).toEqual({ clientId: 'big', why: 'cap' });
+    for (let i = 0; i < 30; i++) expect(c.remember('small', `s${i}`, 60_000, 0)).toBe(false);
   });
 });
 

@@ -22,8 +22,9 @@ export interface SshVerifierOptions {
   maxAgeSeconds: number;
   resolve: ProfileResolver;
   log: Log;
-  /** Nonce cache bound (see nonce-cache.ts). */
+  /** Nonce cache bounds: in all, and per client (see nonce-cache.ts). */
   maxNonces?: number;
+  maxNoncesPerClient?: number;
   /** For tests: the clock, in ms. */
   now?: () => number;
 }
@@ -70,7 +71,7 @@ export function createSshVerifier(options: SshVerifierOptions): Verifier {
   const { maxAgeSeconds, resolve, log } = options;
   const now = options.now ?? Date.now;
   const keys = new KeyStore(options.keysFile, log);
-  const nonces = new NonceCache(options.maxNonces);
+  const nonces = new NonceCache(options.maxNonces, options.maxNoncesPerClient);
   let warnedAt = Number.NEGATIVE_INFINITY;
   const refuse = (error: string, detail: string): AuthResult => ({
     ok: false,
@@ -109,11 +110,14 @@ export function createSshVerifier(options: SshVerifierOptions): Verifier {
         return refuse(NOT_ACCEPTED, `ssh: ${p.keyId} bad ${sig.sigAlg} signature (key line ${key.line})`);
       // Only a verified request reaches the nonce cache, so forged requests cannot fill it.
       const evicted = nonces.evictions;
-      const fresh = nonces.remember(`${p.keyId}|${p.nonce}`, (p.ts + maxAgeSeconds) * 1000, nowMs);
-      if (nonces.evictions !== evicted && nowMs - warnedAt > 60_000) {
+      const fresh = nonces.remember(p.keyId, p.nonce, (p.ts + maxAgeSeconds) * 1000, nowMs);
+      if (nonces.evictions !== evicted && nonces.lastEvicted && nowMs - warnedAt > 60_000) {
         warnedAt = nowMs;
+        const { clientId, why } = nonces.lastEvicted;
         log.warn(
-          `SSH nonce cache full (${nonces.cap} entries): evicting the oldest; consider a lower rate limit`,
+          why === 'quota'
+            ? `SSH nonces: client ${clientId} signed more than ${nonces.perClient} requests within the window; evicting its oldest nonces (its own replay protection weakens, no one else's)`
+            : `SSH nonce cache full (${nonces.cap} entries): evicting the oldest nonces of ${clientId}, the client holding the most`,
         );
       }
       if (!fresh)
