@@ -186,7 +186,14 @@ describe('SSH-signed requests to the binary', () => {
     const client = await v2With(server.base, signedFetch(sign('operator_ed', 'operator')));
     await client.callTool({ name: 'docker_list_containers', arguments: { limit: 1 } });
     await client.close();
-    type Line = { event: string; client_id?: string; tool?: string; args?: unknown; detail?: string };
+    type Line = {
+      event: string;
+      client_id?: string;
+      claimed_client_id?: string;
+      tool?: string;
+      args?: unknown;
+      detail?: string;
+    };
     let lines: Line[] = [];
     const mine = (l: Line) => l.tool === 'docker_list_containers' && JSON.stringify(l.args) === '{"limit":1}';
     for (let i = 0; i < 40; i++) {
@@ -197,7 +204,17 @@ describe('SSH-signed requests to the binary', () => {
       if (lines.some(mine)) break; // the audit log is buffered
       await Bun.sleep(100);
     }
-    expect(lines.map((l) => l.detail)).toContain('ssh: operator signed with a key not listed for it');
+    // The refusal names the id the header claimed, as claimed: it was not proven.
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        event: 'auth_failure',
+        claimed_client_id: 'operator',
+        detail: 'ssh: operator signed with a key not listed for it',
+      }),
+    );
+    expect(lines.filter((l) => l.event === 'auth_failure').every((l) => l.client_id === undefined)).toBe(
+      true,
+    );
     expect(lines).toContainEqual(
       expect.objectContaining({ client_id: 'operator', tool: 'docker_list_containers' }),
     );

@@ -48,6 +48,21 @@ describe('audit line', () => {
     expect(parsed).toMatchObject({ ts: '2026-11-24T12:00:00.000Z', duration_ms: 12.3, args: { all: true } });
   });
 
+  it('records an auth failure with the claimed client id in its own field, after client_id', () => {
+    const parsed = JSON.parse(
+      auditLine({
+        event: 'auth_failure',
+        claimedClientId: 'operator',
+        ip: '10.1.2.3',
+        outcome: 'unauthenticated',
+        detail: 'ssh: operator bad ssh-ed25519 signature (key line 2)',
+      }),
+    );
+    expect(Object.keys(parsed)).toEqual(['ts', 'event', 'claimed_client_id', 'ip', 'outcome', 'detail']);
+    expect(parsed).not.toHaveProperty('client_id');
+    expect(parsed.claimed_client_id).toBe('operator');
+  });
+
   it('records a refusal without tool fields', () => {
     const parsed = JSON.parse(
       auditLine({ event: 'rate_limited', clientId: 'ops', ip: '::1', outcome: 'concurrent_calls' }),

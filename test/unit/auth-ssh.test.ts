@@ -247,6 +247,13 @@ describe('createSshVerifier', () => {
       expect(r.challenge).toBe('Signature realm="mcp-docker"');
     }
     expect(new Set([unknown, otherKey, tampered].map((r) => r.detail)).size).toBe(3);
+    // The audit log learns which id each header claimed.
+    expect([unknown, otherKey, tampered, wrongNs].map((r) => r.claimedClientId)).toEqual([
+      'nobody',
+      'ops',
+      'ops',
+      'ops',
+    ]);
   });
   it('refuses a timestamp outside ±maxAge and tells the client to check its clock', async () => {
     const v = verifier();

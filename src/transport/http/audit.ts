@@ -17,6 +17,8 @@ export type AuditEventName = 'tool_call' | 'auth_failure' | 'rate_limited' | 'ip
 export interface AuditEvent {
   event: AuditEventName;
   clientId?: string;
+  /** For auth failures: the client id the credential named, unproven (a Signature keyId, a known token's client). */
+  claimedClientId?: string;
   ip?: string;
   tool?: string;
   safety?: Safety;
@@ -60,6 +62,7 @@ export function auditLine(e: AuditEvent, now: Date = new Date()): string {
     ts: now.toISOString(),
     event: e.event,
     client_id: e.clientId,
+    claimed_client_id: e.claimedClientId,
     ip: e.ip,
     tool: e.tool,
     safety: e.safety,

@@ -94,12 +94,19 @@ export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
     challenge: challenge(` error="invalid_token", error_description="${q(error)}"`, request),
     detail,
   });
-  const insufficient = (request: Request, error: string, scope: string, detail: string): AuthResult => ({
+  const insufficient = (
+    request: Request,
+    error: string,
+    scope: string,
+    detail: string,
+    claimedClientId: string,
+  ): AuthResult => ({
     ok: false,
     status: 403,
     error,
     challenge: challenge(` error="insufficient_scope", scope="${q(scope)}"`, request),
     detail,
+    claimedClientId,
   });
 
   return {
@@ -142,6 +149,7 @@ export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
           `access token lacks the scope ${missing.join(' ')}`,
           o.requiredScopes.join(' '),
           `oauth: ${clientId} has [${scopes.join(' ')}]`,
+          clientId,
         );
       const profile = o.resolve(clientId, scopes);
       if (!profile)
@@ -150,6 +158,7 @@ export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
           'no scope of this access token grants access to this server',
           o.requiredScopes.join(' '),
           `oauth: ${clientId} scopes [${scopes.join(' ')}] map to no profile`,
+          clientId,
         );
       return { ok: true, principal: { clientId, method: 'oauth', profile } };
     },

@@ -73,12 +73,13 @@ export function createSshVerifier(options: SshVerifierOptions): Verifier {
   const keys = new KeyStore(options.keysFile, log);
   const nonces = new NonceCache(options.maxNonces, options.maxNoncesPerClient);
   let warnedAt = Number.NEGATIVE_INFINITY;
-  const refuse = (error: string, detail: string): AuthResult => ({
+  const refuse = (error: string, detail: string, claimedClientId?: string): AuthResult => ({
     ok: false,
     status: 401,
     error,
     challenge: SSH_CHALLENGE,
     detail,
+    claimedClientId,
   });
   const NOT_ACCEPTED =
     'SSH signature not accepted: sign "client_id|ts|nonce" in namespace mcp-docker with a key listed for this client id';
@@ -92,22 +93,31 @@ export function createSshVerifier(options: SshVerifierOptions): Verifier {
       if (typeof p === 'string') return refuse(`malformed Signature header: ${p}`, 'malformed header');
       const nowMs = now();
       const clientKeys = keys.keysFor(p.keyId, nowMs);
-      if (clientKeys.length === 0) return refuse(NOT_ACCEPTED, `ssh: no key for client ${p.keyId}`);
+      if (clientKeys.length === 0) return refuse(NOT_ACCEPTED, `ssh: no key for client ${p.keyId}`, p.keyId);
       if (Math.abs(nowMs / 1000 - p.ts) > maxAgeSeconds)
         return refuse(
           `signature timestamp outside the allowed window (±${maxAgeSeconds} s); check the client clock`,
           `ssh: ${p.keyId} ts ${p.ts} is ${Math.round(nowMs / 1000 - p.ts)} s off`,
+          p.keyId,
         );
       let sig: SshSig;
       try {
         sig = parseSshSig(p.sig);
       } catch (e) {
-        return refuse(NOT_ACCEPTED, `ssh: ${p.keyId}: ${e instanceof Error ? e.message : 'bad signature'}`);
+        return refuse(
+          NOT_ACCEPTED,
+          `ssh: ${p.keyId}: ${e instanceof Error ? e.message : 'bad signature'}`,
+          p.keyId,
+        );
       }
       const key = clientKeys.find((k) => k.blob.equals(sig.publicKey));
-      if (!key) return refuse(NOT_ACCEPTED, `ssh: ${p.keyId} signed with a key not listed for it`);
+      if (!key) return refuse(NOT_ACCEPTED, `ssh: ${p.keyId} signed with a key not listed for it`, p.keyId);
       if (!verifySshSig(sig, signedMessage(p), key.key, key.type))
-        return refuse(NOT_ACCEPTED, `ssh: ${p.keyId} bad ${sig.sigAlg} signature (key line ${key.line})`);
+        return refuse(
+          NOT_ACCEPTED,
+          `ssh: ${p.keyId} bad ${sig.sigAlg} signature (key line ${key.line})`,
+          p.keyId,
+        );
       // Only a verified request reaches the nonce cache, so forged requests cannot fill it.
       const evicted = nonces.evictions;
       const fresh = nonces.remember(p.keyId, p.nonce, (p.ts + maxAgeSeconds) * 1000, nowMs);
@@ -124,6 +134,7 @@ export function createSshVerifier(options: SshVerifierOptions): Verifier {
         return refuse(
           'nonce already used: sign every request with a fresh nonce',
           `ssh: ${p.keyId} replayed nonce`,
+          p.keyId,
         );
       const profile = resolve(p.keyId);
       if (!profile)
@@ -132,6 +143,7 @@ export function createSshVerifier(options: SshVerifierOptions): Verifier {
           status: 403,
           error: `client ${p.keyId} has no access profile on this server`,
           detail: `ssh: ${p.keyId} verified but unknown to the profile resolver`,
+          claimedClientId: p.keyId,
         };
       return { ok: true, principal: { clientId: p.keyId, method: 'ssh', profile } };
     },

@@ -22,7 +22,15 @@ export type AuthResult =
    * 401: missing or bad credential (send `challenge` as WWW-Authenticate); 403: valid but not allowed.
    * `error` is safe to show the client; `detail` is for the audit log only (never sent).
    */
-  | { ok: false; status: 401 | 403; error: string; challenge?: string; detail?: string };
+  | {
+      ok: false;
+      status: 401 | 403;
+      error: string;
+      challenge?: string;
+      detail?: string;
+      /** The client id the credential named (a Signature keyId, a known token's client), for the audit log only: unproven on a 401. */
+      claimedClientId?: string;
+    };
 
 export interface Verifier {
   /** For logs and audit lines. */

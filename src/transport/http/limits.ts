@@ -89,6 +89,7 @@ export const onAuthRefused =
     g.audit.record({
       event: 'auth_failure',
       ip,
+      claimedClientId: refusal.claimedClientId,
       outcome: refusal.status === 401 ? 'unauthenticated' : 'forbidden',
       detail: refusal.detail,
     });

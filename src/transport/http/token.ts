@@ -55,7 +55,11 @@ export function tokenVerifier(o: { credentials: Credentials; oauthEnabled: boole
           status: 401,
           error: 'invalid bearer token: check the token, or ask the operator for one (mcp-docker hash-token)',
           challenge: `${TOKEN_CHALLENGE}, error="invalid_token"`,
-          detail: 'no configured token hash matches',
+          detail:
+            clientId === undefined
+              ? 'no configured token hash matches'
+              : `token of ${clientId}, which has no profile`,
+          ...(clientId !== undefined && { claimedClientId: clientId }),
         };
       return { ok: true, principal: { clientId, method: 'token', profile } };
     },
