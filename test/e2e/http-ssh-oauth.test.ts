@@ -68,6 +68,9 @@ beforeAll(async () => {
     at('jwks.json'),
     '--audit-log',
     at('audit.jsonl'),
+    // More deliberate refusals than the default lockout (10 a minute) allows; the lockout has its own test.
+    '--auth-failures-per-minute',
+    '50',
   ]);
 });
 
@@ -143,6 +146,15 @@ describe('SSH-signed requests to the binary', () => {
     expect(challenge).toContain(
       `resource_metadata="${server.base}/.well-known/oauth-protected-resource/mcp"`,
     );
+  });
+
+  it("answers a wrong credential with that scheme's challenge only, not every scheme", async () => {
+    const badToken = await post('Bearer not-a-configured-token');
+    expect(badToken.status).toBe(401);
+    expect(badToken.headers.get('www-authenticate')).toBe('Bearer realm="mcp-docker", error="invalid_token"');
+    const forged = await post(sshSigner(sign('stranger', 'operator'))());
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get('www-authenticate')).toBe('Signature realm="mcp-docker"');
   });
 
   it('serves a v2 client signing with ed25519 and one signing with rsa-sha2-512: the operator profile', async () => {
