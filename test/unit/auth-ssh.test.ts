@@ -313,7 +313,7 @@ describe('createSshVerifier', () => {
     expect(r.status).toBe(403);
     expect(r.error).toContain('ops');
   });
-  it('picks up a new key without restart and keeps the last good keys when the file breaks', async () => {
+  it('picks up a new key without restart, keeps the last good keys when the file breaks, and none once it is deleted', async () => {
     const file = key('hot_keys');
     writeFileSync(file, `${pub('ed')}\n`);
     let now = Date.now();
@@ -326,7 +326,11 @@ describe('createSshVerifier', () => {
     writeFileSync(file, 'garbage line\n');
     now += 1000;
     expect((await v.verify(request(monitor())))?.ok).toBe(true);
+    // Deleting the file revokes every key; putting keys back restores them.
     rmSync(file);
+    now += 1000;
+    refused(await v.verify(request(monitor())));
+    writeFileSync(file, `${pub('ed')}\n${pub('other')}\n`);
     now += 1000;
     expect((await v.verify(request(monitor())))?.ok).toBe(true);
     writeFileSync(file, `${pub('ed')}\n`);

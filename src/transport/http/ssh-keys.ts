@@ -1,8 +1,10 @@
 /**
  * The authorized_keys file for SSH-signed requests: one key per line, `type base64 client-id`; one
  * client may have several keys. Bad lines are skipped and logged with their line number. The file is
- * re-read when it changes (checked at most once a second, on use); a file that cannot be read, or
- * whose every key line is bad, keeps the last good set so a botched edit cannot lock everyone out.
+ * re-read when it changes (checked at most once a second, on use). A file that is deleted, or emptied
+ * of key lines, means no keys: that is how an operator revokes them all, so it must not be mistaken
+ * for a mishap. A file that cannot be read (permissions), or whose every key line is bad, keeps the
+ * last good set so a botched edit cannot lock everyone out. Each change of state is logged once.
  */
 
 import type { KeyObject } from 'node:crypto';
@@ -101,8 +103,9 @@ export class KeyStore {
     return n;
   }
 
-  /** true when loaded or unchanged; otherwise why the last good set was kept. */
+  /** true when loaded or unchanged; otherwise why the last good set was kept (or, at start-up, why none). */
   private load(): true | string {
+    const started = this.stamp !== '';
     let text: string;
     let stamp: string;
     try {
@@ -112,21 +115,37 @@ export class KeyStore {
       text = readFileSync(this.path, 'utf8');
     } catch (e) {
       const why = (e as NodeJS.ErrnoException).code ?? 'unreadable';
-      if (this.stamp !== '') this.log.warn(`SSH keys file ${this.path}: ${why}; keeping the last good keys`);
+      if (!started) return why;
+      if (why === 'ENOENT') return this.revokeAll('MISSING', 'deleted');
+      // Logged once per failure, not every second while it lasts.
+      if (this.stamp !== why) this.log.warn(`SSH keys file ${this.path}: ${why}; keeping the last good keys`);
+      this.stamp = why;
       return why;
     }
     const { keys, skipped } = parseAuthorizedKeys(text);
     for (const s of skipped) this.log.warn(`SSH keys file ${this.path} ${s}; skipped`);
-    if (keys.length === 0 && skipped.length > 0 && this.stamp !== '') {
+    if (keys.length === 0 && skipped.length > 0 && started) {
       this.log.warn(`SSH keys file ${this.path}: no usable key; keeping the last good keys`);
       this.stamp = stamp; // do not re-parse (and re-log) the same broken file every second
       return 'no usable key';
     }
+    if (keys.length === 0 && started) return this.revokeAll(stamp, 'emptied');
     const byClient = new Map<string, AuthorizedKey[]>();
     for (const k of keys) byClient.set(k.clientId, [...(byClient.get(k.clientId) ?? []), k]);
     this.byClient = byClient;
     this.stamp = stamp;
     this.log.info(`SSH keys file ${this.path}: ${keys.length} key(s) for ${byClient.size} client(s)`);
+    return true;
+  }
+
+  /** The file was deleted or emptied: no key is accepted from now on (logged once). */
+  private revokeAll(stamp: string, how: string): true {
+    if (this.stamp !== stamp)
+      this.log.warn(
+        `SSH keys file ${this.path} was ${how}: no SSH key is accepted until keys are back in it`,
+      );
+    this.byClient = new Map();
+    this.stamp = stamp;
     return true;
   }
 }
