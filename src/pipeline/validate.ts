@@ -2,6 +2,7 @@ import type { TObject } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { ToolError } from './errors.ts';
+import { isSecretName } from './redact.ts';
 
 interface Compiled {
   validator: Validator;
@@ -92,8 +93,10 @@ function describe(schema: TObject, args: unknown, validator: Validator): string 
     const paths = missing.map((m) => (at ? `${at}.${m}` : m));
     return `missing required argument '${paths.join("', '")}'`;
   }
-  const field = segments(err.instancePath).join('.') || 'arguments';
-  const got = valueAt(args, err.instancePath);
+  const path = segments(err.instancePath);
+  const field = path.join('.') || 'arguments';
+  // A credential (auth.password, a *_TOKEN key) is never quoted back, not even its first characters.
+  const got = path.some(isSecretName) ? undefined : valueAt(args, err.instancePath);
   // A regex means nothing to a model: say what is expected in words (`expects`, never listed, or the
   // description), and never print the pattern itself.
   const prop = schema.properties[field] as { expects?: string; description?: string } | undefined;

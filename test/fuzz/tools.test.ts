@@ -185,6 +185,21 @@ describe('found by fuzzing', () => {
     expect(rec.requests).toHaveLength(0);
   });
 
+  it('an oversized credential is refused naming it, never quoted back (a 10 MB identitytoken ended as engine_unreachable)', async () => {
+    const pull = catalogue.find((t) => t.name === 'docker_pull_image') as AnyTool;
+    for (const key of ['username', 'password', 'identitytoken']) {
+      rec.clear();
+      const out = await runPipeline(
+        pull,
+        { image: 'busybox', auth: { [key]: 's3cr3t'.repeat(20_000) } },
+        env,
+      );
+      expect(out.ok ? 'ok' : out.error.message).toContain(`'auth.${key}'`);
+      if (!out.ok) expect(`${out.error.message} ${out.error.hint}`).not.toContain('s3cr3t');
+      expect(rec.requests).toHaveLength(0);
+    }
+  });
+
   it('an argument too long for the engine’s URL or headers is invalid_argument, not internal (HTTP 431)', async () => {
     const volume = catalogue.find((t) => t.name === 'docker_create_volume') as AnyTool;
     const out = await runPipeline(volume, { driver: 'A'.repeat(70_000) }, env);

@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import Type from 'typebox';
 import { ToolError } from '../../pipeline/errors.ts';
 
+/** Far above any real login or token (registry tokens run to a few KB); the engine takes them in one header. */
+const MAX_CREDENTIAL = 65_536;
+
 /**
  * Deliberately open to unknown keys: a validation error on the whole object would quote it, password
  * included, in the error text. `registryAuth` rejects a login that is neither user+password nor a token.
@@ -17,9 +20,9 @@ import { ToolError } from '../../pipeline/errors.ts';
 export const AuthArg = Type.Optional(
   Type.Object(
     {
-      username: Type.Optional(Type.String()),
-      password: Type.Optional(Type.String()),
-      identitytoken: Type.Optional(Type.String()),
+      username: Type.Optional(Type.String({ maxLength: MAX_CREDENTIAL })),
+      password: Type.Optional(Type.String({ maxLength: MAX_CREDENTIAL })),
+      identitytoken: Type.Optional(Type.String({ maxLength: MAX_CREDENTIAL })),
     },
     { description: 'Login (default: config)' },
   ),
