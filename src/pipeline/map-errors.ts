@@ -57,9 +57,9 @@ export function mapError(
   if (typeof err.statusCode === 'number') {
     const detail = scrub(engineMessage(err));
     const [kind, hint] = classify(err.statusCode, detail);
-    return new ToolError(kind, detail, { hint });
+    return new ToolError(kind, clip(detail), { hint });
   }
-  const message = scrub(firstLine((e as Error)?.message ?? String(e)));
+  const message = clip(scrub(firstLine((e as Error)?.message ?? String(e))));
   return new ToolError('internal', `unexpected error: ${message}`, {
     hint: 'This is likely a bug in mcp-docker; retrying may help. Please report it with the tool name and arguments.',
   });
@@ -101,3 +101,12 @@ function conflictHint(message: string): string | undefined {
 }
 
 const firstLine = (s: string) => s.split('\n')[0] ?? '';
+
+/**
+ * At most ~MAX_DETAIL characters, the start and the end kept (the reason is often last), cut after
+ * scrubbing so no path is half-kept: engines quote arguments back ('exec: "<argv[0]>": executable
+ * file not found'), and a 128 KB argument must not come back as a 128 KB error.
+ */
+const MAX_DETAIL = 1000;
+const clip = (s: string) =>
+  s.length > MAX_DETAIL ? `${s.slice(0, MAX_DETAIL * 0.6)} … ${s.slice(-MAX_DETAIL * 0.4)}` : s;

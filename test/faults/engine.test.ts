@@ -83,6 +83,31 @@ describe('engine stopped mid-session', () => {
   }, 60_000);
 });
 
+describe('an engine error that quotes an argument back', () => {
+  // 20 KB: the engine quotes it whole (a 20 KB error). Over ~64 KB runc itself hangs on the message.
+  it('a 20 KB argv[0] the engine cannot run comes back as a short error, not a 20 KB one', async () => {
+    const server = await startServer({ client: 'v2', env: { DOCKER_HOST: engine.host } });
+    try {
+      const huge = 'y'.repeat(20_000);
+      const result = await server.client.callTool('docker_run_container', {
+        image: TEST_IMAGE,
+        command: [huge],
+        network_mode: 'none',
+        labels: { 'mcp-docker-test': 'fault' },
+      });
+      const err = errorOf(result);
+      // The engine's own message ('exec: "yyy…": executable file not found'), its middle cut out.
+      expect(err.message).toContain('y'.repeat(100));
+      expect(err.message).toMatch(/executable file not found|no such file/);
+      expect(JSON.stringify(result).length).toBeLessThan(4096);
+      // Nothing half-made is left: the failed start removed the container.
+      expect(engine.docker('ps', '-aq', '--filter', 'label=mcp-docker-test=fault').trim()).toBe('');
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+});
+
 describe('engine killed during a long operation', () => {
   let server: RunningServer;
   let pid: number;
