@@ -69,6 +69,11 @@ export function compileOptions(outfile: string, version: string, cross?: Target)
       autoloadBunfig: false,
       ...(cross && { target: cross.bunTarget, executablePath: runtimeFor(cross) }),
     },
+    // Split ESM: modules reached only through import() (the MCP SDK, the tool catalogue, the HTTP stack,
+    // dockerode, subcommands) become chunks loaded when first imported, not at start. Measured against
+    // one bundle: cold start to initialize 20.9 -> 16.1 ms, RSS after initialize 50.3 -> 46.2 MiB.
+    format: 'esm',
+    splitting: true,
     minify: true,
     bytecode: true,
     sourcemap: 'none',
