@@ -4,14 +4,17 @@
  * phase runs N concurrent MCP sessions speaking the protocol with raw fetch (no SDK client, so the
  * figures are the server's), each session sending its next request when the last one is answered,
  * until the call budget or the time budget is spent. Reports calls/s, p50/p90/p99, errors and the
- * server's peak RSS; writes bench/results/http-load.json. A missed target still exits 0; a server
- * that cannot start, or a phase with no successful call, exits 1.
+ * server's peak RSS; writes bench/results/http-load.json. The target (≥ 1,500 calls/s, p99 ≤ 50 ms,
+ * 0 errors) is checked on modern:list, the phase that counts, and on session:list, reported beside
+ * it but not deciding `met`. A missed target still exits 0; a server that cannot start, or a phase
+ * with no successful call, exits 1.
  *
  * Phases (`--phases`, comma-separated, `era:call`):
- *   modern:list     2026-07-28 era, per-request (no session), tools/list — the target applies here:
+ *   modern:list     2026-07-28 era, per-request (no session), tools/list — the target counts here:
  *                   it measures the HTTP stack and the server, not the engine
  *   modern:version  same, tools/call docker_version (one cheap engine round trip per call)
- *   session:list    initialize-era sessions (Mcp-Session-Id), tools/list
+ *   session:list    initialize-era sessions (Mcp-Session-Id), tools/list — checked against the
+ *                   target too and reported, not counted: the older clients' path, one session each
  *   session:version initialize-era sessions, tools/call docker_version
  *   modern:ps       2026-07-28 era, tools/call docker_list_containers on a filter matching nothing
  *   engine:version, engine:ps  the same engine requests made directly on its socket, same
@@ -39,7 +42,21 @@ const META = {
   'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
   'io.modelcontextprotocol/clientCapabilities': {},
 };
-export const TARGET = { callsPerSec: 1500, p99Ms: 50, errors: 0, phase: 'modern:list' };
+/** The issue's target. `phase` decides `met`; `alsoChecked` phases are held to it and reported only. */
+export const TARGET = {
+  callsPerSec: 1500,
+  p99Ms: 50,
+  errors: 0,
+  phase: 'modern:list',
+  alsoChecked: ['session:list'],
+};
+
+export interface TargetCheck {
+  phase: string;
+  /** True for TARGET.phase, the one that decides `met`. */
+  counts: boolean;
+  met: boolean;
+}
 
 export interface LoadOptions {
   bin: string;
@@ -75,8 +92,12 @@ export interface LoadResult {
   budget: { calls: number; seconds: number };
   phases: PhaseResult[];
   serverPeakRssMiB: number;
-  target: typeof TARGET & { met: boolean };
+  /** `met`: the phase that counts met the target; `checks`: every target phase that ran, each judged. */
+  target: typeof TARGET & { met: boolean; checks: TargetCheck[] };
 }
+
+const meets = (p: PhaseResult) =>
+  p.callsPerSec >= TARGET.callsPerSec && p.p99Ms <= TARGET.p99Ms && p.errors === TARGET.errors;
 
 const freePort = () =>
   new Promise<number>((ok) => {
@@ -291,10 +312,10 @@ export async function runHttpLoad(o: LoadOptions): Promise<LoadResult> {
     const phases: PhaseResult[] = [];
     for (const phase of o.phases) phases.push(await runPhase(url, proc.pid, phase, o));
     const serverPeakRssMiB = Math.round(memory(proc.pid).hwmMiB * 10) / 10;
-    const main = phases.find((p) => p.phase === TARGET.phase);
-    const met = Boolean(
-      main && main.callsPerSec >= TARGET.callsPerSec && main.p99Ms <= TARGET.p99Ms && main.errors === 0,
-    );
+    const checks = phases
+      .filter((p) => p.phase === TARGET.phase || TARGET.alsoChecked.includes(p.phase))
+      .map((p) => ({ phase: p.phase, counts: p.phase === TARGET.phase, met: meets(p) }));
+    const met = checks.some((c) => c.counts && c.met);
     return {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
@@ -302,7 +323,7 @@ export async function runHttpLoad(o: LoadOptions): Promise<LoadResult> {
       budget: { calls: o.calls, seconds: o.seconds },
       phases,
       serverPeakRssMiB,
-      target: { ...TARGET, met },
+      target: { ...TARGET, met, checks },
     };
   } finally {
     proc.kill('SIGTERM');
@@ -321,7 +342,12 @@ export function table(r: LoadResult): string {
     '| phase | calls | calls/s | p50 ms | p90 ms | p99 ms | errors | server CPU ms/call | load-generator CPU ms/call | server peak RSS MiB |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
-    `target (${TARGET.phase}): ≥ ${TARGET.callsPerSec} calls/s, p99 ≤ ${TARGET.p99Ms} ms, 0 errors — ${r.target.met ? 'met' : 'NOT met'}`,
+    `target: ≥ ${TARGET.callsPerSec} calls/s, p99 ≤ ${TARGET.p99Ms} ms, 0 errors; ${TARGET.phase} is the phase that counts`,
+    ...(r.target.checks.length === 0 ? [`  ${TARGET.phase} did not run: target not judged`] : []),
+    ...r.target.checks.map(
+      (c) =>
+        `  ${c.phase}: ${c.met ? 'met' : 'NOT met'}${c.counts ? ' (counts)' : ' (reported, does not count)'}`,
+    ),
   ].join('\n');
 }
 
