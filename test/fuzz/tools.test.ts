@@ -25,7 +25,7 @@ import {
 } from '../helpers/fuzz.ts';
 import { pipelineEnv } from '../helpers/pipeline.ts';
 import { type RecordingEngine, recordingEngine } from '../helpers/recording-engine.ts';
-import { hostileArgs, type JsonSchema, validArgs } from '../helpers/schema-arbitrary.ts';
+import { hostileArgs, type JsonSchema, validArgs, validValue } from '../helpers/schema-arbitrary.ts';
 
 let dir: string;
 let rec: RecordingEngine;
@@ -207,18 +207,56 @@ describe('found by fuzzing', () => {
   });
 });
 
+/** Every string-typed property of a tool, top level and inside nested objects (auth.password), as paths. */
+function stringFields(schema: JsonSchema, at: string[] = []): { path: string[]; schema: JsonSchema }[] {
+  return Object.entries(schema.properties ?? {}).flatMap(([k, s]) => [
+    ...([s.type].flat().includes('string') ? [{ path: [...at, k], schema: s }] : []),
+    ...(s.properties ? stringFields(s, [...at, k]) : []),
+  ]);
+}
+
+/** A character the field's pattern accepts over and over (so the length, not the pattern, is what refuses it). */
+const fillFor = (s: JsonSchema): string =>
+  ['x', 'a', '1', '7', '0'].find((c) => !s.pattern || new RegExp(s.pattern).test(c.repeat(64))) ?? 'x';
+
 describe('huge, deep and strange arguments', () => {
-  const TEN_MB = 'x'.repeat(10 * 1024 * 1024);
-  it('a 10 MB string in each tool’s first string field is answered without echoing it back', async () => {
+  const MB10 = 10 * 1024 * 1024;
+  it('a 10 MB string in every string field of every tool is refused, naming the field, before the engine', async () => {
+    const started = Date.now();
+    const missed: string[] = [];
+    let fields = 0;
     for (const tool of catalogue) {
-      const props = (tool.input as unknown as JsonSchema).properties ?? {};
-      const field = Object.entries(props).find(([, s]) => [s.type].flat().includes('string'))?.[0];
-      if (!field) continue;
-      const required = Object.fromEntries(
-        ((tool.input as unknown as JsonSchema).required ?? []).map((k) => [k, 'a']),
+      const schema = tool.input as unknown as JsonSchema;
+      // The other required arguments valid, so the field under test is the only thing wrong.
+      const base = Object.fromEntries(
+        (schema.required ?? []).map((k) => [
+          k,
+          fc.sample(validValue(schema.properties?.[k] ?? {}), { numRuns: 1, seed: 8 })[0],
+        ]),
       );
-      await callAndCheck(tool, confineHostPaths(tool, { ...required, [field]: TEN_MB }, 0));
+      for (const { path, schema: field } of stringFields(schema)) {
+        const args = structuredClone(confineHostPaths(tool, base, 0)) as Record<string, unknown>;
+        // Nested: {auth: {password: huge}}. The field under test is never confined: validation refuses it first.
+        const huge = path.reduceRight<unknown>((v, k) => ({ [k]: v }), fillFor(field).repeat(MB10));
+        Object.assign(args, huge);
+        rec.clear();
+        const out = await runPipeline(tool, args, env);
+        const name = path.join('.');
+        fields++;
+        if (out.ok || out.error.kind !== 'invalid_argument' || !out.error.message.includes(`'${name}'`)) {
+          missed.push(
+            `${tool.name} ${name}: ${out.ok ? 'accepted' : `${out.error.kind}: ${out.error.message.slice(0, 120)}`}`,
+          );
+          continue;
+        }
+        expectActionableError(out.error);
+        if (rec.requests.length > 0)
+          missed.push(`${tool.name} ${name}: reached the engine (${rec.requests[0]?.path})`);
+      }
     }
+    console.log(`[fuzz] 10 MB in each of ${fields} string fields: ${Date.now() - started} ms`);
+    expect(missed).toEqual([]);
+    expect(fields).toBeGreaterThan(catalogue.length);
   }, 30_000);
 
   it('arguments nested 10,000 deep are refused, naming the field, with no engine request', async () => {

@@ -45,6 +45,8 @@ export function expectActionableError(error: ToolError, secrets: string[] = []):
   expect(typeof error.message).toBe('string');
   expect(error.message.length).toBeGreaterThan(0);
   expect(error.message.length).toBeLessThan(4096);
+  // The hint too: it may quote an argument ("Pull it first … (image: '…')").
+  expect((error.hint ?? '').length).toBeLessThan(4096);
   const text = `${error.message}\n${error.hint ?? ''}`;
   expect(text).not.toMatch(/\n\s+at\s/);
   expect(text).not.toMatch(/\/work\/main|\/src\/[a-z-]+\/|node_modules/);

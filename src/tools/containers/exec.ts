@@ -8,7 +8,10 @@ import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
 import { ContainerRef } from '../params.ts';
 import { withContainer } from './ref.ts';
-import { Argv, Environment } from './spec.ts';
+import { Argv, Environment, MAX_TEXT } from './spec.ts';
+
+/** Text piped to the command: the size of a file the caller could write with docker_copy_to_container. */
+const MAX_STDIN = 1_048_576;
 
 const notRunning = (ref: string, why: string) =>
   new ToolError('conflict', `cannot exec in container '${ref}': ${why}`, {
@@ -25,14 +28,14 @@ export const execCommand = defineTool({
     {
       container_id: ContainerRef,
       command: Argv('String for /bin/sh -c, or argv'),
-      workdir: Type.Optional(Type.String()),
-      user: Type.Optional(Type.String({ description: 'user[:group]' })),
+      workdir: Type.Optional(Type.String({ maxLength: MAX_TEXT })),
+      user: Type.Optional(Type.String({ maxLength: MAX_TEXT, description: 'user[:group]' })),
       environment: Type.Optional(Environment),
       privileged: Type.Optional(Type.Boolean()),
       timeout: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'Seconds' }),
       ),
-      stdin: Type.Optional(Type.String()),
+      stdin: Type.Optional(Type.String({ maxLength: MAX_STDIN })),
     },
     { additionalProperties: false },
   ),

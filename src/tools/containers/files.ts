@@ -224,7 +224,8 @@ export const copyToContainer = defineTool({
     {
       container_id: ContainerRef,
       path: PathArg,
-      content: Type.String({ description: 'Text, or base64' }),
+      // Above any content within the 1 MiB cap (base64 with line breaks is ~1.43 M characters).
+      content: Type.String({ maxLength: 2 * MAX_FILE_BYTES, description: 'Text, or base64' }),
       encoding: Type.Optional(Type.Enum(['utf-8', 'base64'], { default: 'utf-8' })),
       mode: Type.Optional(Type.String({ pattern: '^[0-7]{3,4}$', default: '0644', description: 'Octal' })),
       overwrite: Type.Optional(Type.Boolean({ default: true })),

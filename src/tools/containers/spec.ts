@@ -23,6 +23,7 @@ export const Size = (description: string, minimum = 0) =>
   Type.Unsafe<number | string>({
     type: ['integer', 'string'],
     minimum,
+    maxLength: 32,
     pattern: '^\\d+(\\.\\d+)?[kmgKMG]?[bB]?$',
     description,
   });
@@ -35,9 +36,21 @@ export const RestartPolicy = Type.Enum(['no', 'always', 'unless-stopped', 'on-fa
 export const CpuShares = Type.Integer({ description: 'Weight, 1024 = normal' });
 export const Cpus = Type.Number();
 
+// Lengths no real call comes near, so an oversized value is refused before the engine (which would
+// quote it back in its error) instead of travelling in the create body.
+/** Longest command string, or argv element. */
+export const MAX_COMMAND = 131_072;
+/** Longest short setting: paths, user, hostname, modes. */
+export const MAX_TEXT = 4096;
+
 /** A command as one string or an argument vector. */
 export const Argv = (description?: string) =>
-  Type.Unsafe<string | string[]>({ type: ['string', 'array'], items: { type: 'string' }, description });
+  Type.Unsafe<string | string[]>({
+    type: ['string', 'array'],
+    maxLength: MAX_COMMAND,
+    items: { type: 'string', maxLength: MAX_COMMAND },
+    description,
+  });
 
 // A name with '=' would silently set another variable ({"A=B":"c"} became A="B=c"); NUL ends the string.
 export const Environment = Type.Unsafe<Record<string, string> | string[]>({
@@ -48,7 +61,7 @@ export const Environment = Type.Unsafe<Record<string, string> | string[]>({
   items: { type: 'string', pattern: '^[^=\\u0000][^\\u0000]*$' },
   description: '{"K":"v"} or ["K=v"]',
 });
-const Text = (description?: string) => Type.Optional(Type.String({ description }));
+const Text = (description?: string) => Type.Optional(Type.String({ maxLength: MAX_TEXT, description }));
 const Strings = (description?: string) => Type.Optional(Type.Array(Type.String(), { description }));
 
 /**
@@ -56,7 +69,7 @@ const Strings = (description?: string) => Type.Optional(Type.Array(Type.String()
  * only where its name and type leave a format or unit open (tty, hostname, pid_mode… say it all).
  */
 export const createProperties = {
-  image: Type.String({ minLength: 1 }),
+  image: Type.String({ minLength: 1, maxLength: 512 }),
   name: Type.Optional(Type.String({ pattern: NAME_PATTERN, maxLength: 256 })),
   command: Type.Optional(Argv('String (shell-split) or argv')),
   entrypoint: Type.Optional(Argv()),

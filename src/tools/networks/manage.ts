@@ -8,7 +8,7 @@ import { asConflict, inspectNetwork, NetworkRef, NetworkSummary, networkSummary,
 const StringMap = (description?: string) =>
   Type.Optional(Type.Record(Type.String(), Type.String(), { description }));
 const Cidr = (description: string) =>
-  Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+/\\d{1,3}$', description }));
+  Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+/\\d{1,3}$', maxLength: 64, description }));
 
 export const createNetwork = defineTool({
   name: 'docker_create_network',
@@ -22,12 +22,12 @@ export const createNetwork = defineTool({
         pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
         maxLength: 128,
       }),
-      driver: Type.Optional(Type.String({ minLength: 1, description: 'Default bridge' })),
+      driver: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Default bridge' })),
       internal: Type.Optional(Type.Boolean({ description: 'No outside access' })),
       attachable: Type.Optional(Type.Boolean({ description: 'Swarm: manual attach' })),
       labels: StringMap(),
       subnet: Cidr('CIDR, e.g. 10.10.0.0/24'),
-      gateway: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+$' })),
+      gateway: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+$', maxLength: 64 })),
       ip_range: Cidr('CIDR for container IPs'),
       options: StringMap('Driver options'),
       enable_ipv6: Type.Optional(Type.Boolean()),

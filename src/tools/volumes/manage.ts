@@ -18,7 +18,7 @@ export const createVolume = defineTool({
   input: Type.Object(
     {
       name: Type.Optional(Type.String({ pattern: VOLUME_NAME, maxLength: 255 })),
-      driver: Type.Optional(Type.String({ minLength: 1, description: 'Default local' })),
+      driver: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Default local' })),
       driver_opts: StringMap('e.g. {"type":"tmpfs"}'),
       labels: StringMap(),
     },
