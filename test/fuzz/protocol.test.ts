@@ -40,9 +40,26 @@ async function expectStillAnswers(s: RawServer): Promise<void> {
   expect(res.result).toBeDefined();
 }
 
-function expectCleanStdout(s: RawServer): void {
+/** Only JSON-RPC lines on stdout, and nothing left dangling after the last newline once it settles. */
+async function expectCleanStdout(s: RawServer): Promise<void> {
   if (s.strays.length > 0)
     throw new Error(`non-protocol bytes on stdout: ${JSON.stringify(s.strays.slice(0, 3))}`);
+  // A message may be mid-write; one still unterminated after a second never will be.
+  for (let i = 0; i < 20 && s.partial() !== ''; i++) await Bun.sleep(50);
+  if (s.partial() !== '')
+    throw new Error(`unterminated bytes on stdout: ${JSON.stringify(s.partial().slice(0, 300))}`);
+}
+
+/** Codes for a request that is not valid JSON-RPC or MCP: parse error, invalid request, no such method, bad params. */
+const REFUSAL_CODES = [-32700, -32600, -32601, -32602];
+
+/** Every reply carrying one of `ids` is a JSON-RPC error with a refusal code, never a result. */
+function expectOnlyRefusals(s: RawServer, ids: ReadonlySet<unknown>): void {
+  for (const m of s.messages) {
+    if (!ids.has(m.id) || !('result' in m || 'error' in m)) continue;
+    if ('result' in m) throw new Error(`a mangled request got a result: ${JSON.stringify(m).slice(0, 300)}`);
+    expect(REFUSAL_CODES).toContain((m.error as { code?: number } | undefined)?.code ?? 0);
+  }
 }
 
 // ── generators ────────────────────────────────────────────────────────────────────────────────
@@ -97,17 +114,26 @@ const oddParams = fc.constantFrom<unknown>(
 const NON_OBJECT_PARAMS: readonly unknown[] = ['params', 7, null, true, [], [1, 2]];
 const badParams = fc.oneof(oddParams, fc.constantFrom<unknown>(...NON_OBJECT_PARAMS, { _meta: null }));
 
+/** Ids of mangled messages start with this, so their replies can be told apart. */
+const MANGLED = 'mangled-';
 const mangledMessage = fc
   .record({
     version: badVersion,
-    id: fc.oneof(badId, fc.constant(nextId())),
+    id: fc.oneof(badId, fc.constant(MANGLED)),
     method: badMethod,
     params: badParams,
   })
-  .map(({ version, id, method, params }) => JSON.stringify({ jsonrpc: version, id, method, params }));
+  // A fresh id each time: a reply can only belong to this line.
+  .map(({ version, id, method, params }) =>
+    JSON.stringify({ jsonrpc: version, id: id === MANGLED ? `${MANGLED}${nextId()}` : id, method, params }),
+  );
 
+/** Of badMethod's strings, the ones that name a real method (answered with a result or an error). */
+const MAYBE_METHODS = new Set(['initialize', 'notifications/cancelled']);
+/** A request needs a string method; the other kinds of badMethod are garbage, not requests. */
+const requestMethod = badMethod.filter((m): m is string => typeof m === 'string');
 const wellFormedOddRequest = fc
-  .record({ method: badMethod, params: oddParams })
+  .record({ method: requestMethod, params: oddParams })
   .map(({ method, params }) => ({ jsonrpc: '2.0', id: nextId(), method, params }));
 
 const garbageLine = fc.oneof(
@@ -140,6 +166,24 @@ const garbageLine = fc.oneof(
   fc.constant(JSON.stringify({ jsonrpc: '2.0', id: 'nobody-asked', error: { code: 1, message: 'x' } })),
 );
 
+/** The ids of the mangled messages among `lines` (each one's own; see mangledMessage), also kept in allMangled. */
+const allMangled = new Set<unknown>();
+function mangledIds(lines: string[]): Set<unknown> {
+  const ids = new Set<unknown>();
+  for (const line of lines) {
+    try {
+      const id = (JSON.parse(line) as { id?: unknown } | null)?.id;
+      if (typeof id === 'string' && id.startsWith(MANGLED)) {
+        ids.add(id);
+        allMangled.add(id);
+      }
+    } catch {
+      // not JSON: no id
+    }
+  }
+  return ids;
+}
+
 describe('stdio protocol fuzzing against the compiled binary', () => {
   let s: RawServer;
   beforeAll(() => {
@@ -155,7 +199,8 @@ describe('stdio protocol fuzzing against the compiled binary', () => {
           await s.write(`${batch.join('\n')}\n`);
           await expectStillAnswers(s);
           expect(s.alive()).toBe(true);
-          expectCleanStdout(s);
+          await expectCleanStdout(s);
+          expectOnlyRefusals(s, mangledIds(batch));
         }),
         fcParams(60),
       );
@@ -168,14 +213,16 @@ describe('stdio protocol fuzzing against the compiled binary', () => {
     async () => {
       await fc.assert(
         fc.asyncProperty(wellFormedOddRequest, async (req) => {
-          if (typeof req.method !== 'string') return; // not a request; covered by the garbage property
           const res = await s.request(req);
+          // No such method (prototype names included): an error, never a result.
+          if (!MAYBE_METHODS.has(req.method))
+            expect((res.error as { code?: number } | undefined)?.code).toBe(-32601);
           if (res.error) {
             const e = res.error as { code?: unknown; message?: unknown };
             expect(Number.isInteger(e.code)).toBe(true);
             expect(typeof e.message).toBe('string');
           }
-          expectCleanStdout(s);
+          await expectCleanStdout(s);
         }),
         fcParams(40),
       );
@@ -235,9 +282,17 @@ describe('stdio protocol fuzzing against the compiled binary', () => {
     await expectStillAnswers(s);
   });
 
-  it('is still alive at the end and stdout held only JSON-RPC throughout', async () => {
+  it('is still alive at the end, stdout held only JSON-RPC throughout, and no mangled request got a result', async () => {
     expect(s.alive()).toBe(true);
-    expectCleanStdout(s);
+    await expectCleanStdout(s);
+    // Late replies too: every mangled request sent so far, answered now or not at all, got only refusals.
+    expectOnlyRefusals(s, allMangled);
+    // JSON-RPC answers an invalid request with an error; the property above must have had some to check.
+    const answered = s.messages.filter((m) => allMangled.has(m.id));
+    console.log(
+      `[fuzz] mangled requests with an id: ${allMangled.size}, answered with errors: ${answered.length}`,
+    );
+    expect(answered.length).toBeGreaterThan(0);
     expect(s.lines.length).toBeGreaterThan(50);
   });
 });
@@ -251,7 +306,7 @@ describe('oversized input', () => {
       );
       await expectStillAnswers(s);
       expect(s.alive()).toBe(true);
-      expectCleanStdout(s);
+      await expectCleanStdout(s);
     } finally {
       await s.close();
     }
@@ -289,7 +344,8 @@ describe('the initialize-era protocol under the same abuse', () => {
       });
       expect(call.result).toBeDefined();
       expect(s.alive()).toBe(true);
-      expectCleanStdout(s);
+      await expectCleanStdout(s);
+      expectOnlyRefusals(s, mangledIds(lines));
     } finally {
       await s.close();
     }

@@ -21,8 +21,10 @@ export interface RawServer {
   child: ChildProcessWithoutNullStreams;
   /** Every stdout line so far, raw. */
   lines: string[];
-  /** Lines that are not JSON-RPC 2.0 messages (must stay empty). */
+  /** Lines that are not JSON-RPC 2.0 messages (must stay empty); bytes left unterminated at exit too. */
   strays: string[];
+  /** Bytes after the last newline on stdout so far: a message still arriving, or bytes never terminated. */
+  partial(): string;
   messages: Record<string, unknown>[];
   stderr(): string;
   write(data: string | Uint8Array): Promise<void>;
@@ -34,6 +36,10 @@ export interface RawServer {
   rssMb(): number;
   /** Peak resident set size (VmHWM), in MB. */
   peakRssMb(): number;
+  /**
+   * Ends stdin and waits for the exit (SIGKILL after 3 s) and the end of stdout. Rejects if the server,
+   * exiting by itself, left bytes on stdout without a closing newline: no client could read them.
+   */
   close(): Promise<void>;
 }
 
@@ -76,6 +82,10 @@ export function startRaw(env: Record<string, string>, args: string[] = []): RawS
       nl = partial.indexOf('\n');
     }
     for (const w of waiters) w();
+  });
+  const stdoutEnded = new Promise<void>((resolve) => child.stdout.once('close', () => resolve()));
+  child.stdout.once('end', () => {
+    if (partial) strays.push(`(unterminated at exit) ${partial.slice(0, 300)}`);
   });
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (c: string) => {
@@ -146,12 +156,25 @@ export function startRaw(env: Record<string, string>, args: string[] = []): RawS
     alive: () => child.exitCode === null && child.signalCode === null,
     rssMb: () => procStatus('VmRSS'),
     peakRssMb: () => procStatus('VmHWM'),
-    close: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
+    partial: () => partial,
+    async close() {
+      let killed = false;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
         child.stdin.end();
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
+        const timer = setTimeout(() => {
+          killed = true;
+          child.kill('SIGKILL');
+        }, 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await stdoutEnded;
+      // A SIGKILL may cut a line mid-write; a server that exits by itself must end every line.
+      if (partial && !killed)
+        throw new Error(
+          `the server left unterminated bytes on stdout: ${JSON.stringify(partial.slice(0, 300))}`,
+        );
+    },
   };
 }
