@@ -86,3 +86,39 @@ export async function serveHttp(
 export function killSpawned(): void {
   for (const p of spawned.splice(0)) p.kill('SIGKILL');
 }
+
+const MODERN = '2026-07-28';
+const META = {
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientInfo': { name: 'mcp-docker-e2e-raw', version: '0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+let nextId = 1;
+
+/** One 2026-era request over raw fetch (no session), so every status and header is the server's own. */
+export async function rpc(
+  base: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; text: string; id: number }> {
+  const id = nextId++;
+  const name: Record<string, string> = typeof params.name === 'string' ? { 'mcp-name': params.name } : {};
+  const res = await fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers: {
+      accept: 'application/json, text/event-stream',
+      'content-type': 'application/json',
+      'mcp-protocol-version': MODERN,
+      'mcp-method': method,
+      ...name,
+      ...headers,
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: META } }),
+  });
+  return { status: res.status, headers: res.headers, text: await res.text(), id };
+}
+
+/** `rpc` for one tools/call. */
+export const call = (base: string, tool: string, args: Record<string, unknown> = {}, headers = {}) =>
+  rpc(base, 'tools/call', { name: tool, arguments: args }, headers);
