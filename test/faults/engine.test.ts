@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { errorOf, type RunningServer, SERVER_BIN, startServer } from '../helpers/client.ts';
 import { TEST_IMAGE } from '../helpers/engine.ts';
 import { disposeFaultEngine, type FaultEngine, faultEngine } from '../helpers/fault-engine.ts';
@@ -36,6 +36,31 @@ const elapsed = async <T>(p: Promise<T>): Promise<[T, number]> => {
 };
 const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 let seq = 0;
+
+/** The build fixture whose one step runs `sleep 30`; NONCE makes every build miss the cache. */
+const SLOW_BUILD = resolve(import.meta.dir, '../fixtures/build/slow');
+
+/** The slow fixture's step containers for `nonce` on the private engine (their env has NONCE); `all` adds stopped ones. */
+async function stepContainers(nonce: string, all = false): Promise<string[]> {
+  const ids = (await engine.dockerAsync('ps', '-q', ...(all ? ['-a'] : []))).split('\n').filter(Boolean);
+  const out: string[] = [];
+  for (const id of ids) {
+    const env = await engine.dockerAsync('inspect', '--format', '{{json .Config.Env}}', id).catch(() => '');
+    if (env.includes(`NONCE=${nonce}`)) out.push(id);
+  }
+  return out;
+}
+
+/** Waits until the step container for `nonce` runs (the build is mid-step, in its `sleep 30`). */
+async function slowStepRunning(nonce: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if ((await stepContainers(nonce)).length > 0) return;
+    await sleep(100);
+  }
+  throw new Error(`the build step for ${nonce} never started`);
+}
+const imagePresent = async (ref: string) => (await engine.dockerAsync('images', '-q', ref)).trim() !== '';
 
 /** A container on the private engine that prints a line every 0.2 s forever. */
 const ticker = () =>
@@ -157,6 +182,51 @@ describe('engine killed during a long operation', () => {
   }
 });
 
+describe('engine killed during a build', () => {
+  let server: RunningServer;
+  let pid: number;
+  beforeAll(async () => {
+    server = await startServer({ client: 'v2', env: { DOCKER_HOST: engine.host } });
+    await server.client.callTool('docker_version', {});
+    pid = newestServerPid();
+  });
+  afterAll(() => server.close());
+
+  it('a build whose step sleeps: the call ends with engine_unreachable within seconds, no hang, no leaked stream, no tag', async () => {
+    const nonce = `h8-${process.pid}-${Date.now()}`;
+    const tag = `mcpt-h8-build:${process.pid}`;
+    const fdsBefore = fdCount(pid);
+    const call = elapsed(
+      server.client.callTool(
+        'docker_build_image',
+        { path: SLOW_BUILD, tag, build_args: { NONCE: nonce } },
+        { timeout: 90_000 },
+      ),
+    );
+    await slowStepRunning(nonce);
+    const killedAt = Date.now();
+    await engine.kill();
+    const [result, ms] = await call;
+    const after = Date.now() - killedAt;
+    console.log(
+      `[fault] docker_build_image: answered ${after} ms after the engine was killed (call took ${ms} ms)`,
+    );
+    expect(after).toBeLessThan(10_000);
+    const err = errorOf(result);
+    expect(err.kind).toBe('engine_unreachable');
+    const t0 = Date.now();
+    await engine.start();
+    console.log(`[fault] engine back in ${Date.now() - t0} ms`);
+    expect(await imagePresent(tag)).toBe(false);
+    // The daemon died before its builder could remove the step's container: tidy up.
+    const left = await stepContainers(nonce, true);
+    if (left.length > 0) await engine.dockerAsync('rm', '-f', ...left);
+    const again = await server.client.callTool('docker_version', {});
+    expect(again.isError).toBeFalsy();
+    expect(fdCount(pid)).toBeLessThanOrEqual(fdsBefore + 2);
+  }, 90_000);
+});
+
 /** The newest child of this test process running the server binary. */
 function newestServerPid(): number {
   let newest = 0;
@@ -236,6 +306,43 @@ describe('client cancels or disconnects mid-operation', () => {
     expect(s.alive()).toBe(false);
     engine.docker('rm', '-f', container);
   }, 30_000);
+});
+
+describe('client disconnects mid-build', () => {
+  let proxy: RecordingEngine;
+  beforeAll(async () => {
+    proxy = await recordingEngine(join(DIR, 'pb.sock'), { upstream: engine.socketPath });
+  });
+  afterAll(() => proxy.close());
+
+  it('stdin closed during a build step: the engine request is closed, nothing reports success, no tag is left', async () => {
+    const s = startRaw({ DOCKER_HOST: proxy.host, LOG_LEVEL: 'error' });
+    try {
+      const nonce = `h8-${process.pid}-${Date.now()}-d`;
+      const tag = `mcpt-h8-build:${process.pid}-d`;
+      const id = 'build-disconnect';
+      await s.write(
+        `${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'docker_build_image', arguments: { path: SLOW_BUILD, tag, build_args: { NONCE: nonce } }, _meta: meta2026 } })}\n`,
+      );
+      await slowStepRunning(nonce);
+      const build = proxy.requests.find((r) => r.path.startsWith('/build'));
+      expect(build?.finished).toBe(false);
+      s.child.stdin.end();
+      const end = Date.now() + 5_000;
+      while ((!build?.abortedByClient || s.alive()) && Date.now() < end) await sleep(50);
+      expect(build?.abortedByClient).toBe(true);
+      expect(s.alive()).toBe(false);
+      const answer = s.messages.find((m) => m.id === id) as { result?: { isError?: boolean } } | undefined;
+      if (answer) expect(answer.result?.isError ?? true).toBe(true);
+      // The engine stops the build when its request goes: the step's container goes and no tag appears.
+      const gone = Date.now() + 20_000;
+      while (Date.now() < gone && (await stepContainers(nonce, true)).length > 0) await sleep(200);
+      expect(await stepContainers(nonce, true)).toEqual([]);
+      expect(await imagePresent(tag)).toBe(false);
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
 });
 
 describe('the private engine', () => {
