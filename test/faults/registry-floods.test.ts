@@ -5,7 +5,7 @@
  * with the compiled server's peak RSS measured and printed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistries, type TestRegistries } from '../../scripts/registry.ts';
 import { Engine } from '../../src/docker/engine.ts';
@@ -51,6 +51,7 @@ afterAll(async () => {
 }, 60_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 const tool = (name: string) => catalogue.find((t) => t.name === name) as AnyTool;
 const privateEngine = () =>
   new Engine({
@@ -62,20 +63,26 @@ const privateEngine = () =>
   });
 
 describe('registry down or slow during pull/push', () => {
-  it('a pull from a registry nobody listens on fails fast with a clear error', async () => {
-    const t = Date.now();
-    const out = await runPipeline(
-      tool('docker_pull_image'),
-      { image: `127.0.0.1:9/${REPO}` },
-      pipelineEnv({ engine: privateEngine() }),
-    );
-    expect(out.ok).toBe(false);
-    if (!out.ok) {
-      expectActionableError(out.error);
-      expect(out.error.message).toContain('127.0.0.1:9');
-    }
-    expect(Date.now() - t).toBeLessThan(10_000);
-  }, 20_000);
+  for (const name of ['docker_pull_image', 'docker_push_image'] as const) {
+    it(`${name} to a registry nobody listens on fails fast with a clear error naming it`, async () => {
+      const image = `127.0.0.1:9/${REPO}`;
+      if (name === 'docker_push_image') engine.docker('tag', TEST_IMAGE, image);
+      try {
+        const t = Date.now();
+        const out = await runPipeline(tool(name), { image }, pipelineEnv({ engine: privateEngine() }));
+        const ms = Date.now() - t;
+        console.log(`[fault] ${name} to 127.0.0.1:9 answered after ${ms} ms`);
+        expect(out.ok).toBe(false);
+        if (!out.ok) {
+          expectActionableError(out.error);
+          expect(out.error.message).toContain('127.0.0.1:9');
+        }
+        expect(ms).toBeLessThan(10_000);
+      } finally {
+        if (name === 'docker_push_image') engine.docker('rmi', image);
+      }
+    }, 20_000);
+  }
 
   for (const name of ['docker_pull_image', 'docker_push_image'] as const) {
     it(`${name} against a registry that stalls is bounded by the tool timeout, with a timeout error`, async () => {
@@ -84,6 +91,7 @@ describe('registry down or slow during pull/push', () => {
       try {
         // The real tool and pipeline; only the tool's 30-minute budget is shortened so the test is seconds.
         const short = { ...tool(name), timeoutMs: 3_000 };
+        const acceptedBefore = stall.accepted;
         const t = Date.now();
         const out = await runPipeline(
           short,
@@ -98,7 +106,8 @@ describe('registry down or slow during pull/push', () => {
           expect(out.error.kind).toBe('timeout');
           expectActionableError(out.error);
         }
-        expect(stall.accepted).toBeGreaterThan(0);
+        // This call's engine reached the stalled registry (the setup push had counted already).
+        expect(stall.accepted).toBeGreaterThan(acceptedBefore);
       } finally {
         stall.mode = 'pass';
         if (name === 'docker_push_image') engine.docker('rmi', `${stall.address}/${REPO}`);
@@ -156,10 +165,43 @@ describe('pull interrupted', () => {
     }
   }, 30_000);
 
-  it('the engine killed mid-pull ends the call with engine_unreachable, no hang', async () => {
-    s = startRaw({ DOCKER_HOST: engine.host, LOG_LEVEL: 'error' });
+  it('the client disconnecting mid-pull (stdin closed) aborts the engine request; the server exits, no success', async () => {
+    s = startRaw({ DOCKER_HOST: proxy.host, LOG_LEVEL: 'error' });
     stall.mode = 'stall';
     try {
+      proxy.clear();
+      const id = startPull();
+      const pull = await waitForPullRequest();
+      await sleep(300);
+      expect(pull.finished).toBe(false);
+      s.child.stdin.end();
+      const end = Date.now() + 5_000;
+      while ((!pull.abortedByClient || s.alive()) && Date.now() < end) await sleep(50);
+      expect(pull.abortedByClient).toBe(true);
+      expect(s.alive()).toBe(false);
+      const answer = s.messages.find((m) => m.id === id) as { result?: { isError?: boolean } } | undefined;
+      if (answer) expect(answer.result?.isError ?? true).toBe(true);
+    } finally {
+      stall.mode = 'pass';
+      await s.close();
+    }
+  }, 30_000);
+
+  it('the engine killed mid-pull ends the call with engine_unreachable, no hang, no leaked stream', async () => {
+    s = startRaw({ DOCKER_HOST: engine.host, LOG_LEVEL: 'error' });
+    const version = () =>
+      s.request({
+        jsonrpc: '2.0',
+        id: `pull-${++seq}`,
+        method: 'tools/call',
+        params: { name: 'docker_version', arguments: {}, _meta: meta2026 },
+      }) as Promise<{ result?: { isError?: boolean } }>;
+    stall.mode = 'stall';
+    let restarted = false;
+    try {
+      await version(); // connected first, so the count below includes the engine connection
+      const pid = s.child.pid as number;
+      const fdsBefore = fdCount(pid);
       const id = startPull();
       await sleep(1_500);
       await engine.kill();
@@ -170,10 +212,16 @@ describe('pull interrupted', () => {
       console.log(`[fault] pull answered ${Date.now() - t} ms after the engine was killed`);
       expect(res.result?.isError).toBe(true);
       expect(res.result?.structuredContent?.kind).toBe('engine_unreachable');
+      stall.mode = 'pass';
+      await engine.start();
+      restarted = true;
+      expect((await version()).result?.isError).toBeFalsy();
+      // The dead pull's socket is gone: no more open descriptors than before (slack for the new connection).
+      expect(fdCount(pid)).toBeLessThanOrEqual(fdsBefore + 2);
     } finally {
       stall.mode = 'pass';
       await s.close();
-      await engine.start();
+      if (!restarted) await engine.start();
     }
   }, 60_000);
 });
@@ -223,6 +271,10 @@ describe('floods', () => {
       );
       expect(bytes).toBeLessThan(3 * 1024 * 1024);
       expect(peak).toBeLessThan(400);
+      // The gigabyte really flowed and was capped: the exec kept only its tail and says what it dropped.
+      expect(r.isError).toBeFalsy();
+      expect(r.structuredContent?.exit_code).toBe(0);
+      expect(Number(r.structuredContent?.truncated_bytes)).toBeGreaterThan(990_000_000);
     } finally {
       engine.docker('rm', '-f', id);
     }
@@ -253,6 +305,12 @@ describe('floods', () => {
       expect(bytes).toBeLessThan(3 * 1024 * 1024);
       expect(peak).toBeLessThan(400);
       expect(s.alive()).toBe(true);
+      // A flood, capped: the answer says it dropped lines of 'lines' and kept the newest.
+      expect(r.isError).toBeFalsy();
+      const truncated = r.structuredContent?.truncated as { field?: string; dropped?: number } | undefined;
+      console.log(`[flood] logs truncation: ${JSON.stringify(truncated)}`);
+      expect(truncated?.field).toBe('lines');
+      expect(truncated?.dropped ?? 0).toBeGreaterThan(0);
     } finally {
       engine.docker('rm', '-f', id);
     }
