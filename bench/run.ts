@@ -18,6 +18,7 @@ import { writeDocs } from './docs.ts';
 import { runHttpLoad } from './http-load.ts';
 import { bytes, EngineApi, memory, StdioSession, summarize } from './lib.ts';
 import type { BenchReport } from './report.ts';
+import { SEED_TOOLS } from './seed-tools.ts';
 import {
   type Call,
   dockerMcp,
@@ -51,18 +52,6 @@ const RUNS = {
 const LEGACY = '2025-11-25';
 const CLIENT_INFO = { name: 'mcp-docker-bench', version: '0' };
 const INITIALIZE = { protocolVersion: LEGACY, capabilities: {}, clientInfo: CLIENT_INFO };
-/** Every seed tool name (issues 2 and 3): the tool-list budget is stated over these. */
-const SEED_TOOLS = new Set(
-  `list_containers inspect_container create_container start_container stop_container restart_container
-  remove_container container_logs exec_command container_stats list_images inspect_image pull_image
-  build_image push_image tag_image remove_image prune_images image_history list_networks
-  inspect_network create_network connect_container disconnect_container remove_network list_volumes
-  inspect_volume create_volume remove_volume prune_volumes system_info system_df system_prune version
-  events healthcheck`
-    .split(/\s+/)
-    .map((n) => `docker_${n}`),
-);
-
 const api = EngineApi.fromEnv();
 const baseEnv: Record<string, string> = {};
 for (const key of ['PATH', 'HOME', 'DOCKER_HOST'] as const) {

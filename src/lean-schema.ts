@@ -4,7 +4,9 @@
  * descriptions — and drops constraints the pipeline enforces anyway (patterns, lengths, ranges).
  * A call that breaks one of those still gets a clear error naming the field, from validate.ts.
  * The top-level `additionalProperties: false` goes too (~28 B a tool): validate.ts still refuses an
- * unknown argument by name, and models pass only the properties they are shown.
+ * unknown argument by name, and models pass only the properties they are shown. So do plain-string
+ * element schemas (`items` / `additionalProperties` of `{"type":"string"}`, 20 places): labels, build
+ * args, capabilities and argv are strings to any reader, and a wrong type is refused naming the field.
  */
 
 type Json = Record<string, unknown>;
@@ -15,6 +17,8 @@ type Json = Record<string, unknown>;
  * properties) a model would otherwise read twice. validate.ts checks the full shape and names the field.
  */
 export const SHAPE_IN_EXAMPLE = { 'x-shape-in-example': true } as const;
+/** Marks a property accepted for the seed's sake but not listed (it changes nothing, e.g. stats' `stream`). */
+export const UNLISTED = { 'x-unlisted': true } as const;
 const NESTED = ['items', 'additionalProperties', 'patternProperties', 'properties', 'required'];
 
 const ENFORCED_ONLY = new Set([
@@ -33,6 +37,13 @@ const ENFORCED_ONLY = new Set([
   'expects',
 ]);
 
+/** `{"type":"string"}` and nothing the model reads besides (constraints are dropped anyway). */
+const isPlainString = (v: unknown) => {
+  if (!v || typeof v !== 'object') return false;
+  const kept = Object.keys(v as Json).filter((k) => !ENFORCED_ONLY.has(k));
+  return kept.length === 1 && (v as Json).type === 'string';
+};
+
 function lean(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(lean);
   if (!node || typeof node !== 'object') return node;
@@ -41,15 +52,20 @@ function lean(node: unknown): unknown {
   for (const [k, v] of Object.entries(node as Json)) {
     if (ENFORCED_ONLY.has(k) || k === 'x-shape-in-example') continue;
     if (shapeInExample && NESTED.includes(k)) continue;
+    if ((k === 'items' || k === 'additionalProperties') && isPlainString(v)) continue;
     if (k === 'patternProperties') {
       // TypeBox writes a string-keyed record as patternProperties {"^.*$": X}; additionalProperties
       // says the same in fewer bytes and every client reads it.
       const [only] = Object.values(v as Json);
-      if (only !== undefined) out.additionalProperties = lean(only);
+      if (only !== undefined && !isPlainString(only)) out.additionalProperties = lean(only);
       continue;
     }
     if (k === 'properties') {
-      out.properties = Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, lean(s)]));
+      out.properties = Object.fromEntries(
+        Object.entries(v as Json)
+          .filter(([, s]) => !(s && typeof s === 'object' && 'x-unlisted' in s))
+          .map(([p, s]) => [p, lean(s)]),
+      );
       continue;
     }
     out[k] = lean(v);

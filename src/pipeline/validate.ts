@@ -76,6 +76,17 @@ function describe(schema: TObject, args: unknown, validator: Validator): string 
   if (unknown.length > 0 && (schema as { additionalProperties?: unknown }).additionalProperties === false)
     return `unknown argument '${unknown[0]}'; this tool takes: ${known.join(', ') || 'no arguments'}`;
   const all = [...validator.Errors(args)];
+  // A closed nested object with a key it does not take at all: name the object and the key. (A record
+  // reports its own key as 'additional' when the key's value is wrong; that value's error says more.)
+  const closed = all.find(
+    (e) =>
+      e.keyword === 'additionalProperties' &&
+      e.instancePath !== '' &&
+      !all.some((o) => o.keyword !== 'boolean' && o.instancePath.startsWith(`${e.instancePath}/`)),
+  );
+  const extraKeys = (closed?.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
+  if (closed && extraKeys?.[0] !== undefined)
+    return `invalid argument '${segments(closed.instancePath).join('.')}': unknown key ${preview(extraKeys[0])}`;
   const errors = all.filter((e) => e.keyword !== 'boolean');
   const err = errors.find((e) => e.instancePath !== '') ?? errors[0];
   if (!err) {

@@ -14,7 +14,7 @@ export const ContainerRef = Type.String({
   pattern: '^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
 });
 
-export const All = Type.Optional(Type.Boolean({ description: 'Include stopped containers' }));
+export const All = Type.Optional(Type.Boolean({ description: 'Include stopped' }));
 
 /**
  * Engine filters, a map of string lists; `example` shows that shape, so the tool list carries the
@@ -40,6 +40,8 @@ export const Full = Type.Optional(Type.Boolean());
 export const TimePoint = Type.Optional(
   Type.String({ minLength: 1, maxLength: 64, description: 'RFC 3339, unix time, or 10m/2h/1d ago' }),
 );
+/** The window's other end: listed right after `since`, whose description it points to. */
+export const TimeEnd = Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'As since' }));
 
 /** Every list tool's `filters`, as the engine takes them. */
 export function engineFilters(filters: Record<string, string[]> | undefined): string | undefined {

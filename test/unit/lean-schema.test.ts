@@ -9,6 +9,8 @@ import { ToolError } from '../../src/pipeline/errors.ts';
 import { validateArgs } from '../../src/pipeline/validate.ts';
 import { createContainer } from '../../src/tools/containers/create.ts';
 import { listContainers } from '../../src/tools/containers/inspect.ts';
+import { containerStats } from '../../src/tools/containers/observe.ts';
+import { pullImage } from '../../src/tools/images/pull.ts';
 
 type Listed = { additionalProperties?: unknown; properties: Record<string, Record<string, unknown>> };
 const listed = (schema: TObject) => leanSchema(schema) as unknown as Listed;
@@ -56,5 +58,35 @@ describe('lean listed schemas', () => {
     ];
     for (const [args, named] of bad)
       expect(refusal(() => validateArgs(createContainer.input, { image: 'x', ...args }))).toContain(named);
+  });
+
+  it('leave out plain-string element schemas, and a non-string element is still refused by name', () => {
+    const props = listed(createContainer.input).properties;
+    expect(props.cap_add).toEqual({ type: 'array' });
+    expect(props.labels).toEqual({ type: 'object' });
+    expect(refusal(() => validateArgs(createContainer.input, { image: 'x', cap_add: [1] }))).toContain(
+      "'cap_add.0'",
+    );
+    expect(refusal(() => validateArgs(createContainer.input, { image: 'x', labels: { a: 1 } }))).toContain(
+      "'labels.a'",
+    );
+  });
+
+  it('do not list a parameter kept only for the seed, which is still accepted', () => {
+    expect(listed(containerStats.input).properties.stream).toBeUndefined();
+    expect(validateArgs(containerStats.input, { container_id: 'web', stream: true })).toEqual({
+      container_id: 'web',
+      stream: true,
+    });
+  });
+
+  it('list registry credentials by their shape only, and a wrong key is still refused by name', () => {
+    expect(listed(pullImage.input).properties.auth).toEqual({
+      type: 'object',
+      description: '{"username","password"} or {"identitytoken"}; default: docker config',
+    });
+    expect(refusal(() => validateArgs(pullImage.input, { image: 'x', auth: { user: 'a' } }))).toBe(
+      `invalid argument 'auth': unknown key "user"`,
+    );
   });
 });

@@ -21,7 +21,7 @@ const notRunning = (ref: string, why: string) =>
 export const execCommand = defineTool({
   name: 'docker_exec_command',
   title: 'Run command in container',
-  description: 'Run a command in a running container; returns exit_code and untrusted stdout, stderr.',
+  description: 'Run a command in a running container: exit_code and untrusted stdout, stderr.',
   safety: 'moderate',
   idempotent: false,
   input: Type.Object(

@@ -10,7 +10,7 @@ import {
 } from '../../docker/streams.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { ContainerRef, TimePoint } from '../params.ts';
+import { ContainerRef, TimeEnd, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
 import { inspectContainer } from './ref.ts';
 
@@ -34,8 +34,7 @@ export function lineMatcher(pattern: string, field: string): (line: string) => b
 export const containerLogs = defineTool({
   name: 'docker_container_logs',
   title: 'Container logs',
-  description:
-    "A container's newest log lines (untrusted text), oldest first; stderr lines start with [err].",
+  description: 'Newest log lines, oldest first (untrusted text); stderr lines start with [err].',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
@@ -43,7 +42,7 @@ export const containerLogs = defineTool({
       container_id: ContainerRef,
       tail: Type.Optional(Type.Integer({ minimum: 0, default: 100 })),
       since: TimePoint,
-      until: TimePoint,
+      until: TimeEnd,
       timestamps: Type.Optional(Type.Boolean()),
       stdout: Type.Optional(Type.Boolean({ default: true })),
       stderr: Type.Optional(Type.Boolean({ default: true })),

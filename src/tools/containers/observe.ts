@@ -1,6 +1,7 @@
 /** Looking into a container: resource use, processes, filesystem changes. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
+import { UNLISTED } from '../../lean-schema.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
 import { ContainerRef, Limit } from '../params.ts';
@@ -66,13 +67,14 @@ export function summariseStats(s: EngineStats) {
 export const containerStats = defineTool({
   name: 'docker_container_stats',
   title: 'Container stats',
-  description: "One sample of a running container's CPU %, memory, network and block I/O.",
+  description: 'One sample of CPU %, memory, network and block I/O.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
     {
       container_id: ContainerRef,
-      stream: Type.Optional(Type.Boolean({ description: 'Ignored' })),
+      // The seed's parameter: accepted, not listed (a call always takes one sample).
+      stream: Type.Optional(Type.Boolean({ ...UNLISTED, description: 'Ignored' })),
     },
     { additionalProperties: false },
   ),

@@ -28,12 +28,12 @@ export const Size = (description: string, minimum = 0) =>
     description,
   });
 
-export const MemLimit = Size('Bytes, or "512m", "2g"');
+export const MemLimit = Size('Bytes or "512m"');
 
 export const RestartPolicy = Type.Enum(['no', 'always', 'unless-stopped', 'on-failure']);
 
 // Ranges (CPU shares, CPU count) are left to the engine, which knows the host's.
-export const CpuShares = Type.Integer({ description: 'Weight, 1024 = normal' });
+export const CpuShares = Type.Integer({ description: '1024 = normal' });
 export const Cpus = Type.Number();
 
 // Lengths no real call comes near, so an oversized value is refused before the engine (which would

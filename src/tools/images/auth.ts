@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Type from 'typebox';
+import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 
 /** Far above any real login or token (registry tokens run to a few KB); the engine takes them in one header. */
@@ -24,7 +25,12 @@ export const AuthArg = Type.Optional(
       password: Type.Optional(Type.String({ maxLength: MAX_CREDENTIAL })),
       identitytoken: Type.Optional(Type.String({ maxLength: MAX_CREDENTIAL })),
     },
-    { description: 'Login (default: config)' },
+    {
+      ...SHAPE_IN_EXAMPLE,
+      // A misspelt key ('user') would otherwise push or pull anonymously without a word.
+      additionalProperties: false,
+      description: '{"username","password"} or {"identitytoken"}; default: docker config',
+    },
   ),
 );
 

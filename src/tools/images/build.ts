@@ -110,7 +110,7 @@ export const buildImage = defineTool({
   keep: 'tail',
   input: Type.Object(
     {
-      path: Type.String({ minLength: 1, maxLength: 4096, description: 'Context dir (absolute)' }),
+      path: Type.String({ minLength: 1, maxLength: 4096, description: 'Absolute' }),
       dockerfile: Type.Optional(
         Type.String({ minLength: 1, maxLength: 1024, description: 'Path in context' }),
       ),
@@ -120,7 +120,7 @@ export const buildImage = defineTool({
       target: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Stage to build' })),
       labels: StringMap(),
       no_cache: Type.Optional(Type.Boolean()),
-      pull: Type.Optional(Type.Boolean({ description: 'Always pull base images' })),
+      pull: Type.Optional(Type.Boolean({ description: 'Pull base images' })),
       platform: Type.Optional(
         Type.String({
           minLength: 1,

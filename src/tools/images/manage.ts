@@ -25,7 +25,6 @@ export const tagImage = defineTool({
         Type.String({
           pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
           default: 'latest',
-          description: 'Tag',
         }),
       ),
     },
@@ -143,12 +142,12 @@ interface PruneResult {
 export const pruneImages = defineTool({
   name: 'docker_prune_images',
   title: 'Prune images',
-  description: 'Remove dangling images, or all unused ones with all.',
+  description: 'Remove dangling images.',
   safety: 'destructive',
   idempotent: true,
   input: Type.Object(
     {
-      all: Type.Optional(Type.Boolean({ description: 'All unused, not only dangling' })),
+      all: Type.Optional(Type.Boolean({ description: 'All unused' })),
       filters: PruneFilters,
     },
     { additionalProperties: false },

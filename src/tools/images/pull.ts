@@ -38,7 +38,7 @@ export function chooseTag(ref: ImageReference, tag: string | undefined, fallback
 export const pullImage = defineTool({
   name: 'docker_pull_image',
   title: 'Pull image',
-  description: 'Pull an image from a registry. Reports progress.',
+  description: 'Pull an image, with progress.',
   safety: 'moderate',
   idempotent: true,
   openWorld: true,

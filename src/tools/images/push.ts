@@ -14,7 +14,7 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 export const pushImage = defineTool({
   name: 'docker_push_image',
   title: 'Push image',
-  description: 'Push a local image to its registry. Reports progress.',
+  description: 'Push a local image to its registry, with progress.',
   safety: 'moderate',
   idempotent: true,
   openWorld: true,

@@ -141,7 +141,7 @@ export const systemDf = defineTool({
   idempotent: true,
   input: Type.Object(
     {
-      verbose: Type.Optional(Type.Boolean({ description: 'Also one row per item' })),
+      verbose: Type.Optional(Type.Boolean({ description: 'One row per item' })),
       full: Full,
     },
     { additionalProperties: false },

@@ -6,7 +6,7 @@ import Type from 'typebox';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { engineFilters, FilterMap, shortId, TimePoint } from '../params.ts';
+import { engineFilters, FilterMap, shortId, TimeEnd, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
 
 interface EngineEvent {
@@ -52,13 +52,13 @@ export function eventRow(e: EngineEvent) {
 export const dockerEvents = defineTool({
   name: 'docker_events',
   title: 'Engine events',
-  description: 'Engine events in a window, bounded by max_events/max_wait.',
+  description: 'Engine events in a window, up to max_events/max_wait.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
     {
       since: TimePoint,
-      until: TimePoint,
+      until: TimeEnd,
       filters: FilterMap('e.g. {"event":["die"]}'),
       max_events: Type.Optional(Type.Integer({ minimum: 1, default: 100 })),
       max_wait: Type.Optional(Type.Number({ minimum: 0.1, maximum: 60, default: 5, description: 'Seconds' })),

@@ -12,7 +12,7 @@ const StringMap = (description?: string) =>
 export const createVolume = defineTool({
   name: 'docker_create_volume',
   title: 'Create volume',
-  description: 'Create a named volume (a generated name if none).',
+  description: 'Create a volume (a generated name if none).',
   safety: 'moderate',
   idempotent: false,
   input: Type.Object(
@@ -89,7 +89,7 @@ const spareNamedByDefault = (apiVersion: string | undefined) => apiAtLeast(apiVe
 export const pruneVolumes = defineTool({
   name: 'docker_prune_volumes',
   title: 'Prune volumes',
-  description: 'Remove unused anonymous volumes; all: true adds named ones.',
+  description: 'Remove unused anonymous volumes.',
   safety: 'destructive',
   idempotent: true,
   input: Type.Object(
