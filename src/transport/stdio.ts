@@ -236,7 +236,13 @@ export class StdioDispatcher {
       this.log.debug(`stdio: loading the MCP SDK for ${m.method ? `'${m.method}'` : 'a response'}`);
       this.sdk = this.loadSdk();
     }
-    void this.sdk.then((channel) => channel?.deliver(m));
+    void this.sdk.then(
+      (channel) => channel?.deliver(m),
+      // The SDK's chunk would not load (a damaged binary): requests still get an answer.
+      (e) => {
+        if (m.method !== undefined && isId(m.id)) this.fail(m.id, e);
+      },
+    );
   }
 
   private async loadSdk(): Promise<SdkChannel | undefined> {
