@@ -6,10 +6,10 @@ import {
 } from '@modelcontextprotocol/server';
 import { runContent } from './pipeline/content.ts';
 import { ToolError } from './pipeline/errors.ts';
-import { type AnyPrompt, promptAllowed, promptArgs } from './prompts/define.ts';
+import { promptAllowed, promptArgs } from './prompts/define.ts';
 import { prompts as allPrompts } from './prompts/index.ts';
 import { type CompleteKind, type Completion, completeContainers } from './resources/complete.ts';
-import { type AnyResource, isTemplate, resolveUri, resourceAllowed } from './resources/define.ts';
+import { isTemplate, resolveUri, resourceAllowed } from './resources/define.ts';
 import { resources as allResources } from './resources/index.ts';
 import { type ListenSink, Subscriptions } from './resources/subscriptions.ts';
 import {
