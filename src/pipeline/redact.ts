@@ -29,11 +29,19 @@ const ASSIGNMENT =
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):([^@\s/]+)@/gi;
 
+/** validate.ts names a field as `argument 'auth.password': <what is wrong>`; that is no assignment. */
+const FIELD_NAMED = "argument '";
+
 export function redactText(text: string): string {
   if (!QUICK.test(text)) return text;
   return text
-    .replace(ASSIGNMENT, (whole, name: string, sep: string, value: string) =>
-      isSecretName(name) && value !== MASK && !PLACEHOLDER.test(value) ? `${name}${sep}${MASK}` : whole,
+    .replace(ASSIGNMENT, (whole, name: string, sep: string, value: string, at: number) =>
+      isSecretName(name) &&
+      value !== MASK &&
+      !PLACEHOLDER.test(value) &&
+      text.slice(at - FIELD_NAMED.length, at) !== FIELD_NAMED
+        ? `${name}${sep}${MASK}`
+        : whole,
     )
     .replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`)
     .replace(URL_CREDENTIALS, `$1:${MASK}@`);

@@ -175,6 +175,14 @@ describe('found by fuzzing', () => {
     expect(ok.ok ? 'ok' : ok.error.kind).toBe('not_found');
   });
 
+  it('a misspelt registry credential key is refused readably (the redaction of errors had masked "unknown")', async () => {
+    const pull = catalogue.find((t) => t.name === 'docker_pull_image') as AnyTool;
+    rec.clear();
+    const out = await runPipeline(pull, { image: 'busybox', auth: { user: 'a' } }, env);
+    expect(out.ok ? 'ok' : out.error.message).toBe(`invalid argument 'auth': unknown key "user"`);
+    expect(rec.requests).toHaveLength(0);
+  });
+
   it('an unknown key in a closed nested object is named with its field (was "arguments do not match the schema")', async () => {
     const prune = catalogue.find((t) => t.name === 'docker_system_prune') as AnyTool;
     // The counterexample fast-check shrank to: TypeBox reports only "schema is false" for these keys.

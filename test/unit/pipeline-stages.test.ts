@@ -185,6 +185,19 @@ describe('redaction', () => {
     );
   });
 
+  it('leaves a validation error about a secret-named argument readable, masking only the value it quotes', () => {
+    expect(redactText(`invalid argument 'auth': unknown key "user"`)).toBe(
+      `invalid argument 'auth': unknown key "user"`,
+    );
+    expect(redactText(`invalid argument 'auth.password': must not have more than 65536 characters`)).toBe(
+      `invalid argument 'auth.password': must not have more than 65536 characters`,
+    );
+    expect(redactText(`invalid argument 'command': bad, got "DB_PASSWORD=hunter2"`)).toBe(
+      `invalid argument 'command': bad, got "DB_PASSWORD=***"`,
+    );
+    expect(redactText(`'token': abc`)).toBe(`'token': ***`);
+  });
+
   it('leaves $-brace placeholders alone: they name a secret without holding one', () => {
     const ph = (name: string) => ['$', '{', name, '}'].join('');
     expect(redactText(`DB_PASSWORD: "${ph('DB_PASSWORD')}"`)).toBe(`DB_PASSWORD: "${ph('DB_PASSWORD')}"`);
