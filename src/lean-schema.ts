@@ -31,6 +31,8 @@ const ENFORCED_ONLY = new Set([
   'exclusiveMaximum',
   'minItems',
   'maxItems',
+  'minProperties',
+  'maxProperties',
   'propertyNames',
   'format',
   // Wording for validation errors only (validate.ts); the model reads the description.

@@ -68,6 +68,9 @@ const segments = (pointer: string): string[] =>
     .slice(1)
     .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 
+/** A path as the message shows it: a map key is the caller's, of any length, so a long one is cut. */
+const shown = (parts: string[]): string => parts.map(cut).join('.');
+
 function describe(schema: TObject, args: unknown, validator: Validator): string {
   if (typeof args !== 'object' || args === null || Array.isArray(args))
     return 'arguments must be a JSON object';
@@ -86,49 +89,55 @@ function describe(schema: TObject, args: unknown, validator: Validator): string 
   );
   const extraKeys = (closed?.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
   if (closed && extraKeys?.[0] !== undefined)
-    return `invalid argument '${segments(closed.instancePath).join('.')}': unknown key ${preview(extraKeys[0])}`;
+    return `invalid argument '${shown(segments(closed.instancePath))}': unknown key ${preview(extraKeys[0])}`;
   const errors = all.filter((e) => e.keyword !== 'boolean');
-  const err = errors.find((e) => e.instancePath !== '') ?? errors[0];
+  // Of alternatives (anyOf), the one of the value's type says what is wrong ('images.0': too long); the
+  // others' "must be string" and the summary say nothing. When no alternative has the type, keep those.
+  const telling = errors.filter(
+    (e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && /\/anyOf\/\d+$/.test(e.schemaPath)),
+  );
+  const pool = telling.length > 0 ? telling : errors;
+  const err = pool.find((e) => e.instancePath !== '') ?? pool[0];
   if (!err) {
     // Only "schema is false" errors: keys a closed object does not take. Name the object and the key.
     const extra = all.find((e) => e.keyword === 'boolean' && e.instancePath !== '');
     if (!extra) return 'arguments do not match the schema';
     const parts = segments(extra.instancePath);
     const key = parts.pop() ?? '';
-    return `invalid argument '${parts.join('.') || 'arguments'}': unknown key ${preview(key)}`;
+    return `invalid argument '${shown(parts) || 'arguments'}': unknown key ${preview(key)}`;
   }
   if (err.keyword === 'required') {
     const missing = (err.params as { requiredProperties?: string[] }).requiredProperties ?? [];
     // Inside a nested value, name the full path (volumes./src.bind), not just the leaf key.
-    const at = segments(err.instancePath).join('.');
+    const at = shown(segments(err.instancePath));
     const paths = missing.map((m) => (at ? `${at}.${m}` : m));
     return `missing required argument '${paths.join("', '")}'`;
   }
   const path = segments(err.instancePath);
-  const field = path.join('.') || 'arguments';
+  const field = shown(path) || 'arguments';
+  // A map key that breaks its rule (propertyNames) is named in the path; its value is not at fault.
+  const onKey = err.schemaPath.endsWith('/propertyNames');
   // A credential (auth.password, a *_TOKEN key) is never quoted back, not even its first characters.
-  const got = path.some(isSecretName) ? undefined : valueAt(args, err.instancePath);
+  const got = onKey || path.some(isSecretName) ? undefined : valueAt(args, path);
   // A regex means nothing to a model: say what is expected in words (`expects`, never listed, or the
   // description), and never print the pattern itself.
-  const prop = schema.properties[field] as { expects?: string; description?: string } | undefined;
+  const prop = schema.properties[path.join('.')] as { expects?: string; description?: string } | undefined;
   const expected = prop?.expects ?? prop?.description;
   const message =
     err.keyword === 'pattern'
       ? `has characters or a shape not allowed here${expected ? ` (expected: ${expected})` : ''}`
-      : err.message;
-  return `invalid argument '${field}': ${message}${got === undefined ? '' : `, got ${preview(got)}`}`;
+      : // TypeBox lists the offending keys themselves, whatever their length.
+        err.keyword === 'propertyNames'
+        ? 'has a key not allowed here'
+        : err.message;
+  return `invalid argument '${field}': ${onKey ? 'the key ' : ''}${message}${got === undefined ? '' : `, got ${preview(got)}`}`;
 }
 
-const valueAt = (root: unknown, pointer: string): unknown =>
-  pointer
-    .split('/')
-    .slice(1)
-    .reduce<unknown>(
-      (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
-      root,
-    );
+const valueAt = (root: unknown, path: string[]): unknown =>
+  path.reduce<unknown>(
+    (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+    root,
+  );
 
-const preview = (v: unknown): string => {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-};
+const cut = (s: string): string => (s.length > 60 ? `${s.slice(0, 57)}...` : s);
+const preview = (v: unknown): string => cut(JSON.stringify(v) ?? String(v));

@@ -16,13 +16,50 @@ export const ContainerRef = Type.String({
 
 export const All = Type.Optional(Type.Boolean({ description: 'Include stopped' }));
 
+// Lengths and counts no real call comes near, so an oversized value, also one inside a list or map,
+// is refused naming its path before the engine (which would quote it back) instead of travelling in
+// the request. The listed schemas leave them out (lean-schema.ts); validate.ts enforces them.
+/** Longest name in a list or short map key: a capability, an alias, a filter name, a mount mode. */
+export const MAX_NAME = 256;
+/** Longest map key: label, option, build-arg and environment names. */
+export const MAX_KEY = 1024;
+/** Longest setting or value: paths, label, filter and option values, volume and device specs. */
+export const MAX_VALUE = 4096;
+/** Longest argv element or environment entry: the kernel's own per-string limit (MAX_ARG_STRLEN). */
+export const MAX_ARG = 131_072;
+/** Most entries in a list or map of settings: labels, filters, environment, capabilities, mounts. */
+export const MAX_ENTRIES = 1000;
+
+/** A map's bounds: key length and entry count (spread into a record's options). */
+export const mapBounds = (maxKey = MAX_KEY, minKey = 0) => ({
+  propertyNames: { maxLength: maxKey, ...(minKey > 0 && { minLength: minKey }) },
+  maxProperties: MAX_ENTRIES,
+});
+
+/** A list of strings, each at most `maxLength`, at most MAX_ENTRIES of them. */
+export const StringList = (maxLength: number, description?: string) =>
+  Type.Optional(Type.Array(Type.String({ maxLength }), { maxItems: MAX_ENTRIES, description }));
+
+/** Labels and driver options: string to string, values up to `maxValue` (build args take MAX_ARG). */
+export const StringMap = (description?: string, maxValue = MAX_VALUE, minKey = 0) =>
+  Type.Optional(
+    Type.Record(Type.String(), Type.String({ maxLength: maxValue }), {
+      ...mapBounds(MAX_KEY, minKey),
+      description,
+    }),
+  );
+
 /**
  * Engine filters, a map of string lists; `example` shows that shape, so the tool list carries the
  * example instead of the nested schema (validation still checks it).
  */
 export const FilterMap = (example: string) =>
   Type.Optional(
-    Type.Record(Type.String(), Type.Array(Type.String()), { ...SHAPE_IN_EXAMPLE, description: example }),
+    Type.Record(Type.String(), Type.Array(Type.String({ maxLength: MAX_VALUE }), { maxItems: MAX_ENTRIES }), {
+      ...SHAPE_IN_EXAMPLE,
+      ...mapBounds(MAX_NAME),
+      description: example,
+    }),
   );
 
 export const Filters = FilterMap('e.g. {"status":["exited"]}');

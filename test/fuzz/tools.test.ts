@@ -227,6 +227,68 @@ function stringFields(schema: JsonSchema, at: string[] = []): { path: string[]; 
 const fillFor = (s: JsonSchema): string =>
   ['x', 'a', '1', '7', '0'].find((c) => !s.pattern || new RegExp(s.pattern).test(c.repeat(64))) ?? 'x';
 
+const typesOf = (s: JsonSchema) => [s.type ?? []].flat();
+/** The schema of a map's values (`{"K":"v"}`), if `s` is a map rather than a closed object. */
+const mapValue = (s: JsonSchema): JsonSchema | undefined =>
+  Object.values(s.patternProperties ?? {})[0] ??
+  (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+/** Holds a list or a map somewhere: labels, environment, filters, volumes, argv, system prune's filters. */
+const holdsCollection = (s: JsonSchema): boolean =>
+  (typesOf(s).includes('array') && s.items !== undefined) ||
+  mapValue(s) !== undefined ||
+  (s.anyOf ?? []).some(holdsCollection) ||
+  Object.values(s.properties ?? {}).some(holdsCollection);
+/** A key the map's own key rule accepts ('80' for ports), so only the value under test is wrong. */
+const keyFor = (s: JsonSchema): string =>
+  ['a', '80', 'label'].find(
+    (k) => !s.propertyNames?.pattern || new RegExp(s.propertyNames.pattern).test(k),
+  ) ?? 'a';
+const sample = (s: JsonSchema): unknown => fc.sample(validValue(s), { numRuns: 1, seed: 8 })[0];
+
+interface Slot {
+  /** Where the huge string sits, below the argument: ['0'], ['a'], ['a', '0'], ['/src', 'bind']. */
+  at: string[];
+  /** The argument's whole value, the huge string included. */
+  value: unknown;
+  /** The huge string is a map key, named in the path (cut) with "the key". */
+  onKey: boolean;
+}
+
+/**
+ * Every place a string sits inside a list or map argument, each with a 10 MB string put there: a list
+ * item, a map value, a map key, and so on down (a filter's list, a volume's bind, system prune's
+ * filters). Strings directly in a closed object (auth.password) are stringFields' business.
+ */
+function collectionSlots(s: JsonSchema, huge: (field: JsonSchema) => string, inside = false): Slot[] {
+  const slots: Slot[] = [];
+  for (const alt of s.anyOf ?? []) slots.push(...collectionSlots(alt, huge, inside));
+  if (inside && typesOf(s).includes('string')) slots.push({ at: [], value: huge(s), onKey: false });
+  if (typesOf(s).includes('array') && s.items)
+    for (const sub of collectionSlots(s.items, huge, true))
+      slots.push({ ...sub, at: ['0', ...sub.at], value: [sub.value] });
+  const values = mapValue(s);
+  if (typesOf(s).includes('object') && values) {
+    const key = keyFor(s);
+    slots.push({
+      at: [],
+      value: { [huge({ type: 'string', ...s.propertyNames })]: sample(values) },
+      onKey: true,
+    });
+    for (const sub of collectionSlots(values, huge, true))
+      slots.push({ ...sub, at: [key, ...sub.at], value: { [key]: sub.value } });
+  }
+  if (typesOf(s).includes('object') && s.properties)
+    for (const [name, prop] of Object.entries(s.properties)) {
+      // The object's other required properties valid, so the one under test is the only thing wrong.
+      const others = Object.fromEntries(
+        (s.required ?? []).filter((r) => r !== name).map((r) => [r, sample(s.properties?.[r] ?? {})]),
+      );
+      for (const sub of collectionSlots(prop, huge, inside))
+        slots.push({ ...sub, at: [name, ...sub.at], value: { ...others, [name]: sub.value } });
+    }
+  return slots;
+}
+
 describe('huge, deep and strange arguments', () => {
   const MB10 = 10 * 1024 * 1024;
   it('a 10 MB string in every string field of every tool is refused, naming the field, before the engine', async () => {
@@ -266,6 +328,89 @@ describe('huge, deep and strange arguments', () => {
     expect(missed).toEqual([]);
     expect(fields).toBeGreaterThan(catalogue.length);
   }, 30_000);
+
+  it('a 10 MB list item, map value and map key in every list and map argument of every tool is refused, naming the field, before the engine', async () => {
+    const started = Date.now();
+    const missed: string[] = [];
+    let slots = 0;
+    let collections = 0;
+    for (const tool of catalogue) {
+      const schema = tool.input as unknown as JsonSchema;
+      const base = Object.fromEntries(
+        (schema.required ?? []).map((k) => [k, sample(schema.properties?.[k] ?? {})]),
+      );
+      for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+        if (!holdsCollection(prop)) continue;
+        collections++;
+        const found = collectionSlots(prop, (field) => fillFor(field).repeat(MB10));
+        if (found.length === 0) missed.push(`${tool.name} ${name}: no string inside to fill`);
+        for (const { at, value, onKey } of found) {
+          const args = structuredClone(confineHostPaths(tool, base, 0)) as Record<string, unknown>;
+          args[name] = value;
+          rec.clear();
+          const out = await runPipeline(tool, args, env);
+          const path = [name, ...at].join('.');
+          // A key is named in the path, cut ('labels.xxx…'), and the message says it is the key.
+          const named = onKey ? `invalid argument '${path}.` : `invalid argument '${path}'`;
+          const label = `${tool.name} ${onKey ? `${path} (key)` : path}`;
+          slots++;
+          if (out.ok || out.error.kind !== 'invalid_argument' || !out.error.message.startsWith(named)) {
+            missed.push(
+              `${label}: ${out.ok ? 'accepted' : `${out.error.kind}: ${out.error.message.slice(0, 120)}`}`,
+            );
+            continue;
+          }
+          if (onKey && !out.error.message.includes("': the key "))
+            missed.push(`${label}: ${out.error.message}`);
+          expectActionableError(out.error);
+          if (rec.requests.length > 0) missed.push(`${label}: reached the engine (${rec.requests[0]?.path})`);
+        }
+      }
+    }
+    console.log(
+      `[fuzz] 10 MB in ${slots} places inside ${collections} list/map arguments: ${Date.now() - started} ms`,
+    );
+    expect(missed).toEqual([]);
+    // Labels, environment, ports, volumes, filters, options, capabilities, argv, aliases, tags, images…
+    expect(collections).toBeGreaterThan(30);
+  }, 60_000);
+
+  it('a list or map argument of more entries than its limit is refused, naming it, before the engine', async () => {
+    let checked = 0;
+    for (const tool of catalogue) {
+      const schema = tool.input as unknown as JsonSchema;
+      const base = Object.fromEntries(
+        (schema.required ?? []).map((k) => [k, sample(schema.properties?.[k] ?? {})]),
+      );
+      for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+        const values = mapValue(prop);
+        const tooMany = [
+          ...(prop.maxItems !== undefined && prop.items
+            ? [Array.from({ length: prop.maxItems + 1 }, () => sample(prop.items ?? {}))]
+            : []),
+          ...(prop.maxProperties !== undefined && values
+            ? [
+                Object.fromEntries(
+                  Array.from({ length: prop.maxProperties + 1 }, (_, i) => [`k${i}`, sample(values)]),
+                ),
+              ]
+            : []),
+        ];
+        for (const value of tooMany) {
+          rec.clear();
+          const args = { ...(confineHostPaths(tool, base, 0) as Record<string, unknown>), [name]: value };
+          const out = await runPipeline(tool, args, env);
+          expect(out.ok ? 'ok' : out.error.message).toStartWith(
+            `invalid argument '${name}': must not have more than`,
+          );
+          expect(rec.requests).toHaveLength(0);
+          checked++;
+        }
+      }
+    }
+    // Labels, environment (list and map), volumes (list and map), filters, options, capabilities…
+    expect(checked).toBeGreaterThan(25);
+  });
 
   it('arguments nested 10,000 deep are refused, naming the field, with no engine request', async () => {
     let deep: unknown = 'x';

@@ -131,6 +131,38 @@ describe('validation', () => {
     );
   });
 
+  it('names a map key that breaks its rule as the key, cutting a long one, and quotes a nested value by its path', () => {
+    const maps = Type.Object({
+      labels: Type.Optional(
+        Type.Record(Type.String(), Type.String({ maxLength: 8 }), { propertyNames: { maxLength: 4 } }),
+      ),
+      volumes: Type.Optional(
+        Type.Record(Type.String(), Type.Object({ bind: Type.String({ maxLength: 4 }) })),
+      ),
+    });
+    expect(() => validateArgs(maps, { labels: { ['k'.repeat(100_000)]: 'v' } })).toThrow(
+      `invalid argument 'labels.${'k'.repeat(57)}...': the key must not have more than 4 characters`,
+    );
+    expect(() => validateArgs(maps, { labels: { a: 'v'.repeat(9) } })).toThrow(
+      `invalid argument 'labels.a': must not have more than 8 characters, got "vvvvvvvvv"`,
+    );
+    expect(() => validateArgs(maps, { volumes: { '/src': { bind: '/dst/x' } } })).toThrow(
+      `invalid argument 'volumes./src.bind': must not have more than 4 characters, got "/dst/x"`,
+    );
+  });
+
+  it('reports what is wrong in the alternative of the value’s type, not that it is not the other', () => {
+    const refs = Type.Object({
+      images: Type.Union([Type.String({ maxLength: 4 }), Type.Array(Type.String({ maxLength: 4 }))]),
+    });
+    expect(() => validateArgs(refs, { images: ['a', 'toolong'] })).toThrow(
+      `invalid argument 'images.1': must not have more than 4 characters, got "toolong"`,
+    );
+    expect(() => validateArgs(refs, { images: 5 })).toThrow(
+      "invalid argument 'images': must be string, got 5",
+    );
+  });
+
   it('names an unknown argument and lists the ones the tool takes', () => {
     expect(() => validateArgs(schema, { container_id: 'x', tial: 3 })).toThrow(
       "unknown argument 'tial'; this tool takes: container_id, tail",

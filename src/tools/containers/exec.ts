@@ -6,9 +6,9 @@ import Type from 'typebox';
 import { consume, demux, TailBytes } from '../../docker/streams.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { ContainerRef } from '../params.ts';
+import { ContainerRef, MAX_VALUE } from '../params.ts';
 import { withContainer } from './ref.ts';
-import { Argv, Environment, MAX_TEXT } from './spec.ts';
+import { Argv, Environment } from './spec.ts';
 
 /** Text piped to the command: the size of a file the caller could write with docker_copy_to_container. */
 const MAX_STDIN = 1_048_576;
@@ -28,8 +28,8 @@ export const execCommand = defineTool({
     {
       container_id: ContainerRef,
       command: Argv('String for /bin/sh -c, or argv'),
-      workdir: Type.Optional(Type.String({ maxLength: MAX_TEXT })),
-      user: Type.Optional(Type.String({ maxLength: MAX_TEXT, description: 'user[:group]' })),
+      workdir: Type.Optional(Type.String({ maxLength: MAX_VALUE })),
+      user: Type.Optional(Type.String({ maxLength: MAX_VALUE, description: 'user[:group]' })),
       environment: Type.Optional(Environment),
       privileged: Type.Optional(Type.Boolean()),
       timeout: Type.Optional(

@@ -5,6 +5,16 @@
 import Type, { type Static } from 'typebox';
 import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
 import { ToolError } from '../../pipeline/errors.ts';
+import {
+  MAX_ARG,
+  MAX_ENTRIES,
+  MAX_KEY,
+  MAX_NAME,
+  MAX_VALUE,
+  mapBounds,
+  StringList,
+  StringMap,
+} from '../params.ts';
 
 /** Docker's own rule for container names. */
 export const NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$';
@@ -36,33 +46,28 @@ export const RestartPolicy = Type.Enum(['no', 'always', 'unless-stopped', 'on-fa
 export const CpuShares = Type.Integer({ description: '1024 = normal' });
 export const Cpus = Type.Number();
 
-// Lengths no real call comes near, so an oversized value is refused before the engine (which would
-// quote it back in its error) instead of travelling in the create body.
-/** Longest command string, or argv element. */
-export const MAX_COMMAND = 131_072;
-/** Longest short setting: paths, user, hostname, modes. */
-export const MAX_TEXT = 4096;
-
 /** A command as one string or an argument vector. */
 export const Argv = (description?: string) =>
   Type.Unsafe<string | string[]>({
     type: ['string', 'array'],
-    maxLength: MAX_COMMAND,
-    items: { type: 'string', maxLength: MAX_COMMAND },
+    maxLength: MAX_ARG,
+    items: { type: 'string', maxLength: MAX_ARG },
     description,
   });
 
 // A name with '=' would silently set another variable ({"A=B":"c"} became A="B=c"); NUL ends the string.
+// An entry ("K=v") or value is one string in the process's environment: MAX_ARG, like argv.
 export const Environment = Type.Unsafe<Record<string, string> | string[]>({
   type: ['object', 'array'],
   ...SHAPE_IN_EXAMPLE,
-  propertyNames: { pattern: '^[^=\\u0000]+$' },
-  additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$' },
-  items: { type: 'string', pattern: '^[^=\\u0000][^\\u0000]*$' },
+  ...mapBounds(),
+  propertyNames: { pattern: '^[^=\\u0000]+$', maxLength: MAX_KEY },
+  additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$', maxLength: MAX_ARG },
+  items: { type: 'string', pattern: '^[^=\\u0000][^\\u0000]*$', maxLength: MAX_ARG },
+  maxItems: MAX_ENTRIES,
   description: '{"K":"v"} or ["K=v"]',
 });
-const Text = (description?: string) => Type.Optional(Type.String({ maxLength: MAX_TEXT, description }));
-const Strings = (description?: string) => Type.Optional(Type.Array(Type.String(), { description }));
+const Text = (description?: string) => Type.Optional(Type.String({ maxLength: MAX_VALUE, description }));
 
 /**
  * Properties of docker_create_container; docker_run_container adds its own. A property is described
@@ -79,11 +84,13 @@ export const createProperties = {
       type: 'object',
       ...SHAPE_IN_EXAMPLE,
       // Ports are 1-65535 in the container and 0-65535 on the host (0 or empty: any free port).
-      propertyNames: { pattern: `^${PORT}(/(tcp|udp|sctp))?$` },
+      // No entry count: each key is a distinct port, so the map is bounded by its keys.
+      propertyNames: { pattern: `^${PORT}(/(tcp|udp|sctp))?$`, maxLength: MAX_NAME },
       additionalProperties: {
         type: ['integer', 'string', 'null'],
         minimum: 0,
         maximum: 65535,
+        maxLength: MAX_NAME,
         pattern: `^([\\d.]+:|\\[[\\da-fA-F:]+\\]:)?(0|${PORT})?$`,
       },
       description: '{"80/tcp":8080|"ip:port"|null}; default host IP 127.0.0.1',
@@ -93,16 +100,22 @@ export const createProperties = {
     Type.Unsafe<string[] | Record<string, string | { bind: string; mode?: string }>>({
       type: ['array', 'object'],
       ...SHAPE_IN_EXAMPLE,
-      items: { type: 'string' },
+      ...mapBounds(MAX_VALUE),
+      maxItems: MAX_ENTRIES,
+      items: { type: 'string', maxLength: MAX_VALUE },
       additionalProperties: {
         type: ['string', 'object'],
-        properties: { bind: { type: 'string' }, mode: { type: 'string' } },
+        maxLength: MAX_VALUE,
+        properties: {
+          bind: { type: 'string', maxLength: MAX_VALUE },
+          mode: { type: 'string', maxLength: MAX_NAME },
+        },
         required: ['bind'],
       },
       description: '["src:/dst[:ro]"] or {"src":{"bind":"/dst","mode":"ro"}}',
     }),
   ),
-  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  labels: StringMap(),
   working_dir: Text(),
   user: Text('user[:group]'),
   hostname: Text(),
@@ -113,10 +126,11 @@ export const createProperties = {
   network_mode: Text('bridge, none or a network'),
   tty: Type.Optional(Type.Boolean()),
   privileged: Type.Optional(Type.Boolean()),
-  cap_add: Strings(),
-  cap_drop: Strings(),
-  devices: Strings('"/dev/x[:/dev/y[:rwm]]"'),
-  security_opt: Strings(),
+  cap_add: StringList(MAX_NAME),
+  cap_drop: StringList(MAX_NAME),
+  devices: StringList(MAX_VALUE, '"/dev/x[:/dev/y[:rwm]]"'),
+  // seccomp=<profile JSON> carries a whole profile (the docker CLI inlines the file the same way).
+  security_opt: StringList(MAX_ARG),
   pid_mode: Text(),
   ipc_mode: Text(),
   userns_mode: Text(),

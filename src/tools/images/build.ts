@@ -11,7 +11,7 @@ import Type from 'typebox';
 import { EngineStreamError, readProgressStream, refusal } from '../../docker/json-stream.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { shortId } from '../params.ts';
+import { MAX_ARG, MAX_VALUE, StringMap, shortId } from '../params.ts';
 import { buildRegistryConfig, parseReference } from './auth.ts';
 import { BuildLog, registryFailure } from './progress.ts';
 import { LONG_TIMEOUT_MS } from './pull.ts';
@@ -26,8 +26,6 @@ const NameTag = Type.String({
   maxLength: 256,
   pattern: IMAGE_REF_PATTERN,
 });
-const StringMap = (description?: string) =>
-  Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String(), { description }));
 
 const bad = (field: string, why: string, hint: string) =>
   new ToolError('invalid_argument', `invalid argument '${field}': ${why}`, { hint });
@@ -116,9 +114,10 @@ export const buildImage = defineTool({
       ),
       tag: Type.Optional({ ...NameTag, description: 'name:tag' }),
       tags: Type.Optional(Type.Array(NameTag, { maxItems: 32 })),
-      build_args: StringMap(),
+      // Values like environment values (a build arg becomes one); names are never empty.
+      build_args: StringMap(undefined, MAX_ARG, 1),
       target: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Stage to build' })),
-      labels: StringMap(),
+      labels: StringMap(undefined, MAX_VALUE, 1),
       no_cache: Type.Optional(Type.Boolean()),
       pull: Type.Optional(Type.Boolean({ description: 'Pull base images' })),
       platform: Type.Optional(

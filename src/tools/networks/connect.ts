@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { ToolError } from '../../pipeline/errors.ts';
 import { inspectContainer } from '../containers/ref.ts';
 import { defineTool } from '../define.ts';
-import { ContainerRef } from '../params.ts';
+import { ContainerRef, MAX_ENTRIES, MAX_NAME } from '../params.ts';
 import { asConflict, inspectNetwork, NetworkRef } from './ref.ts';
 
 const Attachment = Type.Object({
@@ -38,7 +38,8 @@ export const connectContainer = defineTool({
       network_id: NetworkRef,
       container_id: ContainerRef,
       aliases: Type.Optional(
-        Type.Array(Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' }), {
+        Type.Array(Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$', maxLength: MAX_NAME }), {
+          maxItems: MAX_ENTRIES,
           description: 'DNS names on it',
         }),
       ),

@@ -2,11 +2,9 @@
 import Type from 'typebox';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { engineFilters, PruneFilters, shortId } from '../params.ts';
+import { engineFilters, PruneFilters, StringMap, shortId } from '../params.ts';
 import { asConflict, inspectNetwork, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
 
-const StringMap = (description?: string) =>
-  Type.Optional(Type.Record(Type.String(), Type.String(), { description }));
 const Cidr = (description: string) =>
   Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+/\\d{1,3}$', maxLength: 64, description }));
 

@@ -9,7 +9,7 @@ import Type from 'typebox';
 import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { engineFilters, shortId } from '../params.ts';
+import { engineFilters, MAX_ENTRIES, MAX_VALUE, shortId } from '../params.ts';
 
 type Filters = Record<string, string[]>;
 
@@ -20,6 +20,9 @@ interface StageResult {
   items?: string[];
   skipped?: string;
 }
+
+/** A system prune filter value: a time point, or a label (key or key=value). */
+const FilterValue = Type.String({ minLength: 1, maxLength: MAX_VALUE });
 
 const Stage = Type.Object({
   removed: Type.Integer(),
@@ -150,9 +153,9 @@ export const systemPrune = defineTool({
         Type.Object(
           {
             // The listed copy shows the example only; these keys are the whole list (validate.ts names others).
-            until: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1 })),
-            label: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-            'label!': Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+            until: Type.Optional(Type.Array(FilterValue, { maxItems: 1 })),
+            label: Type.Optional(Type.Array(FilterValue, { maxItems: MAX_ENTRIES })),
+            'label!': Type.Optional(Type.Array(FilterValue, { maxItems: MAX_ENTRIES })),
           },
           {
             ...SHAPE_IN_EXAMPLE,

@@ -3,11 +3,8 @@ import Type from 'typebox';
 import { apiAtLeast } from '../../docker/engine.ts';
 import { ToolError } from '../../pipeline/errors.ts';
 import { defineTool } from '../define.ts';
-import { engineFilters, FilterMap } from '../params.ts';
+import { engineFilters, FilterMap, StringMap } from '../params.ts';
 import { containersUsing, findVolume, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
-
-const StringMap = (description?: string) =>
-  Type.Optional(Type.Record(Type.String(), Type.String(), { description }));
 
 export const createVolume = defineTool({
   name: 'docker_create_volume',
