@@ -74,11 +74,11 @@ export const Limit = Type.Optional(Type.Integer({ minimum: 1 }));
 export const Full = Type.Optional(Type.Boolean());
 
 /** Seconds, RFC 3339, or relative like 10m / 2h / 1d (the property name, since/until, says which end). */
-export const TimePoint = Type.Optional(
-  Type.String({ minLength: 1, maxLength: 64, description: 'RFC 3339, unix time, or 10m/2h/1d ago' }),
-);
+const timeArg = (description: string) =>
+  Type.Optional(Type.String({ minLength: 1, maxLength: 64, description }));
+export const TimePoint = timeArg('RFC 3339, unix time, or 10m/2h/1d ago');
 /** The window's other end: listed right after `since`, whose description it points to. */
-export const TimeEnd = Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'As since' }));
+export const TimeEnd = timeArg('As since');
 
 /** Every list tool's `filters`, as the engine takes them. */
 export function engineFilters(filters: Record<string, string[]> | undefined): string | undefined {

@@ -128,7 +128,8 @@ export class LineTransport implements Transport {
   };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+/** A JSON object (not an array, not null): what params and `_meta` must be. */
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**

@@ -23,7 +23,7 @@ import {
   serverInfo,
   UnknownToolError,
 } from '../tool-calls.ts';
-import { LineTransport } from './line-transport.ts';
+import { isObject, LineTransport } from './line-transport.ts';
 
 /**
  * The initialize-era protocol versions the SDK negotiates, newest first; a client asking for another
@@ -51,8 +51,6 @@ interface Message {
   error?: unknown;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is Id => typeof v === 'string' || typeof v === 'number';
 const meta = (params: Record<string, unknown> | undefined) =>
   isObject(params?._meta) ? params._meta : undefined;

@@ -180,17 +180,6 @@ describe('engine killed during a long operation', () => {
       expect(fdCount(pid)).toBeLessThanOrEqual(fdsBefore + 2);
     }, 60_000);
   }
-});
-
-describe('engine killed during a build', () => {
-  let server: RunningServer;
-  let pid: number;
-  beforeAll(async () => {
-    server = await startServer({ client: 'v2', env: { DOCKER_HOST: engine.host } });
-    await server.client.callTool('docker_version', {});
-    pid = newestServerPid();
-  });
-  afterAll(() => server.close());
 
   it('a build whose step sleeps: the call ends with engine_unreachable within seconds, no hang, no leaked stream, no tag', async () => {
     const nonce = `h8-${process.pid}-${Date.now()}`;
