@@ -4,8 +4,8 @@ import {
   ResourceNotFoundError,
   Server,
 } from '@modelcontextprotocol/server';
+import { ToolError } from './core/errors.ts';
 import { runContent } from './pipeline/content.ts';
-import { ToolError } from './pipeline/errors.ts';
 import { promptAllowed, promptArgs } from './prompts/define.ts';
 import { prompts as allPrompts } from './prompts/index.ts';
 import { type CompleteKind, type Completion, completeContainers } from './resources/complete.ts';

@@ -5,13 +5,13 @@
  * Nothing here imports the SDK: stdio serves its hot path without loading it.
  */
 import Type from 'typebox';
+import type { AnyTool } from './core/tool.ts';
 import { leanSchema } from './lean-schema.ts';
 import { annotationsFor } from './pipeline/annotations.ts';
 import { gate } from './pipeline/gate.ts';
 import { type Outcome, type PipelineEnv, runPipeline } from './pipeline/run.ts';
 import type { AnyPrompt } from './prompts/define.ts';
 import type { AnyResource } from './resources/define.ts';
-import type { AnyTool } from './tools/define.ts';
 
 export interface ServerDeps {
   /**

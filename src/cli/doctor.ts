@@ -4,7 +4,8 @@
  * setting came from. Exit 0 when the engine answers, 1 with advice when it does not.
  */
 import { type Config, engineSettings, type loadConfig, serverProfile } from '../config.ts';
-import { type Attempt, Engine } from '../docker/engine.ts';
+import type { Attempt } from '../core/engine.ts';
+import { Engine } from '../docker/engine.ts';
 import { gate } from '../pipeline/gate.ts';
 import { VERSION } from '../version.ts';
 

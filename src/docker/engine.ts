@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
-import { ToolError } from '../pipeline/errors.ts';
+import type { Attempt, EngineInfo } from '../core/engine.ts';
+import { ToolError } from '../core/errors.ts';
 import {
   type Candidate,
   DiscoveryError,
@@ -18,21 +19,6 @@ import { useFetchTransport } from './fetch-transport.ts';
 /** Newest Engine API version this server was written against; older engines are spoken to in their own. */
 export const MAX_API_VERSION = '1.47';
 const PROBE_TIMEOUT_MS = 3000;
-
-export interface EngineInfo {
-  url: string;
-  source: string;
-  apiVersion: string;
-  serverVersion: string;
-  os: string;
-  arch: string;
-}
-
-export interface Attempt {
-  url: string;
-  source: string;
-  outcome: string;
-}
 
 export const nodeFileReader: FileReader = {
   readText: (p) => {

@@ -1,5 +1,5 @@
 import type { ToolAnnotations } from '@modelcontextprotocol/server';
-import type { AnyTool } from '../tools/define.ts';
+import type { AnyTool } from '../core/tool.ts';
 
 /** The one place hints come from: every hint written out, derived from the tool's safety and flags. */
 export function annotationsFor(tool: AnyTool): ToolAnnotations {

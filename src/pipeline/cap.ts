@@ -1,4 +1,4 @@
-import type { KeepEnd } from '../tools/define.ts';
+import type { KeepEnd } from '../core/tool.ts';
 
 export interface Truncation {
   field: string;

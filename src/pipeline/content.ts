@@ -5,8 +5,8 @@
  * themselves with `logFilter` (only they know which parts a container wrote).
  */
 import type Dockerode from 'dockerode';
-import type { Limits } from '../tools/define.ts';
-import { ToolError } from './errors.ts';
+import { ToolError } from '../core/errors.ts';
+import type { Limits } from '../core/limits.ts';
 import type { LogFilter } from './fence.ts';
 import { mapError } from './map-errors.ts';
 import { redact, redactText } from './redact.ts';

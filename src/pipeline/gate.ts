@@ -1,4 +1,4 @@
-import type { AnyTool } from '../tools/define.ts';
+import type { AnyTool } from '../core/tool.ts';
 
 /** Who may do what: the caller's safety profile (one per server today; per credential over HTTP). */
 export interface SafetyProfile {

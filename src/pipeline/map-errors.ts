@@ -1,4 +1,4 @@
-import { type ErrorKind, ToolError } from './errors.ts';
+import { type ErrorKind, ToolError } from '../core/errors.ts';
 
 /** Connection-level failures: the engine is not there (or not ours to talk to). */
 const UNREACHABLE = new Set([

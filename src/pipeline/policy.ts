@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import type { HostEnv } from '../config.ts';
-import { ToolError } from './errors.ts';
+import { ToolError } from '../core/errors.ts';
 
 /**
  * Argument policy: refuses container-escape arguments before a request reaches the engine. It is

@@ -1,4 +1,4 @@
-import type { ProgressFn } from '../tools/define.ts';
+import type { ProgressFn } from '../core/progress.ts';
 
 /**
  * Rate-limits progress to one notification per interval (the last value always wins), so a pull

@@ -8,9 +8,8 @@
  * - the engine a handler sees (the health check reports it) hides addresses and paths the same way;
  * and what was hidden is written whole to the server log, where the operator looks.
  */
-import type { Attempt } from '../docker/engine.ts';
-import type { EngineAccess } from '../tools/define.ts';
-import { ToolError } from './errors.ts';
+import type { Attempt, EngineAccess } from '../core/engine.ts';
+import { ToolError } from '../core/errors.ts';
 
 /** Set by a transport whose callers are remote; `log` receives what their errors leave out. */
 export interface RemoteCallers {

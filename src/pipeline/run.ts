@@ -1,8 +1,10 @@
 import type Dockerode from 'dockerode';
 import type { HostEnv } from '../config.ts';
-import type { AnyTool, EngineAccess, Limits, Safety, ServerFacts } from '../tools/define.ts';
+import type { EngineAccess, EngineSession } from '../core/engine.ts';
+import { ToolError } from '../core/errors.ts';
+import type { Limits } from '../core/limits.ts';
+import type { AnyTool, Safety, ServerFacts } from '../core/tool.ts';
 import { capResult } from './cap.ts';
-import { ToolError } from './errors.ts';
 import { fenceResult, type LogFilter } from './fence.ts';
 import { gate, type SafetyProfile } from './gate.ts';
 import { mapError } from './map-errors.ts';
@@ -132,13 +134,13 @@ async function runStages(
     signal = callSignal(call.signal, timeoutMs, tool.name, env.stopping);
     progress = throttledProgress(call.sendProgress);
     const { docker, unreachable } = await connect(tool, env, signal);
+    const access = env.remote ? remoteEngineView(env.engine, (e) => shown(e, tool, env)) : env.engine;
     const ctx = {
-      docker,
+      engine: sessionOf(access, docker, env.engine),
       signal: signal.signal,
       progress,
       limits: env.limits,
       server: env.server,
-      engine: env.remote ? remoteEngineView(env.engine, (e) => shown(e, tool, env)) : env.engine,
       dockerConfigDir: env.dockerConfigDir,
       ...(unreachable && { unreachable }),
     };
@@ -182,6 +184,31 @@ async function connect(
     if (error.kind !== 'engine_unreachable') throw e;
     return { unreachable: shown(error, tool, env) };
   }
+}
+
+/**
+ * The engine session a handler acts on. One engine today, named 'default'; `access` is the view of the
+ * connection this caller may see (addresses hidden from remote callers).
+ */
+function sessionOf<C extends Dockerode | undefined>(
+  access: EngineAccess,
+  docker: C,
+  engine: EngineHandle,
+): EngineSession<C> {
+  const url = engine.info()?.url ?? '';
+  return {
+    name: 'default',
+    docker,
+    apiVersion: engine.info()?.apiVersion ?? '',
+    facts: {
+      sharesFilesystem: url === '' || url.startsWith('unix://') || url.startsWith('npipe://'),
+      socketPaths: engine.socketPaths(),
+    },
+    client: (signal) => access.client(signal),
+    invalidate: () => access.invalidate(),
+    info: () => access.info(),
+    attempts: () => access.attempts(),
+  };
 }
 
 /** The error as this call's caller may see it: whole over stdio, without addresses or paths when remote. */

@@ -1,4 +1,4 @@
-import { ToolError } from './errors.ts';
+import { ToolError } from '../core/errors.ts';
 
 export interface CallSignal {
   signal: AbortSignal;

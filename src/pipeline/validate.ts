@@ -1,7 +1,7 @@
 import type { TObject } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { Value } from 'typebox/value';
-import { ToolError } from './errors.ts';
+import { ToolError } from '../core/errors.ts';
 import { isSecretName } from './redact.ts';
 
 interface Compiled {

@@ -4,8 +4,9 @@
  * Building goes through runContent (engine, timeout, redaction, errors); the builder fences what a
  * container wrote.
  */
+
+import { ToolError } from '../core/errors.ts';
 import type { ContentContext } from '../pipeline/content.ts';
-import { ToolError } from '../pipeline/errors.ts';
 import type { CompleteKind } from '../resources/complete.ts';
 
 export interface PromptArgument<A extends string = string> {

@@ -3,8 +3,8 @@
  * (logs, env values, labels, health-check output) is fenced here, with the configured filter.
  */
 import type Dockerode from 'dockerode';
+import { ToolError } from '../core/errors.ts';
 import type { ContentContext } from '../pipeline/content.ts';
-import { ToolError } from '../pipeline/errors.ts';
 import { fenceText, screenValues } from '../pipeline/fence.ts';
 import { nameOf, recentLogLines } from '../resources/logs.ts';
 import { inspectContainer } from '../tools/containers/ref.ts';

@@ -1,6 +1,6 @@
 /** `container://stats/{container_id}`: one compact resource sample; watched by polling every 2 s. */
 import type Dockerode from 'dockerode';
-import { ToolError } from '../pipeline/errors.ts';
+import { ToolError } from '../core/errors.ts';
 import { mapError } from '../pipeline/map-errors.ts';
 import { summariseStats } from '../tools/containers/observe.ts';
 import { inspectContainer } from '../tools/containers/ref.ts';

@@ -8,7 +8,7 @@
  * answers before the server sees it; `ListenTap` wraps the transport to learn the honored filters.
  */
 import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
-import { ToolError } from '../pipeline/errors.ts';
+import { ToolError } from '../core/errors.ts';
 
 export const MIN_NOTIFY_INTERVAL_MS = 1000;
 /** Each watcher holds an engine stream or poll: a connection gets this many at most. */

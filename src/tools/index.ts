@@ -1,6 +1,7 @@
 /** The catalogue: only an import list. Sorted by category, then name, so tools/list is deterministic. */
+
+import type { AnyTool } from '../core/tool.ts';
 import { containerTools } from './containers/index.ts';
-import type { AnyTool } from './define.ts';
 import { imageTools } from './images/index.ts';
 import { networkTools } from './networks/index.ts';
 import { systemTools } from './system/index.ts';

@@ -1,5 +1,5 @@
 /** Time points in tool arguments (see `TimePoint` in params.ts), parsed in one place. */
-import { ToolError } from '../pipeline/errors.ts';
+import { ToolError } from '../core/errors.ts';
 
 const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 const RELATIVE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/;

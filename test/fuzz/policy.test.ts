@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import type { AnyTool } from '../../src/core/tool.ts';
 import { runPipeline } from '../../src/pipeline/run.ts';
-import type { AnyTool } from '../../src/tools/define.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { expectActionableError, fcParams, fuzzTimeout } from '../helpers/fuzz.ts';
 import { pipelineEnv } from '../helpers/pipeline.ts';

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Value } from 'typebox/value';
+import type { AnyTool } from '../../src/core/tool.ts';
 import { runPipeline } from '../../src/pipeline/run.ts';
-import type { AnyTool } from '../../src/tools/define.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import {
   expectActionableError,

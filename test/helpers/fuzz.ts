@@ -3,7 +3,7 @@
  * (FUZZ_SEED, to replay a failure), and what a well-formed tool error looks like.
  */
 import { expect } from 'bun:test';
-import type { ToolError } from '../../src/pipeline/errors.ts';
+import type { ToolError } from '../../src/core/errors.ts';
 import type { RecordedRequest } from './recording-engine.ts';
 
 /** Runs per property: small in `npm test`, many more under `npm run fuzz`. */

@@ -5,6 +5,7 @@
 
 import { Compile } from 'typebox/compile';
 import { readHostEnv } from '../../src/config.ts';
+import type { Limits } from '../../src/core/limits.ts';
 import { Engine } from '../../src/docker/engine.ts';
 import type { LogFilter } from '../../src/pipeline/fence.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
@@ -17,7 +18,6 @@ import {
   serverFacts,
 } from '../../src/pipeline/run.ts';
 import { listedTool } from '../../src/tool-calls.ts';
-import type { Limits } from '../../src/tools/define.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { VERSION } from '../../src/version.ts';
 

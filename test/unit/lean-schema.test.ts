@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'bun:test';
 import type { TObject } from 'typebox';
+import { ToolError } from '../../src/core/errors.ts';
 import { leanSchema } from '../../src/lean-schema.ts';
-import { ToolError } from '../../src/pipeline/errors.ts';
 import { validateArgs } from '../../src/pipeline/validate.ts';
 import { createContainer } from '../../src/tools/containers/create.ts';
 import { listContainers } from '../../src/tools/containers/inspect.ts';

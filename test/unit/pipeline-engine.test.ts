@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'bun:test';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import type { Attempt, EngineInfo } from '../../src/docker/engine.ts';
-import { ToolError } from '../../src/pipeline/errors.ts';
+import type { Attempt, EngineInfo } from '../../src/core/engine.ts';
+import { ToolError } from '../../src/core/errors.ts';
+import { type AnyTool, defineTool, type ToolContext } from '../../src/core/tool.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import { type EngineHandle, type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
-import { type AnyTool, defineTool, type ToolContext } from '../../src/tools/define.ts';
 
 const profile = (p: Partial<SafetyProfile> = {}): SafetyProfile => ({
   allowModerate: true,
@@ -65,7 +65,7 @@ const probe = (engine?: 'optional') =>
     input: Type.Object({}),
     output: Type.Object({}, { additionalProperties: true }),
     handler: async (_args, ctx: ToolContext<'optional'>) => ({
-      hasDocker: ctx.docker !== undefined,
+      hasDocker: ctx.engine.docker !== undefined,
       unreachable: ctx.unreachable?.kind,
       hint: ctx.unreachable?.hint,
       tried: ctx.engine.attempts().length,

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
+import { ToolError } from '../../src/core/errors.ts';
+import type { AnyTool, Safety } from '../../src/core/tool.ts';
 import { annotationsFor } from '../../src/pipeline/annotations.ts';
 import { capResult } from '../../src/pipeline/cap.ts';
-import { ToolError } from '../../src/pipeline/errors.ts';
 import { gate, type SafetyProfile } from '../../src/pipeline/gate.ts';
 import { mapError } from '../../src/pipeline/map-errors.ts';
 import { throttledProgress } from '../../src/pipeline/progress.ts';
 import { isSecretName, redact, redactText } from '../../src/pipeline/redact.ts';
 import { callSignal } from '../../src/pipeline/signal.ts';
 import { validateArgs } from '../../src/pipeline/validate.ts';
-import type { AnyTool, Safety } from '../../src/tools/define.ts';
 
 const tool = (safety: Safety, name = `docker_x_${safety}`, extra: Partial<AnyTool> = {}): AnyTool => ({
   name,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostEnv } from '../../src/config.ts';
-import { ToolError } from '../../src/pipeline/errors.ts';
+import { ToolError } from '../../src/core/errors.ts';
 import {
   checkArgumentPolicy,
   normaliseHostPath,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test';
 import type Dockerode from 'dockerode';
-import { ToolError } from '../../src/pipeline/errors.ts';
+import type { EngineAccess } from '../../src/core/engine.ts';
+import { ToolError } from '../../src/core/errors.ts';
 import {
   ENGINE_UNREACHABLE_REMOTE,
   forRemote,
@@ -8,7 +9,6 @@ import {
   remoteEngineView,
   scrubPaths,
 } from '../../src/pipeline/remote-errors.ts';
-import type { EngineAccess } from '../../src/tools/define.ts';
 
 const logged = () => {
   const lines: string[] = [];

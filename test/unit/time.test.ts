@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test';
-import { ToolError } from '../../src/pipeline/errors.ts';
+import { ToolError } from '../../src/core/errors.ts';
 import { parseTimePoint } from '../../src/tools/time.ts';
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0); // 2024-05-01T12:00:00Z

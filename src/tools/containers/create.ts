@@ -1,8 +1,9 @@
 /** Making containers: create, run (create + start, optionally waiting for the output) and update limits. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool, type Limits } from '../define.ts';
+import { ToolError } from '../../core/errors.ts';
+import type { Limits } from '../../core/limits.ts';
+import { defineTool } from '../../core/tool.ts';
 import { ContainerRef, shortId } from '../params.ts';
 import { inspectContainer, stateOf, withContainer } from './ref.ts';
 import {
@@ -46,7 +47,7 @@ export const createContainer = defineTool({
   idempotent: false,
   input: Type.Object(createProperties, { additionalProperties: false }),
   output: Type.Object({ id: Type.String(), name: Type.String(), warnings: Warnings }),
-  handler: async (args, { docker, signal }) => {
+  handler: async (args, { engine: { docker }, signal }) => {
     const { id, warnings } = await create(docker, args, signal);
     const { name } = stateOf(await inspectContainer(docker, id, signal));
     return { id: shortId(id), name, ...(warnings.length > 0 && { warnings }) };
@@ -88,7 +89,10 @@ export const runContainer = defineTool({
   keep: 'tail',
   untrusted: { stdout: 'output of container from {image}', stderr: 'stderr of container from {image}' },
   narrowHint: 'Make the command print less, or run without wait and read the logs.',
-  handler: async ({ wait = false, timeout = 60, remove = false, ...args }, { docker, signal, limits }) => {
+  handler: async (
+    { wait = false, timeout = 60, remove = false, ...args },
+    { engine: { docker }, signal, limits },
+  ) => {
     // A waited run is removed by us after its output is read; AutoRemove would race with that.
     const { id, warnings } = await create(docker, args, signal, !wait && remove);
     const container = docker.getContainer(id);
@@ -144,7 +148,7 @@ export const updateContainer = defineTool({
     applied: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
     warnings: Warnings,
   }),
-  handler: async ({ container_id, ...a }, { docker, signal }) => {
+  handler: async ({ container_id, ...a }, { engine: { docker }, signal }) => {
     const policy = a.restart_policy ?? (a.maximum_retry_count !== undefined ? 'on-failure' : undefined);
     const body = Object.fromEntries(
       Object.entries({

@@ -3,9 +3,9 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { consume, demux, TailBytes } from '../../docker/streams.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { ContainerRef, MAX_VALUE } from '../params.ts';
 import { withContainer } from './ref.ts';
 import { Argv, Environment } from './spec.ts';
@@ -49,7 +49,7 @@ export const execCommand = defineTool({
   keep: 'tail',
   untrusted: { stdout: 'output of exec in {container_id}', stderr: 'stderr of exec in {container_id}' },
   narrowHint: 'Filter the output in the command itself (grep, head, tail).',
-  handler: async (args, { docker, signal, limits }) => {
+  handler: async (args, { engine: { docker }, signal, limits }) => {
     const { container_id, command, timeout = 30, stdin } = args;
     const env = Array.isArray(args.environment)
       ? args.environment

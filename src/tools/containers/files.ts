@@ -2,10 +2,10 @@
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { consume } from '../../docker/streams.ts';
 import { type TarEntry, TarReader, tarOneFile } from '../../docker/tar.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { ContainerRef } from '../params.ts';
 import { inspectContainer } from './ref.ts';
 
@@ -124,7 +124,7 @@ export const copyFromContainer = defineTool({
   }),
   narrowHint: 'Read a smaller file, or a subdirectory.',
   untrusted: { content: 'file {path} in container {container_id}' },
-  handler: async (args, { docker, signal, limits }) => {
+  handler: async (args, { engine: { docker }, signal, limits }) => {
     const asked = containerPath(args.path, 'path');
     const info = await inspectContainer(docker, args.container_id, signal);
     const { path, stat } = await resolvePath(docker, info.Id, asked, signal);
@@ -233,7 +233,7 @@ export const copyToContainer = defineTool({
     { additionalProperties: false },
   ),
   output: Type.Object({ path: Type.String(), size: Type.Integer(), mode: Type.String() }),
-  handler: async (args, { docker, signal }) => {
+  handler: async (args, { engine: { docker }, signal }) => {
     const path = containerPath(args.path, 'path');
     if (path === '/')
       throw new ToolError('invalid_argument', "invalid argument 'path': '/' is a directory, not a file path");

@@ -1,6 +1,6 @@
 /** Read-only views of containers: list and inspect. */
 import Type from 'typebox';
-import { defineTool } from '../define.ts';
+import { defineTool } from '../../core/tool.ts';
 import { All, ContainerRef, engineFilters, Filters, Full, Limit, shortId } from '../params.ts';
 import { inspectContainer } from './ref.ts';
 import { ContainerRow, containerRow } from './rows.ts';
@@ -20,7 +20,7 @@ export const listContainers = defineTool({
     count: Type.Integer({ description: 'Rows returned' }),
   }),
   narrowHint: 'Use filters (status, label, name) or limit.',
-  handler: async ({ all, filters, limit, full }, { docker, signal, limits }) => {
+  handler: async ({ all, filters, limit, full }, { engine: { docker }, signal, limits }) => {
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
     const rows = await docker.listContainers({
       all,
@@ -48,7 +48,7 @@ export const inspectContainerTool = defineTool({
     'Config.Env': 'env of container {container_id}',
     'Config.Labels': 'labels of container {container_id}',
   },
-  handler: async ({ container_id, full }, { docker, signal }) => {
+  handler: async ({ container_id, full }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     if (full) return info as unknown as Record<string, unknown>;
     const s = info.State;

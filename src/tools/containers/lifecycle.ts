@@ -1,6 +1,6 @@
 /** Moving containers between states. Each returns the container's state afterwards. */
 import Type from 'typebox';
-import { defineTool } from '../define.ts';
+import { defineTool } from '../../core/tool.ts';
 import { ContainerRef } from '../params.ts';
 import { inspectContainer, stateOf, withContainer } from './ref.ts';
 import { ContainerState } from './rows.ts';
@@ -28,7 +28,7 @@ export const startContainer = defineTool({
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
   output: ContainerState,
-  handler: async ({ container_id }, { docker, signal }) => {
+  handler: async ({ container_id }, { engine: { docker }, signal }) => {
     await withContainer(docker, container_id, signal, (c) => c.start({ abortSignal: signal })).catch(
       ignoreNotModified,
     );
@@ -45,7 +45,7 @@ export const stopContainer = defineTool({
   input: Type.Object({ container_id: ContainerRef, timeout: StopTimeout }, { additionalProperties: false }),
   output: ContainerState,
   timeoutArg: 'timeout',
-  handler: async ({ container_id, timeout }, { docker, signal }) => {
+  handler: async ({ container_id, timeout }, { engine: { docker }, signal }) => {
     await withContainer(docker, container_id, signal, (c) =>
       c.stop({ ...(timeout !== undefined && { t: timeout }), abortSignal: signal }),
     ).catch(ignoreNotModified);
@@ -62,7 +62,7 @@ export const restartContainer = defineTool({
   input: Type.Object({ container_id: ContainerRef, timeout: StopTimeout }, { additionalProperties: false }),
   output: ContainerState,
   timeoutArg: 'timeout',
-  handler: async ({ container_id, timeout }, { docker, signal }) => {
+  handler: async ({ container_id, timeout }, { engine: { docker }, signal }) => {
     await withContainer(docker, container_id, signal, (c) =>
       c.restart({ ...(timeout !== undefined && { t: timeout }), abortSignal: signal }),
     );
@@ -90,7 +90,7 @@ export const killContainer = defineTool({
     { additionalProperties: false },
   ),
   output: ContainerState,
-  handler: async ({ container_id, signal: sig }, { docker, signal }) => {
+  handler: async ({ container_id, signal: sig }, { engine: { docker }, signal }) => {
     await withContainer(docker, container_id, signal, (c) => c.kill({ signal: sig, abortSignal: signal }));
     return stateOf(await inspectContainer(docker, container_id, signal));
   },
@@ -104,7 +104,7 @@ export const pauseContainer = defineTool({
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
   output: ContainerState,
-  handler: async ({ container_id }, { docker, signal }) => {
+  handler: async ({ container_id }, { engine: { docker }, signal }) => {
     await withContainer(docker, container_id, signal, (c) => c.pause({ abortSignal: signal })).catch(
       unlessAlready(/already paused/i),
     );
@@ -120,7 +120,7 @@ export const unpauseContainer = defineTool({
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
   output: ContainerState,
-  handler: async ({ container_id }, { docker, signal }) => {
+  handler: async ({ container_id }, { engine: { docker }, signal }) => {
     // Engine 20.10 answers 500 "is not paused"; nothing to do either way.
     await withContainer(docker, container_id, signal, (c) => c.unpause({ abortSignal: signal })).catch(
       unlessAlready(/is not paused/i),
@@ -143,7 +143,7 @@ export const renameContainer = defineTool({
     { additionalProperties: false },
   ),
   output: ContainerState,
-  handler: async ({ container_id, new_name }, { docker, signal }) => {
+  handler: async ({ container_id, new_name }, { engine: { docker }, signal }) => {
     const { Id } = await inspectContainer(docker, container_id, signal);
     await docker
       .getContainer(Id)

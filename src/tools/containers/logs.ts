@@ -1,5 +1,7 @@
 /** Reading a container's logs: the newest lines, a time window, or the lines matching a pattern. */
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import {
   consume,
   demux,
@@ -8,8 +10,6 @@ import {
   type StreamName,
   TailLines,
 } from '../../docker/streams.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { ContainerRef, TimeEnd, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
 import { inspectContainer } from './ref.ts';
@@ -59,7 +59,7 @@ export const containerLogs = defineTool({
   keep: 'tail',
   untrusted: { lines: 'logs of container {container_id}' },
   narrowHint: 'Use tail, since/until or grep.',
-  handler: async (args, { docker, signal, limits }) => {
+  handler: async (args, { engine: { docker }, signal, limits }) => {
     const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');
     const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until');
     const match = args.grep === undefined ? undefined : lineMatcher(args.grep, 'grep');

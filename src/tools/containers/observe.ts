@@ -1,9 +1,9 @@
 /** Looking into a container: resource use, processes, filesystem changes. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { UNLISTED } from '../../lean-schema.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { ContainerRef, Limit } from '../params.ts';
 import { inspectContainer, withContainer } from './ref.ts';
 
@@ -86,7 +86,7 @@ export const containerStats = defineTool({
     block_io: Type.Object({ read_bytes: Type.Number(), write_bytes: Type.Number() }),
     pids: Type.Integer(),
   }),
-  handler: async ({ container_id }, { docker, signal }) => {
+  handler: async ({ container_id }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     mustRun(info, 'stats');
     // Not one-shot: the engine then takes two samples a second apart and fills precpu_stats,
@@ -117,7 +117,7 @@ export const containerTop = defineTool({
   narrowHint: 'Pass ps_args to choose fewer columns.',
   // Command lines are whatever the container's processes say they are.
   untrusted: { processes: 'processes of container {container_id}' },
-  handler: async ({ container_id, ps_args }, { docker, signal }) => {
+  handler: async ({ container_id, ps_args }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     mustRun(info, 'processes');
     const top = await withContainer(docker, info.Id, signal, (c) =>
@@ -138,7 +138,7 @@ export const containerDiff = defineTool({
   input: Type.Object({ container_id: ContainerRef, limit: Limit }, { additionalProperties: false }),
   output: Type.Object({ changes: Type.Array(Type.String()), count: Type.Integer(), total: Type.Integer() }),
   narrowHint: 'Use limit.',
-  handler: async ({ container_id, limit }, { docker, signal, limits }) => {
+  handler: async ({ container_id, limit }, { engine: { docker }, signal, limits }) => {
     const all =
       ((await withContainer(docker, container_id, signal, (c) => c.changes({ abortSignal: signal }))) as
         | { Path: string; Kind: number }[]

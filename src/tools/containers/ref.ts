@@ -1,6 +1,6 @@
 /** Resolving a container reference, and a not-found error that names the likely candidates. */
 import type Dockerode from 'dockerode';
-import { ToolError } from '../../pipeline/errors.ts';
+import { ToolError } from '../../core/errors.ts';
 import { shortId } from '../params.ts';
 
 const isNotFound = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;

@@ -1,7 +1,7 @@
 /** Removing containers: one by reference, or every stopped one (prune). */
 import Type from 'typebox';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { ContainerRef, engineFilters, PruneFilters, shortId } from '../params.ts';
 import { inspectContainer, stateOf } from './ref.ts';
 
@@ -20,7 +20,7 @@ export const removeContainer = defineTool({
     { additionalProperties: false },
   ),
   output: Type.Object({ id: Type.String(), name: Type.String(), removed: Type.Boolean() }),
-  handler: async ({ container_id, force, volumes }, { docker, signal }) => {
+  handler: async ({ container_id, force, volumes }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     const { id, name, state } = stateOf(info);
     const { Running, Paused, Restarting } = info.State;
@@ -51,7 +51,7 @@ export const pruneContainers = defineTool({
     space_reclaimed: Type.Integer({ description: 'Bytes' }),
   }),
   narrowHint: 'Narrow with filters (until, label).',
-  handler: async ({ filters }, { docker, signal, limits }) => {
+  handler: async ({ filters }, { engine: { docker }, signal, limits }) => {
     const res = await docker.pruneContainers({ filters: engineFilters(filters), abortSignal: signal });
     const ids = (res.ContainersDeleted ?? []).map(shortId);
     return {

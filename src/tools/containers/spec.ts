@@ -3,8 +3,8 @@
  * API create body. Container-only, so they live here rather than in params.ts.
  */
 import Type, { type Static } from 'typebox';
+import { ToolError } from '../../core/errors.ts';
 import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
-import { ToolError } from '../../pipeline/errors.ts';
 import {
   MAX_ARG,
   MAX_ENTRIES,

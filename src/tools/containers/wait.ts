@@ -3,9 +3,9 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { consume, demux, LineSplitter } from '../../docker/streams.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { ContainerRef } from '../params.ts';
 import { lineMatcher } from './logs.ts';
 import { inspectContainer } from './ref.ts';
@@ -43,7 +43,10 @@ export const waitContainer = defineTool({
     waited_ms: Type.Integer(),
   }),
   timeoutArg: 'timeout',
-  handler: async ({ container_id, until = 'exited', pattern, timeout = 60 }, { docker, signal }) => {
+  handler: async (
+    { container_id, until = 'exited', pattern, timeout = 60 },
+    { engine: { docker }, signal },
+  ) => {
     const started = Date.now();
     const match = until === 'log' ? lineMatcher(requirePattern(pattern), 'pattern') : undefined;
     const info = await inspectContainer(docker, container_id, signal);

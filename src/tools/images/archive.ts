@@ -10,9 +10,9 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { shortId } from '../params.ts';
 import { IMAGE_REF_PATTERN, inspectImage } from './ref.ts';
 
@@ -122,7 +122,7 @@ export const saveImage = defineTool({
     bytes: Type.Integer(),
     images: Type.Array(Type.String()),
   }),
-  handler: async (args, { docker, signal, progress }) => {
+  handler: async (args, { engine: { docker }, signal, progress }) => {
     const images = [...new Set([args.images].flat())];
     const target = hostFilePath(args.path, 'path');
     const overwrite = args.overwrite ?? false;
@@ -171,7 +171,7 @@ export const loadImage = defineTool({
     bytes: Type.Integer(),
     images: Type.Array(Type.String({ description: 'repo:tag, or short ID' })),
   }),
-  handler: async (args, { docker, signal, progress }) => {
+  handler: async (args, { engine: { docker }, signal, progress }) => {
     const path = hostFilePath(args.path, 'path');
     const size = await readableFileSize(path);
     const file = createReadStream(path);

@@ -8,9 +8,9 @@ import { isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { EngineStreamError, readProgressStream, refusal } from '../../docker/json-stream.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { MAX_ARG, MAX_VALUE, StringMap, shortId } from '../params.ts';
 import { buildRegistryConfig, parseReference } from './auth.ts';
 import { BuildLog, registryFailure } from './progress.ts';
@@ -136,7 +136,7 @@ export const buildImage = defineTool({
     tags: Type.Array(Type.String()),
     log: Type.Array(Type.String(), { description: 'Last lines of the build' }),
   }),
-  handler: async (args, { docker, signal, progress, dockerConfigDir }) => {
+  handler: async (args, { engine: { docker }, signal, progress, dockerConfigDir }) => {
     const root = await contextDir(args.path);
     const dockerfile = args.dockerfile ?? 'Dockerfile';
     const text = await readDockerfile(root, dockerfile);

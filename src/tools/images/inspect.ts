@@ -1,7 +1,7 @@
 /** Read-only views of local images: list, inspect, history. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { defineTool } from '../define.ts';
+import { defineTool } from '../../core/tool.ts';
 import { engineFilters, FilterMap, Full, Limit, shortId } from '../params.ts';
 import { engineRequest, ImageRef, ImageRow, imageRow, inspectImage, isoTime, realTags } from './ref.ts';
 
@@ -25,7 +25,7 @@ export const listImages = defineTool({
     total: Type.Optional(Type.Integer({ description: 'Rows matched, when more than returned' })),
   }),
   narrowHint: 'Use filters (reference, dangling, label) or limit.',
-  handler: async ({ all, filters, limit }, { docker, signal, limits }) => {
+  handler: async ({ all, filters, limit }, { engine: { docker }, signal, limits }) => {
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
     const rows = await docker.listImages({ all, filters: engineFilters(filters), abortSignal: signal });
     rows.sort((a, b) => b.Created - a.Created);
@@ -42,7 +42,7 @@ export const inspectImageTool = defineTool({
   idempotent: true,
   input: Type.Object({ image: ImageRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
-  handler: async ({ image, full }, { docker, signal }) => {
+  handler: async ({ image, full }, { engine: { docker }, signal }) => {
     const info = await inspectImage(docker, image, signal);
     if (full) return info as unknown as Record<string, unknown>;
     return imageSummary(info);
@@ -116,7 +116,7 @@ export const imageHistory = defineTool({
     total: Type.Optional(Type.Integer({ description: 'Layers, when more than returned' })),
   }),
   narrowHint: 'Use limit.',
-  handler: async ({ image, limit }, { docker, signal, limits }) => {
+  handler: async ({ image, limit }, { engine: { docker }, signal, limits }) => {
     // Resolve first so an unknown reference names close tags.
     const info = await inspectImage(docker, image, signal);
     const entries = await engineRequest<HistoryEntry[]>(

@@ -1,4 +1,4 @@
-import type { AnyTool } from '../define.ts';
+import type { AnyTool } from '../../core/tool.ts';
 import { loadImage, saveImage } from './archive.ts';
 import { imageHistory, inspectImageTool, listImages } from './inspect.ts';
 import { pruneImages, removeImage, tagImage } from './manage.ts';

@@ -1,8 +1,8 @@
 /** Changing the local image set: tag, remove, prune. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { engineFilters, PruneFilters, shortId } from '../params.ts';
 import { ImageRef, imageNotFound, inspectImage } from './ref.ts';
 
@@ -35,7 +35,7 @@ export const tagImage = defineTool({
     tagged: Type.String({ description: 'repository:tag' }),
     moved_from: Type.Optional(Type.String({ description: 'Image the tag was on before' })),
   }),
-  handler: async ({ image, repository, tag = 'latest' }, { docker, signal }) => {
+  handler: async ({ image, repository, tag = 'latest' }, { engine: { docker }, signal }) => {
     // A tag inside `repository` would be silently mangled by the engine ("repo:1" + tag → "repo:1:latest").
     const last = repository.slice(repository.lastIndexOf('/') + 1);
     if (last.includes(':'))
@@ -81,7 +81,7 @@ export const removeImage = defineTool({
     untagged: Type.Array(Type.String()),
     deleted: Type.Array(Type.String({ description: 'Short IDs' })),
   }),
-  handler: async ({ image, force, noprune }, { docker, signal }) => {
+  handler: async ({ image, force, noprune }, { engine: { docker }, signal }) => {
     let res: RemoveEntry[];
     try {
       res = (await docker.getImage(image).remove({ force, noprune, abortSignal: signal })) as RemoveEntry[];
@@ -159,7 +159,7 @@ export const pruneImages = defineTool({
     space_reclaimed: Type.Integer({ description: 'Bytes' }),
   }),
   narrowHint: 'Narrow with filters (until, label).',
-  handler: async ({ all, filters }, { docker, signal, limits }) => {
+  handler: async ({ all, filters }, { engine: { docker }, signal, limits }) => {
     // The engine prunes only dangling images unless told dangling=false; an explicit filter wins.
     const f = { ...(all && { dangling: ['false'] }), ...filters };
     const res = (await docker.pruneImages({ filters: engineFilters(f), abortSignal: signal })) as PruneResult;

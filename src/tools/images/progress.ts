@@ -2,10 +2,11 @@
  * Reading pull, push and build progress streams into progress reports and results, and turning the
  * registry failures they carry into errors a user can act on.
  */
+
+import { ToolError } from '../../core/errors.ts';
+import type { ProgressFn } from '../../core/progress.ts';
 import type { ProgressMessage } from '../../docker/json-stream.ts';
 import { EngineStreamError, refusal } from '../../docker/json-stream.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import type { ProgressFn } from '../define.ts';
 
 const MB = 1_000_000;
 const mb = (n: number) => (n / MB).toFixed(1);

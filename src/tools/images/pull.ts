@@ -1,9 +1,9 @@
 /** Pulling an image from a registry, with progress and the registry's credentials. */
 import type { Readable } from 'node:stream';
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { readProgressStream } from '../../docker/json-stream.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { engineFilters, shortId } from '../params.ts';
 import { AuthArg, type ImageReference, parseReference, registryAuth } from './auth.ts';
 import { LayerProgress, registryFailure } from './progress.ts';
@@ -70,7 +70,7 @@ export const pullImage = defineTool({
   }),
   handler: async (
     { image, tag, all_tags, platform, auth },
-    { docker, signal, progress, dockerConfigDir },
+    { engine: { docker }, signal, progress, dockerConfigDir },
   ) => {
     const ref = parseReference(image);
     if (all_tags && (tag || ref.tag || ref.digest))

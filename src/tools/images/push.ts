@@ -2,9 +2,9 @@
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { EngineStreamError, readProgressStream } from '../../docker/json-stream.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { AuthArg, parseReference, registryAuth } from './auth.ts';
 import { LayerProgress, registryFailure } from './progress.ts';
 import { chooseTag, LONG_TIMEOUT_MS, RemoteImage, TagArg } from './pull.ts';
@@ -29,7 +29,7 @@ export const pushImage = defineTool({
     size: Type.Integer({ description: 'Manifest bytes' }),
     status: Type.String(),
   }),
-  handler: async ({ image, tag, auth }, { docker, signal, progress, dockerConfigDir }) => {
+  handler: async ({ image, tag, auth }, { engine: { docker }, signal, progress, dockerConfigDir }) => {
     const ref = parseReference(image);
     if (ref.digest)
       throw new ToolError('invalid_argument', "invalid argument 'image': a digest cannot be pushed", {

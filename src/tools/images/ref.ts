@@ -1,7 +1,7 @@
 /** Image fragments shared by the image tools: the reference parameter, compact rows, resolving a reference. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { ToolError } from '../../pipeline/errors.ts';
+import { ToolError } from '../../core/errors.ts';
 import { shortId } from '../params.ts';
 
 /**

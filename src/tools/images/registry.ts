@@ -1,4 +1,4 @@
-import type { AnyTool } from '../define.ts';
+import type { AnyTool } from '../../core/tool.ts';
 import { buildImage } from './build.ts';
 import { pullImage } from './pull.ts';
 import { pushImage } from './push.ts';

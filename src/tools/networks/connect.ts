@@ -1,9 +1,9 @@
 /** Attaching containers to networks and detaching them. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { ToolError } from '../../pipeline/errors.ts';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { inspectContainer } from '../containers/ref.ts';
-import { defineTool } from '../define.ts';
 import { ContainerRef, MAX_ENTRIES, MAX_NAME } from '../params.ts';
 import { asConflict, inspectNetwork, NetworkRef } from './ref.ts';
 
@@ -50,7 +50,7 @@ export const connectContainer = defineTool({
     { additionalProperties: false },
   ),
   output: Attachment,
-  handler: async ({ network_id, container_id, aliases, ipv4_address }, { docker, signal }) => {
+  handler: async ({ network_id, container_id, aliases, ipv4_address }, { engine: { docker }, signal }) => {
     const net = await inspectNetwork(docker, network_id, signal);
     const before = await inspectContainer(docker, container_id, signal);
     const name = before.Name.replace(/^\//, '');
@@ -96,7 +96,7 @@ export const disconnectContainer = defineTool({
     { additionalProperties: false },
   ),
   output: Attachment,
-  handler: async ({ network_id, container_id, force }, { docker, signal }) => {
+  handler: async ({ network_id, container_id, force }, { engine: { docker }, signal }) => {
     const net = await inspectNetwork(docker, network_id, signal);
     const before = await inspectContainer(docker, container_id, signal);
     if (!before.NetworkSettings?.Networks?.[net.Name]) return attachment(net, before);

@@ -1,4 +1,4 @@
-import type { AnyTool } from '../define.ts';
+import type { AnyTool } from '../../core/tool.ts';
 import { connectContainer, disconnectContainer } from './connect.ts';
 import { inspectNetworkTool, listNetworks } from './inspect.ts';
 import { createNetwork, pruneNetworks, removeNetwork } from './manage.ts';

@@ -1,6 +1,6 @@
 /** Read-only views of networks: list and inspect. */
 import Type from 'typebox';
-import { defineTool } from '../define.ts';
+import { defineTool } from '../../core/tool.ts';
 import { engineFilters, FilterMap, Full, Limit, shortId } from '../params.ts';
 import { inspectNetwork, NetworkRef, networkSummary } from './ref.ts';
 
@@ -31,7 +31,7 @@ export const listNetworks = defineTool({
     count: Type.Integer({ description: 'Rows returned' }),
   }),
   narrowHint: 'Use filters (name, label, driver, type) or limit.',
-  handler: async ({ filters, limit }, { docker, signal, limits }) => {
+  handler: async ({ filters, limit }, { engine: { docker }, signal, limits }) => {
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
     const all = await docker.listNetworks({ filters: engineFilters(filters), abortSignal: signal });
     // The engine lists in no particular order; by name reads best and pages predictably.
@@ -61,7 +61,7 @@ export const inspectNetworkTool = defineTool({
   idempotent: true,
   input: Type.Object({ network_id: NetworkRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
-  handler: async ({ network_id, full }, { docker, signal }) => {
+  handler: async ({ network_id, full }, { engine: { docker }, signal }) => {
     const info = await inspectNetwork(docker, network_id, signal);
     return full ? (info as unknown as Record<string, unknown>) : networkSummary(info);
   },

@@ -1,7 +1,7 @@
 /** Creating, removing and pruning networks. */
 import Type from 'typebox';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { engineFilters, PruneFilters, StringMap, shortId } from '../params.ts';
 import { asConflict, inspectNetwork, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
 
@@ -33,7 +33,7 @@ export const createNetwork = defineTool({
     { additionalProperties: false },
   ),
   output: NetworkSummary,
-  handler: async (args, { docker, signal }) => {
+  handler: async (args, { engine: { docker }, signal }) => {
     const { name, subnet, gateway, ip_range } = args;
     if ((gateway || ip_range) && !subnet)
       throw new ToolError(
@@ -87,7 +87,7 @@ export const removeNetwork = defineTool({
   idempotent: true,
   input: Type.Object({ network_id: NetworkRef }, { additionalProperties: false }),
   output: Type.Object({ id: Type.String(), name: Type.String(), removed: Type.Boolean() }),
-  handler: async ({ network_id }, { docker, signal }) => {
+  handler: async ({ network_id }, { engine: { docker }, signal }) => {
     const net = await inspectNetwork(docker, network_id, signal);
     if (PREDEFINED.has(net.Name))
       throw new ToolError(
@@ -140,7 +140,7 @@ export const pruneNetworks = defineTool({
     ),
   }),
   narrowHint: 'Narrow with filters (until, label).',
-  handler: async ({ filters }, { docker, signal, limits }) => {
+  handler: async ({ filters }, { engine: { docker }, signal, limits }) => {
     // The engine prunes networks only stopped containers use; those containers then fail to start.
     // Say which, so the caller can reconnect them.
     const before = await docker.listContainers({ all: true, abortSignal: signal });

@@ -1,7 +1,7 @@
 /** Resolving a network reference, its compact summary, and the engine refusals worth rewording. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { ToolError } from '../../pipeline/errors.ts';
+import { ToolError } from '../../core/errors.ts';
 import { shortId } from '../params.ts';
 
 // The name goes into the request path: only the characters the engine allows, so '../x' cannot

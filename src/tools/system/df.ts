@@ -1,6 +1,7 @@
 /** Disk use per object type, counted the way `docker system df` counts it. */
 import Type from 'typebox';
-import { defineTool, type Limits } from '../define.ts';
+import type { Limits } from '../../core/limits.ts';
+import { defineTool } from '../../core/tool.ts';
 import { isoTime, realTags } from '../images/ref.ts';
 import { Full, shortId } from '../params.ts';
 import {
@@ -163,7 +164,7 @@ export const systemDf = defineTool({
     ),
   }),
   narrowHint: 'Leave out verbose/full for the totals only.',
-  handler: async ({ verbose, full }, { docker, signal, limits }) => {
+  handler: async ({ verbose, full }, { engine: { docker }, signal, limits }) => {
     const raw = await system(docker).df({ abortSignal: signal });
     const df: DiskUsage = {
       LayersSize: raw.LayersSize ?? 0,

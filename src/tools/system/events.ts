@@ -3,9 +3,9 @@
  * elapsed, or `until` passed, whichever comes first, so a call can never hang on a quiet engine.
  */
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { engineFilters, FilterMap, shortId, TimeEnd, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
 
@@ -77,7 +77,7 @@ export const dockerEvents = defineTool({
   // Actions carry exec'd command lines and attributes carry container-set labels.
   untrusted: { events: 'engine events' },
   narrowHint: 'Use filters (type, event, container), a narrower since/until, or max_events.',
-  handler: async (args, { docker, signal, limits }) => {
+  handler: async (args, { engine: { docker }, signal, limits }) => {
     const now = Date.now();
     const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since', now);
     const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until', now);

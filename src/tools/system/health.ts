@@ -4,8 +4,9 @@
  */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool, type EngineAccess } from '../define.ts';
+import type { EngineAccess } from '../../core/engine.ts';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { system } from './engine-api.ts';
 
 const Attempt = Type.Object({ endpoint: Type.String(), source: Type.String(), outcome: Type.String() });
@@ -66,7 +67,7 @@ export const healthcheck = defineTool({
       denied_tools: Type.Optional(Type.Array(Type.String())),
     }),
   }),
-  handler: async (_args, { docker, engine, server, signal, unreachable }) => {
+  handler: async (_args, { engine, server, signal, unreachable }) => {
     const { safetyMode: s } = server;
     const facts = {
       server: { name: 'mcp-docker', version: server.version },
@@ -78,7 +79,7 @@ export const healthcheck = defineTool({
       },
     };
     // The pipeline already tried to connect; do not run discovery twice when it found nothing.
-    const result = unreachable ? { error: unreachable } : await check(docker, engine, signal);
+    const result = unreachable ? { error: unreachable } : await check(engine.docker, engine, signal);
     const info = engine.info();
     if (result.error || !info) {
       const error = result.error;

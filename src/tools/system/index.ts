@@ -1,4 +1,4 @@
-import type { AnyTool } from '../define.ts';
+import type { AnyTool } from '../../core/tool.ts';
 import { systemDf } from './df.ts';
 import { dockerEvents } from './events.ts';
 import { healthcheck } from './health.ts';

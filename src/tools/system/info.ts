@@ -1,7 +1,7 @@
 /** What the engine is: its configuration and resources (info), and its build (version). */
 import Type from 'typebox';
+import { defineTool } from '../../core/tool.ts';
 import { MAX_API_VERSION } from '../../docker/engine.ts';
-import { defineTool } from '../define.ts';
 import { Full } from '../params.ts';
 import { system } from './engine-api.ts';
 
@@ -16,7 +16,7 @@ export const systemInfo = defineTool({
   idempotent: true,
   input: Type.Object({ full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
-  handler: async ({ full }, { docker, signal }) => {
+  handler: async ({ full }, { engine: { docker }, signal }) => {
     const i = await system(docker).info({ abortSignal: signal });
     if (full) return i as Record<string, unknown>;
     const mirrors = i.RegistryConfig?.Mirrors ?? [];
@@ -82,9 +82,9 @@ export const dockerVersion = defineTool({
       components: Type.Array(Type.Object({ name: Type.String(), version: Type.String() })),
     }),
   }),
-  handler: async (_args, { docker, signal, server, engine }) => {
-    const v = await system(docker).version({ abortSignal: signal });
-    const negotiated = engine.info()?.apiVersion;
+  handler: async (_args, { engine, signal, server }) => {
+    const v = await system(engine.docker).version({ abortSignal: signal });
+    const negotiated = engine.apiVersion;
     const experimental = v.Experimental === true || v.Experimental === 'true';
     return {
       client: { name: 'mcp-docker', version: server.version, max_api_version: MAX_API_VERSION },

@@ -6,9 +6,9 @@
 
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { engineFilters, MAX_ENTRIES, MAX_VALUE, shortId } from '../params.ts';
 
 type Filters = Record<string, string[]>;
@@ -177,7 +177,7 @@ export const systemPrune = defineTool({
   }),
   timeoutMs: 300_000,
   narrowHint: 'Narrow with filters (until, label).',
-  handler: async (args, { docker, signal, progress, limits }) => {
+  handler: async (args, { engine: { docker }, signal, progress, limits }) => {
     const filters: Filters = Object.fromEntries(
       Object.entries(args.filters ?? {}).filter((e): e is [string, string[]] => !!e[1]?.length),
     );

@@ -1,4 +1,4 @@
-import type { AnyTool } from '../define.ts';
+import type { AnyTool } from '../../core/tool.ts';
 import { inspectVolumeTool, listVolumes } from './inspect.ts';
 import { createVolume, pruneVolumes, removeVolume } from './manage.ts';
 

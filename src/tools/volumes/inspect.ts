@@ -1,6 +1,6 @@
 /** Read-only views of volumes: list and inspect. */
 import Type from 'typebox';
-import { defineTool } from '../define.ts';
+import { defineTool } from '../../core/tool.ts';
 import { engineFilters, FilterMap, Full, Limit } from '../params.ts';
 import { containersUsing, inspectVolume, VolumeRef, volumeSummary } from './ref.ts';
 
@@ -29,7 +29,7 @@ export const listVolumes = defineTool({
     count: Type.Integer({ description: 'Rows returned' }),
   }),
   narrowHint: 'Use filters (name, label, dangling, driver) or limit.',
-  handler: async ({ filters, limit }, { docker, signal, limits }) => {
+  handler: async ({ filters, limit }, { engine: { docker }, signal, limits }) => {
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
     const res = await docker.listVolumes({ filters: engineFilters(filters), abortSignal: signal });
     // Newest first, like the container list; the engine's order is arbitrary.
@@ -54,7 +54,7 @@ export const inspectVolumeTool = defineTool({
   idempotent: true,
   input: Type.Object({ volume_name: VolumeRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
-  handler: async ({ volume_name, full }, { docker, signal }) => {
+  handler: async ({ volume_name, full }, { engine: { docker }, signal }) => {
     const info = await inspectVolume(docker, volume_name, signal);
     if (full) return info as unknown as Record<string, unknown>;
     return { ...volumeSummary(info), used_by: await containersUsing(docker, info.Name, signal) };

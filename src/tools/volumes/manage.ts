@@ -1,8 +1,8 @@
 /** Creating, removing and pruning volumes. */
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
 import { apiAtLeast } from '../../docker/engine.ts';
-import { ToolError } from '../../pipeline/errors.ts';
-import { defineTool } from '../define.ts';
 import { engineFilters, FilterMap, StringMap } from '../params.ts';
 import { containersUsing, findVolume, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
 
@@ -22,7 +22,7 @@ export const createVolume = defineTool({
     { additionalProperties: false },
   ),
   output: VolumeSummary,
-  handler: async ({ name, driver, driver_opts, labels }, { docker, signal }) => {
+  handler: async ({ name, driver, driver_opts, labels }, { engine: { docker }, signal }) => {
     // The engine answers "created" with the existing volume, whatever options were asked for.
     if (name && (await findVolume(docker, name, signal)))
       throw new ToolError('conflict', `volume '${name}' already exists`, {
@@ -57,7 +57,7 @@ export const removeVolume = defineTool({
     { additionalProperties: false },
   ),
   output: Type.Object({ name: Type.String(), removed: Type.Boolean() }),
-  handler: async ({ volume_name, force }, { docker, signal }) => {
+  handler: async ({ volume_name, force }, { engine: { docker }, signal }) => {
     if (!(await findVolume(docker, volume_name, signal))) {
       if (force) return { name: volume_name, removed: false };
       throw new ToolError('not_found', `volume '${volume_name}' not found`, {
@@ -102,10 +102,10 @@ export const pruneVolumes = defineTool({
     space_reclaimed: Type.Integer({ description: 'Bytes' }),
   }),
   narrowHint: 'Narrow with filters (label).',
-  handler: async ({ all, filters }, { docker, signal, limits, engine }) => {
+  handler: async ({ all, filters }, { engine, signal, limits }) => {
     const { all: allFilter, ...rest } = filters ?? {};
     const named = all === true || (allFilter ?? []).some((v) => ['true', '1'].includes(v.toLowerCase()));
-    const api = engine.info()?.apiVersion;
+    const api = engine.apiVersion;
     const modern = spareNamedByDefault(api);
     // Older engines know no anonymous-only prune: theirs removes every unused volume, named ones
     // included. Ask for that explicitly rather than delete named data the caller meant to keep.
@@ -117,7 +117,7 @@ export const pruneVolumes = defineTool({
           hint: 'Pass all: true to remove every unused volume (narrow it with filters), or remove chosen ones with docker_remove_volume.',
         },
       );
-    const res = await docker.pruneVolumes({
+    const res = await engine.docker.pruneVolumes({
       filters: engineFilters({ ...rest, ...(named && modern && { all: ['true'] }) }),
       abortSignal: signal,
     });

@@ -1,7 +1,7 @@
 /** Resolving a volume name, its compact summary, and which containers use it. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { ToolError } from '../../pipeline/errors.ts';
+import { ToolError } from '../../core/errors.ts';
 import { shortId } from '../params.ts';
 
 // The name goes into the request path: only the characters the engine allows, so '../x' cannot

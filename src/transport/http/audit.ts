@@ -5,10 +5,10 @@
  * buffered is written on close and, as a last resort, at process exit.
  */
 import { closeSync, fchmodSync, fstatSync, openSync, write, writeSync } from 'node:fs';
+import type { Safety } from '../../core/tool.ts';
 import type { Log } from '../../log.ts';
 import { redact } from '../../pipeline/redact.ts';
 import type { PipelineEnv } from '../../pipeline/run.ts';
-import type { Safety } from '../../tools/define.ts';
 import { BoundedMap } from './rate-limit.ts';
 import { StartupError } from './tls.ts';
 

@@ -4,11 +4,11 @@
  * wires SIGINT/SIGTERM to a graceful shutdown.
  */
 import type { Config } from '../../config.ts';
+import type { ServerFacts } from '../../core/tool.ts';
 import type { Log } from '../../log.ts';
 import type { SafetyProfile } from '../../pipeline/gate.ts';
 import { serverFacts } from '../../pipeline/run.ts';
 import { buildServer, type ServerDeps } from '../../server.ts';
-import type { ServerFacts } from '../../tools/define.ts';
 import { StartupError, startHttp } from '../http.ts';
 import { closeVerifiers } from './auth.ts';
 import { createOAuthVerifier, protectedResourceMetadata } from './auth-oauth.ts';

@@ -1,20 +1,16 @@
+/**
+ * The tool contract: what a tool declares and what its handler gets. The pipeline reads the
+ * declaration (safety, timeouts, which fields a container controls, which arguments are host paths);
+ * the handler only acts on the engine session it is handed.
+ */
 import type Dockerode from 'dockerode';
 import type { Static, TObject, TSchema } from 'typebox';
-import type { Attempt, EngineInfo } from '../docker/engine.ts';
-import type { ToolError } from '../pipeline/errors.ts';
+import type { EngineSession } from './engine.ts';
+import type { ToolError } from './errors.ts';
+import type { Limits } from './limits.ts';
+import type { ProgressFn } from './progress.ts';
 
 export type Safety = 'safe' | 'moderate' | 'destructive';
-
-/** Reports progress of a long operation; the pipeline throttles and forwards it to the client. */
-export type ProgressFn = (progress: number, total?: number, message?: string) => void;
-
-/** The limits a handler may need to size its own Docker requests (the pipeline still caps output). */
-export interface Limits {
-  maxResponseBytes: number;
-  maxExecOutputBytes: number;
-  maxLogLines: number;
-  maxListResults: number;
-}
 
 /** Facts about this server, fixed at start-up, for tools that report on it. */
 export interface ServerFacts {
@@ -28,31 +24,19 @@ export interface ServerFacts {
   };
 }
 
-/** The engine connection as facts, plus a way to rediscover it (e.g. after a failed ping). */
-export interface EngineAccess {
-  client(signal: AbortSignal): Promise<Dockerode>;
-  /** Forgets the connection, so the next client() discovers the engine again. */
-  invalidate(): void;
-  /** The connection in use: endpoint, how it was found, negotiated API, server version. */
-  info(): EngineInfo | undefined;
-  /** What the last discovery tried, in order. */
-  attempts(): Attempt[];
-}
-
 /**
  * `required` (default): the pipeline connects first and fails the call if no engine answers.
- * `optional`: the handler runs anyway, with `docker` undefined and `unreachable` saying why.
+ * `optional`: the handler runs anyway, with `engine.docker` undefined and `unreachable` saying why.
  */
 export type EngineNeed = 'required' | 'optional';
 
 /** What a handler gets besides its arguments. It never sees the transport or the safety settings. */
 export interface ToolContext<E extends EngineNeed = 'required'> {
-  docker: E extends 'optional' ? Dockerode | undefined : Dockerode;
+  engine: EngineSession<E extends 'optional' ? Dockerode | undefined : Dockerode>;
   signal: AbortSignal;
   progress: ProgressFn;
   limits: Limits;
   server: ServerFacts;
-  engine: EngineAccess;
   /** The Docker CLI config directory (--docker-config / DOCKER_CONFIG): registry credentials live there. */
   dockerConfigDir: string;
   /** Why connecting failed; only ever set for `engine: 'optional'` tools. */
@@ -89,7 +73,7 @@ export interface ToolDef<
   /**
    * Result fields holding text a container controls (logs, command output, file contents, env,
    * labels): field path → source, `{arg}` filled from the arguments, e.g. { lines: 'logs of
-   * {container_id}' }. The pipeline cleans, screens and fences them (src/pipeline/fence.ts).
+   * {container_id}' }. The pipeline cleans, screens and fences them.
    */
   untrusted?: Record<string, string>;
   /**

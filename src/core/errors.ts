@@ -26,5 +26,3 @@ export class ToolError extends Error {
     this.retryable = options.retryable ?? RETRYABLE.has(kind);
   }
 }
-
-export const isToolError = (e: unknown): e is ToolError => e instanceof ToolError;

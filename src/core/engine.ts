@@ -1,0 +1,59 @@
+/**
+ * What a handler knows of the engine it acts on: one session per call, resolved by the pipeline from
+ * the engines registry. A handler never picks an engine and never sees how the server reached it.
+ */
+import type Dockerode from 'dockerode';
+
+/** The connection in use: endpoint, how it was found, negotiated API, server version. */
+export interface EngineInfo {
+  url: string;
+  source: string;
+  apiVersion: string;
+  serverVersion: string;
+  os: string;
+  arch: string;
+}
+
+/** One step of discovery: where it looked and what it found there. */
+export interface Attempt {
+  url: string;
+  source: string;
+  outcome: string;
+}
+
+/**
+ * Facts about an engine that decide what a request may touch on the host. Paths are the engine's
+ * own (its data root as /info reports it, its exec root and containerd socket as its command line or
+ * daemon.json says, else the defaults).
+ */
+export interface EngineFacts {
+  /** True when the engine sees the server's filesystem (unix:// and npipe://): host paths mean the same on both. */
+  sharesFilesystem: boolean;
+  /** The engine's API sockets, which a bind mount must never expose. */
+  socketPaths: string[];
+  dataRoot?: string;
+  execRoot?: string;
+  containerdSocket?: string;
+}
+
+/** The connection to one engine, as facts, plus a way to rediscover it (e.g. after a failed ping). */
+export interface EngineAccess {
+  client(signal: AbortSignal): Promise<Dockerode>;
+  /** Forgets the connection, so the next client() discovers the engine again. */
+  invalidate(): void;
+  info(): EngineInfo | undefined;
+  /** What the last discovery tried, in order. */
+  attempts(): Attempt[];
+}
+
+/**
+ * The engine one call acts on. `docker` is connected; `apiVersion` is the version negotiated with it.
+ * For a tool whose engine is optional, `docker` is undefined when no engine answered.
+ */
+export interface EngineSession<C extends Dockerode | undefined = Dockerode> extends EngineAccess {
+  /** The engine's configured name ('default' when only one is configured). */
+  readonly name: string;
+  readonly docker: C;
+  readonly apiVersion: string;
+  readonly facts: EngineFacts;
+}
