@@ -1,4 +1,5 @@
 import type { AnyTool } from '../core/tool.ts';
+import type { Toolset } from '../core/toolsets.ts';
 
 /** Who may do what: the caller's safety profile (one per server today; per credential over HTTP). */
 export interface SafetyProfile {
@@ -7,6 +8,8 @@ export interface SafetyProfile {
   readOnly: boolean;
   allowedTools: string[];
   deniedTools: string[];
+  /** The toolsets switched on (--toolsets, or a credential's `toolsets`); absent = the defaults. */
+  toolsets?: readonly Toolset[];
   /**
    * Set when the profile belongs to an HTTP credential (e.g. "profile 'read-only'"): refusals then tell
    * the caller to ask for a wider profile, not to restart a server they do not run.
