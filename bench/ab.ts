@@ -1,6 +1,6 @@
 /**
  * A/B of compiled binaries in one interleaved run: per-call list and inspect of 30 labelled
- * containers, and cold start to the initialize result. For measuring one change against the binary
+ * containers, each server's peak RSS after those calls, and cold start to the initialize result. For measuring one change against the binary
  * before it on a loaded machine, where only interleaved figures compare.
  *
  *   bun bench/ab.ts [--calls 300] [--cold 20] /tmp/a/mcp-docker /tmp/b/mcp-docker …
@@ -9,7 +9,7 @@
  * Needs DOCKER_HOST=unix://…; creates 30 busybox `sleep` containers labelled for this run and
  * removes them on exit.
  */
-import { EngineApi, median, percentile, StdioSession } from './lib.ts';
+import { EngineApi, median, memory, percentile, StdioSession } from './lib.ts';
 
 const argv = process.argv.slice(2);
 const opt = (flag: string, fallback: number) => {
@@ -110,6 +110,16 @@ try {
       process.stdout.write(
         `  ${k.padEnd(40)} ${stats(xs)}${k === 'raw' ? '' : `  over raw ${(median(xs) - raw).toFixed(3)}`}\n`,
       );
+  }
+  if (sessions.length > 0) {
+    // Each session served the same calls above: its peak RSS compares the binaries' memory for one workload.
+    process.stdout.write('\npeak RSS after the calls above (VmHWM, MiB)\n');
+    for (const [i, bin] of bins.entries()) {
+      const m = memory((sessions[i] as StdioSession).pid);
+      process.stdout.write(
+        `  ${`${i}:${bin}`.padEnd(40)} peak ${m.hwmMiB.toFixed(1)}  now ${m.rssMiB.toFixed(1)}\n`,
+      );
+    }
   }
   await Promise.all(sessions.map((s) => s.close()));
 
