@@ -125,7 +125,8 @@ export class Engine {
     const o = this.overrides;
     const local = () => {
       const c = engine.current;
-      if (!c || !sharesFilesystem(c.info.url)) return undefined;
+      if (!c) return undefined;
+      // A remote engine's paths are not this host's to read: it gets the defaults.
       c.local ??= localDaemonPaths(c.socketPath, engine.fs, engine.processes);
       return c.local;
     };
@@ -151,8 +152,7 @@ export class Engine {
 
   /**
    * The facts with the data root fetched from /info: connects if need be, then asks once per
-   * connection (a failed or cancelled fetch is asked again next time). Remote engines get no exec
-   * root or containerd socket unless overridden: their paths are not this host's to read.
+   * connection (a failed or cancelled fetch is asked again next time).
    */
   async resolveFacts(signal?: AbortSignal): Promise<EngineFacts> {
     const c = await this.connection(signal);
