@@ -9,7 +9,7 @@ import {
   serverProfile,
   splitCommandArgv,
 } from './config.ts';
-import { Engine } from './docker/engine.ts';
+import { defaultEngines } from './docker/engines.ts';
 import { createLogger, type Log } from './log.ts';
 import { serverFacts } from './pipeline/run.ts';
 import type { ServerDeps } from './tool-calls.ts';
@@ -68,7 +68,7 @@ function main(argv: string[]): void {
   }
 
   const log = lazyLog(config.logLevel);
-  const engine = new Engine(engineSettings(config, host));
+  const engines = defaultEngines(engineSettings(config, host));
   const profile = serverProfile(config);
   const env = {
     profile,
@@ -85,7 +85,7 @@ function main(argv: string[]): void {
       maxListResults: config.maxListResults,
     },
     defaultTimeoutMs: config.timeoutSeconds * 1000,
-    engine,
+    engines,
     server: serverFacts(VERSION, profile),
     logFilter: config.logFilter,
     dockerConfigDir: dockerConfigDir(config, host),

@@ -199,7 +199,7 @@ function serveResources(
       const watch = hit?.resource.watch;
       if (!hit || !watch) return undefined;
       const stop = new AbortController();
-      watch(hit.vars, { engine: deps.env.engine, signal: stop.signal, changed }).catch(() => {});
+      watch(hit.vars, { engine: deps.env.engines.resolve(), signal: stop.signal, changed }).catch(() => {});
       return () => stop.abort();
     },
     (uri) => void server.sendResourceUpdated({ uri }).catch(() => {}),

@@ -5,7 +5,7 @@
  */
 import { type Config, engineSettings, type loadConfig, serverProfile } from '../config.ts';
 import type { Attempt } from '../core/engine.ts';
-import { Engine } from '../docker/engine.ts';
+import { defaultEngines } from '../docker/engines.ts';
 import { gate } from '../pipeline/gate.ts';
 import { VERSION } from '../version.ts';
 
@@ -68,7 +68,7 @@ export async function run(argv: string[], loaded: Loaded): Promise<number> {
 }
 
 export async function doctor({ config, sources, host }: Loaded): Promise<DoctorReport> {
-  const engine = new Engine(engineSettings(config, host));
+  const engine = defaultEngines(engineSettings(config, host)).resolve();
   const chosenBy = config.dockerHost
     ? (sources.dockerHost ?? 'DOCKER_HOST')
     : config.dockerContext

@@ -55,5 +55,8 @@ export interface EngineSession<C extends Dockerode | undefined = Dockerode> exte
   readonly name: string;
   readonly docker: C;
   readonly apiVersion: string;
+  /** Read on access: a fact the engine reports only on request (the data root) is there once resolveFacts() ran. */
   readonly facts: EngineFacts;
+  /** The facts with the data root fetched from the engine: once per connection, only when asked. */
+  resolveFacts(signal?: AbortSignal): Promise<EngineFacts>;
 }

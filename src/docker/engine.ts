@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
-import type { Attempt, EngineInfo } from '../core/engine.ts';
+import type { Attempt, EngineFacts, EngineInfo } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
 import {
   type Candidate,
@@ -14,6 +14,13 @@ import {
   discoverCandidates,
   type FileReader,
 } from './discovery.ts';
+import {
+  type FactOverrides,
+  type LocalPaths,
+  localDaemonPaths,
+  type ProcessReader,
+  sharesFilesystem,
+} from './facts.ts';
 import { useFetchTransport } from './fetch-transport.ts';
 
 /** Newest Engine API version this server was written against; older engines are spoken to in their own. */
@@ -35,17 +42,40 @@ interface Connection {
   docker: Dockerode;
   info: EngineInfo;
   socketPath?: string;
+  /** Facts of this connection, each found on first use: a reconnect finds them again. */
+  local?: LocalPaths;
+  dataRoot?: string;
+  dataRootLoad?: Promise<string | undefined>;
 }
 
+export interface EngineOptions {
+  /** The engine's name in the registry ('default' when only one is configured). */
+  name?: string;
+  /** Settings that replace discovered facts. */
+  overrides?: FactOverrides;
+  fs?: FileReader;
+  processes?: ProcessReader;
+}
+
+/** One engine: its own connection state, so one engine going down never affects another. */
 export class Engine {
+  readonly name: string;
   private current?: Connection;
   private connecting?: Promise<Connection>;
   private lastAttempts: Attempt[] = [];
+  private readonly fs: FileReader;
+  private readonly overrides: FactOverrides;
+  private readonly processes?: ProcessReader;
 
   constructor(
     private readonly input: DiscoveryInput,
-    private readonly fs: FileReader = nodeFileReader,
-  ) {}
+    options: EngineOptions = {},
+  ) {
+    this.name = options.name ?? 'default';
+    this.fs = options.fs ?? nodeFileReader;
+    this.overrides = options.overrides ?? {};
+    this.processes = options.processes;
+  }
 
   async client(signal?: AbortSignal): Promise<Dockerode> {
     return (await this.connection(signal)).docker;
@@ -82,6 +112,81 @@ export class Engine {
       return discoverCandidates(this.input, this.fs).flatMap((c) => unixPath(c.url) ?? []);
     } catch {
       return [];
+    }
+  }
+
+  /**
+   * The engine's facts as known now, read on access: the data root once resolveFacts() fetched it,
+   * the exec root and containerd socket found on first read (from the local dockerd), so a call that
+   * reads none of them pays nothing. Before the first connection the socket paths are discovery's.
+   */
+  get facts(): EngineFacts {
+    const engine = this;
+    const o = this.overrides;
+    const local = () => {
+      const c = engine.current;
+      if (!c) return undefined;
+      // A remote engine's paths are not this host's to read: it gets the defaults.
+      c.local ??= localDaemonPaths(c.socketPath, engine.fs, engine.processes);
+      return c.local;
+    };
+    return {
+      get sharesFilesystem() {
+        const url = engine.current?.info.url ?? engine.candidateUrl();
+        return o.sharesFilesystem ?? (url === undefined || sharesFilesystem(url));
+      },
+      get socketPaths() {
+        return engine.socketPaths();
+      },
+      get dataRoot() {
+        return o.dataRoot ?? engine.current?.dataRoot;
+      },
+      get execRoot() {
+        return o.execRoot ?? local()?.execRoot;
+      },
+      get containerdSocket() {
+        return o.containerdSocket ?? local()?.containerdSocket;
+      },
+    };
+  }
+
+  /**
+   * The facts with the data root fetched from /info: connects if need be, then asks once per
+   * connection (a failed or cancelled fetch is asked again next time).
+   */
+  async resolveFacts(signal?: AbortSignal): Promise<EngineFacts> {
+    const c = await this.connection(signal);
+    if (this.overrides.dataRoot === undefined && c.dataRoot === undefined) {
+      // The typings omit info()'s options argument; dockerode accepts { abortSignal }.
+      const docker = c.docker as unknown as { info(o: object): Promise<{ DockerRootDir?: string }> };
+      c.dataRootLoad ??= docker.info({ abortSignal: signal }).then(
+        (info) => {
+          c.dataRoot = info.DockerRootDir || undefined;
+          return c.dataRoot;
+        },
+        (e: unknown) => {
+          c.dataRootLoad = undefined;
+          throw e;
+        },
+      );
+      await c.dataRootLoad;
+    }
+    const f = this.facts;
+    return {
+      sharesFilesystem: f.sharesFilesystem,
+      socketPaths: f.socketPaths,
+      dataRoot: f.dataRoot,
+      execRoot: f.execRoot,
+      containerdSocket: f.containerdSocket,
+    };
+  }
+
+  /** Where discovery would look first, for facts asked before the first connection. */
+  private candidateUrl(): string | undefined {
+    try {
+      return discoverCandidates(this.input, this.fs)[0]?.url;
+    } catch {
+      return undefined;
     }
   }
 

@@ -35,7 +35,7 @@ export async function runContent<T>(
 ): Promise<T> {
   const signal = callSignal(clientSignal, env.defaultTimeoutMs, label, env.stopping);
   try {
-    const docker = await env.engine.client(signal.signal);
+    const docker = await env.engines.resolve().client(signal.signal);
     const ctx = { docker, signal: signal.signal, limits: env.limits, logFilter: env.logFilter };
     return redact(await untilAborted(build(ctx), signal.signal));
   } catch (e) {
@@ -55,8 +55,9 @@ export function contentError(
   aborted?: ToolError,
   label = 'content',
 ): ToolError {
-  const mapped = mapError(e, { aborted, scrub: env.engine.socketPaths() });
-  if (mapped.kind === 'engine_unreachable') env.engine.invalidate();
+  const engine = env.engines.resolve();
+  const mapped = mapError(e, { aborted, scrub: engine.facts.socketPaths });
+  if (mapped.kind === 'engine_unreachable') engine.invalidate();
   const error = env.remote ? forRemote(mapped, label, env.remote) : mapped;
   return new ToolError(error.kind, redactText(error.message), {
     hint: error.hint && redactText(error.hint),

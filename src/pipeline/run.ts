@@ -1,9 +1,10 @@
 import type Dockerode from 'dockerode';
 import type { HostEnv } from '../config.ts';
-import type { EngineAccess, EngineSession } from '../core/engine.ts';
+import type { EngineSession } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
 import type { Limits } from '../core/limits.ts';
 import type { AnyTool, Safety, ServerFacts } from '../core/tool.ts';
+import { type EngineHandle, type EngineRegistry, sessionOf } from '../docker/engines.ts';
 import { capResult } from './cap.ts';
 import { fenceResult, type LogFilter } from './fence.ts';
 import { gate, type SafetyProfile } from './gate.ts';
@@ -15,19 +16,14 @@ import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors
 import { type CallSignal, callSignal, untilAborted } from './signal.ts';
 import { validateArgs } from './validate.ts';
 
-/** How the pipeline reaches the engine; src/docker implements it, tests may too. */
-export interface EngineHandle extends EngineAccess {
-  /** Local socket paths of the engine, which bind mounts must never expose. */
-  socketPaths(): string[];
-}
-
 export interface PipelineEnv {
   profile: SafetyProfile;
   policy: Omit<PolicySettings, 'dockerSocketPaths'>;
   host: HostEnv;
   limits: Limits;
   defaultTimeoutMs: number;
-  engine: EngineHandle;
+  /** The engines this server serves; each call resolves the one it acts on (src/docker/engines.ts). */
+  engines: EngineRegistry;
   /** Built once with serverFacts(); handed to every handler. */
   server: ServerFacts;
   /** What happens to container text that reads like an instruction (SAFETY_LOG_FILTER). */
@@ -80,6 +76,8 @@ export function serverFacts(version: string, profile: SafetyProfile): ServerFact
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** The engine the call names; the default one when unset. (#11: set from the call's `engine` argument.) */
+  engine?: string;
   sendProgress?: (p: { progress: number; total?: number; message?: string }) => void;
 }
 
@@ -118,11 +116,13 @@ async function runStages(
 
   let signal: ReturnType<typeof callSignal> | undefined;
   let progress: ReturnType<typeof throttledProgress> | undefined;
+  let engine: EngineHandle | undefined;
   try {
     const args = validateArgs(tool.input, rawArgs);
+    engine = env.engines.resolve(call.engine);
     checkArgumentPolicy(
       args,
-      { ...env.policy, dockerSocketPaths: env.engine.socketPaths() },
+      { ...env.policy, dockerSocketPaths: engine.facts.socketPaths },
       env.host,
       undefined,
       tool.hostPaths,
@@ -133,10 +133,9 @@ async function runStages(
     const timeoutMs = Math.max(tool.timeoutMs ?? 0, env.defaultTimeoutMs, extra > 0 ? extra + 5000 : 0);
     signal = callSignal(call.signal, timeoutMs, tool.name, env.stopping);
     progress = throttledProgress(call.sendProgress);
-    const { docker, unreachable } = await connect(tool, env, signal);
-    const access = env.remote ? remoteEngineView(env.engine, (e) => shown(e, tool, env)) : env.engine;
+    const { session, unreachable } = await connect(tool, engine, env, signal);
     const ctx = {
-      engine: sessionOf(access, docker, env.engine),
+      engine: session,
       signal: signal.signal,
       progress,
       limits: env.limits,
@@ -158,10 +157,10 @@ async function runStages(
   } catch (e) {
     const error = mapError(e, {
       aborted: signal?.reason(),
-      scrub: env.engine.socketPaths(),
-      endpoint: env.engine.info()?.url,
+      scrub: engine?.facts.socketPaths ?? [],
+      endpoint: engine?.info()?.url,
     });
-    if (error.kind === 'engine_unreachable') env.engine.invalidate();
+    if (error.kind === 'engine_unreachable') engine?.invalidate();
     return fail(shown(error, tool, env));
   } finally {
     progress?.cancel(); // a late, held-back value must not follow the result
@@ -169,46 +168,27 @@ async function runStages(
   }
 }
 
-/** The engine for this call. An `engine: 'optional'` tool runs without one, told why there is none. */
+/**
+ * The session for this call on `engine`, as this caller may see it (addresses hidden from remote
+ * callers). An `engine: 'optional'` tool runs without a connection, told why there is none.
+ */
 async function connect(
   tool: AnyTool,
+  engine: EngineHandle,
   env: PipelineEnv,
   signal: CallSignal,
-): Promise<{ docker?: Dockerode; unreachable?: ToolError }> {
-  if (tool.engine !== 'optional') return { docker: await env.engine.client(signal.signal) };
+): Promise<{ session: EngineSession<Dockerode | undefined>; unreachable?: ToolError }> {
+  const access = env.remote ? remoteEngineView(engine, (e) => shown(e, tool, env)) : engine;
+  if (tool.engine !== 'optional')
+    return { session: sessionOf(engine, await engine.client(signal.signal), access) };
   try {
-    return { docker: await env.engine.client(signal.signal) };
+    return { session: sessionOf(engine, await engine.client(signal.signal), access) };
   } catch (e) {
     // Only "no engine answered" is handed over; a cancel or timeout still ends the call.
-    const error = mapError(e, { aborted: signal.reason(), scrub: env.engine.socketPaths() });
+    const error = mapError(e, { aborted: signal.reason(), scrub: engine.facts.socketPaths });
     if (error.kind !== 'engine_unreachable') throw e;
-    return { unreachable: shown(error, tool, env) };
+    return { session: sessionOf(engine, undefined, access), unreachable: shown(error, tool, env) };
   }
-}
-
-/**
- * The engine session a handler acts on. One engine today, named 'default'; `access` is the view of the
- * connection this caller may see (addresses hidden from remote callers).
- */
-function sessionOf<C extends Dockerode | undefined>(
-  access: EngineAccess,
-  docker: C,
-  engine: EngineHandle,
-): EngineSession<C> {
-  const url = engine.info()?.url ?? '';
-  return {
-    name: 'default',
-    docker,
-    apiVersion: engine.info()?.apiVersion ?? '',
-    facts: {
-      sharesFilesystem: url === '' || url.startsWith('unix://') || url.startsWith('npipe://'),
-      socketPaths: engine.socketPaths(),
-    },
-    client: (signal) => access.client(signal),
-    invalidate: () => access.invalidate(),
-    info: () => access.info(),
-    attempts: () => access.attempts(),
-  };
 }
 
 /** The error as this call's caller may see it: whole over stdio, without addresses or paths when remote. */

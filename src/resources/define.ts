@@ -4,8 +4,8 @@
  * (engine, timeout, redaction, errors); the definition only fetches and fences.
  */
 
+import type { EngineAccess } from '../core/engine.ts';
 import type { ContentContext } from '../pipeline/content.ts';
-import type { EngineHandle } from '../pipeline/run.ts';
 import type { CompleteKind } from './complete.ts';
 
 export interface ResourceContent {
@@ -15,7 +15,7 @@ export interface ResourceContent {
 
 /** What a watcher gets: the engine (no timeout: it lives as long as the subscription), a stop signal, a way to say "changed". */
 export interface WatchContext {
-  engine: EngineHandle;
+  engine: EngineAccess;
   signal: AbortSignal;
   /** Call on every change; the caller throttles the notifications. */
   changed(): void;

@@ -6,7 +6,7 @@
 import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import type { EngineHandle } from '../../src/pipeline/run.ts';
+import type { EngineHandle } from '../../src/docker/engines.ts';
 import { ListenTap } from '../../src/resources/subscriptions.ts';
 import { buildServer, type ServerDeps } from '../../src/server.ts';
 import { catalogue } from '../../src/tools/index.ts';
@@ -61,7 +61,11 @@ export function countingEngine(inner: EngineHandle): EngineHandle & { calls: num
     invalidate: () => inner.invalidate(),
     info: () => inner.info(),
     attempts: () => inner.attempts(),
-    socketPaths: () => inner.socketPaths(),
+    name: inner.name,
+    get facts() {
+      return inner.facts;
+    },
+    resolveFacts: (signal?: AbortSignal) => inner.resolveFacts(signal),
   };
   return counted;
 }

@@ -7,16 +7,11 @@ import { Compile } from 'typebox/compile';
 import { readHostEnv } from '../../src/config.ts';
 import type { Limits } from '../../src/core/limits.ts';
 import { Engine } from '../../src/docker/engine.ts';
+import { type EngineHandle, type EngineRegistry, engineRegistry } from '../../src/docker/engines.ts';
 import type { LogFilter } from '../../src/pipeline/fence.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import type { PolicySettings } from '../../src/pipeline/policy.ts';
-import {
-  type EngineHandle,
-  type Outcome,
-  type PipelineEnv,
-  runPipeline,
-  serverFacts,
-} from '../../src/pipeline/run.ts';
+import { type Outcome, type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
 import { listedTool } from '../../src/tool-calls.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { VERSION } from '../../src/version.ts';
@@ -39,9 +34,14 @@ export interface EnvOverrides {
   logFilter?: LogFilter;
   /** Where registry credentials are read from (default ~/.docker). */
   dockerConfigDir?: string;
-  /** Another engine than DOCKER_HOST's, e.g. one at a dead socket to test an outage. */
+  /** Another engine than DOCKER_HOST's, e.g. one at a dead socket to test an outage (registered as the only one). */
   engine?: EngineHandle;
+  /** Several engines; wins over `engine`. */
+  engines?: EngineRegistry;
 }
+
+/** The engine at DOCKER_HOST that every test shares, registered as 'default'. */
+export const testEngine = (): Engine => engine;
 
 /** Defaults: every tier allowed (tests of the gate narrow it), default limits. */
 export function pipelineEnv(o: EnvOverrides = {}): PipelineEnv {
@@ -65,7 +65,7 @@ export function pipelineEnv(o: EnvOverrides = {}): PipelineEnv {
       ...o.limits,
     },
     defaultTimeoutMs: o.timeoutMs ?? 60_000,
-    engine: o.engine ?? engine,
+    engines: o.engines ?? engineRegistry([o.engine ?? engine]),
     server: serverFacts(VERSION, profile),
     logFilter: o.logFilter ?? 'flag',
     // HOME read per call, as the server reads ~/.docker at start: tests swap HOME to swap credentials.

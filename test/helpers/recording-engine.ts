@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { Engine } from '../../src/docker/engine.ts';
-import type { EngineHandle } from '../../src/pipeline/run.ts';
+import type { EngineHandle } from '../../src/docker/engines.ts';
 
 export interface RecordedRequest {
   method: string;

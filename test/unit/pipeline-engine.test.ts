@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'bun:test';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import type { Attempt, EngineInfo } from '../../src/core/engine.ts';
+import type { Attempt, EngineFacts, EngineInfo } from '../../src/core/engine.ts';
 import { ToolError } from '../../src/core/errors.ts';
 import { type AnyTool, defineTool, type ToolContext } from '../../src/core/tool.ts';
+import { Engine } from '../../src/docker/engine.ts';
+import { type EngineHandle, type EngineRegistry, engineRegistry } from '../../src/docker/engines.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
-import { type EngineHandle, type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
+import { type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
 
 const profile = (p: Partial<SafetyProfile> = {}): SafetyProfile => ({
   allowModerate: true,
@@ -20,29 +22,50 @@ const attempts: Attempt[] = [
   { url: 'unix:///nowhere.sock', source: 'DOCKER_HOST', outcome: 'no socket there' },
 ];
 
-/** An engine whose client() fails with `failure`, or answers with a stand-in client. */
-function fakeEngine(failure?: unknown): EngineHandle & { connects: number } {
+/**
+ * An engine whose client() fails with `failure`, or answers with its own stand-in client; its facts
+ * name it, so a test can tell which engine's session a handler got.
+ */
+function fakeEngine(
+  failure?: unknown,
+  name = 'default',
+): EngineHandle & { connects: number; invalidated: number; docker: Dockerode } {
+  const facts: EngineFacts = { sharesFilesystem: true, socketPaths: [`/srv/engines/${name}.sock`] };
+  const docker = { engine: name } as unknown as Dockerode;
   return {
+    name,
+    docker,
     connects: 0,
+    invalidated: 0,
     async client() {
       this.connects++;
       if (failure) throw failure;
-      return {} as Dockerode;
+      return docker;
     },
-    invalidate() {},
-    info: (): EngineInfo | undefined => undefined,
+    invalidate() {
+      this.invalidated++;
+    },
+    info: (): EngineInfo | undefined => ({
+      url: `unix:///srv/engines/${name}.sock`,
+      source: 'test',
+      apiVersion: name === 'default' ? '1.47' : '1.41',
+      serverVersion: '27.0.0',
+      os: 'linux',
+      arch: 'amd64',
+    }),
     attempts: () => attempts,
-    socketPaths: () => [],
+    facts,
+    resolveFacts: async () => facts,
   };
 }
 
-const env = (engine: EngineHandle, p = profile()): PipelineEnv => ({
+const env = (engine: EngineHandle | EngineRegistry, p = profile()): PipelineEnv => ({
   profile: p,
   policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] },
   host: { home: '/home/x', platform: 'linux' },
   limits: { maxResponseBytes: 65_536, maxExecOutputBytes: 65_536, maxLogLines: 100, maxListResults: 100 },
   defaultTimeoutMs: 5000,
-  engine,
+  engines: 'resolve' in engine ? engine : engineRegistry([engine]),
   server: serverFacts('9.9.9', p),
   logFilter: 'flag',
   dockerConfigDir: '/nonexistent/.docker',
@@ -162,6 +185,131 @@ describe('a call cancelled before the handler first awaits', () => {
     await Bun.sleep(5); // an unhandled rejection would surface (and fail the test) by now
 
     expect(!out.ok && out.error.kind).toBe('cancelled');
+  });
+});
+
+/** A tool that reports which engine's session its handler got; `volumes` lets the policy look. */
+const whichEngine = defineTool({
+  name: 'docker_which_engine',
+  title: 'Which engine',
+  description: 'd',
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object({ volumes: Type.Optional(Type.Array(Type.String())) }),
+  output: Type.Object({}, { additionalProperties: true }),
+  handler: async (_args, { engine }) => ({
+    name: engine.name,
+    client: (engine.docker as unknown as { engine: string }).engine,
+    apiVersion: engine.apiVersion,
+    socketPaths: engine.facts.socketPaths,
+    dataRoot: (await engine.resolveFacts()).dataRoot,
+  }),
+}) as AnyTool;
+
+describe('a server with two engines', () => {
+  const two = () => {
+    const other = fakeEngine(undefined, 'other');
+    const main = fakeEngine(undefined, 'default');
+    // 'other' is listed first: the default is the one named so, not the first.
+    return { other, main, engines: engineRegistry([other, main]) };
+  };
+
+  it("hands the handler the default engine's session when the call names none", async () => {
+    const { other, main, engines } = two();
+
+    const out = await runPipeline(whichEngine, {}, env(engines));
+
+    expect(out).toEqual({
+      ok: true,
+      data: {
+        name: 'default',
+        client: 'default',
+        apiVersion: '1.47',
+        socketPaths: ['/srv/engines/default.sock'],
+        dataRoot: undefined,
+      },
+    });
+    expect([main.connects, other.connects]).toEqual([1, 0]);
+  });
+
+  it("hands the handler the named engine's session, and only that engine is asked", async () => {
+    const { other, main, engines } = two();
+
+    const out = await runPipeline(whichEngine, {}, env(engines), { engine: 'other' });
+
+    expect(out.ok && out.data).toMatchObject({
+      name: 'other',
+      client: 'other',
+      apiVersion: '1.41',
+      socketPaths: ['/srv/engines/other.sock'],
+    });
+    expect([main.connects, other.connects]).toEqual([0, 1]);
+  });
+
+  it("checks a bind mount against the socket paths of the call's engine", async () => {
+    const { engines } = two();
+    const mount = { volumes: ['/srv/engines/other.sock:/var/run/docker.sock'] };
+
+    const onOther = await runPipeline(whichEngine, mount, env(engines), { engine: 'other' });
+    const onDefault = await runPipeline(whichEngine, mount, env(engines));
+
+    expect(!onOther.ok && onOther.error.kind).toBe('policy_denied');
+    expect(onDefault.ok && onDefault.data.name).toBe('default');
+  });
+
+  it('refuses an engine it does not know, naming the known ones, before any engine is asked', async () => {
+    const { other, main, engines } = two();
+
+    const out = await runPipeline(whichEngine, {}, env(engines), { engine: 'nope' });
+
+    expect(!out.ok && out.error).toMatchObject({
+      kind: 'invalid_argument',
+      message: "no engine named 'nope'",
+      hint: 'Use one of: other, default.',
+    });
+    expect([main.connects, other.connects]).toEqual([0, 0]);
+  });
+
+  it('keeps working on one engine while another is down, and forgets only the one that failed', async () => {
+    const down = new Engine(
+      {
+        dockerHost: 'unix:///nonexistent/mcpt-down.sock',
+        dockerConfigDir: '/nonexistent/.docker',
+        tlsVerify: false,
+        home: '/nonexistent',
+        platform: 'linux',
+      },
+      { name: 'down' },
+    );
+    const main = fakeEngine(undefined, 'default');
+    const engines = engineRegistry<EngineHandle>([main, down]);
+
+    const failed = await runPipeline(whichEngine, {}, env(engines), { engine: 'down' });
+    const worked = await runPipeline(whichEngine, {}, env(engines));
+
+    expect(!failed.ok && failed.error.kind).toBe('engine_unreachable');
+    expect(!failed.ok && failed.error.message).toContain('mcpt-down.sock');
+    expect(worked.ok && worked.data.name).toBe('default');
+    expect(main.invalidated).toBe(0);
+  });
+});
+
+describe('engineRegistry', () => {
+  it("defaults to the engine named 'default', else the first listed", () => {
+    const a = fakeEngine(undefined, 'a');
+    const b = fakeEngine(undefined, 'b');
+
+    expect(engineRegistry([a, fakeEngine(undefined, 'default')]).defaultName).toBe('default');
+    expect(engineRegistry([b, a]).resolve()).toBe(b);
+    expect(engineRegistry([b, a]).resolve('a')).toBe(a);
+    expect(engineRegistry([b, a]).names()).toEqual(['b', 'a']);
+  });
+
+  it('refuses a name configured twice, and an empty list', () => {
+    expect(() => engineRegistry([fakeEngine(), fakeEngine()])).toThrow(
+      "engine 'default' is configured twice",
+    );
+    expect(() => engineRegistry([])).toThrow('no engine configured');
   });
 });
 

@@ -106,7 +106,7 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
     let engine = 'unreachable';
     try {
       const signal = AbortSignal.timeout(2000);
-      const docker = await deps.env.engine.client(signal);
+      const docker = await deps.env.engines.resolve().client(signal);
       await Promise.race([
         docker.ping(),
         new Promise((_, reject) => signal.addEventListener('abort', reject)),

@@ -1,0 +1,194 @@
+/**
+ * Where an engine keeps things on its host, beyond what the Engine API says. The API reports the
+ * data root (/info's DockerRootDir) but not the exec root or the containerd socket; for a local
+ * engine those come from the command line of the dockerd serving its socket (/proc/<pid>/cmdline),
+ * else from that daemon's daemon.json, else dockerd's defaults. Pure apart from the injected
+ * readers, so the parsing is unit-tested without an engine.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { FileReader } from './discovery.ts';
+
+/** Per-engine settings that replace a discovered fact (the config keys arrive with issue 14). */
+export interface FactOverrides {
+  sharesFilesystem?: boolean;
+  dataRoot?: string;
+  execRoot?: string;
+  containerdSocket?: string;
+}
+
+export const DEFAULT_EXEC_ROOT = '/var/run/docker';
+export const DEFAULT_CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
+export const DEFAULT_DAEMON_JSON = '/etc/docker/daemon.json';
+/** Where dockerd listens when neither -H nor daemon.json's "hosts" says. */
+const DEFAULT_HOST = 'unix:///var/run/docker.sock';
+/** The sockets systemd hands a dockerd started with `-H fd://` (docker.socket). */
+const SYSTEMD_SOCKETS = ['/run/docker.sock', '/var/run/docker.sock'];
+
+/** True when host paths mean the same to the engine as to this server: a local socket or pipe. */
+export const sharesFilesystem = (url: string): boolean =>
+  url.startsWith('unix://') || url.startsWith('npipe://');
+
+/** What a dockerd command line or daemon.json says about where the daemon lives. */
+export interface DaemonSettings {
+  hosts: string[];
+  execRoot?: string;
+  containerd?: string;
+  dataRoot?: string;
+  configFile?: string;
+}
+
+const FLAGS: Record<string, keyof Omit<DaemonSettings, 'hosts'> | 'hosts'> = {
+  '--host': 'hosts',
+  '-H': 'hosts',
+  '--exec-root': 'execRoot',
+  '--containerd': 'containerd',
+  '--data-root': 'dataRoot',
+  '--graph': 'dataRoot',
+  '-g': 'dataRoot',
+  '--config-file': 'configFile',
+};
+
+/**
+ * The settings in a dockerd command line (`argv` without the program name). Accepts the spellings
+ * dockerd's flag parser does: `--flag value`, `--flag=value`, `-H value`, `-H=value` and `-Hvalue`.
+ */
+export function parseDockerdArgs(argv: readonly string[]): DaemonSettings {
+  const out: DaemonSettings = { hosts: [] };
+  const set = (key: (typeof FLAGS)[string], value: string) => {
+    if (key === 'hosts') out.hosts.push(value);
+    else out[key] = value;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') break;
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const key = FLAGS[name];
+    if (key) {
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value !== undefined) set(key, value);
+      continue;
+    }
+    // Short flags glued to their value: -Hunix:///x, -g/var/lib/docker.
+    const short = /^-(H|g)(.+)$/.exec(arg);
+    if (short) set(FLAGS[`-${short[1]}`] as (typeof FLAGS)[string], short[2] as string);
+  }
+  return out;
+}
+
+/** The same settings from a daemon.json text; undefined when it is not a JSON object. */
+export function parseDaemonJson(text: string): Partial<DaemonSettings> | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
+  const d = doc as Record<string, unknown>;
+  const str = (k: string) => (typeof d[k] === 'string' && d[k] ? (d[k] as string) : undefined);
+  const hosts = Array.isArray(d.hosts)
+    ? d.hosts.filter((h): h is string => typeof h === 'string')
+    : undefined;
+  return {
+    ...(hosts && { hosts }),
+    ...(str('exec-root') && { execRoot: str('exec-root') }),
+    ...(str('containerd') && { containerd: str('containerd') }),
+    ...((str('data-root') ?? str('graph')) && { dataRoot: str('data-root') ?? str('graph') }),
+  };
+}
+
+/** /var/run is /run on every current Linux; compare socket paths with that folded. */
+const canonical = (path: string) => path.replace(/\/+$/, '').replace(/^\/var\/run\//, '/run/');
+
+/** Whether a daemon listening on `hosts` serves the unix socket at `socketPath`. */
+export function servesSocket(hosts: readonly string[], socketPath: string): boolean {
+  const want = canonical(socketPath);
+  return hosts.some((h) => {
+    if (h === 'fd://' || h.startsWith('fd://')) return SYSTEMD_SOCKETS.map(canonical).includes(want);
+    const path = h.startsWith('unix://') ? h.slice('unix://'.length) : h.startsWith('/') ? h : undefined;
+    return path !== undefined && canonical(path) === want;
+  });
+}
+
+/** The command lines (argv, program first) of the processes this server can see. */
+export interface ProcessReader {
+  commandLines(): string[][];
+}
+
+/** Linux /proc; elsewhere (and when /proc is hidden) no processes, so the defaults apply. */
+export const procReader: ProcessReader = {
+  commandLines() {
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return [];
+    }
+    const out: string[][] = [];
+    for (const entry of entries) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        if (argv.at(-1) === '') argv.pop();
+        out.push(argv);
+      } catch {
+        // exited meanwhile, or not ours to read
+      }
+    }
+    return out;
+  },
+};
+
+const isDockerd = (argv: readonly string[]) => (argv[0] ?? '').split('/').pop() === 'dockerd';
+
+export interface LocalPaths {
+  execRoot: string;
+  containerdSocket: string;
+}
+
+/**
+ * The exec root and containerd socket of the local engine at `socketPath`: from the command line of
+ * the dockerd serving that socket, else its daemon.json (--config-file, default /etc/docker/daemon.json),
+ * else the defaults. Without --containerd, dockerd runs its own containerd under the exec root unless
+ * the system one was running; whichever socket exists is the one in use.
+ */
+export function localDaemonPaths(
+  socketPath: string | undefined,
+  fs: FileReader,
+  processes: ProcessReader = procReader,
+): LocalPaths {
+  const json = (path: string) => {
+    const text = fs.readText(path);
+    return text === undefined ? undefined : parseDaemonJson(text);
+  };
+  let settings: Partial<DaemonSettings> = {};
+  if (socketPath) {
+    const daemon = processes
+      .commandLines()
+      .filter(isDockerd)
+      .map((argv) => {
+        const flags = parseDockerdArgs(argv.slice(1));
+        const file = json(flags.configFile ?? DEFAULT_DAEMON_JSON) ?? {};
+        const hosts = flags.hosts.length ? flags.hosts : (file.hosts ?? [DEFAULT_HOST]);
+        return {
+          hosts,
+          execRoot: flags.execRoot ?? file.execRoot,
+          containerd: flags.containerd ?? file.containerd,
+        };
+      })
+      .find((d) => servesSocket(d.hosts, socketPath));
+    if (daemon) settings = daemon;
+    else {
+      // No visible dockerd serves it (another PID namespace, hidepid): the system daemon.json, if it fits.
+      const file = json(DEFAULT_DAEMON_JSON);
+      if (file && servesSocket(file.hosts ?? [DEFAULT_HOST], socketPath)) settings = file;
+    }
+  }
+  const execRoot = settings.execRoot ?? DEFAULT_EXEC_ROOT;
+  const supervised = `${execRoot.replace(/\/+$/, '')}/containerd/containerd.sock`;
+  const containerdSocket =
+    settings.containerd?.replace(/^unix:\/\//, '') ??
+    (socketPath && fs.exists(supervised) ? supervised : DEFAULT_CONTAINERD_SOCKET);
+  return { execRoot, containerdSocket };
+}
