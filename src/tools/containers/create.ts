@@ -5,17 +5,16 @@ import { ToolError } from '../../core/errors.ts';
 import type { Limits } from '../../core/limits.ts';
 import { defineTool } from '../../core/tool.ts';
 import { logSource, readOutputTail, splitOutput } from '../../docker/logs.ts';
+import { bytes, nanoCpus } from '../../docker/spec-values.ts';
 import { ContainerRef, shortId } from '../params.ts';
 import { inspectContainer, stateOf, withContainer } from './ref.ts';
 import {
-  bytes,
   CpuShares,
   Cpus,
   type CreateArgs,
   createBody,
   createProperties,
   MemLimit,
-  nanoCpus,
   RestartPolicy,
   Size,
 } from './spec.ts';
