@@ -40,6 +40,8 @@ export interface LogQuery {
   since?: number;
   until?: number;
   timestamps?: boolean;
+  /** Keep the stream open for new lines (read with `eachLine`, which can stop early). */
+  follow?: boolean;
 }
 
 /** Which lines to keep of what the engine sends. */
@@ -60,7 +62,12 @@ export interface LogTail {
 }
 
 /** The container's log stream for `query`, as the engine sends it (framed unless TTY). */
-function openLogs(docker: Dockerode, src: LogSource, q: LogQuery, signal: AbortSignal): Promise<Readable> {
+export function openLogs(
+  docker: Dockerode,
+  src: LogSource,
+  q: LogQuery,
+  signal: AbortSignal,
+): Promise<Readable> {
   return engineStream(
     docker,
     `/containers/${encodeURIComponent(src.id)}/logs`,
@@ -71,9 +78,43 @@ function openLogs(docker: Dockerode, src: LogSource, q: LogQuery, signal: AbortS
       ...(q.timestamps !== undefined && { timestamps: q.timestamps }),
       ...(q.since !== undefined && { since: q.since }),
       ...(q.until !== undefined && { until: q.until }),
+      ...(q.follow && { follow: true }),
     },
     signal,
   );
+}
+
+/**
+ * Feeds each line of a log stream to `onLine`, with the stream it came from, until the stream ends
+ * or `onLine` returns false, which stops reading and closes the stream. A last line without a
+ * newline is fed at the end; one longer than 16 KiB is cut (marked '…').
+ */
+export async function eachLine(
+  stream: Readable,
+  tty: boolean,
+  onLine: (line: string, from: StreamName) => boolean | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  let stopped = false;
+  const feed = (from: StreamName) => (line: string) => {
+    if (!stopped && onLine(line, from) === false) stopped = true;
+  };
+  const splitters: Record<StreamName, LineSplitter> = {
+    stdout: new LineSplitter(feed('stdout')),
+    stderr: new LineSplitter(feed('stderr')),
+  };
+  const onChunk = demux(tty, (s, data) => splitters[s].push(data));
+  await consume(
+    stream,
+    (chunk) => {
+      onChunk(chunk);
+      return stopped ? false : undefined;
+    },
+    signal,
+  );
+  if (stopped) return;
+  splitters.stdout.flush();
+  splitters.stderr.flush();
 }
 
 /**
@@ -90,18 +131,12 @@ export async function tailLines(
   const kept = new TailLines(budget.maxLines, budget.maxBytes);
   const { match } = budget;
   let scanned = 0;
-  const take = (prefix: string) => (line: string) => {
+  const take = (line: string, from: StreamName) => {
     scanned++;
-    if (!match || match(line)) kept.push(prefix + line);
+    if (!match || match(line)) kept.push(from === 'stderr' && markStderr ? STDERR_PREFIX + line : line);
+    return undefined;
   };
-  const splitters: Record<StreamName, LineSplitter> = {
-    stdout: new LineSplitter(take('')),
-    stderr: new LineSplitter(take(markStderr ? STDERR_PREFIX : '')),
-  };
-  const onChunk = demux(tty, (s, data) => splitters[s].push(data));
-  await consume(stream, (chunk) => void onChunk(chunk), signal);
-  splitters.stdout.flush();
-  splitters.stderr.flush();
+  await eachLine(stream, tty, take, signal);
   return { lines: kept.lines(), scanned };
 }
 

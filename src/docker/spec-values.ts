@@ -13,6 +13,10 @@ export function bytes(size: number | string | undefined): number | undefined {
   return Math.round(Number(num) * (UNIT[unit.toLowerCase()] ?? 1));
 }
 
+/** An environment as the engine takes it: "K=v" entries (a list is taken as it is). */
+export const envEntries = (env: Record<string, string> | string[]): string[] =>
+  Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
+
 export const nanoCpus = (cpus: number | undefined) =>
   cpus === undefined ? undefined : Math.round(cpus * 1e9);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import { Readable } from 'node:stream';
-import { STDERR_PREFIX, splitOutput, tailLines, tailOutput } from '../../src/docker/logs.ts';
+import { eachLine, STDERR_PREFIX, splitOutput, tailLines, tailOutput } from '../../src/docker/logs.ts';
 
 const frame = (stream: number, text: string | Buffer) => {
   const body = Buffer.from(text);
@@ -152,6 +152,39 @@ describe('the log-tail reader', () => {
     );
     await expect(reading).rejects.toThrow('stop');
     expect(produced).toBeLessThan(100);
+  });
+});
+
+describe('eachLine', () => {
+  it('stops reading, and closes the stream, at the first line the caller is done with', async () => {
+    let produced = 0;
+    const stream = streamOf(function* () {
+      for (;;) yield Buffer.from(`tick ${produced++}\nready\n`);
+    });
+    const seen: string[] = [];
+    await eachLine(
+      stream,
+      true,
+      (line) => {
+        seen.push(line);
+        return line === 'ready' ? false : undefined;
+      },
+      signal(),
+    );
+    expect(seen).toEqual(['tick 0', 'ready']);
+    expect(stream.destroyed).toBe(true);
+    expect(produced).toBeLessThan(20);
+  });
+
+  it('tells which stream a line came from', async () => {
+    const seen: string[] = [];
+    await eachLine(
+      streamOf(() => [frame(2, 'e\n'), frame(1, 'o\n')]),
+      false,
+      (line, from) => void seen.push(`${from}:${line}`),
+      signal(),
+    );
+    expect(seen).toEqual(['stderr:e', 'stdout:o']);
   });
 });
 

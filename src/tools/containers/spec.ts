@@ -5,7 +5,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { type ContainerSpec, type PortSpec, createBody as specBody } from '../../docker/container-spec.ts';
-import { bytes, nanoCpus, shellSplit } from '../../docker/spec-values.ts';
+import { bytes, envEntries, nanoCpus, shellSplit } from '../../docker/spec-values.ts';
 import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
 import {
   MAX_ARG,
@@ -155,7 +155,7 @@ export function specFromArgs(a: CreateArgs): ContainerSpec {
     name: a.name,
     command: argv(a.command, 'command'),
     entrypoint: argv(a.entrypoint, 'entrypoint'),
-    env: a.environment && envList(a.environment),
+    env: a.environment && envEntries(a.environment),
     labels: a.labels,
     workingDir: a.working_dir,
     user: a.user,
@@ -183,9 +183,6 @@ export const createBody = (a: CreateArgs): Record<string, unknown> => specBody(s
 
 const argv = (v: string | string[] | undefined, field: string) =>
   typeof v === 'string' ? shellSplit(v, field) : v;
-
-const envList = (env: Record<string, string> | string[]) =>
-  Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
 
 /** "80/udp": 8080 | "ip:port" | null (any port); the host address defaults to DEFAULT_HOST_IP. */
 function portOf(key: string, host: number | string | null): PortSpec {
