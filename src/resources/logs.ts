@@ -1,7 +1,7 @@
 /** `container://logs/{container_id}`: a container's newest log lines, fenced; watched by following the stream. */
-import { recentLogLines } from '../docker/logs.ts';
+import { logSource, openLogs, recentLogLines } from '../docker/logs.ts';
 import { nameOf } from '../docker/names.ts';
-import { consume, engineStream } from '../docker/streams.ts';
+import { consume } from '../docker/streams.ts';
 import { fenceText } from '../pipeline/fence.ts';
 import { mapError } from '../pipeline/map-errors.ts';
 import { inspectContainer } from '../tools/containers/ref.ts';
@@ -41,12 +41,8 @@ export const containerLogs = defineTemplate({
       try {
         const docker = await engine.client(signal);
         const info = await inspectContainer(docker, container_id, signal);
-        const stream = await engineStream(
-          docker,
-          `/containers/${encodeURIComponent(info.Id)}/logs`,
-          { stdout: true, stderr: true, follow: true, since },
-          signal,
-        );
+        const query = { tail: 'all' as const, since, follow: true };
+        const stream = await openLogs(docker, logSource(info), query, signal);
         await consume(stream, () => void changed(), signal);
         since = Date.now() / 1000;
       } catch (e) {
