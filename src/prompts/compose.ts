@@ -3,10 +3,10 @@
  * by `${NAME}` placeholders, for the model to review and tidy.
  */
 import type Dockerode from 'dockerode';
+import { nameOf } from '../docker/names.ts';
 import type { ContentContext } from '../pipeline/content.ts';
 import { fenceText, screenValues } from '../pipeline/fence.ts';
 import { isSecretName, redactText } from '../pipeline/redact.ts';
-import { nameOf } from '../resources/logs.ts';
 import { definePrompt } from './define.ts';
 import { type Info, restartPolicy, screened, splitList, targets, UNTRUSTED_NOTE } from './facts.ts';
 import { toYaml, type YamlValue } from './yaml.ts';

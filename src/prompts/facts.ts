@@ -4,11 +4,11 @@
  */
 import type Dockerode from 'dockerode';
 import { ToolError } from '../core/errors.ts';
+import { recentLogLines } from '../docker/logs.ts';
+import { listedName, nameOf, shortId } from '../docker/names.ts';
 import type { ContentContext } from '../pipeline/content.ts';
 import { fenceText, screenValues } from '../pipeline/fence.ts';
-import { nameOf, recentLogLines } from '../resources/logs.ts';
 import { inspectContainer } from '../tools/containers/ref.ts';
-import { shortId } from '../tools/params.ts';
 
 export type Info = Dockerode.ContainerInspectInfo;
 
@@ -37,7 +37,7 @@ export async function targets(
     throw new ToolError('not_found', 'no container is running', {
       hint: 'Name one with container_id (stopped ones too); list them with docker_list_containers (all: true).',
     });
-  const names = running.map((c) => (c.Names?.[0] ?? c.Id).replace(/^\//, '')).sort();
+  const names = running.map((c) => listedName(c) || c.Id).sort();
   const infos: Info[] = [];
   for (const n of names.slice(0, MAX_TARGETS)) infos.push(await inspectContainer(docker, n, signal));
   return { infos, total: running.length };

@@ -1,7 +1,6 @@
 /** optimize_container: right-size limits and tidy the configuration, from a live resource sample. */
 import type Dockerode from 'dockerode';
-import { statsSample } from '../resources/stats.ts';
-import { summariseStats } from '../tools/containers/observe.ts';
+import { statsSample, summariseStats } from '../docker/stats.ts';
 import { definePrompt } from './define.ts';
 import { command, header, limitsLine, mountsLine, one, restartPolicy, stateLine } from './facts.ts';
 
@@ -18,7 +17,7 @@ export const optimizeContainer = definePrompt({
     const running = info.State.Running && !info.State.Paused;
     let usage = 'not running: no live sample';
     if (running) {
-      const s = summariseStats(await statsSample(docker, info, signal));
+      const s = summariseStats(await statsSample(docker, info.Id, signal));
       usage =
         `cpu ${s.cpu_percent}%, memory ${Math.round((s.memory.used / MiB) * 10) / 10} MiB` +
         `${s.memory.limit ? ` of ${Math.round(s.memory.limit / MiB)} MiB visible (${s.memory.percent}%)` : ''}, ` +

@@ -1,6 +1,6 @@
 /** Completion of arguments that name containers, shared by prompts and resource templates. */
 import type Dockerode from 'dockerode';
-import { shortId } from '../tools/params.ts';
+import { listedName, shortId } from '../docker/names.ts';
 
 /**
  * `container`: any container; `running_container`: running ones (stats need it);
@@ -39,7 +39,7 @@ export async function completeContainers(
   const rows = await docker.listContainers({ all: kind !== 'running_container', abortSignal: signal });
   const matches = new Set<string>();
   for (const c of rows) {
-    const name = (c.Names?.[0] ?? '').replace(/^\//, '');
+    const name = listedName(c);
     if (name !== '' && name.toLowerCase().startsWith(prefix)) matches.add(name);
     else if (prefix.length >= 2 && /^[0-9a-f]+$/.test(prefix) && c.Id.startsWith(prefix))
       matches.add(shortId(c.Id));

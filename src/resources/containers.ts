@@ -1,7 +1,7 @@
 /** `docker://containers`: every container as a compact row; watched through the engine's event stream. */
+import { containerRow } from '../docker/containers.ts';
 import { consume, engineStream } from '../docker/streams.ts';
 import { mapError } from '../pipeline/map-errors.ts';
-import { containerRow } from '../tools/containers/rows.ts';
 import { defineResource, pause } from './define.ts';
 
 /** Events that change a row of the list (not exec_*, attach, top…). */

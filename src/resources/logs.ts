@@ -1,39 +1,13 @@
 /** `container://logs/{container_id}`: a container's newest log lines, fenced; watched by following the stream. */
-import type Dockerode from 'dockerode';
-import { consume, demux, engineStream, LineSplitter, TailLines } from '../docker/streams.ts';
+import { logSource, openLogs, recentLogLines } from '../docker/logs.ts';
+import { nameOf } from '../docker/names.ts';
+import { consume } from '../docker/streams.ts';
 import { fenceText } from '../pipeline/fence.ts';
 import { mapError } from '../pipeline/map-errors.ts';
 import { inspectContainer } from '../tools/containers/ref.ts';
 import { defineTemplate, pause } from './define.ts';
 
 export const LOG_LINES = 100;
-const STDERR_PREFIX = '[err] ';
-
-/** The newest `tail` lines of a container, oldest first; stderr lines marked. */
-export async function recentLogLines(
-  docker: Dockerode,
-  info: Dockerode.ContainerInspectInfo,
-  tail: number,
-  maxBytes: number,
-  signal: AbortSignal,
-): Promise<string[]> {
-  const kept = new TailLines(tail, maxBytes);
-  const out = new LineSplitter((l) => kept.push(l));
-  const err = new LineSplitter((l) => kept.push(STDERR_PREFIX + l));
-  const stream = await engineStream(
-    docker,
-    `/containers/${encodeURIComponent(info.Id)}/logs`,
-    { stdout: true, stderr: true, tail: String(tail) },
-    signal,
-  );
-  const onChunk = demux(info.Config.Tty, (s, data) => (s === 'stderr' ? err : out).push(data));
-  await consume(stream, (chunk) => void onChunk(chunk), signal);
-  out.flush();
-  err.flush();
-  return kept.lines();
-}
-
-export const nameOf = (info: Dockerode.ContainerInspectInfo) => info.Name.replace(/^\//, '');
 
 export const containerLogs = defineTemplate({
   name: 'container_logs',
@@ -67,12 +41,8 @@ export const containerLogs = defineTemplate({
       try {
         const docker = await engine.client(signal);
         const info = await inspectContainer(docker, container_id, signal);
-        const stream = await engineStream(
-          docker,
-          `/containers/${encodeURIComponent(info.Id)}/logs`,
-          { stdout: true, stderr: true, follow: true, since },
-          signal,
-        );
+        const query = { tail: 'all' as const, since, follow: true };
+        const stream = await openLogs(docker, logSource(info), query, signal);
         await consume(stream, () => void changed(), signal);
         since = Date.now() / 1000;
       } catch (e) {

@@ -1,37 +1,12 @@
 /** `container://stats/{container_id}`: one compact resource sample; watched by polling every 2 s. */
-import type Dockerode from 'dockerode';
-import { ToolError } from '../core/errors.ts';
+import { requireRunning } from '../docker/containers.ts';
+import { nameOf } from '../docker/names.ts';
+import { statsSample, summariseStats } from '../docker/stats.ts';
 import { mapError } from '../pipeline/map-errors.ts';
-import { summariseStats } from '../tools/containers/observe.ts';
 import { inspectContainer } from '../tools/containers/ref.ts';
 import { defineTemplate, pause } from './define.ts';
-import { nameOf } from './logs.ts';
-
-type EngineStats = Parameters<typeof summariseStats>[0];
 
 export const POLL_MS = 2000;
-
-/** One sample. Not one-shot: the engine then takes two samples a second apart, which cpu_percent needs. */
-export async function statsSample(
-  docker: Dockerode,
-  info: Dockerode.ContainerInspectInfo,
-  signal: AbortSignal,
-  oneShot = false,
-): Promise<EngineStats> {
-  const opts = { stream: false as const, ...(oneShot && { 'one-shot': true }), abortSignal: signal };
-  return (await docker.getContainer(info.Id).stats(opts)) as EngineStats;
-}
-
-const mustRun = (info: Dockerode.ContainerInspectInfo) => {
-  if (info.State.Running && !info.State.Paused) return;
-  throw new ToolError(
-    'conflict',
-    `container '${nameOf(info)}' is ${info.State.Status}: stats need it running`,
-    {
-      hint: 'Start it with docker_start_container (or unpause it), then read again.',
-    },
-  );
-};
 
 export const containerStats = defineTemplate({
   name: 'container_stats',
@@ -42,8 +17,8 @@ export const containerStats = defineTemplate({
   complete: { container_id: 'running_container' },
   async read({ container_id }, { docker, signal }) {
     const info = await inspectContainer(docker, container_id, signal);
-    mustRun(info);
-    const sample = summariseStats(await statsSample(docker, info, signal));
+    requireRunning(info, 'stats', 'read again');
+    const sample = summariseStats(await statsSample(docker, info.Id, signal));
     return {
       mimeType: 'application/json',
       text: JSON.stringify({ container: nameOf(info), ...sample }),
@@ -64,7 +39,7 @@ export const containerStats = defineTemplate({
         const info = await inspectContainer(docker, container_id, signal);
         let print = info.State.Status;
         if (info.State.Running) {
-          const s = await statsSample(docker, info, signal, true);
+          const s = await statsSample(docker, info.Id, signal, true);
           const sum = summariseStats(s);
           print += `|${s.cpu_stats?.cpu_usage?.total_usage}|${sum.memory.used}|${sum.pids}|${sum.network.rx_bytes}|${sum.network.tx_bytes}|${sum.block_io.read_bytes}|${sum.block_io.write_bytes}`;
         }

@@ -86,4 +86,5 @@ export function engineFilters(filters: Record<string, string[]> | undefined): st
 }
 
 /** Short ID as people read it. */
-export const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+// Defined with the engine layer, which prompts and resources share; tools keep importing it from here.
+export { shortId } from '../docker/names.ts';

@@ -4,17 +4,17 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import type { Limits } from '../../core/limits.ts';
 import { defineTool } from '../../core/tool.ts';
+import { logSource, readOutputTail, splitOutput } from '../../docker/logs.ts';
+import { bytes, nanoCpus } from '../../docker/spec-values.ts';
 import { ContainerRef, shortId } from '../params.ts';
 import { inspectContainer, stateOf, withContainer } from './ref.ts';
 import {
-  bytes,
   CpuShares,
   Cpus,
   type CreateArgs,
   createBody,
   createProperties,
   MemLimit,
-  nanoCpus,
   RestartPolicy,
   Size,
 } from './spec.ts';
@@ -113,7 +113,7 @@ export const runContainer = defineTool({
     try {
       const exitCode = await waitForExit(container, timeout, signal);
       const info = await container.inspect({ abortSignal: signal });
-      const output = await lastOutput(container, info.Config.Tty, limits, signal);
+      const output = await lastOutput(docker, info, limits, signal);
       if (remove) await container.remove({ v: true, force: true, abortSignal: signal });
       return { ...stateOf(info), exit_code: exitCode, ...output, ...(remove && { removed: true }), ...extra };
     } catch (e) {
@@ -249,36 +249,14 @@ async function waitForExit(container: Dockerode.Container, seconds: number, sign
 }
 
 /** Last lines of stdout and stderr, together at most maxExecOutputBytes, cut at line starts. */
-async function lastOutput(container: Dockerode.Container, tty: boolean, limits: Limits, signal: AbortSignal) {
-  const raw = await container.logs({
-    stdout: true,
-    stderr: true,
-    tail: limits.maxLogLines,
-    abortSignal: signal,
-  });
-  const { stdout, stderr } = tty ? { stdout: raw, stderr: Buffer.alloc(0) } : demux(raw);
+async function lastOutput(
+  docker: Dockerode,
+  info: Dockerode.ContainerInspectInfo,
+  limits: Limits,
+  signal: AbortSignal,
+) {
   const max = limits.maxExecOutputBytes;
-  const errMax = Math.min(stderr.length, Math.max(Math.floor(max / 2), max - stdout.length));
-  const out = lastBytes(stdout, max - errMax);
-  const err = lastBytes(stderr, errMax);
-  return { stdout: out.text, stderr: err.text, ...((out.cut || err.cut) && { output_truncated: true }) };
-}
-
-/** Splits the engine's multiplexed log stream: 8-byte frame headers, byte 0 = 1 stdout, 2 stderr. */
-function demux(buf: Buffer): { stdout: Buffer; stderr: Buffer } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  for (let i = 0; i + 8 <= buf.length; ) {
-    const size = buf.readUInt32BE(i + 4);
-    (buf[i] === 2 ? err : out).push(buf.subarray(i + 8, i + 8 + size));
-    i += 8 + size;
-  }
-  return { stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
-}
-
-function lastBytes(b: Buffer, max: number): { text: string; cut: boolean } {
-  if (b.length <= max) return { text: b.toString('utf8'), cut: false };
-  const tail = b.subarray(b.length - max);
-  const nl = tail.indexOf(10);
-  return { text: tail.subarray(nl >= 0 && nl < tail.length - 1 ? nl + 1 : 0).toString('utf8'), cut: true };
+  const tail = await readOutputTail(docker, logSource(info), limits.maxLogLines, max, signal);
+  const { stdout, stderr, truncated } = splitOutput(tail, max);
+  return { stdout, stderr, ...(truncated && { output_truncated: true }) };
 }

@@ -5,7 +5,8 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
-import { consume, demux, TailBytes } from '../../docker/streams.ts';
+import { tailOutput } from '../../docker/logs.ts';
+import { envEntries } from '../../docker/spec-values.ts';
 import { ContainerRef, MAX_VALUE } from '../params.ts';
 import { withContainer } from './ref.ts';
 import { Argv, Environment } from './spec.ts';
@@ -51,9 +52,7 @@ export const execCommand = defineTool({
   narrowHint: 'Filter the output in the command itself (grep, head, tail).',
   handler: async (args, { engine: { docker }, signal, limits }) => {
     const { container_id, command, timeout = 30, stdin } = args;
-    const env = Array.isArray(args.environment)
-      ? args.environment
-      : Object.entries(args.environment ?? {}).map(([k, v]) => `${k}=${v}`);
+    const env = envEntries(args.environment ?? []);
     const exec = await withContainer(docker, container_id, signal, (c) =>
       c.exec({
         Cmd: typeof command === 'string' ? ['/bin/sh', '-c', command] : command,
@@ -78,9 +77,7 @@ export const execCommand = defineTool({
     // Our own deadline: the pipeline's is `timeout` + 5 s, and a timeout should say what ran out.
     const deadline = AbortSignal.timeout(timeout * 1000);
     const run = AbortSignal.any([signal, deadline]);
-    const out = new TailBytes(limits.maxExecOutputBytes);
-    const err = new TailBytes(limits.maxExecOutputBytes);
-    const onChunk = demux(false, (s, data) => (s === 'stdout' ? out : err).push(data));
+    let output: Awaited<ReturnType<typeof tailOutput>>;
     try {
       const stream = (await exec.start({
         hijack: stdin !== undefined,
@@ -88,7 +85,7 @@ export const execCommand = defineTool({
         abortSignal: run,
       })) as Duplex;
       if (stdin !== undefined) stream.end(stdin); // half-close: the process sees end of input
-      await consume(stream, (chunk) => void onChunk(chunk), run);
+      output = await tailOutput(stream, false, limits.maxExecOutputBytes, run);
     } catch (e) {
       if (deadline.aborted && !signal.aborted)
         throw new ToolError('timeout', `command did not finish within ${timeout} s`, {
@@ -97,11 +94,12 @@ export const execCommand = defineTool({
       throw e;
     }
 
-    const dropped = out.dropped + err.dropped;
+    const { stdout, stderr } = output;
+    const dropped = stdout.dropped + stderr.dropped;
     return {
       exit_code: await exitCode(exec, signal),
-      stdout: out.text(),
-      stderr: err.text(),
+      stdout: stdout.text(),
+      stderr: stderr.text(),
       ...(dropped > 0 && { truncated_bytes: dropped }),
     };
   },

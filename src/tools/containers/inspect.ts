@@ -1,9 +1,10 @@
 /** Read-only views of containers: list and inspect. */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
-import { All, ContainerRef, engineFilters, Filters, Full, Limit, shortId } from '../params.ts';
+import { containerRow, inspectSummary } from '../../docker/containers.ts';
+import { All, ContainerRef, engineFilters, Filters, Full, Limit } from '../params.ts';
 import { inspectContainer } from './ref.ts';
-import { ContainerRow, containerRow } from './rows.ts';
+import { ContainerRow } from './rows.ts';
 
 export const listContainers = defineTool({
   name: 'docker_list_containers',
@@ -51,35 +52,6 @@ export const inspectContainerTool = defineTool({
   handler: async ({ container_id, full }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     if (full) return info as unknown as Record<string, unknown>;
-    const s = info.State;
-    const hc = info.HostConfig;
-    const ports = Object.entries(info.NetworkSettings?.Ports ?? {}).flatMap(([port, binds]) =>
-      binds?.length ? binds.map((b) => `${b.HostIp ? `${b.HostIp}:` : ''}${b.HostPort}->${port}`) : [port],
-    );
-    return {
-      id: shortId(info.Id),
-      name: info.Name.replace(/^\//, ''),
-      image: info.Config.Image,
-      state: s.Status,
-      ...(s.Status === 'exited' && { exit_code: s.ExitCode }),
-      ...(s.Error && { error: s.Error }),
-      ...(s.Health?.Status && { health: s.Health.Status }),
-      ...(s.OOMKilled && { oom_killed: true }),
-      restart_count: info.RestartCount,
-      created: info.Created,
-      started_at: s.StartedAt,
-      ...(s.Status !== 'running' && { finished_at: s.FinishedAt }),
-      command: [...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])].join(' '),
-      ...(info.Config.WorkingDir && { working_dir: info.Config.WorkingDir }),
-      env: info.Config.Env ?? [],
-      ...(Object.keys(info.Config.Labels ?? {}).length > 0 && { labels: info.Config.Labels }),
-      ...(ports.length > 0 && { ports }),
-      mounts: (info.Mounts ?? []).map((m) => `${m.Name ?? m.Source}:${m.Destination}${m.RW ? '' : ':ro'}`),
-      networks: Object.keys(info.NetworkSettings?.Networks ?? {}),
-      restart_policy: hc.RestartPolicy?.Name || 'no',
-      ...(hc.Memory ? { memory_limit: hc.Memory } : {}),
-      ...(hc.NanoCpus ? { cpus: hc.NanoCpus / 1e9 } : {}),
-      ...(hc.Privileged && { privileged: true }),
-    };
+    return inspectSummary(info);
   },
 });

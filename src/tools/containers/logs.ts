@@ -2,20 +2,10 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
-import {
-  consume,
-  demux,
-  engineStream,
-  LineSplitter,
-  type StreamName,
-  TailLines,
-} from '../../docker/streams.ts';
+import { logSource, readLogTail } from '../../docker/logs.ts';
 import { ContainerRef, TimeEnd, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
 import { inspectContainer } from './ref.ts';
-
-/** Marks stderr lines when both streams are returned, instead of a parallel array. */
-export const STDERR_PREFIX = '[err] ';
 
 /** A line test from `text` (substring) or `/regex/flags`; a bad regex is an invalid_argument on `field`. */
 export function lineMatcher(pattern: string, field: string): (line: string) => boolean {
@@ -75,37 +65,13 @@ export const containerLogs = defineTool({
     // the end here; to find grep matches, read more than `tail` lines.
     const ask =
       until !== undefined ? 'all' : match ? Math.min(limits.maxLogLines, Math.max(tail * 20, tail)) : tail;
-    const kept = new TailLines(tail, 2 * limits.maxResponseBytes + 65_536);
-    let scanned = 0;
-    const prefix = (s: StreamName) => (s === 'stderr' && wantOut && wantErr ? STDERR_PREFIX : '');
-    const splitters = {
-      stdout: new LineSplitter((line) => take(line, 'stdout')),
-      stderr: new LineSplitter((line) => take(line, 'stderr')),
-    };
-    function take(line: string, s: StreamName) {
-      scanned++;
-      if (!match || match(line)) kept.push(prefix(s) + line);
-    }
-
-    const stream = await engineStream(
+    const { lines, scanned } = await readLogTail(
       docker,
-      `/containers/${encodeURIComponent(info.Id)}/logs`,
-      {
-        stdout: wantOut,
-        stderr: wantErr,
-        tail: String(ask),
-        timestamps: args.timestamps ?? false,
-        ...(since !== undefined && { since }),
-        ...(until !== undefined && { until }),
-      },
+      logSource(info),
+      { stdout: wantOut, stderr: wantErr, tail: ask, timestamps: args.timestamps ?? false, since, until },
+      { maxLines: tail, maxBytes: 2 * limits.maxResponseBytes + 65_536, match },
       signal,
     );
-    const onChunk = demux(info.Config.Tty, (s, data) => splitters[s].push(data));
-    await consume(stream, (chunk) => void onChunk(chunk), signal);
-    splitters.stdout.flush();
-    splitters.stderr.flush();
-
-    const lines = kept.lines();
     return {
       container: info.Name.replace(/^\//, ''),
       lines,

@@ -1,68 +1,12 @@
 /** Looking into a container: resource use, processes, filesystem changes. */
-import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { requireRunning } from '../../docker/containers.ts';
+import { nameOf } from '../../docker/names.ts';
+import { statsSample, summariseStats } from '../../docker/stats.ts';
 import { UNLISTED } from '../../lean-schema.ts';
 import { ContainerRef, Limit } from '../params.ts';
 import { inspectContainer, withContainer } from './ref.ts';
-
-const mustRun = (info: Dockerode.ContainerInspectInfo, what: string) => {
-  if (info.State.Running && !info.State.Paused) return;
-  throw new ToolError(
-    'conflict',
-    `container '${info.Name.replace(/^\//, '')}' is ${info.State.Status}: ${what} need it running`,
-    {
-      hint: 'Start it with docker_start_container (or unpause it), then retry.',
-    },
-  );
-};
-
-interface EngineStats {
-  cpu_stats?: {
-    cpu_usage?: { total_usage?: number; percpu_usage?: number[] };
-    system_cpu_usage?: number;
-    online_cpus?: number;
-  };
-  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
-  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
-  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;
-  blkio_stats?: { io_service_bytes_recursive?: { op: string; value: number }[] | null };
-  pids_stats?: { current?: number };
-}
-
-const round2 = (n: number) => Math.round(n * 100) / 100;
-
-/** The numbers `docker stats` shows, computed the way the Docker CLI does (Linux containers). */
-export function summariseStats(s: EngineStats) {
-  const cpu = s.cpu_stats ?? {};
-  const pre = s.precpu_stats ?? {};
-  const cpuDelta = (cpu.cpu_usage?.total_usage ?? 0) - (pre.cpu_usage?.total_usage ?? 0);
-  const sysDelta = (cpu.system_cpu_usage ?? 0) - (pre.system_cpu_usage ?? 0);
-  const cpus = cpu.online_cpus || cpu.cpu_usage?.percpu_usage?.length || 1;
-  const cpuPercent = sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * cpus * 100 : 0;
-
-  const mem = s.memory_stats ?? {};
-  const usage = mem.usage ?? 0;
-  // cgroup v1 reports total_inactive_file, v2 inactive_file; the CLI subtracts whichever exists.
-  const inactive = mem.stats?.total_inactive_file ?? mem.stats?.inactive_file ?? 0;
-  const used = inactive < usage ? usage - inactive : usage;
-  const limit = mem.limit ?? 0;
-
-  const nets = Object.values(s.networks ?? {});
-  const io = s.blkio_stats?.io_service_bytes_recursive ?? [];
-  const ioSum = (op: string) => io.filter((e) => e.op.toLowerCase() === op).reduce((n, e) => n + e.value, 0);
-  return {
-    cpu_percent: round2(cpuPercent),
-    memory: { used, limit, percent: limit > 0 ? round2((used / limit) * 100) : 0 },
-    network: {
-      rx_bytes: nets.reduce((n, x) => n + (x.rx_bytes ?? 0), 0),
-      tx_bytes: nets.reduce((n, x) => n + (x.tx_bytes ?? 0), 0),
-    },
-    block_io: { read_bytes: ioSum('read'), write_bytes: ioSum('write') },
-    pids: s.pids_stats?.current ?? 0,
-  };
-}
 
 export const containerStats = defineTool({
   name: 'docker_container_stats',
@@ -88,12 +32,8 @@ export const containerStats = defineTool({
   }),
   handler: async ({ container_id }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
-    mustRun(info, 'stats');
-    // Not one-shot: the engine then takes two samples a second apart and fills precpu_stats,
-    // without which cpu_percent cannot be computed.
-    const opts = { stream: false as const, abortSignal: signal }; // the typings omit abortSignal
-    const raw = (await docker.getContainer(info.Id).stats(opts)) as EngineStats;
-    return { container: info.Name.replace(/^\//, ''), ...summariseStats(raw) };
+    requireRunning(info, 'stats');
+    return { container: nameOf(info), ...summariseStats(await statsSample(docker, info.Id, signal)) };
   },
 });
 
@@ -119,7 +59,7 @@ export const containerTop = defineTool({
   untrusted: { processes: 'processes of container {container_id}' },
   handler: async ({ container_id, ps_args }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
-    mustRun(info, 'processes');
+    requireRunning(info, 'processes');
     const top = await withContainer(docker, info.Id, signal, (c) =>
       c.top({ ...(ps_args && { ps_args }), abortSignal: signal }),
     );

@@ -1,9 +1,11 @@
 /**
- * The arguments create and run share (seed names, docker-py shapes) and their mapping to the Engine
- * API create body. Container-only, so they live here rather than in params.ts.
+ * The arguments create and run share (seed names, docker-py shapes): the tools' front-end of
+ * ContainerSpec (src/docker/container-spec.ts), which maps it to the Engine API create body.
+ * Container-only, so they live here rather than in params.ts.
  */
 import Type, { type Static } from 'typebox';
-import { ToolError } from '../../core/errors.ts';
+import { type ContainerSpec, type PortSpec, createBody as specBody } from '../../docker/container-spec.ts';
+import { bytes, envEntries, nanoCpus, shellSplit } from '../../docker/spec-values.ts';
 import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
 import {
   MAX_ARG,
@@ -139,88 +141,66 @@ export const createProperties = {
 const CreateArgs = Type.Object(createProperties);
 export type CreateArgs = Static<typeof CreateArgs>;
 
-/** The Engine API create body (without the name, which travels in the query). */
-export function createBody(a: CreateArgs): Record<string, unknown> {
-  const ports = a.ports && portSpec(a.ports);
+/** The tool arguments as a ContainerSpec: the tools' front-end of the one container model. */
+export function specFromArgs(a: CreateArgs): ContainerSpec {
   const mounts = a.volumes && volumeSpec(a.volumes);
-  return compact({
-    Image: a.image,
-    Cmd: argv(a.command, 'command'),
-    Entrypoint: argv(a.entrypoint, 'entrypoint'),
-    Env: a.environment && envList(a.environment),
-    Labels: a.labels,
-    WorkingDir: a.working_dir,
-    User: a.user,
-    Hostname: a.hostname,
-    Tty: a.tty,
-    ExposedPorts: ports?.exposed,
-    Volumes: mounts?.anonymous,
-    HostConfig: compact({
-      Binds: mounts?.binds,
-      PortBindings: ports?.bindings,
-      RestartPolicy: a.restart_policy && { Name: a.restart_policy },
-      Memory: bytes(a.mem_limit),
-      CpuShares: a.cpu_shares,
-      NanoCpus: nanoCpus(a.cpus),
-      NetworkMode: a.network_mode,
-      Privileged: a.privileged,
-      CapAdd: a.cap_add,
-      CapDrop: a.cap_drop,
-      Devices: a.devices?.map(device),
-      SecurityOpt: a.security_opt,
-      PidMode: a.pid_mode,
-      IpcMode: a.ipc_mode,
-      UsernsMode: a.userns_mode,
-    }),
-  });
+  const restart = a.restart_policy && { policy: a.restart_policy };
+  const resources = {
+    memory: bytes(a.mem_limit),
+    cpuShares: a.cpu_shares,
+    nanoCpus: nanoCpus(a.cpus),
+  };
+  return {
+    image: a.image,
+    name: a.name,
+    command: argv(a.command, 'command'),
+    entrypoint: argv(a.entrypoint, 'entrypoint'),
+    env: a.environment && envEntries(a.environment),
+    labels: a.labels,
+    workingDir: a.working_dir,
+    user: a.user,
+    hostname: a.hostname,
+    tty: a.tty,
+    ports: a.ports && Object.entries(a.ports).map(([key, host]) => portOf(key, host)),
+    binds: mounts?.binds,
+    volumes: mounts?.anonymous,
+    restart,
+    resources,
+    networkMode: a.network_mode,
+    privileged: a.privileged,
+    capAdd: a.cap_add,
+    capDrop: a.cap_drop,
+    devices: a.devices?.map(device),
+    securityOpt: a.security_opt,
+    pidMode: a.pid_mode,
+    ipcMode: a.ipc_mode,
+    usernsMode: a.userns_mode,
+  };
 }
 
-const UNIT: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-/** '512m' → 536870912; the schema has already checked the shape. */
-export function bytes(size: number | string | undefined): number | undefined {
-  if (size === undefined || typeof size === 'number') return size;
-  const [, num = '0', unit = ''] = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(size) ?? [];
-  return Math.round(Number(num) * (UNIT[unit.toLowerCase()] ?? 1));
-}
-
-export const nanoCpus = (cpus: number | undefined) =>
-  cpus === undefined ? undefined : Math.round(cpus * 1e9);
+/** The Engine API create body for the tool arguments (the name travels in the query). */
+export const createBody = (a: CreateArgs): Record<string, unknown> => specBody(specFromArgs(a));
 
 const argv = (v: string | string[] | undefined, field: string) =>
   typeof v === 'string' ? shellSplit(v, field) : v;
 
-const envList = (env: Record<string, string> | string[]) =>
-  Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
-
-function portSpec(ports: Record<string, number | string | null>) {
-  const exposed: Record<string, object> = {};
-  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-  for (const [key, host] of Object.entries(ports)) {
-    const port = key.includes('/') ? key : `${key}/tcp`;
-    exposed[port] = {};
-    bindings[port] = [hostBinding(host)];
-  }
-  return { exposed, bindings };
-}
-
-function hostBinding(host: number | string | null): { HostIp: string; HostPort: string } {
-  if (host === null) return { HostIp: DEFAULT_HOST_IP, HostPort: '' };
+/** "80/udp": 8080 | "ip:port" | null (any port); the host address defaults to DEFAULT_HOST_IP. */
+function portOf(key: string, host: number | string | null): PortSpec {
+  const [container = key, protocol] = key.split('/') as [string, PortSpec['protocol']?];
+  const base = { container, ...(protocol && { protocol }) };
+  if (host === null) return { ...base, hostIp: DEFAULT_HOST_IP, hostPort: '' };
   const text = String(host);
   const cut = text.lastIndexOf(':');
-  if (cut < 0) return { HostIp: DEFAULT_HOST_IP, HostPort: text };
-  return { HostIp: text.slice(0, cut).replace(/^\[|\]$/g, ''), HostPort: text.slice(cut + 1) };
+  if (cut < 0) return { ...base, hostIp: DEFAULT_HOST_IP, hostPort: text };
+  return { ...base, hostIp: text.slice(0, cut).replace(/^\[|\]$/g, ''), hostPort: text.slice(cut + 1) };
 }
 
 /** "src:dst[:mode]" entries are binds (or named volumes); a bare "/dst" is an anonymous volume. */
 function volumeSpec(volumes: string[] | Record<string, string | { bind: string; mode?: string }>) {
   const binds: string[] = [];
-  const anonymous: Record<string, object> = {};
+  const anonymous: string[] = [];
   if (Array.isArray(volumes)) {
-    for (const v of volumes) {
-      if (v.includes(':')) binds.push(v);
-      else anonymous[v] = {};
-    }
+    for (const v of volumes) (v.includes(':') ? binds : anonymous).push(v);
   } else {
     for (const [src, to] of Object.entries(volumes))
       binds.push(
@@ -229,65 +209,11 @@ function volumeSpec(volumes: string[] | Record<string, string | { bind: string; 
   }
   return {
     binds: binds.length > 0 ? binds : undefined,
-    anonymous: Object.keys(anonymous).length > 0 ? anonymous : undefined,
+    anonymous: anonymous.length > 0 ? anonymous : undefined,
   };
 }
 
 function device(spec: string) {
-  const [host = spec, inner, perms] = spec.split(':');
-  return { PathOnHost: host, PathInContainer: inner || host, CgroupPermissions: perms || 'rwm' };
-}
-
-/** Drops undefined fields (and a HostConfig left empty), so the body carries only what was asked. */
-function compact(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o))
-    if (v !== undefined && !(k === 'HostConfig' && Object.keys(v as object).length === 0)) out[k] = v;
-  return out;
-}
-
-/** POSIX-shell word splitting (quotes and backslashes, no expansion), as docker-py does for a string. */
-export function shellSplit(text: string, field = 'command'): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote: string | undefined;
-  let escaped = false;
-  for (const ch of text) {
-    if (escaped) {
-      // Inside double quotes a backslash only escapes these; elsewhere it escapes anything.
-      if (quote === '"' && !'"\\$`'.includes(ch)) word += '\\';
-      word += ch;
-      escaped = false;
-    } else if (quote === "'") {
-      if (ch === "'") quote = undefined;
-      else word += ch;
-    } else if (ch === '\\') {
-      escaped = true;
-      inWord = true;
-    } else if (quote === '"') {
-      if (ch === '"') quote = undefined;
-      else word += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else {
-      word += ch;
-      inWord = true;
-    }
-  }
-  if (quote || escaped)
-    throw new ToolError(
-      'invalid_argument',
-      `invalid argument '${field}': ${quote ? `unclosed ${quote} quote` : 'trailing backslash'}`,
-      {
-        hint: 'Close the quote, or pass the command as an array of arguments.',
-      },
-    );
-  if (inWord) words.push(word);
-  return words;
+  const [pathOnHost = spec, pathInContainer, permissions] = spec.split(':');
+  return { pathOnHost, pathInContainer, permissions };
 }

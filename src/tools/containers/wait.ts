@@ -1,11 +1,10 @@
 /** Waiting for a container to exit, turn healthy, or print a line. */
-import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
-import { consume, demux, LineSplitter } from '../../docker/streams.ts';
+import { eachLine, logSource, openLogs } from '../../docker/logs.ts';
 import { ContainerRef } from '../params.ts';
 import { lineMatcher } from './logs.ts';
 import { inspectContainer } from './ref.ts';
@@ -73,27 +72,14 @@ export const waitContainer = defineTool({
         );
       await pollHealthy(container, waiting).catch(outlived);
     } else if (match) {
-      const stream = (await container.logs({
-        follow: true,
-        stdout: true,
-        stderr: true,
-        tail: LOOK_BACK,
-        since: Math.floor(Date.parse(info.State.StartedAt) / 1000) || 0,
-        abortSignal: waiting,
-      })) as unknown as Readable;
+      const since = Math.floor(Date.parse(info.State.StartedAt) / 1000) || 0;
+      const query = { tail: LOOK_BACK, since, follow: true };
+      const stream = await openLogs(docker, logSource(info), query, waiting);
       const found = (line: string) => {
-        if (matched === undefined && match(line)) matched = line;
+        if (match(line)) matched = line;
+        return matched === undefined ? undefined : false;
       };
-      const splitters = { stdout: new LineSplitter(found), stderr: new LineSplitter(found) };
-      const onChunk = demux(info.Config.Tty, (s, data) => splitters[s].push(data));
-      await consume(
-        stream,
-        (chunk) => {
-          onChunk(chunk);
-          return matched === undefined ? undefined : false;
-        },
-        waiting,
-      ).catch(outlived);
+      await eachLine(stream, info.Config.Tty, found, waiting).catch(outlived);
     }
 
     const now = await inspectContainer(docker, info.Id, signal);

@@ -1,0 +1,214 @@
+/**
+ * The one reader of a container's log tail. Memory stays bounded by the caller's byte budget plus a
+ * fixed margin (one line of at most 16 KiB being assembled, one chunk in flight) whatever the
+ * container wrote: the engine's stream is read chunk by chunk, demultiplexed, cut into lines, and only
+ * the newest lines (or bytes) that fit the budget are kept; older ones fall off the front of a ring.
+ * Knows nothing of MCP or of any tool.
+ */
+import type { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import {
+  consume,
+  demux,
+  engineStream,
+  LineSplitter,
+  type StreamName,
+  TailBytes,
+  TailLines,
+} from './streams.ts';
+
+/** Marks stderr lines when both streams are read, instead of a parallel array. */
+export const STDERR_PREFIX = '[err] ';
+
+/** What the reader needs of a container: its full ID and whether it has a TTY (then nothing is framed). */
+export interface LogSource {
+  id: string;
+  tty: boolean;
+}
+
+/** The source of an inspected container. */
+export const logSource = (info: Dockerode.ContainerInspectInfo): LogSource => ({
+  id: info.Id,
+  tty: Boolean(info.Config.Tty),
+});
+
+/** What to ask the engine: streams (both by default), its own tail, a time window (Unix seconds). */
+export interface LogQuery {
+  stdout?: boolean;
+  stderr?: boolean;
+  tail: number | 'all';
+  since?: number;
+  until?: number;
+  timestamps?: boolean;
+  /** Keep the stream open for new lines (read with `eachLine`, which can stop early). */
+  follow?: boolean;
+}
+
+/** Which lines to keep of what the engine sends. */
+export interface LineBudget {
+  /** At most this many lines (the newest). */
+  maxLines: number;
+  /** At most about this many bytes of kept text (the newest line is kept even if alone it is larger). */
+  maxBytes: number;
+  /** Only lines passing this test are kept (all are counted in `scanned`). */
+  match?: (line: string) => boolean;
+}
+
+export interface LogTail {
+  /** Oldest first; stderr lines start with STDERR_PREFIX when both streams were read. */
+  lines: string[];
+  /** Lines read, kept or not. */
+  scanned: number;
+}
+
+/** The container's log stream for `query`, as the engine sends it (framed unless TTY). */
+export function openLogs(
+  docker: Dockerode,
+  src: LogSource,
+  q: LogQuery,
+  signal: AbortSignal,
+): Promise<Readable> {
+  return engineStream(
+    docker,
+    `/containers/${encodeURIComponent(src.id)}/logs`,
+    {
+      stdout: q.stdout ?? true,
+      stderr: q.stderr ?? true,
+      tail: String(q.tail),
+      ...(q.timestamps !== undefined && { timestamps: q.timestamps }),
+      ...(q.since !== undefined && { since: q.since }),
+      ...(q.until !== undefined && { until: q.until }),
+      ...(q.follow && { follow: true }),
+    },
+    signal,
+  );
+}
+
+/**
+ * Feeds each line of a log stream to `onLine`, with the stream it came from, until the stream ends
+ * or `onLine` returns false, which stops reading and closes the stream. A last line without a
+ * newline is fed at the end; one longer than 16 KiB is cut (marked '…').
+ */
+export async function eachLine(
+  stream: Readable,
+  tty: boolean,
+  onLine: (line: string, from: StreamName) => boolean | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  let stopped = false;
+  const feed = (from: StreamName) => (line: string) => {
+    if (!stopped && onLine(line, from) === false) stopped = true;
+  };
+  const splitters: Record<StreamName, LineSplitter> = {
+    stdout: new LineSplitter(feed('stdout')),
+    stderr: new LineSplitter(feed('stderr')),
+  };
+  const onChunk = demux(tty, (s, data) => splitters[s].push(data));
+  await consume(
+    stream,
+    (chunk) => {
+      onChunk(chunk);
+      return stopped ? false : undefined;
+    },
+    signal,
+  );
+  if (stopped) return;
+  splitters.stdout.flush();
+  splitters.stderr.flush();
+}
+
+/**
+ * Reads a log stream into the newest lines within `budget`. Pure over the stream, so it is tested
+ * with any Readable; `markStderr` prefixes stderr lines (a TTY stream is all stdout).
+ */
+export async function tailLines(
+  stream: Readable,
+  tty: boolean,
+  budget: LineBudget,
+  signal: AbortSignal,
+  markStderr = true,
+): Promise<LogTail> {
+  const kept = new TailLines(budget.maxLines, budget.maxBytes);
+  const { match } = budget;
+  let scanned = 0;
+  const take = (line: string, from: StreamName) => {
+    scanned++;
+    if (!match || match(line)) kept.push(from === 'stderr' && markStderr ? STDERR_PREFIX + line : line);
+    return undefined;
+  };
+  await eachLine(stream, tty, take, signal);
+  return { lines: kept.lines(), scanned };
+}
+
+/** The newest log lines of a container within `budget`; stderr marked when both streams are read. */
+export async function readLogTail(
+  docker: Dockerode,
+  src: LogSource,
+  query: LogQuery,
+  budget: LineBudget,
+  signal: AbortSignal,
+): Promise<LogTail> {
+  const stream = await openLogs(docker, src, query, signal);
+  const both = (query.stdout ?? true) && (query.stderr ?? true);
+  return tailLines(stream, src.tty, budget, signal, both);
+}
+
+/** The last bytes of each stream, and how many were written. */
+export type OutputTail = Record<StreamName, TailBytes>;
+
+/** Reads a log stream into the last `maxBytes` of stdout and of stderr (a TTY stream is all stdout). */
+export async function tailOutput(
+  stream: Readable,
+  tty: boolean,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<OutputTail> {
+  const out: OutputTail = { stdout: new TailBytes(maxBytes), stderr: new TailBytes(maxBytes) };
+  const onChunk = demux(tty, (s, data) => out[s].push(data));
+  await consume(stream, (chunk) => void onChunk(chunk), signal);
+  return out;
+}
+
+/** The last `maxBytes` of a container's stdout and of its stderr, from the engine's `tail` lines. */
+export async function readOutputTail(
+  docker: Dockerode,
+  src: LogSource,
+  tail: number,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<OutputTail> {
+  const stream = await openLogs(docker, src, { tail }, signal);
+  return tailOutput(stream, src.tty, maxBytes, signal);
+}
+
+/**
+ * Stdout and stderr together within `max` bytes, each cut at a line start when cut: stderr gets at
+ * least half the room when both overflow, and whatever stdout leaves otherwise.
+ */
+export function splitOutput(out: OutputTail, max: number) {
+  const errMax = Math.min(out.stderr.total, Math.max(Math.floor(max / 2), max - out.stdout.total));
+  const stdout = lastLines(out.stdout, max - errMax);
+  const stderr = lastLines(out.stderr, errMax);
+  return { stdout: stdout.text, stderr: stderr.text, truncated: stdout.cut || stderr.cut };
+}
+
+/** The last `max` bytes kept, from the first line start within them when cut. */
+function lastLines(t: TailBytes, max: number): { text: string; cut: boolean } {
+  const kept = Buffer.from(t.text(), 'utf8');
+  if (t.total <= max) return { text: kept.toString('utf8'), cut: false };
+  const tail = kept.subarray(Math.max(0, kept.length - max));
+  const nl = tail.indexOf(10);
+  return { text: tail.subarray(nl >= 0 && nl < tail.length - 1 ? nl + 1 : 0).toString('utf8'), cut: true };
+}
+
+/** The newest `tail` lines of both streams of an inspected container within `maxBytes`, stderr marked. */
+export async function recentLogLines(
+  docker: Dockerode,
+  info: Dockerode.ContainerInspectInfo,
+  tail: number,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const got = await readLogTail(docker, logSource(info), { tail }, { maxLines: tail, maxBytes }, signal);
+  return got.lines;
+}

@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'bun:test';
+import { type ContainerSpec, createBody, createRequest } from '../../src/docker/container-spec.ts';
+import { bytes, shellSplit } from '../../src/docker/spec-values.ts';
+import { specFromArgs, createBody as toolBody } from '../../src/tools/containers/spec.ts';
+
+describe('ContainerSpec → create body', () => {
+  it('sends only the image when nothing else is set (no empty HostConfig)', () => {
+    expect(createBody({ image: 'busybox' })).toEqual({ Image: 'busybox' });
+  });
+
+  it('puts the name and platform in the query, not the body', () => {
+    expect(createRequest({ image: 'busybox', name: 'web', platform: 'linux/arm64' })).toEqual({
+      query: { name: 'web', platform: 'linux/arm64' },
+      body: { Image: 'busybox' },
+    });
+  });
+
+  it('maps a Compose-sized service onto the Engine API fields', () => {
+    const spec: ContainerSpec = {
+      image: 'nginx:1.27',
+      command: ['nginx', '-g', 'daemon off;'],
+      entrypoint: ['/docker-entrypoint.sh'],
+      env: ['A=1', 'B'],
+      labels: { tier: 'web' },
+      expose: ['9000', '53/udp'],
+      ports: [
+        { container: '80', hostIp: '127.0.0.1', hostPort: '8080' },
+        { container: '80', hostIp: '::1', hostPort: '8080' },
+        { container: '443', protocol: 'tcp' },
+      ],
+      binds: ['/srv:/usr/share/nginx/html:ro'],
+      volumes: ['/cache'],
+      mounts: [
+        { type: 'volume', source: 'data', target: '/data', volume: { noCopy: true, subpath: 'x' } },
+        { type: 'bind', source: '/etc', target: '/h', bind: { propagation: 'rslave' } },
+        { type: 'tmpfs', target: '/run', tmpfs: { sizeBytes: 65_536, mode: 0o1777 } },
+      ],
+      tmpfs: { '/tmp': 'size=64m' },
+      networkMode: 'front',
+      networks: { front: { aliases: ['web'], ipv4Address: '172.30.0.5', priority: 10 } },
+      hostname: 'web',
+      domainname: 'example.test',
+      dns: ['10.0.0.2'],
+      dnsSearch: ['example.test'],
+      dnsOptions: ['ndots:2'],
+      extraHosts: ['db:10.0.0.3'],
+      restart: { policy: 'on-failure', maxRetries: 3 },
+      resources: {
+        memory: 268_435_456,
+        memoryReservation: 134_217_728,
+        nanoCpus: 500_000_000,
+        pidsLimit: 100,
+        shmSize: 67_108_864,
+      },
+      healthcheck: { test: ['CMD', 'true'], interval: 1e9, timeout: 5e8, retries: 3, startPeriod: 2e9 },
+      user: '101:101',
+      groupAdd: ['audio'],
+      workingDir: '/srv',
+      tty: true,
+      stdinOpen: true,
+      readOnly: true,
+      capAdd: ['NET_BIND_SERVICE'],
+      capDrop: ['ALL'],
+      securityOpt: ['no-new-privileges:true'],
+      devices: [{ pathOnHost: '/dev/fuse' }],
+      pidMode: 'private',
+      ipcMode: 'private',
+      init: true,
+      stopSignal: 'SIGQUIT',
+      stopTimeout: 20,
+      logging: { driver: 'json-file', options: { 'max-size': '10m' } },
+      ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }],
+      sysctls: { 'net.core.somaxconn': '1024' },
+    };
+    expect(createBody(spec)).toEqual({
+      Image: 'nginx:1.27',
+      Cmd: ['nginx', '-g', 'daemon off;'],
+      Entrypoint: ['/docker-entrypoint.sh'],
+      Env: ['A=1', 'B'],
+      Labels: { tier: 'web' },
+      WorkingDir: '/srv',
+      User: '101:101',
+      Hostname: 'web',
+      Domainname: 'example.test',
+      Tty: true,
+      OpenStdin: true,
+      ExposedPorts: { '9000/tcp': {}, '53/udp': {}, '80/tcp': {}, '443/tcp': {} },
+      Volumes: { '/cache': {} },
+      StopSignal: 'SIGQUIT',
+      StopTimeout: 20,
+      Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9, Timeout: 5e8, Retries: 3, StartPeriod: 2e9 },
+      HostConfig: {
+        Binds: ['/srv:/usr/share/nginx/html:ro'],
+        PortBindings: {
+          '80/tcp': [
+            { HostIp: '127.0.0.1', HostPort: '8080' },
+            { HostIp: '::1', HostPort: '8080' },
+          ],
+          '443/tcp': [{ HostIp: '', HostPort: '' }],
+        },
+        RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
+        Memory: 268_435_456,
+        MemoryReservation: 134_217_728,
+        NanoCpus: 500_000_000,
+        PidsLimit: 100,
+        ShmSize: 67_108_864,
+        NetworkMode: 'front',
+        ReadonlyRootfs: true,
+        CapAdd: ['NET_BIND_SERVICE'],
+        CapDrop: ['ALL'],
+        Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
+        SecurityOpt: ['no-new-privileges:true'],
+        PidMode: 'private',
+        IpcMode: 'private',
+        Mounts: [
+          { Type: 'volume', Source: 'data', Target: '/data', VolumeOptions: { NoCopy: true, Subpath: 'x' } },
+          { Type: 'bind', Source: '/etc', Target: '/h', BindOptions: { Propagation: 'rslave' } },
+          { Type: 'tmpfs', Target: '/run', TmpfsOptions: { SizeBytes: 65_536, Mode: 0o1777 } },
+        ],
+        Tmpfs: { '/tmp': 'size=64m' },
+        Dns: ['10.0.0.2'],
+        DnsSearch: ['example.test'],
+        DnsOptions: ['ndots:2'],
+        ExtraHosts: ['db:10.0.0.3'],
+        GroupAdd: ['audio'],
+        Init: true,
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } },
+        Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }],
+        Sysctls: { 'net.core.somaxconn': '1024' },
+      },
+      NetworkingConfig: {
+        EndpointsConfig: {
+          front: { Aliases: ['web'], GwPriority: 10, IPAMConfig: { IPv4Address: '172.30.0.5' } },
+        },
+      },
+    });
+  });
+});
+
+describe('tool arguments → ContainerSpec (the tools front-end)', () => {
+  it('publishes on 127.0.0.1 unless an address is named, tcp unless a protocol is', () => {
+    // Integer-like keys come first in a JS object, in ascending order.
+    const ports = { '9': '[::1]:9', '80': 8080, '443': null, '8080/udp': '0.0.0.0:53' };
+    expect(specFromArgs({ image: 'a', ports }).ports).toEqual([
+      { container: '9', hostIp: '::1', hostPort: '9' },
+      { container: '80', hostIp: '127.0.0.1', hostPort: '8080' },
+      { container: '443', hostIp: '127.0.0.1', hostPort: '' },
+      { container: '8080', protocol: 'udp', hostIp: '0.0.0.0', hostPort: '53' },
+    ]);
+  });
+
+  it('builds the same create body the tools always sent', () => {
+    expect(
+      toolBody({
+        image: 'a',
+        command: 'sh -c "echo hi"',
+        environment: { A: '1' },
+        ports: { '80': 8080 },
+        volumes: ['/data', 'v:/x:ro'],
+        restart_policy: 'always',
+        mem_limit: '512m',
+        cpus: 1.5,
+        devices: ['/dev/a:/dev/b'],
+        network_mode: 'none',
+      }),
+    ).toEqual({
+      Image: 'a',
+      Cmd: ['sh', '-c', 'echo hi'],
+      Env: ['A=1'],
+      ExposedPorts: { '80/tcp': {} },
+      Volumes: { '/data': {} },
+      HostConfig: {
+        Binds: ['v:/x:ro'],
+        PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] },
+        RestartPolicy: { Name: 'always' },
+        Memory: 536_870_912,
+        NanoCpus: 1_500_000_000,
+        NetworkMode: 'none',
+        Devices: [{ PathOnHost: '/dev/a', PathInContainer: '/dev/b', CgroupPermissions: 'rwm' }],
+      },
+    });
+  });
+
+  it('turns the volume map form into binds', () => {
+    expect(toolBody({ image: 'a', volumes: { v: '/x', '/h': { bind: '/c', mode: 'ro' } } })).toEqual({
+      Image: 'a',
+      HostConfig: { Binds: ['v:/x', '/h:/c:ro'] },
+    });
+  });
+});
+
+describe('spec values', () => {
+  it('reads sizes with binary units', () => {
+    expect([bytes('512m'), bytes('1g'), bytes('10k'), bytes('100'), bytes(7), bytes(undefined)]).toEqual([
+      536_870_912,
+      1_073_741_824,
+      10_240,
+      100,
+      7,
+      undefined,
+    ]);
+  });
+
+  it('splits a command as a POSIX shell would, without expansion', () => {
+    expect(shellSplit(`echo "a b" 'c $d' e\\ f ""`)).toEqual(['echo', 'a b', 'c $d', 'e f', '']);
+    expect(() => shellSplit('echo "open')).toThrow("invalid argument 'command': unclosed \" quote");
+  });
+});
