@@ -11,7 +11,7 @@ import { type LayerValues, type ParsedArgs, parseArgs, parseLayerValue } from '.
 import { type Config, type ConfigKey, ConfigSchema, FIELDS, fieldOf } from './schema.ts';
 import { resolveToolsets } from './toolsets.ts';
 
-export function readEnvLayer(env: Record<string, string | undefined>): LayerValues {
+function readEnvLayer(env: Record<string, string | undefined>): LayerValues {
   const out: LayerValues = {};
   for (const [key, schema] of FIELDS) {
     for (const name of schema.env) {
@@ -24,7 +24,7 @@ export function readEnvLayer(env: Record<string, string | undefined>): LayerValu
   return out;
 }
 
-export function readFileLayer(path: string): LayerValues {
+function readFileLayer(path: string): LayerValues {
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(path, 'utf8'));

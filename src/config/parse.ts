@@ -9,7 +9,7 @@ export type LayerValues = Record<string, { value: unknown; layer: Layer; source:
 const byFlag = new Map(FIELDS.map(([key, s]) => [s.flag, key]));
 
 /** Turns a raw string from a flag or env var into the field's type, or says why it cannot. */
-export function coerce(key: ConfigKey, raw: string): unknown {
+function coerce(key: ConfigKey, raw: string): unknown {
   switch (kindOf(fieldOf(key))) {
     case 'boolean': {
       const v = raw.trim().toLowerCase();
