@@ -21,19 +21,6 @@ export interface ServerProfile {
   toolsets: readonly Toolset[];
 }
 
-/** How to find and reach the engine (engine discovery's input). */
-export interface EngineSettings {
-  dockerHost?: string;
-  dockerContext?: string;
-  dockerConfigDir: string;
-  tlsVerify: boolean;
-  certPath?: string;
-  home: string;
-  platform: NodeJS.Platform;
-  xdgRuntimeDir?: string;
-  uid?: number;
-}
-
 export interface Runtime {
   /** Every PipelineEnv field that comes from settings: spread it and add `engine` and `server`. */
   pipeline: {
@@ -46,7 +33,8 @@ export interface Runtime {
     /** Where registry credentials are read from (config.json, credential helpers). */
     dockerConfigDir: string;
   };
-  engineSettings: EngineSettings;
+  /** How to find and reach the engine: engine discovery's input (`new Engine(rt.engineSettings)`). */
+  engineSettings: ReturnType<typeof engineSettingsOf>;
   /** Prompt and resource filters (ServerDeps' allowedPrompts / allowedResources). */
   content: { allowedPrompts: string[]; allowedResources: string[] };
 }
@@ -79,17 +67,19 @@ export function runtimeOf(config: Config, host: HostEnv): Runtime {
       logFilter: config.logFilter,
       dockerConfigDir,
     },
-    engineSettings: {
-      dockerHost: config.dockerHost,
-      dockerContext: config.dockerContext,
-      dockerConfigDir,
-      tlsVerify: config.dockerTlsVerify,
-      certPath: config.dockerCertPath,
-      home: host.home,
-      platform: host.platform,
-      xdgRuntimeDir: host.xdgRuntimeDir,
-      uid: host.uid,
-    },
+    engineSettings: engineSettingsOf(config, host, dockerConfigDir),
     content: { allowedPrompts: config.allowedPrompts, allowedResources: config.allowedResources },
   };
 }
+
+const engineSettingsOf = (config: Config, host: HostEnv, dockerConfigDir: string) => ({
+  dockerHost: config.dockerHost,
+  dockerContext: config.dockerContext,
+  dockerConfigDir,
+  tlsVerify: config.dockerTlsVerify,
+  certPath: config.dockerCertPath,
+  home: host.home,
+  platform: host.platform,
+  xdgRuntimeDir: host.xdgRuntimeDir,
+  uid: host.uid,
+});
