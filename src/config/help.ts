@@ -15,17 +15,17 @@ const usage = (s: FieldSchema) => `  ${s.flag}${ARG[kindOf(s)]}`;
 
 export function helpText(version: string): string {
   const w = Math.max(...FIELDS.map(([, s]) => usage(s).length)) + 2;
-  const option = (s: FieldSchema) => {
+  const option = (key: ConfigKey, s: FieldSchema) => {
     const def = defaultText(s);
     return [
       `${usage(s).padEnd(w)}${s.description}${def !== undefined ? ` [default: ${def}]` : ''}`,
-      `${' '.repeat(w)}env: ${s.env.join(', ')}`,
+      `${' '.repeat(w)}env: ${s.env.join(', ')}${key === 'config' ? '' : `; config file key: ${key}`}`,
     ];
   };
   const sections = fieldsBySection().flatMap(([section, fields]) => [
     '',
     `${SECTIONS[section]}:`,
-    ...fields.flatMap(([, s]) => option(s)),
+    ...fields.flatMap(([key, s]) => option(key, s)),
   ]);
   return [
     `mcp-docker ${version} — an MCP server for Docker engines`,
@@ -36,7 +36,7 @@ export function helpText(version: string): string {
     '       mcp-docker hash-token [--stdin]   make a bearer token and the hash for the auth file',
     '       mcp-docker --version | --help',
     '',
-    'Options (flags win over env, env over the config file; file keys are in the README):',
+    'Options (flags win over env, env over the config file):',
     ...sections,
     '',
     `${'  -v, --version'.padEnd(w)}Print the version`,

@@ -3,7 +3,7 @@
 import { ConfigError, kindOf } from './meta.ts';
 import { type ConfigKey, FIELDS, fieldOf } from './schema.ts';
 
-export type Layer = 'flag' | 'env' | 'file' | 'default';
+type Layer = 'flag' | 'env' | 'file' | 'default';
 export type LayerValues = Record<string, { value: unknown; layer: Layer; source: string }>;
 
 const byFlag = new Map(FIELDS.map(([key, s]) => [s.flag, key]));

@@ -40,6 +40,13 @@ describe('config sections', () => {
     );
   });
 
+  it("names each option's env variables and its flat config file key in --help", () => {
+    const help = helpText('1.2.3');
+    expect(help).toContain('env: MCP_DOCKER_TOOLSETS; config file key: toolsets\n');
+    expect(help).toContain('env: MCP_DOCKER_HTTP_PORT, MCP_PORT; config file key: port\n');
+    expect(help).toContain('env: MCP_DOCKER_CONFIG\n');
+  });
+
   it('groups the README options table by section, with flat camelCase file keys', () => {
     const table = optionsTable();
     for (const title of Object.values(SECTIONS)) expect(table).toContain(`**${title}**`);
