@@ -4,29 +4,30 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigSchema } from '../src/config.ts';
+import { fieldsBySection } from '../src/config/help.ts';
+import { defaultText, SECTIONS } from '../src/config/meta.ts';
 import { catalogue } from '../src/tools/index.ts';
 
 const README = join(import.meta.dir, '..', 'README.md');
 const cell = (s: string) => s.replaceAll('|', '\\|');
 
+/** One table per section, in the order --help prints them. */
 export function optionsTable(): string {
-  const rows = Object.entries(ConfigSchema.properties).map(([key, raw]) => {
-    const s = raw as unknown as {
-      flag: string;
-      env: string[];
-      description: string;
-      default?: unknown;
-      defaultText?: string;
-    };
-    const def =
-      s.defaultText ??
-      (s.default === undefined || (Array.isArray(s.default) && !s.default.length) ? '' : String(s.default));
-    return `| \`${s.flag}\` | ${s.env.map((e) => `\`${e}\``).join(', ')} | \`${key}\` | ${def ? `\`${def}\`` : ''} | ${cell(s.description)} |`;
-  });
-  return ['| Flag | Env | Config file key | Default | What it does |', '|---|---|---|---|---|', ...rows].join(
-    '\n',
-  );
+  return fieldsBySection()
+    .map(([section, fields]) => {
+      const rows = fields.map(([key, s]) => {
+        const def = defaultText(s);
+        return `| \`${s.flag}\` | ${s.env.map((e) => `\`${e}\``).join(', ')} | \`${key}\` | ${def ? `\`${def}\`` : ''} | ${cell(s.description)} |`;
+      });
+      return [
+        `**${SECTIONS[section]}**`,
+        '',
+        '| Flag | Env | Config file key | Default | What it does |',
+        '|---|---|---|---|---|',
+        ...rows,
+      ].join('\n');
+    })
+    .join('\n\n');
 }
 
 export function toolsTable(): string {

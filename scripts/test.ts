@@ -11,6 +11,10 @@
  * `bun build.ts --all` first). Otherwise the runner builds dist/mcp-docker, except with CI=true, where a
  * missing or stale release build fails the run. It says which binary it used.
  *
+ * Only what the selected tests need is prepared: `npm test -- test/unit` (unit tests are pure functions)
+ * builds no binary and starts no engine or registries. A run with no path, or any path outside test/unit,
+ * gets everything (CI's full run is unchanged).
+ *
  * MCP_DOCKER_SKIP_BUILD=1 skips `bun build.ts` and uses MCP_DOCKER_BIN, a current release binary or whatever
  * dist/mcp-docker exists. A dev convenience only: CI never sets it, and it is ignored when CI=true.
  */
@@ -32,6 +36,7 @@ import {
   stopPrivateEngine,
 } from './engine.ts';
 import { RegistryError, startRegistries, type TestRegistries } from './registry.ts';
+import { needsEngine } from './test-plan.ts';
 
 const REPO = resolve(import.meta.dir, '..');
 const TEST_IMAGE = 'mcp-test/busybox:latest';
@@ -159,6 +164,10 @@ async function testBinary(): Promise<{ bin: string; about: string } | undefined>
 }
 
 async function main(args: string[]): Promise<Counts> {
+  if (!needsEngine(args)) {
+    say('unit tests only: no binary, engine or registries needed');
+    return countsOf(await runTests(args, { ...process.env, MCP_DOCKER_TEST_RUN: RUN_ID }));
+  }
   // 1. The binary the end-to-end tests drive: the current release artifact for this host, else a build.
   const binary = await testBinary();
   if (!binary) return failure();
@@ -194,7 +203,11 @@ async function main(args: string[]): Promise<Counts> {
     MCP_DOCKER_TEST_RUN: RUN_ID,
     ...registries.env,
   };
-  const { code, output } = await runTests(args, env);
+  return countsOf(await runTests(args, env));
+}
+
+/** The run's counts from bun test's summary; a run that crashed or exited non-zero without a failure counts one. */
+function countsOf({ code, output }: { code: number; output: string }): Counts {
   const counts = parseSummary(output);
   if (!counts) {
     say(`bun test exited ${code} without a summary: counted as one failure`);

@@ -1,14 +1,10 @@
 #!/usr/bin/env bun
 /** CLI entry: flags and config, then the transport. Exit 2 on bad usage, with the fix in the message. */
-import {
-  ConfigError,
-  dockerConfigDir,
-  engineSettings,
-  helpText,
-  loadConfig,
-  serverProfile,
-  splitCommandArgv,
-} from './config.ts';
+import { helpText } from './config/help.ts';
+import { type LoadedConfig, loadConfig } from './config/layers.ts';
+import { ConfigError } from './config/meta.ts';
+import { splitCommandArgv } from './config/parse.ts';
+import { runtimeOf } from './config/runtime.ts';
 import { defaultEngines } from './docker/engines.ts';
 import { createLogger, type Log } from './log.ts';
 import { serverFacts } from './pipeline/run.ts';
@@ -18,7 +14,7 @@ import { VERSION } from './version.ts';
 
 /** Subcommands, each loaded only when run. `run` gets the arguments after the name and returns the exit code. */
 export interface Command {
-  run(argv: string[], loaded: ReturnType<typeof loadConfig>): Promise<number>;
+  run(argv: string[], loaded: LoadedConfig): Promise<number>;
 }
 const commands: Record<string, () => Promise<Command>> = {
   doctor: () => import('./cli/doctor.ts'),
@@ -29,7 +25,7 @@ const commands: Record<string, () => Promise<Command>> = {
 function main(argv: string[]): void {
   // A subcommand's own flags (`doctor --json`, `hash-token --stdin`) are not server options.
   const split = argv[0] !== undefined && argv[0] in commands ? splitCommandArgv(argv.slice(1)) : undefined;
-  let loaded: ReturnType<typeof loadConfig>;
+  let loaded: LoadedConfig;
   try {
     loaded = loadConfig(split ? split.config : argv);
   } catch (e) {
@@ -68,33 +64,16 @@ function main(argv: string[]): void {
   }
 
   const log = lazyLog(config.logLevel);
-  const engines = defaultEngines(engineSettings(config, host));
-  const profile = serverProfile(config);
+  const rt = runtimeOf(config, host);
   const env = {
-    profile,
-    policy: {
-      allowPrivileged: config.allowPrivileged,
-      mountAllowlist: config.volumeMountAllowlist,
-      mountBlocklist: config.volumeMountBlocklist,
-    },
-    host,
-    limits: {
-      maxResponseBytes: config.maxResponseBytes,
-      maxExecOutputBytes: config.maxExecOutputBytes,
-      maxLogLines: config.maxLogLines,
-      maxListResults: config.maxListResults,
-    },
-    defaultTimeoutMs: config.timeoutSeconds * 1000,
-    engines,
-    server: serverFacts(VERSION, profile),
-    logFilter: config.logFilter,
-    dockerConfigDir: dockerConfigDir(config, host),
+    ...rt.pipeline,
+    engines: defaultEngines(rt.engineSettings),
+    server: serverFacts(VERSION, rt.pipeline.profile),
   };
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
-  const content = { allowedPrompts: config.allowedPrompts, allowedResources: config.allowedResources };
   // Loaded on first use: initialize is answered without evaluating the tool modules.
   const catalogue = async () => (await import('./tools/index.ts')).catalogue;
-  const deps = { catalogue, env, version: VERSION, ...content };
+  const deps = { catalogue, env, version: VERSION, ...rt.content };
   if (config.transport === 'stdio') {
     if (config.auditLogFile) void startAuditedStdio(config.auditLogFile, deps, log);
     else startStdio(deps, log);

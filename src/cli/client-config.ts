@@ -4,9 +4,8 @@
  * (`mcp-docker config claude-desktop --read-only`). The snippet goes to stdout, where to put it to stderr.
  */
 import { resolve } from 'node:path';
-import { ConfigSchema, type loadConfig } from '../config.ts';
-
-type Loaded = ReturnType<typeof loadConfig>;
+import type { LoadedConfig as Loaded } from '../config/layers.ts';
+import { type ConfigKey, fieldOf } from '../config/schema.ts';
 
 export interface Launch {
   command: string;
@@ -112,8 +111,7 @@ const PATH_KEYS = new Set([
 /** The flag-layer settings back as argv: `--read-only`, `--no-allow-moderate`, `--timeout=30`, `--denied-tools=a,b`. */
 export function flagArgs(values: Loaded['args']['values']): string[] {
   return Object.entries(values).map(([key, { value }]) => {
-    const flag =
-      (ConfigSchema.properties as unknown as Record<string, { flag?: string }>)[key]?.flag ?? `--${key}`;
+    const flag = fieldOf(key as ConfigKey).flag;
     if (value === true) return flag;
     if (value === false) return `--no-${flag.slice(2)}`;
     if (Array.isArray(value))

@@ -3,13 +3,16 @@
  * config file — which engine it finds and how, whether it answers, the safety mode and where each
  * setting came from. Exit 0 when the engine answers, 1 with advice when it does not.
  */
-import { type Config, engineSettings, type loadConfig, serverProfile } from '../config.ts';
+import { fieldsBySection } from '../config/help.ts';
+import type { LoadedConfig } from '../config/layers.ts';
+import { SECTIONS } from '../config/meta.ts';
+import { type Runtime, runtimeOf } from '../config/runtime.ts';
+import type { Config } from '../config/schema.ts';
 import type { Attempt } from '../core/engine.ts';
 import { defaultEngines } from '../docker/engines.ts';
 import { gate } from '../pipeline/gate.ts';
 import { VERSION } from '../version.ts';
 
-type Loaded = ReturnType<typeof loadConfig>;
 const DOCTOR_TIMEOUT_MS = 10_000;
 
 export interface DoctorReport {
@@ -32,6 +35,7 @@ export interface DoctorReport {
     readOnly: boolean;
     tiers: { safe: boolean; moderate: boolean; destructive: boolean };
     allowPrivileged: boolean;
+    toolsets: string[];
     allowedTools: string[];
     deniedTools: string[];
     toolsListed: number;
@@ -49,10 +53,11 @@ export interface DoctorReport {
     allowedOrigins?: string[];
     rateLimit?: string;
   };
-  config: { file?: string; sources: Record<string, string> };
+  /** Where each set value came from, by key; `sections` groups the same keys as --help does. */
+  config: { file?: string; sources: Record<string, string>; sections: { section: string; keys: string[] }[] };
 }
 
-export async function run(argv: string[], loaded: Loaded): Promise<number> {
+export async function run(argv: string[], loaded: LoadedConfig): Promise<number> {
   const unknown = argv.filter((a) => a !== '--json');
   if (unknown.length > 0) {
     process.stderr.write(
@@ -67,8 +72,9 @@ export async function run(argv: string[], loaded: Loaded): Promise<number> {
   return report.healthy ? 0 : 1;
 }
 
-export async function doctor({ config, sources, host }: Loaded): Promise<DoctorReport> {
-  const engine = defaultEngines(engineSettings(config, host)).resolve();
+export async function doctor({ config, sources, host }: LoadedConfig): Promise<DoctorReport> {
+  const rt = runtimeOf(config, host);
+  const engine = defaultEngines(rt.engineSettings).resolve();
   const chosenBy = config.dockerHost
     ? (sources.dockerHost ?? 'DOCKER_HOST')
     : config.dockerContext
@@ -101,9 +107,18 @@ export async function doctor({ config, sources, host }: Loaded): Promise<DoctorR
     version: VERSION,
     healthy: engineReport.reachable,
     engine: engineReport,
-    safety: await safetyOf(config),
+    safety: await safetyOf(config, rt),
     transport: transportOf(config),
-    config: { file: config.config, sources },
+    config: {
+      file: config.config,
+      sources,
+      sections: fieldsBySection()
+        .map(([section, fields]) => ({
+          section: SECTIONS[section],
+          keys: fields.map(([key]) => key).filter((key) => key in sources),
+        }))
+        .filter((s) => s.keys.length > 0),
+    },
   };
 }
 
@@ -117,8 +132,8 @@ function adviceFor(config: Config, attempts: Attempt[], chosenBy: string): strin
   return `${where} — is Docker running? Start it (Docker Desktop, colima start, systemctl start docker), or set DOCKER_HOST or --docker-host to your engine's socket.`;
 }
 
-async function safetyOf(config: Config): Promise<DoctorReport['safety']> {
-  const profile = serverProfile(config);
+async function safetyOf(config: Config, rt: Runtime): Promise<DoctorReport['safety']> {
+  const { profile } = rt.pipeline;
   const { catalogue } = await import('../tools/index.ts');
   return {
     readOnly: config.readOnly,
@@ -128,6 +143,7 @@ async function safetyOf(config: Config): Promise<DoctorReport['safety']> {
       destructive: config.allowDestructive && !config.readOnly,
     },
     allowPrivileged: config.allowPrivileged,
+    toolsets: [...profile.toolsets],
     allowedTools: config.allowedTools,
     deniedTools: config.deniedTools,
     toolsListed: catalogue.filter((t) => gate(t, profile).allowed).length,
@@ -185,6 +201,7 @@ export function formatReport(r: DoctorReport): string {
     '',
     'Safety',
     `  tiers       ${tiers}${s.readOnly ? ' (read-only)' : ''}`,
+    `  toolsets    ${list(s.toolsets)}`,
     `  tools       ${s.toolsListed} of ${s.toolsTotal} listed`,
     `  allowed     ${list(s.allowedTools, 'all')}`,
     `  denied      ${list(s.deniedTools)}`,
@@ -206,8 +223,10 @@ export function formatReport(r: DoctorReport): string {
       `  tls         ${on(t.tls ?? false)}`,
     );
   lines.push('', 'Config (settings not listed are defaults)');
-  const set = Object.entries(r.config.sources);
-  if (set.length === 0) lines.push('  all defaults');
-  for (const [key, from] of set) lines.push(`  ${key.padEnd(24)} ${from}`);
+  if (r.config.sections.length === 0) lines.push('  all defaults');
+  for (const { section, keys } of r.config.sections) {
+    lines.push(`  ${section}`);
+    for (const key of keys) lines.push(`    ${key.padEnd(24)} ${r.config.sources[key]}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -244,30 +244,3 @@ export function engineStream(
     );
   });
 }
-
-/** A stream's bytes, refusing to hold more than `max` of them (`onOverflow` builds the error). */
-export async function readAll(
-  stream: Readable,
-  max: number,
-  signal: AbortSignal,
-  onOverflow: () => Error,
-): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  let over = false;
-  await consume(
-    stream,
-    (chunk) => {
-      length += chunk.length;
-      if (length > max) {
-        over = true;
-        return false;
-      }
-      chunks.push(chunk);
-      return undefined;
-    },
-    signal,
-  );
-  if (over) throw onOverflow();
-  return Buffer.concat(chunks, length);
-}

@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import type { HostEnv } from '../config.ts';
+import type { HostEnv } from '../config/host.ts';
 import { ToolError } from '../core/errors.ts';
 
 /**

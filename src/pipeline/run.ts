@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import type { HostEnv } from '../config.ts';
+import type { HostEnv } from '../config/host.ts';
 import type { EngineSession } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
 import type { Limits } from '../core/limits.ts';

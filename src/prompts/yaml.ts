@@ -3,8 +3,10 @@
  * booleans. Every string value is double-quoted JSON-style (a JSON string is a valid YAML
  * double-quoted scalar), so nothing is ever read back as a number, boolean, date, null or
  * sexagesimal by any YAML 1.1 or 1.2 parser (`"on"`, `"012"`, `"12:30"`, `"2024-01-01"` stay
- * strings). Keys are quoted unless plainly safe. No library: package.json is off limits and Bun's
- * built-in stringify leaves YAML 1.1 scalars such as 12:30 and 2024-01-01 unquoted.
+ * strings). Keys are quoted unless plainly safe. Kept although `yaml` is a dependency (the auth file
+ * parser): its stringify emits YAML 1.2, leaving 1.1 scalars such as on, 12:30 and 2024-01-01 plain for
+ * 1.1 readers (docker-compose 1.x, PyYAML) to retype unless configured to quote every string, and
+ * 66 lines tested in test/unit/prompts-yaml.test.ts do this one job without loading it into prompts.
  */
 export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 

@@ -94,6 +94,37 @@ describe('mcp-docker doctor', () => {
     expect(json.engine.advice).toContain('no engine at unix:///nonexistent/x.sock');
   });
 
+  it('shows the toolsets switched on, and the settings it was given grouped by section', async () => {
+    const args = ['doctor', '--toolsets', 'default,swarm', '--read-only'];
+    const r = await mcpDocker(args, engineEnv());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('toolsets    containers, images, networks, volumes, system, compose, swarm\n');
+    expect(r.stdout).toContain(
+      [
+        'Config (settings not listed are defaults)',
+        '  Engine',
+        '    dockerHost               env DOCKER_HOST',
+        '  Safety',
+        '    toolsets                 flag --toolsets',
+        '    readOnly                 flag --read-only',
+      ].join('\n'),
+    );
+    const json = JSON.parse((await mcpDocker([...args, '--json'], engineEnv())).stdout);
+    expect(json.safety.toolsets).toEqual([
+      'containers',
+      'images',
+      'networks',
+      'volumes',
+      'system',
+      'compose',
+      'swarm',
+    ]);
+    expect(json.config.sections).toEqual([
+      { section: 'Engine', keys: ['dockerHost'] },
+      { section: 'Safety', keys: ['toolsets', 'readOnly'] },
+    ]);
+  });
+
   it('refuses an argument it does not know, with its usage', async () => {
     const r = await mcpDocker(['doctor', 'extra']);
     expect(r.code).toBe(2);
@@ -154,5 +185,37 @@ describe('mcp-docker config <client>', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain("unknown client 'notepad'");
     expect(r.stderr).toContain('claude-desktop, claude-code, cursor, vscode');
+  });
+});
+
+describe('start-up settings', () => {
+  it('groups --help by section and documents --toolsets', async () => {
+    const r = await mcpDocker(['--help']);
+    expect(r.code).toBe(0);
+    const order = [
+      '\nServer:\n',
+      '\nEngine:\n',
+      '\nSafety:\n',
+      '\nLimits:\n',
+      '\nHTTP (--transport http):\n',
+    ];
+    const at = order.map((h) => r.stdout.indexOf(h));
+    expect(at.every((i) => i > 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(r.stdout).toMatch(
+      /--toolsets <a,b> +Toolsets switched on.*\[default: default \(containers, images/,
+    );
+    expect(r.stdout).toContain('env: MCP_DOCKER_TOOLSETS');
+  });
+
+  it('stops with exit 2 on an unknown toolset, naming it, where it came from and the known ones', async () => {
+    const flag = await mcpDocker(['--toolsets', 'default,swarms']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("setting 'toolsets' (from flag --toolsets): unknown toolset 'swarms'");
+    expect(flag.stderr).toContain('containers, images, networks, volumes, system, compose, swarm');
+    expect(flag.stdout).toBe('');
+    const env = await mcpDocker(['doctor'], { ...engineEnv(), MCP_DOCKER_TOOLSETS: 'kubernetes' });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain("(from env MCP_DOCKER_TOOLSETS): unknown toolset 'kubernetes'");
   });
 });

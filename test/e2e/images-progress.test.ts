@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { CLIENT_KINDS, type RunningServer, startServer, structured } from '../helpers/client.ts';
 import {
   cleanupContainers,
-  found,
+  imageExists as exists,
   makeContainer,
   removeImageIfPresent,
   testDocker,
@@ -25,7 +25,6 @@ type Progress = { progress: number; total?: number; message?: string };
 const docker = testDocker();
 const refs: string[] = [];
 
-const exists = (ref: string) => found(docker.getImage(ref).inspect());
 const untag = removeImageIfPresent;
 
 /** In the registry only: a fresh 3 MB layer, pushed, then removed locally so a pull must download it. */

@@ -8,7 +8,13 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { errorOf, type RunningServer, SERVER_BIN, startServer } from '../helpers/client.ts';
 import { TEST_IMAGE } from '../helpers/engine.ts';
-import { disposeFaultEngine, type FaultEngine, faultEngine } from '../helpers/fault-engine.ts';
+import {
+  disposeFaultEngine,
+  type FaultEngine,
+  faultEngine,
+  fdCount,
+  sleep,
+} from '../helpers/fault-engine.ts';
 import { meta2026, type RawServer, startRaw } from '../helpers/raw-stdio.ts';
 import { type RecordingEngine, recordingEngine } from '../helpers/recording-engine.ts';
 
@@ -28,13 +34,11 @@ afterAll(async () => {
   rmSync(DIR, { recursive: true, force: true });
 }, 60_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const elapsed = async <T>(p: Promise<T>): Promise<[T, number]> => {
   const t = Date.now();
   const v = await p;
   return [v, Date.now() - t];
 };
-const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 let seq = 0;
 
 /** The build fixture whose one step runs `sleep 30`; NONCE makes every build miss the cache. */
@@ -260,7 +264,7 @@ describe('client cancels or disconnects mid-operation', () => {
   };
 
   it('cancelling an exec aborts the engine request and no success is reported for it', async () => {
-    s = startRaw({ DOCKER_HOST: proxy.host, LOG_LEVEL: 'error' });
+    s = startRaw({ DOCKER_HOST: proxy.host, MCP_LOG_LEVEL: 'error' });
     try {
       const container = ticker();
       proxy.clear();
@@ -283,7 +287,7 @@ describe('client cancels or disconnects mid-operation', () => {
   }, 30_000);
 
   it('disconnecting mid-exec (stdin closed) aborts the engine request and the server exits', async () => {
-    s = startRaw({ DOCKER_HOST: proxy.host, LOG_LEVEL: 'error' });
+    s = startRaw({ DOCKER_HOST: proxy.host, MCP_LOG_LEVEL: 'error' });
     const container = ticker();
     proxy.clear();
     call('docker_exec_command', { container_id: container, command: 'sleep 30', timeout: 60 });
@@ -305,7 +309,7 @@ describe('client disconnects mid-build', () => {
   afterAll(() => proxy.close());
 
   it('stdin closed during a build step: the engine request is closed, nothing reports success, no tag is left', async () => {
-    const s = startRaw({ DOCKER_HOST: proxy.host, LOG_LEVEL: 'error' });
+    const s = startRaw({ DOCKER_HOST: proxy.host, MCP_LOG_LEVEL: 'error' });
     try {
       const nonce = `h8-${process.pid}-${Date.now()}-d`;
       const tag = `mcpt-h8-build:${process.pid}-d`;

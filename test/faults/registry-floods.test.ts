@@ -5,7 +5,7 @@
  * with the compiled server's peak RSS measured and printed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistries, type TestRegistries } from '../../scripts/registry.ts';
 import type { AnyTool } from '../../src/core/tool.ts';
@@ -13,7 +13,13 @@ import { Engine } from '../../src/docker/engine.ts';
 import { runPipeline } from '../../src/pipeline/run.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { TEST_IMAGE } from '../helpers/engine.ts';
-import { disposeFaultEngine, type FaultEngine, faultEngine } from '../helpers/fault-engine.ts';
+import {
+  disposeFaultEngine,
+  type FaultEngine,
+  faultEngine,
+  fdCount,
+  sleep,
+} from '../helpers/fault-engine.ts';
 import { expectActionableError } from '../helpers/fuzz.ts';
 import { pipelineEnv } from '../helpers/pipeline.ts';
 import { meta2026, type RawServer, startRaw } from '../helpers/raw-stdio.ts';
@@ -50,8 +56,6 @@ afterAll(async () => {
   rmSync(DIR, { recursive: true, force: true });
 }, 60_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 const tool = (name: string) => catalogue.find((t) => t.name === name) as AnyTool;
 const privateEngine = () =>
   new Engine({
@@ -143,7 +147,7 @@ describe('pull interrupted', () => {
   };
 
   it('the client cancelling a pull aborts the engine request; no success is reported', async () => {
-    s = startRaw({ DOCKER_HOST: proxy.host, LOG_LEVEL: 'error' });
+    s = startRaw({ DOCKER_HOST: proxy.host, MCP_LOG_LEVEL: 'error' });
     stall.mode = 'stall';
     try {
       proxy.clear();
@@ -166,7 +170,7 @@ describe('pull interrupted', () => {
   }, 30_000);
 
   it('the client disconnecting mid-pull (stdin closed) aborts the engine request; the server exits, no success', async () => {
-    s = startRaw({ DOCKER_HOST: proxy.host, LOG_LEVEL: 'error' });
+    s = startRaw({ DOCKER_HOST: proxy.host, MCP_LOG_LEVEL: 'error' });
     stall.mode = 'stall';
     try {
       proxy.clear();
@@ -188,7 +192,7 @@ describe('pull interrupted', () => {
   }, 30_000);
 
   it('the engine killed mid-pull ends the call with engine_unreachable, no hang, no leaked stream', async () => {
-    s = startRaw({ DOCKER_HOST: engine.host, LOG_LEVEL: 'error' });
+    s = startRaw({ DOCKER_HOST: engine.host, MCP_LOG_LEVEL: 'error' });
     const version = () =>
       s.request({
         jsonrpc: '2.0',
@@ -229,7 +233,7 @@ describe('pull interrupted', () => {
 describe('floods', () => {
   let s: RawServer;
   beforeAll(() => {
-    s = startRaw({ DOCKER_HOST: engine.host, LOG_LEVEL: 'error' });
+    s = startRaw({ DOCKER_HOST: engine.host, MCP_LOG_LEVEL: 'error' });
   });
   afterAll(() => s.close());
   let seq = 0;

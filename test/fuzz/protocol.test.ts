@@ -187,7 +187,7 @@ function mangledIds(lines: string[]): Set<unknown> {
 describe('stdio protocol fuzzing against the compiled binary', () => {
   let s: RawServer;
   beforeAll(() => {
-    s = startRaw({ DOCKER_HOST: rec.host, LOG_LEVEL: 'error' });
+    s = startRaw({ DOCKER_HOST: rec.host, MCP_LOG_LEVEL: 'error' });
   });
   afterAll(() => s.close());
 
@@ -299,7 +299,7 @@ describe('stdio protocol fuzzing against the compiled binary', () => {
 
 describe('oversized input', () => {
   it('a line over the 10 MB limit is dropped and the server keeps serving', async () => {
-    const s = startRaw({ DOCKER_HOST: rec.host, LOG_LEVEL: 'error' });
+    const s = startRaw({ DOCKER_HOST: rec.host, MCP_LOG_LEVEL: 'error' });
     try {
       await s.write(
         `{"jsonrpc":"2.0","id":"huge","method":"ping","params":{"pad":"${'x'.repeat(11 * 1024 * 1024)}"}}\n`,
@@ -315,7 +315,7 @@ describe('oversized input', () => {
 
 describe('the initialize-era protocol under the same abuse', () => {
   it('after a 2025 initialize handshake, garbage is ignored or answered and the session keeps working', async () => {
-    const s = startRaw({ DOCKER_HOST: rec.host, LOG_LEVEL: 'error' });
+    const s = startRaw({ DOCKER_HOST: rec.host, MCP_LOG_LEVEL: 'error' });
     try {
       const init = await s.request({
         jsonrpc: '2.0',

@@ -88,6 +88,18 @@ export const found = (inspect: Promise<unknown>): Promise<boolean> =>
     (e) => (e.statusCode === 404 ? false : Promise.reject(e)),
   );
 
+/** True when the engine has the image reference (a tag or an id). */
+export const imageExists = (ref: string): Promise<boolean> => found(testDocker().getImage(ref).inspect());
+
+/** Makes a running container write one line to its log (PID 1's stdout is the log). */
+export async function writeLogLine(id: string, line: string): Promise<void> {
+  const exec = await testDocker()
+    .getContainer(id)
+    .exec({ Cmd: ['sh', '-c', `echo '${line}' > /proc/1/fd/1`] });
+  await exec.start({ Detach: true });
+  for (let i = 0; i < 50 && (await exec.inspect()).Running; i++) await Bun.sleep(50);
+}
+
 /** Removes an image reference (a tag, or the image), leaving one already gone alone. */
 export const removeImageIfPresent = (ref: string): Promise<unknown> =>
   testDocker()

@@ -26,7 +26,9 @@ export interface FaultEngine {
   dockerAsync(...args: string[]): Promise<string>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Open file descriptors of a process (Linux): a leak shows as a count that keeps growing. */
+export const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 function alive(pid: number | undefined): boolean {
   if (!pid) return false;

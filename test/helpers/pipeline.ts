@@ -4,7 +4,8 @@
  */
 
 import { Compile } from 'typebox/compile';
-import { readHostEnv } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/layers.ts';
+import { runtimeOf } from '../../src/config/runtime.ts';
 import type { Limits } from '../../src/core/limits.ts';
 import { Engine } from '../../src/docker/engine.ts';
 import { type EngineHandle, type EngineRegistry, engineRegistry } from '../../src/docker/engines.ts';
@@ -16,15 +17,14 @@ import { listedTool } from '../../src/tool-calls.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { VERSION } from '../../src/version.ts';
 
-const host = readHostEnv();
-const engine = new Engine({
-  dockerHost: process.env.DOCKER_HOST,
-  dockerConfigDir: `${host.home}/.docker`,
-  tlsVerify: false,
-  home: host.home,
-  platform: host.platform,
-  uid: host.uid,
+// The binary's defaults through the factory main.ts uses, with every tier allowed (tests of the gate
+// narrow it). Only DOCKER_HOST and HOME come from the shell: its safety settings never leak in.
+const loaded = loadConfig(['--allow-destructive'], {
+  DOCKER_HOST: process.env.DOCKER_HOST,
+  HOME: process.env.HOME,
 });
+const base = runtimeOf(loaded.config, loaded.host);
+const engine = new Engine(base.engineSettings);
 
 export interface EnvOverrides {
   profile?: Partial<SafetyProfile>;
@@ -43,33 +43,20 @@ export interface EnvOverrides {
 /** The engine at DOCKER_HOST that every test shares, registered as 'default'. */
 export const testEngine = (): Engine => engine;
 
-/** Defaults: every tier allowed (tests of the gate narrow it), default limits. */
+/** Defaults: every tier allowed (tests of the gate narrow it), the server's default limits. */
 export function pipelineEnv(o: EnvOverrides = {}): PipelineEnv {
-  const profile: SafetyProfile = {
-    allowModerate: true,
-    allowDestructive: true,
-    readOnly: false,
-    allowedTools: [],
-    deniedTools: [],
-    ...o.profile,
-  };
+  const profile: SafetyProfile = { ...base.pipeline.profile, ...o.profile };
   return {
+    ...base.pipeline,
     profile,
-    policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [], ...o.policy },
-    host,
-    limits: {
-      maxResponseBytes: 262_144,
-      maxExecOutputBytes: 1_048_576,
-      maxLogLines: 10_000,
-      maxListResults: 1000,
-      ...o.limits,
-    },
-    defaultTimeoutMs: o.timeoutMs ?? 60_000,
+    policy: { ...base.pipeline.policy, ...o.policy },
+    limits: { ...base.pipeline.limits, ...o.limits },
+    defaultTimeoutMs: o.timeoutMs ?? base.pipeline.defaultTimeoutMs,
     engines: o.engines ?? engineRegistry([o.engine ?? engine]),
     server: serverFacts(VERSION, profile),
-    logFilter: o.logFilter ?? 'flag',
+    logFilter: o.logFilter ?? base.pipeline.logFilter,
     // HOME read per call, as the server reads ~/.docker at start: tests swap HOME to swap credentials.
-    dockerConfigDir: o.dockerConfigDir ?? `${process.env.HOME ?? host.home}/.docker`,
+    dockerConfigDir: o.dockerConfigDir ?? `${process.env.HOME ?? base.pipeline.host.home}/.docker`,
   };
 }
 

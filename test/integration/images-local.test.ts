@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { join } from 'node:path';
 import {
   cleanupContainers,
-  found,
+  imageExists as exists,
   TEST_IMAGE,
   testDocker,
   testLabels,
@@ -22,7 +22,6 @@ const dir = mkdtempSync('/tmp/mcpt-img-');
 
 const docker = testDocker();
 const imageId = async (ref: string) => (await docker.getImage(ref).inspect()).Id;
-const exists = (ref: string) => found(docker.getImage(ref).inspect());
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 /** A new image (its own ID) tagged REPO:tag, made by committing a stopped container of TEST_IMAGE. */

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   cleanupContainers,
-  found,
+  imageExists as exists,
   makeContainer,
   removeImageIfPresent,
   TEST_IMAGE,
@@ -38,7 +38,6 @@ const track = (ref: string) => {
   return ref;
 };
 
-const exists = (ref: string) => found(docker.getImage(ref).inspect());
 const untag = removeImageIfPresent;
 
 /** An image with a layer no registry has yet (3 MB of random bytes), tagged `ref`. */

@@ -11,7 +11,7 @@ import {
   protectedResourceMetadata,
   scopesOf,
 } from '../../src/transport/http/auth-oauth.ts';
-import type { AuthResult } from '../../src/transport/http/auth-types.ts';
+import { refused } from '../helpers/auth.ts';
 
 const ISSUER = 'https://issuer.test';
 const RESOURCE = 'http://127.0.0.1:8000/mcp';
@@ -80,10 +80,6 @@ function verifier(o: { jwksUrl?: string; audience?: string[]; requiredScopes?: s
   });
 }
 const bearer = (t: string) => new Request(RESOURCE, { headers: { authorization: `Bearer ${t}` } });
-const refused = (r: AuthResult | undefined) => {
-  if (r === undefined || r.ok) throw new Error(`expected a refusal, got ${JSON.stringify(r)}`);
-  return r;
-};
 const METADATA = 'resource_metadata="http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp"';
 
 describe('createOAuthVerifier', () => {

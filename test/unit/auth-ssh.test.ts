@@ -8,10 +8,10 @@ import { utils } from 'ssh2';
 import { sshSigner } from '../../examples/ssh-sign.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import { createSshVerifier, parseSignatureHeader, signedMessage } from '../../src/transport/http/auth-ssh.ts';
-import type { AuthResult } from '../../src/transport/http/auth-types.ts';
 import { NonceCache } from '../../src/transport/http/nonce-cache.ts';
 import { parseAuthorizedKeys } from '../../src/transport/http/ssh-keys.ts';
 import { parseSshSig, SSHSIG_NAMESPACE, signedData } from '../../src/transport/http/sshsig.ts';
+import { refused } from '../helpers/auth.ts';
 
 const profile: SafetyProfile = {
   allowModerate: false,
@@ -55,11 +55,6 @@ function verifier(
     now: o.now,
   });
 }
-
-const refused = (r: AuthResult | undefined) => {
-  if (r === undefined || r.ok) throw new Error(`expected a refusal, got ${JSON.stringify(r)}`);
-  return r;
-};
 
 /** A header for an arbitrary message/ts/nonce, signed with ssh-keygen (the reference implementation). */
 function keygenHeader(name: string, keyId: string, ts: number, nonce: string, namespace = SSHSIG_NAMESPACE) {

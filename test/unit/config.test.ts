@@ -2,7 +2,10 @@ import { describe, expect, it } from 'bun:test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, helpText, loadConfig, splitCommandArgv } from '../../src/config.ts';
+import { helpText } from '../../src/config/help.ts';
+import { loadConfig } from '../../src/config/layers.ts';
+import { ConfigError } from '../../src/config/meta.ts';
+import { splitCommandArgv } from '../../src/config/parse.ts';
 
 const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(argv, env).config;
 

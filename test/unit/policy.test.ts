@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HostEnv } from '../../src/config.ts';
+import type { HostEnv } from '../../src/config/host.ts';
 import { ToolError } from '../../src/core/errors.ts';
 import {
   checkArgumentPolicy,

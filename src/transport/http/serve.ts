@@ -3,7 +3,7 @@
  * with the configured authentication (each credential's profile capped by the server-wide one), and
  * wires SIGINT/SIGTERM to a graceful shutdown.
  */
-import type { Config } from '../../config.ts';
+import type { Config } from '../../config/schema.ts';
 import type { ServerFacts } from '../../core/tool.ts';
 import type { Log } from '../../log.ts';
 import type { SafetyProfile } from '../../pipeline/gate.ts';

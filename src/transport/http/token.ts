@@ -8,8 +8,6 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthResult, Verifier } from './auth-types.ts';
 import type { Credentials } from './credentials.ts';
 
-export const TOKEN_HASH = /^sha256:[0-9a-f]{64}$/;
-
 export function hashToken(token: string): string {
   return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`;
 }

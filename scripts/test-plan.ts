@@ -1,0 +1,29 @@
+/** What a `npm test -- …` selection needs prepared (scripts/test.ts); a module of its own so it can be unit-tested. */
+
+// `bun test` options whose value is the next argument (a value is not a path).
+const VALUE_OPTIONS = new Set([
+  '-t',
+  '--test-name-pattern',
+  '--timeout',
+  '--rerun-each',
+  '--preload',
+  '--reporter',
+  '--reporter-outfile',
+  '--coverage-reporter',
+  '--coverage-dir',
+  '--seed',
+]);
+
+/**
+ * Whether the selected tests need the binary, an engine and the registries: not when every path
+ * given is under test/unit/ (pure functions); yes for anything else, a name filter, or no path (all).
+ */
+export function needsEngine(args: string[]): boolean {
+  const paths: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) paths.push(arg.replace(/^\.\//, ''));
+  }
+  return paths.length === 0 || !paths.every((p) => p === 'test/unit' || p.startsWith('test/unit/'));
+}

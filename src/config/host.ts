@@ -1,0 +1,18 @@
+/** Facts about the host the server runs on (not settings): used by engine discovery and path policy. */
+import { homedir } from 'node:os';
+
+export interface HostEnv {
+  home: string;
+  platform: NodeJS.Platform;
+  xdgRuntimeDir?: string;
+  uid?: number;
+}
+
+export function readHostEnv(env: Record<string, string | undefined> = process.env): HostEnv {
+  return {
+    home: env.HOME || env.USERPROFILE || homedir(),
+    platform: process.platform,
+    xdgRuntimeDir: env.XDG_RUNTIME_DIR || undefined,
+    uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
+  };
+}

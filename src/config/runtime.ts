@@ -1,0 +1,85 @@
+/**
+ * The one factory from config to what the pipeline and the transports run with: main.ts, the HTTP
+ * transport, `doctor` and the test helpers all build their pieces here, so none of them copies a
+ * setting by hand. Plain data: the caller adds the engine (`new Engine(rt.engineSettings)`) and the
+ * server facts (`serverFacts(version, rt.pipeline.profile)`), which live in layers config may not import.
+ */
+import { join } from 'node:path';
+import type { Limits } from '../core/limits.ts';
+import type { Toolset } from '../core/toolsets.ts';
+import type { HostEnv } from './host.ts';
+import type { Config } from './schema.ts';
+import { resolveToolsets } from './toolsets.ts';
+
+/** The server-wide safety profile (the ceiling for every HTTP credential); the gate's SafetyProfile. */
+export interface ServerProfile {
+  allowModerate: boolean;
+  allowDestructive: boolean;
+  readOnly: boolean;
+  allowedTools: string[];
+  deniedTools: string[];
+  toolsets: readonly Toolset[];
+}
+
+export interface Runtime {
+  /** Every PipelineEnv field that comes from settings: spread it and add `engine` and `server`. */
+  pipeline: {
+    profile: ServerProfile;
+    policy: { allowPrivileged: boolean; mountAllowlist: string[]; mountBlocklist: string[] };
+    host: HostEnv;
+    limits: Limits;
+    defaultTimeoutMs: number;
+    logFilter: Config['logFilter'];
+    /** Where registry credentials are read from (config.json, credential helpers). */
+    dockerConfigDir: string;
+  };
+  /** How to find and reach the engine: engine discovery's input (`new Engine(rt.engineSettings)`). */
+  engineSettings: ReturnType<typeof engineSettingsOf>;
+  /** Prompt and resource filters (ServerDeps' allowedPrompts / allowedResources). */
+  content: { allowedPrompts: string[]; allowedResources: string[] };
+}
+
+export function runtimeOf(config: Config, host: HostEnv): Runtime {
+  const dockerConfigDir = config.dockerConfigDir ?? join(host.home, '.docker');
+  return {
+    pipeline: {
+      profile: {
+        allowModerate: config.allowModerate,
+        allowDestructive: config.allowDestructive,
+        readOnly: config.readOnly,
+        allowedTools: config.allowedTools,
+        deniedTools: config.deniedTools,
+        toolsets: resolveToolsets(config.toolsets),
+      },
+      policy: {
+        allowPrivileged: config.allowPrivileged,
+        mountAllowlist: config.volumeMountAllowlist,
+        mountBlocklist: config.volumeMountBlocklist,
+      },
+      host,
+      limits: {
+        maxResponseBytes: config.maxResponseBytes,
+        maxExecOutputBytes: config.maxExecOutputBytes,
+        maxLogLines: config.maxLogLines,
+        maxListResults: config.maxListResults,
+      },
+      defaultTimeoutMs: config.timeoutSeconds * 1000,
+      logFilter: config.logFilter,
+      dockerConfigDir,
+    },
+    engineSettings: engineSettingsOf(config, host, dockerConfigDir),
+    content: { allowedPrompts: config.allowedPrompts, allowedResources: config.allowedResources },
+  };
+}
+
+const engineSettingsOf = (config: Config, host: HostEnv, dockerConfigDir: string) => ({
+  dockerHost: config.dockerHost,
+  dockerContext: config.dockerContext,
+  dockerConfigDir,
+  tlsVerify: config.dockerTlsVerify,
+  certPath: config.dockerCertPath,
+  home: host.home,
+  platform: host.platform,
+  xdgRuntimeDir: host.xdgRuntimeDir,
+  uid: host.uid,
+});
