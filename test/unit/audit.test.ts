@@ -145,6 +145,7 @@ describe('audit file', () => {
     const audit = openAudit(path, log);
     const observe = auditCalls(audit, { clientId: 'stdio' });
     const end = observe?.({
+      event: 'tool_call',
       tool: 'docker_exec_command',
       safety: 'moderate',
       args: { environment: ['TOKEN=abc123'] },
