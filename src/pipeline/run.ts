@@ -165,7 +165,8 @@ async function runStages(
     const data = (await untilAborted(tool.handler(args, ctx), signal.signal)) as Record<string, unknown>;
     progress.flush();
 
-    const fenced = fenceResult(redact(data), tool.untrusted, args, env.logFilter);
+    // A secret result (a join token) is what the caller asked for: it is not masked, only never logged.
+    const fenced = fenceResult(tool.secretResult ? data : redact(data), tool.untrusted, args, env.logFilter);
     const capped = capResult(
       fenced,
       env.limits.maxResponseBytes,
