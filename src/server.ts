@@ -74,8 +74,9 @@ function protocolError(e: unknown, uri?: string): ProtocolError {
   const err = e instanceof ToolError ? e : new ToolError('internal', 'unexpected error');
   const text = `${err.kind}: ${err.message}${err.hint ? ` — ${err.hint}` : ''}`;
   if (uri !== undefined && err.kind === 'not_found') return new ResourceNotFoundError(uri, text);
+  // A refusal is about the request (what it asks for), not a fault of the server.
   const code =
-    err.kind === 'invalid_argument' || err.kind === 'not_found'
+    err.kind === 'invalid_argument' || err.kind === 'not_found' || err.kind === 'policy_denied'
       ? ProtocolErrorCode.InvalidParams
       : ProtocolErrorCode.InternalError;
   return new ProtocolError(code, text, {
@@ -105,12 +106,9 @@ function gatesFor<T extends GatedContent>(
   };
 }
 
-const refused = (label: string, d: GateDecision): ProtocolError =>
-  protocolError(
-    new ToolError('policy_denied', `${label} is refused: ${d.allowed ? 'not allowed' : d.reason}.`, {
-      hint: d.allowed ? undefined : d.hint,
-    }),
-  );
+/** A completion or subscription the caller's gate refuses, worded as a refused get or read is. */
+const refused = (label: string, d: Extract<GateDecision, { allowed: false }>): ProtocolError =>
+  protocolError(new ToolError('policy_denied', `${label} is refused: ${d.reason}.`, { hint: d.hint }));
 
 function servePrompts(
   server: Server,
@@ -173,7 +171,11 @@ function servePrompts(
   };
 }
 
-const DENIED: GateDecision = { allowed: false, reason: 'it is not in the catalogue', hint: '' };
+const DENIED: GateDecision = {
+  allowed: false,
+  reason: 'it is not in the catalogue',
+  hint: 'Report it: the server is misconfigured.',
+};
 
 /** How to complete one argument, or undefined when it has no completion. */
 type Completer = ((value: string, signal: AbortSignal) => Promise<Completion>) | undefined;

@@ -70,8 +70,7 @@ export function gateContent(
         hint: 'Report it: the server is misconfigured.',
       };
     const d = gate(tool, profile, { engine: call.engine });
-    if (!d.allowed)
-      return { allowed: false, reason: `it shows what ${name} would: ${d.reason}`, hint: d.hint };
+    if (!d.allowed) return { allowed: false, reason: `it uses ${name}, and ${d.reason}`, hint: d.hint };
   }
   return ALLOWED;
 }
