@@ -184,7 +184,7 @@ async function runStages(
       endpoint: env.engine.info()?.url,
     });
     if (error.kind === 'engine_unreachable') env.engine.invalidate();
-    return fail(withoutSecrets(shown(error, tool, env), secrets));
+    return fail(shown(withoutSecrets(error, secrets), tool, env));
   } finally {
     progress?.cancel(); // a late, held-back value must not follow the result
     signal?.dispose();

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'bun:test';
+import type Dockerode from 'dockerode';
+import Type from 'typebox';
+import { defineTool } from '../../src/core/tool.ts';
 import { capResult, capText } from '../../src/pipeline/cap.ts';
 import { fenceLines, fenceText } from '../../src/pipeline/fence.ts';
+import type { SafetyProfile } from '../../src/pipeline/gate.ts';
+import { type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
 
 const bytes = (s: string) => Buffer.byteLength(s);
 const json = (r: ReturnType<typeof capResult>) =>
@@ -88,5 +93,59 @@ describe('capText (prompt messages, resource text)', () => {
 
   it('leaves a text under the cap as it is', () => {
     expect(capText('short', 100, 'tail', 'x')).toEqual({ text: 'short' });
+  });
+});
+
+describe('the pipeline caps last', () => {
+  const profile: SafetyProfile = {
+    allowModerate: true,
+    allowDestructive: false,
+    readOnly: false,
+    allowedTools: [],
+    deniedTools: [],
+  };
+  const env = (maxResponseBytes: number): PipelineEnv => ({
+    profile,
+    policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] },
+    host: { home: '/home/x', platform: 'linux' },
+    limits: { maxResponseBytes, maxExecOutputBytes: 65_536, maxLogLines: 1000, maxListResults: 100 },
+    defaultTimeoutMs: 5000,
+    engine: {
+      client: async () => ({}) as Dockerode,
+      invalidate() {},
+      info: () => undefined,
+      attempts: () => [],
+      socketPaths: () => [],
+    },
+    server: serverFacts('9.9.9', profile),
+    logFilter: 'flag',
+    dockerConfigDir: '/nonexistent/.docker',
+  });
+  /** Lines that fit the cap as read, and outgrow it once flagged and fenced. */
+  const logs = defineTool({
+    name: 'docker_logs_probe',
+    title: 'Logs',
+    description: 'd',
+    safety: 'safe',
+    idempotent: true,
+    keep: 'tail',
+    untrusted: { lines: 'logs of {container_id}' },
+    input: Type.Object({ container_id: Type.String() }),
+    output: Type.Object({ lines: Type.Array(Type.String()), count: Type.Integer() }),
+    handler: async () => ({ lines: hostile(40), count: 40 }),
+  });
+
+  it('measures the text a client reads after fencing and flagging, fences intact', async () => {
+    const raw = JSON.stringify({ lines: hostile(40), count: 40 });
+    const max = Math.ceil(bytes(raw) / 1024) * 1024;
+    const out = await runPipeline(logs, { container_id: 'web' }, env(max));
+    expect(out.ok).toBe(true);
+    if (!out.ok) return;
+    expect(bytes(JSON.stringify(out.data))).toBeLessThanOrEqual(max);
+    const lines = out.data.lines as string[];
+    expect(lines[0]).toMatch(OPEN);
+    expect(lines[lines.length - 1]).toMatch(CLOSE);
+    expect(lines[lines.length - 2]).toContain('[flagged:');
+    expect(out.data.truncated).toMatchObject({ field: 'lines' });
   });
 });
