@@ -5,7 +5,8 @@ import {
   Server,
 } from '@modelcontextprotocol/server';
 import { ToolError } from './core/errors.ts';
-import { runContent } from './pipeline/content.ts';
+import { runContent, serveContent } from './pipeline/content.ts';
+import { type GateDecision, type GatedContent, gate, gateContent } from './pipeline/gate.ts';
 import { promptAllowed, promptArgs } from './prompts/define.ts';
 import { prompts as allPrompts } from './prompts/index.ts';
 import { type CompleteKind, type Completion, completeContainers } from './resources/complete.ts';
@@ -18,6 +19,7 @@ import {
   listTools,
   type ServerDeps,
   serverInfo,
+  toolLookup,
   UnknownToolError,
 } from './tool-calls.ts';
 
@@ -59,8 +61,8 @@ export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
     const { ref, argument } = request.params;
     const complete =
       ref.type === 'ref/prompt'
-        ? completePrompt(ref.name, argument.name)
-        : completeResource(ref.uri, argument.name);
+        ? await completePrompt(ref.name, argument.name)
+        : await completeResource(ref.uri, argument.name);
     const completion = complete ? await complete(argument.value, ctx.mcpReq.signal) : NO_COMPLETION;
     return { completion };
   });
@@ -72,8 +74,9 @@ function protocolError(e: unknown, uri?: string): ProtocolError {
   const err = e instanceof ToolError ? e : new ToolError('internal', 'unexpected error');
   const text = `${err.kind}: ${err.message}${err.hint ? ` — ${err.hint}` : ''}`;
   if (uri !== undefined && err.kind === 'not_found') return new ResourceNotFoundError(uri, text);
+  // A refusal is about the request (what it asks for), not a fault of the server.
   const code =
-    err.kind === 'invalid_argument' || err.kind === 'not_found'
+    err.kind === 'invalid_argument' || err.kind === 'not_found' || err.kind === 'policy_denied'
       ? ProtocolErrorCode.InvalidParams
       : ProtocolErrorCode.InternalError;
   return new ProtocolError(code, text, {
@@ -85,8 +88,34 @@ function protocolError(e: unknown, uri?: string): ProtocolError {
 
 const NO_COMPLETION: Completion = { values: [], total: 0, hasMore: false };
 
-function servePrompts(server: Server, deps: ServerDeps): (name: string, argument: string) => Completer {
+/**
+ * The caller's gate for each prompt or resource on offer, decided once per server (the catalogue it
+ * needs is loaded on first use over stdio): the same predicate for the listing, the get or read, and
+ * completion.
+ */
+function gatesFor<T extends GatedContent>(
+  deps: ServerDeps,
+  offered: readonly T[],
+): () => Promise<Map<T, GateDecision>> {
+  let decided: Promise<Map<T, GateDecision>> | undefined;
+  return () => {
+    decided ??= toolLookup(deps).then(
+      (tools) => new Map(offered.map((item) => [item, gateContent(item, tools, deps.env.profile)])),
+    );
+    return decided;
+  };
+}
+
+/** A completion or subscription the caller's gate refuses, worded as a refused get or read is. */
+const refused = (label: string, d: Extract<GateDecision, { allowed: false }>): ProtocolError =>
+  protocolError(new ToolError('policy_denied', `${label} is refused: ${d.reason}.`, { hint: d.hint }));
+
+function servePrompts(
+  server: Server,
+  deps: ServerDeps,
+): (name: string, argument: string) => Promise<Completer> {
   const offered = (deps.prompts ?? allPrompts).filter((p) => promptAllowed(p, deps.allowedPrompts ?? []));
+  const gates = gatesFor(deps, offered);
   const byName = new Map(offered.map((p) => [p.name, p]));
   const find = (name: string) => {
     const p = byName.get(name);
@@ -96,7 +125,7 @@ function servePrompts(server: Server, deps: ServerDeps): (name: string, argument
       `Unknown prompt '${name}'. Call prompts/list to see the prompts.`,
     );
   };
-  const listed = offered.map((p) => ({
+  const listed = (p: (typeof offered)[number]) => ({
     name: p.name,
     title: p.title,
     description: p.description,
@@ -105,15 +134,26 @@ function servePrompts(server: Server, deps: ServerDeps): (name: string, argument
       description: a.description,
       required: Boolean(a.required),
     })),
-  }));
+  });
 
-  server.setRequestHandler('prompts/list', () => ({ prompts: listed }));
+  server.setRequestHandler('prompts/list', async () => {
+    const decided = await gates();
+    return { prompts: offered.filter((p) => decided.get(p)?.allowed).map(listed) };
+  });
   server.setRequestHandler('prompts/get', async (request, ctx) => {
     const prompt = find(request.params.name);
+    const decision = (await gates()).get(prompt) ?? DENIED;
     try {
-      const args = promptArgs(prompt, request.params.arguments);
-      const text = await runContent(deps.env, `prompt ${prompt.name}`, ctx.mcpReq.signal, (c) =>
-        prompt.build(args, c),
+      const text = await serveContent(
+        deps.env,
+        {
+          observed: { event: 'prompt_get', prompt: prompt.name, args: request.params.arguments ?? {} },
+          decision,
+          label: `prompt ${prompt.name}`,
+        },
+        ctx.mcpReq.signal,
+        () => promptArgs(prompt, request.params.arguments),
+        (args, c) => prompt.build(args, c),
       );
       return {
         description: prompt.description,
@@ -123,16 +163,32 @@ function servePrompts(server: Server, deps: ServerDeps): (name: string, argument
       throw protocolError(e);
     }
   });
-  return (name, argument) => completer(deps, find(name).arguments.find((a) => a.name === argument)?.complete);
+  return async (name, argument) => {
+    const prompt = find(name);
+    const decision = (await gates()).get(prompt) ?? DENIED;
+    if (!decision.allowed) throw refused(`prompt ${prompt.name}`, decision);
+    return completer(deps, prompt.arguments.find((a) => a.name === argument)?.complete);
+  };
 }
+
+const DENIED: GateDecision = {
+  allowed: false,
+  reason: 'it is not in the catalogue',
+  hint: 'Report it: the server is misconfigured.',
+};
 
 /** How to complete one argument, or undefined when it has no completion. */
 type Completer = ((value: string, signal: AbortSignal) => Promise<Completion>) | undefined;
 
-/** Container completion is a courtesy: an engine problem answers no values rather than an error. */
+/**
+ * Container completion is a courtesy: an engine problem answers no values rather than an error, and
+ * so does a caller whose gate refuses docker_list_containers (the names are that tool's data).
+ */
 const completer = (deps: ServerDeps, kind: CompleteKind | undefined): Completer =>
   kind &&
   (async (value, signal) => {
+    const list = (await toolLookup(deps))('docker_list_containers');
+    if (!list || !gate(list, deps.env.profile).allowed) return NO_COMPLETION;
     try {
       return await runContent(deps.env, 'completion', signal, (c) =>
         completeContainers(c.docker, kind, value, c.signal),
@@ -146,10 +202,17 @@ function serveResources(
   server: Server,
   deps: ServerDeps,
   conn: Connection,
-): (uri: string, argument: string) => Completer {
+): (uri: string, argument: string) => Promise<Completer> {
   const offered = (deps.resources ?? allResources).filter((r) =>
     resourceAllowed(r, deps.allowedResources ?? []),
   );
+  const gates = gatesFor(deps, offered);
+  /** The resource a URI names, refused unless the caller's gate allows it. */
+  const allowed = async (uri: string) => {
+    const hit = resolve(uri);
+    const decision = (await gates()).get(hit.resource) ?? DENIED;
+    return { ...hit, decision };
+  };
   const resolve = (uri: string) => {
     const hit = resolveUri(offered, uri);
     if (hit) return hit;
@@ -158,35 +221,52 @@ function serveResources(
       `Unknown resource '${uri}'. Call resources/list and resources/templates/list to see what there is.`,
     );
   };
-  const fixed = offered.flatMap((r) =>
-    isTemplate(r)
-      ? []
-      : [{ uri: r.uri, name: r.name, title: r.title, description: r.description, mimeType: r.mimeType }],
-  );
-  const templates = offered.flatMap((r) =>
-    isTemplate(r)
-      ? [
-          {
-            uriTemplate: r.uriTemplate,
-            name: r.name,
-            title: r.title,
-            description: r.description,
-            mimeType: r.mimeType,
-          },
-        ]
-      : [],
-  );
+  const visible = async () => {
+    const decided = await gates();
+    return offered.filter((r) => decided.get(r)?.allowed);
+  };
+  const fixed = (shown: typeof offered) =>
+    shown.flatMap((r) =>
+      isTemplate(r)
+        ? []
+        : [{ uri: r.uri, name: r.name, title: r.title, description: r.description, mimeType: r.mimeType }],
+    );
+  const templates = (shown: typeof offered) =>
+    shown.flatMap((r) =>
+      isTemplate(r)
+        ? [
+            {
+              uriTemplate: r.uriTemplate,
+              name: r.name,
+              title: r.title,
+              description: r.description,
+              mimeType: r.mimeType,
+            },
+          ]
+        : [],
+    );
 
-  server.setRequestHandler('resources/list', () => ({ resources: fixed }));
-  server.setRequestHandler('resources/templates/list', () => ({ resourceTemplates: templates }));
+  server.setRequestHandler('resources/list', async () => ({ resources: fixed(await visible()) }));
+  server.setRequestHandler('resources/templates/list', async () => ({
+    resourceTemplates: templates(await visible()),
+  }));
   server.setRequestHandler('resources/read', async (request, ctx) => {
     const { uri } = request.params;
-    const { resource, vars } = resolve(uri);
+    const { resource, vars, decision } = await allowed(uri);
+    let mimeType = resource.mimeType;
     try {
-      const content = await runContent(deps.env, `read ${uri}`, ctx.mcpReq.signal, (c) =>
-        resource.read(vars, c),
+      const text = await serveContent(
+        deps.env,
+        { observed: { event: 'resource_read', uri }, decision, label: `read ${uri}`, mimeType },
+        ctx.mcpReq.signal,
+        () => vars,
+        async (v, c) => {
+          const content = await resource.read(v, c);
+          mimeType = content.mimeType;
+          return content.text;
+        },
       );
-      return { contents: [{ uri, ...content }] };
+      return { contents: [{ uri, mimeType, text }] };
     } catch (e) {
       throw protocolError(e, uri);
     }
@@ -214,7 +294,8 @@ function serveResources(
 
   server.setRequestHandler('resources/subscribe', async (request, ctx) => {
     const { uri } = request.params;
-    const { resource, vars } = resolve(uri);
+    const { resource, vars, decision } = await allowed(uri);
+    if (!decision.allowed) throw refused(`subscribe ${uri}`, decision);
     if (!resource.watch)
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
@@ -238,13 +319,15 @@ function serveResources(
     return {};
   });
 
-  return (uri, argument) => {
+  return async (uri, argument) => {
     const r = offered.find((x) => (isTemplate(x) ? x.uriTemplate : x.uri) === uri);
     if (!r)
       throw new ResourceNotFoundError(
         uri,
         `Unknown resource template '${uri}'. Call resources/templates/list to see them.`,
       );
+    const decision = (await gates()).get(r) ?? DENIED;
+    if (!decision.allowed) throw refused(`resource ${uri}`, decision);
     return completer(deps, isTemplate(r) ? r.complete?.[argument] : undefined);
   };
 }

@@ -10,8 +10,8 @@ import { leanSchema } from './lean-schema.ts';
 import { annotationsFor } from './pipeline/annotations.ts';
 import { gate } from './pipeline/gate.ts';
 import { type Outcome, type PipelineEnv, runPipeline } from './pipeline/run.ts';
-import type { AnyPrompt } from './prompts/define.ts';
-import type { AnyResource } from './resources/define.ts';
+import type { CataloguedPrompt } from './prompts/define.ts';
+import type { CataloguedResource } from './resources/define.ts';
 
 export interface ServerDeps {
   /**
@@ -22,8 +22,8 @@ export interface ServerDeps {
   env: PipelineEnv;
   version: string;
   /** Default: every prompt and resource. */
-  prompts?: readonly AnyPrompt[];
-  resources?: readonly AnyResource[];
+  prompts?: readonly CataloguedPrompt[];
+  resources?: readonly CataloguedResource[];
   /** SAFETY_ALLOWED_PROMPTS / SAFETY_ALLOWED_RESOURCES: empty = all; the rest are neither listed nor served. */
   allowedPrompts?: readonly string[];
   allowedResources?: readonly string[];
@@ -97,6 +97,12 @@ function listingFor(deps: ServerDeps): Promise<Listing> {
     byProfile.set(deps.env.profile, listing);
   }
   return listing;
+}
+
+/** Finds a catalogue tool by name (listed or not): prompts and resources are gated by the tools they use. */
+export async function toolLookup(deps: ServerDeps): Promise<(name: string) => AnyTool | undefined> {
+  const { byName } = await listingFor(deps);
+  return (name) => byName.get(name);
 }
 
 /** The tools/list result for the caller's profile. */

@@ -9,6 +9,7 @@ import type { EngineSession } from './engine.ts';
 import type { ToolError } from './errors.ts';
 import type { Limits } from './limits.ts';
 import type { ProgressFn } from './progress.ts';
+import type { Toolset } from './toolsets.ts';
 
 export type Safety = 'safe' | 'moderate' | 'destructive';
 
@@ -83,6 +84,18 @@ export interface ToolDef<
   hostPaths?: readonly (keyof Static<I> & string)[];
   /** Only tools that report on the connection itself (e.g. a health check) set 'optional'. */
   engine?: E;
+  /**
+   * The toolset the tool belongs to. Assigned per category in src/tools/index.ts, not in tool files;
+   * the gate refuses a tool whose toolset the caller's profile does not switch on.
+   */
+  toolset?: Toolset;
+  /**
+   * Argument paths (dotted, e.g. 'auth' or 'auth.password') holding secrets: their values are never
+   * logged, audited or quoted in an error. The handler still gets them.
+   */
+  secretArgs?: readonly string[];
+  /** The result is a secret (a join token): returned to the caller, never logged or audited. */
+  secretResult?: boolean;
   handler: (args: Static<I>, ctx: ToolContext<E>) => Promise<Static<O>>;
 }
 

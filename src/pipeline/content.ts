@@ -1,17 +1,21 @@
 /**
- * The one path for prompt and resource content, the counterpart of runPipeline for tools: the engine
- * under one signal (client cancel + timeout), the builder, redaction of everything it returns, and
- * any failure mapped to a ToolError with a next step. Builders fence container-controlled text
- * themselves with `logFilter` (only they know which parts a container wrote).
+ * The one path for prompt and resource content, the counterpart of runPipeline for tools: observe
+ * (audit, concurrency) → gate → the engine under one signal (client cancel + timeout) → the builder →
+ * redaction of everything it returns → the cap, last → any failure mapped to a ToolError with a next
+ * step. Builders fence container-controlled text themselves with `logFilter` (only they know which
+ * parts a container wrote).
  */
 import type Dockerode from 'dockerode';
 import { ToolError } from '../core/errors.ts';
 import type { Limits } from '../core/limits.ts';
+import type { KeepEnd } from '../core/tool.ts';
+import { capResult, capText } from './cap.ts';
 import type { LogFilter } from './fence.ts';
+import type { GateDecision } from './gate.ts';
 import { mapError } from './map-errors.ts';
 import { redact, redactText } from './redact.ts';
 import { forRemote } from './remote-errors.ts';
-import type { PipelineEnv } from './run.ts';
+import type { Observed, Outcome, PipelineEnv } from './run.ts';
 import { callSignal, untilAborted } from './signal.ts';
 
 /** What a prompt or resource builder gets: never the transport, never the safety settings. */
@@ -63,4 +67,77 @@ export function contentError(
     hint: error.hint && redactText(error.hint),
     retryable: error.retryable,
   });
+}
+
+/** A prompt get or resource read as the pipeline runs it. */
+export interface ContentRequest {
+  /** What the observe hook (audit log, concurrency limits) is told. */
+  observed: Extract<Observed, { event: 'prompt_get' | 'resource_read' }>;
+  /** The caller's gate for it (the server decides it: only it knows the catalogue). */
+  decision: GateDecision;
+  /** Names the request in a refusal, a timeout message and the server log ("prompt troubleshoot_container"). */
+  label: string;
+  /** `application/json` text is capped as a result object (its JSON stays valid); anything else as text. */
+  mimeType?: string;
+  /** Which end of a fenced block to keep when cutting: `tail` keeps the newest log lines. */
+  keep?: KeepEnd;
+  narrowHint?: string;
+}
+
+const CONTENT_NARROW = 'Ask for less (one container, fewer lines), or use the docker_* tools with filters.';
+
+/**
+ * A prompt's message text or a resource's text through the whole path: observed, gated, built
+ * (`prepare` checks the arguments before the engine is reached), redacted and capped last, so the
+ * text a client reads is never more than maxResponseBytes. Failures are thrown as ToolErrors.
+ */
+export async function serveContent<A>(
+  env: PipelineEnv,
+  req: ContentRequest,
+  clientSignal: AbortSignal | undefined,
+  prepare: () => A,
+  build: (args: A, ctx: ContentContext) => Promise<string>,
+): Promise<string> {
+  const end = env.observe?.(req.observed);
+  const started = performance.now();
+  let outcome: Outcome | undefined;
+  try {
+    const { decision } = req;
+    if (!decision.allowed)
+      throw new ToolError('policy_denied', `${req.label} is refused: ${decision.reason}.`, {
+        hint: decision.hint,
+      });
+    const args = prepare();
+    const text = await runContent(env, req.label, clientSignal, (ctx) => build(args, ctx));
+    const capped = capContent(text, req, env.limits.maxResponseBytes);
+    outcome = { ok: true, data: {} };
+    return capped;
+  } catch (e) {
+    const error = e instanceof ToolError ? e : contentError(e, env, undefined, req.label);
+    outcome = { ok: false, error };
+    throw error;
+  } finally {
+    end?.({ outcome, durationMs: performance.now() - started });
+  }
+}
+
+/** The cap on what a client reads: a JSON document stays valid JSON (with its `truncated` note). */
+function capContent(text: string, req: ContentRequest, maxBytes: number): string {
+  const hint = req.narrowHint ?? CONTENT_NARROW;
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  if (req.mimeType === 'application/json') {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      doc = undefined;
+    }
+    if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
+      const capped = capResult(doc as Record<string, unknown>, maxBytes, req.keep ?? 'head', hint);
+      return JSON.stringify(
+        capped.truncated ? { ...capped.value, truncated: capped.truncated } : capped.value,
+      );
+    }
+  }
+  return capText(text, maxBytes, req.keep ?? 'tail', hint).text;
 }

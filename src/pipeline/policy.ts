@@ -30,8 +30,10 @@ export const nodePathResolver: PathResolver = {
 };
 
 const PRIVILEGED_SETTING = 'SAFETY_ALLOW_PRIVILEGED_CONTAINERS';
-const MOUNT_HINT =
-  'Mount a project directory instead, or list the path in SAFETY_VOLUME_MOUNT_ALLOWLIST if you really mean it.';
+/** The hints say "Mount …" for a bind mount and "Use …" for a host path (build context, tar file). */
+type Verb = 'Mount' | 'Use';
+const MOUNT_HINT = (v: Verb) =>
+  `${v} a project directory instead, or list the path in SAFETY_VOLUME_MOUNT_ALLOWLIST if you really mean it.`;
 
 // NET_RAW is deliberately absent: it is in Docker's default set.
 const DANGEROUS_CAPS = new Set([
@@ -247,24 +249,23 @@ function checkSource(raw: string, ctx: Ctx, what: PathUse = 'bind mount'): void 
 type PathUse = 'bind mount' | 'host path';
 
 function refuseMount(key: string, shown: string, rules: MountRules, what: PathUse = 'bind mount'): void {
-  const deny = (why: string, hint: string) =>
+  const verb: Verb = what === 'bind mount' ? 'Mount' : 'Use';
+  const deny = (why: string, hint: (v: Verb) => string) =>
     new ToolError(
       'policy_denied',
       `${what === 'bind mount' ? 'bind mount of' : 'host path'} ${shown} is refused: ${why}`,
-      {
-        hint: what === 'bind mount' ? hint : hint.replace(/\bMount\b/g, 'Use').replace(/\bmount\b/g, 'use'),
-      },
+      { hint: hint(verb) },
     );
   if (rules.blocked.some((b) => isAtOrUnder(key, b)))
     throw deny(
       'it is in SAFETY_VOLUME_MOUNT_BLOCKLIST',
-      'Mount another directory; the blocklist wins over SAFETY_VOLUME_MOUNT_ALLOWLIST.',
+      (v) => `${v} another directory; the blocklist wins over SAFETY_VOLUME_MOUNT_ALLOWLIST.`,
     );
   if (rules.allowed.length > 0) {
     if (rules.allowed.some((a) => isAtOrUnder(key, a))) return;
     throw deny(
       'it is not under any SAFETY_VOLUME_MOUNT_ALLOWLIST entry',
-      'Mount a path under an allowlisted directory, or add it to SAFETY_VOLUME_MOUNT_ALLOWLIST.',
+      (v) => `${v} a path under an allowlisted directory, or add it to SAFETY_VOLUME_MOUNT_ALLOWLIST.`,
     );
   }
   // Ancestors count too: mounting /home/me exposes /home/me/.ssh. '/' only as an exact match,

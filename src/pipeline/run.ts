@@ -13,6 +13,7 @@ import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
 import { redact, redactText } from './redact.ts';
 import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors.ts';
+import { maskSecretArgs, secretValues, withoutSecrets } from './secrets.ts';
 import { type CallSignal, callSignal, untilAborted } from './signal.ts';
 import { validateArgs } from './validate.ts';
 
@@ -37,9 +38,18 @@ export interface PipelineEnv {
   remote?: RemoteCallers;
   /** Aborted when the server shuts down: calls still running end `cancelled`, with an answer (HTTP). */
   stopping?: AbortSignal;
-  /** Told as each call starts; what it returns is told how the call ended (audit log, concurrency limits). */
-  observe?: (call: { tool: string; safety: Safety; args: unknown }) => ((end: CallEnd) => void) | undefined;
+  /**
+   * Told as each tool call, prompt get and resource read starts; what it returns is told how it
+   * ended (audit log, concurrency limits). Secret arguments arrive masked, a secret result never.
+   */
+  observe?: (call: Observed) => ((end: CallEnd) => void) | undefined;
 }
+
+/** What the observe hook is told: one tool call, prompt get or resource read. */
+export type Observed =
+  | { event: 'tool_call'; tool: string; safety: Safety; args: unknown }
+  | { event: 'prompt_get'; prompt: string; args: unknown }
+  | { event: 'resource_read'; uri: string };
 
 export interface CallEnd {
   /** Undefined only if the pipeline itself threw. */
@@ -85,14 +95,18 @@ export type Outcome = { ok: true; data: Record<string, unknown> } | { ok: false;
 
 const DEFAULT_NARROW = 'Narrow the request (filters, limits, or a smaller window).';
 
-/** The single path every tool call takes: gate → validate → policy → run → cap → redact → fence → map errors. */
+/**
+ * The single path every tool call takes: gate → validate → policy → run → redact → fence → cap → map
+ * errors. The cap is last, so nothing added after it can break the limit.
+ */
 export async function runPipeline(
   tool: AnyTool,
   rawArgs: unknown,
   env: PipelineEnv,
   call: CallOptions = {},
 ): Promise<Outcome> {
-  const end = env.observe?.({ tool: tool.name, safety: tool.safety, args: rawArgs });
+  const args = maskSecretArgs(rawArgs, tool.secretArgs);
+  const end = env.observe?.({ event: 'tool_call', tool: tool.name, safety: tool.safety, args });
   if (!end) return runStages(tool, rawArgs, env, call);
   const started = performance.now();
   let outcome: Outcome | undefined;
@@ -100,7 +114,9 @@ export async function runPipeline(
     outcome = await runStages(tool, rawArgs, env, call);
     return outcome;
   } finally {
-    end({ outcome, durationMs: performance.now() - started });
+    // A secret result is the caller's alone: the observer learns only that the call succeeded.
+    const told = tool.secretResult && outcome?.ok ? { ok: true as const, data: {} } : outcome;
+    end({ outcome: told, durationMs: performance.now() - started });
   }
 }
 
@@ -110,7 +126,9 @@ async function runStages(
   env: PipelineEnv,
   call: CallOptions,
 ): Promise<Outcome> {
-  const decision = gate(tool, env.profile);
+  const secrets = secretValues(rawArgs, tool.secretArgs);
+  const given = isRecord(rawArgs) ? rawArgs : {};
+  const decision = gate(tool, env.profile, { args: given, engine: ENGINE });
   if (!decision.allowed)
     return fail(new ToolError('policy_denied', `${decision.reason}.`, { hint: decision.hint }));
 
@@ -146,14 +164,18 @@ async function runStages(
     const data = (await untilAborted(tool.handler(args, ctx), signal.signal)) as Record<string, unknown>;
     progress.flush();
 
+    // A secret result (a join token) is what the caller asked for: it is not masked, only never logged.
+    const fenced = fenceResult(tool.secretResult ? data : redact(data), tool.untrusted, args, env.logFilter);
     const capped = capResult(
-      data,
+      fenced,
       env.limits.maxResponseBytes,
       tool.keep ?? 'head',
       tool.narrowHint ?? DEFAULT_NARROW,
     );
-    const shaped = capped.truncated ? { ...capped.value, truncated: capped.truncated } : capped.value;
-    return { ok: true, data: fenceResult(redact(shaped), tool.untrusted, args, env.logFilter) };
+    return {
+      ok: true,
+      data: capped.truncated ? { ...capped.value, truncated: capped.truncated } : capped.value,
+    };
   } catch (e) {
     const error = mapError(e, {
       aborted: signal?.reason(),
@@ -161,7 +183,7 @@ async function runStages(
       endpoint: engine?.info()?.url,
     });
     if (error.kind === 'engine_unreachable') engine?.invalidate();
-    return fail(shown(error, tool, env));
+    return fail(shown(withoutSecrets(error, secrets), tool, env));
   } finally {
     progress?.cancel(); // a late, held-back value must not follow the result
     signal?.dispose();
@@ -194,6 +216,12 @@ async function connect(
 /** The error as this call's caller may see it: whole over stdio, without addresses or paths when remote. */
 const shown = (error: ToolError, tool: AnyTool, env: PipelineEnv): ToolError =>
   env.remote ? forRemote(error, tool.name, env.remote) : error;
+
+/** The engine a call runs on: one today (the registry of named engines replaces this). */
+const ENGINE = 'default';
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const fail = (e: ToolError): Outcome => ({
   ok: false,

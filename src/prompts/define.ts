@@ -6,6 +6,7 @@
  */
 
 import { ToolError } from '../core/errors.ts';
+import type { Toolset } from '../core/toolsets.ts';
 import type { ContentContext } from '../pipeline/content.ts';
 import type { CompleteKind } from '../resources/complete.ts';
 
@@ -23,12 +24,22 @@ export interface PromptDef<A extends string = string> {
   arguments: PromptArgument<A>[];
   /** The text of the user message. Missing optional arguments are absent from `args`. */
   build(args: Partial<Record<A, string>>, ctx: ContentContext): Promise<string>;
+  /** The toolset that switches it on (set in index.ts, like the tools' toolsets). */
+  toolset?: Toolset;
+  /**
+   * The tools whose data it shows: a caller sees and gets the prompt only when each of them passes
+   * the caller's gate (set in index.ts).
+   */
+  uses?: readonly string[];
 }
 
 export const definePrompt = <A extends string>(def: PromptDef<A>): PromptDef<A> => def;
 
 // biome-ignore lint/suspicious/noExplicitAny: the catalogue holds prompts of many argument names.
 export type AnyPrompt = PromptDef<any>;
+
+/** A prompt in the catalogue: its toolset and the tools it uses are known. */
+export type CataloguedPrompt = AnyPrompt & { toolset: Toolset; uses: readonly string[] };
 
 /** Empty list = all. */
 export const promptAllowed = (p: AnyPrompt, allowed: readonly string[]): boolean =>

@@ -5,6 +5,7 @@
  */
 
 import type { EngineAccess } from '../core/engine.ts';
+import type { Toolset } from '../core/toolsets.ts';
 import type { ContentContext } from '../pipeline/content.ts';
 import type { CompleteKind } from './complete.ts';
 
@@ -32,6 +33,10 @@ interface Common<V extends string> {
   check?(vars: Record<V, string>, ctx: ContentContext): Promise<void>;
   /** Runs until `signal` aborts, calling `changed()`; resolves when it stops for good. */
   watch?(vars: Record<V, string>, ctx: WatchContext): Promise<void>;
+  /** The toolset that switches it on (set in index.ts, like the tools' toolsets). */
+  toolset?: Toolset;
+  /** The tools whose data it shows: served only when each passes the caller's gate (set in index.ts). */
+  uses?: readonly string[];
 }
 
 export interface StaticResource extends Common<never> {
@@ -45,6 +50,9 @@ export interface TemplateResource<V extends string = string> extends Common<V> {
 }
 
 export type AnyResource = StaticResource | TemplateResource;
+
+/** A resource in the catalogue: its toolset and the tools it uses are known. */
+export type CataloguedResource = AnyResource & { toolset: Toolset; uses: readonly string[] };
 
 export const defineResource = (def: StaticResource): StaticResource => def;
 export const defineTemplate = <V extends string>(def: TemplateResource<V>): TemplateResource<V> => def;
@@ -84,10 +92,10 @@ export function matchTemplate(t: TemplateResource, uri: string): Record<string, 
 }
 
 /** The resource (and its variables) a URI names, among those listed. */
-export function resolveUri(
-  resources: readonly AnyResource[],
+export function resolveUri<R extends AnyResource>(
+  resources: readonly R[],
   uri: string,
-): { resource: AnyResource; vars: Record<string, string> } | undefined {
+): { resource: R; vars: Record<string, string> } | undefined {
   for (const r of resources) {
     if (!isTemplate(r)) {
       if (r.uri === uri) return { resource: r, vars: {} };

@@ -1,6 +1,10 @@
-/** The catalogue: only an import list. Sorted by category, then name, so tools/list is deterministic. */
+/**
+ * The catalogue: an import list and the toolset of each category. Sorted by category, then name, so
+ * tools/list is deterministic.
+ */
 
 import type { AnyTool } from '../core/tool.ts';
+import type { Toolset } from '../core/toolsets.ts';
 import { containerTools } from './containers/index.ts';
 import { imageTools } from './images/index.ts';
 import { networkTools } from './networks/index.ts';
@@ -8,12 +12,14 @@ import { systemTools } from './system/index.ts';
 import { volumeTools } from './volumes/index.ts';
 
 const byName = (a: AnyTool, b: AnyTool) => a.name.localeCompare(b.name);
-const sorted = (tools: readonly AnyTool[]) => [...tools].sort(byName);
+/** A category's tools, sorted, each marked with the toolset that switches it on. */
+const toolset = (name: Toolset, tools: readonly AnyTool[]): AnyTool[] =>
+  [...tools].sort(byName).map((t) => ({ ...t, toolset: name }));
 
 export const catalogue: readonly AnyTool[] = [
-  ...sorted(containerTools),
-  ...sorted(imageTools),
-  ...sorted(networkTools),
-  ...sorted(volumeTools),
-  ...sorted(systemTools),
+  ...toolset('containers', containerTools),
+  ...toolset('images', imageTools),
+  ...toolset('networks', networkTools),
+  ...toolset('volumes', volumeTools),
+  ...toolset('system', systemTools),
 ];

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ToolError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import {
   type AuditEvent,
@@ -145,6 +146,7 @@ describe('audit file', () => {
     const audit = openAudit(path, log);
     const observe = auditCalls(audit, { clientId: 'stdio' });
     const end = observe?.({
+      event: 'tool_call',
       tool: 'docker_exec_command',
       safety: 'moderate',
       args: { environment: ['TOKEN=abc123'] },
@@ -159,6 +161,40 @@ describe('audit file', () => {
       outcome: 'ok',
     });
     expect(JSON.stringify(line)).not.toContain('abc123');
+  });
+
+  it('gets one prompt_get line naming the prompt and one resource_read line naming the URI', () => {
+    const path = join(dir, 'content.jsonl');
+    const audit = openAudit(path, log);
+    const observe = auditCalls(audit, { clientId: 'stdio' });
+    observe?.({ event: 'prompt_get', prompt: 'troubleshoot_container', args: { container_id: 'web' } })?.({
+      outcome: { ok: true, data: {} },
+      durationMs: 5,
+    });
+    observe?.({ event: 'resource_read', uri: 'container://logs/web' })?.({
+      outcome: { ok: false, error: new ToolError('policy_denied', 'no') },
+      durationMs: 1,
+    });
+    audit.close();
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      event: 'prompt_get',
+      client_id: 'stdio',
+      prompt: 'troubleshoot_container',
+      args: { container_id: 'web' },
+      outcome: 'ok',
+    });
+    expect(lines[0]).not.toHaveProperty('tool');
+    expect(lines[1]).toMatchObject({
+      event: 'resource_read',
+      uri: 'container://logs/web',
+      outcome: 'policy_denied',
+    });
+    expect(lines[1]).not.toHaveProperty('args');
   });
 
   it('names the file and what to check when it cannot be opened', () => {
@@ -176,9 +212,13 @@ describe('refusal flood', () => {
     for (let i = 0; i < 10; i++) audit.record({ event: 'ip_denied', ip: '192.0.2.1', outcome: 'ip_denied' });
     audit.record({ event: 'ip_denied', ip: '192.0.2.2', outcome: 'ip_denied' });
     for (let i = 0; i < 5; i++) audit.record({ event: 'tool_call', clientId: 'ops', outcome: 'ok' });
+    for (let i = 0; i < 5; i++) audit.record({ event: 'prompt_get', clientId: 'ops', outcome: 'ok' });
+    for (let i = 0; i < 5; i++) audit.record({ event: 'resource_read', clientId: 'ops', outcome: 'ok' });
     expect(lines.filter((l) => l.ip === '192.0.2.1')).toHaveLength(3);
     expect(lines.filter((l) => l.ip === '192.0.2.2')).toHaveLength(1);
     expect(lines.filter((l) => l.event === 'tool_call')).toHaveLength(5);
+    expect(lines.filter((l) => l.event === 'prompt_get')).toHaveLength(5);
+    expect(lines.filter((l) => l.event === 'resource_read')).toHaveLength(5);
     clock.t = 60_000;
     audit.record({ event: 'ip_denied', ip: '192.0.2.1', outcome: 'ip_denied' });
     expect(lines.at(-1)).toMatchObject({ ip: '192.0.2.1', suppressed: 7 });

@@ -290,4 +290,16 @@ describe('tool calls in a body', () => {
       countToolCalls(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { q: 'tools/call' } })),
     ).toBe(0);
   });
+
+  it('counts prompt gets and resource reads in the same buckets, but not their listings', () => {
+    const get = { jsonrpc: '2.0', id: 1, method: 'prompts/get', params: { name: 'security_audit' } };
+    const read = { jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'docker://containers' } };
+    expect(countToolCalls(JSON.stringify(get))).toBe(1);
+    expect(countToolCalls(JSON.stringify(read))).toBe(1);
+    expect(countToolCalls(JSON.stringify([get, read, { jsonrpc: '2.0', id: 3, method: 'tools/call' }]))).toBe(
+      3,
+    );
+    for (const method of ['prompts/list', 'resources/list', 'resources/templates/list'])
+      expect(countToolCalls(JSON.stringify({ jsonrpc: '2.0', id: 1, method }))).toBe(0);
+  });
 });

@@ -43,6 +43,7 @@ export const pullImage = defineTool({
   idempotent: true,
   openWorld: true,
   timeoutMs: LONG_TIMEOUT_MS,
+  secretArgs: ['auth'],
   input: Type.Object(
     {
       image: RemoteImage('repo[:tag|@digest]'),

@@ -19,6 +19,7 @@ export const pushImage = defineTool({
   idempotent: true,
   openWorld: true,
   timeoutMs: LONG_TIMEOUT_MS,
+  secretArgs: ['auth'],
   input: Type.Object(
     { image: RemoteImage('repo[:tag]'), tag: TagArg, auth: AuthArg },
     { additionalProperties: false },

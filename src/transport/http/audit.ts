@@ -1,5 +1,5 @@
 /**
- * The audit log: JSONL, one line per tool call and per refusal (auth failure, limit hit, IP denied),
+ * The audit log: JSONL, one line per tool call, prompt get and resource read, and per refusal (auth failure, limit hit, IP denied),
  * in its own file (never the application log). Lines are buffered and appended in whole-line writes
  * to an O_APPEND descriptor, so calls never wait on the disk and lines never interleave; what is
  * buffered is written on close and, as a last resort, at process exit.
@@ -8,11 +8,20 @@ import { closeSync, fchmodSync, fstatSync, openSync, write, writeSync } from 'no
 import type { Safety } from '../../core/tool.ts';
 import type { Log } from '../../log.ts';
 import { redact } from '../../pipeline/redact.ts';
-import type { PipelineEnv } from '../../pipeline/run.ts';
+import type { Observed, PipelineEnv } from '../../pipeline/run.ts';
 import { BoundedMap } from './rate-limit.ts';
 import { StartupError } from './tls.ts';
 
-export type AuditEventName = 'tool_call' | 'auth_failure' | 'rate_limited' | 'ip_denied';
+export type AuditEventName =
+  | 'tool_call'
+  | 'prompt_get'
+  | 'resource_read'
+  | 'auth_failure'
+  | 'rate_limited'
+  | 'ip_denied';
+
+/** The events a client's own requests leave (never throttled: they are admitted, and limited, first). */
+const CALL_EVENTS: ReadonlySet<AuditEventName> = new Set(['tool_call', 'prompt_get', 'resource_read']);
 
 export interface AuditEvent {
   event: AuditEventName;
@@ -22,7 +31,11 @@ export interface AuditEvent {
   ip?: string;
   tool?: string;
   safety?: Safety;
-  /** Raw call arguments; summarised and redacted here. */
+  /** For prompt_get: the prompt's name. */
+  prompt?: string;
+  /** For resource_read: the URI read. */
+  uri?: string;
+  /** Call arguments (secret ones already masked by the pipeline); summarised and redacted here. */
   args?: unknown;
   /** `ok` or an error kind (`not_found`, `policy_denied`…) or the refusal (`tool_calls_per_minute`…). */
   outcome: string;
@@ -65,6 +78,8 @@ export function auditLine(e: AuditEvent, now: Date = new Date()): string {
     claimed_client_id: e.claimedClientId,
     ip: e.ip,
     tool: e.tool,
+    prompt: e.prompt,
+    uri: e.uri,
     safety: e.safety,
     args: e.args === undefined ? undefined : summarizeArgs(e.args),
     outcome: e.outcome,
@@ -165,19 +180,28 @@ export function openAudit(path: string, log: Log): Auditor {
   };
 }
 
-/** A pipeline observer writing one tool_call line per call, for `who` (over stdio: client "stdio"). */
+/**
+ * A pipeline observer writing one line per tool call (`tool_call`), prompt get (`prompt_get`) and
+ * resource read (`resource_read`), for `who` (over stdio: client "stdio").
+ */
 export function auditCalls(audit: Auditor, who: { clientId: string; ip?: string }): PipelineEnv['observe'] {
-  return ({ tool, safety, args }) =>
+  return (call) =>
     ({ outcome, durationMs }) =>
-      audit.record({
-        event: 'tool_call',
-        ...who,
-        tool,
-        safety,
-        args,
-        outcome: callOutcome(outcome),
-        durationMs,
-      });
+      audit.record({ ...auditFieldsOf(call), ...who, outcome: callOutcome(outcome), durationMs });
+}
+
+/** The audit fields of what the pipeline observed. */
+export function auditFieldsOf(
+  call: Observed,
+): Pick<AuditEvent, 'event' | 'tool' | 'safety' | 'prompt' | 'uri' | 'args'> {
+  switch (call.event) {
+    case 'tool_call':
+      return { event: call.event, tool: call.tool, safety: call.safety, args: call.args };
+    case 'prompt_get':
+      return { event: call.event, prompt: call.prompt, args: call.args };
+    case 'resource_read':
+      return { event: call.event, uri: call.uri };
+  }
 }
 
 /** `ok`, the error kind, or `internal` when the pipeline itself threw. */
@@ -187,13 +211,13 @@ export const callOutcome = (outcome: { ok: true } | { ok: false; error: { kind: 
 /**
  * At most `perMinute` lines per kind of refusal (event, client, IP, outcome): a flood of refused
  * requests must not fill the disk. The next line after a quiet-down carries how many were left out.
- * Tool calls are never dropped (they are admitted, and limited, before they run).
+ * Tool calls, prompt gets and resource reads are never dropped (they are admitted, and limited, before they run).
  */
 export function throttleRefusals(inner: Auditor, perMinute = 20, now: () => number = Date.now): Auditor {
   const seen = new BoundedMap<{ since: number; count: number; dropped: number }>(10_000);
   return {
     record(e) {
-      if (e.event === 'tool_call') return inner.record(e);
+      if (CALL_EVENTS.has(e.event)) return inner.record(e);
       const key = `${e.event}|${e.clientId ?? ''}|${e.ip ?? ''}|${e.outcome}`;
       const t = now();
       let s = seen.get(key);

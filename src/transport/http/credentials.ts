@@ -9,8 +9,9 @@ import { basename, dirname } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_TOOLSETS, TOOLSETS, type Toolset } from '../../core/toolsets.ts';
 import type { Log } from '../../log.ts';
-import type { SafetyProfile } from '../../pipeline/gate.ts';
+import { type SafetyProfile, toolsetsOf } from '../../pipeline/gate.ts';
 import type { ProfileResolver } from './auth-types.ts';
 import type { TokenEntry } from './token.ts';
 
@@ -23,6 +24,8 @@ const ProfileSpec = Type.Object(
     allow_destructive: Type.Optional(Type.Boolean()),
     allowed_tools: Type.Optional(Names),
     denied_tools: Type.Optional(Names),
+    /** Toolset names, or the keywords `default` and `all`; never more than the server switches on. */
+    toolsets: Type.Optional(Names),
   },
   { additionalProperties: false },
 );
@@ -65,13 +68,31 @@ export function capProfile(p: SafetyProfile, ceiling: SafetyProfile): SafetyProf
   const a = p.allowedTools;
   const c = ceiling.allowedTools;
   const both = a.length > 0 && c.length > 0 ? a.filter((t) => c.includes(t)) : undefined;
+  const served = toolsetsOf(ceiling);
+  const toolsets = p.toolsets ? p.toolsets.filter((t) => served.includes(t)) : ceiling.toolsets;
   return {
     readOnly: p.readOnly || ceiling.readOnly,
     allowModerate: p.allowModerate && ceiling.allowModerate,
     allowDestructive: p.allowDestructive && ceiling.allowDestructive,
     allowedTools: both ? (both.length > 0 ? both : [NOTHING]) : a.length > 0 ? a : c,
     deniedTools: [...new Set([...p.deniedTools, ...ceiling.deniedTools])],
+    ...(toolsets && { toolsets }),
   };
+}
+
+/** A profile's `toolsets` list: names and the keywords `default` and `all`; an unknown name is an error. */
+function toolsetList(names: readonly string[], at: string): Toolset[] {
+  const out = new Set<Toolset>();
+  for (const n of names) {
+    if (n === 'all') for (const t of TOOLSETS) out.add(t);
+    else if (n === 'default') for (const t of DEFAULT_TOOLSETS) out.add(t);
+    else if ((TOOLSETS as readonly string[]).includes(n)) out.add(n as Toolset);
+    else
+      throw new CredentialsError(
+        `${at}: unknown toolset '${n}'; known: ${TOOLSETS.join(', ')} (or default, all)`,
+      );
+  }
+  return [...out];
 }
 
 export interface LoadedAuth {
@@ -127,6 +148,7 @@ export function resolveAuthFile(value: unknown, ceiling: SafetyProfile): LoadedA
       allowDestructive: spec.allow_destructive ?? base.allowDestructive,
       allowedTools: spec.allowed_tools ?? [],
       deniedTools: spec.denied_tools ?? [],
+      ...(spec.toolsets && { toolsets: toolsetList(spec.toolsets, `profiles.${name}.toolsets`) }),
     });
   }
   const known = () => [...profiles.keys()].join(', ');

@@ -6,15 +6,16 @@
  * - `rateLimit` (onBeforeHandle, after auth): per-principal request, tool-call and concurrency limits,
  *   and open event streams (released when the stream ends: the response body is wrapped);
  * - `callObserver`: the pipeline hook `serverFor` binds to a request — counts running calls and
- *   writes the tool_call audit line.
- * What counts as a tool call: each `tools/call` JSON-RPC request POSTed to /mcp or /messages (peeked
- * from a clone of the body, already size-limited). Everything else only spends the generous request
- * budget, so initialize, tools/list and pings never eat an agent's tool calls.
+ *   writes the tool_call, prompt_get or resource_read audit line.
+ * What counts as a call: each `tools/call`, `prompts/get` and `resources/read` JSON-RPC request POSTed
+ * to /mcp or /messages (peeked from a clone of the body, already size-limited): all three spend the
+ * same buckets. Everything else only spends the generous request budget, so initialize, listings and
+ * pings never eat an agent's calls.
  */
 import { Elysia } from 'elysia';
 import type { Log } from '../../log.ts';
 import type { PipelineEnv } from '../../pipeline/run.ts';
-import { type Auditor, callOutcome, noAudit, openAudit, throttleRefusals } from './audit.ts';
+import { type Auditor, auditFieldsOf, callOutcome, noAudit, openAudit, throttleRefusals } from './audit.ts';
 import type { Refusal } from './auth.ts';
 import { principalOf } from './auth.ts';
 import { type Cidr, checkClientIp, clientIp, parseCidrList } from './client-ip.ts';
@@ -177,17 +178,14 @@ export function rateLimit(g: Guards) {
 export function callObserver(g: Guards, request: Request): PipelineEnv['observe'] {
   const key = keyOf(request);
   const ip = clientIpOf(request);
-  return ({ tool, safety, args }) => {
+  return (call) => {
     const end = g.limiter.callStarted(key);
     return ({ outcome, durationMs }) => {
       end();
       g.audit.record({
-        event: 'tool_call',
+        ...auditFieldsOf(call),
         clientId: key,
         ip,
-        tool,
-        safety,
-        args,
         outcome: callOutcome(outcome),
         durationMs,
       });

@@ -1,6 +1,6 @@
 /**
  * Abuse limits as plain state and pure decisions (the plugin in limits.ts is a thin wrapper):
- * - tool calls per minute per client: a token bucket of `rpm` tokens refilled at rpm/60 per second.
+ * - tool calls (and prompt gets, resource reads) per minute per client: a token bucket of `rpm` tokens refilled at rpm/60 per second.
  *   Chosen over a sliding window because its state is two numbers, the exact wait for the next token
  *   is one division (an honest Retry-After), and a client that paused may spend its minute at once,
  *   which is how agents work (bursts of calls, then thinking);
@@ -280,14 +280,21 @@ export function tooMany(d: Extract<Decision, { ok: false }>): Response {
   );
 }
 
-/** How many `tools/call` requests a JSON-RPC body holds (a batch may hold several). */
+/** Requests that run through the pipeline and spend the tool-call buckets. */
+const CALL_METHODS: ReadonlySet<unknown> = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
+/**
+ * How many calls a JSON-RPC body holds (a batch may hold several): `tools/call`, `prompts/get` and
+ * `resources/read` alike, so reading logs through a resource costs what the logs tool does.
+ */
 export function countToolCalls(body: string): number {
   // Cheap pre-check: most requests (list, ping, notifications) never pay for a parse.
-  if (!body.includes('tools/call')) return 0;
+  if (!body.includes('tools/call') && !body.includes('prompts/get') && !body.includes('resources/read'))
+    return 0;
   try {
     const parsed: unknown = JSON.parse(body);
     const messages = Array.isArray(parsed) ? parsed : [parsed];
-    return messages.filter((m) => (m as { method?: unknown } | null)?.method === 'tools/call').length;
+    return messages.filter((m) => CALL_METHODS.has((m as { method?: unknown } | null)?.method)).length;
   } catch {
     return 0; // the route answers the malformed body
   }

@@ -1,0 +1,54 @@
+/**
+ * A tool's declared secret arguments (`secretArgs`: dotted paths such as 'auth'): masked before the
+ * arguments reach the observe hook (audit log), and their values cut out of any error text, whatever
+ * stage wrote it. The handler still gets them whole.
+ */
+import { ToolError } from '../core/errors.ts';
+import { MASK } from './redact.ts';
+
+/** A copy of `args` with the value at each path replaced by the mask (objects on the way copied). */
+export function maskSecretArgs(args: unknown, paths: readonly string[] | undefined): unknown {
+  if (!paths?.length) return args;
+  let out = args;
+  for (const path of paths) out = maskAt(out, path.split('.'));
+  return out;
+}
+
+function maskAt(value: unknown, keys: string[]): unknown {
+  if (!isRecord(value)) return value;
+  const [head, ...rest] = keys as [string, ...string[]];
+  if (!(head in value) || value[head] === undefined) return value;
+  return { ...value, [head]: rest.length === 0 ? MASK : maskAt(value[head], rest) };
+}
+
+/** Every string (and number) held at or under the secret paths: what an error must never quote. */
+export function secretValues(args: unknown, paths: readonly string[] | undefined): string[] {
+  if (!paths?.length) return [];
+  const found: string[] = [];
+  const collect = (v: unknown) => {
+    if (typeof v === 'string' || typeof v === 'number') {
+      const s = String(v);
+      if (s.length >= 3) found.push(s); // shorter ones would mask ordinary words, and guess nothing
+    } else if (Array.isArray(v)) v.forEach(collect);
+    else if (isRecord(v)) Object.values(v).forEach(collect);
+  };
+  for (const path of paths) {
+    const v = path.split('.').reduce<unknown>((o, k) => (isRecord(o) ? o[k] : undefined), args);
+    collect(v);
+  }
+  // Longest first, so a secret holding another is masked whole.
+  return found.sort((a, b) => b.length - a.length);
+}
+
+/** The error with every secret value in its message and hint masked. */
+export function withoutSecrets(error: ToolError, secrets: readonly string[]): ToolError {
+  if (secrets.length === 0) return error;
+  const scrub = (text: string) => secrets.reduce((t, s) => t.split(s).join(MASK), text);
+  const message = scrub(error.message);
+  const hint = error.hint && scrub(error.hint);
+  if (message === error.message && hint === error.hint) return error;
+  return new ToolError(error.kind, message, { hint, retryable: error.retryable });
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
