@@ -7,7 +7,7 @@ import type { AnyTool, Safety, ServerFacts } from '../core/tool.ts';
 import { capResult } from './cap.ts';
 import { fenceResult, type LogFilter } from './fence.ts';
 import { gate, type SafetyProfile } from './gate.ts';
-import { mapError } from './map-errors.ts';
+import { type Listers, mapError } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
 import { redact, redactText } from './redact.ts';
@@ -80,6 +80,8 @@ export function serverFacts(version: string, profile: SafetyProfile): ServerFact
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Which tool lists each kind of object (listersOf the catalogue): named in a not-found's hint. */
+  listers?: Listers;
   sendProgress?: (p: { progress: number; total?: number; message?: string }) => void;
 }
 
@@ -160,6 +162,7 @@ async function runStages(
       aborted: signal?.reason(),
       scrub: env.engine.socketPaths(),
       endpoint: env.engine.info()?.url,
+      listers: call.listers,
     });
     if (error.kind === 'engine_unreachable') env.engine.invalidate();
     return fail(shown(error, tool, env));

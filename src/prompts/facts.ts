@@ -4,10 +4,10 @@
  */
 import type Dockerode from 'dockerode';
 import { ToolError } from '../core/errors.ts';
+import { inspectContainer } from '../docker/resolve.ts';
 import type { ContentContext } from '../pipeline/content.ts';
 import { fenceText, screenValues } from '../pipeline/fence.ts';
 import { nameOf, recentLogLines } from '../resources/logs.ts';
-import { inspectContainer } from '../tools/containers/ref.ts';
 import { shortId } from '../tools/params.ts';
 
 export type Info = Dockerode.ContainerInspectInfo;

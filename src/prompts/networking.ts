@@ -1,8 +1,9 @@
 /** debug_networking: why a container cannot reach, or be reached by, something. */
+
+import { inspectNetwork } from '../docker/resolve.ts';
 import type { ContentContext } from '../pipeline/content.ts';
 import { fenceText } from '../pipeline/fence.ts';
 import { nameOf, recentLogLines } from '../resources/logs.ts';
-import { inspectNetwork } from '../tools/networks/ref.ts';
 import { definePrompt } from './define.ts';
 import { header, type Info, one, portsLine, stateLine, UNTRUSTED_NOTE } from './facts.ts';
 

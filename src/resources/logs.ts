@@ -1,9 +1,9 @@
 /** `container://logs/{container_id}`: a container's newest log lines, fenced; watched by following the stream. */
 import type Dockerode from 'dockerode';
+import { inspectContainer } from '../docker/resolve.ts';
 import { consume, demux, engineStream, LineSplitter, TailLines } from '../docker/streams.ts';
 import { fenceText } from '../pipeline/fence.ts';
 import { mapError } from '../pipeline/map-errors.ts';
-import { inspectContainer } from '../tools/containers/ref.ts';
 import { defineTemplate, pause } from './define.ts';
 
 export const LOG_LINES = 100;

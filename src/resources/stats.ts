@@ -1,9 +1,9 @@
 /** `container://stats/{container_id}`: one compact resource sample; watched by polling every 2 s. */
 import type Dockerode from 'dockerode';
 import { ToolError } from '../core/errors.ts';
+import { inspectContainer } from '../docker/resolve.ts';
 import { mapError } from '../pipeline/map-errors.ts';
 import { summariseStats } from '../tools/containers/observe.ts';
-import { inspectContainer } from '../tools/containers/ref.ts';
 import { defineTemplate, pause } from './define.ts';
 import { nameOf } from './logs.ts';
 

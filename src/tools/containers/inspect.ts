@@ -1,12 +1,13 @@
 /** Read-only views of containers: list and inspect. */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { inspectContainer } from '../../docker/resolve.ts';
 import { All, ContainerRef, engineFilters, Filters, Full, Limit, shortId } from '../params.ts';
-import { inspectContainer } from './ref.ts';
 import { ContainerRow, containerRow } from './rows.ts';
 
 export const listContainers = defineTool({
   name: 'docker_list_containers',
+  lists: 'container',
   title: 'List containers',
   description: 'List containers, one compact row each.',
   safety: 'safe',

@@ -2,6 +2,7 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { inspectContainer } from '../../docker/resolve.ts';
 import {
   consume,
   demux,
@@ -12,7 +13,6 @@ import {
 } from '../../docker/streams.ts';
 import { ContainerRef, TimeEnd, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
-import { inspectContainer } from './ref.ts';
 
 /** Marks stderr lines when both streams are returned, instead of a parallel array. */
 export const STDERR_PREFIX = '[err] ';

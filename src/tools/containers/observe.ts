@@ -3,9 +3,9 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { UNLISTED } from '../../lean-schema.ts';
 import { ContainerRef, Limit } from '../params.ts';
-import { inspectContainer, withContainer } from './ref.ts';
 
 const mustRun = (info: Dockerode.ContainerInspectInfo, what: string) => {
   if (info.State.Running && !info.State.Paused) return;

@@ -5,10 +5,10 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { inspectContainer } from '../../docker/resolve.ts';
 import { consume, demux, LineSplitter } from '../../docker/streams.ts';
 import { ContainerRef } from '../params.ts';
 import { lineMatcher } from './logs.ts';
-import { inspectContainer } from './ref.ts';
 
 /** Lines of the current run looked at before following new ones. */
 const LOOK_BACK = 1000;
