@@ -115,39 +115,31 @@ export const withContainer = <T>(
   fn: (c: Dockerode.Container) => Promise<T>,
 ): Promise<T> => resolving('container', docker, ref, signal, () => fn(docker.getContainer(ref)));
 
-export const inspectContainer = (
-  docker: Dockerode,
-  ref: string,
-  signal: AbortSignal,
-): Promise<Dockerode.ContainerInspectInfo> =>
-  withContainer(docker, ref, signal, (c) => c.inspect({ abortSignal: signal }));
+/** Reads one object's document by reference. */
+export type Inspect<T> = (docker: Dockerode, ref: string, signal: AbortSignal) => Promise<T>;
 
-/** The image document (dockerode's inspect drops the signal, so this requests it itself). */
-export const inspectImage = (
-  docker: Dockerode,
-  ref: string,
-  signal: AbortSignal,
-): Promise<Dockerode.ImageInspectInfo> =>
-  resolving('image', docker, ref, signal, () =>
-    engineRequest(docker, { path: `/images/${ref}/json` }, signal),
-  );
+/** `read`, with a reference that names no object of the kind turned into notFoundAmong. */
+const resolver =
+  <T>(kind: ObjectKind, read: Inspect<T>): Inspect<T> =>
+  (docker, ref, signal) =>
+    resolving(kind, docker, ref, signal, () => read(docker, ref, signal));
 
-/** The network document (dockerode's inspect drops the signal, so this requests it itself). */
-export const inspectNetwork = (
-  docker: Dockerode,
-  ref: string,
-  signal: AbortSignal,
-): Promise<Dockerode.NetworkInspectInfo> =>
-  resolving('network', docker, ref, signal, () =>
-    engineRequest(docker, { path: `/networks/${encodeURIComponent(ref)}` }, signal),
-  );
+export const inspectContainer = resolver<Dockerode.ContainerInspectInfo>('container', (docker, ref, signal) =>
+  docker.getContainer(ref).inspect({ abortSignal: signal }),
+);
 
-export const inspectVolume = (
-  docker: Dockerode,
-  name: string,
-  signal: AbortSignal,
-): Promise<Dockerode.VolumeInspectInfo> =>
-  resolving('volume', docker, name, signal, () => docker.getVolume(name).inspect({ abortSignal: signal }));
+// Dockerode's image and network inspect drop the signal, so these two request the document themselves.
+export const inspectImage = resolver<Dockerode.ImageInspectInfo>('image', (docker, ref, signal) =>
+  engineRequest(docker, { path: `/images/${ref}/json` }, signal),
+);
+
+export const inspectNetwork = resolver<Dockerode.NetworkInspectInfo>('network', (docker, ref, signal) =>
+  engineRequest(docker, { path: `/networks/${encodeURIComponent(ref)}` }, signal),
+);
+
+export const inspectVolume = resolver<Dockerode.VolumeInspectInfo>('volume', (docker, name, signal) =>
+  docker.getVolume(name).inspect({ abortSignal: signal }),
+);
 
 /** The volume's document, or undefined when there is none of that name. */
 export async function findVolume(

@@ -7,14 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'bun:test';
 import { ToolError } from '../../src/core/errors.ts';
 import { Engine } from '../../src/docker/engine.ts';
 import { type EngineCall, setRequestGuard } from '../../src/docker/request.ts';
-import {
-  cleanupContainers,
-  makeContainer,
-  TEST_IMAGE,
-  testDocker,
-  testLabels,
-  uniqueName,
-} from '../helpers/engine.ts';
+import * as fixture from '../helpers/engine.ts';
 import { callErr, callOk } from '../helpers/pipeline.ts';
 
 const engine = new Engine({
@@ -26,7 +19,7 @@ const engine = new Engine({
 });
 
 afterEach(() => setRequestGuard(undefined));
-afterAll(cleanupContainers);
+afterAll(fixture.cleanupContainers);
 
 /** Records every request from now on. */
 function record(): EngineCall[] {
@@ -55,25 +48,29 @@ describe('the request hook', () => {
   });
 
   it("sees a tool's create request with its query and JSON body", async () => {
-    const name = uniqueName('mcpt-hook');
+    const name = fixture.uniqueName('mcpt-hook');
     const seen = record();
 
     await callOk('docker_create_container', {
-      image: TEST_IMAGE,
+      image: fixture.TEST_IMAGE,
       name,
-      labels: testLabels(),
+      labels: fixture.testLabels(),
       network_mode: 'none',
       command: 'sleep 5',
     });
 
     const create = seen.find((c) => c.path === '/containers/create');
     expect(create).toMatchObject({ method: 'POST', query: { name }, upload: false, stream: false });
-    expect(create?.body).toMatchObject({ Image: TEST_IMAGE, Cmd: ['sleep', '5'], Labels: testLabels() });
+    expect(create?.body).toMatchObject({
+      Image: fixture.TEST_IMAGE,
+      Cmd: ['sleep', '5'],
+      Labels: fixture.testLabels(),
+    });
     expect(create?.body).toMatchObject({ HostConfig: { NetworkMode: 'none' } });
   });
 
   it('sees a stream: the logs request a tool reads, with its query', async () => {
-    const c = await makeContainer({ cmd: ['sh', '-c', 'echo one; echo two; sleep 3600'] });
+    const c = await fixture.makeContainer({ cmd: ['sh', '-c', 'echo one; echo two; sleep 3600'] });
     const seen = record();
 
     const out = await callOk<{ lines: string[] }>('docker_container_logs', { container_id: c.name, tail: 5 });
@@ -86,23 +83,23 @@ describe('the request hook', () => {
   });
 
   it('refuses a request when the guard throws: the engine never receives it', async () => {
-    const name = uniqueName('mcpt-hook');
+    const name = fixture.uniqueName('mcpt-hook');
     setRequestGuard((call) => {
       if (call.method === 'POST' && call.path === '/containers/create')
         throw new ToolError('policy_denied', 'refused by the test guard');
     });
 
     const err = await callErr('docker_create_container', {
-      image: TEST_IMAGE,
+      image: fixture.TEST_IMAGE,
       name,
-      labels: testLabels(),
+      labels: fixture.testLabels(),
       network_mode: 'none',
     });
 
     expect(err.kind).toBe('policy_denied');
     expect(err.message).toBe('refused by the test guard');
     setRequestGuard(undefined);
-    const found = await testDocker().listContainers({ all: true, filters: { name: [`^/${name}$`] } });
+    const found = await fixture.testDocker().listContainers({ all: true, filters: { name: [`^/${name}$`] } });
     expect(found).toHaveLength(0);
   });
 
