@@ -9,6 +9,7 @@ import type { AnyTool } from './core/tool.ts';
 import { leanSchema } from './lean-schema.ts';
 import { annotationsFor } from './pipeline/annotations.ts';
 import { gate } from './pipeline/gate.ts';
+import { type Listers, listersOf } from './pipeline/map-errors.ts';
 import { type Outcome, type PipelineEnv, runPipeline } from './pipeline/run.ts';
 import type { CataloguedPrompt } from './prompts/define.ts';
 import type { CataloguedResource } from './resources/define.ts';
@@ -75,6 +76,7 @@ export function listedTool(tool: AnyTool): ListedTool {
 
 interface Listing {
   byName: Map<string, AnyTool>;
+  listers: Listers;
   listed: ListedTool[];
 }
 
@@ -92,6 +94,7 @@ function listingFor(deps: ServerDeps): Promise<Listing> {
     const { catalogue } = deps;
     listing = (typeof catalogue === 'function' ? catalogue() : Promise.resolve(catalogue)).then((all) => ({
       byName: new Map(all.map((t) => [t.name, t])),
+      listers: listersOf(all),
       listed: all.filter((t) => gate(t, deps.env.profile).allowed).map(listedTool),
     }));
     byProfile.set(deps.env.profile, listing);
@@ -129,9 +132,11 @@ export async function callTool(
   params: { name: string; arguments?: unknown },
   opts: { signal: AbortSignal; sendProgress?: (p: Progress) => void; modern: boolean },
 ): Promise<CallResult> {
-  const tool = (await listingFor(deps)).byName.get(params.name);
+  const { byName, listers } = await listingFor(deps);
+  const tool = byName.get(params.name);
   if (!tool) throw new UnknownToolError(params.name);
   const outcome = await runPipeline(tool, params.arguments, deps.env, {
+    listers,
     signal: opts.signal,
     sendProgress: opts.sendProgress,
   });

@@ -6,7 +6,7 @@
 import type Dockerode from 'dockerode';
 import type { Static, TObject, TSchema } from 'typebox';
 import type { EngineSession } from './engine.ts';
-import type { ToolError } from './errors.ts';
+import type { ObjectKind, ToolError } from './errors.ts';
 import type { Limits } from './limits.ts';
 import type { ProgressFn } from './progress.ts';
 import type { Toolset } from './toolsets.ts';
@@ -82,6 +82,8 @@ export interface ToolDef<
    * save or load): the argument policy applies the sensitive-path and mount allow/block lists.
    */
   hostPaths?: readonly (keyof Static<I> & string)[];
+  /** The kind of object this tool lists: a not-found of that kind points the caller here. */
+  lists?: ObjectKind;
   /** Only tools that report on the connection itself (e.g. a health check) set 'optional'. */
   engine?: E;
   /**

@@ -22,6 +22,7 @@ import {
   sharesFilesystem,
 } from './facts.ts';
 import { useFetchTransport } from './fetch-transport.ts';
+import { guardRequests } from './request.ts';
 
 /** Newest Engine API version this server was written against; older engines are spoken to in their own. */
 export const MAX_API_VERSION = '1.47';
@@ -207,6 +208,7 @@ export class Engine {
     const client = (opts: Dockerode.DockerOptions, socketPath?: string) => {
       const docker = new Dockerode(opts);
       if (socketPath) useFetchTransport(docker, socketPath);
+      guardRequests(docker);
       return docker;
     };
     for (const c of candidates) {

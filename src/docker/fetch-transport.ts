@@ -6,27 +6,7 @@
  * The contract mirrors docker-modem's `dial`: same URL, query and body rules, same error shape.
  */
 import { stringify } from 'node:querystring';
-
-interface DialOptions {
-  path: string;
-  method: string;
-  options?: Record<string, unknown> & { _query?: Record<string, unknown>; _body?: unknown };
-  statusCodes: Record<number, boolean | string>;
-  isStream?: boolean;
-  hijack?: boolean;
-  openStdin?: boolean;
-  file?: unknown;
-  allowEmpty?: boolean;
-  headers?: Record<string, string>;
-  authconfig?: { key?: string; base64?: string } & Record<string, unknown>;
-  registryconfig?: { base64?: string } & Record<string, unknown>;
-  abortSignal?: AbortSignal;
-}
-type Callback = (err: unknown, data: unknown) => void;
-interface Modem {
-  version?: string;
-  dial(options: DialOptions, callback: Callback): void;
-}
+import type { DialOptions, Modem } from './request.ts';
 
 export interface EngineHttpError extends Error {
   statusCode: number;

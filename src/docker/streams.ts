@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
+import { dialEngine, dialOptions } from './request.ts';
 
 export type StreamName = 'stdout' | 'stderr';
 export type DataFn = (stream: StreamName, data: Buffer) => void;
@@ -223,24 +224,15 @@ export function consume(
   });
 }
 
-/** GET an engine endpoint as a stream (dockerode buffers some of them, e.g. non-follow logs, whole). */
+/**
+ * The one stream function: an engine endpoint's answer as a stream, through the same dial (and
+ * guard) as every other request (dockerode buffers some streams, e.g. non-follow logs, whole).
+ */
 export function engineStream(
   docker: Dockerode,
   path: string,
   query: Record<string, unknown>,
   signal: AbortSignal,
 ): Promise<Readable> {
-  return new Promise((resolve, reject) => {
-    docker.modem.dial(
-      {
-        path: `${path}?`,
-        method: 'GET',
-        isStream: true,
-        abortSignal: signal,
-        statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
-        options: query,
-      },
-      (err, res) => (err ? reject(err) : resolve(res as Readable)),
-    );
-  });
+  return dialEngine<Readable>(docker, { ...dialOptions({ path, query }, signal), isStream: true });
 }

@@ -8,7 +8,7 @@ import { type EngineHandle, type EngineRegistry, sessionOf } from '../docker/eng
 import { capResult } from './cap.ts';
 import { fenceResult, type LogFilter } from './fence.ts';
 import { gate, type SafetyProfile } from './gate.ts';
-import { mapError } from './map-errors.ts';
+import { type Listers, mapError } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
 import { redact, redactText } from './redact.ts';
@@ -88,6 +88,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** The engine the call names; the default one when unset. (#11: set from the call's `engine` argument.) */
   engine?: string;
+  /** Which tool lists each kind of object (listersOf the catalogue): named in a not-found's hint. */
+  listers?: Listers;
   sendProgress?: (p: { progress: number; total?: number; message?: string }) => void;
 }
 
@@ -181,6 +183,7 @@ async function runStages(
       aborted: signal?.reason(),
       scrub: engine?.facts.socketPaths ?? [],
       endpoint: engine?.info()?.url,
+      listers: call.listers,
     });
     if (error.kind === 'engine_unreachable') engine?.invalidate();
     return fail(shown(withoutSecrets(error, secrets), tool, env));

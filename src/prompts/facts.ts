@@ -6,9 +6,9 @@ import type Dockerode from 'dockerode';
 import { ToolError } from '../core/errors.ts';
 import { recentLogLines } from '../docker/logs.ts';
 import { listedName, nameOf, shortId } from '../docker/names.ts';
+import { inspectContainer } from '../docker/resolve.ts';
 import type { ContentContext } from '../pipeline/content.ts';
 import { fenceText, screenValues } from '../pipeline/fence.ts';
-import { inspectContainer } from '../tools/containers/ref.ts';
 
 export type Info = Dockerode.ContainerInspectInfo;
 

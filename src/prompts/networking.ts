@@ -2,9 +2,9 @@
 
 import { recentLogLines } from '../docker/logs.ts';
 import { nameOf } from '../docker/names.ts';
+import { inspectNetwork } from '../docker/resolve.ts';
 import type { ContentContext } from '../pipeline/content.ts';
 import { fenceText } from '../pipeline/fence.ts';
-import { inspectNetwork } from '../tools/networks/ref.ts';
 import { definePrompt } from './define.ts';
 import { header, type Info, one, portsLine, stateLine, UNTRUSTED_NOTE } from './facts.ts';
 

@@ -1,10 +1,11 @@
 /** `container://logs/{container_id}`: a container's newest log lines, fenced; watched by following the stream. */
+
 import { logSource, openLogs, recentLogLines } from '../docker/logs.ts';
 import { nameOf } from '../docker/names.ts';
+import { inspectContainer } from '../docker/resolve.ts';
 import { consume } from '../docker/streams.ts';
 import { fenceText } from '../pipeline/fence.ts';
 import { mapError } from '../pipeline/map-errors.ts';
-import { inspectContainer } from '../tools/containers/ref.ts';
 import { defineTemplate, pause } from './define.ts';
 
 export const LOG_LINES = 100;

@@ -1,9 +1,8 @@
-/** `container://stats/{container_id}`: one compact resource sample; watched by polling every 2 s. */
 import { requireRunning } from '../docker/containers.ts';
 import { nameOf } from '../docker/names.ts';
+import { inspectContainer } from '../docker/resolve.ts';
 import { statsSample, summariseStats } from '../docker/stats.ts';
 import { mapError } from '../pipeline/map-errors.ts';
-import { inspectContainer } from '../tools/containers/ref.ts';
 import { defineTemplate, pause } from './define.ts';
 
 export const POLL_MS = 2000;

@@ -72,6 +72,7 @@ for (const kind of CLIENT_KINDS) {
       );
       expect(err.kind).toBe('not_found');
       expect(err.message).toContain(`Did you mean '${running.name}'`);
+      expect(err.message).toContain('? See what exists with docker_list_containers.');
     });
 
     it('names the bad field when arguments are invalid', async () => {

@@ -11,6 +11,7 @@ import { Engine } from '../../src/docker/engine.ts';
 import { type EngineHandle, type EngineRegistry, engineRegistry } from '../../src/docker/engines.ts';
 import type { LogFilter } from '../../src/pipeline/fence.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
+import { listersOf } from '../../src/pipeline/map-errors.ts';
 import type { PolicySettings } from '../../src/pipeline/policy.ts';
 import { type Outcome, type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
 import { listedTool } from '../../src/tool-calls.ts';
@@ -65,10 +66,13 @@ export interface CallOpts extends EnvOverrides {
   onProgress?: (p: { progress: number; total?: number; message?: string }) => void;
 }
 
+const listers = listersOf(catalogue);
+
 export async function call(name: string, args: unknown = {}, opts: CallOpts = {}): Promise<Outcome> {
   const tool = catalogue.find((t) => t.name === name);
   if (!tool) throw new Error(`no tool named ${name} in the catalogue`);
   const out = await runPipeline(tool, args, pipelineEnv(opts), {
+    listers,
     signal: opts.signal,
     sendProgress: opts.onProgress,
   });

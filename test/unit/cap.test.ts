@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'bun:test';
-import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { defineTool } from '../../src/core/tool.ts';
 import { capResult, capText } from '../../src/pipeline/cap.ts';

@@ -340,9 +340,11 @@ describe('error mapping', () => {
     Object.assign(new Error('x'), { statusCode, json: { message } });
 
   it('maps engine statuses to kinds with a next step', () => {
-    const nf = mapError(engineError(404, 'No such container: web'));
+    const nf = mapError(engineError(404, 'No such container: web'), {
+      listers: { container: 'docker_list_containers' },
+    });
     expect(nf.kind).toBe('not_found');
-    expect(nf.hint).toContain('docker_list_containers');
+    expect(nf.hint).toBe('See what exists with docker_list_containers.');
     const c = mapError(
       engineError(
         409,

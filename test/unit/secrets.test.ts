@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'bun:test';
-import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../src/core/errors.ts';
 import { defineTool } from '../../src/core/tool.ts';

@@ -5,9 +5,11 @@ import { ToolError } from '../../core/errors.ts';
 import type { Limits } from '../../core/limits.ts';
 import { defineTool } from '../../core/tool.ts';
 import { logSource, readOutputTail, splitOutput } from '../../docker/logs.ts';
+import { engineRequest } from '../../docker/request.ts';
+import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { bytes, nanoCpus } from '../../docker/spec-values.ts';
 import { ContainerRef, shortId } from '../params.ts';
-import { inspectContainer, stateOf, withContainer } from './ref.ts';
+import { stateOf } from './ref.ts';
 import {
   CpuShares,
   Cpus,
@@ -185,31 +187,17 @@ export const updateContainer = defineTool({
 });
 
 /**
- * Creates through the modem rather than `docker.createContainer`: that one drops the engine's
+ * Creates through engineRequest rather than `docker.createContainer`: that one drops the engine's
  * warnings and also copies the whole body (environment included) into the query string.
  */
 async function create(docker: Dockerode, args: CreateArgs, signal: AbortSignal, autoRemove = false) {
   const body = createBody(args);
   if (autoRemove) body.HostConfig = { ...(body.HostConfig as object), AutoRemove: true };
   try {
-    const res = await new Promise<{ Id: string; Warnings?: string[] | null }>((resolve, reject) =>
-      docker.modem.dial(
-        {
-          path: '/containers/create?',
-          method: 'POST',
-          options: { _query: args.name ? { name: args.name } : {}, _body: body },
-          abortSignal: signal,
-          statusCodes: {
-            200: true,
-            201: true,
-            400: 'bad parameter',
-            404: 'no such image',
-            409: 'conflict',
-            500: 'server error',
-          },
-        },
-        (err, data) => (err ? reject(err) : resolve(data as { Id: string; Warnings?: string[] | null })),
-      ),
+    const res = await engineRequest<{ Id: string; Warnings?: string[] | null }>(
+      docker,
+      { path: '/containers/create', method: 'POST', query: args.name ? { name: args.name } : {}, body },
+      signal,
     );
     return { id: res.Id, warnings: res.Warnings ?? [] };
   } catch (e) {

@@ -6,9 +6,9 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { tailOutput } from '../../docker/logs.ts';
+import { withContainer } from '../../docker/resolve.ts';
 import { envEntries } from '../../docker/spec-values.ts';
 import { ContainerRef, MAX_VALUE } from '../params.ts';
-import { withContainer } from './ref.ts';
 import { Argv, Environment } from './spec.ts';
 
 /** Text piped to the command: the size of a file the caller could write with docker_copy_to_container. */

@@ -4,10 +4,10 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { inspectContainer } from '../../docker/resolve.ts';
 import { consume } from '../../docker/streams.ts';
 import { type TarEntry, TarReader, tarOneFile } from '../../docker/tar.ts';
 import { ContainerRef } from '../params.ts';
-import { inspectContainer } from './ref.ts';
 
 const MAX_FILE_BYTES = 1_048_576;
 /** A directory listing stops after reading this much archive (file data included). */

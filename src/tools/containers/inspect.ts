@@ -2,12 +2,13 @@
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { containerRow, inspectSummary } from '../../docker/containers.ts';
+import { inspectContainer } from '../../docker/resolve.ts';
 import { All, ContainerRef, engineFilters, Filters, Full, Limit } from '../params.ts';
-import { inspectContainer } from './ref.ts';
 import { ContainerRow } from './rows.ts';
 
 export const listContainers = defineTool({
   name: 'docker_list_containers',
+  lists: 'container',
   title: 'List containers',
   description: 'List containers, one compact row each.',
   safety: 'safe',

@@ -1,8 +1,9 @@
 /** Moving containers between states. Each returns the container's state afterwards. */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { ContainerRef } from '../params.ts';
-import { inspectContainer, stateOf, withContainer } from './ref.ts';
+import { stateOf } from './ref.ts';
 import { ContainerState } from './rows.ts';
 import { NAME_PATTERN } from './spec.ts';
 

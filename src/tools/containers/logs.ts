@@ -3,9 +3,9 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { logSource, readLogTail } from '../../docker/logs.ts';
+import { inspectContainer } from '../../docker/resolve.ts';
 import { ContainerRef, TimeEnd, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
-import { inspectContainer } from './ref.ts';
 
 /** A line test from `text` (substring) or `/regex/flags`; a bad regex is an invalid_argument on `field`. */
 export function lineMatcher(pattern: string, field: string): (line: string) => boolean {

@@ -3,10 +3,10 @@ import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { requireRunning } from '../../docker/containers.ts';
 import { nameOf } from '../../docker/names.ts';
+import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { statsSample, summariseStats } from '../../docker/stats.ts';
 import { UNLISTED } from '../../lean-schema.ts';
 import { ContainerRef, Limit } from '../params.ts';
-import { inspectContainer, withContainer } from './ref.ts';
 
 export const containerStats = defineTool({
   name: 'docker_container_stats',

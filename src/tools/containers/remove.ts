@@ -2,8 +2,9 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { inspectContainer } from '../../docker/resolve.ts';
 import { ContainerRef, engineFilters, PruneFilters, shortId } from '../params.ts';
-import { inspectContainer, stateOf } from './ref.ts';
+import { stateOf } from './ref.ts';
 
 export const removeContainer = defineTool({
   name: 'docker_remove_container',

@@ -5,9 +5,9 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { eachLine, logSource, openLogs } from '../../docker/logs.ts';
+import { inspectContainer } from '../../docker/resolve.ts';
 import { ContainerRef } from '../params.ts';
 import { lineMatcher } from './logs.ts';
-import { inspectContainer } from './ref.ts';
 
 /** Lines of the current run looked at before following new ones. */
 const LOOK_BACK = 1000;

@@ -2,11 +2,14 @@
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { engineRequest } from '../../docker/request.ts';
+import { inspectImage } from '../../docker/resolve.ts';
 import { engineFilters, FilterMap, Full, Limit, shortId } from '../params.ts';
-import { engineRequest, ImageRef, ImageRow, imageRow, inspectImage, isoTime, realTags } from './ref.ts';
+import { ImageRef, ImageRow, imageRow, isoTime, realTags } from './ref.ts';
 
 export const listImages = defineTool({
   name: 'docker_list_images',
+  lists: 'image',
   title: 'List images',
   description: 'List local images, one compact row each, newest first.',
   safety: 'safe',

@@ -3,8 +3,9 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { inspectImage, notFoundAmong } from '../../docker/resolve.ts';
 import { engineFilters, PruneFilters, shortId } from '../params.ts';
-import { ImageRef, imageNotFound, inspectImage } from './ref.ts';
+import { ImageRef } from './ref.ts';
 
 export const tagImage = defineTool({
   name: 'docker_tag_image',
@@ -87,7 +88,7 @@ export const removeImage = defineTool({
       res = (await docker.getImage(image).remove({ force, noprune, abortSignal: signal })) as RemoveEntry[];
     } catch (e) {
       const err = e as { statusCode?: number; json?: { message?: string } };
-      if (err.statusCode === 404) throw await imageNotFound(docker, image, signal);
+      if (err.statusCode === 404) throw await notFoundAmong('image', docker, image, signal);
       if (err.statusCode === 409) throw await removeConflict(docker, image, err.json?.message ?? '', signal);
       throw e;
     }

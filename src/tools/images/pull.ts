@@ -4,10 +4,11 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { readProgressStream } from '../../docker/json-stream.ts';
+import { inspectImage } from '../../docker/resolve.ts';
 import { engineFilters, shortId } from '../params.ts';
 import { AuthArg, type ImageReference, parseReference, registryAuth } from './auth.ts';
 import { LayerProgress, registryFailure } from './progress.ts';
-import { IMAGE_REF_PATTERN, inspectImage, realTags } from './ref.ts';
+import { IMAGE_REF_PATTERN, realTags } from './ref.ts';
 
 export const RemoteImage = (description: string) =>
   Type.String({ minLength: 1, maxLength: 512, pattern: IMAGE_REF_PATTERN, description });

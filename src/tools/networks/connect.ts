@@ -3,9 +3,9 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
-import { inspectContainer } from '../containers/ref.ts';
+import { inspectContainer, inspectNetwork } from '../../docker/resolve.ts';
 import { ContainerRef, MAX_ENTRIES, MAX_NAME } from '../params.ts';
-import { asConflict, inspectNetwork, NetworkRef } from './ref.ts';
+import { asConflict, NetworkRef } from './ref.ts';
 
 const Attachment = Type.Object({
   network: Type.String(),

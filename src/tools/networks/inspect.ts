@@ -1,8 +1,9 @@
 /** Read-only views of networks: list and inspect. */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { inspectNetwork } from '../../docker/resolve.ts';
 import { engineFilters, FilterMap, Full, Limit, shortId } from '../params.ts';
-import { inspectNetwork, NetworkRef, networkSummary } from './ref.ts';
+import { NetworkRef, networkSummary } from './ref.ts';
 
 const NetworkRow = Type.Object({
   id: Type.String(),
@@ -15,6 +16,7 @@ const NetworkRow = Type.Object({
 
 export const listNetworks = defineTool({
   name: 'docker_list_networks',
+  lists: 'network',
   title: 'List networks',
   description: 'List networks, one compact row each.',
   safety: 'safe',

@@ -2,8 +2,9 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { inspectNetwork } from '../../docker/resolve.ts';
 import { engineFilters, PruneFilters, StringMap, shortId } from '../params.ts';
-import { asConflict, inspectNetwork, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
+import { asConflict, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
 
 const Cidr = (description: string) =>
   Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+/\\d{1,3}$', maxLength: 64, description }));

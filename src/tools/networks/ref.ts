@@ -1,4 +1,4 @@
-/** Resolving a network reference, its compact summary, and the engine refusals worth rewording. */
+/** The network reference parameter, its compact summary, and the engine refusals worth rewording. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
@@ -15,63 +15,6 @@ export const NetworkRef = Type.String({
 
 /** The engine's own networks: they exist on every engine and cannot be removed. */
 export const PREDEFINED = new Set(['bridge', 'host', 'none']);
-
-interface Dialer {
-  dial(
-    options: {
-      path: string;
-      method: string;
-      statusCodes: Record<number, boolean | string>;
-      abortSignal: AbortSignal;
-    },
-    callback: (err: unknown, data: unknown) => void,
-  ): void;
-}
-
-/**
- * GET /networks/{ref}. Dockerode's Network.inspect never hands the signal to the transport, so
- * this dials directly; a 404 becomes "not found" with close names suggested.
- */
-export async function inspectNetwork(
-  docker: Dockerode,
-  ref: string,
-  signal: AbortSignal,
-): Promise<Dockerode.NetworkInspectInfo> {
-  const modem = docker.modem as Dialer;
-  try {
-    return await new Promise((resolve, reject) =>
-      modem.dial(
-        {
-          path: `/networks/${encodeURIComponent(ref)}?`,
-          method: 'GET',
-          statusCodes: { 200: true, 404: 'no such network', 500: 'server error' },
-          abortSignal: signal,
-        },
-        (err, data) => (err ? reject(err) : resolve(data as Dockerode.NetworkInspectInfo)),
-      ),
-    );
-  } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) throw await notFound(docker, ref, signal);
-    throw e;
-  }
-}
-
-async function notFound(docker: Dockerode, ref: string, signal: AbortSignal): Promise<ToolError> {
-  let close: string[] = [];
-  try {
-    const needle = ref.toLowerCase();
-    close = (await docker.listNetworks({ abortSignal: signal }))
-      .map((n) => n.Name)
-      .filter((n) => n.toLowerCase().includes(needle) || needle.includes(n.toLowerCase()))
-      .slice(0, 5);
-  } catch {
-    // Suggestions are a courtesy; the error stands without them.
-  }
-  const hint = close.length
-    ? `Did you mean ${close.map((n) => `'${n}'`).join(', ')}? List them with docker_list_networks.`
-    : 'List them with docker_list_networks.';
-  return new ToolError('not_found', `network '${ref}' not found`, { hint });
-}
 
 const nonEmpty = (o: Record<string, string> | undefined | null) =>
   o && Object.keys(o).length > 0 ? o : undefined;

@@ -8,6 +8,7 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { engineRequest } from '../../docker/request.ts';
 import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
 import { engineFilters, MAX_ENTRIES, MAX_VALUE, shortId } from '../params.ts';
 
@@ -44,17 +45,10 @@ function pruneBuildCache(
   signal: AbortSignal,
 ): Promise<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }> {
   const query = engineFilters(filters);
-  return new Promise((resolve, reject) =>
-    docker.modem.dial(
-      {
-        path: '/build/prune?',
-        method: 'POST',
-        options: query ? { filters: query } : {},
-        abortSignal: signal,
-        statusCodes: { 200: true, 400: 'bad parameter', 404: 'not supported', 500: 'server error' },
-      },
-      (err, data) => (err ? reject(err) : resolve(data as { CachesDeleted?: string[] | null })),
-    ),
+  return engineRequest(
+    docker,
+    { path: '/build/prune', method: 'POST', query: query ? { filters: query } : {} },
+    signal,
   );
 }
 

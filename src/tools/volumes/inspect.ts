@@ -1,8 +1,9 @@
 /** Read-only views of volumes: list and inspect. */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { inspectVolume } from '../../docker/resolve.ts';
 import { engineFilters, FilterMap, Full, Limit } from '../params.ts';
-import { containersUsing, inspectVolume, VolumeRef, volumeSummary } from './ref.ts';
+import { containersUsing, VolumeRef, volumeSummary } from './ref.ts';
 
 const VolumeRow = Type.Object({
   name: Type.String(),
@@ -13,6 +14,7 @@ const VolumeRow = Type.Object({
 
 export const listVolumes = defineTool({
   name: 'docker_list_volumes',
+  lists: 'volume',
   title: 'List volumes',
   description: 'List volumes, one compact row each.',
   safety: 'safe',

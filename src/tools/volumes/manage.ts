@@ -3,8 +3,9 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { apiAtLeast } from '../../docker/engine.ts';
+import { findVolume } from '../../docker/resolve.ts';
 import { engineFilters, FilterMap, StringMap } from '../params.ts';
-import { containersUsing, findVolume, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
+import { containersUsing, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
 
 export const createVolume = defineTool({
   name: 'docker_create_volume',

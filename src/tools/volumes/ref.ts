@@ -1,7 +1,6 @@
-/** Resolving a volume name, its compact summary, and which containers use it. */
+/** The volume name parameter, its compact summary, and which containers use it. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { ToolError } from '../../core/errors.ts';
 import { shortId } from '../params.ts';
 
 // The name goes into the request path: only the characters the engine allows, so '../x' cannot
@@ -15,46 +14,6 @@ export const VolumeRef = Type.String({
 
 /** The engine's rule: two or more characters, starting with a letter or digit. */
 export const VOLUME_NAME = '^[a-zA-Z0-9][a-zA-Z0-9_.-]+$';
-
-const isNotFound = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
-
-/** The volume's inspect document, or undefined when there is none of that name. */
-export async function findVolume(
-  docker: Dockerode,
-  name: string,
-  signal: AbortSignal,
-): Promise<Dockerode.VolumeInspectInfo | undefined> {
-  try {
-    return await docker.getVolume(name).inspect({ abortSignal: signal });
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-}
-
-/** Like findVolume, but a missing volume is "not found" with close names suggested. */
-export async function inspectVolume(
-  docker: Dockerode,
-  name: string,
-  signal: AbortSignal,
-): Promise<Dockerode.VolumeInspectInfo> {
-  const info = await findVolume(docker, name, signal);
-  if (info) return info;
-  let close: string[] = [];
-  try {
-    const needle = name.toLowerCase();
-    close = ((await docker.listVolumes({ abortSignal: signal })).Volumes ?? [])
-      .map((v) => v.Name)
-      .filter((n) => n.toLowerCase().includes(needle) || needle.includes(n.toLowerCase()))
-      .slice(0, 5);
-  } catch {
-    // Suggestions are a courtesy; the error stands without them.
-  }
-  const hint = close.length
-    ? `Did you mean ${close.map((n) => `'${n}'`).join(', ')}? List them with docker_list_volumes.`
-    : 'List them with docker_list_volumes.';
-  throw new ToolError('not_found', `volume '${name}' not found`, { hint });
-}
 
 /** Names of the containers, running or not, that mount the volume. */
 export async function containersUsing(

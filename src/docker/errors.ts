@@ -1,0 +1,129 @@
+/**
+ * The one status→error mapping: what an engine answer or a lost connection means, as a ToolError.
+ * A not-found names the kind of object that was missing (`subject`); where to look for what exists
+ * is the caller's to say. Knows nothing of MCP or of any tool.
+ */
+import { type ErrorKind, type ObjectKind, ToolError } from '../core/errors.ts';
+
+/** Connection-level failures: the engine is not there (or not ours to talk to). */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'EACCES',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTSOCK',
+  'FailedToOpenSocket',
+  'ConnectionRefused',
+  'ConnectionClosed',
+]);
+
+/** The shape of an engine refusal as docker-modem and the fetch transport throw it. */
+interface EngineFailure {
+  statusCode?: number;
+  reason?: string;
+  json?: { message?: string } | string | null;
+  code?: string;
+  message?: string;
+}
+
+/** Which object a 404's message is about. */
+const SUBJECTS: [RegExp, ObjectKind][] = [
+  [/no such container/i, 'container'],
+  [/no such image|image .* not found|repository .* not found/i, 'image'],
+  [/network .* not found|no such network/i, 'network'],
+  [/no such volume|volume .* not found/i, 'volume'],
+];
+
+export interface EngineErrorOptions {
+  /** Strings (socket paths) replaced by '<engine>' in what the engine said. */
+  scrub?: string[];
+  /** The engine's address, named when the connection is lost: it says which engine to check. */
+  endpoint?: string;
+}
+
+/** The HTTP status of an engine refusal, if `e` is one. */
+export const statusOf = (e: unknown): number | undefined => {
+  const s = (e as { statusCode?: unknown } | null)?.statusCode;
+  return typeof s === 'number' ? s : undefined;
+};
+
+/** What the engine said, first line only ('' when it said nothing). */
+export const engineSaid = (e: unknown): string => {
+  const json = (e as EngineFailure | null)?.json;
+  const m = typeof json === 'string' ? json : json?.message;
+  return typeof m === 'string' ? (m.split('\n')[0] ?? '') : '';
+};
+
+/** A 404 whose message matches `re` (e.g. /no such container/i): other 404s keep their own meaning. */
+export const isMissing = (e: unknown, re?: RegExp): boolean =>
+  statusOf(e) === 404 && (!re || re.test(engineSaid(e)));
+
+/**
+ * The ToolError an engine failure means, or undefined when `e` is not one (a bug, an abort):
+ * connection codes become engine_unreachable, HTTP statuses their kind with a next step.
+ */
+export function engineError(e: unknown, opts: EngineErrorOptions = {}): ToolError | undefined {
+  const err = (e ?? {}) as EngineFailure;
+  if (err.code && UNREACHABLE.has(err.code)) {
+    const at = opts.endpoint ? ` at ${opts.endpoint}` : '';
+    return new ToolError(
+      'engine_unreachable',
+      `lost the connection to the Docker engine${at} (${err.code})`,
+      {
+        hint: 'Check that the engine is running; the next call reconnects by itself.',
+      },
+    );
+  }
+  if (typeof err.statusCode !== 'number') return undefined;
+  const detail = scrubbed(engineMessage(err), opts.scrub);
+  const [kind, hint] = classify(err.statusCode, detail);
+  const subject = kind === 'not_found' ? SUBJECTS.find(([re]) => re.test(detail))?.[1] : undefined;
+  return new ToolError(kind, clip(detail), { hint, subject });
+}
+
+export const scrubbed = (s: string, scrub: string[] = []): string =>
+  scrub.reduce((acc, p) => (p ? acc.split(p).join('<engine>') : acc), s);
+
+function engineMessage(err: EngineFailure): string {
+  const m = engineSaid(err) || err.reason || err.message;
+  return firstLine(String(m || `engine answered HTTP ${err.statusCode}`)).trim();
+}
+
+function classify(status: number, message: string): [ErrorKind, string | undefined] {
+  if (status === 404) return ['not_found', undefined];
+  if (status === 409) return ['conflict', conflictHint(message)];
+  if (status === 304) return ['conflict', 'Nothing to do: it is already in that state.'];
+  if (status === 400) return ['invalid_argument', 'Fix the argument and call again.'];
+  // Payload, URL or headers too large: an argument (often one that travels in the query) is too long.
+  if (status === 413 || status === 414 || status === 431)
+    return [
+      'invalid_argument',
+      'An argument is too long for the engine to accept; shorten it and call again.',
+    ];
+  if (status === 401) return ['registry_auth', 'Check the registry credentials.'];
+  if (status === 403) return ['policy_denied', 'The engine refused this operation.'];
+  if (/executable file not found|no such file or directory/i.test(message))
+    return ['invalid_argument', 'Check the command: it must exist inside the container.'];
+  return ['internal', 'The engine reported an error; check its state and retry.'];
+}
+
+function conflictHint(message: string): string | undefined {
+  if (/is running|running container/i.test(message)) return 'Stop it first, or pass force: true.';
+  if (/is not running|is paused/i.test(message)) return 'Start (or unpause) the container first.';
+  if (/already in use/i.test(message)) return 'Pick another name, or remove the existing one first.';
+  return undefined;
+}
+
+export const firstLine = (s: string): string => s.split('\n')[0] ?? '';
+
+/**
+ * At most ~MAX_DETAIL characters, the start and the end kept (the reason is often last), cut after
+ * scrubbing so no path is half-kept: engines quote arguments back ('exec: "<argv[0]>": executable
+ * file not found'), and a 128 KB argument must not come back as a 128 KB error.
+ */
+const MAX_DETAIL = 1000;
+export const clip = (s: string): string =>
+  s.length > MAX_DETAIL ? `${s.slice(0, MAX_DETAIL * 0.6)} … ${s.slice(-MAX_DETAIL * 0.4)}` : s;

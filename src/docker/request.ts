@@ -1,0 +1,145 @@
+/**
+ * Every request to the Engine API passes here: dockerode's own calls (it routes them all through
+ * `modem.dial`, which guardRequests wraps once per client) and ours (engineRequest, and the stream
+ * function in streams.ts, both built on dialEngine). A RequestGuard registered with setRequestGuard
+ * sees the method, path, query and body of each request before it is sent, and may refuse it by
+ * throwing. Knows nothing of MCP or of any tool.
+ */
+import type Dockerode from 'dockerode';
+
+/** docker-modem's `dial` options, as dockerode and we pass them. */
+export interface DialOptions {
+  path: string;
+  method: string;
+  options?: Record<string, unknown> & { _query?: Record<string, unknown>; _body?: unknown };
+  statusCodes: Record<number, boolean | string>;
+  isStream?: boolean;
+  hijack?: boolean;
+  openStdin?: boolean;
+  file?: unknown;
+  allowEmpty?: boolean;
+  headers?: Record<string, string>;
+  authconfig?: { key?: string; base64?: string } & Record<string, unknown>;
+  registryconfig?: { base64?: string } & Record<string, unknown>;
+  abortSignal?: AbortSignal;
+}
+export type DialCallback = (err: unknown, data: unknown) => void;
+export interface Modem {
+  version?: string;
+  dial(options: DialOptions, callback: DialCallback): void;
+}
+
+/** One engine request as the engine will receive it (credentials left out). */
+export interface EngineCall {
+  method: string;
+  /** Without the API version prefix or the query: '/containers/create'. */
+  path: string;
+  /** What goes into the query string; {} when nothing does. */
+  query: Record<string, unknown>;
+  /** The JSON body; undefined when there is none or it is an upload. */
+  body?: unknown;
+  /** The body is a byte stream (a tar upload, stdin): not shown. */
+  upload: boolean;
+  /** The answer is read as a stream (logs, events, exports) or the connection is hijacked (exec, attach). */
+  stream: boolean;
+}
+
+/** Sees each request before it is sent; throwing (or rejecting) refuses it with that error. */
+export type RequestGuard = (call: EngineCall) => void | Promise<void>;
+
+let guard: RequestGuard | undefined;
+
+/** Registers the guard every engine request passes (undefined: none, the default). */
+export function setRequestGuard(next: RequestGuard | undefined): void {
+  guard = next;
+}
+
+const PRIVATE = new Set(['authconfig', 'abortSignal']);
+
+/** The request `dial` will send, as docker-modem builds it (same query and body rules). */
+export function describeDial(o: DialOptions): EngineCall {
+  const opts = o.options
+    ? Object.fromEntries(Object.entries(o.options).filter(([k]) => !PRIVATE.has(k)))
+    : undefined;
+  const [path = ''] = o.path.split('?');
+  const query =
+    o.path.includes('?') && opts && Object.keys(opts).length > 0
+      ? ((opts._query as Record<string, unknown> | undefined) ?? opts)
+      : {};
+  const upload = o.file !== undefined || !!o.openStdin;
+  const sent = !upload && opts && o.method === 'POST' ? (opts._body ?? opts) : undefined;
+  // Like dial: an empty JSON body is not sent unless allowEmpty says so.
+  const empty = JSON.stringify(sent) === '{}' || sent === '';
+  const body = empty && !o.allowEmpty ? undefined : sent;
+  return { method: o.method, path, query, body, upload, stream: !!(o.isStream || o.hijack || o.openStdin) };
+}
+
+/** Puts the guard in front of the client's transport; call it once per client, after any other wrapping. */
+export function guardRequests(docker: Dockerode): void {
+  const modem = docker.modem as Modem;
+  const send = modem.dial.bind(modem);
+  modem.dial = (options, callback) => {
+    const check = guard;
+    if (!check) return send(options, callback);
+    let verdict: void | Promise<void>;
+    try {
+      verdict = check(describeDial(options));
+    } catch (e) {
+      return callback(e, null);
+    }
+    if (verdict instanceof Promise)
+      verdict.then(
+        () => send(options, callback),
+        (e) => callback(e, null),
+      );
+    else send(options, callback);
+  };
+}
+
+/** One dial as a promise. */
+export function dialEngine<T>(docker: Dockerode, options: DialOptions): Promise<T> {
+  const modem = docker.modem as Modem;
+  return new Promise<T>((resolve, reject) =>
+    modem.dial(options, (err, data) => (err ? reject(err) : resolve(data as T))),
+  );
+}
+
+const STATUS: Record<number, boolean | string> = {
+  200: true,
+  201: true,
+  204: true,
+  304: 'not modified',
+  400: 'bad parameter',
+  403: 'forbidden',
+  404: 'not found',
+  409: 'conflict',
+  500: 'server error',
+  503: 'unavailable',
+};
+
+export interface EngineRequest {
+  path: string;
+  method?: string;
+  query?: Record<string, unknown>;
+  /** Sent as JSON (POST). */
+  body?: unknown;
+}
+
+/** The dial options for a request: query and body kept apart, the call's signal attached. */
+export const dialOptions = (req: EngineRequest, signal: AbortSignal): DialOptions => ({
+  path: `${req.path}?`,
+  method: req.method ?? 'GET',
+  // An empty _body rather than none: dial would otherwise send the options themselves as the body.
+  options: { _query: req.query ?? {}, _body: req.body ?? {} },
+  abortSignal: signal,
+  statusCodes: STATUS,
+});
+
+/**
+ * A JSON engine request with the call's signal; a refusal throws as dockerode's do (statusCode,
+ * json), for the one status→error mapping in errors.ts. Use it where dockerode drops the signal or
+ * the options (image inspect and history, network inspect, build prune, create with warnings).
+ */
+export function engineRequest<T>(docker: Dockerode, req: EngineRequest, signal: AbortSignal): Promise<T> {
+  return dialEngine<T>(docker, dialOptions(req, signal));
+}

@@ -1,0 +1,176 @@
+/**
+ * One resolver per object kind and one "did you mean": a reference that names nothing becomes a
+ * not_found tagged with its kind, suggesting up to five existing names close to it. A new kind
+ * (service, node, secret, config) is one more entry in KINDS. Knows nothing of MCP or of any tool.
+ */
+import type Dockerode from 'dockerode';
+import { type ObjectKind, ToolError } from '../core/errors.ts';
+import { isMissing } from './errors.ts';
+import { engineRequest } from './request.ts';
+
+const MAX_SUGGESTIONS = 5;
+
+/**
+ * Up to five of `names` close to `ref`: one contains the other, or they are at most two edits
+ * apart. `key` says what to compare (default: the name, case folded).
+ */
+export function didYouMean(
+  ref: string,
+  names: Iterable<string>,
+  key: (name: string) => string = (n) => n.toLowerCase(),
+): string[] {
+  const needle = key(ref);
+  if (!needle) return [];
+  const close: string[] = [];
+  for (const name of new Set(names)) {
+    const k = key(name);
+    if (k && (k.includes(needle) || needle.includes(k) || distance(k, needle) <= 2)) close.push(name);
+    if (close.length === MAX_SUGGESTIONS) break;
+  }
+  return close;
+}
+
+/** "<kind> '<ref>' not found", tagged with the kind, naming the close names if there are any. */
+export function notFound(kind: ObjectKind, ref: string, close: readonly string[]): ToolError {
+  const hint = close.length > 0 ? `Did you mean ${close.map((n) => `'${n}'`).join(', ')}?` : undefined;
+  return new ToolError('not_found', `${kind} '${ref}' not found`, { subject: kind, hint });
+}
+
+interface Kind {
+  /** The engine's 404 message that means the reference names nothing (other 404s keep their own). */
+  missing?: RegExp;
+  /** Every name a reference of this kind could mean. */
+  names(docker: Dockerode, signal: AbortSignal): Promise<string[]>;
+  /** What did-you-mean compares. */
+  key?: (name: string) => string;
+}
+
+const nameOf = (names: string[] | undefined, id: string) =>
+  (names?.[0] ?? id.replace(/^sha256:/, '').slice(0, 12)).replace(/^\//, '');
+
+/** An image's repository without registry host and tag: 'nginx' finds 'docker.io/library/nginx:1.25'. */
+const repoOf = (ref: string) =>
+  ref
+    .replace(/:[^/:]*$/, '')
+    .replace(/^[^/]*[.:][^/]*\//, '')
+    .toLowerCase();
+
+const KINDS: Record<ObjectKind, Kind> = {
+  container: {
+    // A missing file in copy or a missing exec is a 404 too, and not about the reference.
+    missing: /no such container/i,
+    names: async (docker, signal) =>
+      (await docker.listContainers({ all: true, abortSignal: signal })).map((c) => nameOf(c.Names, c.Id)),
+  },
+  image: {
+    missing: /no such image|not found|does not exist/i,
+    names: async (docker, signal) =>
+      (await docker.listImages({ abortSignal: signal }))
+        .flatMap((i) => i.RepoTags ?? [])
+        .filter((t) => !t.startsWith('<none>')),
+    key: repoOf,
+  },
+  network: {
+    names: async (docker, signal) => (await docker.listNetworks({ abortSignal: signal })).map((n) => n.Name),
+  },
+  volume: {
+    names: async (docker, signal) =>
+      ((await docker.listVolumes({ abortSignal: signal })).Volumes ?? []).map((v) => v.Name),
+  },
+};
+
+/** The not_found for `ref`, with the close names that exist (a failed listing just names none). */
+export async function notFoundAmong(
+  kind: ObjectKind,
+  docker: Dockerode,
+  ref: string,
+  signal: AbortSignal,
+): Promise<ToolError> {
+  const { names, key } = KINDS[kind];
+  const existing = await names(docker, signal).catch(() => [] as string[]);
+  return notFound(kind, ref, didYouMean(ref, existing, key));
+}
+
+/** Runs `fn`; an engine 404 saying `ref` names no such object becomes notFoundAmong. */
+export async function resolving<T>(
+  kind: ObjectKind,
+  docker: Dockerode,
+  ref: string,
+  signal: AbortSignal,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isMissing(e, KINDS[kind].missing)) throw await notFoundAmong(kind, docker, ref, signal);
+    throw e;
+  }
+}
+
+/** Runs `fn` on the container `ref` names. */
+export const withContainer = <T>(
+  docker: Dockerode,
+  ref: string,
+  signal: AbortSignal,
+  fn: (c: Dockerode.Container) => Promise<T>,
+): Promise<T> => resolving('container', docker, ref, signal, () => fn(docker.getContainer(ref)));
+
+/** Reads one object's document by reference. */
+export type Inspect<T> = (docker: Dockerode, ref: string, signal: AbortSignal) => Promise<T>;
+
+/** `read`, with a reference that names no object of the kind turned into notFoundAmong. */
+const resolver =
+  <T>(kind: ObjectKind, read: Inspect<T>): Inspect<T> =>
+  (docker, ref, signal) =>
+    resolving(kind, docker, ref, signal, () => read(docker, ref, signal));
+
+export const inspectContainer = resolver<Dockerode.ContainerInspectInfo>('container', (docker, ref, signal) =>
+  docker.getContainer(ref).inspect({ abortSignal: signal }),
+);
+
+// Dockerode's image and network inspect drop the signal, so these two request the document themselves.
+export const inspectImage = resolver<Dockerode.ImageInspectInfo>('image', (docker, ref, signal) =>
+  engineRequest(docker, { path: `/images/${ref}/json` }, signal),
+);
+
+export const inspectNetwork = resolver<Dockerode.NetworkInspectInfo>('network', (docker, ref, signal) =>
+  engineRequest(docker, { path: `/networks/${encodeURIComponent(ref)}` }, signal),
+);
+
+export const inspectVolume = resolver<Dockerode.VolumeInspectInfo>('volume', (docker, name, signal) =>
+  docker.getVolume(name).inspect({ abortSignal: signal }),
+);
+
+/** The volume's document, or undefined when there is none of that name. */
+export async function findVolume(
+  docker: Dockerode,
+  name: string,
+  signal: AbortSignal,
+): Promise<Dockerode.VolumeInspectInfo | undefined> {
+  try {
+    return await docker.getVolume(name).inspect({ abortSignal: signal });
+  } catch (e) {
+    if (isMissing(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Levenshtein distance, bounded: names more than two letters apart in length count as far. */
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j] as number;
+      row[j] = Math.min(
+        (row[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      prev = tmp;
+    }
+  }
+  return row[b.length] as number;
+}

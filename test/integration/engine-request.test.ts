@@ -1,0 +1,116 @@
+/**
+ * The request hook on the engine boundary: every request a tool makes, dockerode's own calls and
+ * our streams alike, is seen (method, path, query, body) before the engine receives it, and a guard
+ * that throws stops it there.
+ */
+import { afterAll, afterEach, describe, expect, it } from 'bun:test';
+import { ToolError } from '../../src/core/errors.ts';
+import { Engine } from '../../src/docker/engine.ts';
+import { type EngineCall, setRequestGuard } from '../../src/docker/request.ts';
+import * as fixture from '../helpers/engine.ts';
+import { callErr, callOk } from '../helpers/pipeline.ts';
+
+const engine = new Engine({
+  dockerHost: process.env.DOCKER_HOST,
+  dockerConfigDir: '/nonexistent',
+  tlsVerify: false,
+  home: '/nonexistent',
+  platform: 'linux',
+});
+
+afterEach(() => setRequestGuard(undefined));
+afterAll(fixture.cleanupContainers);
+
+/** Records every request from now on. */
+function record(): EngineCall[] {
+  const seen: EngineCall[] = [];
+  setRequestGuard((call) => {
+    seen.push(structuredClone(call));
+  });
+  return seen;
+}
+
+describe('the request hook', () => {
+  it("sees a dockerode call's method, path and query", async () => {
+    const docker = await engine.client(AbortSignal.timeout(10_000));
+    const seen = record();
+
+    await docker.listContainers({ all: true, filters: { label: ['mcp-docker-test'] } });
+
+    expect(seen).toContainEqual(
+      expect.objectContaining({
+        method: 'GET',
+        path: '/containers/json',
+        query: { all: true, filters: { label: ['mcp-docker-test'] } },
+        stream: false,
+      }),
+    );
+  });
+
+  it("sees a tool's create request with its query and JSON body", async () => {
+    const name = fixture.uniqueName('mcpt-hook');
+    const seen = record();
+
+    await callOk('docker_create_container', {
+      image: fixture.TEST_IMAGE,
+      name,
+      labels: fixture.testLabels(),
+      network_mode: 'none',
+      command: 'sleep 5',
+    });
+
+    const create = seen.find((c) => c.path === '/containers/create');
+    expect(create).toMatchObject({ method: 'POST', query: { name }, upload: false, stream: false });
+    expect(create?.body).toMatchObject({
+      Image: fixture.TEST_IMAGE,
+      Cmd: ['sleep', '5'],
+      Labels: fixture.testLabels(),
+    });
+    expect(create?.body).toMatchObject({ HostConfig: { NetworkMode: 'none' } });
+  });
+
+  it('sees a stream: the logs request a tool reads, with its query', async () => {
+    const c = await fixture.makeContainer({ cmd: ['sh', '-c', 'echo one; echo two; sleep 3600'] });
+    const seen = record();
+
+    const out = await callOk<{ lines: string[] }>('docker_container_logs', { container_id: c.name, tail: 5 });
+
+    expect(out.lines).toEqual(['one', 'two']);
+    const logs = seen.find((x) => x.path.endsWith('/logs'));
+    expect(logs).toMatchObject({ method: 'GET', stream: true, body: undefined });
+    expect(logs?.path).toMatch(/^\/containers\/[0-9a-f]{64}\/logs$/);
+    expect(logs?.query).toMatchObject({ stdout: true, stderr: true, tail: '5' });
+  });
+
+  it('refuses a request when the guard throws: the engine never receives it', async () => {
+    const name = fixture.uniqueName('mcpt-hook');
+    setRequestGuard((call) => {
+      if (call.method === 'POST' && call.path === '/containers/create')
+        throw new ToolError('policy_denied', 'refused by the test guard');
+    });
+
+    const err = await callErr('docker_create_container', {
+      image: fixture.TEST_IMAGE,
+      name,
+      labels: fixture.testLabels(),
+      network_mode: 'none',
+    });
+
+    expect(err.kind).toBe('policy_denied');
+    expect(err.message).toBe('refused by the test guard');
+    setRequestGuard(undefined);
+    const found = await fixture.testDocker().listContainers({ all: true, filters: { name: [`^/${name}$`] } });
+    expect(found).toHaveLength(0);
+  });
+
+  it('awaits an async guard before sending, and a rejection refuses the request', async () => {
+    const docker = await engine.client(AbortSignal.timeout(10_000));
+    setRequestGuard(async (call) => {
+      await Bun.sleep(5);
+      if (call.path === '/info') throw new Error('no info today');
+    });
+
+    expect(await docker.version()).toHaveProperty('ApiVersion');
+    await expect(docker.info()).rejects.toThrow('no info today');
+  });
+});

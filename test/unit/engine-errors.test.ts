@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'bun:test';
+import { ToolError } from '../../src/core/errors.ts';
+import { engineError, isMissing } from '../../src/docker/errors.ts';
+import { describeDial } from '../../src/docker/request.ts';
+import { didYouMean, notFound } from '../../src/docker/resolve.ts';
+import { listersOf, listHint, mapError } from '../../src/pipeline/map-errors.ts';
+import { catalogue } from '../../src/tools/index.ts';
+
+/** An engine refusal as docker-modem and the fetch transport throw it. */
+const refusal = (statusCode: number, message: string) =>
+  Object.assign(new Error(`(HTTP code ${statusCode}) - ${message}`), { statusCode, json: { message } });
+
+describe('engineError (the one status→error mapping)', () => {
+  it.each([
+    [404, 'No such container: web', 'not_found'],
+    [409, 'Conflict. The container name "/web" is already in use', 'conflict'],
+    [304, 'container already started', 'conflict'],
+    [400, 'invalid reference format', 'invalid_argument'],
+    [413, 'request entity too large', 'invalid_argument'],
+    [414, 'URI too long', 'invalid_argument'],
+    [431, 'headers too large', 'invalid_argument'],
+    [401, 'unauthorized: authentication required', 'registry_auth'],
+    [403, 'operation not permitted', 'policy_denied'],
+    [500, 'exec: "nope": executable file not found in $PATH', 'invalid_argument'],
+    [500, 'something broke', 'internal'],
+  ] as const)('maps HTTP %i (%s) to %s', (status, message, kind) => {
+    const e = engineError(refusal(status, message));
+    expect(e?.kind).toBe(kind);
+    expect(e?.message).toBe(message);
+  });
+
+  it.each([
+    ['No such container: web', 'container'],
+    ['No such image: nginx:nope', 'image'],
+    ['network home not found', 'network'],
+    ['get vol: no such volume', 'volume'],
+  ] as const)('tags the not-found "%s" with its kind, %s, and names no tool', (message, subject) => {
+    const e = engineError(refusal(404, message));
+    expect(e?.subject).toBe(subject);
+    expect(e?.hint).toBeUndefined();
+  });
+
+  it('leaves a 404 about something else untagged (a missing file, an exec)', () => {
+    expect(engineError(refusal(404, 'Could not find the file /x in container web'))?.subject).toBeUndefined();
+  });
+
+  it('gives a conflict a next step that names no tool', () => {
+    const running = engineError(refusal(409, 'You cannot remove a running container abc.'));
+    expect(running?.hint).toBe('Stop it first, or pass force: true.');
+    expect(engineError(refusal(409, 'Container abc is not running'))?.hint).toBe(
+      'Start (or unpause) the container first.',
+    );
+  });
+
+  it('reports a lost connection as engine_unreachable, naming the endpoint, not the socket path', () => {
+    const e = engineError(
+      Object.assign(new Error('connect ECONNREFUSED /run/docker.sock'), { code: 'ECONNREFUSED' }),
+      {
+        endpoint: 'unix:///run/docker.sock',
+      },
+    );
+    expect(e?.kind).toBe('engine_unreachable');
+    expect(e?.retryable).toBe(true);
+    expect(e?.message).toBe(
+      'lost the connection to the Docker engine at unix:///run/docker.sock (ECONNREFUSED)',
+    );
+  });
+
+  it('scrubs socket paths and clips a long engine message, keeping both ends', () => {
+    const e = engineError(refusal(500, `at /tmp/d.sock: ${'x'.repeat(5000)} the reason`), {
+      scrub: ['/tmp/d.sock'],
+    });
+    expect(e?.message).not.toContain('/tmp/d.sock');
+    expect(e?.message).toContain('<engine>');
+    expect(e?.message.length).toBeLessThan(1100);
+    expect(e?.message.endsWith('the reason')).toBe(true);
+  });
+
+  it('is not an engine failure: a plain error, an abort', () => {
+    expect(engineError(new Error('boom'))).toBeUndefined();
+    expect(engineError(new DOMException('aborted', 'AbortError'))).toBeUndefined();
+  });
+
+  it('tells a missing object apart from other 404s', () => {
+    expect(isMissing(refusal(404, 'No such container: x'), /no such container/i)).toBe(true);
+    expect(isMissing(refusal(404, 'no such exec'), /no such container/i)).toBe(false);
+    expect(isMissing(refusal(409, 'No such container: x'))).toBe(false);
+  });
+});
+
+describe('mapError (the pipeline side)', () => {
+  const listers = listersOf(catalogue);
+
+  it('finds the list tool of each kind from the tools’ own declarations', () => {
+    expect(listers).toEqual({
+      container: 'docker_list_containers',
+      image: 'docker_list_images',
+      network: 'docker_list_networks',
+      volume: 'docker_list_volumes',
+    });
+  });
+
+  it('says where to look for a not-found of a listed kind, exactly as before', () => {
+    expect(mapError(refusal(404, 'No such container: web'), { listers }).hint).toBe(
+      'See what exists with docker_list_containers.',
+    );
+    expect(mapError(refusal(404, 'No such image: x:y'), { listers }).hint).toBe(
+      'See what exists with docker_list_images.',
+    );
+    expect(listHint('volume', listers)).toBe('See what exists with docker_list_volumes.');
+    expect(listHint('network', {})).toBeUndefined();
+  });
+
+  it('adds the list tool after a resolver’s suggestions, once', () => {
+    const e = mapError(notFound('container', 'wbe', ['web']), { listers });
+    expect(e.message).toBe("container 'wbe' not found");
+    expect(e.hint).toBe("Did you mean 'web'? See what exists with docker_list_containers.");
+    expect(mapError(e, { listers }).hint).toBe(e.hint);
+  });
+
+  it('leaves a not-found of no listed kind and other errors as they are', () => {
+    const own = new ToolError('not_found', "file '/x' does not exist", { hint: 'Check the path.' });
+    expect(mapError(own, { listers })).toBe(own);
+    expect(mapError(refusal(404, 'Could not find the file /x'), { listers }).hint).toBeUndefined();
+  });
+});
+
+describe('didYouMean', () => {
+  const names = ['web', 'web-1', 'postgres', 'cache', 'worker', 'api'];
+
+  it('suggests names containing the reference, contained in it, or within two edits', () => {
+    expect(didYouMean('web', names)).toEqual(['web', 'web-1']);
+    expect(didYouMean('wbe', names)).toEqual(['web']);
+    expect(didYouMean('WORKERS', names)).toEqual(['worker']);
+    expect(didYouMean('api-gateway', names)).toEqual(['api']);
+  });
+
+  it('suggests nothing for an unrelated or empty reference', () => {
+    expect(didYouMean('zzzzzz', names)).toEqual([]);
+    expect(didYouMean('', names)).toEqual([]);
+  });
+
+  it('names at most five, each once', () => {
+    const many = Array.from({ length: 20 }, (_, i) => `app-${i}`);
+    expect(didYouMean('app', [...many, ...many])).toEqual(['app-0', 'app-1', 'app-2', 'app-3', 'app-4']);
+  });
+
+  it('compares what the key says: an image by its repository', () => {
+    const repo = (r: string) => r.replace(/:[^/:]*$/, '').replace(/^[^/]*[.:][^/]*\//, '');
+    expect(didYouMean('nginx', ['localhost:5000/nginx:1.25', 'redis:7'], repo)).toEqual([
+      'localhost:5000/nginx:1.25',
+    ]);
+  });
+
+  it('builds one not-found shape for every kind, tagged with the kind', () => {
+    for (const kind of ['container', 'image', 'network', 'volume'] as const) {
+      const e = notFound(kind, 'x', []);
+      expect(e.kind).toBe('not_found');
+      expect(e.subject).toBe(kind);
+      expect(e.message).toBe(`${kind} 'x' not found`);
+      expect(e.hint).toBeUndefined();
+    }
+  });
+});
+
+describe('describeDial (what a RequestGuard sees)', () => {
+  const codes = { 200: true };
+
+  it('shows query and body apart, without the signal or credentials', () => {
+    const call = describeDial({
+      path: '/containers/create?',
+      method: 'POST',
+      options: { _query: { name: 'web' }, _body: { Image: 'busybox' } },
+      abortSignal: new AbortController().signal,
+      authconfig: { key: 'secret' },
+      statusCodes: codes,
+    });
+    expect(call).toEqual({
+      method: 'POST',
+      path: '/containers/create',
+      query: { name: 'web' },
+      body: { Image: 'busybox' },
+      upload: false,
+      stream: false,
+    });
+  });
+
+  it("shows dockerode's flat options as both query and body, as dial sends them", () => {
+    const call = describeDial({
+      path: '/containers/abc/stop?',
+      method: 'POST',
+      options: { t: 5, abortSignal: new AbortController().signal, authconfig: { key: 'k' } },
+      statusCodes: codes,
+    });
+    expect(call.query).toEqual({ t: 5 });
+    expect(call.body).toEqual({ t: 5 });
+  });
+
+  it('shows no body for an empty one, a GET, or an upload', () => {
+    expect(
+      describeDial({ path: '/containers/a/start?', method: 'POST', options: {}, statusCodes: codes }).body,
+    ).toBeUndefined();
+    expect(describeDial({ path: '/info', method: 'GET', statusCodes: codes })).toEqual({
+      method: 'GET',
+      path: '/info',
+      query: {},
+      body: undefined,
+      upload: false,
+      stream: false,
+    });
+    const upload = describeDial({
+      path: '/images/load?',
+      method: 'POST',
+      options: { quiet: true },
+      file: Buffer.from('tar'),
+      isStream: true,
+      statusCodes: codes,
+    });
+    expect(upload).toMatchObject({ upload: true, stream: true, body: undefined, query: { quiet: true } });
+  });
+});
