@@ -4,18 +4,20 @@ import {
   ResourceNotFoundError,
   Server,
 } from '@modelcontextprotocol/server';
+import type { CompleteKind } from './core/content.ts';
 import { ToolError } from './core/errors.ts';
+import { type Completion, completeContainers } from './docker/complete.ts';
 import { runContent, serveContent } from './pipeline/content.ts';
 import { type GateDecision, type GatedContent, gate, gateContent } from './pipeline/gate.ts';
 import { promptAllowed, promptArgs } from './prompts/define.ts';
 import { prompts as allPrompts } from './prompts/index.ts';
-import { type CompleteKind, type Completion, completeContainers } from './resources/complete.ts';
 import { isTemplate, resolveUri, resourceAllowed } from './resources/define.ts';
 import { resources as allResources } from './resources/index.ts';
 import { type ListenSink, Subscriptions } from './resources/subscriptions.ts';
 import {
   CAPABILITIES,
   callTool,
+  listersFor,
   listTools,
   type ServerDeps,
   serverInfo,
@@ -150,6 +152,7 @@ function servePrompts(
           observed: { event: 'prompt_get', prompt: prompt.name, args: request.params.arguments ?? {} },
           decision,
           label: `prompt ${prompt.name}`,
+          listers: await listersFor(deps),
         },
         ctx.mcpReq.signal,
         () => promptArgs(prompt, request.params.arguments),
@@ -191,7 +194,7 @@ const completer = (deps: ServerDeps, kind: CompleteKind | undefined): Completer 
     if (!list || !gate(list, deps.env.profile).allowed) return NO_COMPLETION;
     try {
       return await runContent(deps.env, 'completion', signal, (c) =>
-        completeContainers(c.docker, kind, value, c.signal),
+        completeContainers(c.engine.docker, kind, value, c.signal),
       );
     } catch {
       return NO_COMPLETION;
@@ -257,7 +260,13 @@ function serveResources(
     try {
       const text = await serveContent(
         deps.env,
-        { observed: { event: 'resource_read', uri }, decision, label: `read ${uri}`, mimeType },
+        {
+          observed: { event: 'resource_read', uri },
+          decision,
+          label: `read ${uri}`,
+          mimeType,
+          listers: await listersFor(deps),
+        },
         ctx.mcpReq.signal,
         () => vars,
         async (v, c) => {

@@ -108,6 +108,11 @@ export async function toolLookup(deps: ServerDeps): Promise<(name: string) => An
   return (name) => byName.get(name);
 }
 
+/** Which tool lists each kind of object, for the hint of a not-found from a prompt or resource. */
+export async function listersFor(deps: ServerDeps): Promise<Listers> {
+  return (await listingFor(deps)).listers;
+}
+
 /** The tools/list result for the caller's profile. */
 export async function listTools(deps: ServerDeps): Promise<{ tools: ListedTool[] }> {
   return { tools: (await listingFor(deps)).listed };

@@ -127,3 +127,7 @@ export const firstLine = (s: string): string => s.split('\n')[0] ?? '';
 const MAX_DETAIL = 1000;
 export const clip = (s: string): string =>
   s.length > MAX_DETAIL ? `${s.slice(0, MAX_DETAIL * 0.6)} … ${s.slice(-MAX_DETAIL * 0.4)}` : s;
+
+/** The kind of any failure an engine call threw: its own kind for a ToolError, else the engine's mapping. */
+export const errorKind = (e: unknown): ErrorKind =>
+  e instanceof ToolError ? e.kind : (engineError(e)?.kind ?? 'internal');

@@ -1,30 +1,14 @@
-/**
- * The one path for prompt and resource content, the counterpart of runPipeline for tools: observe
- * (audit, concurrency) → gate → the engine under one signal (client cancel + timeout) → the builder →
- * redaction of everything it returns → the cap, last → any failure mapped to a ToolError with a next
- * step. Builders fence container-controlled text themselves with `logFilter` (only they know which
- * parts a container wrote).
- */
-import type Dockerode from 'dockerode';
+import type { ContentContext } from '../core/content.ts';
 import { ToolError } from '../core/errors.ts';
-import type { Limits } from '../core/limits.ts';
+import { redact, redactText } from '../core/redact.ts';
 import type { KeepEnd } from '../core/tool.ts';
+import { sessionOf } from '../docker/engines.ts';
 import { capResult, capText } from './cap.ts';
-import type { LogFilter } from './fence.ts';
 import type { GateDecision } from './gate.ts';
-import { mapError } from './map-errors.ts';
-import { redact, redactText } from './redact.ts';
+import { type Listers, mapError } from './map-errors.ts';
 import { forRemote } from './remote-errors.ts';
 import type { Observed, Outcome, PipelineEnv } from './run.ts';
 import { callSignal, untilAborted } from './signal.ts';
-
-/** What a prompt or resource builder gets: never the transport, never the safety settings. */
-export interface ContentContext {
-  docker: Dockerode;
-  signal: AbortSignal;
-  limits: Limits;
-  logFilter: LogFilter;
-}
 
 /**
  * Runs `build` against the engine. `label` names the request in a timeout message
@@ -36,14 +20,16 @@ export async function runContent<T>(
   label: string,
   clientSignal: AbortSignal | undefined,
   build: (ctx: ContentContext) => Promise<T>,
+  listers?: Listers,
 ): Promise<T> {
   const signal = callSignal(clientSignal, env.defaultTimeoutMs, label, env.stopping);
   try {
-    const docker = await env.engines.resolve().client(signal.signal);
-    const ctx = { docker, signal: signal.signal, limits: env.limits, logFilter: env.logFilter };
+    const engine = env.engines.resolve();
+    const session = sessionOf(engine, await engine.client(signal.signal));
+    const ctx = { engine: session, signal: signal.signal, limits: env.limits, logFilter: env.logFilter };
     return redact(await untilAborted(build(ctx), signal.signal));
   } catch (e) {
-    throw contentError(e, env, signal.reason(), label);
+    throw contentError(e, env, signal.reason(), label, listers);
   } finally {
     signal.dispose();
   }
@@ -58,9 +44,10 @@ export function contentError(
   env: PipelineEnv,
   aborted?: ToolError,
   label = 'content',
+  listers?: Listers,
 ): ToolError {
   const engine = env.engines.resolve();
-  const mapped = mapError(e, { aborted, scrub: engine.facts.socketPaths });
+  const mapped = mapError(e, { aborted, scrub: engine.facts.socketPaths, listers });
   if (mapped.kind === 'engine_unreachable') engine.invalidate();
   const error = env.remote ? forRemote(mapped, label, env.remote) : mapped;
   return new ToolError(error.kind, redactText(error.message), {
@@ -82,6 +69,8 @@ export interface ContentRequest {
   /** Which end of a fenced block to keep when cutting: `tail` keeps the newest log lines. */
   keep?: KeepEnd;
   narrowHint?: string;
+  /** Which tool lists each kind of object: a not-found names it. */
+  listers?: Listers;
 }
 
 const CONTENT_NARROW = 'Ask for less (one container, fewer lines), or use the docker_* tools with filters.';
@@ -108,7 +97,7 @@ export async function serveContent<A>(
         hint: decision.hint,
       });
     const args = prepare();
-    const text = await runContent(env, req.label, clientSignal, (ctx) => build(args, ctx));
+    const text = await runContent(env, req.label, clientSignal, (ctx) => build(args, ctx), req.listers);
     const capped = capContent(text, req, env.limits.maxResponseBytes);
     outcome = { ok: true, data: {} };
     return capped;

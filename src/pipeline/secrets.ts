@@ -4,7 +4,7 @@
  * stage wrote it. The handler still gets them whole.
  */
 import { ToolError } from '../core/errors.ts';
-import { MASK } from './redact.ts';
+import { MASK } from '../core/redact.ts';
 
 /** A copy of `args` with the value at each path replaced by the mask (objects on the way copied). */
 export function maskSecretArgs(args: unknown, paths: readonly string[] | undefined): unknown {

@@ -2,7 +2,7 @@ import type { TObject } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { ToolError } from '../core/errors.ts';
-import { isSecretName } from './redact.ts';
+import { isSecretName } from '../core/redact.ts';
 
 interface Compiled {
   validator: Validator;

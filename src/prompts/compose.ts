@@ -3,10 +3,10 @@
  * by `${NAME}` placeholders, for the model to review and tidy.
  */
 import type Dockerode from 'dockerode';
+import type { ContentContext } from '../core/content.ts';
+import { fenceText, screenValues } from '../core/fence.ts';
+import { isSecretName, redactText } from '../core/redact.ts';
 import { nameOf } from '../docker/names.ts';
-import type { ContentContext } from '../pipeline/content.ts';
-import { fenceText, screenValues } from '../pipeline/fence.ts';
-import { isSecretName, redactText } from '../pipeline/redact.ts';
 import { definePrompt } from './define.ts';
 import { type Info, restartPolicy, screened, splitList, targets, UNTRUSTED_NOTE } from './facts.ts';
 import { toYaml, type YamlValue } from './yaml.ts';
@@ -172,7 +172,7 @@ export async function composeFor(
     if (images.has(info.Image)) continue;
     try {
       const opts = { abortSignal: ctx.signal } as Dockerode.ImageInspectOptions;
-      images.set(info.Image, (await ctx.docker.getImage(info.Image).inspect(opts)).Config);
+      images.set(info.Image, (await ctx.engine.docker.getImage(info.Image).inspect(opts)).Config);
     } catch {
       images.set(info.Image, undefined); // image gone: every setting is written out
     }

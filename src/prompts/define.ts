@@ -5,10 +5,9 @@
  * container wrote.
  */
 
+import type { CompleteKind, ContentContext } from '../core/content.ts';
 import { ToolError } from '../core/errors.ts';
 import type { Toolset } from '../core/toolsets.ts';
-import type { ContentContext } from '../pipeline/content.ts';
-import type { CompleteKind } from '../resources/complete.ts';
 
 export interface PromptArgument<A extends string = string> {
   name: A;

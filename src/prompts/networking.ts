@@ -1,10 +1,10 @@
 /** debug_networking: why a container cannot reach, or be reached by, something. */
 
+import type { ContentContext } from '../core/content.ts';
+import { fenceText } from '../core/fence.ts';
 import { recentLogLines } from '../docker/logs.ts';
 import { nameOf } from '../docker/names.ts';
 import { inspectNetwork } from '../docker/resolve.ts';
-import type { ContentContext } from '../pipeline/content.ts';
-import { fenceText } from '../pipeline/fence.ts';
 import { definePrompt } from './define.ts';
 import { header, type Info, one, portsLine, stateLine, UNTRUSTED_NOTE } from './facts.ts';
 
@@ -14,7 +14,7 @@ const NETWORK_ERROR =
 const SCAN_LINES = 200;
 const SHOW_LINES = 30;
 
-async function networkFacts(info: Info, { docker, signal }: ContentContext): Promise<string[]> {
+async function networkFacts(info: Info, { engine: { docker }, signal }: ContentContext): Promise<string[]> {
   const out: string[] = [];
   for (const [name, ep] of Object.entries(info.NetworkSettings?.Networks ?? {}).sort(([a], [b]) =>
     a.localeCompare(b),
@@ -53,7 +53,7 @@ export const debugNetworking = definePrompt({
     const hc = info.HostConfig;
     const exposed = Object.keys(info.Config.ExposedPorts ?? {});
     const lines = await recentLogLines(
-      ctx.docker,
+      ctx.engine.docker,
       info,
       Math.min(SCAN_LINES, ctx.limits.maxLogLines),
       ctx.limits.maxResponseBytes,

@@ -12,7 +12,10 @@ export const optimizeContainer = definePrompt({
   description: 'Suggest resource limits, image, logging and restart improvements from live usage.',
   arguments: [{ name: 'container_id', description: 'Name or ID', required: true, complete: 'container' }],
   async build({ container_id }, ctx) {
-    const { docker, signal } = ctx;
+    const {
+      engine: { docker },
+      signal,
+    } = ctx;
     const info = await one(container_id, ctx);
     const running = info.State.Running && !info.State.Paused;
     let usage = 'not running: no live sample';

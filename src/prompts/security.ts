@@ -1,5 +1,5 @@
 /** security_audit: risky settings of one container, or of every running one (up to 20). */
-import { isSecretName } from '../pipeline/redact.ts';
+import { isSecretName } from '../core/redact.ts';
 import { definePrompt } from './define.ts';
 import {
   header,

@@ -1,7 +1,7 @@
 /** `docker://containers`: every container as a compact row; watched through the engine's event stream. */
 import { containerRow } from '../docker/containers.ts';
+import { errorKind } from '../docker/errors.ts';
 import { consume, engineStream } from '../docker/streams.ts';
-import { mapError } from '../pipeline/map-errors.ts';
 import { defineResource, pause } from './define.ts';
 
 /** Events that change a row of the list (not exec_*, attach, top…). */
@@ -27,7 +27,7 @@ export const containerList = defineResource({
   description:
     'All containers, one compact row each (id, name, image, state, status, ports); subscribe for changes.',
   mimeType: 'application/json',
-  async read(_vars, { docker, signal, limits }) {
+  async read(_vars, { engine: { docker }, signal, limits }) {
     const rows = await docker.listContainers({
       all: true,
       limit: limits.maxListResults,
@@ -45,7 +45,7 @@ export const containerList = defineResource({
         await consume(stream, () => void changed(), signal);
       } catch (e) {
         if (signal.aborted) return;
-        if (mapError(e).kind === 'engine_unreachable') engine.invalidate();
+        if (errorKind(e) === 'engine_unreachable') engine.invalidate();
       }
       await pause(2000, signal);
     }

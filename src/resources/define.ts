@@ -4,10 +4,9 @@
  * (engine, timeout, redaction, errors); the definition only fetches and fences.
  */
 
+import type { CompleteKind, ContentContext } from '../core/content.ts';
 import type { EngineAccess } from '../core/engine.ts';
 import type { Toolset } from '../core/toolsets.ts';
-import type { ContentContext } from '../pipeline/content.ts';
-import type { CompleteKind } from './complete.ts';
 
 export interface ResourceContent {
   mimeType: 'text/plain' | 'application/json';

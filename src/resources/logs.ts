@@ -1,11 +1,11 @@
 /** `container://logs/{container_id}`: a container's newest log lines, fenced; watched by following the stream. */
 
+import { fenceText } from '../core/fence.ts';
+import { errorKind } from '../docker/errors.ts';
 import { logSource, openLogs, recentLogLines } from '../docker/logs.ts';
 import { nameOf } from '../docker/names.ts';
 import { inspectContainer } from '../docker/resolve.ts';
 import { consume } from '../docker/streams.ts';
-import { fenceText } from '../pipeline/fence.ts';
-import { mapError } from '../pipeline/map-errors.ts';
 import { defineTemplate, pause } from './define.ts';
 
 export const LOG_LINES = 100;
@@ -17,7 +17,7 @@ export const containerLogs = defineTemplate({
   description: `Newest ${LOG_LINES} log lines of a container (untrusted text, fenced); subscribe for new lines.`,
   mimeType: 'text/plain',
   complete: { container_id: 'container' },
-  async read({ container_id }, { docker, signal, limits, logFilter }) {
+  async read({ container_id }, { engine: { docker }, signal, limits, logFilter }) {
     const info = await inspectContainer(docker, container_id, signal);
     const tail = Math.min(LOG_LINES, limits.maxLogLines);
     const lines = await recentLogLines(docker, info, tail, limits.maxResponseBytes, signal);
@@ -27,7 +27,7 @@ export const containerLogs = defineTemplate({
       : '(no log lines)';
     return { mimeType: 'text/plain', text: `${lines.length} newest log lines of ${name}:\n${body}` };
   },
-  async check({ container_id }, { docker, signal }) {
+  async check({ container_id }, { engine: { docker }, signal }) {
     await inspectContainer(docker, container_id, signal);
   },
   /**
@@ -48,7 +48,7 @@ export const containerLogs = defineTemplate({
         since = Date.now() / 1000;
       } catch (e) {
         if (signal.aborted) return;
-        const kind = mapError(e).kind;
+        const kind = errorKind(e);
         if (kind === 'not_found') {
           changed();
           return;

@@ -1,8 +1,8 @@
 import { requireRunning } from '../docker/containers.ts';
+import { errorKind } from '../docker/errors.ts';
 import { nameOf } from '../docker/names.ts';
 import { inspectContainer } from '../docker/resolve.ts';
 import { statsSample, summariseStats } from '../docker/stats.ts';
-import { mapError } from '../pipeline/map-errors.ts';
 import { defineTemplate, pause } from './define.ts';
 
 export const POLL_MS = 2000;
@@ -14,7 +14,7 @@ export const containerStats = defineTemplate({
   description: 'One resource sample of a running container (CPU %, memory, network, block I/O, pids).',
   mimeType: 'application/json',
   complete: { container_id: 'running_container' },
-  async read({ container_id }, { docker, signal }) {
+  async read({ container_id }, { engine: { docker }, signal }) {
     const info = await inspectContainer(docker, container_id, signal);
     requireRunning(info, 'stats', 'read again');
     const sample = summariseStats(await statsSample(docker, info.Id, signal));
@@ -23,7 +23,7 @@ export const containerStats = defineTemplate({
       text: JSON.stringify({ container: nameOf(info), ...sample }),
     };
   },
-  async check({ container_id }, { docker, signal }) {
+  async check({ container_id }, { engine: { docker }, signal }) {
     await inspectContainer(docker, container_id, signal);
   },
   /**
@@ -46,7 +46,7 @@ export const containerStats = defineTemplate({
         last = print;
       } catch (e) {
         if (signal.aborted) return;
-        const kind = mapError(e).kind;
+        const kind = errorKind(e);
         if (kind === 'not_found') {
           changed();
           return;

@@ -1,6 +1,6 @@
 /** Parameter fragments shared by every tool, so lists page, filter and window the same way. */
 import Type from 'typebox';
-import { SHAPE_IN_EXAMPLE } from '../lean-schema.ts';
+import { SHAPE_IN_EXAMPLE } from '../core/schema-marks.ts';
 
 /**
  * A container name or ID. It goes into the request path, so only the characters Docker allows in

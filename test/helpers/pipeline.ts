@@ -6,10 +6,10 @@
 import { Compile } from 'typebox/compile';
 import { loadConfig } from '../../src/config/layers.ts';
 import { runtimeOf } from '../../src/config/runtime.ts';
+import type { LogFilter } from '../../src/core/fence.ts';
 import type { Limits } from '../../src/core/limits.ts';
 import { Engine } from '../../src/docker/engine.ts';
 import { type EngineHandle, type EngineRegistry, engineRegistry } from '../../src/docker/engines.ts';
-import type { LogFilter } from '../../src/pipeline/fence.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import { listersOf } from '../../src/pipeline/map-errors.ts';
 import type { PolicySettings } from '../../src/pipeline/policy.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
+import { fenceLines, fenceText } from '../../src/core/fence.ts';
 import { defineTool } from '../../src/core/tool.ts';
 import { capResult, capText } from '../../src/pipeline/cap.ts';
-import { fenceLines, fenceText } from '../../src/pipeline/fence.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import { type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
 import { stubEngines } from '../helpers/stub-engine.ts';

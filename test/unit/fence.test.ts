@@ -8,7 +8,7 @@ import {
   fenceText,
   looksLikeInstruction,
   screenLine,
-} from '../../src/pipeline/fence.ts';
+} from '../../src/core/fence.ts';
 
 describe('clean', () => {
   it('strips colour codes, cursor moves, OSC titles and control characters but keeps tabs and newlines', () => {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
 import { ToolError } from '../../src/core/errors.ts';
+import { isSecretName, redact, redactText } from '../../src/core/redact.ts';
 import type { AnyTool, Safety } from '../../src/core/tool.ts';
 import { annotationsFor } from '../../src/pipeline/annotations.ts';
 import { capResult } from '../../src/pipeline/cap.ts';
 import { gate, type SafetyProfile } from '../../src/pipeline/gate.ts';
 import { mapError } from '../../src/pipeline/map-errors.ts';
 import { throttledProgress } from '../../src/pipeline/progress.ts';
-import { isSecretName, redact, redactText } from '../../src/pipeline/redact.ts';
 import { callSignal } from '../../src/pipeline/signal.ts';
 import { validateArgs } from '../../src/pipeline/validate.ts';
 

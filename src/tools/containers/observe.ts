@@ -1,11 +1,11 @@
 /** Looking into a container: resource use, processes, filesystem changes. */
 import Type from 'typebox';
+import { UNLISTED } from '../../core/schema-marks.ts';
 import { defineTool } from '../../core/tool.ts';
 import { requireRunning } from '../../docker/containers.ts';
 import { nameOf } from '../../docker/names.ts';
 import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { statsSample, summariseStats } from '../../docker/stats.ts';
-import { UNLISTED } from '../../lean-schema.ts';
 import { ContainerRef, Limit } from '../params.ts';
 
 export const containerStats = defineTool({

@@ -4,9 +4,9 @@
  * Container-only, so they live here rather than in params.ts.
  */
 import Type, { type Static } from 'typebox';
+import { SHAPE_IN_EXAMPLE } from '../../core/schema-marks.ts';
 import { type ContainerSpec, type PortSpec, createBody as specBody } from '../../docker/container-spec.ts';
 import { bytes, envEntries, nanoCpus, shellSplit } from '../../docker/spec-values.ts';
-import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
 import {
   MAX_ARG,
   MAX_ENTRIES,

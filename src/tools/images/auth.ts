@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
-import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
+import { SHAPE_IN_EXAMPLE } from '../../core/schema-marks.ts';
 
 /** Far above any real login or token (registry tokens run to a few KB); the engine takes them in one header. */
 const MAX_CREDENTIAL = 65_536;

@@ -7,9 +7,9 @@
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
+import { SHAPE_IN_EXAMPLE } from '../../core/schema-marks.ts';
 import { defineTool } from '../../core/tool.ts';
 import { engineRequest } from '../../docker/request.ts';
-import { SHAPE_IN_EXAMPLE } from '../../lean-schema.ts';
 import { engineFilters, MAX_ENTRIES, MAX_VALUE, shortId } from '../params.ts';
 
 type Filters = Record<string, string[]>;

@@ -5,9 +5,9 @@
  * buffered is written on close and, as a last resort, at process exit.
  */
 import { closeSync, fchmodSync, fstatSync, openSync, write, writeSync } from 'node:fs';
+import { redact } from '../../core/redact.ts';
 import type { Safety } from '../../core/tool.ts';
 import type { Log } from '../../log.ts';
-import { redact } from '../../pipeline/redact.ts';
 import type { Observed, PipelineEnv } from '../../pipeline/run.ts';
 import { BoundedMap } from './rate-limit.ts';
 import { StartupError } from './tls.ts';

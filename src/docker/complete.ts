@@ -1,12 +1,7 @@
 /** Completion of arguments that name containers, shared by prompts and resource templates. */
 import type Dockerode from 'dockerode';
-import { listedName, shortId } from '../docker/names.ts';
-
-/**
- * `container`: any container; `running_container`: running ones (stats need it);
- * `container_list`: a comma-separated list, completing its last item.
- */
-export type CompleteKind = 'container' | 'running_container' | 'container_list';
+import type { CompleteKind } from '../core/content.ts';
+import { listedName, shortId } from './names.ts';
 
 /** The protocol's cap on completion values. */
 export const MAX_COMPLETIONS = 100;
