@@ -20,14 +20,21 @@ beforeAll(async () => {
 });
 afterAll(cleanupContainers);
 
-/** Writes every message in one go, closes stdin, and waits for the exit; returns the code and how long it took. */
-async function pipeAndClose(messages: Json[]): Promise<{ s: RawServer; code: number | null; ms: number }> {
+/**
+ * Writes every message in one go, closes stdin, and waits for the exit; returns the code and how long
+ * it took. `unterminated`: the last line goes without its newline.
+ */
+async function pipeAndClose(
+  messages: Json[],
+  unterminated = false,
+): Promise<{ s: RawServer; code: number | null; ms: number }> {
   const s = startRaw({ DOCKER_HOST: process.env.DOCKER_HOST ?? '', MCP_LOG_LEVEL: 'info' }, [
     '--shutdown-grace',
     String(GRACE_SECONDS),
   ]);
   const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
-  await s.write(messages.map((m) => `${JSON.stringify({ jsonrpc: '2.0', ...m })}\n`).join(''));
+  const text = messages.map((m) => `${JSON.stringify({ jsonrpc: '2.0', ...m })}\n`).join('');
+  await s.write(unterminated ? text.slice(0, -1) : text);
   const closedAt = Date.now();
   s.child.stdin.end();
   const killer = setTimeout(() => s.child.kill('SIGKILL'), GRACE_SECONDS * 1000 + EXIT_MARGIN_MS + 5000);
@@ -118,6 +125,25 @@ describe('piped stdin on the initialize-era fast path, with prompts and resource
     );
     expect(resultOf(answers, 7)).toEqual({});
     expect(s.stderr()).toContain('cancelling 1 request(s) still running');
+  });
+
+  it('answers a last request whose line has no newline', async () => {
+    const requests: Json[] = [
+      {
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'eof', version: '1' },
+        },
+      },
+      { method: 'notifications/initialized' },
+      { id: 2, method: 'ping' },
+    ];
+    const { s, code } = await pipeAndClose(requests, true);
+    expectEachAnsweredOnce(s, requests);
+    expect(code).toBe(0);
   });
 
   it('exits 0 at once when nothing is running at EOF', async () => {
