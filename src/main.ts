@@ -75,15 +75,16 @@ function main(argv: string[]): void {
   const catalogue = async () => (await import('./tools/index.ts')).catalogue;
   const deps = { catalogue, env, version: VERSION, ...rt.content };
   if (config.transport === 'stdio') {
-    if (config.auditLogFile) void startAuditedStdio(config.auditLogFile, deps, log);
-    else startStdio(deps, log);
+    if (config.auditLogFile)
+      void startAuditedStdio(config.auditLogFile, deps, log, config.shutdownGraceSeconds);
+    else startStdio(deps, log, config.shutdownGraceSeconds);
     return;
   }
   void serveHttp(config, deps, log);
 }
 
 /** Stdio with SECURITY_AUDIT_LOG_FILE: a tool_call line per call, client "stdio"; the audit code loads only then. */
-async function startAuditedStdio(path: string, deps: ServerDeps, log: Log): Promise<void> {
+async function startAuditedStdio(path: string, deps: ServerDeps, log: Log, grace: number): Promise<void> {
   const { auditCalls, openAudit } = await import('./transport/http/audit.ts');
   let observe: ReturnType<typeof auditCalls>;
   try {
@@ -93,7 +94,7 @@ async function startAuditedStdio(path: string, deps: ServerDeps, log: Log): Prom
     process.exit(1);
   }
   const audited = { ...deps, env: { ...deps.env, observe } };
-  startStdio(audited, log);
+  startStdio(audited, log, grace);
 }
 
 /** tslog's Logger costs ~5 ms to construct; a server that never logs never builds one. */

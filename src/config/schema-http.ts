@@ -57,9 +57,12 @@ export const httpFields = {
     default: 10,
     minimum: 0,
     maximum: 600,
-    ...http('On SIGINT/SIGTERM, seconds in-flight calls get before they are cancelled', '--shutdown-grace', [
-      'MCP_DOCKER_SHUTDOWN_GRACE',
-    ]),
+    // Server-wide: stdio drains on end of input with it too.
+    ...meta.server(
+      'Seconds calls in flight get to finish, on SIGINT/SIGTERM (HTTP) or when stdin closes (stdio), before they are answered cancelled',
+      '--shutdown-grace',
+      ['MCP_DOCKER_SHUTDOWN_GRACE'],
+    ),
   }),
   sessionIdleSeconds: Type.Integer({
     default: 900,

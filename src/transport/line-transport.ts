@@ -21,11 +21,18 @@ export class LineTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: Transport['onmessage'];
+  /**
+   * Told once stdin ends: no message will arrive after it, but send() still writes, so the requests
+   * already read can be answered before close(). Without it, the end of stdin closes the transport
+   * (what the SDK's serveStdio expects).
+   */
+  oninputend?: () => void;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Inside an over-long line: drop bytes up to its newline. */
   private discarding = false;
   private closed = false;
+  private ended = false;
   private written = 0;
 
   constructor(
@@ -53,13 +60,18 @@ export class LineTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopReading();
+    this.onclose?.();
+  }
+
+  private stopReading(): void {
     this.stdin.off('data', this.onData);
     this.stdin.off('error', this.onError);
     this.stdin.off('end', this.onEnd);
     this.stdin.off('close', this.onEnd);
     this.stdin.pause();
     this.pending = [];
-    this.onclose?.();
+    this.pendingBytes = 0;
   }
 
   private readonly onData = (chunk: Buffer | string) => {
@@ -120,7 +132,17 @@ export class LineTransport implements Transport {
   }
 
   private readonly onError = (e: Error) => this.onerror?.(e);
-  private readonly onEnd = () => void this.close();
+  private readonly onEnd = () => {
+    if (this.ended || this.closed) return;
+    this.ended = true;
+    // A last line without its newline is still a message the client sent.
+    const last = this.discarding ? undefined : Buffer.concat(this.pending).toString('utf8');
+    this.stopReading();
+    if (last) this.deliver(last);
+    if (this.closed) return;
+    if (this.oninputend) this.oninputend();
+    else void this.close();
+  };
   private readonly onStdoutError = (e: Error) => {
     if (this.closed) return;
     this.onerror?.(e);

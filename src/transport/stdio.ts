@@ -10,8 +10,14 @@
  * Why: the SDK's import and first-request schema build are ~30 ms of a ~50 ms start and ~16 MiB of
  * memory, and its per-message validation ~0.15 ms a call (docs/BENCHMARKS.md); the stdio start-up
  * and per-call targets sit below that floor. HTTP keeps serving everything through the SDK.
+ *
+ * The end of stdin is not the end of the work: every request read before it is answered before the
+ * process exits. Calls still running get the shutdown grace (--shutdown-grace), then are cancelled
+ * through the pipeline's `stopping` signal and answer `cancelled`; whatever is still unanswered a
+ * second later is answered here. Only then does the connection close (the SDK ends open listens).
  */
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+import { ToolError } from '../core/errors.ts';
 import type { Log } from '../log.ts';
 import {
   CAPABILITIES,
@@ -21,6 +27,7 @@ import {
   type Progress,
   type ServerDeps,
   serverInfo,
+  toCallResult,
   UnknownToolError,
 } from '../tool-calls.ts';
 import { isObject, LineTransport } from './line-transport.ts';
@@ -40,6 +47,12 @@ export const LEGACY_PROTOCOL_VERSIONS = [
 const ENVELOPE_CLAIM = 'io.modelcontextprotocol/protocolVersion';
 /** Id of the initialize replayed to the SDK; its answer is dropped. */
 const REPLAY_ID = 'mcp-docker:replayed-initialize';
+/** The configuration's default for --shutdown-grace, for callers that pass none. */
+const DEFAULT_GRACE_SECONDS = 10;
+/** After the grace: how long cancelled calls get to send their `cancelled` answer (as over HTTP). */
+const ANSWER_WAIT_MS = 1000;
+/** A 2026-era listen stays open until the connection ends; closing answers it, so it is not waited for. */
+const LISTEN = 'subscriptions/listen';
 
 type Id = string | number;
 interface Message {
@@ -92,13 +105,16 @@ class SdkChannel implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: Transport['onmessage'];
 
-  constructor(private readonly wire: LineTransport) {}
+  constructor(
+    private readonly wire: LineTransport,
+    private readonly write: (message: JSONRPCMessage) => Promise<void>,
+  ) {}
 
   async start(): Promise<void> {}
 
   send(message: JSONRPCMessage): Promise<void> {
     if ((message as Message).id === REPLAY_ID && !('method' in message)) return Promise.resolve();
-    return this.wire.send(message);
+    return this.write(message);
   }
 
   close(): Promise<void> {
@@ -110,22 +126,48 @@ class SdkChannel implements Transport {
   }
 }
 
+export interface StdioOptions {
+  /** Seconds the requests still running when stdin ends get before they are cancelled (--shutdown-grace). */
+  graceSeconds?: number;
+}
+
 export class StdioDispatcher {
   private phase: 'opening' | 'fast' | 'sdk' = 'opening';
   /** What the SDK must see first when it is loaded after the fast path answered initialize. */
   private readonly replay: Message[] = [];
   private sdk?: Promise<SdkChannel | undefined>;
+  /** serveStdio's handle: closing it answers open listens, then closes the server and the wire. */
+  private sdkHandle?: { close(): Promise<void> };
   /** tools/call requests running on the fast path, for notifications/cancelled and disconnects. */
   private readonly running = new Map<Id, AbortController>();
+  /** Requests read and not yet answered, on either path, in arrival order. */
+  private readonly owed: { id: Id; method: string }[] = [];
+  private readonly onAnswered = new Set<() => void>();
+  /** Aborted when the grace is over: calls still running on either path end `cancelled`, answered. */
+  private readonly stopping = new AbortController();
+  private readonly deps: ServerDeps;
+  private readonly graceMs: number;
+  private ending = false;
   private closed = false;
+  private finished!: () => void;
+  /** Settles once every request read has been answered (or the output failed) and the wire is closed. */
+  readonly done = new Promise<void>((resolve) => {
+    this.finished = resolve;
+  });
 
   constructor(
     private readonly wire: LineTransport,
-    private readonly deps: ServerDeps,
+    deps: ServerDeps,
     private readonly log: Log,
+    options: StdioOptions = {},
   ) {
+    const stop = this.stopping.signal;
+    const stopping = deps.env.stopping ? AbortSignal.any([deps.env.stopping, stop]) : stop;
+    this.deps = { ...deps, env: { ...deps.env, stopping } };
+    this.graceMs = (options.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
     wire.onmessage = (m) => this.receive(m as Message);
     wire.onerror = (e) => log.warn(`stdio: ${e.message}`);
+    wire.oninputend = () => void this.drain();
     wire.onclose = () => this.onClose();
   }
 
@@ -134,6 +176,11 @@ export class StdioDispatcher {
   }
 
   private receive(m: Message): void {
+    if (m.method !== undefined && isId(m.id) && m.method !== LISTEN)
+      this.owed.push({ id: m.id, method: m.method });
+    // A request the client cancels gets no answer (MCP), on either path.
+    if (m.method === 'notifications/cancelled' && isId(m.params?.requestId))
+      this.answered(m.params.requestId);
     if (this.phase === 'opening') {
       if (m.method === 'initialize' && isId(m.id) && plainInitialize(m.params)) {
         this.phase = 'fast';
@@ -194,13 +241,11 @@ export class StdioDispatcher {
       token === undefined
         ? undefined
         : (p: Progress) =>
-            void this.wire
-              .send({
-                jsonrpc: '2.0',
-                method: 'notifications/progress',
-                params: { progressToken: token, ...p },
-              })
-              .catch(() => {});
+            void this.send({
+              jsonrpc: '2.0',
+              method: 'notifications/progress',
+              params: { progressToken: token, ...p },
+            }).catch(() => {});
     callTool(this.deps, params, { signal: cancel.signal, sendProgress, modern: false })
       .then(
         (result: CallResult) => {
@@ -214,8 +259,36 @@ export class StdioDispatcher {
       .finally(() => this.running.delete(id));
   }
 
+  /** Every message out goes through here: an answer settles the request it answers. */
+  private send(message: JSONRPCMessage): Promise<void> {
+    const m = message as Message;
+    if (m.method === undefined && isId(m.id)) this.answered(m.id);
+    return this.wire.send(message);
+  }
+
+  private answered(id: Id): void {
+    const at = this.owed.findIndex((o) => o.id === id);
+    if (at < 0) return;
+    this.owed.splice(at, 1);
+    if (this.owed.length === 0) for (const wake of this.onAnswered) wake();
+  }
+
+  /** True once nothing is owed, false after `ms`. */
+  private allAnswered(ms: number): Promise<boolean> {
+    if (this.owed.length === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.onAnswered.delete(wake);
+        resolve(this.owed.length === 0);
+      };
+      const timer = setTimeout(wake, ms);
+      this.onAnswered.add(wake);
+    });
+  }
+
   private reply(id: Id, result: unknown): void {
-    this.wire.send({ jsonrpc: '2.0', id, result } as JSONRPCMessage).catch(() => {});
+    this.send({ jsonrpc: '2.0', id, result } as JSONRPCMessage).catch(() => {});
   }
 
   private fail(id: Id, e: unknown): void {
@@ -225,7 +298,7 @@ export class StdioDispatcher {
         : { code: -32603, message: 'Internal error' };
     if (!(e instanceof UnknownToolError))
       this.log.error(`stdio: ${e instanceof Error ? e.message : String(e)}`);
-    this.wire.send({ jsonrpc: '2.0', id, error } as JSONRPCMessage).catch(() => {});
+    this.send({ jsonrpc: '2.0', id, error } as JSONRPCMessage).catch(() => {});
   }
 
   /** Queues m for the SDK, loading it first; its messages arrive in the order they were read. */
@@ -250,10 +323,10 @@ export class StdioDispatcher {
       import('../resources/subscriptions.ts'),
     ]);
     if (this.closed) return undefined;
-    const channel = new SdkChannel(this.wire);
+    const channel = new SdkChannel(this.wire, (message) => this.send(message));
     // The tap sees 2026-era `subscriptions/listen`, which serveStdio answers before any server instance does.
     const listens = new ListenTap(channel);
-    serveStdio(() => buildServer(this.deps, { listens }), {
+    this.sdkHandle = serveStdio(() => buildServer(this.deps, { listens }), {
       transport: listens,
       onerror: (e) => this.log.warn(`stdio: ${e.message}`),
     });
@@ -261,15 +334,75 @@ export class StdioDispatcher {
     return channel;
   }
 
+  /**
+   * Stdin ended: answer what was read (grace, then cancel, then answer the rest here), close, done.
+   */
+  private async drain(): Promise<void> {
+    if (this.ending || this.closed) return;
+    this.ending = true;
+    const seconds = this.graceMs / 1000;
+    if (this.owed.length > 0)
+      this.log.info(`stdin closed: answering ${this.owed.length} request(s), waiting up to ${seconds}s`);
+    if (!(await this.allAnswered(this.graceMs))) {
+      this.log.warn(
+        `stdin closed: cancelling ${this.owed.length} request(s) still running after ${seconds}s`,
+      );
+      this.stopping.abort();
+      if (!(await this.allAnswered(ANSWER_WAIT_MS))) this.answerLeft();
+    }
+    if (this.closed) return;
+    await this.sdk?.catch(() => undefined);
+    await this.sdkHandle?.close().catch(() => {});
+    await this.wire.close();
+  }
+
+  /** Requests that did not answer even once cancelled: each gets the `cancelled` answer its kind takes. */
+  private answerLeft(): void {
+    const why = new ToolError('cancelled', 'the request was cancelled: the server is shutting down', {
+      hint: 'Call again once the server is back.',
+      retryable: true,
+    });
+    const text = `${why.kind}: ${why.message} — ${why.hint}`;
+    for (const { id, method } of [...this.owed]) {
+      if (method === 'tools/call') this.reply(id, toCallResult({ ok: false, error: why }, false));
+      else {
+        const data = { kind: why.kind, retryable: why.retryable, hint: why.hint };
+        this.send({
+          jsonrpc: '2.0',
+          id,
+          error: { code: -32603, message: text, data },
+        } as JSONRPCMessage).catch(() => {});
+      }
+    }
+  }
+
+  /** The wire closed: after drain(), or because stdout failed (nobody is left to answer). */
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
     for (const running of this.running.values()) running.abort(new Error('the client disconnected'));
+    this.stopping.abort();
     void this.sdk?.then((channel) => channel?.onclose?.());
+    this.finished();
   }
 }
 
-/** Serves MCP on stdin/stdout until stdin closes. */
-export function startStdio(deps: ServerDeps, log: Log): void {
-  void new StdioDispatcher(new LineTransport(), deps, log).start();
+/**
+ * Serves MCP on stdin/stdout until stdin closes and every request read has its answer, then exits 0.
+ * `graceSeconds`: --shutdown-grace.
+ */
+export function startStdio(deps: ServerDeps, log: Log, graceSeconds?: number): void {
+  const dispatcher = new StdioDispatcher(new LineTransport(), deps, log, { graceSeconds });
+  void dispatcher.start();
+  void dispatcher.done.then(() => flushed(process.stdout)).then(() => process.exit(0));
 }
+
+/** Resolves once what was written to `out` has gone (at most a second: a stuck pipe must not hold the exit). */
+const flushed = (out: NodeJS.WritableStream) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    out.write('', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });

@@ -286,17 +286,22 @@ describe('client cancels or disconnects mid-operation', () => {
     }
   }, 30_000);
 
-  it('disconnecting mid-exec (stdin closed) aborts the engine request and the server exits', async () => {
-    s = startRaw({ DOCKER_HOST: proxy.host, MCP_LOG_LEVEL: 'error' });
+  it('disconnecting mid-exec (stdin closed): after the grace the engine request is aborted, the call answered cancelled, the server exits', async () => {
+    s = startRaw({ DOCKER_HOST: proxy.host, MCP_LOG_LEVEL: 'error' }, ['--shutdown-grace', '1']);
     const container = ticker();
     proxy.clear();
-    call('docker_exec_command', { container_id: container, command: 'sleep 30', timeout: 60 });
+    const id = call('docker_exec_command', { container_id: container, command: 'sleep 30', timeout: 60 });
     const start = await waitForRequest((p) => /^\/exec\/[^/]+\/start/.test(p));
     s.child.stdin.end();
-    const end = Date.now() + 5_000;
+    // Grace 1 s, then up to 1 s for the cancelled answer.
+    const end = Date.now() + 7_000;
     while ((!start.abortedByClient || s.alive()) && Date.now() < end) await sleep(50);
     expect(start.abortedByClient).toBe(true);
     expect(s.alive()).toBe(false);
+    const answer = s.messages.find((m) => m.id === id) as
+      | { result?: { structuredContent?: unknown } }
+      | undefined;
+    expect(answer?.result?.structuredContent).toMatchObject({ kind: 'cancelled' });
     engine.docker('rm', '-f', container);
   }, 30_000);
 });
@@ -308,8 +313,8 @@ describe('client disconnects mid-build', () => {
   });
   afterAll(() => proxy.close());
 
-  it('stdin closed during a build step: the engine request is closed, nothing reports success, no tag is left', async () => {
-    const s = startRaw({ DOCKER_HOST: proxy.host, MCP_LOG_LEVEL: 'error' });
+  it('stdin closed during a build step: after the grace the engine request is closed, the call answered cancelled, no tag is left', async () => {
+    const s = startRaw({ DOCKER_HOST: proxy.host, MCP_LOG_LEVEL: 'error' }, ['--shutdown-grace', '1']);
     try {
       const nonce = `h8-${process.pid}-${Date.now()}-d`;
       const tag = `mcpt-h8-build:${process.pid}-d`;
@@ -321,12 +326,14 @@ describe('client disconnects mid-build', () => {
       const build = proxy.requests.find((r) => r.path.startsWith('/build'));
       expect(build?.finished).toBe(false);
       s.child.stdin.end();
-      const end = Date.now() + 5_000;
+      const end = Date.now() + 7_000;
       while ((!build?.abortedByClient || s.alive()) && Date.now() < end) await sleep(50);
       expect(build?.abortedByClient).toBe(true);
       expect(s.alive()).toBe(false);
-      const answer = s.messages.find((m) => m.id === id) as { result?: { isError?: boolean } } | undefined;
-      if (answer) expect(answer.result?.isError ?? true).toBe(true);
+      const answer = s.messages.find((m) => m.id === id) as
+        | { result?: { structuredContent?: unknown } }
+        | undefined;
+      expect(answer?.result?.structuredContent).toMatchObject({ kind: 'cancelled' });
       // The engine stops the build when its request goes: the step's container goes and no tag appears.
       const gone = Date.now() + 20_000;
       while (Date.now() < gone && (await stepContainers(nonce, true)).length > 0) await sleep(200);

@@ -169,8 +169,8 @@ describe('pull interrupted', () => {
     }
   }, 30_000);
 
-  it('the client disconnecting mid-pull (stdin closed) aborts the engine request; the server exits, no success', async () => {
-    s = startRaw({ DOCKER_HOST: proxy.host, MCP_LOG_LEVEL: 'error' });
+  it('the client disconnecting mid-pull (stdin closed): after the grace the engine request is aborted, the call answered cancelled, the server exits', async () => {
+    s = startRaw({ DOCKER_HOST: proxy.host, MCP_LOG_LEVEL: 'error' }, ['--shutdown-grace', '1']);
     stall.mode = 'stall';
     try {
       proxy.clear();
@@ -179,12 +179,14 @@ describe('pull interrupted', () => {
       await sleep(300);
       expect(pull.finished).toBe(false);
       s.child.stdin.end();
-      const end = Date.now() + 5_000;
+      const end = Date.now() + 7_000;
       while ((!pull.abortedByClient || s.alive()) && Date.now() < end) await sleep(50);
       expect(pull.abortedByClient).toBe(true);
       expect(s.alive()).toBe(false);
-      const answer = s.messages.find((m) => m.id === id) as { result?: { isError?: boolean } } | undefined;
-      if (answer) expect(answer.result?.isError ?? true).toBe(true);
+      const answer = s.messages.find((m) => m.id === id) as
+        | { result?: { structuredContent?: unknown } }
+        | undefined;
+      expect(answer?.result?.structuredContent).toMatchObject({ kind: 'cancelled' });
     } finally {
       stall.mode = 'pass';
       await s.close();
