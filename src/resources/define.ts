@@ -4,9 +4,11 @@
  * (engine, timeout, redaction, errors); the definition only fetches and fences.
  */
 
+import type Dockerode from 'dockerode';
 import type { CompleteKind, ContentContext } from '../core/content.ts';
 import type { EngineAccess } from '../core/engine.ts';
 import type { Toolset } from '../core/toolsets.ts';
+import { errorKind } from '../docker/errors.ts';
 
 export interface ResourceContent {
   mimeType: 'text/plain' | 'application/json';
@@ -122,3 +124,29 @@ export const pause = (ms: number, signal: AbortSignal): Promise<void> =>
     }
     signal.addEventListener('abort', done, { once: true });
   });
+
+/**
+ * The loop a container's watcher runs: `step` on a connected client, `everyMs` apart, until the signal
+ * aborts. A removed container ends the watch after one last change (so the client reads the error);
+ * an outage forgets the connection, and the next round reconnects.
+ */
+export async function watchContainer(
+  { engine, signal, changed }: WatchContext,
+  everyMs: number,
+  step: (docker: Dockerode) => Promise<void>,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await step(await engine.client(signal));
+    } catch (e) {
+      if (signal.aborted) return;
+      const kind = errorKind(e);
+      if (kind === 'not_found') {
+        changed();
+        return;
+      }
+      if (kind === 'engine_unreachable') engine.invalidate();
+    }
+    await pause(everyMs, signal);
+  }
+}

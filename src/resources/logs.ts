@@ -1,12 +1,11 @@
 /** `container://logs/{container_id}`: a container's newest log lines, fenced; watched by following the stream. */
 
 import { fenceText } from '../core/fence.ts';
-import { errorKind } from '../docker/errors.ts';
 import { logSource, openLogs, recentLogLines } from '../docker/logs.ts';
 import { nameOf } from '../docker/names.ts';
 import { inspectContainer } from '../docker/resolve.ts';
 import { consume } from '../docker/streams.ts';
-import { defineTemplate, pause } from './define.ts';
+import { defineTemplate, watchContainer } from './define.ts';
 
 export const LOG_LINES = 100;
 
@@ -35,27 +34,15 @@ export const containerLogs = defineTemplate({
    * stream: look again every 2 s from where it ended, so lines written after a restart count.
    * A removed container ends the watch (after one last change, so the client reads the error).
    */
-  async watch({ container_id }, { engine, signal, changed }) {
+  async watch({ container_id }, ctx) {
     // From the moment of subscribing, even if the stream attaches a little later.
     let since = Date.now() / 1000;
-    while (!signal.aborted) {
-      try {
-        const docker = await engine.client(signal);
-        const info = await inspectContainer(docker, container_id, signal);
-        const query = { tail: 'all' as const, since, follow: true };
-        const stream = await openLogs(docker, logSource(info), query, signal);
-        await consume(stream, () => void changed(), signal);
-        since = Date.now() / 1000;
-      } catch (e) {
-        if (signal.aborted) return;
-        const kind = errorKind(e);
-        if (kind === 'not_found') {
-          changed();
-          return;
-        }
-        if (kind === 'engine_unreachable') engine.invalidate();
-      }
-      await pause(2000, signal);
-    }
+    await watchContainer(ctx, 2000, async (docker) => {
+      const info = await inspectContainer(docker, container_id, ctx.signal);
+      const query = { tail: 'all' as const, since, follow: true };
+      const stream = await openLogs(docker, logSource(info), query, ctx.signal);
+      await consume(stream, () => void ctx.changed(), ctx.signal);
+      since = Date.now() / 1000;
+    });
   },
 });

@@ -1,9 +1,8 @@
 import { requireRunning } from '../docker/containers.ts';
-import { errorKind } from '../docker/errors.ts';
 import { nameOf } from '../docker/names.ts';
 import { inspectContainer } from '../docker/resolve.ts';
 import { statsSample, summariseStats } from '../docker/stats.ts';
-import { defineTemplate, pause } from './define.ts';
+import { defineTemplate, watchContainer } from './define.ts';
 
 export const POLL_MS = 2000;
 
@@ -30,30 +29,18 @@ export const containerStats = defineTemplate({
    * Polls a cheap one-shot sample every 2 s and reports a change when the counters or the state
    * moved (an idle container stays quiet). A removed container ends the watch.
    */
-  async watch({ container_id }, { engine, signal, changed }) {
+  async watch({ container_id }, ctx) {
     let last: string | undefined;
-    while (!signal.aborted) {
-      try {
-        const docker = await engine.client(signal);
-        const info = await inspectContainer(docker, container_id, signal);
-        let print = info.State.Status;
-        if (info.State.Running) {
-          const s = await statsSample(docker, info.Id, signal, true);
-          const sum = summariseStats(s);
-          print += `|${s.cpu_stats?.cpu_usage?.total_usage}|${sum.memory.used}|${sum.pids}|${sum.network.rx_bytes}|${sum.network.tx_bytes}|${sum.block_io.read_bytes}|${sum.block_io.write_bytes}`;
-        }
-        if (last !== undefined && print !== last) changed();
-        last = print;
-      } catch (e) {
-        if (signal.aborted) return;
-        const kind = errorKind(e);
-        if (kind === 'not_found') {
-          changed();
-          return;
-        }
-        if (kind === 'engine_unreachable') engine.invalidate();
+    await watchContainer(ctx, POLL_MS, async (docker) => {
+      const info = await inspectContainer(docker, container_id, ctx.signal);
+      let print = info.State.Status;
+      if (info.State.Running) {
+        const s = await statsSample(docker, info.Id, ctx.signal, true);
+        const sum = summariseStats(s);
+        print += `|${s.cpu_stats?.cpu_usage?.total_usage}|${sum.memory.used}|${sum.pids}|${sum.network.rx_bytes}|${sum.network.tx_bytes}|${sum.block_io.read_bytes}|${sum.block_io.write_bytes}`;
       }
-      await pause(POLL_MS, signal);
-    }
+      if (last !== undefined && print !== last) ctx.changed();
+      last = print;
+    });
   },
 });

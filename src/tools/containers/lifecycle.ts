@@ -1,6 +1,7 @@
 /** Moving containers between states. Each returns the container's state afterwards. */
+import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { defineTool } from '../../core/tool.ts';
+import { defineTool, type ToolContext } from '../../core/tool.ts';
 import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { ContainerRef } from '../params.ts';
 import { stateOf } from './ref.ts';
@@ -17,6 +18,25 @@ const unlessAlready = (already: RegExp) => (e: unknown) => {
   if (!already.test(String((e as { json?: { message?: string } }).json?.message ?? ''))) throw e;
 };
 
+/**
+ * The lifecycle family's one shape: resolve the container, act on it (an outcome `tolerate` accepts is
+ * success: already in that state), report its state afterwards.
+ */
+const actOn =
+  <A extends { container_id: string }>(
+    act: (c: Dockerode.Container, args: A, signal: AbortSignal) => Promise<unknown>,
+    tolerate: (e: unknown) => void = (e) => {
+      throw e;
+    },
+  ) =>
+  async (args: A, { engine: { docker }, signal }: ToolContext) => {
+    await withContainer(docker, args.container_id, signal, (c) => act(c, args, signal)).catch(tolerate);
+    return stateOf(await inspectContainer(docker, args.container_id, signal));
+  };
+
+type WithTimeout = { container_id: string; timeout?: number };
+const t = ({ timeout }: WithTimeout) => (timeout !== undefined ? { t: timeout } : {});
+
 const StopTimeout = Type.Optional(
   Type.Integer({ minimum: 0, maximum: 3600, description: 'Seconds to SIGKILL (default 10)' }),
 );
@@ -29,12 +49,7 @@ export const startContainer = defineTool({
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
   output: ContainerState,
-  handler: async ({ container_id }, { engine: { docker }, signal }) => {
-    await withContainer(docker, container_id, signal, (c) => c.start({ abortSignal: signal })).catch(
-      ignoreNotModified,
-    );
-    return stateOf(await inspectContainer(docker, container_id, signal));
-  },
+  handler: actOn((c, _args, signal) => c.start({ abortSignal: signal }), ignoreNotModified),
 });
 
 export const stopContainer = defineTool({
@@ -46,12 +61,7 @@ export const stopContainer = defineTool({
   input: Type.Object({ container_id: ContainerRef, timeout: StopTimeout }, { additionalProperties: false }),
   output: ContainerState,
   timeoutArg: 'timeout',
-  handler: async ({ container_id, timeout }, { engine: { docker }, signal }) => {
-    await withContainer(docker, container_id, signal, (c) =>
-      c.stop({ ...(timeout !== undefined && { t: timeout }), abortSignal: signal }),
-    ).catch(ignoreNotModified);
-    return stateOf(await inspectContainer(docker, container_id, signal));
-  },
+  handler: actOn<WithTimeout>((c, a, signal) => c.stop({ ...t(a), abortSignal: signal }), ignoreNotModified),
 });
 
 export const restartContainer = defineTool({
@@ -63,12 +73,7 @@ export const restartContainer = defineTool({
   input: Type.Object({ container_id: ContainerRef, timeout: StopTimeout }, { additionalProperties: false }),
   output: ContainerState,
   timeoutArg: 'timeout',
-  handler: async ({ container_id, timeout }, { engine: { docker }, signal }) => {
-    await withContainer(docker, container_id, signal, (c) =>
-      c.restart({ ...(timeout !== undefined && { t: timeout }), abortSignal: signal }),
-    );
-    return stateOf(await inspectContainer(docker, container_id, signal));
-  },
+  handler: actOn<WithTimeout>((c, a, signal) => c.restart({ ...t(a), abortSignal: signal })),
 });
 
 export const killContainer = defineTool({
@@ -91,10 +96,9 @@ export const killContainer = defineTool({
     { additionalProperties: false },
   ),
   output: ContainerState,
-  handler: async ({ container_id, signal: sig }, { engine: { docker }, signal }) => {
-    await withContainer(docker, container_id, signal, (c) => c.kill({ signal: sig, abortSignal: signal }));
-    return stateOf(await inspectContainer(docker, container_id, signal));
-  },
+  handler: actOn<{ container_id: string; signal?: string }>((c, a, signal) =>
+    c.kill({ signal: a.signal, abortSignal: signal }),
+  ),
 });
 
 export const pauseContainer = defineTool({
@@ -105,12 +109,7 @@ export const pauseContainer = defineTool({
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
   output: ContainerState,
-  handler: async ({ container_id }, { engine: { docker }, signal }) => {
-    await withContainer(docker, container_id, signal, (c) => c.pause({ abortSignal: signal })).catch(
-      unlessAlready(/already paused/i),
-    );
-    return stateOf(await inspectContainer(docker, container_id, signal));
-  },
+  handler: actOn((c, _args, signal) => c.pause({ abortSignal: signal }), unlessAlready(/already paused/i)),
 });
 
 export const unpauseContainer = defineTool({
@@ -121,13 +120,8 @@ export const unpauseContainer = defineTool({
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef }, { additionalProperties: false }),
   output: ContainerState,
-  handler: async ({ container_id }, { engine: { docker }, signal }) => {
-    // Engine 20.10 answers 500 "is not paused"; nothing to do either way.
-    await withContainer(docker, container_id, signal, (c) => c.unpause({ abortSignal: signal })).catch(
-      unlessAlready(/is not paused/i),
-    );
-    return stateOf(await inspectContainer(docker, container_id, signal));
-  },
+  // Engine 20.10 answers 500 "is not paused"; nothing to do either way.
+  handler: actOn((c, _args, signal) => c.unpause({ abortSignal: signal }), unlessAlready(/is not paused/i)),
 });
 
 export const renameContainer = defineTool({
