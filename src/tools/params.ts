@@ -87,4 +87,3 @@ export function engineFilters(filters: Record<string, string[]> | undefined): st
 
 /** Short ID as people read it. */
 // Defined with the engine layer, which prompts and resources share; tools keep importing it from here.
-export { shortId } from '../docker/names.ts';

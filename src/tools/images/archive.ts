@@ -12,9 +12,9 @@ import { pipeline } from 'node:stream/promises';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { shortId } from '../../docker/names.ts';
 import { inspectImage } from '../../docker/resolve.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
-import { shortId } from '../params.ts';
 import { IMAGE_REF_PATTERN } from './ref.ts';
 
 /** Saving or loading gigabytes takes a while; the configured default timeout is for quick calls. */

@@ -3,8 +3,9 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { shortId } from '../../docker/names.ts';
 import { inspectImage, notFoundAmong } from '../../docker/resolve.ts';
-import { engineFilters, PruneFilters, shortId } from '../params.ts';
+import { engineFilters, PruneFilters } from '../params.ts';
 import { ImageRef } from './ref.ts';
 
 export const tagImage = defineTool({
