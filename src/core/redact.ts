@@ -93,6 +93,19 @@ const isEol = (c: number) => c === 10 || c === 13;
 function maskAssignments(text: string): string {
   let out = '';
   let copied = 0;
+  // Whether `scanned` lies inside a double-quoted string of its line, kept up to date as the scan moves
+  // on (only forward, so linear): a bare value inside one ends at its closing quote.
+  let scanned = 0;
+  let inString = false;
+  const insideString = (at: number): boolean => {
+    for (; scanned < at; scanned++) {
+      const c = text.charCodeAt(scanned);
+      if (isEol(c)) inString = false;
+      else if (c === 34) inString = !inString;
+      else if (c === 92 && inString) scanned++;
+    }
+    return inString;
+  };
   SEPARATOR.lastIndex = 0;
   for (let m = SEPARATOR.exec(text); m; m = SEPARATOR.exec(text)) {
     const sep = m.index;
@@ -114,18 +127,22 @@ function maskAssignments(text: string): string {
     if (!secretName(text.slice(nameStart, nameEnd))) continue;
 
     const open = text.charCodeAt(v);
-    // A quoted value ends at its quote; so does a bare one when the whole assignment is quoted
-    // (`got "DB_PASSWORD=x"`); otherwise the value runs to the end of the line.
+    // A quoted value ends at its quote; so does a bare one inside a double-quoted string
+    // (`"cmd": "run PASSWORD=a b"`) or right after a quote (`got 'DB_PASSWORD=x'`); otherwise the
+    // value runs to the end of the line, spaces and `;` included.
     const before = nameStart > 0 ? text.charCodeAt(nameStart - 1) : 0;
     const start = isQuote(open) ? v + 1 : v;
     const end = isQuote(open)
       ? closingQuote(text, start, open)
-      : isQuote(before) && !quotedName
-        ? closingQuote(text, start, before)
-        : lineEnd(text, start);
+      : insideString(start)
+        ? closingQuote(text, start, 34)
+        : isQuote(before) && !quotedName
+          ? closingQuote(text, start, before)
+          : lineEnd(text, start);
     const value = text.slice(start, end);
     const shown = isQuote(open) ? text.slice(v, end + 1) : value;
-    if (value.trim() === '' || value === MASK || PLACEHOLDER.test(shown.trim())) {
+    // Already masked (a second pass over text made from redacted data): leave it, and its quotes.
+    if (value.trim() === '' || value.startsWith(MASK) || PLACEHOLDER.test(shown.trim())) {
       SEPARATOR.lastIndex = Math.max(SEPARATOR.lastIndex, end);
       continue;
     }

@@ -80,6 +80,17 @@ describe('secret values are masked whole', () => {
 
   it('ends a bare value at the quote that encloses the whole assignment', () => {
     expect(redactText('got "SECRET=x y", want none')).toBe('got "SECRET=***", want none');
+    expect(redactText("got 'SECRET=x y', want none")).toBe("got 'SECRET=***', want none");
+  });
+
+  it('ends a bare value inside a double-quoted string at its closing quote, so JSON and YAML stay whole', () => {
+    expect(redactText('{"msg":"login password=a b; c","level":"info"}')).toBe(
+      '{"msg":"login password=***","level":"info"}',
+    );
+    expect(redactText('  - "echo hi; echo API_TOKEN=x y"\n  - next')).toBe(
+      '  - "echo hi; echo API_TOKEN=***"\n  - next',
+    );
+    expect(redactText('say "a \\"q\\" b" PASSWORD=x "y"')).toBe('say "a \\"q\\" b" PASSWORD=***');
   });
 
   it('masks env entries of inspect results whole', () => {
@@ -91,7 +102,7 @@ describe('secret values are masked whole', () => {
   });
 
   it('is idempotent: a masked text masks to itself', () => {
-    for (const t of ['{"password": "a b"}', 'PASSWORD=a b', 'got "SECRET=x y"']) {
+    for (const t of ['{"password": "a b"}', 'PASSWORD=a b', 'got "SECRET=x y"', '- "run TOKEN=a b" x']) {
       const once = redactText(t);
       expect(redactText(once)).toBe(once);
     }
