@@ -108,9 +108,7 @@ export function guardRequests(docker: Dockerode, engineGuard?: EngineGuard): voi
       const call = describeDial(options);
       const first = check?.(call);
       verdict =
-        first instanceof Promise
-          ? first.then(() => engineGuard?.(call, io))
-          : engineGuard?.(call, io);
+        first instanceof Promise ? first.then(() => engineGuard?.(call, io)) : engineGuard?.(call, io);
     } catch (e) {
       return callback(e, null);
     }

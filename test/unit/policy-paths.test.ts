@@ -55,7 +55,15 @@ describe('the host-path rule', () => {
   });
 
   it("refuses the home's dot-directories, any of them, and the home itself", () => {
-    for (const p of ['/root/.ssh', '/root/.docker/config.json', '/root/.aws', '/root/.kube', '/root/.x', '/root', '/root/'])
+    for (const p of [
+      '/root/.ssh',
+      '/root/.docker/config.json',
+      '/root/.aws',
+      '/root/.kube',
+      '/root/.x',
+      '/root',
+      '/root/',
+    ])
       expect([p, kind(p)]).toEqual([p, 'policy_denied']);
   });
 
@@ -140,7 +148,19 @@ describe('the host-path rule', () => {
   });
 
   it('lists the system directories whose write access is root on the host', () => {
-    for (const p of ['/etc', '/usr', '/lib', '/bin', '/sbin', '/boot', '/proc', '/sys', '/dev', '/var/run', '/run'])
+    for (const p of [
+      '/etc',
+      '/usr',
+      '/lib',
+      '/bin',
+      '/sbin',
+      '/boot',
+      '/proc',
+      '/sys',
+      '/dev',
+      '/var/run',
+      '/run',
+    ])
       expect(SYSTEM_PATHS).toContain(p);
     expect(sensitivePaths({ xdgRuntimeDir: '/run/user/1000' })).toContain('/run/user/1000/docker.sock');
   });

@@ -14,9 +14,9 @@ import {
   checkNamespaceMode,
   checkPrivileged,
   checkSecurityOpt,
-  escape,
   type NamespaceKind,
   type RuleContext,
+  refuseEscape,
 } from './rules.ts';
 
 /** What the guard can ask the engine (GETs that bypass the guard); undefined when it does not exist. */
@@ -61,7 +61,13 @@ interface Walk {
 /** A POST /containers/create body. */
 export async function checkCreateBody(body: unknown, ctx: RuleContext, lookup: EngineLookup): Promise<void> {
   if (!isObj(body)) return;
-  await checkHostConfig(body.HostConfig, 'HostConfig', { ctx, lookup, depth: 0, seen: new Set(), request: true });
+  await checkHostConfig(body.HostConfig, 'HostConfig', {
+    ctx,
+    lookup,
+    depth: 0,
+    seen: new Set(),
+    request: true,
+  });
 }
 
 /** A POST /containers/{id}/update body: resources, of which devices reach the host. */
@@ -103,7 +109,7 @@ async function checkHostConfig(hc: unknown, at: string, w: Walk): Promise<void> 
   // An empty list unmasks /proc and /sys paths (what systempaths=unconfined sends).
   for (const k of ['MaskedPaths', 'ReadonlyPaths'])
     if (Array.isArray(hc[k]) && (w.request || (hc[k] as unknown[]).length === 0))
-      escape(ctx, `${at}.${k}: unmasking system paths is refused: it exposes host kernel interfaces`);
+      refuseEscape(ctx, `${at}.${k}: unmasking system paths is refused: it exposes host kernel interfaces`);
   for (const [key, kind] of MODES) {
     // cgroup v1 engines report 'host' for every container: a create may not ask for it, a container may have it.
     if (kind === 'cgroupns' && !w.request) continue;
@@ -111,7 +117,8 @@ async function checkHostConfig(hc: unknown, at: string, w: Walk): Promise<void> 
     if (joined) await checkJoined(joined, `${at}.${key}`, w);
   }
   for (const [i, entry] of list(hc.VolumesFrom).entries())
-    if (typeof entry === 'string') await checkJoined(entry.replace(/:(?:ro|rw)$/, ''), `${at}.VolumesFrom[${i}]`, w);
+    if (typeof entry === 'string')
+      await checkJoined(entry.replace(/:(?:ro|rw)$/, ''), `${at}.VolumesFrom[${i}]`, w);
   for (const [i, entry] of list(hc.Binds).entries()) {
     const src = bindSource(entry);
     if (src !== undefined) ctx.hostPath(src, `${at}.Binds[${i}]`);
@@ -124,19 +131,25 @@ async function checkHostConfig(hc: unknown, at: string, w: Walk): Promise<void> 
     if (!isObj(m)) continue;
     const arg = `${at}.Mounts[${i}]`;
     const type = typeof m.Type === 'string' ? m.Type.toLowerCase() : 'volume';
-    if ((type === 'bind' || type === 'npipe') && typeof m.Source === 'string') ctx.hostPath(m.Source, `${arg}.Source`);
+    if ((type === 'bind' || type === 'npipe') && typeof m.Source === 'string')
+      ctx.hostPath(m.Source, `${arg}.Source`);
     else if (type === 'volume') {
-      const driver = isObj(m.VolumeOptions) && isObj(m.VolumeOptions.DriverConfig) ? m.VolumeOptions.DriverConfig : undefined;
-      if (driver && (!driver.Name || driver.Name === 'local')) checkDriverOpts(driver.Options, `${arg}.VolumeOptions.DriverConfig.Options`, ctx);
+      const driver =
+        isObj(m.VolumeOptions) && isObj(m.VolumeOptions.DriverConfig)
+          ? m.VolumeOptions.DriverConfig
+          : undefined;
+      if (driver && (!driver.Name || driver.Name === 'local'))
+        checkDriverOpts(driver.Options, `${arg}.VolumeOptions.DriverConfig.Options`, ctx);
       if (w.request && typeof m.Source === 'string' && m.Source) await checkNamedVolume(m.Source, arg, w);
     } else if (type !== 'tmpfs' && type !== 'image' && type !== 'cluster')
-      escape(ctx, `${arg}.Type: mount type '${type}' is refused`);
+      refuseEscape(ctx, `${arg}.Type: mount type '${type}' is refused`);
   }
 }
 
 /** `container:NAME` or VolumesFrom: allowed only if that container passes the policy as it is now. */
 async function checkJoined(ref: string, arg: string, w: Walk): Promise<void> {
-  if (w.depth >= MAX_DEPTH) escape(w.ctx, `${arg}: '${ref}' joins containers ${MAX_DEPTH} deep; refused`);
+  if (w.depth >= MAX_DEPTH)
+    refuseEscape(w.ctx, `${arg}: '${ref}' joins containers ${MAX_DEPTH} deep; refused`);
   const info = await w.lookup.container(ref);
   if (!info) return; // the engine refuses a missing one itself
   try {

@@ -7,8 +7,14 @@
  */
 import type { EngineFacts } from '../../core/engine.ts';
 import type { EngineCall, EngineGuard, GuardIO } from '../request.ts';
-import { checkContainerNow, checkCreateBody, checkUpdateBody, type ContainerInfo, type EngineLookup } from './container.ts';
-import { checkDriverOpts, checkNamespaceMode, escape, type RuleContext } from './rules.ts';
+import {
+  type ContainerInfo,
+  checkContainerNow,
+  checkCreateBody,
+  checkUpdateBody,
+  type EngineLookup,
+} from './container.ts';
+import { checkDriverOpts, checkNamespaceMode, type RuleContext, refuseEscape } from './rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from './scope.ts';
 
 const CONTAINER_ACTION = /^\/containers\/([^/]+)\/(start|restart|unpause|exec|attach|update|archive)$/;
@@ -72,7 +78,7 @@ async function check(
     const info = await io.get<{ ContainerID?: string; ProcessConfig?: { privileged?: boolean } }>(
       `/exec/${exec[1]}/json`,
     );
-    if (info?.ProcessConfig?.privileged) escape(ctx, 'exec: a privileged exec is refused');
+    if (info?.ProcessConfig?.privileged) refuseEscape(ctx, 'exec: a privileged exec is refused');
     if (info?.ContainerID) await target(info.ContainerID);
     return;
   }
@@ -82,7 +88,7 @@ async function check(
   const ref = seg(rawRef);
   if (action === 'update') return checkUpdateBody(call.body, ctx);
   if (action === 'exec' && truthy((call.body as { Privileged?: unknown } | undefined)?.Privileged))
-    escape(ctx, 'privileged: a privileged exec is refused: it has every capability on the host');
+    refuseEscape(ctx, 'privileged: a privileged exec is refused: it has every capability on the host');
   if (action === 'attach' && !truthy(call.query.stdin)) return;
   if (action === 'archive' && call.method !== 'PUT') return;
   await target(ref);

@@ -19,8 +19,11 @@ export interface RuleContext {
 }
 
 /** A refusal that SAFETY_ALLOW_PRIVILEGED_CONTAINERS lifts. */
-export function escape(ctx: RuleContext, message: string): void {
-  if (ctx.allowPrivileged) return ctx.lifted(message);
+export function refuseEscape(ctx: RuleContext, message: string): void {
+  if (ctx.allowPrivileged) {
+    ctx.lifted(message);
+    return;
+  }
   throw new ToolError('policy_denied', message, { hint: PRIVILEGED_HINT });
 }
 
@@ -31,17 +34,13 @@ export const DEFAULT_CAPS = new Set(
   ),
 );
 
-export const capName = (c: string): string =>
-  c
-    .trim()
-    .toUpperCase()
-    .replace(/^CAP_/, '');
+export const capName = (c: string): string => c.trim().toUpperCase().replace(/^CAP_/, '');
 
 export function checkCapAdd(values: readonly unknown[], arg: string, ctx: RuleContext): void {
   for (const [i, v] of values.entries()) {
     const cap = typeof v === 'string' ? capName(v) : String(v);
     if (!DEFAULT_CAPS.has(cap))
-      escape(
+      refuseEscape(
         ctx,
         `${arg}[${i}]: capability '${cap}' is refused: only Docker's default capabilities may be added (${[...DEFAULT_CAPS].join(', ')})`,
       );
@@ -49,13 +48,14 @@ export function checkCapAdd(values: readonly unknown[], arg: string, ctx: RuleCo
 }
 
 /** Settings that only tighten confinement. */
-const SAFE_SECURITY_OPT = /^(?:no-new-privileges(?:[=:]true)?|apparmor[=:]docker-default|label[=:]level:[^,]*)$/;
+const SAFE_SECURITY_OPT =
+  /^(?:no-new-privileges(?:[=:]true)?|apparmor[=:]docker-default|label[=:]level:[\w:,.-]+)$/;
 
 export function checkSecurityOpt(values: readonly unknown[], arg: string, ctx: RuleContext): void {
   for (const [i, v] of values.entries()) {
     const opt = typeof v === 'string' ? v : JSON.stringify(v);
     if (!SAFE_SECURITY_OPT.test(opt))
-      escape(
+      refuseEscape(
         ctx,
         `${arg}[${i}]: security option '${opt.slice(0, 80)}' is refused: only no-new-privileges=true, apparmor=docker-default and label=level:… are allowed (custom seccomp or AppArmor profiles, label=type:, label=disable and systempaths=unconfined loosen confinement)`,
       );
@@ -77,19 +77,22 @@ export function checkNamespaceMode(
   if (typeof value !== 'string') return undefined;
   const v = value.trim();
   if (v.toLowerCase() === 'host')
-    escape(ctx, `${arg}: '${v}' is refused: it shares the host's ${kind} namespace with the container`);
+    refuseEscape(ctx, `${arg}: '${v}' is refused: it shares the host's ${kind} namespace with the container`);
   const joined = /^container:(.+)$/i.exec(v)?.[1];
   return kind === 'network' || kind === 'pid' || kind === 'ipc' ? joined : undefined;
 }
 
 export function checkPrivileged(value: unknown, arg: string, ctx: RuleContext): void {
   if (value === true || value === 'true')
-    escape(ctx, `${arg}: privileged containers are refused: they have every capability and every host device`);
+    refuseEscape(
+      ctx,
+      `${arg}: privileged containers are refused: they have every capability and every host device`,
+    );
 }
 
 export function checkDevices(value: unknown, arg: string, ctx: RuleContext): void {
   if (Array.isArray(value) ? value.length > 0 : value !== undefined && value !== null && value !== '')
-    escape(ctx, `${arg}: host devices are refused: they give a container direct access to the host`);
+    refuseEscape(ctx, `${arg}: host devices are refused: they give a container direct access to the host`);
 }
 
 /** The filesystem types the local volume driver may mount besides a bind: memory and network filesystems. */
@@ -108,12 +111,15 @@ export function checkDriverOpts(opts: unknown, arg: string, ctx: RuleContext): v
   if (keys.length === 0) return;
   for (const k of keys)
     if (!DRIVER_KEYS.has(k))
-      escape(ctx, `${arg}: local volume option '${k}' is refused: only type, o, device and size are known-safe`);
+      refuseEscape(
+        ctx,
+        `${arg}: local volume option '${k}' is refused: only type, o, device and size are known-safe`,
+      );
   const type = typeof o.type === 'string' ? o.type : '';
   const flags = typeof o.o === 'string' ? o.o.split(',').map((s) => s.trim()) : [];
   const device = typeof o.device === 'string' ? o.device : undefined;
   if (flags.some((f) => f === 'remount'))
-    escape(ctx, `${arg}: mount option 'remount' is refused: it changes an existing host mount`);
+    refuseEscape(ctx, `${arg}: mount option 'remount' is refused: it changes an existing host mount`);
   if (flags.some((f) => BIND_FLAG.test(f))) {
     if (device === undefined || !device.trim())
       throw new ToolError('invalid_argument', `${arg}: a bind volume needs a device (the host path)`, {
@@ -124,7 +130,7 @@ export function checkDriverOpts(opts: unknown, arg: string, ctx: RuleContext): v
   }
   if (keys.every((k) => k === 'size')) return; // a size quota only
   if (!SAFE_VOLUME_TYPES.has(type))
-    escape(
+    refuseEscape(
       ctx,
       `${arg}: local volume type '${type || '(none)'}'${device ? ` with device '${device.slice(0, 80)}'` : ''} is refused: only tmpfs, nfs, nfs4, cifs, smb and bind volumes (o=bind) are known-safe`,
     );

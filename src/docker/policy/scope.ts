@@ -9,8 +9,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { homedir, tmpdir } from 'node:os';
 import type { EngineFacts } from '../../core/engine.ts';
 import { checkHostPath, type PathPolicy, type PathResolver, sensitivePaths } from './paths.ts';
-import { PRIVILEGED_SETTING, type RuleContext } from './rules.ts';
 import { nodePathResolver } from './resolver.ts';
+import { PRIVILEGED_SETTING, type RuleContext } from './rules.ts';
 
 export interface PolicySettings {
   allowPrivileged: boolean;
