@@ -69,7 +69,10 @@ export class Engine {
   private readonly overrides: FactOverrides;
   private readonly processes?: ProcessReader;
   /** The policy at this engine's boundary, with this engine's facts (src/docker/policy/guard.ts). */
-  private readonly guard = policyGuard((signal) => this.resolveFacts(signal));
+  private readonly guard = policyGuard(
+    (signal) => this.resolveFacts(signal),
+    () => this.facts,
+  );
 
   constructor(
     private readonly input: DiscoveryInput,

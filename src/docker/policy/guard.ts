@@ -41,16 +41,19 @@ function relevant(call: EngineCall): boolean {
   );
 }
 
-/** The guard of one engine; `facts` gives its facts with the data root resolved. */
-export function policyGuard(facts: (signal?: AbortSignal) => Promise<EngineFacts>): EngineGuard {
-  return (call, io) => (relevant(call) ? check(call, io, facts) : undefined);
+/**
+ * The guard of one engine: `facts` gives its facts with the data root fetched, `known` those known
+ * without asking (used when the engine does not answer /info; the default data root is refused anyway).
+ */
+export function policyGuard(
+  facts: (signal?: AbortSignal) => Promise<EngineFacts>,
+  known: () => EngineFacts,
+): EngineGuard {
+  const current = () => facts().catch(() => known());
+  return (call, io) => (relevant(call) ? check(call, io, current) : undefined);
 }
 
-async function check(
-  call: EngineCall,
-  io: GuardIO,
-  facts: (signal?: AbortSignal) => Promise<EngineFacts>,
-): Promise<void> {
+async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineFacts>): Promise<void> {
   const scope = currentPolicy();
   const ctx: RuleContext = ruleContextOf(scope, pathPolicyOf(scope, await facts()));
   const lookup: EngineLookup = {

@@ -101,9 +101,11 @@ interface Root {
 export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
   const src = raw.trim();
   if (src.includes('\0'))
-    throw new ToolError('invalid_argument', `${arg}: host path contains a NUL byte`, { hint: 'Remove it.' });
+    throw new ToolError('invalid_argument', `invalid argument '${arg}': the host path contains a NUL byte`, {
+      hint: 'Remove it.',
+    });
   if (!src.startsWith('/') && !src.startsWith('\\') && !DRIVE.test(src))
-    throw new ToolError('invalid_argument', `${arg}: host path '${src}' is not absolute`, {
+    throw new ToolError('invalid_argument', `invalid argument '${arg}': host path '${src}' is not absolute`, {
       hint: 'Give an absolute host path such as /home/you/project; the engine does not expand ~ or relative paths.',
     });
   const lexical = displayPath(src);
