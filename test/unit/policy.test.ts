@@ -6,6 +6,7 @@ import {
   checkCreateBody,
   type EngineLookup,
 } from '../../src/docker/policy/container.ts';
+import { policyGuard } from '../../src/docker/policy/guard.ts';
 import type { PathResolver } from '../../src/docker/policy/paths.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf, withPolicy } from '../../src/docker/policy/scope.ts';
 import { checkArgumentPolicy, type PolicySettings } from '../../src/pipeline/policy.ts';
@@ -304,5 +305,68 @@ describe('the policy on what the engine receives and holds', () => {
       allowPrivileged: true,
     });
     expect(s?.kind).toBe('policy_denied');
+  });
+});
+
+describe('the engine guard routes', () => {
+  const containers: Record<string, unknown> = {
+    '/containers/priv/json': { Id: 'p', Name: '/priv', HostConfig: { Privileged: true } },
+    '/containers/ok/json': { Id: 'o', Name: '/ok', HostConfig: { NetworkMode: 'none' } },
+    '/exec/e1/json': { ContainerID: 'ok', ProcessConfig: { privileged: true } },
+    '/exec/e2/json': { ContainerID: 'priv', ProcessConfig: { privileged: false } },
+    '/exec/e3/json': { ContainerID: 'ok', ProcessConfig: { privileged: false } },
+  };
+  const asked: string[] = [];
+  const io = {
+    get: async <T>(path: string) => {
+      asked.push(path);
+      return containers[path] as T | undefined;
+    },
+  };
+  const guard = policyGuard(
+    async () => facts,
+    () => facts,
+  );
+  const send = (method: string, path: string, o: { body?: unknown; query?: Record<string, unknown> } = {}) =>
+    withPolicy(
+      defaults,
+      host,
+      async () => {
+        try {
+          await guard({ method, path, query: o.query ?? {}, body: o.body, upload: false, stream: false }, io);
+          return 'sent';
+        } catch (e) {
+          return e instanceof ToolError ? e.kind : String(e);
+        }
+      },
+      noFs,
+    );
+
+  it('lets reads through without asking the engine anything', async () => {
+    asked.length = 0;
+    expect(await send('GET', '/containers/priv/json')).toBe('sent');
+    expect(await send('POST', '/containers/priv/stop')).toBe('sent');
+    expect(asked).toEqual([]);
+  });
+
+  it('checks exec start, attach with stdin, update devices and a host-network build', async () => {
+    expect(await send('POST', '/exec/e1/start')).toBe('policy_denied');
+    expect(await send('POST', '/exec/e2/start')).toBe('policy_denied');
+    expect(await send('POST', '/exec/e3/start')).toBe('sent');
+    expect(await send('POST', '/containers/priv/attach', { query: { stdin: true, stream: true } })).toBe(
+      'policy_denied',
+    );
+    expect(await send('POST', '/containers/priv/attach', { query: { stdout: true } })).toBe('sent');
+    expect(
+      await send('POST', '/containers/ok/update', { body: { Devices: [{ PathOnHost: '/dev/sda' }] } }),
+    ).toBe('policy_denied');
+    expect(await send('POST', '/containers/ok/update', { body: { Memory: 1 << 26 } })).toBe('sent');
+    expect(await send('POST', '/build', { query: { networkmode: 'host' } })).toBe('policy_denied');
+    expect(await send('POST', '/build', { query: { t: 'x' } })).toBe('sent');
+    expect(
+      await send('POST', '/volumes/create', { body: { Name: 'v', DriverOpts: { type: 'sysfs' } } }),
+    ).toBe('policy_denied');
+    expect(await send('PUT', '/containers/priv/archive')).toBe('policy_denied');
+    expect(await send('POST', '/containers/missing/start')).toBe('sent'); // the engine answers 404 itself
   });
 });
