@@ -369,4 +369,27 @@ describe('the engine guard routes', () => {
     expect(await send('PUT', '/containers/priv/archive')).toBe('policy_denied');
     expect(await send('POST', '/containers/missing/start')).toBe('sent'); // the engine answers 404 itself
   });
+
+  it('checks Swarm service specs as containers, and refuses plugin installs', async () => {
+    const service = (ContainerSpec: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      send('POST', '/services/create', { body: { TaskTemplate: { ContainerSpec, ...extra } } });
+    expect(await service({ Image: 'x', Mounts: [{ Type: 'volume', Source: 'data', Target: '/d' }] })).toBe(
+      'sent',
+    );
+    expect(await service({ Image: 'x', CapabilityAdd: ['CAP_SYS_ADMIN'] })).toBe('policy_denied');
+    expect(await service({ Image: 'x', Mounts: [{ Type: 'bind', Source: '/etc', Target: '/e' }] })).toBe(
+      'policy_denied',
+    );
+    expect(await service({ Image: 'x', Privileges: { Seccomp: { Mode: 'unconfined' } } })).toBe(
+      'policy_denied',
+    );
+    expect(await service({ Image: 'x' }, { Networks: [{ Target: 'host' }] })).toBe('policy_denied');
+    expect(
+      await send('POST', '/services/abc/update', {
+        body: { TaskTemplate: { ContainerSpec: { CapabilityAdd: ['ALL'] } } },
+      }),
+    ).toBe('policy_denied');
+    expect(await send('POST', '/plugins/pull', { query: { remote: 'x' } })).toBe('policy_denied');
+    expect(await send('POST', '/plugins/x/enable')).toBe('policy_denied');
+  });
 });

@@ -166,3 +166,42 @@ async function checkNamedVolume(name: string, arg: string, w: Walk): Promise<voi
   if (!v || (v.Driver && v.Driver !== 'local')) return;
   checkDriverOpts(v.Options ?? undefined, `${arg} (volume '${name}' options)`, w.ctx);
 }
+
+/**
+ * A Swarm service spec (POST /services/create, /services/{id}/update): its tasks are containers,
+ * so the same rules apply to the container spec. Host paths are the nodes' own: checked by the same
+ * rule as this engine's.
+ */
+export function checkServiceSpec(body: unknown, ctx: RuleContext): void {
+  if (!isObj(body) || !isObj(body.TaskTemplate)) return;
+  const task = body.TaskTemplate;
+  const at = 'TaskTemplate.ContainerSpec';
+  const spec = isObj(task.ContainerSpec) ? task.ContainerSpec : {};
+  checkCapAdd(list(spec.CapabilityAdd), `${at}.CapabilityAdd`, ctx);
+  const priv = isObj(spec.Privileges) ? spec.Privileges : {};
+  for (const k of ['Seccomp', 'AppArmor'])
+    if (isObj(priv[k]) && priv[k].Mode !== undefined && priv[k].Mode !== 'default')
+      refuseEscape(
+        ctx,
+        `${at}.Privileges.${k}: mode '${String(priv[k].Mode)}' is refused: it loosens confinement`,
+      );
+  if (isObj(priv.SELinuxContext) && priv.SELinuxContext.Disable === true)
+    refuseEscape(ctx, `${at}.Privileges.SELinuxContext: disabling SELinux labels is refused`);
+  for (const [i, m] of list(spec.Mounts).entries()) {
+    if (!isObj(m)) continue;
+    const type = typeof m.Type === 'string' ? m.Type.toLowerCase() : 'volume';
+    if (type === 'bind' && typeof m.Source === 'string') ctx.hostPath(m.Source, `${at}.Mounts[${i}].Source`);
+    const driver =
+      isObj(m.VolumeOptions) && isObj(m.VolumeOptions.DriverConfig)
+        ? m.VolumeOptions.DriverConfig
+        : undefined;
+    if (type === 'volume' && driver && (!driver.Name || driver.Name === 'local'))
+      checkDriverOpts(driver.Options, `${at}.Mounts[${i}].VolumeOptions.DriverConfig.Options`, ctx);
+  }
+  for (const [i, n] of list(task.Networks).entries())
+    if (isObj(n) && typeof n.Target === 'string' && n.Target.toLowerCase() === 'host')
+      refuseEscape(
+        ctx,
+        `TaskTemplate.Networks[${i}]: the host network is refused: it shares the nodes' network namespace`,
+      );
+}

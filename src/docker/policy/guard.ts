@@ -11,6 +11,7 @@ import {
   type ContainerInfo,
   checkContainerNow,
   checkCreateBody,
+  checkServiceSpec,
   checkUpdateBody,
   type EngineLookup,
 } from './container.ts';
@@ -19,6 +20,9 @@ import { currentPolicy, pathPolicyOf, ruleContextOf } from './scope.ts';
 
 const CONTAINER_ACTION = /^\/containers\/([^/]+)\/(start|restart|unpause|exec|attach|update|archive)$/;
 const EXEC_START = /^\/exec\/([^/]+)\/start$/;
+const SERVICE = /^\/services\/(?:create|[^/]+\/update)$/;
+/** A plugin runs with the host privileges it asks for. */
+const PLUGIN = /^\/plugins\/(?:pull|create|[^/]+\/(?:upgrade|enable|set))$/;
 
 const truthy = (v: unknown) => v === true || v === 1 || v === '1' || v === 'true';
 const seg = (s: string) => {
@@ -36,6 +40,8 @@ function relevant(call: EngineCall): boolean {
     call.path === '/containers/create' ||
     call.path === '/volumes/create' ||
     call.path === '/build' ||
+    SERVICE.test(call.path) ||
+    PLUGIN.test(call.path) ||
     CONTAINER_ACTION.test(call.path) ||
     EXEC_START.test(call.path)
   );
@@ -76,6 +82,12 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
     checkNamespaceMode('network', call.query.networkmode, 'networkmode', ctx);
     return;
   }
+  if (SERVICE.test(call.path)) return checkServiceSpec(call.body, ctx);
+  if (PLUGIN.test(call.path))
+    return refuseEscape(
+      ctx,
+      `${call.path}: installing or enabling engine plugins is refused: a plugin runs with host privileges`,
+    );
   const exec = EXEC_START.exec(call.path);
   if (exec) {
     const info = await io.get<{ ContainerID?: string; ProcessConfig?: { privileged?: boolean } }>(
