@@ -165,6 +165,11 @@ describe('the host-path rule', () => {
     expect(sensitivePaths({ xdgRuntimeDir: '/run/user/1000' })).toContain('/run/user/1000/docker.sock');
   });
 
+  it('a home of / is no root: only the temp dir remains', () => {
+    expect(kind('/srv/data', { home: '/' })).toBe('policy_denied');
+    expect(kind('/tmp/x', { home: '/' })).toBe('ok');
+  });
+
   it('normaliseHostPath never climbs above /', () => {
     expect(normaliseHostPath('/../../etc/./x//')).toBe('/etc/x');
     expect(normaliseHostPath('/')).toBe('/');

@@ -142,10 +142,11 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
           .filter(Boolean)
           .map((s) => ({ keys: keysOf(expandHome(s, home)), explicit: s !== '~' && s !== '~/' }))
       : p.shares
-        ? [
-            { keys: keysOf(home), explicit: false },
-            { keys: keysOf(p.tmpDir), explicit: false },
-          ]
+        ? // A home of '/' (some service accounts) would admit everything: only the temp dir then.
+          [...(home && home !== '/' ? [home] : []), p.tmpDir].map((r) => ({
+            keys: keysOf(r),
+            explicit: false,
+          }))
         : [];
   const fold = (s: string) => (p.foldCase ? lower(s) : s);
   // What the engine uses is the resolved path: it must be under a root.
