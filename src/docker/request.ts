@@ -3,7 +3,9 @@
  * `modem.dial`, which guardRequests wraps once per client) and ours (engineRequest, and the stream
  * function in streams.ts, both built on dialEngine). A RequestGuard registered with setRequestGuard
  * sees the method, path, query and body of each request before it is sent, and may refuse it by
- * throwing. Knows nothing of MCP or of any tool.
+ * throwing; so does each engine's own guard (an EngineGuard: the policy, src/docker/policy/guard.ts),
+ * which may also ask the engine (GETs that bypass the guards) while it decides. Knows nothing of MCP
+ * or of any tool.
  */
 import type Dockerode from 'dockerode';
 

@@ -93,7 +93,11 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
     const info = await io.get<{ ContainerID?: string; ProcessConfig?: { privileged?: boolean } }>(
       `/exec/${exec[1]}/json`,
     );
-    if (info?.ProcessConfig?.privileged) refuseEscape(ctx, 'exec: a privileged exec is refused');
+    if (info?.ProcessConfig?.privileged)
+      refuseEscape(
+        ctx,
+        `/exec/${exec[1]}: starting a privileged exec is refused: it has every capability on the host`,
+      );
     if (info?.ContainerID) await target(info.ContainerID);
     return;
   }
@@ -103,7 +107,7 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
   const ref = seg(rawRef);
   if (action === 'update') return checkUpdateBody(call.body, ctx);
   if (action === 'exec' && truthy((call.body as { Privileged?: unknown } | undefined)?.Privileged))
-    refuseEscape(ctx, 'privileged: a privileged exec is refused: it has every capability on the host');
+    refuseEscape(ctx, 'Privileged: a privileged exec is refused: it has every capability on the host');
   if (action === 'attach' && !truthy(call.query.stdin)) return;
   if (action === 'archive' && call.method !== 'PUT') return;
   await target(ref);
