@@ -8,7 +8,13 @@ import {
 } from '../../src/docker/policy/container.ts';
 import { policyGuard } from '../../src/docker/policy/guard.ts';
 import type { PathResolver } from '../../src/docker/policy/paths.ts';
-import { currentPolicy, pathPolicyOf, ruleContextOf, withPolicy } from '../../src/docker/policy/scope.ts';
+import {
+  currentPolicy,
+  pathPolicyOf,
+  ruleContextOf,
+  setPolicyDefaults,
+  withPolicy,
+} from '../../src/docker/policy/scope.ts';
 import { checkArgumentPolicy, type PolicySettings } from '../../src/pipeline/policy.ts';
 
 const host = { home: '/root', tmpDir: '/tmp', platform: 'linux' };
@@ -391,5 +397,23 @@ describe('the engine guard routes', () => {
     ).toBe('policy_denied');
     expect(await send('POST', '/plugins/pull', { query: { remote: 'x' } })).toBe('policy_denied');
     expect(await send('POST', '/plugins/x/enable')).toBe('policy_denied');
+  });
+});
+
+describe('logging what the settings allow', () => {
+  it('logs a lifted refusal once per call, and each admitted sensitive path', () => {
+    const told: string[] = [];
+    setPolicyDefaults(defaults, host, (m) => told.push(m));
+    try {
+      check({ privileged: true, cap_add: ['SYS_ADMIN', 'ALL'], pid_mode: 'host' }, { allowPrivileged: true });
+      expect(told).toHaveLength(1);
+      expect(told[0]).toContain('SAFETY_ALLOW_PRIVILEGED_CONTAINERS');
+      check({ privileged: true }, { allowPrivileged: true });
+      expect(told).toHaveLength(2);
+      check({ volumes: ['/etc/myapp:/c'] }, { mountAllowlist: ['/etc/myapp'] });
+      expect(told[2]).toContain('/etc/myapp');
+    } finally {
+      setPolicyDefaults(defaults, host, (m) => void process.stderr.write(`${m}\n`));
+    }
   });
 });
