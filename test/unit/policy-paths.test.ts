@@ -165,6 +165,13 @@ describe('the host-path rule', () => {
     expect(sensitivePaths({ xdgRuntimeDir: '/run/user/1000' })).toContain('/run/user/1000/docker.sock');
   });
 
+  it('on a case-insensitive filesystem the dot-directories are refused in any case', () => {
+    const mac = { home: '/Users/me', foldCase: true };
+    expect(kind('/users/me/.SSH/id', mac)).toBe('policy_denied');
+    expect(kind('/USERS/ME', mac)).toBe('policy_denied');
+    expect(kind('/users/me/project', mac)).toBe('ok');
+  });
+
   it('a home of / is no root: only the temp dir remains', () => {
     expect(kind('/srv/data', { home: '/' })).toBe('policy_denied');
     expect(kind('/tmp/x', { home: '/' })).toBe('ok');

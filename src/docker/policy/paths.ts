@@ -175,10 +175,11 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
   if (home && home !== '/' && p.shares) {
     for (const h of keysOf(home))
       for (const x of paths) {
-        const dot = x.startsWith(`${h}/`) ? x.slice(h.length + 1).split('/')[0] : undefined;
+        // In the case the filesystem compares names in: on macOS /users/me/.ssh is ~/.ssh.
+        const dot = fold(x).startsWith(`${fold(h)}/`) ? x.slice(h.length + 1).split('/')[0] : undefined;
         if (dot?.startsWith('.'))
           regions.push({ zone: `${h}/${dot}`, why: `it is in ${h}/${dot}, where credentials live` });
-        else if (isAtOrUnder(h, x))
+        else if (isAtOrUnder(fold(h), fold(x)))
           regions.push({ zone: x, why: `it contains the home's dot-directories (${h}/.ssh, ${h}/.docker…)` });
       }
   }
