@@ -34,7 +34,20 @@ export function validateArgs(schema: TObject, raw: unknown): Record<string, unkn
   const args = raw ?? {};
   const { validator, defaults } = compiled(schema);
   if (validator.Check(args)) {
-    const copy = cloneJson(args) as Record<string, unknown>;
+    let copy: Record<string, unknown>;
+    try {
+      copy = cloneJson(args) as Record<string, unknown>;
+    } catch (e) {
+      if (e !== MALFORMED) throw e;
+      // JSON can carry a lone surrogate ("\ud800"); no engine request can (URLs and bodies are UTF-8).
+      throw new ToolError(
+        'invalid_argument',
+        `invalid argument '${shown(malformedAt(args))}': is not valid Unicode`,
+        {
+          hint: 'Send the text as valid UTF-8: it holds a lone surrogate (half of a UTF-16 pair).',
+        },
+      );
+    }
     return defaults ? (Value.Default(schema, copy) as Record<string, unknown>) : copy;
   }
   throw new ToolError('invalid_argument', describe(schema, args, validator), {
@@ -49,9 +62,14 @@ export function validateArgs(schema: TObject, raw: unknown): Record<string, unkn
  */
 function cloneJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(cloneJson);
+  if (typeof v === 'string') {
+    if (!v.isWellFormed()) throw MALFORMED;
+    return v;
+  }
   if (v === null || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v)) {
+    if (!k.isWellFormed()) throw MALFORMED;
     const value = cloneJson((v as Record<string, unknown>)[k]);
     // JSON.parse makes "__proto__" an own key; assigning it would set the prototype instead.
     if (k === '__proto__')
@@ -59,6 +77,20 @@ function cloneJson(v: unknown): unknown {
     else out[k] = value;
   }
   return out;
+}
+
+const MALFORMED = Symbol('malformed');
+
+/** The path of the first string (value or key) that is not well-formed UTF-16. */
+function malformedAt(v: unknown, path: string[] = []): string[] {
+  if (typeof v === 'string') return path;
+  if (v === null || typeof v !== 'object') return [];
+  for (const [k, x] of Object.entries(v)) {
+    if (!k.isWellFormed()) return [...path, k.toWellFormed()];
+    const at = malformedAt(x, [...path, k]);
+    if (at.length > 0 || (typeof x === 'string' && !x.isWellFormed())) return at;
+  }
+  return [];
 }
 
 /** A JSON Pointer's segments, unescaped: `/volumes/~1src/bind` → volumes, /src, bind. */

@@ -97,6 +97,21 @@ describe('validation', () => {
     expect(validateArgs(schema, { container_id: 'web' })).toEqual({ container_id: 'web', tail: 100 });
   });
 
+  it('refuses a string holding a lone surrogate, in a value or a map key, naming where (no engine request can carry it)', () => {
+    const maps = Type.Object({
+      driver: Type.Optional(Type.String()),
+      labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    });
+    expect(() => validateArgs(maps, { driver: '\ud800' })).toThrow(
+      "invalid argument 'driver': is not valid Unicode",
+    );
+    expect(() => validateArgs(maps, { labels: { a: 'x\udc00' } })).toThrow(
+      "invalid argument 'labels.a': is not valid Unicode",
+    );
+    expect(() => validateArgs(maps, { labels: { 'k\ud800': 'x' } })).toThrow('is not valid Unicode');
+    expect(validateArgs(maps, { driver: 'ok \u{1F600}' })).toEqual({ driver: 'ok \u{1F600}' });
+  });
+
   it('names a missing required argument', () => {
     expect(() => validateArgs(schema, {})).toThrow("missing required argument 'container_id'");
   });
