@@ -121,13 +121,17 @@ const bind = (src: string, variant: string, cls: SecurityClass = 3): Row[] => [
 const volume = (
   variant: string,
   driverOpts: Record<string, string>,
-  setting: Setting = 'privileged',
+  setting: Setting | Setting[] = ['privileged', 'allowlist'],
 ): Row => ({
   class: 1,
   variant,
   tool: 'docker_create_volume',
   args: { name: '{name}', driver_opts: driverOpts },
-  expect: { refused: P, names: [['driver_opts', 'type', 'device', 'lowerdir', 'o']], setting },
+  expect: {
+    refused: P,
+    names: [['driver_opts', 'driver option', 'lowerdir', 'device', `'${Object.values(driverOpts)[0]}'`]],
+    setting,
+  },
 });
 const secOpt = (value: string): Row => ({
   class: 4,
@@ -165,6 +169,12 @@ const target = (
     expect: { refused: P, names: [why], setting },
   },
 ];
+/**
+ * 200 log lines a backtracking matcher chokes on: JavaScriptCore gives up on one such line after ~0.5 s, so
+ * a server matching them in its event loop stalls for minutes.
+ */
+const HOSTILE_LINES = (line: string) =>
+  `i=0; while [ $i -lt 200 ]; do echo ${line}; i=$((i+1)); done; sleep 3600`;
 const SWAP = (dir: string, to: string): Step[] => [{ symlink: dir, to }];
 
 export const REFUSALS: Row[] = [
@@ -542,34 +552,35 @@ export const REFUSALS: Row[] = [
     expect: priv(['privileged']),
   },
 
-  // 6. Host files: image save outside the allowed roots or onto an existing file.
+  // 6. Host files: image save outside the allowed roots or onto an existing file. The sensitive targets sit
+  // in a directory that does not exist, so a server that fails to refuse still writes nothing there.
   {
     class: 6,
     variant: 'save to /etc',
     tool: 'docker_save_image',
-    args: { images: '{image}', path: '/etc/{name}.tar' },
-    expect: path(['/etc/{name}.tar']),
+    args: { images: '{image}', path: '/etc/{name}/x.tar' },
+    expect: path(['/etc/{name}/x.tar']),
   },
   {
     class: 6,
     variant: 'save to /usr/bin',
     tool: 'docker_save_image',
-    args: { images: '{image}', path: '/usr/bin/{name}' },
-    expect: path(['/usr/bin/{name}']),
+    args: { images: '{image}', path: '/usr/bin/{name}/x' },
+    expect: path(['/usr/bin/{name}/x']),
   },
   {
     class: 6,
     variant: 'save into ~/.ssh',
     tool: 'docker_save_image',
-    args: { images: '{image}', path: '{home}/.ssh/{name}.tar' },
-    expect: path(['{home}/.ssh/{name}.tar']),
+    args: { images: '{image}', path: '{home}/.ssh/{name}/x.tar' },
+    expect: path(['{home}/.ssh/{name}/x.tar']),
   },
   {
     class: 6,
     variant: "save into the engine's data root",
     tool: 'docker_save_image',
-    args: { images: '{image}', path: '{dataRoot}/{name}.tar' },
-    expect: path(['{dataRoot}/{name}.tar']),
+    args: { images: '{image}', path: '{dataRoot}/{name}/x.tar' },
+    expect: path(['{dataRoot}/{name}/x.tar']),
   },
   {
     class: 6,
@@ -591,30 +602,26 @@ export const REFUSALS: Row[] = [
   // 7. One call stops everyone: backtracking patterns, build contexts that cannot be packed.
   {
     class: 7,
-    variant: 'grep /(a+)+$/ over a line of 40 a and a bang',
+    variant: 'grep /(a+)+$/ over 200 lines of 40 a and a bang',
     tool: 'docker_container_logs',
-    before: [
-      { container: '{name}-c', cmd: ['sh', '-c', `echo ${'a'.repeat(40)}!; sleep 3600`], start: true },
-    ],
-    args: { container_id: '{name}-c', grep: '/(a+)+$/' },
+    before: [{ container: '{name}-c', cmd: ['sh', '-c', HOSTILE_LINES(`${'a'.repeat(40)}!`)], start: true }],
+    args: { container_id: '{name}-c', grep: '/(a+)+$/', tail: 200 },
     expect: { answers: { ms: 10_000, errorKinds: ['invalid_argument'] } },
   },
   {
     class: 7,
-    variant: 'grep /(a|a)*b/ (alternation blow-up)',
+    variant: 'grep /(a|a)*b/ (alternation blow-up) over 200 lines',
     tool: 'docker_container_logs',
-    before: [{ container: '{name}-c', cmd: ['sh', '-c', `echo ${'a'.repeat(40)}; sleep 3600`], start: true }],
-    args: { container_id: '{name}-c', grep: '/(a|a)*b/' },
+    before: [{ container: '{name}-c', cmd: ['sh', '-c', HOSTILE_LINES('a'.repeat(40))], start: true }],
+    args: { container_id: '{name}-c', grep: '/(a|a)*b/', tail: 200 },
     expect: { answers: { ms: 10_000, errorKinds: ['invalid_argument'] } },
   },
   {
     class: 7,
-    variant: 'grep with a backreference /(a*)*\\1$/',
+    variant: 'grep with a backreference /(a*)*\\1$/ over 200 lines',
     tool: 'docker_container_logs',
-    before: [
-      { container: '{name}-c', cmd: ['sh', '-c', `echo ${'a'.repeat(40)}!; sleep 3600`], start: true },
-    ],
-    args: { container_id: '{name}-c', grep: '/(a*)*\\1$/' },
+    before: [{ container: '{name}-c', cmd: ['sh', '-c', HOSTILE_LINES(`${'a'.repeat(40)}!`)], start: true }],
+    args: { container_id: '{name}-c', grep: '/(a*)*\\1$/', tail: 200 },
     expect: { answers: { ms: 10_000, errorKinds: ['invalid_argument'] } },
   },
   {
@@ -643,7 +650,7 @@ export const REFUSALS: Row[] = [
   },
   {
     class: 7,
-    variant: 'run with wait over a 256 MiB flood of 64 KiB lines',
+    variant: 'run with wait over a 256 MiB flood of 1 MiB lines',
     tool: 'docker_run_container',
     args: {
       image: '{image}',
@@ -651,9 +658,14 @@ export const REFUSALS: Row[] = [
       wait: true,
       remove: true,
       timeout: 150,
-      command: ['sh', '-c', 'yes "$(head -c 65535 /dev/zero | tr "\\0" a)" | head -n 4096'],
+      // 256 lines of 1 MiB: a tail counted in lines is no bound when lines are this long.
+      command: [
+        'sh',
+        '-c',
+        'i=0; while [ $i -lt 256 ]; do head -c 1048576 /dev/zero | tr "\\0" a; echo; i=$((i+1)); done',
+      ],
     },
-    expect: { peakGrowthMiB: 64 },
+    expect: { peakGrowthMiB: 128 },
   },
 
   // 8. Redaction: secret words inside one-word names; values with spaces and ';'.
