@@ -274,28 +274,44 @@ export interface Snapshot {
 }
 
 /** Every engine object of this run, as comparable data. */
-export async function engineSnapshot(): Promise<Record<string, unknown>> {
+/**
+ * Every engine object of this run, as comparable data. The filesystem changes (what an exec or a copy
+ * leaves) are read for the shared fixtures and the row's own containers (names holding `focus`): those
+ * are the ones a row acts on, and reading them for every container of the run would cost seconds a row.
+ */
+export async function engineSnapshot(focus = '-fx-'): Promise<Record<string, unknown>> {
   const docker = testDocker();
   const out: Record<string, unknown> = {};
-  const containers = (await docker.listContainers({ all: true })).filter((c) =>
-    ours(c.Names?.join(' ') ?? '', c.Labels),
+  const [labelled, named] = await Promise.all([
+    docker.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=${RUN_ID}`] } }),
+    docker.listContainers({ all: true, filters: { name: [TOKEN] } }),
+  ]);
+  const ids = [...new Set([...labelled, ...named].map((c) => c.Id))];
+  const rows = await Promise.all(
+    ids.map(async (id) => {
+      const handle = docker.getContainer(id);
+      const info = await handle.inspect().catch(() => undefined);
+      if (!info) return undefined;
+      const watched = info.Name.includes('-fx-') || info.Name.includes(focus);
+      const changes = watched
+        ? (((await handle.changes().catch(() => [])) ?? []) as { Path: string; Kind: number }[])
+        : [];
+      return [
+        `container ${info.Name}`,
+        {
+          id: info.Id,
+          status: info.State.Status,
+          startedAt: info.State.StartedAt,
+          restarts: info.RestartCount,
+          execs: (info.ExecIDs ?? []).length,
+          changes: changes.map((x) => `${x.Kind} ${x.Path}`).sort(),
+          binds: info.HostConfig.Binds ?? [],
+          volumes: (info.Mounts ?? []).map((m) => `${m.Type} ${m.Name ?? ''} ${m.Source}`).sort(),
+        },
+      ] as const;
+    }),
   );
-  for (const c of containers) {
-    const handle = docker.getContainer(c.Id);
-    const info = await handle.inspect().catch(() => undefined);
-    if (!info) continue;
-    const changes = ((await handle.changes().catch(() => [])) ?? []) as { Path: string; Kind: number }[];
-    out[`container ${info.Name}`] = {
-      id: info.Id,
-      status: info.State.Status,
-      startedAt: info.State.StartedAt,
-      restarts: info.RestartCount,
-      execs: (info.ExecIDs ?? []).length,
-      changes: changes.map((x) => `${x.Kind} ${x.Path}`).sort(),
-      binds: info.HostConfig.Binds ?? [],
-      volumes: (info.Mounts ?? []).map((m) => `${m.Type} ${m.Name ?? ''} ${m.Source}`).sort(),
-    };
-  }
+  for (const row of rows) if (row) out[row[0]] = row[1];
   const { Volumes } = await docker.listVolumes();
   for (const v of (Volumes ?? []).filter((v) => ours(v.Name, v.Labels)))
     out[`volume ${v.Name}`] = { driver: v.Driver, options: v.Options ?? {}, labels: v.Labels ?? {} };

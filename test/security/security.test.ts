@@ -53,9 +53,9 @@ async function callWithSnapshots(
     args,
     (row.paths ?? []).map((p) => fill(p, name)),
   );
-  const before = { engine: await engineSnapshot(), host: hostSnapshot(paths) };
+  const before = { engine: await engineSnapshot(name), host: hostSnapshot(paths) };
   const result = await call(args);
-  const after = { engine: await engineSnapshot(), host: hostSnapshot(paths) };
+  const after = { engine: await engineSnapshot(name), host: hostSnapshot(paths) };
   // A safety net: a file this row named (it carries the run's token) that a server failing to refuse
   // wrote outside our own dirs is removed again; the host snapshot still fails the row.
   for (const p of paths)
