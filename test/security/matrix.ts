@@ -525,7 +525,7 @@ export const REFUSALS: Row[] = [
     expect: priv([['pid_mode', '{fx.priv}']]),
   },
   ...target('priv', 'privileged', ['privileged']),
-  ...target('hostns', 'host-namespace', ['PidMode', 'pid_mode', 'PID', 'pid']),
+  ...target('hostns', 'host-namespace', ['PidMode', 'pid_mode', 'PID', 'pid', 'SecurityOpt']),
   ...target('sock', 'socket-mounting', ['{dockerSocket}', 'socket'], ['allowlist', 'privileged']),
   ...target('sysadmin', 'SYS_ADMIN', ['SYS_ADMIN']),
   ...target('unconfined', 'seccomp-unconfined', ['seccomp']),
@@ -695,10 +695,18 @@ export const REFUSALS: Row[] = [
   // 9. Destructive through moderate tools.
   {
     class: 9,
-    variant: 'tag onto an existing tag of another image',
+    variant: 'tag onto an existing tag of another image, without force',
     tool: 'docker_tag_image',
     args: { image: '{fx.imageB}', repository: '{fx.tagA}', tag: 'latest' },
-    expect: { refused: P, names: ['{fx.tagA}'], setting: 'destructive' },
+    expect: { refused: 'conflict', names: ['{fx.tagA}'] },
+  },
+  {
+    // As save's `overwrite`: the argument that moves the tag escalates the call to destructive.
+    class: 9,
+    variant: 'tag onto an existing tag of another image, with force',
+    tool: 'docker_tag_image',
+    args: { image: '{fx.imageB}', repository: '{fx.tagA}', tag: 'latest', force: true },
+    expect: { refused: P, names: ['force'], setting: 'destructive' },
   },
   {
     class: 9,
@@ -852,7 +860,7 @@ export const LEGITIMATE: LegitRow[] = [
     profile: 'destructive',
     tool: 'docker_tag_image',
     before: [{ call: 'docker_tag_image', args: { image: '{image}', repository: '{name}', tag: 'latest' } }],
-    args: { image: '{fx.imageB}', repository: '{name}', tag: 'latest' },
+    args: { image: '{fx.imageB}', repository: '{name}', tag: 'latest', force: true },
   },
   {
     variant: 'save overwrite with the destructive tier',
