@@ -46,6 +46,32 @@ export interface BenchReport {
     logBytes: number;
     series: Record<string, Series & { peakMiB?: number }>;
   };
+  /** Issue 13, class 7: bounded work per call (bench/bounded.ts). */
+  bounded?: BoundedReport;
+}
+
+/** A catastrophic grep beside other calls, and peak memory of a run-with-wait over a flood. */
+export interface BoundedReport {
+  grep: {
+    pattern: string;
+    lineBytes: number;
+    scanned: number;
+    ms: number;
+    isError: boolean;
+    /** docker_list_containers on the same server, alone and while the grep runs. */
+    listIdle: Summary;
+    listDuring: Summary;
+  };
+  flood: {
+    bytes: number;
+    lineBytes: number;
+    ms: number;
+    capBytes: number;
+    stdoutBytes: number;
+    truncated: boolean;
+    hwmBeforeMiB: number;
+    hwmMiB: number;
+  };
 }
 
 const OURS = 'mcp-docker';
@@ -315,6 +341,7 @@ export function markdown(r: BenchReport, changes?: string): string {
       '',
     );
   }
+  if (r.bounded) out.push(boundedSection(r.bounded, r.date.slice(0, 10)), '');
   if (changes) out.push(changes.trim(), '');
   out.push(
     '## Reproduce',
@@ -323,7 +350,8 @@ export function markdown(r: BenchReport, changes?: string): string {
     'npm ci',
     'DOCKER_HOST=unix:///var/run/docker.sock npm run bench        # builds dist/mcp-docker, then measures',
     'npm run bench -- --quick                                     # a minute: fewer runs, 30 containers only',
-    'npm run bench -- --no-build --no-competitors --no-logs --no-http',
+    'npm run bench -- --no-build --no-competitors --no-logs --no-http --no-bounded',
+    'bun bench/bounded.ts [--no-build] [--flood-mib 1024]                # only the issue-13 figures, rewritten in place',
     'bun bench/docs.ts                                            # this page and the chart again from bench/results/latest.json',
     '```',
     '',
@@ -331,4 +359,38 @@ export function markdown(r: BenchReport, changes?: string): string {
     '',
   );
   return out.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n');
+}
+
+/** The section of bench/bounded.ts, between markers so `bun bench/bounded.ts` alone can replace it. */
+export function boundedSection(b: BoundedReport, date: string): string {
+  const { grep: g, flood: fl } = b;
+  const MiB = 1024 * 1024;
+  return [
+    '<!-- bounded:start -->',
+    '## One call stops no one (issue 13)',
+    '',
+    `Measured ${date} with \`bun bench/bounded.ts\`. Caller-supplied patterns run on re2js (RE2, linear time).`,
+    '',
+    `**A catastrophic grep.** A container printed 2,000 lines of ${g.lineBytes.toLocaleString('en')} bytes (a's and a final "!"); \`docker_container_logs\` with \`grep: "${g.pattern}"\` (exponential backtracking with JavaScript's RegExp) scanned ${g.scanned} lines and answered ${g.isError ? 'with an error' : 'with a result'} in ${f(g.ms, 0)} ms (the call's budget is the 60 s default --timeout; with Bun's RegExp, time doubles with each a: 26 of them already take 0.5 s, one such line never finishes). Meanwhile other requests on the same server (one stdio session, handled concurrently) answered ${g.listDuring.n} \`docker_list_containers\` calls:`,
+    '',
+    table(
+      ['docker_list_containers', 'calls', 'median ms', 'p90 ms', 'max ms'],
+      [
+        ['alone', g.listIdle.n, f(g.listIdle.median), f(g.listIdle.p90), f(g.listIdle.max)],
+        ['during the grep', g.listDuring.n, f(g.listDuring.median), f(g.listDuring.p90), f(g.listDuring.max)],
+      ],
+    ),
+    '',
+    `**A run-with-wait over a flood.** \`docker_run_container\` with \`wait: true\` over a container printing ${f(fl.bytes / MiB / 1024, 2)} GiB in ${fl.lineBytes / 1024} KiB lines answered in ${f(fl.ms / 1000, 1)} s (most of it the container printing) with ${f(fl.stdoutBytes / 1024, 0)} KiB of stdout (${fl.truncated ? 'output_truncated' : 'not truncated'}): the last ${f(fl.capBytes / MiB, 0)} MiB (--max-exec-output-bytes) is read, then cut to the response cap. The server reads the newest 256 log entries first and goes further back only for a stream still under the cap; before that change a run over 256 MiB (test/e2e/bounded.test.ts) peaked at 126–140 MiB, nearly all of it Bun's HTTP client streaming the 10,000-entry tail, not what is kept.`,
+    '',
+    table(
+      ['server VmHWM', 'MiB'],
+      [
+        ['after initialize', f(fl.hwmBeforeMiB)],
+        ['after the run', f(fl.hwmMiB)],
+        ['growth', f(fl.hwmMiB - fl.hwmBeforeMiB)],
+      ],
+    ),
+    '<!-- bounded:end -->',
+  ].join('\n');
 }

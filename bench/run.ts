@@ -6,7 +6,7 @@
  * run is reported with the reason.
  *
  * Flags: --no-build (use the binary as is) --quick (fewer runs; no 300-container, HTTP or log
- * figures) --no-competitors --no-http --no-logs --containers 30,300.
+ * figures) --no-competitors --no-http --no-logs --no-bounded --containers 30,300.
  * Env: MCP_DOCKER_BIN (default dist/mcp-docker), DOCKER_HOST (unix://).
  * Containers are labelled mcp-docker-bench=1, use network none and are removed at the end, on
  * error and on Ctrl-C. All traffic stays on the unix socket and 127.0.0.1.
@@ -14,6 +14,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runBounded } from './bounded.ts';
 import { writeDocs } from './docs.ts';
 import { runHttpLoad } from './http-load.ts';
 import { bytes, EngineApi, memory, StdioSession, summarize } from './lib.ts';
@@ -382,6 +383,10 @@ async function main(): Promise<void> {
 
   // ---- 1 GB of logs, tail 100 ----
   if (!QUICK && !has('--no-logs')) await logsFigure(specs, report);
+
+  // ---- a catastrophic grep, and peak RSS of a run-with-wait over 1 GiB (issue 13) ----
+  if (!QUICK && !has('--no-bounded'))
+    report.bounded = await runBounded({ bin: BIN, env: baseEnv, floodMiB: 1024, log });
 
   report.machine.loadEnd = loadavg().map((x) => Number(x.toFixed(2)));
   const outDir = join(ROOT, 'bench/results');

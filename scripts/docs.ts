@@ -31,7 +31,15 @@ export function optionsTable(): string {
 }
 
 export function toolsTable(): string {
-  const rows = catalogue.map((t) => `| \`${t.name}\` | ${t.safety} | ${cell(t.description)} |`);
+  // A tool whose arguments escalate its tier says which: "moderate; destructive with `force`".
+  const tier = (t: (typeof catalogue)[number]) =>
+    [
+      t.safety,
+      ...Object.entries((t.escalate ?? {}) as Record<string, string>).map(
+        ([arg, s]) => `${s} with \`${arg}\``,
+      ),
+    ].join('; ');
+  const rows = catalogue.map((t) => `| \`${t.name}\` | ${tier(t)} | ${cell(t.description)} |`);
   return ['| Tool | Safety | What it does |', '|---|---|---|', ...rows].join('\n');
 }
 

@@ -1,11 +1,24 @@
 /**
  * Secret redaction, applied to everything that leaves the server: structured results, text, errors.
- * Names are split into words (FOO_BAR, fooBar, foo-bar, foo.bar) and matched word by word, so
- * DB_PASSWORD and apiKey are caught while PWD, AUTHOR or KEYBOARD are not.
+ *
+ * Names: a secret word of five letters or more counts anywhere in a word of the name (PGPASSWORD,
+ * CLIENTSECRET, APITOKEN, MYSQL_ROOT_PASSWORD), unless it only begins a longer ordinary word
+ * (TOKENIZERS, SECRETARY). Short words (KEY, PAT, AUTH, PW…) count only as a whole word, the name being
+ * split at `_ - .`, spaces and camelCase (GITHUB_PAT, API_KEY, apiKey), so PATH, PWD, MONKEY and
+ * AUTHOR are not secrets. A name whose last word is FILE, PATH or DIR (KEY_FILE, DB_PASSWORD_FILE)
+ * says where a secret is kept, as the official images' `_FILE` convention does, and is not masked.
+ *
+ * Values: the whole value is masked, spaces and `;` included (`PASSWORD=correct horse; battery`): a
+ * quoted value to its closing quote, a bare one to the end of the line.
  */
-const SECRET_WORDS =
-  /^(pass|passwd|password|passphrase|secret|secrets|token|tokens|key|keys|apikey|credential|credentials|creds|auth|authorization|cookie|privatekey|signature|salt|dsn)$/;
-const QUICK = /pass|secret|token|key|credential|creds|auth|cookie|bearer|signature|salt|dsn|:\/\/[^\s/]*@/i;
+const LONG_WORDS =
+  /password|passwd|passphrase|secret(?!ar(?:y|ies|iat))|token(?!i[sz])|credential|private|apikey/;
+const WHOLE_WORDS = /^(?:key|keys|pat|pw|pass|auth|authorization|creds|cookie|cookies|signature|salt|dsn)$/;
+const LOCATION = /^(?:file|files|path|paths|dir|dirs|directory)$/;
+
+/** Cheap first test on a whole text or name: no hit, nothing to do (most strings in most results). */
+const QUICK =
+  /pa(?:ss|t(?![a-z]))|secret|token|key|cred|auth|cookie|bearer|signature|salt|dsn|private|pw(?![a-z])|:\/\/[^\s/]*@/i;
 
 export const MASK = '***';
 
@@ -17,34 +30,142 @@ export function isSecretName(name: string): boolean {
   const words = name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .toLowerCase()
-    .split(/[^a-z0-9]+/);
-  // Joined neighbours catch API_KEY → apikey, PRIVATE_KEY → privatekey.
-  return words.some((w, i) => SECRET_WORDS.test(w) || SECRET_WORDS.test(w + (words[i + 1] ?? '')));
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
+  if (words.length > 1 && LOCATION.test(words[words.length - 1] as string)) return false;
+  return words.some((w) => WHOLE_WORDS.test(w) || LONG_WORDS.test(w));
 }
 
-// NAME=value, NAME: value (YAML, log lines) and "NAME":"value" (JSON), quoted or bare. A colon with
-// nothing around it is not a separator: 'registry/app-auth:v1' is an image tag, not a secret.
-const ASSIGNMENT =
-  /([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*|["']?\s*:\s+|["']\s*:\s*)((?:Bearer|Basic|Token)\s+[^\s,;&"']+|"[^"\n]*"|'[^'\n]*'|[^\s,;&"']+)/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):([^@\s/]+)@/gi;
-
-/** validate.ts names a field as `argument 'auth.password': <what is wrong>`; that is no assignment. */
-const FIELD_NAMED = "argument '";
 
 export function redactText(text: string): string {
   if (!QUICK.test(text)) return text;
-  return text
-    .replace(ASSIGNMENT, (whole, name: string, sep: string, value: string, at: number) =>
-      isSecretName(name) &&
-      value !== MASK &&
-      !PLACEHOLDER.test(value) &&
-      text.slice(at - FIELD_NAMED.length, at) !== FIELD_NAMED
-        ? `${name}${sep}${MASK}`
-        : whole,
-    )
-    .replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`)
-    .replace(URL_CREDENTIALS, `$1:${MASK}@`);
+  return maskUrlCredentials(
+    maskAssignments(text).replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`),
+  );
+}
+
+const isUserChar = (c: number) => !(c === 58 || c === 47 || c === 64 || isSpace(c)); // not : / @ or blank
+const isPasswordChar = (c: number) => !(c === 47 || c === 64 || isSpace(c)); // not / @ or blank
+const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
+
+/**
+ * `scheme://user:password@host` → `scheme://user:***@host`. Scans from each `://` (a regex starting
+ * at every letter of a long run would be quadratic); each scan stops at the next `/`, so it is linear.
+ */
+function maskUrlCredentials(text: string): string {
+  let out = '';
+  let copied = 0;
+  for (let p = text.indexOf('://'); p > 0; p = text.indexOf('://', p + 3)) {
+    const c = text.charCodeAt(p - 1);
+    if (!(isNameStart(c) || (c >= 48 && c <= 57) || c === 43 || c === 46 || c === 45)) continue;
+    let i = p + 3;
+    while (i < text.length && isUserChar(text.charCodeAt(i))) i++;
+    if (i === p + 3 || text.charCodeAt(i) !== 58) continue;
+    const start = i + 1;
+    let j = start;
+    while (j < text.length && isPasswordChar(text.charCodeAt(j))) j++;
+    if (j === start || text.charCodeAt(j) !== 64) continue;
+    out += text.slice(copied, start) + MASK;
+    copied = j;
+    p = j - 3;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** validate.ts names a field as `argument 'auth.password': <what is wrong>`; that is no assignment. */
+const FIELD_NAMED = "argument '";
+const SEPARATOR = /[=:]/g;
+
+const isNameChar = (c: number) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45;
+const isNameStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+const isBlank = (c: number) => c === 32 || c === 9;
+const isQuote = (c: number) => c === 34 || c === 39;
+const isEol = (c: number) => c === 10 || c === 13;
+
+/**
+ * Masks the values of secret-named assignments: `NAME=value`, `NAME: value` (YAML, log lines; a colon
+ * needs a blank after it, so 'registry/app-auth:v1' is an image tag, not a secret) and
+ * `"NAME": "value"` (JSON). One pass: each separator looks back over the name before it, which ends at
+ * the previous separator at the latest, so the work is linear in the text.
+ */
+function maskAssignments(text: string): string {
+  let out = '';
+  let copied = 0;
+  // Whether `scanned` lies inside a double-quoted string of its line, kept up to date as the scan moves
+  // on (only forward, so linear): a bare value inside one ends at its closing quote.
+  let scanned = 0;
+  let inString = false;
+  const insideString = (at: number): boolean => {
+    for (; scanned < at; scanned++) {
+      const c = text.charCodeAt(scanned);
+      if (isEol(c)) inString = false;
+      else if (c === 34) inString = !inString;
+      else if (c === 92 && inString) scanned++;
+    }
+    return inString;
+  };
+  SEPARATOR.lastIndex = 0;
+  for (let m = SEPARATOR.exec(text); m; m = SEPARATOR.exec(text)) {
+    const sep = m.index;
+    // Back over blanks and an optional quote to the name's end, then over the name.
+    let j = sep - 1;
+    while (j >= copied && isBlank(text.charCodeAt(j))) j--;
+    const quotedName = j >= copied && isQuote(text.charCodeAt(j));
+    if (quotedName) j--;
+    const nameEnd = j + 1;
+    while (j >= copied && isNameChar(text.charCodeAt(j))) j--;
+    let nameStart = j + 1;
+    while (nameStart < nameEnd && !isNameStart(text.charCodeAt(nameStart))) nameStart++;
+    if (nameStart === nameEnd) continue;
+    // Past the separator: blanks; a bare colon needs one (`image:tag` is no assignment).
+    let v = sep + 1;
+    while (v < text.length && isBlank(text.charCodeAt(v))) v++;
+    if (text[sep] === ':' && !quotedName && v === sep + 1) continue;
+    if (text.slice(nameStart - FIELD_NAMED.length, nameStart) === FIELD_NAMED) continue;
+    if (!secretName(text.slice(nameStart, nameEnd))) continue;
+
+    const open = text.charCodeAt(v);
+    // A quoted value ends at its quote; so does a bare one inside a double-quoted string
+    // (`"cmd": "run PASSWORD=a b"`) or right after a quote (`got 'DB_PASSWORD=x'`); otherwise the
+    // value runs to the end of the line, spaces and `;` included.
+    const before = nameStart > 0 ? text.charCodeAt(nameStart - 1) : 0;
+    const start = isQuote(open) ? v + 1 : v;
+    const end = isQuote(open)
+      ? closingQuote(text, start, open)
+      : insideString(start)
+        ? closingQuote(text, start, 34)
+        : isQuote(before) && !quotedName
+          ? closingQuote(text, start, before)
+          : lineEnd(text, start);
+    const value = text.slice(start, end);
+    const shown = isQuote(open) ? text.slice(v, end + 1) : value;
+    // Already masked (a second pass over text made from redacted data): leave it, and its quotes.
+    if (value.trim() === '' || value.startsWith(MASK) || PLACEHOLDER.test(shown.trim())) {
+      SEPARATOR.lastIndex = Math.max(SEPARATOR.lastIndex, end);
+      continue;
+    }
+    out += text.slice(copied, start) + MASK;
+    copied = end;
+    SEPARATOR.lastIndex = Math.max(SEPARATOR.lastIndex, end);
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** Index of the next unescaped `quote` on this line, or of the line's end. */
+function closingQuote(text: string, from: number, quote: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === quote || isEol(c)) return i;
+    if (c === 92) i++; // a backslash escapes the next character
+  }
+  return text.length;
+}
+
+function lineEnd(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) if (isEol(text.charCodeAt(i))) return i;
+  return text.length;
 }
 
 /** Returns a redacted copy: secret-named properties masked, every string scanned for secrets. */
@@ -53,7 +174,7 @@ export function redact<T>(value: T): T {
 }
 
 /**
- * isSecretName per property name seen in results. Rows repeat the same few names (30 rows of
+ * isSecretName per name seen in results and texts. Rows repeat the same few names (30 rows of
  * id, name, image…), so this answers most lookups without the regexes; bounded, cleared when full.
  */
 const secretNames = new Map<string, boolean>();
@@ -61,6 +182,7 @@ function secretName(k: string): boolean {
   let hit = secretNames.get(k);
   if (hit === undefined) {
     hit = isSecretName(k);
+    if (k.length > 128) return hit; // a long run of name characters in some text: not worth keeping
     if (secretNames.size >= 4096) secretNames.clear();
     secretNames.set(k, hit);
   }

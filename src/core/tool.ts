@@ -82,6 +82,12 @@ export interface ToolDef<
    * save or load): the argument policy applies the sensitive-path and mount allow/block lists.
    */
   hostPaths?: readonly (keyof Static<I> & string)[];
+  /**
+   * Arguments that raise a call's tier when set (given, and not false or null), e.g.
+   * `{ overwrite: 'destructive' }`: listing uses `safety`; a call is gated at the highest tier its
+   * arguments reach, and the listed `destructiveHint` is true when any argument escalates to destructive.
+   */
+  escalate?: Partial<Record<keyof Static<I> & string, Safety>>;
   /** The kind of object this tool lists: a not-found of that kind points the caller here. */
   lists?: ObjectKind;
   /** Only tools that report on the connection itself (e.g. a health check) set 'optional'. */

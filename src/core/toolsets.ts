@@ -15,11 +15,4 @@ export const TOOLSETS = [
 export type Toolset = (typeof TOOLSETS)[number];
 
 /** On unless `--toolsets` says otherwise; `swarm` is opt-in. */
-export const DEFAULT_TOOLSETS: readonly Toolset[] = [
-  'containers',
-  'images',
-  'networks',
-  'volumes',
-  'system',
-  'compose',
-];
+export const DEFAULT_TOOLSETS: readonly Toolset[] = TOOLSETS.filter((t) => t !== 'swarm');

@@ -163,13 +163,30 @@ export async function tailOutput(
   maxBytes: number,
   signal: AbortSignal,
 ): Promise<OutputTail> {
+  return (await tailOutputCounted(stream, tty, maxBytes, signal)).out;
+}
+
+async function tailOutputCounted(stream: Readable, tty: boolean, maxBytes: number, signal: AbortSignal) {
   const out: OutputTail = { stdout: new TailBytes(maxBytes), stderr: new TailBytes(maxBytes) };
   const onChunk = demux(tty, (s, data) => out[s].push(data));
   await consume(stream, (chunk) => void onChunk(chunk), signal);
-  return out;
+  return { out, frames: onChunk.frames() };
 }
 
-/** The last `maxBytes` of a container's stdout and of its stderr, from the engine's `tail` lines. */
+/**
+ * Log entries asked for first. With the json-file driver an entry holds at most 16 KiB, so a flood in
+ * long lines streams at most this × 16 KiB here, instead of `tail` × 16 KiB: what the HTTP client
+ * allocates on the way (not what we keep) is most of a call's memory.
+ */
+const FIRST_TAIL = 256;
+
+/**
+ * The last `maxBytes` of a container's stdout and of its stderr among its last `tail` log entries.
+ * The newest FIRST_TAIL entries first: a stream that already passed `maxBytes` there, or a log that
+ * had fewer entries, cannot change by reading further back; only a stream still short is read again
+ * alone with the whole `tail` (the engine filters by stream, so a flood on the other one is not sent).
+ * The result is the same as one read of `tail` entries.
+ */
 export async function readOutputTail(
   docker: Dockerode,
   src: LogSource,
@@ -177,8 +194,16 @@ export async function readOutputTail(
   maxBytes: number,
   signal: AbortSignal,
 ): Promise<OutputTail> {
-  const stream = await openLogs(docker, src, { tail }, signal);
-  return tailOutput(stream, src.tty, maxBytes, signal);
+  const first = Math.min(tail, FIRST_TAIL);
+  const read = async (q: Omit<LogQuery, 'tail'>, n: number) =>
+    tailOutputCounted(await openLogs(docker, src, { ...q, tail: n }, signal), src.tty, maxBytes, signal);
+  const { out, frames } = await read({}, first);
+  if (first === tail || (frames !== undefined && frames < first)) return out;
+  for (const s of src.tty ? (['stdout'] as const) : (['stdout', 'stderr'] as const)) {
+    if (out[s].total > maxBytes) continue;
+    out[s] = (await read({ stdout: s === 'stdout', stderr: s === 'stderr' }, tail)).out[s];
+  }
+  return out;
 }
 
 /**

@@ -20,6 +20,8 @@ export class FrameDemuxer {
   private headerFill = 0;
   private remaining = 0;
   private current: StreamName = 'stdout';
+  /** Frame headers read: one per log entry in a log stream. */
+  frames = 0;
 
   constructor(private readonly onData: DataFn) {}
 
@@ -33,6 +35,7 @@ export class FrameDemuxer {
         i += n;
         if (this.headerFill < 8) return;
         this.headerFill = 0;
+        this.frames++;
         this.current = (this.header[0] ?? 1) >= 2 ? 'stderr' : 'stdout';
         this.remaining = this.header.readUInt32BE(4);
         continue;
@@ -45,11 +48,17 @@ export class FrameDemuxer {
   }
 }
 
-/** A chunk handler for an engine stream: framed unless the container has a TTY (then it is all stdout). */
-export function demux(tty: boolean, onData: DataFn): (chunk: Buffer) => void {
-  if (tty) return (chunk) => onData('stdout', chunk);
+/**
+ * A chunk handler for an engine stream: framed unless the container has a TTY (then it is all stdout).
+ * `frames()` counts the frames seen (undefined with a TTY, which has none).
+ */
+export function demux(
+  tty: boolean,
+  onData: DataFn,
+): ((chunk: Buffer) => void) & { frames: () => number | undefined } {
+  if (tty) return Object.assign((chunk: Buffer) => onData('stdout', chunk), { frames: () => undefined });
   const d = new FrameDemuxer(onData);
-  return (chunk) => d.push(chunk);
+  return Object.assign((chunk: Buffer) => d.push(chunk), { frames: () => d.frames });
 }
 
 /** Keeps the last `max` bytes written; `total` counts everything seen. */
@@ -67,7 +76,9 @@ export class TailBytes {
       this.length = this.max;
       return;
     }
-    this.chunks.push(data);
+    // Copy: `data` is often a view into a larger chunk (a frame of a demultiplexed stream); kept
+    // views of chunks mostly made of the other stream would hold far more than `max` bytes alive.
+    this.chunks.push(Buffer.from(data));
     this.length += data.length;
     while (this.length > this.max) {
       const first = this.chunks[0] as Buffer;

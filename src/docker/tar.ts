@@ -1,4 +1,7 @@
-/** Just enough tar for copying small files: read ustar/GNU/pax entries, write a one-file archive. */
+/**
+ * Just enough tar: read ustar/GNU/pax entries as a stream, write entry headers (files, directories,
+ * symlinks; pax for long names) for a one-file archive or a build context.
+ */
 export interface TarEntry {
   name: string;
   size: number;
@@ -152,17 +155,65 @@ function tarNumber(field: Buffer): number {
   return s ? Number.parseInt(s, 8) : 0;
 }
 
+/** What a written entry needs; names and link targets of any length (pax carries long ones). */
+export interface TarEntryHead {
+  name: string;
+  kind: 'file' | 'dir' | 'symlink';
+  size: number;
+  mode: number;
+  mtime: Date;
+  linkname?: string;
+}
+
+const FLAGS = { file: '0', dir: '5', symlink: '2' } as const;
+/** The largest size the 12-byte octal field holds; larger ones go in a pax record. */
+const OCTAL_SIZE_MAX = 0o77777777777;
+
+/** The header block(s) of one entry: a pax header first when a name, link or size does not fit ustar. */
+export function tarEntryHeader(e: TarEntryHead): Buffer {
+  const pax: Buffer[] = [];
+  const link = e.linkname ?? '';
+  if (Buffer.byteLength(e.name) > 100) pax.push(paxRecord('path', e.name));
+  if (Buffer.byteLength(link) > 100) pax.push(paxRecord('linkpath', link));
+  if (e.size > OCTAL_SIZE_MAX) pax.push(paxRecord('size', String(e.size)));
+  const head = tarHeader(
+    fitName(e.name),
+    Math.min(e.size, OCTAL_SIZE_MAX),
+    e.mode,
+    e.mtime,
+    FLAGS[e.kind],
+    fitName(link),
+  );
+  if (pax.length === 0) return head;
+  const body = Buffer.concat(pax);
+  return Buffer.concat([tarHeader('PaxHeader', body.length, 0o644, e.mtime, 'x'), pad(body), head]);
+}
+
+/** Zeros after `size` bytes of data, up to the next block. */
+export const tarPadding = (size: number) => Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+
+/** The end-of-archive marker: two zero blocks. */
+export const tarTrailer = () => Buffer.alloc(BLOCK * 2);
+
+/** At most 100 bytes, cut at a character boundary (a pax record carries the whole name). */
+function fitName(name: string): string {
+  if (Buffer.byteLength(name) <= 100) return name;
+  let out = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(out + ch) > 100) break;
+    out += ch;
+  }
+  return out;
+}
+
 /** A tar archive holding one regular file (a pax header carries a name over 100 bytes). */
 export function tarOneFile(name: string, data: Buffer, mode: number, mtime = new Date()): Buffer {
-  const parts: Buffer[] = [];
-  let shortName = name;
-  if (Buffer.byteLength(name) > 100) {
-    const body = paxRecord('path', name);
-    parts.push(tarHeader('PaxHeader', body.length, 0o644, mtime, 'x'), pad(body));
-    shortName = name.slice(0, 50);
-  }
-  parts.push(tarHeader(shortName, data.length, mode, mtime, '0'), pad(data), Buffer.alloc(BLOCK * 2));
-  return Buffer.concat(parts);
+  return Buffer.concat([
+    tarEntryHeader({ name, kind: 'file', size: data.length, mode, mtime }),
+    data,
+    tarPadding(data.length),
+    tarTrailer(),
+  ]);
 }
 
 function paxRecord(key: string, value: string): Buffer {
@@ -173,9 +224,16 @@ function paxRecord(key: string, value: string): Buffer {
   return Buffer.from(`${len}${body}`);
 }
 
-const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((BLOCK - (b.length % BLOCK)) % BLOCK)]);
+const pad = (b: Buffer) => Buffer.concat([b, tarPadding(b.length)]);
 
-function tarHeader(name: string, size: number, mode: number, mtime: Date, flag: string): Buffer {
+function tarHeader(
+  name: string,
+  size: number,
+  mode: number,
+  mtime: Date,
+  flag: string,
+  linkname = '',
+): Buffer {
   const h = Buffer.alloc(BLOCK);
   const octal = (n: number, width: number) => `${n.toString(8).padStart(width - 1, '0')}\0`;
   h.write(name, 0, 100, 'utf8');
@@ -183,9 +241,10 @@ function tarHeader(name: string, size: number, mode: number, mtime: Date, flag: 
   h.write(octal(0, 8), 108, 'ascii');
   h.write(octal(0, 8), 116, 'ascii');
   h.write(octal(size, 12), 124, 'ascii');
-  h.write(octal(Math.floor(mtime.getTime() / 1000), 12), 136, 'ascii');
+  h.write(octal(Math.max(0, Math.floor(mtime.getTime() / 1000)), 12), 136, 'ascii');
   h.write('        ', 148, 'ascii');
   h.write(flag, 156, 'ascii');
+  h.write(linkname, 157, 100, 'utf8');
   h.write('ustar\u000000', 257, 'binary');
   let sum = 0;
   for (const x of h) sum += x;

@@ -1,4 +1,4 @@
-import type { AnyTool } from '../core/tool.ts';
+import type { AnyTool, Safety } from '../core/tool.ts';
 import { DEFAULT_TOOLSETS, type Toolset } from '../core/toolsets.ts';
 
 /** Who may do what: the caller's safety profile (one per server today; per credential over HTTP). */
@@ -45,8 +45,32 @@ export const toolsetsOf = (profile: SafetyProfile): readonly Toolset[] =>
  * Deny wins over allow; read-only wins over the tiers. The words of a refusal come from where the
  * profile came from: the server's own settings name the flag, a credential's say to ask the operator.
  */
-export function gate(tool: AnyTool, profile: SafetyProfile, _call: GateCall = {}): GateDecision {
-  return decide(refusalOf(tool, profile), profile);
+export function gate(tool: AnyTool, profile: SafetyProfile, call: GateCall = {}): GateDecision {
+  return decide(refusalOf(tool, profile, tierOf(tool, call.args)), profile);
+}
+
+const RANK: Record<Safety, number> = { safe: 0, moderate: 1, destructive: 2 };
+
+/** The tier a call runs at, and the argument that raised it there (absent: the tool's own tier). */
+export interface CallTier {
+  tier: Safety;
+  by?: string;
+}
+
+/**
+ * The tool's own tier, raised by each `escalate` argument the call sets (given, and not false or
+ * null). Without arguments (a listing) it is the tool's own: a listing shows what some call may do.
+ */
+export function tierOf(tool: AnyTool, args?: Record<string, unknown>): CallTier {
+  const own: CallTier = { tier: tool.safety };
+  if (!args || !tool.escalate) return own;
+  let at = own;
+  for (const [arg, tier] of Object.entries(tool.escalate as Record<string, Safety>)) {
+    const v = Object.hasOwn(args, arg) ? args[arg] : undefined;
+    if (v === undefined || v === null || v === false) continue;
+    if (RANK[tier] > RANK[at.tier]) at = { tier, by: arg };
+  }
+  return at;
 }
 
 /**
@@ -95,7 +119,7 @@ interface Refusal {
   credential: string;
 }
 
-function refusalOf(tool: AnyTool, profile: SafetyProfile): Refusal | undefined {
+function refusalOf(tool: AnyTool, profile: SafetyProfile, { tier, by }: CallTier): Refusal | undefined {
   const n = tool.name;
   if (profile.deniedTools.includes(n))
     return {
@@ -111,24 +135,27 @@ function refusalOf(tool: AnyTool, profile: SafetyProfile): Refusal | undefined {
     };
   if (tool.toolset !== undefined && !toolsetsOf(profile).includes(tool.toolset))
     return toolsetRefusal(`${n} belongs to toolset '${tool.toolset}'`, tool.toolset);
-  if (tool.safety === 'safe') return undefined;
+  if (tier === 'safe') return undefined;
+  // A call raised by an argument names it, and says that leaving it out is the other way.
+  const what = by === undefined ? n : `${n} with '${by}'`;
+  const orWithout = by === undefined ? '' : `, or call without '${by}'`;
   if (profile.readOnly)
     return {
-      server: `${n} changes state and the server is read-only`,
-      flag: 'Restart without --read-only to use it.',
-      credential: `${n} changes state and your credential is read-only`,
+      server: `${what} changes state and the server is read-only`,
+      flag: `Restart without --read-only to use it${orWithout}.`,
+      credential: `${what} changes state and your credential is read-only`,
     };
-  if (tool.safety === 'moderate' && !profile.allowModerate)
+  if (tier === 'moderate' && !profile.allowModerate)
     return {
-      server: `${n} changes state and moderate operations are disabled`,
-      flag: 'Set SAFETY_ALLOW_MODERATE_OPERATIONS=true to allow it.',
-      credential: `${n} changes state and your credential does not allow moderate operations`,
+      server: `${what} changes state and moderate operations are disabled`,
+      flag: `Set SAFETY_ALLOW_MODERATE_OPERATIONS=true to allow it${orWithout}.`,
+      credential: `${what} changes state and your credential does not allow moderate operations`,
     };
-  if (tool.safety === 'destructive' && !profile.allowDestructive)
+  if (tier === 'destructive' && !profile.allowDestructive)
     return {
-      server: `${n} is destructive and destructive operations are disabled`,
-      flag: 'Set SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true to allow it.',
-      credential: `${n} is destructive and your credential does not allow destructive operations`,
+      server: `${what} is destructive and destructive operations are disabled`,
+      flag: `Set SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true to allow it${orWithout}.`,
+      credential: `${what} is destructive and your credential does not allow destructive operations`,
     };
   return undefined;
 }

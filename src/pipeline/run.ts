@@ -8,7 +8,7 @@ import { redact, redactText } from '../core/redact.ts';
 import type { AnyTool, Safety, ServerFacts } from '../core/tool.ts';
 import { type EngineHandle, type EngineRegistry, sessionOf } from '../docker/engines.ts';
 import { capResult } from './cap.ts';
-import { gate, type SafetyProfile } from './gate.ts';
+import { gate, type SafetyProfile, tierOf } from './gate.ts';
 import { type Listers, mapError } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
@@ -108,7 +108,10 @@ export async function runPipeline(
   call: CallOptions = {},
 ): Promise<Outcome> {
   const args = maskSecretArgs(rawArgs, tool.secretArgs);
-  const end = env.observe?.({ event: 'tool_call', tool: tool.name, safety: tool.safety, args });
+  // The tier the call runs at: an escalating argument (a forced tag move) is audited as destructive.
+  const raw = rawArgs && typeof rawArgs === 'object' ? (rawArgs as Record<string, unknown>) : undefined;
+  const safety = tierOf(tool, raw).tier;
+  const end = env.observe?.({ event: 'tool_call', tool: tool.name, safety, args });
   if (!end) return runStages(tool, rawArgs, env, call);
   const started = performance.now();
   let outcome: Outcome | undefined;

@@ -84,7 +84,3 @@ export const TimeEnd = timeArg('As since');
 export function engineFilters(filters: Record<string, string[]> | undefined): string | undefined {
   return filters && Object.keys(filters).length > 0 ? JSON.stringify(filters) : undefined;
 }
-
-/** Short ID as people read it. */
-// Defined with the engine layer, which prompts and resources share; tools keep importing it from here.
-export { shortId } from '../docker/names.ts';

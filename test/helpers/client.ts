@@ -50,6 +50,8 @@ export interface RunningServer {
   close(): Promise<void>;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
+  /** The server process's id (for /proc/PID/status figures), once spawned. */
+  pid(): number | undefined;
 }
 
 export const SERVER_BIN = process.env.MCP_DOCKER_BIN ?? 'dist/mcp-docker';
@@ -132,6 +134,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     client,
     close: () => client.raw.close(),
     stderr: () => stderr,
+    pid: () => transport.pid ?? undefined,
   };
 }
 

@@ -1,7 +1,9 @@
-/** For pure unit tests of the pipeline: an engine that answers with a stand-in client and never talks to one. */
+/** For pure unit tests of the pipeline: a stand-in engine that never talks to one, profiles and envs built on it. */
 import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../src/core/engine.ts';
 import { type EngineHandle, type EngineRegistry, engineRegistry } from '../../src/docker/engines.ts';
+import type { SafetyProfile } from '../../src/pipeline/gate.ts';
+import { type PipelineEnv, serverFacts } from '../../src/pipeline/run.ts';
 
 export function stubEngine(name = 'default', client: Dockerode = {} as Dockerode): EngineHandle {
   const facts: EngineFacts = { sharesFilesystem: true, socketPaths: [] };
@@ -18,3 +20,30 @@ export function stubEngine(name = 'default', client: Dockerode = {} as Dockerode
 
 /** A registry holding only `stubEngine()`. */
 export const stubEngines = (): EngineRegistry => engineRegistry([stubEngine()]);
+
+/** The default profile of a server (moderate on, destructive off), with `p` over it. */
+export const testProfile = (p: Partial<SafetyProfile> = {}): SafetyProfile => ({
+  allowModerate: true,
+  allowDestructive: false,
+  readOnly: false,
+  allowedTools: [],
+  deniedTools: [],
+  ...p,
+});
+
+/** A pipeline env for pure runs: a stub engine, small limits, `profile`, and `over` on top. */
+export const stubPipelineEnv = (
+  profile: SafetyProfile = testProfile(),
+  over: Partial<PipelineEnv> = {},
+): PipelineEnv => ({
+  profile,
+  policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] },
+  host: { home: '/home/x', platform: 'linux' },
+  limits: { maxResponseBytes: 65_536, maxExecOutputBytes: 65_536, maxLogLines: 100, maxListResults: 100 },
+  defaultTimeoutMs: 5000,
+  engines: stubEngines(),
+  server: serverFacts('9.9.9', profile),
+  logFilter: 'flag',
+  dockerConfigDir: '/nonexistent/.docker',
+  ...over,
+});

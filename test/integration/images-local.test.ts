@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -22,6 +23,7 @@ const dir = mkdtempSync('/tmp/mcpt-img-');
 
 const docker = testDocker();
 const imageId = async (ref: string) => (await docker.getImage(ref).inspect()).Id;
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 /** A new image (its own ID) tagged REPO:tag, made by committing a stopped container of TEST_IMAGE. */
@@ -162,24 +164,55 @@ describe('docker_image_history', () => {
 });
 
 describe('docker_tag_image', () => {
-  it('adds a tag, says where a moved tag was before, and removing the tag keeps the image', async () => {
+  it('adds a tag with moderate alone, re-tags the same image without force, and removing the tag keeps the image', async () => {
     const base = await imageId(TEST_IMAGE);
+    const moderate = { profile: { allowDestructive: false } };
+    const args = { image: `${REPO}:base`, repository: `${REPO}-t`, tag: 'v1' };
 
-    const out = await callOk('docker_tag_image', {
-      image: `${REPO}:base`,
-      repository: `${REPO}-t`,
-      tag: 'v1',
-    });
+    const out = await callOk('docker_tag_image', args, moderate);
 
     expect(out).toEqual({ id: short(base), tagged: `${REPO}-t:v1` });
     expect(await imageId(`${REPO}-t:v1`)).toBe(base);
-
-    const other = await commitImage('other');
-    const moved = await callOk('docker_tag_image', { image: other, repository: `${REPO}-t`, tag: 'v1' });
-    expect(moved).toEqual({ id: short(other), tagged: `${REPO}-t:v1`, moved_from: short(base) });
+    expect(await callOk('docker_tag_image', args, moderate)).toEqual(out);
 
     const removed = await callOk('docker_remove_image', { image: `${REPO}-t:v1` });
     expect(removed).toEqual({ untagged: [`${REPO}-t:v1`], deleted: [] });
+    expect(await imageId(`${REPO}:base`)).toBe(base);
+  });
+
+  it('moves a tag that is on another image only with force and the destructive tier, the old image keeping its other tags', async () => {
+    const base = await imageId(TEST_IMAGE);
+    await callOk('docker_tag_image', { image: `${REPO}:base`, repository: `${REPO}-t`, tag: 'mv' });
+    const other = await commitImage('mv-src');
+    const args = { image: other, repository: `${REPO}-t`, tag: 'mv' };
+
+    // Without force: a conflict naming force, whatever the tier.
+    const conflict = await callErr('docker_tag_image', args);
+    expect(conflict.kind).toBe('conflict');
+    expect(conflict.message).toContain(`'${REPO}-t:mv' is already on image ${short(base)}`);
+    expect(conflict.hint).toContain('force: true');
+    expect(await imageId(`${REPO}-t:mv`)).toBe(base);
+
+    // With force while destructive is off: refused by the gate, naming force and the setting.
+    const denied = await callErr(
+      'docker_tag_image',
+      { ...args, force: true },
+      { profile: { allowDestructive: false } },
+    );
+    expect(denied.kind).toBe('policy_denied');
+    expect(denied.message).toContain("docker_tag_image with 'force' is destructive");
+    expect(denied.hint).toContain('SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true');
+    expect(await imageId(`${REPO}-t:mv`)).toBe(base);
+
+    // With force and destructive on: moved, saying from where.
+    const moved = await callOk('docker_tag_image', { ...args, force: true });
+    expect(moved).toEqual({ id: short(other), tagged: `${REPO}-t:mv`, moved_from: short(base) });
+    expect(await imageId(`${REPO}-t:mv`)).toBe(other);
+    expect(await imageId(`${REPO}:base`)).toBe(base);
+    expect(await imageId(TEST_IMAGE)).toBe(base);
+
+    const removed = await callOk('docker_remove_image', { image: `${REPO}-t:mv` });
+    expect(removed).toEqual({ untagged: [`${REPO}-t:mv`], deleted: [] });
     expect(await exists(other)).toBe(true);
   });
 
@@ -304,17 +337,43 @@ describe('docker_save_image / docker_load_image', () => {
     expect(readFileSync(path).includes(Buffer.from('manifest.json'))).toBe(true);
   });
 
-  it('refuses to overwrite an existing file unless overwrite is true', async () => {
+  it('replaces an existing file only with overwrite and the destructive tier', async () => {
     const path = join(dir, 'exists.tar');
     writeFileSync(path, 'keep me');
+    const args = { images: `${REPO}:base`, path };
 
-    const err = await callErr('docker_save_image', { images: `${REPO}:base`, path });
-
+    // Without overwrite: a conflict naming it, whatever the tier.
+    const err = await callErr('docker_save_image', args);
     expect(err.kind).toBe('conflict');
     expect(err.hint).toContain('overwrite: true');
     expect(readFileSync(path, 'utf8')).toBe('keep me');
 
-    const out = await callOk('docker_save_image', { images: `${REPO}:base`, path, overwrite: true });
+    // With overwrite while destructive is off: refused by the gate, the file untouched.
+    const before = sha256(path);
+    const denied = await callErr(
+      'docker_save_image',
+      { ...args, overwrite: true },
+      { profile: { allowDestructive: false } },
+    );
+    expect(denied.kind).toBe('policy_denied');
+    expect(denied.message).toContain("docker_save_image with 'overwrite' is destructive");
+    expect(denied.hint).toContain('SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true');
+    expect(sha256(path)).toBe(before);
+    expect(readdirSync(dir).filter((f) => f.includes('exists.tar'))).toEqual(['exists.tar']);
+
+    // With overwrite and destructive on: replaced.
+    const out = await callOk('docker_save_image', { ...args, overwrite: true });
+    expect(statSync(path).size).toBe(out.bytes as number);
+    expect(sha256(path)).not.toBe(before);
+  });
+
+  it('saves to a new file with moderate alone', async () => {
+    const path = join(dir, 'new-moderate.tar');
+    const out = await callOk(
+      'docker_save_image',
+      { images: `${REPO}:base`, path },
+      { profile: { allowDestructive: false } },
+    );
     expect(statSync(path).size).toBe(out.bytes as number);
   });
 

@@ -3,9 +3,8 @@ import Type from 'typebox';
 import { fenceLines, fenceText } from '../../src/core/fence.ts';
 import { defineTool } from '../../src/core/tool.ts';
 import { capResult, capText } from '../../src/pipeline/cap.ts';
-import type { SafetyProfile } from '../../src/pipeline/gate.ts';
-import { type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
-import { stubEngines } from '../helpers/stub-engine.ts';
+import { type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
+import { stubPipelineEnv } from '../helpers/stub-engine.ts';
 
 const bytes = (s: string) => Buffer.byteLength(s);
 const json = (r: ReturnType<typeof capResult>) =>
@@ -97,24 +96,10 @@ describe('capText (prompt messages, resource text)', () => {
 });
 
 describe('the pipeline caps last', () => {
-  const profile: SafetyProfile = {
-    allowModerate: true,
-    allowDestructive: false,
-    readOnly: false,
-    allowedTools: [],
-    deniedTools: [],
+  const env = (maxResponseBytes: number): PipelineEnv => {
+    const base = stubPipelineEnv();
+    return { ...base, limits: { ...base.limits, maxResponseBytes, maxLogLines: 1000 } };
   };
-  const env = (maxResponseBytes: number): PipelineEnv => ({
-    profile,
-    policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] },
-    host: { home: '/home/x', platform: 'linux' },
-    limits: { maxResponseBytes, maxExecOutputBytes: 65_536, maxLogLines: 1000, maxListResults: 100 },
-    defaultTimeoutMs: 5000,
-    engines: stubEngines(),
-    server: serverFacts('9.9.9', profile),
-    logFilter: 'flag',
-    dockerConfigDir: '/nonexistent/.docker',
-  });
   /** Lines that fit the cap as read, and outgrow it once flagged and fenced. */
   const logs = defineTool({
     name: 'docker_logs_probe',

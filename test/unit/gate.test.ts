@@ -2,11 +2,14 @@ import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
 import type { AnyTool, Safety } from '../../src/core/tool.ts';
 import { DEFAULT_TOOLSETS, type Toolset } from '../../src/core/toolsets.ts';
-import { gate, gateContent, type SafetyProfile } from '../../src/pipeline/gate.ts';
+import { annotationsFor } from '../../src/pipeline/annotations.ts';
+import { gate, gateContent, tierOf } from '../../src/pipeline/gate.ts';
+import { type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
 import { prompts } from '../../src/prompts/index.ts';
 import { resources } from '../../src/resources/index.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { capProfile, resolveAuthFile } from '../../src/transport/http/credentials.ts';
+import { stubPipelineEnv, testProfile } from '../helpers/stub-engine.ts';
 
 const tool = (name: string, safety: Safety, toolset?: Toolset): AnyTool => ({
   name,
@@ -19,14 +22,7 @@ const tool = (name: string, safety: Safety, toolset?: Toolset): AnyTool => ({
   handler: async () => ({}),
   ...(toolset && { toolset }),
 });
-const profile = (p: Partial<SafetyProfile> = {}): SafetyProfile => ({
-  allowModerate: true,
-  allowDestructive: false,
-  readOnly: false,
-  allowedTools: [],
-  deniedTools: [],
-  ...p,
-});
+const profile = testProfile;
 
 const logs = tool('docker_container_logs', 'safe', 'containers');
 const inspect = tool('docker_inspect_container', 'safe', 'containers');
@@ -72,6 +68,84 @@ describe('gate: toolsets', () => {
     for (const p of [profile(), profile({ toolsets: ['images'] }), profile({ allowedTools: [logs.name] })])
       for (const t of [logs, inspect, pull])
         expect(gate(t, p, { args: { container_id: 'web' }, engine: 'default' })).toEqual(gate(t, p));
+  });
+});
+
+describe('gate: escalation by argument', () => {
+  const save: AnyTool = {
+    ...tool('docker_save_image', 'moderate', 'images'),
+    escalate: { overwrite: 'destructive' },
+  };
+  const refusal = (d: ReturnType<typeof gate>) => (d.allowed ? 'allowed' : `${d.reason} | ${d.hint}`);
+
+  it('lists the tool by its own tier, and allows a call that leaves the argument out, false or null', () => {
+    expect(gate(save, profile()).allowed).toBe(true);
+    for (const args of [{}, { overwrite: false }, { overwrite: null }, { path: '/tmp/a.tar' }])
+      expect(gate(save, profile(), { args }).allowed).toBe(true);
+  });
+
+  it("tells the audit hook the tier the call runs at, not the tool's own", async () => {
+    const seen: string[] = [];
+    const env: PipelineEnv = {
+      ...stubPipelineEnv(profile({ allowDestructive: true })),
+      observe: (c) => {
+        if (c.event === 'tool_call') seen.push(c.safety);
+        return undefined;
+      },
+    };
+    const run = { ...save, input: Type.Object({ overwrite: Type.Optional(Type.Boolean()) }) };
+    await runPipeline(run, {}, env);
+    await runPipeline(run, { overwrite: true }, env);
+    expect(seen).toEqual(['moderate', 'destructive']);
+  });
+
+  it('refuses a call that sets it while destructive is off, naming the argument and the setting', () => {
+    expect(refusal(gate(save, profile(), { args: { overwrite: true } }))).toBe(
+      "docker_save_image with 'overwrite' is destructive and destructive operations are disabled | " +
+        "Set SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true to allow it, or call without 'overwrite'.",
+    );
+    // Any set value counts (validation refuses the wrong type afterwards): the gate errs on the safe side.
+    expect(gate(save, profile(), { args: { overwrite: 'yes' } }).allowed).toBe(false);
+    expect(gate(save, profile({ allowDestructive: true }), { args: { overwrite: true } }).allowed).toBe(true);
+  });
+
+  it('refuses it under read-only, where the tool is not even listed', () => {
+    const ro = profile({ readOnly: true, allowDestructive: true });
+    expect(gate(save, ro).allowed).toBe(false);
+    expect(refusal(gate(save, ro, { args: { overwrite: true } }))).toContain(
+      "docker_save_image with 'overwrite' changes state and the server is read-only",
+    );
+  });
+
+  it("words a credential's refusal from its origin", () => {
+    const p = profile({ origin: "profile 'ops'" });
+    expect(gate(save, p).allowed).toBe(true);
+    const d = gate(save, p, { args: { overwrite: true } });
+    expect(refusal(d)).toBe(
+      "docker_save_image with 'overwrite' is destructive and your credential does not allow destructive operations | " +
+        "Your credential has profile 'ops', which does not allow it; ask the server's operator for a profile that does.",
+    );
+  });
+
+  it('takes the highest tier among the arguments set, never lowering the tool’s own', () => {
+    const t: AnyTool = { ...tool('docker_x', 'destructive'), escalate: { a: 'moderate' } };
+    expect(tierOf(t, { a: true })).toEqual({ tier: 'destructive' });
+    expect(tierOf(save, { overwrite: true })).toEqual({ tier: 'destructive', by: 'overwrite' });
+    expect(tierOf(save)).toEqual({ tier: 'moderate' });
+  });
+
+  it('marks the catalogue tools whose arguments escalate as destructive in their annotations', () => {
+    expect(annotationsFor(save)).toMatchObject({ destructiveHint: true, readOnlyHint: false });
+    for (const name of ['docker_save_image', 'docker_tag_image']) {
+      const t = catalogue.find((c) => c.name === name) as AnyTool;
+      expect(t.safety).toBe('moderate');
+      expect(Object.values(t.escalate ?? {})).toContain('destructive');
+      expect(annotationsFor(t).destructiveHint).toBe(true);
+    }
+    for (const t of catalogue)
+      expect(annotationsFor(t).destructiveHint).toBe(
+        t.safety === 'destructive' || Object.values(t.escalate ?? {}).includes('destructive'),
+      );
   });
 });
 

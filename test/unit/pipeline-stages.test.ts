@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
 import { ToolError } from '../../src/core/errors.ts';
-import { isSecretName, redact, redactText } from '../../src/core/redact.ts';
 import type { AnyTool, Safety } from '../../src/core/tool.ts';
 import { annotationsFor } from '../../src/pipeline/annotations.ts';
 import { capResult } from '../../src/pipeline/cap.ts';
@@ -207,97 +206,6 @@ describe('response cap', () => {
     const { value, truncated } = capResult({ stdout: `${'a'.repeat(50_000)}END` }, 4096, 'tail', 'h');
     expect((value.stdout as string).endsWith('END')).toBe(true);
     expect(truncated?.field).toBe('stdout');
-  });
-});
-
-describe('redaction', () => {
-  it('masks JSON-quoted secrets, as validation errors quote arguments', () => {
-    expect(redactText('got {"username":"u","password":"hunter2"}')).toBe(
-      'got {"username":"u","password":***}',
-    );
-  });
-
-  it('leaves a validation error about a secret-named argument readable, masking only the value it quotes', () => {
-    expect(redactText(`invalid argument 'auth': unknown key "user"`)).toBe(
-      `invalid argument 'auth': unknown key "user"`,
-    );
-    expect(redactText(`invalid argument 'auth.password': must not have more than 65536 characters`)).toBe(
-      `invalid argument 'auth.password': must not have more than 65536 characters`,
-    );
-    expect(redactText(`invalid argument 'command': bad, got "DB_PASSWORD=hunter2"`)).toBe(
-      `invalid argument 'command': bad, got "DB_PASSWORD=***"`,
-    );
-    expect(redactText(`'token': abc`)).toBe(`'token': ***`);
-  });
-
-  it('leaves $-brace placeholders alone: they name a secret without holding one', () => {
-    const ph = (name: string) => ['$', '{', name, '}'].join('');
-    expect(redactText(`DB_PASSWORD: "${ph('DB_PASSWORD')}"`)).toBe(`DB_PASSWORD: "${ph('DB_PASSWORD')}"`);
-    expect(redact({ API_TOKEN: ph('API_TOKEN'), DB_PASSWORD: 'x' })).toEqual({
-      API_TOKEN: ph('API_TOKEN'),
-      DB_PASSWORD: '***',
-    });
-  });
-
-  it('leaves image references alone even when the repository has a secret-like word', () => {
-    for (const ref of [
-      '127.0.0.1:5001/mcpt-auth-x:v1',
-      'auth-service:v1',
-      'registry/token-broker@sha256:abc',
-    ])
-      expect(redactText(ref)).toBe(ref);
-  });
-
-  it('recognises secret-looking names word by word', () => {
-    for (const n of [
-      'DB_PASSWORD',
-      'apiKey',
-      'API_KEY',
-      'GITHUB_TOKEN',
-      'aws_secret_access_key',
-      'Authorization',
-      'PRIVATE_KEY',
-      'x-auth-token',
-    ])
-      expect(isSecretName(n)).toBe(true);
-    for (const n of [
-      'PWD',
-      'PATH',
-      'AUTHOR',
-      'KEYBOARD_LAYOUT',
-      'MONKEY',
-      'HOSTNAME',
-      'TOKENIZER_MODE_X'.replace('_X', ''),
-    ])
-      expect(isSecretName(n)).toBe(false);
-  });
-
-  it('masks env entries and secret-named properties, leaving others', () => {
-    const out = redact({
-      env: ['DB_PASSWORD=hunter2', 'PATH=/bin', 'API_KEY="abc def"'],
-      labels: { 'com.x.token': 't0k' },
-      name: 'web',
-    });
-    expect(out).toEqual({
-      env: ['DB_PASSWORD=***', 'PATH=/bin', 'API_KEY=***'],
-      labels: { 'com.x.token': '***' },
-      name: 'web',
-    });
-  });
-
-  it('masks secrets inside free text: assignments, bearer tokens, URL credentials', () => {
-    const t = redactText(
-      'start API_TOKEN=abc123secret ok; Authorization: Bearer abcdefghijkl; db=postgres://u:pw@db/x',
-    );
-    expect(t).not.toContain('abc123secret');
-    expect(t).not.toContain('abcdefghijkl');
-    expect(t).not.toContain(':pw@');
-    expect(t).toContain('API_TOKEN=***');
-  });
-
-  it('leaves text without secrets untouched', () => {
-    const s = 'Set SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true to allow it.';
-    expect(redactText(s)).toBe(s);
   });
 });
 

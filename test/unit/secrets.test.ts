@@ -2,37 +2,20 @@ import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
 import { ToolError } from '../../src/core/errors.ts';
 import { defineTool } from '../../src/core/tool.ts';
-import type { SafetyProfile } from '../../src/pipeline/gate.ts';
-import { type Observed, type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
+import { type Observed, type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
 import { maskSecretArgs, secretValues, withoutSecrets } from '../../src/pipeline/secrets.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { type AuditEvent, type Auditor, auditCalls, auditLine } from '../../src/transport/http/audit.ts';
-import { stubEngines } from '../helpers/stub-engine.ts';
+import { stubPipelineEnv, testProfile } from '../helpers/stub-engine.ts';
 
 const PASSWORD = 'hunter2-correct-horse';
 const TOKEN = 'tok-9f8e7d6c5b4a';
 
-const profile: SafetyProfile = {
-  allowModerate: true,
-  allowDestructive: false,
-  readOnly: false,
-  allowedTools: [],
-  deniedTools: [],
-};
 const recorded: AuditEvent[] = [];
 const audit: Auditor = { record: (e) => void recorded.push(e), close() {} };
-const env: PipelineEnv = {
-  profile,
-  policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] },
-  host: { home: '/home/x', platform: 'linux' },
-  limits: { maxResponseBytes: 65_536, maxExecOutputBytes: 65_536, maxLogLines: 100, maxListResults: 100 },
-  defaultTimeoutMs: 5000,
-  engines: stubEngines(),
-  server: serverFacts('9.9.9', profile),
-  logFilter: 'flag',
-  dockerConfigDir: '/nonexistent/.docker',
+const env: PipelineEnv = stubPipelineEnv(testProfile(), {
   observe: auditCalls(audit, { clientId: 'stdio' }),
-};
+});
 
 /** A push-like tool whose handler fails quoting what it was given, as a careless engine message might. */
 const push = defineTool({

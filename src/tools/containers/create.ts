@@ -5,10 +5,11 @@ import { ToolError } from '../../core/errors.ts';
 import type { Limits } from '../../core/limits.ts';
 import { defineTool } from '../../core/tool.ts';
 import { logSource, readOutputTail, splitOutput } from '../../docker/logs.ts';
+import { shortId } from '../../docker/names.ts';
 import { engineRequest } from '../../docker/request.ts';
 import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { bytes, nanoCpus } from '../../docker/spec-values.ts';
-import { ContainerRef, shortId } from '../params.ts';
+import { ContainerRef } from '../params.ts';
 import { stateOf } from './ref.ts';
 import {
   CpuShares,

@@ -6,20 +6,7 @@ import { logSource, readLogTail } from '../../docker/logs.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
 import { ContainerRef, TimeEnd, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
-
-/** A line test from `text` (substring) or `/regex/flags`; a bad regex is an invalid_argument on `field`. */
-export function lineMatcher(pattern: string, field: string): (line: string) => boolean {
-  const re = /^\/(.+)\/([imsu]*)$/s.exec(pattern);
-  if (!re) return (line) => line.includes(pattern);
-  try {
-    const compiled = new RegExp(re[1] as string, re[2]);
-    return (line) => compiled.test(line);
-  } catch (e) {
-    throw new ToolError('invalid_argument', `invalid argument '${field}': ${(e as Error).message}`, {
-      hint: 'Fix the /regex/ (flags i, m, s, u), or pass plain text to match it as a substring.',
-    });
-  }
-}
+import { lineMatcher } from './match.ts';
 
 export const containerLogs = defineTool({
   name: 'docker_container_logs',

@@ -1,6 +1,6 @@
 /** The state block lifecycle tools return. Resolving a reference is src/docker/resolve.ts's. */
 import type Dockerode from 'dockerode';
-import { shortId } from '../params.ts';
+import { shortId } from '../../docker/names.ts';
 
 /** The state block lifecycle tools return, from an inspect document. */
 export function stateOf(info: Dockerode.ContainerInspectInfo) {

@@ -2,8 +2,9 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { shortId } from '../../docker/names.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
-import { ContainerRef, engineFilters, PruneFilters, shortId } from '../params.ts';
+import { ContainerRef, engineFilters, PruneFilters } from '../params.ts';
 import { stateOf } from './ref.ts';
 
 export const removeContainer = defineTool({

@@ -7,7 +7,7 @@ import { defineTool } from '../../core/tool.ts';
 import { eachLine, logSource, openLogs } from '../../docker/logs.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
 import { ContainerRef } from '../params.ts';
-import { lineMatcher } from './logs.ts';
+import { lineMatcher } from './match.ts';
 
 /** Lines of the current run looked at before following new ones. */
 const LOOK_BACK = 1000;

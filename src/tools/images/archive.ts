@@ -12,9 +12,9 @@ import { pipeline } from 'node:stream/promises';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { shortId } from '../../docker/names.ts';
 import { inspectImage } from '../../docker/resolve.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
-import { shortId } from '../params.ts';
 import { IMAGE_REF_PATTERN } from './ref.ts';
 
 /** Saving or loading gigabytes takes a while; the configured default timeout is for quick calls. */
@@ -80,7 +80,7 @@ async function checkTarget(target: string, overwrite: boolean): Promise<void> {
     });
   if (existing && !overwrite)
     throw new ToolError('conflict', `'${target}' already exists`, {
-      hint: 'Pass overwrite: true to replace it, or choose another path.',
+      hint: 'Pass overwrite: true to replace it (a destructive operation), or choose another path.',
     });
 }
 
@@ -92,7 +92,7 @@ async function publish(temp: string, target: string, overwrite: boolean): Promis
   } catch (e) {
     if (errno(e) === 'EEXIST')
       throw new ToolError('conflict', `'${target}' already exists`, {
-        hint: 'Pass overwrite: true to replace it, or choose another path.',
+        hint: 'Pass overwrite: true to replace it (a destructive operation), or choose another path.',
       });
     // Filesystems without hard links: the check in checkTarget has to do.
     if (['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(errno(e) ?? '')) return rename(temp, target);
@@ -105,6 +105,8 @@ export const saveImage = defineTool({
   title: 'Save images to tar',
   description: "Save images to a tar file on the server's host.",
   safety: 'moderate',
+  // Replacing an existing host file cannot be undone: destructive.
+  escalate: { overwrite: 'destructive' },
   idempotent: true,
   timeoutMs: LONG_TIMEOUT_MS,
   hostPaths: ['path'],
@@ -114,7 +116,7 @@ export const saveImage = defineTool({
         description: 'Image ref, or list',
       }),
       path: HostPath,
-      overwrite: Type.Optional(Type.Boolean({ default: false })),
+      overwrite: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
   ),

@@ -3,22 +3,23 @@
  * directory goes to the engine as a tar stream (`.dockerignore` honoured), progress is "Step n/m", and
  * the engine applies the tags only when the build succeeds, so a failed or cancelled build tags nothing.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { listContext, packContext } from '../../docker/build-context.ts';
 import { EngineStreamError, readProgressStream, refusal } from '../../docker/json-stream.ts';
-import { MAX_ARG, MAX_VALUE, StringMap, shortId } from '../params.ts';
+import { shortId } from '../../docker/names.ts';
+import { MAX_ARG, MAX_VALUE, StringMap } from '../params.ts';
 import { buildRegistryConfig, parseReference } from './auth.ts';
 import { BuildLog, registryFailure } from './progress.ts';
 import { LONG_TIMEOUT_MS } from './pull.ts';
 import { IMAGE_REF_PATTERN } from './ref.ts';
 
 const LOG_TAIL = 20;
-const MAX_CONTEXT_ENTRIES = 100_000;
 const MAX_DOCKERFILE_BYTES = 1_048_576;
 
 const NameTag = Type.String({
@@ -38,29 +39,6 @@ async function contextDir(path: string): Promise<string> {
   if (!s?.isDirectory())
     throw bad('path', `'${path}' is not a directory on the server's host`, 'Give an existing directory.');
   return path;
-}
-
-/** Every file, link and empty directory under `root`, relative; dockerode filters them by .dockerignore. */
-async function contextEntries(root: string, signal: AbortSignal): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    const entries = await readdir(rel ? join(root, rel) : root, { withFileTypes: true });
-    for (const e of entries) {
-      signal.throwIfAborted();
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      const before = out.length;
-      if (e.isDirectory()) await walk(p);
-      if (!e.isDirectory() || out.length === before) out.push(p);
-      if (out.length > MAX_CONTEXT_ENTRIES)
-        throw bad(
-          'path',
-          `the context holds more than ${MAX_CONTEXT_ENTRIES} entries`,
-          'Use a smaller context directory or a .dockerignore.',
-        );
-    }
-  };
-  await walk('');
-  return out;
 }
 
 /** A Dockerfile name inside the context: relative, no '..'. Returns its text. */
@@ -146,14 +124,27 @@ export const buildImage = defineTool({
       signal,
       dockerConfigDir,
     );
-    const src = await contextEntries(root, signal);
+    // Checked whole before anything is sent; a failure while packing aborts the request and is the result.
+    const entries = await listContext(root, signal);
+    let packFailure: ToolError | undefined;
+    const packing = new AbortController();
+    const sending = AbortSignal.any([signal, packing.signal]);
+    const context = packContext(
+      root,
+      entries,
+      (e) => {
+        packFailure = e;
+        packing.abort(e);
+      },
+      sending,
+    );
 
     // Only set keys: the query string would send an undefined as an empty value.
     const options: Record<string, unknown> = {
       dockerfile,
       rm: true,
       forcerm: true,
-      abortSignal: signal,
+      abortSignal: sending,
       ...(tags.length > 0 && { t: tags }),
       ...(args.build_args && { buildargs: args.build_args }),
       ...(args.target && { target: args.target }),
@@ -165,12 +156,13 @@ export const buildImage = defineTool({
     };
     const log = new BuildLog(progress, LOG_TAIL);
     try {
-      const stream = await docker.buildImage({ context: root, src }, options as Dockerode.ImageBuildOptions);
-      await readProgressStream(stream as Readable, (m) => log.take(m), signal);
+      const stream = await docker.buildImage(context, options as Dockerode.ImageBuildOptions);
+      await readProgressStream(stream as Readable, (m) => log.take(m), sending);
       log.flush();
     } catch (e) {
       log.flush();
-      throw buildFailure(e, log);
+      context.destroy();
+      throw packFailure ?? buildFailure(e, log);
     }
     if (!log.imageId)
       throw new ToolError('internal', 'the build ended without an image id', {

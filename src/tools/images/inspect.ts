@@ -2,9 +2,10 @@
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { shortId } from '../../docker/names.ts';
 import { engineRequest } from '../../docker/request.ts';
 import { inspectImage } from '../../docker/resolve.ts';
-import { engineFilters, FilterMap, Full, Limit, shortId } from '../params.ts';
+import { engineFilters, FilterMap, Full, Limit } from '../params.ts';
 import { ImageRef, ImageRow, imageRow, isoTime, realTags } from './ref.ts';
 
 export const listImages = defineTool({

@@ -3,15 +3,18 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { shortId } from '../../docker/names.ts';
 import { inspectImage, notFoundAmong } from '../../docker/resolve.ts';
-import { engineFilters, PruneFilters, shortId } from '../params.ts';
+import { engineFilters, PruneFilters } from '../params.ts';
 import { ImageRef } from './ref.ts';
 
 export const tagImage = defineTool({
   name: 'docker_tag_image',
   title: 'Tag image',
-  description: 'Add a repository:tag name to a local image.',
+  description: 'Tag a local image as repository:tag.',
   safety: 'moderate',
+  // Moving a tag off another image changes what that name runs: destructive, as removing it would be.
+  escalate: { force: 'destructive' },
   idempotent: true,
   input: Type.Object(
     {
@@ -20,7 +23,7 @@ export const tagImage = defineTool({
         minLength: 1,
         maxLength: 255,
         pattern: '^(?!.*[?#@])[!-~]+$',
-        description: 'e.g. host:5000/team/app',
+        description: 'e.g. host:5000/app',
       }),
       tag: Type.Optional(
         Type.String({
@@ -28,6 +31,8 @@ export const tagImage = defineTool({
           default: 'latest',
         }),
       ),
+      // Undescribed (the list's byte budget): a refusal without it says what it does.
+      force: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
   ),
@@ -36,7 +41,7 @@ export const tagImage = defineTool({
     tagged: Type.String({ description: 'repository:tag' }),
     moved_from: Type.Optional(Type.String({ description: 'Image the tag was on before' })),
   }),
-  handler: async ({ image, repository, tag = 'latest' }, { engine: { docker }, signal }) => {
+  handler: async ({ image, repository, tag = 'latest', force }, { engine: { docker }, signal }) => {
     // A tag inside `repository` would be silently mangled by the engine ("repo:1" + tag → "repo:1:latest").
     const last = repository.slice(repository.lastIndexOf('/') + 1);
     if (last.includes(':'))
@@ -50,6 +55,14 @@ export const tagImage = defineTool({
     const source = await inspectImage(docker, image, signal);
     const target = `${repository}:${tag}`;
     const before = await inspectImage(docker, target, signal).catch(() => undefined);
+    if (before && before.Id !== source.Id && !force)
+      throw new ToolError(
+        'conflict',
+        `'${target}' is already on image ${shortId(before.Id)}, so it was not moved to ${shortId(source.Id)}`,
+        {
+          hint: 'Pass force: true to move it (a destructive operation: the old image loses this name), or choose another tag.',
+        },
+      );
     await docker.getImage(source.Id).tag({ repo: repository, tag, abortSignal: signal });
     return {
       id: shortId(source.Id),

@@ -1,6 +1,6 @@
 /** Image fragments shared by the image tools: the reference parameter and compact rows. */
 import Type from 'typebox';
-import { shortId } from '../params.ts';
+import { shortId } from '../../docker/names.ts';
 
 /**
  * The reference goes into the request path as it is, so only what a reference can hold: printable

@@ -1,8 +1,9 @@
 /** Read-only views of networks: list and inspect. */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { shortId } from '../../docker/names.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
-import { engineFilters, FilterMap, Full, Limit, shortId } from '../params.ts';
+import { engineFilters, FilterMap, Full, Limit } from '../params.ts';
 import { NetworkRef, networkSummary } from './ref.ts';
 
 const NetworkRow = Type.Object({

@@ -2,8 +2,9 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { shortId } from '../../docker/names.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
-import { engineFilters, PruneFilters, StringMap, shortId } from '../params.ts';
+import { engineFilters, PruneFilters, StringMap } from '../params.ts';
 import { asConflict, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
 
 const Cidr = (description: string) =>

@@ -2,7 +2,7 @@
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
-import { shortId } from '../params.ts';
+import { shortId } from '../../docker/names.ts';
 
 // The name goes into the request path: only the characters the engine allows, so '../x' cannot
 // reach another endpoint. No listed description: like the engine's API, a name or an ID works.

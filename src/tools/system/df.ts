@@ -2,8 +2,9 @@
 import Type from 'typebox';
 import type { Limits } from '../../core/limits.ts';
 import { defineTool } from '../../core/tool.ts';
+import { shortId } from '../../docker/names.ts';
 import { isoTime, realTags } from '../images/ref.ts';
-import { Full, shortId } from '../params.ts';
+import { Full } from '../params.ts';
 import {
   type DiskUsageBuildCache,
   type DiskUsageContainer,

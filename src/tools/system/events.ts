@@ -5,8 +5,9 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { shortId } from '../../docker/names.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
-import { engineFilters, FilterMap, shortId, TimeEnd, TimePoint } from '../params.ts';
+import { engineFilters, FilterMap, TimeEnd, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
 
 interface EngineEvent {

@@ -9,8 +9,9 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { SHAPE_IN_EXAMPLE } from '../../core/schema-marks.ts';
 import { defineTool } from '../../core/tool.ts';
+import { shortId } from '../../docker/names.ts';
 import { engineRequest } from '../../docker/request.ts';
-import { engineFilters, MAX_ENTRIES, MAX_VALUE, shortId } from '../params.ts';
+import { engineFilters, MAX_ENTRIES, MAX_VALUE } from '../params.ts';
 
 type Filters = Record<string, string[]>;
 

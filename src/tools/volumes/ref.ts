@@ -1,7 +1,7 @@
 /** The volume name parameter, its compact summary, and which containers use it. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { shortId } from '../params.ts';
+import { shortId } from '../../docker/names.ts';
 
 // The name goes into the request path: only the characters the engine allows, so '../x' cannot
 // reach another endpoint.

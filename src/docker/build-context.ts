@@ -1,0 +1,185 @@
+/**
+ * A build context directory as the tar stream the engine's /build reads. Every entry is checked before
+ * anything is sent, and packing itself never throws into the request: a FIFO, socket or device node, a
+ * name that is not valid UTF-8, or a file that cannot be read is a ToolError naming the entry, and the
+ * server stays up. A FIFO is never opened (lstat first, then open with O_NONBLOCK and fstat, so one
+ * swapped in after the check cannot block either). Symlinks are sent as symlinks, never followed (as
+ * dockerode's packer did before). `.dockerignore` is honoured with the same matcher dockerode used.
+ * Knows nothing of MCP or of any tool.
+ */
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import dockerignore from '@balena/dockerignore';
+import { ToolError } from '../core/errors.ts';
+import { tarEntryHeader, tarPadding, tarTrailer } from './tar.ts';
+
+export type ContextKind = 'file' | 'dir' | 'symlink';
+
+/** One entry to send: files, symlinks, and empty directories (others are implied by their files). */
+export interface ContextEntry {
+  path: string;
+  kind: ContextKind;
+}
+
+const HINT = 'Add it to .dockerignore in the context directory, or remove it; then build again.';
+const CHUNK = 65_536;
+
+const refuse = (entry: string, why: string) =>
+  new ToolError('invalid_argument', `invalid argument 'path': the build context holds '${entry}', ${why}`, {
+    hint: HINT,
+  });
+
+/** Bytes that are not printable ASCII shown as \xNN, so a name that is not UTF-8 can still be named. */
+const showBytes = (name: Buffer) =>
+  [...name].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16)}`)).join('');
+
+const code = (e: unknown) => (e as { code?: string }).code ?? String(e);
+
+/** What no tar entry can carry, by file type. */
+function special(e: Stats): string | undefined {
+  if (e.isFIFO()) return 'a FIFO (named pipe), which cannot be sent to the engine';
+  if (e.isSocket()) return 'a socket, which cannot be sent to the engine';
+  if (e.isBlockDevice() || e.isCharacterDevice()) return 'a device node, which cannot be sent to the engine';
+  return undefined;
+}
+
+/** The `.dockerignore` filter of `root` (true = send), as dockerode applied it. */
+async function ignoreFilter(root: string): Promise<(path: string) => boolean> {
+  const text = await readFile(join(root, '.dockerignore'), 'utf8').catch(() => undefined);
+  if (text === undefined) return () => true;
+  return dockerignore({ ignorecase: false }).add(text).createFilter();
+}
+
+/**
+ * The entries of the context under `root` that `.dockerignore` keeps, each checked: an entry that
+ * cannot be sent is an invalid_argument naming it (ignored entries are never looked at twice).
+ */
+export async function listContext(
+  root: string,
+  signal: AbortSignal,
+  maxEntries = 100_000,
+): Promise<ContextEntry[]> {
+  const keep = await ignoreFilter(root);
+  const out: ContextEntry[] = [];
+  let seen = 0;
+  const walk = async (rel: string): Promise<boolean> => {
+    let any = false;
+    const dir = rel ? join(root, rel) : root;
+    // Raw names (a name that is not UTF-8 would otherwise be decoded lossily and not found again).
+    const names = await readdir(dir, { encoding: 'buffer' }).catch((e) => {
+      throw refuse(rel || '.', `a directory that cannot be read (${code(e)})`);
+    });
+    for (const raw of names) {
+      signal.throwIfAborted();
+      if (++seen > maxEntries)
+        throw new ToolError('invalid_argument', `the context holds more than ${maxEntries} entries`, {
+          hint: 'Use a smaller context directory or a .dockerignore.',
+        });
+      const name = raw.toString('utf8');
+      const p = rel ? `${rel}/${name}` : name;
+      const sent = keep(p);
+      if (!Buffer.from(name, 'utf8').equals(raw)) {
+        if (!sent) continue;
+        throw refuse(`${rel ? `${rel}/` : ''}${showBytes(raw)}`, 'whose name is not valid UTF-8');
+      }
+      const e = await lstat(Buffer.concat([Buffer.from(`${dir}/`), raw])).catch((err) => {
+        throw refuse(p, `which cannot be read (${code(err)})`);
+      });
+      if (e.isDirectory()) {
+        // Walked even when ignored: a `!exception` may bring back a file inside.
+        const inner = await walk(p);
+        if (!inner && sent) out.push({ path: p, kind: 'dir' });
+        any ||= inner || sent;
+        continue;
+      }
+      if (!sent) continue;
+      const why = special(e);
+      if (why) throw refuse(p, why);
+      out.push({ path: p, kind: e.isSymbolicLink() ? 'symlink' : 'file' });
+      any = true;
+    }
+    return any;
+  };
+  await walk('');
+  return out;
+}
+
+/**
+ * The tar stream of `entries` under `root`. It never errors: a failure while packing (a file that
+ * cannot be read, or was swapped for something else) goes to `onFailure`, which should abort the
+ * request, and the stream ends.
+ */
+export function packContext(
+  root: string,
+  entries: ContextEntry[],
+  onFailure: (e: ToolError) => void,
+  signal: AbortSignal,
+): Readable {
+  async function* blocks(): AsyncGenerator<Buffer> {
+    try {
+      for (const entry of entries) {
+        if (signal.aborted) return;
+        yield* packEntry(root, entry);
+      }
+      yield tarTrailer();
+    } catch (e) {
+      onFailure(e instanceof ToolError ? e : refuse('?', `which could not be packed (${String(e)})`));
+    }
+  }
+  return Readable.from(blocks(), { objectMode: false });
+}
+
+async function* packEntry(root: string, entry: ContextEntry): AsyncGenerator<Buffer> {
+  const full = join(root, entry.path);
+  const failed = (e: unknown) => refuse(entry.path, `which cannot be read (${code(e)})`);
+  if (entry.kind === 'dir') {
+    const s = await lstat(full).catch((e) => {
+      throw failed(e);
+    });
+    yield tarEntryHeader({ name: `${entry.path}/`, kind: 'dir', size: 0, mode: s.mode, mtime: s.mtime });
+    return;
+  }
+  if (entry.kind === 'symlink') {
+    const [s, target] = await Promise.all([lstat(full), readlink(full)]).catch((e) => {
+      throw failed(e);
+    });
+    yield tarEntryHeader({
+      name: entry.path,
+      kind: 'symlink',
+      size: 0,
+      mode: s.mode,
+      mtime: s.mtime,
+      linkname: target,
+    });
+    return;
+  }
+  // O_NONBLOCK: a FIFO swapped in since the walk opens without waiting for a writer; fstat then says so.
+  const fh = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e) => {
+    throw failed(e);
+  });
+  try {
+    const s = await fh.stat();
+    if (!s.isFile()) throw refuse(entry.path, 'which is no longer a regular file');
+    yield tarEntryHeader({ name: entry.path, kind: 'file', size: s.size, mode: s.mode, mtime: s.mtime });
+    // Exactly the size in the header: a file that grows is cut, one that shrinks is padded with zeros.
+    let left = s.size;
+    while (left > 0) {
+      const buf = Buffer.alloc(Math.min(CHUNK, left));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null).catch((e) => {
+        throw failed(e);
+      });
+      if (bytesRead === 0) {
+        yield buf;
+        left -= buf.length;
+        continue;
+      }
+      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      left -= bytesRead;
+    }
+    yield tarPadding(s.size);
+  } finally {
+    await fh.close();
+  }
+}

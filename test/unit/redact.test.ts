@@ -1,0 +1,186 @@
+/** Redaction (src/core/redact.ts): which names are secrets, and that a secret value is masked whole. */
+import { describe, expect, it } from 'bun:test';
+import { isSecretName, MASK, redact, redactText } from '../../src/core/redact.ts';
+
+describe('secret names', () => {
+  // Words of five letters or more count anywhere in a word of the name; short ones only as a whole word.
+  const SECRET = [
+    'PGPASSWORD',
+    'CLIENTSECRET',
+    'APITOKEN',
+    'GITHUB_PAT',
+    'DB_PASSWORD',
+    'apiKey',
+    'API_KEY',
+    'AWS_SECRET_ACCESS_KEY',
+    'MYSQL_ROOT_PASSWORD',
+    'privateKey',
+    'PRIVATE_KEY',
+    'GITHUB_TOKEN',
+    'Authorization',
+    'x-auth-token',
+    'com.x.token',
+    'DB_PW',
+    'DJANGO_SECRETKEY',
+    'MY_CREDENTIALS',
+    'passphrase',
+  ];
+  // KEY_FILE (and *_PASSWORD_FILE, *_KEY_PATH): the name says where a secret is kept, by the official
+  // images' `_FILE` convention; the value is a path, shown so a caller can see which file is used.
+  const NOT_SECRET = [
+    'PATH',
+    'PWD',
+    'KEYBOARD',
+    'KEYBOARD_LAYOUT',
+    'AUTHOR',
+    'TOKENIZERS_PARALLELISM',
+    'TOKENIZER_MODE',
+    'KEY_FILE',
+    'MYSQL_ROOT_PASSWORD_FILE',
+    'SSH_KEY_PATH',
+    'HOSTNAME',
+    'MONKEY',
+    'PATTERN',
+    'COMPATIBLE',
+    'SECRETARY',
+    'image',
+    'Privileged',
+  ];
+
+  for (const name of SECRET)
+    it(`masks ${name}`, () => {
+      expect(isSecretName(name)).toBe(true);
+      expect(redact({ [name]: 'v1 v2' })).toEqual({ [name]: MASK });
+      expect(redactText(`${name}=correct horse; battery`)).toBe(`${name}=${MASK}`);
+    });
+
+  for (const name of NOT_SECRET)
+    it(`leaves ${name} alone`, () => {
+      expect(isSecretName(name)).toBe(false);
+      expect(redact({ [name]: 'v1' })).toEqual({ [name]: 'v1' });
+      expect(redactText(`${name}=a b`)).toBe(`${name}=a b`);
+    });
+});
+
+describe('secret values are masked whole', () => {
+  it('masks a bare value with spaces and ; to the end of its line, and only that line', () => {
+    expect(redactText('PASSWORD=correct horse; battery')).toBe('PASSWORD=***');
+    expect(redactText('start\npassword: correct horse; battery\nnext line')).toBe(
+      'start\npassword: ***\nnext line',
+    );
+    expect(redactText('run --password=x y --verbose')).toBe('run --password=***');
+    expect(redactText('user=bob PGPASSWORD=a b')).toBe('user=bob PGPASSWORD=***');
+  });
+
+  it('masks a quoted value to its closing quote, escaped quotes included, keeping the quotes', () => {
+    expect(redactText('{"DB_PASSWORD": "a b;c", "user": "u"}')).toBe('{"DB_PASSWORD": "***", "user": "u"}');
+    expect(redactText('{"password":"a\\"b c","n":1}')).toBe('{"password":"***","n":1}');
+    expect(redactText("export API_TOKEN='a b' && run")).toBe("export API_TOKEN='***' && run");
+  });
+
+  it('ends a bare value at the quote that encloses the whole assignment', () => {
+    expect(redactText('got "SECRET=x y", want none')).toBe('got "SECRET=***", want none');
+    expect(redactText("got 'SECRET=x y', want none")).toBe("got 'SECRET=***', want none");
+  });
+
+  it('ends a bare value inside a double-quoted string at its closing quote, so JSON and YAML stay whole', () => {
+    expect(redactText('{"msg":"login password=a b; c","level":"info"}')).toBe(
+      '{"msg":"login password=***","level":"info"}',
+    );
+    expect(redactText('  - "echo hi; echo API_TOKEN=x y"\n  - next')).toBe(
+      '  - "echo hi; echo API_TOKEN=***"\n  - next',
+    );
+    expect(redactText('say "a \\"q\\" b" PASSWORD=x "y"')).toBe('say "a \\"q\\" b" PASSWORD=***');
+  });
+
+  it('masks env entries of inspect results whole', () => {
+    expect(
+      redact({ env: ['SECRET=x y', 'CLIENTSECRET=a;b', 'PATH=/usr/bin:/bin', 'KEY_FILE=/run/k'] }),
+    ).toEqual({
+      env: ['SECRET=***', 'CLIENTSECRET=***', 'PATH=/usr/bin:/bin', 'KEY_FILE=/run/k'],
+    });
+  });
+
+  it('is idempotent: a masked text masks to itself', () => {
+    for (const t of ['{"password": "a b"}', 'PASSWORD=a b', 'got "SECRET=x y"', '- "run TOKEN=a b" x']) {
+      const once = redactText(t);
+      expect(redactText(once)).toBe(once);
+    }
+  });
+
+  it('takes linear time on a long run of name characters holding a secret word', () => {
+    const text = `${'a.'.repeat(200_000)}key ${'b-'.repeat(200_000)}://u ${'c'.repeat(100_000)}=`;
+    const t0 = performance.now();
+    expect(redactText(text)).toBe(text);
+    expect(redactText(`x postgres://u:p w@db ${text}`)).toStartWith('x postgres://u:p w@db');
+    // Quadratic scanning of 800 KB would take minutes; linear takes milliseconds.
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe('redaction', () => {
+  it('masks JSON-quoted secrets, as validation errors quote arguments', () => {
+    expect(redactText('got {"username":"u","password":"hunter2"}')).toBe(
+      'got {"username":"u","password":"***"}',
+    );
+  });
+
+  it('leaves a validation error about a secret-named argument readable, masking only the value it quotes', () => {
+    expect(redactText(`invalid argument 'auth': unknown key "user"`)).toBe(
+      `invalid argument 'auth': unknown key "user"`,
+    );
+    expect(redactText(`invalid argument 'auth.password': must not have more than 65536 characters`)).toBe(
+      `invalid argument 'auth.password': must not have more than 65536 characters`,
+    );
+    expect(redactText(`invalid argument 'command': bad, got "DB_PASSWORD=hunter2"`)).toBe(
+      `invalid argument 'command': bad, got "DB_PASSWORD=***"`,
+    );
+    expect(redactText(`'token': abc`)).toBe(`'token': ***`);
+  });
+
+  it('leaves $-brace placeholders alone: they name a secret without holding one', () => {
+    const ph = (name: string) => ['$', '{', name, '}'].join('');
+    expect(redactText(`DB_PASSWORD: "${ph('DB_PASSWORD')}"`)).toBe(`DB_PASSWORD: "${ph('DB_PASSWORD')}"`);
+    expect(redact({ API_TOKEN: ph('API_TOKEN'), DB_PASSWORD: 'x' })).toEqual({
+      API_TOKEN: ph('API_TOKEN'),
+      DB_PASSWORD: '***',
+    });
+  });
+
+  it('leaves image references alone even when the repository has a secret-like word', () => {
+    for (const ref of [
+      '127.0.0.1:5001/mcpt-auth-x:v1',
+      'auth-service:v1',
+      'registry/token-broker@sha256:abc',
+    ])
+      expect(redactText(ref)).toBe(ref);
+  });
+
+  it('masks env entries and secret-named properties, leaving others', () => {
+    const out = redact({
+      env: ['DB_PASSWORD=hunter2', 'PATH=/bin', 'API_KEY="abc def"'],
+      labels: { 'com.x.token': 't0k' },
+      name: 'web',
+    });
+    expect(out).toEqual({
+      env: ['DB_PASSWORD=***', 'PATH=/bin', 'API_KEY="***"'],
+      labels: { 'com.x.token': '***' },
+      name: 'web',
+    });
+  });
+
+  it('masks secrets inside free text: assignments, bearer tokens, URL credentials', () => {
+    const t = redactText(
+      'start API_TOKEN=abc123secret ok; Authorization: Bearer abcdefghijkl; db=postgres://u:pw@db/x',
+    );
+    expect(t).not.toContain('abc123secret');
+    expect(t).not.toContain('abcdefghijkl');
+    expect(t).not.toContain(':pw@');
+    expect(t).toContain('API_TOKEN=***');
+  });
+
+  it('leaves text without secrets untouched', () => {
+    const s = 'Set SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true to allow it.';
+    expect(redactText(s)).toBe(s);
+  });
+});
