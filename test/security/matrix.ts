@@ -129,7 +129,16 @@ const volume = (
   args: { name: '{name}', driver_opts: driverOpts },
   expect: {
     refused: P,
-    names: [['driver_opts', 'driver option', 'lowerdir', 'device', `'${Object.values(driverOpts)[0]}'`]],
+    // The argument, the refused type, or the host path the options name.
+    names: [
+      [
+        'driver_opts',
+        'driver option',
+        'lowerdir',
+        `'${Object.values(driverOpts)[0]}'`,
+        ...Object.values(driverOpts).filter((v) => v.startsWith('/')),
+      ],
+    ],
     setting,
   },
 });
