@@ -13,18 +13,15 @@ import { alive, killServer, serverPids, statusKiB } from '../helpers/process.ts'
 import {
   callArgs,
   destroyWorld,
-  engineSnapshot,
-  hostSnapshot,
   makeWorld,
-  namedPaths,
   runSteps,
   Servers,
   subst,
-  TOKEN,
   visibleText,
   type World,
 } from './harness.ts';
 import { LEGITIMATE, REFUSALS, type Row, SETTING_NAMES, type Setting } from './matrix.ts';
+import { engineSnapshot, hostSnapshot, namedPaths, TOKEN } from './snapshot.ts';
 
 let world: World;
 const servers = new Servers(() => world);
