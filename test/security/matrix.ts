@@ -48,10 +48,13 @@ export type Step =
   /** A volume made through the raw Engine API. */
   | { volume: string; driverOpts: Record<string, string> };
 
+type Kind = 'policy_denied' | 'invalid_argument' | 'conflict';
+
 export type Expect =
   /** A refusal: the kind, what the message names (each entry: one of these strings), the setting. */
   | {
-      refused: 'policy_denied' | 'invalid_argument' | 'conflict';
+      /** The kind (or one of these kinds). */
+      refused: Kind | Kind[];
       names: (string | string[])[];
       /** The hint names this setting (or one of these). */
       setting?: Setting | Setting[];
@@ -266,6 +269,23 @@ export const REFUSALS: Row[] = [
   // 2. Time of check vs time of use: a plain directory at create, a symlink at start/restart/unpause.
   {
     class: 2,
+    variant:
+      'bind volume and its container made through our tools, device swapped to a symlink to /etc, then start',
+    tool: 'docker_start_container',
+    before: [
+      { mkdir: '{tmp}/{name}' },
+      {
+        call: 'docker_create_volume',
+        args: { name: '{name}-v', driver_opts: { type: 'none', o: 'bind', device: '{tmp}/{name}' } },
+      },
+      { call: 'docker_create_container', args: create({ name: '{name}-c', volumes: ['{name}-v:/d:ro'] }) },
+      ...SWAP('{tmp}/{name}', '/etc'),
+    ],
+    args: { container_id: '{name}-c' },
+    expect: { refused: P, names: [['{name}-v', '{tmp}/{name}', '/etc']] },
+  },
+  {
+    class: 2,
     variant: 'bind dir made by our create, replaced by a symlink to /etc, then start',
     tool: 'docker_start_container',
     before: [
@@ -397,6 +417,14 @@ export const REFUSALS: Row[] = [
   },
   {
     class: 3,
+    variant: 'a Dockerfile outside the build context (../ up to /etc/shadow)',
+    tool: 'docker_build_image',
+    before: [{ mkdir: '{tmp}/{name}' }, { write: '{tmp}/{name}/Dockerfile', content: 'FROM {image}\n' }],
+    args: { path: '{tmp}/{name}', dockerfile: '../../../../../../etc/shadow', tag: '{name}:latest' },
+    expect: { refused: [P, 'invalid_argument'], names: [['dockerfile', '/etc/shadow']] },
+  },
+  {
+    class: 3,
     variant: 'image load from /etc/passwd',
     tool: 'docker_load_image',
     args: { path: '/etc/passwd' },
@@ -410,6 +438,7 @@ export const REFUSALS: Row[] = [
   secOpt('seccomp={"defaultAction":"SCMP_ACT_ALLOW"}'),
   secOpt('seccomp=/etc/docker/seccomp.json'),
   secOpt('apparmor=unconfined'),
+  secOpt('apparmor:unconfined'),
   secOpt('apparmor=my-own-profile'),
   secOpt('label=disable'),
   secOpt('label:disable'),
@@ -539,6 +568,17 @@ export const REFUSALS: Row[] = [
   ...target('sysadmin', 'SYS_ADMIN', ['SYS_ADMIN']),
   ...target('unconfined', 'seccomp-unconfined', ['seccomp']),
   ...target('etcbindRunning', '/etc-binding', ['/etc'], ['allowlist', 'privileged']),
+  {
+    class: 5,
+    variant: 'start a raw-API container that mounts a raw-API proc volume',
+    tool: 'docker_start_container',
+    before: [
+      { volume: '{name}-v', driverOpts: { type: 'proc', device: 'proc' } },
+      { container: '{name}-c', hostConfig: { Binds: ['{name}-v:/p:ro'] } },
+    ],
+    args: { container_id: '{name}-c' },
+    expect: { refused: P, names: [['{name}-v', 'proc']] },
+  },
   {
     class: 5,
     variant: 'start a raw-API container that binds /etc',
