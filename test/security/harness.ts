@@ -136,13 +136,13 @@ export async function makeWorld(): Promise<World> {
 export async function destroyWorld(world: World | undefined): Promise<void> {
   const docker = testDocker();
   const containers = await docker.listContainers({ all: true });
-  for (const c of containers.filter((c) => ours(c.Names?.join(' ') ?? '', c.Labels)))
+  for (const c of containers.filter((c) => ours(c.Names?.join(' ') ?? '')))
     await docker
       .getContainer(c.Id)
       .remove({ force: true, v: true })
       .catch(() => {});
   const { Volumes } = await docker.listVolumes();
-  for (const v of (Volumes ?? []).filter((v) => ours(v.Name, v.Labels)))
+  for (const v of (Volumes ?? []).filter((v) => ours(v.Name)))
     await docker
       .getVolume(v.Name)
       .remove({ force: true })

@@ -2,9 +2,8 @@
  * "Nothing changed": before/after snapshots of this run's engine objects and of the host paths a row names.
  *
  * On a shared engine other runs create and remove objects at the same time, so the snapshot holds every
- * object of THIS run (labelled with its run id, or named with its token) — the fixtures, the objects earlier
- * rows made, and whatever a refused call might have made, since every name and label a row passes carries
- * the token. For each container: state, start time, restart count, exec ids, binds and mounts, and (for the
+ * object of THIS suite (named with its token) — the fixtures, the objects earlier rows made, and whatever a
+ * refused call might have made, since every name and tag a row passes carries the token. For each container: state, start time, restart count, exec ids, binds and mounts, and (for the
  * fixtures and the row's own containers) its filesystem changes, so an exec or a copy into it shows; for
  * volumes their driver and options; for images their tags and ids; for networks their ids.
  */
@@ -12,13 +11,16 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { RUN_ID, TEST_LABEL, testDocker } from '../helpers/engine.ts';
+import { testDocker } from '../helpers/engine.ts';
 
 /** Every name this run gives an engine object starts with it, so the snapshot and teardown find them. */
 export const TOKEN = `mcpt-sec-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
 
-export const ours = (name: string, labels?: Record<string, string> | null) =>
-  name.includes(TOKEN) || labels?.[TEST_LABEL] === RUN_ID;
+/**
+ * Whether an object is this suite's: by its name alone. Other test files of the same run share the run's
+ * label, and their leftovers may still change state while this file runs.
+ */
+export const ours = (name: string): boolean => name.includes(TOKEN);
 
 export interface Snapshot {
   engine: Record<string, unknown>;
@@ -34,11 +36,8 @@ export interface Snapshot {
 export async function engineSnapshot(focus = '-fx-'): Promise<Record<string, unknown>> {
   const docker = testDocker();
   const out: Record<string, unknown> = {};
-  const [labelled, named] = await Promise.all([
-    docker.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=${RUN_ID}`] } }),
-    docker.listContainers({ all: true, filters: { name: [TOKEN] } }),
-  ]);
-  const ids = [...new Set([...labelled, ...named].map((c) => c.Id))];
+  const named = await docker.listContainers({ all: true, filters: { name: [TOKEN] } });
+  const ids = named.map((c) => c.Id);
   const rows = await Promise.all(
     ids.map(async (id) => {
       const handle = docker.getContainer(id);
@@ -65,13 +64,13 @@ export async function engineSnapshot(focus = '-fx-'): Promise<Record<string, unk
   );
   for (const row of rows) if (row) out[row[0]] = row[1];
   const { Volumes } = await docker.listVolumes();
-  for (const v of (Volumes ?? []).filter((v) => ours(v.Name, v.Labels)))
+  for (const v of (Volumes ?? []).filter((v) => ours(v.Name)))
     out[`volume ${v.Name}`] = { driver: v.Driver, options: v.Options ?? {}, labels: v.Labels ?? {} };
   for (const image of await docker.listImages()) {
     const tags = (image.RepoTags ?? []).filter((t) => t.includes(TOKEN));
-    if (tags.length || image.Labels?.[TEST_LABEL] === RUN_ID) out[`image ${image.Id}`] = tags.sort();
+    if (tags.length) out[`image ${image.Id}`] = tags.sort();
   }
-  for (const n of await docker.listNetworks()) if (ours(n.Name, n.Labels)) out[`network ${n.Name}`] = n.Id;
+  for (const n of await docker.listNetworks()) if (ours(n.Name)) out[`network ${n.Name}`] = n.Id;
   return out;
 }
 
