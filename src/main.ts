@@ -6,6 +6,8 @@ import { ConfigError } from './config/meta.ts';
 import { splitCommandArgv } from './config/parse.ts';
 import { runtimeOf } from './config/runtime.ts';
 import { defaultEngines } from './docker/engines.ts';
+import { PRIVILEGED_SETTING } from './docker/policy/rules.ts';
+import { setPolicyDefaults } from './docker/policy/scope.ts';
 import { createLogger, type Log } from './log.ts';
 import { serverFacts } from './pipeline/run.ts';
 import type { ServerDeps } from './tool-calls.ts';
@@ -71,6 +73,9 @@ function main(argv: string[]): void {
     server: serverFacts(VERSION, rt.pipeline.profile),
   };
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
+  // The policy outside tool calls, and where its warnings go (a lifted refusal, an admitted sensitive path).
+  setPolicyDefaults(rt.pipeline.policy, host, (m) => log.warn(m));
+  if (config.allowPrivileged) log.warn(`${PRIVILEGED_SETTING} is on: the container policy is lifted`);
   // Loaded on first use: initialize is answered without evaluating the tool modules.
   const catalogue = async () => (await import('./tools/index.ts')).catalogue;
   const deps = { catalogue, env, version: VERSION, ...rt.content };

@@ -206,7 +206,7 @@ export function formatReport(r: DoctorReport): string {
     `  allowed     ${list(s.allowedTools, 'all')}`,
     `  denied      ${list(s.deniedTools)}`,
     `  privileged  ${s.allowPrivileged ? 'allowed' : 'refused'}`,
-    `  mounts      allow ${list(s.mountAllowlist, 'any')}; block ${list(s.mountBlocklist)}`,
+    `  mounts      allow ${list(s.mountAllowlist, '~ and the temp dir (defaults)')}; block ${list(s.mountBlocklist)}`,
     `  log filter  ${s.logFilter}`,
     '',
     'Transport',

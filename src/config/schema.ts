@@ -110,7 +110,7 @@ const safetyFields = {
   allowPrivileged: Type.Boolean({
     default: false,
     ...safety(
-      'Allow privileged containers/exec, host namespaces, dangerous capabilities and devices',
+      'Lift the container policy: privileged, host namespaces, extra capabilities, devices, security options, volume types',
       '--allow-privileged',
       ['SAFETY_ALLOW_PRIVILEGED_CONTAINERS'],
     ),
@@ -149,13 +149,15 @@ const safetyFields = {
   }),
   volumeMountAllowlist: Type.Array(Type.String(), {
     default: [],
-    ...safety(`Host paths bind mounts may use (${LIST_HELP}; empty = any not blocked)`, '--mount-allowlist', [
-      'SAFETY_VOLUME_MOUNT_ALLOWLIST',
-    ]),
+    ...safety(
+      `Host paths binds, build contexts and tars may use (${LIST_HELP}; empty = ~ and the temp dir)`,
+      '--mount-allowlist',
+      ['SAFETY_VOLUME_MOUNT_ALLOWLIST'],
+    ),
   }),
   volumeMountBlocklist: Type.Array(Type.String(), {
     default: [],
-    ...safety(`Extra host paths bind mounts may not use (${LIST_HELP})`, '--mount-blocklist', [
+    ...safety(`Host paths refused on top of the allowlist (${LIST_HELP})`, '--mount-blocklist', [
       'SAFETY_VOLUME_MOUNT_BLOCKLIST',
     ]),
   }),

@@ -22,6 +22,7 @@ import {
   sharesFilesystem,
 } from './facts.ts';
 import { useFetchTransport } from './fetch-transport.ts';
+import { policyGuard } from './policy/guard.ts';
 import { guardRequests } from './request.ts';
 
 /** Newest Engine API version this server was written against; older engines are spoken to in their own. */
@@ -67,6 +68,11 @@ export class Engine {
   private readonly fs: FileReader;
   private readonly overrides: FactOverrides;
   private readonly processes?: ProcessReader;
+  /** The policy at this engine's boundary, with this engine's facts (src/docker/policy/guard.ts). */
+  private readonly guard = policyGuard(
+    (signal) => this.resolveFacts(signal),
+    () => this.facts,
+  );
 
   constructor(
     private readonly input: DiscoveryInput,
@@ -208,7 +214,7 @@ export class Engine {
     const client = (opts: Dockerode.DockerOptions, socketPath?: string) => {
       const docker = new Dockerode(opts);
       if (socketPath) useFetchTransport(docker, socketPath);
-      guardRequests(docker);
+      guardRequests(docker, this.guard);
       return docker;
     };
     for (const c of candidates) {

@@ -3,7 +3,9 @@
  * `modem.dial`, which guardRequests wraps once per client) and ours (engineRequest, and the stream
  * function in streams.ts, both built on dialEngine). A RequestGuard registered with setRequestGuard
  * sees the method, path, query and body of each request before it is sent, and may refuse it by
- * throwing. Knows nothing of MCP or of any tool.
+ * throwing; so does each engine's own guard (an EngineGuard: the policy, src/docker/policy/guard.ts),
+ * which may also ask the engine (GETs that bypass the guards) while it decides. Knows nothing of MCP
+ * or of any tool.
  */
 import type Dockerode from 'dockerode';
 
@@ -74,16 +76,41 @@ export function describeDial(o: DialOptions): EngineCall {
   return { method: o.method, path, query, body, upload, stream: !!(o.isStream || o.hijack || o.openStdin) };
 }
 
-/** Puts the guard in front of the client's transport; call it once per client, after any other wrapping. */
-export function guardRequests(docker: Dockerode): void {
+/** What an engine's own guard may ask the engine while it decides: GETs that bypass the guards. */
+export interface GuardIO {
+  /** A JSON GET (e.g. '/containers/web/json'); undefined on 404. */
+  get<T>(path: string): Promise<T | undefined>;
+}
+
+/** A guard of one engine (its policy, with its facts): sees each request after the global guard. */
+export type EngineGuard = (call: EngineCall, io: GuardIO) => void | Promise<void>;
+
+/**
+ * Puts the guards in front of the client's transport: the global one (setRequestGuard) and the
+ * engine's own, if given. Call it once per client, after any other wrapping.
+ */
+export function guardRequests(docker: Dockerode, engineGuard?: EngineGuard): void {
   const modem = docker.modem as Modem;
   const send = modem.dial.bind(modem);
   modem.dial = (options, callback) => {
     const check = guard;
-    if (!check) return send(options, callback);
+    if (!check && !engineGuard) return send(options, callback);
+    const io: GuardIO = {
+      get: <T>(path: string) =>
+        new Promise<T | undefined>((resolve, reject) =>
+          send(dialOptions({ path }, options.abortSignal ?? new AbortController().signal), (err, data) => {
+            if (!err) resolve(data as T);
+            else if ((err as { statusCode?: number }).statusCode === 404) resolve(undefined);
+            else reject(err);
+          }),
+        ),
+    };
     let verdict: void | Promise<void>;
     try {
-      verdict = check(describeDial(options));
+      const call = describeDial(options);
+      const first = check?.(call);
+      verdict =
+        first instanceof Promise ? first.then(() => engineGuard?.(call, io)) : engineGuard?.(call, io);
     } catch (e) {
       return callback(e, null);
     }

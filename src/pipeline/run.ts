@@ -7,6 +7,7 @@ import type { Limits } from '../core/limits.ts';
 import { redact, redactText } from '../core/redact.ts';
 import type { AnyTool, Safety, ServerFacts } from '../core/tool.ts';
 import { type EngineHandle, type EngineRegistry, sessionOf } from '../docker/engines.ts';
+import { withPolicy } from '../docker/policy/scope.ts';
 import { capResult } from './cap.ts';
 import { gate, type SafetyProfile, tierOf } from './gate.ts';
 import { type Listers, mapError } from './map-errors.ts';
@@ -19,7 +20,7 @@ import { validateArgs } from './validate.ts';
 
 export interface PipelineEnv {
   profile: SafetyProfile;
-  policy: Omit<PolicySettings, 'dockerSocketPaths'>;
+  policy: PolicySettings;
   host: HostEnv;
   limits: Limits;
   defaultTimeoutMs: number;
@@ -112,11 +113,13 @@ export async function runPipeline(
   const raw = rawArgs && typeof rawArgs === 'object' ? (rawArgs as Record<string, unknown>) : undefined;
   const safety = tierOf(tool, raw).tier;
   const end = env.observe?.({ event: 'tool_call', tool: tool.name, safety, args });
-  if (!end) return runStages(tool, rawArgs, env, call);
+  // Every engine request and host file of the call is checked under the server's policy.
+  const stages = () => withPolicy(env.policy, env.host, () => runStages(tool, rawArgs, env, call));
+  if (!end) return stages();
   const started = performance.now();
   let outcome: Outcome | undefined;
   try {
-    outcome = await runStages(tool, rawArgs, env, call);
+    outcome = await stages();
     return outcome;
   } finally {
     // A secret result is the caller's alone: the observer learns only that the call succeeded.
@@ -143,13 +146,7 @@ async function runStages(
   try {
     const args = validateArgs(tool.input, rawArgs);
     engine = env.engines.resolve(call.engine);
-    checkArgumentPolicy(
-      args,
-      { ...env.policy, dockerSocketPaths: engine.facts.socketPaths },
-      env.host,
-      undefined,
-      tool.hostPaths,
-    );
+    checkArgumentPolicy(args, engine.facts, tool.hostPaths);
 
     const extra = tool.timeoutArg ? Number(args[tool.timeoutArg] ?? 0) * 1000 : 0;
     // A long operation's own default never shortens a longer configured one.

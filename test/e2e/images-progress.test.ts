@@ -4,7 +4,7 @@
  * MCP_DOCKER_TEST_REGISTRY that `scripts/test.ts` starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CLIENT_KINDS, type RunningServer, startServer, structured } from '../helpers/client.ts';
 import {
@@ -15,9 +15,10 @@ import {
   testDocker,
   uniqueName,
 } from '../helpers/engine.ts';
+import { buildFixtures } from '../helpers/fixtures.ts';
 
 const REGISTRY = process.env.MCP_DOCKER_TEST_REGISTRY ?? '';
-const FIXTURES = resolve(import.meta.dir, '../fixtures/build');
+const FIXTURES = buildFixtures();
 /** bunfig's test timeout is not applied by this bun; these calls get a minute. */
 const LONG = 60_000;
 

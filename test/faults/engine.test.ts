@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { errorOf, type RunningServer, SERVER_BIN, startServer } from '../helpers/client.ts';
 import { TEST_IMAGE } from '../helpers/engine.ts';
 import {
@@ -15,6 +15,7 @@ import {
   fdCount,
   sleep,
 } from '../helpers/fault-engine.ts';
+import { buildFixtures } from '../helpers/fixtures.ts';
 import { meta2026, type RawServer, startRaw } from '../helpers/raw-stdio.ts';
 import { type RecordingEngine, recordingEngine } from '../helpers/recording-engine.ts';
 
@@ -42,7 +43,7 @@ const elapsed = async <T>(p: Promise<T>): Promise<[T, number]> => {
 let seq = 0;
 
 /** The build fixture whose one step runs `sleep 30`; NONCE makes every build miss the cache. */
-const SLOW_BUILD = resolve(import.meta.dir, '../fixtures/build/slow');
+const SLOW_BUILD = join(buildFixtures(), 'slow');
 
 /** The slow fixture's step containers for `nonce` on the private engine (their env has NONCE); `all` adds stopped ones. */
 async function stepContainers(nonce: string, all = false): Promise<string[]> {

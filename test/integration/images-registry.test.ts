@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   cleanupContainers,
@@ -16,13 +16,14 @@ import {
   testDocker,
   uniqueName,
 } from '../helpers/engine.ts';
+import { buildFixtures } from '../helpers/fixtures.ts';
 import { call, callErr, callOk } from '../helpers/pipeline.ts';
 
 const REGISTRY = process.env.MCP_DOCKER_TEST_REGISTRY ?? '';
 const AUTH_REGISTRY = process.env.MCP_DOCKER_TEST_AUTH_REGISTRY ?? '';
 const USER = process.env.MCP_DOCKER_TEST_AUTH_USER ?? '';
 const PASSWORD = process.env.MCP_DOCKER_TEST_AUTH_PASSWORD ?? '';
-const FIXTURES = resolve(import.meta.dir, '../fixtures/build');
+const FIXTURES = buildFixtures();
 
 /** bunfig's test timeout is not applied by this bun; registry and build calls get a minute. */
 const LONG = 60_000;

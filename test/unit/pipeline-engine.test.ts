@@ -30,7 +30,7 @@ function fakeEngine(
   failure?: unknown,
   name = 'default',
 ): EngineHandle & { connects: number; invalidated: number; docker: Dockerode } {
-  const facts: EngineFacts = { sharesFilesystem: true, socketPaths: [`/srv/engines/${name}.sock`] };
+  const facts: EngineFacts = { sharesFilesystem: true, socketPaths: [`/tmp/engines/${name}.sock`] };
   const docker = { engine: name } as unknown as Dockerode;
   return {
     name,
@@ -46,7 +46,7 @@ function fakeEngine(
       this.invalidated++;
     },
     info: (): EngineInfo | undefined => ({
-      url: `unix:///srv/engines/${name}.sock`,
+      url: `unix:///tmp/engines/${name}.sock`,
       source: 'test',
       apiVersion: name === 'default' ? '1.47' : '1.41',
       serverVersion: '27.0.0',
@@ -225,7 +225,7 @@ describe('a server with two engines', () => {
         name: 'default',
         client: 'default',
         apiVersion: '1.47',
-        socketPaths: ['/srv/engines/default.sock'],
+        socketPaths: ['/tmp/engines/default.sock'],
         dataRoot: undefined,
       },
     });
@@ -241,14 +241,14 @@ describe('a server with two engines', () => {
       name: 'other',
       client: 'other',
       apiVersion: '1.41',
-      socketPaths: ['/srv/engines/other.sock'],
+      socketPaths: ['/tmp/engines/other.sock'],
     });
     expect([main.connects, other.connects]).toEqual([0, 1]);
   });
 
   it("checks a bind mount against the socket paths of the call's engine", async () => {
     const { engines } = two();
-    const mount = { volumes: ['/srv/engines/other.sock:/var/run/docker.sock'] };
+    const mount = { volumes: ['/tmp/engines/other.sock:/var/run/docker.sock'] };
 
     const onOther = await runPipeline(whichEngine, mount, env(engines), { engine: 'other' });
     const onDefault = await runPipeline(whichEngine, mount, env(engines));

@@ -1,36 +1,28 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { HostEnv } from '../../src/config/host.ts';
+import { describe, expect, it } from 'bun:test';
 import { ToolError } from '../../src/core/errors.ts';
 import {
-  checkArgumentPolicy,
-  normaliseHostPath,
-  type PathResolver,
-  type PolicySettings,
-  sensitivePaths,
-} from '../../src/pipeline/policy.ts';
+  type ContainerInfo,
+  checkContainerNow,
+  checkCreateBody,
+  type EngineLookup,
+} from '../../src/docker/policy/container.ts';
+import { policyGuard } from '../../src/docker/policy/guard.ts';
+import type { PathResolver } from '../../src/docker/policy/paths.ts';
+import {
+  currentPolicy,
+  pathPolicyOf,
+  ruleContextOf,
+  setPolicyDefaults,
+  withPolicy,
+} from '../../src/docker/policy/scope.ts';
+import { checkArgumentPolicy, type PolicySettings } from '../../src/pipeline/policy.ts';
 
-const host: HostEnv = { home: '/home/alice', platform: 'linux', xdgRuntimeDir: '/run/user/1000', uid: 1000 };
-const defaults: PolicySettings = {
-  allowPrivileged: false,
-  mountAllowlist: [],
-  mountBlocklist: [],
-  dockerSocketPaths: ['/tmp/engine-x/docker.sock'],
-};
-// Nothing exists: only lexical rules apply, whatever the machine running the tests has on disk.
-const noFs: PathResolver = { realpath: () => undefined };
+const host = { home: '/root', tmpDir: '/tmp', platform: 'linux' };
+const defaults: PolicySettings = { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] };
+const facts = { sharesFilesystem: true, socketPaths: ['/work/dev/docker.sock'], dataRoot: '/var/lib/docker' };
+// Nothing but / exists: only lexical rules apply, whatever the machine running the tests has on disk.
+const noFs: PathResolver = { realpath: (p) => (p === '/' ? '/' : undefined) };
 
-function check(
-  args: Record<string, unknown>,
-  settings: Partial<PolicySettings> = {},
-  fs: PathResolver = noFs,
-) {
-  checkArgumentPolicy(args, { ...defaults, ...settings }, host, fs);
-}
-
-/** The ToolError thrown by `fn`, or undefined when it passes. */
 function refusal(fn: () => void): ToolError | undefined {
   try {
     fn();
@@ -40,370 +32,388 @@ function refusal(fn: () => void): ToolError | undefined {
     throw e;
   }
 }
+const check = (
+  args: Record<string, unknown>,
+  settings: Partial<PolicySettings> = {},
+  hostPaths: string[] = [],
+) =>
+  refusal(() =>
+    withPolicy({ ...defaults, ...settings }, host, () => checkArgumentPolicy(args, facts, hostPaths), noFs),
+  );
 
-const bind = (src: string, settings: Partial<PolicySettings> = {}, fs: PathResolver = noFs) =>
-  refusal(() => check({ volumes: [`${src}:/mnt`] }, settings, fs));
+describe('argument policy (the early, friendly refusal)', () => {
+  it('refuses privileged containers and names the argument and the setting', () => {
+    const e = check({ privileged: true });
+    expect(e?.kind).toBe('policy_denied');
+    expect(e?.message).toContain('privileged');
+    expect(e?.hint).toContain('SAFETY_ALLOW_PRIVILEGED_CONTAINERS');
+    expect(check({ privileged: false })).toBeUndefined();
+  });
 
-describe('argument policy', () => {
-  describe('privileged and escape arguments', () => {
-    it('refuses privileged containers and names the setting that allows them', () => {
-      const e = refusal(() => check({ privileged: true }));
-      expect(e?.kind).toBe('policy_denied');
-      expect(e?.message).toBe('privileged containers are refused');
-      expect(e?.hint).toBe('Set SAFETY_ALLOW_PRIVILEGED_CONTAINERS=true to allow them.');
-    });
+  it('adds capabilities only from the default set, in any spelling', () => {
+    for (const cap of ['NET_BIND_SERVICE', 'cap_chown', ' kill ', 'Net_Raw', 'AUDIT_WRITE'])
+      expect([cap, check({ cap_add: [cap] })?.kind]).toEqual([cap, undefined]);
+    for (const cap of [
+      'SYS_ADMIN',
+      'ALL',
+      'NET_ADMIN',
+      'CAP_SYS_PTRACE',
+      'sys_module',
+      'DAC_READ_SEARCH',
+      'BPF',
+      'SYSLOG',
+      'LINUX_IMMUTABLE',
+      'IPC_LOCK',
+      'WAKE_ALARM',
+    ])
+      expect([cap, check({ cap_add: ['CHOWN', cap] })?.kind]).toEqual([cap, 'policy_denied']);
+    expect(check({ cap_add: ['SYS_TIME'] })?.message).toContain('cap_add[0]');
+  });
 
-    it('allows privileged: false and absent arguments', () => {
-      expect(refusal(() => check({ privileged: false, cap_add: undefined, image: 'nginx' }))).toBeUndefined();
-    });
-
-    it.each(['network_mode', 'pid_mode', 'ipc_mode', 'userns_mode', 'uts_mode'])(
-      'refuses %s host (case-insensitive, trimmed)',
-      (name) => {
-        const e = refusal(() => check({ [name]: ' HOST ' }));
-        expect(e?.kind).toBe('policy_denied');
-        expect(e?.message).toContain(name);
-        expect(e?.hint).toContain('SAFETY_ALLOW_PRIVILEGED_CONTAINERS');
-      },
-    );
-
-    it('allows non-host namespace modes', () => {
-      expect(
-        refusal(() => check({ network_mode: 'bridge', pid_mode: 'container:abc', ipc_mode: 'private' })),
-      ).toBeUndefined();
-    });
-
-    it.each([['ALL'], ['cap_sys_admin'], ['SYS_PTRACE'], [' net_admin '], ['CAP_BPF'], ['dac_read_search']])(
-      'refuses cap_add %p and names the capability',
-      (cap) => {
-        const e = refusal(() => check({ cap_add: ['CHOWN', cap] }));
-        expect(e?.kind).toBe('policy_denied');
-        expect(e?.message).toContain(cap.trim().toUpperCase().replace(/^CAP_/, ''));
-      },
-    );
-
-    it('allows harmless capabilities, including NET_RAW from the default set', () => {
-      expect(refusal(() => check({ cap_add: ['NET_RAW', 'CHOWN', 'NET_BIND_SERVICE'] }))).toBeUndefined();
-    });
-
-    it('refuses host devices and device cgroup rules, but not an empty list', () => {
-      expect(refusal(() => check({ devices: ['/dev/sda:/dev/sda'] }))?.kind).toBe('policy_denied');
-      expect(refusal(() => check({ device_cgroup_rules: ['b *:* rwm'] }))?.kind).toBe('policy_denied');
-      expect(refusal(() => check({ devices: [] }))).toBeUndefined();
-    });
-
-    it.each([
+  it('allows only security options that tighten', () => {
+    for (const o of [
+      'no-new-privileges',
+      'no-new-privileges=true',
+      'no-new-privileges:true',
+      'apparmor=docker-default',
+      'label=level:s0:c100,c200',
+    ])
+      expect([o, check({ security_opt: [o] })?.kind]).toEqual([o, undefined]);
+    for (const o of [
       'seccomp=unconfined',
-      'seccomp:unconfined',
+      'seccomp=/tmp/profile.json',
+      'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}',
       'apparmor=unconfined',
-      'APPARMOR:UNCONFINED',
+      'apparmor=my-profile',
       'label=disable',
-      'label:disable',
       'label=type:spc_t',
+      'label=user:root',
       'systempaths=unconfined',
       'no-new-privileges=false',
-    ])('refuses security_opt %p', (opt) => {
-      const e = refusal(() => check({ security_opt: ['no-new-privileges', opt] }));
-      expect(e?.kind).toBe('policy_denied');
-      expect(e?.message).toContain(opt);
-    });
-
-    it('allows confining security options', () => {
-      const opts = [
-        'no-new-privileges',
-        'no-new-privileges=true',
-        'apparmor=docker-default',
-        'label=level:s0:c100',
-      ];
-      expect(refusal(() => check({ security_opt: opts }))).toBeUndefined();
-    });
-
-    it('finds the arguments wherever they appear, in any spelling', () => {
-      expect(refusal(() => check({ host_config: { Privileged: true } }))?.kind).toBe('policy_denied');
-      expect(refusal(() => check({ config: { HostConfig: { CapAdd: ['SYS_ADMIN'] } } }))?.kind).toBe(
-        'policy_denied',
-      );
-      expect(refusal(() => check({ exec: [{ networkMode: 'host' }] }))?.kind).toBe('policy_denied');
-    });
-
-    it('ignores the same names inside labels and environment', () => {
-      expect(
-        refusal(() => check({ labels: { network_mode: 'host' }, environment: { privileged: true } })),
-      ).toBeUndefined();
-    });
-
-    it('lifts privileged, host namespaces, capabilities, devices and security options when allowPrivileged is set', () => {
-      const args = {
-        privileged: true,
-        network_mode: 'host',
-        pid_mode: 'host',
-        cap_add: ['ALL'],
-        devices: ['/dev/fuse'],
-        security_opt: ['seccomp=unconfined'],
-      };
-      expect(refusal(() => check(args, { allowPrivileged: true }))).toBeUndefined();
-    });
-
-    it('throws only ToolError for arguments of the wrong type', () => {
-      const odd = [null, 42, 'x', ['x', 1, null], { a: { b: [null] } }];
-      for (const v of odd)
-        for (const name of [
-          'privileged',
-          'cap_add',
-          'security_opt',
-          'devices',
-          'volumes',
-          'mounts',
-          'driver_opts',
-        ])
-          refusal(() => check({ [name]: v })); // rethrows anything that is not a ToolError
-    });
+      'SECCOMP = UNCONFINED',
+      'writable-cgroups=true',
+    ])
+      expect([o, check({ security_opt: [o] })?.kind]).toEqual([o, 'policy_denied']);
   });
 
-  describe('bind mounts', () => {
-    it.each([
-      ['/', '/'],
-      ['//', '/'],
-      ['/..', '/'],
-      ['/var/run', '/var/run'],
-      ['/run/docker.sock', '/run/docker.sock'],
-      ['/var/run/docker.sock', '/var/run/docker.sock'],
-      ['/proc', '/proc'],
-      ['/sys/fs/cgroup', '/sys/fs/cgroup'],
-      ['//etc', '/etc'],
-      ['/etc/../etc', '/etc'],
-      ['/etc/', '/etc'],
-      ['/./etc', '/etc'],
-      ['/../etc', '/etc'],
-      ['/ETC', '/ETC'],
-      ['/root/.bashrc', '/root/.bashrc'],
-      ['/var/lib/docker', '/var/lib/docker'],
-      ['/home/alice/.ssh', '/home/alice/.ssh'],
-      ['/home/alice/.config/gcloud', '/home/alice/.config/gcloud'],
-      ['/home/alice', '/home/alice'], // ancestor of ~/.ssh
-      ['/home', '/home'],
-      ['/var', '/var'], // ancestor of /var/run/docker.sock
-      ['/tmp/engine-x/docker.sock', '/tmp/engine-x/docker.sock'], // the engine's own socket
-      ['/tmp/engine-x', '/tmp/engine-x'],
-      ['/run/user/1000/docker.sock', '/run/user/1000/docker.sock'], // rootless engine
-    ])('refuses %p', (src, shown) => {
-      const e = bind(src);
-      expect(e?.kind).toBe('policy_denied');
-      expect(e?.message).toContain(`bind mount of '${shown}'`);
-      expect(e?.hint).toContain('SAFETY_VOLUME_MOUNT_ALLOWLIST');
-    });
+  it('refuses host namespaces and devices', () => {
+    for (const k of [
+      'network_mode',
+      'pid_mode',
+      'ipc_mode',
+      'uts_mode',
+      'userns_mode',
+      'cgroupns_mode',
+      'NetworkMode',
+    ])
+      expect([k, check({ [k]: ' HOST ' })?.kind]).toEqual([k, 'policy_denied']);
+    expect(check({ network_mode: 'none' })).toBeUndefined();
+    expect(check({ network_mode: 'container:web' })).toBeUndefined(); // the guard checks web as it is now
+    expect(check({ devices: ['/dev/sda'] })?.kind).toBe('policy_denied');
+    expect(check({ devices: [] })).toBeUndefined();
+  });
 
-    it('names both the normalised and the given path', () => {
-      expect(bind('/etc/../etc')?.message).toBe(
-        "bind mount of '/etc' (from '/etc/../etc') is refused: it exposes a sensitive host path",
+  it('checks bind sources by the host-path rule, naming the argument', () => {
+    expect(check({ volumes: ['/root/project:/src', 'data:/data', '/anon'] })).toBeUndefined();
+    const e = check({ volumes: ['/root/project:/src', '/root/.ssh:/k:ro'] });
+    expect(e?.kind).toBe('policy_denied');
+    expect(e?.message).toContain('volumes[1]');
+    expect(check({ volumes: { '/etc': { bind: '/h' } } })?.kind).toBe('policy_denied');
+    expect(
+      check({ mounts: [{ type: 'bind', source: '/var/run/docker.sock', target: '/s' }] })?.message,
+    ).toContain('mounts[0].source');
+    expect(check({ mounts: [{ type: 'volume', source: 'data', target: '/d' }] })).toBeUndefined();
+  });
+
+  it('allows tmpfs, network and bind volumes under the rule; refuses other local volume types', () => {
+    const vol = (driver_opts: Record<string, string | undefined>, driver?: string) =>
+      check({ name: 'v', driver, driver_opts });
+    expect(vol({ type: 'tmpfs', device: 'tmpfs', o: 'size=64m,uid=1000' })).toBeUndefined();
+    expect(vol({ type: 'nfs', device: ':/export', o: 'addr=127.0.0.1,ro' })).toBeUndefined();
+    expect(vol({ type: 'cifs', device: '//127.0.0.1/share', o: 'username=x' })).toBeUndefined();
+    expect(vol({ type: 'none', o: 'bind', device: '/root/project/data' })).toBeUndefined();
+    for (const opts of [
+      { type: 'proc', device: 'proc' },
+      { type: 'sysfs', device: 'sysfs' },
+      { type: 'devtmpfs', device: 'devtmpfs' },
+      { type: 'overlay', device: 'overlay', o: 'lowerdir=/etc,upperdir=/tmp/u,workdir=/tmp/w' },
+      { type: 'ext4', device: '/dev/sda1' },
+      { device: '/dev/sda1' },
+      { type: 'none', o: 'bind', device: '/etc' },
+      { type: 'tmpfs', o: 'rbind', device: '/etc' },
+      { type: 'tmpfs', o: 'remount' },
+      { type: 'tmpfs', Device: '/etc' },
+    ])
+      expect([opts, vol(opts)?.kind]).toEqual([opts, 'policy_denied']);
+    expect(vol({ type: 'none', o: 'bind', device: '/etc' })?.message).toContain('driver_opts.device');
+    // A plugin driver's options are the plugin's own.
+    expect(vol({ type: 'proc' }, 'some-plugin')).toBeUndefined();
+  });
+
+  it('checks the tool-named host paths (build context, tar) on this server', () => {
+    expect(check({ path: '/root/project' }, {}, ['path'])).toBeUndefined();
+    expect(check({ path: '/root/.docker/config.json' }, {}, ['path'])?.message).toContain('path');
+    expect(check({ path: '/etc/passwd' }, {}, ['path'])?.kind).toBe('policy_denied');
+    expect(check({ path: '/etc/passwd' }, {}, [])).toBeUndefined();
+  });
+
+  it('ignores the same names inside labels and environment', () => {
+    expect(
+      check({ labels: { privileged: 'true', cap_add: 'ALL' }, env: { network_mode: 'host' } }),
+    ).toBeUndefined();
+  });
+
+  it('SAFETY_ALLOW_PRIVILEGED_CONTAINERS lifts the container rules, not the host-path rule', () => {
+    const lifted = {
+      privileged: true,
+      cap_add: ['SYS_ADMIN'],
+      security_opt: ['seccomp=unconfined'],
+      pid_mode: 'host',
+      devices: ['/dev/kvm'],
+      driver_opts: { type: 'proc', device: 'proc' },
+    };
+    expect(check(lifted, { allowPrivileged: true })).toBeUndefined();
+    expect(check({ volumes: ['/etc:/h'] }, { allowPrivileged: true })?.kind).toBe('policy_denied');
+  });
+
+  it('throws only ToolError for arguments of the wrong type', () => {
+    for (const args of [
+      { cap_add: 5 },
+      { security_opt: [{}] },
+      { volumes: [3] },
+      { driver_opts: 'x' },
+      { mounts: 'x' },
+    ])
+      expect([undefined, 'policy_denied', 'invalid_argument']).toContain(
+        check(args as Record<string, unknown>)?.kind,
       );
-    });
+  });
+});
 
-    it.each(['/tmp/project', '/home/alice/project', '/srv/data/x', 'data', 'my-vol', 'pg_data.1'])(
-      'allows %p (a project directory or a named volume)',
-      (src) => {
-        expect(bind(src)).toBeUndefined();
+/** A fake engine: containers and volumes by name. */
+function lookup(
+  containers: Record<string, ContainerInfo>,
+  volumes: Record<string, { Driver?: string; Options?: Record<string, string> }> = {},
+): EngineLookup {
+  return { container: async (r) => containers[r], volume: async (n) => volumes[n] };
+}
+async function asyncRefusal(
+  fn: (ctx: ReturnType<typeof ruleContextOf>) => Promise<void>,
+  settings: Partial<PolicySettings> = {},
+) {
+  return withPolicy(
+    { ...defaults, ...settings },
+    host,
+    async () => {
+      const scope = currentPolicy();
+      const ctx = ruleContextOf(scope, pathPolicyOf(scope, facts));
+      try {
+        await fn(ctx);
+        return undefined;
+      } catch (e) {
+        if (e instanceof ToolError) return e;
+        throw e;
+      }
+    },
+    noFs,
+  );
+}
+
+describe('the policy on what the engine receives and holds', () => {
+  const hostile: Record<string, ContainerInfo> = {
+    priv: { Id: 'p1', Name: '/priv', HostConfig: { Privileged: true } },
+    hostnet: { Id: 'h1', Name: '/hostnet', HostConfig: { NetworkMode: 'host' } },
+    sock: {
+      Id: 's1',
+      Name: '/sock',
+      HostConfig: {},
+      Mounts: [{ Type: 'bind', Source: '/var/run/docker.sock' }],
+    },
+    chain: { Id: 'c1', Name: '/chain', HostConfig: { PidMode: 'container:priv' } },
+    plain: {
+      Id: 'ok',
+      Name: '/plain',
+      HostConfig: { NetworkMode: 'none', CgroupnsMode: 'host' },
+      Mounts: [{ Type: 'bind', Source: '/tmp/p' }],
+    },
+    bindvol: {
+      Id: 'bv',
+      Name: '/bindvol',
+      HostConfig: {},
+      Mounts: [{ Type: 'volume', Name: 'etcvol', Driver: 'local' }],
+    },
+  };
+  const volumes = {
+    etcvol: { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/etc' } },
+    plainvol: { Driver: 'local' },
+  };
+  const L = lookup(hostile, volumes);
+
+  it('refuses a container as it is now: privileged, host namespaces, the engine socket, a bind volume to /etc', async () => {
+    for (const name of ['priv', 'hostnet', 'sock', 'chain', 'bindvol']) {
+      const e = await asyncRefusal((ctx) => checkContainerNow(hostile[name] as ContainerInfo, ctx, L));
+      expect([name, e?.kind]).toEqual([name, 'policy_denied']);
+      expect(e?.message).toContain(`container '${name}'`);
+    }
+    expect(
+      await asyncRefusal((ctx) => checkContainerNow(hostile.plain as ContainerInfo, ctx, L)),
+    ).toBeUndefined();
+  });
+
+  it('allows joining a container that passes, refuses one that does not', async () => {
+    const create = (HostConfig: Record<string, unknown>) =>
+      asyncRefusal((ctx) => checkCreateBody({ HostConfig }, ctx, L));
+    expect(await create({ NetworkMode: 'container:plain' })).toBeUndefined();
+    expect(await create({ VolumesFrom: ['plain:ro'] })).toBeUndefined();
+    for (const hc of [
+      { NetworkMode: 'container:priv' },
+      { PidMode: 'container:hostnet' },
+      { IpcMode: 'container:sock' },
+      { VolumesFrom: ['sock'] },
+      { NetworkMode: 'container:chain' },
+    ]) {
+      const e = await create(hc);
+      expect([hc, e?.kind]).toEqual([hc, 'policy_denied']);
+      expect(e?.message).toContain('joining');
+    }
+  });
+
+  it('checks named volumes, Mounts driver options, unmasked paths and a create asking for host cgroupns', async () => {
+    const create = (HostConfig: Record<string, unknown>) =>
+      asyncRefusal((ctx) => checkCreateBody({ HostConfig }, ctx, L));
+    expect(await create({ Binds: ['plainvol:/d', '/root/project:/p'] })).toBeUndefined();
+    expect((await create({ Binds: ['etcvol:/d'] }))?.kind).toBe('policy_denied');
+    expect(
+      (
+        await create({
+          Mounts: [
+            {
+              Type: 'volume',
+              Target: '/x',
+              VolumeOptions: { DriverConfig: { Options: { type: 'none', o: 'bind', device: '/etc' } } },
+            },
+          ],
+        })
+      )?.kind,
+    ).toBe('policy_denied');
+    expect((await create({ MaskedPaths: [] }))?.kind).toBe('policy_denied');
+    expect((await create({ CgroupnsMode: 'host' }))?.kind).toBe('policy_denied');
+    expect((await create({ Capabilities: ['CAP_SYS_ADMIN'] }))?.kind).toBe('policy_denied');
+    expect((await create({ DeviceRequests: [{ Count: -1 }] }))?.kind).toBe('policy_denied');
+  });
+
+  it('allowPrivileged lifts the container rules at the boundary too', async () => {
+    const e = await asyncRefusal((ctx) => checkContainerNow(hostile.priv as ContainerInfo, ctx, L), {
+      allowPrivileged: true,
+    });
+    expect(e).toBeUndefined();
+    const s = await asyncRefusal((ctx) => checkContainerNow(hostile.sock as ContainerInfo, ctx, L), {
+      allowPrivileged: true,
+    });
+    expect(s?.kind).toBe('policy_denied');
+  });
+});
+
+describe('the engine guard routes', () => {
+  const containers: Record<string, unknown> = {
+    '/containers/priv/json': { Id: 'p', Name: '/priv', HostConfig: { Privileged: true } },
+    '/containers/ok/json': { Id: 'o', Name: '/ok', HostConfig: { NetworkMode: 'none' } },
+    '/exec/e1/json': { ContainerID: 'ok', ProcessConfig: { privileged: true } },
+    '/exec/e2/json': { ContainerID: 'priv', ProcessConfig: { privileged: false } },
+    '/exec/e3/json': { ContainerID: 'ok', ProcessConfig: { privileged: false } },
+  };
+  const asked: string[] = [];
+  const io = {
+    get: async <T>(path: string) => {
+      asked.push(path);
+      return containers[path] as T | undefined;
+    },
+  };
+  const guard = policyGuard(
+    async () => facts,
+    () => facts,
+  );
+  const send = (method: string, path: string, o: { body?: unknown; query?: Record<string, unknown> } = {}) =>
+    withPolicy(
+      defaults,
+      host,
+      async () => {
+        try {
+          await guard({ method, path, query: o.query ?? {}, body: o.body, upload: false, stream: false }, io);
+          return 'sent';
+        } catch (e) {
+          return e instanceof ToolError ? e.kind : String(e);
+        }
       },
+      noFs,
     );
 
-    it('allows an anonymous volume given as a container path', () => {
-      expect(refusal(() => check({ volumes: ['/etc/app'] }))).toBeUndefined();
-    });
-
-    it('checks docker-py style volume objects by their host side', () => {
-      expect(refusal(() => check({ volumes: { '/etc': { bind: '/x', mode: 'ro' } } }))?.kind).toBe(
-        'policy_denied',
-      );
-      expect(refusal(() => check({ volumes: { '/var/run/docker.sock': '/s' } }))?.kind).toBe('policy_denied');
-      expect(
-        refusal(() => check({ volumes: { '/tmp/project': { bind: '/app' }, cache: '/cache' } })),
-      ).toBeUndefined();
-    });
-
-    it('checks bind entries of mounts and skips other types', () => {
-      const mounts = (source: string, type = 'bind') =>
-        refusal(() => check({ mounts: [{ type, source, target: '/x' }] }));
-      expect(mounts('/proc')?.kind).toBe('policy_denied');
-      expect(mounts('/tmp/project')).toBeUndefined();
-      expect(mounts('/etc', 'tmpfs')).toBeUndefined();
-      expect(mounts('my-vol', 'volume')).toBeUndefined();
-    });
-
-    it('refuses a named volume that the local driver binds to a sensitive path', () => {
-      const e = refusal(() => check({ name: 'v', driver_opts: { type: 'none', o: 'bind', device: '/etc' } }));
-      expect(e?.kind).toBe('policy_denied');
-    });
-
-    it('refuses a bind volume whose device is relative, which the engine resolves against its own directory', () => {
-      for (const driver_opts of [
-        { type: 'none', o: 'bind', device: 'etc' },
-        { type: 'none', o: 'ro, rbind', device: 'var/run' },
-        { type: 'bind', device: 'home' },
-        { Type: 'none', O: 'BIND', Device: 'root' },
-      ]) {
-        const e = refusal(() => check({ name: 'v', driver_opts }));
-        expect(e?.kind).toBe('invalid_argument');
-        expect(e?.message).toContain('is not absolute');
-        expect(e?.hint).toContain('absolute host path');
-      }
-    });
-
-    it("refuses overlay directories in a volume's mount options that expose a sensitive path", () => {
-      const overlay = (o: string) =>
-        refusal(() => check({ driver_opts: { type: 'overlay', device: 'overlay', o } }));
-      expect(overlay('lowerdir=/etc,upperdir=/tmp/u,workdir=/tmp/w')?.kind).toBe('policy_denied');
-      expect(overlay('lowerdir=/tmp/a:/root,upperdir=/tmp/u,workdir=/tmp/w')?.kind).toBe('policy_denied');
-      expect(overlay('lowerdir=etc,upperdir=/tmp/u,workdir=/tmp/w')?.kind).toBe('invalid_argument');
-      expect(overlay('lowerdir=/tmp/a:/tmp/b,upperdir=/tmp/u,workdir=/tmp/w')).toBeUndefined();
-    });
-
-    it('allows volume driver options that name no host path', () => {
-      for (const driver_opts of [
-        { type: 'tmpfs', device: 'tmpfs', o: 'size=100m,uid=1000' },
-        { type: 'nfs', o: 'addr=10.0.0.1,rw', device: ':/export/data' },
-        { type: 'none', o: 'bind', device: '/srv/data' },
-      ])
-        expect(refusal(() => check({ name: 'v', driver_opts }))).toBeUndefined();
-    });
-
-    it('refuses ~ and relative sources as invalid, asking for an absolute path', () => {
-      for (const src of ['~/.ssh', '~', './data']) {
-        const e = bind(src);
-        expect(e?.kind).toBe('invalid_argument');
-        expect(e?.hint).toContain('absolute');
-      }
-    });
-
-    it('refuses Windows drive roots, the Windows directory and named pipes', () => {
-      for (const src of ['C:\\', 'c:/', 'C:\\Windows\\System32', 'D:\\Users\\..\\Windows'])
-        expect(refusal(() => check({ volumes: { [src]: '/x' } }))?.kind).toBe('policy_denied');
-      expect(bind('C:\\Windows')?.kind).toBe('policy_denied');
-      const pipe = '\\\\.\\pipe\\docker_engine';
-      expect(refusal(() => check({ mounts: [{ type: 'npipe', source: pipe, target: pipe }] }))?.kind).toBe(
-        'policy_denied',
-      );
-      expect(bind('C:\\Users\\alice\\project')).toBeUndefined();
-    });
-
-    it('keeps refusing sensitive mounts when allowPrivileged is set', () => {
-      expect(bind('/var/run/docker.sock', { allowPrivileged: true })?.kind).toBe('policy_denied');
-    });
-
-    it('admits a sensitive path the allowlist names explicitly', () => {
-      expect(bind('/var/run/docker.sock', { mountAllowlist: ['/var/run/docker.sock'] })).toBeUndefined();
-    });
-
-    it('refuses a path outside a non-empty allowlist and names the setting', () => {
-      const e = bind('/srv/other', { mountAllowlist: ['/home/alice/projects'] });
-      expect(e?.message).toContain('SAFETY_VOLUME_MOUNT_ALLOWLIST');
-      expect(bind('/home/alice/projects/app', { mountAllowlist: ['/home/alice/projects/'] })).toBeUndefined();
-      expect(bind('/home/alice/projects-evil', { mountAllowlist: ['/home/alice/projects'] })?.kind).toBe(
-        'policy_denied',
-      );
-    });
-
-    it('lets the configured blocklist win over the allowlist', () => {
-      const settings = { mountAllowlist: ['/srv'], mountBlocklist: ['/srv/secrets'] };
-      expect(bind('/srv/app', settings)).toBeUndefined();
-      const e = bind('/SRV/secrets/db', settings);
-      expect(e?.message).toContain('SAFETY_VOLUME_MOUNT_BLOCKLIST');
-    });
-
-    it('refuses a configured blocklist path that is otherwise harmless', () => {
-      expect(bind('/srv/secrets', { mountBlocklist: ['/srv/secrets'] })?.kind).toBe('policy_denied');
-    });
-
-    it('checks where a symlink leads, through a fake resolver', () => {
-      const fs: PathResolver = { realpath: (p) => (p === '/tmp/sneaky' ? '/etc' : undefined) };
-      expect(bind('/tmp/sneaky', {}, fs)?.message).toContain('through a symlink');
-      // A missing path under the link is resolved through its deepest existing ancestor.
-      expect(bind('/tmp/sneaky/new-dir', {}, fs)?.kind).toBe('policy_denied');
-      // Escaping the allowlist through a link is refused too.
-      expect(bind('/tmp/sneaky', { mountAllowlist: ['/tmp'] }, fs)?.kind).toBe('policy_denied');
-    });
+  it('lets reads through without asking the engine anything', async () => {
+    asked.length = 0;
+    expect(await send('GET', '/containers/priv/json')).toBe('sent');
+    expect(await send('POST', '/containers/priv/stop')).toBe('sent');
+    expect(asked).toEqual([]);
   });
 
-  describe('bind mounts through a real symlink', () => {
-    let dir = '';
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'policy-'));
-      symlinkSync('/etc', join(dir, 'link'));
-    });
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-    it('refuses a link in a temp dir that points at /etc', () => {
-      const e = refusal(() => checkArgumentPolicy({ volumes: [`${dir}/link:/x`] }, defaults, host));
-      expect(e?.kind).toBe('policy_denied');
-    });
-
-    it('allows the temp dir itself', () => {
-      expect(refusal(() => checkArgumentPolicy({ volumes: [`${dir}:/x`] }, defaults, host))).toBeUndefined();
-    });
+  it('checks exec start, attach with stdin, update devices and a host-network build', async () => {
+    expect(await send('POST', '/exec/e1/start')).toBe('policy_denied');
+    expect(await send('POST', '/exec/e2/start')).toBe('policy_denied');
+    expect(await send('POST', '/exec/e3/start')).toBe('sent');
+    expect(await send('POST', '/containers/priv/attach', { query: { stdin: true, stream: true } })).toBe(
+      'policy_denied',
+    );
+    expect(await send('POST', '/containers/priv/attach', { query: { stdout: true } })).toBe('sent');
+    expect(
+      await send('POST', '/containers/ok/update', { body: { Devices: [{ PathOnHost: '/dev/sda' }] } }),
+    ).toBe('policy_denied');
+    expect(await send('POST', '/containers/ok/update', { body: { Memory: 1 << 26 } })).toBe('sent');
+    expect(await send('POST', '/build', { query: { networkmode: 'host' } })).toBe('policy_denied');
+    expect(await send('POST', '/build', { query: { t: 'x' } })).toBe('sent');
+    expect(
+      await send('POST', '/volumes/create', { body: { Name: 'v', DriverOpts: { type: 'sysfs' } } }),
+    ).toBe('policy_denied');
+    expect(await send('PUT', '/containers/priv/archive')).toBe('policy_denied');
+    expect(await send('POST', '/containers/missing/start')).toBe('sent'); // the engine answers 404 itself
   });
 
-  describe('normaliseHostPath', () => {
-    it.each([
-      ['/', '/'],
-      ['//', '/'],
-      ['/.', '/'],
-      ['/..', '/'],
-      ['//etc', '/etc'],
-      ['/etc/', '/etc'],
-      ['/./etc', '/etc'],
-      ['/../etc', '/etc'],
-      ['/etc/../etc', '/etc'],
-      ['/a/b/../../../c', '/c'],
-      ['/a//b/./c/', '/a/b/c'],
-      ['/a/.../b', '/a/.../b'],
-    ])('normalises %p to %p', (input, expected) => {
-      expect(normaliseHostPath(input)).toBe(expected);
-    });
+  it('checks Swarm service specs as containers, and refuses plugin installs', async () => {
+    const service = (ContainerSpec: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      send('POST', '/services/create', { body: { TaskTemplate: { ContainerSpec, ...extra } } });
+    expect(await service({ Image: 'x', Mounts: [{ Type: 'volume', Source: 'data', Target: '/d' }] })).toBe(
+      'sent',
+    );
+    expect(await service({ Image: 'x', CapabilityAdd: ['CAP_SYS_ADMIN'] })).toBe('policy_denied');
+    expect(await service({ Image: 'x', Mounts: [{ Type: 'bind', Source: '/etc', Target: '/e' }] })).toBe(
+      'policy_denied',
+    );
+    expect(await service({ Image: 'x', Privileges: { Seccomp: { Mode: 'unconfined' } } })).toBe(
+      'policy_denied',
+    );
+    expect(await service({ Image: 'x' }, { Networks: [{ Target: 'host' }] })).toBe('policy_denied');
+    expect(
+      await send('POST', '/services/abc/update', {
+        body: { TaskTemplate: { ContainerSpec: { CapabilityAdd: ['ALL'] } } },
+      }),
+    ).toBe('policy_denied');
+    expect(await send('POST', '/plugins/pull', { query: { remote: 'x' } })).toBe('policy_denied');
+    expect(await send('POST', '/plugins/x/enable')).toBe('policy_denied');
   });
+});
 
-  describe('host path arguments (build contexts, saved and loaded tars)', () => {
-    const hostPath = (path: string, settings: Partial<PolicySettings> = {}, name = 'path') =>
-      refusal(() => checkArgumentPolicy({ path }, { ...defaults, ...settings }, host, noFs, [name]));
-
-    it.each([
-      '/etc/cron.d/job',
-      '/root/x.tar',
-      '/home/alice',
-      '/home/alice/.ssh/id_ed25519',
-      '//etc/../etc/passwd',
-    ])('refuses %s with a policy error that says host path, not bind mount', (path) => {
-      const e = hostPath(path);
-      expect(e?.kind).toBe('policy_denied');
-      expect(e?.message).toStartWith('host path');
-      expect(e?.hint).not.toContain('Mount');
-    });
-
-    it('allows an ordinary directory, and honours the allow and block lists', () => {
-      expect(hostPath('/home/alice/project/ctx')).toBeUndefined();
-      expect(hostPath('/tmp/images/app.tar')).toBeUndefined();
-      expect(hostPath('/tmp/images/app.tar', { mountBlocklist: ['/tmp/images'] })?.message).toContain(
-        'BLOCKLIST',
-      );
-      expect(hostPath('/srv/x.tar', { mountAllowlist: ['/data'] })?.message).toContain('ALLOWLIST');
-    });
-
-    it('checks only the arguments the tool names as host paths', () => {
-      expect(hostPath('/etc/passwd', {}, 'other')).toBeUndefined();
-    });
-  });
-
-  describe('sensitivePaths', () => {
-    it('includes the engine socket, the rootless socket and credentials under home', () => {
-      const paths = sensitivePaths(host, defaults);
-      for (const p of [
-        '/',
-        '/etc',
-        '/var/run/docker.sock',
-        '/tmp/engine-x/docker.sock',
-        '/run/user/1000/docker.sock',
-      ])
-        expect(paths).toContain(p);
-      expect(paths).toContain('/home/alice/.ssh');
-      expect(paths).toContain('/home/alice/.config/gcloud');
-    });
+describe('logging what the settings allow', () => {
+  it('logs a lifted refusal once per call, and each admitted sensitive path', () => {
+    const told: string[] = [];
+    setPolicyDefaults(defaults, host, (m) => told.push(m));
+    try {
+      check({ privileged: true, cap_add: ['SYS_ADMIN', 'ALL'], pid_mode: 'host' }, { allowPrivileged: true });
+      expect(told).toHaveLength(1);
+      expect(told[0]).toContain('SAFETY_ALLOW_PRIVILEGED_CONTAINERS');
+      check({ privileged: true }, { allowPrivileged: true });
+      expect(told).toHaveLength(2);
+      check({ volumes: ['/etc/myapp:/c'] }, { mountAllowlist: ['/etc/myapp'] });
+      expect(told[2]).toContain('/etc/myapp');
+    } finally {
+      setPolicyDefaults(defaults, host, (m) => void process.stderr.write(`${m}\n`));
+    }
   });
 });

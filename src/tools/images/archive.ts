@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { hostFile } from '../../docker/host-files.ts';
 import { shortId } from '../../docker/names.ts';
 import { inspectImage } from '../../docker/resolve.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
@@ -125,9 +126,10 @@ export const saveImage = defineTool({
     bytes: Type.Integer(),
     images: Type.Array(Type.String()),
   }),
-  handler: async (args, { engine: { docker }, signal, progress }) => {
+  handler: async (args, { engine, signal, progress }) => {
+    const { docker } = engine;
     const images = [...new Set([args.images].flat())];
-    const target = hostFilePath(args.path, 'path');
+    const target = await hostFile(engine, hostFilePath(args.path, 'path'), 'path', 'write', signal);
     const overwrite = args.overwrite ?? false;
     await checkTarget(target, overwrite);
     // Resolve every reference first: the engine would fail mid-stream on a missing one.
@@ -174,8 +176,9 @@ export const loadImage = defineTool({
     bytes: Type.Integer(),
     images: Type.Array(Type.String({ description: 'repo:tag, or short ID' })),
   }),
-  handler: async (args, { engine: { docker }, signal, progress }) => {
-    const path = hostFilePath(args.path, 'path');
+  handler: async (args, { engine, signal, progress }) => {
+    const { docker } = engine;
+    const path = await hostFile(engine, hostFilePath(args.path, 'path'), 'path', 'read', signal);
     const size = await readableFileSize(path);
     const file = createReadStream(path);
     const body = counter((n) => progress(n, size, `${mib(n)} of ${mib(size)} read`));

@@ -11,6 +11,7 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { listContext, packContext } from '../../docker/build-context.ts';
+import { hostFile } from '../../docker/host-files.ts';
 import { EngineStreamError, readProgressStream, refusal } from '../../docker/json-stream.ts';
 import { shortId } from '../../docker/names.ts';
 import { MAX_ARG, MAX_VALUE, StringMap } from '../params.ts';
@@ -114,8 +115,9 @@ export const buildImage = defineTool({
     tags: Type.Array(Type.String()),
     log: Type.Array(Type.String(), { description: 'Last lines of the build' }),
   }),
-  handler: async (args, { engine: { docker }, signal, progress, dockerConfigDir }) => {
-    const root = await contextDir(args.path);
+  handler: async (args, { engine, signal, progress, dockerConfigDir }) => {
+    const { docker } = engine;
+    const root = await contextDir(await hostFile(engine, args.path, 'path', 'context', signal));
     const dockerfile = args.dockerfile ?? 'Dockerfile';
     const text = await readDockerfile(root, dockerfile);
     const tags = [...new Set([...(args.tag ? [args.tag] : []), ...(args.tags ?? [])])];

@@ -1,0 +1,207 @@
+/**
+ * The policy on what the engine receives and on what it holds: a container-create body, an update,
+ * and a container as it is now (GET /containers/{id}/json), whoever created it. Joining another
+ * container's namespaces or volumes is checked against that container as it is now; bind sources are
+ * checked as they resolve now. Uses the rules in rules.ts; the lookups are the engine's, injected.
+ */
+import { ToolError } from '../../core/errors.ts';
+import {
+  bindSource,
+  bindVolumeName,
+  checkCapAdd,
+  checkDevices,
+  checkDriverOpts,
+  checkNamespaceMode,
+  checkPrivileged,
+  checkSecurityOpt,
+  type NamespaceKind,
+  type RuleContext,
+  refuseEscape,
+} from './rules.ts';
+
+/** What the guard can ask the engine (GETs that bypass the guard); undefined when it does not exist. */
+export interface EngineLookup {
+  container(ref: string): Promise<ContainerInfo | undefined>;
+  volume(name: string): Promise<{ Driver?: string; Options?: Record<string, unknown> | null } | undefined>;
+}
+
+/** The parts of GET /containers/{id}/json the policy reads. */
+export interface ContainerInfo {
+  Id?: string;
+  Name?: string;
+  HostConfig?: Record<string, unknown>;
+  Mounts?: { Type?: string; Source?: string; Name?: string; Driver?: string }[];
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+const MODES: [string, NamespaceKind][] = [
+  ['NetworkMode', 'network'],
+  ['PidMode', 'pid'],
+  ['IpcMode', 'ipc'],
+  ['UTSMode', 'uts'],
+  ['UsernsMode', 'userns'],
+  ['CgroupnsMode', 'cgroupns'],
+];
+/** How deep `container:` and VolumesFrom chains are followed. */
+const MAX_DEPTH = 4;
+
+interface Walk {
+  ctx: RuleContext;
+  lookup: EngineLookup;
+  depth: number;
+  /** Containers already checked in this walk (by ID): a cycle ends. */
+  seen: Set<string>;
+  /** The body is what the engine is asked to create (false: a container as it is now). */
+  request: boolean;
+}
+
+/** A POST /containers/create body. */
+export async function checkCreateBody(body: unknown, ctx: RuleContext, lookup: EngineLookup): Promise<void> {
+  if (!isObj(body)) return;
+  await checkHostConfig(body.HostConfig, 'HostConfig', {
+    ctx,
+    lookup,
+    depth: 0,
+    seen: new Set(),
+    request: true,
+  });
+}
+
+/** A POST /containers/{id}/update body: resources, of which devices reach the host. */
+export function checkUpdateBody(body: unknown, ctx: RuleContext): void {
+  if (!isObj(body)) return;
+  for (const k of ['Devices', 'DeviceCgroupRules', 'DeviceRequests']) checkDevices(body[k], k, ctx);
+}
+
+/** A container as it is now: refused when it breaks the policy, whoever created it. */
+export async function checkContainerNow(
+  info: ContainerInfo,
+  ctx: RuleContext,
+  lookup: EngineLookup,
+  walk?: Walk,
+): Promise<void> {
+  const w: Walk = walk ?? { ctx, lookup, depth: 0, seen: new Set(), request: false };
+  const id = info.Id ?? info.Name ?? '';
+  if (w.seen.has(id)) return;
+  w.seen.add(id);
+  const label = `container '${(info.Name ?? id.slice(0, 12)).replace(/^\//, '')}'`;
+  await checkHostConfig(info.HostConfig, `${label} HostConfig`, { ...w, request: false });
+  for (const [i, m] of list(info.Mounts).entries()) {
+    if (!isObj(m)) continue;
+    const arg = `${label} Mounts[${i}]`;
+    if (m.Type === 'bind' && typeof m.Source === 'string') ctx.hostPath(m.Source, `${arg}.Source`);
+    if (m.Type === 'volume' && typeof m.Name === 'string' && (!m.Driver || m.Driver === 'local'))
+      await checkNamedVolume(m.Name, arg, w);
+  }
+}
+
+async function checkHostConfig(hc: unknown, at: string, w: Walk): Promise<void> {
+  if (!isObj(hc)) return;
+  const { ctx } = w;
+  checkPrivileged(hc.Privileged, `${at}.Privileged`, ctx);
+  checkCapAdd(list(hc.CapAdd), `${at}.CapAdd`, ctx);
+  if (hc.Capabilities != null) checkCapAdd(list(hc.Capabilities), `${at}.Capabilities`, ctx);
+  checkSecurityOpt(list(hc.SecurityOpt), `${at}.SecurityOpt`, ctx);
+  for (const k of ['Devices', 'DeviceCgroupRules', 'DeviceRequests']) checkDevices(hc[k], `${at}.${k}`, ctx);
+  // An empty list unmasks /proc and /sys paths (what systempaths=unconfined sends).
+  for (const k of ['MaskedPaths', 'ReadonlyPaths'])
+    if (Array.isArray(hc[k]) && (w.request || (hc[k] as unknown[]).length === 0))
+      refuseEscape(ctx, `${at}.${k}: unmasking system paths is refused: it exposes host kernel interfaces`);
+  for (const [key, kind] of MODES) {
+    // cgroup v1 engines report 'host' for every container: a create may not ask for it, a container may have it.
+    if (kind === 'cgroupns' && !w.request) continue;
+    const joined = checkNamespaceMode(kind, hc[key], `${at}.${key}`, ctx);
+    if (joined) await checkJoined(joined, `${at}.${key}`, w);
+  }
+  for (const [i, entry] of list(hc.VolumesFrom).entries())
+    if (typeof entry === 'string')
+      await checkJoined(entry.replace(/:(?:ro|rw)$/, ''), `${at}.VolumesFrom[${i}]`, w);
+  for (const [i, entry] of list(hc.Binds).entries()) {
+    const src = bindSource(entry);
+    if (src !== undefined) ctx.hostPath(src, `${at}.Binds[${i}]`);
+    else if (w.request) {
+      const name = bindVolumeName(entry);
+      if (name) await checkNamedVolume(name, `${at}.Binds[${i}]`, w);
+    }
+  }
+  for (const [i, m] of list(hc.Mounts).entries()) {
+    if (!isObj(m)) continue;
+    const arg = `${at}.Mounts[${i}]`;
+    const type = typeof m.Type === 'string' ? m.Type.toLowerCase() : 'volume';
+    if ((type === 'bind' || type === 'npipe') && typeof m.Source === 'string')
+      ctx.hostPath(m.Source, `${arg}.Source`);
+    else if (type === 'volume') {
+      const driver =
+        isObj(m.VolumeOptions) && isObj(m.VolumeOptions.DriverConfig)
+          ? m.VolumeOptions.DriverConfig
+          : undefined;
+      if (driver && (!driver.Name || driver.Name === 'local'))
+        checkDriverOpts(driver.Options, `${arg}.VolumeOptions.DriverConfig.Options`, ctx);
+      if (w.request && typeof m.Source === 'string' && m.Source) await checkNamedVolume(m.Source, arg, w);
+    } else if (type !== 'tmpfs' && type !== 'image' && type !== 'cluster')
+      refuseEscape(ctx, `${arg}.Type: mount type '${type}' is refused`);
+  }
+}
+
+/** `container:NAME` or VolumesFrom: allowed only if that container passes the policy as it is now. */
+async function checkJoined(ref: string, arg: string, w: Walk): Promise<void> {
+  if (w.depth >= MAX_DEPTH)
+    refuseEscape(w.ctx, `${arg}: '${ref}' joins containers ${MAX_DEPTH} deep; refused`);
+  const info = await w.lookup.container(ref);
+  if (!info) return; // the engine refuses a missing one itself
+  try {
+    await checkContainerNow(info, w.ctx, w.lookup, { ...w, depth: w.depth + 1 });
+  } catch (e) {
+    if (!(e instanceof ToolError)) throw e;
+    throw new ToolError(e.kind, `${arg}: joining '${ref}' is refused: ${e.message}`, { hint: e.hint });
+  }
+}
+
+/** A named volume of the local driver: its options as they are now (a bind volume's device). */
+async function checkNamedVolume(name: string, arg: string, w: Walk): Promise<void> {
+  const v = await w.lookup.volume(name);
+  if (!v || (v.Driver && v.Driver !== 'local')) return;
+  checkDriverOpts(v.Options ?? undefined, `${arg} (volume '${name}' options)`, w.ctx);
+}
+
+/**
+ * A Swarm service spec (POST /services/create, /services/{id}/update): its tasks are containers,
+ * so the same rules apply to the container spec. Host paths are the nodes' own: checked by the same
+ * rule as this engine's.
+ */
+export function checkServiceSpec(body: unknown, ctx: RuleContext): void {
+  if (!isObj(body) || !isObj(body.TaskTemplate)) return;
+  const task = body.TaskTemplate;
+  const at = 'TaskTemplate.ContainerSpec';
+  const spec = isObj(task.ContainerSpec) ? task.ContainerSpec : {};
+  checkCapAdd(list(spec.CapabilityAdd), `${at}.CapabilityAdd`, ctx);
+  const priv = isObj(spec.Privileges) ? spec.Privileges : {};
+  for (const k of ['Seccomp', 'AppArmor'])
+    if (isObj(priv[k]) && priv[k].Mode !== undefined && priv[k].Mode !== 'default')
+      refuseEscape(
+        ctx,
+        `${at}.Privileges.${k}: mode '${String(priv[k].Mode)}' is refused: it loosens confinement`,
+      );
+  if (isObj(priv.SELinuxContext) && priv.SELinuxContext.Disable === true)
+    refuseEscape(ctx, `${at}.Privileges.SELinuxContext: disabling SELinux labels is refused`);
+  for (const [i, m] of list(spec.Mounts).entries()) {
+    if (!isObj(m)) continue;
+    const type = typeof m.Type === 'string' ? m.Type.toLowerCase() : 'volume';
+    if (type === 'bind' && typeof m.Source === 'string') ctx.hostPath(m.Source, `${at}.Mounts[${i}].Source`);
+    const driver =
+      isObj(m.VolumeOptions) && isObj(m.VolumeOptions.DriverConfig)
+        ? m.VolumeOptions.DriverConfig
+        : undefined;
+    if (type === 'volume' && driver && (!driver.Name || driver.Name === 'local'))
+      checkDriverOpts(driver.Options, `${at}.Mounts[${i}].VolumeOptions.DriverConfig.Options`, ctx);
+  }
+  for (const [i, n] of list(task.Networks).entries())
+    if (isObj(n) && typeof n.Target === 'string' && n.Target.toLowerCase() === 'host')
+      refuseEscape(
+        ctx,
+        `TaskTemplate.Networks[${i}]: the host network is refused: it shares the nodes' network namespace`,
+      );
+}

@@ -1,0 +1,114 @@
+/**
+ * The policy at the engine boundary: one engine's guard (request.ts's EngineGuard) checks the request
+ * the engine will receive, whatever tool or argument made it — container create and update, exec,
+ * volume create, build — and, at the moment of use (start, restart, unpause, exec, attach with stdin,
+ * copy-to), the target container as it is now. Reads the call's policy (scope.ts) and the engine's
+ * facts (its data root, exec root, sockets).
+ */
+import type { EngineFacts } from '../../core/engine.ts';
+import type { EngineCall, EngineGuard, GuardIO } from '../request.ts';
+import {
+  type ContainerInfo,
+  checkContainerNow,
+  checkCreateBody,
+  checkServiceSpec,
+  checkUpdateBody,
+  type EngineLookup,
+} from './container.ts';
+import { checkDriverOpts, checkNamespaceMode, type RuleContext, refuseEscape } from './rules.ts';
+import { currentPolicy, pathPolicyOf, ruleContextOf } from './scope.ts';
+
+const CONTAINER_ACTION = /^\/containers\/([^/]+)\/(start|restart|unpause|exec|attach|update|archive)$/;
+const EXEC_START = /^\/exec\/([^/]+)\/start$/;
+const SERVICE = /^\/services\/(?:create|[^/]+\/update)$/;
+/** A plugin runs with the host privileges it asks for. */
+const PLUGIN = /^\/plugins\/(?:pull|create|[^/]+\/(?:upgrade|enable|set))$/;
+
+const truthy = (v: unknown) => v === true || v === 1 || v === '1' || v === 'true';
+const seg = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
+/** Whether the request can change what a container may reach; every other request passes untouched. */
+function relevant(call: EngineCall): boolean {
+  if (call.method === 'GET' || call.method === 'HEAD' || call.method === 'DELETE') return false;
+  return (
+    call.path === '/containers/create' ||
+    call.path === '/volumes/create' ||
+    call.path === '/build' ||
+    SERVICE.test(call.path) ||
+    PLUGIN.test(call.path) ||
+    CONTAINER_ACTION.test(call.path) ||
+    EXEC_START.test(call.path)
+  );
+}
+
+/**
+ * The guard of one engine: `facts` gives its facts with the data root fetched, `known` those known
+ * without asking (used when the engine does not answer /info; the default data root is refused anyway).
+ */
+export function policyGuard(
+  facts: (signal?: AbortSignal) => Promise<EngineFacts>,
+  known: () => EngineFacts,
+): EngineGuard {
+  const current = () => facts().catch(() => known());
+  return (call, io) => (relevant(call) ? check(call, io, current) : undefined);
+}
+
+async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineFacts>): Promise<void> {
+  const scope = currentPolicy();
+  const ctx: RuleContext = ruleContextOf(scope, pathPolicyOf(scope, await facts()));
+  const lookup: EngineLookup = {
+    container: (ref) => io.get<ContainerInfo>(`/containers/${encodeURIComponent(ref)}/json`),
+    volume: (name) => io.get(`/volumes/${encodeURIComponent(name)}`),
+  };
+  const target = async (ref: string) => {
+    const info = await lookup.container(ref);
+    if (info) await checkContainerNow(info, ctx, lookup);
+  };
+
+  if (call.path === '/containers/create') return checkCreateBody(call.body, ctx, lookup);
+  if (call.path === '/volumes/create') {
+    const body = (call.body ?? {}) as { Driver?: string; DriverOpts?: unknown };
+    if (!body.Driver || body.Driver === 'local') checkDriverOpts(body.DriverOpts, 'DriverOpts', ctx);
+    return;
+  }
+  if (call.path === '/build') {
+    // RUN steps in the host's network namespace.
+    checkNamespaceMode('network', call.query.networkmode, 'networkmode', ctx);
+    return;
+  }
+  if (SERVICE.test(call.path)) return checkServiceSpec(call.body, ctx);
+  if (PLUGIN.test(call.path))
+    return refuseEscape(
+      ctx,
+      `${call.path}: installing or enabling engine plugins is refused: a plugin runs with host privileges`,
+    );
+  const exec = EXEC_START.exec(call.path);
+  if (exec) {
+    const info = await io.get<{ ContainerID?: string; ProcessConfig?: { privileged?: boolean } }>(
+      `/exec/${exec[1]}/json`,
+    );
+    if (info?.ProcessConfig?.privileged)
+      refuseEscape(
+        ctx,
+        `/exec/${exec[1]}: starting a privileged exec is refused: it has every capability on the host`,
+      );
+    if (info?.ContainerID) await target(info.ContainerID);
+    return;
+  }
+  const m = CONTAINER_ACTION.exec(call.path);
+  if (!m) return;
+  const [, rawRef = '', action] = m;
+  const ref = seg(rawRef);
+  if (action === 'update') return checkUpdateBody(call.body, ctx);
+  if (action === 'exec' && truthy((call.body as { Privileged?: unknown } | undefined)?.Privileged))
+    refuseEscape(ctx, 'Privileged: a privileged exec is refused: it has every capability on the host');
+  if (action === 'attach' && !truthy(call.query.stdin)) return;
+  if (action === 'archive' && call.method !== 'PUT') return;
+  await target(ref);
+}

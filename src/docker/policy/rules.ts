@@ -1,0 +1,160 @@
+/**
+ * The container policy as allowlists (Kubernetes Pod Security "baseline", translated to Docker): what
+ * a container may add beyond Docker's defaults. Each rule takes a value and the name of the argument
+ * it came from, and refuses with that name; the pipeline's argument check and the engine-boundary
+ * guard both call them, so the two cannot disagree. Pure.
+ */
+import { ToolError } from '../../core/errors.ts';
+
+export const PRIVILEGED_SETTING = 'SAFETY_ALLOW_PRIVILEGED_CONTAINERS';
+const PRIVILEGED_HINT = `Set ${PRIVILEGED_SETTING}=true (--allow-privileged) to allow it, if you really mean it.`;
+
+/** What a rule needs: whether the privileged setting lifts escapes, and the host-path rule. */
+export interface RuleContext {
+  allowPrivileged: boolean;
+  /** Told each refusal the privileged setting lifted (logged once per call at warn). */
+  lifted(message: string): void;
+  /** The host-path rule (paths.ts), bound to this call's policy; returns the resolved path. */
+  hostPath(raw: string, arg: string): string;
+}
+
+/** A refusal that SAFETY_ALLOW_PRIVILEGED_CONTAINERS lifts. */
+export function refuseEscape(ctx: RuleContext, message: string): void {
+  if (ctx.allowPrivileged) {
+    ctx.lifted(message);
+    return;
+  }
+  throw new ToolError('policy_denied', message, { hint: PRIVILEGED_HINT });
+}
+
+/** Docker's default capability set: the only ones a container may add. */
+export const DEFAULT_CAPS = new Set(
+  'CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE'.split(
+    ' ',
+  ),
+);
+
+export const capName = (c: string): string => c.trim().toUpperCase().replace(/^CAP_/, '');
+
+export function checkCapAdd(values: readonly unknown[], arg: string, ctx: RuleContext): void {
+  for (const [i, v] of values.entries()) {
+    const cap = typeof v === 'string' ? capName(v) : String(v);
+    if (!DEFAULT_CAPS.has(cap))
+      refuseEscape(
+        ctx,
+        `${arg}[${i}]: capability '${cap}' is refused: only Docker's default capabilities may be added (${[...DEFAULT_CAPS].join(', ')})`,
+      );
+  }
+}
+
+/** Settings that only tighten confinement. */
+const SAFE_SECURITY_OPT =
+  /^(?:no-new-privileges(?:[=:]true)?|apparmor[=:]docker-default|label[=:]level:[\w:,.-]+)$/;
+
+export function checkSecurityOpt(values: readonly unknown[], arg: string, ctx: RuleContext): void {
+  for (const [i, v] of values.entries()) {
+    const opt = typeof v === 'string' ? v : JSON.stringify(v);
+    if (!SAFE_SECURITY_OPT.test(opt))
+      refuseEscape(
+        ctx,
+        `${arg}[${i}]: security option '${opt.slice(0, 80)}' is refused: only no-new-privileges=true, apparmor=docker-default and label=level:… are allowed (custom seccomp or AppArmor profiles, label=type:, label=disable and systempaths=unconfined loosen confinement)`,
+      );
+  }
+}
+
+export type NamespaceKind = 'network' | 'pid' | 'ipc' | 'uts' | 'userns' | 'cgroupns';
+
+/**
+ * A namespace mode: 'host' is refused; 'container:NAME' returns NAME, whose configuration the caller
+ * must check as it is now (the guard does, against the engine).
+ */
+export function checkNamespaceMode(
+  kind: NamespaceKind,
+  value: unknown,
+  arg: string,
+  ctx: RuleContext,
+): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const v = value.trim();
+  if (v.toLowerCase() === 'host')
+    refuseEscape(ctx, `${arg}: '${v}' is refused: it shares the host's ${kind} namespace with the container`);
+  const joined = /^container:(.+)$/i.exec(v)?.[1];
+  return kind === 'network' || kind === 'pid' || kind === 'ipc' ? joined : undefined;
+}
+
+export function checkPrivileged(value: unknown, arg: string, ctx: RuleContext): void {
+  if (value === true || value === 'true')
+    refuseEscape(
+      ctx,
+      `${arg}: privileged containers are refused: they have every capability and every host device`,
+    );
+}
+
+export function checkDevices(value: unknown, arg: string, ctx: RuleContext): void {
+  if (Array.isArray(value) ? value.length > 0 : value !== undefined && value !== null && value !== '')
+    refuseEscape(ctx, `${arg}: host devices are refused: they give a container direct access to the host`);
+}
+
+/** The filesystem types the local volume driver may mount besides a bind: memory and network filesystems. */
+export const SAFE_VOLUME_TYPES = new Set(['tmpfs', 'nfs', 'nfs4', 'cifs', 'smb', 'smb3']);
+const DRIVER_KEYS = new Set(['type', 'o', 'device', 'size']);
+const BIND_FLAG = /^r?bind$/;
+
+/**
+ * Local volume driver options: a memory or network filesystem, or a bind (`o` holding bind/rbind)
+ * whose device passes the host-path rule. Anything else mounts a host filesystem or device: refused.
+ */
+export function checkDriverOpts(opts: unknown, arg: string, ctx: RuleContext): void {
+  if (!opts || typeof opts !== 'object' || Array.isArray(opts)) return;
+  const o = opts as Record<string, unknown>;
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined);
+  if (keys.length === 0) return;
+  for (const k of keys)
+    if (!DRIVER_KEYS.has(k))
+      refuseEscape(
+        ctx,
+        `${arg}: local volume option '${k}' is refused: only type, o, device and size are known-safe`,
+      );
+  const type = typeof o.type === 'string' ? o.type : '';
+  const flags = typeof o.o === 'string' ? o.o.split(',').map((s) => s.trim()) : [];
+  const device = typeof o.device === 'string' ? o.device : undefined;
+  if (flags.some((f) => f === 'remount'))
+    refuseEscape(ctx, `${arg}: mount option 'remount' is refused: it changes an existing host mount`);
+  if (flags.some((f) => BIND_FLAG.test(f))) {
+    if (device === undefined || !device.trim())
+      throw new ToolError('invalid_argument', `${arg}: a bind volume needs a device (the host path)`, {
+        hint: 'Set device to an absolute host path under an allowed root.',
+      });
+    ctx.hostPath(device, `${arg}.device`);
+    return;
+  }
+  if (keys.every((k) => k === 'size')) return; // a size quota only
+  if (!SAFE_VOLUME_TYPES.has(type))
+    refuseEscape(
+      ctx,
+      `${arg}: local volume type '${type || '(none)'}'${device ? ` with device '${device.slice(0, 80)}'` : ''} is refused: only tmpfs, nfs, nfs4, cifs, smb and bind volumes (o=bind) are known-safe`,
+    );
+}
+
+/**
+ * The host source of a bind entry, or undefined for a named or anonymous volume: a
+ * "src:dst[:mode]" string, or a { Type|type, Source|source } object of type bind.
+ */
+export function bindSource(entry: unknown): string | undefined {
+  if (typeof entry === 'string') {
+    const from = /^[a-zA-Z]:[\\/]/.test(entry) ? 2 : 0;
+    const colon = entry.indexOf(':', from);
+    const src = colon > 0 ? entry.slice(0, colon) : undefined;
+    return src && /^[/\\~.]|^[a-zA-Z]:/.test(src) ? src : undefined;
+  }
+  return undefined;
+}
+
+/** The named volume of a "name:dst" bind entry. */
+export function bindVolumeName(entry: unknown): string | undefined {
+  if (typeof entry !== 'string') return undefined;
+  const colon = entry.indexOf(':');
+  if (colon <= 0) return undefined;
+  const name = entry.slice(0, colon);
+  return /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name) ? name : undefined;
+}

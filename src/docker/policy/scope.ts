@@ -1,0 +1,103 @@
+/**
+ * The policy a call runs under. The pipeline runs each tool call inside `withPolicy(settings, host)`;
+ * the engine-boundary guard and the host-file function read it with `currentPolicy()`, so a request
+ * made anywhere inside the call (dockerode, our own requests, streams) is checked against the same
+ * settings. A request outside any call gets the defaults set at start-up (`setPolicyDefaults`), and
+ * before that the strictest settings: nothing is ever unguarded.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { homedir, tmpdir } from 'node:os';
+import type { EngineFacts } from '../../core/engine.ts';
+import { checkHostPath, type PathPolicy, type PathResolver, sensitivePaths } from './paths.ts';
+import { nodePathResolver } from './resolver.ts';
+import { PRIVILEGED_SETTING, type RuleContext } from './rules.ts';
+
+export interface PolicySettings {
+  allowPrivileged: boolean;
+  mountAllowlist: string[];
+  mountBlocklist: string[];
+}
+
+/** The server's host, as far as the policy needs it. */
+export interface PolicyHost {
+  home: string;
+  tmpDir?: string;
+  platform?: string;
+  xdgRuntimeDir?: string;
+}
+
+export interface PolicyScope {
+  settings: PolicySettings;
+  host: PolicyHost;
+  fs: PathResolver;
+  /** Messages already logged in this call: each is logged once. */
+  logged: Set<string>;
+}
+
+type Warn = (message: string) => void;
+let warn: Warn = (m) => void process.stderr.write(`WARN mcp-docker policy: ${m}\n`);
+let defaults: Omit<PolicyScope, 'logged'> = {
+  settings: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] },
+  host: { home: homedir() },
+  fs: nodePathResolver,
+};
+
+const storage = new AsyncLocalStorage<PolicyScope>();
+
+/** The settings and host for requests made outside a tool call, and where warnings go. */
+export function setPolicyDefaults(settings: PolicySettings, host: PolicyHost, log?: Warn): void {
+  defaults = { ...defaults, settings, host };
+  if (log) warn = log;
+}
+
+/** Runs `fn` (a tool call) under these settings; `fs` is replaced only by unit tests. */
+export function withPolicy<T>(
+  settings: PolicySettings,
+  host: PolicyHost,
+  fn: () => T,
+  fs: PathResolver = nodePathResolver,
+): T {
+  return storage.run({ settings, host, fs, logged: new Set() }, fn);
+}
+
+export function currentPolicy(): PolicyScope {
+  return storage.getStore() ?? { ...defaults, logged: new Set() };
+}
+
+function warnOnce(scope: PolicyScope, key: string, message: string): void {
+  if (scope.logged.has(key)) return;
+  scope.logged.add(key);
+  warn(message);
+}
+
+/**
+ * The host-path rule for this scope. `shares`: the path is on this server's filesystem as the
+ * engine sees it (always true for a host file the server itself opens).
+ */
+export function pathPolicyOf(
+  scope: PolicyScope,
+  facts: Partial<EngineFacts> & { sharesFilesystem: boolean },
+): PathPolicy {
+  const { settings, host } = scope;
+  const win = host.platform === 'win32' || host.platform === 'darwin';
+  return {
+    allowlist: settings.mountAllowlist,
+    blocklist: settings.mountBlocklist,
+    home: host.home,
+    tmpDir: host.tmpDir ?? tmpdir(),
+    sensitive: sensitivePaths({ ...facts, xdgRuntimeDir: host.xdgRuntimeDir }),
+    shares: facts.sharesFilesystem && host.platform !== 'win32',
+    foldCase: win,
+    fs: scope.fs,
+    onAdmit: (m) => warnOnce(scope, m, m),
+  };
+}
+
+/** The rules' context for this scope: escapes lifted by the privileged setting are logged once per call. */
+export function ruleContextOf(scope: PolicyScope, paths: PathPolicy): RuleContext {
+  return {
+    allowPrivileged: scope.settings.allowPrivileged,
+    lifted: (m) => warnOnce(scope, 'lifted', `${PRIVILEGED_SETTING} lifts the policy for this call: ${m}`),
+    hostPath: (raw, arg) => checkHostPath(raw, arg, paths),
+  };
+}

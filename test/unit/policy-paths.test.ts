@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'bun:test';
+import { ToolError } from '../../src/core/errors.ts';
+import {
+  checkHostPath,
+  normaliseHostPath,
+  type PathPolicy,
+  type PathResolver,
+  SYSTEM_PATHS,
+  sensitivePaths,
+} from '../../src/docker/policy/paths.ts';
+
+// A fake filesystem: the paths that exist and where the symlinks among them lead.
+function fakeFs(links: Record<string, string> = {}, exists: string[] = []): PathResolver {
+  return {
+    realpath(p) {
+      for (const [from, to] of Object.entries(links))
+        if (p === from || p.startsWith(`${from}/`)) return `${to}${p.slice(from.length)}`;
+      return exists.includes(p) || p === '/' ? p : undefined;
+    },
+  };
+}
+
+const base: PathPolicy = {
+  allowlist: [],
+  blocklist: [],
+  home: '/root',
+  tmpDir: '/tmp',
+  sensitive: sensitivePaths({
+    socketPaths: ['/work/dev/docker.sock'],
+    dataRoot: '/srv/docker-data',
+    execRoot: '/var/run/docker',
+    containerdSocket: '/run/containerd/containerd.sock',
+  }),
+  shares: true,
+  fs: fakeFs(),
+};
+
+function verdict(path: string, o: Partial<PathPolicy> = {}): ToolError | string {
+  try {
+    return checkHostPath(path, 'binds[0]', { ...base, ...o });
+  } catch (e) {
+    if (e instanceof ToolError) return e;
+    throw e;
+  }
+}
+const kind = (path: string, o: Partial<PathPolicy> = {}) => {
+  const v = verdict(path, o);
+  return typeof v === 'string' ? 'ok' : v.kind;
+};
+
+describe('the host-path rule', () => {
+  it('allows a project directory under home (even /root) and under the temp dir', () => {
+    for (const p of ['/root/project', '/root/project/src', '/tmp', '/tmp/build', '/root/a.tar'])
+      expect([p, kind(p)]).toEqual([p, 'ok']);
+  });
+
+  it("refuses the home's dot-directories, any of them, and the home itself", () => {
+    for (const p of [
+      '/root/.ssh',
+      '/root/.docker/config.json',
+      '/root/.aws',
+      '/root/.kube',
+      '/root/.x',
+      '/root',
+      '/root/',
+    ])
+      expect([p, kind(p)]).toEqual([p, 'policy_denied']);
+  });
+
+  it('refuses paths outside the roots and names the argument and the setting', () => {
+    const e = verdict('/srv/data') as ToolError;
+    expect(e.kind).toBe('policy_denied');
+    expect(e.message).toContain('binds[0]');
+    expect(e.message).toContain('/srv/data');
+    expect(e.hint).toContain('SAFETY_VOLUME_MOUNT_ALLOWLIST');
+    expect(e.hint).toContain('--mount-allowlist');
+    for (const p of ['/', '/etc', '/usr/bin', '/lib', '/var/lib/docker', '/home'])
+      expect([p, kind(p)]).toEqual([p, 'policy_denied']);
+  });
+
+  it('refuses the engine directories and sockets even under an allowed root', () => {
+    const o = { sensitive: sensitivePaths({ socketPaths: ['/tmp/e/docker.sock'], dataRoot: '/tmp/data' }) };
+    for (const p of ['/tmp/e/docker.sock', '/tmp/data', '/tmp/data/volumes', '/tmp/e', '/tmp'])
+      expect([p, kind(p, o)]).toEqual([p, 'policy_denied']);
+    expect(kind('/tmp/other', o)).toBe('ok');
+  });
+
+  it('follows symlinks: a link under /tmp that leads to /etc is refused, naming where it leads', () => {
+    const fs = fakeFs({ '/tmp/link': '/etc' }, ['/tmp']);
+    const e = verdict('/tmp/link/shadow', { fs }) as ToolError;
+    expect(e.kind).toBe('policy_denied');
+    expect(e.message).toContain('/etc/shadow');
+    // A link into the home's dot-directories too.
+    expect(kind('/tmp/k', { fs: fakeFs({ '/tmp/k': '/root/.ssh' }) })).toBe('policy_denied');
+  });
+
+  it('resolves the deepest existing ancestor for a source that does not exist yet', () => {
+    const fs = fakeFs({ '/tmp/link': '/usr' }, ['/tmp']);
+    expect(kind('/tmp/link/new/dir', { fs })).toBe('policy_denied');
+    expect(kind('/tmp/new/dir', { fs })).toBe('ok');
+  });
+
+  it('normalises dots and slashes before deciding', () => {
+    expect(kind('/tmp/../etc')).toBe('policy_denied');
+    expect(kind('//root//./project/../.ssh')).toBe('policy_denied');
+    expect(kind('/root/project/./x/..')).toBe('ok');
+  });
+
+  it('refuses relative and ~ paths as not absolute', () => {
+    for (const p of ['~', '~/.ssh', './etc', 'etc/x', '..'])
+      expect([p, kind(p)]).toEqual([p, 'invalid_argument']);
+  });
+
+  it('with an allowlist: replaces the default roots; ~ in it keeps the home with its protections', () => {
+    expect(kind('/root/project', { allowlist: ['/srv'] })).toBe('policy_denied');
+    expect(kind('/srv/data', { allowlist: ['/srv'] })).toBe('ok');
+    expect(kind('/root/project', { allowlist: ['~', '/tmp'] })).toBe('ok');
+    expect(kind('/root/.ssh', { allowlist: ['~', '/tmp'] })).toBe('policy_denied');
+    expect(kind('/root', { allowlist: ['~'] })).toBe('policy_denied');
+  });
+
+  it('an explicit allowlist entry may admit a sensitive path, and says so', () => {
+    const told: string[] = [];
+    expect(kind('/etc/myapp', { allowlist: ['/etc/myapp'], onAdmit: (m) => told.push(m) })).toBe('ok');
+    expect(told[0]).toContain('/etc/myapp');
+    expect(kind('/root/.ssh/known', { allowlist: ['/root/.ssh'] })).toBe('ok');
+    // An ancestor entry is not a naming of the sensitive path.
+    expect(kind('/etc', { allowlist: ['/'] })).toBe('policy_denied');
+    expect(kind('/root/.ssh', { allowlist: ['/root'] })).toBe('policy_denied');
+  });
+
+  it('the blocklist refuses on top of everything, in any case', () => {
+    const e = verdict('/root/project/secret', { blocklist: ['/root/PROJECT/secret'] }) as ToolError;
+    expect(e.kind).toBe('policy_denied');
+    expect(e.hint).toContain('blocklist');
+    expect(kind('/root/project', { blocklist: ['~/project'] })).toBe('policy_denied');
+    expect(kind('/srv/x', { allowlist: ['/srv'], blocklist: ['/srv/x'] })).toBe('policy_denied');
+  });
+
+  it('for an engine that does not share this filesystem: lexical, allowlist only', () => {
+    const fs = fakeFs({ '/srv/data': '/etc' });
+    expect(kind('/root/project', { shares: false, fs })).toBe('policy_denied');
+    expect(kind('/tmp/x', { shares: false, fs })).toBe('policy_denied');
+    // The symlink is on our host, not the engine's: not followed.
+    expect(kind('/srv/data', { shares: false, allowlist: ['/srv'], fs })).toBe('ok');
+    expect(kind('/srv/../etc', { shares: false, allowlist: ['/srv'] })).toBe('policy_denied');
+    expect(kind('/var/lib/docker', { shares: false, allowlist: ['/var'] })).toBe('policy_denied');
+  });
+
+  it('lists the system directories whose write access is root on the host', () => {
+    for (const p of [
+      '/etc',
+      '/usr',
+      '/lib',
+      '/bin',
+      '/sbin',
+      '/boot',
+      '/proc',
+      '/sys',
+      '/dev',
+      '/var/run',
+      '/run',
+    ])
+      expect(SYSTEM_PATHS).toContain(p);
+    expect(sensitivePaths({ xdgRuntimeDir: '/run/user/1000' })).toContain('/run/user/1000/docker.sock');
+  });
+
+  it('on a case-insensitive filesystem the dot-directories are refused in any case', () => {
+    const mac = { home: '/Users/me', foldCase: true };
+    expect(kind('/users/me/.SSH/id', mac)).toBe('policy_denied');
+    expect(kind('/USERS/ME', mac)).toBe('policy_denied');
+    expect(kind('/users/me/project', mac)).toBe('ok');
+  });
+
+  it('a home of / is no root: only the temp dir remains', () => {
+    expect(kind('/srv/data', { home: '/' })).toBe('policy_denied');
+    expect(kind('/tmp/x', { home: '/' })).toBe('ok');
+  });
+
+  it('normaliseHostPath never climbs above /', () => {
+    expect(normaliseHostPath('/../../etc/./x//')).toBe('/etc/x');
+    expect(normaliseHostPath('/')).toBe('/');
+  });
+});
