@@ -36,6 +36,20 @@ export interface EngineFacts {
   containerdSocket?: string;
 }
 
+/**
+ * What an operator allows on one engine, whatever a caller's profile says: a profile can only narrow it.
+ * Both default to what the server-wide settings allow.
+ */
+export interface EngineCeiling {
+  /** Only safe (read-only) tools on this engine. */
+  readOnly: boolean;
+  /** Destructive tools allowed on this engine (when the caller's profile allows them too). */
+  allowDestructive: boolean;
+}
+
+/** No ceiling: the server-wide and caller profiles decide alone. */
+export const NO_CEILING: EngineCeiling = { readOnly: false, allowDestructive: true };
+
 /** The connection to one engine, as facts, plus a way to rediscover it (e.g. after a failed ping). */
 export interface EngineAccess {
   client(signal: AbortSignal): Promise<Dockerode>;

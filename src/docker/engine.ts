@@ -5,7 +5,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
-import type { Attempt, EngineFacts, EngineInfo } from '../core/engine.ts';
+import {
+  type Attempt,
+  type EngineCeiling,
+  type EngineFacts,
+  type EngineInfo,
+  NO_CEILING,
+} from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
 import {
   type Candidate,
@@ -55,6 +61,8 @@ export interface EngineOptions {
   name?: string;
   /** Settings that replace discovered facts. */
   overrides?: FactOverrides;
+  description?: string;
+  ceiling?: EngineCeiling;
   fs?: FileReader;
   processes?: ProcessReader;
 }
@@ -62,6 +70,8 @@ export interface EngineOptions {
 /** One engine: its own connection state, so one engine going down never affects another. */
 export class Engine {
   readonly name: string;
+  readonly description?: string;
+  readonly ceiling: EngineCeiling;
   private current?: Connection;
   private connecting?: Promise<Connection>;
   private lastAttempts: Attempt[] = [];
@@ -79,6 +89,8 @@ export class Engine {
     options: EngineOptions = {},
   ) {
     this.name = options.name ?? 'default';
+    this.description = options.description;
+    this.ceiling = options.ceiling ?? NO_CEILING;
     this.fs = options.fs ?? nodeFileReader;
     this.overrides = options.overrides ?? {};
     this.processes = options.processes;

@@ -5,7 +5,13 @@
  * own connection, so one going down never affects another.
  */
 import type Dockerode from 'dockerode';
-import type { EngineAccess, EngineFacts, EngineSession } from '../core/engine.ts';
+import {
+  type EngineAccess,
+  type EngineCeiling,
+  type EngineFacts,
+  type EngineSession,
+  NO_CEILING,
+} from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
 import type { DiscoveryInput } from './discovery.ts';
 import { Engine } from './engine.ts';
@@ -16,6 +22,10 @@ export const DEFAULT_ENGINE = 'default';
 /** One engine as the pipeline reaches it; src/docker's Engine implements it, unit tests may too. */
 export interface EngineHandle extends EngineAccess {
   readonly name: string;
+  /** The operator's words for it ('staging, eu-west'), shown by docker_list_engines. */
+  readonly description?: string;
+  /** What may be done on it at most (a per-engine setting; unset = no ceiling). */
+  readonly ceiling: EngineCeiling;
   /** Facts as known now (read on access; the data root once resolveFacts() fetched it). */
   readonly facts: EngineFacts;
   /** The facts with those the engine reports on request fetched: once per connection. */
@@ -35,6 +45,8 @@ export interface EngineSettings {
   name: string;
   discovery: DiscoveryInput;
   facts?: FactOverrides;
+  description?: string;
+  ceiling?: Partial<EngineCeiling>;
 }
 
 /** A registry over engine handles (names must be unique; at least one). */
@@ -63,7 +75,17 @@ export function engineRegistry<H extends EngineHandle>(handles: readonly H[]): E
 
 /** The registry of configured engines, each with its own connection. */
 export const engines = (settings: readonly EngineSettings[]): EngineRegistry<Engine> =>
-  engineRegistry(settings.map((s) => new Engine(s.discovery, { name: s.name, overrides: s.facts })));
+  engineRegistry(
+    settings.map(
+      (s) =>
+        new Engine(s.discovery, {
+          name: s.name,
+          overrides: s.facts,
+          description: s.description,
+          ceiling: { ...NO_CEILING, ...s.ceiling },
+        }),
+    ),
+  );
 
 /** Today's setup: one engine named 'default', discovered from `discovery`. */
 export const defaultEngines = (discovery: DiscoveryInput, facts?: FactOverrides): EngineRegistry<Engine> =>

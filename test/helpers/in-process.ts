@@ -66,6 +66,7 @@ export function countingEngine(inner: EngineHandle): EngineHandle & { calls: num
       return inner.facts;
     },
     resolveFacts: (signal?: AbortSignal) => inner.resolveFacts(signal),
+    ceiling: inner.ceiling,
   };
   return counted;
 }

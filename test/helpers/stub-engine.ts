@@ -1,6 +1,6 @@
 /** For pure unit tests of the pipeline: a stand-in engine that never talks to one, profiles and envs built on it. */
 import type Dockerode from 'dockerode';
-import type { EngineFacts } from '../../src/core/engine.ts';
+import { type EngineFacts, NO_CEILING } from '../../src/core/engine.ts';
 import { type EngineHandle, type EngineRegistry, engineRegistry } from '../../src/docker/engines.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import { type PipelineEnv, serverFacts } from '../../src/pipeline/run.ts';
@@ -15,6 +15,7 @@ export function stubEngine(name = 'default', client: Dockerode = {} as Dockerode
     attempts: () => [],
     facts,
     resolveFacts: async () => facts,
+    ceiling: NO_CEILING,
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import type { Attempt, EngineFacts, EngineInfo } from '../../src/core/engine.ts';
+import { type Attempt, type EngineFacts, type EngineInfo, NO_CEILING } from '../../src/core/engine.ts';
 import { ToolError } from '../../src/core/errors.ts';
 import { type AnyTool, defineTool, type ToolContext } from '../../src/core/tool.ts';
 import { Engine } from '../../src/docker/engine.ts';
@@ -56,6 +56,7 @@ function fakeEngine(
     attempts: () => attempts,
     facts,
     resolveFacts: async () => facts,
+    ceiling: NO_CEILING,
   };
 }
 
