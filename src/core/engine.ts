@@ -7,6 +7,8 @@ import type Dockerode from 'dockerode';
 /** The connection in use: endpoint, how it was found, negotiated API, server version. */
 export interface EngineInfo {
   url: string;
+  /** Which engine answered: Docker, or Podman's Docker-compatible API (told by the _ping headers). */
+  kind?: 'docker' | 'podman';
   source: string;
   apiVersion: string;
   serverVersion: string;
