@@ -1,0 +1,91 @@
+/**
+ * The many-engines test bed: the shared dev engine (unix, as DOCKER_HOST gives), a private dockerd on
+ * tcp://127.0.0.1 with TLS, and an ssh:// engine through a local sshd whose sessions reach the dev
+ * engine. One bed per test file (beforeAll → startBed, afterAll → bed.dispose()), under a fresh temp
+ * directory so a crashed run's leftovers never collide with the next.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTlsEngine, type TlsEngine } from './dockerd.ts';
+import { type Sshd, startSshd } from './sshd.ts';
+
+export { startTlsEngine, type TlsEngine } from './dockerd.ts';
+export { type Sshd, sshExec, startSshd } from './sshd.ts';
+
+/** One engine as the config file's `engines` map writes it (DECISIONS #11). */
+export interface EngineEntry {
+  url: string;
+  tlsDir?: string;
+  tlsVerify?: boolean;
+  identityFile?: string;
+  knownHostsFile?: string;
+  description?: string;
+  readOnly?: boolean;
+  allowDestructive?: boolean;
+}
+
+export interface Bed {
+  dir: string;
+  /** The shared dev engine's URL (DOCKER_HOST). */
+  unixUrl: string;
+  tls: TlsEngine;
+  sshd: Sshd;
+  /** Entries for the three live engines: default (unix), tls, ssh. */
+  entries: { default: EngineEntry; tls: EngineEntry; ssh: EngineEntry };
+  /** Writes `{ engines }` as a JSON config file under the bed's directory; returns its path. */
+  configFile(name: string, engines: Record<string, EngineEntry>, extra?: Record<string, unknown>): string;
+  /** A unix socket path nothing listens on: what a stopped engine leaves. */
+  goneUrl: string;
+  dispose(): Promise<void>;
+}
+
+export async function startBed(): Promise<Bed> {
+  const unixUrl = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  if (!unixUrl.startsWith('unix://'))
+    throw new Error(`the engines test bed wants a unix DOCKER_HOST, got ${unixUrl}`);
+  const dir = mkdtempSync(join(tmpdir(), 'mcpt-engines-'));
+  const [tls, sshd] = await Promise.allSettled([
+    startTlsEngine(join(dir, 'tls')),
+    startSshd(join(dir, 'sshd'), unixUrl),
+  ]);
+  if (tls.status === 'rejected' || sshd.status === 'rejected') {
+    if (tls.status === 'fulfilled') await tls.value.dispose();
+    if (sshd.status === 'fulfilled') await sshd.value.dispose();
+    rmSync(dir, { recursive: true, force: true });
+    throw tls.status === 'rejected' ? tls.reason : (sshd as PromiseRejectedResult).reason;
+  }
+  const t = tls.value;
+  const s = sshd.value;
+  return {
+    dir,
+    unixUrl,
+    tls: t,
+    sshd: s,
+    entries: {
+      default: { url: unixUrl, description: 'the dev engine' },
+      tls: {
+        url: t.url,
+        tlsDir: t.tls.clientDir,
+        tlsVerify: true,
+        description: 'private dockerd over TCP+TLS',
+      },
+      ssh: {
+        url: s.url,
+        identityFile: s.identityFile,
+        knownHostsFile: s.knownHostsFile,
+        description: 'the dev engine through sshd',
+      },
+    },
+    configFile(name, engines, extra = {}) {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify({ ...extra, engines }, null, 2));
+      return file;
+    },
+    goneUrl: `unix://${join(dir, 'stopped.sock')}`,
+    async dispose() {
+      await Promise.allSettled([t.dispose(), s.dispose()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
