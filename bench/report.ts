@@ -48,6 +48,22 @@ export interface BenchReport {
   };
   /** Issue 13, class 7: bounded work per call (bench/bounded.ts). */
   bounded?: BoundedReport;
+  /** Issue 14: many engines (bench/engines.ts). */
+  engines?: EnginesReport;
+}
+
+/** Many engines (issue 14): a second engine, ssh:// and TCP+TLS beside unix, an unreachable neighbour, RSS. */
+export interface EnginesReport {
+  /** Calls per series. */
+  calls: number;
+  secondEngine?: Record<string, Series>;
+  /** sshConnections: SSH connections the sshd accepted during sshCalls calls over ssh:// (warm-up included). */
+  remote?: { series: Record<string, Series>; sshConnections: number; sshCalls: number };
+  /** neighbourCalls: calls made meanwhile to the engine that never answers. */
+  unreachable?: { series: Record<string, Series>; neighbourCalls: number };
+  rss?: { oneMiB: number; fourMiB: number; diffMiB: number; calls: number };
+  /** A figure that could not be taken, and why. */
+  errors: { figure: string; why: string }[];
 }
 
 /** A catastrophic grep beside other calls, and peak memory of a run-with-wait over a flood. */
@@ -342,6 +358,7 @@ export function markdown(r: BenchReport, changes?: string): string {
     );
   }
   if (r.bounded) out.push(boundedSection(r.bounded, r.date.slice(0, 10)), '');
+  if (r.engines) out.push(enginesSection(r.engines, r.date.slice(0, 10)), '');
   if (changes) out.push(changes.trim(), '');
   out.push(
     '## Reproduce',
@@ -350,8 +367,9 @@ export function markdown(r: BenchReport, changes?: string): string {
     'npm ci',
     'DOCKER_HOST=unix:///var/run/docker.sock npm run bench        # builds dist/mcp-docker, then measures',
     'npm run bench -- --quick                                     # a minute: fewer runs, 30 containers only',
-    'npm run bench -- --no-build --no-competitors --no-logs --no-http --no-bounded',
+    'npm run bench -- --no-build --no-competitors --no-logs --no-http --no-bounded --no-engines',
     'bun bench/bounded.ts [--no-build] [--flood-mib 1024]                # only the issue-13 figures, rewritten in place',
+    'bun bench/engines.ts [--no-build]                            # only the issue-14 figures (root: a private dockerd, sshd)',
     'bun bench/docs.ts                                            # this page and the chart again from bench/results/latest.json',
     '```',
     '',
@@ -393,4 +411,53 @@ export function boundedSection(b: BoundedReport, date: string): string {
     ),
     '<!-- bounded:end -->',
   ].join('\n');
+}
+
+/** The section of bench/engines.ts, between markers so `bun bench/engines.ts` alone can replace it. */
+export function enginesSection(e: EnginesReport, date: string): string {
+  const rows = (series: Record<string, Series>) =>
+    Object.entries(series).map(([k, s]) => [k, s.n, f(s.median, 2), f(s.p10, 2), f(s.p90, 2)]);
+  const head = ['docker_version', 'calls', 'median ms', 'p10 ms', 'p90 ms'];
+  const out = [
+    '<!-- engines:start -->',
+    '## Many engines (issue 14)',
+    '',
+    `Measured ${date} with \`bun bench/engines.ts\` on the test bed of \`test/helpers/engines/\`: the dev engine over unix, a private dockerd on tcp://127.0.0.1 with TLS (its own bridge), and an sshd on 127.0.0.1 whose sessions reach the dev engine (\`docker system dial-stdio\`). Series are interleaved, ${e.calls} calls each after 5 untimed.`,
+    '',
+  ];
+  if (e.secondEngine)
+    out.push(
+      '**A second engine costs what the first does.** Both names point at the dev engine, so the work is the same:',
+      '',
+      table(head, rows(e.secondEngine)),
+      '',
+    );
+  if (e.remote)
+    out.push(
+      `**ssh:// reuses one connection.** ${e.remote.sshCalls} calls over ssh:// opened ${e.remote.sshConnections} SSH connection${e.remote.sshConnections === 1 ? '' : 's'} (counted in the sshd's log). Latency beside unix and TCP+TLS, on one server:`,
+      '',
+      table(head, rows(e.remote.series)),
+      '',
+    );
+  if (e.unreachable)
+    out.push(
+      `**An unreachable neighbour delays no one.** One server with a second engine on a loopback port that accepts and never answers, asked ${e.unreachable.neighbourCalls} times meanwhile, vs a server whose engines are all up:`,
+      '',
+      table(head, rows(e.unreachable.series)),
+      '',
+    );
+  if (e.rss)
+    out.push(
+      `**Memory.** Peak RSS (VmHWM) after ${e.rss.calls} calls: one engine ${f(e.rss.oneMiB)} MiB; four engines (unix twice, TCP+TLS, ssh://), each called, ${f(e.rss.fourMiB)} MiB: ${f(e.rss.diffMiB)} MiB more (aim: under 5 MiB).`,
+      '',
+    );
+  if (e.errors.length > 0)
+    out.push(
+      'Figures not taken:',
+      '',
+      ...e.errors.map((x) => `- ${x.figure}: ${x.why.replace(/\n/g, ' ')}`),
+      '',
+    );
+  out.push('<!-- engines:end -->');
+  return out.join('\n');
 }

@@ -6,7 +6,7 @@
  * run is reported with the reason.
  *
  * Flags: --no-build (use the binary as is) --quick (fewer runs; no 300-container, HTTP or log
- * figures) --no-competitors --no-http --no-logs --no-bounded --containers 30,300.
+ * figures) --no-competitors --no-http --no-logs --no-bounded --no-engines --containers 30,300.
  * Env: MCP_DOCKER_BIN (default dist/mcp-docker), DOCKER_HOST (unix://).
  * Containers are labelled mcp-docker-bench=1, use network none and are removed at the end, on
  * error and on Ctrl-C. All traffic stays on the unix socket and 127.0.0.1.
@@ -16,6 +16,7 @@ import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runBounded } from './bounded.ts';
 import { writeDocs } from './docs.ts';
+import { runEngines } from './engines.ts';
 import { runHttpLoad } from './http-load.ts';
 import { bytes, EngineApi, memory, StdioSession, summarize } from './lib.ts';
 import type { BenchReport } from './report.ts';
@@ -387,6 +388,12 @@ async function main(): Promise<void> {
   // ---- a catastrophic grep, and peak RSS of a run-with-wait over 1 GiB (issue 13) ----
   if (!QUICK && !has('--no-bounded'))
     report.bounded = await runBounded({ bin: BIN, env: baseEnv, floodMiB: 1024, log });
+
+  // ---- many engines: a second one, ssh:// and TCP+TLS, an unreachable neighbour, RSS (issue 14) ----
+  if (!has('--no-engines')) {
+    report.engines = await runEngines({ bin: BIN, env: baseEnv, calls: QUICK ? 30 : 100, log });
+    for (const e of report.engines.errors) report.skipped.push({ id: `engines: ${e.figure}`, why: e.why });
+  }
 
   report.machine.loadEnd = loadavg().map((x) => Number(x.toFixed(2)));
   const outDir = join(ROOT, 'bench/results');

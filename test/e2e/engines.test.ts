@@ -22,7 +22,8 @@ import { call, killSpawned, serveHttp, spawnBinary } from '../helpers/http-binar
 
 let bed: Bed;
 let config = '';
-const servers = new Map<ClientKind, RunningServer>();
+/** One server per client kind, started on first use, so a server that cannot start fails each scenario with its reason. */
+const servers = new Map<ClientKind, Promise<RunningServer>>();
 const NAMES = ['default', 'tls', 'ssh', 'frozen', 'stranger', 'gone'];
 
 beforeAll(async () => {
@@ -37,21 +38,25 @@ beforeAll(async () => {
     stranger: { ...bed.entries.ssh, knownHostsFile: bed.sshd.emptyKnownHostsFile },
     gone: { url: bed.goneUrl, description: 'an engine that was stopped' },
   });
-  for (const kind of CLIENT_KINDS) {
-    servers.set(kind, await startServer({ client: kind, args: ['--config', config, '--allow-destructive'] }));
-  }
 }, 90_000);
 
 afterAll(async () => {
-  for (const s of servers.values()) await s.close().catch(() => {});
+  for (const s of servers.values()) await (await s.catch(() => undefined))?.close().catch(() => {});
   killSpawned();
   await cleanupContainers();
   await bed?.dispose();
 }, 60_000);
 
-const server = (kind: ClientKind) => servers.get(kind) as RunningServer;
-const callOn = (kind: ClientKind, tool: string, args: Record<string, unknown> = {}) =>
-  server(kind).client.callTool(tool, args, { timeout: 60_000 });
+function server(kind: ClientKind): Promise<RunningServer> {
+  let s = servers.get(kind);
+  if (!s) {
+    s = startServer({ client: kind, args: ['--config', config, '--allow-destructive'] });
+    servers.set(kind, s);
+  }
+  return s;
+}
+const callOn = async (kind: ClientKind, tool: string, args: Record<string, unknown> = {}) =>
+  (await server(kind)).client.callTool(tool, args, { timeout: 60_000 });
 
 interface Row {
   id: string;
@@ -74,7 +79,7 @@ async function createOn(kind: ClientKind, engine: string, name: string): Promise
 
 describe.each(CLIENT_KINDS)('many engines (%s client)', (kind) => {
   it('lists the engine argument on tools, naming the configured engines', async () => {
-    const tools = await server(kind).client.listTools();
+    const tools = await (await server(kind)).client.listTools();
     const list = tools.find((t) => t.name === 'docker_list_containers');
     const engine = (list?.inputSchema.properties as Record<string, { enum?: string[]; description?: string }>)
       ?.engine;
