@@ -6,6 +6,8 @@
  * file; the last scenario stops the TLS engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import {
   CLIENT_KINDS,
@@ -16,7 +18,14 @@ import {
   structured,
   textOf,
 } from '../helpers/client.ts';
-import { cleanupContainers, TEST_IMAGE, testLabels, uniqueName } from '../helpers/engine.ts';
+import {
+  cleanupContainers,
+  RUN_ID,
+  TEST_IMAGE,
+  TEST_LABEL,
+  testLabels,
+  uniqueName,
+} from '../helpers/engine.ts';
 import { type Bed, startBed } from '../helpers/engines/bed.ts';
 import { call, killSpawned, serveHttp, spawnBinary } from '../helpers/http-binary.ts';
 
@@ -194,6 +203,35 @@ describe.each(CLIENT_KINDS)('many engines (%s client)', (kind) => {
     for (const r of others) expect(r.isError).toBeFalsy();
   });
 
+  it('reuses one SSH connection across calls', async () => {
+    await callOn(kind, 'docker_version', { engine: 'ssh' });
+    const before = bed.sshd.connections();
+    const results = [];
+    for (let i = 0; i < 20; i++) results.push(await callOn(kind, 'docker_version', { engine: 'ssh' }));
+    for (const r of results) expect(r.isError).toBeFalsy();
+    expect(bed.sshd.connections() - before).toBe(0);
+  });
+
+  it('reads a resource of the engine its URI names; the old URI keeps meaning the default engine', async () => {
+    const name = uniqueName('eng-logs');
+    // On the TLS engine only: a container that prints one line naming its engine, then waits.
+    bed.tls.docker(
+      ...['run', '-d', '--network', 'none', '--name', name, '--label', `${TEST_LABEL}=${RUN_ID}`],
+      ...[TEST_IMAGE, 'sh', '-c', 'echo hello from tls; sleep 3600'],
+    );
+    const raw = (await server(kind)).client.raw as unknown as {
+      listResourceTemplates(): Promise<{ resourceTemplates: { uriTemplate: string }[] }>;
+      readResource(p: { uri: string }): Promise<{ contents: { text?: string }[] }>;
+    };
+    const templates = (await raw.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate);
+    expect(templates).toContain('container://{engine}/logs/{container_id}');
+    expect(templates).toContain('container://logs/{container_id}');
+    const text = (await raw.readResource({ uri: `container://tls/logs/${name}` })).contents[0]?.text ?? '';
+    expect(text).toContain('hello from tls');
+    // Today's URI means the default engine, which has no such container.
+    await expect(raw.readResource({ uri: `container://logs/${name}` })).rejects.toThrow();
+  });
+
   it('docker_list_engines shows each engine: kind, reachable or why not, and its ceiling', async () => {
     const r = await callOn(kind, 'docker_list_engines');
     const rows = structured<{ engines: Record<string, unknown>[] }>(r).engines;
@@ -213,6 +251,25 @@ describe.each(CLIENT_KINDS)('many engines (%s client)', (kind) => {
   });
 });
 
+describe('one engine configured', () => {
+  it('lists no engine argument and no docker_list_engines: single-engine listings are unchanged', async () => {
+    const single = await startServer({ client: 'v2' });
+    try {
+      const tools = await single.client.listTools();
+      expect(tools.length).toBeGreaterThan(40);
+      for (const t of tools) expect(Object.keys(t.inputSchema.properties ?? {})).not.toContain('engine');
+      // docker_list_engines lists the one engine even so (it is a system tool, not a per-engine one).
+      const r = await single.client.callTool('docker_list_engines', {});
+      if (!r.isError)
+        expect(structured<{ engines: { name: string }[] }>(r).engines.map((e) => e.name)).toEqual([
+          'default',
+        ]);
+    } finally {
+      await single.close();
+    }
+  });
+});
+
 describe('an HTTP credential limited to one engine', () => {
   it('sees only that engine and is refused the others', async () => {
     const made = spawnBinary(['hash-token']);
@@ -220,8 +277,9 @@ describe('an HTTP credential limited to one engine', () => {
     await Bun.sleep(20);
     const token = /token: (\S+)/.exec(made.stdout())?.[1] as string;
     const hash = /hash: +(\S+)/.exec(made.stdout())?.[1] as string;
-    const authFile = bed.configFile('auth.json', {}, {});
-    await Bun.write(
+    // The auth file's client limited to the TLS engine (DECISIONS #11: credentials limited to named engines).
+    const authFile = join(bed.dir, 'auth.json');
+    writeFileSync(
       authFile,
       JSON.stringify({ clients: { tls_only: { profile: 'full', tokens: [hash], engines: ['tls'] } } }),
     );
@@ -242,6 +300,37 @@ describe('an HTTP credential limited to one engine', () => {
     // Remote callers never see endpoints or paths.
     expect(JSON.stringify(engines)).not.toContain(bed.tls.url);
     expect(JSON.stringify(engines)).not.toContain(bed.dir);
+  }, 30_000);
+});
+
+/** Live children of `pid` (an sshd's per-connection processes). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+describe('when the SSH connection drops', () => {
+  it('is opened again for a later call', async () => {
+    const kind: ClientKind = 'v2';
+    expect((await callOn(kind, 'docker_version', { engine: 'ssh' })).isError).toBeFalsy();
+    const sessions = childrenOf(bed.sshd.pid() as number);
+    expect(sessions.length).toBeGreaterThan(0);
+    const before = bed.sshd.connections();
+    for (const p of sessions) process.kill(p, 'SIGKILL');
+    // The first call may find the dead connection; the next is served over a new one.
+    await callOn(kind, 'docker_version', { engine: 'ssh' });
+    const again = await callOn(kind, 'docker_version', { engine: 'ssh' });
+    expect(again.isError).toBeFalsy();
+    expect(bed.sshd.connections()).toBeGreaterThan(before);
   }, 30_000);
 });
 
