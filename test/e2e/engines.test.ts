@@ -277,11 +277,14 @@ describe('an HTTP credential limited to one engine', () => {
     await Bun.sleep(20);
     const token = /token: (\S+)/.exec(made.stdout())?.[1] as string;
     const hash = /hash: +(\S+)/.exec(made.stdout())?.[1] as string;
-    // The auth file's client limited to the TLS engine (DECISIONS #11: credentials limited to named engines).
+    // An auth-file profile limited to the TLS engine (DECISIONS #11: credentials limited to named engines).
     const authFile = join(bed.dir, 'auth.json');
     writeFileSync(
       authFile,
-      JSON.stringify({ clients: { tls_only: { profile: 'full', tokens: [hash], engines: ['tls'] } } }),
+      JSON.stringify({
+        profiles: { tls_only: { base: 'full', engines: ['tls'] } },
+        clients: { tls_only: { profile: 'tls_only', tokens: [hash] } },
+      }),
     );
     const http = await serveHttp(['--config', config, '--auth-file', authFile, '--allow-destructive']);
     const headers = { authorization: `Bearer ${token}` };
@@ -296,7 +299,10 @@ describe('an HTTP credential limited to one engine', () => {
     expect(own.isError).toBeFalsy();
     const other = result((await call(http.base, 'docker_system_info', { engine: 'default' }, headers)).text);
     expect(other.isError).toBe(true);
-    expect(textOf(other)).toContain("engine 'default'");
+    expect(textOf(other)).toContain("'default'");
+    // It learns the names it may use, never the others'.
+    expect(textOf(other)).toContain('tls');
+    expect(textOf(other)).not.toContain('ssh');
     // Remote callers never see endpoints or paths.
     expect(JSON.stringify(engines)).not.toContain(bed.tls.url);
     expect(JSON.stringify(engines)).not.toContain(bed.dir);
