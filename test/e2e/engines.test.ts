@@ -125,7 +125,7 @@ describe.each(CLIENT_KINDS)('many engines (%s client)', (kind) => {
         await callOn(kind, 'docker_list_containers', {
           engine,
           all: true,
-          filters: { label: [`mcp-docker-test`] },
+          filters: { label: [`${TEST_LABEL}=${RUN_ID}`] },
         }),
       );
     const [tls, def, ssh] = await Promise.all(['tls', 'default', 'ssh'].map(listed));
