@@ -36,7 +36,7 @@ interface SwarmInfo {
 /** none, worker or manager, from /info's Swarm section. */
 export function swarmRole(info: SwarmInfo): 'none' | 'worker' | 'manager' {
   const s = info.Swarm;
-  if (!s || s.LocalNodeState !== 'active') return 'none';
+  if (s?.LocalNodeState !== 'active') return 'none';
   return s.ControlAvailable ? 'manager' : 'worker';
 }
 
