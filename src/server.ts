@@ -393,17 +393,18 @@ function serveResources(
       );
     const check = resource.check;
     try {
-      // Also refuses an engine the caller may not use, before anything is watched.
-      await runContent(
-        deps.env,
-        `subscribe ${uri}`,
-        ctx.mcpReq.signal,
-        async (c) => {
-          if (check) await check(vars, c);
-        },
-        undefined,
-        engine,
-      );
+      // A named engine is checked too (the caller may use it), before anything is watched.
+      if (check || engine !== undefined)
+        await runContent(
+          deps.env,
+          `subscribe ${uri}`,
+          ctx.mcpReq.signal,
+          async (c) => {
+            if (check) await check(vars, c);
+          },
+          undefined,
+          engine,
+        );
     } catch (e) {
       throw protocolError(e, uri);
     }

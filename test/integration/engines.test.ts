@@ -203,6 +203,21 @@ describe('resources, completions and prompts on several engines', () => {
     );
   });
 
+  it('subscribes on the engine the URI names, refusing an unknown one (initialize era)', async () => {
+    const legacy = await connectInProcess({ engines, negotiation: 'legacy' });
+    try {
+      await legacy.client.subscribeResource({ uri: `container://a/logs/${box.name}` });
+      await expect(legacy.client.subscribeResource({ uri: 'docker://nope/containers' })).rejects.toThrow(
+        "no engine named 'nope'",
+      );
+      await expect(
+        legacy.client.subscribeResource({ uri: 'container://a/logs/mcpt-no-such-box' }),
+      ).rejects.toThrow("engine 'a':");
+    } finally {
+      await legacy.close();
+    }
+  });
+
   it('completes engine names and containers on the chosen engine', async () => {
     const ref = { type: 'ref/resource' as const, uri: 'container://{engine}/logs/{container_id}' };
     const names = await mcp.client.complete({ ref, argument: { name: 'engine', value: '' } });
