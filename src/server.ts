@@ -11,8 +11,9 @@ import { runContent, serveContent } from './pipeline/content.ts';
 import {
   callerEngines,
   chooseEngine,
-  defaultEngineFor,
   ENGINE_ARG,
+  engineArgument,
+  engineObserved,
   severalEngines,
 } from './pipeline/engine-choice.ts';
 import { type GateDecision, type GatedContent, gate, gateContent } from './pipeline/gate.ts';
@@ -20,6 +21,7 @@ import { promptAllowed, promptArgs } from './prompts/define.ts';
 import { prompts as allPrompts } from './prompts/index.ts';
 import {
   type CataloguedResource,
+  engineOf,
   isByEngine,
   isTemplate,
   onNamedEngine,
@@ -155,7 +157,7 @@ function servePrompts(
         required: Boolean(a.required),
       })),
       // With several engines every prompt may name the one it reads; the default otherwise.
-      ...(several ? [engineArgument(deps)] : []),
+      ...(several ? [engineArgument(deps.env.engines, deps.env.profile)] : []),
     ],
   });
 
@@ -177,7 +179,7 @@ function servePrompts(
             event: 'prompt_get',
             prompt: prompt.name,
             args,
-            ...engineObserved(deps, named),
+            ...engineObserved(deps.env.engines, deps.env.profile, named),
           },
           decision,
           label: `prompt ${prompt.name}`,
@@ -200,7 +202,8 @@ function servePrompts(
     const prompt = find(name);
     const decision = (await gates()).get(prompt) ?? DENIED;
     if (!decision.allowed) throw refused(`prompt ${prompt.name}`, decision);
-    if (several && argument === ENGINE_ARG) return engineCompleter(deps);
+    if (several && argument === ENGINE_ARG)
+      return async (value) => completeNames(callerEngines(deps.env.engines, deps.env.profile), value);
     return completer(deps, prompt.arguments.find((a) => a.name === argument)?.complete, engine);
   };
 }
@@ -238,27 +241,6 @@ const completer = (deps: ServerDeps, kind: CompleteKind | undefined, engine?: st
     }
   });
 
-/** The engines this caller may name, completed from what is typed (no engine is asked). */
-const engineCompleter =
-  (deps: ServerDeps): Completer =>
-  async (value) =>
-    completeNames(callerEngines(deps.env.engines, deps.env.profile), value);
-
-/** The `engine` argument a prompt lists when several engines are configured. */
-const engineArgument = (deps: ServerDeps) => ({
-  name: ENGINE_ARG,
-  description: `Engine to read (default: ${defaultEngineFor(deps.env.engines, deps.env.profile) ?? deps.env.engines.defaultName})`,
-  required: false,
-});
-
-/** What an audit line names as the engine of a get or read (several engines only). */
-function engineObserved(deps: ServerDeps, named: string | undefined): { engine?: string } {
-  const { engines, profile } = deps.env;
-  if (!severalEngines(engines)) return {};
-  const name = named ?? defaultEngineFor(engines, profile);
-  return name !== undefined && engines.names().includes(name) ? { engine: name } : {};
-}
-
 function serveResources(
   server: Server,
   deps: ServerDeps,
@@ -272,12 +254,6 @@ function serveResources(
   const offered: CataloguedResource[] = severalEngines(deps.env.engines)
     ? [...allowedHere, ...allowedHere.map(onNamedEngine)]
     : [...allowedHere];
-  /** The engine a URI names (an `{engine}` template), and the other variables. */
-  const split = (resource: CataloguedResource, vars: Record<string, string>) => {
-    if (!isByEngine(resource)) return { engine: undefined, vars };
-    const { [ENGINE_ARG]: engine, ...rest } = vars;
-    return { engine, vars: rest };
-  };
   const gates = gatesFor(deps, offered);
   /** The resource a URI names, refused unless the caller's gate allows it. */
   const allowed = async (uri: string) => {
@@ -326,13 +302,17 @@ function serveResources(
     const { uri } = request.params;
     const hit = await allowed(uri);
     const { resource, decision } = hit;
-    const { engine, vars } = split(resource, hit.vars);
+    const { engine, vars } = engineOf(resource, hit.vars);
     let mimeType = resource.mimeType;
     try {
       const text = await serveContent(
         deps.env,
         {
-          observed: { event: 'resource_read', uri, ...engineObserved(deps, engine) },
+          observed: {
+            event: 'resource_read',
+            uri,
+            ...engineObserved(deps.env.engines, deps.env.profile, engine),
+          },
           decision,
           label: `read ${uri}`,
           mimeType,
@@ -359,7 +339,7 @@ function serveResources(
       const hit = resolveUri(offered, uri);
       const watch = hit?.resource.watch;
       if (!hit || !watch) return undefined;
-      const { engine, vars } = split(hit.resource, hit.vars);
+      const { engine, vars } = engineOf(hit.resource, hit.vars);
       let on: ReturnType<typeof chooseEngine>;
       try {
         on = chooseEngine(deps.env.engines, deps.env.profile, engine);
@@ -384,7 +364,7 @@ function serveResources(
     const { uri } = request.params;
     const hit = await allowed(uri);
     const { resource, decision } = hit;
-    const { engine, vars } = split(resource, hit.vars);
+    const { engine, vars } = engineOf(resource, hit.vars);
     if (!decision.allowed) throw refused(`subscribe ${uri}`, decision);
     if (!resource.watch)
       throw new ProtocolError(
@@ -429,7 +409,8 @@ function serveResources(
       );
     const decision = (await gates()).get(r) ?? DENIED;
     if (!decision.allowed) throw refused(`resource ${uri}`, decision);
-    if (isByEngine(r) && argument === ENGINE_ARG) return engineCompleter(deps);
+    if (isByEngine(r) && argument === ENGINE_ARG)
+      return async (value) => completeNames(callerEngines(deps.env.engines, deps.env.profile), value);
     return completer(deps, isTemplate(r) ? r.complete?.[argument] : undefined, engine);
   };
 }

@@ -74,6 +74,24 @@ export function chooseEngine(
   return engines.resolve(named);
 }
 
+/** The `engine` argument every prompt lists when several engines are configured. */
+export const engineArgument = (engines: EngineRegistry, profile: SafetyProfile) => ({
+  name: ENGINE_ARG,
+  description: `Engine to read (default: ${defaultEngineFor(engines, profile) ?? engines.defaultName})`,
+  required: false,
+});
+
+/** What an audit line names as the engine of a call, get or read: only with several engines, a known name. */
+export function engineObserved(
+  engines: EngineRegistry,
+  profile: SafetyProfile,
+  named: unknown,
+): { engine?: string } {
+  if (!severalEngines(engines)) return {};
+  const name = named ?? defaultEngineFor(engines, profile);
+  return typeof name === 'string' && engines.names().includes(name) ? { engine: name } : {};
+}
+
 /** The error as a caller of several engines reads it: `engine 'NAME': …` first. */
 export function onEngine(error: ToolError, name: string | undefined, engines: EngineRegistry): ToolError {
   if (name === undefined || !severalEngines(engines)) return error;

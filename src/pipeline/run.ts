@@ -13,6 +13,7 @@ import {
   callerEngines,
   chooseEngine,
   defaultEngineFor,
+  engineObserved,
   onEngine,
   severalEngines,
   takeEngineArg,
@@ -124,13 +125,12 @@ export async function runPipeline(
   // The tier the call runs at: an escalating argument (a forced tag move) is audited as destructive.
   const raw = toolArgs && typeof toolArgs === 'object' ? (toolArgs as Record<string, unknown>) : undefined;
   const safety = tierOf(tool, raw).tier;
-  const audited = auditedEngine(env, named);
   const end = env.observe?.({
     event: 'tool_call',
     tool: tool.name,
     safety,
     args,
-    ...(audited !== undefined && { engine: audited }),
+    ...engineObserved(env.engines, env.profile, named),
   });
   // Every engine request and host file of the call is checked under the server's policy.
   const stages = () =>
@@ -148,13 +148,6 @@ export async function runPipeline(
     const told = tool.secretResult && outcome?.ok ? { ok: true as const, data: {} } : outcome;
     end({ outcome: told, durationMs: performance.now() - started });
   }
-}
-
-/** The engine an audit line names: with several engines, the one the call names (if known) or the default. */
-function auditedEngine(env: PipelineEnv, named: unknown): string | undefined {
-  if (!severalEngines(env.engines)) return undefined;
-  if (named === undefined) return defaultEngineFor(env.engines, env.profile);
-  return typeof named === 'string' && env.engines.names().includes(named) ? named : undefined;
 }
 
 async function runStages(

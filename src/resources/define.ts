@@ -68,6 +68,16 @@ const byEngine = new WeakSet<AnyResource>();
 /** Whether `r` is the `{engine}` variant of a resource (onNamedEngine made it). */
 export const isByEngine = (r: AnyResource): boolean => byEngine.has(r);
 
+/** The engine a URI of `r` names (an `{engine}` template's variable), and the other variables. */
+export function engineOf(
+  r: AnyResource,
+  vars: Record<string, string>,
+): { engine: string | undefined; vars: Record<string, string> } {
+  if (!isByEngine(r)) return { engine: undefined, vars };
+  const { [ENGINE_VAR]: engine, ...rest } = vars;
+  return { engine, vars: rest };
+}
+
 /**
  * The same resource on a named engine: `container://logs/{container_id}` becomes
  * `container://{engine}/logs/{container_id}`, `docker://containers` the template
