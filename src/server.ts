@@ -6,12 +6,28 @@ import {
 } from '@modelcontextprotocol/server';
 import type { CompleteKind } from './core/content.ts';
 import { ToolError } from './core/errors.ts';
-import { type Completion, completeContainers } from './docker/complete.ts';
+import { type Completion, completeContainers, completeNames } from './docker/complete.ts';
 import { runContent, serveContent } from './pipeline/content.ts';
+import {
+  callerEngines,
+  chooseEngine,
+  ENGINE_ARG,
+  engineArgument,
+  engineObserved,
+  severalEngines,
+} from './pipeline/engine-choice.ts';
 import { type GateDecision, type GatedContent, gate, gateContent } from './pipeline/gate.ts';
 import { promptAllowed, promptArgs } from './prompts/define.ts';
 import { prompts as allPrompts } from './prompts/index.ts';
-import { isTemplate, resolveUri, resourceAllowed } from './resources/define.ts';
+import {
+  type CataloguedResource,
+  engineOf,
+  isByEngine,
+  isTemplate,
+  onNamedEngine,
+  resolveUri,
+  resourceAllowed,
+} from './resources/define.ts';
 import { resources as allResources } from './resources/index.ts';
 import { type ListenSink, Subscriptions } from './resources/subscriptions.ts';
 import {
@@ -61,10 +77,12 @@ export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
   const completeResource = serveResources(server, deps, conn);
   server.setRequestHandler('completion/complete', async (request, ctx) => {
     const { ref, argument } = request.params;
+    // An argument completed on a named engine: the `engine` already chosen in the same request.
+    const chosen = request.params.context?.arguments?.[ENGINE_ARG];
     const complete =
       ref.type === 'ref/prompt'
-        ? await completePrompt(ref.name, argument.name)
-        : await completeResource(ref.uri, argument.name);
+        ? await completePrompt(ref.name, argument.name, chosen)
+        : await completeResource(ref.uri, argument.name, chosen);
     const completion = complete ? await complete(argument.value, ctx.mcpReq.signal) : NO_COMPLETION;
     return { completion };
   });
@@ -115,7 +133,8 @@ const refused = (label: string, d: Extract<GateDecision, { allowed: false }>): P
 function servePrompts(
   server: Server,
   deps: ServerDeps,
-): (name: string, argument: string) => Promise<Completer> {
+): (name: string, argument: string, engine?: string) => Promise<Completer> {
+  const several = severalEngines(deps.env.engines);
   const offered = (deps.prompts ?? allPrompts).filter((p) => promptAllowed(p, deps.allowedPrompts ?? []));
   const gates = gatesFor(deps, offered);
   const byName = new Map(offered.map((p) => [p.name, p]));
@@ -131,11 +150,15 @@ function servePrompts(
     name: p.name,
     title: p.title,
     description: p.description,
-    arguments: p.arguments.map((a) => ({
-      name: a.name,
-      description: a.description,
-      required: Boolean(a.required),
-    })),
+    arguments: [
+      ...p.arguments.map((a) => ({
+        name: a.name,
+        description: a.description,
+        required: Boolean(a.required),
+      })),
+      // With several engines every prompt may name the one it reads; the default otherwise.
+      ...(several ? [engineArgument(deps.env.engines, deps.env.profile)] : []),
+    ],
   });
 
   server.setRequestHandler('prompts/list', async () => {
@@ -145,17 +168,26 @@ function servePrompts(
   server.setRequestHandler('prompts/get', async (request, ctx) => {
     const prompt = find(request.params.name);
     const decision = (await gates()).get(prompt) ?? DENIED;
+    const { [ENGINE_ARG]: engine, ...given } = request.params.arguments ?? {};
+    const args = several ? given : (request.params.arguments ?? {});
+    const named = several ? engine : undefined;
     try {
       const text = await serveContent(
         deps.env,
         {
-          observed: { event: 'prompt_get', prompt: prompt.name, args: request.params.arguments ?? {} },
+          observed: {
+            event: 'prompt_get',
+            prompt: prompt.name,
+            args,
+            ...engineObserved(deps.env.engines, deps.env.profile, named),
+          },
           decision,
           label: `prompt ${prompt.name}`,
           listers: await listersFor(deps),
+          ...(named !== undefined && { engine: named }),
         },
         ctx.mcpReq.signal,
-        () => promptArgs(prompt, request.params.arguments),
+        () => promptArgs(prompt, args),
         (args, c) => prompt.build(args, c),
       );
       return {
@@ -166,11 +198,13 @@ function servePrompts(
       throw protocolError(e);
     }
   });
-  return async (name, argument) => {
+  return async (name, argument, engine) => {
     const prompt = find(name);
     const decision = (await gates()).get(prompt) ?? DENIED;
     if (!decision.allowed) throw refused(`prompt ${prompt.name}`, decision);
-    return completer(deps, prompt.arguments.find((a) => a.name === argument)?.complete);
+    if (several && argument === ENGINE_ARG)
+      return async (value) => completeNames(callerEngines(deps.env.engines, deps.env.profile), value);
+    return completer(deps, prompt.arguments.find((a) => a.name === argument)?.complete, engine);
   };
 }
 
@@ -187,14 +221,20 @@ type Completer = ((value: string, signal: AbortSignal) => Promise<Completion>) |
  * Container completion is a courtesy: an engine problem answers no values rather than an error, and
  * so does a caller whose gate refuses docker_list_containers (the names are that tool's data).
  */
-const completer = (deps: ServerDeps, kind: CompleteKind | undefined): Completer =>
+const completer = (deps: ServerDeps, kind: CompleteKind | undefined, engine?: string): Completer =>
   kind &&
   (async (value, signal) => {
     const list = (await toolLookup(deps))('docker_list_containers');
     if (!list || !gate(list, deps.env.profile).allowed) return NO_COMPLETION;
+    const named = severalEngines(deps.env.engines) ? engine : undefined;
     try {
-      return await runContent(deps.env, 'completion', signal, (c) =>
-        completeContainers(c.engine.docker, kind, value, c.signal),
+      return await runContent(
+        deps.env,
+        'completion',
+        signal,
+        (c) => completeContainers(c.engine.docker, kind, value, c.signal),
+        undefined,
+        named,
       );
     } catch {
       return NO_COMPLETION;
@@ -205,10 +245,15 @@ function serveResources(
   server: Server,
   deps: ServerDeps,
   conn: Connection,
-): (uri: string, argument: string) => Promise<Completer> {
-  const offered = (deps.resources ?? allResources).filter((r) =>
+): (uri: string, argument: string, engine?: string) => Promise<Completer> {
+  const allowedHere = (deps.resources ?? allResources).filter((r) =>
     resourceAllowed(r, deps.allowedResources ?? []),
   );
+  // With several engines each resource also has a template naming the engine; today's URIs keep
+  // meaning the default one.
+  const offered: CataloguedResource[] = severalEngines(deps.env.engines)
+    ? [...allowedHere, ...allowedHere.map(onNamedEngine)]
+    : [...allowedHere];
   const gates = gatesFor(deps, offered);
   /** The resource a URI names, refused unless the caller's gate allows it. */
   const allowed = async (uri: string) => {
@@ -255,17 +300,24 @@ function serveResources(
   }));
   server.setRequestHandler('resources/read', async (request, ctx) => {
     const { uri } = request.params;
-    const { resource, vars, decision } = await allowed(uri);
+    const hit = await allowed(uri);
+    const { resource, decision } = hit;
+    const { engine, vars } = engineOf(resource, hit.vars);
     let mimeType = resource.mimeType;
     try {
       const text = await serveContent(
         deps.env,
         {
-          observed: { event: 'resource_read', uri },
+          observed: {
+            event: 'resource_read',
+            uri,
+            ...engineObserved(deps.env.engines, deps.env.profile, engine),
+          },
           decision,
           label: `read ${uri}`,
           mimeType,
           listers: await listersFor(deps),
+          ...(engine !== undefined && { engine }),
         },
         ctx.mcpReq.signal,
         () => vars,
@@ -287,8 +339,15 @@ function serveResources(
       const hit = resolveUri(offered, uri);
       const watch = hit?.resource.watch;
       if (!hit || !watch) return undefined;
+      const { engine, vars } = engineOf(hit.resource, hit.vars);
+      let on: ReturnType<typeof chooseEngine>;
+      try {
+        on = chooseEngine(deps.env.engines, deps.env.profile, engine);
+      } catch {
+        return undefined;
+      }
       const stop = new AbortController();
-      watch(hit.vars, { engine: deps.env.engines.resolve(), signal: stop.signal, changed }).catch(() => {});
+      watch(vars, { engine: on, signal: stop.signal, changed }).catch(() => {});
       return () => stop.abort();
     },
     (uri) => void server.sendResourceUpdated({ uri }).catch(() => {}),
@@ -303,7 +362,9 @@ function serveResources(
 
   server.setRequestHandler('resources/subscribe', async (request, ctx) => {
     const { uri } = request.params;
-    const { resource, vars, decision } = await allowed(uri);
+    const hit = await allowed(uri);
+    const { resource, decision } = hit;
+    const { engine, vars } = engineOf(resource, hit.vars);
     if (!decision.allowed) throw refused(`subscribe ${uri}`, decision);
     if (!resource.watch)
       throw new ProtocolError(
@@ -312,7 +373,18 @@ function serveResources(
       );
     const check = resource.check;
     try {
-      if (check) await runContent(deps.env, `subscribe ${uri}`, ctx.mcpReq.signal, (c) => check(vars, c));
+      // A named engine is checked too (the caller may use it), before anything is watched.
+      if (check || engine !== undefined)
+        await runContent(
+          deps.env,
+          `subscribe ${uri}`,
+          ctx.mcpReq.signal,
+          async (c) => {
+            if (check) await check(vars, c);
+          },
+          undefined,
+          engine,
+        );
     } catch (e) {
       throw protocolError(e, uri);
     }
@@ -328,7 +400,7 @@ function serveResources(
     return {};
   });
 
-  return async (uri, argument) => {
+  return async (uri, argument, engine) => {
     const r = offered.find((x) => (isTemplate(x) ? x.uriTemplate : x.uri) === uri);
     if (!r)
       throw new ResourceNotFoundError(
@@ -337,7 +409,9 @@ function serveResources(
       );
     const decision = (await gates()).get(r) ?? DENIED;
     if (!decision.allowed) throw refused(`resource ${uri}`, decision);
-    return completer(deps, isTemplate(r) ? r.complete?.[argument] : undefined);
+    if (isByEngine(r) && argument === ENGINE_ARG)
+      return async (value) => completeNames(callerEngines(deps.env.engines, deps.env.profile), value);
+    return completer(deps, isTemplate(r) ? r.complete?.[argument] : undefined, engine);
   };
 }
 

@@ -6,9 +6,11 @@
  */
 import Type from 'typebox';
 import type { AnyTool } from './core/tool.ts';
+import type { EngineRegistry } from './docker/engines.ts';
 import { leanSchema } from './lean-schema.ts';
 import { annotationsFor } from './pipeline/annotations.ts';
-import { gate } from './pipeline/gate.ts';
+import { callerEngines, defaultEngineFor, ENGINE_ARG, severalEngines } from './pipeline/engine-choice.ts';
+import { enginesAllowing, type SafetyProfile } from './pipeline/gate.ts';
 import { type Listers, listersOf } from './pipeline/map-errors.ts';
 import { type Outcome, type PipelineEnv, runPipeline } from './pipeline/run.ts';
 import type { CataloguedPrompt } from './prompts/define.ts';
@@ -60,18 +62,43 @@ const Truncated = Type.Object(
   { description: 'Present when the result was cut to fit the response cap' },
 );
 
-/** The tool as clients see it: plain JSON, annotations derived from safety in one place. */
-export function listedTool(tool: AnyTool): ListedTool {
+/**
+ * The tool as clients see it: plain JSON, annotations derived from safety in one place. With several
+ * engines configured, `engines` holds those this caller may run it on: the input gains an `engine`
+ * argument (required when the tool changes state) and the output the `engine` that answered. With one,
+ * nothing is added and the listing is byte-identical to a single-engine server's.
+ */
+export function listedTool(tool: AnyTool, engines?: EngineChoice): ListedTool {
   const output = JSON.parse(JSON.stringify(tool.output));
   output.properties = { ...output.properties, truncated: JSON.parse(JSON.stringify(Truncated)) };
+  const input = leanSchema(tool.input) as ListedTool['inputSchema'];
+  if (engines) {
+    const writes = tool.safety !== 'safe';
+    input.properties = {
+      ...(input.properties as object),
+      [ENGINE_ARG]: {
+        type: 'string',
+        enum: engines.names,
+        description: writes ? 'Engine to act on.' : `Engine to read (default: ${engines.fallback}).`,
+      },
+    };
+    if (writes) input.required = [...((input.required as string[] | undefined) ?? []), ENGINE_ARG];
+    output.properties.engine = { type: 'string', description: 'Engine that answered' };
+  }
   return {
     name: tool.name,
     title: tool.title,
     description: tool.description,
-    inputSchema: leanSchema(tool.input) as ListedTool['inputSchema'],
+    inputSchema: input,
     outputSchema: output,
     annotations: annotationsFor(tool),
   };
+}
+
+/** The engines a listed tool may run on for this caller, and the one a read without `engine` uses. */
+export interface EngineChoice {
+  names: string[];
+  fallback: string;
 }
 
 interface Listing {
@@ -80,8 +107,9 @@ interface Listing {
   listed: ListedTool[];
 }
 
-// The list only depends on the catalogue and the profile; build it once per pair, not per connection.
-const listings = new WeakMap<object, WeakMap<object, Promise<Listing>>>();
+// The list only depends on the catalogue, the profile and the engines; build it once per triple, not
+// per connection. Nothing here reaches an engine: a slow or absent one never delays a listing.
+const listings = new WeakMap<object, WeakMap<object, WeakMap<object, Promise<Listing>>>>();
 
 function listingFor(deps: ServerDeps): Promise<Listing> {
   let byProfile = listings.get(deps.catalogue);
@@ -89,17 +117,36 @@ function listingFor(deps: ServerDeps): Promise<Listing> {
     byProfile = new WeakMap();
     listings.set(deps.catalogue, byProfile);
   }
-  let listing = byProfile.get(deps.env.profile);
+  let byEngines = byProfile.get(deps.env.profile);
+  if (!byEngines) {
+    byEngines = new WeakMap();
+    byProfile.set(deps.env.profile, byEngines);
+  }
+  let listing = byEngines.get(deps.env.engines);
   if (!listing) {
     const { catalogue } = deps;
     listing = (typeof catalogue === 'function' ? catalogue() : Promise.resolve(catalogue)).then((all) => ({
       byName: new Map(all.map((t) => [t.name, t])),
       listers: listersOf(all),
-      listed: all.filter((t) => gate(t, deps.env.profile).allowed).map(listedTool),
+      listed: listedFor(all, deps.env.engines, deps.env.profile),
     }));
-    byProfile.set(deps.env.profile, listing);
+    byEngines.set(deps.env.engines, listing);
   }
   return listing;
+}
+
+/** The tools allowed on at least one engine this caller may use, each with those engines when there are several. */
+function listedFor(all: readonly AnyTool[], registry: EngineRegistry, profile: SafetyProfile): ListedTool[] {
+  const engines = callerEngines(registry, profile).map((n) => registry.resolve(n));
+  const several = severalEngines(registry);
+  const fallback = defaultEngineFor(registry, profile) ?? registry.defaultName;
+  const out: ListedTool[] = [];
+  for (const t of all) {
+    const on = enginesAllowing(t, profile, engines);
+    if (on.length === 0) continue;
+    out.push(several ? listedTool(t, { names: on.map((e) => e.name), fallback }) : listedTool(t));
+  }
+  return out;
 }
 
 /** Finds a catalogue tool by name (listed or not): prompts and resources are gated by the tools they use. */

@@ -76,3 +76,14 @@ export interface EngineSession<C extends Dockerode | undefined = Dockerode> exte
   /** The facts with the data root fetched from the engine: once per connection, only when asked. */
   resolveFacts(signal?: AbortSignal): Promise<EngineFacts>;
 }
+
+/** One configured engine as a tool that reports on all of them sees it (docker_list_engines). */
+export interface EngineEntry {
+  name: string;
+  description?: string;
+  ceiling: EngineCeiling;
+  /** The engine a call that names none uses. */
+  isDefault: boolean;
+  /** Its own connection (addresses and paths hidden from a remote caller). */
+  access: EngineAccess;
+}

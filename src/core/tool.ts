@@ -5,7 +5,7 @@
  */
 import type Dockerode from 'dockerode';
 import type { Static, TObject, TSchema } from 'typebox';
-import type { EngineSession } from './engine.ts';
+import type { EngineEntry, EngineSession } from './engine.ts';
 import type { ObjectKind, ToolError } from './errors.ts';
 import type { Limits } from './limits.ts';
 import type { ProgressFn } from './progress.ts';
@@ -42,6 +42,8 @@ export interface ToolContext<E extends EngineNeed = 'required'> {
   dockerConfigDir: string;
   /** Why connecting failed; only ever set for `engine: 'optional'` tools. */
   unreachable?: ToolError;
+  /** Every engine the caller may use; only ever set for tools that declare `needsEngines`. */
+  engines?: readonly EngineEntry[];
 }
 
 /**
@@ -92,6 +94,8 @@ export interface ToolDef<
   lists?: ObjectKind;
   /** Only tools that report on the connection itself (e.g. a health check) set 'optional'. */
   engine?: E;
+  /** The handler reports on every engine the caller may use (docker_list_engines): it gets `engines`. */
+  needsEngines?: boolean;
   /**
    * The toolset the tool belongs to. Assigned per category in src/tools/index.ts, not in tool files;
    * the gate refuses a tool whose toolset the caller's profile does not switch on.

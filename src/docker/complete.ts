@@ -45,3 +45,10 @@ export async function completeContainers(
     .map((m) => before + m);
   return { values: all.slice(0, MAX_COMPLETIONS), total: all.length, hasMore: all.length > MAX_COMPLETIONS };
 }
+
+/** Names from a fixed list (the engines a caller may use) starting with `value`, case-insensitive, in order. */
+export function completeNames(names: readonly string[], value: string): Completion {
+  const prefix = value.trim().toLowerCase();
+  const all = names.filter((n) => n.toLowerCase().startsWith(prefix));
+  return { values: all.slice(0, MAX_COMPLETIONS), total: all.length, hasMore: all.length > MAX_COMPLETIONS };
+}

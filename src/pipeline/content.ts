@@ -4,6 +4,7 @@ import { redact, redactText } from '../core/redact.ts';
 import type { KeepEnd } from '../core/tool.ts';
 import { sessionOf } from '../docker/engines.ts';
 import { capResult, capText } from './cap.ts';
+import { chooseEngine, onEngine } from './engine-choice.ts';
 import type { GateDecision } from './gate.ts';
 import { type Listers, mapError } from './map-errors.ts';
 import { forRemote } from './remote-errors.ts';
@@ -21,15 +22,18 @@ export async function runContent<T>(
   clientSignal: AbortSignal | undefined,
   build: (ctx: ContentContext) => Promise<T>,
   listers?: Listers,
+  engineName?: string,
 ): Promise<T> {
   const signal = callSignal(clientSignal, env.defaultTimeoutMs, label, env.stopping);
+  let name: string | undefined;
   try {
-    const engine = env.engines.resolve();
+    const engine = chooseEngine(env.engines, env.profile, engineName);
+    name = engine.name;
     const session = sessionOf(engine, await engine.client(signal.signal));
     const ctx = { engine: session, signal: signal.signal, limits: env.limits, logFilter: env.logFilter };
     return redact(await untilAborted(build(ctx), signal.signal));
   } catch (e) {
-    throw contentError(e, env, signal.reason(), label, listers);
+    throw contentError(e, env, signal.reason(), label, listers, name);
   } finally {
     signal.dispose();
   }
@@ -45,11 +49,12 @@ export function contentError(
   aborted?: ToolError,
   label = 'content',
   listers?: Listers,
+  engineName?: string,
 ): ToolError {
-  const engine = env.engines.resolve();
+  const engine = env.engines.resolve(engineName ?? env.engines.defaultName);
   const mapped = mapError(e, { aborted, scrub: engine.facts.socketPaths, listers });
   if (mapped.kind === 'engine_unreachable') engine.invalidate();
-  const error = env.remote ? forRemote(mapped, label, env.remote) : mapped;
+  const error = onEngine(env.remote ? forRemote(mapped, label, env.remote) : mapped, engineName, env.engines);
   return new ToolError(error.kind, redactText(error.message), {
     hint: error.hint && redactText(error.hint),
     retryable: error.retryable,
@@ -71,6 +76,8 @@ export interface ContentRequest {
   narrowHint?: string;
   /** Which tool lists each kind of object: a not-found names it. */
   listers?: Listers;
+  /** The engine it reads (a template's `{engine}`, a prompt's `engine`); the default when unset. */
+  engine?: string;
 }
 
 const CONTENT_NARROW = 'Ask for less (one container, fewer lines), or use the docker_* tools with filters.';
@@ -97,7 +104,14 @@ export async function serveContent<A>(
         hint: decision.hint,
       });
     const args = prepare();
-    const text = await runContent(env, req.label, clientSignal, (ctx) => build(args, ctx), req.listers);
+    const text = await runContent(
+      env,
+      req.label,
+      clientSignal,
+      (ctx) => build(args, ctx),
+      req.listers,
+      req.engine,
+    );
     const capped = capContent(text, req, env.limits.maxResponseBytes);
     outcome = { ok: true, data: {} };
     return capped;

@@ -1,3 +1,4 @@
+import type { EngineCeiling } from '../core/engine.ts';
 import type { AnyTool, Safety } from '../core/tool.ts';
 import { DEFAULT_TOOLSETS, type Toolset } from '../core/toolsets.ts';
 
@@ -10,6 +11,8 @@ export interface SafetyProfile {
   deniedTools: string[];
   /** The toolsets switched on (--toolsets, or a credential's `toolsets`); absent = the defaults. */
   toolsets?: readonly Toolset[];
+  /** The engines this caller may use (an auth-file credential's `engines`); absent = every engine. */
+  engines?: readonly string[];
   /**
    * Set when the profile belongs to an HTTP credential (e.g. "profile 'read-only'"): refusals then tell
    * the caller to ask for a wider profile, not to restart a server they do not run.
@@ -26,8 +29,14 @@ export type GateDecision = { allowed: true } | { allowed: false; reason: string;
  */
 export interface GateCall {
   args?: Record<string, unknown>;
-  /** The engine's name; 'default' today. */
-  engine?: string;
+  /** The engine the call acts on: its name and the operator's ceiling there. */
+  engine?: GatedEngine;
+}
+
+/** An engine as the gate sees it (an EngineHandle is one). */
+export interface GatedEngine {
+  name: string;
+  ceiling: EngineCeiling;
 }
 
 /** A prompt or resource as the gate sees it: its toolset and the tools whose data it shows. */
@@ -46,7 +55,63 @@ export const toolsetsOf = (profile: SafetyProfile): readonly Toolset[] =>
  * profile came from: the server's own settings name the flag, a credential's say to ask the operator.
  */
 export function gate(tool: AnyTool, profile: SafetyProfile, call: GateCall = {}): GateDecision {
-  return decide(refusalOf(tool, profile, tierOf(tool, call.args)), profile);
+  const tier = tierOf(tool, call.args);
+  const own = decide(refusalOf(tool, profile, tier), profile);
+  if (!own.allowed || !call.engine) return own;
+  return engineRefusal(tool, profile, tier, call.engine) ?? own;
+}
+
+/** Whether the caller may use `name` at all (a credential limited to some engines). */
+export const engineAllowed = (profile: SafetyProfile, name: string): boolean =>
+  profile.engines === undefined || profile.engines.includes(name);
+
+/**
+ * A listing: the tool is shown when some engine the caller may use allows it. `engines` are the
+ * configured ones; the answer lists those that allow it (empty = not listed).
+ */
+export function enginesAllowing<E extends GatedEngine>(
+  tool: AnyTool,
+  profile: SafetyProfile,
+  engines: readonly E[],
+): E[] {
+  if (!gate(tool, profile).allowed) return [];
+  return engines.filter((e) => gate(tool, profile, { engine: e }).allowed);
+}
+
+/**
+ * The engine's own limits: a credential limited to other engines, the operator's per-engine ceiling
+ * (read-only, or no destructive operations). A profile can only narrow these; the refusal names the
+ * engine and the setting.
+ */
+function engineRefusal(
+  tool: AnyTool,
+  profile: SafetyProfile,
+  { tier, by }: CallTier,
+  engine: GatedEngine,
+): GateDecision | undefined {
+  const e = engine.name;
+  if (!engineAllowed(profile, e))
+    return {
+      allowed: false,
+      reason: `engine '${e}' is not among the engines your credential allows`,
+      hint: `Use one of: ${(profile.engines ?? []).join(', ') || '(none)'}; or ask the server's operator to add '${e}' to your profile's engines.`,
+    };
+  if (tier === 'safe') return undefined;
+  const what = by === undefined ? tool.name : `${tool.name} with '${by}'`;
+  const orWithout = by === undefined ? '' : `, or call without '${by}'`;
+  if (engine.ceiling.readOnly)
+    return {
+      allowed: false,
+      reason: `${what} changes state and engine '${e}' is read-only`,
+      hint: `Use another engine${orWithout}; the operator allows it with readOnly: false for engine '${e}' (config file, engines.${e}).`,
+    };
+  if (tier === 'destructive' && !engine.ceiling.allowDestructive)
+    return {
+      allowed: false,
+      reason: `${what} is destructive and engine '${e}' does not allow destructive operations`,
+      hint: `Use another engine${orWithout}; the operator allows it with allowDestructive: true for engine '${e}' (config file, engines.${e}).`,
+    };
+  return undefined;
 }
 
 const RANK: Record<Safety, number> = { safe: 0, moderate: 1, destructive: 2 };

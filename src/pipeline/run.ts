@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { HostEnv } from '../config/host.ts';
-import type { EngineSession } from '../core/engine.ts';
+import type { EngineEntry, EngineSession } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
 import { fenceResult, type LogFilter } from '../core/fence.ts';
 import type { Limits } from '../core/limits.ts';
@@ -9,6 +9,15 @@ import type { AnyTool, Safety, ServerFacts } from '../core/tool.ts';
 import { type EngineHandle, type EngineRegistry, sessionOf } from '../docker/engines.ts';
 import { withPolicy } from '../docker/policy/scope.ts';
 import { capResult } from './cap.ts';
+import {
+  callerEngines,
+  chooseEngine,
+  defaultEngineFor,
+  engineObserved,
+  onEngine,
+  severalEngines,
+  takeEngineArg,
+} from './engine-choice.ts';
 import { gate, type SafetyProfile, tierOf } from './gate.ts';
 import { type Listers, mapError } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
@@ -48,9 +57,9 @@ export interface PipelineEnv {
 
 /** What the observe hook is told: one tool call, prompt get or resource read. */
 export type Observed =
-  | { event: 'tool_call'; tool: string; safety: Safety; args: unknown }
-  | { event: 'prompt_get'; prompt: string; args: unknown }
-  | { event: 'resource_read'; uri: string };
+  | { event: 'tool_call'; tool: string; safety: Safety; args: unknown; engine?: string }
+  | { event: 'prompt_get'; prompt: string; args: unknown; engine?: string }
+  | { event: 'resource_read'; uri: string; engine?: string };
 
 export interface CallEnd {
   /** Undefined only if the pipeline itself threw. */
@@ -108,13 +117,26 @@ export async function runPipeline(
   env: PipelineEnv,
   call: CallOptions = {},
 ): Promise<Outcome> {
-  const args = maskSecretArgs(rawArgs, tool.secretArgs);
+  // With several engines, `engine` is the pipeline's argument, not the tool's: taken out here.
+  const taken = takeEngineArg(rawArgs, env.engines);
+  const toolArgs = taken.args;
+  const named = call.engine ?? taken.named;
+  const args = maskSecretArgs(toolArgs, tool.secretArgs);
   // The tier the call runs at: an escalating argument (a forced tag move) is audited as destructive.
-  const raw = rawArgs && typeof rawArgs === 'object' ? (rawArgs as Record<string, unknown>) : undefined;
+  const raw = toolArgs && typeof toolArgs === 'object' ? (toolArgs as Record<string, unknown>) : undefined;
   const safety = tierOf(tool, raw).tier;
-  const end = env.observe?.({ event: 'tool_call', tool: tool.name, safety, args });
+  const end = env.observe?.({
+    event: 'tool_call',
+    tool: tool.name,
+    safety,
+    args,
+    ...engineObserved(env.engines, env.profile, named),
+  });
   // Every engine request and host file of the call is checked under the server's policy.
-  const stages = () => withPolicy(env.policy, env.host, () => runStages(tool, rawArgs, env, call));
+  const stages = () =>
+    withPolicy(env.policy, env.host, () =>
+      runStages(tool, toolArgs, env, { ...call, engine: undefined }, named),
+    );
   if (!end) return stages();
   const started = performance.now();
   let outcome: Outcome | undefined;
@@ -133,10 +155,11 @@ async function runStages(
   rawArgs: unknown,
   env: PipelineEnv,
   call: CallOptions,
+  named: unknown,
 ): Promise<Outcome> {
   const secrets = secretValues(rawArgs, tool.secretArgs);
   const given = isRecord(rawArgs) ? rawArgs : {};
-  const decision = gate(tool, env.profile, { args: given, engine: ENGINE });
+  const decision = gate(tool, env.profile, { args: given });
   if (!decision.allowed)
     return fail(new ToolError('policy_denied', `${decision.reason}.`, { hint: decision.hint }));
 
@@ -144,8 +167,12 @@ async function runStages(
   let progress: ReturnType<typeof throttledProgress> | undefined;
   let engine: EngineHandle | undefined;
   try {
+    // A call that changes state names its engine when there are several; a read may use the default.
+    const tier = tierOf(tool, given).tier;
+    engine = chooseEngine(env.engines, env.profile, named, tier === 'safe' ? undefined : tool.name);
+    const onThis = gate(tool, env.profile, { args: given, engine });
+    if (!onThis.allowed) throw new ToolError('policy_denied', `${onThis.reason}.`, { hint: onThis.hint });
     const args = validateArgs(tool.input, rawArgs);
-    engine = env.engines.resolve(call.engine);
     checkArgumentPolicy(args, engine.facts, tool.hostPaths);
 
     const extra = tool.timeoutArg ? Number(args[tool.timeoutArg] ?? 0) * 1000 : 0;
@@ -162,14 +189,17 @@ async function runStages(
       server: env.server,
       dockerConfigDir: env.dockerConfigDir,
       ...(unreachable && { unreachable }),
+      ...(tool.needsEngines && { engines: engineList(env) }),
     };
     const data = (await untilAborted(tool.handler(args, ctx), signal.signal)) as Record<string, unknown>;
     progress.flush();
 
     // A secret result (a join token) is what the caller asked for: it is not masked, only never logged.
     const fenced = fenceResult(tool.secretResult ? data : redact(data), tool.untrusted, args, env.logFilter);
+    // With several engines the result says which one answered (before the cap, which stays last).
+    const said = severalEngines(env.engines) ? { ...fenced, engine: engine.name } : fenced;
     const capped = capResult(
-      fenced,
+      said,
       env.limits.maxResponseBytes,
       tool.keep ?? 'head',
       tool.narrowHint ?? DEFAULT_NARROW,
@@ -186,11 +216,30 @@ async function runStages(
       listers: call.listers,
     });
     if (error.kind === 'engine_unreachable') engine?.invalidate();
-    return fail(shown(withoutSecrets(error, secrets), tool, env));
+    return fail(onEngine(shown(withoutSecrets(error, secrets), tool, env), engine?.name, env.engines));
   } finally {
     progress?.cancel(); // a late, held-back value must not follow the result
     signal?.dispose();
   }
+}
+
+/**
+ * Every engine this caller may use, as docker_list_engines reports them: each with its own
+ * connection (addresses and paths hidden from a remote caller).
+ */
+function engineList(env: PipelineEnv): EngineEntry[] {
+  const { remote } = env;
+  const fallback = defaultEngineFor(env.engines, env.profile);
+  return callerEngines(env.engines, env.profile).map((name) => {
+    const e = env.engines.resolve(name);
+    return {
+      name,
+      ...(e.description !== undefined && { description: e.description }),
+      ceiling: e.ceiling,
+      isDefault: name === fallback,
+      access: remote ? remoteEngineView(e, (err) => forRemote(err, `engine ${name}`, remote)) : e,
+    };
+  });
 }
 
 /**
@@ -204,6 +253,8 @@ async function connect(
   signal: CallSignal,
 ): Promise<{ session: EngineSession<Dockerode | undefined>; unreachable?: ToolError }> {
   const access = env.remote ? remoteEngineView(engine, (e) => shown(e, tool, env)) : engine;
+  // A tool that reports on every engine probes each itself, under its own timeout.
+  if (tool.needsEngines) return { session: sessionOf(engine, undefined, access) };
   if (tool.engine !== 'optional')
     return { session: sessionOf(engine, await engine.client(signal.signal), access) };
   try {
@@ -219,9 +270,6 @@ async function connect(
 /** The error as this call's caller may see it: whole over stdio, without addresses or paths when remote. */
 const shown = (error: ToolError, tool: AnyTool, env: PipelineEnv): ToolError =>
   env.remote ? forRemote(error, tool.name, env.remote) : error;
-
-/** The engine a call runs on: one today (the registry of named engines replaces this). */
-const ENGINE = 'default';
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);

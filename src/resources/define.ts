@@ -60,6 +60,46 @@ export const defineTemplate = <V extends string>(def: TemplateResource<V>): Temp
 
 export const isTemplate = (r: AnyResource): r is TemplateResource => 'uriTemplate' in r;
 
+/** The variable of an engine template (the pipeline's `engine`, as tools take it). */
+const ENGINE_VAR = 'engine';
+
+const byEngine = new WeakSet<AnyResource>();
+
+/** Whether `r` is the `{engine}` variant of a resource (onNamedEngine made it). */
+export const isByEngine = (r: AnyResource): boolean => byEngine.has(r);
+
+/** The engine a URI of `r` names (an `{engine}` template's variable), and the other variables. */
+export function engineOf(
+  r: AnyResource,
+  vars: Record<string, string>,
+): { engine: string | undefined; vars: Record<string, string> } {
+  if (!isByEngine(r)) return { engine: undefined, vars };
+  const { [ENGINE_VAR]: engine, ...rest } = vars;
+  return { engine, vars: rest };
+}
+
+/**
+ * The same resource on a named engine: `container://logs/{container_id}` becomes
+ * `container://{engine}/logs/{container_id}`, `docker://containers` the template
+ * `docker://{engine}/containers`. Listed only when several engines are configured; the server takes
+ * `{engine}` out of the variables and reads on that engine.
+ */
+export function onNamedEngine<R extends AnyResource & { toolset: Toolset; uses: readonly string[] }>(
+  r: R,
+): TemplateResource & { toolset: Toolset; uses: readonly string[] } {
+  const uri = isTemplate(r) ? r.uriTemplate : r.uri;
+  const at = uri.indexOf('://') + 3;
+  const { uri: _fixed, ...rest } = r as R & { uri?: string };
+  const out = {
+    ...rest,
+    name: `${r.name}_on_engine`,
+    description: `${r.description} On the named engine.`,
+    uriTemplate: `${uri.slice(0, at)}{${ENGINE_VAR}}/${uri.slice(at)}`,
+  } as TemplateResource & { toolset: Toolset; uses: readonly string[] };
+  byEngine.add(out);
+  return out;
+}
+
 const matchers = new WeakMap<TemplateResource, { re: RegExp; names: string[] }>();
 
 /** The variables of `uri` if it fits the template; `{x}` matches one non-empty path segment. */

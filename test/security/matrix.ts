@@ -563,7 +563,7 @@ export const REFUSALS: Row[] = [
     expect: priv([['pid_mode', '{fx.priv}']]),
   },
   ...target('priv', 'privileged', ['privileged']),
-  ...target('hostns', 'host-namespace', ['PidMode', 'pid_mode', 'PID', 'pid', 'SecurityOpt']),
+  ...target('hostns', 'host-namespace', ['PidMode', 'pid_mode', 'PID', 'pid']),
   ...target('sock', 'socket-mounting', ['{dockerSocket}', 'socket'], ['allowlist', 'privileged']),
   ...target('sysadmin', 'SYS_ADMIN', ['SYS_ADMIN']),
   ...target('unconfined', 'seccomp-unconfined', ['seccomp']),

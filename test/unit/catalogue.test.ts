@@ -46,7 +46,7 @@ const modelFacingBytes = (t: ReturnType<typeof listedTool>) =>
   Buffer.byteLength(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema }));
 
 describe('tool catalogue', () => {
-  const listed = catalogue.map(listedTool);
+  const listed = catalogue.map((t) => listedTool(t));
 
   it('names every tool docker_<verb>_<noun> (or a seed name such as docker_events), uniquely', () => {
     const names = catalogue.map((t) => t.name);

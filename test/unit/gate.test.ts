@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
+import { NO_CEILING } from '../../src/core/engine.ts';
 import type { AnyTool, Safety } from '../../src/core/tool.ts';
 import { DEFAULT_TOOLSETS, type Toolset } from '../../src/core/toolsets.ts';
 import { annotationsFor } from '../../src/pipeline/annotations.ts';
@@ -67,7 +68,9 @@ describe('gate: toolsets', () => {
   it('gives the same answer for a listing and for a call with arguments on the default engine', () => {
     for (const p of [profile(), profile({ toolsets: ['images'] }), profile({ allowedTools: [logs.name] })])
       for (const t of [logs, inspect, pull])
-        expect(gate(t, p, { args: { container_id: 'web' }, engine: 'default' })).toEqual(gate(t, p));
+        expect(
+          gate(t, p, { args: { container_id: 'web' }, engine: { name: 'default', ceiling: NO_CEILING } }),
+        ).toEqual(gate(t, p));
   });
 });
 

@@ -228,6 +228,8 @@ describe('a server with two engines', () => {
         apiVersion: '1.47',
         socketPaths: ['/tmp/engines/default.sock'],
         dataRoot: undefined,
+        // With several engines the result says which one answered.
+        engine: 'default',
       },
     });
     expect([main.connects, other.connects]).toEqual([1, 0]);

@@ -104,18 +104,20 @@ async function checkHostConfig(hc: unknown, at: string, w: Walk): Promise<void> 
   checkPrivileged(hc.Privileged, `${at}.Privileged`, ctx);
   checkCapAdd(list(hc.CapAdd), `${at}.CapAdd`, ctx);
   if (hc.Capabilities != null) checkCapAdd(list(hc.Capabilities), `${at}.Capabilities`, ctx);
-  checkSecurityOpt(list(hc.SecurityOpt), `${at}.SecurityOpt`, ctx);
-  for (const k of ['Devices', 'DeviceCgroupRules', 'DeviceRequests']) checkDevices(hc[k], `${at}.${k}`, ctx);
-  // An empty list unmasks /proc and /sys paths (what systempaths=unconfined sends).
-  for (const k of ['MaskedPaths', 'ReadonlyPaths'])
-    if (Array.isArray(hc[k]) && (w.request || (hc[k] as unknown[]).length === 0))
-      refuseEscape(ctx, `${at}.${k}: unmasking system paths is refused: it exposes host kernel interfaces`);
+  // Namespaces before security_opt: the engine adds label=disable by itself for a host PID or IPC
+  // namespace, and the refusal should name what the caller (or the container's creator) asked for.
   for (const [key, kind] of MODES) {
     // cgroup v1 engines report 'host' for every container: a create may not ask for it, a container may have it.
     if (kind === 'cgroupns' && !w.request) continue;
     const joined = checkNamespaceMode(kind, hc[key], `${at}.${key}`, ctx);
     if (joined) await checkJoined(joined, `${at}.${key}`, w);
   }
+  checkSecurityOpt(list(hc.SecurityOpt), `${at}.SecurityOpt`, ctx);
+  for (const k of ['Devices', 'DeviceCgroupRules', 'DeviceRequests']) checkDevices(hc[k], `${at}.${k}`, ctx);
+  // An empty list unmasks /proc and /sys paths (what systempaths=unconfined sends).
+  for (const k of ['MaskedPaths', 'ReadonlyPaths'])
+    if (Array.isArray(hc[k]) && (w.request || (hc[k] as unknown[]).length === 0))
+      refuseEscape(ctx, `${at}.${k}: unmasking system paths is refused: it exposes host kernel interfaces`);
   for (const [i, entry] of list(hc.VolumesFrom).entries())
     if (typeof entry === 'string')
       await checkJoined(entry.replace(/:(?:ro|rw)$/, ''), `${at}.VolumesFrom[${i}]`, w);

@@ -1,5 +1,6 @@
 import type { AnyTool } from '../../core/tool.ts';
 import { systemDf } from './df.ts';
+import { listEngines } from './engines.ts';
 import { dockerEvents } from './events.ts';
 import { healthcheck } from './health.ts';
 import { dockerVersion, systemInfo } from './info.ts';
@@ -13,4 +14,5 @@ export const systemTools: AnyTool[] = [
   dockerVersion,
   dockerEvents,
   healthcheck,
+  listEngines,
 ];

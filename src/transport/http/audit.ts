@@ -35,6 +35,8 @@ export interface AuditEvent {
   prompt?: string;
   /** For resource_read: the URI read. */
   uri?: string;
+  /** The engine the call, get or read used (only with more than one engine configured). */
+  engine?: string;
   /** Call arguments (secret ones already masked by the pipeline); summarised and redacted here. */
   args?: unknown;
   /** `ok` or an error kind (`not_found`, `policy_denied`…) or the refusal (`tool_calls_per_minute`…). */
@@ -80,6 +82,7 @@ export function auditLine(e: AuditEvent, now: Date = new Date()): string {
     tool: e.tool,
     prompt: e.prompt,
     uri: e.uri,
+    engine: e.engine,
     safety: e.safety,
     args: e.args === undefined ? undefined : summarizeArgs(e.args),
     outcome: e.outcome,
@@ -193,14 +196,15 @@ export function auditCalls(audit: Auditor, who: { clientId: string; ip?: string 
 /** The audit fields of what the pipeline observed. */
 export function auditFieldsOf(
   call: Observed,
-): Pick<AuditEvent, 'event' | 'tool' | 'safety' | 'prompt' | 'uri' | 'args'> {
+): Pick<AuditEvent, 'event' | 'tool' | 'safety' | 'prompt' | 'uri' | 'args' | 'engine'> {
+  const engine = call.engine === undefined ? {} : { engine: call.engine };
   switch (call.event) {
     case 'tool_call':
-      return { event: call.event, tool: call.tool, safety: call.safety, args: call.args };
+      return { event: call.event, tool: call.tool, safety: call.safety, args: call.args, ...engine };
     case 'prompt_get':
-      return { event: call.event, prompt: call.prompt, args: call.args };
+      return { event: call.event, prompt: call.prompt, args: call.args, ...engine };
     case 'resource_read':
-      return { event: call.event, uri: call.uri };
+      return { event: call.event, uri: call.uri, ...engine };
   }
 }
 

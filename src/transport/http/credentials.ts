@@ -26,6 +26,8 @@ const ProfileSpec = Type.Object(
     denied_tools: Type.Optional(Names),
     /** Toolset names, or the keywords `default` and `all`; never more than the server switches on. */
     toolsets: Type.Optional(Names),
+    /** The engines a credential may use (configured engine names); absent = all of them. */
+    engines: Type.Optional(Names),
   },
   { additionalProperties: false },
 );
@@ -77,6 +79,7 @@ export function capProfile(p: SafetyProfile, ceiling: SafetyProfile): SafetyProf
     allowedTools: both ? (both.length > 0 ? both : [NOTHING]) : a.length > 0 ? a : c,
     deniedTools: [...new Set([...p.deniedTools, ...ceiling.deniedTools])],
     ...(toolsets && { toolsets }),
+    ...(p.engines && { engines: p.engines }),
   };
 }
 
@@ -130,8 +133,25 @@ function schemaError(value: unknown): string | undefined {
   return `${at || 'file'}: ${err.message}`;
 }
 
-/** Validates and resolves a parsed file; throws CredentialsError naming the key and the fix. */
-export function resolveAuthFile(value: unknown, ceiling: SafetyProfile): LoadedAuth {
+/** A profile's `engines` list: configured engine names only; an unknown name is an error naming it. */
+function engineList(names: readonly string[], known: readonly string[] | undefined, at: string): string[] {
+  const unknown = known ? names.filter((n) => !known.includes(n)) : [];
+  if (unknown.length > 0)
+    throw new CredentialsError(
+      `${at}: unknown engine${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')}; configured: ${known?.join(', ')}`,
+    );
+  return [...new Set(names)];
+}
+
+/**
+ * Validates and resolves a parsed file; throws CredentialsError naming the key and the fix. `engines`
+ * are the configured engine names a profile's `engines` may list (unchecked when not given).
+ */
+export function resolveAuthFile(
+  value: unknown,
+  ceiling: SafetyProfile,
+  engines?: readonly string[],
+): LoadedAuth {
   const problem = schemaError(value);
   if (problem) throw new CredentialsError(problem);
   const file = value as AuthFile;
@@ -149,6 +169,7 @@ export function resolveAuthFile(value: unknown, ceiling: SafetyProfile): LoadedA
       allowedTools: spec.allowed_tools ?? [],
       deniedTools: spec.denied_tools ?? [],
       ...(spec.toolsets && { toolsets: toolsetList(spec.toolsets, `profiles.${name}.toolsets`) }),
+      ...(spec.engines && { engines: engineList(spec.engines, engines, `profiles.${name}.engines`) }),
     });
   }
   const known = () => [...profiles.keys()].join(', ');
@@ -180,7 +201,7 @@ export function resolveAuthFile(value: unknown, ceiling: SafetyProfile): LoadedA
 }
 
 /** Reads and resolves the file; errors name the file. */
-export function loadAuthFile(path: string, ceiling: SafetyProfile): LoadedAuth {
+export function loadAuthFile(path: string, ceiling: SafetyProfile, engines?: readonly string[]): LoadedAuth {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -199,7 +220,7 @@ export function loadAuthFile(path: string, ceiling: SafetyProfile): LoadedAuth {
     );
   }
   try {
-    return resolveAuthFile(value, ceiling);
+    return resolveAuthFile(value, ceiling, engines);
   } catch (e) {
     if (e instanceof CredentialsError) throw new CredentialsError(`auth file '${path}': ${e.message}`);
     throw e;
@@ -220,8 +241,10 @@ export class Credentials {
     readonly path: string,
     private readonly ceiling: SafetyProfile,
     private readonly log: Log,
+    /** The configured engine names: a profile's `engines` may list only these. */
+    private readonly engines?: readonly string[],
   ) {
-    this.auth = loadAuthFile(path, ceiling);
+    this.auth = loadAuthFile(path, ceiling, engines);
   }
 
   current(): LoadedAuth {
@@ -240,7 +263,7 @@ export class Credentials {
   /** Re-reads now; false (and the last good file kept) when the new one is broken. */
   reload(): boolean {
     try {
-      this.auth = loadAuthFile(this.path, this.ceiling);
+      this.auth = loadAuthFile(this.path, this.ceiling, this.engines);
       this.log.info(`auth file reloaded: ${this.auth.clients.size} client(s)`);
       return true;
     } catch (e) {

@@ -25,8 +25,16 @@ interface AuthSetup {
 }
 
 /** Verifiers in order: bearer token → SSH signature → OAuth JWT (the token verifier leaves JWTs alone). */
-function setUpAuth(config: Config, ceiling: SafetyProfile, resourceUrl: () => string, log: Log): AuthSetup {
-  const credentials = config.authFile ? new Credentials(config.authFile, ceiling, log).watch() : undefined;
+function setUpAuth(
+  config: Config,
+  ceiling: SafetyProfile,
+  resourceUrl: () => string,
+  log: Log,
+  engines: readonly string[],
+): AuthSetup {
+  const credentials = config.authFile
+    ? new Credentials(config.authFile, ceiling, log, engines).watch()
+    : undefined;
   // Without an auth file, SSH and OAuth callers get the server-wide profile.
   const resolve: ProfileResolver = credentials?.resolve ?? (() => ceiling);
   const verifiers: Verifier[] = [];
@@ -132,7 +140,7 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
   let auth: AuthSetup | undefined;
   try {
     guards = createGuards(config, log);
-    auth = setUpAuth(config, profile, () => `${url}/mcp`, log);
+    auth = setUpAuth(config, profile, () => `${url}/mcp`, log, deps.env.engines.names());
     http = startHttp({
       ...config,
       guards,
