@@ -104,7 +104,7 @@ export function writeBundles(releaseDir: string, version: string): string[] {
   for (const t of MCPB_TARGETS) {
     const binary = join(releaseDir, binaryName(t));
     if (!existsSync(binary)) continue;
-    const dir = join(releaseDir, 'mcpb', t.name);
+    const dir = join(releaseDir, `mcpb-${t.name}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(dir, 'server'), { recursive: true });
     const exe = join(dir, t.os === 'windows' ? 'server/mcp-docker.exe' : 'server/mcp-docker');
@@ -118,6 +118,7 @@ export function writeBundles(releaseDir: string, version: string): string[] {
     rmSync(file, { force: true });
     mcpb(['pack', dir, file]);
     if (!existsSync(file)) throw new Error(`mcpb pack wrote no ${file}`);
+    rmSync(dir, { recursive: true, force: true });
     out.push(file);
   }
   return out;
