@@ -75,6 +75,7 @@ describe.skipIf(!HAVE_BUNDLES && !RELEASE_REQUIRED)(`MCP bundles in ${RELEASE_DI
       read_only: 'true',
       allow_destructive: 'true',
     };
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: mcpb's own placeholder syntax
     const fill = (s: string) =>
       s
         .replaceAll('${__dirname}', dir)
