@@ -75,10 +75,9 @@ describe.skipIf(!HAVE_BUNDLES && !RELEASE_REQUIRED)(`MCP bundles in ${RELEASE_DI
       read_only: 'true',
       allow_destructive: 'true',
     };
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: mcpb's own placeholder syntax
     const fill = (s: string) =>
       s
-        .replaceAll('${__dirname}', dir)
+        .replace(/\$\{__dirname\}/g, dir)
         .replace(/\$\{user_config\.(\w+)\}/g, (_m, k: string) => userConfig[k] ?? '');
     const { command, args, env } = manifest.server.mcp_config;
     const server = startStdio([fill(command), ...args.map(fill)], {
