@@ -161,6 +161,30 @@ describe.skipIf(!HAVE_NPM && !RELEASE_REQUIRED)(`npm packages in ${NPM_DIR}`, ()
     expect(await outcome([launcher])).toEqual(direct);
   }, 30_000);
 
+  it('mcp-docker config, run from the npm install, gives the npx form, and that snippet starts a server', async () => {
+    const r = await sh([launcher, 'config', 'claude-desktop', '--read-only'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const { command, args } = JSON.parse(r.stdout).mcpServers.docker;
+    expect([command, ...args]).toEqual(['npx', '-y', 'mcp-docker', '--read-only']);
+    // What the client runs (offline here: npx finds the package installed in app/).
+    const server = startStdio([command, '--offline', '--cache', join(work, 'cache'), ...args], {
+      cwd: app,
+      env,
+    });
+    await initialize(server);
+    const tools = (await server.request('tools/list')).result as { tools: { name: string }[] };
+    expect(tools.tools.map((t) => t.name)).not.toContain('docker_create_container');
+    server.child.stdin?.end();
+    expect((await server.exited).code).toBe(0);
+    // The binary run directly offers the same with --npx, and says so without it.
+    const direct = join(RELEASE_DIR, binaryName(host as NonNullable<typeof host>));
+    const plain = await sh([direct, 'config', 'claude-code'], { env });
+    expect(plain.stdout).toBe(`claude mcp add docker -- ${direct}\n`);
+    expect(plain.stderr).toContain('mcp-docker config claude-code --npx');
+    const viaNpx = await sh([direct, 'config', 'claude-code', '--npx', '--read-only'], { env });
+    expect(viaNpx.stdout).toBe('claude mcp add docker -- npx -y mcp-docker --read-only\n');
+  }, 30_000);
+
   it("the binary's exit code passes through", async () => {
     const r = await sh([launcher, 'config', 'no-such-client'], { env });
     expect(r.code).toBe(2);
