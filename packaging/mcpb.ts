@@ -8,9 +8,10 @@
  * There is no confirmation setting in mcp-docker to expose (destructive tools are allowed or not).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pkg from '../package.json' with { type: 'json' };
+import { linkOrCopy } from './npm.ts';
 import { binaryName, TARGETS, type Target } from './targets.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
@@ -108,8 +109,7 @@ export function writeBundles(releaseDir: string, version: string): string[] {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(dir, 'server'), { recursive: true });
     const exe = join(dir, t.os === 'windows' ? 'server/mcp-docker.exe' : 'server/mcp-docker');
-    copyFileSync(binary, exe);
-    chmodSync(exe, 0o755);
+    linkOrCopy(binary, exe);
     copyFileSync(join(ROOT, 'LICENSE'), join(dir, 'LICENSE'));
     const manifest = join(dir, 'manifest.json');
     writeFileSync(manifest, `${JSON.stringify(bundleManifest(t, version), null, 2)}\n`);

@@ -5,7 +5,7 @@
  * `os`/`cpu`/`libc` fields make npm install only the one that fits the machine (esbuild's scheme).
  * Written as directories under <release>/npm/, ready for `npm pack` / `npm publish`.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pkg from '../package.json' with { type: 'json' };
 import { binaryName, TARGETS, type Target } from './targets.ts';
@@ -20,6 +20,16 @@ const REPOSITORY = { type: 'git', url: 'git+https://github.com/mcp-docker/mcp-do
 export const npmPackageName = (t: Target) => `@mcp-docker/${t.name}`;
 /** npm's `os` value: Node's process.platform. */
 const npmOs = (t: Target) => (t.os === 'windows' ? 'win32' : t.os);
+
+/** A hard link to the release binary (no second ~120 MB copy), a copy across file systems; executable. */
+export function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+  chmodSync(to, 0o755);
+}
 
 const writeJson = (file: string, value: unknown) =>
   writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
@@ -81,8 +91,7 @@ export function writeNpmPackages(releaseDir: string, version: string): string[] 
     const dir = join(root, t.name);
     const exe = join(dir, 'bin', t.os === 'windows' ? 'mcp-docker.exe' : 'mcp-docker');
     mkdirSync(join(dir, 'bin'), { recursive: true });
-    copyFileSync(binary, exe);
-    chmodSync(exe, 0o755);
+    linkOrCopy(binary, exe);
     writeJson(join(dir, 'package.json'), platformManifest(t, version));
     writeFileSync(
       join(dir, 'README.md'),
