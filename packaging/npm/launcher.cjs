@@ -49,7 +49,13 @@ if (!binary) {
 
 const child = spawn(binary, process.argv.slice(2), { stdio: 'inherit', windowsHide: true });
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGBREAK'];
+// With a terminal attached, Ctrl-C, Ctrl-\ and a hangup reach the whole foreground process group, the
+// binary included: forwarding them again would make a graceful stop a forced one. Otherwise (an MCP
+// client's pipes) only this process is signalled, so every signal is passed on.
+const onTerminal = process.stdin.isTTY || process.stdout.isTTY || process.stderr.isTTY;
+const FROM_TERMINAL = ['SIGINT', 'SIGQUIT', 'SIGHUP'];
 const forward = (signal) => {
+  if (onTerminal && FROM_TERMINAL.includes(signal)) return;
   if (child.exitCode === null && child.signalCode === null) child.kill(signal);
 };
 const listening = SIGNALS.filter((signal) => {

@@ -143,23 +143,27 @@ describe.skipIf(!HAVE_NPM && !RELEASE_REQUIRED)(`npm packages in ${NPM_DIR}`, ()
     expect(server.strays).toEqual([]);
   }, 30_000);
 
-  it('SIGTERM to the launcher reaches the binary, which ends the way it ends when run directly', async () => {
-    const outcome = async (command: string[]) => {
-      const server = startStdio(command, { env });
-      await initialize(server);
-      const binary = command[0] === launcher ? childOf(server.child.pid as number) : server.child.pid;
-      expect(binary).toBeDefined();
-      server.child.kill('SIGTERM');
-      const end = await server.exited;
-      // The binary itself is gone (the launcher forwarded the signal instead of leaving it orphaned).
-      for (let i = 0; i < 50 && alive(binary as number); i++) await Bun.sleep(100);
-      expect(alive(binary as number)).toBe(false);
-      server.child.stdin?.end();
-      return end;
-    };
-    const direct = await outcome([join(RELEASE_DIR, binaryName(host as NonNullable<typeof host>))]);
-    expect(await outcome([launcher])).toEqual(direct);
-  }, 30_000);
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s to the launcher reaches the binary, which ends the way it ends when run directly',
+    async (signal) => {
+      const outcome = async (command: string[]) => {
+        const server = startStdio(command, { env });
+        await initialize(server);
+        const binary = command[0] === launcher ? childOf(server.child.pid as number) : server.child.pid;
+        expect(binary).toBeDefined();
+        server.child.kill(signal);
+        const end = await server.exited;
+        // The binary itself is gone (the launcher forwarded the signal instead of leaving it orphaned).
+        for (let i = 0; i < 50 && alive(binary as number); i++) await Bun.sleep(100);
+        expect(alive(binary as number)).toBe(false);
+        server.child.stdin?.end();
+        return end;
+      };
+      const direct = await outcome([join(RELEASE_DIR, binaryName(host as NonNullable<typeof host>))]);
+      expect(await outcome([launcher])).toEqual(direct);
+    },
+    30_000,
+  );
 
   it('mcp-docker config, run from the npm install, gives the npx form, and that snippet starts a server', async () => {
     const r = await sh([launcher, 'config', 'claude-desktop', '--read-only'], { env });
