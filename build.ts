@@ -5,6 +5,12 @@
  *   bun build.ts --all [--out dist/release] [--version v1.2.3]
  *                                           every target, archives, checksums.txt and build-info.json
  *                                           (packaging/; the test runner uses this host's binary from it)
+ *                                           plus the distribution packages below
+ *   bun build.ts --npm | --mcpb | --image | --registry [--out dist/release] [--version v1.2.3]
+ *                                           only that packaging step, from the binaries already in --out:
+ *                                           npm/ (launcher + one package per target), *.mcpb (validated and
+ *                                           packed with @anthropic-ai/mcpb), image/ (rootfs.tar + Dockerfile,
+ *                                           host glibc target), server.json (needs every .mcpb)
  *   bun build.ts --target bun-linux-x64 --outfile PATH src/main.ts   (how GoReleaser's Bun builder calls it)
  * Version: --version, else the tag in GITHUB_REF (refs/tags/v1.2.3), else package.json.
  * Cross targets are built on the Bun runtime from its npm package (packaging/runtimes.ts), so a build
@@ -27,7 +33,11 @@ import { dirname, join } from 'node:path';
 import pkg from './package.json' with { type: 'json' };
 import { writeArchive, writeChecksums } from './packaging/archive.ts';
 import { sourceDigest, writeBuildInfo } from './packaging/build-info.ts';
+import { writeImageContext } from './packaging/image.ts';
+import { writeBundles } from './packaging/mcpb.ts';
+import { writeNpmPackages } from './packaging/npm.ts';
 import { lockedPackage, runtimeFor } from './packaging/runtimes.ts';
+import { writeServerJson } from './packaging/server-json.ts';
 import { binaryName, hostTarget, TARGETS, type Target } from './packaging/targets.ts';
 
 const plugins: Bun.BunPlugin[] = [
@@ -124,6 +134,8 @@ async function main(args: string[]): Promise<void> {
   const targetName = flag(args, '--target');
   const outDir = flag(args, '--out') ?? 'dist/release';
   const all = args.includes('--all');
+  const steps = PACKAGING.filter((step) => all || args.includes(`--${step}`));
+  if (!all && steps.length > 0) return packaging(outDir, version, steps);
   // GoReleaser's Bun builder calls `bun build.ts … --target bun-linux-x64 --outfile PATH src/main.ts`.
   const outfile = flag(args, '--outfile') ?? args.find((a) => !a.startsWith('--') && a !== 'src/main.ts');
   if (!all) {
@@ -162,6 +174,27 @@ async function main(args: string[]): Promise<void> {
   console.error(`wrote ${join(outDir, 'checksums.txt')} (${version})`);
   // What the test runner checks before it runs the end-to-end suite against this host's artifact.
   if (host) writeBuildInfo(outDir, version, sources, host);
+  await packaging(outDir, version, steps);
+}
+
+const PACKAGING = ['npm', 'mcpb', 'image', 'registry'] as const;
+
+/** The distribution packages made from the binaries in outDir (docs/RELEASING.md). */
+async function packaging(outDir: string, version: string, steps: readonly string[]): Promise<void> {
+  if (steps.includes('npm')) {
+    const dirs = writeNpmPackages(outDir, version);
+    console.error(`wrote ${dirs.length} npm package directories under ${join(outDir, 'npm')}`);
+  }
+  if (steps.includes('mcpb'))
+    for (const bundle of writeBundles(outDir, version)) console.error(`wrote ${bundle} (validated)`);
+  const host = hostTarget();
+  if (steps.includes('image')) {
+    if (host?.os === 'linux' && !host.libc)
+      console.error(`wrote ${writeImageContext(outDir, version, host)}`);
+    else
+      console.error(`no image context: it is made on a Linux glibc host, this is ${host?.name ?? 'unknown'}`);
+  }
+  if (steps.includes('registry')) console.error(`wrote ${await writeServerJson(outDir, version)}`);
 }
 
 if (import.meta.main) {

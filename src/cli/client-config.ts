@@ -2,6 +2,8 @@
  * `mcp-docker config <client> [flags…]`: prints the snippet that registers this binary with an MCP
  * client, with the absolute path of the running binary and the flags given here carried over
  * (`mcp-docker config claude-desktop --read-only`). The snippet goes to stdout, where to put it to stderr.
+ * `--npx` gives the form that needs no install, `npx -y mcp-docker …` (the npm launcher package); it is
+ * also the default when this binary runs from an npm install (its path would go stale in npx's cache).
  */
 import { resolve } from 'node:path';
 import type { LoadedConfig as Loaded } from '../config/layers.ts';
@@ -59,19 +61,24 @@ export const CLIENTS: Record<string, Client> = {
   },
 };
 
+/** The npm package whose launcher runs this binary (packaging/npm.ts). */
+export const NPM_PACKAGE = 'mcp-docker';
+
 export async function run(argv: string[], loaded: Loaded): Promise<number> {
   const known = Object.keys(CLIENTS).join(', ');
-  const [name, ...extra] = argv;
+  const npx = argv.includes('--npx') || fromNpmInstall();
+  const [name, ...extra] = argv.filter((a) => a !== '--npx');
   const client = name ? CLIENTS[name] : undefined;
   if (!name || !client || extra.length > 0) {
     const what = !name ? 'name a client' : !client ? `unknown client '${name}'` : `unexpected '${extra[0]}'`;
     process.stderr.write(
-      `mcp-docker config: ${what}. Clients: ${known}.\nUsage: mcp-docker config <client> [server flags, e.g. --read-only]\n`,
+      `mcp-docker config: ${what}. Clients: ${known}.\nUsage: mcp-docker config <client> [--npx] [server flags, e.g. --read-only]\n`,
     );
     return 2;
   }
-  process.stdout.write(client.snippet(launchCommand(loaded)));
+  process.stdout.write(client.snippet(launchCommand(loaded, npx ? npxProgram() : runningProgram())));
   process.stderr.write(`${client.where}\n`);
+  if (!npx) process.stderr.write(`Or without installing (Node.js needed): mcp-docker config ${name} --npx\n`);
   const fromEnv = Object.entries(loaded.sources).filter(([, from]) => from.startsWith('env '));
   if (fromEnv.length > 0)
     process.stderr.write(
@@ -84,6 +91,13 @@ export async function run(argv: string[], loaded: Loaded): Promise<number> {
 export function launchCommand(loaded: Pick<Loaded, 'args'>, self = runningProgram()): Launch {
   return { command: self.command, args: [...self.args, ...flagArgs(loaded.args.values)] };
 }
+
+/** `npx -y mcp-docker`: npm installs the launcher and this platform's binary on first use. */
+export const npxProgram = (): Launch => ({ command: 'npx', args: ['-y', NPM_PACKAGE] });
+
+/** This binary was installed by npm (the `@mcp-docker/<target>` package under node_modules). */
+const fromNpmInstall = (execPath = process.execPath) =>
+  /[\\/]node_modules[\\/]@mcp-docker[\\/]/.test(execPath);
 
 function runningProgram(): Launch {
   // A compiled binary's modules live in Bun's embedded file system; from source, argv[1] is main.ts.
