@@ -4,6 +4,8 @@
  * recovers by itself when the engine comes back. Knows nothing of MCP or tools.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import type { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type Dockerode from 'dockerode';
 import {
   type Attempt,
@@ -30,6 +32,7 @@ import {
 import { useFetchTransport } from './fetch-transport.ts';
 import { policyGuard } from './policy/guard.ts';
 import { guardRequests } from './request.ts';
+import { SshSetupError, SshTransport } from './ssh/transport.ts';
 
 /** Newest Engine API version this server was written against; older engines are spoken to in their own. */
 export const MAX_API_VERSION = '1.47';
@@ -78,6 +81,8 @@ export class Engine {
   private readonly fs: FileReader;
   private readonly overrides: FactOverrides;
   private readonly processes?: ProcessReader;
+  /** An ssh:// engine's one SSH connection and its channels, kept across reconnects. */
+  private ssh?: SshTransport;
   /** The policy at this engine's boundary, with this engine's facts (src/docker/policy/guard.ts). */
   private readonly guard = policyGuard(
     (signal) => this.resolveFacts(signal),
@@ -111,6 +116,35 @@ export class Engine {
 
   invalidate(): void {
     this.current = undefined;
+  }
+
+  /** SSH connections this engine has opened (0 unless ssh://): 100 calls should open one. */
+  get sshConnections(): number {
+    return this.ssh?.connections ?? 0;
+  }
+
+  /** Ends an ssh:// engine's connection (tests, shutdown); other kinds hold nothing open. */
+  close(): void {
+    this.ssh?.close();
+    this.ssh = undefined;
+    this.current = undefined;
+  }
+
+  /** The SSH transport for an ssh:// candidate: one per engine, whatever reconnects happen above it. */
+  private sshTransport(c: Candidate): SshTransport {
+    if (!this.ssh) {
+      const u = new URL(c.url);
+      this.ssh = new SshTransport({
+        host: u.hostname.replace(/^\[|\]$/g, ''),
+        port: u.port ? Number(u.port) : 22,
+        username: decodeURIComponent(u.username) || this.input.user || 'root',
+        identityFile: c.ssh?.identityFile,
+        knownHostsFile: c.ssh?.knownHostsFile,
+        home: this.input.home,
+        agentSocket: this.input.sshAuthSock,
+      });
+    }
+    return this.ssh;
   }
 
   info(): EngineInfo | undefined {
@@ -236,7 +270,7 @@ export class Engine {
         continue;
       }
       try {
-        const opts = dockerOptions(c, this.fs);
+        const opts = dockerOptions(c, this.fs, c.url.startsWith('ssh://') ? this.sshTransport(c).agent : undefined);
         const probeSignal = AbortSignal.any([
           AbortSignal.timeout(PROBE_TIMEOUT_MS),
           ...(signal ? [signal] : []),
@@ -284,28 +318,43 @@ export function negotiate(engineApi: string): string {
 
 const unixPath = (url: string) => (url.startsWith('unix://') ? url.slice('unix://'.length) : undefined);
 
-export function dockerOptions(c: Candidate, fs: FileReader): Dockerode.DockerOptions {
+/**
+ * docker-modem fills unset options from DOCKER_HOST, DOCKER_CERT_PATH… of the process env; each
+ * engine's client is built from its own settings only, so those are set (to nothing) explicitly.
+ */
+const NO_ENV_DEFAULTS = {
+  host: undefined,
+  port: undefined,
+  protocol: undefined,
+  ca: undefined,
+  cert: undefined,
+  key: undefined,
+  username: undefined,
+} as const;
+
+export function dockerOptions(c: Candidate, fs: FileReader, sshAgent?: Agent): Dockerode.DockerOptions {
   const socketPath = unixPath(c.url);
-  if (socketPath) return { socketPath };
-  if (c.url.startsWith('npipe://')) return { socketPath: c.url.slice('npipe://'.length) };
+  if (socketPath) return { ...NO_ENV_DEFAULTS, socketPath };
+  if (c.url.startsWith('npipe://')) return { ...NO_ENV_DEFAULTS, socketPath: c.url.slice('npipe://'.length) };
   const u = new URL(c.url);
   if (u.protocol === 'ssh:') {
-    return {
-      protocol: 'ssh',
-      host: u.hostname,
-      port: u.port ? Number(u.port) : 22,
-      username: u.username || undefined,
-    };
+    if (!sshAgent) throw new Error('an ssh:// engine needs its SSH transport');
+    // HTTP over dial-stdio channels of the engine's one SSH connection (ssh/transport.ts).
+    return { ...NO_ENV_DEFAULTS, protocol: 'http', host: 'docker', port: 80, agent: sshAgent } as Dockerode.DockerOptions;
   }
   if (u.protocol === 'tcp:' || u.protocol === 'http:' || u.protocol === 'https:') {
     const tls = c.tls && (c.tls.verify || c.tls.cert);
     const read = (p?: string) => (p ? fs.readText(p) : undefined);
+    const files = tls ? { ca: read(c.tls?.ca), cert: read(c.tls?.cert), key: read(c.tls?.key) } : {};
     return {
+      ...NO_ENV_DEFAULTS,
       host: u.hostname,
       port: u.port ? Number(u.port) : tls ? 2376 : 2375,
       protocol: tls || u.protocol === 'https:' ? 'https' : 'http',
-      ...(tls && { ca: read(c.tls?.ca), cert: read(c.tls?.cert), key: read(c.tls?.key) }),
-    };
+      ...files,
+      // tlsVerify false (the Docker CLI's --tls without --tlsverify): encrypted, the certificate not checked.
+      ...(tls && c.tls && !c.tls.verify && { agent: new HttpsAgent({ rejectUnauthorized: false, ...files }) }),
+    } as Dockerode.DockerOptions;
   }
   throw new ToolError('engine_unreachable', `unsupported engine address '${c.url}'`, {
     hint: 'Use unix://, tcp://, npipe:// or ssh:// in DOCKER_HOST.',
@@ -314,6 +363,7 @@ export function dockerOptions(c: Candidate, fs: FileReader): Dockerode.DockerOpt
 }
 
 function describeFailure(e: unknown): string {
+  if (e instanceof SshSetupError) return e.message;
   const err = e as { code?: string; statusCode?: number; message?: string; name?: string };
   if (err.code === 'EACCES') return 'permission denied (is your user in the docker group?)';
   if (err.code === 'ECONNREFUSED' || err.code === 'ConnectionRefused') return 'nothing is listening';

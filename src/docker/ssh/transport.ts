@@ -1,0 +1,154 @@
+/**
+ * An ssh:// engine: ONE SSH connection per engine, on which each HTTP socket is a channel running
+ * `docker system dial-stdio` on the remote host. An http.Agent with keep-alive reuses idle channels,
+ * so a run of calls opens one connection and one channel; a streaming call holds its own channel,
+ * so it never delays another (up to MAX_CHANNELS at once, below OpenSSH's MaxSessions of 10). The
+ * connection is opened on first use and again after it drops. Host keys are checked against
+ * known_hosts by us (known-hosts.ts): an unknown or changed key is refused, never accepted.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { Client, ConnectConfig } from 'ssh2';
+import { hostKeyRefusal, parseKnownHosts, verifyHostKey } from './known-hosts.ts';
+
+export const MAX_CHANNELS = 8;
+const READY_TIMEOUT_MS = 10_000;
+
+export interface SshEndpoint {
+  host: string;
+  port: number;
+  username: string;
+  /** The engine's identityFile; else the agent; else ~/.ssh/id_ed25519, id_ecdsa, id_rsa. */
+  identityFile?: string;
+  /** The engine's knownHostsFile; else ~/.ssh/known_hosts. */
+  knownHostsFile?: string;
+  home: string;
+  agentSocket?: string;
+}
+
+/** A refusal the engine reports as is (host key, key files): it names its own fix. */
+export class SshSetupError extends Error {
+  override name = 'SshSetupError';
+}
+
+const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/** How we authenticate, as ssh does: the engine's identityFile, else the agent, else the default keys. */
+export function authOf(e: SshEndpoint): Pick<ConnectConfig, 'privateKey' | 'agent'> & { keyFile?: string } {
+  if (e.identityFile) {
+    if (!existsSync(e.identityFile)) throw new SshSetupError(`identityFile ${e.identityFile} not found`);
+    return { privateKey: readFileSync(e.identityFile), keyFile: e.identityFile };
+  }
+  if (e.agentSocket) return { agent: e.agentSocket };
+  for (const name of DEFAULT_KEYS) {
+    const p = join(e.home, '.ssh', name);
+    if (existsSync(p)) return { privateKey: readFileSync(p), keyFile: p };
+  }
+  throw new SshSetupError(
+    `no SSH key: set 'identityFile' for this engine, start an ssh-agent (SSH_AUTH_SOCK), or create ~/.ssh/id_ed25519`,
+  );
+}
+
+export class SshTransport {
+  /** SSH connections opened so far (a bench shows 100 calls open one). */
+  connections = 0;
+  /** Channels (dial-stdio sessions) opened so far. */
+  channels = 0;
+  readonly agent: http.Agent;
+  private conn?: Client;
+  private connecting?: Promise<Client>;
+  private closed = false;
+
+  constructor(private readonly endpoint: SshEndpoint) {
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CHANNELS, maxFreeSockets: MAX_CHANNELS });
+    // Each socket the agent asks for is a dial-stdio channel on the one connection.
+    (this.agent as unknown as { createConnection: unknown }).createConnection = (
+      _opts: unknown,
+      cb: (err: Error | null, socket?: Duplex) => void,
+    ) => {
+      this.channel().then(
+        (s) => cb(null, s),
+        (e: Error) => cb(e),
+      );
+      return undefined;
+    };
+  }
+
+  private knownHostsFile(): string {
+    return this.endpoint.knownHostsFile ?? join(this.endpoint.home, '.ssh', 'known_hosts');
+  }
+
+  /** The connection, opened if need be; concurrent callers share one attempt. */
+  private client(): Promise<Client> {
+    if (this.conn) return Promise.resolve(this.conn);
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<Client> {
+    if (this.closed) throw new SshSetupError('the engine is closed');
+    const e = this.endpoint;
+    const file = this.knownHostsFile();
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const known = parseKnownHosts(text);
+    const { keyFile: _k, ...auth } = authOf(e);
+    const { Client } = await import('ssh2');
+    const conn = new Client();
+    let refusal: string | undefined;
+    await new Promise<void>((resolve, reject) => {
+      conn.once('ready', () => resolve());
+      conn.once('error', (err) => reject(refusal ? new SshSetupError(refusal) : err));
+      conn.connect({
+        host: e.host,
+        port: e.port,
+        username: e.username,
+        readyTimeout: READY_TIMEOUT_MS,
+        keepaliveInterval: 15_000,
+        ...auth,
+        hostVerifier: (key: Buffer) => {
+          const verdict = verifyHostKey(known, e.host, e.port, key);
+          if (verdict.ok) return true;
+          refusal = hostKeyRefusal(verdict, e.host, e.port, key, file);
+          return false;
+        },
+      });
+    });
+    this.connections++;
+    const forget = () => {
+      if (this.conn === conn) this.conn = undefined;
+      // Idle channels died with the connection; the agent opens new ones on the next one.
+      for (const list of Object.values(this.agent.freeSockets)) for (const s of list ?? []) s.destroy();
+    };
+    conn.on('close', forget);
+    conn.on('end', forget);
+    conn.on('error', forget);
+    this.conn = conn;
+    return conn;
+  }
+
+  /** A new dial-stdio channel, shaped like the socket http.Agent expects. */
+  private async channel(): Promise<Duplex> {
+    const conn = await this.client();
+    const stream = await new Promise<Duplex>((resolve, reject) =>
+      conn.exec('docker system dial-stdio', (err, s) => (err ? reject(err) : resolve(s))),
+    );
+    this.channels++;
+    // http.Agent tunes TCP sockets; a channel has nothing to tune.
+    const s = stream as unknown as Record<string, unknown>;
+    for (const m of ['setKeepAlive', 'setNoDelay', 'setTimeout', 'ref', 'unref'])
+      if (typeof s[m] !== 'function') s[m] = () => stream;
+    return stream;
+  }
+
+  /** Closes the connection (tests, shutdown). */
+  close(): void {
+    this.closed = true;
+    this.agent.destroy();
+    this.conn?.end();
+    this.conn = undefined;
+  }
+}
