@@ -49,7 +49,9 @@ function checkName(name: string, where: string): void {
 function nameAndUrl(item: string, where: string): [string, string] {
   const eq = item.indexOf('=');
   if (eq <= 0 || eq === item.length - 1)
-    throw new ConfigError(`${where}: expected NAME=URL, e.g. prod=ssh://deploy@prod.example.com, got '${item}'`);
+    throw new ConfigError(
+      `${where}: expected NAME=URL, e.g. prod=ssh://deploy@prod.example.com, got '${item}'`,
+    );
   const name = item.slice(0, eq).trim();
   checkName(name, where);
   return [name, item.slice(eq + 1).trim()];
@@ -66,7 +68,9 @@ export function parseEngineFlag(raw: string, where: string): EngineMap {
 export function addEngines(into: EngineMap, more: EngineMap, where: string): EngineMap {
   for (const name of Object.keys(more)) {
     if (name in into)
-      throw new ConfigError(`${where}: engine '${name}' is given twice. Give each engine one --engine NAME=URL.`);
+      throw new ConfigError(
+        `${where}: engine '${name}' is given twice. Give each engine one --engine NAME=URL.`,
+      );
   }
   return { ...into, ...more };
 }
@@ -96,14 +100,17 @@ export function parseEnginesEnv(raw: string, where: string): EngineMap {
 /** The config file's `engines` map (or the env's JSON form): names to a URL string or a settings object. */
 export function parseEnginesObject(doc: unknown, where: string, needUrl: boolean): EngineMap {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
-    throw new ConfigError(`${where}: expected an object of engine names to settings, e.g. {"prod": {"url": "ssh://deploy@prod"}}`);
+    throw new ConfigError(
+      `${where}: expected an object of engine names to settings, e.g. {"prod": {"url": "ssh://deploy@prod"}}`,
+    );
   const out: EngineMap = {};
   for (const [name, value] of Object.entries(doc)) {
     checkName(name, where);
     const at = `${where}, engine '${name}'`;
     const entry: EngineEntry = typeof value === 'string' ? { url: value } : entryOf(value, at);
     if (entry.url !== undefined) checkUrl(entry.url, at);
-    else if (needUrl) throw new ConfigError(`${at}: 'url' is missing, e.g. "url": "unix:///var/run/docker.sock"`);
+    else if (needUrl)
+      throw new ConfigError(`${at}: 'url' is missing, e.g. "url": "unix:///var/run/docker.sock"`);
     out[name] = entry;
   }
   return out;
@@ -114,11 +121,12 @@ function entryOf(value: unknown, at: string): EngineEntry {
     throw new ConfigError(`${at}: expected a URL string or an object with ${KEYS.join(', ')}`);
   const entry: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (!KEYS.includes(key))
-      throw new ConfigError(`${at}: unknown key '${key}'. Known: ${KEYS.join(', ')}`);
+    if (!KEYS.includes(key)) throw new ConfigError(`${at}: unknown key '${key}'. Known: ${KEYS.join(', ')}`);
     const wantsBoolean = (BOOLEAN_KEYS as readonly string[]).includes(key);
     if (wantsBoolean ? typeof v !== 'boolean' : typeof v !== 'string' || v === '')
-      throw new ConfigError(`${at}: '${key}' must be ${wantsBoolean ? 'true or false' : 'a non-empty string'}, got ${JSON.stringify(v)}`);
+      throw new ConfigError(
+        `${at}: '${key}' must be ${wantsBoolean ? 'true or false' : 'a non-empty string'}, got ${JSON.stringify(v)}`,
+      );
     entry[key] = v;
   }
   return entry as EngineEntry;
@@ -136,7 +144,9 @@ export function checkUrl(url: string, at: string): void {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'unix') {
     if (!url.slice('unix://'.length).startsWith('/'))
-      throw new ConfigError(`${at}: a unix:// URL needs an absolute socket path, e.g. unix:///var/run/docker.sock`);
+      throw new ConfigError(
+        `${at}: a unix:// URL needs an absolute socket path, e.g. unix:///var/run/docker.sock`,
+      );
     return;
   }
   if (scheme === 'npipe') return;
@@ -149,7 +159,9 @@ export function checkUrl(url: string, at: string): void {
     }
     if (!u.hostname) throw new ConfigError(`${at}: '${url}' names no host`);
     if (u.pathname && u.pathname !== '/')
-      throw new ConfigError(`${at}: '${url}' has a path; give only ${scheme}://${scheme === 'ssh' ? 'user@' : ''}host[:port]`);
+      throw new ConfigError(
+        `${at}: '${url}' has a path; give only ${scheme}://${scheme === 'ssh' ? 'user@' : ''}host[:port]`,
+      );
     return;
   }
   throw new ConfigError(`${at}: unsupported engine URL '${url}'. Use ${SCHEMES}.`);
@@ -190,7 +202,9 @@ export function mergeEngines(layers: {
   } else if (file) {
     for (const [name, entry] of Object.entries(file.value)) {
       if (entry.url === undefined)
-        throw new ConfigError(`${file.source}, engine '${name}': 'url' is missing, e.g. "url": "ssh://deploy@host"`);
+        throw new ConfigError(
+          `${file.source}, engine '${name}': 'url' is missing, e.g. "url": "ssh://deploy@host"`,
+        );
       out.push({ ...entry, name, url: entry.url, source: file.source });
     }
   }
@@ -210,7 +224,10 @@ function checkTls(e: EngineConfig): void {
       `${at}: plain tcp:// to '${e.url}' is refused: the engine would be driven, and registry credentials sent, unencrypted and unauthenticated. Set 'tlsDir' (ca.pem, cert.pem, key.pem) for this engine, or use ssh://user@host.`,
     );
   if (!e.tlsDir) {
-    if (e.tlsVerify) throw new ConfigError(`${at}: 'tlsVerify' needs 'tlsDir' (the directory holding ca.pem, cert.pem, key.pem)`);
+    if (e.tlsVerify)
+      throw new ConfigError(
+        `${at}: 'tlsVerify' needs 'tlsDir' (the directory holding ca.pem, cert.pem, key.pem)`,
+      );
     return;
   }
   if (!e.url.startsWith('tcp://'))

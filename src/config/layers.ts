@@ -46,8 +46,8 @@ function readFileLayer(path: string): LayerValues {
       key === 'engines' && typeof value !== 'string'
         ? parseEnginesObject(value, `config file '${path}': engines`, false)
         : typeof value === 'string'
-        ? parseLayerValue(key as ConfigKey, value, `config file key '${key}'`)
-        : value;
+          ? parseLayerValue(key as ConfigKey, value, `config file key '${key}'`)
+          : value;
     out[key] = { value: v, layer: 'file', source: `${path}: ${key}` };
   }
   return out;
@@ -82,7 +82,8 @@ export function resolveConfig(layers: { flags: LayerValues; env: LayerValues; fi
   });
   if (configured) {
     merged.engines = configured;
-    sources.engines = (engineLayer(layers.flags) ?? engineLayer(layers.env) ?? engineLayer(layers.file))?.source ?? '';
+    sources.engines =
+      (engineLayer(layers.flags) ?? engineLayer(layers.env) ?? engineLayer(layers.file))?.source ?? '';
   }
   // Validated once per start: the interpreter is cheaper than generating and compiling a checker (~6 ms of cold start).
   if (!Value.Check(ConfigSchema, merged)) {

@@ -56,7 +56,8 @@ const normaliseLogFilter = (raw: string) => {
 
 export function parseLayerValue(key: ConfigKey, raw: string, where: string): unknown {
   // Engines have their own forms (and name their errors themselves).
-  if (key === 'engines') return where.startsWith('option') ? parseEngineFlag(raw, where) : parseEnginesEnv(raw, where);
+  if (key === 'engines')
+    return where.startsWith('option') ? parseEngineFlag(raw, where) : parseEnginesEnv(raw, where);
   try {
     return coerce(key, raw);
   } catch (e) {
@@ -108,7 +109,11 @@ export function parseArgs(argv: string[]): ParsedArgs {
       // --engine accumulates; every other flag keeps its last value.
       out.values[key] =
         key === 'engines' && before
-          ? { value: addEngines(before.value as EngineMap, value as EngineMap, `option '${name}'`), layer: 'flag', source: name }
+          ? {
+              value: addEngines(before.value as EngineMap, value as EngineMap, `option '${name}'`),
+              layer: 'flag',
+              source: name,
+            }
           : { value, layer: 'flag', source: name };
     } else out.positionals.push(arg);
   }

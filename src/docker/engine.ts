@@ -270,7 +270,11 @@ export class Engine {
         continue;
       }
       try {
-        const opts = dockerOptions(c, this.fs, c.url.startsWith('ssh://') ? this.sshTransport(c).agent : undefined);
+        const opts = dockerOptions(
+          c,
+          this.fs,
+          c.url.startsWith('ssh://') ? this.sshTransport(c).agent : undefined,
+        );
         const probeSignal = AbortSignal.any([
           AbortSignal.timeout(PROBE_TIMEOUT_MS),
           ...(signal ? [signal] : []),
@@ -300,7 +304,7 @@ export class Engine {
       }
     }
     this.lastAttempts = attempts;
-    throw unreachable(attempts);
+    throw this.input.endpoint ? unreachableConfigured(this.name, attempts) : unreachable(attempts);
   }
 }
 
@@ -340,7 +344,13 @@ export function dockerOptions(c: Candidate, fs: FileReader, sshAgent?: Agent): D
   if (u.protocol === 'ssh:') {
     if (!sshAgent) throw new Error('an ssh:// engine needs its SSH transport');
     // HTTP over dial-stdio channels of the engine's one SSH connection (ssh/transport.ts).
-    return { ...NO_ENV_DEFAULTS, protocol: 'http', host: 'docker', port: 80, agent: sshAgent } as Dockerode.DockerOptions;
+    return {
+      ...NO_ENV_DEFAULTS,
+      protocol: 'http',
+      host: 'docker',
+      port: 80,
+      agent: sshAgent,
+    } as Dockerode.DockerOptions;
   }
   if (u.protocol === 'tcp:' || u.protocol === 'http:' || u.protocol === 'https:') {
     const tls = c.tls && (c.tls.verify || c.tls.cert);
@@ -353,7 +363,9 @@ export function dockerOptions(c: Candidate, fs: FileReader, sshAgent?: Agent): D
       protocol: tls || u.protocol === 'https:' ? 'https' : 'http',
       ...files,
       // tlsVerify false (the Docker CLI's --tls without --tlsverify): encrypted, the certificate not checked.
-      ...(tls && c.tls && !c.tls.verify && { agent: new HttpsAgent({ rejectUnauthorized: false, ...files }) }),
+      ...(tls &&
+        c.tls &&
+        !c.tls.verify && { agent: new HttpsAgent({ rejectUnauthorized: false, ...files }) }),
     } as Dockerode.DockerOptions;
   }
   throw new ToolError('engine_unreachable', `unsupported engine address '${c.url}'`, {
@@ -372,6 +384,18 @@ function describeFailure(e: unknown): string {
     return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
   if (err.statusCode) return `answered HTTP ${err.statusCode}, not a Docker engine`;
   return `failed: ${err.code ?? err.message?.split('\n')[0] ?? 'unknown error'}`;
+}
+
+/** A configured engine (--engine, MCP_DOCKER_ENGINES, the file's engines) that did not answer. */
+function unreachableConfigured(name: string, attempts: Attempt[]): ToolError {
+  const tried = attempts.map((a) => `${a.url}: ${a.outcome}`).join('; ');
+  return new ToolError(
+    'engine_unreachable',
+    `no Docker engine answered at engine '${name}''s address. Tried: ${tried}`,
+    {
+      hint: `Is the engine running there, and are engine '${name}''s settings right? 'mcp-docker doctor' shows what was tried. The next call retries by itself.`,
+    },
+  );
 }
 
 function unreachable(attempts: Attempt[]): ToolError {

@@ -4,6 +4,8 @@
  * well-known sockets); several named engines are one more entry in the list. Each engine keeps its
  * own connection, so one going down never affects another.
  */
+
+import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import {
   type EngineAccess,
@@ -13,8 +15,13 @@ import {
   NO_CEILING,
 } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
-import { join } from 'node:path';
-import { type Candidate, type DiscoveryInput, contextCandidate, DiscoveryError, type FileReader } from './discovery.ts';
+import {
+  type Candidate,
+  contextCandidate,
+  DiscoveryError,
+  type DiscoveryInput,
+  type FileReader,
+} from './discovery.ts';
 import { Engine, nodeFileReader } from './engine.ts';
 import type { FactOverrides } from './facts.ts';
 
@@ -140,7 +147,11 @@ export class EngineSettingsError extends Error {
 }
 
 /** The endpoint a spec names: its URL with its TLS and SSH files, or the Docker context's. */
-export function endpointOf(spec: EngineSpec, base: DiscoveryInput, fs: FileReader = nodeFileReader): Candidate {
+export function endpointOf(
+  spec: EngineSpec,
+  base: DiscoveryInput,
+  fs: FileReader = nodeFileReader,
+): Candidate {
   if (spec.url.startsWith('context:')) {
     const context = spec.url.slice('context:'.length);
     try {
@@ -158,7 +169,14 @@ export function endpointOf(spec: EngineSpec, base: DiscoveryInput, fs: FileReade
     url: spec.url,
     source: spec.source,
     exclusive: true,
-    ...(dir && { tls: { ca: file('ca.pem'), cert: file('cert.pem'), key: file('key.pem'), verify: spec.tlsVerify ?? true } }),
+    ...(dir && {
+      tls: {
+        ca: file('ca.pem'),
+        cert: file('cert.pem'),
+        key: file('key.pem'),
+        verify: spec.tlsVerify ?? true,
+      },
+    }),
     ssh: sshFiles(spec),
   };
 }
@@ -169,7 +187,11 @@ const sshFiles = (spec: EngineSpec) =>
     : undefined;
 
 /** Settings for each configured engine: the base discovery input (home, platform) with its endpoint. */
-export function settingsOf(specs: readonly EngineSpec[], base: DiscoveryInput, fs?: FileReader): EngineSettings[] {
+export function settingsOf(
+  specs: readonly EngineSpec[],
+  base: DiscoveryInput,
+  fs?: FileReader,
+): EngineSettings[] {
   return specs.map((spec) => ({
     name: spec.name,
     discovery: { ...base, endpoint: endpointOf(spec, base, fs) },

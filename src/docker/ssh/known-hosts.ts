@@ -41,7 +41,10 @@ export const hostEntryName = (host: string, port: number): string =>
   port === 22 ? host : `[${host}]:${port}`;
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i').test(name);
 }
 
@@ -85,7 +88,12 @@ export type HostKeyVerdict =
  * changed (the host is listed with a key of the same type that differs), or unknown. A key of
  * another type than those listed counts as unknown, as OpenSSH does.
  */
-export function verifyHostKey(entries: readonly KnownHost[], host: string, port: number, blob: Buffer): HostKeyVerdict {
+export function verifyHostKey(
+  entries: readonly KnownHost[],
+  host: string,
+  port: number,
+  blob: Buffer,
+): HostKeyVerdict {
   const name = hostEntryName(host, port);
   const mine = entries.filter((e) => matchesHost(e.patterns, name));
   const revoked = entries.filter((e) => e.revoked && e.key.equals(blob));
