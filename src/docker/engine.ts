@@ -123,6 +123,11 @@ export class Engine {
     return this.ssh?.connections ?? 0;
   }
 
+  /** dial-stdio channels this engine has opened on its SSH connections: idle ones are reused. */
+  get sshChannels(): number {
+    return this.ssh?.channels ?? 0;
+  }
+
   /** Ends an ssh:// engine's connection (tests, shutdown); other kinds hold nothing open. */
   close(): void {
     this.ssh?.close();

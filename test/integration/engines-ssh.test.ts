@@ -1,0 +1,198 @@
+/**
+ * An ssh:// engine through a real sshd on 127.0.0.1 (Debian openssh-server), whose `SetEnv
+ * DOCKER_HOST` points `docker system dial-stdio` on the "remote" side at the test engine. Keys and
+ * known_hosts are made here with ssh-keygen; sshd runs in the foreground and is stopped by its pid.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DiscoveryInput } from '../../src/docker/discovery.ts';
+import type { Engine } from '../../src/docker/engine.ts';
+import { configuredEngines } from '../../src/docker/engines.ts';
+import { startServer, structured } from '../helpers/client.ts';
+import { testDocker } from '../helpers/engine.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcpt-sshd-'));
+const hostKey = join(dir, 'host_key');
+const clientKey = join(dir, 'client_key');
+const knownHosts = join(dir, 'known_hosts');
+let port = 0;
+let sshd: ChildProcess | undefined;
+const opened: Engine[] = [];
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+
+const listening = async (p: number) => {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = connect(p, '127.0.0.1');
+      c.once('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await Bun.sleep(50);
+  }
+  throw new Error(`sshd did not listen on ${p}: ${readFileSync(join(dir, 'sshd.log'), 'utf8')}`);
+};
+
+const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+/** `ssh-keygen -lf`'s SHA256 fingerprint of a public key file. */
+const fingerprintOf = (pub: string) =>
+  /SHA256:\S+/.exec(execFileSync('ssh-keygen', ['-lf', pub], { encoding: 'utf8' }))?.[0] as string;
+
+const base: DiscoveryInput = {
+  dockerConfigDir: join(dir, '.docker'),
+  tlsVerify: false,
+  home: dir,
+  platform: 'linux',
+};
+const sshEngine = (knownHostsFile: string, name = 'remote') => {
+  const engine = configuredEngines(
+    [{ name, url: `ssh://root@127.0.0.1:${port}`, source: 'test', identityFile: clientKey, knownHostsFile }],
+    base,
+  ).resolve();
+  opened.push(engine);
+  return engine;
+};
+
+beforeAll(async () => {
+  keygen(hostKey);
+  keygen(clientKey);
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
+  port = await freePort();
+  // known_hosts in the [host]:port form, as ssh-keyscan -p writes it.
+  const [type, key] = readFileSync(`${hostKey}.pub`, 'utf8').split(' ');
+  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${type} ${key}\n`);
+  const config = join(dir, 'sshd_config');
+  writeFileSync(
+    config,
+    [
+      'ListenAddress 127.0.0.1',
+      `Port ${port}`,
+      `HostKey ${hostKey}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      'StrictModes no',
+      'UsePAM no',
+      'PasswordAuthentication no',
+      'PermitRootLogin prohibit-password',
+      `SetEnv DOCKER_HOST=${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}`,
+      '',
+    ].join('\n'),
+  );
+  mkdirSync('/run/sshd', { recursive: true });
+  sshd = spawn('/usr/sbin/sshd', ['-D', '-f', config, '-E', join(dir, 'sshd.log')], { stdio: 'ignore' });
+  await listening(port);
+});
+
+afterAll(() => {
+  for (const e of opened) e.close();
+  if (sshd?.pid) process.kill(sshd.pid, 'SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('an ssh:// engine', () => {
+  it('answers calls over SSH: the same engine as the unix socket, reached through dial-stdio', async () => {
+    const engine = sshEngine(knownHosts);
+    const docker = await engine.client(AbortSignal.timeout(10_000));
+    const local = await testDocker().version();
+    expect((await docker.version()).Version).toBe(local.Version);
+    expect(engine.info()?.url).toBe(`ssh://root@127.0.0.1:${port}`);
+    expect(engine.facts.sharesFilesystem).toBe(false);
+  });
+
+  it('makes 20 calls over one SSH connection', async () => {
+    const engine = sshEngine(knownHosts);
+    const docker = await engine.client(AbortSignal.timeout(10_000));
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) await docker.listContainers({ limit: 1 });
+    const sequential = Date.now() - started;
+    // One channel for the version probe and the calls after it: an idle channel is reused.
+    expect(engine.sshChannels).toBeLessThanOrEqual(2);
+    await Promise.all(Array.from({ length: 5 }, () => docker.ping()));
+    expect(engine.sshConnections).toBe(1);
+    expect(engine.sshChannels).toBeLessThanOrEqual(6);
+    console.log(`20 sequential calls over ssh:// took ${sequential} ms`);
+  });
+
+  it('keeps answering while a streaming call holds its channel open', async () => {
+    const engine = sshEngine(knownHosts);
+    const docker = await engine.client(AbortSignal.timeout(10_000));
+    const events = new AbortController();
+    // An events stream stays open until aborted: it holds one channel the whole time.
+    const stream = (await (docker.getEvents as (o: object) => Promise<NodeJS.ReadableStream>)({
+      abortSignal: events.signal,
+    })) as NodeJS.ReadableStream & { destroy(): void };
+    stream.on('error', () => {});
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => docker.listImages()));
+    expect(answers).toHaveLength(5);
+    expect(Date.now() - started).toBeLessThan(5000);
+    events.abort();
+    stream.destroy();
+    expect(engine.sshConnections).toBe(1);
+  });
+
+  it('refuses an unknown host key with its fingerprint and how to trust it', async () => {
+    const empty = join(dir, 'known_hosts_empty');
+    writeFileSync(empty, '');
+    const engine = sshEngine(empty, 'unknown');
+    const err = await engine.client(AbortSignal.timeout(10_000)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain(`host key of [127.0.0.1]:${port} is not in ${empty}: refused`);
+    expect(err?.message).toContain(fingerprintOf(`${hostKey}.pub`));
+    expect(err?.message).toContain(`ssh-keyscan -p ${port} 127.0.0.1 >> ${empty}`);
+    expect(engine.sshConnections).toBe(0);
+  });
+
+  it('refuses a changed host key, naming the known_hosts line', async () => {
+    const otherKey = join(dir, 'other_key');
+    keygen(otherKey);
+    const [type, key] = readFileSync(`${otherKey}.pub`, 'utf8').split(' ');
+    const changed = join(dir, 'known_hosts_changed');
+    writeFileSync(changed, `[127.0.0.1]:${port} ${type} ${key}\n`);
+    const engine = sshEngine(changed, 'changed');
+    const err = await engine.client(AbortSignal.timeout(10_000)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain(`host key of [127.0.0.1]:${port} CHANGED: ${changed} line 1`);
+    expect(err?.message).toContain(fingerprintOf(`${hostKey}.pub`));
+    expect(engine.sshConnections).toBe(0);
+  });
+
+  it('serves tool calls through the compiled binary with --engine NAME=ssh://…', async () => {
+    const config = join(dir, 'engines.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ engines: { remote: { identityFile: clientKey, knownHostsFile: knownHosts } } }),
+    );
+    const server = await startServer({
+      args: ['--config', config, '--engine', `remote=ssh://root@127.0.0.1:${port}`],
+    });
+    try {
+      const result = await server.client.callTool('docker_version', {});
+      expect(result.isError).toBeFalsy();
+      const info = structured<unknown>(result);
+      expect(JSON.stringify(info)).toContain((await testDocker().version()).Version);
+    } finally {
+      await server.close();
+    }
+  });
+});
