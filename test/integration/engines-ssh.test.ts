@@ -5,15 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ToolError } from '../../src/core/errors.ts';
 import type { DiscoveryInput } from '../../src/docker/discovery.ts';
 import type { Engine } from '../../src/docker/engine.ts';
 import { configuredEngines } from '../../src/docker/engines.ts';
 import { startServer, structured } from '../helpers/client.ts';
-import { testDocker } from '../helpers/engine.ts';
+import { found, TEST_IMAGE, testDocker, testLabels, uniqueName } from '../helpers/engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-sshd-'));
 const hostKey = join(dir, 'host_key');
@@ -145,6 +146,48 @@ describe('an ssh:// engine', () => {
     events.abort();
     stream.destroy();
     expect(engine.sshConnections).toBe(1);
+  });
+
+  it('opens a new connection when the one it had drops', async () => {
+    const engine = sshEngine(knownHosts);
+    const docker = await engine.client(AbortSignal.timeout(10_000));
+    await docker.ping();
+    expect(engine.sshConnections).toBe(1);
+    // End the session process sshd forked for this connection (a child of the sshd we started).
+    const children = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return (
+              readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(sshd?.pid)
+            );
+          } catch {
+            return false;
+          }
+        });
+    const sessions = children();
+    expect(sessions.length).toBeGreaterThan(0);
+    for (const pid of sessions) process.kill(Number(pid), 'SIGTERM');
+    for (let i = 0; i < 50 && children().length > 0; i++) await Bun.sleep(50);
+    await Bun.sleep(200);
+    expect((await docker.version()).Version).toBe((await testDocker().version()).Version);
+    expect(engine.sshConnections).toBe(2);
+  });
+
+  it('puts the policy guard in front of the ssh:// client too', async () => {
+    const engine = sshEngine(knownHosts);
+    const docker = await engine.client(AbortSignal.timeout(10_000));
+    const name = uniqueName('ssh-priv');
+    const err = await docker
+      .createContainer({ name, Image: TEST_IMAGE, Labels: testLabels(), HostConfig: { Privileged: true } })
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    expect(err).toBeInstanceOf(ToolError);
+    expect((err as ToolError).kind).toBe('policy_denied');
+    expect(await found(testDocker().getContainer(name).inspect())).toBe(false);
   });
 
   it('refuses an unknown host key with its fingerprint and how to trust it', async () => {
