@@ -305,7 +305,7 @@ export class Engine {
         return this.current;
       } catch (e) {
         if (signal?.aborted) throw signal.reason;
-        attempts.push({ url: c.url, source: c.source, outcome: describeFailure(e) });
+        attempts.push({ url: c.url, source: c.source, outcome: describeFailure(e, c.tls !== undefined) });
       }
     }
     this.lastAttempts = attempts;
@@ -379,7 +379,15 @@ export function dockerOptions(c: Candidate, fs: FileReader, sshAgent?: Agent): D
   });
 }
 
-function describeFailure(e: unknown): string {
+const TLS_UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+]);
+
+function describeFailure(e: unknown, tls = false): string {
   if (e instanceof SshSetupError) return e.message;
   const err = e as { code?: string; statusCode?: number; message?: string; name?: string };
   if (err.code === 'EACCES') return 'permission denied (is your user in the docker group?)';
@@ -387,6 +395,13 @@ function describeFailure(e: unknown): string {
   if (err.code === 'ENOENT' || err.code === 'FailedToOpenSocket') return 'no socket there';
   if (err.name === 'TimeoutError' || err.name === 'AbortError')
     return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
+  if (err.code && TLS_UNTRUSTED.has(err.code))
+    return `TLS: the engine's certificate is not trusted by ca.pem (${err.code}); is tlsDir's ca.pem the engine's CA?`;
+  if (err.code === 'CERT_HAS_EXPIRED') return "TLS: the engine's certificate has expired";
+  if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return "TLS: the engine's certificate does not name this host (its subjectAltName)";
+  if (err.code === 'ECONNRESET' && tls)
+    return 'the engine closed the connection (TLS: does it accept the client certificate in tlsDir?)';
   if (err.statusCode) return `answered HTTP ${err.statusCode}, not a Docker engine`;
   return `failed: ${err.code ?? err.message?.split('\n')[0] ?? 'unknown error'}`;
 }
@@ -396,7 +411,7 @@ function unreachableConfigured(name: string, attempts: Attempt[]): ToolError {
   const tried = attempts.map((a) => `${a.url}: ${a.outcome}`).join('; ');
   return new ToolError(
     'engine_unreachable',
-    `no Docker engine answered at engine '${name}''s address. Tried: ${tried}`,
+    `no Docker engine answered for engine '${name}'. Tried: ${tried}`,
     {
       hint: `Is the engine running there, and are engine '${name}''s settings right? 'mcp-docker doctor' shows what was tried. The next call retries by itself.`,
     },
