@@ -291,16 +291,16 @@ function transportOf(config: Config): DoctorReport['transport'] {
   };
 }
 
-function engineLines(e: EngineCheck, chosenBy: string): string[] {
+function engineLines(e: EngineCheck, chosenBy: string, label = 'chosen  by'): string[] {
   const lines: string[] = [];
   if (e.reachable) {
     lines.push(
       `  ok      ${e.url} (${e.source})`,
-      `  chosen  by ${chosenBy}`,
+      `  ${label} ${chosenBy}`,
       `  engine  Docker ${e.engineVersion} on ${e.platform}, API ${e.apiVersion}`,
     );
   } else {
-    lines.push(`  FAIL    ${e.advice}`, `  chosen  by ${chosenBy}`);
+    lines.push(`  FAIL    ${e.advice}`, `  ${label} ${chosenBy}`);
     for (const a of e.attempts) lines.push(`  tried   ${a.url} (${a.source}): ${a.outcome}`);
     if (e.attempts.length === 0) lines.push(`  why     ${e.problem}`);
   }
@@ -328,7 +328,7 @@ export function formatReport(r: DoctorReport): string {
       lines.push(
         `  ${x.name}${marks.length > 0 ? ` (${marks.join(', ')})` : ''}${x.description ? ` — ${x.description}` : ''}`,
       );
-      lines.push(...engineLines(x, x.settingsFrom).map((l) => `  ${l}`));
+      lines.push(...engineLines(x, x.settingsFrom, 'from   ').map((l) => `  ${l}`));
       for (const w of x.warnings) lines.push(`    WARN    ${w}`);
     }
   }
