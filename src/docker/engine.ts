@@ -305,7 +305,12 @@ export class Engine {
         return this.current;
       } catch (e) {
         if (signal?.aborted) throw signal.reason;
-        attempts.push({ url: c.url, source: c.source, outcome: describeFailure(e, c.tls !== undefined) });
+        const remote = c.url.startsWith('ssh://') ? this.ssh?.takeFailure() : undefined;
+        attempts.push({
+          url: c.url,
+          source: c.source,
+          outcome: remote ?? describeFailure(e, c.tls !== undefined),
+        });
       }
     }
     this.lastAttempts = attempts;

@@ -19,6 +19,7 @@ import { found, TEST_IMAGE, testDocker, testLabels, uniqueName } from '../helper
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-sshd-'));
 const hostKey = join(dir, 'host_key');
 const clientKey = join(dir, 'client_key');
+const brokenKey = join(dir, 'broken_key');
 const knownHosts = join(dir, 'known_hosts');
 let port = 0;
 let sshd: ChildProcess | undefined;
@@ -61,9 +62,9 @@ const base: DiscoveryInput = {
   home: dir,
   platform: 'linux',
 };
-const sshEngine = (knownHostsFile: string, name = 'remote') => {
+const sshEngine = (knownHostsFile: string, name = 'remote', identityFile = clientKey) => {
   const engine = configuredEngines(
-    [{ name, url: `ssh://root@127.0.0.1:${port}`, source: 'test', identityFile: clientKey, knownHostsFile }],
+    [{ name, url: `ssh://root@127.0.0.1:${port}`, source: 'test', identityFile, knownHostsFile }],
     base,
   ).resolve();
   opened.push(engine);
@@ -73,7 +74,12 @@ const sshEngine = (knownHostsFile: string, name = 'remote') => {
 beforeAll(async () => {
   keygen(hostKey);
   keygen(clientKey);
-  writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
+  keygen(brokenKey);
+  // A second key whose forced command points dial-stdio at an engine that is not there.
+  writeFileSync(
+    join(dir, 'authorized_keys'),
+    `${readFileSync(`${clientKey}.pub`, 'utf8')}command="DOCKER_HOST=unix:///nonexistent/mcpt.sock docker system dial-stdio" ${readFileSync(`${brokenKey}.pub`, 'utf8')}`,
+  );
   port = await freePort();
   // known_hosts in the [host]:port form, as ssh-keyscan -p writes it.
   const [type, key] = readFileSync(`${hostKey}.pub`, 'utf8').split(' ');
@@ -153,25 +159,43 @@ describe('an ssh:// engine', () => {
     const docker = await engine.client(AbortSignal.timeout(10_000));
     await docker.ping();
     expect(engine.sshConnections).toBe(1);
-    // End the session process sshd forked for this connection (a child of the sshd we started).
-    const children = () =>
-      readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .filter((p) => {
-          try {
-            return (
-              readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(sshd?.pid)
-            );
-          } catch {
-            return false;
+    // Drop the connection: end the processes sshd forked for it (descendants of the sshd we started),
+    // so its TCP connection closes as when a network drops it.
+    const parentOf = (pid: string) => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
+      } catch {
+        return undefined;
+      }
+    };
+    const descendants = () => {
+      const all = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+      const found = new Set([String(sshd?.pid)]);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const p of all)
+          if (!found.has(p) && found.has(parentOf(p) ?? '')) {
+            found.add(p);
+            grew = true;
           }
-        });
-    const sessions = children();
+      }
+      found.delete(String(sshd?.pid));
+      return [...found];
+    };
+    const sessions = descendants();
     expect(sessions.length).toBeGreaterThan(0);
-    for (const pid of sessions) process.kill(Number(pid), 'SIGTERM');
-    for (let i = 0; i < 50 && children().length > 0; i++) await Bun.sleep(50);
-    await Bun.sleep(200);
-    expect((await docker.version()).Version).toBe((await testDocker().version()).Version);
+    for (const pid of sessions.reverse()) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone with its parent
+      }
+    }
+    for (let i = 0; i < 50 && descendants().length > 0; i++) await Bun.sleep(50);
+    // A call that races the drop (sent on the dead connection before its end was noticed) fails as a
+    // reset, like any call cut by a network drop; the one after it is on a new connection.
+    const version = await docker.version().catch(() => docker.version());
+    expect(version.Version).toBe((await testDocker().version()).Version);
     expect(engine.sshConnections).toBe(2);
   });
 
@@ -188,6 +212,18 @@ describe('an ssh:// engine', () => {
     expect(err).toBeInstanceOf(ToolError);
     expect((err as ToolError).kind).toBe('policy_denied');
     expect(await found(testDocker().getContainer(name).inspect())).toBe(false);
+  });
+
+  it('says why when docker system dial-stdio fails on the remote host', async () => {
+    const engine = sshEngine(knownHosts, 'broken', brokenKey);
+    const err = await engine.client(AbortSignal.timeout(10_000)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain(
+      `ssh://root@127.0.0.1:${port}: 'docker system dial-stdio' on 127.0.0.1 failed: failed to open the raw stream connection`,
+    );
+    expect(engine.sshConnections).toBe(1);
   });
 
   it('refuses an unknown host key with its fingerprint and how to trust it', async () => {

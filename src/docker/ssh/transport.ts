@@ -15,6 +15,8 @@ import { hostKeyRefusal, parseKnownHosts, verifyHostKey } from './known-hosts.ts
 
 export const MAX_CHANNELS = 8;
 const READY_TIMEOUT_MS = 10_000;
+/** How long the end of a channel's output waits for the remote's exit status. */
+const EXIT_WAIT_MS = 500;
 
 export interface SshEndpoint {
   host: string;
@@ -60,6 +62,10 @@ export class SshTransport {
   private conn?: Client;
   private connecting?: Promise<Client>;
   private closed = false;
+  /** Channels in use or idle: ended with the connection they ride on. */
+  private readonly live = new Set<Duplex>();
+  /** Why the last dial-stdio channel failed (the HTTP client reports only a reset). */
+  private lastFailure?: string;
 
   constructor(private readonly endpoint: SshEndpoint) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CHANNELS, maxFreeSockets: MAX_CHANNELS });
@@ -120,8 +126,9 @@ export class SshTransport {
     this.connections++;
     const forget = () => {
       if (this.conn === conn) this.conn = undefined;
-      // Idle channels died with the connection; the agent opens new ones on the next one.
-      for (const list of Object.values(this.agent.freeSockets)) for (const s of list ?? []) s.destroy();
+      // Its channels died with it: requests on them fail now, and the agent opens new ones on the next.
+      for (const ch of this.live) ch.destroy(new SshSetupError(`the SSH connection to ${e.host} dropped`));
+      this.live.clear();
     };
     conn.on('close', forget);
     conn.on('end', forget);
@@ -137,11 +144,56 @@ export class SshTransport {
       conn.exec('docker system dial-stdio', (err, s) => (err ? reject(err) : resolve(s))),
     );
     this.channels++;
+    // When dial-stdio fails (no docker CLI there, no engine behind it), its stderr says why. The
+    // remote's end of output comes before its exit status, so the end is held until the status is
+    // known: the request then fails with that reason, not with a bare connection reset.
+    let stderr = '';
+    const channel = stream as Duplex & { stderr?: NodeJS.ReadableStream };
+    channel.stderr?.on('data', (d: Buffer) => {
+      if (stderr.length < 500) stderr += d.toString();
+    });
+    const push = channel.push.bind(channel);
+    let heldEnd = false;
+    let exited = false;
+    channel.push = (chunk: unknown, encoding?: BufferEncoding) => {
+      if (chunk === null && !exited) {
+        heldEnd = true;
+        // A remote that never reports an exit status must not leave the end held for ever.
+        setTimeout(release, EXIT_WAIT_MS).unref();
+        return false;
+      }
+      return push(chunk, encoding);
+    };
+    const release = () => {
+      exited = true;
+      if (heldEnd && !channel.destroyed) push(null);
+      heldEnd = false;
+    };
+    channel.once('exit', (code: number | null, signal?: string) => {
+      exited = true;
+      if (code === 0) return release();
+      const why =
+        stderr.trim().split('\n')[0] || (code === null ? `killed by ${signal}` : `exit status ${code}`);
+      this.lastFailure = `'docker system dial-stdio' on ${this.endpoint.host} failed: ${why}`;
+      channel.destroy(new SshSetupError(this.lastFailure));
+    });
+    channel.once('close', () => {
+      release();
+      this.live.delete(channel);
+    });
+    this.live.add(channel);
     // http.Agent tunes TCP sockets; a channel has nothing to tune.
     const s = stream as unknown as Record<string, unknown>;
     for (const m of ['setKeepAlive', 'setNoDelay', 'setTimeout', 'ref', 'unref'])
       if (typeof s[m] !== 'function') s[m] = () => stream;
     return stream;
+  }
+
+  /** The reason the last channel failed on the remote side, once (undefined when none did). */
+  takeFailure(): string | undefined {
+    const why = this.lastFailure;
+    this.lastFailure = undefined;
+    return why;
   }
 
   /** Closes the connection (tests, shutdown). */
