@@ -326,3 +326,18 @@ describe('engines from settings', () => {
     expect(reg.resolve().socketPaths()).toEqual(['/a.sock']);
   });
 });
+
+describe('mcp-docker config <client>', () => {
+  it('carries every --engine over, one flag per engine', async () => {
+    const { flagArgs } = await import('../../src/cli/client-config.ts');
+    const { args } = loadConfig(
+      ['--engine', 'a=unix:///x.sock', '--engine', 'b=ssh://u@h:2222', '--read-only'],
+      {},
+    );
+    expect(flagArgs(args.values)).toEqual([
+      '--engine=a=unix:///x.sock',
+      '--engine=b=ssh://u@h:2222',
+      '--read-only',
+    ]);
+  });
+});
