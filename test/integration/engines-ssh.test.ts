@@ -5,7 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,6 +220,24 @@ describe('an ssh:// engine', () => {
     expect(err).toBeInstanceOf(ToolError);
     expect((err as ToolError).kind).toBe('policy_denied');
     expect(await found(testDocker().getContainer(name).inspect())).toBe(false);
+  });
+
+  it('authenticates with the agent in SSH_AUTH_SOCK when the engine names no key', async () => {
+    const agentSocket = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', agentSocket], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !existsSync(agentSocket); i++) await Bun.sleep(20);
+      execFileSync('ssh-add', [clientKey], { env: { SSH_AUTH_SOCK: agentSocket }, stdio: 'pipe' });
+      const engine = configuredEngines(
+        [{ name: 'agent', url: `ssh://root@127.0.0.1:${port}`, source: 'test', knownHostsFile: knownHosts }],
+        { ...base, sshAuthSock: agentSocket },
+      ).resolve();
+      opened.push(engine);
+      const docker = await engine.client(AbortSignal.timeout(10_000));
+      expect((await docker.ping()).toString()).toBe('OK');
+    } finally {
+      if (agent.pid) process.kill(agent.pid, 'SIGTERM');
+    }
   });
 
   it('says why when docker system dial-stdio fails on the remote host', async () => {

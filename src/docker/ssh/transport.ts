@@ -37,20 +37,37 @@ export class SshSetupError extends Error {
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
-/** How we authenticate, as ssh does: the engine's identityFile, else the agent, else the default keys. */
-export function authOf(e: SshEndpoint): Pick<ConnectConfig, 'privateKey' | 'agent'> & { keyFile?: string } {
+/**
+ * How we authenticate, as ssh does: the engine's identityFile alone when set; otherwise the agent
+ * (SSH_AUTH_SOCK) first, then the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that loads without a
+ * passphrase (an encrypted default key is left to the agent, as ssh would ask for its passphrase).
+ */
+export function authOf(
+  e: SshEndpoint,
+  parse: (key: Buffer) => unknown,
+): Pick<ConnectConfig, 'privateKey' | 'agent' | 'authHandler'> {
   if (e.identityFile) {
     if (!existsSync(e.identityFile)) throw new SshSetupError(`identityFile ${e.identityFile} not found`);
-    return { privateKey: readFileSync(e.identityFile), keyFile: e.identityFile };
+    const key = readFileSync(e.identityFile);
+    if (parse(key) instanceof Error)
+      throw new SshSetupError(
+        `identityFile ${e.identityFile} cannot be used: ${(parse(key) as Error).message} (a key with a passphrase must be loaded into ssh-agent instead)`,
+      );
+    return { privateKey: key, authHandler: ['publickey'] };
   }
-  if (e.agentSocket) return { agent: e.agentSocket };
-  for (const name of DEFAULT_KEYS) {
-    const p = join(e.home, '.ssh', name);
-    if (existsSync(p)) return { privateKey: readFileSync(p), keyFile: p };
-  }
-  throw new SshSetupError(
-    `no SSH key: set 'identityFile' for this engine, start an ssh-agent (SSH_AUTH_SOCK), or create ~/.ssh/id_ed25519`,
-  );
+  const key = DEFAULT_KEYS.map((name) => join(e.home, '.ssh', name))
+    .filter((p) => existsSync(p))
+    .map((p) => readFileSync(p))
+    .find((k) => !(parse(k) instanceof Error));
+  if (!e.agentSocket && !key)
+    throw new SshSetupError(
+      `no SSH key: set 'identityFile' for this engine, start an ssh-agent (SSH_AUTH_SOCK), or create ~/.ssh/id_ed25519`,
+    );
+  return {
+    ...(e.agentSocket && { agent: e.agentSocket }),
+    ...(key && { privateKey: key }),
+    authHandler: [...(e.agentSocket ? ['agent' as const] : []), ...(key ? ['publickey' as const] : [])],
+  };
 }
 
 export class SshTransport {
@@ -101,8 +118,8 @@ export class SshTransport {
     const file = this.knownHostsFile();
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     const known = parseKnownHosts(text);
-    const { keyFile: _k, ...auth } = authOf(e);
-    const { Client } = await import('ssh2');
+    const { Client, utils } = await import('ssh2');
+    const auth = authOf(e, (k) => utils.parseKey(k));
     const conn = new Client();
     let refusal: string | undefined;
     await new Promise<void>((resolve, reject) => {
