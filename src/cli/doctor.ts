@@ -205,11 +205,19 @@ async function checkEngine(
 function settingsWarnings(config: Config, sources: Record<string, string>, configured: boolean): string[] {
   const out: string[] = [];
   if (configured) {
-    for (const key of ['dockerHost', 'dockerContext'] as const) {
-      if (config[key] !== undefined)
-        out.push(
-          `${key === 'dockerHost' ? 'DOCKER_HOST/--docker-host' : 'DOCKER_CONTEXT/--context'} (from ${sources[key]}) is ignored: the engines come from ${sources.engines}. Add it as an engine (--engine NAME=URL) if you want it served.`,
-        );
+    const names = {
+      dockerHost: 'DOCKER_HOST/--docker-host',
+      dockerContext: 'DOCKER_CONTEXT/--context',
+      dockerCertPath: 'DOCKER_CERT_PATH/--cert-path',
+      dockerTlsVerify: 'DOCKER_TLS_VERIFY/--tls-verify',
+    } as const;
+    for (const [key, name] of Object.entries(names)) {
+      if (sources[key] === undefined) continue;
+      const fix =
+        key === 'dockerCertPath' || key === 'dockerTlsVerify'
+          ? "Set each engine's 'tlsDir' and 'tlsVerify' instead."
+          : 'Add it as an engine (--engine NAME=URL) if you want it served.';
+      out.push(`${name} (from ${sources[key]}) is ignored: the engines come from ${sources.engines}. ${fix}`);
     }
   } else if (
     config.dockerHost?.startsWith('tcp://') &&
