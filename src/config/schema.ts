@@ -57,7 +57,7 @@ const engineFields = {
   ),
   dockerHost: Type.Optional(
     Type.String(
-      engine('Engine endpoint: unix://, tcp://, npipe:// (default: discovered)', '--docker-host', [
+      engine('Engine endpoint: unix://, tcp://, ssh://, npipe:// (default: discovered)', '--docker-host', [
         'DOCKER_HOST',
         'DOCKER_BASE_URL',
       ]),

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -263,6 +264,21 @@ describe('an ssh:// engine', () => {
     expect(err?.message).toContain(`host key of [127.0.0.1]:${port} is not in ${empty}: refused`);
     expect(err?.message).toContain(fingerprintOf(`${hostKey}.pub`));
     expect(err?.message).toContain(`ssh-keyscan -p ${port} 127.0.0.1 >> ${empty}`);
+    expect(engine.sshConnections).toBe(0);
+  });
+
+  it('checks the host key of DOCKER_HOST=ssh://… too (no engine configured), against ~/.ssh/known_hosts', async () => {
+    // The key as ssh would find it: ~/.ssh/id_ed25519 (HOME is the test's directory).
+    mkdirSync(join(dir, '.ssh'), { recursive: true });
+    copyFileSync(clientKey, join(dir, '.ssh', 'id_ed25519'));
+    const engine = configuredEngines([], { ...base, dockerHost: `ssh://root@127.0.0.1:${port}` }).resolve();
+    opened.push(engine);
+    const err = await engine.client(AbortSignal.timeout(10_000)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    // There is no ~/.ssh/known_hosts there, so the host key is unknown.
+    expect(err?.message).toContain(`is not in ${join(dir, '.ssh', 'known_hosts')}: refused`);
     expect(engine.sshConnections).toBe(0);
   });
 
