@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import type Dockerode from 'dockerode';
 import {
   type Attempt,
@@ -32,7 +31,8 @@ import {
 import { useFetchTransport } from './fetch-transport.ts';
 import { policyGuard } from './policy/guard.ts';
 import { guardRequests } from './request.ts';
-import { SshSetupError, SshTransport } from './ssh/transport.ts';
+// Type only: the SSH transport (and ssh2) load when an ssh:// engine first connects.
+import type { SshTransport } from './ssh/transport.ts';
 
 /** Newest Engine API version this server was written against; older engines are spoken to in their own. */
 export const MAX_API_VERSION = '1.47';
@@ -136,10 +136,11 @@ export class Engine {
   }
 
   /** The SSH transport for an ssh:// candidate: one per engine, whatever reconnects happen above it. */
-  private sshTransport(c: Candidate): SshTransport {
+  private async sshTransport(c: Candidate): Promise<SshTransport> {
     if (!this.ssh) {
+      const { SshTransport } = await import('./ssh/transport.ts');
       const u = new URL(c.url);
-      this.ssh = new SshTransport({
+      this.ssh ??= new SshTransport({
         host: u.hostname.replace(/^\[|\]$/g, ''),
         port: u.port ? Number(u.port) : 22,
         username: decodeURIComponent(u.username) || this.input.user || 'root',
@@ -275,11 +276,10 @@ export class Engine {
         continue;
       }
       try {
-        const opts = dockerOptions(
-          c,
-          this.fs,
-          c.url.startsWith('ssh://') ? this.sshTransport(c).agent : undefined,
-        );
+        const opts = dockerOptions(c, this.fs, {
+          sshAgent: c.url.startsWith('ssh://') ? (await this.sshTransport(c)).agent : undefined,
+          https: c.tls && !c.tls.verify ? await import('node:https') : undefined,
+        });
         const probeSignal = AbortSignal.any([
           AbortSignal.timeout(PROBE_TIMEOUT_MS),
           ...(signal ? [signal] : []),
@@ -318,6 +318,11 @@ export class Engine {
   }
 }
 
+const needHttps = (parts: TransportParts) => {
+  if (!parts.https) throw new Error('a tcp:// engine without certificate checks needs node:https');
+  return parts.https;
+};
+
 /** Whether API version `version` ('1.41') is `min` or newer. */
 export function apiAtLeast(version: string, min: string): boolean {
   const [a1 = 0, a2 = 0] = version.split('.').map(Number);
@@ -346,7 +351,20 @@ const NO_ENV_DEFAULTS = {
   username: undefined,
 } as const;
 
-export function dockerOptions(c: Candidate, fs: FileReader, sshAgent?: Agent): Dockerode.DockerOptions {
+/** What some kinds of engine need beyond the candidate: loaded by the caller only when needed. */
+export interface TransportParts {
+  /** ssh://: the engine's SSH transport's agent (ssh/transport.ts). */
+  sshAgent?: Agent;
+  /** tcp:// with TLS and verification off: node:https, for an agent that does not check the certificate. */
+  https?: typeof import('node:https');
+}
+
+export function dockerOptions(
+  c: Candidate,
+  fs: FileReader,
+  parts: TransportParts = {},
+): Dockerode.DockerOptions {
+  const { sshAgent } = parts;
   const socketPath = unixPath(c.url);
   if (socketPath) return { ...NO_ENV_DEFAULTS, socketPath };
   if (c.url.startsWith('npipe://')) return { ...NO_ENV_DEFAULTS, socketPath: c.url.slice('npipe://'.length) };
@@ -375,7 +393,7 @@ export function dockerOptions(c: Candidate, fs: FileReader, sshAgent?: Agent): D
       // tlsVerify false (the Docker CLI's --tls without --tlsverify): encrypted, the certificate not checked.
       ...(tls &&
         c.tls &&
-        !c.tls.verify && { agent: new HttpsAgent({ rejectUnauthorized: false, ...files }) }),
+        !c.tls.verify && { agent: new (needHttps(parts).Agent)({ rejectUnauthorized: false, ...files }) }),
     } as Dockerode.DockerOptions;
   }
   throw new ToolError('engine_unreachable', `unsupported engine address '${c.url}'`, {
@@ -393,7 +411,7 @@ const TLS_UNTRUSTED = new Set([
 ]);
 
 function describeFailure(e: unknown, tls = false): string {
-  if (e instanceof SshSetupError) return e.message;
+  if ((e as Error | undefined)?.name === 'SshSetupError') return (e as Error).message;
   const err = e as { code?: string; statusCode?: number; message?: string; name?: string };
   if (err.code === 'EACCES') return 'permission denied (is your user in the docker group?)';
   if (err.code === 'ECONNREFUSED' || err.code === 'ConnectionRefused') return 'nothing is listening';

@@ -22,10 +22,11 @@ describe('client options per kind of engine', () => {
     expect(o.agent).toBeUndefined();
   });
 
-  it('with tlsVerify false, encrypts without checking the certificate', () => {
+  it('with tlsVerify false, encrypts without checking the certificate', async () => {
     const o = dockerOptions(
       { url: 'tcp://10.0.0.1:2376', source: 's', exclusive: true, tls: { ...tls, verify: false } },
       nodeFileReader,
+      { https: await import('node:https') },
     ) as { agent?: HttpsAgent; protocol?: string };
     expect(o.protocol).toBe('https');
     expect(o.agent).toBeInstanceOf(HttpsAgent);
@@ -36,7 +37,9 @@ describe('client options per kind of engine', () => {
 
   it('sends ssh:// through the engine’s own agent (our SSH transport), never docker-modem’s', () => {
     const agent = new HttpAgent();
-    const o = dockerOptions({ url: 'ssh://u@h:2222', source: 's', exclusive: true }, nodeFileReader, agent);
+    const o = dockerOptions({ url: 'ssh://u@h:2222', source: 's', exclusive: true }, nodeFileReader, {
+      sshAgent: agent,
+    });
     expect(o).toMatchObject({ protocol: 'http', agent });
     expect(() => dockerOptions({ url: 'ssh://u@h', source: 's', exclusive: true }, nodeFileReader)).toThrow();
   });
