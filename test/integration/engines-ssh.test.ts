@@ -241,6 +241,19 @@ describe('an ssh:// engine', () => {
     }
   });
 
+  it('says the host refused our key when it is not authorized there', async () => {
+    const stranger = join(dir, 'stranger_key');
+    keygen(stranger);
+    const engine = sshEngine(knownHosts, 'stranger', stranger);
+    const err = await engine.client(AbortSignal.timeout(10_000)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain(
+      `SSH: root@127.0.0.1:${port} refused our key (tried identityFile ${stranger}): is its public key in ~root/.ssh/authorized_keys there?`,
+    );
+  });
+
   it('says why when docker system dial-stdio fails on the remote host', async () => {
     const engine = sshEngine(knownHosts, 'broken', brokenKey);
     const err = await engine.client(AbortSignal.timeout(10_000)).then(

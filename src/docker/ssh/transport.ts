@@ -70,6 +70,18 @@ export function authOf(
   };
 }
 
+/** ssh2's errors in ssh's terms, naming what to check; others (ECONNREFUSED…) pass as they are. */
+function explain(err: Error & { level?: string }, e: SshEndpoint, methods: string[]): Error {
+  const who = `${e.username}@${e.host}:${e.port}`;
+  if (err.level === 'client-authentication')
+    return new SshSetupError(
+      `SSH: ${who} refused our key (tried ${methods.map((m) => (m === 'agent' ? 'the agent' : e.identityFile ? `identityFile ${e.identityFile}` : 'the default key')).join(', ')}): is its public key in ~${e.username}/.ssh/authorized_keys there?`,
+    );
+  if (err.level === 'client-timeout')
+    return new SshSetupError(`SSH: no handshake from ${who} within ${READY_TIMEOUT_MS / 1000} s`);
+  return err;
+}
+
 export class SshTransport {
   /** SSH connections opened so far (a bench shows 100 calls open one). */
   connections = 0;
@@ -124,7 +136,9 @@ export class SshTransport {
     let refusal: string | undefined;
     await new Promise<void>((resolve, reject) => {
       conn.once('ready', () => resolve());
-      conn.once('error', (err) => reject(refusal ? new SshSetupError(refusal) : err));
+      conn.once('error', (err: Error & { level?: string }) =>
+        reject(refusal ? new SshSetupError(refusal) : explain(err, e, auth.authHandler as string[])),
+      );
       conn.connect({
         host: e.host,
         port: e.port,
