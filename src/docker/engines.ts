@@ -156,6 +156,10 @@ export function endpointOf(
     const context = spec.url.slice('context:'.length);
     try {
       const c = contextCandidate(context, base, fs);
+      if (c.url.startsWith('tcp://') && !c.tls && !onLoopback(c.url))
+        throw new EngineSettingsError(
+          `engine '${spec.name}' (${spec.source}): Docker context '${context}' points at plain tcp:// ${c.url}, which is refused: requests and registry credentials would travel unencrypted. Give the context TLS material (docker context update --docker "host=…,ca=…,cert=…,key=…"), or use ssh://.`,
+        );
       return { ...c, source: `${spec.source}, ${c.source}`, ssh: sshFiles(spec) };
     } catch (e) {
       if (e instanceof DiscoveryError)
@@ -180,6 +184,14 @@ export function endpointOf(
     ssh: sshFiles(spec),
   };
 }
+
+const onLoopback = (url: string) => {
+  try {
+    return /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+};
 
 const sshFiles = (spec: EngineSpec) =>
   spec.identityFile || spec.knownHostsFile

@@ -268,6 +268,16 @@ describe('engines from settings', () => {
     });
   });
 
+  it('refuses a context that points at plain tcp:// off loopback', () => {
+    context('plain', 'tcp://10.1.2.3:2375');
+    expect(() => settingsOf([{ name: 'p', url: 'context:plain', source: 'flag --engine' }], base)).toThrow(
+      "engine 'p' (flag --engine): Docker context 'plain' points at plain tcp:// tcp://10.1.2.3:2375, which is refused",
+    );
+    context('plain-local', 'tcp://127.0.0.1:2375');
+    const [s] = settingsOf([{ name: 'l', url: 'context:plain-local', source: 'flag --engine' }], base);
+    expect(s?.discovery.endpoint?.url).toBe('tcp://127.0.0.1:2375');
+  });
+
   it('refuses a context that does not exist, naming the engine', () => {
     expect(() => settingsOf([{ name: 'x', url: 'context:nope', source: 'flag --engine' }], base)).toThrow(
       EngineSettingsError,
