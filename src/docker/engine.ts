@@ -4,7 +4,6 @@
  * recovers by itself when the engine comes back. Knows nothing of MCP or tools.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { Agent } from 'node:http';
 import type Dockerode from 'dockerode';
 import {
   type Attempt,
@@ -14,6 +13,7 @@ import {
   NO_CEILING,
 } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
+import { dockerOptions, unixPath } from './client-options.ts';
 import {
   type Candidate,
   DiscoveryError,
@@ -318,11 +318,6 @@ export class Engine {
   }
 }
 
-const needHttps = (parts: TransportParts) => {
-  if (!parts.https) throw new Error('a tcp:// engine without certificate checks needs node:https');
-  return parts.https;
-};
-
 /** Whether API version `version` ('1.41') is `min` or newer. */
 export function apiAtLeast(version: string, min: string): boolean {
   const [a1 = 0, a2 = 0] = version.split('.').map(Number);
@@ -333,73 +328,6 @@ export function apiAtLeast(version: string, min: string): boolean {
 /** Speak the older of the two versions: the engine's, or the newest we know. */
 export function negotiate(engineApi: string): string {
   return apiAtLeast(engineApi, MAX_API_VERSION) ? MAX_API_VERSION : engineApi;
-}
-
-const unixPath = (url: string) => (url.startsWith('unix://') ? url.slice('unix://'.length) : undefined);
-
-/**
- * docker-modem fills unset options from DOCKER_HOST, DOCKER_CERT_PATH… of the process env; each
- * engine's client is built from its own settings only, so those are set (to nothing) explicitly.
- */
-const NO_ENV_DEFAULTS = {
-  host: undefined,
-  port: undefined,
-  protocol: undefined,
-  ca: undefined,
-  cert: undefined,
-  key: undefined,
-  username: undefined,
-} as const;
-
-/** What some kinds of engine need beyond the candidate: loaded by the caller only when needed. */
-export interface TransportParts {
-  /** ssh://: the engine's SSH transport's agent (ssh/transport.ts). */
-  sshAgent?: Agent;
-  /** tcp:// with TLS and verification off: node:https, for an agent that does not check the certificate. */
-  https?: typeof import('node:https');
-}
-
-export function dockerOptions(
-  c: Candidate,
-  fs: FileReader,
-  parts: TransportParts = {},
-): Dockerode.DockerOptions {
-  const { sshAgent } = parts;
-  const socketPath = unixPath(c.url);
-  if (socketPath) return { ...NO_ENV_DEFAULTS, socketPath };
-  if (c.url.startsWith('npipe://')) return { ...NO_ENV_DEFAULTS, socketPath: c.url.slice('npipe://'.length) };
-  const u = new URL(c.url);
-  if (u.protocol === 'ssh:') {
-    if (!sshAgent) throw new Error('an ssh:// engine needs its SSH transport');
-    // HTTP over dial-stdio channels of the engine's one SSH connection (ssh/transport.ts).
-    return {
-      ...NO_ENV_DEFAULTS,
-      protocol: 'http',
-      host: 'docker',
-      port: 80,
-      agent: sshAgent,
-    } as Dockerode.DockerOptions;
-  }
-  if (u.protocol === 'tcp:' || u.protocol === 'http:' || u.protocol === 'https:') {
-    const tls = c.tls && (c.tls.verify || c.tls.cert);
-    const read = (p?: string) => (p ? fs.readText(p) : undefined);
-    const files = tls ? { ca: read(c.tls?.ca), cert: read(c.tls?.cert), key: read(c.tls?.key) } : {};
-    return {
-      ...NO_ENV_DEFAULTS,
-      host: u.hostname,
-      port: u.port ? Number(u.port) : tls ? 2376 : 2375,
-      protocol: tls || u.protocol === 'https:' ? 'https' : 'http',
-      ...files,
-      // tlsVerify false (the Docker CLI's --tls without --tlsverify): encrypted, the certificate not checked.
-      ...(tls &&
-        c.tls &&
-        !c.tls.verify && { agent: new (needHttps(parts).Agent)({ rejectUnauthorized: false, ...files }) }),
-    } as Dockerode.DockerOptions;
-  }
-  throw new ToolError('engine_unreachable', `unsupported engine address '${c.url}'`, {
-    hint: 'Use unix://, tcp://, npipe:// or ssh:// in DOCKER_HOST.',
-    retryable: false,
-  });
 }
 
 const TLS_UNTRUSTED = new Set([

@@ -5,7 +5,8 @@ import { Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { dockerOptions, nodeFileReader } from '../../src/docker/engine.ts';
+import { dockerOptions } from '../../src/docker/client-options.ts';
+import { nodeFileReader } from '../../src/docker/engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpd-tls-'));
 for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, f), `${f} contents`);
