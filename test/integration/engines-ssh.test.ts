@@ -27,6 +27,7 @@ import { found, TEST_IMAGE, testDocker, testLabels, uniqueName } from '../helper
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-sshd-'));
 const hostKey = join(dir, 'host_key');
+const rsaHostKey = join(dir, 'host_key_rsa');
 const clientKey = join(dir, 'client_key');
 const brokenKey = join(dir, 'broken_key');
 const knownHosts = join(dir, 'known_hosts');
@@ -82,6 +83,7 @@ const sshEngine = (knownHostsFile: string, name = 'remote', identityFile = clien
 
 beforeAll(async () => {
   keygen(hostKey);
+  execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsaHostKey]);
   keygen(clientKey);
   keygen(brokenKey);
   // A second key whose forced command points dial-stdio at an engine that is not there.
@@ -100,6 +102,7 @@ beforeAll(async () => {
       'ListenAddress 127.0.0.1',
       `Port ${port}`,
       `HostKey ${hostKey}`,
+      `HostKey ${rsaHostKey}`,
       `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
       'StrictModes no',
@@ -293,6 +296,15 @@ describe('an ssh:// engine', () => {
     // There is no ~/.ssh/known_hosts there, so the host key is unknown.
     expect(err?.message).toContain(`is not in ${join(dir, '.ssh', 'known_hosts')}: refused`);
     expect(engine.sshConnections).toBe(0);
+  });
+
+  it('asks for the kind of host key it knows: a host known only by its RSA key is accepted', async () => {
+    const [type, key] = readFileSync(`${rsaHostKey}.pub`, 'utf8').split(' ');
+    const rsaOnly = join(dir, 'known_hosts_rsa');
+    writeFileSync(rsaOnly, `[127.0.0.1]:${port} ${type} ${key}\n`);
+    const engine = sshEngine(rsaOnly, 'rsa');
+    const docker = await engine.client(AbortSignal.timeout(10_000));
+    expect((await docker.ping()).toString()).toBe('OK');
   });
 
   it('refuses a changed host key, naming the known_hosts line', async () => {

@@ -88,3 +88,22 @@ describe('known_hosts', () => {
     expect(changed).toContain('ssh-keyscan h >> /kh');
   });
 });
+
+describe('host key algorithms', () => {
+  it('asks first for the kinds of key known for the host, RSA as its SHA-2 signatures first', async () => {
+    const { preferredHostKeyAlgorithms } = await import('../../src/docker/ssh/known-hosts.ts');
+    const rsa = Buffer.concat([
+      Buffer.from([0, 0, 0, 7]),
+      Buffer.from('ssh-rsa'),
+      Buffer.from([0, 0, 0, 1, 1]),
+    ]);
+    const kh = parseKnownHosts(`${line('[h]:2222', rsa)}\n${line('other', key)}\n${line('[h]:2222', other)}`);
+    expect(preferredHostKeyAlgorithms(kh, 'h', 2222)).toEqual([
+      'rsa-sha2-512',
+      'rsa-sha2-256',
+      'ssh-rsa',
+      'ssh-ed25519',
+    ]);
+    expect(preferredHostKeyAlgorithms(kh, 'unknown', 22)).toEqual([]);
+  });
+});

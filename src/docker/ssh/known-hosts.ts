@@ -123,3 +123,29 @@ export function hostKeyRefusal(
     return `host key of ${name} is marked @revoked in ${file} (line ${verdict.lines.join(', ')}): refused (${what}).`;
   return `host key of ${name} CHANGED: ${file} line ${verdict.lines.join(', ')} holds a different key; it now presents ${what}. Someone may be intercepting the connection. If the change is expected, remove the old entry (ssh-keygen -R '${name}' -f ${file}) and add the new one: ${scan}`;
 }
+
+/** Host key algorithms ssh2 can verify, by the key type known_hosts names. */
+const ALGORITHMS: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+/**
+ * The host key algorithms to ask for first: those of the keys known for this host, as OpenSSH does,
+ * so a host known by its ECDSA key is not refused for offering Ed25519 first.
+ */
+export function preferredHostKeyAlgorithms(
+  entries: readonly KnownHost[],
+  host: string,
+  port: number,
+): string[] {
+  const name = hostEntryName(host, port);
+  const out: string[] = [];
+  for (const e of entries)
+    if (!e.revoked && matchesHost(e.patterns, name))
+      for (const a of ALGORITHMS[e.keyType] ?? []) if (!out.includes(a)) out.push(a);
+  return out;
+}

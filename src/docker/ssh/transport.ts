@@ -11,7 +11,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Client, ConnectConfig } from 'ssh2';
-import { hostKeyRefusal, parseKnownHosts, verifyHostKey } from './known-hosts.ts';
+import { hostKeyRefusal, parseKnownHosts, preferredHostKeyAlgorithms, verifyHostKey } from './known-hosts.ts';
 
 export const MAX_CHANNELS = 8;
 const READY_TIMEOUT_MS = 10_000;
@@ -130,6 +130,7 @@ export class SshTransport {
     const file = this.knownHostsFile();
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     const known = parseKnownHosts(text);
+    const preferred = preferredHostKeyAlgorithms(known, e.host, e.port);
     const { Client, utils } = await import('ssh2');
     const auth = authOf(e, (k) => utils.parseKey(k));
     const conn = new Client();
@@ -146,6 +147,12 @@ export class SshTransport {
         readyTimeout: READY_TIMEOUT_MS,
         keepaliveInterval: 15_000,
         ...auth,
+        // Ask first for the kinds of key known for this host (moved to the front of ssh2's list).
+        ...(preferred.length > 0 && {
+          algorithms: {
+            serverHostKey: { remove: preferred, prepend: preferred },
+          } as ConnectConfig['algorithms'],
+        }),
         hostVerifier: (key: Buffer) => {
           const verdict = verifyHostKey(known, e.host, e.port, key);
           if (verdict.ok) return true;
