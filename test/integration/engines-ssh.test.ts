@@ -166,6 +166,26 @@ describe('an ssh:// engine', () => {
     expect(engine.sshConnections).toBe(1);
   });
 
+  it('takes more streams at once than one connection allows on a second connection, without delaying a call', async () => {
+    const engine = sshEngine(knownHosts, 'many');
+    const docker = await engine.client(AbortSignal.timeout(10_000));
+    const stop = new AbortController();
+    const getEvents = docker.getEvents.bind(docker) as (
+      o: object,
+    ) => Promise<NodeJS.ReadableStream & { destroy(): void }>;
+    // Ten event streams held open: more channels than MAX_CHANNELS (8) on one connection.
+    const streams = await Promise.all(
+      Array.from({ length: 10 }, () => getEvents({ abortSignal: stop.signal })),
+    );
+    for (const s of streams) s.on('error', () => {});
+    const started = Date.now();
+    expect((await docker.listImages()).length).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(engine.sshConnections).toBe(2);
+    stop.abort();
+    for (const s of streams) s.destroy();
+  });
+
   it('opens a new connection when the one it had drops', async () => {
     const engine = sshEngine(knownHosts);
     const docker = await engine.client(AbortSignal.timeout(10_000));

@@ -2,8 +2,9 @@
  * An ssh:// engine: ONE SSH connection per engine, on which each HTTP socket is a channel running
  * `docker system dial-stdio` on the remote host. An http.Agent with keep-alive reuses idle channels,
  * so a run of calls opens one connection and one channel; a streaming call holds its own channel,
- * so it never delays another (up to MAX_CHANNELS at once, below OpenSSH's MaxSessions of 10). The
- * connection is opened on first use and again after it drops. Host keys are checked against
+ * so it never delays another. Past MAX_CHANNELS channels at once (OpenSSH allows 10 per connection)
+ * a second connection takes the overflow. A connection is opened on first use and again after it
+ * drops. Host keys are checked against
  * known_hosts by us (known-hosts.ts): an unknown or changed key is refused, never accepted.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { Client, ConnectConfig } from 'ssh2';
 import { hostKeyRefusal, parseKnownHosts, preferredHostKeyAlgorithms, verifyHostKey } from './known-hosts.ts';
 
+/** Channels per connection, below OpenSSH's MaxSessions (10); more calls at once open another connection. */
 export const MAX_CHANNELS = 8;
 const READY_TIMEOUT_MS = 10_000;
 /** How long the end of a channel's output waits for the remote's exit status. */
@@ -82,23 +84,31 @@ function explain(err: Error & { level?: string }, e: SshEndpoint, methods: strin
   return err;
 }
 
+/** One SSH connection and the channels open on it. */
+interface Link {
+  conn: Client;
+  live: Set<Duplex>;
+  /** Channels being opened (counted against the limit before they exist). */
+  opening: number;
+}
+
 export class SshTransport {
   /** SSH connections opened so far (a bench shows 100 calls open one). */
   connections = 0;
   /** Channels (dial-stdio sessions) opened so far. */
   channels = 0;
   readonly agent: http.Agent;
-  private conn?: Client;
-  private connecting?: Promise<Client>;
+  /** Open connections: one, unless more than MAX_CHANNELS calls needed a channel at once. */
+  private links: Link[] = [];
+  private connecting?: Promise<Link>;
   private closed = false;
-  /** Channels in use or idle: ended with the connection they ride on. */
-  private readonly live = new Set<Duplex>();
   /** Why the last dial-stdio channel failed (the HTTP client reports only a reset). */
   private lastFailure?: string;
 
   constructor(private readonly endpoint: SshEndpoint) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CHANNELS, maxFreeSockets: MAX_CHANNELS });
-    // Each socket the agent asks for is a dial-stdio channel on the one connection.
+    // No cap on sockets: a call never waits for another's channel. Idle ones are kept for reuse.
+    this.agent = new http.Agent({ keepAlive: true, maxFreeSockets: MAX_CHANNELS });
+    // Each socket the agent asks for is a dial-stdio channel on the engine's connection.
     (this.agent as unknown as { createConnection: unknown }).createConnection = (
       _opts: unknown,
       cb: (err: Error | null, socket?: Duplex) => void,
@@ -115,16 +125,21 @@ export class SshTransport {
     return this.endpoint.knownHostsFile ?? join(this.endpoint.home, '.ssh', 'known_hosts');
   }
 
-  /** The connection, opened if need be; concurrent callers share one attempt. */
-  private client(): Promise<Client> {
-    if (this.conn) return Promise.resolve(this.conn);
+  /**
+   * A connection with room for one more channel: the first one, opened if need be (concurrent callers
+   * share one attempt); another only when MAX_CHANNELS channels are open on each (OpenSSH allows 10).
+   */
+  private async link(): Promise<Link> {
+    const room = this.links.find((l) => l.live.size + l.opening < MAX_CHANNELS);
+    if (room) return room;
     this.connecting ??= this.open().finally(() => {
       this.connecting = undefined;
     });
-    return this.connecting;
+    await this.connecting;
+    return this.link();
   }
 
-  private async open(): Promise<Client> {
+  private async open(): Promise<Link> {
     if (this.closed) throw new SshSetupError('the engine is closed');
     const e = this.endpoint;
     const file = this.knownHostsFile();
@@ -162,25 +177,29 @@ export class SshTransport {
       });
     });
     this.connections++;
+    const link: Link = { conn, live: new Set(), opening: 0 };
     const forget = () => {
-      if (this.conn === conn) this.conn = undefined;
+      this.links = this.links.filter((l) => l !== link);
       // Its channels died with it: requests on them fail now, and the agent opens new ones on the next.
-      for (const ch of this.live) ch.destroy(new SshSetupError(`the SSH connection to ${e.host} dropped`));
-      this.live.clear();
+      for (const ch of link.live) ch.destroy(new SshSetupError(`the SSH connection to ${e.host} dropped`));
+      link.live.clear();
     };
     conn.on('close', forget);
     conn.on('end', forget);
     conn.on('error', forget);
-    this.conn = conn;
-    return conn;
+    this.links.push(link);
+    return link;
   }
 
   /** A new dial-stdio channel, shaped like the socket http.Agent expects. */
   private async channel(): Promise<Duplex> {
-    const conn = await this.client();
+    const link = await this.link();
+    link.opening++;
     const stream = await new Promise<Duplex>((resolve, reject) =>
-      conn.exec('docker system dial-stdio', (err, s) => (err ? reject(err) : resolve(s))),
-    );
+      link.conn.exec('docker system dial-stdio', (err, s) => (err ? reject(err) : resolve(s))),
+    ).finally(() => {
+      link.opening--;
+    });
     this.channels++;
     // When dial-stdio fails (no docker CLI there, no engine behind it), its stderr says why. The
     // remote's end of output comes before its exit status, so the end is held until the status is
@@ -217,9 +236,9 @@ export class SshTransport {
     });
     channel.once('close', () => {
       release();
-      this.live.delete(channel);
+      link.live.delete(channel);
     });
-    this.live.add(channel);
+    link.live.add(channel);
     // http.Agent tunes TCP sockets; a channel has nothing to tune.
     const s = stream as unknown as Record<string, unknown>;
     for (const m of ['setKeepAlive', 'setNoDelay', 'setTimeout', 'ref', 'unref'])
@@ -238,7 +257,7 @@ export class SshTransport {
   close(): void {
     this.closed = true;
     this.agent.destroy();
-    this.conn?.end();
-    this.conn = undefined;
+    for (const l of this.links) l.conn.end();
+    this.links = [];
   }
 }
