@@ -5,7 +5,7 @@ import { type LoadedConfig, loadConfig } from './config/layers.ts';
 import { ConfigError } from './config/meta.ts';
 import { splitCommandArgv } from './config/parse.ts';
 import { runtimeOf } from './config/runtime.ts';
-import { defaultEngines } from './docker/engines.ts';
+import { configuredEngines, EngineSettingsError } from './docker/engines.ts';
 import { PRIVILEGED_SETTING } from './docker/policy/rules.ts';
 import { setPolicyDefaults } from './docker/policy/scope.ts';
 import { createLogger, type Log } from './log.ts';
@@ -67,9 +67,20 @@ function main(argv: string[]): void {
 
   const log = lazyLog(config.logLevel);
   const rt = runtimeOf(config, host);
+  let engines: ReturnType<typeof configuredEngines>;
+  try {
+    // Fixed here, at start-up: no tool argument can point the server at another address.
+    engines = configuredEngines(rt.engines, rt.engineSettings);
+  } catch (e) {
+    if (e instanceof EngineSettingsError) {
+      process.stderr.write(`mcp-docker: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
   const env = {
     ...rt.pipeline,
-    engines: defaultEngines(rt.engineSettings),
+    engines,
     server: serverFacts(VERSION, rt.pipeline.profile),
   };
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');

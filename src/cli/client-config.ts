@@ -124,8 +124,13 @@ const PATH_KEYS = new Set([
 
 /** The flag-layer settings back as argv: `--read-only`, `--no-allow-moderate`, `--timeout=30`, `--denied-tools=a,b`. */
 export function flagArgs(values: Loaded['args']['values']): string[] {
-  return Object.entries(values).map(([key, { value }]) => {
+  return Object.entries(values).flatMap(([key, { value }]) => {
     const flag = fieldOf(key as ConfigKey).flag;
+    // --engine accumulates: one flag per engine, as given.
+    if (key === 'engines')
+      return Object.entries(value as Record<string, { url?: string }>).map(
+        ([name, e]) => `${flag}=${name}=${e.url}`,
+      );
     if (value === true) return flag;
     if (value === false) return `--no-${flag.slice(2)}`;
     if (Array.isArray(value))

@@ -1,23 +1,57 @@
 /**
  * `mcp-docker doctor [--json]`: what this server would do if started with the same flags, env and
- * config file — which engine it finds and how, whether it answers, the safety mode and where each
- * setting came from. Exit 0 when the engine answers, 1 with advice when it does not.
+ * config file — which engines it finds and how, whether they answer, the safety mode and where each
+ * setting came from. Exit 0 when every engine answers, 1 with advice when one does not, 2 when the
+ * engine settings cannot be used at all.
  */
+
+import { isLoopbackUrl } from '../config/engines.ts';
 import { fieldsBySection } from '../config/help.ts';
 import type { LoadedConfig } from '../config/layers.ts';
 import { SECTIONS } from '../config/meta.ts';
 import { type Runtime, runtimeOf } from '../config/runtime.ts';
 import type { Config } from '../config/schema.ts';
 import type { Attempt } from '../core/engine.ts';
-import { defaultEngines } from '../docker/engines.ts';
+import type { Engine } from '../docker/engine.ts';
+import { configuredEngines, type EngineSettingsError } from '../docker/engines.ts';
 import { gate } from '../pipeline/gate.ts';
 import { VERSION } from '../version.ts';
 
 const DOCTOR_TIMEOUT_MS = 10_000;
 
+/** One configured engine, as doctor found it. */
+export interface EngineReport extends EngineCheck {
+  name: string;
+  default: boolean;
+  /** Where its settings came from: flag --engine, env MCP_DOCKER_ENGINES, the config file, a context. */
+  settingsFrom: string;
+  description?: string;
+  ceiling: { readOnly: boolean; allowDestructive: boolean };
+  warnings: string[];
+}
+
+interface EngineCheck {
+  reachable: boolean;
+  url?: string;
+  source?: string;
+  apiVersion?: string;
+  engineVersion?: string;
+  platform?: string;
+  attempts: Attempt[];
+  problem?: string;
+  advice?: string;
+}
+
 export interface DoctorReport {
   version: string;
   healthy: boolean;
+  /** Whether engines were configured (--engine, MCP_DOCKER_ENGINES, the file's engines) rather than discovered. */
+  configured: boolean;
+  /** Settings that are ignored or unsafe (e.g. DOCKER_HOST beside --engine, plain tcp://). */
+  warnings: string[];
+  /** Every engine (one, 'default', when none is configured), in order. */
+  engines: EngineReport[];
+  /** The default engine (as before several engines could be configured). */
   engine: {
     reachable: boolean;
     /** How the endpoint was chosen: the setting's source, a Docker context, or the well-known sockets. */
@@ -65,7 +99,14 @@ export async function run(argv: string[], loaded: LoadedConfig): Promise<number>
     );
     return 2;
   }
-  const report = await doctor(loaded);
+  let report: DoctorReport;
+  try {
+    report = await doctor(loaded);
+  } catch (e) {
+    if ((e as EngineSettingsError).name !== 'EngineSettingsError') throw e;
+    process.stderr.write(`mcp-docker: ${(e as Error).message}\n`);
+    return 2;
+  }
   process.stdout.write(
     argv.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report),
   );
@@ -74,39 +115,55 @@ export async function run(argv: string[], loaded: LoadedConfig): Promise<number>
 
 export async function doctor({ config, sources, host }: LoadedConfig): Promise<DoctorReport> {
   const rt = runtimeOf(config, host);
-  const engine = defaultEngines(rt.engineSettings).resolve();
-  const chosenBy = config.dockerHost
-    ? (sources.dockerHost ?? 'DOCKER_HOST')
-    : config.dockerContext
-      ? (sources.dockerContext ?? 'Docker context')
-      : 'discovery (Docker CLI context, then the well-known sockets)';
-  let engineReport: DoctorReport['engine'];
-  try {
-    const { info } = await engine.connection(AbortSignal.timeout(DOCTOR_TIMEOUT_MS));
-    engineReport = {
-      reachable: true,
-      chosenBy,
-      url: info.url,
-      source: info.source,
-      apiVersion: info.apiVersion,
-      engineVersion: info.serverVersion,
-      platform: `${info.os}/${info.arch}`,
-      attempts: engine.attempts(),
-    };
-  } catch (e) {
-    const attempts = engine.attempts();
-    engineReport = {
-      reachable: false,
-      chosenBy,
-      attempts,
-      problem: (e as Error).message,
-      advice: adviceFor(config, attempts, chosenBy),
-    };
-  }
+  const registry = configuredEngines(rt.engines, rt.engineSettings);
+  const configured = rt.engines.length > 0;
+  const chosenBy = configured
+    ? (sources.engines ?? 'engines')
+    : config.dockerHost
+      ? (sources.dockerHost ?? 'DOCKER_HOST')
+      : config.dockerContext
+        ? (sources.dockerContext ?? 'Docker context')
+        : 'discovery (Docker CLI context, then the well-known sockets)';
+  const signal = AbortSignal.timeout(DOCTOR_TIMEOUT_MS);
+  // Every engine at once: one slow engine does not make the others wait.
+  const engines = await Promise.all(
+    registry.names().map(async (name): Promise<EngineReport> => {
+      const engine = registry.resolve(name);
+      const spec = rt.engines.find((e) => e.name === name);
+      const check = await checkEngine(engine, signal, (attempts) =>
+        adviceFor(config, attempts, chosenBy, configured),
+      );
+      engine.close();
+      return {
+        name,
+        default: name === registry.defaultName,
+        settingsFrom: spec
+          ? `${spec.source}${spec.url.startsWith('context:') ? ` (Docker context ${spec.url.slice(8)})` : ''}`
+          : chosenBy,
+        ...(engine.description !== undefined && { description: engine.description }),
+        ceiling: { ...engine.ceiling },
+        warnings: spec ? engineWarnings(spec) : [],
+        ...check,
+      };
+    }),
+  );
+  const main = engines.find((e) => e.default) ?? (engines[0] as EngineReport);
+  const {
+    name: _n,
+    default: _d,
+    settingsFrom: _s,
+    description: _desc,
+    ceiling: _c,
+    warnings: _w,
+    ...engineReport
+  } = main;
   return {
     version: VERSION,
-    healthy: engineReport.reachable,
-    engine: engineReport,
+    healthy: engines.every((e) => e.reachable),
+    configured,
+    warnings: settingsWarnings(config, sources, configured),
+    engines,
+    engine: { ...engineReport, chosenBy },
     safety: await safetyOf(config, rt),
     transport: transportOf(config),
     config: {
@@ -122,11 +179,79 @@ export async function doctor({ config, sources, host }: LoadedConfig): Promise<D
   };
 }
 
-function adviceFor(config: Config, attempts: Attempt[], chosenBy: string): string {
+async function checkEngine(
+  engine: Engine,
+  signal: AbortSignal,
+  advice: (attempts: Attempt[]) => string,
+): Promise<EngineCheck> {
+  try {
+    const { info } = await engine.connection(signal);
+    return {
+      reachable: true,
+      url: info.url,
+      source: info.source,
+      apiVersion: info.apiVersion,
+      engineVersion: info.serverVersion,
+      platform: `${info.os}/${info.arch}`,
+      attempts: engine.attempts(),
+    };
+  } catch (e) {
+    const attempts = engine.attempts();
+    return { reachable: false, attempts, problem: (e as Error).message, advice: advice(attempts) };
+  }
+}
+
+/** Settings given but not used, and addresses without encryption. */
+function settingsWarnings(config: Config, sources: Record<string, string>, configured: boolean): string[] {
+  const out: string[] = [];
+  if (configured) {
+    const names = {
+      dockerHost: 'DOCKER_HOST/--docker-host',
+      dockerContext: 'DOCKER_CONTEXT/--context',
+      dockerCertPath: 'DOCKER_CERT_PATH/--cert-path',
+      dockerTlsVerify: 'DOCKER_TLS_VERIFY/--tls-verify',
+    } as const;
+    for (const [key, name] of Object.entries(names)) {
+      if (sources[key] === undefined) continue;
+      const fix =
+        key === 'dockerCertPath' || key === 'dockerTlsVerify'
+          ? "Set each engine's 'tlsDir' and 'tlsVerify' instead."
+          : 'Add it as an engine (--engine NAME=URL) if you want it served.';
+      out.push(`${name} (from ${sources[key]}) is ignored: the engines come from ${sources.engines}. ${fix}`);
+    }
+  } else if (
+    config.dockerHost?.startsWith('tcp://') &&
+    !config.dockerTlsVerify &&
+    !config.dockerCertPath &&
+    !isLoopbackUrl(config.dockerHost)
+  ) {
+    out.push(
+      `${config.dockerHost} (from ${sources.dockerHost}) is plain TCP off this host: requests and registry credentials travel unencrypted and the engine is not authenticated. Use TLS (DOCKER_CERT_PATH, DOCKER_TLS_VERIFY=1) or ssh://.`,
+    );
+  }
+  return out;
+}
+
+function engineWarnings(spec: Runtime['engines'][number]): string[] {
+  const out: string[] = [];
+  if (spec.url.startsWith('tcp://') && !spec.tlsDir)
+    out.push(
+      `plain TCP (allowed on loopback only): requests travel unencrypted and the engine is not authenticated`,
+    );
+  if (spec.tlsDir && spec.tlsVerify === false)
+    out.push(`tlsVerify is false: the connection is encrypted but the engine's certificate is not checked`);
+  return out;
+}
+
+function adviceFor(config: Config, attempts: Attempt[], chosenBy: string, configured: boolean): string {
   const where =
     attempts.length === 1 ? `no engine at ${attempts[0]?.url}` : 'no engine at any endpoint tried';
+  if (attempts.some((a) => a.outcome.startsWith('host key of')))
+    return `${where}: the SSH host key was refused — see 'tried' for its fingerprint and how to trust it.`;
   if (attempts.some((a) => a.outcome.startsWith('permission denied')))
     return `${where}: permission denied — add your user to the docker group (then log in again), or run as a user that may use the socket.`;
+  if (configured)
+    return `${where}: ${attempts[0]?.outcome ?? 'nothing tried'}. The engine's settings come from ${chosenBy}.`;
   if (config.dockerHost)
     return `${where} — is Docker running there? The endpoint comes from ${chosenBy}: fix it, or unset it to let mcp-docker find the engine.`;
   return `${where} — is Docker running? Start it (Docker Desktop, colima start, systemctl start docker), or set DOCKER_HOST or --docker-host to your engine's socket.`;
@@ -174,6 +299,22 @@ function transportOf(config: Config): DoctorReport['transport'] {
   };
 }
 
+function engineLines(e: EngineCheck, chosenBy: string, label = 'chosen  by'): string[] {
+  const lines: string[] = [];
+  if (e.reachable) {
+    lines.push(
+      `  ok      ${e.url} (${e.source})`,
+      `  ${label} ${chosenBy}`,
+      `  engine  Docker ${e.engineVersion} on ${e.platform}, API ${e.apiVersion}`,
+    );
+  } else {
+    lines.push(`  FAIL    ${e.advice}`, `  ${label} ${chosenBy}`);
+    for (const a of e.attempts) lines.push(`  tried   ${a.url} (${a.source}): ${a.outcome}`);
+    if (e.attempts.length === 0) lines.push(`  why     ${e.problem}`);
+  }
+  return lines;
+}
+
 const on = (b: boolean) => (b ? 'on' : 'off');
 const list = (xs: string[], none = 'none') => (xs.length > 0 ? xs.join(', ') : none);
 
@@ -181,18 +322,25 @@ const list = (xs: string[], none = 'none') => (xs.length > 0 ? xs.join(', ') : n
 export function formatReport(r: DoctorReport): string {
   const e = r.engine;
   const s = r.safety;
-  const lines = [`mcp-docker ${r.version} doctor`, '', 'Engine'];
-  if (e.reachable) {
-    lines.push(
-      `  ok      ${e.url} (${e.source})`,
-      `  chosen  by ${e.chosenBy}`,
-      `  engine  Docker ${e.engineVersion} on ${e.platform}, API ${e.apiVersion}`,
-    );
+  const lines = [`mcp-docker ${r.version} doctor`, ''];
+  if (!r.configured) {
+    lines.push('Engine', ...engineLines(e, e.chosenBy));
   } else {
-    lines.push(`  FAIL    ${e.advice}`, `  chosen  by ${e.chosenBy}`);
-    for (const a of e.attempts) lines.push(`  tried   ${a.url} (${a.source}): ${a.outcome}`);
-    if (e.attempts.length === 0) lines.push(`  why     ${e.problem}`);
+    lines.push(`Engines (${r.engines.length}, from ${e.chosenBy})`);
+    for (const x of r.engines) {
+      const marks = [
+        x.default ? 'default' : '',
+        x.ceiling.readOnly ? 'read-only' : '',
+        x.ceiling.allowDestructive ? '' : 'no destructive',
+      ].filter(Boolean);
+      lines.push(
+        `  ${x.name}${marks.length > 0 ? ` (${marks.join(', ')})` : ''}${x.description ? ` — ${x.description}` : ''}`,
+      );
+      lines.push(...engineLines(x, x.settingsFrom, 'from   ').map((l) => `  ${l}`));
+      for (const w of x.warnings) lines.push(`    WARN    ${w}`);
+    }
   }
+  for (const w of r.warnings) lines.push(`  WARN    ${w}`);
   const tiers = Object.entries(s.tiers)
     .filter(([, allowed]) => allowed)
     .map(([tier]) => tier)

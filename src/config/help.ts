@@ -11,7 +11,7 @@ export function fieldsBySection(): [Section, [ConfigKey, FieldSchema][]][] {
 }
 
 const ARG = { boolean: '', list: ' <a,b>', integer: ' <n>', string: ' <value>' } as const;
-const usage = (s: FieldSchema) => `  ${s.flag}${ARG[kindOf(s)]}`;
+const usage = (s: FieldSchema) => `  ${s.flag}${s.arg ? ` <${s.arg}>` : ARG[kindOf(s)]}`;
 
 export function helpText(version: string): string {
   const w = Math.max(...FIELDS.map(([, s]) => usage(s).length)) + 2;

@@ -6,6 +6,10 @@ export interface HostEnv {
   platform: NodeJS.Platform;
   xdgRuntimeDir?: string;
   uid?: number;
+  /** The SSH agent's socket (SSH_AUTH_SOCK), for ssh:// engines. */
+  sshAuthSock?: string;
+  /** The login name, the user of an ssh:// engine whose URL names none. */
+  user?: string;
 }
 
 export function readHostEnv(env: Record<string, string | undefined> = process.env): HostEnv {
@@ -14,5 +18,7 @@ export function readHostEnv(env: Record<string, string | undefined> = process.en
     platform: process.platform,
     xdgRuntimeDir: env.XDG_RUNTIME_DIR || undefined,
     uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
+    sshAuthSock: env.SSH_AUTH_SOCK || undefined,
+    user: env.USER || env.LOGNAME || env.USERNAME || undefined,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Value } from 'typebox/value';
+import { type EngineMap, mergeEngines, parseEnginesObject } from './engines.ts';
 import { type HostEnv, readHostEnv } from './host.ts';
 import { ConfigError, kindOf } from './meta.ts';
 import { type LayerValues, type ParsedArgs, parseArgs, parseLayerValue } from './parse.ts';
@@ -42,9 +43,11 @@ function readFileLayer(path: string): LayerValues {
       );
     // Lists and numbers may be written as strings in a file too.
     const v =
-      typeof value === 'string'
-        ? parseLayerValue(key as ConfigKey, value, `config file key '${key}'`)
-        : value;
+      key === 'engines' && typeof value !== 'string'
+        ? parseEnginesObject(value, `config file '${path}': engines`, false)
+        : typeof value === 'string'
+          ? parseLayerValue(key as ConfigKey, value, `config file key '${key}'`)
+          : value;
     out[key] = { value: v, layer: 'file', source: `${path}: ${key}` };
   }
   return out;
@@ -61,11 +64,26 @@ export function resolveConfig(layers: { flags: LayerValues; env: LayerValues; fi
   const merged: Record<string, unknown> = {};
   const sources: Sources = {};
   for (const [key, schema] of FIELDS) {
+    if (key === 'engines') continue;
     const hit = layers.flags[key] ?? layers.env[key] ?? layers.file?.[key];
     if (hit) {
       merged[key] = hit.value;
       sources[key] = `${hit.layer} ${hit.source}`;
     } else if ('default' in schema) merged[key] = structuredClone(schema.default);
+  }
+  const engineLayer = (l?: LayerValues) => {
+    const hit = l?.engines;
+    return hit && { value: hit.value as EngineMap, source: `${hit.layer} ${hit.source}` };
+  };
+  const configured = mergeEngines({
+    flags: engineLayer(layers.flags),
+    env: engineLayer(layers.env),
+    file: engineLayer(layers.file),
+  });
+  if (configured) {
+    merged.engines = configured;
+    sources.engines =
+      (engineLayer(layers.flags) ?? engineLayer(layers.env) ?? engineLayer(layers.file))?.source ?? '';
   }
   // Validated once per start: the interpreter is cheaper than generating and compiling a checker (~6 ms of cold start).
   if (!Value.Check(ConfigSchema, merged)) {

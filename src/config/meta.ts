@@ -25,6 +25,8 @@ export interface FieldMeta {
   env: string[];
   /** Shown in --help, the README and doctor instead of the default value. */
   defaultText?: string;
+  /** The flag's value as --help shows it, when not the kind's (e.g. NAME=URL). */
+  arg?: string;
 }
 
 /** `meta.http('address to listen on', '--host', ['MCP_DOCKER_HTTP_HOST'])`: the field's metadata in one section. */

@@ -1,5 +1,6 @@
 /** Raw strings (argv, env, string values in the file) to typed values: one coercion for every layer. */
 
+import { addEngines, type EngineMap, parseEngineFlag, parseEnginesEnv } from './engines.ts';
 import { ConfigError, kindOf } from './meta.ts';
 import { type ConfigKey, FIELDS, fieldOf } from './schema.ts';
 
@@ -54,6 +55,9 @@ const normaliseLogFilter = (raw: string) => {
 };
 
 export function parseLayerValue(key: ConfigKey, raw: string, where: string): unknown {
+  // Engines have their own forms (and name their errors themselves).
+  if (key === 'engines')
+    return where.startsWith('option') ? parseEngineFlag(raw, where) : parseEnginesEnv(raw, where);
   try {
     return coerce(key, raw);
   } catch (e) {
@@ -100,7 +104,17 @@ export function parseArgs(argv: string[]): ParsedArgs {
           throw new ConfigError(`option '${name}' needs a value, e.g. ${name}=VALUE`);
         else raw = argv[++i] as string;
       }
-      out.values[key] = { value: parseLayerValue(key, raw, `option '${name}'`), layer: 'flag', source: name };
+      const value = parseLayerValue(key, raw, `option '${name}'`);
+      const before = out.values[key];
+      // --engine accumulates; every other flag keeps its last value.
+      out.values[key] =
+        key === 'engines' && before
+          ? {
+              value: addEngines(before.value as EngineMap, value as EngineMap, `option '${name}'`),
+              layer: 'flag',
+              source: name,
+            }
+          : { value, layer: 'flag', source: name };
     } else out.positionals.push(arg);
   }
   return out;

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Limits } from '../core/limits.ts';
 import type { Toolset } from '../core/toolsets.ts';
+import type { EngineConfig } from './engines.ts';
 import type { HostEnv } from './host.ts';
 import type { Config } from './schema.ts';
 import { resolveToolsets } from './toolsets.ts';
@@ -35,6 +36,11 @@ export interface Runtime {
   };
   /** How to find and reach the engine: engine discovery's input (`new Engine(rt.engineSettings)`). */
   engineSettings: ReturnType<typeof engineSettingsOf>;
+  /**
+   * The configured engines (--engine, MCP_DOCKER_ENGINES, the file's `engines`), in order; empty when
+   * none is: then one engine, 'default', found from engineSettings as before.
+   */
+  engines: EngineConfig[];
   /** Prompt and resource filters (ServerDeps' allowedPrompts / allowedResources). */
   content: { allowedPrompts: string[]; allowedResources: string[] };
 }
@@ -68,6 +74,7 @@ export function runtimeOf(config: Config, host: HostEnv): Runtime {
       dockerConfigDir,
     },
     engineSettings: engineSettingsOf(config, host, dockerConfigDir),
+    engines: config.engines ?? [],
     content: { allowedPrompts: config.allowedPrompts, allowedResources: config.allowedResources },
   };
 }
@@ -82,4 +89,6 @@ const engineSettingsOf = (config: Config, host: HostEnv, dockerConfigDir: string
   platform: host.platform,
   xdgRuntimeDir: host.xdgRuntimeDir,
   uid: host.uid,
+  sshAuthSock: host.sshAuthSock,
+  user: host.user,
 });

@@ -4,6 +4,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { DEFAULT_TOOLSETS } from '../core/toolsets.ts';
+import type { EngineConfig } from './engines.ts';
 import { type FieldSchema, LIST_HELP, meta } from './meta.ts';
 import { httpFields } from './schema-http.ts';
 
@@ -42,9 +43,21 @@ const serverFields = {
 };
 
 const engineFields = {
+  // Parsed and merged by engines.ts (flags accumulate; flags or env replace the file's set): after
+  // loading, the configured engines in order, each with where its settings came from.
+  engines: Type.Optional(
+    Type.Unsafe<EngineConfig[]>(
+      engine(
+        'An engine NAME=URL (repeatable): unix://, tcp://, ssh://user@host[:port], npipe://, context:NAME; env: comma-separated or a JSON object; file: a map of names to settings (see "Several engines" in the README)',
+        '--engine',
+        ['MCP_DOCKER_ENGINES'],
+        { arg: 'NAME=URL', defaultText: 'one engine, default, found as DOCKER_HOST/--context say' },
+      ),
+    ),
+  ),
   dockerHost: Type.Optional(
     Type.String(
-      engine('Engine endpoint: unix://, tcp://, npipe:// (default: discovered)', '--docker-host', [
+      engine('Engine endpoint: unix://, tcp://, ssh://, npipe:// (default: discovered)', '--docker-host', [
         'DOCKER_HOST',
         'DOCKER_BASE_URL',
       ]),

@@ -21,6 +21,8 @@ export interface Candidate {
   tls?: TlsFiles;
   /** An explicit choice (DOCKER_HOST, a context): if it fails, we do not fall back to guesses. */
   exclusive: boolean;
+  /** ssh:// only: the engine's own key and known_hosts files. */
+  ssh?: { identityFile?: string; knownHostsFile?: string };
 }
 
 export interface DiscoveryInput {
@@ -33,6 +35,12 @@ export interface DiscoveryInput {
   platform: NodeJS.Platform;
   xdgRuntimeDir?: string;
   uid?: number;
+  /** The SSH agent's socket, for ssh:// engines. */
+  sshAuthSock?: string;
+  /** The login name: an ssh:// URL without a user connects as it. */
+  user?: string;
+  /** A configured engine's endpoint (--engine, MCP_DOCKER_ENGINES, the file's engines): the only one tried. */
+  endpoint?: Candidate;
 }
 
 export interface FileReader {
@@ -43,6 +51,7 @@ export interface FileReader {
 export class DiscoveryError extends Error {}
 
 export function discoverCandidates(input: DiscoveryInput, fs: FileReader): Candidate[] {
+  if (input.endpoint) return [input.endpoint];
   if (input.dockerHost) {
     return [{ url: input.dockerHost, source: 'DOCKER_HOST', tls: envTls(input, fs), exclusive: true }];
   }
@@ -76,7 +85,7 @@ function currentContext(configDir: string, fs: FileReader): string | undefined {
 }
 
 /** Context metadata lives under contexts/meta/<sha256(name)>/meta.json, TLS files under contexts/tls/. */
-function contextCandidate(name: string, input: DiscoveryInput, fs: FileReader): Candidate {
+export function contextCandidate(name: string, input: DiscoveryInput, fs: FileReader): Candidate {
   const id = createHash('sha256').update(name).digest('hex');
   const metaPath = join(input.dockerConfigDir, 'contexts', 'meta', id, 'meta.json');
   const text = fs.readText(metaPath);

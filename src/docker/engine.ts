@@ -13,6 +13,7 @@ import {
   NO_CEILING,
 } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
+import { dockerOptions, unixPath } from './client-options.ts';
 import {
   type Candidate,
   DiscoveryError,
@@ -30,6 +31,8 @@ import {
 import { useFetchTransport } from './fetch-transport.ts';
 import { policyGuard } from './policy/guard.ts';
 import { guardRequests } from './request.ts';
+// Type only: the SSH transport (and ssh2) load when an ssh:// engine first connects.
+import type { SshTransport } from './ssh/transport.ts';
 
 /** Newest Engine API version this server was written against; older engines are spoken to in their own. */
 export const MAX_API_VERSION = '1.47';
@@ -78,6 +81,8 @@ export class Engine {
   private readonly fs: FileReader;
   private readonly overrides: FactOverrides;
   private readonly processes?: ProcessReader;
+  /** An ssh:// engine's one SSH connection and its channels, kept across reconnects. */
+  private ssh?: SshTransport;
   /** The policy at this engine's boundary, with this engine's facts (src/docker/policy/guard.ts). */
   private readonly guard = policyGuard(
     (signal) => this.resolveFacts(signal),
@@ -111,6 +116,41 @@ export class Engine {
 
   invalidate(): void {
     this.current = undefined;
+  }
+
+  /** SSH connections this engine has opened (0 unless ssh://): 100 calls should open one. */
+  get sshConnections(): number {
+    return this.ssh?.connections ?? 0;
+  }
+
+  /** dial-stdio channels this engine has opened on its SSH connections: idle ones are reused. */
+  get sshChannels(): number {
+    return this.ssh?.channels ?? 0;
+  }
+
+  /** Ends an ssh:// engine's connection (tests, shutdown); other kinds hold nothing open. */
+  close(): void {
+    this.ssh?.close();
+    this.ssh = undefined;
+    this.current = undefined;
+  }
+
+  /** The SSH transport for an ssh:// candidate: one per engine, whatever reconnects happen above it. */
+  private async sshTransport(c: Candidate): Promise<SshTransport> {
+    if (!this.ssh) {
+      const { SshTransport } = await import('./ssh/transport.ts');
+      const u = new URL(c.url);
+      this.ssh ??= new SshTransport({
+        host: u.hostname.replace(/^\[|\]$/g, ''),
+        port: u.port ? Number(u.port) : 22,
+        username: decodeURIComponent(u.username) || this.input.user || 'root',
+        identityFile: c.ssh?.identityFile,
+        knownHostsFile: c.ssh?.knownHostsFile,
+        home: this.input.home,
+        agentSocket: this.input.sshAuthSock,
+      });
+    }
+    return this.ssh;
   }
 
   info(): EngineInfo | undefined {
@@ -236,7 +276,10 @@ export class Engine {
         continue;
       }
       try {
-        const opts = dockerOptions(c, this.fs);
+        const opts = dockerOptions(c, this.fs, {
+          sshAgent: c.url.startsWith('ssh://') ? (await this.sshTransport(c)).agent : undefined,
+          https: c.tls && !c.tls.verify ? await import('node:https') : undefined,
+        });
         const probeSignal = AbortSignal.any([
           AbortSignal.timeout(PROBE_TIMEOUT_MS),
           ...(signal ? [signal] : []),
@@ -262,11 +305,16 @@ export class Engine {
         return this.current;
       } catch (e) {
         if (signal?.aborted) throw signal.reason;
-        attempts.push({ url: c.url, source: c.source, outcome: describeFailure(e) });
+        const remote = c.url.startsWith('ssh://') ? this.ssh?.takeFailure() : undefined;
+        attempts.push({
+          url: c.url,
+          source: c.source,
+          outcome: remote ?? describeFailure(e, c.tls !== undefined),
+        });
       }
     }
     this.lastAttempts = attempts;
-    throw unreachable(attempts);
+    throw this.input.endpoint ? unreachableConfigured(this.name, attempts) : unreachable(attempts);
   }
 }
 
@@ -282,46 +330,43 @@ export function negotiate(engineApi: string): string {
   return apiAtLeast(engineApi, MAX_API_VERSION) ? MAX_API_VERSION : engineApi;
 }
 
-const unixPath = (url: string) => (url.startsWith('unix://') ? url.slice('unix://'.length) : undefined);
+const TLS_UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+]);
 
-export function dockerOptions(c: Candidate, fs: FileReader): Dockerode.DockerOptions {
-  const socketPath = unixPath(c.url);
-  if (socketPath) return { socketPath };
-  if (c.url.startsWith('npipe://')) return { socketPath: c.url.slice('npipe://'.length) };
-  const u = new URL(c.url);
-  if (u.protocol === 'ssh:') {
-    return {
-      protocol: 'ssh',
-      host: u.hostname,
-      port: u.port ? Number(u.port) : 22,
-      username: u.username || undefined,
-    };
-  }
-  if (u.protocol === 'tcp:' || u.protocol === 'http:' || u.protocol === 'https:') {
-    const tls = c.tls && (c.tls.verify || c.tls.cert);
-    const read = (p?: string) => (p ? fs.readText(p) : undefined);
-    return {
-      host: u.hostname,
-      port: u.port ? Number(u.port) : tls ? 2376 : 2375,
-      protocol: tls || u.protocol === 'https:' ? 'https' : 'http',
-      ...(tls && { ca: read(c.tls?.ca), cert: read(c.tls?.cert), key: read(c.tls?.key) }),
-    };
-  }
-  throw new ToolError('engine_unreachable', `unsupported engine address '${c.url}'`, {
-    hint: 'Use unix://, tcp://, npipe:// or ssh:// in DOCKER_HOST.',
-    retryable: false,
-  });
-}
-
-function describeFailure(e: unknown): string {
+function describeFailure(e: unknown, tls = false): string {
+  if ((e as Error | undefined)?.name === 'SshSetupError') return (e as Error).message;
   const err = e as { code?: string; statusCode?: number; message?: string; name?: string };
   if (err.code === 'EACCES') return 'permission denied (is your user in the docker group?)';
   if (err.code === 'ECONNREFUSED' || err.code === 'ConnectionRefused') return 'nothing is listening';
   if (err.code === 'ENOENT' || err.code === 'FailedToOpenSocket') return 'no socket there';
   if (err.name === 'TimeoutError' || err.name === 'AbortError')
     return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
+  if (err.code && TLS_UNTRUSTED.has(err.code))
+    return `TLS: the engine's certificate is not trusted by ca.pem (${err.code}); is tlsDir's ca.pem the engine's CA?`;
+  if (err.code === 'CERT_HAS_EXPIRED') return "TLS: the engine's certificate has expired";
+  if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return "TLS: the engine's certificate does not name this host (its subjectAltName)";
+  if (err.code === 'ECONNRESET' && tls)
+    return 'the engine closed the connection (TLS: does it accept the client certificate in tlsDir?)';
   if (err.statusCode) return `answered HTTP ${err.statusCode}, not a Docker engine`;
   return `failed: ${err.code ?? err.message?.split('\n')[0] ?? 'unknown error'}`;
+}
+
+/** A configured engine (--engine, MCP_DOCKER_ENGINES, the file's engines) that did not answer. */
+function unreachableConfigured(name: string, attempts: Attempt[]): ToolError {
+  const tried = attempts.map((a) => `${a.url}: ${a.outcome}`).join('; ');
+  return new ToolError(
+    'engine_unreachable',
+    `no Docker engine answered for engine '${name}'. Tried: ${tried}`,
+    {
+      hint: `Is the engine running there, and are engine '${name}''s settings right? 'mcp-docker doctor' shows what was tried. The next call retries by itself.`,
+    },
+  );
 }
 
 function unreachable(attempts: Attempt[]): ToolError {

@@ -4,6 +4,8 @@
  * well-known sockets); several named engines are one more entry in the list. Each engine keeps its
  * own connection, so one going down never affects another.
  */
+
+import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import {
   type EngineAccess,
@@ -13,8 +15,14 @@ import {
   NO_CEILING,
 } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
-import type { DiscoveryInput } from './discovery.ts';
-import { Engine } from './engine.ts';
+import {
+  type Candidate,
+  contextCandidate,
+  DiscoveryError,
+  type DiscoveryInput,
+  type FileReader,
+} from './discovery.ts';
+import { Engine, nodeFileReader } from './engine.ts';
 import type { FactOverrides } from './facts.ts';
 
 export const DEFAULT_ENGINE = 'default';
@@ -114,3 +122,106 @@ export function sessionOf<C extends Dockerode | undefined>(
     attempts: () => access.attempts(),
   };
 }
+
+/**
+ * A configured engine as settings give it (src/config/engines.ts checked names, schemes and TLS files):
+ * its URL (`context:NAME` for a Docker CLI context) and per-engine files, words and ceiling.
+ */
+export interface EngineSpec {
+  name: string;
+  url: string;
+  /** Where its settings came from ('flag --engine', 'env MCP_DOCKER_ENGINES', 'file c.json: engines'). */
+  source: string;
+  tlsDir?: string;
+  tlsVerify?: boolean;
+  identityFile?: string;
+  knownHostsFile?: string;
+  description?: string;
+  readOnly?: boolean;
+  allowDestructive?: boolean;
+}
+
+/** A configured engine that cannot be set up (a context that does not exist): a start-up error. */
+export class EngineSettingsError extends Error {
+  override name = 'EngineSettingsError';
+}
+
+/** The endpoint a spec names: its URL with its TLS and SSH files, or the Docker context's. */
+export function endpointOf(
+  spec: EngineSpec,
+  base: DiscoveryInput,
+  fs: FileReader = nodeFileReader,
+): Candidate {
+  if (spec.url.startsWith('context:')) {
+    const context = spec.url.slice('context:'.length);
+    try {
+      const c = contextCandidate(context, base, fs);
+      if (c.url.startsWith('tcp://') && !c.tls && !onLoopback(c.url))
+        throw new EngineSettingsError(
+          `engine '${spec.name}' (${spec.source}): Docker context '${context}' points at plain tcp:// ${c.url}, which is refused: requests and registry credentials would travel unencrypted. Give the context TLS material (docker context update --docker "host=…,ca=…,cert=…,key=…"), or use ssh://.`,
+        );
+      return { ...c, source: `${spec.source}, ${c.source}`, ssh: sshFiles(spec) };
+    } catch (e) {
+      if (e instanceof DiscoveryError)
+        throw new EngineSettingsError(`engine '${spec.name}' (${spec.source}): ${e.message}`);
+      throw e;
+    }
+  }
+  const dir = spec.tlsDir;
+  const file = (f: string) => (dir && fs.exists(join(dir, f)) ? join(dir, f) : undefined);
+  return {
+    url: spec.url,
+    source: spec.source,
+    exclusive: true,
+    ...(dir && {
+      tls: {
+        ca: file('ca.pem'),
+        cert: file('cert.pem'),
+        key: file('key.pem'),
+        verify: spec.tlsVerify ?? true,
+      },
+    }),
+    ssh: sshFiles(spec),
+  };
+}
+
+const onLoopback = (url: string) => {
+  try {
+    return /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+};
+
+const sshFiles = (spec: EngineSpec) =>
+  spec.identityFile || spec.knownHostsFile
+    ? { identityFile: spec.identityFile, knownHostsFile: spec.knownHostsFile }
+    : undefined;
+
+/** Settings for each configured engine: the base discovery input (home, platform) with its endpoint. */
+export function settingsOf(
+  specs: readonly EngineSpec[],
+  base: DiscoveryInput,
+  fs?: FileReader,
+): EngineSettings[] {
+  return specs.map((spec) => ({
+    name: spec.name,
+    discovery: { ...base, endpoint: endpointOf(spec, base, fs) },
+    description: spec.description,
+    ceiling: {
+      ...(spec.readOnly !== undefined && { readOnly: spec.readOnly }),
+      ...(spec.allowDestructive !== undefined && { allowDestructive: spec.allowDestructive }),
+    },
+  }));
+}
+
+/**
+ * The registry from settings: the configured engines, or with none configured today's single
+ * 'default' engine discovered from `base`. Throws EngineSettingsError for an engine that cannot be set up.
+ */
+export const configuredEngines = (
+  specs: readonly EngineSpec[],
+  base: DiscoveryInput,
+  facts?: FactOverrides,
+): EngineRegistry<Engine> =>
+  specs.length === 0 ? defaultEngines(base, facts) : engines(settingsOf(specs, base));
