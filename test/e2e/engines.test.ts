@@ -252,7 +252,7 @@ describe.each(CLIENT_KINDS)('many engines (%s client)', (kind) => {
 });
 
 describe('one engine configured', () => {
-  it('lists no engine argument and no docker_list_engines: single-engine listings are unchanged', async () => {
+  it('lists no engine argument: single-engine listings are unchanged', async () => {
     const single = await startServer({ client: 'v2' });
     try {
       const tools = await single.client.listTools();
