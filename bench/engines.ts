@@ -183,6 +183,7 @@ export async function runEngines(o: Options): Promise<EnginesReport> {
       await stalled.close();
       await Promise.race([Promise.all([pester, pester2]), Bun.sleep(5_000)]);
       report.unreachable = { series, neighbourCalls: attempts };
+      report.load = (await import('node:os')).loadavg().map((x) => Number(x.toFixed(2)));
     } catch (e) {
       report.errors.push({ figure: 'unreachable', why: (e as Error).message.slice(0, 300) });
     }
@@ -194,14 +195,27 @@ export async function runEngines(o: Options): Promise<EnginesReport> {
       const four = await start(
         config('four.json', { default: entries.default, second, tls: entries.tls, ssh: entries.ssh }),
       );
+      // Four engines over unix only: what the count of engines costs, apart from the TLS and SSH code.
+      const unix4 = await start(
+        config('unix4.json', {
+          default: entries.default,
+          second,
+          third: { url: entries.default.url },
+          fourth: { url: entries.default.url },
+        }),
+      );
       const names = ['default', 'second', 'tls', 'ssh'];
+      const unixNames = ['default', 'second', 'third', 'fourth'];
       for (let i = 0; i < n * 4; i++) {
+        const tool = i % 8 < 4 ? 'docker_version' : 'docker_list_containers';
         await call(one, {}, i % 2 ? 'docker_version' : 'docker_list_containers');
-        await call(four, { engine: names[i % 4] }, i % 8 < 4 ? 'docker_version' : 'docker_list_containers');
+        await call(four, { engine: names[i % 4] }, tool);
+        await call(unix4, { engine: unixNames[i % 4] }, tool);
       }
       const a = memory(one.pid).hwmMiB;
       const b = memory(four.pid).hwmMiB;
-      report.rss = { oneMiB: a, fourMiB: b, diffMiB: b - a, calls: n * 4 };
+      const u = memory(unix4.pid).hwmMiB;
+      report.rss = { oneMiB: a, fourMiB: b, diffMiB: b - a, fourUnixMiB: u, calls: n * 4 };
     } catch (e) {
       report.errors.push({ figure: 'rss', why: (e as Error).message.slice(0, 300) });
     }

@@ -61,7 +61,10 @@ export interface EnginesReport {
   remote?: { series: Record<string, Series>; sshConnections: number; sshCalls: number };
   /** neighbourCalls: calls made meanwhile to the engine that never answers. */
   unreachable?: { series: Record<string, Series>; neighbourCalls: number };
-  rss?: { oneMiB: number; fourMiB: number; diffMiB: number; calls: number };
+  /** fourUnixMiB: four engines, all over unix (the count of engines alone, without TLS and SSH code). */
+  rss?: { oneMiB: number; fourMiB: number; diffMiB: number; fourUnixMiB?: number; calls: number };
+  /** Load average when the figures were taken (the machine may be shared). */
+  load?: number[];
   /** A figure that could not be taken, and why. */
   errors: { figure: string; why: string }[];
 }
@@ -422,7 +425,7 @@ export function enginesSection(e: EnginesReport, date: string): string {
     '<!-- engines:start -->',
     '## Many engines (issue 14)',
     '',
-    `Measured ${date} with \`bun bench/engines.ts\` on the test bed of \`test/helpers/engines/\`: the dev engine over unix, a private dockerd on tcp://127.0.0.1 with TLS (its own bridge), and an sshd on 127.0.0.1 whose sessions reach the dev engine (\`docker system dial-stdio\`). Series are interleaved, ${e.calls} calls each after 5 untimed.`,
+    `Measured ${date} with \`bun bench/engines.ts\` on the test bed of \`test/helpers/engines/\`: the dev engine over unix, a private dockerd on tcp://127.0.0.1 with TLS (its own bridge), and an sshd on 127.0.0.1 whose sessions reach the dev engine (\`docker system dial-stdio\`). Series are interleaved, ${e.calls} calls each after 5 untimed${e.load ? ` (load average ${e.load.join(', ')}: compare within a table, not with other sections)` : ''}.`,
     '',
   ];
   if (e.secondEngine)
@@ -441,14 +444,14 @@ export function enginesSection(e: EnginesReport, date: string): string {
     );
   if (e.unreachable)
     out.push(
-      `**An unreachable neighbour delays no one.** One server with a second engine on a loopback port that accepts and never answers, asked ${e.unreachable.neighbourCalls} times meanwhile, vs a server whose engines are all up:`,
+      `**An unreachable neighbour delays no one.** One server with a second engine on a loopback port that accepts and never answers, with ${e.unreachable.neighbourCalls} calls to it pending the whole time (neither answered nor timed out), vs a server whose engines are all up:`,
       '',
       table(head, rows(e.unreachable.series)),
       '',
     );
   if (e.rss)
     out.push(
-      `**Memory.** Peak RSS (VmHWM) after ${e.rss.calls} calls: one engine ${f(e.rss.oneMiB)} MiB; four engines (unix twice, TCP+TLS, ssh://), each called, ${f(e.rss.fourMiB)} MiB: ${f(e.rss.diffMiB)} MiB more (aim: under 5 MiB).`,
+      `**Memory.** Peak RSS (VmHWM) after ${e.rss.calls} calls: one engine ${f(e.rss.oneMiB)} MiB; four engines (unix twice, TCP+TLS, ssh://), each called, ${f(e.rss.fourMiB)} MiB: ${f(e.rss.diffMiB)} MiB more (aim: under 5 MiB)${e.rss.fourUnixMiB === undefined ? '' : `; four engines all over unix ${f(e.rss.fourUnixMiB)} MiB (${f(e.rss.fourUnixMiB - e.rss.oneMiB)} MiB more), so the rest is the TLS and SSH code and connections`}.`,
       '',
     );
   if (e.errors.length > 0)
