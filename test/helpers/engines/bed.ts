@@ -4,10 +4,12 @@
  * engine. One bed per test file (beforeAll → startBed, afterAll → bed.dispose()), under a fresh temp
  * directory so a crashed run's leftovers never collide with the next.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unmountUnder } from '../../../scripts/engine.ts';
 import { startTlsEngine, type TlsEngine } from './dockerd.ts';
+import { alive, processesUnder, waitGone } from './proc.ts';
 import { type Sshd, startSshd } from './sshd.ts';
 
 export { startTlsEngine, type TlsEngine } from './dockerd.ts';
@@ -40,11 +42,36 @@ export interface Bed {
   dispose(): Promise<void>;
 }
 
+/**
+ * A crashed run's bed: its directory names the test process that made it; once that process is gone,
+ * what still runs from the directory (its dockerd, containerd, shims, sshd) is killed by pid and the
+ * directory goes. Stale bridges are swept when a new one is made (proc.ts).
+ */
+async function sweepStaleBeds(): Promise<void> {
+  for (const name of readdirSync(tmpdir())) {
+    const owner = Number(/^mcpt-bed-(\d+)-/.exec(name)?.[1]);
+    if (!owner || alive(owner)) continue;
+    const dir = join(tmpdir(), name);
+    const left = processesUnder(`${dir}/`);
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await waitGone(left, 5_000);
+    unmountUnder(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function startBed(): Promise<Bed> {
   const unixUrl = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
   if (!unixUrl.startsWith('unix://'))
     throw new Error(`the engines test bed wants a unix DOCKER_HOST, got ${unixUrl}`);
-  const dir = mkdtempSync(join(tmpdir(), 'mcpt-engines-'));
+  await sweepStaleBeds();
+  const dir = mkdtempSync(join(tmpdir(), `mcpt-bed-${process.pid}-`));
   const [tls, sshd] = await Promise.allSettled([
     startTlsEngine(join(dir, 'tls')),
     startSshd(join(dir, 'sshd'), unixUrl),
