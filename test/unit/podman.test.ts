@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'bun:test';
+import { engineKind, podmanRefusal } from '../../src/docker/podman.ts';
+import { describeDial, withoutUnset } from '../../src/docker/request.ts';
+
+// /version answers as recorded from Podman 4.3.1 (`podman system service`) and Docker 26 (dockerd).
+const PODMAN_VERSION = {
+  Platform: { Name: 'linux/amd64/debian-12' },
+  Components: [
+    { Name: 'Podman Engine', Version: '4.3.1', Details: { APIVersion: '4.3.1', MinAPIVersion: '4.0.0' } },
+    { Name: 'Conmon', Version: 'conmon version 2.1.6, commit: unknown' },
+    { Name: 'OCI Runtime (runc)', Version: 'runc version 1.1.5+ds1' },
+  ],
+  Version: '4.3.1',
+  ApiVersion: '1.41',
+  MinAPIVersion: '1.24',
+  Os: 'linux',
+  Arch: 'amd64',
+};
+const DOCKER_VERSION = {
+  Platform: { Name: 'Docker Engine - Community' },
+  Components: [
+    { Name: 'Engine', Version: '26.1.5', Details: { ApiVersion: '1.45', MinAPIVersion: '1.24' } },
+    { Name: 'containerd', Version: '1.6.20' },
+    { Name: 'runc', Version: '1.1.5' },
+    { Name: 'docker-init', Version: '0.19.0' },
+  ],
+  Version: '26.1.5',
+  ApiVersion: '1.45',
+};
+
+describe('engine kind from the /version probe', () => {
+  it('tells Podman by its "Podman Engine" component', () => {
+    expect(engineKind(PODMAN_VERSION)).toBe('podman');
+  });
+  it('says docker for Docker, and for an answer without components (old engines)', () => {
+    expect(engineKind(DOCKER_VERSION)).toBe('docker');
+    expect(engineKind({})).toBe('docker');
+    expect(engineKind({ Components: null })).toBe('docker');
+  });
+});
+
+describe('what Podman lacks', () => {
+  it('refuses Swarm, configs, plugins and distribution naming Podman and the engine', () => {
+    for (const [path, missing] of [
+      ['/swarm', 'Swarm API'],
+      ['/swarm/init', 'Swarm API'],
+      ['/services/create', 'Swarm API'],
+      ['/nodes', 'Swarm API'],
+      ['/tasks', 'Swarm API'],
+      ['/configs', 'Swarm configs API'],
+      ['/plugins', 'plugin API'],
+      ['/distribution/busybox/json', 'registry distribution API'],
+    ] as const) {
+      const err = podmanRefusal('lab', { path });
+      expect(err?.message).toBe(`engine 'lab' is Podman, which has no ${missing}`);
+      expect(err?.kind).toBe('invalid_argument');
+    }
+  });
+  it('lets through what Podman answers, secrets and the build cache included', () => {
+    for (const path of ['/containers/json', '/secrets', '/build/prune', '/images/json', '/servicesx'])
+      expect(podmanRefusal('lab', { path })).toBeUndefined();
+  });
+});
+
+describe('query parameters left undefined', () => {
+  it('are not sent (Podman refuses `filters=`; Docker reads it as no filter)', () => {
+    const dial = {
+      path: '/networks?',
+      method: 'GET',
+      options: { filters: undefined, abortSignal: undefined },
+      statusCodes: { 200: true },
+    };
+    expect(describeDial(withoutUnset(dial)).query).toEqual({});
+    const ours = {
+      ...dial,
+      options: { _query: { all: true, filters: undefined }, _body: {} },
+    };
+    expect(describeDial(withoutUnset(ours)).query).toEqual({ all: true });
+  });
+  it('leaves set values, falsy ones included, and returns the same object when nothing is unset', () => {
+    const dial = {
+      path: '/containers/json?',
+      method: 'GET',
+      options: { all: false, limit: 0, filters: '{"label":["a"]}' },
+      statusCodes: { 200: true },
+    };
+    expect(withoutUnset(dial)).toBe(dial);
+  });
+});
