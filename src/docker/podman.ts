@@ -35,12 +35,50 @@ export const PODMAN_LACKS: readonly { path: RegExp; missing: string }[] = [
   { path: /^\/distribution\//, missing: 'registry distribution API' },
 ];
 
-/** The refusal for a call Podman cannot answer, or undefined when it can. */
-export function podmanRefusal(engineName: string, call: Pick<EngineCall, 'path'>): ToolError | undefined {
+/** How many conditions a `filters` query value holds: every value of every key. */
+function conditions(filters: unknown): number {
+  if (typeof filters !== 'string') return 0;
+  try {
+    const parsed = JSON.parse(filters) as Record<string, unknown>;
+    return Object.values(parsed).reduce<number>(
+      (n, v) => n + (Array.isArray(v) ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 1),
+      0,
+    );
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Podman 4.3 matches a volume against ANY of several filter conditions where Docker requires ALL
+ * (`label=a` and `label=b`, or `label` and `dangling`): a list would show more than asked, and a prune
+ * would remove more. Such a call is refused; one condition means the same on both.
+ */
+const VOLUME_FILTERS = /^\/volumes(?:\/prune)?$/;
+
+/** The refusal for a call Podman cannot answer (or would answer wrongly), or undefined when it can. */
+export function podmanRefusal(
+  engineName: string,
+  call: Pick<EngineCall, 'path'> & Partial<Pick<EngineCall, 'query'>>,
+): ToolError | undefined {
   const gap = PODMAN_LACKS.find((g) => g.path.test(call.path));
-  if (!gap) return undefined;
-  return new ToolError('invalid_argument', `engine '${engineName}' is Podman, which has no ${gap.missing}`, {
-    hint: 'Use a Docker engine for this operation.',
-    retryable: false,
-  });
+  if (gap)
+    return new ToolError(
+      'invalid_argument',
+      `engine '${engineName}' is Podman, which has no ${gap.missing}`,
+      {
+        hint: 'Use a Docker engine for this operation.',
+        retryable: false,
+      },
+    );
+  if (VOLUME_FILTERS.test(call.path) && conditions(call.query?.filters) > 1)
+    return new ToolError(
+      'invalid_argument',
+      `engine '${engineName}' is Podman, whose volume filters match any of several conditions where Docker requires all`,
+      {
+        hint: 'Give one filter condition (e.g. one label) on this engine, and narrow the result yourself.',
+        retryable: false,
+      },
+    );
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test';
+import { engineError } from '../../src/docker/errors.ts';
 import { engineKind, podmanRefusal } from '../../src/docker/podman.ts';
 import { describeDial, withoutUnset } from '../../src/docker/request.ts';
 
@@ -85,5 +86,47 @@ describe('query parameters left undefined', () => {
       statusCodes: { 200: true },
     };
     expect(withoutUnset(dial)).toBe(dial);
+  });
+});
+
+describe("Podman's refusals (HTTP 500 with a libpod cause) map as Docker's 409 do", () => {
+  const podman500 = (message: string) => ({ statusCode: 500, json: { message, cause: '', response: 500 } });
+  it('a container in the wrong state, or a name taken, is a conflict with the next step', () => {
+    const kill = engineError(
+      podman500('can only kill running containers. 2050 is in state created: container state improper'),
+    );
+    expect(kill?.kind).toBe('conflict');
+    expect(kill?.hint).toBe('Start (or unpause) the container first.');
+    const pause = engineError(podman500(`"created" is not running, can't pause: container state improper`));
+    expect(pause?.kind).toBe('conflict');
+    expect(pause?.hint).toBe('Start (or unpause) the container first.');
+    const taken = engineError(podman500('network name n1 already used: network already exists'));
+    expect(taken?.kind).toBe('conflict');
+    expect(taken?.hint).toContain('Pick another name');
+  });
+  it('other 500s stay internal', () => {
+    expect(engineError(podman500('something broke: i/o error'))?.kind).toBe('internal');
+  });
+});
+
+describe("Podman's volume filters (any condition, where Docker needs all)", () => {
+  const filters = (f: Record<string, string[]>) => ({ filters: JSON.stringify(f) });
+  it('refuses a volume list or prune with more than one condition', () => {
+    for (const path of ['/volumes', '/volumes/prune']) {
+      const cases: Record<string, string[]>[] = [{ label: ['a', 'b'] }, { label: ['a'], dangling: ['true'] }];
+      for (const f of cases) {
+        const err = podmanRefusal('lab', { path, query: filters(f) });
+        expect(err?.message).toContain("engine 'lab' is Podman, whose volume filters match any");
+        expect(err?.hint).toContain('one filter condition');
+      }
+    }
+  });
+  it('lets one condition, none, and other objects through', () => {
+    expect(podmanRefusal('lab', { path: '/volumes', query: filters({ label: ['a'] }) })).toBeUndefined();
+    expect(podmanRefusal('lab', { path: '/volumes', query: {} })).toBeUndefined();
+    expect(podmanRefusal('lab', { path: '/volumes/v1', query: filters({ a: ['1', '2'] }) })).toBeUndefined();
+    expect(
+      podmanRefusal('lab', { path: '/containers/json', query: filters({ label: ['a', 'b'] }) }),
+    ).toBeUndefined();
   });
 });
