@@ -118,10 +118,11 @@ function classify(status: number, message: string): [ErrorKind, string | undefin
   return ['internal', 'The engine reported an error; check its state and retry.'];
 }
 
-const PODMAN_CONFLICT = /: (?:container state improper|network already exists|volume already exists)$/i;
+const PODMAN_CONFLICT =
+  /: (?:container state improper|network already exists|volume already exists|that name is already in use)$/i;
 
 function conflictHint(message: string): string | undefined {
-  if (/can only \w+ running|not running, can't/i.test(message))
+  if (/can only .+ running containers|not running, can't/i.test(message))
     return 'Start (or unpause) the container first.';
   if (/is running|running container/i.test(message)) return 'Stop it first, or pass force: true.';
   if (/is not running|is paused/i.test(message)) return 'Start (or unpause) the container first.';

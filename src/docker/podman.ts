@@ -33,6 +33,7 @@ export const PODMAN_LACKS: readonly { path: RegExp; missing: string }[] = [
   { path: /^\/configs(?:\/|$)/, missing: 'Swarm configs API' },
   { path: /^\/plugins(?:\/|$)/, missing: 'plugin API' },
   { path: /^\/distribution\//, missing: 'registry distribution API' },
+  { path: /^\/containers\/[^/]+\/update$/, missing: 'container update API' },
 ];
 
 /** How many conditions a `filters` query value holds: every value of every key. */

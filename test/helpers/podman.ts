@@ -32,6 +32,16 @@ export const PODMAN_DIFFERS = {
   'state-wording':
     'Podman words a container-state refusal its own way ("can only kill running containers … container state improper", HTTP 500); it maps to conflict all the same.',
   'init-event': 'Podman emits an "init" event between a container\'s "create" and "start".',
+  'ports-picked-at-create':
+    'Podman picks the host port of a binding without one when the container is created (Docker: when it starts).',
+  'binds-with-defaults':
+    'Podman lists binds with its default options added (ro,rprivate,rbind) and anonymous volumes among them.',
+  'no-container-update':
+    "Podman 4.3's Docker API has no /containers/{id}/update (podman update is not exposed there): the tool says so by name.",
+  'top-ps-format':
+    'Podman answers top with one joined title ("PID   USER     COMMAND") and each process as one joined string.',
+  'no-health-checks-here':
+    'Podman runs health checks through systemd timers, which this sandbox lacks: a healthcheck stays "starting".',
 } as const;
 
 export type PodmanDifference = keyof typeof PODMAN_DIFFERS;
