@@ -34,6 +34,9 @@ export function needsEngine(args: string[]): boolean {
  * npm test -- FILES` runs any other selection against Podman by hand.
  */
 export const PODMAN_SUBSET = [
+  'test/integration/engine-kind.test.ts',
+  'test/integration/containers-create.test.ts',
+  'test/integration/containers-io.test.ts',
   'test/integration/containers-lifecycle.test.ts',
   'test/integration/networks.test.ts',
   'test/integration/volumes.test.ts',
