@@ -15,6 +15,11 @@
  * builds no binary and starts no engine or registries. A run with no path, or any path outside test/unit,
  * gets everything (CI's full run is unchanged).
  *
+ * Podman: the full run (no arguments) adds a second pass over PODMAN_SUBSET (scripts/test-plan.ts) against a
+ * private `podman system service` (scripts/podman.ts); without podman that pass fails under CI=true and counts
+ * one skipped test otherwise. `MCP_DOCKER_TEST_ENGINE=podman npm test -- FILES` runs any selection against
+ * Podman instead of Docker. The tests see MCP_DOCKER_TEST_ENGINE=docker|podman (test/helpers/podman.ts).
+ *
  * MCP_DOCKER_SKIP_BUILD=1 skips `bun build.ts` and uses MCP_DOCKER_BIN, a current release binary or whatever
  * dist/mcp-docker exists. A dev convenience only: CI never sets it, and it is ignored when CI=true.
  */

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { engineError } from '../../src/docker/errors.ts';
-import { engineKind, podmanRefusal } from '../../src/docker/podman.ts';
+import { engineKind, PODMAN_LACKS, podmanRefusal } from '../../src/docker/podman.ts';
 import { describeDial, withoutUnset } from '../../src/docker/request.ts';
+import { PODMAN_DIFFERS } from '../helpers/podman.ts';
 
 // /version answers as recorded from Podman 4.3.1 (`podman system service`) and Docker 26 (dockerd).
 const PODMAN_VERSION = {
@@ -128,5 +131,13 @@ describe("Podman's volume filters (any condition, where Docker needs all)", () =
     expect(
       podmanRefusal('lab', { path: '/containers/json', query: filters({ label: ['a', 'b'] }) }),
     ).toBeUndefined();
+  });
+});
+
+describe('docs/TESTING.md', () => {
+  const doc = readFileSync(join(import.meta.dir, '../../docs/TESTING.md'), 'utf8');
+  it("names every Podman difference the suites assert, and everything Podman's API lacks", () => {
+    for (const name of Object.keys(PODMAN_DIFFERS)) expect(doc).toContain(`| \`${name}\` |`);
+    for (const { missing } of PODMAN_LACKS) expect(doc).toContain(`| ${missing} |`);
   });
 });
