@@ -5,7 +5,7 @@
  * its pid, its containers removed and its directory deleted.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, EngineError, ping, unmountUnder } from './engine.ts';
@@ -101,6 +101,30 @@ export async function stopPodman(engine: PrivatePodman): Promise<void> {
       env: { ...process.env, CONTAINERS_CONF: join(engine.dir, 'containers.conf') },
       timeout: 30_000,
     });
+  // Exec sessions leave a conmon behind for --exit-delay (300 s) after they end: this run's go now.
+  for (const pid of conmonsOf(engine.dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   unmountUnder(engine.dir);
   rmSync(engine.dir, { recursive: true, force: true });
+}
+
+/** The conmon processes whose command line names `dir` (only this service's). */
+function conmonsOf(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if ((argv[0] ?? '').endsWith('conmon') && argv.some((a) => a.startsWith(`${dir}/`))) found.push(pid);
+    } catch {
+      // raced with its exit
+    }
+  }
+  return found;
 }
