@@ -39,6 +39,8 @@ export const PODMAN_SUBSET = [
   'test/integration/containers-io.test.ts',
   'test/integration/containers-lifecycle.test.ts',
   'test/integration/networks.test.ts',
+  'test/integration/prompts.test.ts',
+  'test/integration/resources.test.ts',
   'test/integration/volumes.test.ts',
   'test/integration/system.test.ts',
 ];

@@ -27,8 +27,11 @@ export const PODMAN_DIFFERS = {
     'Podman\'s /version names its components "Podman Engine", "Conmon" and the OCI runtime, not "Engine".',
   'df-image-names':
     "Podman's /system/df gives a container's image as the image ID, and an image's tags as the bare tag (\"latest\").",
-  'event-attributes':
-    'Podman fully qualifies image names in events (docker.io/mcp-test/busybox:latest), and its kill event carries no signal.',
+  'event-attributes': 'Podman\'s kill event carries no "signal" attribute.',
+  'qualified-image-names':
+    "Podman reports a short image name fully qualified (docker.io/mcp-test/busybox:latest) in a container's image and in events.",
+  'default-pids-limit':
+    'Podman gives every container a pids limit of 2048 unless told otherwise (Docker: none).',
   'state-wording':
     'Podman words a container-state refusal its own way ("can only kill running containers … container state improper", HTTP 500); it maps to conflict all the same.',
   'init-event': 'Podman emits an "init" event between a container\'s "create" and "start".',
@@ -52,4 +55,4 @@ export const podmanDiffers = (difference: PodmanDifference): boolean =>
 
 /** An image name as this engine reports it: Podman qualifies a short name with docker.io/. */
 export const reportedImage = (name: string): string =>
-  podmanDiffers('event-attributes') && !name.split('/')[0]?.includes('.') ? `docker.io/${name}` : name;
+  podmanDiffers('qualified-image-names') && !name.split('/')[0]?.includes('.') ? `docker.io/${name}` : name;
