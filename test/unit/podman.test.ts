@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'bun:test';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Engine } from '../../src/docker/engine.ts';
 import { engineError } from '../../src/docker/errors.ts';
 import { engineKind, PODMAN_LACKS, podmanRefusal } from '../../src/docker/podman.ts';
-import { describeDial, withoutUnset } from '../../src/docker/request.ts';
+import { describeDial, engineRequest, withoutUnset } from '../../src/docker/request.ts';
 import { PODMAN_DIFFERS } from '../helpers/podman.ts';
 
 // /version answers as recorded from Podman 4.3.1 (`podman system service`) and Docker 26 (dockerd).
@@ -139,5 +141,73 @@ describe('docs/TESTING.md', () => {
   it("names every Podman difference the suites assert, and everything Podman's API lacks", () => {
     for (const name of Object.keys(PODMAN_DIFFERS)) expect(doc).toContain(`| \`${name}\` |`);
     for (const { missing } of PODMAN_LACKS) expect(doc).toContain(`| ${missing} |`);
+  });
+});
+
+describe('an Engine connected to a Podman-like answer', () => {
+  /** A unix-socket stand-in answering /version as Podman 4.3 did (headers and body), recording every path. */
+  function podmanStandIn(body: object, headers: Record<string, string>) {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpt-pd-'));
+    const paths: string[] = [];
+    const server = Bun.serve({
+      unix: join(dir, 'podman.sock'),
+      fetch(req) {
+        const { pathname, search } = new URL(req.url);
+        paths.push(pathname + search);
+        if (pathname.endsWith('/version')) return Response.json(body, { headers });
+        return Response.json([], { headers });
+      },
+    });
+    return {
+      url: `unix://${join(dir, 'podman.sock')}`,
+      paths,
+      stop: () => {
+        server.stop(true);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const input = (dockerHost: string) => ({
+    dockerHost,
+    dockerConfigDir: '/nonexistent',
+    tlsVerify: false,
+    home: '/nonexistent',
+    platform: 'linux' as const,
+  });
+
+  it('is told Podman by the probe alone, refuses its Swarm API unsent, and sends no empty filters', async () => {
+    const stand = podmanStandIn(PODMAN_VERSION, {
+      'Libpod-Api-Version': '4.3.1',
+      Server: 'Libpod/4.3.1 (linux)',
+      'Api-Version': '1.41',
+    });
+    try {
+      const engine = new Engine(input(stand.url), { name: 'lab' });
+      const docker = await engine.client(AbortSignal.timeout(5000));
+      expect(engine.info()?.kind).toBe('podman');
+      expect(stand.paths).toEqual(['/version']);
+
+      const swarm = await engineRequest(docker, { path: '/swarm' }, AbortSignal.timeout(5000)).catch(
+        (e: Error) => e.message,
+      );
+      expect(swarm).toBe("engine 'lab' is Podman, which has no Swarm API");
+      await docker.listNetworks({ filters: undefined } as object);
+      expect(stand.paths).toEqual(['/version', '/v1.41/networks']);
+    } finally {
+      stand.stop();
+    }
+  });
+
+  it('is told Docker from a Docker answer, and passes the same Swarm request through', async () => {
+    const stand = podmanStandIn(DOCKER_VERSION, { 'Api-Version': '1.45', Server: 'Docker/26.1.5 (linux)' });
+    try {
+      const engine = new Engine(input(stand.url));
+      const docker = await engine.client(AbortSignal.timeout(5000));
+      expect(engine.info()?.kind).toBe('docker');
+      await engineRequest(docker, { path: '/swarm' }, AbortSignal.timeout(5000));
+      expect(stand.paths).toEqual(['/version', '/v1.45/swarm']);
+    } finally {
+      stand.stop();
+    }
   });
 });
