@@ -119,7 +119,7 @@ function classify(status: number, message: string): [ErrorKind, string | undefin
 }
 
 const PODMAN_CONFLICT =
-  /: (?:container state improper|network already exists|volume already exists|that name is already in use)$/i;
+  /: (?:container state improper|network already exists|volume already exists|that name is already in use|image is in use by a container)$/i;
 
 function conflictHint(message: string): string | undefined {
   if (/can only .+ running containers|not running, can't/i.test(message))

@@ -45,6 +45,8 @@ export const PODMAN_DIFFERS = {
     'Podman answers top with one joined title ("PID   USER     COMMAND") and each process as one joined string.',
   'no-health-checks-here':
     'Podman runs health checks through systemd timers, which this sandbox lacks: a healthcheck stays "starting".',
+  'forced-rmi-removes-containers':
+    "Podman's forced image removal also removes the containers using it, running ones included: docker_remove_image refuses it by name.",
 } as const;
 
 export type PodmanDifference = keyof typeof PODMAN_DIFFERS;

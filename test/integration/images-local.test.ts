@@ -11,6 +11,7 @@ import {
   uniqueName,
 } from '../helpers/engine.ts';
 import { callErr, callOk } from '../helpers/pipeline.ts';
+import { podmanDiffers } from '../helpers/podman.ts';
 
 /**
  * Every image made here is either a tag of TEST_IMAGE in REPO (removing it only untags) or a commit
@@ -247,6 +248,16 @@ describe('docker_remove_image', () => {
     expect(err.hint).toContain('force: true');
     expect(await exists(id)).toBe(true);
 
+    if (podmanDiffers('forced-rmi-removes-containers')) {
+      const refused = await callErr('docker_remove_image', { image: `${REPO}:used`, force: true });
+      expect(refused.kind).toBe('conflict');
+      expect(refused.message).toContain(
+        `is Podman, whose forced image removal also removes the containers using it ('${user}')`,
+      );
+      expect(await exists(id)).toBe(true);
+      expect((await docker.getContainer(user).inspect()).Name).toBe(`/${user}`);
+      return;
+    }
     const out = await callOk('docker_remove_image', { image: `${REPO}:used`, force: true });
     expect(out).toEqual({ untagged: [`${REPO}:used`], deleted: [short(id)] });
     expect(await exists(id)).toBe(false);
@@ -255,6 +266,15 @@ describe('docker_remove_image', () => {
   it('refuses an image a running container uses even with force, saying to stop the container', async () => {
     const id = await commitImage('running');
     const user = await containerOf(id, true);
+    if (podmanDiffers('forced-rmi-removes-containers')) {
+      // Podman would remove the running container with the image: refused before the request.
+      const err = await callErr('docker_remove_image', { image: `${REPO}:running`, force: true });
+      expect(err.kind).toBe('conflict');
+      expect(err.message).toContain(`('${user}')`);
+      expect((await docker.getContainer(user).inspect()).State.Running).toBe(true);
+      expect(await exists(id)).toBe(true);
+      return;
+    }
     // Forced removal of the tag only untags it (the engine keeps the image); the ID is what is left.
     await docker.getImage(`${REPO}:running`).remove({ force: true });
 
