@@ -38,6 +38,7 @@ export const PODMAN_SUBSET = [
   'test/integration/containers-create.test.ts',
   'test/integration/containers-io.test.ts',
   'test/integration/containers-lifecycle.test.ts',
+  'test/integration/images-local.test.ts',
   'test/integration/networks.test.ts',
   'test/integration/prompts.test.ts',
   'test/integration/resources.test.ts',

@@ -50,6 +50,18 @@ function conditions(filters: unknown): number {
   }
 }
 
+/** Whether a `filters` query value asks for dangling=false (Podman 4.3's Docker API refuses it on image prune). */
+function danglingFalse(filters: unknown): boolean {
+  if (typeof filters !== 'string') return false;
+  try {
+    const d = (JSON.parse(filters) as { dangling?: unknown }).dangling;
+    const values = Array.isArray(d) ? d : d && typeof d === 'object' ? Object.keys(d) : [];
+    return values.some((v) => String(v) === 'false' || String(v) === '0');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Podman 4.3 matches a volume against ANY of several filter conditions where Docker requires ALL
  * (`label=a` and `label=b`, or `label` and `dangling`): a list would show more than asked, and a prune
@@ -69,6 +81,15 @@ export function podmanRefusal(
       `engine '${engineName}' is Podman, which has no ${gap.missing}`,
       {
         hint: 'Use a Docker engine for this operation.',
+        retryable: false,
+      },
+    );
+  if (call.path === '/images/prune' && danglingFalse(call.query?.filters))
+    return new ToolError(
+      'invalid_argument',
+      `engine '${engineName}' is Podman, whose Docker API has no prune of unused tagged images (dangling=false)`,
+      {
+        hint: 'Prune dangling images only (leave out all), or remove chosen images with docker_remove_image.',
         retryable: false,
       },
     );

@@ -29,7 +29,11 @@ export const PODMAN_DIFFERS = {
     "Podman's /system/df gives a container's image as the image ID, and an image's tags as the bare tag (\"latest\").",
   'event-attributes': 'Podman\'s kill event carries no "signal" attribute.',
   'qualified-image-names':
-    "Podman reports a short image name fully qualified (docker.io/mcp-test/busybox:latest) in a container's image and in events.",
+    "Podman reports a short image name fully qualified (docker.io/mcp-test/busybox:latest, docker.io/library/x:tag) in tags, untag and load results, hints, a container's image and events.",
+  'commit-history':
+    'Podman records a committed layer as the image\'s command ("/bin/sh") with a small size and a layer ID of its own, not the container\'s command, size 0 and the image ID.',
+  'no-tagged-image-prune':
+    "Podman's Docker API refuses dangling=false on image prune, so docker_prune_images all: true is refused by name.",
   'default-pids-limit':
     'Podman gives every container a pids limit of 2048 unless told otherwise (Docker: none).',
   'state-wording':
@@ -55,6 +59,13 @@ export type PodmanDifference = keyof typeof PODMAN_DIFFERS;
 export const podmanDiffers = (difference: PodmanDifference): boolean =>
   ON_PODMAN && PODMAN_DIFFERS[difference] !== undefined;
 
-/** An image name as this engine reports it: Podman qualifies a short name with docker.io/. */
-export const reportedImage = (name: string): string =>
-  podmanDiffers('qualified-image-names') && !name.split('/')[0]?.includes('.') ? `docker.io/${name}` : name;
+/**
+ * An image reference as this engine reports it: Podman qualifies a short one (docker.io/library/x:tag for a
+ * bare name, docker.io/org/x:tag for one without a registry).
+ */
+export function reportedImage(name: string): string {
+  if (!podmanDiffers('qualified-image-names')) return name;
+  const first = name.split('/')[0] ?? '';
+  if (!name.includes('/')) return `docker.io/library/${name}`;
+  return first.includes('.') || first.includes(':') || first === 'localhost' ? name : `docker.io/${name}`;
+}

@@ -211,3 +211,20 @@ describe('an Engine connected to a Podman-like answer', () => {
     }
   });
 });
+
+describe("Podman's image prune of tagged images", () => {
+  it('is refused by name (its Docker API refuses dangling=false), dangling-only prunes pass', () => {
+    const query = (f: object) => ({ filters: JSON.stringify(f) });
+    expect(
+      podmanRefusal('lab', { path: '/images/prune', query: query({ dangling: ['false'], label: ['a'] }) })
+        ?.message,
+    ).toBe("engine 'lab' is Podman, whose Docker API has no prune of unused tagged images (dangling=false)");
+    expect(
+      podmanRefusal('lab', { path: '/images/prune', query: query({ dangling: ['true'] }) }),
+    ).toBeUndefined();
+    expect(podmanRefusal('lab', { path: '/images/prune', query: {} })).toBeUndefined();
+    expect(
+      podmanRefusal('lab', { path: '/images/json', query: query({ dangling: ['false'] }) }),
+    ).toBeUndefined();
+  });
+});

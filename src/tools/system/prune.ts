@@ -188,14 +188,18 @@ export const systemPrune = defineTool({
         },
       );
     const steps = plan({ ...args, filters });
-    // Likewise what Podman would refuse at the volume stage (src/docker/podman.ts).
-    const volumes = steps.find((s) => s.stage.name === 'volumes' && !s.skipped);
+    // Likewise what Podman would refuse at a later stage (src/docker/podman.ts), before anything goes.
     const refusal =
-      volumes && engine.info()?.kind === 'podman'
-        ? podmanRefusal(engine.name, {
-            path: '/volumes/prune',
-            query: { filters: engineFilters(volumes.filters) },
-          })
+      engine.info()?.kind === 'podman'
+        ? steps
+            .filter((s) => !s.skipped)
+            .map((s) =>
+              podmanRefusal(engine.name, {
+                path: `/${s.stage.name === 'build_cache' ? 'build' : s.stage.name}/prune`,
+                query: { filters: engineFilters(s.filters) },
+              }),
+            )
+            .find(Boolean)
         : undefined;
     if (refusal) throw refusal;
     const out: Record<string, StageResult> = {};
