@@ -26,6 +26,16 @@ const CONTAINERS_CONF = `[containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 `;
 
+// The loopback test registries speak plain HTTP (Docker trusts 127.0.0.0/8 by default; Podman must be told).
+const REGISTRIES_CONF = `[[registry]]
+location = "127.0.0.1:5000"
+insecure = true
+
+[[registry]]
+location = "127.0.0.1:5001"
+insecure = true
+`;
+
 /** The podman flags that keep every piece of state in `dir`. */
 const storageArgs = (dir: string) => [
   '--root',
@@ -43,13 +53,18 @@ export async function startPodman(waitMs = 30_000): Promise<PrivatePodman> {
   const base = tmpdir().length <= 40 ? tmpdir() : '/tmp';
   const dir = mkdtempSync(join(base, 'mcpp-'));
   writeFileSync(join(dir, 'containers.conf'), CONTAINERS_CONF);
+  writeFileSync(join(dir, 'registries.conf'), REGISTRIES_CONF);
   const host = `unix://${join(dir, 'podman.sock')}`;
   const log = join(dir, 'podman.log');
   const logFd = openSync(log, 'w');
   const child = spawn(podman, [...storageArgs(dir), 'system', 'service', '--time=0', host], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
-    env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') },
+    env: {
+      ...process.env,
+      CONTAINERS_CONF: join(dir, 'containers.conf'),
+      CONTAINERS_REGISTRIES_CONF: join(dir, 'registries.conf'),
+    },
   });
   let exited: string | undefined;
   child.on('exit', (code, signal) => {
