@@ -27,3 +27,24 @@ export function needsEngine(args: string[]): boolean {
   }
   return paths.length === 0 || !paths.every((p) => p === 'test/unit' || p.startsWith('test/unit/'));
 }
+
+/**
+ * The suites the full run (CI) runs a second time against a private Podman service: the tools Podman
+ * supports, with its exceptions named in each file (test/helpers/podman.ts). `MCP_DOCKER_TEST_ENGINE=podman
+ * npm test -- FILES` runs any other selection against Podman by hand.
+ */
+export const PODMAN_SUBSET = [
+  'test/integration/engine-kind.test.ts',
+  'test/integration/containers-create.test.ts',
+  'test/integration/containers-io.test.ts',
+  'test/integration/containers-lifecycle.test.ts',
+  'test/integration/images-local.test.ts',
+  'test/integration/networks.test.ts',
+  'test/integration/prompts.test.ts',
+  'test/integration/resources.test.ts',
+  'test/integration/volumes.test.ts',
+  'test/integration/system.test.ts',
+];
+
+/** Whether this selection gets the Podman pass: only the full run (no path and no name filter). */
+export const wantsPodmanPass = (args: string[]): boolean => args.length === 0;

@@ -15,6 +15,11 @@
  * builds no binary and starts no engine or registries. A run with no path, or any path outside test/unit,
  * gets everything (CI's full run is unchanged).
  *
+ * Podman: the full run (no arguments) adds a second pass over PODMAN_SUBSET (scripts/test-plan.ts) against a
+ * private `podman system service` (scripts/podman.ts); without podman that pass fails under CI=true and counts
+ * one skipped test otherwise. `MCP_DOCKER_TEST_ENGINE=podman npm test -- FILES` runs any selection against
+ * Podman instead of Docker. The tests see MCP_DOCKER_TEST_ENGINE=docker|podman (test/helpers/podman.ts).
+ *
  * MCP_DOCKER_SKIP_BUILD=1 skips `bun build.ts` and uses MCP_DOCKER_BIN, a current release binary or whatever
  * dist/mcp-docker exists. A dev convenience only: CI never sets it, and it is ignored when CI=true.
  */
@@ -35,8 +40,9 @@ import {
   startPrivateEngine,
   stopPrivateEngine,
 } from './engine.ts';
+import { findPodman, type PrivatePodman, startPodman, stopPodman } from './podman.ts';
 import { RegistryError, startRegistries, type TestRegistries } from './registry.ts';
-import { needsEngine } from './test-plan.ts';
+import { needsEngine, PODMAN_SUBSET, wantsPodmanPass } from './test-plan.ts';
 
 const REPO = resolve(import.meta.dir, '..');
 const TEST_IMAGE = 'mcp-test/busybox:latest';
@@ -54,6 +60,9 @@ interface Counts {
 
 let host: DockerHost | undefined;
 let privateEngine: PrivateEngine | undefined;
+let podman: PrivatePodman | undefined;
+/** `MCP_DOCKER_TEST_ENGINE=podman`: the whole selection runs against a private Podman service instead. */
+const PODMAN_ONLY = process.env.MCP_DOCKER_TEST_ENGINE === 'podman';
 let registries: TestRegistries | undefined;
 let testRun: ChildProcess | undefined;
 let tearingDown: Promise<void> | undefined;
@@ -174,9 +183,14 @@ async function main(args: string[]): Promise<Counts> {
   testedBinary = binary.about;
   say(`end-to-end tests run against ${binary.about}`);
 
-  // 2. An engine: DOCKER_HOST, the default socket, or a private dockerd this run starts and stops.
-  host = await findRunningEngine(process.env.DOCKER_HOST);
-  if (host) {
+  // 2. An engine: DOCKER_HOST, the default socket, or a private dockerd this run starts and stops
+  //    (with MCP_DOCKER_TEST_ENGINE=podman: a private Podman service, whatever DOCKER_HOST says).
+  host = PODMAN_ONLY ? undefined : await findRunningEngine(process.env.DOCKER_HOST);
+  if (PODMAN_ONLY) {
+    podman = await startPodman();
+    host = podman.host;
+    say(`private Podman service ready at ${host}`);
+  } else if (host) {
     say(`using the engine at ${host}`);
   } else {
     const dir = engineDir(REPO);
@@ -201,9 +215,50 @@ async function main(args: string[]): Promise<Counts> {
     MCP_DOCKER_TEST_IMAGE: TEST_IMAGE,
     MCP_DOCKER_BIN: binary.bin,
     MCP_DOCKER_TEST_RUN: RUN_ID,
+    MCP_DOCKER_TEST_ENGINE: PODMAN_ONLY ? 'podman' : 'docker',
     ...registries.env,
   };
-  return countsOf(await runTests(args, env));
+  const counts = countsOf(await runTests(args, env));
+  if (PODMAN_ONLY || !wantsPodmanPass(args)) return counts;
+  return add(counts, await podmanPass(env));
+}
+
+const add = (a: Counts, b: Counts): Counts => ({
+  passed: a.passed + b.passed,
+  failed: a.failed + b.failed,
+  skipped: a.skipped + b.skipped,
+});
+
+/**
+ * The full run's second pass: PODMAN_SUBSET against a private Podman service. Without podman it fails
+ * under CI=true and counts one skipped test elsewhere, saying so; it never passes by not running.
+ */
+async function podmanPass(env: NodeJS.ProcessEnv): Promise<Counts> {
+  if (!findPodman()) {
+    if (process.env.CI === 'true') {
+      say('FAILED: podman is not installed, and CI runs the Podman subset (apt-get install podman)');
+      return failure();
+    }
+    say('SKIPPED the Podman subset: podman is not installed (apt-get install podman); counted as 1 skipped');
+    return { passed: 0, failed: 0, skipped: 1 };
+  }
+  const started = Date.now();
+  try {
+    podman = await startPodman();
+    say(`Podman pass: ${PODMAN_SUBSET.length} suites against the private Podman service at ${podman.host}`);
+    await ensureTestImage(podman.host, TEST_IMAGE);
+  } catch (error) {
+    // The Docker pass's counts stand; this pass counts one failure with its reason.
+    say(`FAILED: the Podman pass could not start: ${(error as Error).message}`);
+    return failure();
+  }
+  const counts = countsOf(
+    await runTests(PODMAN_SUBSET, { ...env, DOCKER_HOST: podman.host, MCP_DOCKER_TEST_ENGINE: 'podman' }),
+  );
+  say(
+    `Podman pass: ${counts.passed} passed, ${counts.failed} failed in ${Math.round((Date.now() - started) / 1000)} s`,
+  );
+  return counts;
 }
 
 /** The run's counts from bun test's summary; a run that crashed or exited non-zero without a failure counts one. */
@@ -233,6 +288,10 @@ function teardown(): Promise<void> {
       say(`cleanup of labelled containers failed: ${(error as Error).message}`);
     }
     await registries?.stop().catch((error) => say(`stopping the test registries failed: ${error.message}`));
+    if (podman) {
+      say('stopping the private Podman service');
+      await stopPodman(podman).catch((error) => say(`stopping Podman failed: ${error.message}`));
+    }
     if (privateEngine) {
       say('stopping the private engine');
       await stopPrivateEngine(privateEngine);

@@ -29,8 +29,9 @@ import {
   sharesFilesystem,
 } from './facts.ts';
 import { useFetchTransport } from './fetch-transport.ts';
+import { engineKind, podmanRefusal, type VersionAnswer } from './podman.ts';
 import { policyGuard } from './policy/guard.ts';
-import { guardRequests } from './request.ts';
+import { type EngineGuard, guardRequests } from './request.ts';
 // Type only: the SSH transport (and ssh2) load when an ssh:// engine first connects.
 import type { SshTransport } from './ssh/transport.ts';
 
@@ -84,10 +85,16 @@ export class Engine {
   /** An ssh:// engine's one SSH connection and its channels, kept across reconnects. */
   private ssh?: SshTransport;
   /** The policy at this engine's boundary, with this engine's facts (src/docker/policy/guard.ts). */
-  private readonly guard = policyGuard(
+  private readonly policy = policyGuard(
     (signal) => this.resolveFacts(signal),
     () => this.facts,
   );
+  /** What Podman lacks is refused naming it (src/docker/podman.ts), then the policy decides. */
+  private readonly guard: EngineGuard = (call, io) => {
+    const refusal = this.current?.info.kind === 'podman' ? podmanRefusal(this.name, call) : undefined;
+    if (refusal) throw refusal;
+    return this.policy(call, io);
+  };
 
   constructor(
     private readonly input: DiscoveryInput,
@@ -286,13 +293,14 @@ export class Engine {
         ]);
         // The typings omit version()'s options argument; dockerode accepts { abortSignal }.
         const probe = client(opts, socketPath) as unknown as {
-          version(o: object): Promise<Record<string, string>>;
+          version(o: object): Promise<Record<string, string> & VersionAnswer>;
         };
         const v = await probe.version({ abortSignal: probeSignal });
         const apiVersion = negotiate(v.ApiVersion ?? '1.24');
         const docker = client({ ...opts, version: `v${apiVersion}` }, socketPath);
         const info: EngineInfo = {
           url: c.url,
+          kind: engineKind(v),
           source: c.source,
           apiVersion,
           serverVersion: v.Version ?? 'unknown',

@@ -107,10 +107,23 @@ function classify(status: number, message: string): [ErrorKind, string | undefin
   if (status === 403) return ['policy_denied', 'The engine refused this operation.'];
   if (/executable file not found|no such file or directory/i.test(message))
     return ['invalid_argument', 'Check the command: it must exist inside the container.'];
+  // Podman answers 500 where Docker answers 409; its message ends with the cause, which names the conflict.
+  if (PODMAN_CONFLICT.test(message))
+    return [
+      'conflict',
+      /already exists$/i.test(message)
+        ? 'Pick another name, or remove the existing one first.'
+        : conflictHint(message),
+    ];
   return ['internal', 'The engine reported an error; check its state and retry.'];
 }
 
+const PODMAN_CONFLICT =
+  /: (?:container state improper|network already exists|volume already exists|that name is already in use|image is in use by a container)$/i;
+
 function conflictHint(message: string): string | undefined {
+  if (/can only .+ running containers|not running, can't/i.test(message))
+    return 'Start (or unpause) the container first.';
   if (/is running|running container/i.test(message)) return 'Stop it first, or pass force: true.';
   if (/is not running|is paused/i.test(message)) return 'Start (or unpause) the container first.';
   if (/already in use/i.test(message)) return 'Pick another name, or remove the existing one first.';

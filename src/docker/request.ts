@@ -92,7 +92,8 @@ export type EngineGuard = (call: EngineCall, io: GuardIO) => void | Promise<void
 export function guardRequests(docker: Dockerode, engineGuard?: EngineGuard): void {
   const modem = docker.modem as Modem;
   const send = modem.dial.bind(modem);
-  modem.dial = (options, callback) => {
+  modem.dial = (given, callback) => {
+    const options = withoutUnset(given);
     const check = guard;
     if (!check && !engineGuard) return send(options, callback);
     const io: GuardIO = {
@@ -121,6 +122,23 @@ export function guardRequests(docker: Dockerode, engineGuard?: EngineGuard): voi
       );
     else send(options, callback);
   };
+}
+
+/**
+ * The dial options without query parameters left undefined (`filters: undefined` from a call given no
+ * filters). docker-modem would send them as `filters=`: Docker reads that as no filter, Podman refuses
+ * it ("failed to parse parameters ... unexpected end of JSON input"). Omitting them means the same to both.
+ */
+export function withoutUnset(o: DialOptions): DialOptions {
+  const opts = o.options;
+  if (!opts) return o;
+  const set = (r: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined));
+  const hasUnset = (r: Record<string, unknown> | undefined) => !!r && Object.values(r).includes(undefined);
+  if (!hasUnset(opts) && !hasUnset(opts._query)) return o;
+  const options: DialOptions['options'] = set(opts);
+  if (opts._query) options._query = set(opts._query);
+  return { ...o, options };
 }
 
 /** One dial as a promise. */

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { cleanupContainers, found, makeContainer, testDocker, uniqueName } from '../helpers/engine.ts';
 import { callErr, callOk } from '../helpers/pipeline.ts';
+import { podmanDiffers } from '../helpers/podman.ts';
 
 afterAll(cleanupContainers);
 
@@ -57,7 +58,10 @@ describe('docker_kill_container', () => {
     const err = await callErr('docker_kill_container', { container_id: name });
 
     expect(err.kind).toBe('conflict');
-    expect(err.message).toContain('is not running');
+    expect(err.message).toContain(
+      podmanDiffers('state-wording') ? 'can only kill running containers' : 'is not running',
+    );
+    expect(err.hint).toBe('Start (or unpause) the container first.');
   });
 
   it('rejects a malformed signal, naming the field', async () => {

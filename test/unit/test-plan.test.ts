@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'bun:test';
-import { needsEngine } from '../../scripts/test-plan.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { needsEngine, PODMAN_SUBSET, wantsPodmanPass } from '../../scripts/test-plan.ts';
 
 describe('npm test selection', () => {
   it('prepares nothing for unit tests alone', () => {
@@ -17,5 +19,14 @@ describe('npm test selection', () => {
     // A bare name filter may match any folder.
     expect(needsEngine(['config'])).toBe(true);
     expect(needsEngine(['test/unitary'])).toBe(true);
+  });
+});
+
+describe('the Podman pass', () => {
+  it('comes with the full run only, over suites that exist', () => {
+    expect(wantsPodmanPass([])).toBe(true);
+    expect(wantsPodmanPass(['test/integration/networks.test.ts'])).toBe(false);
+    expect(wantsPodmanPass(['-t', 'removes'])).toBe(false);
+    for (const file of PODMAN_SUBSET) expect(existsSync(join(import.meta.dir, '../..', file))).toBe(true);
   });
 });

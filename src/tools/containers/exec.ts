@@ -5,6 +5,7 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { engineError } from '../../docker/errors.ts';
 import { tailOutput } from '../../docker/logs.ts';
 import { withContainer } from '../../docker/resolve.ts';
 import { envEntries } from '../../docker/spec-values.ts';
@@ -67,9 +68,9 @@ export const execCommand = defineTool({
         abortSignal: signal,
       }),
     ).catch((e) => {
-      const status = (e as { statusCode?: number }).statusCode;
       const message = (e as { json?: { message?: string } }).json?.message ?? '';
-      if (status === 409)
+      // Docker answers 409; Podman 500 'container state improper' (errors.ts maps both to conflict).
+      if (engineError(e)?.kind === 'conflict')
         throw notRunning(container_id, message.replace(/^container \S+ /i, '') || 'it is not running');
       throw e;
     });

@@ -62,7 +62,8 @@ export const waitContainer = defineTool({
       if (info.State.Running)
         await container.wait({ condition: 'not-running', abortSignal: waiting }).catch(outlived);
     } else if (until === 'healthy') {
-      if (!info.State.Health && !hasHealthcheck(info))
+      // Podman reports an empty Health ({ Status: '' }) for a container without a healthcheck.
+      if (!info.State.Health?.Status && !hasHealthcheck(info))
         throw new ToolError(
           'invalid_argument',
           `container '${container_id}' has no healthcheck, so it never turns healthy`,
@@ -74,12 +75,16 @@ export const waitContainer = defineTool({
     } else if (match) {
       const since = Math.floor(Date.parse(info.State.StartedAt) / 1000) || 0;
       const query = { tail: LOOK_BACK, since, follow: true };
-      const stream = await openLogs(docker, logSource(info), query, waiting);
+      // Podman sends a followed log's headers only with its first line: the deadline may end the open itself.
+      const stream = await openLogs(docker, logSource(info), query, waiting).catch((e: unknown) => {
+        outlived(e);
+        return undefined;
+      });
       const found = (line: string) => {
         if (match(line)) matched = line;
         return matched === undefined ? undefined : false;
       };
-      await eachLine(stream, info.Config.Tty, found, waiting).catch(outlived);
+      if (stream) await eachLine(stream, info.Config.Tty, found, waiting).catch(outlived);
     }
 
     const now = await inspectContainer(docker, info.Id, signal);

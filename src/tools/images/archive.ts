@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { engineSaid, firstLine, statusOf } from '../../docker/errors.ts';
 import { hostFile } from '../../docker/host-files.ts';
 import { shortId } from '../../docker/names.ts';
 import { inspectImage } from '../../docker/resolve.ts';
@@ -160,7 +161,9 @@ export const saveImage = defineTool({
 /** "Loaded image: repo:tag" or, for an image saved by ID, "Loaded image ID: sha256:…". */
 const LOADED = /^Loaded image(?: ID)?: (.+)$/;
 /** Engine errors that mean the file is not a `docker save` archive. */
-const NOT_AN_ARCHIVE = /tar|repositories|manifest\.json|unexpected EOF|invalid character|unmarshal/i;
+// Podman: "payload does not match any of the supported image formats".
+const NOT_AN_ARCHIVE =
+  /tar|repositories|manifest\.json|unexpected EOF|invalid character|unmarshal|supported image formats/i;
 
 export const loadImage = defineTool({
   name: 'docker_load_image',
@@ -199,7 +202,13 @@ export const loadImage = defineTool({
       if (loaded) images.push(loaded.startsWith('sha256:') ? shortId(loaded) : loaded);
     });
     try {
-      const res = (await docker.loadImage(body, { quiet: true, abortSignal: signal })) as Readable;
+      const res = (await docker.loadImage(body, { quiet: true, abortSignal: signal }).catch((e: unknown) => {
+        // Docker reports a bad archive in the stream; Podman answers HTTP 500 before any stream (its
+        // message is only in the error's text: a failed stream request has no parsed body).
+        const said = engineSaid(e) || firstLine(String((e as Error).message ?? ''));
+        if (statusOf(e) === 500 && /supported image formats/i.test(said)) throw loadFailure(path, said);
+        throw e;
+      })) as Readable;
       await consume(
         res,
         (chunk) => {

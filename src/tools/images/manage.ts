@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { engineError } from '../../docker/errors.ts';
 import { shortId } from '../../docker/names.ts';
 import { inspectImage, notFoundAmong } from '../../docker/resolve.ts';
 import { engineFilters, PruneFilters } from '../params.ts';
@@ -95,14 +96,19 @@ export const removeImage = defineTool({
     untagged: Type.Array(Type.String()),
     deleted: Type.Array(Type.String({ description: 'Short IDs' })),
   }),
-  handler: async ({ image, force, noprune }, { engine: { docker }, signal }) => {
+  handler: async ({ image, force, noprune }, { engine, signal }) => {
+    const { docker } = engine;
+    if (force && engine.info()?.kind === 'podman')
+      await refusePodmanCascade(engine.name, docker, image, signal);
     let res: RemoveEntry[];
     try {
       res = (await docker.getImage(image).remove({ force, noprune, abortSignal: signal })) as RemoveEntry[];
     } catch (e) {
       const err = e as { statusCode?: number; json?: { message?: string } };
       if (err.statusCode === 404) throw await notFoundAmong('image', docker, image, signal);
-      if (err.statusCode === 409) throw await removeConflict(docker, image, err.json?.message ?? '', signal);
+      // Docker answers 409; Podman 500 'image is in use by a container' (errors.ts maps both to conflict).
+      if (engineError(e)?.kind === 'conflict')
+        throw await removeConflict(docker, image, err.json?.message ?? '', signal);
       throw e;
     }
     return {
@@ -112,6 +118,36 @@ export const removeImage = defineTool({
   },
 });
 
+/**
+ * Podman's forced removal of an image also removes every container using it, running ones included
+ * (Docker refuses for a running one and leaves a stopped one). Refused when the removal would delete
+ * the image (by ID, or its last tag) and a container uses it.
+ */
+async function refusePodmanCascade(
+  engineName: string,
+  docker: Dockerode,
+  image: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const info = await docker
+    .getImage(image)
+    .inspect({ abortSignal: signal } as object)
+    .catch(() => undefined);
+  if (!info) return; // the removal itself answers not_found
+  const byTag = (info.RepoTags ?? []).length > 1 && !/^(sha256:)?[0-9a-f]{12,64}$/.test(image);
+  if (byTag) return; // only untags
+  const users = (await docker.listContainers({ all: true, abortSignal: signal } as object)).filter(
+    (c) => c.ImageID === info.Id,
+  );
+  if (users.length === 0) return;
+  const names = users.map((c) => `'${(c.Names?.[0] ?? c.Id).replace(/^\//, '')}'`).join(', ');
+  throw new ToolError(
+    'conflict',
+    `engine '${engineName}' is Podman, whose forced image removal also removes the containers using it (${names}), so it was not removed`,
+    { hint: 'Remove those containers first with docker_remove_container, then remove the image.' },
+  );
+}
+
 /** The engine's 409 says which container holds the image by short ID; name it and say what would work. */
 async function removeConflict(
   docker: Dockerode,
@@ -119,7 +155,8 @@ async function removeConflict(
   message: string,
   signal: AbortSignal,
 ): Promise<ToolError> {
-  const holder = /container ([0-9a-f]{12,64})/.exec(message)?.[1];
+  // Docker: '… by (running) container 0123abcd…'; Podman: 'image used by 0123abcd…: image is in use by a container'.
+  const holder = /(?:container|image used by) ([0-9a-f]{12,64})/.exec(message)?.[1];
   if (holder) {
     const c = await docker
       .getContainer(holder)

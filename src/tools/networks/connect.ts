@@ -50,7 +50,9 @@ export const connectContainer = defineTool({
     { additionalProperties: false },
   ),
   output: Attachment,
-  handler: async ({ network_id, container_id, aliases, ipv4_address }, { engine: { docker }, signal }) => {
+  handler: async ({ network_id, container_id, aliases, ipv4_address }, { engine, signal }) => {
+    const { docker } = engine;
+    const podman = engine.info()?.kind === 'podman';
     const net = await inspectNetwork(docker, network_id, signal);
     const before = await inspectContainer(docker, container_id, signal);
     const name = before.Name.replace(/^\//, '');
@@ -65,6 +67,13 @@ export const connectContainer = defineTool({
         {
           hint: `Disconnect it from 'none' first with docker_disconnect_container (network_id: "none").`,
         },
+      );
+    // Podman shows no 'none' endpoint to disconnect, and refuses the connect ("invalid network mode").
+    if (podman && before.HostConfig?.NetworkMode === 'none')
+      throw new ToolError(
+        'conflict',
+        `container '${name}' is on network 'none', which excludes every other network, and Podman cannot change that`,
+        { hint: 'Create the container on the network instead (docker_create_container with network_mode).' },
       );
     await docker
       .getNetwork(net.Id)

@@ -2,6 +2,7 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { engineError } from '../../docker/errors.ts';
 import { shortId } from '../../docker/names.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
 import { engineFilters, PruneFilters, StringMap } from '../params.ts';
@@ -71,7 +72,8 @@ export const createNetwork = defineTool({
         abortSignal: signal,
       });
     } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 409)
+      // Docker answers 409; Podman 500 with 'network already exists' (errors.ts maps both to conflict).
+      if (engineError(e)?.kind === 'conflict')
         throw new ToolError('conflict', `network '${name}' already exists`, {
           hint: 'Pick another name, or use the existing one (docker_inspect_network).',
         });

@@ -10,6 +10,7 @@ import { ToolError } from '../../core/errors.ts';
 import { SHAPE_IN_EXAMPLE } from '../../core/schema-marks.ts';
 import { defineTool } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
+import { podmanRefusal } from '../../docker/podman.ts';
 import { engineRequest } from '../../docker/request.ts';
 import { engineFilters, MAX_ENTRIES, MAX_VALUE } from '../params.ts';
 
@@ -172,7 +173,8 @@ export const systemPrune = defineTool({
   }),
   timeoutMs: 300_000,
   narrowHint: 'Narrow with filters (until, label).',
-  handler: async (args, { engine: { docker }, signal, progress, limits }) => {
+  handler: async (args, { engine, signal, progress, limits }) => {
+    const { docker } = engine;
     const filters: Filters = Object.fromEntries(
       Object.entries(args.filters ?? {}).filter((e): e is [string, string[]] => !!e[1]?.length),
     );
@@ -186,6 +188,20 @@ export const systemPrune = defineTool({
         },
       );
     const steps = plan({ ...args, filters });
+    // Likewise what Podman would refuse at a later stage (src/docker/podman.ts), before anything goes.
+    const refusal =
+      engine.info()?.kind === 'podman'
+        ? steps
+            .filter((s) => !s.skipped)
+            .map((s) =>
+              podmanRefusal(engine.name, {
+                path: `/${s.stage.name === 'build_cache' ? 'build' : s.stage.name}/prune`,
+                query: { filters: engineFilters(s.filters) },
+              }),
+            )
+            .find(Boolean)
+        : undefined;
+    if (refusal) throw refusal;
     const out: Record<string, StageResult> = {};
     let total = 0;
     for (const [i, { stage, filters: own, skipped }] of steps.entries()) {
