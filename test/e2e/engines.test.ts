@@ -1,7 +1,8 @@
 /**
  * Many engines in one server (issue 14, DECISIONS #11), end to end through the compiled binary with both
  * client generations, on a real test bed: the shared dev engine over unix, a private dockerd over
- * TCP+TLS (certificates made here with openssl) and an ssh:// engine through a local sshd, plus
+ * TCP+TLS (certificates made here with openssl), an ssh:// engine through a local sshd and a private
+ * Podman service, plus
  * engines that cannot answer (a stopped one, one whose host key is unknown). One bed for the whole
  * file; the last scenario stops the TLS engine.
  */
@@ -26,21 +27,22 @@ import {
   testLabels,
   uniqueName,
 } from '../helpers/engine.ts';
-import { type Bed, startBed } from '../helpers/engines/bed.ts';
+import { type Bed, type EngineEntry, startBed } from '../helpers/engines/bed.ts';
 import { call, killSpawned, serveHttp, spawnBinary } from '../helpers/http-binary.ts';
 
 let bed: Bed;
 let config = '';
 /** One server per client kind, started on first use, so a server that cannot start fails each scenario with its reason. */
 const servers = new Map<ClientKind, Promise<RunningServer>>();
-const NAMES = ['default', 'tls', 'ssh', 'frozen', 'stranger', 'gone'];
+const NAMES = ['default', 'tls', 'ssh', 'podman', 'frozen', 'stranger', 'gone'];
 
 beforeAll(async () => {
-  bed = await startBed();
+  bed = await startBed({ podman: true });
   config = bed.configFile('engines.json', {
     default: bed.entries.default,
     tls: bed.entries.tls,
     ssh: bed.entries.ssh,
+    podman: bed.entries.podman as EngineEntry,
     // The TLS engine again under a read-only ceiling: the same daemon, gated by the name used.
     frozen: { ...bed.entries.tls, readOnly: true, description: 'read-only view of tls' },
     // The sshd with a known_hosts that lacks its key.
@@ -146,6 +148,34 @@ describe.each(CLIENT_KINDS)('many engines (%s client)', (kind) => {
     expect(bed.tls.docker('ps', '-a', '--format', '{{.Names}}')).not.toContain(onTls);
   });
 
+  it('acts on Podman as on the others: a container made there is listed only there', async () => {
+    const name = uniqueName('eng-podman');
+    const made = await createOn(kind, 'podman', name);
+    expect(made.isError).toBeFalsy();
+    expect(engineOf(made)).toBe('podman');
+    const listed = async (engine: string) =>
+      names(
+        await callOn(kind, 'docker_list_containers', {
+          engine,
+          all: true,
+          filters: { label: [`${TEST_LABEL}=${RUN_ID}`] },
+        }),
+      );
+    const [onPodman, onDefault, onTls] = await Promise.all(['podman', 'default', 'tls'].map(listed));
+    expect(onPodman).toContain(name);
+    expect(onDefault).not.toContain(name);
+    expect(onTls).not.toContain(name);
+    const removed = await callOn(kind, 'docker_remove_container', {
+      engine: 'podman',
+      container_id: name,
+      force: true,
+    });
+    expect(removed.isError).toBeFalsy();
+    expect(
+      names(await callOn(kind, 'docker_list_containers', { engine: 'podman', all: true })),
+    ).not.toContain(name);
+  });
+
   it('uses the default engine for a read without one, and says so', async () => {
     const r = await callOn(kind, 'docker_list_containers', { limit: 1 });
     expect(r.isError).toBeFalsy();
@@ -241,6 +271,7 @@ describe.each(CLIENT_KINDS)('many engines (%s client)', (kind) => {
       expect(row(n).kind).toBe('docker');
       expect(row(n).reachable).toBe(true);
     }
+    expect(row('podman')).toMatchObject({ kind: 'podman', reachable: true });
     for (const n of ['gone', 'stranger']) {
       expect(row(n).reachable).toBe(false);
       expect(JSON.stringify(row(n))).toMatch(/reason|error/);

@@ -1,13 +1,16 @@
 /**
  * The many-engines test bed: the shared dev engine (unix, as DOCKER_HOST gives), a private dockerd on
  * tcp://127.0.0.1 with TLS, and an ssh:// engine through a local sshd whose sessions reach the dev
- * engine. One bed per test file (beforeAll → startBed, afterAll → bed.dispose()), under a fresh temp
+ * engine, and with `podman: true` a private Podman service (scripts/podman.ts, the test image imported
+ * into it). One bed per test file (beforeAll → startBed, afterAll → bed.dispose()), under a fresh temp
  * directory so a crashed run's leftovers never collide with the next.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unmountUnder } from '../../../scripts/engine.ts';
+import { ensureTestImage, unmountUnder } from '../../../scripts/engine.ts';
+import { type PrivatePodman, startPodman, stopPodman } from '../../../scripts/podman.ts';
+import { TEST_IMAGE } from '../engine.ts';
 import { startTlsEngine, type TlsEngine } from './dockerd.ts';
 import { alive, processesUnder, waitGone } from './proc.ts';
 import { type Sshd, startSshd } from './sshd.ts';
@@ -33,8 +36,10 @@ export interface Bed {
   unixUrl: string;
   tls: TlsEngine;
   sshd: Sshd;
-  /** Entries for the three live engines: default (unix), tls, ssh. */
-  entries: { default: EngineEntry; tls: EngineEntry; ssh: EngineEntry };
+  /** Set when started with `podman: true`. */
+  podman?: PrivatePodman;
+  /** Entries for the live engines: default (unix), tls, ssh, and podman when started. */
+  entries: { default: EngineEntry; tls: EngineEntry; ssh: EngineEntry; podman?: EngineEntry };
   /** Writes `{ engines }` as a JSON config file under the bed's directory; returns its path. */
   configFile(name: string, engines: Record<string, EngineEntry>, extra?: Record<string, unknown>): string;
   /** A unix socket path nothing listens on: what a stopped engine leaves. */
@@ -66,22 +71,38 @@ async function sweepStaleBeds(): Promise<void> {
   }
 }
 
-export async function startBed(): Promise<Bed> {
+export async function startBed(opts: { podman?: boolean } = {}): Promise<Bed> {
   const unixUrl = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
   if (!unixUrl.startsWith('unix://'))
     throw new Error(`the engines test bed wants a unix DOCKER_HOST, got ${unixUrl}`);
   await sweepStaleBeds();
   const dir = mkdtempSync(join(tmpdir(), `mcpt-bed-${process.pid}-`));
-  const [tls, sshd] = await Promise.allSettled([
+  const [tls, sshd, podman] = await Promise.allSettled([
     startTlsEngine(join(dir, 'tls')),
     startSshd(join(dir, 'sshd'), unixUrl),
+    opts.podman
+      ? startPodman().then(async (p) => {
+          try {
+            await ensureTestImage(p.host, TEST_IMAGE);
+          } catch (error) {
+            await stopPodman(p);
+            throw error;
+          }
+          return p;
+        })
+      : Promise.resolve(undefined),
   ]);
-  if (tls.status === 'rejected' || sshd.status === 'rejected') {
+  const failed = [tls, sshd, podman].find((r) => r.status === 'rejected');
+  if (failed) {
     if (tls.status === 'fulfilled') await tls.value.dispose();
     if (sshd.status === 'fulfilled') await sshd.value.dispose();
+    if (podman.status === 'fulfilled' && podman.value) await stopPodman(podman.value);
     rmSync(dir, { recursive: true, force: true });
-    throw tls.status === 'rejected' ? tls.reason : (sshd as PromiseRejectedResult).reason;
+    throw (failed as PromiseRejectedResult).reason;
   }
+  if (tls.status === 'rejected' || sshd.status === 'rejected' || podman.status === 'rejected')
+    throw new Error('unreachable');
+  const pod = podman.value;
   const t = tls.value;
   const s = sshd.value;
   return {
@@ -89,6 +110,7 @@ export async function startBed(): Promise<Bed> {
     unixUrl,
     tls: t,
     sshd: s,
+    ...(pod && { podman: pod }),
     entries: {
       default: { url: unixUrl, description: 'the dev engine' },
       tls: {
@@ -103,6 +125,7 @@ export async function startBed(): Promise<Bed> {
         knownHostsFile: s.knownHostsFile,
         description: 'the dev engine through sshd',
       },
+      ...(pod && { podman: { url: pod.host, description: 'a private Podman service' } }),
     },
     configFile(name, engines, extra = {}) {
       const file = join(dir, name);
@@ -111,7 +134,7 @@ export async function startBed(): Promise<Bed> {
     },
     goneUrl: `unix://${join(dir, 'stopped.sock')}`,
     async dispose() {
-      await Promise.allSettled([t.dispose(), s.dispose()]);
+      await Promise.allSettled([t.dispose(), s.dispose(), pod ? stopPodman(pod) : undefined]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
