@@ -1,0 +1,42 @@
+/** docker_compose_start, _stop and _restart: on a project's existing containers (or some services). */
+import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
+import { projectContainers } from '../../docker/compose/project.ts';
+import { projectInput, projectName } from './params.ts';
+
+type Verb = 'start' | 'stop' | 'restart';
+
+const tool = (verb: Verb, title: string, description: string) =>
+  defineTool({
+    name: `docker_compose_${verb}`,
+    title,
+    description,
+    safety: 'moderate',
+    idempotent: true,
+    input: Type.Object(projectInput, { additionalProperties: false }),
+    output: Type.Object({ project: Type.String(), containers: Type.Array(Type.String()) }),
+    secretArgs: ['env'],
+    timeoutMs: 300_000,
+    handler: async (args, { engine, signal }) => {
+      const project = await projectName(engine, args, signal);
+      const cs = await projectContainers(engine.docker, project, args.services, signal);
+      if (cs.length === 0)
+        throw new ToolError('not_found', `no containers in project "${project}"`, {
+          hint: 'Create them with docker_compose_up; list projects with docker_compose_ls.',
+        });
+      const done: string[] = [];
+      for (const c of verb === 'stop' ? [...cs].reverse() : cs) {
+        const ctr = engine.docker.getContainer(c.Id);
+        if (verb === 'start' && c.State !== 'running') await ctr.start({ abortSignal: signal });
+        if (verb === 'stop' && c.State === 'running') await ctr.stop({ abortSignal: signal });
+        if (verb === 'restart') await ctr.restart({ abortSignal: signal });
+        done.push((c.Names?.[0] ?? '').replace(/^\//, ''));
+      }
+      return { project, containers: done };
+    },
+  });
+
+export const composeStart = tool('start', 'Compose start', "Start a project's existing containers.");
+export const composeStop = tool('stop', 'Compose stop', "Stop a project's running containers.");
+export const composeRestart = tool('restart', 'Compose restart', "Restart a project's containers.");
