@@ -203,7 +203,7 @@ async function service(raw: Record<string, Obj>, name: string, path: string, ctx
     throw invalid(`${path}: service "${name}": extends makes a cycle`, 'Break the cycle.');
   const s = raw[name];
   if (!isObj(s)) throw invalid(`${path}: service "${name}" must be a mapping`, 'Give the service its keys.');
-  const base = ctx.dir || posix.dirname(path);
+  const base = ctx.dir || (path.startsWith('/') ? posix.dirname(path) : '');
   const own = await normaliseService(s, {
     file: path,
     service: name,
