@@ -1,4 +1,5 @@
 /** The Compose model on an in-memory file system: interpolation, merge, extends, profiles, syntaxes. */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Compose interpolation, not templates.
 import { describe, expect, it } from 'bun:test';
 import { interpolate, parseEnvFile } from '../../src/docker/compose/interpolate.ts';
 import { type LoadInput, loadProject, normaliseProjectName } from '../../src/docker/compose/load.ts';

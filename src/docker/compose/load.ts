@@ -39,6 +39,9 @@ export interface Project {
   services: Record<string, Obj>;
   networks: Record<string, Obj>;
   volumes: Record<string, Obj>;
+  /** Top-level secrets and configs; a `file:` is resolved to an absolute host path. */
+  secrets: Record<string, Obj>;
+  configs: Record<string, Obj>;
   /** Services left out by profiles. */
   disabled: string[];
 }
@@ -110,6 +113,8 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
   let services: Record<string, Obj> = {};
   let networks: Record<string, Obj> = {};
   let volumes: Record<string, Obj> = {};
+  let secrets: Record<string, Obj> = {};
+  let configs: Record<string, Obj> = {};
   let fileName: string | undefined;
   for (const src of sources) {
     const doc = await parseFile(src.path, src.text, vars);
@@ -119,6 +124,9 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
       services[name] = services[name] ? mergeService(services[name], svc) : svc;
     networks = mergeTop(networks, doc.networks);
     volumes = mergeTop(volumes, doc.volumes);
+    const base = dir || (src.path.startsWith('/') ? posix.dirname(src.path) : '');
+    secrets = mergeTop(secrets, withFiles(doc.secrets, base, opts.home, src.path));
+    configs = mergeTop(configs, withFiles(doc.configs, base, opts.home, src.path));
   }
 
   const rawName = input.project_name ?? fileName ?? posix.basename(dir);
@@ -163,6 +171,8 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
     services,
     networks,
     volumes,
+    secrets,
+    configs,
     disabled,
   };
 }
@@ -263,3 +273,17 @@ function mergeTop(into: Record<string, Obj>, add: unknown): Record<string, Obj> 
 
 export const expandHome = (p: string, home: string): string =>
   p === '~' ? home : p.startsWith('~/') ? posix.join(home, p.slice(2)) : p;
+
+/** Top-level secrets/configs with each `file:` made absolute (it is read by the engine as a bind). */
+function withFiles(v: unknown, base: string, home: string, path: string): unknown {
+  if (!isObj(v)) return v;
+  return Object.fromEntries(
+    Object.entries(v).map(([k, d]) => {
+      if (!isObj(d) || typeof d.file !== 'string') return [k, d];
+      const f = expandHome(d.file, home);
+      if (!f.startsWith('/') && !base)
+        throw invalid(`${path}: "${k}": relative file "${d.file}" needs project_dir`, 'Pass project_dir.');
+      return [k, { ...d, file: posix.resolve(base, f) }];
+    }),
+  );
+}

@@ -180,6 +180,11 @@ export async function normaliseService(raw: Obj, c: ServiceCtx): Promise<Obj> {
     if (typeof h.test === 'string') h.test = ['CMD-SHELL', h.test];
     s.healthcheck = h;
   }
+  for (const k of ['secrets', 'configs'])
+    if (raw[k] !== undefined)
+      s[k] = (raw[k] as unknown[]).map((e) =>
+        isObj(e) ? { ...e, source: str(e.source) } : { source: str(e) },
+      );
   if (raw.build !== undefined) {
     const b: Obj = isObj(raw.build) ? { ...raw.build } : { context: raw.build };
     b.context = hostPath(str(b.context ?? '.'), c, 'build.context');

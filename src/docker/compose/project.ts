@@ -144,6 +144,17 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
           hint: 'Build the image with docker_build_image and name it in image:.',
         },
       );
+  for (const s of services)
+    for (const kind of ['secrets', 'configs'] as const)
+      for (const ref of (p.services[s]?.[kind] as Obj[] | undefined) ?? [])
+        if (typeof p[kind][String(ref.source)]?.file !== 'string')
+          throw new ToolError(
+            'invalid_argument',
+            `service "${s}": ${kind} "${String(ref.source)}" is not backed by a file`,
+            {
+              hint: `Only file: ${kind} are supported by up yet; give it a file.`,
+            },
+          );
   await checkProject(docker, facts, p, services);
 
   const steps: Step[] = [];

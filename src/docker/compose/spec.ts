@@ -138,6 +138,22 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
       ...(tmpfs && { tmpfs: { sizeBytes: bytes(tmpfs.size as string), mode: tmpfs.mode as number } }),
     };
   });
+  // Secrets and configs backed by a file are read-only binds, where Compose puts them.
+  for (const [kind, defs, dirOf] of [
+    ['secrets', p.secrets, '/run/secrets/'],
+    ['configs', p.configs, '/'],
+  ] as const)
+    for (const ref of (s[kind] as Obj[] | undefined) ?? []) {
+      const file = defs[str(ref.source)]?.file;
+      if (typeof file !== 'string') continue;
+      const target = str(ref.target) || str(ref.source);
+      mounts.push({
+        type: 'bind',
+        source: file,
+        target: target.startsWith('/') ? target : dirOf + target,
+        readOnly: true,
+      });
+    }
   return strip({
     image: serviceImage(p, service),
     name: containerName(p, service, n),
