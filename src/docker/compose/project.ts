@@ -375,7 +375,9 @@ export async function down(
   for (const c of cs) {
     const ctr = docker.getContainer(c.Id);
     if (c.State === 'running')
-      await ctr.stop({ t: o.timeout ?? 10, abortSignal: signal }).catch(() => undefined);
+      await ctr
+        .stop({ ...(o.timeout !== undefined && { t: o.timeout }), abortSignal: signal })
+        .catch(() => undefined);
     await ctr.remove({ force: true, v: false, abortSignal: signal });
     steps.push({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
     o.progress(steps.length, undefined, `container ${name(c)} removed`);

@@ -114,7 +114,12 @@ export const composeLogs = defineTool({
         engine.docker,
         { id: info.Id, tty: Boolean(info.Config.Tty) },
         { tail: ask, timestamps: true, since, until },
-        { maxLines: tail, maxBytes: 2 * limits.maxResponseBytes + 65_536, match },
+        {
+          maxLines: tail,
+          maxBytes: 2 * limits.maxResponseBytes + 65_536,
+          // Lines come with the engine's timestamp first (to merge them): match what follows it.
+          match: match && ((l) => match(l.slice(l.indexOf(' ') + 1))),
+        },
         signal,
       );
       for (const l of lines) {
