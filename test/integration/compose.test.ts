@@ -260,9 +260,11 @@ describe('docker_compose_config agrees with docker-compose config on the fixture
       const theirs = parse(dockerCompose(['-f', f129, '--project-directory', dir, 'config'], dir)) as {
         services: Record<string, Record<string, unknown>>;
       };
-      const ours = await callOk<{ services: Record<string, Svc> }>('docker_compose_config', {
-        project_dir: dir,
-      });
+      const ours = await callOk<{ services: Record<string, Svc> }>(
+        'docker_compose_config',
+        { project_dir: dir },
+        { policy: { mountAllowlist: [root, tmpdir()] } },
+      );
       expect(Object.keys(ours.services).sort()).toEqual(Object.keys(theirs.services).sort());
       for (const [n, t] of Object.entries(theirs.services)) {
         const o = ours.services[n] as Svc;

@@ -79,8 +79,16 @@ export function port(v: unknown, c: ServiceCtx): Obj {
   };
 }
 
+/** A container path as Compose writes it: normalised, no trailing slash. */
+const containerPath = (p: string) => (p.length > 1 ? posix.normalize(p).replace(/\/+$/, '') || '/' : p);
+
 /** "src:dst[:mode]", "dst" or the long form, as { type, source?, target, read_only?, … }. */
 export function volume(v: unknown, c: ServiceCtx): Obj {
+  const out = volumeAsGiven(v, c);
+  return { ...out, target: containerPath(str(out.target)) };
+}
+
+function volumeAsGiven(v: unknown, c: ServiceCtx): Obj {
   if (isObj(v)) {
     const type = str(v.type || 'volume');
     const out: Obj = { ...v, type, target: str(v.target) };
