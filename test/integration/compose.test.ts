@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { RUN_ID, TEST_IMAGE, TEST_LABEL, testDocker, uniqueName } from '../helpers/engine.ts';
+import { found, RUN_ID, TEST_IMAGE, TEST_LABEL, testDocker, uniqueName } from '../helpers/engine.ts';
 import { callErr, callOk } from '../helpers/pipeline.ts';
 
 const dirs: string[] = [];
@@ -171,6 +171,71 @@ describe('compose up, ps, logs and down', () => {
     expect(down.steps).toContain(`network ${name}_default removed`);
     expect(await ids(name)).toEqual({});
     expect(await testDocker().listNetworks({ filters: { name: [`${name}_default`] } })).toEqual([]);
+  });
+});
+
+describe('declared networks, named volumes, replicas and orphans', () => {
+  it('creates them with Compose names and labels, removes orphans when asked, and volumes only with volumes: true', async () => {
+    const name = newProject();
+    const svc = (extra: string) =>
+      `    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    labels: { ${LABEL} }\n${extra}`;
+    const yaml = (withOld: boolean) =>
+      `services:\n  app:\n${svc('    networks: { back: { aliases: [api] }, front: {} }\n    volumes: [data:/data]\n    deploy: { replicas: 2 }\n')}` +
+      (withOld ? `  old:\n${svc('')}` : '') +
+      `networks:\n  back: { internal: true }\n  front: {}\nvolumes:\n  data: { labels: { ${LABEL} } }\n`;
+    const first = await callOk<{ steps: string[] }>('docker_compose_up', {
+      content: yaml(true),
+      project_name: name,
+    });
+    expect(first.steps).toEqual([
+      `network ${name}_back created`,
+      `network ${name}_front created`,
+      `network ${name}_default created`,
+      `volume ${name}_data created`,
+      `container ${name}-app-1 created`,
+      `container ${name}-app-2 created`,
+      `container ${name}-old-1 created`,
+    ]);
+    const app = await testDocker().getContainer(`${name}-app-2`).inspect();
+    expect(Object.keys(app.NetworkSettings.Networks).sort()).toEqual([`${name}_back`, `${name}_front`]);
+    expect(app.NetworkSettings.Networks[`${name}_back`]?.Aliases).toEqual(
+      expect.arrayContaining(['app', 'api']),
+    );
+    expect((await testDocker().getNetwork(`${name}_back`).inspect()).Internal).toBe(true);
+    expect(app.Mounts.find((m) => m.Destination === '/data')?.Name).toBe(`${name}_data`);
+    const vol = await testDocker().getVolume(`${name}_data`).inspect();
+    expect(vol.Labels).toMatchObject({
+      'com.docker.compose.project': name,
+      'com.docker.compose.volume': 'data',
+    });
+
+    // Without remove_orphans the old service stays; with it, it goes (and the call is destructive).
+    const kept = await callOk<{ steps: string[] }>('docker_compose_up', {
+      content: yaml(false),
+      project_name: name,
+    });
+    expect(kept.steps.some((s) => s.includes('old'))).toBe(false);
+    expect(Object.keys(await ids(name))).toContain('old');
+    const refused = await callErr(
+      'docker_compose_up',
+      { content: yaml(false), project_name: name, remove_orphans: true },
+      { profile: { allowDestructive: false } },
+    );
+    expect(refused.kind).toBe('policy_denied');
+    const removed = await callOk<{ steps: string[] }>('docker_compose_up', {
+      content: yaml(false),
+      project_name: name,
+      remove_orphans: true,
+    });
+    expect(removed.steps).toContain(`container ${name}-old-1 removed`);
+
+    const ls = await callOk<{ projects: { name: string; status: string }[] }>('docker_compose_ls');
+    expect(ls.projects.find((p) => p.name === name)?.status).toBe('running(2)');
+
+    await callOk('docker_compose_down', { project_name: name });
+    expect(await found(testDocker().getVolume(`${name}_data`).inspect())).toBe(true);
+    await callOk('docker_compose_down', { project_name: name, volumes: true });
+    expect(await found(testDocker().getVolume(`${name}_data`).inspect())).toBe(false);
   });
 });
 
