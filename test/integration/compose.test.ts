@@ -239,6 +239,41 @@ describe('declared networks, named volumes, replicas and orphans', () => {
   });
 });
 
+describe('pulling missing images', () => {
+  const REGISTRY = process.env.MCP_DOCKER_TEST_REGISTRY ?? '';
+  it('pulls a missing image (pull: missing), and refuses with pull: never before creating anything', async () => {
+    if (!REGISTRY) throw new Error('MCP_DOCKER_TEST_REGISTRY is not set: run through `npm test`');
+    const docker = testDocker();
+    const tag = uniqueName('c')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '');
+    const ref = `${REGISTRY}/mcpt-compose:${tag}`;
+    await docker.getImage(TEST_IMAGE).tag({ repo: `${REGISTRY}/mcpt-compose`, tag });
+    await callOk('docker_push_image', { image: ref });
+    await docker.getImage(ref).remove();
+    try {
+      const name = newProject();
+      const yaml = `services:\n  app:\n    image: ${ref}\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    labels: { ${LABEL} }\n`;
+      const never = await callErr('docker_compose_up', { content: yaml, project_name: name, pull: 'never' });
+      expect(never.kind).toBe('not_found');
+      expect(never.message).toContain(`image ${ref} is not on the engine`);
+      expect(await ids(name)).toEqual({});
+      const up = await callOk<{ steps: string[] }>('docker_compose_up', {
+        content: yaml,
+        project_name: name,
+      });
+      expect(up.steps).toContain(`image ${ref} pulled`);
+      expect(up.steps).toContain(`container ${name}-app-1 created`);
+      await callOk('docker_compose_down', { project_name: name });
+    } finally {
+      await docker
+        .getImage(ref)
+        .remove()
+        .catch(() => undefined);
+    }
+  });
+});
+
 describe('compose safety', () => {
   it('refuses a privileged service before anything is created, naming the service and key', async () => {
     const name = newProject();

@@ -4,11 +4,13 @@
  * container's create body passes the engine's policy before anything is made, so a project that
  * asks for something the policy refuses leaves nothing behind. Knows nothing of MCP.
  */
+import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
 import { createRequest } from '../container-spec.ts';
+import { readProgressStream } from '../json-stream.ts';
 import { checkCreateBody, type EngineLookup } from '../policy/container.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import type { Project } from './load.ts';
@@ -245,13 +247,8 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     const svc = p.services[s] as Obj;
     await waitForDependencies(docker, p, s, o);
     const image = String(svc.image);
-    await ensureImage(
-      docker,
-      image,
-      (svc.pull_policy as UpOptions['pull']) ?? o.pull ?? 'missing',
-      signal,
-      step,
-      s,
+    await ensureImage(docker, image, pullPolicy(svc, o.pull), signal, step, s, (m) =>
+      o.progress(done, total, m),
     );
     const n = replicas(svc);
     for (let i = 1; i <= n; i++) {
@@ -294,6 +291,12 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
   return steps;
 }
 
+/** A service's pull_policy (Compose spells `if_not_present` and `build` too) over the call's. */
+function pullPolicy(svc: Obj, call: UpOptions['pull']): 'missing' | 'always' | 'never' {
+  const own = svc.pull_policy === 'if_not_present' ? 'missing' : svc.pull_policy;
+  return own === 'always' || own === 'never' || own === 'missing' ? own : (call ?? 'missing');
+}
+
 const name = (c: { Names?: string[] }) => (c.Names?.[0] ?? '').replace(/^\//, '');
 
 async function ensureImage(
@@ -303,6 +306,7 @@ async function ensureImage(
   signal: AbortSignal,
   step: (s: Step) => void,
   service: string,
+  progress: (message: string) => void,
 ): Promise<void> {
   const have = await (
     docker.getImage(image).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>
@@ -319,10 +323,31 @@ async function ensureImage(
         hint: 'Pull it (docker_pull_image) or set pull: missing.',
       },
     );
-  const stream = await docker.pull(image, { abortSignal: signal });
-  await new Promise<void>((resolve, reject) =>
-    docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
-  );
+  // Without a tag the engine would pull every tag of the repository: name latest, as Compose does.
+  const named = image.includes('@') || /:[^/]+$/.test(image) ? image : `${image}:latest`;
+  let last = '';
+  try {
+    const stream = await docker.createImage({ fromImage: named, abortSignal: signal });
+    await readProgressStream(
+      stream as Readable,
+      (m) => {
+        if (m.status && m.status !== last) {
+          last = m.status;
+          progress(`${service}: ${m.status}`);
+        }
+      },
+      signal,
+    );
+  } catch (e) {
+    throw new ToolError(
+      'not_found',
+      `service "${service}": pulling ${named} failed: ${(e as Error).message}`,
+      {
+        hint: 'Check the image name, pull it with docker_pull_image (which takes credentials), or set pull: never.',
+        retryable: true,
+      },
+    );
+  }
   step({ service, object: `image ${image}`, action: 'pulled' });
 }
 
