@@ -146,6 +146,58 @@ describe('loading a project', () => {
     ).rejects.toThrow(/relative path "\.\/d" needs project_dir/);
   });
 
+  it('names the file and key of a missing required variable, and stops an extends cycle', async () => {
+    await expect(
+      load({}, { content: 'services:\n  web:\n    image: ${IMAGE?set IMAGE}\n', project_name: 'p' }),
+    ).rejects.toThrow(/<content>: services.web.image: required variable IMAGE is missing a value: set IMAGE/);
+    await expect(
+      load(
+        {},
+        {
+          content: 'services:\n  a:\n    extends: b\n  b:\n    extends: a\n    image: x\n',
+          project_name: 'p',
+        },
+      ),
+    ).rejects.toThrow(/extends makes a cycle/);
+  });
+
+  it('takes the project name from project_name, else the top-level name:, else the directory', async () => {
+    const files = { '/srv/My.App/compose.yaml': 'name: Named_${SUFFIX:-x}\nservices:\n  a:\n    image: x\n' };
+    expect((await load(files, { project_dir: '/srv/My.App' })).name).toBe('named_x');
+    expect((await load(files, { project_dir: '/srv/My.App', project_name: 'Given' })).name).toBe('given');
+    const plain = { '/srv/My.App/compose.yaml': 'services:\n  a:\n    image: x\n' };
+    expect((await load(plain, { project_dir: '/srv/My.App' })).name).toBe('myapp');
+  });
+
+  it('merges depends_on and networks as maps, and reads compose.override.yaml after compose.yaml', async () => {
+    const files = {
+      '/p/compose.yaml':
+        'services:\n  a:\n    image: x\n    depends_on: [b]\n    networks: [n1]\n  b:\n    image: y\n',
+      '/p/compose.override.yaml':
+        'services:\n  a:\n    depends_on: { c: { condition: service_completed_successfully } }\n    networks: { n2: { aliases: [z] } }\n  c:\n    image: z\n',
+    };
+    const p = await load(files, { project_dir: '/p' });
+    expect(p.services.a?.depends_on).toEqual({
+      b: { condition: 'service_started', required: true },
+      c: { condition: 'service_completed_successfully', required: true },
+    });
+    expect(p.services.a?.networks).toEqual({ n1: {}, n2: { aliases: ['z'] } });
+    expect(p.configFiles).toEqual(['/p/compose.yaml', '/p/compose.override.yaml']);
+  });
+
+  it('refuses a dependency on an undefined service, pointing at a disabled profile', async () => {
+    await expect(
+      load(
+        {},
+        {
+          content:
+            'services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: y\n    profiles: [p]\n',
+          project_name: 'p',
+        },
+      ),
+    ).rejects.toThrow(/service "a" depends on undefined service "b"/);
+  });
+
   it('normalises project names as Docker Compose does', () => {
     expect(normaliseProjectName('My Project.v2')).toBe('myprojectv2');
     expect(normaliseProjectName('__x-Y_1')).toBe('x-y_1');
@@ -241,6 +293,38 @@ volumes:
       'com.docker.compose.depends_on': 'db:service_healthy:false',
     });
     expect(serviceSpec(p, 'db', 1).networkMode).toBe('demo_default');
+  });
+
+  it('reads long volume syntax, port ranges and file-backed secrets', async () => {
+    const yaml = `services:
+  s:
+    image: x
+    ports: ["127.0.0.1:8000-8001:80-81/udp"]
+    volumes: [{ type: bind, source: ./conf, target: /etc/conf/, read_only: true }, { type: volume, source: v, target: /v, volume: { nocopy: true } }]
+    secrets: [pw, { source: cert, target: /certs/c.pem }]
+secrets:
+  pw: { file: ./pw.txt }
+  cert: { file: /abs/cert.pem }
+volumes:
+  v: { name: shared-v }
+`;
+    const p = await load({}, { content: yaml, project_name: 'l', project_dir: '/p' });
+    const s = serviceSpec(p, 's', 1);
+    expect(s.ports).toEqual([
+      { container: '80-81', protocol: 'udp', hostIp: '127.0.0.1', hostPort: '8000-8001' },
+    ]);
+    expect(s.mounts).toEqual([
+      {
+        type: 'bind',
+        source: '/p/conf',
+        target: '/etc/conf',
+        readOnly: true,
+        bind: { createHostPath: true },
+      },
+      { type: 'volume', source: 'shared-v', target: '/v', volume: { noCopy: true } },
+      { type: 'bind', source: '/p/pw.txt', target: '/run/secrets/pw', readOnly: true },
+      { type: 'bind', source: '/abs/cert.pem', target: '/certs/c.pem', readOnly: true },
+    ]);
   });
 
   it('changes the config hash only when the service changes', async () => {

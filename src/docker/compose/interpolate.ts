@@ -91,7 +91,10 @@ export function interpolateTree(value: unknown, vars: Vars, path: string): unkno
   if (Array.isArray(value)) return value.map((v, i) => interpolateTree(v, vars, `${path}[${i}]`));
   if (value && typeof value === 'object')
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolateTree(v, vars, path ? `${path}.${k}` : k)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        interpolateTree(v, vars, !path || path.endsWith(': ') ? `${path}${k}` : `${path}.${k}`),
+      ]),
     );
   return value;
 }

@@ -194,7 +194,7 @@ async function parseFile(path: string, text: string, vars: Vars): Promise<Obj> {
   }
   if (doc === null || doc === undefined) doc = {};
   if (!isObj(doc)) throw invalid(`${path}: the top level must be a mapping`, 'Start with services:.');
-  const done = interpolateTree(doc, vars, path) as Obj;
+  const done = interpolateTree(doc, vars, `${path}: `) as Obj;
   checkKeys(done, path);
   return done;
 }
