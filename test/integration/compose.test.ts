@@ -9,7 +9,17 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { found, RUN_ID, TEST_IMAGE, TEST_LABEL, testDocker, uniqueName } from '../helpers/engine.ts';
+import {
+  cleanupContainers,
+  found,
+  makeContainer,
+  RUN_ID,
+  TEST_IMAGE,
+  TEST_LABEL,
+  testDocker,
+  uniqueName,
+} from '../helpers/engine.ts';
+import { connectInProcess, fences, firstText } from '../helpers/in-process.ts';
 import { callErr, callOk } from '../helpers/pipeline.ts';
 
 const dirs: string[] = [];
@@ -270,6 +280,32 @@ describe('pulling missing images', () => {
         .getImage(ref)
         .remove()
         .catch(() => undefined);
+    }
+  });
+});
+
+describe('the generate_compose prompt', () => {
+  it('writes a file docker_compose_config loads without errors', async () => {
+    const c = await makeContainer({ env: ['API_TOKEN=hunter2', 'PRICE=$5', 'MODE=demo'] });
+    const mcp = await connectInProcess();
+    try {
+      const out = firstText(
+        await mcp.client.getPrompt({ name: 'generate_compose', arguments: { container_ids: c.name } }),
+      );
+      const [fence] = fences(out);
+      const content = fence?.lines.join('\n') ?? '';
+      expect(content).toContain(c.name);
+      const cfg = await callOk<{ services: Record<string, { image: string; environment: string[] }> }>(
+        'docker_compose_config',
+        { content, project_name: 'generated', env: { API_TOKEN: 'x' } },
+      );
+      expect(cfg.services[c.name]).toMatchObject({
+        image: TEST_IMAGE,
+        environment: ['API_TOKEN', 'PRICE', 'MODE'],
+      });
+    } finally {
+      await mcp.close();
+      await cleanupContainers();
     }
   });
 });
