@@ -310,6 +310,32 @@ describe('the generate_compose prompt', () => {
   });
 });
 
+describe('a failure part-way through up', () => {
+  it('says what exists when a dependency fails its condition', async () => {
+    const name = newProject();
+    const yaml = `services:
+  migrate:
+    image: ${TEST_IMAGE}
+    command: ["sh", "-c", "exit 3"]
+    labels: { ${LABEL} }
+  app:
+    image: ${TEST_IMAGE}
+    command: ["sleep", "3600"]
+    depends_on: { migrate: { condition: service_completed_successfully } }
+    labels: { ${LABEL} }
+`;
+    const err = await callErr('docker_compose_up', { content: yaml, project_name: name });
+    expect(err.kind).toBe('conflict');
+    expect(err.message).toContain(
+      'service "app" waits for "migrate" (service_completed_successfully), which failed',
+    );
+    expect(err.message).toContain(
+      `done before it stopped: network ${name}_default created, container ${name}-migrate-1 created`,
+    );
+    expect(Object.keys(await ids(name))).toEqual(['migrate']);
+  });
+});
+
 describe('compose safety', () => {
   it('refuses a privileged service before anything is created, naming the service and key', async () => {
     const name = newProject();

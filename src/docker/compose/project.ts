@@ -10,6 +10,7 @@ import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
 import { createRequest } from '../container-spec.ts';
+import { engineError } from '../errors.ts';
 import { readProgressStream } from '../json-stream.ts';
 import { checkCreateBody, type EngineLookup } from '../policy/container.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
@@ -167,134 +168,157 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     o.progress(done, total, `${s.object} ${s.action}`);
   };
   const { signal } = o;
-
-  // Networks.
-  const netKeys = new Set(services.flatMap((s) => Object.keys(serviceNetworks(p.services[s] as Obj))));
-  for (const key of netKeys) {
-    const def = p.networks[key] ?? {};
-    const name = resourceName(p.name, key, def);
-    const exists = await (
-      docker.getNetwork(name).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>
-    ).then(
-      () => true,
-      () => false,
-    );
-    if (exists) continue;
-    if (def.external)
-      throw new ToolError('not_found', `external network "${name}" does not exist`, {
-        hint: 'Create it first.',
-      });
-    await docker.createNetwork({
-      Name: name,
-      Driver: (def.driver as string | undefined) ?? 'bridge',
-      Internal: def.internal === true,
-      Attachable: def.attachable === true,
-      ...(def.driver_opts !== undefined && { Options: def.driver_opts as Record<string, string> }),
-      Labels: {
-        ...(def.labels as Record<string, string> | undefined),
-        [L.project]: p.name,
-        [L.network]: key,
-        [L.version]: COMPOSE_VERSION,
-      },
-      abortSignal: signal,
-    } as Dockerode.NetworkCreateOptions);
-    step({ object: `network ${name}`, action: 'created' });
+  try {
+    await apply();
+  } catch (e) {
+    throw partial(e, steps, signal);
   }
-  done++;
+  o.progress(total, total, 'up');
+  return steps;
 
-  // Named volumes the services mount.
-  const volKeys = new Set(
-    services.flatMap((s) =>
-      ((p.services[s]?.volumes as Obj[] | undefined) ?? [])
-        .filter((v) => v.type === 'volume' && v.source)
-        .map((v) => String(v.source)),
-    ),
-  );
-  for (const key of volKeys) {
-    const def = p.volumes[key] ?? {};
-    const name = resourceName(p.name, key, def);
-    const exists = await docker
-      .getVolume(name)
-      .inspect({ abortSignal: signal })
-      .then(
+  async function apply() {
+    // Networks.
+    const netKeys = new Set(services.flatMap((s) => Object.keys(serviceNetworks(p.services[s] as Obj))));
+    for (const key of netKeys) {
+      const def = p.networks[key] ?? {};
+      const name = resourceName(p.name, key, def);
+      const exists = await (
+        docker.getNetwork(name).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>
+      ).then(
         () => true,
         () => false,
       );
-    if (exists) continue;
-    if (def.external)
-      throw new ToolError('not_found', `external volume "${name}" does not exist`, {
-        hint: 'Create it first.',
-      });
-    await docker.createVolume({
-      Name: name,
-      Driver: (def.driver as string | undefined) ?? 'local',
-      ...(def.driver_opts !== undefined && { DriverOpts: def.driver_opts as Record<string, string> }),
-      Labels: {
-        ...(def.labels as Record<string, string> | undefined),
-        [L.project]: p.name,
-        [L.volume]: key,
-        [L.version]: COMPOSE_VERSION,
-      },
-      abortSignal: signal,
-    } as never);
-    step({ object: `volume ${name}`, action: 'created' });
-  }
-  done++;
-
-  const existing = await projectContainers(docker, p.name, undefined, signal);
-  for (const s of services) {
-    signal.throwIfAborted();
-    const svc = p.services[s] as Obj;
-    await waitForDependencies(docker, p, s, o);
-    const image = String(svc.image);
-    await ensureImage(docker, image, pullPolicy(svc, o.pull), signal, step, s, (m) =>
-      o.progress(done, total, m),
-    );
-    const n = replicas(svc);
-    for (let i = 1; i <= n; i++) {
-      const spec = serviceSpec(p, s, i);
-      const mine = existing.find((c) => c.Labels[L.service] === s && c.Labels[L.number] === String(i));
-      if (mine && mine.Labels[L.hash] === spec.labels?.[L.hash]) {
-        if (mine.State === 'running')
-          step({ service: s, object: `container ${spec.name}`, action: 'unchanged' });
-        else {
-          await docker.getContainer(mine.Id).start({ abortSignal: signal });
-          step({ service: s, object: `container ${spec.name}`, action: 'started' });
-        }
-        continue;
-      }
-      if (mine) await docker.getContainer(mine.Id).remove({ force: true, abortSignal: signal });
-      const { query, body } = createRequest(spec);
-      const created = await docker.createContainer({ ...body, ...query, abortSignal: signal } as never);
-      for (const key of Object.keys(serviceNetworks(svc)).slice(1))
-        await docker.getNetwork(resourceName(p.name, key, p.networks[key])).connect({
-          Container: created.id,
-          EndpointConfig: { Aliases: endpoint(s, serviceNetworks(svc)[key]).aliases },
-          abortSignal: signal,
-        } as never);
-      await created.start({ abortSignal: signal });
-      step({ service: s, object: `container ${spec.name}`, action: mine ? 'recreated' : 'created' });
-    }
-    // Replicas beyond the count go.
-    for (const c of existing.filter((c) => c.Labels[L.service] === s && Number(c.Labels[L.number]) > n)) {
-      await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
-      step({ service: s, object: `container ${name(c)}`, action: 'removed' });
+      if (exists) continue;
+      if (def.external)
+        throw new ToolError('not_found', `external network "${name}" does not exist`, {
+          hint: 'Create it first.',
+        });
+      await docker.createNetwork({
+        Name: name,
+        Driver: (def.driver as string | undefined) ?? 'bridge',
+        Internal: def.internal === true,
+        Attachable: def.attachable === true,
+        ...(def.driver_opts !== undefined && { Options: def.driver_opts as Record<string, string> }),
+        Labels: {
+          ...(def.labels as Record<string, string> | undefined),
+          [L.project]: p.name,
+          [L.network]: key,
+          [L.version]: COMPOSE_VERSION,
+        },
+        abortSignal: signal,
+      } as Dockerode.NetworkCreateOptions);
+      step({ object: `network ${name}`, action: 'created' });
     }
     done++;
-  }
-  if (o.removeOrphans)
-    for (const c of existing.filter((c) => !p.services[c.Labels[L.service] ?? ''])) {
-      await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
-      step({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
+
+    // Named volumes the services mount.
+    const volKeys = new Set(
+      services.flatMap((s) =>
+        ((p.services[s]?.volumes as Obj[] | undefined) ?? [])
+          .filter((v) => v.type === 'volume' && v.source)
+          .map((v) => String(v.source)),
+      ),
+    );
+    for (const key of volKeys) {
+      const def = p.volumes[key] ?? {};
+      const name = resourceName(p.name, key, def);
+      const exists = await docker
+        .getVolume(name)
+        .inspect({ abortSignal: signal })
+        .then(
+          () => true,
+          () => false,
+        );
+      if (exists) continue;
+      if (def.external)
+        throw new ToolError('not_found', `external volume "${name}" does not exist`, {
+          hint: 'Create it first.',
+        });
+      await docker.createVolume({
+        Name: name,
+        Driver: (def.driver as string | undefined) ?? 'local',
+        ...(def.driver_opts !== undefined && { DriverOpts: def.driver_opts as Record<string, string> }),
+        Labels: {
+          ...(def.labels as Record<string, string> | undefined),
+          [L.project]: p.name,
+          [L.volume]: key,
+          [L.version]: COMPOSE_VERSION,
+        },
+        abortSignal: signal,
+      } as never);
+      step({ object: `volume ${name}`, action: 'created' });
     }
-  o.progress(total, total, 'up');
-  return steps;
+    done++;
+
+    const existing = await projectContainers(docker, p.name, undefined, signal);
+    for (const s of services) {
+      signal.throwIfAborted();
+      const svc = p.services[s] as Obj;
+      await waitForDependencies(docker, p, s, o);
+      const image = String(svc.image);
+      await ensureImage(docker, image, pullPolicy(svc, o.pull), signal, step, s, (m) =>
+        o.progress(done, total, m),
+      );
+      const n = replicas(svc);
+      for (let i = 1; i <= n; i++) {
+        const spec = serviceSpec(p, s, i);
+        const mine = existing.find((c) => c.Labels[L.service] === s && c.Labels[L.number] === String(i));
+        if (mine && mine.Labels[L.hash] === spec.labels?.[L.hash]) {
+          if (mine.State === 'running')
+            step({ service: s, object: `container ${spec.name}`, action: 'unchanged' });
+          else {
+            await docker.getContainer(mine.Id).start({ abortSignal: signal });
+            step({ service: s, object: `container ${spec.name}`, action: 'started' });
+          }
+          continue;
+        }
+        if (mine) await docker.getContainer(mine.Id).remove({ force: true, abortSignal: signal });
+        const { query, body } = createRequest(spec);
+        const created = await docker.createContainer({ ...body, ...query, abortSignal: signal } as never);
+        for (const key of Object.keys(serviceNetworks(svc)).slice(1))
+          await docker.getNetwork(resourceName(p.name, key, p.networks[key])).connect({
+            Container: created.id,
+            EndpointConfig: { Aliases: endpoint(s, serviceNetworks(svc)[key]).aliases },
+            abortSignal: signal,
+          } as never);
+        await created.start({ abortSignal: signal });
+        step({ service: s, object: `container ${spec.name}`, action: mine ? 'recreated' : 'created' });
+      }
+      // Replicas beyond the count go.
+      for (const c of existing.filter((c) => c.Labels[L.service] === s && Number(c.Labels[L.number]) > n)) {
+        await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
+        step({ service: s, object: `container ${name(c)}`, action: 'removed' });
+      }
+      done++;
+    }
+    if (o.removeOrphans)
+      for (const c of existing.filter((c) => !p.services[c.Labels[L.service] ?? ''])) {
+        await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
+        step({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
+      }
+  }
 }
 
 /** A service's pull_policy (Compose spells `if_not_present` and `build` too) over the call's. */
 function pullPolicy(svc: Obj, call: UpOptions['pull']): 'missing' | 'always' | 'never' {
   const own = svc.pull_policy === 'if_not_present' ? 'missing' : svc.pull_policy;
   return own === 'always' || own === 'never' || own === 'missing' ? own : (call ?? 'missing');
+}
+
+/**
+ * A failure (or cancel, or timeout) after some steps: the error it was, saying what exists now, so
+ * nothing is left half-made without the caller knowing. Before any step, the error as it is.
+ */
+function partial(e: unknown, steps: Step[], signal: AbortSignal): unknown {
+  if (steps.length === 0) return e;
+  const reason: unknown = signal.aborted ? signal.reason : undefined;
+  const base = reason instanceof ToolError ? reason : e instanceof ToolError ? e : engineError(e);
+  if (!base) return e;
+  const made = steps.map((s) => `${s.object} ${s.action}`).join(', ');
+  return new ToolError(base.kind, `${base.message}; done before it stopped: ${made}`, {
+    hint: `${base.hint ? `${base.hint} ` : ''}Run docker_compose_up again to finish, or docker_compose_down to remove it.`,
+    retryable: base.retryable,
+  });
 }
 
 const name = (c: { Names?: string[] }) => (c.Names?.[0] ?? '').replace(/^\//, '');
