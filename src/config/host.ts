@@ -6,6 +6,11 @@ export interface HostEnv {
   platform: NodeJS.Platform;
   xdgRuntimeDir?: string;
   uid?: number;
+  /**
+   * The server's environment, for Compose interpolation over stdio only (the pipeline withholds it
+   * from remote callers). Never logged: nothing prints HostEnv.
+   */
+  environ?: Readonly<Record<string, string | undefined>>;
 }
 
 export function readHostEnv(env: Record<string, string | undefined> = process.env): HostEnv {
@@ -14,5 +19,6 @@ export function readHostEnv(env: Record<string, string | undefined> = process.en
     platform: process.platform,
     xdgRuntimeDir: env.XDG_RUNTIME_DIR || undefined,
     uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
+    environ: env,
   };
 }

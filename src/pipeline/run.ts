@@ -161,6 +161,7 @@ async function runStages(
       limits: env.limits,
       server: env.server,
       dockerConfigDir: env.dockerConfigDir,
+      ...(!env.remote && env.host.environ && { processEnv: env.host.environ }),
       ...(unreachable && { unreachable }),
     };
     const data = (await untilAborted(tool.handler(args, ctx), signal.signal)) as Record<string, unknown>;

@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { type Outcome, runPipeline } from '../../src/pipeline/run.ts';
+import { catalogue } from '../../src/tools/index.ts';
 import {
   cleanupContainers,
   found,
@@ -20,7 +22,7 @@ import {
   uniqueName,
 } from '../helpers/engine.ts';
 import { connectInProcess, fences, firstText } from '../helpers/in-process.ts';
-import { callErr, callOk } from '../helpers/pipeline.ts';
+import { callErr, callOk, pipelineEnv } from '../helpers/pipeline.ts';
 
 const dirs: string[] = [];
 const projects: string[] = [];
@@ -333,6 +335,33 @@ describe('a failure part-way through up', () => {
       `done before it stopped: network ${name}_default created, container ${name}-migrate-1 created`,
     );
     expect(Object.keys(await ids(name))).toEqual(['migrate']);
+  });
+});
+
+describe('interpolation sources', () => {
+  // The image is only shown, never pulled: config reads it from the process environment or not.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation, literally
+  const yaml = 'services:\n  a:\n    image: "img${HOME:-unset}"\n';
+  const args = { content: yaml, project_name: 'interp' };
+  const tool = catalogue.find((t) => t.name === 'docker_compose_config') as (typeof catalogue)[number];
+  const imageOf = (out: Outcome) => {
+    if (!out.ok) throw new Error(out.error.message);
+    return (out.data as { services: Record<string, { image?: string }> }).services.a?.image;
+  };
+
+  it('reads the process environment over stdio, env winning over it', async () => {
+    const home = process.env.HOME as string;
+    expect(home).toBeTruthy();
+    expect(imageOf(await runPipeline(tool, args, pipelineEnv(), {}))).toBe(`img${home}`);
+    expect(imageOf(await runPipeline(tool, { ...args, env: { HOME: '/e' } }, pipelineEnv(), {}))).toBe(
+      'img/e',
+    );
+  });
+
+  it('never reads it for a remote (HTTP) caller', async () => {
+    const remote = { ...pipelineEnv(), remote: { log: () => undefined } };
+    expect(imageOf(await runPipeline(tool, args, remote, {}))).toBe('imgunset');
+    expect(imageOf(await runPipeline(tool, { ...args, env: { HOME: '/e' } }, remote, {}))).toBe('img/e');
   });
 });
 

@@ -61,8 +61,8 @@ export const composeConfig = defineTool({
     refused: Type.Optional(Type.Record(Type.String(), Type.String())),
   }),
   secretArgs: ['env'],
-  handler: async (args, { engine, signal }) => {
-    const p = await load(engine, args, signal);
+  handler: async (args, { engine, signal, processEnv }) => {
+    const p = await load(engine, args, signal, processEnv);
     const facts = await engine.resolveFacts(signal).catch(() => engine.facts);
     const refused: Record<string, string> = {};
     for (const s of Object.keys(p.services))

@@ -18,8 +18,8 @@ const tool = (verb: Verb, title: string, description: string) =>
     output: Type.Object({ project: Type.String(), containers: Type.Array(Type.String()) }),
     secretArgs: ['env'],
     timeoutMs: 300_000,
-    handler: async (args, { engine, signal }) => {
-      const project = await projectName(engine, args, signal);
+    handler: async (args, { engine, signal, processEnv }) => {
+      const project = await projectName(engine, args, signal, processEnv);
       const cs = await projectContainers(engine.docker, project, args.services, signal);
       if (cs.length === 0)
         throw new ToolError('not_found', `no containers in project "${project}"`, {

@@ -36,8 +36,8 @@ export const composePs = defineTool({
     ),
   }),
   secretArgs: ['env'],
-  handler: async (args, { engine, signal }) => {
-    const project = await projectName(engine, args, signal);
+  handler: async (args, { engine, signal, processEnv }) => {
+    const project = await projectName(engine, args, signal, processEnv);
     const cs = await projectContainers(engine.docker, project, args.services, signal);
     return {
       project,
@@ -92,11 +92,11 @@ export const composeLogs = defineTool({
   untrusted: { lines: 'logs of compose project' },
   narrowHint: 'Use services, tail, since/until or grep.',
   secretArgs: ['env'],
-  handler: async (args, { engine, signal, limits }) => {
+  handler: async (args, { engine, signal, limits, processEnv }) => {
     const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');
     const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until');
     const match = args.grep === undefined ? undefined : lineMatcher(args.grep, 'grep');
-    const project = await projectName(engine, args, signal);
+    const project = await projectName(engine, args, signal, processEnv);
     const cs = await projectContainers(engine.docker, project, args.services, signal);
     if (cs.length === 0)
       throw new ToolError('not_found', `no containers in project "${project}"`, {

@@ -33,17 +33,29 @@ type Engine = { resolveFacts(signal?: AbortSignal): Promise<EngineFacts> };
 export const hasModel = (a: ProjectArgs) =>
   a.project_dir !== undefined || a.content !== undefined || (a.files?.length ?? 0) > 0;
 
-export function load(engine: Engine, a: ProjectArgs, signal: AbortSignal): Promise<Project> {
+export type ProcessEnv = Readonly<Record<string, string | undefined>>;
+
+export function load(
+  engine: Engine,
+  a: ProjectArgs,
+  signal: AbortSignal,
+  processEnv?: ProcessEnv,
+): Promise<Project> {
   if (a.files?.length && a.project_dir === undefined && a.files.some((f) => !f.startsWith('/')))
     throw new ToolError('invalid_argument', "relative 'files' need 'project_dir'", {
       hint: 'Pass project_dir, or absolute paths in files.',
     });
-  return openProject(engine, a, signal);
+  return openProject(engine, a, signal, processEnv);
 }
 
 /** The project's name: from its files when given, else project_name alone (found by labels). */
-export async function projectName(engine: Engine, a: ProjectArgs, signal: AbortSignal): Promise<string> {
-  if (hasModel(a)) return (await load(engine, a, signal)).name;
+export async function projectName(
+  engine: Engine,
+  a: ProjectArgs,
+  signal: AbortSignal,
+  processEnv?: ProcessEnv,
+): Promise<string> {
+  if (hasModel(a)) return (await load(engine, a, signal, processEnv)).name;
   if (a.project_name) return normaliseProjectName(a.project_name);
   throw new ToolError('invalid_argument', 'no project given', {
     hint: 'Pass project_name (of a running project), project_dir, files or content.',

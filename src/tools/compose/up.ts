@@ -26,8 +26,8 @@ export const composeUp = defineTool({
   escalate: { remove_orphans: 'destructive' },
   secretArgs: ['env'],
   timeoutMs: 600_000,
-  handler: async (args, { engine, signal, progress }) => {
-    const p = await load(engine, args, signal);
+  handler: async (args, { engine, signal, progress, processEnv }) => {
+    const p = await load(engine, args, signal, processEnv);
     const facts = await engine.resolveFacts(signal).catch(() => engine.facts);
     const steps = await up(engine.docker, facts, p, {
       services: args.services,
@@ -54,8 +54,8 @@ export const composeDown = defineTool({
   output: Type.Object({ project: Type.String(), steps: Steps }),
   secretArgs: ['env'],
   timeoutMs: 300_000,
-  handler: async (args, { engine, signal, progress }) => {
-    const name = await projectName(engine, args, signal);
+  handler: async (args, { engine, signal, progress, processEnv }) => {
+    const name = await projectName(engine, args, signal, processEnv);
     const steps = await down(engine.docker, name, { volumes: args.volumes, signal, progress });
     return { project: name, steps: steps.map(text) };
   },
