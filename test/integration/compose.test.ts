@@ -312,6 +312,51 @@ describe('the generate_compose prompt', () => {
   });
 });
 
+describe('services with build:', () => {
+  it('are built through the build-context path when their image is missing, then reused', async () => {
+    const name = newProject();
+    const dir = projectDir(
+      `services:\n  app:\n    build: ./ctx\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    labels: { ${LABEL} }\n`,
+    );
+    mkdirSync(join(dir, 'ctx'));
+    writeFileSync(join(dir, 'ctx', 'Dockerfile'), `FROM ${TEST_IMAGE}\nLABEL ${TEST_LABEL}=${RUN_ID}\n`);
+    try {
+      const first = await callOk<{ steps: string[] }>('docker_compose_up', {
+        project_dir: dir,
+        project_name: name,
+      });
+      expect(first.steps).toEqual([
+        `network ${name}_default created`,
+        `image ${name}-app built`,
+        `container ${name}-app-1 created`,
+      ]);
+      const again = await callOk<{ steps: string[] }>('docker_compose_up', {
+        project_dir: dir,
+        project_name: name,
+      });
+      expect(again.steps).toEqual([`container ${name}-app-1 unchanged`]);
+      await callOk('docker_compose_down', { project_name: name });
+    } finally {
+      await testDocker()
+        .getImage(`${name}-app`)
+        .remove()
+        .catch(() => undefined);
+    }
+  });
+
+  it('refuses a build context the host-path rule refuses', async () => {
+    const name = newProject();
+    const dir = projectDir(`services:\n  app:\n    build: /etc\n    labels: { ${LABEL} }\n`);
+    const err = await callErr('docker_compose_up', { project_dir: dir, project_name: name });
+    expect(err.kind).toBe('policy_denied');
+    expect(err.message).toContain('build.context');
+    expect(await ids(name)).toEqual({});
+    expect(
+      await testDocker().listNetworks({ filters: { label: [`com.docker.compose.project=${name}`] } }),
+    ).toEqual([]);
+  });
+});
+
 describe('a failure part-way through up', () => {
   it('says what exists when a dependency fails its condition', async () => {
     const name = newProject();

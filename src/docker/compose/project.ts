@@ -22,6 +22,7 @@ import {
   L,
   replicas,
   resourceName,
+  serviceImage,
   serviceNetworks,
   serviceSpec,
 } from './spec.ts';
@@ -100,11 +101,30 @@ export async function checkProject(
 export interface Step {
   service?: string;
   object: string;
-  action: 'created' | 'recreated' | 'started' | 'unchanged' | 'pulled' | 'removed' | 'stopped' | 'exists';
+  action:
+    | 'created'
+    | 'recreated'
+    | 'started'
+    | 'unchanged'
+    | 'pulled'
+    | 'built'
+    | 'removed'
+    | 'stopped'
+    | 'exists';
 }
+
+/** Builds a service's image and tags it `image` (the tool layer owns the build context path). */
+export type ServiceBuild = (
+  service: string,
+  image: string,
+  build: Obj,
+  progress: (message: string) => void,
+) => Promise<void>;
 
 export interface UpOptions {
   services?: string[];
+  /** How to build a `build:` service whose image is missing; without it such a service is refused. */
+  build?: ServiceBuild;
   pull?: 'missing' | 'always' | 'never';
   removeOrphans?: boolean;
   /** Seconds to wait for a dependency to become healthy or to complete. */
@@ -139,14 +159,10 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
   // With services named, their dependencies come up too.
   const services = o.services?.length ? serviceOrder(p, [...new Set([...o.services, ...order])]) : order;
   for (const s of services)
-    if (!p.services[s]?.image)
-      throw new ToolError(
-        'invalid_argument',
-        `service "${s}" has no image: building (build:) is not supported by up yet`,
-        {
-          hint: 'Build the image with docker_build_image and name it in image:.',
-        },
-      );
+    if (!p.services[s]?.image && !(p.services[s]?.build && o.build))
+      throw new ToolError('invalid_argument', `service "${s}" has no image`, {
+        hint: 'Name an image, or give it build:.',
+      });
   for (const s of services)
     for (const kind of ['secrets', 'configs'] as const)
       for (const ref of (p.services[s]?.[kind] as Obj[] | undefined) ?? [])
@@ -255,7 +271,19 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
       signal.throwIfAborted();
       const svc = p.services[s] as Obj;
       await waitForDependencies(docker, p, s, o);
-      const image = String(svc.image);
+      const image = serviceImage(p, s);
+      if (svc.build && o.build) {
+        const have = await (
+          docker.getImage(image).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>
+        ).then(
+          () => true,
+          () => false,
+        );
+        if (!have) {
+          await o.build(s, image, svc.build as Obj, (m) => o.progress(done, total, m));
+          step({ service: s, object: `image ${image}`, action: 'built' });
+        }
+      }
       await ensureImage(docker, image, pullPolicy(svc, o.pull), signal, step, s, (m) =>
         o.progress(done, total, m),
       );

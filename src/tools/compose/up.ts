@@ -2,6 +2,8 @@
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { down, up } from '../../docker/compose/project.ts';
+import { hostFile } from '../../docker/host-files.ts';
+import { builder } from './build.ts';
 import { load, projectInput, projectName } from './params.ts';
 
 const Steps = Type.Array(Type.String({ description: 'object action' }));
@@ -28,11 +30,22 @@ export const composeUp = defineTool({
   timeoutMs: 600_000,
   handler: async (args, { engine, signal, progress, processEnv }) => {
     const p = await load(engine, args, signal, processEnv);
+    // Build contexts pass the host-path rule before anything is made (and again when built).
+    for (const s of Object.values(p.services))
+      if (s.build)
+        await hostFile(
+          engine,
+          String((s.build as { context: string }).context),
+          'build.context',
+          'context',
+          signal,
+        );
     const facts = await engine.resolveFacts(signal).catch(() => engine.facts);
     const steps = await up(engine.docker, facts, p, {
       services: args.services,
       pull: args.pull,
       removeOrphans: args.remove_orphans,
+      build: builder(engine, signal),
       progress,
       signal,
     });
