@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'bun:test';
 import { interpolate, parseEnvFile } from '../../src/docker/compose/interpolate.ts';
 import { type LoadInput, loadProject, normaliseProjectName } from '../../src/docker/compose/load.ts';
+import { serviceOrder } from '../../src/docker/compose/project.ts';
 import { configHash, serviceSpec } from '../../src/docker/compose/spec.ts';
 
 const load = (files: Record<string, string>, input: LoadInput, processEnv?: Record<string, string>) =>
@@ -325,6 +326,34 @@ volumes:
       { type: 'bind', source: '/p/pw.txt', target: '/run/secrets/pw', readOnly: true },
       { type: 'bind', source: '/abs/cert.pem', target: '/certs/c.pem', readOnly: true },
     ]);
+  });
+
+  it("joins another service's network namespace (network_mode: service:x), after it", async () => {
+    const p = await load(
+      {},
+      {
+        content: 'services:\n  vpn:\n    image: v\n  app:\n    image: a\n    network_mode: service:vpn\n',
+        project_name: 'n',
+      },
+    );
+    expect(serviceSpec(p, 'app', 1).networkMode).toBe('container:n-vpn-1');
+    expect(serviceSpec(p, 'app', 1).networks).toBeUndefined();
+    expect(serviceOrder(p)).toEqual(['vpn', 'app']);
+    await expect(
+      load(
+        {},
+        { content: 'services:\n  a:\n    image: a\n    network_mode: service:nope\n', project_name: 'n' },
+      ),
+    ).rejects.toThrow(/network_mode service:nope names no service/);
+    await expect(
+      load(
+        {},
+        {
+          content: 'services:\n  a:\n    image: a\n    container_name: x\n    scale: 2\n',
+          project_name: 'n',
+        },
+      ),
+    ).rejects.toThrow(/container_name and 2 replicas/);
   });
 
   it('changes the config hash only when the service changes', async () => {

@@ -148,6 +148,20 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
       delete services[n];
     }
   }
+  for (const [n, s] of Object.entries(services)) {
+    const count = Number((s.deploy as Obj | undefined)?.replicas ?? s.scale ?? 1);
+    if (s.container_name !== undefined && count > 1)
+      throw invalid(
+        `service "${n}": container_name and ${count} replicas`,
+        'A container name is unique: drop container_name or scale to 1.',
+      );
+    const mode = s.network_mode;
+    if (typeof mode === 'string' && mode.startsWith('service:') && !services[mode.slice(8)])
+      throw invalid(
+        `service "${n}": network_mode ${mode} names no service`,
+        'Name a service of this project.',
+      );
+  }
   for (const [n, s] of Object.entries(services))
     if (s.image === undefined && s.build === undefined)
       throw invalid(`service "${n}" has neither image nor build`, 'Give it an image.');

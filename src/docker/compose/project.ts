@@ -39,7 +39,10 @@ export function serviceOrder(p: Project, only?: string[]): string[] {
         hint: 'Remove one of the dependencies.',
       });
     state.set(n, 'visiting');
-    for (const d of Object.keys((p.services[n]?.depends_on as Obj | undefined) ?? {}))
+    const mode = p.services[n]?.network_mode;
+    const shared =
+      typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : [];
+    for (const d of [...Object.keys((p.services[n]?.depends_on as Obj | undefined) ?? {}), ...shared])
       if (p.services[d]) visit(d, [...path, n]);
     state.set(n, 'done');
     out.push(n);

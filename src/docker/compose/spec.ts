@@ -187,9 +187,11 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
         )
       : undefined,
     networkMode:
-      typeof s.network_mode === 'string'
-        ? s.network_mode
-        : resourceName(p.name, netKeys[0] as string, p.networks[netKeys[0] as string]),
+      typeof s.network_mode === 'string' && s.network_mode.startsWith('service:')
+        ? `container:${containerName(p, s.network_mode.slice('service:'.length), 1)}`
+        : typeof s.network_mode === 'string'
+          ? s.network_mode
+          : resourceName(p.name, netKeys[0] as string, p.networks[netKeys[0] as string]),
     // Only the first network at create time (older engines take one); the others are connected after.
     networks:
       netKeys.length > 0
