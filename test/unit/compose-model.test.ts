@@ -5,6 +5,7 @@ import { interpolate, parseEnvFile } from '../../src/docker/compose/interpolate.
 import { type LoadInput, loadProject, normaliseProjectName } from '../../src/docker/compose/load.ts';
 import { serviceOrder } from '../../src/docker/compose/project.ts';
 import { configHash, serviceSpec } from '../../src/docker/compose/spec.ts';
+import { byDependencies } from '../../src/tools/compose/lifecycle.ts';
 
 const load = (files: Record<string, string>, input: LoadInput, processEnv?: Record<string, string>) =>
   loadProject(input, { read: async (p) => files[p], home: '/home/u', processEnv });
@@ -372,5 +373,28 @@ volumes:
     expect(configHash(c.services.db as Record<string, unknown>)).toBe(
       configHash(a.services.db as Record<string, unknown>),
     );
+  });
+});
+
+describe('start and stop order without the files', () => {
+  it('follows the depends_on labels: dependencies first, replicas in number order', () => {
+    const row = (service: string, n: number, deps = '') => ({
+      Labels: {
+        'com.docker.compose.service': service,
+        'com.docker.compose.container-number': String(n),
+        'com.docker.compose.depends_on': deps,
+      },
+    });
+    const rows = [
+      row('app', 1, 'db:service_healthy:false,cache:service_started:false'),
+      row('cache', 1),
+      row('db', 1),
+      row('db', 2),
+    ];
+    expect(
+      byDependencies(rows).map(
+        (r) => `${r.Labels['com.docker.compose.service']}-${r.Labels['com.docker.compose.container-number']}`,
+      ),
+    ).toEqual(['db-1', 'db-2', 'cache-1', 'app-1']);
   });
 });

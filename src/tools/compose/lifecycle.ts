@@ -3,9 +3,34 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { projectContainers } from '../../docker/compose/project.ts';
+import { L } from '../../docker/compose/spec.ts';
 import { projectInput, projectName } from './params.ts';
 
 type Verb = 'start' | 'stop' | 'restart';
+type Row = { Labels: Record<string, string> };
+
+/** Containers in dependency order, read from their depends_on labels (the project's files may be gone). */
+export function byDependencies<T extends Row>(cs: T[]): T[] {
+  const service = (c: Row) => c.Labels[L.service] ?? '';
+  const deps = new Map(
+    cs.map((c) => [
+      service(c),
+      (c.Labels[L.dependsOn] ?? '')
+        .split(',')
+        .map((d) => d.split(':')[0] ?? '')
+        .filter(Boolean),
+    ]),
+  );
+  const order: string[] = [];
+  const visit = (s: string, seen: Set<string>) => {
+    if (order.includes(s) || seen.has(s)) return;
+    seen.add(s);
+    for (const d of deps.get(s) ?? []) if (deps.has(d)) visit(d, seen);
+    order.push(s);
+  };
+  for (const s of deps.keys()) visit(s, new Set());
+  return [...cs].sort((a, b) => order.indexOf(service(a)) - order.indexOf(service(b)));
+}
 
 const tool = (verb: Verb, title: string, description: string) =>
   defineTool({
@@ -26,7 +51,8 @@ const tool = (verb: Verb, title: string, description: string) =>
           hint: 'Create them with docker_compose_up; list projects with docker_compose_ls.',
         });
       const done: string[] = [];
-      for (const c of verb === 'stop' ? [...cs].reverse() : cs) {
+      const ordered = byDependencies(cs);
+      for (const c of verb === 'stop' ? ordered.reverse() : ordered) {
         const ctr = engine.docker.getContainer(c.Id);
         if (verb === 'start' && c.State !== 'running') await ctr.start({ abortSignal: signal });
         if (verb === 'stop' && c.State === 'running') await ctr.stop({ abortSignal: signal });
