@@ -91,6 +91,19 @@ describe('loading a project', () => {
     expect(p.configFiles).toEqual(['/p/a.yml', '/p/b.yml']);
   });
 
+  it("takes the first file's directory as the project directory when project_dir is not given", async () => {
+    const files = {
+      '/q/app/c.yml': 'services:\n  a:\n    image: "${IMG}"\n    volumes: [./d:/d]\n',
+      '/q/app/.env': 'IMG=from-dotenv',
+    };
+    const p = await load(files, { files: ['/q/app/c.yml'] });
+    expect(p).toMatchObject({ name: 'app', workingDir: '/q/app' });
+    expect(p.services.a).toMatchObject({
+      image: 'from-dotenv',
+      volumes: [{ type: 'bind', source: '/q/app/d', target: '/d' }],
+    });
+  });
+
   it('resolves extends in the same file and from another file, without inheriting depends_on', async () => {
     const files = {
       '/p/compose.yaml':

@@ -67,7 +67,13 @@ export function normaliseProjectName(name: string): string {
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<Project> {
-  const dir = input.project_dir ? posix.resolve(expandHome(input.project_dir, opts.home)) : '';
+  // As Compose: the project directory, else the directory of the first file.
+  const first = input.content === undefined ? input.files?.[0] : undefined;
+  const dir = input.project_dir
+    ? posix.resolve(expandHome(input.project_dir, opts.home))
+    : first && posix.isAbsolute(expandHome(first, opts.home))
+      ? posix.dirname(expandHome(first, opts.home))
+      : '';
   if (input.content === undefined && !dir)
     throw invalid(
       'no project given',
