@@ -2,7 +2,7 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
-import { projectContainers } from '../../docker/compose/project.ts';
+import { projectContainers } from '../../docker/compose/running.ts';
 import { L } from '../../docker/compose/spec.ts';
 import { projectInput, projectName } from './params.ts';
 

@@ -2,7 +2,7 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
-import { listProjects, projectContainers } from '../../docker/compose/project.ts';
+import { listProjects, projectContainers } from '../../docker/compose/running.ts';
 import { L } from '../../docker/compose/spec.ts';
 import { portText } from '../../docker/containers.ts';
 import { readLogTail } from '../../docker/logs.ts';

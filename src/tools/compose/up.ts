@@ -1,7 +1,8 @@
 /** docker_compose_up and docker_compose_down. */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
-import { down, up } from '../../docker/compose/project.ts';
+import { up } from '../../docker/compose/project.ts';
+import { down } from '../../docker/compose/running.ts';
 import { hostFile } from '../../docker/host-files.ts';
 import { builder } from './build.ts';
 import { load, projectInput, projectName } from './params.ts';
