@@ -10,6 +10,11 @@ export interface HostEnv {
   sshAuthSock?: string;
   /** The login name, the user of an ssh:// engine whose URL names none. */
   user?: string;
+  /**
+   * The server's environment, for Compose interpolation over stdio only (the pipeline withholds it
+   * from remote callers). Never logged: nothing prints HostEnv.
+   */
+  environ?: Readonly<Record<string, string | undefined>>;
 }
 
 export function readHostEnv(env: Record<string, string | undefined> = process.env): HostEnv {
@@ -20,5 +25,6 @@ export function readHostEnv(env: Record<string, string | undefined> = process.en
     uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
     sshAuthSock: env.SSH_AUTH_SOCK || undefined,
     user: env.USER || env.LOGNAME || env.USERNAME || undefined,
+    environ: env,
   };
 }

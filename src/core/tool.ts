@@ -40,6 +40,8 @@ export interface ToolContext<E extends EngineNeed = 'required'> {
   server: ServerFacts;
   /** The Docker CLI config directory (--docker-config / DOCKER_CONFIG): registry credentials live there. */
   dockerConfigDir: string;
+  /** The server's environment for Compose interpolation: set over stdio, never for remote (HTTP) callers. */
+  processEnv?: Readonly<Record<string, string | undefined>>;
   /** Why connecting failed; only ever set for `engine: 'optional'` tools. */
   unreachable?: ToolError;
   /** Every engine the caller may use; only ever set for tools that declare `needsEngines`. */

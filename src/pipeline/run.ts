@@ -188,6 +188,7 @@ async function runStages(
       limits: env.limits,
       server: env.server,
       dockerConfigDir: env.dockerConfigDir,
+      ...(!env.remote && env.host.environ && { processEnv: env.host.environ }),
       ...(unreachable && { unreachable }),
       ...(tool.needsEngines && { engines: engineList(env) }),
     };

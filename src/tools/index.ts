@@ -5,6 +5,7 @@
 
 import type { AnyTool } from '../core/tool.ts';
 import type { Toolset } from '../core/toolsets.ts';
+import { composeTools } from './compose/index.ts';
 import { containerTools } from './containers/index.ts';
 import { imageTools } from './images/index.ts';
 import { networkTools } from './networks/index.ts';
@@ -22,4 +23,5 @@ export const catalogue: readonly AnyTool[] = [
   ...toolset('networks', networkTools),
   ...toolset('volumes', volumeTools),
   ...toolset('system', systemTools),
+  ...toolset('compose', composeTools),
 ];

@@ -1,0 +1,309 @@
+/**
+ * Loading a Compose project: files (or inline content) → YAML with anchors and merge keys →
+ * interpolation → key check → `extends` → canonical (long) syntaxes → files merged in order →
+ * profiles. Every file is read through `read`, which the caller makes pass the host-path rule.
+ * Pure apart from `read`, so unit tests hand it an in-memory file system.
+ */
+import { posix } from 'node:path';
+import { parse } from 'yaml';
+import { ToolError } from '../../core/errors.ts';
+import { interpolateTree, parseEnvFile, type Vars } from './interpolate.ts';
+import { checkKeys } from './keys.ts';
+import { mergeService, normaliseService, type Obj } from './normalise.ts';
+
+/** Reads a host file, already checked against the host-path rule; undefined when it does not exist. */
+export type ReadFile = (path: string, what: string) => Promise<string | undefined>;
+
+export interface LoadInput {
+  project_dir?: string;
+  files?: string[];
+  content?: string;
+  project_name?: string;
+  profiles?: string[];
+  services?: string[];
+  env?: Record<string, string>;
+}
+
+export interface LoadOptions {
+  read: ReadFile;
+  home: string;
+  /** The server's own environment; only over stdio (HTTP callers get `env` and `.env` only). */
+  processEnv?: Vars;
+}
+
+export interface Project {
+  name: string;
+  /** Absolute; '' for inline content without project_dir. */
+  workingDir: string;
+  configFiles: string[];
+  services: Record<string, Obj>;
+  networks: Record<string, Obj>;
+  volumes: Record<string, Obj>;
+  /** Top-level secrets and configs; a `file:` is resolved to an absolute host path. */
+  secrets: Record<string, Obj>;
+  configs: Record<string, Obj>;
+  /** Services left out by profiles. */
+  disabled: string[];
+}
+
+const CANDIDATES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+const OVERRIDES = [
+  'compose.override.yaml',
+  'compose.override.yml',
+  'docker-compose.override.yaml',
+  'docker-compose.override.yml',
+];
+
+const invalid = (message: string, hint: string) => new ToolError('invalid_argument', message, { hint });
+
+/** Docker Compose's project-name rule: lower case, only [a-z0-9_-], starting with a letter or digit. */
+export function normaliseProjectName(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '')
+    .replace(/^[^a-z0-9]+/, '');
+}
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<Project> {
+  // As Compose: the project directory, else the directory of the first file.
+  const first = input.content === undefined ? input.files?.[0] : undefined;
+  const dir = input.project_dir
+    ? posix.resolve(expandHome(input.project_dir, opts.home))
+    : first && posix.isAbsolute(expandHome(first, opts.home))
+      ? posix.dirname(expandHome(first, opts.home))
+      : '';
+  if (input.content === undefined && !dir)
+    throw invalid(
+      'no project given',
+      'Pass project_dir, files (with project_dir) or content (with project_name).',
+    );
+  if (input.content !== undefined && !input.project_name)
+    throw invalid("'content' needs 'project_name'", 'Name the project with project_name.');
+
+  // The files and their text, in merge order.
+  const sources: { path: string; text: string }[] = [];
+  if (input.content !== undefined) {
+    sources.push({ path: dir ? posix.join(dir, 'compose.yaml') : '<content>', text: input.content });
+  } else if (input.files?.length) {
+    for (const f of input.files) {
+      const path = posix.resolve(dir, expandHome(f, opts.home));
+      const text = await opts.read(path, 'files');
+      if (text === undefined)
+        throw invalid(`compose file not found: ${f}`, 'Check files; they are relative to project_dir.');
+      sources.push({ path, text });
+    }
+  } else {
+    for (const group of [CANDIDATES, OVERRIDES]) {
+      for (const f of group) {
+        const path = posix.join(dir, f);
+        const text = await opts.read(path, 'project_dir');
+        if (text !== undefined) {
+          sources.push({ path, text });
+          break;
+        }
+      }
+      if (sources.length === 0)
+        throw invalid(
+          `no compose file in ${input.project_dir}`,
+          `Add ${CANDIDATES.join(', ')}, or pass files or content.`,
+        );
+    }
+  }
+
+  const dotenv = dir ? await opts.read(posix.join(dir, '.env'), '.env') : undefined;
+  const vars: Vars = { ...(dotenv ? parseEnvFile(dotenv) : {}), ...opts.processEnv, ...input.env };
+
+  const ctx: Ctx = { vars, opts, dir, loading: new Set() };
+  let services: Record<string, Obj> = {};
+  let networks: Record<string, Obj> = {};
+  let volumes: Record<string, Obj> = {};
+  let secrets: Record<string, Obj> = {};
+  let configs: Record<string, Obj> = {};
+  let fileName: string | undefined;
+  for (const src of sources) {
+    const doc = await parseFile(src.path, src.text, vars);
+    if (typeof doc.name === 'string') fileName = doc.name;
+    const own = await fileServices(doc, src.path, ctx);
+    for (const [name, svc] of Object.entries(own))
+      services[name] = services[name] ? mergeService(services[name], svc) : svc;
+    networks = mergeTop(networks, doc.networks);
+    volumes = mergeTop(volumes, doc.volumes);
+    const base = dir || (src.path.startsWith('/') ? posix.dirname(src.path) : '');
+    secrets = mergeTop(secrets, withFiles(doc.secrets, base, opts.home, src.path));
+    configs = mergeTop(configs, withFiles(doc.configs, base, opts.home, src.path));
+  }
+
+  const rawName = input.project_name ?? fileName ?? posix.basename(dir);
+  const name = normaliseProjectName(rawName);
+  if (!name)
+    throw invalid(
+      `project name "${rawName}" has no usable character`,
+      'Pass project_name: lower-case letters, digits, - and _.',
+    );
+
+  // Profiles: a service with profiles runs when one is active or it is asked for by name.
+  const active = new Set(input.profiles ?? []);
+  const asked = new Set(input.services ?? []);
+  const disabled: string[] = [];
+  for (const [n, s] of Object.entries(services)) {
+    const p = (s.profiles as string[] | undefined) ?? [];
+    if (p.length > 0 && !p.some((x) => active.has(x) || x === '*') && !asked.has(n)) {
+      disabled.push(n);
+      delete services[n];
+    }
+  }
+  for (const [n, s] of Object.entries(services)) {
+    const count = Number((s.deploy as Obj | undefined)?.replicas ?? s.scale ?? 1);
+    if (s.container_name !== undefined && count > 1)
+      throw invalid(
+        `service "${n}": container_name and ${count} replicas`,
+        'A container name is unique: drop container_name or scale to 1.',
+      );
+    const mode = s.network_mode;
+    if (typeof mode === 'string' && mode.startsWith('service:') && !services[mode.slice(8)])
+      throw invalid(
+        `service "${n}": network_mode ${mode} names no service`,
+        'Name a service of this project.',
+      );
+  }
+  for (const [n, s] of Object.entries(services))
+    if (s.image === undefined && s.build === undefined)
+      throw invalid(`service "${n}" has neither image nor build`, 'Give it an image.');
+  for (const n of asked)
+    if (!services[n] && !disabled.includes(n))
+      throw invalid(`no such service: ${n}`, `Services: ${Object.keys(services).join(', ') || 'none'}.`);
+  for (const [n, s] of Object.entries(services))
+    for (const dep of Object.keys((s.depends_on as Obj | undefined) ?? {}))
+      if (!services[dep] && ((s.depends_on as Record<string, Obj>)[dep]?.required ?? true))
+        throw invalid(
+          `service "${n}" depends on undefined service "${dep}"`,
+          disabled.includes(dep)
+            ? `Enable its profile (profiles).`
+            : 'Define it, or remove it from depends_on.',
+        );
+  services = Object.fromEntries(Object.entries(services).sort(([a], [b]) => a.localeCompare(b)));
+  return {
+    name,
+    workingDir: dir,
+    configFiles: sources.map((s) => s.path),
+    services,
+    networks,
+    volumes,
+    secrets,
+    configs,
+    disabled,
+  };
+}
+
+interface Ctx {
+  vars: Vars;
+  opts: LoadOptions;
+  dir: string;
+  /** extends chain, to stop a cycle. */
+  loading: Set<string>;
+}
+
+async function parseFile(path: string, text: string, vars: Vars): Promise<Obj> {
+  let doc: unknown;
+  try {
+    doc = parse(text, { merge: true, maxAliasCount: 1000 });
+  } catch (e) {
+    throw invalid(`${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'Fix the YAML syntax.');
+  }
+  if (doc === null || doc === undefined) doc = {};
+  if (!isObj(doc)) throw invalid(`${path}: the top level must be a mapping`, 'Start with services:.');
+  const done = interpolateTree(doc, vars, `${path}: `) as Obj;
+  checkKeys(done, path);
+  return done;
+}
+
+/** One file's services, normalised, with `extends` resolved. */
+async function fileServices(doc: Obj, path: string, ctx: Ctx): Promise<Record<string, Obj>> {
+  const raw = (doc.services as Record<string, Obj> | undefined) ?? {};
+  const out: Record<string, Obj> = {};
+  for (const name of Object.keys(raw)) out[name] = await service(raw, name, path, ctx);
+  return out;
+}
+
+async function service(raw: Record<string, Obj>, name: string, path: string, ctx: Ctx): Promise<Obj> {
+  const key = `${path}#${name}`;
+  if (ctx.loading.has(key))
+    throw invalid(`${path}: service "${name}": extends makes a cycle`, 'Break the cycle.');
+  const s = raw[name];
+  if (!isObj(s)) throw invalid(`${path}: service "${name}" must be a mapping`, 'Give the service its keys.');
+  const base = ctx.dir || (path.startsWith('/') ? posix.dirname(path) : '');
+  const own = await normaliseService(s, {
+    file: path,
+    service: name,
+    dir: base,
+    home: ctx.opts.home,
+    readEnvFile: (p) => readEnv(p, ctx),
+  });
+  const ext = s.extends;
+  if (ext === undefined) return own;
+  const ref = typeof ext === 'string' ? { service: ext } : (ext as { service: string; file?: string });
+  ctx.loading.add(key);
+  try {
+    let parent: Obj;
+    if (ref.file) {
+      const file = posix.resolve(
+        posix.dirname(path) === '.' ? ctx.dir : posix.dirname(path),
+        expandHome(ref.file, ctx.opts.home),
+      );
+      const text = await ctx.opts.read(file, 'extends.file');
+      if (text === undefined)
+        throw invalid(`${path}: service "${name}": extends.file not found: ${ref.file}`, 'Fix extends.file.');
+      const doc = await parseFile(file, text, ctx.vars);
+      const others = (doc.services as Record<string, Obj> | undefined) ?? {};
+      if (!others[ref.service])
+        throw invalid(
+          `${file}: no service "${ref.service}" to extend (from service "${name}")`,
+          'Fix extends.service.',
+        );
+      parent = await service(others, ref.service, file, { ...ctx, dir: posix.dirname(file) });
+    } else {
+      if (!raw[ref.service])
+        throw invalid(
+          `${path}: service "${name}": extends names unknown service "${ref.service}"`,
+          'Fix extends.service.',
+        );
+      parent = await service(raw, ref.service, path, ctx);
+    }
+    // What is never inherited.
+    const { depends_on: _d, ...inherited } = parent;
+    return mergeService(inherited, own);
+  } finally {
+    ctx.loading.delete(key);
+  }
+}
+
+async function readEnv(path: string, ctx: Ctx): Promise<Record<string, string> | undefined> {
+  const text = await ctx.opts.read(path, 'env_file');
+  return text === undefined ? undefined : parseEnvFile(text, ctx.vars);
+}
+
+function mergeTop(into: Record<string, Obj>, add: unknown): Record<string, Obj> {
+  if (!isObj(add)) return into;
+  const out = { ...into };
+  for (const [k, v] of Object.entries(add)) out[k] = { ...(out[k] ?? {}), ...(isObj(v) ? v : {}) };
+  return out;
+}
+
+export const expandHome = (p: string, home: string): string =>
+  p === '~' ? home : p.startsWith('~/') ? posix.join(home, p.slice(2)) : p;
+
+/** Top-level secrets/configs with each `file:` made absolute (it is read by the engine as a bind). */
+function withFiles(v: unknown, base: string, home: string, path: string): unknown {
+  if (!isObj(v)) return v;
+  return Object.fromEntries(
+    Object.entries(v).map(([k, d]) => {
+      if (!isObj(d) || typeof d.file !== 'string') return [k, d];
+      const f = expandHome(d.file, home);
+      if (!f.startsWith('/') && !base)
+        throw invalid(`${path}: "${k}": relative file "${d.file}" needs project_dir`, 'Pass project_dir.');
+      return [k, { ...d, file: posix.resolve(base, f) }];
+    }),
+  );
+}

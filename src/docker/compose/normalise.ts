@@ -1,0 +1,230 @@
+/**
+ * One canonical (long) form per service key, so that files merge by the specification's rules and
+ * the mapping to ContainerSpec reads one shape: short port, volume, network, depends_on,
+ * environment, label, ulimit, sysctl and extra_hosts syntaxes are turned into their long forms here.
+ * Relative host paths resolve against the project directory, `~` against the home directory.
+ */
+import { posix } from 'node:path';
+import { ToolError } from '../../core/errors.ts';
+
+export type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+
+export interface ServiceCtx {
+  file: string;
+  service: string;
+  /** Base of relative paths; '' when the project has no directory (inline content). */
+  dir: string;
+  home: string;
+  readEnvFile(path: string): Promise<Record<string, string> | undefined>;
+}
+
+const bad = (
+  c: ServiceCtx,
+  key: string,
+  why: string,
+  hint = 'See the Compose Specification for its syntax.',
+) => new ToolError('invalid_argument', `${c.file}: service "${c.service}": ${key}: ${why}`, { hint });
+
+/** "K=v" entries or a mapping, as a mapping (a bare "K" maps to null). */
+export function keyValues(v: unknown, sep = '='): Record<string, string | null> {
+  if (Array.isArray(v))
+    return Object.fromEntries(
+      v.map((e) => {
+        const s = str(e);
+        const i = s.indexOf(sep);
+        return i < 0 ? [s, null] : [s.slice(0, i), s.slice(i + 1)];
+      }),
+    );
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x === null ? null : str(x)]));
+  return {};
+}
+
+const list = (v: unknown): string[] =>
+  v === undefined || v === null ? [] : Array.isArray(v) ? v.map(str) : [str(v)];
+
+export function hostPath(p: string, c: ServiceCtx, key: string): string {
+  if (p === '~' || p.startsWith('~/')) return posix.join(c.home, p.slice(1));
+  if (posix.isAbsolute(p)) return posix.normalize(p);
+  if (!c.dir)
+    throw bad(c, key, `relative path "${p}" needs project_dir`, 'Pass project_dir, or use an absolute path.');
+  return posix.resolve(c.dir, p);
+}
+
+const isPath = (s: string) => /^[./~]/.test(s);
+
+/** "[[ip:]host:]container[/proto]" or the long form, as { target, published?, host_ip?, protocol }. */
+export function port(v: unknown, c: ServiceCtx): Obj {
+  if (isObj(v)) {
+    if (v.target === undefined) throw bad(c, 'ports', 'the long form needs target');
+    return {
+      target: Number(v.target),
+      ...(v.published !== undefined && { published: str(v.published) }),
+      ...(v.host_ip !== undefined && { host_ip: str(v.host_ip) }),
+      protocol: str(v.protocol ?? 'tcp'),
+    };
+  }
+  const s = str(v);
+  const m = /^(?:(?:(\[[^\]]+\]|[\d.]+):)?([\d-]*):)?([\d-]+)(?:\/(tcp|udp|sctp))?$/.exec(s);
+  if (!m)
+    throw bad(c, 'ports', `cannot read "${s}"`, 'Write [[host_ip:]host_port:]container_port[/protocol].');
+  const [, ip, published, target = '', protocol = 'tcp'] = m;
+  return {
+    target: /^\d+$/.test(target) ? Number(target) : target,
+    ...(published && { published }),
+    ...(ip && { host_ip: ip.replace(/^\[|\]$/g, '') }),
+    protocol,
+  };
+}
+
+/** A container path as Compose writes it: normalised, no trailing slash. */
+const containerPath = (p: string) => (p.length > 1 ? posix.normalize(p).replace(/\/+$/, '') || '/' : p);
+
+/** "src:dst[:mode]", "dst" or the long form, as { type, source?, target, read_only?, … }. */
+export function volume(v: unknown, c: ServiceCtx): Obj {
+  const out = volumeAsGiven(v, c);
+  return { ...out, target: containerPath(str(out.target)) };
+}
+
+function volumeAsGiven(v: unknown, c: ServiceCtx): Obj {
+  if (isObj(v)) {
+    const type = str(v.type || 'volume');
+    const out: Obj = { ...v, type, target: str(v.target) };
+    if (v.source !== undefined && type === 'bind') out.source = hostPath(str(v.source), c, 'volumes');
+    if (!out.target) throw bad(c, 'volumes', 'the long form needs target');
+    return out;
+  }
+  const s = str(v);
+  const parts = s.split(':');
+  if (parts.length === 1) return { type: 'volume', target: s };
+  const [src = '', dst = '', mode = ''] = parts;
+  const opts = mode.split(',');
+  const out: Obj = isPath(src)
+    ? { type: 'bind', source: hostPath(src, c, 'volumes'), target: dst }
+    : { type: 'volume', source: src, target: dst };
+  if (opts.includes('ro')) out.read_only = true;
+  const sel = opts.find((o) => /^[zZ]$/.test(o));
+  if (sel && out.type === 'bind') out.bind = { selinux: sel };
+  return out;
+}
+
+const DURATION: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** "1m30s", "10s", "500ms" (or a number of seconds) in nanoseconds. */
+export function duration(v: unknown, c: ServiceCtx, key: string): number {
+  if (typeof v === 'number') return v * 1e9;
+  const s = str(v);
+  let total = 0;
+  let rest = s;
+  while (rest) {
+    const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)/.exec(rest);
+    if (!m) throw bad(c, key, `cannot read duration "${s}"`, 'Write e.g. 30s, 1m30s or 500ms.');
+    total += Number(m[1]) * (DURATION[m[2] as string] ?? 0);
+    rest = rest.slice(m[0].length);
+  }
+  return Math.round(total);
+}
+
+export async function normaliseService(raw: Obj, c: ServiceCtx): Promise<Obj> {
+  const s: Obj = { ...raw };
+  delete s.extends;
+  if (raw.environment !== undefined || raw.env_file !== undefined) {
+    const fromFiles: Record<string, string> = {};
+    for (const f of Array.isArray(raw.env_file)
+      ? raw.env_file
+      : raw.env_file === undefined
+        ? []
+        : [raw.env_file]) {
+      const entry: Obj = isObj(f) ? f : { path: f };
+      const path = hostPath(str(entry.path), c, 'env_file');
+      const vars = await c.readEnvFile(path);
+      if (vars === undefined) {
+        if (entry.required === false) continue;
+        throw bad(
+          c,
+          'env_file',
+          `file not found: ${str(entry.path)}`,
+          'Create it, or mark it required: false.',
+        );
+      }
+      Object.assign(fromFiles, vars);
+    }
+    s.environment = { ...fromFiles, ...keyValues(raw.environment) };
+    delete s.env_file;
+  }
+  if (raw.labels !== undefined) s.labels = keyValues(raw.labels);
+  if (raw.sysctls !== undefined) s.sysctls = keyValues(raw.sysctls);
+  if (raw.ports !== undefined) s.ports = (raw.ports as unknown[]).map((p) => port(p, c));
+  if (raw.expose !== undefined) s.expose = list(raw.expose);
+  if (raw.volumes !== undefined) s.volumes = (raw.volumes as unknown[]).map((v) => volume(v, c));
+  for (const k of ['dns', 'dns_search', 'tmpfs', 'cap_add', 'cap_drop', 'security_opt', 'profiles'])
+    if (raw[k] !== undefined) s[k] = list(raw[k]);
+  if (raw.extra_hosts !== undefined)
+    s.extra_hosts = isObj(raw.extra_hosts)
+      ? Object.entries(raw.extra_hosts).map(([h, ip]) => `${h}:${list(ip).join(',')}`)
+      : list(raw.extra_hosts).map((e) => e.replace(/^([^=:]+)=/, '$1:'));
+  if (raw.networks !== undefined)
+    s.networks = Array.isArray(raw.networks)
+      ? Object.fromEntries(raw.networks.map((n) => [str(n), {}]))
+      : Object.fromEntries(Object.entries(raw.networks as Obj).map(([n, v]) => [n, isObj(v) ? v : {}]));
+  if (raw.depends_on !== undefined)
+    s.depends_on = Object.fromEntries(
+      (Array.isArray(raw.depends_on)
+        ? raw.depends_on.map((d) => [str(d), {}] as const)
+        : Object.entries(raw.depends_on as Obj)
+      ).map(([n, v]) => [n, { condition: 'service_started', required: true, ...(isObj(v) ? v : {}) }]),
+    );
+  if (raw.ulimits !== undefined)
+    s.ulimits = Object.fromEntries(
+      Object.entries(raw.ulimits as Obj).map(([n, v]) => [
+        n,
+        isObj(v) ? { soft: Number(v.soft), hard: Number(v.hard) } : { soft: Number(v), hard: Number(v) },
+      ]),
+    );
+  if (raw.healthcheck !== undefined && isObj(raw.healthcheck)) {
+    const h = { ...raw.healthcheck };
+    if (typeof h.test === 'string') h.test = ['CMD-SHELL', h.test];
+    s.healthcheck = h;
+  }
+  for (const k of ['secrets', 'configs'])
+    if (raw[k] !== undefined)
+      s[k] = (raw[k] as unknown[]).map((e) =>
+        isObj(e) ? { ...e, source: str(e.source) } : { source: str(e) },
+      );
+  if (raw.build !== undefined) {
+    const b: Obj = isObj(raw.build) ? { ...raw.build } : { context: raw.build };
+    b.context = hostPath(str(b.context ?? '.'), c, 'build.context');
+    if (isObj(raw.build) && raw.build.args !== undefined) b.args = keyValues(raw.build.args);
+    s.build = b;
+  }
+  return s;
+}
+
+/** Keys whose lists replace the earlier file's; other lists are appended (duplicates dropped). */
+const REPLACE = new Set(['command', 'entrypoint', 'test']);
+
+/** `b` merged over `a` by the specification's rules. */
+export function mergeService(a: Obj, b: Obj): Obj {
+  return merge(a, b, '') as Obj;
+}
+
+function merge(a: unknown, b: unknown, key: string): unknown {
+  if (b === undefined) return a;
+  if (isObj(a) && isObj(b)) {
+    const out: Obj = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = merge(a[k], v, k);
+    return out;
+  }
+  if (Array.isArray(a) && Array.isArray(b) && !REPLACE.has(key)) {
+    if (key === 'volumes') {
+      const byTarget = new Map(a.map((v) => [(v as Obj).target, v]));
+      for (const v of b) byTarget.set((v as Obj).target, v);
+      return [...byTarget.values()];
+    }
+    const seen = new Set(a.map((x) => JSON.stringify(x)));
+    return [...a, ...b.filter((x) => !seen.has(JSON.stringify(x)))];
+  }
+  return b;
+}

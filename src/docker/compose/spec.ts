@@ -1,0 +1,281 @@
+/**
+ * A loaded service as a ContainerSpec, with the names and labels Docker Compose v2 gives it
+ * (`<project>-<service>-<n>`, `com.docker.compose.*`), so `docker compose` and `docker-compose`
+ * see our containers as theirs and the other way round.
+ */
+import { createHash } from 'node:crypto';
+import type { ContainerSpec, MountSpec } from '../container-spec.ts';
+import { bytes, nanoCpus, shellSplit } from '../spec-values.ts';
+import type { Project } from './load.ts';
+import { duration, type Obj } from './normalise.ts';
+
+/** The Compose version our labels claim: the v2 line whose labels we write. */
+export const COMPOSE_VERSION = '2.27.0';
+
+export const L = {
+  project: 'com.docker.compose.project',
+  service: 'com.docker.compose.service',
+  number: 'com.docker.compose.container-number',
+  oneoff: 'com.docker.compose.oneoff',
+  hash: 'com.docker.compose.config-hash',
+  workingDir: 'com.docker.compose.project.working_dir',
+  configFiles: 'com.docker.compose.project.config_files',
+  dependsOn: 'com.docker.compose.depends_on',
+  version: 'com.docker.compose.version',
+  network: 'com.docker.compose.network',
+  volume: 'com.docker.compose.volume',
+} as const;
+
+const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const sorted = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(sorted)
+    : isObj(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, sorted(v[k])]),
+        )
+      : v;
+
+/** The config hash of a service: what decides, on a second `up`, whether its containers are recreated. */
+export function configHash(svc: Obj): string {
+  const { deploy, scale: _s, ...rest } = svc;
+  const d = isObj(deploy) ? { ...deploy, replicas: undefined } : deploy;
+  return createHash('sha256')
+    .update(JSON.stringify(sorted({ ...rest, deploy: d })))
+    .digest('hex');
+}
+
+/** The engine name of a project's network or volume (`<project>_<key>` unless `name:` or external). */
+export function resourceName(project: string, key: string, def: Obj | undefined): string {
+  if (def && typeof def.name === 'string') return def.name;
+  if (def?.external === true || (isObj(def?.external) && def.external.name === undefined)) return key;
+  if (isObj(def?.external) && typeof def.external.name === 'string') return def.external.name;
+  return `${project}_${key}`;
+}
+
+/** The networks a service joins, by key (its own, else `default`). */
+export function serviceNetworks(svc: Obj): Record<string, Obj> {
+  if (typeof svc.network_mode === 'string') return {};
+  const n = svc.networks as Record<string, Obj> | undefined;
+  return n && Object.keys(n).length > 0 ? n : { default: {} };
+}
+
+export const replicas = (svc: Obj): number => {
+  const d = svc.deploy as Obj | undefined;
+  return Number(d?.replicas ?? svc.scale ?? 1);
+};
+
+export const containerName = (p: Project, service: string, n: number): string =>
+  str(p.services[service]?.container_name) || `${p.name}-${service}-${n}`;
+
+/** The image a service runs (a built service's is `<project>-<service>`, as Compose v2 names it). */
+export const serviceImage = (p: Project, service: string): string =>
+  str(p.services[service]?.image) || `${p.name}-${service}`;
+
+function restart(v: unknown): ContainerSpec['restart'] {
+  if (v === undefined) return undefined;
+  const [policy = 'no', max] = str(v).split(':');
+  return {
+    policy: policy as NonNullable<ContainerSpec['restart']>['policy'],
+    ...(max !== undefined && { maxRetries: Number(max) }),
+  };
+}
+
+const cmd = (v: unknown, field: string) =>
+  v === undefined || v === null ? undefined : Array.isArray(v) ? v.map(str) : shellSplit(str(v), field);
+
+/** The spec of container `n` of `service`; `extraLabels` (e.g. a test label) go on it too. */
+export function serviceSpec(p: Project, service: string, n: number): ContainerSpec {
+  const s = p.services[service] as Obj;
+  const c = {
+    file: p.configFiles[0] ?? '',
+    service,
+    dir: p.workingDir,
+    home: '',
+    readEnvFile: async () => undefined,
+  };
+  const env = s.environment as Record<string, string | null> | undefined;
+  const deploy = (s.deploy as Obj | undefined) ?? {};
+  const limits = ((deploy.resources as Obj | undefined)?.limits as Obj | undefined) ?? {};
+  const reservations = ((deploy.resources as Obj | undefined)?.reservations as Obj | undefined) ?? {};
+  const health = s.healthcheck as Obj | undefined;
+  const nets = serviceNetworks(s);
+  const netKeys = Object.keys(nets);
+  const deps = Object.entries((s.depends_on as Record<string, Obj> | undefined) ?? {});
+  const memory = bytes((limits.memory ?? s.mem_limit) as string | number | undefined);
+  const cpus = limits.cpus ?? s.cpus;
+  const resources = {
+    ...(memory !== undefined && { memory }),
+    ...(cpus !== undefined && { nanoCpus: nanoCpus(Number(cpus)) }),
+    ...((limits.pids ?? s.pids_limit) !== undefined && { pidsLimit: Number(limits.pids ?? s.pids_limit) }),
+    ...((reservations.memory ?? s.mem_reservation) !== undefined && {
+      memoryReservation: bytes((reservations.memory ?? s.mem_reservation) as string),
+    }),
+    ...(s.shm_size !== undefined && { shmSize: bytes(s.shm_size as string) }),
+    ...(s.cpu_shares !== undefined && { cpuShares: Number(s.cpu_shares) }),
+    ...(s.oom_score_adj !== undefined && { oomScoreAdj: Number(s.oom_score_adj) }),
+  };
+  const mounts: MountSpec[] = ((s.volumes as Obj[] | undefined) ?? []).map((v) => {
+    const type = str(v.type) as MountSpec['type'];
+    const source =
+      type === 'volume' && v.source
+        ? resourceName(p.name, str(v.source), p.volumes[str(v.source)])
+        : (v.source as string | undefined);
+    const tmpfs = v.tmpfs as Obj | undefined;
+    return {
+      type,
+      target: str(v.target),
+      ...(source && { source }),
+      ...(v.read_only === true && { readOnly: true }),
+      ...(type === 'bind' && {
+        bind: { createHostPath: (v.bind as Obj | undefined)?.create_host_path !== false },
+      }),
+      ...(type === 'volume' && isObj(v.volume) && { volume: { noCopy: v.volume.nocopy === true } }),
+      ...(tmpfs && { tmpfs: { sizeBytes: bytes(tmpfs.size as string), mode: tmpfs.mode as number } }),
+    };
+  });
+  // Secrets and configs backed by a file are read-only binds, where Compose puts them.
+  for (const [kind, defs, dirOf] of [
+    ['secrets', p.secrets, '/run/secrets/'],
+    ['configs', p.configs, '/'],
+  ] as const)
+    for (const ref of (s[kind] as Obj[] | undefined) ?? []) {
+      const file = defs[str(ref.source)]?.file;
+      if (typeof file !== 'string') continue;
+      const target = str(ref.target) || str(ref.source);
+      mounts.push({
+        type: 'bind',
+        source: file,
+        target: target.startsWith('/') ? target : dirOf + target,
+        readOnly: true,
+      });
+    }
+  return strip({
+    image: serviceImage(p, service),
+    name: containerName(p, service, n),
+    platform: s.platform as string | undefined,
+    command: cmd(s.command, 'command'),
+    entrypoint: cmd(s.entrypoint, 'entrypoint'),
+    env: env && Object.entries(env).map(([k, v]) => (v === null ? k : `${k}=${v}`)),
+    labels: {
+      ...(s.labels as Record<string, string> | undefined),
+      [L.project]: p.name,
+      [L.service]: service,
+      [L.number]: String(n),
+      [L.oneoff]: 'False',
+      [L.hash]: configHash(s),
+      [L.workingDir]: p.workingDir,
+      [L.configFiles]: p.configFiles.join(','),
+      [L.dependsOn]: deps.map(([d, o]) => `${d}:${str(o.condition)}:${o.restart === true}`).join(','),
+      [L.version]: COMPOSE_VERSION,
+    },
+    expose: s.expose as string[] | undefined,
+    ports: ((s.ports as Obj[] | undefined) ?? []).map((pt) => ({
+      container: str(pt.target),
+      protocol: str(pt.protocol || 'tcp') as 'tcp',
+      hostIp: pt.host_ip === undefined ? '127.0.0.1' : str(pt.host_ip),
+      hostPort: str(pt.published),
+    })),
+    mounts: mounts.length ? mounts : undefined,
+    tmpfs: s.tmpfs
+      ? Object.fromEntries(
+          (s.tmpfs as string[]).map((t) => [t.split(':')[0], t.split(':').slice(1).join(':')]),
+        )
+      : undefined,
+    networkMode:
+      typeof s.network_mode === 'string' && s.network_mode.startsWith('service:')
+        ? `container:${containerName(p, s.network_mode.slice('service:'.length), 1)}`
+        : typeof s.network_mode === 'string'
+          ? s.network_mode
+          : resourceName(p.name, netKeys[0] as string, p.networks[netKeys[0] as string]),
+    // Only the first network at create time (older engines take one); the others are connected after.
+    networks:
+      netKeys.length > 0
+        ? {
+            [resourceName(p.name, netKeys[0] as string, p.networks[netKeys[0] as string])]: endpoint(
+              service,
+              nets[netKeys[0] as string],
+            ),
+          }
+        : undefined,
+    hostname: s.hostname as string | undefined,
+    domainname: s.domainname as string | undefined,
+    dns: s.dns as string[] | undefined,
+    dnsSearch: s.dns_search as string[] | undefined,
+    dnsOptions: s.dns_opt as string[] | undefined,
+    extraHosts: s.extra_hosts as string[] | undefined,
+    restart: restart(s.restart),
+    resources: Object.keys(resources).length ? resources : undefined,
+    healthcheck: health && {
+      test: health.disable === true ? ['NONE'] : (health.test as string[] | undefined),
+      ...(health.interval !== undefined && {
+        interval: duration(health.interval, c, 'healthcheck.interval'),
+      }),
+      ...(health.timeout !== undefined && { timeout: duration(health.timeout, c, 'healthcheck.timeout') }),
+      ...(health.retries !== undefined && { retries: Number(health.retries) }),
+      ...(health.start_period !== undefined && {
+        startPeriod: duration(health.start_period, c, 'healthcheck.start_period'),
+      }),
+      ...(health.start_interval !== undefined && {
+        startInterval: duration(health.start_interval, c, 'healthcheck.start_interval'),
+      }),
+    },
+    user: s.user === undefined ? undefined : str(s.user),
+    groupAdd: (s.group_add as unknown[] | undefined)?.map(str),
+    workingDir: s.working_dir as string | undefined,
+    tty: s.tty as boolean | undefined,
+    stdinOpen: s.stdin_open as boolean | undefined,
+    privileged: s.privileged as boolean | undefined,
+    readOnly: s.read_only as boolean | undefined,
+    capAdd: s.cap_add as string[] | undefined,
+    capDrop: s.cap_drop as string[] | undefined,
+    securityOpt: s.security_opt as string[] | undefined,
+    devices: (s.devices as unknown[] | undefined)?.map((d) => {
+      const [pathOnHost = '', pathInContainer, permissions] = str(isObj(d) ? d.source : d).split(':');
+      return { pathOnHost, pathInContainer, permissions };
+    }),
+    pidMode: s.pid as string | undefined,
+    ipcMode: s.ipc as string | undefined,
+    usernsMode: s.userns_mode as string | undefined,
+    cgroupParent: s.cgroup_parent as string | undefined,
+    macAddress: s.mac_address as string | undefined,
+    runtime: s.runtime as string | undefined,
+    init: s.init as boolean | undefined,
+    stopSignal: s.stop_signal as string | undefined,
+    stopTimeout:
+      s.stop_grace_period === undefined
+        ? undefined
+        : Math.round(duration(s.stop_grace_period, c, 'stop_grace_period') / 1e9),
+    logging: s.logging
+      ? {
+          driver: (s.logging as Obj).driver as string | undefined,
+          options: (s.logging as Obj).options as Record<string, string> | undefined,
+        }
+      : undefined,
+    ulimits: s.ulimits
+      ? Object.entries(s.ulimits as Record<string, { soft: number; hard: number }>).map(([name, u]) => ({
+          name,
+          ...u,
+        }))
+      : undefined,
+    sysctls: s.sysctls as Record<string, string> | undefined,
+  });
+}
+
+/** A network attachment: the service name (and any declared aliases) as aliases. */
+export function endpoint(service: string, def: Obj | undefined) {
+  const d = def ?? {};
+  return {
+    aliases: [service, ...((d.aliases as string[] | undefined) ?? [])],
+    ...(d.ipv4_address !== undefined && { ipv4Address: str(d.ipv4_address) }),
+    ...(d.ipv6_address !== undefined && { ipv6Address: str(d.ipv6_address) }),
+  };
+}
+
+function strip(s: ContainerSpec): ContainerSpec {
+  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as ContainerSpec;
+}

@@ -1,0 +1,86 @@
+/**
+ * Building a Compose service's image for `up`, through the same context path as docker_build_image:
+ * the context directory passes the host-path rule, `.dockerignore` is honoured, every entry is
+ * checked before anything is sent, and the engine's guard sees the build request.
+ */
+import { stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import type { EngineFacts } from '../../core/engine.ts';
+import { ToolError } from '../../core/errors.ts';
+import { listContext, packContext } from '../../docker/build-context.ts';
+import type { ServiceBuild } from '../../docker/compose/project.ts';
+import { hostFile } from '../../docker/host-files.ts';
+import { EngineStreamError, readProgressStream } from '../../docker/json-stream.ts';
+
+type Engine = { docker: Dockerode; resolveFacts(signal?: AbortSignal): Promise<EngineFacts> };
+
+export function builder(engine: Engine, signal: AbortSignal): ServiceBuild {
+  return async (service, image, build, progress) => {
+    const bad = (why: string, hint: string) =>
+      new ToolError('invalid_argument', `service "${service}": build: ${why}`, { hint });
+    const root = await hostFile(engine, String(build.context), 'build.context', 'context', signal);
+    if (!(await stat(root).catch(() => undefined))?.isDirectory())
+      throw bad(`context '${root}' is not a directory`, 'Point build.context at the directory to build.');
+    const dockerfile = String(build.dockerfile ?? 'Dockerfile');
+    if (isAbsolute(dockerfile) || dockerfile.split(/[\\/]/).includes('..'))
+      throw bad(
+        `dockerfile '${dockerfile}' is not inside the context`,
+        'Give a path relative to the context.',
+      );
+    if (!(await stat(join(root, dockerfile)).catch(() => undefined))?.isFile())
+      throw bad(`no file '${dockerfile}' in ${root}`, 'Create it, or name it with build.dockerfile.');
+    const entries = await listContext(root, signal);
+    let packFailure: ToolError | undefined;
+    const packing = new AbortController();
+    const sending = AbortSignal.any([signal, packing.signal]);
+    const context = packContext(
+      root,
+      entries,
+      (e) => {
+        packFailure = e;
+        packing.abort(e);
+      },
+      sending,
+    );
+    const args = build.args as Record<string, string | null> | undefined;
+    const options: Record<string, unknown> = {
+      dockerfile,
+      t: image,
+      rm: true,
+      forcerm: true,
+      abortSignal: sending,
+      ...(args && {
+        buildargs: Object.fromEntries(
+          Object.entries(args).filter((e): e is [string, string] => e[1] !== null),
+        ),
+      }),
+      ...(build.target !== undefined && { target: String(build.target) }),
+      ...(build.labels !== undefined && { labels: build.labels }),
+      ...(build.no_cache === true && { nocache: true }),
+    };
+    let failure = '';
+    try {
+      const stream = await engine.docker.buildImage(context, options as Dockerode.ImageBuildOptions);
+      await readProgressStream(
+        stream as Readable,
+        (m) => {
+          const line = (m.stream ?? '').trim();
+          if (/^Step \d+\/\d+ :/.test(line)) progress(`${service}: ${line}`);
+        },
+        sending,
+      );
+    } catch (e) {
+      context.destroy();
+      if (packFailure) throw packFailure;
+      if (e instanceof EngineStreamError) failure = e.message;
+      else throw e;
+    }
+    if (failure)
+      throw bad(
+        `the build failed: ${failure}`,
+        'Fix the Dockerfile, or build with docker_build_image to read its log.',
+      );
+  };
+}

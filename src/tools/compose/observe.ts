@@ -1,0 +1,137 @@
+/** docker_compose_ps, docker_compose_ls and docker_compose_logs. */
+import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
+import { listProjects, projectContainers } from '../../docker/compose/running.ts';
+import { L } from '../../docker/compose/spec.ts';
+import { portText } from '../../docker/containers.ts';
+import { readLogTail } from '../../docker/logs.ts';
+import { lineMatcher } from '../containers/match.ts';
+import { TimeEnd, TimePoint } from '../params.ts';
+import { parseTimePoint } from '../time.ts';
+import { projectInput, projectName } from './params.ts';
+
+const name = (c: { Names?: string[] }) => (c.Names?.[0] ?? '').replace(/^\//, '');
+const health = (status: string) =>
+  /\((healthy|unhealthy|health: starting)\)/.exec(status)?.[1]?.replace('health: ', '');
+
+export const composePs = defineTool({
+  name: 'docker_compose_ps',
+  title: 'Compose ps',
+  description: "A project's containers: service, number, state, health, ports.",
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object(projectInput, { additionalProperties: false }),
+  output: Type.Object({
+    project: Type.String(),
+    containers: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        service: Type.String(),
+        number: Type.Integer(),
+        state: Type.String(),
+        health: Type.Optional(Type.String()),
+        ports: Type.Optional(Type.Array(Type.String())),
+      }),
+    ),
+  }),
+  secretArgs: ['env'],
+  handler: async (args, { engine, signal, processEnv }) => {
+    const project = await projectName(engine, args, signal, processEnv);
+    const cs = await projectContainers(engine.docker, project, args.services, signal);
+    return {
+      project,
+      containers: cs.map((c) => {
+        const h = health(c.Status);
+        return {
+          name: name(c),
+          service: c.Labels[L.service] ?? '',
+          number: Number(c.Labels[L.number] ?? 0),
+          state: c.State,
+          ...(h && { health: h }),
+          ...(c.Ports.length > 0 && { ports: c.Ports.map(portText) }),
+        };
+      }),
+    };
+  },
+});
+
+export const composeLs = defineTool({
+  name: 'docker_compose_ls',
+  title: 'Compose projects',
+  description: 'Compose projects on the engine (ours and Docker Compose’s), with status and config files.',
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object({}, { additionalProperties: false }),
+  output: Type.Object({
+    projects: Type.Array(
+      Type.Object({ name: Type.String(), status: Type.String(), config_files: Type.String() }),
+    ),
+  }),
+  handler: async (_args, { engine, signal }) => ({ projects: await listProjects(engine.docker, signal) }),
+});
+
+export const composeLogs = defineTool({
+  name: 'docker_compose_logs',
+  title: 'Compose logs',
+  description: "A project's merged logs, newest kept, each line prefixed by its service (untrusted text).",
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object(
+    {
+      ...projectInput,
+      tail: Type.Optional(Type.Integer({ minimum: 0, default: 100 })),
+      since: TimePoint,
+      until: TimeEnd,
+      grep: Type.Optional(Type.String({ maxLength: 512, description: 'Text or /regex/i' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({ project: Type.String(), lines: Type.Array(Type.String()), count: Type.Integer() }),
+  keep: 'tail',
+  untrusted: { lines: 'logs of compose project' },
+  narrowHint: 'Use services, tail, since/until or grep.',
+  secretArgs: ['env'],
+  handler: async (args, { engine, signal, limits, processEnv }) => {
+    const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');
+    const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until');
+    const match = args.grep === undefined ? undefined : lineMatcher(args.grep, 'grep');
+    const project = await projectName(engine, args, signal, processEnv);
+    const cs = await projectContainers(engine.docker, project, args.services, signal);
+    if (cs.length === 0)
+      throw new ToolError('not_found', `no containers in project "${project}"`, {
+        hint: 'List projects with docker_compose_ls.',
+      });
+    const tail = Math.min(args.tail ?? 100, limits.maxLogLines);
+    const ask = until !== undefined ? 'all' : match ? Math.min(limits.maxLogLines, tail * 20) : tail;
+    const several = new Set(cs.map((c) => c.Labels[L.service])).size < cs.length;
+    const all: [string, string][] = [];
+    for (const c of cs) {
+      const info = await engine.docker.getContainer(c.Id).inspect({ abortSignal: signal });
+      const svc = c.Labels[L.service] ?? name(c);
+      const prefix = several ? `${svc}-${c.Labels[L.number]}` : svc;
+      const { lines } = await readLogTail(
+        engine.docker,
+        { id: info.Id, tty: Boolean(info.Config.Tty) },
+        { tail: ask, timestamps: true, since, until },
+        {
+          maxLines: tail,
+          maxBytes: 2 * limits.maxResponseBytes + 65_536,
+          // Lines come with the engine's timestamp first (to merge them): match what follows it.
+          match: match && ((l) => match(l.slice(l.indexOf(' ') + 1))),
+        },
+        signal,
+      );
+      for (const l of lines) {
+        // "[err] " marks stderr before the engine's timestamp; keep the mark, sort on the time.
+        const err = l.startsWith('[err] ');
+        const body = err ? l.slice(6) : l;
+        const sp = body.indexOf(' ');
+        all.push([body.slice(0, sp), `${prefix} | ${err ? '[err] ' : ''}${body.slice(sp + 1)}`]);
+      }
+    }
+    all.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const lines = all.slice(-tail).map(([, l]) => l);
+    return { project, lines, count: lines.length };
+  },
+});

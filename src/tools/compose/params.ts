@@ -1,0 +1,63 @@
+/** The project input every compose tool takes, and how a call finds its project. */
+import Type from 'typebox';
+import type { EngineFacts } from '../../core/engine.ts';
+import { ToolError } from '../../core/errors.ts';
+import { normaliseProjectName, type Project } from '../../docker/compose/load.ts';
+import { openProject } from '../../docker/compose/open.ts';
+import { MAX_ARG, MAX_NAME, StringList, StringMap } from '../params.ts';
+
+const PATH = 4096;
+
+export const projectInput = {
+  project_dir: Type.Optional(Type.String({ maxLength: PATH, description: 'Host dir with compose.yaml' })),
+  files: StringList(PATH, 'Relative to project_dir'),
+  content: Type.Optional(Type.String({ maxLength: MAX_ARG, description: 'Compose YAML' })),
+  project_name: Type.Optional(Type.String({ maxLength: MAX_NAME })),
+  profiles: StringList(MAX_NAME),
+  services: StringList(MAX_NAME),
+  env: StringMap('Interpolation vars'),
+};
+
+export interface ProjectArgs {
+  project_dir?: string;
+  files?: string[];
+  content?: string;
+  project_name?: string;
+  profiles?: string[];
+  services?: string[];
+  env?: Record<string, string>;
+}
+
+type Engine = { resolveFacts(signal?: AbortSignal): Promise<EngineFacts> };
+
+export const hasModel = (a: ProjectArgs) =>
+  a.project_dir !== undefined || a.content !== undefined || (a.files?.length ?? 0) > 0;
+
+export type ProcessEnv = Readonly<Record<string, string | undefined>>;
+
+export function load(
+  engine: Engine,
+  a: ProjectArgs,
+  signal: AbortSignal,
+  processEnv?: ProcessEnv,
+): Promise<Project> {
+  if (a.files?.length && a.project_dir === undefined && a.files.some((f) => !f.startsWith('/')))
+    throw new ToolError('invalid_argument', "relative 'files' need 'project_dir'", {
+      hint: 'Pass project_dir, or absolute paths in files.',
+    });
+  return openProject(engine, a, signal, processEnv);
+}
+
+/** The project's name: from its files when given, else project_name alone (found by labels). */
+export async function projectName(
+  engine: Engine,
+  a: ProjectArgs,
+  signal: AbortSignal,
+  processEnv?: ProcessEnv,
+): Promise<string> {
+  if (hasModel(a)) return (await load(engine, a, signal, processEnv)).name;
+  if (a.project_name) return normaliseProjectName(a.project_name);
+  throw new ToolError('invalid_argument', 'no project given', {
+    hint: 'Pass project_name (of a running project), project_dir, files or content.',
+  });
+}

@@ -1,0 +1,76 @@
+/** docker_compose_up and docker_compose_down. */
+import Type from 'typebox';
+import { defineTool } from '../../core/tool.ts';
+import { up } from '../../docker/compose/project.ts';
+import { down } from '../../docker/compose/running.ts';
+import { hostFile } from '../../docker/host-files.ts';
+import { builder } from './build.ts';
+import { load, projectInput, projectName } from './params.ts';
+
+const Steps = Type.Array(Type.String({ description: 'object action' }));
+const text = (s: { object: string; action: string }) => `${s.object} ${s.action}`;
+
+export const composeUp = defineTool({
+  name: 'docker_compose_up',
+  title: 'Compose up',
+  description:
+    'Create or update a project and start it in dependency order; unchanged services are left running. Ports bind 127.0.0.1 unless given.',
+  safety: 'moderate',
+  idempotent: true,
+  input: Type.Object(
+    {
+      ...projectInput,
+      pull: Type.Optional(Type.Enum(['missing', 'always', 'never'], { default: 'missing' })),
+      remove_orphans: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({ project: Type.String(), steps: Steps }),
+  escalate: { remove_orphans: 'destructive' },
+  secretArgs: ['env'],
+  timeoutMs: 600_000,
+  handler: async (args, { engine, signal, progress, processEnv }) => {
+    const p = await load(engine, args, signal, processEnv);
+    // Build contexts pass the host-path rule before anything is made (and again when built).
+    for (const s of Object.values(p.services))
+      if (s.build)
+        await hostFile(
+          engine,
+          String((s.build as { context: string }).context),
+          'build.context',
+          'context',
+          signal,
+        );
+    const facts = await engine.resolveFacts(signal).catch(() => engine.facts);
+    const steps = await up(engine.docker, facts, p, {
+      services: args.services,
+      pull: args.pull,
+      removeOrphans: args.remove_orphans,
+      build: builder(engine, signal),
+      progress,
+      signal,
+    });
+    return { project: p.name, steps: steps.map(text) };
+  },
+});
+
+export const composeDown = defineTool({
+  name: 'docker_compose_down',
+  title: 'Compose down',
+  description:
+    "Stop and remove a project's containers and networks; named volumes only with volumes: true. Never images.",
+  safety: 'destructive',
+  idempotent: true,
+  input: Type.Object(
+    { ...projectInput, volumes: Type.Optional(Type.Boolean({ description: 'Also named volumes' })) },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({ project: Type.String(), steps: Steps }),
+  secretArgs: ['env'],
+  timeoutMs: 300_000,
+  handler: async (args, { engine, signal, progress, processEnv }) => {
+    const name = await projectName(engine, args, signal, processEnv);
+    const steps = await down(engine.docker, name, { volumes: args.volumes, signal, progress });
+    return { project: name, steps: steps.map(text) };
+  },
+});

@@ -1,0 +1,413 @@
+/** The Compose model on an in-memory file system: interpolation, merge, extends, profiles, syntaxes. */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Compose interpolation, not templates.
+import { describe, expect, it } from 'bun:test';
+import { interpolate, parseEnvFile } from '../../src/docker/compose/interpolate.ts';
+import { type LoadInput, loadProject, normaliseProjectName } from '../../src/docker/compose/load.ts';
+import { serviceOrder } from '../../src/docker/compose/project.ts';
+import { configHash, serviceSpec } from '../../src/docker/compose/spec.ts';
+import { byDependencies } from '../../src/tools/compose/lifecycle.ts';
+
+const load = (files: Record<string, string>, input: LoadInput, processEnv?: Record<string, string>) =>
+  loadProject(input, { read: async (p) => files[p], home: '/home/u', processEnv });
+
+describe('interpolation', () => {
+  const vars = { SET: 'v', EMPTY: '' };
+  it.each([
+    ['${SET}', 'v'],
+    ['$SET/x', 'v/x'],
+    ['${UNSET}', ''],
+    ['${UNSET:-d}', 'd'],
+    ['${EMPTY:-d}', 'd'],
+    ['${EMPTY-d}', ''],
+    ['${UNSET-d}', 'd'],
+    ['${SET:-d}', 'v'],
+    ['${SET:+alt}', 'alt'],
+    ['${UNSET:-${SET}}', 'v'],
+    ['$$SET', '$SET'],
+    ['a$$b', 'a$b'],
+    ['${EMPTY?e}', ''],
+  ])('%s → %s', (text, want) => expect(interpolate(text, vars, 'f')).toBe(want));
+
+  it('refuses a required variable, naming it and the place', () => {
+    expect(() => interpolate('${UNSET:?needs a value}', vars, 'compose.yaml services.web.image')).toThrow(
+      /compose.yaml services.web.image: required variable UNSET is missing a value: needs a value/,
+    );
+    expect(() => interpolate('${EMPTY:?x}', vars, 'f')).toThrow(/EMPTY/);
+    expect(() => interpolate('${UNSET?x}', vars, 'f')).toThrow(/UNSET/);
+    expect(() => interpolate('${SET', vars, 'f')).toThrow(/unclosed/);
+  });
+
+  it('reads .env files: comments, export, quotes, references', () => {
+    expect(parseEnvFile('# c\nexport A=1\nB="two words"\nC=\'$A\'\nD=${A}x # note\nE\n')).toEqual({
+      A: '1',
+      B: 'two words',
+      C: '$A',
+      D: '1x',
+    });
+  });
+});
+
+describe('loading a project', () => {
+  it('interpolates from env over the process environment over .env', async () => {
+    const files = {
+      '/p/compose.yaml': 'services:\n  web:\n    image: "${IMG}:${TAG:-latest}"\n    command: ${CMD}\n',
+      '/p/.env': 'IMG=from-dotenv\nTAG=1\nCMD=sleep 1',
+    };
+    const a = await load(files, { project_dir: '/p' });
+    expect(a.services.web?.image).toBe('from-dotenv:1');
+    const b = await load(files, { project_dir: '/p', env: { IMG: 'from-env' } }, { IMG: 'proc', TAG: '2' });
+    expect(b.services.web?.image).toBe('from-env:2');
+    expect(b.name).toBe('p');
+  });
+
+  it('supports anchors and merge keys', async () => {
+    const yaml = `x-base: &base\n  image: busybox\n  environment: { A: "1" }\nservices:\n  a:\n    <<: *base\n  b:\n    <<: *base\n    image: alpine\n`;
+    const p = await load({}, { content: yaml, project_name: 'anchors' });
+    expect(p.services.a).toMatchObject({ image: 'busybox', environment: { A: '1' } });
+    expect(p.services.b?.image).toBe('alpine');
+  });
+
+  it('merges several files by the specification rules', async () => {
+    const files = {
+      '/p/a.yml':
+        'services:\n  web:\n    image: a\n    command: [x, y]\n    ports: ["80"]\n    environment: [A=1, B=2]\n    volumes: [data:/data, ./src:/src]\n    labels: { l1: a }\n',
+      '/p/b.yml':
+        'services:\n  web:\n    image: b\n    command: z\n    ports: ["8080:81"]\n    environment: { B: "3" }\n    volumes: ["other:/data"]\n    labels: [l2=b]\n',
+    };
+    const p = await load(files, { project_dir: '/p', files: ['a.yml', 'b.yml'], project_name: 'm' });
+    const w = p.services.web as Record<string, unknown>;
+    expect(w.image).toBe('b');
+    expect(w.command).toBe('z');
+    expect(w.ports).toEqual([
+      { target: 80, protocol: 'tcp' },
+      { target: 81, published: '8080', protocol: 'tcp' },
+    ]);
+    expect(w.environment).toEqual({ A: '1', B: '3' });
+    expect(w.labels).toEqual({ l1: 'a', l2: 'b' });
+    expect(w.volumes).toEqual([
+      { type: 'volume', source: 'other', target: '/data' },
+      { type: 'bind', source: '/p/src', target: '/src' },
+    ]);
+    expect(p.configFiles).toEqual(['/p/a.yml', '/p/b.yml']);
+  });
+
+  it("takes the first file's directory as the project directory when project_dir is not given", async () => {
+    const files = {
+      '/q/app/c.yml': 'services:\n  a:\n    image: "${IMG}"\n    volumes: [./d:/d]\n',
+      '/q/app/.env': 'IMG=from-dotenv',
+    };
+    const p = await load(files, { files: ['/q/app/c.yml'] });
+    expect(p).toMatchObject({ name: 'app', workingDir: '/q/app' });
+    expect(p.services.a).toMatchObject({
+      image: 'from-dotenv',
+      volumes: [{ type: 'bind', source: '/q/app/d', target: '/d' }],
+    });
+  });
+
+  it('resolves extends in the same file and from another file, without inheriting depends_on', async () => {
+    const files = {
+      '/p/compose.yaml':
+        'services:\n  base:\n    image: busybox\n    environment: [A=1]\n    depends_on: [db]\n  db:\n    image: db\n  web:\n    extends: base\n    environment: [B=2]\n  other:\n    extends: { file: common/c.yml, service: tmpl }\n',
+      '/p/common/c.yml': 'services:\n  tmpl:\n    image: tmpl-image\n    user: "1000"\n',
+    };
+    const p = await load(files, { project_dir: '/p' });
+    expect(p.services.web).toMatchObject({ image: 'busybox', environment: { A: '1', B: '2' } });
+    expect(p.services.web?.depends_on).toBeUndefined();
+    expect(p.services.other).toMatchObject({ image: 'tmpl-image', user: '1000' });
+  });
+
+  it('leaves out services of inactive profiles, unless asked for', async () => {
+    const yaml = 'services:\n  a:\n    image: x\n  dbg:\n    image: y\n    profiles: [debug]\n';
+    expect(Object.keys((await load({}, { content: yaml, project_name: 'p' })).services)).toEqual(['a']);
+    expect(
+      Object.keys((await load({}, { content: yaml, project_name: 'p', profiles: ['debug'] })).services),
+    ).toEqual(['a', 'dbg']);
+    expect(
+      Object.keys((await load({}, { content: yaml, project_name: 'p', services: ['dbg'] })).services),
+    ).toContain('dbg');
+  });
+
+  it('reads env_file under environment, relative to the project directory', async () => {
+    const files = {
+      '/p/compose.yaml':
+        'services:\n  a:\n    image: x\n    env_file: [a.env, { path: missing.env, required: false }]\n    environment: { B: "own" }\n',
+      '/p/a.env': 'A=1\nB=file',
+    };
+    expect((await load(files, { project_dir: '/p' })).services.a?.environment).toEqual({ A: '1', B: 'own' });
+    await expect(
+      load(
+        { '/p/compose.yaml': 'services:\n  a:\n    image: x\n    env_file: nope.env\n' },
+        { project_dir: '/p' },
+      ),
+    ).rejects.toThrow(/service "a": env_file: file not found: nope.env/);
+  });
+
+  it('names the file, service and key of an unsupported key', async () => {
+    await expect(
+      load({}, { content: 'services:\n  web:\n    image: x\n    bogus: 1\n', project_name: 'p' }),
+    ).rejects.toThrow(/<content>: service "web": unsupported key "bogus"/);
+    await expect(load({}, { content: 'servces: {}\n', project_name: 'p' })).rejects.toThrow(
+      /top level: unsupported key "servces"/,
+    );
+    await expect(
+      load({}, { content: 'services:\n  web:\n    ports: ["80"]\n', project_name: 'p' }),
+    ).rejects.toThrow(/service "web" has neither image nor build/);
+  });
+
+  it('needs project_name for content and project_dir for relative paths in it', async () => {
+    await expect(load({}, { content: 'services: {}' })).rejects.toThrow(/project_name/);
+    await expect(
+      load({}, { content: 'services:\n  a:\n    image: x\n    volumes: ["./d:/d"]\n', project_name: 'p' }),
+    ).rejects.toThrow(/relative path "\.\/d" needs project_dir/);
+  });
+
+  it('names the file and key of a missing required variable, and stops an extends cycle', async () => {
+    await expect(
+      load({}, { content: 'services:\n  web:\n    image: ${IMAGE?set IMAGE}\n', project_name: 'p' }),
+    ).rejects.toThrow(/<content>: services.web.image: required variable IMAGE is missing a value: set IMAGE/);
+    await expect(
+      load(
+        {},
+        {
+          content: 'services:\n  a:\n    extends: b\n  b:\n    extends: a\n    image: x\n',
+          project_name: 'p',
+        },
+      ),
+    ).rejects.toThrow(/extends makes a cycle/);
+  });
+
+  it('takes the project name from project_name, else the top-level name:, else the directory', async () => {
+    const files = { '/srv/My.App/compose.yaml': 'name: Named_${SUFFIX:-x}\nservices:\n  a:\n    image: x\n' };
+    expect((await load(files, { project_dir: '/srv/My.App' })).name).toBe('named_x');
+    expect((await load(files, { project_dir: '/srv/My.App', project_name: 'Given' })).name).toBe('given');
+    const plain = { '/srv/My.App/compose.yaml': 'services:\n  a:\n    image: x\n' };
+    expect((await load(plain, { project_dir: '/srv/My.App' })).name).toBe('myapp');
+  });
+
+  it('merges depends_on and networks as maps, and reads compose.override.yaml after compose.yaml', async () => {
+    const files = {
+      '/p/compose.yaml':
+        'services:\n  a:\n    image: x\n    depends_on: [b]\n    networks: [n1]\n  b:\n    image: y\n',
+      '/p/compose.override.yaml':
+        'services:\n  a:\n    depends_on: { c: { condition: service_completed_successfully } }\n    networks: { n2: { aliases: [z] } }\n  c:\n    image: z\n',
+    };
+    const p = await load(files, { project_dir: '/p' });
+    expect(p.services.a?.depends_on).toEqual({
+      b: { condition: 'service_started', required: true },
+      c: { condition: 'service_completed_successfully', required: true },
+    });
+    expect(p.services.a?.networks).toEqual({ n1: {}, n2: { aliases: ['z'] } });
+    expect(p.configFiles).toEqual(['/p/compose.yaml', '/p/compose.override.yaml']);
+  });
+
+  it('refuses a dependency on an undefined service, pointing at a disabled profile', async () => {
+    await expect(
+      load(
+        {},
+        {
+          content:
+            'services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: y\n    profiles: [p]\n',
+          project_name: 'p',
+        },
+      ),
+    ).rejects.toThrow(/service "a" depends on undefined service "b"/);
+  });
+
+  it('normalises project names as Docker Compose does', () => {
+    expect(normaliseProjectName('My Project.v2')).toBe('myprojectv2');
+    expect(normaliseProjectName('__x-Y_1')).toBe('x-y_1');
+    expect(normaliseProjectName('.-')).toBe('');
+  });
+});
+
+describe('short and long syntaxes, as a ContainerSpec', () => {
+  const yaml = `
+services:
+  web:
+    image: busybox
+    command: sh -c "sleep 1"
+    entrypoint: [/bin/sh]
+    ports: ["8080:80", "127.0.0.2:9000:90/udp", {target: 70, published: "7000", host_ip: 0.0.0.0}]
+    volumes: ["data:/data:ro", "~/cfg:/cfg", {type: tmpfs, target: /t, tmpfs: {size: 1m}}]
+    networks: { front: { aliases: [www] } }
+    depends_on: { db: { condition: service_healthy } }
+    healthcheck: { test: "true", interval: 1m30s, retries: 3, start_period: 500ms }
+    environment: [A=1, B]
+    restart: on-failure:3
+    deploy: { resources: { limits: { memory: 64m, cpus: "0.5" } } }
+    labels: [x=y]
+    tmpfs: /run
+    shm_size: 1g
+    extra_hosts: ["h=1.2.3.4", "g:5.6.7.8"]
+    dns: 1.1.1.1
+    init: true
+    stop_signal: SIGINT
+    stop_grace_period: 1m
+    user: "1000:1000"
+    working_dir: /w
+    ulimits: { nofile: { soft: 10, hard: 20 }, nproc: 5 }
+    sysctls: [net.core.somaxconn=1024]
+    logging: { driver: json-file, options: { max-size: 1m } }
+  db:
+    image: db
+networks:
+  front: {}
+volumes:
+  data: {}
+`;
+  it('maps every key to its ContainerSpec field, with Compose v2 names and labels', async () => {
+    const p = await load({}, { content: yaml, project_name: 'Demo', project_dir: '/p' });
+    const s = serviceSpec(p, 'web', 1);
+    expect(s.name).toBe('demo-web-1');
+    expect(s.command).toEqual(['sh', '-c', 'sleep 1']);
+    expect(s.entrypoint).toEqual(['/bin/sh']);
+    expect(s.ports).toEqual([
+      { container: '80', protocol: 'tcp', hostIp: '127.0.0.1', hostPort: '8080' },
+      { container: '90', protocol: 'udp', hostIp: '127.0.0.2', hostPort: '9000' },
+      { container: '70', protocol: 'tcp', hostIp: '0.0.0.0', hostPort: '7000' },
+    ]);
+    expect(s.mounts).toEqual([
+      { type: 'volume', source: 'demo_data', target: '/data', readOnly: true },
+      { type: 'bind', source: '/home/u/cfg', target: '/cfg', bind: { createHostPath: true } },
+      { type: 'tmpfs', target: '/t', tmpfs: { sizeBytes: 1048576, mode: undefined } },
+    ]);
+    expect(s.networkMode).toBe('demo_front');
+    expect(s.networks).toEqual({ demo_front: { aliases: ['web', 'www'] } });
+    expect(s.healthcheck).toEqual({
+      test: ['CMD-SHELL', 'true'],
+      interval: 90e9,
+      retries: 3,
+      startPeriod: 5e8,
+    });
+    expect(s.env).toEqual(['A=1', 'B']);
+    expect(s.restart).toEqual({ policy: 'on-failure', maxRetries: 3 });
+    expect(s.resources).toEqual({ memory: 64 * 1024 ** 2, nanoCpus: 5e8, shmSize: 1024 ** 3 });
+    expect(s.tmpfs).toEqual({ '/run': '' });
+    expect(s.extraHosts).toEqual(['h:1.2.3.4', 'g:5.6.7.8']);
+    expect(s.dns).toEqual(['1.1.1.1']);
+    expect(s).toMatchObject({
+      init: true,
+      stopSignal: 'SIGINT',
+      stopTimeout: 60,
+      user: '1000:1000',
+      workingDir: '/w',
+    });
+    expect(s.ulimits).toEqual([
+      { name: 'nofile', soft: 10, hard: 20 },
+      { name: 'nproc', soft: 5, hard: 5 },
+    ]);
+    expect(s.sysctls).toEqual({ 'net.core.somaxconn': '1024' });
+    expect(s.logging).toEqual({ driver: 'json-file', options: { 'max-size': '1m' } });
+    expect(s.labels).toMatchObject({
+      x: 'y',
+      'com.docker.compose.project': 'demo',
+      'com.docker.compose.service': 'web',
+      'com.docker.compose.container-number': '1',
+      'com.docker.compose.oneoff': 'False',
+      'com.docker.compose.project.working_dir': '/p',
+      'com.docker.compose.depends_on': 'db:service_healthy:false',
+    });
+    expect(serviceSpec(p, 'db', 1).networkMode).toBe('demo_default');
+  });
+
+  it('reads long volume syntax, port ranges and file-backed secrets', async () => {
+    const yaml = `services:
+  s:
+    image: x
+    ports: ["127.0.0.1:8000-8001:80-81/udp"]
+    volumes: [{ type: bind, source: ./conf, target: /etc/conf/, read_only: true }, { type: volume, source: v, target: /v, volume: { nocopy: true } }]
+    secrets: [pw, { source: cert, target: /certs/c.pem }]
+secrets:
+  pw: { file: ./pw.txt }
+  cert: { file: /abs/cert.pem }
+volumes:
+  v: { name: shared-v }
+`;
+    const p = await load({}, { content: yaml, project_name: 'l', project_dir: '/p' });
+    const s = serviceSpec(p, 's', 1);
+    expect(s.ports).toEqual([
+      { container: '80-81', protocol: 'udp', hostIp: '127.0.0.1', hostPort: '8000-8001' },
+    ]);
+    expect(s.mounts).toEqual([
+      {
+        type: 'bind',
+        source: '/p/conf',
+        target: '/etc/conf',
+        readOnly: true,
+        bind: { createHostPath: true },
+      },
+      { type: 'volume', source: 'shared-v', target: '/v', volume: { noCopy: true } },
+      { type: 'bind', source: '/p/pw.txt', target: '/run/secrets/pw', readOnly: true },
+      { type: 'bind', source: '/abs/cert.pem', target: '/certs/c.pem', readOnly: true },
+    ]);
+  });
+
+  it("joins another service's network namespace (network_mode: service:x), after it", async () => {
+    const p = await load(
+      {},
+      {
+        content: 'services:\n  vpn:\n    image: v\n  app:\n    image: a\n    network_mode: service:vpn\n',
+        project_name: 'n',
+      },
+    );
+    expect(serviceSpec(p, 'app', 1).networkMode).toBe('container:n-vpn-1');
+    expect(serviceSpec(p, 'app', 1).networks).toBeUndefined();
+    expect(serviceOrder(p)).toEqual(['vpn', 'app']);
+    await expect(
+      load(
+        {},
+        { content: 'services:\n  a:\n    image: a\n    network_mode: service:nope\n', project_name: 'n' },
+      ),
+    ).rejects.toThrow(/network_mode service:nope names no service/);
+    await expect(
+      load(
+        {},
+        {
+          content: 'services:\n  a:\n    image: a\n    container_name: x\n    scale: 2\n',
+          project_name: 'n',
+        },
+      ),
+    ).rejects.toThrow(/container_name and 2 replicas/);
+  });
+
+  it('changes the config hash only when the service changes', async () => {
+    const a = await load({}, { content: yaml, project_name: 'd', project_dir: '/p' });
+    const b = await load({}, { content: yaml, project_name: 'd', project_dir: '/p' });
+    const c = await load(
+      {},
+      { content: yaml.replace('SIGINT', 'SIGTERM'), project_name: 'd', project_dir: '/p' },
+    );
+    expect(configHash(a.services.web as object as Record<string, unknown>)).toBe(
+      configHash(b.services.web as Record<string, unknown>),
+    );
+    expect(configHash(c.services.web as Record<string, unknown>)).not.toBe(
+      configHash(a.services.web as Record<string, unknown>),
+    );
+    expect(configHash(c.services.db as Record<string, unknown>)).toBe(
+      configHash(a.services.db as Record<string, unknown>),
+    );
+  });
+});
+
+describe('start and stop order without the files', () => {
+  it('follows the depends_on labels: dependencies first, replicas in number order', () => {
+    const row = (service: string, n: number, deps = '') => ({
+      Labels: {
+        'com.docker.compose.service': service,
+        'com.docker.compose.container-number': String(n),
+        'com.docker.compose.depends_on': deps,
+      },
+    });
+    const rows = [
+      row('app', 1, 'db:service_healthy:false,cache:service_started:false'),
+      row('cache', 1),
+      row('db', 1),
+      row('db', 2),
+    ];
+    expect(
+      byDependencies(rows).map(
+        (r) => `${r.Labels['com.docker.compose.service']}-${r.Labels['com.docker.compose.container-number']}`,
+      ),
+    ).toEqual(['db-1', 'db-2', 'cache-1', 'app-1']);
+  });
+});
