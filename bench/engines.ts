@@ -204,6 +204,9 @@ export async function runEngines(o: Options): Promise<EnginesReport> {
           fourth: { url: entries.default.url },
         }),
       );
+      // One remote engine beside the unix one: what TLS, and what SSH, adds on its own.
+      const withTls = await start(config('with-tls.json', { default: entries.default, tls: entries.tls }));
+      const withSsh = await start(config('with-ssh.json', { default: entries.default, ssh: entries.ssh }));
       const names = ['default', 'second', 'tls', 'ssh'];
       const unixNames = ['default', 'second', 'third', 'fourth'];
       for (let i = 0; i < n * 4; i++) {
@@ -211,11 +214,20 @@ export async function runEngines(o: Options): Promise<EnginesReport> {
         await call(one, {}, i % 2 ? 'docker_version' : 'docker_list_containers');
         await call(four, { engine: names[i % 4] }, tool);
         await call(unix4, { engine: unixNames[i % 4] }, tool);
+        await call(withTls, { engine: i % 2 ? 'tls' : 'default' }, tool);
+        await call(withSsh, { engine: i % 2 ? 'ssh' : 'default' }, tool);
       }
       const a = memory(one.pid).hwmMiB;
       const b = memory(four.pid).hwmMiB;
-      const u = memory(unix4.pid).hwmMiB;
-      report.rss = { oneMiB: a, fourMiB: b, diffMiB: b - a, fourUnixMiB: u, calls: n * 4 };
+      report.rss = {
+        oneMiB: a,
+        fourMiB: b,
+        diffMiB: b - a,
+        fourUnixMiB: memory(unix4.pid).hwmMiB,
+        unixAndTlsMiB: memory(withTls.pid).hwmMiB,
+        unixAndSshMiB: memory(withSsh.pid).hwmMiB,
+        calls: n * 4,
+      };
     } catch (e) {
       report.errors.push({ figure: 'rss', why: (e as Error).message.slice(0, 300) });
     }

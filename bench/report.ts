@@ -62,7 +62,16 @@ export interface EnginesReport {
   /** neighbourCalls: calls made meanwhile to the engine that never answers. */
   unreachable?: { series: Record<string, Series>; neighbourCalls: number };
   /** fourUnixMiB: four engines, all over unix (the count of engines alone, without TLS and SSH code). */
-  rss?: { oneMiB: number; fourMiB: number; diffMiB: number; fourUnixMiB?: number; calls: number };
+  rss?: {
+    oneMiB: number;
+    fourMiB: number;
+    diffMiB: number;
+    fourUnixMiB?: number;
+    /** Two engines: unix and TCP+TLS; unix and ssh://. */
+    unixAndTlsMiB?: number;
+    unixAndSshMiB?: number;
+    calls: number;
+  };
   /** Load average when the figures were taken (the machine may be shared). */
   load?: number[];
   /** A figure that could not be taken, and why. */
@@ -451,7 +460,7 @@ export function enginesSection(e: EnginesReport, date: string): string {
     );
   if (e.rss)
     out.push(
-      `**Memory.** Peak RSS (VmHWM) after ${e.rss.calls} calls: one engine ${f(e.rss.oneMiB)} MiB; four engines (unix twice, TCP+TLS, ssh://), each called, ${f(e.rss.fourMiB)} MiB: ${f(e.rss.diffMiB)} MiB more (aim: under 5 MiB)${e.rss.fourUnixMiB === undefined ? '' : `; four engines all over unix ${f(e.rss.fourUnixMiB)} MiB (${f(e.rss.fourUnixMiB - e.rss.oneMiB)} MiB more), so the rest is the TLS and SSH code and connections`}.`,
+      `**Memory.** Peak RSS (VmHWM) after ${e.rss.calls} calls: one engine ${f(e.rss.oneMiB)} MiB; four engines (unix twice, TCP+TLS, ssh://), each called, ${f(e.rss.fourMiB)} MiB: ${f(e.rss.diffMiB)} MiB more (aim: under 5 MiB)${e.rss.fourUnixMiB === undefined ? '' : `; four engines all over unix ${f(e.rss.fourUnixMiB)} MiB (${f(e.rss.fourUnixMiB - e.rss.oneMiB)} MiB more), so the rest is the TLS and SSH code and connections`}.${e.rss.unixAndTlsMiB === undefined || e.rss.unixAndSshMiB === undefined ? '' : ` One remote engine beside unix: TCP+TLS ${f(e.rss.unixAndTlsMiB)} MiB (+${f(e.rss.unixAndTlsMiB - e.rss.oneMiB)}), ssh:// ${f(e.rss.unixAndSshMiB)} MiB (+${f(e.rss.unixAndSshMiB - e.rss.oneMiB)}).`}`,
       '',
     );
   if (e.errors.length > 0)
