@@ -65,11 +65,12 @@ export function forRemote(error: ToolError, label: string, remote: RemoteCallers
  * hidden, and a failure to connect passed through `hide` (forRemote for the call).
  */
 export function remoteEngineView(engine: EngineAccess, hide: (e: ToolError) => ToolError): EngineAccess {
-  const hideAttempt = (a: Attempt): Attempt => ({
-    url: HIDDEN,
-    source: scrubPaths(a.source),
-    outcome: scrubPaths(a.outcome),
-  });
+  const hideAttempt = (a: Attempt): Attempt => {
+    // A host name (an ssh:// or tcp:// engine's) is an address too: the outcome may quote it.
+    const host = hostOf(a.url);
+    const scrub = (t: string) => scrubPaths(host ? t.split(host).join(HIDDEN) : t);
+    return { url: HIDDEN, source: scrub(a.source), outcome: scrub(a.outcome) };
+  };
   return {
     client: (signal) =>
       engine.client(signal).catch((e: unknown) => Promise.reject(e instanceof ToolError ? hide(e) : e)),
@@ -80,4 +81,14 @@ export function remoteEngineView(engine: EngineAccess, hide: (e: ToolError) => T
     },
     attempts: () => engine.attempts().map(hideAttempt),
   };
+}
+
+/** The host part of an engine URL (tcp://, ssh://, https://), or undefined for a socket path. */
+function hostOf(url: string): string | undefined {
+  try {
+    const { hostname } = new URL(url);
+    return hostname.length > 0 ? hostname : undefined;
+  } catch {
+    return undefined;
+  }
 }

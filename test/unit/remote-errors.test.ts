@@ -98,6 +98,22 @@ describe('remoteEngineView', () => {
     ]);
   });
 
+  it('hides the host name of an ssh:// or tcp:// engine wherever an attempt quotes it', () => {
+    const remote: EngineAccess = {
+      ...engine,
+      attempts: () => [
+        {
+          url: 'ssh://deploy@build.example.internal:2222',
+          source: '--engine build',
+          outcome: 'host key of build.example.internal:2222 is not in known_hosts',
+        },
+      ],
+    };
+    const [attempt] = remoteEngineView(remote, (e) => e).attempts();
+    expect(JSON.stringify(attempt)).not.toContain('build.example.internal');
+    expect(attempt?.outcome).toBe(`host key of ${HIDDEN}:2222 is not in known_hosts`);
+  });
+
   it("passes a failure to connect through the call's hide function", async () => {
     const view = remoteEngineView(engine, () => new ToolError('engine_unreachable', 'hidden'));
     await expect(view.client(new AbortController().signal) as Promise<Dockerode>).rejects.toThrow('hidden');
