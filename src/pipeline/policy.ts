@@ -5,6 +5,7 @@
  * the engine-boundary guard applies to the request the engine receives, which stays the one that
  * holds: anything this check does not recognise is still checked there.
  */
+import { isAbsolute } from 'node:path';
 import type { EngineFacts } from '../core/engine.ts';
 import { checkHostPath, looksLikeHostPath } from '../docker/policy/paths.ts';
 import {
@@ -51,6 +52,10 @@ export function checkArgumentPolicy(
   for (const name of hostPathArgs) {
     const v = args[name];
     if (typeof v === 'string' && v.trim()) checkHostPath(v, name, own);
+    // A list (Compose `files`) may hold paths relative to another argument: its absolute entries are checked here.
+    else if (Array.isArray(v))
+      for (const [i, p] of v.entries())
+        if (typeof p === 'string' && isAbsolute(p)) checkHostPath(p, `${name}[${i}]`, own);
   }
 }
 

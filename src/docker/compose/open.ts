@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { EngineFacts } from '../../core/engine.ts';
+import { ToolError } from '../../core/errors.ts';
 import { hostFile } from '../host-files.ts';
 import { currentPolicy } from '../policy/scope.ts';
 import type { Vars } from './interpolate.ts';
@@ -20,7 +21,16 @@ export async function openProject(
     try {
       return await readFile(real, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code === 'EISDIR')
+        throw new ToolError('invalid_argument', `${what} '${path}' is a directory, not a Compose file`, {
+          hint: 'Name a file (compose.yaml), or pass the directory as project_dir.',
+        });
+      if (code === 'EACCES' || code === 'EPERM')
+        throw new ToolError('invalid_argument', `${what} '${path}' cannot be read (permission denied)`, {
+          hint: 'Make it readable by the user the server runs as.',
+        });
       throw e;
     }
   };

@@ -61,6 +61,7 @@ export const composeConfig = defineTool({
     refused: Type.Optional(Type.Record(Type.String(), Type.String())),
   }),
   secretArgs: ['env'],
+  hostPaths: ['project_dir', 'files'],
   handler: async (args, { engine, signal, processEnv }) => {
     const p = await load(engine, args, signal, processEnv);
     const facts = await engine.resolveFacts(signal).catch(() => engine.facts);

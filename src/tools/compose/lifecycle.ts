@@ -42,6 +42,7 @@ const tool = (verb: Verb, title: string, description: string) =>
     input: Type.Object(projectInput, { additionalProperties: false }),
     output: Type.Object({ project: Type.String(), containers: Type.Array(Type.String()) }),
     secretArgs: ['env'],
+    hostPaths: ['project_dir', 'files'],
     timeoutMs: 300_000,
     handler: async (args, { engine, signal, processEnv }) => {
       const project = await projectName(engine, args, signal, processEnv);

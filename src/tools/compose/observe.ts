@@ -36,6 +36,7 @@ export const composePs = defineTool({
     ),
   }),
   secretArgs: ['env'],
+  hostPaths: ['project_dir', 'files'],
   handler: async (args, { engine, signal, processEnv }) => {
     const project = await projectName(engine, args, signal, processEnv);
     const cs = await projectContainers(engine.docker, project, args.services, signal);
@@ -92,6 +93,7 @@ export const composeLogs = defineTool({
   untrusted: { lines: 'logs of compose project' },
   narrowHint: 'Use services, tail, since/until or grep.',
   secretArgs: ['env'],
+  hostPaths: ['project_dir', 'files'],
   handler: async (args, { engine, signal, limits, processEnv }) => {
     const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');
     const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until');

@@ -1,4 +1,5 @@
 /** The project input every compose tool takes, and how a call finds its project. */
+import { isAbsolute } from 'node:path';
 import Type from 'typebox';
 import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
@@ -41,7 +42,20 @@ export function load(
   signal: AbortSignal,
   processEnv?: ProcessEnv,
 ): Promise<Project> {
-  if (a.files?.length && a.project_dir === undefined && a.files.some((f) => !f.startsWith('/')))
+  if (a.project_dir !== undefined && !isAbsolute(a.project_dir))
+    throw new ToolError(
+      'invalid_argument',
+      `'project_dir' must be an absolute path, got '${a.project_dir}'`,
+      {
+        hint: 'Give the absolute path of the directory holding compose.yaml on the server host.',
+      },
+    );
+  const blank = a.files?.findIndex((f) => f.trim() === '') ?? -1;
+  if (blank >= 0)
+    throw new ToolError('invalid_argument', `'files[${blank}]' is empty`, {
+      hint: 'Name each Compose file, e.g. compose.yaml, or leave files out to use the standard names.',
+    });
+  if (a.files?.length && a.project_dir === undefined && a.files.some((f) => !isAbsolute(f)))
     throw new ToolError('invalid_argument', "relative 'files' need 'project_dir'", {
       hint: 'Pass project_dir, or absolute paths in files.',
     });

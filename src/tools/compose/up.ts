@@ -28,6 +28,7 @@ export const composeUp = defineTool({
   output: Type.Object({ project: Type.String(), steps: Steps }),
   escalate: { remove_orphans: 'destructive' },
   secretArgs: ['env'],
+  hostPaths: ['project_dir', 'files'],
   timeoutMs: 600_000,
   handler: async (args, { engine, signal, progress, processEnv }) => {
     const p = await load(engine, args, signal, processEnv);
@@ -67,6 +68,7 @@ export const composeDown = defineTool({
   ),
   output: Type.Object({ project: Type.String(), steps: Steps }),
   secretArgs: ['env'],
+  hostPaths: ['project_dir', 'files'],
   timeoutMs: 300_000,
   handler: async (args, { engine, signal, progress, processEnv }) => {
     const name = await projectName(engine, args, signal, processEnv);
