@@ -131,6 +131,36 @@ export function packContext(
   return Readable.from(blocks(), { objectMode: false });
 }
 
+/** A build context ready to send: its tar stream, the signal the request must use, and what packing hit. */
+export interface OpenContext {
+  stream: Readable;
+  /** The call's signal, also aborted when packing fails: the request ends instead of hanging. */
+  sending: AbortSignal;
+  /** Why packing failed, once it has: the result to give rather than the engine's error. */
+  failure(): ToolError | undefined;
+}
+
+/**
+ * Lists `root` (refusing FIFOs, sockets, devices and odd names before anything is sent) and packs it;
+ * a failure while packing aborts `sending` and is kept for `failure()`.
+ */
+export async function openContext(root: string, signal: AbortSignal): Promise<OpenContext> {
+  const entries = await listContext(root, signal);
+  let failed: ToolError | undefined;
+  const packing = new AbortController();
+  const sending = AbortSignal.any([signal, packing.signal]);
+  const stream = packContext(
+    root,
+    entries,
+    (e) => {
+      failed = e;
+      packing.abort(e);
+    },
+    sending,
+  );
+  return { stream, sending, failure: () => failed };
+}
+
 async function* packEntry(root: string, entry: ContextEntry): AsyncGenerator<Buffer> {
   const full = join(root, entry.path);
   const failed = (e: unknown) => refuse(entry.path, `which cannot be read (${code(e)})`);

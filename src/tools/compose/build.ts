@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
-import { listContext, packContext } from '../../docker/build-context.ts';
+import { openContext } from '../../docker/build-context.ts';
 import type { ServiceBuild } from '../../docker/compose/project.ts';
 import { hostFile } from '../../docker/host-files.ts';
 import { EngineStreamError, readProgressStream } from '../../docker/json-stream.ts';
@@ -31,19 +31,8 @@ export function builder(engine: Engine, signal: AbortSignal): ServiceBuild {
       );
     if (!(await stat(join(root, dockerfile)).catch(() => undefined))?.isFile())
       throw bad(`no file '${dockerfile}' in ${root}`, 'Create it, or name it with build.dockerfile.');
-    const entries = await listContext(root, signal);
-    let packFailure: ToolError | undefined;
-    const packing = new AbortController();
-    const sending = AbortSignal.any([signal, packing.signal]);
-    const context = packContext(
-      root,
-      entries,
-      (e) => {
-        packFailure = e;
-        packing.abort(e);
-      },
-      sending,
-    );
+    // Checked whole before anything is sent; a failure while packing aborts the request and is the result.
+    const { stream: context, sending, failure: packFailure } = await openContext(root, signal);
     const args = build.args as Record<string, string | null> | undefined;
     const options: Record<string, unknown> = {
       dockerfile,
@@ -73,7 +62,8 @@ export function builder(engine: Engine, signal: AbortSignal): ServiceBuild {
       );
     } catch (e) {
       context.destroy();
-      if (packFailure) throw packFailure;
+      const packed = packFailure();
+      if (packed) throw packed;
       if (e instanceof EngineStreamError) failure = e.message;
       else throw e;
     }

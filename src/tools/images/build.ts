@@ -10,7 +10,7 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
-import { listContext, packContext } from '../../docker/build-context.ts';
+import { openContext } from '../../docker/build-context.ts';
 import { hostFile } from '../../docker/host-files.ts';
 import { EngineStreamError, readProgressStream, refusal } from '../../docker/json-stream.ts';
 import { shortId } from '../../docker/names.ts';
@@ -127,19 +127,7 @@ export const buildImage = defineTool({
       dockerConfigDir,
     );
     // Checked whole before anything is sent; a failure while packing aborts the request and is the result.
-    const entries = await listContext(root, signal);
-    let packFailure: ToolError | undefined;
-    const packing = new AbortController();
-    const sending = AbortSignal.any([signal, packing.signal]);
-    const context = packContext(
-      root,
-      entries,
-      (e) => {
-        packFailure = e;
-        packing.abort(e);
-      },
-      sending,
-    );
+    const { stream: context, sending, failure: packFailure } = await openContext(root, signal);
 
     // Only set keys: the query string would send an undefined as an empty value.
     const options: Record<string, unknown> = {
@@ -164,7 +152,7 @@ export const buildImage = defineTool({
     } catch (e) {
       log.flush();
       context.destroy();
-      throw packFailure ?? buildFailure(e, log);
+      throw packFailure() ?? buildFailure(e, log);
     }
     if (!log.imageId)
       throw new ToolError('internal', 'the build ended without an image id', {
