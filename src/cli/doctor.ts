@@ -52,18 +52,9 @@ export interface DoctorReport {
   /** Every engine (one, 'default', when none is configured), in order. */
   engines: EngineReport[];
   /** The default engine (as before several engines could be configured). */
-  engine: {
-    reachable: boolean;
+  engine: EngineCheck & {
     /** How the endpoint was chosen: the setting's source, a Docker context, or the well-known sockets. */
     chosenBy: string;
-    url?: string;
-    source?: string;
-    apiVersion?: string;
-    engineVersion?: string;
-    platform?: string;
-    attempts: Attempt[];
-    problem?: string;
-    advice?: string;
   };
   safety: {
     readOnly: boolean;
