@@ -7,8 +7,9 @@
  * section of docs/BENCHMARKS.md in place.
  * Containers use network none, are labelled mcp-docker-bench=1 and are removed at the end.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+
 import { join, resolve } from 'node:path';
+import { replaceSection } from './docs.ts';
 import { EngineApi, memory, StdioSession, summarize } from './lib.ts';
 import type { BoundedReport } from './report.ts';
 
@@ -177,14 +178,6 @@ if (import.meta.main) {
   console.log(JSON.stringify(report, null, 2));
   const { boundedSection } = await import('./report.ts');
   const doc = join(root, 'docs/BENCHMARKS.md');
-  const md = readFileSync(doc, 'utf8');
-  const section = boundedSection(report, new Date().toISOString().slice(0, 10));
-  const i = md.indexOf(START);
-  const j = md.indexOf(END);
-  const next =
-    i >= 0 && j > i
-      ? md.slice(0, i) + section + md.slice(j + END.length)
-      : md.replace('## What changed, and by how much', `${section}\n\n## What changed, and by how much`);
-  writeFileSync(doc, next);
+  replaceSection(doc, START, END, boundedSection(report, new Date().toISOString().slice(0, 10)));
   console.error('[bench] wrote the bounded section of docs/BENCHMARKS.md');
 }

@@ -31,6 +31,21 @@ export function writeDocs(r: BenchReport, root: string): string {
   return md;
 }
 
+/**
+ * Puts `section` (which carries its own `start`/`end` markers) into `doc` in place of the one between
+ * those markers, or before "What changed" the first time: one bench part rewrites only its own section.
+ */
+export function replaceSection(doc: string, start: string, end: string, section: string): void {
+  const md = readFileSync(doc, 'utf8');
+  const i = md.indexOf(start);
+  const j = md.indexOf(end);
+  const next =
+    i >= 0 && j > i
+      ? md.slice(0, i) + section + md.slice(j + end.length)
+      : md.replace('## What changed, and by how much', `${section}\n\n## What changed, and by how much`);
+  writeFileSync(doc, next);
+}
+
 if (import.meta.main) {
   const root = resolve(import.meta.dir, '..');
   const report = JSON.parse(readFileSync(join(root, 'bench/results/latest.json'), 'utf8')) as BenchReport;

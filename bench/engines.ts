@@ -11,11 +11,13 @@
  * Part of `npm run bench` (skip with --no-engines); alone, `bun bench/engines.ts [--no-build]` runs only
  * these and rewrites their section of docs/BENCHMARKS.md in place (`--calls N`: calls per series). Needs root (a private dockerd, sshd).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Bed, type EngineEntry, startBed } from '../test/helpers/engines/bed.ts';
+import { replaceSection } from './docs.ts';
 import { memory, StdioSession, summarize } from './lib.ts';
 import type { EnginesReport } from './report.ts';
 
@@ -270,15 +272,7 @@ if (import.meta.main) {
   ) as EnginesReport;
   console.log(JSON.stringify(forPrint, null, 2));
   const doc = join(root, 'docs/BENCHMARKS.md');
-  const md = readFileSync(doc, 'utf8');
-  const section = enginesSection(report, new Date().toISOString().slice(0, 10));
-  const i = md.indexOf(START);
-  const j = md.indexOf(END);
-  const next =
-    i >= 0 && j > i
-      ? md.slice(0, i) + section + md.slice(j + END.length)
-      : md.replace('## What changed, and by how much', `${section}\n\n## What changed, and by how much`);
-  writeFileSync(doc, next);
+  replaceSection(doc, START, END, enginesSection(report, new Date().toISOString().slice(0, 10)));
   console.error('[bench] wrote the engines section of docs/BENCHMARKS.md');
   process.exit(report.errors.length > 0 ? 1 : 0);
 }
