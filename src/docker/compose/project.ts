@@ -15,7 +15,7 @@ import { readProgressStream } from '../json-stream.ts';
 import { checkCreateBody, type EngineLookup } from '../policy/container.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import type { Project } from './load.ts';
-import type { Obj } from './normalise.ts';
+import { linkedServices, type Obj } from './normalise.ts';
 import { projectContainers } from './running.ts';
 import {
   COMPOSE_VERSION,
@@ -41,8 +41,10 @@ export function serviceOrder(p: Project, only?: string[]): string[] {
       });
     state.set(n, 'visiting');
     const mode = p.services[n]?.network_mode;
-    const shared =
-      typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : [];
+    const shared = [
+      ...(typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : []),
+      ...linkedServices(p.services[n] ?? {}).map(([, d]) => d),
+    ];
     for (const d of [...Object.keys((p.services[n]?.depends_on as Obj | undefined) ?? {}), ...shared])
       if (p.services[d]) visit(d, [...path, n]);
     state.set(n, 'done');
@@ -64,6 +66,7 @@ const KEY_OF: [RegExp, string][] = [
   [/UTSMode/, 'uts'],
   [/UsernsMode/, 'userns_mode'],
   [/Binds|Mounts/, 'volumes'],
+  [/VolumesFrom/, 'volumes_from'],
   [/Sysctls/, 'sysctls'],
 ];
 
