@@ -207,6 +207,11 @@ export const updateContainer = defineTool({
  */
 async function create(docker: Dockerode, args: CreateArgs, signal: AbortSignal, autoRemove = false) {
   const body = createBody(args);
+  const later = laterNetworks(args);
+  // Engines before API 1.44 accept a created container's connect to a missing network (start fails
+  // later): look them up first, so a wrong name is refused before anything is made.
+  for (const [net] of later)
+    await engineRequest(docker, { path: `/networks/${encodeURIComponent(net)}`, method: 'GET' }, signal);
   if (autoRemove) body.HostConfig = { ...(body.HostConfig as object), AutoRemove: true };
   try {
     const res = await engineRequest<{ Id: string; Warnings?: string[] | null }>(
@@ -214,7 +219,7 @@ async function create(docker: Dockerode, args: CreateArgs, signal: AbortSignal, 
       { path: '/containers/create', method: 'POST', query: args.name ? { name: args.name } : {}, body },
       signal,
     );
-    await joinLaterNetworks(docker, res.Id, laterNetworks(args), signal);
+    await joinLaterNetworks(docker, res.Id, later, signal);
     return { id: res.Id, warnings: res.Warnings ?? [] };
   } catch (e) {
     const err = e as { statusCode?: number; json?: { message?: string } };
