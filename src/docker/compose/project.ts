@@ -61,6 +61,7 @@ const KEY_OF: [RegExp, string][] = [
   [/SecurityOpt/, 'security_opt'],
   [/Devices|DeviceCgroupRules|DeviceRequests/, 'devices'],
   [/NetworkMode/, 'network_mode'],
+  [/EndpointsConfig/, 'networks'],
   [/PidMode/, 'pid'],
   [/IpcMode/, 'ipc'],
   [/UTSMode/, 'uts'],
@@ -96,7 +97,9 @@ export async function checkProject(
       await checkCreateBody(createRequest(serviceSpec(p, s, 1)).body, ctx, lookup);
     } catch (e) {
       if (!(e instanceof ToolError)) throw e;
-      const key = KEY_OF.find(([re]) => re.test(e.message))?.[1];
+      // The field the refusal starts with (a joined container's own fields may follow it).
+      const head = e.message.split(': ')[0] ?? '';
+      const key = (KEY_OF.find(([re]) => re.test(head)) ?? KEY_OF.find(([re]) => re.test(e.message)))?.[1];
       throw new ToolError(e.kind, `service "${s}"${key ? ` (key ${key})` : ''}: ${e.message}`, {
         hint: e.hint,
         retryable: e.retryable,
