@@ -237,7 +237,7 @@ export function createBody(s: ContainerSpec): Record<string, unknown> {
       Annotations: s.annotations,
     }),
     NetworkingConfig: networks && {
-      EndpointsConfig: Object.fromEntries(Object.entries(networks).map(([n, a]) => [n, endpoint(a)])),
+      EndpointsConfig: Object.fromEntries(Object.entries(networks).map(([n, a]) => [n, endpointConfig(a)])),
     },
   });
 }
@@ -327,7 +327,8 @@ function mount(m: MountSpec): Record<string, unknown> {
   });
 }
 
-const endpoint = (a: NetworkAttachment) =>
+/** An attachment as the engine's EndpointSettings (create's EndpointsConfig, a network connect). */
+export const endpointConfig = (a: NetworkAttachment) =>
   compact({
     Aliases: a.aliases,
     Links: a.links,

@@ -17,6 +17,22 @@ export function bytes(size: number | string | undefined): number | undefined {
 export const envEntries = (env: Record<string, string> | string[]): string[] =>
   Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
 
+const DURATION_UNIT: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** A Go-style duration ('1m30s', '10s', '500ms') in nanoseconds; undefined when it cannot be read. */
+export function parseDuration(text: string): number | undefined {
+  let total = 0;
+  let rest = text;
+  if (!rest) return undefined;
+  while (rest) {
+    const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)/.exec(rest);
+    if (!m) return undefined;
+    total += Number(m[1]) * (DURATION_UNIT[m[2] as string] ?? 0);
+    rest = rest.slice(m[0].length);
+  }
+  return Math.round(total);
+}
+
 export const nanoCpus = (cpus: number | undefined) =>
   cpus === undefined ? undefined : Math.round(cpus * 1e9);
 

@@ -93,6 +93,10 @@ function checkArgument(
   if (name === 'privileged') checkPrivileged(v, arg, ctx);
   else if (MODES[name]) checkNamespaceMode(MODES[name], v, arg, ctx);
   else if (name === 'capadd') checkCapAdd(listOf(v), arg, ctx);
+  // create/run's Compose-style networks: a list of names, or a map keyed by them.
+  else if (name === 'networks' && (Array.isArray(v) || isObject(v)))
+    for (const net of Array.isArray(v) ? v : Object.keys(v))
+      checkNamespaceMode('network', net, at(arg, String(net)), ctx);
   else if (name === 'securityopt') checkSecurityOpt(listOf(v), arg, ctx);
   else if (name === 'devices' || name === 'devicecgrouprules' || name === 'devicerequests')
     checkDevices(v, arg, ctx);

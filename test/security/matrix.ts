@@ -504,6 +504,21 @@ export const REFUSALS: Row[] = [
     args: create({ network_mode: 'host', command: 'true' }),
     expect: priv([['network_mode', 'NetworkMode']]),
   },
+  // Compose's networks on create and run (issue 15): 'host' among them is the host's namespace too.
+  {
+    class: 4,
+    variant: 'networks [host]',
+    tool: 'docker_create_container',
+    args: create({ networks: ['host'] }),
+    expect: priv([['networks', 'EndpointsConfig']]),
+  },
+  {
+    class: 4,
+    variant: 'networks {bridge, host} through run',
+    tool: 'docker_run_container',
+    args: create({ networks: { bridge: {}, host: {} }, command: 'true' }),
+    expect: priv([['networks', 'EndpointsConfig']]),
+  },
   {
     class: 4,
     variant: 'ipc_mode host',
@@ -578,6 +593,16 @@ export const REFUSALS: Row[] = [
     ],
     args: { container_id: '{name}-c' },
     expect: { refused: P, names: [['{name}-v', 'proc']] },
+  },
+  {
+    class: 5,
+    variant: 'compose volumes_from a raw-API container that binds /etc',
+    tool: 'docker_compose_up',
+    args: {
+      project_name: '{name}',
+      content: 'services:\n  a:\n    image: {image}\n    volumes_from: ["container:{fx.etcbind}:ro"]\n',
+    },
+    expect: path(['volumes_from', '/etc']),
   },
   {
     class: 5,

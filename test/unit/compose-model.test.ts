@@ -370,6 +370,89 @@ volumes:
     ).rejects.toThrow(/container_name and 2 replicas/);
   });
 
+  it('applies deploy.restart_policy when restart is absent, and memswap_limit', async () => {
+    const svc = (extra: string) => `services:\n  s:\n    image: x\n    memswap_limit: 1g\n${extra}`;
+    const restartOf = async (extra: string) =>
+      serviceSpec(await load({}, { content: svc(extra), project_name: 'r' }), 's', 1).restart;
+    expect(
+      await restartOf('    deploy: { restart_policy: { condition: on-failure, max_attempts: 3 } }\n'),
+    ).toEqual({
+      policy: 'on-failure',
+      maxRetries: 3,
+    });
+    expect(await restartOf('    deploy: { restart_policy: { condition: none } }\n')).toEqual({
+      policy: 'no',
+    });
+    expect(await restartOf('    deploy: { restart_policy: { max_attempts: 2 } }\n')).toEqual({
+      policy: 'always',
+    });
+    expect(
+      await restartOf('    restart: unless-stopped\n    deploy: { restart_policy: { condition: none } }\n'),
+    ).toEqual({ policy: 'unless-stopped' });
+    const p = await load({}, { content: svc(''), project_name: 'r' });
+    expect(serviceSpec(p, 's', 1).resources).toEqual({ memorySwap: 1024 ** 3 });
+  });
+
+  it('links and volumes_from name the containers of other services, which start first', async () => {
+    const content = `services:
+  web:
+    image: w
+    links: [db, "cache:kv"]
+    volumes_from: [data, "service:conf:ro", "container:other:rw"]
+  legacy:
+    image: l
+    network_mode: bridge
+    links: [db:database]
+  db: { image: d, scale: 2 }
+  cache: { image: c }
+  data: { image: v }
+  conf: { image: f }
+`;
+    const p = await load({}, { content, project_name: 'lk' });
+    const web = serviceSpec(p, 'web', 1);
+    expect(web.networks).toEqual({
+      lk_default: { aliases: ['web'], links: ['lk-db-1:db', 'lk-db-2:db', 'lk-cache-1:kv'] },
+    });
+    expect(web.links).toBeUndefined();
+    expect(web.volumesFrom).toEqual(['lk-data-1', 'lk-conf-1:ro', 'other:rw']);
+    // On the default bridge (network_mode), they are the engine's legacy links.
+    expect(serviceSpec(p, 'legacy', 1).links).toEqual(['lk-db-1:database', 'lk-db-2:database']);
+    const order = serviceOrder(p);
+    for (const dep of ['db', 'cache', 'data', 'conf'])
+      expect(order.indexOf(dep)).toBeLessThan(order.indexOf('web'));
+    await expect(
+      load({}, { content: 'services:\n  a:\n    image: a\n    links: [nope]\n', project_name: 'n' }),
+    ).rejects.toThrow(/service "a": links names undefined service "nope"/);
+    await expect(
+      load(
+        {},
+        {
+          content: 'services:\n  a:\n    image: a\n    volumes_from: ["service:gone:ro"]\n',
+          project_name: 'n',
+        },
+      ),
+    ).rejects.toThrow(/service "a": volumes_from names undefined service "gone"/);
+  });
+
+  it('reads label_file under labels, relative to the project directory', async () => {
+    const files = { '/p/a.labels': '# team\nteam=core\ntier=db\n', '/p/b.labels': 'tier=web\n' };
+    const content =
+      'services:\n  s:\n    image: x\n    label_file: [./a.labels, b.labels]\n    labels: { team: ops }\n';
+    const p = await load(files, { content, project_name: 'l', project_dir: '/p' });
+    expect(serviceSpec(p, 's', 1).labels).toMatchObject({ team: 'ops', tier: 'web' });
+    expect(p.services.s?.label_file).toBeUndefined();
+    await expect(
+      load(
+        {},
+        {
+          content: 'services:\n  s:\n    image: x\n    label_file: nope\n',
+          project_name: 'l',
+          project_dir: '/p',
+        },
+      ),
+    ).rejects.toThrow(/service "s": label_file: file not found: nope/);
+  });
+
   it('changes the config hash only when the service changes', async () => {
     const a = await load({}, { content: yaml, project_name: 'd', project_dir: '/p' });
     const b = await load({}, { content: yaml, project_name: 'd', project_dir: '/p' });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'bun:test';
 import { type ContainerSpec, createBody, createRequest } from '../../src/docker/container-spec.ts';
-import { bytes, shellSplit } from '../../src/docker/spec-values.ts';
-import { specFromArgs, createBody as toolBody } from '../../src/tools/containers/spec.ts';
+import { bytes, parseDuration, shellSplit } from '../../src/docker/spec-values.ts';
+import { validateArgs } from '../../src/pipeline/validate.ts';
+import { createContainer, runContainer } from '../../src/tools/containers/create.ts';
+import { laterNetworks, specFromArgs, createBody as toolBody } from '../../src/tools/containers/spec.ts';
 
 describe('ContainerSpec → create body', () => {
   it('sends only the image when nothing else is set (no empty HostConfig)', () => {
@@ -189,7 +191,133 @@ describe('tool arguments → ContainerSpec (the tools front-end)', () => {
   });
 });
 
+describe("Compose's options on create and run", () => {
+  const args = {
+    image: 'a',
+    healthcheck: {
+      test: 'wget -q -O- localhost',
+      interval: '1m30s',
+      timeout: '500ms',
+      retries: 3,
+      start_period: '2s',
+    },
+    read_only: true,
+    tmpfs: ['/run:size=64m,mode=1777', '/tmp'],
+    shm_size: '64m',
+    ulimits: { nofile: { soft: 1024, hard: 4096 }, nproc: 512 },
+    init: true,
+    dns: ['10.0.0.2'],
+    extra_hosts: ['db:10.0.0.3', 'cache=10.0.0.4'],
+    networks: { front: { aliases: ['web'], ipv4_address: '10.5.0.9' }, back: null },
+    stop_signal: 'SIGINT',
+    stop_grace_period: '1m30s',
+  };
+
+  it('maps each to the Engine API field Compose maps it to', () => {
+    expect(toolBody(args)).toEqual({
+      Image: 'a',
+      StopSignal: 'SIGINT',
+      StopTimeout: 90,
+      Healthcheck: {
+        Test: ['CMD-SHELL', 'wget -q -O- localhost'],
+        Interval: 90e9,
+        Timeout: 5e8,
+        Retries: 3,
+        StartPeriod: 2e9,
+      },
+      HostConfig: {
+        ShmSize: 67_108_864,
+        NetworkMode: 'front',
+        ReadonlyRootfs: true,
+        Tmpfs: { '/run': 'size=64m,mode=1777', '/tmp': '' },
+        Dns: ['10.0.0.2'],
+        ExtraHosts: ['db:10.0.0.3', 'cache:10.0.0.4'],
+        Init: true,
+        Ulimits: [
+          { Name: 'nofile', Soft: 1024, Hard: 4096 },
+          { Name: 'nproc', Soft: 512, Hard: 512 },
+        ],
+      },
+      NetworkingConfig: {
+        EndpointsConfig: { front: { Aliases: ['web'], IPAMConfig: { IPv4Address: '10.5.0.9' } } },
+      },
+    });
+    // The first network is joined at create; the others by a connect call after it.
+    expect(laterNetworks(args)).toEqual([['back', {}]]);
+    expect(laterNetworks({ image: 'a', networks: ['x', 'y'] })).toEqual([['y', {}]]);
+  });
+
+  it('reads a healthcheck as Compose does: argv, disable, seconds or durations', () => {
+    expect(specFromArgs({ image: 'a', healthcheck: { test: ['CMD', 'true'] } }).healthcheck).toEqual({
+      test: ['CMD', 'true'],
+    });
+    expect(specFromArgs({ image: 'a', healthcheck: { disable: true, test: 'x' } }).healthcheck).toEqual({
+      test: ['NONE'],
+    });
+    expect(() => specFromArgs({ image: 'a', healthcheck: { test: ['true'] } })).toThrow(
+      "invalid argument 'healthcheck.test': a list must start with CMD, CMD-SHELL or NONE",
+    );
+  });
+
+  it('refuses what it cannot read, naming the field and the fix', () => {
+    const schema = createContainer.input;
+    const refused = (a: Record<string, unknown>) => {
+      try {
+        validateArgs(schema, { image: 'a', ...a });
+        specFromArgs({ image: 'a', ...a } as never);
+      } catch (e) {
+        return `${(e as Error).message} ${(e as { hint?: string }).hint ?? ''}`;
+      }
+      return 'accepted';
+    };
+    expect(refused({ stop_grace_period: '90' })).toBe(
+      `invalid argument 'stop_grace_period': cannot read duration "90" Write e.g. 30s, 1m30s or 500ms.`,
+    );
+    expect(refused({ healthcheck: { interval: '1 minute' } })).toContain(
+      `'healthcheck.interval': cannot read duration "1 minute"`,
+    );
+    expect(refused({ healthcheck: { intervl: '1s' } })).toContain('intervl');
+    expect(refused({ tmpfs: ['run'] })).toMatch(
+      /'tmpfs': "run" is not an absolute container path .*\/run:size=64m/,
+    );
+    expect(refused({ ulimits: { nofile: { soft: 10, hard: 5 } } })).toContain(
+      "'ulimits.nofile': soft 10 is above hard 5",
+    );
+    expect(refused({ ulimits: { nofile: { soft: 10 } } })).toContain('ulimits');
+    expect(refused({ shm_size: '64q' })).toContain(
+      `'shm_size': has characters or a shape not allowed here (expected: bytes or "64m")`,
+    );
+    expect(refused({ extra_hosts: ['nohost'] })).toContain(
+      `'extra_hosts': "nohost" is not host:address Write e.g. "db:10.0.0.3".`,
+    );
+    expect(refused({ networks: ['a'], network_mode: 'bridge' })).toContain(
+      "'networks': network_mode is set too Pass one of them",
+    );
+    expect(refused({ networks: { a: { alias: ['x'] } } })).toContain('alias');
+    expect(refused({ stop_grace_period: '10s', healthcheck: { interval: '250ms' } })).toBe('accepted');
+  });
+
+  it('offers the same options on run as on create', () => {
+    const compose =
+      'healthcheck read_only tmpfs shm_size ulimits init dns extra_hosts networks stop_signal stop_grace_period';
+    for (const k of compose.split(' ')) {
+      expect(Object.keys(createContainer.input.properties)).toContain(k);
+      expect(Object.keys(runContainer.input.properties)).toContain(k);
+    }
+  });
+});
+
 describe('spec values', () => {
+  it('reads Go-style durations, and nothing else', () => {
+    expect([
+      parseDuration('1m30s'),
+      parseDuration('500ms'),
+      parseDuration('1.5h'),
+      parseDuration('2us'),
+    ]).toEqual([90e9, 5e8, 5400e9, 2000]);
+    for (const bad of ['', '90', '1 m', 'm', '1d']) expect(parseDuration(bad)).toBeUndefined();
+  });
+
   it('reads sizes with binary units', () => {
     expect([bytes('512m'), bytes('1g'), bytes('10k'), bytes('100'), bytes(7), bytes(undefined)]).toEqual([
       536_870_912,

@@ -113,6 +113,12 @@ describe('argument policy (the early, friendly refusal)', () => {
     expect(check({ devices: [] })).toBeUndefined();
   });
 
+  it("refuses the host's network among create/run's networks, list or map, naming it", () => {
+    expect(check({ networks: ['front', 'host'] })?.message).toContain("networks.host: 'host' is refused");
+    expect(check({ networks: { front: {}, HOST: { aliases: ['x'] } } })?.kind).toBe('policy_denied');
+    expect(check({ networks: ['front', 'back'] })).toBeUndefined();
+  });
+
   it('checks bind sources by the host-path rule, naming the argument', () => {
     expect(check({ volumes: ['/root/project:/src', 'data:/data', '/anon'] })).toBeUndefined();
     const e = check({ volumes: ['/root/project:/src', '/root/.ssh:/k:ro'] });
@@ -276,6 +282,15 @@ describe('the policy on what the engine receives and holds', () => {
       expect([hc, e?.kind]).toEqual([hc, 'policy_denied']);
       expect(e?.message).toContain('joining');
     }
+  });
+
+  it("refuses the host network in a create body's EndpointsConfig, as in NetworkMode", async () => {
+    const create = (EndpointsConfig: Record<string, unknown>) =>
+      asyncRefusal((ctx) => checkCreateBody({ NetworkingConfig: { EndpointsConfig } }, ctx, L));
+    expect((await create({ bridge: {}, host: {} }))?.message).toContain(
+      "NetworkingConfig.EndpointsConfig.host: 'host' is refused",
+    );
+    expect(await create({ front: { Aliases: ['web'] } })).toBeUndefined();
   });
 
   it('checks named volumes, Mounts driver options, unmasked paths and a create asking for host cgroupns', async () => {

@@ -14,7 +14,8 @@ export const SERVICE_KEYS = new Set(
   stop_signal stop_grace_period user working_dir ulimits sysctls logging profiles extends container_name
   hostname domainname cap_add cap_drop privileged read_only security_opt devices pid ipc userns_mode
   cgroup_parent group_add tty stdin_open pull_policy scale platform mac_address runtime mem_limit
-  mem_reservation memswap_limit cpus cpu_shares pids_limit oom_score_adj secrets configs`.split(/\s+/),
+  mem_reservation memswap_limit cpus cpu_shares pids_limit oom_score_adj secrets configs links
+  volumes_from label_file`.split(/\s+/),
 );
 
 const NETWORK_KEYS = new Set([

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { ToolError } from '../../core/errors.ts';
 import { interpolateTree, parseEnvFile, type Vars } from './interpolate.ts';
 import { checkKeys } from './keys.ts';
-import { mergeService, normaliseService, type Obj } from './normalise.ts';
+import { linkedServices, mergeService, normaliseService, type Obj } from './normalise.ts';
 
 /** Reads a host file, already checked against the host-path rule; undefined when it does not exist. */
 export type ReadFile = (path: string, what: string) => Promise<string | undefined>;
@@ -167,6 +167,12 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
         `service "${n}": network_mode ${mode} names no service`,
         'Name a service of this project.',
       );
+    for (const [key, other] of linkedServices(s))
+      if (!services[other])
+        throw invalid(
+          `service "${n}": ${key} names undefined service "${other}"`,
+          disabled.includes(other) ? 'Enable its profile (profiles).' : 'Name a service of this project.',
+        );
   }
   for (const [n, s] of Object.entries(services))
     if (s.image === undefined && s.build === undefined)
@@ -239,7 +245,7 @@ async function service(raw: Record<string, Obj>, name: string, path: string, ctx
     service: name,
     dir: base,
     home: ctx.opts.home,
-    readEnvFile: (p) => readEnv(p, ctx),
+    readEnvFile: (p, key) => readEnv(p, ctx, key),
   });
   const ext = s.extends;
   if (ext === undefined) return own;
@@ -279,8 +285,12 @@ async function service(raw: Record<string, Obj>, name: string, path: string, ctx
   }
 }
 
-async function readEnv(path: string, ctx: Ctx): Promise<Record<string, string> | undefined> {
-  const text = await ctx.opts.read(path, 'env_file');
+async function readEnv(
+  path: string,
+  ctx: Ctx,
+  key = 'env_file',
+): Promise<Record<string, string> | undefined> {
+  const text = await ctx.opts.read(path, key);
   return text === undefined ? undefined : parseEnvFile(text, ctx.vars);
 }
 

@@ -18,7 +18,8 @@ export interface ServiceCtx {
   /** Base of relative paths; '' when the project has no directory (inline content). */
   dir: string;
   home: string;
-  readEnvFile(path: string): Promise<Record<string, string> | undefined>;
+  /** A KEY=value file (env_file, label_file: `key` names it in a refusal). */
+  readEnvFile(path: string, key?: string): Promise<Record<string, string> | undefined>;
 }
 
 const bad = (
@@ -110,23 +111,6 @@ function volumeAsGiven(v: unknown, c: ServiceCtx): Obj {
   return out;
 }
 
-const DURATION: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
-/** "1m30s", "10s", "500ms" (or a number of seconds) in nanoseconds. */
-export function duration(v: unknown, c: ServiceCtx, key: string): number {
-  if (typeof v === 'number') return v * 1e9;
-  const s = str(v);
-  let total = 0;
-  let rest = s;
-  while (rest) {
-    const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)/.exec(rest);
-    if (!m) throw bad(c, key, `cannot read duration "${s}"`, 'Write e.g. 30s, 1m30s or 500ms.');
-    total += Number(m[1]) * (DURATION[m[2] as string] ?? 0);
-    rest = rest.slice(m[0].length);
-  }
-  return Math.round(total);
-}
-
 export async function normaliseService(raw: Obj, c: ServiceCtx): Promise<Obj> {
   const s: Obj = { ...raw };
   delete s.extends;
@@ -154,7 +138,18 @@ export async function normaliseService(raw: Obj, c: ServiceCtx): Promise<Obj> {
     s.environment = { ...fromFiles, ...keyValues(raw.environment) };
     delete s.env_file;
   }
-  if (raw.labels !== undefined) s.labels = keyValues(raw.labels);
+  if (raw.labels !== undefined || raw.label_file !== undefined) {
+    // As env_file under environment: the files in order, then `labels` over them.
+    const fromFiles: Record<string, string> = {};
+    for (const f of list(raw.label_file)) {
+      const vars = await c.readEnvFile(hostPath(f, c, 'label_file'), 'label_file');
+      if (vars === undefined) throw bad(c, 'label_file', `file not found: ${f}`, 'Create it, or remove it.');
+      Object.assign(fromFiles, vars);
+    }
+    s.labels = { ...fromFiles, ...keyValues(raw.labels) };
+    delete s.label_file;
+  }
+  for (const k of ['links', 'volumes_from']) if (raw[k] !== undefined) s[k] = list(raw[k]);
   if (raw.sysctls !== undefined) s.sysctls = keyValues(raw.sysctls);
   if (raw.ports !== undefined) s.ports = (raw.ports as unknown[]).map((p) => port(p, c));
   if (raw.expose !== undefined) s.expose = list(raw.expose);
@@ -200,6 +195,19 @@ export async function normaliseService(raw: Obj, c: ServiceCtx): Promise<Obj> {
     s.build = b;
   }
   return s;
+}
+
+/**
+ * The services a service's `links` (`db`, `db:alias`) and `volumes_from` (`db`, `service:db:ro`; not
+ * `container:x`) name, with the key: they start before it, as Compose orders them.
+ */
+export function linkedServices(s: Obj): [key: string, service: string][] {
+  const out: [string, string][] = [];
+  for (const l of (s.links as string[] | undefined) ?? []) out.push(['links', l.split(':')[0] as string]);
+  for (const v of (s.volumes_from as string[] | undefined) ?? [])
+    if (!v.startsWith('container:'))
+      out.push(['volumes_from', v.replace(/^service:/, '').split(':')[0] as string]);
+  return out;
 }
 
 /** Keys whose lists replace the earlier file's; other lists are appended (duplicates dropped). */

@@ -15,7 +15,7 @@ import { readProgressStream } from '../json-stream.ts';
 import { checkCreateBody, type EngineLookup } from '../policy/container.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import type { Project } from './load.ts';
-import type { Obj } from './normalise.ts';
+import { linkedServices, type Obj } from './normalise.ts';
 import { projectContainers } from './running.ts';
 import {
   COMPOSE_VERSION,
@@ -41,8 +41,10 @@ export function serviceOrder(p: Project, only?: string[]): string[] {
       });
     state.set(n, 'visiting');
     const mode = p.services[n]?.network_mode;
-    const shared =
-      typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : [];
+    const shared = [
+      ...(typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : []),
+      ...linkedServices(p.services[n] ?? {}).map(([, d]) => d),
+    ];
     for (const d of [...Object.keys((p.services[n]?.depends_on as Obj | undefined) ?? {}), ...shared])
       if (p.services[d]) visit(d, [...path, n]);
     state.set(n, 'done');
@@ -59,11 +61,13 @@ const KEY_OF: [RegExp, string][] = [
   [/SecurityOpt/, 'security_opt'],
   [/Devices|DeviceCgroupRules|DeviceRequests/, 'devices'],
   [/NetworkMode/, 'network_mode'],
+  [/EndpointsConfig/, 'networks'],
   [/PidMode/, 'pid'],
   [/IpcMode/, 'ipc'],
   [/UTSMode/, 'uts'],
   [/UsernsMode/, 'userns_mode'],
   [/Binds|Mounts/, 'volumes'],
+  [/VolumesFrom/, 'volumes_from'],
   [/Sysctls/, 'sysctls'],
 ];
 
@@ -93,7 +97,9 @@ export async function checkProject(
       await checkCreateBody(createRequest(serviceSpec(p, s, 1)).body, ctx, lookup);
     } catch (e) {
       if (!(e instanceof ToolError)) throw e;
-      const key = KEY_OF.find(([re]) => re.test(e.message))?.[1];
+      // The field the refusal starts with (a joined container's own fields may follow it).
+      const head = e.message.split(': ')[0] ?? '';
+      const key = (KEY_OF.find(([re]) => re.test(head)) ?? KEY_OF.find(([re]) => re.test(e.message)))?.[1];
       throw new ToolError(e.kind, `service "${s}"${key ? ` (key ${key})` : ''}: ${e.message}`, {
         hint: e.hint,
         retryable: e.retryable,

@@ -4,10 +4,11 @@
  * see our containers as theirs and the other way round.
  */
 import { createHash } from 'node:crypto';
+import { healthcheckOf, stopTimeoutOf } from '../container-options.ts';
 import type { ContainerSpec, MountSpec } from '../container-spec.ts';
 import { bytes, nanoCpus, shellSplit } from '../spec-values.ts';
 import type { Project } from './load.ts';
-import { duration, type Obj } from './normalise.ts';
+import type { Obj } from './normalise.ts';
 
 /** The Compose version our labels claim: the v2 line whose labels we write. */
 export const COMPOSE_VERSION = '2.27.0';
@@ -85,6 +86,37 @@ function restart(v: unknown): ContainerSpec['restart'] {
   };
 }
 
+/** deploy.restart_policy, used when `restart` is absent (as Docker Compose v2 does). */
+function deployRestart(v: unknown): ContainerSpec['restart'] {
+  if (!isObj(v)) return undefined;
+  const condition = str(v.condition || 'any');
+  const policy = condition === 'none' ? 'no' : condition === 'on-failure' ? 'on-failure' : 'always';
+  return {
+    policy,
+    ...(policy === 'on-failure' && v.max_attempts !== undefined && { maxRetries: Number(v.max_attempts) }),
+  };
+}
+
+/**
+ * `links: [db, db:alias]` as the engine's "container:alias" entries, one per container of the linked
+ * service (its replicas), as Docker Compose v2 writes them.
+ */
+function linksOf(p: Project, s: Obj): string[] | undefined {
+  const entries = ((s.links as string[] | undefined) ?? []).flatMap((l) => {
+    const [other = l, alias = other] = l.split(':');
+    const count = p.services[other] ? replicas(p.services[other] as Obj) : 0;
+    return Array.from({ length: count }, (_, i) => `${containerName(p, other, i + 1)}:${alias}`);
+  });
+  return entries.length ? entries : undefined;
+}
+
+/** `db[:ro]`, `service:db[:ro]` → the first container of that service; `container:x[:ro]` → x. */
+function volumesFrom(p: Project, v: string): string {
+  if (v.startsWith('container:')) return v.slice('container:'.length);
+  const [other = v, mode] = v.replace(/^service:/, '').split(':');
+  return `${containerName(p, other, 1)}${mode ? `:${mode}` : ''}`;
+}
+
 const cmd = (v: unknown, field: string) =>
   v === undefined || v === null ? undefined : Array.isArray(v) ? v.map(str) : shellSplit(str(v), field);
 
@@ -106,6 +138,10 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
   const nets = serviceNetworks(s);
   const netKeys = Object.keys(nets);
   const deps = Object.entries((s.depends_on as Record<string, Obj> | undefined) ?? {});
+  const where = (key: string) => `${c.file}: service "${service}": ${key}`;
+  const links = linksOf(p, s);
+  // Links live on the project network's endpoint; with network_mode (bridge) they are legacy links.
+  const onNetwork = typeof s.network_mode !== 'string' && netKeys.length > 0;
   const memory = bytes((limits.memory ?? s.mem_limit) as string | number | undefined);
   const cpus = limits.cpus ?? s.cpus;
   const resources = {
@@ -116,6 +152,7 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
       memoryReservation: bytes((reservations.memory ?? s.mem_reservation) as string),
     }),
     ...(s.shm_size !== undefined && { shmSize: bytes(s.shm_size as string) }),
+    ...(s.memswap_limit !== undefined && { memorySwap: bytes(s.memswap_limit as string) }),
     ...(s.cpu_shares !== undefined && { cpuShares: Number(s.cpu_shares) }),
     ...(s.oom_score_adj !== undefined && { oomScoreAdj: Number(s.oom_score_adj) }),
   };
@@ -196,10 +233,10 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
     networks:
       netKeys.length > 0
         ? {
-            [resourceName(p.name, netKeys[0] as string, p.networks[netKeys[0] as string])]: endpoint(
-              service,
-              nets[netKeys[0] as string],
-            ),
+            [resourceName(p.name, netKeys[0] as string, p.networks[netKeys[0] as string])]: {
+              ...endpoint(service, nets[netKeys[0] as string]),
+              ...(links && { links }),
+            },
           }
         : undefined,
     hostname: s.hostname as string | undefined,
@@ -208,22 +245,21 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
     dnsSearch: s.dns_search as string[] | undefined,
     dnsOptions: s.dns_opt as string[] | undefined,
     extraHosts: s.extra_hosts as string[] | undefined,
-    restart: restart(s.restart),
+    restart: restart(s.restart) ?? deployRestart(deploy.restart_policy),
+    links: onNetwork ? undefined : links,
+    volumesFrom: (s.volumes_from as string[] | undefined)?.map((v) => volumesFrom(p, v)),
     resources: Object.keys(resources).length ? resources : undefined,
-    healthcheck: health && {
-      test: health.disable === true ? ['NONE'] : (health.test as string[] | undefined),
-      ...(health.interval !== undefined && {
-        interval: duration(health.interval, c, 'healthcheck.interval'),
-      }),
-      ...(health.timeout !== undefined && { timeout: duration(health.timeout, c, 'healthcheck.timeout') }),
-      ...(health.retries !== undefined && { retries: Number(health.retries) }),
-      ...(health.start_period !== undefined && {
-        startPeriod: duration(health.start_period, c, 'healthcheck.start_period'),
-      }),
-      ...(health.start_interval !== undefined && {
-        startInterval: duration(health.start_interval, c, 'healthcheck.start_interval'),
-      }),
-    },
+    healthcheck:
+      health &&
+      healthcheckOf(
+        {
+          ...health,
+          test: (health.test as unknown[] | undefined)?.map(str),
+          retries: health.retries === undefined ? undefined : Number(health.retries),
+        },
+        'healthcheck',
+        where,
+      ),
     user: s.user === undefined ? undefined : str(s.user),
     groupAdd: (s.group_add as unknown[] | undefined)?.map(str),
     workingDir: s.working_dir as string | undefined,
@@ -249,7 +285,7 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
     stopTimeout:
       s.stop_grace_period === undefined
         ? undefined
-        : Math.round(duration(s.stop_grace_period, c, 'stop_grace_period') / 1e9),
+        : stopTimeoutOf(s.stop_grace_period as string, 'stop_grace_period', where),
     logging: s.logging
       ? {
           driver: (s.logging as Obj).driver as string | undefined,

@@ -61,6 +61,11 @@ interface Walk {
 /** A POST /containers/create body. */
 export async function checkCreateBody(body: unknown, ctx: RuleContext, lookup: EngineLookup): Promise<void> {
   if (!isObj(body)) return;
+  // A network named at create is joined as well as NetworkMode: 'host' there is the host's namespace too.
+  const endpoints = isObj(body.NetworkingConfig) ? body.NetworkingConfig.EndpointsConfig : undefined;
+  if (isObj(endpoints))
+    for (const net of Object.keys(endpoints))
+      checkNamespaceMode('network', net, `NetworkingConfig.EndpointsConfig.${net}`, ctx);
   await checkHostConfig(body.HostConfig, 'HostConfig', {
     ctx,
     lookup,

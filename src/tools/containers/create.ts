@@ -4,6 +4,7 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import type { Limits } from '../../core/limits.ts';
 import { defineTool } from '../../core/tool.ts';
+import { endpointConfig, type NetworkAttachment } from '../../docker/container-spec.ts';
 import { logSource, readOutputTail, splitOutput } from '../../docker/logs.ts';
 import { shortId } from '../../docker/names.ts';
 import { engineRequest } from '../../docker/request.ts';
@@ -17,6 +18,7 @@ import {
   type CreateArgs,
   createBody,
   createProperties,
+  laterNetworks,
   MemLimit,
   RestartPolicy,
   Size,
@@ -37,6 +39,18 @@ const RUN_OPTIONS = [
   'user',
   'network_mode',
   'restart_policy',
+  // Compose's options (issue 15), as create takes them.
+  'healthcheck',
+  'read_only',
+  'tmpfs',
+  'shm_size',
+  'ulimits',
+  'init',
+  'dns',
+  'extra_hosts',
+  'networks',
+  'stop_signal',
+  'stop_grace_period',
 ] as const;
 
 const pick = <T extends object, K extends keyof T>(o: T, keys: readonly K[]) =>
@@ -193,6 +207,11 @@ export const updateContainer = defineTool({
  */
 async function create(docker: Dockerode, args: CreateArgs, signal: AbortSignal, autoRemove = false) {
   const body = createBody(args);
+  const later = laterNetworks(args);
+  // Engines before API 1.44 accept a created container's connect to a missing network (start fails
+  // later): look them up first, so a wrong name is refused before anything is made.
+  for (const [net] of later)
+    await engineRequest(docker, { path: `/networks/${encodeURIComponent(net)}`, method: 'GET' }, signal);
   if (autoRemove) body.HostConfig = { ...(body.HostConfig as object), AutoRemove: true };
   try {
     const res = await engineRequest<{ Id: string; Warnings?: string[] | null }>(
@@ -200,6 +219,7 @@ async function create(docker: Dockerode, args: CreateArgs, signal: AbortSignal, 
       { path: '/containers/create', method: 'POST', query: args.name ? { name: args.name } : {}, body },
       signal,
     );
+    await joinLaterNetworks(docker, res.Id, later, signal);
     return { id: res.Id, warnings: res.Warnings ?? [] };
   } catch (e) {
     const err = e as { statusCode?: number; json?: { message?: string } };
@@ -207,6 +227,30 @@ async function create(docker: Dockerode, args: CreateArgs, signal: AbortSignal, 
       throw new ToolError('not_found', `image '${args.image}' is not present locally`, {
         hint: `Pull it first with docker_pull_image (image: '${args.image}'), then call again.`,
       });
+    throw e;
+  }
+}
+
+/** Networks after the first, joined before the container starts; on failure the container goes. */
+async function joinLaterNetworks(
+  docker: Dockerode,
+  id: string,
+  networks: [string, NetworkAttachment][],
+  signal: AbortSignal,
+) {
+  try {
+    for (const [net, a] of networks)
+      await engineRequest(
+        docker,
+        {
+          path: `/networks/${encodeURIComponent(net)}/connect`,
+          method: 'POST',
+          body: { Container: id, EndpointConfig: endpointConfig(a) },
+        },
+        signal,
+      );
+  } catch (e) {
+    await discard(docker.getContainer(id));
     throw e;
   }
 }

@@ -4,8 +4,23 @@
  * Container-only, so they live here rather than in params.ts.
  */
 import Type, { type Static } from 'typebox';
+import { ToolError } from '../../core/errors.ts';
 import { SHAPE_IN_EXAMPLE } from '../../core/schema-marks.ts';
-import { type ContainerSpec, type PortSpec, createBody as specBody } from '../../docker/container-spec.ts';
+import {
+  extraHostsOf,
+  healthcheckOf,
+  type NetworkOptions,
+  networksOf,
+  stopTimeoutOf,
+  tmpfsOf,
+  ulimitsOf,
+} from '../../docker/container-options.ts';
+import {
+  type ContainerSpec,
+  type NetworkAttachment,
+  type PortSpec,
+  createBody as specBody,
+} from '../../docker/container-spec.ts';
 import { bytes, envEntries, nanoCpus, shellSplit } from '../../docker/spec-values.ts';
 import {
   MAX_ARG,
@@ -69,7 +84,82 @@ export const Environment = Type.Unsafe<Record<string, string> | string[]>({
   maxItems: MAX_ENTRIES,
   description: '{"K":"v"} or ["K=v"]',
 });
+/** A duration as Compose writes it ('1m30s', '500ms'): read, and refused naming the field, by durationNs. */
+const Duration = (description?: string) => Type.String({ maxLength: 64, description });
+
 const Text = (description?: string) => Type.Optional(Type.String({ maxLength: MAX_VALUE, description }));
+
+const Strings = { type: 'array', items: { type: 'string', maxLength: MAX_NAME }, maxItems: MAX_ENTRIES };
+const Names = (extra: object) => ({
+  ...Strings,
+  type: ['array', 'object'],
+  ...SHAPE_IN_EXAMPLE,
+  ...mapBounds(MAX_NAME),
+  ...extra,
+});
+
+/**
+ * The Compose options create and run share (issue 15): Compose's service keys in Compose's shapes,
+ * read by src/docker/container-options.ts as Compose's are. Models know these shapes, so they are not
+ * described (every listed byte is read on every turn); validation checks the full shape and names
+ * the field.
+ */
+function composeProperties() {
+  return {
+    healthcheck: Type.Optional(
+      Type.Object(
+        {
+          test: Type.Optional(Argv()),
+          interval: Type.Optional(Duration()),
+          timeout: Type.Optional(Duration()),
+          retries: Type.Optional(Type.Integer({ minimum: 0 })),
+          start_period: Type.Optional(Duration()),
+          start_interval: Type.Optional(Duration()),
+          disable: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false, ...SHAPE_IN_EXAMPLE },
+      ),
+    ),
+    read_only: Type.Optional(Type.Boolean()),
+    tmpfs: Type.Optional(Type.Array(Type.String({ maxLength: MAX_VALUE }), { maxItems: MAX_ENTRIES })),
+    shm_size: Type.Optional(
+      Type.Unsafe<number | string>({ ...Size('As mem_limit'), expects: 'bytes or "64m"' }),
+    ),
+    ulimits: Type.Optional(
+      Type.Unsafe<Record<string, number | { soft: number; hard: number }>>({
+        type: 'object',
+        ...SHAPE_IN_EXAMPLE,
+        ...mapBounds(MAX_NAME),
+        additionalProperties: {
+          type: ['integer', 'object'],
+          properties: { soft: { type: 'integer' }, hard: { type: 'integer' } },
+          required: ['soft', 'hard'],
+          additionalProperties: false,
+        },
+      }),
+    ),
+    init: Type.Optional(Type.Boolean()),
+    dns: Type.Optional(Type.Array(Type.String({ maxLength: MAX_NAME }), { maxItems: MAX_ENTRIES })),
+    extra_hosts: Type.Optional(Type.Array(Type.String({ maxLength: MAX_NAME }), { maxItems: MAX_ENTRIES })),
+    networks: Type.Optional(
+      Type.Unsafe<string[] | Record<string, NetworkOptions | null>>(
+        Names({
+          additionalProperties: {
+            type: ['object', 'null'],
+            properties: {
+              aliases: Strings,
+              ipv4_address: { type: 'string', maxLength: MAX_NAME },
+              ipv6_address: { type: 'string', maxLength: MAX_NAME },
+            },
+            additionalProperties: false,
+          },
+        }),
+      ),
+    ),
+    stop_signal: Text(),
+    stop_grace_period: Type.Optional(Duration('e.g. "1m30s"')),
+  };
+}
 
 /**
  * Properties of docker_create_container; docker_run_container adds its own. A property is described
@@ -136,6 +226,7 @@ export const createProperties = {
   pid_mode: Text(),
   ipc_mode: Text(),
   userns_mode: Text(),
+  ...composeProperties(),
 };
 
 const CreateArgs = Type.Object(createProperties);
@@ -149,6 +240,7 @@ export function specFromArgs(a: CreateArgs): ContainerSpec {
     memory: bytes(a.mem_limit),
     cpuShares: a.cpu_shares,
     nanoCpus: nanoCpus(a.cpus),
+    shmSize: bytes(a.shm_size),
   };
   return {
     image: a.image,
@@ -175,6 +267,31 @@ export function specFromArgs(a: CreateArgs): ContainerSpec {
     pidMode: a.pid_mode,
     ipcMode: a.ipc_mode,
     usernsMode: a.userns_mode,
+    ...composeOptions(a),
+  };
+}
+
+/** The networks after the first: joined by a connect call after create (engines before API 1.44 take one). */
+export const laterNetworks = (a: CreateArgs): [string, NetworkAttachment][] =>
+  a.networks ? networksOf(a.networks).slice(1) : [];
+
+function composeOptions(a: CreateArgs): Partial<ContainerSpec> {
+  if (a.networks && a.network_mode)
+    throw new ToolError('invalid_argument', "invalid argument 'networks': network_mode is set too", {
+      hint: 'Pass one of them: networks (a list or map of networks) or network_mode.',
+    });
+  const [first] = a.networks ? networksOf(a.networks) : [];
+  return {
+    healthcheck: a.healthcheck && healthcheckOf(a.healthcheck),
+    readOnly: a.read_only,
+    tmpfs: a.tmpfs === undefined ? undefined : tmpfsOf(a.tmpfs),
+    ulimits: a.ulimits && ulimitsOf(a.ulimits),
+    init: a.init,
+    dns: a.dns,
+    extraHosts: a.extra_hosts && extraHostsOf(a.extra_hosts),
+    ...(first && { networkMode: first[0], networks: { [first[0]]: first[1] } }),
+    stopSignal: a.stop_signal,
+    stopTimeout: a.stop_grace_period === undefined ? undefined : stopTimeoutOf(a.stop_grace_period),
   };
 }
 
