@@ -38,8 +38,11 @@ const TOOLS = {
   ],
 };
 
-const engine = async (path: string, socket = SOCKET) =>
-  (await fetch(`http://localhost/v1.41${path}`, { unix: socket })).json();
+async function engine(path: string, socket = SOCKET): Promise<unknown> {
+  const res = await fetch(`http://localhost/v1.41${path}`, { unix: socket });
+  if (!res.ok) throw new Error(`engine: ${res.status} ${(await res.text()).trim()}`);
+  return res.json();
+}
 
 async function callTool(p: Params): Promise<unknown> {
   const args = p.arguments ?? {};
@@ -80,7 +83,10 @@ async function answer(line: string): Promise<void> {
       : m.method === 'tools/list'
         ? TOOLS
         : m.method === 'tools/call'
-          ? await callTool(m.params ?? {})
+          ? await callTool(m.params ?? {}).catch((e: Error) => ({
+              content: [{ type: 'text', text: e.message }],
+              isError: true,
+            }))
           : {};
   process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', id: m.id, result })}\n`);
 }
