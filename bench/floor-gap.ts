@@ -11,13 +11,13 @@
  * Part of `npm run bench` (skip with --no-floor); alone, `bun bench/floor-gap.ts [--no-build]
  * [--calls 1000] [--cold 20]` runs only these and rewrites their section of docs/BENCHMARKS.md.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { replaceSection } from './docs.ts';
-import { bytes, EngineApi, memory, StdioSession, type Summary, summarize } from './lib.ts';
+import { bytes, EngineApi, median, memory, StdioSession, type Summary, summarize } from './lib.ts';
 
 export interface FloorReport {
   containers: number;
@@ -30,6 +30,18 @@ export interface FloorReport {
   list: Record<string, Summary>;
   inspect: Record<string, Summary>;
   peakMiB: Record<string, number>;
+  /**
+   * CPU time (ms, medians), which a loaded machine inflates far less than wall time: cold start is the
+   * client's (connect, list, compile) plus the server's to its first tools/list; a call is the server's
+   * alone (from /proc/PID/schedstat around it).
+   */
+  cpu?: {
+    ready: Record<string, number>;
+    list: Record<string, number>;
+    inspect: Record<string, number>;
+    /** The server's whole CPU time over the timed calls, per call: work done after a reply counts too. */
+    perCall: Record<string, number>;
+  };
   /** The default tools/list result as JSON bytes: whole, and the sum of input and of output schemas. */
   wire: { tools: number; bytes: number; inputBytes: number; outputBytes: number };
 }
@@ -66,6 +78,9 @@ export function buildFloor(): string {
   if (b.exitCode !== 0) throw new Error(`could not build the Bun floor: ${b.stderr.toString().trim()}`);
   return out;
 }
+
+/** CPU time a process has used so far, in ms (/proc/PID/schedstat, nanoseconds). */
+const cpuMs = (pid: number) => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 
 async function connect(command: string, env: Record<string, string>) {
   const transport = new StdioClientTransport({ command, args: [], env, stderr: 'ignore' });
@@ -138,14 +153,18 @@ export async function runFloorGap(o: Options): Promise<FloorReport> {
     const sides: Record<string, string> = { [OURS]: o.bin, [FLOOR]: floor };
 
     log(`floor gap: cold start → first tools/list, ${o.cold ?? 20} runs each, v1 SDK client…`);
+    const readyCpu: Record<string, number[]> = {};
     const coldSeries = Object.fromEntries(
       Object.entries(sides).map(([k, bin]) => [
         k,
         async () => {
+          const c0 = process.cpuUsage();
           const t0 = performance.now();
           const c = await connect(bin, o.env);
           await c.client.listTools();
           const ms = performance.now() - t0;
+          const client = process.cpuUsage(c0);
+          (readyCpu[k] ??= []).push((client.user + client.system) / 1000 + cpuMs(c.transport.pid as number));
           await c.client.close();
           return ms;
         },
@@ -163,20 +182,44 @@ export async function runFloorGap(o: Options): Promise<FloorReport> {
     const filters = { label: [`mcp-docker-bench.floor=${run}`] };
     const target = ids[0] as string;
     const series: Record<string, () => Promise<unknown>> = {};
+    const callCpu: Record<string, number[]> = {};
     for (const [k, s] of Object.entries(sessions)) {
+      const pid = s.transport.pid as number;
+      const timed = async (op: string, call: () => Promise<void>) => {
+        const c0 = cpuMs(pid);
+        await call();
+        (callCpu[`${k} ${op}`] ??= []).push(cpuMs(pid) - c0);
+      };
       await s.client.listTools();
       const check = (r: Awaited<ReturnType<typeof s.client.callTool>>) => {
         if (r.isError) throw new Error(`${k}: ${JSON.stringify(r.content).slice(0, 300)}`);
       };
-      series[`${k} list`] = async () =>
-        check(await s.client.callTool({ name: 'docker_list_containers', arguments: { filters } }));
-      series[`${k} inspect`] = async () =>
-        check(
-          await s.client.callTool({ name: 'docker_inspect_container', arguments: { container_id: target } }),
+      series[`${k} list`] = () =>
+        timed('list', async () =>
+          check(await s.client.callTool({ name: 'docker_list_containers', arguments: { filters } })),
+        );
+      series[`${k} inspect`] = () =>
+        timed('inspect', async () =>
+          check(
+            await s.client.callTool({
+              name: 'docker_inspect_container',
+              arguments: { container_id: target },
+            }),
+          ),
         );
     }
     const warmup = 20;
-    const times = await interleave(series, Math.ceil(calls / 2) - warmup, warmup);
+    const before = Object.fromEntries(
+      Object.entries(sessions).map(([k, s]) => [k, cpuMs(s.transport.pid as number)]),
+    );
+    const rounds = Math.ceil(calls / 2) - warmup;
+    const times = await interleave(series, rounds, warmup);
+    const perCall = Object.fromEntries(
+      Object.entries(sessions).map(([k, s]) => [
+        k,
+        (cpuMs(s.transport.pid as number) - (before[k] ?? 0)) / ((rounds + warmup) * 2),
+      ]),
+    );
     const peakMiB = Object.fromEntries(
       Object.entries(sessions).map(([k, s]) => [k, memory(s.transport.pid as number).hwmMiB]),
     );
@@ -190,6 +233,14 @@ export async function runFloorGap(o: Options): Promise<FloorReport> {
       list: pick('list'),
       inspect: pick('inspect'),
       peakMiB,
+      cpu: {
+        ready: Object.fromEntries(Object.entries(readyCpu).map(([k, xs]) => [k, median(xs.slice(2))])),
+        list: Object.fromEntries(Object.keys(sides).map((k) => [k, median(callCpu[`${k} list`] ?? [])])),
+        inspect: Object.fromEntries(
+          Object.keys(sides).map((k) => [k, median(callCpu[`${k} inspect`] ?? [])]),
+        ),
+        perCall,
+      },
       wire: await wireSize(o.bin, o.env),
     };
   } finally {
@@ -231,6 +282,27 @@ export function floorSection(r: FloorReport, date: string): string {
     ],
   ];
   const w = r.wire;
+  const c = r.cpu;
+  const cpuRows = c
+    ? [
+        [
+          'cold start → first tools/list, client + server',
+          ...gap(c.ready[OURS] ?? NaN, c.ready[FLOOR] ?? NaN, FLOOR_TARGET.readyMs, 1),
+        ],
+        [
+          `list ${r.containers} containers, server`,
+          ...gap(c.list[OURS] ?? NaN, c.list[FLOOR] ?? NaN, FLOOR_TARGET.perCallMs, 3),
+        ],
+        [
+          'inspect one, server',
+          ...gap(c.inspect[OURS] ?? NaN, c.inspect[FLOOR] ?? NaN, FLOOR_TARGET.perCallMs, 3),
+        ],
+        [
+          'every call (mean), server, work after its reply included',
+          ...gap(c.perCall[OURS] ?? NaN, c.perCall[FLOOR] ?? NaN, FLOOR_TARGET.perCallMs, 3),
+        ],
+      ]
+    : [];
   return [
     '<!-- floor:start -->',
     '## Close to the floor (issue 20)',
@@ -241,6 +313,16 @@ export function floorSection(r: FloorReport, date: string): string {
     '|---|---|---|---|---|---|',
     ...rows.map((x) => `| ${x.join(' | ')} |`),
     '',
+    ...(c
+      ? [
+          "CPU time (median ms), which load inflates far less than wall time: for a cold start the client's (connect, list, compiling the output schemas) plus the server's up to its first tools/list; for a call the server's alone (`/proc/PID/schedstat` around it).",
+          '',
+          '| CPU time | mcp-docker | floor | gap | target | |',
+          '|---|---|---|---|---|---|',
+          ...cpuRows.map((x) => `| ${x.join(' | ')} |`),
+          '',
+        ]
+      : []),
     `The default \`tools/list\` on the wire: ${w.bytes.toLocaleString('en')} B for ${w.tools} tools, of which input schemas ${w.inputBytes.toLocaleString('en')} B and output schemas ${w.outputBytes.toLocaleString('en')} B.`,
     '<!-- floor:end -->',
   ].join('\n');
