@@ -82,6 +82,12 @@ export function buildFloor(): string {
 /** CPU time a process has used so far, in ms (/proc/PID/schedstat, nanoseconds). */
 const cpuMs = (pid: number) => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 
+const push = (into: Record<string, number[]>, key: string, x: number) => {
+  const xs = into[key] ?? [];
+  xs.push(x);
+  into[key] = xs;
+};
+
 async function connect(command: string, env: Record<string, string>) {
   const transport = new StdioClientTransport({ command, args: [], env, stderr: 'ignore' });
   const client = new Client({ name: 'mcp-docker-bench', version: '0' });
@@ -164,7 +170,7 @@ export async function runFloorGap(o: Options): Promise<FloorReport> {
           await c.client.listTools();
           const ms = performance.now() - t0;
           const client = process.cpuUsage(c0);
-          (readyCpu[k] ??= []).push((client.user + client.system) / 1000 + cpuMs(c.transport.pid as number));
+          push(readyCpu, k, (client.user + client.system) / 1000 + cpuMs(c.transport.pid as number));
           await c.client.close();
           return ms;
         },
@@ -188,7 +194,7 @@ export async function runFloorGap(o: Options): Promise<FloorReport> {
       const timed = async (op: string, call: () => Promise<void>) => {
         const c0 = cpuMs(pid);
         await call();
-        (callCpu[`${k} ${op}`] ??= []).push(cpuMs(pid) - c0);
+        push(callCpu, `${k} ${op}`, cpuMs(pid) - c0);
       };
       await s.client.listTools();
       const check = (r: Awaited<ReturnType<typeof s.client.callTool>>) => {
