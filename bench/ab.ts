@@ -5,10 +5,13 @@
  *
  *   bun bench/ab.ts [--calls 300] [--cold 20] /tmp/a/mcp-docker /tmp/b/mcp-docker …
  *   bun bench/ab.ts --calls 0 --cold 20 BINARY…   (cold start only)
+ *   bun bench/ab.ts --calls 0 --cold 0 --ready 20 BINARY…   (cold start → first tools/list, v1 SDK client)
  *
  * Needs DOCKER_HOST=unix://…; creates 30 busybox `sleep` containers labelled for this run and
  * removes them on exit.
  */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { EngineApi, median, memory, percentile, StdioSession } from './lib.ts';
 
 const argv = process.argv.slice(2);
@@ -22,6 +25,7 @@ const opt = (flag: string, fallback: number) => {
 const CALLS = opt('--calls', 300);
 const COLD = opt('--cold', 20);
 const COUNT = opt('--containers', 30);
+const READY = opt('--ready', 0);
 const bins = argv;
 if (bins.length === 0) {
   process.stderr.write('usage: bun bench/ab.ts [--calls N] [--cold N] BINARY…\n');
@@ -133,6 +137,20 @@ try {
       };
     const times = await interleave(cold, COLD, 2);
     process.stdout.write(`\ncold start → initialize (${COLD} runs each, ms)\n`);
+    for (const [k, xs] of Object.entries(times)) process.stdout.write(`  ${k.padEnd(40)} ${stats(xs)}\n`);
+  }
+  if (READY > 0) {
+    // What a client waits for: the v1 SDK client connects and lists (compiling each output schema).
+    const ready: Record<string, () => Promise<unknown>> = {};
+    for (const [i, bin] of bins.entries())
+      ready[`${i}:${bin}`] = async () => {
+        const client = new Client({ name: 'ab', version: '0' });
+        await client.connect(new StdioClientTransport({ command: bin, env, stderr: 'ignore' }));
+        await client.listTools();
+        void client.close();
+      };
+    const times = await interleave(ready, READY, 3);
+    process.stdout.write(`\ncold start → first tools/list, v1 SDK client (${READY} runs each, ms)\n`);
     for (const [k, xs] of Object.entries(times)) process.stdout.write(`  ${k.padEnd(40)} ${stats(xs)}\n`);
   }
 } finally {

@@ -1,4 +1,5 @@
 /** The bench's result shape and docs/BENCHMARKS.md, generated from it. */
+import { type FloorReport, floorSection } from './floor-gap.ts';
 import type { LoadResult } from './http-load.ts';
 import { TARGET as HTTP_TARGET } from './http-load.ts';
 import type { Summary } from './lib.ts';
@@ -50,6 +51,8 @@ export interface BenchReport {
   bounded?: BoundedReport;
   /** Issue 14: many engines (bench/engines.ts). */
   engines?: EnginesReport;
+  /** Issue 20: side by side with a floor MCP server (bench/floor-gap.ts). */
+  floor?: FloorReport;
 }
 
 /** Many engines (issue 14): a second engine, ssh:// and TCP+TLS beside unix, an unreachable neighbour, RSS. */
@@ -371,6 +374,7 @@ export function markdown(r: BenchReport, changes?: string): string {
   }
   if (r.bounded) out.push(boundedSection(r.bounded, r.date.slice(0, 10)), '');
   if (r.engines) out.push(enginesSection(r.engines, r.date.slice(0, 10)), '');
+  if (r.floor) out.push(floorSection(r.floor, r.date.slice(0, 10)), '');
   if (changes) out.push(changes.trim(), '');
   out.push(
     '## Reproduce',
@@ -379,9 +383,10 @@ export function markdown(r: BenchReport, changes?: string): string {
     'npm ci',
     'DOCKER_HOST=unix:///var/run/docker.sock npm run bench        # builds dist/mcp-docker, then measures',
     'npm run bench -- --quick                                     # a minute: fewer runs, 30 containers only',
-    'npm run bench -- --no-build --no-competitors --no-logs --no-http --no-bounded --no-engines',
+    'npm run bench -- --no-build --no-competitors --no-logs --no-http --no-bounded --no-engines --no-floor',
     'bun bench/bounded.ts [--no-build] [--flood-mib 1024]                # only the issue-13 figures, rewritten in place',
     'bun bench/engines.ts [--no-build]                            # only the issue-14 figures (root: a private dockerd, sshd)',
+    'bun bench/floor-gap.ts [--no-build]                          # only the issue-20 figures (beside a floor MCP server), rewritten in place',
     'bun bench/docs.ts                                            # this page and the chart again from bench/results/latest.json',
     '```',
     '',

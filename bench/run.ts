@@ -6,17 +6,18 @@
  * run is reported with the reason.
  *
  * Flags: --no-build (use the binary as is) --quick (fewer runs; no 300-container, HTTP or log
- * figures) --no-competitors --no-http --no-logs --no-bounded --no-engines --containers 30,300.
+ * figures) --no-competitors --no-http --no-logs --no-bounded --no-engines --no-floor --containers 30,300.
  * Env: MCP_DOCKER_BIN (default dist/mcp-docker), DOCKER_HOST (unix://).
  * Containers are labelled mcp-docker-bench=1, use network none and are removed at the end, on
  * error and on Ctrl-C. All traffic stays on the unix socket and 127.0.0.1.
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, homedir, loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runBounded } from './bounded.ts';
 import { writeDocs } from './docs.ts';
 import { runEngines } from './engines.ts';
+import { buildFloor, runFloorGap } from './floor-gap.ts';
 import { runHttpLoad } from './http-load.ts';
 import { bytes, EngineApi, memory, StdioSession, summarize } from './lib.ts';
 import type { BenchReport } from './report.ts';
@@ -175,28 +176,6 @@ async function interleave(
     }
   }
   return times;
-}
-
-/** A compiled Bun program that answers each stdin line: the floor under any Bun server's start-up and RSS. */
-function buildFloor(): string {
-  const dir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mcp-docker-bench');
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, 'bun-floor');
-  const b = Bun.spawnSync(
-    [
-      process.execPath,
-      'build',
-      join(import.meta.dir, 'floor.ts'),
-      '--compile',
-      '--bytecode',
-      '--minify',
-      '--outfile',
-      out,
-    ],
-    { stdout: 'ignore', stderr: 'pipe' },
-  );
-  if (b.exitCode !== 0) throw new Error(`could not build the Bun floor: ${b.stderr.toString().trim()}`);
-  return out;
 }
 
 async function main(): Promise<void> {
@@ -393,6 +372,12 @@ async function main(): Promise<void> {
   if (!has('--no-engines')) {
     report.engines = await runEngines({ bin: BIN, env: baseEnv, calls: QUICK ? 30 : 100, log });
     for (const e of report.engines.errors) report.skipped.push({ id: `engines: ${e.figure}`, why: e.why });
+  }
+
+  // ---- close to the floor: beside a floor MCP server, with the v1 SDK client (issue 20) ----
+  if (!has('--no-floor')) {
+    log('close to the floor (bench/floor-gap.ts)…');
+    report.floor = await runFloorGap({ bin: BIN, env: baseEnv, calls: RUNS.rssCalls, cold: RUNS.cold, log });
   }
 
   report.machine.loadEnd = loadavg().map((x) => Number(x.toFixed(2)));

@@ -73,3 +73,61 @@ export function leanSchema<T>(schema: T): T {
   if (out.additionalProperties === false) delete out.additionalProperties;
   return out as T;
 }
+
+/** A property's type as a client checks it: `type`, or the types of a union of plain types; else nothing. */
+function typeOf(node: unknown): Json | undefined {
+  if (!node || typeof node !== 'object') return undefined;
+  const n = node as Json;
+  if (n.type !== undefined) return { type: n.type };
+  const branches = (n.anyOf ?? n.oneOf) as Json[] | undefined;
+  if (!branches?.every((b) => typeof b?.type === 'string')) return undefined;
+  return { type: [...new Set(branches.map((b) => b.type))] };
+}
+
+/**
+ * The listed copy of an output schema: what a client checks a result against, not a second copy of
+ * the result's documentation. Clients compile each listed output schema into a validator when they list
+ * tools (the v1 SDK client: ~1 ms a tool for the full schemas, in every session), and validate every
+ * result with it. So the listed copy keeps the top-level properties with their types and `required`,
+ * and nothing nested: row fields, descriptions and constraints go (the result's text and the tool's
+ * description say what rows hold). `omit` names optional properties every result may carry that need
+ * no listing (the cap's `truncated` note). A lean schema accepts everything the full one does; tests
+ * check results against the full schema too.
+ */
+export function leanOutputSchema(schema: Json, omit: readonly string[] = []): Json {
+  const required = (schema.required as string[] | undefined) ?? [];
+  const properties: Json = {};
+  for (const [k, v] of Object.entries((schema.properties as Json | undefined) ?? {})) {
+    if (omit.includes(k) && !required.includes(k)) continue;
+    const t = typeOf(v);
+    if (t) properties[k] = t;
+    else if (required.includes(k)) properties[k] = {};
+  }
+  return {
+    type: 'object',
+    ...(Object.keys(properties).length > 0 && { properties }),
+    ...(required.length > 0 && { required }),
+  };
+}
+
+/**
+ * Names each output schema that more than one listed tool shares with an `$id` made from its content
+ * (a copy of each such tool; the others are returned as they are). Clients compile a schema with an
+ * `$id` once and reuse the validator for every tool that lists the same `$id` (both SDK client
+ * generations look the `$id` up before compiling), so seven tools answering a container's state cost
+ * one compile, not seven. Made from the content, the same `$id` always names the same schema, whichever
+ * server or version lists it.
+ */
+export function nameSharedOutputs<T extends { outputSchema: Json }>(tools: readonly T[]): T[] {
+  const keys = tools.map((t) => JSON.stringify(t.outputSchema));
+  const count = new Map<string, number>();
+  for (const k of keys) count.set(k, (count.get(k) ?? 0) + 1);
+  return tools.map((t, i) => {
+    const key = keys[i] as string;
+    if ((count.get(key) ?? 0) < 2) return t;
+    return {
+      ...t,
+      outputSchema: { $id: `urn:mcp-docker:output:${Bun.hash(key).toString(36)}`, ...t.outputSchema },
+    };
+  });
+}

@@ -89,7 +89,9 @@ function main(argv: string[]): void {
   if (config.allowPrivileged) log.warn(`${PRIVILEGED_SETTING} is on: the container policy is lifted`);
   // Loaded on first use: initialize is answered without evaluating the tool modules.
   const catalogue = async () => (await import('./tools/index.ts')).catalogue;
-  const deps = { catalogue, env, version: VERSION, ...rt.content };
+  // Its data, computed at build time: tools/list does not load the tool modules either.
+  const prelisted = async () => (await import('./catalogue-listing.ts')).STATIC_CATALOGUE;
+  const deps = { catalogue, prelisted, env, version: VERSION, ...rt.content };
   if (config.transport === 'stdio') {
     if (config.auditLogFile)
       void startAuditedStdio(config.auditLogFile, deps, log, config.shutdownGraceSeconds);

@@ -7,7 +7,7 @@
 import Type from 'typebox';
 import type { AnyTool } from './core/tool.ts';
 import type { EngineRegistry } from './docker/engines.ts';
-import { leanSchema } from './lean-schema.ts';
+import { leanOutputSchema, leanSchema, nameSharedOutputs } from './lean-schema.ts';
 import { annotationsFor } from './pipeline/annotations.ts';
 import { callerEngines, defaultEngineFor, ENGINE_ARG, severalEngines } from './pipeline/engine-choice.ts';
 import { enginesAllowing, type SafetyProfile } from './pipeline/gate.ts';
@@ -22,6 +22,11 @@ export interface ServerDeps {
    * the 51 tool modules are evaluated (~8 ms); the first tools/list or tools/call loads them.
    */
   catalogue: readonly AnyTool[] | (() => Promise<readonly AnyTool[]>);
+  /**
+   * The same catalogue's data, computed at build time (catalogue-listing.ts): tools/list is answered
+   * from it without evaluating the tool modules. Only ever the data of `catalogue`.
+   */
+  prelisted?: () => Promise<readonly ListableTool[]>;
   env: PipelineEnv;
   version: string;
   /** Default: every prompt and resource. */
@@ -63,14 +68,24 @@ const Truncated = Type.Object(
 );
 
 /**
+ * The result schema a tool promises: its declared output, the cap's `truncated` note, and with several
+ * engines the `engine` that answered. Results are checked against it in tests; clients are shown its
+ * lean copy (leanOutputSchema), which accepts everything it does.
+ */
+export function declaredOutput(tool: AnyTool, severalEngines = false): ListedTool['outputSchema'] {
+  const output = JSON.parse(JSON.stringify(tool.output));
+  output.properties = { ...output.properties, truncated: JSON.parse(JSON.stringify(Truncated)) };
+  if (severalEngines) output.properties.engine = { type: 'string', description: 'Engine that answered' };
+  return output;
+}
+
+/**
  * The tool as clients see it: plain JSON, annotations derived from safety in one place. With several
  * engines configured, `engines` holds those this caller may run it on: the input gains an `engine`
  * argument (required when the tool changes state) and the output the `engine` that answered. With one,
  * nothing is added and the listing is byte-identical to a single-engine server's.
  */
 export function listedTool(tool: AnyTool, engines?: EngineChoice): ListedTool {
-  const output = JSON.parse(JSON.stringify(tool.output));
-  output.properties = { ...output.properties, truncated: JSON.parse(JSON.stringify(Truncated)) };
   const input = leanSchema(tool.input) as ListedTool['inputSchema'];
   if (engines) {
     const writes = tool.safety !== 'safe';
@@ -83,14 +98,14 @@ export function listedTool(tool: AnyTool, engines?: EngineChoice): ListedTool {
       },
     };
     if (writes) input.required = [...((input.required as string[] | undefined) ?? []), ENGINE_ARG];
-    output.properties.engine = { type: 'string', description: 'Engine that answered' };
   }
+  const output = leanOutputSchema(declaredOutput(tool, Boolean(engines)), ['truncated']);
   return {
     name: tool.name,
     title: tool.title,
     description: tool.description,
     inputSchema: input,
-    outputSchema: output,
+    outputSchema: output as ListedTool['outputSchema'],
     annotations: annotationsFor(tool),
   };
 }
@@ -101,17 +116,31 @@ export interface EngineChoice {
   fallback: string;
 }
 
+/**
+ * What listing a tool reads: everything but its handler; from catalogue-static.ts also `listed`, its
+ * single-engine listing made at build time.
+ */
+export type ListableTool = Omit<AnyTool, 'handler'> & { listed?: ListedTool };
+
 interface Listing {
-  byName: Map<string, AnyTool>;
-  listers: Listers;
-  listed: ListedTool[];
+  /** The catalogue itself, loaded on first use (a call, a prompt, a resource). */
+  loaded(): Promise<{ byName: Map<string, AnyTool>; listers: Listers }>;
+  listed(): Promise<ListedTool[]>;
 }
+
+const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
+  let p: Promise<T> | undefined;
+  return () => {
+    p ??= make();
+    return p;
+  };
+};
 
 // The list only depends on the catalogue, the profile and the engines; build it once per triple, not
 // per connection. Nothing here reaches an engine: a slow or absent one never delays a listing.
-const listings = new WeakMap<object, WeakMap<object, WeakMap<object, Promise<Listing>>>>();
+const listings = new WeakMap<object, WeakMap<object, WeakMap<object, Listing>>>();
 
-function listingFor(deps: ServerDeps): Promise<Listing> {
+function listingFor(deps: ServerDeps): Listing {
   let byProfile = listings.get(deps.catalogue);
   if (!byProfile) {
     byProfile = new WeakMap();
@@ -124,45 +153,55 @@ function listingFor(deps: ServerDeps): Promise<Listing> {
   }
   let listing = byEngines.get(deps.env.engines);
   if (!listing) {
-    const { catalogue } = deps;
-    listing = (typeof catalogue === 'function' ? catalogue() : Promise.resolve(catalogue)).then((all) => ({
-      byName: new Map(all.map((t) => [t.name, t])),
-      listers: listersOf(all),
-      listed: listedFor(all, deps.env.engines, deps.env.profile),
-    }));
+    const { catalogue, prelisted } = deps;
+    const all = once(() => (typeof catalogue === 'function' ? catalogue() : Promise.resolve(catalogue)));
+    const loaded = once(async () => {
+      const tools = await all();
+      return { byName: new Map(tools.map((t) => [t.name, t])), listers: listersOf(tools) };
+    });
+    // With the catalogue's data at hand, listing never loads the tool modules.
+    const source = prelisted ?? all;
+    const listed = once(async () => listedFor(await source(), deps.env.engines, deps.env.profile));
+    listing = { loaded, listed };
     byEngines.set(deps.env.engines, listing);
   }
   return listing;
 }
 
 /** The tools allowed on at least one engine this caller may use, each with those engines when there are several. */
-function listedFor(all: readonly AnyTool[], registry: EngineRegistry, profile: SafetyProfile): ListedTool[] {
+export function listedFor(
+  all: readonly ListableTool[],
+  registry: EngineRegistry,
+  profile: SafetyProfile,
+): ListedTool[] {
   const engines = callerEngines(registry, profile).map((n) => registry.resolve(n));
   const several = severalEngines(registry);
   const fallback = defaultEngineFor(registry, profile) ?? registry.defaultName;
   const out: ListedTool[] = [];
+  // The gate and the listing read only data, never the handler.
   for (const t of all) {
-    const on = enginesAllowing(t, profile, engines);
+    const on = enginesAllowing(t as AnyTool, profile, engines);
     if (on.length === 0) continue;
-    out.push(several ? listedTool(t, { names: on.map((e) => e.name), fallback }) : listedTool(t));
+    if (several) out.push(listedTool(t as AnyTool, { names: on.map((e) => e.name), fallback }));
+    else out.push(t.listed ?? listedTool(t as AnyTool));
   }
-  return out;
+  return nameSharedOutputs(out);
 }
 
 /** Finds a catalogue tool by name (listed or not): prompts and resources are gated by the tools they use. */
 export async function toolLookup(deps: ServerDeps): Promise<(name: string) => AnyTool | undefined> {
-  const { byName } = await listingFor(deps);
+  const { byName } = await listingFor(deps).loaded();
   return (name) => byName.get(name);
 }
 
 /** Which tool lists each kind of object, for the hint of a not-found from a prompt or resource. */
 export async function listersFor(deps: ServerDeps): Promise<Listers> {
-  return (await listingFor(deps)).listers;
+  return (await listingFor(deps).loaded()).listers;
 }
 
 /** The tools/list result for the caller's profile. */
 export async function listTools(deps: ServerDeps): Promise<{ tools: ListedTool[] }> {
-  return { tools: (await listingFor(deps)).listed };
+  return { tools: await listingFor(deps).listed() };
 }
 
 /** A tools/call for a name the catalogue does not hold: a protocol fault (invalid params), not a tool error. */
@@ -184,7 +223,7 @@ export async function callTool(
   params: { name: string; arguments?: unknown },
   opts: { signal: AbortSignal; sendProgress?: (p: Progress) => void; modern: boolean },
 ): Promise<CallResult> {
-  const { byName, listers } = await listingFor(deps);
+  const { byName, listers } = await listingFor(deps).loaded();
   const tool = byName.get(params.name);
   if (!tool) throw new UnknownToolError(params.name);
   const outcome = await runPipeline(tool, params.arguments, deps.env, {

@@ -66,6 +66,34 @@ for (const kind of CLIENT_KINDS) {
       expect(JSON.parse(textOf(result))).toEqual(data);
     });
 
+    it('validates results of tools that share one output schema by $id, compiled once', async () => {
+      const tools = await server.client.listTools();
+      const byId = new Map<string, string>();
+      for (const t of tools) {
+        const id = (t.outputSchema as { $id?: string } | undefined)?.$id;
+        if (!id) continue;
+        // One $id, one schema: a client reuses the validator it compiled for the first.
+        expect(byId.get(id) ?? JSON.stringify(t.outputSchema)).toBe(JSON.stringify(t.outputSchema));
+        byId.set(id, JSON.stringify(t.outputSchema));
+      }
+      const shared = (name: string) =>
+        (tools.find((t) => t.name === name)?.outputSchema as { $id?: string } | undefined)?.$id;
+      expect(shared('docker_start_container')).toBe(shared('docker_stop_container'));
+      expect(shared('docker_inspect_container')).toBe(shared('docker_inspect_image'));
+      // The client checks each structuredContent against the validator its $id names.
+      const started = await server.client.callTool('docker_start_container', { container_id: running.name });
+      expect(structured<{ name: string; state: string }>(started)).toMatchObject({
+        name: running.name,
+        state: 'running',
+      });
+      const image = await server.client.callTool('docker_inspect_image', { image: TEST_IMAGE });
+      expect(structured<{ id: string }>(image).id).toBeString();
+      const inspected = await server.client.callTool('docker_inspect_container', {
+        container_id: running.name,
+      });
+      expect(structured<{ name: string }>(inspected).name).toBe(running.name);
+    });
+
     it('answers a missing container with not_found and a next step', async () => {
       const err = errorOf(
         await server.client.callTool('docker_inspect_container', { container_id: `${running.name}x` }),

@@ -14,7 +14,7 @@ import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import { listersOf } from '../../src/pipeline/map-errors.ts';
 import type { PolicySettings } from '../../src/pipeline/policy.ts';
 import { type Outcome, type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
-import { listedTool } from '../../src/tool-calls.ts';
+import { declaredOutput, listedTool } from '../../src/tool-calls.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { VERSION } from '../../src/version.ts';
 
@@ -80,21 +80,23 @@ export async function call(name: string, args: unknown = {}, opts: CallOpts = {}
   return out;
 }
 
-// Every successful result must match the outputSchema clients are told about (older clients reject it otherwise).
-const outputCheckers = new Map<string, ReturnType<typeof Compile>>();
+// Every successful result must match the output schema the tool declares, nested fields included, and
+// the lean copy clients are told about (older clients reject a result that does not).
+const outputCheckers = new Map<string, ReturnType<typeof Compile>[]>();
 function assertMatchesOutputSchema(name: string, data: unknown) {
-  let checker = outputCheckers.get(name);
-  if (!checker) {
-    const tool = catalogue.find((t) => t.name === name);
-    checker = Compile(listedTool(tool as (typeof catalogue)[number]).outputSchema as never);
-    outputCheckers.set(name, checker);
+  let checkers = outputCheckers.get(name);
+  if (!checkers) {
+    const tool = catalogue.find((t) => t.name === name) as (typeof catalogue)[number];
+    checkers = [declaredOutput(tool), listedTool(tool).outputSchema].map((s) => Compile(s as never));
+    outputCheckers.set(name, checkers);
   }
-  if (!checker.Check(data)) {
-    const first = [...checker.Errors(data)][0];
-    throw new Error(
-      `${name} returned data that does not match its outputSchema at '${first?.instancePath}': ${first?.message}`,
-    );
-  }
+  for (const [i, checker] of checkers.entries())
+    if (!checker.Check(data)) {
+      const first = [...checker.Errors(data)][0];
+      throw new Error(
+        `${name} returned data that does not match its ${i ? 'listed' : 'declared'} output schema at '${first?.instancePath}': ${first?.message}`,
+      );
+    }
 }
 
 /**

@@ -95,3 +95,35 @@ describe('bench report', () => {
     expect(svg).toContain('ms (log scale)');
   });
 });
+
+describe('the floor section (issue 20)', () => {
+  it('states each figure beside the floor, its gap and the target, met or missed', async () => {
+    const { floorSection } = await import('../../bench/floor-gap.ts');
+    const s = (median: number) => summarize([median]);
+    const md = floorSection(
+      {
+        containers: 30,
+        calls: 1000,
+        load: [1, 1, 1],
+        ready: { 'mcp-docker': s(22), floor: s(14.5) },
+        list: { 'mcp-docker': s(1.8), floor: s(1.65) },
+        inspect: { 'mcp-docker': s(0.7), floor: s(0.65) },
+        peakMiB: { 'mcp-docker': 60, floor: 50 },
+        cpu: {
+          ready: { 'mcp-docker': 20, floor: 15 },
+          list: { 'mcp-docker': 0.3, floor: 0.25 },
+          inspect: { 'mcp-docker': 0.3, floor: 0.2 },
+          perCall: { 'mcp-docker': 0.4, floor: 0.3 },
+        },
+        wire: { tools: 51, bytes: 38357, inputBytes: 13635, outputBytes: 9777 },
+      },
+      '2026-12-06',
+    );
+    expect(md.startsWith('<!-- floor:start -->')).toBe(true);
+    expect(md.endsWith('<!-- floor:end -->')).toBe(true);
+    expect(md).toContain('| cold start → first tools/list (median ms) | 22.0 | 14.5 | 7.5 | ≤ 10 | met |');
+    expect(md).toContain('| list 30 containers (median ms) | 1.800 | 1.650 | 0.150 | ≤ 0.1 | **missed** |');
+    expect(md).toContain('| peak RSS after 1000 calls (MiB) | 60.0 | 50.0 | 10.0 | ≤ 8 | **missed** |');
+    expect(md).toContain('38,357 B for 51 tools');
+  });
+});

@@ -127,3 +127,17 @@ describe('subcommand arguments', () => {
     expect(loadConfig(split.config, {}).config.readOnly).toBe(true);
   });
 });
+
+describe('config defaults', () => {
+  // resolveConfig checks only what a layer set: the defaults must hold to the schema on their own.
+  it('satisfy the whole schema, so a server started with no settings needs no check', async () => {
+    const { Value } = await import('typebox/value');
+    const { FIELDS, ConfigSchema } = await import('../../src/config/schema.ts');
+    const defaults = Object.fromEntries(
+      FIELDS.filter(([, s]) => 'default' in s).map(([k, s]) => [k, (s as { default: unknown }).default]),
+    );
+    expect(Value.Check(ConfigSchema, defaults)).toBe(true);
+    const { config } = loadConfig([], {});
+    expect(Value.Check(ConfigSchema, config)).toBe(true);
+  });
+});

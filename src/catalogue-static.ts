@@ -1,0 +1,19 @@
+/**
+ * Run at build time (a Bun macro, imported by catalogue-listing.ts): every tool's data without its
+ * handler, and its single-engine listing, as plain JSON the bundler writes into the binary. A tools/list is answered from it, so the
+ * first one no longer evaluates the 51 tool modules (their TypeBox schemas, the engine code they
+ * import); the modules load on the first tools/call. Everything the listing and the gate read is data
+ * (name, schemas, safety, escalate, toolset…); test/unit/catalogue-static.test.ts holds the listing
+ * built from this copy equal to the one built from the catalogue.
+ */
+import { type ListableTool, listedTool } from './tool-calls.ts';
+import { catalogue } from './tools/index.ts';
+
+/** Each tool's data, and `listed`: the tool as a single-engine server lists it. */
+export function staticCatalogue(): ListableTool[] {
+  const data = catalogue.map((tool) => {
+    const { handler: _, ...t } = tool;
+    return { ...t, listed: listedTool(tool) };
+  });
+  return JSON.parse(JSON.stringify(data));
+}
