@@ -62,7 +62,7 @@ function remember(d: Dashboard) {
     if (r.cpu_percent === undefined || !r.memory) continue;
     const h = history.get(r.id) ?? { cpu: [], mem: [] };
     h.cpu = [...h.cpu, r.cpu_percent].slice(-HISTORY);
-    h.mem = [...h.mem, r.memory.percent].slice(-HISTORY);
+    h.mem = [...h.mem, r.memory.used].slice(-HISTORY);
     history.set(r.id, h);
   }
   for (const id of history.keys()) if (!seen.has(id)) history.delete(id);

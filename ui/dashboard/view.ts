@@ -46,7 +46,10 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 const W = 80;
 const H = 18;
 
-/** A sparkline of the last values (0..100 %), newest on the right. */
+/**
+ * A sparkline of the last values, newest on the right. CPU is drawn from 0 to its highest value (at
+ * least 1 %); memory over its own range, so a change of a few KiB still shows.
+ */
 export function sparkline(values: readonly number[], kind: 'cpu' | 'mem'): SVGSVGElement {
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('class', `spark ${kind}`);
@@ -54,13 +57,16 @@ export function sparkline(values: readonly number[], kind: 'cpu' | 'mem'): SVGSV
   svg.setAttribute('width', String(W));
   svg.setAttribute('height', String(H));
   const line = document.createElementNS(SVG, 'polyline');
-  const max = Math.max(1, ...values);
+  const low = kind === 'cpu' ? 0 : Math.min(...values);
+  const high = kind === 'cpu' ? Math.max(1, ...values) : Math.max(...values);
+  const span = high - low;
+  const y = (v: number) => (span > 0 ? H - 1 - ((v - low) / span) * (H - 2) : H / 2).toFixed(1);
   const step = values.length > 1 ? W / (values.length - 1) : 0;
-  const points = values.map((v, i) => `${(i * step).toFixed(1)},${(H - 1 - (v / max) * (H - 2)).toFixed(1)}`);
-  line.setAttribute(
-    'points',
-    values.length === 1 ? `0,${points[0]?.split(',')[1]} ${W},${points[0]?.split(',')[1]}` : points.join(' '),
-  );
+  const points =
+    values.length === 1
+      ? [`0,${y(values[0] ?? 0)}`, `${W},${y(values[0] ?? 0)}`]
+      : values.map((v, i) => `${(i * step).toFixed(1)},${y(v)}`);
+  line.setAttribute('points', points.join(' '));
   svg.append(line);
   svg.dataset.samples = String(values.length);
   return svg;
