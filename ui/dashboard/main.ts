@@ -234,6 +234,11 @@ app.ontoolresult = (r) => {
 };
 
 await app.connect();
-// While the view is open: one dashboard call every 5 s (the server samples all containers in it).
-setInterval(() => void refresh(), POLL_MS);
-if (!current) setTimeout(() => current || void refresh(), 1000);
+// While the view is open: one dashboard call (the server samples all containers in it), then 5 s of
+// rest before the next, so calls are never closer than 5 s however long one takes.
+const poll = async () => {
+  await refresh();
+  setTimeout(() => void poll(), POLL_MS);
+};
+// The host normally sends the tool's result right away; without it after 1 s, the view asks itself.
+setTimeout(() => (current ? setTimeout(() => void poll(), POLL_MS - 1000) : void poll()), 1000);
