@@ -36,6 +36,8 @@ interface Opened {
   calls: string[];
   /** When each docker_dashboard call reached the test (ms). */
   polls: number[];
+  /** The arguments of every call, in order. */
+  args: { name: string; args: Record<string, unknown> }[];
 }
 
 let browser: BrowserContext;
@@ -74,6 +76,7 @@ async function open(server: RunningServer, offerActions?: string[]): Promise<Ope
     console: [],
     calls: [],
     polls: [],
+    args: [],
   };
   page.on('request', (r) => o.requests.push(`playwright ${r.url()}`));
   page.on('dialog', (d) => {
@@ -87,6 +90,7 @@ async function open(server: RunningServer, offerActions?: string[]): Promise<Ope
   cdp.on('Network.requestWillBeSent', (e) => o.requests.push(`cdp ${e.request.url}`));
   await page.exposeFunction('mcpCall', async (name: string, args: Record<string, unknown>) => {
     o.calls.push(name);
+    o.args.push({ name, args });
     if (name === 'docker_dashboard') o.polls.push(Date.now());
     return server.client.callTool(name, args);
   });
@@ -296,5 +300,36 @@ describe('the view under --read-only', () => {
     expect(await startedAt(busy.id)).toBe(was);
     expect(o.requests).toEqual([]);
     await shoot(o, 'dashboard-read-only');
+  });
+});
+
+describe('the view with several engines', () => {
+  it('picks the engine, and names it in every call it makes', async () => {
+    const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+    const server = await startServer({ args: ['--engine', `one=${host}`, '--engine', `two=${host}`] });
+    servers.push(server);
+    const o = await open(server);
+    const pick = o.view.locator('select#engine');
+    expect(
+      await pick.locator('option').evaluateAll((os) => os.map((x) => (x as HTMLOptionElement).value)),
+    ).toEqual(['one', 'two']);
+    expect(await pick.inputValue()).toBe('one');
+    await pick.selectOption('two');
+    await until(
+      'a call on engine two',
+      async () => o.args.length,
+      (n) => n >= 1,
+    );
+    expect(o.args[0]).toEqual({ name: 'docker_dashboard', args: { engine: 'two' } });
+    await row(o, busy.name).locator('td.name').click();
+    await until(
+      'the logs call',
+      async () => o.args.map((a) => a.name),
+      (n) => n.includes('docker_container_logs'),
+    );
+    const logs = o.args.find((a) => a.name === 'docker_container_logs');
+    expect(logs?.args).toMatchObject({ container_id: expect.any(String), engine: 'two' });
+    expect(await pick.inputValue()).toBe('two');
+    expect(o.requests).toEqual([]);
   });
 });
