@@ -36,6 +36,11 @@ interface Opened {
   calls: string[];
   /** When each docker_dashboard call reached the test (ms). */
   polls: number[];
+  /**
+   * Each dashboard answer's container names, between the engine's own lists taken just before and just
+   * after it (a shared engine's containers come and go meanwhile).
+   */
+  answers: { before: string[]; names: string[]; after: string[] }[];
   /** The arguments of every call, in order. */
   args: { name: string; args: Record<string, unknown> }[];
 }
@@ -64,7 +69,8 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boo
 
 /**
  * The host page with the view mounted, connected to `server`. Every network request the page or its
- * frames make is recorded twice: by Playwright and from the DevTools protocol's Network domain.
+ * frames make is recorded by Playwright, and by the DevTools protocol's Network domain of the page and
+ * of the view's own frame.
  */
 async function open(server: RunningServer, offerActions?: string[]): Promise<Opened> {
   const page = await browser.newPage();
@@ -76,6 +82,7 @@ async function open(server: RunningServer, offerActions?: string[]): Promise<Ope
     console: [],
     calls: [],
     polls: [],
+    answers: [],
     args: [],
   };
   page.on('request', (r) => o.requests.push(`playwright ${r.url()}`));
@@ -91,14 +98,15 @@ async function open(server: RunningServer, offerActions?: string[]): Promise<Ope
   await page.exposeFunction('mcpCall', async (name: string, args: Record<string, unknown>) => {
     o.calls.push(name);
     o.args.push({ name, args });
-    if (name === 'docker_dashboard') o.polls.push(Date.now());
-    return server.client.callTool(name, args);
+    if (name !== 'docker_dashboard') return server.client.callTool(name, args);
+    o.polls.push(Date.now());
+    return bracketed(server, args, o);
   });
   const read = (await server.client.raw.readResource({ uri: URI })) as {
     contents: { mimeType?: string; text?: string }[];
   };
   const html = read.contents[0]?.text ?? '';
-  const first = await server.client.callTool('docker_dashboard', {});
+  const first = await bracketed(server, {}, o);
   await page.setContent(`<!doctype html><html><body><script type="module">${hostJs}</script></body></html>`);
   await page.evaluate((extra) => {
     (window as unknown as { offerActions?: string[] }).offerActions = extra;
@@ -108,7 +116,31 @@ async function open(server: RunningServer, offerActions?: string[]): Promise<Ope
     [html, first] as const,
   );
   await o.view.locator('tr.row').first().waitFor({ timeout: 15_000 });
+  // The sandboxed view runs in a process of its own (an out-of-process frame): the page's DevTools
+  // session does not see its traffic, so the view's frame gets a session of its own. Playwright's
+  // request events cover every frame from the start.
+  const frame = page.frames().find((f) => f !== page.mainFrame());
+  if (!frame) throw new Error('no view frame');
+  const inView = await browser.newCDPSession(frame);
+  const title = (await inView.send('Runtime.evaluate', { expression: 'document.title', returnByValue: true }))
+    .result.value;
+  if (title !== 'Docker dashboard') throw new Error(`the view's DevTools session is on '${title}'`);
+  await inView.send('Network.enable');
+  inView.on('Network.requestWillBeSent', (e) => o.requests.push(`cdp-view ${e.request.url}`));
   return o;
+}
+
+const engineNames = async () =>
+  (await testDocker().listContainers({ all: true })).map((c) => (c.Names[0] ?? '').replace(/^\//, '')).sort();
+
+/** A docker_dashboard call between two lists of the engine's containers, recorded in `o.answers`. */
+async function bracketed(server: RunningServer, args: Record<string, unknown>, o: Opened) {
+  const before = await engineNames();
+  const r = await server.client.callTool('docker_dashboard', args);
+  const after = await engineNames();
+  const rows = (r.structuredContent as { containers?: { name: string }[] } | undefined)?.containers ?? [];
+  o.answers.push({ before, names: rows.map((c) => c.name).sort(), after });
+  return r;
 }
 
 async function shoot(o: Opened, name: string) {
@@ -170,20 +202,21 @@ describe('the docker_dashboard view in Chromium', () => {
     const server = await startServer();
     servers.push(server);
     o = await open(server);
-    // A shared engine's containers come and go: compare until the two agree.
+    // The view shows the last answer it got; that answer holds every container the engine had both
+    // before and after the call, and none it had neither time (a shared engine's containers come and go).
     const agreed = await until(
-      'the rows to match the engine',
-      async () => {
-        const shown = await o.view
+      'the rows to show the latest answer',
+      async () => ({
+        shown: await o.view
           .locator('tr.row')
-          .evaluateAll((trs) => trs.map((t) => (t as HTMLElement).dataset.name ?? '').sort());
-        const listed = (await testDocker().listContainers({ all: true }))
-          .map((c) => (c.Names[0] ?? '').replace(/^\//, ''))
-          .sort();
-        return { shown, listed };
-      },
-      ({ shown, listed }) => JSON.stringify(shown) === JSON.stringify(listed),
+          .evaluateAll((trs) => trs.map((t) => (t as HTMLElement).dataset.name ?? '').sort()),
+        answer: o.answers.at(-1),
+      }),
+      ({ shown, answer }) => JSON.stringify(shown) === JSON.stringify(answer?.names),
     );
+    const { before, names, after } = agreed.answer as Opened['answers'][number];
+    expect(names).toEqual(expect.arrayContaining(before.filter((n) => after.includes(n))));
+    expect(names.filter((n) => !before.includes(n) && !after.includes(n))).toEqual([]);
     expect(agreed.shown).toContain(busy.name);
     expect(agreed.shown).toContain(hostile.name);
     const info = await testDocker().getContainer(busy.id).inspect();
@@ -275,6 +308,17 @@ describe('the docker_dashboard view in Chromium', () => {
     );
     expect([...o.requests].sort()).toEqual([`cdp ${control}`, `playwright ${control}`]);
     expect(o.console).toContain('control-in-view');
+    // The view's CSP stops any fetch from inside it before the network, but not a navigation of the
+    // frame itself: the view's own DevTools session sees that one (this ends the view).
+    const away = 'http://127.0.0.1:9/control-view';
+    await frame?.evaluate((url) => {
+      location.href = url;
+    }, away);
+    await until(
+      "the view's control request",
+      async () => o.requests,
+      (r) => r.includes(`cdp-view ${away}`),
+    );
   });
 });
 
