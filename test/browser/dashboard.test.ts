@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core';
 import { type RunningServer, startServer } from '../helpers/client.ts';
-import { cleanupContainers, makeContainer, testDocker, uniqueName } from '../helpers/engine.ts';
+import {
+  cleanupContainers,
+  makeContainer,
+  TEST_IMAGE,
+  testDocker,
+  testLabels,
+  uniqueName,
+} from '../helpers/engine.ts';
 
 const CHROMIUM = process.env.MCP_DOCKER_CHROMIUM ?? '/usr/bin/chromium';
 const URI = 'ui://mcp-docker/dashboard.html';
@@ -51,6 +58,7 @@ let profileDir: string;
 const servers: RunningServer[] = [];
 let busy: { id: string; name: string };
 let hostile: { id: string; name: string };
+const healthyName = uniqueName('mcpt-dash-healthy');
 
 async function startedAt(id: string): Promise<string> {
   return (await testDocker().getContainer(id).inspect()).State.StartedAt;
@@ -169,6 +177,15 @@ beforeAll(async () => {
     cmd: ['sh', '-c', `${HOSTILE_LINES.map((l) => `echo "${l}"`).join('; ')}; sleep 3600`],
     labels: { 'com.docker.compose.project': HOSTILE_PROJECT, 'com.docker.compose.service': HOSTILE_SERVICE },
   });
+  const healthy = await testDocker().createContainer({
+    name: healthyName,
+    Image: TEST_IMAGE,
+    Cmd: ['sleep', '3600'],
+    Labels: testLabels(),
+    HostConfig: { NetworkMode: 'none' },
+    Healthcheck: { Test: ['CMD', 'true'], Interval: 1_000_000_000, Timeout: 1_000_000_000, Retries: 1 },
+  });
+  await healthy.start();
   // A fresh profile, and every background service off: the browser itself reaches for nothing.
   profileDir = mkdtempSync(join(tmpdir(), 'mcp-docker-chromium-'));
   browser = await chromium.launchPersistentContext(profileDir, {
@@ -198,7 +215,7 @@ afterAll(async () => {
 describe('the docker_dashboard view in Chromium', () => {
   let o: Opened;
 
-  it('shows one row per container of the engine, with its image and state', async () => {
+  it('shows one row per container of the engine, with its image, state and health', async () => {
     const server = await startServer();
     servers.push(server);
     o = await open(server);
@@ -223,6 +240,12 @@ describe('the docker_dashboard view in Chromium', () => {
     expect(await row(o, busy.name).locator('td.image').textContent()).toBe(info.Config.Image);
     expect(await row(o, busy.name).locator('td.state').textContent()).toBe('running');
     expect(await o.view.locator('p.summary').textContent()).toMatch(/containers running/);
+    // Health as the engine reports it, once its first check has run (the next poll shows it).
+    await until(
+      'the health check',
+      async () => row(o, healthyName).locator('td.health').textContent(),
+      (t) => t === 'healthy',
+    );
   });
 
   it('moves the CPU and memory sparklines with each stats update (one dashboard call per 5 s)', async () => {
