@@ -5,6 +5,7 @@
  * real browser by test/browser/dashboard.test.ts.
  */
 import { afterAll, describe, expect, it } from 'bun:test';
+import { buildDashboardHtml } from '../../ui/build.ts';
 import { type RunningServer, startServer } from '../helpers/client.ts';
 import { cleanupContainers, makeContainer } from '../helpers/engine.ts';
 
@@ -47,6 +48,12 @@ describe('docker_dashboard', () => {
     expect(page?.text).toStartWith('<!doctype html>');
     expect(page?.text).toContain("default-src 'none'");
     expect(page?._meta?.ui?.csp).toEqual({ connectDomains: [], resourceDomains: [] });
+  });
+
+  it('serves the page whole: not redacted, and not cut even under a small response cap', async () => {
+    const s = await start({ args: ['--max-response-bytes', '8192'] });
+    const read = (await s.client.raw.readResource({ uri: URI })) as { contents: { text: string }[] };
+    expect(read.contents[0]?.text).toBe(await buildDashboardHtml());
   });
 
   const hidden: [string, Parameters<typeof startServer>[0]][] = [
