@@ -27,6 +27,7 @@
  *   after many calls at no measurable start-up cost.
  * - The binary never reads .env or bunfig.toml from the directory it is started in: a server's
  *   settings come from its flags, env and --config only.
+ * - The dashboard's view (ui/, an MCP App) is bundled first into one HTML string and compiled in.
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -39,6 +40,7 @@ import { writeNpmPackages } from './packaging/npm.ts';
 import { lockedPackage, runtimeFor } from './packaging/runtimes.ts';
 import { writeServerJson } from './packaging/server-json.ts';
 import { binaryName, hostTarget, TARGETS, type Target } from './packaging/targets.ts';
+import { buildDashboardHtml } from './ui/build.ts';
 
 const plugins: Bun.BunPlugin[] = [
   {
@@ -68,8 +70,30 @@ const plugins: Bun.BunPlugin[] = [
   },
 ];
 
-/** Bun.build options for one binary. `cross` names a target built on its npm runtime; omitted = this machine. */
-export function compileOptions(outfile: string, version: string, cross?: Target): Bun.BuildConfig {
+/**
+ * The dashboard's MCP App view goes in as one string: src/resources/dashboard/html.ts, which builds it from
+ * ui/ when running from source, is replaced by the page ui/build.ts made (bundled, inline, hashed CSP).
+ */
+const dashboardView = (html: string): Bun.BunPlugin => ({
+  name: 'dashboard-html',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]resources[\\/]dashboard[\\/]html\.ts$/ }, () => ({
+      loader: 'js',
+      contents: `export const dashboardHtml = () => Promise.resolve(${JSON.stringify(html)});`,
+    }));
+  },
+});
+
+/**
+ * Bun.build options for one binary. `cross` names a target built on its npm runtime; omitted = this
+ * machine. `dashboardHtml` is the view's page (buildDashboardHtml()), built once for every target.
+ */
+export function compileOptions(
+  outfile: string,
+  version: string,
+  dashboardHtml: string,
+  cross?: Target,
+): Bun.BuildConfig {
   return {
     entrypoints: ['src/main.ts'],
     compile: {
@@ -88,7 +112,7 @@ export function compileOptions(outfile: string, version: string, cross?: Target)
     bytecode: true,
     sourcemap: 'none',
     external: ['cpu-features'],
-    plugins,
+    plugins: [...plugins, dashboardView(dashboardHtml)],
     define: { MCP_DOCKER_VERSION: JSON.stringify(version) },
   };
 }
@@ -104,13 +128,18 @@ export function releaseVersion(explicit: string | undefined, githubRef: string |
   return v;
 }
 
+let dashboardPage: Promise<string> | undefined;
+
 async function compile(outfile: string, version: string, cross?: Target): Promise<void> {
   mkdirSync(dirname(outfile), { recursive: true });
   // Bun.build throws on a failed bundle (an AggregateError whose message is only "Bundle failed"): print why.
-  const result = await Bun.build(compileOptions(outfile, version, cross)).catch((e: Error) => {
-    for (const log of (e as AggregateError).errors ?? []) console.error(log);
-    throw new Error(`compiling ${outfile} failed: ${e.message}`);
-  });
+  dashboardPage ??= buildDashboardHtml();
+  const result = await Bun.build(compileOptions(outfile, version, await dashboardPage, cross)).catch(
+    (e: Error) => {
+      for (const log of (e as AggregateError).errors ?? []) console.error(log);
+      throw new Error(`compiling ${outfile} failed: ${e.message}`);
+    },
+  );
   if (!result.success) {
     for (const log of result.logs) console.error(log);
     throw new Error(`compiling ${outfile} failed`);

@@ -14,6 +14,7 @@ export const BUILD_INFO = 'build-info.json';
 /** Everything a compiled binary is made from (dependencies through the lockfile). */
 const INPUTS = [
   'src',
+  'ui',
   'build.ts',
   'packaging',
   'package.json',

@@ -17,6 +17,7 @@ const VALUE_OPTIONS = new Set([
 /**
  * Whether the selected tests need the binary, an engine and the registries: not when every path
  * given is under test/unit/ (pure functions); yes for anything else, a name filter, or no path (all).
+ * The full run includes test/browser/ (the dashboard view in Debian's chromium, which CI installs).
  */
 export function needsEngine(args: string[]): boolean {
   const paths: string[] = [];

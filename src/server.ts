@@ -304,6 +304,7 @@ function serveResources(
     const { resource, decision } = hit;
     const { engine, vars } = engineOf(resource, hit.vars);
     let mimeType = resource.mimeType;
+    let meta: Record<string, unknown> | undefined;
     try {
       const text = await serveContent(
         deps.env,
@@ -316,6 +317,7 @@ function serveResources(
           decision,
           label: `read ${uri}`,
           mimeType,
+          ...(resource.whole && { whole: true }),
           listers: await listersFor(deps),
           ...(engine !== undefined && { engine }),
         },
@@ -324,10 +326,11 @@ function serveResources(
         async (v, c) => {
           const content = await resource.read(v, c);
           mimeType = content.mimeType;
+          meta = content._meta;
           return content.text;
         },
       );
-      return { contents: [{ uri, mimeType, text }] };
+      return { contents: [{ uri, mimeType, text, ...(meta && { _meta: meta }) }] };
     } catch (e) {
       throw protocolError(e, uri);
     }

@@ -54,6 +54,8 @@ export interface ListedTool {
   inputSchema: { type: 'object'; [key: string]: unknown };
   outputSchema: { type: 'object'; [key: string]: unknown };
   annotations: ReturnType<typeof annotationsFor>;
+  /** MCP Apps: the `ui://` resource that renders the result, under the current and the legacy key. */
+  _meta?: { ui: { resourceUri: string }; 'ui/resourceUri': string };
 }
 
 /** Every result may carry the pipeline's note on what it cut. */
@@ -107,6 +109,7 @@ export function listedTool(tool: AnyTool, engines?: EngineChoice): ListedTool {
     inputSchema: input,
     outputSchema: output as ListedTool['outputSchema'],
     annotations: annotationsFor(tool),
+    ...(tool.ui && { _meta: { ui: { ...tool.ui }, 'ui/resourceUri': tool.ui.resourceUri } }),
   };
 }
 
@@ -228,6 +231,7 @@ export async function callTool(
   if (!tool) throw new UnknownToolError(params.name);
   const outcome = await runPipeline(tool, params.arguments, deps.env, {
     listers,
+    tools: (name) => byName.get(name),
     signal: opts.signal,
     sendProgress: opts.sendProgress,
   });

@@ -46,6 +46,11 @@ export interface ToolContext<E extends EngineNeed = 'required'> {
   unreachable?: ToolError;
   /** Every engine the caller may use; only ever set for tools that declare `needsEngines`. */
   engines?: readonly EngineEntry[];
+  /**
+   * Whether the caller's gate lets them call another tool on this call's engine (by name; unknown = no).
+   * Only ever set for tools that declare `needsGate` (the dashboard offers only the actions allowed).
+   */
+  allows?: (tool: string) => boolean;
 }
 
 /**
@@ -98,6 +103,13 @@ export interface ToolDef<
   engine?: E;
   /** The handler reports on every engine the caller may use (docker_list_engines): it gets `engines`. */
   needsEngines?: boolean;
+  /** The handler says which other tools the caller may call (docker_dashboard's actions): it gets `allows`. */
+  needsGate?: boolean;
+  /**
+   * An MCP App view of the result (the `ui://` resource that renders it): listed as `_meta.ui.resourceUri`
+   * (and the legacy `_meta["ui/resourceUri"]`), so hosts with MCP Apps show it; others read the result.
+   */
+  ui?: { resourceUri: string };
   /**
    * The toolset the tool belongs to. Assigned per category in src/tools/index.ts, not in tool files;
    * the gate refuses a tool whose toolset the caller's profile does not switch on.

@@ -13,8 +13,9 @@ import { callSignal, untilAborted } from './signal.ts';
 
 /**
  * Runs `build` against the engine. `label` names the request in a timeout message
- * ("prompt troubleshoot_container did not finish within 30 s"). The result is redacted; a failure
- * is thrown as a redacted ToolError.
+ * ("prompt troubleshoot_container did not finish within 30 s"). The result is redacted (unless
+ * `whole`: text the server ships itself, which holds no engine data); a failure is thrown as a
+ * redacted ToolError.
  */
 export async function runContent<T>(
   env: PipelineEnv,
@@ -23,6 +24,7 @@ export async function runContent<T>(
   build: (ctx: ContentContext) => Promise<T>,
   listers?: Listers,
   engineName?: string,
+  whole = false,
 ): Promise<T> {
   const signal = callSignal(clientSignal, env.defaultTimeoutMs, label, env.stopping);
   let name: string | undefined;
@@ -31,7 +33,8 @@ export async function runContent<T>(
     name = engine.name;
     const session = sessionOf(engine, await engine.client(signal.signal));
     const ctx = { engine: session, signal: signal.signal, limits: env.limits, logFilter: env.logFilter };
-    return redact(await untilAborted(build(ctx), signal.signal));
+    const built = await untilAborted(build(ctx), signal.signal);
+    return whole ? built : redact(built);
   } catch (e) {
     throw contentError(e, env, signal.reason(), label, listers, name);
   } finally {
@@ -76,6 +79,11 @@ export interface ContentRequest {
   narrowHint?: string;
   /** Which tool lists each kind of object: a not-found names it. */
   listers?: Listers;
+  /**
+   * Text the server ships itself (an MCP App's HTML), not engine data: neither redacted nor cut, since
+   * an edited page would not run.
+   */
+  whole?: boolean;
   /** The engine it reads (a template's `{engine}`, a prompt's `engine`); the default when unset. */
   engine?: string;
 }
@@ -111,8 +119,9 @@ export async function serveContent<A>(
       (ctx) => build(args, ctx),
       req.listers,
       req.engine,
+      req.whole,
     );
-    const capped = capContent(text, req, env.limits.maxResponseBytes);
+    const capped = req.whole ? text : capContent(text, req, env.limits.maxResponseBytes);
     outcome = { ok: true, data: {} };
     return capped;
   } catch (e) {

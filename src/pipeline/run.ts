@@ -100,6 +100,8 @@ export interface CallOptions {
   engine?: string;
   /** Which tool lists each kind of object (listersOf the catalogue): named in a not-found's hint. */
   listers?: Listers;
+  /** Finds a catalogue tool by name: a tool that declares `needsGate` asks the gate about others. */
+  tools?: (name: string) => AnyTool | undefined;
   sendProgress?: (p: { progress: number; total?: number; message?: string }) => void;
 }
 
@@ -191,6 +193,7 @@ async function runStages(
       ...(!env.remote && env.host.environ && { processEnv: env.host.environ }),
       ...(unreachable && { unreachable }),
       ...(tool.needsEngines && { engines: engineList(env) }),
+      ...(tool.needsGate && { allows: allowsOn(env.profile, engine, call.tools) }),
     };
     const data = (await untilAborted(tool.handler(args, ctx), signal.signal)) as Record<string, unknown>;
     progress.flush();
@@ -223,6 +226,14 @@ async function runStages(
     signal?.dispose();
   }
 }
+
+/** Whether the caller may call the tool `name` on `engine`, as its gate decides (unknown tools: no). */
+const allowsOn =
+  (profile: SafetyProfile, engine: EngineHandle, tools: CallOptions['tools']) =>
+  (name: string): boolean => {
+    const other = tools?.(name);
+    return other !== undefined && gate(other, profile, { engine }).allowed;
+  };
 
 /**
  * Every engine this caller may use, as docker_list_engines reports them: each with its own

@@ -11,8 +11,11 @@ import type { Toolset } from '../core/toolsets.ts';
 import { errorKind } from '../docker/errors.ts';
 
 export interface ResourceContent {
-  mimeType: 'text/plain' | 'application/json';
+  /** `text/html;profile=mcp-app`: an MCP App view (HTML a host renders in a sandboxed frame). */
+  mimeType: 'text/plain' | 'application/json' | 'text/html;profile=mcp-app';
   text: string;
+  /** Sent beside the text (an MCP App's `ui` settings: its CSP, its border). */
+  _meta?: Record<string, unknown>;
 }
 
 /** What a watcher gets: the engine (no timeout: it lives as long as the subscription), a stop signal, a way to say "changed". */
@@ -38,6 +41,11 @@ interface Common<V extends string> {
   toolset?: Toolset;
   /** The tools whose data it shows: served only when each passes the caller's gate (set in index.ts). */
   uses?: readonly string[];
+  /**
+   * Text this server ships, not engine data (an MCP App's HTML): neither redacted nor cut by the
+   * response cap, since an edited page would not run; hosts render it, models do not read it.
+   */
+  whole?: boolean;
 }
 
 export interface StaticResource extends Common<never> {

@@ -5,6 +5,7 @@
  */
 import type { Toolset } from '../core/toolsets.ts';
 import { containerList } from './containers.ts';
+import { dashboardView } from './dashboard/index.ts';
 import type { AnyResource, CataloguedResource } from './define.ts';
 import { containerLogs } from './logs.ts';
 import { containerStats } from './stats.ts';
@@ -19,4 +20,6 @@ export const resources: readonly CataloguedResource[] = [
   inToolset('containers', ['docker_list_containers'], containerList),
   inToolset('containers', ['docker_container_logs'], containerLogs),
   inToolset('containers', ['docker_container_stats'], containerStats),
+  // The view of docker_dashboard: served exactly when the tool is listed.
+  inToolset('system', ['docker_dashboard'], dashboardView),
 ].sort((a, b) => a.name.localeCompare(b.name));

@@ -180,7 +180,7 @@ describe('a read-only credential', () => {
     const client = await connect(tokens.reader);
     const s = await seen(client);
     expect(s.prompts).toContain('troubleshoot_container');
-    expect(s.resources).toEqual(['docker://containers']);
+    expect(s.resources).toEqual(['docker://containers', 'ui://mcp-docker/dashboard.html']);
     const got = await client.getPrompt({
       name: 'troubleshoot_container',
       arguments: { container_id: box.name },

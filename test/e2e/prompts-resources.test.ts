@@ -104,7 +104,7 @@ for (const kind of CLIENT_KINDS) {
     });
     afterAll(() => server.close());
 
-    it('lists the five prompts, the container list and the two templates', async () => {
+    it('lists the five prompts, the container list, the dashboard view and the two templates', async () => {
       expect(await c.listPrompts()).toEqual([
         'debug_networking',
         'generate_compose',
@@ -112,7 +112,7 @@ for (const kind of CLIENT_KINDS) {
         'security_audit',
         'troubleshoot_container',
       ]);
-      expect(await c.listResources()).toEqual(['docker://containers']);
+      expect(await c.listResources()).toEqual(['docker://containers', 'ui://mcp-docker/dashboard.html']);
       expect(await c.listTemplates()).toEqual([
         'container://logs/{container_id}',
         'container://stats/{container_id}',

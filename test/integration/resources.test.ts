@@ -73,12 +73,17 @@ afterAll(async () => {
 });
 
 describe('resources/list and resources/templates/list', () => {
-  it('list the container list and the logs and stats templates', async () => {
+  it('list the container list, the dashboard view and the logs and stats templates', async () => {
     expect((await mcp.client.listResources()).resources).toEqual([
       expect.objectContaining({
         uri: 'docker://containers',
         name: 'containers',
         mimeType: 'application/json',
+      }),
+      expect.objectContaining({
+        uri: 'ui://mcp-docker/dashboard.html',
+        name: 'dashboard_view',
+        mimeType: 'text/html;profile=mcp-app',
       }),
     ]);
     const templates = (await mcp.client.listResourceTemplates()).resourceTemplates;

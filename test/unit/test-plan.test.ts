@@ -16,6 +16,7 @@ describe('npm test selection', () => {
     expect(needsEngine(['-t', 'removes'])).toBe(true);
     expect(needsEngine(['test/unit', 'test/e2e/cli.test.ts'])).toBe(true);
     expect(needsEngine(['test/integration'])).toBe(true);
+    expect(needsEngine(['test/browser/dashboard.test.ts'])).toBe(true);
     // A bare name filter may match any folder.
     expect(needsEngine(['config'])).toBe(true);
     expect(needsEngine(['test/unitary'])).toBe(true);

@@ -1,4 +1,5 @@
 import type { AnyTool } from '../../core/tool.ts';
+import { dashboard } from './dashboard.ts';
 import { systemDf } from './df.ts';
 import { listEngines } from './engines.ts';
 import { dockerEvents } from './events.ts';
@@ -6,7 +7,7 @@ import { healthcheck } from './health.ts';
 import { dockerVersion, systemInfo } from './info.ts';
 import { systemPrune } from './prune.ts';
 
-/** The engine as a whole: what it is, its disk use and events, pruning, and whether it answers at all. */
+/** The engine as a whole: what it is, its disk use and events, pruning, whether it answers at all, and the dashboard. */
 export const systemTools: AnyTool[] = [
   systemInfo,
   systemDf,
@@ -15,4 +16,5 @@ export const systemTools: AnyTool[] = [
   dockerEvents,
   healthcheck,
   listEngines,
+  dashboard,
 ];
