@@ -4,7 +4,7 @@ import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { projectContainers } from '../../docker/compose/running.ts';
 import { L } from '../../docker/compose/spec.ts';
-import { projectInput, projectName } from './params.ts';
+import { projectName, projectRef } from './params.ts';
 
 type Verb = 'start' | 'stop' | 'restart';
 type Row = { Labels: Record<string, string> };
@@ -39,7 +39,7 @@ const tool = (verb: Verb, title: string, description: string) =>
     description,
     safety: 'moderate',
     idempotent: true,
-    input: Type.Object(projectInput, { additionalProperties: false }),
+    input: Type.Object(projectRef, { additionalProperties: false }),
     output: Type.Object({ project: Type.String(), containers: Type.Array(Type.String()) }),
     secretArgs: ['env'],
     hostPaths: ['project_dir', 'files'],

@@ -9,7 +9,7 @@ import { readLogTail } from '../../docker/logs.ts';
 import { lineMatcher } from '../containers/match.ts';
 import { TimeEnd, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
-import { projectInput, projectName } from './params.ts';
+import { projectName, projectRef } from './params.ts';
 
 const name = (c: { Names?: string[] }) => (c.Names?.[0] ?? '').replace(/^\//, '');
 const health = (status: string) =>
@@ -21,7 +21,7 @@ export const composePs = defineTool({
   description: "A project's containers: service, number, state, health, ports.",
   safety: 'safe',
   idempotent: true,
-  input: Type.Object(projectInput, { additionalProperties: false }),
+  input: Type.Object(projectRef, { additionalProperties: false }),
   output: Type.Object({
     project: Type.String(),
     containers: Type.Array(
@@ -80,7 +80,7 @@ export const composeLogs = defineTool({
   idempotent: true,
   input: Type.Object(
     {
-      ...projectInput,
+      ...projectRef,
       tail: Type.Optional(Type.Integer({ minimum: 0, default: 100 })),
       since: TimePoint,
       until: TimeEnd,

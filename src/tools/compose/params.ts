@@ -19,6 +19,19 @@ export const projectInput = {
   env: StringMap('Interpolation vars'),
 };
 
+/**
+ * The same input for the verbs that usually find their project by `project_name` alone (ps, logs,
+ * start, stop, restart, down): the keys are described once, on config and up, so the listing does not
+ * repeat the same four descriptions six more times.
+ */
+export const projectRef = {
+  ...projectInput,
+  project_dir: Type.Optional(Type.String({ maxLength: PATH })),
+  files: StringList(PATH),
+  content: Type.Optional(Type.String({ maxLength: MAX_ARG })),
+  env: StringMap(),
+};
+
 export interface ProjectArgs {
   project_dir?: string;
   files?: string[];

@@ -5,7 +5,7 @@ import { up } from '../../docker/compose/project.ts';
 import { down } from '../../docker/compose/running.ts';
 import { hostFile } from '../../docker/host-files.ts';
 import { builder } from './build.ts';
-import { load, projectInput, projectName } from './params.ts';
+import { load, projectInput, projectName, projectRef } from './params.ts';
 
 const Steps = Type.Array(Type.String({ description: 'object action' }));
 const text = (s: { object: string; action: string }) => `${s.object} ${s.action}`;
@@ -63,7 +63,7 @@ export const composeDown = defineTool({
   safety: 'destructive',
   idempotent: true,
   input: Type.Object(
-    { ...projectInput, volumes: Type.Optional(Type.Boolean({ description: 'Also named volumes' })) },
+    { ...projectRef, volumes: Type.Optional(Type.Boolean({ description: 'Also named volumes' })) },
     { additionalProperties: false },
   ),
   output: Type.Object({ project: Type.String(), steps: Steps }),
