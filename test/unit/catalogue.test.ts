@@ -67,12 +67,14 @@ describe('tool catalogue', () => {
   // outside the list needs a description, and units and formats always do.
   const SELF_EXPLANATORY = new Set(
     `all_tags build_args cap_add cap_drop container_id cpus enable_ipv6 entrypoint force full gateway
-    hostname image ipc_mode labels project_name profiles services remove_orphans limit max_events name network_id new_name no_cache overwrite pid_mode
+    hostname image ipc_mode labels project_dir project_name profiles services remove_orphans limit max_events name network_id new_name no_cache overwrite pid_mode
     privileged security_opt stderr stdin stdout tag tags tail timestamps tty userns_mode volume_name wait
     workdir working_dir`.split(/\s+/),
   );
   // Compose's service keys on create and run (issue 15) take Compose's shapes, which models know;
   // describing each would cost the budget below. Their durations and sizes are still described.
+  // Compose's project keys, described on config and up, mean what `--project-directory` and `-f` mean.
+  SELF_EXPLANATORY.add('files');
   for (const k of 'healthcheck read_only tmpfs ulimits init dns extra_hosts networks stop_signal'.split(' '))
     SELF_EXPLANATORY.add(k);
   const NEEDS_UNIT_OR_FORMAT = new Set(

@@ -21,15 +21,14 @@ export const projectInput = {
 
 /**
  * The same input for the verbs that usually find their project by `project_name` alone (ps, logs,
- * start, stop, restart, down): the keys are described once, on config and up, so the listing does not
- * repeat the same four descriptions six more times.
+ * start, stop, restart, down): `project_dir` and `files` go undescribed there (config and up describe
+ * them, and they mean what `docker compose --project-directory` and `-f` mean), the bytes the default
+ * listing's budget needed.
  */
 export const projectRef = {
   ...projectInput,
   project_dir: Type.Optional(Type.String({ maxLength: PATH })),
   files: StringList(PATH),
-  content: Type.Optional(Type.String({ maxLength: MAX_ARG })),
-  env: StringMap(),
 };
 
 export interface ProjectArgs {
