@@ -20,9 +20,11 @@ import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import { ToolError } from '../core/errors.ts';
 import type { Log } from '../log.ts';
 import {
+  answerOf,
   CAPABILITIES,
   type CallResult,
   callTool,
+  canElicit,
   listTools,
   type Progress,
   type ServerDeps,
@@ -51,6 +53,8 @@ const REPLAY_ID = 'mcp-docker:replayed-initialize';
 const DEFAULT_GRACE_SECONDS = 10;
 /** After the grace: how long cancelled calls get to send their `cancelled` answer (as over HTTP). */
 const ANSWER_WAIT_MS = 1000;
+/** Ids of the elicitation/create requests this path sends (--confirm); the client's answers carry them. */
+const ASK_ID = 'mcp-docker:confirm:';
 /** A 2026-era listen stays open until the connection ends; closing answers it, so it is not waited for. */
 const LISTEN = 'subscriptions/listen';
 
@@ -149,6 +153,11 @@ export class StdioDispatcher {
   private readonly graceMs: number;
   private ending = false;
   private closed = false;
+  /** What the client declared at initialize: whether it can ask its user (elicitation). */
+  private canAsk = false;
+  /** elicitation/create requests sent and not yet answered, by id. */
+  private readonly asking = new Map<string, (reply: Message) => void>();
+  private asked = 0;
   private finished!: () => void;
   /** Settles once every request read has been answered (or the output failed) and the wire is closed. */
   readonly done = new Promise<void>((resolve) => {
@@ -184,6 +193,7 @@ export class StdioDispatcher {
     if (this.phase === 'opening') {
       if (m.method === 'initialize' && isId(m.id) && plainInitialize(m.params)) {
         this.phase = 'fast';
+        this.canAsk = canElicit(m.params.capabilities);
         this.replay.push({ ...m, id: REPLAY_ID });
         const asked = m.params.protocolVersion;
         this.reply(m.id, {
@@ -201,7 +211,15 @@ export class StdioDispatcher {
 
   /** Serves m on the fast path; false when it is the SDK's. */
   private answerFast(m: Message): boolean {
-    if (m.method === undefined) return this.sdk === undefined; // a reply to the SDK's request, if any
+    if (m.method === undefined) {
+      // The user's answer to a question this path asked; any other reply is the SDK's, if loaded.
+      const waiting = typeof m.id === 'string' ? this.asking.get(m.id) : undefined;
+      if (waiting) {
+        waiting(m);
+        return true;
+      }
+      return this.sdk === undefined;
+    }
     if (!isId(m.id)) {
       if (m.method === 'notifications/cancelled') {
         const id = m.params?.requestId;
@@ -246,9 +264,10 @@ export class StdioDispatcher {
               method: 'notifications/progress',
               params: { progressToken: token, ...p },
             }).catch(() => {});
-    callTool(this.deps, params, { signal: cancel.signal, sendProgress, modern: false })
+    const signal = AbortSignal.any([cancel.signal, this.stopping.signal]);
+    this.confirmed(params, { signal: cancel.signal, sendProgress, modern: false }, signal)
       .then(
-        (result: CallResult) => {
+        (result) => {
           // A cancelled request gets no answer (MCP: the client has stopped waiting for it).
           if (!cancel.signal.aborted) this.reply(id, result);
         },
@@ -257,6 +276,49 @@ export class StdioDispatcher {
         },
       )
       .finally(() => this.running.delete(id));
+  }
+
+  /**
+   * One call, with its confirmation (--confirm) when it needs one: the question goes to the client as
+   * elicitation/create, and the call runs again with the user's answer and the sealed state.
+   */
+  private async confirmed(
+    params: { name: string; arguments?: unknown },
+    opts: { signal: AbortSignal; sendProgress?: (p: Progress) => void; modern: false },
+    waitSignal: AbortSignal,
+  ): Promise<CallResult> {
+    const first = await callTool(this.deps, params, { ...opts, confirm: { canAsk: this.canAsk } });
+    if (!('asked' in first)) return first;
+    const { question, state } = first.asked;
+    const reply = await this.ask({ mode: 'form', ...question }, waitSignal);
+    const answer = answerOf(state, reply.error === undefined ? reply.result : { action: 'cancel' });
+    const second = await callTool(this.deps, params, { ...opts, confirm: { canAsk: true, answer } });
+    if ('asked' in second) throw new Error('the confirmed call asked again');
+    return second;
+  }
+
+  /** Sends elicitation/create and waits for the client's reply (or the call's end). */
+  private ask(params: Record<string, unknown>, signal: AbortSignal): Promise<Message> {
+    const id = `${ASK_ID}${++this.asked}`;
+    return new Promise<Message>((resolve, reject) => {
+      const done = () => {
+        this.asking.delete(id);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        done();
+        reject(new ToolError('cancelled', 'the call ended before the user answered; nothing changed'));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.asking.set(id, (m) => {
+        done();
+        resolve(m);
+      });
+      this.send({ jsonrpc: '2.0', id, method: 'elicitation/create', params } as JSONRPCMessage).catch(
+        onAbort,
+      );
+    });
   }
 
   /** Every message out goes through here: an answer settles the request it answers. */
@@ -292,6 +354,10 @@ export class StdioDispatcher {
   }
 
   private fail(id: Id, e: unknown): void {
+    if (e instanceof ToolError) {
+      this.reply(id, toCallResult({ ok: false, error: e }, false));
+      return;
+    }
     const error =
       e instanceof UnknownToolError
         ? { code: -32602, message: e.message }

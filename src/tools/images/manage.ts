@@ -96,6 +96,22 @@ export const removeImage = defineTool({
     untagged: Type.Array(Type.String()),
     deleted: Type.Array(Type.String({ description: 'Short IDs' })),
   }),
+  preview: async ({ image, force }, { engine: { docker }, signal }) => {
+    const info = await inspectImage(docker, image, signal);
+    const tags = info.RepoTags ?? [];
+    // By ID the image goes; by a tag only that tag, unless it is the last one.
+    const byId = /^(sha256:)?[0-9a-f]{6,64}$/.test(image);
+    const ref = image.includes('@') || /:[^/]+$/.test(image) ? image : `${image}:latest`;
+    const last = byId || tags.length <= 1 || !tags.includes(ref);
+    const what = last
+      ? `delete image ${shortId(info.Id)}`
+      : `untag '${ref}' (image ${shortId(info.Id)} keeps ${tags.length - 1} other tag(s))`;
+    return {
+      action: `${what}${force ? '; forced' : ''}`,
+      objects: last ? (tags.length > 0 ? tags : [shortId(info.Id)]) : [ref],
+      ...(last && { reclaims: info.Size }),
+    };
+  },
   handler: async ({ image, force, noprune }, { engine, signal }) => {
     const { docker } = engine;
     if (force && engine.info()?.kind === 'podman')

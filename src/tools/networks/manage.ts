@@ -91,6 +91,10 @@ export const removeNetwork = defineTool({
   idempotent: true,
   input: Type.Object({ network_id: NetworkRef }, { additionalProperties: false }),
   output: Type.Object({ id: Type.String(), name: Type.String(), removed: Type.Boolean() }),
+  preview: async ({ network_id }, { engine: { docker }, signal }) => {
+    const net = await inspectNetwork(docker, network_id, signal);
+    return { action: `remove network '${net.Name}' (${shortId(net.Id)})`, objects: [net.Name] };
+  },
   handler: async ({ network_id }, { engine: { docker }, signal }) => {
     const net = await inspectNetwork(docker, network_id, signal);
     if (PREDEFINED.has(net.Name))

@@ -58,6 +58,11 @@ export const removeVolume = defineTool({
     { additionalProperties: false },
   ),
   output: Type.Object({ name: Type.String(), removed: Type.Boolean() }),
+  preview: async ({ volume_name }, { engine: { docker }, signal }) => {
+    const found = await findVolume(docker, volume_name, signal);
+    if (!found) return { action: `remove volume '${volume_name}' (it does not exist now)`, objects: [] };
+    return { action: `remove volume '${volume_name}' and all the data in it`, objects: [volume_name] };
+  },
   handler: async ({ volume_name, force }, { engine: { docker }, signal }) => {
     if (!(await findVolume(docker, volume_name, signal))) {
       if (force) return { name: volume_name, removed: false };

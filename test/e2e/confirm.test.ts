@@ -1,0 +1,161 @@
+/**
+ * --confirm over stdio, through the compiled binary: a destructive call is put to the user through
+ * elicitation (v1 and v2 clients on the initialize era, which the fast path serves, and v2 on the 2026
+ * era, which the SDK serves with its input-required round trip). Accept runs it; decline and cancel
+ * change nothing (asserted on the engine). The question names the real objects; a confirmed prune
+ * removes exactly those listed. A client that cannot ask gets --confirm-fallback.
+ */
+import { afterAll, describe, expect, it } from 'bun:test';
+import { errorOf, startServer, structured, textOf } from '../helpers/client.ts';
+import { ASKING_KINDS, askingClient, type UserAnswer } from '../helpers/elicit.ts';
+import { cleanupContainers, makeContainer, testDocker, uniqueName } from '../helpers/engine.ts';
+
+const docker = testDocker();
+const DESTRUCTIVE = { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' };
+const exists = async (id: string) =>
+  docker
+    .getContainer(id)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
+
+afterAll(cleanupContainers);
+
+describe.each(ASKING_KINDS)('docker_remove_container confirmed by the user (%s client, stdio)', (kind) => {
+  const removeWith = async (answer: UserAnswer) => {
+    const c = await makeContainer({ start: false });
+    const client = await askingClient({ kind, answer: () => answer, env: DESTRUCTIVE });
+    try {
+      const result = await client.callTool('docker_remove_container', { container_id: c.name });
+      return { c, result, asked: client.asked };
+    } finally {
+      await client.close();
+    }
+  };
+
+  it('asks naming the container and the engine, and removes it when the user accepts', async () => {
+    const { c, result, asked } = await removeWith('accept');
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.message).toContain(`remove container '${c.name}'`);
+    expect(asked[0]?.message).toContain("engine 'default'");
+    expect(structured<{ removed: boolean }>(result).removed).toBe(true);
+    expect(await exists(c.id)).toBe(false);
+  });
+
+  for (const answer of ['decline', 'cancel'] as const)
+    it(`changes nothing when the user answers ${answer}`, async () => {
+      const { c, result, asked } = await removeWith(answer);
+      expect(asked).toHaveLength(1);
+      const err = errorOf(result);
+      expect(err.kind).toBe('cancelled');
+      expect(err.message).toContain('the user declined; nothing changed');
+      if (kind === 'v2') expect(err.retryable).toBe(false);
+      expect(await exists(c.id)).toBe(true);
+    });
+});
+
+describe('a confirmed prune removes exactly what the question listed', () => {
+  it('lists the stopped containers by name, removes those, and reports one stopped since as left', async () => {
+    const tag = uniqueName('mcpt-prune');
+    const labels = { 'mcpt-confirm': tag };
+    const a = await makeContainer({ start: false, labels });
+    const b = await makeContainer({ start: false, labels });
+    const running = await makeContainer({ labels });
+    let late: { id: string; name: string } | undefined;
+    const client = await askingClient({
+      kind: 'v1',
+      env: DESTRUCTIVE,
+      // While the user reads the question, another container stops: it was not in the question.
+      answer: async (): Promise<UserAnswer> => {
+        late = await makeContainer({ start: false, labels });
+        return 'accept';
+      },
+    });
+    try {
+      const result = await client.callTool('docker_prune_containers', {
+        filters: { label: [`mcpt-confirm=${tag}`] },
+      });
+      const q = client.asked[0]?.message ?? '';
+      expect(q).toContain('2 objects will go');
+      expect(q).toContain(a.name);
+      expect(q).toContain(b.name);
+      expect(q).not.toContain(running.name);
+      expect(q).toContain('Space reclaimed');
+      const out = structured<{ count: number; removed: string[]; left?: string[] }>(result);
+      expect(out.count).toBe(2);
+      expect(out.left).toEqual([late?.name as string]);
+      expect(await exists(a.id)).toBe(false);
+      expect(await exists(b.id)).toBe(false);
+      expect(await exists(running.id)).toBe(true);
+      expect(await exists(late?.id as string)).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('clients that cannot ask their user', () => {
+  it('run the call under --confirm-fallback allow (the default)', async () => {
+    const c = await makeContainer({ start: false });
+    const server = await startServer({ client: 'v1', env: DESTRUCTIVE });
+    try {
+      const result = await server.client.callTool('docker_remove_container', { container_id: c.name });
+      expect(structured<{ removed: boolean }>(result).removed).toBe(true);
+      expect(await exists(c.id)).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+
+  for (const kind of ['v1', 'v2'] as const)
+    it(`are refused under --confirm-fallback refuse, naming the setting (${kind})`, async () => {
+      const c = await makeContainer({ start: false });
+      const client = await askingClient({ kind, env: DESTRUCTIVE, args: ['--confirm-fallback', 'refuse'] });
+      try {
+        const err = errorOf(await client.callTool('docker_remove_container', { container_id: c.name }));
+        expect(err.kind).toBe('policy_denied');
+        expect(err.message).toContain('cannot ask its user');
+        expect(err.message).toContain('--confirm-fallback allow');
+        expect(await exists(c.id)).toBe(true);
+      } finally {
+        await client.close();
+      }
+    });
+
+  it('are not asked for a moderate call unless --confirm all', async () => {
+    const c = await makeContainer({ start: false });
+    for (const [mode, asks] of [
+      ['destructive', 0],
+      ['all', 1],
+    ] as const) {
+      const client = await askingClient({ kind: 'v1', answer: () => 'decline', args: ['--confirm', mode] });
+      try {
+        const result = await client.callTool('docker_start_container', { container_id: c.name });
+        expect(client.asked).toHaveLength(asks);
+        if (asks) expect(textOf(result)).toContain('the user declined');
+        else await docker.getContainer(c.id).stop({ t: 0 });
+      } finally {
+        await client.close();
+      }
+    }
+  });
+
+  it('are not asked at all under --confirm none', async () => {
+    const c = await makeContainer({ start: false });
+    const client = await askingClient({
+      kind: 'v1',
+      answer: () => 'decline',
+      env: DESTRUCTIVE,
+      args: ['--confirm', 'none'],
+    });
+    try {
+      const result = await client.callTool('docker_remove_container', { container_id: c.name });
+      expect(client.asked).toHaveLength(0);
+      expect(structured<{ removed: boolean }>(result).removed).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+});
