@@ -74,7 +74,7 @@ export function questionOf(
   tool: string,
   engine: string,
   preview: Preview | undefined,
-  args: unknown,
+  args?: unknown,
 ): Question {
   const lines: string[] = [];
   if (preview) {

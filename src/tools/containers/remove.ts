@@ -59,7 +59,7 @@ export const pruneContainers = defineTool({
     count: Type.Integer(),
     space_reclaimed: Type.Integer({ description: 'Bytes' }),
     left: Type.Optional(
-      Type.Array(Type.String(), { description: 'Stopped after the user confirmed the list: not removed' }),
+      Type.Array(Type.String(), { description: 'Stopped after the user was asked: not removed' }),
     ),
   }),
   narrowHint: 'Narrow with filters (until, label).',
