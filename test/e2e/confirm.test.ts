@@ -8,7 +8,14 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { errorOf, startServer, structured, textOf } from '../helpers/client.ts';
 import { ASKING_KINDS, askingClient, type UserAnswer } from '../helpers/elicit.ts';
-import { cleanupContainers, makeContainer, testDocker, uniqueName } from '../helpers/engine.ts';
+import {
+  cleanupContainers,
+  makeContainer,
+  TEST_IMAGE,
+  testDocker,
+  testLabels,
+  uniqueName,
+} from '../helpers/engine.ts';
 
 const docker = testDocker();
 const DESTRUCTIVE = { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' };
@@ -92,6 +99,68 @@ describe('a confirmed prune removes exactly what the question listed', () => {
       expect(await exists(late?.id as string)).toBe(true);
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('a confirmed volume prune removes exactly what the question listed', () => {
+  const made: string[] = [];
+  afterAll(async () => {
+    for (const name of made)
+      await docker
+        .getVolume(name)
+        .remove()
+        .catch(() => undefined);
+  });
+  const volume = async (labels: Record<string, string>) => {
+    const name = uniqueName('mcpt-vol');
+    await docker.createVolume({ Name: name, Labels: labels });
+    made.push(name);
+    return name;
+  };
+
+  it('lists the unused volumes, spares one a container uses, and reports one made since as left', async () => {
+    const tag = uniqueName('mcpt-vprune');
+    const labels = { 'mcpt-confirm': tag };
+    const a = await volume(labels);
+    const b = await volume(labels);
+    const used = await volume(labels);
+    // A stopped container still holds its volume: the prune spares it.
+    const holder = await docker.createContainer({
+      Image: TEST_IMAGE,
+      Cmd: ['true'],
+      Labels: testLabels(),
+      HostConfig: { NetworkMode: 'none', Binds: [`${used}:/data`] },
+    });
+    let late = '';
+    const client = await askingClient({
+      kind: 'v2',
+      env: DESTRUCTIVE,
+      answer: async (): Promise<UserAnswer> => {
+        late = await volume(labels);
+        return 'accept';
+      },
+    });
+    try {
+      const result = await client.callTool('docker_prune_volumes', {
+        all: true,
+        filters: { label: [`mcpt-confirm=${tag}`] },
+      });
+      const q = client.asked[0]?.message ?? textOf(result);
+      expect(q).toContain('2 objects will go');
+      expect(q).toContain(a);
+      expect(q).toContain(b);
+      expect(q).not.toContain(used);
+      const out = structured<{ count: number; removed: string[]; left?: string[] }>(result);
+      expect(out.removed.sort()).toEqual([a, b].sort());
+      expect(out.left).toEqual([late]);
+      const still = (await docker.listVolumes({ filters: { label: [`mcpt-confirm=${tag}`] } })).Volumes.map(
+        (v) => v.Name,
+      );
+      expect(still.sort()).toEqual([late, used].sort());
+    } finally {
+      await client.close();
+      await holder.remove({ force: true });
     }
   });
 });
