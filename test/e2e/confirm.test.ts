@@ -63,6 +63,31 @@ describe.each(ASKING_KINDS)('docker_remove_container confirmed by the user (%s c
     });
 });
 
+describe('stdio once the SDK is loaded (initialize era)', () => {
+  it('still takes the user’s answers to its own questions, after a prompts/list loaded the SDK', async () => {
+    const c = await makeContainer({ start: false });
+    const d = await makeContainer({ start: false });
+    let answer: UserAnswer = 'decline';
+    const client = await askingClient({ kind: 'v1', env: DESTRUCTIVE, answer: () => answer });
+    try {
+      await (client.raw as { listPrompts(): Promise<unknown> }).listPrompts();
+      const no = await client.callTool('docker_remove_container', { container_id: c.name });
+      expect(errorOf(no).message).toContain('the user declined; nothing changed');
+      expect(await exists(c.id)).toBe(true);
+      answer = 'accept';
+      structured(await client.callTool('docker_remove_container', { container_id: d.name }));
+      expect(await exists(d.id)).toBe(false);
+      expect(client.asked.map((q) => q.message.includes(c.name) || q.message.includes(d.name))).toEqual([
+        true,
+        true,
+      ]);
+      expect(client.stderr()).not.toContain('error');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('a confirmed prune removes exactly what the question listed', () => {
   it('lists the stopped containers by name, removes those, and reports one stopped since as left', async () => {
     const tag = uniqueName('mcpt-prune');
