@@ -190,6 +190,68 @@ describe('a confirmed volume prune removes exactly what the question listed', ()
   });
 });
 
+describe('a confirmed network prune removes exactly what the question listed', () => {
+  const made: string[] = [];
+  afterAll(async () => {
+    await cleanupContainers();
+    for (const id of made)
+      await docker
+        .getNetwork(id)
+        .remove()
+        .catch(() => undefined);
+  });
+  const network = async (labels: Record<string, string>) => {
+    const name = uniqueName('mcpt-net');
+    const n = await docker.createNetwork({ Name: name, Internal: true, Labels: labels });
+    made.push(n.id);
+    return name;
+  };
+
+  it('lists the unused networks, spares one a running container uses, reports one made since as left', async () => {
+    const tag = uniqueName('mcpt-nprune');
+    const labels = { 'mcpt-confirm': tag };
+    const a = await network(labels);
+    const b = await network(labels);
+    const used = await network(labels);
+    const user = await docker.createContainer({
+      Image: TEST_IMAGE,
+      Cmd: ['sleep', '3600'],
+      Labels: testLabels(),
+      HostConfig: { NetworkMode: used },
+    });
+    await user.start();
+    let late = '';
+    const client = await askingClient({
+      kind: 'v1',
+      env: DESTRUCTIVE,
+      answer: async (): Promise<UserAnswer> => {
+        late = await network(labels);
+        return 'accept';
+      },
+    });
+    try {
+      const result = await client.callTool('docker_prune_networks', {
+        filters: { label: [`mcpt-confirm=${tag}`] },
+      });
+      const q = client.asked[0]?.message ?? textOf(result);
+      expect(q).toContain('2 objects will go');
+      expect(q).toContain(a);
+      expect(q).toContain(b);
+      expect(q).not.toContain(used);
+      const out = structured<{ count: number; removed: string[]; left?: string[] }>(result);
+      expect(out.removed.sort()).toEqual([a, b].sort());
+      expect(out.left).toEqual([late]);
+      const still = (await docker.listNetworks({ filters: { label: [`mcpt-confirm=${tag}`] } })).map(
+        (n) => n.Name,
+      );
+      expect(still.sort()).toEqual([late, used].sort());
+    } finally {
+      await client.close();
+      await user.remove({ force: true });
+    }
+  });
+});
+
 describe('clients that cannot ask their user', () => {
   it('run the call under --confirm-fallback allow (the default)', async () => {
     const c = await makeContainer({ start: false });
