@@ -252,6 +252,61 @@ describe('a confirmed network prune removes exactly what the question listed', (
   });
 });
 
+describe('a confirmed image prune removes exactly what the question listed', () => {
+  const made: string[] = [];
+  afterAll(async () => {
+    await cleanupContainers();
+    for (const id of made)
+      await docker
+        .getImage(id)
+        .remove({ force: true })
+        .catch(() => undefined);
+  });
+  /** A dangling image of our own: a commit, untagged, carrying the test's label. */
+  const dangling = async (label: string) => {
+    const c = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ['true'], Labels: testLabels() });
+    const { Id } = (await c.commit({ changes: [`LABEL ${label}`] })) as { Id: string };
+    await c.remove({ force: true });
+    made.push(Id);
+    return Id.replace(/^sha256:/, '').slice(0, 12);
+  };
+
+  it('lists the dangling images, spares one a container uses, and reports one made since as left', async () => {
+    const label = `mcpt-confirm=${uniqueName('mcpt-iprune')}`;
+    const a = await dangling(label);
+    const b = await dangling(label);
+    const used = await dangling(label);
+    const holder = await docker.createContainer({ Image: used, Cmd: ['true'], Labels: testLabels() });
+    let late = '';
+    const client = await askingClient({
+      kind: 'v2-legacy',
+      env: DESTRUCTIVE,
+      answer: async (): Promise<UserAnswer> => {
+        late = await dangling(label);
+        return 'accept';
+      },
+    });
+    try {
+      const result = await client.callTool('docker_prune_images', { filters: { label: [label] } });
+      const q = client.asked[0]?.message ?? textOf(result);
+      expect(q).toContain('2 objects will go');
+      expect(q).toContain(a);
+      expect(q).toContain(b);
+      expect(q).not.toContain(used);
+      const out = structured<{ count: number; removed: string[]; left?: string[] }>(result);
+      expect(out.removed.sort()).toEqual([a, b].sort());
+      expect(out.left).toEqual([late]);
+      const still = (await docker.listImages({ filters: { label: [label] } })).map((i) =>
+        i.Id.replace(/^sha256:/, '').slice(0, 12),
+      );
+      expect(still.sort()).toEqual([late, used].sort());
+    } finally {
+      await client.close();
+      await holder.remove({ force: true });
+    }
+  });
+});
+
 describe('clients that cannot ask their user', () => {
   it('run the call under --confirm-fallback allow (the default)', async () => {
     const c = await makeContainer({ start: false });
