@@ -307,6 +307,68 @@ describe('a confirmed image prune removes exactly what the question listed', () 
   });
 });
 
+describe('a confirmed system prune removes exactly what the question listed', () => {
+  const images: string[] = [];
+  const networks: string[] = [];
+  afterAll(async () => {
+    await cleanupContainers();
+    for (const id of images)
+      await docker
+        .getImage(id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    for (const id of networks)
+      await docker
+        .getNetwork(id)
+        .remove()
+        .catch(() => undefined);
+  });
+
+  it('names containers, networks and images in one question and removes those only', async () => {
+    const tag = uniqueName('mcpt-sprune');
+    const labels = { 'mcpt-confirm': tag };
+    const stopped = await makeContainer({ start: false, labels });
+    const running = await makeContainer({ labels });
+    const net = uniqueName('mcpt-snet');
+    networks.push((await docker.createNetwork({ Name: net, Internal: true, Labels: labels })).id);
+    const c = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ['true'], Labels: testLabels() });
+    const image = ((await c.commit({ changes: [`LABEL mcpt-confirm=${tag}`] })) as { Id: string }).Id;
+    images.push(image);
+    await c.remove({ force: true });
+    let late: { id: string; name: string } | undefined;
+    const client = await askingClient({
+      kind: 'v1',
+      env: DESTRUCTIVE,
+      answer: async (): Promise<UserAnswer> => {
+        late = await makeContainer({ start: false, labels });
+        return 'accept';
+      },
+    });
+    try {
+      const result = await client.callTool('docker_system_prune', {
+        filters: { label: [`mcpt-confirm=${tag}`] },
+      });
+      const q = client.asked[0]?.message ?? textOf(result);
+      expect(q).toContain('3 objects will go');
+      expect(q).toContain(`container ${stopped.name}`);
+      expect(q).toContain(`network ${net}`);
+      expect(q).toContain(`image ${image.replace(/^sha256:/, '').slice(0, 12)}`);
+      expect(q).not.toContain(running.name);
+      const out = structured<Record<string, { removed: number; left?: string[]; skipped?: string }>>(result);
+      expect(out.containers?.removed).toBe(1);
+      expect(out.containers?.left).toEqual([late?.name as string]);
+      expect(out.networks?.removed).toBe(1);
+      expect(out.images?.removed).toBe(1);
+      expect(out.build_cache?.skipped).toContain('no labels');
+      expect(await exists(stopped.id)).toBe(false);
+      expect(await exists(running.id)).toBe(true);
+      expect(await exists(late?.id as string)).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('clients that cannot ask their user', () => {
   it('run the call under --confirm-fallback allow (the default)', async () => {
     const c = await makeContainer({ start: false });

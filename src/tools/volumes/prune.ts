@@ -29,7 +29,10 @@ export async function volumeCandidates(
 }
 
 /** Sizes from /system/df (the engine computes them there only); none when it cannot say. */
-async function sizes(docker: Dockerode, signal: AbortSignal): Promise<Map<string, number> | undefined> {
+export async function volumeSizes(
+  docker: Dockerode,
+  signal: AbortSignal,
+): Promise<Map<string, number> | undefined> {
   try {
     const df = await engineRequest<{ Volumes?: { Name: string; UsageData?: { Size?: number } }[] }>(
       docker,
@@ -51,7 +54,7 @@ export async function volumePreview(
   const names = await volumeCandidates(docker, filters, named, signal);
   const what = named ? 'unused volumes, named ones too' : 'unused anonymous volumes';
   if (!names) return { action: `remove every ${what} the filters select` };
-  const size = names.length > 0 ? await sizes(docker, signal) : undefined;
+  const size = names.length > 0 ? await volumeSizes(docker, signal) : undefined;
   return {
     action: `remove these ${what} and the data in them`,
     objects: names,
@@ -68,7 +71,7 @@ export async function removePlannedVolumes(
   named: boolean,
   signal: AbortSignal,
 ) {
-  const size = await sizes(docker, signal);
+  const size = await volumeSizes(docker, signal);
   const unused = new Set((await volumeCandidates(docker, filters, named, signal)) ?? []);
   const removed: string[] = [];
   for (const name of plan) {
