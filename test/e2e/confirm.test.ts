@@ -369,6 +369,38 @@ describe('a confirmed system prune removes exactly what the question listed', ()
   });
 });
 
+describe('docker_compose_down confirmed by the user', () => {
+  it("names the project's containers; decline keeps them, accept takes them down", async () => {
+    const project = uniqueName('mcpt-cdown').replace(/[^a-z0-9_-]/g, '');
+    const content = [
+      'services:',
+      '  web:',
+      `    image: ${TEST_IMAGE}`,
+      '    command: ["sleep", "3600"]',
+      '    network_mode: none',
+      '    labels:',
+      `      mcp-docker-test: "${testLabels()['mcp-docker-test']}"`,
+      '',
+    ].join('\n');
+    let answer: UserAnswer = 'decline';
+    const client = await askingClient({ kind: 'v2', env: DESTRUCTIVE, answer: () => answer });
+    try {
+      structured(await client.callTool('docker_compose_up', { content, project_name: project }));
+      expect(client.asked).toHaveLength(0);
+      const no = await client.callTool('docker_compose_down', { project_name: project });
+      expect(errorOf(no).message).toContain('the user declined; nothing changed');
+      expect(client.asked[0]?.message).toContain(`take down Compose project '${project}'`);
+      expect(client.asked[0]?.message).toContain(`container ${project}-web-1 (running)`);
+      expect(await exists(`${project}-web-1`)).toBe(true);
+      answer = 'accept';
+      structured(await client.callTool('docker_compose_down', { project_name: project }));
+      expect(await exists(`${project}-web-1`)).toBe(false);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('clients that cannot ask their user', () => {
   it('run the call under --confirm-fallback allow (the default)', async () => {
     const c = await makeContainer({ start: false });
