@@ -34,10 +34,9 @@ import {
 import { resources as allResources } from './resources/index.ts';
 import { type ListenSink, Subscriptions } from './resources/subscriptions.ts';
 import {
-  answerOf,
   CAPABILITIES,
   callTool,
-  canElicit,
+  confirmChannel,
   listersFor,
   listTools,
   type ServerDeps,
@@ -71,13 +70,7 @@ export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
     // initialize-era connection the SDK's shim puts the same question with elicitation/create.
     const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
     const declared = envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? server.getClientCapabilities();
-    const state = ctx.mcpReq.requestState();
-    const confirm = {
-      canAsk: canElicit(declared),
-      ...(state !== undefined && {
-        answer: answerOf(state, ctx.mcpReq.inputResponses?.[QUESTION_KEY]),
-      }),
-    };
+    const confirm = confirmChannel(declared, ctx.mcpReq.requestState(), ctx.mcpReq.inputResponses);
     try {
       const result = await callTool(deps, request.params, {
         signal: ctx.mcpReq.signal,

@@ -9,7 +9,7 @@ import type { AnyTool } from './core/tool.ts';
 import type { EngineRegistry } from './docker/engines.ts';
 import { leanSchema } from './lean-schema.ts';
 import { annotationsFor } from './pipeline/annotations.ts';
-import type { ConfirmChannel } from './pipeline/confirm.ts';
+import { type ConfirmChannel, QUESTION_KEY } from './pipeline/confirm.ts';
 import { callerEngines, defaultEngineFor, ENGINE_ARG, severalEngines } from './pipeline/engine-choice.ts';
 import { enginesAllowing, type SafetyProfile } from './pipeline/gate.ts';
 import { type Listers, listersOf } from './pipeline/map-errors.ts';
@@ -217,6 +217,18 @@ export function answerOf(state: unknown, response: unknown): NonNullable<Confirm
       ? (r.content as Record<string, unknown>)
       : undefined;
   return { state, action, ...(content && { content }) };
+}
+
+/** The confirm channel of a call: can the client ask, and (the answer round) its state and answer. */
+export function confirmChannel(
+  declared: unknown,
+  state: unknown,
+  responses: Record<string, unknown> | undefined,
+): ConfirmChannel {
+  return {
+    canAsk: canElicit(declared),
+    ...(state !== undefined && { answer: answerOf(state, responses?.[QUESTION_KEY]) }),
+  };
 }
 
 /** Whether declared client capabilities include form elicitation (`elicitation: {}` counts, as in the SDK). */

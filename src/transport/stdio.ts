@@ -20,10 +20,7 @@ import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import { ToolError } from '../core/errors.ts';
 import type { Log } from '../log.ts';
 import {
-  answerOf,
   CAPABILITIES,
-  type CallResult,
-  callTool,
   canElicit,
   listTools,
   type Progress,
@@ -33,6 +30,7 @@ import {
   UnknownToolError,
 } from '../tool-calls.ts';
 import { isObject, LineTransport } from './line-transport.ts';
+import { StdioQuestions } from './stdio-questions.ts';
 
 /**
  * The initialize-era protocol versions the SDK negotiates, newest first; a client asking for another
@@ -53,8 +51,6 @@ const REPLAY_ID = 'mcp-docker:replayed-initialize';
 const DEFAULT_GRACE_SECONDS = 10;
 /** After the grace: how long cancelled calls get to send their `cancelled` answer (as over HTTP). */
 const ANSWER_WAIT_MS = 1000;
-/** Ids of the elicitation/create requests this path sends (--confirm); the client's answers carry them. */
-const ASK_ID = 'mcp-docker:confirm:';
 /** A 2026-era listen stays open until the connection ends; closing answers it, so it is not waited for. */
 const LISTEN = 'subscriptions/listen';
 
@@ -153,11 +149,8 @@ export class StdioDispatcher {
   private readonly graceMs: number;
   private ending = false;
   private closed = false;
-  /** What the client declared at initialize: whether it can ask its user (elicitation). */
-  private canAsk = false;
-  /** elicitation/create requests sent and not yet answered, by id. */
-  private readonly asking = new Map<string, (reply: Message) => void>();
-  private asked = 0;
+  /** The questions this path puts to the user (--confirm), and the client's answers to them. */
+  private readonly questions = new StdioQuestions((message) => this.send(message));
   private finished!: () => void;
   /** Settles once every request read has been answered (or the output failed) and the wire is closed. */
   readonly done = new Promise<void>((resolve) => {
@@ -193,7 +186,7 @@ export class StdioDispatcher {
     if (this.phase === 'opening') {
       if (m.method === 'initialize' && isId(m.id) && plainInitialize(m.params)) {
         this.phase = 'fast';
-        this.canAsk = canElicit(m.params.capabilities);
+        this.questions.canAsk = canElicit(m.params.capabilities);
         this.replay.push({ ...m, id: REPLAY_ID });
         const asked = m.params.protocolVersion;
         this.reply(m.id, {
@@ -213,11 +206,7 @@ export class StdioDispatcher {
   private answerFast(m: Message): boolean {
     if (m.method === undefined) {
       // The user's answer to a question this path asked; any other reply is the SDK's, if loaded.
-      const waiting = typeof m.id === 'string' ? this.asking.get(m.id) : undefined;
-      if (waiting) {
-        waiting(m);
-        return true;
-      }
+      if (this.questions.take(m)) return true;
       return this.sdk === undefined;
     }
     if (!isId(m.id)) {
@@ -265,7 +254,8 @@ export class StdioDispatcher {
               params: { progressToken: token, ...p },
             }).catch(() => {});
     const signal = AbortSignal.any([cancel.signal, this.stopping.signal]);
-    this.confirmed(params, { signal: cancel.signal, sendProgress, modern: false }, signal)
+    this.questions
+      .call(this.deps, params, { signal: cancel.signal, sendProgress, modern: false }, signal)
       .then(
         (result) => {
           // A cancelled request gets no answer (MCP: the client has stopped waiting for it).
@@ -276,49 +266,6 @@ export class StdioDispatcher {
         },
       )
       .finally(() => this.running.delete(id));
-  }
-
-  /**
-   * One call, with its confirmation (--confirm) when it needs one: the question goes to the client as
-   * elicitation/create, and the call runs again with the user's answer and the sealed state.
-   */
-  private async confirmed(
-    params: { name: string; arguments?: unknown },
-    opts: { signal: AbortSignal; sendProgress?: (p: Progress) => void; modern: false },
-    waitSignal: AbortSignal,
-  ): Promise<CallResult> {
-    const first = await callTool(this.deps, params, { ...opts, confirm: { canAsk: this.canAsk } });
-    if (!('asked' in first)) return first;
-    const { question, state } = first.asked;
-    const reply = await this.ask({ mode: 'form', ...question }, waitSignal);
-    const answer = answerOf(state, reply.error === undefined ? reply.result : { action: 'cancel' });
-    const second = await callTool(this.deps, params, { ...opts, confirm: { canAsk: true, answer } });
-    if ('asked' in second) throw new Error('the confirmed call asked again');
-    return second;
-  }
-
-  /** Sends elicitation/create and waits for the client's reply (or the call's end). */
-  private ask(params: Record<string, unknown>, signal: AbortSignal): Promise<Message> {
-    const id = `${ASK_ID}${++this.asked}`;
-    return new Promise<Message>((resolve, reject) => {
-      const done = () => {
-        this.asking.delete(id);
-        signal.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        done();
-        reject(new ToolError('cancelled', 'the call ended before the user answered; nothing changed'));
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.asking.set(id, (m) => {
-        done();
-        resolve(m);
-      });
-      this.send({ jsonrpc: '2.0', id, method: 'elicitation/create', params } as JSONRPCMessage).catch(
-        onAbort,
-      );
-    });
   }
 
   /** Every message out goes through here: an answer settles the request it answers. */
