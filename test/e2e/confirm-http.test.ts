@@ -153,6 +153,25 @@ describe('HTTP callers that are not asked', () => {
   });
 });
 
+describe('--confirm-fallback refuse over HTTP', () => {
+  it('refuses a client that cannot ask, telling it to ask the operator, and nothing changes', async () => {
+    const strict = await serveHttp(['--allow-destructive', '--confirm-fallback', 'refuse']);
+    for (const kind of ['v1', 'v2'] as const) {
+      const c = await makeContainer({ start: false });
+      const client = await askingClient({ kind, url: strict.base });
+      try {
+        const err = errorOf(await client.callTool('docker_remove_container', { container_id: c.name }));
+        expect(err.kind).toBe('policy_denied');
+        expect(err.message).toContain('cannot ask its user');
+        expect(err.message).toContain('operator');
+        expect(await exists(c.id)).toBe(true);
+      } finally {
+        await client.close();
+      }
+    }
+  });
+});
+
 describe('a confirmation belongs to the credential that was asked', () => {
   const manual = async (t: string) => {
     const client = new Client(
