@@ -16,6 +16,7 @@ import {
   testLabels,
   uniqueName,
 } from '../helpers/engine.ts';
+import { ERA_2025, startRaw } from '../helpers/raw-stdio.ts';
 
 const docker = testDocker();
 const DESTRUCTIVE = { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' };
@@ -85,6 +86,40 @@ describe('stdio once the SDK is loaded (initialize era)', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('stdin ends while the user has not answered', () => {
+  it('answers the call cancelled after the grace, nothing changed, and exits 0', async () => {
+    const c = await makeContainer({ start: false });
+    const raw = startRaw({ DOCKER_HOST: process.env.DOCKER_HOST ?? '', ...DESTRUCTIVE }, [
+      '--shutdown-grace',
+      '1',
+    ]);
+    await raw.request({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: ERA_2025,
+        capabilities: { elicitation: {} },
+        clientInfo: { name: 't', version: '0' },
+      },
+    });
+    await raw.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+    const call = { name: 'docker_remove_container', arguments: { container_id: c.name } };
+    await raw.write(`${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: call })}\n`);
+    for (let i = 0; i < 100 && !raw.messages.some((m) => m.method === 'elicitation/create'); i++)
+      await Bun.sleep(50);
+    const question = raw.messages.find((m) => m.method === 'elicitation/create');
+    expect(JSON.stringify(question)).toContain(c.name);
+    const answered = raw.waitFor(2, 10_000);
+    await raw.close();
+    const result = (await answered).result as { isError?: boolean; content: { text: string }[] };
+    expect(result.isError).toBe(true);
+    expect(result.content[0]?.text).toContain('before the user answered; nothing changed');
+    expect(raw.child.exitCode).toBe(0);
+    expect(await exists(c.id)).toBe(true);
   });
 });
 
