@@ -305,7 +305,8 @@ async function confirmStep(
     return { outcome: fail(cannotAsk(tool.name, mode, env.remote !== undefined)) };
   }
   const preview = tool.preview ? await untilAborted(tool.preview(args, ctx), ctx.signal) : undefined;
-  const question = questionOf(tool.name, engine, preview, rawArgs);
+  // Without a preview the question shows the arguments: secret ones masked, as everywhere else.
+  const question = questionOf(tool.name, engine, preview, redact(maskSecretArgs(rawArgs, tool.secretArgs)));
   const ttl = env.confirm?.timeoutSeconds;
   const state = sealer.seal(binding, preview?.plan, ttl === undefined ? undefined : ttl * 1000);
   return {

@@ -230,3 +230,31 @@ describe('the confirm step in the pipeline', () => {
     ).toBe('input_required');
   });
 });
+
+describe('the question of a tool without a preview', () => {
+  it('masks the secret arguments it quotes', async () => {
+    const secretive = defineTool({
+      name: 'docker_secret_probe',
+      title: 'Probe',
+      description: 'd',
+      safety: 'destructive',
+      idempotent: true,
+      secretArgs: ['env'],
+      input: Type.Object({
+        project: Type.String(),
+        env: Type.Optional(Type.Record(Type.String(), Type.String())),
+      }),
+      output: Type.Object({}, { additionalProperties: true }),
+      handler: async () => ({}),
+    });
+    const env = stubPipelineEnv(testProfile({ allowDestructive: true }), {
+      confirm: { sealer: new Sealer() },
+    });
+    const out = await runPipeline(secretive, { project: 'p', env: { TOKEN: 'hunter2-abc' } }, env, {
+      confirm: { canAsk: true },
+    });
+    if (out.ok || !out.asked) throw new Error('expected a question');
+    expect(out.asked.question.message).toContain('"project":"p"');
+    expect(out.asked.question.message).not.toContain('hunter2-abc');
+  });
+});
