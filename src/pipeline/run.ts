@@ -297,12 +297,14 @@ async function confirmStep(
   if (channel?.answer) {
     const settled = settle(channel.answer, binding, sealer);
     if (settled.run) return { confirmation: settled.confirmation, plan: settled.plan };
-    const out = fail(settled.error);
+    const out = fail(onEngine(settled.error, engine, env.engines));
     return { outcome: settled.confirmation ? { ...out, confirmation: settled.confirmation } : out };
   }
   if (!channel?.canAsk) {
     if ((env.confirm?.fallback ?? 'allow') === 'allow') return { confirmation: 'unconfirmed' };
-    return { outcome: fail(cannotAsk(tool.name, mode, env.remote !== undefined)) };
+    return {
+      outcome: fail(onEngine(cannotAsk(tool.name, mode, env.remote !== undefined), engine, env.engines)),
+    };
   }
   const preview = tool.preview ? await untilAborted(tool.preview(args, ctx), ctx.signal) : undefined;
   // Without a preview the question shows the arguments: secret ones masked, as everywhere else.

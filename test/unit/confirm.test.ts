@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
 import { defineTool } from '../../src/core/tool.ts';
+import { engineRegistry } from '../../src/docker/engines.ts';
 import { needsConfirmation, questionOf, settle } from '../../src/pipeline/confirm.ts';
 import { type Outcome, type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
 import { canonicalJson, Sealer } from '../../src/pipeline/seal.ts';
 import { answerOf, canElicit } from '../../src/tool-calls.ts';
 import { type AuditEvent, auditCalls, auditLine, callOutcome } from '../../src/transport/http/audit.ts';
-import { stubPipelineEnv, testProfile } from '../helpers/stub-engine.ts';
+import { stubEngine, stubPipelineEnv, testProfile } from '../helpers/stub-engine.ts';
 
 const call = {
   tool: 'docker_remove_volume',
@@ -256,5 +257,33 @@ describe('the question of a tool without a preview', () => {
     if (out.ok || !out.asked) throw new Error('expected a question');
     expect(out.asked.question.message).toContain('"project":"p"');
     expect(out.asked.question.message).not.toContain('hunter2-abc');
+  });
+});
+
+describe('with several engines', () => {
+  it('names the engine in the question and in the decline, and binds the state to it', async () => {
+    const tool = defineTool({
+      name: 'docker_engine_probe',
+      title: 'Probe',
+      description: 'd',
+      safety: 'destructive',
+      idempotent: true,
+      input: Type.Object({}),
+      output: Type.Object({}, { additionalProperties: true }),
+      handler: async () => ({}),
+    });
+    const sealer = new Sealer();
+    const env = stubPipelineEnv(testProfile({ allowDestructive: true }), {
+      engines: engineRegistry([stubEngine('a'), stubEngine('b')]),
+      confirm: { sealer },
+    });
+    const first = await runPipeline(tool, { engine: 'b' }, env, { confirm: { canAsk: true } });
+    if (first.ok || !first.asked) throw new Error('expected a question');
+    expect(first.asked.question.message).toContain("engine 'b'");
+    const decline = { state: first.asked.state, action: 'decline' as const };
+    const onA = await runPipeline(tool, { engine: 'a' }, env, { confirm: { canAsk: true, answer: decline } });
+    expect(!onA.ok && onA.error.message).toContain('was given for another call');
+    const onB = await runPipeline(tool, { engine: 'b' }, env, { confirm: { canAsk: true, answer: decline } });
+    expect(!onB.ok && onB.error.message).toBe("engine 'b': the user declined; nothing changed");
   });
 });
