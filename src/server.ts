@@ -1,4 +1,6 @@
 import {
+  CLIENT_CAPABILITIES_META_KEY,
+  inputRequired,
   ProtocolError,
   ProtocolErrorCode,
   ResourceNotFoundError,
@@ -7,6 +9,7 @@ import {
 import type { CompleteKind } from './core/content.ts';
 import { ToolError } from './core/errors.ts';
 import { type Completion, completeContainers, completeNames } from './docker/complete.ts';
+import { QUESTION_KEY } from './pipeline/confirm.ts';
 import { runContent, serveContent } from './pipeline/content.ts';
 import {
   callerEngines,
@@ -33,6 +36,7 @@ import { type ListenSink, Subscriptions } from './resources/subscriptions.ts';
 import {
   CAPABILITIES,
   callTool,
+  confirmChannel,
   listersFor,
   listTools,
   type ServerDeps,
@@ -62,11 +66,23 @@ export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
             void ctx.mcpReq
               .notify({ method: 'notifications/progress', params: { progressToken: token, ...p } })
               .catch(() => {});
+    // --confirm: a 2026-era client answers through the input-required round trip; on an
+    // initialize-era connection the SDK's shim puts the same question with elicitation/create.
+    const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+    const declared = envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? server.getClientCapabilities();
+    const confirm = confirmChannel(declared, ctx.mcpReq.requestState(), ctx.mcpReq.inputResponses);
     try {
-      return await callTool(deps, request.params, {
+      const result = await callTool(deps, request.params, {
         signal: ctx.mcpReq.signal,
         sendProgress,
         modern: isModern(server.getNegotiatedProtocolVersion()),
+        confirm,
+      });
+      if (!('asked' in result)) return result;
+      const { question, state: sealed } = result.asked;
+      return inputRequired({
+        inputRequests: { [QUESTION_KEY]: inputRequired.elicit({ mode: 'form', ...question }) },
+        requestState: sealed,
       });
     } catch (e) {
       if (e instanceof UnknownToolError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, e.message);

@@ -9,10 +9,11 @@ import type { AnyTool } from './core/tool.ts';
 import type { EngineRegistry } from './docker/engines.ts';
 import { leanOutputSchema, leanSchema, nameSharedOutputs } from './lean-schema.ts';
 import { annotationsFor } from './pipeline/annotations.ts';
+import { type ConfirmChannel, QUESTION_KEY } from './pipeline/confirm.ts';
 import { callerEngines, defaultEngineFor, ENGINE_ARG, severalEngines } from './pipeline/engine-choice.ts';
 import { enginesAllowing, type SafetyProfile } from './pipeline/gate.ts';
 import { type Listers, listersOf } from './pipeline/map-errors.ts';
-import { type Outcome, type PipelineEnv, runPipeline } from './pipeline/run.ts';
+import { type Asked, type Outcome, type PipelineEnv, runPipeline } from './pipeline/run.ts';
 import type { CataloguedPrompt } from './prompts/define.ts';
 import type { CataloguedResource } from './resources/define.ts';
 
@@ -220,12 +221,21 @@ export interface Progress {
   message?: string;
 }
 
-/** Runs one tools/call through the pipeline; throws UnknownToolError for a name it does not know. */
+/**
+ * Runs one tools/call through the pipeline; throws UnknownToolError for a name it does not know.
+ * `{ asked }` when the call stopped to ask the user (--confirm): the transport puts the question
+ * (elicitation) and calls again with `confirm.answer`.
+ */
 export async function callTool(
   deps: ServerDeps,
   params: { name: string; arguments?: unknown },
-  opts: { signal: AbortSignal; sendProgress?: (p: Progress) => void; modern: boolean },
-): Promise<CallResult> {
+  opts: {
+    signal: AbortSignal;
+    sendProgress?: (p: Progress) => void;
+    modern: boolean;
+    confirm?: ConfirmChannel;
+  },
+): Promise<CallResult | { asked: Asked }> {
   const { byName, listers } = await listingFor(deps).loaded();
   const tool = byName.get(params.name);
   if (!tool) throw new UnknownToolError(params.name);
@@ -234,8 +244,43 @@ export async function callTool(
     tools: (name) => byName.get(name),
     signal: opts.signal,
     sendProgress: opts.sendProgress,
+    ...(opts.confirm && { confirm: opts.confirm }),
   });
+  if (!outcome.ok && outcome.asked) return { asked: outcome.asked };
   return toCallResult(outcome, opts.modern);
+}
+
+/** An elicitation result as the confirm step reads it (from elicitation/create or an input response). */
+export function answerOf(state: unknown, response: unknown): NonNullable<ConfirmChannel['answer']> {
+  const r = response !== null && typeof response === 'object' ? (response as Record<string, unknown>) : {};
+  const action =
+    r.action === 'accept' || r.action === 'decline' || r.action === 'cancel' ? r.action : 'missing';
+  const content =
+    r.content !== null && typeof r.content === 'object' && !Array.isArray(r.content)
+      ? (r.content as Record<string, unknown>)
+      : undefined;
+  return { state, action, ...(content && { content }) };
+}
+
+/** The confirm channel of a call: can the client ask, and (the answer round) its state and answer. */
+export function confirmChannel(
+  declared: unknown,
+  state: unknown,
+  responses: Record<string, unknown> | undefined,
+): ConfirmChannel {
+  return {
+    canAsk: canElicit(declared),
+    ...(state !== undefined && { answer: answerOf(state, responses?.[QUESTION_KEY]) }),
+  };
+}
+
+/** Whether declared client capabilities include form elicitation (`elicitation: {}` counts, as in the SDK). */
+export function canElicit(capabilities: unknown): boolean {
+  if (capabilities === null || typeof capabilities !== 'object') return false;
+  const e = (capabilities as { elicitation?: unknown }).elicitation;
+  if (e === null || typeof e !== 'object') return false;
+  const modes = e as { form?: unknown; url?: unknown };
+  return modes.form !== undefined || modes.url === undefined;
 }
 
 export type CallResult = ReturnType<typeof toCallResult>;

@@ -31,6 +31,8 @@ export interface Runtime {
     limits: Limits;
     defaultTimeoutMs: number;
     logFilter: Config['logFilter'];
+    /** --confirm and --confirm-fallback; the transport adds who the caller is. */
+    confirm: { mode: Config['confirm']; fallback: Config['confirmFallback']; timeoutSeconds: number };
     /** Where registry credentials are read from (config.json, credential helpers). */
     dockerConfigDir: string;
   };
@@ -71,6 +73,11 @@ export function runtimeOf(config: Config, host: HostEnv): Runtime {
       },
       defaultTimeoutMs: config.timeoutSeconds * 1000,
       logFilter: config.logFilter,
+      confirm: {
+        mode: config.confirm,
+        fallback: config.confirmFallback,
+        timeoutSeconds: config.confirmTimeoutSeconds,
+      },
       dockerConfigDir,
     },
     engineSettings: engineSettingsOf(config, host, dockerConfigDir),

@@ -120,6 +120,30 @@ const safetyFields = {
       'MCP_DOCKER_READ_ONLY',
     ]),
   }),
+  confirm: Type.Union([Type.Literal('destructive'), Type.Literal('all'), Type.Literal('none')], {
+    default: 'destructive',
+    ...safety(
+      'Ask the user (MCP elicitation) before these calls run: destructive, all (moderate too) or none',
+      '--confirm',
+      ['MCP_DOCKER_CONFIRM'],
+    ),
+  }),
+  confirmFallback: Type.Union([Type.Literal('allow'), Type.Literal('refuse')], {
+    default: 'allow',
+    ...safety(
+      'When the client cannot ask its user: allow (audited as unconfirmed) or refuse',
+      '--confirm-fallback',
+      ['MCP_DOCKER_CONFIRM_FALLBACK'],
+    ),
+  }),
+  confirmTimeoutSeconds: Type.Integer({
+    default: 300,
+    minimum: 1,
+    maximum: 3600,
+    ...safety('Seconds the user has to answer a confirmation question', '--confirm-timeout', [
+      'MCP_DOCKER_CONFIRM_TIMEOUT',
+    ]),
+  }),
   allowPrivileged: Type.Boolean({
     default: false,
     ...safety(

@@ -51,6 +51,29 @@ export interface ToolContext<E extends EngineNeed = 'required'> {
    * Only ever set for tools that declare `needsGate` (the dashboard offers only the actions allowed).
    */
   allows?: (tool: string) => boolean;
+  /**
+   * The plan of the preview the user accepted (Preview.plan), set only on a confirmed call: the
+   * handler acts on exactly that (a prune removes the listed ids, not whatever is unused by now).
+   */
+  confirmed?: unknown;
+}
+
+/**
+ * What a call will do, computed from the engine before the user is asked to confirm it: the question
+ * names these objects. Read-only: a preview never changes anything.
+ */
+export interface Preview {
+  /** What will happen, e.g. "remove container 'web' (running; forced)". */
+  action: string;
+  /** The objects that will go, by name (the question lists them, with their count). */
+  objects?: readonly string[];
+  /** Bytes the call frees (prunes). */
+  reclaims?: number;
+  /**
+   * What the handler must act on once confirmed (JSON, e.g. the ids a prune removes): sealed with the
+   * question and handed back as `ctx.confirmed`, so what runs is what the user saw.
+   */
+  plan?: unknown;
 }
 
 /**
@@ -122,6 +145,11 @@ export interface ToolDef<
   secretArgs?: readonly string[];
   /** The result is a secret (a join token): returned to the caller, never logged or audited. */
   secretResult?: boolean;
+  /**
+   * What a call would do, for the confirmation question (--confirm): read the engine, change nothing.
+   * Without it the question names the tool and its arguments.
+   */
+  preview?: (args: Static<I>, ctx: ToolContext<E>) => Promise<Preview>;
   handler: (args: Static<I>, ctx: ToolContext<E>) => Promise<Static<O>>;
 }
 

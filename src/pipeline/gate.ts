@@ -1,6 +1,7 @@
 import type { EngineCeiling } from '../core/engine.ts';
 import type { AnyTool, Safety } from '../core/tool.ts';
 import { DEFAULT_TOOLSETS, type Toolset } from '../core/toolsets.ts';
+import type { ConfirmMode } from './confirm.ts';
 
 /** Who may do what: the caller's safety profile (one per server today; per credential over HTTP). */
 export interface SafetyProfile {
@@ -18,6 +19,8 @@ export interface SafetyProfile {
    * the caller to ask for a wider profile, not to restart a server they do not run.
    */
   origin?: string;
+  /** Which calls the user confirms (an auth-file profile's `confirm`); absent = the server's --confirm. */
+  confirm?: ConfirmMode;
 }
 
 export type GateDecision = { allowed: true } | { allowed: false; reason: string; hint: string };

@@ -10,6 +10,17 @@ import { type EngineHandle, type EngineRegistry, sessionOf } from '../docker/eng
 import { withPolicy } from '../docker/policy/scope.ts';
 import { capResult } from './cap.ts';
 import {
+  type Confirmation,
+  type ConfirmChannel,
+  type ConfirmFallback,
+  type ConfirmMode,
+  cannotAsk,
+  needsConfirmation,
+  type Question,
+  questionOf,
+  settle,
+} from './confirm.ts';
+import {
   callerEngines,
   chooseEngine,
   defaultEngineFor,
@@ -23,6 +34,7 @@ import { type Listers, mapError } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
 import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors.ts';
+import { processSealer, type Sealer } from './seal.ts';
 import { maskSecretArgs, secretValues, withoutSecrets } from './secrets.ts';
 import { type CallSignal, callSignal, untilAborted } from './signal.ts';
 import { validateArgs } from './validate.ts';
@@ -53,6 +65,18 @@ export interface PipelineEnv {
    * ended (audit log, concurrency limits). Secret arguments arrive masked, a secret result never.
    */
   observe?: (call: Observed) => ((end: CallEnd) => void) | undefined;
+  /**
+   * --confirm and --confirm-fallback, and who the caller is (an HTTP client id; `stdio`): a
+   * confirmation sealed for one caller is refused to another. Absent: destructive, allow, `local`.
+   */
+  confirm?: {
+    mode?: ConfirmMode;
+    fallback?: ConfirmFallback;
+    /** How long the user has to answer a question, in seconds (--confirm-timeout). */
+    timeoutSeconds?: number;
+    caller?: string;
+    sealer?: Sealer;
+  };
 }
 
 /** What the observe hook is told: one tool call, prompt get or resource read. */
@@ -103,9 +127,23 @@ export interface CallOptions {
   /** Finds a catalogue tool by name: a tool that declares `needsGate` asks the gate about others. */
   tools?: (name: string) => AnyTool | undefined;
   sendProgress?: (p: { progress: number; total?: number; message?: string }) => void;
+  /** Whether the client can ask its user, and the answer round's state and answer (confirm.ts). */
+  confirm?: ConfirmChannel;
 }
 
-export type Outcome = { ok: true; data: Record<string, unknown> } | { ok: false; error: ToolError };
+/**
+ * `confirmation` is set when the call needed it (audited). `asked`: the call stopped to put a question
+ * to the user; the transport asks it (elicitation) and calls again with the answer and the state.
+ */
+export type Outcome =
+  | { ok: true; data: Record<string, unknown>; confirmation?: Confirmation }
+  | { ok: false; error: ToolError; confirmation?: Confirmation; asked?: Asked };
+
+export interface Asked {
+  question: Question;
+  /** Sealed (seal.ts): bound to the tool, the arguments, the engine and the caller; single-use. */
+  state: string;
+}
 
 const DEFAULT_NARROW = 'Narrow the request (filters, limits, or a smaller window).';
 
@@ -147,7 +185,10 @@ export async function runPipeline(
     return outcome;
   } finally {
     // A secret result is the caller's alone: the observer learns only that the call succeeded.
-    const told = tool.secretResult && outcome?.ok ? { ok: true as const, data: {} } : outcome;
+    const told =
+      tool.secretResult && outcome?.ok
+        ? { ok: true as const, data: {}, confirmation: outcome.confirmation }
+        : outcome;
     end({ outcome: told, durationMs: performance.now() - started });
   }
 }
@@ -168,6 +209,7 @@ async function runStages(
   let signal: ReturnType<typeof callSignal> | undefined;
   let progress: ReturnType<typeof throttledProgress> | undefined;
   let engine: EngineHandle | undefined;
+  let confirmation: Confirmation | undefined;
   try {
     // A call that changes state names its engine when there are several; a read may use the default.
     const tier = tierOf(tool, given).tier;
@@ -183,7 +225,7 @@ async function runStages(
     signal = callSignal(call.signal, timeoutMs, tool.name, env.stopping);
     progress = throttledProgress(call.sendProgress);
     const { session, unreachable } = await connect(tool, engine, env, signal);
-    const ctx = {
+    const ctx: Parameters<AnyTool['handler']>[1] = {
       engine: session,
       signal: signal.signal,
       progress,
@@ -195,6 +237,10 @@ async function runStages(
       ...(tool.needsEngines && { engines: engineList(env) }),
       ...(tool.needsGate && { allows: allowsOn(env.profile, engine, call.tools) }),
     };
+    const confirmed = await confirmStep(tool, tier, rawArgs, args, ctx, engine.name, env, call);
+    if ('outcome' in confirmed) return confirmed.outcome;
+    confirmation = confirmed.confirmation;
+    if (confirmed.plan !== undefined) ctx.confirmed = confirmed.plan;
     const data = (await untilAborted(tool.handler(args, ctx), signal.signal)) as Record<string, unknown>;
     progress.flush();
 
@@ -211,6 +257,7 @@ async function runStages(
     return {
       ok: true,
       data: capped.truncated ? { ...capped.value, truncated: capped.truncated } : capped.value,
+      ...(confirmation && { confirmation }),
     };
   } catch (e) {
     const error = mapError(e, {
@@ -220,7 +267,8 @@ async function runStages(
       listers: call.listers,
     });
     if (error.kind === 'engine_unreachable') engine?.invalidate();
-    return fail(onEngine(shown(withoutSecrets(error, secrets), tool, env), engine?.name, env.engines));
+    const out = fail(onEngine(shown(withoutSecrets(error, secrets), tool, env), engine?.name, env.engines));
+    return confirmation ? { ...out, confirmation } : out;
   } finally {
     progress?.cancel(); // a late, held-back value must not follow the result
     signal?.dispose();
@@ -234,6 +282,56 @@ const allowsOn =
     const other = tools?.(name);
     return other !== undefined && gate(other, profile, { engine }).allowed;
   };
+
+type Confirmed = { outcome: Outcome } | { confirmation?: Confirmation; plan?: unknown };
+
+/**
+ * The confirm step (confirm.ts), after the gate, validation and policy and before the handler: no
+ * confirmation needed; the answer round (run the accepted plan, or end: declined); a question
+ * (preview from the engine, sealed state); or a client that cannot ask (--confirm-fallback).
+ */
+async function confirmStep(
+  tool: AnyTool,
+  tier: Safety,
+  rawArgs: unknown,
+  args: Record<string, unknown>,
+  ctx: Parameters<AnyTool['handler']>[1],
+  engine: string,
+  env: PipelineEnv,
+  call: CallOptions,
+): Promise<Confirmed> {
+  const mode = env.profile.confirm ?? env.confirm?.mode ?? 'destructive';
+  if (!needsConfirmation(tier, mode)) return {};
+  const sealer = env.confirm?.sealer ?? processSealer;
+  const binding = { tool: tool.name, args: rawArgs ?? {}, engine, caller: env.confirm?.caller ?? 'local' };
+  const channel = call.confirm;
+  if (channel?.answer) {
+    const settled = settle(channel.answer, binding, sealer);
+    if (settled.run) return { confirmation: settled.confirmation, plan: settled.plan };
+    const out = fail(onEngine(settled.error, engine, env.engines));
+    return { outcome: settled.confirmation ? { ...out, confirmation: settled.confirmation } : out };
+  }
+  if (!channel?.canAsk) {
+    if ((env.confirm?.fallback ?? 'allow') === 'allow') return { confirmation: 'unconfirmed' };
+    return {
+      outcome: fail(onEngine(cannotAsk(tool.name, mode, env.remote !== undefined), engine, env.engines)),
+    };
+  }
+  const preview = tool.preview ? await untilAborted(tool.preview(args, ctx), ctx.signal) : undefined;
+  // Without a preview the question shows the arguments: secret ones masked, as everywhere else.
+  const question = questionOf(tool.name, engine, preview, redact(maskSecretArgs(rawArgs, tool.secretArgs)));
+  const ttl = env.confirm?.timeoutSeconds;
+  const state = sealer.seal(binding, preview?.plan, ttl === undefined ? undefined : ttl * 1000);
+  return {
+    outcome: {
+      ok: false,
+      error: new ToolError('cancelled', 'waiting for the user to confirm; nothing changed yet', {
+        retryable: false,
+      }),
+      asked: { question, state },
+    },
+  };
+}
 
 /**
  * Every engine this caller may use, as docker_list_engines reports them: each with its own

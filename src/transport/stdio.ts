@@ -21,8 +21,7 @@ import { ToolError } from '../core/errors.ts';
 import type { Log } from '../log.ts';
 import {
   CAPABILITIES,
-  type CallResult,
-  callTool,
+  canElicit,
   listTools,
   type Progress,
   type ServerDeps,
@@ -31,6 +30,7 @@ import {
   UnknownToolError,
 } from '../tool-calls.ts';
 import { isObject, LineTransport } from './line-transport.ts';
+import { StdioQuestions } from './stdio-questions.ts';
 
 /**
  * The initialize-era protocol versions the SDK negotiates, newest first; a client asking for another
@@ -149,6 +149,8 @@ export class StdioDispatcher {
   private readonly graceMs: number;
   private ending = false;
   private closed = false;
+  /** The questions this path puts to the user (--confirm), and the client's answers to them. */
+  private readonly questions = new StdioQuestions((message) => this.send(message));
   private finished!: () => void;
   /** Settles once every request read has been answered (or the output failed) and the wire is closed. */
   readonly done = new Promise<void>((resolve) => {
@@ -184,6 +186,7 @@ export class StdioDispatcher {
     if (this.phase === 'opening') {
       if (m.method === 'initialize' && isId(m.id) && plainInitialize(m.params)) {
         this.phase = 'fast';
+        this.questions.canAsk = canElicit(m.params.capabilities);
         this.replay.push({ ...m, id: REPLAY_ID });
         const asked = m.params.protocolVersion;
         this.reply(m.id, {
@@ -201,7 +204,11 @@ export class StdioDispatcher {
 
   /** Serves m on the fast path; false when it is the SDK's. */
   private answerFast(m: Message): boolean {
-    if (m.method === undefined) return this.sdk === undefined; // a reply to the SDK's request, if any
+    if (m.method === undefined) {
+      // The user's answer to a question this path asked; any other reply is the SDK's, if loaded.
+      if (this.questions.take(m)) return true;
+      return this.sdk === undefined;
+    }
     if (!isId(m.id)) {
       if (m.method === 'notifications/cancelled') {
         const id = m.params?.requestId;
@@ -246,9 +253,11 @@ export class StdioDispatcher {
               method: 'notifications/progress',
               params: { progressToken: token, ...p },
             }).catch(() => {});
-    callTool(this.deps, params, { signal: cancel.signal, sendProgress, modern: false })
+    const signal = AbortSignal.any([cancel.signal, this.stopping.signal]);
+    this.questions
+      .call(this.deps, params, { signal: cancel.signal, sendProgress, modern: false }, signal)
       .then(
-        (result: CallResult) => {
+        (result) => {
           // A cancelled request gets no answer (MCP: the client has stopped waiting for it).
           if (!cancel.signal.aborted) this.reply(id, result);
         },
@@ -292,6 +301,10 @@ export class StdioDispatcher {
   }
 
   private fail(id: Id, e: unknown): void {
+    if (e instanceof ToolError) {
+      this.reply(id, toCallResult({ ok: false, error: e }, false));
+      return;
+    }
     const error =
       e instanceof UnknownToolError
         ? { code: -32602, message: e.message }

@@ -2,7 +2,7 @@
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { up } from '../../docker/compose/project.ts';
-import { down } from '../../docker/compose/running.ts';
+import { down, projectFilter } from '../../docker/compose/running.ts';
 import { hostFile } from '../../docker/host-files.ts';
 import { builder } from './build.ts';
 import { load, projectInput, projectName, projectRef } from './params.ts';
@@ -70,6 +70,25 @@ export const composeDown = defineTool({
   secretArgs: ['env'],
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 300_000,
+  // The confirmation question names what down takes: the project's containers, networks, and volumes if asked.
+  preview: async (args, { engine, signal, processEnv }) => {
+    const { docker } = engine;
+    const name = await projectName(engine, args, signal, processEnv);
+    const filters = projectFilter(name);
+    const [cs, ns, vs] = await Promise.all([
+      docker.listContainers({ all: true, filters, abortSignal: signal }),
+      docker.listNetworks({ filters, abortSignal: signal }),
+      args.volumes ? docker.listVolumes({ filters, abortSignal: signal }) : undefined,
+    ]);
+    return {
+      action: `take down Compose project '${name}'${args.volumes ? ' with its named volumes and their data' : ''}`,
+      objects: [
+        ...cs.map((c) => `container ${(c.Names?.[0] ?? c.Id).replace(/^\//, '')} (${c.State})`),
+        ...(ns ?? []).map((n) => `network ${n.Name}`),
+        ...(vs?.Volumes ?? []).map((v) => `volume ${v.Name}`),
+      ],
+    };
+  },
   handler: async (args, { engine, signal, progress, processEnv }) => {
     const name = await projectName(engine, args, signal, processEnv);
     const steps = await down(engine.docker, name, { volumes: args.volumes, signal, progress });

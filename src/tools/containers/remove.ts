@@ -5,6 +5,7 @@ import { defineTool } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
 import { ContainerRef, engineFilters, PruneFilters } from '../params.ts';
+import { planOf, pruneCandidates, prunePreview, removePlanned } from './prune.ts';
 import { stateOf } from './ref.ts';
 
 export const removeContainer = defineTool({
@@ -22,6 +23,12 @@ export const removeContainer = defineTool({
     { additionalProperties: false },
   ),
   output: Type.Object({ id: Type.String(), name: Type.String(), removed: Type.Boolean() }),
+  preview: async ({ container_id, force, volumes }, { engine: { docker }, signal }) => {
+    const info = await inspectContainer(docker, container_id, signal);
+    const { id, name, state } = stateOf(info);
+    const how = [state, force && 'forced', volumes && 'with its anonymous volumes'].filter(Boolean);
+    return { action: `remove container '${name}' (${id}; ${how.join('; ')})`, objects: [name] };
+  },
   handler: async ({ container_id, force, volumes }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     const { id, name, state } = stateOf(info);
@@ -51,9 +58,25 @@ export const pruneContainers = defineTool({
     removed: Type.Array(Type.String()),
     count: Type.Integer(),
     space_reclaimed: Type.Integer({ description: 'Bytes' }),
+    left: Type.Optional(
+      Type.Array(Type.String(), { description: 'Stopped after the user was asked: not removed' }),
+    ),
   }),
   narrowHint: 'Narrow with filters (until, label).',
-  handler: async ({ filters }, { engine: { docker }, signal, limits }) => {
+  preview: async ({ filters }, { engine: { docker }, signal }) =>
+    prunePreview(await pruneCandidates(docker, filters, signal)),
+  handler: async ({ filters }, { engine: { docker }, signal, limits, confirmed }) => {
+    // Confirmed: exactly the containers the user was shown, not whatever stopped meanwhile.
+    const plan = planOf(confirmed);
+    if (plan) {
+      const done = await removePlanned(docker, plan, filters, signal);
+      return {
+        removed: done.removed.slice(0, limits.maxListResults),
+        count: done.removed.length,
+        space_reclaimed: done.reclaimed,
+        ...(done.left.length > 0 && { left: done.left.slice(0, limits.maxListResults) }),
+      };
+    }
     const res = await docker.pruneContainers({ filters: engineFilters(filters), abortSignal: signal });
     const ids = (res.ContainersDeleted ?? []).map(shortId);
     return {

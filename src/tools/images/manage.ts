@@ -5,8 +5,10 @@ import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { engineError } from '../../docker/errors.ts';
 import { shortId } from '../../docker/names.ts';
+import { engineRequest } from '../../docker/request.ts';
 import { inspectImage, notFoundAmong } from '../../docker/resolve.ts';
 import { engineFilters, PruneFilters } from '../params.ts';
+import { imageCandidates, imagePreview, removePlannedImages } from './prune.ts';
 import { ImageRef } from './ref.ts';
 
 export const tagImage = defineTool({
@@ -96,6 +98,22 @@ export const removeImage = defineTool({
     untagged: Type.Array(Type.String()),
     deleted: Type.Array(Type.String({ description: 'Short IDs' })),
   }),
+  preview: async ({ image, force }, { engine: { docker }, signal }) => {
+    const info = await inspectImage(docker, image, signal);
+    const tags = info.RepoTags ?? [];
+    // By ID the image goes; by a tag only that tag, unless it is the last one.
+    const byId = /^(sha256:)?[0-9a-f]{6,64}$/.test(image);
+    const ref = image.includes('@') || /:[^/]+$/.test(image) ? image : `${image}:latest`;
+    const last = byId || tags.length <= 1 || !tags.includes(ref);
+    const what = last
+      ? `delete image ${shortId(info.Id)}`
+      : `untag '${ref}' (image ${shortId(info.Id)} keeps ${tags.length - 1} other tag(s))`;
+    return {
+      action: `${what}${force ? '; forced' : ''}`,
+      objects: last ? (tags.length > 0 ? tags : [shortId(info.Id)]) : [ref],
+      ...(last && { reclaims: info.Size }),
+    };
+  },
   handler: async ({ image, force, noprune }, { engine, signal }) => {
     const { docker } = engine;
     if (force && engine.info()?.kind === 'podman')
@@ -208,9 +226,28 @@ export const pruneImages = defineTool({
     untagged: Type.Array(Type.String()),
     count: Type.Integer({ description: 'Images deleted' }),
     space_reclaimed: Type.Integer({ description: 'Bytes' }),
+    left: Type.Optional(
+      Type.Array(Type.String(), { description: 'Prunable after the user was asked: not removed' }),
+    ),
   }),
   narrowHint: 'Narrow with filters (until, label).',
-  handler: async ({ all, filters }, { engine: { docker }, signal, limits }) => {
+  preview: async ({ all, filters }, { engine: { docker }, signal }) =>
+    imagePreview(await imageCandidates(docker, all === true, filters, signal), all === true),
+  handler: async ({ all, filters }, { engine: { docker }, signal, limits, confirmed }) => {
+    // Confirmed: exactly the images the user was shown.
+    if (Array.isArray(confirmed)) {
+      const plan = confirmed.filter((i): i is string => typeof i === 'string');
+      const before = await spaceUsed(docker, signal);
+      const done = await removePlannedImages(docker, plan, all === true, filters, signal);
+      const after = await spaceUsed(docker, signal);
+      return {
+        removed: done.deleted.slice(0, limits.maxListResults),
+        untagged: done.untagged.slice(0, limits.maxListResults),
+        count: done.deleted.length,
+        space_reclaimed: Math.max(0, before - after),
+        ...(done.left.length > 0 && { left: done.left.slice(0, limits.maxListResults) }),
+      };
+    }
     // The engine prunes only dangling images unless told dangling=false; an explicit filter wins.
     const f = { ...(all && { dangling: ['false'] }), ...filters };
     const res = (await docker.pruneImages({ filters: engineFilters(f), abortSignal: signal })) as PruneResult;
@@ -225,3 +262,13 @@ export const pruneImages = defineTool({
     };
   },
 });
+
+/** Bytes the engine's image layers take on disk (/system/df), so a removal's saving is the difference. */
+async function spaceUsed(docker: Dockerode, signal: AbortSignal): Promise<number> {
+  const df = await engineRequest<{ LayersSize?: number }>(
+    docker,
+    { path: '/system/df', query: { type: 'image' } },
+    signal,
+  );
+  return df.LayersSize ?? 0;
+}

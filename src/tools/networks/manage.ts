@@ -6,6 +6,7 @@ import { engineError } from '../../docker/errors.ts';
 import { shortId } from '../../docker/names.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
 import { engineFilters, PruneFilters, StringMap } from '../params.ts';
+import { networkCandidates, networkPreview, removePlannedNetworks } from './prune.ts';
 import { asConflict, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
 
 const Cidr = (description: string) =>
@@ -91,6 +92,10 @@ export const removeNetwork = defineTool({
   idempotent: true,
   input: Type.Object({ network_id: NetworkRef }, { additionalProperties: false }),
   output: Type.Object({ id: Type.String(), name: Type.String(), removed: Type.Boolean() }),
+  preview: async ({ network_id }, { engine: { docker }, signal }) => {
+    const net = await inspectNetwork(docker, network_id, signal);
+    return { action: `remove network '${net.Name}' (${shortId(net.Id)})`, objects: [net.Name] };
+  },
   handler: async ({ network_id }, { engine: { docker }, signal }) => {
     const net = await inspectNetwork(docker, network_id, signal);
     if (PREDEFINED.has(net.Name))
@@ -142,14 +147,26 @@ export const pruneNetworks = defineTool({
     stranded: Type.Optional(
       Type.Array(Type.String(), { description: 'Stopped containers that were on a removed network' }),
     ),
+    left: Type.Optional(
+      Type.Array(Type.String(), { description: 'Unused after the user was asked: not removed' }),
+    ),
   }),
   narrowHint: 'Narrow with filters (until, label).',
-  handler: async ({ filters }, { engine: { docker }, signal, limits }) => {
+  preview: async ({ filters }, { engine: { docker }, signal }) =>
+    networkPreview(await networkCandidates(docker, filters, signal)),
+  handler: async ({ filters }, { engine: { docker }, signal, limits, confirmed }) => {
     // The engine prunes networks only stopped containers use; those containers then fail to start.
     // Say which, so the caller can reconnect them.
     const before = await docker.listContainers({ all: true, abortSignal: signal });
-    const res = await docker.pruneNetworks({ filters: engineFilters(filters), abortSignal: signal });
-    const names = res.NetworksDeleted ?? [];
+    // Confirmed: exactly the networks the user was shown.
+    const plan = Array.isArray(confirmed)
+      ? confirmed.filter((i): i is string => typeof i === 'string')
+      : undefined;
+    const done = plan ? await removePlannedNetworks(docker, plan, filters, signal) : undefined;
+    const names = done
+      ? done.removed
+      : ((await docker.pruneNetworks({ filters: engineFilters(filters), abortSignal: signal }))
+          .NetworksDeleted ?? []);
     const gone = new Set(names);
     const stranded = before
       .filter((c) => Object.keys(c.NetworkSettings?.Networks ?? {}).some((n) => gone.has(n)))
@@ -158,6 +175,7 @@ export const pruneNetworks = defineTool({
       removed: names.slice(0, limits.maxListResults),
       count: names.length,
       ...(stranded.length > 0 && { stranded: stranded.slice(0, limits.maxListResults) }),
+      ...(done && done.left.length > 0 && { left: done.left.slice(0, limits.maxListResults) }),
     };
   },
 });

@@ -9,10 +9,12 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { SHAPE_IN_EXAMPLE } from '../../core/schema-marks.ts';
 import { defineTool } from '../../core/tool.ts';
+import { apiAtLeast } from '../../docker/engine.ts';
 import { shortId } from '../../docker/names.ts';
 import { podmanRefusal } from '../../docker/podman.ts';
 import { engineRequest } from '../../docker/request.ts';
 import { engineFilters, MAX_ENTRIES, MAX_VALUE } from '../params.ts';
+import { runPlannedStage, systemPlanOf, systemPreview } from './prune-plan.ts';
 
 type Filters = Record<string, string[]>;
 
@@ -22,6 +24,7 @@ interface StageResult {
   untagged?: number;
   items?: string[];
   skipped?: string;
+  left?: string[];
 }
 
 /** A system prune filter value: a time point, or a label (key or key=value). */
@@ -33,6 +36,9 @@ const Stage = Type.Object({
   untagged: Type.Optional(Type.Integer({ description: 'Tags removed' })),
   items: Type.Optional(Type.Array(Type.String(), { description: 'IDs or names removed' })),
   skipped: Type.Optional(Type.String({ description: 'Why this type was not pruned' })),
+  left: Type.Optional(
+    Type.Array(Type.String(), { description: 'Prunable after the user was asked: not removed' }),
+  ),
 });
 
 interface Stage {
@@ -173,35 +179,15 @@ export const systemPrune = defineTool({
   }),
   timeoutMs: 300_000,
   narrowHint: 'Narrow with filters (until, label).',
-  handler: async (args, { engine, signal, progress, limits }) => {
+  preview: async (args, { engine, signal }) => {
+    const { steps, scope } = prepare(args, engine);
+    return systemPreview(engine.docker, { ...scope, buildCache: !skippedOf(steps, 'build_cache') }, signal);
+  },
+  handler: async (args, { engine, signal, progress, limits, confirmed }) => {
     const { docker } = engine;
-    const filters: Filters = Object.fromEntries(
-      Object.entries(args.filters ?? {}).filter((e): e is [string, string[]] => !!e[1]?.length),
-    );
-    // Checked before anything is removed: the engine would refuse at the volume stage, after the others ran.
-    if (args.volumes && filters.until)
-      throw new ToolError(
-        'invalid_argument',
-        "invalid argument 'filters.until': volumes cannot be filtered by age",
-        {
-          hint: 'Drop filters.until, or prune volumes separately without it.',
-        },
-      );
-    const steps = plan({ ...args, filters });
-    // Likewise what Podman would refuse at a later stage (src/docker/podman.ts), before anything goes.
-    const refusal =
-      engine.info()?.kind === 'podman'
-        ? steps
-            .filter((s) => !s.skipped)
-            .map((s) =>
-              podmanRefusal(engine.name, {
-                path: `/${s.stage.name === 'build_cache' ? 'build' : s.stage.name}/prune`,
-                query: { filters: engineFilters(s.filters) },
-              }),
-            )
-            .find(Boolean)
-        : undefined;
-    if (refusal) throw refusal;
+    const { steps, filters, scope } = prepare(args, engine);
+    // Confirmed: each stage removes exactly what the user was shown (the build cache as the engine finds it).
+    const planned = systemPlanOf(confirmed);
     const out: Record<string, StageResult> = {};
     let total = 0;
     for (const [i, { stage, filters: own, skipped }] of steps.entries()) {
@@ -211,7 +197,17 @@ export const systemPrune = defineTool({
         continue;
       }
       progress(i, steps.length, `pruning ${stage.name.replace('_', ' ')}`);
-      const result = await stage.run(docker, own, signal, limits.maxListResults);
+      const result =
+        planned && stage.name !== 'build_cache'
+          ? await runPlannedStage(
+              docker,
+              stage.name,
+              planned,
+              { ...scope, filters, buildCache: true },
+              signal,
+            )
+          : await stage.run(docker, own, signal, limits.maxListResults);
+      if (result.items) result.items = result.items.slice(0, limits.maxListResults);
       out[stage.name] = result;
       total += result.space_reclaimed ?? 0;
     }
@@ -226,3 +222,51 @@ export const systemPrune = defineTool({
     };
   },
 });
+
+type Args = { all?: boolean; volumes?: boolean; filters?: Partial<Filters> };
+
+/**
+ * The stages and their filters, after the refusals that must come before anything is removed (and
+ * before any question is asked): volumes filtered by age, and what Podman would refuse at a later stage.
+ */
+function prepare(
+  args: Args,
+  engine: { name: string; apiVersion?: string; info(): { kind?: string } | undefined },
+) {
+  const filters: Filters = Object.fromEntries(
+    Object.entries(args.filters ?? {}).filter((e): e is [string, string[]] => !!e[1]?.length),
+  );
+  if (args.volumes && filters.until)
+    throw new ToolError(
+      'invalid_argument',
+      "invalid argument 'filters.until': volumes cannot be filtered by age",
+      {
+        hint: 'Drop filters.until, or prune volumes separately without it.',
+      },
+    );
+  const steps = plan({ ...args, filters });
+  const refusal =
+    engine.info()?.kind === 'podman'
+      ? steps
+          .filter((s) => !s.skipped)
+          .map((s) =>
+            podmanRefusal(engine.name, {
+              path: `/${s.stage.name === 'build_cache' ? 'build' : s.stage.name}/prune`,
+              query: { filters: engineFilters(s.filters) },
+            }),
+          )
+          .find(Boolean)
+      : undefined;
+  if (refusal) throw refusal;
+  const scope = {
+    filters,
+    all: args.all === true,
+    volumes: args.volumes === true,
+    // Before API 1.42 the engine's volume prune takes named volumes too.
+    namedVolumes: !apiAtLeast(engine.apiVersion ?? '0', '1.42'),
+  };
+  return { steps, filters, scope };
+}
+
+const skippedOf = (steps: ReturnType<typeof plan>, name: Stage['name']) =>
+  steps.find((s) => s.stage.name === name)?.skipped !== undefined;

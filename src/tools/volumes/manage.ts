@@ -5,6 +5,7 @@ import { defineTool } from '../../core/tool.ts';
 import { apiAtLeast } from '../../docker/engine.ts';
 import { findVolume } from '../../docker/resolve.ts';
 import { engineFilters, FilterMap, StringMap } from '../params.ts';
+import { removePlannedVolumes, volumePreview } from './prune.ts';
 import { containersUsing, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
 
 export const createVolume = defineTool({
@@ -58,6 +59,11 @@ export const removeVolume = defineTool({
     { additionalProperties: false },
   ),
   output: Type.Object({ name: Type.String(), removed: Type.Boolean() }),
+  preview: async ({ volume_name }, { engine: { docker }, signal }) => {
+    const found = await findVolume(docker, volume_name, signal);
+    if (!found) return { action: `remove volume '${volume_name}' (it does not exist now)`, objects: [] };
+    return { action: `remove volume '${volume_name}' and all the data in it`, objects: [volume_name] };
+  },
   handler: async ({ volume_name, force }, { engine: { docker }, signal }) => {
     if (!(await findVolume(docker, volume_name, signal))) {
       if (force) return { name: volume_name, removed: false };
@@ -101,23 +107,28 @@ export const pruneVolumes = defineTool({
     removed: Type.Array(Type.String()),
     count: Type.Integer(),
     space_reclaimed: Type.Integer({ description: 'Bytes' }),
+    left: Type.Optional(
+      Type.Array(Type.String(), { description: 'Unused after the user was asked: not removed' }),
+    ),
   }),
   narrowHint: 'Narrow with filters (label).',
-  handler: async ({ all, filters }, { engine, signal, limits }) => {
-    const { all: allFilter, ...rest } = filters ?? {};
-    const named = all === true || (allFilter ?? []).some((v) => ['true', '1'].includes(v.toLowerCase()));
-    const api = engine.apiVersion;
-    const modern = spareNamedByDefault(api);
-    // Older engines know no anonymous-only prune: theirs removes every unused volume, named ones
-    // included. Ask for that explicitly rather than delete named data the caller meant to keep.
-    if (!named && !modern)
-      throw new ToolError(
-        'invalid_argument',
-        `this engine (API ${api ?? 'unknown'}) cannot prune only anonymous volumes: its prune removes named ones too`,
-        {
-          hint: 'Pass all: true to remove every unused volume (narrow it with filters), or remove chosen ones with docker_remove_volume.',
-        },
-      );
+  preview: async ({ all, filters }, { engine, signal }) => {
+    const { named, rest } = pruneScope(all, filters, engine.apiVersion);
+    return volumePreview(engine.docker, rest, named, signal);
+  },
+  handler: async ({ all, filters }, { engine, signal, limits, confirmed }) => {
+    const { named, rest, modern } = pruneScope(all, filters, engine.apiVersion);
+    // Confirmed: exactly the volumes the user was shown.
+    if (Array.isArray(confirmed)) {
+      const plan = confirmed.filter((n): n is string => typeof n === 'string');
+      const done = await removePlannedVolumes(engine.docker, plan, rest, named, signal);
+      return {
+        removed: done.removed.slice(0, limits.maxListResults),
+        count: done.removed.length,
+        space_reclaimed: done.reclaimed,
+        ...(done.left.length > 0 && { left: done.left.slice(0, limits.maxListResults) }),
+      };
+    }
     const res = await engine.docker.pruneVolumes({
       filters: engineFilters({ ...rest, ...(named && modern && { all: ['true'] }) }),
       abortSignal: signal,
@@ -130,3 +141,23 @@ export const pruneVolumes = defineTool({
     };
   },
 });
+
+/**
+ * Whether named volumes go too (all, or the filter all=true), and the other filters. Older engines
+ * know no anonymous-only prune: theirs removes every unused volume, named ones included. Ask for that
+ * explicitly rather than delete named data the caller meant to keep (before any question is asked).
+ */
+function pruneScope(all: boolean | undefined, filters: Record<string, string[]> | undefined, api?: string) {
+  const { all: allFilter, ...rest } = filters ?? {};
+  const named = all === true || (allFilter ?? []).some((v) => ['true', '1'].includes(v.toLowerCase()));
+  const modern = spareNamedByDefault(api);
+  if (!named && !modern)
+    throw new ToolError(
+      'invalid_argument',
+      `this engine (API ${api ?? 'unknown'}) cannot prune only anonymous volumes: its prune removes named ones too`,
+      {
+        hint: 'Pass all: true to remove every unused volume (narrow it with filters), or remove chosen ones with docker_remove_volume.',
+      },
+    );
+  return { named, rest, modern };
+}

@@ -8,7 +8,7 @@ import { closeSync, fchmodSync, fstatSync, openSync, write, writeSync } from 'no
 import { redact } from '../../core/redact.ts';
 import type { Safety } from '../../core/tool.ts';
 import type { Log } from '../../log.ts';
-import type { Observed, PipelineEnv } from '../../pipeline/run.ts';
+import type { Observed, Outcome, PipelineEnv } from '../../pipeline/run.ts';
 import { BoundedMap } from './rate-limit.ts';
 import { StartupError } from './tls.ts';
 
@@ -41,6 +41,8 @@ export interface AuditEvent {
   args?: unknown;
   /** `ok` or an error kind (`not_found`, `policy_denied`…) or the refusal (`tool_calls_per_minute`…). */
   outcome: string;
+  /** For a tool call that needed the user's confirmation (--confirm): what became of it. */
+  confirmation?: 'accepted' | 'declined' | 'cancelled' | 'unconfirmed';
   durationMs?: number;
   /** For refusals: what was refused, for the operator (never sent to the client). */
   detail?: string;
@@ -86,6 +88,7 @@ export function auditLine(e: AuditEvent, now: Date = new Date()): string {
     safety: e.safety,
     args: e.args === undefined ? undefined : summarizeArgs(e.args),
     outcome: e.outcome,
+    confirmation: e.confirmation,
     duration_ms: e.durationMs === undefined ? undefined : Math.round(e.durationMs * 10) / 10,
     detail: e.detail,
     suppressed: e.suppressed,
@@ -190,7 +193,13 @@ export function openAudit(path: string, log: Log): Auditor {
 export function auditCalls(audit: Auditor, who: { clientId: string; ip?: string }): PipelineEnv['observe'] {
   return (call) =>
     ({ outcome, durationMs }) =>
-      audit.record({ ...auditFieldsOf(call), ...who, outcome: callOutcome(outcome), durationMs });
+      audit.record({
+        ...auditFieldsOf(call),
+        ...who,
+        outcome: callOutcome(outcome),
+        ...confirmationOf(outcome),
+        durationMs,
+      });
 }
 
 /** The audit fields of what the pipeline observed. */
@@ -208,9 +217,22 @@ export function auditFieldsOf(
   }
 }
 
-/** `ok`, the error kind, or `internal` when the pipeline itself threw. */
-export const callOutcome = (outcome: { ok: true } | { ok: false; error: { kind: string } } | undefined) =>
-  outcome === undefined ? 'internal' : outcome.ok ? 'ok' : outcome.error.kind;
+/**
+ * `ok`, the error kind, `input_required` when the call stopped to ask the user (its answer is the
+ * next line), or `internal` when the pipeline itself threw.
+ */
+export const callOutcome = (outcome: Outcome | undefined) =>
+  outcome === undefined
+    ? 'internal'
+    : outcome.ok
+      ? 'ok'
+      : outcome.asked
+        ? 'input_required'
+        : outcome.error.kind;
+
+/** The `confirmation` field, when the call needed one. */
+export const confirmationOf = (outcome: Outcome | undefined): Pick<AuditEvent, 'confirmation'> =>
+  outcome?.confirmation ? { confirmation: outcome.confirmation } : {};
 
 /**
  * At most `perMinute` lines per kind of refusal (event, client, IP, outcome): a flood of refused

@@ -28,6 +28,10 @@ const ProfileSpec = Type.Object(
     toolsets: Type.Optional(Names),
     /** The engines a credential may use (configured engine names); absent = all of them. */
     engines: Type.Optional(Names),
+    /** Which calls this credential's user confirms (destructive, all, none); absent = the server's --confirm. */
+    confirm: Type.Optional(
+      Type.Union([Type.Literal('destructive'), Type.Literal('all'), Type.Literal('none')]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -80,6 +84,7 @@ export function capProfile(p: SafetyProfile, ceiling: SafetyProfile): SafetyProf
     deniedTools: [...new Set([...p.deniedTools, ...ceiling.deniedTools])],
     ...(toolsets && { toolsets }),
     ...(p.engines && { engines: p.engines }),
+    ...(p.confirm && { confirm: p.confirm }),
   };
 }
 
@@ -170,6 +175,7 @@ export function resolveAuthFile(
       deniedTools: spec.denied_tools ?? [],
       ...(spec.toolsets && { toolsets: toolsetList(spec.toolsets, `profiles.${name}.toolsets`) }),
       ...(spec.engines && { engines: engineList(spec.engines, engines, `profiles.${name}.engines`) }),
+      ...(spec.confirm && { confirm: spec.confirm }),
     });
   }
   const known = () => [...profiles.keys()].join(', ');

@@ -15,7 +15,15 @@
 import { Elysia } from 'elysia';
 import type { Log } from '../../log.ts';
 import type { PipelineEnv } from '../../pipeline/run.ts';
-import { type Auditor, auditFieldsOf, callOutcome, noAudit, openAudit, throttleRefusals } from './audit.ts';
+import {
+  type Auditor,
+  auditFieldsOf,
+  callOutcome,
+  confirmationOf,
+  noAudit,
+  openAudit,
+  throttleRefusals,
+} from './audit.ts';
 import type { Refusal } from './auth.ts';
 import { principalOf } from './auth.ts';
 import { type Cidr, checkClientIp, clientIp, parseCidrList } from './client-ip.ts';
@@ -187,6 +195,7 @@ export function callObserver(g: Guards, request: Request): PipelineEnv['observe'
         clientId: key,
         ip,
         outcome: callOutcome(outcome),
+        ...confirmationOf(outcome),
         durationMs,
       });
     };

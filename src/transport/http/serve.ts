@@ -107,6 +107,8 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
         server: factsFor(principal.profile),
         stopping: stopping.signal,
         remote,
+        // A confirmation is bound to the credential that was asked (pipeline/seal.ts).
+        confirm: { ...deps.env.confirm, caller: `http:${principal.clientId}` },
         ...(guards && { observe: callObserver(guards, request) }),
       },
     });

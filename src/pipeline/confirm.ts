@@ -1,0 +1,164 @@
+/**
+ * The confirm step (--confirm): a call at a tier that needs it is put to the human through MCP
+ * elicitation before anything changes. The first round runs the tool's preview against the engine
+ * and answers with a question and a sealed state (seal.ts); the answer round opens the state and runs
+ * the call on exactly what the question named, or ends it: declined, nothing changed. A client that
+ * cannot ask its user gets --confirm-fallback: allow (audited `unconfirmed`) or refuse.
+ * Nothing here knows a tool: the question comes from its declared `preview`, else its name and arguments.
+ */
+import { ToolError } from '../core/errors.ts';
+import type { Preview, Safety } from '../core/tool.ts';
+import { canonicalJson, type SealBinding, type Sealer } from './seal.ts';
+
+export type ConfirmMode = 'destructive' | 'all' | 'none';
+export type ConfirmFallback = 'allow' | 'refuse';
+/** What the audit log records for a call that needed confirmation. */
+export type Confirmation = 'accepted' | 'declined' | 'cancelled' | 'unconfirmed';
+
+export interface ConfirmSettings {
+  /** Server-wide; a credential's profile may set its own (SafetyProfile.confirm). */
+  mode: ConfirmMode;
+  fallback: ConfirmFallback;
+  /** Who is calling (an HTTP client id, `stdio`): a state sealed for one caller is refused to another. */
+  caller: string;
+  sealer: Sealer;
+}
+
+/** What the transport knows about this call's client. */
+export interface ConfirmChannel {
+  /** The client declared elicitation (initialize, or the 2026 request envelope). */
+  canAsk: boolean;
+  /** The answer round: the sealed state the question carried and the user's answer to it. */
+  answer?: ConfirmAnswer;
+}
+
+export interface ConfirmAnswer {
+  state: unknown;
+  action: 'accept' | 'decline' | 'cancel' | 'missing';
+  content?: Record<string, unknown>;
+}
+
+/** An elicitation/create form: what the client shows its user. */
+export interface Question {
+  message: string;
+  requestedSchema: {
+    type: 'object';
+    properties: Record<string, { type: 'boolean'; title: string; description: string; default: boolean }>;
+    required: string[];
+  };
+}
+
+/** The key of the question in an input-required round trip, and of its one field. */
+export const QUESTION_KEY = 'confirm';
+const FIELD = 'confirm';
+
+/** Whether a call at `tier` needs the user's confirmation under `mode`. */
+export const needsConfirmation = (tier: Safety, mode: ConfirmMode): boolean =>
+  mode === 'all' ? tier !== 'safe' : mode === 'destructive' ? tier === 'destructive' : false;
+
+const MAX_NAMED = 50;
+
+export function bytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** The question: what will happen, to which objects, on which engine. */
+export function questionOf(
+  tool: string,
+  engine: string,
+  preview: Preview | undefined,
+  args?: unknown,
+): Question {
+  const lines: string[] = [];
+  if (preview) {
+    lines.push(`Confirm on engine '${engine}': ${preview.action}.`);
+    const objects = preview.objects ?? [];
+    if (preview.objects) {
+      const named = objects.slice(0, MAX_NAMED).join(', ');
+      const more = objects.length > MAX_NAMED ? `, and ${objects.length - MAX_NAMED} more` : '';
+      lines.push(
+        objects.length === 0
+          ? 'Nothing matches now: nothing will be removed.'
+          : `${objects.length} object${objects.length === 1 ? '' : 's'} will go: ${named}${more}.`,
+      );
+    }
+    if (preview.reclaims !== undefined) lines.push(`Space reclaimed: ${bytes(preview.reclaims)}.`);
+  } else {
+    lines.push(`Confirm on engine '${engine}': ${tool} with ${canonicalJson(args ?? {})}.`);
+  }
+  lines.push(`Asked by the assistant through ${tool}; nothing changes unless you accept.`);
+  return {
+    message: lines.join('\n'),
+    requestedSchema: {
+      type: 'object',
+      properties: {
+        [FIELD]: {
+          type: 'boolean',
+          title: 'Go ahead',
+          description: 'Tick to let the assistant do this',
+          default: false,
+        },
+      },
+      required: [FIELD],
+    },
+  };
+}
+
+/** The user said no (declined or dismissed): an error the model must not retry on its own. */
+export const declined = () =>
+  new ToolError('cancelled', 'the user declined; nothing changed', { retryable: false });
+
+/** How each reason a sealed state is refused reads; in every case nothing ran. */
+const REFUSED: Record<string, string> = {
+  malformed: 'is not one this server issued',
+  forged: 'does not carry this server’s seal',
+  expired: 'has expired',
+  replayed: 'was already used',
+  'other call': 'was given for another call (tool, arguments, engine or caller differ)',
+};
+
+export type Settled =
+  | { run: true; confirmation?: Confirmation; plan?: unknown }
+  | { run: false; confirmation?: Confirmation; error: ToolError };
+
+/**
+ * The answer round: the state must be this call's (seal.ts), then accept with the box ticked runs
+ * the plan the question showed; anything else ends the call, nothing changed.
+ */
+export function settle(answer: ConfirmAnswer, binding: SealBinding, sealer: Sealer): Settled {
+  const opened = sealer.open(answer.state, binding);
+  if (!opened.ok)
+    return {
+      run: false,
+      error: new ToolError('policy_denied', `the confirmation ${REFUSED[opened.reason]}; nothing changed`, {
+        hint: 'Call the tool again without it: the user will be asked.',
+        retryable: false,
+      }),
+    };
+  if (answer.action === 'accept' && answer.content?.[FIELD] === true)
+    return { run: true, confirmation: 'accepted', plan: opened.plan };
+  return {
+    run: false,
+    confirmation: answer.action === 'cancel' || answer.action === 'missing' ? 'cancelled' : 'declined',
+    error: declined(),
+  };
+}
+
+/** A client that cannot ask its user, under --confirm-fallback refuse. */
+export function cannotAsk(tool: string, mode: ConfirmMode, remote: boolean): ToolError {
+  const setting = remote
+    ? 'ask the server’s operator for --confirm-fallback allow or a profile with confirm: none'
+    : `restart with --confirm-fallback allow (MCP_DOCKER_CONFIRM_FALLBACK) or --confirm ${mode === 'all' ? 'destructive' : 'none'}`;
+  return new ToolError(
+    'policy_denied',
+    `${tool} needs the user's confirmation (--confirm ${mode}) and this client cannot ask its user (it does not support elicitation)`,
+    { hint: `Use a client that supports elicitation, or ${setting}.`, retryable: false },
+  );
+}

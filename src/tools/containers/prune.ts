@@ -1,0 +1,95 @@
+/**
+ * `docker container prune` as a confirmed call sees it: the stopped containers the filters select,
+ * listed before the user is asked (the preview), then exactly those removed. Containers stopped since
+ * the question are left and reported, never removed unseen.
+ */
+import type Dockerode from 'dockerode';
+import type { Preview } from '../../core/tool.ts';
+import { listedName, shortId } from '../../docker/names.ts';
+import { parseTimePoint } from '../time.ts';
+
+/** States a prune removes: every container that is not running, paused or restarting. */
+const STOPPED = ['created', 'exited', 'dead'];
+/** Filters the preview can apply exactly as the engine's prune does; any other leaves the prune to the engine. */
+const EXACT = new Set(['until', 'label']);
+
+export interface Candidate {
+  id: string;
+  name: string;
+  size: number;
+}
+
+/** The stopped containers a prune with `filters` would remove now; undefined when it cannot tell exactly. */
+export async function pruneCandidates(
+  docker: Dockerode,
+  filters: Record<string, string[]> | undefined,
+  signal: AbortSignal,
+): Promise<Candidate[] | undefined> {
+  const given = Object.entries(filters ?? {}).filter(([, v]) => v.length > 0);
+  if (given.some(([k]) => !EXACT.has(k))) return undefined;
+  const until = filters?.until?.[0];
+  const before = until === undefined ? undefined : parseTimePoint(until, 'filters.until');
+  const label = filters?.label ?? [];
+  const list = await docker.listContainers({
+    all: true,
+    size: true,
+    filters: JSON.stringify({ status: STOPPED, ...(label.length > 0 && { label }) }),
+    abortSignal: signal,
+  });
+  return list
+    .filter((c) => before === undefined || c.Created < before)
+    .map((c) => ({
+      id: c.Id,
+      name: listedName(c) || shortId(c.Id),
+      size: (c as { SizeRw?: number }).SizeRw ?? 0,
+    }));
+}
+
+/** The question's content: the names, the count and the space, and the ids as the plan. */
+export function prunePreview(candidates: Candidate[] | undefined): Preview {
+  if (!candidates) return { action: 'remove every stopped container the filters select' };
+  return {
+    action: 'remove these stopped containers',
+    objects: candidates.map((c) => c.name),
+    reclaims: candidates.reduce((n, c) => n + c.size, 0),
+    plan: candidates.map((c) => ({ id: c.id, size: c.size })),
+  };
+}
+
+/** Reads a plan back (it came through the client, sealed): the ids and sizes, nothing else. */
+export function planOf(confirmed: unknown): { id: string; size: number }[] | undefined {
+  if (!Array.isArray(confirmed)) return undefined;
+  return confirmed.flatMap((e) =>
+    e && typeof e.id === 'string' ? [{ id: e.id, size: typeof e.size === 'number' ? e.size : 0 }] : [],
+  );
+}
+
+/**
+ * Removes exactly the planned containers that are still stopped; reports those that started again
+ * (kept) and the ones stopped since the question (left). Same result shape as the engine's prune.
+ */
+export async function removePlanned(
+  docker: Dockerode,
+  plan: { id: string; size: number }[],
+  filters: Record<string, string[]> | undefined,
+  signal: AbortSignal,
+) {
+  const removed: string[] = [];
+  let reclaimed = 0;
+  const stopped = new Set((await pruneCandidates(docker, filters, signal))?.map((c) => c.id) ?? []);
+  for (const { id, size } of plan) {
+    if (!stopped.has(id)) continue; // gone already, or running again: not what the user agreed to remove
+    try {
+      await docker.getContainer(id).remove({ abortSignal: signal });
+      removed.push(shortId(id));
+      reclaimed += size;
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+    }
+  }
+  const planned = new Set(plan.map((p) => p.id));
+  const left = ((await pruneCandidates(docker, filters, signal)) ?? [])
+    .filter((c) => !planned.has(c.id))
+    .map((c) => c.name);
+  return { removed, reclaimed, left };
+}

@@ -1,0 +1,80 @@
+/**
+ * `docker network prune` as a confirmed call sees it: the user-defined networks no container is
+ * connected to (the engine's rule: no endpoints), listed before the user is asked, then exactly those
+ * removed. Networks left unused since the question are reported as left, not removed.
+ */
+import type Dockerode from 'dockerode';
+import type { Preview } from '../../core/tool.ts';
+import { inspectNetwork } from '../../docker/resolve.ts';
+import { parseTimePoint } from '../time.ts';
+import { PREDEFINED } from './ref.ts';
+
+const EXACT = new Set(['until', 'label']);
+
+/** Unused user-defined networks a prune would remove now, by name; undefined when it cannot tell exactly. */
+export async function networkCandidates(
+  docker: Dockerode,
+  filters: Record<string, string[]> | undefined,
+  signal: AbortSignal,
+): Promise<{ id: string; name: string }[] | undefined> {
+  if (Object.entries(filters ?? {}).some(([k, v]) => v.length > 0 && !EXACT.has(k))) return undefined;
+  const until = filters?.until?.[0];
+  const before = until === undefined ? undefined : parseTimePoint(until, 'filters.until') * 1000;
+  const label = filters?.label ?? [];
+  const list = await docker.listNetworks({
+    ...(label.length > 0 && { filters: JSON.stringify({ label }) }),
+    abortSignal: signal,
+  });
+  const local = list.filter(
+    (n) =>
+      !PREDEFINED.has(n.Name) &&
+      n.Scope !== 'swarm' &&
+      !n.Ingress &&
+      (before === undefined || Date.parse(n.Created ?? '') < before),
+  );
+  const out: { id: string; name: string }[] = [];
+  for (const n of local) {
+    // The list leaves Containers empty: only inspect says who is connected.
+    const info = await inspectNetwork(docker, n.Id, signal).catch(() => undefined);
+    if (info && Object.keys(info.Containers ?? {}).length === 0) out.push({ id: n.Id, name: n.Name });
+  }
+  return out;
+}
+
+export function networkPreview(candidates: { id: string; name: string }[] | undefined): Preview {
+  if (!candidates) return { action: 'remove every unused network the filters select' };
+  return {
+    action: 'remove these unused networks',
+    objects: candidates.map((c) => c.name),
+    plan: candidates.map((c) => c.id),
+  };
+}
+
+/** Removes exactly the planned networks still unused; reports those unused since the question as left. */
+export async function removePlannedNetworks(
+  docker: Dockerode,
+  plan: string[],
+  filters: Record<string, string[]> | undefined,
+  signal: AbortSignal,
+) {
+  const unused = new Map(
+    ((await networkCandidates(docker, filters, signal)) ?? []).map((c) => [c.id, c.name]),
+  );
+  const removed: string[] = [];
+  for (const id of plan) {
+    const name = unused.get(id);
+    if (name === undefined) continue; // connected again, or gone: not what the user agreed to remove
+    try {
+      await docker.getNetwork(id).remove({ abortSignal: signal });
+      removed.push(name);
+    } catch (e) {
+      const status = (e as { statusCode?: number }).statusCode;
+      if (status !== 404 && status !== 403 && status !== 409) throw e;
+    }
+  }
+  const planned = new Set(plan);
+  const left = ((await networkCandidates(docker, filters, signal)) ?? [])
+    .filter((c) => !planned.has(c.id))
+    .map((c) => c.name);
+  return { removed, left };
+}
