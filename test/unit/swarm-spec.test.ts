@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'bun:test';
+import { ToolError } from '../../src/core/errors.ts';
+import { parseMount, serviceRow, serviceSpec } from '../../src/docker/swarm/service-spec.ts';
+
+describe('serviceSpec', () => {
+  it('builds a create spec from the arguments, durations in nanoseconds', () => {
+    const spec = serviceSpec({
+      name: 'web',
+      image: 'busybox',
+      command: ['sleep', '60'],
+      env: { A: '1' },
+      replicas: 3,
+      mounts: ['data:/d', '/srv:/s:ro', 'tmpfs:/t'],
+      ports: [{ target: 80, published: 8080 }],
+      networks: ['front'],
+      constraints: ['node.role==worker'],
+      limit_cpus: 0.5,
+      limit_memory: 64 << 20,
+      update_config: { parallelism: 1, delay: 2, failure_action: 'rollback', monitor: 1.5 },
+    });
+    expect(spec.Name).toBe('web');
+    expect(spec.Mode).toEqual({ Replicated: { Replicas: 3 } });
+    expect(spec.TaskTemplate?.ContainerSpec).toMatchObject({
+      Image: 'busybox',
+      Env: ['A=1'],
+      Command: ['sleep', '60'],
+    });
+    expect(spec.TaskTemplate?.ContainerSpec?.Mounts).toEqual([
+      { Type: 'volume', Source: 'data', Target: '/d', ReadOnly: false },
+      { Type: 'bind', Source: '/srv', Target: '/s', ReadOnly: true },
+      { Type: 'tmpfs', Target: '/t', ReadOnly: false },
+    ]);
+    expect(spec.TaskTemplate?.Resources).toEqual({
+      Limits: { NanoCPUs: 500_000_000, MemoryBytes: 64 << 20 },
+    });
+    expect(spec.TaskTemplate?.Placement).toEqual({ Constraints: ['node.role==worker'] });
+    expect(spec.UpdateConfig).toEqual({
+      Parallelism: 1,
+      Delay: 2e9,
+      FailureAction: 'rollback',
+      Monitor: 1.5e9,
+    });
+    expect(spec.EndpointSpec?.Ports).toEqual([
+      { TargetPort: 80, PublishedPort: 8080, Protocol: 'tcp', PublishMode: 'ingress' },
+    ]);
+  });
+
+  it('updates in place: what is given replaces its part, everything else is kept', () => {
+    const base = serviceSpec({
+      name: 'web',
+      image: 'a',
+      env: { A: '1' },
+      replicas: 2,
+      update_config: { parallelism: 2 },
+    });
+    (base.TaskTemplate as Record<string, unknown>).LogDriver = { Name: 'json-file' };
+    const next = serviceSpec({ image: 'b', update_config: { delay: 1 } }, base);
+    expect(next.TaskTemplate?.ContainerSpec).toMatchObject({ Image: 'b', Env: ['A=1'] });
+    expect(next.Mode).toEqual({ Replicated: { Replicas: 2 } });
+    expect(next.UpdateConfig).toEqual({ Parallelism: 2, Delay: 1e9 });
+    expect((next.TaskTemplate as Record<string, unknown>).LogDriver).toEqual({ Name: 'json-file' });
+    expect(base.TaskTemplate?.ContainerSpec?.Image).toBe('a'); // the base is not changed
+  });
+
+  it('refuses what cannot be a service', () => {
+    expect(() => serviceSpec({ image: 'x' })).toThrow(ToolError);
+    expect(() => serviceSpec({ name: 'x' })).toThrow(ToolError);
+    expect(() => serviceSpec({ name: 'x', image: 'x', mode: 'global', replicas: 2 })).toThrow(/global/);
+    expect(() => parseMount('/only', 'mounts[0]')).toThrow(/source:target/);
+    expect(() => parseMount('a:b:rx', 'mounts[0]')).toThrow(/source:target/);
+  });
+
+  it('shows a service as a compact row', () => {
+    const spec = serviceSpec({ name: 'web', image: 'busybox@sha256:abc123', replicas: 3 });
+    const row = serviceRow({
+      ID: '0123456789abcdef',
+      Spec: spec,
+      Endpoint: { Ports: [{ TargetPort: 80, PublishedPort: 8080, Protocol: 'tcp', PublishMode: 'ingress' }] },
+      ServiceStatus: { RunningTasks: 2, DesiredTasks: 3 },
+      UpdateStatus: { State: 'updating' },
+    });
+    expect(row).toEqual({
+      id: '0123456789ab',
+      name: 'web',
+      image: 'busybox',
+      mode: 'replicated',
+      replicas: '2/3',
+      ports: ['*:8080->80/tcp'],
+      update: 'updating',
+    });
+  });
+});
