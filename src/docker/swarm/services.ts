@@ -195,13 +195,28 @@ export async function removeService(
   return changed(now.ID, now.Spec.Name ?? '', undefined);
 }
 
-/** Keys sorted at every depth, so two copies of one spec print the same. */
-const stable = (v: unknown): string =>
-  JSON.stringify(v, (_k, x) =>
-    x && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
-      : x,
-  );
+/** A value with empty objects, lists and nulls left out, at every depth. */
+function pruned(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(pruned);
+  if (!v || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) {
+    const p = pruned(x);
+    if (p === null || p === undefined) continue;
+    if (typeof p === 'object' && Object.keys(p).length === 0) continue;
+    out[k] = p;
+  }
+  return out;
+}
+
+/**
+ * A task template as a comparable string: a task's copy of its spec leaves out `Runtime` and empty
+ * parts the service's spec may hold, so those are left out of both.
+ */
+export const specKey = (template: unknown): string => {
+  const { Runtime: _runtime, ...rest } = (pruned(template) ?? {}) as Record<string, unknown>;
+  return JSON.stringify(rest);
+};
 
 export interface Convergence {
   converged: boolean;
@@ -230,10 +245,10 @@ export async function convergence(docker: Dockerode, ref: string, signal: AbortS
     listTasks(docker, { service: [svc.ID] }, signal),
     listServices(docker, { id: [svc.ID] }, signal),
   ]);
-  const current = stable(svc.Spec.TaskTemplate);
+  const current = specKey(svc.Spec.TaskTemplate);
   const all = tasks.filter((t: TaskDoc) => t.ServiceID === svc.ID);
   const mine = all.filter((t) => t.DesiredState === 'running');
-  const running = mine.filter((t) => t.Status?.State === 'running' && stable(t.Spec) === current).length;
+  const running = mine.filter((t) => t.Status?.State === 'running' && specKey(t.Spec) === current).length;
   const desired = svc.Spec.Mode?.Global
     ? (listed[0]?.ServiceStatus?.DesiredTasks ?? mine.length)
     : (replicasOf(svc.Spec) ?? 0);

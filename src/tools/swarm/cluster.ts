@@ -83,9 +83,10 @@ export const swarmJoin = defineTool({
       throw new ToolError('invalid_argument', 'manager_engine is the engine that would join', {
         hint: 'Pass engine: the engine to join, and manager_engine: a manager of the swarm.',
       });
-    const manager = await entry.access.client(signal);
-    await joinSwarm(engine.docker, manager, { ...args, role: args.role ?? 'worker' }, signal);
-    return swarmState(engine.docker, signal);
+    // A tool that reports on every engine is not connected first: connect both here.
+    const [joining, manager] = await Promise.all([engine.client(signal), entry.access.client(signal)]);
+    await joinSwarm(joining, manager, { ...args, role: args.role ?? 'worker' }, signal);
+    return swarmState(joining, signal);
   },
 });
 
