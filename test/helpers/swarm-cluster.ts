@@ -11,7 +11,7 @@
  * (SWARM_ENV); test/helpers/swarm.ts uses that one, or starts its own when run by plain `bun test`.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, ensureTestImage, ping, unmountUnder } from '../../scripts/engine.ts';
 
@@ -44,6 +44,15 @@ export interface SwarmCluster {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 function sh(cmd: string, args: string[], quiet = false): boolean {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -110,10 +119,38 @@ async function startNode(n: SwarmNode, tag: string): Promise<void> {
   throw new Error(`${exited ?? `dockerd (${n.role}) did not answer within 30 s`}\n${logTail(n.dir)}`);
 }
 
+/**
+ * What a run that was killed left: a /tmp/mcpt-sw<pid> whose process is gone. Its dockerds are stopped
+ * by the pids in their pidfiles (only when that process is a dockerd of that directory), what they
+ * mounted is unmounted, and its namespaces are deleted.
+ */
+function removeStale(): void {
+  for (const entry of readdirSync('/tmp')) {
+    const tag = /^mcpt-sw(\d+)$/.exec(entry)?.[1];
+    if (!tag || alive(Number(tag))) continue;
+    const base = join('/tmp', entry);
+    for (const role of ['m', 'w']) {
+      const dir = join(base, role);
+      try {
+        const pid = Number(readFileSync(join(dir, 'dockerd.pid'), 'utf8').trim());
+        if (pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${dir}/`))
+          process.kill(pid, 'SIGKILL');
+      } catch {
+        // no pidfile, or the process is gone
+      }
+      unmountUnder(dir);
+      if (existsSync(`/var/run/netns/mcpt-sw${tag}${role}`))
+        sh('ip', ['netns', 'del', `mcpt-sw${tag}${role}`], true);
+    }
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 /** Brings up both engines in their namespaces, loads the test image into each, and forms the swarm. */
 export async function startSwarm(image = process.env.MCP_DOCKER_TEST_IMAGE ?? 'mcp-test/busybox:latest') {
   if (process.getuid?.() !== 0) throw new Error('the test swarm needs root (network namespaces, dockerd)');
-  const tag = String(process.pid % 100_000);
+  removeStale();
+  const tag = String(process.pid);
   const base = `/tmp/mcpt-sw${tag}`;
   const [manager, worker] = nodes(tag, base);
   const cluster: SwarmCluster = { manager, worker, env: {} };
@@ -194,15 +231,6 @@ export async function waitNodesReady(host: string, count: number, ms = 30_000): 
     await sleep(250);
   }
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function stopNode(n: SwarmNode): Promise<void> {
   if (await ping(n.host, 1_000).catch(() => false))

@@ -217,6 +217,11 @@ describe('docker_service_* and docker_node_update on a two-node cluster', () => 
     for (const l of lines) expect(l).toMatch(new RegExp(`^${logs}\\.[12]@mcpt-(manager|worker) hello from `));
     const one = await s.ok<{ lines: string[] }>('docker_service_logs', { service: logs, grep: '.1@' });
     expect(one.lines).toHaveLength(1);
+    const stamped = await s.ok<{ lines: string[] }>('docker_service_logs', {
+      service: logs,
+      timestamps: true,
+    });
+    for (const l of stamped.lines) expect(l).toMatch(new RegExp(`^\\d{4}-\\S+ ${logs}\\.[12]@mcpt-`));
     await s.ok('docker_service_remove', { service: logs });
   }, 90_000);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import { ToolError } from '../../src/core/errors.ts';
+import { taskLine } from '../../src/docker/swarm/service-logs.ts';
 import { parseMount, parsePort, serviceRow, serviceSpec } from '../../src/docker/swarm/service-spec.ts';
 
 describe('serviceSpec', () => {
@@ -104,5 +105,18 @@ describe('serviceSpec', () => {
       ports: ['*:8080->80/tcp'],
       update: 'updating',
     });
+  });
+});
+
+describe('taskLine', () => {
+  const names = { tasks: new Map([['t1', 'web.1']]), nodes: new Map([['n1', 'node-a']]) };
+  const details = 'com.docker.swarm.node.id=n1,com.docker.swarm.service.id=s1,com.docker.swarm.task.id=t1';
+
+  it('leads a line with task@node in place of the engine details, a timestamp staying first', () => {
+    expect(taskLine(`${details} hello world`, names)).toBe('web.1@node-a hello world');
+    expect(taskLine(`2026-12-06T02:00:00.000000001Z ${details} hi`, names)).toBe(
+      '2026-12-06T02:00:00.000000001Z web.1@node-a hi',
+    );
+    expect(taskLine('no details here', names)).toBe('no details here');
   });
 });

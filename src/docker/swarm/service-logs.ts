@@ -18,8 +18,12 @@ export interface LogNames {
   nodes: Map<string, string>;
 }
 
-/** A detailed line with its details replaced by the task's name and node. */
+const TIMESTAMP = /^(\d{4}-\d\d-\d\dT\S+ )(.*)$/s;
+
+/** A detailed line with its details replaced by the task's name and node (a timestamp stays first). */
 export function taskLine(line: string, names: LogNames): string {
+  const stamped = TIMESTAMP.exec(line);
+  if (stamped && DETAILS.test(stamped[2] ?? '')) return `${stamped[1]}${taskLine(stamped[2] ?? '', names)}`;
   const m = DETAILS.exec(line);
   if (!m) return line;
   const [, details = '', task = '', text = ''] = m;
