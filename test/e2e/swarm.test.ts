@@ -117,6 +117,42 @@ describe.each(CLIENT_KINDS)('the swarm toolset through the binary (%s client)', 
   });
 });
 
+describe('the service policy through the binary', () => {
+  it('refuses to scale a hostile service made elsewhere, and leaves it as it was', async () => {
+    const c = swarm();
+    const name = `mcpt-e2e-hostile-${process.pid}`;
+    await c.raw('manager', 'POST', '/services/create', {
+      Name: name,
+      Labels: c.labels,
+      TaskTemplate: {
+        ContainerSpec: {
+          Image: IMAGE,
+          Args: ['sleep', '1'],
+          Mounts: [{ Type: 'bind', Source: '/', Target: '/h' }],
+        },
+      },
+      Mode: { Replicated: { Replicas: 0 } },
+    });
+    const before = await c.raw<{ Version: { Index: number } }>('manager', 'GET', `/services/${name}`);
+    const s = await startServer({ args: ['--toolsets', 'swarm'], env: { DOCKER_HOST: c.manager.host } });
+    try {
+      const r = await s.client.callTool('docker_service_scale', { service: name, replicas: 3 });
+      const e = errorOf(r);
+      expect(e.kind).toBe('policy_denied');
+      expect(r.content?.[0]?.type === 'text' && r.content[0].text).toContain('Mounts[0].Source');
+    } finally {
+      await s.close();
+    }
+    const after = await c.raw<{ Version: { Index: number }; Spec: { Mode: unknown } }>(
+      'manager',
+      'GET',
+      `/services/${name}`,
+    );
+    expect(after.Version.Index).toBe(before.Version.Index);
+    expect(after.Spec.Mode).toEqual({ Replicated: { Replicas: 0 } });
+  });
+});
+
 describe('docker_swarm_join through the binary', () => {
   it('joins a worker to the swarm of the manager engine named in the config file', async () => {
     const c = swarm();

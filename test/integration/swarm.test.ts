@@ -249,6 +249,48 @@ describe('docker_service_* and docker_node_update on a two-node cluster', () => 
     expect(now.Version.Index).toBe(before.Version.Index);
   });
 
+  it('checks the spec that will run: scaling a hostile service made elsewhere, rolling back to a hostile spec', async () => {
+    const s = swarm();
+    const spec = (name: string, extra: Record<string, unknown> = {}) => ({
+      Name: name,
+      Labels: s.labels,
+      TaskTemplate: { ContainerSpec: { Image: IMAGE, Args: sleepCmd, ...extra } },
+      Mode: { Replicated: { Replicas: 0 } },
+    });
+    const version = async (name: string) =>
+      (await s.raw<{ Version: { Index: number } }>('manager', 'GET', `/services/${name}`)).Version.Index;
+    // Made through the raw API, as another client could.
+    const hostile = `mcpt-hostile-${process.pid}`;
+    await s.raw('manager', 'POST', '/services/create', spec(hostile, { CapabilityAdd: ['CAP_SYS_ADMIN'] }));
+    const v0 = await version(hostile);
+    const scaled = await s.call('docker_service_scale', { service: hostile, replicas: 1 });
+    expect(!scaled.ok && scaled.error.kind).toBe('policy_denied');
+    expect(!scaled.ok && scaled.error.message).toContain('CapabilityAdd');
+    expect(await version(hostile)).toBe(v0);
+
+    const turned = `mcpt-turned-${process.pid}`;
+    await s.raw('manager', 'POST', '/services/create', spec(turned));
+    const update = async (extra: Record<string, unknown>) =>
+      s.raw(
+        'manager',
+        'POST',
+        `/services/${turned}/update?version=${await version(turned)}`,
+        spec(turned, extra),
+      );
+    await update({ CapabilityAdd: ['CAP_SYS_ADMIN'] });
+    await update({});
+    const v1 = await version(turned);
+    const back = await s.call('docker_service_rollback', { service: turned });
+    expect(!back.ok && back.error.kind).toBe('policy_denied');
+    expect(await version(turned)).toBe(v1);
+    const now = await s.raw<{ Spec: { TaskTemplate: { ContainerSpec: Record<string, unknown> } } }>(
+      'manager',
+      'GET',
+      `/services/${turned}`,
+    );
+    expect(now.Spec.TaskTemplate.ContainerSpec.CapabilityAdd).toBeUndefined();
+  });
+
   it('names close services when a reference finds none, and removes a service', async () => {
     const s = swarm();
     const miss = await s.call('docker_service_inspect', { service: `${name}x` });
