@@ -31,7 +31,14 @@ export function needsEngine(args: string[]): boolean {
 /** The spec files that run on the test Swarm (test/helpers/swarm-cluster.ts) are named so; a bare name filter too. */
 const SWARM_NAME = /(?:^|\/)(?:swarm|stack)[^/]*$/;
 /** Folders that hold such files: naming one selects them. */
-const SWARM_DIRS = new Set(['test', 'test/', 'test/integration', 'test/integration/', 'test/e2e', 'test/e2e/']);
+const SWARM_DIRS = new Set([
+  'test',
+  'test/',
+  'test/integration',
+  'test/integration/',
+  'test/e2e',
+  'test/e2e/',
+]);
 
 /**
  * Whether the selection runs tests on the test Swarm, so the runner brings one cluster up for all of

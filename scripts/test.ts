@@ -28,6 +28,7 @@ import { relative, resolve } from 'node:path';
 import { releaseVersion } from '../build.ts';
 import { currentHostBinary } from '../packaging/build-info.ts';
 import { hostTarget } from '../packaging/targets.ts';
+import { type SwarmCluster, startSwarm, stopSwarm } from '../test/helpers/swarm-cluster.ts';
 import {
   type DockerHost,
   EngineError,
@@ -42,7 +43,6 @@ import {
 } from './engine.ts';
 import { findPodman, type PrivatePodman, startPodman, stopPodman } from './podman.ts';
 import { RegistryError, startRegistries, type TestRegistries } from './registry.ts';
-import { startSwarm, stopSwarm, type SwarmCluster } from '../test/helpers/swarm-cluster.ts';
 import { needsEngine, needsSwarm, PODMAN_SUBSET, wantsPodmanPass } from './test-plan.ts';
 
 const REPO = resolve(import.meta.dir, '..');
