@@ -5,7 +5,7 @@ import { MAX_VALUE, StringList, StringMap } from '../params.ts';
 const Seconds = (description?: string) =>
   Type.Optional(Type.Number({ minimum: 0, maximum: 86_400, description }));
 
-const policy = <F extends string>(failure: F[]) =>
+const policy = <F extends string>(failure: F[], description?: string) =>
   Type.Optional(
     Type.Object(
       {
@@ -15,7 +15,7 @@ const policy = <F extends string>(failure: F[]) =>
         monitor: Seconds(),
         order: Type.Optional(Type.Enum(['stop-first', 'start-first'])),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, description },
     ),
   );
 
@@ -27,11 +27,11 @@ export const serviceSettings = {
   replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
   mode: Type.Optional(Type.Enum(['replicated', 'global'])),
   mounts: StringList(MAX_VALUE, 'src:dst[:ro]; /src binds, name: volume, tmpfs:/dst'),
-  ports: StringList(256, '"8080:80", "53:53/udp" or "mode=host,published=80,target=80"; on every node'),
+  ports: StringList(256, '"8080:80", "53:53/udp", "mode=host,published=80,target=80"'),
   networks: StringList(256),
   constraints: StringList(MAX_VALUE, 'e.g. node.role==worker'),
   limit_cpus: Type.Optional(Type.Number({ minimum: 0, maximum: 4096 })),
   limit_memory: Type.Optional(Type.Integer({ minimum: 0, description: 'Bytes' })),
-  update_config: policy(['pause', 'continue', 'rollback']),
+  update_config: policy(['pause', 'continue', 'rollback'], 'delay, monitor: seconds'),
   rollback_config: policy(['pause', 'continue']),
 };
