@@ -29,7 +29,15 @@ export const swarmInfo = defineTool({
   idempotent: true,
   input: Type.Object({}, { additionalProperties: false }),
   output: SwarmStateOut,
-  handler: async (_args, { engine: { docker }, signal }) => swarmState(docker, signal),
+  handler: async (_args, { engine, signal }) => {
+    // The other tools' requests are refused for Podman at the engine boundary; this one reads /info.
+    if (engine.info()?.kind === 'podman')
+      throw new ToolError('invalid_argument', `engine '${engine.name}' is Podman, which has no Swarm API`, {
+        hint: 'Use a Docker engine for Swarm.',
+        retryable: false,
+      });
+    return swarmState(engine.docker, signal);
+  },
 });
 
 export const swarmInit = defineTool({

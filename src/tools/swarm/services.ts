@@ -53,9 +53,12 @@ export const serviceInspect = defineTool({
   idempotent: true,
   input: Type.Object({ service: ServiceRef, full: Full }, { additionalProperties: false }),
   output: Doc,
+  // Whoever created the service set these; the full document nests them.
   untrusted: {
     env: 'env of service {service}',
+    labels: 'labels of service {service}',
     'Spec.TaskTemplate.ContainerSpec.Env': 'env of service {service}',
+    'Spec.Labels': 'labels of service {service}',
   },
   handler: async ({ service, full }, { engine: { docker }, signal }) => {
     const s = await inspectService(docker, service, signal);
