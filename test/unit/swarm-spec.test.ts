@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'bun:test';
 import { ToolError } from '../../src/core/errors.ts';
+import { swarmError } from '../../src/docker/swarm/api.ts';
+import { withPort } from '../../src/docker/swarm/cluster.ts';
 import { taskLine } from '../../src/docker/swarm/service-logs.ts';
 import { parseMount, parsePort, serviceRow, serviceSpec } from '../../src/docker/swarm/service-spec.ts';
+import { specKey } from '../../src/docker/swarm/services.ts';
 
 describe('serviceSpec', () => {
   it('builds a create spec from the arguments, durations in nanoseconds', () => {
@@ -118,5 +121,50 @@ describe('taskLine', () => {
       '2026-12-06T02:00:00.000000001Z web.1@node-a hi',
     );
     expect(taskLine('no details here', names)).toBe('no details here');
+  });
+});
+
+describe('Swarm engine answers and comparisons', () => {
+  const refusal = (message: string, statusCode = 503) => ({ statusCode, json: { message } });
+
+  it('turns "not in a swarm", "a worker" and "already in a swarm" into conflicts with a next step', () => {
+    const notIn = swarmError(
+      refusal(
+        'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.',
+      ),
+    ) as ToolError;
+    expect(notIn.kind).toBe('conflict');
+    expect(notIn.message).toBe('this engine is not in a swarm');
+    expect(notIn.hint).toContain('docker_swarm_init');
+    const worker = swarmError(
+      refusal(
+        "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.",
+      ),
+    ) as ToolError;
+    expect(worker.message).toContain('worker, not a manager');
+    const already = swarmError(refusal('This node is already part of a swarm.')) as ToolError;
+    expect(already.hint).toContain('docker_swarm_leave');
+    const other = refusal('something else', 500);
+    expect(swarmError(other)).toBe(other);
+  });
+
+  it('compares a task spec with its service spec without Runtime and empty parts', () => {
+    const service = {
+      ContainerSpec: { Image: 'a', Mounts: [] },
+      Resources: {},
+      ForceUpdate: 0,
+      Runtime: 'container',
+    };
+    const task = { ForceUpdate: 0, ContainerSpec: { Image: 'a' } };
+    expect(specKey(service)).toBe(specKey(task));
+    expect(specKey({ ...task, ForceUpdate: 1 })).not.toBe(specKey(service));
+  });
+
+  it('adds the Swarm port to an address that has none', () => {
+    expect(withPort('10.0.0.1', 2377)).toBe('10.0.0.1:2377');
+    expect(withPort('10.0.0.1:4000', 2377)).toBe('10.0.0.1:4000');
+    expect(withPort('fd00::1', 2377)).toBe('[fd00::1]:2377');
+    expect(withPort('[fd00::1]:4000', 2377)).toBe('[fd00::1]:4000');
+    expect(withPort('eth0', 2377)).toBe('eth0:2377');
   });
 });
