@@ -2,7 +2,7 @@
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { inspectNode, listNodes, nodeRow, removeNode, updateNode } from '../../docker/swarm/nodes.ts';
-import { FilterMap, Full, Limit } from '../params.ts';
+import { FilterMap, Full, Limit, MAX_VALUE, mapBounds } from '../params.ts';
 import { Doc, NodeRef } from './params.ts';
 
 export const nodeList = defineTool({
@@ -64,11 +64,9 @@ export const nodeUpdate = defineTool({
       role: Type.Optional(Type.Enum(['worker', 'manager'])),
       labels: Type.Optional(
         Type.Record(
-          Type.String({ maxLength: 1024 }),
-          Type.Union([Type.String({ maxLength: 4096 }), Type.Null()]),
-          {
-            maxProperties: 1000,
-          },
+          Type.String(),
+          Type.Union([Type.String({ maxLength: MAX_VALUE }), Type.Null()]),
+          mapBounds(),
         ),
       ),
     },
