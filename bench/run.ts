@@ -6,7 +6,7 @@
  * run is reported with the reason.
  *
  * Flags: --no-build (use the binary as is) --quick (fewer runs; no 300-container, HTTP or log
- * figures) --no-competitors --no-http --no-logs --no-bounded --no-engines --no-floor --containers 30,300.
+ * figures) --no-competitors --no-http --no-logs --no-bounded --no-engines --no-floor --no-swarm --containers 30,300.
  * Env: MCP_DOCKER_BIN (default dist/mcp-docker), DOCKER_HOST (unix://).
  * Containers are labelled mcp-docker-bench=1, use network none and are removed at the end, on
  * error and on Ctrl-C. All traffic stays on the unix socket and 127.0.0.1.
@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runBounded } from './bounded.ts';
-import { writeDocs } from './docs.ts';
+import { replaceSection, writeDocs } from './docs.ts';
 import { runEngines } from './engines.ts';
 import { buildFloor, runFloorGap } from './floor-gap.ts';
 import { runHttpLoad } from './http-load.ts';
@@ -30,6 +30,7 @@ import {
   podmanMcp,
   type ServerSpec,
 } from './servers.ts';
+import { runSwarm, type SwarmReport, swarmSection } from './swarm.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const BIN = process.env.MCP_DOCKER_BIN ? resolve(process.env.MCP_DOCKER_BIN) : join(ROOT, 'dist/mcp-docker');
@@ -380,11 +381,25 @@ async function main(): Promise<void> {
     report.floor = await runFloorGap({ bin: BIN, env: baseEnv, calls: RUNS.rssCalls, cold: RUNS.cold, log });
   }
 
+  // ---- Swarm: docker_service_list of 100 services on the test Swarm (issue 16) ----
+  let swarm: SwarmReport | undefined;
+  if (!has('--no-swarm')) {
+    swarm = await runSwarm({ bin: BIN, env: baseEnv, calls: QUICK ? 20 : 50, log });
+    for (const e of swarm.errors) report.skipped.push({ id: `swarm: ${e.figure}`, why: e.why });
+  }
+
   report.machine.loadEnd = loadavg().map((x) => Number(x.toFixed(2)));
   const outDir = join(ROOT, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 1)}\n`);
   const md = writeDocs(report, ROOT);
+  if (swarm)
+    replaceSection(
+      join(ROOT, 'docs/BENCHMARKS.md'),
+      '<!-- swarm:start -->',
+      '<!-- swarm:end -->',
+      swarmSection(swarm, report.date.slice(0, 10)),
+    );
   console.log(md);
   log(`wrote bench/results/latest.json, docs/BENCHMARKS.md, docs/benchmarks.svg`);
 }

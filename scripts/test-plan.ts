@@ -29,6 +29,32 @@ export function needsEngine(args: string[]): boolean {
   return paths.length === 0 || !paths.every((p) => p === 'test/unit' || p.startsWith('test/unit/'));
 }
 
+/** The spec files that run on the test Swarm (test/helpers/swarm-cluster.ts) are named so; a bare name filter too. */
+const SWARM_NAME = /(?:^|\/)(?:swarm|stack)[^/]*$/;
+/** Folders that hold such files: naming one selects them. */
+const SWARM_DIRS = new Set([
+  'test',
+  'test/',
+  'test/integration',
+  'test/integration/',
+  'test/e2e',
+  'test/e2e/',
+]);
+
+/**
+ * Whether the selection runs tests on the test Swarm, so the runner brings one cluster up for all of
+ * them: the full run, a folder holding them, or a swarm or stack spec file.
+ */
+export function needsSwarm(args: string[]): boolean {
+  const paths: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) paths.push(arg.replace(/^\.\//, ''));
+  }
+  return paths.length === 0 || paths.some((p) => SWARM_DIRS.has(p) || SWARM_NAME.test(p));
+}
+
 /**
  * The suites the full run (CI) runs a second time against a private Podman service: the tools Podman
  * supports, with its exceptions named in each file (test/helpers/podman.ts). `MCP_DOCKER_TEST_ENGINE=podman

@@ -28,6 +28,7 @@ import { relative, resolve } from 'node:path';
 import { releaseVersion } from '../build.ts';
 import { currentHostBinary } from '../packaging/build-info.ts';
 import { hostTarget } from '../packaging/targets.ts';
+import { type SwarmCluster, startSwarm, stopSwarm } from '../test/helpers/swarm-cluster.ts';
 import {
   type DockerHost,
   EngineError,
@@ -42,7 +43,7 @@ import {
 } from './engine.ts';
 import { findPodman, type PrivatePodman, startPodman, stopPodman } from './podman.ts';
 import { RegistryError, startRegistries, type TestRegistries } from './registry.ts';
-import { needsEngine, PODMAN_SUBSET, wantsPodmanPass } from './test-plan.ts';
+import { needsEngine, needsSwarm, PODMAN_SUBSET, wantsPodmanPass } from './test-plan.ts';
 
 const REPO = resolve(import.meta.dir, '..');
 const TEST_IMAGE = 'mcp-test/busybox:latest';
@@ -61,6 +62,8 @@ interface Counts {
 let host: DockerHost | undefined;
 let privateEngine: PrivateEngine | undefined;
 let podman: PrivatePodman | undefined;
+/** The test Swarm (two private dockerds in namespaces), when the selection has swarm or stack tests. */
+let swarm: SwarmCluster | undefined;
 /** `MCP_DOCKER_TEST_ENGINE=podman`: the whole selection runs against a private Podman service instead. */
 const PODMAN_ONLY = process.env.MCP_DOCKER_TEST_ENGINE === 'podman';
 let registries: TestRegistries | undefined;
@@ -208,9 +211,17 @@ async function main(args: string[]): Promise<Counts> {
   registries = await startRegistries();
   for (const note of registries.notes) say(note);
 
+  // The test Swarm, shared by every swarm and stack spec of the run (the Podman-only run has none).
+  if (!PODMAN_ONLY && needsSwarm(args)) {
+    say('starting the test Swarm: two private dockerds in network namespaces');
+    swarm = await startSwarm(TEST_IMAGE);
+    say(`test Swarm ready: manager ${swarm.manager.host}, worker ${swarm.worker.host}`);
+  }
+
   // 4. The tests, with the engine and binary in their environment.
   const env = {
     ...process.env,
+    ...swarm?.env,
     DOCKER_HOST: host,
     MCP_DOCKER_TEST_IMAGE: TEST_IMAGE,
     MCP_DOCKER_BIN: binary.bin,
@@ -288,6 +299,10 @@ function teardown(): Promise<void> {
       say(`cleanup of labelled containers failed: ${(error as Error).message}`);
     }
     await registries?.stop().catch((error) => say(`stopping the test registries failed: ${error.message}`));
+    if (swarm) {
+      say('stopping the test Swarm');
+      await stopSwarm(swarm).catch((error) => say(`stopping the test Swarm failed: ${error.message}`));
+    }
     if (podman) {
       say('stopping the private Podman service');
       await stopPodman(podman).catch((error) => say(`stopping Podman failed: ${error.message}`));

@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { catalogue } from '../../src/tools/index.ts';
+import { DEFAULT_TOOLSETS } from '../../src/core/toolsets.ts';
+import { catalogue as everyTool } from '../../src/tools/index.ts';
+
+/** What a server lists by default: the tools of the default toolsets (swarm is off). */
+const catalogue = everyTool.filter((t) => t.toolset !== undefined && DEFAULT_TOOLSETS.includes(t.toolset));
+
 import {
   CLIENT_KINDS,
   errorOf,

@@ -14,6 +14,7 @@ import { containerTools } from '../../src/tools/containers/index.ts';
 import { imageTools } from '../../src/tools/images/index.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { networkTools } from '../../src/tools/networks/index.ts';
+import { swarmTools } from '../../src/tools/swarm/index.ts';
 import { systemTools } from '../../src/tools/system/index.ts';
 import { volumeTools } from '../../src/tools/volumes/index.ts';
 
@@ -57,7 +58,15 @@ describe('tool catalogue', () => {
   });
 
   it('is sorted by category then name, so tools/list is deterministic', () => {
-    const categories = [containerTools, imageTools, networkTools, volumeTools, systemTools, composeTools];
+    const categories = [
+      containerTools,
+      imageTools,
+      networkTools,
+      volumeTools,
+      systemTools,
+      composeTools,
+      swarmTools,
+    ];
     const expected = categories.flatMap((c) => c.map((t) => t.name).sort((a, b) => a.localeCompare(b)));
     expect(catalogue.map((t) => t.name)).toEqual(expected);
   });
@@ -69,7 +78,8 @@ describe('tool catalogue', () => {
     `all_tags build_args cap_add cap_drop container_id cpus enable_ipv6 entrypoint force full gateway
     hostname image ipc_mode labels project_dir project_name profiles services remove_orphans limit max_events name network_id new_name no_cache overwrite pid_mode
     privileged security_opt stderr stdin stdout tag tags tail timestamps tty userns_mode volume_name wait
-    workdir working_dir`.split(/\s+/),
+    workdir working_dir service node task replicas env networks limit_cpus update_config rollback_config
+    manager_engine role availability`.split(/\s+/),
   );
   // Compose's service keys on create and run (issue 15) take Compose's shapes, which models know;
   // describing each would cost the budget below. Their durations and sizes are still described.
@@ -135,7 +145,9 @@ describe('tool catalogue', () => {
   it('keeps the model-facing tool list small: core ≤ 350 B per tool on average, the seed 36 ≤ 12 KB, ≤ 1.7 KB any tool (create and run ≤ 2 KB)', () => {
     const sizes = listed.map((t) => [t.name, modelFacingBytes(t)] as const);
     const counted = (name: string, b: number) => Math.min(b, BEFORE_COMPOSE_OPTIONS[name] ?? b);
-    const core = sizes.filter(([name]) => !composeTools.some((t) => t.name === name));
+    const core = sizes.filter(
+      ([name]) => !composeTools.some((t) => t.name === name) && !swarmTools.some((t) => t.name === name),
+    );
     const total = core.reduce((n, [name, b]) => n + counted(name, b), 0);
     expect(total / core.length).toBeLessThanOrEqual(350);
     const seed = sizes.filter(([name]) => SEED_TOOLS.has(name));

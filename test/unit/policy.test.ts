@@ -336,6 +336,13 @@ describe('the engine guard routes', () => {
     '/exec/e1/json': { ContainerID: 'ok', ProcessConfig: { privileged: true } },
     '/exec/e2/json': { ContainerID: 'priv', ProcessConfig: { privileged: false } },
     '/exec/e3/json': { ContainerID: 'ok', ProcessConfig: { privileged: false } },
+    '/networks/f00d': { Name: 'host', Driver: 'host' },
+    '/networks/overlay1': { Name: 'overlay1', Driver: 'overlay' },
+    '/volumes/etcvol': { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/etc' } },
+    '/services/back': {
+      PreviousSpec: { TaskTemplate: { ContainerSpec: { Image: 'x', CapabilityAdd: ['SYS_ADMIN'] } } },
+    },
+    '/services/fine': { PreviousSpec: { TaskTemplate: { ContainerSpec: { Image: 'x' } } } },
   };
   const asked: string[] = [];
   const io = {
@@ -412,6 +419,49 @@ describe('the engine guard routes', () => {
     ).toBe('policy_denied');
     expect(await send('POST', '/plugins/pull', { query: { remote: 'x' } })).toBe('policy_denied');
     expect(await send('POST', '/plugins/x/enable')).toBe('policy_denied');
+  });
+
+  it('checks service specs as the engine reads them: any case, unknown keys, networks by ID, rollbacks', async () => {
+    const service = (body: Record<string, unknown>, path = '/services/create', query = {}) =>
+      send('POST', path, { body, query });
+    const spec = (ContainerSpec: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      TaskTemplate: { ContainerSpec, ...extra },
+    });
+    // Go's JSON decoder matches keys without regard to case.
+    expect(await service({ taskTemplate: { containerSpec: { capabilityAdd: ['NET_ADMIN'] } } })).toBe(
+      'policy_denied',
+    );
+    expect(await service(spec({ Image: 'x', Devices: ['/dev/sda'] }))).toBe('policy_denied');
+    expect(await service(spec({ Image: 'x', Privileges: { Unknown: true } }))).toBe('policy_denied');
+    expect(await service(spec({ Image: 'x', Privileges: { SELinuxContext: { Type: 'spc_t' } } }))).toBe(
+      'policy_denied',
+    );
+    expect(await service(spec({ Image: 'x', Privileges: { NoNewPrivileges: true } }))).toBe('sent');
+    expect(await service(spec({ Image: 'x', CapabilityAdd: ['NET_BIND_SERVICE'] }))).toBe('sent');
+    expect(await service(spec({ Image: 'x' }, { Networks: [{ Target: 'f00d' }] }))).toBe('policy_denied');
+    expect(await service(spec({ Image: 'x' }, { Networks: [{ Target: 'overlay1' }] }))).toBe('sent');
+    expect(await service({ ...spec({ Image: 'x' }), Networks: [{ Target: 'host' }] })).toBe('policy_denied');
+    expect(
+      await service(spec({ Image: 'x', Mounts: [{ Type: 'volume', Source: 'etcvol', Target: '/e' }] })),
+    ).toBe('policy_denied');
+    expect(
+      await service(spec({ Image: 'x', Mounts: [{ Type: 'npipe', Source: '/run', Target: '/r' }] })),
+    ).toBe('policy_denied');
+    expect(await service(spec({ Image: 'x', Mounts: [{ Type: 'weird', Target: '/r' }] }))).toBe(
+      'policy_denied',
+    );
+    expect(await service(spec({ Image: 'x', Mounts: [{ Type: 'tmpfs', Target: '/t' }] }))).toBe('sent');
+    // Published ports, host mode too, are allowed (Swarm publishes on every node).
+    const ports = { EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }] } };
+    expect(await service({ ...spec({ Image: 'x' }), ...ports })).toBe('sent');
+    // A rollback runs the previous spec: that is the one checked.
+    expect(await service(spec({ Image: 'x' }), '/services/back/update', { rollback: 'previous' })).toBe(
+      'policy_denied',
+    );
+    expect(await service(spec({ Image: 'x' }), '/services/back/update')).toBe('sent');
+    expect(await service(spec({ Image: 'x' }), '/services/fine/update', { rollback: 'previous' })).toBe(
+      'sent',
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { needsEngine, PODMAN_SUBSET, wantsPodmanPass } from '../../scripts/test-plan.ts';
+import { needsEngine, needsSwarm, PODMAN_SUBSET, wantsPodmanPass } from '../../scripts/test-plan.ts';
 
 describe('npm test selection', () => {
   it('prepares nothing for unit tests alone', () => {
@@ -29,5 +29,22 @@ describe('the Podman pass', () => {
     expect(wantsPodmanPass(['test/integration/networks.test.ts'])).toBe(false);
     expect(wantsPodmanPass(['-t', 'removes'])).toBe(false);
     for (const file of PODMAN_SUBSET) expect(existsSync(join(import.meta.dir, '../..', file))).toBe(true);
+  });
+});
+
+describe('the test Swarm', () => {
+  it('comes up for the full run, a folder holding swarm or stack specs, or one of them', () => {
+    expect(needsSwarm([])).toBe(true);
+    expect(needsSwarm(['test/integration'])).toBe(true);
+    expect(needsSwarm(['test/integration/swarm.test.ts'])).toBe(true);
+    expect(needsSwarm(['./test/integration/stack-deploy.test.ts'])).toBe(true);
+    expect(needsSwarm(['test/e2e/swarm.test.ts', '-t', 'drain'])).toBe(true);
+    expect(needsSwarm(['swarm'])).toBe(true);
+  });
+
+  it('stays down for selections without them', () => {
+    expect(needsSwarm(['test/integration/compose.test.ts'])).toBe(false);
+    expect(needsSwarm(['test/unit'])).toBe(false);
+    expect(needsSwarm(['test/security', '-t', 'swarm'])).toBe(false);
   });
 });

@@ -11,16 +11,16 @@ import {
   type ContainerInfo,
   checkContainerNow,
   checkCreateBody,
-  checkServiceSpec,
   checkUpdateBody,
   type EngineLookup,
 } from './container.ts';
 import { checkDriverOpts, checkNamespaceMode, type RuleContext, refuseEscape } from './rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from './scope.ts';
+import { checkServiceSpec, type ServiceLookup } from './service.ts';
 
 const CONTAINER_ACTION = /^\/containers\/([^/]+)\/(start|restart|unpause|exec|attach|update|archive)$/;
 const EXEC_START = /^\/exec\/([^/]+)\/start$/;
-const SERVICE = /^\/services\/(?:create|[^/]+\/update)$/;
+const SERVICE = /^\/services\/(?:create|([^/]+)\/update)$/;
 /** A plugin runs with the host privileges it asks for. */
 const PLUGIN = /^\/plugins\/(?:pull|create|[^/]+\/(?:upgrade|enable|set))$/;
 
@@ -82,7 +82,20 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
     checkNamespaceMode('network', call.query.networkmode, 'networkmode', ctx);
     return;
   }
-  if (SERVICE.test(call.path)) return checkServiceSpec(call.body, ctx);
+  const service = SERVICE.exec(call.path);
+  if (service) {
+    const services: ServiceLookup = {
+      volume: lookup.volume,
+      network: (ref) => io.get(`/networks/${encodeURIComponent(ref)}`),
+    };
+    await checkServiceSpec(call.body, ctx, services);
+    // A rollback runs the previous spec, whatever the body says: check the spec that will run.
+    if (service[1] && call.query.rollback === 'previous') {
+      const now = await io.get<{ PreviousSpec?: unknown }>(`/services/${service[1]}`);
+      await checkServiceSpec(now?.PreviousSpec, ctx, services);
+    }
+    return;
+  }
   if (PLUGIN.test(call.path))
     return refuseEscape(
       ctx,

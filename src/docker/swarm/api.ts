@@ -1,0 +1,77 @@
+/**
+ * Every Swarm request of the engine layer: the one request function, with the engine's answers that
+ * mean "this engine cannot do Swarm work now" turned into errors that say so and what to do (not in a
+ * swarm, a worker rather than a manager, already in a swarm), and a not-found of a service or a node
+ * naming the close names. Podman's lack of Swarm is refused before the request (podman.ts).
+ */
+import type Dockerode from 'dockerode';
+import { ToolError } from '../../core/errors.ts';
+import { engineSaid, statusOf } from '../errors.ts';
+import { type EngineRequest, engineRequest } from '../request.ts';
+import { didYouMean } from '../resolve.ts';
+
+const NOT_IN_SWARM = /not part of a swarm|use "docker swarm init" or "docker swarm join"/i;
+const WORKER = /not a swarm manager/i;
+const ALREADY = /already part of a swarm/i;
+
+/** The error an engine answer means for a Swarm request, or `e` itself. */
+export function swarmError(e: unknown): unknown {
+  const said = engineSaid(e);
+  const status = statusOf(e);
+  if (status === 503 && NOT_IN_SWARM.test(said))
+    return new ToolError('conflict', 'this engine is not in a swarm', {
+      hint: 'Start one with docker_swarm_init, or join one with docker_swarm_join; or use an engine that is a manager.',
+    });
+  if (status === 503 && WORKER.test(said))
+    return new ToolError(
+      'conflict',
+      'this engine is a swarm worker, not a manager: only managers see or change the cluster',
+      {
+        hint: 'Call it on a manager engine (the engine argument), or promote this node from a manager with docker_node_update role=manager.',
+      },
+    );
+  if (status === 503 && ALREADY.test(said))
+    return new ToolError('conflict', 'this engine is already in a swarm', {
+      hint: 'See it with docker_swarm_info; leave it first with docker_swarm_leave to start or join another.',
+    });
+  return e;
+}
+
+/** One JSON Swarm request with the call's signal, its failures translated by swarmError. */
+export async function swarmRequest<T>(
+  docker: Dockerode,
+  req: EngineRequest,
+  signal: AbortSignal,
+): Promise<T> {
+  try {
+    return await engineRequest<T>(docker, req, signal);
+  } catch (e) {
+    throw swarmError(e);
+  }
+}
+
+/** "<kind> '<ref>' not found", naming close names and the tool that lists them. */
+export function swarmNotFound(
+  kind: string,
+  ref: string,
+  names: readonly string[],
+  lister: string,
+): ToolError {
+  const close = didYouMean(ref, names);
+  const hint = close.length
+    ? `Did you mean ${close.map((n) => `'${n}'`).join(', ')}?`
+    : `List them with ${lister}.`;
+  return new ToolError('not_found', `${kind} '${ref}' not found`, { hint });
+}
+
+/** Nanoseconds, as the engine counts durations, from seconds. */
+export const nanos = (seconds: number): number => Math.round(seconds * 1e9);
+/** Seconds from the engine's nanoseconds. */
+export const seconds = (ns: number | undefined): number | undefined =>
+  ns === undefined ? undefined : ns / 1e9;
+
+/** A filters query value from a map, leaving out empty lists; undefined when nothing is left. */
+export function filtersQuery(f: Record<string, readonly string[] | undefined>): string | undefined {
+  const kept = Object.fromEntries(Object.entries(f).filter(([, v]) => v && v.length > 0));
+  return Object.keys(kept).length ? JSON.stringify(kept) : undefined;
+}

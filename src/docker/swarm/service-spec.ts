@@ -1,0 +1,268 @@
+/**
+ * A Swarm service spec from the arguments a caller gives (what `docker service create` takes, in the
+ * tools' names), merged onto an existing spec for an update in place, and the compact row a service
+ * list shows. Pure: no engine, no MCP. Durations are seconds here and nanoseconds in the spec.
+ */
+import { ToolError } from '../../core/errors.ts';
+import { nanos } from './api.ts';
+
+export interface PortArg {
+  target: number;
+  published?: number;
+  protocol?: 'tcp' | 'udp' | 'sctp';
+  /** 'ingress' (default): the routing mesh, every node; 'host': the node running the task. */
+  mode?: 'ingress' | 'host';
+}
+
+export interface UpdatePolicyArg {
+  parallelism?: number;
+  /** Seconds between batches. */
+  delay?: number;
+  failure_action?: 'pause' | 'continue' | 'rollback';
+  /** Seconds to watch each task after it starts. */
+  monitor?: number;
+  max_failure_ratio?: number;
+  order?: 'stop-first' | 'start-first';
+}
+
+export interface ServiceArgs {
+  name?: string;
+  image?: string;
+  /** The command (ContainerSpec.Args, as docker service create's trailing arguments). */
+  command?: string[];
+  /** Replaces the image's entrypoint (ContainerSpec.Command). */
+  entrypoint?: string[];
+  env?: Record<string, string>;
+  labels?: Record<string, string>;
+  /** Labels of the tasks' containers. */
+  container_labels?: Record<string, string>;
+  mode?: 'replicated' | 'global';
+  replicas?: number;
+  /** "source:target[:ro]": an absolute source is a bind, a name a volume; "tmpfs:target" a tmpfs. */
+  mounts?: string[];
+  /** '8080:80', '53:53/udp', or 'mode=host,published=80,target=80,protocol=tcp'. */
+  ports?: (PortArg | string)[];
+  networks?: string[];
+  constraints?: string[];
+  /** CPUs (e.g. 0.5) and memory in bytes. */
+  limit_cpus?: number;
+  limit_memory?: number;
+  restart_condition?: 'none' | 'on-failure' | 'any';
+  restart_max_attempts?: number;
+  update_config?: UpdatePolicyArg;
+  rollback_config?: UpdatePolicyArg;
+  user?: string;
+  workdir?: string;
+  cap_add?: string[];
+  cap_drop?: string[];
+  read_only?: boolean;
+  init?: boolean;
+  stop_grace_period?: number;
+}
+
+type Obj = Record<string, unknown>;
+
+/** The Engine API ServiceSpec (the parts this file writes; an existing spec keeps every other key). */
+export interface ServiceSpec {
+  Name?: string;
+  Labels?: Record<string, string>;
+  TaskTemplate?: Obj & {
+    ContainerSpec?: Obj;
+    Resources?: Obj;
+    RestartPolicy?: Obj;
+    Placement?: Obj;
+    Networks?: { Target: string; Aliases?: string[] }[];
+    ForceUpdate?: number;
+  };
+  Mode?: { Replicated?: { Replicas?: number }; Global?: Obj } & Obj;
+  UpdateConfig?: Obj;
+  RollbackConfig?: Obj;
+  EndpointSpec?: { Mode?: string; Ports?: Obj[] };
+  [k: string]: unknown;
+}
+
+const envList = (env: Record<string, string>) => Object.entries(env).map(([k, v]) => `${k}=${v}`);
+
+/** One mount string as an Engine API Mount. */
+export function parseMount(m: string, at: string): Obj {
+  const parts = m.split(':');
+  const [source = '', target, mode] = parts;
+  if (!target || parts.length > 3 || (mode !== undefined && mode !== 'ro' && mode !== 'rw'))
+    throw new ToolError('invalid_argument', `${at}: '${m}' is not source:target[:ro]`, {
+      hint: 'e.g. "data:/var/lib/data", "/srv/site:/usr/share/site:ro" or "tmpfs:/tmp".',
+    });
+  const readOnly = mode === 'ro';
+  if (source === 'tmpfs') return { Type: 'tmpfs', Target: target, ReadOnly: readOnly };
+  const bind = source.startsWith('/') || source.startsWith('~') || source.startsWith('.');
+  return { Type: bind ? 'bind' : 'volume', Source: source, Target: target, ReadOnly: readOnly };
+}
+
+function updatePolicy(p: UpdatePolicyArg, base: Obj = {}): Obj {
+  return {
+    ...base,
+    ...(p.parallelism !== undefined && { Parallelism: p.parallelism }),
+    ...(p.delay !== undefined && { Delay: nanos(p.delay) }),
+    ...(p.failure_action !== undefined && { FailureAction: p.failure_action }),
+    ...(p.monitor !== undefined && { Monitor: nanos(p.monitor) }),
+    ...(p.max_failure_ratio !== undefined && { MaxFailureRatio: p.max_failure_ratio }),
+    ...(p.order !== undefined && { Order: p.order }),
+  };
+}
+
+const PORT_SHORT = /^(?:(\d{1,5}):)?(\d{1,5})(?:\/(tcp|udp|sctp))?$/;
+const PORT_KEYS = new Set(['mode', 'published', 'target', 'protocol']);
+
+/** A port string as a PortArg: the short form (ingress) or docker's long key=value form. */
+export function parsePort(p: string, at: string): PortArg {
+  const bad = () =>
+    new ToolError('invalid_argument', `${at}: '${p}' is not a port`, {
+      hint: 'e.g. "8080:80", "53:53/udp" or "mode=host,published=80,target=80".',
+    });
+  const short = PORT_SHORT.exec(p.trim());
+  if (short) {
+    const [, published, target, protocol] = short;
+    return {
+      target: Number(target),
+      ...(published && { published: Number(published) }),
+      ...(protocol && { protocol: protocol as PortArg['protocol'] }),
+    };
+  }
+  const kv = Object.fromEntries(p.split(',').map((pair) => pair.split('=').map((x) => x.trim())));
+  if (!Object.keys(kv).every((k) => PORT_KEYS.has(k)) || !/^\d+$/.test(kv.target ?? '')) throw bad();
+  if (kv.published !== undefined && !/^\d+$/.test(kv.published)) throw bad();
+  if (kv.mode !== undefined && kv.mode !== 'host' && kv.mode !== 'ingress') throw bad();
+  if (kv.protocol !== undefined && !['tcp', 'udp', 'sctp'].includes(kv.protocol)) throw bad();
+  return {
+    target: Number(kv.target),
+    ...(kv.published !== undefined && { published: Number(kv.published) }),
+    ...(kv.protocol && { protocol: kv.protocol as PortArg['protocol'] }),
+    ...(kv.mode && { mode: kv.mode as PortArg['mode'] }),
+  };
+}
+
+const port = (p: PortArg): Obj => ({
+  TargetPort: p.target,
+  ...(p.published !== undefined && { PublishedPort: p.published }),
+  Protocol: p.protocol ?? 'tcp',
+  PublishMode: p.mode ?? 'ingress',
+});
+
+/**
+ * The spec for a create (`base` undefined) or an update in place: each argument given replaces its
+ * part of `base`, every part not given is kept as it is (so an update sends the whole current spec,
+ * as the engine requires). `labels` of `base` that the caller did not name are kept too.
+ */
+export function serviceSpec(a: ServiceArgs, base?: ServiceSpec): ServiceSpec {
+  const spec: ServiceSpec = structuredClone(base ?? {});
+  if (!base) {
+    if (!a.name) throw new ToolError('invalid_argument', 'name: a new service needs a name');
+    if (!a.image) throw new ToolError('invalid_argument', 'image: a new service needs an image');
+  }
+  if (a.name !== undefined && !base) spec.Name = a.name;
+  if (a.labels !== undefined) spec.Labels = { ...a.labels };
+  spec.TaskTemplate ??= {};
+  const task = spec.TaskTemplate;
+  task.ContainerSpec ??= {};
+  const c = task.ContainerSpec;
+  if (a.image !== undefined) c.Image = a.image;
+  if (a.command !== undefined) c.Args = a.command;
+  if (a.entrypoint !== undefined) c.Command = a.entrypoint;
+  if (a.env !== undefined) c.Env = envList(a.env);
+  if (a.container_labels !== undefined) c.Labels = { ...a.container_labels };
+  if (a.mounts !== undefined) c.Mounts = a.mounts.map((m, i) => parseMount(m, `mounts[${i}]`));
+  if (a.user !== undefined) c.User = a.user;
+  if (a.workdir !== undefined) c.Dir = a.workdir;
+  if (a.cap_add !== undefined) c.CapabilityAdd = a.cap_add;
+  if (a.cap_drop !== undefined) c.CapabilityDrop = a.cap_drop;
+  if (a.read_only !== undefined) c.ReadOnly = a.read_only;
+  if (a.init !== undefined) c.Init = a.init;
+  if (a.stop_grace_period !== undefined) c.StopGracePeriod = nanos(a.stop_grace_period);
+  if (a.networks !== undefined) task.Networks = a.networks.map((n) => ({ Target: n }));
+  if (a.constraints !== undefined) task.Placement = { ...(task.Placement ?? {}), Constraints: a.constraints };
+  if (a.limit_cpus !== undefined || a.limit_memory !== undefined) {
+    task.Resources ??= {};
+    const res = task.Resources;
+    const limits = { ...((res.Limits as Obj | undefined) ?? {}) };
+    if (a.limit_cpus !== undefined) limits.NanoCPUs = Math.round(a.limit_cpus * 1e9);
+    if (a.limit_memory !== undefined) limits.MemoryBytes = a.limit_memory;
+    res.Limits = limits;
+  }
+  if (a.restart_condition !== undefined || a.restart_max_attempts !== undefined)
+    task.RestartPolicy = {
+      ...(task.RestartPolicy ?? {}),
+      ...(a.restart_condition !== undefined && { Condition: a.restart_condition }),
+      ...(a.restart_max_attempts !== undefined && { MaxAttempts: a.restart_max_attempts }),
+    };
+  if (a.mode !== undefined || a.replicas !== undefined) {
+    const global = (a.mode ?? (spec.Mode?.Global ? 'global' : 'replicated')) === 'global';
+    if (global && a.replicas !== undefined)
+      throw new ToolError('invalid_argument', 'replicas: a global service runs one task per node', {
+        hint: 'Leave replicas out, or use mode replicated.',
+      });
+    spec.Mode = global ? { Global: {} } : { Replicated: { Replicas: a.replicas ?? replicasOf(spec) ?? 1 } };
+  } else if (!base) spec.Mode = { Replicated: { Replicas: 1 } };
+  if (a.update_config !== undefined) spec.UpdateConfig = updatePolicy(a.update_config, spec.UpdateConfig);
+  if (a.rollback_config !== undefined)
+    spec.RollbackConfig = updatePolicy(a.rollback_config, spec.RollbackConfig);
+  if (a.ports !== undefined)
+    spec.EndpointSpec = {
+      ...(spec.EndpointSpec ?? {}),
+      Ports: a.ports.map((p, i) => port(typeof p === 'string' ? parsePort(p, `ports[${i}]`) : p)),
+    };
+  return spec;
+}
+
+export const replicasOf = (spec: ServiceSpec | undefined): number | undefined =>
+  spec?.Mode?.Replicated?.Replicas;
+
+/** The parts of a service document (GET /services, /services/{id}) rows and checks read. */
+export interface ServiceDoc {
+  ID: string;
+  Version?: { Index: number };
+  CreatedAt?: string;
+  UpdatedAt?: string;
+  Spec: ServiceSpec;
+  PreviousSpec?: ServiceSpec;
+  Endpoint?: {
+    Ports?: { TargetPort?: number; PublishedPort?: number; Protocol?: string; PublishMode?: string }[];
+  };
+  UpdateStatus?: { State?: string; Message?: string; StartedAt?: string; CompletedAt?: string };
+  ServiceStatus?: { RunningTasks?: number; DesiredTasks?: number; CompletedTasks?: number };
+}
+
+/** A port as `docker service ls` prints it: '*:8080->80/tcp' (ingress), '8080->80/tcp (host)'. */
+export const servicePortText = (p: NonNullable<NonNullable<ServiceDoc['Endpoint']>['Ports']>[number]) =>
+  `${p.PublishMode === 'host' ? '' : '*:'}${p.PublishedPort ?? ''}->${p.TargetPort}/${p.Protocol ?? 'tcp'}${p.PublishMode === 'host' ? ' (host)' : ''}`;
+
+/** The image without its pinned digest, as `docker service ls` shows it. */
+export const imageOf = (spec: ServiceSpec): string =>
+  String(spec.TaskTemplate?.ContainerSpec?.Image ?? '').replace(/@sha256:[0-9a-f]+$/, '');
+
+export interface ServiceRow {
+  id: string;
+  name: string;
+  image: string;
+  mode: 'replicated' | 'global';
+  /** Running/desired, as `docker service ls`: '3/3'. */
+  replicas: string;
+  ports?: string[];
+  /** The last update's state (updating, paused, completed, rollback_started, rollback_completed…). */
+  update?: string;
+}
+
+/** The compact row of a service (ServiceStatus needs the list's status=true). */
+export function serviceRow(s: ServiceDoc): ServiceRow {
+  const global = !!s.Spec.Mode?.Global;
+  const running = s.ServiceStatus?.RunningTasks ?? 0;
+  const desired = s.ServiceStatus?.DesiredTasks ?? (global ? 0 : (replicasOf(s.Spec) ?? 0));
+  const ports = (s.Endpoint?.Ports ?? []).map(servicePortText);
+  return {
+    id: s.ID.slice(0, 12),
+    name: s.Spec.Name ?? '',
+    image: imageOf(s.Spec),
+    mode: global ? 'global' : 'replicated',
+    replicas: `${running}/${desired}`,
+    ...(ports.length > 0 && { ports }),
+    ...(s.UpdateStatus?.State && { update: s.UpdateStatus.State }),
+  };
+}
