@@ -9,6 +9,7 @@ import { composeTools } from './compose/index.ts';
 import { containerTools } from './containers/index.ts';
 import { imageTools } from './images/index.ts';
 import { networkTools } from './networks/index.ts';
+import { swarmTools } from './swarm/index.ts';
 import { systemTools } from './system/index.ts';
 import { volumeTools } from './volumes/index.ts';
 
@@ -24,4 +25,5 @@ export const catalogue: readonly AnyTool[] = [
   ...toolset('volumes', volumeTools),
   ...toolset('system', systemTools),
   ...toolset('compose', composeTools),
+  ...toolset('swarm', swarmTools),
 ];

@@ -14,6 +14,7 @@ import { containerTools } from '../../src/tools/containers/index.ts';
 import { imageTools } from '../../src/tools/images/index.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { networkTools } from '../../src/tools/networks/index.ts';
+import { swarmTools } from '../../src/tools/swarm/index.ts';
 import { systemTools } from '../../src/tools/system/index.ts';
 import { volumeTools } from '../../src/tools/volumes/index.ts';
 
@@ -57,7 +58,15 @@ describe('tool catalogue', () => {
   });
 
   it('is sorted by category then name, so tools/list is deterministic', () => {
-    const categories = [containerTools, imageTools, networkTools, volumeTools, systemTools, composeTools];
+    const categories = [
+      containerTools,
+      imageTools,
+      networkTools,
+      volumeTools,
+      systemTools,
+      composeTools,
+      swarmTools,
+    ];
     const expected = categories.flatMap((c) => c.map((t) => t.name).sort((a, b) => a.localeCompare(b)));
     expect(catalogue.map((t) => t.name)).toEqual(expected);
   });
