@@ -239,7 +239,7 @@ export async function deployStack(
     }
     if (o.prune) {
       const wanted = new Set(converted.map((c) => c.name));
-      for (const [name, svc] of existing)
+      for (const [name, svc] of [...existing].sort(([a], [b]) => a.localeCompare(b)))
         if (!wanted.has(name)) {
           await engineRequest(docker, { path: `/services/${svc.ID}`, method: 'DELETE' }, signal);
           step(`service ${name} removed`);
