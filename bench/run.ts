@@ -6,7 +6,7 @@
  * run is reported with the reason.
  *
  * Flags: --no-build (use the binary as is) --quick (fewer runs; no 300-container, HTTP or log
- * figures) --no-competitors --no-http --no-logs --no-bounded --no-engines --containers 30,300.
+ * figures) --no-competitors --no-http --no-logs --no-bounded --no-engines --no-stack --containers 30,300.
  * Env: MCP_DOCKER_BIN (default dist/mcp-docker), DOCKER_HOST (unix://).
  * Containers are labelled mcp-docker-bench=1, use network none and are removed at the end, on
  * error and on Ctrl-C. All traffic stays on the unix socket and 127.0.0.1.
@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runBounded } from './bounded.ts';
-import { writeDocs } from './docs.ts';
+import { replaceSection, writeDocs } from './docs.ts';
 import { runEngines } from './engines.ts';
 import { runHttpLoad } from './http-load.ts';
 import { bytes, EngineApi, memory, StdioSession, summarize } from './lib.ts';
@@ -29,6 +29,7 @@ import {
   podmanMcp,
   type ServerSpec,
 } from './servers.ts';
+import { runStack, STACK_END, STACK_START, stackSection } from './stack.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const BIN = process.env.MCP_DOCKER_BIN ? resolve(process.env.MCP_DOCKER_BIN) : join(ROOT, 'dist/mcp-docker');
@@ -401,6 +402,13 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 1)}\n`);
   const md = writeDocs(report, ROOT);
   console.log(md);
+  // ---- stack deploy vs docker stack deploy on a private swarm (issue 16): its own section ----
+  if (!has('--no-stack')) {
+    const stack = await runStack({ bin: BIN, env: baseEnv, rounds: QUICK ? 4 : 10, log });
+    for (const e of stack.errors) log(`stack: not measured: ${e.why}`);
+    const doc = join(ROOT, 'docs/BENCHMARKS.md');
+    replaceSection(doc, STACK_START, STACK_END, stackSection(stack, report.date.slice(0, 10)));
+  }
   log(`wrote bench/results/latest.json, docs/BENCHMARKS.md, docs/benchmarks.svg`);
 }
 
