@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { Value } from 'typebox/value';
 import type { AnyTool } from '../../src/core/tool.ts';
+import { TOOLSETS } from '../../src/core/toolsets.ts';
 import { runPipeline } from '../../src/pipeline/run.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import {
@@ -37,7 +38,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'h8-fuzz-'));
   mkdirSync(join(dir, 'context'));
   rec = await recordingEngine(join(dir, 'e.sock'));
-  env = pipelineEnv({ engine: rec.engineHandle(), timeoutMs: 10_000 });
+  env = pipelineEnv({ engine: rec.engineHandle(), profile: { toolsets: TOOLSETS }, timeoutMs: 10_000 });
   hostPaths = [
     join(dir, 'context'),
     join(dir, 'out.tar'),
