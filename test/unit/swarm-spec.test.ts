@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import { ToolError } from '../../src/core/errors.ts';
-import { parseMount, serviceRow, serviceSpec } from '../../src/docker/swarm/service-spec.ts';
+import { parseMount, parsePort, serviceRow, serviceSpec } from '../../src/docker/swarm/service-spec.ts';
 
 describe('serviceSpec', () => {
   it('builds a create spec from the arguments, durations in nanoseconds', () => {
@@ -23,7 +23,7 @@ describe('serviceSpec', () => {
     expect(spec.TaskTemplate?.ContainerSpec).toMatchObject({
       Image: 'busybox',
       Env: ['A=1'],
-      Command: ['sleep', '60'],
+      Args: ['sleep', '60'],
     });
     expect(spec.TaskTemplate?.ContainerSpec?.Mounts).toEqual([
       { Type: 'volume', Source: 'data', Target: '/d', ReadOnly: false },
@@ -60,6 +60,22 @@ describe('serviceSpec', () => {
     expect(next.UpdateConfig).toEqual({ Parallelism: 2, Delay: 1e9 });
     expect((next.TaskTemplate as Record<string, unknown>).LogDriver).toEqual({ Name: 'json-file' });
     expect(base.TaskTemplate?.ContainerSpec?.Image).toBe('a'); // the base is not changed
+  });
+
+  it('reads ports in the short and the long form', () => {
+    expect(parsePort('8080:80', 'p')).toEqual({ target: 80, published: 8080 });
+    expect(parsePort('53/udp', 'p')).toEqual({ target: 53, protocol: 'udp' });
+    expect(parsePort('mode=host,published=80,target=8080', 'p')).toEqual({
+      target: 8080,
+      published: 80,
+      mode: 'host',
+    });
+    expect(() => parsePort('80:http', 'ports[0]')).toThrow(/ports\[0\]/);
+    expect(() => parsePort('mode=host,target=80,ip=0.0.0.0', 'p')).toThrow(ToolError);
+    const spec = serviceSpec({ name: 'a', image: 'b', ports: ['mode=host,published=80,target=8080'] });
+    expect(spec.EndpointSpec?.Ports).toEqual([
+      { TargetPort: 8080, PublishedPort: 80, Protocol: 'tcp', PublishMode: 'host' },
+    ]);
   });
 
   it('refuses what cannot be a service', () => {

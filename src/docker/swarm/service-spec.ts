@@ -28,8 +28,10 @@ export interface UpdatePolicyArg {
 export interface ServiceArgs {
   name?: string;
   image?: string;
+  /** The command (ContainerSpec.Args, as docker service create's trailing arguments). */
   command?: string[];
-  args?: string[];
+  /** Replaces the image's entrypoint (ContainerSpec.Command). */
+  entrypoint?: string[];
   env?: Record<string, string>;
   labels?: Record<string, string>;
   /** Labels of the tasks' containers. */
@@ -38,7 +40,8 @@ export interface ServiceArgs {
   replicas?: number;
   /** "source:target[:ro]": an absolute source is a bind, a name a volume; "tmpfs:target" a tmpfs. */
   mounts?: string[];
-  ports?: PortArg[];
+  /** '8080:80', '53:53/udp', or 'mode=host,published=80,target=80,protocol=tcp'. */
+  ports?: (PortArg | string)[];
   networks?: string[];
   constraints?: string[];
   /** CPUs (e.g. 0.5) and memory in bytes. */
@@ -106,6 +109,37 @@ function updatePolicy(p: UpdatePolicyArg, base: Obj = {}): Obj {
   };
 }
 
+const PORT_SHORT = /^(?:(\d{1,5}):)?(\d{1,5})(?:\/(tcp|udp|sctp))?$/;
+const PORT_KEYS = new Set(['mode', 'published', 'target', 'protocol']);
+
+/** A port string as a PortArg: the short form (ingress) or docker's long key=value form. */
+export function parsePort(p: string, at: string): PortArg {
+  const bad = () =>
+    new ToolError('invalid_argument', `${at}: '${p}' is not a port`, {
+      hint: 'e.g. "8080:80", "53:53/udp" or "mode=host,published=80,target=80".',
+    });
+  const short = PORT_SHORT.exec(p.trim());
+  if (short) {
+    const [, published, target, protocol] = short;
+    return {
+      target: Number(target),
+      ...(published && { published: Number(published) }),
+      ...(protocol && { protocol: protocol as PortArg['protocol'] }),
+    };
+  }
+  const kv = Object.fromEntries(p.split(',').map((pair) => pair.split('=').map((x) => x.trim())));
+  if (!Object.keys(kv).every((k) => PORT_KEYS.has(k)) || !/^\d+$/.test(kv.target ?? '')) throw bad();
+  if (kv.published !== undefined && !/^\d+$/.test(kv.published)) throw bad();
+  if (kv.mode !== undefined && kv.mode !== 'host' && kv.mode !== 'ingress') throw bad();
+  if (kv.protocol !== undefined && !['tcp', 'udp', 'sctp'].includes(kv.protocol)) throw bad();
+  return {
+    target: Number(kv.target),
+    ...(kv.published !== undefined && { published: Number(kv.published) }),
+    ...(kv.protocol && { protocol: kv.protocol as PortArg['protocol'] }),
+    ...(kv.mode && { mode: kv.mode as PortArg['mode'] }),
+  };
+}
+
 const port = (p: PortArg): Obj => ({
   TargetPort: p.target,
   ...(p.published !== undefined && { PublishedPort: p.published }),
@@ -131,8 +165,8 @@ export function serviceSpec(a: ServiceArgs, base?: ServiceSpec): ServiceSpec {
   task.ContainerSpec ??= {};
   const c = task.ContainerSpec;
   if (a.image !== undefined) c.Image = a.image;
-  if (a.command !== undefined) c.Command = a.command;
-  if (a.args !== undefined) c.Args = a.args;
+  if (a.command !== undefined) c.Args = a.command;
+  if (a.entrypoint !== undefined) c.Command = a.entrypoint;
   if (a.env !== undefined) c.Env = envList(a.env);
   if (a.container_labels !== undefined) c.Labels = { ...a.container_labels };
   if (a.mounts !== undefined) c.Mounts = a.mounts.map((m, i) => parseMount(m, `mounts[${i}]`));
@@ -170,7 +204,11 @@ export function serviceSpec(a: ServiceArgs, base?: ServiceSpec): ServiceSpec {
   if (a.update_config !== undefined) spec.UpdateConfig = updatePolicy(a.update_config, spec.UpdateConfig);
   if (a.rollback_config !== undefined)
     spec.RollbackConfig = updatePolicy(a.rollback_config, spec.RollbackConfig);
-  if (a.ports !== undefined) spec.EndpointSpec = { ...(spec.EndpointSpec ?? {}), Ports: a.ports.map(port) };
+  if (a.ports !== undefined)
+    spec.EndpointSpec = {
+      ...(spec.EndpointSpec ?? {}),
+      Ports: a.ports.map((p, i) => port(typeof p === 'string' ? parsePort(p, `ports[${i}]`) : p)),
+    };
   return spec;
 }
 

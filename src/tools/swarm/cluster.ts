@@ -1,0 +1,126 @@
+/** The swarm an engine is in: info, init, join (as told by a manager engine), join token, leave. */
+import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { defineTool } from '../../core/tool.ts';
+import { initSwarm, joinSwarm, joinToken, leaveSwarm, swarmState } from '../../docker/swarm/cluster.ts';
+
+const SwarmStateOut = Type.Object({
+  state: Type.String(),
+  role: Type.String(),
+  node_id: Type.Optional(Type.String()),
+  node_addr: Type.Optional(Type.String()),
+  cluster_id: Type.Optional(Type.String()),
+  created: Type.Optional(Type.String()),
+  nodes: Type.Optional(Type.Integer()),
+  managers: Type.Optional(Type.Integer()),
+  manager_addrs: Type.Optional(Type.Array(Type.String())),
+  error: Type.Optional(Type.String()),
+});
+
+const Addr = (description: string) =>
+  Type.Optional(Type.String({ minLength: 1, maxLength: 256, description }));
+const Role = Type.Enum(['worker', 'manager']);
+
+export const swarmInfo = defineTool({
+  name: 'docker_swarm_info',
+  title: 'Swarm info',
+  description: "The engine's swarm: state, role, node and manager counts (never join tokens).",
+  safety: 'safe',
+  idempotent: true,
+  input: Type.Object({}, { additionalProperties: false }),
+  output: SwarmStateOut,
+  handler: async (_args, { engine: { docker }, signal }) => swarmState(docker, signal),
+});
+
+export const swarmInit = defineTool({
+  name: 'docker_swarm_init',
+  title: 'Init swarm',
+  description: 'Start a swarm with this engine as its manager.',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object(
+    {
+      advertise_addr: Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description: 'IP other nodes reach',
+      }),
+      listen_addr: Addr('Default: advertise_addr'),
+    },
+    { additionalProperties: false },
+  ),
+  output: SwarmStateOut,
+  handler: async (args, { engine: { docker }, signal }) => {
+    await initSwarm(docker, args, signal);
+    return swarmState(docker, signal);
+  },
+});
+
+export const swarmJoin = defineTool({
+  name: 'docker_swarm_join',
+  title: 'Join swarm',
+  description: 'Join the swarm of manager_engine (a configured engine); the token never leaves the server.',
+  safety: 'moderate',
+  idempotent: false,
+  needsEngines: true,
+  input: Type.Object(
+    {
+      manager_engine: Type.String({ minLength: 1, maxLength: 256 }),
+      role: Type.Optional(Role),
+      advertise_addr: Addr('IP other nodes reach'),
+      listen_addr: Addr('Default: advertise_addr'),
+    },
+    { additionalProperties: false },
+  ),
+  output: SwarmStateOut,
+  handler: async (args, { engine, engines, signal }) => {
+    const entry = engines?.find((e) => e.name === args.manager_engine);
+    if (!entry)
+      throw new ToolError('not_found', `engine '${args.manager_engine}' is not one you may use`, {
+        hint: `Use one of: ${(engines ?? []).map((e) => e.name).join(', ') || 'none'} (see docker_list_engines).`,
+      });
+    if (entry.name === engine.name)
+      throw new ToolError('invalid_argument', 'manager_engine is the engine that would join', {
+        hint: 'Pass engine: the engine to join, and manager_engine: a manager of the swarm.',
+      });
+    const manager = await entry.access.client(signal);
+    await joinSwarm(engine.docker, manager, { ...args, role: args.role ?? 'worker' }, signal);
+    return swarmState(engine.docker, signal);
+  },
+});
+
+export const swarmJoinToken = defineTool({
+  name: 'docker_swarm_join_token',
+  title: 'Swarm join token',
+  description: 'Join token and manager addresses for a node outside this server.',
+  safety: 'moderate',
+  idempotent: true,
+  escalate: { role: 'destructive' },
+  secretResult: true,
+  input: Type.Object(
+    {
+      role: Type.Optional(Type.Enum(['manager'], { description: 'Default worker' })),
+      rotate: Type.Optional(Type.Boolean({ description: 'Replace the token first' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: Type.Object({ role: Type.String(), token: Type.String(), managers: Type.Array(Type.String()) }),
+  handler: async ({ role, rotate }, { engine: { docker }, signal }) => {
+    const r = role ?? 'worker';
+    return { role: r, ...(await joinToken(docker, r, signal, rotate ?? false)) };
+  },
+});
+
+export const swarmLeave = defineTool({
+  name: 'docker_swarm_leave',
+  title: 'Leave swarm',
+  description: 'Leave the swarm; a manager needs force (quorum may be lost).',
+  safety: 'destructive',
+  idempotent: false,
+  input: Type.Object({ force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  output: SwarmStateOut,
+  handler: async ({ force }, { engine: { docker }, signal }) => {
+    await leaveSwarm(docker, force ?? false, signal);
+    return swarmState(docker, signal);
+  },
+});

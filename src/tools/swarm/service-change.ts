@@ -1,0 +1,95 @@
+/**
+ * Changing services: create, update in place, scale, roll back, remove. Every spec passes the
+ * engine guard (the container policy, src/docker/policy/service.ts) before the engine sees it.
+ */
+import Type from 'typebox';
+import { defineTool } from '../../core/tool.ts';
+import type { ServiceChange } from '../../docker/swarm/services.ts';
+import {
+  createService,
+  removeService,
+  rollbackService,
+  scaleService,
+  updateService,
+} from '../../docker/swarm/services.ts';
+import { PUBLISH_NOTE, ServiceChangeOut, ServiceRef } from './params.ts';
+import { serviceSettings } from './service-args.ts';
+
+const noted = (r: ServiceChange, ports: readonly unknown[] | undefined) =>
+  ports?.length ? { ...r, note: PUBLISH_NOTE } : r;
+
+export const serviceCreate = defineTool({
+  name: 'docker_service_create',
+  title: 'Create service',
+  description: 'Create a service (1 replica by default); then docker_service_wait.',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object(
+    {
+      name: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' }),
+      ...serviceSettings,
+    },
+    { additionalProperties: false },
+  ),
+  output: ServiceChangeOut,
+  secretArgs: ['env'],
+  handler: async (args, { engine: { docker }, signal }) =>
+    noted(await createService(docker, args, signal), args.ports),
+});
+
+export const serviceUpdate = defineTool({
+  name: 'docker_service_update',
+  title: 'Update service',
+  description: 'Rolling update in place: each setting given replaces its part; the rest is kept.',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object(
+    {
+      service: ServiceRef,
+      ...serviceSettings,
+      force: Type.Optional(Type.Boolean({ description: 'Restart tasks anyway' })),
+    },
+    { additionalProperties: false },
+  ),
+  output: ServiceChangeOut,
+  secretArgs: ['env'],
+  handler: async ({ service, ...args }, { engine: { docker }, signal }) =>
+    noted(await updateService(docker, service, args, signal), args.ports),
+});
+
+export const serviceScale = defineTool({
+  name: 'docker_service_scale',
+  title: 'Scale service',
+  description: 'Set the replica count of a replicated service.',
+  safety: 'moderate',
+  idempotent: true,
+  input: Type.Object(
+    { service: ServiceRef, replicas: Type.Integer({ minimum: 0, maximum: 10_000 }) },
+    { additionalProperties: false },
+  ),
+  output: ServiceChangeOut,
+  handler: async ({ service, replicas }, { engine: { docker }, signal }) =>
+    scaleService(docker, service, replicas, signal),
+});
+
+export const serviceRollback = defineTool({
+  name: 'docker_service_rollback',
+  title: 'Roll back service',
+  description: 'Go back to the spec before the last update.',
+  safety: 'moderate',
+  idempotent: false,
+  input: Type.Object({ service: ServiceRef }, { additionalProperties: false }),
+  output: ServiceChangeOut,
+  handler: async ({ service }, { engine: { docker }, signal }) => rollbackService(docker, service, signal),
+});
+
+export const serviceRemove = defineTool({
+  name: 'docker_service_remove',
+  title: 'Remove service',
+  description: 'Remove a service and stop its tasks.',
+  safety: 'destructive',
+  idempotent: false,
+  input: Type.Object({ service: ServiceRef }, { additionalProperties: false }),
+  output: ServiceChangeOut,
+  handler: async ({ service }, { engine: { docker }, signal }) => removeService(docker, service, signal),
+});
