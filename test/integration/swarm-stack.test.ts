@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/layers.ts';
 import { runtimeOf } from '../../src/config/runtime.ts';
 import { Engine } from '../../src/docker/engine.ts';
-import { TEST_IMAGE } from '../helpers/engine.ts';
+import { TEST_IMAGE, testDocker } from '../helpers/engine.ts';
 import { type CallOpts, callErr, callOk } from '../helpers/pipeline.ts';
 import { type SwarmEngine, startSwarmEngine } from '../helpers/stack-swarm.ts';
 
@@ -223,6 +223,17 @@ describe('docker_stack_deploy', () => {
     expect(e.kind).toBe('conflict');
     expect(e.message).toContain('not in a swarm');
     expect(e.hint).toContain('docker_swarm_init');
+    // A deploy there is refused before anything is made: no network of the stack on that engine.
+    const stack = `mcpt${Date.now().toString(36)}`;
+    const d = await callErr(
+      'docker_stack_deploy',
+      { project_dir: project, project_name: stack, env: { IMAGE: TEST_IMAGE } },
+      { profile: { toolsets: ['swarm'] } },
+    );
+    expect(d.kind).toBe('conflict');
+    expect(d.message).toContain('not in a swarm');
+    const nets = await testDocker().listNetworks({ filters: JSON.stringify({ name: [stack] }) });
+    expect(nets).toEqual([]);
   });
 });
 

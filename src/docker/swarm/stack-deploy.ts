@@ -123,7 +123,9 @@ export async function deployStack(
       hint: 'Check profiles, or add services to the file.',
     });
 
-  // Everything is read and checked before anything is made.
+  // Everything is read and checked before anything is made, starting with the engine: the stack's
+  // services as they are now (an engine that is no swarm manager, or Podman, is refused here).
+  const existing = new Map((await stackServices(docker, stack, signal)).map((s) => [s.Spec.Name, s]));
   const blobs = await readBlobs(engine, p, stack, o);
   const placeholder: SpecRefs = {
     secrets: new Map(blobs.filter((b) => b.kind === 'secret').map((b) => [b.name, '-'])),
@@ -224,7 +226,6 @@ export async function deployStack(
       }
     }
     // Services: updated in place, or created.
-    const existing = new Map((await stackServices(docker, stack, signal)).map((s) => [s.Spec.Name, s]));
     for (const s of services) {
       const c: ConvertedService = convertService(p, stack, s, refs);
       const current = existing.get(c.name);
