@@ -4,15 +4,17 @@
  * namespace of its own (`unshare --net`, only `lo` up), so its bridges, docker_gwbridge and overlay
  * networks never touch the host's or another engine's, and the swarm listens on that namespace's
  * 127.0.0.1 only. The test image is imported into it (no registry). Stopped by pid; everything lives
- * under one fresh temp directory. A missing prerequisite throws with the reason: tests fail, not skip.
+ * under one fresh temp directory, named after the test process; a crashed run's directory (its owner
+ * gone) is swept by the next start: what still runs from it is killed by pid, then it is removed.
+ * A missing prerequisite throws with the reason: tests fail, not skip.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTestImage, unmountUnder } from '../../scripts/engine.ts';
 import { TEST_IMAGE } from './engine.ts';
-import { sleep, stopPid } from './engines/proc.ts';
+import { alive, processesUnder, sleep, stopPid, waitGone } from './engines/proc.ts';
 
 export interface SwarmEngine {
   dir: string;
@@ -25,11 +27,31 @@ export interface SwarmEngine {
   dispose(): Promise<void>;
 }
 
+async function sweepStale(): Promise<void> {
+  for (const name of readdirSync(tmpdir())) {
+    const owner = Number(/^mcpt-swarm-(\d+)-/.exec(name)?.[1]);
+    if (!owner || alive(owner)) continue;
+    const dir = join(tmpdir(), name);
+    const left = processesUnder(`${dir}/`);
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await waitGone(left, 5_000);
+    unmountUnder(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function startSwarmEngine(): Promise<SwarmEngine> {
   if (process.getuid?.() !== 0)
     throw new Error('a private swarm needs root (to run dockerd in its own netns)');
   const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find(existsSync);
   if (!dockerd) throw new Error('a private swarm needs dockerd (apt-get install docker.io)');
+  await sweepStale();
   const dir = mkdtempSync(join(tmpdir(), `mcpt-swarm-${process.pid}-`));
   const url = `unix://${join(dir, 'd.sock')}`;
   const ns = `mcpt-swarm-${process.pid}-${Date.now().toString(36)}`;
