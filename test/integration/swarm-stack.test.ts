@@ -110,6 +110,14 @@ describe('docker_stack_deploy', () => {
       'alpha_web',
       'alpha_worker',
     ]);
+    const full = await callOk<{ services: { Spec: { Labels: Record<string, string> } }[] }>(
+      'docker_stack_services',
+      { stack: 'alpha', full: true },
+      opts,
+    );
+    expect(full.services.map((s) => s.Spec.Labels['com.docker.stack.namespace'])).toEqual(
+      Array(5).fill('alpha'),
+    );
     await until('all replicas running', () =>
       cli('stack', 'services', 'alpha', '--format', '{{.Replicas}}')
         .trim()
@@ -265,8 +273,11 @@ describe('stacks the docker CLI deployed', () => {
     expect(removed.steps).toContain('secret clistack_api_key removed');
     expect(removed.steps).toContain('network clistack_back removed');
     expect(cli('stack', 'ls', '--format', '{{.Name}}')).not.toContain('clistack');
-    for (const kind of ['service', 'network', 'secret', 'config'])
-      expect(cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=clistack', '-q').trim()).toBe('');
+    const left = (kind: string) =>
+      cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=clistack', '-q').trim();
+    for (const kind of ['service', 'secret', 'config']) expect(left(kind)).toBe('');
+    // The cluster drops the networks at once; this node's copies go as the removed tasks' containers stop.
+    await until('the node to drop its copies of the stack networks', () => left('network') === '', 30_000);
     const again = await callOk<{ removed: boolean }>('docker_stack_remove', { stack: 'clistack' }, opts);
     expect(again.removed).toBe(false);
   }, 120_000);

@@ -19,7 +19,9 @@ import { checkServiceSpec, type ServiceLookup } from '../policy/service.ts';
 import { engineRequest } from '../request.ts';
 import { swarmError } from './api.ts';
 import { type BlobKind, createBlob, findBlob, updateBlob } from './secrets.ts';
-import { type ServiceDoc, stackServices } from './stack.ts';
+import type { ServiceSpec } from './service-spec.ts';
+import { updateServiceSpec } from './services.ts';
+import { stackServices } from './stack.ts';
 import {
   type ConvertedService,
   convertService,
@@ -45,6 +47,8 @@ export interface DeployResult {
   steps: string[];
   /** "service: key" for keys a swarm service does not honour. */
   ignored: string[];
+  /** Some service publishes a port (on every node: Swarm cannot bind an address). */
+  publishes: boolean;
 }
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
@@ -125,7 +129,7 @@ export async function deployStack(
 
   // Everything is read and checked before anything is made, starting with the engine: the stack's
   // services as they are now (an engine that is no swarm manager, or Podman, is refused here).
-  const existing = new Map((await stackServices(docker, stack, signal)).map((s) => [s.Spec.Name, s]));
+  const existing = new Map((await stackServices(docker, stack, signal)).map((s) => [s.Spec.Name ?? '', s]));
   const blobs = await readBlobs(engine, p, stack, o);
   const placeholder: SpecRefs = {
     secrets: new Map(blobs.filter((b) => b.kind === 'secret').map((b) => [b.name, '-'])),
@@ -229,7 +233,7 @@ export async function deployStack(
     for (const s of services) {
       const c: ConvertedService = convertService(p, stack, s, refs);
       const current = existing.get(c.name);
-      if (current) await updateService(docker, current, c.spec, signal);
+      if (current) await updateService(docker, current.ID, c.spec, signal);
       else
         await engineRequest(docker, { path: '/services/create', method: 'POST', body: c.spec }, signal).catch(
           (e) => {
@@ -255,25 +259,24 @@ export async function deployStack(
     throw e;
   }
   const ignored = converted.flatMap((c) => c.ignored.map((k) => `${c.name}: ${k}`));
-  return { stack, steps, ignored };
+  const publishes = converted.some(
+    (c) => ((c.spec.EndpointSpec as Obj | undefined)?.Ports as unknown[] | undefined)?.length,
+  );
+  return { stack, steps, ignored, publishes: !!publishes };
 }
 
 /** A new spec for an existing service; its replica count stays when the file sets none (as the CLI). */
-async function updateService(docker: Dockerode, current: ServiceDoc, spec: Obj, signal: AbortSignal) {
-  const mode = spec.Mode as { Replicated?: { Replicas?: number } };
-  const now = current.Spec.Mode?.Replicated?.Replicas;
-  if (mode.Replicated && mode.Replicated.Replicas === undefined && now !== undefined)
-    mode.Replicated.Replicas = now;
-  await engineRequest(
+async function updateService(docker: Dockerode, id: string, spec: Obj, signal: AbortSignal) {
+  await updateServiceSpec(
     docker,
-    {
-      path: `/services/${current.ID}/update`,
-      method: 'POST',
-      query: { version: current.Version.Index },
-      body: spec,
+    id,
+    (now) => {
+      const next = structuredClone(spec) as ServiceSpec;
+      const current = now.Spec.Mode?.Replicated?.Replicas;
+      if (next.Mode?.Replicated && next.Mode.Replicated.Replicas === undefined && current !== undefined)
+        next.Mode.Replicated.Replicas = current;
+      return next;
     },
     signal,
-  ).catch((e) => {
-    throw swarmError(e);
-  });
+  );
 }

@@ -5,10 +5,13 @@
  */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
-import { listStacks, removeStack, stackServiceRows, stackTasks } from '../../docker/swarm/stack.ts';
+import { serviceRow } from '../../docker/swarm/service-spec.ts';
+import { listStacks, removeStack, servicesOf, stackTasks } from '../../docker/swarm/stack.ts';
 import { deployStack } from '../../docker/swarm/stack-deploy.ts';
+import { byTask, taskRow } from '../../docker/swarm/tasks.ts';
 import { load, projectInput } from '../compose/params.ts';
-import { Limit } from '../params.ts';
+import { Full, Limit } from '../params.ts';
+import { Doc, PUBLISH_NOTE } from './params.ts';
 
 // A stack name goes into label filters and object names: the characters Compose keeps in a project name.
 const StackName = Type.String({
@@ -39,6 +42,7 @@ export const stackDeploy = defineTool({
     stack: Type.String(),
     steps: Steps,
     ignored: Type.Optional(Type.Array(Type.String(), { description: 'service: key a swarm ignores' })),
+    note: Type.Optional(Type.String()),
   }),
   escalate: { prune: 'destructive' },
   secretArgs: ['env'],
@@ -52,7 +56,12 @@ export const stackDeploy = defineTool({
       progress,
       signal,
     });
-    return { stack: r.stack, steps: r.steps, ...(r.ignored.length > 0 && { ignored: r.ignored }) };
+    return {
+      stack: r.stack,
+      steps: r.steps,
+      ...(r.ignored.length > 0 && { ignored: r.ignored }),
+      ...(r.publishes && { note: PUBLISH_NOTE }),
+    };
   },
 });
 
@@ -82,24 +91,14 @@ export const stackServices = defineTool({
   description: "A stack's services: name, image, mode, replicas running/desired, ports, update state.",
   safety: 'safe',
   idempotent: true,
-  input: Type.Object({ stack: StackName }, { additionalProperties: false }),
-  output: Type.Object({
-    stack: Type.String(),
-    services: Type.Array(
-      Type.Object({
-        name: Type.String(),
-        image: Type.String(),
-        mode: Type.String(),
-        replicas: Type.String({ description: 'running/desired' }),
-        ports: Type.Optional(Type.Array(Type.String())),
-        update_state: Type.Optional(Type.String()),
-      }),
-    ),
-  }),
-  handler: async ({ stack }, { engine: { docker }, signal }) => ({
-    stack,
-    services: await stackServiceRows(docker, stack, signal),
-  }),
+  input: Type.Object({ stack: StackName, full: Full }, { additionalProperties: false }),
+  output: Type.Object({ stack: Type.String(), services: Type.Array(Doc), count: Type.Integer() }),
+  handler: async ({ stack, full }, { engine: { docker }, signal }) => {
+    const services = (await servicesOf(docker, stack, signal)).map((s) =>
+      full ? (s as unknown as Record<string, unknown>) : { ...serviceRow(s) },
+    );
+    return { stack, services, count: services.length };
+  },
 });
 
 export const stackPs = defineTool({
@@ -113,30 +112,24 @@ export const stackPs = defineTool({
       stack: StackName,
       desired_state: Type.Optional(Type.Enum(['running', 'shutdown', 'accepted'])),
       limit: Limit,
+      full: Full,
     },
     { additionalProperties: false },
   ),
-  output: Type.Object({
-    stack: Type.String(),
-    tasks: Type.Array(
-      Type.Object({
-        name: Type.String(),
-        id: Type.String(),
-        image: Type.String(),
-        node: Type.Optional(Type.String()),
-        desired_state: Type.String(),
-        state: Type.String(),
-        since: Type.Optional(Type.String()),
-        error: Type.Optional(Type.String()),
-      }),
-    ),
-  }),
+  output: Type.Object({ stack: Type.String(), tasks: Type.Array(Doc), count: Type.Integer() }),
   narrowHint: "Use desired_state: 'running' or limit.",
-  handler: async ({ stack, desired_state, limit }, { engine: { docker }, signal, limits }) => {
-    const tasks = (await stackTasks(docker, stack, signal))
-      .filter((t) => !desired_state || t.desired_state === desired_state)
-      .slice(0, Math.min(limit ?? limits.maxListResults, limits.maxListResults));
-    return { stack, tasks };
+  handler: async ({ stack, desired_state, limit, full }, { engine: { docker }, signal, limits }) => {
+    const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
+    const { tasks, services, nodes } = await stackTasks(docker, stack, desired_state, signal);
+    if (full) {
+      const docs = tasks.slice(0, max) as unknown as Record<string, unknown>[];
+      return { stack, tasks: docs, count: docs.length };
+    }
+    const rows = tasks
+      .map((t) => taskRow(t, services, nodes))
+      .sort(byTask)
+      .slice(0, max);
+    return { stack, tasks: rows.map((r) => ({ ...r })), count: rows.length };
   },
 });
 
