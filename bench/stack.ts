@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type SwarmEngine, startSwarmEngine } from '../test/helpers/stack-swarm.ts';
 import { replaceSection } from './docs.ts';
@@ -24,6 +24,8 @@ export interface StackReport {
   services: number;
   tasks: number;
   series: Record<string, Summary & { samples: number[] }>;
+  /** 1-minute load average at the start and the end, and the machine's cores: the figures' noise. */
+  load: { start: number; end: number; cores: number };
   errors: { figure: string; why: string }[];
 }
 
@@ -62,7 +64,15 @@ async function removeAndWait(swarm: SwarmEngine, stack: string) {
 export async function runStack(o: Options): Promise<StackReport> {
   const log = o.log ?? (() => {});
   const rounds = o.rounds ?? 10;
-  const report: StackReport = { rounds, services: 5, tasks: 6, series: {}, errors: [] };
+  const load = () => Number((loadavg()[0] ?? 0).toFixed(2));
+  const report: StackReport = {
+    rounds,
+    services: 5,
+    tasks: 6,
+    series: {},
+    load: { start: load(), end: 0, cores: cpus().length },
+    errors: [],
+  };
   const dir = mkdtempSync(join(tmpdir(), 'mcpt-bench-stack-'));
   const project = join(dir, 'stack');
   cpSync(FIXTURE, project, { recursive: true });
@@ -133,6 +143,7 @@ export async function runStack(o: Options): Promise<StackReport> {
       log(`stack deploy: round ${i}/${rounds}`);
     }
     for (const [k, xs] of Object.entries(times)) report.series[k] = { ...summarize(xs), samples: xs };
+    report.load.end = load();
   } catch (e) {
     report.errors.push({ figure: 'stack deploy', why: (e as Error).message.slice(0, 300) });
   } finally {
@@ -157,7 +168,8 @@ export function stackSection(r: StackReport, date: string): string {
     '',
     `The fixture stack (test/fixtures/stack: ${r.services} services, ${r.tasks} tasks, two overlay networks, a secret and a config) on a private single-node swarm, ${date}. ` +
       `Interleaved rounds (first deploy of a new stack, then a redeploy updating every service in place; both sides alternate who goes first; stacks removed between rounds, untimed). ` +
-      'Ours is a tools/call to a running server over stdio; the CLI figure includes starting the docker process, as shelling out does. Neither waits for tasks to run (the CLI detaches by default).',
+      'Ours is a tools/call to a running server over stdio; the CLI figure includes starting the docker process, as shelling out does. Neither waits for tasks to run (the CLI detaches by default). ' +
+      `Load average ${r.load.start} at the start and ${r.load.end} at the end on ${r.load.cores} cores: with a loaded machine the spread is wide, compare medians of the same run only.`,
     '',
     '| series | median | p10 | p90 | n |',
     '|---|---|---|---|---|',

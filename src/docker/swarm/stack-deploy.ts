@@ -13,13 +13,14 @@ import { ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
 import type { Project } from '../compose/load.ts';
 import type { Obj } from '../compose/normalise.ts';
+import { engineSaid } from '../errors.ts';
 import { hostFile } from '../host-files.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import { checkServiceSpec, type ServiceLookup } from '../policy/service.ts';
 import { engineRequest } from '../request.ts';
-import { swarmError } from './api.ts';
+import { swarmError, swarmRequest } from './api.ts';
 import { type BlobKind, createBlob, findBlob, updateBlob } from './secrets.ts';
-import type { ServiceSpec } from './service-spec.ts';
+import type { ServiceDoc, ServiceSpec } from './service-spec.ts';
 import { updateServiceSpec } from './services.ts';
 import { stackServices } from './stack.ts';
 import {
@@ -233,7 +234,7 @@ export async function deployStack(
     for (const s of services) {
       const c: ConvertedService = convertService(p, stack, s, refs);
       const current = existing.get(c.name);
-      if (current) await updateService(docker, current.ID, c.spec, signal);
+      if (current) await updateService(docker, current, c.spec, signal);
       else
         await engineRequest(docker, { path: '/services/create', method: 'POST', body: c.spec }, signal).catch(
           (e) => {
@@ -265,18 +266,31 @@ export async function deployStack(
   return { stack, steps, ignored, publishes: !!publishes };
 }
 
-/** A new spec for an existing service; its replica count stays when the file sets none (as the CLI). */
-async function updateService(docker: Dockerode, id: string, spec: Obj, signal: AbortSignal) {
-  await updateServiceSpec(
-    docker,
-    id,
-    (now) => {
-      const next = structuredClone(spec) as ServiceSpec;
-      const current = now.Spec.Mode?.Replicated?.Replicas;
-      if (next.Mode?.Replicated && next.Mode.Replicated.Replicas === undefined && current !== undefined)
-        next.Mode.Replicated.Replicas = current;
-      return next;
-    },
-    signal,
-  );
+/**
+ * A new spec for an existing service, sent with the version already read; its replica count stays
+ * when the file sets none (as the CLI). Another writer in between: read again and retry (services.ts).
+ */
+async function updateService(docker: Dockerode, current: ServiceDoc, spec: Obj, signal: AbortSignal) {
+  const next = (now: ServiceDoc) => {
+    const out = structuredClone(spec) as ServiceSpec;
+    const replicas = now.Spec.Mode?.Replicated?.Replicas;
+    if (out.Mode?.Replicated && out.Mode.Replicated.Replicas === undefined && replicas !== undefined)
+      out.Mode.Replicated.Replicas = replicas;
+    return out;
+  };
+  try {
+    await swarmRequest(
+      docker,
+      {
+        path: `/services/${current.ID}/update`,
+        method: 'POST',
+        query: { version: current.Version?.Index ?? 0 },
+        body: next(current),
+      },
+      signal,
+    );
+  } catch (e) {
+    if (!/update out of sequence/i.test(engineSaid(e))) throw e;
+    await updateServiceSpec(docker, current.ID, next, signal);
+  }
 }
