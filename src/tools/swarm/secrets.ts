@@ -63,6 +63,7 @@ function createTool(kind: BlobKind) {
       {
         name: Name,
         data: Type.String({
+          minLength: 1,
           maxLength: MAX_ARG,
           description: kind === 'secret' ? 'The secret value' : 'Contents',
         }),
