@@ -207,24 +207,27 @@ describe('docker_stack_deploy', () => {
     expect(lines(cli('stack', 'services', 'alpha', '--format', '{{.Name}}'))).toEqual(['alpha_api']);
   }, 60_000);
 
-  it('deploys nothing when one service would be refused by the policy', async () => {
-    const bad = join(work, 'bad');
-    cpSync(project, bad, { recursive: true });
-    writeFileSync(
-      join(bad, 'compose.override.yaml'),
-      'services:\n  worker:\n    volumes: ["/etc:/host-etc"]\n',
-    );
-    const e = await callErr(
-      'docker_stack_deploy',
-      { project_dir: bad, project_name: 'refused', env: { IMAGE: TEST_IMAGE } },
-      opts,
-    );
-    expect(e.kind).toBe('policy_denied');
-    expect(e.message).toContain('refused_worker');
-    expect(e.message).toContain('nothing was deployed');
-    for (const kind of ['service', 'network', 'secret', 'config'])
-      expect(cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=refused', '-q').trim()).toBe('');
-  }, 60_000);
+  // The last service in name order is the refused one, so a deploy that checked as it went would
+  // already have made the networks, the secret, the config and four services.
+  for (const [what, override] of [
+    ['a host path mount', 'services:\n  worker:\n    volumes: ["/etc:/host-etc"]\n'],
+    ['an added capability', 'services:\n  worker:\n    cap_add: [SYS_ADMIN]\n'],
+  ] as const)
+    it(`deploys nothing when one service would be refused by the policy (${what})`, async () => {
+      const bad = mkdtempSync(join(work, 'bad-'));
+      cpSync(project, bad, { recursive: true });
+      writeFileSync(join(bad, 'compose.override.yaml'), override);
+      const e = await callErr(
+        'docker_stack_deploy',
+        { project_dir: bad, project_name: 'refused', env: { IMAGE: TEST_IMAGE } },
+        opts,
+      );
+      expect(e.kind).toBe('policy_denied');
+      expect(e.message).toContain('refused_worker');
+      expect(e.message).toContain('nothing was deployed');
+      for (const kind of ['service', 'network', 'secret', 'config'])
+        expect(cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=refused', '-q').trim()).toBe('');
+    }, 60_000);
 
   it('says what to do on an engine that is not in a swarm', async () => {
     const e = await callErr('docker_stack_list', {}, { profile: { toolsets: ['swarm'] } });
