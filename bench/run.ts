@@ -6,7 +6,8 @@
  * run is reported with the reason.
  *
  * Flags: --no-build (use the binary as is) --quick (fewer runs; no 300-container, HTTP or log
- * figures) --no-competitors --no-http --no-logs --no-bounded --no-engines --no-floor --no-swarm --containers 30,300.
+ * figures) --no-competitors --no-http --no-logs --no-bounded --no-engines --no-floor --no-swarm --no-stack
+ * --containers 30,300.
  * Env: MCP_DOCKER_BIN (default dist/mcp-docker), DOCKER_HOST (unix://).
  * Containers are labelled mcp-docker-bench=1, use network none and are removed at the end, on
  * error and on Ctrl-C. All traffic stays on the unix socket and 127.0.0.1.
@@ -30,6 +31,7 @@ import {
   podmanMcp,
   type ServerSpec,
 } from './servers.ts';
+import { runStack, STACK_END, STACK_START, stackSection } from './stack.ts';
 import { runSwarm, type SwarmReport, swarmSection } from './swarm.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
@@ -401,6 +403,13 @@ async function main(): Promise<void> {
       swarmSection(swarm, report.date.slice(0, 10)),
     );
   console.log(md);
+  // ---- stack deploy vs docker stack deploy on a private swarm (issue 16): its own section ----
+  if (!has('--no-stack')) {
+    const stack = await runStack({ bin: BIN, env: baseEnv, rounds: QUICK ? 4 : 10, log });
+    for (const e of stack.errors) log(`stack: not measured: ${e.why}`);
+    const doc = join(ROOT, 'docs/BENCHMARKS.md');
+    replaceSection(doc, STACK_START, STACK_END, stackSection(stack, report.date.slice(0, 10)));
+  }
   log(`wrote bench/results/latest.json, docs/BENCHMARKS.md, docs/benchmarks.svg`);
 }
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyTool } from '../../src/core/tool.ts';
+import { TOOLSETS } from '../../src/core/toolsets.ts';
 import { runPipeline } from '../../src/pipeline/run.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { expectActionableError } from '../helpers/fuzz.ts';
@@ -28,7 +29,11 @@ afterAll(async () => {
 async function run(name: string, args: unknown) {
   rec.clear();
   const tool = catalogue.find((t) => t.name === name) as AnyTool;
-  return runPipeline(tool, args, pipelineEnv({ engine: rec.engineHandle() }));
+  return runPipeline(
+    tool,
+    args,
+    pipelineEnv({ engine: rec.engineHandle(), profile: { toolsets: TOOLSETS } }),
+  );
 }
 
 /** Refused before the engine, with this kind, the message naming `field` when given. */

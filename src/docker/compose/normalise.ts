@@ -65,6 +65,8 @@ export function port(v: unknown, c: ServiceCtx): Obj {
       ...(v.published !== undefined && { published: str(v.published) }),
       ...(v.host_ip !== undefined && { host_ip: str(v.host_ip) }),
       protocol: str(v.protocol ?? 'tcp'),
+      // Swarm's publish mode (ingress or host): a stack must not turn a host port into an ingress one.
+      ...(v.mode !== undefined && { mode: str(v.mode) }),
     };
   }
   const s = str(v);

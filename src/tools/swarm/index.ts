@@ -1,7 +1,8 @@
-/** The swarm toolset (off by default): the cluster, its nodes, services and tasks. */
+/** The swarm toolset (off by default): the cluster, its nodes, services and tasks; secrets, configs and stacks. */
 import type { AnyTool } from '../../core/tool.ts';
 import { swarmInfo, swarmInit, swarmJoin, swarmJoinToken, swarmLeave } from './cluster.ts';
 import { nodeInspect, nodeList, nodeRemove, nodeUpdate } from './nodes.ts';
+import { configTools, secretTools } from './secrets.ts';
 import {
   serviceCreate,
   serviceRemove,
@@ -10,6 +11,7 @@ import {
   serviceUpdate,
 } from './service-change.ts';
 import { serviceInspect, serviceList, serviceLogs, serviceWait } from './services.ts';
+import { stackTools } from './stacks.ts';
 import { taskList } from './tasks.ts';
 
 export const swarmTools: readonly AnyTool[] = [
@@ -32,4 +34,7 @@ export const swarmTools: readonly AnyTool[] = [
   serviceWait,
   serviceRemove,
   taskList,
+  ...secretTools,
+  ...configTools,
+  ...stackTools,
 ];

@@ -1,0 +1,130 @@
+/**
+ * Stacks on a swarm, as `docker stack` sees them: a stack is every object carrying the
+ * `com.docker.stack.namespace` label with its name, whoever deployed it (we or the docker CLI).
+ * Listing, its services and tasks (the same documents and rows as the service and task tools), and
+ * removal (services, then secrets, configs and networks). Knows nothing of MCP or of any tool.
+ */
+import type Dockerode from 'dockerode';
+import { ToolError } from '../../core/errors.ts';
+import { isMissing } from '../errors.ts';
+import { swarmError, swarmRequest } from './api.ts';
+import { listNodes } from './nodes.ts';
+import { listBlobs, removeBlob } from './secrets.ts';
+import type { ServiceDoc } from './service-spec.ts';
+import { listServices } from './services.ts';
+import { NAMESPACE } from './stack-spec.ts';
+import { listTasks, type TaskDoc } from './tasks.ts';
+
+const byLabel = (stack: string) => [`${NAMESPACE}=${stack}`];
+
+/** The stack's services (with running/desired counts); [] when it has none. */
+export function stackServices(docker: Dockerode, stack: string, signal: AbortSignal): Promise<ServiceDoc[]> {
+  return listServices(docker, { label: byLabel(stack) }, signal);
+}
+
+/** The stack's services, or a not_found naming the stacks that exist. */
+export async function servicesOf(
+  docker: Dockerode,
+  stack: string,
+  signal: AbortSignal,
+): Promise<ServiceDoc[]> {
+  const services = await stackServices(docker, stack, signal);
+  if (services.length > 0)
+    return services.sort((a, b) => (a.Spec.Name ?? '').localeCompare(b.Spec.Name ?? ''));
+  const names = (await listStacks(docker, signal)).map((s) => s.name);
+  throw new ToolError('not_found', `stack '${stack}' has no services on this engine`, {
+    hint: names.length
+      ? `Stacks here: ${names.slice(0, 10).join(', ')}.`
+      : 'No stacks here; deploy one with docker_stack_deploy.',
+  });
+}
+
+/** Every stack: the namespace labels of the swarm's services, with their service counts. */
+export async function listStacks(
+  docker: Dockerode,
+  signal: AbortSignal,
+): Promise<{ name: string; services: number }[]> {
+  const all = await listServices(docker, { label: [NAMESPACE] }, signal);
+  const count = new Map<string, number>();
+  for (const s of all) {
+    const n = s.Spec.Labels?.[NAMESPACE];
+    if (n) count.set(n, (count.get(n) ?? 0) + 1);
+  }
+  return [...count]
+    .map(([name, services]) => ({ name, services }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The stack's tasks, with the names of their services and nodes for rows. */
+export async function stackTasks(
+  docker: Dockerode,
+  stack: string,
+  desired: string | undefined,
+  signal: AbortSignal,
+): Promise<{ tasks: TaskDoc[]; services: Map<string, string>; nodes: Map<string, string> }> {
+  const services = await servicesOf(docker, stack, signal);
+  const [tasks, nodes] = await Promise.all([
+    listTasks(
+      docker,
+      { service: services.map((s) => s.ID), ...(desired && { 'desired-state': [desired] }) },
+      signal,
+    ),
+    listNodes(docker, {}, signal).catch(() => []),
+  ]);
+  return {
+    tasks,
+    services: new Map(services.map((s) => [s.ID, s.Spec.Name ?? ''])),
+    nodes: new Map(nodes.map((n) => [n.ID, n.Description?.Hostname ?? ''])),
+  };
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+/**
+ * Removes every object of the stack: services first, then secrets and configs, then networks
+ * (retried while the removed services' tasks still hold an endpoint on them). [] when nothing had the label.
+ */
+export async function removeStack(docker: Dockerode, stack: string, signal: AbortSignal): Promise<string[]> {
+  const steps: string[] = [];
+  const services = await stackServices(docker, stack, signal);
+  for (const s of services.sort((a, b) => (a.Spec.Name ?? '').localeCompare(b.Spec.Name ?? ''))) {
+    await swarmRequest(docker, { path: `/services/${s.ID}`, method: 'DELETE' }, signal).catch((e) => {
+      if (!isMissing(e)) throw e;
+    });
+    steps.push(`service ${s.Spec.Name} removed`);
+  }
+  for (const kind of ['secret', 'config'] as const)
+    for (const b of await listBlobs(docker, kind, { label: byLabel(stack) }, signal))
+      if (await removeBlob(docker, kind, b.ID, signal)) steps.push(`${kind} ${b.Spec.Name} removed`);
+  const nets = await swarmRequest<{ Id: string; Name: string }[]>(
+    docker,
+    { path: '/networks', query: { filters: JSON.stringify({ label: byLabel(stack) }) } },
+    signal,
+  );
+  for (const n of nets) {
+    const end = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await swarmRequest(docker, { path: `/networks/${n.Id}`, method: 'DELETE' }, signal);
+        steps.push(`network ${n.Name} removed`);
+        break;
+      } catch (e) {
+        if (isMissing(e)) break;
+        if (Date.now() > end || signal.aborted) throw swarmError(e);
+        await sleep(250, signal);
+      }
+    }
+  }
+  return steps;
+}

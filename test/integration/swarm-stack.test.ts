@@ -1,0 +1,295 @@
+/**
+ * docker_stack_* on a private single-node swarm (never the shared engine): the fixture stack (five
+ * services, two overlay networks, a secret and a config from files) deployed and checked with the
+ * docker CLI, a redeploy updating services in place, prune, a refused stack leaving nothing behind,
+ * and a stack the docker CLI deployed seen and removed by us.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/layers.ts';
+import { runtimeOf } from '../../src/config/runtime.ts';
+import { Engine } from '../../src/docker/engine.ts';
+import { TEST_IMAGE, testDocker } from '../helpers/engine.ts';
+import { type CallOpts, callErr, callOk } from '../helpers/pipeline.ts';
+import { type SwarmEngine, startSwarmEngine } from '../helpers/stack-swarm.ts';
+
+const FIXTURE = join(import.meta.dir, '../fixtures/stack');
+let swarm: SwarmEngine;
+let opts: CallOpts;
+// Project files live under the temp dir: an allowed root of the default host-path rule.
+const work = mkdtempSync(join(tmpdir(), 'mcpt-stack-'));
+const project = join(work, 'stack');
+
+beforeAll(async () => {
+  cpSync(FIXTURE, project, { recursive: true });
+  swarm = await startSwarmEngine();
+  const l = loadConfig(['--allow-destructive'], { DOCKER_HOST: swarm.url, HOME: process.env.HOME });
+  opts = { engine: new Engine(runtimeOf(l.config, l.host).engineSettings), profile: { toolsets: ['swarm'] } };
+}, 90_000);
+
+afterAll(async () => {
+  await swarm?.dispose();
+  rmSync(work, { recursive: true, force: true });
+}, 60_000);
+
+const deploy = (stack: string, extra: Record<string, unknown> = {}) =>
+  callOk<{ stack: string; steps: string[]; ignored?: string[] }>(
+    'docker_stack_deploy',
+    { project_dir: project, project_name: stack, env: { IMAGE: TEST_IMAGE }, ...extra },
+    opts,
+  );
+
+const cli = (...args: string[]) => swarm.docker(args);
+const lines = (s: string) => s.trim().split('\n').filter(Boolean).sort();
+
+async function until(what: string, ok: () => boolean, ms = 60_000) {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(250);
+  }
+}
+
+describe('docker_stack_deploy', () => {
+  it('deploys the fixture as docker stack deploy would: <stack>_<name> objects with the namespace label, seen by the CLI', async () => {
+    const r = await deploy('alpha');
+    expect(r.steps).toEqual([
+      'network alpha_back created',
+      'network alpha_front created',
+      'secret alpha_api_key created',
+      'config alpha_app_conf created',
+      'service alpha_api created',
+      'service alpha_cache created',
+      'service alpha_db created',
+      'service alpha_web created',
+      'service alpha_worker created',
+    ]);
+    expect(cli('stack', 'ls', '--format', '{{.Name}} {{.Services}}')).toContain('alpha 5');
+    expect(lines(cli('stack', 'services', 'alpha', '--format', '{{.Name}}'))).toEqual([
+      'alpha_api',
+      'alpha_cache',
+      'alpha_db',
+      'alpha_web',
+      'alpha_worker',
+    ]);
+    expect(
+      cli(
+        'secret',
+        'inspect',
+        'alpha_api_key',
+        '--format',
+        '{{index .Spec.Labels "com.docker.stack.namespace"}}',
+      ).trim(),
+    ).toBe('alpha');
+    expect(cli('network', 'inspect', 'alpha_front', '--format', '{{.Driver}} {{.Scope}}').trim()).toBe(
+      'overlay swarm',
+    );
+    expect(
+      cli('service', 'inspect', 'alpha_api', '--format', '{{.Spec.Mode.Replicated.Replicas}}').trim(),
+    ).toBe('2');
+    // The web task reads the secret and the config where the file says: the CLI shows its output.
+    await until('web to print its secret and config', () => {
+      try {
+        const out = cli('service', 'logs', '--raw', 'alpha_web');
+        return out.includes('not-a-real-key-5e3c') && out.includes('greeting=hello');
+      } catch {
+        return false;
+      }
+    });
+    const rows = await callOk<{ services: { name: string; replicas: string; mode: string }[] }>(
+      'docker_stack_services',
+      { stack: 'alpha' },
+      opts,
+    );
+    expect(rows.services.map((s) => s.name)).toEqual([
+      'alpha_api',
+      'alpha_cache',
+      'alpha_db',
+      'alpha_web',
+      'alpha_worker',
+    ]);
+    const full = await callOk<{ services: { Spec: { Labels: Record<string, string> } }[] }>(
+      'docker_stack_services',
+      { stack: 'alpha', full: true },
+      opts,
+    );
+    expect(full.services.map((s) => s.Spec.Labels['com.docker.stack.namespace'])).toEqual(
+      Array(5).fill('alpha'),
+    );
+    await until('all replicas running', () =>
+      cli('stack', 'services', 'alpha', '--format', '{{.Replicas}}')
+        .trim()
+        .split('\n')
+        .every((x) => {
+          const [a, b] = x.split('/');
+          return a === b;
+        }),
+    );
+    const ps = await callOk<{ tasks: { name: string; state: string; node?: string }[] }>(
+      'docker_stack_ps',
+      { stack: 'alpha', desired_state: 'running' },
+      opts,
+    );
+    expect(ps.tasks.map((t) => t.name).sort()).toEqual([
+      'alpha_api.1',
+      'alpha_api.2',
+      'alpha_cache.1',
+      'alpha_db.1',
+      'alpha_web.1',
+      'alpha_worker.1',
+    ]);
+    expect(ps.tasks.every((t) => t.state === 'running' && t.node)).toBe(true);
+  }, 120_000);
+
+  it('updates services in place on a second deploy: same IDs, a new version, scaled replicas kept', async () => {
+    const ids = () =>
+      lines(
+        cli(
+          'service',
+          'ls',
+          '--filter',
+          'label=com.docker.stack.namespace=alpha',
+          '--format',
+          '{{.ID}} {{.Name}}',
+        ),
+      );
+    const before = ids();
+    const version = Number(cli('service', 'inspect', 'alpha_worker', '--format', '{{.Version.Index}}'));
+    cli('service', 'scale', '--detach', 'alpha_worker=3');
+    const r = await deploy('alpha', { env: { IMAGE: TEST_IMAGE, MODE: 'changed' } });
+    expect(r.steps).toContain('service alpha_api updated');
+    expect(r.steps.some((s) => s.includes('created'))).toBe(false);
+    expect(ids()).toEqual(before);
+    expect(
+      Number(cli('service', 'inspect', 'alpha_worker', '--format', '{{.Version.Index}}')),
+    ).toBeGreaterThan(version);
+    // worker's file sets no replicas: the count scaled by hand stays; api's file says 2.
+    expect(
+      cli('service', 'inspect', 'alpha_worker', '--format', '{{.Spec.Mode.Replicated.Replicas}}').trim(),
+    ).toBe('3');
+    expect(
+      cli('service', 'inspect', 'alpha_api', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}'),
+    ).toContain('MODE=changed');
+  }, 60_000);
+
+  it('keeps services gone from the file unless prune is set, and prune removes them', async () => {
+    const smaller = join(work, 'smaller');
+    cpSync(project, smaller, { recursive: true });
+    writeFileSync(
+      join(smaller, 'compose.yaml'),
+      `services:\n  api:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n`,
+    );
+    const args = { project_dir: smaller, project_name: 'alpha' };
+    const kept = await callOk<{ steps: string[] }>('docker_stack_deploy', args, opts);
+    expect(kept.steps).toEqual(['network alpha_default created', 'service alpha_api updated']);
+    expect(lines(cli('stack', 'services', 'alpha', '--format', '{{.Name}}'))).toHaveLength(5);
+    // prune escalates to destructive: refused where only moderate tools are allowed.
+    const refused = await callErr(
+      'docker_stack_deploy',
+      { ...args, prune: true },
+      {
+        ...opts,
+        profile: { toolsets: ['swarm'], allowDestructive: false },
+      },
+    );
+    expect(refused.kind).toBe('policy_denied');
+    expect(lines(cli('stack', 'services', 'alpha', '--format', '{{.Name}}'))).toHaveLength(5);
+    const pruned = await callOk<{ steps: string[] }>('docker_stack_deploy', { ...args, prune: true }, opts);
+    expect(pruned.steps).toEqual([
+      'service alpha_api updated',
+      'service alpha_cache removed',
+      'service alpha_db removed',
+      'service alpha_web removed',
+      'service alpha_worker removed',
+    ]);
+    expect(lines(cli('stack', 'services', 'alpha', '--format', '{{.Name}}'))).toEqual(['alpha_api']);
+  }, 60_000);
+
+  // The last service in name order is the refused one, so a deploy that checked as it went would
+  // already have made the networks, the secret, the config and four services.
+  for (const [what, override] of [
+    ['a host path mount', 'services:\n  worker:\n    volumes: ["/etc:/host-etc"]\n'],
+    ['an added capability', 'services:\n  worker:\n    cap_add: [SYS_ADMIN]\n'],
+  ] as const)
+    it(`deploys nothing when one service would be refused by the policy (${what})`, async () => {
+      const bad = mkdtempSync(join(work, 'bad-'));
+      cpSync(project, bad, { recursive: true });
+      writeFileSync(join(bad, 'compose.override.yaml'), override);
+      const e = await callErr(
+        'docker_stack_deploy',
+        { project_dir: bad, project_name: 'refused', env: { IMAGE: TEST_IMAGE } },
+        opts,
+      );
+      expect(e.kind).toBe('policy_denied');
+      expect(e.message).toContain('refused_worker');
+      expect(e.message).toContain('nothing was deployed');
+      for (const kind of ['service', 'network', 'secret', 'config'])
+        expect(cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=refused', '-q').trim()).toBe('');
+    }, 60_000);
+
+  it('says what to do on an engine that is not in a swarm', async () => {
+    const e = await callErr('docker_stack_list', {}, { profile: { toolsets: ['swarm'] } });
+    expect(e.kind).toBe('conflict');
+    expect(e.message).toContain('not in a swarm');
+    expect(e.hint).toContain('docker_swarm_init');
+    // A deploy there is refused before anything is made: no network of the stack on that engine.
+    const stack = `mcpt${Date.now().toString(36)}`;
+    const d = await callErr(
+      'docker_stack_deploy',
+      { project_dir: project, project_name: stack, env: { IMAGE: TEST_IMAGE } },
+      { profile: { toolsets: ['swarm'] } },
+    );
+    expect(d.kind).toBe('conflict');
+    expect(d.message).toContain('not in a swarm');
+    const nets = await testDocker().listNetworks({ filters: JSON.stringify({ name: [stack] }) });
+    expect(nets).toEqual([]);
+  });
+});
+
+describe('stacks the docker CLI deployed', () => {
+  it('are listed, shown and removed by our tools, and then gone for the CLI too', async () => {
+    swarm.docker(['stack', 'deploy', '-c', 'compose.yaml', 'clistack'], project);
+    const list = await callOk<{ stacks: { name: string; services: number }[] }>(
+      'docker_stack_list',
+      {},
+      opts,
+    );
+    expect(list.stacks).toContainEqual({ name: 'clistack', services: 5 });
+    const svc = await callOk<{ services: { name: string; image: string }[] }>(
+      'docker_stack_services',
+      { stack: 'clistack' },
+      opts,
+    );
+    expect(svc.services).toHaveLength(5);
+    expect(svc.services.every((s) => s.image === TEST_IMAGE)).toBe(true);
+    await until('clistack tasks', () => cli('stack', 'ps', 'clistack', '-q').trim().split('\n').length >= 6);
+    const ps = await callOk<{ tasks: { name: string }[] }>('docker_stack_ps', { stack: 'clistack' }, opts);
+    expect(ps.tasks.length).toBeGreaterThanOrEqual(6);
+    const removed = await callOk<{ removed: boolean; steps: string[] }>(
+      'docker_stack_remove',
+      { stack: 'clistack' },
+      opts,
+    );
+    expect(removed.removed).toBe(true);
+    expect(removed.steps).toContain('secret clistack_api_key removed');
+    expect(removed.steps).toContain('network clistack_back removed');
+    expect(cli('stack', 'ls', '--format', '{{.Name}}')).not.toContain('clistack');
+    const left = (kind: string) =>
+      cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=clistack', '-q').trim();
+    for (const kind of ['service', 'secret', 'config']) expect(left(kind)).toBe('');
+    // The cluster drops the networks at once; this node's copies go as the removed tasks' containers stop.
+    await until('the node to drop its copies of the stack networks', () => left('network') === '', 30_000);
+    const again = await callOk<{ removed: boolean }>('docker_stack_remove', { stack: 'clistack' }, opts);
+    expect(again.removed).toBe(false);
+  }, 120_000);
+
+  it('removes a stack we deployed, and names the stacks there are when one is missing', async () => {
+    const missing = await callErr('docker_stack_services', { stack: 'alpah' }, opts);
+    expect(missing.kind).toBe('not_found');
+    expect(missing.hint).toContain('alpha');
+    await callOk('docker_stack_remove', { stack: 'alpha' }, opts);
+    expect(cli('stack', 'ls', '--format', '{{.Name}}').trim()).toBe('');
+  }, 60_000);
+});
