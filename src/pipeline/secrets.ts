@@ -40,10 +40,22 @@ export function secretValues(args: unknown, paths: readonly string[] | undefined
   return found.sort((a, b) => b.length - a.length);
 }
 
-/** The error with every secret value in its message and hint masked. */
+/** Below this length a secret is masked only where it stands alone, not inside a longer word. */
+const WHOLE_TOKEN_BELOW = 8;
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The error with every secret value in its message and hint masked. A short secret ('arg', a user
+ * name) is masked where no letter or digit touches it, so our own words ("argument") survive; a quoted
+ * or delimited one is still masked, and a longer one is masked wherever it appears.
+ */
 export function withoutSecrets(error: ToolError, secrets: readonly string[]): ToolError {
   if (secrets.length === 0) return error;
-  const scrub = (text: string) => secrets.reduce((t, s) => t.split(s).join(MASK), text);
+  const maskOne = (t: string, s: string) =>
+    s.length >= WHOLE_TOKEN_BELOW
+      ? t.split(s).join(MASK)
+      : t.replace(new RegExp(`(?<![A-Za-z0-9])${escapeRe(s)}(?![A-Za-z0-9])`, 'g'), MASK);
+  const scrub = (text: string) => secrets.reduce(maskOne, text);
   const message = scrub(error.message);
   const hint = error.hint && scrub(error.hint);
   if (message === error.message && hint === error.hint) return error;

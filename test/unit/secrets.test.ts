@@ -65,6 +65,14 @@ describe('secretArgs', () => {
     expect(e.kind).toBe('registry_auth');
   });
 
+  it('masks a short secret where it stands alone but keeps our own words that contain it', () => {
+    const e = withoutSecrets(
+      new ToolError('invalid_argument', "unknown argument 'x'; login arg:pw failed for 'arg'"),
+      ['arg'],
+    );
+    expect(e.message).toBe("unknown argument 'x'; login ***:pw failed for '***'");
+  });
+
   it('never reaches the audit line or the error text, though the handler gets it', async () => {
     recorded.length = 0;
     const out = await runPipeline(
