@@ -1,6 +1,6 @@
 /**
  * Loading a Compose project: files (or inline content) → YAML with anchors and merge keys →
- * interpolation → key check → `extends` → canonical (long) syntaxes → files merged in order →
+ * interpolation → the Compose Specification's schema → key check → `extends` → canonical (long) syntaxes → files merged in order →
  * profiles. Every file is read through `read`, which the caller makes pass the host-path rule.
  * Pure apart from `read`, so unit tests hand it an in-memory file system.
  */
@@ -10,6 +10,7 @@ import { ToolError } from '../../core/errors.ts';
 import { interpolateTree, parseEnvFile, type Vars } from './interpolate.ts';
 import { checkKeys } from './keys.ts';
 import { mergeService, normaliseService, type Obj } from './normalise.ts';
+import { validateFile } from './validate.ts';
 
 /** Reads a host file, already checked against the host-path rule; undefined when it does not exist. */
 export type ReadFile = (path: string, what: string) => Promise<string | undefined>;
@@ -215,6 +216,8 @@ async function parseFile(path: string, text: string, vars: Vars): Promise<Obj> {
   if (doc === null || doc === undefined) doc = {};
   if (!isObj(doc)) throw invalid(`${path}: the top level must be a mapping`, 'Start with services:.');
   const done = interpolateTree(doc, vars, `${path}: `) as Obj;
+  // The specification first (every file, as written); then what this implementation does not map.
+  await validateFile(done, path);
   checkKeys(done, path);
   return done;
 }
