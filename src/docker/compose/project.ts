@@ -12,10 +12,9 @@ import type { ProgressFn } from '../../core/progress.ts';
 import { createRequest } from '../container-spec.ts';
 import { engineError } from '../errors.ts';
 import { readProgressStream } from '../json-stream.ts';
-import { checkCreateBody, type EngineLookup } from '../policy/container.ts';
-import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
+import { checkProject } from './policy.ts';
 import { projectContainers } from './running.ts';
 import {
   COMPOSE_VERSION,
@@ -50,56 +49,6 @@ export function serviceOrder(p: Project, only?: string[]): string[] {
   };
   for (const n of Object.keys(p.services)) if (want.has(n)) visit(n, []);
   return out;
-}
-
-/** Compose keys for the create-body fields the policy names, so a refusal points at the file. */
-const KEY_OF: [RegExp, string][] = [
-  [/Privileged/, 'privileged'],
-  [/CapAdd/, 'cap_add'],
-  [/SecurityOpt/, 'security_opt'],
-  [/Devices|DeviceCgroupRules|DeviceRequests/, 'devices'],
-  [/NetworkMode/, 'network_mode'],
-  [/PidMode/, 'pid'],
-  [/IpcMode/, 'ipc'],
-  [/UTSMode/, 'uts'],
-  [/UsernsMode/, 'userns_mode'],
-  [/Binds|Mounts/, 'volumes'],
-  [/Sysctls/, 'sysctls'],
-];
-
-/** Every service's create body checked against the policy now; the first refusal names service and key. */
-export async function checkProject(
-  docker: Dockerode,
-  facts: EngineFacts,
-  p: Project,
-  services: string[],
-): Promise<void> {
-  const scope = currentPolicy();
-  const ctx = ruleContextOf(scope, pathPolicyOf(scope, facts));
-  const lookup: EngineLookup = {
-    container: (ref) =>
-      docker
-        .getContainer(ref)
-        .inspect()
-        .catch(() => undefined) as never,
-    volume: (name) =>
-      docker
-        .getVolume(name)
-        .inspect()
-        .catch(() => undefined) as never,
-  };
-  for (const s of services) {
-    try {
-      await checkCreateBody(createRequest(serviceSpec(p, s, 1)).body, ctx, lookup);
-    } catch (e) {
-      if (!(e instanceof ToolError)) throw e;
-      const key = KEY_OF.find(([re]) => re.test(e.message))?.[1];
-      throw new ToolError(e.kind, `service "${s}"${key ? ` (key ${key})` : ''}: ${e.message}`, {
-        hint: e.hint,
-        retryable: e.retryable,
-      });
-    }
-  }
 }
 
 export interface Step {
