@@ -40,7 +40,7 @@ export interface Project {
   services: Record<string, Obj>;
   networks: Record<string, Obj>;
   volumes: Record<string, Obj>;
-  /** Top-level secrets and configs; a `file:` is resolved to an absolute host path. */
+  /** Top-level secrets and configs; a `file:` is made absolute, an `environment:` (or inline config `content:`) read into `content`. */
   secrets: Record<string, Obj>;
   configs: Record<string, Obj>;
   /** Services left out by profiles. */
@@ -132,8 +132,8 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
     networks = mergeTop(networks, doc.networks);
     volumes = mergeTop(volumes, doc.volumes);
     const base = dir || (src.path.startsWith('/') ? posix.dirname(src.path) : '');
-    secrets = mergeTop(secrets, withFiles(doc.secrets, base, opts.home, src.path));
-    configs = mergeTop(configs, withFiles(doc.configs, base, opts.home, src.path));
+    secrets = mergeTop(secrets, withSources(doc.secrets, base, opts.home, src.path, vars));
+    configs = mergeTop(configs, withSources(doc.configs, base, opts.home, src.path, vars));
   }
 
   const rawName = input.project_name ?? fileName ?? posix.basename(dir);
@@ -297,11 +297,23 @@ function mergeTop(into: Record<string, Obj>, add: unknown): Record<string, Obj> 
 export const expandHome = (p: string, home: string): string =>
   p === '~' ? home : p.startsWith('~/') ? posix.join(home, p.slice(2)) : p;
 
-/** Top-level secrets/configs with each `file:` made absolute (it is read by the engine as a bind). */
-function withFiles(v: unknown, base: string, home: string, path: string): unknown {
+/**
+ * Top-level secrets/configs with each `file:` made absolute (the engine reads it as a bind), and each
+ * `environment:` read now into `content` (copied into the container before it starts, as Compose does).
+ */
+function withSources(v: unknown, base: string, home: string, path: string, vars: Vars): unknown {
   if (!isObj(v)) return v;
   return Object.fromEntries(
     Object.entries(v).map(([k, d]) => {
+      if (isObj(d) && typeof d.environment === 'string') {
+        const value = vars[d.environment];
+        if (value === undefined)
+          throw invalid(
+            `${path}: "${k}" reads environment variable ${d.environment}, which is not set`,
+            'Set it (env, .env or the environment), or back the secret with a file.',
+          );
+        return [k, { ...d, content: value }];
+      }
       if (!isObj(d) || typeof d.file !== 'string') return [k, d];
       const f = expandHome(d.file, home);
       if (!f.startsWith('/') && !base)

@@ -4,14 +4,12 @@
  * container's create body passes the engine's policy before anything is made, so a project that
  * asks for something the policy refuses leaves nothing behind. Knows nothing of MCP.
  */
-import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
 import { createRequest } from '../container-spec.ts';
-import { engineError } from '../errors.ts';
-import { readProgressStream } from '../json-stream.ts';
+import { ensureImage, pullPolicy } from './image.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
 import { checkProject } from './policy.ts';
@@ -26,6 +24,8 @@ import {
   serviceNetworks,
   serviceSpec,
 } from './spec.ts';
+import { copyContents, partial, tell } from './stopped.ts';
+import { waitForDependencies } from './wait.ts';
 
 /** Services in dependency order (dependencies first); a cycle is an error naming it. */
 export function serviceOrder(p: Project, only?: string[]): string[] {
@@ -80,6 +80,10 @@ export interface UpOptions {
   build?: ServiceBuild;
   pull?: 'missing' | 'always' | 'never';
   removeOrphans?: boolean;
+  /** Registry credentials for a pull (the image tools' lookup: Docker config, credential helpers). */
+  auth?: (image: string, signal: AbortSignal) => Promise<object | undefined>;
+  /** A failed pull as the image tools report it (registry_auth with a login hint, not_found…). */
+  pullFailure?: (e: unknown, image: string) => unknown;
   /** Seconds to wait for a dependency to become healthy or to complete. */
   waitTimeout?: number;
   progress: ProgressFn;
@@ -97,29 +101,39 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
       });
   for (const s of services)
     for (const kind of ['secrets', 'configs'] as const)
-      for (const ref of (p.services[s]?.[kind] as Obj[] | undefined) ?? [])
-        if (typeof p[kind][String(ref.source)]?.file !== 'string')
+      for (const ref of (p.services[s]?.[kind] as Obj[] | undefined) ?? []) {
+        const def = p[kind][String(ref.source)];
+        if (typeof def?.file !== 'string' && typeof def?.content !== 'string')
           throw new ToolError(
             'invalid_argument',
-            `service "${s}": ${kind} "${String(ref.source)}" is not backed by a file`,
-            {
-              hint: `Only file: ${kind} are supported by up yet; give it a file.`,
-            },
+            `service "${s}": ${kind} "${String(ref.source)}" is ${def ? 'not backed by a file or environment variable' : 'not defined'}`,
+            { hint: `Define it at the top level with file: or environment:.` },
           );
+      }
   await checkProject(docker, facts, p, services);
 
   const steps: Step[] = [];
   const total = services.length + 2;
   let done = 0;
+  /** What is in flight, for an answer that stops in the middle of it. */
+  let doing = '';
   const step = (s: Step) => {
     steps.push(s);
+    doing = '';
     o.progress(done, total, `${s.object} ${s.action}`);
   };
   const { signal } = o;
+  // A cancelled or timed-out call is answered at once with the signal's reason: say in it what exists.
+  const onAbort = () => {
+    if (signal.reason instanceof ToolError) tell(signal.reason, steps, doing);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
     await apply();
   } catch (e) {
-    throw partial(e, steps, signal);
+    throw partial(e, steps, doing, signal);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
   o.progress(total, total, 'up');
   return steps;
@@ -141,6 +155,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         throw new ToolError('not_found', `external network "${name}" does not exist`, {
           hint: 'Create it first.',
         });
+      doing = `creating network ${name} (it may exist)`;
       await docker.createNetwork({
         Name: name,
         Driver: (def.driver as string | undefined) ?? 'bridge',
@@ -182,6 +197,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         throw new ToolError('not_found', `external volume "${name}" does not exist`, {
           hint: 'Create it first.',
         });
+      doing = `creating volume ${name} (it may exist)`;
       await docker.createVolume({
         Name: name,
         Driver: (def.driver as string | undefined) ?? 'local',
@@ -202,7 +218,9 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     for (const s of services) {
       signal.throwIfAborted();
       const svc = p.services[s] as Obj;
-      await waitForDependencies(docker, p, s, o);
+      await waitForDependencies(docker, p, s, o, (dep, cond) => {
+        doing = `waiting for "${dep}" (${cond}) before "${s}"`;
+      });
       const image = serviceImage(p, s);
       if (svc.build && o.build) {
         const have = await (
@@ -212,40 +230,59 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
           () => false,
         );
         if (!have) {
+          doing = `building image ${image}`;
           await o.build(s, image, svc.build as Obj, (m) => o.progress(done, total, m));
           step({ service: s, object: `image ${image}`, action: 'built' });
         }
       }
-      await ensureImage(docker, image, pullPolicy(svc, o.pull), signal, step, s, (m) =>
-        o.progress(done, total, m),
-      );
+      const imageId = await ensureImage(docker, image, pullPolicy(svc, o.pull), {
+        signal,
+        step,
+        service: s,
+        auth: o.auth,
+        pullFailure: o.pullFailure,
+        progress: (m) => o.progress(done, total, m),
+        doing: (what) => {
+          doing = what;
+        },
+      });
       const n = replicas(svc);
       for (let i = 1; i <= n; i++) {
         const spec = serviceSpec(p, s, i);
         const mine = existing.find((c) => c.Labels[L.service] === s && c.Labels[L.number] === String(i));
-        if (mine && mine.Labels[L.hash] === spec.labels?.[L.hash]) {
+        // Unchanged: same config hash and the same image (a rebuilt or re-pulled tag recreates, as Compose v2).
+        if (mine && mine.Labels[L.hash] === spec.labels?.[L.hash] && (!imageId || mine.ImageID === imageId)) {
           if (mine.State === 'running')
             step({ service: s, object: `container ${spec.name}`, action: 'unchanged' });
           else {
+            doing = `starting container ${spec.name}`;
             await docker.getContainer(mine.Id).start({ abortSignal: signal });
             step({ service: s, object: `container ${spec.name}`, action: 'started' });
           }
           continue;
         }
-        if (mine) await docker.getContainer(mine.Id).remove({ force: true, abortSignal: signal });
+        if (mine) {
+          doing = `removing container ${spec.name} to recreate it (it may still exist)`;
+          await docker.getContainer(mine.Id).remove({ force: true, abortSignal: signal });
+        }
         const { query, body } = createRequest(spec);
+        doing = `creating container ${spec.name} (it may exist, not started)`;
         const created = await docker.createContainer({ ...body, ...query, abortSignal: signal } as never);
+        doing = `preparing container ${spec.name} (it exists, not started)`;
         for (const key of Object.keys(serviceNetworks(svc)).slice(1))
           await docker.getNetwork(resourceName(p.name, key, p.networks[key])).connect({
             Container: created.id,
             EndpointConfig: { Aliases: endpoint(s, serviceNetworks(svc)[key]).aliases },
             abortSignal: signal,
           } as never);
+        await copyContents(created, p, svc, signal);
+        doing = `starting container ${spec.name} (it exists, perhaps not started)`;
         await created.start({ abortSignal: signal });
         step({ service: s, object: `container ${spec.name}`, action: mine ? 'recreated' : 'created' });
       }
       // Replicas beyond the count go.
       for (const c of existing.filter((c) => c.Labels[L.service] === s && Number(c.Labels[L.number]) > n)) {
+        doing = `removing container ${name(c)} (it may still exist)`;
         await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
         step({ service: s, object: `container ${name(c)}`, action: 'removed' });
       }
@@ -253,121 +290,11 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     }
     if (o.removeOrphans)
       for (const c of existing.filter((c) => !p.services[c.Labels[L.service] ?? ''])) {
+        doing = `removing container ${name(c)} (it may still exist)`;
         await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
         step({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
       }
   }
 }
 
-/** A service's pull_policy (Compose spells `if_not_present` and `build` too) over the call's. */
-function pullPolicy(svc: Obj, call: UpOptions['pull']): 'missing' | 'always' | 'never' {
-  const own = svc.pull_policy === 'if_not_present' ? 'missing' : svc.pull_policy;
-  return own === 'always' || own === 'never' || own === 'missing' ? own : (call ?? 'missing');
-}
-
-/**
- * A failure (or cancel, or timeout) after some steps: the error it was, saying what exists now, so
- * nothing is left half-made without the caller knowing. Before any step, the error as it is.
- */
-function partial(e: unknown, steps: Step[], signal: AbortSignal): unknown {
-  if (steps.length === 0) return e;
-  const reason: unknown = signal.aborted ? signal.reason : undefined;
-  const base = reason instanceof ToolError ? reason : e instanceof ToolError ? e : engineError(e);
-  if (!base) return e;
-  const made = steps.map((s) => `${s.object} ${s.action}`).join(', ');
-  return new ToolError(base.kind, `${base.message}; done before it stopped: ${made}`, {
-    hint: `${base.hint ? `${base.hint} ` : ''}Run docker_compose_up again to finish, or docker_compose_down to remove it.`,
-    retryable: base.retryable,
-  });
-}
-
 const name = (c: { Names?: string[] }) => (c.Names?.[0] ?? '').replace(/^\//, '');
-
-async function ensureImage(
-  docker: Dockerode,
-  image: string,
-  pull: 'missing' | 'always' | 'never',
-  signal: AbortSignal,
-  step: (s: Step) => void,
-  service: string,
-  progress: (message: string) => void,
-): Promise<void> {
-  const have = await (
-    docker.getImage(image).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>
-  ).then(
-    () => true,
-    () => false,
-  );
-  if (have && pull !== 'always') return;
-  if (!have && pull === 'never')
-    throw new ToolError(
-      'not_found',
-      `service "${service}": image ${image} is not on the engine and pull is never`,
-      {
-        hint: 'Pull it (docker_pull_image) or set pull: missing.',
-      },
-    );
-  // Without a tag the engine would pull every tag of the repository: name latest, as Compose does.
-  const named = image.includes('@') || /:[^/]+$/.test(image) ? image : `${image}:latest`;
-  let last = '';
-  try {
-    const stream = await docker.createImage({ fromImage: named, abortSignal: signal });
-    await readProgressStream(
-      stream as Readable,
-      (m) => {
-        if (m.status && m.status !== last) {
-          last = m.status;
-          progress(`${service}: ${m.status}`);
-        }
-      },
-      signal,
-    );
-  } catch (e) {
-    throw new ToolError(
-      'not_found',
-      `service "${service}": pulling ${named} failed: ${(e as Error).message}`,
-      {
-        hint: 'Check the image name, pull it with docker_pull_image (which takes credentials), or set pull: never.',
-        retryable: true,
-      },
-    );
-  }
-  step({ service, object: `image ${image}`, action: 'pulled' });
-}
-
-/** Waits for each dependency's condition (started, healthy, completed successfully). */
-async function waitForDependencies(docker: Dockerode, p: Project, s: string, o: UpOptions): Promise<void> {
-  const deps = (p.services[s]?.depends_on as Record<string, Obj> | undefined) ?? {};
-  const deadline = Date.now() + (o.waitTimeout ?? 120) * 1000;
-  for (const [dep, d] of Object.entries(deps)) {
-    const cond = String(d.condition ?? 'service_started');
-    if (cond === 'service_started' || !p.services[dep]) continue;
-    for (;;) {
-      o.signal.throwIfAborted();
-      const cs = await projectContainers(docker, p.name, [dep], o.signal);
-      const infos = await Promise.all(
-        cs.map((c) => docker.getContainer(c.Id).inspect({ abortSignal: o.signal })),
-      );
-      const ok =
-        infos.length > 0 &&
-        infos.every((i) =>
-          cond === 'service_healthy'
-            ? i.State.Health?.Status === 'healthy'
-            : !i.State.Running && i.State.ExitCode === 0 && i.State.Status === 'exited',
-        );
-      if (ok) break;
-      const failed = infos.find((i) =>
-        cond === 'service_healthy'
-          ? i.State.Health?.Status === 'unhealthy'
-          : !i.State.Running && i.State.ExitCode !== 0,
-      );
-      if (failed || Date.now() > deadline)
-        throw new ToolError(
-          failed ? 'conflict' : 'timeout',
-          `service "${s}" waits for "${dep}" (${cond}), which ${failed ? 'failed' : 'did not get there in time'}`,
-          { hint: `Read its logs (docker_compose_logs with services: ["${dep}"]).` },
-        );
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
