@@ -83,7 +83,7 @@ const textOf = (answer: Record<string, unknown>) =>
   ((answer.result as { content?: { text?: string }[] })?.content ?? []).map((c) => c.text ?? '').join('');
 
 /** Starts the binary, calls up with `args`, waits for `ready`, then closes stdin: the call is answered cancelled. */
-async function upStoppedBy(args: Record<string, unknown>, ready: () => Promise<boolean>) {
+async function upStoppedBy(args: Record<string, unknown>, ready: (progress: string[]) => Promise<boolean>) {
   const s = startRaw({ DOCKER_HOST: process.env.DOCKER_HOST ?? '' }, ['--shutdown-grace', '1']);
   await s.request({
     jsonrpc: '2.0',
@@ -93,9 +93,13 @@ async function upStoppedBy(args: Record<string, unknown>, ready: () => Promise<b
   });
   await s.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
   await s.write(
-    `${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'docker_compose_up', arguments: args } })}\n`,
+    `${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'docker_compose_up', arguments: args, _meta: { progressToken: 'up' } } })}\n`,
   );
-  await until('the step to stop in', ready);
+  const progress = () =>
+    s.messages
+      .filter((m) => m.method === 'notifications/progress')
+      .map((m) => String((m.params as { message?: string }).message ?? ''));
+  await until('the step to stop in', () => ready(progress()));
   s.child.stdin.end();
   const answer = await s.waitFor(2, 15_000);
   await s.close().catch(() => undefined);
@@ -137,8 +141,8 @@ describe('docker_compose_up stopped part-way', () => {
     'answers a call stopped mid-healthy-wait with what exists and what it was waiting for',
     async () => {
       const name = newProject();
-      const answer = await upStoppedBy({ content: neverHealthy, project_name: name }, async () =>
-        (await services(name)).includes('db'),
+      const answer = await upStoppedBy({ content: neverHealthy, project_name: name }, async (progress) =>
+        progress.includes(`container ${name}-db-1 created`),
       );
       const text = textOf(answer);
       expect((answer.result as { isError?: boolean }).isError).toBe(true);

@@ -115,28 +115,34 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
   const steps: Step[] = [];
   const total = services.length + 2;
   let done = 0;
-  /** What is in flight, for an answer that stops in the middle of it. */
-  let doing = '';
+  /** What is in flight, per service ('' for the project's networks and volumes), for an answer that stops in the middle. */
+  const doing = new Map<string, string>();
+  const inFlight = () => [...doing.values()].filter(Boolean).join(', ');
   const step = (s: Step) => {
     steps.push(s);
-    doing = '';
+    doing.delete(s.service ?? '');
     o.progress(done, total, `${s.object} ${s.action}`);
   };
   const { signal } = o;
   // A cancelled or timed-out call is answered at once with the signal's reason: say in it what exists.
   const onAbort = () => {
-    if (signal.reason instanceof ToolError) tell(signal.reason, steps, doing);
+    if (signal.reason instanceof ToolError) tell(signal.reason, steps, inFlight());
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     await apply();
   } catch (e) {
-    throw partial(e, steps, doing, signal);
+    throw partial(e, steps, inFlight(), signal);
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
   o.progress(total, total, 'up');
-  return steps;
+  // Services ran side by side: report in dependency order (networks and volumes first, orphans last).
+  const rank = (st: Step) => (st.service === undefined ? -1 : services.indexOf(st.service) >>> 0);
+  return steps
+    .map((st, i) => [st, i] as const)
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
+    .map(([st]) => st);
 
   async function apply() {
     // Networks.
@@ -155,7 +161,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         throw new ToolError('not_found', `external network "${name}" does not exist`, {
           hint: 'Create it first.',
         });
-      doing = `creating network ${name} (it may exist)`;
+      doing.set('', `creating network ${name} (it may exist)`);
       await docker.createNetwork({
         Name: name,
         Driver: (def.driver as string | undefined) ?? 'bridge',
@@ -197,7 +203,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         throw new ToolError('not_found', `external volume "${name}" does not exist`, {
           hint: 'Create it first.',
         });
-      doing = `creating volume ${name} (it may exist)`;
+      doing.set('', `creating volume ${name} (it may exist)`);
       await docker.createVolume({
         Name: name,
         Driver: (def.driver as string | undefined) ?? 'local',
@@ -215,37 +221,74 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     done++;
 
     const existing = await projectContainers(docker, p.name, undefined, signal);
+    // Each service starts as soon as the services it depends on are up (as Compose does), side by side;
+    // the first failure stops the others at their next step.
+    const failed = new AbortController();
+    const run = AbortSignal.any([signal, failed.signal]);
+    const images = new Map<string, Promise<string | undefined>>();
+    const tasks = new Map<string, Promise<void>>();
     for (const s of services) {
-      signal.throwIfAborted();
       const svc = p.services[s] as Obj;
-      await waitForDependencies(docker, p, s, o, (dep, cond) => {
-        doing = `waiting for "${dep}" (${cond}) before "${s}"`;
-      });
+      const mode = svc.network_mode;
+      const deps = [
+        ...Object.keys((svc.depends_on as Obj | undefined) ?? {}),
+        ...(typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : []),
+      ].filter((d) => tasks.has(d));
+      const task = Promise.all(deps.map((d) => tasks.get(d)))
+        .then(() => service(s, svc))
+        .catch((e) => {
+          failed.abort(e);
+          throw e;
+        });
+      task.catch(() => {});
+      tasks.set(s, task);
+    }
+    const settled = await Promise.allSettled(tasks.values());
+    const failure = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failure) throw signal.aborted ? signal.reason : failed.signal.reason;
+    if (o.removeOrphans)
+      for (const c of existing.filter((c) => !p.services[c.Labels[L.service] ?? ''])) {
+        doing.set('', `removing container ${name(c)} (it may still exist)`);
+        await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
+        step({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
+      }
+
+    async function service(s: string, svc: Obj) {
+      run.throwIfAborted();
+      const say = (what: string) => doing.set(s, what);
+      await waitForDependencies(docker, p, s, { ...o, signal: run }, (dep, cond) =>
+        say(`waiting for "${dep}" (${cond}) before "${s}"`),
+      );
       const image = serviceImage(p, s);
       if (svc.build && o.build) {
         const have = await (
-          docker.getImage(image).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>
+          docker.getImage(image).inspect({ abortSignal: run } as never) as unknown as Promise<unknown>
         ).then(
           () => true,
           () => false,
         );
         if (!have) {
-          doing = `building image ${image}`;
+          say(`building image ${image}`);
           await o.build(s, image, svc.build as Obj, (m) => o.progress(done, total, m));
           step({ service: s, object: `image ${image}`, action: 'built' });
         }
       }
-      const imageId = await ensureImage(docker, image, pullPolicy(svc, o.pull), {
-        signal,
-        step,
-        service: s,
-        auth: o.auth,
-        pullFailure: o.pullFailure,
-        progress: (m) => o.progress(done, total, m),
-        doing: (what) => {
-          doing = what;
-        },
-      });
+      // One pull per image, whichever service asks first.
+      const key = `${image}\n${pullPolicy(svc, o.pull)}`;
+      if (!images.has(key))
+        images.set(
+          key,
+          ensureImage(docker, image, pullPolicy(svc, o.pull), {
+            signal: run,
+            step,
+            service: s,
+            auth: o.auth,
+            pullFailure: o.pullFailure,
+            progress: (m) => o.progress(done, total, m),
+            doing: say,
+          }),
+        );
+      const imageId = await images.get(key);
       const n = replicas(svc);
       for (let i = 1; i <= n; i++) {
         const spec = serviceSpec(p, s, i);
@@ -255,45 +298,39 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
           if (mine.State === 'running')
             step({ service: s, object: `container ${spec.name}`, action: 'unchanged' });
           else {
-            doing = `starting container ${spec.name}`;
-            await docker.getContainer(mine.Id).start({ abortSignal: signal });
+            say(`starting container ${spec.name}`);
+            await docker.getContainer(mine.Id).start({ abortSignal: run });
             step({ service: s, object: `container ${spec.name}`, action: 'started' });
           }
           continue;
         }
         if (mine) {
-          doing = `removing container ${spec.name} to recreate it (it may still exist)`;
-          await docker.getContainer(mine.Id).remove({ force: true, abortSignal: signal });
+          say(`removing container ${spec.name} to recreate it (it may still exist)`);
+          await docker.getContainer(mine.Id).remove({ force: true, abortSignal: run });
         }
         const { query, body } = createRequest(spec);
-        doing = `creating container ${spec.name} (it may exist, not started)`;
-        const created = await docker.createContainer({ ...body, ...query, abortSignal: signal } as never);
-        doing = `preparing container ${spec.name} (it exists, not started)`;
+        say(`creating container ${spec.name} (it may exist, not started)`);
+        const created = await docker.createContainer({ ...body, ...query, abortSignal: run } as never);
+        say(`preparing container ${spec.name} (it exists, not started)`);
         for (const key of Object.keys(serviceNetworks(svc)).slice(1))
           await docker.getNetwork(resourceName(p.name, key, p.networks[key])).connect({
             Container: created.id,
             EndpointConfig: { Aliases: endpoint(s, serviceNetworks(svc)[key]).aliases },
-            abortSignal: signal,
+            abortSignal: run,
           } as never);
-        await copyContents(created, p, svc, signal);
-        doing = `starting container ${spec.name} (it exists, perhaps not started)`;
-        await created.start({ abortSignal: signal });
+        await copyContents(created, p, svc, run);
+        say(`starting container ${spec.name} (it exists, perhaps not started)`);
+        await created.start({ abortSignal: run });
         step({ service: s, object: `container ${spec.name}`, action: mine ? 'recreated' : 'created' });
       }
       // Replicas beyond the count go.
       for (const c of existing.filter((c) => c.Labels[L.service] === s && Number(c.Labels[L.number]) > n)) {
-        doing = `removing container ${name(c)} (it may still exist)`;
-        await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
+        say(`removing container ${name(c)} (it may still exist)`);
+        await docker.getContainer(c.Id).remove({ force: true, abortSignal: run });
         step({ service: s, object: `container ${name(c)}`, action: 'removed' });
       }
       done++;
     }
-    if (o.removeOrphans)
-      for (const c of existing.filter((c) => !p.services[c.Labels[L.service] ?? ''])) {
-        doing = `removing container ${name(c)} (it may still exist)`;
-        await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
-        step({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
-      }
   }
 }
 
