@@ -226,6 +226,8 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     const failed = new AbortController();
     const run = AbortSignal.any([signal, failed.signal]);
     const images = new Map<string, Promise<string | undefined>>();
+    /** Services whose containers this call created, recreated, started or removed. */
+    const changed = new Set<string>();
     const tasks = new Map<string, Promise<void>>();
     for (const s of services) {
       const svc = p.services[s] as Obj;
@@ -256,8 +258,13 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     async function service(s: string, svc: Obj) {
       run.throwIfAborted();
       const say = (what: string) => doing.set(s, what);
-      await waitForDependencies(docker, p, s, { ...o, signal: run }, (dep, cond) =>
-        say(`waiting for "${dep}" (${cond}) before "${s}"`),
+      await waitForDependencies(
+        docker,
+        p,
+        s,
+        { ...o, signal: run },
+        (dep, cond) => say(`waiting for "${dep}" (${cond}) before "${s}"`),
+        { containers: existing, changed },
       );
       const image = serviceImage(p, s);
       if (svc.build && o.build) {
@@ -298,12 +305,14 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
           if (mine.State === 'running')
             step({ service: s, object: `container ${spec.name}`, action: 'unchanged' });
           else {
+            changed.add(s);
             say(`starting container ${spec.name}`);
             await docker.getContainer(mine.Id).start({ abortSignal: run });
             step({ service: s, object: `container ${spec.name}`, action: 'started' });
           }
           continue;
         }
+        changed.add(s);
         if (mine) {
           say(`removing container ${spec.name} to recreate it (it may still exist)`);
           await docker.getContainer(mine.Id).remove({ force: true, abortSignal: run });
@@ -325,6 +334,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
       }
       // Replicas beyond the count go.
       for (const c of existing.filter((c) => c.Labels[L.service] === s && Number(c.Labels[L.number]) > n)) {
+        changed.add(s);
         say(`removing container ${name(c)} (it may still exist)`);
         await docker.getContainer(c.Id).remove({ force: true, abortSignal: run });
         step({ service: s, object: `container ${name(c)}`, action: 'removed' });
