@@ -1,4 +1,5 @@
 /** The bench's result shape and docs/BENCHMARKS.md, generated from it. */
+import { type ComposeReport, composeSection } from './compose.ts';
 import { type FloorReport, floorSection } from './floor-gap.ts';
 import type { LoadResult } from './http-load.ts';
 import { TARGET as HTTP_TARGET } from './http-load.ts';
@@ -51,6 +52,8 @@ export interface BenchReport {
   bounded?: BoundedReport;
   /** Issue 14: many engines (bench/engines.ts). */
   engines?: EnginesReport;
+  /** Issue 15: Compose beside docker-compose 1.29 (bench/compose.ts). */
+  compose?: ComposeReport;
   /** Issue 20: side by side with a floor MCP server (bench/floor-gap.ts). */
   floor?: FloorReport;
 }
@@ -374,6 +377,7 @@ export function markdown(r: BenchReport, changes?: string): string {
   }
   if (r.bounded) out.push(boundedSection(r.bounded, r.date.slice(0, 10)), '');
   if (r.engines) out.push(enginesSection(r.engines, r.date.slice(0, 10)), '');
+  if (r.compose) out.push(composeSection(r.compose, r.date.slice(0, 10)), '');
   if (r.floor) out.push(floorSection(r.floor, r.date.slice(0, 10)), '');
   if (changes) out.push(changes.trim(), '');
   out.push(
@@ -383,10 +387,11 @@ export function markdown(r: BenchReport, changes?: string): string {
     'npm ci',
     'DOCKER_HOST=unix:///var/run/docker.sock npm run bench        # builds dist/mcp-docker, then measures',
     'npm run bench -- --quick                                     # a minute: fewer runs, 30 containers only',
-    'npm run bench -- --no-build --no-competitors --no-logs --no-http --no-bounded --no-engines --no-floor',
+    'npm run bench -- --no-build --no-competitors --no-logs --no-http --no-bounded --no-engines --no-floor --no-compose',
     'bun bench/bounded.ts [--no-build] [--flood-mib 1024]                # only the issue-13 figures, rewritten in place',
     'bun bench/engines.ts [--no-build]                            # only the issue-14 figures (root: a private dockerd, sshd)',
     'bun bench/floor-gap.ts [--no-build]                          # only the issue-20 figures (beside a floor MCP server), rewritten in place',
+    'bun bench/compose.ts [--no-build] [--rounds N]               # only the issue-15 figures (docker-compose 1.29 beside)',
     'bun bench/docs.ts                                            # this page and the chart again from bench/results/latest.json',
     '```',
     '',

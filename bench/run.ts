@@ -7,7 +7,7 @@
  *
  * Flags: --no-build (use the binary as is) --quick (fewer runs; no 300-container, HTTP or log
  * figures) --no-competitors --no-http --no-logs --no-bounded --no-engines --no-floor --no-swarm --no-stack
- * --containers 30,300.
+ * --no-compose --containers 30,300.
  * Env: MCP_DOCKER_BIN (default dist/mcp-docker), DOCKER_HOST (unix://).
  * Containers are labelled mcp-docker-bench=1, use network none and are removed at the end, on
  * error and on Ctrl-C. All traffic stays on the unix socket and 127.0.0.1.
@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runBounded } from './bounded.ts';
+import { runCompose } from './compose.ts';
 import { replaceSection, writeDocs } from './docs.ts';
 import { runEngines } from './engines.ts';
 import { buildFloor, runFloorGap } from './floor-gap.ts';
@@ -375,6 +376,13 @@ async function main(): Promise<void> {
   if (!has('--no-engines')) {
     report.engines = await runEngines({ bin: BIN, env: baseEnv, calls: QUICK ? 30 : 100, log });
     for (const e of report.engines.errors) report.skipped.push({ id: `engines: ${e.figure}`, why: e.why });
+  }
+
+  // ---- Compose: up of ten services and a second up vs docker-compose 1.29, config of every fixture (issue 15) ----
+  if (!has('--no-compose')) {
+    report.compose = await runCompose({ bin: BIN, env: baseEnv, rounds: QUICK ? 2 : 5, log });
+    report.compose.load = loadavg().map((x) => Number(x.toFixed(2)));
+    for (const e of report.compose.errors) report.skipped.push({ id: `compose: ${e.figure}`, why: e.why });
   }
 
   // ---- close to the floor: beside a floor MCP server, with the v1 SDK client (issue 20) ----

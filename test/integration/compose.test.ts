@@ -423,15 +423,32 @@ describe('compose safety', () => {
     ).toEqual([]);
   });
 
-  it('reports in config what the policy would refuse, and redacts environment values', async () => {
-    const yaml = `services:\n  root:\n    image: ${TEST_IMAGE}\n    privileged: true\n    environment: { SECRET: hunter2 }\n`;
+  it('reports in config every refusal of every service, and redacts environment values', async () => {
+    const yaml = `services:\n  root:\n    image: ${TEST_IMAGE}\n    privileged: true\n    cap_add: [CHOWN, SYS_ADMIN]\n    pid: host\n    environment: { SECRET: hunter2 }\n  sock:\n    image: ${TEST_IMAGE}\n    volumes: ["/var/run/docker.sock:/s", "/etc:/e"]\n  fine:\n    image: ${TEST_IMAGE}\n`;
     const cfg = await callOk<{
       services: Record<string, { environment: string[] }>;
-      refused: Record<string, string>;
+      refused: Record<string, string[]>;
     }>('docker_compose_config', { content: yaml, project_name: 'cfgcheck' });
     expect(cfg.services.root?.environment).toEqual(['SECRET']);
     expect(JSON.stringify(cfg)).not.toContain('hunter2');
-    expect(cfg.refused.root).toMatch(/privileged/i);
+    expect(Object.keys(cfg.refused).sort()).toEqual(['root', 'sock']);
+    expect(cfg.refused.root).toHaveLength(3);
+    expect(cfg.refused.root?.[0]).toMatch(/^service "root" \(key privileged\): .*privileged/);
+    expect(cfg.refused.root?.[1]).toMatch(
+      /^service "root" \(key cap_add\): HostConfig\.CapAdd\[1\]: capability 'SYS_ADMIN'/,
+    );
+    expect(cfg.refused.root?.[2]).toMatch(/^service "root" \(key pid\): .*host's pid namespace/);
+    expect(cfg.refused.sock).toHaveLength(2);
+    expect(cfg.refused.sock?.every((m) => m.startsWith('service "sock" (key volumes)'))).toBe(true);
+  });
+
+  it('refuses up naming every refusal at once', async () => {
+    const name = newProject();
+    const yaml = `services:\n  a:\n    image: ${TEST_IMAGE}\n    privileged: true\n  b:\n    image: ${TEST_IMAGE}\n    network_mode: host\n`;
+    const err = await callErr('docker_compose_up', { content: yaml, project_name: name });
+    expect(err.kind).toBe('policy_denied');
+    expect(err.message).toMatch(/service "a" \(key privileged\).*; service "b" \(key network_mode\)/);
+    expect(await ids(name)).toEqual({});
   });
 });
 

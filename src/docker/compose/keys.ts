@@ -1,7 +1,8 @@
 /**
- * The keys this implementation understands, checked on every file after interpolation: an unknown
- * key is refused naming the file, the service and the key, rather than silently ignored. `x-`
- * extensions are allowed wherever the specification allows them.
+ * The keys this implementation maps, checked on every file after the specification's schema (which
+ * refuses keys it does not know): a key the specification has but we do not map is refused naming
+ * the file, the service and the key, rather than silently ignored. `x-` extensions are allowed
+ * wherever the specification allows them.
  */
 import { ToolError } from '../../core/errors.ts';
 
@@ -35,8 +36,8 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const refuse = (file: string, where: string, key: string, known: Set<string>) =>
-  new ToolError('invalid_argument', `${file}: ${where}: unsupported key "${key}"`, {
-    hint: `Remove or rename it (known here: ${[...known].slice(0, 12).join(', ')}…); x- keys are ignored.`,
+  new ToolError('invalid_argument', `${file}: ${where}: key "${key}" is not supported by this server`, {
+    hint: `Remove it, or run this project with Docker Compose (supported here: ${[...known].slice(0, 12).join(', ')}…).`,
   });
 
 export function checkKeys(doc: Record<string, unknown>, file: string): void {

@@ -1,6 +1,6 @@
 /**
  * Loading a Compose project: files (or inline content) → YAML with anchors and merge keys →
- * interpolation → key check → `extends` → canonical (long) syntaxes → files merged in order →
+ * interpolation → the Compose Specification's schema → key check → `extends` → canonical (long) syntaxes → files merged in order →
  * profiles. Every file is read through `read`, which the caller makes pass the host-path rule.
  * Pure apart from `read`, so unit tests hand it an in-memory file system.
  */
@@ -10,6 +10,7 @@ import { ToolError } from '../../core/errors.ts';
 import { interpolateTree, parseEnvFile, type Vars } from './interpolate.ts';
 import { checkKeys } from './keys.ts';
 import { linkedServices, mergeService, normaliseService, type Obj } from './normalise.ts';
+import { validateFile } from './validate.ts';
 
 /** Reads a host file, already checked against the host-path rule; undefined when it does not exist. */
 export type ReadFile = (path: string, what: string) => Promise<string | undefined>;
@@ -39,7 +40,7 @@ export interface Project {
   services: Record<string, Obj>;
   networks: Record<string, Obj>;
   volumes: Record<string, Obj>;
-  /** Top-level secrets and configs; a `file:` is resolved to an absolute host path. */
+  /** Top-level secrets and configs; a `file:` is made absolute, an `environment:` (or inline config `content:`) read into `content`. */
   secrets: Record<string, Obj>;
   configs: Record<string, Obj>;
   /** Services left out by profiles. */
@@ -131,8 +132,8 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
     networks = mergeTop(networks, doc.networks);
     volumes = mergeTop(volumes, doc.volumes);
     const base = dir || (src.path.startsWith('/') ? posix.dirname(src.path) : '');
-    secrets = mergeTop(secrets, withFiles(doc.secrets, base, opts.home, src.path));
-    configs = mergeTop(configs, withFiles(doc.configs, base, opts.home, src.path));
+    secrets = mergeTop(secrets, withSources(doc.secrets, base, opts.home, src.path, vars));
+    configs = mergeTop(configs, withSources(doc.configs, base, opts.home, src.path, vars));
   }
 
   const rawName = input.project_name ?? fileName ?? posix.basename(dir);
@@ -221,6 +222,8 @@ async function parseFile(path: string, text: string, vars: Vars): Promise<Obj> {
   if (doc === null || doc === undefined) doc = {};
   if (!isObj(doc)) throw invalid(`${path}: the top level must be a mapping`, 'Start with services:.');
   const done = interpolateTree(doc, vars, `${path}: `) as Obj;
+  // The specification first (every file, as written); then what this implementation does not map.
+  await validateFile(done, path);
   checkKeys(done, path);
   return done;
 }
@@ -304,11 +307,23 @@ function mergeTop(into: Record<string, Obj>, add: unknown): Record<string, Obj> 
 export const expandHome = (p: string, home: string): string =>
   p === '~' ? home : p.startsWith('~/') ? posix.join(home, p.slice(2)) : p;
 
-/** Top-level secrets/configs with each `file:` made absolute (it is read by the engine as a bind). */
-function withFiles(v: unknown, base: string, home: string, path: string): unknown {
+/**
+ * Top-level secrets/configs with each `file:` made absolute (the engine reads it as a bind), and each
+ * `environment:` read now into `content` (copied into the container before it starts, as Compose does).
+ */
+function withSources(v: unknown, base: string, home: string, path: string, vars: Vars): unknown {
   if (!isObj(v)) return v;
   return Object.fromEntries(
     Object.entries(v).map(([k, d]) => {
+      if (isObj(d) && typeof d.environment === 'string') {
+        const value = vars[d.environment];
+        if (value === undefined)
+          throw invalid(
+            `${path}: "${k}" reads environment variable ${d.environment}, which is not set`,
+            'Set it (env, .env or the environment), or back the secret with a file.',
+          );
+        return [k, { ...d, content: value }];
+      }
       if (!isObj(d) || typeof d.file !== 'string') return [k, d];
       const f = expandHome(d.file, home);
       if (!f.startsWith('/') && !base)

@@ -4,18 +4,15 @@
  * container's create body passes the engine's policy before anything is made, so a project that
  * asks for something the policy refuses leaves nothing behind. Knows nothing of MCP.
  */
-import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
 import { createRequest } from '../container-spec.ts';
-import { engineError } from '../errors.ts';
-import { readProgressStream } from '../json-stream.ts';
-import { checkCreateBody, type EngineLookup } from '../policy/container.ts';
-import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
+import { ensureImage, pullPolicy } from './image.ts';
 import type { Project } from './load.ts';
 import { linkedServices, type Obj } from './normalise.ts';
+import { checkProject } from './policy.ts';
 import { projectContainers } from './running.ts';
 import {
   COMPOSE_VERSION,
@@ -27,6 +24,8 @@ import {
   serviceNetworks,
   serviceSpec,
 } from './spec.ts';
+import { copyContents, partial, tell } from './stopped.ts';
+import { waitForDependencies } from './wait.ts';
 
 /** Services in dependency order (dependencies first); a cycle is an error naming it. */
 export function serviceOrder(p: Project, only?: string[]): string[] {
@@ -52,60 +51,6 @@ export function serviceOrder(p: Project, only?: string[]): string[] {
   };
   for (const n of Object.keys(p.services)) if (want.has(n)) visit(n, []);
   return out;
-}
-
-/** Compose keys for the create-body fields the policy names, so a refusal points at the file. */
-const KEY_OF: [RegExp, string][] = [
-  [/Privileged/, 'privileged'],
-  [/CapAdd/, 'cap_add'],
-  [/SecurityOpt/, 'security_opt'],
-  [/Devices|DeviceCgroupRules|DeviceRequests/, 'devices'],
-  [/NetworkMode/, 'network_mode'],
-  [/EndpointsConfig/, 'networks'],
-  [/PidMode/, 'pid'],
-  [/IpcMode/, 'ipc'],
-  [/UTSMode/, 'uts'],
-  [/UsernsMode/, 'userns_mode'],
-  [/Binds|Mounts/, 'volumes'],
-  [/VolumesFrom/, 'volumes_from'],
-  [/Sysctls/, 'sysctls'],
-];
-
-/** Every service's create body checked against the policy now; the first refusal names service and key. */
-export async function checkProject(
-  docker: Dockerode,
-  facts: EngineFacts,
-  p: Project,
-  services: string[],
-): Promise<void> {
-  const scope = currentPolicy();
-  const ctx = ruleContextOf(scope, pathPolicyOf(scope, facts));
-  const lookup: EngineLookup = {
-    container: (ref) =>
-      docker
-        .getContainer(ref)
-        .inspect()
-        .catch(() => undefined) as never,
-    volume: (name) =>
-      docker
-        .getVolume(name)
-        .inspect()
-        .catch(() => undefined) as never,
-  };
-  for (const s of services) {
-    try {
-      await checkCreateBody(createRequest(serviceSpec(p, s, 1)).body, ctx, lookup);
-    } catch (e) {
-      if (!(e instanceof ToolError)) throw e;
-      // The field the refusal starts with (a joined container's own fields may follow it).
-      const head = e.message.split(': ')[0] ?? '';
-      const key = (KEY_OF.find(([re]) => re.test(head)) ?? KEY_OF.find(([re]) => re.test(e.message)))?.[1];
-      throw new ToolError(e.kind, `service "${s}"${key ? ` (key ${key})` : ''}: ${e.message}`, {
-        hint: e.hint,
-        retryable: e.retryable,
-      });
-    }
-  }
 }
 
 export interface Step {
@@ -137,6 +82,10 @@ export interface UpOptions {
   build?: ServiceBuild;
   pull?: 'missing' | 'always' | 'never';
   removeOrphans?: boolean;
+  /** Registry credentials for a pull (the image tools' lookup: Docker config, credential helpers). */
+  auth?: (image: string, signal: AbortSignal) => Promise<object | undefined>;
+  /** A failed pull as the image tools report it (registry_auth with a login hint, not_found…). */
+  pullFailure?: (e: unknown, image: string) => unknown;
   /** Seconds to wait for a dependency to become healthy or to complete. */
   waitTimeout?: number;
   progress: ProgressFn;
@@ -154,32 +103,48 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
       });
   for (const s of services)
     for (const kind of ['secrets', 'configs'] as const)
-      for (const ref of (p.services[s]?.[kind] as Obj[] | undefined) ?? [])
-        if (typeof p[kind][String(ref.source)]?.file !== 'string')
+      for (const ref of (p.services[s]?.[kind] as Obj[] | undefined) ?? []) {
+        const def = p[kind][String(ref.source)];
+        if (typeof def?.file !== 'string' && typeof def?.content !== 'string')
           throw new ToolError(
             'invalid_argument',
-            `service "${s}": ${kind} "${String(ref.source)}" is not backed by a file`,
-            {
-              hint: `Only file: ${kind} are supported by up yet; give it a file.`,
-            },
+            `service "${s}": ${kind} "${String(ref.source)}" is ${def ? 'not backed by a file or environment variable' : 'not defined'}`,
+            { hint: `Define it at the top level with file: or environment:.` },
           );
+      }
   await checkProject(docker, facts, p, services);
 
   const steps: Step[] = [];
   const total = services.length + 2;
   let done = 0;
+  /** What is in flight, per service ('' for the project's networks and volumes), for an answer that stops in the middle. */
+  const doing = new Map<string, string>();
+  const inFlight = () => [...doing.values()].filter(Boolean).join(', ');
   const step = (s: Step) => {
     steps.push(s);
+    doing.delete(s.service ?? '');
     o.progress(done, total, `${s.object} ${s.action}`);
   };
   const { signal } = o;
+  // A cancelled or timed-out call is answered at once with the signal's reason: say in it what exists.
+  const onAbort = () => {
+    if (signal.reason instanceof ToolError) tell(signal.reason, steps, inFlight());
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
     await apply();
   } catch (e) {
-    throw partial(e, steps, signal);
+    throw partial(e, steps, inFlight(), signal);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
   o.progress(total, total, 'up');
-  return steps;
+  // Services ran side by side: report in dependency order (networks and volumes first, orphans last).
+  const rank = (st: Step) => (st.service === undefined ? -1 : services.indexOf(st.service) >>> 0);
+  return steps
+    .map((st, i) => [st, i] as const)
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
+    .map(([st]) => st);
 
   async function apply() {
     // Networks.
@@ -198,6 +163,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         throw new ToolError('not_found', `external network "${name}" does not exist`, {
           hint: 'Create it first.',
         });
+      doing.set('', `creating network ${name} (it may exist)`);
       await docker.createNetwork({
         Name: name,
         Driver: (def.driver as string | undefined) ?? 'bridge',
@@ -239,6 +205,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         throw new ToolError('not_found', `external volume "${name}" does not exist`, {
           hint: 'Create it first.',
         });
+      doing.set('', `creating volume ${name} (it may exist)`);
       await docker.createVolume({
         Name: name,
         Driver: (def.driver as string | undefined) ?? 'local',
@@ -256,175 +223,127 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     done++;
 
     const existing = await projectContainers(docker, p.name, undefined, signal);
+    // Each service starts as soon as the services it depends on are up (as Compose does), side by side;
+    // the first failure stops the others at their next step.
+    const failed = new AbortController();
+    const run = AbortSignal.any([signal, failed.signal]);
+    const images = new Map<string, Promise<string | undefined>>();
+    /** Services whose containers this call created, recreated, started or removed. */
+    const changed = new Set<string>();
+    const tasks = new Map<string, Promise<void>>();
     for (const s of services) {
-      signal.throwIfAborted();
       const svc = p.services[s] as Obj;
-      await waitForDependencies(docker, p, s, o);
+      const mode = svc.network_mode;
+      const deps = [
+        ...Object.keys((svc.depends_on as Obj | undefined) ?? {}),
+        ...(typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : []),
+      ].filter((d) => tasks.has(d));
+      const task = Promise.all(deps.map((d) => tasks.get(d)))
+        .then(() => service(s, svc))
+        .catch((e) => {
+          failed.abort(e);
+          throw e;
+        });
+      task.catch(() => {});
+      tasks.set(s, task);
+    }
+    const settled = await Promise.allSettled(tasks.values());
+    const failure = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failure) throw signal.aborted ? signal.reason : failed.signal.reason;
+    if (o.removeOrphans)
+      for (const c of existing.filter((c) => !p.services[c.Labels[L.service] ?? ''])) {
+        doing.set('', `removing container ${name(c)} (it may still exist)`);
+        await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
+        step({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
+      }
+
+    async function service(s: string, svc: Obj) {
+      run.throwIfAborted();
+      const say = (what: string) => doing.set(s, what);
+      await waitForDependencies(
+        docker,
+        p,
+        s,
+        { ...o, signal: run },
+        (dep, cond) => say(`waiting for "${dep}" (${cond}) before "${s}"`),
+        { containers: existing, changed },
+      );
       const image = serviceImage(p, s);
       if (svc.build && o.build) {
         const have = await (
-          docker.getImage(image).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>
+          docker.getImage(image).inspect({ abortSignal: run } as never) as unknown as Promise<unknown>
         ).then(
           () => true,
           () => false,
         );
         if (!have) {
+          say(`building image ${image}`);
           await o.build(s, image, svc.build as Obj, (m) => o.progress(done, total, m));
           step({ service: s, object: `image ${image}`, action: 'built' });
         }
       }
-      await ensureImage(docker, image, pullPolicy(svc, o.pull), signal, step, s, (m) =>
-        o.progress(done, total, m),
-      );
+      // One pull per image, whichever service asks first.
+      const key = `${image}\n${pullPolicy(svc, o.pull)}`;
+      if (!images.has(key))
+        images.set(
+          key,
+          ensureImage(docker, image, pullPolicy(svc, o.pull), {
+            signal: run,
+            step,
+            service: s,
+            auth: o.auth,
+            pullFailure: o.pullFailure,
+            progress: (m) => o.progress(done, total, m),
+            doing: say,
+          }),
+        );
+      const imageId = await images.get(key);
       const n = replicas(svc);
       for (let i = 1; i <= n; i++) {
         const spec = serviceSpec(p, s, i);
         const mine = existing.find((c) => c.Labels[L.service] === s && c.Labels[L.number] === String(i));
-        if (mine && mine.Labels[L.hash] === spec.labels?.[L.hash]) {
+        // Unchanged: same config hash and the same image (a rebuilt or re-pulled tag recreates, as Compose v2).
+        if (mine && mine.Labels[L.hash] === spec.labels?.[L.hash] && (!imageId || mine.ImageID === imageId)) {
           if (mine.State === 'running')
             step({ service: s, object: `container ${spec.name}`, action: 'unchanged' });
           else {
-            await docker.getContainer(mine.Id).start({ abortSignal: signal });
+            changed.add(s);
+            say(`starting container ${spec.name}`);
+            await docker.getContainer(mine.Id).start({ abortSignal: run });
             step({ service: s, object: `container ${spec.name}`, action: 'started' });
           }
           continue;
         }
-        if (mine) await docker.getContainer(mine.Id).remove({ force: true, abortSignal: signal });
+        changed.add(s);
+        if (mine) {
+          say(`removing container ${spec.name} to recreate it (it may still exist)`);
+          await docker.getContainer(mine.Id).remove({ force: true, abortSignal: run });
+        }
         const { query, body } = createRequest(spec);
-        const created = await docker.createContainer({ ...body, ...query, abortSignal: signal } as never);
+        say(`creating container ${spec.name} (it may exist, not started)`);
+        const created = await docker.createContainer({ ...body, ...query, abortSignal: run } as never);
+        say(`preparing container ${spec.name} (it exists, not started)`);
         for (const key of Object.keys(serviceNetworks(svc)).slice(1))
           await docker.getNetwork(resourceName(p.name, key, p.networks[key])).connect({
             Container: created.id,
             EndpointConfig: { Aliases: endpoint(s, serviceNetworks(svc)[key]).aliases },
-            abortSignal: signal,
+            abortSignal: run,
           } as never);
-        await created.start({ abortSignal: signal });
+        await copyContents(created, p, svc, run);
+        say(`starting container ${spec.name} (it exists, perhaps not started)`);
+        await created.start({ abortSignal: run });
         step({ service: s, object: `container ${spec.name}`, action: mine ? 'recreated' : 'created' });
       }
       // Replicas beyond the count go.
       for (const c of existing.filter((c) => c.Labels[L.service] === s && Number(c.Labels[L.number]) > n)) {
-        await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
+        changed.add(s);
+        say(`removing container ${name(c)} (it may still exist)`);
+        await docker.getContainer(c.Id).remove({ force: true, abortSignal: run });
         step({ service: s, object: `container ${name(c)}`, action: 'removed' });
       }
       done++;
     }
-    if (o.removeOrphans)
-      for (const c of existing.filter((c) => !p.services[c.Labels[L.service] ?? ''])) {
-        await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
-        step({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
-      }
   }
-}
-
-/** A service's pull_policy (Compose spells `if_not_present` and `build` too) over the call's. */
-function pullPolicy(svc: Obj, call: UpOptions['pull']): 'missing' | 'always' | 'never' {
-  const own = svc.pull_policy === 'if_not_present' ? 'missing' : svc.pull_policy;
-  return own === 'always' || own === 'never' || own === 'missing' ? own : (call ?? 'missing');
-}
-
-/**
- * A failure (or cancel, or timeout) after some steps: the error it was, saying what exists now, so
- * nothing is left half-made without the caller knowing. Before any step, the error as it is.
- */
-function partial(e: unknown, steps: Step[], signal: AbortSignal): unknown {
-  if (steps.length === 0) return e;
-  const reason: unknown = signal.aborted ? signal.reason : undefined;
-  const base = reason instanceof ToolError ? reason : e instanceof ToolError ? e : engineError(e);
-  if (!base) return e;
-  const made = steps.map((s) => `${s.object} ${s.action}`).join(', ');
-  return new ToolError(base.kind, `${base.message}; done before it stopped: ${made}`, {
-    hint: `${base.hint ? `${base.hint} ` : ''}Run docker_compose_up again to finish, or docker_compose_down to remove it.`,
-    retryable: base.retryable,
-  });
 }
 
 const name = (c: { Names?: string[] }) => (c.Names?.[0] ?? '').replace(/^\//, '');
-
-async function ensureImage(
-  docker: Dockerode,
-  image: string,
-  pull: 'missing' | 'always' | 'never',
-  signal: AbortSignal,
-  step: (s: Step) => void,
-  service: string,
-  progress: (message: string) => void,
-): Promise<void> {
-  const have = await (
-    docker.getImage(image).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>
-  ).then(
-    () => true,
-    () => false,
-  );
-  if (have && pull !== 'always') return;
-  if (!have && pull === 'never')
-    throw new ToolError(
-      'not_found',
-      `service "${service}": image ${image} is not on the engine and pull is never`,
-      {
-        hint: 'Pull it (docker_pull_image) or set pull: missing.',
-      },
-    );
-  // Without a tag the engine would pull every tag of the repository: name latest, as Compose does.
-  const named = image.includes('@') || /:[^/]+$/.test(image) ? image : `${image}:latest`;
-  let last = '';
-  try {
-    const stream = await docker.createImage({ fromImage: named, abortSignal: signal });
-    await readProgressStream(
-      stream as Readable,
-      (m) => {
-        if (m.status && m.status !== last) {
-          last = m.status;
-          progress(`${service}: ${m.status}`);
-        }
-      },
-      signal,
-    );
-  } catch (e) {
-    throw new ToolError(
-      'not_found',
-      `service "${service}": pulling ${named} failed: ${(e as Error).message}`,
-      {
-        hint: 'Check the image name, pull it with docker_pull_image (which takes credentials), or set pull: never.',
-        retryable: true,
-      },
-    );
-  }
-  step({ service, object: `image ${image}`, action: 'pulled' });
-}
-
-/** Waits for each dependency's condition (started, healthy, completed successfully). */
-async function waitForDependencies(docker: Dockerode, p: Project, s: string, o: UpOptions): Promise<void> {
-  const deps = (p.services[s]?.depends_on as Record<string, Obj> | undefined) ?? {};
-  const deadline = Date.now() + (o.waitTimeout ?? 120) * 1000;
-  for (const [dep, d] of Object.entries(deps)) {
-    const cond = String(d.condition ?? 'service_started');
-    if (cond === 'service_started' || !p.services[dep]) continue;
-    for (;;) {
-      o.signal.throwIfAborted();
-      const cs = await projectContainers(docker, p.name, [dep], o.signal);
-      const infos = await Promise.all(
-        cs.map((c) => docker.getContainer(c.Id).inspect({ abortSignal: o.signal })),
-      );
-      const ok =
-        infos.length > 0 &&
-        infos.every((i) =>
-          cond === 'service_healthy'
-            ? i.State.Health?.Status === 'healthy'
-            : !i.State.Running && i.State.ExitCode === 0 && i.State.Status === 'exited',
-        );
-      if (ok) break;
-      const failed = infos.find((i) =>
-        cond === 'service_healthy'
-          ? i.State.Health?.Status === 'unhealthy'
-          : !i.State.Running && i.State.ExitCode !== 0,
-      );
-      if (failed || Date.now() > deadline)
-        throw new ToolError(
-          failed ? 'conflict' : 'timeout',
-          `service "${s}" waits for "${dep}" (${cond}), which ${failed ? 'failed' : 'did not get there in time'}`,
-          { hint: `Read its logs (docker_compose_logs with services: ["${dep}"]).` },
-        );
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}

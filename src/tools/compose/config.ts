@@ -1,9 +1,8 @@
 /** docker_compose_config: the resolved model, compactly, and what the safety policy would refuse. */
 import Type from 'typebox';
-import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import type { Obj } from '../../docker/compose/normalise.ts';
-import { checkProject } from '../../docker/compose/project.ts';
+import { projectRefusals } from '../../docker/compose/policy.ts';
 import { resourceName, serviceNetworks } from '../../docker/compose/spec.ts';
 import { load, projectInput } from './params.ts';
 
@@ -58,19 +57,22 @@ export const composeConfig = defineTool({
     networks: Type.Array(Type.String()),
     volumes: Type.Array(Type.String()),
     disabled: Type.Optional(Type.Array(Type.String({ description: 'Off by profile' }))),
-    refused: Type.Optional(Type.Record(Type.String(), Type.String())),
+    refused: Type.Optional(
+      Type.Record(Type.String(), Type.Array(Type.String()), {
+        description: 'Every policy refusal, by service',
+      }),
+    ),
   }),
   secretArgs: ['env'],
   hostPaths: ['project_dir', 'files'],
   handler: async (args, { engine, signal, processEnv }) => {
     const p = await load(engine, args, signal, processEnv);
     const facts = await engine.resolveFacts(signal).catch(() => engine.facts);
-    const refused: Record<string, string> = {};
-    for (const s of Object.keys(p.services))
-      await checkProject(engine.docker, facts, p, [s]).catch((e) => {
-        if (!(e instanceof ToolError)) throw e;
-        refused[s] = e.message;
-      });
+    const refused = Object.fromEntries(
+      Object.entries(await projectRefusals(engine.docker, facts, p, Object.keys(p.services))).map(
+        ([s, errors]) => [s, errors.map((e) => e.message)],
+      ),
+    );
     const nets = new Set(Object.values(p.services).flatMap((s) => Object.keys(serviceNetworks(s))));
     return {
       name: p.name,

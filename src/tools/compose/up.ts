@@ -4,6 +4,8 @@ import { defineTool } from '../../core/tool.ts';
 import { up } from '../../docker/compose/project.ts';
 import { down, projectFilter } from '../../docker/compose/running.ts';
 import { hostFile } from '../../docker/host-files.ts';
+import { parseReference, registryAuth } from '../images/auth.ts';
+import { registryFailure } from '../images/progress.ts';
 import { builder } from './build.ts';
 import { load, projectInput, projectName, projectRef } from './params.ts';
 
@@ -30,7 +32,7 @@ export const composeUp = defineTool({
   secretArgs: ['env'],
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 600_000,
-  handler: async (args, { engine, signal, progress, processEnv }) => {
+  handler: async (args, { engine, signal, progress, processEnv, dockerConfigDir }) => {
     const p = await load(engine, args, signal, processEnv);
     // Build contexts pass the host-path rule before anything is made (and again when built).
     for (const s of Object.values(p.services))
@@ -48,6 +50,10 @@ export const composeUp = defineTool({
       pull: args.pull,
       removeOrphans: args.remove_orphans,
       build: builder(engine, signal),
+      // The same credentials docker_pull_image uses: Docker config, credential helpers.
+      auth: (image, s) => registryAuth(parseReference(image).registry, undefined, s, dockerConfigDir),
+      pullFailure: (e, image) =>
+        registryFailure(e, `pull of ${image}`, parseReference(image).registry, { authArgument: false }),
       progress,
       signal,
     });

@@ -1,0 +1,123 @@
+/**
+ * A Compose project against the engine's safety policy, before anything is made: every service's
+ * create body passes the same check as docker_create_container. A refusal names the service and
+ * the Compose key; `projectRefusals` keeps checking after one, so a project's every refusal is
+ * listed at once (config reports them, up refuses with all of them).
+ */
+import type Dockerode from 'dockerode';
+import type { EngineFacts } from '../../core/engine.ts';
+import { ToolError } from '../../core/errors.ts';
+import { createRequest } from '../container-spec.ts';
+import { checkCreateBody, type EngineLookup } from '../policy/container.ts';
+import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
+import type { Project } from './load.ts';
+import { serviceSpec } from './spec.ts';
+
+/** Compose keys for the create-body fields the policy names, so a refusal points at the file. */
+const KEY_OF: [RegExp, string][] = [
+  [/Privileged/, 'privileged'],
+  [/CapAdd|Capabilities/, 'cap_add'],
+  [/SecurityOpt/, 'security_opt'],
+  [/Devices|DeviceCgroupRules|DeviceRequests/, 'devices'],
+  [/NetworkMode/, 'network_mode'],
+  [/EndpointsConfig/, 'networks'],
+  [/PidMode/, 'pid'],
+  [/IpcMode/, 'ipc'],
+  [/UTSMode/, 'uts'],
+  [/UsernsMode/, 'userns_mode'],
+  [/CgroupnsMode/, 'cgroup'],
+  [/Binds|Mounts/, 'volumes'],
+  [/VolumesFrom/, 'volumes_from'],
+  [/Sysctls/, 'sysctls'],
+];
+
+/** A value the policy always allows, put where a refused array entry was (indices stay as the body's). */
+const NEUTRAL: Record<string, unknown> = { CapAdd: 'CHOWN', SecurityOpt: 'no-new-privileges=true' };
+
+/**
+ * The body without what a refusal named (`HostConfig.Field[i]…`), so the next check finds the next
+ * refusal; undefined when the message names nothing that can be taken out.
+ */
+function without(body: Record<string, unknown>, message: string): Record<string, unknown> | undefined {
+  const m = /^HostConfig\.(\w+)(?:\[(\d+)\])?/.exec(message);
+  const hc = body.HostConfig as Record<string, unknown> | undefined;
+  if (!m || !hc || !((m[1] as string) in hc)) return undefined;
+  const field = m[1] as string;
+  const value = hc[field];
+  const next = { ...hc };
+  if (m[2] !== undefined && Array.isArray(value) && Number(m[2]) < value.length) {
+    const copy = [...value];
+    copy[Number(m[2])] = NEUTRAL[field] ?? null;
+    next[field] = copy;
+  } else delete next[field];
+  return { ...body, HostConfig: next };
+}
+
+/** Every refusal of each service (up to `max` per service), keyed by service, in order. */
+export async function projectRefusals(
+  docker: Dockerode,
+  facts: EngineFacts,
+  p: Project,
+  services: string[],
+  max = 10,
+): Promise<Record<string, ToolError[]>> {
+  const scope = currentPolicy();
+  const ctx = ruleContextOf(scope, pathPolicyOf(scope, facts));
+  const lookup: EngineLookup = {
+    container: (ref) =>
+      docker
+        .getContainer(ref)
+        .inspect()
+        .catch(() => undefined) as never,
+    volume: (name) =>
+      docker
+        .getVolume(name)
+        .inspect()
+        .catch(() => undefined) as never,
+  };
+  const out: Record<string, ToolError[]> = {};
+  for (const s of services) {
+    let body: Record<string, unknown> | undefined = createRequest(serviceSpec(p, s, 1)).body as Record<
+      string,
+      unknown
+    >;
+    const found: ToolError[] = [];
+    while (body && found.length < max) {
+      try {
+        await checkCreateBody(body, ctx, lookup);
+        break;
+      } catch (e) {
+        if (!(e instanceof ToolError)) throw e;
+        // The field the refusal starts with (a joined container's own fields may follow it).
+        const head = e.message.split(': ')[0] ?? '';
+        const key = (KEY_OF.find(([re]) => re.test(head)) ?? KEY_OF.find(([re]) => re.test(e.message)))?.[1];
+        found.push(
+          new ToolError(e.kind, `service "${s}"${key ? ` (key ${key})` : ''}: ${e.message}`, {
+            hint: e.hint,
+            retryable: e.retryable,
+          }),
+        );
+        body = without(body, e.message);
+      }
+    }
+    if (found.length) out[s] = found;
+  }
+  return out;
+}
+
+/** Refuses the project, naming every refusal, when the policy refuses any service. */
+export async function checkProject(
+  docker: Dockerode,
+  facts: EngineFacts,
+  p: Project,
+  services: string[],
+): Promise<void> {
+  const all = Object.values(await projectRefusals(docker, facts, p, services)).flat();
+  const first = all[0];
+  if (!first) return;
+  const hints = [...new Set(all.map((e) => e.hint).filter(Boolean))];
+  throw new ToolError(first.kind, all.map((e) => e.message).join('; '), {
+    hint: hints.join(' '),
+    retryable: first.retryable,
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * What `up` says when it stops part-way (a failure, a cancel, a timeout): the steps done and what
+ * was in flight, so nothing is left half-made without the caller knowing; and the contents it copies
+ * into a container before starting it.
+ */
+import type Dockerode from 'dockerode';
+import { ToolError } from '../../core/errors.ts';
+import { engineError } from '../errors.ts';
+import { tarOneFile } from '../tar.ts';
+import type { Project } from './load.ts';
+import type { Obj } from './normalise.ts';
+import type { Step } from './project.ts';
+
+/** What exists after a call stopped part-way: the steps done and what was in flight. */
+function whatExists(steps: Step[], doing: string): string {
+  const made = steps.filter((s) => s.action !== 'unchanged').map((s) => `${s.object} ${s.action}`);
+  return `${made.length ? `done before it stopped: ${made.join(', ')}` : 'nothing was created or changed'}${doing ? `; it stopped while ${doing}` : ''}`;
+}
+
+const NEXT = 'Run docker_compose_up again to finish, or docker_compose_down to remove it.';
+
+/** Adds to the signal's reason (the answer of an aborted call) what exists; once. */
+export function tell(reason: ToolError, steps: Step[], doing: string): void {
+  if (reason.message.includes('; done before it stopped') || reason.message.includes('; nothing was created'))
+    return;
+  (reason as { message: string }).message = `${reason.message}; ${whatExists(steps, doing)}`;
+  (reason as { hint?: string }).hint = `${reason.hint ? `${reason.hint} ` : ''}${NEXT}`;
+}
+
+/**
+ * A failure (or cancel, or timeout) after some steps: the error it was, saying what exists now, so
+ * nothing is left half-made without the caller knowing. Before any step, the error as it is.
+ */
+export function partial(e: unknown, steps: Step[], doing: string, signal: AbortSignal): unknown {
+  if (signal.aborted && signal.reason instanceof ToolError) {
+    tell(signal.reason, steps, doing);
+    return signal.reason;
+  }
+  if (steps.filter((s) => s.action !== 'unchanged').length === 0) return e;
+  const base = e instanceof ToolError ? e : engineError(e);
+  if (!base) return e;
+  return new ToolError(base.kind, `${base.message}; ${whatExists(steps, doing)}`, {
+    hint: `${base.hint ? `${base.hint} ` : ''}${NEXT}`,
+    retryable: base.retryable,
+  });
+}
+
+/** Secrets and configs backed by an environment variable or inline content: copied in before start. */
+export async function copyContents(ctr: Dockerode.Container, p: Project, svc: Obj, signal: AbortSignal) {
+  for (const [kind, defs, dirOf] of [
+    ['secrets', p.secrets, '/run/secrets/'],
+    ['configs', p.configs, '/'],
+  ] as const)
+    for (const ref of (svc[kind] as Obj[] | undefined) ?? []) {
+      const content = defs[String(ref.source)]?.content;
+      if (typeof content !== 'string') continue;
+      const target = String(ref.target ?? '') || String(ref.source);
+      const path = (target.startsWith('/') ? target : dirOf + target).replace(/^\/+/, '');
+      const mode = ref.mode === undefined ? 0o444 : Number(ref.mode);
+      await ctr.putArchive(tarOneFile(path, Buffer.from(content), mode), {
+        path: '/',
+        abortSignal: signal,
+      } as never);
+    }
+}

@@ -1,0 +1,85 @@
+/** Waiting in `up` for a dependency's condition (started, healthy, completed), stopping when the call is aborted. */
+import type Dockerode from 'dockerode';
+import { ToolError } from '../../core/errors.ts';
+import type { Project } from './load.ts';
+import type { Obj } from './normalise.ts';
+import type { UpOptions } from './project.ts';
+import { projectContainers } from './running.ts';
+import { L } from './spec.ts';
+
+/** A container's state for a condition, from the list's State and Status ("Up 2 s (healthy)", "Exited (0) …"). */
+function verdict(c: { State: string; Status: string }, cond: string): 'ok' | 'failed' | 'pending' {
+  if (cond === 'service_healthy') {
+    if (/\(healthy\)/.test(c.Status)) return 'ok';
+    return /\(unhealthy\)/.test(c.Status) || c.State === 'exited' || c.State === 'dead'
+      ? 'failed'
+      : 'pending';
+  }
+  if (c.State !== 'exited' && c.State !== 'dead') return 'pending';
+  return /^Exited \(0\)/.test(c.Status) ? 'ok' : 'failed';
+}
+
+/**
+ * Waits for each dependency's condition (started, healthy, completed successfully): one list of the
+ * project's containers per poll, whatever the number of dependencies.
+ */
+export async function waitForDependencies(
+  docker: Dockerode,
+  p: Project,
+  s: string,
+  o: UpOptions,
+  waiting: (dep: string, condition: string) => void,
+  /** The project's containers as listed at the start, good for dependencies this call left unchanged. */
+  known?: { containers: Awaited<ReturnType<typeof projectContainers>>; changed: ReadonlySet<string> },
+): Promise<void> {
+  const deps = (p.services[s]?.depends_on as Record<string, Obj> | undefined) ?? {};
+  const deadline = Date.now() + (o.waitTimeout ?? 120) * 1000;
+  const pending = new Map(
+    Object.entries(deps)
+      .map(([dep, d]) => [dep, String(d.condition ?? 'service_started')] as const)
+      .filter(([dep, cond]) => cond !== 'service_started' && p.services[dep]),
+  );
+  // A second up: dependencies left as they were, and already there, need no poll.
+  let cs = known && [...pending.keys()].every((d) => !known.changed.has(d)) ? known.containers : undefined;
+  let fromKnown = cs !== undefined;
+  while (pending.size > 0) {
+    o.signal.throwIfAborted();
+    const [first, cond] = [...pending][0] as [string, string];
+    waiting(first, cond);
+    cs ??= await projectContainers(docker, p.name, [...pending.keys()], o.signal);
+    for (const [dep, condition] of [...pending]) {
+      const mine = cs.filter((c) => c.Labels[L.service] === dep);
+      const states = mine.map((c) => verdict(c, condition));
+      if (states.length > 0 && states.every((v) => v === 'ok')) {
+        pending.delete(dep);
+        continue;
+      }
+      const failed = states.includes('failed');
+      if (failed || Date.now() > deadline)
+        throw new ToolError(
+          failed ? 'conflict' : 'timeout',
+          `service "${s}" waits for "${dep}" (${condition}), which ${failed ? 'failed' : 'did not get there in time'}`,
+          { hint: `Read its logs (docker_compose_logs with services: ["${dep}"]).` },
+        );
+    }
+    if (pending.size > 0 && !fromKnown) await sleep(150, o.signal);
+    cs = undefined;
+    fromKnown = false;
+  }
+}
+
+/** Waits `ms`, or less when the signal aborts (then throws its reason). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const done = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

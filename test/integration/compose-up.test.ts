@@ -1,0 +1,302 @@
+/**
+ * docker_compose_up when things change under it or it is stopped: a cancel through a real client
+ * mid-healthy-wait stops before the next step; a call stopped mid-healthy-wait or mid-pull (during
+ * its first step) answers with what exists; a rebuilt image with the same tag recreates its container;
+ * secrets and configs backed by an environment variable or inline content; pulls with the registry
+ * credentials of the Docker config, as docker_pull_image.
+ */
+import { afterAll, describe, expect, it } from 'bun:test';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { startServer } from '../helpers/client.ts';
+import {
+  cleanupContainers,
+  makeContainer,
+  RUN_ID,
+  TEST_IMAGE,
+  TEST_LABEL,
+  testDocker,
+  uniqueName,
+} from '../helpers/engine.ts';
+import { callErr, callOk } from '../helpers/pipeline.ts';
+import { startRaw } from '../helpers/raw-stdio.ts';
+
+const LONG = 60_000;
+const docker = testDocker();
+const projects: string[] = [];
+const images: string[] = [];
+const temps: string[] = [];
+afterAll(async () => {
+  for (const name of projects)
+    await callOk('docker_compose_down', { project_name: name }).catch(() => undefined);
+  for (const ref of images)
+    await docker
+      .getImage(ref)
+      .remove({ force: true })
+      .catch(() => undefined);
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+  await cleanupContainers();
+});
+
+const newProject = () => {
+  const name = uniqueName('mcptu').replace(/[^a-z0-9-]/g, '');
+  projects.push(name);
+  return name;
+};
+const LABEL = `labels: { ${TEST_LABEL}: "${RUN_ID}" }`;
+
+/** db never gets healthy (its check always fails, with many retries); web waits for it. */
+const neverHealthy = `
+services:
+  db:
+    image: ${TEST_IMAGE}
+    command: ["sleep", "3600"]
+    network_mode: none
+    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 1000 }
+    stop_grace_period: 1s
+    ${LABEL}
+  web:
+    image: ${TEST_IMAGE}
+    command: ["sleep", "3600"]
+    network_mode: none
+    depends_on: { db: { condition: service_healthy } }
+    ${LABEL}
+`;
+
+const services = async (name: string) =>
+  (
+    await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${name}`] } })
+  ).map((c) => c.Labels['com.docker.compose.service']);
+
+async function until(what: string, ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+const textOf = (answer: Record<string, unknown>) =>
+  ((answer.result as { content?: { text?: string }[] })?.content ?? []).map((c) => c.text ?? '').join('');
+
+/** Starts the binary, calls up with `args`, waits for `ready`, then closes stdin: the call is answered cancelled. */
+async function upStoppedBy(args: Record<string, unknown>, ready: (progress: string[]) => Promise<boolean>) {
+  const s = startRaw({ DOCKER_HOST: process.env.DOCKER_HOST ?? '' }, ['--shutdown-grace', '1']);
+  await s.request({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+  });
+  await s.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+  await s.write(
+    `${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'docker_compose_up', arguments: args, _meta: { progressToken: 'up' } } })}\n`,
+  );
+  const progress = () =>
+    s.messages
+      .filter((m) => m.method === 'notifications/progress')
+      .map((m) => String((m.params as { message?: string }).message ?? ''));
+  await until('the step to stop in', () => ready(progress()));
+  s.child.stdin.end();
+  const answer = await s.waitFor(2, 15_000);
+  await s.close().catch(() => undefined);
+  return answer;
+}
+
+describe('docker_compose_up stopped part-way', () => {
+  it(
+    'stops at the next step when a real client cancels mid-healthy-wait: web is never created',
+    async () => {
+      const name = newProject();
+      const server = await startServer({ client: 'v2' });
+      try {
+        const abort = new AbortController();
+        const call = server.client.callTool(
+          'docker_compose_up',
+          { content: neverHealthy, project_name: name },
+          {
+            signal: abort.signal,
+            timeout: LONG,
+            onprogress: (p) => {
+              if (p.message?.includes(`${name}-db-1 created`)) setTimeout(() => abort.abort(), 300);
+            },
+          },
+        );
+        await expect(call).rejects.toThrow();
+        expect(await services(name)).toEqual(['db']);
+        // Well past the next healthy poll: nothing more was made after the cancel.
+        await Bun.sleep(1500);
+        expect(await services(name)).toEqual(['db']);
+      } finally {
+        await server.close();
+      }
+    },
+    LONG,
+  );
+
+  it(
+    'answers a call stopped mid-healthy-wait with what exists and what it was waiting for',
+    async () => {
+      const name = newProject();
+      const answer = await upStoppedBy({ content: neverHealthy, project_name: name }, async (progress) =>
+        progress.includes(`container ${name}-db-1 created`),
+      );
+      const text = textOf(answer);
+      expect((answer.result as { isError?: boolean }).isError).toBe(true);
+      expect(text).toContain('cancelled');
+      expect(text).toContain(`done before it stopped: container ${name}-db-1 created`);
+      expect(text).toContain('it stopped while waiting for "db" (service_healthy) before "web"');
+      expect(text).toContain('docker_compose_down');
+      expect(await services(name)).toEqual(['db']);
+    },
+    LONG,
+  );
+
+  it(
+    'says nothing was made when stopped during its first step, a pull that stalls',
+    async () => {
+      // A "registry" on loopback that accepts and never answers: the pull hangs in flight.
+      const sockets: Socket[] = [];
+      const stall = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => stall.listen(0, '127.0.0.1', resolve));
+      const port = (stall.address() as { port: number }).port;
+      const image = `127.0.0.1:${port}/stall:1`;
+      const name = newProject();
+      try {
+        const answer = await upStoppedBy(
+          {
+            content: `services:\n  app:\n    image: ${image}\n    network_mode: none\n    ${LABEL}\n`,
+            project_name: name,
+          },
+          async () => sockets.length > 0,
+        );
+        const text = textOf(answer);
+        expect(text).toContain('cancelled');
+        expect(text).toContain(`nothing was created or changed; it stopped while pulling image ${image}`);
+        expect(await services(name)).toEqual([]);
+      } finally {
+        for (const s of sockets) s.destroy();
+        stall.close();
+      }
+    },
+    LONG,
+  );
+});
+
+describe('docker_compose_up and what it runs', () => {
+  it(
+    'recreates a container whose image was rebuilt under the same tag, and only then',
+    async () => {
+      const name = newProject();
+      const repo = `mcpt-retag-${RUN_ID}`.toLowerCase().replace(/[^a-z0-9-]/g, '');
+      images.push(`${repo}:1`);
+      await docker.getImage(TEST_IMAGE).tag({ repo, tag: '1' });
+      const content = `services:\n  app:\n    image: ${repo}:1\n    command: ["sleep", "3600"]\n    network_mode: none\n    ${LABEL}\n`;
+      const args = { content, project_name: name, pull: 'never' };
+      await callOk('docker_compose_up', args);
+      const again = await callOk<{ steps: string[] }>('docker_compose_up', args);
+      expect(again.steps).toEqual([`container ${name}-app-1 unchanged`]);
+
+      // "Rebuild": a new image under the same tag.
+      const base = await makeContainer({ cmd: ['sh', '-c', 'echo rebuilt > /marker'], start: true });
+      await docker.getContainer(base.id).wait();
+      await docker.getContainer(base.id).commit({ repo, tag: '1' });
+      const rebuilt = await callOk<{ steps: string[] }>('docker_compose_up', args);
+      expect(rebuilt.steps).toEqual([`container ${name}-app-1 recreated`]);
+      const info = await docker.getContainer(`${name}-app-1`).inspect();
+      expect(info.Image).toBe((await docker.getImage(`${repo}:1`).inspect()).Id);
+      const third = await callOk<{ steps: string[] }>('docker_compose_up', args);
+      expect(third.steps).toEqual([`container ${name}-app-1 unchanged`]);
+    },
+    LONG,
+  );
+
+  it(
+    'puts secrets backed by an environment variable and inline configs where Compose does',
+    async () => {
+      const name = newProject();
+      const content = `
+services:
+  app:
+    image: ${TEST_IMAGE}
+    command: ["sh", "-c", "cat /run/secrets/token; echo; cat /etc/app.conf; echo; exec sleep 3600"]
+    network_mode: none
+    secrets: [token]
+    configs: [{ source: conf, target: /etc/app.conf }]
+    ${LABEL}
+secrets:
+  token: { environment: APP_TOKEN }
+configs:
+  conf: { content: "mode=\${APP_MODE}" }
+`;
+      const env = { APP_TOKEN: 's3cret-from-env', APP_MODE: 'fast' };
+      await callOk('docker_compose_up', { content, project_name: name, env });
+      const ctr = docker.getContainer(`${name}-app-1`);
+      let logs = '';
+      await until('the secret in the logs', async () => {
+        logs = (await ctr.logs({ stdout: true, stderr: true })).toString();
+        return logs.includes('mode=fast');
+      });
+      expect(logs).toContain('s3cret-from-env');
+      expect(logs).toContain('mode=fast');
+
+      const unset = await callErr('docker_compose_config', { content, project_name: name });
+      expect(unset.kind).toBe('invalid_argument');
+      expect(unset.message).toContain('"token" reads environment variable APP_TOKEN, which is not set');
+    },
+    LONG,
+  );
+});
+
+describe('docker_compose_up pulls with the Docker config credentials', () => {
+  const AUTH_REGISTRY = process.env.MCP_DOCKER_TEST_AUTH_REGISTRY ?? '';
+  const USER = process.env.MCP_DOCKER_TEST_AUTH_USER ?? '';
+  const PASSWORD = process.env.MCP_DOCKER_TEST_AUTH_PASSWORD ?? '';
+
+  function dockerConfig(config: object): string {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpt-cfg-'));
+    temps.push(dir);
+    mkdirSync(join(dir, '.docker'));
+    writeFileSync(join(dir, '.docker', 'config.json'), JSON.stringify(config));
+    return join(dir, '.docker');
+  }
+
+  it(
+    'refuses as registry_auth without them and pulls with them',
+    async () => {
+      expect(AUTH_REGISTRY).not.toBe('');
+      const repo = `${AUTH_REGISTRY}/${uniqueName('mcpt-cpriv')}`;
+      const ref = `${repo}:v1`;
+      images.push(ref);
+      await docker.getImage(TEST_IMAGE).tag({ repo, tag: 'v1' });
+      const push = (await docker.getImage(repo).push({
+        tag: 'v1',
+        authconfig: { username: USER, password: PASSWORD, serveraddress: AUTH_REGISTRY },
+      })) as Readable;
+      let pushed = '';
+      for await (const chunk of push) pushed += chunk.toString();
+      expect(pushed).not.toContain('errorDetail');
+      await docker.getImage(ref).remove();
+
+      const name = newProject();
+      const args = {
+        content: `services:\n  app:\n    image: ${ref}\n    command: ["sleep", "3600"]\n    network_mode: none\n    ${LABEL}\n`,
+        project_name: name,
+      };
+      const refused = await callErr('docker_compose_up', args, { dockerConfigDir: dockerConfig({}) });
+      expect(refused.kind).toBe('registry_auth');
+      expect(refused.message).toContain('service "app"');
+
+      const basic = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
+      const up = await callOk<{ steps: string[] }>('docker_compose_up', args, {
+        dockerConfigDir: dockerConfig({ auths: { [AUTH_REGISTRY]: { auth: basic } } }),
+      });
+      expect(up.steps).toEqual([`image ${ref} pulled`, `container ${name}-app-1 created`]);
+      expect(JSON.stringify(up)).not.toContain(PASSWORD);
+    },
+    LONG,
+  );
+});
