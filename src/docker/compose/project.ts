@@ -27,6 +27,19 @@ import {
 import { copyContents, partial, tell } from './stopped.ts';
 import { waitForDependencies } from './wait.ts';
 
+/**
+ * The services a service needs made and started first: its depends_on, the service whose network it
+ * shares (`network_mode: service:x`), and those its links and volumes_from name.
+ */
+export function prerequisites(svc: Obj | undefined): string[] {
+  const mode = svc?.network_mode;
+  return [
+    ...Object.keys((svc?.depends_on as Obj | undefined) ?? {}),
+    ...(typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : []),
+    ...linkedServices(svc ?? {}).map(([, d]) => d),
+  ];
+}
+
 /** Services in dependency order (dependencies first); a cycle is an error naming it. */
 export function serviceOrder(p: Project, only?: string[]): string[] {
   const want = new Set(only?.length ? only : Object.keys(p.services));
@@ -39,13 +52,7 @@ export function serviceOrder(p: Project, only?: string[]): string[] {
         hint: 'Remove one of the dependencies.',
       });
     state.set(n, 'visiting');
-    const mode = p.services[n]?.network_mode;
-    const shared = [
-      ...(typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : []),
-      ...linkedServices(p.services[n] ?? {}).map(([, d]) => d),
-    ];
-    for (const d of [...Object.keys((p.services[n]?.depends_on as Obj | undefined) ?? {}), ...shared])
-      if (p.services[d]) visit(d, [...path, n]);
+    for (const d of prerequisites(p.services[n])) if (p.services[d]) visit(d, [...path, n]);
     state.set(n, 'done');
     out.push(n);
   };
@@ -233,11 +240,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     const tasks = new Map<string, Promise<void>>();
     for (const s of services) {
       const svc = p.services[s] as Obj;
-      const mode = svc.network_mode;
-      const deps = [
-        ...Object.keys((svc.depends_on as Obj | undefined) ?? {}),
-        ...(typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : []),
-      ].filter((d) => tasks.has(d));
+      const deps = prerequisites(svc).filter((d) => tasks.has(d));
       const task = Promise.all(deps.map((d) => tasks.get(d)))
         .then(() => service(s, svc))
         .catch((e) => {
