@@ -1,8 +1,8 @@
 /**
  * Stack deploy (issue 16): docker_stack_deploy of the five-service fixture (test/fixtures/stack: two
  * overlay networks, a secret, a config, six tasks) beside `docker stack deploy` of the same file, on
- * the same private single-node swarm (test/helpers/stack-swarm.ts: its own dockerd in its own network
- * namespace). Interleaved rounds, each: a first deploy of a new stack by each side, then a redeploy of
+ * the same cluster: the test Swarm (test/helpers/swarm-cluster.ts: two private dockerds, each in a
+ * network namespace of its own), deployed through its manager. Interleaved rounds, each: a first deploy of a new stack by each side, then a redeploy of
  * the same file (every service updated in place), then both stacks removed (untimed, waited out).
  * Ours is a tools/call over stdio to a running server; the CLI's includes its process start, as a
  * user or an agent shelling out pays it. Part of `npm run bench` (skip with --no-stack); alone,
@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type SwarmEngine, startSwarmEngine } from '../test/helpers/stack-swarm.ts';
+import { type SwarmCluster, startSwarm, stopSwarm } from '../test/helpers/swarm-cluster.ts';
 import { replaceSection } from './docs.ts';
 import { StdioSession, type Summary, summarize } from './lib.ts';
 
@@ -36,14 +36,17 @@ interface Options {
   log?: (s: string) => void;
 }
 
-const cli = (swarm: SwarmEngine, args: string[], cwd?: string) =>
+const cli = (swarm: SwarmCluster, args: string[], cwd?: string) =>
   new Promise<string>((res, rej) =>
-    execFile('docker', ['-H', swarm.url, ...args], { cwd, env: { ...process.env, IMAGE } }, (e, out, err) =>
-      e ? rej(new Error(`docker ${args.join(' ')}: ${err || e.message}`)) : res(out),
+    execFile(
+      'docker',
+      ['-H', swarm.manager.host, ...args],
+      { cwd, env: { ...process.env, IMAGE } },
+      (e, out, err) => (e ? rej(new Error(`docker ${args.join(' ')}: ${err || e.message}`)) : res(out)),
     ),
   );
 
-async function removeAndWait(swarm: SwarmEngine, stack: string) {
+async function removeAndWait(swarm: SwarmCluster, stack: string) {
   await cli(swarm, ['stack', 'rm', stack]);
   const end = Date.now() + 60_000;
   while (
@@ -54,8 +57,16 @@ async function removeAndWait(swarm: SwarmEngine, stack: string) {
     if (Date.now() > end) throw new Error(`stack ${stack}'s networks were not removed within 60 s`);
     await Bun.sleep(200);
   }
-  // Let the removed tasks' containers go too, so the next round starts from the same state.
-  while ((await cli(swarm, ['ps', '-aq', '--filter', `label=com.docker.stack.namespace=${stack}`])).trim()) {
+  // Let the removed tasks' containers go too, on both nodes, so the next round starts from the same state.
+  const left = (node: 'manager' | 'worker') =>
+    new Promise<string>((res) =>
+      execFile(
+        'docker',
+        ['-H', swarm[node].host, 'ps', '-aq', '--filter', `label=com.docker.stack.namespace=${stack}`],
+        (e, out) => res(e ? '' : out.trim()),
+      ),
+    );
+  while ((await left('manager')) || (await left('worker'))) {
     if (Date.now() > end) break;
     await Bun.sleep(200);
   }
@@ -76,14 +87,14 @@ export async function runStack(o: Options): Promise<StackReport> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpt-bench-stack-'));
   const project = join(dir, 'stack');
   cpSync(FIXTURE, project, { recursive: true });
-  let swarm: SwarmEngine | undefined;
+  let swarm: SwarmCluster | undefined;
   let session: StdioSession | undefined;
   try {
-    log('stack deploy: a private single-node swarm…');
-    swarm = await startSwarmEngine();
+    log('stack deploy: the test Swarm (two private dockerds in network namespaces)…');
+    swarm = await startSwarm(IMAGE);
     session = new StdioSession([o.bin, '--toolsets', 'default,swarm', '--allow-destructive'], {
       ...o.env,
-      DOCKER_HOST: swarm.url,
+      DOCKER_HOST: swarm.manager.host,
     });
     await session.request(
       'initialize',
@@ -108,7 +119,7 @@ export async function runStack(o: Options): Promise<StackReport> {
       if (r.isError) throw new Error(`docker_stack_deploy: ${r.content?.[0]?.text?.slice(0, 300)}`);
     };
     const theirs = (stack: string) =>
-      cli(swarm as SwarmEngine, ['stack', 'deploy', '-c', 'compose.yaml', stack], project);
+      cli(swarm as SwarmCluster, ['stack', 'deploy', '-c', 'compose.yaml', stack], project);
     const times: Record<string, number[]> = {
       'mcp-docker: first deploy': [],
       'docker stack deploy: first deploy': [],
@@ -148,7 +159,7 @@ export async function runStack(o: Options): Promise<StackReport> {
     report.errors.push({ figure: 'stack deploy', why: (e as Error).message.slice(0, 300) });
   } finally {
     session?.proc.kill('SIGKILL');
-    await swarm?.dispose();
+    if (swarm) await stopSwarm(swarm);
     rmSync(dir, { recursive: true, force: true });
   }
   return report;
@@ -166,7 +177,7 @@ export function stackSection(r: StackReport, date: string): string {
     STACK_START,
     '## Stack deploy: docker_stack_deploy vs docker stack deploy',
     '',
-    `The fixture stack (test/fixtures/stack: ${r.services} services, ${r.tasks} tasks, two overlay networks, a secret and a config) on a private single-node swarm, ${date}. ` +
+    `The fixture stack (test/fixtures/stack: ${r.services} services, ${r.tasks} tasks, two overlay networks, a secret and a config) on the two-node test swarm (two private dockerds in network namespaces), ${date}. ` +
       `Interleaved rounds (first deploy of a new stack, then a redeploy updating every service in place; both sides alternate who goes first; stacks removed between rounds, untimed). ` +
       'Ours is a tools/call to a running server over stdio; the CLI figure includes starting the docker process, as shelling out does. Neither waits for tasks to run (the CLI detaches by default). ' +
       `Load average ${r.load.start} at the start and ${r.load.end} at the end on ${r.load.cores} cores: with a loaded machine the spread is wide, compare medians of the same run only.`,
@@ -176,7 +187,7 @@ export function stackSection(r: StackReport, date: string): string {
     ...rows,
     ...(r.errors.length ? ['', ...r.errors.map((e) => `- not measured: ${e.figure}: ${e.why}`)] : []),
     '',
-    'Run alone with `bun bench/stack.ts` (needs root: a private dockerd).',
+    'Run alone with `bun bench/stack.ts` (needs root: two private dockerds in network namespaces).',
     STACK_END,
   ].join('\n');
 }

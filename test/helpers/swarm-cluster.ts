@@ -14,6 +14,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, ensureTestImage, ping, unmountUnder } from '../../scripts/engine.ts';
+import { alive, sleep } from './engines/proc.ts';
 
 export const SWARM_ENV = {
   manager: 'MCP_DOCKER_TEST_SWARM_MANAGER',
@@ -42,17 +43,6 @@ export interface SwarmCluster {
   /** For the tests' environment. */
   env: Record<string, string>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function sh(cmd: string, args: string[], quiet = false): boolean {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });

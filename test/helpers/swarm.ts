@@ -7,6 +7,7 @@
  * Objects a test makes carry `labels` (the run's test label) so `cleanup()` removes them.
  */
 import { afterAll, beforeAll } from 'bun:test';
+import { execFileSync } from 'node:child_process';
 import { api } from '../../scripts/engine.ts';
 import { TOOLSETS } from '../../src/core/toolsets.ts';
 import type { DiscoveryInput } from '../../src/docker/discovery.ts';
@@ -14,7 +15,7 @@ import { Engine } from '../../src/docker/engine.ts';
 import { type EngineHandle, engineRegistry } from '../../src/docker/engines.ts';
 import type { Outcome } from '../../src/pipeline/run.ts';
 import { TEST_LABEL } from './engine.ts';
-import { type CallOpts, call, callOk } from './pipeline.ts';
+import { type CallOpts, call, callErr, callOk } from './pipeline.ts';
 import {
   formSwarm,
   SWARM_ENV,
@@ -27,6 +28,8 @@ import {
 
 const RUN = process.env.MCP_DOCKER_TEST_RUN ?? 'local';
 
+type ToolErrorOut = Awaited<ReturnType<typeof callErr>>;
+
 export interface SwarmHandle {
   manager: Pick<SwarmNode, 'host' | 'addr' | 'netns' | 'hostname'>;
   worker: Pick<SwarmNode, 'host' | 'addr' | 'netns' | 'hostname'>;
@@ -34,6 +37,13 @@ export interface SwarmHandle {
   call(name: string, args?: Record<string, unknown>, opts?: CallOpts): Promise<Outcome>;
   /** The data of a call that must succeed (untrusted fields checked and unfenced). */
   ok<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>, opts?: CallOpts): Promise<T>;
+  /** The error of a call that must fail. */
+  err(name: string, args?: Record<string, unknown>, opts?: CallOpts): Promise<ToolErrorOut>;
+  /** The docker CLI against one node (the manager unless named): its stdout; throws with its stderr. */
+  cli(
+    args: string[],
+    opts?: { cwd?: string; node?: 'manager' | 'worker'; env?: Record<string, string> },
+  ): string;
   /** A raw Engine API request to one node, parsed as JSON (undefined for an empty answer). */
   raw<T = unknown>(node: 'manager' | 'worker', method: string, path: string, body?: unknown): Promise<T>;
   /** Labels for what a test creates; cleanup() removes services carrying them. */
@@ -129,6 +139,14 @@ function handleOf(cluster: Pick<SwarmCluster, 'manager' | 'worker'>): SwarmHandl
     call: (name, args = {}, opts = {}) => call(name, { engine: 'manager', ...args }, withCluster(opts)),
     ok: <T>(name: string, args: Record<string, unknown> = {}, opts: CallOpts = {}) =>
       callOk<T>(name, { engine: 'manager', ...args }, withCluster(opts)),
+    err: (name, args = {}, opts = {}) => callErr(name, { engine: 'manager', ...args }, withCluster(opts)),
+    cli: (args, o = {}) =>
+      execFileSync('docker', ['-H', cluster[o.node ?? 'manager'].host, ...args], {
+        cwd: o.cwd,
+        env: { ...process.env, ...o.env },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
     raw,
     async reform() {
       await formSwarm(cluster);

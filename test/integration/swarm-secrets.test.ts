@@ -1,34 +1,34 @@
 /**
- * docker_secret_* and docker_config_* on a private single-node swarm: create, list, inspect, remove,
+ * docker_secret_* and docker_config_* on the test Swarm (test/helpers/swarm-cluster.ts): create, list, inspect, remove,
  * a name conflict and an object in use. A secret's value is a declared secret argument: the compiled
  * binary, run with an audit log and debug logging, never returns it, never writes it to the audit
  * log or stderr and never quotes it in an error, in plain text or base64. A config's contents do
  * come back, as text.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/layers.ts';
-import { runtimeOf } from '../../src/config/runtime.ts';
-import { Engine } from '../../src/docker/engine.ts';
 import { type RunningServer, startServer, structured, textOf } from '../helpers/client.ts';
 import { TEST_IMAGE } from '../helpers/engine.ts';
-import { type CallOpts, callErr, callOk } from '../helpers/pipeline.ts';
-import { type SwarmEngine, startSwarmEngine } from '../helpers/stack-swarm.ts';
+import { withSwarm } from '../helpers/swarm.ts';
 
-let swarm: SwarmEngine;
-let opts: CallOpts;
+const swarm = withSwarm();
 const work = mkdtempSync(join(tmpdir(), 'mcpt-secrets-'));
-
-beforeAll(async () => {
-  swarm = await startSwarmEngine();
-  const l = loadConfig(['--allow-destructive'], { DOCKER_HOST: swarm.url, HOME: process.env.HOME });
-  opts = { engine: new Engine(runtimeOf(l.config, l.host).engineSettings), profile: { toolsets: ['swarm'] } };
-}, 90_000);
+// Names of this file's objects on the shared cluster.
+const READER = `mcpt-reader-${process.pid}`;
 
 afterAll(async () => {
-  await swarm?.dispose();
+  // What a failed test left on the shared cluster; each removal is a no-op when it is gone.
+  for (const [kind, name] of [
+    ['service', READER],
+    ['secret', 'db_password'],
+    ['config', 'nginx_conf'],
+    ['config', 'env_conf'],
+  ])
+    await swarm()
+      .raw('manager', 'DELETE', `/${kind}s/${name}`)
+      .catch(() => undefined);
   rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
@@ -45,7 +45,7 @@ describe('docker_secret_*', () => {
 
   it('never returns, audits, logs or quotes the value, through the compiled binary', async () => {
     server = await startServer({
-      env: { DOCKER_HOST: swarm.url },
+      env: { DOCKER_HOST: swarm().manager.host },
       args: [
         '--toolsets',
         'default,swarm',
@@ -79,12 +79,12 @@ describe('docker_secret_*', () => {
     });
     expect(structured<{ Spec: Record<string, unknown> }>(full).Spec.Data).toBeUndefined();
     // A service mounts it and the value reaches the task: it was stored as given.
-    swarm.docker([
+    swarm().cli([
       'service',
       'create',
       '--detach',
       '--name',
-      'reader',
+      READER,
       '--secret',
       'db_password',
       '--stop-grace-period',
@@ -95,7 +95,7 @@ describe('docker_secret_*', () => {
       'cat /run/secrets/db_password; echo; exec sleep 3600',
     ]);
     const end = Date.now() + 60_000;
-    while (!swarm.docker(['service', 'logs', '--raw', 'reader']).includes(VALUE)) {
+    while (!swarm().cli(['service', 'logs', '--raw', READER]).includes(VALUE)) {
       if (Date.now() > end) throw new Error('the task never printed the secret');
       await Bun.sleep(250);
     }
@@ -103,7 +103,7 @@ describe('docker_secret_*', () => {
     const inUse = await client.callTool('docker_secret_remove', { secret: 'db_password' });
     expect(inUse.isError).toBe(true);
     expect(textOf(inUse)).toContain('in use');
-    swarm.docker(['service', 'rm', 'reader']);
+    swarm().cli(['service', 'rm', READER]);
     const removed = structured<{ removed: boolean }>(
       await client.callTool('docker_secret_remove', { secret: 'db_password' }),
     );
@@ -125,47 +125,43 @@ describe('docker_secret_*', () => {
 
 describe('docker_config_*', () => {
   it('creates, lists, shows the contents of and removes a config', async () => {
-    const made = await callOk<{ id: string }>(
-      'docker_config_create',
-      { name: 'nginx_conf', data: 'worker_processes 2;\n', labels: { app: 'web' } },
-      opts,
-    );
-    const list = await callOk<{
+    const made = await swarm().ok<{ id: string }>('docker_config_create', {
+      name: 'nginx_conf',
+      data: 'worker_processes 2;\n',
+      labels: { app: 'web' },
+    });
+    const list = await swarm().ok<{
       configs: { name: string; labels?: Record<string, string> }[];
       count: number;
-    }>('docker_config_list', { filters: { label: ['app=web'] } }, opts);
+    }>('docker_config_list', { filters: { label: ['app=web'] } });
     expect(list.configs).toEqual([expect.objectContaining({ name: 'nginx_conf', labels: { app: 'web' } })]);
-    const shown = await callOk<{ id: string; data: string }>(
-      'docker_config_inspect',
-      { config: 'nginx_conf' },
-      opts,
-    );
+    const shown = await swarm().ok<{ id: string; data: string }>('docker_config_inspect', {
+      config: 'nginx_conf',
+    });
     expect(shown).toMatchObject({ id: made.id, data: 'worker_processes 2;\n' });
-    const missing = await callErr('docker_config_inspect', { config: 'nginx_cnf' }, opts);
+    const missing = await swarm().err('docker_config_inspect', { config: 'nginx_cnf' });
     expect(missing.kind).toBe('not_found');
     expect(missing.hint).toContain("'nginx_conf'");
-    expect(await callOk('docker_config_remove', { config: made.id }, opts)).toEqual({
+    expect(await swarm().ok('docker_config_remove', { config: made.id })).toEqual({
+      engine: 'manager',
       name: 'nginx_conf',
       removed: true,
     });
-    expect(swarm.docker(['config', 'ls', '-q']).trim()).toBe('');
+    expect(swarm().cli(['config', 'ls', '-q', '--filter', 'name=nginx_conf']).trim()).toBe('');
   });
 
   it('redacts secret-looking values in returned contents', async () => {
-    await callOk('docker_config_create', { name: 'env_conf', data: 'PASSWORD=hunter2-hunter2\n' }, opts);
-    const shown = await callOk<{ data: string }>('docker_config_inspect', { config: 'env_conf' }, opts);
+    await swarm().ok('docker_config_create', { name: 'env_conf', data: 'PASSWORD=hunter2-hunter2\n' });
+    const shown = await swarm().ok<{ data: string }>('docker_config_inspect', { config: 'env_conf' });
     expect(shown.data).not.toContain('hunter2-hunter2');
-    await callOk('docker_config_remove', { config: 'env_conf' }, opts);
+    await swarm().ok('docker_config_remove', { config: 'env_conf' });
   });
 
   it('is refused as destructive where only moderate tools are allowed', async () => {
-    const e = await callErr(
+    const e = await swarm().err(
       'docker_config_remove',
       { config: 'x' },
-      {
-        ...opts,
-        profile: { toolsets: ['swarm'], allowDestructive: false },
-      },
+      { profile: { allowDestructive: false } },
     );
     expect(e.kind).toBe('policy_denied');
   });

@@ -1,47 +1,45 @@
 /**
- * docker_stack_* on a private single-node swarm (never the shared engine): the fixture stack (five
- * services, two overlay networks, a secret and a config from files) deployed and checked with the
- * docker CLI, a redeploy updating services in place, prune, a refused stack leaving nothing behind,
- * and a stack the docker CLI deployed seen and removed by us.
+ * docker_stack_* on the test Swarm (test/helpers/swarm-cluster.ts; never the shared engine): the
+ * fixture stack (five services, two overlay networks, a secret and a config from files) deployed over
+ * both nodes and checked with the docker CLI, a redeploy updating services in place, prune, a refused
+ * stack leaving nothing behind, and a stack the docker CLI deployed seen and removed by us.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/layers.ts';
-import { runtimeOf } from '../../src/config/runtime.ts';
-import { Engine } from '../../src/docker/engine.ts';
 import { TEST_IMAGE, testDocker } from '../helpers/engine.ts';
-import { type CallOpts, callErr, callOk } from '../helpers/pipeline.ts';
-import { type SwarmEngine, startSwarmEngine } from '../helpers/stack-swarm.ts';
+import { callErr } from '../helpers/pipeline.ts';
+import { withSwarm } from '../helpers/swarm.ts';
 
 const FIXTURE = join(import.meta.dir, '../fixtures/stack');
-let swarm: SwarmEngine;
-let opts: CallOpts;
+const swarm = withSwarm();
 // Project files live under the temp dir: an allowed root of the default host-path rule.
 const work = mkdtempSync(join(tmpdir(), 'mcpt-stack-'));
 const project = join(work, 'stack');
 
-beforeAll(async () => {
-  cpSync(FIXTURE, project, { recursive: true });
-  swarm = await startSwarmEngine();
-  const l = loadConfig(['--allow-destructive'], { DOCKER_HOST: swarm.url, HOME: process.env.HOME });
-  opts = { engine: new Engine(runtimeOf(l.config, l.host).engineSettings), profile: { toolsets: ['swarm'] } };
-}, 90_000);
+beforeAll(() => cpSync(FIXTURE, project, { recursive: true }));
 
 afterAll(async () => {
-  await swarm?.dispose();
+  // What a failed test left on the shared cluster: this file's stacks, by their namespace label.
+  for (const stack of ['alpha', 'clistack', 'refused'])
+    try {
+      swarm().cli(['stack', 'rm', stack]);
+    } catch {
+      // not there
+    }
   rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
 const deploy = (stack: string, extra: Record<string, unknown> = {}) =>
-  callOk<{ stack: string; steps: string[]; ignored?: string[] }>(
-    'docker_stack_deploy',
-    { project_dir: project, project_name: stack, env: { IMAGE: TEST_IMAGE }, ...extra },
-    opts,
-  );
+  swarm().ok<{ stack: string; steps: string[]; ignored?: string[] }>('docker_stack_deploy', {
+    project_dir: project,
+    project_name: stack,
+    env: { IMAGE: TEST_IMAGE },
+    ...extra,
+  });
 
-const cli = (...args: string[]) => swarm.docker(args);
+const cli = (...args: string[]) => swarm().cli(args);
 const lines = (s: string) => s.trim().split('\n').filter(Boolean).sort();
 
 async function until(what: string, ok: () => boolean, ms = 60_000) {
@@ -98,10 +96,9 @@ describe('docker_stack_deploy', () => {
         return false;
       }
     });
-    const rows = await callOk<{ services: { name: string; replicas: string; mode: string }[] }>(
+    const rows = await swarm().ok<{ services: { name: string; replicas: string; mode: string }[] }>(
       'docker_stack_services',
       { stack: 'alpha' },
-      opts,
     );
     expect(rows.services.map((s) => s.name)).toEqual([
       'alpha_api',
@@ -110,10 +107,9 @@ describe('docker_stack_deploy', () => {
       'alpha_web',
       'alpha_worker',
     ]);
-    const full = await callOk<{ services: { Spec: { Labels: Record<string, string> } }[] }>(
+    const full = await swarm().ok<{ services: { Spec: { Labels: Record<string, string> } }[] }>(
       'docker_stack_services',
       { stack: 'alpha', full: true },
-      opts,
     );
     expect(full.services.map((s) => s.Spec.Labels['com.docker.stack.namespace'])).toEqual(
       Array(5).fill('alpha'),
@@ -127,10 +123,9 @@ describe('docker_stack_deploy', () => {
           return a === b;
         }),
     );
-    const ps = await callOk<{ tasks: { name: string; state: string; node?: string }[] }>(
+    const ps = await swarm().ok<{ tasks: { name: string; state: string; node?: string }[] }>(
       'docker_stack_ps',
       { stack: 'alpha', desired_state: 'running' },
-      opts,
     );
     expect(ps.tasks.map((t) => t.name).sort()).toEqual([
       'alpha_api.1',
@@ -182,21 +177,18 @@ describe('docker_stack_deploy', () => {
       `services:\n  api:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n`,
     );
     const args = { project_dir: smaller, project_name: 'alpha' };
-    const kept = await callOk<{ steps: string[] }>('docker_stack_deploy', args, opts);
+    const kept = await swarm().ok<{ steps: string[] }>('docker_stack_deploy', args);
     expect(kept.steps).toEqual(['network alpha_default created', 'service alpha_api updated']);
     expect(lines(cli('stack', 'services', 'alpha', '--format', '{{.Name}}'))).toHaveLength(5);
     // prune escalates to destructive: refused where only moderate tools are allowed.
-    const refused = await callErr(
+    const refused = await swarm().err(
       'docker_stack_deploy',
       { ...args, prune: true },
-      {
-        ...opts,
-        profile: { toolsets: ['swarm'], allowDestructive: false },
-      },
+      { profile: { allowDestructive: false } },
     );
     expect(refused.kind).toBe('policy_denied');
     expect(lines(cli('stack', 'services', 'alpha', '--format', '{{.Name}}'))).toHaveLength(5);
-    const pruned = await callOk<{ steps: string[] }>('docker_stack_deploy', { ...args, prune: true }, opts);
+    const pruned = await swarm().ok<{ steps: string[] }>('docker_stack_deploy', { ...args, prune: true });
     expect(pruned.steps).toEqual([
       'service alpha_api updated',
       'service alpha_cache removed',
@@ -217,11 +209,11 @@ describe('docker_stack_deploy', () => {
       const bad = mkdtempSync(join(work, 'bad-'));
       cpSync(project, bad, { recursive: true });
       writeFileSync(join(bad, 'compose.override.yaml'), override);
-      const e = await callErr(
-        'docker_stack_deploy',
-        { project_dir: bad, project_name: 'refused', env: { IMAGE: TEST_IMAGE } },
-        opts,
-      );
+      const e = await swarm().err('docker_stack_deploy', {
+        project_dir: bad,
+        project_name: 'refused',
+        env: { IMAGE: TEST_IMAGE },
+      });
       expect(e.kind).toBe('policy_denied');
       expect(e.message).toContain('refused_worker');
       expect(e.message).toContain('nothing was deployed');
@@ -250,28 +242,20 @@ describe('docker_stack_deploy', () => {
 
 describe('stacks the docker CLI deployed', () => {
   it('are listed, shown and removed by our tools, and then gone for the CLI too', async () => {
-    swarm.docker(['stack', 'deploy', '-c', 'compose.yaml', 'clistack'], project);
-    const list = await callOk<{ stacks: { name: string; services: number }[] }>(
-      'docker_stack_list',
-      {},
-      opts,
-    );
+    swarm().cli(['stack', 'deploy', '-c', 'compose.yaml', 'clistack'], { cwd: project });
+    const list = await swarm().ok<{ stacks: { name: string; services: number }[] }>('docker_stack_list', {});
     expect(list.stacks).toContainEqual({ name: 'clistack', services: 5 });
-    const svc = await callOk<{ services: { name: string; image: string }[] }>(
-      'docker_stack_services',
-      { stack: 'clistack' },
-      opts,
-    );
+    const svc = await swarm().ok<{ services: { name: string; image: string }[] }>('docker_stack_services', {
+      stack: 'clistack',
+    });
     expect(svc.services).toHaveLength(5);
     expect(svc.services.every((s) => s.image === TEST_IMAGE)).toBe(true);
     await until('clistack tasks', () => cli('stack', 'ps', 'clistack', '-q').trim().split('\n').length >= 6);
-    const ps = await callOk<{ tasks: { name: string }[] }>('docker_stack_ps', { stack: 'clistack' }, opts);
+    const ps = await swarm().ok<{ tasks: { name: string }[] }>('docker_stack_ps', { stack: 'clistack' });
     expect(ps.tasks.length).toBeGreaterThanOrEqual(6);
-    const removed = await callOk<{ removed: boolean; steps: string[] }>(
-      'docker_stack_remove',
-      { stack: 'clistack' },
-      opts,
-    );
+    const removed = await swarm().ok<{ removed: boolean; steps: string[] }>('docker_stack_remove', {
+      stack: 'clistack',
+    });
     expect(removed.removed).toBe(true);
     expect(removed.steps).toContain('secret clistack_api_key removed');
     expect(removed.steps).toContain('network clistack_back removed');
@@ -281,15 +265,15 @@ describe('stacks the docker CLI deployed', () => {
     for (const kind of ['service', 'secret', 'config']) expect(left(kind)).toBe('');
     // The cluster drops the networks at once; this node's copies go as the removed tasks' containers stop.
     await until('the node to drop its copies of the stack networks', () => left('network') === '', 30_000);
-    const again = await callOk<{ removed: boolean }>('docker_stack_remove', { stack: 'clistack' }, opts);
+    const again = await swarm().ok<{ removed: boolean }>('docker_stack_remove', { stack: 'clistack' });
     expect(again.removed).toBe(false);
   }, 120_000);
 
   it('removes a stack we deployed, and names the stacks there are when one is missing', async () => {
-    const missing = await callErr('docker_stack_services', { stack: 'alpah' }, opts);
+    const missing = await swarm().err('docker_stack_services', { stack: 'alpah' });
     expect(missing.kind).toBe('not_found');
     expect(missing.hint).toContain('alpha');
-    await callOk('docker_stack_remove', { stack: 'alpha' }, opts);
+    await swarm().ok('docker_stack_remove', { stack: 'alpha' });
     expect(cli('stack', 'ls', '--format', '{{.Name}}').trim()).toBe('');
   }, 60_000);
 });
