@@ -201,9 +201,9 @@ describe('docker_stack_deploy', () => {
 
   // The last service in name order is the refused one, so a deploy that checked as it went would
   // already have made the networks, the secret, the config and four services.
-  for (const [what, override] of [
-    ['a host path mount', 'services:\n  worker:\n    volumes: ["/etc:/host-etc"]\n'],
-    ['an added capability', 'services:\n  worker:\n    cap_add: [SYS_ADMIN]\n'],
+  for (const [what, override, key] of [
+    ['a host path mount', 'services:\n  worker:\n    volumes: ["/etc:/host-etc"]\n', 'volumes'],
+    ['an added capability', 'services:\n  worker:\n    cap_add: [SYS_ADMIN]\n', 'cap_add'],
   ] as const)
     it(`deploys nothing when one service would be refused by the policy (${what})`, async () => {
       const bad = mkdtempSync(join(work, 'bad-'));
@@ -215,7 +215,8 @@ describe('docker_stack_deploy', () => {
         env: { IMAGE: TEST_IMAGE },
       });
       expect(e.kind).toBe('policy_denied');
-      expect(e.message).toContain('refused_worker');
+      // The Compose service and key, as Compose up names them.
+      expect(e.message).toStartWith(`service "worker" (key ${key}): `);
       expect(e.message).toContain('nothing was deployed');
       for (const kind of ['service', 'network', 'secret', 'config'])
         expect(cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=refused', '-q').trim()).toBe('');

@@ -8,6 +8,7 @@ import type Dockerode from 'dockerode';
 import { ToolError } from '../../core/errors.ts';
 import { isMissing } from '../errors.ts';
 import { filtersQuery, swarmNotFound, swarmRequest } from './api.ts';
+import { givenArgs, inArgumentTerms } from './service-refusal.ts';
 import {
   replicasOf,
   type ServiceArgs,
@@ -75,7 +76,10 @@ export async function createService(
   args: ServiceArgs,
   signal: AbortSignal,
 ): Promise<ServiceChange> {
-  return createServiceSpec(docker, serviceSpec(args), signal);
+  const spec = serviceSpec(args);
+  return createServiceSpec(docker, spec, signal).catch((e) => {
+    throw inArgumentTerms(e, givenArgs(args), `service '${spec.Name}'`);
+  });
 }
 
 /** Creates a service from a spec (stacks build theirs from a Compose file). */
@@ -145,7 +149,9 @@ export function updateService(
       return spec;
     },
     signal,
-  );
+  ).catch((e) => {
+    throw inArgumentTerms(e, givenArgs(args), `service '${ref}' as it is now (this call does not set it)`);
+  });
 }
 
 /** Sets the replica count of a replicated service. */
@@ -165,7 +171,9 @@ export function scaleService(docker: Dockerode, ref: string, replicas: number, s
       return { ...now.Spec, Mode: { Replicated: { Replicas: replicas } } };
     },
     signal,
-  );
+  ).catch((e) => {
+    throw inArgumentTerms(e, NONE, `service '${ref}' as it is now`);
+  });
 }
 
 /** Goes back to the previous spec (the engine's rollback; the guard checks that spec). */
@@ -182,8 +190,12 @@ export function rollbackService(docker: Dockerode, ref: string, signal: AbortSig
     },
     signal,
     { rollback: 'previous' },
-  );
+  ).catch((e) => {
+    throw inArgumentTerms(e, NONE, `service '${ref}' (its current spec or the one a rollback brings back)`);
+  });
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 export async function removeService(
   docker: Dockerode,

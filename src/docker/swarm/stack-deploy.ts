@@ -20,6 +20,7 @@ import { checkServiceSpec, type ServiceLookup } from '../policy/service.ts';
 import { engineRequest } from '../request.ts';
 import { swarmError, swarmRequest } from './api.ts';
 import { type BlobKind, createBlob, findBlob, updateBlob } from './secrets.ts';
+import { inComposeTerms } from './service-refusal.ts';
 import type { ServiceDoc, ServiceSpec } from './service-spec.ts';
 import { updateServiceSpec } from './services.ts';
 import { stackServices } from './stack.ts';
@@ -147,15 +148,11 @@ export async function deployStack(
     volume: (name) => get(docker, `/volumes/${encodeURIComponent(name)}`, signal),
     network: (ref) => get(docker, `/networks/${encodeURIComponent(ref)}`, signal),
   };
-  for (const c of converted) {
+  for (const [i, c] of converted.entries()) {
     try {
       await checkServiceSpec(c.spec, ctx, lookup);
     } catch (e) {
-      if (!(e instanceof ToolError)) throw e;
-      throw new ToolError(e.kind, `service "${c.name}": ${e.message} (nothing was deployed)`, {
-        hint: e.hint,
-        retryable: e.retryable,
-      });
+      throw inComposeTerms(e, services[i] ?? c.name, ' (nothing was deployed)');
     }
   }
   const netKeys = [
