@@ -39,6 +39,8 @@ const SWARM_DIRS = new Set([
   'test/integration/',
   'test/e2e',
   'test/e2e/',
+  'test/security',
+  'test/security/',
 ]);
 
 /**

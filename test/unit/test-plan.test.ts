@@ -40,11 +40,14 @@ describe('the test Swarm', () => {
     expect(needsSwarm(['./test/integration/stack-deploy.test.ts'])).toBe(true);
     expect(needsSwarm(['test/e2e/swarm.test.ts', '-t', 'drain'])).toBe(true);
     expect(needsSwarm(['swarm'])).toBe(true);
+    // The security suite's swarm rows (test/security/swarm.test.ts).
+    expect(needsSwarm(['test/security', '-t', 'swarm'])).toBe(true);
+    expect(needsSwarm(['test/security/swarm.test.ts'])).toBe(true);
   });
 
   it('stays down for selections without them', () => {
     expect(needsSwarm(['test/integration/compose.test.ts'])).toBe(false);
     expect(needsSwarm(['test/unit'])).toBe(false);
-    expect(needsSwarm(['test/security', '-t', 'swarm'])).toBe(false);
+    expect(needsSwarm(['test/security/security.test.ts'])).toBe(false);
   });
 });
