@@ -215,8 +215,8 @@ describe('docker_stack_deploy', () => {
         env: { IMAGE: TEST_IMAGE },
       });
       expect(e.kind).toBe('policy_denied');
-      // The Compose service and key, as Compose up names them.
-      expect(e.message).toStartWith(`service "worker" (key ${key}): `);
+      // The Compose service and key, as Compose up names them (after the engine's name: two are configured).
+      expect(e.message).toContain(`service "worker" (key ${key}): `);
       expect(e.message).toContain('nothing was deployed');
       for (const kind of ['service', 'network', 'secret', 'config'])
         expect(cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=refused', '-q').trim()).toBe('');

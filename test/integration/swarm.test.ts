@@ -237,7 +237,7 @@ describe('docker_service_* and docker_node_update on a two-node cluster', () => 
     });
     expect(!out.ok && out.error.kind).toBe('policy_denied');
     // Named as the caller wrote it, with the setting that would allow it.
-    expect(!out.ok && out.error.message).toStartWith("mounts[0]: host path '/etc'");
+    expect(!out.ok && out.error.message).toContain("mounts[0]: host path '/etc'");
     expect(!out.ok && out.error.hint).toContain('SAFETY_VOLUME_MOUNT_ALLOWLIST');
     const found = await s.raw<unknown[]>(
       'manager',
@@ -248,7 +248,7 @@ describe('docker_service_* and docker_node_update on a two-node cluster', () => 
     const before = await s.raw<{ Version: { Index: number } }>('manager', 'GET', `/services/${name}`);
     const upd = await s.call('docker_service_update', { service: name, mounts: ['/:/host'] });
     expect(!upd.ok && upd.error.kind).toBe('policy_denied');
-    expect(!upd.ok && upd.error.message).toStartWith("mounts[0]: host path '/'");
+    expect(!upd.ok && upd.error.message).toContain("mounts[0]: host path '/'");
     const now = await s.raw<{ Version: { Index: number } }>('manager', 'GET', `/services/${name}`);
     expect(now.Version.Index).toBe(before.Version.Index);
   });
@@ -269,7 +269,7 @@ describe('docker_service_* and docker_node_update on a two-node cluster', () => 
     const v0 = await version(hostile);
     const scaled = await s.call('docker_service_scale', { service: hostile, replicas: 1 });
     expect(!scaled.ok && scaled.error.kind).toBe('policy_denied');
-    expect(!scaled.ok && scaled.error.message).toStartWith(
+    expect(!scaled.ok && scaled.error.message).toContain(
       `service '${hostile}' as it is now: TaskTemplate.ContainerSpec.CapabilityAdd[0]: capability 'SYS_ADMIN'`,
     );
     expect(!scaled.ok && scaled.error.hint).toContain('SAFETY_ALLOW_PRIVILEGED_CONTAINERS');
