@@ -4,14 +4,13 @@
  * client connected to the compiled binary on the test engine. Nothing is mocked: the HTML is the
  * binary's ui:// resource and every row, sample and action comes from the engine.
  *
+ * The engine is the test's own (demo-engine.ts), so the rows and screenshots are exactly its demo.
  * Screenshots go to a temp dir; UPDATE_SCREENSHOTS=1 also copies them to docs/images/ for the README.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { CallToolResult } from '@modelcontextprotocol/client';
-import { type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core';
+import { join } from 'node:path';
 import { type RunningServer, startServer } from '../helpers/client.ts';
 import { type AskingClient, askingClient, type UserAnswer } from '../helpers/elicit.ts';
 import {
@@ -24,36 +23,8 @@ import {
   PROJECT,
   startDemoEngine,
 } from './demo-engine.ts';
+import { type Opened, open, row, shoot, startBrowser, stopBrowser, until } from './harness.ts';
 
-const CHROMIUM = process.env.MCP_DOCKER_CHROMIUM ?? '/usr/bin/chromium';
-const URI = 'ui://mcp-docker/dashboard.html';
-const DOCS = resolve(import.meta.dir, '../../docs/images');
-const SHOTS = mkdtempSync(join(tmpdir(), 'mcp-docker-dashboard-'));
-
-/** What the view's calls go through: the test's MCP client of the compiled binary. */
-type Caller = {
-  callTool(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
-  raw: { readResource(p: { uri: string }): Promise<unknown> };
-};
-
-interface Opened {
-  page: Page;
-  view: FrameLocator;
-  requests: string[];
-  dialogs: string[];
-  console: string[];
-  calls: string[];
-  /** When each docker_dashboard call reached the test (ms). */
-  polls: number[];
-  /** Each dashboard answer's container names, sorted. */
-  answers: string[][];
-  /** The arguments of every call, in order. */
-  args: { name: string; args: Record<string, unknown> }[];
-}
-
-let browser: BrowserContext;
-let hostJs: string;
-let profileDir: string;
 let demo: DemoEngine;
 /** The demo's container ids by role (busy, stopped, hostile). */
 let ids: Record<string, string>;
@@ -71,136 +42,17 @@ async function serve(args: string[] = []): Promise<RunningServer> {
   return server;
 }
 
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000) {
-  const end = Date.now() + ms;
-  let last: T = await probe();
-  while (!ok(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await Bun.sleep(250);
-    last = await probe();
-  }
-  return last;
-}
-
-/**
- * The host page with the view mounted, connected to `server`. Every network request the page or its
- * frames make is recorded by Playwright, and by the DevTools protocol's Network domain of the page and
- * of the view's own frame.
- */
-async function open(client: Caller, offerActions?: string[]): Promise<Opened> {
-  const page = await browser.newPage();
-  const o: Opened = {
-    page,
-    view: page.frameLocator('#view'),
-    requests: [],
-    dialogs: [],
-    console: [],
-    calls: [],
-    polls: [],
-    answers: [],
-    args: [],
-  };
-  page.on('request', (r) => o.requests.push(`playwright ${r.url()}`));
-  page.on('dialog', (d) => {
-    o.dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('console', (m) => o.console.push(m.text()));
-  page.on('pageerror', (e) => o.console.push(`pageerror ${e.message}`));
-  const cdp = await browser.newCDPSession(page);
-  await cdp.send('Network.enable');
-  cdp.on('Network.requestWillBeSent', (e) => o.requests.push(`cdp ${e.request.url}`));
-  await page.exposeFunction('mcpCall', async (name: string, args: Record<string, unknown>) => {
-    o.calls.push(name);
-    o.args.push({ name, args });
-    if (name !== 'docker_dashboard') return client.callTool(name, args);
-    o.polls.push(Date.now());
-    return answered(client, args, o);
-  });
-  const read = (await client.raw.readResource({ uri: URI })) as {
-    contents: { mimeType?: string; text?: string }[];
-  };
-  const html = read.contents[0]?.text ?? '';
-  const first = await answered(client, {}, o);
-  await page.setContent(`<!doctype html><html><body><script type="module">${hostJs}</script></body></html>`);
-  await page.evaluate((extra) => {
-    (window as unknown as { offerActions?: string[] }).offerActions = extra;
-  }, offerActions);
-  await page.evaluate(
-    ([h, f]) => (window as unknown as { mount(h: string, f: unknown): Promise<void> }).mount(h as string, f),
-    [html, first] as const,
-  );
-  await o.view.locator('tr.row').first().waitFor({ timeout: 15_000 });
-  // The sandboxed view runs in a process of its own (an out-of-process frame): the page's DevTools
-  // session does not see its traffic, so the view's frame gets a session of its own. Playwright's
-  // request events cover every frame from the start.
-  const frame = page.frames().find((f) => f !== page.mainFrame());
-  if (!frame) throw new Error('no view frame');
-  const inView = await browser.newCDPSession(frame);
-  const title = (await inView.send('Runtime.evaluate', { expression: 'document.title', returnByValue: true }))
-    .result.value;
-  if (title !== 'Docker dashboard') throw new Error(`the view's DevTools session is on '${title}'`);
-  await inView.send('Network.enable');
-  inView.on('Network.requestWillBeSent', (e) => o.requests.push(`cdp-view ${e.request.url}`));
-  return o;
-}
-
-/** A docker_dashboard call, its container names recorded in `o.answers`. */
-async function answered(client: Caller, args: Record<string, unknown>, o: Opened) {
-  const r = await client.callTool('docker_dashboard', args);
-  const rows = (r.structuredContent as { containers?: { name: string }[] } | undefined)?.containers ?? [];
-  o.answers.push(rows.map((c) => c.name).sort());
-  return r;
-}
-
-async function shoot(o: Opened, name: string) {
-  const path = join(SHOTS, `${name}.png`);
-  // The view's content, not the empty rest of its frame.
-  await o.view.locator('body').screenshot({ path });
-  if (process.env.UPDATE_SCREENSHOTS === '1') {
-    mkdirSync(DOCS, { recursive: true });
-    copyFileSync(path, join(DOCS, `${name}.png`));
-  }
-}
-
-const row = (o: Opened, name: string) => o.view.locator(`tr.row[data-name="${name}"]`);
-
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium`);
-  const built = await Bun.build({
-    entrypoints: [join(import.meta.dir, 'host.ts')],
-    target: 'browser',
-    format: 'esm',
-  });
-  if (!built.success || !built.outputs[0]) throw new Error(built.logs.map(String).join('\n'));
-  hostJs = (await built.outputs[0].text()).replaceAll('</script', '<\\/script');
   demo = await startDemoEngine();
   ids = await makeDemo(demo, (await serve()).client);
-  // A fresh profile, and every background service off: the browser itself reaches for nothing.
-  profileDir = mkdtempSync(join(tmpdir(), 'mcp-docker-chromium-'));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1140, height: 800 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  await startBrowser();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await stopBrowser();
   await Promise.all(servers.map((s) => s.close()));
   await demo?.dispose();
-  rmSync(profileDir, { recursive: true, force: true });
   rmSync(configDir, { recursive: true, force: true });
-  console.error(`dashboard screenshots: ${SHOTS}`);
 }, 60_000);
 
 describe('the docker_dashboard view in Chromium', () => {

@@ -36,6 +36,7 @@ const COMPOSE = `services:
   web:
     image: ${TEST_IMAGE}
     command: ["sh", "-c", "echo listening; sleep 3600"]
+    network_mode: bridge
     ports: ["127.0.0.1::80"]
     depends_on: [db]
     healthcheck: { test: ["CMD", "true"], interval: 1s, timeout: 1s, retries: 1 }
@@ -76,7 +77,18 @@ export async function startDemoEngine(): Promise<DemoEngine> {
     entry: { url: engine.url, tlsDir: dir, tlsVerify: true },
     names: async () =>
       (await docker.listContainers({ all: true })).map((c) => (c.Names[0] ?? '').replace(/^\//, '')).sort(),
-    dispose: () => engine.dispose(),
+    // The Compose network's bridge lives in the host's namespace and outlives the daemon: its
+    // containers and networks go first, through the engine, so nothing of the demo is left behind.
+    async dispose() {
+      try {
+        for (const c of await docker.listContainers({ all: true }))
+          await docker.getContainer(c.Id).remove({ force: true, v: true });
+        for (const n of await docker.listNetworks())
+          if (!['bridge', 'host', 'none'].includes(n.Name)) await docker.getNetwork(n.Id).remove();
+      } finally {
+        await engine.dispose();
+      }
+    },
   };
 }
 
