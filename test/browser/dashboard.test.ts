@@ -163,6 +163,17 @@ describe('the docker_dashboard view in Chromium', () => {
     await shoot(o, 'dashboard-logs');
   });
 
+  it("follows the host's theme, and its changes", async () => {
+    const background = () =>
+      o.view.locator('body').evaluate((b) => getComputedStyle(b as HTMLElement).backgroundColor);
+    expect(await background()).toBe('rgb(255, 255, 255)');
+    await o.page.evaluate(() => window.setTheme?.('dark'));
+    await until('the dark theme', background, (c) => c === 'rgb(22, 24, 28)');
+    expect(await o.view.locator('html').getAttribute('data-theme')).toBe('dark');
+    await o.page.evaluate(() => window.setTheme?.('light'));
+    await until('the light theme again', background, (c) => c === 'rgb(255, 255, 255)');
+  });
+
   it('makes no network request outside the bridge', async () => {
     expect(o.requests).toEqual([]);
     // The recorders do see a request, and the console listener a script that runs, when there is one:
@@ -262,7 +273,7 @@ describe('Remove under --confirm destructive', () => {
     servers.push(user);
   });
 
-  it('asks the user through the host; declined, the container stays and the view says so', async () => {
+  it('asks the user through the host: declined keeps the container and says so, accepted removes it', async () => {
     const o = await open(user);
     const remove = row(o, NAMES.stopped).locator('button[data-action="remove"]');
     answer = 'decline';

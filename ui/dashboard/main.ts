@@ -4,7 +4,7 @@
  * through the host as an ordinary tool call, so the server's gate, guard, confirmation and audit apply.
  * It never talks to the engine, and it fetches nothing.
  */
-import { App } from '@modelcontextprotocol/ext-apps';
+import { App, applyDocumentTheme } from '@modelcontextprotocol/ext-apps';
 import { bytes, type Dashboard, el, groupsOf, type Row, sparkline, unfenced } from './view.ts';
 
 const POLL_MS = 5000;
@@ -277,7 +277,13 @@ app.ontoolresult = (r) => {
   else if (data) show(data as unknown as Dashboard);
 };
 
+// The host's theme wins over the system's (a dark chat on a light desktop shows a dark view).
+const theme = (t: unknown) => {
+  if (t === 'light' || t === 'dark') applyDocumentTheme(t);
+};
+app.addEventListener('hostcontextchanged', (ctx) => theme(ctx.theme));
 await app.connect();
+theme(app.getHostContext()?.theme);
 // While the view is open: one dashboard call (the server samples all containers in it), then 5 s of
 // rest before the next, so calls are never closer than 5 s however long one takes.
 const poll = async () => {
