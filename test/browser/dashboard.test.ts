@@ -227,6 +227,16 @@ describe('the view under --read-only', () => {
   });
 });
 
+describe('the view over a capped list', () => {
+  it('says how many containers it shows of how many the engine has', async () => {
+    const server = await serve(['--max-list-results', '2']);
+    const o = await open(server.client);
+    expect(await o.view.locator('tr.row').count()).toBe(2);
+    const all = (await demo.names()).length;
+    expect(await o.view.locator('p.summary').textContent()).toContain(`showing 2 of ${all}`);
+  });
+});
+
 describe('the view with several engines', () => {
   it('picks the engine, and names it in every call it makes', async () => {
     const config = join(configDir, 'engines.json');

@@ -73,6 +73,9 @@ describe('docker_dashboard rows', () => {
     const projects = projectsOf(rows);
     expect(projects).toEqual([{ name: 'shop', containers: 2, running: 1 }]);
     expect(summaryOf(rows, projects)).toBe('2 of 3 containers running; 1 unhealthy; 1 Compose project');
+    expect(summaryOf(rows, projects, 7)).toBe(
+      '2 of 3 containers running; 1 unhealthy; 1 Compose project; showing 3 of 7 (--max-list-results)',
+    );
   });
 });
 
