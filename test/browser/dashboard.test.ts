@@ -4,252 +4,97 @@
  * client connected to the compiled binary on the test engine. Nothing is mocked: the HTML is the
  * binary's ui:// resource and every row, sample and action comes from the engine.
  *
+ * The engine is the test's own (demo-engine.ts), so the rows and screenshots are exactly its demo.
  * Screenshots go to a temp dir; UPDATE_SCREENSHOTS=1 also copies them to docs/images/ for the README.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core';
+import { join } from 'node:path';
 import { type RunningServer, startServer } from '../helpers/client.ts';
+import { type AskingClient, askingClient, type UserAnswer } from '../helpers/elicit.ts';
 import {
-  cleanupContainers,
-  makeContainer,
-  TEST_IMAGE,
-  testDocker,
-  testLabels,
-  uniqueName,
-} from '../helpers/engine.ts';
+  type DemoEngine,
+  HOSTILE_LINES,
+  HOSTILE_PROJECT,
+  HOSTILE_SERVICE,
+  makeDemo,
+  NAMES,
+  PROJECT,
+  startDemoEngine,
+} from './demo-engine.ts';
+import { type Opened, open, row, shoot, startBrowser, stopBrowser, until } from './harness.ts';
 
-const CHROMIUM = process.env.MCP_DOCKER_CHROMIUM ?? '/usr/bin/chromium';
-const URI = 'ui://mcp-docker/dashboard.html';
-const DOCS = resolve(import.meta.dir, '../../docs/images');
-const SHOTS = mkdtempSync(join(tmpdir(), 'mcp-docker-dashboard-'));
-
-// Docker refuses '<' in a container name, so the text a container controls that the view shows as a
-// name is its Compose project and service labels, and its logs.
-const HOSTILE_PROJECT = `<img src=x onerror="console.log('xss-project');alert(1)">`;
-const HOSTILE_SERVICE = `<svg onload="console.log('xss-service')">`;
-const HOSTILE_LINES = [`<script>console.log('xss-log')</script>`, `<img src=x onerror=alert('xss-log')>`];
-// A little CPU in bursts, so successive samples differ.
-const BURSTS = 'while :; do i=0; while [ $i -lt 4000 ]; do i=$((i+1)); done; sleep 0.3; done';
-
-interface Opened {
-  page: Page;
-  view: FrameLocator;
-  requests: string[];
-  dialogs: string[];
-  console: string[];
-  calls: string[];
-  /** When each docker_dashboard call reached the test (ms). */
-  polls: number[];
-  /**
-   * Each dashboard answer's container names, between the engine's own lists taken just before and just
-   * after it (a shared engine's containers come and go meanwhile).
-   */
-  answers: { before: string[]; names: string[]; after: string[] }[];
-  /** The arguments of every call, in order. */
-  args: { name: string; args: Record<string, unknown> }[];
-}
-
-let browser: BrowserContext;
-let hostJs: string;
-let profileDir: string;
-const servers: RunningServer[] = [];
-let busy: { id: string; name: string };
-let hostile: { id: string; name: string };
-const healthyName = uniqueName('mcpt-dash-healthy');
+let demo: DemoEngine;
+/** The demo's container ids by role (busy, stopped, hostile). */
+let ids: Record<string, string>;
+const servers: { close(): Promise<unknown> }[] = [];
+const configDir = mkdtempSync(join(tmpdir(), 'mcpt-dash-config-'));
 
 async function startedAt(id: string): Promise<string> {
-  return (await testDocker().getContainer(id).inspect()).State.StartedAt;
+  return (await demo.docker.getContainer(id).inspect()).State.StartedAt;
 }
 
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000) {
-  const end = Date.now() + ms;
-  let last: T = await probe();
-  while (!ok(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await Bun.sleep(250);
-    last = await probe();
-  }
-  return last;
+/** The compiled binary on the demo engine, with a plain client. */
+async function serve(args: string[] = []): Promise<RunningServer> {
+  const server = await startServer({ args, env: demo.env });
+  servers.push(server);
+  return server;
 }
-
-/**
- * The host page with the view mounted, connected to `server`. Every network request the page or its
- * frames make is recorded by Playwright, and by the DevTools protocol's Network domain of the page and
- * of the view's own frame.
- */
-async function open(server: RunningServer, offerActions?: string[]): Promise<Opened> {
-  const page = await browser.newPage();
-  const o: Opened = {
-    page,
-    view: page.frameLocator('#view'),
-    requests: [],
-    dialogs: [],
-    console: [],
-    calls: [],
-    polls: [],
-    answers: [],
-    args: [],
-  };
-  page.on('request', (r) => o.requests.push(`playwright ${r.url()}`));
-  page.on('dialog', (d) => {
-    o.dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('console', (m) => o.console.push(m.text()));
-  page.on('pageerror', (e) => o.console.push(`pageerror ${e.message}`));
-  const cdp = await browser.newCDPSession(page);
-  await cdp.send('Network.enable');
-  cdp.on('Network.requestWillBeSent', (e) => o.requests.push(`cdp ${e.request.url}`));
-  await page.exposeFunction('mcpCall', async (name: string, args: Record<string, unknown>) => {
-    o.calls.push(name);
-    o.args.push({ name, args });
-    if (name !== 'docker_dashboard') return server.client.callTool(name, args);
-    o.polls.push(Date.now());
-    return bracketed(server, args, o);
-  });
-  const read = (await server.client.raw.readResource({ uri: URI })) as {
-    contents: { mimeType?: string; text?: string }[];
-  };
-  const html = read.contents[0]?.text ?? '';
-  const first = await bracketed(server, {}, o);
-  await page.setContent(`<!doctype html><html><body><script type="module">${hostJs}</script></body></html>`);
-  await page.evaluate((extra) => {
-    (window as unknown as { offerActions?: string[] }).offerActions = extra;
-  }, offerActions);
-  await page.evaluate(
-    ([h, f]) => (window as unknown as { mount(h: string, f: unknown): Promise<void> }).mount(h as string, f),
-    [html, first] as const,
-  );
-  await o.view.locator('tr.row').first().waitFor({ timeout: 15_000 });
-  // The sandboxed view runs in a process of its own (an out-of-process frame): the page's DevTools
-  // session does not see its traffic, so the view's frame gets a session of its own. Playwright's
-  // request events cover every frame from the start.
-  const frame = page.frames().find((f) => f !== page.mainFrame());
-  if (!frame) throw new Error('no view frame');
-  const inView = await browser.newCDPSession(frame);
-  const title = (await inView.send('Runtime.evaluate', { expression: 'document.title', returnByValue: true }))
-    .result.value;
-  if (title !== 'Docker dashboard') throw new Error(`the view's DevTools session is on '${title}'`);
-  await inView.send('Network.enable');
-  inView.on('Network.requestWillBeSent', (e) => o.requests.push(`cdp-view ${e.request.url}`));
-  return o;
-}
-
-const engineNames = async () =>
-  (await testDocker().listContainers({ all: true })).map((c) => (c.Names[0] ?? '').replace(/^\//, '')).sort();
-
-/** A docker_dashboard call between two lists of the engine's containers, recorded in `o.answers`. */
-async function bracketed(server: RunningServer, args: Record<string, unknown>, o: Opened) {
-  const before = await engineNames();
-  const r = await server.client.callTool('docker_dashboard', args);
-  const after = await engineNames();
-  const rows = (r.structuredContent as { containers?: { name: string }[] } | undefined)?.containers ?? [];
-  o.answers.push({ before, names: rows.map((c) => c.name).sort(), after });
-  return r;
-}
-
-async function shoot(o: Opened, name: string) {
-  const path = join(SHOTS, `${name}.png`);
-  await o.page.locator('#view').screenshot({ path });
-  if (process.env.UPDATE_SCREENSHOTS === '1') {
-    mkdirSync(DOCS, { recursive: true });
-    copyFileSync(path, join(DOCS, `${name}.png`));
-  }
-}
-
-const row = (o: Opened, name: string) => o.view.locator(`tr.row[data-name="${name}"]`);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium`);
-  const built = await Bun.build({
-    entrypoints: [join(import.meta.dir, 'host.ts')],
-    target: 'browser',
-    format: 'esm',
-  });
-  if (!built.success || !built.outputs[0]) throw new Error(built.logs.map(String).join('\n'));
-  hostJs = (await built.outputs[0].text()).replaceAll('</script', '<\\/script');
-  busy = await makeContainer({ name: uniqueName('mcpt-dash'), cmd: ['sh', '-c', BURSTS] });
-  hostile = await makeContainer({
-    name: uniqueName('mcpt-dash-hostile'),
-    cmd: ['sh', '-c', `${HOSTILE_LINES.map((l) => `echo "${l}"`).join('; ')}; sleep 3600`],
-    labels: { 'com.docker.compose.project': HOSTILE_PROJECT, 'com.docker.compose.service': HOSTILE_SERVICE },
-  });
-  const healthy = await testDocker().createContainer({
-    name: healthyName,
-    Image: TEST_IMAGE,
-    Cmd: ['sleep', '3600'],
-    Labels: testLabels(),
-    HostConfig: { NetworkMode: 'none' },
-    Healthcheck: { Test: ['CMD', 'true'], Interval: 1_000_000_000, Timeout: 1_000_000_000, Retries: 1 },
-  });
-  await healthy.start();
-  // A fresh profile, and every background service off: the browser itself reaches for nothing.
-  profileDir = mkdtempSync(join(tmpdir(), 'mcp-docker-chromium-'));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1140, height: 800 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-});
+  demo = await startDemoEngine();
+  ids = await makeDemo(demo, (await serve()).client);
+  await startBrowser();
+}, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await stopBrowser();
   await Promise.all(servers.map((s) => s.close()));
-  await cleanupContainers();
-  rmSync(profileDir, { recursive: true, force: true });
-  console.error(`dashboard screenshots: ${SHOTS}`);
-});
+  await demo?.dispose();
+  rmSync(configDir, { recursive: true, force: true });
+}, 60_000);
 
 describe('the docker_dashboard view in Chromium', () => {
   let o: Opened;
 
   it('shows one row per container of the engine, with its image, state and health', async () => {
-    const server = await startServer();
-    servers.push(server);
-    o = await open(server);
-    // The view shows the last answer it got; that answer holds every container the engine had both
-    // before and after the call, and none it had neither time (a shared engine's containers come and go).
-    const agreed = await until(
-      'the rows to show the latest answer',
-      async () => ({
-        shown: await o.view
+    const server = await serve();
+    o = await open(server.client);
+    const all = Object.values(NAMES).sort();
+    expect(await demo.names()).toEqual(all);
+    // Exactly the demo: the private engine holds nothing else.
+    await until(
+      'the rows',
+      async () =>
+        o.view
           .locator('tr.row')
           .evaluateAll((trs) => trs.map((t) => (t as HTMLElement).dataset.name ?? '').sort()),
-        answer: o.answers.at(-1),
-      }),
-      ({ shown, answer }) => JSON.stringify(shown) === JSON.stringify(answer?.names),
+      (shown) => JSON.stringify(shown) === JSON.stringify(all),
     );
-    const { before, names, after } = agreed.answer as Opened['answers'][number];
-    expect(names).toEqual(expect.arrayContaining(before.filter((n) => after.includes(n))));
-    expect(names.filter((n) => !before.includes(n) && !after.includes(n))).toEqual([]);
-    expect(agreed.shown).toContain(busy.name);
-    expect(agreed.shown).toContain(hostile.name);
-    const info = await testDocker().getContainer(busy.id).inspect();
-    expect(await row(o, busy.name).locator('td.image').textContent()).toBe(info.Config.Image);
-    expect(await row(o, busy.name).locator('td.state').textContent()).toBe('running');
+    expect(o.answers.at(-1)).toEqual(all);
+    const info = await demo.docker.getContainer(ids.busy as string).inspect();
+    expect(await row(o, NAMES.busy).locator('td.image').textContent()).toBe(info.Config.Image);
+    expect(await row(o, NAMES.busy).locator('td.state').textContent()).toBe('running');
+    expect(await row(o, NAMES.stopped).locator('td.state').textContent()).toBe('exited');
     expect(await o.view.locator('p.summary').textContent()).toMatch(/containers running/);
-    // Health as the engine reports it, once its first check has run (the next poll shows it).
-    await until(
-      'the health check',
-      async () => row(o, healthyName).locator('td.health').textContent(),
-      (t) => t === 'healthy',
-    );
+    // The Compose project is one group, its services named in their rows.
+    const group = o.view.locator('tr.group td', { hasText: PROJECT });
+    expect(await group.textContent()).toBe(`${PROJECT} · 2/2 running`);
+    expect(await row(o, NAMES.web).locator('td.name').textContent()).toBe(`${NAMES.web} (web)`);
+    // Health as the engine reports it, once the first checks have run (the next poll shows it).
+    for (const name of [NAMES.web, NAMES.db])
+      await until(
+        `the health check of ${name}`,
+        async () => row(o, name).locator('td.health').textContent(),
+        (t) => t === 'healthy',
+      );
+    expect(await row(o, NAMES.busy).locator('td.health').textContent()).toBe('');
+    expect(await row(o, NAMES.web).locator('td.ports').textContent()).toMatch(/^127\.0\.0\.1:\d+->80\/tcp$/);
   });
 
   it('moves the CPU and memory sparklines with each stats update (one dashboard call per 5 s)', async () => {
-    const spark = row(o, busy.name).locator('td.cpu svg');
+    const spark = row(o, NAMES.busy).locator('td.cpu svg');
     const before = {
       n: Number(await spark.getAttribute('data-samples')),
       points: await spark.locator('polyline').getAttribute('points'),
@@ -263,7 +108,7 @@ describe('the docker_dashboard view in Chromium', () => {
       (v) => v.n > before.n,
     );
     expect(after.points).not.toBe(before.points);
-    expect(await row(o, busy.name).locator('td.mem svg').getAttribute('data-samples')).toBe(String(after.n));
+    expect(await row(o, NAMES.busy).locator('td.mem svg').getAttribute('data-samples')).toBe(String(after.n));
     // The view polls with ONE call (every container sampled in it), and no faster than every 5 s.
     expect(o.calls.every((c) => c === 'docker_dashboard')).toBe(true);
     expect(o.polls.length).toBeGreaterThanOrEqual(1);
@@ -278,11 +123,11 @@ describe('the docker_dashboard view in Chromium', () => {
   });
 
   it('restarts a container when its Restart button is clicked, through an ordinary tool call', async () => {
-    const was = await startedAt(busy.id);
-    await row(o, busy.name).locator('button[data-action="restart"]').click();
+    const was = await startedAt(ids.busy as string);
+    await row(o, NAMES.busy).locator('button[data-action="restart"]').click();
     await until(
       'the container to restart',
-      () => startedAt(busy.id),
+      () => startedAt(ids.busy as string),
       (s) => s !== was,
     );
     expect(o.calls).toContain('docker_restart_container');
@@ -291,13 +136,15 @@ describe('the docker_dashboard view in Chromium', () => {
       async () => o.view.locator('#status').textContent(),
       (t) => /restart .* done/.test(t ?? ''),
     );
+    // Done, the buttons work again (they were off while the call ran).
+    expect(await row(o, NAMES.busy).locator('button[data-action="restart"]').isEnabled()).toBe(true);
   });
 
   it('shows hostile Compose labels and log lines as text, running none of them', async () => {
     const group = o.view.locator('tr.group td', { hasText: 'onerror' });
     expect(await group.textContent()).toContain(HOSTILE_PROJECT);
-    expect(await row(o, hostile.name).locator('td.name').textContent()).toContain(HOSTILE_SERVICE);
-    await row(o, hostile.name).locator('td.name').click();
+    expect(await row(o, NAMES.hostile).locator('td.name').textContent()).toContain(HOSTILE_SERVICE);
+    await row(o, NAMES.hostile).locator('td.name').click();
     const log = o.view.locator('#log-text');
     await until(
       'the log pane',
@@ -314,6 +161,17 @@ describe('the docker_dashboard view in Chromium', () => {
     expect(o.dialogs).toEqual([]);
     expect(o.console.filter((m) => /xss|alert|Refused to/.test(m))).toEqual([]);
     await shoot(o, 'dashboard-logs');
+  });
+
+  it("follows the host's theme, and its changes", async () => {
+    const background = () =>
+      o.view.locator('body').evaluate((b) => getComputedStyle(b as HTMLElement).backgroundColor);
+    expect(await background()).toBe('rgb(255, 255, 255)');
+    await o.page.evaluate(() => window.setTheme?.('dark'));
+    await until('the dark theme', background, (c) => c === 'rgb(22, 24, 28)');
+    expect(await o.view.locator('html').getAttribute('data-theme')).toBe('dark');
+    await o.page.evaluate(() => window.setTheme?.('light'));
+    await until('the light theme again', background, (c) => c === 'rgb(255, 255, 255)');
   });
 
   it('makes no network request outside the bridge', async () => {
@@ -347,16 +205,15 @@ describe('the docker_dashboard view in Chromium', () => {
 
 describe('the view under --read-only', () => {
   it('offers no restart, and the server refuses one the view was told it could make', async () => {
-    const server = await startServer({ args: ['--read-only'] });
-    servers.push(server);
+    const server = await serve(['--read-only']);
     const plain = await server.client.callTool('docker_dashboard', {});
     const actions = (plain.structuredContent as { actions: string[] }).actions;
     expect(actions).toEqual(['docker_container_logs']);
 
     // A stale or tampered view: the host adds restart to what the view is told.
-    const o = await open(server, ['docker_restart_container']);
-    const was = await startedAt(busy.id);
-    await row(o, busy.name).locator('button[data-action="restart"]').click();
+    const o = await open(server.client, ['docker_restart_container']);
+    const was = await startedAt(ids.busy as string);
+    await row(o, NAMES.busy).locator('button[data-action="restart"]').click();
     const said = await until(
       'the refusal',
       async () => o.view.locator('#status').textContent(),
@@ -364,18 +221,28 @@ describe('the view under --read-only', () => {
     );
     expect(said).toMatch(/read-only/);
     await Bun.sleep(1000);
-    expect(await startedAt(busy.id)).toBe(was);
+    expect(await startedAt(ids.busy as string)).toBe(was);
     expect(o.requests).toEqual([]);
     await shoot(o, 'dashboard-read-only');
   });
 });
 
+describe('the view over a capped list', () => {
+  it('says how many containers it shows of how many the engine has', async () => {
+    const server = await serve(['--max-list-results', '2']);
+    const o = await open(server.client);
+    expect(await o.view.locator('tr.row').count()).toBe(2);
+    const all = (await demo.names()).length;
+    expect(await o.view.locator('p.summary').textContent()).toContain(`showing 2 of ${all}`);
+  });
+});
+
 describe('the view with several engines', () => {
   it('picks the engine, and names it in every call it makes', async () => {
-    const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-    const server = await startServer({ args: ['--engine', `one=${host}`, '--engine', `two=${host}`] });
-    servers.push(server);
-    const o = await open(server);
+    const config = join(configDir, 'engines.json');
+    writeFileSync(config, JSON.stringify({ engines: { one: demo.entry, two: demo.entry } }));
+    const server = await serve(['--config', config]);
+    const o = await open(server.client);
     const pick = o.view.locator('select#engine');
     expect(
       await pick.locator('option').evaluateAll((os) => os.map((x) => (x as HTMLOptionElement).value)),
@@ -389,7 +256,7 @@ describe('the view with several engines', () => {
       (n) => n > before,
     );
     expect(o.args[before]).toEqual({ name: 'docker_dashboard', args: { engine: 'two' } });
-    await row(o, busy.name).locator('td.name').click();
+    await row(o, NAMES.busy).locator('td.name').click();
     await until(
       'the logs call',
       async () => o.args.map((a) => a.name),
@@ -399,5 +266,65 @@ describe('the view with several engines', () => {
     expect(logs?.args).toMatchObject({ container_id: expect.any(String), engine: 'two' });
     expect(await pick.inputValue()).toBe('two');
     expect(o.requests).toEqual([]);
+  });
+});
+
+describe('Remove under --confirm destructive', () => {
+  let user: AskingClient;
+  let answer: UserAnswer = 'decline';
+
+  beforeAll(async () => {
+    user = await askingClient({
+      kind: 'v2',
+      args: ['--allow-destructive', '--confirm', 'destructive'],
+      env: demo.env,
+      answer: () => answer,
+    });
+    servers.push(user);
+  });
+
+  it('asks the user through the host: declined keeps the container and says so, accepted removes it', async () => {
+    const o = await open(user);
+    const remove = row(o, NAMES.stopped).locator('button[data-action="remove"]');
+    answer = 'decline';
+    await remove.click();
+    const said = await until(
+      'the declined message',
+      async () => o.view.locator('#status').textContent(),
+      (t) => /declined/.test(t ?? ''),
+    );
+    expect(said).toBe(`remove ${NAMES.stopped}: cancelled: the user declined; nothing changed`);
+    expect(o.calls).toContain('docker_remove_container');
+    expect(user.asked).toHaveLength(1);
+    expect(user.asked[0]?.message).toContain(NAMES.stopped);
+    expect(await demo.names()).toContain(NAMES.stopped);
+    await until(
+      'the row after the refresh',
+      async () => row(o, NAMES.stopped).count(),
+      (n) => n === 1,
+    );
+    await shoot(o, 'dashboard-confirm-declined');
+
+    // Accepted, the same click removes it: gone from the engine and from the rows.
+    answer = 'accept';
+    await remove.click();
+    await until(
+      'the container to go',
+      () => demo.names(),
+      (names) => !names.includes(NAMES.stopped),
+    );
+    expect(user.asked).toHaveLength(2);
+    await until(
+      'the view to say it is done',
+      async () => o.view.locator('#status').textContent(),
+      (t) => t === `remove ${NAMES.stopped}: done`,
+    );
+    await until(
+      'the row to go',
+      async () => row(o, NAMES.stopped).count(),
+      (n) => n === 0,
+    );
+    expect(o.requests).toEqual([]);
+    expect(o.dialogs).toEqual([]);
   });
 });

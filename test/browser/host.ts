@@ -19,6 +19,8 @@ declare global {
     hostReady: Promise<void>;
     hostLog: string[];
     offerActions?: string[];
+    /** Changes the host's theme, as a host does when its user switches. */
+    setTheme?(theme: 'light' | 'dark'): void;
   }
 }
 
@@ -58,6 +60,7 @@ export async function mount(html: string, first: Result): Promise<void> {
   const win = frame.contentWindow as Window;
   await bridge.connect(new PostMessageTransport(win, win));
   await initialized;
+  window.setTheme = (theme) => bridge.setHostContext({ theme, displayMode: 'inline' });
   await bridge.sendToolInput({ arguments: {} });
   await bridge.sendToolResult(relay('docker_dashboard', first) as never);
 }

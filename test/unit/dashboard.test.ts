@@ -8,6 +8,7 @@ import { listedTool } from '../../src/tool-calls.ts';
 import { dashboard, DASHBOARD_URI as TOOL_URI } from '../../src/tools/system/dashboard.ts';
 import { healthOf, projectsOf, rowOf, summaryOf } from '../../src/tools/system/dashboard-data.ts';
 import { buildDashboardHtml } from '../../ui/build.ts';
+import { unfenced } from '../../ui/dashboard/view.ts';
 
 const listed = (over: Record<string, unknown> = {}) =>
   ({
@@ -72,6 +73,9 @@ describe('docker_dashboard rows', () => {
     const projects = projectsOf(rows);
     expect(projects).toEqual([{ name: 'shop', containers: 2, running: 1 }]);
     expect(summaryOf(rows, projects)).toBe('2 of 3 containers running; 1 unhealthy; 1 Compose project');
+    expect(summaryOf(rows, projects, 7)).toBe(
+      '2 of 3 containers running; 1 unhealthy; 1 Compose project; showing 3 of 7 (--max-list-results)',
+    );
   });
 });
 
@@ -103,5 +107,19 @@ describe('docker_dashboard listing and view', () => {
     expect(html.match(/<script/g)?.length).toBe(1);
     expect(html).not.toMatch(/<(script|link|img|iframe)[^>]*\s(src|href)=/);
     expect(Bun.gzipSync(html).length).toBeLessThanOrEqual(150 * 1024);
+  });
+});
+
+describe("the view's log pane", () => {
+  it("drops the fence's own delimiters and keeps every logged line, forged closers too", () => {
+    const open = '<untrusted-ab12 source="logs of container x">';
+    expect(unfenced([open, 'one', '</untrusted-zz99>', 'two', '</untrusted-ab12>'])).toEqual([
+      'one',
+      '</untrusted-zz99>',
+      'two',
+    ]);
+    expect(unfenced([open, 'cut by the cap'])).toEqual(['cut by the cap']);
+    expect(unfenced(['plain', '</untrusted-ab12>'])).toEqual(['plain', '</untrusted-ab12>']);
+    expect(unfenced([])).toEqual([]);
   });
 });

@@ -4,8 +4,8 @@
  * through the host as an ordinary tool call, so the server's gate, guard, confirmation and audit apply.
  * It never talks to the engine, and it fetches nothing.
  */
-import { App } from '@modelcontextprotocol/ext-apps';
-import { bytes, type Dashboard, el, groupsOf, type Row, sparkline } from './view.ts';
+import { App, applyDocumentTheme } from '@modelcontextprotocol/ext-apps';
+import { bytes, type Dashboard, el, groupsOf, type Row, sparkline, unfenced } from './view.ts';
 
 const POLL_MS = 5000;
 const HISTORY = 30;
@@ -16,6 +16,8 @@ const app = new App({ name: 'mcp-docker dashboard', version: '1' }, {}, { autoRe
 let current: Dashboard | undefined;
 let engine: string | undefined;
 let selected: string | undefined;
+/** The action in flight: its buttons stay disabled until the call ends (a confirmation may take a while). */
+let acting: string | undefined;
 const history = new Map<string, { cpu: number[]; mem: number[] }>();
 
 const root = document.getElementById('app') as HTMLElement;
@@ -25,12 +27,24 @@ const status = el('p', 'status');
 status.id = 'status';
 const table = el('table', 'rows');
 const logs = el('section', 'logs');
+const logHead = el('div', 'log-head');
 const logTitle = el('h2', undefined, 'Logs');
+const logClose = el('button', 'close', 'Close');
+logClose.dataset.action = 'close-logs';
+logHead.append(logTitle, logClose);
 const logText = el('pre', 'log-text');
 logText.id = 'log-text';
-logs.append(logTitle, logText);
+logs.append(logHead, logText);
+logClose.addEventListener('click', () => {
+  selected = undefined;
+  logs.hidden = true;
+  for (const tr of table.querySelectorAll('tr.row.selected')) tr.classList.remove('selected');
+});
 logs.hidden = true;
-root.append(summary, toolbar, status, table, logs);
+// Wide rows scroll sideways inside their own box, so the actions column never falls off the view.
+const scroller = el('div', 'scroller');
+scroller.append(table);
+root.append(summary, toolbar, status, scroller, logs);
 
 const say = (text: string, error = false) => {
   status.textContent = text;
@@ -136,6 +150,13 @@ function drawRows(d: Dashboard) {
     }
     for (const r of group.rows) table.append(rowOf(r, d.actions));
   }
+  if (d.containers.length === 0) {
+    const tr = el('tr', 'empty');
+    const td = el('td', undefined, 'No containers on this engine.');
+    td.colSpan = 8;
+    tr.append(td);
+    table.append(tr);
+  }
 }
 
 function rowOf(r: Row, actions: readonly string[]): HTMLTableRowElement {
@@ -143,14 +164,17 @@ function rowOf(r: Row, actions: readonly string[]): HTMLTableRowElement {
   tr.dataset.id = r.id;
   tr.dataset.name = r.name;
   tr.classList.toggle('selected', r.id === selected);
-  cell(tr, 'name', r.service ? `${r.name} (${r.service})` : r.name);
-  cell(tr, 'image', r.image);
+  const label = r.service ? `${r.name} (${r.service})` : r.name;
+  cell(tr, 'name', label).title = label;
+  cell(tr, 'image', r.image).title = r.image;
   cell(tr, 'state', r.state).title = r.status;
   cell(tr, `health ${r.health ?? ''}`, r.health ?? '');
   cell(tr, 'ports', (r.ports ?? []).join(', '));
   const h = history.get(r.id);
   const cpu = cell(tr, 'cpu', r.cpu_percent === undefined ? '' : `${r.cpu_percent.toFixed(1)} %`);
   const mem = cell(tr, 'mem', r.memory ? `${bytes(r.memory.used)}` : '');
+  if (r.memory?.limit)
+    mem.title = `${bytes(r.memory.used)} of ${bytes(r.memory.limit)} (${r.memory.percent.toFixed(1)} %)`;
   if (h && h.cpu.length > 0) {
     cpu.append(sparkline(h.cpu, 'cpu'));
     mem.append(sparkline(h.mem, 'mem'));
@@ -161,6 +185,7 @@ function rowOf(r: Row, actions: readonly string[]): HTMLTableRowElement {
     if (!when || !actions.includes(tool)) return;
     const b = el('button', cls, label);
     b.dataset.action = label.toLowerCase();
+    b.disabled = acting !== undefined;
     b.addEventListener('click', (ev) => {
       ev.stopPropagation();
       void act(tool, { container_id: r.id }, `${label.toLowerCase()} ${r.name}`);
@@ -176,6 +201,10 @@ function rowOf(r: Row, actions: readonly string[]): HTMLTableRowElement {
 }
 
 async function act(tool: string, args: Record<string, unknown>, what: string) {
+  if (acting) return;
+  acting = what;
+  for (const b of root.querySelectorAll<HTMLButtonElement>('button[data-action]'))
+    if (b !== logClose) b.disabled = true;
   say(`${what}…`);
   try {
     const r = await call(tool, args);
@@ -183,8 +212,11 @@ async function act(tool: string, args: Record<string, unknown>, what: string) {
     else say(`${what}: done`);
   } catch (e) {
     say(`${what}: ${e instanceof Error ? e.message : String(e)}`, true);
+  } finally {
+    acting = undefined;
+    for (const b of root.querySelectorAll<HTMLButtonElement>('button[data-action]')) b.disabled = false;
   }
-  await refresh();
+  await refresh(true);
 }
 
 async function select(id: string) {
@@ -204,16 +236,24 @@ async function loadLogs() {
     const r = await call('docker_container_logs', { container_id: id, tail: LOG_LINES });
     if (id !== selected) return;
     const lines = (r.structuredContent?.lines as string[] | undefined) ?? [];
-    // Fenced text from the server, shown as text: whatever a container logged stays inert.
-    logText.textContent = r.isError ? textOf(r) : lines.join('\n');
+    // Fenced text from the server, shown as text: whatever a container logged stays inert. The fence's
+    // own delimiters are for the model; the pane shows the lines, newest in view unless scrolled up.
+    const atEnd = logText.scrollTop + logText.clientHeight >= logText.scrollHeight - 4;
+    logText.textContent = r.isError ? textOf(r) : unfenced(lines).join('\n') || '(no output)';
+    if (atEnd) logText.scrollTop = logText.scrollHeight;
   } catch (e) {
     logText.textContent = e instanceof Error ? e.message : String(e);
   }
 }
 
 let busy = false;
-async function refresh() {
-  if (busy) return;
+let again = false;
+/** A fresh dashboard; `soon` (after an action) runs once more when a poll was already in flight. */
+async function refresh(soon = false) {
+  if (busy) {
+    again ||= soon;
+    return;
+  }
   busy = true;
   try {
     const r = await call('docker_dashboard', {});
@@ -225,6 +265,10 @@ async function refresh() {
   } finally {
     busy = false;
   }
+  if (again) {
+    again = false;
+    await refresh();
+  }
 }
 
 app.ontoolresult = (r) => {
@@ -233,7 +277,13 @@ app.ontoolresult = (r) => {
   else if (data) show(data as unknown as Dashboard);
 };
 
+// The host's theme wins over the system's (a dark chat on a light desktop shows a dark view).
+const theme = (t: unknown) => {
+  if (t === 'light' || t === 'dark') applyDocumentTheme(t);
+};
+app.addEventListener('hostcontextchanged', (ctx) => theme(ctx.theme));
 await app.connect();
+theme(app.getHostContext()?.theme);
 // While the view is open: one dashboard call (the server samples all containers in it), then 5 s of
 // rest before the next, so calls are never closer than 5 s however long one takes.
 const poll = async () => {

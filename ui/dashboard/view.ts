@@ -94,3 +94,16 @@ export function groupsOf(d: Dashboard): { title?: string; rows: Row[] }[] {
   if (rest.length > 0) out.push({ title: 'Other containers', rows: rest });
   return out;
 }
+
+const FENCE_OPEN = /^<untrusted-([0-9a-z]+) source="[^"]*">$/;
+
+/**
+ * Log lines without the server's fence: its opening line first and its matching closing line last
+ * (the tag is random per call, so a container cannot forge the closing one). Anything else is kept.
+ */
+export function unfenced(lines: readonly string[]): string[] {
+  const tag = FENCE_OPEN.exec(lines[0] ?? '')?.[1];
+  if (!tag) return [...lines];
+  const end = lines.length - 1;
+  return lines.slice(1, lines[end] === `</untrusted-${tag}>` && end > 0 ? end : undefined);
+}

@@ -102,13 +102,18 @@ export async function sampleAll(
   return out;
 }
 
-/** One line for clients that only read text. */
-export function summaryOf(rows: readonly DashboardRow[], projects: readonly ProjectRow[]): string {
+/** One line for clients that only read text; it says when the engine has more than the rows shown. */
+export function summaryOf(
+  rows: readonly DashboardRow[],
+  projects: readonly ProjectRow[],
+  total = rows.length,
+): string {
   const running = rows.filter((r) => r.state === 'running').length;
   const unhealthy = rows.filter((r) => r.health === 'unhealthy').length;
   const parts = [`${running} of ${rows.length} containers running`];
   if (unhealthy > 0) parts.push(`${unhealthy} unhealthy`);
   if (projects.length > 0)
     parts.push(`${projects.length} Compose project${projects.length === 1 ? '' : 's'}`);
+  if (total > rows.length) parts.push(`showing ${rows.length} of ${total} (--max-list-results)`);
   return parts.join('; ');
 }

@@ -81,7 +81,7 @@ export const dashboard = defineTool({
     const rows = shown.map((c) => rowOf(c, samples.get(c.Id), grouped));
     const projects = projectsOf(rows);
     return {
-      summary: summaryOf(rows, projects),
+      summary: summaryOf(rows, projects, listed.length),
       containers: rows,
       count: rows.length,
       total: listed.length,
