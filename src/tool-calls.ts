@@ -9,6 +9,7 @@ import type { AnyTool } from './core/tool.ts';
 import type { EngineRegistry } from './docker/engines.ts';
 import { leanOutputSchema, leanSchema, nameSharedOutputs } from './lean-schema.ts';
 import { annotationsFor } from './pipeline/annotations.ts';
+import { jsonOf } from './pipeline/cap.ts';
 import { type ConfirmChannel, QUESTION_KEY } from './pipeline/confirm.ts';
 import { callerEngines, defaultEngineFor, ENGINE_ARG, severalEngines } from './pipeline/engine-choice.ts';
 import { enginesAllowing, type SafetyProfile } from './pipeline/gate.ts';
@@ -294,7 +295,7 @@ export type CallResult = ReturnType<typeof toCallResult>;
 export function toCallResult(outcome: Outcome, modern: boolean) {
   if (outcome.ok) {
     return {
-      content: [{ type: 'text' as const, text: JSON.stringify(outcome.data) }],
+      content: [{ type: 'text' as const, text: jsonOf(outcome.data) }],
       structuredContent: outcome.data,
     };
   }
