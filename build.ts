@@ -21,8 +21,9 @@
  * - dockerode's BuildKit session module pulls in gRPC and protobufjs (~20 ms of start-up, ~25 MB of
  *   RSS) for `buildImage({ version: '2' })` only; we use the classic builder, so the binary gets a
  *   stub that says so if it is ever reached.
- * - docker-modem loads ssh2 (~15 MB RSS, ~30 ms) at import for ssh:// engines only: the binary loads
- *   it on first use instead.
+ * - docker-modem loads ssh2 at import for its own ssh:// dialer, which we never use (ssh:// engines go
+ *   through src/docker/ssh/, which imports ssh2 on first use); dockerode's BuildKit progress decoder
+ *   loads protobufjs: both are stubs, so a session's first call loads ~340 KB less code.
  * - bytecode: without it start-up is ~80 ms slower. --smol (more frequent GC) lowers peak RSS ~15 MB
  *   after many calls at no measurable start-up cost.
  * - The binary never reads .env or bunfig.toml from the directory it is started in: a server's
@@ -42,29 +43,36 @@ import { writeServerJson } from './packaging/server-json.ts';
 import { binaryName, hostTarget, TARGETS, type Target } from './packaging/targets.ts';
 import { buildDashboardHtml } from './ui/build.ts';
 
+/** A module that throws when used: for dependency code paths mcp-docker never takes. */
+const refusing = (message: string) => `() => { throw new Error(${JSON.stringify(message)}); }`;
+
 const plugins: Bun.BunPlugin[] = [
   {
-    name: 'no-buildkit-session',
+    name: 'no-buildkit',
     setup(build) {
-      build.onResolve({ filter: /^\.\/session$/ }, (args) =>
-        args.importer.includes('dockerode') ? { path: 'dockerode-session', namespace: 'stub' } : undefined,
+      // dockerode's BuildKit session (gRPC, protobufjs) and its BuildKit progress decoder (protobufjs).
+      build.onResolve({ filter: /^\.\/(session|buildkit)$/ }, (args) =>
+        args.importer.includes('dockerode')
+          ? { path: `dockerode-${args.path.slice(2)}`, namespace: 'stub' }
+          : undefined,
       );
-      build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      build.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
+        args.importer.includes('docker-modem') ? { path: 'docker-modem-ssh', namespace: 'stub' } : undefined,
+      );
+      build.onLoad({ filter: /^dockerode-session$/, namespace: 'stub' }, () => ({
         loader: 'js',
         contents:
           "module.exports = (_d, _a, cb) => cb(new Error('BuildKit sessions are not supported: mcp-docker uses the classic builder'));",
       }));
-    },
-  },
-  {
-    name: 'lazy-ssh2',
-    setup(build) {
-      build.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
-        args.importer.includes('docker-modem') ? { path: 'docker-modem-ssh', namespace: 'lazy' } : undefined,
-      );
-      build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      build.onLoad({ filter: /^dockerode-buildkit$/, namespace: 'stub' }, () => ({
         loader: 'js',
-        contents: `module.exports = (opt) => require(${JSON.stringify(require.resolve('docker-modem/lib/ssh.js'))})(opt);`,
+        contents: `module.exports = { followProgress: ${refusing('BuildKit progress is not decoded: mcp-docker uses the classic builder')} };`,
+      }));
+      // docker-modem dials ssh:// itself only for protocol 'ssh'; ssh:// engines go through our own SSH
+      // transport (src/docker/ssh/, protocol 'http' over its agent), which loads ssh2 when first used.
+      build.onLoad({ filter: /^docker-modem-ssh$/, namespace: 'stub' }, () => ({
+        loader: 'js',
+        contents: `module.exports = ${refusing("docker-modem's own ssh:// dialer is not used: mcp-docker dials ssh:// engines itself")};`,
       }));
     },
   },

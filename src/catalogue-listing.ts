@@ -1,4 +1,6 @@
 /** The catalogue's data (catalogue-static.ts), computed when the binary is built. Loaded by import() on the first tools/list. */
-import { staticCatalogue } from './catalogue-static.ts' with { type: 'macro' };
 
-export const STATIC_CATALOGUE = staticCatalogue();
+import { staticCatalogueJson } from './catalogue-static.ts' with { type: 'macro' };
+import type { ListableTool } from './tool-calls.ts';
+
+export const STATIC_CATALOGUE: ListableTool[] = JSON.parse(staticCatalogueJson());

@@ -17,3 +17,8 @@ export function staticCatalogue(): ListableTool[] {
   });
   return JSON.parse(JSON.stringify(data));
 }
+
+/** The same data as JSON text: the binary parses one string literal, cheaper than evaluating the object literal. */
+export function staticCatalogueJson(): string {
+  return JSON.stringify(staticCatalogue());
+}

@@ -5,6 +5,7 @@ import { type LoadedConfig, loadConfig } from './config/layers.ts';
 import { ConfigError } from './config/meta.ts';
 import { splitCommandArgv } from './config/parse.ts';
 import { runtimeOf } from './config/runtime.ts';
+import type { Toolset } from './core/toolsets.ts';
 import { configuredEngines, EngineSettingsError } from './docker/engines.ts';
 import { PRIVILEGED_SETTING } from './docker/policy/rules.ts';
 import { setPolicyDefaults } from './docker/policy/scope.ts';
@@ -91,7 +92,9 @@ function main(argv: string[]): void {
   const catalogue = async () => (await import('./tools/index.ts')).catalogue;
   // Its data, computed at build time: tools/list does not load the tool modules either.
   const prelisted = async () => (await import('./catalogue-listing.ts')).STATIC_CATALOGUE;
-  const deps = { catalogue, prelisted, env, version: VERSION, ...rt.content };
+  // A call loads only its tool's toolset.
+  const toolset = async (name: Toolset) => (await import('./tools/by-toolset.ts')).TOOLSET_LOADERS[name]();
+  const deps = { catalogue, prelisted, toolset, env, version: VERSION, ...rt.content };
   if (config.transport === 'stdio') {
     if (config.auditLogFile)
       void startAuditedStdio(config.auditLogFile, deps, log, config.shutdownGraceSeconds);

@@ -6,9 +6,11 @@
  */
 import Type from 'typebox';
 import type { AnyTool } from './core/tool.ts';
+import type { Toolset } from './core/toolsets.ts';
 import type { EngineRegistry } from './docker/engines.ts';
 import { leanOutputSchema, leanSchema, nameSharedOutputs } from './lean-schema.ts';
 import { annotationsFor } from './pipeline/annotations.ts';
+import { jsonOf } from './pipeline/cap.ts';
 import { type ConfirmChannel, QUESTION_KEY } from './pipeline/confirm.ts';
 import { callerEngines, defaultEngineFor, ENGINE_ARG, severalEngines } from './pipeline/engine-choice.ts';
 import { enginesAllowing, type SafetyProfile } from './pipeline/gate.ts';
@@ -28,6 +30,11 @@ export interface ServerDeps {
    * from it without evaluating the tool modules. Only ever the data of `catalogue`.
    */
   prelisted?: () => Promise<readonly ListableTool[]>;
+  /**
+   * One toolset's tools (tools/by-toolset.ts): with `prelisted`, a tools/call loads only the category
+   * that holds its tool, found in the prelisted data. Only ever tools of `catalogue`.
+   */
+  toolset?: (name: Toolset) => Promise<readonly AnyTool[]>;
   env: PipelineEnv;
   version: string;
   /** Default: every prompt and resource. */
@@ -130,6 +137,14 @@ interface Listing {
   /** The catalogue itself, loaded on first use (a call, a prompt, a resource). */
   loaded(): Promise<{ byName: Map<string, AnyTool>; listers: Listers }>;
   listed(): Promise<ListedTool[]>;
+  /** What a call needs: its tool, the listers, and the data of any tool by name (for the gate). */
+  forCall(name: string): Promise<ForCall>;
+}
+
+interface ForCall {
+  tool?: AnyTool;
+  listers: Listers;
+  tools: (name: string) => AnyTool | undefined;
 }
 
 const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
@@ -166,10 +181,44 @@ function listingFor(deps: ServerDeps): Listing {
     // With the catalogue's data at hand, listing never loads the tool modules.
     const source = prelisted ?? all;
     const listed = once(async () => listedFor(await source(), deps.env.engines, deps.env.profile));
-    listing = { loaded, listed };
+    const whole = async (name: string): Promise<ForCall> => {
+      const { byName, listers } = await loaded();
+      return { tool: byName.get(name), listers, tools: (n) => byName.get(n) };
+    };
+    const forCall = prelisted && deps.toolset ? byToolset(prelisted, deps.toolset) : whole;
+    listing = { loaded, listed, forCall };
     byEngines.set(deps.env.engines, listing);
   }
   return listing;
+}
+
+/**
+ * A call's tool from its toolset alone: the prelisted data names the toolset, and only that category's
+ * modules are loaded (once). Other tools are seen as data, which is all the gate reads.
+ */
+function byToolset(
+  prelisted: () => Promise<readonly ListableTool[]>,
+  toolset: (name: Toolset) => Promise<readonly AnyTool[]>,
+): (name: string) => Promise<ForCall> {
+  const data = once(async () => {
+    const all = (await prelisted()) as readonly AnyTool[];
+    return { byName: new Map(all.map((t) => [t.name, t])), listers: listersOf(all) };
+  });
+  const sets = new Map<Toolset, Promise<Map<string, AnyTool>>>();
+  return async (name) => {
+    const { byName, listers } = await data();
+    const set = byName.get(name)?.toolset;
+    let tool: AnyTool | undefined;
+    if (set) {
+      let tools = sets.get(set);
+      if (!tools) {
+        tools = toolset(set).then((ts) => new Map(ts.map((t) => [t.name, t])));
+        sets.set(set, tools);
+      }
+      tool = (await tools).get(name);
+    }
+    return { tool, listers, tools: (n) => byName.get(n) };
+  };
 }
 
 /** The tools allowed on at least one engine this caller may use, each with those engines when there are several. */
@@ -236,12 +285,11 @@ export async function callTool(
     confirm?: ConfirmChannel;
   },
 ): Promise<CallResult | { asked: Asked }> {
-  const { byName, listers } = await listingFor(deps).loaded();
-  const tool = byName.get(params.name);
+  const { tool, listers, tools } = await listingFor(deps).forCall(params.name);
   if (!tool) throw new UnknownToolError(params.name);
   const outcome = await runPipeline(tool, params.arguments, deps.env, {
     listers,
-    tools: (name) => byName.get(name),
+    tools,
     signal: opts.signal,
     sendProgress: opts.sendProgress,
     ...(opts.confirm && { confirm: opts.confirm }),
@@ -294,7 +342,7 @@ export type CallResult = ReturnType<typeof toCallResult>;
 export function toCallResult(outcome: Outcome, modern: boolean) {
   if (outcome.ok) {
     return {
-      content: [{ type: 'text' as const, text: JSON.stringify(outcome.data) }],
+      content: [{ type: 'text' as const, text: jsonOf(outcome.data) }],
       structuredContent: outcome.data,
     };
   }

@@ -124,8 +124,9 @@ const resolver =
   (docker, ref, signal) =>
     resolving(kind, docker, ref, signal, () => read(docker, ref, signal));
 
+// The one request function, not dockerode's Container object: the same GET, without its layers.
 export const inspectContainer = resolver<Dockerode.ContainerInspectInfo>('container', (docker, ref, signal) =>
-  docker.getContainer(ref).inspect({ abortSignal: signal }),
+  engineRequest(docker, { path: `/containers/${encodeURIComponent(ref)}/json` }, signal),
 );
 
 // Dockerode's image and network inspect drop the signal, so these two request the document themselves.

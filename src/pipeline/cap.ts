@@ -21,6 +21,13 @@ const OPEN = /^<untrusted-([0-9a-z]+) source="[^"]*">$/;
 const closeOf = (tag: string) => `</untrusted-${tag}>`;
 const FENCED_TEXT = /^(<untrusted-([0-9a-z]+) source="[^"]*">\n)([\s\S]*)(\n<\/untrusted-\2>)$/;
 
+/** The JSON each result left whole was measured as: its text content, so it is made once per call. */
+const measured = new WeakMap<object, string>();
+
+/** JSON.stringify(value), taken from the cap's measure when it left `value` whole. */
+export const jsonOf = (value: Record<string, unknown>): string =>
+  measured.get(value) ?? JSON.stringify(value);
+
 const over = (maxBytes: number) => `Result over ${Math.round(maxBytes / 1024)} KiB`;
 
 /**
@@ -35,7 +42,11 @@ export function capResult(
   keep: KeepEnd,
   narrowHint: string,
 ): { value: Record<string, unknown>; truncated?: Truncation } {
-  if (size(value) <= maxBytes) return { value };
+  const json = JSON.stringify(value);
+  if (bytes(json) <= maxBytes) {
+    measured.set(value, json);
+    return { value };
+  }
   let current = { ...value };
   let truncation: Truncation | undefined;
   // Trim the biggest field first; a second pass handles results with two large fields.

@@ -7,7 +7,7 @@
  */
 import { isAbsolute } from 'node:path';
 import type { EngineFacts } from '../core/engine.ts';
-import { checkHostPath, looksLikeHostPath } from '../docker/policy/paths.ts';
+import { looksLikeHostPath } from '../docker/policy/paths.ts';
 import {
   bindSource,
   checkCapAdd,
@@ -46,16 +46,18 @@ export function checkArgumentPolicy(
   hostPathArgs: readonly string[] = [],
 ): void {
   const scope = currentPolicy();
-  const ctx = ruleContextOf(scope, pathPolicyOf(scope, facts));
+  // The host-path rules are built only when an argument names a host path.
+  const ctx = ruleContextOf(scope, () => pathPolicyOf(scope, facts));
   walk(args, '', ctx, 0);
-  const own = pathPolicyOf(scope, { ...facts, sharesFilesystem: true });
+  if (hostPathArgs.length === 0) return;
+  const own = ruleContextOf(scope, () => pathPolicyOf(scope, { ...facts, sharesFilesystem: true }));
   for (const name of hostPathArgs) {
     const v = args[name];
-    if (typeof v === 'string' && v.trim()) checkHostPath(v, name, own);
+    if (typeof v === 'string' && v.trim()) own.hostPath(v, name);
     // A list (Compose `files`) may hold paths relative to another argument: its absolute entries are checked here.
     else if (Array.isArray(v))
       for (const [i, p] of v.entries())
-        if (typeof p === 'string' && isAbsolute(p)) checkHostPath(p, `${name}[${i}]`, own);
+        if (typeof p === 'string' && isAbsolute(p)) own.hostPath(p, `${name}[${i}]`);
   }
 }
 

@@ -4,11 +4,14 @@
  * with one engine or several, so the copy can never drift from the tools.
  */
 import { describe, expect, it } from 'bun:test';
+import type Dockerode from 'dockerode';
 import { STATIC_CATALOGUE } from '../../src/catalogue-listing.ts';
+import type { Toolset } from '../../src/core/toolsets.ts';
 import { engineRegistry } from '../../src/docker/engines.ts';
-import { listedFor } from '../../src/tool-calls.ts';
+import { callTool, listedFor, UnknownToolError } from '../../src/tool-calls.ts';
+import { TOOLSET_LOADERS } from '../../src/tools/by-toolset.ts';
 import { catalogue } from '../../src/tools/index.ts';
-import { stubEngine, stubEngines, testProfile } from '../helpers/stub-engine.ts';
+import { stubEngine, stubEngines, stubPipelineEnv, testProfile } from '../helpers/stub-engine.ts';
 
 const profiles = {
   default: testProfile(),
@@ -32,3 +35,51 @@ describe('the catalogue data made at build time', () => {
       expect(listedFor(STATIC_CATALOGUE, three, profile)).toEqual(listedFor(catalogue, three, profile));
     });
 });
+
+describe('the catalogue by toolset (a call loads only its tool’s category)', () => {
+  it('holds the same tools as the catalogue, handlers included', async () => {
+    const loaded = (await Promise.all(Object.values(TOOLSET_LOADERS).map((load) => load()))).flat();
+    expect(loaded.map((t) => [t.name, t.toolset])).toEqual(catalogue.map((t) => [t.name, t.toolset]));
+    for (const [i, t] of loaded.entries()) expect(t.handler).toBe(catalogue[i]?.handler as AnyHandler);
+  });
+
+  it('runs a call with its toolset alone, and knows no tool the data does not hold', async () => {
+    const asked: Toolset[] = [];
+    const docker = { modem: { dial: (_o: unknown, cb: (e: unknown, d: unknown) => void) => cb(null, []) } };
+    const deps = {
+      catalogue: async () => {
+        throw new Error('the whole catalogue was loaded');
+      },
+      prelisted: async () => STATIC_CATALOGUE,
+      toolset: (name: Toolset) => {
+        asked.push(name);
+        return TOOLSET_LOADERS[name]();
+      },
+      env: stubPipelineEnv(testProfile(), {
+        engines: engineRegistry([stubEngine('default', docker as unknown as Dockerode)]),
+      }),
+      version: '0',
+    };
+    const signal = new AbortController().signal;
+    const r = await callTool(
+      deps,
+      { name: 'docker_list_containers', arguments: {} },
+      { signal, modern: false },
+    );
+    expect(r).toEqual({
+      content: [{ type: 'text', text: '{"containers":[],"count":0}' }],
+      structuredContent: { containers: [], count: 0 },
+    });
+    await callTool(
+      deps,
+      { name: 'docker_inspect_container', arguments: { container_id: 'x' } },
+      { signal, modern: false },
+    );
+    expect(asked).toEqual(['containers']);
+    await expect(callTool(deps, { name: 'docker_nope' }, { signal, modern: false })).rejects.toBeInstanceOf(
+      UnknownToolError,
+    );
+  });
+});
+
+type AnyHandler = (typeof catalogue)[number]['handler'];

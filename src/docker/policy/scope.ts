@@ -93,11 +93,20 @@ export function pathPolicyOf(
   };
 }
 
-/** The rules' context for this scope: escapes lifted by the privileged setting are logged once per call. */
-export function ruleContextOf(scope: PolicyScope, paths: PathPolicy): RuleContext {
+/**
+ * The rules' context for this scope: escapes lifted by the privileged setting are logged once per call.
+ * `paths` may be a function: it is called once, when an argument first names a host path (most calls
+ * name none, and building the rule reads the engine's facts).
+ */
+export function ruleContextOf(scope: PolicyScope, paths: PathPolicy | (() => PathPolicy)): RuleContext {
+  let rule = typeof paths === 'function' ? undefined : paths;
+  const make = paths as () => PathPolicy;
   return {
     allowPrivileged: scope.settings.allowPrivileged,
     lifted: (m) => warnOnce(scope, 'lifted', `${PRIVILEGED_SETTING} lifts the policy for this call: ${m}`),
-    hostPath: (raw, arg) => checkHostPath(raw, arg, paths),
+    hostPath: (raw, arg) => {
+      rule ??= make();
+      return checkHostPath(raw, arg, rule);
+    },
   };
 }

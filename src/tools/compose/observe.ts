@@ -97,7 +97,7 @@ export const composeLogs = defineTool({
   handler: async (args, { engine, signal, limits, processEnv }) => {
     const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');
     const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until');
-    const match = args.grep === undefined ? undefined : lineMatcher(args.grep, 'grep');
+    const match = args.grep === undefined ? undefined : await lineMatcher(args.grep, 'grep');
     const project = await projectName(engine, args, signal, processEnv);
     const cs = await projectContainers(engine.docker, project, args.services, signal);
     if (cs.length === 0)

@@ -1,7 +1,9 @@
 /** Read-only views of containers: list and inspect. */
+import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { containerRow, inspectSummary } from '../../docker/containers.ts';
+import { engineRequest } from '../../docker/request.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
 import { All, ContainerRef, engineFilters, Filters, Full, Limit } from '../params.ts';
 import { ContainerRow } from './rows.ts';
@@ -24,12 +26,11 @@ export const listContainers = defineTool({
   narrowHint: 'Use filters (status, label, name) or limit.',
   handler: async ({ all, filters, limit, full }, { engine: { docker }, signal, limits }) => {
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
-    const rows = await docker.listContainers({
-      all,
-      filters: engineFilters(filters),
-      limit: max,
-      abortSignal: signal,
-    });
+    const rows = await engineRequest<Dockerode.ContainerInfo[]>(
+      docker,
+      { path: '/containers/json', query: { all, filters: engineFilters(filters), limit: max } },
+      signal,
+    );
     const containers = rows.slice(0, max).map((c) => (full ? { ...c, Id: c.Id } : containerRow(c)));
     return { containers, count: containers.length };
   },

@@ -39,7 +39,7 @@ export const containerLogs = defineTool({
   handler: async (args, { engine: { docker }, signal, limits }) => {
     const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');
     const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until');
-    const match = args.grep === undefined ? undefined : lineMatcher(args.grep, 'grep');
+    const match = args.grep === undefined ? undefined : await lineMatcher(args.grep, 'grep');
     const wantOut = args.stdout ?? true;
     const wantErr = args.stderr ?? true;
     if (!wantOut && !wantErr)

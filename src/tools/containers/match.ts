@@ -5,7 +5,7 @@
  * native RE2 bindings cannot be built for all our cross-compiled targets, re2js needs none.
  * What RE2 cannot express (backreferences, lookaround) is an invalid_argument naming the field.
  */
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 import { ToolError } from '../../core/errors.ts';
 
 const HINT =
@@ -19,7 +19,7 @@ const UNSUPPORTED: [RegExp, string][] = [
 ];
 
 /** A line test from `text` (substring) or `/regex/flags`; a bad regex is an invalid_argument on `field`. */
-export function lineMatcher(pattern: string, field: string): (line: string) => boolean {
+export async function lineMatcher(pattern: string, field: string): Promise<(line: string) => boolean> {
   const re = /^\/(.+)\/([imsu]*)$/s.exec(pattern);
   if (!re) return (line) => line.includes(pattern);
   const source = re[1] as string;
@@ -28,6 +28,8 @@ export function lineMatcher(pattern: string, field: string): (line: string) => b
     new ToolError('invalid_argument', `invalid argument '${field}': ${why}`, { hint: HINT });
   for (const [construct, why] of UNSUPPORTED)
     if (construct.test(source.replace(/\\\\/g, ''))) throw refuse(why);
+  // Loaded for the first /regex/ only: its Unicode tables are most of a container tool's memory.
+  const { RE2JS } = await import('re2js');
   let compiled: RE2JS;
   try {
     // 'u' is RE2's normal mode (it matches code points), so it needs no flag.

@@ -47,7 +47,7 @@ export const waitContainer = defineTool({
     { engine: { docker }, signal },
   ) => {
     const started = Date.now();
-    const match = until === 'log' ? lineMatcher(requirePattern(pattern), 'pattern') : undefined;
+    const match = until === 'log' ? await lineMatcher(requirePattern(pattern), 'pattern') : undefined;
     const info = await inspectContainer(docker, container_id, signal);
     const container = docker.getContainer(info.Id);
     // Our deadline fires first (the pipeline's is timeout + 5 s), so running out is an answer, not an error.

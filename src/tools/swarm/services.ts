@@ -119,7 +119,7 @@ export const serviceLogs = defineTool({
   narrowHint: 'Use tail, since, task or grep.',
   handler: async (args, { engine: { docker }, signal, limits }) => {
     const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');
-    const match = args.grep === undefined ? undefined : lineMatcher(args.grep, 'grep');
+    const match = args.grep === undefined ? undefined : await lineMatcher(args.grep, 'grep');
     const svc = await inspectService(docker, args.service, signal);
     const [tasks, nodes] = await Promise.all([
       listTasks(docker, { service: [svc.ID] }, signal),
