@@ -63,6 +63,8 @@ async function fetchDial(version: string | undefined, socketPath: string, o: Dia
     body,
     signal: o.abortSignal,
     unix: socketPath,
+    // A redirect (the engine cleaning a path) would be followed to localhost:80, off the socket.
+    redirect: 'manual',
   } as RequestInit);
   const buffer = Buffer.from(await res.arrayBuffer());
   const json = parseJSON(buffer.toString()) ?? buffer;

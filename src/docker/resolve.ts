@@ -107,13 +107,17 @@ export async function resolving<T>(
   }
 }
 
+/** A container reference as the engine's paths take it: names as inspect shows them ('/web') lose the slash. */
+export const containerRef = (ref: string): string => (ref.startsWith('/') ? ref.slice(1) : ref);
+
 /** Runs `fn` on the container `ref` names. */
 export const withContainer = <T>(
   docker: Dockerode,
   ref: string,
   signal: AbortSignal,
   fn: (c: Dockerode.Container) => Promise<T>,
-): Promise<T> => resolving('container', docker, ref, signal, () => fn(docker.getContainer(ref)));
+): Promise<T> =>
+  resolving('container', docker, ref, signal, () => fn(docker.getContainer(containerRef(ref))));
 
 /** Reads one object's document by reference. */
 export type Inspect<T> = (docker: Dockerode, ref: string, signal: AbortSignal) => Promise<T>;
@@ -126,7 +130,7 @@ const resolver =
 
 // The one request function, not dockerode's Container object: the same GET, without its layers.
 export const inspectContainer = resolver<Dockerode.ContainerInspectInfo>('container', (docker, ref, signal) =>
-  engineRequest(docker, { path: `/containers/${encodeURIComponent(ref)}/json` }, signal),
+  engineRequest(docker, { path: `/containers/${encodeURIComponent(containerRef(ref))}/json` }, signal),
 );
 
 // Dockerode's image and network inspect drop the signal, so these two request the document themselves.

@@ -154,6 +154,18 @@ describe('docker_create_container', () => {
     expect(JSON.stringify(full)).not.toContain('hunter2');
   });
 
+  it('takes a name as inspect writes it, with its leading slash, and acts on that container', async () => {
+    const args = base({ command: ['sleep', '30'] });
+    await callOk('docker_create_container', args);
+    const byPath = await callOk<{ name: string }>('docker_inspect_container', {
+      container_id: `/${args.name}`,
+    });
+    expect(byPath.name).toBe(args.name as string);
+    await callOk('docker_start_container', { container_id: `/${args.name}` });
+    const running = await callOk<{ state: string }>('docker_inspect_container', { container_id: args.name });
+    expect(running.state).toBe('running');
+  });
+
   it('answers not_found for an image that is not present, pointing to docker_pull_image', async () => {
     const args = base({ image: 'mcp-test/absent:never' });
 
