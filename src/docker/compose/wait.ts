@@ -3,7 +3,6 @@ import type Dockerode from 'dockerode';
 import { ToolError } from '../../core/errors.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
-import type { UpOptions } from './project.ts';
 import { projectContainers } from './running.ts';
 import { L } from './spec.ts';
 
@@ -19,18 +18,55 @@ function verdict(c: { State: string; Status: string }, cond: string): 'ok' | 'fa
   return /^Exited \(0\)/.test(c.Status) ? 'ok' : 'failed';
 }
 
+type Listed = Awaited<ReturnType<typeof projectContainers>>;
+
 /**
- * Waits for each dependency's condition (started, healthy, completed successfully): one list of the
- * project's containers per poll, whatever the number of dependencies.
+ * The project's containers for every service waiting on a condition: one list per tick (every
+ * `everyMs`), shared by all waiters, however many services wait on however many dependencies.
+ */
+export class ProjectPoll {
+  private next?: { at: number; list: Promise<Listed> };
+  private last = 0;
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly project: string,
+    private readonly signal: AbortSignal,
+    private readonly everyMs = 100,
+  ) {}
+
+  /** A list whose request began at or after `since` (a waiter never judges by a list older than its question). */
+  list(since: number): Promise<Listed> {
+    const cur = this.next;
+    if (cur && cur.at >= since) return cur.list;
+    if (cur) return cur.list.then(() => this.list(since));
+    const at = Math.max(Date.now(), since, this.last + this.everyMs);
+    const list = (async () => {
+      const wait = at - Date.now();
+      if (wait > 0) await sleep(wait, this.signal);
+      this.last = Date.now();
+      try {
+        return await projectContainers(this.docker, this.project, undefined, this.signal);
+      } finally {
+        this.next = undefined;
+      }
+    })();
+    this.next = { at, list };
+    return list;
+  }
+}
+
+/**
+ * Waits for each dependency's condition (healthy, completed successfully; started is the caller's
+ * order), judging by the shared poll's lists.
  */
 export async function waitForDependencies(
-  docker: Dockerode,
   p: Project,
   s: string,
-  o: UpOptions,
+  o: { signal: AbortSignal; waitTimeout?: number },
+  poll: ProjectPoll,
   waiting: (dep: string, condition: string) => void,
   /** The project's containers as listed at the start, good for dependencies this call left unchanged. */
-  known?: { containers: Awaited<ReturnType<typeof projectContainers>>; changed: ReadonlySet<string> },
+  known?: { containers: Listed; changed: ReadonlySet<string> },
 ): Promise<void> {
   const deps = (p.services[s]?.depends_on as Record<string, Obj> | undefined) ?? {};
   const deadline = Date.now() + (o.waitTimeout ?? 120) * 1000;
@@ -41,12 +77,12 @@ export async function waitForDependencies(
   );
   // A second up: dependencies left as they were, and already there, need no poll.
   let cs = known && [...pending.keys()].every((d) => !known.changed.has(d)) ? known.containers : undefined;
-  let fromKnown = cs !== undefined;
+  const asked = Date.now();
   while (pending.size > 0) {
     o.signal.throwIfAborted();
     const [first, cond] = [...pending][0] as [string, string];
     waiting(first, cond);
-    cs ??= await projectContainers(docker, p.name, [...pending.keys()], o.signal);
+    cs ??= await poll.list(asked);
     for (const [dep, condition] of [...pending]) {
       const mine = cs.filter((c) => c.Labels[L.service] === dep);
       const states = mine.map((c) => verdict(c, condition));
@@ -62,9 +98,7 @@ export async function waitForDependencies(
           { hint: `Read its logs (docker_compose_logs with services: ["${dep}"]).` },
         );
     }
-    if (pending.size > 0 && !fromKnown) await sleep(150, o.signal);
     cs = undefined;
-    fromKnown = false;
   }
 }
 
