@@ -212,6 +212,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
       );
     }
     const settled = await Promise.allSettled([existing, resources, ...made.values(), ...up.values()]);
+    poll.close();
     if (settled.some((r) => r.status === 'rejected'))
       throw signal.aborted ? signal.reason : failed.signal.reason;
     if (o.removeOrphans)

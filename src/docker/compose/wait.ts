@@ -1,6 +1,7 @@
 /** Waiting in `up` for a dependency's condition (started, healthy, completed), stopping when the call is aborted. */
 import type Dockerode from 'dockerode';
 import { ToolError } from '../../core/errors.ts';
+import { consume, engineStream } from '../streams.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
 import { projectContainers } from './running.ts';
@@ -22,27 +23,43 @@ type Listed = Awaited<ReturnType<typeof projectContainers>>;
 
 /**
  * The project's containers for every service waiting on a condition: one list per tick (every
- * `everyMs`), shared by all waiters, however many services wait on however many dependencies.
+ * `everyMs`), shared by all waiters, however many services wait on however many dependencies. The
+ * project's engine events (a healthcheck's verdict, a container's exit) wake it before its tick;
+ * without them (an engine that streams none) it still polls.
  */
 export class ProjectPoll {
   private next?: { at: number; list: Promise<Listed> };
   private last = 0;
+  /** An event came since the last list: the next list need not wait for its tick. */
+  private woken = false;
+  private wake?: () => void;
+  private readonly stop = new AbortController();
+  private watching = false;
+  private readonly signal: AbortSignal;
   constructor(
     private readonly docker: Dockerode,
     private readonly project: string,
-    private readonly signal: AbortSignal,
+    signal: AbortSignal,
     private readonly everyMs = 100,
-  ) {}
+  ) {
+    this.signal = AbortSignal.any([signal, this.stop.signal]);
+  }
+
+  /** Ends the event stream and any wait. */
+  close(): void {
+    this.stop.abort();
+  }
 
   /** A list whose request began at or after `since` (a waiter never judges by a list older than its question). */
   list(since: number): Promise<Listed> {
+    this.watch();
     const cur = this.next;
     if (cur && cur.at >= since) return cur.list;
     if (cur) return cur.list.then(() => this.list(since));
-    const at = Math.max(Date.now(), since, this.last + this.everyMs);
+    const at = Math.max(Date.now(), since, this.woken ? 0 : this.last + this.everyMs);
     const list = (async () => {
-      const wait = at - Date.now();
-      if (wait > 0) await sleep(wait, this.signal);
+      if (at > Date.now() && !this.woken) await this.pause(at - Date.now());
+      this.woken = false;
       this.last = Date.now();
       try {
         return await projectContainers(this.docker, this.project, undefined, this.signal);
@@ -52,6 +69,49 @@ export class ProjectPoll {
     })();
     this.next = { at, list };
     return list;
+  }
+
+  /** Opens the project's event stream once; an event missed before it opens is seen by the next tick. */
+  private watch(): void {
+    if (this.watching) return;
+    this.watching = true;
+    const filters = JSON.stringify({
+      type: ['container'],
+      label: [`${L.project}=${this.project}`],
+      event: ['health_status', 'die'],
+    });
+    const woke = () => {
+      this.woken = true;
+      this.wake?.();
+      return undefined;
+    };
+    engineStream(this.docker, '/events', { filters }, this.signal)
+      .then((stream) => consume(stream, woke, this.signal))
+      .catch(() => undefined);
+  }
+
+  /** Waits `ms`, or until an event wakes it; throws the signal's reason when aborted. */
+  private pause(ms: number): Promise<void> {
+    const { signal } = this;
+    return new Promise((resolve, reject) => {
+      const clear = () => {
+        clearTimeout(t);
+        this.wake = undefined;
+        signal.removeEventListener('abort', aborted);
+      };
+      const done = () => {
+        clear();
+        resolve();
+      };
+      const aborted = () => {
+        clear();
+        reject(signal.reason);
+      };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+      if (signal.aborted) return aborted();
+      signal.addEventListener('abort', aborted, { once: true });
+    });
   }
 }
 
@@ -100,20 +160,4 @@ export async function waitForDependencies(
     }
     cs = undefined;
   }
-}
-
-/** Waits `ms`, or less when the signal aborts (then throws its reason). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const done = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
