@@ -129,12 +129,13 @@ describe('docker_compose_up stopped part-way', () => {
             signal: abort.signal,
             timeout: LONG,
             onprogress: (p) => {
-              if (p.message?.includes(`${name}-db-1 started`)) setTimeout(() => abort.abort(), 300);
+              // web is created once db started (while db's first healthcheck runs), then waits for it healthy.
+              if (p.message?.includes(`${name}-web-1 created`)) setTimeout(() => abort.abort(), 300);
             },
           },
         );
         await expect(call).rejects.toThrow();
-        // As Compose v2: every container is created first; web is started only once db is healthy.
+        // web is created ahead of its start, and started only once db is healthy.
         expect(await states(name)).toEqual({ db: 'running', web: 'created' });
         // Well past the next healthy poll: nothing more was made or started after the cancel.
         await Bun.sleep(1500);
@@ -151,7 +152,7 @@ describe('docker_compose_up stopped part-way', () => {
     async () => {
       const name = newProject();
       const answer = await upStoppedBy({ content: neverHealthy, project_name: name }, async (progress) =>
-        progress.includes(`container ${name}-db-1 started`),
+        progress.includes(`container ${name}-web-1 created`),
       );
       const text = textOf(answer);
       expect((answer.result as { isError?: boolean }).isError).toBe(true);

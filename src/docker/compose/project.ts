@@ -157,10 +157,11 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
   return ranked();
 
   /**
-   * As Compose v2: every container is created as soon as what its creation needs exists (networks,
-   * volumes, its image, the containers its network_mode, links and volumes_from name), all side by
-   * side; then each is started once the services it depends on are up (started, healthy or completed).
-   * The first failure stops the others at their next step.
+   * As Compose v2, creating apart from starting: every container is created as soon as what its
+   * creation needs exists (networks, volumes, its image, the containers its network_mode, links and
+   * volumes_from name; a service_healthy dependency started), all side by side; each is started once
+   * the services it depends on are up (started, healthy or completed). The first failure stops the
+   * others at their next step.
    */
   async function apply() {
     const failed = new AbortController();
@@ -193,12 +194,19 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
       const svc = p.services[s] as Obj;
       // `services` is in dependency order: what a service needs is already in the maps.
       const needs = creationNeeds(svc).filter((d) => made.has(d));
+      // A service that waits for a dependency to be healthy is created while that one's first healthcheck
+      // runs (an interval at least), not beside its creation and start, which it would only slow down.
+      const later = healthyDependencies(svc).filter((d) => up.has(d));
       made.set(
         s,
         guard(
-          Promise.all([existing, image(s, svc), resources, ...needs.map((d) => made.get(d))]).then(
-            ([cs, id]) => create(s, svc, cs, id),
-          ),
+          Promise.all([
+            existing,
+            image(s, svc),
+            resources,
+            ...needs.map((d) => made.get(d)),
+            ...later.map((d) => up.get(d)),
+          ]).then(([cs, id]) => create(s, svc, cs, id)),
         ),
       );
       const deps = prerequisites(svc).filter((d) => up.has(d));
@@ -337,6 +345,12 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
 type Listed = Awaited<ReturnType<typeof projectContainers>>;
 /** A container `up` made or found stopped, to start; `action` when starting it is its step. */
 type ToStart = { id: string; name: string; action?: 'started' };
+
+/** The dependencies a service waits for to be healthy. */
+const healthyDependencies = (svc: Obj): string[] =>
+  Object.entries((svc.depends_on as Record<string, Obj> | undefined) ?? {})
+    .filter(([, d]) => d.condition === 'service_healthy')
+    .map(([d]) => d);
 
 /** The services whose containers a service's creation names: network_mode service:, links, volumes_from. */
 function creationNeeds(svc: Obj): string[] {
