@@ -71,6 +71,14 @@ const services = async (name: string) =>
     await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${name}`] } })
   ).map((c) => c.Labels['com.docker.compose.service']);
 
+/** Each service's container state (one container per service here). */
+const states = async (name: string) =>
+  Object.fromEntries(
+    (
+      await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${name}`] } })
+    ).map((c) => [c.Labels['com.docker.compose.service'], c.State]),
+  );
+
 async function until(what: string, ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await ok())) {
@@ -108,7 +116,7 @@ async function upStoppedBy(args: Record<string, unknown>, ready: (progress: stri
 
 describe('docker_compose_up stopped part-way', () => {
   it(
-    'stops at the next step when a real client cancels mid-healthy-wait: web is never created',
+    'stops at the next step when a real client cancels mid-healthy-wait: web is created, never started',
     async () => {
       const name = newProject();
       const server = await startServer({ client: 'v2' });
@@ -121,15 +129,17 @@ describe('docker_compose_up stopped part-way', () => {
             signal: abort.signal,
             timeout: LONG,
             onprogress: (p) => {
-              if (p.message?.includes(`${name}-db-1 created`)) setTimeout(() => abort.abort(), 300);
+              // web is created once db started (while db's first healthcheck runs), then waits for it healthy.
+              if (p.message?.includes(`${name}-web-1 created`)) setTimeout(() => abort.abort(), 300);
             },
           },
         );
         await expect(call).rejects.toThrow();
-        expect(await services(name)).toEqual(['db']);
-        // Well past the next healthy poll: nothing more was made after the cancel.
+        // web is created ahead of its start, and started only once db is healthy.
+        expect(await states(name)).toEqual({ db: 'running', web: 'created' });
+        // Well past the next healthy poll: nothing more was made or started after the cancel.
         await Bun.sleep(1500);
-        expect(await services(name)).toEqual(['db']);
+        expect(await states(name)).toEqual({ db: 'running', web: 'created' });
       } finally {
         await server.close();
       }
@@ -142,15 +152,18 @@ describe('docker_compose_up stopped part-way', () => {
     async () => {
       const name = newProject();
       const answer = await upStoppedBy({ content: neverHealthy, project_name: name }, async (progress) =>
-        progress.includes(`container ${name}-db-1 created`),
+        progress.includes(`container ${name}-web-1 created`),
       );
       const text = textOf(answer);
       expect((answer.result as { isError?: boolean }).isError).toBe(true);
       expect(text).toContain('cancelled');
-      expect(text).toContain(`done before it stopped: container ${name}-db-1 created`);
+      expect(text).toContain(
+        `done before it stopped: container ${name}-db-1 created, container ${name}-web-1 created`,
+      );
       expect(text).toContain('it stopped while waiting for "db" (service_healthy) before "web"');
+      expect(text).toContain(`created but not started: ${name}-web-1`);
       expect(text).toContain('docker_compose_down');
-      expect(await services(name)).toEqual(['db']);
+      expect(await states(name)).toEqual({ db: 'running', web: 'created' });
     },
     LONG,
   );

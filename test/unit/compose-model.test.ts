@@ -348,6 +348,29 @@ volumes:
     ]);
   });
 
+  it('reads a plain integer with a leading zero as octal, as Docker Compose does; quoted values stay strings', async () => {
+    const yaml = `services:
+  s:
+    image: x
+    user: "0755"
+    working_dir: "0440"
+    environment: { PLAIN: 0755, QUOTED: "0755", DECIMAL: 10 }
+    secrets: [{ source: pw, mode: 0440 }]
+    configs: [{ source: conf, target: /c, mode: 0o640 }, { source: conf, target: /d, mode: 420 }]
+secrets:
+  pw: { environment: PW }
+configs:
+  conf: { content: hi }
+`;
+    const p = await load({}, { content: yaml, project_name: 'o', project_dir: '/p' }, { PW: 'x' });
+    const s = p.services.s as Record<string, unknown>;
+    expect(s.user).toBe('0755');
+    expect(s.working_dir).toBe('0440');
+    expect(s.environment).toEqual({ PLAIN: '493', QUOTED: '0755', DECIMAL: '10' });
+    expect(s.secrets).toEqual([{ source: 'pw', mode: 0o440 }]);
+    expect((s.configs as { mode: number }[]).map((c) => c.mode)).toEqual([0o640, 420]);
+  });
+
   it("joins another service's network namespace (network_mode: service:x), after it", async () => {
     const p = await load(
       {},

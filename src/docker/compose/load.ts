@@ -5,7 +5,7 @@
  * Pure apart from `read`, so unit tests hand it an in-memory file system.
  */
 import { posix } from 'node:path';
-import { parse } from 'yaml';
+import { parse, type ScalarTag } from 'yaml';
 import { ToolError } from '../../core/errors.ts';
 import { interpolateTree, parseEnvFile, type Vars } from './interpolate.ts';
 import { checkKeys } from './keys.ts';
@@ -212,10 +212,22 @@ interface Ctx {
   loading: Set<string>;
 }
 
+/**
+ * A plain integer with a leading zero (`mode: 0440`) is octal, as Docker Compose reads it (Go's YAML
+ * parses integers with base 0); YAML 1.2's core schema alone would read 440. Quoted values stay strings.
+ */
+const goOctal: ScalarTag = {
+  identify: () => false,
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  test: /^[-+]?0[0-7]+$/,
+  resolve: (text) => Number.parseInt(text, 8),
+};
+
 async function parseFile(path: string, text: string, vars: Vars): Promise<Obj> {
   let doc: unknown;
   try {
-    doc = parse(text, { merge: true, maxAliasCount: 1000 });
+    doc = parse(text, { merge: true, maxAliasCount: 1000, customTags: (tags) => [goOctal, ...tags] });
   } catch (e) {
     throw invalid(`${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'Fix the YAML syntax.');
   }

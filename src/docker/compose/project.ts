@@ -9,23 +9,15 @@ import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
 import { createRequest } from '../container-spec.ts';
-import { ensureImage, pullPolicy } from './image.ts';
+import { ensureImage, imageId, pullPolicy } from './image.ts';
 import type { Project } from './load.ts';
 import { linkedServices, type Obj } from './normalise.ts';
 import { checkProject } from './policy.ts';
+import { ensureResources, resourceObjects } from './resources.ts';
 import { projectContainers } from './running.ts';
-import {
-  COMPOSE_VERSION,
-  endpoint,
-  L,
-  replicas,
-  resourceName,
-  serviceImage,
-  serviceNetworks,
-  serviceSpec,
-} from './spec.ts';
-import { copyContents, partial, tell } from './stopped.ts';
-import { waitForDependencies } from './wait.ts';
+import { endpoint, L, replicas, resourceName, serviceImage, serviceNetworks, serviceSpec } from './spec.ts';
+import { copyContents, type InFlight, partial, tell } from './stopped.ts';
+import { ProjectPoll, waitForDependencies } from './wait.ts';
 
 /**
  * The services a service needs made and started first: its depends_on, the service whose network it
@@ -122,170 +114,136 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
   await checkProject(docker, facts, p, services);
 
   const steps: Step[] = [];
-  const total = services.length + 2;
+  // Each service counts twice (created, started), the networks and volumes once.
+  const total = 2 * services.length + 1;
   let done = 0;
-  /** What is in flight, per service ('' for the project's networks and volumes), for an answer that stops in the middle. */
+  /** What is in flight, per service or object, for an answer that stops in the middle. */
   const doing = new Map<string, string>();
-  const inFlight = () => [...doing.values()].filter(Boolean).join(', ');
+  /** Containers this call created (or found stopped) and has not started yet. */
+  const idle = new Set<string>();
+  const inFlight = (): InFlight => ({
+    doing: [...doing.values()].filter(Boolean).join(', '),
+    notStarted: [...idle],
+  });
   const step = (s: Step) => {
     steps.push(s);
-    doing.delete(s.service ?? '');
     o.progress(done, total, `${s.object} ${s.action}`);
   };
+  // Report in dependency order (networks and volumes first, orphans last), whichever finished first.
+  const objects = resourceObjects(p, services);
+  const rank = (st: Step) =>
+    st.service === undefined
+      ? objects.indexOf(st.object) - objects.length - 1
+      : services.indexOf(st.service) >>> 0;
+  const ranked = () =>
+    steps
+      .map((st, i) => [st, i] as const)
+      .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
+      .map(([st]) => st);
   const { signal } = o;
   // A cancelled or timed-out call is answered at once with the signal's reason: say in it what exists.
   const onAbort = () => {
-    if (signal.reason instanceof ToolError) tell(signal.reason, steps, inFlight());
+    if (signal.reason instanceof ToolError) tell(signal.reason, ranked(), inFlight());
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     await apply();
   } catch (e) {
-    throw partial(e, steps, inFlight(), signal);
+    throw partial(e, ranked(), inFlight(), signal);
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
   o.progress(total, total, 'up');
-  // Services ran side by side: report in dependency order (networks and volumes first, orphans last).
-  const rank = (st: Step) => (st.service === undefined ? -1 : services.indexOf(st.service) >>> 0);
-  return steps
-    .map((st, i) => [st, i] as const)
-    .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
-    .map(([st]) => st);
+  return ranked();
 
+  /**
+   * As Compose v2, creating apart from starting: every container is created as soon as what its
+   * creation needs exists (networks, volumes, its image, the containers its network_mode, links and
+   * volumes_from name; a service_healthy dependency started), all side by side; each is started once
+   * the services it depends on are up (started, healthy or completed). The first failure stops the
+   * others at their next step.
+   */
   async function apply() {
-    // Networks.
-    const netKeys = new Set(services.flatMap((s) => Object.keys(serviceNetworks(p.services[s] as Obj))));
-    for (const key of netKeys) {
-      const def = p.networks[key] ?? {};
-      const name = resourceName(p.name, key, def);
-      const exists = await (
-        docker.getNetwork(name).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>
-      ).then(
-        () => true,
-        () => false,
-      );
-      if (exists) continue;
-      if (def.external)
-        throw new ToolError('not_found', `external network "${name}" does not exist`, {
-          hint: 'Create it first.',
-        });
-      doing.set('', `creating network ${name} (it may exist)`);
-      await docker.createNetwork({
-        Name: name,
-        Driver: (def.driver as string | undefined) ?? 'bridge',
-        Internal: def.internal === true,
-        Attachable: def.attachable === true,
-        ...(def.driver_opts !== undefined && { Options: def.driver_opts as Record<string, string> }),
-        Labels: {
-          ...(def.labels as Record<string, string> | undefined),
-          [L.project]: p.name,
-          [L.network]: key,
-          [L.version]: COMPOSE_VERSION,
-        },
-        abortSignal: signal,
-      } as Dockerode.NetworkCreateOptions);
-      step({ object: `network ${name}`, action: 'created' });
-    }
-    done++;
-
-    // Named volumes the services mount.
-    const volKeys = new Set(
-      services.flatMap((s) =>
-        ((p.services[s]?.volumes as Obj[] | undefined) ?? [])
-          .filter((v) => v.type === 'volume' && v.source)
-          .map((v) => String(v.source)),
-      ),
-    );
-    for (const key of volKeys) {
-      const def = p.volumes[key] ?? {};
-      const name = resourceName(p.name, key, def);
-      const exists = await docker
-        .getVolume(name)
-        .inspect({ abortSignal: signal })
-        .then(
-          () => true,
-          () => false,
-        );
-      if (exists) continue;
-      if (def.external)
-        throw new ToolError('not_found', `external volume "${name}" does not exist`, {
-          hint: 'Create it first.',
-        });
-      doing.set('', `creating volume ${name} (it may exist)`);
-      await docker.createVolume({
-        Name: name,
-        Driver: (def.driver as string | undefined) ?? 'local',
-        ...(def.driver_opts !== undefined && { DriverOpts: def.driver_opts as Record<string, string> }),
-        Labels: {
-          ...(def.labels as Record<string, string> | undefined),
-          [L.project]: p.name,
-          [L.volume]: key,
-          [L.version]: COMPOSE_VERSION,
-        },
-        abortSignal: signal,
-      } as never);
-      step({ object: `volume ${name}`, action: 'created' });
-    }
-    done++;
-
-    const existing = await projectContainers(docker, p.name, undefined, signal);
-    // Each service starts as soon as the services it depends on are up (as Compose does), side by side;
-    // the first failure stops the others at their next step.
     const failed = new AbortController();
     const run = AbortSignal.any([signal, failed.signal]);
+    const guard = <T>(task: Promise<T>): Promise<T> => {
+      const out = task.catch((e) => {
+        failed.abort(e);
+        throw e;
+      });
+      out.catch(() => {});
+      return out;
+    };
+    const existing = guard(projectContainers(docker, p.name, undefined, run));
+    const resources = guard(
+      ensureResources(docker, p, services, {
+        signal: run,
+        step,
+        doing: (key, what) => (what ? doing.set(key, what) : doing.delete(key)),
+      }).then(() => {
+        done++;
+      }),
+    );
     const images = new Map<string, Promise<string | undefined>>();
     /** Services whose containers this call created, recreated, started or removed. */
     const changed = new Set<string>();
-    const tasks = new Map<string, Promise<void>>();
+    const poll = new ProjectPoll(docker, p.name, run);
+    const made = new Map<string, Promise<ToStart[]>>();
+    const up = new Map<string, Promise<void>>();
     for (const s of services) {
       const svc = p.services[s] as Obj;
-      const deps = prerequisites(svc).filter((d) => tasks.has(d));
-      const task = Promise.all(deps.map((d) => tasks.get(d)))
-        .then(() => service(s, svc))
-        .catch((e) => {
-          failed.abort(e);
-          throw e;
-        });
-      task.catch(() => {});
-      tasks.set(s, task);
+      // `services` is in dependency order: what a service needs is already in the maps.
+      const needs = creationNeeds(svc).filter((d) => made.has(d));
+      // A service that waits for a dependency to be healthy is created while that one's first healthcheck
+      // runs (an interval at least), not beside its creation and start, which it would only slow down.
+      const later = healthyDependencies(svc).filter((d) => up.has(d));
+      made.set(
+        s,
+        guard(
+          Promise.all([
+            existing,
+            image(s, svc),
+            resources,
+            ...needs.map((d) => made.get(d)),
+            ...later.map((d) => up.get(d)),
+          ]).then(([cs, id]) => create(s, svc, cs, id)),
+        ),
+      );
+      const deps = prerequisites(svc).filter((d) => up.has(d));
+      up.set(
+        s,
+        guard(
+          Promise.all([made.get(s), ...deps.map((d) => up.get(d))]).then(async ([mine]) =>
+            start(s, mine as ToStart[], await existing),
+          ),
+        ),
+      );
     }
-    const settled = await Promise.allSettled(tasks.values());
-    const failure = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (failure) throw signal.aborted ? signal.reason : failed.signal.reason;
+    const settled = await Promise.allSettled([existing, resources, ...made.values(), ...up.values()]);
+    poll.close();
+    if (settled.some((r) => r.status === 'rejected'))
+      throw signal.aborted ? signal.reason : failed.signal.reason;
     if (o.removeOrphans)
-      for (const c of existing.filter((c) => !p.services[c.Labels[L.service] ?? ''])) {
+      for (const c of (await existing).filter((c) => !p.services[c.Labels[L.service] ?? ''])) {
         doing.set('', `removing container ${name(c)} (it may still exist)`);
         await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
+        doing.delete('');
         step({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
       }
 
-    async function service(s: string, svc: Obj) {
-      run.throwIfAborted();
-      const say = (what: string) => doing.set(s, what);
-      await waitForDependencies(
-        docker,
-        p,
-        s,
-        { ...o, signal: run },
-        (dep, cond) => say(`waiting for "${dep}" (${cond}) before "${s}"`),
-        { containers: existing, changed },
-      );
+    /** The service's image, built or pulled as needed (one pull per image, whichever service asks first); its ID. */
+    async function image(s: string, svc: Obj): Promise<string | undefined> {
       const image = serviceImage(p, s);
+      const say = (what: string) => doing.set(s, what);
       if (svc.build && o.build) {
-        const have = await (
-          docker.getImage(image).inspect({ abortSignal: run } as never) as unknown as Promise<unknown>
-        ).then(
-          () => true,
-          () => false,
-        );
+        const have = await imageId(docker, image, run);
         if (!have) {
           say(`building image ${image}`);
           await o.build(s, image, svc.build as Obj, (m) => o.progress(done, total, m));
+          doing.delete(s);
           step({ service: s, object: `image ${image}`, action: 'built' });
         }
       }
-      // One pull per image, whichever service asks first.
       const key = `${image}\n${pullPolicy(svc, o.pull)}`;
       if (!images.has(key))
         images.set(
@@ -298,9 +256,21 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
             pullFailure: o.pullFailure,
             progress: (m) => o.progress(done, total, m),
             doing: say,
-          }),
+          }).finally(() => doing.delete(s)),
         );
-      const imageId = await images.get(key);
+      return images.get(key);
+    }
+
+    /** The service's containers made as the file says (unchanged ones kept); those to start. */
+    async function create(
+      s: string,
+      svc: Obj,
+      existing: Listed,
+      imageId: string | undefined,
+    ): Promise<ToStart[]> {
+      run.throwIfAborted();
+      const say = (what: string) => doing.set(s, what);
+      const out: ToStart[] = [];
       const n = replicas(svc);
       for (let i = 1; i <= n; i++) {
         const spec = serviceSpec(p, s, i);
@@ -311,9 +281,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
             step({ service: s, object: `container ${spec.name}`, action: 'unchanged' });
           else {
             changed.add(s);
-            say(`starting container ${spec.name}`);
-            await docker.getContainer(mine.Id).start({ abortSignal: run });
-            step({ service: s, object: `container ${spec.name}`, action: 'started' });
+            out.push({ id: mine.Id, name: String(spec.name), action: 'started' });
           }
           continue;
         }
@@ -325,7 +293,8 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         const { query, body } = createRequest(spec);
         say(`creating container ${spec.name} (it may exist, not started)`);
         const created = await docker.createContainer({ ...body, ...query, abortSignal: run } as never);
-        say(`preparing container ${spec.name} (it exists, not started)`);
+        idle.add(String(spec.name));
+        say(`preparing container ${spec.name}`);
         for (const key of Object.keys(serviceNetworks(svc)).slice(1))
           await docker.getNetwork(resourceName(p.name, key, p.networks[key])).connect({
             Container: created.id,
@@ -333,20 +302,63 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
             abortSignal: run,
           } as never);
         await copyContents(created, p, svc, run);
-        say(`starting container ${spec.name} (it exists, perhaps not started)`);
-        await created.start({ abortSignal: run });
+        doing.delete(s);
         step({ service: s, object: `container ${spec.name}`, action: mine ? 'recreated' : 'created' });
+        out.push({ id: created.id, name: String(spec.name) });
       }
       // Replicas beyond the count go.
       for (const c of existing.filter((c) => c.Labels[L.service] === s && Number(c.Labels[L.number]) > n)) {
         changed.add(s);
         say(`removing container ${name(c)} (it may still exist)`);
         await docker.getContainer(c.Id).remove({ force: true, abortSignal: run });
+        doing.delete(s);
         step({ service: s, object: `container ${name(c)}`, action: 'removed' });
       }
       done++;
+      return out;
+    }
+
+    /** Starts the service's containers once what it depends on is up. */
+    async function start(s: string, mine: ToStart[], existing: Listed) {
+      run.throwIfAborted();
+      await waitForDependencies(
+        p,
+        s,
+        { signal: run, waitTimeout: o.waitTimeout },
+        poll,
+        (dep, cond) => doing.set(s, `waiting for "${dep}" (${cond}) before "${s}"`),
+        { containers: existing, changed },
+      );
+      for (const c of mine) {
+        doing.set(s, `starting container ${c.name} (it exists, perhaps not started)`);
+        await docker.getContainer(c.id).start({ abortSignal: run });
+        idle.delete(c.name);
+        if (c.action) step({ service: s, object: `container ${c.name}`, action: c.action });
+        else o.progress(done, total, `container ${c.name} started`);
+      }
+      doing.delete(s);
+      done++;
     }
   }
+}
+
+type Listed = Awaited<ReturnType<typeof projectContainers>>;
+/** A container `up` made or found stopped, to start; `action` when starting it is its step. */
+type ToStart = { id: string; name: string; action?: 'started' };
+
+/** The dependencies a service waits for to be healthy. */
+const healthyDependencies = (svc: Obj): string[] =>
+  Object.entries((svc.depends_on as Record<string, Obj> | undefined) ?? {})
+    .filter(([, d]) => d.condition === 'service_healthy')
+    .map(([d]) => d);
+
+/** The services whose containers a service's creation names: network_mode service:, links, volumes_from. */
+function creationNeeds(svc: Obj): string[] {
+  const mode = svc.network_mode;
+  return [
+    ...(typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : []),
+    ...linkedServices(svc).map(([, d]) => d),
+  ];
 }
 
 const name = (c: { Names?: string[] }) => (c.Names?.[0] ?? '').replace(/^\//, '');

@@ -11,19 +11,26 @@ import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
 import type { Step } from './project.ts';
 
+/** Where `up` was when it stopped: what it was doing, and the containers it created but had not started. */
+export interface InFlight {
+  doing: string;
+  notStarted?: string[];
+}
+
 /** What exists after a call stopped part-way: the steps done and what was in flight. */
-function whatExists(steps: Step[], doing: string): string {
+function whatExists(steps: Step[], at: InFlight): string {
   const made = steps.filter((s) => s.action !== 'unchanged').map((s) => `${s.object} ${s.action}`);
-  return `${made.length ? `done before it stopped: ${made.join(', ')}` : 'nothing was created or changed'}${doing ? `; it stopped while ${doing}` : ''}`;
+  const idle = at.notStarted?.length ? `; created but not started: ${at.notStarted.join(', ')}` : '';
+  return `${made.length ? `done before it stopped: ${made.join(', ')}` : 'nothing was created or changed'}${at.doing ? `; it stopped while ${at.doing}` : ''}${idle}`;
 }
 
 const NEXT = 'Run docker_compose_up again to finish, or docker_compose_down to remove it.';
 
 /** Adds to the signal's reason (the answer of an aborted call) what exists; once. */
-export function tell(reason: ToolError, steps: Step[], doing: string): void {
+export function tell(reason: ToolError, steps: Step[], at: InFlight): void {
   if (reason.message.includes('; done before it stopped') || reason.message.includes('; nothing was created'))
     return;
-  (reason as { message: string }).message = `${reason.message}; ${whatExists(steps, doing)}`;
+  (reason as { message: string }).message = `${reason.message}; ${whatExists(steps, at)}`;
   (reason as { hint?: string }).hint = `${reason.hint ? `${reason.hint} ` : ''}${NEXT}`;
 }
 
@@ -31,15 +38,15 @@ export function tell(reason: ToolError, steps: Step[], doing: string): void {
  * A failure (or cancel, or timeout) after some steps: the error it was, saying what exists now, so
  * nothing is left half-made without the caller knowing. Before any step, the error as it is.
  */
-export function partial(e: unknown, steps: Step[], doing: string, signal: AbortSignal): unknown {
+export function partial(e: unknown, steps: Step[], at: InFlight, signal: AbortSignal): unknown {
   if (signal.aborted && signal.reason instanceof ToolError) {
-    tell(signal.reason, steps, doing);
+    tell(signal.reason, steps, at);
     return signal.reason;
   }
   if (steps.filter((s) => s.action !== 'unchanged').length === 0) return e;
   const base = e instanceof ToolError ? e : engineError(e);
   if (!base) return e;
-  return new ToolError(base.kind, `${base.message}; ${whatExists(steps, doing)}`, {
+  return new ToolError(base.kind, `${base.message}; ${whatExists(steps, at)}`, {
     hint: `${base.hint ? `${base.hint} ` : ''}${NEXT}`,
     retryable: base.retryable,
   });

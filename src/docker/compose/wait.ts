@@ -1,9 +1,9 @@
 /** Waiting in `up` for a dependency's condition (started, healthy, completed), stopping when the call is aborted. */
 import type Dockerode from 'dockerode';
 import { ToolError } from '../../core/errors.ts';
+import { consume, engineStream } from '../streams.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
-import type { UpOptions } from './project.ts';
 import { projectContainers } from './running.ts';
 import { L } from './spec.ts';
 
@@ -19,18 +19,114 @@ function verdict(c: { State: string; Status: string }, cond: string): 'ok' | 'fa
   return /^Exited \(0\)/.test(c.Status) ? 'ok' : 'failed';
 }
 
+type Listed = Awaited<ReturnType<typeof projectContainers>>;
+
 /**
- * Waits for each dependency's condition (started, healthy, completed successfully): one list of the
- * project's containers per poll, whatever the number of dependencies.
+ * The project's containers for every service waiting on a condition: one list per tick (every
+ * `everyMs`), shared by all waiters, however many services wait on however many dependencies. The
+ * project's engine events (a healthcheck's verdict, a container's exit) wake it before its tick;
+ * without them (an engine that streams none) it still polls.
+ */
+export class ProjectPoll {
+  private next?: { at: number; list: Promise<Listed> };
+  private last = 0;
+  /** An event came since the last list: the next list need not wait for its tick. */
+  private woken = false;
+  private wake?: () => void;
+  private readonly stop = new AbortController();
+  private watching = false;
+  private readonly signal: AbortSignal;
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly project: string,
+    signal: AbortSignal,
+    private readonly everyMs = 100,
+  ) {
+    this.signal = AbortSignal.any([signal, this.stop.signal]);
+  }
+
+  /** Ends the event stream and any wait. */
+  close(): void {
+    this.stop.abort();
+  }
+
+  /** A list whose request began at or after `since` (a waiter never judges by a list older than its question). */
+  list(since: number): Promise<Listed> {
+    this.watch();
+    const cur = this.next;
+    if (cur && cur.at >= since) return cur.list;
+    if (cur) return cur.list.then(() => this.list(since));
+    const at = Math.max(Date.now(), since, this.woken ? 0 : this.last + this.everyMs);
+    const list = (async () => {
+      if (at > Date.now() && !this.woken) await this.pause(at - Date.now());
+      this.woken = false;
+      this.last = Date.now();
+      try {
+        return await projectContainers(this.docker, this.project, undefined, this.signal);
+      } finally {
+        this.next = undefined;
+      }
+    })();
+    this.next = { at, list };
+    return list;
+  }
+
+  /** Opens the project's event stream once; an event missed before it opens is seen by the next tick. */
+  private watch(): void {
+    if (this.watching) return;
+    this.watching = true;
+    const filters = JSON.stringify({
+      type: ['container'],
+      label: [`${L.project}=${this.project}`],
+      event: ['health_status', 'die'],
+    });
+    const woke = () => {
+      this.woken = true;
+      this.wake?.();
+      return undefined;
+    };
+    engineStream(this.docker, '/events', { filters }, this.signal)
+      .then((stream) => consume(stream, woke, this.signal))
+      .catch(() => undefined);
+  }
+
+  /** Waits `ms`, or until an event wakes it; throws the signal's reason when aborted. */
+  private pause(ms: number): Promise<void> {
+    const { signal } = this;
+    return new Promise((resolve, reject) => {
+      const clear = () => {
+        clearTimeout(t);
+        this.wake = undefined;
+        signal.removeEventListener('abort', aborted);
+      };
+      const done = () => {
+        clear();
+        resolve();
+      };
+      const aborted = () => {
+        clear();
+        reject(signal.reason);
+      };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+      if (signal.aborted) return aborted();
+      signal.addEventListener('abort', aborted, { once: true });
+    });
+  }
+}
+
+/**
+ * Waits for each dependency's condition (healthy, completed successfully; started is the caller's
+ * order), judging by the shared poll's lists.
  */
 export async function waitForDependencies(
-  docker: Dockerode,
   p: Project,
   s: string,
-  o: UpOptions,
+  o: { signal: AbortSignal; waitTimeout?: number },
+  poll: ProjectPoll,
   waiting: (dep: string, condition: string) => void,
   /** The project's containers as listed at the start, good for dependencies this call left unchanged. */
-  known?: { containers: Awaited<ReturnType<typeof projectContainers>>; changed: ReadonlySet<string> },
+  known?: { containers: Listed; changed: ReadonlySet<string> },
 ): Promise<void> {
   const deps = (p.services[s]?.depends_on as Record<string, Obj> | undefined) ?? {};
   const deadline = Date.now() + (o.waitTimeout ?? 120) * 1000;
@@ -41,12 +137,12 @@ export async function waitForDependencies(
   );
   // A second up: dependencies left as they were, and already there, need no poll.
   let cs = known && [...pending.keys()].every((d) => !known.changed.has(d)) ? known.containers : undefined;
-  let fromKnown = cs !== undefined;
+  const asked = Date.now();
   while (pending.size > 0) {
     o.signal.throwIfAborted();
     const [first, cond] = [...pending][0] as [string, string];
     waiting(first, cond);
-    cs ??= await projectContainers(docker, p.name, [...pending.keys()], o.signal);
+    cs ??= await poll.list(asked);
     for (const [dep, condition] of [...pending]) {
       const mine = cs.filter((c) => c.Labels[L.service] === dep);
       const states = mine.map((c) => verdict(c, condition));
@@ -62,24 +158,6 @@ export async function waitForDependencies(
           { hint: `Read its logs (docker_compose_logs with services: ["${dep}"]).` },
         );
     }
-    if (pending.size > 0 && !fromKnown) await sleep(150, o.signal);
     cs = undefined;
-    fromKnown = false;
   }
-}
-
-/** Waits `ms`, or less when the signal aborts (then throws its reason). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const done = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

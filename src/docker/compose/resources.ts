@@ -1,0 +1,121 @@
+/**
+ * The networks and named volumes a project's services use, made for `up` when missing (side by
+ * side: each is one inspect and perhaps one create), labelled as Docker Compose labels them.
+ */
+import type Dockerode from 'dockerode';
+import { ToolError } from '../../core/errors.ts';
+import type { Project } from './load.ts';
+import type { Obj } from './normalise.ts';
+import type { Step } from './project.ts';
+import { COMPOSE_VERSION, L, resourceName, serviceNetworks } from './spec.ts';
+
+export interface ResourceCall {
+  signal: AbortSignal;
+  step: (s: Step) => void;
+  /** What is being done, for an answer that stops in the middle ('' when done). */
+  doing: (key: string, what: string) => void;
+}
+
+function resourceKeys(p: Project, services: string[]) {
+  const netKeys = new Set(services.flatMap((s) => Object.keys(serviceNetworks(p.services[s] as Obj))));
+  const volKeys = new Set(
+    services.flatMap((s) =>
+      ((p.services[s]?.volumes as Obj[] | undefined) ?? [])
+        .filter((v) => v.type === 'volume' && v.source)
+        .map((v) => String(v.source)),
+    ),
+  );
+  return { netKeys, volKeys };
+}
+
+/** The objects `ensureResources` may make, in the project's order (networks, then volumes), for its report. */
+export function resourceObjects(p: Project, services: string[]): string[] {
+  const { netKeys, volKeys } = resourceKeys(p, services);
+  return [
+    ...[...netKeys].map((k) => `network ${resourceName(p.name, k, p.networks[k])}`),
+    ...[...volKeys].map((k) => `volume ${resourceName(p.name, k, p.volumes[k])}`),
+  ];
+}
+
+/** Every network and named volume the services use, made when missing; the first failure is thrown. */
+export async function ensureResources(
+  docker: Dockerode,
+  p: Project,
+  services: string[],
+  c: ResourceCall,
+): Promise<void> {
+  const { netKeys, volKeys } = resourceKeys(p, services);
+  const settled = await Promise.allSettled([
+    ...[...netKeys].map((k) => ensureNetwork(docker, p, k, c)),
+    ...[...volKeys].map((k) => ensureVolume(docker, p, k, c)),
+  ]);
+  const failure = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (failure) throw failure.reason;
+}
+
+async function ensureNetwork(docker: Dockerode, p: Project, key: string, c: ResourceCall): Promise<void> {
+  const { signal } = c;
+  const def = p.networks[key] ?? {};
+  const name = resourceName(p.name, key, def);
+  const exists = await (
+    docker.getNetwork(name).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>
+  ).then(
+    () => true,
+    () => false,
+  );
+  if (exists) return;
+  if (def.external)
+    throw new ToolError('not_found', `external network "${name}" does not exist`, {
+      hint: 'Create it first.',
+    });
+  c.doing(`network ${name}`, `creating network ${name} (it may exist)`);
+  await docker.createNetwork({
+    Name: name,
+    Driver: (def.driver as string | undefined) ?? 'bridge',
+    Internal: def.internal === true,
+    Attachable: def.attachable === true,
+    ...(def.driver_opts !== undefined && { Options: def.driver_opts as Record<string, string> }),
+    Labels: {
+      ...(def.labels as Record<string, string> | undefined),
+      [L.project]: p.name,
+      [L.network]: key,
+      [L.version]: COMPOSE_VERSION,
+    },
+    abortSignal: signal,
+  } as Dockerode.NetworkCreateOptions);
+  c.doing(`network ${name}`, '');
+  c.step({ object: `network ${name}`, action: 'created' });
+}
+
+async function ensureVolume(docker: Dockerode, p: Project, key: string, c: ResourceCall): Promise<void> {
+  const { signal } = c;
+  const def = p.volumes[key] ?? {};
+  const name = resourceName(p.name, key, def);
+  const exists = await docker
+    .getVolume(name)
+    .inspect({ abortSignal: signal })
+    .then(
+      () => true,
+      () => false,
+    );
+  if (exists) return;
+  if (def.external)
+    throw new ToolError('not_found', `external volume "${name}" does not exist`, {
+      hint: 'Create it first.',
+    });
+  c.doing(`volume ${name}`, `creating volume ${name} (it may exist)`);
+  await docker.createVolume({
+    Name: name,
+    Driver: (def.driver as string | undefined) ?? 'local',
+    ...(def.driver_opts !== undefined && { DriverOpts: def.driver_opts as Record<string, string> }),
+    Labels: {
+      ...(def.labels as Record<string, string> | undefined),
+      [L.project]: p.name,
+      [L.volume]: key,
+      [L.version]: COMPOSE_VERSION,
+    },
+    abortSignal: signal,
+  } as never);
+  c.doing(`volume ${name}`, '');
+  c.step({ object: `volume ${name}`, action: 'created' });
+}
