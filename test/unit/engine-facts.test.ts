@@ -23,14 +23,14 @@ describe('parseDockerdArgs', () => {
     expect(
       parseDockerdArgs([
         '--host',
-        'unix:///work/dev/docker.sock',
+        'unix:///srv/engine/docker.sock',
         '-H=tcp://127.0.0.1:2375',
         '-Hunix:///run/b.sock',
         '-H',
         'fd://',
-        '--exec-root=/work/dev/exec',
+        '--exec-root=/srv/engine/exec',
         '--data-root',
-        '/work/dev/root',
+        '/srv/engine/root',
         '--containerd',
         '/run/c/containerd.sock',
         '--iptables=false',
@@ -38,9 +38,9 @@ describe('parseDockerdArgs', () => {
         '/etc/x.json',
       ]),
     ).toEqual({
-      hosts: ['unix:///work/dev/docker.sock', 'tcp://127.0.0.1:2375', 'unix:///run/b.sock', 'fd://'],
-      execRoot: '/work/dev/exec',
-      dataRoot: '/work/dev/root',
+      hosts: ['unix:///srv/engine/docker.sock', 'tcp://127.0.0.1:2375', 'unix:///run/b.sock', 'fd://'],
+      execRoot: '/srv/engine/exec',
+      dataRoot: '/srv/engine/root',
       containerd: '/run/c/containerd.sock',
       configFile: '/etc/x.json',
     });
@@ -87,12 +87,12 @@ describe('parseDaemonJson', () => {
 
 describe('servesSocket', () => {
   it('matches unix:// hosts, /var/run as /run, and systemd socket activation for the system socket', () => {
-    expect(servesSocket(['unix:///work/dev/docker.sock'], '/work/dev/docker.sock')).toBe(true);
+    expect(servesSocket(['unix:///srv/engine/docker.sock'], '/srv/engine/docker.sock')).toBe(true);
     expect(servesSocket(['unix:///var/run/docker.sock'], '/run/docker.sock')).toBe(true);
     expect(servesSocket(['fd://'], '/var/run/docker.sock')).toBe(true);
-    expect(servesSocket(['fd://'], '/work/dev/docker.sock')).toBe(false);
+    expect(servesSocket(['fd://'], '/srv/engine/docker.sock')).toBe(false);
     expect(servesSocket(['tcp://127.0.0.1:2375'], '/var/run/docker.sock')).toBe(false);
-    expect(servesSocket(['unix:///work/dev/docker.sock'], '/work/dev/docker.sock2')).toBe(false);
+    expect(servesSocket(['unix:///srv/engine/docker.sock'], '/srv/engine/docker.sock2')).toBe(false);
   });
 });
 
@@ -109,18 +109,18 @@ describe('localDaemonPaths', () => {
   const dev = [
     '/usr/sbin/dockerd',
     '--host',
-    'unix:///work/dev/docker.sock',
+    'unix:///srv/engine/docker.sock',
     '--exec-root',
-    '/work/dev/exec',
+    '/srv/engine/exec',
   ];
   const system = ['dockerd', '-H', 'fd://', '--containerd=/run/containerd/containerd.sock'];
 
   it('takes the exec root from the dockerd serving the socket, and its own containerd under it', () => {
-    const fs = filesOf({ '/work/dev/exec/containerd/containerd.sock': '' });
+    const fs = filesOf({ '/srv/engine/exec/containerd/containerd.sock': '' });
 
-    expect(localDaemonPaths('/work/dev/docker.sock', fs, processes(system, ['bash'], dev))).toEqual({
-      execRoot: '/work/dev/exec',
-      containerdSocket: '/work/dev/exec/containerd/containerd.sock',
+    expect(localDaemonPaths('/srv/engine/docker.sock', fs, processes(system, ['bash'], dev))).toEqual({
+      execRoot: '/srv/engine/exec',
+      containerdSocket: '/srv/engine/exec/containerd/containerd.sock',
     });
   });
 
@@ -168,7 +168,7 @@ describe('localDaemonPaths', () => {
 
   it('gives the defaults when nothing says otherwise, and to an engine without a local socket', () => {
     const defaults = { execRoot: DEFAULT_EXEC_ROOT, containerdSocket: DEFAULT_CONTAINERD_SOCKET };
-    const fs = filesOf({ '/work/dev/exec/containerd/containerd.sock': '' });
+    const fs = filesOf({ '/srv/engine/exec/containerd/containerd.sock': '' });
 
     expect(localDaemonPaths('/var/run/docker.sock', filesOf({}), processes())).toEqual(defaults);
     expect(localDaemonPaths(undefined, fs, processes(dev))).toEqual(defaults);
