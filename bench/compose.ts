@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { replaceSection } from './docs.ts';
 import { memory, StdioSession, type Summary, summarize } from './lib.ts';
+import { standalone } from './standalone.ts';
 
 type Series = Summary & { samples: number[] };
 
@@ -359,28 +360,11 @@ const START = '<!-- compose:start -->';
 const END = '<!-- compose:end -->';
 
 if (import.meta.main) {
-  const root = resolve(import.meta.dir, '..');
-  if (!process.argv.includes('--no-build')) {
-    const b = Bun.spawnSync([process.execPath, 'build.ts'], {
-      cwd: root,
-      stdout: 'inherit',
-      stderr: 'inherit',
-    });
-    if (b.exitCode !== 0) process.exit(1);
-  }
-  const env: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME', 'DOCKER_HOST'] as const) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
-  }
-  const bin = process.env.MCP_DOCKER_BIN
-    ? resolve(process.env.MCP_DOCKER_BIN)
-    : join(root, 'dist/mcp-docker');
-  const at = process.argv.indexOf('--rounds');
-  const rounds = at >= 0 ? Number(process.argv[at + 1]) : 5;
+  const { root, bin, env, num, log } = standalone(['PATH', 'HOME', 'DOCKER_HOST']);
+  const rounds = num('--rounds', 5);
   const { loadavg } = await import('node:os');
   const upOnly = process.argv.includes('--up-only');
-  const report = await runCompose({ bin, env, rounds, upOnly, log: (s) => console.error(`[bench] ${s}`) });
+  const report = await runCompose({ bin, env, rounds, upOnly, log });
   report.load = loadavg().map((x) => Number(x.toFixed(2)));
   console.log(JSON.stringify(report, (k, v) => (k === 'samples' ? undefined : v), 2));
   if (upOnly) process.exit(report.errors.length > 0 ? 1 : 0);

@@ -11,15 +11,15 @@
  * Part of `npm run bench` (skip with --no-engines); alone, `bun bench/engines.ts [--no-build]` runs only
  * these and rewrites their section of docs/BENCHMARKS.md in place (`--calls N`: calls per series). Needs root (a private dockerd, sshd).
  */
-
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type Bed, type EngineEntry, startBed } from '../test/helpers/engines/bed.ts';
 import { replaceSection } from './docs.ts';
 import { memory, StdioSession, summarize } from './lib.ts';
 import type { EnginesReport } from './report.ts';
+import { standalone } from './standalone.ts';
 
 const INITIALIZE = {
   protocolVersion: '2025-11-25',
@@ -246,26 +246,9 @@ const START = '<!-- engines:start -->';
 const END = '<!-- engines:end -->';
 
 if (import.meta.main) {
-  const root = resolve(import.meta.dir, '..');
-  if (!process.argv.includes('--no-build')) {
-    const b = Bun.spawnSync([process.execPath, 'build.ts'], {
-      cwd: root,
-      stdout: 'inherit',
-      stderr: 'inherit',
-    });
-    if (b.exitCode !== 0) process.exit(1);
-  }
-  const env: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME', 'DOCKER_HOST'] as const) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
-  }
-  const bin = process.env.MCP_DOCKER_BIN
-    ? resolve(process.env.MCP_DOCKER_BIN)
-    : join(root, 'dist/mcp-docker');
-  const at = process.argv.indexOf('--calls');
-  const calls = at >= 0 ? Number(process.argv[at + 1]) : 100;
-  const report = await runEngines({ bin, env, calls, log: (s) => console.error(`[bench] ${s}`) });
+  const { root, bin, env, num, log } = standalone(['PATH', 'HOME', 'DOCKER_HOST']);
+  const calls = num('--calls', 100);
+  const report = await runEngines({ bin, env, calls, log });
   const { enginesSection } = await import('./report.ts');
   const forPrint = JSON.parse(
     JSON.stringify(report, (k, v) => (k === 'samples' ? undefined : v)),

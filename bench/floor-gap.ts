@@ -13,11 +13,12 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { replaceSection } from './docs.ts';
 import { bytes, EngineApi, median, memory, StdioSession, type Summary, summarize } from './lib.ts';
+import { standalone } from './standalone.ts';
 
 export interface FloorReport {
   containers: number;
@@ -338,33 +339,13 @@ const START = '<!-- floor:start -->';
 const END = '<!-- floor:end -->';
 
 if (import.meta.main) {
-  const root = resolve(import.meta.dir, '..');
-  if (!process.argv.includes('--no-build')) {
-    const b = Bun.spawnSync([process.execPath, 'build.ts'], {
-      cwd: root,
-      stdout: 'inherit',
-      stderr: 'inherit',
-    });
-    if (b.exitCode !== 0) process.exit(1);
-  }
-  const env: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME', 'DOCKER_HOST'] as const) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
-  }
-  const num = (flag: string, fallback: number) => {
-    const at = process.argv.indexOf(flag);
-    return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  };
-  const bin = process.env.MCP_DOCKER_BIN
-    ? resolve(process.env.MCP_DOCKER_BIN)
-    : join(root, 'dist/mcp-docker');
+  const { root, bin, env, num, log } = standalone(['PATH', 'HOME', 'DOCKER_HOST']);
   const report = await runFloorGap({
     bin,
     env,
     calls: num('--calls', 1000),
     cold: num('--cold', 20),
-    log: (s) => console.error(`[bench] ${s}`),
+    log,
   });
   const section = floorSection(report, new Date().toISOString().slice(0, 10));
   console.log(section);

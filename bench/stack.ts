@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { type SwarmCluster, startSwarm, stopSwarm } from '../test/helpers/swarm-cluster.ts';
 import { replaceSection } from './docs.ts';
 import { StdioSession, type Summary, summarize } from './lib.ts';
+import { standalone } from './standalone.ts';
 
 const FIXTURE = resolve(import.meta.dir, '../test/fixtures/stack');
 const IMAGE = 'mcp-test/busybox:latest';
@@ -193,26 +194,9 @@ export function stackSection(r: StackReport, date: string): string {
 }
 
 if (import.meta.main) {
-  const root = resolve(import.meta.dir, '..');
-  if (!process.argv.includes('--no-build')) {
-    const b = Bun.spawnSync([process.execPath, 'build.ts'], {
-      cwd: root,
-      stdout: 'inherit',
-      stderr: 'inherit',
-    });
-    if (b.exitCode !== 0) process.exit(1);
-  }
-  const env: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME'] as const) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
-  }
-  const bin = process.env.MCP_DOCKER_BIN
-    ? resolve(process.env.MCP_DOCKER_BIN)
-    : join(root, 'dist/mcp-docker');
-  const at = process.argv.indexOf('--rounds');
-  const rounds = at >= 0 ? Number(process.argv[at + 1]) : 10;
-  const report = await runStack({ bin, env, rounds, log: (s) => console.error(`[bench] ${s}`) });
+  const { root, bin, env, num, log } = standalone(['PATH', 'HOME']);
+  const rounds = num('--rounds', 10);
+  const report = await runStack({ bin, env, rounds, log });
   console.log(JSON.stringify(report, (k, v) => (k === 'samples' ? undefined : v), 2));
   replaceSection(
     join(root, 'docs/BENCHMARKS.md'),

@@ -7,10 +7,11 @@
  * Part of `npm run bench` (skip with --no-swarm); alone, `bun bench/swarm.ts [--no-build]` runs only
  * this and rewrites its section of docs/BENCHMARKS.md in place (`--calls N`). Needs root.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type SwarmCluster, startSwarm, stopSwarm } from '../test/helpers/swarm-cluster.ts';
 import { replaceSection } from './docs.ts';
 import { bytes, EngineApi, StdioSession, type Summary, summarize } from './lib.ts';
+import { standalone } from './standalone.ts';
 
 const INITIALIZE = {
   protocolVersion: '2025-11-25',
@@ -136,26 +137,9 @@ ${END}`;
 }
 
 if (import.meta.main) {
-  const root = resolve(import.meta.dir, '..');
-  if (!process.argv.includes('--no-build')) {
-    const b = Bun.spawnSync([process.execPath, 'build.ts'], {
-      cwd: root,
-      stdout: 'inherit',
-      stderr: 'inherit',
-    });
-    if (b.exitCode !== 0) process.exit(1);
-  }
-  const env: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME'] as const) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
-  }
-  const bin = process.env.MCP_DOCKER_BIN
-    ? resolve(process.env.MCP_DOCKER_BIN)
-    : join(root, 'dist/mcp-docker');
-  const at = process.argv.indexOf('--calls');
-  const calls = at >= 0 ? Number(process.argv[at + 1]) : 50;
-  const report = await runSwarm({ bin, env, calls, log: (s) => console.error(`[bench] ${s}`) });
+  const { root, bin, env, num, log } = standalone(['PATH', 'HOME']);
+  const calls = num('--calls', 50);
+  const report = await runSwarm({ bin, env, calls, log });
   console.log(JSON.stringify(report, null, 2));
   replaceSection(
     join(root, 'docs/BENCHMARKS.md'),
