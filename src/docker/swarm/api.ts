@@ -75,3 +75,17 @@ export function filtersQuery(f: Record<string, readonly string[] | undefined>): 
   const kept = Object.fromEntries(Object.entries(f).filter(([, v]) => v && v.length > 0));
   return Object.keys(kept).length ? JSON.stringify(kept) : undefined;
 }
+
+/** Waits `ms`, or less when `signal` aborts (the caller's next check sees the abort); for polls. */
+export const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });

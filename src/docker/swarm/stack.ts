@@ -7,7 +7,7 @@
 import type Dockerode from 'dockerode';
 import { ToolError } from '../../core/errors.ts';
 import { isMissing } from '../errors.ts';
-import { swarmError, swarmRequest } from './api.ts';
+import { sleep, swarmError, swarmRequest } from './api.ts';
 import { listNodes } from './nodes.ts';
 import { listBlobs, removeBlob } from './secrets.ts';
 import type { ServiceDoc } from './service-spec.ts';
@@ -77,19 +77,6 @@ export async function stackTasks(
     nodes: new Map(nodes.map((n) => [n.ID, n.Description?.Hostname ?? ''])),
   };
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 
 /**
  * Removes every object of the stack: services first, then secrets and configs, then networks

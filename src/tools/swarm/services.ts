@@ -1,6 +1,7 @@
 /** Reading services: list, inspect, logs, and waiting until one has converged. */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { sleep } from '../../docker/swarm/api.ts';
 import { listNodes } from '../../docker/swarm/nodes.ts';
 import { readServiceLogs } from '../../docker/swarm/service-logs.ts';
 import { imageOf, serviceRow } from '../../docker/swarm/service-spec.ts';
@@ -149,19 +150,6 @@ export const serviceLogs = defineTool({
     return { service: svc.Spec.Name ?? svc.ID, lines, count: lines.length, ...(match && { scanned }) };
   },
 });
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 
 export const serviceWait = defineTool({
   name: 'docker_service_wait',
