@@ -3,7 +3,7 @@ import { isAbsolute } from 'node:path';
 import Type from 'typebox';
 import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
-import { normaliseProjectName, type Project } from '../../docker/compose/load.ts';
+import { type LoadInput, normaliseProjectName, type Project } from '../../docker/compose/load.ts';
 import { openProject } from '../../docker/compose/open.ts';
 import { MAX_ARG, MAX_NAME, StringList, StringMap } from '../params.ts';
 
@@ -31,15 +31,8 @@ export const projectRef = {
   files: StringList(PATH),
 };
 
-export interface ProjectArgs {
-  project_dir?: string;
-  files?: string[];
-  content?: string;
-  project_name?: string;
-  profiles?: string[];
-  services?: string[];
-  env?: Record<string, string>;
-}
+/** The project input's arguments: what the loader reads. */
+export type ProjectArgs = LoadInput;
 
 type Engine = { resolveFacts(signal?: AbortSignal): Promise<EngineFacts> };
 
