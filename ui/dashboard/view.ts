@@ -3,26 +3,17 @@
  * (its name, image, labels, log lines) lands as text, never as markup.
  */
 
-export interface Row {
-  id: string;
-  name: string;
-  image: string;
-  state: string;
-  status: string;
-  health?: string;
-  ports?: string[];
-  project?: string;
-  service?: string;
-  cpu_percent?: number;
-  memory?: { used: number; limit: number; percent: number };
-}
+import type { DashboardRow, ProjectRow } from '../../src/tools/system/dashboard-data.ts';
+
+/** A container row as docker_dashboard returns it (the server's type, erased from the bundle). */
+export type Row = DashboardRow;
 
 export interface Dashboard {
   summary: string;
   containers: Row[];
   count: number;
   total: number;
-  projects?: { name: string; containers: number; running: number }[];
+  projects?: ProjectRow[];
   engines?: { name: string; default?: boolean; read_only: boolean }[];
   actions: string[];
   sampled_at: string;
