@@ -43,7 +43,12 @@ export interface ServerDeps {
   /** SAFETY_ALLOWED_PROMPTS / SAFETY_ALLOWED_RESOURCES: empty = all; the rest are neither listed nor served. */
   allowedPrompts?: readonly string[];
   allowedResources?: readonly string[];
+  /** --output-schemas: how tools/list shows each tool's output schema. Default: lean. */
+  outputSchemas?: OutputSchemas;
 }
+
+/** lean: every tool lists one shared `{type: object}`; full: the declared schemas, every field described. */
+export type OutputSchemas = 'lean' | 'full';
 
 /** What initialize answers, on either path. */
 export const serverInfo = (version: string) => ({ name: 'mcp-docker', title: 'Docker', version });
@@ -95,7 +100,11 @@ export function declaredOutput(tool: AnyTool, severalEngines = false): ListedToo
  * argument (required when the tool changes state) and the output the `engine` that answered. With one,
  * nothing is added and the listing is byte-identical to a single-engine server's.
  */
-export function listedTool(tool: AnyTool, engines?: EngineChoice): ListedTool {
+export function listedTool(
+  tool: AnyTool,
+  engines?: EngineChoice,
+  outputs: OutputSchemas = 'lean',
+): ListedTool {
   const input = leanSchema(tool.input) as ListedTool['inputSchema'];
   if (engines) {
     const writes = tool.safety !== 'safe';
@@ -109,7 +118,7 @@ export function listedTool(tool: AnyTool, engines?: EngineChoice): ListedTool {
     };
     if (writes) input.required = [...((input.required as string[] | undefined) ?? []), ENGINE_ARG];
   }
-  const output = leanOutputSchema(declaredOutput(tool, Boolean(engines)), ['truncated']);
+  const output = outputs === 'full' ? declaredOutput(tool, Boolean(engines)) : leanOutputSchema();
   return {
     name: tool.name,
     title: tool.title,
@@ -136,7 +145,7 @@ export type ListableTool = Omit<AnyTool, 'handler'> & { listed?: ListedTool };
 interface Listing {
   /** The catalogue itself, loaded on first use (a call, a prompt, a resource). */
   loaded(): Promise<{ byName: Map<string, AnyTool>; listers: Listers }>;
-  listed(): Promise<ListedTool[]>;
+  listed(outputs: OutputSchemas): Promise<ListedTool[]>;
   /** What a call needs: its tool, the listers, and the data of any tool by name (for the gate). */
   forCall(name: string): Promise<ForCall>;
 }
@@ -180,7 +189,15 @@ function listingFor(deps: ServerDeps): Listing {
     });
     // With the catalogue's data at hand, listing never loads the tool modules.
     const source = prelisted ?? all;
-    const listed = once(async () => listedFor(await source(), deps.env.engines, deps.env.profile));
+    const byOutputs = new Map<OutputSchemas, Promise<ListedTool[]>>();
+    const listed = (outputs: OutputSchemas) => {
+      let made = byOutputs.get(outputs);
+      if (!made) {
+        made = source().then((all) => listedFor(all, deps.env.engines, deps.env.profile, outputs));
+        byOutputs.set(outputs, made);
+      }
+      return made;
+    };
     const whole = async (name: string): Promise<ForCall> => {
       const { byName, listers } = await loaded();
       return { tool: byName.get(name), listers, tools: (n) => byName.get(n) };
@@ -226,6 +243,7 @@ export function listedFor(
   all: readonly ListableTool[],
   registry: EngineRegistry,
   profile: SafetyProfile,
+  outputs: OutputSchemas = 'lean',
 ): ListedTool[] {
   const engines = callerEngines(registry, profile).map((n) => registry.resolve(n));
   const several = severalEngines(registry);
@@ -235,8 +253,9 @@ export function listedFor(
   for (const t of all) {
     const on = enginesAllowing(t as AnyTool, profile, engines);
     if (on.length === 0) continue;
-    if (several) out.push(listedTool(t as AnyTool, { names: on.map((e) => e.name), fallback }));
-    else out.push(t.listed ?? listedTool(t as AnyTool));
+    if (several) out.push(listedTool(t as AnyTool, { names: on.map((e) => e.name), fallback }, outputs));
+    else if (outputs === 'lean' && t.listed) out.push(t.listed);
+    else out.push(listedTool(t as AnyTool, undefined, outputs));
   }
   return nameSharedOutputs(out);
 }
@@ -254,7 +273,7 @@ export async function listersFor(deps: ServerDeps): Promise<Listers> {
 
 /** The tools/list result for the caller's profile. */
 export async function listTools(deps: ServerDeps): Promise<{ tools: ListedTool[] }> {
-  return { tools: await listingFor(deps).listed() };
+  return { tools: await listingFor(deps).listed(deps.outputSchemas ?? 'lean') };
 }
 
 /** A tools/call for a name the catalogue does not hold: a protocol fault (invalid params), not a tool error. */

@@ -43,8 +43,8 @@ export interface Runtime {
    * none is: then one engine, 'default', found from engineSettings as before.
    */
   engines: EngineConfig[];
-  /** Prompt and resource filters (ServerDeps' allowedPrompts / allowedResources). */
-  content: { allowedPrompts: string[]; allowedResources: string[] };
+  /** Prompt and resource filters, and how tools list output schemas (ServerDeps' fields of the same names). */
+  content: { allowedPrompts: string[]; allowedResources: string[]; outputSchemas: Config['outputSchemas'] };
 }
 
 export function runtimeOf(config: Config, host: HostEnv): Runtime {
@@ -82,7 +82,11 @@ export function runtimeOf(config: Config, host: HostEnv): Runtime {
     },
     engineSettings: engineSettingsOf(config, host, dockerConfigDir),
     engines: config.engines ?? [],
-    content: { allowedPrompts: config.allowedPrompts, allowedResources: config.allowedResources },
+    content: {
+      allowedPrompts: config.allowedPrompts,
+      allowedResources: config.allowedResources,
+      outputSchemas: config.outputSchemas,
+    },
   };
 }
 

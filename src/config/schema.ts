@@ -33,6 +33,14 @@ const serverFields = {
     ],
     { default: 'info', ...server('Log level (logs go to stderr)', '--log-level', ['MCP_LOG_LEVEL']) },
   ),
+  outputSchemas: Type.Union([Type.Literal('lean'), Type.Literal('full')], {
+    default: 'lean',
+    ...server(
+      'Listed output schemas: lean (each tool lists {type: object}, one schema clients compile once) or full (every result field, typed and described, for clients that generate typed code)',
+      '--output-schemas',
+      ['MCP_DOCKER_OUTPUT_SCHEMAS'],
+    ),
+  }),
   auditLogFile: Type.Optional(
     Type.String(
       server('JSONL audit log of calls and refusals, over stdio and HTTP (created 0600)', '--audit-log', [

@@ -48,9 +48,9 @@ for (const kind of CLIENT_KINDS) {
         expect(names).not.toContain(t.name);
       expect(names.length).toBe(catalogue.filter((c) => c.safety !== 'destructive').length);
       const list = tools.find((t) => t.name === 'docker_list_containers');
-      expect(list?.annotations).toEqual({
-        title: 'List containers',
-        readOnlyHint: true,
+      expect(list?.title).toBe('List containers');
+      expect(list?.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
+      expect(tools.find((t) => t.name === 'docker_start_container')?.annotations).toEqual({
         destructiveHint: false,
         idempotentHint: true,
         openWorldHint: false,
@@ -83,8 +83,9 @@ for (const kind of CLIENT_KINDS) {
       }
       const shared = (name: string) =>
         (tools.find((t) => t.name === name)?.outputSchema as { $id?: string } | undefined)?.$id;
-      expect(shared('docker_start_container')).toBe(shared('docker_stop_container'));
-      expect(shared('docker_inspect_container')).toBe(shared('docker_inspect_image'));
+      // Lean (the default): one `{type: object}` for every tool, compiled once.
+      expect(new Set(tools.map((t) => shared(t.name))).size).toBe(1);
+      expect(shared('docker_start_container')).toBeString();
       // The client checks each structuredContent against the validator its $id names.
       const started = await server.client.callTool('docker_start_container', { container_id: running.name });
       expect(structured<{ name: string; state: string }>(started)).toMatchObject({
@@ -97,6 +98,32 @@ for (const kind of CLIENT_KINDS) {
         container_id: running.name,
       });
       expect(structured<{ name: string }>(inspected).name).toBe(running.name);
+    });
+
+    it('lists the full declared output schemas with --output-schemas full, and results pass them', async () => {
+      const full = await startServer({ client: kind, args: ['--output-schemas', 'full'] });
+      try {
+        const tools = await full.client.listTools();
+        const list = tools.find((t) => t.name === 'docker_list_containers');
+        const props = list?.outputSchema?.properties as Record<string, { description?: string }>;
+        expect(props.count?.description).toBe('Rows returned');
+        // Row fields too (compact rows, or the engine's document with full: true).
+        expect(JSON.stringify(props.containers)).toContain('"status"');
+        expect(list?.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
+        // The client checks each structuredContent against the full schema it listed; a mismatch throws.
+        const listed = await full.client.callTool('docker_list_containers', {
+          filters: { name: [running.name] },
+        });
+        expect(structured<{ count: number }>(listed).count).toBe(1);
+        const inspected = await full.client.callTool('docker_inspect_container', {
+          container_id: running.name,
+        });
+        expect(structured<{ name: string }>(inspected).name).toBe(running.name);
+        const image = await full.client.callTool('docker_inspect_image', { image: TEST_IMAGE });
+        expect(structured<{ id: string }>(image).id).toBeString();
+      } finally {
+        await full.close();
+      }
     });
 
     it('answers a missing container with not_found and a next step', async () => {

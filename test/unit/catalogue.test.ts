@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SEED_TOOLS } from '../../bench/seed-tools.ts';
 import { DEFAULT_TOOLSETS, type Toolset } from '../../src/core/toolsets.ts';
 import { gate, type SafetyProfile } from '../../src/pipeline/gate.ts';
-import { listedTool } from '../../src/tool-calls.ts';
+import { declaredOutput, listedTool } from '../../src/tool-calls.ts';
 import { composeTools } from '../../src/tools/compose/index.ts';
 import { containerTools } from '../../src/tools/containers/index.ts';
 import { imageTools } from '../../src/tools/images/index.ts';
@@ -128,8 +128,11 @@ describe('tool catalogue', () => {
       expect(['safe', 'moderate', 'destructive']).toContain(
         catalogue.find((c) => c.name === t.name)?.safety as string,
       );
-      for (const h of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'])
-        expect(typeof (t.annotations as Record<string, unknown>)[h]).toBe('boolean');
+      const hints = t.annotations as Record<string, unknown>;
+      // Either read-only, or a writer that states whether it destroys; never both, never neither.
+      expect(hints.readOnlyHint === true).toBe(hints.destructiveHint === undefined);
+      if (hints.readOnlyHint !== true) expect(typeof hints.destructiveHint).toBe('boolean');
+      for (const v of Object.values(hints)) expect(typeof v).toBe('boolean');
     }
   });
 
@@ -186,8 +189,19 @@ describe('tool catalogue', () => {
     expect(keywords.has('description')).toBe(true); // the walk did reach the properties
   });
 
+  // The snapshot is the tool as `--output-schemas full` lists it, so a change to a result's declared
+  // fields shows in review too; the default listing differs only in its one shared output schema.
   it('matches the committed snapshot of every tool', () => {
-    for (const t of listed) matchSnapshot(`${t.name}.json`, t);
+    for (const t of catalogue) matchSnapshot(`${t.name}.json`, listedTool(t, undefined, 'full'));
+  });
+
+  it('lists every output schema as the same object schema by default, and the declared one in full', () => {
+    for (const [i, t] of listed.entries()) {
+      expect(t.outputSchema).toEqual({ type: 'object' });
+      const full = listedTool(catalogue[i] as (typeof catalogue)[number], undefined, 'full');
+      expect(full.outputSchema).toEqual(declaredOutput(catalogue[i] as (typeof catalogue)[number]));
+      expect({ ...full, outputSchema: t.outputSchema }).toEqual(t);
+    }
   });
 
   it('matches the committed tool lists of the default, read-only and all-tiers modes', () => {

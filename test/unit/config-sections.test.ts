@@ -112,7 +112,7 @@ describe('runtimeOf', () => {
       tlsVerify: true,
       home: '/home/u',
     });
-    expect(rt.content).toEqual({ allowedPrompts: ['a'], allowedResources: [] });
+    expect(rt.content).toEqual({ allowedPrompts: ['a'], allowedResources: [], outputSchemas: 'lean' });
   });
 
   it('reads the Docker config directory from DOCKER_CONFIG when set', () => {

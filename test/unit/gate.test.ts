@@ -138,17 +138,21 @@ describe('gate: escalation by argument', () => {
   });
 
   it('marks the catalogue tools whose arguments escalate as destructive in their annotations', () => {
-    expect(annotationsFor(save)).toMatchObject({ destructiveHint: true, readOnlyHint: false });
+    expect(annotationsFor(save)).toMatchObject({ destructiveHint: true });
+    expect(annotationsFor(save).readOnlyHint).toBeUndefined();
     for (const name of ['docker_save_image', 'docker_tag_image']) {
       const t = catalogue.find((c) => c.name === name) as AnyTool;
       expect(t.safety).toBe('moderate');
       expect(Object.values(t.escalate ?? {})).toContain('destructive');
       expect(annotationsFor(t).destructiveHint).toBe(true);
     }
-    for (const t of catalogue)
-      expect(annotationsFor(t).destructiveHint).toBe(
+    for (const t of catalogue) {
+      const hints = annotationsFor(t);
+      // A read-only tool states only that; the spec has clients ignore destructiveHint for it.
+      expect(hints.readOnlyHint === true ? false : hints.destructiveHint).toBe(
         t.safety === 'destructive' || Object.values(t.escalate ?? {}).includes('destructive'),
       );
+    }
   });
 });
 
