@@ -1,10 +1,13 @@
 /**
  * Run at build time (a Bun macro, imported by catalogue-listing.ts): every tool's data without its
- * handler, and its single-engine listing, as plain JSON the bundler writes into the binary. A tools/list is answered from it, so the
- * first one no longer evaluates the 51 tool modules (their TypeBox schemas, the engine code they
- * import); the modules load on the first tools/call. Everything the listing and the gate read is data
- * (name, schemas, safety, escalate, toolset…); test/unit/catalogue-static.test.ts holds the listing
- * built from this copy equal to the one built from the catalogue.
+ * handler, and its single-engine listing, as plain JSON the bundler writes into the binary. A tools/list
+ * is answered from it, so the first one no longer evaluates the 51 tool modules (their TypeBox schemas,
+ * the engine code they import); the modules load on the first tools/call. Everything the listing and the
+ * gate read is data (name, safety, escalate, toolset…); test/unit/catalogue-static.test.ts holds the
+ * listing built from this copy equal to the one built from the catalogue.
+ *
+ * The declared input and output schemas (over half of the data) are a second string: only a listing
+ * with several engines or `--output-schemas full` reads them, so the default listing never parses them.
  */
 import { type ListableTool, listedTool } from './tool-calls.ts';
 import { catalogue } from './tools/index.ts';
@@ -18,7 +21,14 @@ export function staticCatalogue(): ListableTool[] {
   return JSON.parse(JSON.stringify(data));
 }
 
-/** The same data as JSON text: the binary parses one string literal, cheaper than evaluating the object literal. */
-export function staticCatalogueJson(): string {
-  return JSON.stringify(staticCatalogue());
+/** The data without the declared schemas, as JSON text: one string literal the binary parses. */
+export function staticListingJson(): string {
+  return JSON.stringify(staticCatalogue().map(({ input: _, output: __, ...t }) => t));
+}
+
+/** Each tool's declared input and output schema by name, as JSON text, parsed when first read. */
+export function staticSchemasJson(): string {
+  return JSON.stringify(
+    Object.fromEntries(staticCatalogue().map((t) => [t.name, { input: t.input, output: t.output }])),
+  );
 }
