@@ -53,14 +53,16 @@ describe('the log-tail reader', () => {
     expect(got.lines.join('').length).toBeLessThanOrEqual(65_536);
   });
 
+  // 64 MiB through a 1 MiB budget: a reader that held what it read would peak past 64 MiB. Sized so a
+  // loaded machine (each heap reading is a full collection) still finishes well inside the timeout.
   it('holds memory near the budget, not near what the container wrote', async () => {
     const before = heap();
     let peak = 0;
     const got = await tailLines(
       streamOf(function* () {
         let i = 0;
-        for (const chunk of numbered(256 * 1024, 1024, (b) => frame(1, b))) {
-          if (++i % 256 === 0) peak = Math.max(peak, heap() - before);
+        for (const chunk of numbered(64 * 1024, 1024, (b) => frame(1, b))) {
+          if (++i % 128 === 0) peak = Math.max(peak, heap() - before);
           yield chunk;
         }
       }),
@@ -68,9 +70,10 @@ describe('the log-tail reader', () => {
       { maxLines: 1_000_000, maxBytes: 1024 * 1024 },
       signal(),
     );
-    expect(got.scanned).toBe(256 * 1024); // 256 MiB read
-    expect(peak).toBeLessThan(32 * 1024 * 1024);
-  });
+    expect(got.scanned).toBe(64 * 1024); // 64 MiB read
+    expect(peak).toBeGreaterThan(0); // the readings were taken
+    expect(peak).toBeLessThan(16 * 1024 * 1024);
+  }, 30_000);
 
   it('keeps the newest maxLines lines, oldest first', async () => {
     const got = await tailLines(
