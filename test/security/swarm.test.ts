@@ -182,6 +182,20 @@ const REFUSALS: Refusal[] = [
     setting: 'allowlist',
   },
   {
+    variant: 'cap_add SYS_ADMIN',
+    tool: 'docker_service_create',
+    args: () => ({ name: `${TOKEN}-capsys`, image: TEST_IMAGE, cap_add: ['SYS_ADMIN'] }),
+    names: ["cap_add[0]: capability 'SYS_ADMIN'"],
+    setting: 'privileged',
+  },
+  {
+    variant: 'cap_add ALL added by an update',
+    tool: 'docker_service_update',
+    args: () => ({ service: PLAIN, cap_drop: ['ALL'], cap_add: ['CHOWN', 'ALL'] }),
+    names: ["cap_add[1]: capability 'ALL'"],
+    setting: 'privileged',
+  },
+  {
     variant: 'cap_add ALL in a stack',
     tool: 'docker_stack_deploy',
     args: () => stack('capall', '    cap_add: [ALL]\n'),
@@ -258,6 +272,25 @@ describe('security: swarm settings the policy allows', () => {
     expect(spec.EndpointSpec?.Ports).toEqual([
       { Protocol: 'tcp', PublishMode: 'host', PublishedPort: 18080, TargetPort: 80 },
     ]);
+    await swarm().raw('manager', 'DELETE', `/services/${name}`);
+  });
+
+  it('drops every capability and adds back a default one, as the engine records it', async () => {
+    const name = `${TOKEN}-caps`;
+    const result = await server.client.callTool('docker_service_create', {
+      name,
+      image: TEST_IMAGE,
+      command: sleep,
+      replicas: 0,
+      cap_drop: ['ALL'],
+      cap_add: ['NET_BIND_SERVICE'],
+    });
+    expect(structured<{ name: string }>(result).name).toBe(name);
+    const container = ((await inspect(name)).Spec.TaskTemplate as Obj).ContainerSpec as Obj;
+    expect({ add: container.CapabilityAdd, drop: container.CapabilityDrop }).toEqual({
+      add: ['NET_BIND_SERVICE'],
+      drop: ['ALL'],
+    });
     await swarm().raw('manager', 'DELETE', `/services/${name}`);
   });
 

@@ -5,6 +5,7 @@ import { withPort } from '../../src/docker/swarm/cluster.ts';
 import { taskLine } from '../../src/docker/swarm/service-logs.ts';
 import { parseMount, parsePort, serviceRow, serviceSpec } from '../../src/docker/swarm/service-spec.ts';
 import { specKey } from '../../src/docker/swarm/services.ts';
+import { capabilitiesSupported } from '../../src/tools/swarm/service-args.ts';
 
 describe('serviceSpec', () => {
   it('builds a create spec from the arguments, durations in nanoseconds', () => {
@@ -166,5 +167,16 @@ describe('Swarm engine answers and comparisons', () => {
     expect(withPort('fd00::1', 2377)).toBe('[fd00::1]:2377');
     expect(withPort('[fd00::1]:4000', 2377)).toBe('[fd00::1]:4000');
     expect(withPort('eth0', 2377)).toBe('eth0:2377');
+  });
+});
+
+describe('service capabilities and the engine API', () => {
+  it('takes cap_add and cap_drop from Engine API 1.41, and names the argument and the fix before that', () => {
+    expect(() => capabilitiesSupported({ cap_drop: ['ALL'] }, '1.41')).not.toThrow();
+    expect(() => capabilitiesSupported({}, '1.40')).not.toThrow();
+    expect(() => capabilitiesSupported({ cap_drop: ['ALL'] }, '1.40')).toThrow(
+      'cap_drop needs Engine API 1.41 (Docker 20.10) or newer; this engine speaks 1.40',
+    );
+    expect(() => capabilitiesSupported({ cap_add: ['CHOWN'] }, '')).toThrow(/^cap_add needs/);
   });
 });

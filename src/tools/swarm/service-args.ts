@@ -1,5 +1,7 @@
 /** The service settings create and update share (what `docker service create` takes, by our names). */
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
+import { apiAtLeast } from '../../docker/engine.ts';
 import { MAX_VALUE, StringList, StringMap } from '../params.ts';
 
 const Seconds = (description?: string) =>
@@ -32,6 +34,25 @@ export const serviceSettings = {
   constraints: StringList(MAX_VALUE, 'e.g. node.role==worker'),
   limit_cpus: Type.Optional(Type.Number({ minimum: 0, maximum: 4096 })),
   limit_memory: Type.Optional(Type.Integer({ minimum: 0, description: 'Bytes' })),
+  cap_add: StringList(64),
+  cap_drop: StringList(64),
   update_config: policy(['pause', 'continue', 'rollback'], 'delay, monitor: seconds'),
   rollback_config: policy(['pause', 'continue']),
 };
+
+/**
+ * Capabilities in a service spec are Engine API 1.41 (Docker 20.10) and newer; an older engine would
+ * drop them silently, and a service asked to drop capabilities would run with them.
+ */
+export function capabilitiesSupported(
+  args: { cap_add?: unknown; cap_drop?: unknown },
+  apiVersion: string,
+): void {
+  const asked = args.cap_add !== undefined ? 'cap_add' : args.cap_drop !== undefined ? 'cap_drop' : undefined;
+  if (asked && !apiAtLeast(apiVersion || '0', '1.41'))
+    throw new ToolError(
+      'invalid_argument',
+      `${asked} needs Engine API 1.41 (Docker 20.10) or newer; this engine speaks ${apiVersion || 'an older API'}`,
+      { hint: `leave ${asked} out, or upgrade the engine` },
+    );
+}

@@ -13,7 +13,7 @@ import {
   updateService,
 } from '../../docker/swarm/services.ts';
 import { PUBLISH_NOTE, ServiceChangeOut, ServiceRef } from './params.ts';
-import { serviceSettings } from './service-args.ts';
+import { capabilitiesSupported, serviceSettings } from './service-args.ts';
 
 const noted = (r: ServiceChange, ports: readonly unknown[] | undefined) =>
   ports?.length ? { ...r, note: PUBLISH_NOTE } : r;
@@ -33,8 +33,10 @@ export const serviceCreate = defineTool({
   ),
   output: ServiceChangeOut,
   secretArgs: ['env'],
-  handler: async (args, { engine: { docker }, signal }) =>
-    noted(await createService(docker, args, signal), args.ports),
+  handler: async (args, { engine: { docker, apiVersion }, signal }) => {
+    capabilitiesSupported(args, apiVersion);
+    return noted(await createService(docker, args, signal), args.ports);
+  },
 });
 
 export const serviceUpdate = defineTool({
@@ -53,8 +55,10 @@ export const serviceUpdate = defineTool({
   ),
   output: ServiceChangeOut,
   secretArgs: ['env'],
-  handler: async ({ service, ...args }, { engine: { docker }, signal }) =>
-    noted(await updateService(docker, service, args, signal), args.ports),
+  handler: async ({ service, ...args }, { engine: { docker, apiVersion }, signal }) => {
+    capabilitiesSupported(args, apiVersion);
+    return noted(await updateService(docker, service, args, signal), args.ports);
+  },
 });
 
 export const serviceScale = defineTool({
