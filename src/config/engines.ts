@@ -7,20 +7,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EngineOptions } from '../core/engine.ts';
 import { ConfigError } from './meta.ts';
 
 /** One engine's settings as the flag, env or file give them (the file's keys). */
-export interface EngineEntry {
+export interface EngineEntry extends EngineOptions {
   url?: string;
-  /** Directory holding ca.pem, cert.pem and key.pem (like DOCKER_CERT_PATH). */
-  tlsDir?: string;
-  /** Verify the engine's certificate against ca.pem (default: true when tlsDir is set). */
-  tlsVerify?: boolean;
-  identityFile?: string;
-  knownHostsFile?: string;
-  description?: string;
-  readOnly?: boolean;
-  allowDestructive?: boolean;
 }
 
 /** A configured engine: its name, its URL, and where its settings came from (for doctor). */

@@ -49,6 +49,22 @@ export interface EngineCeiling {
   allowDestructive: boolean;
 }
 
+/**
+ * One engine's own settings besides its URL, as the config file's `engines` map writes them: config
+ * reads and checks them (config/engines.ts), the engine layer connects with them (docker/engines.ts).
+ */
+export interface EngineOptions {
+  /** Directory holding ca.pem, cert.pem and key.pem (like DOCKER_CERT_PATH). */
+  tlsDir?: string;
+  /** Verify the engine's certificate against ca.pem (default: true when tlsDir is set). */
+  tlsVerify?: boolean;
+  identityFile?: string;
+  knownHostsFile?: string;
+  description?: string;
+  readOnly?: boolean;
+  allowDestructive?: boolean;
+}
+
 /** No ceiling: the server-wide and caller profiles decide alone. */
 export const NO_CEILING: EngineCeiling = { readOnly: false, allowDestructive: true };
 

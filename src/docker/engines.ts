@@ -11,6 +11,7 @@ import {
   type EngineAccess,
   type EngineCeiling,
   type EngineFacts,
+  type EngineOptions,
   type EngineSession,
   NO_CEILING,
 } from '../core/engine.ts';
@@ -127,18 +128,11 @@ export function sessionOf<C extends Dockerode | undefined>(
  * A configured engine as settings give it (src/config/engines.ts checked names, schemes and TLS files):
  * its URL (`context:NAME` for a Docker CLI context) and per-engine files, words and ceiling.
  */
-export interface EngineSpec {
+export interface EngineSpec extends EngineOptions {
   name: string;
   url: string;
   /** Where its settings came from ('flag --engine', 'env MCP_DOCKER_ENGINES', 'file c.json: engines'). */
   source: string;
-  tlsDir?: string;
-  tlsVerify?: boolean;
-  identityFile?: string;
-  knownHostsFile?: string;
-  description?: string;
-  readOnly?: boolean;
-  allowDestructive?: boolean;
 }
 
 /** A configured engine that cannot be set up (a context that does not exist): a start-up error. */
