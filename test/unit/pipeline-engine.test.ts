@@ -42,6 +42,9 @@ function fakeEngine(
       if (failure) throw failure;
       return docker;
     },
+    requests(signal) {
+      return this.client(signal);
+    },
     invalidate() {
       this.invalidated++;
     },
