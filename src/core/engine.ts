@@ -79,10 +79,20 @@ export interface EngineAccess {
 }
 
 /**
+ * The engine's JSON requests only, for the one request function (src/docker/request.ts): no streams,
+ * hijacked connections or uploads. What a tool declaring `engine: 'requests'` gets as `docker`; a full
+ * client (Dockerode) is one too.
+ */
+export interface EngineRequests {
+  readonly modem: unknown;
+}
+
+/**
  * The engine one call acts on. `docker` is connected; `apiVersion` is the version negotiated with it.
  * For a tool whose engine is optional, `docker` is undefined when no engine answered.
  */
-export interface EngineSession<C extends Dockerode | undefined = Dockerode> extends EngineAccess {
+export interface EngineSession<C extends Dockerode | EngineRequests | undefined = Dockerode>
+  extends EngineAccess {
   /** The engine's configured name ('default' when only one is configured). */
   readonly name: string;
   readonly docker: C;

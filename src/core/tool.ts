@@ -5,7 +5,7 @@
  */
 import type Dockerode from 'dockerode';
 import type { Static, TObject, TSchema } from 'typebox';
-import type { EngineEntry, EngineSession } from './engine.ts';
+import type { EngineEntry, EngineRequests, EngineSession } from './engine.ts';
 import type { ObjectKind, ToolError } from './errors.ts';
 import type { Limits } from './limits.ts';
 import type { ProgressFn } from './progress.ts';
@@ -28,12 +28,22 @@ export interface ServerFacts {
 /**
  * `required` (default): the pipeline connects first and fails the call if no engine answers.
  * `optional`: the handler runs anyway, with `engine.docker` undefined and `unreachable` saying why.
+ * `requests`: required, and the handler only sends JSON requests through the one request function
+ * (engineRequest): `engine.docker` is the engine's request transport, so the call never loads the full
+ * client (dockerode and the Node HTTP stack under it).
  */
-export type EngineNeed = 'required' | 'optional';
+export type EngineNeed = 'required' | 'optional' | 'requests';
+
+/** What `engine.docker` is for a tool with that engine need. */
+export type EngineClientOf<E extends EngineNeed> = E extends 'optional'
+  ? Dockerode | undefined
+  : E extends 'requests'
+    ? EngineRequests
+    : Dockerode;
 
 /** What a handler gets besides its arguments. It never sees the transport or the safety settings. */
 export interface ToolContext<E extends EngineNeed = 'required'> {
-  engine: EngineSession<E extends 'optional' ? Dockerode | undefined : Dockerode>;
+  engine: EngineSession<EngineClientOf<E>>;
   signal: AbortSignal;
   progress: ProgressFn;
   limits: Limits;
@@ -122,7 +132,10 @@ export interface ToolDef<
   escalate?: Partial<Record<keyof Static<I> & string, Safety>>;
   /** The kind of object this tool lists: a not-found of that kind points the caller here. */
   lists?: ObjectKind;
-  /** Only tools that report on the connection itself (e.g. a health check) set 'optional'. */
+  /**
+   * Only tools that report on the connection itself (e.g. a health check) set 'optional'; tools whose
+   * handler only sends JSON requests set 'requests' (see EngineNeed).
+   */
   engine?: E;
   /** The handler reports on every engine the caller may use (docker_list_engines): it gets `engines`. */
   needsEngines?: boolean;

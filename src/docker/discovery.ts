@@ -3,7 +3,6 @@
  * context (DOCKER_CONTEXT wins over config.json's currentContext), then well-known sockets.
  * Pure apart from the injected file reader, so the order is unit-tested without an engine.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 export interface TlsFiles {
@@ -86,7 +85,8 @@ function currentContext(configDir: string, fs: FileReader): string | undefined {
 
 /** Context metadata lives under contexts/meta/<sha256(name)>/meta.json, TLS files under contexts/tls/. */
 export function contextCandidate(name: string, input: DiscoveryInput, fs: FileReader): Candidate {
-  const id = createHash('sha256').update(name).digest('hex');
+  // Bun's hasher: importing node:crypto would load Node's crypto module into every session.
+  const id = new Bun.CryptoHasher('sha256').update(name).digest('hex');
   const metaPath = join(input.dockerConfigDir, 'contexts', 'meta', id, 'meta.json');
   const text = fs.readText(metaPath);
   if (!text) {

@@ -1,7 +1,9 @@
 /**
  * The connection to the engine: discovered lazily on the first call, API version negotiated from
  * /version, dropped on connection failure and rediscovered on the next call, so the server
- * recovers by itself when the engine comes back. Knows nothing of MCP or tools.
+ * recovers by itself when the engine comes back. On a unix socket the connection's JSON requests go
+ * over the engine's own fetch transport and dockerode is loaded only when a caller needs the full
+ * client (streams, uploads, its object API). Knows nothing of MCP or tools.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
@@ -10,6 +12,7 @@ import {
   type EngineCeiling,
   type EngineFacts,
   type EngineInfo,
+  type EngineRequests,
   NO_CEILING,
 } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
@@ -28,10 +31,10 @@ import {
   type ProcessReader,
   sharesFilesystem,
 } from './facts.ts';
-import { useFetchTransport } from './fetch-transport.ts';
+import { fetchModem, useFetchTransport } from './fetch-transport.ts';
 import { engineKind, podmanRefusal, type VersionAnswer } from './podman.ts';
 import { policyGuard } from './policy/guard.ts';
-import { type EngineGuard, guardRequests } from './request.ts';
+import { type EngineGuard, engineRequest, guardRequests, type Modem } from './request.ts';
 // Type only: the SSH transport (and ssh2) load when an ssh:// engine first connects.
 import type { SshTransport } from './ssh/transport.ts';
 
@@ -51,7 +54,12 @@ export const nodeFileReader: FileReader = {
 };
 
 interface Connection {
-  docker: Dockerode;
+  /** The engine's JSON requests, guarded: its own fetch transport on a unix socket, else the full client. */
+  requests: EngineRequests;
+  /** The full client, made on first need (at once for engines not on a unix socket). */
+  docker?: Promise<Dockerode>;
+  /** What the full client is made with (the negotiated version included). */
+  options: Dockerode.DockerOptions;
   info: EngineInfo;
   socketPath?: string;
   /** Facts of this connection, each found on first use: a reconnect finds them again. */
@@ -108,8 +116,28 @@ export class Engine {
     this.processes = options.processes;
   }
 
+  /** The full client (dockerode), loaded and made on the first call that needs it. */
   async client(signal?: AbortSignal): Promise<Dockerode> {
-    return (await this.connection(signal)).docker;
+    const c = await this.connection(signal);
+    c.docker ??= this.dockerode(c.options, c.socketPath).catch((e: unknown) => {
+      c.docker = undefined;
+      throw e;
+    });
+    return c.docker;
+  }
+
+  /** The engine's JSON requests only (EngineRequests): never loads dockerode on a unix socket. */
+  async requests(signal?: AbortSignal): Promise<EngineRequests> {
+    return (await this.connection(signal)).requests;
+  }
+
+  /** A dockerode client with the guards in front, its JSON requests sent over fetch on a unix socket. */
+  private async dockerode(opts: Dockerode.DockerOptions, socketPath?: string): Promise<Dockerode> {
+    const { default: Dockerode } = await import('dockerode');
+    const docker = new Dockerode(opts);
+    if (socketPath) useFetchTransport(docker, socketPath);
+    guardRequests(docker, this.guard);
+    return docker;
   }
 
   async connection(signal?: AbortSignal): Promise<Connection> {
@@ -223,9 +251,11 @@ export class Engine {
   async resolveFacts(signal?: AbortSignal): Promise<EngineFacts> {
     const c = await this.connection(signal);
     if (this.overrides.dataRoot === undefined && c.dataRoot === undefined) {
-      // The typings omit info()'s options argument; dockerode accepts { abortSignal }.
-      const docker = c.docker as unknown as { info(o: object): Promise<{ DockerRootDir?: string }> };
-      c.dataRootLoad ??= docker.info({ abortSignal: signal }).then(
+      c.dataRootLoad ??= engineRequest<{ DockerRootDir?: string }>(
+        c.requests,
+        { path: '/info' },
+        signal ?? new AbortController().signal,
+      ).then(
         (info) => {
           c.dataRoot = info.DockerRootDir || undefined;
           return c.dataRoot;
@@ -268,14 +298,6 @@ export class Engine {
       throw e;
     }
     const attempts: Attempt[] = [];
-    // Loaded on the first call, not at start-up: initialize answers without paying for the client.
-    const { default: Dockerode } = await import('dockerode');
-    const client = (opts: Dockerode.DockerOptions, socketPath?: string) => {
-      const docker = new Dockerode(opts);
-      if (socketPath) useFetchTransport(docker, socketPath);
-      guardRequests(docker, this.guard);
-      return docker;
-    };
     for (const c of candidates) {
       const socketPath = unixPath(c.url);
       if (socketPath && !this.fs.exists(socketPath)) {
@@ -291,13 +313,26 @@ export class Engine {
           AbortSignal.timeout(PROBE_TIMEOUT_MS),
           ...(signal ? [signal] : []),
         ]);
-        // The typings omit version()'s options argument; dockerode accepts { abortSignal }.
-        const probe = client(opts, socketPath) as unknown as {
-          version(o: object): Promise<Record<string, string> & VersionAnswer>;
-        };
-        const v = await probe.version({ abortSignal: probeSignal });
+        // On a unix socket, the engine's own JSON transport (dockerode waits for a call that needs
+        // it); elsewhere dockerode's modem, which holds the TLS and SSH settings.
+        const modem = socketPath ? fetchModem(socketPath) : undefined;
+        const probe: EngineRequests = modem ? { modem } : await this.dockerode(opts);
+        if (modem) guardRequests(probe, this.guard);
+        const v = await engineRequest<Partial<Record<string, string>> & VersionAnswer>(
+          probe,
+          { path: '/version' },
+          probeSignal,
+        );
         const apiVersion = negotiate(v.ApiVersion ?? '1.24');
-        const docker = client({ ...opts, version: `v${apiVersion}` }, socketPath);
+        const options = { ...opts, version: `v${apiVersion}` };
+        let requests = probe;
+        let docker: Promise<Dockerode> | undefined;
+        if (modem) (probe.modem as Modem).version = options.version;
+        else {
+          const full = await this.dockerode(options);
+          requests = full;
+          docker = Promise.resolve(full);
+        }
         const info: EngineInfo = {
           url: c.url,
           kind: engineKind(v),
@@ -309,7 +344,7 @@ export class Engine {
         };
         attempts.push({ url: c.url, source: c.source, outcome: `connected (API ${apiVersion})` });
         this.lastAttempts = attempts;
-        this.current = { docker, info, socketPath };
+        this.current = { requests, docker, options, info, socketPath };
         return this.current;
       } catch (e) {
         if (signal?.aborted) throw signal.reason;

@@ -12,6 +12,7 @@ import {
   type EngineCeiling,
   type EngineFacts,
   type EngineOptions,
+  type EngineRequests,
   type EngineSession,
   NO_CEILING,
 } from '../core/engine.ts';
@@ -39,6 +40,8 @@ export interface EngineHandle extends EngineAccess {
   readonly facts: EngineFacts;
   /** The facts with those the engine reports on request fetched: once per connection. */
   resolveFacts(signal?: AbortSignal): Promise<EngineFacts>;
+  /** The connection's JSON requests only (for `engine: 'requests'` tools): lighter than client(). */
+  requests(signal: AbortSignal): Promise<EngineRequests>;
 }
 
 export interface EngineRegistry<H extends EngineHandle = EngineHandle> {
@@ -102,11 +105,12 @@ export const defaultEngines = (discovery: DiscoveryInput, facts?: FactOverrides)
 
 /**
  * The session a handler acts on: the engine's name, facts and negotiated API version, the connected
- * `docker` client (undefined for an optional-engine tool when none answered), and `access`, the view
+ * `docker` client (its JSON requests only for an `engine: 'requests'` tool; undefined for an
+ * optional-engine tool when none answered), and `access`, the view
  * of the connection this caller may see (addresses hidden from remote callers; the engine itself by
  * default).
  */
-export function sessionOf<C extends Dockerode | undefined>(
+export function sessionOf<C extends Dockerode | EngineRequests | undefined>(
   engine: EngineHandle,
   docker: C,
   access: EngineAccess = engine,

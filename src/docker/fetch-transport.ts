@@ -4,6 +4,8 @@
  * node:http costs ~0.2 ms more per call and grows RSS ~30 MB over 1,000 calls where fetch grows
  * ~13 MB. Streams, hijacked exec/attach, stdin and uploads keep dockerode's own transport.
  * The contract mirrors docker-modem's `dial`: same URL, query and body rules, same error shape.
+ * fetchModem() is the same transport alone, without dockerode: an engine's JSON requests on a unix
+ * socket (src/docker/engine.ts), so a call that needs only those never loads dockerode.
  */
 import { stringify } from 'node:querystring';
 import type { DialOptions, Modem } from './request.ts';
@@ -27,6 +29,27 @@ export function useFetchTransport(docker: { modem: unknown }, socketPath: string
       (err) => callback(err, null),
     );
   };
+}
+
+/**
+ * A `dial` of JSON requests over fetch on `socketPath`, with no dockerode behind it: a stream, hijack,
+ * stdin or upload is refused (those need the full client). `version` ('v1.47') prefixes each path
+ * once it is set.
+ */
+export function fetchModem(socketPath: string): Modem {
+  const modem: Modem = {
+    dial(options, callback) {
+      if (options.isStream || options.hijack || options.openStdin || options.file !== undefined) {
+        callback(new Error(`${options.method} ${options.path}: a stream needs the full engine client`), null);
+        return;
+      }
+      fetchDial(modem.version, socketPath, options).then(
+        (data) => callback(null, data),
+        (err) => callback(err, null),
+      );
+    },
+  };
+  return modem;
 }
 
 async function fetchDial(version: string | undefined, socketPath: string, o: DialOptions): Promise<unknown> {

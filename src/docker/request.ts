@@ -1,13 +1,14 @@
 /**
  * Every request to the Engine API passes here: dockerode's own calls (it routes them all through
  * `modem.dial`, which guardRequests wraps once per client) and ours (engineRequest, and the stream
- * function in streams.ts, both built on dialEngine). A RequestGuard registered with setRequestGuard
+ * function in streams.ts, both built on dialEngine), whether sent by dockerode's modem or by the
+ * engine's own JSON transport on a unix socket (fetch-transport.ts, the same `dial` contract). A RequestGuard registered with setRequestGuard
  * sees the method, path, query and body of each request before it is sent, and may refuse it by
  * throwing; so does each engine's own guard (an EngineGuard: the policy, src/docker/policy/guard.ts),
  * which may also ask the engine (GETs that bypass the guards) while it decides. Knows nothing of MCP
  * or of any tool.
  */
-import type Dockerode from 'dockerode';
+import type { EngineRequests } from '../core/engine.ts';
 
 /** docker-modem's `dial` options, as dockerode and we pass them. */
 export interface DialOptions {
@@ -89,7 +90,7 @@ export type EngineGuard = (call: EngineCall, io: GuardIO) => void | Promise<void
  * Puts the guards in front of the client's transport: the global one (setRequestGuard) and the
  * engine's own, if given. Call it once per client, after any other wrapping.
  */
-export function guardRequests(docker: Dockerode, engineGuard?: EngineGuard): void {
+export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard): void {
   const modem = docker.modem as Modem;
   const send = modem.dial.bind(modem);
   modem.dial = (given, callback) => {
@@ -142,7 +143,7 @@ export function withoutUnset(o: DialOptions): DialOptions {
 }
 
 /** One dial as a promise. */
-export function dialEngine<T>(docker: Dockerode, options: DialOptions): Promise<T> {
+export function dialEngine<T>(docker: EngineRequests, options: DialOptions): Promise<T> {
   const modem = docker.modem as Modem;
   return new Promise<T>((resolve, reject) =>
     modem.dial(options, (err, data) => (err ? reject(err) : resolve(data as T))),
@@ -185,6 +186,10 @@ export const dialOptions = (req: EngineRequest, signal: AbortSignal): DialOption
  * json), for the one status→error mapping in errors.ts. Use it where dockerode drops the signal or
  * the options (image inspect and history, network inspect, build prune, create with warnings).
  */
-export function engineRequest<T>(docker: Dockerode, req: EngineRequest, signal: AbortSignal): Promise<T> {
+export function engineRequest<T>(
+  docker: EngineRequests,
+  req: EngineRequest,
+  signal: AbortSignal,
+): Promise<T> {
   return dialEngine<T>(docker, dialOptions(req, signal));
 }

@@ -4,6 +4,7 @@
  * (service, node, secret, config) is one more entry in KINDS. Knows nothing of MCP or of any tool.
  */
 import type Dockerode from 'dockerode';
+import type { EngineRequests } from '../core/engine.ts';
 import { type ObjectKind, ToolError } from '../core/errors.ts';
 import { isMissing } from './errors.ts';
 import { engineRequest } from './request.ts';
@@ -40,7 +41,7 @@ interface Kind {
   /** The engine's 404 message that means the reference names nothing (other 404s keep their own). */
   missing?: RegExp;
   /** Every name a reference of this kind could mean. */
-  names(docker: Dockerode, signal: AbortSignal): Promise<string[]>;
+  names(docker: EngineRequests, signal: AbortSignal): Promise<string[]>;
   /** What did-you-mean compares. */
   key?: (name: string) => string;
 }
@@ -55,34 +56,48 @@ const repoOf = (ref: string) =>
     .replace(/^[^/]*[.:][^/]*\//, '')
     .toLowerCase();
 
+/** One listing, through the one request function (no dockerode needed). */
+const list = <T>(
+  docker: EngineRequests,
+  path: string,
+  signal: AbortSignal,
+  query?: Record<string, unknown>,
+) => engineRequest<T>(docker, { path, query }, signal);
+
 const KINDS: Record<ObjectKind, Kind> = {
   container: {
     // A missing file in copy or a missing exec is a 404 too, and not about the reference.
     missing: /no such container/i,
     names: async (docker, signal) =>
-      (await docker.listContainers({ all: true, abortSignal: signal })).map((c) => nameOf(c.Names, c.Id)),
+      (await list<Dockerode.ContainerInfo[]>(docker, '/containers/json', signal, { all: true })).map((c) =>
+        nameOf(c.Names, c.Id),
+      ),
   },
   image: {
     missing: /no such image|not found|does not exist/i,
     names: async (docker, signal) =>
-      (await docker.listImages({ abortSignal: signal }))
+      (await list<Dockerode.ImageInfo[]>(docker, '/images/json', signal))
         .flatMap((i) => i.RepoTags ?? [])
         .filter((t) => !t.startsWith('<none>')),
     key: repoOf,
   },
   network: {
-    names: async (docker, signal) => (await docker.listNetworks({ abortSignal: signal })).map((n) => n.Name),
+    names: async (docker, signal) =>
+      (await list<Dockerode.NetworkInspectInfo[]>(docker, '/networks', signal)).map((n) => n.Name),
   },
   volume: {
     names: async (docker, signal) =>
-      ((await docker.listVolumes({ abortSignal: signal })).Volumes ?? []).map((v) => v.Name),
+      (
+        (await list<{ Volumes?: Dockerode.VolumeInspectInfo[] | null }>(docker, '/volumes', signal))
+          .Volumes ?? []
+      ).map((v) => v.Name),
   },
 };
 
 /** The not_found for `ref`, with the close names that exist (a failed listing just names none). */
 export async function notFoundAmong(
   kind: ObjectKind,
-  docker: Dockerode,
+  docker: EngineRequests,
   ref: string,
   signal: AbortSignal,
 ): Promise<ToolError> {
@@ -94,7 +109,7 @@ export async function notFoundAmong(
 /** Runs `fn`; an engine 404 saying `ref` names no such object becomes notFoundAmong. */
 export async function resolving<T>(
   kind: ObjectKind,
-  docker: Dockerode,
+  docker: EngineRequests,
   ref: string,
   signal: AbortSignal,
   fn: () => Promise<T>,
@@ -120,7 +135,7 @@ export const withContainer = <T>(
   resolving('container', docker, ref, signal, () => fn(docker.getContainer(containerRef(ref))));
 
 /** Reads one object's document by reference. */
-export type Inspect<T> = (docker: Dockerode, ref: string, signal: AbortSignal) => Promise<T>;
+export type Inspect<T> = (docker: EngineRequests, ref: string, signal: AbortSignal) => Promise<T>;
 
 /** `read`, with a reference that names no object of the kind turned into notFoundAmong. */
 const resolver =
@@ -143,7 +158,7 @@ export const inspectNetwork = resolver<Dockerode.NetworkInspectInfo>('network', 
 );
 
 export const inspectVolume = resolver<Dockerode.VolumeInspectInfo>('volume', (docker, name, signal) =>
-  docker.getVolume(name).inspect({ abortSignal: signal }),
+  engineRequest(docker, { path: `/volumes/${encodeURIComponent(name)}` }, signal),
 );
 
 /** The volume's document, or undefined when there is none of that name. */

@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { HostEnv } from '../config/host.ts';
-import type { EngineEntry, EngineSession } from '../core/engine.ts';
+import type { EngineEntry, EngineRequests, EngineSession } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
 import { fenceResult, type LogFilter } from '../core/fence.ts';
 import type { Limits } from '../core/limits.ts';
@@ -361,10 +361,12 @@ async function connect(
   engine: EngineHandle,
   env: PipelineEnv,
   signal: CallSignal,
-): Promise<{ session: EngineSession<Dockerode | undefined>; unreachable?: ToolError }> {
+): Promise<{ session: EngineSession<Dockerode | EngineRequests | undefined>; unreachable?: ToolError }> {
   const access = env.remote ? remoteEngineView(engine, (e) => shown(e, tool, env)) : engine;
   // A tool that reports on every engine probes each itself, under its own timeout.
   if (tool.needsEngines) return { session: sessionOf(engine, undefined, access) };
+  if (tool.engine === 'requests')
+    return { session: sessionOf(engine, await engine.requests(signal.signal), access) };
   if (tool.engine !== 'optional')
     return { session: sessionOf(engine, await engine.client(signal.signal), access) };
   try {

@@ -4,8 +4,9 @@
  * caller, valid for a few minutes and accepted once. What the client holds is readable (the plan is
  * ids it may list anyway) but cannot be forged, replayed, kept past its expiry or moved to other
  * arguments: each of those is refused, naming why.
+ * Bun's own hasher and the global crypto, not node:crypto: the sealer's key is made at start-up, and
+ * importing node:crypto for it would load Node's crypto module into every session (~1 MiB).
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** What a sealed state is bound to: a confirmation only ever applies to this very call. */
 export interface SealBinding {
@@ -33,8 +34,10 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+const randomBytes = (n: number): Buffer => crypto.getRandomValues(Buffer.alloc(n));
+
 const digest = (b: SealBinding) =>
-  createHash('sha256')
+  new Bun.CryptoHasher('sha256')
     .update(canonicalJson([b.tool, b.engine, b.caller, canonicalJson(b.args)]))
     .digest('base64url');
 
@@ -81,7 +84,8 @@ export class Sealer {
     if (!text || !mac || rest.length > 0) return { ok: false, reason: 'malformed' };
     const want = Buffer.from(this.mac(text));
     const got = Buffer.from(mac);
-    if (want.length !== got.length || !timingSafeEqual(want, got)) return { ok: false, reason: 'forged' };
+    if (want.length !== got.length || !crypto.timingSafeEqual(want, got))
+      return { ok: false, reason: 'forged' };
     let body: Body;
     try {
       body = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Body;
@@ -97,7 +101,7 @@ export class Sealer {
   }
 
   private mac(text: string): string {
-    return createHmac('sha256', this.key).update(`mcp-docker.confirm.${text}`).digest('base64url');
+    return new Bun.CryptoHasher('sha256', this.key).update(`mcp-docker.confirm.${text}`).digest('base64url');
   }
 
   private forgetExpired(): void {

@@ -58,6 +58,10 @@ export function countingEngine(inner: EngineHandle): EngineHandle & { calls: num
       counted.calls++;
       return inner.client(signal);
     },
+    requests(signal: AbortSignal) {
+      counted.calls++;
+      return inner.requests(signal);
+    },
     invalidate: () => inner.invalidate(),
     info: () => inner.info(),
     attempts: () => inner.attempts(),

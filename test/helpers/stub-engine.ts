@@ -10,6 +10,7 @@ export function stubEngine(name = 'default', client: Dockerode = {} as Dockerode
   return {
     name,
     client: async () => client,
+    requests: async () => client,
     invalidate() {},
     info: () => undefined,
     attempts: () => [],

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'bun:test';
 import { ToolError } from '../../src/core/errors.ts';
 import { Engine } from '../../src/docker/engine.ts';
-import { type EngineCall, setRequestGuard } from '../../src/docker/request.ts';
+import { dialEngine, type EngineCall, engineRequest, setRequestGuard } from '../../src/docker/request.ts';
 import * as fixture from '../helpers/engine.ts';
 import { callErr, callOk } from '../helpers/pipeline.ts';
 
@@ -112,5 +112,63 @@ describe('the request hook', () => {
 
     expect(await docker.version()).toHaveProperty('ApiVersion');
     await expect(docker.info()).rejects.toThrow('no info today');
+  });
+});
+
+describe("the request transport (tools declared engine: 'requests')", () => {
+  it('serves JSON requests on the unix socket without dockerode, each seen by the guard', async () => {
+    const requests = await engine.requests(AbortSignal.timeout(10_000));
+    const seen = record();
+
+    const rows = await engineRequest<unknown[]>(
+      requests,
+      { path: '/containers/json', query: { all: true, filters: { label: ['mcp-docker-test'] } } },
+      AbortSignal.timeout(10_000),
+    );
+
+    expect(Array.isArray(rows)).toBe(true);
+    expect(seen).toContainEqual(
+      expect.objectContaining({
+        method: 'GET',
+        path: '/containers/json',
+        query: { all: true, filters: { label: ['mcp-docker-test'] } },
+      }),
+    );
+    // Not a dockerode client: only the transport the one request function needs.
+    expect(requests).not.toHaveProperty('listContainers');
+  });
+
+  it('refuses a request when the guard throws, as on the full client', async () => {
+    const requests = await engine.requests(AbortSignal.timeout(10_000));
+    setRequestGuard(() => {
+      throw new ToolError('policy_denied', 'refused by the test guard');
+    });
+
+    await expect(engineRequest(requests, { path: '/info' }, AbortSignal.timeout(10_000))).rejects.toThrow(
+      'refused by the test guard',
+    );
+  });
+
+  it('refuses a stream: that needs the full client', async () => {
+    const requests = await engine.requests(AbortSignal.timeout(10_000));
+
+    await expect(
+      dialEngine(requests, {
+        path: '/events?',
+        method: 'GET',
+        isStream: true,
+        options: { _query: {} },
+        statusCodes: { 200: true },
+        abortSignal: AbortSignal.timeout(10_000),
+      }),
+    ).rejects.toThrow('a stream needs the full engine client');
+  });
+
+  it('speaks the negotiated API version, like the full client', async () => {
+    const requests = await engine.requests(AbortSignal.timeout(10_000));
+    const docker = await engine.client(AbortSignal.timeout(10_000));
+
+    expect((requests.modem as { version?: string }).version).toBe(`v${engine.info()?.apiVersion}`);
+    expect((docker.modem as { version?: string }).version).toBe(`v${engine.info()?.apiVersion}`);
   });
 });

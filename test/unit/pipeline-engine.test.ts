@@ -42,6 +42,9 @@ function fakeEngine(
       if (failure) throw failure;
       return docker;
     },
+    requests(signal) {
+      return this.client(signal);
+    },
     invalidate() {
       this.invalidated++;
     },
@@ -107,6 +110,36 @@ function recording(tool: AnyTool) {
   };
   return { tool: { ...tool, handler } as AnyTool, ran: () => ran };
 }
+
+describe("tools declared engine: 'requests'", () => {
+  it("get the connection's request transport, and the full client is never made", async () => {
+    const transport = { modem: { kind: 'request transport' } };
+    let clients = 0;
+    const base = fakeEngine();
+    const handle: EngineHandle = {
+      ...base,
+      client: async () => {
+        clients++;
+        return base.docker;
+      },
+      requests: async () => transport,
+    };
+    const tool = defineTool({
+      name: 'docker_probe_requests',
+      title: 'Probe',
+      description: 'd',
+      safety: 'safe',
+      idempotent: true,
+      engine: 'requests',
+      input: Type.Object({}),
+      output: Type.Object({}, { additionalProperties: true }),
+      handler: async (_args, ctx) => ({ transport: ctx.engine.docker === transport }),
+    }) as AnyTool;
+
+    expect(await runPipeline(tool, {}, env(handle))).toEqual({ ok: true, data: { transport: true } });
+    expect(clients).toBe(0);
+  });
+});
 
 describe("tools declared engine: 'optional'", () => {
   it('run without an engine, told why and what was tried', async () => {

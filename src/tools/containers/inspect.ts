@@ -15,6 +15,7 @@ export const listContainers = defineTool({
   description: 'List containers, one compact row each.',
   safety: 'safe',
   idempotent: true,
+  engine: 'requests',
   input: Type.Object(
     { all: All, filters: Filters, limit: Limit, full: Full },
     { additionalProperties: false },
@@ -42,6 +43,7 @@ export const inspectContainerTool = defineTool({
   description: "A container's state, image, command, ports, mounts, networks and limits.",
   safety: 'safe',
   idempotent: true,
+  engine: 'requests',
   input: Type.Object({ container_id: ContainerRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
   // Image authors and whoever started the container set these; the full document nests them.
