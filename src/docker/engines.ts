@@ -43,7 +43,8 @@ export interface EngineHandle extends EngineAccess {
 export interface EngineRegistry<H extends EngineHandle = EngineHandle> {
   /** The engine a call uses when it names none: the one named 'default', else the first. */
   readonly defaultName: string;
-  names(): string[];
+  /** In configured order; the same frozen list on every call. */
+  names(): readonly string[];
   /** The engine named `name`, or the default one; an unknown name is refused naming the known ones. */
   resolve(name?: string): H;
 }
@@ -67,9 +68,11 @@ export function engineRegistry<H extends EngineHandle>(handles: readonly H[]): E
   const first = handles[0];
   if (!first) throw new Error('no engine configured');
   const defaultName = byName.has(DEFAULT_ENGINE) ? DEFAULT_ENGINE : first.name;
+  // The registry never changes once built: every call reads this one list (several? allowed?).
+  const names = Object.freeze([...byName.keys()]);
   return {
     defaultName,
-    names: () => [...byName.keys()],
+    names: () => names,
     resolve(name) {
       const h = byName.get(name ?? defaultName);
       if (h) return h;
