@@ -333,6 +333,20 @@ export function canElicit(capabilities: unknown): boolean {
 
 export type CallResult = ReturnType<typeof toCallResult>;
 
+/** Successful results toCallResult made: their one text is the JSON of their structuredContent. */
+const whole = new WeakSet<object>();
+
+/**
+ * JSON.stringify(result) for a successful result of toCallResult, made from its text rather than by
+ * serializing the data a second time (its structuredContent is the value that text is the JSON of);
+ * undefined for any other result. The same bytes, in the same key order.
+ */
+export function callResultJson(result: object): string | undefined {
+  if (!whole.has(result)) return undefined;
+  const { text } = (result as { content: [{ text: string }] }).content[0];
+  return `{"content":[{"type":"text","text":${JSON.stringify(text)}}],"structuredContent":${text}}`;
+}
+
 /**
  * Success: structured data plus the same JSON as text for clients that only read text.
  * Error: a one-line message with the kind and next step. `{kind, retryable, hint}` goes in
@@ -341,10 +355,12 @@ export type CallResult = ReturnType<typeof toCallResult>;
  */
 export function toCallResult(outcome: Outcome, modern: boolean) {
   if (outcome.ok) {
-    return {
+    const result = {
       content: [{ type: 'text' as const, text: jsonOf(outcome.data) }],
       structuredContent: outcome.data,
     };
+    whole.add(result);
+    return result;
   }
   const { kind, message, hint, retryable } = outcome.error;
   const text = `${kind}: ${message}${hint ? ` — ${hint}` : ''}`;

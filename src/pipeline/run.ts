@@ -4,7 +4,7 @@ import type { EngineEntry, EngineSession } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
 import { fenceResult, type LogFilter } from '../core/fence.ts';
 import type { Limits } from '../core/limits.ts';
-import { redact, redactText } from '../core/redact.ts';
+import { redact, redactResult, redactText } from '../core/redact.ts';
 import type { AnyTool, Safety, ServerFacts } from '../core/tool.ts';
 import { type EngineHandle, type EngineRegistry, sessionOf } from '../docker/engines.ts';
 import { withPolicy } from '../docker/policy/scope.ts';
@@ -245,7 +245,8 @@ async function runStages(
     progress.flush();
 
     // A secret result (a join token) is what the caller asked for: it is not masked, only never logged.
-    const fenced = fenceResult(tool.secretResult ? data : redact(data), tool.untrusted, args, env.logFilter);
+    const clean = tool.secretResult ? { value: data, json: undefined } : redactResult(data);
+    const fenced = fenceResult(clean.value, tool.untrusted, args, env.logFilter);
     // With several engines the result says which one answered (before the cap, which stays last).
     const said = severalEngines(env.engines) ? { ...fenced, engine: engine.name } : fenced;
     const capped = capResult(
@@ -253,6 +254,8 @@ async function runStages(
       env.limits.maxResponseBytes,
       tool.keep ?? 'head',
       tool.narrowHint ?? DEFAULT_NARROW,
+      // Redaction's JSON is the result's own while nothing after it changed the value.
+      said === clean.value ? clean.json : undefined,
     );
     return {
       ok: true,

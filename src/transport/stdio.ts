@@ -21,6 +21,8 @@ import { ToolError } from '../core/errors.ts';
 import type { Log } from '../log.ts';
 import {
   CAPABILITIES,
+  type CallResult,
+  callResultJson,
   canElicit,
   listTools,
   type Progress,
@@ -259,7 +261,7 @@ export class StdioDispatcher {
       .then(
         (result) => {
           // A cancelled request gets no answer (MCP: the client has stopped waiting for it).
-          if (!cancel.signal.aborted) this.reply(id, result);
+          if (!cancel.signal.aborted) this.replyCall(id, result);
         },
         (e) => {
           if (!cancel.signal.aborted) this.fail(id, e);
@@ -294,6 +296,17 @@ export class StdioDispatcher {
       const timer = setTimeout(wake, ms);
       this.onAnswered.add(wake);
     });
+  }
+
+  /** A tools/call answer: a successful one is written from its text, its data not serialized again. */
+  private replyCall(id: Id, result: CallResult): void {
+    const json = callResultJson(result);
+    if (json === undefined) {
+      this.reply(id, result);
+      return;
+    }
+    this.answered(id);
+    this.wire.sendJson(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${json}}`).catch(() => {});
   }
 
   private reply(id: Id, result: unknown): void {

@@ -1,6 +1,6 @@
 /** Redaction (src/core/redact.ts): which names are secrets, and that a secret value is masked whole. */
 import { describe, expect, it } from 'bun:test';
-import { isSecretName, MASK, redact, redactText } from '../../src/core/redact.ts';
+import { isSecretName, MASK, redact, redactResult, redactText } from '../../src/core/redact.ts';
 
 describe('secret names', () => {
   // Words of five letters or more count anywhere in a word of the name; short ones only as a whole word.
@@ -182,5 +182,33 @@ describe('redaction', () => {
   it('leaves text without secrets untouched', () => {
     const s = 'Set SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true to allow it.';
     expect(redactText(s)).toBe(s);
+  });
+});
+
+describe('redactResult', () => {
+  it('keeps a result no name or string of which can hold a secret, with its JSON', () => {
+    const rows = { containers: [{ id: 'abc', name: 'web', image: 'nginx:1', path: '/usr/bin' }], count: 1 };
+    const r = redactResult(rows);
+    expect(r.value).toBe(rows);
+    expect(r.json).toBe(JSON.stringify(rows));
+  });
+
+  it('masks what redact() masks, escapes and all, and then hands on no JSON', () => {
+    const cases: Record<string, unknown>[] = [
+      { env: ['DB_PASSWORD=hunter2', 'PATH=/bin'] },
+      { Labels: { api_key: 'k-123456', plain: 'x' } },
+      { text: 'line one\nGITHUB_PAT: ghp_abcdef\n' },
+      { quoted: 'say "token=abc" now' },
+      { url: 'https://user:pw@host/x' },
+      { nested: [{ deep: { secret: 12345 } }] },
+      { pat: 'x' },
+      { tail: 'ends in pat' },
+      { control: 'pat\u0001' },
+    ];
+    for (const value of cases) {
+      const r = redactResult(value);
+      expect(r.json).toBeUndefined();
+      expect(r.value).toEqual(redact(value));
+    }
   });
 });
