@@ -241,7 +241,7 @@ async function runStages(
     if ('outcome' in confirmed) return confirmed.outcome;
     confirmation = confirmed.confirmation;
     if (confirmed.plan !== undefined) ctx.confirmed = confirmed.plan;
-    const data = (await untilAborted(tool.handler(args, ctx), signal.signal)) as Record<string, unknown>;
+    const data = (await signal.race(tool.handler(args, ctx))) as Record<string, unknown>;
     progress.flush();
 
     // A secret result (a join token) is what the caller asked for: it is not masked, only never logged.

@@ -4,7 +4,30 @@ export interface CallSignal {
   signal: AbortSignal;
   /** Turns an abort into the right error: the client's cancel or our timeout. */
   reason(): ToolError | undefined;
+  /** Settles as `work` does, or rejects with the abort's error as soon as the call is aborted. */
+  race<T>(work: Promise<T>): Promise<T>;
   dispose(): void;
+}
+
+/**
+ * The calls running under each stop signal (the server's shutdown): one listener per signal, however
+ * many calls there are. A call joins and leaves a set; an abort listener per call costs far more.
+ */
+const stoppers = new WeakMap<AbortSignal, Set<() => void>>();
+
+function onStop(stop: AbortSignal, fn: () => void): () => void {
+  let calls = stoppers.get(stop);
+  if (!calls) {
+    const set = new Set<() => void>();
+    stop.addEventListener('abort', () => {
+      for (const f of [...set]) f();
+      set.clear();
+    });
+    stoppers.set(stop, set);
+    calls = set;
+  }
+  calls.add(fn);
+  return () => calls.delete(fn);
 }
 
 /**
@@ -19,10 +42,14 @@ export function callSignal(
 ): CallSignal {
   const controller = new AbortController();
   let why: ToolError | undefined;
+  // What race() is waiting on: rejected by the abort itself, with no listener on the signal.
+  const racing = new Set<(e: unknown) => void>();
   const abort = (e: ToolError) => {
     if (controller.signal.aborted) return;
     why = e;
     controller.abort(e);
+    for (const reject of racing) reject(e);
+    racing.clear();
   };
   const timer = setTimeout(
     () =>
@@ -37,22 +64,43 @@ export function callSignal(
   if (client?.aborted) onCancel();
   else client?.addEventListener('abort', onCancel, { once: true });
   // Unlike a client's cancel, this one is answered: the client learns why its call ended.
-  const onStop = () =>
+  const onStopping = () =>
     abort(
       new ToolError('cancelled', `${toolName} was cancelled: the server is shutting down`, {
         hint: 'Call again once the server is back.',
         retryable: true,
       }),
     );
-  if (stop?.aborted) onStop();
-  else stop?.addEventListener('abort', onStop, { once: true });
+  let leave: (() => void) | undefined;
+  if (stop?.aborted) onStopping();
+  else if (stop) leave = onStop(stop, onStopping);
   return {
     signal: controller.signal,
     reason: () => why,
+    race<T>(work: Promise<T>): Promise<T> {
+      if (controller.signal.aborted) {
+        // The handler may have been cancelled before its first await; its own rejection is moot then.
+        work.catch(() => {});
+        return Promise.reject(controller.signal.reason);
+      }
+      return new Promise<T>((resolve, reject) => {
+        racing.add(reject);
+        work.then(
+          (v) => {
+            racing.delete(reject);
+            resolve(v);
+          },
+          (e) => {
+            racing.delete(reject);
+            reject(e);
+          },
+        );
+      });
+    },
     dispose() {
       clearTimeout(timer);
       client?.removeEventListener('abort', onCancel);
-      stop?.removeEventListener('abort', onStop);
+      leave?.();
     },
   };
 }

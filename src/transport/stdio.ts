@@ -255,9 +255,10 @@ export class StdioDispatcher {
               method: 'notifications/progress',
               params: { progressToken: token, ...p },
             }).catch(() => {});
-    const signal = AbortSignal.any([cancel.signal, this.stopping.signal]);
+    // What ends a wait for the user's answer; made only for a call that asks (--confirm).
+    const waitSignal = () => AbortSignal.any([cancel.signal, this.stopping.signal]);
     this.questions
-      .call(this.deps, params, { signal: cancel.signal, sendProgress, modern: false }, signal)
+      .call(this.deps, params, { signal: cancel.signal, sendProgress, modern: false }, waitSignal)
       .then(
         (result) => {
           // A cancelled request gets no answer (MCP: the client has stopped waiting for it).

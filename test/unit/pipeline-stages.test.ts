@@ -256,6 +256,37 @@ describe('call signal', () => {
     expect(s.reason()?.message).toContain('shutting down');
     s.dispose();
   });
+
+  it('stops every call running under one stop signal, and none that has ended', () => {
+    const stop = new AbortController();
+    const ended = callSignal(undefined, 10_000, 'docker_a', stop.signal);
+    const running = [1, 2, 3].map((n) => callSignal(undefined, 10_000, `docker_${n}`, stop.signal));
+    ended.dispose();
+    stop.abort();
+    expect(ended.signal.aborted).toBe(false);
+    for (const s of running) {
+      expect(s.reason()).toMatchObject({ kind: 'cancelled', retryable: true });
+      s.dispose();
+    }
+    // A call begun after the stop is stopped at once.
+    const late = callSignal(undefined, 10_000, 'docker_late', stop.signal);
+    expect(late.reason()?.kind).toBe('cancelled');
+    late.dispose();
+  });
+
+  it('race settles as the work does, or rejects with the reason as soon as the call aborts', async () => {
+    const client = new AbortController();
+    const s = callSignal(client.signal, 10_000, 'docker_x');
+    expect(await s.race(Promise.resolve(7))).toBe(7);
+    await expect(s.race(Promise.reject(new Error('engine said no')))).rejects.toThrow('engine said no');
+    const never = new Promise<number>(() => {});
+    const raced = s.race(never);
+    client.abort();
+    await expect(raced).rejects.toMatchObject({ kind: 'cancelled' });
+    // Once aborted, a new race rejects without waiting for its work.
+    await expect(s.race(never)).rejects.toMatchObject({ kind: 'cancelled' });
+    s.dispose();
+  });
 });
 
 describe('error mapping', () => {
