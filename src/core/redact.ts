@@ -184,7 +184,10 @@ export function redact<T>(value: T): T {
 export function redactResult<T extends object>(value: T): { value: T; json?: string } {
   const json = JSON.stringify(value);
   if (!QUICK.test(json)) return { value, json };
-  return { value: walk(value) as T };
+  // A hit somewhere (an ordinary word such as 'compassionate' in a container name will do): the
+  // walk copies only what it masks, so a result it leaves whole keeps its JSON too.
+  const masked = walkChanged(value) as T;
+  return masked === value ? { value, json } : { value: masked };
 }
 
 /**
@@ -203,20 +206,51 @@ function secretName(k: string): boolean {
   return hit;
 }
 
+const masksValue = (k: string, v: unknown): boolean =>
+  (typeof v === 'string' || typeof v === 'number') &&
+  v !== '' &&
+  secretName(k) &&
+  !PLACEHOLDER.test(String(v));
+
+/**
+ * walk() that returns `value` itself when nothing in it is masked, and otherwise copies only the
+ * objects and arrays on the way to what was: for a result the pipeline owns and never changes.
+ */
+function walkChanged(value: unknown): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const w = walkChanged(v);
+      if (w !== v && !out) out = value.slice(0, i);
+      out?.push(w);
+    }
+    return out ?? value;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const v = record[k];
+    const w = masksValue(k, v) ? MASK : walkChanged(v);
+    if (w !== v && !out) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j] as string] = record[keys[j] as string];
+    }
+    if (out) out[k] = w;
+  }
+  return out ?? value;
+}
+
 function walk(value: unknown): unknown {
   if (typeof value === 'string') return redactText(value);
   if (Array.isArray(value)) return value.map(walk);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] =
-        (typeof v === 'string' || typeof v === 'number') &&
-        v !== '' &&
-        secretName(k) &&
-        !PLACEHOLDER.test(String(v))
-          ? MASK
-          : walk(v);
-    }
+    for (const [k, v] of Object.entries(value)) out[k] = masksValue(k, v) ? MASK : walk(v);
     return out;
   }
   return value;

@@ -193,22 +193,42 @@ describe('redactResult', () => {
     expect(r.json).toBe(JSON.stringify(rows));
   });
 
-  it('masks what redact() masks, escapes and all, and then hands on no JSON', () => {
+  it('masks what redact() masks, escapes and all; its JSON is kept only for a result left whole', () => {
     const cases: Record<string, unknown>[] = [
       { env: ['DB_PASSWORD=hunter2', 'PATH=/bin'] },
       { Labels: { api_key: 'k-123456', plain: 'x' } },
       { text: 'line one\nGITHUB_PAT: ghp_abcdef\n' },
       { quoted: 'say "token=abc" now' },
       { url: 'https://user:pw@host/x' },
-      { nested: [{ deep: { secret: 12345 } }] },
+      { nested: [{ id: 1 }, { deep: { secret: 12345 } }] },
       { pat: 'x' },
+      { control: 'pat\u0001', other: [1, 2] },
+      // A hit with nothing to mask: the value is left whole.
       { tail: 'ends in pat' },
-      { control: 'pat\u0001' },
+      { containers: [{ name: 'compassionate_curie' }, { name: 'web' }] },
     ];
     for (const value of cases) {
+      const before = JSON.stringify(value);
       const r = redactResult(value);
-      expect(r.json).toBeUndefined();
       expect(r.value).toEqual(redact(value));
+      expect(JSON.stringify(value)).toBe(before); // never changed in place
+      if (r.json === undefined) expect(r.value).not.toEqual(value);
+      else {
+        expect(r.value).toBe(value);
+        expect(r.json).toBe(before);
+      }
     }
+    expect(redactResult({ tail: 'ends in pat' }).json).toBeDefined();
+    expect(redactResult({ pat: 'x' }).json).toBeUndefined();
+  });
+
+  it('copies only the rows on the way to what it masks', () => {
+    const rows = [{ name: 'a' }, { name: 'b', env: ['TOKEN=abcdef'] }, { name: 'c' }];
+    const r = redactResult({ rows });
+    const out = r.value.rows as typeof rows;
+    expect(out).not.toBe(rows);
+    expect(out[0]).toBe(rows[0] as (typeof rows)[0]);
+    expect(out[2]).toBe(rows[2] as (typeof rows)[0]);
+    expect(out[1]?.env).toEqual([`TOKEN=${MASK}`]);
   });
 });
