@@ -205,19 +205,31 @@ function byToolset(
     return { byName: new Map(all.map((t) => [t.name, t])), listers: listersOf(all) };
   });
   const sets = new Map<Toolset, Promise<Map<string, AnyTool>>>();
+  // Once loaded, a call finds its tool without waiting on a promise again.
+  let ready: { byName: Map<string, AnyTool>; listers: Listers; tools: ForCall['tools'] } | undefined;
+  const loadedSets = new Map<Toolset, Map<string, AnyTool>>();
   return async (name) => {
-    const { byName, listers } = await data();
+    if (!ready) {
+      const { byName, listers } = await data();
+      ready = { byName, listers, tools: (n) => byName.get(n) };
+    }
+    const { byName, listers, tools } = ready;
     const set = byName.get(name)?.toolset;
     let tool: AnyTool | undefined;
     if (set) {
-      let tools = sets.get(set);
-      if (!tools) {
-        tools = toolset(set).then((ts) => new Map(ts.map((t) => [t.name, t])));
-        sets.set(set, tools);
+      let loaded = loadedSets.get(set);
+      if (!loaded) {
+        let pending = sets.get(set);
+        if (!pending) {
+          pending = toolset(set).then((ts) => new Map(ts.map((t) => [t.name, t])));
+          sets.set(set, pending);
+        }
+        loaded = await pending;
+        loadedSets.set(set, loaded);
       }
-      tool = (await tools).get(name);
+      tool = loaded.get(name);
     }
-    return { tool, listers, tools: (n) => byName.get(n) };
+    return { tool, listers, tools };
   };
 }
 

@@ -237,7 +237,9 @@ async function runStages(
       ...(tool.needsEngines && { engines: engineList(env) }),
       ...(tool.needsGate && { allows: allowsOn(env.profile, engine, call.tools) }),
     };
-    const confirmed = await confirmStep(tool, tier, rawArgs, args, ctx, engine.name, env, call);
+    const confirmed = needsConfirmation(tier, confirmMode(env))
+      ? await confirmStep(tool, tier, rawArgs, args, ctx, engine.name, env, call)
+      : NOTHING_TO_CONFIRM;
     if ('outcome' in confirmed) return confirmed.outcome;
     confirmation = confirmed.confirmation;
     if (confirmed.plan !== undefined) ctx.confirmed = confirmed.plan;
@@ -288,6 +290,10 @@ const allowsOn =
 
 type Confirmed = { outcome: Outcome } | { confirmation?: Confirmation; plan?: unknown };
 
+const NOTHING_TO_CONFIRM: Confirmed = {};
+const confirmMode = (env: PipelineEnv): ConfirmMode =>
+  env.profile.confirm ?? env.confirm?.mode ?? 'destructive';
+
 /**
  * The confirm step (confirm.ts), after the gate, validation and policy and before the handler: no
  * confirmation needed; the answer round (run the accepted plan, or end: declined); a question
@@ -303,8 +309,8 @@ async function confirmStep(
   env: PipelineEnv,
   call: CallOptions,
 ): Promise<Confirmed> {
-  const mode = env.profile.confirm ?? env.confirm?.mode ?? 'destructive';
-  if (!needsConfirmation(tier, mode)) return {};
+  const mode = confirmMode(env);
+  if (!needsConfirmation(tier, mode)) return NOTHING_TO_CONFIRM;
   const sealer = env.confirm?.sealer ?? processSealer;
   const binding = { tool: tool.name, args: rawArgs ?? {}, engine, caller: env.confirm?.caller ?? 'local' };
   const channel = call.confirm;

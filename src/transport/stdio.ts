@@ -261,14 +261,15 @@ export class StdioDispatcher {
       .call(this.deps, params, { signal: cancel.signal, sendProgress, modern: false }, waitSignal)
       .then(
         (result) => {
+          this.running.delete(id);
           // A cancelled request gets no answer (MCP: the client has stopped waiting for it).
           if (!cancel.signal.aborted) this.replyCall(id, result);
         },
         (e) => {
+          this.running.delete(id);
           if (!cancel.signal.aborted) this.fail(id, e);
         },
-      )
-      .finally(() => this.running.delete(id));
+      );
   }
 
   /** Every message out goes through here: an answer settles the request it answers. */
