@@ -304,7 +304,7 @@ export async function callTool(
     tools,
     signal: opts.signal,
     sendProgress: opts.sendProgress,
-    ...(opts.confirm && { confirm: opts.confirm }),
+    confirm: opts.confirm,
   });
   if (!outcome.ok && outcome.asked) return { asked: outcome.asked };
   return toCallResult(outcome, opts.modern);

@@ -113,10 +113,32 @@ export function sessionOf<C extends Dockerode | undefined>(
   docker: C,
   access: EngineAccess = engine,
 ): EngineSession<C> {
+  // The same engine, client and view give the same session: made once, not per call.
+  const apiVersion = engine.info()?.apiVersion ?? '';
+  const last = sessions.get(engine);
+  if (last && last.docker === docker && last.access === access && last.session.apiVersion === apiVersion)
+    return last.session as EngineSession<C>;
+  const session = makeSession(engine, docker, access, apiVersion);
+  if (access === engine) sessions.set(engine, { docker, access, session });
+  return session;
+}
+
+/** Each engine's last session over its own view (stdio's, and HTTP's local callers'). */
+const sessions = new WeakMap<
+  EngineHandle,
+  { docker: Dockerode | undefined; access: EngineAccess; session: EngineSession<Dockerode | undefined> }
+>();
+
+function makeSession<C extends Dockerode | undefined>(
+  engine: EngineHandle,
+  docker: C,
+  access: EngineAccess,
+  apiVersion: string,
+): EngineSession<C> {
   return {
     name: engine.name,
     docker,
-    apiVersion: engine.info()?.apiVersion ?? '',
+    apiVersion,
     facts: engine.facts,
     resolveFacts: (signal) => engine.resolveFacts(signal),
     client: (signal) => access.client(signal),

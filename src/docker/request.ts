@@ -134,8 +134,11 @@ export function guardRequests(docker: Dockerode, engineGuard?: EngineGuard): voi
 export function withoutUnset(o: DialOptions): DialOptions {
   const opts = o.options;
   if (!opts) return o;
-  const set = (r: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined));
+  const set = (r: Record<string, unknown>) => {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(r)) if (r[k] !== undefined) out[k] = r[k];
+    return out;
+  };
   if (!hasUnset(opts) && !hasUnset(opts._query)) return o;
   const options: DialOptions['options'] = set(opts);
   if (opts._query) options._query = set(opts._query);

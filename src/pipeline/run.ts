@@ -173,10 +173,8 @@ export async function runPipeline(
     ...engineObserved(env.engines, env.profile, named),
   });
   // Every engine request and host file of the call is checked under the server's policy.
-  const stages = () =>
-    withPolicy(env.policy, env.host, () =>
-      runStages(tool, toolArgs, env, { ...call, engine: undefined }, named),
-    );
+  // runStages reads the engine from `named` alone (call.engine is folded into it above).
+  const stages = () => withPolicy(env.policy, env.host, () => runStages(tool, toolArgs, env, call, named));
   if (!end) return stages();
   const started = performance.now();
   let outcome: Outcome | undefined;
@@ -197,7 +195,7 @@ async function runStages(
   tool: AnyTool,
   rawArgs: unknown,
   env: PipelineEnv,
-  call: CallOptions,
+  call: Omit<CallOptions, 'engine'>,
   named: unknown,
 ): Promise<Outcome> {
   const secrets = secretValues(rawArgs, tool.secretArgs);
