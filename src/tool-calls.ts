@@ -16,6 +16,7 @@ import { callerEngines, defaultEngineFor, ENGINE_ARG, severalEngines } from './p
 import { enginesAllowing, type SafetyProfile } from './pipeline/gate.ts';
 import { type Listers, listersOf } from './pipeline/map-errors.ts';
 import { type Asked, type Outcome, type PipelineEnv, runPipeline } from './pipeline/run.ts';
+import type { Cancellation } from './pipeline/signal.ts';
 import type { CataloguedPrompt } from './prompts/define.ts';
 import type { CataloguedResource } from './resources/define.ts';
 
@@ -291,7 +292,7 @@ export async function callTool(
   deps: ServerDeps,
   params: { name: string; arguments?: unknown },
   opts: {
-    signal: AbortSignal;
+    signal: AbortSignal | Cancellation;
     sendProgress?: (p: Progress) => void;
     modern: boolean;
     confirm?: ConfirmChannel;

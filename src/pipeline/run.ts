@@ -36,7 +36,7 @@ import { throttledProgress } from './progress.ts';
 import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors.ts';
 import { processSealer, type Sealer } from './seal.ts';
 import { maskSecretArgs, secretValues, withoutSecrets } from './secrets.ts';
-import { type CallSignal, callSignal, untilAborted } from './signal.ts';
+import { type CallSignal, type Cancellation, callSignal, untilAborted } from './signal.ts';
 import { validateArgs } from './validate.ts';
 
 export interface PipelineEnv {
@@ -119,7 +119,8 @@ export function serverFacts(version: string, profile: SafetyProfile): ServerFact
 }
 
 export interface CallOptions {
-  signal?: AbortSignal;
+  /** The client's cancel: an AbortSignal, or a transport's Cancellation (signal.ts). */
+  signal?: AbortSignal | Cancellation;
   /** The engine the call names; the default one when unset. (#11: set from the call's `engine` argument.) */
   engine?: string;
   /** Which tool lists each kind of object (listersOf the catalogue): named in a not-found's hint. */

@@ -31,11 +31,50 @@ function onStop(stop: AbortSignal, fn: () => void): () => void {
 }
 
 /**
- * Combines the client's cancellation, the tool's timeout and the server's shutdown (`stop`) into the
- * one signal handlers pass down.
+ * A client's cancel of one call, told by a transport that needs no AbortSignal of its own for it
+ * (stdio): the call's signal learns it through a function rather than an abort listener, which is
+ * dearer, per call, than everything else here. `signal()` is made only if something must wait on it.
+ */
+export class Cancellation {
+  cancelled = false;
+  private told?: () => void;
+  private controller?: AbortController;
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.told?.();
+    this.controller?.abort(new Error('cancelled by the client'));
+  }
+
+  /** Calls `fn` on the cancel (at once if it came already); the returned function stops that. */
+  onCancel(fn: () => void): () => void {
+    if (this.cancelled) {
+      fn();
+      return () => {};
+    }
+    this.told = fn;
+    return () => {
+      if (this.told === fn) this.told = undefined;
+    };
+  }
+
+  /** An AbortSignal aborted by the cancel, for what needs one (waiting for the user's answer). */
+  signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.cancelled) this.controller.abort(new Error('cancelled by the client'));
+    }
+    return this.controller.signal;
+  }
+}
+
+/**
+ * Combines the client's cancellation (an AbortSignal, or a Cancellation), the tool's timeout and the
+ * server's shutdown (`stop`) into the one signal handlers pass down.
  */
 export function callSignal(
-  client: AbortSignal | undefined,
+  client: AbortSignal | Cancellation | undefined,
   timeoutMs: number,
   toolName: string,
   stop?: AbortSignal,
@@ -61,7 +100,9 @@ export function callSignal(
     timeoutMs,
   );
   const onCancel = () => abort(new ToolError('cancelled', `${toolName} was cancelled by the client`));
-  if (client?.aborted) onCancel();
+  let untold: (() => void) | undefined;
+  if (client instanceof Cancellation) untold = client.onCancel(onCancel);
+  else if (client?.aborted) onCancel();
   else client?.addEventListener('abort', onCancel, { once: true });
   // Unlike a client's cancel, this one is answered: the client learns why its call ended.
   const onStopping = () =>
@@ -99,7 +140,8 @@ export function callSignal(
     },
     dispose() {
       clearTimeout(timer);
-      client?.removeEventListener('abort', onCancel);
+      if (untold) untold();
+      else (client as AbortSignal | undefined)?.removeEventListener('abort', onCancel);
       leave?.();
     },
   };

@@ -6,6 +6,7 @@
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { ToolError } from '../core/errors.ts';
+import type { Cancellation } from '../pipeline/signal.ts';
 import { answerOf, type CallResult, callTool, type Progress, type ServerDeps } from '../tool-calls.ts';
 
 /** Ids of the elicitation/create requests this path sends. */
@@ -39,7 +40,7 @@ export class StdioQuestions {
   async call(
     deps: ServerDeps,
     params: { name: string; arguments?: unknown },
-    opts: { signal: AbortSignal; sendProgress?: (p: Progress) => void; modern: false },
+    opts: { signal: Cancellation; sendProgress?: (p: Progress) => void; modern: false },
     waitSignal: () => AbortSignal,
   ): Promise<CallResult> {
     const { signal, sendProgress, modern } = opts;

@@ -373,3 +373,29 @@ describe('progress', () => {
     expect(sent).toEqual([5, 6]);
   });
 });
+
+describe('cancellation without an AbortSignal (stdio)', () => {
+  it('cancels the call it is given to, before or during the call, and only while it runs', async () => {
+    const { Cancellation } = await import('../../src/pipeline/signal.ts');
+    const early = new Cancellation();
+    early.cancel();
+    const a = callSignal(early, 10_000, 'docker_a');
+    expect(a.reason()?.message).toBe('docker_a was cancelled by the client');
+    a.dispose();
+
+    const during = new Cancellation();
+    const b = callSignal(during, 10_000, 'docker_b');
+    const raced = b.race(new Promise(() => {}));
+    during.cancel();
+    await expect(raced).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(b.signal.aborted).toBe(true);
+    b.dispose();
+
+    const after = new Cancellation();
+    const c = callSignal(after, 10_000, 'docker_c');
+    c.dispose();
+    after.cancel();
+    expect(c.signal.aborted).toBe(false);
+    expect(after.signal().aborted).toBe(true);
+  });
+});
