@@ -109,12 +109,19 @@ function screenDeep(value: unknown, filter: LogFilter): unknown {
       const k = keys[i] as string;
       const w = screenDeep(record[k], filter);
       if (w !== record[k] && !out) out = Object.fromEntries(keys.slice(0, i).map((j) => [j, record[j]]));
-      if (out) out[k] = w;
+      if (out) setOwn(out, k, w);
     }
     return out ?? value;
   }
   return value;
 }
+
+/** out[k] = v, except that a key named __proto__ (JSON makes it an own key) stays a key. */
+const setOwn = (out: Record<string, unknown>, k: string, v: unknown) => {
+  if (k === '__proto__')
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
+};
 
 /** A tool's `untrusted` declaration, parsed once: each field's path and source template. */
 const declared = new WeakMap<Record<string, string>, { keys: string[]; template: string }[]>();

@@ -212,6 +212,13 @@ const masksValue = (k: string, v: unknown): boolean =>
   secretName(k) &&
   !PLACEHOLDER.test(String(v));
 
+/** out[k] = v, except that a key named __proto__ (JSON makes it an own key) stays a key. */
+const setOwn = (out: Record<string, unknown>, k: string, v: unknown) => {
+  if (k === '__proto__')
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
+};
+
 /**
  * walk() that returns `value` itself when nothing in it is masked, and otherwise copies only the
  * objects and arrays on the way to what was: for a result the pipeline owns and never changes.
@@ -238,9 +245,9 @@ function walkChanged(value: unknown): unknown {
     const w = masksValue(k, v) ? MASK : walkChanged(v);
     if (w !== v && !out) {
       out = {};
-      for (let j = 0; j < i; j++) out[keys[j] as string] = record[keys[j] as string];
+      for (let j = 0; j < i; j++) setOwn(out, keys[j] as string, record[keys[j] as string]);
     }
-    if (out) out[k] = w;
+    if (out) setOwn(out, k, w);
   }
   return out ?? value;
 }

@@ -161,3 +161,11 @@ describe('fenceResult leaves what needs nothing as it was', () => {
     expect(out.labels).toEqual({ app: 'web', note: 'red' });
   });
 });
+
+describe('screening keeps every key', () => {
+  it('keeps a label named __proto__ as a label when another one was cleaned', () => {
+    const labels = JSON.parse('{"a":"\\u001b[31mred","__proto__":"x"}');
+    const out = fenceResult({ labels }, { labels: 'labels' }, {}, 'flag');
+    expect(JSON.stringify(out)).toBe('{"labels":{"a":"red","__proto__":"x"}}');
+  });
+});

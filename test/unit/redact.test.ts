@@ -232,3 +232,10 @@ describe('redactResult', () => {
     expect(out[1]?.env).toEqual([`TOKEN=${MASK}`]);
   });
 });
+
+describe('redactResult keeps every key', () => {
+  it('keeps a key named __proto__ as a key in a masked copy', () => {
+    const value = JSON.parse('{"api_key":"k-123456","__proto__":{"x":1}}');
+    expect(JSON.stringify(redactResult(value).value)).toBe(`{"api_key":"${MASK}","__proto__":{"x":1}}`);
+  });
+});
