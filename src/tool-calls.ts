@@ -16,6 +16,7 @@ import { callerEngines, defaultEngineFor, ENGINE_ARG, severalEngines } from './p
 import { enginesAllowing, type SafetyProfile } from './pipeline/gate.ts';
 import { type Listers, listersOf } from './pipeline/map-errors.ts';
 import { type Asked, type Outcome, type PipelineEnv, runPipeline } from './pipeline/run.ts';
+import type { Cancellation } from './pipeline/signal.ts';
 import type { CataloguedPrompt } from './prompts/define.ts';
 import type { CataloguedResource } from './resources/define.ts';
 
@@ -222,19 +223,31 @@ function byToolset(
     return { byName: new Map(all.map((t) => [t.name, t])), listers: listersOf(all) };
   });
   const sets = new Map<Toolset, Promise<Map<string, AnyTool>>>();
+  // Once loaded, a call finds its tool without waiting on a promise again.
+  let ready: { byName: Map<string, AnyTool>; listers: Listers; tools: ForCall['tools'] } | undefined;
+  const loadedSets = new Map<Toolset, Map<string, AnyTool>>();
   return async (name) => {
-    const { byName, listers } = await data();
+    if (!ready) {
+      const { byName, listers } = await data();
+      ready = { byName, listers, tools: (n) => byName.get(n) };
+    }
+    const { byName, listers, tools } = ready;
     const set = byName.get(name)?.toolset;
     let tool: AnyTool | undefined;
     if (set) {
-      let tools = sets.get(set);
-      if (!tools) {
-        tools = toolset(set).then((ts) => new Map(ts.map((t) => [t.name, t])));
-        sets.set(set, tools);
+      let loaded = loadedSets.get(set);
+      if (!loaded) {
+        let pending = sets.get(set);
+        if (!pending) {
+          pending = toolset(set).then((ts) => new Map(ts.map((t) => [t.name, t])));
+          sets.set(set, pending);
+        }
+        loaded = await pending;
+        loadedSets.set(set, loaded);
       }
-      tool = (await tools).get(name);
+      tool = loaded.get(name);
     }
-    return { tool, listers, tools: (n) => byName.get(n) };
+    return { tool, listers, tools };
   };
 }
 
@@ -298,7 +311,7 @@ export async function callTool(
   deps: ServerDeps,
   params: { name: string; arguments?: unknown },
   opts: {
-    signal: AbortSignal;
+    signal: AbortSignal | Cancellation;
     sendProgress?: (p: Progress) => void;
     modern: boolean;
     confirm?: ConfirmChannel;
@@ -311,7 +324,7 @@ export async function callTool(
     tools,
     signal: opts.signal,
     sendProgress: opts.sendProgress,
-    ...(opts.confirm && { confirm: opts.confirm }),
+    confirm: opts.confirm,
   });
   if (!outcome.ok && outcome.asked) return { asked: outcome.asked };
   return toCallResult(outcome, opts.modern);
@@ -352,6 +365,20 @@ export function canElicit(capabilities: unknown): boolean {
 
 export type CallResult = ReturnType<typeof toCallResult>;
 
+/** Successful results toCallResult made: their one text is the JSON of their structuredContent. */
+const whole = new WeakSet<object>();
+
+/**
+ * JSON.stringify(result) for a successful result of toCallResult, made from its text rather than by
+ * serializing the data a second time (its structuredContent is the value that text is the JSON of);
+ * undefined for any other result. The same bytes, in the same key order.
+ */
+export function callResultJson(result: object): string | undefined {
+  if (!whole.has(result)) return undefined;
+  const { text } = (result as { content: [{ text: string }] }).content[0];
+  return `{"content":[{"type":"text","text":${JSON.stringify(text)}}],"structuredContent":${text}}`;
+}
+
 /**
  * Success: structured data plus the same JSON as text for clients that only read text.
  * Error: a one-line message with the kind and next step. `{kind, retryable, hint}` goes in
@@ -360,10 +387,12 @@ export type CallResult = ReturnType<typeof toCallResult>;
  */
 export function toCallResult(outcome: Outcome, modern: boolean) {
   if (outcome.ok) {
-    return {
+    const result = {
       content: [{ type: 'text' as const, text: jsonOf(outcome.data) }],
       structuredContent: outcome.data,
     };
+    whole.add(result);
+    return result;
   }
   const { kind, message, hint, retryable } = outcome.error;
   const text = `${kind}: ${message}${hint ? ` — ${hint}` : ''}`;

@@ -88,13 +88,51 @@ export function screenValues(map: Record<string, unknown>, filter: LogFilter): R
   return screenDeep(map, filter) as Record<string, unknown>;
 }
 
+/** `value` itself when screening changes none of its strings; else a copy of what changed. */
 function screenDeep(value: unknown, filter: LogFilter): unknown {
   if (typeof value === 'string') return defuse(screen(value, filter));
-  if (Array.isArray(value)) return value.map((v) => screenDeep(v, filter));
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, screenDeep(v, filter)]));
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const w = screenDeep(v, filter);
+      if (w !== v && !out) out = value.slice(0, i);
+      out?.push(w);
+    }
+    return out ?? value;
+  }
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    let out: Record<string, unknown> | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      const w = screenDeep(record[k], filter);
+      if (w !== record[k] && !out) out = Object.fromEntries(keys.slice(0, i).map((j) => [j, record[j]]));
+      if (out) setOwn(out, k, w);
+    }
+    return out ?? value;
+  }
   return value;
 }
+
+/** out[k] = v, except that a key named __proto__ (JSON makes it an own key) stays a key. */
+const setOwn = (out: Record<string, unknown>, k: string, v: unknown) => {
+  if (k === '__proto__')
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
+};
+
+/** A tool's `untrusted` declaration, parsed once: each field's path and source template. */
+const declared = new WeakMap<Record<string, string>, { keys: string[]; template: string }[]>();
+const fieldsOf = (fields: Record<string, string>) => {
+  let parsed = declared.get(fields);
+  if (!parsed) {
+    parsed = Object.entries(fields).map(([path, template]) => ({ keys: path.split('.'), template }));
+    declared.set(fields, parsed);
+  }
+  return parsed;
+};
 
 /**
  * The pipeline stage: fences the result fields a tool declares as container-controlled.
@@ -109,8 +147,7 @@ export function fenceResult(
 ): Record<string, unknown> {
   if (!fields) return data;
   let out = data;
-  for (const [path, template] of Object.entries(fields)) {
-    const keys = path.split('.');
+  for (const { keys, template } of fieldsOf(fields)) {
     const value = keys.reduce<unknown>(
       (v, k) =>
         v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined,
@@ -128,7 +165,8 @@ export function fenceResult(
         : screenDeep(value, filter);
     else if (typeof value === 'object') fenced = screenDeep(value, filter);
     else continue;
-    out = setPath(out, keys, fenced);
+    // Nothing to fence or screen (no lines, clean values): the result stays the object it was.
+    if (fenced !== value) out = setPath(out, keys, fenced);
   }
   return out;
 }

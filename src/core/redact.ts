@@ -174,6 +174,23 @@ export function redact<T>(value: T): T {
 }
 
 /**
+ * redact() for a result about to be sent as JSON, with that JSON when it could be kept. Every name
+ * and string redact() tests is in the JSON text, changed only by escapes (a backslash, then no letter
+ * QUICK reads on), so when QUICK finds nothing in the whole text no name or string can hold a secret:
+ * the value is left as it is and its JSON handed on (the cap measures it, the reply sends it).
+ * Otherwise: the redacted copy, as redact() makes it. One scan of one string instead of a walk that
+ * copies every row.
+ */
+export function redactResult<T extends object>(value: T): { value: T; json?: string } {
+  const json = JSON.stringify(value);
+  if (!QUICK.test(json)) return { value, json };
+  // A hit somewhere (an ordinary word such as 'compassionate' in a container name will do): the
+  // walk copies only what it masks, so a result it leaves whole keeps its JSON too.
+  const masked = walkChanged(value) as T;
+  return masked === value ? { value, json } : { value: masked };
+}
+
+/**
  * isSecretName per name seen in results and texts. Rows repeat the same few names (30 rows of
  * id, name, image…), so this answers most lookups without the regexes; bounded, cleared when full.
  */
@@ -189,20 +206,58 @@ function secretName(k: string): boolean {
   return hit;
 }
 
+const masksValue = (k: string, v: unknown): boolean =>
+  (typeof v === 'string' || typeof v === 'number') &&
+  v !== '' &&
+  secretName(k) &&
+  !PLACEHOLDER.test(String(v));
+
+/** out[k] = v, except that a key named __proto__ (JSON makes it an own key) stays a key. */
+const setOwn = (out: Record<string, unknown>, k: string, v: unknown) => {
+  if (k === '__proto__')
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
+};
+
+/**
+ * walk() that returns `value` itself when nothing in it is masked, and otherwise copies only the
+ * objects and arrays on the way to what was: for a result the pipeline owns and never changes.
+ */
+function walkChanged(value: unknown): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const w = walkChanged(v);
+      if (w !== v && !out) out = value.slice(0, i);
+      out?.push(w);
+    }
+    return out ?? value;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const v = record[k];
+    const w = masksValue(k, v) ? MASK : walkChanged(v);
+    if (w !== v && !out) {
+      out = {};
+      for (let j = 0; j < i; j++) setOwn(out, keys[j] as string, record[keys[j] as string]);
+    }
+    if (out) setOwn(out, k, w);
+  }
+  return out ?? value;
+}
+
 function walk(value: unknown): unknown {
   if (typeof value === 'string') return redactText(value);
   if (Array.isArray(value)) return value.map(walk);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] =
-        (typeof v === 'string' || typeof v === 'number') &&
-        v !== '' &&
-        secretName(k) &&
-        !PLACEHOLDER.test(String(v))
-          ? MASK
-          : walk(v);
-    }
+    for (const [k, v] of Object.entries(value)) out[k] = masksValue(k, v) ? MASK : walk(v);
     return out;
   }
   return value;

@@ -213,8 +213,16 @@ export class Engine {
    * The engine's facts as known now, read on access: the data root once resolveFacts() fetched it,
    * the exec root and containerd socket found on first read (from the local dockerd), so a call that
    * reads none of them pays nothing. Before the first connection the socket paths are discovery's.
+   * One view per engine (its getters read the engine as it is at each access): every call reads it.
    */
   get facts(): EngineFacts {
+    this.factsView ??= this.liveFacts();
+    return this.factsView;
+  }
+
+  private factsView?: EngineFacts;
+
+  private liveFacts(): EngineFacts {
     const engine = this;
     const o = this.overrides;
     const local = () => {

@@ -47,7 +47,8 @@ export interface EngineHandle extends EngineAccess {
 export interface EngineRegistry<H extends EngineHandle = EngineHandle> {
   /** The engine a call uses when it names none: the one named 'default', else the first. */
   readonly defaultName: string;
-  names(): string[];
+  /** In configured order; the same frozen list on every call. */
+  names(): readonly string[];
   /** The engine named `name`, or the default one; an unknown name is refused naming the known ones. */
   resolve(name?: string): H;
 }
@@ -71,9 +72,11 @@ export function engineRegistry<H extends EngineHandle>(handles: readonly H[]): E
   const first = handles[0];
   if (!first) throw new Error('no engine configured');
   const defaultName = byName.has(DEFAULT_ENGINE) ? DEFAULT_ENGINE : first.name;
+  // The registry never changes once built: every call reads this one list (several? allowed?).
+  const names = Object.freeze([...byName.keys()]);
   return {
     defaultName,
-    names: () => [...byName.keys()],
+    names: () => names,
     resolve(name) {
       const h = byName.get(name ?? defaultName);
       if (h) return h;
@@ -115,10 +118,32 @@ export function sessionOf<C extends Dockerode | EngineRequests | undefined>(
   docker: C,
   access: EngineAccess = engine,
 ): EngineSession<C> {
+  // The same engine, client and view give the same session: made once, not per call.
+  const apiVersion = engine.info()?.apiVersion ?? '';
+  const last = sessions.get(engine);
+  if (last && last.docker === docker && last.access === access && last.session.apiVersion === apiVersion)
+    return last.session as EngineSession<C>;
+  const session = makeSession(engine, docker, access, apiVersion);
+  if (access === engine) sessions.set(engine, { docker, access, session });
+  return session;
+}
+
+/** Each engine's last session over its own view (stdio's, and HTTP's local callers'). */
+const sessions = new WeakMap<
+  EngineHandle,
+  { docker: Dockerode | undefined; access: EngineAccess; session: EngineSession<Dockerode | undefined> }
+>();
+
+function makeSession<C extends Dockerode | undefined>(
+  engine: EngineHandle,
+  docker: C,
+  access: EngineAccess,
+  apiVersion: string,
+): EngineSession<C> {
   return {
     name: engine.name,
     docker,
-    apiVersion: engine.info()?.apiVersion ?? '',
+    apiVersion,
     facts: engine.facts,
     resolveFacts: (signal) => engine.resolveFacts(signal),
     client: (signal) => access.client(signal),

@@ -61,18 +61,20 @@ const PRIVATE = new Set(['authconfig', 'abortSignal']);
 
 /** The request `dial` will send, as docker-modem builds it (same query and body rules). */
 export function describeDial(o: DialOptions): EngineCall {
-  const opts = o.options
-    ? Object.fromEntries(Object.entries(o.options).filter(([k]) => !PRIVATE.has(k)))
-    : undefined;
-  const [path = ''] = o.path.split('?');
+  const given = o.options;
+  // Copied only when there is something to leave out (most requests carry neither).
+  const opts =
+    given && (Object.hasOwn(given, 'authconfig') || Object.hasOwn(given, 'abortSignal'))
+      ? Object.fromEntries(Object.entries(given).filter(([k]) => !PRIVATE.has(k)))
+      : given;
+  const mark = o.path.indexOf('?');
+  const path = mark < 0 ? o.path : o.path.slice(0, mark);
   const query =
-    o.path.includes('?') && opts && Object.keys(opts).length > 0
-      ? ((opts._query as Record<string, unknown> | undefined) ?? opts)
-      : {};
+    mark >= 0 && opts && hasKeys(opts) ? ((opts._query as Record<string, unknown> | undefined) ?? opts) : {};
   const upload = o.file !== undefined || !!o.openStdin;
   const sent = !upload && opts && o.method === 'POST' ? (opts._body ?? opts) : undefined;
   // Like dial: an empty JSON body is not sent unless allowEmpty says so.
-  const empty = JSON.stringify(sent) === '{}' || sent === '';
+  const empty = sent !== undefined && (sent === '' || JSON.stringify(sent) === '{}');
   const body = empty && !o.allowEmpty ? undefined : sent;
   return { method: o.method, path, query, body, upload, stream: !!(o.isStream || o.hijack || o.openStdin) };
 }
@@ -133,13 +135,26 @@ export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard)
 export function withoutUnset(o: DialOptions): DialOptions {
   const opts = o.options;
   if (!opts) return o;
-  const set = (r: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined));
-  const hasUnset = (r: Record<string, unknown> | undefined) => !!r && Object.values(r).includes(undefined);
+  const set = (r: Record<string, unknown>) => {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(r)) if (r[k] !== undefined) out[k] = r[k];
+    return out;
+  };
   if (!hasUnset(opts) && !hasUnset(opts._query)) return o;
   const options: DialOptions['options'] = set(opts);
   if (opts._query) options._query = set(opts._query);
   return { ...o, options };
+}
+
+function hasKeys(r: Record<string, unknown>): boolean {
+  for (const _ in r) return true;
+  return false;
+}
+
+function hasUnset(r: Record<string, unknown> | undefined): boolean {
+  if (!r) return false;
+  for (const k in r) if (r[k] === undefined) return true;
+  return false;
 }
 
 /** One dial as a promise. */

@@ -41,8 +41,10 @@ export function capResult(
   maxBytes: number,
   keep: KeepEnd,
   narrowHint: string,
+  /** JSON.stringify(value), when the caller already made it. */
+  known?: string,
 ): { value: Record<string, unknown>; truncated?: Truncation } {
-  const json = JSON.stringify(value);
+  const json = known ?? JSON.stringify(value);
   if (bytes(json) <= maxBytes) {
     measured.set(value, json);
     return { value };

@@ -9,7 +9,7 @@ import type { GateDecision } from './gate.ts';
 import { type Listers, mapError } from './map-errors.ts';
 import { forRemote } from './remote-errors.ts';
 import type { Observed, Outcome, PipelineEnv } from './run.ts';
-import { callSignal, untilAborted } from './signal.ts';
+import { callSignal } from './signal.ts';
 
 /**
  * Runs `build` against the engine. `label` names the request in a timeout message
@@ -33,7 +33,7 @@ export async function runContent<T>(
     name = engine.name;
     const session = sessionOf(engine, await engine.client(signal.signal));
     const ctx = { engine: session, signal: signal.signal, limits: env.limits, logFilter: env.logFilter };
-    const built = await untilAborted(build(ctx), signal.signal);
+    const built = await signal.race(build(ctx));
     return whole ? built : redact(built);
   } catch (e) {
     throw contentError(e, env, signal.reason(), label, listers, name);

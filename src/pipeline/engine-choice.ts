@@ -15,9 +15,9 @@ export const ENGINE_ARG = 'engine';
 /** More than one engine configured: the `engine` argument, result field and error prefix appear. */
 export const severalEngines = (engines: EngineRegistry): boolean => engines.names().length > 1;
 
-/** The engines a caller may use, in configured order. */
-export const callerEngines = (engines: EngineRegistry, profile: SafetyProfile): string[] =>
-  engines.names().filter((n) => engineAllowed(profile, n));
+/** The engines a caller may use, in configured order (all of them, the registry's own list, when unlimited). */
+export const callerEngines = (engines: EngineRegistry, profile: SafetyProfile): readonly string[] =>
+  profile.engines === undefined ? engines.names() : engines.names().filter((n) => engineAllowed(profile, n));
 
 /** The engine a read without `engine` uses: the default one, or the caller's first when it may not use that. */
 export function defaultEngineFor(engines: EngineRegistry, profile: SafetyProfile): string | undefined {

@@ -76,7 +76,8 @@ function walk(value: unknown, path: string, ctx: RuleContext, depth: number): vo
     for (const [i, item] of value.entries()) walk(item, at(path, i), ctx, depth + 1);
     return;
   }
-  for (const [key, v] of Object.entries(value)) {
+  for (const key of Object.keys(value)) {
+    const v = value[key];
     if (v === undefined) continue;
     const name = nameKey(key);
     const arg = at(path, key);

@@ -8,6 +8,8 @@ export function throttledProgress(
   send: ((p: { progress: number; total?: number; message?: string }) => void) | undefined,
   intervalMs = 250,
 ): ProgressFn & { flush(): void; cancel(): void } {
+  // Nobody to tell (no progress token): one shared function that does nothing.
+  if (!send) return SILENT;
   let last = 0;
   let pending: { progress: number; total?: number; message?: string } | undefined;
   let seen = -1;
@@ -41,3 +43,8 @@ export function throttledProgress(
   };
   return fn;
 }
+
+const SILENT = Object.assign(() => {}, { flush() {}, cancel() {} }) as ProgressFn & {
+  flush(): void;
+  cancel(): void;
+};

@@ -4,7 +4,7 @@ import type { EngineEntry, EngineRequests, EngineSession } from '../core/engine.
 import { ToolError } from '../core/errors.ts';
 import { fenceResult, type LogFilter } from '../core/fence.ts';
 import type { Limits } from '../core/limits.ts';
-import { redact, redactText } from '../core/redact.ts';
+import { redact, redactResult, redactText } from '../core/redact.ts';
 import type { AnyTool, Safety, ServerFacts } from '../core/tool.ts';
 import { type EngineHandle, type EngineRegistry, sessionOf } from '../docker/engines.ts';
 import { withPolicy } from '../docker/policy/scope.ts';
@@ -36,7 +36,7 @@ import { throttledProgress } from './progress.ts';
 import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors.ts';
 import { processSealer, type Sealer } from './seal.ts';
 import { maskSecretArgs, secretValues, withoutSecrets } from './secrets.ts';
-import { type CallSignal, callSignal, untilAborted } from './signal.ts';
+import { type CallSignal, type Cancellation, callSignal, untilAborted } from './signal.ts';
 import { validateArgs } from './validate.ts';
 
 export interface PipelineEnv {
@@ -119,7 +119,8 @@ export function serverFacts(version: string, profile: SafetyProfile): ServerFact
 }
 
 export interface CallOptions {
-  signal?: AbortSignal;
+  /** The client's cancel: an AbortSignal, or a transport's Cancellation (signal.ts). */
+  signal?: AbortSignal | Cancellation;
   /** The engine the call names; the default one when unset. (#11: set from the call's `engine` argument.) */
   engine?: string;
   /** Which tool lists each kind of object (listersOf the catalogue): named in a not-found's hint. */
@@ -173,10 +174,8 @@ export async function runPipeline(
     ...engineObserved(env.engines, env.profile, named),
   });
   // Every engine request and host file of the call is checked under the server's policy.
-  const stages = () =>
-    withPolicy(env.policy, env.host, () =>
-      runStages(tool, toolArgs, env, { ...call, engine: undefined }, named),
-    );
+  // runStages reads the engine from `named` alone (call.engine is folded into it above).
+  const stages = () => withPolicy(env.policy, env.host, () => runStages(tool, toolArgs, env, call, named));
   if (!end) return stages();
   const started = performance.now();
   let outcome: Outcome | undefined;
@@ -197,7 +196,7 @@ async function runStages(
   tool: AnyTool,
   rawArgs: unknown,
   env: PipelineEnv,
-  call: CallOptions,
+  call: Omit<CallOptions, 'engine'>,
   named: unknown,
 ): Promise<Outcome> {
   const secrets = secretValues(rawArgs, tool.secretArgs);
@@ -237,15 +236,18 @@ async function runStages(
       ...(tool.needsEngines && { engines: engineList(env) }),
       ...(tool.needsGate && { allows: allowsOn(env.profile, engine, call.tools) }),
     };
-    const confirmed = await confirmStep(tool, tier, rawArgs, args, ctx, engine.name, env, call);
+    const confirmed = needsConfirmation(tier, confirmMode(env))
+      ? await confirmStep(tool, tier, rawArgs, args, ctx, engine.name, env, call)
+      : NOTHING_TO_CONFIRM;
     if ('outcome' in confirmed) return confirmed.outcome;
     confirmation = confirmed.confirmation;
     if (confirmed.plan !== undefined) ctx.confirmed = confirmed.plan;
-    const data = (await untilAborted(tool.handler(args, ctx), signal.signal)) as Record<string, unknown>;
+    const data = (await signal.race(tool.handler(args, ctx))) as Record<string, unknown>;
     progress.flush();
 
     // A secret result (a join token) is what the caller asked for: it is not masked, only never logged.
-    const fenced = fenceResult(tool.secretResult ? data : redact(data), tool.untrusted, args, env.logFilter);
+    const clean = tool.secretResult ? { value: data, json: undefined } : redactResult(data);
+    const fenced = fenceResult(clean.value, tool.untrusted, args, env.logFilter);
     // With several engines the result says which one answered (before the cap, which stays last).
     const said = severalEngines(env.engines) ? { ...fenced, engine: engine.name } : fenced;
     const capped = capResult(
@@ -253,6 +255,8 @@ async function runStages(
       env.limits.maxResponseBytes,
       tool.keep ?? 'head',
       tool.narrowHint ?? DEFAULT_NARROW,
+      // Redaction's JSON is the result's own while nothing after it changed the value.
+      said === clean.value ? clean.json : undefined,
     );
     return {
       ok: true,
@@ -285,6 +289,10 @@ const allowsOn =
 
 type Confirmed = { outcome: Outcome } | { confirmation?: Confirmation; plan?: unknown };
 
+const NOTHING_TO_CONFIRM: Confirmed = {};
+const confirmMode = (env: PipelineEnv): ConfirmMode =>
+  env.profile.confirm ?? env.confirm?.mode ?? 'destructive';
+
 /**
  * The confirm step (confirm.ts), after the gate, validation and policy and before the handler: no
  * confirmation needed; the answer round (run the accepted plan, or end: declined); a question
@@ -300,8 +308,8 @@ async function confirmStep(
   env: PipelineEnv,
   call: CallOptions,
 ): Promise<Confirmed> {
-  const mode = env.profile.confirm ?? env.confirm?.mode ?? 'destructive';
-  if (!needsConfirmation(tier, mode)) return {};
+  const mode = confirmMode(env);
+  if (!needsConfirmation(tier, mode)) return NOTHING_TO_CONFIRM;
   const sealer = env.confirm?.sealer ?? processSealer;
   const binding = { tool: tool.name, args: rawArgs ?? {}, engine, caller: env.confirm?.caller ?? 'local' };
   const channel = call.confirm;

@@ -50,10 +50,15 @@ export class LineTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
+    return this.sendJson(JSON.stringify(message));
+  }
+
+  /** Writes one message already serialized (`json` is JSON.stringify of a JSON-RPC message). */
+  sendJson(json: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error('stdio transport is closed'));
     // After the write, on the next turn: a collection takes ~1 ms, and the reply should not wait on it.
     if (++this.written % GC_EVERY_MESSAGES === 0) setImmediate(collect);
-    if (this.stdout.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
+    if (this.stdout.write(`${json}\n`)) return Promise.resolve();
     return new Promise((resolve) => this.stdout.once('drain', resolve));
   }
 

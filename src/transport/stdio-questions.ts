@@ -6,6 +6,7 @@
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { ToolError } from '../core/errors.ts';
+import type { Cancellation } from '../pipeline/signal.ts';
 import { answerOf, type CallResult, callTool, type Progress, type ServerDeps } from '../tool-calls.ts';
 
 /** Ids of the elicitation/create requests this path sends. */
@@ -33,22 +34,33 @@ export class StdioQuestions {
   }
 
   /**
-   * One call with its confirmation when it needs one. `waitSignal` ends the wait for the user (the
-   * client's cancel, the shutdown grace): the call then answers `cancelled`, nothing changed.
+   * One call with its confirmation when it needs one. `waitSignal` gives what ends the wait for the
+   * user (the client's cancel, the shutdown grace): the call then answers `cancelled`, nothing changed.
    */
   async call(
     deps: ServerDeps,
     params: { name: string; arguments?: unknown },
-    opts: { signal: AbortSignal; sendProgress?: (p: Progress) => void; modern: false },
-    waitSignal: AbortSignal,
+    opts: { signal: Cancellation; sendProgress?: (p: Progress) => void; modern: false },
+    waitSignal: () => AbortSignal,
   ): Promise<CallResult> {
-    const first = await callTool(deps, params, { ...opts, confirm: { canAsk: this.canAsk } });
+    const { signal, sendProgress, modern } = opts;
+    const first = await callTool(deps, params, {
+      signal,
+      sendProgress,
+      modern,
+      confirm: { canAsk: this.canAsk },
+    });
     if (!('asked' in first)) return first;
     const { question, state } = first.asked;
-    const reply = await this.ask({ mode: 'form', ...question }, waitSignal);
+    const reply = await this.ask({ mode: 'form', ...question }, waitSignal());
     // A client that answers with an error did not show the question: as if the user dismissed it.
     const answer = answerOf(state, reply.error === undefined ? reply.result : { action: 'cancel' });
-    const second = await callTool(deps, params, { ...opts, confirm: { canAsk: true, answer } });
+    const second = await callTool(deps, params, {
+      signal,
+      sendProgress,
+      modern,
+      confirm: { canAsk: true, answer },
+    });
     if ('asked' in second) throw new Error('the confirmed call asked again');
     return second;
   }

@@ -19,8 +19,11 @@
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import { ToolError } from '../core/errors.ts';
 import type { Log } from '../log.ts';
+import { Cancellation } from '../pipeline/signal.ts';
 import {
   CAPABILITIES,
+  type CallResult,
+  callResultJson,
   canElicit,
   listTools,
   type Progress,
@@ -139,7 +142,7 @@ export class StdioDispatcher {
   /** serveStdio's handle: closing it answers open listens, then closes the server and the wire. */
   private sdkHandle?: { close(): Promise<void> };
   /** tools/call requests running on the fast path, for notifications/cancelled and disconnects. */
-  private readonly running = new Map<Id, AbortController>();
+  private readonly running = new Map<Id, Cancellation>();
   /** Requests read and not yet answered, on either path, in arrival order. */
   private readonly owed: { id: Id; method: string }[] = [];
   private readonly onAnswered = new Set<() => void>();
@@ -214,7 +217,7 @@ export class StdioDispatcher {
         const id = m.params?.requestId;
         const running = isId(id) ? this.running.get(id) : undefined;
         if (running) {
-          running.abort(new Error('cancelled by the client'));
+          running.cancel();
           return true;
         }
       }
@@ -242,7 +245,7 @@ export class StdioDispatcher {
   }
 
   private call(id: Id, params: { name: string; arguments?: unknown }, token: Id | undefined): void {
-    const cancel = new AbortController();
+    const cancel = new Cancellation();
     this.running.set(id, cancel);
     const sendProgress =
       token === undefined
@@ -253,19 +256,19 @@ export class StdioDispatcher {
               method: 'notifications/progress',
               params: { progressToken: token, ...p },
             }).catch(() => {});
-    const signal = AbortSignal.any([cancel.signal, this.stopping.signal]);
-    this.questions
-      .call(this.deps, params, { signal: cancel.signal, sendProgress, modern: false }, signal)
-      .then(
-        (result) => {
-          // A cancelled request gets no answer (MCP: the client has stopped waiting for it).
-          if (!cancel.signal.aborted) this.reply(id, result);
-        },
-        (e) => {
-          if (!cancel.signal.aborted) this.fail(id, e);
-        },
-      )
-      .finally(() => this.running.delete(id));
+    // What ends a wait for the user's answer; made only for a call that asks (--confirm).
+    const waitSignal = () => AbortSignal.any([cancel.signal(), this.stopping.signal]);
+    this.questions.call(this.deps, params, { signal: cancel, sendProgress, modern: false }, waitSignal).then(
+      (result) => {
+        this.running.delete(id);
+        // A cancelled request gets no answer (MCP: the client has stopped waiting for it).
+        if (!cancel.cancelled) this.replyCall(id, result);
+      },
+      (e) => {
+        this.running.delete(id);
+        if (!cancel.cancelled) this.fail(id, e);
+      },
+    );
   }
 
   /** Every message out goes through here: an answer settles the request it answers. */
@@ -294,6 +297,17 @@ export class StdioDispatcher {
       const timer = setTimeout(wake, ms);
       this.onAnswered.add(wake);
     });
+  }
+
+  /** A tools/call answer: a successful one is written from its text, its data not serialized again. */
+  private replyCall(id: Id, result: CallResult): void {
+    const json = callResultJson(result);
+    if (json === undefined) {
+      this.reply(id, result);
+      return;
+    }
+    this.answered(id);
+    this.wire.sendJson(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${json}}`).catch(() => {});
   }
 
   private reply(id: Id, result: unknown): void {
@@ -393,7 +407,7 @@ export class StdioDispatcher {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const running of this.running.values()) running.abort(new Error('the client disconnected'));
+    for (const running of this.running.values()) running.cancel(); // the client disconnected
     this.stopping.abort();
     void this.sdk?.then((channel) => channel?.onclose?.());
     this.finished();

@@ -142,3 +142,30 @@ describe('fenceResult', () => {
     expect(data.stdout).toBe('ok'); // the input is not modified
   });
 });
+
+describe('fenceResult leaves what needs nothing as it was', () => {
+  const fields = { env: 'env of {id}', labels: 'labels of {id}' };
+
+  it('returns the result itself when no declared field has lines or text to change', () => {
+    const data = { id: 'web', env: [], labels: { app: 'web', tier: 'front' } };
+    expect(fenceResult(data, fields, { id: 'web' }, 'flag')).toBe(data);
+  });
+
+  it('copies the result, and only what changed, when a field is fenced or screened', () => {
+    const data = { id: 'web', env: ['A=1'], labels: { app: 'web', note: '\u001b[31mred' } };
+    const before = JSON.stringify(data);
+    const out = fenceResult(data, fields, { id: 'web' }, 'flag');
+    expect(out).not.toBe(data);
+    expect(JSON.stringify(data)).toBe(before);
+    expect((out.env as string[]).length).toBe(3);
+    expect(out.labels).toEqual({ app: 'web', note: 'red' });
+  });
+});
+
+describe('screening keeps every key', () => {
+  it('keeps a label named __proto__ as a label when another one was cleaned', () => {
+    const labels = JSON.parse('{"a":"\\u001b[31mred","__proto__":"x"}');
+    const out = fenceResult({ labels }, { labels: 'labels' }, {}, 'flag');
+    expect(JSON.stringify(out)).toBe('{"labels":{"a":"red","__proto__":"x"}}');
+  });
+});

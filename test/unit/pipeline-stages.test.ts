@@ -246,6 +246,37 @@ describe('call signal', () => {
     expect(s.reason()?.message).toContain('shutting down');
     s.dispose();
   });
+
+  it('stops every call running under one stop signal, and none that has ended', () => {
+    const stop = new AbortController();
+    const ended = callSignal(undefined, 10_000, 'docker_a', stop.signal);
+    const running = [1, 2, 3].map((n) => callSignal(undefined, 10_000, `docker_${n}`, stop.signal));
+    ended.dispose();
+    stop.abort();
+    expect(ended.signal.aborted).toBe(false);
+    for (const s of running) {
+      expect(s.reason()).toMatchObject({ kind: 'cancelled', retryable: true });
+      s.dispose();
+    }
+    // A call begun after the stop is stopped at once.
+    const late = callSignal(undefined, 10_000, 'docker_late', stop.signal);
+    expect(late.reason()?.kind).toBe('cancelled');
+    late.dispose();
+  });
+
+  it('race settles as the work does, or rejects with the reason as soon as the call aborts', async () => {
+    const client = new AbortController();
+    const s = callSignal(client.signal, 10_000, 'docker_x');
+    expect(await s.race(Promise.resolve(7))).toBe(7);
+    await expect(s.race(Promise.reject(new Error('engine said no')))).rejects.toThrow('engine said no');
+    const never = new Promise<number>(() => {});
+    const raced = s.race(never);
+    client.abort();
+    await expect(raced).rejects.toMatchObject({ kind: 'cancelled' });
+    // Once aborted, a new race rejects without waiting for its work.
+    await expect(s.race(never)).rejects.toMatchObject({ kind: 'cancelled' });
+    s.dispose();
+  });
 });
 
 describe('error mapping', () => {
@@ -330,5 +361,31 @@ describe('progress', () => {
     p(3);
     p(6);
     expect(sent).toEqual([5, 6]);
+  });
+});
+
+describe('cancellation without an AbortSignal (stdio)', () => {
+  it('cancels the call it is given to, before or during the call, and only while it runs', async () => {
+    const { Cancellation } = await import('../../src/pipeline/signal.ts');
+    const early = new Cancellation();
+    early.cancel();
+    const a = callSignal(early, 10_000, 'docker_a');
+    expect(a.reason()?.message).toBe('docker_a was cancelled by the client');
+    a.dispose();
+
+    const during = new Cancellation();
+    const b = callSignal(during, 10_000, 'docker_b');
+    const raced = b.race(new Promise(() => {}));
+    during.cancel();
+    await expect(raced).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(b.signal.aborted).toBe(true);
+    b.dispose();
+
+    const after = new Cancellation();
+    const c = callSignal(after, 10_000, 'docker_c');
+    c.dispose();
+    after.cancel();
+    expect(c.signal.aborted).toBe(false);
+    expect(after.signal().aborted).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 /** Redaction (src/core/redact.ts): which names are secrets, and that a secret value is masked whole. */
 import { describe, expect, it } from 'bun:test';
-import { isSecretName, MASK, redact, redactText } from '../../src/core/redact.ts';
+import { isSecretName, MASK, redact, redactResult, redactText } from '../../src/core/redact.ts';
 
 describe('secret names', () => {
   // Words of five letters or more count anywhere in a word of the name; short ones only as a whole word.
@@ -182,5 +182,60 @@ describe('redaction', () => {
   it('leaves text without secrets untouched', () => {
     const s = 'Set SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS=true to allow it.';
     expect(redactText(s)).toBe(s);
+  });
+});
+
+describe('redactResult', () => {
+  it('keeps a result no name or string of which can hold a secret, with its JSON', () => {
+    const rows = { containers: [{ id: 'abc', name: 'web', image: 'nginx:1', path: '/usr/bin' }], count: 1 };
+    const r = redactResult(rows);
+    expect(r.value).toBe(rows);
+    expect(r.json).toBe(JSON.stringify(rows));
+  });
+
+  it('masks what redact() masks, escapes and all; its JSON is kept only for a result left whole', () => {
+    const cases: Record<string, unknown>[] = [
+      { env: ['DB_PASSWORD=hunter2', 'PATH=/bin'] },
+      { Labels: { api_key: 'k-123456', plain: 'x' } },
+      { text: 'line one\nGITHUB_PAT: ghp_abcdef\n' },
+      { quoted: 'say "token=abc" now' },
+      { url: 'https://user:pw@host/x' },
+      { nested: [{ id: 1 }, { deep: { secret: 12345 } }] },
+      { pat: 'x' },
+      { control: 'pat\u0001', other: [1, 2] },
+      // A hit with nothing to mask: the value is left whole.
+      { tail: 'ends in pat' },
+      { containers: [{ name: 'compassionate_curie' }, { name: 'web' }] },
+    ];
+    for (const value of cases) {
+      const before = JSON.stringify(value);
+      const r = redactResult(value);
+      expect(r.value).toEqual(redact(value));
+      expect(JSON.stringify(value)).toBe(before); // never changed in place
+      if (r.json === undefined) expect(r.value).not.toEqual(value);
+      else {
+        expect(r.value).toBe(value);
+        expect(r.json).toBe(before);
+      }
+    }
+    expect(redactResult({ tail: 'ends in pat' }).json).toBeDefined();
+    expect(redactResult({ pat: 'x' }).json).toBeUndefined();
+  });
+
+  it('copies only the rows on the way to what it masks', () => {
+    const rows = [{ name: 'a' }, { name: 'b', env: ['TOKEN=abcdef'] }, { name: 'c' }];
+    const r = redactResult({ rows });
+    const out = r.value.rows as typeof rows;
+    expect(out).not.toBe(rows);
+    expect(out[0]).toBe(rows[0] as (typeof rows)[0]);
+    expect(out[2]).toBe(rows[2] as (typeof rows)[0]);
+    expect(out[1]?.env).toEqual([`TOKEN=${MASK}`]);
+  });
+});
+
+describe('redactResult keeps every key', () => {
+  it('keeps a key named __proto__ as a key in a masked copy', () => {
+    const value = JSON.parse('{"api_key":"k-123456","__proto__":{"x":1}}');
+    expect(JSON.stringify(redactResult(value).value)).toBe(`{"api_key":"${MASK}","__proto__":{"x":1}}`);
   });
 });
