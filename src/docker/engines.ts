@@ -131,10 +131,14 @@ export function sessionOf<C extends Dockerode | EngineRequests | undefined>(
 /** Each engine's last session over its own view (stdio's, and HTTP's local callers'). */
 const sessions = new WeakMap<
   EngineHandle,
-  { docker: Dockerode | undefined; access: EngineAccess; session: EngineSession<Dockerode | undefined> }
+  {
+    docker: Dockerode | EngineRequests | undefined;
+    access: EngineAccess;
+    session: EngineSession<Dockerode | EngineRequests | undefined>;
+  }
 >();
 
-function makeSession<C extends Dockerode | undefined>(
+function makeSession<C extends Dockerode | EngineRequests | undefined>(
   engine: EngineHandle,
   docker: C,
   access: EngineAccess,
