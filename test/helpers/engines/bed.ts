@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTestImage, unmountUnder } from '../../../scripts/engine.ts';
 import { type PrivatePodman, startPodman, stopPodman } from '../../../scripts/podman.ts';
+import type { EngineOptions } from '../../../src/core/engine.ts';
 import { TEST_IMAGE } from '../engine.ts';
 import { startTlsEngine, type TlsEngine } from './dockerd.ts';
 import { alive, processesUnder, waitGone } from './proc.ts';
@@ -19,15 +20,8 @@ export { startTlsEngine, type TlsEngine } from './dockerd.ts';
 export { type Sshd, sshExec, startSshd } from './sshd.ts';
 
 /** One engine as the config file's `engines` map writes it (DECISIONS #11). */
-export interface EngineEntry {
+export interface EngineEntry extends EngineOptions {
   url: string;
-  tlsDir?: string;
-  tlsVerify?: boolean;
-  identityFile?: string;
-  knownHostsFile?: string;
-  description?: string;
-  readOnly?: boolean;
-  allowDestructive?: boolean;
 }
 
 export interface Bed {
