@@ -42,7 +42,7 @@ export const serviceCreate = defineTool({
 export const serviceUpdate = defineTool({
   name: 'docker_service_update',
   title: 'Update service',
-  description: 'Rolling update in place: each setting given replaces its part; the rest is kept.',
+  description: 'Rolling update in place: settings given replace their part; the rest is kept.',
   safety: 'moderate',
   idempotent: false,
   input: Type.Object(

@@ -105,7 +105,7 @@ export const serviceLogs = defineTool({
       tail: Type.Optional(Type.Integer({ minimum: 0, default: 100 })),
       since: TimePoint,
       timestamps: Type.Optional(Type.Boolean()),
-      grep: Type.Optional(Type.String({ maxLength: 512, description: 'Text or /regex/i to match' })),
+      grep: Type.Optional(Type.String({ maxLength: 512, description: 'Text or /regex/i' })),
     },
     { additionalProperties: false },
   ),
