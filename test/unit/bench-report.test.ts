@@ -34,11 +34,12 @@ function report(): BenchReport {
     memory: { 'mcp-docker': { idleMiB: 40, peakMiB: 60, rssMiB: 55, calls: 1000 } },
     tools: {
       'mcp-docker': {
-        count: 2,
-        bytes: 600,
+        count: 3,
+        bytes: 5600,
         perTool: [
-          { name: 'a', bytes: 300 },
-          { name: 'b', bytes: 300 },
+          { name: 'docker_create_container', bytes: 1500 },
+          { name: 'docker_list_containers', bytes: 100 },
+          { name: 'docker_compose_up', bytes: 4000 },
         ],
       },
     },
@@ -54,7 +55,15 @@ describe('bench report', () => {
     expect(byFigure['per-call overhead, list at 30 containers']?.[1]).toBe('0.500 ms');
     expect(byFigure['per-call overhead, list at 30 containers']?.[3]).toBe('**missed**');
     expect(byFigure['peak RSS after 1000 calls']?.[3]).toBe('**missed**');
-    expect(byFigure['tool list, all 2 tools']?.[3]).toBe('met');
+    // DECISIONS' counting: create at its size before Compose's options (1412 B), Compose on its own budget.
+    const seed =
+      byFigure["tool list, the seed's 2 tools (create and run counted as before Compose's options)"];
+    expect(seed?.slice(1)).toEqual(['1512 B (756 B/tool)', '≤ 12288 B, ≤ 350 B/tool', '**missed**']);
+    expect(byFigure['tool list, the 2 tools of the core toolsets (counted the same way)']?.[1]).toBe(
+      '756 B/tool',
+    );
+    expect(byFigure['tool list, the 1 compose tools']?.slice(1)).toEqual(['4000 B', '≤ 5120 B', 'met']);
+    expect(byFigure['tool list, all 3 tools']?.slice(1)).toEqual(['5600 B (1867 B/tool)', '—', '—']);
   });
 
   it('states the cold start to the first tool list when it was measured, and leaves the section out when not', () => {
