@@ -36,7 +36,7 @@ import { throttledProgress } from './progress.ts';
 import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors.ts';
 import { processSealer, type Sealer } from './seal.ts';
 import { maskSecretArgs, secretValues, withoutSecrets } from './secrets.ts';
-import { type CallSignal, type Cancellation, callSignal, untilAborted } from './signal.ts';
+import { type CallSignal, type Cancellation, callSignal } from './signal.ts';
 import { validateArgs } from './validate.ts';
 
 export interface PipelineEnv {
@@ -236,9 +236,10 @@ async function runStages(
       ...(tool.needsEngines && { engines: engineList(env) }),
       ...(tool.needsGate && { allows: allowsOn(env.profile, engine, call.tools) }),
     };
-    const confirmed = needsConfirmation(tier, confirmMode(env))
-      ? await confirmStep(tool, tier, rawArgs, args, ctx, engine.name, env, call)
-      : NOTHING_TO_CONFIRM;
+    const mode = env.profile.confirm ?? env.confirm?.mode ?? 'destructive';
+    const confirmed: Confirmed = needsConfirmation(tier, mode)
+      ? await confirmStep(tool, mode, rawArgs, args, ctx, engine.name, env, call, signal)
+      : {};
     if ('outcome' in confirmed) return confirmed.outcome;
     confirmation = confirmed.confirmation;
     if (confirmed.plan !== undefined) ctx.confirmed = confirmed.plan;
@@ -289,27 +290,22 @@ const allowsOn =
 
 type Confirmed = { outcome: Outcome } | { confirmation?: Confirmation; plan?: unknown };
 
-const NOTHING_TO_CONFIRM: Confirmed = {};
-const confirmMode = (env: PipelineEnv): ConfirmMode =>
-  env.profile.confirm ?? env.confirm?.mode ?? 'destructive';
-
 /**
- * The confirm step (confirm.ts), after the gate, validation and policy and before the handler: no
- * confirmation needed; the answer round (run the accepted plan, or end: declined); a question
- * (preview from the engine, sealed state); or a client that cannot ask (--confirm-fallback).
+ * The confirm step (confirm.ts) for a call whose tier `mode` asks about, after the gate, validation
+ * and policy and before the handler: the answer round (run the accepted plan, or end: declined); a
+ * question (preview from the engine, sealed state); or a client that cannot ask (--confirm-fallback).
  */
 async function confirmStep(
   tool: AnyTool,
-  tier: Safety,
+  mode: ConfirmMode,
   rawArgs: unknown,
   args: Record<string, unknown>,
   ctx: Parameters<AnyTool['handler']>[1],
   engine: string,
   env: PipelineEnv,
   call: CallOptions,
+  signal: CallSignal,
 ): Promise<Confirmed> {
-  const mode = confirmMode(env);
-  if (!needsConfirmation(tier, mode)) return NOTHING_TO_CONFIRM;
   const sealer = env.confirm?.sealer ?? processSealer;
   const binding = { tool: tool.name, args: rawArgs ?? {}, engine, caller: env.confirm?.caller ?? 'local' };
   const channel = call.confirm;
@@ -325,7 +321,7 @@ async function confirmStep(
       outcome: fail(onEngine(cannotAsk(tool.name, mode, env.remote !== undefined), engine, env.engines)),
     };
   }
-  const preview = tool.preview ? await untilAborted(tool.preview(args, ctx), ctx.signal) : undefined;
+  const preview = tool.preview ? await signal.race(tool.preview(args, ctx)) : undefined;
   // Without a preview the question shows the arguments: secret ones masked, as everywhere else.
   const question = questionOf(tool.name, engine, preview, redact(maskSecretArgs(rawArgs, tool.secretArgs)));
   const ttl = env.confirm?.timeoutSeconds;

@@ -146,17 +146,3 @@ export function callSignal(
     },
   };
 }
-
-/** Settles as soon as the signal aborts, even if a handler's engine request is slow to notice. */
-export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    // The handler may have been cancelled before its first await; its own rejection is moot then.
-    work.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
