@@ -9,6 +9,8 @@
  *   text cannot close the fence early; a delimiter-like sequence inside the text is defused anyway.
  */
 
+import { mapChanged } from './copy-on-change.ts';
+
 export type LogFilter = 'none' | 'flag' | 'drop';
 
 // CSI, OSC (terminated by BEL or ST), and other two-byte escapes; then C0/C1 controls but \t and \n.
@@ -91,37 +93,9 @@ export function screenValues(map: Record<string, unknown>, filter: LogFilter): R
 /** `value` itself when screening changes none of its strings; else a copy of what changed. */
 function screenDeep(value: unknown, filter: LogFilter): unknown {
   if (typeof value === 'string') return defuse(screen(value, filter));
-  if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const v = value[i];
-      const w = screenDeep(v, filter);
-      if (w !== v && !out) out = value.slice(0, i);
-      out?.push(w);
-    }
-    return out ?? value;
-  }
-  if (value && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record);
-    let out: Record<string, unknown> | undefined;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i] as string;
-      const w = screenDeep(record[k], filter);
-      if (w !== record[k] && !out) out = Object.fromEntries(keys.slice(0, i).map((j) => [j, record[j]]));
-      if (out) setOwn(out, k, w);
-    }
-    return out ?? value;
-  }
+  if (value && typeof value === 'object') return mapChanged(value, (v) => screenDeep(v, filter));
   return value;
 }
-
-/** out[k] = v, except that a key named __proto__ (JSON makes it an own key) stays a key. */
-const setOwn = (out: Record<string, unknown>, k: string, v: unknown) => {
-  if (k === '__proto__')
-    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else out[k] = v;
-};
 
 /** A tool's `untrusted` declaration, parsed once: each field's path and source template. */
 const declared = new WeakMap<Record<string, string>, { keys: string[]; template: string }[]>();

@@ -11,6 +11,8 @@
  * Values: the whole value is masked, spaces and `;` included (`PASSWORD=correct horse; battery`): a
  * quoted value to its closing quote, a bare one to the end of the line.
  */
+import { mapChanged } from './copy-on-change.ts';
+
 const LONG_WORDS =
   /password|passwd|passphrase|secret(?!ar(?:y|ies|iat))|token(?!i[sz])|credential|private|apikey/;
 const WHOLE_WORDS = /^(?:key|keys|pat|pw|pass|auth|authorization|creds|cookie|cookies|signature|salt|dsn)$/;
@@ -212,13 +214,6 @@ const masksValue = (k: string, v: unknown): boolean =>
   secretName(k) &&
   !PLACEHOLDER.test(String(v));
 
-/** out[k] = v, except that a key named __proto__ (JSON makes it an own key) stays a key. */
-const setOwn = (out: Record<string, unknown>, k: string, v: unknown) => {
-  if (k === '__proto__')
-    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else out[k] = v;
-};
-
 /**
  * walk() that returns `value` itself when nothing in it is masked, and otherwise copies only the
  * objects and arrays on the way to what was: for a result the pipeline owns and never changes.
@@ -226,31 +221,11 @@ const setOwn = (out: Record<string, unknown>, k: string, v: unknown) => {
 function walkChanged(value: unknown): unknown {
   if (typeof value === 'string') return redactText(value);
   if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const v = value[i];
-      const w = walkChanged(v);
-      if (w !== v && !out) out = value.slice(0, i);
-      out?.push(w);
-    }
-    return out ?? value;
-  }
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  let out: Record<string, unknown> | undefined;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as string;
-    const v = record[k];
-    const w = masksValue(k, v) ? MASK : walkChanged(v);
-    if (w !== v && !out) {
-      out = {};
-      for (let j = 0; j < i; j++) setOwn(out, keys[j] as string, record[keys[j] as string]);
-    }
-    if (out) setOwn(out, k, w);
-  }
-  return out ?? value;
+  return mapChanged(value, redactChild);
 }
+
+const redactChild = (v: unknown, k: string | undefined): unknown =>
+  k !== undefined && masksValue(k, v) ? MASK : walkChanged(v);
 
 function walk(value: unknown): unknown {
   if (typeof value === 'string') return redactText(value);
