@@ -222,10 +222,10 @@ function byToolset(
     const all = (await prelisted()) as readonly AnyTool[];
     return { byName: new Map(all.map((t) => [t.name, t])), listers: listersOf(all) };
   });
-  const sets = new Map<Toolset, Promise<Map<string, AnyTool>>>();
-  // Once loaded, a call finds its tool without waiting on a promise again.
+  // Each toolset's tools by name: the loading promise, replaced by its map once loaded, so a call
+  // finds its tool without waiting on a promise again.
+  const sets = new Map<Toolset, Map<string, AnyTool> | Promise<Map<string, AnyTool>>>();
   let ready: { byName: Map<string, AnyTool>; listers: Listers; tools: ForCall['tools'] } | undefined;
-  const loadedSets = new Map<Toolset, Map<string, AnyTool>>();
   return async (name) => {
     if (!ready) {
       const { byName, listers } = await data();
@@ -235,15 +235,14 @@ function byToolset(
     const set = byName.get(name)?.toolset;
     let tool: AnyTool | undefined;
     if (set) {
-      let loaded = loadedSets.get(set);
+      let loaded = sets.get(set);
       if (!loaded) {
-        let pending = sets.get(set);
-        if (!pending) {
-          pending = toolset(set).then((ts) => new Map(ts.map((t) => [t.name, t])));
-          sets.set(set, pending);
-        }
-        loaded = await pending;
-        loadedSets.set(set, loaded);
+        loaded = toolset(set).then((ts) => new Map(ts.map((t) => [t.name, t])));
+        sets.set(set, loaded);
+      }
+      if (!(loaded instanceof Map)) {
+        loaded = await loaded;
+        sets.set(set, loaded);
       }
       tool = loaded.get(name);
     }
