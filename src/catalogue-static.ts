@@ -12,13 +12,19 @@
 import { type ListableTool, listedTool } from './tool-calls.ts';
 import { catalogue } from './tools/index.ts';
 
-/** Each tool's data, and `listed`: the tool as a single-engine server lists it. */
+let made: ListableTool[] | undefined;
+
+/** Each tool's data, and `listed`: the tool as a single-engine server lists it (made once per build). */
 export function staticCatalogue(): ListableTool[] {
-  const data = catalogue.map((tool) => {
-    const { handler: _, ...t } = tool;
-    return { ...t, listed: listedTool(tool) };
-  });
-  return JSON.parse(JSON.stringify(data));
+  made ??= JSON.parse(
+    JSON.stringify(
+      catalogue.map((tool) => {
+        const { handler: _, ...t } = tool;
+        return { ...t, listed: listedTool(tool) };
+      }),
+    ),
+  ) as ListableTool[];
+  return made;
 }
 
 /** The data without the declared schemas, as JSON text: one string literal the binary parses. */
