@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'bun:test';
 import { errorOf, startServer, structured, textOf } from '../helpers/client.ts';
-import { ASKING_KINDS, askingClient, type UserAnswer } from '../helpers/elicit.ts';
+import { ASKING_KINDS, type AskingClient, askingClient, type UserAnswer } from '../helpers/elicit.ts';
 import {
   cleanupContainers,
   makeContainer,
@@ -30,6 +30,28 @@ const exists = async (id: string) =>
     );
 
 afterAll(cleanupContainers);
+
+/**
+ * Prunes through `client`, whose answer made `late()` while the question was open, and checks that
+ * exactly `gone` went: the question named them and not `spared`, the result removed them and reports
+ * `late()` as left, and the engine (`remaining()`) still holds `late()` and `spared`.
+ */
+async function pruneExactly(
+  client: AskingClient,
+  tool: string,
+  args: Record<string, unknown>,
+  expected: { gone: string[]; spared: string; late: () => string; remaining: () => Promise<string[]> },
+): Promise<void> {
+  const result = await client.callTool(tool, args);
+  const q = client.asked[0]?.message ?? textOf(result);
+  expect(q).toContain(`${expected.gone.length} objects will go`);
+  for (const name of expected.gone) expect(q).toContain(name);
+  expect(q).not.toContain(expected.spared);
+  const out = structured<{ count: number; removed: string[]; left?: string[] }>(result);
+  expect(out.removed.sort()).toEqual([...expected.gone].sort());
+  expect(out.left).toEqual([expected.late()]);
+  expect((await expected.remaining()).sort()).toEqual([expected.late(), expected.spared].sort());
+}
 
 describe.each(ASKING_KINDS)('docker_remove_container confirmed by the user (%s client, stdio)', (kind) => {
   const removeWith = async (answer: UserAnswer) => {
@@ -202,22 +224,20 @@ describe('a confirmed volume prune removes exactly what the question listed', ()
       },
     });
     try {
-      const result = await client.callTool('docker_prune_volumes', {
-        all: true,
-        filters: { label: [`mcpt-confirm=${tag}`] },
-      });
-      const q = client.asked[0]?.message ?? textOf(result);
-      expect(q).toContain('2 objects will go');
-      expect(q).toContain(a);
-      expect(q).toContain(b);
-      expect(q).not.toContain(used);
-      const out = structured<{ count: number; removed: string[]; left?: string[] }>(result);
-      expect(out.removed.sort()).toEqual([a, b].sort());
-      expect(out.left).toEqual([late]);
-      const still = (await docker.listVolumes({ filters: { label: [`mcpt-confirm=${tag}`] } })).Volumes.map(
-        (v) => v.Name,
+      await pruneExactly(
+        client,
+        'docker_prune_volumes',
+        { all: true, filters: { label: [`mcpt-confirm=${tag}`] } },
+        {
+          gone: [a, b],
+          spared: used,
+          late: () => late,
+          remaining: async () =>
+            (await docker.listVolumes({ filters: { label: [`mcpt-confirm=${tag}`] } })).Volumes.map(
+              (v) => v.Name,
+            ),
+        },
       );
-      expect(still.sort()).toEqual([late, used].sort());
     } finally {
       await client.close();
       await holder.remove({ force: true });
@@ -265,21 +285,18 @@ describe('a confirmed network prune removes exactly what the question listed', (
       },
     });
     try {
-      const result = await client.callTool('docker_prune_networks', {
-        filters: { label: [`mcpt-confirm=${tag}`] },
-      });
-      const q = client.asked[0]?.message ?? textOf(result);
-      expect(q).toContain('2 objects will go');
-      expect(q).toContain(a);
-      expect(q).toContain(b);
-      expect(q).not.toContain(used);
-      const out = structured<{ count: number; removed: string[]; left?: string[] }>(result);
-      expect(out.removed.sort()).toEqual([a, b].sort());
-      expect(out.left).toEqual([late]);
-      const still = (await docker.listNetworks({ filters: { label: [`mcpt-confirm=${tag}`] } })).map(
-        (n) => n.Name,
+      await pruneExactly(
+        client,
+        'docker_prune_networks',
+        { filters: { label: [`mcpt-confirm=${tag}`] } },
+        {
+          gone: [a, b],
+          spared: used,
+          late: () => late,
+          remaining: async () =>
+            (await docker.listNetworks({ filters: { label: [`mcpt-confirm=${tag}`] } })).map((n) => n.Name),
+        },
       );
-      expect(still.sort()).toEqual([late, used].sort());
     } finally {
       await client.close();
       await user.remove({ force: true });
@@ -322,19 +339,20 @@ describe('a confirmed image prune removes exactly what the question listed', () 
       },
     });
     try {
-      const result = await client.callTool('docker_prune_images', { filters: { label: [label] } });
-      const q = client.asked[0]?.message ?? textOf(result);
-      expect(q).toContain('2 objects will go');
-      expect(q).toContain(a);
-      expect(q).toContain(b);
-      expect(q).not.toContain(used);
-      const out = structured<{ count: number; removed: string[]; left?: string[] }>(result);
-      expect(out.removed.sort()).toEqual([a, b].sort());
-      expect(out.left).toEqual([late]);
-      const still = (await docker.listImages({ filters: { label: [label] } })).map((i) =>
-        i.Id.replace(/^sha256:/, '').slice(0, 12),
+      await pruneExactly(
+        client,
+        'docker_prune_images',
+        { filters: { label: [label] } },
+        {
+          gone: [a, b],
+          spared: used,
+          late: () => late,
+          remaining: async () =>
+            (await docker.listImages({ filters: { label: [label] } })).map((i) =>
+              i.Id.replace(/^sha256:/, '').slice(0, 12),
+            ),
+        },
       );
-      expect(still.sort()).toEqual([late, used].sort());
     } finally {
       await client.close();
       await holder.remove({ force: true });
