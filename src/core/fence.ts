@@ -53,6 +53,18 @@ export function screenLine(line: string, filter: LogFilter): string {
   return filter === 'drop' ? DROPPED : FLAG + text;
 }
 
+/** Any character clean() removes: every escape sequence starts with one (ESC, CSI). */
+// biome-ignore lint/complexity/useRegexLiterals: a literal here trips noControlCharactersInRegex.
+const HAS_CONTROL = new RegExp(String.raw`[\u0000-\u0008\u000b-\u001f\u007f-\u009f]`);
+
+/**
+ * Whether screening and defusing would leave `text` as it is: nothing to clean, no `<` to defuse, and
+ * no instruction-like phrase (a line that matches is part of the text, so testing the whole text
+ * once is enough). Most values (labels, env, names) pass, without a copy or a split.
+ */
+const untouched = (text: string, filter: LogFilter) =>
+  !HAS_CONTROL.test(text) && !text.includes('<') && (filter === 'none' || !INSTRUCTION.test(text));
+
 const screen = (text: string, filter: LogFilter) =>
   text
     .split('\n')
@@ -92,7 +104,7 @@ export function screenValues(map: Record<string, unknown>, filter: LogFilter): R
 
 /** `value` itself when screening changes none of its strings; else a copy of what changed. */
 function screenDeep(value: unknown, filter: LogFilter): unknown {
-  if (typeof value === 'string') return defuse(screen(value, filter));
+  if (typeof value === 'string') return untouched(value, filter) ? value : defuse(screen(value, filter));
   if (value && typeof value === 'object') return mapChanged(value, (v) => screenDeep(v, filter));
   return value;
 }
@@ -128,14 +140,14 @@ export function fenceResult(
       out,
     );
     if (value === undefined || value === null) continue;
-    const source = template
-      .replace(/\{(\w+)\}/g, (_, a: string) => String(args[a] ?? a))
-      .replace(/["<>]/g, '');
+    // Named only by the delimiters of fenced text; screened maps and rows carry none.
+    const source = () =>
+      template.replace(/\{(\w+)\}/g, (_, a: string) => String(args[a] ?? a)).replace(/["<>]/g, '');
     let fenced: unknown;
-    if (typeof value === 'string') fenced = fenceText(value, source, filter);
+    if (typeof value === 'string') fenced = fenceText(value, source(), filter);
     else if (Array.isArray(value))
       fenced = value.every((v) => typeof v === 'string')
-        ? fenceLines(value, source, filter)
+        ? fenceLines(value, source(), filter)
         : screenDeep(value, filter);
     else if (typeof value === 'object') fenced = screenDeep(value, filter);
     else continue;
