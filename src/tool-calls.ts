@@ -148,7 +148,8 @@ interface Listing {
   loaded(): Promise<{ byName: Map<string, AnyTool>; listers: Listers }>;
   listed(outputs: OutputSchemas): Promise<ListedTool[]>;
   /** What a call needs: its tool, the listers, and the data of any tool by name (for the gate). */
-  forCall(name: string): Promise<ForCall>;
+  /** The call's tool; without a promise once its toolset is loaded (no wait on the hot path). */
+  forCall(name: string): ForCall | Promise<ForCall>;
 }
 
 interface ForCall {
@@ -217,7 +218,7 @@ function listingFor(deps: ServerDeps): Listing {
 function byToolset(
   prelisted: () => Promise<readonly ListableTool[]>,
   toolset: (name: Toolset) => Promise<readonly AnyTool[]>,
-): (name: string) => Promise<ForCall> {
+): (name: string) => ForCall | Promise<ForCall> {
   const data = once(async () => {
     const all = (await prelisted()) as readonly AnyTool[];
     return { byName: new Map(all.map((t) => [t.name, t])), listers: listersOf(all) };
@@ -226,28 +227,27 @@ function byToolset(
   // finds its tool without waiting on a promise again.
   const sets = new Map<Toolset, Map<string, AnyTool> | Promise<Map<string, AnyTool>>>();
   let ready: { byName: Map<string, AnyTool>; listers: Listers; tools: ForCall['tools'] } | undefined;
-  return async (name) => {
-    if (!ready) {
-      const { byName, listers } = await data();
-      ready = { byName, listers, tools: (n) => byName.get(n) };
-    }
+  const find = (name: string): ForCall | Promise<ForCall> => {
+    if (!ready)
+      return data().then(({ byName, listers }) => {
+        ready ??= { byName, listers, tools: (n) => byName.get(n) };
+        return find(name);
+      });
     const { byName, listers, tools } = ready;
     const set = byName.get(name)?.toolset;
-    let tool: AnyTool | undefined;
-    if (set) {
-      let loaded = sets.get(set);
-      if (!loaded) {
-        loaded = toolset(set).then((ts) => new Map(ts.map((t) => [t.name, t])));
-        sets.set(set, loaded);
-      }
-      if (!(loaded instanceof Map)) {
-        loaded = await loaded;
-        sets.set(set, loaded);
-      }
-      tool = loaded.get(name);
+    if (!set) return { tool: undefined, listers, tools };
+    let loaded = sets.get(set);
+    if (!loaded) {
+      loaded = toolset(set).then((ts) => new Map(ts.map((t) => [t.name, t])));
+      sets.set(set, loaded);
     }
-    return { tool, listers, tools };
+    if (loaded instanceof Map) return { tool: loaded.get(name), listers, tools };
+    return loaded.then((map) => {
+      sets.set(set, map);
+      return { tool: map.get(name), listers, tools };
+    });
   };
+  return find;
 }
 
 /** The tools allowed on at least one engine this caller may use, each with those engines when there are several. */
@@ -316,7 +316,8 @@ export async function callTool(
     confirm?: ConfirmChannel;
   },
 ): Promise<CallResult | { asked: Asked }> {
-  const { tool, listers, tools } = await listingFor(deps).forCall(params.name);
+  const found = listingFor(deps).forCall(params.name);
+  const { tool, listers, tools } = found instanceof Promise ? await found : found;
   if (!tool) throw new UnknownToolError(params.name);
   const outcome = await runPipeline(tool, params.arguments, deps.env, {
     listers,
