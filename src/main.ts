@@ -92,8 +92,11 @@ function main(argv: string[]): void {
   const catalogue = async () => (await import('./tools/index.ts')).catalogue;
   // Its data, computed at build time: tools/list does not load the tool modules either.
   const prelisted = async () => (await import('./catalogue-listing.ts')).STATIC_CATALOGUE;
-  // A call loads only its tool's toolset.
-  const toolset = async (name: Toolset) => (await import('./tools/by-toolset.ts')).TOOLSET_LOADERS[name]();
+  // A call loads only its tool's toolset, or only the part of it that holds the tool (tools/parts.ts).
+  const toolset = async (name: Toolset, part?: string) => {
+    const { PART_LOADERS, TOOLSET_LOADERS } = await import('./tools/by-toolset.ts');
+    return ((part && PART_LOADERS[part]) || TOOLSET_LOADERS[name])();
+  };
   const deps = { catalogue, prelisted, toolset, env, version: VERSION, ...rt.content };
   if (config.transport === 'stdio') {
     if (config.auditLogFile)

@@ -19,6 +19,7 @@ import { type Asked, type Outcome, type PipelineEnv, runPipeline } from './pipel
 import type { Cancellation } from './pipeline/signal.ts';
 import type { CataloguedPrompt } from './prompts/define.ts';
 import type { CataloguedResource } from './resources/define.ts';
+import { PART_OF } from './tools/parts.ts';
 
 export interface ServerDeps {
   /**
@@ -33,9 +34,10 @@ export interface ServerDeps {
   prelisted?: () => Promise<readonly ListableTool[]>;
   /**
    * One toolset's tools (tools/by-toolset.ts): with `prelisted`, a tools/call loads only the category
-   * that holds its tool, found in the prelisted data. Only ever tools of `catalogue`.
+   * that holds its tool, found in the prelisted data; with `part` (tools/parts.ts), only that part of
+   * it. Only ever tools of `catalogue`.
    */
-  toolset?: (name: Toolset) => Promise<readonly AnyTool[]>;
+  toolset?: (name: Toolset, part?: string) => Promise<readonly AnyTool[]>;
   env: PipelineEnv;
   version: string;
   /** Default: every prompt and resource. */
@@ -213,19 +215,20 @@ function listingFor(deps: ServerDeps): Listing {
 
 /**
  * A call's tool from its toolset alone: the prelisted data names the toolset, and only that category's
- * modules are loaded (once). Other tools are seen as data, which is all the gate reads.
+ * modules are loaded (once), or only the part of it that holds the tool (tools/parts.ts). Other tools
+ * are seen as data, which is all the gate reads.
  */
 function byToolset(
   prelisted: () => Promise<readonly ListableTool[]>,
-  toolset: (name: Toolset) => Promise<readonly AnyTool[]>,
+  toolset: (name: Toolset, part?: string) => Promise<readonly AnyTool[]>,
 ): (name: string) => ForCall | Promise<ForCall> {
   const data = once(async () => {
     const all = (await prelisted()) as readonly AnyTool[];
     return { byName: new Map(all.map((t) => [t.name, t])), listers: listersOf(all) };
   });
-  // Each toolset's tools by name: the loading promise, replaced by its map once loaded, so a call
-  // finds its tool without waiting on a promise again.
-  const sets = new Map<Toolset, Map<string, AnyTool> | Promise<Map<string, AnyTool>>>();
+  // Each toolset's (or part's) tools by name: the loading promise, replaced by its map once loaded, so
+  // a call finds its tool without waiting on a promise again.
+  const sets = new Map<string, Map<string, AnyTool> | Promise<Map<string, AnyTool>>>();
   let ready: { byName: Map<string, AnyTool>; listers: Listers; tools: ForCall['tools'] } | undefined;
   const find = (name: string): ForCall | Promise<ForCall> => {
     if (!ready)
@@ -236,14 +239,16 @@ function byToolset(
     const { byName, listers, tools } = ready;
     const set = byName.get(name)?.toolset;
     if (!set) return { tool: undefined, listers, tools };
-    let loaded = sets.get(set);
+    const part = PART_OF.get(name);
+    const key = part ?? set;
+    let loaded = sets.get(key);
     if (!loaded) {
-      loaded = toolset(set).then((ts) => new Map(ts.map((t) => [t.name, t])));
-      sets.set(set, loaded);
+      loaded = toolset(set, part).then((ts) => new Map(ts.map((t) => [t.name, t])));
+      sets.set(key, loaded);
     }
     if (loaded instanceof Map) return { tool: loaded.get(name), listers, tools };
     return loaded.then((map) => {
-      sets.set(set, map);
+      sets.set(key, map);
       return { tool: map.get(name), listers, tools };
     });
   };

@@ -8,6 +8,14 @@ import type { AnyTool } from '../core/tool.ts';
 import type { Toolset } from '../core/toolsets.ts';
 import { inToolset } from './toolset-of.ts';
 
+/** The parts of parts.ts, each with only its own tools (marked with their toolset, as above). */
+export const PART_LOADERS: Record<string, () => Promise<readonly AnyTool[]>> = {
+  'container-views': async () => {
+    const { listContainers, inspectContainerTool } = await import('./containers/inspect.ts');
+    return inToolset('containers', [listContainers, inspectContainerTool]);
+  },
+};
+
 export const TOOLSET_LOADERS: Record<Toolset, () => Promise<readonly AnyTool[]>> = {
   containers: async () => inToolset('containers', (await import('./containers/index.ts')).containerTools),
   images: async () => inToolset('images', (await import('./images/index.ts')).imageTools),

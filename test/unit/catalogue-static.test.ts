@@ -9,8 +9,9 @@ import { STATIC_CATALOGUE } from '../../src/catalogue-listing.ts';
 import type { Toolset } from '../../src/core/toolsets.ts';
 import { engineRegistry } from '../../src/docker/engines.ts';
 import { callTool, listedFor, UnknownToolError } from '../../src/tool-calls.ts';
-import { TOOLSET_LOADERS } from '../../src/tools/by-toolset.ts';
+import { PART_LOADERS, TOOLSET_LOADERS } from '../../src/tools/by-toolset.ts';
 import { catalogue } from '../../src/tools/index.ts';
+import { PART_OF } from '../../src/tools/parts.ts';
 import { stubEngine, stubEngines, stubPipelineEnv, testProfile } from '../helpers/stub-engine.ts';
 
 const profiles = {
@@ -43,17 +44,31 @@ describe('the catalogue by toolset (a call loads only its tool’s category)', (
     for (const [i, t] of loaded.entries()) expect(t.handler).toBe(catalogue[i]?.handler as AnyHandler);
   });
 
+  it('loads in each part only the tools parts.ts names for it, the same tools as the catalogue', async () => {
+    const named = [...new Set(PART_OF.values())].sort();
+    expect(Object.keys(PART_LOADERS).sort()).toEqual(named);
+    for (const [part, load] of Object.entries(PART_LOADERS)) {
+      const tools = await load();
+      const want = [...PART_OF].filter(([, p]) => p === part).map(([t]) => t);
+      expect(tools.map((t) => t.name).sort()).toEqual(want.sort());
+      for (const t of tools) {
+        const same = catalogue.find((c) => c.name === t.name);
+        expect([t.toolset, t.handler]).toEqual([same?.toolset, same?.handler as AnyHandler]);
+      }
+    }
+  });
+
   it('runs a call with its toolset alone, and knows no tool the data does not hold', async () => {
-    const asked: Toolset[] = [];
+    const asked: (Toolset | string)[] = [];
     const docker = { modem: { dial: (_o: unknown, cb: (e: unknown, d: unknown) => void) => cb(null, []) } };
     const deps = {
       catalogue: async () => {
         throw new Error('the whole catalogue was loaded');
       },
       prelisted: async () => STATIC_CATALOGUE,
-      toolset: (name: Toolset) => {
-        asked.push(name);
-        return TOOLSET_LOADERS[name]();
+      toolset: (name: Toolset, part?: string) => {
+        asked.push(part ?? name);
+        return ((part && PART_LOADERS[part]) || TOOLSET_LOADERS[name])();
       },
       env: stubPipelineEnv(testProfile(), {
         engines: engineRegistry([stubEngine('default', docker as unknown as Dockerode)]),
@@ -75,7 +90,20 @@ describe('the catalogue by toolset (a call loads only its tool’s category)', (
       { name: 'docker_inspect_container', arguments: { container_id: 'x' } },
       { signal, modern: false },
     );
-    expect(asked).toEqual(['containers']);
+    // List and inspect load their part alone; any other container tool, the whole toolset, once.
+    expect(asked).toEqual(['container-views']);
+    await callTool(
+      deps,
+      { name: 'docker_container_top', arguments: { container_id: 'x' } },
+      { signal, modern: false },
+    );
+    await callTool(
+      deps,
+      { name: 'docker_container_diff', arguments: { container_id: 'x' } },
+      { signal, modern: false },
+    );
+    await callTool(deps, { name: 'docker_list_containers', arguments: {} }, { signal, modern: false });
+    expect(asked).toEqual(['container-views', 'containers']);
     await expect(callTool(deps, { name: 'docker_nope' }, { signal, modern: false })).rejects.toBeInstanceOf(
       UnknownToolError,
     );
