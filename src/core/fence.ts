@@ -91,7 +91,11 @@ export function fenceText(text: string, source: string, filter: LogFilter, tag =
  */
 export function fenceLines(lines: string[], source: string, filter: LogFilter, tag = newTag()): string[] {
   if (lines.length === 0) return lines;
-  return [open(source, tag), ...lines.map((l) => defuse(screenLine(l, filter))), close(tag)];
+  return [
+    open(source, tag),
+    ...lines.map((l) => (untouched(l, filter) ? l : defuse(screenLine(l, filter)))),
+    close(tag),
+  ];
 }
 
 /**
