@@ -11,8 +11,8 @@
  * Part of `npm run bench` (skip with --no-floor); alone, `bun bench/floor-gap.ts [--no-build]
  * [--calls 1000] [--cold 20]` runs only these and rewrites their section of docs/BENCHMARKS.md.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -139,7 +139,14 @@ export async function runFloorGap(o: Options): Promise<FloorReport> {
   const calls = o.calls ?? 1000;
   const count = o.containers ?? 30;
   const api = EngineApi.fromEnv(o.env.DOCKER_HOST);
-  const floor = buildFloor();
+  // Both binaries copied side by side just before they run: a file written moments ago maps with more
+  // resident pages than one that has sat in the page cache (up to 4 MiB of RSS for the same binary),
+  // so a freshly built floor beside an older build of ours (or the reverse) would skew peak RSS.
+  const fresh = mkdtempSync(join(tmpdir(), 'mcp-floor-'));
+  const floor = join(fresh, 'floor');
+  const bin = join(fresh, 'mcp-docker');
+  copyFileSync(buildFloor(), floor);
+  copyFileSync(o.bin, bin);
   const run = Math.random().toString(36).slice(2, 8);
   const ids: string[] = [];
   const open: { close(): Promise<void> }[] = [];
@@ -157,7 +164,7 @@ export async function runFloorGap(o: Options): Promise<FloorReport> {
           await api.call('POST', `/containers/${Id}/start`);
         }),
       );
-    const sides: Record<string, string> = { [OURS]: o.bin, [FLOOR]: floor };
+    const sides: Record<string, string> = { [OURS]: bin, [FLOOR]: floor };
 
     log(`floor gap: cold start → first tools/list, ${o.cold ?? 20} runs each, v1 SDK client…`);
     const readyCpu: Record<string, number[]> = {};
@@ -248,11 +255,12 @@ export async function runFloorGap(o: Options): Promise<FloorReport> {
         ),
         perCall,
       },
-      wire: await wireSize(o.bin, o.env),
+      wire: await wireSize(bin, o.env),
     };
   } finally {
     await Promise.allSettled(open.map((c) => c.close()));
     await Promise.allSettled(ids.map((id) => api.call('DELETE', `/containers/${id}?force=1&v=1`)));
+    rmSync(fresh, { recursive: true, force: true });
   }
 }
 
