@@ -149,8 +149,10 @@ interface Listing {
   /** The catalogue itself, loaded on first use (a call, a prompt, a resource). */
   loaded(): Promise<{ byName: Map<string, AnyTool>; listers: Listers }>;
   listed(outputs: OutputSchemas): Promise<ListedTool[]>;
-  /** What a call needs: its tool, the listers, and the data of any tool by name (for the gate). */
-  /** The call's tool; without a promise once its toolset is loaded (no wait on the hot path). */
+  /**
+   * What a call needs: its tool, the listers, and the data of any tool by name (for the gate). Without
+   * a promise once the tool's toolset (or part) is loaded: no wait on the hot path.
+   */
   forCall(name: string): ForCall | Promise<ForCall>;
 }
 
