@@ -138,20 +138,15 @@ export function fenceResult(
   if (!fields) return data;
   let out = data;
   for (const { keys, template } of fieldsOf(fields)) {
-    const value = keys.reduce<unknown>(
-      (v, k) =>
-        v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined,
-      out,
-    );
-    if (value === undefined || value === null) continue;
-    // Named only by the delimiters of fenced text; screened maps and rows carry none.
-    const source = () =>
-      template.replace(/\{(\w+)\}/g, (_, a: string) => String(args[a] ?? a)).replace(/["<>]/g, '');
+    const value = valueAt(out, keys);
+    // Nothing there, or nothing in it (no lines, empty text): no delimiters, no tag, no source.
+    if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0))
+      continue;
     let fenced: unknown;
-    if (typeof value === 'string') fenced = fenceText(value, source(), filter);
+    if (typeof value === 'string') fenced = fenceText(value, sourceOf(template, args), filter);
     else if (Array.isArray(value))
       fenced = value.every((v) => typeof v === 'string')
-        ? fenceLines(value, source(), filter)
+        ? fenceLines(value, sourceOf(template, args), filter)
         : screenDeep(value, filter);
     else if (typeof value === 'object') fenced = screenDeep(value, filter);
     else continue;
@@ -160,6 +155,18 @@ export function fenceResult(
   }
   return out;
 }
+
+/** The value at a field's path, through plain objects only. */
+function valueAt(data: Record<string, unknown>, keys: readonly string[]): unknown {
+  let v: unknown = data;
+  for (const k of keys)
+    v = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+/** A fence's source: `{arg}` filled in, quotes and angle brackets left out (only fenced text has one). */
+const sourceOf = (template: string, args: Record<string, unknown>): string =>
+  template.replace(/\{(\w+)\}/g, (_, a: string) => String(args[a] ?? a)).replace(/["<>]/g, '');
 
 /** A copy of `obj` with `value` at `keys`, copying only the objects on the way. */
 function setPath(obj: Record<string, unknown>, keys: string[], value: unknown): Record<string, unknown> {
