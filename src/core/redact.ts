@@ -170,9 +170,12 @@ function lineEnd(text: string, from: number): number {
   return text.length;
 }
 
-/** Returns a redacted copy: secret-named properties masked, every string scanned for secrets. */
+/**
+ * Secret-named properties masked, every string scanned for secrets: `value` itself when nothing in it
+ * is masked, else a copy of what changed (sharing the rest). Callers never change what it returns.
+ */
 export function redact<T>(value: T): T {
-  return walk(value) as T;
+  return walkChanged(value) as T;
 }
 
 /**
@@ -180,15 +183,14 @@ export function redact<T>(value: T): T {
  * and string redact() tests is in the JSON text, changed only by escapes (a backslash, then no letter
  * QUICK reads on), so when QUICK finds nothing in the whole text no name or string can hold a secret:
  * the value is left as it is and its JSON handed on (the cap measures it, the reply sends it).
- * Otherwise: the redacted copy, as redact() makes it. One scan of one string instead of a walk that
- * copies every row.
+ * Otherwise: what redact() makes. One scan of one string instead of a walk over every row.
  */
 export function redactResult<T extends object>(value: T): { value: T; json?: string } {
   const json = JSON.stringify(value);
   if (!QUICK.test(json)) return { value, json };
   // A hit somewhere (an ordinary word such as 'compassionate' in a container name will do): the
   // walk copies only what it masks, so a result it leaves whole keeps its JSON too.
-  const masked = walkChanged(value) as T;
+  const masked = redact(value);
   return masked === value ? { value, json } : { value: masked };
 }
 
@@ -214,10 +216,7 @@ const masksValue = (k: string, v: unknown): boolean =>
   secretName(k) &&
   !PLACEHOLDER.test(String(v));
 
-/**
- * walk() that returns `value` itself when nothing in it is masked, and otherwise copies only the
- * objects and arrays on the way to what was: for a result the pipeline owns and never changes.
- */
+/** The walk of redact(): copies only the objects and arrays on the way to what it masks. */
 function walkChanged(value: unknown): unknown {
   if (typeof value === 'string') return redactText(value);
   if (typeof value !== 'object' || value === null) return value;
@@ -226,14 +225,3 @@ function walkChanged(value: unknown): unknown {
 
 const redactChild = (v: unknown, k: string | undefined): unknown =>
   k !== undefined && masksValue(k, v) ? MASK : walkChanged(v);
-
-function walk(value: unknown): unknown {
-  if (typeof value === 'string') return redactText(value);
-  if (Array.isArray(value)) return value.map(walk);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = masksValue(k, v) ? MASK : walk(v);
-    return out;
-  }
-  return value;
-}

@@ -233,6 +233,20 @@ describe('redactResult', () => {
   });
 });
 
+describe('redact() keeps every key, and what it does not mask', () => {
+  it('keeps a key named __proto__ as a key, masked or not (call arguments as JSON parses them)', () => {
+    const args = JSON.parse('{"labels":{"__proto__":"x","app":"web"},"__proto__":{"api_key":"k-123456"}}');
+    expect(JSON.stringify(redact(args))).toBe(
+      `{"labels":{"__proto__":"x","app":"web"},"__proto__":{"api_key":"${MASK}"}}`,
+    );
+  });
+
+  it('gives back the value itself when nothing in it is masked', () => {
+    const value = { name: 'web', labels: { app: 'web' } };
+    expect(redact(value)).toBe(value);
+  });
+});
+
 describe('redactResult keeps every key', () => {
   it('keeps a key named __proto__ as a key in a masked copy', () => {
     const value = JSON.parse('{"api_key":"k-123456","__proto__":{"x":1}}');
