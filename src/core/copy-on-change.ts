@@ -32,7 +32,7 @@ export function mapChanged(value: object, change: (v: unknown, key: string | und
 }
 
 /** out[k] = v, except that a key named __proto__ stays an own key rather than setting the prototype. */
-function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
+export function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
   if (k === '__proto__')
     Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   else out[k] = v;

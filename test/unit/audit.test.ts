@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolError } from '../../src/core/errors.ts';
+import { MASK } from '../../src/core/redact.ts';
 import { createLogger } from '../../src/log.ts';
 import {
   type AuditEvent,
@@ -86,6 +87,13 @@ describe('argument summary', () => {
     expect(s).not.toContain('abc123');
     expect(s).not.toContain('s3cret');
     expect(s).toContain('MODE=prod');
+  });
+
+  it('logs a key named __proto__ as a key, its value redacted like any other', () => {
+    const args = JSON.parse('{"labels":{"__proto__":"x"},"__proto__":{"api_token":"abc123"}}');
+    expect(JSON.stringify(summarizeArgs(args))).toBe(
+      `{"labels":{"__proto__":"x"},"__proto__":{"api_token":"${MASK}"}}`,
+    );
   });
 
   it('cuts long strings and long lists, saying how long they were', () => {

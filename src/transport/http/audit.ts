@@ -5,6 +5,7 @@
  * buffered is written on close and, as a last resort, at process exit.
  */
 import { closeSync, fchmodSync, fstatSync, openSync, write, writeSync } from 'node:fs';
+import { setOwn } from '../../core/copy-on-change.ts';
 import { redact } from '../../core/redact.ts';
 import type { Safety } from '../../core/tool.ts';
 import type { Log } from '../../log.ts';
@@ -69,7 +70,8 @@ function shorten(value: unknown, depth: number): unknown {
     return value.length > MAX_ITEMS ? [...head, `…(${value.length - MAX_ITEMS} more)`] : head;
   }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = shorten(v, depth + 1);
+  // A key named __proto__ (JSON makes it an own key) is logged as the key it is.
+  for (const [k, v] of Object.entries(value)) setOwn(out, k, shorten(v, depth + 1));
   return out;
 }
 
