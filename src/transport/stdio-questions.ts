@@ -43,24 +43,13 @@ export class StdioQuestions {
     opts: { signal: Cancellation; sendProgress?: (p: Progress) => void; modern: false },
     waitSignal: () => AbortSignal,
   ): Promise<CallResult> {
-    const { signal, sendProgress, modern } = opts;
-    const first = await callTool(deps, params, {
-      signal,
-      sendProgress,
-      modern,
-      confirm: { canAsk: this.canAsk },
-    });
+    const first = await callTool(deps, params, { ...opts, confirm: { canAsk: this.canAsk } });
     if (!('asked' in first)) return first;
     const { question, state } = first.asked;
     const reply = await this.ask({ mode: 'form', ...question }, waitSignal());
     // A client that answers with an error did not show the question: as if the user dismissed it.
     const answer = answerOf(state, reply.error === undefined ? reply.result : { action: 'cancel' });
-    const second = await callTool(deps, params, {
-      signal,
-      sendProgress,
-      modern,
-      confirm: { canAsk: true, answer },
-    });
+    const second = await callTool(deps, params, { ...opts, confirm: { canAsk: true, answer } });
     if ('asked' in second) throw new Error('the confirmed call asked again');
     return second;
   }
