@@ -76,16 +76,17 @@ export function filtersQuery(f: Record<string, readonly string[] | undefined>): 
   return Object.keys(kept).length ? JSON.stringify(kept) : undefined;
 }
 
-/** Waits `ms`, or less when `signal` aborts (the caller's next check sees the abort); for polls. */
+/**
+ * Waits `ms`, or less when `signal` aborts (the caller's next check sees the abort); for polls. A
+ * wait that ends on time takes its abort listener with it: a long poll does not pile them up.
+ */
 export const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
