@@ -17,17 +17,7 @@ export interface EngineHttpError extends Error {
 
 export function useFetchTransport(docker: { modem: unknown }, socketPath: string): void {
   const modem = docker.modem as Modem;
-  const original = modem.dial.bind(modem);
-  modem.dial = (options, callback) => {
-    if (options.isStream || options.hijack || options.openStdin || options.file !== undefined) {
-      original(options, callback);
-      return;
-    }
-    fetchDial(modem.version, socketPath, options).then(
-      (data) => callback(null, data),
-      (err) => callback(err, null),
-    );
-  };
+  modem.dial = jsonOverFetch(modem, socketPath, modem.dial.bind(modem));
 }
 
 /**
@@ -36,19 +26,26 @@ export function useFetchTransport(docker: { modem: unknown }, socketPath: string
  * once it is set.
  */
 export function fetchModem(socketPath: string): Modem {
-  const modem: Modem = {
-    dial(options, callback) {
-      if (options.isStream || options.hijack || options.openStdin || options.file !== undefined) {
-        callback(new Error(`${options.method} ${options.path}: a stream needs the full engine client`), null);
-        return;
-      }
-      fetchDial(modem.version, socketPath, options).then(
-        (data) => callback(null, data),
-        (err) => callback(err, null),
-      );
-    },
-  };
+  const modem: Modem = { dial: refuseStreams };
+  modem.dial = jsonOverFetch(modem, socketPath, refuseStreams);
   return modem;
+}
+
+const refuseStreams: Modem['dial'] = (options, callback) =>
+  callback(new Error(`${options.method} ${options.path}: a stream needs the full engine client`), null);
+
+/** `modem`'s dial: JSON requests over fetch (its `version` read at each call); the rest go to `other`. */
+function jsonOverFetch(modem: Modem, socketPath: string, other: Modem['dial']): Modem['dial'] {
+  return (options, callback) => {
+    if (options.isStream || options.hijack || options.openStdin || options.file !== undefined) {
+      other(options, callback);
+      return;
+    }
+    fetchDial(modem.version, socketPath, options).then(
+      (data) => callback(null, data),
+      (err) => callback(err, null),
+    );
+  };
 }
 
 async function fetchDial(version: string | undefined, socketPath: string, o: DialOptions): Promise<unknown> {
