@@ -256,15 +256,21 @@ describe('security: swarm service specs are refused and change nothing (v2 clien
 });
 
 describe('security: swarm settings the policy allows', () => {
-  it('publishes a host-mode port, and says it listens on every interface of every node', async () => {
-    const name = `${TOKEN}-hostport`;
+  /** Creates an idle service `${TOKEN}-${suffix}` with `settings` through the binary. */
+  const create = async (suffix: string, settings: Obj) => {
+    const name = `${TOKEN}-${suffix}`;
     const result = await server.client.callTool('docker_service_create', {
       name,
       image: TEST_IMAGE,
       command: sleep,
       replicas: 0,
-      ports: ['mode=host,published=18080,target=80'],
+      ...settings,
     });
+    return { name, result };
+  };
+
+  it('publishes a host-mode port, and says it listens on every interface of every node', async () => {
+    const { name, result } = await create('hostport', { ports: ['mode=host,published=18080,target=80'] });
     const made = structured<{ name: string; note?: string }>(result);
     expect(made.name).toBe(name);
     expect(made.note).toContain('every interface of every node');
@@ -276,15 +282,7 @@ describe('security: swarm settings the policy allows', () => {
   });
 
   it('drops every capability and adds back a default one, as the engine records it', async () => {
-    const name = `${TOKEN}-caps`;
-    const result = await server.client.callTool('docker_service_create', {
-      name,
-      image: TEST_IMAGE,
-      command: sleep,
-      replicas: 0,
-      cap_drop: ['ALL'],
-      cap_add: ['NET_BIND_SERVICE'],
-    });
+    const { name, result } = await create('caps', { cap_drop: ['ALL'], cap_add: ['NET_BIND_SERVICE'] });
     expect(structured<{ name: string }>(result).name).toBe(name);
     const container = ((await inspect(name)).Spec.TaskTemplate as Obj).ContainerSpec as Obj;
     expect({ add: container.CapabilityAdd, drop: container.CapabilityDrop }).toEqual({
