@@ -29,6 +29,8 @@
  * - The binary never reads .env or bunfig.toml from the directory it is started in: a server's
  *   settings come from its flags, env and --config only.
  * - The dashboard's view (ui/, an MCP App) is bundled first into one HTML string and compiled in.
+ * - Each tool's input check is compiled in as code (packaging/input-checks.ts), so no schema is compiled
+ *   at run time.
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -36,11 +38,15 @@ import pkg from './package.json' with { type: 'json' };
 import { writeArchive, writeChecksums } from './packaging/archive.ts';
 import { sourceDigest, writeBuildInfo } from './packaging/build-info.ts';
 import { writeImageContext } from './packaging/image.ts';
+import { configCheckModule, GROUP_PREFIX, inputCheckModules } from './packaging/input-checks.ts';
 import { writeBundles } from './packaging/mcpb.ts';
 import { writeNpmPackages } from './packaging/npm.ts';
 import { lockedPackage, runtimeFor } from './packaging/runtimes.ts';
 import { writeServerJson } from './packaging/server-json.ts';
 import { binaryName, hostTarget, TARGETS, type Target } from './packaging/targets.ts';
+import { FIELDS } from './src/config/schema.ts';
+import { catalogue } from './src/tools/index.ts';
+import { PART_OF } from './src/tools/parts.ts';
 import { buildDashboardHtml } from './ui/build.ts';
 
 /** A module that throws when used: for dependency code paths mcp-docker never takes. */
@@ -93,6 +99,36 @@ const dashboardView = (html: string): Bun.BunPlugin => ({
 });
 
 /**
+ * Each tool's input check and each config field's check as code (packaging/input-checks.ts), in place
+ * of src/pipeline/checks.ts and src/config/checks.ts: the binary never compiles a schema, nor loads
+ * TypeBox's validator to check one. Made once per build, the same for every target.
+ */
+let checkModules: (ReturnType<typeof inputCheckModules> & { config: string }) | undefined;
+const inputChecks = (): Bun.BunPlugin => ({
+  name: 'input-checks',
+  setup(build) {
+    checkModules ??= { ...inputCheckModules(catalogue, PART_OF), config: configCheckModule(FIELDS) };
+    const { index, groups, config } = checkModules;
+    build.onLoad({ filter: /[\\/]src[\\/]pipeline[\\/]checks\.ts$/ }, () => ({
+      loader: 'js',
+      contents: index,
+    }));
+    build.onLoad({ filter: /[\\/]src[\\/]config[\\/]checks\.ts$/ }, () => ({
+      loader: 'js',
+      contents: config,
+    }));
+    build.onResolve({ filter: new RegExp(`^${GROUP_PREFIX}`) }, (args) => ({
+      path: args.path.slice(GROUP_PREFIX.length),
+      namespace: 'input-checks',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'input-checks' }, (args) => ({
+      loader: 'js',
+      contents: groups[args.path] ?? '',
+    }));
+  },
+});
+
+/**
  * Bun.build options for one binary. `cross` names a target built on its npm runtime; omitted = this
  * machine. `dashboardHtml` is the view's page (buildDashboardHtml()), built once for every target.
  */
@@ -120,7 +156,7 @@ export function compileOptions(
     bytecode: true,
     sourcemap: 'none',
     external: ['cpu-features'],
-    plugins: [...plugins, dashboardView(dashboardHtml)],
+    plugins: [...plugins, dashboardView(dashboardHtml), inputChecks()],
     define: { MCP_DOCKER_VERSION: JSON.stringify(version) },
   };
 }

@@ -55,6 +55,24 @@ export const kindOf = (s: TSchema): 'boolean' | 'integer' | 'list' | 'string' =>
   return 'string';
 };
 
+/** What a field accepts, in words, for the error that refuses a value (the constants of a choice aside). */
+export function expectation(s: TSchema): string {
+  const { minimum, maximum, minLength } = s as { minimum?: number; maximum?: number; minLength?: number };
+  switch (kindOf(s)) {
+    case 'boolean':
+      return 'must be true or false';
+    case 'integer':
+      if (minimum !== undefined && maximum !== undefined)
+        return `must be an integer >= ${minimum} and <= ${maximum}`;
+      if (minimum !== undefined) return `must be an integer >= ${minimum}`;
+      return maximum !== undefined ? `must be an integer <= ${maximum}` : 'must be an integer';
+    case 'list':
+      return 'must be a list of strings';
+    default:
+      return minLength ? 'must be a non-empty string' : 'must be a string';
+  }
+}
+
 /** The default as `--help`, the README and doctor print it (undefined when there is none worth printing). */
 export function defaultText(s: FieldSchema): string | undefined {
   if (s.defaultText !== undefined) return s.defaultText;

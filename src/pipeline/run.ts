@@ -215,7 +215,8 @@ async function runStages(
     engine = chooseEngine(env.engines, env.profile, named, tier === 'safe' ? undefined : tool.name);
     const onThis = gate(tool, env.profile, { args: given, engine });
     if (!onThis.allowed) throw new ToolError('policy_denied', `${onThis.reason}.`, { hint: onThis.hint });
-    const args = validateArgs(tool.input, rawArgs);
+    const valid = validateArgs(tool.input, rawArgs, tool.name);
+    const args = valid instanceof Promise ? await valid : valid;
     checkArgumentPolicy(args, engine.facts, tool.hostPaths);
 
     const extra = tool.timeoutArg ? Number(args[tool.timeoutArg] ?? 0) * 1000 : 0;

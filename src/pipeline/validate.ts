@@ -1,25 +1,44 @@
 import type { TObject } from 'typebox';
-import { Compile, type Validator } from 'typebox/compile';
-import { Value } from 'typebox/value';
+import type { TLocalizedValidationError } from 'typebox/error';
+import { Guard } from 'typebox/guard';
 import { ToolError } from '../core/errors.ts';
 import { isSecretName } from '../core/redact.ts';
+import { prebuiltCheck } from './checks.ts';
 
-interface Compiled {
-  validator: Validator;
-  /** Whether any property declares a default: when none does, there is nothing for Value.Default to fill. */
-  defaults: boolean;
+/**
+ * What validating one schema takes: its check, and Value.Default when any property declares a default.
+ * TypeBox's compiler and value modules are loaded only when needed (a schema without a prebuilt check,
+ * a default to fill, an error to describe): a session of reads that pass never loads them.
+ */
+interface Validation {
+  check: (value: unknown) => boolean;
+  fill?: (schema: TObject, value: unknown) => unknown;
 }
-const cache = new WeakMap<TObject, Compiled>();
+const ready = new WeakMap<TObject, Validation>();
+const loading = new WeakMap<TObject, Promise<Validation>>();
 
-/** Compiled once per schema, on first use (keeps start-up free of work for tools never called). */
-const compiled = (schema: TObject): Compiled => {
-  let c = cache.get(schema);
-  if (!c) {
-    c = { validator: Compile(schema), defaults: declaresDefault(schema) };
-    cache.set(schema, c);
+async function make(name: string | undefined, schema: TObject): Promise<Validation> {
+  const fill = declaresDefault(schema) ? (await import('typebox/value')).Value.Default : undefined;
+  const factory = name === undefined ? undefined : await prebuiltCheck?.(name, schema);
+  if (factory) return { check: factory(Guard), fill };
+  const validator = (await import('typebox/compile')).Compile(schema);
+  return { check: (value) => validator.Check(value), fill };
+}
+
+/** The schema's validation, made once per schema on its first use (from source: compiled then). */
+function validation(name: string | undefined, schema: TObject): Validation | Promise<Validation> {
+  const done = ready.get(schema);
+  if (done) return done;
+  let made = loading.get(schema);
+  if (!made) {
+    made = make(name, schema).then((v) => {
+      ready.set(schema, v);
+      return v;
+    });
+    loading.set(schema, made);
   }
-  return c;
-};
+  return made;
+}
 
 const declaresDefault = (node: unknown): boolean =>
   typeof node === 'object' &&
@@ -27,30 +46,47 @@ const declaresDefault = (node: unknown): boolean =>
   (Object.hasOwn(node, 'default') || Object.values(node).some(declaresDefault));
 
 /**
- * Checks arguments against the tool's input schema and fills defaults. The error names the field,
- * what was wrong, and for unknown fields the ones the tool takes.
+ * Checks arguments against a tool's input schema and fills defaults. The error names the field,
+ * what was wrong, and for unknown fields the ones the tool takes. `name` (the tool's) finds the check
+ * made at build time. Answers at once when the schema's check is loaded and the arguments pass; a
+ * promise otherwise (the first use of a schema, an error to describe).
  */
-export function validateArgs(schema: TObject, raw: unknown): Record<string, unknown> {
+export function validateArgs(
+  schema: TObject,
+  raw: unknown,
+  name?: string,
+): Record<string, unknown> | Promise<Record<string, unknown>> {
+  const v = validation(name, schema);
+  return v instanceof Promise ? v.then((w) => checked(w, schema, raw)) : checked(v, schema, raw);
+}
+
+function checked(
+  { check, fill }: Validation,
+  schema: TObject,
+  raw: unknown,
+): Record<string, unknown> | Promise<never> {
   const args = raw ?? {};
-  const { validator, defaults } = compiled(schema);
-  if (validator.Check(args)) {
-    let copy: Record<string, unknown>;
-    try {
-      copy = cloneJson(args) as Record<string, unknown>;
-    } catch (e) {
-      if (e !== MALFORMED) throw e;
-      // JSON can carry a lone surrogate ("\ud800"); no engine request can (URLs and bodies are UTF-8).
-      throw new ToolError(
-        'invalid_argument',
-        `invalid argument '${shown(malformedAt(args))}': is not valid Unicode`,
-        {
-          hint: 'Send the text as valid UTF-8: it holds a lone surrogate (half of a UTF-16 pair).',
-        },
-      );
-    }
-    return defaults ? (Value.Default(schema, copy) as Record<string, unknown>) : copy;
+  if (!check(args)) return invalid(schema, args);
+  let copy: Record<string, unknown>;
+  try {
+    copy = cloneJson(args) as Record<string, unknown>;
+  } catch (e) {
+    if (e !== MALFORMED) throw e;
+    // JSON can carry a lone surrogate ("\ud800"); no engine request can (URLs and bodies are UTF-8).
+    throw new ToolError(
+      'invalid_argument',
+      `invalid argument '${shown(malformedAt(args))}': is not valid Unicode`,
+      {
+        hint: 'Send the text as valid UTF-8: it holds a lone surrogate (half of a UTF-16 pair).',
+      },
+    );
   }
-  throw new ToolError('invalid_argument', describe(schema, args, validator), {
+  return fill ? (fill(schema, copy) as Record<string, unknown>) : copy;
+}
+
+async function invalid(schema: TObject, args: unknown): Promise<never> {
+  const { Value } = await import('typebox/value');
+  throw new ToolError('invalid_argument', describe(schema, args, [...Value.Errors(schema, args)]), {
     hint: 'Fix the argument and call again.',
   });
 }
@@ -103,14 +139,13 @@ const segments = (pointer: string): string[] =>
 /** A path as the message shows it: a map key is the caller's, of any length, so a long one is cut. */
 const shown = (parts: string[]): string => parts.map(cut).join('.');
 
-function describe(schema: TObject, args: unknown, validator: Validator): string {
+function describe(schema: TObject, args: unknown, all: TLocalizedValidationError[]): string {
   if (typeof args !== 'object' || args === null || Array.isArray(args))
     return 'arguments must be a JSON object';
   const known = Object.keys(schema.properties);
   const unknown = Object.keys(args).filter((k) => !known.includes(k));
   if (unknown.length > 0 && (schema as { additionalProperties?: unknown }).additionalProperties === false)
     return `unknown argument '${unknown[0]}'; this tool takes: ${known.join(', ') || 'no arguments'}`;
-  const all = [...validator.Errors(args)];
   // A closed nested object with a key it does not take at all: name the object and the key. (A record
   // reports its own key as 'additional' when the key's value is wrong; that value's error says more.)
   const closed = all.find(

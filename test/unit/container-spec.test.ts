@@ -259,42 +259,42 @@ describe("Compose's options on create and run", () => {
     );
   });
 
-  it('refuses what it cannot read, naming the field and the fix', () => {
+  it('refuses what it cannot read, naming the field and the fix', async () => {
     const schema = createContainer.input;
-    const refused = (a: Record<string, unknown>) => {
+    const refused = async (a: Record<string, unknown>) => {
       try {
-        validateArgs(schema, { image: 'a', ...a });
+        await validateArgs(schema, { image: 'a', ...a });
         specFromArgs({ image: 'a', ...a } as never);
       } catch (e) {
         return `${(e as Error).message} ${(e as { hint?: string }).hint ?? ''}`;
       }
       return 'accepted';
     };
-    expect(refused({ stop_grace_period: '90' })).toBe(
+    expect(await refused({ stop_grace_period: '90' })).toBe(
       `invalid argument 'stop_grace_period': cannot read duration "90" Write e.g. 30s, 1m30s or 500ms.`,
     );
-    expect(refused({ healthcheck: { interval: '1 minute' } })).toContain(
+    expect(await refused({ healthcheck: { interval: '1 minute' } })).toContain(
       `'healthcheck.interval': cannot read duration "1 minute"`,
     );
-    expect(refused({ healthcheck: { intervl: '1s' } })).toContain('intervl');
-    expect(refused({ tmpfs: ['run'] })).toMatch(
+    expect(await refused({ healthcheck: { intervl: '1s' } })).toContain('intervl');
+    expect(await refused({ tmpfs: ['run'] })).toMatch(
       /'tmpfs': "run" is not an absolute container path .*\/run:size=64m/,
     );
-    expect(refused({ ulimits: { nofile: { soft: 10, hard: 5 } } })).toContain(
+    expect(await refused({ ulimits: { nofile: { soft: 10, hard: 5 } } })).toContain(
       "'ulimits.nofile': soft 10 is above hard 5",
     );
-    expect(refused({ ulimits: { nofile: { soft: 10 } } })).toContain('ulimits');
-    expect(refused({ shm_size: '64q' })).toContain(
+    expect(await refused({ ulimits: { nofile: { soft: 10 } } })).toContain('ulimits');
+    expect(await refused({ shm_size: '64q' })).toContain(
       `'shm_size': has characters or a shape not allowed here (expected: bytes or "64m")`,
     );
-    expect(refused({ extra_hosts: ['nohost'] })).toContain(
+    expect(await refused({ extra_hosts: ['nohost'] })).toContain(
       `'extra_hosts': "nohost" is not host:address Write e.g. "db:10.0.0.3".`,
     );
-    expect(refused({ networks: ['a'], network_mode: 'bridge' })).toContain(
+    expect(await refused({ networks: ['a'], network_mode: 'bridge' })).toContain(
       "'networks': network_mode is set too Pass one of them",
     );
-    expect(refused({ networks: { a: { alias: ['x'] } } })).toContain('alias');
-    expect(refused({ stop_grace_period: '10s', healthcheck: { interval: '250ms' } })).toBe('accepted');
+    expect(await refused({ networks: { a: { alias: ['x'] } } })).toContain('alias');
+    expect(await refused({ stop_grace_period: '10s', healthcheck: { interval: '250ms' } })).toBe('accepted');
   });
 
   it('offers the same options on run as on create', () => {

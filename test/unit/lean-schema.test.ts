@@ -15,9 +15,9 @@ import { pullImage } from '../../src/tools/images/pull.ts';
 type Listed = { additionalProperties?: unknown; properties: Record<string, Record<string, unknown>> };
 const listed = (schema: TObject) => leanSchema(schema) as unknown as Listed;
 
-const refusal = (f: () => unknown): string => {
+const refusal = async (f: () => unknown): Promise<string> => {
   try {
-    f();
+    await f();
   } catch (e) {
     expect(e).toBeInstanceOf(ToolError);
     return (e as ToolError).message;
@@ -26,25 +26,25 @@ const refusal = (f: () => unknown): string => {
 };
 
 describe('lean listed schemas', () => {
-  it('drop the top-level additionalProperties: false, and an unknown argument is still refused by name', () => {
+  it('drop the top-level additionalProperties: false, and an unknown argument is still refused by name', async () => {
     expect(listed(listContainers.input).additionalProperties).toBeUndefined();
-    expect(refusal(() => validateArgs(listContainers.input, { al: true }))).toContain(
+    expect(await refusal(() => validateArgs(listContainers.input, { al: true }))).toContain(
       "unknown argument 'al'",
     );
   });
 
-  it('list a filter map as its example only, and a value of the wrong shape is still refused by name', () => {
+  it('list a filter map as its example only, and a value of the wrong shape is still refused by name', async () => {
     const filters = listed(listContainers.input).properties.filters;
     expect(filters).toEqual({ type: 'object', description: 'e.g. {"status":["exited"]}' });
-    expect(validateArgs(listContainers.input, { filters: { status: ['exited'] } })).toEqual({
+    expect(await validateArgs(listContainers.input, { filters: { status: ['exited'] } })).toEqual({
       filters: { status: ['exited'] },
     });
-    expect(refusal(() => validateArgs(listContainers.input, { filters: { status: 'exited' } }))).toContain(
-      "'filters.status'",
-    );
+    expect(
+      await refusal(() => validateArgs(listContainers.input, { filters: { status: 'exited' } })),
+    ).toContain("'filters.status'");
   });
 
-  it('keep environment, ports and volumes checked in full although only their examples are listed', () => {
+  it('keep environment, ports and volumes checked in full although only their examples are listed', async () => {
     const props = listed(createContainer.input).properties;
     for (const k of ['environment', 'ports', 'volumes']) {
       expect(props[k]?.additionalProperties).toBeUndefined();
@@ -57,35 +57,37 @@ describe('lean listed schemas', () => {
       [{ volumes: { '/src': { mode: 'ro' } } }, "'volumes./src.bind'"],
     ];
     for (const [args, named] of bad)
-      expect(refusal(() => validateArgs(createContainer.input, { image: 'x', ...args }))).toContain(named);
+      expect(await refusal(() => validateArgs(createContainer.input, { image: 'x', ...args }))).toContain(
+        named,
+      );
   });
 
-  it('leave out plain-string element schemas, and a non-string element is still refused by name', () => {
+  it('leave out plain-string element schemas, and a non-string element is still refused by name', async () => {
     const props = listed(createContainer.input).properties;
     expect(props.cap_add).toEqual({ type: 'array' });
     expect(props.labels).toEqual({ type: 'object' });
-    expect(refusal(() => validateArgs(createContainer.input, { image: 'x', cap_add: [1] }))).toContain(
+    expect(await refusal(() => validateArgs(createContainer.input, { image: 'x', cap_add: [1] }))).toContain(
       "'cap_add.0'",
     );
-    expect(refusal(() => validateArgs(createContainer.input, { image: 'x', labels: { a: 1 } }))).toContain(
-      "'labels.a'",
-    );
+    expect(
+      await refusal(() => validateArgs(createContainer.input, { image: 'x', labels: { a: 1 } })),
+    ).toContain("'labels.a'");
   });
 
-  it('do not list a parameter kept only for the seed, which is still accepted', () => {
+  it('do not list a parameter kept only for the seed, which is still accepted', async () => {
     expect(listed(containerStats.input).properties.stream).toBeUndefined();
-    expect(validateArgs(containerStats.input, { container_id: 'web', stream: true })).toEqual({
+    expect(await validateArgs(containerStats.input, { container_id: 'web', stream: true })).toEqual({
       container_id: 'web',
       stream: true,
     });
   });
 
-  it('list registry credentials by their shape only, and a wrong key is still refused by name', () => {
+  it('list registry credentials by their shape only, and a wrong key is still refused by name', async () => {
     expect(listed(pullImage.input).properties.auth).toEqual({
       type: 'object',
       description: '{"username","password"} or {"identitytoken"}; default: docker config',
     });
-    expect(refusal(() => validateArgs(pullImage.input, { image: 'x', auth: { user: 'a' } }))).toBe(
+    expect(await refusal(() => validateArgs(pullImage.input, { image: 'x', auth: { user: 'a' } }))).toBe(
       `invalid argument 'auth': unknown key "user"`,
     );
   });

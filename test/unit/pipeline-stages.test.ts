@@ -10,6 +10,10 @@ import { throttledProgress } from '../../src/pipeline/progress.ts';
 import { callSignal } from '../../src/pipeline/signal.ts';
 import { validateArgs } from '../../src/pipeline/validate.ts';
 
+/** validateArgs as a promise: a refusal it throws at once rejects it too. */
+const validated = async (schema: Parameters<typeof validateArgs>[0], raw: unknown) =>
+  validateArgs(schema, raw);
+
 const tool = (safety: Safety, name = `docker_x_${safety}`, extra: Partial<AnyTool> = {}): AnyTool => ({
   name,
   title: 'T',
@@ -83,59 +87,59 @@ describe('validation', () => {
     { additionalProperties: false },
   );
 
-  it('fills defaults', () => {
-    expect(validateArgs(schema, { container_id: 'web' })).toEqual({ container_id: 'web', tail: 100 });
+  it('fills defaults', async () => {
+    expect(await validated(schema, { container_id: 'web' })).toEqual({ container_id: 'web', tail: 100 });
   });
 
-  it('refuses a string holding a lone surrogate, in a value or a map key, naming where (no engine request can carry it)', () => {
+  it('refuses a string holding a lone surrogate, in a value or a map key, naming where (no engine request can carry it)', async () => {
     const maps = Type.Object({
       driver: Type.Optional(Type.String()),
       labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     });
-    expect(() => validateArgs(maps, { driver: '\ud800' })).toThrow(
+    await expect(validated(maps, { driver: '\ud800' })).rejects.toThrow(
       "invalid argument 'driver': is not valid Unicode",
     );
-    expect(() => validateArgs(maps, { labels: { a: 'x\udc00' } })).toThrow(
+    await expect(validated(maps, { labels: { a: 'x\udc00' } })).rejects.toThrow(
       "invalid argument 'labels.a': is not valid Unicode",
     );
-    expect(() => validateArgs(maps, { labels: { 'k\ud800': 'x' } })).toThrow('is not valid Unicode');
-    expect(validateArgs(maps, { driver: 'ok \u{1F600}' })).toEqual({ driver: 'ok \u{1F600}' });
+    await expect(validated(maps, { labels: { 'k\ud800': 'x' } })).rejects.toThrow('is not valid Unicode');
+    expect(await validated(maps, { driver: 'ok \u{1F600}' })).toEqual({ driver: 'ok \u{1F600}' });
   });
 
-  it('names a missing required argument', () => {
-    expect(() => validateArgs(schema, {})).toThrow("missing required argument 'container_id'");
+  it('names a missing required argument', async () => {
+    await expect(validated(schema, {})).rejects.toThrow("missing required argument 'container_id'");
   });
 
-  it('never prints a pattern: it says what is expected in words, or only that the shape is wrong', () => {
+  it('never prints a pattern: it says what is expected in words, or only that the shape is wrong', async () => {
     const refs = Type.Object({
       a: Type.String({ pattern: '^[a-z]+$', expects: 'a lowercase name' }),
       b: Type.Optional(Type.String({ pattern: '^[a-z]+$' })),
     });
-    expect(() => validateArgs(refs, { a: '../x' })).toThrow(
+    await expect(validated(refs, { a: '../x' })).rejects.toThrow(
       "invalid argument 'a': has characters or a shape not allowed here (expected: a lowercase name)",
     );
-    expect(() => validateArgs(refs, { a: 'ok', b: '../x' })).toThrow(
+    await expect(validated(refs, { a: 'ok', b: '../x' })).rejects.toThrow(
       /^invalid argument 'b': has characters or a shape not allowed here, got/,
     );
   });
 
-  it('names the full path of a key missing inside a nested value', () => {
+  it('names the full path of a key missing inside a nested value', async () => {
     const nested = Type.Object({ volumes: Type.Record(Type.String(), Type.Object({ bind: Type.String() })) });
-    expect(() => validateArgs(nested, { volumes: { '/src': {} } })).toThrow(
+    await expect(validated(nested, { volumes: { '/src': {} } })).rejects.toThrow(
       "missing required argument 'volumes./src.bind'",
     );
   });
 
-  it('names the field, the rule and the value given', () => {
-    expect(() => validateArgs(schema, { container_id: 'x', tail: -1 })).toThrow(
+  it('names the field, the rule and the value given', async () => {
+    await expect(validated(schema, { container_id: 'x', tail: -1 })).rejects.toThrow(
       "invalid argument 'tail': must be >= 0, got -1",
     );
-    expect(() => validateArgs(schema, { container_id: 5 })).toThrow(
+    await expect(validated(schema, { container_id: 5 })).rejects.toThrow(
       "invalid argument 'container_id': must be string, got 5",
     );
   });
 
-  it('names a map key that breaks its rule as the key, cutting a long one, and quotes a nested value by its path', () => {
+  it('names a map key that breaks its rule as the key, cutting a long one, and quotes a nested value by its path', async () => {
     const maps = Type.Object({
       labels: Type.Optional(
         Type.Record(Type.String(), Type.String({ maxLength: 8 }), { propertyNames: { maxLength: 4 } }),
@@ -144,40 +148,38 @@ describe('validation', () => {
         Type.Record(Type.String(), Type.Object({ bind: Type.String({ maxLength: 4 }) })),
       ),
     });
-    expect(() => validateArgs(maps, { labels: { ['k'.repeat(100_000)]: 'v' } })).toThrow(
+    await expect(validated(maps, { labels: { ['k'.repeat(100_000)]: 'v' } })).rejects.toThrow(
       `invalid argument 'labels.${'k'.repeat(57)}...': the key must not have more than 4 characters`,
     );
-    expect(() => validateArgs(maps, { labels: { a: 'v'.repeat(9) } })).toThrow(
+    await expect(validated(maps, { labels: { a: 'v'.repeat(9) } })).rejects.toThrow(
       `invalid argument 'labels.a': must not have more than 8 characters, got "vvvvvvvvv"`,
     );
-    expect(() => validateArgs(maps, { volumes: { '/src': { bind: '/dst/x' } } })).toThrow(
+    await expect(validated(maps, { volumes: { '/src': { bind: '/dst/x' } } })).rejects.toThrow(
       `invalid argument 'volumes./src.bind': must not have more than 4 characters, got "/dst/x"`,
     );
   });
 
-  it('reports what is wrong in the alternative of the value’s type, not that it is not the other', () => {
+  it('reports what is wrong in the alternative of the value’s type, not that it is not the other', async () => {
     const refs = Type.Object({
       images: Type.Union([Type.String({ maxLength: 4 }), Type.Array(Type.String({ maxLength: 4 }))]),
     });
-    expect(() => validateArgs(refs, { images: ['a', 'toolong'] })).toThrow(
+    await expect(validated(refs, { images: ['a', 'toolong'] })).rejects.toThrow(
       `invalid argument 'images.1': must not have more than 4 characters, got "toolong"`,
     );
-    expect(() => validateArgs(refs, { images: 5 })).toThrow(
+    await expect(validated(refs, { images: 5 })).rejects.toThrow(
       "invalid argument 'images': must be string, got 5",
     );
   });
 
-  it('names an unknown argument and lists the ones the tool takes', () => {
-    expect(() => validateArgs(schema, { container_id: 'x', tial: 3 })).toThrow(
+  it('names an unknown argument and lists the ones the tool takes', async () => {
+    await expect(validated(schema, { container_id: 'x', tial: 3 })).rejects.toThrow(
       "unknown argument 'tial'; this tool takes: container_id, tail",
     );
   });
 
-  it('raises invalid_argument errors', () => {
-    try {
-      validateArgs(schema, null);
-      validateArgs(schema, []);
-    } catch (e) {
+  it('raises invalid_argument errors', async () => {
+    for (const args of [null, []]) {
+      const e = await validated(schema, args).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(ToolError);
       expect((e as ToolError).kind).toBe('invalid_argument');
     }
@@ -187,7 +189,7 @@ describe('validation', () => {
 describe('response cap', () => {
   const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(40)}`);
 
-  it('leaves a small result alone', () => {
+  it('leaves a small result alone', async () => {
     expect(capResult({ a: 1 }, 1024, 'head', 'h')).toEqual({ value: { a: 1 } });
   });
 
