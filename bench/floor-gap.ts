@@ -322,7 +322,7 @@ export function floorSection(r: FloorReport, date: string): string {
     '<!-- floor:start -->',
     '## Close to the floor (issue 20)',
     '',
-    `Measured ${date} with \`bun bench/floor-gap.ts\` (load average ${r.load.join(', ')}). The floor is \`bench/floor.ts\`, compiled as mcp-docker is: an MCP server over stdio that lists two tools without output schemas and, per call, reads the line, fetches the Engine API path over the socket, shapes the same compact rows (the same functions) and writes the answer — nothing else. Both are driven by the v1 SDK client (\`@modelcontextprotocol/sdk\`), in one process, interleaved: cold start is spawn + connect + \`listTools\` (where the client compiles every listed output schema into a validator); ${r.calls} calls per server over ${r.containers} labelled containers, list and inspect alternating.`,
+    `Measured ${date} with \`bun bench/floor-gap.ts\` (load average ${r.load.join(', ')}). The floor is \`bench/floor.ts\`, compiled as mcp-docker is: an MCP server over stdio that lists two tools without output schemas and, per call, reads the line (Bun's own stdin stream and stdout writer, as ours), fetches the Engine API path over the socket, shapes the same compact rows (the same functions) and writes the answer — nothing else. Both are driven by the v1 SDK client (\`@modelcontextprotocol/sdk\`), in one process, interleaved: cold start is spawn + connect + \`listTools\` (where the client compiles every listed output schema into a validator); ${r.calls} calls per server over ${r.containers} labelled containers, list and inspect alternating.`,
     '',
     '| figure | mcp-docker | floor | gap | target | |',
     '|---|---|---|---|---|---|',

@@ -10,12 +10,27 @@ const MAX_LINE_BYTES = 10 * 1024 * 1024;
 const GC_EVERY_MESSAGES = 16;
 const collect = () => Bun.gc(false);
 
+/** Bytes in, chunk by chunk, until the input ends: stdin, as Bun's own stream of it. */
+export type LineInput = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** Text out, in order: `flush()` hands what was written to the OS (a promise while the pipe is full). */
+export interface LineOutput {
+  write(text: string): unknown;
+  flush(): unknown;
+}
+
+const utf8 = new TextDecoder();
+
 /**
  * Newline-delimited JSON-RPC on stdin/stdout without a schema pass per message. The SDK's stdio
  * transport runs every inbound line through its zod JSON-RPC schema; serveStdio and the server
  * classify and validate each message again after that, so here a line only has to be a JSON
  * object speaking JSON-RPC 2.0. A malformed request that carries an id is answered with a
  * JSON-RPC error (the SDK drops it, leaving the client waiting); other bad lines are skipped.
+ *
+ * Stdin and stdout are Bun's own (`Bun.stdin.stream()`, `Bun.stdout.writer()`), not Node's
+ * process.stdin and process.stdout: those load Node's stream machinery, ~3.5 MiB of a session's peak
+ * RSS (bench/changes.md), for the same bytes.
  */
 export class LineTransport implements Transport {
   onclose?: () => void;
@@ -27,26 +42,46 @@ export class LineTransport implements Transport {
    * (what the SDK's serveStdio expects).
    */
   oninputend?: () => void;
-  private pending: Buffer[] = [];
+  private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   /** Inside an over-long line: drop bytes up to its newline. */
   private discarding = false;
   private closed = false;
   private ended = false;
   private written = 0;
+  /** Ends the read in progress (stdin's reader cancelled), so reading stops at once. */
+  private stop?: () => void;
 
   constructor(
-    private readonly stdin: NodeJS.ReadableStream & { readableEnded?: boolean } = process.stdin,
-    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly input: LineInput = Bun.stdin.stream(),
+    private readonly output: LineOutput = Bun.stdout.writer(),
   ) {}
 
   async start(): Promise<void> {
-    this.stdin.on('data', this.onData);
-    this.stdin.on('error', this.onError);
-    this.stdin.on('end', this.onEnd);
-    this.stdin.on('close', this.onEnd);
-    this.stdout.on('error', this.onStdoutError);
-    if (this.stdin.readableEnded) setImmediate(this.onEnd);
+    void this.read();
+  }
+
+  private async read(): Promise<void> {
+    let next: () => Promise<{ done?: boolean; value?: Uint8Array }>;
+    if (this.input instanceof ReadableStream) {
+      const reader = this.input.getReader();
+      next = () => reader.read();
+      this.stop = () => void reader.cancel().catch(done);
+    } else {
+      const chunks = this.input[Symbol.asyncIterator]();
+      next = () => chunks.next();
+      this.stop = () => void chunks.return?.()?.catch(done);
+    }
+    try {
+      for (;;) {
+        const { done, value } = await next();
+        if (done || !value || this.ended || this.closed) break;
+        this.onData(value);
+      }
+    } catch (e) {
+      if (!this.ended && !this.closed) this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+    }
+    this.onEnd();
   }
 
   send(message: JSONRPCMessage): Promise<void> {
@@ -58,8 +93,27 @@ export class LineTransport implements Transport {
     if (this.closed) return Promise.reject(new Error('stdio transport is closed'));
     // After the write, on the next turn: a collection takes ~1 ms, and the reply should not wait on it.
     if (++this.written % GC_EVERY_MESSAGES === 0) setImmediate(collect);
-    if (this.stdout.write(`${json}\n`)) return Promise.resolve();
-    return new Promise((resolve) => this.stdout.once('drain', resolve));
+    try {
+      this.output.write(`${json}\n`);
+      const flushing = this.output.flush();
+      if (flushing instanceof Promise) return flushing.then(done, this.onStdoutError);
+    } catch (e) {
+      // The client closed its end (EPIPE): nothing more can be said to it.
+      this.onStdoutError(e);
+    }
+    return Promise.resolve();
+  }
+
+  /** Resolves once what was written has gone (at most a second: a stuck pipe must not hold the exit). */
+  drained(): Promise<void> {
+    let flushing: unknown;
+    try {
+      flushing = this.output.flush();
+    } catch {
+      return Promise.resolve();
+    }
+    if (!(flushing instanceof Promise)) return Promise.resolve();
+    return Promise.race([flushing.then(done, done), new Promise<void>((r) => setTimeout(r, 1000))]);
   }
 
   async close(): Promise<void> {
@@ -70,17 +124,12 @@ export class LineTransport implements Transport {
   }
 
   private stopReading(): void {
-    this.stdin.off('data', this.onData);
-    this.stdin.off('error', this.onError);
-    this.stdin.off('end', this.onEnd);
-    this.stdin.off('close', this.onEnd);
-    this.stdin.pause();
+    this.stop?.();
     this.pending = [];
     this.pendingBytes = 0;
   }
 
-  private readonly onData = (chunk: Buffer | string) => {
-    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  private onData(data: Uint8Array): void {
     let start = 0;
     let nl = data.indexOf(10);
     while (nl >= 0) {
@@ -92,7 +141,7 @@ export class LineTransport implements Transport {
             : Buffer.concat([...this.pending, data.subarray(start, nl)]);
         this.pending = [];
         this.pendingBytes = 0;
-        this.deliver(line.toString('utf8'));
+        this.deliver(utf8.decode(line));
         if (this.closed) return;
       }
       start = nl + 1;
@@ -108,7 +157,7 @@ export class LineTransport implements Transport {
         this.onerror?.(new Error(`skipped a message over ${MAX_LINE_BYTES} bytes`));
       }
     }
-  };
+  }
 
   private deliver(line: string): void {
     const text = line.endsWith('\r') ? line.slice(0, -1) : line;
@@ -136,24 +185,26 @@ export class LineTransport implements Transport {
     }
   }
 
-  private readonly onError = (e: Error) => this.onerror?.(e);
-  private readonly onEnd = () => {
+  private onEnd(): void {
     if (this.ended || this.closed) return;
     this.ended = true;
     // A last line without its newline is still a message the client sent.
-    const last = this.discarding ? undefined : Buffer.concat(this.pending).toString('utf8');
+    const last = this.discarding ? undefined : utf8.decode(Buffer.concat(this.pending));
     this.stopReading();
     if (last) this.deliver(last);
     if (this.closed) return;
     if (this.oninputend) this.oninputend();
     else void this.close();
-  };
-  private readonly onStdoutError = (e: Error) => {
+  }
+
+  private readonly onStdoutError = (e: unknown): void => {
     if (this.closed) return;
-    this.onerror?.(e);
+    this.onerror?.(e instanceof Error ? e : new Error(String(e)));
     void this.close();
   };
 }
+
+const done = (): void => undefined;
 
 /** A JSON object (not an array, not null): what params and `_meta` must be. */
 export const isObject = (v: unknown): v is Record<string, unknown> =>

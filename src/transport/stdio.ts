@@ -419,17 +419,8 @@ export class StdioDispatcher {
  * `graceSeconds`: --shutdown-grace.
  */
 export function startStdio(deps: ServerDeps, log: Log, graceSeconds?: number): void {
-  const dispatcher = new StdioDispatcher(new LineTransport(), deps, log, { graceSeconds });
+  const wire = new LineTransport();
+  const dispatcher = new StdioDispatcher(wire, deps, log, { graceSeconds });
   void dispatcher.start();
-  void dispatcher.done.then(() => flushed(process.stdout)).then(() => process.exit(0));
+  void dispatcher.done.then(() => wire.drained()).then(() => process.exit(0));
 }
-
-/** Resolves once what was written to `out` has gone (at most a second: a stuck pipe must not hold the exit). */
-const flushed = (out: NodeJS.WritableStream) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 1000);
-    out.write('', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });

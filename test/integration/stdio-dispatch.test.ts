@@ -23,6 +23,8 @@ type Json = Record<string, unknown>;
 class Wire {
   readonly input = new PassThrough();
   readonly output = new PassThrough();
+  /** What the transport writes to: the output stream, each write handed on as it comes. */
+  readonly sink = { write: (text: string) => this.output.write(text), flush: () => undefined };
   readonly received: Json[] = [];
   private waiters: (() => void)[] = [];
 
@@ -64,13 +66,13 @@ const log = createLogger('fatal');
 
 function dispatched(): Wire {
   const wire = new Wire();
-  void new StdioDispatcher(new LineTransport(wire.input, wire.output), deps, log).start();
+  void new StdioDispatcher(new LineTransport(wire.input, wire.sink), deps, log).start();
   return wire;
 }
 
 function sdkOnly(): Wire {
   const wire = new Wire();
-  serveStdio(() => buildServer(deps), { transport: new LineTransport(wire.input, wire.output) });
+  serveStdio(() => buildServer(deps), { transport: new LineTransport(wire.input, wire.sink) });
   return wire;
 }
 
