@@ -44,7 +44,7 @@ import { writeNpmPackages } from './packaging/npm.ts';
 import { lockedPackage, runtimeFor } from './packaging/runtimes.ts';
 import { writeServerJson } from './packaging/server-json.ts';
 import { binaryName, hostTarget, TARGETS, type Target } from './packaging/targets.ts';
-import { FIELDS } from './src/config/schema.ts';
+import { FIELDS } from './src/config/fields.ts';
 import { catalogue } from './src/tools/index.ts';
 import { PART_OF } from './src/tools/parts.ts';
 import { buildDashboardHtml } from './ui/build.ts';

@@ -4,7 +4,6 @@
  * (transport/stdio.ts) both answer with these, so the two paths cannot drift apart.
  * Nothing here imports the SDK: stdio serves its hot path without loading it.
  */
-import Type from 'typebox';
 import type { AnyTool } from './core/tool.ts';
 import type { Toolset } from './core/toolsets.ts';
 import type { EngineRegistry } from './docker/engines.ts';
@@ -74,16 +73,21 @@ export interface ListedTool {
   _meta?: { ui: { resourceUri: string }; 'ui/resourceUri': string };
 }
 
-/** Every result may carry the pipeline's note on what it cut. */
-const Truncated = Type.Object(
-  {
-    field: Type.String(),
-    kept: Type.Integer(),
-    dropped: Type.Integer(),
-    note: Type.String(),
+/**
+ * Every result may carry the pipeline's note on what it cut. Written as the JSON TypeBox would make
+ * of it: this module is on stdio's start-up path, which loads no TypeBox.
+ */
+const Truncated = {
+  type: 'object',
+  required: ['field', 'kept', 'dropped', 'note'],
+  properties: {
+    field: { type: 'string' },
+    kept: { type: 'integer' },
+    dropped: { type: 'integer' },
+    note: { type: 'string' },
   },
-  { description: 'Present when the result was cut to fit the response cap' },
-);
+  description: 'Present when the result was cut to fit the response cap',
+};
 
 /**
  * The result schema a tool promises: its declared output, the cap's `truncated` note, and with several

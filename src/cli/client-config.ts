@@ -6,8 +6,9 @@
  * also the default when this binary runs from an npm install (its path would go stale in npx's cache).
  */
 import { resolve } from 'node:path';
+import { fieldOf } from '../config/fields.ts';
 import type { LoadedConfig as Loaded } from '../config/layers.ts';
-import { type ConfigKey, fieldOf } from '../config/schema.ts';
+import type { ConfigKey } from '../config/schema.ts';
 
 export interface Launch {
   command: string;

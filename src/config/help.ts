@@ -1,6 +1,8 @@
 /** `--help` text, generated from the schema (grouped by section) so it can never drift from the options. */
+
+import { FIELDS } from './fields.ts';
 import { defaultText, type FieldSchema, kindOf, SECTIONS, type Section } from './meta.ts';
-import { type ConfigKey, FIELDS } from './schema.ts';
+import type { ConfigKey } from './schema.ts';
 
 /** The fields of each section, in SECTIONS order: --help, the README table and doctor all group this way. */
 export function fieldsBySection(): [Section, [ConfigKey, FieldSchema][]][] {

@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { fieldCheck } from './checks.ts';
 import { type EngineMap, mergeEngines, parseEnginesObject } from './engines.ts';
+import { CONFIG_SCHEMA, FIELDS, fieldOf } from './fields.ts';
 import { type HostEnv, readHostEnv } from './host.ts';
 import { ConfigError, expectation, kindOf } from './meta.ts';
 import { type LayerValues, type ParsedArgs, parseArgs, parseLayerValue } from './parse.ts';
-import { type Config, type ConfigKey, ConfigSchema, FIELDS, fieldOf } from './schema.ts';
+import type { Config, ConfigKey } from './schema.ts';
 import { resolveToolsets } from './toolsets.ts';
 
 function readEnvLayer(env: Record<string, string | undefined>): LayerValues {
@@ -37,7 +38,7 @@ function readFileLayer(path: string): LayerValues {
     throw new ConfigError(`config file '${path}': expected a JSON object of settings`);
   const out: LayerValues = {};
   for (const [key, value] of Object.entries(doc)) {
-    if (!(key in ConfigSchema.properties) || key === 'config')
+    if (!(key in CONFIG_SCHEMA.properties) || key === 'config')
       throw new ConfigError(
         `config file '${path}': unknown setting '${key}'. Known: ${FIELDS.map(([k]) => k).join(', ')}`,
       );

@@ -1,8 +1,9 @@
 /** Raw strings (argv, env, string values in the file) to typed values: one coercion for every layer. */
 
 import { addEngines, type EngineMap, parseEngineFlag, parseEnginesEnv } from './engines.ts';
+import { FIELDS, fieldOf } from './fields.ts';
 import { ConfigError, kindOf } from './meta.ts';
-import { type ConfigKey, FIELDS, fieldOf } from './schema.ts';
+import type { ConfigKey } from './schema.ts';
 
 type Layer = 'flag' | 'env' | 'file' | 'default';
 export type LayerValues = Record<string, { value: unknown; layer: Layer; source: string }>;

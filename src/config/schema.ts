@@ -1,11 +1,12 @@
 /**
  * One typed config: a single TypeBox schema whose fields carry their section, default, description,
- * CLI flag and env names (meta.ts). Nothing about an option is declared anywhere else.
+ * CLI flag and env names (meta.ts). Nothing about an option is declared anywhere else. Read at run
+ * time through fields.ts, which holds it as data made when the code is built.
  */
 import Type, { type Static } from 'typebox';
 import { DEFAULT_TOOLSETS } from '../core/toolsets.ts';
 import type { EngineConfig } from './engines.ts';
-import { type FieldSchema, LIST_HELP, meta } from './meta.ts';
+import { LIST_HELP, meta } from './meta.ts';
 import { httpFields } from './schema-http.ts';
 
 const { server, engine, safety, limits } = meta;
@@ -240,7 +241,3 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type ConfigKey = keyof Config & string;
-
-/** Every field with its metadata, in schema order (which is section order). */
-export const FIELDS = Object.entries(ConfigSchema.properties) as unknown as [ConfigKey, FieldSchema][];
-export const fieldOf = (key: ConfigKey) => ConfigSchema.properties[key] as unknown as FieldSchema;

@@ -3,11 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { optionsTable } from '../../scripts/docs.ts';
+import { FIELDS } from '../../src/config/fields.ts';
 import { fieldsBySection, helpText } from '../../src/config/help.ts';
 import { loadConfig } from '../../src/config/layers.ts';
 import { SECTIONS } from '../../src/config/meta.ts';
 import { runtimeOf } from '../../src/config/runtime.ts';
-import { FIELDS } from '../../src/config/schema.ts';
 
 describe('config sections', () => {
   it('puts every field in a known section, and no description repeats its section as a prefix', () => {

@@ -132,12 +132,20 @@ describe('config defaults', () => {
   // resolveConfig checks only what a layer set: the defaults must hold to the schema on their own.
   it('satisfy the whole schema, so a server started with no settings needs no check', async () => {
     const { Value } = await import('typebox/value');
-    const { FIELDS, ConfigSchema } = await import('../../src/config/schema.ts');
+    const { ConfigSchema } = await import('../../src/config/schema.ts');
+    const { FIELDS } = await import('../../src/config/fields.ts');
     const defaults = Object.fromEntries(
       FIELDS.filter(([, s]) => 'default' in s).map(([k, s]) => [k, (s as { default: unknown }).default]),
     );
     expect(Value.Check(ConfigSchema, defaults)).toBe(true);
     const { config } = loadConfig([], {});
     expect(Value.Check(ConfigSchema, config)).toBe(true);
+  });
+
+  it('are read from the schema as data, which is the TypeBox schema made JSON', async () => {
+    const { ConfigSchema } = await import('../../src/config/schema.ts');
+    const { CONFIG_SCHEMA } = await import('../../src/config/fields.ts');
+    expect(CONFIG_SCHEMA).toEqual(JSON.parse(JSON.stringify(ConfigSchema)));
+    expect(Object.keys(CONFIG_SCHEMA.properties)).toEqual(Object.keys(ConfigSchema.properties));
   });
 });

@@ -19,7 +19,7 @@ import {
   GROUP_PREFIX,
   inputCheckModules,
 } from '../../packaging/input-checks.ts';
-import { FIELDS } from '../../src/config/schema.ts';
+import { FIELDS } from '../../src/config/fields.ts';
 import type { CheckFactory } from '../../src/pipeline/checks.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { PART_OF } from '../../src/tools/parts.ts';
