@@ -1,6 +1,7 @@
 import type { TObject } from 'typebox';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { Guard } from 'typebox/guard';
+import { setOwn } from '../core/copy-on-change.ts';
 import { ToolError } from '../core/errors.ts';
 import { isSecretName } from '../core/redact.ts';
 import { prebuiltCheck } from './checks.ts';
@@ -106,11 +107,8 @@ function cloneJson(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v)) {
     if (!k.isWellFormed()) throw MALFORMED;
-    const value = cloneJson((v as Record<string, unknown>)[k]);
-    // JSON.parse makes "__proto__" an own key; assigning it would set the prototype instead.
-    if (k === '__proto__')
-      Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
-    else out[k] = value;
+    // JSON.parse makes "__proto__" an own key; setOwn keeps it one.
+    setOwn(out, k, cloneJson((v as Record<string, unknown>)[k]));
   }
   return out;
 }
