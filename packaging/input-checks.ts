@@ -21,8 +21,11 @@ import type { AnyTool } from '../src/core/tool.ts';
 /** The module name a group's checks are imported by (resolved by build.ts's plugin). */
 export const GROUP_PREFIX = 'mcp-docker-input-checks:';
 
-/** What validate.ts compares with the schema it is given, before trusting a prebuilt check. */
-export const fingerprint = (schema: unknown): string => Bun.hash(JSON.stringify(schema)).toString(36);
+/**
+ * What the binary compares with the schema it is given before trusting a prebuilt check. Its source is
+ * written into the generated index as it is, so the build and the binary compute it the same way.
+ */
+const fingerprint = (schema: unknown): string => Bun.hash(JSON.stringify(schema)).toString(36);
 
 /** One schema's check as a factory expression: `(Guard) => (value) => boolean`. `name` says whose, in errors. */
 export function checkFactory(name: string, schema: TSchema): string {
@@ -78,10 +81,11 @@ export function inputCheckModules(
 const GROUP = ${JSON.stringify(groupOf)};
 const PRINT = ${JSON.stringify(prints)};
 const LOAD = {\n${loaders}\n};
+const fingerprint = ${fingerprint.toString()};
 export const prebuiltCheck = async (name, schema) => {
   const group = GROUP[name];
   if (group === undefined) return undefined;
-  if (Bun.hash(JSON.stringify(schema)).toString(36) !== PRINT[name])
+  if (fingerprint(schema) !== PRINT[name])
     throw new Error(\`the input check built for \${name} was made from another schema\`);
   return (await LOAD[group]()).default[name];
 };
