@@ -7,6 +7,8 @@
  */
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
+import type { EngineInfo } from '../core/engine.ts';
+import { tailMisjoinsLines } from './podman.ts';
 import {
   consume,
   demux,
@@ -24,12 +26,15 @@ export const STDERR_PREFIX = '[err] ';
 export interface LogSource {
   id: string;
   tty: boolean;
+  /** The engine's own tail can misjoin split lines (podman.ts: tailMisjoinsLines); readLogTail reads around it. */
+  tailMisjoins?: boolean;
 }
 
-/** The source of an inspected container. */
-export const logSource = (info: Dockerode.ContainerInspectInfo): LogSource => ({
+/** The source of an inspected container, on the engine described by `engine` when the caller knows it. */
+export const logSource = (info: Dockerode.ContainerInspectInfo, engine?: EngineInfo): LogSource => ({
   id: info.Id,
   tty: Boolean(info.Config.Tty),
+  ...(tailMisjoinsLines(engine) && { tailMisjoins: true }),
 });
 
 /** What to ask the engine: streams (both by default), its own tail, a time window (Unix seconds). */
@@ -87,13 +92,16 @@ export function openLogs(
 /**
  * Feeds each line of a log stream to `onLine`, with the stream it came from, until the stream ends
  * or `onLine` returns false, which stops reading and closes the stream. A last line without a
- * newline is fed at the end; one longer than 16 KiB is cut (marked '…').
+ * newline is fed at the end; one longer than 16 KiB is cut (marked '…'). `stamped`: the engine was
+ * asked for timestamps, which it puts before every entry, also before the rest of a line it logged in
+ * pieces: such a line keeps its first timestamp only.
  */
 export async function eachLine(
   stream: Readable,
   tty: boolean,
   onLine: (line: string, from: StreamName) => boolean | undefined,
   signal: AbortSignal,
+  stamped = false,
 ): Promise<void> {
   let stopped = false;
   const feed = (from: StreamName) => (line: string) => {
@@ -103,7 +111,20 @@ export async function eachLine(
     stdout: new LineSplitter(feed('stdout')),
     stderr: new LineSplitter(feed('stderr')),
   };
-  const onChunk = demux(tty, (s, data) => splitters[s].push(data));
+  const open: Record<StreamName, boolean> = { stdout: false, stderr: false };
+  const skipping: Record<StreamName, boolean> = { stdout: false, stderr: false };
+  const onChunk = demux(tty, (s, data, frameStart) => {
+    if (stamped && frameStart && open[s]) skipping[s] = true;
+    let rest = data;
+    if (skipping[s]) {
+      const space = rest.indexOf(32);
+      if (space === -1) return;
+      rest = rest.subarray(space + 1);
+      skipping[s] = false;
+    }
+    if (rest.length > 0) open[s] = rest[rest.length - 1] !== 10;
+    splitters[s].push(rest);
+  });
   await consume(
     stream,
     (chunk) => {
@@ -117,9 +138,25 @@ export async function eachLine(
   splitters.stderr.flush();
 }
 
+/** Keeps the newest lines within `budget`, counting every line offered; `markStderr` prefixes stderr lines. */
+function keeper(budget: LineBudget, markStderr: boolean) {
+  const kept = new TailLines(budget.maxLines, budget.maxBytes);
+  const { match } = budget;
+  let scanned = 0;
+  return {
+    take(line: string, from: StreamName): undefined {
+      scanned++;
+      if (!match || match(line)) kept.push(from === 'stderr' && markStderr ? STDERR_PREFIX + line : line);
+      return undefined;
+    },
+    result: (): LogTail => ({ lines: kept.lines(), scanned }),
+  };
+}
+
 /**
  * Reads a log stream into the newest lines within `budget`. Pure over the stream, so it is tested
- * with any Readable; `markStderr` prefixes stderr lines (a TTY stream is all stdout).
+ * with any Readable; `markStderr` prefixes stderr lines (a TTY stream is all stdout); `stamped` as
+ * for eachLine.
  */
 export async function tailLines(
   stream: Readable,
@@ -127,17 +164,11 @@ export async function tailLines(
   budget: LineBudget,
   signal: AbortSignal,
   markStderr = true,
+  stamped = false,
 ): Promise<LogTail> {
-  const kept = new TailLines(budget.maxLines, budget.maxBytes);
-  const { match } = budget;
-  let scanned = 0;
-  const take = (line: string, from: StreamName) => {
-    scanned++;
-    if (!match || match(line)) kept.push(from === 'stderr' && markStderr ? STDERR_PREFIX + line : line);
-    return undefined;
-  };
-  await eachLine(stream, tty, take, signal);
-  return { lines: kept.lines(), scanned };
+  const keep = keeper(budget, markStderr);
+  await eachLine(stream, tty, keep.take, signal, stamped);
+  return keep.result();
 }
 
 /** The newest log lines of a container within `budget`; stderr marked when both streams are read. */
@@ -148,9 +179,66 @@ export async function readLogTail(
   budget: LineBudget,
   signal: AbortSignal,
 ): Promise<LogTail> {
-  const stream = await openLogs(docker, src, query, signal);
   const both = (query.stdout ?? true) && (query.stderr ?? true);
-  return tailLines(stream, src.tty, budget, signal, both);
+  const { tail } = query;
+  if (
+    src.tailMisjoins &&
+    typeof tail === 'number' &&
+    tail > 0 &&
+    query.until === undefined &&
+    !query.follow
+  ) {
+    const got = await readTailForward(docker, src, { ...query, tail }, budget, signal, both);
+    if (got) return got;
+  }
+  const stream = await openLogs(docker, src, query, signal);
+  return tailLines(stream, src.tty, budget, signal, both, query.timestamps);
+}
+
+/** Most text (in UTF-16 units) held of the forward read's newest lines before the budget and match apply. */
+const WINDOW_CHARS = 32 * 1024 * 1024;
+
+/**
+ * The lines the engine's tail names, read where the engine joins them right. Its tail (with timestamps)
+ * gives the second the oldest of them was written; reading forward from the second before that holds
+ * every line of the tail, plus some older ones, and the newest `tail` lines of it are the tail. With
+ * `since` the engine filters its tail by time, and the forward read starts no earlier than `since`, so
+ * the lines are the same. Undefined when the tail's first line carries no time the reader can parse.
+ */
+async function readTailForward(
+  docker: Dockerode,
+  src: LogSource,
+  query: LogQuery & { tail: number },
+  budget: LineBudget,
+  signal: AbortSignal,
+  markStderr: boolean,
+): Promise<LogTail | undefined> {
+  let first: string | undefined;
+  const probe = await openLogs(docker, src, { ...query, timestamps: true }, signal);
+  await eachLine(
+    probe,
+    src.tty,
+    (line) => {
+      first = line;
+      return false;
+    },
+    signal,
+  );
+  if (first === undefined) return { lines: [], scanned: 0 };
+  const written = Date.parse(first.slice(0, first.indexOf(' ')));
+  if (Number.isNaN(written)) return undefined;
+  const since = Math.max(query.since ?? 0, Math.floor(written / 1000) - 1);
+  const stream = await openLogs(docker, src, { ...query, tail: 'all', since }, signal);
+  const window = new TailLines<string>(query.tail, WINDOW_CHARS);
+  // One character tells the stream apart, so the window holds plain strings.
+  const hold = (line: string, from: StreamName) => {
+    window.push(from === 'stderr' ? `e${line}` : `o${line}`);
+    return undefined;
+  };
+  await eachLine(stream, src.tty, hold, signal, query.timestamps);
+  const keep = keeper(budget, markStderr);
+  for (const tagged of window.lines()) keep.take(tagged.slice(1), tagged[0] === 'e' ? 'stderr' : 'stdout');
+  return keep.result();
 }
 
 /** The last bytes of each stream, and how many were written. */
@@ -226,14 +314,19 @@ function lastLines(t: TailBytes, max: number): { text: string; cut: boolean } {
   return { text: tail.subarray(nl >= 0 && nl < tail.length - 1 ? nl + 1 : 0).toString('utf8'), cut: true };
 }
 
-/** The newest `tail` lines of both streams of an inspected container within `maxBytes`, stderr marked. */
+/**
+ * The newest `tail` lines of both streams of an inspected container within `maxBytes`, stderr marked;
+ * `engine` is what the session knows of the engine (its kind and version decide how the tail is read).
+ */
 export async function recentLogLines(
   docker: Dockerode,
+  engine: EngineInfo | undefined,
   info: Dockerode.ContainerInspectInfo,
   tail: number,
   maxBytes: number,
   signal: AbortSignal,
 ): Promise<string[]> {
-  const got = await readLogTail(docker, logSource(info), { tail }, { maxLines: tail, maxBytes }, signal);
+  const src = logSource(info, engine);
+  const got = await readLogTail(docker, src, { tail }, { maxLines: tail, maxBytes }, signal);
   return got.lines;
 }

@@ -104,3 +104,17 @@ export function podmanRefusal(
     );
   return undefined;
 }
+
+/**
+ * Whether the engine's own log tail can misjoin a line its log file holds in pieces: Podman before 4.7
+ * (podman#19545) appends the pieces of a split line to the line before it when reading a tail backwards.
+ * conmon splits any line longer than its 8 KiB read buffer, and a flood at any point in a read. A version
+ * it cannot read counts as affected: the remedy (docker/logs.ts) is exact either way.
+ */
+export function tailMisjoinsLines(engine: Pick<EngineInfo, 'kind' | 'serverVersion'> | undefined): boolean {
+  if (engine?.kind !== 'podman') return false;
+  const m = /^(\d+)\.(\d+)/.exec(engine.serverVersion);
+  if (!m) return true;
+  const major = Number(m[1]);
+  return major < 4 || (major === 4 && Number(m[2]) < 7);
+}

@@ -8,7 +8,8 @@ import type Dockerode from 'dockerode';
 import { dialEngine, dialOptions } from './request.ts';
 
 export type StreamName = 'stdout' | 'stderr';
-export type DataFn = (stream: StreamName, data: Buffer) => void;
+/** `frameStart`: `data` begins a frame (one log entry); never set for a TTY stream, which has no frames. */
+export type DataFn = (stream: StreamName, data: Buffer, frameStart?: boolean) => void;
 
 /**
  * Splits Docker's multiplexed stream (non-TTY logs, attach, exec): frames of an 8-byte header
@@ -20,6 +21,7 @@ export class FrameDemuxer {
   private headerFill = 0;
   private remaining = 0;
   private current: StreamName = 'stdout';
+  private fresh = false;
   /** Frame headers read: one per log entry in a log stream. */
   frames = 0;
 
@@ -38,10 +40,12 @@ export class FrameDemuxer {
         this.frames++;
         this.current = (this.header[0] ?? 1) >= 2 ? 'stderr' : 'stdout';
         this.remaining = this.header.readUInt32BE(4);
+        this.fresh = true;
         continue;
       }
       const n = Math.min(this.remaining, chunk.length - i);
-      this.onData(this.current, chunk.subarray(i, i + n));
+      this.onData(this.current, chunk.subarray(i, i + n), this.fresh);
+      this.fresh = false;
       this.remaining -= n;
       i += n;
     }

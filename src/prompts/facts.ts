@@ -173,7 +173,15 @@ export function healthBlock(info: Info, filter: ContentContext['logFilter']): st
 /** The newest log lines, fenced, with a heading saying how many. */
 export async function logsBlock(info: Info, lines: number, ctx: ContentContext): Promise<string> {
   const tail = Math.min(lines, ctx.limits.maxLogLines);
-  const got = await recentLogLines(ctx.engine.docker, info, tail, ctx.limits.maxResponseBytes, ctx.signal);
+  const { engine } = ctx;
+  const got = await recentLogLines(
+    engine.docker,
+    engine.info(),
+    info,
+    tail,
+    ctx.limits.maxResponseBytes,
+    ctx.signal,
+  );
   if (got.length === 0) return 'Recent logs: (none)';
   const body = fenceText(got.join('\n'), `logs of container ${nameOf(info)}`, ctx.logFilter);
   return `Recent logs (newest ${got.length} lines; stderr lines start with [err]):\n${body}`;

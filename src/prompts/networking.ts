@@ -54,6 +54,7 @@ export const debugNetworking = definePrompt({
     const exposed = Object.keys(info.Config.ExposedPorts ?? {});
     const lines = await recentLogLines(
       ctx.engine.docker,
+      ctx.engine.info(),
       info,
       Math.min(SCAN_LINES, ctx.limits.maxLogLines),
       ctx.limits.maxResponseBytes,

@@ -16,10 +16,11 @@ export const containerLogs = defineTemplate({
   description: `Newest ${LOG_LINES} log lines of a container (untrusted text, fenced); subscribe for new lines.`,
   mimeType: 'text/plain',
   complete: { container_id: 'container' },
-  async read({ container_id }, { engine: { docker }, signal, limits, logFilter }) {
+  async read({ container_id }, { engine, signal, limits, logFilter }) {
+    const { docker } = engine;
     const info = await inspectContainer(docker, container_id, signal);
     const tail = Math.min(LOG_LINES, limits.maxLogLines);
-    const lines = await recentLogLines(docker, info, tail, limits.maxResponseBytes, signal);
+    const lines = await recentLogLines(docker, engine.info(), info, tail, limits.maxResponseBytes, signal);
     const name = nameOf(info);
     const body = lines.length
       ? fenceText(lines.join('\n'), `logs of container ${name}`, logFilter)

@@ -51,6 +51,8 @@ export const PODMAN_DIFFERS = {
     'Podman runs health checks through systemd timers, which this sandbox lacks: a healthcheck stays "starting".',
   'forced-rmi-removes-containers':
     "Podman's forced image removal also removes the containers using it, running ones included: docker_remove_image refuses it by name.",
+  'tail-read-forward':
+    'Podman before 4.7 joins a line its log file holds in pieces to the line before it when it reads a tail (podman#19545): the tool reads forward from the second the tail starts instead, which Podman sends a frame at a time (about 2 s for 200,000 lines).',
 } as const;
 
 export type PodmanDifference = keyof typeof PODMAN_DIFFERS;

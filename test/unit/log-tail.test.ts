@@ -189,6 +189,42 @@ describe('eachLine', () => {
     );
     expect(seen).toEqual(['stderr:e', 'stdout:o']);
   });
+
+  it('keeps only the first timestamp of a line logged in pieces, whatever the chunks, per stream', async () => {
+    const T = '2026-12-06T12:00:00.000000001Z';
+    const wire = Buffer.concat([
+      frame(1, `${T} one\n`),
+      frame(1, `${T} long-`),
+      frame(2, `${T} err\n`),
+      frame(1, `${T} line-`),
+      frame(1, `${T} end\n`),
+      frame(1, `${T} after ${T} kept\n`),
+    ]);
+    const lines = async (stamped: boolean, size: number) => {
+      const seen: string[] = [];
+      const chunks = Array.from({ length: Math.ceil(wire.length / size) }, (_, i) =>
+        wire.subarray(i * size, (i + 1) * size),
+      );
+      const take = (line: string, from: string) => void seen.push(`${from}:${line}`);
+      await eachLine(
+        streamOf(() => chunks),
+        false,
+        take,
+        signal(),
+        stamped,
+      );
+      return seen;
+    };
+    const whole = [
+      `stderr:${T} err`,
+      `stdout:${T} one`,
+      `stdout:${T} long-line-end`,
+      `stdout:${T} after ${T} kept`,
+    ].sort();
+    for (const size of [1, 7, 40, wire.length]) expect((await lines(true, size)).sort()).toEqual(whole);
+    // Not asked for timestamps: nothing is taken out.
+    expect(await lines(false, wire.length)).toContain(`stdout:${T} long-${T} line-${T} end`);
+  });
 });
 
 describe('the output tail of a waited run', () => {

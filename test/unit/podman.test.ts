@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../src/docker/engine.ts';
 import { engineError } from '../../src/docker/errors.ts';
-import { engineKind, PODMAN_LACKS, podmanRefusal } from '../../src/docker/podman.ts';
+import { engineKind, PODMAN_LACKS, podmanRefusal, tailMisjoinsLines } from '../../src/docker/podman.ts';
 import { describeDial, engineRequest, withoutUnset } from '../../src/docker/request.ts';
 import { PODMAN_DIFFERS } from '../helpers/podman.ts';
 
@@ -226,5 +226,20 @@ describe("Podman's image prune of tagged images", () => {
     expect(
       podmanRefusal('lab', { path: '/images/json', query: query({ dangling: ['false'] }) }),
     ).toBeUndefined();
+  });
+});
+
+describe("Podman's log tail before 4.7 (podman#19545)", () => {
+  const misjoins = (kind: 'docker' | 'podman', serverVersion: string) =>
+    tailMisjoinsLines({ kind, serverVersion });
+
+  it('is read around on Podman 4.6 and older, and on a version it cannot read', () => {
+    for (const v of ['4.3.1', '4.6.2', '3.4.4', '4.6', 'dev']) expect(misjoins('podman', v)).toBe(true);
+  });
+
+  it('is trusted from Podman 4.7 on, on Docker, and when the engine is not known', () => {
+    for (const v of ['4.7.0', '4.9.3', '5.0.0', '10.1']) expect(misjoins('podman', v)).toBe(false);
+    expect(misjoins('docker', '4.3.1')).toBe(false);
+    expect(tailMisjoinsLines(undefined)).toBe(false);
   });
 });

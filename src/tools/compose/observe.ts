@@ -5,7 +5,7 @@ import { defineTool } from '../../core/tool.ts';
 import { listProjects, projectContainers } from '../../docker/compose/running.ts';
 import { L } from '../../docker/compose/spec.ts';
 import { portText } from '../../docker/containers.ts';
-import { readLogTail } from '../../docker/logs.ts';
+import { logSource, readLogTail } from '../../docker/logs.ts';
 import { lineMatcher } from '../containers/match.ts';
 import { TimeEnd, TimePoint } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
@@ -114,7 +114,7 @@ export const composeLogs = defineTool({
       const prefix = several ? `${svc}-${c.Labels[L.number]}` : svc;
       const { lines } = await readLogTail(
         engine.docker,
-        { id: info.Id, tty: Boolean(info.Config.Tty) },
+        logSource(info, engine.info()),
         { tail: ask, timestamps: true, since, until },
         {
           maxLines: tail,

@@ -36,7 +36,8 @@ export const containerLogs = defineTool({
   keep: 'tail',
   untrusted: { lines: 'logs of container {container_id}' },
   narrowHint: 'Use tail, since/until or grep.',
-  handler: async (args, { engine: { docker }, signal, limits }) => {
+  handler: async (args, { engine, signal, limits }) => {
+    const { docker } = engine;
     const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');
     const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until');
     const match = args.grep === undefined ? undefined : await lineMatcher(args.grep, 'grep');
@@ -54,7 +55,7 @@ export const containerLogs = defineTool({
       until !== undefined ? 'all' : match ? Math.min(limits.maxLogLines, Math.max(tail * 20, tail)) : tail;
     const { lines, scanned } = await readLogTail(
       docker,
-      logSource(info),
+      logSource(info, engine.info()),
       { stdout: wantOut, stderr: wantErr, tail: ask, timestamps: args.timestamps ?? false, since, until },
       { maxLines: tail, maxBytes: 2 * limits.maxResponseBytes + 65_536, match },
       signal,
