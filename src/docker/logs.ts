@@ -195,15 +195,40 @@ export async function readLogTail(
   return tailLines(stream, src.tty, budget, signal, both, query.timestamps);
 }
 
+/**
+ * Where a read forward must start to hold every line of the engine's tail of `query`, for an engine
+ * whose tail misjoins split lines (it joins them right reading forward): the second before the oldest
+ * line of its tail (asked with timestamps; the engine may give whole seconds), and no earlier than
+ * `query.since`. 'empty' when the tail has no line; undefined when its first line carries no time the
+ * reader can parse (then only the engine's own tail is left).
+ */
+export async function forwardStart(
+  docker: Dockerode,
+  src: LogSource,
+  query: LogQuery & { tail: number },
+  signal: AbortSignal,
+): Promise<number | 'empty' | undefined> {
+  let first: string | undefined;
+  const probe = await openLogs(docker, src, { ...query, timestamps: true, follow: false }, signal);
+  const stop = (line: string) => {
+    first = line;
+    return false;
+  };
+  await eachLine(probe, src.tty, stop, signal);
+  if (first === undefined) return 'empty';
+  const written = Date.parse(first.slice(0, first.indexOf(' ')));
+  if (Number.isNaN(written)) return undefined;
+  return Math.max(query.since ?? 0, Math.floor(written / 1000) - 1);
+}
+
 /** Most text (in UTF-16 units) held of the forward read's newest lines before the budget and match apply. */
 const WINDOW_CHARS = 32 * 1024 * 1024;
 
 /**
- * The lines the engine's tail names, read where the engine joins them right. Its tail (with timestamps)
- * gives the second the oldest of them was written; reading forward from the second before that holds
- * every line of the tail, plus some older ones, and the newest `tail` lines of it are the tail. With
- * `since` the engine filters its tail by time, and the forward read starts no earlier than `since`, so
- * the lines are the same. Undefined when the tail's first line carries no time the reader can parse.
+ * The lines the engine's tail names, read where the engine joins them right: forward from
+ * forwardStart, which holds every line of the tail plus some older ones; the newest `tail` of them are
+ * the tail. With `since` the engine filters its tail by time, and the read starts no earlier, so the
+ * lines are the same. Undefined when forwardStart cannot tell where to start.
  */
 async function readTailForward(
   docker: Dockerode,
@@ -213,21 +238,9 @@ async function readTailForward(
   signal: AbortSignal,
   markStderr: boolean,
 ): Promise<LogTail | undefined> {
-  let first: string | undefined;
-  const probe = await openLogs(docker, src, { ...query, timestamps: true }, signal);
-  await eachLine(
-    probe,
-    src.tty,
-    (line) => {
-      first = line;
-      return false;
-    },
-    signal,
-  );
-  if (first === undefined) return { lines: [], scanned: 0 };
-  const written = Date.parse(first.slice(0, first.indexOf(' ')));
-  if (Number.isNaN(written)) return undefined;
-  const since = Math.max(query.since ?? 0, Math.floor(written / 1000) - 1);
+  const since = await forwardStart(docker, src, query, signal);
+  if (since === 'empty') return { lines: [], scanned: 0 };
+  if (since === undefined) return undefined;
   const stream = await openLogs(docker, src, { ...query, tail: 'all', since }, signal);
   const window = new TailLines<string>(query.tail, WINDOW_CHARS);
   // One character tells the stream apart, so the window holds plain strings.
@@ -273,7 +286,8 @@ const FIRST_TAIL = 256;
  * The newest FIRST_TAIL entries first: a stream that already passed `maxBytes` there, or a log that
  * had fewer entries, cannot change by reading further back; only a stream still short is read again
  * alone with the whole `tail` (the engine filters by stream, so a flood on the other one is not sent).
- * The result is the same as one read of `tail` entries.
+ * The result is the same as one read of `tail` entries. An engine whose tail misjoins split lines is
+ * read forward from where its tail starts instead (forwardStart).
  */
 export async function readOutputTail(
   docker: Dockerode,
@@ -282,6 +296,15 @@ export async function readOutputTail(
   maxBytes: number,
   signal: AbortSignal,
 ): Promise<OutputTail> {
+  if (src.tailMisjoins) {
+    // Forward from where the tail starts: more than `tail` entries at most by that second's worth.
+    const since = await forwardStart(docker, src, { tail }, signal);
+    if (since === 'empty') return { stdout: new TailBytes(maxBytes), stderr: new TailBytes(maxBytes) };
+    if (since !== undefined) {
+      const stream = await openLogs(docker, src, { tail: 'all', since }, signal);
+      return (await tailOutputCounted(stream, src.tty, maxBytes, signal)).out;
+    }
+  }
   const first = Math.min(tail, FIRST_TAIL);
   const read = async (q: Omit<LogQuery, 'tail'>, n: number) =>
     tailOutputCounted(await openLogs(docker, src, { ...q, tail: n }, signal), src.tty, maxBytes, signal);

@@ -250,6 +250,15 @@ describe('docker_run_container', () => {
     expect(await exists(args.name as string)).toBe(false);
   });
 
+  it('returns a line the engine logged in pieces (longer than 8 KiB) whole in the waited output', async () => {
+    const script = "echo one; head -c 12000 /dev/zero | tr '\\0' x; echo; echo three";
+    const args = base({ command: ['sh', '-c', script], wait: true, remove: true });
+
+    const out = await callOk<RunResult>('docker_run_container', args);
+
+    expect(out.stdout).toBe(`one\n${'x'.repeat(12_000)}\nthree\n`);
+  });
+
   it('keeps only the last lines when the output exceeds maxExecOutputBytes', async () => {
     const args = base({ command: 'seq 1 2000', wait: true, remove: true });
 

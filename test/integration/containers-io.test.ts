@@ -422,6 +422,16 @@ describe('docker_wait_container', () => {
     expect(out).toMatchObject({ met: true, matched_line: 'booted' });
   });
 
+  it('matches a line the engine logged in pieces (longer than 8 KiB) as the whole line', async () => {
+    const id = await finished("echo one; head -c 12000 /dev/zero | tr '\\0' x; echo READY; echo three");
+    const out = await callOk<Waited>('docker_wait_container', {
+      container_id: id,
+      until: 'log',
+      pattern: '/^x+READY$/',
+    });
+    expect(out).toMatchObject({ met: true, matched_line: `${'x'.repeat(12_000)}READY` });
+  });
+
   it('returns met: false, not an error, when the timeout passes', async () => {
     const started = performance.now();
     const out = await callOk<Waited>('docker_wait_container', { container_id: running, timeout: 1 });

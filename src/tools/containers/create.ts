@@ -5,7 +5,7 @@ import { ToolError } from '../../core/errors.ts';
 import type { Limits } from '../../core/limits.ts';
 import { defineTool } from '../../core/tool.ts';
 import { endpointConfig, type NetworkAttachment } from '../../docker/container-spec.ts';
-import { logSource, readOutputTail, splitOutput } from '../../docker/logs.ts';
+import { type LogSource, logSource, readOutputTail, splitOutput } from '../../docker/logs.ts';
 import { shortId } from '../../docker/names.ts';
 import { engineRequest } from '../../docker/request.ts';
 import { inspectContainer, withContainer } from '../../docker/resolve.ts';
@@ -106,10 +106,8 @@ export const runContainer = defineTool({
   keep: 'tail',
   untrusted: { stdout: 'output of container from {image}', stderr: 'stderr of container from {image}' },
   narrowHint: 'Make the command print less, or run without wait and read the logs.',
-  handler: async (
-    { wait = false, timeout = 60, remove = false, ...args },
-    { engine: { docker }, signal, limits },
-  ) => {
+  handler: async ({ wait = false, timeout = 60, remove = false, ...args }, { engine, signal, limits }) => {
+    const { docker } = engine;
     // A waited run is removed by us after its output is read; AutoRemove would race with that.
     const { id, warnings } = await create(docker, args, signal, !wait && remove);
     const container = docker.getContainer(id);
@@ -130,7 +128,7 @@ export const runContainer = defineTool({
     try {
       const exitCode = await waitForExit(container, timeout, signal);
       const info = await container.inspect({ abortSignal: signal });
-      const output = await lastOutput(docker, info, limits, signal);
+      const output = await lastOutput(docker, logSource(info, engine.info()), limits, signal);
       if (remove) await container.remove({ v: true, force: true, abortSignal: signal });
       return { ...stateOf(info), exit_code: exitCode, ...output, ...(remove && { removed: true }), ...extra };
     } catch (e) {
@@ -282,14 +280,9 @@ async function waitForExit(container: Dockerode.Container, seconds: number, sign
 }
 
 /** Last lines of stdout and stderr, together at most maxExecOutputBytes, cut at line starts. */
-async function lastOutput(
-  docker: Dockerode,
-  info: Dockerode.ContainerInspectInfo,
-  limits: Limits,
-  signal: AbortSignal,
-) {
+async function lastOutput(docker: Dockerode, src: LogSource, limits: Limits, signal: AbortSignal) {
   const max = limits.maxExecOutputBytes;
-  const tail = await readOutputTail(docker, logSource(info), limits.maxLogLines, max, signal);
+  const tail = await readOutputTail(docker, src, limits.maxLogLines, max, signal);
   const { stdout, stderr, truncated } = splitOutput(tail, max);
   return { stdout, stderr, ...(truncated && { output_truncated: true }) };
 }
