@@ -26,13 +26,16 @@
  *   loads protobufjs: both are stubs, so a session's first call loads ~340 KB less code.
  * - bytecode: without it start-up is ~80 ms slower. --smol (more frequent GC) lowers peak RSS ~15 MB
  *   after many calls at no measurable start-up cost.
+ * - The bytecode is laid out by packaging/bytecode-order.txt, the functions a recorded stdio session ran
+ *   (`npm run bytecode-order`, scripts/bytecode-order.ts), so a session touches fewer of the binary's
+ *   pages: peak RSS after 1,000 calls 2–3 MiB lower. A stale order still applies where functions match.
  * - The binary never reads .env or bunfig.toml from the directory it is started in: a server's
  *   settings come from its flags, env and --config only.
  * - The dashboard's view (ui/, an MCP App) is bundled first into one HTML string and compiled in.
  * - Each tool's input check is compiled in as code (packaging/input-checks.ts), so no schema is compiled
  *   at run time.
  */
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pkg from './package.json' with { type: 'json' };
 import { writeArchive, writeChecksums } from './packaging/archive.ts';
@@ -128,6 +131,9 @@ const inputChecks = (): Bun.BunPlugin => ({
   },
 });
 
+/** The functions a recorded session ran, first in the binary's bytecode (scripts/bytecode-order.ts). */
+export const BYTECODE_ORDER = join(import.meta.dir, 'packaging/bytecode-order.txt');
+
 /**
  * Bun.build options for one binary. `cross` names a target built on its npm runtime; omitted = this
  * machine. `dashboardHtml` is the view's page (buildDashboardHtml()), built once for every target.
@@ -143,6 +149,7 @@ export function compileOptions(
     compile: {
       outfile,
       execArgv: ['--smol'],
+      bytecodeOrder: existsSync(BYTECODE_ORDER) && BYTECODE_ORDER,
       autoloadDotenv: false,
       autoloadBunfig: false,
       ...(cross && { target: cross.bunTarget, executablePath: runtimeFor(cross) }),

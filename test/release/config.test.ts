@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { releaseVersion } from '../../build.ts';
+import { BYTECODE_ORDER, compileOptions, releaseVersion } from '../../build.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import { integrityOf, lockedPackage } from '../../packaging/runtimes.ts';
 import {
@@ -110,6 +110,20 @@ describe('.goreleaser.yaml', () => {
       /Hardware::CPU\.intel\?[\s\S]*codesign", "--remove-signature"[\s\S]*"--sign", "-"/,
     );
     expect(brew?.test.trim()).toBe('system "#{bin}/mcp-docker", "--version"');
+  });
+});
+
+describe('the bytecode layout', () => {
+  it('comes from the recorded order in packaging/, for every target', () => {
+    const order = readFileSync(BYTECODE_ORDER, 'utf8');
+    // Bun's order file: a version line, then one function or module per line.
+    expect(order.startsWith('v2\n')).toBe(true);
+    expect(order.split('\n').length).toBeGreaterThan(1000);
+    for (const cross of [undefined, ...TARGETS]) {
+      const options = compileOptions('out', '0.0.0', '', cross);
+      expect(options.bytecode).toBe(true);
+      expect((options.compile as Bun.CompileBuildOptions).bytecodeOrder).toBe(BYTECODE_ORDER);
+    }
   });
 });
 
