@@ -58,7 +58,7 @@ const which = (cmd: string) => Bun.which(cmd) ?? undefined;
 export function ourServer(bin: string, env: Record<string, string>): ServerSpec {
   return {
     id: 'mcp-docker',
-    runtime: 'Bun, compiled (bytecode)',
+    runtime: 'Bun, compiled (bytecode, laid out by a recorded session)',
     argv: [bin],
     env,
     list: { name: 'docker_list_containers', args: {} },
