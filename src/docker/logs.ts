@@ -66,13 +66,28 @@ export interface LogTail {
   scanned: number;
 }
 
-/** The container's log stream for `query`, as the engine sends it (framed unless TTY). */
-export function openLogs(
+/**
+ * The container's log stream for `query`, as the engine sends it (framed unless TTY). On an engine
+ * whose own tail misjoins split lines (`src.tailMisjoins`), a tail is read forward from where it
+ * starts instead (forwardStart): every line of the tail, whole, after some older ones, which a reader
+ * that keeps the newest lines, bytes or a match drops (readLogTail keeps exactly `tail` lines).
+ */
+export async function openLogs(
   docker: Dockerode,
   src: LogSource,
   q: LogQuery,
   signal: AbortSignal,
 ): Promise<Readable> {
+  if (!readsForward(src, q)) return request(docker, src, q, signal);
+  const since = await forwardStart(docker, src, q, signal);
+  return request(docker, src, since === undefined ? q : { ...q, tail: 'all', since }, signal);
+}
+
+/** Whether openLogs reads `q` forward from where the engine's tail starts. */
+const readsForward = (src: LogSource, q: LogQuery): q is LogQuery & { tail: number } =>
+  src.tailMisjoins === true && typeof q.tail === 'number' && q.tail > 0 && q.until === undefined;
+
+function request(docker: Dockerode, src: LogSource, q: LogQuery, signal: AbortSignal): Promise<Readable> {
   return engineStream(
     docker,
     `/containers/${encodeURIComponent(src.id)}/logs`,
@@ -87,6 +102,32 @@ export function openLogs(
     },
     signal,
   );
+}
+
+/**
+ * Where a read forward must start to hold every line of the engine's tail of `query`, for an engine
+ * whose tail misjoins split lines (it joins them right reading forward): the second before the oldest
+ * line of its tail (asked with timestamps; the engine may give whole seconds), and no earlier than
+ * `query.since`. Undefined when the tail has no line (nothing to misjoin) or its first line carries no
+ * time the reader can parse: then the engine's own tail is read.
+ */
+async function forwardStart(
+  docker: Dockerode,
+  src: LogSource,
+  query: LogQuery & { tail: number },
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  let first: string | undefined;
+  const probe = await request(docker, src, { ...query, timestamps: true, follow: false }, signal);
+  const stop = (line: string) => {
+    first = line;
+    return false;
+  };
+  await eachLine(probe, src.tty, stop, signal);
+  if (first === undefined) return undefined;
+  const written = Date.parse(first.slice(0, first.indexOf(' ')));
+  if (Number.isNaN(written)) return undefined;
+  return Math.max(query.since ?? 0, Math.floor(written / 1000) - 1);
 }
 
 /**
@@ -180,68 +221,9 @@ export async function readLogTail(
   signal: AbortSignal,
 ): Promise<LogTail> {
   const both = (query.stdout ?? true) && (query.stderr ?? true);
-  const { tail } = query;
-  if (
-    src.tailMisjoins &&
-    typeof tail === 'number' &&
-    tail > 0 &&
-    query.until === undefined &&
-    !query.follow
-  ) {
-    const got = await readTailForward(docker, src, { ...query, tail }, budget, signal, both);
-    if (got) return got;
-  }
   const stream = await openLogs(docker, src, query, signal);
-  return tailLines(stream, src.tty, budget, signal, both, query.timestamps);
-}
-
-/**
- * Where a read forward must start to hold every line of the engine's tail of `query`, for an engine
- * whose tail misjoins split lines (it joins them right reading forward): the second before the oldest
- * line of its tail (asked with timestamps; the engine may give whole seconds), and no earlier than
- * `query.since`. 'empty' when the tail has no line; undefined when its first line carries no time the
- * reader can parse (then only the engine's own tail is left).
- */
-export async function forwardStart(
-  docker: Dockerode,
-  src: LogSource,
-  query: LogQuery & { tail: number },
-  signal: AbortSignal,
-): Promise<number | 'empty' | undefined> {
-  let first: string | undefined;
-  const probe = await openLogs(docker, src, { ...query, timestamps: true, follow: false }, signal);
-  const stop = (line: string) => {
-    first = line;
-    return false;
-  };
-  await eachLine(probe, src.tty, stop, signal);
-  if (first === undefined) return 'empty';
-  const written = Date.parse(first.slice(0, first.indexOf(' ')));
-  if (Number.isNaN(written)) return undefined;
-  return Math.max(query.since ?? 0, Math.floor(written / 1000) - 1);
-}
-
-/** Most text (in UTF-16 units) held of the forward read's newest lines before the budget and match apply. */
-const WINDOW_CHARS = 32 * 1024 * 1024;
-
-/**
- * The lines the engine's tail names, read where the engine joins them right: forward from
- * forwardStart, which holds every line of the tail plus some older ones; the newest `tail` of them are
- * the tail. With `since` the engine filters its tail by time, and the read starts no earlier, so the
- * lines are the same. Undefined when forwardStart cannot tell where to start.
- */
-async function readTailForward(
-  docker: Dockerode,
-  src: LogSource,
-  query: LogQuery & { tail: number },
-  budget: LineBudget,
-  signal: AbortSignal,
-  markStderr: boolean,
-): Promise<LogTail | undefined> {
-  const since = await forwardStart(docker, src, query, signal);
-  if (since === 'empty') return { lines: [], scanned: 0 };
-  if (since === undefined) return undefined;
-  const stream = await openLogs(docker, src, { ...query, tail: 'all', since }, signal);
+  if (!readsForward(src, query)) return tailLines(stream, src.tty, budget, signal, both, query.timestamps);
+  // Read forward: the newest `tail` lines are the tail; the budget and match apply to those alone.
   const window = new TailLines<string>(query.tail, WINDOW_CHARS);
   // One character tells the stream apart, so the window holds plain strings.
   const hold = (line: string, from: StreamName) => {
@@ -249,10 +231,13 @@ async function readTailForward(
     return undefined;
   };
   await eachLine(stream, src.tty, hold, signal, query.timestamps);
-  const keep = keeper(budget, markStderr);
+  const keep = keeper(budget, both);
   for (const tagged of window.lines()) keep.take(tagged.slice(1), tagged[0] === 'e' ? 'stderr' : 'stdout');
   return keep.result();
 }
+
+/** Most text (in UTF-16 units) held of a forward read's newest lines before the budget and match apply. */
+const WINDOW_CHARS = 32 * 1024 * 1024;
 
 /** The last bytes of each stream, and how many were written. */
 export type OutputTail = Record<StreamName, TailBytes>;
@@ -286,8 +271,8 @@ const FIRST_TAIL = 256;
  * The newest FIRST_TAIL entries first: a stream that already passed `maxBytes` there, or a log that
  * had fewer entries, cannot change by reading further back; only a stream still short is read again
  * alone with the whole `tail` (the engine filters by stream, so a flood on the other one is not sent).
- * The result is the same as one read of `tail` entries. An engine whose tail misjoins split lines is
- * read forward from where its tail starts instead (forwardStart).
+ * The result is the same as one read of `tail` entries. (Where openLogs reads forward, each read holds
+ * its entries and possibly older ones: a short log still reads short, and the bytes are the newest.)
  */
 export async function readOutputTail(
   docker: Dockerode,
@@ -296,15 +281,6 @@ export async function readOutputTail(
   maxBytes: number,
   signal: AbortSignal,
 ): Promise<OutputTail> {
-  if (src.tailMisjoins) {
-    // Forward from where the tail starts: more than `tail` entries at most by that second's worth.
-    const since = await forwardStart(docker, src, { tail }, signal);
-    if (since === 'empty') return { stdout: new TailBytes(maxBytes), stderr: new TailBytes(maxBytes) };
-    if (since !== undefined) {
-      const stream = await openLogs(docker, src, { tail: 'all', since }, signal);
-      return (await tailOutputCounted(stream, src.tty, maxBytes, signal)).out;
-    }
-  }
   const first = Math.min(tail, FIRST_TAIL);
   const read = async (q: Omit<LogQuery, 'tail'>, n: number) =>
     tailOutputCounted(await openLogs(docker, src, { ...q, tail: n }, signal), src.tty, maxBytes, signal);

@@ -4,7 +4,7 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
-import { eachLine, forwardStart, type LogQuery, logSource, openLogs } from '../../docker/logs.ts';
+import { eachLine, logSource, openLogs } from '../../docker/logs.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
 import { ContainerRef } from '../params.ts';
 import { lineMatcher } from './match.ts';
@@ -72,13 +72,8 @@ export const waitContainer = defineTool({
       await pollHealthy(container, waiting).catch(outlived);
     } else if (match) {
       const since = Math.floor(Date.parse(info.State.StartedAt) / 1000) || 0;
+      const query = { tail: LOOK_BACK, since, follow: true };
       const src = logSource(info, engine.info());
-      let query: LogQuery = { tail: LOOK_BACK, since, follow: true };
-      if (src.tailMisjoins) {
-        // The look-back read forward, where this engine joins split lines right (docker/logs.ts).
-        const from = await forwardStart(docker, src, { tail: LOOK_BACK, since }, waiting).catch(outlived);
-        if (from !== undefined) query = { tail: 'all', since: from === 'empty' ? since : from, follow: true };
-      }
       // Podman sends a followed log's headers only with its first line: the deadline may end the open itself.
       const stream = await openLogs(docker, src, query, waiting).catch((e: unknown) => {
         outlived(e);
