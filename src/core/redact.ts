@@ -187,11 +187,74 @@ export function redact<T>(value: T): T {
  */
 export function redactResult<T extends object>(value: T): { value: T; json?: string } {
   const json = JSON.stringify(value);
-  if (!QUICK.test(json)) return { value, json };
-  // A hit somewhere (an ordinary word such as 'compassionate' in a container name will do): the
-  // walk copies only what it masks, so a result it leaves whole keeps its JSON too.
+  if (!masksSomething(json)) return { value, json };
+  // The walk copies only what it masks, so a result it leaves whole keeps its JSON too.
   const masked = redact(value);
   return masked === value ? { value, json } : { value: masked };
+}
+
+const QUICK_ALL = new RegExp(QUICK.source, 'gi');
+const QUOTE = 34;
+const BACKSLASH = 92;
+
+/**
+ * Whether redact() would mask anything in the value `json` is the compact JSON of. A hit of QUICK
+ * starts inside one string token (its patterns begin with a letter or `://`, which JSON's syntax never
+ * holds): that name or string is decoded and tested as the walk tests it, a name by secretName (the
+ * walk masks only some values under such a name: any counts here) and a string by redactText. An
+ * ordinary word ('compassionate', 'leakey' in a container's name) then costs one token, not a walk
+ * over every row. The scan goes on after that token, not after the hit: a hit may run on past the
+ * token's end (`://` then anything up to an `@`), over names it must still see.
+ */
+function masksSomething(json: string): boolean {
+  QUICK_ALL.lastIndex = 0;
+  for (let hit = QUICK_ALL.exec(json); hit !== null; hit = QUICK_ALL.exec(json)) {
+    const open = openingQuote(json, hit.index);
+    const close = closingQuoteOf(json, hit.index);
+    if (open < 0 || close < 0) return true; // not inside a string as expected: the walk decides
+    const text = tokenText(json, open, close);
+    if (text === undefined) return true;
+    const isName = json.charCodeAt(close + 1) === 58; // a name is followed by `:`
+    if (isName ? secretName(text) : redactText(text) !== text) return true;
+    QUICK_ALL.lastIndex = close + 1;
+  }
+  return false;
+}
+
+function tokenText(json: string, open: number, close: number): string | undefined {
+  try {
+    return JSON.parse(json.slice(open, close + 1)) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The unescaped quote that opens the string token holding `at`, or -1 if none does. */
+function openingQuote(json: string, at: number): number {
+  for (let i = at - 1; i >= 0; i--) {
+    if (json.charCodeAt(i) !== QUOTE || escaped(json, i)) continue;
+    // An opening quote follows the start, `{`, `[`, `,` or `:`; anything else closed a token before `at`.
+    const before = i === 0 ? 44 : json.charCodeAt(i - 1);
+    return before === 123 || before === 91 || before === 44 || before === 58 ? i : -1;
+  }
+  return -1;
+}
+
+/** The unescaped quote that closes the string token holding `at`, or -1. */
+function closingQuoteOf(json: string, at: number): number {
+  for (let i = at; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === BACKSLASH) i++;
+    else if (c === QUOTE) return i;
+  }
+  return -1;
+}
+
+/** Whether the character at `i` is escaped: an odd run of backslashes before it. */
+function escaped(json: string, i: number): boolean {
+  let n = 0;
+  while (i - 1 - n >= 0 && json.charCodeAt(i - 1 - n) === BACKSLASH) n++;
+  return n % 2 === 1;
 }
 
 /**

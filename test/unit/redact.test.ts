@@ -1,5 +1,6 @@
 /** Redaction (src/core/redact.ts): which names are secrets, and that a secret value is masked whole. */
 import { describe, expect, it } from 'bun:test';
+import fc from 'fast-check';
 import { isSecretName, MASK, redact, redactResult, redactText } from '../../src/core/redact.ts';
 
 describe('secret names', () => {
@@ -220,6 +221,76 @@ describe('redactResult', () => {
     }
     expect(redactResult({ tail: 'ends in pat' }).json).toBeDefined();
     expect(redactResult({ pat: 'x' }).json).toBeUndefined();
+  });
+
+  it('masks exactly what the walk masks, whatever the names and strings hold (property)', () => {
+    // Pieces of secret names, assignments, URLs, tokens, escapes and JSON's own syntax, joined at random.
+    const piece = fc.constantFrom(
+      'pass',
+      'PASS',
+      'word',
+      'compassionate',
+      'leakey',
+      'key',
+      'Key',
+      'KEY',
+      'pat',
+      'pw',
+      'token',
+      'secret',
+      'ary',
+      'private',
+      'auth',
+      'or',
+      'file',
+      '_',
+      '-',
+      '.',
+      ' ',
+      '=',
+      ':',
+      '"',
+      "'",
+      '\\',
+      '\n',
+      '\u0001',
+      '/',
+      '://',
+      'user',
+      '@',
+      'host',
+      'Bearer ',
+      'abcdefgh1234',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Compose placeholder, as text
+      '${X}',
+      'x',
+      ',',
+      '{',
+      '}',
+      '[',
+      ']',
+      'é',
+    );
+    const text = fc.array(piece, { maxLength: 8 }).map((xs) => xs.join(''));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.integer(),
+        fc.constant(null),
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(text, tie('node'), { maxKeys: 4 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(fc.dictionary(text, value, { maxKeys: 5 }), (v) => {
+        const walked = redact(v);
+        const r = redactResult(v);
+        expect(r.value).toEqual(walked);
+        expect(r.json === undefined).toBe(walked !== v);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('copies only the rows on the way to what it masks', () => {
