@@ -18,6 +18,21 @@ export const portText = (p: EnginePort) =>
     ? `${p.IP ?? ''}${p.IP ? ':' : ''}${p.PublicPort}->${p.PrivatePort}/${p.Type}`
     : `${p.PrivatePort}/${p.Type}`;
 
+/** The engine lists a port once per address family; each mapping is shown once, in the engine's order. */
+function portsOf(listed: EnginePort[] | undefined): string[] {
+  const out: string[] = [];
+  if (!listed?.length) return out;
+  const seen = new Set<string>();
+  for (const p of listed) {
+    const text = portText(p).replace(/^::?:/, '');
+    if (!seen.has(text)) {
+      seen.add(text);
+      out.push(text);
+    }
+  }
+  return out;
+}
+
 /** One listed container in a compact row: the fields people read, nothing empty. */
 export function containerRow(c: {
   Id: string;
@@ -27,8 +42,7 @@ export function containerRow(c: {
   Status: string;
   Ports?: EnginePort[];
 }) {
-  // The engine lists a port once per address family; show each mapping once.
-  const ports = [...new Set((c.Ports ?? []).map(portText).map((p) => p.replace(/^::?:/, '')))];
+  const ports = portsOf(c.Ports);
   return {
     id: shortId(c.Id),
     name: listedName(c),
