@@ -26,9 +26,30 @@ export function writeDocs(r: BenchReport, root: string): string {
   );
   writeFileSync(join(root, 'docs/benchmarks.svg'), svg);
   const notes = join(import.meta.dir, 'changes.md');
+  const doc = join(root, 'docs/BENCHMARKS.md');
+  const before = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
   const md = markdown(r, existsSync(notes) ? readFileSync(notes, 'utf8') : undefined);
-  writeFileSync(join(root, 'docs/BENCHMARKS.md'), md);
+  writeFileSync(doc, keptSections(before, md));
   return md;
+}
+
+/** Sections that bench parts write after the report (swarm, stack): not in latest.json, so carried over. */
+const PART_SECTIONS = [
+  ['<!-- swarm:start -->', '<!-- swarm:end -->'],
+  ['<!-- stack:start -->', '<!-- stack:end -->'],
+] as const;
+
+/** `md` with the part sections `before` had and `md` lacks, in their order before "What changed". */
+export function keptSections(before: string, md: string): string {
+  let out = md;
+  for (const [start, end] of PART_SECTIONS) {
+    const i = before.indexOf(start);
+    const j = before.indexOf(end);
+    if (i < 0 || j < i || out.includes(start)) continue;
+    const section = before.slice(i, j + end.length);
+    out = out.replace('## What changed, and by how much', `${section}\n\n## What changed, and by how much`);
+  }
+  return out;
 }
 
 /**

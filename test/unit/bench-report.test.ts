@@ -1,6 +1,7 @@
 /** The bench's report and chart are pure functions of its measurements; these pin what they state. */
 import { describe, expect, it } from 'bun:test';
 import { latencyChart } from '../../bench/chart.ts';
+import { keptSections } from '../../bench/docs.ts';
 import { summarize } from '../../bench/lib.ts';
 import { type BenchReport, markdown, targets } from '../../bench/report.ts';
 
@@ -134,5 +135,25 @@ describe('the floor section (issue 20)', () => {
     expect(md).toContain('| list 30 containers (median ms) | 1.800 | 1.650 | 0.150 | ≤ 0.1 | **missed** |');
     expect(md).toContain('| peak RSS after 1000 calls (MiB) | 60.0 | 50.0 | 10.0 | ≤ 8 | **missed** |');
     expect(md).toContain('38,357 B for 51 tools');
+  });
+});
+
+describe('docs regenerated from latest.json', () => {
+  const changed = '## What changed, and by how much\n\nnotes\n';
+  const swarm = '<!-- swarm:start -->\n## Swarm\nrows\n<!-- swarm:end -->';
+  const stack = '<!-- stack:start -->\n## Stack deploy\nrows\n<!-- stack:end -->';
+
+  it('keeps the swarm and stack sections the bench parts wrote, in order, before what changed', () => {
+    const before = `# Benchmarks\n\n${swarm}\n\n${stack}\n\n${changed}`;
+    const out = keptSections(before, `# Benchmarks\n\n${changed}`);
+    expect(out).toBe(`# Benchmarks\n\n${swarm}\n\n${stack}\n\n${changed}`);
+  });
+
+  it('does not add a section twice, nor one the old page did not have', () => {
+    const md = `# Benchmarks\n\n${swarm}\n\n${changed}`;
+    expect(keptSections(`${swarm}\n${stack}\n`, md)).toBe(
+      `# Benchmarks\n\n${swarm}\n\n${stack}\n\n${changed}`,
+    );
+    expect(keptSections('# old page without parts\n', md)).toBe(md);
   });
 });
