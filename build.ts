@@ -33,10 +33,10 @@
  *   settings come from its flags, env and --config only.
  * - The dashboard's view (ui/, an MCP App) is bundled first into one HTML string and compiled in.
  * - Each tool's input check is compiled in as code (packaging/input-checks.ts), so no schema is compiled
- *   at run time.
+ *   at run time, and schemas are built without TypeBox's type engine (packaging/schema-literals.ts).
  */
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import pkg from './package.json' with { type: 'json' };
 import { writeArchive, writeChecksums } from './packaging/archive.ts';
 import { sourceDigest, writeBuildInfo } from './packaging/build-info.ts';
@@ -131,6 +131,22 @@ const inputChecks = (): Bun.BunPlugin => ({
   },
 });
 
+/**
+ * TypeBox's `Type`, wherever src/ builds schemas with it, is packaging/schema-literals.ts in the binary:
+ * the same schema objects, without loading and running TypeBox's type engine on a session's first call.
+ */
+export const schemaLiterals = (): Bun.BunPlugin => ({
+  name: 'schema-literals',
+  setup(build) {
+    const ours = join(import.meta.dir, 'src', sep);
+    build.onResolve({ filter: /^typebox$/ }, (args) =>
+      args.importer.startsWith(ours)
+        ? { path: join(import.meta.dir, 'packaging/schema-literals.ts') }
+        : undefined,
+    );
+  },
+});
+
 /** The functions a recorded session ran, first in the binary's bytecode (scripts/bytecode-order.ts). */
 export const BYTECODE_ORDER = join(import.meta.dir, 'packaging/bytecode-order.txt');
 
@@ -163,7 +179,7 @@ export function compileOptions(
     bytecode: true,
     sourcemap: 'none',
     external: ['cpu-features'],
-    plugins: [...plugins, dashboardView(dashboardHtml), inputChecks()],
+    plugins: [...plugins, dashboardView(dashboardHtml), inputChecks(), schemaLiterals()],
     define: { MCP_DOCKER_VERSION: JSON.stringify(version) },
   };
 }
