@@ -6,10 +6,11 @@
  *   - cold start → first tools/list answered (spawn, connect, listTools: the client compiles each
  *     listed output schema into a validator then), interleaved;
  *   - median list and inspect call over 30 labelled containers, 1,000 calls per server, interleaved;
- *   - peak RSS (VmHWM) of each after those calls;
+ *   - peak RSS (VmHWM) of each after those calls: the median of three sessions per server, since where
+ *     a session's last collection falls moves a peak by several MiB (the floor's more than ours);
  *   - the wire size of the default tools/list (input and output schemas) as a figure of its own.
  * Part of `npm run bench` (skip with --no-floor); alone, `bun bench/floor-gap.ts [--no-build]
- * [--calls 1000] [--cold 20]` runs only these and rewrites their section of docs/BENCHMARKS.md.
+ * [--calls 1000] [--sessions 3] [--cold 20]` runs only these and rewrites their section of docs/BENCHMARKS.md.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -30,7 +31,12 @@ export interface FloorReport {
   ready: Record<string, Summary>;
   list: Record<string, Summary>;
   inspect: Record<string, Summary>;
+  /** Median over the sessions of each one's peak RSS (VmHWM) after its calls. */
   peakMiB: Record<string, number>;
+  /** Sessions per server, each `calls` long: a peak depends on where the last collection fell. */
+  sessions?: number;
+  /** Each session's peak RSS, per side, in the order run. */
+  peakRuns?: Record<string, number[]>;
   /**
    * CPU time (ms, medians), which a loaded machine inflates far less than wall time: cold start is the
    * client's (connect, list, compile) plus the server's to its first tools/list; a call is the server's
@@ -51,6 +57,8 @@ interface Options {
   bin: string;
   env: Record<string, string>;
   calls?: number;
+  /** Sessions of `calls` calls per server (default 3): peak RSS is their median, timings pool them. */
+  sessions?: number;
   cold?: number;
   containers?: number;
   log?: (s: string) => void;
@@ -186,62 +194,73 @@ export async function runFloorGap(o: Options): Promise<FloorReport> {
     );
     const ready = await interleave(coldSeries, o.cold ?? 20, 2);
 
-    log(`floor gap: ${calls} calls per server (list and inspect alternating), interleaved…`);
-    const sessions = Object.fromEntries(
-      await Promise.all(
-        Object.entries(sides).map(async ([k, bin]) => [k, await connect(bin, o.env)] as const),
-      ),
+    const sessionsN = o.sessions ?? 3;
+    log(
+      `floor gap: ${sessionsN} sessions of ${calls} calls per server (list and inspect alternating), interleaved…`,
     );
-    open.push(...Object.values(sessions).map((s) => s.client));
     const filters = { label: [`mcp-docker-bench.floor=${run}`] };
     const target = ids[0] as string;
-    const series: Record<string, () => Promise<unknown>> = {};
+    const times: Record<string, number[]> = {};
     const callCpu: Record<string, number[]> = {};
-    for (const [k, s] of Object.entries(sessions)) {
-      const pid = s.transport.pid as number;
-      const timed = async (op: string, call: () => Promise<void>) => {
-        const c0 = cpuMs(pid);
-        await call();
-        push(callCpu, `${k} ${op}`, cpuMs(pid) - c0);
-      };
-      await s.client.listTools();
-      const check = (r: Awaited<ReturnType<typeof s.client.callTool>>) => {
-        if (r.isError) throw new Error(`${k}: ${JSON.stringify(r.content).slice(0, 300)}`);
-      };
-      series[`${k} list`] = () =>
-        timed('list', async () =>
-          check(await s.client.callTool({ name: 'docker_list_containers', arguments: { filters } })),
-        );
-      series[`${k} inspect`] = () =>
-        timed('inspect', async () =>
-          check(
-            await s.client.callTool({
-              name: 'docker_inspect_container',
-              arguments: { container_id: target },
-            }),
-          ),
-        );
+    const perCallRuns: Record<string, number[]> = {};
+    const peakRuns: Record<string, number[]> = {};
+    for (let n = 0; n < sessionsN; n++) {
+      const sessions = Object.fromEntries(
+        await Promise.all(
+          Object.entries(sides).map(async ([k, bin]) => [k, await connect(bin, o.env)] as const),
+        ),
+      );
+      open.push(...Object.values(sessions).map((s) => s.client));
+      const series: Record<string, () => Promise<unknown>> = {};
+      for (const [k, s] of Object.entries(sessions)) {
+        const pid = s.transport.pid as number;
+        const timed = async (op: string, call: () => Promise<void>) => {
+          const c0 = cpuMs(pid);
+          await call();
+          push(callCpu, `${k} ${op}`, cpuMs(pid) - c0);
+        };
+        await s.client.listTools();
+        const check = (r: Awaited<ReturnType<typeof s.client.callTool>>) => {
+          if (r.isError) throw new Error(`${k}: ${JSON.stringify(r.content).slice(0, 300)}`);
+        };
+        series[`${k} list`] = () =>
+          timed('list', async () =>
+            check(await s.client.callTool({ name: 'docker_list_containers', arguments: { filters } })),
+          );
+        series[`${k} inspect`] = () =>
+          timed('inspect', async () =>
+            check(
+              await s.client.callTool({
+                name: 'docker_inspect_container',
+                arguments: { container_id: target },
+              }),
+            ),
+          );
+      }
+      const warmup = 20;
+      const before = Object.fromEntries(
+        Object.entries(sessions).map(([k, s]) => [k, cpuMs(s.transport.pid as number)]),
+      );
+      const rounds = Math.ceil(calls / 2) - warmup;
+      for (const [k, xs] of Object.entries(await interleave(series, rounds, warmup)))
+        times[k] = (times[k] ?? []).concat(xs);
+      for (const [k, s] of Object.entries(sessions)) {
+        const pid = s.transport.pid as number;
+        push(perCallRuns, k, (cpuMs(pid) - (before[k] ?? 0)) / ((rounds + warmup) * 2));
+        push(peakRuns, k, memory(pid).hwmMiB);
+      }
+      await Promise.allSettled(Object.values(sessions).map((s) => s.client.close()));
     }
-    const warmup = 20;
-    const before = Object.fromEntries(
-      Object.entries(sessions).map(([k, s]) => [k, cpuMs(s.transport.pid as number)]),
-    );
-    const rounds = Math.ceil(calls / 2) - warmup;
-    const times = await interleave(series, rounds, warmup);
-    const perCall = Object.fromEntries(
-      Object.entries(sessions).map(([k, s]) => [
-        k,
-        (cpuMs(s.transport.pid as number) - (before[k] ?? 0)) / ((rounds + warmup) * 2),
-      ]),
-    );
-    const peakMiB = Object.fromEntries(
-      Object.entries(sessions).map(([k, s]) => [k, memory(s.transport.pid as number).hwmMiB]),
-    );
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const perCall = Object.fromEntries(Object.entries(perCallRuns).map(([k, xs]) => [k, mean(xs)]));
+    const peakMiB = Object.fromEntries(Object.entries(peakRuns).map(([k, xs]) => [k, median(xs)]));
     const pick = (op: string) =>
       Object.fromEntries(Object.keys(sides).map((k) => [k, summarize(times[`${k} ${op}`] ?? [])]));
     return {
       containers: count,
       calls: Math.ceil(calls / 2) * 2,
+      sessions: sessionsN,
+      peakRuns,
       load: (await import('node:os')).loadavg().map((x) => Number(x.toFixed(2))),
       ready: Object.fromEntries(Object.entries(ready).map(([k, xs]) => [k, summarize(xs)])),
       list: pick('list'),
@@ -292,7 +311,7 @@ export function floorSection(r: FloorReport, date: string): string {
       ...gap(r.inspect[OURS]?.median ?? NaN, r.inspect[FLOOR]?.median ?? NaN, FLOOR_TARGET.perCallMs, 3),
     ],
     [
-      `peak RSS after ${r.calls} calls (MiB)`,
+      `peak RSS after ${r.calls} calls (MiB${r.sessions && r.sessions > 1 ? `, median of ${r.sessions} sessions` : ''})`,
       ...gap(r.peakMiB[OURS] ?? NaN, r.peakMiB[FLOOR] ?? NaN, FLOOR_TARGET.peakMiB, 1),
     ],
   ];
@@ -322,7 +341,7 @@ export function floorSection(r: FloorReport, date: string): string {
     '<!-- floor:start -->',
     '## Close to the floor (issue 20)',
     '',
-    `Measured ${date} with \`bun bench/floor-gap.ts\` (load average ${r.load.join(', ')}). The floor is \`bench/floor.ts\`, compiled as mcp-docker is: an MCP server over stdio that lists two tools without output schemas and, per call, reads the line (Bun's own stdin stream and stdout writer, as ours), fetches the Engine API path over the socket, shapes the same compact rows (the same functions) and writes the answer — nothing else. Both are driven by the v1 SDK client (\`@modelcontextprotocol/sdk\`), in one process, interleaved: cold start is spawn + connect + \`listTools\` (where the client compiles every listed output schema into a validator); ${r.calls} calls per server over ${r.containers} labelled containers, list and inspect alternating.`,
+    `Measured ${date} with \`bun bench/floor-gap.ts\` (load average ${r.load.join(', ')}). The floor is \`bench/floor.ts\`, compiled as mcp-docker is: an MCP server over stdio that lists two tools without output schemas and, per call, reads the line (Bun's own stdin stream and stdout writer, as ours), fetches the Engine API path over the socket, shapes the same compact rows (the same functions) and writes the answer — nothing else. Both are driven by the v1 SDK client (\`@modelcontextprotocol/sdk\`), in one process, interleaved: cold start is spawn + connect + \`listTools\` (where the client compiles every listed output schema into a validator); ${r.sessions && r.sessions > 1 ? `${r.sessions} sessions of ` : ''}${r.calls} calls per server over ${r.containers} labelled containers, list and inspect alternating${r.peakRuns ? `; each session's peak RSS, mcp-docker ${(r.peakRuns[OURS] ?? []).map((x) => f(x)).join(' / ')} MiB, the floor ${(r.peakRuns[FLOOR] ?? []).map((x) => f(x)).join(' / ')} MiB` : ''}.`,
     '',
     '| figure | mcp-docker | floor | gap | target | |',
     '|---|---|---|---|---|---|',
@@ -352,6 +371,7 @@ if (import.meta.main) {
     bin,
     env,
     calls: num('--calls', 1000),
+    sessions: num('--sessions', 3),
     cold: num('--cold', 20),
     log,
   });
