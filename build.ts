@@ -40,6 +40,7 @@ import { dirname, join, sep } from 'node:path';
 import pkg from './package.json' with { type: 'json' };
 import { writeArchive, writeChecksums } from './packaging/archive.ts';
 import { sourceDigest, writeBuildInfo } from './packaging/build-info.ts';
+import { EXEC_ARGV } from './packaging/exec-argv.ts';
 import { writeImageContext } from './packaging/image.ts';
 import { configCheckModule, GROUP_PREFIX, inputCheckModules } from './packaging/input-checks.ts';
 import { writeBundles } from './packaging/mcpb.ts';
@@ -164,7 +165,7 @@ export function compileOptions(
     entrypoints: ['src/main.ts'],
     compile: {
       outfile,
-      execArgv: ['--smol'],
+      execArgv: EXEC_ARGV,
       bytecodeOrder: existsSync(BYTECODE_ORDER) && BYTECODE_ORDER,
       autoloadDotenv: false,
       autoloadBunfig: false,

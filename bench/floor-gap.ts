@@ -17,6 +17,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { EXEC_ARGV } from '../packaging/exec-argv.ts';
 import { replaceSection } from './docs.ts';
 import { bytes, EngineApi, median, memory, StdioSession, type Summary, summarize } from './lib.ts';
 import { standalone } from './standalone.ts';
@@ -68,7 +69,10 @@ const IMAGE = 'mcp-test/busybox:latest';
 const OURS = 'mcp-docker';
 const FLOOR = 'floor';
 
-/** bench/floor.ts, compiled as mcp-docker is (bytecode, minified), cached beside the competitors. */
+/**
+ * bench/floor.ts, compiled as mcp-docker is (bytecode, minified, the same runtime flags: --smol collects
+ * more often, which alone lowers a peak by ~3 MiB), cached beside the competitors.
+ */
 export function buildFloor(): string {
   const dir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mcp-docker-bench');
   mkdirSync(dir, { recursive: true });
@@ -81,6 +85,7 @@ export function buildFloor(): string {
       '--compile',
       '--bytecode',
       '--minify',
+      `--compile-exec-argv=${EXEC_ARGV.join(' ')}`,
     ].concat(['--outfile', out]),
     { stdout: 'ignore', stderr: 'pipe' },
   );
@@ -341,7 +346,7 @@ export function floorSection(r: FloorReport, date: string): string {
     '<!-- floor:start -->',
     '## Close to the floor (issue 20)',
     '',
-    `Measured ${date} with \`bun bench/floor-gap.ts\` (load average ${r.load.join(', ')}). The floor is \`bench/floor.ts\`, compiled as mcp-docker is: an MCP server over stdio that lists two tools without output schemas and, per call, reads the line (Bun's own stdin stream and stdout writer, as ours), fetches the Engine API path over the socket, shapes the same compact rows (the same functions) and writes the answer — nothing else. Both are driven by the v1 SDK client (\`@modelcontextprotocol/sdk\`), in one process, interleaved: cold start is spawn + connect + \`listTools\` (where the client compiles every listed output schema into a validator); ${r.sessions && r.sessions > 1 ? `${r.sessions} sessions of ` : ''}${r.calls} calls per server over ${r.containers} labelled containers, list and inspect alternating${r.peakRuns ? `; each session's peak RSS, mcp-docker ${(r.peakRuns[OURS] ?? []).map((x) => f(x)).join(' / ')} MiB, the floor ${(r.peakRuns[FLOOR] ?? []).map((x) => f(x)).join(' / ')} MiB` : ''}.`,
+    `Measured ${date} with \`bun bench/floor-gap.ts\` (load average ${r.load.join(', ')}). The floor is \`bench/floor.ts\`, compiled as mcp-docker is (bytecode, minified, \`${EXEC_ARGV.join(' ')}\`): an MCP server over stdio that lists two tools without output schemas and, per call, reads the line (Bun's own stdin stream and stdout writer, as ours), fetches the Engine API path over the socket, shapes the same compact rows (the same functions) and writes the answer — nothing else. Both are driven by the v1 SDK client (\`@modelcontextprotocol/sdk\`), in one process, interleaved: cold start is spawn + connect + \`listTools\` (where the client compiles every listed output schema into a validator); ${r.sessions && r.sessions > 1 ? `${r.sessions} sessions of ` : ''}${r.calls} calls per server over ${r.containers} labelled containers, list and inspect alternating${r.peakRuns ? `; each session's peak RSS, mcp-docker ${(r.peakRuns[OURS] ?? []).map((x) => f(x)).join(' / ')} MiB, the floor ${(r.peakRuns[FLOOR] ?? []).map((x) => f(x)).join(' / ')} MiB` : ''}.`,
     '',
     '| figure | mcp-docker | floor | gap | target | |',
     '|---|---|---|---|---|---|',
