@@ -41,7 +41,7 @@ const literalType = (value: unknown): string => {
   throw new Error('Invalid Literal value');
 };
 
-/** The key pattern TypeBox gives `Record(String(), …)`: any key. */
+/** The key pattern TypeBox gives `Record(String(), …)` when the key has no pattern: any key. */
 const ANY_KEY = '^.*$';
 
 const Type = {
@@ -64,10 +64,13 @@ const Type = {
     return make('Object', { type: 'object', ...(required.length > 0 && { required }), properties }, options);
   },
   Record: (key: Schema, value: Schema, options?: Options) => {
-    if (key['~kind'] !== 'String' || Object.keys(key).length !== 1)
-      throw new Error('schema literals: Record keys other than a plain String() need TypeBox');
+    if (key['~kind'] !== 'String')
+      throw new Error('schema literals: Record keys other than String() need TypeBox');
+    // As TypeBox: a String key's pattern becomes the property pattern; its other options are dropped.
+    const { pattern } = key;
+    const keys = typeof pattern === 'string' || pattern instanceof RegExp ? pattern.toString() : ANY_KEY;
     return withHidden(
-      make('Record', { type: 'object', patternProperties: { [ANY_KEY]: value } }, {}),
+      make('Record', { type: 'object', patternProperties: { [keys]: value } }, {}),
       {},
       options,
     );
