@@ -3,8 +3,9 @@
  * the ```layers block of DEVELOPERS.md, which says which folder may import which.
  */
 import { describe, expect, it } from 'bun:test';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { sourceFiles } from '../helpers/source-files.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 
@@ -45,14 +46,6 @@ const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)'(\.{1,2}\/[^']+)'/g;
 export function importsOf(source: string): string[] {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
   return [...code.matchAll(IMPORT)].map((m) => m[1] as string);
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return path.endsWith('.ts') ? [path] : [];
-  });
 }
 
 /** Every import that breaks a rule, as 'file imports target (layer a may not import layer b)'. */

@@ -8,26 +8,16 @@
  * over random mixes of the builders and their options.
  */
 import { afterAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import Type from 'typebox';
 import { schemaLiterals } from '../../build.ts';
 import Literals from '../../packaging/schema-literals.ts';
+import { sourceFiles } from '../helpers/source-files.ts';
 
 const SRC = resolve(import.meta.dir, '../../src');
-
-/** Every file under src/ that imports TypeBox's `Type` as a value. */
-function typeImporters(dir = SRC): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return typeImporters(path);
-    return /\.ts$/.test(name) && /^import Type\b.*from 'typebox';$/m.test(readFileSync(path, 'utf8'))
-      ? [path]
-      : [];
-  });
-}
 
 /**
  * A value as data: each object as its own keys in order, with their enumerability, all the way down
@@ -140,9 +130,12 @@ const { recipe } = fc.letrec<{ recipe: Recipe; leaf: Recipe }>((tie) => ({
   ) as fc.Arbitrary<Recipe>,
 }));
 
-const files = typeImporters();
+/** Every file under src/ that imports TypeBox's `Type` as a value. */
+const files = sourceFiles(SRC).filter((path) =>
+  /^import Type\b.*from 'typebox';$/m.test(readFileSync(path, 'utf8')),
+);
 const dir = mkdtempSync(join(tmpdir(), 'mcp-schema-literals-'));
-afterAll(() => process.env.KEEP_DIR || rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const entry = join(dir, 'entry.ts');
 writeFileSync(entry, files.map((f, i) => `export * as m${i} from ${JSON.stringify(f)};`).join('\n'));
 const built = await Bun.build({
