@@ -254,7 +254,8 @@ export async function runFloorGap(o: Options): Promise<FloorReport> {
         push(perCallRuns, k, (cpuMs(pid) - (before[k] ?? 0)) / ((rounds + warmup) * 2));
         push(peakRuns, k, memory(pid).hwmMiB);
       }
-      await Promise.allSettled(Object.values(sessions).map((s) => s.client.close()));
+      // Only this session's clients are open here; the error path closes what is left in `open`.
+      await Promise.allSettled(open.splice(0).map((c) => c.close()));
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const perCall = Object.fromEntries(Object.entries(perCallRuns).map(([k, xs]) => [k, mean(xs)]));
