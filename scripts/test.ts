@@ -43,6 +43,7 @@ import {
 } from './engine.ts';
 import { findPodman, type PrivatePodman, startPodman, stopPodman } from './podman.ts';
 import { RegistryError, startRegistries, type TestRegistries } from './registry.ts';
+import { type Counts, failureRecap, parseSummary } from './test-output.ts';
 import { needsEngine, needsSwarm, PODMAN_SUBSET, wantsPodmanPass } from './test-plan.ts';
 
 const REPO = resolve(import.meta.dir, '..');
@@ -52,12 +53,6 @@ const TEST_LABEL = 'mcp-docker-test';
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
 const STALE_SECONDS = 3600;
 const RELEASE_DIR = resolve(REPO, process.env.MCP_DOCKER_RELEASE_DIR ?? 'dist/release');
-
-interface Counts {
-  passed: number;
-  failed: number;
-  skipped: number;
-}
 
 let host: DockerHost | undefined;
 let privateEngine: PrivateEngine | undefined;
@@ -70,6 +65,8 @@ let registries: TestRegistries | undefined;
 let testRun: ChildProcess | undefined;
 let tearingDown: Promise<void> | undefined;
 let testedBinary: string | undefined;
+/** What failed in each pass, repeated before the summary line: CI keeps only the end of the output. */
+const failures: string[] = [];
 
 const say = (message: string) => console.error(`[test] ${message}`);
 const failure = (): Counts => ({ passed: 0, failed: 1, skipped: 0 });
@@ -111,20 +108,6 @@ function runTests(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numbe
       done({ code: code ?? 1, output });
     });
   });
-}
-
-/** Reads bun test's closing counts (` 12 pass`, ` 1 fail`, ` 2 skip`, ` 1 todo`); undefined if absent. */
-export function parseSummary(output: string): Counts | undefined {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
-  const count = (word: string) => {
-    const hits = [...plain.matchAll(new RegExp(`^\\s*(\\d+) ${word}\\s*$`, 'gm'))];
-    const last = hits.at(-1);
-    return last ? Number(last[1]) : undefined;
-  };
-  const [pass, fail, skip, todo] = ['pass', 'fail', 'skip', 'todo'].map(count);
-  if (pass === undefined && fail === undefined) return undefined;
-  return { passed: pass ?? 0, failed: fail ?? 0, skipped: (skip ?? 0) + (todo ?? 0) };
 }
 
 /** The binary the end-to-end tests drive and a line saying what it is; undefined when the build failed. */
@@ -178,7 +161,7 @@ async function testBinary(): Promise<{ bin: string; about: string } | undefined>
 async function main(args: string[]): Promise<Counts> {
   if (!needsEngine(args)) {
     say('unit tests only: no binary, engine or registries needed');
-    return countsOf(await runTests(args, { ...process.env, MCP_DOCKER_TEST_RUN: RUN_ID }));
+    return countsOf('unit tests', await runTests(args, { ...process.env, MCP_DOCKER_TEST_RUN: RUN_ID }));
   }
   // 1. The binary the end-to-end tests drive: the current release artifact for this host, else a build.
   const binary = await testBinary();
@@ -229,7 +212,7 @@ async function main(args: string[]): Promise<Counts> {
     MCP_DOCKER_TEST_ENGINE: PODMAN_ONLY ? 'podman' : 'docker',
     ...registries.env,
   };
-  const counts = countsOf(await runTests(args, env));
+  const counts = countsOf(PODMAN_ONLY ? 'Podman' : 'Docker', await runTests(args, env));
   if (PODMAN_ONLY || !wantsPodmanPass(args)) return counts;
   return add(counts, await podmanPass(env));
 }
@@ -264,6 +247,7 @@ async function podmanPass(env: NodeJS.ProcessEnv): Promise<Counts> {
     return failure();
   }
   const counts = countsOf(
+    'Podman pass',
     await runTests(PODMAN_SUBSET, { ...env, DOCKER_HOST: podman.host, MCP_DOCKER_TEST_ENGINE: 'podman' }),
   );
   say(
@@ -272,8 +256,13 @@ async function podmanPass(env: NodeJS.ProcessEnv): Promise<Counts> {
   return counts;
 }
 
-/** The run's counts from bun test's summary; a run that crashed or exited non-zero without a failure counts one. */
-function countsOf({ code, output }: { code: number; output: string }): Counts {
+/**
+ * The run's counts from bun test's summary; a run that crashed or exited non-zero without a failure counts one.
+ * Keeps the recap of what failed, printed again just above the summary line.
+ */
+function countsOf(pass: string, { code, output }: { code: number; output: string }): Counts {
+  const recap = failureRecap(output);
+  if (recap.length > 0) failures.push(`${pass}:`, ...recap.map((line) => `  ${line}`));
   const counts = parseSummary(output);
   if (!counts) {
     say(`bun test exited ${code} without a summary: counted as one failure`);
@@ -317,6 +306,10 @@ function teardown(): Promise<void> {
 
 function finish(counts: Counts): never {
   if (testedBinary) say(`end-to-end binary: ${testedBinary}`);
+  if (failures.length > 0) {
+    say('failed tests (each printed in full above, where it ran):');
+    for (const line of failures) console.error(line);
+  }
   const skipped = counts.skipped > 0 ? `, ${counts.skipped} skipped` : '';
   console.log(`${counts.passed} passed, ${counts.failed} failed${skipped}`);
   process.exit(counts.failed > 0 ? 1 : 0);

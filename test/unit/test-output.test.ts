@@ -1,0 +1,70 @@
+import { afterAll, describe, expect, it } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { failureRecap, parseSummary } from '../../scripts/test-output.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcp-docker-test-output-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What this Bun prints for a real run (not a copy of it): two files, one failed test, one error outside any test. */
+function bunTestOutput(): string {
+  writeFileSync(
+    join(dir, 'alpha.test.ts'),
+    [
+      "import { expect, test } from 'bun:test';",
+      "test('keeps the order', () => expect(1).toBe(1));",
+      "test('answers not_found for a missing container', () => expect({ kind: 'conflict' }).toEqual({ kind: 'not_found' }));",
+      "test.skip('comes later', () => {});",
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'beta.test.ts'),
+    [
+      "import { expect, test } from 'bun:test';",
+      "test('waits', async () => { await Bun.sleep(5); expect(2).toBe(2); });",
+      "throw new Error('the file failed to load');",
+    ].join('\n'),
+  );
+  const run = spawnSync(process.execPath, ['test'], { cwd: dir, encoding: 'utf8' });
+  return `${run.stdout}${run.stderr}`;
+}
+
+describe('reading bun test output', () => {
+  const output = bunTestOutput();
+
+  it('counts passes and failures from the closing summary', () => {
+    const counts = parseSummary(output);
+    // The failed test and the file that failed to load; its test never ran.
+    expect(counts).toEqual({ passed: 1, failed: 2, skipped: 1 });
+    expect(parseSummary('no summary here')).toBeUndefined();
+  });
+
+  it('repeats each failed test with its file and error, and nothing that passed', () => {
+    const recap = failureRecap(output).join('\n');
+    expect(recap).toContain('alpha.test.ts > answers not_found for a missing container');
+    expect(recap).toContain('error: expect(received).toEqual(expected)');
+    expect(recap).toContain('"not_found"');
+    expect(recap).not.toContain('keeps the order');
+    expect(recap).not.toContain('waits');
+  });
+
+  it('repeats an error outside any test, with its file', () => {
+    const recap = failureRecap(output).join('\n');
+    expect(recap).toContain('beta.test.ts > Unhandled error between tests');
+    expect(recap).toContain('error: the file failed to load');
+  });
+
+  it('is empty when everything passed', () => {
+    expect(failureRecap('a.test.ts:\n(pass) one [1ms]\n\n 1 pass\n 0 fail\n')).toEqual([]);
+  });
+
+  it('shortens a long error and says how much it left out', () => {
+    const error = Array.from({ length: 40 }, (_, i) => `line ${i}`);
+    const recap = failureRecap(['x.test.ts:', 'error: boom', ...error, '(fail) big [3ms]'].join('\n'));
+    expect(recap[0]).toBe('x.test.ts > big [3ms]');
+    expect(recap.length).toBeLessThan(20);
+    expect(recap.at(-1)).toContain('more lines above');
+  });
+});
