@@ -216,6 +216,23 @@ describe('start-up', () => {
     expect(stderr()).toContain('mcp-docker hash-token');
   });
 
+  it('refuses an auth file with an unnamed client, which the audit log could not name', async () => {
+    const unnamed = join(dir, 'unnamed.yaml');
+    writeFileSync(unnamed, `clients:\n  "":\n    profile: full\n    tokens: ["sha256:${'a'.repeat(64)}"]\n`);
+    const { proc, stderr } = spawnBinary([
+      '--transport',
+      'http',
+      '--port',
+      String(await freePort()),
+      '--auth-file',
+      unnamed,
+    ]);
+    expect(await proc.exited).toBe(1);
+    expect(stderr()).toContain("auth file '");
+    expect(stderr()).toContain('unnamed.yaml');
+    expect(stderr()).toContain('clients: a client id may not be empty');
+  });
+
   it('refuses a non-loopback bind without TLS or authentication, naming both fixes', async () => {
     const { proc, stderr } = spawnBinary([
       '--transport',

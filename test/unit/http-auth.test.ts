@@ -107,6 +107,18 @@ describe('auth file', () => {
       }),
     ).toContain('clients.b.tokens[0]: the same hash is also a token of');
     expect(bad({ clients: {}, oauth_scopes: { s: 'nope' } })).toContain('oauth_scopes.s');
+    expect(bad({ clients: { '': { profile: 'full', tokens: [H('t')] } } })).toBe(
+      'clients: a client id may not be empty; give it a name (it shows in the audit log and in errors)',
+    );
+    expect(bad({ clients: { '  ': { profile: 'full' } } })).toStartWith(
+      'clients: a client id may not be blank',
+    );
+    expect(bad({ profiles: { '': {} }, clients: {} })).toStartWith(
+      'profiles: a profile name may not be empty',
+    );
+    expect(bad({ clients: {}, oauth_scopes: { '': 'full' } })).toStartWith(
+      'oauth_scopes: a scope may not be empty',
+    );
   });
   it('reads YAML and JSON, naming the file when it cannot', () => {
     const y = join(dir, 'auth.yaml');

@@ -45,7 +45,8 @@ const Client = Type.Object(
 const AuthFileSchema = Type.Object(
   {
     profiles: Type.Optional(Type.Record(Type.String(), ProfileSpec)),
-    clients: Type.Record(Type.String({ minLength: 1 }), Client),
+    // A key's minLength is not checked by a Record: blankKey below refuses empty names.
+    clients: Type.Record(Type.String(), Client),
     oauth_scopes: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
   { additionalProperties: false },
@@ -148,6 +149,13 @@ function engineList(names: readonly string[], known: readonly string[] | undefin
   return [...new Set(names)];
 }
 
+/** The first empty or blank key of `section` as an error naming the section, else undefined. */
+function blankKey(record: Record<string, unknown> | undefined, section: string, what: string) {
+  const blank = Object.keys(record ?? {}).find((key) => key.trim() === '');
+  if (blank === undefined) return undefined;
+  return `${section}: a ${what} may not be ${blank === '' ? 'empty' : 'blank'}; give it a name (it shows in the audit log and in errors)`;
+}
+
 /**
  * Validates and resolves a parsed file; throws CredentialsError naming the key and the fix. `engines`
  * are the configured engine names a profile's `engines` may list (unchecked when not given).
@@ -160,6 +168,11 @@ export function resolveAuthFile(
   const problem = schemaError(value);
   if (problem) throw new CredentialsError(problem);
   const file = value as AuthFile;
+  const blank =
+    blankKey(file.clients, 'clients', 'client id') ??
+    blankKey(file.profiles, 'profiles', 'profile name') ??
+    blankKey(file.oauth_scopes, 'oauth_scopes', 'scope');
+  if (blank) throw new CredentialsError(blank);
   const profiles = new Map(Object.entries(BUILT_IN_PROFILES));
   for (const [name, spec] of Object.entries(file.profiles ?? {})) {
     const base = BUILT_IN_PROFILES[spec.base ?? 'read-only'];
