@@ -13,9 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Value } from 'typebox/value';
+import { MASK } from '../../src/core/redact.ts';
 import type { AnyTool } from '../../src/core/tool.ts';
 import { TOOLSETS } from '../../src/core/toolsets.ts';
 import { runPipeline } from '../../src/pipeline/run.ts';
+import { secretValues } from '../../src/pipeline/secrets.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import {
   expectActionableError,
@@ -77,7 +79,8 @@ async function callAndCheck(tool: AnyTool, args: unknown): Promise<void> {
   if (!schemaAccepts) {
     if (out.ok) throw new Error(`${tool.name} accepted arguments its schema rejects: ${preview(args)}`);
     expect(out.error.kind).toBe('invalid_argument');
-    expect(out.error.message).toMatch(NAMES_THE_FIELD);
+    if (!namesTheField(out.error.message, secretValues(args, tool.secretArgs)))
+      expect(out.error.message).toMatch(NAMES_THE_FIELD);
   }
   seen[schemaAccepts ? 'accepted' : 'rejected']++;
   if (rec.calls().length > 0) seen.reachedEngine++;
@@ -98,6 +101,16 @@ async function callAndCheck(tool: AnyTool, args: unknown): Promise<void> {
   }
   expectNoTraversal(rec.calls());
 }
+
+/**
+ * The message names the field, read with each masked secret value put back: a generated secret may be
+ * one of the message's own words ('argument' as an env value), which the pipeline masks wherever it
+ * appears, rightly, since it cannot tell our word from a quoted value.
+ */
+const namesTheField = (message: string, secrets: readonly string[]) =>
+  [message, ...secrets.map((secret) => message.replaceAll(MASK, secret))].some((text) =>
+    NAMES_THE_FIELD.test(text),
+  );
 
 const preview = (v: unknown) => {
   const s = JSON.stringify(v) ?? String(v);
