@@ -27,10 +27,12 @@ export function parseSummary(output: string): Counts | undefined {
 }
 
 /** At most this many lines of a failure's error are repeated; the full text stays where bun printed it. */
-const ERROR_LINES = 16;
+const ERROR_LINES = 24;
 const FILE_HEADER = /^(\S.*\.(?:test|spec)\.[cm]?[jt]sx?):$/;
 const RESULT = /^\((?:pass|fail|skip|todo)\) /;
 const UNHANDLED = /^# Unhandled error/;
+/** bun's own list of the failures, after the last file: names only, and already in the recap. */
+const BUN_RECAP = /^\d+ tests? failed:$/;
 
 /** The error in what bun printed for a failure, from its `error:` line, indented and at most ERROR_LINES long. */
 function errorOf(printed: string[]): string[] {
@@ -53,12 +55,13 @@ export function failureRecap(output: string): string[] {
   let file = '';
   /** Where the lines printed since the last test result, file header or unhandled error begin. */
   let since = 0;
-  lines.forEach((line, index) => {
+  for (const [index, line] of lines.entries()) {
+    if (BUN_RECAP.test(line)) break;
     const header = FILE_HEADER.exec(line);
     if (header) {
       file = header[1] ?? '';
       since = index + 1;
-      return;
+      continue;
     }
     if (UNHANDLED.test(line)) {
       recap.push(`${file || '(no file)'} > ${line.replace(/^#\s*/, '')}`);
@@ -66,14 +69,14 @@ export function failureRecap(output: string): string[] {
       const end = lines.findIndex((text, at) => at > index + 1 && /^-+$/.test(text));
       recap.push(...errorOf(lines.slice(index + 2, end < 0 ? undefined : end)));
       since = (end < 0 ? index : end) + 1;
-      return;
+      continue;
     }
-    if (!RESULT.test(line)) return;
+    if (!RESULT.test(line)) continue;
     if (line.startsWith('(fail) ')) {
       recap.push(`${file ? `${file} > ` : ''}${line.slice('(fail) '.length)}`);
       recap.push(...errorOf(lines.slice(since, index)));
     }
     since = index + 1;
-  });
+  }
   return recap;
 }

@@ -8,7 +8,10 @@ import { failureRecap, parseSummary } from '../../scripts/test-output.ts';
 const dir = mkdtempSync(join(tmpdir(), 'mcp-docker-test-output-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** What this Bun prints for a real run (not a copy of it): two files, one failed test, one error outside any test. */
+/**
+ * What this Bun prints for a real run (not a copy of it): a failed test, a skipped one, a file that fails
+ * to load, and many passing tests after them.
+ */
 function bunTestOutput(): string {
   writeFileSync(
     join(dir, 'alpha.test.ts'),
@@ -27,6 +30,14 @@ function bunTestOutput(): string {
       "throw new Error('the file failed to load');",
     ].join('\n'),
   );
+  // Enough passing tests after the failures that bun adds its own list of them ('2 tests failed:').
+  writeFileSync(
+    join(dir, 'gamma.test.ts'),
+    [
+      "import { expect, test } from 'bun:test';",
+      ...Array.from({ length: 200 }, (_, i) => `test('passes ${i}', () => expect(${i}).toBe(${i}));`),
+    ].join('\n'),
+  );
   const run = spawnSync(process.execPath, ['test'], { cwd: dir, encoding: 'utf8' });
   return `${run.stdout}${run.stderr}`;
 }
@@ -37,7 +48,7 @@ describe('reading bun test output', () => {
   it('counts passes and failures from the closing summary', () => {
     const counts = parseSummary(output);
     // The failed test and the file that failed to load; its test never ran.
-    expect(counts).toEqual({ passed: 1, failed: 2, skipped: 1 });
+    expect(counts).toEqual({ passed: 201, failed: 2, skipped: 1 });
     expect(parseSummary('no summary here')).toBeUndefined();
   });
 
@@ -48,6 +59,16 @@ describe('reading bun test output', () => {
     expect(recap).toContain('"not_found"');
     expect(recap).not.toContain('keeps the order');
     expect(recap).not.toContain('waits');
+    expect(recap).not.toContain('passes 1');
+  });
+
+  it("lists each failure once, leaving out bun's own list of them", () => {
+    expect(output).toMatch(/^\d+ tests? failed:$/m);
+    const recap = failureRecap(output);
+    expect(recap.filter((line) => line.includes('answers not_found for a missing container'))).toEqual([
+      expect.stringMatching(/^alpha\.test\.ts > answers not_found/),
+    ]);
+    expect(recap.join('\n')).not.toContain('tests failed:');
   });
 
   it('repeats an error outside any test, with its file', () => {
@@ -64,7 +85,7 @@ describe('reading bun test output', () => {
     const error = Array.from({ length: 40 }, (_, i) => `line ${i}`);
     const recap = failureRecap(['x.test.ts:', 'error: boom', ...error, '(fail) big [3ms]'].join('\n'));
     expect(recap[0]).toBe('x.test.ts > big [3ms]');
-    expect(recap.length).toBeLessThan(20);
+    expect(recap.length).toBeLessThan(28);
     expect(recap.at(-1)).toContain('more lines above');
   });
 });
