@@ -67,6 +67,7 @@ export const PODMAN_SUBSET = [
   'test/integration/containers-create.test.ts',
   'test/integration/containers-io.test.ts',
   'test/integration/containers-lifecycle.test.ts',
+  'test/integration/containers-list.test.ts',
   'test/integration/images-local.test.ts',
   'test/integration/networks.test.ts',
   'test/integration/prompts.test.ts',

@@ -29,7 +29,11 @@ export const listContainers = defineTool({
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
     const rows = await engineRequest<Dockerode.ContainerInfo[]>(
       docker,
-      { path: '/containers/json', query: { all, filters: engineFilters(filters), limit: max } },
+      // The engine's `limit` means "the last N created, stopped ones included": sent only with `all`.
+      {
+        path: '/containers/json',
+        query: { all, filters: engineFilters(filters), ...(all && { limit: max }) },
+      },
       signal,
     );
     const containers = rows.slice(0, max).map((c) => (full ? { ...c, Id: c.Id } : containerRow(c)));
