@@ -2,6 +2,7 @@
  * Containers as people read them: the compact list row, the inspect summary, and the "must be
  * running" precondition. Shared by tools, prompts and resources; knows nothing of MCP.
  */
+import { noFTL } from 'bun:jsc';
 import type Dockerode from 'dockerode';
 import { ToolError } from '../core/errors.ts';
 import { listedName, nameOf, shortId } from './names.ts';
@@ -52,6 +53,12 @@ export function containerRow(c: {
     ...(ports.length > 0 && { ports }),
   };
 }
+
+// A list shapes its rows with these, dozens a call: after a few hundred lists JSC's top tier (FTL)
+// compiled them, a compile whose memory set the session's peak RSS (+2 MiB) for no gain on a call
+// that waits on the engine. They stay on the tier below (bench/changes.md, ninth pass).
+noFTL(containerRow);
+noFTL(portsOf);
 
 /** An inspected container's state, image, command, ports, mounts, networks and limits, compactly. */
 export function inspectSummary(info: Dockerode.ContainerInspectInfo) {

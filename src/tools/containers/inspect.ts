@@ -8,6 +8,8 @@ import { inspectContainer } from '../../docker/resolve.ts';
 import { All, ContainerRef, engineFilters, Filters, Full, Limit } from '../params.ts';
 import { ContainerRow } from './rows.ts';
 
+const fullRow = (c: Dockerode.ContainerInfo) => ({ ...c, Id: c.Id });
+
 export const listContainers = defineTool({
   name: 'docker_list_containers',
   lists: 'container',
@@ -36,7 +38,10 @@ export const listContainers = defineTool({
       },
       signal,
     );
-    const containers = rows.slice(0, max).map((c) => (full ? { ...c, Id: c.Id } : containerRow(c)));
+    const page = rows.slice(0, max);
+    // containerRow itself, not a closure calling it: JSC's top tier compiled such a closure with
+    // containerRow inlined, which containers.ts keeps off that tier.
+    const containers = full ? page.map(fullRow) : page.map(containerRow);
     return { containers, count: containers.length };
   },
 });
