@@ -199,17 +199,13 @@ describe('auth file changes', () => {
 });
 
 describe('start-up', () => {
+  const serveWithAuthFile = async (file: string) =>
+    spawnBinary(['--transport', 'http', '--port', String(await freePort()), '--auth-file', file]);
+
   it('refuses a broken auth file, naming the file, the key and the fix', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ clients: { monitor: { profile: 'read-only', tokens: ['abc'] } } }));
-    const { proc, stderr } = spawnBinary([
-      '--transport',
-      'http',
-      '--port',
-      String(await freePort()),
-      '--auth-file',
-      bad,
-    ]);
+    const { proc, stderr } = await serveWithAuthFile(bad);
     expect(await proc.exited).toBe(1);
     expect(stderr()).toContain('bad.json');
     expect(stderr()).toContain('clients.monitor.tokens[0]');
@@ -219,14 +215,7 @@ describe('start-up', () => {
   it('refuses an auth file with an unnamed client, which the audit log could not name', async () => {
     const unnamed = join(dir, 'unnamed.yaml');
     writeFileSync(unnamed, `clients:\n  "":\n    profile: full\n    tokens: ["sha256:${'a'.repeat(64)}"]\n`);
-    const { proc, stderr } = spawnBinary([
-      '--transport',
-      'http',
-      '--port',
-      String(await freePort()),
-      '--auth-file',
-      unnamed,
-    ]);
+    const { proc, stderr } = await serveWithAuthFile(unnamed);
     expect(await proc.exited).toBe(1);
     expect(stderr()).toContain("auth file '");
     expect(stderr()).toContain('unnamed.yaml');
