@@ -104,6 +104,36 @@ describe('docker_swarm_* on a two-node cluster', () => {
     }
   }, 120_000);
 
+  it('inspects a node by hostname: role, state, resources and platform; full gives the engine document', async () => {
+    const w = await swarm().ok<Row & { cpus: number; memory_bytes: number }>('docker_node_inspect', {
+      node: 'mcpt-worker',
+    });
+    expect(w).toMatchObject({
+      hostname: 'mcpt-worker',
+      role: 'worker',
+      availability: 'active',
+      state: 'ready',
+    });
+    expect(w.id).toMatch(/^[0-9a-z]{12}$/);
+    expect(w.cpus).toBeGreaterThan(0);
+    expect(w.memory_bytes).toBeGreaterThan(0);
+    expect(w.platform).toMatch(/^linux\//);
+    const m = await swarm().ok<Row>('docker_node_inspect', { node: 'mcpt-manager' });
+    expect(m).toMatchObject({ role: 'manager', manager: 'leader' });
+    const id = w.id ?? '';
+    const full = await swarm().ok<{ ID: string; Spec: Row }>('docker_node_inspect', { node: id, full: true });
+    expect(full.ID).toStartWith(id);
+    expect(full.Spec.Role).toBe('worker');
+  });
+
+  it('answers an unknown node with not_found, naming the close hostnames', async () => {
+    const out = await swarm().call('docker_node_inspect', { node: 'mcpt-workr' });
+    expect(!out.ok && out.error.kind).toBe('not_found');
+    if (out.ok) return;
+    expect(out.error.message).toEndWith("node 'mcpt-workr' not found");
+    expect(out.error.hint).toContain("'mcpt-worker'");
+  });
+
   it('refuses to join through an engine the caller cannot name, or the joining engine itself', async () => {
     const nope = await swarm().call('docker_swarm_join', { engine: 'worker', manager_engine: 'elsewhere' });
     expect(!nope.ok && nope.error.kind).toBe('not_found');
