@@ -23,6 +23,7 @@ import { FIELDS } from '../../src/config/fields.ts';
 import type { CheckFactory } from '../../src/pipeline/checks.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { PART_OF } from '../../src/tools/parts.ts';
+import { fcParams } from '../helpers/fuzz.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-input-checks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,7 +113,7 @@ describe('prebuilt input checks', () => {
       }
       fc.assert(
         fc.property(fc.jsonValue(), (v) => prebuilt(v) === compiled.Check(v)),
-        { numRuns: 30 },
+        fcParams(30),
       );
     }
     // Both verdicts are exercised: many samples pass, most do not.

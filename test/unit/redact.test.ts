@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'bun:test';
 import fc from 'fast-check';
 import { isSecretName, MASK, redact, redactResult, redactText } from '../../src/core/redact.ts';
+import { fcParams } from '../helpers/fuzz.ts';
 
 describe('secret names', () => {
   // Words of five letters or more count anywhere in a word of the name; short ones only as a whole word.
@@ -289,7 +290,7 @@ describe('redactResult', () => {
         expect(r.value).toEqual(walked);
         expect(r.json === undefined).toBe(walked !== v);
       }),
-      { numRuns: 3000 },
+      fcParams(3000),
     );
   });
 

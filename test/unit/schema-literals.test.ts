@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import Type from 'typebox';
 import { schemaLiterals } from '../../build.ts';
 import Literals from '../../packaging/schema-literals.ts';
+import { fcParams } from '../helpers/fuzz.ts';
 import { sourceFiles } from '../helpers/source-files.ts';
 
 const SRC = resolve(import.meta.dir, '../../src');
@@ -205,7 +206,7 @@ describe('schema literals in the binary', () => {
           shape(build(r, Type as unknown as Builders)),
         );
       }),
-      { numRuns: 3000 },
+      fcParams(3000),
     );
   });
 
