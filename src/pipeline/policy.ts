@@ -23,14 +23,15 @@ import { currentPolicy, pathPolicyOf, ruleContextOf } from '../docker/policy/sco
 
 export type { PolicySettings } from '../docker/policy/scope.ts';
 
-const MODES: Record<string, NamespaceKind> = {
-  networkmode: 'network',
-  pidmode: 'pid',
-  ipcmode: 'ipc',
-  utsmode: 'uts',
-  usernsmode: 'userns',
-  cgroupnsmode: 'cgroupns',
-};
+// A Map, not an object: an argument named `constructor` must not find Object.prototype's.
+const MODES = new Map<string, NamespaceKind>([
+  ['networkmode', 'network'],
+  ['pidmode', 'pid'],
+  ['ipcmode', 'ipc'],
+  ['utsmode', 'uts'],
+  ['usernsmode', 'userns'],
+  ['cgroupnsmode', 'cgroupns'],
+]);
 // Values of these are user data (label keys, env names, build args), not argument names.
 const FREE_FORM = new Set(['labels', 'env', 'environment', 'buildargs', 'annotations', 'sysctls']);
 const MAX_DEPTH = 8;
@@ -93,8 +94,9 @@ function checkArgument(
   parent: Record<string, unknown>,
   ctx: RuleContext,
 ): void {
+  const mode = MODES.get(name);
   if (name === 'privileged') checkPrivileged(v, arg, ctx);
-  else if (MODES[name]) checkNamespaceMode(MODES[name], v, arg, ctx);
+  else if (mode) checkNamespaceMode(mode, v, arg, ctx);
   else if (name === 'capadd') checkCapAdd(listOf(v), arg, ctx);
   // create/run's Compose-style networks: a list of names, or a map keyed by them.
   else if (name === 'networks' && (Array.isArray(v) || isObject(v)))

@@ -50,6 +50,13 @@ describe('argument policy (the early, friendly refusal)', () => {
     expect(check({ privileged: false })).toBeUndefined();
   });
 
+  it('reads an argument named like an Object.prototype property as an ordinary one', () => {
+    expect(check({ options: { constructor: 'host', toString: 'host' } })).toBeUndefined();
+    expect(check({ options: { constructor: 'x', pid_mode: 'host' } })?.message).toContain(
+      "options.pid_mode: 'host' is refused: it shares the host's pid namespace",
+    );
+  });
+
   it('adds capabilities only from the default set, in any spelling', () => {
     for (const cap of ['NET_BIND_SERVICE', 'cap_chown', ' kill ', 'Net_Raw', 'AUDIT_WRITE'])
       expect([cap, check({ cap_add: [cap] })?.kind]).toEqual([cap, undefined]);
