@@ -35,8 +35,8 @@
  * - Each tool's input check is compiled in as code (packaging/input-checks.ts), so no schema is compiled
  *   at run time, and schemas are built without TypeBox's type engine (packaging/schema-literals.ts).
  */
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
 import pkg from './package.json' with { type: 'json' };
 import { writeArchive, writeChecksums } from './packaging/archive.ts';
 import { sourceDigest, writeBuildInfo } from './packaging/build-info.ts';
@@ -198,19 +198,36 @@ export function releaseVersion(explicit: string | undefined, githubRef: string |
 
 let dashboardPage: Promise<string> | undefined;
 
+/**
+ * The name every binary is compiled under. Its entry module is named after the file
+ * (`/$bunfs/root/mcp-docker`), and the bytecode order names functions by their module: compiled under
+ * another name (`mcp-docker-linux-x64`), the entry module's functions missed their place in the order.
+ * Compiled under this one, the host's release binary is byte for byte the one `bun build.ts` makes.
+ */
+export const COMPILED_NAME = 'mcp-docker';
+
 async function compile(outfile: string, version: string, cross?: Target): Promise<void> {
   mkdirSync(dirname(outfile), { recursive: true });
-  // Bun.build throws on a failed bundle (an AggregateError whose message is only "Bundle failed"): print why.
-  dashboardPage ??= buildDashboardHtml();
-  const result = await Bun.build(compileOptions(outfile, version, await dashboardPage, cross)).catch(
-    (e: Error) => {
-      for (const log of (e as AggregateError).errors ?? []) console.error(log);
-      throw new Error(`compiling ${outfile} failed: ${e.message}`);
-    },
-  );
-  if (!result.success) {
-    for (const log of result.logs) console.error(log);
-    throw new Error(`compiling ${outfile} failed`);
+  const name = `${COMPILED_NAME}${outfile.endsWith('.exe') ? '.exe' : ''}`;
+  // Another name: compiled as `name` in a directory of its own beside the outfile, then moved there.
+  const scratch = basename(outfile) === name ? undefined : mkdtempSync(join(dirname(outfile), '.compile-'));
+  const target = scratch ? join(scratch, name) : outfile;
+  try {
+    // Bun.build throws on a failed bundle (an AggregateError whose message is only "Bundle failed"): print why.
+    dashboardPage ??= buildDashboardHtml();
+    const result = await Bun.build(compileOptions(target, version, await dashboardPage, cross)).catch(
+      (e: Error) => {
+        for (const log of (e as AggregateError).errors ?? []) console.error(log);
+        throw new Error(`compiling ${outfile} failed: ${e.message}`);
+      },
+    );
+    if (!result.success) {
+      for (const log of result.logs) console.error(log);
+      throw new Error(`compiling ${outfile} failed`);
+    }
+    if (scratch) renameSync(target, outfile);
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 }
 

@@ -62,6 +62,17 @@ describe.skipIf(!HAVE_RELEASE && !RELEASE_REQUIRED)(`all-target build in ${RELEA
     },
   );
 
+  it.each(TARGETS.map((t) => [t.name, t] as [string, Target]))(
+    '%s: compiled as mcp-docker, the name the bytecode order was recorded under',
+    async (_n, t) => {
+      const bytes = Buffer.from(await Bun.file(join(RELEASE_DIR, binaryName(t))).arrayBuffer());
+      // The entry module's path in the binary's own filesystem (Windows drops the .exe there).
+      const root = t.os === 'windows' ? 'B:/~BUN/root/' : '/$bunfs/root/';
+      expect(bytes.includes(`${root}mcp-docker`)).toBe(true);
+      expect(bytes.includes(`${root}mcp-docker-`)).toBe(false);
+    },
+  );
+
   it('checksums.txt lists every archive once and each matches (sha256sum -c)', async () => {
     const r = await sh(['sha256sum', '-c', '--strict', 'checksums.txt'], { cwd: RELEASE_DIR });
     expect(r.code).toBe(0);
