@@ -127,8 +127,9 @@ export class Engine {
   }
 
   /** The engine's JSON requests only (EngineRequests): never loads dockerode on a unix socket. */
-  async requests(signal?: AbortSignal): Promise<EngineRequests> {
-    return (await this.connection(signal)).requests;
+  requests(signal?: AbortSignal): EngineRequests | Promise<EngineRequests> {
+    // Connected: at once, with no promise for the call to wait on.
+    return this.current?.requests ?? this.connection(signal).then((c) => c.requests);
   }
 
   /** A dockerode client with the guards in front, its JSON requests sent over fetch on a unix socket. */

@@ -41,7 +41,7 @@ export interface EngineHandle extends EngineAccess {
   /** The facts with those the engine reports on request fetched: once per connection. */
   resolveFacts(signal?: AbortSignal): Promise<EngineFacts>;
   /** The connection's JSON requests only (for `engine: 'requests'` tools): lighter than client(). */
-  requests(signal: AbortSignal): Promise<EngineRequests>;
+  requests(signal: AbortSignal): EngineRequests | Promise<EngineRequests>;
 }
 
 export interface EngineRegistry<H extends EngineHandle = EngineHandle> {

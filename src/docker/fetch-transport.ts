@@ -5,9 +5,11 @@
  * ~13 MB. Streams, hijacked exec/attach, stdin and uploads keep dockerode's own transport.
  * The contract mirrors docker-modem's `dial`: same URL, query and body rules, same error shape.
  * fetchModem() is the same transport alone, without dockerode: an engine's JSON requests on a unix
- * socket (src/docker/engine.ts), so a call that needs only those never loads dockerode.
+ * socket (src/docker/engine.ts), so a call that needs only those never loads dockerode. Both also take
+ * engineRequest's calls as they are (`modem.request`), without dial's options and callback: ~15 µs
+ * less per list or inspect call.
  */
-import type { DialOptions, Modem } from './request.ts';
+import { type DialOptions, type EngineCall, type Modem, STATUS } from './request.ts';
 
 export interface EngineHttpError extends Error {
   statusCode: number;
@@ -18,6 +20,7 @@ export interface EngineHttpError extends Error {
 export function useFetchTransport(docker: { modem: unknown }, socketPath: string): void {
   const modem = docker.modem as Modem;
   modem.dial = jsonOverFetch(modem, socketPath, modem.dial.bind(modem));
+  modem.request = (call, signal) => fetchCall(modem.version, socketPath, call, signal);
 }
 
 /**
@@ -28,6 +31,7 @@ export function useFetchTransport(docker: { modem: unknown }, socketPath: string
 export function fetchModem(socketPath: string): Modem {
   const modem: Modem = { dial: refuseStreams };
   modem.dial = jsonOverFetch(modem, socketPath, refuseStreams);
+  modem.request = (call, signal) => fetchCall(modem.version, socketPath, call, signal);
   return modem;
 }
 
@@ -85,18 +89,51 @@ async function fetchDial(version: string | undefined, socketPath: string, o: Dia
     // A redirect (the engine cleaning a path) would be followed to localhost:80, off the socket.
     redirect: 'manual',
   } as RequestInit);
+  return answerOf(res, o.statusCodes);
+}
+
+/**
+ * An EngineCall (engineRequest's JSON requests) over fetch: what fetchDial sends for the dial options
+ * it is made from, without building them. `call.query` holds no unset values (callOf).
+ */
+async function fetchCall(
+  version: string | undefined,
+  socketPath: string,
+  call: EngineCall,
+  signal: AbortSignal,
+): Promise<unknown> {
+  const query = querystring(call.query);
+  const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+  const res = await fetch(`http://localhost${version ? `/${version}` : ''}${call.path}?${query}`, {
+    method: call.method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body,
+    signal,
+    unix: socketPath,
+    redirect: 'manual',
+  } as RequestInit);
+  // One async frame for the whole request: the JSON list and inspect calls most sessions make.
   const json = await bodyOf(res);
-  if (o.statusCodes[res.status] !== true) {
-    const cause = json as { message?: string; error?: string };
-    const err = new Error(
-      `(HTTP code ${res.status}) ${o.statusCodes[res.status] || 'unexpected'} - ${cause.message ?? cause.error ?? String(json)} `,
-    ) as EngineHttpError;
-    err.reason = o.statusCodes[res.status];
-    err.statusCode = res.status;
-    err.json = json;
-    throw err;
-  }
-  return json;
+  if (STATUS[res.status] === true) return json;
+  throw httpError(res.status, STATUS[res.status], json);
+}
+
+/** The body as dial gives it, or dial's error for a status `statusCodes` does not call a success. */
+async function answerOf(res: Response, statusCodes: Record<number, boolean | string>): Promise<unknown> {
+  const json = await bodyOf(res);
+  if (statusCodes[res.status] === true) return json;
+  throw httpError(res.status, statusCodes[res.status], json);
+}
+
+function httpError(status: number, reason: boolean | string | undefined, json: unknown): EngineHttpError {
+  const cause = json as { message?: string; error?: string };
+  const err = new Error(
+    `(HTTP code ${status}) ${reason || 'unexpected'} - ${cause.message ?? cause.error ?? String(json)} `,
+  ) as EngineHttpError;
+  err.reason = reason;
+  err.statusCode = status;
+  err.json = json;
+  return err;
 }
 
 /**
@@ -131,7 +168,8 @@ const queryValue = (v: unknown): string =>
  * (parsed, none of these was ever a value: dial handed over the bytes). An abort while the body
  * streams rejects, as any failed request does.
  */
-async function bodyOf(res: Response): Promise<unknown> {
+function bodyOf(res: Response): Promise<unknown> {
+  // The parse's own promise, not an async frame adopting it (that costs the call more ticks).
   if (res.headers.get('content-type')?.startsWith('application/json'))
     return res.json().then(
       (json) => json ?? Buffer.alloc(0),
@@ -142,8 +180,10 @@ async function bodyOf(res: Response): Promise<unknown> {
         throw e;
       },
     );
-  const buffer = Buffer.from(await res.arrayBuffer());
-  return parseJSON(buffer.toString()) ?? buffer;
+  return res.arrayBuffer().then((bytes) => {
+    const buffer = Buffer.from(bytes);
+    return parseJSON(buffer.toString()) ?? buffer;
+  });
 }
 
 function parseJSON(s: string): unknown {

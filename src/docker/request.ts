@@ -1,12 +1,12 @@
 /**
  * Every request to the Engine API passes here: dockerode's own calls (it routes them all through
- * `modem.dial`, which guardRequests wraps once per client) and ours (engineRequest, and the stream
- * function in streams.ts, both built on dialEngine), whether sent by dockerode's modem or by the
- * engine's own JSON transport on a unix socket (fetch-transport.ts, the same `dial` contract). A RequestGuard registered with setRequestGuard
- * sees the method, path, query and body of each request before it is sent, and may refuse it by
- * throwing; so does each engine's own guard (an EngineGuard: the policy, src/docker/policy/guard.ts),
- * which may also ask the engine (GETs that bypass the guards) while it decides. Knows nothing of MCP
- * or of any tool.
+ * `modem.dial`, which guardRequests wraps once per client) and ours: engineRequest, sent by the
+ * engine's own JSON transport on a unix socket (fetch-transport.ts, `modem.request`, wrapped by the
+ * same guards) or else by dial, and the stream function in streams.ts, built on dialEngine. A
+ * RequestGuard registered with setRequestGuard sees the method, path, query and body of each request
+ * before it is sent, and may refuse it by throwing; so does each engine's own guard (an EngineGuard:
+ * the policy, src/docker/policy/guard.ts), which may also ask the engine (GETs that bypass the guards)
+ * while it decides. Knows nothing of MCP or of any tool.
  */
 import type { EngineRequests } from '../core/engine.ts';
 
@@ -30,6 +30,11 @@ export type DialCallback = (err: unknown, data: unknown) => void;
 export interface Modem {
   version?: string;
   dial(options: DialOptions, callback: DialCallback): void;
+  /**
+   * The same JSON request as an EngineCall, without dial's options and callback (the engine's own
+   * transport on a unix socket has it): guarded exactly as dial is, by the same guards.
+   */
+  request?(call: EngineCall, signal: AbortSignal): Promise<unknown>;
 }
 
 /** One engine request as the engine will receive it (credentials left out). */
@@ -95,26 +100,31 @@ export type EngineGuard = (call: EngineCall, io: GuardIO) => void | Promise<void
 export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard): void {
   const modem = docker.modem as Modem;
   const send = modem.dial.bind(modem);
+  // What the guards may ask the engine while they decide: unguarded GETs under the call's signal.
+  const ioFor = (signal: AbortSignal | undefined): GuardIO => ({
+    get: <T>(path: string) =>
+      new Promise<T | undefined>((resolve, reject) =>
+        send(dialOptions({ path }, signal ?? new AbortController().signal), (err, data) => {
+          if (!err) resolve(data as T);
+          else if ((err as { statusCode?: number }).statusCode === 404) resolve(undefined);
+          else reject(err);
+        }),
+      ),
+  });
+  // The verdict on `call`: undefined when both guards let it pass at once, a promise when one asks.
+  const verdictOn = (call: EngineCall, signal: AbortSignal | undefined): void | Promise<void> => {
+    const first = guard?.(call);
+    if (!engineGuard) return first;
+    return first instanceof Promise
+      ? first.then(() => engineGuard(call, ioFor(signal)))
+      : engineGuard(call, ioFor(signal));
+  };
   modem.dial = (given, callback) => {
     const options = withoutUnset(given);
-    const check = guard;
-    if (!check && !engineGuard) return send(options, callback);
-    const io: GuardIO = {
-      get: <T>(path: string) =>
-        new Promise<T | undefined>((resolve, reject) =>
-          send(dialOptions({ path }, options.abortSignal ?? new AbortController().signal), (err, data) => {
-            if (!err) resolve(data as T);
-            else if ((err as { statusCode?: number }).statusCode === 404) resolve(undefined);
-            else reject(err);
-          }),
-        ),
-    };
+    if (!guard && !engineGuard) return send(options, callback);
     let verdict: void | Promise<void>;
     try {
-      const call = describeDial(options);
-      const first = check?.(call);
-      verdict =
-        first instanceof Promise ? first.then(() => engineGuard?.(call, io)) : engineGuard?.(call, io);
+      verdict = verdictOn(describeDial(options), options.abortSignal);
     } catch (e) {
       return callback(e, null);
     }
@@ -124,6 +134,18 @@ export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard)
         (e) => callback(e, null),
       );
     else send(options, callback);
+  };
+  const direct = modem.request?.bind(modem);
+  if (!direct) return;
+  modem.request = (call, signal) => {
+    if (!guard && !engineGuard) return direct(call, signal);
+    let verdict: void | Promise<void>;
+    try {
+      verdict = verdictOn(call, signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return verdict instanceof Promise ? verdict.then(() => direct(call, signal)) : direct(call, signal);
   };
 }
 
@@ -165,7 +187,8 @@ export function dialEngine<T>(docker: EngineRequests, options: DialOptions): Pro
   );
 }
 
-const STATUS: Record<number, boolean | string> = {
+/** docker-modem's statusCodes: true for success, else the reason an error names. */
+export const STATUS: Record<number, boolean | string> = {
   200: true,
   201: true,
   204: true,
@@ -206,5 +229,21 @@ export function engineRequest<T>(
   req: EngineRequest,
   signal: AbortSignal,
 ): Promise<T> {
+  const modem = docker.modem as Modem;
+  if (modem.request) return modem.request(callOf(req), signal) as Promise<T>;
   return dialEngine<T>(docker, dialOptions(req, signal));
+}
+
+/**
+ * The EngineCall describeDial makes of `dialOptions(req)` once withoutUnset has run: the query without
+ * unset values, a POST's body unless it is empty JSON.
+ */
+export function callOf(req: EngineRequest): EngineCall {
+  const method = req.method ?? 'GET';
+  const query: Record<string, unknown> = {};
+  if (req.query)
+    for (const k of Object.keys(req.query)) if (req.query[k] !== undefined) query[k] = req.query[k];
+  const sent = method === 'POST' ? (req.body ?? {}) : undefined;
+  const empty = sent !== undefined && (sent === '' || JSON.stringify(sent) === '{}');
+  return { method, path: req.path, query, body: empty ? undefined : sent, upload: false, stream: false };
 }

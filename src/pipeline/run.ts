@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { HostEnv } from '../config/host.ts';
-import type { EngineEntry, EngineRequests, EngineSession } from '../core/engine.ts';
+import type { EngineAccess, EngineEntry, EngineRequests, EngineSession } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
 import { fenceResult, type LogFilter } from '../core/fence.ts';
 import type { Limits } from '../core/limits.ts';
@@ -224,7 +224,8 @@ async function runStages(
     const timeoutMs = Math.max(tool.timeoutMs ?? 0, env.defaultTimeoutMs, extra > 0 ? extra + 5000 : 0);
     signal = callSignal(call.signal, timeoutMs, tool.name, env.stopping);
     progress = throttledProgress(call.sendProgress);
-    const { session, unreachable } = await connect(tool, engine, env, signal);
+    const connected = connect(tool, engine, env, signal);
+    const { session, unreachable } = connected instanceof Promise ? await connected : connected;
     const ctx: Parameters<AnyTool['handler']>[1] = {
       engine: session,
       signal: signal.signal,
@@ -361,17 +362,36 @@ function engineList(env: PipelineEnv): EngineEntry[] {
  * The session for this call on `engine`, as this caller may see it (addresses hidden from remote
  * callers). An `engine: 'optional'` tool runs without a connection, told why there is none.
  */
-async function connect(
+function connect(
   tool: AnyTool,
   engine: EngineHandle,
   env: PipelineEnv,
   signal: CallSignal,
-): Promise<{ session: EngineSession<Dockerode | EngineRequests | undefined>; unreachable?: ToolError }> {
+): Connected | Promise<Connected> {
   const access = env.remote ? remoteEngineView(engine, (e) => shown(e, tool, env)) : engine;
   // A tool that reports on every engine probes each itself, under its own timeout.
   if (tool.needsEngines) return { session: sessionOf(engine, undefined, access) };
-  if (tool.engine === 'requests')
-    return { session: sessionOf(engine, await engine.requests(signal.signal), access) };
+  if (tool.engine !== 'requests') return connectClient(tool, engine, access, env, signal);
+  // Connected already (most calls): the session at once, no await.
+  const requests = engine.requests(signal.signal);
+  return requests instanceof Promise
+    ? requests.then((r) => ({ session: sessionOf(engine, r, access) }))
+    : { session: sessionOf(engine, requests, access) };
+}
+
+interface Connected {
+  session: EngineSession<Dockerode | EngineRequests | undefined>;
+  unreachable?: ToolError;
+}
+
+/** connect() for a tool that uses the full client (dockerode). */
+async function connectClient(
+  tool: AnyTool,
+  engine: EngineHandle,
+  access: EngineAccess,
+  env: PipelineEnv,
+  signal: CallSignal,
+): Promise<Connected> {
   if (tool.engine !== 'optional')
     return { session: sessionOf(engine, await engine.client(signal.signal), access) };
   try {

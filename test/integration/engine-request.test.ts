@@ -6,7 +6,14 @@
 import { afterAll, afterEach, describe, expect, it } from 'bun:test';
 import { ToolError } from '../../src/core/errors.ts';
 import { Engine } from '../../src/docker/engine.ts';
-import { dialEngine, type EngineCall, engineRequest, setRequestGuard } from '../../src/docker/request.ts';
+import {
+  dialEngine,
+  dialOptions,
+  type EngineCall,
+  type EngineRequest,
+  engineRequest,
+  setRequestGuard,
+} from '../../src/docker/request.ts';
 import * as fixture from '../helpers/engine.ts';
 import { callErr, callOk } from '../helpers/pipeline.ts';
 
@@ -162,6 +169,41 @@ describe("the request transport (tools declared engine: 'requests')", () => {
         abortSignal: AbortSignal.timeout(10_000),
       }),
     ).rejects.toThrow('a stream needs the full engine client');
+  });
+
+  it('sends and shows each request as dial would: the same call to the guard, the same answer or error', async () => {
+    const requests = await engine.requests(AbortSignal.timeout(10_000));
+    const missing = fixture.uniqueName('mcpt-missing');
+    const cases: EngineRequest[] = [
+      { path: '/containers/json', query: { all: true, filters: undefined, limit: 3 } },
+      { path: '/containers/json', query: { filters: { label: ['mcp-docker-test'] } } },
+      { path: '/info' },
+      { path: `/containers/${missing}/json` },
+      { path: `/containers/${missing}/kill`, method: 'POST', query: { signal: 'TERM' }, body: {} },
+      { path: `/containers/${missing}/update`, method: 'POST', body: { Memory: 1 << 26 } },
+      { path: `/volumes/${missing}`, method: 'DELETE', query: { force: false } },
+    ];
+    // What the guard saw and what came back: the engine's answer, or the error's status and message.
+    const outcome = async (send: () => Promise<unknown>) => {
+      const seen = record();
+      const answer = await send().then(
+        (v) => ({ ok: Array.isArray(v) ? 'rows' : typeof v }),
+        (e: { statusCode?: number; message?: string; json?: unknown }) => ({
+          status: e.statusCode,
+          message: e.message,
+          json: e.json,
+        }),
+      );
+      return { seen, answer };
+    };
+    // The policy reads the engine's facts (a GET of its own) on the first update: read once before.
+    for (const req of cases) await engineRequest(requests, req, AbortSignal.timeout(10_000)).catch(() => {});
+    for (const req of cases) {
+      const direct = await outcome(() => engineRequest(requests, req, AbortSignal.timeout(10_000)));
+      const dialed = await outcome(() => dialEngine(requests, dialOptions(req, AbortSignal.timeout(10_000))));
+      expect([req.path, direct]).toStrictEqual([req.path, dialed]);
+      expect(direct.seen).toHaveLength(1);
+    }
   });
 
   it('speaks the negotiated API version, like the full client', async () => {
