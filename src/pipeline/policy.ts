@@ -39,17 +39,28 @@ const MAX_DEPTH = 8;
 /**
  * Checks a call's arguments under the call's policy (run it inside withPolicy). `hostPathArgs` names
  * the arguments that are files or directories on the server's own host (a build context, a tar to
- * save or load): they pass the host-path rule, on this server's filesystem.
+ * save or load): they pass the host-path rule, on this server's filesystem. `reads`: the call is at
+ * the safe tier, so it makes the engine change nothing and none of its arguments can widen what a
+ * container reaches; only its host paths are checked (the engine-boundary guard still sees every
+ * request it makes).
  */
 export function checkArgumentPolicy(
   args: Record<string, unknown>,
   facts: Partial<EngineFacts> & { sharesFilesystem: boolean },
   hostPathArgs: readonly string[] = [],
+  reads = false,
 ): void {
+  if (reads && hostPathArgs.length === 0) return;
   const scope = currentPolicy();
-  // The host-path rules are built only when an argument names a host path.
-  const ctx = ruleContextOf(scope, () => pathPolicyOf(scope, facts));
-  walk(args, '', ctx, 0);
+  if (!reads) {
+    // The host-path rules are built only when an argument names a host path.
+    walk(
+      args,
+      '',
+      ruleContextOf(scope, () => pathPolicyOf(scope, facts)),
+      0,
+    );
+  }
   if (hostPathArgs.length === 0) return;
   const own = ruleContextOf(scope, () => pathPolicyOf(scope, { ...facts, sharesFilesystem: true }));
   for (const name of hostPathArgs) {

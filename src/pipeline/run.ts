@@ -217,7 +217,7 @@ async function runStages(
     if (!onThis.allowed) throw new ToolError('policy_denied', `${onThis.reason}.`, { hint: onThis.hint });
     const valid = validateArgs(tool.input, rawArgs, tool.name);
     const args = valid instanceof Promise ? await valid : valid;
-    checkArgumentPolicy(args, engine.facts, tool.hostPaths);
+    checkArgumentPolicy(args, engine.facts, tool.hostPaths, tier === 'safe');
 
     const extra = tool.timeoutArg ? Number(args[tool.timeoutArg] ?? 0) * 1000 : 0;
     // A long operation's own default never shortens a longer configured one.

@@ -36,9 +36,15 @@ const check = (
   args: Record<string, unknown>,
   settings: Partial<PolicySettings> = {},
   hostPaths: string[] = [],
+  reads = false,
 ) =>
   refusal(() =>
-    withPolicy({ ...defaults, ...settings }, host, () => checkArgumentPolicy(args, facts, hostPaths), noFs),
+    withPolicy(
+      { ...defaults, ...settings },
+      host,
+      () => checkArgumentPolicy(args, facts, hostPaths, reads),
+      noFs,
+    ),
   );
 
 describe('argument policy (the early, friendly refusal)', () => {
@@ -168,6 +174,16 @@ describe('argument policy (the early, friendly refusal)', () => {
     expect(check({ path: '/root/.docker/config.json' }, {}, ['path'])?.message).toContain('path');
     expect(check({ path: '/etc/passwd' }, {}, ['path'])?.kind).toBe('policy_denied');
     expect(check({ path: '/etc/passwd' }, {}, [])).toBeUndefined();
+  });
+
+  it('checks only the host paths of a call at the safe tier: a read widens nothing', () => {
+    const escapes = { privileged: true, volumes: ['/etc:/h'], filters: { pid_mode: 'host' } };
+    expect(check(escapes)?.kind).toBe('policy_denied');
+    expect(check(escapes, {}, [], true)).toBeUndefined();
+    expect(check({ ...escapes, path: '/etc/passwd' }, {}, ['path'], true)?.message).toContain(
+      "path: host path '/etc/passwd' is refused",
+    );
+    expect(check({ path: '/root/project' }, {}, ['path'], true)).toBeUndefined();
   });
 
   it('ignores the same names inside labels and environment', () => {
