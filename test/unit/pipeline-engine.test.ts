@@ -285,9 +285,11 @@ describe('a server with two engines', () => {
   it("checks a bind mount against the socket paths of the call's engine", async () => {
     const { engines } = two();
     const mount = { volumes: ['/tmp/engines/other.sock:/var/run/docker.sock'] };
+    // A bind mount is checked on calls that change state (the safe tier has only host paths checked).
+    const mounting = { ...whichEngine, name: 'docker_mount_on_engine', safety: 'moderate' } as AnyTool;
 
-    const onOther = await runPipeline(whichEngine, mount, env(engines), { engine: 'other' });
-    const onDefault = await runPipeline(whichEngine, mount, env(engines));
+    const onOther = await runPipeline(mounting, mount, env(engines), { engine: 'other' });
+    const onDefault = await runPipeline(mounting, mount, env(engines), { engine: 'default' });
 
     expect(!onOther.ok && onOther.error.kind).toBe('policy_denied');
     expect(onDefault.ok && onDefault.data.name).toBe('default');
