@@ -9,6 +9,7 @@
  * The declared input and output schemas (over half of the data) are a second string: only a listing
  * with several engines or `--output-schemas full` reads them, so the default listing never parses them.
  */
+import { nameSharedOutputs } from './lean-schema.ts';
 import { type ListableTool, listedTool } from './tool-calls.ts';
 import { catalogue } from './tools/index.ts';
 
@@ -27,9 +28,24 @@ export function staticCatalogue(): ListableTool[] {
   return made;
 }
 
-/** The data without the declared schemas, as JSON text: one string literal the binary parses. */
+/**
+ * The data without the declared schemas or the listing, as JSON text: one string literal the binary
+ * parses (what the gate and a call read).
+ */
 export function staticListingJson(): string {
-  return JSON.stringify(staticCatalogue().map(({ input: _, output: __, ...t }) => t));
+  return JSON.stringify(staticCatalogue().map(({ input: _, output: __, listed: ___, ...t }) => t));
+}
+
+/**
+ * Each tool's single-engine listing as JSON text, by name: its output schema carries the `$id` that
+ * nameSharedOutputs gives a schema two or more listed tools share, as every lean one is. A lean
+ * listing of two or more tools is these texts joined (tool-calls.ts): nothing parsed, nothing
+ * serialized. The binary holds them as string literals.
+ */
+export function staticListedJson(): Record<string, string> {
+  const all = staticCatalogue();
+  const named = nameSharedOutputs(all.map((t) => t.listed as NonNullable<ListableTool['listed']>));
+  return Object.fromEntries(all.map((t, i) => [t.name, JSON.stringify(named[i])]));
 }
 
 /** Each tool's declared input and output schema by name, as JSON text, parsed when first read. */

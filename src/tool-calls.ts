@@ -147,12 +147,14 @@ export interface EngineChoice {
  * What listing a tool reads: everything but its handler; from catalogue-static.ts also `listed`, its
  * single-engine listing made at build time.
  */
-export type ListableTool = Omit<AnyTool, 'handler'> & { listed?: ListedTool };
+export type ListableTool = Omit<AnyTool, 'handler'> & { listed?: ListedTool; listedJson?: string };
 
 interface Listing {
   /** The catalogue itself, loaded on first use (a call, a prompt, a resource). */
   loaded(): Promise<{ byName: Map<string, AnyTool>; listers: Listers }>;
   listed(outputs: OutputSchemas): Promise<ListedTool[]>;
+  /** The tools/list result as JSON text: JSON.stringify({ tools: listed(outputs) }), byte for byte. */
+  json(outputs: OutputSchemas): Promise<string>;
   /**
    * What a call needs: its tool, the listers, and the data of any tool by name (for the gate). Without
    * a promise once the tool's toolset (or part) is loaded: no wait on the hot path.
@@ -208,12 +210,25 @@ function listingFor(deps: ServerDeps): Listing {
       }
       return made;
     };
+    const texts = new Map<OutputSchemas, Promise<string>>();
+    const json = (outputs: OutputSchemas) => {
+      let made = texts.get(outputs);
+      if (!made) {
+        made = source().then(
+          (all) =>
+            listedJsonFor(all, deps.env.engines, deps.env.profile, outputs) ??
+            listed(outputs).then((tools) => JSON.stringify({ tools })),
+        );
+        texts.set(outputs, made);
+      }
+      return made;
+    };
     const whole = async (name: string): Promise<ForCall> => {
       const { byName, listers } = await loaded();
       return { tool: byName.get(name), listers, tools: (n) => byName.get(n) };
     };
     const forCall = prelisted && deps.toolset ? byToolset(prelisted, deps.toolset) : whole;
-    listing = { loaded, listed, forCall };
+    listing = { loaded, listed, json, forCall };
     byEngines.set(deps.env.engines, listing);
   }
   return listing;
@@ -283,6 +298,29 @@ export function listedFor(
   return nameSharedOutputs(out);
 }
 
+/**
+ * listedFor's result as JSON text, joined from the tools' build-time texts (catalogue-static.ts) with
+ * nothing parsed or serialized: for the lean single-engine listing of two or more tools, whose output
+ * schemas all share the `$id` those texts carry. Undefined for any other listing.
+ */
+function listedJsonFor(
+  all: readonly ListableTool[],
+  registry: EngineRegistry,
+  profile: SafetyProfile,
+  outputs: OutputSchemas,
+): string | undefined {
+  if (outputs !== 'lean' || severalEngines(registry)) return undefined;
+  const engines = callerEngines(registry, profile).map((n) => registry.resolve(n));
+  const texts: string[] = [];
+  for (const t of all) {
+    if (enginesAllowing(t as AnyTool, profile, engines).length === 0) continue;
+    if (t.listedJson === undefined) return undefined;
+    texts.push(t.listedJson);
+  }
+  // A tool listed alone shares its output schema with none, and lists it without the `$id`.
+  return texts.length < 2 ? undefined : `{"tools":[${texts.join(',')}]}`;
+}
+
 /** Finds a catalogue tool by name (listed or not): prompts and resources are gated by the tools they use. */
 export async function toolLookup(deps: ServerDeps): Promise<(name: string) => AnyTool | undefined> {
   const { byName } = await listingFor(deps).loaded();
@@ -297,6 +335,11 @@ export async function listersFor(deps: ServerDeps): Promise<Listers> {
 /** The tools/list result for the caller's profile. */
 export async function listTools(deps: ServerDeps): Promise<{ tools: ListedTool[] }> {
   return { tools: await listingFor(deps).listed(deps.outputSchemas ?? 'lean') };
+}
+
+/** listTools' result as JSON text (the same bytes), for a transport that writes it as it is. */
+export function listToolsJson(deps: ServerDeps): Promise<string> {
+  return listingFor(deps).json(deps.outputSchemas ?? 'lean');
 }
 
 /** A tools/call for a name the catalogue does not hold: a protocol fault (invalid params), not a tool error. */

@@ -25,7 +25,7 @@ import {
   type CallResult,
   callResultJson,
   canElicit,
-  listTools,
+  listToolsJson,
   type Progress,
   type ServerDeps,
   serverInfo,
@@ -231,8 +231,8 @@ export class StdioDispatcher {
       return true;
     }
     if (m.method === 'tools/list' && !claimsEnvelope(m.params)) {
-      listTools(this.deps).then(
-        (r) => this.reply(id, r),
+      listToolsJson(this.deps).then(
+        (json) => this.replyJson(id, json),
         (e) => this.fail(id, e),
       );
       return true;
@@ -306,6 +306,11 @@ export class StdioDispatcher {
       this.reply(id, result);
       return;
     }
+    this.replyJson(id, json);
+  }
+
+  /** An answer whose result is already JSON text. */
+  private replyJson(id: Id, json: string): void {
     this.answered(id);
     this.wire.sendJson(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${json}}`).catch(() => {});
   }

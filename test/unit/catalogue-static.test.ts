@@ -8,7 +8,14 @@ import type Dockerode from 'dockerode';
 import { STATIC_CATALOGUE } from '../../src/catalogue-listing.ts';
 import type { Toolset } from '../../src/core/toolsets.ts';
 import { engineRegistry } from '../../src/docker/engines.ts';
-import { callTool, listedFor, UnknownToolError } from '../../src/tool-calls.ts';
+import {
+  callTool,
+  listedFor,
+  listTools,
+  listToolsJson,
+  type OutputSchemas,
+  UnknownToolError,
+} from '../../src/tool-calls.ts';
 import { PART_LOADERS, TOOLSET_LOADERS } from '../../src/tools/by-toolset.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { PART_OF } from '../../src/tools/parts.ts';
@@ -35,6 +42,46 @@ describe('the catalogue data made at build time', () => {
       const three = engineRegistry([stubEngine('a'), stubEngine('b'), stubEngine('c')]);
       expect(listedFor(STATIC_CATALOGUE, three, profile)).toEqual(listedFor(catalogue, three, profile));
     });
+});
+
+describe('tools/list as JSON text', () => {
+  const shapes = {
+    ...profiles,
+    'one tool allowed': testProfile({ allowedTools: ['docker_list_containers'] }),
+    'no tool allowed': testProfile({ allowedTools: ['docker_nothing'] }),
+    'compose and swarm on': testProfile({ toolsets: ['containers', 'compose', 'swarm'] }),
+  };
+  const depsOf = (profile: ReturnType<typeof testProfile>, several: boolean, outputs: OutputSchemas) => ({
+    catalogue: catalogue,
+    prelisted: async () => STATIC_CATALOGUE,
+    env: stubPipelineEnv(profile, {
+      engines: several ? engineRegistry([stubEngine('a'), stubEngine('b')]) : stubEngines(),
+    }),
+    version: '0',
+    outputSchemas: outputs,
+  });
+
+  for (const [name, profile] of Object.entries(shapes))
+    it(`is the listing's JSON byte for byte, profile ${name}, lean and full, one engine and two`, async () => {
+      for (const several of [false, true])
+        for (const outputs of ['lean', 'full'] as const) {
+          const deps = depsOf(profile, several, outputs);
+          expect([name, several, outputs, await listToolsJson(deps)]).toEqual([
+            name,
+            several,
+            outputs,
+            JSON.stringify(await listTools(deps)),
+          ]);
+        }
+    });
+
+  it("joins the tools' build-time texts for the default listing, parsing none", async () => {
+    const deps = depsOf(testProfile(), false, 'lean');
+    const { tools } = await listTools(deps);
+    const texts = tools.map((t) => STATIC_CATALOGUE.find((s) => s.name === t.name)?.listedJson);
+    expect(texts.every((x) => typeof x === 'string')).toBe(true);
+    expect(await listToolsJson(deps)).toBe(`{"tools":[${texts.join(',')}]}`);
+  });
 });
 
 describe('the catalogue by toolset (a call loads only its tool’s category)', () => {
