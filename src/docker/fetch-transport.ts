@@ -80,16 +80,7 @@ async function fetchDial(version: string | undefined, socketPath: string, o: Dia
     if (!o.allowEmpty && (body === '{}' || body === '""')) body = undefined;
     else headers['Content-Type'] ??= 'application/json';
   }
-  const res = await fetch(`http://localhost${path}`, {
-    method: o.method,
-    headers,
-    body,
-    signal: o.abortSignal,
-    unix: socketPath,
-    // A redirect (the engine cleaning a path) would be followed to localhost:80, off the socket.
-    redirect: 'manual',
-  } as RequestInit);
-  return answerOf(res, o.statusCodes);
+  return send(socketPath, path, o.method, headers, body, o.abortSignal, o.statusCodes);
 }
 
 /**
@@ -102,38 +93,44 @@ async function fetchCall(
   call: EngineCall,
   signal: AbortSignal,
 ): Promise<unknown> {
-  const query = querystring(call.query);
+  const path = `${version ? `/${version}` : ''}${call.path}?${querystring(call.query)}`;
   const body = call.body === undefined ? undefined : JSON.stringify(call.body);
-  const res = await fetch(`http://localhost${version ? `/${version}` : ''}${call.path}?${query}`, {
-    method: call.method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+  const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' };
+  return send(socketPath, path, call.method, headers, body, signal, STATUS);
+}
+
+/**
+ * One request on the socket (fetchDial's and fetchCall's): the body as dial gives it, or dial's error
+ * for a status `statusCodes` does not call a success.
+ */
+async function send(
+  socketPath: string,
+  path: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  signal: AbortSignal | undefined,
+  statusCodes: Record<number, boolean | string>,
+): Promise<unknown> {
+  const res = await fetch(`http://localhost${path}`, {
+    method,
+    headers,
     body,
     signal,
     unix: socketPath,
+    // A redirect (the engine cleaning a path) would be followed to localhost:80, off the socket.
     redirect: 'manual',
   } as RequestInit);
-  // One async frame for the whole request: the JSON list and inspect calls most sessions make.
-  const json = await bodyOf(res);
-  if (STATUS[res.status] === true) return json;
-  throw httpError(res.status, STATUS[res.status], json);
-}
-
-/** The body as dial gives it, or dial's error for a status `statusCodes` does not call a success. */
-async function answerOf(res: Response, statusCodes: Record<number, boolean | string>): Promise<unknown> {
   const json = await bodyOf(res);
   if (statusCodes[res.status] === true) return json;
-  throw httpError(res.status, statusCodes[res.status], json);
-}
-
-function httpError(status: number, reason: boolean | string | undefined, json: unknown): EngineHttpError {
   const cause = json as { message?: string; error?: string };
   const err = new Error(
-    `(HTTP code ${status}) ${reason || 'unexpected'} - ${cause.message ?? cause.error ?? String(json)} `,
+    `(HTTP code ${res.status}) ${statusCodes[res.status] || 'unexpected'} - ${cause.message ?? cause.error ?? String(json)} `,
   ) as EngineHttpError;
-  err.reason = reason;
-  err.statusCode = status;
+  err.reason = statusCodes[res.status];
+  err.statusCode = res.status;
   err.json = json;
-  return err;
+  throw err;
 }
 
 /**
