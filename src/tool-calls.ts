@@ -6,7 +6,7 @@
  */
 import type { AnyTool } from './core/tool.ts';
 import type { Toolset } from './core/toolsets.ts';
-import type { EngineRegistry } from './docker/engines.ts';
+import type { EngineHandle, EngineRegistry } from './docker/engines.ts';
 import { leanOutputSchema, leanSchema, nameSharedOutputs } from './lean-schema.ts';
 import { annotationsFor } from './pipeline/annotations.ts';
 import { jsonOf } from './pipeline/cap.ts';
@@ -276,6 +276,19 @@ function byToolset(
   return find;
 }
 
+/** Each tool allowed on at least one engine this caller may use, with those engines. */
+function allowedOn(
+  all: readonly ListableTool[],
+  registry: EngineRegistry,
+  profile: SafetyProfile,
+): { tool: ListableTool; on: EngineHandle[] }[] {
+  const engines = callerEngines(registry, profile).map((n) => registry.resolve(n));
+  // The gate and the listing read only data, never the handler.
+  return all
+    .map((tool) => ({ tool, on: enginesAllowing(tool as AnyTool, profile, engines) }))
+    .filter(({ on }) => on.length > 0);
+}
+
 /** The tools allowed on at least one engine this caller may use, each with those engines when there are several. */
 export function listedFor(
   all: readonly ListableTool[],
@@ -283,19 +296,15 @@ export function listedFor(
   profile: SafetyProfile,
   outputs: OutputSchemas = 'lean',
 ): ListedTool[] {
-  const engines = callerEngines(registry, profile).map((n) => registry.resolve(n));
   const several = severalEngines(registry);
   const fallback = defaultEngineFor(registry, profile) ?? registry.defaultName;
-  const out: ListedTool[] = [];
-  // The gate and the listing read only data, never the handler.
-  for (const t of all) {
-    const on = enginesAllowing(t as AnyTool, profile, engines);
-    if (on.length === 0) continue;
-    if (several) out.push(listedTool(t as AnyTool, { names: on.map((e) => e.name), fallback }, outputs));
-    else if (outputs === 'lean' && t.listed) out.push(t.listed);
-    else out.push(listedTool(t as AnyTool, undefined, outputs));
-  }
-  return nameSharedOutputs(out);
+  return nameSharedOutputs(
+    allowedOn(all, registry, profile).map(({ tool: t, on }) => {
+      if (several) return listedTool(t as AnyTool, { names: on.map((e) => e.name), fallback }, outputs);
+      if (outputs === 'lean' && t.listed) return t.listed;
+      return listedTool(t as AnyTool, undefined, outputs);
+    }),
+  );
 }
 
 /**
@@ -310,15 +319,10 @@ function listedJsonFor(
   outputs: OutputSchemas,
 ): string | undefined {
   if (outputs !== 'lean' || severalEngines(registry)) return undefined;
-  const engines = callerEngines(registry, profile).map((n) => registry.resolve(n));
-  const texts: string[] = [];
-  for (const t of all) {
-    if (enginesAllowing(t as AnyTool, profile, engines).length === 0) continue;
-    if (t.listedJson === undefined) return undefined;
-    texts.push(t.listedJson);
-  }
+  const texts = allowedOn(all, registry, profile).map(({ tool }) => tool.listedJson);
   // A tool listed alone shares its output schema with none, and lists it without the `$id`.
-  return texts.length < 2 ? undefined : `{"tools":[${texts.join(',')}]}`;
+  if (texts.length < 2 || texts.some((t) => t === undefined)) return undefined;
+  return `{"tools":[${texts.join(',')}]}`;
 }
 
 /** Finds a catalogue tool by name (listed or not): prompts and resources are gated by the tools they use. */
