@@ -52,15 +52,9 @@ export function checkArgumentPolicy(
 ): void {
   if (reads && hostPathArgs.length === 0) return;
   const scope = currentPolicy();
-  if (!reads) {
-    // The host-path rules are built only when an argument names a host path.
-    walk(
-      args,
-      '',
-      ruleContextOf(scope, () => pathPolicyOf(scope, facts)),
-      0,
-    );
-  }
+  // The host-path rules are built only when an argument names a host path.
+  const ctx = ruleContextOf(scope, () => pathPolicyOf(scope, facts));
+  if (!reads) walk(args, '', ctx, 0);
   if (hostPathArgs.length === 0) return;
   const own = ruleContextOf(scope, () => pathPolicyOf(scope, { ...facts, sharesFilesystem: true }));
   for (const name of hostPathArgs) {
