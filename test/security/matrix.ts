@@ -430,6 +430,28 @@ export const REFUSALS: Row[] = [
     args: { path: '/etc/passwd' },
     expect: path(['/etc/passwd']),
   },
+  // Read-only tools (the safe tier) still have their host paths checked: they read Compose files.
+  {
+    class: 3,
+    variant: 'compose config of project directory /etc (a read-only tool)',
+    tool: 'docker_compose_config',
+    args: { project_dir: '/etc' },
+    expect: path(['project_dir', '/etc']),
+  },
+  {
+    class: 3,
+    variant: 'compose ps reading /etc/passwd as its Compose file (a read-only tool)',
+    tool: 'docker_compose_ps',
+    args: { project_name: '{name}', files: ['/etc/passwd'] },
+    expect: path(['files[0]', '/etc/passwd']),
+  },
+  {
+    class: 3,
+    variant: 'compose logs of project directory ~/.ssh (a read-only tool)',
+    tool: 'docker_compose_logs',
+    args: { project_dir: '{home}/.ssh' },
+    expect: path(['project_dir', '.ssh']),
+  },
 
   // 4. security_opt that loosens, capabilities outside the default set, privileged, devices, host namespaces.
   secOpt('seccomp=unconfined'),
