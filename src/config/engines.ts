@@ -5,8 +5,6 @@
  * same names add their other settings); with none of them the file's map is the set. Checked here at
  * start-up for what needs no engine: names, URL schemes, keys and their types, duplicates, TLS files.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { EngineOptions } from '../core/engine.ts';
 import { ConfigError } from './meta.ts';
 
@@ -226,6 +224,8 @@ function checkTls(e: EngineConfig): void {
     throw new ConfigError(`${at}: 'tlsDir' applies to tcp:// engines only, but the URL is '${e.url}'`);
   const verify = e.tlsVerify ?? true;
   const need = verify ? ['ca.pem', 'cert.pem', 'key.pem'] : ['cert.pem', 'key.pem'];
+  const { existsSync } = require('node:fs') as typeof import('node:fs');
+  const { join } = require('node:path') as typeof import('node:path');
   const missing = need.filter((f) => !existsSync(join(e.tlsDir as string, f)));
   if (missing.length > 0)
     throw new ConfigError(

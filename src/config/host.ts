@@ -1,5 +1,8 @@
-/** Facts about the host the server runs on (not settings): used by engine discovery and path policy. */
-import { homedir } from 'node:os';
+/**
+ * Facts about the host the server runs on (not settings): used by engine discovery and path policy.
+ * Node's builtins are required only where needed: loading node:fs, node:os and node:path at start-up
+ * is ~2 ms of a stdio server's CPU before its first answer (bench/changes.md).
+ */
 
 export interface HostEnv {
   home: string;
@@ -19,7 +22,7 @@ export interface HostEnv {
 
 export function readHostEnv(env: Record<string, string | undefined> = process.env): HostEnv {
   return {
-    home: env.HOME || env.USERPROFILE || homedir(),
+    home: env.HOME || env.USERPROFILE || (require('node:os') as typeof import('node:os')).homedir(),
     platform: process.platform,
     xdgRuntimeDir: env.XDG_RUNTIME_DIR || undefined,
     uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
@@ -27,4 +30,14 @@ export function readHostEnv(env: Record<string, string | undefined> = process.en
     user: env.USER || env.LOGNAME || env.USERNAME || undefined,
     environ: env,
   };
+}
+
+/**
+ * path.join(dir, name) for one plain file name, without node:path: the separator of `platform`, and
+ * `dir`'s trailing separators dropped.
+ */
+export function inDir(dir: string, name: string, platform: NodeJS.Platform = process.platform): string {
+  const sep = platform === 'win32' ? '\\' : '/';
+  const base = dir.replace(platform === 'win32' ? /[\\/]+$/ : /\/+$/, '');
+  return `${base}${sep}${name}`;
 }

@@ -3,7 +3,6 @@
  * value never overrides a set one) and validated once. Errors name the key and the layer it came from.
  * The one place `process.env` is read is loadConfig's default argument (and host.ts).
  */
-import { readFileSync } from 'node:fs';
 import { fieldCheck } from './checks.ts';
 import { type EngineMap, mergeEngines, parseEnginesObject } from './engines.ts';
 import { CONFIG_SCHEMA, FIELDS, fieldOf } from './fields.ts';
@@ -29,7 +28,7 @@ function readEnvLayer(env: Record<string, string | undefined>): LayerValues {
 function readFileLayer(path: string): LayerValues {
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
+    doc = JSON.parse((require('node:fs') as typeof import('node:fs')).readFileSync(path, 'utf8'));
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
     throw new ConfigError(`config file '${path}': ${why}`);

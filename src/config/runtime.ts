@@ -4,11 +4,10 @@
  * setting by hand. Plain data: the caller adds the engine (`new Engine(rt.engineSettings)`) and the
  * server facts (`serverFacts(version, rt.pipeline.profile)`), which live in layers config may not import.
  */
-import { join } from 'node:path';
 import type { Limits } from '../core/limits.ts';
 import type { Toolset } from '../core/toolsets.ts';
 import type { EngineConfig } from './engines.ts';
-import type { HostEnv } from './host.ts';
+import { type HostEnv, inDir } from './host.ts';
 import type { Config } from './schema.ts';
 import { resolveToolsets } from './toolsets.ts';
 
@@ -48,7 +47,7 @@ export interface Runtime {
 }
 
 export function runtimeOf(config: Config, host: HostEnv): Runtime {
-  const dockerConfigDir = config.dockerConfigDir ?? join(host.home, '.docker');
+  const dockerConfigDir = config.dockerConfigDir ?? inDir(host.home, '.docker', host.platform);
   return {
     pipeline: {
       profile: {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'bun:test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix, win32 } from 'node:path';
 import { helpText } from '../../src/config/help.ts';
+import { inDir } from '../../src/config/host.ts';
 import { loadConfig } from '../../src/config/layers.ts';
 import { ConfigError } from '../../src/config/meta.ts';
 import { splitCommandArgv } from '../../src/config/parse.ts';
+import { runtimeOf } from '../../src/config/runtime.ts';
 
 const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(argv, env).config;
 
@@ -147,5 +149,20 @@ describe('config defaults', () => {
     const { CONFIG_SCHEMA } = await import('../../src/config/fields.ts');
     expect(CONFIG_SCHEMA).toEqual(JSON.parse(JSON.stringify(ConfigSchema)));
     expect(Object.keys(CONFIG_SCHEMA.properties)).toEqual(Object.keys(ConfigSchema.properties));
+  });
+});
+
+describe('a file in a directory without node:path', () => {
+  it('is where path.join puts it, on POSIX and on Windows', () => {
+    for (const home of ['/root', '/home/user/', '/home/user//', '/', '/Users/A B'])
+      expect([home, inDir(home, '.docker', 'linux')]).toEqual([home, posix.join(home, '.docker')]);
+    for (const home of ['C:\\Users\\me', 'C:\\Users\\me\\', 'C:\\', 'D:\\a b/'])
+      expect([home, inDir(home, '.docker', 'win32')]).toEqual([home, win32.join(home, '.docker')]);
+  });
+
+  it('is the default Docker config directory', () => {
+    const { config, host } = loadConfig([], { HOME: '/home/someone/' });
+    expect(host.home).toBe('/home/someone/');
+    expect(runtimeOf(config, host).pipeline.dockerConfigDir).toBe(join('/home/someone', '.docker'));
   });
 });
