@@ -3,7 +3,7 @@
 import { staticListedJson, staticListingJson, staticSchemasJson } from './catalogue-static.ts' with {
   type: 'macro',
 };
-import type { ListableTool, ListedTool } from './tool-calls.ts';
+import type { ListableTool, ListedTool } from './tool-listing.ts';
 
 type Schemas = Record<string, Pick<ListableTool, 'input' | 'output'>>;
 const SCHEMAS_JSON: string = staticSchemasJson();

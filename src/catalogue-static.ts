@@ -9,8 +9,12 @@
  * The declared input and output schemas (over half of the data) are a second string: only a listing
  * with several engines or `--output-schemas full` reads them, so the default listing never parses them.
  */
+import { readHostEnv } from './config/host.ts';
+import { runtimeOf } from './config/runtime.ts';
+import { type Config, ConfigSchema } from './config/schema.ts';
+import { defaultEngineView } from './docker/registry.ts';
 import { nameSharedOutputs } from './lean-schema.ts';
-import { type ListableTool, listedTool } from './tool-calls.ts';
+import { type ListableTool, listedTool, listingJson } from './tool-listing.ts';
 import { catalogue } from './tools/index.ts';
 
 let made: ListableTool[] | undefined;
@@ -53,4 +57,25 @@ export function staticSchemasJson(): string {
   return JSON.stringify(
     Object.fromEntries(staticCatalogue().map((t) => [t.name, { input: t.input, output: t.output }])),
   );
+}
+
+/**
+ * The tools/list text of a server with every setting at its default and no engine configured (the
+ * default profile, one engine, lean output schemas), and that profile as JSON: made with the same
+ * gate and listing at build time, so such a server lists without running them (default-listing.ts).
+ */
+export function staticDefaultListing(): { profile: string; json: string } {
+  // Every setting's default, as loadConfig resolves it with no flag, variable or file (fields.ts is
+  // itself made by a macro, which a macro cannot load).
+  const defaults = Object.fromEntries(
+    Object.entries(ConfigSchema.properties).map(([key, field]) => [
+      key,
+      (field as { default?: unknown }).default,
+    ]),
+  ) as Config;
+  // The profile reads no host fact; a fixed home keeps the host's out of the build.
+  const profile = runtimeOf(defaults, readHostEnv({ HOME: '/' })).pipeline.profile;
+  const texts = staticListedJson();
+  const tools = staticCatalogue().map((t) => ({ ...t, listedJson: texts[t.name] }));
+  return { profile: JSON.stringify(profile), json: listingJson(tools, defaultEngineView(), profile, 'lean') };
 }

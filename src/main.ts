@@ -1,18 +1,16 @@
 #!/usr/bin/env bun
 /** CLI entry: flags and config, then the transport. Exit 2 on bad usage, with the fix in the message. */
+import { fieldOf } from './config/fields.ts';
 import { helpText } from './config/help.ts';
 import { type LoadedConfig, loadConfig } from './config/layers.ts';
 import { ConfigError } from './config/meta.ts';
 import { splitCommandArgv } from './config/parse.ts';
-import { runtimeOf } from './config/runtime.ts';
-import type { Toolset } from './core/toolsets.ts';
-import { configuredEngines, EngineSettingsError } from './docker/engines.ts';
-import { PRIVILEGED_SETTING } from './docker/policy/rules.ts';
-import { setPolicyDefaults } from './docker/policy/scope.ts';
+import { type Runtime, runtimeOf } from './config/runtime.ts';
+import type { Config } from './config/schema.ts';
+import { startListing } from './default-listing.ts';
 import { createLogger, type Log } from './log.ts';
-import { serverFacts } from './pipeline/run.ts';
 import type { ServerDeps } from './tool-calls.ts';
-import { startStdio } from './transport/stdio.ts';
+import { startStdio, stdioOf } from './transport/stdio.ts';
 import { VERSION } from './version.ts';
 
 /** Subcommands, each loaded only when run. `run` gets the arguments after the name and returns the exit code. */
@@ -68,10 +66,33 @@ function main(argv: string[]): void {
 
   const log = lazyLog(config.logLevel);
   const rt = runtimeOf(config, host);
-  let engines: ReturnType<typeof configuredEngines>;
+  if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
+  if (config.allowPrivileged)
+    log.warn(`${fieldOf('allowPrivileged').env[0]} is on: the container policy is lifted`);
+  // One engine, found on first use: stdio answers initialize and tools/list with the code that runs
+  // calls (the pipeline, the engine layer) still unloaded, and loads it for the first call.
+  if (config.transport === 'stdio' && !config.auditLogFile && rt.engines.length === 0) {
+    let deps: Promise<ServerDeps> | undefined;
+    const load = () => {
+      deps ??= import('./server-deps.ts').then((m) => m.serverDeps(rt, VERSION, log));
+      return deps;
+    };
+    const listing = () => startListing(rt.pipeline.profile, rt.content.outputSchemas);
+    startStdio({ version: VERSION, listing, deps: load }, log, config.shutdownGraceSeconds);
+    return;
+  }
+  void serveWith(config, rt, log);
+}
+
+/**
+ * Everything else: HTTP, audited stdio, configured engines (checked here, at start-up, exit 2 when one
+ * cannot be set up).
+ */
+async function serveWith(config: Config, rt: Runtime, log: Log): Promise<void> {
+  const { serverDeps, EngineSettingsError } = await import('./server-deps.ts');
+  let deps: ServerDeps;
   try {
-    // Fixed here, at start-up: no tool argument can point the server at another address.
-    engines = configuredEngines(rt.engines, rt.engineSettings);
+    deps = serverDeps(rt, VERSION, log);
   } catch (e) {
     if (e instanceof EngineSettingsError) {
       process.stderr.write(`mcp-docker: ${e.message}\n`);
@@ -79,32 +100,13 @@ function main(argv: string[]): void {
     }
     throw e;
   }
-  const env = {
-    ...rt.pipeline,
-    engines,
-    server: serverFacts(VERSION, rt.pipeline.profile),
-  };
-  if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
-  // The policy outside tool calls, and where its warnings go (a lifted refusal, an admitted sensitive path).
-  setPolicyDefaults(rt.pipeline.policy, host, (m) => log.warn(m));
-  if (config.allowPrivileged) log.warn(`${PRIVILEGED_SETTING} is on: the container policy is lifted`);
-  // Loaded on first use: initialize is answered without evaluating the tool modules.
-  const catalogue = async () => (await import('./tools/index.ts')).catalogue;
-  // Its data, computed at build time: tools/list does not load the tool modules either.
-  const prelisted = async () => (await import('./catalogue-listing.ts')).STATIC_CATALOGUE;
-  // A call loads only its tool's toolset, or only the part of it that holds the tool (tools/parts.ts).
-  const toolset = async (name: Toolset, part?: string) => {
-    const { PART_LOADERS, TOOLSET_LOADERS } = await import('./tools/by-toolset.ts');
-    return ((part && PART_LOADERS[part]) || TOOLSET_LOADERS[name])();
-  };
-  const deps = { catalogue, prelisted, toolset, env, version: VERSION, ...rt.content };
   if (config.transport === 'stdio') {
     if (config.auditLogFile)
-      void startAuditedStdio(config.auditLogFile, deps, log, config.shutdownGraceSeconds);
-    else startStdio(deps, log, config.shutdownGraceSeconds);
+      await startAuditedStdio(config.auditLogFile, deps, log, config.shutdownGraceSeconds);
+    else startStdio(stdioOf(deps), log, config.shutdownGraceSeconds);
     return;
   }
-  void serveHttp(config, deps, log);
+  await serveHttp(config, deps, log);
 }
 
 /** Stdio with SECURITY_AUDIT_LOG_FILE: a tool_call line per call, client "stdio"; the audit code loads only then. */
@@ -118,7 +120,7 @@ async function startAuditedStdio(path: string, deps: ServerDeps, log: Log, grace
     process.exit(1);
   }
   const audited = { ...deps, env: { ...deps.env, observe } };
-  startStdio(audited, log, grace);
+  startStdio(stdioOf(audited), log, grace);
 }
 
 /** tslog's Logger costs ~5 ms to construct; a server that never logs never builds one. */

@@ -6,9 +6,11 @@ import {
   ResourceNotFoundError,
   Server,
 } from '@modelcontextprotocol/server';
+import { UnknownToolError } from './call-result.ts';
 import type { CompleteKind } from './core/content.ts';
 import { ToolError } from './core/errors.ts';
 import { type Completion, completeContainers, completeNames } from './docker/complete.ts';
+import { CAPABILITIES, serverInfo } from './initialize.ts';
 import { QUESTION_KEY } from './pipeline/confirm.ts';
 import { runContent, serveContent } from './pipeline/content.ts';
 import {
@@ -34,15 +36,12 @@ import {
 import { resources as allResources } from './resources/index.ts';
 import { type ListenSink, Subscriptions } from './resources/subscriptions.ts';
 import {
-  CAPABILITIES,
   callTool,
   confirmChannel,
   listersFor,
   listTools,
   type ServerDeps,
-  serverInfo,
   toolLookup,
-  UnknownToolError,
 } from './tool-calls.ts';
 
 export type { ServerDeps } from './tool-calls.ts';

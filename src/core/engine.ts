@@ -68,6 +68,12 @@ export interface EngineOptions {
 /** No ceiling: the server-wide and caller profiles decide alone. */
 export const NO_CEILING: EngineCeiling = { readOnly: false, allowDestructive: true };
 
+/** An engine as the gate and the listing see it: its name and ceiling (an EngineHandle is one). */
+export interface EngineView {
+  readonly name: string;
+  readonly ceiling: EngineCeiling;
+}
+
 /** The connection to one engine, as facts, plus a way to rediscover it (e.g. after a failed ping). */
 export interface EngineAccess {
   client(signal: AbortSignal): Promise<Dockerode>;

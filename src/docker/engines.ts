@@ -14,9 +14,9 @@ import {
   type EngineOptions,
   type EngineRequests,
   type EngineSession,
+  type EngineView,
   NO_CEILING,
 } from '../core/engine.ts';
-import { ToolError } from '../core/errors.ts';
 import {
   type Candidate,
   contextCandidate,
@@ -26,8 +26,9 @@ import {
 } from './discovery.ts';
 import { Engine, nodeFileReader } from './engine.ts';
 import type { FactOverrides } from './facts.ts';
+import { DEFAULT_ENGINE, engineRegistry } from './registry.ts';
 
-export const DEFAULT_ENGINE = 'default';
+export { DEFAULT_ENGINE, engineRegistry } from './registry.ts';
 
 /** One engine as the pipeline reaches it; src/docker's Engine implements it, unit tests may too. */
 export interface EngineHandle extends EngineAccess {
@@ -44,7 +45,7 @@ export interface EngineHandle extends EngineAccess {
   requests(signal: AbortSignal): EngineRequests | Promise<EngineRequests>;
 }
 
-export interface EngineRegistry<H extends EngineHandle = EngineHandle> {
+export interface EngineRegistry<H extends EngineView = EngineHandle> {
   /** The engine a call uses when it names none: the one named 'default', else the first. */
   readonly defaultName: string;
   /** In configured order; the same frozen list on every call. */
@@ -60,32 +61,6 @@ export interface EngineSettings {
   facts?: FactOverrides;
   description?: string;
   ceiling?: Partial<EngineCeiling>;
-}
-
-/** A registry over engine handles (names must be unique; at least one). */
-export function engineRegistry<H extends EngineHandle>(handles: readonly H[]): EngineRegistry<H> {
-  const byName = new Map<string, H>();
-  for (const h of handles) {
-    if (byName.has(h.name)) throw new Error(`engine '${h.name}' is configured twice`);
-    byName.set(h.name, h);
-  }
-  const first = handles[0];
-  if (!first) throw new Error('no engine configured');
-  const defaultName = byName.has(DEFAULT_ENGINE) ? DEFAULT_ENGINE : first.name;
-  // The registry never changes once built: every call reads this one list (several? allowed?).
-  const names = Object.freeze([...byName.keys()]);
-  return {
-    defaultName,
-    names: () => names,
-    resolve(name) {
-      const h = byName.get(name ?? defaultName);
-      if (h) return h;
-      throw new ToolError('invalid_argument', `no engine named '${name}'`, {
-        hint: `Use one of: ${[...byName.keys()].join(', ')}.`,
-        retryable: false,
-      });
-    },
-  };
 }
 
 /** The registry of configured engines, each with its own connection. */

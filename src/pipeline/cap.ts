@@ -5,6 +5,7 @@
  * A fenced block is trimmed inside its delimiters: both stay, and the note says what was cut.
  */
 import type { KeepEnd } from '../core/tool.ts';
+import { measuredAs } from './result-json.ts';
 
 export interface Truncation {
   field: string;
@@ -20,13 +21,6 @@ const size = (v: unknown) => bytes(JSON.stringify(v));
 const OPEN = /^<untrusted-([0-9a-z]+) source="[^"]*">$/;
 const closeOf = (tag: string) => `</untrusted-${tag}>`;
 const FENCED_TEXT = /^(<untrusted-([0-9a-z]+) source="[^"]*">\n)([\s\S]*)(\n<\/untrusted-\2>)$/;
-
-/** The JSON each result left whole was measured as: its text content, so it is made once per call. */
-const measured = new WeakMap<object, string>();
-
-/** JSON.stringify(value), taken from the cap's measure when it left `value` whole. */
-export const jsonOf = (value: Record<string, unknown>): string =>
-  measured.get(value) ?? JSON.stringify(value);
 
 const over = (maxBytes: number) => `Result over ${Math.round(maxBytes / 1024)} KiB`;
 
@@ -46,7 +40,7 @@ export function capResult(
 ): { value: Record<string, unknown>; truncated?: Truncation } {
   const json = known ?? JSON.stringify(value);
   if (bytes(json) <= maxBytes) {
-    measured.set(value, json);
+    measuredAs(value, json);
     return { value };
   }
   let current = { ...value };

@@ -5,6 +5,7 @@
  * state must name one, a read without one uses the default (the caller's first engine when a
  * credential is limited to others) and says which it used.
  */
+import type { EngineView } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
 import type { EngineHandle, EngineRegistry } from '../docker/engines.ts';
 import { engineAllowed, type SafetyProfile } from './gate.ts';
@@ -13,14 +14,20 @@ import { engineAllowed, type SafetyProfile } from './gate.ts';
 export const ENGINE_ARG = 'engine';
 
 /** More than one engine configured: the `engine` argument, result field and error prefix appear. */
-export const severalEngines = (engines: EngineRegistry): boolean => engines.names().length > 1;
+export const severalEngines = (engines: EngineRegistry<EngineView>): boolean => engines.names().length > 1;
 
 /** The engines a caller may use, in configured order (all of them, the registry's own list, when unlimited). */
-export const callerEngines = (engines: EngineRegistry, profile: SafetyProfile): readonly string[] =>
+export const callerEngines = (
+  engines: EngineRegistry<EngineView>,
+  profile: SafetyProfile,
+): readonly string[] =>
   profile.engines === undefined ? engines.names() : engines.names().filter((n) => engineAllowed(profile, n));
 
 /** The engine a read without `engine` uses: the default one, or the caller's first when it may not use that. */
-export function defaultEngineFor(engines: EngineRegistry, profile: SafetyProfile): string | undefined {
+export function defaultEngineFor(
+  engines: EngineRegistry<EngineView>,
+  profile: SafetyProfile,
+): string | undefined {
   if (engineAllowed(profile, engines.defaultName)) return engines.defaultName;
   return callerEngines(engines, profile)[0];
 }

@@ -5,9 +5,10 @@
  * anything else (the SDK, once loaded) sees a reply.
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
+import { answerOf, type CallResult, type Progress } from '../call-result.ts';
 import { ToolError } from '../core/errors.ts';
 import type { Cancellation } from '../pipeline/signal.ts';
-import { answerOf, type CallResult, callTool, type Progress, type ServerDeps } from '../tool-calls.ts';
+import type { callTool, ServerDeps } from '../tool-calls.ts';
 
 /** Ids of the elicitation/create requests this path sends. */
 const ASK_ID = 'mcp-docker:confirm:';
@@ -39,17 +40,18 @@ export class StdioQuestions {
    */
   async call(
     deps: ServerDeps,
+    run: typeof callTool,
     params: { name: string; arguments?: unknown },
     opts: { signal: Cancellation; sendProgress?: (p: Progress) => void; modern: false },
     waitSignal: () => AbortSignal,
   ): Promise<CallResult> {
-    const first = await callTool(deps, params, { ...opts, confirm: { canAsk: this.canAsk } });
+    const first = await run(deps, params, { ...opts, confirm: { canAsk: this.canAsk } });
     if (!('asked' in first)) return first;
     const { question, state } = first.asked;
     const reply = await this.ask({ mode: 'form', ...question }, waitSignal());
     // A client that answers with an error did not show the question: as if the user dismissed it.
     const answer = answerOf(state, reply.error === undefined ? reply.result : { action: 'cancel' });
-    const second = await callTool(deps, params, { ...opts, confirm: { canAsk: true, answer } });
+    const second = await run(deps, params, { ...opts, confirm: { canAsk: true, answer } });
     if ('asked' in second) throw new Error('the confirmed call asked again');
     return second;
   }

@@ -17,21 +17,18 @@
  * second later is answered here. Only then does the connection close (the SDK ends open listens).
  */
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
-import { ToolError } from '../core/errors.ts';
-import type { Log } from '../log.ts';
-import { Cancellation } from '../pipeline/signal.ts';
 import {
-  CAPABILITIES,
   type CallResult,
   callResultJson,
-  canElicit,
-  listToolsJson,
   type Progress,
-  type ServerDeps,
-  serverInfo,
   toCallResult,
   UnknownToolError,
-} from '../tool-calls.ts';
+} from '../call-result.ts';
+import { ToolError } from '../core/errors.ts';
+import { CAPABILITIES, canElicit, serverInfo } from '../initialize.ts';
+import type { Log } from '../log.ts';
+import { Cancellation } from '../pipeline/signal.ts';
+import type { callTool, ServerDeps } from '../tool-calls.ts';
 import { isObject, LineTransport } from './line-transport.ts';
 import { StdioQuestions } from './stdio-questions.ts';
 
@@ -129,6 +126,30 @@ class SdkChannel implements Transport {
   }
 }
 
+/**
+ * What the dispatcher serves: initialize and tools/list from the first two, calls (and the SDK's path)
+ * with the deps, which may be loaded only when the first of those arrives (main.ts).
+ */
+export interface StdioStart {
+  version: string;
+  /** The tools/list result as JSON text. */
+  listing: () => Promise<string>;
+  deps: () => ServerDeps | Promise<ServerDeps>;
+}
+
+/** Stdio over deps already made: tools/list from them, as the SDK's path lists. */
+export const stdioOf = (deps: ServerDeps): StdioStart => ({
+  version: deps.version,
+  listing: () => import('../tool-calls.ts').then((m) => m.listToolsJson(deps)),
+  deps: () => deps,
+});
+
+/** The deps a call runs with, and the function that runs it (loaded with them). */
+interface Calls {
+  deps: ServerDeps;
+  callTool: typeof callTool;
+}
+
 export interface StdioOptions {
   /** Seconds the requests still running when stdin ends get before they are cancelled (--shutdown-grace). */
   graceSeconds?: number;
@@ -148,7 +169,8 @@ export class StdioDispatcher {
   private readonly onAnswered = new Set<() => void>();
   /** Aborted when the grace is over: calls still running on either path end `cancelled`, answered. */
   private readonly stopping = new AbortController();
-  private readonly deps: ServerDeps;
+  private calls?: Calls;
+  private loadingCalls?: Promise<Calls>;
   private readonly graceMs: number;
   private ending = false;
   private closed = false;
@@ -162,13 +184,10 @@ export class StdioDispatcher {
 
   constructor(
     private readonly wire: LineTransport,
-    deps: ServerDeps,
+    private readonly served: StdioStart,
     private readonly log: Log,
     options: StdioOptions = {},
   ) {
-    const stop = this.stopping.signal;
-    const stopping = deps.env.stopping ? AbortSignal.any([deps.env.stopping, stop]) : stop;
-    this.deps = { ...deps, env: { ...deps.env, stopping } };
     this.graceMs = (options.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
     wire.onmessage = (m) => this.receive(m as Message);
     wire.onerror = (e) => log.warn(`stdio: ${e.message}`);
@@ -178,6 +197,33 @@ export class StdioDispatcher {
 
   start(): Promise<void> {
     return this.wire.start();
+  }
+
+  /**
+   * Once tools/list is answered the client is reading it, and calls come later: the call code loads
+   * then, in the background, so the first call does not wait for it. A load that fails is the first
+   * call's error.
+   */
+  private preload(): void {
+    if (this.calls || this.loadingCalls) return;
+    setTimeout(() => {
+      const calls = this.loaded();
+      if (calls instanceof Promise) calls.catch(() => {});
+    }, 0);
+  }
+
+  /** The deps and the call code, loaded once; without a promise once they are. */
+  private loaded(): Calls | Promise<Calls> {
+    if (this.calls) return this.calls;
+    this.loadingCalls ??= Promise.all([this.served.deps(), import('../tool-calls.ts')]).then(
+      ([deps, { callTool }]) => {
+        const stop = this.stopping.signal;
+        const stopping = deps.env.stopping ? AbortSignal.any([deps.env.stopping, stop]) : stop;
+        this.calls = { deps: { ...deps, env: { ...deps.env, stopping } }, callTool };
+        return this.calls;
+      },
+    );
+    return this.loadingCalls;
   }
 
   private receive(m: Message): void {
@@ -195,7 +241,7 @@ export class StdioDispatcher {
         this.reply(m.id, {
           protocolVersion: LEGACY_PROTOCOL_VERSIONS.includes(asked) ? asked : LEGACY_PROTOCOL_VERSIONS[0],
           capabilities: CAPABILITIES,
-          serverInfo: serverInfo(this.deps.version),
+          serverInfo: serverInfo(this.served.version),
         });
         return;
       }
@@ -231,8 +277,11 @@ export class StdioDispatcher {
       return true;
     }
     if (m.method === 'tools/list' && !claimsEnvelope(m.params)) {
-      listToolsJson(this.deps).then(
-        (json) => this.replyJson(id, json),
+      this.served.listing().then(
+        (json) => {
+          this.replyJson(id, json);
+          this.preload();
+        },
         (e) => this.fail(id, e),
       );
       return true;
@@ -258,7 +307,16 @@ export class StdioDispatcher {
             }).catch(() => {});
     // What ends a wait for the user's answer; made only for a call that asks (--confirm).
     const waitSignal = () => AbortSignal.any([cancel.signal(), this.stopping.signal]);
-    this.questions.call(this.deps, params, { signal: cancel, sendProgress, modern: false }, waitSignal).then(
+    const run = ({ deps, callTool }: Calls) =>
+      this.questions.call(
+        deps,
+        callTool,
+        params,
+        { signal: cancel, sendProgress, modern: false },
+        waitSignal,
+      );
+    const calls = this.calls ?? this.loaded();
+    (calls instanceof Promise ? calls.then(run) : run(calls)).then(
       (result) => {
         this.running.delete(id);
         // A cancelled request gets no answer (MCP: the client has stopped waiting for it).
@@ -349,16 +407,17 @@ export class StdioDispatcher {
   }
 
   private async loadSdk(): Promise<SdkChannel | undefined> {
-    const [{ serveStdio }, { buildServer }, { ListenTap }] = await Promise.all([
+    const [{ serveStdio }, { buildServer }, { ListenTap }, { deps }] = await Promise.all([
       import('@modelcontextprotocol/server/stdio'),
       import('../server.ts'),
       import('../resources/subscriptions.ts'),
+      this.loaded(),
     ]);
     if (this.closed) return undefined;
     const channel = new SdkChannel(this.wire, (message) => this.send(message));
     // The tap sees 2026-era `subscriptions/listen`, which serveStdio answers before any server instance does.
     const listens = new ListenTap(channel);
-    this.sdkHandle = serveStdio(() => buildServer(this.deps, { listens }), {
+    this.sdkHandle = serveStdio(() => buildServer(deps, { listens }), {
       transport: listens,
       onerror: (e) => this.log.warn(`stdio: ${e.message}`),
     });
@@ -423,9 +482,9 @@ export class StdioDispatcher {
  * Serves MCP on stdin/stdout until stdin closes and every request read has its answer, then exits 0.
  * `graceSeconds`: --shutdown-grace.
  */
-export function startStdio(deps: ServerDeps, log: Log, graceSeconds?: number): void {
+export function startStdio(served: StdioStart, log: Log, graceSeconds?: number): void {
   const wire = new LineTransport();
-  const dispatcher = new StdioDispatcher(wire, deps, log, { graceSeconds });
+  const dispatcher = new StdioDispatcher(wire, served, log, { graceSeconds });
   void dispatcher.start();
   void dispatcher.done.then(() => wire.drained()).then(() => process.exit(0));
 }

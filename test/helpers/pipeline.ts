@@ -14,7 +14,7 @@ import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import { listersOf } from '../../src/pipeline/map-errors.ts';
 import type { PolicySettings } from '../../src/pipeline/policy.ts';
 import { type Outcome, type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
-import { declaredOutput, listedTool } from '../../src/tool-calls.ts';
+import { declaredOutput, listedTool } from '../../src/tool-listing.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { VERSION } from '../../src/version.ts';
 

@@ -12,7 +12,7 @@ import { buildServer } from '../../src/server.ts';
 import type { ServerDeps } from '../../src/tool-calls.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { LineTransport } from '../../src/transport/line-transport.ts';
-import { LEGACY_PROTOCOL_VERSIONS, StdioDispatcher } from '../../src/transport/stdio.ts';
+import { LEGACY_PROTOCOL_VERSIONS, StdioDispatcher, stdioOf } from '../../src/transport/stdio.ts';
 import { VERSION } from '../../src/version.ts';
 import { cleanupContainers, makeContainer } from '../helpers/engine.ts';
 import { pipelineEnv } from '../helpers/pipeline.ts';
@@ -66,7 +66,7 @@ const log = createLogger('fatal');
 
 function dispatched(): Wire {
   const wire = new Wire();
-  void new StdioDispatcher(new LineTransport(wire.input, wire.sink), deps, log).start();
+  void new StdioDispatcher(new LineTransport(wire.input, wire.sink), stdioOf(deps), log).start();
   return wire;
 }
 

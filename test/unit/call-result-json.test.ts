@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test';
+import { callResultJson, toCallResult } from '../../src/call-result.ts';
 import { ToolError } from '../../src/core/errors.ts';
 import { capResult } from '../../src/pipeline/cap.ts';
-import { callResultJson, toCallResult } from '../../src/tool-calls.ts';
 
 describe('callResultJson', () => {
   it('is JSON.stringify of a successful result, byte for byte, without serializing its data again', () => {

@@ -5,17 +5,15 @@
  */
 import { describe, expect, it } from 'bun:test';
 import type Dockerode from 'dockerode';
+import { UnknownToolError } from '../../src/call-result.ts';
 import { STATIC_CATALOGUE } from '../../src/catalogue-listing.ts';
+import { loadConfig } from '../../src/config/layers.ts';
+import { runtimeOf } from '../../src/config/runtime.ts';
 import type { Toolset } from '../../src/core/toolsets.ts';
-import { engineRegistry } from '../../src/docker/engines.ts';
-import {
-  callTool,
-  listedFor,
-  listTools,
-  listToolsJson,
-  type OutputSchemas,
-  UnknownToolError,
-} from '../../src/tool-calls.ts';
+import { listsBuildTimeText, startListing } from '../../src/default-listing.ts';
+import { configuredEngines, engineRegistry } from '../../src/docker/engines.ts';
+import { callTool, listTools, listToolsJson } from '../../src/tool-calls.ts';
+import { defaultEngineListing, listedFor, type OutputSchemas } from '../../src/tool-listing.ts';
 import { PART_LOADERS, TOOLSET_LOADERS } from '../../src/tools/by-toolset.ts';
 import { catalogue } from '../../src/tools/index.ts';
 import { PART_OF } from '../../src/tools/parts.ts';
@@ -73,6 +71,46 @@ describe('tools/list as JSON text', () => {
             JSON.stringify(await listTools(deps)),
           ]);
         }
+    });
+
+  // What main.ts's stdio start-up lists with, before the engine layer loads: the build-time text for
+  // the default profile, else the catalogue's data against the default engine's name and ceiling.
+  const { config, host } = loadConfig([], {});
+  const rt = runtimeOf(config, host);
+  const server = rt.pipeline.profile;
+  // The server's default profile with one setting changed each: none of them may list the default text.
+  const changed = {
+    'server default, read-only': { ...server, readOnly: true, allowModerate: false },
+    'server default, all tiers': { ...server, allowDestructive: true },
+    'server default, deny list': { ...server, deniedTools: ['docker_list_containers'] },
+    'server default, allow list': { ...server, allowedTools: ['docker_list_containers', 'docker_logs'] },
+    'server default, a credential limited to one engine': { ...server, engines: ['default'] },
+  };
+  const startShapes = { 'server default': server, ...changed, ...shapes };
+
+  it('lists a server with every setting at its default from the build-time text, and no other', () => {
+    expect(listsBuildTimeText(rt.pipeline.profile)).toBe(true);
+    for (const profile of Object.values({ ...changed, ...shapes }))
+      expect(listsBuildTimeText(profile)).toBe(false);
+    const set = loadConfig([], { MCP_DOCKER_TOOLSETS: 'containers' });
+    expect(listsBuildTimeText(runtimeOf(set.config, set.host).pipeline.profile)).toBe(false);
+  });
+  for (const [name, profile] of Object.entries(startShapes))
+    it(`is, before the engine layer loads, the listing of a server with no engine configured, profile ${name}`, async () => {
+      expect(rt.engines).toEqual([]);
+      for (const outputs of ['lean', 'full'] as const) {
+        const deps = {
+          ...depsOf(profile, false, outputs),
+          env: stubPipelineEnv(profile, { engines: configuredEngines(rt.engines, rt.engineSettings) }),
+        };
+        const listed = await listToolsJson(deps);
+        expect([name, outputs, await startListing(profile, outputs)]).toEqual([name, outputs, listed]);
+        expect([name, outputs, await defaultEngineListing(profile, outputs)]).toEqual([
+          name,
+          outputs,
+          listed,
+        ]);
+      }
     });
 
   it("joins the tools' build-time texts for the default listing, parsing none", async () => {

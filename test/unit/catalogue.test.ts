@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { BEFORE_COMPOSE_OPTIONS, countedBytes, SEED_TOOLS } from '../../bench/seed-tools.ts';
 import { DEFAULT_TOOLSETS, type Toolset } from '../../src/core/toolsets.ts';
 import { gate, type SafetyProfile } from '../../src/pipeline/gate.ts';
-import { declaredOutput, listedTool } from '../../src/tool-calls.ts';
+import { declaredOutput, listedTool } from '../../src/tool-listing.ts';
 import { composeTools } from '../../src/tools/compose/index.ts';
 import { containerTools } from '../../src/tools/containers/index.ts';
 import { imageTools } from '../../src/tools/images/index.ts';

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
+import { answerOf } from '../../src/call-result.ts';
 import { defineTool } from '../../src/core/tool.ts';
 import { engineRegistry } from '../../src/docker/engines.ts';
+import { canElicit } from '../../src/initialize.ts';
 import { needsConfirmation, questionOf, settle } from '../../src/pipeline/confirm.ts';
 import { type Outcome, type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
 import { canonicalJson, Sealer } from '../../src/pipeline/seal.ts';
-import { answerOf, canElicit } from '../../src/tool-calls.ts';
 import { type AuditEvent, auditCalls, auditLine, callOutcome } from '../../src/transport/http/audit.ts';
 import { stubEngine, stubPipelineEnv, testProfile } from '../helpers/stub-engine.ts';
 

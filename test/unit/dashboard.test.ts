@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'bun:test';
 import { dashboardView, DASHBOARD_URI as RESOURCE_URI } from '../../src/resources/dashboard/index.ts';
-import { listedTool } from '../../src/tool-calls.ts';
+import { listedTool } from '../../src/tool-listing.ts';
 import { dashboard, DASHBOARD_URI as TOOL_URI } from '../../src/tools/system/dashboard.ts';
 import { healthOf, projectsOf, rowOf, summaryOf } from '../../src/tools/system/dashboard-data.ts';
 import { buildDashboardHtml } from '../../ui/build.ts';
