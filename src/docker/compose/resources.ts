@@ -4,6 +4,7 @@
  */
 import type Dockerode from 'dockerode';
 import { ToolError } from '../../core/errors.ts';
+import { statusOf } from '../errors.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
 import type { Step } from './project.ts';
@@ -57,32 +58,41 @@ async function ensureNetwork(docker: Dockerode, p: Project, key: string, c: Reso
   const { signal } = c;
   const def = p.networks[key] ?? {};
   const name = resourceName(p.name, key, def);
-  const exists = await (
-    docker.getNetwork(name).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>
-  ).then(
-    () => true,
-    () => false,
-  );
-  if (exists) return;
+  if (
+    await present(
+      docker.getNetwork(name).inspect({ abortSignal: signal } as never) as unknown as Promise<unknown>,
+    )
+  )
+    return;
   if (def.external)
     throw new ToolError('not_found', `external network "${name}" does not exist`, {
       hint: 'Create it first.',
     });
+  signal.throwIfAborted();
   c.doing(`network ${name}`, `creating network ${name} (it may exist)`);
-  await docker.createNetwork({
-    Name: name,
-    Driver: (def.driver as string | undefined) ?? 'bridge',
-    Internal: def.internal === true,
-    Attachable: def.attachable === true,
-    ...(def.driver_opts !== undefined && { Options: def.driver_opts as Record<string, string> }),
-    Labels: {
-      ...(def.labels as Record<string, string> | undefined),
-      [L.project]: p.name,
-      [L.network]: key,
-      [L.version]: COMPOSE_VERSION,
-    },
-    abortSignal: signal,
-  } as Dockerode.NetworkCreateOptions);
+  try {
+    await docker.createNetwork({
+      Name: name,
+      // Engines before API 1.44 allow two networks of one name, and a container then cannot join either.
+      CheckDuplicate: true,
+      Driver: (def.driver as string | undefined) ?? 'bridge',
+      Internal: def.internal === true,
+      Attachable: def.attachable === true,
+      ...(def.driver_opts !== undefined && { Options: def.driver_opts as Record<string, string> }),
+      Labels: {
+        ...(def.labels as Record<string, string> | undefined),
+        [L.project]: p.name,
+        [L.network]: key,
+        [L.version]: COMPOSE_VERSION,
+      },
+      abortSignal: signal,
+    } as Dockerode.NetworkCreateOptions);
+  } catch (e) {
+    // Made meanwhile (by another call, or a create this project's last call sent as it stopped).
+    if (statusOf(e) !== 409) throw e;
+    c.doing(`network ${name}`, '');
+    return;
+  }
   c.doing(`network ${name}`, '');
   c.step({ object: `network ${name}`, action: 'created' });
 }
@@ -91,18 +101,12 @@ async function ensureVolume(docker: Dockerode, p: Project, key: string, c: Resou
   const { signal } = c;
   const def = p.volumes[key] ?? {};
   const name = resourceName(p.name, key, def);
-  const exists = await docker
-    .getVolume(name)
-    .inspect({ abortSignal: signal })
-    .then(
-      () => true,
-      () => false,
-    );
-  if (exists) return;
+  if (await present(docker.getVolume(name).inspect({ abortSignal: signal }))) return;
   if (def.external)
     throw new ToolError('not_found', `external volume "${name}" does not exist`, {
       hint: 'Create it first.',
     });
+  signal.throwIfAborted();
   c.doing(`volume ${name}`, `creating volume ${name} (it may exist)`);
   await docker.createVolume({
     Name: name,
@@ -118,4 +122,18 @@ async function ensureVolume(docker: Dockerode, p: Project, key: string, c: Resou
   } as never);
   c.doing(`volume ${name}`, '');
   c.step({ object: `volume ${name}`, action: 'created' });
+}
+
+/**
+ * Whether the object an inspect asks for exists: only the engine's 404 says no. Any other failure (the
+ * call stopped, the engine lost) is thrown, so nothing is made on a guess.
+ */
+async function present(inspect: Promise<unknown>): Promise<boolean> {
+  try {
+    await inspect;
+    return true;
+  } catch (e) {
+    if (statusOf(e) === 404) return false;
+    throw e;
+  }
 }
