@@ -79,6 +79,15 @@ const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
   };
 };
 
+/** `make(key)`, made once per key. */
+const perKey = <K, V>(make: (key: K) => V): ((key: K) => V) => {
+  const made = new Map<K, V>();
+  return (key) => {
+    if (!made.has(key)) made.set(key, make(key));
+    return made.get(key) as V;
+  };
+};
+
 // The list only depends on the catalogue, the profile and the engines; build it once per triple, not
 // per connection. Nothing here reaches an engine: a slow or absent one never delays a listing.
 const listings = new WeakMap<object, WeakMap<object, WeakMap<object, Listing>>>();
@@ -104,24 +113,12 @@ function listingFor(deps: ServerDeps): Listing {
     });
     // With the catalogue's data at hand, listing never loads the tool modules.
     const source = prelisted ?? all;
-    const byOutputs = new Map<OutputSchemas, Promise<ListedTool[]>>();
-    const listed = (outputs: OutputSchemas) => {
-      let made = byOutputs.get(outputs);
-      if (!made) {
-        made = source().then((all) => listedFor(all, deps.env.engines, deps.env.profile, outputs));
-        byOutputs.set(outputs, made);
-      }
-      return made;
-    };
-    const texts = new Map<OutputSchemas, Promise<string>>();
-    const json = (outputs: OutputSchemas) => {
-      let made = texts.get(outputs);
-      if (!made) {
-        made = source().then((all) => listingJson(all, deps.env.engines, deps.env.profile, outputs));
-        texts.set(outputs, made);
-      }
-      return made;
-    };
+    const listed = perKey((outputs: OutputSchemas) =>
+      source().then((all) => listedFor(all, deps.env.engines, deps.env.profile, outputs)),
+    );
+    const json = perKey((outputs: OutputSchemas) =>
+      source().then((all) => listingJson(all, deps.env.engines, deps.env.profile, outputs)),
+    );
     const whole = async (name: string): Promise<ForCall> => {
       const { byName, listers } = await loaded();
       return { tool: byName.get(name), listers, tools: (n) => byName.get(n) };
