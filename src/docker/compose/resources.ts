@@ -79,12 +79,7 @@ async function ensureNetwork(docker: Dockerode, p: Project, key: string, c: Reso
       Internal: def.internal === true,
       Attachable: def.attachable === true,
       ...(def.driver_opts !== undefined && { Options: def.driver_opts as Record<string, string> }),
-      Labels: {
-        ...(def.labels as Record<string, string> | undefined),
-        [L.project]: p.name,
-        [L.network]: key,
-        [L.version]: COMPOSE_VERSION,
-      },
+      Labels: labelsOf(def, p, L.network, key),
       abortSignal: signal,
     } as Dockerode.NetworkCreateOptions);
   } catch (e) {
@@ -112,17 +107,20 @@ async function ensureVolume(docker: Dockerode, p: Project, key: string, c: Resou
     Name: name,
     Driver: (def.driver as string | undefined) ?? 'local',
     ...(def.driver_opts !== undefined && { DriverOpts: def.driver_opts as Record<string, string> }),
-    Labels: {
-      ...(def.labels as Record<string, string> | undefined),
-      [L.project]: p.name,
-      [L.volume]: key,
-      [L.version]: COMPOSE_VERSION,
-    },
+    Labels: labelsOf(def, p, L.volume, key),
     abortSignal: signal,
   } as never);
   c.doing(`volume ${name}`, '');
   c.step({ object: `volume ${name}`, action: 'created' });
 }
+
+/** A network's or volume's labels as Docker Compose sets them: its own, then the project's and its key. */
+const labelsOf = (def: Obj, p: Project, keyLabel: string, key: string): Record<string, string> => ({
+  ...(def.labels as Record<string, string> | undefined),
+  [L.project]: p.name,
+  [keyLabel]: key,
+  [L.version]: COMPOSE_VERSION,
+});
 
 /**
  * Whether the object an inspect asks for exists: only the engine's 404 says no. Any other failure (the
