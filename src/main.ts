@@ -72,13 +72,10 @@ function main(argv: string[]): void {
   // One engine, found on first use: stdio answers initialize and tools/list with the code that runs
   // calls (the pipeline, the engine layer) still unloaded, and loads it for the first call.
   if (config.transport === 'stdio' && !config.auditLogFile && rt.engines.length === 0) {
-    let deps: Promise<ServerDeps> | undefined;
-    const load = () => {
-      deps ??= import('./server-deps.ts').then((m) => m.serverDeps(rt, VERSION, log));
-      return deps;
-    };
+    // The dispatcher asks for the deps once (StdioDispatcher.loaded).
+    const deps = () => import('./server-deps.ts').then((m) => m.serverDeps(rt, VERSION, log));
     const listing = () => startListing(rt.pipeline.profile, rt.content.outputSchemas);
-    startStdio({ version: VERSION, listing, deps: load }, log, config.shutdownGraceSeconds);
+    startStdio({ version: VERSION, listing, deps }, log, config.shutdownGraceSeconds);
     return;
   }
   void serveWith(config, rt, log);

@@ -134,6 +134,7 @@ export interface StdioStart {
   version: string;
   /** The tools/list result as JSON text. */
   listing: () => Promise<string>;
+  /** Asked for once, by the first call, the SDK path or the background load after tools/list. */
   deps: () => ServerDeps | Promise<ServerDeps>;
 }
 
@@ -315,7 +316,7 @@ export class StdioDispatcher {
         { signal: cancel, sendProgress, modern: false },
         waitSignal,
       );
-    const calls = this.calls ?? this.loaded();
+    const calls = this.loaded();
     (calls instanceof Promise ? calls.then(run) : run(calls)).then(
       (result) => {
         this.running.delete(id);
