@@ -53,8 +53,13 @@ export function checkArgumentPolicy(
   if (reads && hostPathArgs.length === 0) return;
   const scope = currentPolicy();
   // The host-path rules are built only when an argument names a host path.
-  const ctx = ruleContextOf(scope, () => pathPolicyOf(scope, facts));
-  if (!reads) walk(args, '', ctx, 0);
+  if (!reads)
+    walk(
+      args,
+      '',
+      ruleContextOf(scope, () => pathPolicyOf(scope, facts)),
+      0,
+    );
   if (hostPathArgs.length === 0) return;
   const own = ruleContextOf(scope, () => pathPolicyOf(scope, { ...facts, sharesFilesystem: true }));
   for (const name of hostPathArgs) {
