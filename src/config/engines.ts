@@ -6,6 +6,7 @@
  * start-up for what needs no engine: names, URL schemes, keys and their types, duplicates, TLS files.
  */
 import type { EngineOptions } from '../core/engine.ts';
+import { nodeFs, nodePath } from '../core/node-builtins.ts';
 import { ConfigError } from './meta.ts';
 
 /** One engine's settings as the flag, env or file give them (the file's keys). */
@@ -224,8 +225,8 @@ function checkTls(e: EngineConfig): void {
     throw new ConfigError(`${at}: 'tlsDir' applies to tcp:// engines only, but the URL is '${e.url}'`);
   const verify = e.tlsVerify ?? true;
   const need = verify ? ['ca.pem', 'cert.pem', 'key.pem'] : ['cert.pem', 'key.pem'];
-  const { existsSync } = require('node:fs') as typeof import('node:fs');
-  const { join } = require('node:path') as typeof import('node:path');
+  const { existsSync } = nodeFs();
+  const { join } = nodePath();
   const missing = need.filter((f) => !existsSync(join(e.tlsDir as string, f)));
   if (missing.length > 0)
     throw new ConfigError(

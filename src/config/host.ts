@@ -3,6 +3,7 @@
  * Node's builtins are required only where needed: loading node:fs, node:os and node:path at start-up
  * is ~2 ms of a stdio server's CPU before its first answer (bench/changes.md).
  */
+import { nodeOs } from '../core/node-builtins.ts';
 
 export interface HostEnv {
   home: string;
@@ -22,7 +23,7 @@ export interface HostEnv {
 
 export function readHostEnv(env: Record<string, string | undefined> = process.env): HostEnv {
   return {
-    home: env.HOME || env.USERPROFILE || (require('node:os') as typeof import('node:os')).homedir(),
+    home: env.HOME || env.USERPROFILE || nodeOs().homedir(),
     platform: process.platform,
     xdgRuntimeDir: env.XDG_RUNTIME_DIR || undefined,
     uid: typeof process.getuid === 'function' ? process.getuid() : undefined,

@@ -3,6 +3,7 @@
  * value never overrides a set one) and validated once. Errors name the key and the layer it came from.
  * The one place `process.env` is read is loadConfig's default argument (and host.ts).
  */
+import { nodeFs } from '../core/node-builtins.ts';
 import { fieldCheck } from './checks.ts';
 import { type EngineMap, mergeEngines, parseEnginesObject } from './engines.ts';
 import { CONFIG_SCHEMA, FIELDS, fieldOf } from './fields.ts';
@@ -28,7 +29,7 @@ function readEnvLayer(env: Record<string, string | undefined>): LayerValues {
 function readFileLayer(path: string): LayerValues {
   let doc: unknown;
   try {
-    doc = JSON.parse((require('node:fs') as typeof import('node:fs')).readFileSync(path, 'utf8'));
+    doc = JSON.parse(nodeFs().readFileSync(path, 'utf8'));
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
     throw new ConfigError(`config file '${path}': ${why}`);

@@ -3,7 +3,9 @@
  * context (DOCKER_CONTEXT wins over config.json's currentContext), then well-known sockets.
  * Pure apart from the injected file reader, so the order is unit-tested without an engine.
  */
-import { join } from 'node:path';
+import { nodePath } from '../core/node-builtins.ts';
+
+const join = (...parts: string[]): string => nodePath().join(...parts);
 
 export interface TlsFiles {
   ca?: string;

@@ -5,7 +5,6 @@
  * over the engine's own fetch transport and dockerode is loaded only when a caller needs the full
  * client (streams, uploads, its object API). Knows nothing of MCP or tools.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import {
   type Attempt,
@@ -16,6 +15,7 @@ import {
   NO_CEILING,
 } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
+import { nodeFs } from '../core/node-builtins.ts';
 import { dockerOptions, unixPath } from './client-options.ts';
 import {
   type Candidate,
@@ -45,12 +45,12 @@ const PROBE_TIMEOUT_MS = 3000;
 export const nodeFileReader: FileReader = {
   readText: (p) => {
     try {
-      return readFileSync(p, 'utf8');
+      return nodeFs().readFileSync(p, 'utf8');
     } catch {
       return undefined;
     }
   },
-  exists: (p) => existsSync(p),
+  exists: (p) => nodeFs().existsSync(p),
 };
 
 interface Connection {
@@ -308,11 +308,9 @@ export class Engine {
     }
     const attempts: Attempt[] = [];
     for (const c of candidates) {
+      // A missing socket fails the probe at once, told as 'no socket there' (describeFailure): no
+      // stat first, so a session loads no file-system module.
       const socketPath = unixPath(c.url);
-      if (socketPath && !this.fs.exists(socketPath)) {
-        attempts.push({ url: c.url, source: c.source, outcome: 'no socket there' });
-        continue;
-      }
       try {
         const opts = dockerOptions(c, this.fs, {
           sshAgent: c.url.startsWith('ssh://') ? (await this.sshTransport(c)).agent : undefined,

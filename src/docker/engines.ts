@@ -5,7 +5,6 @@
  * own connection, so one going down never affects another.
  */
 
-import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import {
   type EngineAccess,
@@ -17,6 +16,7 @@ import {
   type EngineView,
   NO_CEILING,
 } from '../core/engine.ts';
+import { nodePath } from '../core/node-builtins.ts';
 import {
   type Candidate,
   contextCandidate,
@@ -170,7 +170,10 @@ export function endpointOf(
     }
   }
   const dir = spec.tlsDir;
-  const file = (f: string) => (dir && fs.exists(join(dir, f)) ? join(dir, f) : undefined);
+  const file = (f: string) => {
+    const p = dir && nodePath().join(dir, f);
+    return p && fs.exists(p) ? p : undefined;
+  };
   return {
     url: spec.url,
     source: spec.source,

@@ -5,7 +5,7 @@
  * else from that daemon's daemon.json, else dockerd's defaults. Pure apart from the injected
  * readers, so the parsing is unit-tested without an engine.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { nodeFs } from '../core/node-builtins.ts';
 import type { FileReader } from './discovery.ts';
 
 /** Per-engine settings that replace a discovered fact (the config keys arrive with issue 14). */
@@ -121,7 +121,7 @@ export const procReader: ProcessReader = {
   commandLines() {
     let entries: string[];
     try {
-      entries = readdirSync('/proc');
+      entries = nodeFs().readdirSync('/proc');
     } catch {
       return [];
     }
@@ -129,7 +129,7 @@ export const procReader: ProcessReader = {
     for (const entry of entries) {
       if (!/^\d+$/.test(entry)) continue;
       try {
-        const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        const argv = nodeFs().readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
         if (argv.at(-1) === '') argv.pop();
         out.push(argv);
       } catch {

@@ -5,8 +5,8 @@
  * the engine-boundary guard applies to the request the engine receives, which stays the one that
  * holds: anything this check does not recognise is still checked there.
  */
-import { isAbsolute } from 'node:path';
 import type { EngineFacts } from '../core/engine.ts';
+import { nodePath } from '../core/node-builtins.ts';
 import { looksLikeHostPath } from '../docker/policy/paths.ts';
 import {
   bindSource,
@@ -68,7 +68,7 @@ export function checkArgumentPolicy(
     // A list (Compose `files`) may hold paths relative to another argument: its absolute entries are checked here.
     else if (Array.isArray(v))
       for (const [i, p] of v.entries())
-        if (typeof p === 'string' && isAbsolute(p)) own.hostPath(p, `${name}[${i}]`);
+        if (typeof p === 'string' && nodePath().isAbsolute(p)) own.hostPath(p, `${name}[${i}]`);
   }
 }
 
