@@ -308,9 +308,14 @@ export class Engine {
     }
     const attempts: Attempt[] = [];
     for (const c of candidates) {
-      // A missing socket fails the probe at once, told as 'no socket there' (describeFailure): no
-      // stat first, so a session loads no file-system module.
+      // Among the well-known sockets, one that is not there is passed over without a probe. The one
+      // socket given (DOCKER_HOST, a flag, a configured engine) is probed at once: a missing one fails
+      // it, told 'no socket there' (describeFailure), and such a session loads no file-system module.
       const socketPath = unixPath(c.url);
+      if (socketPath && !c.exclusive && !this.fs.exists(socketPath)) {
+        attempts.push({ url: c.url, source: c.source, outcome: 'no socket there' });
+        continue;
+      }
       try {
         const opts = dockerOptions(c, this.fs, {
           sshAgent: c.url.startsWith('ssh://') ? (await this.sshTransport(c)).agent : undefined,
