@@ -25,7 +25,8 @@ const ENTRIES = [
 export function loadedImports(source: string): string[] {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
   const out: string[] = [];
-  const imports = /^(?:import|export)\s+(type\s+)?([^;]*?)\s*from\s*'([^']+)'(\s*with\s*\{\s*type:\s*'macro')?/gm;
+  const imports =
+    /^(?:import|export)\s+(type\s+)?([^;]*?)\s*from\s*'([^']+)'(\s*with\s*\{\s*type:\s*'macro')?/gm;
   for (const m of code.matchAll(imports)) {
     const [, typeOnly, what = '', spec = '', macro] = m;
     // A macro runs when the binary is built (catalogue-static.ts): nothing of it loads at run time.
