@@ -172,6 +172,13 @@ function byToolset(
   return find;
 }
 
+/** Readies what every call reads first, the catalogue's data, without loading any tool's module. */
+export function prepareCalls(deps: ServerDeps): Promise<unknown> | undefined {
+  if (!deps.prelisted || !deps.toolset) return undefined; // it would load every tool's module
+  const ready = listingFor(deps).forCall('');
+  return ready instanceof Promise ? ready : undefined;
+}
+
 /** Finds a catalogue tool by name (listed or not): prompts and resources are gated by the tools they use. */
 export async function toolLookup(deps: ServerDeps): Promise<(name: string) => AnyTool | undefined> {
   const { byName } = await listingFor(deps).loaded();

@@ -28,7 +28,7 @@ import { ToolError } from '../core/errors.ts';
 import { CAPABILITIES, canElicit, serverInfo } from '../initialize.ts';
 import type { Log } from '../log.ts';
 import { Cancellation } from '../pipeline/signal.ts';
-import type { callTool, ServerDeps } from '../tool-calls.ts';
+import type { callTool, prepareCalls, ServerDeps } from '../tool-calls.ts';
 import { isObject, LineTransport } from './line-transport.ts';
 import { StdioQuestions } from './stdio-questions.ts';
 
@@ -149,6 +149,7 @@ export const stdioOf = (deps: ServerDeps): StdioStart => ({
 interface Calls {
   deps: ServerDeps;
   callTool: typeof callTool;
+  prepareCalls: typeof prepareCalls;
 }
 
 export interface StdioOptions {
@@ -202,14 +203,25 @@ export class StdioDispatcher {
 
   /**
    * Once tools/list is answered the client is reading it, and calls come later: the call code loads
-   * then, in the background, so the first call does not wait for it. A load that fails is the first
-   * call's error.
+   * then, in the background, with the catalogue's data, and the default engine is connected (its
+   * /version probe), so the first call waits for none of them. A load or a connection that fails is
+   * the first call's error, as it would have been: nothing failed is kept.
    */
   private preload(): void {
     if (this.calls || this.loadingCalls) return;
     setTimeout(() => {
       const calls = this.loaded();
-      if (calls instanceof Promise) calls.catch(() => {});
+      const prepare = (c: Calls) => {
+        try {
+          c.prepareCalls(c.deps)?.catch(() => {});
+          const r = c.deps.env.engines.resolve(undefined).requests(new AbortController().signal);
+          if (r instanceof Promise) r.catch(() => {});
+        } catch {
+          // the first call meets it again, and says what it is
+        }
+      };
+      if (calls instanceof Promise) calls.then(prepare, () => {});
+      else prepare(calls);
     }, 0);
   }
 
@@ -217,10 +229,10 @@ export class StdioDispatcher {
   private loaded(): Calls | Promise<Calls> {
     if (this.calls) return this.calls;
     this.loadingCalls ??= Promise.all([this.served.deps(), import('../tool-calls.ts')]).then(
-      ([deps, { callTool }]) => {
+      ([deps, { callTool, prepareCalls }]) => {
         const stop = this.stopping.signal;
         const stopping = deps.env.stopping ? AbortSignal.any([deps.env.stopping, stop]) : stop;
-        this.calls = { deps: { ...deps, env: { ...deps.env, stopping } }, callTool };
+        this.calls = { deps: { ...deps, env: { ...deps.env, stopping } }, callTool, prepareCalls };
         return this.calls;
       },
     );

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { PassThrough } from 'node:stream';
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { Engine } from '../../src/docker/engine.ts';
 import { createLogger } from '../../src/log.ts';
 import { buildServer } from '../../src/server.ts';
 import type { ServerDeps } from '../../src/tool-calls.ts';
@@ -60,6 +61,15 @@ class Wire {
     }
   }
 }
+
+/** An engine of its own, found at `url` as DOCKER_HOST would give it. */
+const hostAt = (url: string) => ({
+  dockerHost: url,
+  dockerConfigDir: '/nonexistent/.docker',
+  tlsVerify: false,
+  home: '/nonexistent',
+  platform: process.platform,
+});
 
 const deps: ServerDeps = { catalogue, env: pipelineEnv(), version: VERSION };
 const log = createLogger('fatal');
@@ -177,6 +187,43 @@ describe('the stdio fast path answers as the SDK does', () => {
 });
 
 describe('the stdio fast path on its own', () => {
+  it('connects to the engine once tools/list is answered, before any call', async () => {
+    const engine = new Engine(hostAt(process.env.DOCKER_HOST as string));
+    const wire = new Wire();
+    const own: ServerDeps = { catalogue, env: pipelineEnv({ engine }), version: VERSION };
+    void new StdioDispatcher(new LineTransport(wire.input, wire.sink), stdioOf(own), log).start();
+    wire.send(initialize(1));
+    await wire.answer(1);
+    await Bun.sleep(200);
+    expect(engine.info()).toBeUndefined(); // not before the client has listed the tools
+    wire.send({ id: 2, method: 'tools/list' });
+    await wire.answer(2);
+    for (let i = 0; i < 50 && engine.info() === undefined; i++) await Bun.sleep(20);
+    expect(engine.info()?.apiVersion).toMatch(/^1\.\d+$/);
+    expect(wire.received.filter((m) => m.id !== undefined).map((m) => m.id)).toEqual([1, 2]);
+    wire.input.end();
+  });
+
+  it('answers a first call as before when that early connection finds no engine', async () => {
+    const engine = new Engine(hostAt('unix:///nonexistent/mcpt-early.sock'));
+    const wire = new Wire();
+    const own: ServerDeps = { catalogue, env: pipelineEnv({ engine }), version: VERSION };
+    void new StdioDispatcher(new LineTransport(wire.input, wire.sink), stdioOf(own), log).start();
+    wire.send(initialize(1));
+    await wire.answer(1);
+    wire.send({ id: 2, method: 'tools/list' });
+    await wire.answer(2);
+    await Bun.sleep(200);
+    wire.send({ id: 3, method: 'tools/call', params: { name: 'docker_list_containers', arguments: {} } });
+    const answer = (await wire.answer(3)) as { result: { isError: boolean; content: { text: string }[] } };
+    expect(answer.result.isError).toBe(true);
+    expect(answer.result.content[0]?.text).toContain('engine_unreachable');
+    expect(engine.attempts()).toEqual([
+      { url: 'unix:///nonexistent/mcpt-early.sock', source: 'DOCKER_HOST', outcome: 'no socket there' },
+    ]);
+    wire.input.end();
+  });
+
   it('stops a call when the client cancels it, and sends no answer for it', async () => {
     const wire = dispatched();
     wire.send(initialize(1));
