@@ -172,11 +172,22 @@ function byToolset(
   return find;
 }
 
-/** Readies what every call reads first, the catalogue's data, without loading any tool's module. */
-export function prepareCalls(deps: ServerDeps): Promise<unknown> | undefined {
-  if (!deps.prelisted || !deps.toolset) return undefined; // it would load every tool's module
-  const ready = listingFor(deps).forCall('');
-  return ready instanceof Promise ? ready : undefined;
+/**
+ * Readies, in the background, what the first call would wait for: the catalogue's data it looks its
+ * tool up in (no tool's module is loaded) and the default engine's connection. Nothing failed is kept:
+ * the first call meets it again and says what it is.
+ */
+export function prepareCalls(deps: ServerDeps): void {
+  const quietly = (work: unknown) => {
+    if (work instanceof Promise) work.catch(() => {});
+  };
+  try {
+    // Without the per-toolset loaders a lookup would load every tool's module.
+    if (deps.prelisted && deps.toolset) quietly(listingFor(deps).forCall(''));
+    quietly(deps.env.engines.resolve(undefined).requests(new AbortController().signal));
+  } catch {
+    // the first call meets it again
+  }
 }
 
 /** Finds a catalogue tool by name (listed or not): prompts and resources are gated by the tools they use. */

@@ -203,23 +203,14 @@ export class StdioDispatcher {
 
   /**
    * Once tools/list is answered the client is reading it, and calls come later: the call code loads
-   * then, in the background, with the catalogue's data, and the default engine is connected (its
-   * /version probe), so the first call waits for none of them. A load or a connection that fails is
-   * the first call's error, as it would have been: nothing failed is kept.
+   * then, in the background, and readies what the first call would wait for (prepareCalls: the
+   * catalogue's data, the default engine's connection). A load that fails is the first call's error.
    */
   private preload(): void {
     if (this.calls || this.loadingCalls) return;
     setTimeout(() => {
       const calls = this.loaded();
-      const prepare = (c: Calls) => {
-        try {
-          c.prepareCalls(c.deps)?.catch(() => {});
-          const r = c.deps.env.engines.resolve(undefined).requests(new AbortController().signal);
-          if (r instanceof Promise) r.catch(() => {});
-        } catch {
-          // the first call meets it again, and says what it is
-        }
-      };
+      const prepare = (c: Calls) => c.prepareCalls(c.deps);
       if (calls instanceof Promise) calls.then(prepare, () => {});
       else prepare(calls);
     }, 0);
