@@ -9,3 +9,7 @@ export function sourceFiles(dir: string): string[] {
     return path.endsWith('.ts') ? [path] : [];
   });
 }
+
+/** TypeScript source without its comments (a `//` inside a string or after `:` in a URL stays), for tests that read imports. */
+export const withoutComments = (source: string): string =>
+  source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');

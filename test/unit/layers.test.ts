@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { sourceFiles } from '../helpers/source-files.ts';
+import { sourceFiles, withoutComments } from '../helpers/source-files.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 
@@ -44,7 +44,7 @@ export function layerOf(layers: Layer[], path: string): Layer | undefined {
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)'(\.{1,2}\/[^']+)'/g;
 
 export function importsOf(source: string): string[] {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  const code = withoutComments(source);
   return [...code.matchAll(IMPORT)].map((m) => m[1] as string);
 }
 

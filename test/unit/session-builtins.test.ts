@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { withoutComments } from '../helpers/source-files.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 
@@ -23,7 +24,7 @@ const ENTRIES = [
 
 /** The imports that load something when the module loads: not `import type`, not import(). */
 export function loadedImports(source: string): string[] {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  const code = withoutComments(source);
   const out: string[] = [];
   const imports =
     /^(?:import|export)\s+(type\s+)?([^;]*?)\s*from\s*'([^']+)'(\s*with\s*\{\s*type:\s*'macro')?/gm;
