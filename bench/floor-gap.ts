@@ -12,14 +12,23 @@
  * Part of `npm run bench` (skip with --no-floor); alone, `bun bench/floor-gap.ts [--no-build]
  * [--calls 1000] [--sessions 3] [--cold 20]` runs only these and rewrites their section of docs/BENCHMARKS.md.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { EXEC_ARGV } from '../packaging/exec-argv.ts';
 import { replaceSection } from './docs.ts';
-import { bytes, EngineApi, median, memory, StdioSession, type Summary, summarize } from './lib.ts';
+import {
+  bytes,
+  EngineApi,
+  mainThreadCpuMs,
+  median,
+  memory,
+  StdioSession,
+  type Summary,
+  summarize,
+} from './lib.ts';
 import { standalone } from './standalone.ts';
 
 export interface FloorReport {
@@ -94,7 +103,7 @@ export function buildFloor(): string {
 }
 
 /** CPU time a process has used so far, in ms (/proc/PID/schedstat, nanoseconds). */
-const cpuMs = (pid: number) => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+const cpuMs = mainThreadCpuMs;
 
 const push = (into: Record<string, number[]>, key: string, x: number) => {
   const xs = into[key] ?? [];

@@ -162,6 +162,10 @@ export function memory(pid: number): { hwmMiB: number; rssMiB: number } {
   return { hwmMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
 }
 
+/** CPU time a process's main thread has run, in ms (/proc/PID/schedstat: its thread-group leader). */
+export const mainThreadCpuMs = (pid: number): number =>
+  Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+
 /** Linear-interpolated percentile, p in [0, 100]. */
 export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return Number.NaN;
