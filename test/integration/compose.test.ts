@@ -23,6 +23,7 @@ import {
 } from '../helpers/engine.ts';
 import { connectInProcess, fences, firstText } from '../helpers/in-process.ts';
 import { callErr, callOk, pipelineEnv } from '../helpers/pipeline.ts';
+import { recordingEngine } from '../helpers/recording-engine.ts';
 
 const dirs: string[] = [];
 const projects: string[] = [];
@@ -270,6 +271,9 @@ describe('pulling missing images', () => {
       expect(never.kind).toBe('not_found');
       expect(never.message).toContain(`image ${ref} is not on the engine`);
       expect(await ids(name)).toEqual({});
+      // Not even the project's network: it was neither made nor still being made when the call answered.
+      const projectLabel = { label: [`com.docker.compose.project=${name}`] };
+      expect(await docker.listNetworks({ filters: projectLabel })).toEqual([]);
       const up = await callOk<{ steps: string[] }>('docker_compose_up', {
         content: yaml,
         project_name: name,
@@ -282,6 +286,34 @@ describe('pulling missing images', () => {
         .getImage(ref)
         .remove()
         .catch(() => undefined);
+    }
+  });
+});
+
+describe('an image the call may not pull', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcpt-compose-rec-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is looked at before any network or volume is made', async () => {
+    // A refusal that raced a network's creation left it being made after the call answered; the next
+    // up then made a second network of the same name, which no container can join.
+    const socket = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
+    const rec = await recordingEngine(join(dir, 'engine.sock'), { upstream: socket });
+    try {
+      const name = newProject();
+      const yaml = `services:\n  app:\n    image: mcp-test/not-on-this-engine:${name}\n    volumes: [data:/data]\nvolumes:\n  data: {}\n`;
+      const never = await callErr(
+        'docker_compose_up',
+        { content: yaml, project_name: name, pull: 'never' },
+        { engine: rec.engineHandle() },
+      );
+      expect(never.kind).toBe('not_found');
+      const asked = rec.calls().map((r) => `${r.method} ${r.path}`);
+      expect(asked.some((r) => r.includes('/images/mcp-test/not-on-this-engine'))).toBe(true);
+      // The policy may look a named volume up; nothing may look for the network, or make either.
+      expect(asked.filter((r) => r.includes('/networks') || r.startsWith('POST /volumes'))).toEqual([]);
+    } finally {
+      await rec.close();
     }
   });
 });

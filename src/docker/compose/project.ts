@@ -175,16 +175,27 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
       return out;
     };
     const existing = guard(projectContainers(docker, p.name, undefined, run));
-    const resources = guard(
-      ensureResources(docker, p, services, {
-        signal: run,
-        step,
-        doing: (key, what) => (what ? doing.set(key, what) : doing.delete(key)),
-      }).then(() => {
-        done++;
-      }),
-    );
     const images = new Map<string, Promise<string | undefined>>();
+    // The images the call may not pull are looked at before anything is made, as Compose does: a missing
+    // one refuses the call with no network or volume created (or still being created when it answers).
+    const unpullable = services.filter((s) => {
+      const svc = p.services[s] as Obj;
+      return pullPolicy(svc, o.pull) === 'never' && !(svc.build && o.build);
+    });
+    const present = guard(Promise.all(unpullable.map((s) => image(s, p.services[s] as Obj))));
+    const resources = guard(
+      present
+        .then(() =>
+          ensureResources(docker, p, services, {
+            signal: run,
+            step,
+            doing: (key, what) => (what ? doing.set(key, what) : doing.delete(key)),
+          }),
+        )
+        .then(() => {
+          done++;
+        }),
+    );
     /** Services whose containers this call created, recreated, started or removed. */
     const changed = new Set<string>();
     const poll = new ProjectPoll(docker, p.name, run);
