@@ -19,6 +19,10 @@ export const uniqueName = (prefix: string): string =>
 
 let docker: Dockerode | undefined;
 
+/** The test engine's unix socket path (DOCKER_HOST without `unix://`), defaulting to /var/run/docker.sock. */
+export const testSocket = (): string =>
+  (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
+
 /** A Dockerode client for DOCKER_HOST (unix:// or tcp://), defaulting to /var/run/docker.sock. */
 export function testDocker(): Dockerode {
   if (docker) return docker;

@@ -19,6 +19,7 @@ import {
   TEST_IMAGE,
   TEST_LABEL,
   testDocker,
+  testSocket,
   uniqueName,
 } from '../helpers/engine.ts';
 import { connectInProcess, fences, firstText } from '../helpers/in-process.ts';
@@ -297,8 +298,7 @@ describe('an image the call may not pull', () => {
   it('is looked at before any network or volume is made', async () => {
     // A refusal that raced a network's creation left it being made after the call answered; the next
     // up then made a second network of the same name, which no container can join.
-    const socket = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
-    const rec = await recordingEngine(join(dir, 'engine.sock'), { upstream: socket });
+    const rec = await recordingEngine(join(dir, 'engine.sock'), { upstream: testSocket() });
     try {
       const name = newProject();
       const yaml = `services:\n  app:\n    image: mcp-test/not-on-this-engine:${name}\n    volumes: [data:/data]\nvolumes:\n  data: {}\n`;

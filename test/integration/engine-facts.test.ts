@@ -13,11 +13,11 @@ import type { EngineFacts } from '../../src/core/engine.ts';
 import { type AnyTool, defineTool } from '../../src/core/tool.ts';
 import type { Engine } from '../../src/docker/engine.ts';
 import { runPipeline } from '../../src/pipeline/run.ts';
-import { testDocker } from '../helpers/engine.ts';
+import { testDocker, testSocket } from '../helpers/engine.ts';
 import { callOk, pipelineEnv } from '../helpers/pipeline.ts';
 import { recordingEngine } from '../helpers/recording-engine.ts';
 
-const SOCKET = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
+const SOCKET = testSocket();
 
 /** A tool whose handler returns its session's facts, fetched in full. */
 const factsTool = defineTool({

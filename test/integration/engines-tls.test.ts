@@ -14,10 +14,10 @@ import type { DiscoveryInput } from '../../src/docker/discovery.ts';
 import type { Engine } from '../../src/docker/engine.ts';
 import { configuredEngines } from '../../src/docker/engines.ts';
 import { type EngineCall, setRequestGuard } from '../../src/docker/request.ts';
-import { testDocker } from '../helpers/engine.ts';
+import { testDocker, testSocket } from '../helpers/engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-tls-'));
-const socket = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
+const socket = testSocket();
 let server: Server;
 let port = 0;
 const opened: Engine[] = [];
