@@ -18,7 +18,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { EngineApi, mainThreadCpuMs, median, memory, percentile, StdioSession } from './lib.ts';
+import { EngineApi, mainThreadCpuMs, median, memory, percentile, push, StdioSession } from './lib.ts';
 
 const argv = process.argv.slice(2);
 const opt = (flag: string, fallback: number) => {
@@ -117,9 +117,6 @@ try {
   const roundWall: Record<string, number[]> = {};
   const roundCpu: Record<string, number[]> = {};
   const peaks: Record<string, number[]> = {};
-  const add = (into: Record<string, number[]>, key: string, ...xs: number[]) => {
-    into[key] = [...(into[key] ?? []), ...xs];
-  };
   for (let round = 0; CALLS > 0 && round < ROUNDS; round++) {
     const sessions = await Promise.all(bins.map(open));
     for (const op of ['list', 'inspect'] as const) {
@@ -142,14 +139,14 @@ try {
       });
       const { times, cpu } = await interleave(series, CALLS, 30, pids);
       for (const [k, xs] of Object.entries(times)) {
-        add(wall, `${op} ${k}`, ...xs);
-        add(roundWall, `${op} ${k}`, median(xs));
+        push(wall, `${op} ${k}`, ...xs);
+        push(roundWall, `${op} ${k}`, median(xs));
       }
-      for (const [k, xs] of Object.entries(cpu)) add(roundCpu, `${op} ${k}`, median(xs));
+      for (const [k, xs] of Object.entries(cpu)) push(roundCpu, `${op} ${k}`, median(xs));
     }
     // Each session served the same calls: its peak RSS compares the binaries' memory for one workload.
     names.forEach((name, i) => {
-      add(peaks, name, memory((sessions[i] as StdioSession).pid).hwmMiB);
+      push(peaks, name, memory((sessions[i] as StdioSession).pid).hwmMiB);
     });
     await Promise.all(sessions.map((s) => s.close()));
   }

@@ -25,6 +25,7 @@ import {
   mainThreadCpuMs,
   median,
   memory,
+  push,
   StdioSession,
   type Summary,
   summarize,
@@ -104,12 +105,6 @@ export function buildFloor(): string {
 
 /** CPU time a process has used so far, in ms (/proc/PID/schedstat, nanoseconds). */
 const cpuMs = mainThreadCpuMs;
-
-const push = (into: Record<string, number[]>, key: string, x: number) => {
-  const xs = into[key] ?? [];
-  xs.push(x);
-  into[key] = xs;
-};
 
 async function connect(command: string, env: Record<string, string>) {
   const transport = new StdioClientTransport({ command, args: [], env, stderr: 'ignore' });

@@ -166,6 +166,13 @@ export function memory(pid: number): { hwmMiB: number; rssMiB: number } {
 export const mainThreadCpuMs = (pid: number): number =>
   Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 
+/** Appends `xs` to the series `key` of `into`, starting it when new. */
+export function push(into: Record<string, number[]>, key: string, ...xs: number[]): void {
+  const series = into[key] ?? [];
+  series.push(...xs);
+  into[key] = series;
+}
+
 /** Linear-interpolated percentile, p in [0, 100]. */
 export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return Number.NaN;
