@@ -2,11 +2,11 @@
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { defineTool, type ToolContext } from '../../core/tool.ts';
+import { NAME_PATTERN } from '../../docker/names.ts';
 import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { ContainerRef } from '../params.ts';
 import { stateOf } from './ref.ts';
 import { ContainerState } from './rows.ts';
-import { NAME_PATTERN } from './spec.ts';
 
 /** 304 Not Modified: already in the asked-for state — success, not an error. */
 const ignoreNotModified = (e: unknown) => {

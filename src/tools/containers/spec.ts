@@ -21,6 +21,7 @@ import {
   type PortSpec,
   createBody as specBody,
 } from '../../docker/container-spec.ts';
+import { NAME_PATTERN } from '../../docker/names.ts';
 import { bytes, envEntries, nanoCpus, shellSplit } from '../../docker/spec-values.ts';
 import {
   MAX_ARG,
@@ -32,9 +33,6 @@ import {
   StringList,
   StringMap,
 } from '../params.ts';
-
-/** Docker's own rule for container names. */
-export const NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$';
 
 /** 1-65535 as a pattern, so string forms get the same range as numbers. */
 const PORT = '(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3})';

@@ -14,10 +14,9 @@ import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { engineSaid, firstLine, statusOf } from '../../docker/errors.ts';
 import { hostFile } from '../../docker/host-files.ts';
-import { shortId } from '../../docker/names.ts';
+import { IMAGE_REF_PATTERN, shortId } from '../../docker/names.ts';
 import { inspectImage } from '../../docker/resolve.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
-import { IMAGE_REF_PATTERN } from './ref.ts';
 
 /** Saving or loading gigabytes takes a while; the configured default timeout is for quick calls. */
 const LONG_TIMEOUT_MS = 30 * 60_000;

@@ -13,12 +13,11 @@ import { defineTool } from '../../core/tool.ts';
 import { openContext } from '../../docker/build-context.ts';
 import { hostFile } from '../../docker/host-files.ts';
 import { EngineStreamError, readProgressStream, refusal } from '../../docker/json-stream.ts';
-import { shortId } from '../../docker/names.ts';
+import { IMAGE_REF_PATTERN, shortId } from '../../docker/names.ts';
 import { MAX_ARG, MAX_VALUE, StringMap } from '../params.ts';
 import { buildRegistryConfig, parseReference } from './auth.ts';
 import { BuildLog, registryFailure } from './progress.ts';
 import { LONG_TIMEOUT_MS } from './pull.ts';
-import { IMAGE_REF_PATTERN } from './ref.ts';
 
 const LOG_TAIL = 20;
 const MAX_DOCKERFILE_BYTES = 1_048_576;

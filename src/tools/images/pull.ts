@@ -4,12 +4,12 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { readProgressStream } from '../../docker/json-stream.ts';
-import { shortId } from '../../docker/names.ts';
+import { IMAGE_REF_PATTERN, shortId } from '../../docker/names.ts';
 import { inspectImage } from '../../docker/resolve.ts';
 import { engineFilters } from '../params.ts';
 import { AuthArg, type ImageReference, parseReference, registryAuth } from './auth.ts';
 import { LayerProgress, registryFailure } from './progress.ts';
-import { IMAGE_REF_PATTERN, realTags } from './ref.ts';
+import { realTags } from './ref.ts';
 
 export const RemoteImage = (description: string) =>
   Type.String({ minLength: 1, maxLength: 512, pattern: IMAGE_REF_PATTERN, description });

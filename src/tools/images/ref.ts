@@ -1,15 +1,6 @@
 /** Image fragments shared by the image tools: the reference parameter and compact rows. */
 import Type from 'typebox';
-import { shortId } from '../../docker/names.ts';
-
-/**
- * The reference goes into the request path as it is, so only what a reference can hold: printable
- * ASCII (a NUL, a lone surrogate or any non-ASCII letter made the HTTP client throw), no '?', '#',
- * '%' or backslash, no leading '/', no '..' and no component starting with '.' (the HTTP client would
- * resolve '../containers/x' into another endpoint, and '.' or 'a/./b' into a shorter path; no real
- * reference has a component starting with '.').
- */
-export const IMAGE_REF_PATTERN = '^(?!/)(?!\\.)(?!.*/\\.)(?!.*\\.\\.)(?!.*[?#%\\\\])[!-~]+$';
+import { IMAGE_REF_PATTERN, shortId } from '../../docker/names.ts';
 
 export const ImageRef = Type.String({
   minLength: 1,

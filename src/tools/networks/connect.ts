@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { NAME_PATTERN } from '../../docker/names.ts';
 import { inspectContainer, inspectNetwork } from '../../docker/resolve.ts';
 import { ContainerRef, MAX_ENTRIES, MAX_NAME } from '../params.ts';
 import { asConflict, NetworkRef } from './ref.ts';
@@ -38,7 +39,7 @@ export const connectContainer = defineTool({
       network_id: NetworkRef,
       container_id: ContainerRef,
       aliases: Type.Optional(
-        Type.Array(Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$', maxLength: MAX_NAME }), {
+        Type.Array(Type.String({ pattern: NAME_PATTERN, maxLength: MAX_NAME }), {
           maxItems: MAX_ENTRIES,
           description: 'DNS names on it',
         }),

@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { engineError } from '../../docker/errors.ts';
-import { shortId } from '../../docker/names.ts';
+import { NAME_PATTERN, shortId } from '../../docker/names.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
 import { engineFilters, PruneFilters, StringMap } from '../params.ts';
 import { networkCandidates, networkPreview, removePlannedNetworks } from './prune.ts';
@@ -21,7 +21,7 @@ export const createNetwork = defineTool({
   input: Type.Object(
     {
       name: Type.String({
-        pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+        pattern: NAME_PATTERN,
         maxLength: 128,
       }),
       driver: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Default bridge' })),

@@ -2,7 +2,7 @@
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
-import { shortId } from '../../docker/names.ts';
+import { NAME_PATTERN, shortId } from '../../docker/names.ts';
 
 // The name goes into the request path: only the characters the engine allows, so '../x' cannot
 // reach another endpoint. No listed description: like the engine's API, a name or an ID works.
@@ -10,7 +10,7 @@ export const NetworkRef = Type.String({
   minLength: 1,
   expects: 'a network name or ID',
   maxLength: 256,
-  pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+  pattern: NAME_PATTERN,
 });
 
 /** The engine's own networks: they exist on every engine and cannot be removed. */

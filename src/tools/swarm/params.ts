@@ -1,9 +1,10 @@
 /** Parameter fragments the swarm tools share: references to services, nodes and tasks, and rows. */
 import Type from 'typebox';
+import { NAME_PATTERN } from '../../docker/names.ts';
 
 /** A name or ID that goes into a request path: only the characters Swarm allows in names. */
 const ref = (expects: string) =>
-  Type.String({ minLength: 1, maxLength: 256, expects, pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' });
+  Type.String({ minLength: 1, maxLength: 256, expects, pattern: NAME_PATTERN });
 
 export const ServiceRef = ref('a service name or ID');
 export const NodeRef = ref('a node hostname or ID');

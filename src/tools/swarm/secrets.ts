@@ -5,6 +5,7 @@
  */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { NAME_PATTERN } from '../../docker/names.ts';
 import {
   type BlobKind,
   createBlob,
@@ -16,12 +17,11 @@ import {
 import { FilterMap, Full, Limit, MAX_ARG, StringMap } from '../params.ts';
 
 // Names go into the request path: only the characters the engine allows.
-const NAME = '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$';
-const Name = Type.String({ minLength: 1, maxLength: 64, pattern: NAME });
+const Name = Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN });
 const Ref = Type.String({
   minLength: 1,
   maxLength: 64,
-  pattern: NAME,
+  pattern: NAME_PATTERN,
   expects: 'a name or ID',
   description: 'Name or ID',
 });

@@ -4,6 +4,7 @@
  */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { NAME_PATTERN } from '../../docker/names.ts';
 import type { ServiceChange } from '../../docker/swarm/services.ts';
 import {
   createService,
@@ -26,7 +27,7 @@ export const serviceCreate = defineTool({
   idempotent: false,
   input: Type.Object(
     {
-      name: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' }),
+      name: Type.String({ minLength: 1, maxLength: 63, pattern: NAME_PATTERN }),
       ...serviceSettings,
     },
     { additionalProperties: false },

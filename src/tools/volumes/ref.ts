@@ -1,7 +1,7 @@
 /** The volume name parameter, its compact summary, and which containers use it. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { shortId } from '../../docker/names.ts';
+import { NAME_PATTERN, shortId } from '../../docker/names.ts';
 
 // The name goes into the request path: only the characters the engine allows, so '../x' cannot
 // reach another endpoint.
@@ -9,7 +9,7 @@ export const VolumeRef = Type.String({
   minLength: 1,
   expects: 'a volume name',
   maxLength: 256,
-  pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+  pattern: NAME_PATTERN,
 });
 
 /** The engine's rule: two or more characters, starting with a letter or digit. */
