@@ -9,6 +9,7 @@
  * while it decides. Knows nothing of MCP or of any tool.
  */
 import type { EngineRequests } from '../core/engine.ts';
+import { ToolError } from '../core/errors.ts';
 
 /** docker-modem's `dial` options, as dockerode and we pass them. */
 export interface DialOptions {
@@ -64,6 +65,28 @@ export function setRequestGuard(next: RequestGuard | undefined): void {
 
 const PRIVATE = new Set(['authconfig', 'abortSignal']);
 
+/**
+ * What the HTTP client would turn into another path: a '.' or '..' segment (or one spelled with
+ * '%2e'), which it resolves; a '#', after which it drops the rest; a backslash, which it reads as '/';
+ * a control character, which it removes (no name holds any other character outside printable ASCII);
+ * a space at the end, which it trims.
+ */
+const REWRITTEN = /[^ -~]|[#\\]|(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)| $/i;
+
+/**
+ * Refuses a request whose path the HTTP client would send as another one: '/networks/x/../../containers/
+ * c/start#/connect' would reach '/containers/c/start', past guards that judged the path as written.
+ * Names the tools take cannot hold these; a name from elsewhere (a Compose file) could.
+ */
+export function checkPath(call: Pick<EngineCall, 'method' | 'path'>): void {
+  if (REWRITTEN.test(call.path))
+    throw new ToolError(
+      'invalid_argument',
+      `engine request ${call.method} ${JSON.stringify(call.path)}: a name in it holds '.', '..', '#', '\\' or a character outside printable ASCII, which would send the request elsewhere`,
+      { hint: 'Fix the name: names of containers, networks and volumes use letters, digits and _ . -.' },
+    );
+}
+
 /** The request `dial` will send, as docker-modem builds it (same query and body rules). */
 export function describeDial(o: DialOptions): EngineCall {
   const given = o.options;
@@ -103,13 +126,14 @@ export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard)
   // What the guards may ask the engine while they decide: unguarded GETs under the call's signal.
   const ioFor = (signal: AbortSignal | undefined): GuardIO => ({
     get: <T>(path: string) =>
-      new Promise<T | undefined>((resolve, reject) =>
+      new Promise<T | undefined>((resolve, reject) => {
+        checkPath({ method: 'GET', path });
         send(dialOptions({ path }, signal ?? new AbortController().signal), (err, data) => {
           if (!err) resolve(data as T);
           else if ((err as { statusCode?: number }).statusCode === 404) resolve(undefined);
           else reject(err);
-        }),
-      ),
+        });
+      }),
   });
   // The verdict on `call`: undefined when both guards let it pass at once, a promise when one asks.
   const verdictOn = (call: EngineCall, signal: AbortSignal | undefined): void | Promise<void> => {
@@ -121,10 +145,12 @@ export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard)
   };
   modem.dial = (given, callback) => {
     const options = withoutUnset(given);
-    if (!guard && !engineGuard) return send(options, callback);
     let verdict: void | Promise<void>;
     try {
-      verdict = verdictOn(describeDial(options), options.abortSignal);
+      const call = describeDial(options);
+      checkPath(call);
+      if (!guard && !engineGuard) return send(options, callback);
+      verdict = verdictOn(call, options.abortSignal);
     } catch (e) {
       return callback(e, null);
     }
@@ -138,9 +164,10 @@ export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard)
   const direct = modem.request?.bind(modem);
   if (!direct) return;
   modem.request = (call, signal) => {
-    if (!guard && !engineGuard) return direct(call, signal);
     let verdict: void | Promise<void>;
     try {
+      checkPath(call);
+      if (!guard && !engineGuard) return direct(call, signal);
       verdict = verdictOn(call, signal);
     } catch (e) {
       return Promise.reject(e);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'bun:test';
+import fc from 'fast-check';
 import { ToolError } from '../../src/core/errors.ts';
 import { engineError, isMissing } from '../../src/docker/errors.ts';
-import { describeDial } from '../../src/docker/request.ts';
+import { checkPath, type DialOptions, describeDial, guardRequests } from '../../src/docker/request.ts';
 import { didYouMean, notFound } from '../../src/docker/resolve.ts';
 import { listersOf, listHint, mapError } from '../../src/pipeline/map-errors.ts';
 import { catalogue } from '../../src/tools/index.ts';
@@ -217,5 +218,93 @@ describe('describeDial (what a RequestGuard sees)', () => {
       statusCodes: codes,
     });
     expect(upload).toMatchObject({ upload: true, stream: true, body: undefined, query: { quiet: true } });
+  });
+});
+
+describe('a request whose path the HTTP client would rewrite', () => {
+  const codes = { 200: true };
+  /** A client whose dial records what reached it, guarded as every engine client is. */
+  const guarded = () => {
+    const sent: string[] = [];
+    const modem = {
+      dial: (o: DialOptions, cb: (err: unknown, data: unknown) => void) => {
+        sent.push(o.path);
+        cb(null, {});
+      },
+    };
+    guardRequests({ modem } as never);
+    const dial = (path: string, method = 'POST') =>
+      new Promise<unknown>((resolve) =>
+        modem.dial({ path, method, statusCodes: codes }, (err) => resolve(err ?? 'sent')),
+      );
+    return { sent, dial };
+  };
+
+  it('is refused before it is sent, naming the path', async () => {
+    const { sent, dial } = guarded();
+    for (const path of [
+      '/networks/x/../../containers/c/start#/connect?',
+      '/networks/x/%2e%2E/containers/c/start?',
+      '/containers/c\\start?',
+      '/containers/./create?',
+      '/networks/a\tb?',
+    ]) {
+      const err = await dial(path);
+      expect(err).toBeInstanceOf(ToolError);
+      expect((err as ToolError).kind).toBe('invalid_argument');
+      expect((err as ToolError).message).toContain(JSON.stringify(path.slice(0, path.indexOf('?'))));
+      expect((err as ToolError).hint).toContain('Fix the name');
+    }
+    expect(sent).toEqual([]);
+  });
+
+  it('passes the paths real names make', async () => {
+    const { sent, dial } = guarded();
+    const paths = [
+      '/containers/web.1_a-b/start?',
+      '/images/127.0.0.1:5000/team/app:1.2@sha256:0123abcd/json?',
+      '/networks/my.net?',
+      '/volumes/v..2?',
+      '/images/a%2Fb%3A1/json?',
+    ];
+    for (const path of paths) expect(await dial(path, 'GET')).toBe('sent');
+    expect(sent).toEqual(paths);
+  });
+
+  it('passes only paths the URL parser leaves as they are', () => {
+    const piece = fc.constantFrom(
+      'a',
+      '.',
+      '..',
+      '/',
+      '#',
+      '\\',
+      '%2e',
+      '%2E',
+      '\t',
+      '\n',
+      ' ',
+      '%20',
+      'é',
+      '\u0000',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
+        const path = `/containers/${pieces.join('')}`;
+        const passes = (() => {
+          try {
+            checkPath({ method: 'GET', path });
+            return true;
+          } catch {
+            return false;
+          }
+        })();
+        const sent = new URL(`http://localhost${path}`).pathname;
+        // Percent-encoding is not a rewrite: the engine decodes it back.
+        const kept = sent === path.replace(/ /g, '%20');
+        if (passes) expect(kept).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
