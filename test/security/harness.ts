@@ -147,6 +147,12 @@ export async function destroyWorld(world: World | undefined): Promise<void> {
       .getVolume(v.Name)
       .remove({ force: true })
       .catch(() => {});
+  // By ID: a network a failing server made may carry a name no path can hold.
+  for (const n of (await docker.listNetworks()).filter((n) => ours(n.Name)))
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => {});
   for (const image of await docker.listImages())
     for (const tag of (image.RepoTags ?? []).filter((t) => t.includes(TOKEN)))
       await docker

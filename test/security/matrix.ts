@@ -628,6 +628,28 @@ export const REFUSALS: Row[] = [
   },
   {
     class: 5,
+    variant: "compose network whose name walks its connect to a privileged container's start",
+    tool: 'docker_compose_up',
+    before: [{ container: '{name}-c', hostConfig: { Privileged: true } }],
+    args: {
+      project_name: '{name}',
+      content:
+        'services:\n  a:\n    image: {image}\n    networks: [one, two]\nnetworks:\n  one: {}\n  two:\n    name: "x/../../containers/{name}-c/start#"\n',
+    },
+    expect: { refused: 'invalid_argument', names: ['"two"', 'x/../../containers/{name}-c/start#'] },
+  },
+  {
+    class: 5,
+    variant: 'compose image whose reference walks its inspect to the container list',
+    tool: 'docker_compose_up',
+    args: {
+      project_name: '{name}',
+      content: 'services:\n  a:\n    image: "../../containers/json?all=1#"\n',
+    },
+    expect: { refused: 'invalid_argument', names: ['service "a"', '../../containers/json?all=1#'] },
+  },
+  {
+    class: 5,
     variant: 'start a raw-API container that binds /etc',
     tool: 'docker_start_container',
     args: { container_id: '{fx.etcbind}' },
