@@ -47,7 +47,11 @@ const unversioned = (url: string) => url.replace(/^\/v[\d.]+\//, '/');
 
 export async function recordingEngine(
   socketPath: string,
-  opts: { upstream?: string } = {},
+  opts: {
+    upstream?: string;
+    /** Milliseconds to hold the upstream's answer to a request (sent on at once): a slow engine. */
+    holdAnswer?: (r: RecordedRequest) => number;
+  } = {},
 ): Promise<RecordingEngine> {
   rmSync(socketPath, { force: true });
   const requests: RecordedRequest[] = [];
@@ -66,7 +70,7 @@ export async function recordingEngine(
     res.on('finish', () => {
       rec.finished = true;
     });
-    if (opts.upstream) return forward(req, res, rec, opts.upstream);
+    if (opts.upstream) return forward(req, res, rec, opts.upstream, opts.holdAnswer?.(rec) ?? 0);
     req.on('data', (chunk: Buffer) => {
       if (rec.body.length < 65_536) rec.body += chunk.toString('utf8');
     });
@@ -145,12 +149,23 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
   else json(404, { message: 'recording engine: no such object' });
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest, upstream: string): void {
+function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rec: RecordedRequest,
+  upstream: string,
+  holdMs: number,
+): void {
   const up = request(
     { socketPath: upstream, method: req.method, path: req.url, headers: req.headers },
     (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
+      const answer = () => {
+        if (res.destroyed) return upRes.resume();
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      };
+      if (holdMs > 0) setTimeout(answer, holdMs);
+      else answer();
     },
   );
   up.on('error', () => res.destroy());

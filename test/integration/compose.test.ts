@@ -318,6 +318,44 @@ describe('an image the call may not pull', () => {
   });
 });
 
+describe('a network being made when another step fails', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcpt-compose-hold-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is waited for and reported as made, so the next up does not make it twice', async () => {
+    // The engine is slow to answer the network's create, and the pull fails meanwhile (nothing listens
+    // on 127.0.0.1:1). Stopping the create then made it land after the answer, which said "it may exist".
+    const rec = await recordingEngine(join(dir, 'engine.sock'), {
+      upstream: testSocket(),
+      holdAnswer: (r) => (r.method === 'POST' && r.path.startsWith('/networks/create') ? 1500 : 0),
+    });
+    const name = newProject();
+    try {
+      const yaml = `services:\n  app:\n    image: 127.0.0.1:1/mcp-test/nowhere:${name}\n`;
+      const failed = await callErr(
+        'docker_compose_up',
+        { content: yaml, project_name: name },
+        { engine: rec.engineHandle() },
+      );
+      expect(failed.message).toContain(`done before it stopped: network ${name}_default created`);
+      expect(failed.message).not.toContain('may exist');
+      const create = rec.calls().filter((r) => r.method === 'POST' && r.path.startsWith('/networks/create'));
+      expect(create.map((r) => ({ finished: r.finished, abortedByClient: r.abortedByClient }))).toEqual([
+        { finished: true, abortedByClient: false },
+      ]);
+      await callErr(
+        'docker_compose_up',
+        { content: yaml, project_name: name },
+        { engine: rec.engineHandle() },
+      );
+      const nets = await testDocker().listNetworks({ filters: { name: [`${name}_default`] } });
+      expect(nets.length).toBe(1);
+    } finally {
+      await rec.close();
+    }
+  });
+});
+
 describe('the generate_compose prompt', () => {
   it('writes a file docker_compose_config loads without errors', async () => {
     const c = await makeContainer({ env: ['API_TOKEN=hunter2', 'PRICE=$5', 'MODE=demo'] });

@@ -37,9 +37,9 @@ function engine(inspect: () => Promise<unknown>, create: (kind: 'network' | 'vol
   return { docker, made };
 }
 
-const call = (signal = new AbortController().signal) => {
+const call = (signal = new AbortController().signal, stop = signal) => {
   const steps: Step[] = [];
-  return { steps, c: { signal, step: (s: Step) => steps.push(s), doing: () => {} } };
+  return { steps, c: { signal, stop, step: (s: Step) => steps.push(s), doing: () => {} } };
 };
 
 describe('a project’s networks and volumes', () => {
@@ -79,6 +79,40 @@ describe('a project’s networks and volumes', () => {
     expect(ensureResources(docker, await project(), ['app'], c)).rejects.toThrow('stopped');
     await Bun.sleep(1);
     expect(made).toEqual([]);
+  });
+
+  it('let a create already sent finish when another step of the call fails, and start none after', async () => {
+    const stop = new AbortController();
+    let finish = () => {};
+    const sentWith: AbortSignal[] = [];
+    const made: string[] = [];
+    const docker = {
+      getNetwork: () => ({ inspect: () => Promise.reject(failure(404)) }),
+      // The volume's inspect answers only after the failure.
+      getVolume: () => ({ inspect: () => Bun.sleep(10).then(() => Promise.reject(failure(404))) }),
+      createNetwork: (o: { Name: string; abortSignal: AbortSignal }) => {
+        made.push(`network ${o.Name}`);
+        sentWith.push(o.abortSignal);
+        return new Promise((resolve) => {
+          finish = () => resolve({});
+        });
+      },
+      createVolume: (o: { Name: string }) => {
+        made.push(`volume ${o.Name}`);
+        return Promise.resolve({});
+      },
+    } as unknown as Dockerode;
+    const { steps, c } = call(new AbortController().signal, stop.signal);
+    const done = ensureResources(docker, await project(), ['app'], c).catch((e: Error) => e);
+    await Bun.sleep(1);
+    expect(made).toEqual(['network p_default']);
+    stop.abort(new Error('a pull failed'));
+    await Bun.sleep(20);
+    expect(sentWith[0]?.aborted).toBe(false);
+    finish();
+    expect(((await done) as Error).message).toBe('a pull failed');
+    expect(made).toEqual(['network p_default']);
+    expect(steps.map((s) => `${s.object} ${s.action}`)).toEqual(['network p_default created']);
   });
 
   it('take a network made meanwhile (409 on create) as there, not as made', async () => {

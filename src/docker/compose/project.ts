@@ -198,7 +198,8 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
       present
         .then(() =>
           ensureResources(docker, p, services, {
-            signal: run,
+            signal,
+            stop: run,
             step,
             doing: (key, what) => (what ? doing.set(key, what) : doing.delete(key)),
           }),

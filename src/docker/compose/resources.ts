@@ -12,7 +12,13 @@ import type { Step } from './project.ts';
 import { COMPOSE_VERSION, L, resourceName, serviceNetworks } from './spec.ts';
 
 export interface ResourceCall {
+  /** The call's own: a cancel or timeout stops the requests in flight. */
   signal: AbortSignal;
+  /**
+   * Set when another step of the call failed: no create starts after it, but one already sent
+   * finishes (and is reported), so no network or volume lands after the answer.
+   */
+  stop: AbortSignal;
   step: (s: Step) => void;
   /** What is being done, for an answer that stops in the middle ('' when done). */
   doing: (key: string, what: string) => void;
@@ -91,7 +97,7 @@ async function ensureNetwork(docker: Dockerode, p: Project, key: string, c: Reso
     throw new ToolError('not_found', `external network "${name}" does not exist`, {
       hint: 'Create it first.',
     });
-  signal.throwIfAborted();
+  c.stop.throwIfAborted();
   c.doing(`network ${name}`, `creating network ${name} (it may exist)`);
   try {
     await docker.createNetwork({
@@ -124,7 +130,7 @@ async function ensureVolume(docker: Dockerode, p: Project, key: string, c: Resou
     throw new ToolError('not_found', `external volume "${name}" does not exist`, {
       hint: 'Create it first.',
     });
-  signal.throwIfAborted();
+  c.stop.throwIfAborted();
   c.doing(`volume ${name}`, `creating volume ${name} (it may exist)`);
   await docker.createVolume({
     Name: name,
