@@ -515,6 +515,20 @@ describe('compose safety', () => {
     expect(cfg.refused.sock?.every((m) => m.startsWith('service "sock" (key volumes)'))).toBe(true);
   });
 
+  it('lists in config the names up would refuse, beside the policy refusals', async () => {
+    const yaml = `services:\n  root:\n    image: ${TEST_IMAGE}\n    privileged: true\n    networks: [odd]\n  fine:\n    image: ${TEST_IMAGE}\nnetworks:\n  odd:\n    name: "x/../../containers/json#"\n`;
+    const cfg = await callOk<{ refused: Record<string, string[]> }>('docker_compose_config', {
+      content: yaml,
+      project_name: 'cfgnames',
+    });
+    expect(cfg.refused).toEqual({
+      root: [
+        'service "root": network "odd": name "x/../../containers/json#" is not a network name',
+        expect.stringMatching(/^service "root" \(key privileged\): /),
+      ],
+    });
+  });
+
   it('refuses up naming every refusal at once', async () => {
     const name = newProject();
     const yaml = `services:\n  a:\n    image: ${TEST_IMAGE}\n    privileged: true\n  b:\n    image: ${TEST_IMAGE}\n    network_mode: host\n`;

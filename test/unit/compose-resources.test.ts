@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'bun:test';
 import type Dockerode from 'dockerode';
 import { loadProject } from '../../src/docker/compose/load.ts';
-import { type Step, up } from '../../src/docker/compose/project.ts';
+import type { Step } from '../../src/docker/compose/project.ts';
 import { ensureResources } from '../../src/docker/compose/resources.ts';
 
 const project = () =>
@@ -126,69 +126,5 @@ describe('a project’s networks and volumes', () => {
     const { steps, c } = call();
     await ensureResources(docker, await project(), ['app'], c);
     expect(steps.map((s) => s.object)).toEqual(['volume p_data']);
-  });
-});
-
-describe('up, given a name the engine would not take', () => {
-  /** An engine that must not be asked anything: each property read is recorded and fails the call. */
-  const untouched = () => {
-    const asked: string[] = [];
-    const docker = new Proxy(
-      {},
-      {
-        get: (_, k) => {
-          asked.push(String(k));
-          throw new Error(`asked the engine (${String(k)})`);
-        },
-      },
-    ) as Dockerode;
-    return { docker, asked };
-  };
-  const upOf = async (content: string) => {
-    const { docker, asked } = untouched();
-    const p = await loadProject(
-      { content, project_name: 'p' },
-      { home: '/root', read: async () => undefined },
-    );
-    const err = await up(docker, {} as never, p, {
-      progress: () => {},
-      signal: new AbortController().signal,
-    }).catch((e: unknown) => e);
-    return { err: err as Error & { kind?: string; hint?: string }, asked };
-  };
-
-  it('refuses a network name that would lead its requests elsewhere, asking the engine nothing', async () => {
-    const { err, asked } = await upOf(
-      'services:\n  a:\n    image: busybox\n    networks: [one, two]\nnetworks:\n  one: {}\n  two:\n    name: "x/../../containers/c/start#"\n',
-    );
-    expect(err.kind).toBe('invalid_argument');
-    expect(err.message).toBe('network "two": name "x/../../containers/c/start#" is not a network name');
-    expect(err.hint).toContain('docker network create');
-    expect(asked).toEqual([]);
-  });
-
-  it('refuses a volume name the same way', async () => {
-    const { err, asked } = await upOf(
-      'services:\n  a:\n    image: busybox\n    volumes: ["data:/d"]\nvolumes:\n  data:\n    name: "../../containers/create"\n',
-    );
-    expect(err.kind).toBe('invalid_argument');
-    expect(err.message).toBe('volume "data": name "../../containers/create" is not a volume name');
-    expect(asked).toEqual([]);
-  });
-
-  it('refuses an image that is no image reference, naming the service', async () => {
-    const { err, asked } = await upOf('services:\n  web:\n    image: "../../containers/json?all=1#"\n');
-    expect(err.kind).toBe('invalid_argument');
-    expect(err.message).toBe('service "web": image "../../containers/json?all=1#" is not an image reference');
-    expect(err.hint).toContain('[registry/]name[:tag][@digest]');
-    expect(asked).toEqual([]);
-  });
-
-  it('goes on to the engine when every name is one it takes', async () => {
-    const { err, asked } = await upOf(
-      'services:\n  a:\n    image: 127.0.0.1:5000/team/app:1.2\n    networks: [one]\n    volumes: ["data:/d"]\nnetworks:\n  one:\n    name: shared.net-1\nvolumes:\n  data: {}\n',
-    );
-    expect(err.message).toStartWith('asked the engine');
-    expect(asked.length).toBeGreaterThan(0);
   });
 });

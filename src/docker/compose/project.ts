@@ -9,18 +9,16 @@ import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
 import { createRequest } from '../container-spec.ts';
-import { IMAGE_REF_PATTERN } from '../names.ts';
 import { ensureImage, imageId, pullPolicy } from './image.ts';
 import type { Project } from './load.ts';
+import { checkNames } from './names.ts';
 import { linkedServices, type Obj } from './normalise.ts';
 import { checkProject } from './policy.ts';
-import { checkResourceNames, ensureResources, resourceObjects } from './resources.ts';
+import { ensureResources, resourceObjects } from './resources.ts';
 import { projectContainers } from './running.ts';
 import { endpoint, L, replicas, resourceName, serviceImage, serviceNetworks, serviceSpec } from './spec.ts';
 import { copyContents, type InFlight, partial, tell } from './stopped.ts';
 import { ProjectPoll, waitForDependencies } from './wait.ts';
-
-const IMAGE_REF = new RegExp(IMAGE_REF_PATTERN);
 
 /**
  * The services a service needs made and started first: its depends_on, the service whose network it
@@ -114,14 +112,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
             { hint: `Define it at the top level with file: or environment:.` },
           );
       }
-  for (const s of services) {
-    const image = serviceImage(p, s);
-    if (!IMAGE_REF.test(image))
-      throw new ToolError('invalid_argument', `service "${s}": image "${image}" is not an image reference`, {
-        hint: 'Write it as [registry/]name[:tag][@digest], such as nginx:1.27 or ghcr.io/org/app:v2.',
-      });
-  }
-  checkResourceNames(p, services);
+  checkNames(p, services);
   await checkProject(docker, facts, p, services);
 
   const steps: Step[] = [];

@@ -5,7 +5,6 @@
 import type Dockerode from 'dockerode';
 import { ToolError } from '../../core/errors.ts';
 import { statusOf } from '../errors.ts';
-import { NAME_PATTERN } from '../names.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
 import type { Step } from './project.ts';
@@ -34,28 +33,6 @@ function resourceKeys(p: Project, services: string[]) {
     ),
   );
   return { netKeys, volKeys };
-}
-
-const NAME = new RegExp(NAME_PATTERN);
-
-/**
- * Refuses a network or volume whose name the engine's rule would refuse (a `name:` of the file's own),
- * before anything is made: the name goes into a request path, where '../' or '#' would reach another
- * endpoint.
- */
-export function checkResourceNames(p: Project, services: string[]): void {
-  const { netKeys, volKeys } = resourceKeys(p, services);
-  for (const [kind, keys, defs] of [
-    ['network', netKeys, p.networks],
-    ['volume', volKeys, p.volumes],
-  ] as const)
-    for (const key of keys) {
-      const name = resourceName(p.name, key, defs[key]);
-      if (!NAME.test(name))
-        throw new ToolError('invalid_argument', `${kind} "${key}": name "${name}" is not a ${kind} name`, {
-          hint: `Name it with letters, digits and _ . - (first a letter or digit), as docker ${kind} create does.`,
-        });
-    }
 }
 
 /** The objects `ensureResources` may make, in the project's order (networks, then volumes), for its report. */

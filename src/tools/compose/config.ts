@@ -1,6 +1,7 @@
 /** docker_compose_config: the resolved model, compactly, and what the safety policy would refuse. */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { nameRefusals } from '../../docker/compose/names.ts';
 import type { Obj } from '../../docker/compose/normalise.ts';
 import { projectRefusals } from '../../docker/compose/policy.ts';
 import { resourceName, serviceNetworks } from '../../docker/compose/spec.ts';
@@ -68,10 +69,13 @@ export const composeConfig = defineTool({
   handler: async (args, { engine, signal, processEnv }) => {
     const p = await load(engine, args, signal, processEnv);
     const facts = await engine.resolveFacts(signal).catch(() => engine.facts);
+    const services = Object.keys(p.services);
+    const names = nameRefusals(p, services);
+    const policy = await projectRefusals(engine.docker, facts, p, services);
     const refused = Object.fromEntries(
-      Object.entries(await projectRefusals(engine.docker, facts, p, Object.keys(p.services))).map(
-        ([s, errors]) => [s, errors.map((e) => e.message)],
-      ),
+      services
+        .map((s) => [s, [...(names[s] ?? []), ...(policy[s] ?? [])].map((e) => e.message)] as const)
+        .filter(([, messages]) => messages.length > 0),
     );
     const nets = new Set(Object.values(p.services).flatMap((s) => Object.keys(serviceNetworks(s))));
     return {

@@ -1,0 +1,58 @@
+/**
+ * The names `up` puts into request paths, checked by the engine's rules before it asks the engine
+ * anything: each service's image reference and the names of the networks and named volumes it uses.
+ * A `name:` of the file's own such as 'x/../../containers/c/start#' would otherwise reach another
+ * endpoint. `docker_compose_config` lists what `up` would refuse here.
+ */
+import { ToolError } from '../../core/errors.ts';
+import { IMAGE_REF_PATTERN, NAME_PATTERN } from '../names.ts';
+import type { Project } from './load.ts';
+import type { Obj } from './normalise.ts';
+import { resourceName, serviceImage, serviceNetworks } from './spec.ts';
+
+const IMAGE_REF = new RegExp(IMAGE_REF_PATTERN);
+const NAME = new RegExp(NAME_PATTERN);
+
+/** Every name each service would be refused for, by service (services without any left out). */
+export function nameRefusals(p: Project, services: string[]): Record<string, ToolError[]> {
+  const out: Record<string, ToolError[]> = {};
+  for (const s of services) {
+    const svc = (p.services[s] ?? {}) as Obj;
+    const found: ToolError[] = [];
+    const image = serviceImage(p, s);
+    if (!IMAGE_REF.test(image))
+      found.push(
+        new ToolError('invalid_argument', `service "${s}": image "${image}" is not an image reference`, {
+          hint: 'Write it as [registry/]name[:tag][@digest], such as nginx:1.27 or ghcr.io/org/app:v2.',
+        }),
+      );
+    const volumes = ((svc.volumes as Obj[] | undefined) ?? [])
+      .filter((v) => v.type === 'volume' && v.source)
+      .map((v) => String(v.source));
+    for (const [kind, keys, defs] of [
+      ['network', Object.keys(serviceNetworks(svc)), p.networks],
+      ['volume', volumes, p.volumes],
+    ] as const)
+      for (const key of keys) {
+        const name = resourceName(p.name, key, defs[key]);
+        if (!NAME.test(name))
+          found.push(
+            new ToolError(
+              'invalid_argument',
+              `service "${s}": ${kind} "${key}": name "${name}" is not a ${kind} name`,
+              {
+                hint: `Name it with letters, digits and _ . - (first a letter or digit), as docker ${kind} create does.`,
+              },
+            ),
+          );
+      }
+    if (found.length) out[s] = found;
+  }
+  return out;
+}
+
+/** Refuses the call with the first name refused, if any. */
+export function checkNames(p: Project, services: string[]): void {
+  const first = Object.values(nameRefusals(p, services)).flat()[0];
+  if (first) throw first;
+}
