@@ -6,6 +6,9 @@
 /** A container, network, volume, secret or service name as the engine's own rule writes it. */
 export const NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$';
 
+/** A container name or ID, with the leading '/' the engine prints names with. */
+export const CONTAINER_REF_PATTERN = '^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$';
+
 /**
  * The reference goes into the request path as it is, so only what a reference can hold: printable
  * ASCII (a NUL, a lone surrogate or any non-ASCII letter made the HTTP client throw), no '?', '#',

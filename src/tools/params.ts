@@ -1,6 +1,7 @@
 /** Parameter fragments shared by every tool, so lists page, filter and window the same way. */
 import Type from 'typebox';
 import { SHAPE_IN_EXAMPLE } from '../core/schema-marks.ts';
+import { CONTAINER_REF_PATTERN } from '../docker/names.ts';
 
 /**
  * A container name or ID. It goes into the request path, so only the characters Docker allows in
@@ -11,7 +12,7 @@ export const ContainerRef = Type.String({
   minLength: 1,
   expects: 'a container name or ID',
   maxLength: 256,
-  pattern: '^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+  pattern: CONTAINER_REF_PATTERN,
 });
 
 export const All = Type.Optional(Type.Boolean({ description: 'Include stopped' }));

@@ -640,6 +640,17 @@ export const REFUSALS: Row[] = [
   },
   {
     class: 5,
+    variant: "compose volumes_from whose reference walks the policy's lookup to another container",
+    tool: 'docker_compose_up',
+    args: {
+      project_name: '{name}',
+      content:
+        'services:\n  a:\n    image: {image}\n    volumes_from: ["container:a/../../containers/{fx.plain}"]\n',
+    },
+    expect: { refused: 'invalid_argument', names: ['volumes_from', 'a/../../containers/{fx.plain}'] },
+  },
+  {
+    class: 5,
     variant: 'compose image whose reference walks its inspect to the container list',
     tool: 'docker_compose_up',
     args: {

@@ -307,6 +307,39 @@ describe('the policy on what the engine receives and holds', () => {
     }
   });
 
+  it('refuses a joined container or named volume that is no name, before looking it up', async () => {
+    const asked: string[] = [];
+    const spy: EngineLookup = {
+      container: async (r) => {
+        asked.push(r);
+        return hostile[r];
+      },
+      volume: async (n) => {
+        asked.push(n);
+        return volumes[n as keyof typeof volumes];
+      },
+    };
+    const create = (HostConfig: Record<string, unknown>) =>
+      asyncRefusal((ctx) => checkCreateBody({ HostConfig }, ctx, spy));
+    for (const [hc, says] of [
+      [
+        { VolumesFrom: ['a/../../containers/priv:ro'] },
+        "HostConfig.VolumesFrom[0]: 'a/../../containers/priv'",
+      ],
+      [{ NetworkMode: 'container:x#' }, "HostConfig.NetworkMode: 'x#'"],
+      [
+        { Mounts: [{ Type: 'volume', Source: '../etcvol', Target: '/d' }] },
+        "'../etcvol' is not a volume name",
+      ],
+    ] as const) {
+      const e = await create(hc);
+      expect([says, e?.kind]).toEqual([says, 'invalid_argument']);
+      expect(e?.message).toContain(says);
+    }
+    expect(asked).toEqual([]);
+    expect(await create({ VolumesFrom: ['/plain:ro'] })).toBeUndefined();
+  });
+
   it("refuses the host network in a create body's EndpointsConfig, as in NetworkMode", async () => {
     const create = (EndpointsConfig: Record<string, unknown>) =>
       asyncRefusal((ctx) => checkCreateBody({ NetworkingConfig: { EndpointsConfig } }, ctx, L));

@@ -5,6 +5,7 @@
  * checked as they resolve now. Uses the rules in rules.ts; the lookups are the engine's, injected.
  */
 import { ToolError } from '../../core/errors.ts';
+import { CONTAINER_REF_PATTERN, NAME_PATTERN } from '../names.ts';
 import {
   bindSource,
   bindVolumeName,
@@ -45,6 +46,9 @@ const MODES: [string, NamespaceKind][] = [
   ['UsernsMode', 'userns'],
   ['CgroupnsMode', 'cgroupns'],
 ];
+const CONTAINER_REF = new RegExp(CONTAINER_REF_PATTERN);
+const VOLUME_NAME = new RegExp(NAME_PATTERN);
+
 /** How deep `container:` and VolumesFrom chains are followed. */
 const MAX_DEPTH = 4;
 
@@ -155,6 +159,11 @@ async function checkHostConfig(hc: unknown, at: string, w: Walk): Promise<void> 
 
 /** `container:NAME` or VolumesFrom: allowed only if that container passes the policy as it is now. */
 async function checkJoined(ref: string, arg: string, w: Walk): Promise<void> {
+  // The lookup puts it into a request path, where '../' would find another container.
+  if (!CONTAINER_REF.test(ref))
+    throw new ToolError('invalid_argument', `${arg}: '${ref}' is not a container name or ID`, {
+      hint: 'Name the container: letters, digits and _ . - (first a letter or digit).',
+    });
   if (w.depth >= MAX_DEPTH)
     refuseEscape(w.ctx, `${arg}: '${ref}' joins containers ${MAX_DEPTH} deep; refused`);
   const info = await w.lookup.container(ref);
@@ -169,6 +178,10 @@ async function checkJoined(ref: string, arg: string, w: Walk): Promise<void> {
 
 /** A named volume of the local driver: its options as they are now (a bind volume's device). */
 async function checkNamedVolume(name: string, arg: string, w: Walk): Promise<void> {
+  if (!VOLUME_NAME.test(name))
+    throw new ToolError('invalid_argument', `${arg}: '${name}' is not a volume name`, {
+      hint: 'Name the volume: letters, digits and _ . - (first a letter or digit).',
+    });
   const v = await w.lookup.volume(name);
   if (!v || (v.Driver && v.Driver !== 'local')) return;
   checkDriverOpts(v.Options ?? undefined, `${arg} (volume '${name}' options)`, w.ctx);
