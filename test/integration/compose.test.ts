@@ -523,7 +523,7 @@ describe('compose safety', () => {
     });
     expect(cfg.refused).toEqual({
       root: [
-        'service "root": network "odd": name "x/../../containers/json#" is not a network name',
+        'service "root": network "odd" is named "x/../../containers/json#", which is not a network name',
         expect.stringMatching(/^service "root" \(key privileged\): /),
       ],
     });

@@ -222,6 +222,26 @@ describe('docker_stack_deploy', () => {
         expect(cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=refused', '-q').trim()).toBe('');
     }, 60_000);
 
+  for (const [what, override, says] of [
+    ['a network', 'networks:\n  back:\n    name: "x/../../containers/json#"\n', 'network "back"'],
+    ['a secret', 'secrets:\n  api_key:\n    name: "../../swarm"\n', 'secret "api_key"'],
+  ] as const)
+    it(`deploys nothing when ${what} has a name the engine would not take`, async () => {
+      const bad = mkdtempSync(join(work, 'badname-'));
+      cpSync(project, bad, { recursive: true });
+      writeFileSync(join(bad, 'compose.override.yaml'), override);
+      const e = await swarm().err('docker_stack_deploy', {
+        project_dir: bad,
+        project_name: 'refused',
+        env: { IMAGE: TEST_IMAGE },
+      });
+      expect(e.kind).toBe('invalid_argument');
+      expect(e.message).toContain(`${says} is named `);
+      expect(e.message).toContain('nothing was deployed');
+      for (const kind of ['service', 'network', 'secret', 'config'])
+        expect(cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=refused', '-q').trim()).toBe('');
+    }, 60_000);
+
   it('says what to do on an engine that is not in a swarm', async () => {
     const e = await callErr('docker_stack_list', {}, { profile: { toolsets: ['swarm'] } });
     expect(e.kind).toBe('conflict');

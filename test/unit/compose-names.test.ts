@@ -44,12 +44,12 @@ describe('up, given a name the engine would not take', () => {
     for (const [content, message, hint] of [
       [
         'services:\n  a:\n    image: busybox\n    networks: [one, two]\nnetworks:\n  one: {}\n  two:\n    name: "x/../../containers/c/start#"\n',
-        'service "a": network "two": name "x/../../containers/c/start#" is not a network name',
+        'service "a": network "two" is named "x/../../containers/c/start#", which is not a network name',
         'docker network create',
       ],
       [
         'services:\n  a:\n    image: busybox\n    volumes: ["data:/d"]\nvolumes:\n  data:\n    name: "../../containers/create"\n',
-        'service "a": volume "data": name "../../containers/create" is not a volume name',
+        'service "a": volume "data" is named "../../containers/create", which is not a volume name',
         'docker volume create',
       ],
       [
@@ -85,10 +85,10 @@ describe('the names a project would be refused for', () => {
     ).toEqual({
       a: [
         'service "a": image "Bad Image" is not an image reference',
-        'service "a": network "one": name "a#b" is not a network name',
-        'service "a": volume "data": name "../d" is not a volume name',
+        'service "a": network "one" is named "a#b", which is not a network name',
+        'service "a": volume "data" is named "../d", which is not a volume name',
       ],
-      b: ['service "b": network "one": name "a#b" is not a network name'],
+      b: ['service "b": network "one" is named "a#b", which is not a network name'],
     });
   });
 });

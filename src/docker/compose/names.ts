@@ -13,6 +13,22 @@ import { resourceName, serviceImage, serviceNetworks } from './spec.ts';
 const IMAGE_REF = new RegExp(IMAGE_REF_PATTERN);
 const NAME = new RegExp(NAME_PATTERN);
 
+/**
+ * The refusal of an object's name that the engine's rule would refuse (networks, volumes, secrets,
+ * configs: letters, digits and _ . -), or undefined. `key` is the file's key for it. No colon after
+ * the key: the redaction stage would read `secret "api_key": …` as a secret's value and mask it.
+ */
+export function badName(kind: string, key: string, name: string, where = ''): ToolError | undefined {
+  if (NAME.test(name)) return undefined;
+  return new ToolError(
+    'invalid_argument',
+    `${where}${kind} "${key}" is named "${name}", which is not a ${kind} name`,
+    {
+      hint: `Name it with letters, digits and _ . - (first a letter or digit), as docker ${kind} create does.`,
+    },
+  );
+}
+
 /** Every name each service would be refused for, by service (services without any left out). */
 export function nameRefusals(p: Project, services: string[]): Record<string, ToolError[]> {
   const out: Record<string, ToolError[]> = {};
@@ -34,17 +50,8 @@ export function nameRefusals(p: Project, services: string[]): Record<string, Too
       ['volume', volumes, p.volumes],
     ] as const)
       for (const key of keys) {
-        const name = resourceName(p.name, key, defs[key]);
-        if (!NAME.test(name))
-          found.push(
-            new ToolError(
-              'invalid_argument',
-              `service "${s}": ${kind} "${key}": name "${name}" is not a ${kind} name`,
-              {
-                hint: `Name it with letters, digits and _ . - (first a letter or digit), as docker ${kind} create does.`,
-              },
-            ),
-          );
+        const bad = badName(kind, key, resourceName(p.name, key, defs[key]), `service "${s}": `);
+        if (bad) found.push(bad);
       }
     if (found.length) out[s] = found;
   }

@@ -12,6 +12,7 @@ import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
 import type { Project } from '../compose/load.ts';
+import { badName } from '../compose/names.ts';
 import type { Obj } from '../compose/normalise.ts';
 import { engineSaid } from '../errors.ts';
 import { hostFile } from '../host-files.ts';
@@ -133,6 +134,17 @@ export async function deployStack(
   // services as they are now (an engine that is no swarm manager, or Podman, is refused here).
   const existing = new Map((await stackServices(docker, stack, signal)).map((s) => [s.Spec.Name ?? '', s]));
   const blobs = await readBlobs(engine, p, stack, o);
+  const netKeys = [
+    ...new Set(services.flatMap((s) => Object.keys(stackNetworks(p.services[s] as Obj)))),
+  ].sort();
+  // The names go into request paths: one the engine's rule refuses is refused before any is looked up.
+  for (const [kind, key, name] of [
+    ...netKeys.map((k) => ['network', k, stackName(stack, k, p.networks[k])] as const),
+    ...blobs.map((b) => [b.kind, b.key, b.name] as const),
+  ]) {
+    const bad = badName(kind, key, name);
+    if (bad) throw new ToolError(bad.kind, `${bad.message} (nothing was deployed)`, { hint: bad.hint });
+  }
   const placeholder: SpecRefs = {
     secrets: new Map(blobs.filter((b) => b.kind === 'secret').map((b) => [b.name, '-'])),
     configs: new Map(blobs.filter((b) => b.kind === 'config').map((b) => [b.name, '-'])),
@@ -155,9 +167,6 @@ export async function deployStack(
       throw inComposeTerms(e, services[i] ?? c.name, ' (nothing was deployed)');
     }
   }
-  const netKeys = [
-    ...new Set(services.flatMap((s) => Object.keys(stackNetworks(p.services[s] as Obj)))),
-  ].sort();
   for (const key of netKeys) {
     const def = p.networks[key];
     if (
