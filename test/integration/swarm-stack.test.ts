@@ -199,6 +199,22 @@ describe('docker_stack_deploy', () => {
     expect(lines(cli('stack', 'services', 'alpha', '--format', '{{.Name}}'))).toEqual(['alpha_api']);
   }, 60_000);
 
+  /** A deploy of the fixture with `override` as compose.override.yaml, which must fail: its error. */
+  const refusedDeploy = (override: string) => {
+    const bad = mkdtempSync(join(work, 'bad-'));
+    cpSync(project, bad, { recursive: true });
+    writeFileSync(join(bad, 'compose.override.yaml'), override);
+    return swarm().err('docker_stack_deploy', {
+      project_dir: bad,
+      project_name: 'refused',
+      env: { IMAGE: TEST_IMAGE },
+    });
+  };
+  const nothingDeployed = () => {
+    for (const kind of ['service', 'network', 'secret', 'config'])
+      expect(cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=refused', '-q').trim()).toBe('');
+  };
+
   // The last service in name order is the refused one, so a deploy that checked as it went would
   // already have made the networks, the secret, the config and four services.
   for (const [what, override, key] of [
@@ -206,20 +222,12 @@ describe('docker_stack_deploy', () => {
     ['an added capability', 'services:\n  worker:\n    cap_add: [SYS_ADMIN]\n', 'cap_add'],
   ] as const)
     it(`deploys nothing when one service would be refused by the policy (${what})`, async () => {
-      const bad = mkdtempSync(join(work, 'bad-'));
-      cpSync(project, bad, { recursive: true });
-      writeFileSync(join(bad, 'compose.override.yaml'), override);
-      const e = await swarm().err('docker_stack_deploy', {
-        project_dir: bad,
-        project_name: 'refused',
-        env: { IMAGE: TEST_IMAGE },
-      });
+      const e = await refusedDeploy(override);
       expect(e.kind).toBe('policy_denied');
       // The Compose service and key, as Compose up names them (after the engine's name: two are configured).
       expect(e.message).toContain(`service "worker" (key ${key}): `);
       expect(e.message).toContain('nothing was deployed');
-      for (const kind of ['service', 'network', 'secret', 'config'])
-        expect(cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=refused', '-q').trim()).toBe('');
+      nothingDeployed();
     }, 60_000);
 
   for (const [what, override, says] of [
@@ -227,19 +235,11 @@ describe('docker_stack_deploy', () => {
     ['a secret', 'secrets:\n  api_key:\n    name: "../../swarm"\n', 'secret "api_key"'],
   ] as const)
     it(`deploys nothing when ${what} has a name the engine would not take`, async () => {
-      const bad = mkdtempSync(join(work, 'badname-'));
-      cpSync(project, bad, { recursive: true });
-      writeFileSync(join(bad, 'compose.override.yaml'), override);
-      const e = await swarm().err('docker_stack_deploy', {
-        project_dir: bad,
-        project_name: 'refused',
-        env: { IMAGE: TEST_IMAGE },
-      });
+      const e = await refusedDeploy(override);
       expect(e.kind).toBe('invalid_argument');
       expect(e.message).toContain(`${says} is named `);
       expect(e.message).toContain('nothing was deployed');
-      for (const kind of ['service', 'network', 'secret', 'config'])
-        expect(cli(kind, 'ls', '--filter', 'label=com.docker.stack.namespace=refused', '-q').trim()).toBe('');
+      nothingDeployed();
     }, 60_000);
 
   it('says what to do on an engine that is not in a swarm', async () => {
