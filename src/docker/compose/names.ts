@@ -8,7 +8,7 @@ import { ToolError } from '../../core/errors.ts';
 import { IMAGE_REF_PATTERN, NAME_PATTERN } from '../names.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
-import { resourceName, serviceImage, serviceNetworks } from './spec.ts';
+import { resourceName, serviceImage, serviceNetworks, serviceVolumes } from './spec.ts';
 
 const IMAGE_REF = new RegExp(IMAGE_REF_PATTERN);
 const NAME = new RegExp(NAME_PATTERN);
@@ -42,12 +42,9 @@ export function nameRefusals(p: Project, services: string[]): Record<string, Too
           hint: 'Write it as [registry/]name[:tag][@digest], such as nginx:1.27 or ghcr.io/org/app:v2.',
         }),
       );
-    const volumes = ((svc.volumes as Obj[] | undefined) ?? [])
-      .filter((v) => v.type === 'volume' && v.source)
-      .map((v) => String(v.source));
     for (const [kind, keys, defs] of [
       ['network', Object.keys(serviceNetworks(svc)), p.networks],
-      ['volume', volumes, p.volumes],
+      ['volume', serviceVolumes(svc), p.volumes],
     ] as const)
       for (const key of keys) {
         const bad = badName(kind, key, resourceName(p.name, key, defs[key]), `service "${s}": `);

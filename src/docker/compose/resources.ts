@@ -8,7 +8,7 @@ import { statusOf } from '../errors.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
 import type { Step } from './project.ts';
-import { COMPOSE_VERSION, L, resourceName, serviceNetworks } from './spec.ts';
+import { COMPOSE_VERSION, L, resourceName, serviceNetworks, serviceVolumes } from './spec.ts';
 
 export interface ResourceCall {
   /** The call's own: a cancel or timeout stops the requests in flight. */
@@ -25,13 +25,7 @@ export interface ResourceCall {
 
 function resourceKeys(p: Project, services: string[]) {
   const netKeys = new Set(services.flatMap((s) => Object.keys(serviceNetworks(p.services[s] as Obj))));
-  const volKeys = new Set(
-    services.flatMap((s) =>
-      ((p.services[s]?.volumes as Obj[] | undefined) ?? [])
-        .filter((v) => v.type === 'volume' && v.source)
-        .map((v) => String(v.source)),
-    ),
-  );
+  const volKeys = new Set(services.flatMap((s) => serviceVolumes(p.services[s] as Obj)));
   return { netKeys, volKeys };
 }
 

@@ -65,6 +65,12 @@ export function serviceNetworks(svc: Obj): Record<string, Obj> {
   return n && Object.keys(n).length > 0 ? n : { default: {} };
 }
 
+/** The keys of the named volumes a service mounts (`data` in `data:/d`), in its order. */
+export const serviceVolumes = (svc: Obj): string[] =>
+  ((svc.volumes as Obj[] | undefined) ?? [])
+    .filter((v) => v.type === 'volume' && v.source)
+    .map((v) => String(v.source));
+
 export const replicas = (svc: Obj): number => {
   const d = svc.deploy as Obj | undefined;
   return Number(d?.replicas ?? svc.scale ?? 1);
