@@ -24,7 +24,7 @@ import {
 } from '../helpers/engine.ts';
 import { connectInProcess, fences, firstText } from '../helpers/in-process.ts';
 import { callErr, callOk, pipelineEnv } from '../helpers/pipeline.ts';
-import { recordingEngine } from '../helpers/recording-engine.ts';
+import { type RecordedRequest, type RecordingEngine, recordingEngine } from '../helpers/recording-engine.ts';
 
 const dirs: string[] = [];
 const projects: string[] = [];
@@ -291,15 +291,26 @@ describe('pulling missing images', () => {
   });
 });
 
-describe('an image the call may not pull', () => {
+/** A recording proxy in front of the test engine (see recordingEngine) for `fn`, closed after it. */
+async function throughRecorder(
+  opts: Parameters<typeof recordingEngine>[1],
+  fn: (rec: RecordingEngine) => Promise<void>,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpt-compose-rec-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const rec = await recordingEngine(join(dir, 'engine.sock'), { upstream: testSocket(), ...opts });
+  try {
+    await fn(rec);
+  } finally {
+    await rec.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
+describe('an image the call may not pull', () => {
   it('is looked at before any network or volume is made', async () => {
     // A refusal that raced a network's creation left it being made after the call answered; the next
     // up then made a second network of the same name, which no container can join.
-    const rec = await recordingEngine(join(dir, 'engine.sock'), { upstream: testSocket() });
-    try {
+    await throughRecorder({}, async (rec) => {
       const name = newProject();
       const yaml = `services:\n  app:\n    image: mcp-test/not-on-this-engine:${name}\n    volumes: [data:/data]\nvolumes:\n  data: {}\n`;
       const never = await callErr(
@@ -312,25 +323,20 @@ describe('an image the call may not pull', () => {
       expect(asked.some((r) => r.includes('/images/mcp-test/not-on-this-engine'))).toBe(true);
       // The policy may look a named volume up; nothing may look for the network, or make either.
       expect(asked.filter((r) => r.includes('/networks') || r.startsWith('POST /volumes'))).toEqual([]);
-    } finally {
-      await rec.close();
-    }
+    });
   });
 });
 
 describe('a network being made when another step fails', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mcpt-compose-hold-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
   it('is waited for and reported as made, so the next up does not make it twice', async () => {
     // The engine is slow to answer the network's create, and the pull fails meanwhile (nothing listens
     // on 127.0.0.1:1). Stopping the create then made it land after the answer, which said "it may exist".
-    const rec = await recordingEngine(join(dir, 'engine.sock'), {
-      upstream: testSocket(),
-      holdAnswer: (r) => (r.method === 'POST' && r.path.startsWith('/networks/create') ? 1500 : 0),
-    });
-    const name = newProject();
-    try {
+    const hold = {
+      holdAnswer: (r: RecordedRequest) =>
+        r.method === 'POST' && r.path.startsWith('/networks/create') ? 1500 : 0,
+    };
+    await throughRecorder(hold, async (rec) => {
+      const name = newProject();
       const yaml = `services:\n  app:\n    image: 127.0.0.1:1/mcp-test/nowhere:${name}\n`;
       const failed = await callErr(
         'docker_compose_up',
@@ -350,9 +356,7 @@ describe('a network being made when another step fails', () => {
       );
       const nets = await testDocker().listNetworks({ filters: { name: [`${name}_default`] } });
       expect(nets.length).toBe(1);
-    } finally {
-      await rec.close();
-    }
+    });
   });
 });
 
