@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test';
+import fc from 'fast-check';
 import { ToolError } from '../../src/core/errors.ts';
 import {
   type ContainerInfo,
@@ -517,6 +518,107 @@ describe('the engine guard routes', () => {
     expect(await service(spec({ Image: 'x' }), '/services/back/update')).toBe('sent');
     expect(await service(spec({ Image: 'x' }), '/services/fine/update', { rollback: 'previous' })).toBe(
       'sent',
+    );
+  });
+
+  it('reads every body as the engine does: any case, ſ and K, and a field spelled twice refused', async () => {
+    const create = (body: Record<string, unknown>) => send('POST', '/containers/create', { body });
+    // Each was shown on dockerd to make what it spells: a privileged container, a bind of /etc.
+    expect(await create({ Image: 'x', hostconfig: { privileged: true } })).toBe('policy_denied');
+    expect(await create({ Image: 'x', HostConfig: { Privileged: false, privileged: true } })).toBe(
+      'invalid_argument',
+    );
+    expect(await create({ Image: 'x', HostConfig: { 'Bind\u017f': ['/etc:/h'] } })).toBe('policy_denied');
+    expect(await create({ Image: 'x', HostConfig: { 'Ma\u017f\u212AedPaths': [] } })).toBe('policy_denied');
+    expect(
+      await create({ Image: 'x', HostConfig: { mounts: [{ type: 'BIND', source: '/etc', target: '/e' }] } }),
+    ).toBe('policy_denied');
+    expect(
+      await create({
+        Image: 'x',
+        HostConfig: {
+          Mounts: [
+            {
+              Type: 'volume',
+              Target: '/x',
+              volumeoptions: { driverconfig: { options: { type: 'none', o: 'bind', device: '/etc' } } },
+            },
+          ],
+        },
+      }),
+    ).toBe('policy_denied');
+    expect(await create({ Image: 'x', networkingconfig: { endpointsconfig: { host: {} } } })).toBe(
+      'policy_denied',
+    );
+    expect(await create({ Image: 'x', HostConfig: { Privileged: false, Binds: ['/tmp/p:/p'] } })).toBe(
+      'sent',
+    );
+    expect(await send('POST', '/containers/ok/exec', { body: { Cmd: ['sh'], privileged: true } })).toBe(
+      'policy_denied',
+    );
+    expect(
+      await send('POST', '/containers/ok/update', { body: { devices: [{ PathOnHost: '/dev/sda' }] } }),
+    ).toBe('policy_denied');
+    expect(
+      await send('POST', '/volumes/create', {
+        body: { Name: 'v', driveropts: { type: 'none', o: 'bind', device: '/etc' } },
+      }),
+    ).toBe('policy_denied');
+    expect(
+      await send('POST', '/volumes/create', {
+        body: { Name: 'v', Driver: 'local', driver: 'other', DriverOpts: { type: 'sysfs' } },
+      }),
+    ).toBe('invalid_argument');
+    const twice = {
+      TaskTemplate: {
+        ContainerSpec: { Image: 'x', Privileges: {}, privileges: { Seccomp: { Mode: 'unconfined' } } },
+      },
+    };
+    expect(await send('POST', '/services/create', { body: twice })).toBe('invalid_argument');
+  });
+
+  it('refuses a refused create body however its keys are spelled', async () => {
+    const refused = [
+      { HostConfig: { Privileged: true } },
+      { HostConfig: { CapAdd: ['SYS_ADMIN'] } },
+      { HostConfig: { PidMode: 'host' } },
+      { HostConfig: { SecurityOpt: ['seccomp=unconfined'] } },
+      { HostConfig: { Devices: [{ PathOnHost: '/dev/sda' }] } },
+      { HostConfig: { MaskedPaths: [] } },
+      { HostConfig: { Binds: ['/etc:/e'] } },
+      { HostConfig: { Mounts: [{ Type: 'bind', Source: '/etc', Target: '/e' }] } },
+      { NetworkingConfig: { EndpointsConfig: { host: {} } } },
+    ];
+    // A key as Go would still match it: letters in the other case, s as ſ, k as the Kelvin sign.
+    const respell = (key: string, flips: boolean[]) =>
+      [...key]
+        .map((c, i) => {
+          if (!flips[i % flips.length]) return c;
+          if (c === 's') return '\u017f';
+          if (c === 'k') return '\u212a';
+          return c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase();
+        })
+        .join('');
+    // Network names in EndpointsConfig are a map's keys, not fields: kept as they are.
+    const respelled = (v: unknown, flips: boolean[], map = false): unknown =>
+      Array.isArray(v)
+        ? v.map((x) => respelled(x, flips))
+        : typeof v === 'object' && v !== null
+          ? Object.fromEntries(
+              Object.entries(v).map(([k, x]) => [
+                map ? k : respell(k, flips),
+                respelled(x, flips, k === 'EndpointsConfig'),
+              ]),
+            )
+          : v;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...refused),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 12 }),
+        async (body, flips) =>
+          (await send('POST', '/containers/create', { body: respelled({ Image: 'x', ...body }, flips) })) ===
+          'policy_denied',
+      ),
     );
   });
 });

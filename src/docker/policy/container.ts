@@ -6,6 +6,7 @@
  */
 import { ToolError } from '../../core/errors.ts';
 import { CONTAINER_REF_PATTERN, NAME_PATTERN } from '../names.ts';
+import { field, isObj } from './keys.ts';
 import {
   bindSource,
   bindVolumeName,
@@ -34,8 +35,6 @@ export interface ContainerInfo {
   Mounts?: { Type?: string; Source?: string; Name?: string; Driver?: string }[];
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 const MODES: [string, NamespaceKind][] = [
@@ -46,6 +45,7 @@ const MODES: [string, NamespaceKind][] = [
   ['UsernsMode', 'userns'],
   ['CgroupnsMode', 'cgroupns'],
 ];
+const DEVICE_KEYS = ['Devices', 'DeviceCgroupRules', 'DeviceRequests'];
 const CONTAINER_REF = new RegExp(CONTAINER_REF_PATTERN);
 const VOLUME_NAME = new RegExp(NAME_PATTERN);
 
@@ -66,11 +66,12 @@ interface Walk {
 export async function checkCreateBody(body: unknown, ctx: RuleContext, lookup: EngineLookup): Promise<void> {
   if (!isObj(body)) return;
   // A network named at create is joined as well as NetworkMode: 'host' there is the host's namespace too.
-  const endpoints = isObj(body.NetworkingConfig) ? body.NetworkingConfig.EndpointsConfig : undefined;
+  const networking = field(body, 'NetworkingConfig', 'the create body');
+  const endpoints = field(networking, 'EndpointsConfig', 'NetworkingConfig');
   if (isObj(endpoints))
     for (const net of Object.keys(endpoints))
       checkNamespaceMode('network', net, `NetworkingConfig.EndpointsConfig.${net}`, ctx);
-  await checkHostConfig(body.HostConfig, 'HostConfig', {
+  await checkHostConfig(field(body, 'HostConfig', 'the create body'), 'HostConfig', {
     ctx,
     lookup,
     depth: 0,
@@ -81,8 +82,7 @@ export async function checkCreateBody(body: unknown, ctx: RuleContext, lookup: E
 
 /** A POST /containers/{id}/update body: resources, of which devices reach the host. */
 export function checkUpdateBody(body: unknown, ctx: RuleContext): void {
-  if (!isObj(body)) return;
-  for (const k of ['Devices', 'DeviceCgroupRules', 'DeviceRequests']) checkDevices(body[k], k, ctx);
+  for (const k of DEVICE_KEYS) checkDevices(field(body, k, 'the update body'), k, ctx);
 }
 
 /** A container as it is now: refused when it breaks the policy, whoever created it. */
@@ -110,27 +110,31 @@ export async function checkContainerNow(
 async function checkHostConfig(hc: unknown, at: string, w: Walk): Promise<void> {
   if (!isObj(hc)) return;
   const { ctx } = w;
-  checkPrivileged(hc.Privileged, `${at}.Privileged`, ctx);
-  checkCapAdd(list(hc.CapAdd), `${at}.CapAdd`, ctx);
-  if (hc.Capabilities != null) checkCapAdd(list(hc.Capabilities), `${at}.Capabilities`, ctx);
+  const f = (key: string) => field(hc, key, at);
+  checkPrivileged(f('Privileged'), `${at}.Privileged`, ctx);
+  checkCapAdd(list(f('CapAdd')), `${at}.CapAdd`, ctx);
+  const caps = f('Capabilities');
+  if (caps != null) checkCapAdd(list(caps), `${at}.Capabilities`, ctx);
   // Namespaces before security_opt: the engine adds label=disable by itself for a host PID or IPC
   // namespace, and the refusal should name what the caller (or the container's creator) asked for.
   for (const [key, kind] of MODES) {
     // cgroup v1 engines report 'host' for every container: a create may not ask for it, a container may have it.
     if (kind === 'cgroupns' && !w.request) continue;
-    const joined = checkNamespaceMode(kind, hc[key], `${at}.${key}`, ctx);
+    const joined = checkNamespaceMode(kind, f(key), `${at}.${key}`, ctx);
     if (joined) await checkJoined(joined, `${at}.${key}`, w);
   }
-  checkSecurityOpt(list(hc.SecurityOpt), `${at}.SecurityOpt`, ctx);
-  for (const k of ['Devices', 'DeviceCgroupRules', 'DeviceRequests']) checkDevices(hc[k], `${at}.${k}`, ctx);
+  checkSecurityOpt(list(f('SecurityOpt')), `${at}.SecurityOpt`, ctx);
+  for (const k of DEVICE_KEYS) checkDevices(f(k), `${at}.${k}`, ctx);
   // An empty list unmasks /proc and /sys paths (what systempaths=unconfined sends).
-  for (const k of ['MaskedPaths', 'ReadonlyPaths'])
-    if (Array.isArray(hc[k]) && (w.request || (hc[k] as unknown[]).length === 0))
+  for (const k of ['MaskedPaths', 'ReadonlyPaths']) {
+    const paths = f(k);
+    if (Array.isArray(paths) && (w.request || paths.length === 0))
       refuseEscape(ctx, `${at}.${k}: unmasking system paths is refused: it exposes host kernel interfaces`);
-  for (const [i, entry] of list(hc.VolumesFrom).entries())
+  }
+  for (const [i, entry] of list(f('VolumesFrom')).entries())
     if (typeof entry === 'string')
       await checkJoined(entry.replace(/:(?:ro|rw)$/, ''), `${at}.VolumesFrom[${i}]`, w);
-  for (const [i, entry] of list(hc.Binds).entries()) {
+  for (const [i, entry] of list(f('Binds')).entries()) {
     const src = bindSource(entry);
     if (src !== undefined) ctx.hostPath(src, `${at}.Binds[${i}]`);
     else if (w.request) {
@@ -138,23 +142,31 @@ async function checkHostConfig(hc: unknown, at: string, w: Walk): Promise<void> 
       if (name) await checkNamedVolume(name, `${at}.Binds[${i}]`, w);
     }
   }
-  for (const [i, m] of list(hc.Mounts).entries()) {
-    if (!isObj(m)) continue;
-    const arg = `${at}.Mounts[${i}]`;
-    const type = typeof m.Type === 'string' ? m.Type.toLowerCase() : 'volume';
-    if ((type === 'bind' || type === 'npipe') && typeof m.Source === 'string')
-      ctx.hostPath(m.Source, `${arg}.Source`);
-    else if (type === 'volume') {
-      const driver =
-        isObj(m.VolumeOptions) && isObj(m.VolumeOptions.DriverConfig)
-          ? m.VolumeOptions.DriverConfig
-          : undefined;
-      if (driver && (!driver.Name || driver.Name === 'local'))
-        checkDriverOpts(driver.Options, `${arg}.VolumeOptions.DriverConfig.Options`, ctx);
-      if (w.request && typeof m.Source === 'string' && m.Source) await checkNamedVolume(m.Source, arg, w);
-    } else if (type !== 'tmpfs' && type !== 'image' && type !== 'cluster')
-      refuseEscape(ctx, `${arg}.Type: mount type '${type}' is refused`);
-  }
+  for (const [i, m] of list(f('Mounts')).entries()) await checkMount(m, `${at}.Mounts[${i}]`, w);
+}
+
+/** One HostConfig.Mounts entry: a bind's source, a local volume's options, or a type that is refused. */
+async function checkMount(m: unknown, arg: string, w: Walk): Promise<void> {
+  if (!isObj(m)) return;
+  const { ctx } = w;
+  const rawType = field(m, 'Type', arg);
+  const type = typeof rawType === 'string' ? rawType.toLowerCase() : 'volume';
+  const source = field(m, 'Source', arg);
+  if ((type === 'bind' || type === 'npipe') && typeof source === 'string')
+    ctx.hostPath(source, `${arg}.Source`);
+  else if (type === 'volume') {
+    const options = field(m, 'VolumeOptions', arg);
+    const driver = field(options, 'DriverConfig', `${arg}.VolumeOptions`);
+    const name = field(driver, 'Name', `${arg}.VolumeOptions.DriverConfig`);
+    if (isObj(driver) && (!name || name === 'local'))
+      checkDriverOpts(
+        field(driver, 'Options', `${arg}.VolumeOptions.DriverConfig`),
+        `${arg}.VolumeOptions.DriverConfig.Options`,
+        ctx,
+      );
+    if (w.request && typeof source === 'string' && source) await checkNamedVolume(source, arg, w);
+  } else if (type !== 'tmpfs' && type !== 'image' && type !== 'cluster')
+    refuseEscape(ctx, `${arg}.Type: mount type '${type}' is refused`);
 }
 
 /** `container:NAME` or VolumesFrom: allowed only if that container passes the policy as it is now. */

@@ -14,6 +14,7 @@ import {
   checkUpdateBody,
   type EngineLookup,
 } from './container.ts';
+import { field } from './keys.ts';
 import { checkDriverOpts, checkNamespaceMode, type RuleContext, refuseEscape } from './rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from './scope.ts';
 import { checkServiceSpec, type ServiceLookup } from './service.ts';
@@ -73,8 +74,9 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
 
   if (call.path === '/containers/create') return checkCreateBody(call.body, ctx, lookup);
   if (call.path === '/volumes/create') {
-    const body = (call.body ?? {}) as { Driver?: string; DriverOpts?: unknown };
-    if (!body.Driver || body.Driver === 'local') checkDriverOpts(body.DriverOpts, 'DriverOpts', ctx);
+    const driver = field(call.body, 'Driver', 'the volume create body');
+    if (!driver || driver === 'local')
+      checkDriverOpts(field(call.body, 'DriverOpts', 'the volume create body'), 'DriverOpts', ctx);
     return;
   }
   if (call.path === '/build') {
@@ -119,7 +121,7 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
   const [, rawRef = '', action] = m;
   const ref = seg(rawRef);
   if (action === 'update') return checkUpdateBody(call.body, ctx);
-  if (action === 'exec' && truthy((call.body as { Privileged?: unknown } | undefined)?.Privileged))
+  if (action === 'exec' && truthy(field(call.body, 'Privileged', 'the exec create body')))
     refuseEscape(ctx, 'Privileged: a privileged exec is refused: it has every capability on the host');
   if (action === 'attach' && !truthy(call.query.stdin)) return;
   if (action === 'archive' && call.method !== 'PUT') return;

@@ -8,20 +8,10 @@
  * checked by the same rule as this engine's. Published ports are allowed: Swarm publishes on every
  * node, as a container publish without an address would; the tools say so.
  */
+import { field, isObj } from './keys.ts';
 import { checkCapAdd, checkDriverOpts, type RuleContext, refuseEscape } from './rules.ts';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-
-/** A key's value matched without regard to case, as Go's encoding/json does. */
-export function field(o: unknown, key: string): unknown {
-  if (!isObj(o)) return undefined;
-  if (key in o) return o[key];
-  const k = key.toLowerCase();
-  for (const [name, v] of Object.entries(o)) if (name.toLowerCase() === k) return v;
-  return undefined;
-}
 
 /** Every ContainerSpec key of the Engine API (1.41–1.47) and what the policy does with it. */
 const CONTAINER_SPEC_KEYS = new Set(
@@ -78,24 +68,26 @@ export async function checkServiceSpec(
   lookup: ServiceLookup,
 ): Promise<void> {
   if (!isObj(body)) return;
-  const task = field(body, 'TaskTemplate');
+  const task = field(body, 'TaskTemplate', 'the service spec');
   const at = 'TaskTemplate.ContainerSpec';
-  const spec = field(task, 'ContainerSpec');
+  const spec = field(task, 'ContainerSpec', 'TaskTemplate');
   if (isObj(spec)) {
     for (const k of Object.keys(spec))
       if (!CONTAINER_SPEC_KEYS.has(k.toLowerCase()))
         refuseEscape(ctx, `${at}.${k}: an unknown container setting is refused: the policy cannot check it`);
-    checkCapAdd(list(field(spec, 'CapabilityAdd')), `${at}.CapabilityAdd`, ctx);
-    checkPrivileges(field(spec, 'Privileges'), `${at}.Privileges`, ctx);
-    for (const [i, m] of list(field(spec, 'Mounts')).entries())
+    checkCapAdd(list(field(spec, 'CapabilityAdd', at)), `${at}.CapabilityAdd`, ctx);
+    checkPrivileges(field(spec, 'Privileges', at), `${at}.Privileges`, ctx);
+    for (const [i, m] of list(field(spec, 'Mounts', at)).entries())
       await checkMount(m, `${at}.Mounts[${i}]`, ctx, lookup);
   }
   // Networks: the task's, and the deprecated service-level list the engine still honours.
   const nets = [
-    ...list(field(task, 'Networks')).map((n, i) => [n, `TaskTemplate.Networks[${i}]`] as const),
-    ...list(field(body, 'Networks')).map((n, i) => [n, `Networks[${i}]`] as const),
+    ...list(field(task, 'Networks', 'TaskTemplate')).map(
+      (n, i) => [n, `TaskTemplate.Networks[${i}]`] as const,
+    ),
+    ...list(field(body, 'Networks', 'the service spec')).map((n, i) => [n, `Networks[${i}]`] as const),
   ];
-  for (const [n, arg] of nets) await checkNetwork(field(n, 'Target'), arg, ctx, lookup);
+  for (const [n, arg] of nets) await checkNetwork(field(n, 'Target', arg), arg, ctx, lookup);
 }
 
 function checkPrivileges(priv: unknown, at: string, ctx: RuleContext): void {
@@ -104,15 +96,15 @@ function checkPrivileges(priv: unknown, at: string, ctx: RuleContext): void {
     if (!PRIVILEGE_KEYS.has(k.toLowerCase()))
       refuseEscape(ctx, `${at}.${k}: an unknown privilege setting is refused: the policy cannot check it`);
   for (const k of ['Seccomp', 'AppArmor']) {
-    const mode = field(field(priv, k), 'Mode');
+    const mode = field(field(priv, k, at), 'Mode', `${at}.${k}`);
     if (mode !== undefined && mode !== null && mode !== '' && mode !== 'default')
       refuseEscape(ctx, `${at}.${k}: mode '${String(mode)}' is refused: it loosens confinement`);
   }
-  const se = field(priv, 'SELinuxContext');
-  if (field(se, 'Disable') === true)
+  const se = field(priv, 'SELinuxContext', at);
+  if (field(se, 'Disable', `${at}.SELinuxContext`) === true)
     refuseEscape(ctx, `${at}.SELinuxContext: disabling SELinux labels is refused`);
   for (const k of ['User', 'Role', 'Type']) {
-    const v = field(se, k);
+    const v = field(se, k, `${at}.SELinuxContext`);
     if (typeof v === 'string' && v)
       refuseEscape(
         ctx,
@@ -123,19 +115,23 @@ function checkPrivileges(priv: unknown, at: string, ctx: RuleContext): void {
 
 async function checkMount(m: unknown, arg: string, ctx: RuleContext, lookup: ServiceLookup): Promise<void> {
   if (!isObj(m)) return;
-  const rawType = field(m, 'Type');
+  const rawType = field(m, 'Type', arg);
   const type = typeof rawType === 'string' && rawType ? rawType.toLowerCase() : 'volume';
-  const source = field(m, 'Source');
+  const source = field(m, 'Source', arg);
   if (type === 'bind' || type === 'npipe') {
     if (typeof source === 'string') ctx.hostPath(source, `${arg}.Source`);
     return;
   }
   if (!SAFE_MOUNT_TYPES.has(type)) return refuseEscape(ctx, `${arg}.Type: mount type '${type}' is refused`);
   if (type !== 'volume') return;
-  const driver = field(field(m, 'VolumeOptions'), 'DriverConfig');
-  const name = field(driver, 'Name');
+  const driver = field(field(m, 'VolumeOptions', arg), 'DriverConfig', `${arg}.VolumeOptions`);
+  const name = field(driver, 'Name', `${arg}.VolumeOptions.DriverConfig`);
   if (isObj(driver) && (!name || name === 'local'))
-    checkDriverOpts(field(driver, 'Options'), `${arg}.VolumeOptions.DriverConfig.Options`, ctx);
+    checkDriverOpts(
+      field(driver, 'Options', `${arg}.VolumeOptions.DriverConfig`),
+      `${arg}.VolumeOptions.DriverConfig.Options`,
+      ctx,
+    );
   if (typeof source === 'string' && source) {
     const v = await lookup.volume(source);
     if (v && (!v.Driver || v.Driver === 'local'))
