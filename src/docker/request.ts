@@ -110,7 +110,7 @@ export function describeDial(o: DialOptions): EngineCall {
 /** What an engine's own guard may ask the engine while it decides: GETs that bypass the guards. */
 export interface GuardIO {
   /** A JSON GET (e.g. '/containers/web/json'); undefined on 404. */
-  get<T>(path: string): Promise<T | undefined>;
+  get<T>(path: string, query?: Record<string, unknown>): Promise<T | undefined>;
 }
 
 /** A guard of one engine (its policy, with its facts): sees each request after the global guard. */
@@ -125,10 +125,10 @@ export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard)
   const send = modem.dial.bind(modem);
   // What the guards may ask the engine while they decide: unguarded GETs under the call's signal.
   const ioFor = (signal: AbortSignal | undefined): GuardIO => ({
-    get: <T>(path: string) =>
+    get: <T>(path: string, query?: Record<string, unknown>) =>
       new Promise<T | undefined>((resolve, reject) => {
         checkPath({ method: 'GET', path });
-        send(dialOptions({ path }, signal ?? new AbortController().signal), (err, data) => {
+        send(dialOptions({ path, query }, signal ?? new AbortController().signal), (err, data) => {
           if (!err) resolve(data as T);
           else if ((err as { statusCode?: number }).statusCode === 404) resolve(undefined);
           else reject(err);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'bun:test';
 import fc from 'fast-check';
 import { ToolError } from '../../src/core/errors.ts';
-import { checkHostPath, type PathPolicy } from '../../src/docker/policy/paths.ts';
+import { checkHostPath, type PathPolicy, resolvedHostPath } from '../../src/docker/policy/paths.ts';
 import {
   checkCapAdd,
   checkDriverOpts,
@@ -28,6 +28,7 @@ const ctx: RuleContext = {
   allowPrivileged: false,
   lifted: () => undefined,
   hostPath: (raw, arg) => checkHostPath(raw, arg, paths),
+  resolve: (raw) => resolvedHostPath(raw, paths),
 };
 const accepted = (fn: () => void) => {
   try {

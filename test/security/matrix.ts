@@ -348,6 +348,45 @@ export const REFUSALS: Row[] = [
     args: { container_id: '{name}-c' },
     expect: path([['{tmp}/{name}', '/etc']]),
   },
+  // A container that can write a directory can swap anything inside it for a symlink, between our
+  // check and any later mount the engine makes by itself (a restart policy): no bind may nest in one.
+  {
+    class: 2,
+    variant: 'a bind source inside a directory a container made through our tools can write',
+    tool: 'docker_run_container',
+    before: [
+      { mkdir: '{tmp}/{name}' },
+      { mkdir: '{tmp}/{name}/d' },
+      { call: 'docker_create_container', args: create({ name: '{name}-w', volumes: ['{tmp}/{name}:/ws'] }) },
+    ],
+    args: create({ volumes: ['{tmp}/{name}/d:/mnt:ro'], restart_policy: 'on-failure', command: 'true' }),
+    expect: { refused: P, names: ['{tmp}/{name}/d', '{name}-w', 'can write'] },
+  },
+  {
+    class: 2,
+    variant: "a writable bind holding another container's bind source",
+    tool: 'docker_create_container',
+    before: [
+      { mkdir: '{tmp}/{name}' },
+      { mkdir: '{tmp}/{name}/d' },
+      { container: '{name}-r', hostConfig: { Binds: ['{tmp}/{name}/d:/d:ro'] } },
+    ],
+    args: create({ volumes: ['{tmp}/{name}:/ws'] }),
+    expect: { refused: P, names: ['{tmp}/{name}', '{name}-r', 'holds'] },
+  },
+  {
+    class: 2,
+    variant: "compose: one service's writable project dir holding another service's bind",
+    tool: 'docker_compose_up',
+    before: [{ mkdir: '{tmp}/{name}' }, { mkdir: '{tmp}/{name}/data' }],
+    args: {
+      project_name: '{name}',
+      project_dir: '{tmp}/{name}',
+      content:
+        'services:\n  app:\n    image: {image}\n    volumes: ["./:/app"]\n  db:\n    image: {image}\n    volumes: ["./data:/data:ro"]\n',
+    },
+    expect: { refused: P, names: ['"db"', '{tmp}/{name}/data', '"app"'] },
+  },
 
   // 3. Sensitive host paths: system binaries and libraries, the engine's own dirs, credentials.
   ...bind('/etc', '/etc'),
@@ -605,6 +644,20 @@ export const REFUSALS: Row[] = [
   ...target('sysadmin', 'SYS_ADMIN', ['SYS_ADMIN']),
   ...target('unconfined', 'seccomp-unconfined', ['seccomp']),
   ...target('etcbindRunning', '/etc-binding', ['/etc'], ['allowlist', 'privileged']),
+  {
+    class: 5,
+    variant: 'copy from a container made outside that binds /etc, never started',
+    tool: 'docker_copy_from_container',
+    args: { container_id: '{fx.etcbind}', path: '/host-etc/hostname' },
+    expect: path(['/etc']),
+  },
+  {
+    class: 5,
+    variant: 'a restart policy given by update to a privileged container made outside',
+    tool: 'docker_update_container',
+    args: { container_id: '{fx.priv}', restart_policy: 'always' },
+    expect: priv(['privileged']),
+  },
   {
     class: 5,
     variant: 'start a raw-API container that mounts a raw-API proc volume',

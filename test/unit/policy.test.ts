@@ -452,6 +452,17 @@ describe('the engine guard routes', () => {
       await send('POST', '/volumes/create', { body: { Name: 'v', DriverOpts: { type: 'sysfs' } } }),
     ).toBe('policy_denied');
     expect(await send('PUT', '/containers/priv/archive')).toBe('policy_denied');
+    // A stopped container's binds are mounted to read its files, resolved as they are then.
+    expect(await send('GET', '/containers/priv/archive', { query: { path: '/etc/shadow' } })).toBe(
+      'policy_denied',
+    );
+    expect(await send('HEAD', '/containers/priv/archive', { query: { path: '/' } })).toBe('policy_denied');
+    expect(await send('GET', '/containers/ok/archive', { query: { path: '/' } })).toBe('sent');
+    // A restart policy lets the engine start it later without asking.
+    const restart = (Name: string) => ({ body: { RestartPolicy: { Name } } });
+    expect(await send('POST', '/containers/priv/update', restart('always'))).toBe('policy_denied');
+    expect(await send('POST', '/containers/priv/update', restart('no'))).toBe('sent');
+    expect(await send('POST', '/containers/ok/update', restart('unless-stopped'))).toBe('sent');
     expect(await send('POST', '/containers/missing/start')).toBe('sent'); // the engine answers 404 itself
   });
 
@@ -638,5 +649,88 @@ describe('logging what the settings allow', () => {
     } finally {
       setPolicyDefaults(defaults, host, (m) => void process.stderr.write(`${m}\n`));
     }
+  });
+});
+
+describe('host paths inside what a container can write', () => {
+  const answers: Record<string, unknown> = {
+    '/containers/json': [
+      { Id: 'w1', Names: ['/writer'], Mounts: [{ Type: 'bind', Source: '/tmp/ws', RW: true }] },
+      { Id: 'r1', Names: ['/reader'], Mounts: [{ Type: 'bind', Source: '/tmp/data/d', RW: false }] },
+      {
+        Id: 'v1',
+        Names: ['/volw'],
+        Mounts: [{ Type: 'volume', Name: 'bindvol', Driver: 'local', RW: true }],
+      },
+    ],
+    '/volumes/bindvol': { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/tmp/vol' } },
+    '/volumes/plain': { Driver: 'local', Options: null },
+    '/containers/nested/json': {
+      Id: 'n1',
+      Name: '/nested',
+      HostConfig: {},
+      Mounts: [{ Type: 'bind', Source: '/tmp/ws/x', RW: false }],
+    },
+    '/containers/writer/json': {
+      Id: 'w1',
+      Name: '/writer',
+      HostConfig: {},
+      Mounts: [{ Type: 'bind', Source: '/tmp/ws', RW: true }],
+    },
+  };
+  const io = { get: async <T>(path: string) => answers[path] as T | undefined };
+  const guard = policyGuard(
+    async () => facts,
+    () => facts,
+  );
+  const send = (method: string, path: string, body?: unknown) =>
+    withPolicy(
+      defaults,
+      host,
+      async () => {
+        try {
+          await guard({ method, path, query: {}, body, upload: false, stream: false }, io);
+          return 'sent';
+        } catch (e) {
+          return e instanceof ToolError ? `${e.kind}: ${e.message}` : String(e);
+        }
+      },
+      noFs,
+    );
+  const create = (HostConfig: Record<string, unknown>) =>
+    send('POST', '/containers/create', { Image: 'x', HostConfig });
+  const kind = async (p: Promise<string>) => (await p).split(':')[0];
+
+  it('refuses a source inside a directory another container can write, naming both', async () => {
+    expect(await create({ Binds: ['/tmp/ws/d:/mnt:ro'] })).toBe(
+      "policy_denied: HostConfig.Binds[0]: host path '/tmp/ws/d' is inside '/tmp/ws', which container 'writer' can write: a symlink put there would be followed each time the engine mounts the path",
+    );
+    expect(
+      await kind(create({ Mounts: [{ Type: 'bind', Source: '/tmp/ws/e', Target: '/e', ReadOnly: true }] })),
+    ).toBe('policy_denied');
+    // A bind volume's device is a host path the same way.
+    expect(await kind(create({ Binds: ['/tmp/vol/x:/x:ro'] }))).toBe('policy_denied');
+  });
+
+  it('refuses a writable directory holding another container source, and nesting within one container', async () => {
+    expect(await create({ Binds: ['/tmp/data:/data'] })).toContain(
+      "host path '/tmp/data' holds '/tmp/data/d', which container 'reader' mounts",
+    );
+    expect(await create({ Binds: ['/tmp/own:/a', '/tmp/own/sub:/b:ro'] })).toContain(
+      "HostConfig.Binds[1]: host path '/tmp/own/sub' is inside '/tmp/own', which this container (HostConfig.Binds[0]) can write",
+    );
+  });
+
+  it('allows the same path twice, read-only parents, and paths beside each other', async () => {
+    expect(await create({ Binds: ['/tmp/ws:/w:ro'] })).toBe('sent');
+    expect(await create({ Binds: ['/tmp/data:/data:ro'] })).toBe('sent');
+    expect(await create({ Binds: ['/tmp/other:/o', 'plain:/p'] })).toBe('sent');
+    expect(await create({ Binds: ['/tmp/own:/a:ro', '/tmp/own/sub:/b:ro'] })).toBe('sent');
+  });
+
+  it('checks a container as it is now at the moment of use', async () => {
+    expect(await kind(send('POST', '/containers/nested/start'))).toBe('policy_denied');
+    expect(await kind(send('GET', '/containers/nested/archive'))).toBe('policy_denied');
+    expect(await send('POST', '/containers/writer/start')).toBe('sent');
   });
 });

@@ -9,9 +9,17 @@ import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
 import { createRequest } from '../container-spec.ts';
 import { checkCreateBody, type EngineLookup } from '../policy/container.ts';
+import {
+  checkNesting,
+  type HostMount,
+  type ListedContainer,
+  type MountLookup,
+  othersMounts,
+  requestMounts,
+} from '../policy/nesting.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import type { Project } from './load.ts';
-import { serviceSpec } from './spec.ts';
+import { L, serviceSpec } from './spec.ts';
 
 /** Compose keys for the create-body fields the policy names, so a refusal points at the file. */
 const KEY_OF: [RegExp, string][] = [
@@ -75,29 +83,65 @@ export async function projectRefusals(
         .inspect()
         .catch(() => undefined) as never,
   };
+  let listed: Promise<ListedContainer[] | undefined> | undefined;
+  const mounts: MountLookup = {
+    volume: lookup.volume,
+    containers: () => {
+      listed ??= docker.listContainers({ all: true }).catch(() => undefined) as Promise<ListedContainer[]>;
+      return listed;
+    },
+  };
+  const bodies = Object.fromEntries(
+    services.map((s) => [s, createRequest(serviceSpec(p, s, 1)).body as Record<string, unknown>]),
+  );
+  // Each service's host mounts, as another service of the project sees them once it is made.
+  const ownMounts = async (s: string) => {
+    try {
+      return await requestMounts(bodies[s]?.HostConfig, 'HostConfig', ctx, mounts);
+    } catch {
+      return []; // what makes them unreadable is that service's own refusal
+    }
+  };
+  const byService: Record<string, HostMount[]> = Object.fromEntries(
+    await Promise.all(services.map(async (s) => [s, await ownMounts(s)] as const)),
+  );
   const out: Record<string, ToolError[]> = {};
   for (const s of services) {
-    let body: Record<string, unknown> | undefined = createRequest(serviceSpec(p, s, 1)).body as Record<
-      string,
-      unknown
-    >;
+    let body: Record<string, unknown> | undefined = bodies[s];
     const found: ToolError[] = [];
+    const refused = (e: unknown) => {
+      if (!(e instanceof ToolError)) throw e;
+      // The field the refusal starts with (a joined container's own fields may follow it).
+      const head = e.message.split(': ')[0] ?? '';
+      const key = (KEY_OF.find(([re]) => re.test(head)) ?? KEY_OF.find(([re]) => re.test(e.message)))?.[1];
+      found.push(
+        new ToolError(e.kind, `service "${s}"${key ? ` (key ${key})` : ''}: ${e.message}`, {
+          hint: e.hint,
+          retryable: e.retryable,
+        }),
+      );
+    };
     while (body && found.length < max) {
       try {
         await checkCreateBody(body, ctx, lookup);
         break;
       } catch (e) {
-        if (!(e instanceof ToolError)) throw e;
-        // The field the refusal starts with (a joined container's own fields may follow it).
-        const head = e.message.split(': ')[0] ?? '';
-        const key = (KEY_OF.find(([re]) => re.test(head)) ?? KEY_OF.find(([re]) => re.test(e.message)))?.[1];
-        found.push(
-          new ToolError(e.kind, `service "${s}"${key ? ` (key ${key})` : ''}: ${e.message}`, {
-            hint: e.hint,
-            retryable: e.retryable,
-          }),
-        );
-        body = without(body, e.message);
+        refused(e);
+        body = without(body, e instanceof Error ? e.message : '');
+      }
+    }
+    const own = byService[s] ?? [];
+    if (!found.length && own.length) {
+      const project = Object.entries(byService)
+        .filter(([t]) => t !== s)
+        .flatMap(([t, ms]) => ms.map((m) => ({ ...m, by: `service "${t}"`, other: true })));
+      try {
+        // The project's containers of these services are made anew or match their service's mounts.
+        const replaced = (c: ListedContainer) =>
+          c.Labels?.[L.project] === p.name && services.includes(c.Labels?.[L.service] ?? '');
+        checkNesting(own, [...project, ...(await othersMounts(replaced, ctx, mounts))]);
+      } catch (e) {
+        refused(e);
       }
     }
     if (found.length) out[s] = found;

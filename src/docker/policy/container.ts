@@ -32,7 +32,7 @@ export interface ContainerInfo {
   Id?: string;
   Name?: string;
   HostConfig?: Record<string, unknown>;
-  Mounts?: { Type?: string; Source?: string; Name?: string; Driver?: string }[];
+  Mounts?: { Type?: string; Source?: string; Name?: string; Driver?: string; RW?: boolean }[];
 }
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);

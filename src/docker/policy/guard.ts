@@ -2,7 +2,7 @@
  * The policy at the engine boundary: one engine's guard (request.ts's EngineGuard) checks the request
  * the engine will receive, whatever tool or argument made it — container create and update, exec,
  * volume create, build — and, at the moment of use (start, restart, unpause, exec, attach with stdin,
- * copy-to), the target container as it is now. Reads the call's policy (scope.ts) and the engine's
+ * copying files to or from it, a restart policy given by update), the target container as it is now. Reads the call's policy (scope.ts) and the engine's
  * facts (its data root, exec root, sockets).
  */
 import type { EngineFacts } from '../../core/engine.ts';
@@ -15,12 +15,21 @@ import {
   type EngineLookup,
 } from './container.ts';
 import { field } from './keys.ts';
+import {
+  checkNesting,
+  containerMounts,
+  type ListedContainer,
+  type MountLookup,
+  othersMounts,
+  requestMounts,
+} from './nesting.ts';
 import { checkDriverOpts, checkNamespaceMode, type RuleContext, refuseEscape } from './rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from './scope.ts';
 import { checkServiceSpec, type ServiceLookup } from './service.ts';
 
 const CONTAINER_ACTION = /^\/containers\/([^/]+)\/(start|restart|unpause|exec|attach|update|archive)$/;
 const EXEC_START = /^\/exec\/([^/]+)\/start$/;
+const ARCHIVE = /^\/containers\/[^/]+\/archive$/;
 const SERVICE = /^\/services\/(?:create|([^/]+)\/update)$/;
 /** A plugin runs with the host privileges it asks for. */
 const PLUGIN = /^\/plugins\/(?:pull|create|[^/]+\/(?:upgrade|enable|set))$/;
@@ -36,7 +45,9 @@ const seg = (s: string) => {
 
 /** Whether the request can change what a container may reach; every other request passes untouched. */
 function relevant(call: EngineCall): boolean {
-  if (call.method === 'GET' || call.method === 'HEAD' || call.method === 'DELETE') return false;
+  // Reading a stopped container's files makes the engine mount its binds, resolving them now.
+  if (call.method === 'GET' || call.method === 'HEAD') return ARCHIVE.test(call.path);
+  if (call.method === 'DELETE') return false;
   return (
     call.path === '/containers/create' ||
     call.path === '/volumes/create' ||
@@ -67,12 +78,30 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
     container: (ref) => io.get<ContainerInfo>(`/containers/${encodeURIComponent(ref)}/json`),
     volume: (name) => io.get(`/volumes/${encodeURIComponent(name)}`),
   };
+  let listed: Promise<ListedContainer[] | undefined> | undefined;
+  const mounts: MountLookup = {
+    volume: lookup.volume,
+    containers: () => {
+      listed ??= io.get<ListedContainer[]>('/containers/json', { all: true });
+      return listed;
+    },
+  };
   const target = async (ref: string) => {
     const info = await lookup.container(ref);
-    if (info) await checkContainerNow(info, ctx, lookup);
+    if (!info) return;
+    await checkContainerNow(info, ctx, lookup);
+    const label = `container '${(info.Name ?? ref).replace(/^\//, '')}'`;
+    const own = await containerMounts(info.Mounts, (i) => `${label} Mounts[${i}]`, false, ctx, mounts);
+    if (own.length) checkNesting(own, await othersMounts((c) => c.Id === info.Id, ctx, mounts));
   };
 
-  if (call.path === '/containers/create') return checkCreateBody(call.body, ctx, lookup);
+  if (call.path === '/containers/create') {
+    await checkCreateBody(call.body, ctx, lookup);
+    const hc = field(call.body, 'HostConfig', 'the create body');
+    const own = await requestMounts(hc, 'HostConfig', ctx, mounts);
+    if (own.length) checkNesting(own, await othersMounts(() => false, ctx, mounts));
+    return;
+  }
   if (call.path === '/volumes/create') {
     const driver = field(call.body, 'Driver', 'the volume create body');
     if (!driver || driver === 'local')
@@ -120,10 +149,15 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
   if (!m) return;
   const [, rawRef = '', action] = m;
   const ref = seg(rawRef);
-  if (action === 'update') return checkUpdateBody(call.body, ctx);
+  if (action === 'update') {
+    checkUpdateBody(call.body, ctx);
+    // A restart policy lets the engine start the container later without asking: it must pass now.
+    const policy = field(field(call.body, 'RestartPolicy', 'the update body'), 'Name', 'RestartPolicy');
+    if (typeof policy === 'string' && policy !== '' && policy !== 'no') await target(ref);
+    return;
+  }
   if (action === 'exec' && truthy(field(call.body, 'Privileged', 'the exec create body')))
     refuseEscape(ctx, 'Privileged: a privileged exec is refused: it has every capability on the host');
   if (action === 'attach' && !truthy(call.query.stdin)) return;
-  if (action === 'archive' && call.method !== 'PUT') return;
   await target(ref);
 }

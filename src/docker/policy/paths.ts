@@ -87,6 +87,12 @@ export function resolveHostPath(src: string, fs: PathResolver): string | undefin
   return undefined;
 }
 
+/** Where `raw` resolves now under `p`: lexically normalised, then through symlinks when the engine shares this filesystem. */
+export function resolvedHostPath(raw: string, p: PathPolicy): string {
+  const lexical = displayPath(raw.trim());
+  return p.shares ? (resolveHostPath(lexical, p.fs) ?? lexical) : lexical;
+}
+
 interface Root {
   keys: string[];
   /** Written as a path (not '~', not a default): it may admit a sensitive path it names. */
@@ -109,7 +115,7 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
       hint: 'Give an absolute host path such as /home/you/project; the engine does not expand ~ or relative paths.',
     });
   const lexical = displayPath(src);
-  const resolved = p.shares ? (resolveHostPath(lexical, p.fs) ?? lexical) : lexical;
+  const resolved = resolvedHostPath(src, p);
   const shown =
     resolved !== lexical
       ? `'${src}' (resolving to '${resolved}')`

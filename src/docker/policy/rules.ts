@@ -16,6 +16,8 @@ export interface RuleContext {
   lifted(message: string): void;
   /** The host-path rule (paths.ts), bound to this call's policy; returns the resolved path. */
   hostPath(raw: string, arg: string): string;
+  /** Where a host path resolves now (lexically on an engine that does not share this filesystem), unjudged. */
+  resolve(raw: string): string;
 }
 
 /** A refusal that SAFETY_ALLOW_PRIVILEGED_CONTAINERS lifts. */
@@ -134,6 +136,16 @@ export function checkDriverOpts(opts: unknown, arg: string, ctx: RuleContext): v
       ctx,
       `${arg}: local volume type '${type || '(none)'}'${device ? ` with device '${device.slice(0, 80)}'` : ''} is refused: only tmpfs, nfs, nfs4, cifs, smb and bind volumes (o=bind) are known-safe`,
     );
+}
+
+/** The host path a local volume's options bind (`o` holding bind or rbind), if they bind one. */
+export function bindVolumeDevice(opts: unknown): string | undefined {
+  if (!opts || typeof opts !== 'object' || Array.isArray(opts)) return undefined;
+  const o = opts as Record<string, unknown>;
+  const flags = typeof o.o === 'string' ? o.o.split(',').map((s) => s.trim()) : [];
+  return flags.some((f) => BIND_FLAG.test(f)) && typeof o.device === 'string' && o.device.trim()
+    ? o.device
+    : undefined;
 }
 
 /**

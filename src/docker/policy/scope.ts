@@ -15,7 +15,13 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { EngineFacts } from '../../core/engine.ts';
 import { nodeOs } from '../../core/node-builtins.ts';
-import { checkHostPath, type PathPolicy, type PathResolver, sensitivePaths } from './paths.ts';
+import {
+  checkHostPath,
+  type PathPolicy,
+  type PathResolver,
+  resolvedHostPath,
+  sensitivePaths,
+} from './paths.ts';
 import { nodePathResolver } from './resolver.ts';
 import { PRIVILEGED_SETTING, type RuleContext } from './rules.ts';
 
@@ -123,6 +129,10 @@ export function ruleContextOf(scope: PolicyScope, paths: PathPolicy | (() => Pat
     hostPath: (raw, arg) => {
       rule ??= make();
       return checkHostPath(raw, arg, rule);
+    },
+    resolve: (raw) => {
+      rule ??= make();
+      return resolvedHostPath(raw, rule);
     },
   };
 }
