@@ -371,6 +371,15 @@ describe('docker_container_diff', () => {
     expect(out.changes).toContain('C /tmp');
   });
 
+  it('shows an empty list for a container that changed nothing', async () => {
+    const { id } = await makeContainer({ start: false });
+    expect(await callOk('docker_container_diff', { container_id: id })).toEqual({
+      changes: [],
+      count: 0,
+      total: 0,
+    });
+  });
+
   it('caps the list with limit and reports the total', async () => {
     await exec(running, 'for i in 1 2 3 4 5; do touch /tmp/many-$i; done');
     const out = await callOk<{ changes: string[]; count: number; total: number }>('docker_container_diff', {

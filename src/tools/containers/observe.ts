@@ -79,10 +79,11 @@ export const containerDiff = defineTool({
   output: Type.Object({ changes: Type.Array(Type.String()), count: Type.Integer(), total: Type.Integer() }),
   narrowHint: 'Use limit.',
   handler: async ({ container_id, limit }, { engine: { docker }, signal, limits }) => {
-    const all =
-      ((await withContainer(docker, container_id, signal, (c) => c.changes({ abortSignal: signal }))) as
-        | { Path: string; Kind: number }[]
-        | null) ?? [];
+    const answer: unknown = await withContainer(docker, container_id, signal, (c) =>
+      c.changes({ abortSignal: signal }),
+    );
+    // No changes: the engine answers null, which dockerode hands over as an empty Buffer.
+    const all = Array.isArray(answer) ? (answer as { Path: string; Kind: number }[]) : [];
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
     const changes = all.slice(0, max).map((c) => `${KIND[c.Kind] ?? '?'} ${c.Path}`);
     return { changes, count: changes.length, total: all.length };
