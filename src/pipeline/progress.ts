@@ -1,4 +1,5 @@
 import type { ProgressFn } from '../core/progress.ts';
+import { redactText } from '../core/redact.ts';
 
 /**
  * Rate-limits progress to one notification per interval (the last value always wins), so a pull
@@ -23,7 +24,9 @@ export function throttledProgress(
     // Progress must increase; equal values are dropped.
     if (pending.progress > seen) {
       seen = pending.progress;
-      send(pending);
+      // A message quotes what the engine reports (a build step's ENV line): redacted like a result.
+      const { message } = pending;
+      send(message ? { ...pending, message: redactText(message) } : pending);
     }
     pending = undefined;
     last = Date.now();

@@ -345,6 +345,14 @@ describe('progress', () => {
     expect(sent).toEqual([1, 2]);
   });
 
+  it('masks secrets in a message, as in a result', () => {
+    const sent: (string | undefined)[] = [];
+    const p = throttledProgress((x) => sent.push(x.message), 0);
+    p(1, 6, 'Step 4/6: ENV API_KEY=supersecret');
+    p(2, 6, 'Step 5/6: RUN make');
+    expect(sent).toEqual(['Step 4/6: ENV API_KEY=***', 'Step 5/6: RUN make']);
+  });
+
   it('sends nothing after cancel', async () => {
     const sent: number[] = [];
     const p = throttledProgress((x) => sent.push(x.progress), 30);
