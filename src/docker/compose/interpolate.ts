@@ -9,8 +9,12 @@ export type Vars = Readonly<Record<string, string | undefined>>;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
+/** How deep a default may hold further interpolation (`${A:-${B:-…}}`). */
+const MAX_DEPTH = 16;
+
 /** `text` with every variable replaced; `where` names the file and key for an error. */
-export function interpolate(text: string, vars: Vars, where: string): string {
+export function interpolate(text: string, vars: Vars, where: string, depth = 0): string {
+  if (depth > MAX_DEPTH) throw bad(where, `interpolation nested more than ${MAX_DEPTH} deep`);
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -29,7 +33,7 @@ export function interpolate(text: string, vars: Vars, where: string): string {
     if (next === '{') {
       const end = closing(text, i + 2);
       if (end < 0) throw bad(where, `unclosed "\${" in "${text}"`);
-      out += braced(text.slice(i + 2, end), vars, where);
+      out += braced(text.slice(i + 2, end), vars, where, depth);
       i = end + 1;
       continue;
     }
@@ -55,7 +59,7 @@ function closing(text: string, from: number): number {
   return -1;
 }
 
-function braced(body: string, vars: Vars, where: string): string {
+function braced(body: string, vars: Vars, where: string, depth: number): string {
   const m = NAME.exec(body);
   if (!m) throw bad(where, `invalid interpolation "\${${body}}"`);
   const name = m[0];
@@ -68,14 +72,14 @@ function braced(body: string, vars: Vars, where: string): string {
   const unset = op.startsWith(':') ? value === undefined || value === '' : value === undefined;
   switch (op.replace(':', '')) {
     case '-':
-      return unset ? interpolate(arg, vars, where) : (value ?? '');
+      return unset ? interpolate(arg, vars, where, depth + 1) : (value ?? '');
     case '+':
-      return unset ? '' : interpolate(arg, vars, where);
+      return unset ? '' : interpolate(arg, vars, where, depth + 1);
     default:
       if (unset)
         throw new ToolError(
           'invalid_argument',
-          `${where}: required variable ${name} is missing a value${arg ? `: ${interpolate(arg, vars, where)}` : ''}`,
+          `${where}: required variable ${name} is missing a value${arg ? `: ${interpolate(arg, vars, where, depth + 1)}` : ''}`,
           { hint: `Set ${name} in env, in .env, or in the environment.` },
         );
       return value ?? '';
@@ -102,6 +106,8 @@ export function interpolateTree(value: unknown, vars: Vars, path: string): unkno
 /** A `.env` / `env_file` body: KEY=VALUE lines, `#` comments, optional `export `, quotes stripped. */
 export function parseEnvFile(text: string, vars: Vars = {}): Record<string, string> {
   const out: Record<string, string> = {};
+  // What a value sees: the variables given, then the file's own lines so far (one map, not a copy a line).
+  const scope: Record<string, string | undefined> = Object.assign(Object.create(null), vars);
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
@@ -116,10 +122,12 @@ export function parseEnvFile(text: string, vars: Vars = {}): Record<string, stri
       if (q === '"') value = value.replace(/\\n/g, '\n').replace(/\\"/g, '"');
       else {
         out[key] = value;
+        scope[key] = value;
         continue;
       }
     } else value = value.replace(/\s+#.*$/, '');
-    out[key] = interpolate(value, { ...vars, ...out }, `env file ${key}`);
+    out[key] = interpolate(value, scope, `env file ${key}`);
+    scope[key] = out[key];
   }
   return out;
 }

@@ -116,7 +116,7 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
   const dotenv = dir ? await opts.read(posix.join(dir, '.env'), '.env') : undefined;
   const vars: Vars = { ...(dotenv ? parseEnvFile(dotenv) : {}), ...opts.processEnv, ...input.env };
 
-  const ctx: Ctx = { vars, opts, dir, loading: new Set() };
+  const ctx: Ctx = { vars, opts, dir, loading: new Set(), resolved: new Map() };
   let services: Record<string, Obj> = {};
   let networks: Record<string, Obj> = {};
   let volumes: Record<string, Obj> = {};
@@ -210,6 +210,8 @@ interface Ctx {
   dir: string;
   /** extends chain, to stop a cycle. */
   loading: Set<string>;
+  /** Services resolved so far, by file and name: a long extends chain is resolved once, not per link. */
+  resolved: Map<string, Obj>;
 }
 
 /**
@@ -252,6 +254,20 @@ async function service(raw: Record<string, Obj>, name: string, path: string, ctx
   const key = `${path}#${name}`;
   if (ctx.loading.has(key))
     throw invalid(`${path}: service "${name}": extends makes a cycle`, 'Break the cycle.');
+  const done = ctx.resolved.get(key);
+  if (done) return structuredClone(done);
+  const made = await resolveService(raw, name, path, key, ctx);
+  ctx.resolved.set(key, made);
+  return structuredClone(made);
+}
+
+async function resolveService(
+  raw: Record<string, Obj>,
+  name: string,
+  path: string,
+  key: string,
+  ctx: Ctx,
+): Promise<Obj> {
   const s = raw[name];
   if (!isObj(s)) throw invalid(`${path}: service "${name}" must be a mapping`, 'Give the service its keys.');
   const base = ctx.dir || (path.startsWith('/') ? posix.dirname(path) : '');
