@@ -8,11 +8,13 @@
  * Knows nothing of MCP or of any tool.
  */
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import dockerignore from '@balena/dockerignore';
+import type { EngineFacts } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
+import { type HostDir, hostFile, openedAt, openHostDir, readRegularFile } from './host-files.ts';
 import { tarEntryHeader, tarPadding, tarTrailer } from './tar.ts';
 
 export type ContextKind = 'file' | 'dir' | 'symlink';
@@ -25,6 +27,7 @@ export interface ContextEntry {
 
 const HINT = 'Add it to .dockerignore in the context directory, or remove it; then build again.';
 const CHUNK = 65_536;
+const MAX_IGNORE_BYTES = 1024 * 1024;
 
 const refuse = (entry: string, why: string) =>
   new ToolError('invalid_argument', `invalid argument 'path': the build context holds '${entry}', ${why}`, {
@@ -47,7 +50,7 @@ function special(e: Stats): string | undefined {
 
 /** The `.dockerignore` filter of `root` (true = send), as dockerode applied it. */
 async function ignoreFilter(root: string): Promise<(path: string) => boolean> {
-  const text = await readFile(join(root, '.dockerignore'), 'utf8').catch(() => undefined);
+  const text = (await readRegularFile(join(root, '.dockerignore'), MAX_IGNORE_BYTES))?.toString('utf8');
   if (text === undefined) return () => true;
   return dockerignore({ ignorecase: false }).add(text).createFilter();
 }
@@ -116,12 +119,13 @@ export function packContext(
   entries: ContextEntry[],
   onFailure: (e: ToolError) => void,
   signal: AbortSignal,
+  real?: string,
 ): Readable {
   async function* blocks(): AsyncGenerator<Buffer> {
     try {
       for (const entry of entries) {
         if (signal.aborted) return;
-        yield* packEntry(root, entry);
+        yield* packEntry(root, entry, real);
       }
       yield tarTrailer();
     } catch (e) {
@@ -144,7 +148,7 @@ export interface OpenContext {
  * Lists `root` (refusing FIFOs, sockets, devices and odd names before anything is sent) and packs it;
  * a failure while packing aborts `sending` and is kept for `failure()`.
  */
-export async function openContext(root: string, signal: AbortSignal): Promise<OpenContext> {
+export async function openContext(root: string, signal: AbortSignal, real?: string): Promise<OpenContext> {
   const entries = await listContext(root, signal);
   let failed: ToolError | undefined;
   const packing = new AbortController();
@@ -157,11 +161,13 @@ export async function openContext(root: string, signal: AbortSignal): Promise<Op
       packing.abort(e);
     },
     sending,
+    real,
   );
   return { stream, sending, failure: () => failed };
 }
 
-async function* packEntry(root: string, entry: ContextEntry): AsyncGenerator<Buffer> {
+/** `real`: where the context really is; a file opened elsewhere (a directory in it swapped for a symlink) is refused. */
+async function* packEntry(root: string, entry: ContextEntry, real?: string): AsyncGenerator<Buffer> {
   const full = join(root, entry.path);
   const failed = (e: unknown) => refuse(entry.path, `which cannot be read (${code(e)})`);
   if (entry.kind === 'dir') {
@@ -192,6 +198,9 @@ async function* packEntry(root: string, entry: ContextEntry): AsyncGenerator<Buf
   try {
     const s = await fh.stat();
     if (!s.isFile()) throw refuse(entry.path, 'which is no longer a regular file');
+    const at = real === undefined ? undefined : await openedAt(fh.fd);
+    if (at !== undefined && !at.startsWith(`${real}/`))
+      throw refuse(entry.path, 'which now leads outside the context (a directory in it became a symlink)');
     yield tarEntryHeader({ name: entry.path, kind: 'file', size: s.size, mode: s.mode, mtime: s.mtime });
     // Exactly the size in the header: a file that grows is cut, one that shrinks is padded with zeros.
     let left = s.size;
@@ -211,5 +220,32 @@ async function* packEntry(root: string, entry: ContextEntry): AsyncGenerator<Buf
     yield tarPadding(s.size);
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * The context directory `raw` (the argument `arg`), judged by the host-path rule and opened once:
+ * reached through its descriptor from then on (host-files.ts), and judged again where it really is.
+ * Pass `root` to openContext and `path` as its `real`; close it once the build is over. `notDir`
+ * makes the error for a path that is not a directory.
+ */
+export async function openContextDir(
+  engine: { resolveFacts(signal?: AbortSignal): Promise<EngineFacts> },
+  raw: string,
+  arg: string,
+  notDir: (real: string) => ToolError,
+  signal?: AbortSignal,
+): Promise<HostDir> {
+  const real = await hostFile(engine, raw, arg, 'context', signal);
+  const dir = await openHostDir(real).catch(() => {
+    throw notDir(real);
+  });
+  if (dir.path === real) return dir;
+  try {
+    await hostFile(engine, dir.path, arg, 'context', signal);
+    return dir;
+  } catch (e) {
+    await dir.close();
+    throw e;
   }
 }

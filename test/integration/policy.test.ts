@@ -221,13 +221,16 @@ describe('volumes: local driver options by allowlist', () => {
 describe('host paths', () => {
   it('runs a container with a project bind under home and under /tmp, and a named volume', async () => {
     writeFileSync(join(project, 'hello.txt'), 'hi');
+    // A directory of its own: another test's container mounts one inside `tmp`, so `tmp` may not be bound writable.
+    const scratch = join(tmp, 'scratch');
+    mkdirSync(scratch);
     const out = await callOk<{ exit_code: number; logs?: string }>('docker_run_container', {
       image: TEST_IMAGE,
       name: uniqueName('mcpt-bind'),
       command: ['cat', '/p/hello.txt'],
       network_mode: 'none',
       labels: testLabels(),
-      volumes: [`${project}:/p:ro`, `${tmp}:/t`, 'mcpt-named-data:/d'],
+      volumes: [`${project}:/p:ro`, `${scratch}:/t`, 'mcpt-named-data:/d'],
       wait: true,
     });
     volumes.push('mcpt-named-data');

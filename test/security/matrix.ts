@@ -820,6 +820,40 @@ export const REFUSALS: Row[] = [
   },
   {
     class: 7,
+    variant: 'compose project whose .env is a FIFO',
+    tool: 'docker_compose_config',
+    before: [
+      { mkdir: '{tmp}/{name}' },
+      { write: '{tmp}/{name}/compose.yaml', content: 'services:\n  a:\n    image: {image}\n' },
+      { fifo: '{tmp}/{name}/.env' },
+    ],
+    args: { project_dir: '{tmp}/{name}' },
+    expect: { answers: { ms: 5_000, errorKinds: ['invalid_argument'], mustError: true } },
+  },
+  {
+    class: 7,
+    variant: 'compose project whose .env has 60,000 lines',
+    tool: 'docker_compose_config',
+    before: [
+      { mkdir: '{tmp}/{name}' },
+      { write: '{tmp}/{name}/compose.yaml', content: 'services:\n  a:\n    image: {image}\n' },
+      { write: '{tmp}/{name}/.env', content: Array.from({ length: 60_000 }, (_, i) => `V${i}=x\n`).join('') },
+    ],
+    args: { project_dir: '{tmp}/{name}' },
+    expect: { answers: { ms: 5_000, errorKinds: [] } },
+  },
+  {
+    class: 7,
+    variant: 'compose value with interpolation nested 20,000 deep',
+    tool: 'docker_compose_config',
+    args: {
+      project_name: '{name}',
+      content: `services:\n  a:\n    image: {image}\n    environment:\n      X: "${'${A:-'.repeat(20_000)}x${'}'.repeat(20_000)}"\n`,
+    },
+    expect: { answers: { ms: 5_000, errorKinds: ['invalid_argument'], mustError: true } },
+  },
+  {
+    class: 7,
     variant: 'build context holding a file name that is not UTF-8',
     tool: 'docker_build_image',
     before: [

@@ -6,7 +6,6 @@
  * in place (their version, their replicas when the file sets none); `prune` removes the stack's
  * services the file no longer has. Knows nothing of MCP or of any tool.
  */
-import { readFile } from 'node:fs/promises';
 import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
@@ -15,7 +14,7 @@ import type { Project } from '../compose/load.ts';
 import { badName } from '../compose/names.ts';
 import type { Obj } from '../compose/normalise.ts';
 import { engineSaid } from '../errors.ts';
-import { hostFile } from '../host-files.ts';
+import { readHostFile } from '../host-files.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import { checkServiceSpec, type ServiceLookup } from '../policy/service.ts';
 import { engineRequest } from '../request.ts';
@@ -67,6 +66,9 @@ interface Blob {
 }
 
 /** The stack's secrets and configs, with their data read now (files through the host-path rule). */
+/** Above the engine's own limits (a secret 500 KB, a config 1000 KB): it gives the precise refusal. */
+const MAX_BLOB_BYTES = 1024 * 1024;
+
 async function readBlobs(engine: Engine, p: Project, stack: string, o: DeployOptions): Promise<Blob[]> {
   const out: Blob[] = [];
   for (const [plural, kind] of [
@@ -82,12 +84,12 @@ async function readBlobs(engine: Engine, p: Project, stack: string, o: DeployOpt
       }
       let data: Buffer;
       if (typeof def.file === 'string') {
-        const real = await hostFile(engine, def.file, `${plural}.${key}.file`, 'read', o.signal);
-        data = await readFile(real).catch(() => {
-          throw new ToolError('invalid_argument', `${kind} "${key}": file ${def.file} cannot be read`, {
-            hint: 'Check the path (relative to project_dir) and that the server may read it.',
+        const read = await readHostFile(engine, def.file, `${plural}.${key}.file`, MAX_BLOB_BYTES, o.signal);
+        if (!read)
+          throw new ToolError('invalid_argument', `${kind} "${key}": file ${def.file} does not exist`, {
+            hint: 'Check the path (relative to project_dir).',
           });
-        });
+        data = read;
       } else if (typeof def.environment === 'string') {
         const v = o.vars[def.environment];
         if (v === undefined)

@@ -9,9 +9,8 @@ import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
-import { openContext } from '../../docker/build-context.ts';
+import { openContext, openContextDir } from '../../docker/build-context.ts';
 import type { ServiceBuild } from '../../docker/compose/project.ts';
-import { hostFile } from '../../docker/host-files.ts';
 import { EngineStreamError, readProgressStream } from '../../docker/json-stream.ts';
 
 type Engine = { docker: Dockerode; resolveFacts(signal?: AbortSignal): Promise<EngineFacts> };
@@ -20,52 +19,61 @@ export function builder(engine: Engine, signal: AbortSignal): ServiceBuild {
   return async (service, image, build, progress) => {
     const bad = (why: string, hint: string) =>
       new ToolError('invalid_argument', `service "${service}": build: ${why}`, { hint });
-    const root = await hostFile(engine, String(build.context), 'build.context', 'context', signal);
-    if (!(await stat(root).catch(() => undefined))?.isDirectory())
-      throw bad(`context '${root}' is not a directory`, 'Point build.context at the directory to build.');
-    const dockerfile = String(build.dockerfile ?? 'Dockerfile');
-    if (isAbsolute(dockerfile) || dockerfile.split(/[\\/]/).includes('..'))
-      throw bad(
-        `dockerfile '${dockerfile}' is not inside the context`,
-        'Give a path relative to the context.',
-      );
-    if (!(await stat(join(root, dockerfile)).catch(() => undefined))?.isFile())
-      throw bad(`no file '${dockerfile}' in ${root}`, 'Create it, or name it with build.dockerfile.');
-    // Checked whole before anything is sent; a failure while packing aborts the request and is the result.
-    const { stream: context, sending, failure: packFailure } = await openContext(root, signal);
-    const args = build.args as Record<string, string | null> | undefined;
-    const options: Record<string, unknown> = {
-      dockerfile,
-      t: image,
-      rm: true,
-      forcerm: true,
-      abortSignal: sending,
-      ...(args && {
-        buildargs: Object.fromEntries(
-          Object.entries(args).filter((e): e is [string, string] => e[1] !== null),
-        ),
-      }),
-      ...(build.target !== undefined && { target: String(build.target) }),
-      ...(build.labels !== undefined && { labels: build.labels }),
-      ...(build.no_cache === true && { nocache: true }),
-    };
+    // Opened once and read through its descriptor: a swap of the directory after its check changes nothing.
+    const dir = await openContextDir(engine, String(build.context), 'build.context', (real) =>
+      bad(`context '${real}' is not a directory`, 'Point build.context at the directory to build.'),
+    );
     let failure = '';
     try {
-      const stream = await engine.docker.buildImage(context, options as Dockerode.ImageBuildOptions);
-      await readProgressStream(
-        stream as Readable,
-        (m) => {
-          const line = (m.stream ?? '').trim();
-          if (/^Step \d+\/\d+ :/.test(line)) progress(`${service}: ${line}`);
-        },
+      const dockerfile = String(build.dockerfile ?? 'Dockerfile');
+      if (isAbsolute(dockerfile) || dockerfile.split(/[\\/]/).includes('..'))
+        throw bad(
+          `dockerfile '${dockerfile}' is not inside the context`,
+          'Give a path relative to the context.',
+        );
+      if (!(await stat(join(dir.root, dockerfile)).catch(() => undefined))?.isFile())
+        throw bad(`no file '${dockerfile}' in ${dir.path}`, 'Create it, or name it with build.dockerfile.');
+      // Checked whole before anything is sent; a failure while packing aborts the request and is the result.
+      const {
+        stream: context,
         sending,
-      );
-    } catch (e) {
-      context.destroy();
-      const packed = packFailure();
-      if (packed) throw packed;
-      if (e instanceof EngineStreamError) failure = e.message;
-      else throw e;
+        failure: packFailure,
+      } = await openContext(dir.root, signal, dir.path);
+      const args = build.args as Record<string, string | null> | undefined;
+      const options: Record<string, unknown> = {
+        dockerfile,
+        t: image,
+        rm: true,
+        forcerm: true,
+        abortSignal: sending,
+        ...(args && {
+          buildargs: Object.fromEntries(
+            Object.entries(args).filter((e): e is [string, string] => e[1] !== null),
+          ),
+        }),
+        ...(build.target !== undefined && { target: String(build.target) }),
+        ...(build.labels !== undefined && { labels: build.labels }),
+        ...(build.no_cache === true && { nocache: true }),
+      };
+      try {
+        const stream = await engine.docker.buildImage(context, options as Dockerode.ImageBuildOptions);
+        await readProgressStream(
+          stream as Readable,
+          (m) => {
+            const line = (m.stream ?? '').trim();
+            if (/^Step \d+\/\d+ :/.test(line)) progress(`${service}: ${line}`);
+          },
+          sending,
+        );
+      } catch (e) {
+        context.destroy();
+        const packed = packFailure();
+        if (packed) throw packed;
+        if (e instanceof EngineStreamError) failure = e.message;
+        else throw e;
+      }
+    } finally {
+      await dir.close();
     }
     if (failure)
       throw bad(

@@ -4,7 +4,7 @@
  * cancel never leaves a half-written tar under the asked name.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { constants, createWriteStream } from 'node:fs';
 import { access, link, lstat, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
@@ -13,7 +13,7 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { engineSaid, firstLine, statusOf } from '../../docker/errors.ts';
-import { hostFile } from '../../docker/host-files.ts';
+import { hostFile, openHostDir, openHostFile } from '../../docker/host-files.ts';
 import { IMAGE_REF_PATTERN, shortId } from '../../docker/names.ts';
 import { inspectImage } from '../../docker/resolve.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
@@ -86,17 +86,18 @@ async function checkTarget(target: string, overwrite: boolean): Promise<void> {
 }
 
 /** Puts the finished temp file at `target`; without overwrite a file that appeared meanwhile still wins. */
-async function publish(temp: string, target: string, overwrite: boolean): Promise<void> {
-  if (overwrite) return rename(temp, target);
+/** The temp file moved to `to` (the target inside the open directory); `target` names it in errors. */
+async function publish(temp: string, to: string, target: string, overwrite: boolean): Promise<void> {
+  if (overwrite) return rename(temp, to);
   try {
-    await link(temp, target); // fails if target exists, unlike rename
+    await link(temp, to); // fails if target exists, unlike rename
   } catch (e) {
     if (errno(e) === 'EEXIST')
       throw new ToolError('conflict', `'${target}' already exists`, {
         hint: 'Pass overwrite: true to replace it (a destructive operation), or choose another path.',
       });
     // Filesystems without hard links: the check in checkTarget has to do.
-    if (['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(errno(e) ?? '')) return rename(temp, target);
+    if (['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(errno(e) ?? '')) return rename(temp, to);
     throw e;
   }
 }
@@ -135,9 +136,13 @@ export const saveImage = defineTool({
     // Resolve every reference first: the engine would fail mid-stream on a missing one.
     for (const ref of images) await inspectImage(docker, ref, signal);
 
-    const temp = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.partial`);
+    // The directory is opened once and written through: swapping it for a symlink now changes nothing.
+    const dir = await openHostDir(dirname(target));
+    const temp = dir.at(`.${basename(target)}.${randomBytes(4).toString('hex')}.partial`);
     let bytes = 0;
     try {
+      if (dir.path !== dirname(target))
+        await hostFile(engine, join(dir.path, basename(target)), 'path', 'write', signal);
       const tar = await engineStream(docker, '/images/get', { names: images }, signal);
       await pipeline(
         tar,
@@ -149,9 +154,10 @@ export const saveImage = defineTool({
         createWriteStream(temp, { flags: 'wx', mode: 0o600 }),
         { signal },
       );
-      await publish(temp, target, overwrite);
+      await publish(temp, dir.at(basename(target)), target, overwrite);
     } finally {
       await rm(temp, { force: true });
+      await dir.close();
     }
     return { path: target, bytes, images };
   },
@@ -180,9 +186,13 @@ export const loadImage = defineTool({
   }),
   handler: async (args, { engine, signal, progress }) => {
     const { docker } = engine;
-    const path = await hostFile(engine, hostFilePath(args.path, 'path'), 'path', 'read', signal);
-    const size = await readableFileSize(path);
-    const file = createReadStream(path);
+    const opened = await openHostFile(engine, hostFilePath(args.path, 'path'), 'path', signal);
+    if (!opened)
+      throw new ToolError('not_found', `file '${args.path}' does not exist on the server's host`, {
+        hint: 'Check the path; it is read on the host the server runs on.',
+      });
+    const { path, size } = opened;
+    const file = opened.handle.createReadStream();
     const body = counter((n) => progress(n, size, `${mib(n)} of ${mib(size)} read`));
     file.on('error', (e) => body.destroy(e)); // pipe() alone would not pass a read error on
     file.pipe(body);
@@ -229,26 +239,6 @@ export const loadImage = defineTool({
     return { path, bytes: size, images };
   },
 });
-
-async function readableFileSize(path: string): Promise<number> {
-  const s = await stat(path).catch((e) => {
-    throw errno(e) === 'ENOENT'
-      ? new ToolError('not_found', `file '${path}' does not exist on the server's host`, {
-          hint: 'Check the path; it is read on the host the server runs on.',
-        })
-      : e;
-  });
-  if (!s.isFile())
-    throw bad('path', `'${path}' is not a regular file`, 'Give the path of a tar made by docker save.');
-  try {
-    await access(path, constants.R_OK);
-  } catch {
-    throw new ToolError('policy_denied', `file '${path}' is not readable by the server`, {
-      hint: 'Make it readable by the user the server runs as.',
-    });
-  }
-  return s.size;
-}
 
 /** The engine's own message names its temp directories; say what it means instead. */
 function loadFailure(path: string, engineMessage: string): ToolError {

@@ -3,15 +3,15 @@
  * directory goes to the engine as a tar stream (`.dockerignore` honoured), progress is "Step n/m", and
  * the engine applies the tags only when the build succeeds, so a failed or cancelled build tags nothing.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
-import { openContext } from '../../docker/build-context.ts';
-import { hostFile } from '../../docker/host-files.ts';
+import { openContext, openContextDir } from '../../docker/build-context.ts';
+import { readRegularFile } from '../../docker/host-files.ts';
 import { EngineStreamError, readProgressStream, refusal } from '../../docker/json-stream.ts';
 import { IMAGE_REF_PATTERN, shortId } from '../../docker/names.ts';
 import { MAX_ARG, MAX_VALUE, StringMap } from '../params.ts';
@@ -32,17 +32,9 @@ const bad = (field: string, why: string, hint: string) =>
   new ToolError('invalid_argument', `invalid argument '${field}': ${why}`, { hint });
 
 /** The context directory, which must exist on the server's host. */
-async function contextDir(path: string): Promise<string> {
-  if (!isAbsolute(path))
-    throw bad('path', `'${path}' is not absolute`, 'Give the absolute path of the build context.');
-  const s = await stat(path).catch(() => undefined);
-  if (!s?.isDirectory())
-    throw bad('path', `'${path}' is not a directory on the server's host`, 'Give an existing directory.');
-  return path;
-}
 
-/** A Dockerfile name inside the context: relative, no '..'. Returns its text. */
-async function readDockerfile(root: string, name: string): Promise<string> {
+/** A Dockerfile name inside the context (`root`, shown as `shown`): relative, no '..'. Returns its text. */
+async function readDockerfile(root: string, shown: string, name: string): Promise<string> {
   if (isAbsolute(name) || name.split(/[\\/]/).includes('..'))
     throw bad(
       'dockerfile',
@@ -54,11 +46,11 @@ async function readDockerfile(root: string, name: string): Promise<string> {
   if (!s?.isFile())
     throw bad(
       'dockerfile',
-      `no file '${name}' in ${root}`,
+      `no file '${name}' in ${shown}`,
       'Create it, or name the Dockerfile with dockerfile.',
     );
-  if (s.size > MAX_DOCKERFILE_BYTES) return '';
-  return readFile(file, 'utf8');
+  // Read only for its FROM lines (registry credentials): one that cannot be read gives none.
+  return (await readRegularFile(file, MAX_DOCKERFILE_BYTES))?.toString('utf8') ?? '';
 }
 
 /** Registries of the FROM images (build args substituted), for their credentials; stages and scratch skipped. */
@@ -116,48 +108,61 @@ export const buildImage = defineTool({
   }),
   handler: async (args, { engine, signal, progress, dockerConfigDir }) => {
     const { docker } = engine;
-    const root = await contextDir(await hostFile(engine, args.path, 'path', 'context', signal));
-    const dockerfile = args.dockerfile ?? 'Dockerfile';
-    const text = await readDockerfile(root, dockerfile);
-    const tags = [...new Set([...(args.tag ? [args.tag] : []), ...(args.tags ?? [])])];
-    const registryconfig = await buildRegistryConfig(
-      baseRegistries(text, args.build_args),
-      signal,
-      dockerConfigDir,
+    if (!isAbsolute(args.path))
+      throw bad('path', `'${args.path}' is not absolute`, 'Give the absolute path of the build context.');
+    // Opened once and read through its descriptor: a swap of the directory after its check changes nothing.
+    const dir = await openContextDir(engine, args.path, 'path', (real) =>
+      bad('path', `'${real}' is not a directory on the server's host`, 'Give an existing directory.'),
     );
-    // Checked whole before anything is sent; a failure while packing aborts the request and is the result.
-    const { stream: context, sending, failure: packFailure } = await openContext(root, signal);
-
-    // Only set keys: the query string would send an undefined as an empty value.
-    const options: Record<string, unknown> = {
-      dockerfile,
-      rm: true,
-      forcerm: true,
-      abortSignal: sending,
-      ...(tags.length > 0 && { t: tags }),
-      ...(args.build_args && { buildargs: args.build_args }),
-      ...(args.target && { target: args.target }),
-      ...(args.labels && { labels: args.labels }),
-      ...(args.no_cache && { nocache: true }),
-      ...(args.pull && { pull: true }),
-      ...(args.platform && { platform: args.platform }),
-      ...(Object.keys(registryconfig).length > 0 && { registryconfig }),
-    };
-    const log = new BuildLog(progress, LOG_TAIL);
     try {
-      const stream = await docker.buildImage(context, options as Dockerode.ImageBuildOptions);
-      await readProgressStream(stream as Readable, (m) => log.take(m), sending);
-      log.flush();
-    } catch (e) {
-      log.flush();
-      context.destroy();
-      throw packFailure() ?? buildFailure(e, log);
+      const dockerfile = args.dockerfile ?? 'Dockerfile';
+      const text = await readDockerfile(dir.root, dir.path, dockerfile);
+      const tags = [...new Set([...(args.tag ? [args.tag] : []), ...(args.tags ?? [])])];
+      const registryconfig = await buildRegistryConfig(
+        baseRegistries(text, args.build_args),
+        signal,
+        dockerConfigDir,
+      );
+      // Checked whole before anything is sent; a failure while packing aborts the request and is the result.
+      const {
+        stream: context,
+        sending,
+        failure: packFailure,
+      } = await openContext(dir.root, signal, dir.path);
+
+      // Only set keys: the query string would send an undefined as an empty value.
+      const options: Record<string, unknown> = {
+        dockerfile,
+        rm: true,
+        forcerm: true,
+        abortSignal: sending,
+        ...(tags.length > 0 && { t: tags }),
+        ...(args.build_args && { buildargs: args.build_args }),
+        ...(args.target && { target: args.target }),
+        ...(args.labels && { labels: args.labels }),
+        ...(args.no_cache && { nocache: true }),
+        ...(args.pull && { pull: true }),
+        ...(args.platform && { platform: args.platform }),
+        ...(Object.keys(registryconfig).length > 0 && { registryconfig }),
+      };
+      const log = new BuildLog(progress, LOG_TAIL);
+      try {
+        const stream = await docker.buildImage(context, options as Dockerode.ImageBuildOptions);
+        await readProgressStream(stream as Readable, (m) => log.take(m), sending);
+        log.flush();
+      } catch (e) {
+        log.flush();
+        context.destroy();
+        throw packFailure() ?? buildFailure(e, log);
+      }
+      if (!log.imageId)
+        throw new ToolError('internal', 'the build ended without an image id', {
+          hint: `Check the log: ${log.tail.slice(-3).join(' | ')}`,
+        });
+      return { id: shortId(log.imageId), tags, log: log.tail };
+    } finally {
+      await dir.close();
     }
-    if (!log.imageId)
-      throw new ToolError('internal', 'the build ended without an image id', {
-        hint: `Check the log: ${log.tail.slice(-3).join(' | ')}`,
-      });
-    return { id: shortId(log.imageId), tags, log: log.tail };
   },
 });
 
