@@ -609,6 +609,45 @@ export const REFUSALS: Row[] = [
     expect: priv(['privileged']),
   },
 
+  {
+    class: 4,
+    variant: 'a macvlan network on a host interface',
+    tool: 'docker_create_network',
+    args: { name: '{name}', driver: 'macvlan', options: { parent: 'lo' } },
+    expect: priv(['macvlan']),
+  },
+  {
+    class: 4,
+    variant: 'compose runtime outside the confining ones',
+    tool: 'docker_compose_up',
+    args: {
+      project_name: '{name}',
+      content: 'services:\n  a:\n    image: {image}\n    network_mode: none\n    runtime: nvidia\n',
+    },
+    expect: priv([['runtime', 'nvidia']]),
+  },
+  {
+    class: 4,
+    variant: 'compose cgroup_parent at the cgroup root',
+    tool: 'docker_compose_up',
+    args: {
+      project_name: '{name}',
+      content: 'services:\n  a:\n    image: {image}\n    network_mode: none\n    cgroup_parent: /\n',
+    },
+    expect: priv(['cgroup_parent']),
+  },
+  {
+    class: 1,
+    variant: 'compose volume of type proc beside two project networks: nothing is made',
+    tool: 'docker_compose_up',
+    args: {
+      project_name: '{name}',
+      content:
+        'services:\n  a:\n    image: {image}\n    networks: [n1, n2]\n    volumes: ["v:/v"]\nnetworks:\n  n1: {}\n  n2: {}\nvolumes:\n  v:\n    driver_opts: {type: proc, device: proc}\n',
+    },
+    expect: priv([['proc']]),
+  },
+
   // 5. Other containers: joining host-sharing namespaces; acting on hostile containers made outside.
   {
     class: 5,

@@ -448,6 +448,18 @@ describe('the engine guard routes', () => {
     expect(await send('POST', '/containers/ok/update', { body: { Memory: 1 << 26 } })).toBe('sent');
     expect(await send('POST', '/build', { query: { networkmode: 'host' } })).toBe('policy_denied');
     expect(await send('POST', '/build', { query: { t: 'x' } })).toBe('sent');
+    expect(await send('POST', '/networks/create', { body: { Name: 'n', Driver: 'macvlan' } })).toBe(
+      'policy_denied',
+    );
+    expect(await send('POST', '/networks/create', { body: { Name: 'n', driver: 'IPVLAN' } })).toBe(
+      'policy_denied',
+    );
+    expect(await send('POST', '/networks/create', { body: { Name: 'n', Driver: 'bridge' } })).toBe('sent');
+    const create = (HostConfig: Record<string, unknown>) =>
+      send('POST', '/containers/create', { body: { Image: 'x', HostConfig } });
+    expect(await create({ Runtime: 'nvidia' })).toBe('policy_denied');
+    expect(await create({ Runtime: 'runsc' })).toBe('sent');
+    expect(await create({ CgroupParent: '/' })).toBe('policy_denied');
     expect(
       await send('POST', '/volumes/create', { body: { Name: 'v', DriverOpts: { type: 'sysfs' } } }),
     ).toBe('policy_denied');

@@ -17,9 +17,11 @@ import {
   othersMounts,
   requestMounts,
 } from '../policy/nesting.ts';
+import { checkDriverOpts, checkNetworkDriver } from '../policy/rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import type { Project } from './load.ts';
-import { L, serviceSpec } from './spec.ts';
+import type { Obj } from './normalise.ts';
+import { L, serviceNetworks, serviceSpec, serviceVolumes } from './spec.ts';
 
 /** Compose keys for the create-body fields the policy names, so a refusal points at the file. */
 const KEY_OF: [RegExp, string][] = [
@@ -37,6 +39,8 @@ const KEY_OF: [RegExp, string][] = [
   [/Binds|Mounts/, 'volumes'],
   [/VolumesFrom/, 'volumes_from'],
   [/Sysctls/, 'sysctls'],
+  [/Runtime/, 'runtime'],
+  [/CgroupParent/, 'cgroup_parent'],
 ];
 
 /** A value the policy always allows, put where a refused array entry was (indices stay as the body's). */
@@ -128,6 +132,26 @@ export async function projectRefusals(
       } catch (e) {
         refused(e);
         body = without(body, e instanceof Error ? e.message : '');
+      }
+    }
+    // What up makes for the service before any container: its networks and volumes.
+    const svc = (p.services[s] ?? {}) as Obj;
+    for (const key of Object.keys(serviceNetworks(svc))) {
+      const def = p.networks[key];
+      if (!def || def.external) continue;
+      try {
+        checkNetworkDriver(def.driver, `network "${key}" driver`, ctx);
+      } catch (e) {
+        refused(e);
+      }
+    }
+    for (const key of serviceVolumes(svc)) {
+      const def = p.volumes[key];
+      if (!def || def.external || (def.driver !== undefined && def.driver !== 'local')) continue;
+      try {
+        checkDriverOpts(def.driver_opts, `volume "${key}" driver_opts`, ctx);
+      } catch (e) {
+        refused(e);
       }
     }
     const own = byService[s] ?? [];

@@ -15,6 +15,7 @@ import {
   checkDriverOpts,
   checkNamespaceMode,
   checkPrivileged,
+  checkRuntimeAndCgroup,
   checkSecurityOpt,
   type NamespaceKind,
   type RuleContext,
@@ -124,6 +125,8 @@ async function checkHostConfig(hc: unknown, at: string, w: Walk): Promise<void> 
     if (joined) await checkJoined(joined, `${at}.${key}`, w);
   }
   checkSecurityOpt(list(f('SecurityOpt')), `${at}.SecurityOpt`, ctx);
+  // Asked for at create only: as a container is now, both are the engine's own (Podman names its runtime 'oci').
+  if (w.request) checkRuntimeAndCgroup({ runtime: f('Runtime'), cgroupParent: f('CgroupParent') }, at, ctx);
   for (const k of DEVICE_KEYS) checkDevices(f(k), `${at}.${k}`, ctx);
   // An empty list unmasks /proc and /sys paths (what systempaths=unconfined sends).
   for (const k of ['MaskedPaths', 'ReadonlyPaths']) {

@@ -23,7 +23,13 @@ import {
   othersMounts,
   requestMounts,
 } from './nesting.ts';
-import { checkDriverOpts, checkNamespaceMode, type RuleContext, refuseEscape } from './rules.ts';
+import {
+  checkDriverOpts,
+  checkNamespaceMode,
+  checkNetworkDriver,
+  type RuleContext,
+  refuseEscape,
+} from './rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from './scope.ts';
 import { checkServiceSpec, type ServiceLookup } from './service.ts';
 
@@ -51,6 +57,7 @@ function relevant(call: EngineCall): boolean {
   return (
     call.path === '/containers/create' ||
     call.path === '/volumes/create' ||
+    call.path === '/networks/create' ||
     call.path === '/build' ||
     SERVICE.test(call.path) ||
     PLUGIN.test(call.path) ||
@@ -108,6 +115,8 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
       checkDriverOpts(field(call.body, 'DriverOpts', 'the volume create body'), 'DriverOpts', ctx);
     return;
   }
+  if (call.path === '/networks/create')
+    return checkNetworkDriver(field(call.body, 'Driver', 'the network create body'), 'Driver', ctx);
   if (call.path === '/build') {
     // RUN steps in the host's network namespace.
     checkNamespaceMode('network', call.query.networkmode, 'networkmode', ctx);

@@ -97,6 +97,53 @@ export function checkDevices(value: unknown, arg: string, ctx: RuleContext): voi
     refuseEscape(ctx, `${arg}: host devices are refused: they give a container direct access to the host`);
 }
 
+/** Network drivers that attach containers to one of the host's own interfaces. */
+const HOST_INTERFACE_DRIVERS = new Set(['macvlan', 'ipvlan']);
+
+export function checkNetworkDriver(driver: unknown, arg: string, ctx: RuleContext): void {
+  const d = typeof driver === 'string' ? driver.trim().toLowerCase() : '';
+  if (HOST_INTERFACE_DRIVERS.has(d))
+    refuseEscape(
+      ctx,
+      `${arg}: network driver '${d}' is refused: it puts containers on a host interface's own network, beside the host`,
+    );
+}
+
+/** OCI runtimes that confine a container at least as runc does (gVisor and Kata more). */
+const SAFE_RUNTIMES = new Set([
+  'runc',
+  'io.containerd.runc.v2',
+  'crun',
+  'runsc',
+  'io.containerd.runsc.v1',
+  'kata',
+  'kata-runtime',
+  'io.containerd.kata.v2',
+]);
+
+/**
+ * A runtime other than those is the engine administrator's (nvidia's gives host GPUs from an
+ * environment variable), and a cgroup parent places the container outside the engine's cgroup and
+ * the limits set on it.
+ */
+export function checkRuntimeAndCgroup(
+  hc: { runtime: unknown; cgroupParent: unknown },
+  at: string,
+  ctx: RuleContext,
+): void {
+  const r = typeof hc.runtime === 'string' ? hc.runtime.trim() : '';
+  if (r && !SAFE_RUNTIMES.has(r))
+    refuseEscape(
+      ctx,
+      `${at}.Runtime: runtime '${r}' is refused: only ${[...SAFE_RUNTIMES].join(', ')} are known to confine a container as runc does`,
+    );
+  if (typeof hc.cgroupParent === 'string' && hc.cgroupParent.trim())
+    refuseEscape(
+      ctx,
+      `${at}.CgroupParent: cgroup parent '${hc.cgroupParent}' is refused: it places the container outside the engine's cgroup and its limits`,
+    );
+}
+
 /** The filesystem types the local volume driver may mount besides a bind: memory and network filesystems. */
 export const SAFE_VOLUME_TYPES = new Set(['tmpfs', 'nfs', 'nfs4', 'cifs', 'smb', 'smb3']);
 const DRIVER_KEYS = new Set(['type', 'o', 'device', 'size']);

@@ -15,6 +15,7 @@ import { badName } from '../compose/names.ts';
 import type { Obj } from '../compose/normalise.ts';
 import { engineSaid } from '../errors.ts';
 import { readHostFile } from '../host-files.ts';
+import { checkNetworkDriver } from '../policy/rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import { checkServiceSpec, type ServiceLookup } from '../policy/service.ts';
 import { engineRequest } from '../request.ts';
@@ -167,6 +168,16 @@ export async function deployStack(
       await checkServiceSpec(c.spec, ctx, lookup);
     } catch (e) {
       throw inComposeTerms(e, services[i] ?? c.name, ' (nothing was deployed)');
+    }
+  }
+  for (const key of netKeys) {
+    const def = p.networks[key];
+    if (isExternal(def)) continue;
+    try {
+      checkNetworkDriver(def?.driver, `network "${key}" driver`, ctx);
+    } catch (e) {
+      if (!(e instanceof ToolError)) throw e;
+      throw new ToolError(e.kind, `${e.message} (nothing was deployed)`, { hint: e.hint });
     }
   }
   for (const key of netKeys) {
