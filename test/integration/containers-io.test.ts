@@ -431,6 +431,24 @@ describe('docker_wait_container', () => {
     expect(out).toMatchObject({ met: true, matched_line: 'booted' });
   });
 
+  it('waits for the pattern when until is not given, and refuses a pattern with another condition', async () => {
+    const id = await finished('echo booted');
+    expect(
+      await callOk<Waited>('docker_wait_container', { container_id: id, pattern: 'booted' }),
+    ).toMatchObject({
+      condition: 'log',
+      met: true,
+      matched_line: 'booted',
+    });
+    const err = await callErr('docker_wait_container', {
+      container_id: id,
+      until: 'exited',
+      pattern: 'booted',
+    });
+    expect(err.kind).toBe('invalid_argument');
+    expect(err.message).toContain("it applies to until: 'log', not 'exited'");
+  });
+
   it('matches a line the engine logged in pieces (longer than 8 KiB) as the whole line', async () => {
     const id = await finished("echo one; head -c 12000 /dev/zero | tr '\\0' x; echo READY; echo three");
     const out = await callOk<Waited>('docker_wait_container', {

@@ -22,7 +22,11 @@ export const waitContainer = defineTool({
   input: Type.Object(
     {
       container_id: ContainerRef,
-      until: Type.Optional(Type.Enum(['exited', 'healthy', 'log'], { default: 'exited' })),
+      until: Type.Optional(
+        Type.Enum(['exited', 'healthy', 'log'], {
+          description: "Default 'exited'; 'log' when pattern is given",
+        }),
+      ),
       pattern: Type.Optional(Type.String({ maxLength: 512, description: "For 'log': text or /regex/" })),
       timeout: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Seconds' }),
@@ -42,8 +46,18 @@ export const waitContainer = defineTool({
     waited_ms: Type.Integer(),
   }),
   timeoutArg: 'timeout',
-  handler: async ({ container_id, until = 'exited', pattern, timeout = 60 }, { engine, signal }) => {
+  handler: async ({ container_id, until: asked, pattern, timeout = 60 }, { engine, signal }) => {
     const { docker } = engine;
+    // A pattern says what to wait for: a log line, unless another condition is named with it.
+    const until = asked ?? (pattern !== undefined ? 'log' : 'exited');
+    if (pattern !== undefined && until !== 'log')
+      throw new ToolError(
+        'invalid_argument',
+        `invalid argument 'pattern': it applies to until: 'log', not '${until}'`,
+        {
+          hint: `Drop pattern to wait until ${until}, or wait with until: 'log'.`,
+        },
+      );
     const started = Date.now();
     const match = until === 'log' ? await lineMatcher(requirePattern(pattern), 'pattern') : undefined;
     const info = await inspectContainer(docker, container_id, signal);
