@@ -32,5 +32,44 @@ export function serverDeps(rt: Runtime, version: string, log: Log): ServerDeps {
     const { PART_LOADERS, TOOLSET_LOADERS } = await import('./tools/by-toolset.ts');
     return ((part && PART_LOADERS[part]) || TOOLSET_LOADERS[name])();
   };
+  const { allowedTools, deniedTools } = rt.pipeline.profile;
+  if (allowedTools.length > 0 || deniedTools.length > 0)
+    prelisted()
+      .then((all) => {
+        const known = all.map((t) => t.name);
+        for (const [setting, names] of [
+          ['SAFETY_ALLOWED_TOOLS', allowedTools],
+          ['SAFETY_DENIED_TOOLS', deniedTools],
+        ] as const)
+          for (const name of names.filter((n) => !known.includes(n)))
+            log.warn(`${setting} names no tool '${name}'${nearest(name, known)}: it matches nothing`);
+      })
+      .catch(() => {});
   return { catalogue, prelisted, toolset, env, version, ...rt.content };
+}
+
+/** ` (did you mean 'x'?)` for the known name closest to `name` by edit distance, when one is close. */
+function nearest(name: string, known: readonly string[]): string {
+  let best = '';
+  let bestDistance = Math.max(3, Math.floor(name.length / 4)) + 1;
+  for (const k of known) {
+    const d = distance(name, k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best ? ` (did you mean '${best}'?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
 }
