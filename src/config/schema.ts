@@ -97,7 +97,11 @@ const engineFields = {
     default: 60,
     minimum: 1,
     maximum: 86_400,
-    ...engine('Default per-call timeout in seconds', '--timeout', ['MCP_DOCKER_TIMEOUT', 'DOCKER_TIMEOUT']),
+    ...engine(
+      'Per-call timeout in seconds (a tool that waits longer by design, such as exec or events, keeps its own)',
+      '--timeout',
+      ['MCP_DOCKER_TIMEOUT', 'DOCKER_TIMEOUT'],
+    ),
   }),
 };
 

@@ -108,7 +108,8 @@ const Entry = Type.Object({ name: Type.String(), type: Type.String(), size: Type
 export const copyFromContainer = defineTool({
   name: 'docker_copy_from_container',
   title: 'Read file from container',
-  description: 'Read a file (≤1 MiB) from a container (untrusted text, or base64), or list a directory.',
+  description:
+    'Read a file (up to the result cap) from a container (untrusted text, or base64), or list a directory.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object({ container_id: ContainerRef, path: PathArg }, { additionalProperties: false }),
