@@ -271,7 +271,8 @@ const FIRST_TAIL = 256;
  * The newest FIRST_TAIL entries first: a stream that already passed `maxBytes` there, or a log that
  * had fewer entries, cannot change by reading further back; only a stream still short is read again
  * alone with the whole `tail` (the engine filters by stream, so a flood on the other one is not sent).
- * The result is the same as one read of `tail` entries. (Where openLogs reads forward, each read holds
+ * The result is the same as one read of `tail` entries; `fullTail` says a read brought all `tail` it
+ * asked for, so older output may exist. (Where openLogs reads forward, each read holds
  * its entries and possibly older ones: a short log still reads short, and the bytes are the newest.)
  */
 export async function readOutputTail(
@@ -280,17 +281,24 @@ export async function readOutputTail(
   tail: number,
   maxBytes: number,
   signal: AbortSignal,
-): Promise<OutputTail> {
+): Promise<OutputTail & { fullTail: boolean }> {
   const first = Math.min(tail, FIRST_TAIL);
   const read = async (q: Omit<LogQuery, 'tail'>, n: number) =>
     tailOutputCounted(await openLogs(docker, src, { ...q, tail: n }, signal), src.tty, maxBytes, signal);
   const { out, frames } = await read({}, first);
-  if (first === tail || (frames !== undefined && frames < first)) return out;
+  // Whether a read brought all the entries it asked for: older ones may exist (frames are entries on
+  // a multiplexed stream; a TTY stream does not say).
+  const full = (n: number | undefined, asked: number) => n !== undefined && n >= asked;
+  if (first === tail || (frames !== undefined && frames < first))
+    return Object.assign(out, { fullTail: first === tail && full(frames, tail) });
+  let fullTail = false;
   for (const s of src.tty ? (['stdout'] as const) : (['stdout', 'stderr'] as const)) {
     if (out[s].total > maxBytes) continue;
-    out[s] = (await read({ stdout: s === 'stdout', stderr: s === 'stderr' }, tail)).out[s];
+    const again = await read({ stdout: s === 'stdout', stderr: s === 'stderr' }, tail);
+    out[s] = again.out[s];
+    fullTail ||= full(again.frames, tail);
   }
-  return out;
+  return Object.assign(out, { fullTail });
 }
 
 /**

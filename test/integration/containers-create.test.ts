@@ -272,6 +272,24 @@ describe('docker_run_container', () => {
     expect(out.output_truncated).toBe(true);
   });
 
+  it('says the output was cut when it is cut by --max-log-lines, not only by bytes', async () => {
+    const args = base({ command: 'seq 1 10', wait: true, remove: true });
+
+    const out = await callOk<RunResult>('docker_run_container', args, { limits: { maxLogLines: 4 } });
+
+    expect(out.stdout).toBe('7\n8\n9\n10\n');
+    expect(out.output_truncated).toBe(true);
+    const whole = await callOk<RunResult>(
+      'docker_run_container',
+      { ...args, name: `${args.name}-b` },
+      {
+        limits: { maxLogLines: 20 },
+      },
+    );
+    expect(whole.stdout?.split('\n')).toHaveLength(11);
+    expect(whole.output_truncated).toBeUndefined();
+  });
+
   it('redacts secrets in the command output', async () => {
     const args = base({
       environment: { API_TOKEN: 'hunter2' },

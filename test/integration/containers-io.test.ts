@@ -148,6 +148,27 @@ describe('docker_container_logs', () => {
     expect(none.kind).toBe('invalid_argument');
   });
 
+  it("reads one stream's tail even when the other wrote the newest lines", async () => {
+    // The engine takes its tail over both streams before leaving one out.
+    const id = await finished('echo out-1; echo out-2; for i in 1 2 3 4 5; do echo err-$i >&2; done');
+    const out = await callOk<Logs>('docker_container_logs', { container_id: id, stderr: false, tail: 3 });
+    expect(out.lines).toEqual(['out-1', 'out-2']);
+  });
+
+  it('says when tail was lowered to --max-log-lines', async () => {
+    const id = await finished('for i in 1 2 3 4 5; do echo line-$i; done');
+    const out = await callOk<Logs & { note?: string }>(
+      'docker_container_logs',
+      { container_id: id, tail: 600 },
+      { limits: { maxLogLines: 3 } },
+    );
+    expect(out.lines).toEqual(['line-3', 'line-4', 'line-5']);
+    expect(out.note).toBe('tail 600 lowered to 3 (--max-log-lines)');
+    expect(
+      (await callOk<{ note?: string }>('docker_container_logs', { container_id: id, tail: 2 })).note,
+    ).toBeUndefined();
+  });
+
   it('filters with grep (substring or /regex/) and says how many lines it scanned', async () => {
     const sub = await callOk<Logs>('docker_container_logs', { container_id: counted, grep: 'line-49' });
     expect(sub.lines).toEqual(['line-49', ...Array.from({ length: 10 }, (_, i) => `line-${490 + i}`)]);

@@ -279,10 +279,13 @@ async function waitForExit(container: Dockerode.Container, seconds: number, sign
   }
 }
 
-/** Last lines of stdout and stderr, together at most maxExecOutputBytes, cut at line starts. */
+/**
+ * Last lines of stdout and stderr among the last maxLogLines log entries, together at most
+ * maxExecOutputBytes, cut at line starts; output_truncated when either limit may have cut some.
+ */
 async function lastOutput(docker: Dockerode, src: LogSource, limits: Limits, signal: AbortSignal) {
   const max = limits.maxExecOutputBytes;
   const tail = await readOutputTail(docker, src, limits.maxLogLines, max, signal);
   const { stdout, stderr, truncated } = splitOutput(tail, max);
-  return { stdout, stderr, ...(truncated && { output_truncated: true }) };
+  return { stdout, stderr, ...((truncated || tail.fullTail) && { output_truncated: true }) };
 }

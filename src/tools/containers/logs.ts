@@ -32,6 +32,7 @@ export const containerLogs = defineTool({
     lines: Type.Array(Type.String()),
     count: Type.Integer(),
     scanned: Type.Optional(Type.Integer({ description: 'Lines read to find the grep matches' })),
+    note: Type.Optional(Type.String({ description: 'A limit the request met' })),
   }),
   keep: 'tail',
   untrusted: { lines: 'logs of container {container_id}' },
@@ -48,11 +49,18 @@ export const containerLogs = defineTool({
         hint: 'Leave one of them true (both are by default).',
       });
     const info = await inspectContainer(docker, args.container_id, signal);
-    const tail = Math.min(args.tail ?? 100, limits.maxLogLines);
+    const asked = args.tail ?? 100;
+    const tail = Math.min(asked, limits.maxLogLines);
     // The engine takes its tail before applying `until`, so for a window read all of it and keep
-    // the end here; to find grep matches, read more than `tail` lines.
+    // the end here; to find grep matches, read more than `tail` lines. It also takes it over both
+    // streams before leaving one out, so for one stream read more too.
+    const oneStream = wantOut !== wantErr && !info.Config.Tty;
     const ask =
-      until !== undefined ? 'all' : match ? Math.min(limits.maxLogLines, Math.max(tail * 20, tail)) : tail;
+      until !== undefined
+        ? 'all'
+        : match || oneStream
+          ? Math.min(limits.maxLogLines, Math.max(tail * 20, tail))
+          : tail;
     const { lines, scanned } = await readLogTail(
       docker,
       logSource(info, engine.info()),
@@ -65,6 +73,7 @@ export const containerLogs = defineTool({
       lines,
       count: lines.length,
       ...(match && { scanned }),
+      ...(asked > tail && { note: `tail ${asked} lowered to ${tail} (--max-log-lines)` }),
     };
   },
 });
