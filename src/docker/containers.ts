@@ -104,7 +104,9 @@ export function requireRunning(info: Dockerode.ContainerInspectInfo, what: strin
     'conflict',
     `container '${nameOf(info)}' is ${info.State.Status}: ${what} need it running`,
     {
-      hint: `Start it with docker_start_container (or unpause it), then ${then}.`,
+      hint: info.State.Paused
+        ? `Unpause it with docker_unpause_container, then ${then}.`
+        : `Start it with docker_start_container, then ${then}.`,
     },
   );
 }

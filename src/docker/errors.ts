@@ -107,6 +107,18 @@ function classify(status: number, message: string): [ErrorKind, string | undefin
   if (status === 403) return ['policy_denied', 'The engine refused this operation.'];
   if (/executable file not found|no such file or directory/i.test(message))
     return ['invalid_argument', 'Check the command: it must exist inside the container.'];
+  // Engines before API 1.44 answer 500 for arguments they refuse.
+  if (/invalid reference format/i.test(message))
+    return ['invalid_argument', 'Write the reference as [registry/]name[:tag], the name in lowercase.'];
+  if (
+    /failed to allocate gateway|out of range|invalid (?:subnet|gateway|ip range|cidr)|overlaps with/i.test(
+      message,
+    )
+  )
+    return [
+      'invalid_argument',
+      'Check subnet, gateway and ip_range: the gateway and the range lie inside the subnet, which no other network uses.',
+    ];
   // Podman answers 500 where Docker answers 409; its message ends with the cause, which names the conflict.
   if (PODMAN_CONFLICT.test(message))
     return [
@@ -122,10 +134,13 @@ const PODMAN_CONFLICT =
   /: (?:container state improper|network already exists|volume already exists|that name is already in use|image is in use by a container)$/i;
 
 function conflictHint(message: string): string | undefined {
-  if (/can only .+ running containers|not running, can't/i.test(message))
-    return 'Start (or unpause) the container first.';
+  if (/memoryswap/i.test(message))
+    return 'Give the swap limit with the memory limit (memory_swap: more than the memory, or -1 for unlimited).';
+  if (/is not paused/i.test(message)) return 'It is not paused: nothing to unpause.';
+  if (/paused/i.test(message)) return 'Unpause the container first.';
+  if (/can only .+ running containers|not running, can't/i.test(message)) return 'Start the container first.';
   if (/is running|running container/i.test(message)) return 'Stop it first, or pass force: true.';
-  if (/is not running|is paused/i.test(message)) return 'Start (or unpause) the container first.';
+  if (/is not running/i.test(message)) return 'Start the container first.';
   if (/already in use/i.test(message)) return 'Pick another name, or remove the existing one first.';
   return undefined;
 }

@@ -61,7 +61,7 @@ describe('docker_kill_container', () => {
     expect(err.message).toContain(
       podmanDiffers('state-wording') ? 'can only kill running containers' : 'is not running',
     );
-    expect(err.hint).toBe('Start (or unpause) the container first.');
+    expect(err.hint).toBe('Start the container first.');
   });
 
   it('rejects a malformed signal, naming the field', async () => {
@@ -84,6 +84,20 @@ describe('docker_pause_container / docker_unpause_container', () => {
     expect(await callOk('docker_unpause_container', { container_id: name })).toMatchObject({
       state: 'running',
     });
+  });
+
+  it('tells a paused container apart from a stopped one in the next step it gives', async () => {
+    const { name } = await makeContainer();
+    await callOk('docker_pause_container', { container_id: name });
+    try {
+      const exec = await callErr('docker_exec_command', { container_id: name, command: ['true'] });
+      expect(exec.kind).toBe('conflict');
+      expect(exec.hint).toContain('docker_unpause_container');
+      const stats = await callErr('docker_container_stats', { container_id: name });
+      expect(stats.hint).toContain('docker_unpause_container');
+    } finally {
+      await callOk('docker_unpause_container', { container_id: name });
+    }
   });
 
   it('refuses to pause a container that is not running', async () => {

@@ -49,8 +49,34 @@ describe('engineError (the one status→error mapping)', () => {
     const running = engineError(refusal(409, 'You cannot remove a running container abc.'));
     expect(running?.hint).toBe('Stop it first, or pass force: true.');
     expect(engineError(refusal(409, 'Container abc is not running'))?.hint).toBe(
-      'Start (or unpause) the container first.',
+      'Start the container first.',
     );
+    expect(
+      engineError(refusal(409, 'Container abc is paused, unpause the container before exec'))?.hint,
+    ).toBe('Unpause the container first.');
+    expect(engineError(refusal(409, 'cannot start a paused container, try unpause instead'))?.hint).toBe(
+      'Unpause the container first.',
+    );
+    expect(engineError(refusal(409, 'Container abc is not paused'))?.hint).toBe(
+      'It is not paused: nothing to unpause.',
+    );
+    expect(
+      engineError(
+        refusal(
+          409,
+          'Cannot update container abc: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time',
+        ),
+      )?.hint,
+    ).toContain('memory_swap');
+  });
+
+  it('reads the 500s of older engines that mean a bad argument as invalid_argument', () => {
+    for (const m of [
+      'invalid reference format: repository name must be lowercase',
+      'failed to allocate gateway (10.213.8.1): Address out of range',
+    ])
+      expect([m, engineError(refusal(500, m))?.kind]).toEqual([m, 'invalid_argument']);
+    expect(engineError(refusal(500, 'something broke'))?.kind).toBe('internal');
   });
 
   it('reports a lost connection as engine_unreachable, naming the endpoint, not the socket path', () => {

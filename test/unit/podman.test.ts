@@ -101,10 +101,10 @@ describe("Podman's refusals (HTTP 500 with a libpod cause) map as Docker's 409 d
       podman500('can only kill running containers. 2050 is in state created: container state improper'),
     );
     expect(kill?.kind).toBe('conflict');
-    expect(kill?.hint).toBe('Start (or unpause) the container first.');
+    expect(kill?.hint).toBe('Start the container first.');
     const pause = engineError(podman500(`"created" is not running, can't pause: container state improper`));
     expect(pause?.kind).toBe('conflict');
-    expect(pause?.hint).toBe('Start (or unpause) the container first.');
+    expect(pause?.hint).toBe('Start the container first.');
     const taken = engineError(podman500('network name n1 already used: network already exists'));
     expect(taken?.kind).toBe('conflict');
     expect(taken?.hint).toContain('Pick another name');

@@ -17,7 +17,9 @@ const MAX_STDIN = 1_048_576;
 
 const notRunning = (ref: string, why: string) =>
   new ToolError('conflict', `cannot exec in container '${ref}': ${why}`, {
-    hint: 'Start it with docker_start_container (or unpause it), then retry.',
+    hint: /paused/i.test(why)
+      ? 'Unpause it with docker_unpause_container, then retry.'
+      : 'Start it with docker_start_container, then retry.',
   });
 
 export const execCommand = defineTool({
