@@ -85,3 +85,8 @@ export const TimeEnd = timeArg('As since');
 export function engineFilters(filters: Record<string, string[]> | undefined): string | undefined {
   return filters && Object.keys(filters).length > 0 ? JSON.stringify(filters) : undefined;
 }
+
+/** A list's `total`: the rows that matched, given only when more matched than were returned. */
+export const Total = Type.Optional(Type.Integer({ description: 'Rows matched, when more than returned' }));
+export const totalOf = (matched: number, returned: number): { total?: number } =>
+  matched > returned ? { total: matched } : {};

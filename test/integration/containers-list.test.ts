@@ -8,6 +8,7 @@ afterAll(cleanupContainers);
 interface Listed {
   containers: Record<string, unknown>[];
   count: number;
+  total?: number;
 }
 
 /** Only this run's containers: other suites' may come and go meanwhile. */
@@ -46,10 +47,20 @@ describe('docker_list_containers', () => {
     expect(out.containers.find((c) => c.name === created.name)?.state).toBe('created');
   });
 
-  it('returns at most limit rows, and count says how many', async () => {
+  it('returns at most limit rows: count says how many, total how many matched', async () => {
     const out = await list({ all: true, limit: 1 });
     expect(out.containers).toHaveLength(1);
     expect(out.count).toBe(1);
+    expect(out.total).toBe(2);
+    const capped = await callOk<Listed>(
+      'docker_list_containers',
+      { filters: ours, all: true },
+      {
+        limits: { maxListResults: 1 },
+      },
+    );
+    expect([capped.count, capped.total]).toEqual([1, 2]);
+    expect((await list({ all: true })).total).toBeUndefined();
   });
 
   it('keeps to running containers under a limit, though the newest container is a stopped one', async () => {

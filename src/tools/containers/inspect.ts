@@ -5,7 +5,7 @@ import { defineTool } from '../../core/tool.ts';
 import { containerRow, inspectSummary } from '../../docker/containers.ts';
 import { engineRequest } from '../../docker/request.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
-import { All, ContainerRef, engineFilters, Filters, Full, Limit } from '../params.ts';
+import { All, ContainerRef, engineFilters, Filters, Full, Limit, Total, totalOf } from '../params.ts';
 import { ContainerRow } from './rows.ts';
 
 const fullRow = (c: Dockerode.ContainerInfo) => ({ ...c, Id: c.Id });
@@ -25,24 +25,22 @@ export const listContainers = defineTool({
   output: Type.Object({
     containers: Type.Array(Type.Union([ContainerRow, Type.Record(Type.String(), Type.Unknown())])),
     count: Type.Integer({ description: 'Rows returned' }),
+    total: Total,
   }),
   narrowHint: 'Use filters (status, label, name) or limit.',
   handler: async ({ all, filters, limit, full }, { engine: { docker }, signal, limits }) => {
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
     const rows = await engineRequest<Dockerode.ContainerInfo[]>(
       docker,
-      // The engine's `limit` means "the last N created, stopped ones included": sent only with `all`.
-      {
-        path: '/containers/json',
-        query: { all, filters: engineFilters(filters), ...(all && { limit: max }) },
-      },
+      // Every match: the engine's `limit` would hide how many there are (the result says `total`).
+      { path: '/containers/json', query: { all, filters: engineFilters(filters) } },
       signal,
     );
     const page = rows.slice(0, max);
     // containerRow itself, not a closure calling it: JSC's top tier compiled such a closure with
     // containerRow inlined, which containers.ts keeps off that tier.
     const containers = full ? page.map(fullRow) : page.map(containerRow);
-    return { containers, count: containers.length };
+    return { containers, count: containers.length, ...totalOf(rows.length, containers.length) };
   },
 });
 

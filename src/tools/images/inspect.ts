@@ -5,7 +5,7 @@ import { defineTool } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
 import { engineRequest } from '../../docker/request.ts';
 import { inspectImage } from '../../docker/resolve.ts';
-import { engineFilters, FilterMap, Full, Limit } from '../params.ts';
+import { engineFilters, FilterMap, Full, Limit, Total, totalOf } from '../params.ts';
 import { ImageRef, ImageRow, imageRow, isoTime, realTags } from './ref.ts';
 
 export const listImages = defineTool({
@@ -26,7 +26,7 @@ export const listImages = defineTool({
   output: Type.Object({
     images: Type.Array(ImageRow),
     count: Type.Integer({ description: 'Rows returned' }),
-    total: Type.Optional(Type.Integer({ description: 'Rows matched, when more than returned' })),
+    total: Total,
   }),
   narrowHint: 'Use filters (reference, dangling, label) or limit.',
   handler: async ({ all, filters, limit }, { engine: { docker }, signal, limits }) => {
@@ -34,7 +34,7 @@ export const listImages = defineTool({
     const rows = await docker.listImages({ all, filters: engineFilters(filters), abortSignal: signal });
     rows.sort((a, b) => b.Created - a.Created);
     const images = rows.slice(0, max).map(imageRow);
-    return { images, count: images.length, ...(rows.length > images.length && { total: rows.length }) };
+    return { images, count: images.length, ...totalOf(rows.length, images.length) };
   },
 });
 

@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
-import { engineFilters, FilterMap, Full, Limit } from '../params.ts';
+import { engineFilters, FilterMap, Full, Limit, Total, totalOf } from '../params.ts';
 import { NetworkRef, networkSummary } from './ref.ts';
 
 const NetworkRow = Type.Object({
@@ -32,6 +32,7 @@ export const listNetworks = defineTool({
   output: Type.Object({
     networks: Type.Array(NetworkRow),
     count: Type.Integer({ description: 'Rows returned' }),
+    total: Total,
   }),
   narrowHint: 'Use filters (name, label, driver, type) or limit.',
   handler: async ({ filters, limit }, { engine: { docker }, signal, limits }) => {
@@ -52,7 +53,7 @@ export const listNetworks = defineTool({
           ...(subnets.length > 0 && { subnets }),
         };
       });
-    return { networks, count: networks.length };
+    return { networks, count: networks.length, ...totalOf(all.length, networks.length) };
   },
 });
 

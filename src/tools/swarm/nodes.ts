@@ -2,7 +2,7 @@
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { inspectNode, listNodes, nodeRow, removeNode, updateNode } from '../../docker/swarm/nodes.ts';
-import { FilterMap, Full, Limit, MAX_VALUE, mapBounds } from '../params.ts';
+import { FilterMap, Full, Limit, MAX_VALUE, mapBounds, Total, totalOf } from '../params.ts';
 import { Doc, NodeRef } from './params.ts';
 
 export const nodeList = defineTool({
@@ -15,7 +15,7 @@ export const nodeList = defineTool({
     { filters: FilterMap('e.g. {"role":["worker"]}'), limit: Limit, full: Full },
     { additionalProperties: false },
   ),
-  output: Type.Object({ nodes: Type.Array(Doc), count: Type.Integer() }),
+  output: Type.Object({ nodes: Type.Array(Doc), count: Type.Integer(), total: Total }),
   narrowHint: 'Use filters (role, name, label) or limit.',
   handler: async ({ filters, limit, full }, { engine: { docker }, signal, limits }) => {
     const all = await listNodes(docker, filters ?? {}, signal);
@@ -24,7 +24,7 @@ export const nodeList = defineTool({
       .sort((a, b) => (a.Description?.Hostname ?? '').localeCompare(b.Description?.Hostname ?? ''))
       .slice(0, max)
       .map((n) => (full ? (n as unknown as Record<string, unknown>) : { ...nodeRow(n) }));
-    return { nodes, count: nodes.length };
+    return { nodes, count: nodes.length, ...totalOf(all.length, nodes.length) };
   },
 });
 

@@ -14,7 +14,7 @@ import {
   removeBlob,
   type SwarmBlob,
 } from '../../docker/swarm/secrets.ts';
-import { FilterMap, Full, Limit, MAX_ARG, StringMap } from '../params.ts';
+import { FilterMap, Full, Limit, MAX_ARG, StringMap, Total, totalOf } from '../params.ts';
 
 // Names go into the request path: only the characters the engine allows.
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN });
@@ -91,15 +91,16 @@ function listTool(kind: BlobKind) {
       { filters: FilterMap('e.g. {"label":["com.docker.stack.namespace=web"]}'), limit: Limit },
       { additionalProperties: false },
     ),
-    output: Type.Object({ [plural(kind)]: Type.Array(Row), count: Type.Integer() }),
+    output: Type.Object({ [plural(kind)]: Type.Array(Row), count: Type.Integer(), total: Total }),
     narrowHint: 'Use filters (name, label, id) or limit.',
     handler: async ({ filters, limit }, { engine: { docker }, signal, limits }) => {
       const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
-      const rows = (await listBlobs(docker, kind, filters, signal))
+      const matched = await listBlobs(docker, kind, filters, signal);
+      const rows = matched
         .sort((a, b) => a.Spec.Name.localeCompare(b.Spec.Name))
         .slice(0, max)
         .map(row);
-      return { [plural(kind)]: rows, count: rows.length };
+      return { [plural(kind)]: rows, count: rows.length, ...totalOf(matched.length, rows.length) };
     },
   });
 }

@@ -8,7 +8,7 @@ import { imageOf, serviceRow } from '../../docker/swarm/service-spec.ts';
 import { convergence, inspectService, listServices, STUCK } from '../../docker/swarm/services.ts';
 import { listTasks, taskRow } from '../../docker/swarm/tasks.ts';
 import { lineMatcher } from '../containers/match.ts';
-import { FilterMap, Full, Limit, TimePoint } from '../params.ts';
+import { FilterMap, Full, Limit, TimePoint, Total, totalOf } from '../params.ts';
 import { parseTimePoint } from '../time.ts';
 import { Doc, ServiceRef, TaskRef } from './params.ts';
 
@@ -22,7 +22,7 @@ export const serviceList = defineTool({
     { filters: FilterMap('e.g. {"label":["app=web"]}'), limit: Limit, full: Full },
     { additionalProperties: false },
   ),
-  output: Type.Object({ services: Type.Array(Doc), count: Type.Integer() }),
+  output: Type.Object({ services: Type.Array(Doc), count: Type.Integer(), total: Total }),
   narrowHint: 'Use filters (name, label, mode) or limit.',
   handler: async ({ filters, limit, full }, { engine: { docker }, signal, limits }) => {
     const all = await listServices(docker, filters ?? {}, signal);
@@ -31,7 +31,7 @@ export const serviceList = defineTool({
       .sort((a, b) => (a.Spec.Name ?? '').localeCompare(b.Spec.Name ?? ''))
       .slice(0, max)
       .map((s) => (full ? (s as unknown as Record<string, unknown>) : { ...serviceRow(s) }));
-    return { services, count: services.length };
+    return { services, count: services.length, ...totalOf(all.length, services.length) };
   },
 });
 

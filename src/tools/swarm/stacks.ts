@@ -10,7 +10,7 @@ import { listStacks, removeStack, servicesOf, stackTasks } from '../../docker/sw
 import { deployStack } from '../../docker/swarm/stack-deploy.ts';
 import { byTask, taskRow } from '../../docker/swarm/tasks.ts';
 import { load, projectInput } from '../compose/params.ts';
-import { Full, Limit } from '../params.ts';
+import { Full, Limit, Total, totalOf } from '../params.ts';
 import { Doc, PUBLISH_NOTE } from './params.ts';
 
 // A stack name goes into label filters and object names: the characters Compose keeps in a project name.
@@ -75,13 +75,12 @@ export const stackList = defineTool({
   output: Type.Object({
     stacks: Type.Array(Type.Object({ name: Type.String(), services: Type.Integer() })),
     count: Type.Integer(),
+    total: Total,
   }),
   handler: async ({ limit }, { engine: { docker }, signal, limits }) => {
-    const stacks = (await listStacks(docker, signal)).slice(
-      0,
-      Math.min(limit ?? limits.maxListResults, limits.maxListResults),
-    );
-    return { stacks, count: stacks.length };
+    const all = await listStacks(docker, signal);
+    const stacks = all.slice(0, Math.min(limit ?? limits.maxListResults, limits.maxListResults));
+    return { stacks, count: stacks.length, ...totalOf(all.length, stacks.length) };
   },
 });
 
@@ -116,20 +115,25 @@ export const stackPs = defineTool({
     },
     { additionalProperties: false },
   ),
-  output: Type.Object({ stack: Type.String(), tasks: Type.Array(Doc), count: Type.Integer() }),
+  output: Type.Object({ stack: Type.String(), tasks: Type.Array(Doc), count: Type.Integer(), total: Total }),
   narrowHint: "Use desired_state: 'running' or limit.",
   handler: async ({ stack, desired_state, limit, full }, { engine: { docker }, signal, limits }) => {
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
     const { tasks, services, nodes } = await stackTasks(docker, stack, desired_state, signal);
     if (full) {
       const docs = tasks.slice(0, max) as unknown as Record<string, unknown>[];
-      return { stack, tasks: docs, count: docs.length };
+      return { stack, tasks: docs, count: docs.length, ...totalOf(tasks.length, docs.length) };
     }
     const rows = tasks
       .map((t) => taskRow(t, services, nodes))
       .sort(byTask)
       .slice(0, max);
-    return { stack, tasks: rows.map((r) => ({ ...r })), count: rows.length };
+    return {
+      stack,
+      tasks: rows.map((r) => ({ ...r })),
+      count: rows.length,
+      ...totalOf(tasks.length, rows.length),
+    };
   },
 });
 

@@ -4,7 +4,7 @@ import { defineTool } from '../../core/tool.ts';
 import { inspectNode, listNodes } from '../../docker/swarm/nodes.ts';
 import { inspectService, listServices } from '../../docker/swarm/services.ts';
 import { byTask, listTasks, taskRow } from '../../docker/swarm/tasks.ts';
-import { Full, Limit } from '../params.ts';
+import { Full, Limit, Total, totalOf } from '../params.ts';
 import { Doc, NodeRef, ServiceRef } from './params.ts';
 
 export const taskList = defineTool({
@@ -23,7 +23,7 @@ export const taskList = defineTool({
     },
     { additionalProperties: false },
   ),
-  output: Type.Object({ tasks: Type.Array(Doc), count: Type.Integer() }),
+  output: Type.Object({ tasks: Type.Array(Doc), count: Type.Integer(), total: Total }),
   narrowHint: 'Name a service or node, set desired_state: running, or limit.',
   handler: async ({ service, node, desired_state, limit, full }, { engine: { docker }, signal, limits }) => {
     const svc = service ? await inspectService(docker, service, signal) : undefined;
@@ -46,12 +46,12 @@ export const taskList = defineTool({
     const nodeNames = new Map(nodes.map((n) => [n.ID, n.Description?.Hostname ?? '']));
     if (full) {
       const docs = tasks.slice(0, max) as unknown as Record<string, unknown>[];
-      return { tasks: docs, count: docs.length };
+      return { tasks: docs, count: docs.length, ...totalOf(tasks.length, docs.length) };
     }
     const rows = tasks
       .map((t) => taskRow(t, serviceNames, nodeNames))
       .sort(byTask)
       .slice(0, max);
-    return { tasks: rows.map((r) => ({ ...r })), count: rows.length };
+    return { tasks: rows.map((r) => ({ ...r })), count: rows.length, ...totalOf(tasks.length, rows.length) };
   },
 });

@@ -2,7 +2,7 @@
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { inspectVolume } from '../../docker/resolve.ts';
-import { engineFilters, FilterMap, Full, Limit } from '../params.ts';
+import { engineFilters, FilterMap, Full, Limit, Total, totalOf } from '../params.ts';
 import { containersUsing, VolumeRef, volumeSummary } from './ref.ts';
 
 const VolumeRow = Type.Object({
@@ -29,13 +29,15 @@ export const listVolumes = defineTool({
   output: Type.Object({
     volumes: Type.Array(VolumeRow),
     count: Type.Integer({ description: 'Rows returned' }),
+    total: Total,
   }),
   narrowHint: 'Use filters (name, label, dangling, driver) or limit.',
   handler: async ({ filters, limit }, { engine: { docker }, signal, limits }) => {
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
     const res = await docker.listVolumes({ filters: engineFilters(filters), abortSignal: signal });
     // Newest first, like the container list; the engine's order is arbitrary.
-    const volumes = (res.Volumes ?? [])
+    const matched = res.Volumes ?? [];
+    const volumes = matched
       .map((v) => ({ v, created: (v as { CreatedAt?: string }).CreatedAt }))
       .map((r) => ({ ...r, at: r.created ? Date.parse(r.created) || 0 : 0 }))
       .sort((a, b) => b.at - a.at || a.v.Name.localeCompare(b.v.Name))
@@ -44,7 +46,7 @@ export const listVolumes = defineTool({
         const labels = Object.keys(v.Labels ?? {}).length;
         return { name: v.Name, driver: v.Driver, ...(created && { created }), ...(labels > 0 && { labels }) };
       });
-    return { volumes, count: volumes.length };
+    return { volumes, count: volumes.length, ...totalOf(matched.length, volumes.length) };
   },
 });
 
