@@ -113,8 +113,13 @@ export interface GuardIO {
   get<T>(path: string, query?: Record<string, unknown>): Promise<T | undefined>;
 }
 
-/** A guard of one engine (its policy, with its facts): sees each request after the global guard. */
-export type EngineGuard = (call: EngineCall, io: GuardIO) => void | Promise<void>;
+/**
+ * A guard of one engine (its policy, with its facts): sees each request after the global guard. It may
+ * answer a path to send the request to instead: the container it judged, by ID, so that a rename
+ * between its check and the request cannot put another container under the name.
+ */
+export type EngineGuard = (call: EngineCall, io: GuardIO) => GuardVerdict | Promise<GuardVerdict>;
+export type GuardVerdict = undefined | { path: string };
 
 /**
  * Puts the guards in front of the client's transport: the global one (setRequestGuard) and the
@@ -136,16 +141,25 @@ export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard)
       }),
   });
   // The verdict on `call`: undefined when both guards let it pass at once, a promise when one asks.
-  const verdictOn = (call: EngineCall, signal: AbortSignal | undefined): void | Promise<void> => {
+  const verdictOn = (
+    call: EngineCall,
+    signal: AbortSignal | undefined,
+  ): GuardVerdict | Promise<GuardVerdict> => {
     const first = guard?.(call);
-    if (!engineGuard) return first;
+    if (!engineGuard) return first instanceof Promise ? first.then(() => undefined) : undefined;
     return first instanceof Promise
       ? first.then(() => engineGuard(call, ioFor(signal)))
       : engineGuard(call, ioFor(signal));
   };
+  // The options to send: the path the verdict names instead of the one given, its query kept.
+  const pinned = (options: DialOptions, v: GuardVerdict): DialOptions => {
+    if (!v) return options;
+    const mark = options.path.indexOf('?');
+    return { ...options, path: `${v.path}${mark < 0 ? '' : options.path.slice(mark)}` };
+  };
   modem.dial = (given, callback) => {
     const options = withoutUnset(given);
-    let verdict: void | Promise<void>;
+    let verdict: GuardVerdict | Promise<GuardVerdict>;
     try {
       const call = describeDial(options);
       checkPath(call);
@@ -156,15 +170,15 @@ export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard)
     }
     if (verdict instanceof Promise)
       verdict.then(
-        () => send(options, callback),
+        (v) => send(pinned(options, v), callback),
         (e) => callback(e, null),
       );
-    else send(options, callback);
+    else send(pinned(options, verdict), callback);
   };
   const direct = modem.request?.bind(modem);
   if (!direct) return;
   modem.request = (call, signal) => {
-    let verdict: void | Promise<void>;
+    let verdict: GuardVerdict | Promise<GuardVerdict>;
     try {
       checkPath(call);
       if (!guard && !engineGuard) return direct(call, signal);
@@ -172,7 +186,8 @@ export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard)
     } catch (e) {
       return Promise.reject(e);
     }
-    return verdict instanceof Promise ? verdict.then(() => direct(call, signal)) : direct(call, signal);
+    const sent = (v: GuardVerdict) => direct(v ? { ...call, path: v.path } : call, signal);
+    return verdict instanceof Promise ? verdict.then(sent) : sent(verdict);
   };
 }
 

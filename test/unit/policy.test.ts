@@ -390,6 +390,7 @@ describe('the engine guard routes', () => {
   const containers: Record<string, unknown> = {
     '/containers/priv/json': { Id: 'p', Name: '/priv', HostConfig: { Privileged: true } },
     '/containers/ok/json': { Id: 'o', Name: '/ok', HostConfig: { NetworkMode: 'none' } },
+    '/containers/o/json': { Id: 'o', Name: '/ok', HostConfig: { NetworkMode: 'none' } },
     '/exec/e1/json': { ContainerID: 'ok', ProcessConfig: { privileged: true } },
     '/exec/e2/json': { ContainerID: 'priv', ProcessConfig: { privileged: false } },
     '/exec/e3/json': { ContainerID: 'ok', ProcessConfig: { privileged: false } },
@@ -475,7 +476,23 @@ describe('the engine guard routes', () => {
     expect(await send('POST', '/containers/priv/update', restart('always'))).toBe('policy_denied');
     expect(await send('POST', '/containers/priv/update', restart('no'))).toBe('sent');
     expect(await send('POST', '/containers/ok/update', restart('unless-stopped'))).toBe('sent');
-    expect(await send('POST', '/containers/missing/start')).toBe('sent'); // the engine answers 404 itself
+    // A name that finds nothing is the engine's 404, answered here: one made after the look is not judged.
+    expect(await send('POST', '/containers/missing/start')).toBe('Error: No such container: missing');
+  });
+
+  it('sends a judged request to the container it judged, by ID, whatever is renamed meanwhile', async () => {
+    const verdict = (path: string, query: Record<string, unknown> = {}) =>
+      withPolicy(
+        defaults,
+        host,
+        async () =>
+          await guard({ method: 'POST', path, query, body: undefined, upload: false, stream: false }, io),
+        noFs,
+      );
+    expect(await verdict('/containers/ok/start')).toEqual({ path: '/containers/o/start' });
+    expect(await verdict('/containers/ok/attach', { stdin: true })).toEqual({ path: '/containers/o/attach' });
+    expect(await verdict('/containers/o/start')).toBeUndefined();
+    expect(await verdict('/containers/ok/stop')).toBeUndefined();
   });
 
   it('checks Swarm service specs as containers, and refuses plugin installs', async () => {

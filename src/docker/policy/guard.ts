@@ -6,7 +6,7 @@
  * facts (its data root, exec root, sockets).
  */
 import type { EngineFacts } from '../../core/engine.ts';
-import type { EngineCall, EngineGuard, GuardIO } from '../request.ts';
+import type { EngineCall, EngineGuard, GuardIO, GuardVerdict } from '../request.ts';
 import {
   type ContainerInfo,
   checkContainerNow,
@@ -78,7 +78,11 @@ export function policyGuard(
   return (call, io) => (relevant(call) ? check(call, io, current) : undefined);
 }
 
-async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineFacts>): Promise<void> {
+async function check(
+  call: EngineCall,
+  io: GuardIO,
+  facts: () => Promise<EngineFacts>,
+): Promise<GuardVerdict> {
   const scope = currentPolicy();
   const ctx: RuleContext = ruleContextOf(scope, pathPolicyOf(scope, await facts()));
   const lookup: EngineLookup = {
@@ -93,13 +97,20 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
       return listed;
     },
   };
-  const target = async (ref: string) => {
+  // The container as it is now, judged; its ID, which the request is then sent to.
+  const target = async (ref: string): Promise<string | undefined> => {
     const info = await lookup.container(ref);
-    if (!info) return;
+    // As the engine would answer: a container made under the name after this look could not be judged.
+    if (!info) throw noSuchContainer(ref);
     await checkContainerNow(info, ctx, lookup);
     const label = `container '${(info.Name ?? ref).replace(/^\//, '')}'`;
     const own = await containerMounts(info.Mounts, (i) => `${label} Mounts[${i}]`, false, ctx, mounts);
     if (own.length) checkNesting(own, await othersMounts((c) => c.Id === info.Id, ctx, mounts));
+    return info.Id;
+  };
+  const byId = async (ref: string, action: string): Promise<GuardVerdict> => {
+    const id = await target(ref);
+    return id && id !== ref ? { path: `/containers/${id}/${action}` } : undefined;
   };
 
   if (call.path === '/containers/create') {
@@ -115,8 +126,10 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
       checkDriverOpts(field(call.body, 'DriverOpts', 'the volume create body'), 'DriverOpts', ctx);
     return;
   }
-  if (call.path === '/networks/create')
-    return checkNetworkDriver(field(call.body, 'Driver', 'the network create body'), 'Driver', ctx);
+  if (call.path === '/networks/create') {
+    checkNetworkDriver(field(call.body, 'Driver', 'the network create body'), 'Driver', ctx);
+    return;
+  }
   if (call.path === '/build') {
     // RUN steps in the host's network namespace.
     checkNamespaceMode('network', call.query.networkmode, 'networkmode', ctx);
@@ -136,11 +149,13 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
     }
     return;
   }
-  if (PLUGIN.test(call.path))
-    return refuseEscape(
+  if (PLUGIN.test(call.path)) {
+    refuseEscape(
       ctx,
       `${call.path}: installing or enabling engine plugins is refused: a plugin runs with host privileges`,
     );
+    return;
+  }
   const exec = EXEC_START.exec(call.path);
   if (exec) {
     const info = await io.get<{ ContainerID?: string; ProcessConfig?: { privileged?: boolean } }>(
@@ -162,11 +177,18 @@ async function check(call: EngineCall, io: GuardIO, facts: () => Promise<EngineF
     checkUpdateBody(call.body, ctx);
     // A restart policy lets the engine start the container later without asking: it must pass now.
     const policy = field(field(call.body, 'RestartPolicy', 'the update body'), 'Name', 'RestartPolicy');
-    if (typeof policy === 'string' && policy !== '' && policy !== 'no') await target(ref);
+    if (typeof policy === 'string' && policy !== '' && policy !== 'no') return byId(ref, action);
     return;
   }
   if (action === 'exec' && truthy(field(call.body, 'Privileged', 'the exec create body')))
     refuseEscape(ctx, 'Privileged: a privileged exec is refused: it has every capability on the host');
   if (action === 'attach' && !truthy(call.query.stdin)) return;
-  await target(ref);
+  return byId(ref, action as string);
 }
+
+/** The engine's own 404 for a missing container, mapped as the engine's is (errors.ts). */
+const noSuchContainer = (ref: string) =>
+  Object.assign(new Error(`No such container: ${ref}`), {
+    statusCode: 404,
+    json: { message: `No such container: ${ref}` },
+  });
