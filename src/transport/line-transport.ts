@@ -166,7 +166,9 @@ export class LineTransport implements Transport {
     try {
       message = JSON.parse(text);
     } catch {
-      return; // the SDK skips lines that are not JSON, too
+      // Skipped, as the SDK does (a reply with no id would break clients), but not silently.
+      this.onerror?.(new Error(`skipped a line that is not JSON (${text.length} characters)`));
+      return;
     }
     const problem = malformed(message);
     if (problem) {

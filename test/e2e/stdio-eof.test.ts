@@ -213,3 +213,23 @@ describe('piped stdin on the SDK path (2026-era envelope on every request)', () 
     expect(cancelled.structuredContent).toMatchObject({ kind: 'cancelled', retryable: true });
   });
 });
+
+describe('a line that is not JSON', () => {
+  it('is skipped with a warning on stderr, and the next request is answered', async () => {
+    const s = startRaw({ DOCKER_HOST: process.env.DOCKER_HOST ?? '', MCP_LOG_LEVEL: 'info' });
+    try {
+      await s.write('this is not json\n');
+      const answer = await s.request({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      });
+      expect(answer.result).toBeDefined();
+      expect(s.strays).toEqual([]);
+      expect(s.stderr()).toContain('skipped a line that is not JSON (16 characters)');
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -231,6 +231,17 @@ describe('docker_container_logs', () => {
 });
 
 describe('docker_exec_command', () => {
+  it('refuses an empty command, as a string or as argv', async () => {
+    for (const command of ['', '  ', []]) {
+      const err = await callErr('docker_exec_command', { container_id: running, command });
+      expect([command, err.kind, err.message]).toEqual([
+        command,
+        'invalid_argument',
+        "invalid argument 'command': it is empty",
+      ]);
+    }
+  });
+
   it('returns stdout, stderr and the exit code separately', async () => {
     expect(await exec(running, 'echo out; echo err >&2; exit 3')).toEqual({
       exit_code: 3,

@@ -55,6 +55,10 @@ export const execCommand = defineTool({
   narrowHint: 'Filter the output in the command itself (grep, head, tail).',
   handler: async (args, { engine: { docker }, signal, limits }) => {
     const { container_id, command, timeout = 30, stdin } = args;
+    if (typeof command === 'string' ? !command.trim() : command.length === 0)
+      throw new ToolError('invalid_argument', "invalid argument 'command': it is empty", {
+        hint: 'Give the command to run, as a string for /bin/sh -c or as argv.',
+      });
     const env = envEntries(args.environment ?? []);
     const exec = await withContainer(docker, container_id, signal, (c) =>
       c.exec({
