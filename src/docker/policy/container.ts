@@ -13,6 +13,7 @@ import {
   checkCapAdd,
   checkDevices,
   checkDriverOpts,
+  checkMountDriver,
   checkNamespaceMode,
   checkPrivileged,
   checkRuntimeAndCgroup,
@@ -158,15 +159,7 @@ async function checkMount(m: unknown, arg: string, w: Walk): Promise<void> {
   if ((type === 'bind' || type === 'npipe') && typeof source === 'string')
     ctx.hostPath(source, `${arg}.Source`);
   else if (type === 'volume') {
-    const options = field(m, 'VolumeOptions', arg);
-    const driver = field(options, 'DriverConfig', `${arg}.VolumeOptions`);
-    const name = field(driver, 'Name', `${arg}.VolumeOptions.DriverConfig`);
-    if (isObj(driver) && (!name || name === 'local'))
-      checkDriverOpts(
-        field(driver, 'Options', `${arg}.VolumeOptions.DriverConfig`),
-        `${arg}.VolumeOptions.DriverConfig.Options`,
-        ctx,
-      );
+    checkMountDriver(m, arg, ctx);
     if (w.request && typeof source === 'string' && source) await checkNamedVolume(source, arg, w);
   } else if (type !== 'tmpfs' && type !== 'image' && type !== 'cluster')
     refuseEscape(ctx, `${arg}.Type: mount type '${type}' is refused`);

@@ -5,6 +5,7 @@
  * guard both call them, so the two cannot disagree. Pure.
  */
 import { ToolError } from '../../core/errors.ts';
+import { field } from './keys.ts';
 
 export const PRIVILEGED_SETTING = 'SAFETY_ALLOW_PRIVILEGED_CONTAINERS';
 const PRIVILEGED_HINT = `Set ${PRIVILEGED_SETTING}=true (--allow-privileged) to allow it, if you really mean it.`;
@@ -182,6 +183,22 @@ export function checkDriverOpts(opts: unknown, arg: string, ctx: RuleContext): v
     refuseEscape(
       ctx,
       `${arg}: local volume type '${type || '(none)'}'${device ? ` with device '${device.slice(0, 80)}'` : ''} is refused: only tmpfs, nfs, nfs4, cifs, smb and bind volumes (o=bind) are known-safe`,
+    );
+}
+
+/**
+ * A volume mount's own driver options (`VolumeOptions.DriverConfig`, an anonymous volume made for the
+ * mount): the local driver's are checked as a volume create's are. `m` is a container's or a
+ * service's mount, read as the engine reads keys.
+ */
+export function checkMountDriver(m: unknown, arg: string, ctx: RuleContext): void {
+  const driver = field(field(m, 'VolumeOptions', arg), 'DriverConfig', `${arg}.VolumeOptions`);
+  const name = field(driver, 'Name', `${arg}.VolumeOptions.DriverConfig`);
+  if (driver !== null && typeof driver === 'object' && (!name || name === 'local'))
+    checkDriverOpts(
+      field(driver, 'Options', `${arg}.VolumeOptions.DriverConfig`),
+      `${arg}.VolumeOptions.DriverConfig.Options`,
+      ctx,
     );
 }
 

@@ -9,7 +9,7 @@
  * node, as a container publish without an address would; the tools say so.
  */
 import { field, isObj } from './keys.ts';
-import { checkCapAdd, checkDriverOpts, type RuleContext, refuseEscape } from './rules.ts';
+import { checkCapAdd, checkDriverOpts, checkMountDriver, type RuleContext, refuseEscape } from './rules.ts';
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
@@ -124,14 +124,7 @@ async function checkMount(m: unknown, arg: string, ctx: RuleContext, lookup: Ser
   }
   if (!SAFE_MOUNT_TYPES.has(type)) return refuseEscape(ctx, `${arg}.Type: mount type '${type}' is refused`);
   if (type !== 'volume') return;
-  const driver = field(field(m, 'VolumeOptions', arg), 'DriverConfig', `${arg}.VolumeOptions`);
-  const name = field(driver, 'Name', `${arg}.VolumeOptions.DriverConfig`);
-  if (isObj(driver) && (!name || name === 'local'))
-    checkDriverOpts(
-      field(driver, 'Options', `${arg}.VolumeOptions.DriverConfig`),
-      `${arg}.VolumeOptions.DriverConfig.Options`,
-      ctx,
-    );
+  checkMountDriver(m, arg, ctx);
   if (typeof source === 'string' && source) {
     const v = await lookup.volume(source);
     if (v && (!v.Driver || v.Driver === 'local'))
