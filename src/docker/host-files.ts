@@ -119,15 +119,18 @@ export async function readHostFile(
     unreadable(arg, raw, `is ${n} bytes, over the ${maxBytes} this server reads`, 'Use a smaller file.');
   try {
     if (file.size > maxBytes) throw tooLarge(file.size);
-    const buf = Buffer.alloc(maxBytes + 1);
+    // Its size as it was opened, and one byte more: a file still being written is read to its end.
+    const chunks: Buffer[] = [];
     let n = 0;
-    for (;;) {
-      const { bytesRead } = await file.handle.read(buf, n, buf.length - n, null);
+    for (let room = file.size + 1; ; room = 65_536) {
+      const buf = Buffer.allocUnsafe(room);
+      const { bytesRead } = await file.handle.read(buf, 0, room, null);
       if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
       n += bytesRead;
       if (n > maxBytes) throw tooLarge(n);
     }
-    return buf.subarray(0, n);
+    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, n);
   } finally {
     await file.handle.close();
   }

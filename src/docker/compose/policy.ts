@@ -75,17 +75,25 @@ export async function projectRefusals(
 ): Promise<Record<string, ToolError[]>> {
   const scope = currentPolicy();
   const ctx = ruleContextOf(scope, pathPolicyOf(scope, facts));
+  const volumes = new Map<string, Promise<unknown>>();
   const lookup: EngineLookup = {
     container: (ref) =>
       docker
         .getContainer(ref)
         .inspect()
         .catch(() => undefined) as never,
-    volume: (name) =>
-      docker
-        .getVolume(name)
-        .inspect()
-        .catch(() => undefined) as never,
+    // Asked once per volume: each service's body check and its mounts both look its volumes up.
+    volume: (name) => {
+      let v = volumes.get(name);
+      if (!v) {
+        v = docker
+          .getVolume(name)
+          .inspect()
+          .catch(() => undefined);
+        volumes.set(name, v);
+      }
+      return v as never;
+    },
   };
   let listed: Promise<ListedContainer[] | undefined> | undefined;
   const mounts: MountLookup = {
