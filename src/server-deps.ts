@@ -4,6 +4,7 @@
  * initialize and tools/list before this (and the pipeline and the engine layer it imports) is loaded.
  */
 import type { Runtime } from './config/runtime.ts';
+import { unknownToolWarnings } from './core/tool-names.ts';
 import type { Toolset } from './core/toolsets.ts';
 import { configuredEngines } from './docker/engines.ts';
 import { setPolicyDefaults } from './docker/policy/scope.ts';
@@ -36,40 +37,16 @@ export function serverDeps(rt: Runtime, version: string, log: Log): ServerDeps {
   if (allowedTools.length > 0 || deniedTools.length > 0)
     prelisted()
       .then((all) => {
-        const known = all.map((t) => t.name);
-        for (const [setting, names] of [
-          ['SAFETY_ALLOWED_TOOLS', allowedTools],
-          ['SAFETY_DENIED_TOOLS', deniedTools],
-        ] as const)
-          for (const name of names.filter((n) => !known.includes(n)))
-            log.warn(`${setting} names no tool '${name}'${nearest(name, known)}: it matches nothing`);
+        const lists = [
+          { setting: 'SAFETY_ALLOWED_TOOLS', names: allowedTools },
+          { setting: 'SAFETY_DENIED_TOOLS', names: deniedTools },
+        ];
+        for (const w of unknownToolWarnings(
+          lists,
+          all.map((t) => t.name),
+        ))
+          log.warn(w);
       })
       .catch(() => {});
   return { catalogue, prelisted, toolset, env, version, ...rt.content };
-}
-
-/** ` (did you mean 'x'?)` for the known name closest to `name` by edit distance, when one is close. */
-function nearest(name: string, known: readonly string[]): string {
-  let best = '';
-  let bestDistance = Math.max(3, Math.floor(name.length / 4)) + 1;
-  for (const k of known) {
-    const d = distance(name, k);
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  return best ? ` (did you mean '${best}'?)` : '';
-}
-
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (row[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
 }

@@ -12,6 +12,7 @@ import { SECTIONS } from '../config/meta.ts';
 import { type Runtime, runtimeOf } from '../config/runtime.ts';
 import type { Config } from '../config/schema.ts';
 import type { Attempt } from '../core/engine.ts';
+import { unknownToolWarnings } from '../core/tool-names.ts';
 import type { Engine } from '../docker/engine.ts';
 import { configuredEngines, type EngineSettingsError } from '../docker/engines.ts';
 import { gate } from '../pipeline/gate.ts';
@@ -65,6 +66,8 @@ export interface DoctorReport {
     deniedTools: string[];
     toolsListed: number;
     toolsTotal: number;
+    /** Names in the allow or deny list that match no tool. */
+    unknownTools: string[];
     mountAllowlist: string[];
     mountBlocklist: string[];
     logFilter: string;
@@ -264,6 +267,13 @@ async function safetyOf(config: Config, rt: Runtime): Promise<DoctorReport['safe
     deniedTools: config.deniedTools,
     toolsListed: catalogue.filter((t) => gate(t, profile).allowed).length,
     toolsTotal: catalogue.length,
+    unknownTools: unknownToolWarnings(
+      [
+        { setting: 'SAFETY_ALLOWED_TOOLS', names: config.allowedTools },
+        { setting: 'SAFETY_DENIED_TOOLS', names: config.deniedTools },
+      ],
+      catalogue.map((t) => t.name),
+    ),
     mountAllowlist: config.volumeMountAllowlist,
     mountBlocklist: config.volumeMountBlocklist,
     logFilter: config.logFilter,
@@ -344,6 +354,7 @@ export function formatReport(r: DoctorReport): string {
     `  tools       ${s.toolsListed} of ${s.toolsTotal} listed`,
     `  allowed     ${list(s.allowedTools, 'all')}`,
     `  denied      ${list(s.deniedTools)}`,
+    ...s.unknownTools.map((w) => `  WARN        ${w}`),
     `  privileged  ${s.allowPrivileged ? 'allowed' : 'refused'}`,
     `  mounts      allow ${list(s.mountAllowlist, '~ and the temp dir (defaults)')}; block ${list(s.mountBlocklist)}`,
     `  log filter  ${s.logFilter}`,

@@ -71,6 +71,17 @@ describe('mcp-docker doctor', () => {
     expect(report.transport).toEqual({ mode: 'stdio' });
   });
 
+  it('warns about an allowed or denied tool name that matches no tool', async () => {
+    const r = await mcpDocker(['doctor', '--allowed-tools', 'docker_list_container'], engineEnv());
+    expect(r.stdout).toContain(
+      "WARN        SAFETY_ALLOWED_TOOLS names no tool 'docker_list_container' (did you mean 'docker_list_containers'?): it matches nothing",
+    );
+    const json = JSON.parse(
+      (await mcpDocker(['doctor', '--json', '--denied-tools', 'docker_events'], engineEnv())).stdout,
+    );
+    expect(json.safety.unknownTools).toEqual([]);
+  });
+
   it('lists the HTTP transport settings when serving over HTTP', async () => {
     const r = await mcpDocker(['doctor', '--json', '--transport', 'http', '--port', '9123'], engineEnv());
     expect(JSON.parse(r.stdout).transport).toMatchObject({
