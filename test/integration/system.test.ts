@@ -403,6 +403,13 @@ describe('docker_events', () => {
     expect(garbage.kind).toBe('invalid_argument');
     expect(garbage.message).toContain("'since'");
   });
+
+  it('rejects a filter key the engine would ignore, naming it and the known ones', async () => {
+    const err = await callErr('docker_events', { since: '1m', filters: { typo: ['volume'] } });
+    expect(err.kind).toBe('invalid_argument');
+    expect(err.message).toBe("invalid argument 'filters.typo': not an event filter");
+    expect(err.hint).toContain('container, daemon, event');
+  });
 });
 
 type Health = {

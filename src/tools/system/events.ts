@@ -18,6 +18,25 @@ interface EngineEvent {
   timeNano?: number;
 }
 
+/** The Engine API's event filters (Podman's `pod` too). */
+const EVENT_FILTERS = [
+  'config',
+  'container',
+  'daemon',
+  'event',
+  'image',
+  'label',
+  'network',
+  'node',
+  'plugin',
+  'pod',
+  'scope',
+  'secret',
+  'service',
+  'type',
+  'volume',
+];
+
 /** Attributes worth a model's attention; the rest (labels, mostly) are noise. */
 const KEY_ATTRIBUTES = ['image', 'exitCode', 'signal', 'container', 'type', 'driver'] as const;
 
@@ -85,6 +104,12 @@ export const dockerEvents = defineTool({
     if (since !== undefined && until !== undefined && until < since)
       throw new ToolError('invalid_argument', "invalid argument 'until': it is before 'since'", {
         hint: 'Give until a later time than since, or leave it out.',
+      });
+    // The engine ignores a filter key it does not know, and would send every event.
+    const unknown = Object.keys(args.filters ?? {}).find((k) => !EVENT_FILTERS.includes(k));
+    if (unknown !== undefined)
+      throw new ToolError('invalid_argument', `invalid argument 'filters.${unknown}': not an event filter`, {
+        hint: `Filter by ${EVENT_FILTERS.join(', ')}.`,
       });
     const max = Math.min(args.max_events ?? 100, limits.maxListResults);
     const events: ReturnType<typeof eventRow>[] = [];
