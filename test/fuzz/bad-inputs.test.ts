@@ -19,7 +19,15 @@ let dir: string;
 let rec: RecordingEngine;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'h8-matrix-'));
-  rec = await recordingEngine(join(dir, 'e.sock'));
+  // One running container, so a call reaches the request it would make of it (the guard looks it up first).
+  const c1 = {
+    Id: 'c1',
+    Name: '/c1',
+    State: { Running: true, Status: 'running' },
+    HostConfig: {},
+    Mounts: [],
+  };
+  rec = await recordingEngine(join(dir, 'e.sock'), { containers: { c1 } });
 });
 afterAll(async () => {
   await rec.close();
@@ -59,7 +67,7 @@ describe('bad-input matrix', () => {
 
   it('shell text in an exec command runs only as the container’s own /bin/sh -c argument', async () => {
     const out = await run('docker_exec_command', { container_id: 'c1', command: '; rm -rf / #' });
-    expect(out.ok ? 'ok' : out.error.kind).toBe('not_found'); // the stand-in has no container c1
+    expect(out.ok ? 'ok' : out.error.kind).toBe('not_found'); // the stand-in makes no exec
     const exec = rec.calls().find((r) => r.path.startsWith('/containers/c1/exec'));
     expect(JSON.parse(exec?.body ?? '{}').Cmd).toEqual(['/bin/sh', '-c', '; rm -rf / #']);
   });

@@ -1,6 +1,7 @@
 /**
  * An engine stand-in on a unix socket that records every request and creates nothing: it answers
- * /_ping and /version like a Docker 20.10 engine (so the server connects), and 404 to the rest.
+ * /_ping and /version like a Docker 20.10 engine (so the server connects), the containers it is given
+ * to their inspect, and 404 to the rest.
  * Fuzzers point the real pipeline at it to see which inputs reach the engine, without any risk of
  * creating or destroying real objects. With `upstream`, requests are forwarded to a real engine
  * instead (and still recorded), which lets fault tests see when the server drops a request.
@@ -51,6 +52,8 @@ export async function recordingEngine(
     upstream?: string;
     /** Milliseconds to hold the upstream's answer to a request (sent on at once): a slow engine. */
     holdAnswer?: (r: RecordedRequest) => number;
+    /** Containers the stand-in knows, by name: GET /containers/{name}/json answers with each. */
+    containers?: Record<string, unknown>;
   } = {},
 ): Promise<RecordingEngine> {
   rmSync(socketPath, { force: true });
@@ -74,7 +77,7 @@ export async function recordingEngine(
     req.on('data', (chunk: Buffer) => {
       if (rec.body.length < 65_536) rec.body += chunk.toString('utf8');
     });
-    req.on('end', () => answer(req, res));
+    req.on('end', () => answer(req, res, opts.containers ?? {}));
   });
   // Hijacked requests (exec/attach start with Upgrade: tcp) are spliced byte for byte.
   server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
@@ -136,8 +139,9 @@ export async function recordingEngine(
   };
 }
 
-function answer(req: IncomingMessage, res: ServerResponse): void {
+function answer(req: IncomingMessage, res: ServerResponse, containers: Record<string, unknown>): void {
   const path = unversioned(req.url ?? '/');
+  const known = /^\/containers\/([^/?]+)\/json(?:\?|$)/.exec(path)?.[1];
   const json = (status: number, body: unknown) => {
     res.writeHead(status, { 'Content-Type': 'application/json', 'Api-Version': '1.41' });
     res.end(JSON.stringify(body));
@@ -146,6 +150,7 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Api-Version': '1.41' });
     res.end('OK');
   } else if (path.startsWith('/version')) json(200, VERSION);
+  else if (req.method === 'GET' && known && containers[known]) json(200, containers[known]);
   else json(404, { message: 'recording engine: no such object' });
 }
 
