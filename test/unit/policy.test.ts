@@ -692,8 +692,12 @@ describe('host paths inside what a container can write', () => {
         Mounts: [{ Type: 'volume', Name: 'bindvol', Driver: 'local', RW: true }],
       },
     ],
-    '/volumes/bindvol': { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/tmp/vol' } },
-    '/volumes/plain': { Driver: 'local', Options: null },
+    '/volumes': {
+      Volumes: [
+        { Name: 'bindvol', Driver: 'local', Options: { type: 'none', o: 'bind', device: '/tmp/vol' } },
+        { Name: 'plain', Driver: 'local', Options: null },
+      ],
+    },
     '/containers/nested/json': {
       Id: 'n1',
       Name: '/nested',

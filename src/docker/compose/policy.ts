@@ -13,9 +13,11 @@ import {
   checkNesting,
   type HostMount,
   type ListedContainer,
+  type ListedVolume,
   type MountLookup,
   othersMounts,
   requestMounts,
+  volumesByName,
 } from '../policy/nesting.ts';
 import { checkDriverOpts, checkNetworkDriver } from '../policy/rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
@@ -75,29 +77,36 @@ export async function projectRefusals(
 ): Promise<Record<string, ToolError[]>> {
   const scope = currentPolicy();
   const ctx = ruleContextOf(scope, pathPolicyOf(scope, facts));
-  const volumes = new Map<string, Promise<unknown>>();
+  const inspected = new Map<string, Promise<unknown>>();
   const lookup: EngineLookup = {
     container: (ref) =>
       docker
         .getContainer(ref)
         .inspect()
         .catch(() => undefined) as never,
-    // Asked once per volume: each service's body check and its mounts both look its volumes up.
+    // Asked once per volume: services that share a volume each check it.
     volume: (name) => {
-      let v = volumes.get(name);
+      let v = inspected.get(name);
       if (!v) {
         v = docker
           .getVolume(name)
           .inspect()
           .catch(() => undefined);
-        volumes.set(name, v);
+        inspected.set(name, v);
       }
       return v as never;
     },
   };
   let listed: Promise<ListedContainer[] | undefined> | undefined;
+  let volumes: Promise<Map<string, ListedVolume>> | undefined;
   const mounts: MountLookup = {
-    volume: lookup.volume,
+    volumes: () => {
+      volumes ??= docker
+        .listVolumes()
+        .then((r) => volumesByName(r.Volumes as ListedVolume[]))
+        .catch(() => volumesByName([]));
+      return volumes;
+    },
     containers: () => {
       listed ??= docker.listContainers({ all: true }).catch(() => undefined) as Promise<ListedContainer[]>;
       return listed;

@@ -6,7 +6,7 @@
  */
 import { ToolError } from '../../core/errors.ts';
 import { CONTAINER_REF_PATTERN, NAME_PATTERN } from '../names.ts';
-import { field, isObj } from './keys.ts';
+import { field, isObj, list } from './keys.ts';
 import {
   bindSource,
   bindVolumeName,
@@ -36,8 +36,6 @@ export interface ContainerInfo {
   HostConfig?: Record<string, unknown>;
   Mounts?: { Type?: string; Source?: string; Name?: string; Driver?: string; RW?: boolean }[];
 }
-
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 const MODES: [string, NamespaceKind][] = [
   ['NetworkMode', 'network'],

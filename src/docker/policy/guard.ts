@@ -19,9 +19,11 @@ import {
   checkNesting,
   containerMounts,
   type ListedContainer,
+  type ListedVolume,
   type MountLookup,
   othersMounts,
   requestMounts,
+  volumesByName,
 } from './nesting.ts';
 import {
   checkDriverOpts,
@@ -90,8 +92,12 @@ async function check(
     volume: (name) => io.get(`/volumes/${encodeURIComponent(name)}`),
   };
   let listed: Promise<ListedContainer[] | undefined> | undefined;
+  let volumes: Promise<Map<string, ListedVolume>> | undefined;
   const mounts: MountLookup = {
-    volume: lookup.volume,
+    volumes: () => {
+      volumes ??= io.get<{ Volumes?: ListedVolume[] }>('/volumes').then((r) => volumesByName(r?.Volumes));
+      return volumes;
+    },
     containers: () => {
       listed ??= io.get<ListedContainer[]>('/containers/json', { all: true });
       return listed;

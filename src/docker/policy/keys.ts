@@ -9,6 +9,8 @@ import { ToolError } from '../../core/errors.ts';
 
 type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A field that should be an array, as one (empty when it is not). */
+export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** A key as Go compares it with an ASCII field name. */
 const folded = (k: string): string => k.replace(/\u017f/g, 's').toLowerCase();

@@ -9,9 +9,15 @@
  * replaced from inside it.
  */
 import { ToolError } from '../../core/errors.ts';
-import { field, isObj } from './keys.ts';
+import { field, isObj, list } from './keys.ts';
 import { displayPath } from './paths.ts';
-import { bindSource, bindVolumeDevice, bindVolumeName, type RuleContext } from './rules.ts';
+import {
+  bindSource,
+  bindVolumeDevice,
+  bindVolumeName,
+  mountDriverConfig,
+  type RuleContext,
+} from './rules.ts';
 
 /** A host path a container mounts. */
 export interface HostMount {
@@ -31,13 +37,26 @@ export interface ListedContainer {
   Mounts?: { Type?: string; Source?: string; Name?: string; Driver?: string; RW?: boolean }[];
 }
 
-/** What the check may ask the engine. */
+/** A volume of GET /volumes, as far as a bind behind it goes. */
+export interface ListedVolume {
+  Name: string;
+  Driver?: string;
+  Options?: Record<string, unknown> | null;
+}
+
+/**
+ * What the check may ask the engine, each once per check: every container (GET /containers/json?all=1)
+ * and every volume (GET /volumes, by name: volumesByName). One list, not an inspect per volume, since
+ * every other container's volumes are looked at.
+ */
 export interface MountLookup {
-  volume(name: string): Promise<{ Driver?: string; Options?: Record<string, unknown> | null } | undefined>;
+  volumes(): Promise<Map<string, ListedVolume>>;
   containers(): Promise<ListedContainer[] | undefined>;
 }
 
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const volumesByName = (volumes: ListedVolume[] | null | undefined): Map<string, ListedVolume> =>
+  new Map((volumes ?? []).map((v) => [v.Name, v]));
+
 const inside = (path: string, dir: string) => (dir === '/' ? path !== '/' : path.startsWith(`${dir}/`));
 
 function mount(ctx: RuleContext, raw: string, writable: boolean, by: string, other = false): HostMount {
@@ -46,7 +65,7 @@ function mount(ctx: RuleContext, raw: string, writable: boolean, by: string, oth
 
 /** The host path behind a named volume of the local driver, when it is a bind. */
 async function volumeDevice(name: string, lookup: MountLookup): Promise<string | undefined> {
-  const v = await lookup.volume(name);
+  const v = (await lookup.volumes()).get(name);
   return v && (!v.Driver || v.Driver === 'local') ? bindVolumeDevice(v.Options) : undefined;
 }
 
@@ -73,7 +92,7 @@ export async function requestMounts(
     const writable = field(m, 'ReadOnly', arg) !== true;
     if (type === 'bind' && typeof source === 'string') out.push(mount(ctx, source, writable, arg));
     if (type !== 'volume') continue;
-    const options = field(field(field(m, 'VolumeOptions', arg), 'DriverConfig', arg), 'Options', arg);
+    const options = field(mountDriverConfig(m, arg), 'Options', `${arg}.VolumeOptions.DriverConfig`);
     const device =
       bindVolumeDevice(options) ?? (typeof source === 'string' ? await deviceOf(source, lookup) : undefined);
     if (device) out.push(mount(ctx, device, writable, arg));

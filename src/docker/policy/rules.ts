@@ -192,7 +192,7 @@ export function checkDriverOpts(opts: unknown, arg: string, ctx: RuleContext): v
  * service's mount, read as the engine reads keys.
  */
 export function checkMountDriver(m: unknown, arg: string, ctx: RuleContext): void {
-  const driver = field(field(m, 'VolumeOptions', arg), 'DriverConfig', `${arg}.VolumeOptions`);
+  const driver = mountDriverConfig(m, arg);
   const name = field(driver, 'Name', `${arg}.VolumeOptions.DriverConfig`);
   if (driver !== null && typeof driver === 'object' && (!name || name === 'local'))
     checkDriverOpts(
@@ -201,6 +201,10 @@ export function checkMountDriver(m: unknown, arg: string, ctx: RuleContext): voi
       ctx,
     );
 }
+
+/** A mount's `VolumeOptions.DriverConfig` (`arg` names the mount), read as the engine reads keys. */
+export const mountDriverConfig = (m: unknown, arg: string): unknown =>
+  field(field(m, 'VolumeOptions', arg), 'DriverConfig', `${arg}.VolumeOptions`);
 
 /** The host path a local volume's options bind (`o` holding bind or rbind), if they bind one. */
 export function bindVolumeDevice(opts: unknown): string | undefined {

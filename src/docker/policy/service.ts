@@ -8,10 +8,8 @@
  * checked by the same rule as this engine's. Published ports are allowed: Swarm publishes on every
  * node, as a container publish without an address would; the tools say so.
  */
-import { field, isObj } from './keys.ts';
+import { field, isObj, list } from './keys.ts';
 import { checkCapAdd, checkDriverOpts, checkMountDriver, type RuleContext, refuseEscape } from './rules.ts';
-
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** Every ContainerSpec key of the Engine API (1.41–1.47) and what the policy does with it. */
 const CONTAINER_SPEC_KEYS = new Set(
