@@ -7,14 +7,14 @@
  * dockerode's packer did before). `.dockerignore` is honoured with the same matcher dockerode used.
  * Knows nothing of MCP or of any tool.
  */
-import { constants, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import dockerignore from '@balena/dockerignore';
 import type { EngineFacts } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
-import { type HostDir, hostFile, openedAt, openHostDir, readRegularFile } from './host-files.ts';
+import { type HostDir, hostFile, openedAt, openForRead, openHostDir, readRegularFile } from './host-files.ts';
 import { tarEntryHeader, tarPadding, tarTrailer } from './tar.ts';
 
 export type ContextKind = 'file' | 'dir' | 'symlink';
@@ -191,8 +191,8 @@ async function* packEntry(root: string, entry: ContextEntry, real?: string): Asy
     });
     return;
   }
-  // O_NONBLOCK: a FIFO swapped in since the walk opens without waiting for a writer; fstat then says so.
-  const fh = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e) => {
+  // A FIFO swapped in since the walk opens without waiting for a writer; fstat then says so.
+  const fh = await openForRead(full).catch((e) => {
     throw failed(e);
   });
   try {
@@ -237,15 +237,8 @@ export async function openContextDir(
   signal?: AbortSignal,
 ): Promise<HostDir> {
   const real = await hostFile(engine, raw, arg, 'context', signal);
-  const dir = await openHostDir(real).catch(() => {
-    throw notDir(real);
+  const judge = (at: string) => hostFile(engine, at, arg, 'context', signal);
+  return openHostDir(real, judge).catch((e) => {
+    throw e instanceof ToolError ? e : notDir(real);
   });
-  if (dir.path === real) return dir;
-  try {
-    await hostFile(engine, dir.path, arg, 'context', signal);
-    return dir;
-  } catch (e) {
-    await dir.close();
-    throw e;
-  }
 }

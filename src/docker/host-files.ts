@@ -43,6 +43,37 @@ export async function openedAt(fd: number): Promise<string | undefined> {
     .catch(() => undefined);
 }
 
+/**
+ * Opens a file to read without following a last symlink (a swap since the check is ELOOP) and, with
+ * O_NONBLOCK, without waiting on a FIFO for a writer (fstat then says what it is).
+ */
+export function openForRead(path: string): Promise<FileHandle> {
+  const { constants, promises } = nodeFs();
+  return promises.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+}
+
+/**
+ * An open file's bytes to its end, read with room for `size` (its size when opened) and one more;
+ * no `data` once more than `maxBytes` were read (`bytes` says how many).
+ */
+async function readToEnd(
+  handle: FileHandle,
+  size: number,
+  maxBytes: number,
+): Promise<{ data?: Buffer; bytes: number }> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for (let room = size + 1; ; room = 65_536) {
+    const buf = Buffer.allocUnsafe(room);
+    const { bytesRead } = await handle.read(buf, 0, room, null);
+    if (bytesRead === 0) break;
+    chunks.push(buf.subarray(0, bytesRead));
+    n += bytesRead;
+    if (n > maxBytes) return { bytes: n };
+  }
+  return { data: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, n), bytes: n };
+}
+
 const code = (e: unknown) => (e as { code?: string }).code;
 const unreadable = (arg: string, raw: string, why: string, hint: string) =>
   new ToolError('invalid_argument', `${arg} '${raw}' ${why}`, { hint });
@@ -68,11 +99,9 @@ export async function openHostFile(
   signal?: AbortSignal,
 ): Promise<HostFileHandle | undefined> {
   const real = await hostFile(engine, raw, arg, 'read', signal);
-  const { constants, promises } = nodeFs();
   let handle: FileHandle;
   try {
-    // O_NONBLOCK: a FIFO opens without waiting for a writer (and is refused below, never read).
-    handle = await promises.open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    handle = await openForRead(real);
   } catch (e) {
     if (code(e) === 'ENOENT') return undefined;
     if (code(e) === 'ELOOP') throw unreadable(arg, raw, 'became a symlink after it was checked', STILL);
@@ -119,18 +148,9 @@ export async function readHostFile(
     unreadable(arg, raw, `is ${n} bytes, over the ${maxBytes} this server reads`, 'Use a smaller file.');
   try {
     if (file.size > maxBytes) throw tooLarge(file.size);
-    // Its size as it was opened, and one byte more: a file still being written is read to its end.
-    const chunks: Buffer[] = [];
-    let n = 0;
-    for (let room = file.size + 1; ; room = 65_536) {
-      const buf = Buffer.allocUnsafe(room);
-      const { bytesRead } = await file.handle.read(buf, 0, room, null);
-      if (bytesRead === 0) break;
-      chunks.push(buf.subarray(0, bytesRead));
-      n += bytesRead;
-      if (n > maxBytes) throw tooLarge(n);
-    }
-    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, n);
+    const { data, bytes } = await readToEnd(file.handle, file.size, maxBytes);
+    if (!data) throw tooLarge(bytes);
+    return data;
   } finally {
     await file.handle.close();
   }
@@ -151,17 +171,22 @@ export interface HostDir {
  * Opens the directory at `real` (a path hostFile returned) once. On Linux `at(name)` goes through the
  * open descriptor (/proc/self/fd/N/name), so a swap of the directory, or of one above it, for a
  * symlink after the check changes nothing, and `path` is where it really is: when that is not `real`,
- * the caller judges it again. Elsewhere `at(name)` is the path. Missing, or not a directory: ENOENT,
- * ENOTDIR as the system says.
+ * `judge` is asked about it (it throws to refuse; the directory is closed). Elsewhere `at(name)` is
+ * the path. Missing, or not a directory: ENOENT, ENOTDIR as the system says.
  */
-export async function openHostDir(real: string): Promise<HostDir> {
+export async function openHostDir(real: string, judge: (at: string) => Promise<unknown>): Promise<HostDir> {
   const { constants, promises } = nodeFs();
   const handle = await promises.open(real, constants.O_RDONLY | constants.O_DIRECTORY);
-  const at = await openedAt(handle.fd).catch(() => undefined);
+  const at = await openedAt(handle.fd);
   if (at === undefined) {
     await handle.close();
     return { path: real, root: real, at: (name) => `${real}/${name}`, close: async () => {} };
   }
+  if (at !== real)
+    await judge(at).catch(async (e) => {
+      await handle.close();
+      throw e;
+    });
   const base = `/proc/self/fd/${handle.fd}`;
   return { path: at, root: base, at: (name) => `${base}/${name}`, close: () => handle.close() };
 }
@@ -172,22 +197,12 @@ export async function openHostDir(real: string): Promise<HostDir> {
  * directory already judged (a build context's Dockerfile and .dockerignore).
  */
 export async function readRegularFile(path: string, maxBytes: number): Promise<Buffer | undefined> {
-  const { constants, promises } = nodeFs();
-  const handle = await promises
-    .open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-    .catch(() => undefined);
+  const handle = await openForRead(path).catch(() => undefined);
   if (!handle) return undefined;
   try {
     const s = await handle.stat();
     if (!s.isFile() || s.size > maxBytes) return undefined;
-    const buf = Buffer.alloc(s.size);
-    let n = 0;
-    while (n < buf.length) {
-      const { bytesRead } = await handle.read(buf, n, buf.length - n, null);
-      if (bytesRead === 0) break;
-      n += bytesRead;
-    }
-    return buf.subarray(0, n);
+    return (await readToEnd(handle, s.size, maxBytes)).data;
   } finally {
     await handle.close();
   }

@@ -81,7 +81,9 @@ describe('a host directory opened once', () => {
     const elsewhere = join(base, 'elsewhere');
     mkdirSync(dir);
     mkdirSync(elsewhere);
-    const opened = await openHostDir(dir);
+    const opened = await openHostDir(dir, async () => {
+      throw new Error('judged: the path was not swapped before it was opened');
+    });
     try {
       renameSync(dir, `${dir}.moved`);
       symlinkSync(elsewhere, dir);
@@ -91,5 +93,19 @@ describe('a host directory opened once', () => {
     }
     expect(readFileSync(`${dir}.moved/file.tar`, 'utf8')).toBe('tar');
     expect(() => readFileSync(join(elsewhere, 'file.tar'))).toThrow();
+  });
+
+  it('is judged again where it really is when its path led elsewhere, and refused as the judge says', async () => {
+    const real = join(base, 'judged');
+    mkdirSync(real);
+    symlinkSync(real, join(base, 'judged-link'));
+    const asked: string[] = [];
+    const refused = new ToolError('policy_denied', 'not there');
+    const judge = async (at: string) => {
+      asked.push(at);
+      throw refused;
+    };
+    expect(await openHostDir(join(base, 'judged-link'), judge).catch((e) => e)).toBe(refused);
+    expect(asked).toEqual([real]);
   });
 });

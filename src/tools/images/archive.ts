@@ -137,12 +137,12 @@ export const saveImage = defineTool({
     for (const ref of images) await inspectImage(docker, ref, signal);
 
     // The directory is opened once and written through: swapping it for a symlink now changes nothing.
-    const dir = await openHostDir(dirname(target));
+    const dir = await openHostDir(dirname(target), (at) =>
+      hostFile(engine, join(at, basename(target)), 'path', 'write', signal),
+    );
     const temp = dir.at(`.${basename(target)}.${randomBytes(4).toString('hex')}.partial`);
     let bytes = 0;
     try {
-      if (dir.path !== dirname(target))
-        await hostFile(engine, join(dir.path, basename(target)), 'path', 'write', signal);
       const tar = await engineStream(docker, '/images/get', { names: images }, signal);
       await pipeline(
         tar,
