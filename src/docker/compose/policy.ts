@@ -14,10 +14,9 @@ import {
   type HostMount,
   type ListedContainer,
   type ListedVolume,
-  type MountLookup,
+  mountLookup,
   othersMounts,
   requestMounts,
-  volumesByName,
 } from '../policy/nesting.ts';
 import { checkDriverOpts, checkNetworkDriver } from '../policy/rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
@@ -97,21 +96,15 @@ export async function projectRefusals(
       return v as never;
     },
   };
-  let listed: Promise<ListedContainer[] | undefined> | undefined;
-  let volumes: Promise<Map<string, ListedVolume>> | undefined;
-  const mounts: MountLookup = {
-    volumes: () => {
-      volumes ??= docker
+  const mounts = mountLookup({
+    volumes: () =>
+      docker
         .listVolumes()
-        .then((r) => volumesByName(r.Volumes as ListedVolume[]))
-        .catch(() => volumesByName([]));
-      return volumes;
-    },
-    containers: () => {
-      listed ??= docker.listContainers({ all: true }).catch(() => undefined) as Promise<ListedContainer[]>;
-      return listed;
-    },
-  };
+        .then((r) => r.Volumes as ListedVolume[])
+        .catch(() => undefined),
+    containers: () =>
+      docker.listContainers({ all: true }).catch(() => undefined) as Promise<ListedContainer[]>,
+  });
   const bodies = Object.fromEntries(
     services.map((s) => [s, createRequest(serviceSpec(p, s, 1)).body as Record<string, unknown>]),
   );

@@ -20,10 +20,9 @@ import {
   containerMounts,
   type ListedContainer,
   type ListedVolume,
-  type MountLookup,
+  mountLookup,
   othersMounts,
   requestMounts,
-  volumesByName,
 } from './nesting.ts';
 import {
   checkDriverOpts,
@@ -91,18 +90,10 @@ async function check(
     container: (ref) => io.get<ContainerInfo>(`/containers/${encodeURIComponent(ref)}/json`),
     volume: (name) => io.get(`/volumes/${encodeURIComponent(name)}`),
   };
-  let listed: Promise<ListedContainer[] | undefined> | undefined;
-  let volumes: Promise<Map<string, ListedVolume>> | undefined;
-  const mounts: MountLookup = {
-    volumes: () => {
-      volumes ??= io.get<{ Volumes?: ListedVolume[] }>('/volumes').then((r) => volumesByName(r?.Volumes));
-      return volumes;
-    },
-    containers: () => {
-      listed ??= io.get<ListedContainer[]>('/containers/json', { all: true });
-      return listed;
-    },
-  };
+  const mounts = mountLookup({
+    volumes: () => io.get<{ Volumes?: ListedVolume[] }>('/volumes').then((r) => r?.Volumes),
+    containers: () => io.get<ListedContainer[]>('/containers/json', { all: true }),
+  });
   // The container as it is now, judged; its ID, which the request is then sent to.
   const target = async (ref: string): Promise<string | undefined> => {
     const info = await lookup.container(ref);

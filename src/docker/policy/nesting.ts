@@ -45,17 +45,33 @@ export interface ListedVolume {
 }
 
 /**
- * What the check may ask the engine, each once per check: every container (GET /containers/json?all=1)
- * and every volume (GET /volumes, by name: volumesByName). One list, not an inspect per volume, since
- * every other container's volumes are looked at.
+ * What the check may ask the engine, each once per check (mountLookup): every container (GET
+ * /containers/json?all=1) and every volume by name (GET /volumes). One list, not an inspect per
+ * volume, since every other container's volumes are looked at.
  */
 export interface MountLookup {
   volumes(): Promise<Map<string, ListedVolume>>;
   containers(): Promise<ListedContainer[] | undefined>;
 }
 
-export const volumesByName = (volumes: ListedVolume[] | null | undefined): Map<string, ListedVolume> =>
-  new Map((volumes ?? []).map((v) => [v.Name, v]));
+/** The MountLookup over the engine's two lists, each asked for once, when first needed. */
+export function mountLookup(ask: {
+  volumes(): Promise<ListedVolume[] | null | undefined>;
+  containers(): Promise<ListedContainer[] | undefined>;
+}): MountLookup {
+  let volumes: Promise<Map<string, ListedVolume>> | undefined;
+  let containers: Promise<ListedContainer[] | undefined> | undefined;
+  return {
+    volumes: () => {
+      volumes ??= ask.volumes().then((list) => new Map((list ?? []).map((v) => [v.Name, v])));
+      return volumes;
+    },
+    containers: () => {
+      containers ??= ask.containers();
+      return containers;
+    },
+  };
+}
 
 const inside = (path: string, dir: string) => (dir === '/' ? path !== '/' : path.startsWith(`${dir}/`));
 
