@@ -647,6 +647,24 @@ export const REFUSALS: Row[] = [
     },
     expect: priv([['proc']]),
   },
+  {
+    class: 4,
+    variant: 'a bridge network that names a host bridge',
+    tool: 'docker_create_network',
+    args: { name: '{name}', options: { 'com.docker.network.bridge.name': 'mcpsec0' } },
+    expect: priv(['com.docker.network.bridge.name']),
+  },
+  {
+    class: 4,
+    variant: 'compose network that names a host bridge, beside a plain one: nothing is made',
+    tool: 'docker_compose_up',
+    args: {
+      project_name: '{name}',
+      content:
+        'services:\n  a:\n    image: {image}\n    networks: [n1, n2]\nnetworks:\n  n1: {}\n  n2:\n    driver_opts: {com.docker.network.bridge.name: mcpsec1}\n',
+    },
+    expect: priv(['"n2"', 'com.docker.network.bridge.name']),
+  },
 
   // 5. Other containers: joining host-sharing namespaces; acting on hostile containers made outside.
   {

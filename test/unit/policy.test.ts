@@ -396,6 +396,8 @@ describe('the engine guard routes', () => {
     '/exec/e3/json': { ContainerID: 'ok', ProcessConfig: { privileged: false } },
     '/networks/f00d': { Name: 'host', Driver: 'host' },
     '/networks/overlay1': { Name: 'overlay1', Driver: 'overlay' },
+    '/networks/cfg-hostbr': { Name: 'cfg-hostbr', Options: { 'com.docker.network.bridge.name': 'br0' } },
+    '/networks/cfg-mtu': { Name: 'cfg-mtu', Options: { 'com.docker.network.driver.mtu': '1400' } },
     '/volumes/etcvol': { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/etc' } },
     '/services/back': {
       PreviousSpec: { TaskTemplate: { ContainerSpec: { Image: 'x', CapabilityAdd: ['SYS_ADMIN'] } } },
@@ -456,6 +458,21 @@ describe('the engine guard routes', () => {
       'policy_denied',
     );
     expect(await send('POST', '/networks/create', { body: { Name: 'n', Driver: 'bridge' } })).toBe('sent');
+    // A bridge named by the caller takes over a host bridge of that name.
+    const net = (body: Record<string, unknown>) =>
+      send('POST', '/networks/create', { body: { Name: 'n', ...body } });
+    expect(await net({ Options: { 'com.docker.network.bridge.name': 'br0' } })).toBe('policy_denied');
+    expect(
+      await net({ Driver: 'bridge', Options: { 'com.docker.network.bridge.default_bridge': 'true' } }),
+    ).toBe('policy_denied');
+    expect(await net({ Driver: 'overlay', Options: { 'com.docker.network.bridge.name': 'br0' } })).toBe(
+      'policy_denied',
+    );
+    expect(await net({ Options: { 'com.docker.network.driver.mtu': '1400' } })).toBe('sent');
+    expect(await net({ Driver: 'overlay', Options: { encrypted: '' } })).toBe('sent');
+    expect(await net({ Driver: 'vendor/plugin', Options: { anything: 'x' } })).toBe('sent');
+    expect(await net({ ConfigFrom: { Network: 'cfg-hostbr' } })).toBe('policy_denied');
+    expect(await net({ configfrom: { network: 'cfg-mtu' } })).toBe('sent');
     const create = (HostConfig: Record<string, unknown>) =>
       send('POST', '/containers/create', { body: { Image: 'x', HostConfig } });
     expect(await create({ Runtime: 'nvidia' })).toBe('policy_denied');

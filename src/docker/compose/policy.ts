@@ -18,7 +18,7 @@ import {
   othersMounts,
   requestMounts,
 } from '../policy/nesting.ts';
-import { checkDriverOpts, checkNetworkDriver } from '../policy/rules.ts';
+import { checkDriverOpts, checkNetworkCreate } from '../policy/rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
@@ -150,7 +150,11 @@ export async function projectRefusals(
       const def = p.networks[key];
       if (!def || def.external) continue;
       try {
-        checkNetworkDriver(def.driver, `network "${key}" driver`, ctx);
+        checkNetworkCreate(
+          { driver: def.driver, options: def.driver_opts },
+          { driver: `network "${key}" driver`, options: `network "${key}" driver_opts` },
+          ctx,
+        );
       } catch (e) {
         refused(e);
       }

@@ -27,7 +27,7 @@ import {
 import {
   checkDriverOpts,
   checkNamespaceMode,
-  checkNetworkDriver,
+  checkNetworkCreate,
   type RuleContext,
   refuseEscape,
 } from './rules.ts';
@@ -124,7 +124,23 @@ async function check(
     return;
   }
   if (call.path === '/networks/create') {
-    checkNetworkDriver(field(call.body, 'Driver', 'the network create body'), 'Driver', ctx);
+    const body = 'the network create body';
+    const driver = field(call.body, 'Driver', body);
+    checkNetworkCreate(
+      { driver, options: field(call.body, 'Options', body) },
+      { driver: 'Driver', options: 'Options' },
+      ctx,
+    );
+    // A network made from a config-only one takes that network's options.
+    const from = field(field(call.body, 'ConfigFrom', body), 'Network', `${body} ConfigFrom`);
+    if (typeof from === 'string' && from) {
+      const cfg = await io.get<{ Options?: unknown }>(`/networks/${encodeURIComponent(from)}`);
+      checkNetworkCreate(
+        { driver, options: cfg?.Options },
+        { driver: 'Driver', options: `ConfigFrom network '${from}' Options` },
+        ctx,
+      );
+    }
     return;
   }
   if (call.path === '/build') {

@@ -101,13 +101,65 @@ export function checkDevices(value: unknown, arg: string, ctx: RuleContext): voi
 /** Network drivers that attach containers to one of the host's own interfaces. */
 const HOST_INTERFACE_DRIVERS = new Set(['macvlan', 'ipvlan']);
 
-export function checkNetworkDriver(driver: unknown, arg: string, ctx: RuleContext): void {
-  const d = typeof driver === 'string' ? driver.trim().toLowerCase() : '';
+/**
+ * Driver options known to shape only the network the engine makes. Others are refused: the bridge
+ * driver's `com.docker.network.bridge.name` takes over a host bridge of that name (the engine gives it
+ * an address, which stays after the network is removed, and puts containers on whatever it links).
+ */
+const SAFE_NETWORK_OPTIONS = new Map<string, ReadonlySet<string>>([
+  [
+    'bridge',
+    new Set([
+      'com.docker.network.bridge.enable_icc',
+      'com.docker.network.bridge.enable_ip_masquerade',
+      'com.docker.network.bridge.host_binding_ipv4',
+      'com.docker.network.bridge.inhibit_ipv4',
+      'com.docker.network.bridge.gateway_mode_ipv4',
+      'com.docker.network.bridge.gateway_mode_ipv6',
+      'com.docker.network.driver.mtu',
+      'com.docker.network.container_iface_prefix',
+      'com.docker.network.enable_ipv6',
+    ]),
+  ],
+  [
+    'overlay',
+    new Set([
+      'encrypted',
+      'com.docker.network.driver.overlay.vxlanid_list',
+      'com.docker.network.driver.mtu',
+      'com.docker.network.container_iface_prefix',
+    ]),
+  ],
+]);
+
+/**
+ * A network to create: drivers that attach to a host interface are refused, and the bridge and
+ * overlay drivers take only the options above (another driver is the engine administrator's plugin).
+ * `at` names the driver and the options as the caller wrote them.
+ */
+export function checkNetworkCreate(
+  net: { driver: unknown; options: unknown },
+  at: { driver: string; options: string },
+  ctx: RuleContext,
+): void {
+  const d = typeof net.driver === 'string' ? net.driver.trim().toLowerCase() : '';
   if (HOST_INTERFACE_DRIVERS.has(d))
     refuseEscape(
       ctx,
-      `${arg}: network driver '${d}' is refused: it puts containers on a host interface's own network, beside the host`,
+      `${at.driver}: network driver '${d}' is refused: it puts containers on a host interface's own network, beside the host`,
     );
+  const safe = SAFE_NETWORK_OPTIONS.get(d || 'bridge');
+  const o = net.options;
+  if (!safe || !o || typeof o !== 'object' || Array.isArray(o)) return;
+  for (const k of Object.keys(o)) {
+    if (safe.has(k) || (o as Record<string, unknown>)[k] === undefined) continue;
+    refuseEscape(
+      ctx,
+      k === 'com.docker.network.bridge.name'
+        ? `${at.options}: '${k}' is refused: it names a host bridge, which the engine would take over (an existing one gets an address and the containers)`
+        : `${at.options}: ${d || 'bridge'} driver option '${k.slice(0, 80)}' is refused: only ${[...safe].join(', ')} are known to shape only the network made`,
+    );
+  }
 }
 
 /** OCI runtimes that confine a container at least as runc does (gVisor and Kata more). */

@@ -15,7 +15,7 @@ import { badName } from '../compose/names.ts';
 import type { Obj } from '../compose/normalise.ts';
 import { engineSaid } from '../errors.ts';
 import { readHostFile } from '../host-files.ts';
-import { checkNetworkDriver } from '../policy/rules.ts';
+import { checkNetworkCreate } from '../policy/rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import { checkServiceSpec, type ServiceLookup } from '../policy/service.ts';
 import { engineRequest } from '../request.ts';
@@ -174,7 +174,11 @@ export async function deployStack(
     const def = p.networks[key];
     if (isExternal(def)) continue;
     try {
-      checkNetworkDriver(def?.driver, `network "${key}" driver`, ctx);
+      checkNetworkCreate(
+        { driver: def?.driver || 'overlay', options: def?.driver_opts },
+        { driver: `network "${key}" driver`, options: `network "${key}" driver_opts` },
+        ctx,
+      );
     } catch (e) {
       if (!(e instanceof ToolError)) throw e;
       throw new ToolError(e.kind, `${e.message} (nothing was deployed)`, { hint: e.hint });
