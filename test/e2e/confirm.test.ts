@@ -174,6 +174,7 @@ describe('a confirmed prune removes exactly what the question listed', () => {
       expect(q).toContain('Space reclaimed');
       const out = structured<{ count: number; removed: string[]; left?: string[] }>(result);
       expect(out.count).toBe(2);
+      expect(out.removed.sort()).toEqual([a.name, b.name].sort());
       expect(out.left).toEqual([late?.name as string]);
       expect(await exists(a.id)).toBe(false);
       expect(await exists(b.id)).toBe(false);

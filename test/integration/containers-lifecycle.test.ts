@@ -222,7 +222,7 @@ describe('docker_prune_containers', () => {
     );
 
     expect(out.count).toBe(2);
-    expect(out.removed.sort()).toEqual(stopped.map((c) => c.id.slice(0, 12)).sort());
+    expect(out.removed.sort()).toEqual(stopped.map((c) => c.name).sort());
     expect(out.space_reclaimed).toBeGreaterThanOrEqual(0);
     for (const c of stopped) expect(await exists(c.id)).toBe(false);
     expect(await exists(running.id)).toBe(true);

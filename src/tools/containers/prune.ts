@@ -20,6 +20,16 @@ export interface Candidate {
 }
 
 /** The stopped containers a prune with `filters` would remove now; undefined when it cannot tell exactly. */
+/** Names of the stopped containers now, by id: a prune's result names what it removed. */
+export async function stoppedNames(docker: Dockerode, signal: AbortSignal): Promise<Map<string, string>> {
+  const list = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ status: STOPPED }),
+    abortSignal: signal,
+  });
+  return new Map(list.map((c) => [c.Id, listedName(c) || shortId(c.Id)]));
+}
+
 export async function pruneCandidates(
   docker: Dockerode,
   filters: Record<string, string[]> | undefined,
@@ -65,8 +75,8 @@ export function planOf(confirmed: unknown): { id: string; size: number }[] | und
 }
 
 /**
- * Removes exactly the planned containers that are still stopped; reports those that started again
- * (kept) and the ones stopped since the question (left). Same result shape as the engine's prune.
+ * Removes exactly the planned containers that are still stopped, reporting them by name as the
+ * question named them; those stopped since the question are reported as left.
  */
 export async function removePlanned(
   docker: Dockerode,
@@ -76,12 +86,15 @@ export async function removePlanned(
 ) {
   const removed: string[] = [];
   let reclaimed = 0;
-  const stopped = new Set((await pruneCandidates(docker, filters, signal))?.map((c) => c.id) ?? []);
+  const stopped = new Map(
+    (await pruneCandidates(docker, filters, signal))?.map((c) => [c.id, c.name] as const) ?? [],
+  );
   for (const { id, size } of plan) {
-    if (!stopped.has(id)) continue; // gone already, or running again: not what the user agreed to remove
+    const name = stopped.get(id);
+    if (name === undefined) continue; // gone already, or running again: not what the user agreed to remove
     try {
       await docker.getContainer(id).remove({ abortSignal: signal });
-      removed.push(shortId(id));
+      removed.push(name);
       reclaimed += size;
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode !== 404) throw e;

@@ -5,7 +5,7 @@ import { defineTool } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
 import { ContainerRef, engineFilters, PruneFilters } from '../params.ts';
-import { planOf, pruneCandidates, prunePreview, removePlanned } from './prune.ts';
+import { planOf, pruneCandidates, prunePreview, removePlanned, stoppedNames } from './prune.ts';
 import { stateOf } from './ref.ts';
 
 export const removeContainer = defineTool({
@@ -77,11 +77,13 @@ export const pruneContainers = defineTool({
         ...(done.left.length > 0 && { left: done.left.slice(0, limits.maxListResults) }),
       };
     }
+    // The engine answers with ids; the names are read first, while the containers still exist.
+    const names = await stoppedNames(docker, signal);
     const res = await docker.pruneContainers({ filters: engineFilters(filters), abortSignal: signal });
-    const ids = (res.ContainersDeleted ?? []).map(shortId);
+    const removed = (res.ContainersDeleted ?? []).map((id) => names.get(id) ?? shortId(id));
     return {
-      removed: ids.slice(0, limits.maxListResults),
-      count: ids.length,
+      removed: removed.slice(0, limits.maxListResults),
+      count: removed.length,
       space_reclaimed: res.SpaceReclaimed ?? 0,
     };
   },
