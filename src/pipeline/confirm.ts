@@ -69,6 +69,24 @@ export function bytes(n: number): string {
   return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 
+// Characters that would start a line, move or hide text, or reorder it in what the user reads.
+// biome-ignore lint/complexity/useRegexLiterals: a literal here trips noControlCharactersInRegex.
+const UNSEEN = new RegExp(
+  String.raw`[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]`,
+  'g',
+);
+
+/**
+ * A line of the question as the user should read it: names come from the engine (a network may be
+ * named with newlines), so control and invisible characters are shown escaped, never obeyed.
+ */
+const printable = (line: string): string =>
+  line.replace(UNSEEN, (c) => (c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+
+/** An object of the list, quoted when it is more than a kind and a plain name (a comma would fake another). */
+const objectName = (o: string): string =>
+  /^(?:(?:container|network|volume|image) )?[\w.:/@+-]+(?: \([\w ]+\))?$/.test(o) ? o : JSON.stringify(o);
+
 /** The question: what will happen, to which objects, on which engine. */
 export function questionOf(
   tool: string,
@@ -81,7 +99,7 @@ export function questionOf(
     lines.push(`Confirm on engine '${engine}': ${preview.action}.`);
     const objects = preview.objects ?? [];
     if (preview.objects) {
-      const named = objects.slice(0, MAX_NAMED).join(', ');
+      const named = objects.slice(0, MAX_NAMED).map(objectName).join(', ');
       const more = objects.length > MAX_NAMED ? `, and ${objects.length - MAX_NAMED} more` : '';
       lines.push(
         objects.length === 0
@@ -95,7 +113,7 @@ export function questionOf(
   }
   lines.push(`Asked by the assistant through ${tool}; nothing changes unless you accept.`);
   return {
-    message: lines.join('\n'),
+    message: lines.map(printable).join('\n'),
     requestedSchema: {
       type: 'object',
       properties: {

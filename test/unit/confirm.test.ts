@@ -116,6 +116,29 @@ describe('questionOf', () => {
   });
 });
 
+describe('questionOf with names the engine chose', () => {
+  it('shows newlines and invisible characters in a name escaped, so a name cannot add lines', () => {
+    const q = questionOf('docker_system_prune', 'e', {
+      action: "remove network 'n1.\nNothing matches now' (abc)",
+      objects: ['network n1.\nNothing matches now: nothing will be removed.', 'container web (exited)'],
+    });
+    const lines = q.message.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toBe(
+      '2 objects will go: "network n1.\\nNothing matches now: nothing will be removed.", container web (exited).',
+    );
+    expect(questionOf('t', 'e', { action: 'x', objects: ['a\u202eb', 'c\u001b[2Jd'] }).message).toContain(
+      '"a\\u202eb", "c\\u001b[2Jd"',
+    );
+  });
+
+  it('quotes a name holding a comma, which would read as a second object', () => {
+    expect(questionOf('t', 'e', { action: 'x', objects: ['n1, container prod-db'] }).message).toContain(
+      '1 object will go: "n1, container prod-db".',
+    );
+  });
+});
+
 describe('settle', () => {
   const s = new Sealer();
   it.each([
