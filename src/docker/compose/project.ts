@@ -65,7 +65,9 @@ export interface Step {
     | 'built'
     | 'removed'
     | 'stopped'
-    | 'exists';
+    | 'exists'
+    | 'left: not in the question the user accepted'
+    | 'left: in use by a container not in the question';
 }
 
 /** Builds a service's image and tags it `image` (the tool layer owns the build context path). */

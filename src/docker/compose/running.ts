@@ -30,16 +30,35 @@ export async function projectContainers(
     );
 }
 
-/** Stops and removes the project's containers and networks; its named volumes only when asked. Never images. */
+/** What a confirmed down may take: the ids of the containers and networks, and the volume names, it showed. */
+export interface DownPlan {
+  containers: string[];
+  networks: string[];
+  volumes: string[];
+}
+
+const NOT_ASKED = 'left: not in the question the user accepted';
+
+/**
+ * Stops and removes the project's containers and networks; its named volumes only when asked. Never
+ * images. With `only` (a confirmed down), what the question did not show is left and reported.
+ */
 export async function down(
   docker: Dockerode,
   project: string,
-  o: { volumes?: boolean; timeout?: number; signal: AbortSignal; progress: ProgressFn },
+  o: { volumes?: boolean; timeout?: number; signal: AbortSignal; progress: ProgressFn; only?: DownPlan },
 ): Promise<Step[]> {
   const steps: Step[] = [];
-  const { signal } = o;
+  const { signal, only } = o;
+  const asked = (list: string[] | undefined, key: string) => !list || list.includes(key);
   const cs = await docker.listContainers({ all: true, filters: projectFilter(project), abortSignal: signal });
+  let left = false;
   for (const c of cs) {
+    if (!asked(only?.containers, c.Id)) {
+      left = true;
+      steps.push({ service: c.Labels[L.service], object: `container ${name(c)}`, action: NOT_ASKED });
+      continue;
+    }
     const ctr = docker.getContainer(c.Id);
     if (c.State === 'running')
       await ctr
@@ -49,16 +68,27 @@ export async function down(
     steps.push({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
     o.progress(steps.length, undefined, `container ${name(c)} removed`);
   }
+  // A container left in place may still use a network or volume: that one stays too, and says why.
+  const removeOr = async (object: string, remove: () => Promise<unknown>) => {
+    try {
+      await remove();
+      steps.push({ object, action: 'removed' });
+    } catch (e) {
+      const status = (e as { statusCode?: number }).statusCode;
+      if (!left || (status !== 403 && status !== 409)) throw e;
+      steps.push({ object, action: 'left: in use by a container not in the question' });
+    }
+  };
   for (const n of (await docker.listNetworks({ filters: projectFilter(project), abortSignal: signal })) ??
     []) {
-    await docker.getNetwork(n.Id).remove({ abortSignal: signal });
-    steps.push({ object: `network ${n.Name}`, action: 'removed' });
+    if (!asked(only?.networks, n.Id)) steps.push({ object: `network ${n.Name}`, action: NOT_ASKED });
+    else await removeOr(`network ${n.Name}`, () => docker.getNetwork(n.Id).remove({ abortSignal: signal }));
   }
   if (o.volumes)
     for (const v of (await docker.listVolumes({ filters: projectFilter(project), abortSignal: signal }))
       .Volumes ?? []) {
-      await docker.getVolume(v.Name).remove({ abortSignal: signal });
-      steps.push({ object: `volume ${v.Name}`, action: 'removed' });
+      if (!asked(only?.volumes, v.Name)) steps.push({ object: `volume ${v.Name}`, action: NOT_ASKED });
+      else await removeOr(`volume ${v.Name}`, () => docker.getVolume(v.Name).remove({ abortSignal: signal }));
     }
   return steps;
 }

@@ -2,7 +2,7 @@
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { up } from '../../docker/compose/project.ts';
-import { down, projectFilter } from '../../docker/compose/running.ts';
+import { type DownPlan, down, projectFilter } from '../../docker/compose/running.ts';
 import { hostFile } from '../../docker/host-files.ts';
 import { parseReference, registryAuth } from '../images/auth.ts';
 import { registryFailure } from '../images/progress.ts';
@@ -61,6 +61,16 @@ export const composeUp = defineTool({
   },
 });
 
+const ids = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+/** The accepted question's objects (sealed with it), when the down was confirmed. */
+function downPlanOf(confirmed: unknown): DownPlan | undefined {
+  if (!confirmed || typeof confirmed !== 'object') return undefined;
+  const p = confirmed as Record<string, unknown>;
+  return { containers: ids(p.containers), networks: ids(p.networks), volumes: ids(p.volumes) };
+}
+
 export const composeDown = defineTool({
   name: 'docker_compose_down',
   title: 'Compose down',
@@ -93,11 +103,17 @@ export const composeDown = defineTool({
         ...(ns ?? []).map((n) => `network ${n.Name}`),
         ...(vs?.Volumes ?? []).map((v) => `volume ${v.Name}`),
       ],
+      plan: {
+        containers: cs.map((c) => c.Id),
+        networks: (ns ?? []).map((n) => n.Id),
+        volumes: (vs?.Volumes ?? []).map((v) => v.Name),
+      } satisfies DownPlan,
     };
   },
-  handler: async (args, { engine, signal, progress, processEnv }) => {
+  handler: async (args, { engine, signal, progress, processEnv, confirmed }) => {
     const name = await projectName(engine, args, signal, processEnv);
-    const steps = await down(engine.docker, name, { volumes: args.volumes, signal, progress });
+    const only = downPlanOf(confirmed);
+    const steps = await down(engine.docker, name, { volumes: args.volumes, signal, progress, only });
     return { project: name, steps: steps.map(text) };
   },
 });

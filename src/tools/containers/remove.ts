@@ -4,9 +4,12 @@ import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
+import { sameAsAsked } from '../asked.ts';
 import { ContainerRef, engineFilters, PruneFilters } from '../params.ts';
 import { planOf, pruneCandidates, prunePreview, removePlanned, stoppedNames } from './prune.ts';
 import { stateOf } from './ref.ts';
+
+const short = (v: unknown) => (typeof v === 'string' ? shortId(v) : 'none');
 
 export const removeContainer = defineTool({
   name: 'docker_remove_container',
@@ -27,11 +30,16 @@ export const removeContainer = defineTool({
     const info = await inspectContainer(docker, container_id, signal);
     const { id, name, state } = stateOf(info);
     const how = [state, force && 'forced', volumes && 'with its anonymous volumes'].filter(Boolean);
-    return { action: `remove container '${name}' (${id}; ${how.join('; ')})`, objects: [name] };
+    return {
+      action: `remove container '${name}' (${id}; ${how.join('; ')})`,
+      objects: [name],
+      plan: { id: info.Id },
+    };
   },
-  handler: async ({ container_id, force, volumes }, { engine: { docker }, signal }) => {
+  handler: async ({ container_id, force, volumes }, { engine: { docker }, signal, confirmed }) => {
     const info = await inspectContainer(docker, container_id, signal);
     const { id, name, state } = stateOf(info);
+    sameAsAsked(confirmed, 'id', info.Id, `container '${name}'`, short);
     const { Running, Paused, Restarting } = info.State;
     if (!force && (Running || Paused || Restarting))
       throw new ToolError('conflict', `container '${name}' is ${state}, so it was not removed`, {

@@ -7,6 +7,7 @@ import { engineError } from '../../docker/errors.ts';
 import { shortId } from '../../docker/names.ts';
 import { engineRequest } from '../../docker/request.ts';
 import { inspectImage, notFoundAmong } from '../../docker/resolve.ts';
+import { sameAsAsked } from '../asked.ts';
 import { engineFilters, PruneFilters } from '../params.ts';
 import { imageCandidates, imagePreview, removePlannedImages } from './prune.ts';
 import { ImageRef } from './ref.ts';
@@ -80,6 +81,13 @@ interface RemoveEntry {
   Deleted?: string;
 }
 
+/** What removing `image` does: by ID the image goes; by a tag only that tag, unless it is the last one. */
+function removalOf(image: string, tags: string[]): { ref: string; last: boolean } {
+  const byId = /^(sha256:)?[0-9a-f]{6,64}$/.test(image);
+  const ref = image.includes('@') || /:[^/]+$/.test(image) ? image : `${image}:latest`;
+  return { ref, last: byId || tags.length <= 1 || !tags.includes(ref) };
+}
+
 export const removeImage = defineTool({
   name: 'docker_remove_image',
   title: 'Remove image',
@@ -101,10 +109,7 @@ export const removeImage = defineTool({
   preview: async ({ image, force }, { engine: { docker }, signal }) => {
     const info = await inspectImage(docker, image, signal);
     const tags = info.RepoTags ?? [];
-    // By ID the image goes; by a tag only that tag, unless it is the last one.
-    const byId = /^(sha256:)?[0-9a-f]{6,64}$/.test(image);
-    const ref = image.includes('@') || /:[^/]+$/.test(image) ? image : `${image}:latest`;
-    const last = byId || tags.length <= 1 || !tags.includes(ref);
+    const { ref, last } = removalOf(image, tags);
     const what = last
       ? `delete image ${shortId(info.Id)}`
       : `untag '${ref}' (image ${shortId(info.Id)} keeps ${tags.length - 1} other tag(s))`;
@@ -112,10 +117,20 @@ export const removeImage = defineTool({
       action: `${what}${force ? '; forced' : ''}`,
       objects: last ? (tags.length > 0 ? tags : [shortId(info.Id)]) : [ref],
       ...(last && { reclaims: info.Size }),
+      plan: { image: info.Id, deletes: last },
     };
   },
-  handler: async ({ image, force, noprune }, { engine, signal }) => {
+  handler: async ({ image, force, noprune }, { engine, signal, confirmed }) => {
     const { docker } = engine;
+    if (confirmed !== undefined) {
+      // The name may have moved to another image, or lost its other tags, since the user was asked.
+      const info = await inspectImage(docker, image, signal);
+      const what = `image '${image}'`;
+      sameAsAsked(confirmed, 'image', info.Id, what, (v) => (typeof v === 'string' ? shortId(v) : 'none'));
+      sameAsAsked(confirmed, 'deletes', removalOf(image, info.RepoTags ?? []).last, what, (v) =>
+        v ? 'deleting the image' : 'only untagging it',
+      );
+    }
     if (force && engine.info()?.kind === 'podman')
       await refusePodmanCascade(engine.name, docker, image, signal);
     let res: RemoveEntry[];

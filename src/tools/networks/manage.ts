@@ -5,6 +5,7 @@ import { defineTool } from '../../core/tool.ts';
 import { engineError } from '../../docker/errors.ts';
 import { NAME_PATTERN, shortId } from '../../docker/names.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
+import { sameAsAsked } from '../asked.ts';
 import { engineFilters, PruneFilters, StringMap } from '../params.ts';
 import { networkCandidates, networkPreview, removePlannedNetworks } from './prune.ts';
 import { asConflict, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
@@ -94,10 +95,17 @@ export const removeNetwork = defineTool({
   output: Type.Object({ id: Type.String(), name: Type.String(), removed: Type.Boolean() }),
   preview: async ({ network_id }, { engine: { docker }, signal }) => {
     const net = await inspectNetwork(docker, network_id, signal);
-    return { action: `remove network '${net.Name}' (${shortId(net.Id)})`, objects: [net.Name] };
+    return {
+      action: `remove network '${net.Name}' (${shortId(net.Id)})`,
+      objects: [net.Name],
+      plan: { id: net.Id },
+    };
   },
-  handler: async ({ network_id }, { engine: { docker }, signal }) => {
+  handler: async ({ network_id }, { engine: { docker }, signal, confirmed }) => {
     const net = await inspectNetwork(docker, network_id, signal);
+    sameAsAsked(confirmed, 'id', net.Id, `network '${net.Name}'`, (v) =>
+      typeof v === 'string' ? shortId(v) : 'none',
+    );
     if (PREDEFINED.has(net.Name))
       throw new ToolError(
         'invalid_argument',

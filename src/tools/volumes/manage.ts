@@ -4,6 +4,7 @@ import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { apiAtLeast } from '../../docker/engine.ts';
 import { findVolume } from '../../docker/resolve.ts';
+import { sameAsAsked } from '../asked.ts';
 import { engineFilters, FilterMap, StringMap } from '../params.ts';
 import { removePlannedVolumes, volumePreview } from './prune.ts';
 import { containersUsing, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
@@ -45,6 +46,10 @@ export const createVolume = defineTool({
   },
 });
 
+/** When a volume was made (its identity beside its name); null when there is none. */
+const createdOf = (v: object | undefined): string | null =>
+  v ? String((v as { CreatedAt?: string }).CreatedAt ?? '') : null;
+
 export const removeVolume = defineTool({
   name: 'docker_remove_volume',
   title: 'Remove volume',
@@ -61,11 +66,18 @@ export const removeVolume = defineTool({
   output: Type.Object({ name: Type.String(), removed: Type.Boolean() }),
   preview: async ({ volume_name }, { engine: { docker }, signal }) => {
     const found = await findVolume(docker, volume_name, signal);
-    if (!found) return { action: `remove volume '${volume_name}' (it does not exist now)`, objects: [] };
-    return { action: `remove volume '${volume_name}' and all the data in it`, objects: [volume_name] };
+    // A volume is known by its name; one made again under it is told apart by when it was made.
+    const plan = { created: createdOf(found) };
+    if (!found)
+      return { action: `remove volume '${volume_name}' (it does not exist now)`, objects: [], plan };
+    return { action: `remove volume '${volume_name}' and all the data in it`, objects: [volume_name], plan };
   },
-  handler: async ({ volume_name, force }, { engine: { docker }, signal }) => {
-    if (!(await findVolume(docker, volume_name, signal))) {
+  handler: async ({ volume_name, force }, { engine: { docker }, signal, confirmed }) => {
+    const found = await findVolume(docker, volume_name, signal);
+    sameAsAsked(confirmed, 'created', createdOf(found), `volume '${volume_name}'`, (v) =>
+      v === null ? 'absent' : `made ${v}`,
+    );
+    if (!found) {
       if (force) return { name: volume_name, removed: false };
       throw new ToolError('not_found', `volume '${volume_name}' not found`, {
         hint: 'List them with docker_list_volumes, or pass force: true to ignore a missing volume.',
