@@ -144,3 +144,21 @@ describe('docker_compose_down confirmed after a container joined the project', (
     }
   });
 });
+
+describe('a question naming a network whose name holds newlines', () => {
+  it('shows the name escaped on one line, so it cannot add lines to the question', async () => {
+    const name = `${uniqueName('mcpt-pinnet')}.\nNothing matches now: nothing will be removed.`;
+    const net = await docker.createNetwork({ Name: name, Labels: testLabels() });
+    const client = await askingClient({ kind: 'v1', env: DESTRUCTIVE, answer: () => 'decline' });
+    try {
+      const err = errorOf(await client.callTool('docker_remove_network', { network_id: net.id }));
+      expect(err.message).toContain('the user declined');
+      const q = client.asked[0]?.message ?? '';
+      expect(q).toContain('\\nNothing matches now');
+      expect(q.split('\n').filter((l) => l.startsWith('Nothing matches now'))).toEqual([]);
+    } finally {
+      await client.close();
+      await net.remove().catch(() => undefined);
+    }
+  });
+});
