@@ -9,7 +9,7 @@
  *   text cannot close the fence early; a delimiter-like sequence inside the text is defused anyway.
  */
 
-import { mapChanged } from './copy-on-change.ts';
+import { mapChanged, setOwn } from './copy-on-change.ts';
 
 export type LogFilter = 'none' | 'flag' | 'drop';
 
@@ -154,6 +154,46 @@ export function fenceResult(
     if (fenced !== value) out = setPath(out, keys, fenced);
   }
   return out;
+}
+
+/** A tool's `screened` declaration, parsed once: each field's path. */
+const screenedPaths = new WeakMap<readonly string[], string[][]>();
+
+/**
+ * The pipeline stage for the short text a tool declares `screened` (names, labels, file names):
+ * every string in those fields cleaned, screened and defused where it stands, never wrapped. A path
+ * is dotted like an `untrusted` one; a `*` step takes every item of a list (or value of a map), e.g.
+ * 'networks.*.name'. A result with nothing to change comes back as the same object.
+ */
+export function screenFields(
+  data: Record<string, unknown>,
+  paths: readonly string[] | undefined,
+  filter: LogFilter,
+): Record<string, unknown> {
+  if (!paths) return data;
+  let parsed = screenedPaths.get(paths);
+  if (!parsed) {
+    parsed = paths.map((p) => p.split('.'));
+    screenedPaths.set(paths, parsed);
+  }
+  let out = data;
+  for (const keys of parsed) out = screenAt(out, keys, 0, filter) as Record<string, unknown>;
+  return out;
+}
+
+/** `value` with the strings under `keys[i..]` screened; `value` itself when none changes. */
+function screenAt(value: unknown, keys: readonly string[], i: number, filter: LogFilter): unknown {
+  if (i === keys.length) return screenDeep(value, filter);
+  if (!value || typeof value !== 'object') return value;
+  const key = keys[i] as string;
+  if (key === '*') return mapChanged(value, (v) => screenAt(v, keys, i + 1, filter));
+  if (Array.isArray(value) || !Object.hasOwn(value, key)) return value;
+  const record = value as Record<string, unknown>;
+  const next = screenAt(record[key], keys, i + 1, filter);
+  if (next === record[key]) return value;
+  const copy = { ...record };
+  setOwn(copy, key, next);
+  return copy;
 }
 
 /** The value at a field's path, through plain objects only. */

@@ -120,6 +120,12 @@ export interface ToolDef<
    */
   untrusted?: Record<string, string>;
   /**
+   * Result fields holding short text someone else chose, read where it stands: the names and labels
+   * of networks, images and volumes, file names a container writes. Every string in them is cleaned,
+   * screened and defused in place, not fenced. Dotted paths; `*` takes every item ('networks.*.name').
+   */
+  screened?: readonly string[];
+  /**
    * Arguments that are files or directories on the server's own host (a build context, a tar to
    * save or load): the argument policy applies the sensitive-path and mount allow/block lists.
    */

@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import type { HostEnv } from '../config/host.ts';
 import type { EngineAccess, EngineEntry, EngineRequests, EngineSession } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
-import { fenceResult, type LogFilter } from '../core/fence.ts';
+import { fenceResult, type LogFilter, screenFields } from '../core/fence.ts';
 import type { Limits } from '../core/limits.ts';
 import { redact, redactResult, redactText } from '../core/redact.ts';
 import type { AnyTool, Safety, ServerFacts } from '../core/tool.ts';
@@ -302,7 +302,11 @@ function finished(
 ): Outcome {
   // A secret result (a join token) is what the caller asked for: it is not masked, only never logged.
   const clean = tool.secretResult ? { value: data, json: undefined } : redactResult(data);
-  const fenced = fenceResult(clean.value, tool.untrusted, args, env.logFilter);
+  const fenced = screenFields(
+    fenceResult(clean.value, tool.untrusted, args, env.logFilter),
+    tool.screened,
+    env.logFilter,
+  );
   // With several engines the result says which one answered (before the cap, which stays last).
   const said = severalEngines(env.engines) ? { ...fenced, engine } : fenced;
   const capped = capResult(

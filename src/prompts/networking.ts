@@ -6,7 +6,16 @@ import { recentLogLines } from '../docker/logs.ts';
 import { nameOf } from '../docker/names.ts';
 import { inspectNetwork } from '../docker/resolve.ts';
 import { definePrompt } from './define.ts';
-import { header, type Info, one, portsLine, stateLine, UNTRUSTED_NOTE } from './facts.ts';
+import {
+  header,
+  type Info,
+  networkMode,
+  networkName,
+  one,
+  portsLine,
+  stateLine,
+  UNTRUSTED_NOTE,
+} from './facts.ts';
 
 /** Log lines that usually mean a network problem. */
 const NETWORK_ERROR =
@@ -14,7 +23,10 @@ const NETWORK_ERROR =
 const SCAN_LINES = 200;
 const SHOW_LINES = 30;
 
-async function networkFacts(info: Info, { engine: { docker }, signal }: ContentContext): Promise<string[]> {
+async function networkFacts(
+  info: Info,
+  { engine: { docker }, signal, logFilter }: ContentContext,
+): Promise<string[]> {
   const out: string[] = [];
   for (const [name, ep] of Object.entries(info.NetworkSettings?.Networks ?? {}).sort(([a], [b]) =>
     a.localeCompare(b),
@@ -36,7 +48,7 @@ async function networkFacts(info: Info, { engine: { docker }, signal }: ContentC
     }
     const aliases = (ep.Aliases ?? []).filter((a: string) => !info.Id.startsWith(a));
     out.push(
-      `- ${name}: ip ${ep.IPAddress || 'none'}${ep.Gateway ? `, gateway ${ep.Gateway}` : ''}` +
+      `- ${networkName(name, logFilter)}: ip ${ep.IPAddress || 'none'}${ep.Gateway ? `, gateway ${ep.Gateway}` : ''}` +
         `${aliases.length ? `, aliases ${aliases.join(', ')}` : ''};${detail}`,
     );
   }
@@ -67,7 +79,7 @@ export const debugNetworking = definePrompt({
       `Debug the networking of the Docker container ${header(info)}.`,
       '',
       `State: ${stateLine(info)}`,
-      `Network mode: ${hc.NetworkMode}; hostname ${info.Config.Hostname}${info.Config.Domainname ? `.${info.Config.Domainname}` : ''}`,
+      `Network mode: ${networkMode(info, ctx.logFilter)}; hostname ${info.Config.Hostname}${info.Config.Domainname ? `.${info.Config.Domainname}` : ''}`,
       'Networks:',
       ...(await networkFacts(info, ctx)),
       `Published ports: ${portsLine(info)}`,

@@ -32,7 +32,7 @@ export const troubleshootContainer = definePrompt({
       `Command: ${command(info, ctx.logFilter) || '(image default)'}`,
       `Limits: ${limitsLine(info)}`,
       `Mounts: ${mountsLine(info)}`,
-      `Networks: ${networksLine(info)}`,
+      `Networks: ${networksLine(info, ctx.logFilter)}`,
       `Ports: ${portsLine(info)}`,
       ...(health ? ['Last health check:', health] : []),
       'Environment:',

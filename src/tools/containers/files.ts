@@ -125,6 +125,8 @@ export const copyFromContainer = defineTool({
   }),
   narrowHint: 'Read a smaller file, or a subdirectory.',
   untrusted: { content: 'file {path} in container {container_id}' },
+  // A listed directory's file names are whatever the container wrote.
+  screened: ['entries.*.name'],
   handler: async (args, { engine: { docker }, signal, limits }) => {
     const asked = containerPath(args.path, 'path');
     const info = await inspectContainer(docker, args.container_id, signal);

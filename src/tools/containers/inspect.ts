@@ -60,6 +60,8 @@ export const inspectContainerTool = defineTool({
     'Config.Env': 'env of container {container_id}',
     'Config.Labels': 'labels of container {container_id}',
   },
+  // Network names are any text their creator chose.
+  screened: ['networks'],
   handler: async ({ container_id, full }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     if (full) return info as unknown as Record<string, unknown>;

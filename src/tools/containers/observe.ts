@@ -78,6 +78,8 @@ export const containerDiff = defineTool({
   input: Type.Object({ container_id: ContainerRef, limit: Limit }, { additionalProperties: false }),
   output: Type.Object({ changes: Type.Array(Type.String()), count: Type.Integer(), total: Type.Integer() }),
   narrowHint: 'Use limit.',
+  // File names are whatever the container's processes wrote.
+  screened: ['changes'],
   handler: async ({ container_id, limit }, { engine: { docker }, signal, limits }) => {
     const answer: unknown = await withContainer(docker, container_id, signal, (c) =>
       c.changes({ abortSignal: signal }),

@@ -76,6 +76,8 @@ export const buildImage = defineTool({
   timeoutMs: LONG_TIMEOUT_MS,
   hostPaths: ['path'],
   keep: 'tail',
+  // RUN steps print whatever their commands print.
+  untrusted: { log: 'output of the build' },
   input: Type.Object(
     {
       path: Type.String({ minLength: 1, maxLength: 4096, description: 'Absolute' }),

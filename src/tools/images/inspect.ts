@@ -46,6 +46,8 @@ export const inspectImageTool = defineTool({
   idempotent: true,
   input: Type.Object({ image: ImageRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
+  // The image's author wrote these; the full document nests them.
+  screened: ['labels', 'Config.Labels'],
   handler: async ({ image, full }, { engine: { docker }, signal }) => {
     const info = await inspectImage(docker, image, signal);
     if (full) return info as unknown as Record<string, unknown>;
@@ -120,6 +122,8 @@ export const imageHistory = defineTool({
     total: Type.Optional(Type.Integer({ description: 'Layers, when more than returned' })),
   }),
   narrowHint: 'Use limit.',
+  // Each layer's instruction and comment are whatever its author wrote.
+  screened: ['layers.*.created_by', 'layers.*.comment'],
   handler: async ({ image, limit }, { engine: { docker }, signal, limits }) => {
     // Resolve first so an unknown reference names close tags.
     const info = await inspectImage(docker, image, signal);

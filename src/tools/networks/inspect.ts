@@ -35,6 +35,8 @@ export const listNetworks = defineTool({
     total: Total,
   }),
   narrowHint: 'Use filters (name, label, driver, type) or limit.',
+  // The engine takes any text as a network name, newlines and escapes included.
+  screened: ['networks.*.name'],
   handler: async ({ filters, limit }, { engine: { docker }, signal, limits }) => {
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
     const all = await docker.listNetworks({ filters: engineFilters(filters), abortSignal: signal });
@@ -65,6 +67,8 @@ export const inspectNetworkTool = defineTool({
   idempotent: true,
   input: Type.Object({ network_id: NetworkRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
+  // Whoever created the network chose these, as any text; the full document has them capitalised.
+  screened: ['name', 'labels', 'options', 'Name', 'Labels', 'Options'],
   handler: async ({ network_id, full }, { engine: { docker }, signal }) => {
     const info = await inspectNetwork(docker, network_id, signal);
     return full ? (info as unknown as Record<string, unknown>) : networkSummary(info);

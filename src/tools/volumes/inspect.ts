@@ -58,6 +58,8 @@ export const inspectVolumeTool = defineTool({
   idempotent: true,
   input: Type.Object({ volume_name: VolumeRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
+  // Whoever created the volume chose these (its name the engine restricts).
+  screened: ['labels', 'options', 'Labels', 'Options'],
   handler: async ({ volume_name, full }, { engine: { docker }, signal }) => {
     const info = await inspectVolume(docker, volume_name, signal);
     if (full) return info as unknown as Record<string, unknown>;
