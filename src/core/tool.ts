@@ -62,6 +62,11 @@ export interface ToolContext<E extends EngineNeed = 'required'> {
    */
   allows?: (tool: string) => boolean;
   /**
+   * Why the gate refuses the caller that tool on this engine, in its words ("docker_list_containers is
+   * denied by configuration"); undefined when it allows it. Set with `allows`.
+   */
+  refusal?: (tool: string) => string | undefined;
+  /**
    * The plan of the preview the user accepted (Preview.plan), set only on a confirmed call: the
    * handler acts on exactly that (a prune removes the listed ids, not whatever is unused by now).
    */
@@ -145,7 +150,10 @@ export interface ToolDef<
   engine?: E;
   /** The handler reports on every engine the caller may use (docker_list_engines): it gets `engines`. */
   needsEngines?: boolean;
-  /** The handler says which other tools the caller may call (docker_dashboard's actions): it gets `allows`. */
+  /**
+   * The handler shows data or offers actions of other tools only as far as the caller may call them
+   * (docker_dashboard): it gets `allows` and `refusal`.
+   */
   needsGate?: boolean;
   /**
    * An MCP App view of the result (the `ui://` resource that renders it): listed as `_meta.ui.resourceUri`

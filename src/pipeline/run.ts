@@ -287,7 +287,7 @@ function handlerContext(
     ...(!env.remote && env.host.environ && { processEnv: env.host.environ }),
     ...(unreachable && { unreachable }),
     ...(tool.needsEngines && { engines: engineList(env) }),
-    ...(tool.needsGate && { allows: allowsOn(env.profile, engine, tools) }),
+    ...(tool.needsGate && gateOn(env.profile, engine, tools)),
   };
 }
 
@@ -344,13 +344,16 @@ function failed(
   return fail(onEngine(shown(withoutSecrets(error, secrets), tool, env), engine?.name, env.engines));
 }
 
-/** Whether the caller may call the tool `name` on `engine`, as its gate decides (unknown tools: no). */
-const allowsOn =
-  (profile: SafetyProfile, engine: EngineHandle, tools: CallOptions['tools']) =>
-  (name: string): boolean => {
+/** Whether, and if not why, the caller may call the tool `name` on `engine`, as its gate decides. */
+function gateOn(profile: SafetyProfile, engine: EngineHandle, tools: CallOptions['tools']) {
+  const refusal = (name: string): string | undefined => {
     const other = tools?.(name);
-    return other !== undefined && gate(other, profile, { engine }).allowed;
+    if (other === undefined) return `${name} is not a tool of this server`;
+    const d = gate(other, profile, { engine });
+    return d.allowed ? undefined : d.reason;
   };
+  return { refusal, allows: (name: string) => refusal(name) === undefined };
+}
 
 type Confirmed = { outcome: Outcome } | { confirmation?: Confirmation; plan?: unknown };
 

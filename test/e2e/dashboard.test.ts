@@ -6,10 +6,17 @@
  */
 import { afterAll, describe, expect, it } from 'bun:test';
 import { buildDashboardHtml } from '../../ui/build.ts';
-import { type RunningServer, startServer } from '../helpers/client.ts';
+import { type RunningServer, startServer, structured } from '../helpers/client.ts';
 import { cleanupContainers, makeContainer } from '../helpers/engine.ts';
 
 const URI = 'ui://mcp-docker/dashboard.html';
+
+interface Dashboard {
+  summary: string;
+  containers: { name: string; state: string; cpu_percent?: number; memory?: unknown }[];
+  total: number;
+  hidden?: string[];
+}
 const servers: RunningServer[] = [];
 
 async function start(opts: Parameters<typeof startServer>[0] = {}): Promise<RunningServer> {
@@ -95,6 +102,31 @@ describe('docker_dashboard', () => {
     const r = await s.client.callTool('docker_dashboard', { stats: false });
     expect((r.structuredContent as { actions: string[] }).actions).toContain('docker_remove_container');
     expect((r.structuredContent as { actions: string[] }).actions).toContain('docker_prune_containers');
+  });
+
+  it('shows no containers to a caller denied the container list, and says why', async () => {
+    await makeContainer();
+    const s = await start({ env: { SAFETY_DENIED_TOOLS: 'docker_list_containers,docker_container_stats' } });
+    const data = structured<Dashboard>(await s.client.callTool('docker_dashboard', {}));
+    expect(data.containers).toEqual([]);
+    expect(data.total).toBe(0);
+    expect(data.summary).toBe('Containers not shown: docker_list_containers is denied by configuration');
+    expect(data.hidden).toEqual(['containers: docker_list_containers is denied by configuration']);
+    // The view holds no engine data: it stays listed with the tool, and shows what the tool returns.
+    expect((await offered(s)).resource).toBeDefined();
+  });
+
+  it('shows no CPU or memory to a caller denied docker_container_stats, and says why', async () => {
+    const c = await makeContainer();
+    const s = await start({ env: { SAFETY_DENIED_TOOLS: 'docker_container_stats' } });
+    const data = structured<Dashboard>(await s.client.callTool('docker_dashboard', {}));
+    const row = data.containers.find((x) => x.name === c.name);
+    expect(row?.state).toBe('running');
+    expect(data.containers.some((x) => x.cpu_percent !== undefined || x.memory !== undefined)).toBe(false);
+    expect(data.summary).toEndWith(
+      '; CPU and memory not shown: docker_container_stats is denied by configuration',
+    );
+    expect(data.hidden).toEqual(['CPU and memory: docker_container_stats is denied by configuration']);
   });
 
   it('names the engines when several are configured, and the one that answered', async () => {

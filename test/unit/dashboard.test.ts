@@ -6,7 +6,7 @@ import { describe, expect, it } from 'bun:test';
 import { dashboardView, DASHBOARD_URI as RESOURCE_URI } from '../../src/resources/dashboard/index.ts';
 import { listedTool } from '../../src/tool-listing.ts';
 import { dashboard, DASHBOARD_URI as TOOL_URI } from '../../src/tools/system/dashboard.ts';
-import { healthOf, projectsOf, rowOf, summaryOf } from '../../src/tools/system/dashboard-data.ts';
+import { healthOf, hiddenList, projectsOf, rowOf, summaryOf } from '../../src/tools/system/dashboard-data.ts';
 import { buildDashboardHtml } from '../../ui/build.ts';
 import { unfenced } from '../../ui/dashboard/view.ts';
 
@@ -76,6 +76,19 @@ describe('docker_dashboard rows', () => {
     expect(summaryOf(rows, projects, 7)).toBe(
       '2 of 3 containers running; 1 unhealthy; 1 Compose project; showing 3 of 7 (--max-list-results)',
     );
+  });
+
+  it('says what the caller may not see and why, in the summary and the list', () => {
+    const rows = [rowOf(listed())];
+    const containers = 'docker_list_containers is denied by configuration';
+    const stats = 'docker_container_stats is denied by configuration';
+    expect(summaryOf([], [], 0, { containers })).toBe(`Containers not shown: ${containers}`);
+    expect(summaryOf(rows, [], 1, { stats })).toBe(
+      `1 of 1 containers running; CPU and memory not shown: ${stats}`,
+    );
+    expect(hiddenList({ containers })).toEqual([`containers: ${containers}`]);
+    expect(hiddenList({ stats })).toEqual([`CPU and memory: ${stats}`]);
+    expect(hiddenList({})).toEqual([]);
   });
 });
 

@@ -152,7 +152,7 @@ function drawRows(d: Dashboard) {
   }
   if (d.containers.length === 0) {
     const tr = el('tr', 'empty');
-    const td = el('td', undefined, 'No containers on this engine.');
+    const td = el('td', undefined, d.hidden ? 'No containers shown.' : 'No containers on this engine.');
     td.colSpan = 8;
     tr.append(td);
     table.append(tr);

@@ -16,6 +16,8 @@ export interface Dashboard {
   projects?: ProjectRow[];
   engines?: { name: string; default?: boolean; read_only: boolean }[];
   actions: string[];
+  /** What the caller may not see, and why (the summary says it too). */
+  hidden?: string[];
   sampled_at: string;
   engine?: string;
 }

@@ -23,6 +23,25 @@ export const DASHBOARD_ACTIONS = [
 /** Grouping by project is offered when the compose toolset is on for the caller. */
 export const COMPOSE_PROBE = 'docker_compose_ps';
 
+/**
+ * The tools whose data the dashboard shows: a caller they are refused to sees no rows, or no CPU and
+ * memory, as those tools would show them nothing.
+ */
+export const LIST_TOOL = 'docker_list_containers';
+export const STATS_TOOL = 'docker_container_stats';
+
+/** Why parts are left out: the gate's reason for refusing the tool that shows them. */
+export interface Hidden {
+  containers?: string;
+  stats?: string;
+}
+
+/** The same, as the result lists it. */
+export const hiddenList = (h: Hidden): string[] => [
+  ...(h.containers ? [`containers: ${h.containers}`] : []),
+  ...(h.stats ? [`CPU and memory: ${h.stats}`] : []),
+];
+
 export interface DashboardRow {
   id: string;
   name: string;
@@ -107,7 +126,9 @@ export function summaryOf(
   rows: readonly DashboardRow[],
   projects: readonly ProjectRow[],
   total = rows.length,
+  hidden: Hidden = {},
 ): string {
+  if (hidden.containers) return `Containers not shown: ${hidden.containers}`;
   const running = rows.filter((r) => r.state === 'running').length;
   const unhealthy = rows.filter((r) => r.health === 'unhealthy').length;
   const parts = [`${running} of ${rows.length} containers running`];
@@ -115,5 +136,6 @@ export function summaryOf(
   if (projects.length > 0)
     parts.push(`${projects.length} Compose project${projects.length === 1 ? '' : 's'}`);
   if (total > rows.length) parts.push(`showing ${rows.length} of ${total} (--max-list-results)`);
+  if (hidden.stats) parts.push(`CPU and memory not shown: ${hidden.stats}`);
   return parts.join('; ');
 }

@@ -8,8 +8,12 @@ import { defineTool } from '../../core/tool.ts';
 import {
   COMPOSE_PROBE,
   DASHBOARD_ACTIONS,
+  type Hidden,
+  hiddenList,
+  LIST_TOOL,
   projectsOf,
   rowOf,
+  STATS_TOOL,
   sampleAll,
   summaryOf,
 } from './dashboard-data.ts';
@@ -67,21 +71,30 @@ export const dashboard = defineTool({
       ),
     ),
     actions: Type.Array(Type.String(), { description: 'Tools the caller may call from the view' }),
+    hidden: Type.Optional(
+      Type.Array(Type.String(), { description: 'Parts left out for this caller, and why' }),
+    ),
     sampled_at: Type.String(),
   }),
   narrowHint: 'Pass all: false for running containers only.',
-  handler: async ({ all, stats }, { engine, engines = [], signal, limits, allows = () => false }) => {
+  handler: async ({ all, stats }, ctx) => {
+    const { engine, engines = [], signal, limits, allows = () => false } = ctx;
+    // Only what the caller's own tools would show them on this engine.
+    const refusal = ctx.refusal ?? ((name: string) => `${name} is not allowed`);
+    const hidden: Hidden = { containers: refusal(LIST_TOOL) };
+    if ((stats ?? true) && !hidden.containers) hidden.stats = refusal(STATS_TOOL);
     // A tool that gets every engine is handed no connection: this call's engine is asked here.
-    const docker = await engine.client(signal);
-    const listed = await docker.listContainers({ all: all ?? true, abortSignal: signal });
+    const docker = hidden.containers ? undefined : await engine.client(signal);
+    const listed = docker ? await docker.listContainers({ all: all ?? true, abortSignal: signal }) : [];
     const shown = listed.slice(0, limits.maxListResults);
     const running = shown.filter((c) => c.State === 'running').map((c) => c.Id);
-    const samples = (stats ?? true) ? await sampleAll(docker, running, signal) : new Map();
+    const samples =
+      docker && (stats ?? true) && !hidden.stats ? await sampleAll(docker, running, signal) : new Map();
     const grouped = allows(COMPOSE_PROBE);
     const rows = shown.map((c) => rowOf(c, samples.get(c.Id), grouped));
     const projects = projectsOf(rows);
     return {
-      summary: summaryOf(rows, projects, listed.length),
+      summary: summaryOf(rows, projects, listed.length, hidden),
       containers: rows,
       count: rows.length,
       total: listed.length,
@@ -94,6 +107,7 @@ export const dashboard = defineTool({
         })),
       }),
       actions: DASHBOARD_ACTIONS.filter((a) => allows(a)),
+      ...((hidden.containers || hidden.stats) && { hidden: hiddenList(hidden) }),
       sampled_at: new Date().toISOString(),
     };
   },
