@@ -14,10 +14,12 @@ import { mapChanged, setOwn } from './copy-on-change.ts';
 export type LogFilter = 'none' | 'flag' | 'drop';
 
 // CSI, OSC (terminated by BEL or ST), and other two-byte escapes; then C0/C1 controls but \t and \n.
+// No sequence spans a newline (an OSC left open ends at its line), so cleaning a text whole gives
+// what cleaning it line by line gives: redaction judges text as the fence, line by line, shows it.
 // Built from strings, as a literal holding control characters fails the lint.
 // biome-ignore lint/complexity/useRegexLiterals: a literal here trips noControlCharactersInRegex.
 const ANSI = new RegExp(
-  String.raw`\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]`,
+  String.raw`\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]`,
   'g',
 );
 // biome-ignore lint/complexity/useRegexLiterals: a literal here trips noControlCharactersInRegex.
@@ -44,6 +46,13 @@ export const DROPPED = '[dropped: line read like an instruction]';
 /** Strips terminal escapes and control characters; keeps tabs and newlines. */
 export const clean = (text: string): string => text.replace(ANSI, '').replace(CONTROL, '');
 
+/** Any character clean() removes: every escape sequence starts with one (ESC, CSI). */
+// biome-ignore lint/complexity/useRegexLiterals: a literal here trips noControlCharactersInRegex.
+const HAS_CONTROL = new RegExp(String.raw`[\u0000-\u0008\u000b-\u001f\u007f-\u009f]`);
+
+/** Whether clean() would change `text`. */
+export const hasControl = (text: string): boolean => HAS_CONTROL.test(text);
+
 export const looksLikeInstruction = (line: string): boolean => INSTRUCTION.test(line);
 
 /** One line through the filter: cleaned, then flagged or dropped if it reads like an instruction. */
@@ -52,10 +61,6 @@ export function screenLine(line: string, filter: LogFilter): string {
   if (filter === 'none' || !looksLikeInstruction(text)) return text;
   return filter === 'drop' ? DROPPED : FLAG + text;
 }
-
-/** Any character clean() removes: every escape sequence starts with one (ESC, CSI). */
-// biome-ignore lint/complexity/useRegexLiterals: a literal here trips noControlCharactersInRegex.
-const HAS_CONTROL = new RegExp(String.raw`[\u0000-\u0008\u000b-\u001f\u007f-\u009f]`);
 
 /**
  * Whether screening and defusing would leave `text` as it is: nothing to clean, no `<` to defuse, and

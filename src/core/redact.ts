@@ -10,8 +10,14 @@
  *
  * Values: the whole value is masked, spaces and `;` included (`PASSWORD=correct horse; battery`): a
  * quoted value to its closing quote, a bare one to the end of the line.
+ *
+ * Text is judged as a reader sees it: escape sequences and control characters, which the fence
+ * removes and a terminal does not show, are no part of a name or value (`\x1b[31mpassword\x1b[0m=x`
+ * is `password=x`). A string holding them comes back as it was when nothing in it is masked, and
+ * cleaned (fence.ts's clean) and masked otherwise.
  */
 import { mapChanged } from './copy-on-change.ts';
+import { clean, hasControl } from './fence.ts';
 
 const LONG_WORDS =
   /password|passwd|passphrase|secret(?!ar(?:y|ies|iat))|token(?!i[sz])|credential|private|apikey/;
@@ -27,7 +33,8 @@ export const MASK = '***';
 /** `${DB_PASSWORD}` names a secret without holding one (compose placeholders, templates). */
 const PLACEHOLDER = /^(["']?)\$\{[A-Za-z_][A-Za-z0-9_]*\}\1$/;
 
-export function isSecretName(name: string): boolean {
+export function isSecretName(raw: string): boolean {
+  const name = hasControl(raw) ? clean(raw) : raw;
   if (!QUICK.test(name)) return false;
   const words = name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
@@ -41,6 +48,17 @@ export function isSecretName(name: string): boolean {
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 
 export function redactText(text: string): string {
+  return hasControl(text) ? asShown(text, maskText) : maskText(text);
+}
+
+/** `mask` applied to `text` as clean() shows it; `text` itself when that masks nothing. */
+function asShown(text: string, mask: (shown: string) => string): string {
+  const shown = clean(text);
+  const masked = mask(shown);
+  return masked === shown ? text : masked;
+}
+
+function maskText(text: string): string {
   if (!QUICK.test(text)) return text;
   return maskUrlCredentials(
     maskAssignments(text).replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`),
@@ -187,13 +205,19 @@ export function redact<T>(value: T): T {
  */
 export function redactResult<T extends object>(value: T): { value: T; json?: string } {
   const json = JSON.stringify(value);
-  if (!masksSomething(json)) return { value, json };
+  // A control character (an escape in the JSON) may split a name QUICK would find: the walk decides.
+  if (!CONTROL_IN_JSON.test(json) && !masksSomething(json)) return { value, json };
   // The walk copies only what it masks, so a result it leaves whole keeps its JSON too.
   const masked = redact(value);
   return masked === value ? { value, json } : { value: masked };
 }
 
 const QUICK_ALL = new RegExp(QUICK.source, 'gi');
+// What JSON.stringify makes of a character clean() removes: `\u0000`–`\u001f` but for tab and
+// newline, `\b`, `\f`, `\r`, and U+007F–U+009F as they are. (An escaped backslash before `b`, `f`,
+// `r` or `u00` matches too: the walk then finds nothing to mask, and the JSON is kept.)
+// biome-ignore lint/complexity/useRegexLiterals: a literal here trips noControlCharactersInRegex.
+const CONTROL_IN_JSON = new RegExp(String.raw`\\(?:u00[01]|[bfr])|[\u007f-\u009f]`);
 const QUOTE = 34;
 const BACKSLASH = 92;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test';
+import fc from 'fast-check';
 import {
   clean,
   DROPPED,
@@ -10,11 +11,38 @@ import {
   screenFields,
   screenLine,
 } from '../../src/core/fence.ts';
+import { fcParams } from '../helpers/fuzz.ts';
 
 describe('clean', () => {
   it('strips colour codes, cursor moves, OSC titles and control characters but keeps tabs and newlines', () => {
     const raw = '\u001b[31mred\u001b[0m\t\u001b[2Kx\u001b]0;title\u0007y\u0000\u0008z\nnext\r';
     expect(clean(raw)).toBe('red\txyz\nnext');
+  });
+
+  it('cleans a text whole as it cleans it line by line, so redaction sees what the fence shows', () => {
+    // An OSC left open ends at its line: the next line, password and all, is shown.
+    expect(clean('\u001b]0;title\npassword=x\u0007')).toBe('0;title\npassword=x');
+    const piece = fc.constantFrom(
+      'a',
+      ' ',
+      '\n',
+      '\u001b',
+      '[',
+      ']',
+      '0;',
+      '31m',
+      '\u0007',
+      '\\',
+      '\u009b',
+      'K',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (xs) => {
+        const text = xs.join('');
+        expect(clean(text)).toBe(text.split('\n').map(clean).join('\n'));
+      }),
+      fcParams(3000),
+    );
   });
 });
 

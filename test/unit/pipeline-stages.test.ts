@@ -353,6 +353,13 @@ describe('progress', () => {
     expect(sent).toEqual(['Step 4/6: ENV API_KEY=***', 'Step 5/6: RUN make']);
   });
 
+  it('masks a secret whose name colour codes split, as a terminal would show it', () => {
+    const sent: (string | undefined)[] = [];
+    const p = throttledProgress((x) => sent.push(x.message), 0);
+    p(1, 2, 'Step 1/2: RUN echo \u001b[31mPASS\u001b[0mWORD=supersecret');
+    expect(sent).toEqual(['Step 1/2: RUN echo PASSWORD=***']);
+  });
+
   it('sends nothing after cancel', async () => {
     const sent: number[] = [];
     const p = throttledProgress((x) => sent.push(x.progress), 30);

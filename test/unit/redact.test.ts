@@ -1,6 +1,7 @@
 /** Redaction (src/core/redact.ts): which names are secrets, and that a secret value is masked whole. */
 import { describe, expect, it } from 'bun:test';
 import fc from 'fast-check';
+import { clean } from '../../src/core/fence.ts';
 import { isSecretName, MASK, redact, redactResult, redactText } from '../../src/core/redact.ts';
 import { fcParams } from '../helpers/fuzz.ts';
 
@@ -117,6 +118,75 @@ describe('secret values are masked whole', () => {
     expect(redactText(`x postgres://u:p w@db ${text}`)).toStartWith('x postgres://u:p w@db');
     // Quadratic scanning of 800 KB would take minutes; linear takes milliseconds.
     expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+const ESC = '\u001b';
+const red = (s: string) => `${ESC}[31m${s}${ESC}[0m`;
+
+describe('text is judged as a reader sees it: escapes and control characters are no part of it', () => {
+  it('masks a secret whose name or value colour codes wrap or split', () => {
+    expect(redactText(`db ${red('password')}=hunter2`)).toBe('db password=***');
+    expect(redactText(`level=info ${ESC}[34mapi_token${ESC}[0m="tok-123"`)).toBe(
+      'level=info api_token="***"',
+    );
+    expect(redactText(`PASS${ESC}[0mWORD=split`)).toBe('PASSWORD=***');
+    expect(redactText(`x ${ESC}[1mSECRET_KEY${ESC}[0m: runsecret1`)).toBe('x SECRET_KEY: ***');
+    expect(redactText(`TO\u0000KEN=abc and --pass\u009b1mword v`)).toBe('TOKEN=***');
+    expect(redactText(`postgres://u:p${ESC}[0mw@db`)).toBe('postgres://u:***@db');
+  });
+
+  it('gives back a text with escapes as it was when nothing in it is a secret', () => {
+    const text = `${red('ERROR')} connection refused\r\n`;
+    expect(redactText(text)).toBe(text);
+  });
+
+  it('masks in the clean text exactly what it masks in the text with escapes (property)', () => {
+    const piece = fc.constantFrom(
+      'pass',
+      'word',
+      'token',
+      'api_',
+      'key',
+      '=',
+      ': ',
+      ' ',
+      '--',
+      '-',
+      '"',
+      '\n',
+      '\r',
+      'value',
+      `${ESC}[31m`,
+      `${ESC}[0m`,
+      `${ESC}]0;t`,
+      '\u0007',
+      '\u009b2K',
+      '\u0000',
+      '-----BEGIN PRIVATE KEY-----',
+      '-----END PRIVATE KEY-----',
+      'QUJD',
+    );
+    const text = fc.array(piece, { maxLength: 10 }).map((xs) => xs.join(''));
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(clean(redactText(t))).toBe(redactText(clean(t)));
+      }),
+      fcParams(3000),
+    );
+  });
+
+  it('reads a secret name that escapes split in a key of a result', () => {
+    expect(isSecretName(`API_${ESC}[1mTO${ESC}[0mKEN`)).toBe(true);
+    expect(redact({ [`DB_PASS${ESC}[0mWORD`]: 'x' })).toEqual({ [`DB_PASS${ESC}[0mWORD`]: MASK });
+  });
+
+  it('sends a result whose JSON holds an escape through the walk, keeping its JSON when nothing is masked', () => {
+    const leak = { lines: [`db ${red('pass')}word=hunter2`, 'ok'] };
+    expect(redactResult(leak).value).toEqual({ lines: ['db password=***', 'ok'] });
+    expect(redactResult(leak).json).toBeUndefined();
+    const plain = { lines: [`${red('ERROR')} boom`] };
+    expect(redactResult(plain)).toEqual({ value: plain, json: JSON.stringify(plain) });
   });
 });
 
@@ -271,6 +341,13 @@ describe('redactResult', () => {
       '[',
       ']',
       'é',
+      '--',
+      '-p',
+      '\u001b[31m',
+      '\r',
+      '\u009b',
+      '-----BEGIN PRIVATE KEY-----',
+      '-----END PRIVATE KEY-----',
     );
     const text = fc.array(piece, { maxLength: 8 }).map((xs) => xs.join(''));
     const value = fc.letrec((tie) => ({
