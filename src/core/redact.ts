@@ -9,7 +9,9 @@
  * says where a secret is kept, as the official images' `_FILE` convention does, and is not masked.
  *
  * Values: the whole value is masked, spaces and `;` included (`PASSWORD=correct horse; battery`): a
- * quoted value to its closing quote, a bare one to the end of the line.
+ * quoted value to its closing quote, a bare one to the end of the line. An entry of a list of strings
+ * (an env list: `TLS_KEY=<a key over several lines>`) is one assignment, its value all the rest. A
+ * PEM private key block is masked whole wherever it appears.
  *
  * Text is judged as a reader sees it: escape sequences and control characters, which the fence
  * removes and a terminal does not show, are no part of a name or value (`\x1b[31mpassword\x1b[0m=x`
@@ -61,8 +63,79 @@ function asShown(text: string, mask: (shown: string) => string): string {
 function maskText(text: string): string {
   if (!QUICK.test(text)) return text;
   return maskUrlCredentials(
-    maskAssignments(text).replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`),
+    maskAssignments(maskPrivateKeys(text)).replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`),
   );
+}
+
+/**
+ * One entry of a list of strings, as redact() masks it: `NAME=value` with a secret name and a value
+ * over several lines (a key or certificate bundle in an env list) is masked to its end, since a list
+ * entry holds one value; anything else as redactText masks it.
+ */
+export function redactEntry(entry: string): string {
+  return hasControl(entry) ? asShown(entry, maskEntry) : maskEntry(entry);
+}
+
+const ENTRY = /^([A-Za-z_][A-Za-z0-9_.-]*)=/;
+const LINE_BREAK = /[\n\r]/;
+
+function maskEntry(entry: string): string {
+  const m = LINE_BREAK.test(entry) ? ENTRY.exec(entry) : null;
+  return m && secretName(m[1] as string) && LINE_BREAK.test(entry.slice(m[0].length))
+    ? m[0] + MASK
+    : maskText(entry);
+}
+
+// A PEM private key's armour: `-----BEGIN RSA PRIVATE KEY-----`, `OPENSSH`, `ENCRYPTED`, `EC`, PGP's
+// `PRIVATE KEY BLOCK`. Certificates and public keys are not secrets and stay.
+const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)-----/g;
+const PEM_BODY = /^[ \t]*[A-Za-z0-9+/=]+[ \t]*$/;
+const PEM_HEADER = /^[ \t]*(?:Proc-Type|DEK-Info|Comment|Version|Hash):/;
+
+/**
+ * Each PEM private key block, from its BEGIN line to its END line, becomes `***` (so
+ * `TLS_KEY=-----BEGIN…` reads `TLS_KEY=***`). A block with no END (cut short) runs to the end of the
+ * BEGIN line and over the lines after it that read as its body. Linear: once an END is missing,
+ * later blocks of the same label are not searched for one again.
+ */
+function maskPrivateKeys(text: string): string {
+  if (!text.includes('-----BEGIN ')) return text;
+  let out = '';
+  let copied = 0;
+  const unended = new Set<string>();
+  PEM_BEGIN.lastIndex = 0;
+  for (let m = PEM_BEGIN.exec(text); m; m = PEM_BEGIN.exec(text)) {
+    const label = m[1] as string;
+    const from = m.index + m[0].length;
+    const endMark = `-----END ${label}-----`;
+    const at = unended.has(label) ? -1 : text.indexOf(endMark, from);
+    let end: number;
+    if (at >= 0) end = at + endMark.length;
+    else {
+      unended.add(label);
+      end = bodyEnd(text, from);
+    }
+    out += text.slice(copied, m.index) + MASK;
+    copied = end;
+    PEM_BEGIN.lastIndex = end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** Where an unended PEM body stops: the end of the line at `from`, then of each body or header line. */
+function bodyEnd(text: string, from: number): number {
+  let end = lineEnd(text, from);
+  let afterHeader = false;
+  while (end < text.length) {
+    const next = end + (text.startsWith('\r\n', end) ? 2 : 1);
+    const stop = lineEnd(text, next);
+    const line = text.slice(next, stop);
+    const header = PEM_HEADER.test(line);
+    if (!(header || PEM_BODY.test(line) || (afterHeader && line.trim() === ''))) break;
+    afterHeader = header;
+    end = stop;
+  }
+  return end;
 }
 
 const isUserChar = (c: number) => !(c === 58 || c === 47 || c === 64 || isSpace(c)); // not : / @ or blank
@@ -239,10 +312,19 @@ function masksSomething(json: string): boolean {
     const text = tokenText(json, open, close);
     if (text === undefined) return true;
     const isName = json.charCodeAt(close + 1) === 58; // a name is followed by `:`
-    if (isName ? secretName(text) : redactText(text) !== text) return true;
+    if (isName ? secretName(text) : masksToken(json, open, text)) return true;
     QUICK_ALL.lastIndex = close + 1;
   }
   return false;
+}
+
+/**
+ * Whether the walk would mask something for the string value `text`, whose token opens at `open`. A
+ * value after `[` or `,` is a list element (an object's values follow `:`): an entry.
+ */
+function masksToken(json: string, open: number, text: string): boolean {
+  const before = json.charCodeAt(open - 1);
+  return (before === 91 || before === 44 ? redactEntry(text) : redactText(text)) !== text;
 }
 
 function tokenText(json: string, open: number, close: number): string | undefined {
@@ -307,8 +389,12 @@ const masksValue = (k: string, v: unknown): boolean =>
 function walkChanged(value: unknown): unknown {
   if (typeof value === 'string') return redactText(value);
   if (typeof value !== 'object' || value === null) return value;
-  return mapChanged(value, redactChild);
+  return Array.isArray(value) ? walkList(value) : mapChanged(value, redactChild);
 }
+
+/** A list: each string an entry (redactEntry), each other element walked. */
+const walkList = (list: unknown[]): unknown[] =>
+  mapChanged(list, (v) => (typeof v === 'string' ? redactEntry(v) : walkChanged(v))) as unknown[];
 
 const redactChild = (v: unknown, k: string | undefined): unknown =>
   k !== undefined && masksValue(k, v) ? MASK : walkChanged(v);

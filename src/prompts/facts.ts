@@ -6,6 +6,7 @@ import type Dockerode from 'dockerode';
 import type { ContentContext } from '../core/content.ts';
 import { ToolError } from '../core/errors.ts';
 import { fenceText, screenValues } from '../core/fence.ts';
+import { redact } from '../core/redact.ts';
 import { recentLogLines } from '../docker/logs.ts';
 import { listedName, NAME_PATTERN, nameOf, shortId } from '../docker/names.ts';
 import { inspectContainer } from '../docker/resolve.ts';
@@ -171,9 +172,13 @@ export function privilegesLine(info: Info): string {
   ].join(', ');
 }
 
-/** Env as fenced NAME=value lines (secret values are masked later, like everything else). */
+/**
+ * Env as fenced NAME=value lines. Redacted entry by entry before they are joined (the text is
+ * redacted again later, like everything else): a value may hold newlines, and once joined its later
+ * lines read as lines of their own.
+ */
 export function envBlock(info: Info, filter: ContentContext['logFilter']): string {
-  const env = info.Config.Env ?? [];
+  const env = redact(info.Config.Env ?? []);
   return env.length ? fenceText(env.join('\n'), `env of container ${nameOf(info)}`, filter) : 'none';
 }
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'bun:test';
 import fc from 'fast-check';
 import { clean } from '../../src/core/fence.ts';
-import { isSecretName, MASK, redact, redactResult, redactText } from '../../src/core/redact.ts';
+import { isSecretName, MASK, redact, redactEntry, redactResult, redactText } from '../../src/core/redact.ts';
 import { fcParams } from '../helpers/fuzz.ts';
 
 describe('secret names', () => {
@@ -123,6 +123,12 @@ describe('secret values are masked whole', () => {
 
 const ESC = '\u001b';
 const red = (s: string) => `${ESC}[31m${s}${ESC}[0m`;
+const KEY = [
+  '-----BEGIN RSA PRIVATE KEY-----',
+  'MIIEowIBAAKCAQEA7keybodyline1',
+  'keybodyline2==',
+  '-----END RSA PRIVATE KEY-----',
+].join('\n');
 
 describe('text is judged as a reader sees it: escapes and control characters are no part of it', () => {
   it('masks a secret whose name or value colour codes wrap or split', () => {
@@ -139,6 +145,7 @@ describe('text is judged as a reader sees it: escapes and control characters are
   it('gives back a text with escapes as it was when nothing in it is a secret', () => {
     const text = `${red('ERROR')} connection refused\r\n`;
     expect(redactText(text)).toBe(text);
+    expect(redactEntry(text)).toBe(text);
   });
 
   it('masks in the clean text exactly what it masks in the text with escapes (property)', () => {
@@ -171,6 +178,7 @@ describe('text is judged as a reader sees it: escapes and control characters are
     fc.assert(
       fc.property(text, (t) => {
         expect(clean(redactText(t))).toBe(redactText(clean(t)));
+        expect(clean(redactEntry(t))).toBe(redactEntry(clean(t)));
       }),
       fcParams(3000),
     );
@@ -187,6 +195,44 @@ describe('text is judged as a reader sees it: escapes and control characters are
     expect(redactResult(leak).json).toBeUndefined();
     const plain = { lines: [`${red('ERROR')} boom`] };
     expect(redactResult(plain)).toEqual({ value: plain, json: JSON.stringify(plain) });
+  });
+});
+
+describe('a secret value over several lines is masked whole', () => {
+  it('masks a secret entry of a list to its end (an env list), leaving other entries', () => {
+    expect(
+      redact({ env: [`TLS_KEY=${KEY}`, 'DB_PASSWORD=line one\nline two', 'NOTE=a\nb', 'PATH=/bin'] }),
+    ).toEqual({
+      env: ['TLS_KEY=***', 'DB_PASSWORD=***', 'NOTE=a\nb', 'PATH=/bin'],
+    });
+    expect(redactEntry('DB_PASSWORD=\nsecond line')).toBe('DB_PASSWORD=***');
+  });
+
+  it('still ends a bare value at its line in free text, where the next line is text of its own', () => {
+    expect(redactText('PASSWORD=a b\nnext line')).toBe('PASSWORD=***\nnext line');
+  });
+
+  it('masks a PEM private key block whole wherever it appears, certificates left', () => {
+    expect(redactText(`TLS_KEY=${KEY}`)).toBe('TLS_KEY=***');
+    expect(redactText(`before\n${KEY}\nafter`)).toBe('before\n***\nafter');
+    expect(redactText(`tls: |\n  ${KEY.split('\n').join('\n  ')}\nnext: 1`)).toBe('tls: |\n  ***\nnext: 1');
+    // As JSON text quotes it, newlines escaped.
+    expect(redactText(JSON.stringify({ k: KEY }))).toBe('{"k":"***"}');
+    for (const label of ['PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'OPENSSH PRIVATE KEY', 'EC PRIVATE KEY'])
+      expect(redactText(`-----BEGIN ${label}-----\nQUJD\n-----END ${label}-----`)).toBe(MASK);
+    const cert = '-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----';
+    expect(redactText(cert)).toBe(cert);
+  });
+
+  it('masks a key block cut short over the lines that read as its body, and no further', () => {
+    expect(redactText('-----BEGIN PRIVATE KEY-----\nQUJDRA\nRUZH==\nserver started on :80')).toBe(
+      '***\nserver started on :80',
+    );
+    expect(
+      redactText(
+        '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES,1\n\nQUJD\ndone now',
+      ),
+    ).toBe('***\ndone now');
   });
 });
 
