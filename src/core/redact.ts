@@ -11,7 +11,8 @@
  * Values: the whole value is masked, spaces and `;` included (`PASSWORD=correct horse; battery`): a
  * quoted value to its closing quote, a bare one to the end of the line. An entry of a list of strings
  * (an env list: `TLS_KEY=<a key over several lines>`) is one assignment, its value all the rest. A
- * PEM private key block is masked whole wherever it appears.
+ * secret-named flag's value is masked too: the next word in text (`--password x`), the next element
+ * in a list (`["--password", "x"]`). A PEM private key block is masked whole wherever it appears.
  *
  * Text is judged as a reader sees it: escape sequences and control characters, which the fence
  * removes and a terminal does not show, are no part of a name or value (`\x1b[31mpassword\x1b[0m=x`
@@ -63,7 +64,10 @@ function asShown(text: string, mask: (shown: string) => string): string {
 function maskText(text: string): string {
   if (!QUICK.test(text)) return text;
   return maskUrlCredentials(
-    maskAssignments(maskPrivateKeys(text)).replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`),
+    maskFlags(maskAssignments(maskPrivateKeys(text))).replace(
+      BEARER,
+      (_m, scheme: string) => `${scheme} ${MASK}`,
+    ),
   );
 }
 
@@ -136,6 +140,72 @@ function bodyEnd(text: string, from: number): number {
     end = stop;
   }
   return end;
+}
+
+// A flag: one or two dashes at the start of a word, its name, blanks. The value is the next word.
+const FLAG = /(?<![A-Za-z0-9_.-])--?([A-Za-z][A-Za-z0-9_.-]*)[ \t]+/g;
+// Secret-named flags that take no secret: `--no-auth`, `--password-stdin`, `--auth-type basic`, and
+// Docker's `--secret id=…,src=…`, which names a secret and where it is kept.
+const NOT_SECRET_FLAG = /^(?:no[-_].*|secrets?|.*[-_.](?:stdin|type|mode))$/i;
+
+const secretFlag = (name: string) => name.length > 1 && !NOT_SECRET_FLAG.test(name) && secretName(name);
+
+/** Whether a list element is a flag whose value is the next element: `--password`, `-token`. */
+const FLAG_ELEMENT = /^--?([A-Za-z][A-Za-z0-9_.-]*)$/;
+function isSecretFlag(raw: string): boolean {
+  const element = hasControl(raw) ? clean(raw) : raw;
+  if (element.charCodeAt(0) !== 45) return false;
+  const m = FLAG_ELEMENT.exec(element);
+  return m !== null && secretFlag(m[1] as string);
+}
+
+/**
+ * `--password value` → `--password ***`: the word after a secret-named flag and blanks, or a quoted
+ * value to its closing quote. A word starting with `-` is the next flag; a single letter is never a
+ * secret name (`-p` is a password to mysql and a port to docker).
+ */
+function maskFlags(text: string): string {
+  if (!text.includes('-')) return text;
+  let out = '';
+  let copied = 0;
+  FLAG.lastIndex = 0;
+  for (let m = FLAG.exec(text); m; m = FLAG.exec(text)) {
+    const v = m.index + m[0].length;
+    const open = text.charCodeAt(v);
+    if (v >= text.length || open === 45 || isEol(open) || !secretFlag(m[1] as string)) continue;
+    // A value quoted inside a quoted string (`"run --password \\"a b\\""`) ends at the escaped quote.
+    const escapedQuote = open === 92 && isQuote(text.charCodeAt(v + 1));
+    const start = isQuote(open) ? v + 1 : escapedQuote ? v + 2 : v;
+    const end = isQuote(open)
+      ? closingQuote(text, start, open)
+      : escapedQuote
+        ? escapedQuoteAt(text, start)
+        : wordEnd(text, start);
+    const value = text.slice(start, end);
+    if (value === '' || value.startsWith(MASK) || PLACEHOLDER.test(value)) continue;
+    out += text.slice(copied, start) + MASK;
+    copied = end;
+    FLAG.lastIndex = end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** Index of the next backslash-quote on this line, or of the line's end. */
+function escapedQuoteAt(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isEol(c) || (c === 92 && isQuote(text.charCodeAt(i + 1)))) return i;
+  }
+  return text.length;
+}
+
+/** The end of a bare word: a blank, a quote, or an escaped quote (the word sits in a JSON string). */
+function wordEnd(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c) || isQuote(c) || (c === 92 && isQuote(text.charCodeAt(i + 1)))) return i;
+  }
+  return text.length;
 }
 
 const isUserChar = (c: number) => !(c === 58 || c === 47 || c === 64 || isSpace(c)); // not : / @ or blank
@@ -312,19 +382,21 @@ function masksSomething(json: string): boolean {
     const text = tokenText(json, open, close);
     if (text === undefined) return true;
     const isName = json.charCodeAt(close + 1) === 58; // a name is followed by `:`
-    if (isName ? secretName(text) : masksToken(json, open, text)) return true;
+    if (isName ? secretName(text) : masksToken(json, open, close, text)) return true;
     QUICK_ALL.lastIndex = close + 1;
   }
   return false;
 }
 
 /**
- * Whether the walk would mask something for the string value `text`, whose token opens at `open`. A
- * value after `[` or `,` is a list element (an object's values follow `:`): an entry.
+ * Whether the walk would mask something for the string value `text` (its token from `open` to
+ * `close`). A value after `[` or `,` is a list element (an object's values follow `:`): an entry, or
+ * a secret-named flag with another element after it.
  */
-function masksToken(json: string, open: number, text: string): boolean {
+function masksToken(json: string, open: number, close: number, text: string): boolean {
   const before = json.charCodeAt(open - 1);
-  return (before === 91 || before === 44 ? redactEntry(text) : redactText(text)) !== text;
+  if (before !== 91 && before !== 44) return redactText(text) !== text;
+  return redactEntry(text) !== text || (json.charCodeAt(close + 1) === 44 && isSecretFlag(text));
 }
 
 function tokenText(json: string, open: number, close: number): string | undefined {
@@ -392,9 +464,31 @@ function walkChanged(value: unknown): unknown {
   return Array.isArray(value) ? walkList(value) : mapChanged(value, redactChild);
 }
 
-/** A list: each string an entry (redactEntry), each other element walked. */
-const walkList = (list: unknown[]): unknown[] =>
-  mapChanged(list, (v) => (typeof v === 'string' ? redactEntry(v) : walkChanged(v))) as unknown[];
+/**
+ * A list: each string an entry (redactEntry), each other element walked; the element after a
+ * secret-named flag (`["--password", "x"]`) masked, unless it is the next flag or says nothing.
+ */
+function walkList(list: unknown[]): unknown[] {
+  let out: unknown[] | undefined;
+  let afterFlag = false;
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    const w = afterFlag && flagValue(v) ? MASK : typeof v === 'string' ? redactEntry(v) : walkChanged(v);
+    afterFlag = typeof v === 'string' && isSecretFlag(v);
+    if (w !== v && !out) out = list.slice(0, i);
+    out?.push(w);
+  }
+  return out ?? list;
+}
+
+/** Whether a list element after a secret flag is its value to mask. */
+const flagValue = (v: unknown): boolean =>
+  typeof v === 'number' ||
+  (typeof v === 'string' &&
+    v !== '' &&
+    v.charCodeAt(0) !== 45 &&
+    !v.startsWith(MASK) &&
+    !PLACEHOLDER.test(v));
 
 const redactChild = (v: unknown, k: string | undefined): unknown =>
   k !== undefined && masksValue(k, v) ? MASK : walkChanged(v);

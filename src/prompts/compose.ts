@@ -5,7 +5,7 @@
 import type Dockerode from 'dockerode';
 import type { ContentContext } from '../core/content.ts';
 import { fenceText, screenValues } from '../core/fence.ts';
-import { isSecretName, redactText } from '../core/redact.ts';
+import { isSecretName, redact, redactText } from '../core/redact.ts';
 import { nameOf } from '../docker/names.ts';
 import { definePrompt } from './define.ts';
 import { type Info, restartPolicy, screened, splitList, targets, UNTRUSTED_NOTE } from './facts.ts';
@@ -147,12 +147,17 @@ function service(
   return s;
 }
 
-/** Every string redacted where it stands; unlike redact(), keys never mask their values (placeholders stay). */
+/**
+ * Every string redacted where it stands; unlike redact(), keys never mask their values (placeholders
+ * stay). A list of strings (a command) as redact() masks one: the element after `--password` too.
+ */
 const redactStrings = (v: YamlValue): YamlValue =>
   typeof v === 'string'
     ? redactText(v)
     : Array.isArray(v)
-      ? v.map(redactStrings)
+      ? v.every((x) => typeof x === 'string')
+        ? redact(v)
+        : v.map(redactStrings)
       : v && typeof v === 'object'
         ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactStrings(x)]))
         : v;

@@ -112,9 +112,12 @@ export const restartPolicy = (info: Info) => {
 export const screened = (text: string, filter: ContentContext['logFilter']): string =>
   String(screenValues({ text }, filter).text);
 
-/** The command line; the image author or whoever created the container wrote it. */
+/**
+ * The command line; the image author or whoever created the container wrote it. Redacted as a list
+ * before it is joined: the joined line no longer says that `x y` in `--password`, `x y` is one value.
+ */
 export const command = (info: Info, filter: ContentContext['logFilter']) =>
-  screened([...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])].join(' '), filter);
+  screened(redact([...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])]).join(' '), filter);
 
 export function limitsLine(info: Info): string {
   const hc = info.HostConfig;

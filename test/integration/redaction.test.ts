@@ -74,4 +74,21 @@ describe('redaction', () => {
     expect(JSON.stringify(failed)).toContain('APITOKEN=***');
     expect(leaked(failed)).toEqual([]);
   });
+
+  it('masks a value after --password in a Compose command, as a list and as a string', async () => {
+    const content = [
+      'services:',
+      '  web:',
+      '    image: mcp-test/busybox:latest',
+      '    command: ["run", "--password", "golf hotel", "--api-key=india"]',
+      '    entrypoint: sh -c "run --client-secret charlie --verbose"',
+    ].join('\n');
+    const out = await callOk<{ services: { web: { command: string[]; entrypoint: string[] } } }>(
+      'docker_compose_config',
+      { content, project_name: 'mcpt-redact-flags' },
+    );
+    expect(out.services.web.command).toEqual(['run', '--password', '***', '--api-key=***']);
+    expect(JSON.stringify(out.services.web.entrypoint)).toContain('--client-secret ***');
+    expect(leaked(out)).toEqual([]);
+  });
 });

@@ -139,6 +139,7 @@ describe('text is judged as a reader sees it: escapes and control characters are
     expect(redactText(`PASS${ESC}[0mWORD=split`)).toBe('PASSWORD=***');
     expect(redactText(`x ${ESC}[1mSECRET_KEY${ESC}[0m: runsecret1`)).toBe('x SECRET_KEY: ***');
     expect(redactText(`TO\u0000KEN=abc and --pass\u009b1mword v`)).toBe('TOKEN=***');
+    expect(redactText(`run --pass${ESC}[0mword s3cret -v`)).toBe('run --password *** -v');
     expect(redactText(`postgres://u:p${ESC}[0mw@db`)).toBe('postgres://u:***@db');
   });
 
@@ -233,6 +234,55 @@ describe('a secret value over several lines is masked whole', () => {
         '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES,1\n\nQUJD\ndone now',
       ),
     ).toBe('***\ndone now');
+  });
+});
+
+describe('the value after a secret-named flag is masked', () => {
+  it('masks the next word in text, a quoted value to its quote', () => {
+    expect(redactText('OPTS=--password envsecret2 --db-token=envsecret3')).toBe(
+      'OPTS=--password *** --db-token=***',
+    );
+    expect(redactText('run --password cmdsecret1 --api-key=cmdsecret2')).toBe(
+      'run --password *** --api-key=***',
+    );
+    expect(redactText('x --token "a b" -v')).toBe('x --token "***" -v');
+    expect(redactText('app -password s3 -v')).toBe('app -password *** -v');
+    expect(redactText('{"cmd":"run --client-secret abc"}')).toBe('{"cmd":"run --client-secret ***"}');
+    expect(redactText('say "run --password \\"a b\\" now"')).toBe('say "run --password \\"***\\" now"');
+  });
+
+  it('masks the next element in a list', () => {
+    expect(redact({ cmd: ['run', '--password', 'x y', '--api-key', 'z', '-v'] })).toEqual({
+      cmd: ['run', '--password', MASK, '--api-key', MASK, '-v'],
+    });
+    expect(redact({ cmd: ['--port', 8080, '--token', 12345] })).toEqual({
+      cmd: ['--port', 8080, '--token', MASK],
+    });
+  });
+
+  it('leaves flags that take no secret, the next flag, placeholders and single letters', () => {
+    const kept = [
+      'docker login --password-stdin registry.example',
+      'docker build --secret id=npm,src=/run/npmrc .',
+      'mongod --no-auth data',
+      'app --auth-type basic',
+      'mysql -p secret',
+      'app --password --verbose',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Compose placeholder, as text
+      'app --password ${DB_PASSWORD}',
+      'pre-auth token',
+      'app --key-file /run/k',
+    ];
+    for (const t of kept) expect(redactText(t)).toBe(t);
+    const list = ['--password-stdin', 'registry', '--token', '--verbose', '-p', 'x', '--secret', 'id=a'];
+    expect(redact(list)).toBe(list);
+  });
+
+  it('is idempotent', () => {
+    for (const t of ['a --password ***', 'TLS_KEY=***', '***', 'x --token "***"'])
+      expect(redactText(t)).toBe(t);
+    const once = redact({ cmd: ['--password', 'x'], env: ['K_TOKEN=a\nb'] });
+    expect(redact(once)).toBe(once);
   });
 });
 
