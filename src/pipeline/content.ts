@@ -1,6 +1,6 @@
 import type { ContentContext } from '../core/content.ts';
 import { ToolError } from '../core/errors.ts';
-import { redact, redactText } from '../core/redact.ts';
+import { redact } from '../core/redact.ts';
 import type { KeepEnd } from '../core/tool.ts';
 import { sessionOf } from '../docker/engines.ts';
 import { capResult, capText } from './cap.ts';
@@ -58,10 +58,7 @@ export function contentError(
   const mapped = mapError(e, { aborted, scrub: engine.facts.socketPaths, listers });
   if (mapped.kind === 'engine_unreachable') engine.invalidate();
   const error = onEngine(env.remote ? forRemote(mapped, label, env.remote) : mapped, engineName, env.engines);
-  return new ToolError(error.kind, redactText(error.message), {
-    hint: error.hint && redactText(error.hint),
-    retryable: error.retryable,
-  });
+  return new ToolError(error.kind, error.message, { hint: error.hint, retryable: error.retryable });
 }
 
 /** A prompt get or resource read as the pipeline runs it. */

@@ -7,6 +7,7 @@
  */
 import type { EngineView } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
+import { redactText } from '../core/redact.ts';
 import type { EngineHandle, EngineRegistry } from '../docker/engines.ts';
 import { engineAllowed, type SafetyProfile } from './gate.ts';
 
@@ -99,16 +100,43 @@ export function engineObserved(
   return typeof name === 'string' && engines.names().includes(name) ? { engine: name } : {};
 }
 
-/** The error as a caller of several engines reads it: `engine 'NAME': …` first. */
+/**
+ * The engine a refusal made before any engine was chosen is about: the one the call named (when this
+ * caller may use it), or the default a read would use. A state-changing call that names none has none.
+ */
+export function engineOfRefusal(
+  engines: EngineRegistry,
+  profile: SafetyProfile,
+  named: unknown,
+  changes: boolean,
+): string | undefined {
+  if (!severalEngines(engines)) return undefined;
+  if (named === undefined) return changes ? undefined : defaultEngineFor(engines, profile);
+  return typeof named === 'string' && callerEngines(engines, profile).includes(named) ? named : undefined;
+}
+
+/**
+ * The error as the caller reads it: its words redacted, then with several engines `engine 'NAME': `
+ * first. Redacting before the prefix is added keeps an engine named like a secret ('secrets', 'pw')
+ * from reading as an assignment `'NAME': value` that masks the whole message. A message that already
+ * starts with a configured engine's prefix (an error from another engine the call used) keeps it.
+ */
 export function onEngine(error: ToolError, name: string | undefined, engines: EngineRegistry): ToolError {
-  if (name === undefined || !severalEngines(engines)) return error;
-  const prefix = `engine '${name}': `;
-  if (error.message.startsWith(prefix)) return error;
-  return new ToolError(error.kind, `${prefix}${error.message}`, {
-    hint: error.hint,
+  const several = severalEngines(engines);
+  const lead = several ? leadingEngine(error.message, engines) : '';
+  const prefix = lead || (name !== undefined && several ? `engine '${name}': ` : '');
+  return new ToolError(error.kind, `${prefix}${redactText(error.message.slice(lead.length))}`, {
+    hint: error.hint && redactText(error.hint),
     retryable: error.retryable,
     subject: error.subject,
   });
+}
+
+/** `engine 'NAME': ` at the start of `message` for a configured NAME, else ''. */
+function leadingEngine(message: string, engines: EngineRegistry): string {
+  if (!message.startsWith("engine '")) return '';
+  const end = message.indexOf("': ", 8);
+  return end > 8 && engines.names().includes(message.slice(8, end)) ? message.slice(0, end + 3) : '';
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>

@@ -4,7 +4,7 @@ import type { EngineAccess, EngineEntry, EngineRequests, EngineSession } from '.
 import { ToolError } from '../core/errors.ts';
 import { fenceResult, type LogFilter, screenFields } from '../core/fence.ts';
 import type { Limits } from '../core/limits.ts';
-import { redact, redactResult, redactText } from '../core/redact.ts';
+import { redact, redactResult } from '../core/redact.ts';
 import type { AnyTool, Safety, ServerFacts } from '../core/tool.ts';
 import { type EngineHandle, type EngineRegistry, sessionOf } from '../docker/engines.ts';
 import { withPolicy } from '../docker/policy/scope.ts';
@@ -25,6 +25,7 @@ import {
   chooseEngine,
   defaultEngineFor,
   engineObserved,
+  engineOfRefusal,
   onEngine,
   severalEngines,
   takeEngineArg,
@@ -202,8 +203,15 @@ async function runStages(
   const secrets = secretValues(rawArgs, tool.secretArgs);
   const given = isRecord(rawArgs) ? rawArgs : {};
   const decision = gate(tool, env.profile, { args: given });
-  if (!decision.allowed)
-    return fail(new ToolError('policy_denied', `${decision.reason}.`, { hint: decision.hint }));
+  if (!decision.allowed) {
+    // Refused server-wide before an engine is chosen: named as the engine the call would have used.
+    const on = engineOfRefusal(env.engines, env.profile, named, tierOf(tool, given).tier !== 'safe');
+    return fail(
+      new ToolError('policy_denied', `${decision.reason}.`, { hint: decision.hint }),
+      on,
+      env.engines,
+    );
+  }
 
   let signal: ReturnType<typeof callSignal> | undefined;
   let progress: ReturnType<typeof throttledProgress> | undefined;
@@ -341,7 +349,7 @@ function failed(
     listers,
   });
   if (error.kind === 'engine_unreachable') engine?.invalidate();
-  return fail(onEngine(shown(withoutSecrets(error, secrets), tool, env), engine?.name, env.engines));
+  return fail(shown(withoutSecrets(error, secrets), tool, env), engine?.name, env.engines);
 }
 
 /** Whether, and if not why, the caller may call the tool `name` on `engine`, as its gate decides. */
@@ -379,13 +387,13 @@ async function confirmStep(
   if (channel?.answer) {
     const settled = settle(channel.answer, binding, sealer);
     if (settled.run) return { confirmation: settled.confirmation, plan: settled.plan };
-    const out = fail(onEngine(settled.error, engine, env.engines));
+    const out = fail(settled.error, engine, env.engines);
     return { outcome: settled.confirmation ? { ...out, confirmation: settled.confirmation } : out };
   }
   if (!channel?.canAsk) {
     if ((env.confirm?.fallback ?? 'allow') === 'allow') return { confirmation: 'unconfirmed' };
     return {
-      outcome: fail(onEngine(cannotAsk(tool.name, mode, env.remote !== undefined), engine, env.engines)),
+      outcome: fail(cannotAsk(tool.name, mode, env.remote !== undefined), engine, env.engines),
     };
   }
   const preview = tool.preview ? await signal.race(tool.preview(args, ctx)) : undefined;
@@ -476,10 +484,8 @@ const shown = (error: ToolError, tool: AnyTool, env: PipelineEnv): ToolError =>
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const fail = (e: ToolError): Outcome => ({
+/** A failed call's outcome: its words redacted, then the engine named (onEngine, in that order). */
+const fail = (e: ToolError, engine: string | undefined, engines: EngineRegistry): Outcome => ({
   ok: false,
-  error: new ToolError(e.kind, redactText(e.message), {
-    hint: e.hint && redactText(e.hint),
-    retryable: e.retryable,
-  }),
+  error: onEngine(e, engine, engines),
 });
