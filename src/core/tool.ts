@@ -156,6 +156,13 @@ export interface ToolDef<
    */
   needsGate?: boolean;
   /**
+   * Arguments naming another configured engine the call also acts on, each with the tool whose gate
+   * applies there: `{ manager_engine: 'docker_swarm_join_token' }` (a join fetches a join token from
+   * the manager engine). The call is refused unless the caller may use that engine and that tool, with
+   * this call's arguments (its escalations), is allowed there under the engine's own ceiling.
+   */
+  actsOn?: Partial<Record<keyof Static<I> & string, string>>;
+  /**
    * An MCP App view of the result (the `ui://` resource that renders it): listed as `_meta.ui.resourceUri`
    * (and the legacy `_meta["ui/resourceUri"]`), so hosts with MCP Apps show it; others read the result.
    */

@@ -223,6 +223,7 @@ async function runStages(
     engine = chooseEngine(env.engines, env.profile, named, tier === 'safe' ? undefined : tool.name);
     const admitted = admit(tool, given, rawArgs, env.profile, engine, tier);
     const args = admitted instanceof Promise ? await admitted : admitted;
+    if (tool.actsOn) admitOthers(tool, args, env, call.tools);
 
     const extra = tool.timeoutArg ? Number(args[tool.timeoutArg] ?? 0) * 1000 : 0;
     // A long operation's own default never shortens a longer configured one.
@@ -272,6 +273,46 @@ function admit(
   };
   const valid = validateArgs(tool.input, rawArgs, tool.name);
   return valid instanceof Promise ? valid.then(checked) : checked(valid);
+}
+
+/**
+ * The other engines the call acts on (its `actsOn` arguments): each must be one the caller may use,
+ * and allow there what the call does (the named tool's gate, with this call's arguments).
+ */
+function admitOthers(
+  tool: AnyTool,
+  args: Record<string, unknown>,
+  env: PipelineEnv,
+  tools: CallOptions['tools'],
+): void {
+  for (const [arg, as] of Object.entries(tool.actsOn as Record<string, string>)) {
+    const name = args[arg];
+    if (name === undefined) continue;
+    const mine = callerEngines(env.engines, env.profile);
+    if (typeof name !== 'string' || !mine.includes(name))
+      throw new ToolError(
+        'invalid_argument',
+        `invalid argument '${arg}': no engine named '${String(name).slice(0, 60)}'`,
+        {
+          hint: `Use one of: ${mine.join(', ') || '(none)'} (see docker_list_engines).`,
+          retryable: false,
+        },
+      );
+    const there = tools?.(as);
+    const d = there
+      ? gate(there, env.profile, { args, engine: env.engines.resolve(name) })
+      : {
+          allowed: false as const,
+          reason: `${as} is not in this server's catalogue`,
+          hint: 'Report it: the server is misconfigured.',
+        };
+    if (!d.allowed)
+      throw new ToolError(
+        'policy_denied',
+        `${tool.name} uses engine '${name}' (${arg}) too, and ${d.reason}.`,
+        { hint: d.hint },
+      );
+  }
 }
 
 /** What the handler gets: the session, the call's signal and progress, and what the tool asked for. */

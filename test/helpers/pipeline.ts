@@ -67,12 +67,14 @@ export interface CallOpts extends EnvOverrides {
 }
 
 const listers = listersOf(catalogue);
+const byName = (name: string) => catalogue.find((t) => t.name === name);
 
 export async function call(name: string, args: unknown = {}, opts: CallOpts = {}): Promise<Outcome> {
   const tool = catalogue.find((t) => t.name === name);
   if (!tool) throw new Error(`no tool named ${name} in the catalogue`);
   const out = await runPipeline(tool, args, pipelineEnv(opts), {
     listers,
+    tools: byName,
     signal: opts.signal,
     sendProgress: opts.onProgress,
   });

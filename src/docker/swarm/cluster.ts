@@ -139,19 +139,27 @@ export interface JoinArgs {
 
 /**
  * Joins `docker`'s engine to the swarm `manager` manages: the token and addresses are read from the
- * manager here and go straight to the joining engine.
+ * manager here and go straight to the joining engine. `fromManager` turns a failure on the manager's
+ * side into the error its caller shows (one naming that engine).
  */
 export async function joinSwarm(
   docker: Dockerode,
   manager: Dockerode,
   a: JoinArgs,
   signal: AbortSignal,
+  fromManager: (e: unknown) => unknown = (e) => e,
 ): Promise<void> {
-  const { token, managers } = await joinToken(manager, a.role, signal);
-  if (managers.length === 0)
-    throw new ToolError('conflict', 'the manager engine reports no manager address to join', {
-      hint: 'Check it with docker_swarm_info on that engine.',
-    });
+  let found: { token: string; managers: string[] };
+  try {
+    found = await joinToken(manager, a.role, signal);
+    if (found.managers.length === 0)
+      throw new ToolError('conflict', 'it reports no manager address to join', {
+        hint: 'Check it with docker_swarm_info on that engine.',
+      });
+  } catch (e) {
+    throw fromManager(e);
+  }
+  const { token, managers } = found;
   const listen = a.listen_addr ?? a.advertise_addr;
   await swarmRequest(
     docker,

@@ -2,6 +2,7 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { engineError } from '../../docker/errors.ts';
 import { initSwarm, joinSwarm, joinToken, leaveSwarm, swarmState } from '../../docker/swarm/cluster.ts';
 
 const SwarmStateOut = Type.Object({
@@ -19,7 +20,6 @@ const SwarmStateOut = Type.Object({
 
 const Addr = (description: string) =>
   Type.Optional(Type.String({ minLength: 1, maxLength: 256, description }));
-const Role = Type.Enum(['worker', 'manager']);
 
 export const swarmInfo = defineTool({
   name: 'docker_swarm_info',
@@ -70,11 +70,15 @@ export const swarmJoin = defineTool({
   description: 'Join the swarm of manager_engine (a configured engine); the token never leaves the server.',
   safety: 'moderate',
   idempotent: false,
+  // As a manager the node controls the whole swarm: the manager token is destructive to hand out.
+  escalate: { role: 'destructive' },
+  // The join token is fetched from the manager engine: that engine must allow giving it out.
+  actsOn: { manager_engine: 'docker_swarm_join_token' },
   needsEngines: true,
   input: Type.Object(
     {
       manager_engine: Type.String({ minLength: 1, maxLength: 256 }),
-      role: Type.Optional(Role),
+      role: Type.Optional(Type.Enum(['manager'], { description: 'Default worker' })),
       advertise_addr: Addr('IP other nodes reach'),
       listen_addr: Addr('Default: advertise_addr'),
     },
@@ -92,11 +96,30 @@ export const swarmJoin = defineTool({
         hint: 'Pass engine: the engine to join, and manager_engine: a manager of the swarm.',
       });
     // A tool that reports on every engine is not connected first: connect both here.
-    const [joining, manager] = await Promise.all([engine.client(signal), entry.access.client(signal)]);
-    await joinSwarm(joining, manager, { ...args, role: args.role ?? 'worker' }, signal);
+    const onManager = fromEngine(entry.name);
+    const [joining, manager] = await Promise.all([
+      engine.client(signal),
+      entry.access.client(signal).catch((e: unknown) => {
+        throw onManager(e);
+      }),
+    ]);
+    await joinSwarm(joining, manager, { ...args, role: args.role ?? 'worker' }, signal, onManager);
     return swarmState(joining, signal);
   },
 });
+
+/** A failure on another engine than the call's, told as that engine's (`engine 'NAME': …`). */
+const fromEngine =
+  (name: string) =>
+  (e: unknown): unknown => {
+    const error = e instanceof ToolError ? e : engineError(e);
+    if (!error || error.message.startsWith(`engine '${name}': `)) return error ?? e;
+    return new ToolError(error.kind, `engine '${name}': ${error.message}`, {
+      hint: error.hint,
+      retryable: error.retryable,
+      subject: error.subject,
+    });
+  };
 
 export const swarmJoinToken = defineTool({
   name: 'docker_swarm_join_token',

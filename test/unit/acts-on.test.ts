@@ -1,0 +1,130 @@
+/**
+ * A call that also acts on another engine (a tool's `actsOn`, docker_swarm_join fetching the manager
+ * engine's join token): that engine's ceiling and the caller's engines decide there too.
+ */
+import { describe, expect, it } from 'bun:test';
+import Type from 'typebox';
+import { type EngineCeiling, type EngineFacts, NO_CEILING } from '../../src/core/engine.ts';
+import { type AnyTool, defineTool } from '../../src/core/tool.ts';
+import { type EngineHandle, type EngineRegistry, engineRegistry } from '../../src/docker/engines.ts';
+import type { SafetyProfile } from '../../src/pipeline/gate.ts';
+import { type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
+
+const profile = (p: Partial<SafetyProfile> = {}): SafetyProfile => ({
+  allowModerate: true,
+  allowDestructive: true,
+  readOnly: false,
+  allowedTools: [],
+  deniedTools: [],
+  ...p,
+});
+
+const env = (registry: EngineRegistry, p = profile()): PipelineEnv => ({
+  profile: p,
+  policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] },
+  host: { home: '/home/x', platform: 'linux' },
+  limits: { maxResponseBytes: 65_536, maxExecOutputBytes: 65_536, maxLogLines: 100, maxListResults: 100 },
+  defaultTimeoutMs: 5000,
+  engines: registry,
+  server: serverFacts('9.9.9', p),
+  logFilter: 'flag',
+  dockerConfigDir: '/nonexistent/.docker',
+});
+
+/** An engine that answers with a stand-in client; `ceiling` as the operator set it. */
+function fakeEngine(name: string, ceiling: Partial<EngineCeiling> = {}): EngineHandle {
+  const facts: EngineFacts = { sharesFilesystem: true, socketPaths: [`/tmp/fixpol-engines/${name}.sock`] };
+  const docker = { engine: name };
+  return {
+    name,
+    client: async () => docker as never,
+    requests: async () => docker as never,
+    invalidate() {},
+    info: () => undefined,
+    attempts: () => [],
+    facts,
+    resolveFacts: async () => facts,
+    ceiling: { ...NO_CEILING, ...ceiling },
+  };
+}
+
+describe('a call that also acts on another engine (actsOn)', () => {
+  const token = defineTool({
+    name: 'docker_fixpol_token',
+    title: 'Token',
+    description: 'd',
+    safety: 'moderate',
+    idempotent: true,
+    escalate: { role: 'destructive' },
+    input: Type.Object({ role: Type.Optional(Type.Enum(['manager'])) }),
+    output: Type.Object({}),
+    handler: async () => ({}),
+  }) as AnyTool;
+  let ran = 0;
+  const join = defineTool({
+    name: 'docker_fixpol_join',
+    title: 'Join',
+    description: 'd',
+    safety: 'moderate',
+    idempotent: false,
+    escalate: { role: 'destructive' },
+    actsOn: { manager_engine: 'docker_fixpol_token' },
+    input: Type.Object({ manager_engine: Type.String(), role: Type.Optional(Type.Enum(['manager'])) }),
+    output: Type.Object({}, { additionalProperties: true }),
+    handler: async () => {
+      ran++;
+      return { joined: true };
+    },
+  }) as AnyTool;
+  const tools = (n: string) => (n === token.name ? token : undefined);
+  const registry = () =>
+    engineRegistry([
+      fakeEngine('w'),
+      fakeEngine('prod', { readOnly: true }),
+      fakeEngine('calm', { allowDestructive: false }),
+      fakeEngine('open'),
+    ]);
+  const call = (args: Record<string, unknown>, p = profile()) =>
+    runPipeline(join, args, env(registry(), p), { engine: 'w', tools });
+
+  it('is refused when the other engine is read-only, naming it and its setting', async () => {
+    ran = 0;
+    const out = await call({ manager_engine: 'prod' });
+    expect(!out.ok && out.error).toMatchObject({
+      kind: 'policy_denied',
+      message:
+        "engine 'w': docker_fixpol_join uses engine 'prod' (manager_engine) too, and docker_fixpol_token changes state and engine 'prod' is read-only.",
+    });
+    expect(!out.ok && out.error.hint).toContain(
+      "readOnly: false for engine 'prod' (config file, engines.prod)",
+    );
+    expect(ran).toBe(0);
+  });
+
+  it("is refused there at the tier its arguments raise it to ('role')", async () => {
+    ran = 0;
+    const worker = await call({ manager_engine: 'calm' });
+    const manager = await call({ manager_engine: 'calm', role: 'manager' });
+    expect(worker.ok).toBe(true);
+    expect(!manager.ok && manager.error.message).toContain(
+      "docker_fixpol_token with 'role' is destructive and engine 'calm' does not allow destructive operations",
+    );
+    expect(ran).toBe(1);
+  });
+
+  it("raises the call's own tier: a manager join needs destructive operations allowed", async () => {
+    const out = await call({ manager_engine: 'open', role: 'manager' }, profile({ allowDestructive: false }));
+    expect(!out.ok && out.error.message).toBe(
+      "engine 'w': docker_fixpol_join with 'role' is destructive and destructive operations are disabled.",
+    );
+  });
+
+  it('refuses an engine the caller may not use without naming the others', async () => {
+    const out = await call({ manager_engine: 'prod' }, profile({ engines: ['w', 'open'] }));
+    expect(!out.ok && out.error).toMatchObject({
+      kind: 'invalid_argument',
+      message: "engine 'w': invalid argument 'manager_engine': no engine named 'prod'",
+      hint: 'Use one of: w, open (see docker_list_engines).',
+    });
+  });
+});
