@@ -36,6 +36,12 @@ export interface EngineFacts {
   dataRoot?: string;
   execRoot?: string;
   containerdSocket?: string;
+  /**
+   * The other configured engines' local paths (their unix sockets; the data and exec roots and
+   * containerd sockets learned of those on this host): a bind of one would hand a container that
+   * engine, past its own ceiling. A function, so only a call that checks a host path reads them.
+   */
+  otherEngines?: () => readonly string[];
 }
 
 /**

@@ -250,7 +250,31 @@ export class Engine {
       get containerdSocket() {
         return o.containerdSocket ?? local()?.containerdSocket;
       },
+      otherEngines: () => engine.othersPaths(),
     };
+  }
+
+  /** The server's other engines (set once by the registry): their local paths are sensitive here. */
+  private others: readonly Engine[] = [];
+
+  /** Tells this engine which others the server has (engines(), once, at start-up). */
+  sharesHostWith(all: readonly Engine[]): void {
+    this.others = all.filter((e) => e !== this);
+  }
+
+  /**
+   * The local paths of the other engines: the unix sockets each would use (known without connecting),
+   * and for those on this host the data root, exec root and containerd socket known so far.
+   */
+  private othersPaths(): string[] {
+    const out: string[] = [];
+    for (const e of this.others) {
+      out.push(...e.socketPaths());
+      const f = e.facts;
+      if (!f.sharesFilesystem) continue;
+      for (const p of [f.dataRoot, f.execRoot, f.containerdSocket]) if (p) out.push(p);
+    }
+    return out;
   }
 
   /**
@@ -283,6 +307,7 @@ export class Engine {
       dataRoot: f.dataRoot,
       execRoot: f.execRoot,
       containerdSocket: f.containerdSocket,
+      otherEngines: f.otherEngines,
     };
   }
 

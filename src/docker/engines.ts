@@ -64,18 +64,20 @@ export interface EngineSettings {
 }
 
 /** The registry of configured engines, each with its own connection. */
-export const engines = (settings: readonly EngineSettings[]): EngineRegistry<Engine> =>
-  engineRegistry(
-    settings.map(
-      (s) =>
-        new Engine(s.discovery, {
-          name: s.name,
-          overrides: s.facts,
-          description: s.description,
-          ceiling: { ...NO_CEILING, ...s.ceiling },
-        }),
-    ),
+export function engines(settings: readonly EngineSettings[]): EngineRegistry<Engine> {
+  const all = settings.map(
+    (s) =>
+      new Engine(s.discovery, {
+        name: s.name,
+        overrides: s.facts,
+        description: s.description,
+        ceiling: { ...NO_CEILING, ...s.ceiling },
+      }),
   );
+  // Each engine's host-path rule also guards the others' sockets and directories.
+  for (const e of all) e.sharesHostWith(all);
+  return engineRegistry(all);
+}
 
 /** Today's setup: one engine named 'default', discovered from `discovery`. */
 export const defaultEngines = (discovery: DiscoveryInput, facts?: FactOverrides): EngineRegistry<Engine> =>

@@ -204,12 +204,15 @@ describe('Engine facts before it connects', () => {
       containerdSocket: '/c.sock',
     }).facts;
 
-    expect({ ...facts }).toEqual({
+    const { otherEngines, ...own } = facts;
+    expect(own).toEqual({
       sharesFilesystem: true,
       socketPaths: [],
       dataRoot: '/d',
       execRoot: '/e',
       containerdSocket: '/c.sock',
     });
+    // An engine alone has no neighbours whose paths it must guard.
+    expect(otherEngines?.()).toEqual([]);
   });
 });

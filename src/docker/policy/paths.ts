@@ -209,16 +209,21 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
 export const expandHome = (s: string, home: string): string =>
   s === '~' || s === '~/' ? home : s.startsWith('~/') ? `${home.replace(/\/+$/, '')}/${s.slice(2)}` : s;
 
-/** The sensitive paths of an engine: system directories plus its own, as its facts say. */
+/**
+ * The sensitive paths of an engine: system directories plus its own, as its facts say, and those of
+ * the server's other engines on this host.
+ */
 export function sensitivePaths(facts: {
   socketPaths?: readonly string[];
   dataRoot?: string;
   execRoot?: string;
   containerdSocket?: string;
   xdgRuntimeDir?: string;
+  otherEngines?: () => readonly string[];
 }): string[] {
   const out = [...SYSTEM_PATHS, ...(facts.socketPaths ?? [])];
   for (const p of [facts.dataRoot, facts.execRoot, facts.containerdSocket]) if (p) out.push(p);
   if (facts.xdgRuntimeDir) out.push(`${facts.xdgRuntimeDir}/docker.sock`);
+  if (facts.otherEngines) out.push(...facts.otherEngines());
   return [...new Set(out)];
 }

@@ -102,12 +102,17 @@ export function pathPolicyOf(
 ): PathPolicy {
   const { settings, host } = scope;
   const win = host.platform === 'win32' || host.platform === 'darwin';
+  let sensitive: string[] | undefined;
   return {
     allowlist: settings.mountAllowlist,
     blocklist: settings.mountBlocklist,
     home: host.home,
     tmpDir: host.tmpDir ?? nodeOs().tmpdir(),
-    sensitive: sensitivePaths({ ...facts, xdgRuntimeDir: host.xdgRuntimeDir }),
+    // Listed when a path is first checked: other engines' paths are read only then.
+    get sensitive() {
+      sensitive ??= sensitivePaths({ ...facts, xdgRuntimeDir: host.xdgRuntimeDir });
+      return sensitive;
+    },
     shares: facts.sharesFilesystem && host.platform !== 'win32',
     foldCase: win,
     fs: scope.fs,
