@@ -102,10 +102,17 @@ export async function run(argv: string[], loaded: LoadedConfig): Promise<number>
     return 2;
   }
   process.stdout.write(
-    argv.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report),
+    maskUrlPasswords(argv.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report)),
   );
   return report.healthy ? 0 : 1;
 }
+
+/**
+ * `scheme://user:password@` → `scheme://user:***@`, as tool errors show URLs: a report is pasted
+ * into issues and chats (DOCKER_HOST, a Docker context's endpoint, a URL in an attempt's outcome).
+ */
+export const maskUrlPasswords = (text: string): string =>
+  text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:"]*:)[^\s/@"]+@/gi, '$1***@');
 
 export async function doctor({ config, sources, host }: LoadedConfig): Promise<DoctorReport> {
   const rt = runtimeOf(config, host);

@@ -76,6 +76,12 @@ export function parseEnginesEnv(raw: string, where: string): EngineMap {
     } catch (e) {
       throw new ConfigError(`${where}: not valid JSON (${(e as Error).message})`);
     }
+    const seen = new Set<string>();
+    for (const name of topLevelKeys(v)) {
+      if (seen.has(name))
+        throw new ConfigError(`${where}: engine '${name}' is given twice. Give each engine one entry.`);
+      seen.add(name);
+    }
     return parseEnginesObject(doc, where, true);
   }
   let out: EngineMap = {};
@@ -86,6 +92,29 @@ export function parseEnginesEnv(raw: string, where: string): EngineMap {
     out = addEngines(out, { [name]: { url } }, where);
   }
   return out;
+}
+
+/**
+ * The keys of a JSON object's own members, in order and repeats included (JSON.parse keeps only the
+ * last of a repeated key). `text` is valid JSON holding an object.
+ */
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      // A string at the object's own level followed by ':' is one of its keys.
+      if (depth === 1 && /^\s*:/.test(text.slice(j + 1, j + 64)))
+        keys.push(JSON.parse(text.slice(i, j + 1)) as string);
+      i = j;
+    }
+  }
+  return keys;
 }
 
 /** The config file's `engines` map (or the env's JSON form): names to a URL string or a settings object. */
@@ -148,10 +177,20 @@ export function checkUrl(url: string, at: string): void {
     } catch {
       throw new ConfigError(`${at}: '${url}' is not a valid URL`);
     }
-    if (!u.hostname) throw new ConfigError(`${at}: '${url}' names no host`);
+    // The URL as messages show it: a password in it is never repeated.
+    const shown = u.password ? url.replace(`:${u.password}@`, ':***@') : url;
+    if (scheme === 'ssh' && u.password)
+      throw new ConfigError(
+        `${at}: '${shown}' holds a password, which is never used: SSH logs in with a key. Remove ':PASSWORD' from the URL and set 'identityFile' for this engine (config file) or load the key into your ssh-agent (SSH_AUTH_SOCK).`,
+      );
+    if (scheme === 'tcp' && (u.username || u.password))
+      throw new ConfigError(
+        `${at}: '${shown}' holds a user${u.password ? ' and password' : ''}, which the engine's TCP API never uses: it authenticates clients by TLS certificate. Remove 'USER${u.password ? ':PASSWORD' : ''}@' from the URL, and set 'tlsDir' (ca.pem, cert.pem, key.pem) for this engine.`,
+      );
+    if (!u.hostname) throw new ConfigError(`${at}: '${shown}' names no host`);
     if (u.pathname && u.pathname !== '/')
       throw new ConfigError(
-        `${at}: '${url}' has a path; give only ${scheme}://${scheme === 'ssh' ? 'user@' : ''}host[:port]`,
+        `${at}: '${shown}' has a path; give only ${scheme}://${scheme === 'ssh' ? 'user@' : ''}host[:port]`,
       );
     return;
   }
@@ -207,9 +246,16 @@ export function mergeEngines(layers: {
 const stripUndefined = (e: EngineEntry): EngineEntry =>
   Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)) as EngineEntry;
 
-/** TLS settings that cannot work are refused at start-up, naming the file. */
+/** TLS and SSH settings that cannot work are refused at start-up, naming the file. */
 function checkTls(e: EngineConfig): void {
   const at = `engine '${e.name}' (${e.source})`;
+  // A Docker context may lead to ssh://: its engine can take the SSH files.
+  if (!e.url.startsWith('ssh://') && !e.url.startsWith('context:'))
+    for (const key of ['identityFile', 'knownHostsFile'] as const)
+      if (e[key])
+        throw new ConfigError(
+          `${at}: '${key}' applies to ssh:// engines only, but the URL is '${e.url}'. Remove '${key}' from this engine, or give it an ssh://user@host URL.`,
+        );
   if (e.url.startsWith('tcp://') && !e.tlsDir && !isLoopbackUrl(e.url))
     throw new ConfigError(
       `${at}: plain tcp:// to '${e.url}' is refused: the engine would be driven, and registry credentials sent, unencrypted and unauthenticated. Set 'tlsDir' (ca.pem, cert.pem, key.pem) for this engine, or use ssh://user@host.`,

@@ -36,6 +36,14 @@ describe('engine settings', () => {
     [['--engine', 'a=ftp://h'], "unsupported engine URL 'ftp://h'. Use unix://"],
     [['--engine', 'a=tcp://10.0.0.1:2375'], "Set 'tlsDir'"],
     [
+      ['--engine', 'a=ssh://root:S3cretPassw0rd@127.0.0.1:22'],
+      "'ssh://root:***@127.0.0.1:22' holds a password",
+    ],
+    [
+      ['--engine', 'a=tcp://admin:TcpPassw0rd@127.0.0.1:1'],
+      "'tcp://admin:***@127.0.0.1:1' holds a user and password",
+    ],
+    [
       ['--engine', 'a=context:nosuch'],
       "engine 'a' (flag --engine): Docker context 'nosuch' was selected but its metadata is missing",
     ],
@@ -43,6 +51,7 @@ describe('engine settings', () => {
     const r = await mcpDocker(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toContain('Passw0rd');
   });
 
   it('names the env variable and the file key in their errors', async () => {
@@ -95,6 +104,17 @@ describe('mcp-docker doctor with several engines', () => {
     expect(r.stdout).toContain(`    from    flag --engine; other settings from file ${file}: engines\n`);
     expect(r.stdout).toContain('    tried   unix:///nonexistent/mcpt.sock (flag --engine): no socket there');
     expect(r.stdout).toContain('WARN    DOCKER_HOST/--docker-host (from env DOCKER_HOST) is ignored');
+  });
+
+  it('masks a password in an engine URL, as tool errors do', async () => {
+    const host = 'tcp://admin:TcpPassw0rd@127.0.0.1:1';
+    const text = await mcpDocker(['doctor'], { DOCKER_HOST: host });
+    const json = await mcpDocker(['doctor', '--json'], { DOCKER_HOST: host });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('tcp://admin:***@127.0.0.1:1');
+    expect(json.stdout).toContain('tcp://admin:***@127.0.0.1:1');
+    for (const out of [text.stdout, text.stderr, json.stdout, json.stderr])
+      expect(out).not.toContain('TcpPassw0rd');
   });
 
   it('--json lists every engine with its name, ceiling, source and reachability', async () => {

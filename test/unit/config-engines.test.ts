@@ -236,6 +236,61 @@ describe('TLS settings', () => {
   });
 });
 
+describe('credentials and SSH files where they cannot be used', () => {
+  it('refuses a password in an ssh:// URL, naming the engine and the fix, never repeating it', () => {
+    for (const msg of [
+      refusal(['--engine', 'box=ssh://root:S3cretPassw0rd@h:2222']),
+      refusal([], { MCP_DOCKER_ENGINES: '{"box":{"url":"ssh://root:S3cretPassw0rd@h"}}' }),
+      refusal(['--config', configFile({ engines: { box: 'ssh://root:S3cretPassw0rd@h' } })]),
+    ]) {
+      expect(msg).toContain("engine 'box'");
+      expect(msg).toContain('holds a password, which is never used');
+      expect(msg).toContain("'identityFile'");
+      expect(msg).toContain('ssh-agent');
+      expect(msg).not.toContain('S3cretPassw0rd');
+    }
+    expect(engines(['--engine', 'box=ssh://root@h'])?.[0]?.url).toBe('ssh://root@h');
+  });
+
+  it('refuses user info in a tcp:// URL: the engine authenticates by TLS certificate', () => {
+    const msg = refusal(['--engine', 'a=tcp://admin:TcpPassw0rd@127.0.0.1:1']);
+    expect(msg).toContain("engine 'a'");
+    expect(msg).toContain("'tcp://admin:***@127.0.0.1:1' holds a user and password");
+    expect(msg).toContain("'tlsDir'");
+    expect(msg).not.toContain('TcpPassw0rd');
+    expect(refusal(['--engine', 'a=tcp://admin@127.0.0.1:1'])).toContain('holds a user, which');
+  });
+
+  it('refuses identityFile and knownHostsFile on an engine that is not ssh://, naming the key', () => {
+    for (const [url, key] of [
+      ['unix:///x.sock', 'identityFile'],
+      ['tcp://127.0.0.1:2375', 'knownHostsFile'],
+    ] as const) {
+      const msg = refusal(['--config', configFile({ engines: { a: { url, [key]: '/k' } } })]);
+      expect(msg).toContain(`engine 'a'`);
+      expect(msg).toContain(`'${key}' applies to ssh:// engines only, but the URL is '${url}'`);
+    }
+    const ok = configFile({
+      engines: { a: { url: 'ssh://u@h', identityFile: '/k', knownHostsFile: '/kh' } },
+    });
+    expect(engines(['--config', ok])?.[0]?.identityFile).toBe('/k');
+  });
+
+  it('refuses a name given twice in the JSON form of MCP_DOCKER_ENGINES, as the comma form does', () => {
+    expect(
+      refusal([], {
+        MCP_DOCKER_ENGINES: '{"a":"unix:///x", "b":{"url":"unix:///y","description":"a"},"a":"unix:///y"}',
+      }),
+    ).toContain("env MCP_DOCKER_ENGINES: engine 'a' is given twice");
+    // Keys of nested objects and strings that look like keys are not the map's names.
+    expect(
+      engines([], {
+        MCP_DOCKER_ENGINES: '{"a":{"url":"unix:///x","description":"b: \\"a\\":"},"b":"unix:///y"}',
+      })?.map((e) => e.name),
+    ).toEqual(['a', 'b']);
+  });
+});
+
 describe('engines from settings', () => {
   const home = mkdtempSync(join(tmpdir(), 'mcpd-home-'));
   const dockerConfigDir = join(home, '.docker');
