@@ -433,6 +433,9 @@ function describeFailure(e: unknown, tls = false): string {
     return "TLS: the engine's certificate does not name this host (its subjectAltName)";
   if (err.code === 'ECONNRESET' && tls)
     return 'the engine closed the connection (TLS: does it accept the client certificate in tlsDir?)';
+  // Go's TLS listener answers a plain HTTP request with a 400 saying so: a TLS engine, not a stranger.
+  if (err.statusCode === 400 && !tls && /HTTP request to an HTTPS server/i.test(String(err.message)))
+    return "it wants TLS (it answered plain HTTP with 'Client sent an HTTP request to an HTTPS server'): set 'tlsDir' for this engine (the directory holding ca.pem, cert.pem, key.pem), or DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH for DOCKER_HOST";
   if (err.statusCode) return `answered HTTP ${err.statusCode}, not a Docker engine`;
   return `failed: ${err.code ?? err.message?.split('\n')[0] ?? 'unknown error'}`;
 }

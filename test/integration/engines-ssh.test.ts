@@ -30,6 +30,7 @@ const hostKey = join(dir, 'host_key');
 const rsaHostKey = join(dir, 'host_key_rsa');
 const clientKey = join(dir, 'client_key');
 const brokenKey = join(dir, 'broken_key');
+const shellKey = join(dir, 'shell_key');
 const knownHosts = join(dir, 'known_hosts');
 let port = 0;
 let sshd: ChildProcess | undefined;
@@ -86,10 +87,13 @@ beforeAll(async () => {
   execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsaHostKey]);
   keygen(clientKey);
   keygen(brokenKey);
+  keygen(shellKey);
   // A second key whose forced command points dial-stdio at an engine that is not there.
   writeFileSync(
     join(dir, 'authorized_keys'),
-    `${readFileSync(`${clientKey}.pub`, 'utf8')}command="DOCKER_HOST=unix:///nonexistent/mcpt.sock docker system dial-stdio" ${readFileSync(`${brokenKey}.pub`, 'utf8')}`,
+    `${readFileSync(`${clientKey}.pub`, 'utf8')}command="DOCKER_HOST=unix:///nonexistent/mcpt.sock docker system dial-stdio" ${readFileSync(`${brokenKey}.pub`, 'utf8')}` +
+      // A third whose account has no shell: a warning first, the cause last (as nologin says it).
+      `command="echo 'Could not chdir to home directory /nonexistent: No such file or directory' >&2; echo 'This account is currently not available.' >&2; exit 1" ${readFileSync(`${shellKey}.pub`, 'utf8')}`,
   );
   port = await freePort();
   // known_hosts in the [host]:port form, as ssh-keyscan -p writes it.
@@ -287,6 +291,17 @@ describe('an ssh:// engine', () => {
       `ssh://root@127.0.0.1:${port}: 'docker system dial-stdio' on 127.0.0.1 failed: failed to open the raw stream connection`,
     );
     expect(engine.sshConnections).toBe(1);
+  });
+
+  it('shows the last lines of the remote stderr, where the cause is, not only a warning before it', async () => {
+    const engine = sshEngine(knownHosts, 'noshell', shellKey);
+    const err = await engine.client(AbortSignal.timeout(10_000)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain(
+      "'docker system dial-stdio' on 127.0.0.1 failed: Could not chdir to home directory /nonexistent: No such file or directory | This account is currently not available.",
+    );
   });
 
   it('refuses an unknown host key with its fingerprint and how to trust it', async () => {

@@ -229,8 +229,14 @@ export class SshTransport {
     channel.once('exit', (code: number | null, signal?: string) => {
       exited = true;
       if (code === 0) return release();
+      // The cause is usually last (a login shell's warnings come first): the last few lines, joined.
+      const lines = stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       const why =
-        stderr.trim().split('\n')[0] || (code === null ? `killed by ${signal}` : `exit status ${code}`);
+        lines.slice(-3).join(' | ').slice(-400) ||
+        (code === null ? `killed by ${signal}` : `exit status ${code}`);
       this.lastFailure = `'docker system dial-stdio' on ${this.endpoint.host} failed: ${why}`;
       channel.destroy(new SshSetupError(this.lastFailure));
     });
