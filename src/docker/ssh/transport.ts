@@ -84,6 +84,8 @@ function explain(err: Error & { level?: string }, e: SshEndpoint, methods: strin
   return err;
 }
 
+const ignore = () => {};
+
 /** One SSH connection and the channels open on it. */
 interface Link {
   conn: Client;
@@ -150,11 +152,40 @@ export class SshTransport {
     const auth = authOf(e, (k) => utils.parseKey(k));
     const conn = new Client();
     let refusal: string | undefined;
+    // ssh2 can emit 'error' more than once and at any stage (a second "Connection lost before
+    // handshake" after a reset, a keepalive failure long after ready): an 'error' with no listener
+    // would end the whole server, so one listener stays for the connection's whole life.
+    let link: Link | undefined;
+    let fail: ((err: Error) => void) | undefined;
+    const forget = () => {
+      if (!link) return;
+      const dropped = link;
+      link = undefined;
+      this.links = this.links.filter((l) => l !== dropped);
+      // Its channels died with it: requests on them fail now, and the agent opens new ones on the next.
+      for (const ch of dropped.live) ch.destroy(new SshSetupError(`the SSH connection to ${e.host} dropped`));
+      dropped.live.clear();
+      conn.destroy();
+    };
+    conn.on('error', (err: Error & { level?: string }) => {
+      if (fail) fail(refusal ? new SshSetupError(refusal) : explain(err, e, auth.authHandler as string[]));
+      else forget();
+    });
+    conn.on('close', () => {
+      fail?.(new SshSetupError(`SSH: ${e.host}:${e.port} closed the connection before the handshake`));
+      forget();
+    });
+    conn.on('end', forget);
     await new Promise<void>((resolve, reject) => {
-      conn.once('ready', () => resolve());
-      conn.once('error', (err: Error & { level?: string }) =>
-        reject(refusal ? new SshSetupError(refusal) : explain(err, e, auth.authHandler as string[])),
-      );
+      fail = (err) => {
+        fail = undefined;
+        conn.destroy();
+        reject(err);
+      };
+      conn.once('ready', () => {
+        fail = undefined;
+        resolve();
+      });
       conn.connect({
         host: e.host,
         port: e.port,
@@ -177,24 +208,17 @@ export class SshTransport {
       });
     });
     this.connections++;
-    const link: Link = { conn, live: new Set(), opening: 0 };
-    const forget = () => {
-      this.links = this.links.filter((l) => l !== link);
-      // Its channels died with it: requests on them fail now, and the agent opens new ones on the next.
-      for (const ch of link.live) ch.destroy(new SshSetupError(`the SSH connection to ${e.host} dropped`));
-      link.live.clear();
-    };
-    conn.on('close', forget);
-    conn.on('end', forget);
-    conn.on('error', forget);
-    this.links.push(link);
-    return link;
+    const made: Link = { conn, live: new Set(), opening: 0 };
+    link = made;
+    this.links.push(made);
+    return made;
   }
 
   /** A new dial-stdio channel, shaped like the socket http.Agent expects. */
   private async channel(): Promise<Duplex> {
     const link = await this.link();
     link.opening++;
+    // exec throws at once when the connection has just dropped (ssh2: 'Not connected').
     const stream = await new Promise<Duplex>((resolve, reject) =>
       link.conn.exec('docker system dial-stdio', (err, s) => (err ? reject(err) : resolve(s))),
     ).finally(() => {
@@ -206,6 +230,10 @@ export class SshTransport {
     // known: the request then fails with that reason, not with a bare connection reset.
     let stderr = '';
     const channel = stream as Duplex & { stderr?: NodeJS.ReadableStream };
+    // Whoever reads the channel (the HTTP client) listens for its errors while it uses it; these
+    // keep an error on an idle or released channel from going unhandled (which would end the server).
+    channel.on('error', ignore);
+    channel.stderr?.on('error', ignore);
     channel.stderr?.on('data', (d: Buffer) => {
       if (stderr.length < 500) stderr += d.toString();
     });
