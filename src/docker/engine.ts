@@ -41,6 +41,8 @@ import type { SshTransport } from './ssh/transport.ts';
 /** Newest Engine API version this server was written against; older engines are spoken to in their own. */
 export const MAX_API_VERSION = '1.47';
 const PROBE_TIMEOUT_MS = 3000;
+/** How long the shared /info read for the engine's facts may take (the calls waiting on it have their own). */
+const FACTS_TIMEOUT_MS = 30_000;
 
 export const nodeFileReader: FileReader = {
   readText: (p) => {
@@ -143,11 +145,17 @@ export class Engine {
 
   async connection(signal?: AbortSignal): Promise<Connection> {
     if (this.current) return this.current;
-    // Concurrent first calls share one discovery.
-    this.connecting ??= this.connect(signal).finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
+    // Concurrent first calls share one discovery. It runs under its own probe timeout, not under any
+    // caller's signal: each caller waits with its own, so one caller's cancel or timeout ends only
+    // its own wait, and the others still get the connection.
+    if (!this.connecting) {
+      this.connecting = this.connect().finally(() => {
+        this.connecting = undefined;
+      });
+      // Every waiter may have left: a failure then has no one to tell.
+      this.connecting.catch(() => {});
+    }
+    return signal ? waitOn(this.connecting, signal) : this.connecting;
   }
 
   invalidate(): void {
@@ -284,10 +292,11 @@ export class Engine {
   async resolveFacts(signal?: AbortSignal): Promise<EngineFacts> {
     const c = await this.connection(signal);
     if (this.overrides.dataRoot === undefined && c.dataRoot === undefined) {
+      // Shared by every call that needs it, so under its own timeout, each caller waiting with its own signal.
       c.dataRootLoad ??= engineRequest<{ DockerRootDir?: string }>(
         c.requests,
         { path: '/info' },
-        signal ?? new AbortController().signal,
+        AbortSignal.timeout(FACTS_TIMEOUT_MS),
       ).then(
         (info) => {
           c.dataRoot = info.DockerRootDir || undefined;
@@ -298,7 +307,8 @@ export class Engine {
           throw e;
         },
       );
-      await c.dataRootLoad;
+      c.dataRootLoad.catch(() => {});
+      await (signal ? waitOn(c.dataRootLoad, signal) : c.dataRootLoad);
     }
     const f = this.facts;
     return {
@@ -320,7 +330,7 @@ export class Engine {
     }
   }
 
-  private async connect(signal?: AbortSignal): Promise<Connection> {
+  private async connect(): Promise<Connection> {
     let candidates: Candidate[];
     try {
       candidates = discoverCandidates(this.input, this.fs);
@@ -346,10 +356,7 @@ export class Engine {
           sshAgent: c.url.startsWith('ssh://') ? (await this.sshTransport(c)).agent : undefined,
           https: c.tls && !c.tls.verify ? await import('node:https') : undefined,
         });
-        const probeSignal = AbortSignal.any([
-          AbortSignal.timeout(PROBE_TIMEOUT_MS),
-          ...(signal ? [signal] : []),
-        ]);
+        const probeSignal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
         // On a unix socket, the engine's own JSON transport (dockerode waits for a call that needs
         // it); elsewhere dockerode's modem, which holds the TLS and SSH settings.
         const modem = socketPath ? fetchModem(socketPath) : undefined;
@@ -384,7 +391,6 @@ export class Engine {
         this.current = { requests, docker, options, info, socketPath };
         return this.current;
       } catch (e) {
-        if (signal?.aborted) throw signal.reason;
         const remote = c.url.startsWith('ssh://') ? this.ssh?.takeFailure() : undefined;
         attempts.push({
           url: c.url,
@@ -396,6 +402,16 @@ export class Engine {
     this.lastAttempts = attempts;
     throw this.input.endpoint ? unreachableConfigured(this.name, attempts) : unreachable(attempts);
   }
+}
+
+/** `work`, or a rejection with the signal's reason as soon as `signal` aborts (`work` goes on). */
+function waitOn<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
 }
 
 /** Whether API version `version` ('1.41') is `min` or newer. */
