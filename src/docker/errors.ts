@@ -66,7 +66,19 @@ export const isMissing = (e: unknown, re?: RegExp): boolean =>
  * connection codes become engine_unreachable, HTTP statuses their kind with a next step.
  */
 export function engineError(e: unknown, opts: EngineErrorOptions = {}): ToolError | undefined {
-  const err = (e ?? {}) as EngineFailure;
+  const err = (e ?? {}) as EngineFailure & { name?: string };
+  // The SSH transport's own refusals (a changed host key, a refused key, the connection dropped)
+  // name their cause and fix; on a reconnect they reach here rather than through discovery.
+  if (err.name === 'SshSetupError') {
+    // A refused host key may be someone in the middle: nothing to retry until the user decides.
+    const hostKey = /^host key /.test(String(err.message));
+    return new ToolError('engine_unreachable', `SSH: ${String(err.message).replace(/^SSH: /, '')}`, {
+      hint: hostKey
+        ? 'Check the host key as it says before trusting it; the next call reconnects by itself.'
+        : 'Check that the engine and its SSH server are running; the next call reconnects by itself.',
+      retryable: !hostKey,
+    });
+  }
   if (err.code && UNREACHABLE.has(err.code)) {
     const at = opts.endpoint ? ` at ${opts.endpoint}` : '';
     return new ToolError(
