@@ -70,6 +70,13 @@ export class Cancellation {
 }
 
 /**
+ * Most calls time out because the engine stopped answering (a small list does too), not because the
+ * request was large: the hint points at the engine first.
+ */
+const TIMEOUT_HINT =
+  'The engine did not answer in time: is it overloaded or hung? docker_list_engines shows whether it answers. If the operation is long by nature, raise the timeout (--timeout / MCP_DOCKER_TIMEOUT).';
+
+/**
  * Combines the client's cancellation (an AbortSignal, or a Cancellation), the tool's timeout and the
  * server's shutdown (`stop`) into the one signal handlers pass down.
  */
@@ -94,7 +101,7 @@ export function callSignal(
     () =>
       abort(
         new ToolError('timeout', `${toolName} did not finish within ${Math.round(timeoutMs / 1000)} s`, {
-          hint: 'Narrow the request, or raise the timeout (--timeout / MCP_DOCKER_TIMEOUT).',
+          hint: TIMEOUT_HINT,
         }),
       ),
     timeoutMs,
