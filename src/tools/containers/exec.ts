@@ -98,13 +98,19 @@ export const execCommand = defineTool({
         throw new ToolError('timeout', `command did not finish within ${timeout} s`, {
           hint: 'Raise timeout (max 3600), or run it detached (e.g. nohup … &). It may still be running in the container.',
         });
+      if (!signal.aborted && engineError(e)?.kind === 'engine_unreachable') throw lostMidExec(e);
       throw e;
     }
 
     const { stdout, stderr } = output;
+    // The engine ends the output when the command exits: an end while it still runs is a lost connection.
+    const code = await exitCode(exec, signal).catch((e: unknown) => {
+      throw !signal.aborted && engineError(e)?.kind === 'engine_unreachable' ? lostMidExec(e) : e;
+    });
+    if (code === RUNNING) throw lostMidExec(undefined, stdout.total + stderr.total);
     const dropped = stdout.dropped + stderr.dropped;
     return {
-      exit_code: await exitCode(exec, signal),
+      exit_code: code,
       stdout: stdout.text(),
       stderr: stderr.text(),
       ...(dropped > 0 && { truncated_bytes: dropped }),
@@ -112,12 +118,39 @@ export const execCommand = defineTool({
   },
 });
 
-/** The engine may report the exec as running for a moment after its output ends. */
-async function exitCode(exec: Dockerode.Exec, signal: AbortSignal): Promise<number | null> {
+/** exitCode()'s answer for a command still running a second after its output ended. */
+const RUNNING = Symbol('running');
+
+/**
+ * The engine may report the exec as running for a moment after its output ends; still running
+ * after a second, its output did not end with it (RUNNING). Null when the engine gives no code.
+ */
+async function exitCode(exec: Dockerode.Exec, signal: AbortSignal): Promise<number | null | typeof RUNNING> {
   for (let i = 0; i < 20; i++) {
     const info = await exec.inspect({ abortSignal: signal });
-    if (!info.Running) return info.ExitCode;
+    if (!info.Running) return info.ExitCode ?? null;
     await sleep(50, undefined, { signal });
   }
-  return null;
+  return RUNNING;
+}
+
+/**
+ * The connection to the engine was lost while the command ran (`cause`, or an output stream that
+ * ended while it still runs): no exit code, and the output read (`read` bytes) is not all of it, so
+ * none is returned. Not retryable as is: the command may still be running.
+ */
+function lostMidExec(cause: unknown, read?: number): ToolError {
+  const detail =
+    cause === undefined
+      ? 'its output ended while the command was still running'
+      : (engineError(cause)?.message ?? 'lost the connection to the Docker engine');
+  const partial = read ? `; the ${read} bytes of output read before that are not returned` : '';
+  return new ToolError(
+    'engine_unreachable',
+    `the connection to the engine was lost mid-exec: ${detail}${partial}. The command may still be running in the container.`,
+    {
+      hint: 'See with docker_container_top whether it still runs before running it again; run a long command detached (e.g. nohup … > file &) and read the file afterwards.',
+      retryable: false,
+    },
+  );
 }
