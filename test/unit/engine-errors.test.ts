@@ -103,6 +103,22 @@ describe('engineError (the one status→error mapping)', () => {
     expect(e?.message.endsWith('the reason')).toBe(true);
   });
 
+  it('reports an SSH transport refusal as engine_unreachable with its own fix; a host key is not retryable', async () => {
+    const { SshSetupError } = await import('../../src/docker/ssh/transport.ts');
+    const changed = engineError(
+      new SshSetupError(
+        "host key of [h]:22 CHANGED: kh line 1 holds a different key; … (ssh-keygen -R '[h]:22' -f kh)",
+      ),
+    );
+    expect(changed?.kind).toBe('engine_unreachable');
+    expect(changed?.message).toMatch(/^SSH: host key of \[h\]:22 CHANGED.*ssh-keygen -R/);
+    expect(changed?.retryable).toBe(false);
+    const dropped = mapError(new SshSetupError('the SSH connection to h dropped'));
+    expect(dropped.kind).toBe('engine_unreachable');
+    expect(dropped.retryable).toBe(true);
+    expect(dropped.hint).not.toMatch(/likely a bug/);
+  });
+
   it('is not an engine failure: a plain error, an abort', () => {
     expect(engineError(new Error('boom'))).toBeUndefined();
     expect(engineError(new DOMException('aborted', 'AbortError'))).toBeUndefined();
