@@ -2,9 +2,9 @@
  * A tools/call's result as MCP content, and the errors and answers a transport reads around a call:
  * light enough for the stdio start-up, which answers without the pipeline loaded.
  */
-import type { ConfirmChannel } from './pipeline/confirm.ts';
+import type { ConfirmAnswer, ConfirmChannel } from './pipeline/confirm.ts';
 import { jsonOf } from './pipeline/result-json.ts';
-import type { Outcome } from './pipeline/run.ts';
+import type { Asked, Outcome } from './pipeline/run.ts';
 
 /** A tools/call for a name the catalogue does not hold: a protocol fault (invalid params), not a tool error. */
 export class UnknownToolError extends Error {
@@ -29,6 +29,37 @@ export function answerOf(state: unknown, response: unknown): NonNullable<Confirm
       ? (r.content as Record<string, unknown>)
       : undefined;
   return { state, action, ...(content && { content }) };
+}
+
+/**
+ * What became of a question this server put with elicitation/create: the client's reply (a result,
+ * or an error: it did not show it), or none within the time the user has (the question withdrawn).
+ */
+export type Reply = { result?: unknown; error?: unknown } | 'unanswered';
+
+/** How long a question waits for the user: --confirm-timeout, else the sealer's five minutes. */
+export const answerWithinMs = (seconds: number | undefined): number => (seconds ?? 300) * 1000;
+
+/**
+ * The answer round of a call that stopped to ask (--confirm) on a connection where this server puts
+ * the question itself (the initialize era): `ask` puts it and gives the reply, `again` runs the call
+ * with the answer. A reply with an error counts as the user dismissing it; no answer in time ends the
+ * call unanswered (confirm.ts), nothing changed.
+ */
+export async function answerRound<R extends object>(
+  asked: Asked,
+  ask: (params: Record<string, unknown>) => Promise<Reply>,
+  again: (answer: ConfirmAnswer) => Promise<R | { asked: Asked }>,
+): Promise<R> {
+  const { question, state } = asked;
+  const reply = await ask({ mode: 'form', ...question });
+  const answer: ConfirmAnswer =
+    reply === 'unanswered'
+      ? { state, action: 'unanswered' }
+      : answerOf(state, reply.error === undefined ? reply.result : { action: 'cancel' });
+  const second = await again(answer);
+  if ('asked' in second) throw new Error('the confirmed call asked again');
+  return second;
 }
 
 export type CallResult = ReturnType<typeof toCallResult>;

@@ -4,9 +4,12 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   ResourceNotFoundError,
+  SdkError,
+  SdkErrorCode,
   Server,
+  type ServerContext,
 } from '@modelcontextprotocol/server';
-import { UnknownToolError } from './call-result.ts';
+import { answerRound, answerWithinMs, type Reply, UnknownToolError } from './call-result.ts';
 import type { CompleteKind } from './core/content.ts';
 import { ToolError } from './core/errors.ts';
 import { type Completion, completeContainers, completeNames } from './docker/complete.ts';
@@ -65,19 +68,23 @@ export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
             void ctx.mcpReq
               .notify({ method: 'notifications/progress', params: { progressToken: token, ...p } })
               .catch(() => {});
-    // --confirm: a 2026-era client answers through the input-required round trip; on an
-    // initialize-era connection the SDK's shim puts the same question with elicitation/create.
+    // --confirm: a 2026-era client answers through the input-required round trip (the state it
+    // holds expires after --confirm-timeout); on an initialize-era connection the question goes out
+    // here with elicitation/create, withdrawn when unanswered in time.
     const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
     const declared = envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? server.getClientCapabilities();
     const confirm = confirmChannel(declared, ctx.mcpReq.requestState(), ctx.mcpReq.inputResponses);
+    const modern = isModern(server.getNegotiatedProtocolVersion());
+    const opts = { signal: ctx.mcpReq.signal, sendProgress, modern };
     try {
-      const result = await callTool(deps, request.params, {
-        signal: ctx.mcpReq.signal,
-        sendProgress,
-        modern: isModern(server.getNegotiatedProtocolVersion()),
-        confirm,
-      });
+      const result = await callTool(deps, request.params, { ...opts, confirm });
       if (!('asked' in result)) return result;
+      if (!modern)
+        return await answerRound(
+          result.asked,
+          (question) => ask(ctx, question, answerWithinMs(deps.env.confirm?.timeoutSeconds)),
+          (answer) => callTool(deps, request.params, { ...opts, confirm: { canAsk: true, answer } }),
+        );
       const { question, state: sealed } = result.asked;
       return inputRequired({
         inputRequests: { [QUESTION_KEY]: inputRequired.elicit({ mode: 'form', ...question }) },
@@ -102,6 +109,25 @@ export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
     return { completion };
   });
   return server;
+}
+
+/**
+ * Puts a question to an initialize-era client (elicitation/create on the call's own stream). When no
+ * answer comes within `within` ms the SDK withdraws it (`notifications/cancelled`); so it does when
+ * the client cancels the call, which then ends `cancelled`, nothing changed.
+ */
+async function ask(ctx: ServerContext, params: Record<string, unknown>, within: number): Promise<Reply> {
+  const { signal } = ctx.mcpReq;
+  try {
+    return {
+      result: await ctx.mcpReq.send({ method: 'elicitation/create', params }, { signal, timeout: within }),
+    };
+  } catch (e) {
+    if (signal.aborted)
+      throw new ToolError('cancelled', 'the call ended before the user answered; nothing changed');
+    if (e instanceof SdkError && e.code === SdkErrorCode.RequestTimeout) return 'unanswered';
+    return { error: e };
+  }
 }
 
 /** A content failure as a protocol error: the one-line message tools use, and `{kind, retryable, hint}` as data. */

@@ -8,7 +8,7 @@
  */
 import { ToolError } from '../core/errors.ts';
 import type { Preview, Safety } from '../core/tool.ts';
-import { canonicalJson, type SealBinding, type Sealer } from './seal.ts';
+import { canonicalJson, SEAL_TTL_MS, type SealBinding, type Sealer } from './seal.ts';
 
 export type ConfirmMode = 'destructive' | 'all' | 'none';
 export type ConfirmFallback = 'allow' | 'refuse';
@@ -34,7 +34,11 @@ export interface ConfirmChannel {
 
 export interface ConfirmAnswer {
   state: unknown;
-  action: 'accept' | 'decline' | 'cancel' | 'missing';
+  /**
+   * The user's answer; `unanswered`: none came within --confirm-timeout, so the transport withdrew
+   * the question (set only by a transport, never read from a client).
+   */
+  action: 'accept' | 'decline' | 'cancel' | 'missing' | 'unanswered';
   content?: Record<string, unknown>;
 }
 
@@ -133,11 +137,17 @@ export function questionOf(
 export const declined = () =>
   new ToolError('cancelled', 'the user declined; nothing changed', { retryable: false });
 
+/** No answer within --confirm-timeout (`seconds`): the question is withdrawn, nothing changed. */
+export const unanswered = (seconds: number) =>
+  new ToolError('cancelled', `the user did not answer within ${seconds} s; nothing changed`, {
+    hint: 'Call the tool again when the user is there to answer.',
+    retryable: false,
+  });
+
 /** How each reason a sealed state is refused reads; in every case nothing ran. */
 const REFUSED: Record<string, string> = {
   malformed: 'is not one this server issued',
   forged: 'does not carry this server’s seal',
-  expired: 'has expired',
   replayed: 'was already used',
   'other call': 'was given for another call (tool, arguments, engine or caller differ)',
 };
@@ -148,10 +158,30 @@ export type Settled =
 
 /**
  * The answer round: the state must be this call's (seal.ts), then accept with the box ticked runs
- * the plan the question showed; anything else ends the call, nothing changed.
+ * the plan the question showed; anything else ends the call, nothing changed. `seconds`: how long
+ * the user had (--confirm-timeout), for the words of a question left unanswered or an expired state.
  */
-export function settle(answer: ConfirmAnswer, binding: SealBinding, sealer: Sealer): Settled {
+export function settle(
+  answer: ConfirmAnswer,
+  binding: SealBinding,
+  sealer: Sealer,
+  seconds = SEAL_TTL_MS / 1000,
+): Settled {
+  // Nothing runs, so the state (by now expired) need not be opened.
+  if (answer.action === 'unanswered')
+    return { run: false, confirmation: 'cancelled', error: unanswered(seconds) };
   const opened = sealer.open(answer.state, binding);
+  // A genuine state past its time: the user took longer than they had (2026 era: the client held it).
+  if (!opened.ok && opened.reason === 'expired')
+    return {
+      run: false,
+      confirmation: 'cancelled',
+      error: new ToolError(
+        'cancelled',
+        `the confirmation has expired: the user did not answer within ${seconds} s; nothing changed`,
+        { hint: 'Call the tool again without it: the user will be asked.', retryable: false },
+      ),
+    };
   if (!opened.ok)
     return {
       run: false,

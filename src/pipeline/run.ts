@@ -425,8 +425,9 @@ async function confirmStep(
   const sealer = env.confirm?.sealer ?? processSealer;
   const binding = { tool: tool.name, args: rawArgs ?? {}, engine, caller: env.confirm?.caller ?? 'local' };
   const channel = call.confirm;
+  const ttl = env.confirm?.timeoutSeconds;
   if (channel?.answer) {
-    const settled = settle(channel.answer, binding, sealer);
+    const settled = settle(channel.answer, binding, sealer, ttl);
     if (settled.run) return { confirmation: settled.confirmation, plan: settled.plan };
     const out = fail(settled.error, engine, env.engines);
     return { outcome: settled.confirmation ? { ...out, confirmation: settled.confirmation } : out };
@@ -440,7 +441,6 @@ async function confirmStep(
   const preview = tool.preview ? await signal.race(tool.preview(args, ctx)) : undefined;
   // Without a preview the question shows the arguments: secret ones masked, as everywhere else.
   const question = questionOf(tool.name, engine, preview, redact(maskSecretArgs(rawArgs, tool.secretArgs)));
-  const ttl = env.confirm?.timeoutSeconds;
   const state = sealer.seal(binding, preview?.plan, ttl === undefined ? undefined : ttl * 1000);
   return {
     outcome: {

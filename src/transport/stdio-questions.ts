@@ -2,10 +2,11 @@
  * The questions stdio's fast path puts to the user (--confirm): a tools/call that stops to ask is
  * answered by sending `elicitation/create` to the client and calling again with the user's answer and
  * the sealed state (pipeline/confirm.ts). The client's replies carry our ids; `take` claims them before
- * anything else (the SDK, once loaded) sees a reply.
+ * anything else (the SDK, once loaded) sees a reply. A question left unanswered past --confirm-timeout,
+ * or whose call ends first, is withdrawn: `notifications/cancelled` for it, so the client can close it.
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
-import { answerOf, type CallResult, type Progress } from '../call-result.ts';
+import { answerRound, answerWithinMs, type CallResult, type Progress, type Reply } from '../call-result.ts';
 import { ToolError } from '../core/errors.ts';
 import type { Cancellation } from '../pipeline/signal.ts';
 import type { callTool, ServerDeps } from '../tool-calls.ts';
@@ -13,7 +14,7 @@ import type { callTool, ServerDeps } from '../tool-calls.ts';
 /** Ids of the elicitation/create requests this path sends. */
 const ASK_ID = 'mcp-docker:confirm:';
 
-interface Reply {
+interface Incoming {
   id?: unknown;
   result?: unknown;
   error?: unknown;
@@ -22,13 +23,13 @@ interface Reply {
 export class StdioQuestions {
   /** Whether the client declared elicitation at initialize. */
   canAsk = false;
-  private readonly waiting = new Map<string, (reply: Reply) => void>();
+  private readonly waiting = new Map<string, (reply: Incoming) => void>();
   private count = 0;
 
   constructor(private readonly send: (message: JSONRPCMessage) => Promise<void>) {}
 
   /** A reply to one of our questions: handed to its waiter (true), or not ours (false). */
-  take(reply: Reply): boolean {
+  take(reply: Incoming): boolean {
     const wake = typeof reply.id === 'string' ? this.waiting.get(reply.id) : undefined;
     wake?.(reply);
     return wake !== undefined;
@@ -36,7 +37,8 @@ export class StdioQuestions {
 
   /**
    * One call with its confirmation when it needs one. `waitSignal` gives what ends the wait for the
-   * user (the client's cancel, the shutdown grace): the call then answers `cancelled`, nothing changed.
+   * user (the client's cancel, the shutdown grace): the call then answers `cancelled`, nothing changed;
+   * so does a question unanswered within --confirm-timeout, saying so.
    */
   async call(
     deps: ServerDeps,
@@ -47,27 +49,42 @@ export class StdioQuestions {
   ): Promise<CallResult> {
     const first = await run(deps, params, { ...opts, confirm: { canAsk: this.canAsk } });
     if (!('asked' in first)) return first;
-    const { question, state } = first.asked;
-    const reply = await this.ask({ mode: 'form', ...question }, waitSignal());
-    // A client that answers with an error did not show the question: as if the user dismissed it.
-    const answer = answerOf(state, reply.error === undefined ? reply.result : { action: 'cancel' });
-    const second = await run(deps, params, { ...opts, confirm: { canAsk: true, answer } });
-    if ('asked' in second) throw new Error('the confirmed call asked again');
-    return second;
+    const within = answerWithinMs(deps.env.confirm?.timeoutSeconds);
+    return answerRound(
+      first.asked,
+      (question) => this.ask(question, waitSignal(), within),
+      (answer) => run(deps, params, { ...opts, confirm: { canAsk: true, answer } }),
+    );
   }
 
-  private ask(params: Record<string, unknown>, signal: AbortSignal): Promise<Reply> {
+  private ask(params: Record<string, unknown>, signal: AbortSignal, within: number): Promise<Reply> {
     const id = `${ASK_ID}${++this.count}`;
     return new Promise<Reply>((resolve, reject) => {
       const done = () => {
         this.waiting.delete(id);
+        clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
       };
+      // The question is withdrawn: the client may stop showing it (a late answer is ignored).
+      const withdraw = (reason: string) =>
+        void this.send({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: id, reason },
+        } as JSONRPCMessage).catch(() => {});
+      const ended = () =>
+        reject(new ToolError('cancelled', 'the call ended before the user answered; nothing changed'));
+      if (signal.aborted) return ended();
       const onAbort = () => {
         done();
-        reject(new ToolError('cancelled', 'the call ended before the user answered; nothing changed'));
+        withdraw('the call ended');
+        ended();
       };
-      if (signal.aborted) return onAbort();
+      const timer = setTimeout(() => {
+        done();
+        withdraw('the user did not answer in time');
+        resolve('unanswered');
+      }, within);
       signal.addEventListener('abort', onAbort, { once: true });
       this.waiting.set(id, (m) => {
         done();

@@ -37,8 +37,11 @@ export interface AskingClient {
 
 export interface AskingOptions {
   kind: AskingKind;
-  /** The user: undefined = the client declares no elicitation at all. */
-  answer?: (q: Question) => UserAnswer | Promise<UserAnswer>;
+  /**
+   * The user: undefined = the client declares no elicitation at all. `withdrawn` aborts when the
+   * server withdraws the question (notifications/cancelled for it).
+   */
+  answer?: (q: Question, withdrawn: AbortSignal) => UserAnswer | Promise<UserAnswer>;
   /** stdio: args and env for the binary. */
   args?: string[];
   env?: Record<string, string>;
@@ -54,10 +57,10 @@ const reply = (a: UserAnswer) => (a === 'accept' ? { action: a, content: { confi
 
 export async function askingClient(o: AskingOptions): Promise<AskingClient> {
   const asked: Question[] = [];
-  const user = async (params: unknown) => {
+  const user = async (params: unknown, withdrawn: AbortSignal) => {
     const q = params as Question;
     asked.push(q);
-    return reply(await (o.answer as NonNullable<AskingOptions['answer']>)(q));
+    return reply(await (o.answer as NonNullable<AskingOptions['answer']>)(q, withdrawn));
   };
   const capabilities = o.answer ? { elicitation: { form: {} } } : {};
   const env = {
@@ -71,7 +74,8 @@ export async function askingClient(o: AskingOptions): Promise<AskingClient> {
   const requestInit = o.headers ? { headers: o.headers } : undefined;
   if (o.kind === 'v1') {
     const raw = new V1Client(info, { capabilities });
-    if (o.answer) raw.setRequestHandler(ElicitRequestSchema, (r) => user(r.params) as never);
+    if (o.answer)
+      raw.setRequestHandler(ElicitRequestSchema, (r, extra) => user(r.params, extra.signal) as never);
     const url = o.url ? new URL(`${o.url}${o.sse ? '/sse' : '/mcp'}`) : undefined;
     const transport = url
       ? o.sse
@@ -94,7 +98,8 @@ export async function askingClient(o: AskingOptions): Promise<AskingClient> {
     capabilities,
     versionNegotiation: { mode: o.kind === 'v2' ? 'auto' : 'legacy' },
   });
-  if (o.answer) raw.setRequestHandler('elicitation/create', (r) => user(r.params) as never);
+  if (o.answer)
+    raw.setRequestHandler('elicitation/create', (r, ctx) => user(r.params, ctx.mcpReq.signal) as never);
   const transport = o.url ? new V2Http(new URL(`${o.url}/mcp`), { requestInit }) : new V2Stdio(stdio);
   if (transport instanceof V2Stdio) transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   await raw.connect(transport);

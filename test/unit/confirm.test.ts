@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
-import { answerOf } from '../../src/call-result.ts';
+import { answerOf, answerRound, type Reply } from '../../src/call-result.ts';
 import { defineTool } from '../../src/core/tool.ts';
 import { engineRegistry } from '../../src/docker/engines.ts';
 import { canElicit } from '../../src/initialize.ts';
-import { needsConfirmation, questionOf, settle } from '../../src/pipeline/confirm.ts';
+import { type ConfirmAnswer, needsConfirmation, questionOf, settle } from '../../src/pipeline/confirm.ts';
 import { type Outcome, type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
 import { canonicalJson, Sealer } from '../../src/pipeline/seal.ts';
 import { type AuditEvent, auditCalls, auditLine, callOutcome } from '../../src/transport/http/audit.ts';
@@ -157,6 +157,46 @@ describe('settle', () => {
       expect(out.error.message).toBe('the user declined; nothing changed');
       expect(out.error.retryable).toBe(false);
     }
+  });
+
+  it('ends a question the user left unanswered as cancelled, naming the time they had', () => {
+    const out = settle({ state: s.seal(call), action: 'unanswered' }, call, s, 2);
+    expect(out).toMatchObject({ run: false, confirmation: 'cancelled' });
+    if (!out.run) expect(out.error.message).toBe('the user did not answer within 2 s; nothing changed');
+  });
+
+  it('reads an expired state as the user not answering in time', () => {
+    let now = 0;
+    const timed = new Sealer(1000, () => now);
+    const state = timed.seal(call);
+    now = 1000;
+    const out = settle({ state, action: 'accept', content: { confirm: true } }, call, timed, 1);
+    expect(out).toMatchObject({ run: false, confirmation: 'cancelled' });
+    if (!out.run) {
+      expect(out.error.kind).toBe('cancelled');
+      expect(out.error.message).toContain('has expired: the user did not answer within 1 s');
+    }
+  });
+});
+
+describe('answerRound', () => {
+  const asked = { question: questionOf('docker_remove_volume', 'default', undefined, {}), state: 'st' };
+  const answered = async (reply: Reply) => {
+    const seen: ConfirmAnswer[] = [];
+    await answerRound(
+      asked,
+      async () => reply,
+      async (a) => {
+        seen.push(a);
+        return {};
+      },
+    );
+    return seen[0];
+  };
+  it('runs again with the answer, an error reply as a dismissal, no reply in time as unanswered', async () => {
+    expect(await answered({ result: { action: 'decline' } })).toEqual({ state: 'st', action: 'decline' });
+    expect((await answered({ error: { code: -1 } }))?.action).toBe('cancel');
+    expect(await answered('unanswered')).toEqual({ state: 'st', action: 'unanswered' });
   });
 });
 
