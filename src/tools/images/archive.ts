@@ -17,6 +17,7 @@ import { hostFile, openHostDir, openHostFile } from '../../docker/host-files.ts'
 import { IMAGE_REF_PATTERN, shortId } from '../../docker/names.ts';
 import { inspectImage } from '../../docker/resolve.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
+import { loadPreview, type Moved, tagsMoved } from './archive-tags.ts';
 
 /** Saving or loading gigabytes takes a while; the configured default timeout is for quick calls. */
 const LONG_TIMEOUT_MS = 30 * 60_000;
@@ -175,24 +176,54 @@ export const loadImage = defineTool({
   title: 'Load images from tar',
   description: "Load images from a tar file on the server's host.",
   safety: 'moderate',
+  // A tag the archive sets moves off the image it is on, as docker_tag_image's force does: destructive.
+  escalate: { force: 'destructive' },
   idempotent: true,
   timeoutMs: LONG_TIMEOUT_MS,
   hostPaths: ['path'],
-  input: Type.Object({ path: HostPath }, { additionalProperties: false }),
+  input: Type.Object(
+    {
+      path: HostPath,
+      // Undescribed (the list's byte budget): a refusal without it says what it does.
+      force: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
   output: Type.Object({
     path: Type.String(),
     bytes: Type.Integer(),
     images: Type.Array(Type.String({ description: 'repo:tag, or short ID' })),
+    retagged: Type.Optional(
+      Type.Array(Type.Object({ tag: Type.String(), was: Type.String({ description: 'Image it was on' }) })),
+    ),
   }),
-  handler: async (args, { engine, signal, progress }) => {
+  // The question names the tags the load moves; once accepted, it moves no other (ctx.confirmed).
+  preview: async (args, { engine, signal }) => {
+    const opened = await openArchive(engine, args.path, signal);
+    try {
+      return await loadPreview(engine.docker, opened.handle, opened.path, signal);
+    } finally {
+      await opened.handle.close();
+    }
+  },
+  handler: async (args, { engine, signal, progress, confirmed }) => {
     const { docker } = engine;
-    const opened = await openHostFile(engine, hostFilePath(args.path, 'path'), 'path', signal);
-    if (!opened)
-      throw new ToolError('not_found', `file '${args.path}' does not exist on the server's host`, {
-        hint: 'Check the path; it is read on the host the server runs on.',
-      });
+    const opened = await openArchive(engine, args.path, signal);
     const { path, size } = opened;
-    const file = opened.handle.createReadStream();
+    let retagged: Moved[];
+    try {
+      retagged = await tagsMoved(
+        docker,
+        opened.handle,
+        path,
+        { force: args.force ?? false, confirmed },
+        signal,
+      );
+    } catch (e) {
+      await opened.handle.close();
+      throw e;
+    }
+    const file = opened.handle.createReadStream({ start: 0 });
     const body = counter((n) => progress(n, size, `${mib(n)} of ${mib(size)} read`));
     file.on('error', (e) => body.destroy(e)); // pipe() alone would not pass a read error on
     file.pipe(body);
@@ -236,9 +267,19 @@ export const loadImage = defineTool({
       throw new ToolError('invalid_argument', `'${path}' held no image the engine could load`, {
         hint: 'Give a tar made by docker save or docker_save_image.',
       });
-    return { path, bytes: size, images };
+    return { path, bytes: size, images, ...(retagged.length > 0 && { retagged }) };
   },
 });
+
+/** The archive to load, open: not_found when there is no such file. */
+async function openArchive(engine: Parameters<typeof openHostFile>[0], raw: string, signal: AbortSignal) {
+  const opened = await openHostFile(engine, hostFilePath(raw, 'path'), 'path', signal);
+  if (!opened)
+    throw new ToolError('not_found', `file '${raw}' does not exist on the server's host`, {
+      hint: 'Check the path; it is read on the host the server runs on.',
+    });
+  return opened;
+}
 
 /** The engine's own message names its temp directories; say what it means instead. */
 function loadFailure(path: string, engineMessage: string): ToolError {
