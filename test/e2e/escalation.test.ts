@@ -1,8 +1,8 @@
 /**
- * Destructive is destructive, through the compiled binary: moving a tag off another image and
- * overwriting a host file with an image save are listed (moderate tools) but marked destructive, and a
- * call that sets force/overwrite is refused unless destructive operations are allowed. Nothing changes
- * when it is refused.
+ * Destructive is destructive, through the compiled binary: moving a tag off another image (by tag or
+ * by loading an archive) and overwriting a host file with an image save are listed (moderate tools) but
+ * marked destructive, and a call that sets force/overwrite is refused unless destructive operations
+ * are allowed. Nothing changes when it is refused. Under --confirm a forced load names the tags it moves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createHash } from 'node:crypto';
@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorOf, type RunningServer, startServer, structured } from '../helpers/client.ts';
+import { askingClient } from '../helpers/elicit.ts';
 import { TEST_IMAGE, testDocker, testLabels, uniqueName } from '../helpers/engine.ts';
 
 const docker = testDocker();
@@ -19,6 +20,8 @@ const dir = mkdtempSync(join(tmpdir(), 'mcpt-esc-'));
 const imageId = async (ref: string) => (await docker.getImage(ref).inspect()).Id;
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+const ESCALATING = ['docker_tag_image', 'docker_save_image', 'docker_load_image'];
 
 let base = '';
 let other = '';
@@ -57,11 +60,11 @@ describe('escalation by argument, default server (destructive off)', () => {
   });
   afterAll(() => server.close());
 
-  it('lists docker_tag_image and docker_save_image, marked destructive', async () => {
+  it('lists docker_tag_image, docker_save_image and docker_load_image, marked destructive', async () => {
     const tools = await server.client.listTools();
-    for (const name of ['docker_tag_image', 'docker_save_image'])
+    for (const name of ESCALATING)
       expect(tools.find((t) => t.name === name)?.annotations).toMatchObject({ destructiveHint: true });
-    for (const name of ['docker_tag_image', 'docker_save_image'])
+    for (const name of ESCALATING)
       expect(tools.find((t) => t.name === name)?.annotations?.readOnlyHint).toBeUndefined();
   });
 
@@ -112,5 +115,29 @@ describe('escalation by argument, destructive allowed', () => {
     });
     expect(await imageId(`${REPO}:moving`)).toBe(other);
     expect(await imageId(TEST_IMAGE)).toBe(base);
+  });
+});
+
+describe('a forced load under --confirm', () => {
+  it('asks naming the tag it moves and the image it is on; declined, nothing moves', async () => {
+    // The archive: REPO:moving on `other`; on the engine it names the test image.
+    await docker.getImage(base).tag({ repo: REPO, tag: 'moving' });
+    await docker.getImage(other).tag({ repo: REPO, tag: 'moving' });
+    const path = join(dir, 'moving.tar');
+    await Bun.write(path, new Response((await docker.getImage(`${REPO}:moving`).get()) as never));
+    await docker.getImage(base).tag({ repo: REPO, tag: 'moving' });
+    const client = await askingClient({
+      kind: 'v1',
+      answer: () => 'decline',
+      env: { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' },
+    });
+    try {
+      const err = errorOf(await client.callTool('docker_load_image', { path, force: true }));
+      expect(err.message).toContain('the user declined');
+      expect(client.asked[0]?.message).toContain(`${REPO}:moving (now on ${short(base)})`);
+      expect(await imageId(`${REPO}:moving`)).toBe(base);
+    } finally {
+      await client.close();
+    }
   });
 });
