@@ -17,6 +17,7 @@ const VICTIM = `${REPO}:victim`;
 const dir = mkdtempSync('/tmp/mcpt-load-');
 const tar = join(dir, 'victim.tar');
 const gz = join(dir, 'victim.tar.gz');
+const xz = join(dir, 'victim.tar.xz');
 
 const docker = testDocker();
 const imageId = async (ref: string) => (await docker.getImage(ref).inspect()).Id;
@@ -44,6 +45,7 @@ beforeAll(async () => {
   await tagVictim(testImage);
   await callOk('docker_save_image', { images: VICTIM, path: tar });
   writeFileSync(gz, Bun.gzipSync(readFileSync(tar)));
+  writeFileSync(xz, Bun.spawnSync(['xz', '-c', tar]).stdout);
 });
 
 afterAll(async () => {
@@ -92,6 +94,20 @@ describe('docker_load_image over a tag that names another image', () => {
     expect(out.images).toEqual([reportedImage(VICTIM)]);
     expect(out.retagged).toEqual([{ tag: VICTIM, was: short(other) }]);
     expect(await imageId(VICTIM)).toBe(testImage);
+  });
+
+  it('refuses an archive whose tags it cannot read without force; with force reports what the engine moved', async () => {
+    await tagVictim(other);
+    const err = await callErr('docker_load_image', { path: xz });
+    expect(err.kind).toBe('conflict');
+    expect(err.message).toContain('xz-compressed');
+    expect(err.hint).toContain('force: true');
+    expect(await imageId(VICTIM)).toBe(other);
+
+    const out = await callOk('docker_load_image', { path: xz, force: true });
+    expect(await imageId(VICTIM)).toBe(testImage);
+    // Docker's own word for the move (not in the Podman subset: Podman may not say it).
+    expect(out.retagged).toEqual([{ tag: VICTIM, was: short(other) }]);
   });
 
   it('loads with moderate alone when the tag already names the same image, reporting no move', async () => {

@@ -166,6 +166,8 @@ export const saveImage = defineTool({
 
 /** "Loaded image: repo:tag" or, for an image saved by ID, "Loaded image ID: sha256:…". */
 const LOADED = /^Loaded image(?: ID)?: (.+)$/;
+/** Docker's word for a tag the load moved (an archive whose tags could not be read first). */
+const RENAMED = /^The image (.+) already exists, renaming the old one with ID (\S+) to empty string$/;
 /** Engine errors that mean the file is not a `docker save` archive. */
 // Podman: "payload does not match any of the supported image formats".
 const NOT_AN_ARCHIVE =
@@ -238,8 +240,11 @@ export const loadImage = defineTool({
         return;
       }
       if (msg.error || msg.errorDetail) failure ??= msg.errorDetail?.message ?? msg.error;
-      const loaded = LOADED.exec((msg.stream ?? '').trim())?.[1];
+      const said = (msg.stream ?? '').trim();
+      const loaded = LOADED.exec(said)?.[1];
       if (loaded) images.push(loaded.startsWith('sha256:') ? shortId(loaded) : loaded);
+      const [, tag, was] = RENAMED.exec(said) ?? [];
+      if (tag && was && !retagged.some((m) => m.tag === tag)) retagged.push({ tag, was: shortId(was) });
     });
     try {
       const res = (await docker.loadImage(body, { quiet: true, abortSignal: signal }).catch((e: unknown) => {
