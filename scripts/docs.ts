@@ -35,8 +35,11 @@ export function toolsTable(): string {
   const tier = (t: (typeof catalogue)[number]) =>
     [
       t.safety,
-      ...Object.entries((t.escalate ?? {}) as Record<string, string>).map(
-        ([arg, s]) => `${s} with \`${arg}\``,
+      ...Object.entries((t.escalate ?? {}) as Record<string, string | Record<string, string>>).flatMap(
+        ([arg, s]) =>
+          typeof s === 'string'
+            ? [`${s} with \`${arg}\``]
+            : Object.entries(s).map(([value, tier]) => `${tier} with \`${arg}: ${value}\``),
       ),
     ].join('; ');
   const rows = catalogue.map((t) => `| \`${t.name}\` | ${tier(t)} | ${cell(t.description)} |`);

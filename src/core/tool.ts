@@ -77,6 +77,15 @@ export interface ToolContext<E extends EngineNeed = 'required'> {
  * What a call will do, computed from the engine before the user is asked to confirm it: the question
  * names these objects. Read-only: a preview never changes anything.
  */
+/** What an argument raises a call to: a tier whenever it is set, or a tier per value. */
+export type Escalation = Safety | Readonly<Record<string, Safety>>;
+
+/** Every tier some argument of `tool` can raise a call to. */
+export const raisedTiers = (tool: { escalate?: object }): Safety[] =>
+  Object.values((tool.escalate ?? {}) as Record<string, Escalation>).flatMap((e) =>
+    typeof e === 'string' ? [e] : Object.values(e),
+  );
+
 export interface Preview {
   /** What will happen, e.g. "remove container 'web' (running; forced)". */
   action: string;
@@ -137,10 +146,11 @@ export interface ToolDef<
   hostPaths?: readonly (keyof Static<I> & string)[];
   /**
    * Arguments that raise a call's tier when set (given, and not false or null), e.g.
-   * `{ overwrite: 'destructive' }`: listing uses `safety`; a call is gated at the highest tier its
-   * arguments reach, and the listed `destructiveHint` is true when any argument escalates to destructive.
+   * `{ overwrite: 'destructive' }`, or only at some values, `{ role: { manager: 'destructive' } }`:
+   * listing uses `safety`; a call is gated at the highest tier its arguments reach, and the listed
+   * `destructiveHint` is true when any argument escalates to destructive.
    */
-  escalate?: Partial<Record<keyof Static<I> & string, Safety>>;
+  escalate?: Partial<Record<keyof Static<I> & string, Escalation>>;
   /** The kind of object this tool lists: a not-found of that kind points the caller here. */
   lists?: ObjectKind;
   /**

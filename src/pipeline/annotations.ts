@@ -1,5 +1,5 @@
 import type { ToolAnnotations } from '@modelcontextprotocol/server';
-import type { AnyTool, Safety } from '../core/tool.ts';
+import { type AnyTool, raisedTiers } from '../core/tool.ts';
 
 /**
  * The one place hints come from: derived from the tool's safety, the tiers its arguments escalate to,
@@ -13,7 +13,7 @@ import type { AnyTool, Safety } from '../core/tool.ts';
  * - the display title is the tool's top-level `title`, not repeated here.
  */
 export function annotationsFor(tool: AnyTool): ToolAnnotations {
-  const raised = Object.values((tool.escalate ?? {}) as Record<string, Safety>);
+  const raised = raisedTiers(tool);
   const openWorld = tool.openWorld ?? false;
   if (tool.safety === 'safe' && raised.every((t) => t === 'safe'))
     return { readOnlyHint: true, ...(!openWorld && { openWorldHint: false }) };

@@ -1,5 +1,5 @@
 import type { EngineCeiling } from '../core/engine.ts';
-import type { AnyTool, Safety } from '../core/tool.ts';
+import type { AnyTool, Escalation, Safety } from '../core/tool.ts';
 import { DEFAULT_TOOLSETS, type Toolset } from '../core/toolsets.ts';
 import type { ConfirmMode } from './confirm.ts';
 
@@ -133,10 +133,17 @@ export function tierOf(tool: AnyTool, args?: Record<string, unknown>): CallTier 
   const own: CallTier = { tier: tool.safety };
   if (!args || !tool.escalate) return own;
   let at = own;
-  for (const [arg, tier] of Object.entries(tool.escalate as Record<string, Safety>)) {
+  for (const [arg, raise] of Object.entries(tool.escalate as Record<string, Escalation>)) {
     const v = Object.hasOwn(args, arg) ? args[arg] : undefined;
     if (v === undefined || v === null || v === false) continue;
-    if (RANK[tier] > RANK[at.tier]) at = { tier, by: arg };
+    // A per-value escalation reads only its own keys: a value such as 'constructor' raises nothing.
+    const tier =
+      typeof raise === 'string'
+        ? raise
+        : typeof v === 'string' && Object.hasOwn(raise, v)
+          ? raise[v]
+          : undefined;
+    if (tier && RANK[tier] > RANK[at.tier]) at = { tier, by: arg };
   }
   return at;
 }

@@ -118,7 +118,7 @@ describe('a connection lost while a command runs', () => {
   it('is an engine_unreachable error saying the command may still run, not a success', async () => {
     const cut = await endpoint(join(dir, 'cut.sock'), { target: devSocket });
     const s = await serve({ cut: cut.url });
-    const { name } = await makeContainer({ name: uniqueName('fixeng-exec') });
+    const { name } = await makeContainer({ name: uniqueName('mcpt-exec') });
     const running = call(s, 'docker_exec_command', {
       engine: 'cut',
       container_id: name,

@@ -98,6 +98,12 @@ describe('docker_swarm_join and its manager engine', () => {
     expect(out.message).toContain(
       "engine 'w': docker_swarm_join with 'role' is destructive and destructive operations are disabled.",
     );
+    // Worker, the default, written out: moderate, so the gate lets it reach the engines.
+    const worker = errorOf(
+      await s.client.callTool('docker_swarm_join', { engine: 'w', manager_engine: 'calm', role: 'worker' }),
+    );
+    expect(worker.message).not.toContain('is destructive');
+    expect(worker.kind).not.toBe('invalid_argument');
   });
 });
 
@@ -113,7 +119,7 @@ describe('engines named like secrets', () => {
     const missing = errorOf(
       await s.client.callTool('docker_inspect_container', {
         engine: 'secrets',
-        container_id: 'mcpt-fixpol-nosuch',
+        container_id: 'mcpt-mcpt-nosuch',
       }),
     );
     const down = errorOf(await s.client.callTool('docker_version', { engine: 'private-eu' }));
@@ -130,25 +136,25 @@ describe('engines named like secrets', () => {
       readResource(p: { uri: string }): Promise<unknown>;
       getPrompt(p: { name: string; arguments: Record<string, string> }): Promise<unknown>;
     };
-    const resource = await raw.readResource({ uri: 'container://token/logs/mcpt-fixpol-nosuch' }).then(
+    const resource = await raw.readResource({ uri: 'container://token/logs/mcpt-mcpt-nosuch' }).then(
       () => '',
       (e: Error) => e.message,
     );
     const prompt = await raw
       .getPrompt({
         name: 'troubleshoot_container',
-        arguments: { engine: 'secrets', container_id: 'mcpt-fixpol-nosuch' },
+        arguments: { engine: 'secrets', container_id: 'mcpt-mcpt-nosuch' },
       })
       .then(
         () => '',
         (e: Error) => e.message,
       );
 
-    expect(missing.message).toContain("engine 'secrets': container 'mcpt-fixpol-nosuch' not found");
+    expect(missing.message).toContain("engine 'secrets': container 'mcpt-mcpt-nosuch' not found");
     expect(down.message).toContain("engine 'private-eu': no Docker engine answered for engine 'private-eu'");
     expect(policy.message).toContain("engine 'pw': privileged");
     expect(resource).toContain("engine 'token': no Docker engine answered");
-    expect(prompt).toContain("engine 'secrets': container 'mcpt-fixpol-nosuch' not found");
+    expect(prompt).toContain("engine 'secrets': container 'mcpt-mcpt-nosuch' not found");
     for (const m of [missing.message, down.message, policy.message, resource, prompt])
       expect(m).not.toContain('***');
   });

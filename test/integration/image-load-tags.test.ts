@@ -11,7 +11,7 @@ import { cleanupContainers, TEST_IMAGE, testDocker, testLabels, uniqueName } fro
 import { callErr, callOk } from '../helpers/pipeline.ts';
 import { reportedImage } from '../helpers/podman.ts';
 
-const REPO = uniqueName('fixcft-load');
+const REPO = uniqueName('mcpt-load');
 const OWN_LABEL = `mcpt-load=${REPO}`;
 const VICTIM = `${REPO}:victim`;
 const dir = mkdtempSync('/tmp/mcpt-load-');

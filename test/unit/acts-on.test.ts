@@ -33,7 +33,7 @@ const env = (registry: EngineRegistry, p = profile()): PipelineEnv => ({
 
 /** An engine that answers with a stand-in client; `ceiling` as the operator set it. */
 function fakeEngine(name: string, ceiling: Partial<EngineCeiling> = {}): EngineHandle {
-  const facts: EngineFacts = { sharesFilesystem: true, socketPaths: [`/tmp/fixpol-engines/${name}.sock`] };
+  const facts: EngineFacts = { sharesFilesystem: true, socketPaths: [`/tmp/mcpt-engines/${name}.sock`] };
   const docker = { engine: name };
   return {
     name,
@@ -50,7 +50,7 @@ function fakeEngine(name: string, ceiling: Partial<EngineCeiling> = {}): EngineH
 
 describe('a call that also acts on another engine (actsOn)', () => {
   const token = defineTool({
-    name: 'docker_fixpol_token',
+    name: 'docker_test_token',
     title: 'Token',
     description: 'd',
     safety: 'moderate',
@@ -62,13 +62,13 @@ describe('a call that also acts on another engine (actsOn)', () => {
   }) as AnyTool;
   let ran = 0;
   const join = defineTool({
-    name: 'docker_fixpol_join',
+    name: 'docker_test_join',
     title: 'Join',
     description: 'd',
     safety: 'moderate',
     idempotent: false,
     escalate: { role: 'destructive' },
-    actsOn: { manager_engine: 'docker_fixpol_token' },
+    actsOn: { manager_engine: 'docker_test_token' },
     input: Type.Object({ manager_engine: Type.String(), role: Type.Optional(Type.Enum(['manager'])) }),
     output: Type.Object({}, { additionalProperties: true }),
     handler: async () => {
@@ -93,7 +93,7 @@ describe('a call that also acts on another engine (actsOn)', () => {
     expect(!out.ok && out.error).toMatchObject({
       kind: 'policy_denied',
       message:
-        "engine 'w': docker_fixpol_join uses engine 'prod' (manager_engine) too, and docker_fixpol_token changes state and engine 'prod' is read-only.",
+        "engine 'w': docker_test_join uses engine 'prod' (manager_engine) too, and docker_test_token changes state and engine 'prod' is read-only.",
     });
     expect(!out.ok && out.error.hint).toContain(
       "readOnly: false for engine 'prod' (config file, engines.prod)",
@@ -107,7 +107,7 @@ describe('a call that also acts on another engine (actsOn)', () => {
     const manager = await call({ manager_engine: 'calm', role: 'manager' });
     expect(worker.ok).toBe(true);
     expect(!manager.ok && manager.error.message).toContain(
-      "docker_fixpol_token with 'role' is destructive and engine 'calm' does not allow destructive operations",
+      "docker_test_token with 'role' is destructive and engine 'calm' does not allow destructive operations",
     );
     expect(ran).toBe(1);
   });
@@ -115,7 +115,7 @@ describe('a call that also acts on another engine (actsOn)', () => {
   it("raises the call's own tier: a manager join needs destructive operations allowed", async () => {
     const out = await call({ manager_engine: 'open', role: 'manager' }, profile({ allowDestructive: false }));
     expect(!out.ok && out.error.message).toBe(
-      "engine 'w': docker_fixpol_join with 'role' is destructive and destructive operations are disabled.",
+      "engine 'w': docker_test_join with 'role' is destructive and destructive operations are disabled.",
     );
   });
 

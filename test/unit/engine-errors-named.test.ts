@@ -35,7 +35,7 @@ const env = (registry: EngineRegistry, p = profile()): PipelineEnv => ({
 
 /** An engine that answers with a stand-in client; `ceiling` as the operator set it. */
 function fakeEngine(name: string, ceiling: Partial<EngineCeiling> = {}): EngineHandle {
-  const facts: EngineFacts = { sharesFilesystem: true, socketPaths: [`/tmp/fixpol-engines/${name}.sock`] };
+  const facts: EngineFacts = { sharesFilesystem: true, socketPaths: [`/tmp/mcpt-engines/${name}.sock`] };
   const docker = { engine: name };
   return {
     name,
@@ -51,7 +51,7 @@ function fakeEngine(name: string, ceiling: Partial<EngineCeiling> = {}): EngineH
 }
 
 const mounting = defineTool({
-  name: 'docker_fixpol_mount',
+  name: 'docker_test_mount',
   title: 'Mount',
   description: 'd',
   safety: 'moderate',
@@ -63,7 +63,7 @@ const mounting = defineTool({
 
 /** Throws what it is given: the error a handler on engine NAME would throw. */
 const throwing = defineTool({
-  name: 'docker_fixpol_throw',
+  name: 'docker_test_throw',
   title: 'Throw',
   description: 'd',
   safety: 'safe',
@@ -104,19 +104,19 @@ describe('a refusal made before the engine is chosen (server-wide settings)', ()
       engine: 'd1',
     });
     expect(!out.ok && out.error.message).toBe(
-      "engine 'd1': docker_fixpol_mount changes state and the server is read-only.",
+      "engine 'd1': docker_test_mount changes state and the server is read-only.",
     );
   });
 
   it('names the default a read would use; a write naming none has no engine to name', async () => {
-    const denied = profile({ deniedTools: ['docker_fixpol_throw'], readOnly: true });
+    const denied = profile({ deniedTools: ['docker_test_throw'], readOnly: true });
     const read = await runPipeline(throwing, { message: 'x' }, env(two(), denied));
     const write = await runPipeline(mounting, { volumes: [] }, env(two(), denied));
     expect(!read.ok && read.error.message).toBe(
-      "engine 'default': docker_fixpol_throw is denied by configuration.",
+      "engine 'default': docker_test_throw is denied by configuration.",
     );
     expect(!write.ok && write.error.message).toBe(
-      'docker_fixpol_mount changes state and the server is read-only.',
+      'docker_test_mount changes state and the server is read-only.',
     );
   });
 
@@ -124,8 +124,6 @@ describe('a refusal made before the engine is chosen (server-wide settings)', ()
     const out = await runPipeline(mounting, { volumes: [] }, env(two(), profile({ readOnly: true })), {
       engine: 'nope',
     });
-    expect(!out.ok && out.error.message).toBe(
-      'docker_fixpol_mount changes state and the server is read-only.',
-    );
+    expect(!out.ok && out.error.message).toBe('docker_test_mount changes state and the server is read-only.');
   });
 });

@@ -32,7 +32,7 @@ const env = (registry: EngineRegistry, p = profile()): PipelineEnv => ({
 });
 
 const mounting = defineTool({
-  name: 'docker_fixpol_mount',
+  name: 'docker_test_mount',
   title: 'Mount',
   description: 'd',
   safety: 'moderate',
@@ -57,10 +57,10 @@ describe('a bind mount of another engine', () => {
   });
   const registry = () =>
     engines([
-      at('default', 'unix:///tmp/fixpol-engines/default.sock'),
-      at('ro', 'unix:///tmp/fixpol-engines/ro.sock', {
+      at('default', 'unix:///tmp/mcpt-engines/default.sock'),
+      at('ro', 'unix:///tmp/mcpt-engines/ro.sock', {
         readOnly: true,
-        dataRoot: '/tmp/fixpol-engines/ro-data',
+        dataRoot: '/tmp/mcpt-engines/ro-data',
       }),
       at('remote', 'tcp://127.0.0.1:1'),
     ]);
@@ -69,7 +69,7 @@ describe('a bind mount of another engine', () => {
     const r = registry();
     const other = await runPipeline(
       mounting,
-      { volumes: ['/tmp/fixpol-engines/ro.sock:/var/run/docker.sock'] },
+      { volumes: ['/tmp/mcpt-engines/ro.sock:/var/run/docker.sock'] },
       env(r),
       {
         engine: 'default',
@@ -77,7 +77,7 @@ describe('a bind mount of another engine', () => {
     );
     const own = await runPipeline(
       mounting,
-      { volumes: ['/tmp/fixpol-engines/default.sock:/var/run/docker.sock'] },
+      { volumes: ['/tmp/mcpt-engines/default.sock:/var/run/docker.sock'] },
       env(r),
       { engine: 'default' },
     );
@@ -85,31 +85,26 @@ describe('a bind mount of another engine', () => {
     expect(!other.ok && other.error).toMatchObject({
       kind: 'policy_denied',
       message:
-        "engine 'default': volumes[0]: host path '/tmp/fixpol-engines/ro.sock' is refused: it exposes /tmp/fixpol-engines/ro.sock",
+        "engine 'default': volumes[0]: host path '/tmp/mcpt-engines/ro.sock' is refused: it exposes /tmp/mcpt-engines/ro.sock",
     });
-    expect(!own.ok && own.error.message).toContain('it exposes /tmp/fixpol-engines/default.sock');
+    expect(!own.ok && own.error.message).toContain('it exposes /tmp/mcpt-engines/default.sock');
   });
 
   it("refuses a directory holding another engine's socket, and a local engine's data root it knows", async () => {
     const r = registry();
-    const dir = await runPipeline(mounting, { volumes: ['/tmp/fixpol-engines:/x'] }, env(r), {
+    const dir = await runPipeline(mounting, { volumes: ['/tmp/mcpt-engines:/x'] }, env(r), {
       engine: 'default',
     });
-    const data = await runPipeline(
-      mounting,
-      { volumes: ['/tmp/fixpol-engines/ro-data/volumes:/x'] },
-      env(r),
-      {
-        engine: 'default',
-      },
-    );
+    const data = await runPipeline(mounting, { volumes: ['/tmp/mcpt-engines/ro-data/volumes:/x'] }, env(r), {
+      engine: 'default',
+    });
 
-    expect(!dir.ok && dir.error.message).toContain('is refused: it contains /tmp/fixpol-engines/');
-    expect(!data.ok && data.error.message).toContain('it exposes /tmp/fixpol-engines/ro-data');
+    expect(!dir.ok && dir.error.message).toContain('is refused: it contains /tmp/mcpt-engines/');
+    expect(!data.ok && data.error.message).toContain('it exposes /tmp/mcpt-engines/ro-data');
   });
 
   it('lets other paths through to the engine (which is not running here)', async () => {
-    const out = await runPipeline(mounting, { volumes: ['/tmp/fixpol-project:/x'] }, env(registry()), {
+    const out = await runPipeline(mounting, { volumes: ['/tmp/mcpt-project:/x'] }, env(registry()), {
       engine: 'default',
     });
     expect(!out.ok && out.error.kind).toBe('engine_unreachable');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
 import { NO_CEILING } from '../../src/core/engine.ts';
-import type { AnyTool, Safety } from '../../src/core/tool.ts';
+import { type AnyTool, raisedTiers, type Safety } from '../../src/core/tool.ts';
 import { DEFAULT_TOOLSETS, type Toolset } from '../../src/core/toolsets.ts';
 import { annotationsFor } from '../../src/pipeline/annotations.ts';
 import { gate, gateContent, tierOf } from '../../src/pipeline/gate.ts';
@@ -137,20 +137,30 @@ describe('gate: escalation by argument', () => {
     expect(tierOf(save)).toEqual({ tier: 'moderate' });
   });
 
+  it('raises a per-value escalation only at its values', () => {
+    const t: AnyTool = { ...tool('docker_x', 'moderate'), escalate: { role: { manager: 'destructive' } } };
+    expect(tierOf(t, { role: 'manager' })).toEqual({ tier: 'destructive', by: 'role' });
+    expect(tierOf(t, { role: 'worker' })).toEqual({ tier: 'moderate' });
+    expect(tierOf(t, { role: 'constructor' })).toEqual({ tier: 'moderate' });
+    expect(tierOf(t, { role: true })).toEqual({ tier: 'moderate' });
+    expect(raisedTiers(t)).toEqual(['destructive']);
+    expect(annotationsFor(t).destructiveHint).toBe(true);
+  });
+
   it('marks the catalogue tools whose arguments escalate as destructive in their annotations', () => {
     expect(annotationsFor(save)).toMatchObject({ destructiveHint: true });
     expect(annotationsFor(save).readOnlyHint).toBeUndefined();
     for (const name of ['docker_save_image', 'docker_tag_image']) {
       const t = catalogue.find((c) => c.name === name) as AnyTool;
       expect(t.safety).toBe('moderate');
-      expect(Object.values(t.escalate ?? {})).toContain('destructive');
+      expect(raisedTiers(t)).toContain('destructive');
       expect(annotationsFor(t).destructiveHint).toBe(true);
     }
     for (const t of catalogue) {
       const hints = annotationsFor(t);
       // A read-only tool states only that; the spec has clients ignore destructiveHint for it.
       expect(hints.readOnlyHint === true ? false : hints.destructiveHint).toBe(
-        t.safety === 'destructive' || Object.values(t.escalate ?? {}).includes('destructive'),
+        t.safety === 'destructive' || raisedTiers(t).includes('destructive'),
       );
     }
   });

@@ -71,14 +71,14 @@ export const swarmJoin = defineTool({
   safety: 'moderate',
   idempotent: false,
   // As a manager the node controls the whole swarm: the manager token is destructive to hand out.
-  escalate: { role: 'destructive' },
+  escalate: { role: { manager: 'destructive' } },
   // The join token is fetched from the manager engine: that engine must allow giving it out.
   actsOn: { manager_engine: 'docker_swarm_join_token' },
   needsEngines: true,
   input: Type.Object(
     {
       manager_engine: Type.String({ minLength: 1, maxLength: 256 }),
-      role: Type.Optional(Type.Enum(['manager'], { description: 'Default worker' })),
+      role: Type.Optional(Type.Enum(['worker', 'manager'], { description: 'Default worker' })),
       advertise_addr: Addr('IP other nodes reach'),
       listen_addr: Addr('Default: advertise_addr'),
     },
@@ -127,11 +127,11 @@ export const swarmJoinToken = defineTool({
   description: 'Join token and manager addresses for a node outside this server.',
   safety: 'moderate',
   idempotent: true,
-  escalate: { role: 'destructive' },
+  escalate: { role: { manager: 'destructive' } },
   secretResult: true,
   input: Type.Object(
     {
-      role: Type.Optional(Type.Enum(['manager'], { description: 'Default worker' })),
+      role: Type.Optional(Type.Enum(['worker', 'manager'], { description: 'Default worker' })),
       rotate: Type.Optional(Type.Boolean({ description: 'Replace the token first' })),
     },
     { additionalProperties: false },
