@@ -12,6 +12,16 @@ import { cleanupContainers, makeContainer } from '../helpers/engine.ts';
 import { call, freePort, killSpawned, rpc, serveHttp, spawnBinary } from '../helpers/http-binary.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-limits-'));
+const RAW_HEADERS = {
+  accept: 'application/json, text/event-stream',
+  'content-type': 'application/json',
+  'mcp-protocol-version': '2026-07-28',
+};
+const META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'mcpt-limits', version: '0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
 /** Each case its own server, configured through the environment as an operator would. */
 const serve = (env: Record<string, string> = {}) => serveHttp([], { env });
 
@@ -35,6 +45,26 @@ describe('tool calls per minute', () => {
     });
     // Listing does not spend the tool-call budget.
     expect((await rpc(r.base, 'tools/list')).status).toBe(200);
+  });
+
+  it('holds whatever the path or the method spelling: /mcp/, tools\\/call, tools\\u002fcall', async () => {
+    const r = await serve({ SECURITY_RATE_LIMIT_RPM: '2' });
+    for (let i = 0; i < 2; i++) expect((await call(r.base, 'docker_version')).status).toBe(200);
+    const params = `"params":{"name":"docker_version","arguments":{},"_meta":${JSON.stringify(META)}}`;
+    const variants = [
+      ['/mcp/', '"tools/call"'],
+      ['/mcp', String.raw`"tools\/call"`],
+      ['/mcp', String.raw`"tools\u002fcall"`],
+    ];
+    for (const [path, method] of variants) {
+      const res = await fetch(`${r.base}${path}`, {
+        method: 'POST',
+        headers: { ...RAW_HEADERS, 'mcp-method': 'tools/call', 'mcp-name': 'docker_version' },
+        body: `{"jsonrpc":"2.0","id":7,"method":${method},${params}}`,
+      });
+      expect(`${path} ${method} ${res.status}`).toBe(`${path} ${method} 429`);
+      expect(JSON.parse(await res.text()).limit).toBe('tool_calls_per_minute');
+    }
   });
 
   it('lets every call through when rate limiting is off', async () => {
@@ -126,6 +156,18 @@ describe('event streams', () => {
     expect(again.status).toBe(200);
     await second.body?.cancel();
     await again.body?.cancel();
+  });
+});
+
+describe('event streams under another path spelling', () => {
+  it('counts GET /sse/ against the same cap as /sse', async () => {
+    const r = await serve({ SECURITY_RATE_LIMIT_STREAMS: '1' });
+    const first = await fetch(`${r.base}/sse`, { headers: { accept: 'text/event-stream' } });
+    expect(first.status).toBe(200);
+    const second = await fetch(`${r.base}/sse/`, { headers: { accept: 'text/event-stream' } });
+    expect(second.status).toBe(429);
+    await second.body?.cancel();
+    await first.body?.cancel();
   });
 });
 

@@ -291,6 +291,11 @@ describe('tool calls in a body', () => {
     ).toBe(0);
   });
 
+  it('counts a method spelled with JSON escapes, as the SDK reads it', () => {
+    expect(countToolCalls(String.raw`{"jsonrpc":"2.0","id":1,"method":"tools\/call","params":{}}`)).toBe(1);
+    expect(countToolCalls(String.raw`[{"jsonrpc":"2.0","id":1,"method":"tools\u002fcall"}]`)).toBe(1);
+  });
+
   it('counts prompt gets and resource reads in the same buckets, but not their listings', () => {
     const get = { jsonrpc: '2.0', id: 1, method: 'prompts/get', params: { name: 'security_audit' } };
     const read = { jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'docker://containers' } };

@@ -106,8 +106,9 @@ export const onAuthRefused =
 
 const held = new WeakMap<Request, { key: string; ticket: Ticket }>();
 const streaming = new WeakMap<Request, () => void>();
-const CALL_PATHS = new Set(['/mcp', '/messages']);
-const STREAM_PATHS = new Set(['/mcp', '/sse']);
+// Matched on the route that will answer, not the path as spelled: `/mcp/` reaches the /mcp handler too.
+const CALL_ROUTES = new Set(['/mcp', '/messages']);
+const STREAM_ROUTES = new Set(['/mcp', '/sse']);
 
 /** The same response, its body passed through, calling `done` once when it ends, fails or is cancelled. */
 function onBodyEnd(response: Response, done: () => void): Response {
@@ -139,10 +140,10 @@ function onBodyEnd(response: Response, done: () => void): Response {
 
 export function rateLimit(g: Guards) {
   return new Elysia({ name: 'rate-limit', seed: g })
-    .onBeforeHandle({ as: 'global' }, async ({ request, path }) => {
+    .onBeforeHandle({ as: 'global' }, async ({ request, route }) => {
       if (!g.limiter.settings.enabled) return undefined;
       const key = keyOf(request);
-      if (request.method === 'GET' && STREAM_PATHS.has(path)) {
+      if (request.method === 'GET' && STREAM_ROUTES.has(route)) {
         const d = g.limiter.openStream(key);
         if (d.ok) {
           if (d.release) streaming.set(request, d.release);
@@ -152,7 +153,9 @@ export function rateLimit(g: Guards) {
         return tooMany(d);
       }
       const calls =
-        request.method === 'POST' && CALL_PATHS.has(path) ? countToolCalls(await request.clone().text()) : 0;
+        request.method === 'POST' && CALL_ROUTES.has(route)
+          ? countToolCalls(await request.clone().text())
+          : 0;
       const d = g.limiter.admit(key, calls);
       if (d.ok) {
         if (d.ticket) held.set(request, { key, ticket: d.ticket });

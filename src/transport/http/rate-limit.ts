@@ -288,9 +288,7 @@ const CALL_METHODS: ReadonlySet<unknown> = new Set(['tools/call', 'prompts/get',
  * `resources/read` alike, so reading logs through a resource costs what the logs tool does.
  */
 export function countToolCalls(body: string): number {
-  // Cheap pre-check: most requests (list, ping, notifications) never pay for a parse.
-  if (!body.includes('tools/call') && !body.includes('prompts/get') && !body.includes('resources/read'))
-    return 0;
+  // Always parsed: a substring pre-check misses `"tools\/call"`, which the SDK reads as tools/call.
   try {
     const parsed: unknown = JSON.parse(body);
     const messages = Array.isArray(parsed) ? parsed : [parsed];
