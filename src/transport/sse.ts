@@ -12,7 +12,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server';
 import type { Log } from '../log.ts';
-import { readBounded } from './http/body-limit.ts';
+import { isJsonBody, jsonBodyOf } from './http/body.ts';
 import type { InFlight } from './http/inflight.ts';
 import { jsonError } from './http/plugin.ts';
 import { type IdleOptions, SessionTable } from './http/sessions.ts';
@@ -65,14 +65,8 @@ export class SseServerTransport implements Transport {
     if ('id' in message && !('method' in message) && message.id !== undefined) this.settle(message.id);
   }
 
-  /** Delivers a POSTed body: one message or a batch. */
-  deliver(text: string, request: Request): Response {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return jsonError(400, 'body is not valid JSON');
-    }
+  /** Delivers a POSTed body, parsed: one message or a batch. */
+  deliver(raw: unknown, request: Request): Response {
     const messages: JSONRPCMessage[] = [];
     try {
       for (const m of Array.isArray(raw) ? raw : [raw]) messages.push(parseJSONRPCMessage(m));
@@ -156,11 +150,12 @@ export function sseRoutes(o: SseRouteOptions) {
       // Another client's stream answers like one that never existed.
       if (!found) return jsonError(404, 'session not found: the stream ended; open GET /sse again');
       const transport = found.transport;
-      const type = request.headers.get('content-type') ?? '';
-      if (!/^application\/json\b/i.test(type)) return jsonError(415, 'Content-Type must be application/json');
-      const body = await readBounded(request, o.maxBodyBytes);
+      if (!isJsonBody(request)) return jsonError(415, 'Content-Type must be application/json');
+      // Read once: the rate limit may have parsed it already.
+      const body = await jsonBodyOf(request, o.maxBodyBytes);
       if (body instanceof Response) return body;
-      return transport.deliver(body, request);
+      if ('invalid' in body) return jsonError(400, 'body is not valid JSON');
+      return transport.deliver(body.value, request);
     },
     close: () => sessions.closeAll(),
     sessionCount: () => sessions.size,

@@ -137,6 +137,34 @@ describe('tool calls at once', () => {
   });
 });
 
+describe('request bodies in flight', () => {
+  it('refuses a client 429 before reading its body once (concurrent calls + 2) full bodies are in flight', async () => {
+    const r = await serve({ SECURITY_RATE_LIMIT_CONCURRENT: '1', MCP_DOCKER_MAX_BODY_BYTES: '100000' });
+    // Three uploads of a full body that never finish: each holds what it declared while it is read.
+    const sockets = await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        const socket = await Bun.connect({ hostname: '127.0.0.1', port: r.port, socket: { data() {} } });
+        socket.write(
+          'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n' +
+            'accept: application/json, text/event-stream\r\ncontent-length: 100000\r\n\r\n{"jsonrpc":',
+        );
+        return socket;
+      }),
+    );
+    await Bun.sleep(300);
+    const refused = await rpc(r.base, 'tools/list');
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text).limit).toBe('body_bytes_in_flight');
+    for (const s of sockets) s.end();
+    let again = refused;
+    for (let i = 0; i < 20 && again.status !== 200; i++) {
+      await Bun.sleep(100);
+      again = await rpc(r.base, 'tools/list');
+    }
+    expect(again.status).toBe(200);
+  });
+});
+
 describe('event streams', () => {
   it('refuses a third open stream at a cap of 2 with 429, and admits one when a stream closes', async () => {
     const r = await serve({ SECURITY_RATE_LIMIT_STREAMS: '2' });

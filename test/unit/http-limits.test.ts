@@ -212,6 +212,19 @@ describe('limiter', () => {
     b.release?.();
   });
 
+  it('caps the body bytes one client has in flight at (concurrent calls + 2) bodies, before any is read', () => {
+    const { limiter } = make({ concurrent: 2, maxBodyBytes: 1000 });
+    const big = limiter.openPost('agent', 3000);
+    const small = Array.from({ length: 10 }, () => limiter.openPost('agent', 100));
+    expect([big, ...small].every((d) => d.ok)).toBe(true);
+    expect(limiter.openPost('agent', 1)).toMatchObject({ ok: false, limit: 'body_bytes_in_flight' });
+    expect(limiter.openPost('other', 1000).ok).toBe(true);
+    big.release?.();
+    big.release?.();
+    expect(limiter.openPost('agent', 3000).ok).toBe(true);
+    expect(limiter.openPost('agent', 1).ok).toBe(false);
+  });
+
   it('locks an IP out for a minute after N failed authentications, then lets it try again', () => {
     const { limiter, clock } = make();
     for (let i = 0; i < 2; i++) limiter.noteAuthFailure('203.0.113.9');
@@ -279,32 +292,29 @@ describe('429 answer', () => {
 describe('tool calls in a body', () => {
   it('counts tools/call requests, singly and in a batch, and nothing else', () => {
     const call = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } };
-    expect(countToolCalls(JSON.stringify(call))).toBe(1);
-    expect(
-      countToolCalls(JSON.stringify([call, { ...call, id: 2 }, { jsonrpc: '2.0', method: 'ping', id: 3 }])),
-    ).toBe(2);
-    expect(countToolCalls(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }))).toBe(0);
-    expect(countToolCalls('{"method":"tools/call"')).toBe(0);
+    expect(countToolCalls(call)).toBe(1);
+    expect(countToolCalls([call, { ...call, id: 2 }, { jsonrpc: '2.0', method: 'ping', id: 3 }])).toBe(2);
+    expect(countToolCalls({ jsonrpc: '2.0', id: 1, method: 'tools/list' })).toBe(0);
     // A tool argument that mentions tools/call is not a call.
-    expect(
-      countToolCalls(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { q: 'tools/call' } })),
-    ).toBe(0);
+    expect(countToolCalls({ jsonrpc: '2.0', id: 1, method: 'ping', params: { q: 'tools/call' } })).toBe(0);
   });
 
   it('counts a method spelled with JSON escapes, as the SDK reads it', () => {
-    expect(countToolCalls(String.raw`{"jsonrpc":"2.0","id":1,"method":"tools\/call","params":{}}`)).toBe(1);
-    expect(countToolCalls(String.raw`[{"jsonrpc":"2.0","id":1,"method":"tools\u002fcall"}]`)).toBe(1);
+    expect(
+      countToolCalls(JSON.parse(String.raw`{"jsonrpc":"2.0","id":1,"method":"tools\/call","params":{}}`)),
+    ).toBe(1);
+    expect(
+      countToolCalls(JSON.parse(String.raw`[{"jsonrpc":"2.0","id":1,"method":"tools\u002fcall"}]`)),
+    ).toBe(1);
   });
 
   it('counts prompt gets and resource reads in the same buckets, but not their listings', () => {
     const get = { jsonrpc: '2.0', id: 1, method: 'prompts/get', params: { name: 'security_audit' } };
     const read = { jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'docker://containers' } };
-    expect(countToolCalls(JSON.stringify(get))).toBe(1);
-    expect(countToolCalls(JSON.stringify(read))).toBe(1);
-    expect(countToolCalls(JSON.stringify([get, read, { jsonrpc: '2.0', id: 3, method: 'tools/call' }]))).toBe(
-      3,
-    );
+    expect(countToolCalls(get)).toBe(1);
+    expect(countToolCalls(read)).toBe(1);
+    expect(countToolCalls([get, read, { jsonrpc: '2.0', id: 3, method: 'tools/call' }])).toBe(3);
     for (const method of ['prompts/list', 'resources/list', 'resources/templates/list'])
-      expect(countToolCalls(JSON.stringify({ jsonrpc: '2.0', id: 1, method }))).toBe(0);
+      expect(countToolCalls({ jsonrpc: '2.0', id: 1, method })).toBe(0);
   });
 });

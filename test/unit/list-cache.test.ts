@@ -9,8 +9,12 @@ const headers = new Headers({
   'mcp-method': 'tools/list',
 });
 const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' };
-const body = (id: unknown, params: Record<string, unknown> = { _meta: meta }) =>
-  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list', params });
+const body = (id: unknown, params: Record<string, unknown> = { _meta: meta }): Record<string, unknown> => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/list',
+  params,
+});
 const frame = (id: unknown) =>
   `event: message\ndata: {"result":{"tools":[]},"jsonrpc":"2.0","id":${JSON.stringify(id)}}\n\n`;
 
@@ -27,14 +31,14 @@ describe('list request key', () => {
     expect(listRequestKey(body(1), other)?.key).not.toBe(base as string);
   });
 
-  it('refuses pages, other methods, odd ids, batches and long bodies', () => {
+  it('refuses pages, other methods, odd ids, batches and long bodies, and nothing', () => {
     expect(listRequestKey(body(1, { cursor: 'x' }), headers)).toBeUndefined();
-    expect(listRequestKey(body(1).replace('tools/list', 'tools/call'), headers)).toBeUndefined();
+    expect(listRequestKey({ ...body(1), method: 'tools/call' }, headers)).toBeUndefined();
     for (const id of [null, 1.5, { a: 1 }, undefined])
       expect(listRequestKey(body(id), headers)).toBeUndefined();
-    expect(listRequestKey(`[${body(1)}]`, headers)).toBeUndefined();
+    expect(listRequestKey([body(1)], headers)).toBeUndefined();
     expect(listRequestKey(body(1, { _meta: { pad: 'x'.repeat(3000) } }), headers)).toBeUndefined();
-    expect(listRequestKey('{', headers)).toBeUndefined();
+    expect(listRequestKey(undefined, headers)).toBeUndefined();
   });
 });
 

@@ -3,12 +3,13 @@
  * - `clientGuard` (onRequest, before auth): resolves the client's address, refuses addresses off the
  *   allowlist (403) and addresses locked out for failed authentications (429);
  * - `onAuthRefused`: the auth plugin's refusal callback — counts a 401 against the IP, audits it;
- * - `rateLimit` (onBeforeHandle, after auth): per-principal request, tool-call and concurrency limits,
+ * - `rateLimit` (onBeforeHandle, after auth): per-principal request, body-bytes, tool-call and concurrency limits
+ *   (those that need no body are checked before it is read),
  *   and open event streams (released when the stream ends: the response body is wrapped);
  * - `callObserver`: the pipeline hook `serverFor` binds to a request — counts running calls and
  *   writes the tool_call, prompt_get or resource_read audit line.
  * What counts as a call: each `tools/call`, `prompts/get` and `resources/read` JSON-RPC request POSTed
- * to /mcp or /messages (peeked from a clone of the body, already size-limited): all three spend the
+ * to /mcp or /messages (from the body read once and parsed once in body.ts, shared with the route): all three spend the
  * same buckets. Everything else only spends the generous request budget, so initialize, listings and
  * pings never eat an agent's calls.
  */
@@ -26,10 +27,11 @@ import {
 } from './audit.ts';
 import type { Refusal } from './auth.ts';
 import { principalOf } from './auth.ts';
+import { isJsonBody, jsonBodyOf } from './body.ts';
 import { type Cidr, checkClientIp, clientIp, parseCidrList } from './client-ip.ts';
 import { peerAddress } from './peer.ts';
 import { jsonError } from './plugin.ts';
-import { countToolCalls, Limiter, type Ticket, tooMany } from './rate-limit.ts';
+import { countToolCalls, type Decision, Limiter, type Ticket, tooMany } from './rate-limit.ts';
 
 export interface GuardSettings {
   rateLimitEnabled: boolean;
@@ -40,10 +42,13 @@ export interface GuardSettings {
   allowedClientIps: readonly string[];
   trustedProxies: readonly string[];
   auditLogFile?: string;
+  maxBodyBytes: number;
 }
 
 export interface Guards {
   limiter: Limiter;
+  /** The body limit, for reading a body once here and sharing it (body.ts). */
+  maxBodyBytes: number;
   audit: Auditor;
   allowed: readonly Cidr[];
   trustedProxies: readonly Cidr[];
@@ -59,9 +64,10 @@ export function createGuards(s: GuardSettings, log: Log): Guards {
     concurrent: s.rateLimitConcurrent,
     streams: s.rateLimitStreams,
     authFailuresPerMinute: s.authFailuresPerMinute,
+    maxBodyBytes: s.maxBodyBytes,
   });
   const audit = s.auditLogFile ? throttleRefusals(openAudit(s.auditLogFile, log)) : noAudit;
-  return { limiter, audit, allowed, trustedProxies };
+  return { limiter, audit, allowed, trustedProxies, maxBodyBytes: s.maxBodyBytes };
 }
 
 const addresses = new WeakMap<Request, string>();
@@ -106,6 +112,7 @@ export const onAuthRefused =
 
 const held = new WeakMap<Request, { key: string; ticket: Ticket }>();
 const streaming = new WeakMap<Request, () => void>();
+const posting = new WeakMap<Request, () => void>();
 // Matched on the route that will answer, not the path as spelled: `/mcp/` reaches the /mcp handler too.
 const CALL_ROUTES = new Set(['/mcp', '/messages']);
 const STREAM_ROUTES = new Set(['/mcp', '/sse']);
@@ -143,26 +150,31 @@ export function rateLimit(g: Guards) {
     .onBeforeHandle({ as: 'global' }, async ({ request, route }) => {
       if (!g.limiter.settings.enabled) return undefined;
       const key = keyOf(request);
-      if (request.method === 'GET' && STREAM_ROUTES.has(route)) {
-        const d = g.limiter.openStream(key);
-        if (d.ok) {
-          if (d.release) streaming.set(request, d.release);
-          return undefined;
-        }
+      const refused = (d: Extract<Decision, { ok: false }>) => {
         g.audit.record({ event: 'rate_limited', clientId: key, ip: clientIpOf(request), outcome: d.limit });
         return tooMany(d);
-      }
-      const calls =
-        request.method === 'POST' && CALL_ROUTES.has(route)
-          ? countToolCalls(await request.clone().text())
-          : 0;
-      const d = g.limiter.admit(key, calls);
-      if (d.ok) {
-        if (d.ticket) held.set(request, { key, ticket: d.ticket });
+      };
+      if (request.method === 'GET' && STREAM_ROUTES.has(route)) {
+        const d = g.limiter.openStream(key);
+        if (!d.ok) return refused(d);
+        if (d.release) streaming.set(request, d.release);
         return undefined;
       }
-      g.audit.record({ event: 'rate_limited', clientId: key, ip: clientIpOf(request), outcome: d.limit });
-      return tooMany(d);
+      // Checks that need no body come first: a refused request is never read.
+      const d = g.limiter.admitRequest(key);
+      if (!d.ok) return refused(d);
+      if (request.method !== 'POST' || !CALL_ROUTES.has(route) || !isJsonBody(request)) return undefined;
+      const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+      const post = g.limiter.openPost(key, Number.isFinite(declared) ? declared : g.maxBodyBytes);
+      if (!post.ok) return refused(post);
+      if (post.release) posting.set(request, post.release);
+      // Read and parsed once; the route and the SDK take the same parsed body.
+      const body = await jsonBodyOf(request, g.maxBodyBytes);
+      const calls = body instanceof Response || 'invalid' in body ? 0 : countToolCalls(body.value);
+      const c = g.limiter.admitCalls(key, calls);
+      if (!c.ok) return refused(c);
+      if (c.ticket) held.set(request, { key, ticket: c.ticket });
+      return undefined;
     })
     .onAfterHandle({ as: 'global' }, ({ request, responseValue }) => {
       const release = streaming.get(request);
@@ -182,6 +194,7 @@ export function rateLimit(g: Guards) {
       if (h) g.limiter.settle(h.key, h.ticket);
       // A stream slot not handed to a body (the handler threw) is freed here.
       streaming.get(request)?.();
+      posting.get(request)?.();
     });
 }
 

@@ -2,7 +2,7 @@
  * The 2026-era `tools/list` answer, kept per safety profile. The list is 50-65 KB of JSON and the
  * same for every caller with one profile; serialising it again for every request was half of the
  * server's CPU under load (JSON.stringify + encode in the SDK's SSE writer). A request whose body
- * (all but its id) and protocol headers are byte-identical to one the SDK already answered with a
+ * (all but its id, as parsed) and protocol headers are byte-identical to one the SDK already answered with a
  * result gets that answer with its own id spliced in; anything else goes to the SDK as before.
  * The answer depends on nothing else: the catalogue is fixed, a profile object never changes (an
  * auth-file reload makes new ones), and the whole body — `_meta` included — is part of the key.
@@ -10,8 +10,8 @@
 import { principalOf } from './auth.ts';
 import { BoundedMap } from './rate-limit.ts';
 
-/** Bodies longer than this are not cached (keys stay small; real list requests are ~300 bytes). */
-const MAX_BODY = 2048;
+/** Requests whose key is longer than this are not cached (keys stay small; real list requests are ~300 bytes). */
+const MAX_KEY = 2048;
 /** Distinct request shapes kept per profile (clients differ only in their `clientInfo`). */
 const MAX_ENTRIES = 64;
 const KEY_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-method'] as const;
@@ -22,23 +22,17 @@ export interface CachedAnswer {
   headers: [string, string][];
 }
 
-/** The request's id and its key (body without the id, plus the headers the SDK checks); undefined = do not cache. */
+/** The request's id and its key (parsed body without the id, plus the headers the SDK checks); undefined = do not cache. */
 export function listRequestKey(
-  body: string,
+  parsed: unknown,
   headers: Headers,
 ): { id: string | number; key: string } | undefined {
-  if (body.length > MAX_BODY) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
   const { id, ...rest } = parsed as { id?: unknown; method?: unknown; params?: { cursor?: unknown } };
   if (rest.method !== 'tools/list' || rest.params?.cursor !== undefined) return undefined;
   if (typeof id !== 'string' && !(typeof id === 'number' && Number.isSafeInteger(id))) return undefined;
-  return { id, key: JSON.stringify([KEY_HEADERS.map((h) => headers.get(h)), rest]) };
+  const key = JSON.stringify([KEY_HEADERS.map((h) => headers.get(h)), rest]);
+  return key.length > MAX_KEY ? undefined : { id, key };
 }
 
 /** Keeps a successful single-message answer to request `id`, split around the id; undefined = not cacheable. */
@@ -60,15 +54,15 @@ export function cacheableAnswer(
 export const answerFor = (a: CachedAnswer, id: string | number): Response =>
   new Response(`${a.prefix}"id":${JSON.stringify(id)}}\n\n`, { status: 200, headers: a.headers });
 
-/** `serve(request, next)`: a cached answer for a repeated 2026-era tools/list, else `next()`. */
+/** `serve(request, parsedBody, next)`: a cached answer for a repeated 2026-era tools/list, else `next()`. */
 export function listAnswerCache() {
   const byProfile = new WeakMap<object, BoundedMap<CachedAnswer>>();
-  return async (request: Request, next: () => Promise<Response>): Promise<Response> => {
+  return async (request: Request, parsedBody: unknown, next: () => Promise<Response>): Promise<Response> => {
     // The header (which the SDK checks against the body) lets every other request skip the body.
     if (request.method !== 'POST' || request.headers.get('mcp-method') !== 'tools/list') return next();
     const profile = principalOf(request)?.profile;
     if (!profile) return next();
-    const req = listRequestKey(await request.clone().text(), request.headers);
+    const req = listRequestKey(parsedBody, request.headers);
     if (!req) return next();
     let entries = byProfile.get(profile);
     const hit = entries?.get(req.key);

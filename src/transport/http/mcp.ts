@@ -10,6 +10,7 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import type { Log } from '../../log.ts';
+import { isJsonBody, jsonBodyOf } from './body.ts';
 import { listAnswerCache } from './list-cache.ts';
 import { jsonError } from './plugin.ts';
 import { type IdleOptions, SessionTable } from './sessions.ts';
@@ -49,7 +50,7 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
   });
   const sessions = new SessionTable<WebStandardStreamableHTTPServerTransport>(o.idle);
 
-  async function openSession(request: Request, owner: string): Promise<Response> {
+  async function openSession(request: Request, owner: string, parsedBody: unknown): Promise<Response> {
     if (sessions.size >= o.maxSessions)
       return jsonError(503, 'too many open sessions; close unused ones (DELETE /mcp) and retry', {
         'retry-after': '5',
@@ -69,16 +70,16 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
       previous?.();
     };
     await server.connect(transport);
-    const response = await transport.handleRequest(request);
+    const response = await transport.handleRequest(request, { parsedBody });
     // Not an initialize request (or a failed one): nothing to keep.
     if (!transport.sessionId || !sessions.has(transport.sessionId)) await server.close();
     return response;
   }
 
-  async function legacy(request: Request, owner: string): Promise<Response> {
+  async function legacy(request: Request, owner: string, parsedBody: unknown): Promise<Response> {
     const id = request.headers.get('mcp-session-id');
     if (id === null) {
-      if (request.method === 'POST') return openSession(request, owner);
+      if (request.method === 'POST') return openSession(request, owner, parsedBody);
       return jsonError(400, 'missing Mcp-Session-Id header: send initialize first');
     }
     const found = sessions.use(id, owner);
@@ -88,7 +89,7 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
     // A standalone GET stream stays open by design; only calls keep a session from idling out.
     if (request.method !== 'POST') return found.transport.handleRequest(request);
     const end = found.calls.begin();
-    return found.calls.track(await found.transport.handleRequest(request), () => {
+    return found.calls.track(await found.transport.handleRequest(request, { parsedBody }), () => {
       end();
       found.touch();
     });
@@ -98,9 +99,21 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
     async handle(request, owner) {
       if (!['GET', 'POST', 'DELETE'].includes(request.method))
         return jsonError(405, 'method not allowed', { allow: 'GET, POST, DELETE' });
-      if (await isLegacyRequest(request, undefined, { maxRequestBodySize: o.maxBodyBytes }))
-        return legacy(request, owner);
-      return cachedList(request, () => modern.fetch(request));
+      let parsedBody: unknown;
+      if (request.method === 'POST') {
+        // Refused unread, as the SDK would (it checks the type before reading).
+        if (!isJsonBody(request))
+          return rpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+        // Read once (the rate limit may have done it already) and handed to the SDK parsed.
+        const body = await jsonBodyOf(request, o.maxBodyBytes);
+        if (body instanceof Response) return body;
+        if ('invalid' in body)
+          return rpcError(400, -32700, 'Parse error: the request body is not valid JSON');
+        parsedBody = body.value;
+      }
+      if (await isLegacyRequest(request, parsedBody, { maxRequestBodySize: o.maxBodyBytes }))
+        return legacy(request, owner, parsedBody);
+      return cachedList(request, parsedBody, () => modern.fetch(request, { parsedBody }));
     },
     async close() {
       await sessions.closeAll();
@@ -109,3 +122,7 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
     sessionCount: () => sessions.size,
   };
 }
+
+/** A JSON-RPC error with no id, as the SDK answers a body it cannot take. */
+const rpcError = (status: number, code: number, message: string) =>
+  Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status });

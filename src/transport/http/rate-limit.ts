@@ -7,6 +7,9 @@
  * - every other request per client: a generous bucket of its own, so initialize, tools/list and
  *   pings never spend the tool-call budget but a flood of them is still bounded;
  * - tool calls running at once per client, counted where calls really run (the pipeline observer);
+ * - request body bytes in flight per client (declared Content-Length, or the body limit when none is
+ *   declared, of POSTs not yet answered), checked before a body is read, so the memory one client's
+ *   bodies hold is bounded however many it sends at once; a stalled upload holds what it declared;
  * - event streams open at once per client (GET /sse, GET /mcp), so one client cannot hold every
  *   session slot the server has;
  * - failed authentications per IP: the Nth failure within a minute locks the IP out for a minute,
@@ -19,6 +22,7 @@ export type LimitName =
   | 'tool_calls_per_minute'
   | 'requests_per_minute'
   | 'concurrent_calls'
+  | 'body_bytes_in_flight'
   | 'open_streams'
   | 'auth_failures';
 
@@ -81,6 +85,8 @@ export interface LimitSettings {
   authFailuresPerMinute: number;
   /** Event streams open at once per client; default 32. */
   streams?: number;
+  /** The largest request body (for the bytes in flight); default 4 MiB. */
+  maxBodyBytes?: number;
   /** Clients (or IPs) remembered per map; default 10,000. */
   maxKeys?: number;
 }
@@ -88,6 +94,9 @@ export interface LimitSettings {
 const MINUTE = 60_000;
 /** Non-tool requests per minute: ten per allowed tool call, never fewer than 600. */
 export const requestsPerMinute = (rpm: number) => Math.max(600, rpm * 10);
+/** Body bytes in flight per client: a full body for each running call and two more beside them. */
+export const bodyBytesInFlight = (concurrent: number, maxBodyBytes: number) =>
+  (concurrent + 2) * maxBodyBytes;
 
 /** Tool calls one admitted request may still start; its slots free when they start or it is answered. */
 export interface Ticket {
@@ -112,6 +121,8 @@ export class Limiter {
   private readonly failures: BoundedMap<Failures>;
   /** Not bounded by eviction (an open stream must be able to release its slot); one entry per client with a stream open. */
   private readonly streams = new Map<string, number>();
+  /** Likewise for POSTs in flight. */
+  private readonly posts = new Map<string, number>();
   private lastSweep = 0;
 
   constructor(
@@ -153,6 +164,12 @@ export class Limiter {
    * calls holds a ticket: pass it to `settle()` once the request has been answered.
    */
   admit(key: string, toolCalls: number): Decision & { ticket?: Ticket } {
+    const d = this.admitRequest(key);
+    return d.ok ? this.admitCalls(key, toolCalls) : d;
+  }
+
+  /** The part of `admit` that needs no body: the request budget. */
+  admitRequest(key: string): Decision {
     const s = this.settings;
     if (!s.enabled) return { ok: true };
     const now = this.now();
@@ -160,15 +177,20 @@ export class Limiter {
     const perMinute = requestsPerMinute(s.rpm);
     const req = takeTokens(this.requests.get(key), now, perMinute, perMinute / MINUTE);
     this.requests.set(key, req.bucket);
-    if (!req.ok) {
-      const seconds = retryAfterSeconds(req.waitMs);
-      return refuse(
-        'requests_per_minute',
-        seconds,
-        `more than ${perMinute} requests a minute; retry in ${seconds}s`,
-      );
-    }
-    if (toolCalls === 0) return { ok: true };
+    if (req.ok) return { ok: true };
+    const seconds = retryAfterSeconds(req.waitMs);
+    return refuse(
+      'requests_per_minute',
+      seconds,
+      `more than ${perMinute} requests a minute; retry in ${seconds}s`,
+    );
+  }
+
+  /** The part of `admit` that needs the body: `toolCalls` calls against concurrency and the call budget. */
+  admitCalls(key: string, toolCalls: number): Decision & { ticket?: Ticket } {
+    const s = this.settings;
+    if (!s.enabled || toolCalls === 0) return { ok: true };
+    const now = this.now();
     const r = this.running.get(key) ?? { running: 0, tickets: [] };
     if (r.running + pendingOf(r) + toolCalls > s.concurrent)
       return refuse(
@@ -220,25 +242,34 @@ export class Limiter {
   openStream(key: string): Decision & { release?: () => void } {
     if (!this.settings.enabled) return { ok: true };
     const max = this.settings.streams ?? 32;
-    const open = this.streams.get(key) ?? 0;
-    if (open >= max)
-      return refuse(
+    return hold(this.streams, key, max, () =>
+      refuse(
         'open_streams',
         5,
         `${max} event streams already open for this client (the limit); close unused sessions and retry`,
-      );
-    this.streams.set(key, open + 1);
-    let released = false;
-    return {
-      ok: true,
-      release: () => {
-        if (released) return;
-        released = true;
-        const n = (this.streams.get(key) ?? 1) - 1;
-        if (n > 0) this.streams.set(key, n);
-        else this.streams.delete(key);
-      },
-    };
+      ),
+    );
+  }
+
+  /**
+   * Before a POST body is read: `bytes` more in flight for `key` (what it declared, else the body
+   * limit); call `release` once it is answered.
+   */
+  openPost(key: string, bytes: number): Decision & { release?: () => void } {
+    if (!this.settings.enabled) return { ok: true };
+    const max = bodyBytesInFlight(this.settings.concurrent, this.settings.maxBodyBytes ?? 4_194_304);
+    return hold(
+      this.posts,
+      key,
+      max,
+      () =>
+        refuse(
+          'body_bytes_in_flight',
+          1,
+          `request bodies of more than ${max} bytes in flight for this client (the limit: the body limit × (concurrent calls + 2)); retry when one is answered`,
+        ),
+      bytes,
+    );
   }
 
   /** How many keys each map holds (for tests of the memory bound). */
@@ -249,6 +280,7 @@ export class Limiter {
       running: this.running.size,
       failures: this.failures.size,
       streams: this.streams.size,
+      posts: this.posts.size,
     };
   }
 
@@ -263,6 +295,30 @@ export class Limiter {
     this.running.sweep((r) => r.running === 0 && r.tickets.length === 0);
     this.failures.sweep((f) => f.lockedUntil <= now && now - f.since >= MINUTE);
   }
+}
+
+/** Takes `weight` of the `max` that `key` may hold in `counts`; `release` gives it back once. */
+function hold(
+  counts: Map<string, number>,
+  key: string,
+  max: number,
+  refused: () => Decision,
+  weight = 1,
+): Decision & { release?: () => void } {
+  const open = counts.get(key) ?? 0;
+  if (open + weight > max) return refused();
+  counts.set(key, open + weight);
+  let released = false;
+  return {
+    ok: true,
+    release: () => {
+      if (released) return;
+      released = true;
+      const n = (counts.get(key) ?? weight) - weight;
+      if (n > 0) counts.set(key, n);
+      else counts.delete(key);
+    },
+  };
 }
 
 const refuse = (limit: LimitName, retryAfterSeconds: number, error: string): Decision => ({
@@ -284,16 +340,11 @@ export function tooMany(d: Extract<Decision, { ok: false }>): Response {
 const CALL_METHODS: ReadonlySet<unknown> = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
 /**
- * How many calls a JSON-RPC body holds (a batch may hold several): `tools/call`, `prompts/get` and
+ * How many calls a parsed JSON-RPC body holds (a batch may hold several): `tools/call`, `prompts/get` and
  * `resources/read` alike, so reading logs through a resource costs what the logs tool does.
  */
-export function countToolCalls(body: string): number {
-  // Always parsed: a substring pre-check misses `"tools\/call"`, which the SDK reads as tools/call.
-  try {
-    const parsed: unknown = JSON.parse(body);
-    const messages = Array.isArray(parsed) ? parsed : [parsed];
-    return messages.filter((m) => CALL_METHODS.has((m as { method?: unknown } | null)?.method)).length;
-  } catch {
-    return 0; // the route answers the malformed body
-  }
+export function countToolCalls(body: unknown): number {
+  // From the parsed body: the method as the SDK will read it, whatever JSON escapes spelled it.
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.filter((m) => CALL_METHODS.has((m as { method?: unknown } | null)?.method)).length;
 }
