@@ -158,6 +158,15 @@ export const httpFields = {
       'SECURITY_RATE_LIMIT_STREAMS',
     ]),
   }),
+  rateLimitSessions: Type.Integer({
+    default: 64,
+    minimum: 1,
+    ...clients(
+      'Sessions (initialize-era /mcp, legacy /sse) open at once per client; the server holds 1000 in all',
+      '--rate-limit-sessions',
+      ['SECURITY_RATE_LIMIT_SESSIONS'],
+    ),
+  }),
   authFailuresPerMinute: Type.Integer({
     default: 10,
     minimum: 1,

@@ -65,6 +65,8 @@ export interface HttpAppOptions {
   /** SSE comment keep-alive interval; must stay under the socket idle timeout. */
   keepAliveMs?: number;
   maxSessions?: number;
+  /** Sessions one client may hold, when the per-client limits are on (guards enabled). */
+  rateLimitSessions?: number;
   log: Log;
 }
 
@@ -113,6 +115,8 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     maxBodyBytes: o.maxBodyBytes,
     keepAliveMs: o.keepAliveMs ?? 15_000,
     maxSessions: o.maxSessions ?? 1000,
+    // A per-client limit: off with the others (--no-rate-limit, or no guards in-process).
+    sessionsPerClient: g?.limiter.settings.enabled ? (o.rateLimitSessions ?? 64) : Number.POSITIVE_INFINITY,
     idle: { idleMs: (o.sessionIdleSeconds ?? 900) * 1000 },
     log: o.log,
   };

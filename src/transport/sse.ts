@@ -15,7 +15,7 @@ import type { Log } from '../log.ts';
 import { isJsonBody, jsonBodyOf } from './http/body.ts';
 import type { InFlight } from './http/inflight.ts';
 import { jsonError } from './http/plugin.ts';
-import { type IdleOptions, SessionTable } from './http/sessions.ts';
+import { clientOfOwner, type IdleOptions, SessionTable, tooManySessions } from './http/sessions.ts';
 
 const encoder = new TextEncoder();
 
@@ -114,6 +114,7 @@ export interface SseRouteOptions {
   maxBodyBytes: number;
   keepAliveMs: number;
   maxSessions: number;
+  sessionsPerClient: number;
   inflight: InFlight;
   idle: IdleOptions;
   log: Log;
@@ -129,6 +130,8 @@ export function sseRoutes(o: SseRouteOptions) {
         return jsonError(503, 'too many open SSE streams; close unused ones and retry', {
           'retry-after': '5',
         });
+      const claim = sessions.claim(clientOfOwner(owner), o.sessionsPerClient);
+      if (!claim) return tooManySessions(o.sessionsPerClient, 'close unused event streams');
       const transport = new SseServerTransport('/messages', o.keepAliveMs, o.inflight);
       const server = o.serverFor(request);
       server.onerror = (e) => o.log.debug(`sse: ${e.message}`);
@@ -137,7 +140,7 @@ export function sseRoutes(o: SseRouteOptions) {
         sessions.delete(transport.sessionId);
         previous?.();
       };
-      sessions.add(transport.sessionId, transport, owner);
+      sessions.add(transport.sessionId, transport, owner, claim);
       await server.connect(transport);
       request.signal?.addEventListener('abort', () => void transport.close(), { once: true });
       return transport.response;

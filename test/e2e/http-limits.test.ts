@@ -199,6 +199,62 @@ describe('event streams under another path spelling', () => {
   });
 });
 
+describe('sessions per client', () => {
+  it('refuses a client its 3rd session at a quota of 2, naming the limit and DELETE /mcp, while another client opens one', async () => {
+    const tokens = { alice: 'mcpt-alice-token-0123456789abcdef', bob: 'mcpt-bob-token-0123456789abcdefg' };
+    const authFile = join(dir, 'auth-sessions.json');
+    writeFileSync(
+      authFile,
+      JSON.stringify({
+        clients: {
+          alice: { profile: 'read-only', tokens: [hashToken(tokens.alice)] },
+          bob: { profile: 'read-only', tokens: [hashToken(tokens.bob)] },
+        },
+      }),
+    );
+    const r = await serve({ SECURITY_AUTH_FILE: authFile, SECURITY_RATE_LIMIT_SESSIONS: '2' });
+    const init = (token: string) =>
+      fetch(`${r.base}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json, text/event-stream',
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 'mcpt', version: '0' },
+          },
+        }),
+      });
+    const opened = await Promise.all([init(tokens.alice), init(tokens.alice), init(tokens.alice)]);
+    const statuses = opened.map((o) => o.status).sort();
+    expect(statuses).toEqual([200, 200, 429]);
+    const refused = opened.find((o) => o.status === 429) as Response;
+    const body = (await refused.json()) as { error: string; limit: string };
+    expect(body.limit).toBe('open_sessions');
+    expect(body.error).toContain('DELETE /mcp');
+    expect((await init(tokens.bob)).status).toBe(200);
+    const first = opened.find((o) => o.status === 200) as Response;
+    const id = first.headers.get('mcp-session-id') ?? '';
+    const closed = await fetch(`${r.base}/mcp`, {
+      method: 'DELETE',
+      headers: {
+        authorization: `Bearer ${tokens.alice}`,
+        'mcp-session-id': id,
+        'mcp-protocol-version': '2025-06-18',
+      },
+    });
+    expect(closed.status).toBe(200);
+    expect((await init(tokens.alice)).status).toBe(200);
+  });
+});
+
 describe('failed authentication', () => {
   it('locks an IP out after N failures a minute, even with a good token', async () => {
     const token = 'mcpt-good-token-0123456789abcdef';

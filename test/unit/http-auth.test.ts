@@ -211,21 +211,45 @@ describe('SessionTable', () => {
     };
     return t;
   };
+  const slot = (s: SessionTable<ReturnType<typeof transport>>, client: string) => {
+    const claim = s.claim(client, 100);
+    if (!claim) throw new Error('no slot');
+    return claim;
+  };
   it('answers only the owner, and someone else as if the id never existed', () => {
     const s = new SessionTable<ReturnType<typeof transport>>({ idleMs: 1000 });
-    s.add('id', transport(), 'alice');
+    s.add('id', transport(), 'alice', slot(s, 'alice'));
     expect(s.use('id', 'alice')).toMatchObject({ owner: 'alice' });
     expect(s.use('id', 'mallory')).toBeUndefined();
     expect(s.use('other', 'alice')).toBeUndefined();
     void s.closeAll();
   });
+  it('holds a client to its quota of sessions, opening ones included, and frees a slot when one ends', () => {
+    const s = new SessionTable<ReturnType<typeof transport>>({ idleMs: 1000 });
+    const a = s.claim('alice', 2);
+    const b = s.claim('alice', 2);
+    expect(s.claim('alice', 2)).toBeUndefined();
+    expect(s.claim('bob', 2)).toBeDefined();
+    if (!a || !b) throw new Error('no slot');
+    s.add('one', transport(), 'alice', a);
+    b.release(); // an initialize that made no session
+    const c = s.claim('alice', 2);
+    expect(c).toBeDefined();
+    expect(s.claim('alice', 2)).toBeUndefined();
+    s.delete('one');
+    s.delete('one');
+    expect(s.claim('alice', 2)).toBeDefined();
+    expect(s.claim('alice', 2)).toBeUndefined();
+    void s.closeAll();
+  });
+
   it('closes idle sessions, never one mid-call, and remembers they expired', async () => {
     const clock = fake();
     const s = new SessionTable<ReturnType<typeof transport>>({ idleMs: 1000, now: clock.now });
     const idle = transport();
     const working = transport();
-    s.add('idle', idle, 'a');
-    s.add('busy', working, 'a');
+    s.add('idle', idle, 'a', slot(s, 'a'));
+    s.add('busy', working, 'a', slot(s, 'a'));
     const session = s.use('busy', 'a');
     if (!session || session === 'expired') throw new Error('no session');
     const end = session.calls.begin();

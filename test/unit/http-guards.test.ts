@@ -153,7 +153,8 @@ describe('shutdown bounds', () => {
   it('SessionTable.closeAll returns though a transport never finishes closing, and forgets every session', async () => {
     const table = new SessionTable<{ close(): Promise<void> }>({ idleMs: 60_000 });
     let closedQuick = false;
-    table.add('stuck', { close: () => new Promise(() => {}) }, 'a');
+    const slot = () => table.claim('a', 10) ?? { release() {} };
+    table.add('stuck', { close: () => new Promise(() => {}) }, 'a', slot());
     table.add(
       'quick',
       {
@@ -162,6 +163,7 @@ describe('shutdown bounds', () => {
         },
       },
       'a',
+      slot(),
     );
     const started = performance.now();
     await table.closeAll();

@@ -13,7 +13,7 @@ import type { Log } from '../../log.ts';
 import { isJsonBody, jsonBodyOf } from './body.ts';
 import { listAnswerCache } from './list-cache.ts';
 import { jsonError } from './plugin.ts';
-import { type IdleOptions, SessionTable } from './sessions.ts';
+import { type Claim, clientOfOwner, type IdleOptions, SessionTable, tooManySessions } from './sessions.ts';
 
 export interface McpRouteOptions {
   /** A fresh server for this request's caller (the per-credential seam is upstream). */
@@ -23,6 +23,8 @@ export interface McpRouteOptions {
   keepAliveMs: number;
   /** Initialize-era sessions held at once; more get 503 rather than unbounded memory. */
   maxSessions: number;
+  /** Sessions one client may hold (open or opening); more get 429, so no client can take every slot. */
+  sessionsPerClient: number;
   /** Sessions idle this long are closed (with their server). */
   idle: IdleOptions;
   log: Log;
@@ -55,9 +57,28 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
       return jsonError(503, 'too many open sessions; close unused ones (DELETE /mcp) and retry', {
         'retry-after': '5',
       });
+    const claim = sessions.claim(clientOfOwner(owner), o.sessionsPerClient);
+    if (!claim)
+      return tooManySessions(
+        o.sessionsPerClient,
+        'close unused ones with DELETE /mcp (their Mcp-Session-Id)',
+      );
+    try {
+      return await initialize(request, owner, parsedBody, claim);
+    } finally {
+      // Kept by the session if one was made; freed otherwise.
+      if (!claimed.has(claim)) claim.release();
+    }
+  }
+
+  const claimed = new WeakSet<Claim>();
+  async function initialize(request: Request, owner: string, parsedBody: unknown, claim: Claim) {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
-      onsessioninitialized: (id) => sessions.add(id, transport, owner),
+      onsessioninitialized: (id) => {
+        claimed.add(claim);
+        sessions.add(id, transport, owner, claim);
+      },
       maxRequestBodySize: o.maxBodyBytes,
       keepAliveMs: o.keepAliveMs,
     });

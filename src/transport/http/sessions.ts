@@ -13,7 +13,7 @@ export interface IdleOptions {
 
 export interface Session<T> {
   transport: T;
-  /** Client id of the principal that opened it. */
+  /** Client id and profile of the principal that opened it. */
   owner: string;
   /** Calls still being answered: a session is never idle mid-call. */
   calls: InFlight;
@@ -24,8 +24,31 @@ const EXPIRED_REMEMBERED = 10_000;
 /** How long `closeAll` waits for the transports; they are dropped either way. */
 const CLOSE_WAIT_MS = 500;
 
+/** The client an owner key names (owner = client id, a newline, its profile's key: see http.ts). */
+export const clientOfOwner = (owner: string): string => owner.split('\n', 1)[0] ?? owner;
+
+/** The answer when a client already holds `max` sessions: which limit, and how to free one. */
+export function tooManySessions(max: number, howToClose: string): Response {
+  return Response.json(
+    {
+      error: `${max} sessions already open for this client (the limit, --rate-limit-sessions); ${howToClose}, or wait for idle ones to expire, and retry`,
+      limit: 'open_sessions',
+      retry_after_seconds: 5,
+    },
+    { status: 429, headers: { 'retry-after': '5' } },
+  );
+}
+
+/** A session slot of one client, taken before the session exists (see `claim`). */
+export interface Claim {
+  /** Gives the slot back if no session was added with it; once one was, its end frees the slot. */
+  release(): void;
+}
+
 export class SessionTable<T extends { close(): Promise<void> }> {
-  private readonly live = new Map<string, Session<T> & { lastSeen: number }>();
+  private readonly live = new Map<string, Session<T> & { lastSeen: number; claim: Claim }>();
+  /** Sessions per client, those being opened included: one client cannot hold every slot. */
+  private readonly perClient = new Map<string, number>();
   private readonly expired = new Set<string>();
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly now: () => number;
@@ -44,10 +67,32 @@ export class SessionTable<T extends { close(): Promise<void> }> {
     return this.live.size;
   }
 
-  add(id: string, transport: T, owner: string): void {
+  /**
+   * A slot for a session `client` is about to open, or undefined when it already holds `max` (open or
+   * opening). Taken before the session exists, so parallel opens cannot all slip under the quota.
+   */
+  claim(client: string, max: number): Claim | undefined {
+    const held = this.perClient.get(client) ?? 0;
+    if (held >= max) return undefined;
+    this.perClient.set(client, held + 1);
+    let freed = false;
+    return {
+      release: () => {
+        if (freed) return;
+        freed = true;
+        const n = (this.perClient.get(client) ?? 1) - 1;
+        if (n > 0) this.perClient.set(client, n);
+        else this.perClient.delete(client);
+      },
+    };
+  }
+
+  /** Adds a session in the slot `claim` took; the slot is freed when the session goes. */
+  add(id: string, transport: T, owner: string, claim: Claim): void {
     const entry = {
       transport,
       owner,
+      claim,
       calls: new InFlight(),
       lastSeen: this.now(),
       touch: () => {
@@ -63,6 +108,7 @@ export class SessionTable<T extends { close(): Promise<void> }> {
 
   /** Forgets a session that closed by itself (DELETE, stream gone). */
   delete(id: string): void {
+    this.live.get(id)?.claim.release();
     this.live.delete(id);
   }
 
@@ -82,6 +128,7 @@ export class SessionTable<T extends { close(): Promise<void> }> {
     for (const [id, s] of this.live) {
       if (s.lastSeen > cutoff || s.calls.count > 0 || this.busy(s.transport)) continue;
       this.live.delete(id);
+      s.claim.release();
       this.expired.add(id);
       if (this.expired.size > EXPIRED_REMEMBERED)
         this.expired.delete(this.expired.values().next().value as string);
@@ -96,6 +143,7 @@ export class SessionTable<T extends { close(): Promise<void> }> {
     clearInterval(this.timer);
     const all = [...this.live.values()];
     this.live.clear();
+    for (const s of all) s.claim.release();
     await settleWithin(CLOSE_WAIT_MS, Promise.allSettled(all.map((s) => s.transport.close())));
   }
 }
