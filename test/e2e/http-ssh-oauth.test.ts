@@ -325,6 +325,43 @@ describe('OAuth JWTs to the binary', () => {
     }
   });
 
+  it('refuses a token minted for this name on another port, whatever Host the caller sends', async () => {
+    const named = await serve([
+      '--oauth',
+      '--oauth-issuer',
+      ISSUER,
+      '--oauth-jwks-file',
+      at('jwks.json'),
+      '--allowed-hosts',
+      'mcp.example.com',
+    ]);
+    const withHost = async (host: string, aud: string) =>
+      (
+        await fetch(`${named.base}/mcp`, {
+          method: 'POST',
+          headers: {
+            host,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            authorization: `Bearer ${await jwt({ aud, scope: 'docker:read' })}`,
+          },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'initialize',
+            params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: info },
+          }),
+        })
+      ).status;
+    // A loopback name without a port is port 80: another server (refused at the Host check).
+    expect(await withHost('localhost', 'http://localhost/mcp')).toBe(403);
+    expect(await withHost('mcp.example.com:4444', 'http://mcp.example.com:4444/mcp')).toBe(401);
+    // The same name on this server's port is this server.
+    expect(await withHost(`mcp.example.com:${named.port}`, `http://mcp.example.com:${named.port}/mcp`)).toBe(
+      200,
+    );
+  });
+
   it('verifies tokens against a JWKS served from a URL', async () => {
     const other = await serve([
       '--oauth',

@@ -8,6 +8,7 @@ import { authenticate } from '../../src/transport/http/auth.ts';
 import {
   createOAuthVerifier,
   metadataUrl,
+  ownResourceUrls,
   protectedResourceMetadata,
   scopesOf,
 } from '../../src/transport/http/auth-oauth.ts';
@@ -76,7 +77,7 @@ function verifier(o: { jwksUrl?: string; audience?: string[]; requiredScopes?: s
     clockSkewSeconds: 30,
     resolve: byScope,
     log,
-    resourceUrl: () => RESOURCE,
+    resourceUrls: () => [RESOURCE],
   });
 }
 const bearer = (t: string) => new Request(RESOURCE, { headers: { authorization: `Bearer ${t}` } });
@@ -209,9 +210,43 @@ describe('createOAuthVerifier', () => {
         clockSkewSeconds: 0,
         resolve: byScope,
         log,
-        resourceUrl: () => RESOURCE,
+        resourceUrls: () => [RESOURCE],
       }),
     ).toThrow(/cannot use the OAuth JWKS file .*ENOENT/);
+  });
+  it("lists this server's own URLs: bound, loopback names and allowed hosts on the real port", () => {
+    expect(
+      ownResourceUrls('http://127.0.0.1:8000/mcp', true, ['mcp.example.com', 'alt.example.com:443']),
+    ).toEqual([
+      'http://127.0.0.1:8000/mcp',
+      'http://localhost:8000/mcp',
+      'http://[::1]:8000/mcp',
+      'http://mcp.example.com:8000/mcp',
+      'http://alt.example.com:443/mcp',
+    ]);
+  });
+  it('refuses a token for the same name on another port, whatever Host the caller sends', async () => {
+    const v = createOAuthVerifier({
+      issuer: ISSUER,
+      audience: [],
+      jwksFile: join(dir, 'jwks.json'),
+      requiredScopes: [],
+      clockSkewSeconds: 0,
+      resolve: byScope,
+      log,
+      resourceUrls: () => ownResourceUrls('http://127.0.0.1:8000/mcp', true, ['mcp.example.com']),
+    });
+    const as = (host: string, t: string) =>
+      new Request('http://127.0.0.1:8000/mcp', { headers: { host, authorization: `Bearer ${t}` } });
+    for (const [host, aud] of [
+      ['localhost', 'http://localhost/mcp'],
+      ['mcp.example.com:4444', 'http://mcp.example.com:4444/mcp'],
+    ] as const)
+      expect(refused(await v.verify(as(host, await token({ claims: { aud } })))).error).toContain('audience');
+    expect(
+      (await v.verify(as('localhost:8000', await token({ claims: { aud: 'http://localhost:8000/mcp' } }))))
+        ?.ok,
+    ).toBe(true);
   });
   it('takes the resource URL from the Host the client used: a server bound to 0.0.0.0 names its public name', async () => {
     const v = createOAuthVerifier({
@@ -222,7 +257,7 @@ describe('createOAuthVerifier', () => {
       clockSkewSeconds: 0,
       resolve: byScope,
       log,
-      resourceUrl: () => 'https://0.0.0.0:8443/mcp',
+      resourceUrls: () => ownResourceUrls('https://0.0.0.0:8443/mcp', false, ['mcp.example.com']),
     });
     const as = (t: string) =>
       new Request('https://0.0.0.0:8443/mcp', {
@@ -239,7 +274,7 @@ describe('createOAuthVerifier', () => {
     );
     const doc = protectedResourceMetadata({
       issuer: ISSUER,
-      resourceUrl: () => 'https://0.0.0.0:8443/mcp',
+      resourceUrls: () => ownResourceUrls('https://0.0.0.0:8443/mcp', false, ['mcp.example.com']),
       scopesSupported: [],
     });
     expect(await doc(as('')).json()).toMatchObject({ resource: 'https://mcp.example.com:8443/mcp' });
@@ -253,7 +288,7 @@ describe('createOAuthVerifier', () => {
       clockSkewSeconds: 0,
       resolve: byScope,
       log,
-      resourceUrl: () => 'https://0.0.0.0:8443/mcp',
+      resourceUrls: () => ownResourceUrls('https://0.0.0.0:8443/mcp', false, ['mcp.example.com']),
     });
     const bare = new Request('https://0.0.0.0:8443/mcp', { headers: { host: 'mcp.example.com:8443' } });
     const r = refused(await authenticate(bare, [v]));
@@ -272,7 +307,7 @@ describe('protectedResourceMetadata', () => {
   it('serves the RFC 9728 document', async () => {
     const handler = protectedResourceMetadata({
       issuer: ISSUER,
-      resourceUrl: () => RESOURCE,
+      resourceUrls: () => [RESOURCE],
       scopesSupported: () => ['docker:read', 'docker:write'],
     });
     expect(await handler(new Request(RESOURCE)).json()).toEqual({

@@ -10,13 +10,17 @@ import { SessionTable } from '../../src/transport/http/sessions.ts';
 const loopback = { loopback: true, port: () => 8000, allowedHosts: [] as string[] };
 
 describe('checkHost', () => {
-  it('accepts the loopback names on a loopback bind, with the bound port or none', () => {
-    for (const h of ['localhost:8000', '127.0.0.1:8000', '[::1]:8000', 'localhost', 'LOCALHOST:8000'])
+  it('accepts the loopback names on a loopback bind, with the bound port', () => {
+    for (const h of ['localhost:8000', '127.0.0.1:8000', '[::1]:8000', 'LOCALHOST:8000'])
       expect(checkHost(h, loopback)).toBe(true);
   });
   it('refuses a rebinding name and a loopback name on another port', () => {
     expect(checkHost('evil.example:8000', loopback)).toBe(false);
     expect(checkHost('localhost:9999', loopback)).toBe(false);
+    // No port is port 80: another server.
+    expect(checkHost('localhost', loopback)).toBe(false);
+    expect(checkHost('localhost', { ...loopback, port: () => 80 })).toBe(true);
+    expect(checkHost('localhost', { ...loopback, port: () => 443, tls: true })).toBe(true);
     expect(checkHost(null, loopback)).toBe(false);
     expect(checkHost('a:b:c', loopback)).toBe(false);
   });

@@ -1,7 +1,7 @@
 /**
  * OAuth 2.1 resource-server mode: `Authorization: Bearer <JWT>` checked with jose against the issuer's
  * keys — signature (asymmetric algorithms only, so neither `none` nor an HMAC made with a public key
- * passes), `iss`, `aud` (default: this server's resource URL), `exp` (required) and `nbf` with the
+ * passes), `iss`, `aud` (default: this server's own resource URLs), `exp` (required) and `nbf` with the
  * configured skew, and the required scopes. Client id = `sub`, else `client_id`; scopes (`scope` string
  * or `scp` list) pick the profile through the resolver. Refusals carry the RFC 6750 challenge with the
  * RFC 9728 metadata URL, so a client can discover the authorization server.
@@ -9,12 +9,13 @@
 import { errors, type JWTPayload, jwtVerify } from 'jose';
 import type { Log } from '../../log.ts';
 import type { AuthResult, ProfileResolver, Verifier } from './auth-types.ts';
+import { parseHostHeader } from './host-origin.ts';
 import { jwksSource } from './oauth-jwks.ts';
 import { validClientId } from './ssh-keys.ts';
 
 export interface OAuthVerifierOptions {
   issuer: string;
-  /** Accepted `aud` values; empty = this server's resource URL. */
+  /** Accepted `aud` values; empty = this server's own resource URLs (`resourceUrls`). */
   audience: string[];
   jwksUrl?: string;
   jwksFile?: string;
@@ -22,8 +23,8 @@ export interface OAuthVerifierOptions {
   clockSkewSeconds: number;
   resolve: ProfileResolver;
   log: Log;
-  /** The bound resource URL (e.g. https://0.0.0.0:8000/mcp); the request's Host replaces its host. */
-  resourceUrl: () => string;
+  /** This server's own resource URLs, the bound one first (`ownResourceUrls`). */
+  resourceUrls: () => readonly string[];
 }
 
 const ALGORITHMS = [
@@ -50,15 +51,41 @@ export function metadataUrl(resource: string): string {
 }
 
 /**
- * The resource URL as this client addressed it: the scheme and path of the bound URL with the request's
- * Host (already checked against the allowed hosts), so a server bound to 0.0.0.0 and reached as
- * mcp.example.com names itself https://mcp.example.com:8000/mcp, as RFC 9728 clients expect.
+ * This server's own resource URLs: the bound URL; on a loopback bind the loopback names on the bound
+ * port; and each --allowed-hosts name, on its own port if the entry gives one, else the bound port.
+ * A name on another port is another server, so a token minted for it is not accepted here.
  */
-export function resourceFor(request: Request | undefined, bound: string): string {
+export function ownResourceUrls(bound: string, loopback: boolean, allowedHosts: readonly string[]): string[] {
+  const b = URL.parse(bound);
+  if (!b) return [bound];
+  const port = b.port ? `:${b.port}` : '';
+  const hosts = loopback ? ['localhost', '127.0.0.1', '[::1]'].map((h) => `${h}${port}`) : [];
+  for (const entry of allowedHosts) {
+    const h = parseHostHeader(entry);
+    if (h) hosts.push(h.port === undefined ? `${h.name}${port}` : `${h.name}:${h.port}`);
+  }
+  const urls = [b.href];
+  for (const host of hosts) {
+    const u = URL.parse(`${b.protocol}//${host}${b.pathname}`);
+    if (u && !urls.includes(u.href)) urls.push(u.href);
+  }
+  return urls;
+}
+
+/**
+ * The resource URL as this client addressed it: the own URL whose host is the request's Host (so a
+ * server bound to 0.0.0.0 and reached as mcp.example.com names itself https://mcp.example.com:8000/mcp,
+ * as RFC 9728 clients expect), else the bound one. Never a URL made from the Host alone.
+ */
+export function resourceFor(request: Request | undefined, own: readonly string[]): string {
+  const first = own[0] ?? '';
   const host = request?.headers.get('host');
-  const u = URL.parse(bound);
-  if (!host || !u || !/^[\w.:[\]-]+$/.test(host)) return bound;
-  return `${u.protocol}//${host}${u.pathname}`;
+  if (!host || !/^[\w.:[\]-]+$/.test(host)) return first;
+  for (const url of own) {
+    const u = URL.parse(url);
+    if (u && URL.parse(`${u.protocol}//${host}/`)?.host === u.host) return url;
+  }
+  return first;
 }
 
 /** Scopes from `scope` (space-separated, RFC 9068) or `scp` (a list, some issuers). */
@@ -85,7 +112,7 @@ function explain(e: unknown): string {
 export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
   const keys = jwksSource({ jwksUrl: o.jwksUrl, jwksFile: o.jwksFile, log: o.log });
   const challenge = (extra = '', request?: Request) =>
-    `Bearer${extra}${extra ? ',' : ''} resource_metadata="${metadataUrl(resourceFor(request, o.resourceUrl()))}"`;
+    `Bearer${extra}${extra ? ',' : ''} resource_metadata="${metadataUrl(resourceFor(request, o.resourceUrls()))}"`;
   const q = (s: string) => s.replace(/["\\]/g, '');
   const invalid = (request: Request, error: string, detail: string): AuthResult => ({
     ok: false,
@@ -123,8 +150,8 @@ export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
       try {
         ({ payload } = await jwtVerify(token, keys, {
           issuer: o.issuer,
-          audience:
-            o.audience.length > 0 ? o.audience : [resourceFor(request, o.resourceUrl()), o.resourceUrl()],
+          // This server's own URLs, never one derived from the request's Host.
+          audience: o.audience.length > 0 ? o.audience : [...o.resourceUrls()],
           clockTolerance: o.clockSkewSeconds,
           algorithms: ALGORITHMS,
           requiredClaims: ['exp'],
@@ -167,7 +194,7 @@ export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
 
 export interface ProtectedResourceOptions {
   issuer: string;
-  resourceUrl: () => string;
+  resourceUrls: () => readonly string[];
   /** Scopes this server maps to profiles (a function: the auth file is re-read on change). */
   scopesSupported: string[] | (() => string[]);
 }
@@ -176,7 +203,7 @@ export interface ProtectedResourceOptions {
 export function protectedResourceMetadata(o: ProtectedResourceOptions): (request: Request) => Response {
   return (request) =>
     Response.json({
-      resource: resourceFor(request, o.resourceUrl()),
+      resource: resourceFor(request, o.resourceUrls()),
       authorization_servers: [o.issuer],
       scopes_supported: typeof o.scopesSupported === 'function' ? o.scopesSupported() : o.scopesSupported,
       bearer_methods_supported: ['header'],

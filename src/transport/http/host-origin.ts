@@ -12,6 +12,8 @@ export interface HostOriginOptions {
   loopback: boolean;
   /** The port actually bound (a Host header that names another port is refused); 0 = not known. */
   port: () => number;
+  /** HTTPS: a Host with no port means 443 (else 80). */
+  tls?: boolean;
   /** `name` (any port) or `name:port`. */
   allowedHosts: readonly string[];
   /** Full origins, e.g. `https://app.example.com`. */
@@ -37,7 +39,9 @@ export function checkHost(value: string | null, o: Omit<HostOriginOptions, 'allo
   }
   if (!o.loopback || !isLoopbackHost(host.name)) return false;
   const port = o.port();
-  return host.port === undefined || port === 0 || host.port === port;
+  // No port means the scheme's default: another server, unless that is the port bound.
+  const named = host.port ?? (o.tls ? 443 : 80);
+  return port === 0 || named === port;
 }
 
 const normaliseOrigin = (origin: string) => origin.trim().toLowerCase().replace(/\/+$/, '');

@@ -11,9 +11,10 @@ import { serverFacts } from '../../pipeline/run.ts';
 import { buildServer, type ServerDeps } from '../../server.ts';
 import { StartupError, startHttp } from '../http.ts';
 import { closeVerifiers } from './auth.ts';
-import { createOAuthVerifier, protectedResourceMetadata } from './auth-oauth.ts';
+import { createOAuthVerifier, ownResourceUrls, protectedResourceMetadata } from './auth-oauth.ts';
 import { createSshVerifier } from './auth-ssh.ts';
 import type { Principal, ProfileResolver, Verifier } from './auth-types.ts';
+import { isLoopbackHost } from './bind.ts';
 import { Credentials, CredentialsError } from './credentials.ts';
 import { callObserver, createGuards, type Guards } from './limits.ts';
 import { tokenVerifier } from './token.ts';
@@ -28,7 +29,7 @@ interface AuthSetup {
 function setUpAuth(
   config: Config,
   ceiling: SafetyProfile,
-  resourceUrl: () => string,
+  resourceUrls: () => readonly string[],
   log: Log,
   engines: readonly string[],
 ): AuthSetup {
@@ -68,12 +69,12 @@ function setUpAuth(
         clockSkewSeconds: config.oauthClockSkewSeconds,
         resolve,
         log,
-        resourceUrl,
+        resourceUrls,
       }),
     );
     protectedResource = protectedResourceMetadata({
       issuer: config.oauthIssuer,
-      resourceUrl,
+      resourceUrls,
       // A function, so scopes added to a reloaded auth file show up.
       scopesSupported: () => credentials?.current().scopes.map(([s]) => s) ?? [],
     });
@@ -142,7 +143,14 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
   let auth: AuthSetup | undefined;
   try {
     guards = createGuards(config, log);
-    auth = setUpAuth(config, profile, () => `${url}/mcp`, log, deps.env.engines.names());
+    let own: string[] | undefined;
+    // Known once the port is bound (kept from then on; asked earlier, the bound path alone).
+    const resourceUrls = () => {
+      if (!url) return [`${url}/mcp`];
+      own ??= ownResourceUrls(`${url}/mcp`, isLoopbackHost(config.host), config.allowedHosts);
+      return own;
+    };
+    auth = setUpAuth(config, profile, resourceUrls, log, deps.env.engines.names());
     http = startHttp({
       ...config,
       guards,
