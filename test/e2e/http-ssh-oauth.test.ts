@@ -270,6 +270,18 @@ describe('SSH-signed requests to the binary', () => {
     );
   });
 
+  it('answers a stale header for a real client id exactly as for an unknown one', async () => {
+    const nonce = 'AAAAAAAAAAAAAAAAAAAAAAAA';
+    const answers = await Promise.all(
+      ['operator', 'monitor', 'nosuchclient'].map(async (id) => {
+        const res = await post(`Signature keyId="${id}",ts="1",nonce="${nonce}",sig="AAAA"`);
+        return `${res.status} ${await res.text()}`;
+      }),
+    );
+    expect(new Set(answers).size).toBe(1);
+    expect(answers[0]).toStartWith('401 ');
+  });
+
   it('accepts a key added to authorized_keys without a restart', async () => {
     const late = signedFetch(sign('late', 'late'));
     expect((await post(sshSigner(sign('late', 'late'))())).status).toBe(401);

@@ -5,9 +5,10 @@
  *
  *   Authorization: Signature keyId="<client id>",ts="<unix seconds>",nonce="<nonce>",sig="<base64 SSHSIG>"
  *
- * Checks, in this order: header shape → a key of that client signed it → timestamp within ±maxAge →
+ * Checks, in this order: header shape → timestamp within ±maxAge → a key of that client signed it →
  * signature verifies → only then the nonce is recorded, and one seen within the window is a replay.
- * Unknown client, unknown key and bad signature give the client one message; the audit detail says which.
+ * A stale timestamp, unknown client, unknown key and bad signature give the client one message (so
+ * no answer tells which client ids exist); the audit detail says which.
  */
 import type { Log } from '../../log.ts';
 import type { AuthResult, ProfileResolver, Verifier } from './auth-types.ts';
@@ -81,8 +82,9 @@ export function createSshVerifier(options: SshVerifierOptions): Verifier {
     detail,
     claimedClientId,
   });
-  const NOT_ACCEPTED =
-    'SSH signature not accepted: sign "client_id|ts|nonce" in namespace mcp-docker with a key listed for this client id';
+  // One answer for every refusal before the signature verifies (unknown id, key not listed, bad
+  // signature, stale timestamp); the audit detail and the log say which.
+  const NOT_ACCEPTED = `SSH signature not accepted: sign "client_id|ts|nonce" in namespace mcp-docker with a key listed for this client id, with ts the current unix time (±${maxAgeSeconds} s; check the client clock)`;
 
   return {
     method: 'ssh',
@@ -92,14 +94,15 @@ export function createSshVerifier(options: SshVerifierOptions): Verifier {
       if (p === undefined) return undefined;
       if (typeof p === 'string') return refuse(`malformed Signature header: ${p}`, 'malformed header');
       const nowMs = now();
-      const clientKeys = keys.keysFor(p.keyId, nowMs);
-      if (clientKeys.length === 0) return refuse(NOT_ACCEPTED, `ssh: no key for client ${p.keyId}`, p.keyId);
+      // The timestamp first: it does not depend on the id, so no answer tells which ids exist.
       if (Math.abs(nowMs / 1000 - p.ts) > maxAgeSeconds)
         return refuse(
-          `signature timestamp outside the allowed window (±${maxAgeSeconds} s); check the client clock`,
+          NOT_ACCEPTED,
           `ssh: ${p.keyId} ts ${p.ts} is ${Math.round(nowMs / 1000 - p.ts)} s off`,
           p.keyId,
         );
+      const clientKeys = keys.keysFor(p.keyId, nowMs);
+      if (clientKeys.length === 0) return refuse(NOT_ACCEPTED, `ssh: no key for client ${p.keyId}`, p.keyId);
       let sig: SshSig;
       try {
         sig = parseSshSig(p.sig);
