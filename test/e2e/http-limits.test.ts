@@ -256,6 +256,25 @@ describe('sessions per client', () => {
 });
 
 describe('failed authentication', () => {
+  it('does not count requests with no credential as failures, and keeps /healthz answering during a lockout', async () => {
+    const token = 'mcpt-good-token-0123456789abcdef';
+    const authFile = join(dir, 'auth-bare.json');
+    writeFileSync(
+      authFile,
+      JSON.stringify({ clients: { ops: { profile: 'moderate', tokens: [hashToken(token)] } } }),
+    );
+    const r = await serve({ SECURITY_AUTH_FILE: authFile, SECURITY_AUTH_FAILURES_PER_MINUTE: '3' });
+    for (let i = 0; i < 10; i++) expect((await rpc(r.base, 'tools/list')).status).toBe(401);
+    const good = { authorization: `Bearer ${token}` };
+    expect((await rpc(r.base, 'tools/list', {}, good)).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await rpc(r.base, 'tools/list', {}, { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await rpc(r.base, 'tools/list', {}, good)).status).toBe(429);
+    const health = await fetch(`${r.base}/healthz`, { headers: good });
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+  });
+
   it('locks an IP out after N failures a minute, even with a good token', async () => {
     const token = 'mcpt-good-token-0123456789abcdef';
     const authFile = join(dir, 'auth.json');

@@ -30,6 +30,8 @@ export type AuthResult =
       detail?: string;
       /** The client id the credential named (a Signature keyId, a known token's client), for the audit log only: unproven on a 401. */
       claimedClientId?: string;
+      /** No credential was sent at all (a client's first request, OAuth discovery): not a guess. */
+      noCredential?: true;
     };
 
 export interface Verifier {

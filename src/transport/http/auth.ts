@@ -39,6 +39,7 @@ const noCredential = (request: Request, verifiers: readonly Verifier[]): AuthRes
   error: `authentication required: send ${describe(verifiers)}`,
   challenge: challengeOf(verifiers, request),
   detail: 'no credential presented',
+  noCredential: true,
 });
 
 const NAMES: Record<Verifier['method'], string> = {

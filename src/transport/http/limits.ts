@@ -90,17 +90,23 @@ export function clientGuard(g: Guards) {
     if (ip === undefined) return undefined;
     const lockout = g.limiter.checkAuthLockout(ip);
     if (lockout.ok) return undefined;
+    // A health check is never locked out; it gets the anonymous answer, so it cannot test a credential.
+    if (request.method === 'GET' && new URL(request.url).pathname === '/healthz')
+      return Response.json({ status: 'ok' });
     g.audit.record({ event: 'rate_limited', ip, outcome: lockout.limit });
     return tooMany(lockout);
   });
 }
 
-/** For AuthOptions.onRefused: a 401 counts toward the IP's lockout; every refusal is audited. */
+/**
+ * For AuthOptions.onRefused: a 401 for a wrong credential counts toward the IP's lockout (a request
+ * with none, what a client sends first, guesses nothing); every refusal is audited.
+ */
 export const onAuthRefused =
   (g: Guards) =>
   (request: Request, refusal: Refusal): void => {
     const ip = clientIpOf(request);
-    if (refusal.status === 401 && ip !== undefined) g.limiter.noteAuthFailure(ip);
+    if (refusal.status === 401 && !refusal.noCredential && ip !== undefined) g.limiter.noteAuthFailure(ip);
     g.audit.record({
       event: 'auth_failure',
       ip,
