@@ -5,15 +5,15 @@
  * keeps the details. Over stdio the local user still sees the endpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport as V1Sse } from '@modelcontextprotocol/sdk/client/sse.js';
 import { ENGINE_UNREACHABLE_REMOTE } from '../../src/pipeline/remote-errors.ts';
 import { errorOf, startServer, textOf } from '../helpers/client.ts';
-import { type HttpServer, killSpawned, serveHttp } from '../helpers/http-binary.ts';
+import { call, type HttpServer, killSpawned, serveHttp } from '../helpers/http-binary.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-errors-'));
 const socket = join(dir, 'no-engine-here', 'docker.sock');
@@ -107,5 +107,25 @@ describe('the same engine over stdio', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('a refused host path, told to HTTP callers', () => {
+  it('names the path the caller gave, never what it resolves to or the allowed roots', async () => {
+    // A link under the temp dir (an allowed root) to a directory outside every root.
+    const link = join(dir, 'mcpt-link');
+    symlinkSync('/usr/share', link);
+    const served = await serveHttp([]);
+    const res = await call(served.base, 'docker_compose_config', { project_dir: link });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('policy_denied');
+    expect(res.text).toContain(`host path '${link}' is refused`);
+    expect(res.text).toContain('--mount-allowlist');
+    expect(res.text).not.toContain('/usr/share');
+    expect(res.text).not.toContain(`(${homedir()}`);
+    expect(res.text).not.toContain('resolving to');
+    // The operator's log keeps the whole refusal.
+    for (let i = 0; i < 20 && !served.stderr().includes('/usr/share'); i++) await Bun.sleep(50);
+    expect(served.stderr()).toContain('/usr/share');
   });
 });

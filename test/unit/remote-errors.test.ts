@@ -63,6 +63,38 @@ describe('forRemote', () => {
     expect(lines[0]).toContain('/etc/mcp-docker/x.json');
   });
 
+  it("keeps the caller's host path in a policy refusal, drops what it resolved to and the server's roots", () => {
+    const { lines, remote } = logged();
+    const setting = 'SAFETY_VOLUME_MOUNT_ALLOWLIST (--mount-allowlist)';
+    const original = new ToolError(
+      'policy_denied',
+      "project_dir: host path '/tmp/link' (resolving to '/srv/private/app') is refused: it is not under an allowed root (/home/op, /tmp)",
+      {
+        hint: `Use a directory under an allowed root, or add it to ${setting}; list ~ and /tmp too to keep them.`,
+      },
+    );
+    const shown = forRemote(original, 'docker_compose_config', remote);
+    expect(shown.kind).toBe('policy_denied');
+    expect(shown.message).toBe(
+      "project_dir: host path '/tmp/link' is refused: it is not under an allowed root",
+    );
+    expect(shown.hint).toContain(setting);
+    for (const hidden of ['/srv/private', '/home/op', '~'])
+      expect(`${shown.message} ${shown.hint}`).not.toContain(hidden);
+    expect(lines[0]).toContain('/srv/private/app');
+    const sensitive = forRemote(
+      new ToolError(
+        'policy_denied',
+        "binds[0]: host path '/home/op/.ssh' is refused: it is in /home/op/.ssh, where credentials live",
+      ),
+      'docker_create_container',
+      remote,
+    );
+    expect(sensitive.message).toBe(
+      `binds[0]: host path '/home/op/.ssh' is refused: it is in ${HIDDEN}, where credentials live`,
+    );
+  });
+
   it('passes other kinds through untouched and logs nothing', () => {
     const { lines, remote } = logged();
     const e = new ToolError('not_found', 'no such container: web', { hint: 'See docker_list_containers.' });
