@@ -20,7 +20,7 @@ import { checkBind } from './http/bind.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { clientIp, parseCidrList } from './http/client-ip.ts';
 import { cors } from './http/cors.ts';
-import { securityHeaders } from './http/headers.ts';
+import { securityHeaders, securityHeaderValues } from './http/headers.ts';
 import { hostOriginGuard } from './http/host-origin.ts';
 import { InFlight, settleWithin } from './http/inflight.ts';
 import { clientGuard, clientIpOf, type Guards, onAuthRefused, rateLimit } from './http/limits.ts';
@@ -165,7 +165,7 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
         return jsonError(404, 'not found: the MCP endpoint is /mcp (legacy SSE: /sse)');
       // Details stay in our log; the client learns only that it failed.
       o.log.error(
-        `http: ${request.method} ${new URL(request.url).pathname}: ${(error as Error).stack ?? error}`,
+        `http: ${request.method} ${URL.parse(request.url)?.pathname ?? request.url}: ${(error as Error).stack ?? error}`,
       );
       return jsonError(500, 'internal error');
     })
@@ -264,7 +264,11 @@ export function startHttp(o: StartHttpOptions): RunningHttp {
         recordPeer(request, server.requestIP(request)?.address);
         return app.handle(request);
       },
-      error: () => jsonError(500, 'internal error'),
+      // Reached only when the app itself failed to answer: logged, and still with the security headers.
+      error: (e) => {
+        o.log.error(`http: unhandled: ${e.stack ?? e}`);
+        return jsonError(500, 'internal error', securityHeaderValues(Boolean(tls)));
+      },
     });
   } catch (e) {
     throw new StartupError(explainListenError(e, { host: o.host, port: o.port, tls: o.tlsEnabled }));

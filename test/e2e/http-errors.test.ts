@@ -129,3 +129,25 @@ describe('a refused host path, told to HTTP callers', () => {
     expect(served.stderr()).toContain('/usr/share');
   });
 });
+
+describe('a request without a Host header', () => {
+  it('gets 400 naming the header, with the security headers, over HTTP/1.0', async () => {
+    const port = Number(new URL(r.base).port);
+    let reply = '';
+    const socket = await Bun.connect({
+      hostname: '127.0.0.1',
+      port,
+      socket: {
+        data(_s, chunk) {
+          reply += new TextDecoder().decode(chunk);
+        },
+      },
+    });
+    socket.write('GET /healthz HTTP/1.0\r\n\r\n');
+    for (let i = 0; i < 40 && !reply.includes('}'); i++) await Bun.sleep(50);
+    socket.end();
+    expect(reply).toStartWith('HTTP/1.1 400');
+    expect(reply.toLowerCase()).toContain('x-content-type-options: nosniff');
+    expect(reply).toContain('Host header required');
+  });
+});

@@ -62,12 +62,17 @@ export function checkOrigin(
   }
 }
 
-/** The Host header, or the URL's host for in-process requests that never went through a socket. */
-const hostOf = (request: Request) => request.headers.get('host') ?? new URL(request.url).host;
+/**
+ * The Host header, or the URL's host for in-process requests that never went through a socket; null
+ * when there is neither (an HTTP/1.0 request without Host reaches us with a relative URL).
+ */
+const hostOf = (request: Request) => request.headers.get('host') ?? URL.parse(request.url)?.host ?? null;
 
 export function hostOriginGuard(o: HostOriginOptions) {
   return new Elysia({ name: 'host-origin', seed: o }).onRequest(({ request }) => {
-    if (!checkHost(hostOf(request), o))
+    const host = hostOf(request);
+    if (host === null) return jsonError(400, 'Host header required: send the name you reach this server by');
+    if (!checkHost(host, o))
       return jsonError(403, 'Host header not allowed; add it to --allowed-hosts if this name is yours');
     if (!checkOrigin(request.headers.get('origin'), o))
       return jsonError(403, 'Origin not allowed; add it to --allowed-origins if this page is yours');

@@ -91,7 +91,7 @@ export function clientGuard(g: Guards) {
     const lockout = g.limiter.checkAuthLockout(ip);
     if (lockout.ok) return undefined;
     // A health check is never locked out; it gets the anonymous answer, so it cannot test a credential.
-    if (request.method === 'GET' && new URL(request.url).pathname === '/healthz')
+    if (request.method === 'GET' && URL.parse(request.url)?.pathname === '/healthz')
       return Response.json({ status: 'ok' });
     g.audit.record({ event: 'rate_limited', ip, outcome: lockout.limit });
     return tooMany(lockout);
