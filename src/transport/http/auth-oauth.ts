@@ -160,7 +160,8 @@ export function createOAuthVerifier(o: OAuthVerifierOptions): Verifier {
         return invalid(
           request,
           explain(e),
-          `oauth: ${e instanceof Error ? `${e.name}: ${e.message}` : 'bad token'}`,
+          // jose's error code, not its class name (minified in the binary).
+          `oauth: ${e instanceof errors.JOSEError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : 'bad token'}`,
         );
       }
       const clientId = [payload.sub, payload.client_id].find(
