@@ -38,7 +38,7 @@ import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors
 import { processSealer, type Sealer } from './seal.ts';
 import { maskSecretArgs, secretValues, withoutSecrets } from './secrets.ts';
 import { type CallSignal, type Cancellation, callSignal } from './signal.ts';
-import { validateArgs } from './validate.ts';
+import { MAX_ARG_DEPTH, nestsDeeperThan, tooDeep, validateArgs } from './validate.ts';
 
 export interface PipelineEnv {
   profile: SafetyProfile;
@@ -159,6 +159,15 @@ export async function runPipeline(
   env: PipelineEnv,
   call: CallOptions = {},
 ): Promise<Outcome> {
+  // Before anything walks them (masking, the gate, validation recurse): refused and audited, args unshown.
+  if (nestsDeeperThan(rawArgs, MAX_ARG_DEPTH)) {
+    const outcome = fail(tooDeep());
+    env.observe?.({ event: 'tool_call', tool: tool.name, safety: tool.safety, args: {} })?.({
+      outcome,
+      durationMs: 0,
+    });
+    return outcome;
+  }
   // With several engines, `engine` is the pipeline's argument, not the tool's: taken out here.
   const taken = takeEngineArg(rawArgs, env.engines);
   const toolArgs = taken.args;

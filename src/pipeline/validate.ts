@@ -206,3 +206,27 @@ const valueAt = (root: unknown, path: string[]): unknown =>
 
 const cut = (s: string): string => (s.length > 60 ? `${s.slice(0, 57)}...` : s);
 const preview = (v: unknown): string => cut(JSON.stringify(v) ?? String(v));
+
+/**
+ * How deep tool arguments may nest. No tool's schema goes past a handful of levels; deeper JSON would
+ * only exhaust the stack of the recursive steps (masking, the gate, validation) that walk it.
+ */
+export const MAX_ARG_DEPTH = 64;
+
+/** Whether `value` nests objects or arrays deeper than `max` levels; iterative, stops at the first. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: [object, number][] = [[value, 1]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [node, depth] = next;
+    if (depth > max) return true;
+    for (const child of Object.values(node))
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+export const tooDeep = () =>
+  new ToolError('invalid_argument', `arguments nest deeper than ${MAX_ARG_DEPTH} levels (the limit)`, {
+    hint: 'Send the arguments the tool schema describes; none nests that deep.',
+  });

@@ -5,7 +5,7 @@
  * keeps the details. Over stdio the local user still sees the endpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
@@ -14,6 +14,7 @@ import { SSEClientTransport as V1Sse } from '@modelcontextprotocol/sdk/client/ss
 import { ENGINE_UNREACHABLE_REMOTE } from '../../src/pipeline/remote-errors.ts';
 import { errorOf, startServer, textOf } from '../helpers/client.ts';
 import { call, type HttpServer, killSpawned, serveHttp } from '../helpers/http-binary.ts';
+import { meta2026, startRaw } from '../helpers/raw-stdio.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-http-errors-'));
 const socket = join(dir, 'no-engine-here', 'docker.sock');
@@ -149,5 +150,46 @@ describe('a request without a Host header', () => {
     expect(reply).toStartWith('HTTP/1.1 400');
     expect(reply.toLowerCase()).toContain('x-content-type-options: nosniff');
     expect(reply).toContain('Host header required');
+  });
+});
+
+describe('arguments nested too deep', () => {
+  const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+  const args = `{"image":${deep}}`;
+
+  it('are refused invalid_argument naming the depth limit over HTTP, and audited', async () => {
+    const audit = join(dir, 'deep-audit.jsonl');
+    const served = await serveHttp([], { env: { SECURITY_AUDIT_LOG_FILE: audit } });
+    const res = await fetch(`${served.base}/mcp`, {
+      method: 'POST',
+      headers: {
+        accept: 'application/json, text/event-stream',
+        'content-type': 'application/json',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'docker_create_container',
+      },
+      body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"docker_create_container","arguments":${args},"_meta":${JSON.stringify(meta2026)}}}`,
+    });
+    const text = await res.text();
+    expect(text).toContain('invalid_argument');
+    expect(text).toContain('deeper than 64 levels');
+    served.proc.kill('SIGTERM');
+    await served.proc.exited;
+    expect(readFileSync(audit, 'utf8')).toContain('"outcome":"invalid_argument"');
+  });
+
+  it('are refused the same way over stdio', async () => {
+    const s = startRaw({ DOCKER_HOST: process.env.DOCKER_HOST ?? '' });
+    try {
+      await s.write(
+        `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"docker_create_container","arguments":${args},"_meta":${JSON.stringify(meta2026)}}}\n`,
+      );
+      const answer = JSON.stringify(await s.waitFor(5));
+      expect(answer).toContain('invalid_argument');
+      expect(answer).toContain('deeper than 64 levels');
+    } finally {
+      await s.close();
+    }
   });
 });
