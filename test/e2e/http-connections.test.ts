@@ -45,7 +45,7 @@ describe('slow and idle connections', () => {
         });
         junk.push(entry);
       });
-    const post = 'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n';
+    const post = `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n`;
     const body = `${post}Content-Length: 100000\r\n\r\n`;
     await Promise.all([
       ...Array.from({ length: 200 }, () => open('silent')),
@@ -54,7 +54,7 @@ describe('slow and idle connections', () => {
       ...Array.from({ length: 10 }, () => open('dripped body', body, ' ')),
       // Answered, then silent on the kept-alive connection.
       ...Array.from({ length: 5 }, () =>
-        open('idle keep-alive', 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'),
+        open('idle keep-alive', `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`),
       ),
     ]);
     // A legitimate event stream stays open across the idle limit: its keep-alives (every 15 s) count.

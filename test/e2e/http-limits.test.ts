@@ -145,7 +145,7 @@ describe('request bodies in flight', () => {
       Array.from({ length: 3 }, async () => {
         const socket = await Bun.connect({ hostname: '127.0.0.1', port: r.port, socket: { data() {} } });
         socket.write(
-          'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n' +
+          `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\ncontent-type: application/json\r\n` +
             'accept: application/json, text/event-stream\r\ncontent-length: 100000\r\n\r\n{"jsonrpc":',
         );
         return socket;
