@@ -8,7 +8,9 @@
  *   → /healthz, /.well-known/oauth-protected-resource, /mcp (Streamable HTTP, both eras),
  *     /sse + /messages (legacy HTTP+SSE)
  *
- * The MCP routes read the raw body (`parse: 'none'`): the SDK and our SSE transport parse it.
+ * The MCP routes take the raw body (`parse: 'none'`): it is read and parsed once (http/body.ts), by the
+ * rate limit or the route, and the SDK and our SSE transport get the parsed value. Guards match the
+ * route that answers (Elysia's `route`), so `/mcp/` is limited as `/mcp` is.
  */
 import type { Server } from '@modelcontextprotocol/server';
 import { Elysia } from 'elysia';
