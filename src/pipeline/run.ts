@@ -38,7 +38,7 @@ import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors
 import { processSealer, type Sealer } from './seal.ts';
 import { maskSecretArgs, secretValues, withoutSecrets } from './secrets.ts';
 import { type CallSignal, type Cancellation, callSignal } from './signal.ts';
-import { MAX_ARG_DEPTH, nestsDeeperThan, tooDeep, validateArgs } from './validate.ts';
+import { tooDeep, tooDeepArgument, validateArgs } from './validate.ts';
 
 export interface PipelineEnv {
   profile: SafetyProfile;
@@ -160,8 +160,9 @@ export async function runPipeline(
   call: CallOptions = {},
 ): Promise<Outcome> {
   // Before anything walks them (masking, the gate, validation recurse): refused and audited, args unshown.
-  if (nestsDeeperThan(rawArgs, MAX_ARG_DEPTH)) {
-    const outcome = fail(tooDeep());
+  const deep = tooDeepArgument(rawArgs);
+  if (deep !== undefined) {
+    const outcome = fail(tooDeep(deep));
     env.observe?.({ event: 'tool_call', tool: tool.name, safety: tool.safety, args: {} })?.({
       outcome,
       durationMs: 0,

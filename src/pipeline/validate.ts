@@ -226,7 +226,17 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-export const tooDeep = () =>
-  new ToolError('invalid_argument', `arguments nest deeper than ${MAX_ARG_DEPTH} levels (the limit)`, {
-    hint: 'Send the arguments the tool schema describes; none nests that deep.',
-  });
+/** The argument of `args` that nests deeper than MAX_ARG_DEPTH levels (the arguments object is the first), if any. */
+export function tooDeepArgument(args: unknown): string | undefined {
+  if (typeof args !== 'object' || args === null) return undefined;
+  for (const [name, value] of Object.entries(args))
+    if (nestsDeeperThan(value, MAX_ARG_DEPTH - 1)) return name;
+  return undefined;
+}
+
+export const tooDeep = (name: string) =>
+  new ToolError(
+    'invalid_argument',
+    `invalid argument '${name}': it nests deeper than ${MAX_ARG_DEPTH} levels (the limit)`,
+    { hint: 'Send the arguments the tool schema describes; none nests that deep.' },
+  );

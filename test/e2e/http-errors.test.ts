@@ -173,7 +173,7 @@ describe('arguments nested too deep', () => {
     });
     const text = await res.text();
     expect(text).toContain('invalid_argument');
-    expect(text).toContain('deeper than 64 levels');
+    expect(text).toContain("invalid argument 'image': it nests deeper than 64 levels");
     served.proc.kill('SIGTERM');
     await served.proc.exited;
     expect(readFileSync(audit, 'utf8')).toContain('"outcome":"invalid_argument"');
