@@ -162,7 +162,7 @@ export async function runPipeline(
   // Before anything walks them (masking, the gate, validation recurse): refused and audited, args unshown.
   const deep = tooDeepArgument(rawArgs);
   if (deep !== undefined) {
-    const outcome = fail(tooDeep(deep));
+    const outcome = fail(tooDeep(deep), undefined, env.engines);
     env.observe?.({ event: 'tool_call', tool: tool.name, safety: tool.safety, args: {} })?.({
       outcome,
       durationMs: 0,
