@@ -14,13 +14,14 @@
  * secret-named flag's value is masked too: the next word in text (`--password x`), the next element
  * in a list (`["--password", "x"]`). A PEM private key block is masked whole wherever it appears.
  *
- * Text is judged as a reader sees it: escape sequences and control characters, which the fence
- * removes and a terminal does not show, are no part of a name or value (`\x1b[31mpassword\x1b[0m=x`
- * is `password=x`). A string holding them comes back as it was when nothing in it is masked, and
- * cleaned (fence.ts's clean) and masked otherwise.
+ * Text is judged as a reader sees it: escape sequences, control characters and invisible format
+ * characters (zero-width, bidi), which the fence removes and a terminal does not show, are no part of
+ * a name or value (`\x1b[31mpassword\x1b[0m=x` and `pass\u200bword=x` are `password=x`). A string
+ * holding them comes back as it was when nothing in it is masked, and cleaned (fence.ts's clean) and
+ * masked otherwise.
  */
 import { mapChanged } from './copy-on-change.ts';
-import { clean, hasControl } from './fence.ts';
+import { clean, hasControl, INVISIBLE } from './fence.ts';
 
 const LONG_WORDS =
   /password|passwd|passphrase|secret(?!ar(?:y|ies|iat))|token(?!i[sz])|credential|private|apikey/;
@@ -357,10 +358,10 @@ export function redactResult<T extends object>(value: T): { value: T; json?: str
 
 const QUICK_ALL = new RegExp(QUICK.source, 'gi');
 // What JSON.stringify makes of a character clean() removes: `\u0000`–`\u001f` but for tab and
-// newline, `\b`, `\f`, `\r`, and U+007F–U+009F as they are. (An escaped backslash before `b`, `f`,
-// `r` or `u00` matches too: the walk then finds nothing to mask, and the JSON is kept.)
-// biome-ignore lint/complexity/useRegexLiterals: a literal here trips noControlCharactersInRegex.
-const CONTROL_IN_JSON = new RegExp(String.raw`\\(?:u00[01]|[bfr])|[\u007f-\u009f]`);
+// newline, `\b`, `\f`, `\r`, and U+007F–U+009F and the invisible format characters (zero-width, bidi)
+// as they are. (An escaped backslash before `b`, `f`, `r` or `u00` matches too: the walk then finds
+// nothing to mask, and the JSON is kept.)
+const CONTROL_IN_JSON = new RegExp(String.raw`\\(?:u00[01]|[bfr])|[\u007f-\u009f${INVISIBLE}]`);
 const QUOTE = 34;
 const BACKSLASH = 92;
 

@@ -20,6 +20,12 @@ const ESCAPES = [
   '\u0000',
   '\r',
   '\u007f',
+  '\u200b',
+  '\u200d',
+  '\u2060',
+  '\ufeff',
+  '\u202e',
+  '\u2066',
 ];
 
 /** `text` with escapes put before some of its characters. */

@@ -19,6 +19,20 @@ describe('clean', () => {
     expect(clean(raw)).toBe('red\txyz\nnext');
   });
 
+  it('strips zero-width and bidi characters, which a reader does not see, keeping other Unicode', () => {
+    const invisible = ['\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u2060', '\u2064', '\ufeff'];
+    const bidi = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'];
+    for (const c of [...invisible, ...bidi]) expect(clean(`pass${c}word=x`)).toBe('password=x');
+    expect(clean('café – naïve “quoted” 日本 \u2070 \u2028')).toBe(
+      'café – naïve “quoted” 日本 \u2070 \u2028',
+    );
+    expect(fenceLines(['a\u200bb'], 's', 'none', 't')).toEqual([
+      '<untrusted-t source="s">',
+      'ab',
+      '</untrusted-t>',
+    ]);
+  });
+
   it('cleans a text whole as it cleans it line by line, so redaction sees what the fence shows', () => {
     // An OSC left open ends at its line: the next line, password and all, is shown.
     expect(clean('\u001b]0;title\npassword=x\u0007')).toBe('0;title\npassword=x');

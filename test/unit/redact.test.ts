@@ -143,6 +143,19 @@ describe('text is judged as a reader sees it: escapes and control characters are
     expect(redactText(`postgres://u:p${ESC}[0mw@db`)).toBe('postgres://u:***@db');
   });
 
+  it('masks a secret whose name zero-width or bidi characters split, in text and in a result', () => {
+    expect(redactText('db pass\u200bword=zwsecret1')).toBe('db password=***');
+    expect(redactText('\u2066API_\u2060TOKEN\u2069: zwsecret2')).toBe('API_TOKEN: ***');
+    expect(redactText('run --pass\ufeffword zwsecret3 -v')).toBe('run --password *** -v');
+    expect(isSecretName('DB_PASS\u200dWORD')).toBe(true);
+    const result = { lines: ['ok', 'db pass\u200bword=zwsecret4'] };
+    expect(redactResult(result).value).toEqual({ lines: ['ok', 'db password=***'] });
+    expect(redactResult({ env: ['PASS\u200cWORD=zwsecret5'] }).value).toEqual({ env: ['PASSWORD=***'] });
+    // Nothing to mask: the result and its JSON are kept as they were.
+    const plain = { name: 'web\u200b' };
+    expect(redactResult(plain)).toEqual({ value: plain, json: JSON.stringify(plain) });
+  });
+
   it('gives back a text with escapes as it was when nothing in it is a secret', () => {
     const text = `${red('ERROR')} connection refused\r\n`;
     expect(redactText(text)).toBe(text);
@@ -171,6 +184,8 @@ describe('text is judged as a reader sees it: escapes and control characters are
       '\u0007',
       '\u009b2K',
       '\u0000',
+      '\u200b',
+      '\u202e',
       '-----BEGIN PRIVATE KEY-----',
       '-----END PRIVATE KEY-----',
       'QUJD',
@@ -442,6 +457,8 @@ describe('redactResult', () => {
       '\u001b[31m',
       '\r',
       '\u009b',
+      '\u200b',
+      '\ufeff',
       '-----BEGIN PRIVATE KEY-----',
       '-----END PRIVATE KEY-----',
     );
