@@ -13,6 +13,9 @@
  * (an env list: `TLS_KEY=<a key over several lines>`) is one assignment, its value all the rest. A
  * secret-named flag's value is masked too: the next word in text (`--password x`), the next element
  * in a list (`["--password", "x"]`). A PEM private key block is masked whole wherever it appears.
+ * Also: a JSON document inside a string (`{\"password\": \"x\"}`), a header with no blank after its
+ * colon (`X-Api-Key:x`), Redis's `requirepass x`, and, after the client's name only, curl's
+ * `-u user:x` and mysql's `-px` (elsewhere `-u` is a user and `-p` a port).
  *
  * Text is judged as a reader sees it: escape sequences, control characters and invisible format
  * characters (zero-width, bidi), which the fence removes and a terminal does not show, are no part of
@@ -23,14 +26,19 @@
 import { mapChanged } from './copy-on-change.ts';
 import { clean, hasControl, INVISIBLE } from './fence.ts';
 
+// Also settings whose value is a password though their name says so in a word of its own: Redis's
+// `requirepass` and `masterauth`, Java keytool's `storepass` and `keypass`.
 const LONG_WORDS =
-  /password|passwd|passphrase|secret(?!ar(?:y|ies|iat))|token(?!i[sz])|credential|private|apikey/;
+  /password|passwd|passphrase|secret(?!ar(?:y|ies|iat))|token(?!i[sz])|credential|private|apikey|requirepass|masterauth|storepass|keypass/;
 const WHOLE_WORDS = /^(?:key|keys|pat|pw|pass|auth|authorization|creds|cookie|cookies|signature|salt|dsn)$/;
 const LOCATION = /^(?:file|files|path|paths|dir|dirs|directory)$/;
 
-/** Cheap first test on a whole text or name: no hit, nothing to do (most strings in most results). */
+/**
+ * Cheap first test on a whole text or name: no hit, nothing to do (most strings in most results). Its
+ * last part is the clients of CLIENTS below, as a word (`mysql:8`, `mysqld` are no hit).
+ */
 const QUICK =
-  /pa(?:ss|t(?![a-z]))|secret|token|key|cred|auth|cookie|bearer|signature|salt|dsn|private|pw(?![a-z])|:\/\/[^\s/]*@/i;
+  /pa(?:ss|t(?![a-z]))|secret|token|key|cred|auth|cookie|bearer|signature|salt|dsn|private|pw(?![a-z])|:\/\/[^\s/]*@|(?:curl|mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show|-slap)?)(?![A-Za-z0-9_.:/-])/i;
 
 export const MASK = '***';
 
@@ -65,7 +73,7 @@ function asShown(text: string, mask: (shown: string) => string): string {
 function maskText(text: string): string {
   if (!QUICK.test(text)) return text;
   return maskUrlCredentials(
-    maskFlags(maskAssignments(maskPrivateKeys(text))).replace(
+    maskClients(maskDirectives(maskFlags(maskAssignments(maskPrivateKeys(text))))).replace(
       BEARER,
       (_m, scheme: string) => `${scheme} ${MASK}`,
     ),
@@ -174,31 +182,159 @@ function maskFlags(text: string): string {
     const v = m.index + m[0].length;
     const open = text.charCodeAt(v);
     if (v >= text.length || open === 45 || isEol(open) || !secretFlag(m[1] as string)) continue;
-    // A value quoted inside a quoted string (`"run --password \\"a b\\""`) ends at the escaped quote.
-    const escapedQuote = open === 92 && isQuote(text.charCodeAt(v + 1));
-    const start = isQuote(open) ? v + 1 : escapedQuote ? v + 2 : v;
-    const end = isQuote(open)
-      ? closingQuote(text, start, open)
-      : escapedQuote
-        ? escapedQuoteAt(text, start)
-        : wordEnd(text, start);
+    const [start, end] = wordAt(text, v);
+    // Past the value either way: a value quoted to the line's end is scanned once, not per flag.
+    FLAG.lastIndex = Math.max(FLAG.lastIndex, end);
     const value = text.slice(start, end);
     if (value === '' || value.startsWith(MASK) || PLACEHOLDER.test(value)) continue;
     out += text.slice(copied, start) + MASK;
     copied = end;
-    FLAG.lastIndex = end;
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
 
-/** Index of the next backslash-quote on this line, or of the line's end. */
+/**
+ * The value that starts at `v`, as [start, end): a quoted one inside its quotes; one quoted inside a
+ * quoted string (`"run --password \\"a b\\""`) inside its escaped quotes; else a bare word.
+ */
+function wordAt(text: string, v: number): [number, number] {
+  const open = text.charCodeAt(v);
+  if (isQuote(open)) return [v + 1, closingQuote(text, v + 1, open)];
+  const q = escapedQuoteEnd(text, v);
+  return q > v ? [q, escapedQuoteAt(text, q)] : [v, wordEnd(text, v)];
+}
+
+/** Past a run of backslashes and the quote they escape at `at` (`\\"`, `\\\\\\"`), or `at` if none. */
+function escapedQuoteEnd(text: string, at: number): number {
+  let i = at;
+  while (text.charCodeAt(i) === 92) i++;
+  return i > at && isQuote(text.charCodeAt(i)) ? i + 1 : at;
+}
+
+/** Index of the next run of backslashes that escapes a quote on this line, or of the line's end. */
 function escapedQuoteAt(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (isEol(c) || (c === 92 && isQuote(text.charCodeAt(i + 1)))) return i;
+    if (isEol(c) || escapedQuoteEnd(text, i) > i) return i;
+    if (c === 92) while (text.charCodeAt(i + 1) === 92) i++; // past a run that escapes no quote
   }
   return text.length;
 }
+
+// Redis's `requirepass` and `masterauth` set a password with a blank, in redis.conf and in
+// `CONFIG SET requirepass x` alike: the next word is the value (`--requirepass x` is a flag).
+const DIRECTIVE = /(?<![A-Za-z0-9_.-])(?:requirepass|masterauth)[ \t]+/gi;
+
+const whole = (start: number, end: number): [number, number] => [start, end];
+
+/** `requirepass x` → `requirepass ***`. */
+function maskDirectives(text: string): string {
+  return maskAfter(text, DIRECTIVE, whole);
+}
+
+/**
+ * For each match of `re` (global), the value after it (wordAt) through `span`, which says what of it
+ * to mask ([start, end) or nothing). The next match is looked for after the value.
+ */
+function maskAfter(
+  text: string,
+  re: RegExp,
+  span: (start: number, end: number) => [number, number] | undefined,
+): string {
+  let out = '';
+  let copied = 0;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const v = m.index + m[0].length;
+    const c = text.charCodeAt(v);
+    if (v >= text.length || c === 45 || isSpace(c)) continue;
+    const [start, end] = wordAt(text, v);
+    re.lastIndex = Math.max(re.lastIndex, end); // past the value, masked or not: linear
+    const masked = span(start, end);
+    if (!masked) continue;
+    const [a, b] = masked;
+    const value = text.slice(a, b);
+    if (value === '' || value.startsWith(MASK) || PLACEHOLDER.test(value)) continue;
+    out += text.slice(copied, a) + MASK;
+    copied = b;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * Clients whose short flags take a password: curl's `-u user:password` (`--user`), mysql's and
+ * mariadb's `-ppassword`, attached (`-p x` asks for one, and x is the database). Elsewhere `-u` is a
+ * user (`docker run -u 1000:1000`) and `-p` a port, so only after the client's name, up to the end of
+ * its command (`;`, `|`, `&`, the line's end).
+ */
+const CLIENTS =
+  '(curl)|mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show|-slap)?';
+const CLIENT = new RegExp(String.raw`(?<![A-Za-z0-9_.-])(?:${CLIENTS})(?=[ \t])`, 'g');
+const CLIENT_ELEMENT = new RegExp(`(?:^|/)(?:${CLIENTS})$`);
+const COMMAND_END = /[;|&\n\r]/g;
+const CURL_USER = /(?<![A-Za-z0-9_.-])(?:-u(?:[ \t]+|(?=[^\s-]))|--user(?:[ \t]+|=))/g;
+const MYSQL_PASSWORD = /(?<![A-Za-z0-9_.-])-p(?=[^\s-])/g;
+
+function maskClients(text: string): string {
+  if (!text.includes('-')) return text;
+  let out = '';
+  let copied = 0;
+  CLIENT.lastIndex = 0;
+  for (let m = CLIENT.exec(text); m; m = CLIENT.exec(text)) {
+    const from = m.index + m[0].length;
+    COMMAND_END.lastIndex = from;
+    const end = COMMAND_END.exec(text)?.index ?? text.length;
+    const command = text.slice(from, end);
+    const masked = m[1] ? maskCurlUser(command) : maskAfter(command, MYSQL_PASSWORD, whole);
+    if (masked !== command) {
+      out += text.slice(copied, from) + masked;
+      copied = end;
+    }
+    CLIENT.lastIndex = end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** curl's `-u user:password`: the part after the first colon (`-u user` alone asks for one). */
+const maskCurlUser = (text: string) =>
+  maskAfter(text, CURL_USER, (start, end) => {
+    const colon = text.slice(start, end).indexOf(':');
+    return colon >= 0 && start + colon + 1 < end ? [start + colon + 1, end] : undefined;
+  });
+
+/** Which client a list element names (`curl`, `/usr/bin/mysql`): 'curl', 'mysql' or undefined. */
+function clientOf(element: string): 'curl' | 'mysql' | undefined {
+  const m = CLIENT_ELEMENT.exec(element);
+  return m ? (m[1] ? 'curl' : 'mysql') : undefined;
+}
+
+/**
+ * A list element after a client's name, its password masked to the element's end (an element is one
+ * value): `-pX` → `-p***`; `-u`'s element (`user:X`), `-uuser:X` and `--user=user:X` after the colon;
+ * the value of a secret-named header, its own element after `-H` (`x-api-key:X`).
+ */
+function clientArg(client: 'curl' | 'mysql', previous: unknown, element: string): string {
+  if (client === 'mysql')
+    return ATTACHED_P.test(element) && !element.startsWith(MASK, 2) ? `-p${MASK}` : element;
+  if (previous === '-H' || previous === '--header') {
+    const h = HEADER_ELEMENT.exec(element);
+    return h && secretName(h[1] as string) && !element.startsWith(MASK, h[0].length) ? h[0] + MASK : element;
+  }
+  const at =
+    previous === '-u' || previous === '--user'
+      ? 0
+      : element.startsWith('--user=')
+        ? 7
+        : ATTACHED_U.test(element)
+          ? 2
+          : -1;
+  const colon = at < 0 ? -1 : element.indexOf(':', at);
+  return colon < 0 || colon + 1 === element.length || element.startsWith(MASK, colon + 1)
+    ? element
+    : element.slice(0, colon + 1) + MASK;
+}
+const ATTACHED_P = /^-p[^\s-]/;
+const ATTACHED_U = /^-u[^\s-]/;
 
 /** The end of a bare word: a blank, a quote, or an escaped quote (the word sits in a JSON string). */
 function wordEnd(text: string, from: number): number {
@@ -277,7 +413,8 @@ function maskAssignments(text: string): string {
     let j = sep - 1;
     while (j >= copied && isBlank(text.charCodeAt(j))) j--;
     const quotedName = j >= copied && isQuote(text.charCodeAt(j));
-    if (quotedName) j--;
+    // A JSON document inside a string escapes its quotes: `{\\"password\\": \\"x\\"}`.
+    if (quotedName) for (j--; j >= copied && text.charCodeAt(j) === 92; ) j--;
     const nameEnd = j + 1;
     while (j >= copied && isNameChar(text.charCodeAt(j))) j--;
     let nameStart = j + 1;
@@ -286,25 +423,32 @@ function maskAssignments(text: string): string {
     // Past the separator: blanks; a bare colon needs one (`image:tag` is no assignment).
     let v = sep + 1;
     while (v < text.length && isBlank(text.charCodeAt(v))) v++;
-    if (text[sep] === ':' && !quotedName && v === sep + 1) continue;
+    const header =
+      text[sep] === ':' && !quotedName && v === sep + 1 ? headerKind(text, nameStart, nameEnd) : 0;
+    if (header === NO_HEADER) continue;
     if (text.slice(nameStart - FIELD_NAMED.length, nameStart) === FIELD_NAMED) continue;
     if (!secretName(text.slice(nameStart, nameEnd))) continue;
 
     const open = text.charCodeAt(v);
-    // A quoted value ends at its quote; so does a bare one inside a double-quoted string
-    // (`"cmd": "run PASSWORD=a b"`) or right after a quote (`got 'DB_PASSWORD=x'`); otherwise the
-    // value runs to the end of the line, spaces and `;` included.
+    // A quoted value ends at its quote, an escaped one at its escaped quote; so does a bare one
+    // inside a double-quoted string (`"cmd": "run PASSWORD=a b"`) or right after a quote
+    // (`got 'DB_PASSWORD=x'`); otherwise the value runs to the end of the line, spaces and `;` included.
     const before = nameStart > 0 ? text.charCodeAt(nameStart - 1) : 0;
-    const start = isQuote(open) ? v + 1 : v;
+    const escapedOpen = escapedQuoteEnd(text, v);
+    const start = isQuote(open) ? v + 1 : escapedOpen;
     const end = isQuote(open)
       ? closingQuote(text, start, open)
-      : insideString(start)
-        ? closingQuote(text, start, 34)
-        : isQuote(before) && !quotedName
-          ? closingQuote(text, start, before)
-          : lineEnd(text, start);
+      : escapedOpen > v
+        ? escapedQuoteAt(text, start)
+        : insideString(start)
+          ? closingQuote(text, start, 34)
+          : isQuote(before) && !quotedName
+            ? closingQuote(text, start, before)
+            : header === AFTER_HEADER_FLAG
+              ? wordEnd(text, start) // `-H x-api-key:k url`: one word, as the shell splits it
+              : lineEnd(text, start);
     const value = text.slice(start, end);
-    const shown = isQuote(open) ? text.slice(v, end + 1) : value;
+    const shown = isQuote(open) ? text.slice(v, end + 1) : value; // escaped quotes: the value alone
     // Already masked (a second pass over text made from redacted data): leave it, and its quotes.
     if (value.trim() === '' || value.startsWith(MASK) || PLACEHOLDER.test(shown.trim())) {
       SEPARATOR.lastIndex = Math.max(SEPARATOR.lastIndex, end);
@@ -316,6 +460,26 @@ function maskAssignments(text: string): string {
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
+
+/**
+ * Whether `name:value`, with no blank after the colon, is an HTTP header (`X-Api-Key:k`,
+ * `Authorization:Basic k`): a capitalised name of letters, digits and hyphens, not all capitals
+ * unless hyphenated (`AUTH:OK` is a status), standing as a word of its own (an image reference is
+ * lower case: `app-auth:v1` is one); or any name right after curl's `-H`/`--header` (`-H x-api-key:k`).
+ */
+function headerKind(text: string, nameStart: number, nameEnd: number): number {
+  if (HEADER_FLAG.test(text.slice(Math.max(0, nameStart - 12), nameStart))) return AFTER_HEADER_FLAG;
+  const before = nameStart > 0 ? text.charCodeAt(nameStart - 1) : 32;
+  const word = isSpace(before) || isQuote(before) || before === 91 || before === 123 || before === 44;
+  return word && HEADER_NAME.test(text.slice(nameStart, nameEnd)) ? HEADER : NO_HEADER;
+}
+const NO_HEADER = 1;
+const HEADER = 2;
+const AFTER_HEADER_FLAG = 3;
+const HEADER_NAME = /^[A-Z](?=[A-Za-z0-9-]*[a-z-])[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*$/;
+const HEADER_FLAG = /(?:^|[\s"'])(?:-H|--header)(?:[ \t]+|=)["']?$/;
+/** A list element after `-H` (`["curl", "-H", "x-api-key:k"]`): the header's name and blanks. */
+const HEADER_ELEMENT = /^([A-Za-z0-9-]+):[ \t]*(?=\S)/;
 
 /** Index of the next unescaped `quote` on this line, or of the line's end. */
 function closingQuote(text: string, from: number, quote: number): number {
@@ -391,13 +555,18 @@ function masksSomething(json: string): boolean {
 
 /**
  * Whether the walk would mask something for the string value `text` (its token from `open` to
- * `close`). A value after `[` or `,` is a list element (an object's values follow `:`): an entry, or
- * a secret-named flag with another element after it.
+ * `close`). A value after `[` or `,` is a list element (an object's values follow `:`): an entry, a
+ * secret-named flag with another element after it, or a client's name.
  */
 function masksToken(json: string, open: number, close: number, text: string): boolean {
   const before = json.charCodeAt(open - 1);
   if (before !== 91 && before !== 44) return redactText(text) !== text;
-  return redactEntry(text) !== text || (json.charCodeAt(close + 1) === 44 && isSecretFlag(text));
+  // A client's name (`"curl"` in a command list): the walk reads the elements after it.
+  return (
+    redactEntry(text) !== text ||
+    (json.charCodeAt(close + 1) === 44 && isSecretFlag(text)) ||
+    clientOf(text) !== undefined
+  );
 }
 
 function tokenText(json: string, open: number, close: number): string | undefined {
@@ -472,9 +641,13 @@ function walkChanged(value: unknown): unknown {
 function walkList(list: unknown[]): unknown[] {
   let out: unknown[] | undefined;
   let afterFlag = false;
+  // The client a command list runs (`["curl", "-u", "user:x"]`), once an element names one.
+  let client: 'curl' | 'mysql' | undefined;
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
-    const w = afterFlag && flagValue(v) ? MASK : typeof v === 'string' ? redactEntry(v) : walkChanged(v);
+    let w = afterFlag && flagValue(v) ? MASK : typeof v === 'string' ? redactEntry(v) : walkChanged(v);
+    if (client && typeof w === 'string') w = clientArg(client, list[i - 1], w);
+    if (typeof v === 'string') client = clientOf(v) ?? client;
     afterFlag = typeof v === 'string' && isSecretFlag(v);
     if (w !== v && !out) out = list.slice(0, i);
     out?.push(w);

@@ -1,7 +1,8 @@
 /**
  * Redaction fuzzed on its own (pure): a secret planted where a reader would see one, wrapped or split
- * by colour codes and control characters, over several lines in an env list, after a secret-named
- * flag, or in a PEM private key, never reaches the caller. The oracle is the generator: it knows
+ * by colour codes, control and zero-width characters, over several lines in an env list, after a
+ * secret-named flag, in a PEM private key, a header, a JSON document inside a string, or a client's
+ * password (curl -u, mysql -p, Redis requirepass), never reaches the caller. The oracle is the generator: it knows
  * which characters are the secret. What the caller reads is the output as the fence shows it
  * (cleaned), through redactText (prompts, resources, progress, errors) and redactResult (tool results).
  */
@@ -40,6 +41,27 @@ const withEscapes = (text: string) =>
 const NAMES = ['PASSWORD', 'db_password', 'API_TOKEN', 'apiKey', 'GITHUB_PAT', 'CLIENT_SECRET', 'PGPASSWORD'];
 const FLAGS = ['--password', '--api-token', '--client-secret', '-password', '--auth-token'];
 const PEM_LABELS = ['PRIVATE KEY', 'RSA PRIVATE KEY', 'OPENSSH PRIVATE KEY', 'ENCRYPTED PRIVATE KEY'];
+const HEADERS = [
+  'X-Api-Key:',
+  'Api-Key:',
+  'Authorization:Basic ',
+  'X-Auth-Token:',
+  '-H x-api-key:',
+  "-H 'x-api-key:",
+  '--header=x-auth-token:',
+];
+const CLIENT_FORMS = [
+  'curl -u admin:@S',
+  'curl -s --user admin:@S',
+  'curl --user=admin:@S',
+  '/usr/bin/curl -uadmin:@S',
+  'mysql -uroot -p@S db',
+  'mysqldump -p@S db',
+  'mariadb -p"@S"',
+  'requirepass @S',
+  'CONFIG SET masterauth @S',
+  'redis-server --requirepass @S',
+];
 const BEFORE = ['', 'level=info ', 'db ', 'echo ', '[err] ', 'line one\n', 'export '];
 const AFTER = ['', ' ok', '\nnext line', ' --verbose', '\n'];
 
@@ -73,6 +95,32 @@ const plantedText: fc.Arbitrary<Planted> = fc.oneof(
       fc.constantFrom(...AFTER),
     )
     .map(([flag, s, before, after]) => ({ text: `${before}run ${flag} ${s}${after}`, secrets: [s] })),
+  // A header with no blank after its colon, as curl and logs write it.
+  fc
+    .tuple(
+      fc.constantFrom(...HEADERS).chain(withEscapes),
+      secret,
+      fc.constantFrom(...BEFORE),
+      fc.constantFrom(...AFTER),
+    )
+    .map(([header, s, before, after]) => ({ text: `${before}${header}${s}${after}`, secrets: [s] })),
+  // A JSON document inside a string: quotes escaped once or twice.
+  fc
+    .tuple(
+      fc.constantFrom(...NAMES).chain(withEscapes),
+      fc.constantFrom('\\"', '\\\\\\"'),
+      fc.constantFrom(':', ': '),
+      secret,
+      fc.constantFrom(...BEFORE),
+    )
+    .map(([name, q, sep, s, before]) => ({
+      text: `${before}echo "{${q}${name}${q}${sep}${q}${s}${q}}"`,
+      secrets: [s],
+    })),
+  // A client's password (at @S): curl's -u after the colon, mysql's attached -p, Redis's requirepass.
+  fc
+    .tuple(fc.constantFrom(...CLIENT_FORMS), secret, fc.constantFrom(...BEFORE), fc.constantFrom(...AFTER))
+    .map(([form, s, before, after]) => ({ text: `${before}${form.replace('@S', s)}${after}`, secrets: [s] })),
   fc
     .tuple(fc.constantFrom(...PEM_LABELS), fc.array(secret, { minLength: 1, maxLength: 3 }), fc.boolean())
     .map(([label, body, ended]) => ({
@@ -89,6 +137,18 @@ const plantedList: fc.Arbitrary<{ list: string[]; secrets: string[] }> = fc.oneo
   fc
     .tuple(fc.constantFrom(...FLAGS).chain(withEscapes), secret)
     .map(([flag, s]) => ({ list: [flag, s], secrets: [s] })),
+  // A command list: curl's -u, a header after -H, mysql's attached -p.
+  fc
+    .tuple(
+      fc.constantFrom(
+        ['curl', '-u', 'admin:@S'],
+        ['/usr/bin/curl', '-s', '--user=admin:@S'],
+        ['curl', '-H', 'x-api-key:@S'],
+        ['mysql', '-uroot', '-p@S'],
+      ),
+      secret,
+    )
+    .map(([form, s]) => ({ list: form.map((e) => e.replace('@S', s)), secrets: [s] })),
 );
 
 /** Every string of a value as the fence shows it. */

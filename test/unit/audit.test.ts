@@ -89,6 +89,18 @@ describe('argument summary', () => {
     expect(s).toContain('MODE=prod');
   });
 
+  it("masks curl's -u password, a header's value, a JSON document's secret and mysql's -p in a command", () => {
+    const s = JSON.stringify(
+      summarizeArgs({
+        command: ['curl', '-u', 'admin:curlpw11', '-H', 'X-Api-Key:apik22', 'http://x'],
+        cmd: 'sh -c "curl -d \\"{\\\\\\"password\\\\\\": \\\\\\"jsonpw66\\\\\\"}\\" x; mysql -pmysqlpw88"',
+        entrypoint: ['mysql', '-pmysqlpw88'],
+      }),
+    );
+    for (const leak of ['curlpw11', 'apik22', 'jsonpw66', 'mysqlpw88']) expect(s).not.toContain(leak);
+    expect(s).toContain('admin:***');
+  });
+
   it('logs a key named __proto__ as a key, its value redacted like any other', () => {
     const args = JSON.parse('{"labels":{"__proto__":"x"},"__proto__":{"api_token":"abc123"}}');
     expect(JSON.stringify(summarizeArgs(args))).toBe(

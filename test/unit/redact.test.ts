@@ -27,6 +27,11 @@ describe('secret names', () => {
     'DJANGO_SECRETKEY',
     'MY_CREDENTIALS',
     'passphrase',
+    'requirepass',
+    'REDIS_MASTERAUTH',
+    'storepass',
+    'client_secret',
+    'access_key',
   ];
   // KEY_FILE (and *_PASSWORD_FILE, *_KEY_PATH): the name says where a secret is kept, by the official
   // images' `_FILE` convention; the value is a path, shown so a caller can see which file is used.
@@ -116,6 +121,15 @@ describe('secret values are masked whole', () => {
     const t0 = performance.now();
     expect(redactText(text)).toBe(text);
     expect(redactText(`x postgres://u:p w@db ${text}`)).toStartWith('x postgres://u:p w@db');
+    // Values that run to the line's end, after many flags, clients and settings, are scanned once each.
+    for (const unit of [
+      '--password \\"*** ',
+      'requirepass \\"*** ',
+      'curl -u \\"a ',
+      'mysql -p\\"*** ',
+      '\\"token\\": \\"***',
+    ])
+      expect(redactText(unit.repeat(40_000))).toStartWith(unit.slice(0, 4));
     // Quadratic scanning of 800 KB would take minutes; linear takes milliseconds.
     expect(performance.now() - t0).toBeLessThan(2000);
   });
@@ -186,6 +200,15 @@ describe('text is judged as a reader sees it: escapes and control characters are
       '\u0000',
       '\u200b',
       '\u202e',
+      'curl ',
+      'mysql ',
+      '-u',
+      '-p',
+      'a:b',
+      '-H ',
+      'X-Api-Key:',
+      'requirepass ',
+      '\\"',
       '-----BEGIN PRIVATE KEY-----',
       '-----END PRIVATE KEY-----',
       'QUJD',
@@ -298,6 +321,125 @@ describe('the value after a secret-named flag is masked', () => {
       expect(redactText(t)).toBe(t);
     const once = redact({ cmd: ['--password', 'x'], env: ['K_TOKEN=a\nb'] });
     expect(redact(once)).toBe(once);
+  });
+});
+
+describe('headers, JSON inside a string, client passwords and Redis settings', () => {
+  it('masks a secret-named header with no blank after its colon, as curl and logs write it', () => {
+    expect(redactText('curl -H "X-Api-Key:apik22" http://x')).toBe('curl -H "X-Api-Key:***" http://x');
+    expect(redactText('Api-Key:apik22')).toBe('Api-Key:***');
+    expect(redactText('Authorization:Basic YWRtaW46cHc=')).toBe('Authorization:***');
+    expect(redactText("curl -H 'x-api-key:apik22' http://x")).toBe("curl -H 'x-api-key:***' http://x");
+    expect(redactText('curl -H x-auth-token:tok1 http://x')).toBe('curl -H x-auth-token:*** http://x');
+    expect(redactText('curl --header=x-api-key:apik22 http://x')).toBe(
+      'curl --header=x-api-key:*** http://x',
+    );
+    expect(redactText('Authorization: Basic YWRtaW46cHc=')).toBe('Authorization: ***');
+    expect(redact(['curl', '-H', 'x-api-key:apik22', '-H', 'Accept:text/plain'])).toEqual([
+      'curl',
+      '-H',
+      'x-api-key:***',
+      '-H',
+      'Accept:text/plain',
+    ]);
+  });
+
+  it('leaves image references, lower-case pairs and capitalised statuses without a blank alone', () => {
+    for (const t of [
+      'registry/app-auth:v1 auth-service:v1 token-broker:v2',
+      'pull api-key:latest',
+      'AUTH:OK TOKEN:none',
+      'Accept:text/plain',
+    ])
+      expect(redactText(t)).toBe(t);
+  });
+
+  it('masks a JSON document inside a string, its quotes escaped once or twice', () => {
+    expect(redactText('curl -d "{\\"password\\": \\"jsonpw66\\"}" http://x')).toBe(
+      'curl -d "{\\"password\\": \\"***\\"}" http://x',
+    );
+    expect(redactText('{\\"password\\":\\"jsonpw66\\",\\"user\\":\\"u\\"}')).toBe(
+      '{\\"password\\":\\"***\\",\\"user\\":\\"u\\"}',
+    );
+    expect(redactText('{\\\\\\"token\\\\\\": \\\\\\"jsonpw66\\\\\\"}')).toBe(
+      '{\\\\\\"token\\\\\\": \\\\\\"***\\\\\\"}',
+    );
+    expect(redactText(`echo '"password": "jsonpw66"' > f`)).toBe(`echo '"password": "***"' > f`);
+    expect(redactText("{'password': 'jsonpw66'}")).toBe("{'password': '***'}");
+    // As a tool result holds it: a command string, and the JSON that carries it.
+    const cmd = { command: ['sh', '-c', 'curl -d "{\\"password\\": \\"jsonpw66\\"}" x'] };
+    expect(JSON.stringify(redactResult(cmd).value)).not.toContain('jsonpw66');
+    expect(redactText(JSON.stringify(cmd))).not.toContain('jsonpw66');
+  });
+
+  it("masks curl's -u password after the first colon, in text and in a command list", () => {
+    expect(redactText('curl -u admin:curlpw11 http://x')).toBe('curl -u admin:*** http://x');
+    expect(redactText('curl -s --user admin:curl:pw11 x')).toBe('curl -s --user admin:*** x');
+    expect(redactText('curl --user=admin:curlpw11 x')).toBe('curl --user=admin:*** x');
+    expect(redactText('curl -uadmin:curlpw11 x')).toBe('curl -uadmin:*** x');
+    expect(redactText('/usr/bin/curl -u "admin:a b" x')).toBe('/usr/bin/curl -u "admin:***" x');
+    expect(redact(['curl', '-u', 'admin:a b', '--user=u:p2', 'http://x'])).toEqual([
+      'curl',
+      '-u',
+      'admin:***',
+      '--user=u:***',
+      'http://x',
+    ]);
+  });
+
+  it("leaves -u a user and -p a port outside curl's and mysql's commands", () => {
+    for (const t of [
+      'docker run -u 1000:1000 -p8080:80 web',
+      'curl -u admin http://x',
+      'curl --user-agent a:b x',
+      'curl -s x; docker exec -u root:root web id',
+      'mysql -p db',
+      'docker run -p3306:3306 mysql',
+      'docker run -p3306:3306 mysql:8',
+    ])
+      expect(redactText(t)).toBe(t);
+    const list = ['docker', 'run', '-u', '1000:1000', '-p8080:80', 'web'];
+    expect(redact(list)).toBe(list);
+  });
+
+  it("masks mysql's and mariadb's attached -p password", () => {
+    expect(redactText('mysql -uroot -pmysqlpw88 db')).toBe('mysql -uroot -p*** db');
+    expect(redactText('mysqldump -p"my pw" db > x.sql')).toBe('mysqldump -p"***" db > x.sql');
+    expect(redactText('sh -c "mariadb-dump -pmysqlpw88 db"')).toBe('sh -c "mariadb-dump -p*** db"');
+    expect(redact(['/usr/bin/mysqladmin', '-uroot', '-pmysqlpw88', 'ping'])).toEqual([
+      '/usr/bin/mysqladmin',
+      '-uroot',
+      '-p***',
+      'ping',
+    ]);
+  });
+
+  it("masks Redis's requirepass and masterauth, as a setting, a flag and a key", () => {
+    expect(redactText('requirepass redispw1\nport 6379')).toBe('requirepass ***\nport 6379');
+    expect(redactText('CONFIG SET masterauth "redis pw"')).toBe('CONFIG SET masterauth "***"');
+    expect(redactText('redis-server --requirepass redispw1 --port 6379')).toBe(
+      'redis-server --requirepass *** --port 6379',
+    );
+    expect(redact({ cmd: ['redis-server', '--requirepass', 'redispw1'], requirepass: 'x' })).toEqual({
+      cmd: ['redis-server', '--requirepass', '***'],
+      requirepass: '***',
+    });
+    expect(redactText('keytool -storepass changeit -keypass kp1')).toBe(
+      'keytool -storepass *** -keypass ***',
+    );
+  });
+
+  it('is idempotent on all of these', () => {
+    for (const t of [
+      'curl -u admin:curlpw11 -H "X-Api-Key:apik22" x',
+      'mysql -pmysqlpw88',
+      'requirepass redispw1',
+      '{\\"password\\": \\"jsonpw66\\"}',
+    ]) {
+      const once = redactText(t);
+      expect(once).not.toBe(t);
+      expect(redactText(once)).toBe(once);
+    }
   });
 });
 
@@ -459,6 +601,13 @@ describe('redactResult', () => {
       '\u009b',
       '\u200b',
       '\ufeff',
+      'curl',
+      'mysql',
+      '-u',
+      '-pw',
+      '-H',
+      'Api-Key:',
+      'requirepass',
       '-----BEGIN PRIVATE KEY-----',
       '-----END PRIVATE KEY-----',
     );
