@@ -2,7 +2,8 @@
  * Redaction of the compiled binary over stdio against the real engine, as a user meets it: a secret
  * that colour codes wrap or split in a container's logs and in run output, a private key and a
  * multi-line password in a container's env, and secrets after `--password` in its env and command,
- * masked in tool results, the troubleshoot prompt and the logs resource alike.
+ * masked in tool results, the troubleshoot prompt and the logs resource alike; curl's `-u` password,
+ * an API key header and a JSON document inside a string in a command and logs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import type { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -37,7 +38,31 @@ const SCRIPT = [
   'sleep 3600',
 ].join('; ');
 
+// A container whose command holds curl's -u password, an API key header and a JSON document inside
+// a string, as the audit found them, and whose logs print the same and a zero-width-split name.
+const CLIENT_LEAKS = ['curlpw11', 'apik22', 'jsonpw66', 'zwsecret'];
+const clientLeaked = (v: unknown) =>
+  CLIENT_LEAKS.filter((w) => (typeof v === 'string' ? v : JSON.stringify(v)).includes(w));
+const CLIENT_SCRIPT = [
+  String.raw`printf 'curl -u admin:%s%s -H "X-Api-Key:%s%s" http://x\n' curlpw 11 apik 22`,
+  String.raw`printf 'body="{\\"password\\": \\"%s%s\\"}"\n' jsonpw 66`,
+  // A zero-width space (U+200B, in UTF-8 octal) inside the name.
+  String.raw`printf 'db pass\342\200\213word=%s%s\n' zw secret`,
+  String.raw`printf 'client done\n'`,
+  'sleep 3600',
+].join('; ');
+const CLIENT_ARGS = [
+  'curl',
+  '-u',
+  'admin:curlpw11',
+  '-H',
+  'X-Api-Key:apik22',
+  '-d',
+  '{\\"password\\": \\"jsonpw66\\"}',
+];
+
 let box: { id: string; name: string };
+let client: { id: string; name: string };
 let server: RunningServer;
 
 beforeAll(async () => {
@@ -50,6 +75,15 @@ beforeAll(async () => {
   for (let i = 0; i < 50; i++) {
     const logs = (await testDocker().getContainer(box.id).logs({ stdout: true })).toString();
     if (logs.includes('plain line')) break;
+    await Bun.sleep(100);
+  }
+  client = await makeContainer({
+    name: uniqueName('mcpt-redact-client'),
+    cmd: ['sh', '-c', CLIENT_SCRIPT, 'sh', ...CLIENT_ARGS],
+  });
+  for (let i = 0; i < 50; i++) {
+    const logs = (await testDocker().getContainer(client.id).logs({ stdout: true })).toString();
+    if (logs.includes('client done')) break;
     await Bun.sleep(100);
   }
   server = await startServer({ client: 'v1' });
@@ -117,5 +151,30 @@ describe('redaction through the binary', () => {
     const read = logs.contents.map((c) => (c as { text?: string }).text ?? '').join('\n');
     expect(read).toContain('db password=***');
     expect(leaked(read)).toEqual([]);
+  });
+
+  it("masks curl's -u password, an API key header and a JSON document inside a string, in logs and command", async () => {
+    const { lines } = await call<{ lines: string[] }>('docker_container_logs', { container_id: client.name });
+    expect(lines).toContain('curl -u admin:*** -H "X-Api-Key:***" http://x');
+    expect(lines).toContain('body="{\\"password\\": \\"***\\"}"');
+    expect(lines).toContain('db password=***');
+    expect(clientLeaked(lines)).toEqual([]);
+
+    const full = await call<{ Config: { Cmd: string[] }; Args: string[] }>('docker_inspect_container', {
+      container_id: client.name,
+      full: true,
+    });
+    expect(full.Config.Cmd.slice(-7)).toEqual([
+      'curl',
+      '-u',
+      'admin:***',
+      '-H',
+      'X-Api-Key:***',
+      '-d',
+      '{\\"password\\": \\"***\\"}',
+    ]);
+    expect(clientLeaked(full)).toEqual([]);
+    const summary = await call('docker_inspect_container', { container_id: client.name });
+    expect(clientLeaked(summary)).toEqual([]);
   });
 });
