@@ -5,7 +5,11 @@
  * masked in tool results, the troubleshoot prompt and the logs resource alike; curl's `-u` password,
  * an API key header and a JSON document inside a string in a command and logs.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type RunningServer, startServer, structured } from '../helpers/client.ts';
 import {
@@ -176,5 +180,31 @@ describe('redaction through the binary', () => {
     expect(clientLeaked(full)).toEqual([]);
     const summary = await call('docker_inspect_container', { container_id: client.name });
     expect(clientLeaked(summary)).toEqual([]);
+  });
+
+  it('masks the same in the audit log, which summarises the arguments of each call', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpt-redact-audit-'));
+    const path = join(dir, 'audit.jsonl');
+    const audited = await startServer({ env: { SECURITY_AUDIT_LOG_FILE: path } });
+    try {
+      const command = String.raw`curl -u admin:curlpw11 -H "X-Api-Key:apik22" -d "{\"password\": \"jsonpw66\"}" x 2>/dev/null; echo ran`;
+      const r = await audited.client.callTool('docker_exec_command', { container_id: client.name, command });
+      expect(r.isError).toBeFalsy();
+      await audited.close();
+      let text = '';
+      for (let i = 0; i < 50 && !text.includes('\n'); i++) {
+        await Bun.sleep(50);
+        text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+      }
+      const line = JSON.parse(text) as { tool: string; args: { command: string } };
+      expect(line.tool).toBe('docker_exec_command');
+      expect(line.args.command).toStartWith(
+        'curl -u admin:*** -H "X-Api-Key:***" -d "{\\"password\\": \\"***\\"}"',
+      );
+      expect(clientLeaked(text)).toEqual([]);
+    } finally {
+      await audited.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
