@@ -15,7 +15,8 @@
  * in a list (`["--password", "x"]`). A PEM private key block is masked whole wherever it appears.
  * Also: a JSON document inside a string (`{\"password\": \"x\"}`), a header with no blank after its
  * colon (`X-Api-Key:x`), Redis's `requirepass x`, and, after the client's name only, curl's
- * `-u user:x` and mysql's `-px` (elsewhere `-u` is a user and `-p` a port).
+ * `-u user:x`, mysql's `-px`, redis-cli's `-a x`, sshpass's and `docker login`'s `-p x` (elsewhere
+ * `-u` is a user and `-p` a port).
  *
  * Text is judged as a reader sees it: escape sequences, control characters and invisible format
  * characters (zero-width, bidi), which the fence removes and a terminal does not show, are no part of
@@ -38,7 +39,7 @@ const LOCATION = /^(?:file|files|path|paths|dir|dirs|directory)$/;
  * last part is the clients of CLIENTS below, as a word (`mysql:8`, `mysqld` are no hit).
  */
 const QUICK =
-  /pa(?:ss|t(?![a-z]))|secret|token|key|cred|auth|cookie|bearer|signature|salt|dsn|private|pw(?![a-z])|:\/\/[^\s/]*@|(?:curl|mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show|-slap)?)(?![A-Za-z0-9_.:/-])/i;
+  /pa(?:ss|t(?![a-z]))|secret|token|key|cred|auth|cookie|bearer|signature|salt|dsn|private|pw(?![a-z])|:\/\/[^\s/]*@|(?:curl|redis-cli|sshpass|docker[ \t]+login|mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show|-slap)?)(?![A-Za-z0-9_.:/-])/i;
 
 export const MASK = '***';
 
@@ -262,18 +263,24 @@ function maskAfter(
 }
 
 /**
- * Clients whose short flags take a password: curl's `-u user:password` (`--user`), mysql's and
- * mariadb's `-ppassword`, attached (`-p x` asks for one, and x is the database). Elsewhere `-u` is a
- * user (`docker run -u 1000:1000`) and `-p` a port, so only after the client's name, up to the end of
- * its command (`;`, `|`, `&`, the line's end).
+ * Clients whose short flags take a password: curl's `-u user:password` (`--user`); mysql's and
+ * mariadb's `-ppassword`, attached (`-p x` asks for one, and x is the database); redis-cli's `-a x`;
+ * sshpass's and `docker login`'s `-p x`. Elsewhere `-u` is a user (`docker run -u 1000:1000`), `-p` a
+ * port and `-a` anything, so only after the client's name, up to the end of its command (`;`, `|`,
+ * `&`, the line's end).
  */
 const CLIENTS =
-  '(curl)|mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show|-slap)?';
+  '(curl)|(redis-cli)|(sshpass|docker[ \\t]+login)|mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show|-slap)?';
 const CLIENT = new RegExp(String.raw`(?<![A-Za-z0-9_.-])(?:${CLIENTS})(?=[ \t])`, 'g');
 const CLIENT_ELEMENT = new RegExp(`(?:^|/)(?:${CLIENTS})$`);
+type Client = 'curl' | 'redis' | 'next-p' | 'mysql';
+const clientOfMatch = (m: RegExpExecArray): Client =>
+  m[1] ? 'curl' : m[2] ? 'redis' : m[3] ? 'next-p' : 'mysql';
 const COMMAND_END = /[;|&\n\r]/g;
 const CURL_USER = /(?<![A-Za-z0-9_.-])(?:-u(?:[ \t]+|(?=[^\s-]))|--user(?:[ \t]+|=))/g;
 const MYSQL_PASSWORD = /(?<![A-Za-z0-9_.-])-p(?=[^\s-])/g;
+const NEXT_P = /(?<![A-Za-z0-9_.-])-p(?:[ \t]+|(?=[^\s-]))/g;
+const REDIS_AUTH = /(?<![A-Za-z0-9_.-])-a[ \t]+/g;
 
 function maskClients(text: string): string {
   if (!text.includes('-')) return text;
@@ -285,7 +292,15 @@ function maskClients(text: string): string {
     COMMAND_END.lastIndex = from;
     const end = COMMAND_END.exec(text)?.index ?? text.length;
     const command = text.slice(from, end);
-    const masked = m[1] ? maskCurlUser(command) : maskAfter(command, MYSQL_PASSWORD, whole);
+    const client = clientOfMatch(m);
+    const masked =
+      client === 'curl'
+        ? maskCurlUser(command)
+        : maskAfter(
+            command,
+            client === 'redis' ? REDIS_AUTH : client === 'next-p' ? NEXT_P : MYSQL_PASSWORD,
+            whole,
+          );
     if (masked !== command) {
       out += text.slice(copied, from) + masked;
       copied = end;
@@ -302,20 +317,26 @@ const maskCurlUser = (text: string) =>
     return colon >= 0 && start + colon + 1 < end ? [start + colon + 1, end] : undefined;
   });
 
-/** Which client a list element names (`curl`, `/usr/bin/mysql`): 'curl', 'mysql' or undefined. */
-function clientOf(element: string): 'curl' | 'mysql' | undefined {
+/** Which client a list element names (`curl`, `/usr/bin/mysql`), if any. */
+function clientOf(element: string): Client | undefined {
   const m = CLIENT_ELEMENT.exec(element);
-  return m ? (m[1] ? 'curl' : 'mysql') : undefined;
+  return m ? clientOfMatch(m) : undefined;
 }
 
 /**
  * A list element after a client's name, its password masked to the element's end (an element is one
- * value): `-pX` → `-p***`; `-u`'s element (`user:X`), `-uuser:X` and `--user=user:X` after the colon;
- * the value of a secret-named header, its own element after `-H` (`x-api-key:X`).
+ * value): `-pX` → `-p***` (mysql, sshpass); the element after sshpass's `-p` and redis-cli's `-a`;
+ * curl's `-u` element (`user:X`), `-uuser:X` and `--user=user:X` after the colon, and the value of a
+ * secret-named header, its own element after `-H` (`x-api-key:X`).
  */
-function clientArg(client: 'curl' | 'mysql', previous: unknown, element: string): string {
-  if (client === 'mysql')
-    return ATTACHED_P.test(element) && !element.startsWith(MASK, 2) ? `-p${MASK}` : element;
+function clientArg(client: Client, previous: unknown, element: string): string {
+  if (client !== 'curl') {
+    const after = client === 'redis' ? '-a' : client === 'next-p' ? '-p' : undefined;
+    if (after !== undefined && previous === after) return flagValue(element) ? MASK : element;
+    return client !== 'redis' && ATTACHED_P.test(element) && !element.startsWith(MASK, 2)
+      ? `-p${MASK}`
+      : element;
+  }
   if (previous === '-H' || previous === '--header') {
     const h = HEADER_ELEMENT.exec(element);
     return h && secretName(h[1] as string) && !element.startsWith(MASK, h[0].length) ? h[0] + MASK : element;
@@ -642,7 +663,7 @@ function walkList(list: unknown[]): unknown[] {
   let out: unknown[] | undefined;
   let afterFlag = false;
   // The client a command list runs (`["curl", "-u", "user:x"]`), once an element names one.
-  let client: 'curl' | 'mysql' | undefined;
+  let client: Client | undefined;
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
     let w = afterFlag && flagValue(v) ? MASK : typeof v === 'string' ? redactEntry(v) : walkChanged(v);

@@ -61,6 +61,9 @@ const CLIENT_FORMS = [
   'requirepass @S',
   'CONFIG SET masterauth @S',
   'redis-server --requirepass @S',
+  'redis-cli -h cache -a @S ping',
+  'sshpass -p @S ssh host',
+  'docker login -u bob -p @S reg.example',
 ];
 const BEFORE = ['', 'level=info ', 'db ', 'echo ', '[err] ', 'line one\n', 'export '];
 const AFTER = ['', ' ok', '\nnext line', ' --verbose', '\n'];
@@ -117,7 +120,8 @@ const plantedText: fc.Arbitrary<Planted> = fc.oneof(
       text: `${before}echo "{${q}${name}${q}${sep}${q}${s}${q}}"`,
       secrets: [s],
     })),
-  // A client's password (at @S): curl's -u after the colon, mysql's attached -p, Redis's requirepass.
+  // A client's password (at @S): curl's -u after the colon, mysql's attached -p, redis-cli's -a,
+  // sshpass's and docker login's -p, Redis's requirepass.
   fc
     .tuple(fc.constantFrom(...CLIENT_FORMS), secret, fc.constantFrom(...BEFORE), fc.constantFrom(...AFTER))
     .map(([form, s, before, after]) => ({ text: `${before}${form.replace('@S', s)}${after}`, secrets: [s] })),
@@ -145,6 +149,8 @@ const plantedList: fc.Arbitrary<{ list: string[]; secrets: string[] }> = fc.oneo
         ['/usr/bin/curl', '-s', '--user=admin:@S'],
         ['curl', '-H', 'x-api-key:@S'],
         ['mysql', '-uroot', '-p@S'],
+        ['redis-cli', '-a', '@S', 'ping'],
+        ['sshpass', '-p', '@S', 'ssh'],
       ),
       secret,
     )

@@ -414,6 +414,22 @@ describe('headers, JSON inside a string, client passwords and Redis settings', (
     ]);
   });
 
+  it("masks redis-cli's -a, sshpass's and docker login's -p, in text and in a command list", () => {
+    expect(redactText('redis-cli -h cache -a redispw2 ping')).toBe('redis-cli -h cache -a *** ping');
+    expect(redactText('sshpass -p sshpw1 ssh host')).toBe('sshpass -p *** ssh host');
+    expect(redactText('echo x && docker login -u bob -p loginpw1 reg.example')).toBe(
+      'echo x && docker login -u bob -p *** reg.example',
+    );
+    expect(redact(['redis-cli', '-a', 'redispw2', 'ping'])).toEqual(['redis-cli', '-a', '***', 'ping']);
+    expect(redact(['sshpass', '-psshpw1', 'ssh', 'h'])).toEqual(['sshpass', '-p***', 'ssh', 'h']);
+    for (const t of [
+      'docker run -a stdout -p 80:80 web',
+      'redis-cli -h cache ping',
+      'docker login -u bob reg',
+    ])
+      expect(redactText(t)).toBe(t);
+  });
+
   it("masks Redis's requirepass and masterauth, as a setting, a flag and a key", () => {
     expect(redactText('requirepass redispw1\nport 6379')).toBe('requirepass ***\nport 6379');
     expect(redactText('CONFIG SET masterauth "redis pw"')).toBe('CONFIG SET masterauth "***"');
@@ -603,6 +619,10 @@ describe('redactResult', () => {
       '\ufeff',
       'curl',
       'mysql',
+      'redis-cli',
+      'sshpass',
+      'docker login ',
+      '-a',
       '-u',
       '-pw',
       '-H',
