@@ -484,9 +484,10 @@ function maskAssignments(text: string): string {
 
 /**
  * Whether `name:value`, with no blank after the colon, is an HTTP header (`X-Api-Key:k`,
- * `Authorization:Basic k`): a capitalised name of letters, digits and hyphens, not all capitals
- * unless hyphenated (`AUTH:OK` is a status), standing as a word of its own (an image reference is
- * lower case: `app-auth:v1` is one); or any name right after curl's `-H`/`--header` (`-H x-api-key:k`).
+ * `Authorization:Basic k`): a capitalised, hyphenated name (`Api-Key`, `X-AUTH-TOKEN`) or
+ * Authorization, Proxy-Authorization or Cookie, standing as a word of its own; or any name right
+ * after curl's `-H`/`--header` (`-H x-api-key:k`). Left: an image reference, which is lower case
+ * (`app-auth:v1`), and one capitalised word, a status or a field (`AUTH:OK`, `Key:Name`).
  */
 function headerKind(text: string, nameStart: number, nameEnd: number): number {
   if (HEADER_FLAG.test(text.slice(Math.max(0, nameStart - 12), nameStart))) return AFTER_HEADER_FLAG;
@@ -497,7 +498,7 @@ function headerKind(text: string, nameStart: number, nameEnd: number): number {
 const NO_HEADER = 1;
 const HEADER = 2;
 const AFTER_HEADER_FLAG = 3;
-const HEADER_NAME = /^[A-Z](?=[A-Za-z0-9-]*[a-z-])[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*$/;
+const HEADER_NAME = /^(?:[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+|Authorization|AUTHORIZATION|Cookie|COOKIE)$/;
 const HEADER_FLAG = /(?:^|[\s"'])(?:-H|--header)(?:[ \t]+|=)["']?$/;
 /** A list element after `-H` (`["curl", "-H", "x-api-key:k"]`): the header's name and blanks. */
 const HEADER_ELEMENT = /^([A-Za-z0-9-]+):[ \t]*(?=\S)/;

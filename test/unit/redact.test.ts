@@ -329,6 +329,8 @@ describe('headers, JSON inside a string, client passwords and Redis settings', (
     expect(redactText('curl -H "X-Api-Key:apik22" http://x')).toBe('curl -H "X-Api-Key:***" http://x');
     expect(redactText('Api-Key:apik22')).toBe('Api-Key:***');
     expect(redactText('Authorization:Basic YWRtaW46cHc=')).toBe('Authorization:***');
+    expect(redactText('Cookie:sid=abc123')).toBe('Cookie:***');
+    expect(redactText('X-AUTH-TOKEN:tok2')).toBe('X-AUTH-TOKEN:***');
     expect(redactText("curl -H 'x-api-key:apik22' http://x")).toBe("curl -H 'x-api-key:***' http://x");
     expect(redactText('curl -H x-auth-token:tok1 http://x')).toBe('curl -H x-auth-token:*** http://x');
     expect(redactText('curl --header=x-api-key:apik22 http://x')).toBe(
@@ -349,6 +351,9 @@ describe('headers, JSON inside a string, client passwords and Redis settings', (
       'registry/app-auth:v1 auth-service:v1 token-broker:v2',
       'pull api-key:latest',
       'AUTH:OK TOKEN:none',
+      'Tags: Key:Name,Value:web',
+      'Private:false Token:none',
+      'authorization:v2',
       'Accept:text/plain',
     ])
       expect(redactText(t)).toBe(t);
