@@ -14,6 +14,7 @@ import {
   checkDevices,
   checkDriverOpts,
   checkNamespaceMode,
+  checkNetworkCreate,
   checkPrivileged,
   checkSecurityOpt,
   type NamespaceKind,
@@ -93,7 +94,7 @@ function walk(value: unknown, path: string, ctx: RuleContext, depth: number): vo
     const name = nameKey(key);
     const arg = at(path, key);
     checkArgument(name, arg, v, value, ctx);
-    if (!FREE_FORM.has(name) && name !== 'driveropts') walk(v, arg, ctx, depth + 1);
+    if (!FREE_FORM.has(name) && name !== 'driveropts' && name !== 'options') walk(v, arg, ctx, depth + 1);
   }
 }
 
@@ -118,7 +119,18 @@ function checkArgument(
   else if (name === 'driveropts') {
     const driver = field(parent, 'driver');
     if (driver === undefined || driver === '' || driver === 'local') checkDriverOpts(v, arg, ctx);
-  } else if (name === 'volumes' || name === 'binds') {
+  }
+  // A top-level `driver` with `options` is a network to create (nested ones are a container's
+  // logging or device requests; a volume's options are `driver_opts`, checked above).
+  else if (name === 'options' && arg === 'options' && isObject(v) && !Array.isArray(v))
+    checkNetworkCreate(
+      { driver: field(parent, 'driver'), options: v },
+      { driver: 'driver', options: arg },
+      ctx,
+    );
+  else if (name === 'driver' && arg === 'driver' && field(parent, 'driveropts') === undefined)
+    checkNetworkCreate({ driver: v, options: undefined }, { driver: arg, options: 'options' }, ctx);
+  else if (name === 'volumes' || name === 'binds') {
     if (Array.isArray(v) || typeof v === 'string')
       for (const [i, entry] of listOf(v).entries()) {
         const src = bindSource(entry);

@@ -58,9 +58,9 @@ describe('argument policy (the early, friendly refusal)', () => {
   });
 
   it('reads an argument named like an Object.prototype property as an ordinary one', () => {
-    expect(check({ options: { constructor: 'host', toString: 'host' } })).toBeUndefined();
-    expect(check({ options: { constructor: 'x', pid_mode: 'host' } })?.message).toContain(
-      "options.pid_mode: 'host' is refused: it shares the host's pid namespace",
+    expect(check({ settings: { constructor: 'host', toString: 'host' } })).toBeUndefined();
+    expect(check({ settings: { constructor: 'x', pid_mode: 'host' } })?.message).toContain(
+      "settings.pid_mode: 'host' is refused: it shares the host's pid namespace",
     );
   });
 
@@ -143,6 +143,23 @@ describe('argument policy (the early, friendly refusal)', () => {
       check({ mounts: [{ type: 'bind', source: '/var/run/docker.sock', target: '/s' }] })?.message,
     ).toContain('mounts[0].source');
     expect(check({ mounts: [{ type: 'volume', source: 'data', target: '/d' }] })).toBeUndefined();
+  });
+
+  it("refuses a network's host-bridge option and host-interface driver early, naming the argument", () => {
+    const e = check({ name: 'n', options: { 'com.docker.network.bridge.name': 'br0' } });
+    expect(e?.kind).toBe('policy_denied');
+    expect(e?.message).toContain("options: 'com.docker.network.bridge.name' is refused");
+    expect(check({ name: 'n', options: { '': '' } })?.kind).toBe('policy_denied');
+    expect(check({ name: 'n', driver: 'macvlan' })?.message).toContain("driver: network driver 'macvlan'");
+    expect(check({ name: 'n', options: { 'com.docker.network.driver.mtu': '1400' } })).toBeUndefined();
+    expect(check({ name: 'n', driver: 'overlay', options: { encrypted: '' } })).toBeUndefined();
+    // A container's logging options and a volume's driver are not a network's.
+    expect(
+      check({ image: 'x', logging: { driver: 'json-file', options: { 'max-size': '10m' } } }),
+    ).toBeUndefined();
+    expect(
+      check({ name: 'v', driver: 'local', driver_opts: { type: 'tmpfs', device: 'tmpfs' } }),
+    ).toBeUndefined();
   });
 
   it('allows tmpfs, network and bind volumes under the rule; refuses other local volume types', () => {
