@@ -13,18 +13,9 @@ import { join } from 'node:path';
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { errorOf, structured } from '../helpers/client.ts';
 import { type AskingKind, askingClient, type UserAnswer } from '../helpers/elicit.ts';
-import { cleanupContainers, makeContainer, testDocker } from '../helpers/engine.ts';
+import { cleanupContainers, containerExists, makeContainer } from '../helpers/engine.ts';
 import { type HttpServer, killSpawned, serveHttp } from '../helpers/http-binary.ts';
 
-const docker = testDocker();
-const exists = (id: string) =>
-  docker
-    .getContainer(id)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-confirm-'));
 const audit = join(dir, 'audit.jsonl');
 const token = () => randomBytes(24).toString('base64url');
@@ -103,7 +94,7 @@ describe.each(WAYS)('docker_remove_container confirmed over HTTP (%s)', (_label,
     expect(asked).toHaveLength(1);
     expect(asked[0]?.message).toContain(`remove container '${c.name}'`);
     expect(structured<{ removed: boolean }>(result).removed).toBe(true);
-    expect(await exists(c.id)).toBe(false);
+    expect(await containerExists(c.id)).toBe(false);
     const lines = await auditOf(c.name);
     expect(lines.map((l) => l.outcome)).toEqual(['input_required', 'ok']);
     expect(lines[1]?.confirmation).toBe('accepted');
@@ -115,7 +106,7 @@ describe.each(WAYS)('docker_remove_container confirmed over HTTP (%s)', (_label,
     const err = errorOf(result);
     expect(err.kind).toBe('cancelled');
     expect(err.message).toContain('the user declined; nothing changed');
-    expect(await exists(c.id)).toBe(true);
+    expect(await containerExists(c.id)).toBe(true);
     expect((await auditOf(c.name)).at(-1)?.confirmation).toBe('declined');
   });
 });
@@ -126,7 +117,7 @@ describe('HTTP callers that are not asked', () => {
     const client = await askingClient({ kind: 'v1', url: server.base, headers: bearer(tokens.alice) });
     try {
       structured(await client.callTool('docker_remove_container', { container_id: c.name }));
-      expect(await exists(c.id)).toBe(false);
+      expect(await containerExists(c.id)).toBe(false);
       const lines = await auditOf(c.name);
       expect(lines).toHaveLength(1);
       expect(lines[0]?.confirmation).toBe('unconfirmed');
@@ -146,7 +137,7 @@ describe('HTTP callers that are not asked', () => {
     try {
       structured(await client.callTool('docker_remove_container', { container_id: c.name }));
       expect(client.asked).toHaveLength(0);
-      expect(await exists(c.id)).toBe(false);
+      expect(await containerExists(c.id)).toBe(false);
     } finally {
       await client.close();
     }
@@ -164,7 +155,7 @@ describe('--confirm-fallback refuse over HTTP', () => {
         expect(err.kind).toBe('policy_denied');
         expect(err.message).toContain('cannot ask its user');
         expect(err.message).toContain('operator');
-        expect(await exists(c.id)).toBe(true);
+        expect(await containerExists(c.id)).toBe(true);
       } finally {
         await client.close();
       }
@@ -209,7 +200,7 @@ describe('a confirmation belongs to the credential that was asked', () => {
         { allowInputRequired: true } as never,
       )) as CallToolResult;
       expect(errorOf(stolen).message).toContain('was given for another call');
-      expect(await exists(c.id)).toBe(true);
+      expect(await containerExists(c.id)).toBe(true);
     } finally {
       await alice.close();
       await bob.close();

@@ -8,6 +8,7 @@ import { errorOf, structured } from '../helpers/client.ts';
 import { askingClient, type UserAnswer } from '../helpers/elicit.ts';
 import {
   cleanupContainers,
+  containerExists,
   makeContainer,
   TEST_IMAGE,
   testDocker,
@@ -17,14 +18,6 @@ import {
 
 const docker = testDocker();
 const DESTRUCTIVE = { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' };
-const exists = (id: string) =>
-  docker
-    .getContainer(id)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
 
 afterAll(cleanupContainers);
 
@@ -48,8 +41,8 @@ describe('docker_remove_container confirmed after the name moved', () => {
       expect(err.kind).toBe('conflict');
       expect(err.message).toContain('is not what the user was asked about');
       expect(err.message).toContain('nothing changed');
-      expect(await exists(shown.id)).toBe(true);
-      expect(await exists(other.id)).toBe(true);
+      expect(await containerExists(shown.id)).toBe(true);
+      expect(await containerExists(other.id)).toBe(true);
     } finally {
       await client.close();
     }
@@ -137,8 +130,8 @@ describe('docker_compose_down confirmed after a container joined the project', (
       expect(client.asked[0]?.message).not.toContain(late?.name as string);
       expect(out.steps).toContain(`container ${project}-web-1 removed`);
       expect(out.steps).toContain(`container ${late?.name} left: not in the question the user accepted`);
-      expect(await exists(`${project}-web-1`)).toBe(false);
-      expect(await exists(late?.id as string)).toBe(true);
+      expect(await containerExists(`${project}-web-1`)).toBe(false);
+      expect(await containerExists(late?.id as string)).toBe(true);
     } finally {
       await client.close();
     }

@@ -8,17 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { type CallToolResult, Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { errorOf, SERVER_BIN, structured } from '../helpers/client.ts';
-import { cleanupContainers, makeContainer, testDocker } from '../helpers/engine.ts';
+import { cleanupContainers, containerExists, makeContainer, testDocker } from '../helpers/engine.ts';
 
 const docker = testDocker();
-const exists = (id: string) =>
-  docker
-    .getContainer(id)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
 const ACCEPT = { confirm: { action: 'accept', content: { confirm: true } } };
 const MANUAL = { allowInputRequired: true, timeout: 30_000 } as never;
 
@@ -87,7 +79,7 @@ describe('a sealed confirmation', () => {
     expect(structured<{ removed: boolean }>(await answer(c.name, q.requestState as string)).removed).toBe(
       true,
     );
-    expect(await exists(c.id)).toBe(false);
+    expect(await containerExists(c.id)).toBe(false);
   });
 
   it('refuses a forged state (its seal altered)', async () => {
@@ -97,14 +89,14 @@ describe('a sealed confirmation', () => {
     const err = errorOf(await answer(c.name, forged));
     expect(err.kind).toBe('policy_denied');
     expect(err.message).toContain('does not carry this server’s seal');
-    expect(await exists(c.id)).toBe(true);
+    expect(await containerExists(c.id)).toBe(true);
   });
 
   it('refuses a state made up by the client', async () => {
     const c = await makeContainer({ start: false });
     const err = errorOf(await answer(c.name, 'the user said yes'));
     expect(err.kind).toBe('policy_denied');
-    expect(await exists(c.id)).toBe(true);
+    expect(await containerExists(c.id)).toBe(true);
   });
 
   it('refuses a replayed state', async () => {
@@ -116,7 +108,7 @@ describe('a sealed confirmation', () => {
     await docker.getContainer(d.id).rename({ name: c.name });
     const err = errorOf(await answer(c.name, state));
     expect(err.message).toContain('was already used');
-    expect(await exists(d.id)).toBe(true);
+    expect(await containerExists(d.id)).toBe(true);
   });
 
   it('refuses a state given for other arguments', async () => {
@@ -126,8 +118,8 @@ describe('a sealed confirmation', () => {
     const err = errorOf(await answer(b.name, state));
     expect(err.kind).toBe('policy_denied');
     expect(err.message).toContain('was given for another call');
-    expect(await exists(a.id)).toBe(true);
-    expect(await exists(b.id)).toBe(true);
+    expect(await containerExists(a.id)).toBe(true);
+    expect(await containerExists(b.id)).toBe(true);
   });
 
   it('refuses an expired state (--confirm-timeout 1)', async () => {
@@ -136,6 +128,6 @@ describe('a sealed confirmation', () => {
     await Bun.sleep(1300);
     const err = errorOf(await answer(c.name, state));
     expect(err.message).toContain('has expired');
-    expect(await exists(c.id)).toBe(true);
+    expect(await containerExists(c.id)).toBe(true);
   });
 });

@@ -14,18 +14,9 @@ import type { Client as V2Client } from '@modelcontextprotocol/client';
 import type { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { errorOf } from '../helpers/client.ts';
 import { type AskingClient, type AskingKind, askingClient } from '../helpers/elicit.ts';
-import { cleanupContainers, makeContainer, testDocker } from '../helpers/engine.ts';
+import { cleanupContainers, containerExists, makeContainer } from '../helpers/engine.ts';
 import { type HttpServer, killSpawned, serveHttp } from '../helpers/http-binary.ts';
 
-const docker = testDocker();
-const exists = (id: string) =>
-  docker
-    .getContainer(id)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
 const ARGS = ['--confirm-timeout', '2', '--timeout', '5'];
 const DESTRUCTIVE = { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' };
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-confirm-timeout-'));
@@ -107,7 +98,7 @@ describe.each(WAYS)('an unanswered question (%s client, %s)', (kind, transport) 
       expect(took).toBeLessThan(4500);
       expect(client.asked).toHaveLength(1);
       if (seesWithdrawal(kind, transport)) await user.gone; // the client was told it is withdrawn
-      expect(await exists(c.id)).toBe(true);
+      expect(await containerExists(c.id)).toBe(true);
       if (transport !== 'stdio') {
         await Bun.sleep(400); // the audit log is flushed every 200 ms
         const line = readFileSync(audit, 'utf8')
@@ -138,7 +129,7 @@ describe.each(WAYS)('an unanswered question (%s client, %s)', (kind, transport) 
         await user.gone;
         expect(Date.now() - t0).toBeLessThan(1000);
       }
-      expect(await exists(c.id)).toBe(true);
+      expect(await containerExists(c.id)).toBe(true);
     } finally {
       await client.close();
     }
@@ -160,7 +151,7 @@ describe.each(['stdio', 'http'])('a late answer on the 2026 era (%s)', (transpor
       const err = errorOf(await client.callTool('docker_remove_container', { container_id: c.name }));
       expect(err.kind).toBe('cancelled');
       expect(err.message).toContain('the user did not answer within 2 s; nothing changed');
-      expect(await exists(c.id)).toBe(true);
+      expect(await containerExists(c.id)).toBe(true);
     } finally {
       await client.close();
     }

@@ -10,6 +10,7 @@ import { errorOf, startServer, structured, textOf } from '../helpers/client.ts';
 import { ASKING_KINDS, type AskingClient, askingClient, type UserAnswer } from '../helpers/elicit.ts';
 import {
   cleanupContainers,
+  containerExists,
   makeContainer,
   TEST_IMAGE,
   testDocker,
@@ -20,14 +21,6 @@ import { ERA_2025, startRaw } from '../helpers/raw-stdio.ts';
 
 const docker = testDocker();
 const DESTRUCTIVE = { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' };
-const exists = async (id: string) =>
-  docker
-    .getContainer(id)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
 
 afterAll(cleanupContainers);
 
@@ -71,7 +64,7 @@ describe.each(ASKING_KINDS)('docker_remove_container confirmed by the user (%s c
     expect(asked[0]?.message).toContain(`remove container '${c.name}'`);
     expect(asked[0]?.message).toContain("engine 'default'");
     expect(structured<{ removed: boolean }>(result).removed).toBe(true);
-    expect(await exists(c.id)).toBe(false);
+    expect(await containerExists(c.id)).toBe(false);
   });
 
   for (const answer of ['decline', 'cancel'] as const)
@@ -82,7 +75,7 @@ describe.each(ASKING_KINDS)('docker_remove_container confirmed by the user (%s c
       expect(err.kind).toBe('cancelled');
       expect(err.message).toContain('the user declined; nothing changed');
       if (kind === 'v2') expect(err.retryable).toBe(false);
-      expect(await exists(c.id)).toBe(true);
+      expect(await containerExists(c.id)).toBe(true);
     });
 });
 
@@ -96,10 +89,10 @@ describe('stdio once the SDK is loaded (initialize era)', () => {
       await (client.raw as { listPrompts(): Promise<unknown> }).listPrompts();
       const no = await client.callTool('docker_remove_container', { container_id: c.name });
       expect(errorOf(no).message).toContain('the user declined; nothing changed');
-      expect(await exists(c.id)).toBe(true);
+      expect(await containerExists(c.id)).toBe(true);
       answer = 'accept';
       structured(await client.callTool('docker_remove_container', { container_id: d.name }));
-      expect(await exists(d.id)).toBe(false);
+      expect(await containerExists(d.id)).toBe(false);
       expect(client.asked.map((q) => q.message.includes(c.name) || q.message.includes(d.name))).toEqual([
         true,
         true,
@@ -141,7 +134,7 @@ describe('stdin ends while the user has not answered', () => {
     expect(result.isError).toBe(true);
     expect(result.content[0]?.text).toContain('before the user answered; nothing changed');
     expect(raw.child.exitCode).toBe(0);
-    expect(await exists(c.id)).toBe(true);
+    expect(await containerExists(c.id)).toBe(true);
   });
 });
 
@@ -176,10 +169,10 @@ describe('a confirmed prune removes exactly what the question listed', () => {
       expect(out.count).toBe(2);
       expect(out.removed.sort()).toEqual([a.name, b.name].sort());
       expect(out.left).toEqual([late?.name as string]);
-      expect(await exists(a.id)).toBe(false);
-      expect(await exists(b.id)).toBe(false);
-      expect(await exists(running.id)).toBe(true);
-      expect(await exists(late?.id as string)).toBe(true);
+      expect(await containerExists(a.id)).toBe(false);
+      expect(await containerExists(b.id)).toBe(false);
+      expect(await containerExists(running.id)).toBe(true);
+      expect(await containerExists(late?.id as string)).toBe(true);
     } finally {
       await client.close();
     }
@@ -414,9 +407,9 @@ describe('a confirmed system prune removes exactly what the question listed', ()
       expect(out.networks?.removed).toBe(1);
       expect(out.images?.removed).toBe(1);
       expect(out.build_cache?.skipped).toContain('no labels');
-      expect(await exists(stopped.id)).toBe(false);
-      expect(await exists(running.id)).toBe(true);
-      expect(await exists(late?.id as string)).toBe(true);
+      expect(await containerExists(stopped.id)).toBe(false);
+      expect(await containerExists(running.id)).toBe(true);
+      expect(await containerExists(late?.id as string)).toBe(true);
     } finally {
       await client.close();
     }
@@ -445,10 +438,10 @@ describe('docker_compose_down confirmed by the user', () => {
       expect(errorOf(no).message).toContain('the user declined; nothing changed');
       expect(client.asked[0]?.message).toContain(`take down Compose project '${project}'`);
       expect(client.asked[0]?.message).toContain(`container ${project}-web-1 (running)`);
-      expect(await exists(`${project}-web-1`)).toBe(true);
+      expect(await containerExists(`${project}-web-1`)).toBe(true);
       answer = 'accept';
       structured(await client.callTool('docker_compose_down', { project_name: project }));
-      expect(await exists(`${project}-web-1`)).toBe(false);
+      expect(await containerExists(`${project}-web-1`)).toBe(false);
     } finally {
       await client.close();
     }
@@ -462,7 +455,7 @@ describe('clients that cannot ask their user', () => {
     try {
       const result = await server.client.callTool('docker_remove_container', { container_id: c.name });
       expect(structured<{ removed: boolean }>(result).removed).toBe(true);
-      expect(await exists(c.id)).toBe(false);
+      expect(await containerExists(c.id)).toBe(false);
     } finally {
       await server.close();
     }
@@ -477,7 +470,7 @@ describe('clients that cannot ask their user', () => {
         expect(err.kind).toBe('policy_denied');
         expect(err.message).toContain('cannot ask its user');
         expect(err.message).toContain('--confirm-fallback allow');
-        expect(await exists(c.id)).toBe(true);
+        expect(await containerExists(c.id)).toBe(true);
       } finally {
         await client.close();
       }

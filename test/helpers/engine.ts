@@ -94,6 +94,8 @@ export const found = (inspect: Promise<unknown>): Promise<boolean> =>
 
 /** True when the engine has the image reference (a tag or an id). */
 export const imageExists = (ref: string): Promise<boolean> => found(testDocker().getImage(ref).inspect());
+export const containerExists = (ref: string): Promise<boolean> =>
+  found(testDocker().getContainer(ref).inspect());
 
 /** Makes a running container write one line to its log (PID 1's stdout is the log). */
 export async function writeLogLine(id: string, line: string): Promise<void> {

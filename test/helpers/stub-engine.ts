@@ -1,12 +1,17 @@
 /** For pure unit tests of the pipeline: a stand-in engine that never talks to one, profiles and envs built on it. */
 import type Dockerode from 'dockerode';
-import { type EngineFacts, NO_CEILING } from '../../src/core/engine.ts';
+import { type EngineCeiling, type EngineFacts, NO_CEILING } from '../../src/core/engine.ts';
 import { type EngineHandle, type EngineRegistry, engineRegistry } from '../../src/docker/engines.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
 import { type PipelineEnv, serverFacts } from '../../src/pipeline/run.ts';
 
-export function stubEngine(name = 'default', client: Dockerode = {} as Dockerode): EngineHandle {
-  const facts: EngineFacts = { sharesFilesystem: true, socketPaths: [] };
+/** `ceiling` as an operator would set it; `socketPaths` the engine's own (the host-path rule's). */
+export function stubEngine(
+  name = 'default',
+  client: Dockerode = {} as Dockerode,
+  o: { ceiling?: Partial<EngineCeiling>; socketPaths?: string[] } = {},
+): EngineHandle {
+  const facts: EngineFacts = { sharesFilesystem: true, socketPaths: o.socketPaths ?? [] };
   return {
     name,
     client: async () => client,
@@ -16,7 +21,7 @@ export function stubEngine(name = 'default', client: Dockerode = {} as Dockerode
     attempts: () => [],
     facts,
     resolveFacts: async () => facts,
-    ceiling: NO_CEILING,
+    ceiling: { ...NO_CEILING, ...o.ceiling },
   };
 }
 
@@ -49,3 +54,10 @@ export const stubPipelineEnv = (
   dockerConfigDir: '/nonexistent/.docker',
   ...over,
 });
+
+/** Several stand-in engines: `name`'s client says its name, its socket lies under /tmp/mcpt-engines. */
+export const namedEngine = (name: string, ceiling: Partial<EngineCeiling> = {}): EngineHandle =>
+  stubEngine(name, { engine: name } as unknown as Dockerode, {
+    ceiling,
+    socketPaths: [`/tmp/mcpt-engines/${name}.sock`],
+  });

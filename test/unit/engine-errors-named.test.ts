@@ -5,50 +5,20 @@
  */
 import { describe, expect, it } from 'bun:test';
 import Type from 'typebox';
-import { type EngineCeiling, type EngineFacts, NO_CEILING } from '../../src/core/engine.ts';
 import { ToolError } from '../../src/core/errors.ts';
 import { type AnyTool, defineTool } from '../../src/core/tool.ts';
-import { type EngineHandle, type EngineRegistry, engineRegistry } from '../../src/docker/engines.ts';
+import { type EngineRegistry, engineRegistry } from '../../src/docker/engines.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
-import { type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
+import { type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
+import { namedEngine, stubPipelineEnv, testProfile } from '../helpers/stub-engine.ts';
 
-const profile = (p: Partial<SafetyProfile> = {}): SafetyProfile => ({
-  allowModerate: true,
-  allowDestructive: true,
-  readOnly: false,
-  allowedTools: [],
-  deniedTools: [],
-  ...p,
-});
+const profile = (p: Partial<SafetyProfile> = {}): SafetyProfile =>
+  testProfile({ allowDestructive: true, ...p });
 
-const env = (registry: EngineRegistry, p = profile()): PipelineEnv => ({
-  profile: p,
-  policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] },
-  host: { home: '/home/x', platform: 'linux' },
-  limits: { maxResponseBytes: 65_536, maxExecOutputBytes: 65_536, maxLogLines: 100, maxListResults: 100 },
-  defaultTimeoutMs: 5000,
-  engines: registry,
-  server: serverFacts('9.9.9', p),
-  logFilter: 'flag',
-  dockerConfigDir: '/nonexistent/.docker',
-});
+const env = (registry: EngineRegistry, p = profile()): PipelineEnv =>
+  stubPipelineEnv(p, { engines: registry });
 
-/** An engine that answers with a stand-in client; `ceiling` as the operator set it. */
-function fakeEngine(name: string, ceiling: Partial<EngineCeiling> = {}): EngineHandle {
-  const facts: EngineFacts = { sharesFilesystem: true, socketPaths: [`/tmp/mcpt-engines/${name}.sock`] };
-  const docker = { engine: name };
-  return {
-    name,
-    client: async () => docker as never,
-    requests: async () => docker as never,
-    invalidate() {},
-    info: () => undefined,
-    attempts: () => [],
-    facts,
-    resolveFacts: async () => facts,
-    ceiling: { ...NO_CEILING, ...ceiling },
-  };
-}
+const fakeEngine = namedEngine;
 
 const mounting = defineTool({
   name: 'docker_test_mount',

@@ -8,28 +8,14 @@ import { type AnyTool, defineTool } from '../../src/core/tool.ts';
 import type { DiscoveryInput } from '../../src/docker/discovery.ts';
 import { type EngineRegistry, engines } from '../../src/docker/engines.ts';
 import type { SafetyProfile } from '../../src/pipeline/gate.ts';
-import { type PipelineEnv, runPipeline, serverFacts } from '../../src/pipeline/run.ts';
+import { type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
+import { stubPipelineEnv, testProfile } from '../helpers/stub-engine.ts';
 
-const profile = (p: Partial<SafetyProfile> = {}): SafetyProfile => ({
-  allowModerate: true,
-  allowDestructive: true,
-  readOnly: false,
-  allowedTools: [],
-  deniedTools: [],
-  ...p,
-});
+const profile = (p: Partial<SafetyProfile> = {}): SafetyProfile =>
+  testProfile({ allowDestructive: true, ...p });
 
-const env = (registry: EngineRegistry, p = profile()): PipelineEnv => ({
-  profile: p,
-  policy: { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] },
-  host: { home: '/home/x', platform: 'linux' },
-  limits: { maxResponseBytes: 65_536, maxExecOutputBytes: 65_536, maxLogLines: 100, maxListResults: 100 },
-  defaultTimeoutMs: 5000,
-  engines: registry,
-  server: serverFacts('9.9.9', p),
-  logFilter: 'flag',
-  dockerConfigDir: '/nonexistent/.docker',
-});
+const env = (registry: EngineRegistry, p = profile()): PipelineEnv =>
+  stubPipelineEnv(p, { engines: registry });
 
 const mounting = defineTool({
   name: 'docker_test_mount',
