@@ -8,8 +8,8 @@ import type { Preview } from '../../core/tool.ts';
 import { listedName, shortId } from '../../docker/names.ts';
 import { parseTimePoint } from '../time.ts';
 
-/** States a prune removes: every container that is not running, paused or restarting. */
-const STOPPED = ['created', 'exited', 'dead'];
+/** States a prune spares: it removes every container that is not running, paused or restarting. */
+const LIVE = ['running', 'paused', 'restarting', 'removing'];
 /** Filters the preview can apply exactly as the engine's prune does; any other leaves the prune to the engine. */
 const EXACT = new Set(['until', 'label']);
 
@@ -22,13 +22,12 @@ export interface Candidate {
 /** The stopped containers a prune with `filters` would remove now; undefined when it cannot tell exactly. */
 /** Names of the stopped containers now, by id: a prune's result names what it removed. */
 export async function stoppedNames(docker: Dockerode, signal: AbortSignal): Promise<Map<string, string>> {
-  const list = await docker.listContainers({
-    all: true,
-    filters: JSON.stringify({ status: STOPPED }),
-    abortSignal: signal,
-  });
-  return new Map(list.map((c) => [c.Id, listedName(c) || shortId(c.Id)]));
+  const list = await docker.listContainers({ all: true, abortSignal: signal });
+  return new Map(list.filter(stopped).map((c) => [c.Id, listedName(c) || shortId(c.Id)]));
 }
+
+// By state here, not by the engine's status filter: Podman refuses the filter value 'dead'.
+const stopped = (c: { State?: string }) => !LIVE.includes(String(c.State ?? '').toLowerCase());
 
 export async function pruneCandidates(
   docker: Dockerode,
@@ -43,11 +42,11 @@ export async function pruneCandidates(
   const list = await docker.listContainers({
     all: true,
     size: true,
-    filters: JSON.stringify({ status: STOPPED, ...(label.length > 0 && { label }) }),
+    ...(label.length > 0 && { filters: JSON.stringify({ label }) }),
     abortSignal: signal,
   });
   return list
-    .filter((c) => before === undefined || c.Created < before)
+    .filter((c) => stopped(c) && (before === undefined || c.Created < before))
     .map((c) => ({
       id: c.Id,
       name: listedName(c) || shortId(c.Id),

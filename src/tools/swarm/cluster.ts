@@ -78,7 +78,7 @@ export const swarmJoin = defineTool({
   input: Type.Object(
     {
       manager_engine: Type.String({ minLength: 1, maxLength: 256 }),
-      role: Type.Optional(Type.Enum(['worker', 'manager'], { description: 'Default worker' })),
+      role: Type.Optional(Type.Enum(['worker', 'manager'])),
       advertise_addr: Addr('IP other nodes reach'),
       listen_addr: Addr('Default: advertise_addr'),
     },
@@ -131,7 +131,7 @@ export const swarmJoinToken = defineTool({
   secretResult: true,
   input: Type.Object(
     {
-      role: Type.Optional(Type.Enum(['worker', 'manager'], { description: 'Default worker' })),
+      role: Type.Optional(Type.Enum(['worker', 'manager'])),
       rotate: Type.Optional(Type.Boolean({ description: 'Replace the token first' })),
     },
     { additionalProperties: false },
