@@ -23,11 +23,12 @@ export interface Candidate {
 /** Names of the stopped containers now, by id: a prune's result names what it removed. */
 export async function stoppedNames(docker: Dockerode, signal: AbortSignal): Promise<Map<string, string>> {
   const list = await docker.listContainers({ all: true, abortSignal: signal });
-  return new Map(list.filter(stopped).map((c) => [c.Id, listedName(c) || shortId(c.Id)]));
+  return new Map(list.filter(stopped).map((c) => [c.Id, nameOf(c)]));
 }
 
 // By state here, not by the engine's status filter: Podman refuses the filter value 'dead'.
 const stopped = (c: { State?: string }) => !LIVE.includes(String(c.State ?? '').toLowerCase());
+const nameOf = (c: Dockerode.ContainerInfo) => listedName(c) || shortId(c.Id);
 
 export async function pruneCandidates(
   docker: Dockerode,
@@ -49,7 +50,7 @@ export async function pruneCandidates(
     .filter((c) => stopped(c) && (before === undefined || c.Created < before))
     .map((c) => ({
       id: c.Id,
-      name: listedName(c) || shortId(c.Id),
+      name: nameOf(c),
       size: (c as { SizeRw?: number }).SizeRw ?? 0,
     }));
 }
@@ -85,11 +86,11 @@ export async function removePlanned(
 ) {
   const removed: string[] = [];
   let reclaimed = 0;
-  const stopped = new Map(
+  const stillStopped = new Map(
     (await pruneCandidates(docker, filters, signal))?.map((c) => [c.id, c.name] as const) ?? [],
   );
   for (const { id, size } of plan) {
-    const name = stopped.get(id);
+    const name = stillStopped.get(id);
     if (name === undefined) continue; // gone already, or running again: not what the user agreed to remove
     try {
       await docker.getContainer(id).remove({ abortSignal: signal });
