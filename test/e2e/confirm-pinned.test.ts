@@ -10,6 +10,7 @@ import {
   cleanupContainers,
   containerExists,
   makeContainer,
+  sleeperProject,
   TEST_IMAGE,
   testDocker,
   testLabels,
@@ -99,16 +100,7 @@ describe('docker_remove_image confirmed after the tag moved', () => {
 describe('docker_compose_down confirmed after a container joined the project', () => {
   it('takes down what the question listed and leaves the newcomer, saying so', async () => {
     const project = uniqueName('mcpt-pindown').replace(/[^a-z0-9_-]/g, '');
-    const content = [
-      'services:',
-      '  web:',
-      `    image: ${TEST_IMAGE}`,
-      '    command: ["sleep", "3600"]',
-      '    network_mode: none',
-      '    labels:',
-      `      mcp-docker-test: "${testLabels()['mcp-docker-test']}"`,
-      '',
-    ].join('\n');
+    const content = sleeperProject();
     let late: { id: string; name: string } | undefined;
     const client = await askingClient({
       kind: 'v1',

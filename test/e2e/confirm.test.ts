@@ -12,6 +12,7 @@ import {
   cleanupContainers,
   containerExists,
   makeContainer,
+  sleeperProject,
   TEST_IMAGE,
   testDocker,
   testLabels,
@@ -419,16 +420,7 @@ describe('a confirmed system prune removes exactly what the question listed', ()
 describe('docker_compose_down confirmed by the user', () => {
   it("names the project's containers; decline keeps them, accept takes them down", async () => {
     const project = uniqueName('mcpt-cdown').replace(/[^a-z0-9_-]/g, '');
-    const content = [
-      'services:',
-      '  web:',
-      `    image: ${TEST_IMAGE}`,
-      '    command: ["sleep", "3600"]',
-      '    network_mode: none',
-      '    labels:',
-      `      mcp-docker-test: "${testLabels()['mcp-docker-test']}"`,
-      '',
-    ].join('\n');
+    const content = sleeperProject();
     let answer: UserAnswer = 'decline';
     const client = await askingClient({ kind: 'v2', env: DESTRUCTIVE, answer: () => answer });
     try {

@@ -112,3 +112,16 @@ export const removeImageIfPresent = (ref: string): Promise<unknown> =>
     .getImage(ref)
     .remove()
     .catch((e) => (e.statusCode === 404 ? undefined : Promise.reject(e)));
+
+/** A Compose file of one service, `web`, that sleeps on the test image without a network, labelled as a test's. */
+export const sleeperProject = (): string =>
+  [
+    'services:',
+    '  web:',
+    `    image: ${TEST_IMAGE}`,
+    '    command: ["sleep", "3600"]',
+    '    network_mode: none',
+    '    labels:',
+    `      mcp-docker-test: "${testLabels()['mcp-docker-test']}"`,
+    '',
+  ].join('\n');
