@@ -52,6 +52,11 @@ export interface ToolContext<E extends EngineNeed = 'required'> {
   dockerConfigDir: string;
   /** The server's environment for Compose interpolation: set over stdio, never for remote (HTTP) callers. */
   processEnv?: Readonly<Record<string, string | undefined>>;
+  /**
+   * An error's words as this call's caller may read them, for a result that lists errors rather than
+   * failing with one (a remote caller gets the wording without the server's paths: ToolError.remote).
+   */
+  told: (error: ToolError) => string;
   /** Why connecting failed; only ever set for `engine: 'optional'` tools. */
   unreachable?: ToolError;
   /** Every engine the caller may use; only ever set for tools that declare `needsEngines`. */

@@ -6,7 +6,7 @@
  * credential is limited to others) and says which it used.
  */
 import type { EngineView } from '../core/engine.ts';
-import { ToolError } from '../core/errors.ts';
+import { reword, ToolError } from '../core/errors.ts';
 import { redactText } from '../core/redact.ts';
 import type { EngineHandle, EngineRegistry } from '../docker/engines.ts';
 import { engineAllowed, type SafetyProfile } from './gate.ts';
@@ -123,13 +123,12 @@ export function engineOfRefusal(
  */
 export function onEngine(error: ToolError, name: string | undefined, engines: EngineRegistry): ToolError {
   const several = severalEngines(engines);
-  const lead = several ? leadingEngine(error.message, engines) : '';
-  const prefix = lead || (name !== undefined && several ? `engine '${name}': ` : '');
-  return new ToolError(error.kind, `${prefix}${redactText(error.message.slice(lead.length))}`, {
-    hint: error.hint && redactText(error.hint),
-    retryable: error.retryable,
-    subject: error.subject,
-  });
+  const worded = (message: string) => {
+    const lead = several ? leadingEngine(message, engines) : '';
+    const prefix = lead || (name !== undefined && several ? `engine '${name}': ` : '');
+    return `${prefix}${redactText(message.slice(lead.length))}`;
+  };
+  return reword(error, worded, (h) => h && redactText(h));
 }
 
 /** `engine 'NAME': ` at the start of `message` for a configured NAME, else ''. */

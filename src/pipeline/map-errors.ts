@@ -1,5 +1,5 @@
 import type { ObjectKind } from '../core/errors.ts';
-import { ToolError } from '../core/errors.ts';
+import { reword, ToolError } from '../core/errors.ts';
 import type { AnyTool } from '../core/tool.ts';
 import { clip, engineError, firstLine, scrubbed } from '../docker/errors.ts';
 
@@ -30,11 +30,11 @@ export function mapError(
   const error = toToolError(e, opts);
   const where = error.kind === 'not_found' ? listHint(error.subject, opts.listers) : undefined;
   if (!where || error.hint?.includes(where)) return error;
-  return new ToolError(error.kind, error.message, {
-    hint: error.hint ? `${error.hint} ${where}` : where,
-    retryable: error.retryable,
-    subject: error.subject,
-  });
+  return reword(
+    error,
+    (m) => m,
+    (h) => (h ? `${h} ${where}` : where),
+  );
 }
 
 function toToolError(e: unknown, opts: { aborted?: ToolError; scrub?: string[]; endpoint?: string }) {

@@ -5,8 +5,8 @@
  * when the transport sets `PipelineEnv.remote`:
  * - `engine_unreachable` becomes one generic message that points at the operator;
  * - an `internal` error keeps its wording with absolute paths and addresses replaced;
- * - a `policy_denied` refusal of a host path keeps the path the caller gave, drops what the server
- *   resolved it to and the roots it allows (its home, symlink targets), and points at the operator;
+ * - an error worded for remote callers where it was made (`ToolError.remote`: a refused host path keeps
+ *   the caller's path, not what the server resolved it to nor its roots and home) is shown in those words;
  * - the engine a handler sees (the health check reports it) hides addresses and paths the same way;
  * and what was hidden is written whole to the server log, where the operator looks.
  */
@@ -56,34 +56,15 @@ export function forRemote(error: ToolError, label: string, remote: RemoteCallers
     const hint = error.hint && scrubPaths(error.hint);
     if (message !== error.message || hint !== error.hint)
       shown = new ToolError('internal', message, { hint, retryable: error.retryable });
-  } else if (error.kind === 'policy_denied') shown = hostPathForRemote(error);
+  } else if (error.remote)
+    shown = new ToolError(error.kind, error.remote.message, {
+      hint: error.remote.hint,
+      retryable: error.retryable,
+      subject: error.subject,
+    });
   if (shown !== error)
     remote.log(`${label}: ${error.kind}: ${error.message} (a remote caller was told less)`);
   return shown;
-}
-
-/**
- * `ARG: host path 'P'[ (from 'Q')][ (resolving to 'R')] is refused: WHY` — what the policy says
- * (docker/policy/paths.ts). The caller's own path (and its lexical form) is theirs to see.
- */
-const HOST_PATH_REFUSAL =
-  /^(.*?host path '[^']*'(?: \(from '[^']*'\))?)(?: \(resolving to '[^']*'\))? is refused: (.*)$/s;
-/** A setting named in a refusal, e.g. `SAFETY_VOLUME_MOUNT_ALLOWLIST (--mount-allowlist)`. */
-const SETTING = /\b[A-Z][A-Z0-9_]+ \(--[a-z0-9-]+\)/g;
-/** ` (<hidden>, <hidden>…)`: a list of the server's paths, dropped whole. */
-const HIDDEN_LIST = new RegExp(` \\((?:${HIDDEN}(?:, |…)*)+\\)`, 'g');
-
-function hostPathForRemote(error: ToolError): ToolError {
-  const m = HOST_PATH_REFUSAL.exec(error.message);
-  if (!m) return error;
-  const [, head = '', why = ''] = m;
-  // Paths in the reason are the server's (its roots, home, sensitive places); a list of them goes whole.
-  const reason = scrubPaths(why).replace(HIDDEN_LIST, '').trim();
-  const settings = [...new Set(`${error.message} ${error.hint ?? ''}`.match(SETTING) ?? [])];
-  return new ToolError('policy_denied', `${head} is refused: ${reason}`, {
-    hint: `Use a host path this server allows; its operator decides which with ${settings.join(' and ') || 'the mount allowlist'}.`,
-    retryable: error.retryable,
-  });
 }
 
 /**

@@ -343,6 +343,7 @@ function handlerContext(
     limits: env.limits,
     server: env.server,
     dockerConfigDir: env.dockerConfigDir,
+    told: (e) => shown(e, tool, env).message,
     ...(!env.remote && env.host.environ && { processEnv: env.host.environ }),
     ...(unreachable && { unreachable }),
     ...(tool.needsEngines && { engines: engineList(env) }),

@@ -3,7 +3,7 @@
  * arguments reach the observe hook (audit log), and their values cut out of any error text, whatever
  * stage wrote it. The handler still gets them whole.
  */
-import { ToolError } from '../core/errors.ts';
+import { reword, type ToolError } from '../core/errors.ts';
 import { MASK } from '../core/redact.ts';
 
 /** A copy of `args` with the value at each path replaced by the mask (objects on the way copied). */
@@ -56,10 +56,12 @@ export function withoutSecrets(error: ToolError, secrets: readonly string[]): To
       ? t.split(s).join(MASK)
       : t.replace(new RegExp(`(?<![A-Za-z0-9])${escapeRe(s)}(?![A-Za-z0-9])`, 'g'), MASK);
   const scrub = (text: string) => secrets.reduce(maskOne, text);
-  const message = scrub(error.message);
-  const hint = error.hint && scrub(error.hint);
-  if (message === error.message && hint === error.hint) return error;
-  return new ToolError(error.kind, message, { hint, retryable: error.retryable });
+  const hint = (h: string | undefined) => h && scrub(h);
+  const { remote } = error;
+  const same = (w: { message: string; hint?: string }) =>
+    scrub(w.message) === w.message && hint(w.hint) === w.hint;
+  if (same(error) && (!remote || same(remote))) return error;
+  return reword(error, scrub, hint);
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>

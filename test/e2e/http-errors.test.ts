@@ -5,7 +5,7 @@
  * keeps the details. Over stdio the local user still sees the endpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
@@ -128,6 +128,28 @@ describe('a refused host path, told to HTTP callers', () => {
     // The operator's log keeps the whole refusal.
     for (let i = 0; i < 20 && !served.stderr().includes('/usr/share'); i++) await Bun.sleep(50);
     expect(served.stderr()).toContain('/usr/share');
+  });
+
+  it("keeps those words when a Compose service's refusal is reworded around them", async () => {
+    const project = join(dir, 'mcpt-linked-bind');
+    mkdirSync(project);
+    symlinkSync('/usr/share', join(project, 'data'));
+    writeFileSync(
+      join(project, 'compose.yaml'),
+      'services:\n  web:\n    image: mcp-test/busybox:latest\n    volumes: ["./data:/data"]\n',
+    );
+    const served = await serveHttp([]);
+    const res = await call(served.base, 'docker_compose_config', { project_dir: project });
+    expect(res.text).toContain(`service \\"web\\" (key volumes)`);
+    expect(res.text).toContain(`host path '${project}/data' is refused: it is not under an allowed root`);
+    // Up refuses the project with every refusal joined into one error.
+    const up = await call(served.base, 'docker_compose_up', { project_dir: project });
+    expect(up.text).toContain('policy_denied');
+    expect(up.text).toContain(`host path '${project}/data' is refused: it is not under an allowed root`);
+    for (const text of [res.text, up.text]) {
+      expect(text).not.toContain('/usr/share');
+      expect(text).not.toContain('resolving to');
+    }
   });
 });
 

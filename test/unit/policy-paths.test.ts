@@ -94,6 +94,46 @@ describe('the host-path rule', () => {
     expect(kind('/tmp/k', { fs: fakeFs({ '/tmp/k': '/root/.ssh' }) })).toBe('policy_denied');
   });
 
+  it("words each refusal for a remote caller with the caller's path, not the server's places", () => {
+    const fs = fakeFs({ '/tmp/link': '/srv/private' }, ['/tmp']);
+    const cases: [string, Partial<PathPolicy>, string][] = [
+      [
+        '/tmp/link/app',
+        { fs },
+        "binds[0]: host path '/tmp/link/app' is refused: it is not under an allowed root",
+      ],
+      [
+        '/tmp//x/../y',
+        { blocklist: ['/tmp/y'] },
+        "binds[0]: host path '/tmp/y' (from '/tmp//x/../y') is refused",
+      ],
+      [
+        '/root/.ssh',
+        {},
+        "binds[0]: host path '/root/.ssh' is refused: it is in a dot-directory of the server's home",
+      ],
+      [
+        '/root',
+        {},
+        "binds[0]: host path '/root' is refused: it contains the dot-directories of the server's home",
+      ],
+      ['/srv/docker-data/x', { allowlist: ['/srv'] }, 'is refused: it exposes a sensitive path of the host'],
+      ['/srv', { allowlist: ['/'] }, 'is refused: it contains a sensitive path of the host'],
+      ['/tmp/k', { fs: fakeFs({ '/tmp/k': '/' }) }, 'is refused: it is not under an allowed root'],
+    ];
+    for (const [path, o, told] of cases) {
+      const e = verdict(path, o) as ToolError;
+      expect([path, e.remote?.message]).toEqual([path, expect.stringContaining(told)]);
+      expect(e.remote?.hint).toContain('SAFETY_VOLUME_MOUNT_ALLOWLIST (--mount-allowlist)');
+      // Past the caller's own quoted path, no path of the server's.
+      const rest = `${e.remote?.message} ${e.remote?.hint}`.replace(/'[^']*'/g, '');
+      expect([path, rest]).toEqual([path, expect.not.stringMatching(/\/srv|\/root|\/tmp|resolving/)]);
+    }
+    expect((verdict('/tmp/y', { blocklist: ['/tmp/y'] }) as ToolError).remote?.hint).toContain(
+      'SAFETY_VOLUME_MOUNT_BLOCKLIST (--mount-blocklist)',
+    );
+  });
+
   it('resolves the deepest existing ancestor for a source that does not exist yet', () => {
     const fs = fakeFs({ '/tmp/link': '/usr' }, ['/tmp']);
     expect(kind('/tmp/link/new/dir', { fs })).toBe('policy_denied');

@@ -1,7 +1,7 @@
 /** A service's image for `up`: its pull policy, pulled with the registry's credentials when needed, and its ID. */
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { ToolError } from '../../core/errors.ts';
+import { reword, ToolError } from '../../core/errors.ts';
 import { readProgressStream } from '../json-stream.ts';
 import type { Obj } from './normalise.ts';
 import type { Step, UpOptions } from './project.ts';
@@ -70,11 +70,7 @@ export async function ensureImage(
     if (signal.aborted) throw e;
     if (e instanceof ToolError) throw e;
     const mapped = c.pullFailure?.(e, named);
-    if (mapped instanceof ToolError)
-      throw new ToolError(mapped.kind, `service "${service}": ${mapped.message}`, {
-        hint: mapped.hint,
-        retryable: mapped.retryable,
-      });
+    if (mapped instanceof ToolError) throw reword(mapped, (m) => `service "${service}": ${m}`);
     throw new ToolError(
       'not_found',
       `service "${service}": pulling ${named} failed: ${(e as Error).message}`,

@@ -6,7 +6,7 @@
  */
 import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
-import { ToolError } from '../../core/errors.ts';
+import { reword, ToolError } from '../../core/errors.ts';
 import { createRequest } from '../container-spec.ts';
 import { checkCreateBody, type EngineLookup } from '../policy/container.ts';
 import {
@@ -128,12 +128,7 @@ export async function projectRefusals(
       // The field the refusal starts with (a joined container's own fields may follow it).
       const head = e.message.split(': ')[0] ?? '';
       const key = (KEY_OF.find(([re]) => re.test(head)) ?? KEY_OF.find(([re]) => re.test(e.message)))?.[1];
-      found.push(
-        new ToolError(e.kind, `service "${s}"${key ? ` (key ${key})` : ''}: ${e.message}`, {
-          hint: e.hint,
-          retryable: e.retryable,
-        }),
-      );
+      found.push(reword(e, (m) => `service "${s}"${key ? ` (key ${key})` : ''}: ${m}`));
     };
     while (body && found.length < max) {
       try {
@@ -197,9 +192,14 @@ export async function checkProject(
   const all = Object.values(await projectRefusals(docker, facts, p, services)).flat();
   const first = all[0];
   if (!first) return;
-  const hints = [...new Set(all.map((e) => e.hint).filter(Boolean))];
-  throw new ToolError(first.kind, all.map((e) => e.message).join('; '), {
-    hint: hints.join(' '),
+  const joined = (words: { message: string; hint?: string }[]) => ({
+    message: words.map((w) => w.message).join('; '),
+    hint: [...new Set(words.map((w) => w.hint).filter(Boolean))].join(' '),
+  });
+  const { message, hint } = joined(all);
+  throw new ToolError(first.kind, message, {
+    hint,
     retryable: first.retryable,
+    ...(all.some((e) => e.remote) && { remote: joined(all.map((e) => e.remote ?? e)) }),
   });
 }

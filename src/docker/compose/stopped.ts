@@ -4,7 +4,7 @@
  * into a container before starting it.
  */
 import type Dockerode from 'dockerode';
-import { ToolError } from '../../core/errors.ts';
+import { reword, ToolError } from '../../core/errors.ts';
 import { engineError } from '../errors.ts';
 import { tarOneFile } from '../tar.ts';
 import type { Project } from './load.ts';
@@ -46,10 +46,12 @@ export function partial(e: unknown, steps: Step[], at: InFlight, signal: AbortSi
   if (steps.filter((s) => s.action !== 'unchanged').length === 0) return e;
   const base = e instanceof ToolError ? e : engineError(e);
   if (!base) return e;
-  return new ToolError(base.kind, `${base.message}; ${whatExists(steps, at)}`, {
-    hint: `${base.hint ? `${base.hint} ` : ''}${NEXT}`,
-    retryable: base.retryable,
-  });
+  const exists = whatExists(steps, at);
+  return reword(
+    base,
+    (m) => `${m}; ${exists}`,
+    (h) => `${h ? `${h} ` : ''}${NEXT}`,
+  );
 }
 
 /** Secrets and configs backed by an environment variable or inline content: copied in before start. */

@@ -4,7 +4,7 @@
  * container's namespaces or volumes is checked against that container as it is now; bind sources are
  * checked as they resolve now. Uses the rules in rules.ts; the lookups are the engine's, injected.
  */
-import { ToolError } from '../../core/errors.ts';
+import { reword, ToolError } from '../../core/errors.ts';
 import { CONTAINER_REF_PATTERN, NAME_PATTERN } from '../names.ts';
 import { field, isObj, list } from './keys.ts';
 import {
@@ -178,7 +178,7 @@ async function checkJoined(ref: string, arg: string, w: Walk): Promise<void> {
     await checkContainerNow(info, w.ctx, w.lookup, { ...w, depth: w.depth + 1 });
   } catch (e) {
     if (!(e instanceof ToolError)) throw e;
-    throw new ToolError(e.kind, `${arg}: joining '${ref}' is refused: ${e.message}`, { hint: e.hint });
+    throw reword(e, (m) => `${arg}: joining '${ref}' is refused: ${m}`);
   }
 }
 

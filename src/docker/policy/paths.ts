@@ -122,8 +122,17 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
       : lexical === src
         ? `'${src}'`
         : `'${lexical}' (from '${src}')`;
-  const deny = (why: string, hint: string) =>
-    new ToolError('policy_denied', `${arg}: host path ${shown} is refused: ${why}`, { hint });
+  // A caller on another host is told its own path (and its lexical form), not what it resolves to on
+  // the server nor the server's roots and sensitive places; `remoteWhy` is the reason in those terms.
+  const own = lexical === src ? `'${src}'` : `'${lexical}' (from '${src}')`;
+  const deny = (why: string, hint: string, remoteWhy = why, settings = ALLOWLIST_SETTING) =>
+    new ToolError('policy_denied', `${arg}: host path ${shown} is refused: ${why}`, {
+      hint,
+      remote: {
+        message: `${arg}: host path ${own} is refused: ${remoteWhy}`,
+        hint: `Use a host path this server allows; its operator decides which with ${settings}.`,
+      },
+    });
   const keysOf = (path: string) => {
     const lex = displayPath(path);
     const real = p.shares ? resolveHostPath(lex, p.fs) : undefined;
@@ -138,6 +147,8 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
       throw deny(
         `it is in ${BLOCKLIST_SETTING}`,
         `Use another directory; the blocklist wins over ${ALLOWLIST_SETTING}.`,
+        undefined,
+        `${BLOCKLIST_SETTING} and ${ALLOWLIST_SETTING}`,
       );
 
   const home = p.home.replace(/[\\/]+$/, '');
@@ -167,15 +178,23 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
     throw deny(
       where,
       `Use a directory under an allowed root, or add it to ${ALLOWLIST_SETTING}; the allowlist replaces the defaults, so list ~ and /tmp too to keep them.`,
+      p.allowlist.length > 0 || !p.shares ? where : 'it is not under an allowed root',
     );
   }
 
   // Sensitive regions this path touches: at or under one (Z = the sensitive path), or above one (Z = the path).
-  const regions: { zone: string; why: string }[] = [];
+  // `remote`: the reason without the server's paths.
+  const regions: { zone: string; why: string; remote: string }[] = [];
   for (const s of p.sensitive.filter(Boolean).flatMap(keysOf)) {
     for (const x of paths) {
-      if (isAtOrUnder(lower(x), lower(s))) regions.push({ zone: s, why: `it exposes ${s}` });
-      else if (isAtOrUnder(lower(s), lower(x))) regions.push({ zone: x, why: `it contains ${s}` });
+      if (isAtOrUnder(lower(x), lower(s)))
+        regions.push({ zone: s, why: `it exposes ${s}`, remote: 'it exposes a sensitive path of the host' });
+      else if (isAtOrUnder(lower(s), lower(x)))
+        regions.push({
+          zone: x,
+          why: `it contains ${s}`,
+          remote: 'it contains a sensitive path of the host',
+        });
     }
   }
   if (home && home !== '/' && p.shares) {
@@ -184,13 +203,21 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
         // In the case the filesystem compares names in: on macOS /users/me/.ssh is ~/.ssh.
         const dot = fold(x).startsWith(`${fold(h)}/`) ? x.slice(h.length + 1).split('/')[0] : undefined;
         if (dot?.startsWith('.'))
-          regions.push({ zone: `${h}/${dot}`, why: `it is in ${h}/${dot}, where credentials live` });
+          regions.push({
+            zone: `${h}/${dot}`,
+            why: `it is in ${h}/${dot}, where credentials live`,
+            remote: "it is in a dot-directory of the server's home, where credentials live",
+          });
         else if (isAtOrUnder(fold(h), fold(x)))
-          regions.push({ zone: x, why: `it contains the home's dot-directories (${h}/.ssh, ${h}/.docker…)` });
+          regions.push({
+            zone: x,
+            why: `it contains the home's dot-directories (${h}/.ssh, ${h}/.docker…)`,
+            remote: "it contains the dot-directories of the server's home, where credentials live",
+          });
       }
   }
   if (paths.some((x) => x === '/' || PIPE.test(x) || /^[a-z]:\/(?:windows(?:\/.*)?)?$/i.test(x)))
-    regions.push({ zone: '/', why: 'it exposes the whole host' });
+    regions.push({ zone: '/', why: 'it exposes the whole host', remote: 'it exposes the whole host' });
   for (const r of regions) {
     const admittedBy = admitting.find(
       (root) => root.explicit && root.keys.some((k) => k !== '/' && isAtOrUnder(k, r.zone)),
@@ -199,6 +226,7 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
       throw deny(
         r.why,
         `Use a project directory instead; an explicit ${ALLOWLIST_SETTING} entry naming this path admits it.`,
+        r.remote,
       );
     p.onAdmit?.(`${arg}: sensitive host path ${shown} admitted by an explicit allowlist entry`);
   }

@@ -7,7 +7,7 @@
  * names the service and its Compose key, as Compose up does. The hint (the setting that would allow
  * it) is kept. Pure.
  */
-import { ToolError } from '../../core/errors.ts';
+import { reword, ToolError } from '../../core/errors.ts';
 
 interface FieldName {
   /** The engine's field, at the start of the refusal; group 1 is the list index, if any. */
@@ -25,9 +25,6 @@ const FIELDS: FieldName[] = [
   { field: /^TaskTemplate\.ContainerSpec\.Privileges/, key: 'security_opt' },
 ];
 
-const again = (e: ToolError, message: string) =>
-  new ToolError(e.kind, message, { hint: e.hint, retryable: e.retryable });
-
 const refusal = (e: unknown): e is ToolError => e instanceof ToolError && e.kind === 'policy_denied';
 
 /**
@@ -41,16 +38,17 @@ export function inArgumentTerms(e: unknown, given: ReadonlySet<string>, elsewher
     const m = f.field.exec(e.message);
     if (!m || !f.arg || !given.has(f.arg)) continue;
     const at = m[1] === undefined ? f.arg : `${f.arg}[${m[1]}]`;
-    return again(e, `${at}${e.message.slice(m[0].length)}`);
+    const length = m[0].length;
+    return reword(e, (t) => `${at}${t.slice(length)}`);
   }
-  return again(e, `${elsewhere}: ${e.message}`);
+  return reword(e, (t) => `${elsewhere}: ${t}`);
 }
 
 /** A stack refusal naming the Compose service and key: `service "worker" (key volumes): …`. */
 export function inComposeTerms(e: unknown, service: string, suffix = ''): unknown {
   if (!(e instanceof ToolError)) return e;
   const key = FIELDS.find((f) => f.field.test(e.message))?.key;
-  return again(e, `service "${service}"${key ? ` (key ${key})` : ''}: ${e.message}${suffix}`);
+  return reword(e, (t) => `service "${service}"${key ? ` (key ${key})` : ''}: ${t}${suffix}`);
 }
 
 /** The arguments a create/update call wrote, by name. */

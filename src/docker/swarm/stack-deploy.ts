@@ -8,7 +8,7 @@
  */
 import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
-import { ToolError } from '../../core/errors.ts';
+import { reword, ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
 import type { Project } from '../compose/load.ts';
 import { badName } from '../compose/names.ts';
@@ -146,7 +146,7 @@ export async function deployStack(
     ...blobs.map((b) => [b.kind, b.key, b.name] as const),
   ]) {
     const bad = badName(kind, key, name);
-    if (bad) throw new ToolError(bad.kind, `${bad.message} (nothing was deployed)`, { hint: bad.hint });
+    if (bad) throw reword(bad, (m) => `${m} (nothing was deployed)`);
   }
   const placeholder: SpecRefs = {
     secrets: new Map(blobs.filter((b) => b.kind === 'secret').map((b) => [b.name, '-'])),
@@ -181,7 +181,7 @@ export async function deployStack(
       );
     } catch (e) {
       if (!(e instanceof ToolError)) throw e;
-      throw new ToolError(e.kind, `${e.message} (nothing was deployed)`, { hint: e.hint });
+      throw reword(e, (m) => `${m} (nothing was deployed)`);
     }
   }
   for (const key of netKeys) {
@@ -276,10 +276,7 @@ export async function deployStack(
     }
   } catch (e) {
     if (e instanceof ToolError && steps.length > 0)
-      throw new ToolError(e.kind, `${e.message} (done before it failed: ${steps.join(', ')})`, {
-        hint: e.hint,
-        retryable: e.retryable,
-      });
+      throw reword(e, (m) => `${m} (done before it failed: ${steps.join(', ')})`);
     throw e;
   }
   const ignored = converted.flatMap((c) => c.ignored.map((k) => `${c.name}: ${k}`));

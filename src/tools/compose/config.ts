@@ -66,7 +66,7 @@ export const composeConfig = defineTool({
   }),
   secretArgs: ['env'],
   hostPaths: ['project_dir', 'files'],
-  handler: async (args, { engine, signal, processEnv }) => {
+  handler: async (args, { engine, signal, processEnv, told }) => {
     const p = await load(engine, args, signal, processEnv);
     const facts = await engine.resolveFacts(signal).catch(() => engine.facts);
     const services = Object.keys(p.services);
@@ -74,7 +74,7 @@ export const composeConfig = defineTool({
     const policy = await projectRefusals(engine.docker, facts, p, services);
     const refused = Object.fromEntries(
       services
-        .map((s) => [s, [...(names[s] ?? []), ...(policy[s] ?? [])].map((e) => e.message)] as const)
+        .map((s) => [s, [...(names[s] ?? []), ...(policy[s] ?? [])].map(told)] as const)
         .filter(([, messages]) => messages.length > 0),
     );
     const nets = new Set(Object.values(p.services).flatMap((s) => Object.keys(serviceNetworks(s))));

@@ -1,6 +1,6 @@
 /** The swarm an engine is in: info, init, join (as told by a manager engine), join token, leave. */
 import Type from 'typebox';
-import { ToolError } from '../../core/errors.ts';
+import { reword, ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { engineError } from '../../docker/errors.ts';
 import { initSwarm, joinSwarm, joinToken, leaveSwarm, swarmState } from '../../docker/swarm/cluster.ts';
@@ -114,11 +114,7 @@ const fromEngine =
   (e: unknown): unknown => {
     const error = e instanceof ToolError ? e : engineError(e);
     if (!error || error.message.startsWith(`engine '${name}': `)) return error ?? e;
-    return new ToolError(error.kind, `engine '${name}': ${error.message}`, {
-      hint: error.hint,
-      retryable: error.retryable,
-      subject: error.subject,
-    });
+    return reword(error, (m) => `engine '${name}': ${m}`);
   };
 
 export const swarmJoinToken = defineTool({
