@@ -175,23 +175,7 @@ function isSecretFlag(raw: string): boolean {
  * secret name (`-p` is a password to mysql and a port to docker).
  */
 function maskFlags(text: string): string {
-  if (!text.includes('-')) return text;
-  let out = '';
-  let copied = 0;
-  FLAG.lastIndex = 0;
-  for (let m = FLAG.exec(text); m; m = FLAG.exec(text)) {
-    const v = m.index + m[0].length;
-    const open = text.charCodeAt(v);
-    if (v >= text.length || open === 45 || isEol(open) || !secretFlag(m[1] as string)) continue;
-    const [start, end] = wordAt(text, v);
-    // Past the value either way: a value quoted to the line's end is scanned once, not per flag.
-    FLAG.lastIndex = Math.max(FLAG.lastIndex, end);
-    const value = text.slice(start, end);
-    if (value === '' || value.startsWith(MASK) || PLACEHOLDER.test(value)) continue;
-    out += text.slice(copied, start) + MASK;
-    copied = end;
-  }
-  return copied === 0 ? text : out + text.slice(copied);
+  return text.includes('-') ? maskAfter(text, FLAG, whole, (m) => secretFlag(m[1] as string)) : text;
 }
 
 /**
@@ -234,13 +218,15 @@ function maskDirectives(text: string): string {
 }
 
 /**
- * For each match of `re` (global), the value after it (wordAt) through `span`, which says what of it
- * to mask ([start, end) or nothing). The next match is looked for after the value.
+ * For each match of `re` (global) that `accept` takes, the value after it (wordAt) through `span`,
+ * which says what of it to mask ([start, end) or nothing). The next match is looked for after the
+ * value; after a match not taken, right after the match (its value may hold one).
  */
 function maskAfter(
   text: string,
   re: RegExp,
   span: (start: number, end: number) => [number, number] | undefined,
+  accept?: (m: RegExpExecArray) => boolean,
 ): string {
   let out = '';
   let copied = 0;
@@ -248,7 +234,7 @@ function maskAfter(
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const v = m.index + m[0].length;
     const c = text.charCodeAt(v);
-    if (v >= text.length || c === 45 || isSpace(c)) continue;
+    if (v >= text.length || c === 45 || isSpace(c) || (accept && !accept(m))) continue;
     const [start, end] = wordAt(text, v);
     re.lastIndex = Math.max(re.lastIndex, end); // past the value, masked or not: linear
     const masked = span(start, end);
