@@ -83,8 +83,10 @@ beforeAll(async () => {
   ].join('; ');
   writer = (await makeContainer({ cmd: ['sh', '-c', files] })).name;
   for (let i = 0; i < 50; i++) {
-    const changes = (await docker.getContainer(writer).changes()) as { Path: string }[] | null;
-    if ((changes ?? []).filter((x) => x.Path.startsWith('/d/')).length === 2) break;
+    // Under load the engine has answered with an entry that is not an object: read defensively.
+    const changes: unknown = await docker.getContainer(writer).changes();
+    const paths = Array.isArray(changes) ? changes.map((x) => (x as { Path?: unknown } | null)?.Path) : [];
+    if (paths.filter((p) => typeof p === 'string' && p.startsWith('/d/')).length === 2) break;
     await Bun.sleep(100);
   }
   server = await startServer();
