@@ -1,19 +1,22 @@
 import { afterAll, describe, expect, it } from 'bun:test';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { archiveTags } from '../../src/tools/images/archive-tags.ts';
+import { NotDockerSave } from '../../src/tools/images/archive-tar.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-archive-tags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** One tar entry: a ustar header (checksum filled in) and its body padded to 512 bytes. */
-function entry(name: string, body: string | Buffer, type = '0'): Buffer {
+function entry(name: string, body: string | Buffer, type = '0', link = ''): Buffer {
   const data = typeof body === 'string' ? Buffer.from(body) : body;
   const h = Buffer.alloc(512);
   h.write(name.slice(0, 100), 0);
   h.write('0000644\0', 100);
+  h.write(link, 157);
   h.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
   h.write(type, 156);
   h.write('ustar\0', 257);
@@ -25,8 +28,18 @@ function entry(name: string, body: string | Buffer, type = '0'): Buffer {
   return Buffer.concat([h, data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
 }
 const tarOf = (...entries: Buffer[]) => Buffer.concat([...entries, Buffer.alloc(1024)]);
-const HEX = 'ab'.repeat(32);
 const LAYER = entry('0123/layer.tar', Buffer.alloc(3000, 7));
+/** An image config and its name as docker save writes it: the digest of its content. */
+const CONFIG = '{"architecture":"amd64","os":"linux"}';
+const HEX = createHash('sha256').update(CONFIG).digest('hex');
+const CONFIG_ENTRY = entry(`${HEX}.json`, CONFIG);
+/** A PAX record: its length counts itself. */
+function paxRecord(key: string, value: string): string {
+  const rest = ` ${key}=${value}\n`;
+  let n = rest.length + 1;
+  while (`${n}${rest}`.length !== n) n++;
+  return `${n}${rest}`;
+}
 
 async function tagsIn(bytes: Buffer) {
   const path = join(dir, `a${Math.random().toString(36).slice(2)}`);
@@ -48,23 +61,26 @@ describe('archiveTags', () => {
   const manifest = (config: string, tags: string[] | null) =>
     entry('manifest.json', JSON.stringify([{ Config: config, RepoTags: tags, Layers: [] }]));
 
-  it('reads RepoTags with the image ID from manifest.json, after skipping layer bodies', async () => {
-    expect(await tagsIn(tarOf(LAYER, manifest(`${HEX}.json`, ['a/b:1', 'c:2'])))).toEqual({
+  it('reads RepoTags from manifest.json, with the digest of the config it names as the image ID', async () => {
+    expect(await tagsIn(tarOf(LAYER, CONFIG_ENTRY, manifest(`${HEX}.json`, ['a/b:1', 'c:2'])))).toEqual({
       known: true,
       tags: [
         { tag: 'a/b:1', id: `sha256:${HEX}` },
         { tag: 'c:2', id: `sha256:${HEX}` },
       ],
     });
-    expect(await tagsIn(tarOf(manifest(`blobs/sha256/${HEX}`, ['x:y'])))).toEqual({
+    expect(
+      await tagsIn(tarOf(entry(`blobs/sha256/${HEX}`, CONFIG), manifest(`blobs/sha256/${HEX}`, ['x:y']))),
+    ).toEqual({
       known: true,
       tags: [{ tag: 'x:y', id: `sha256:${HEX}` }],
     });
   });
 
   it('finds manifest.json under a PAX path and reads a gzip archive', async () => {
-    const pax = entry('PaxHeaders/x', '21 path=manifest.json\n', 'x');
+    const pax = entry('PaxHeaders/x', paxRecord('path', 'manifest.json'), 'x');
     const named = entry('placeholder', JSON.stringify([{ Config: `${HEX}.json`, RepoTags: ['p:q'] }]));
+    expect(paxRecord('path', 'manifest.json')).toBe('22 path=manifest.json\n');
     expect(await tagsIn(tarOf(LAYER, pax, named))).toMatchObject({ tags: [{ tag: 'p:q' }] });
     const gz = Buffer.from(Bun.gzipSync(tarOf(LAYER, manifest(`${HEX}.json`, ['g:z']))));
     expect(await tagsIn(gz)).toMatchObject({ known: true, tags: [{ tag: 'g:z' }] });
@@ -84,5 +100,133 @@ describe('archiveTags', () => {
     expect(await tagsIn(xz)).toEqual({ known: false, why: 'it is xz-compressed' });
     expect((await tagsIn(tarOf(LAYER))).known).toBe(false);
     expect(await tagsIn(Buffer.from('not a tar at all\n'.repeat(100)))).toEqual({ known: true, tags: [] });
+  });
+});
+
+describe('archiveTags reads the image ID as the engine computes it', () => {
+  const item = (config: string) =>
+    entry('manifest.json', JSON.stringify([{ Config: config, RepoTags: ['v:1'] }]));
+
+  it('from the config file content, not from the name the manifest gives it', async () => {
+    const claimed = 'cd'.repeat(32);
+    expect(await tagsIn(tarOf(entry(`${claimed}.json`, CONFIG), item(`${claimed}.json`)))).toEqual({
+      known: true,
+      tags: [{ tag: 'v:1', id: `sha256:${HEX}` }],
+    });
+  });
+
+  it('from the last entry of that name, as unpacking leaves it', async () => {
+    const first = entry(`${HEX}.json`, '{"os":"other"}');
+    expect(await tagsIn(tarOf(first, CONFIG_ENTRY, item(`./${HEX}.json`)))).toMatchObject({
+      tags: [{ tag: 'v:1', id: `sha256:${HEX}` }],
+    });
+  });
+
+  it('not at all when the config is missing, a link, or under a directory a link later replaced', async () => {
+    const cases = [
+      tarOf(item(`${HEX}.json`)),
+      tarOf(CONFIG_ENTRY, entry('c.json', '', '2', `${HEX}.json`), item('c.json')),
+      tarOf(CONFIG_ENTRY, entry('c.json', '', '1', `${HEX}.json`), item('c.json')),
+      tarOf(
+        entry('d/', '', '5'),
+        entry(`d/${HEX}.json`, CONFIG),
+        entry('d', '', '2', 'e'),
+        item(`d/${HEX}.json`),
+      ),
+    ];
+    for (const tar of cases) expect(await tagsIn(tar)).toEqual({ known: true, tags: [{ tag: 'v:1' }] });
+  });
+});
+
+describe('archiveTags refuses an archive the engine could read otherwise', () => {
+  const tags = (t: string) =>
+    entry('manifest.json', JSON.stringify([{ Config: `${HEX}.json`, RepoTags: [t] }]));
+  const refused = async (bytes: Buffer, why: RegExp) => {
+    const err = await tagsIn(bytes).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotDockerSave);
+    expect((err as Error).message).toMatch(why);
+  };
+
+  it('with two entries that unpack to manifest.json, however spelled', async () => {
+    for (const second of [
+      'manifest.json',
+      './manifest.json',
+      'a/../manifest.json',
+      '/manifest.json',
+      'x/..//./manifest.json',
+    ])
+      await refused(
+        tarOf(tags('decoy:1'), entry(second, JSON.stringify([{ RepoTags: ['victim:latest'] }]))),
+        /more than one entry named manifest\.json/,
+      );
+    const gz = Buffer.from(Bun.gzipSync(tarOf(tags('decoy:1'), tags('victim:latest'))));
+    await refused(gz, /more than one entry named manifest\.json/);
+  });
+
+  it('with two `repositories`, or a manifest.json or `repositories` that is not a regular file', async () => {
+    const repos = entry('repositories', '{"victim":{"latest":"0123"}}');
+    await refused(tarOf(repos, repos), /more than one entry named repositories/);
+    await refused(
+      tarOf(entry('evil.json', '[]'), entry('manifest.json', '', '2', 'evil.json'), repos),
+      /manifest\.json is a link/,
+    );
+    await refused(
+      tarOf(entry('evil.json', '[]'), entry('manifest.json', '', '1', 'evil.json')),
+      /manifest\.json is a link/,
+    );
+    await refused(tarOf(entry('manifest.json/', '', '5')), /manifest\.json is a dir/);
+    await refused(tarOf(entry('manifest.json/', '', '\0')), /manifest\.json is a dir/);
+    await refused(tarOf(entry('manifest.json/x', '[]')), /manifest\.json is a directory/);
+    await refused(tarOf(entry('repositories', '', '2', 'x')), /repositories is a link/);
+  });
+
+  it('with an entry written through a link, or outside the archive', async () => {
+    await refused(
+      tarOf(entry('x', '', '2', '.'), entry('x/manifest.json', '[]')),
+      /lies under 'x', which is a link/,
+    );
+    await refused(tarOf(entry('../manifest.json', '[]')), /outside the archive/);
+    await refused(tarOf(entry('.', '', '2', '/')), /archive root/);
+  });
+
+  it('with a manifest.json key that Go matches case-insensitively', async () => {
+    for (const key of ['repotags', 'REPOTAGS', 'RepoTag\u017f', 'config'])
+      await refused(
+        tarOf(entry('manifest.json', JSON.stringify([{ [key]: ['victim:latest'] }]))),
+        /manifest\.json spells/,
+      );
+  });
+
+  it('with tar features whose meaning differs between readers', async () => {
+    const m = tags('victim:latest');
+    await refused(tarOf(entry('sparse', 'x', 'S'), m), /tar type 'S'/);
+    await refused(tarOf(entry('g', paxRecord('path', 'x'), 'g'), m), /tar type 'g'/);
+    await refused(
+      tarOf(entry('p', '21 path=manifest.json\n', 'x'), entry('decoy', '[]')),
+      /PAX header is malformed/,
+    );
+    const bothNames = [
+      entry('p', paxRecord('path', 'decoy'), 'x'),
+      entry('././@LongLink', 'manifest.json', 'L'),
+    ];
+    await refused(tarOf(...bothNames, entry('n', '[]')), /both a PAX and a GNU long name/);
+    const two = entry('p', paxRecord('path', 'a'), 'x');
+    await refused(tarOf(two, two, entry('n', '[]')), /two PAX headers/);
+    await refused(tarOf(entry('p', paxRecord('GNU.sparse.major', '1'), 'x'), m), /sparse/);
+    await refused(tarOf(entry('d', 'body', '5'), m), /with a body/);
+    // A zero block then more entries: Go fails on it, and the reader must not stop early.
+    await refused(
+      Buffer.concat([m, Buffer.alloc(512), tags('victim:latest'), Buffer.alloc(1024)]),
+      /after an end-of-archive block/,
+    );
+  });
+
+  it('not for a PAX size that covers what looks like another entry', async () => {
+    // The PAX size makes the "manifest.json" header part of the first file's body, as Go reads it.
+    const body = tags('victim:latest');
+    const pax = entry('p', paxRecord('size', String(body.length)), 'x');
+    const holder = entry('holder', '');
+    const tar = Buffer.concat([pax, holder, body, tags('decoy:1'), Buffer.alloc(1024)]);
+    expect(await tagsIn(tar)).toMatchObject({ known: true, tags: [{ tag: 'decoy:1' }] });
   });
 });

@@ -17,7 +17,7 @@ import { hostFile, openHostDir, openHostFile } from '../../docker/host-files.ts'
 import { IMAGE_REF_PATTERN, shortId } from '../../docker/names.ts';
 import { inspectImage } from '../../docker/resolve.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
-import { loadPreview, type Moved, tagsMoved } from './archive-tags.ts';
+import { type BeforeLoad, loadPreview, type Moved, tagsMoved, tagsMovedBy } from './archive-tags.ts';
 
 /** Saving or loading gigabytes takes a while; the configured default timeout is for quick calls. */
 const LONG_TIMEOUT_MS = 30 * 60_000;
@@ -212,9 +212,9 @@ export const loadImage = defineTool({
     const { docker } = engine;
     const opened = await openArchive(engine, args.path, signal);
     const { path, size } = opened;
-    let retagged: Moved[];
+    let checked: BeforeLoad;
     try {
-      retagged = await tagsMoved(
+      checked = await tagsMoved(
         docker,
         opened.handle,
         path,
@@ -230,6 +230,7 @@ export const loadImage = defineTool({
     file.on('error', (e) => body.destroy(e)); // pipe() alone would not pass a read error on
     file.pipe(body);
     const images: string[] = [];
+    const renamed: Moved[] = [];
     let failure: string | undefined;
     const lines = new LineSplitter((line) => {
       if (!line.trim()) return;
@@ -244,7 +245,7 @@ export const loadImage = defineTool({
       const loaded = LOADED.exec(said)?.[1];
       if (loaded) images.push(loaded.startsWith('sha256:') ? shortId(loaded) : loaded);
       const [, tag, was] = RENAMED.exec(said) ?? [];
-      if (tag && was && !retagged.some((m) => m.tag === tag)) retagged.push({ tag, was: shortId(was) });
+      if (tag && was) renamed.push({ tag, was: shortId(was) });
     });
     try {
       const res = (await docker.loadImage(body, { quiet: true, abortSignal: signal }).catch((e: unknown) => {
@@ -272,6 +273,8 @@ export const loadImage = defineTool({
       throw new ToolError('invalid_argument', `'${path}' held no image the engine could load`, {
         hint: 'Give a tar made by docker save or docker_save_image.',
       });
+    // What moved, from the engine after the load: not what the archive was read to say.
+    const retagged = await tagsMovedBy(docker, checked, renamed, signal);
     return { path, bytes: size, images, ...(retagged.length > 0 && { retagged }) };
   },
 });

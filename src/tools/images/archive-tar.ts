@@ -1,0 +1,265 @@
+/**
+ * Reading an image archive's tar as the engine unpacks it, to know what it will find there. dockerd
+ * untars the whole archive into a directory (the last entry of a name wins, a symlinked file is
+ * followed) and then opens manifest.json, else `repositories`; another reader may take the first one.
+ * Rather than copy either, the reader accepts only the shapes docker save writes and refuses the rest
+ * (NotDockerSave): one regular manifest.json and `repositories` at most, no entry under a link, no
+ * tar feature whose meaning differs between tar readers. The files left at the end are modelled
+ * (name → kind, and a digest of the small ones) so the image IDs can be read from the configs.
+ */
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+
+/** A shape of archive docker save does not write, which the engine might read otherwise than we do. */
+export class NotDockerSave extends Error {}
+
+/** manifest.json, repositories and image configs are small; anything larger is not from docker save. */
+export const MAX_META = 4 * 1024 * 1024;
+/** Go's tar reader refuses PAX and GNU long-name records larger than this. */
+const MAX_SPECIAL = 1024 * 1024;
+const BLOCK = 512;
+/** The files the engine reads the tags from: only one of each, regular, at the top. */
+export const TAG_FILES = ['manifest.json', 'repositories'] as const;
+
+export interface Reader {
+  /** Exactly n bytes, or undefined at the end of the data. */
+  read(n: number): Promise<Buffer | undefined>;
+  skip(n: number): Promise<void>;
+}
+
+/** Positional reads of an open file: its read position stays where it was. */
+export function fileReader(handle: FileHandle): Reader {
+  let at = 0;
+  return {
+    async read(n) {
+      const buf = Buffer.alloc(n);
+      const { bytesRead } = await handle.read(buf, 0, n, at);
+      at += bytesRead;
+      return bytesRead < n ? undefined : buf;
+    },
+    async skip(n) {
+      at += n;
+    },
+  };
+}
+
+/** Reads from a stream of chunks (a decompressed file). */
+export function streamReader(chunks: AsyncIterator<Buffer>): Reader {
+  let held: Buffer = Buffer.alloc(0);
+  const fill = async (n: number) => {
+    while (held.length < n) {
+      const next = await chunks.next();
+      if (next.done) return false;
+      held = held.length === 0 ? next.value : Buffer.concat([held, next.value]);
+    }
+    return true;
+  };
+  return {
+    async read(n) {
+      if (!(await fill(n))) return undefined;
+      const out = held.subarray(0, n);
+      held = held.subarray(n);
+      return out;
+    },
+    async skip(n) {
+      let left = n;
+      while (left > 0) {
+        if (held.length === 0 && !(await fill(1))) return;
+        const drop = Math.min(left, held.length);
+        held = held.subarray(drop);
+        left -= drop;
+      }
+    },
+  };
+}
+
+const text = (b: Buffer, from: number, len: number) => {
+  const field = b.subarray(from, from + len);
+  const end = field.indexOf(0);
+  return field.subarray(0, end < 0 ? len : end).toString('utf8');
+};
+
+const refuse = (why: string): never => {
+  throw new NotDockerSave(why);
+};
+
+/** A numeric header field: octal text, or base-256 (high bit set). Anything else is refused. */
+function numberOf(b: Buffer, from: number, len: number, field: string): number {
+  if ((b[from] ?? 0) & 0x80) {
+    if ((b[from] ?? 0) & 0x40) refuse(`an entry's ${field} is negative`);
+    let n = (b[from] ?? 0) & 0x7f;
+    for (let i = from + 1; i < from + len; i++) n = n * 256 + (b[i] ?? 0);
+    return n;
+  }
+  const raw = b.subarray(from, from + len).toString('latin1');
+  const s = raw.slice(0, raw.search(/\0|$/)).trim();
+  if (!/^[0-7]*$/.test(s)) refuse(`an entry's ${field} is not a number`);
+  return s === '' ? 0 : Number.parseInt(s, 8);
+}
+
+/** Whether a 512-byte block is a tar header: its checksum adds up, unsigned or signed as Go accepts. */
+export function isTarHeader(h: Buffer): boolean {
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 32 : (h[i] ?? 0);
+    unsigned += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  const s = text(h, 148, 8).trim();
+  if (!/^[0-7]+$/.test(s)) return false;
+  const sum = Number.parseInt(s, 8);
+  return sum === unsigned || sum === signed;
+}
+
+/** A PAX extended header's records ("len key=value\n"), parsed by their lengths as Go does. */
+function paxRecords(data: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let at = 0; at < data.length; ) {
+    const sp = data.indexOf(0x20, at);
+    const len = sp < 0 ? Number.NaN : Number(data.subarray(at, sp).toString('latin1'));
+    if (!Number.isInteger(len) || len < 5 || at + len > data.length || data[at + len - 1] !== 0x0a)
+      return refuse('a PAX header is malformed');
+    const record = data.subarray(sp + 1, at + len - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (eq < 0) refuse('a PAX header is malformed');
+    out.set(record.slice(0, eq), record.slice(eq + 1));
+    at += len;
+  }
+  return out;
+}
+
+/** The path the engine writes an entry to, relative to the archive's root ('' for the root itself). */
+export function normalise(name: string): string {
+  const parts: string[] = [];
+  for (const p of name.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') {
+      if (parts.length === 0 && !name.startsWith('/'))
+        return refuse(`entry '${name}' points outside the archive`);
+      parts.pop();
+    } else parts.push(p);
+  }
+  return parts.join('/');
+}
+
+export type Kind = 'file' | 'dir' | 'link';
+export interface Node {
+  kind: Kind;
+  /** sha256 of a regular file up to MAX_META ('sha256:…'). */
+  digest?: string;
+}
+
+export interface Walked {
+  /** Whether it is a tar at all. */
+  tar: boolean;
+  manifest?: Buffer;
+  repositories?: Buffer;
+  /** The files the archive leaves once unpacked, by normalised name. */
+  files: Map<string, Node>;
+}
+
+const KINDS: Record<string, Kind> = { '0': 'file', '\0': 'file', '1': 'link', '2': 'link', '5': 'dir' };
+
+/** Walks every entry of the tar into `out`, refusing any shape docker save does not write. */
+export async function walk(r: Reader, out: Walked, signal?: AbortSignal): Promise<Walked> {
+  const seen = new Map<string, number>();
+  let pax: Map<string, string> | undefined;
+  let gnuName: string | undefined;
+  let gnuLink: string | undefined;
+  for (;;) {
+    signal?.throwIfAborted();
+    const h = await r.read(BLOCK);
+    const pending = pax || gnuName !== undefined || gnuLink !== undefined;
+    if (!h) return pending ? refuse('it ends inside an entry') : out;
+    if (h.every((b) => b === 0)) {
+      // Go's reader ends at two zero blocks and fails on a zero block followed by data.
+      const next = await r.read(BLOCK);
+      if (pending || (next && !next.every((b) => b === 0)))
+        refuse('it has data after an end-of-archive block');
+      return out;
+    }
+    if (!isTarHeader(h)) return out.tar ? refuse('an entry header is damaged') : out;
+    out.tar = true;
+    const type = String.fromCharCode(h[156] ?? 0);
+    const body = async (max: number) => {
+      const size = numberOf(h, 124, 12, 'size');
+      if (size > max) refuse(`its '${type}' header is too large`);
+      return (await r.read(Math.ceil(size / BLOCK) * BLOCK))?.subarray(0, size) ?? refuse('it is truncated');
+    };
+    if (type === 'x') {
+      if (pax) refuse('an entry has two PAX headers');
+      pax = paxRecords(await body(MAX_SPECIAL));
+      for (const [key, value] of pax) {
+        if (key.startsWith('GNU.sparse.')) refuse('it holds a sparse file');
+        if (['path', 'linkpath', 'size'].includes(key) && (value === '' || value.includes('\0')))
+          refuse(`a PAX '${key}' is empty or holds a NUL byte`);
+      }
+      continue;
+    }
+    if (type === 'L' || type === 'K') {
+      if ((type === 'L' ? gnuName : gnuLink) !== undefined) refuse('an entry has two GNU long names');
+      const data = await body(MAX_SPECIAL);
+      const value = text(data, 0, data.length);
+      if (type === 'L') gnuName = value;
+      else gnuLink = value;
+      continue;
+    }
+    const kind =
+      KINDS[type] ?? refuse(`it holds an entry of tar type '${type}', which docker save does not write`);
+    const magic = h.subarray(257, 265).toString('latin1');
+    const ustar = magic === 'ustar\u000000';
+    const prefix = ustar ? text(h, 345, 155) : '';
+    if (prefix && h.subarray(508, 512).toString('latin1') === 'tar\0') refuse('it is a star archive');
+    const paxPath = pax?.get('path');
+    if (paxPath !== undefined && gnuName !== undefined) refuse('an entry has both a PAX and a GNU long name');
+    const raw = gnuName ?? paxPath ?? (prefix ? `${prefix}/${text(h, 0, 100)}` : text(h, 0, 100));
+    const paxSize = pax?.get('size');
+    if (paxSize !== undefined && !/^\d+$/.test(paxSize)) refuse("a PAX 'size' is not a number");
+    const size = paxSize !== undefined ? Number(paxSize) : numberOf(h, 124, 12, 'size');
+    pax = undefined;
+    gnuName = undefined;
+    gnuLink = undefined;
+    // Go reads a V7 regular file whose name ends in '/' as a directory; later versions ignore the size
+    // of a link or directory, earlier ones read it: docker save writes neither.
+    const is: Kind = type === '\0' && raw.endsWith('/') ? 'dir' : kind;
+    if (is !== 'file' && size !== 0) refuse(`entry '${raw}' is a ${is} with a body`);
+    const name = normalise(raw);
+    if (name === '') {
+      if (is !== 'dir') refuse('an entry names the archive root');
+      continue;
+    }
+    // An entry under a link would be written wherever the link points.
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const above = parts.slice(0, i).join('/');
+      const node = out.files.get(above);
+      if (node && node.kind !== 'dir')
+        refuse(`entry '${raw}' lies under '${above}', which is a ${node.kind}`);
+    }
+    const top = TAG_FILES.find((f) => name === f || name.startsWith(`${f}/`));
+    if (top) {
+      const n = (seen.get(top) ?? 0) + 1;
+      seen.set(top, n);
+      if (n > 1) refuse(`it has more than one entry named ${top}`);
+      if (name !== top || is !== 'file' || raw.endsWith('/'))
+        refuse(`its ${top} is ${name !== top ? 'a directory' : `a ${is}`}, not a regular file`);
+    }
+    // Unpacking replaces what was there, and everything under it, unless both are directories.
+    const before = out.files.get(name);
+    if (before && !(before.kind === 'dir' && is === 'dir'))
+      for (const key of [...out.files.keys()])
+        if (key === name || key.startsWith(`${name}/`)) out.files.delete(key);
+    const padded = Math.ceil(size / BLOCK) * BLOCK;
+    if (is !== 'file' || (size > MAX_META && !top)) {
+      await r.skip(padded);
+      out.files.set(name, { kind: is });
+      continue;
+    }
+    if (size > MAX_META) refuse(`its ${top} is larger than docker save writes`);
+    const data = (await r.read(padded))?.subarray(0, size) ?? refuse('it is truncated');
+    out.files.set(name, { kind: is, digest: `sha256:${createHash('sha256').update(data).digest('hex')}` });
+    if (top === 'manifest.json') out.manifest = data;
+    if (top === 'repositories') out.repositories = data;
+  }
+}
