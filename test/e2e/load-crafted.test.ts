@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorOf, type RunningServer, startServer, structured } from '../helpers/client.ts';
+import { askingClient } from '../helpers/elicit.ts';
 import { TEST_IMAGE, testDocker, testLabels, uniqueName } from '../helpers/engine.ts';
 
 const docker = testDocker();
@@ -167,6 +168,37 @@ describe('docker_load_image refuses an archive the engine would read otherwise',
         expect(await decoyExists()).toBe(false);
       }
     });
+});
+
+describe('a forced load under confirmation of an archive read otherwise', () => {
+  it('asks nothing and loads nothing, though the user would accept', async () => {
+    // The first manifest.json moves DECOY (put on `other`) and the user would be asked about it;
+    // the engine would take the second and move VICTIM.
+    await reset();
+    await docker.getImage(other).tag({ repo: REPO, tag: 'decoy' });
+    const path = write(
+      'asked-one-moved-another.tar',
+      tarOf(
+        ...withoutMeta().map((e) => e.bytes),
+        entry('manifest.json', manifestFor([DECOY])),
+        entry('manifest.json', manifestFor([VICTIM])),
+      ),
+    );
+    const client = await askingClient({
+      kind: 'v1',
+      answer: () => 'accept',
+      env: { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' },
+    });
+    try {
+      const err = errorOf(await client.callTool('docker_load_image', { path, force: true }));
+      expect(err.kind).toBe('invalid_argument');
+      expect(client.asked).toEqual([]);
+      expect(await imageId(VICTIM)).toBe(other);
+      expect(await imageId(DECOY)).toBe(other);
+    } finally {
+      await client.close();
+    }
+  });
 });
 
 describe('docker_load_image reads the image ID from the config, as the engine does', () => {
