@@ -230,3 +230,20 @@ describe('archiveTags refuses an archive the engine could read otherwise', () =>
     expect(await tagsIn(tar)).toMatchObject({ known: true, tags: [{ tag: 'decoy:1' }] });
   });
 });
+
+describe('archiveTags reads header numbers as Go does', () => {
+  it('trims NULs and spaces on both sides of an octal size before reading it', async () => {
+    // Size written as "\0\0\0 0001000 ": a reader stopping at the first NUL would read 0 and take the
+    // body (a manifest.json header) for the next entry.
+    const hidden = entry('manifest.json', JSON.stringify([{ RepoTags: ['victim:latest'] }]));
+    const holder = entry('holder', Buffer.alloc(hidden.length));
+    holder.write(`\0\0\0 ${hidden.length.toString(8).padStart(7, '0')} `, 124, 'latin1');
+    holder.fill(' ', 148, 156);
+    let sum = 0;
+    for (const b of holder.subarray(0, 512)) sum += b;
+    holder.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    hidden.copy(holder, 512);
+    const tar = tarOf(holder, entry('manifest.json', JSON.stringify([{ RepoTags: ['decoy:1'] }])));
+    expect(await tagsIn(tar)).toMatchObject({ known: true, tags: [{ tag: 'decoy:1' }] });
+  });
+});

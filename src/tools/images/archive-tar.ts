@@ -83,18 +83,27 @@ const refuse = (why: string): never => {
   throw new NotDockerSave(why);
 };
 
+/** An octal field as Go reads it: spaces and NULs trimmed from both ends, then up to a NUL. */
+function octal(b: Buffer, from: number, len: number): number | undefined {
+  const s = b
+    .subarray(from, from + len)
+    .toString('latin1')
+    .replace(/^[ \0]+|[ \0]+$/g, '')
+    .replace(/\0.*$/s, '');
+  if (s === '') return 0;
+  return /^[0-7]+$/.test(s) ? Number.parseInt(s, 8) : undefined;
+}
+
 /** A numeric header field: octal text, or base-256 (high bit set). Anything else is refused. */
 function numberOf(b: Buffer, from: number, len: number, field: string): number {
   if ((b[from] ?? 0) & 0x80) {
     if ((b[from] ?? 0) & 0x40) refuse(`an entry's ${field} is negative`);
     let n = (b[from] ?? 0) & 0x7f;
     for (let i = from + 1; i < from + len; i++) n = n * 256 + (b[i] ?? 0);
-    return n;
+    return n <= Number.MAX_SAFE_INTEGER ? n : refuse(`an entry's ${field} is too large`);
   }
-  const raw = b.subarray(from, from + len).toString('latin1');
-  const s = raw.slice(0, raw.search(/\0|$/)).trim();
-  if (!/^[0-7]*$/.test(s)) refuse(`an entry's ${field} is not a number`);
-  return s === '' ? 0 : Number.parseInt(s, 8);
+  const n = octal(b, from, len);
+  return n !== undefined && n <= Number.MAX_SAFE_INTEGER ? n : refuse(`an entry's ${field} is not a number`);
 }
 
 /** Whether a 512-byte block is a tar header: its checksum adds up, unsigned or signed as Go accepts. */
@@ -106,9 +115,7 @@ export function isTarHeader(h: Buffer): boolean {
     unsigned += b;
     signed += b > 127 ? b - 256 : b;
   }
-  const s = text(h, 148, 8).trim();
-  if (!/^[0-7]+$/.test(s)) return false;
-  const sum = Number.parseInt(s, 8);
+  const sum = octal(h, 148, 8);
   return sum === unsigned || sum === signed;
 }
 
