@@ -247,3 +247,23 @@ describe('archiveTags reads header numbers as Go does', () => {
     expect(await tagsIn(tar)).toMatchObject({ known: true, tags: [{ tag: 'decoy:1' }] });
   });
 });
+
+describe('archiveTags takes for gzip what the engine does', () => {
+  it('reads a plain tar whose first name starts with gzip magic but not the deflate method', async () => {
+    const first = entry('xx', 'x');
+    first[0] = 0x1f;
+    first[1] = 0x8b;
+    first.fill(' ', 148, 156);
+    let sum = 0;
+    for (const b of first.subarray(0, 512)) sum += b;
+    first.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    const m = entry('manifest.json', JSON.stringify([{ RepoTags: ['victim:latest'] }]));
+    expect(await tagsIn(tarOf(first, m))).toEqual({ known: true, tags: [{ tag: 'victim:latest' }] });
+  });
+
+  it('cannot tell for a gzip stream it cannot read', async () => {
+    const gz = Buffer.from(Bun.gzipSync(tarOf(LAYER)));
+    gz.fill(0xff, 20, 60);
+    expect(await tagsIn(gz)).toEqual({ known: false, why: 'its gzip stream cannot be read here' });
+  });
+});

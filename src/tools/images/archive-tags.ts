@@ -99,7 +99,8 @@ async function* chunksOf(handle: FileHandle): AsyncGenerator<Buffer> {
   }
 }
 
-const GZIP = Buffer.from([0x1f, 0x8b]);
+/** What the engine takes for gzip (deflate method included): anything else it reads as a plain tar. */
+const GZIP = Buffer.from([0x1f, 0x8b, 0x08]);
 /** Compressions the engine reads and this module does not. */
 const OTHER: [Buffer, string][] = [
   [Buffer.from('BZh'), 'bzip2'],
@@ -131,15 +132,15 @@ export async function archiveTags(handle: FileHandle, signal?: AbortSignal): Pro
   const other = OTHER.find(([magic]) => head.subarray(0, magic.length).equals(magic));
   if (other) return { known: false, why: `it is ${other[1]}-compressed` };
   const walked: Walked = { tar: false, files: new Map() };
-  if (head.subarray(0, 2).equals(GZIP)) {
+  if (head.subarray(0, GZIP.length).equals(GZIP)) {
     // Positional reads from the start: the descriptor stays open, and where it was, for the load.
     const gunzip = Readable.from(chunksOf(handle)).pipe(createGunzip());
     try {
       await walk(streamReader(gunzip[Symbol.asyncIterator]()), walked, signal);
     } catch (e) {
       if (signal?.aborted || e instanceof NotDockerSave) throw e;
-      // Broken gzip: before any tar entry it is not an archive; after one, what follows is unknown.
-      if (walked.tar) return { known: false, why: 'its gzip stream is damaged' };
+      // The engine's gzip reader (Go's, or unpigz) may accept what this one refuses.
+      return { known: false, why: 'its gzip stream cannot be read here' };
     } finally {
       gunzip.destroy();
     }
