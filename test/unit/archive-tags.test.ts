@@ -190,7 +190,7 @@ describe('archiveTags refuses an archive the engine could read otherwise', () =>
   });
 
   it('with a manifest.json key that Go matches case-insensitively', async () => {
-    for (const key of ['repotags', 'REPOTAGS', 'RepoTag\u017f', 'config'])
+    for (const key of ['repotags', 'REPOTAGS', 'RepoTag\u017f', 'config', 'Conf\u0131g', 'layersources'])
       await refused(
         tarOf(entry('manifest.json', JSON.stringify([{ [key]: ['victim:latest'] }]))),
         /manifest\.json spells/,

@@ -29,12 +29,9 @@ export type ArchiveTags = { known: true; tags: ArchiveTag[] } | { known: false; 
 
 /** The fields Go decodes a manifest.json item into; its JSON matches keys case-insensitively. */
 const MANIFEST_KEYS = ['Config', 'RepoTags', 'Layers', 'Parent', 'LayerSources'];
-/** Go's case folding of a key: also 'ſ' as 's' and the Kelvin sign as 'k'. */
+/** Go's case folding of a key, widened to cover its versions: 'ſ' is 'S', 'ı' is 'I', the Kelvin sign 'K'. */
 const fold = (key: string) =>
-  key
-    .toLowerCase()
-    .replace(/\u017f/g, 's')
-    .replace(/\u212a/g, 'k');
+  key.replace(/[^\x00-\x7f]/g, (c) => c.toLowerCase().toUpperCase()).toUpperCase();
 
 /** The image ID a manifest item's config gives it: the digest of that file as the archive leaves it. */
 function configDigest(walked: Walked, config: unknown): string | undefined {
