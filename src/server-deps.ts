@@ -20,7 +20,9 @@ export { EngineSettingsError } from './docker/engines.ts';
  * another address.
  */
 export function serverDeps(rt: Runtime, version: string, log: Log): ServerDeps {
-  const engines = configuredEngines(rt.engines, rt.engineSettings);
+  const engines = configuredEngines(rt.engines, rt.engineSettings, {
+    localSharesFilesystem: rt.sharesFilesystem,
+  });
   const env = { ...rt.pipeline, engines, server: serverFacts(version, rt.pipeline.profile) };
   // The policy outside tool calls, and where its warnings go (a lifted refusal, an admitted sensitive path).
   setPolicyDefaults(rt.pipeline.policy, rt.pipeline.host, (m) => log.warn(m));

@@ -15,6 +15,7 @@ import type { Attempt } from '../core/engine.ts';
 import { unknownToolWarnings } from '../core/tool-names.ts';
 import type { Engine } from '../docker/engine.ts';
 import { configuredEngines, type EngineSettingsError } from '../docker/engines.ts';
+import type { FilesystemVerdict } from '../docker/facts.ts';
 import { gate } from '../pipeline/gate.ts';
 import { VERSION } from '../version.ts';
 
@@ -28,6 +29,8 @@ export interface EngineReport extends EngineCheck {
   settingsFrom: string;
   description?: string;
   ceiling: { readOnly: boolean; allowDestructive: boolean };
+  /** Whether host paths mean the same to the engine as to this server, and why. */
+  filesystem: FilesystemVerdict;
   warnings: string[];
 }
 
@@ -56,6 +59,7 @@ export interface DoctorReport {
   engine: EngineCheck & {
     /** How the endpoint was chosen: the setting's source, a Docker context, or the well-known sockets. */
     chosenBy: string;
+    filesystem: FilesystemVerdict;
   };
   safety: {
     readOnly: boolean;
@@ -116,7 +120,9 @@ export const maskUrlPasswords = (text: string): string =>
 
 export async function doctor({ config, sources, host }: LoadedConfig): Promise<DoctorReport> {
   const rt = runtimeOf(config, host);
-  const registry = configuredEngines(rt.engines, rt.engineSettings);
+  const registry = configuredEngines(rt.engines, rt.engineSettings, {
+    localSharesFilesystem: rt.sharesFilesystem,
+  });
   const configured = rt.engines.length > 0;
   const chosenBy = configured
     ? (sources.engines ?? 'engines')
@@ -134,6 +140,7 @@ export async function doctor({ config, sources, host }: LoadedConfig): Promise<D
       const check = await checkEngine(engine, signal, (attempts) =>
         adviceFor(config, attempts, chosenBy, configured),
       );
+      const filesystem = filesystemOf(engine, spec, sources);
       engine.close();
       return {
         name,
@@ -143,6 +150,7 @@ export async function doctor({ config, sources, host }: LoadedConfig): Promise<D
           : chosenBy,
         ...(engine.description !== undefined && { description: engine.description }),
         ceiling: { ...engine.ceiling },
+        filesystem,
         warnings: spec ? engineWarnings(spec) : [],
         ...check,
       };
@@ -155,6 +163,7 @@ export async function doctor({ config, sources, host }: LoadedConfig): Promise<D
     settingsFrom: _s,
     description: _desc,
     ceiling: _c,
+    filesystem,
     warnings: _w,
     ...engineReport
   } = main;
@@ -164,7 +173,7 @@ export async function doctor({ config, sources, host }: LoadedConfig): Promise<D
     configured,
     warnings: settingsWarnings(config, sources, configured),
     engines,
-    engine: { ...engineReport, chosenBy },
+    engine: { ...engineReport, chosenBy, filesystem },
     safety: await safetyOf(config, rt),
     transport: transportOf(config),
     config: {
@@ -179,6 +188,27 @@ export async function doctor({ config, sources, host }: LoadedConfig): Promise<D
     },
   };
 }
+
+/** The engine's filesystem verdict, a setting's naming where it was set. */
+function filesystemOf(
+  engine: Engine,
+  spec: Runtime['engines'][number] | undefined,
+  sources: Record<string, string>,
+): FilesystemVerdict {
+  const v = engine.filesystem();
+  const from = v.why.startsWith("set by this engine's")
+    ? spec?.source
+    : v.why.startsWith('set by the server-wide')
+      ? sources.sharesFilesystem
+      : undefined;
+  return from ? { ...v, why: `${v.why}, from ${from}` } : v;
+}
+
+/** The doctor line saying where host paths are resolved. */
+const filesystemLine = (f: FilesystemVerdict) =>
+  f.shares
+    ? `  files   host paths are this server's, resolved here: ${f.why}`
+    : `  files   host paths are the engine host's, checked as written against --mount-allowlist only: ${f.why}`;
 
 async function checkEngine(
   engine: Engine,
@@ -332,7 +362,7 @@ export function formatReport(r: DoctorReport): string {
   const s = r.safety;
   const lines = [`mcp-docker ${r.version} doctor`, ''];
   if (!r.configured) {
-    lines.push('Engine', ...engineLines(e, e.chosenBy));
+    lines.push('Engine', ...engineLines(e, e.chosenBy), filesystemLine(e.filesystem));
   } else {
     lines.push(`Engines (${r.engines.length}, from ${e.chosenBy})`);
     for (const x of r.engines) {
@@ -344,7 +374,9 @@ export function formatReport(r: DoctorReport): string {
       lines.push(
         `  ${x.name}${marks.length > 0 ? ` (${marks.join(', ')})` : ''}${x.description ? ` — ${x.description}` : ''}`,
       );
-      lines.push(...engineLines(x, x.settingsFrom, 'from   ').map((l) => `  ${l}`));
+      lines.push(
+        ...[...engineLines(x, x.settingsFrom, 'from   '), filesystemLine(x.filesystem)].map((l) => `  ${l}`),
+      );
       for (const w of x.warnings) lines.push(`    WARN    ${w}`);
     }
   }

@@ -23,7 +23,7 @@ export interface EngineConfig extends EngineEntry {
 
 export const ENGINE_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 const STRING_KEYS = ['url', 'tlsDir', 'identityFile', 'knownHostsFile', 'description'] as const;
-const BOOLEAN_KEYS = ['tlsVerify', 'readOnly', 'allowDestructive'] as const;
+const BOOLEAN_KEYS = ['tlsVerify', 'readOnly', 'allowDestructive', 'sharesFilesystem'] as const;
 const KEYS: readonly string[] = [...STRING_KEYS, ...BOOLEAN_KEYS];
 const SCHEMES = 'unix://, tcp://, ssh://user@host[:port], npipe:// or context:NAME';
 

@@ -42,6 +42,11 @@ export interface Runtime {
    * none is: then one engine, 'default', found from engineSettings as before.
    */
   engines: EngineConfig[];
+  /**
+   * --shares-filesystem: whether engines on a local socket see this server's files (each engine's own
+   * `sharesFilesystem` wins); unset: found (src/docker/facts.ts).
+   */
+  sharesFilesystem?: boolean;
   /** Prompt and resource filters, and how tools list output schemas (ServerDeps' fields of the same names). */
   content: { allowedPrompts: string[]; allowedResources: string[]; outputSchemas: Config['outputSchemas'] };
 }
@@ -81,6 +86,7 @@ export function runtimeOf(config: Config, host: HostEnv): Runtime {
     },
     engineSettings: engineSettingsOf(config, host, dockerConfigDir),
     engines: config.engines ?? [],
+    sharesFilesystem: config.sharesFilesystem,
     content: {
       allowedPrompts: config.allowedPrompts,
       allowedResources: config.allowedResources,

@@ -93,6 +93,16 @@ const engineFields = {
       engine('Directory with ca.pem, cert.pem, key.pem for tcp:// TLS', '--cert-path', ['DOCKER_CERT_PATH']),
     ),
   ),
+  sharesFilesystem: Type.Optional(
+    Type.Boolean(
+      engine(
+        "Whether engines on a local socket see this server's files, so host paths are resolved here: false when the server runs in a container the engine is not in; an engine's own sharesFilesystem wins",
+        '--shares-filesystem',
+        ['MCP_DOCKER_SHARES_FILESYSTEM'],
+        { defaultText: 'found: yes, unless this server runs in a container the engine is not in' },
+      ),
+    ),
+  ),
   timeoutSeconds: Type.Integer({
     default: 60,
     minimum: 1,

@@ -29,7 +29,10 @@ export interface Attempt {
  * daemon.json says, else the defaults).
  */
 export interface EngineFacts {
-  /** True when the engine sees the server's filesystem (unix:// and npipe://): host paths mean the same on both. */
+  /**
+   * True when the engine sees the server's filesystem, so host paths mean the same on both: a local
+   * socket or pipe, unless this server runs in a container the engine is not in (or a setting says).
+   */
   sharesFilesystem: boolean;
   /** The engine's API sockets, which a bind mount must never expose. */
   socketPaths: string[];
@@ -69,6 +72,8 @@ export interface EngineOptions {
   description?: string;
   readOnly?: boolean;
   allowDestructive?: boolean;
+  /** Whether host paths mean the same to the engine as to this server (default: found, see facts.ts). */
+  sharesFilesystem?: boolean;
 }
 
 /** No ceiling: the server-wide and caller profiles decide alone. */

@@ -26,8 +26,10 @@ import {
 } from './discovery.ts';
 import {
   type FactOverrides,
+  type FilesystemVerdict,
   type LocalPaths,
   localDaemonPaths,
+  localFilesystem,
   type ProcessReader,
   sharesFilesystem,
 } from './facts.ts';
@@ -243,8 +245,7 @@ export class Engine {
     };
     return {
       get sharesFilesystem() {
-        const url = engine.current?.info.url ?? engine.candidateUrl();
-        return o.sharesFilesystem ?? (url === undefined || sharesFilesystem(url));
+        return engine.filesystem().shares;
       },
       get socketPaths() {
         return engine.socketPaths();
@@ -260,6 +261,33 @@ export class Engine {
       },
       otherEngines: () => engine.othersPaths(),
     };
+  }
+
+  /** The last verdict on the filesystem, for the URL it was made for: found once per endpoint. */
+  private verdict?: { url: string | undefined; verdict: FilesystemVerdict };
+
+  /**
+   * Whether host paths mean the same to this engine as to this server, and why: the engine's own
+   * setting, else a remote engine does not, else the server-wide setting for local engines, else
+   * what localFilesystem finds (once per endpoint: the check reads /proc only in a container).
+   */
+  filesystem(): FilesystemVerdict {
+    const o = this.overrides;
+    if (o.sharesFilesystem !== undefined)
+      return { shares: o.sharesFilesystem, why: "set by this engine's sharesFilesystem" };
+    const url = this.current?.info.url ?? this.candidateUrl();
+    if (url !== undefined && !sharesFilesystem(url))
+      return { shares: false, why: 'a remote engine: host paths are on its host' };
+    if (o.localSharesFilesystem !== undefined)
+      return {
+        shares: o.localSharesFilesystem,
+        why: 'set by the server-wide sharesFilesystem (--shares-filesystem)',
+      };
+    if (this.verdict === undefined || this.verdict.url !== url) {
+      const socket = url === undefined ? undefined : unixPath(url);
+      this.verdict = { url, verdict: localFilesystem(socket, this.fs, this.processes) };
+    }
+    return this.verdict.verdict;
   }
 
   /** The server's other engines (set once by the registry): their local paths are sensitive here. */

@@ -214,6 +214,7 @@ export function settingsOf(
   return specs.map((spec) => ({
     name: spec.name,
     discovery: { ...base, endpoint: endpointOf(spec, base, fs) },
+    ...(spec.sharesFilesystem !== undefined && { facts: { sharesFilesystem: spec.sharesFilesystem } }),
     description: spec.description,
     ceiling: {
       ...(spec.readOnly !== undefined && { readOnly: spec.readOnly }),
@@ -224,11 +225,14 @@ export function settingsOf(
 
 /**
  * The registry from settings: the configured engines, or with none configured today's single
- * 'default' engine discovered from `base`. Throws EngineSettingsError for an engine that cannot be set up.
+ * 'default' engine discovered from `base`; `facts` apply to every engine, below each one's own.
+ * Throws EngineSettingsError for an engine that cannot be set up.
  */
 export const configuredEngines = (
   specs: readonly EngineSpec[],
   base: DiscoveryInput,
   facts?: FactOverrides,
 ): EngineRegistry<Engine> =>
-  specs.length === 0 ? defaultEngines(base, facts) : engines(settingsOf(specs, base));
+  specs.length === 0
+    ? defaultEngines(base, facts)
+    : engines(settingsOf(specs, base).map((s) => ({ ...s, facts: { ...facts, ...s.facts } })));

@@ -8,9 +8,12 @@
 import { nodeFs } from '../core/node-builtins.ts';
 import type { FileReader } from './discovery.ts';
 
-/** Per-engine settings that replace a discovered fact (the config keys arrive with issue 14). */
+/** Per-engine settings that replace a discovered fact. */
 export interface FactOverrides {
+  /** This engine's own answer, whatever its URL (the engine's `sharesFilesystem` key). */
   sharesFilesystem?: boolean;
+  /** The server-wide answer for engines on a local socket or pipe (--shares-filesystem): below the engine's own. */
+  localSharesFilesystem?: boolean;
   dataRoot?: string;
   execRoot?: string;
   containerdSocket?: string;
@@ -24,9 +27,46 @@ const DEFAULT_HOST = 'unix:///var/run/docker.sock';
 /** The sockets systemd hands a dockerd started with `-H fd://` (docker.socket). */
 const SYSTEMD_SOCKETS = ['/run/docker.sock', '/var/run/docker.sock'];
 
-/** True when host paths mean the same to the engine as to this server: a local socket or pipe. */
+/** True when the engine is on this server's host: a local socket or pipe (a tcp:// or ssh:// one is not). */
 export const sharesFilesystem = (url: string): boolean =>
   url.startsWith('unix://') || url.startsWith('npipe://');
+
+/** Files a container runtime puts in every container: Docker's, and Podman's and CRI-O's. */
+export const CONTAINER_MARKERS = ['/.dockerenv', '/run/.containerenv'];
+
+/** Whether host paths mean the same to an engine as to this server, and why (doctor says both). */
+export interface FilesystemVerdict {
+  shares: boolean;
+  why: string;
+}
+
+/**
+ * Whether an engine on a local socket sees this server's filesystem. On a host, it does. In a
+ * container (a marker file of its runtime exists) the socket is usually the host's, mounted in, and
+ * the engine resolves host paths on the host, where this server cannot look; unless the daemon serving
+ * the socket is one this server can see running in its own mount namespace (Docker in the same
+ * container, as CI and docker-in-docker dev containers run it).
+ */
+export function localFilesystem(
+  socketPath: string | undefined,
+  fs: FileReader,
+  processes: ProcessReader = procReader,
+): FilesystemVerdict {
+  const marker = CONTAINER_MARKERS.find((m) => fs.exists(m));
+  if (!marker) return { shares: true, why: 'a local engine, and this server does not run in a container' };
+  const inContainer = `this server runs in a container (${marker})`;
+  const daemon = socketPath ? servingProcess(socketPath, fs, processes) : undefined;
+  const ours = processes.mountNamespace('self');
+  if (daemon && ours !== undefined && processes.mountNamespace(daemon.pid) === ours)
+    return {
+      shares: true,
+      why: `${inContainer}, and the daemon serving ${socketPath} (pid ${daemon.pid}) runs in its mount namespace`,
+    };
+  return {
+    shares: false,
+    why: `${inContainer}, and the daemon serving ${socketPath ?? 'the socket'} is not one it can see in its own mount namespace: host paths are resolved on the engine's host`,
+  };
+}
 
 /** What a dockerd command line or daemon.json says about where the daemon lives. */
 export interface DaemonSettings {
@@ -111,36 +151,88 @@ export function servesSocket(hosts: readonly string[], socketPath: string): bool
   });
 }
 
-/** The command lines (argv, program first) of the processes this server can see. */
+/** A process this server can see: its id and command line (argv, program first). */
+export interface VisibleProcess {
+  pid: string;
+  argv: string[];
+}
+
+/** The processes this server can see, and their mount namespaces. */
 export interface ProcessReader {
-  commandLines(): string[][];
+  processes(): VisibleProcess[];
+  /** `/proc/<pid>/ns/mnt` ('self': this process); undefined where it cannot be read (another user's). */
+  mountNamespace(pid: string): string | undefined;
 }
 
 /** Linux /proc; elsewhere (and when /proc is hidden) no processes, so the defaults apply. */
 export const procReader: ProcessReader = {
-  commandLines() {
+  processes() {
     let entries: string[];
     try {
       entries = nodeFs().readdirSync('/proc');
     } catch {
       return [];
     }
-    const out: string[][] = [];
-    for (const entry of entries) {
-      if (!/^\d+$/.test(entry)) continue;
+    const out: VisibleProcess[] = [];
+    for (const pid of entries) {
+      if (!/^\d+$/.test(pid)) continue;
       try {
-        const argv = nodeFs().readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        const argv = nodeFs().readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
         if (argv.at(-1) === '') argv.pop();
-        out.push(argv);
+        out.push({ pid, argv });
       } catch {
         // exited meanwhile, or not ours to read
       }
     }
     return out;
   },
+  mountNamespace(pid) {
+    try {
+      return nodeFs().readlinkSync(`/proc/${pid}/ns/mnt`);
+    } catch {
+      return undefined;
+    }
+  },
 };
 
-const isDockerd = (argv: readonly string[]) => (argv[0] ?? '').split('/').pop() === 'dockerd';
+const programOf = (argv: readonly string[]) => (argv[0] ?? '').split('/').pop();
+const isDockerd = (argv: readonly string[]) => programOf(argv) === 'dockerd';
+
+/**
+ * Where `podman system service` listens: the URIs after `service` (default: the rootful socket).
+ * Podman serves the Docker API too.
+ */
+export function podmanServiceHosts(argv: readonly string[]): string[] | undefined {
+  if (programOf(argv) !== 'podman') return undefined;
+  const at = argv.indexOf('system');
+  if (at < 0 || argv[at + 1] !== 'service') return undefined;
+  const uris = argv.slice(at + 2).filter((a) => !a.startsWith('-') && a.includes('://'));
+  return uris.length > 0 ? uris : ['unix:///run/podman/podman.sock'];
+}
+
+/** Where a dockerd listens: its -H flags, else its daemon.json's "hosts", else the default socket. */
+function dockerdHosts(
+  flags: DaemonSettings,
+  fs: FileReader,
+): { hosts: string[]; file: Partial<DaemonSettings> } {
+  const text = fs.readText(flags.configFile ?? DEFAULT_DAEMON_JSON);
+  const file = (text === undefined ? undefined : parseDaemonJson(text)) ?? {};
+  return { hosts: flags.hosts.length ? flags.hosts : (file.hosts ?? [DEFAULT_HOST]), file };
+}
+
+/** The visible dockerd or Podman service listening on the unix socket at `socketPath`. */
+function servingProcess(
+  socketPath: string,
+  fs: FileReader,
+  processes: ProcessReader,
+): VisibleProcess | undefined {
+  return processes.processes().find((p) => {
+    const hosts = isDockerd(p.argv)
+      ? dockerdHosts(parseDockerdArgs(p.argv.slice(1)), fs).hosts
+      : podmanServiceHosts(p.argv);
+    return hosts !== undefined && servesSocket(hosts, socketPath);
+  });
+}
 
 export interface LocalPaths {
   execRoot: string;
@@ -158,19 +250,15 @@ export function localDaemonPaths(
   fs: FileReader,
   processes: ProcessReader = procReader,
 ): LocalPaths {
-  const json = (path: string) => {
-    const text = fs.readText(path);
-    return text === undefined ? undefined : parseDaemonJson(text);
-  };
   let settings: Partial<DaemonSettings> = {};
   if (socketPath) {
     const daemon = processes
-      .commandLines()
+      .processes()
+      .map((p) => p.argv)
       .filter(isDockerd)
       .map((argv) => {
         const flags = parseDockerdArgs(argv.slice(1));
-        const file = json(flags.configFile ?? DEFAULT_DAEMON_JSON) ?? {};
-        const hosts = flags.hosts.length ? flags.hosts : (file.hosts ?? [DEFAULT_HOST]);
+        const { hosts, file } = dockerdHosts(flags, fs);
         return {
           hosts,
           execRoot: flags.execRoot ?? file.execRoot,
@@ -181,7 +269,8 @@ export function localDaemonPaths(
     if (daemon) settings = daemon;
     else {
       // No visible dockerd serves it (another PID namespace, hidepid): the system daemon.json, if it fits.
-      const file = json(DEFAULT_DAEMON_JSON);
+      const text = fs.readText(DEFAULT_DAEMON_JSON);
+      const file = text === undefined ? undefined : parseDaemonJson(text);
       if (file && servesSocket(file.hosts ?? [DEFAULT_HOST], socketPath)) settings = file;
     }
   }

@@ -37,6 +37,8 @@ export interface StartServerOptions {
   /** Added to the minimal env (PATH, HOME, DOCKER_HOST); the rest of the test's env is NOT passed. */
   env?: Record<string, string>;
   args?: string[];
+  /** A command the binary runs under, e.g. `['unshare', '--mount', …]`: it is given the binary and `args` last. */
+  wrap?: string[];
   /**
    * v2 only. `'auto'` (our default, unlike the SDK's) negotiates the 2026 era, where errors also carry
    * `{ kind, retryable, hint }` in structuredContent; `'legacy'` speaks the 2025 `initialize` protocol.
@@ -98,9 +100,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   if (!existsSync(SERVER_BIN)) {
     throw new Error(`${SERVER_BIN} does not exist: build it with \`bun build.ts\` (npm test does)`);
   }
+  const [command, ...wrapArgs] = [...(opts.wrap ?? []), SERVER_BIN];
   const params = {
-    command: SERVER_BIN,
-    args: opts.args ?? [],
+    command: command as string,
+    args: [...wrapArgs, ...(opts.args ?? [])],
     env: { ...baseEnv(), ...opts.env },
     stderr: 'pipe' as const,
   };

@@ -351,6 +351,8 @@ describe('engines from settings', () => {
         { name: 'c', url: 'ssh://u@h:2222', source: 's', identityFile: '/id', knownHostsFile: '/kh' },
       ],
       base,
+      // A server on the engine's host, wherever the tests run (--shares-filesystem).
+      { localSharesFilesystem: true },
     );
     expect(reg.names()).toEqual(['a', 'default', 'c']);
     expect(reg.defaultName).toBe('default');
@@ -389,6 +391,55 @@ describe('engines from settings', () => {
     const reg = configuredEngines(rt.engines, rt.engineSettings);
     expect(reg.names()).toEqual(['a']);
     expect(reg.resolve().socketPaths()).toEqual(['/a.sock']);
+  });
+});
+
+describe('sharesFilesystem', () => {
+  it('is unset by default (found), and set server-wide by flag, env or file', () => {
+    const shares = (argv: string[], env: Record<string, string> = {}) =>
+      loadConfig(argv, env).config.sharesFilesystem;
+    expect(shares([])).toBeUndefined();
+    expect(shares(['--no-shares-filesystem'])).toBe(false);
+    expect(shares(['--shares-filesystem'])).toBe(true);
+    expect(shares([], { MCP_DOCKER_SHARES_FILESYSTEM: 'false' })).toBe(false);
+    expect(shares(['--config', configFile({ sharesFilesystem: false })])).toBe(false);
+    expect(refusal([], { MCP_DOCKER_SHARES_FILESYSTEM: 'maybe' })).toContain(
+      'env MCP_DOCKER_SHARES_FILESYSTEM: expected true or false',
+    );
+  });
+
+  it('is a per-engine key in the file and the JSON env, true or false only', () => {
+    const file = configFile({ engines: { a: { url: 'unix:///a', sharesFilesystem: false } } });
+    expect(engines(['--config', file])).toEqual([
+      { name: 'a', url: 'unix:///a', sharesFilesystem: false, source: `file ${file}: engines` },
+    ]);
+    expect(
+      engines([], { MCP_DOCKER_ENGINES: '{"b": {"url": "tcp://127.0.0.1:2375", "sharesFilesystem": true}}' }),
+    ).toMatchObject([{ name: 'b', sharesFilesystem: true }]);
+    expect(
+      refusal(['--config', configFile({ engines: { a: { url: 'unix:///a', sharesFilesystem: 'no' } } })]),
+    ).toContain("'sharesFilesystem' must be true or false");
+  });
+
+  it('reaches each engine: its own key wins, the server-wide one covers local engines, remote ones stay apart', () => {
+    const loaded = loadConfig(['--no-shares-filesystem'], {
+      MCP_DOCKER_ENGINES:
+        '{"own": {"url": "unix:///own.sock", "sharesFilesystem": true}, "local": "unix:///l.sock", "far": "tcp://127.0.0.1:2375"}',
+    });
+    const rt = runtimeOf(loaded.config, loaded.host);
+    const reg = configuredEngines(rt.engines, rt.engineSettings, {
+      localSharesFilesystem: rt.sharesFilesystem,
+    });
+    expect(reg.resolve('own').facts.sharesFilesystem).toBe(true);
+    expect(reg.resolve('local').facts.sharesFilesystem).toBe(false);
+    expect(reg.resolve('far').facts.sharesFilesystem).toBe(false);
+    const one = loadConfig(['--docker-host', 'unix:///d.sock', '--no-shares-filesystem'], {});
+    const rt1 = runtimeOf(one.config, one.host);
+    expect(
+      configuredEngines(rt1.engines, rt1.engineSettings, {
+        localSharesFilesystem: rt1.sharesFilesystem,
+      }).resolve().facts.sharesFilesystem,
+    ).toBe(false);
   });
 });
 

@@ -5,8 +5,10 @@ import {
   DEFAULT_CONTAINERD_SOCKET,
   DEFAULT_EXEC_ROOT,
   localDaemonPaths,
+  localFilesystem,
   parseDaemonJson,
   parseDockerdArgs,
+  podmanServiceHosts,
   servesSocket,
   sharesFilesystem,
 } from '../../src/docker/facts.ts';
@@ -16,7 +18,10 @@ const filesOf = (files: Record<string, string>): FileReader => ({
   readText: (p) => files[p],
   exists: (p) => p in files,
 });
-const processes = (...lines: string[][]) => ({ commandLines: () => lines });
+const processes = (...lines: string[][]) => ({
+  processes: () => lines.map((argv, i) => ({ pid: String(100 + i), argv })),
+  mountNamespace: () => undefined,
+});
 
 describe('parseDockerdArgs', () => {
   it('reads every spelling dockerd accepts for hosts, roots and the containerd socket', () => {
@@ -105,6 +110,74 @@ describe('sharesFilesystem', () => {
   });
 });
 
+describe('localFilesystem (does a local engine see the files this server sees?)', () => {
+  /** Processes `pid → argv`, and the mount namespace of each pid ('self' included) in `ns`. */
+  const seen = (procs: Record<string, string[]>, ns: Record<string, string> = {}) => ({
+    processes: () => Object.entries(procs).map(([pid, argv]) => ({ pid, argv })),
+    mountNamespace: (pid: string) => ns[pid],
+  });
+  const dockerd = ['/usr/bin/dockerd', '--host', 'unix:///srv/d.sock'];
+
+  it('says yes on a host: no container marker', () => {
+    expect(localFilesystem('/srv/d.sock', filesOf({}), seen({}))).toEqual({
+      shares: true,
+      why: 'a local engine, and this server does not run in a container',
+    });
+  });
+
+  it("says no in a container whose daemon it cannot see (the host's socket mounted in), naming the marker", () => {
+    for (const marker of ['/.dockerenv', '/run/.containerenv']) {
+      const verdict = localFilesystem('/var/run/docker.sock', filesOf({ [marker]: '' }), seen({}));
+      expect(verdict.shares).toBe(false);
+      expect(verdict.why).toContain(`this server runs in a container (${marker})`);
+      expect(verdict.why).toContain("host paths are resolved on the engine's host");
+    }
+  });
+
+  it('says yes in a container whose own dockerd or Podman service serves the socket, in its mount namespace', () => {
+    const fs = filesOf({ '/.dockerenv': '' });
+    const same = { self: 'mnt:[1]', '7': 'mnt:[1]' };
+    const verdict = localFilesystem('/srv/d.sock', fs, seen({ '1': ['sh'], '7': dockerd }, same));
+    expect(verdict).toEqual({
+      shares: true,
+      why: 'this server runs in a container (/.dockerenv), and the daemon serving /srv/d.sock (pid 7) runs in its mount namespace',
+    });
+    const podman = ['podman', '--root', '/x', 'system', 'service', '--time=0', 'unix:///srv/p.sock'];
+    expect(localFilesystem('/srv/p.sock', fs, seen({ '7': podman }, same)).shares).toBe(true);
+    // A dockerd without -H listens where its daemon.json says.
+    const json = filesOf({
+      '/.dockerenv': '',
+      '/etc/docker/daemon.json': '{"hosts": ["unix:///srv/j.sock"]}',
+    });
+    expect(localFilesystem('/srv/j.sock', json, seen({ '7': ['dockerd'] }, same)).shares).toBe(true);
+  });
+
+  it('says no when the visible daemon is in another mount namespace, or its namespace cannot be read (--pid=host)', () => {
+    const fs = filesOf({ '/.dockerenv': '' });
+    expect(
+      localFilesystem('/srv/d.sock', fs, seen({ '7': dockerd }, { self: 'mnt:[1]', '7': 'mnt:[2]' })).shares,
+    ).toBe(false);
+    expect(localFilesystem('/srv/d.sock', fs, seen({ '7': dockerd }, { self: 'mnt:[1]' })).shares).toBe(
+      false,
+    );
+    // A daemon in this namespace serving another socket says nothing about this one.
+    expect(
+      localFilesystem('/other.sock', fs, seen({ '7': dockerd }, { self: 'mnt:[1]', '7': 'mnt:[1]' })).shares,
+    ).toBe(false);
+  });
+});
+
+describe('podmanServiceHosts', () => {
+  it("reads the URIs after 'system service', else Podman's default socket; undefined for other programs", () => {
+    expect(podmanServiceHosts(['/usr/bin/podman', 'system', 'service', '-t', '0', 'unix:///a.sock'])).toEqual(
+      ['unix:///a.sock'],
+    );
+    expect(podmanServiceHosts(['podman', 'system', 'service'])).toEqual(['unix:///run/podman/podman.sock']);
+    expect(podmanServiceHosts(['podman', 'ps'])).toBeUndefined();
+    expect(podmanServiceHosts(['dockerd', 'system', 'service'])).toBeUndefined();
+  });
+});
+
 describe('localDaemonPaths', () => {
   const dev = [
     '/usr/sbin/dockerd',
@@ -176,7 +249,7 @@ describe('localDaemonPaths', () => {
 });
 
 describe('Engine facts before it connects', () => {
-  const at = (dockerHost: string, overrides = {}) =>
+  const at = (dockerHost: string, overrides = {}, fs = filesOf({}), procs = processes()) =>
     new Engine(
       {
         dockerHost,
@@ -185,8 +258,40 @@ describe('Engine facts before it connects', () => {
         home: '/nonexistent',
         platform: 'linux',
       },
-      { overrides, fs: filesOf({}), processes: processes() },
+      { overrides, fs, processes: procs },
     );
+
+  it('say a local engine does not share our filesystem when the server runs in a container, finding that once', () => {
+    let looked = 0;
+    const procs = {
+      processes: () => {
+        looked++;
+        return [];
+      },
+      mountNamespace: () => undefined,
+    };
+    const engine = at('unix:///var/run/docker.sock', {}, filesOf({ '/.dockerenv': '' }), procs);
+    expect(engine.facts.sharesFilesystem).toBe(false);
+    expect(engine.facts.sharesFilesystem).toBe(false);
+    expect(engine.filesystem().why).toContain('this server runs in a container (/.dockerenv)');
+    expect(looked).toBe(1);
+  });
+
+  it("take the engine's own setting over the server-wide one, and the server-wide one for local engines only", () => {
+    const inContainer = filesOf({ '/.dockerenv': '' });
+    expect(at('unix:///d.sock', { localSharesFilesystem: true }, inContainer).filesystem()).toEqual({
+      shares: true,
+      why: 'set by the server-wide sharesFilesystem (--shares-filesystem)',
+    });
+    expect(at('unix:///d.sock', { localSharesFilesystem: false }).facts.sharesFilesystem).toBe(false);
+    expect(at('tcp://127.0.0.1:2375', { localSharesFilesystem: true }).filesystem()).toEqual({
+      shares: false,
+      why: 'a remote engine: host paths are on its host',
+    });
+    expect(
+      at('unix:///d.sock', { sharesFilesystem: false, localSharesFilesystem: true }).filesystem(),
+    ).toEqual({ shares: false, why: "set by this engine's sharesFilesystem" });
+  });
 
   it('say whether the engine shares our filesystem from where discovery would look', () => {
     expect(at('unix:///srv/d.sock').facts).toMatchObject({

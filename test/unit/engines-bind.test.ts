@@ -39,7 +39,8 @@ describe('a bind mount of another engine', () => {
     name,
     discovery: { ...base, endpoint: { url, source: 'test', exclusive: true } },
     ceiling: more.readOnly === undefined ? {} : { readOnly: more.readOnly },
-    ...(more.dataRoot && { facts: { dataRoot: more.dataRoot } }),
+    // A server on the engines' host, wherever the tests run (--shares-filesystem).
+    facts: { localSharesFilesystem: true, ...(more.dataRoot && { dataRoot: more.dataRoot }) },
   });
   const registry = () =>
     engines([
