@@ -4,7 +4,8 @@
  * binary needs: the binary, its ELF loader and the shared libraries `ldd` names (glibc's, taken from the
  * build host, so the image's glibc is the one the binary ran against in CI), /etc/passwd and /etc/group
  * with the non-root user `mcp` (65532), its home and /tmp. No shell, no package manager. The user reaches
- * the engine socket through a group given at run time (`--group-add <the socket's gid>`).
+ * the engine socket through a group given at run time (`--group-add <the socket's gid>`). It declares
+ * MCP_DOCKER_SHARES_FILESYSTEM=false: the engine behind the socket sees the host's files, not the image's.
  * Built for this host's Linux glibc target; the release pipeline runs it on each architecture's runner.
  */
 import { spawnSync } from 'node:child_process';
@@ -48,6 +49,9 @@ export function dockerfile(version: string): string {
     'ADD rootfs.tar /',
     `USER ${IMAGE_UID}:${IMAGE_UID}`,
     'ENV HOME=/home/mcp',
+    // The engine behind a mounted socket resolves host paths on the host, which this container cannot
+    // see: they are checked as written, against --mount-allowlist only.
+    'ENV MCP_DOCKER_SHARES_FILESYSTEM=false',
     'WORKDIR /home/mcp',
     ...Object.entries(labels).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`),
     `ENTRYPOINT ["${IMAGE_BINARY}"]`,
