@@ -55,15 +55,18 @@ describe.skipIf(!HAVE_IMAGE && !RELEASE_REQUIRED)(`container image from ${CONTEX
     await docker(['rmi', '-f', TAG]);
   });
 
-  it('runs as the non-root user, holding the binary and no shell', async () => {
+  it("runs as the non-root user, holding the binary and no shell, not sharing the host's files", async () => {
     const r = await docker(['image', 'inspect', '--format', '{{json .Config}}', TAG]);
     expect(r.code, r.stderr).toBe(0);
     const config = JSON.parse(r.stdout) as {
       User: string;
+      Env: string[];
       Entrypoint: string[];
       Labels: Record<string, string>;
     };
     expect(config.User).toBe(`${IMAGE_UID}:${IMAGE_UID}`);
+    // The engine behind the mounted socket resolves host paths on the host, not in the image.
+    expect(config.Env).toContain('MCP_DOCKER_SHARES_FILESYSTEM=false');
     expect(config.Entrypoint).toEqual([IMAGE_BINARY]);
     expect(config.Labels['io.modelcontextprotocol.server.name']).toBe('io.github.mcp-docker/mcp-docker');
     const version = await docker(['run', '--rm', '--network', 'none', '--label', LABEL, TAG, '--version']);
