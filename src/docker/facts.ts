@@ -31,8 +31,11 @@ const SYSTEMD_SOCKETS = ['/run/docker.sock', '/var/run/docker.sock'];
 export const sharesFilesystem = (url: string): boolean =>
   url.startsWith('unix://') || url.startsWith('npipe://');
 
-/** Files a container runtime puts in every container: Docker's, and Podman's and CRI-O's. */
-export const CONTAINER_MARKERS = ['/.dockerenv', '/run/.containerenv'];
+/**
+ * Files found in every container of a runtime: Docker's, Podman's and CRI-O's, and the service account
+ * Kubernetes mounts into every pod (containerd leaves no file of its own).
+ */
+export const CONTAINER_MARKERS = ['/.dockerenv', '/run/.containerenv', '/var/run/secrets/kubernetes.io'];
 
 /** Whether host paths mean the same to an engine as to this server, and why (doctor says both). */
 export interface FilesystemVerdict {

@@ -126,7 +126,7 @@ describe('localFilesystem (does a local engine see the files this server sees?)'
   });
 
   it("says no in a container whose daemon it cannot see (the host's socket mounted in), naming the marker", () => {
-    for (const marker of ['/.dockerenv', '/run/.containerenv']) {
+    for (const marker of ['/.dockerenv', '/run/.containerenv', '/var/run/secrets/kubernetes.io']) {
       const verdict = localFilesystem('/var/run/docker.sock', filesOf({ [marker]: '' }), seen({}));
       expect(verdict.shares).toBe(false);
       expect(verdict.why).toContain(`this server runs in a container (${marker})`);
