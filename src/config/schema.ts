@@ -96,7 +96,7 @@ const engineFields = {
   sharesFilesystem: Type.Optional(
     Type.Boolean(
       engine(
-        "Whether engines on a local socket see this server's files, so host paths are resolved here: false when the server runs in a container the engine is not in; an engine's own sharesFilesystem wins",
+        "Whether engines on a local socket see this server's files, so host paths are resolved here (an engine's own sharesFilesystem wins)",
         '--shares-filesystem',
         ['MCP_DOCKER_SHARES_FILESYSTEM'],
         { defaultText: 'found: yes, unless this server runs in a container the engine is not in' },
