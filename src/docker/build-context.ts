@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import dockerignore from '@balena/dockerignore';
 import type { EngineFacts } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
+import { dockerfileName, sentDockerfiles } from './dockerfile.ts';
 import { type HostDir, hostFile, openedAt, openForRead, openHostDir, readRegularFile } from './host-files.ts';
 import { tarEntryHeader, tarPadding, tarTrailer } from './tar.ts';
 
@@ -25,6 +26,7 @@ export interface ContextEntry {
   kind: ContextKind;
 }
 
+const MAX_DOCKERFILE_BYTES = 1_048_576;
 const HINT = 'Add it to .dockerignore in the context directory, or remove it; then build again.';
 const CHUNK = 65_536;
 const MAX_IGNORE_BYTES = 1024 * 1024;
@@ -120,12 +122,15 @@ export function packContext(
   onFailure: (e: ToolError) => void,
   signal: AbortSignal,
   real?: string,
+  dockerfile?: ReadDockerfile,
 ): Readable {
   async function* blocks(): AsyncGenerator<Buffer> {
     try {
       for (const entry of entries) {
         if (signal.aborted) return;
-        yield* packEntry(root, entry, real);
+        // The Dockerfile goes as the bytes read (and judged) before the request, never read again.
+        if (entry.path === dockerfile?.name) yield* packBytes(dockerfile);
+        else yield* packEntry(root, entry, real);
       }
       yield tarTrailer();
     } catch (e) {
@@ -142,14 +147,32 @@ export interface OpenContext {
   sending: AbortSignal;
   /** Why packing failed, once it has: the result to give rather than the engine's error. */
   failure(): ToolError | undefined;
+  /** The Dockerfile's text, exactly as the stream carries it. */
+  dockerfile: string;
+}
+
+/** The Dockerfile as packed: its name in the context (normalised), its bytes and its header fields. */
+interface ReadDockerfile {
+  name: string;
+  bytes: Buffer;
+  mode: number;
+  mtime: Date;
 }
 
 /**
- * Lists `root` (refusing FIFOs, sockets, devices and odd names before anything is sent) and packs it;
- * a failure while packing aborts `sending` and is kept for `failure()`.
+ * Lists `root` (refusing FIFOs, sockets, devices and odd names before anything is sent), reads the
+ * Dockerfile `dockerfile` (a regular file in the context, sent even when `.dockerignore` leaves it out,
+ * as the docker CLI does) and packs it; a failure while packing aborts `sending` and is kept for
+ * `failure()`. The stream is known to `sentDockerfile`, with the Dockerfile's bytes exactly as sent.
  */
-export async function openContext(root: string, signal: AbortSignal, real?: string): Promise<OpenContext> {
+export async function openContext(
+  root: string,
+  signal: AbortSignal,
+  real?: string,
+  dockerfile = 'Dockerfile',
+): Promise<OpenContext> {
   const entries = await listContext(root, signal);
+  const file = await readDockerfileEntry(root, entries, dockerfile, real);
   let failed: ToolError | undefined;
   const packing = new AbortController();
   const sending = AbortSignal.any([signal, packing.signal]);
@@ -162,8 +185,65 @@ export async function openContext(root: string, signal: AbortSignal, real?: stri
     },
     sending,
     real,
+    file,
   );
-  return { stream, sending, failure: () => failed };
+  const text = file.bytes.toString('utf8');
+  sentDockerfiles.set(stream, { name: file.name, text });
+  return { stream, sending, failure: () => failed, dockerfile: text };
+}
+
+/** Reads the Dockerfile entry of the context once, for both the policy and the tar stream. */
+async function readDockerfileEntry(
+  root: string,
+  entries: ContextEntry[],
+  given: string,
+  real?: string,
+): Promise<ReadDockerfile> {
+  const bad = (why: string, hint: string) =>
+    new ToolError('invalid_argument', `invalid argument 'dockerfile': '${given}' ${why}`, { hint });
+  const name = dockerfileName(given);
+  if (name === undefined)
+    throw bad('is not inside the context', 'Give a path relative to the context, e.g. docker/Dockerfile.');
+  const entry = entries.find((e) => e.path === name);
+  // The engine would follow a symlink inside the context; this server reads only what it sends.
+  if (entry && entry.kind !== 'file')
+    throw bad(
+      `is a ${entry.kind === 'dir' ? 'directory' : 'symlink'} in the context`,
+      'Name the regular file to build from (the one a symlink points to).',
+    );
+  if (!entry) {
+    if (entries.some((e) => e.kind === 'symlink' && name.startsWith(`${e.path}/`)))
+      throw bad('is reached through a symlink in the context', 'Name the path without the symlink.');
+    entries.push({ path: name, kind: 'file' });
+  }
+  const fh = await openForRead(join(root, name)).catch(() => undefined);
+  if (!fh) throw bad('is not a regular file in the context', 'Create it, or name the Dockerfile to use.');
+  try {
+    const s = await fh.stat();
+    if (!s.isFile()) throw bad('is not a regular file in the context', 'Name the Dockerfile to use.');
+    if (s.size > MAX_DOCKERFILE_BYTES)
+      throw bad('is over 1 MiB, too large to check', 'Split the build, or shorten the Dockerfile.');
+    const at = real === undefined ? undefined : await openedAt(fh.fd);
+    if (at !== undefined && !at.startsWith(`${real}/`))
+      throw bad('now leads outside the context (a directory in it became a symlink)', 'Build again.');
+    const bytes = Buffer.alloc(s.size);
+    let got = 0;
+    while (got < s.size) {
+      const { bytesRead } = await fh.read(bytes, got, s.size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return { name, bytes: bytes.subarray(0, got), mode: s.mode, mtime: s.mtime };
+  } finally {
+    await fh.close();
+  }
+}
+
+function* packBytes(file: ReadDockerfile): Generator<Buffer> {
+  const size = file.bytes.length;
+  yield tarEntryHeader({ name: file.name, kind: 'file', size, mode: file.mode, mtime: file.mtime });
+  if (size > 0) yield file.bytes;
+  yield tarPadding(size);
 }
 
 /** `real`: where the context really is; a file opened elsewhere (a directory in it swapped for a symlink) is refused. */

@@ -49,6 +49,8 @@ export interface EngineCall {
   body?: unknown;
   /** The body is a byte stream (a tar upload, stdin): not shown. */
   upload: boolean;
+  /** The uploaded object itself, set only for an upload: a guard may know it (a build context it packed). */
+  file?: unknown;
   /** The answer is read as a stream (logs, events, exports) or the connection is hijacked (exec, attach). */
   stream: boolean;
 }
@@ -104,7 +106,16 @@ export function describeDial(o: DialOptions): EngineCall {
   // Like dial: an empty JSON body is not sent unless allowEmpty says so.
   const empty = sent !== undefined && (sent === '' || JSON.stringify(sent) === '{}');
   const body = empty && !o.allowEmpty ? undefined : sent;
-  return { method: o.method, path, query, body, upload, stream: !!(o.isStream || o.hijack || o.openStdin) };
+  const call: EngineCall = {
+    method: o.method,
+    path,
+    query,
+    body,
+    upload,
+    stream: !!(o.isStream || o.hijack || o.openStdin),
+  };
+  if (o.file !== undefined) call.file = o.file;
+  return call;
 }
 
 /** What an engine's own guard may ask the engine while it decides: GETs that bypass the guards. */

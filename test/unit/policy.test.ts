@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test';
 import fc from 'fast-check';
 import { ToolError } from '../../src/core/errors.ts';
+import { sentDockerfiles } from '../../src/docker/dockerfile.ts';
 import {
   type ContainerInfo,
   checkContainerNow,
@@ -432,13 +433,21 @@ describe('the engine guard routes', () => {
     async () => facts,
     () => facts,
   );
-  const send = (method: string, path: string, o: { body?: unknown; query?: Record<string, unknown> } = {}) =>
+  const send = (
+    method: string,
+    path: string,
+    o: { body?: unknown; query?: Record<string, unknown>; file?: unknown; settings?: PolicySettings } = {},
+  ) =>
     withPolicy(
-      defaults,
+      o.settings ?? defaults,
       host,
       async () => {
         try {
-          await guard({ method, path, query: o.query ?? {}, body: o.body, upload: false, stream: false }, io);
+          const upload = o.file !== undefined;
+          await guard(
+            { method, path, query: o.query ?? {}, body: o.body, upload, stream: false, file: o.file },
+            io,
+          );
           return 'sent';
         } catch (e) {
           return e instanceof ToolError ? e.kind : String(e);
@@ -446,6 +455,34 @@ describe('the engine guard routes', () => {
       },
       noFs,
     );
+
+  /** A stand-in for a context stream build-context.ts packed, carrying this Dockerfile. */
+  const packed = (text: string, name = 'Dockerfile') => {
+    const stream = {};
+    sentDockerfiles.set(stream, { name, text });
+    return stream;
+  };
+
+  it('refuses a build the engine would fetch from the host network: ADD <url>, a remote context', async () => {
+    const add = packed('FROM x\nADD http://127.0.0.1:2375/info /i\n');
+    const onbuild = packed('FROM x\nONBUILD ADD http://169.254.169.254/ /m\n');
+    const local = packed('FROM x\nCOPY a /a\n', 'docker/Dockerfile');
+
+    expect(await send('POST', '/build', { file: add })).toBe('policy_denied');
+    expect(await send('POST', '/build', { file: onbuild })).toBe('policy_denied');
+    expect(await send('POST', '/build', { query: { remote: 'http://127.0.0.1/ctx.tar' } })).toBe(
+      'policy_denied',
+    );
+    // An upload this server did not pack cannot be checked; nor a Dockerfile other than the one checked.
+    expect(await send('POST', '/build', { file: Buffer.from('tar') })).toBe('policy_denied');
+    expect(await send('POST', '/build', { file: local })).toBe('policy_denied');
+    expect(await send('POST', '/build', { file: local, query: { dockerfile: './docker/Dockerfile' } })).toBe(
+      'sent',
+    );
+    // The privileged setting lifts it, as it lifts a host-network build.
+    const lifted = { ...defaults, allowPrivileged: true };
+    expect(await send('POST', '/build', { file: add, settings: lifted })).toBe('sent');
+  });
 
   it('lets reads through without asking the engine anything', async () => {
     asked.length = 0;
@@ -466,8 +503,11 @@ describe('the engine guard routes', () => {
       await send('POST', '/containers/ok/update', { body: { Devices: [{ PathOnHost: '/dev/sda' }] } }),
     ).toBe('policy_denied');
     expect(await send('POST', '/containers/ok/update', { body: { Memory: 1 << 26 } })).toBe('sent');
-    expect(await send('POST', '/build', { query: { networkmode: 'host' } })).toBe('policy_denied');
-    expect(await send('POST', '/build', { query: { t: 'x' } })).toBe('sent');
+    const context = packed('FROM x\nADD app.tar /app\n');
+    expect(await send('POST', '/build', { query: { networkmode: 'host' }, file: context })).toBe(
+      'policy_denied',
+    );
+    expect(await send('POST', '/build', { query: { t: 'x' }, file: context })).toBe('sent');
     expect(await send('POST', '/networks/create', { body: { Name: 'n', Driver: 'macvlan' } })).toBe(
       'policy_denied',
     );

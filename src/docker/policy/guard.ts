@@ -1,12 +1,13 @@
 /**
  * The policy at the engine boundary: one engine's guard (request.ts's EngineGuard) checks the request
  * the engine will receive, whatever tool or argument made it — container create and update, exec,
- * volume create, build — and, at the moment of use (start, restart, unpause, exec, attach with stdin,
+ * volume create, build (its network mode, remote context and Dockerfile: build.ts) — and, at the moment of use (start, restart, unpause, exec, attach with stdin,
  * copying files to or from it, a restart policy given by update), the target container as it is now. Reads the call's policy (scope.ts) and the engine's
  * facts (its data root, exec root, sockets).
  */
 import type { EngineFacts } from '../../core/engine.ts';
 import type { EngineCall, EngineGuard, GuardIO, GuardVerdict } from '../request.ts';
+import { checkBuildSources } from './build.ts';
 import {
   type ContainerInfo,
   checkContainerNow,
@@ -146,6 +147,8 @@ async function check(
   if (call.path === '/build') {
     // RUN steps in the host's network namespace.
     checkNamespaceMode('network', call.query.networkmode, 'networkmode', ctx);
+    // A remote context or ADD <url>: fetched by the engine itself, from the host's network.
+    checkBuildSources(call, ctx);
     return;
   }
   const service = SERVICE.exec(call.path);

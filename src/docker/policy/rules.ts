@@ -21,13 +21,15 @@ export interface RuleContext {
   resolve(raw: string): string;
 }
 
-/** A refusal that SAFETY_ALLOW_PRIVILEGED_CONTAINERS lifts. */
-export function refuseEscape(ctx: RuleContext, message: string): void {
+/** A refusal that SAFETY_ALLOW_PRIVILEGED_CONTAINERS lifts; `how` says what to do instead, before the setting. */
+export function refuseEscape(ctx: RuleContext, message: string, how?: string): void {
   if (ctx.allowPrivileged) {
     ctx.lifted(message);
     return;
   }
-  throw new ToolError('policy_denied', message, { hint: PRIVILEGED_HINT });
+  throw new ToolError('policy_denied', message, {
+    hint: how ? `${how} ${PRIVILEGED_HINT}` : PRIVILEGED_HINT,
+  });
 }
 
 /** Docker's default capability set: the only ones a container may add. */

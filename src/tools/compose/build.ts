@@ -1,7 +1,8 @@
 /**
  * Building a Compose service's image for `up`, through the same context path as docker_build_image:
  * the context directory passes the host-path rule, `.dockerignore` is honoured, every entry is
- * checked before anything is sent, and the engine's guard sees the build request.
+ * checked before anything is sent, and the engine's guard sees the build request (and judges the
+ * Dockerfile the stream carries: no ADD from a remote source).
  */
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
@@ -38,7 +39,7 @@ export function builder(engine: Engine, signal: AbortSignal): ServiceBuild {
         stream: context,
         sending,
         failure: packFailure,
-      } = await openContext(dir.root, signal, dir.path);
+      } = await openContext(dir.root, signal, dir.path, dockerfile);
       const args = build.args as Record<string, string | null> | undefined;
       const options: Record<string, unknown> = {
         dockerfile,

@@ -11,7 +11,6 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { openContext, openContextDir } from '../../docker/build-context.ts';
-import { readRegularFile } from '../../docker/host-files.ts';
 import { EngineStreamError, readProgressStream, refusal } from '../../docker/json-stream.ts';
 import { IMAGE_REF_PATTERN, shortId } from '../../docker/names.ts';
 import { MAX_ARG, MAX_VALUE, StringMap } from '../params.ts';
@@ -20,7 +19,6 @@ import { BuildLog, registryFailure } from './progress.ts';
 import { LONG_TIMEOUT_MS } from './pull.ts';
 
 const LOG_TAIL = 20;
-const MAX_DOCKERFILE_BYTES = 1_048_576;
 
 const NameTag = Type.String({
   minLength: 1,
@@ -33,8 +31,8 @@ const bad = (field: string, why: string, hint: string) =>
 
 /** The context directory, which must exist on the server's host. */
 
-/** A Dockerfile name inside the context (`root`, shown as `shown`): relative, no '..'. Returns its text. */
-async function readDockerfile(root: string, shown: string, name: string): Promise<string> {
+/** A Dockerfile name inside the context (`root`, shown as `shown`): relative, no '..', a file there. */
+async function checkDockerfile(root: string, shown: string, name: string): Promise<void> {
   if (isAbsolute(name) || name.split(/[\\/]/).includes('..'))
     throw bad(
       'dockerfile',
@@ -49,8 +47,6 @@ async function readDockerfile(root: string, shown: string, name: string): Promis
       `no file '${name}' in ${shown}`,
       'Create it, or name the Dockerfile with dockerfile.',
     );
-  // Read only for its FROM lines (registry credentials): one that cannot be read gives none.
-  return (await readRegularFile(file, MAX_DOCKERFILE_BYTES))?.toString('utf8') ?? '';
 }
 
 /** Registries of the FROM images (build args substituted), for their credentials; stages and scratch skipped. */
@@ -118,19 +114,24 @@ export const buildImage = defineTool({
     );
     try {
       const dockerfile = args.dockerfile ?? 'Dockerfile';
-      const text = await readDockerfile(dir.root, dir.path, dockerfile);
+      await checkDockerfile(dir.root, dir.path, dockerfile);
       const tags = [...new Set([...(args.tag ? [args.tag] : []), ...(args.tags ?? [])])];
-      const registryconfig = await buildRegistryConfig(
-        baseRegistries(text, args.build_args),
-        signal,
-        dockerConfigDir,
-      );
-      // Checked whole before anything is sent; a failure while packing aborts the request and is the result.
+      // Checked whole before anything is sent; a failure while packing aborts the request and is the
+      // result. The Dockerfile is read once: the engine guard judges the bytes the stream carries.
       const {
         stream: context,
         sending,
         failure: packFailure,
-      } = await openContext(dir.root, signal, dir.path);
+        dockerfile: text,
+      } = await openContext(dir.root, signal, dir.path, dockerfile);
+      const registryconfig = await buildRegistryConfig(
+        baseRegistries(text, args.build_args),
+        signal,
+        dockerConfigDir,
+      ).catch((e: unknown) => {
+        context.destroy();
+        throw e;
+      });
 
       // Only set keys: the query string would send an undefined as an empty value.
       const options: Record<string, unknown> = {

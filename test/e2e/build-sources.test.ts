@@ -1,0 +1,166 @@
+/**
+ * What a build may make the engine fetch, as a real MCP client sees it from the
+ * COMPILED binary over stdio. The engine fetches `ADD <url>` itself, from the host's network: a server on
+ * 127.0.0.1 in this test stands for what only the host reaches, and must see no request.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { errorOf, type RunningServer, startServer, structured } from '../helpers/client.ts';
+import {
+  imageExists as exists,
+  removeImageIfPresent,
+  TEST_IMAGE,
+  testDocker,
+  uniqueName,
+} from '../helpers/engine.ts';
+
+const LONG = 60_000;
+const docker = testDocker();
+const temps: string[] = [];
+const refs: string[] = [];
+/** Requests the loopback server saw: the secret must never be fetched. */
+const seen: string[] = [];
+let secretServer: ReturnType<typeof Bun.serve>;
+let url = '';
+
+/** A context directory holding only this Dockerfile. */
+function context(dockerfile: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mcpt-build-src-'));
+  temps.push(dir);
+  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+  return dir;
+}
+
+const tagged = (prefix: string) => {
+  const ref = `${uniqueName(prefix)}:v1`;
+  refs.push(ref);
+  return ref;
+};
+
+beforeAll(() => {
+  secretServer = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch(req) {
+      seen.push(new URL(req.url).pathname);
+      return new Response('the-loopback-secret\n');
+    },
+  });
+  url = `http://127.0.0.1:${secretServer.port}`;
+});
+
+afterAll(async () => {
+  secretServer?.stop(true);
+  for (const ref of refs) await removeImageIfPresent(ref);
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a build that would fetch from the host network', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ client: 'v2', args: ['--toolsets', 'default'] });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it(
+    'refuses ADD from a loopback URL in every form the builder reads, and nothing is fetched',
+    async () => {
+      const forms = [
+        `ADD ${url}/secret /secret`,
+        `add --chown=0:0 ${url}/secret /secret`,
+        `ADD ["${url}/secret", "/secret"]`,
+        `ADD \\\n    ${url}/secret \\\n    /secret`,
+        `ONBUILD ADD ${url}/secret /secret`,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile variable, literally
+        'ARG SRC\nADD ${SRC} /secret',
+      ];
+      for (const form of forms) {
+        const tag = tagged('mcpt-build-src');
+        const result = await server.client.callTool('docker_build_image', {
+          path: context(`FROM ${TEST_IMAGE}\n${form}\n`),
+          tag,
+          build_args: { SRC: `${url}/secret` },
+        });
+
+        const err = errorOf(result);
+        expect({ form, kind: err.kind }).toEqual({ form, kind: 'policy_denied' });
+        expect(err.message).toContain('ADD');
+        expect(err.message).toContain("host's network");
+        expect(err.message).toContain('SAFETY_ALLOW_PRIVILEGED_CONTAINERS');
+        expect(await exists(tag)).toBe(false);
+      }
+      expect(seen).toEqual([]);
+    },
+    LONG,
+  );
+
+  it(
+    'refuses the same Dockerfile in a Compose build, and nothing is fetched',
+    async () => {
+      const project = uniqueName('mcpt-build-src').toLowerCase();
+      const dir = context(`FROM ${TEST_IMAGE}\nADD ${url}/secret /secret\n`);
+      const content = `services:\n  app:\n    build:\n      context: ${dir}\n    command: ["sleep", "5"]\n    network_mode: none\n`;
+
+      refs.push(`${project}-app`);
+      const result = await server.client.callTool('docker_compose_up', { content, project_name: project });
+      // Before the fix the build ran and the container was made: leave nothing behind either way.
+      await docker
+        .getContainer(`${project}-app-1`)
+        .remove({ force: true })
+        .catch(() => undefined);
+
+      const err = errorOf(result);
+      expect(err.kind).toBe('policy_denied');
+      expect(err.message).toContain('ADD');
+      expect(await exists(`${project}-app`)).toBe(false);
+      expect(seen).toEqual([]);
+    },
+    LONG,
+  );
+
+  it(
+    'still builds an ordinary Dockerfile',
+    async () => {
+      const tag = tagged('mcpt-build-src');
+      const dir = context(`FROM ${TEST_IMAGE}\nADD local.txt /local.txt\nRUN cat /local.txt\n`);
+      writeFileSync(join(dir, 'local.txt'), 'from-the-context\n');
+      const out = structured<{ id: string; tags: string[]; log: string[] }>(
+        await server.client.callTool('docker_build_image', { path: dir, tag }),
+      );
+      expect(out.tags).toEqual([tag]);
+      expect(out.log.join('\n')).toContain('from-the-context');
+      expect((await docker.getImage(tag).inspect()).Id.slice(7, 19)).toBe(out.id);
+    },
+    LONG,
+  );
+});
+
+describe('SAFETY_ALLOW_PRIVILEGED_CONTAINERS', () => {
+  it(
+    'lifts the refusal, as it lifts a host-network build',
+    async () => {
+      const server = await startServer({
+        client: 'v2',
+        env: { SAFETY_ALLOW_PRIVILEGED_CONTAINERS: 'true' },
+      });
+      try {
+        const tag = tagged('mcpt-build-src');
+        const result = await server.client.callTool('docker_build_image', {
+          path: context(`FROM ${TEST_IMAGE}\nADD ${url}/lifted /lifted\nRUN cat /lifted\n`),
+          tag,
+        });
+
+        const out = structured<{ log: string[] }>(result);
+        expect(out.log.join('\n')).toContain('the-loopback-secret');
+        expect(seen).toEqual(['/lifted']);
+      } finally {
+        await server.close();
+      }
+    },
+    LONG,
+  );
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'bun:test';
+import { dockerfileName, remoteAddSources } from '../../src/docker/dockerfile.ts';
+
+const sources = (text: string) => remoteAddSources(text).map((f) => f.source);
+
+describe('remoteAddSources (what the classic builder would fetch itself)', () => {
+  it('names ADD from a URL in any spelling the builder reads as one', () => {
+    const cases: [string, string][] = [
+      ['FROM x\nADD http://127.0.0.1:47311/secret /secret', 'http://127.0.0.1:47311/secret'],
+      ['add https://169.254.169.254/latest /m', 'https://169.254.169.254/latest'],
+      ['Add --chown=1:1 --chmod=600 http://h/a /a', 'http://h/a'],
+      ['ADD --checksum=sha256:00 http://h/a /a', 'http://h/a'],
+      ['ADD ["http://h/a", "/a"]', 'http://h/a'],
+      ['ADD --chown=1 ["http\\u003a//h/a", "/a"]', 'http://h/a'],
+      ['ADD "http://h/a" /a', 'http://h/a'],
+      ['ADD h\\t\\tp://h/a /a', 'http://h/a'],
+      ['ADD ht"tp"://h/a /a', 'http://h/a'],
+      ['ADD \\\n  http://h/a \\\n  /a', 'http://h/a'],
+      ['ADD \\\n# a comment inside\n\n  http://h/a /a', 'http://h/a'],
+      ['ADD \\\n \u00a0# a comment Go trims\n  http://h/a /a', 'http://h/a'],
+      ['# escape=`\nADD `\n  http://h/a /a', 'http://h/a'],
+      ['ONBUILD ADD http://h/a /a', 'http://h/a'],
+      ['onbuild  onbuild add http://h/a /a', 'http://h/a'],
+      ['ADD git@github.com:o/r.git /r', 'git@github.com:o/r.git'],
+      ['ADD git://h/r.git /r', 'git://h/r.git'],
+      ['ADD HTTP://h/a /a', 'HTTP://h/a'],
+      ['ADD \rhttp://h/a /a', 'http://h/a'],
+      ['\uFEFFADD http://h/a /a', 'http://h/a'],
+      ['ADD local.txt http://h/b /dst/', 'http://h/b'],
+    ];
+    for (const [text, url] of cases) expect({ text, found: sources(text) }).toEqual({ text, found: [url] });
+  });
+
+  it('names an ADD source holding a variable, which a build arg could make a URL', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile variables, literally
+    const found = remoteAddSources('ARG U\nADD $U /a\nADD ${U}/x /b\nADD ["${U}", "/c"]');
+    expect(found.map((f) => [f.line, f.why])).toEqual([
+      [2, 'variable'],
+      [3, 'variable'],
+      [4, 'variable'],
+    ]);
+  });
+
+  it('passes local sources, COPY, RUN and comments', () => {
+    const text = [
+      '# escape=\\',
+      'FROM mcp-test/busybox:latest',
+      'ADD app.tar.gz /app/',
+      'ADD --chown=1:1 ["a b", "/c"]',
+      'COPY http://h/a /a',
+      'RUN wget http://h/a',
+      '# ADD http://h/a /a',
+      'ENV URL=http://h/a',
+      'LABEL add="http://h/a"',
+    ].join('\n');
+    expect(remoteAddSources(text)).toEqual([]);
+  });
+
+  it('does not take a later comment for the escape directive', () => {
+    // After a non-directive line, '# escape=`' is a comment: the backslash continues the line.
+    expect(sources('# hello\n# escape=`\nADD \\\n http://h/a /a')).toEqual(['http://h/a']);
+  });
+
+  it('gives the line where the instruction starts', () => {
+    expect(remoteAddSources('FROM x\n\nRUN a \\\n  b\nADD \\\n  http://h/a /a')[0]?.line).toBe(5);
+  });
+});
+
+describe('dockerfileName (as the engine joins it to the context)', () => {
+  it('normalises inside the context and refuses what leaves it', () => {
+    expect(dockerfileName('Dockerfile')).toBe('Dockerfile');
+    expect(dockerfileName('./docker//Dockerfile')).toBe('docker/Dockerfile');
+    expect(dockerfileName('a/../Dockerfile')).toBe('Dockerfile');
+    for (const bad of ['/etc/Dockerfile', '../Dockerfile', 'a/../../D', '.', ''])
+      expect(dockerfileName(bad)).toBeUndefined();
+  });
+});
