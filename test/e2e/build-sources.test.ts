@@ -1,5 +1,5 @@
 /**
- * What a build may make the engine fetch, as a real MCP client sees it from the
+ * What a build may make the engine fetch, and what it says it moved, as a real MCP client sees it from the
  * COMPILED binary over stdio. The engine fetches `ADD <url>` itself, from the host's network: a server on
  * 127.0.0.1 in this test stands for what only the host reaches, and must see no request.
  */
@@ -123,17 +123,33 @@ describe('a build that would fetch from the host network', () => {
   );
 
   it(
-    'still builds an ordinary Dockerfile',
+    'still builds an ordinary Dockerfile, and says which tag a rebuild moved',
     async () => {
       const tag = tagged('mcpt-build-src');
       const dir = context(`FROM ${TEST_IMAGE}\nADD local.txt /local.txt\nRUN cat /local.txt\n`);
       writeFileSync(join(dir, 'local.txt'), 'from-the-context\n');
-      const out = structured<{ id: string; tags: string[]; log: string[] }>(
+      const first = structured<{ id: string; tags: string[]; log: string[]; retagged?: unknown }>(
         await server.client.callTool('docker_build_image', { path: dir, tag }),
       );
-      expect(out.tags).toEqual([tag]);
-      expect(out.log.join('\n')).toContain('from-the-context');
-      expect((await docker.getImage(tag).inspect()).Id.slice(7, 19)).toBe(out.id);
+      expect(first.tags).toEqual([tag]);
+      expect(first.log.join('\n')).toContain('from-the-context');
+      expect(first.retagged).toBeUndefined();
+
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nRUN echo ${uniqueName('two')} > /v\n`);
+      const second = structured<{ id: string; retagged?: { tag: string; was: string }[] }>(
+        await server.client.callTool('docker_build_image', { path: dir, tag }),
+      );
+      refs.push(first.id); // no longer tagged: removed by ID afterwards
+      expect(second.id).not.toBe(first.id);
+      expect(second.retagged).toEqual([{ tag, was: first.id }]);
+      expect((await docker.getImage(tag).inspect()).Id.slice(7, 19)).toBe(second.id);
+
+      // The same build again gives the same image (cache): nothing moved.
+      const third = structured<{ id: string; retagged?: unknown }>(
+        await server.client.callTool('docker_build_image', { path: dir, tag }),
+      );
+      expect(third.id).toBe(second.id);
+      expect(third.retagged).toBeUndefined();
     },
     LONG,
   );

@@ -13,6 +13,7 @@ import { defineTool } from '../../core/tool.ts';
 import { openContext, openContextDir } from '../../docker/build-context.ts';
 import { EngineStreamError, readProgressStream, refusal } from '../../docker/json-stream.ts';
 import { IMAGE_REF_PATTERN, shortId } from '../../docker/names.ts';
+import { inspectImage } from '../../docker/resolve.ts';
 import { MAX_ARG, MAX_VALUE, StringMap } from '../params.ts';
 import { buildRegistryConfig, parseReference } from './auth.ts';
 import { BuildLog, registryFailure } from './progress.ts';
@@ -102,6 +103,9 @@ export const buildImage = defineTool({
   output: Type.Object({
     id: Type.String(),
     tags: Type.Array(Type.String()),
+    retagged: Type.Optional(
+      Type.Array(Type.Object({ tag: Type.String(), was: Type.String({ description: 'Image it was on' }) })),
+    ),
     log: Type.Array(Type.String(), { description: 'Last lines of the build' }),
   }),
   handler: async (args, { engine, signal, progress, dockerConfigDir }) => {
@@ -116,6 +120,8 @@ export const buildImage = defineTool({
       const dockerfile = args.dockerfile ?? 'Dockerfile';
       await checkDockerfile(dir.root, dir.path, dockerfile);
       const tags = [...new Set([...(args.tag ? [args.tag] : []), ...(args.tags ?? [])])];
+      // What each tag names now: the build moves a tag on another image, which the result says.
+      const before = await Promise.all(tags.map((t) => taggedImage(docker, t, signal)));
       // Checked whole before anything is sent; a failure while packing aborts the request and is the
       // result. The Dockerfile is read once: the engine guard judges the bytes the stream carries.
       const {
@@ -162,12 +168,28 @@ export const buildImage = defineTool({
         throw new ToolError('internal', 'the build ended without an image id', {
           hint: `Check the log: ${log.tail.slice(-3).join(' | ')}`,
         });
-      return { id: shortId(log.imageId), tags, log: log.tail };
+      const id = shortId(log.imageId);
+      const retagged = tags.flatMap((tag, i) => {
+        const was = before[i];
+        return was && shortId(was) !== id ? [{ tag, was: shortId(was) }] : [];
+      });
+      return { id, tags, ...(retagged.length > 0 && { retagged }), log: log.tail };
     } finally {
       await dir.close();
     }
   },
 });
+
+/** The ID of the image tagged `tag` now (not one whose ID merely starts so), or undefined. */
+async function taggedImage(docker: Dockerode, tag: string, signal: AbortSignal): Promise<string | undefined> {
+  const image = await inspectImage(docker, tag, signal).catch((e: unknown) => {
+    if (e instanceof ToolError && e.kind === 'not_found') return undefined;
+    throw e;
+  });
+  const named = tag.replace(/^docker\.io\/(?:library\/)?/, '');
+  const full = /:[^/]*$/.test(named) ? named : `${named}:latest`;
+  return image?.RepoTags?.includes(full) ? image.Id : undefined;
+}
 
 /** A failed build names the step and the engine's reason, with the step's last output lines. */
 function buildFailure(e: unknown, log: BuildLog): unknown {
