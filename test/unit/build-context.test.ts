@@ -5,7 +5,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolError } from '../../src/core/errors.ts';
-import { type ContextEntry, listContext, packContext } from '../../src/docker/build-context.ts';
+import { type ContextEntry, listContext, openContext, packContext } from '../../src/docker/build-context.ts';
+import { sentDockerfile } from '../../src/docker/dockerfile.ts';
 import { type TarEntry, TarReader } from '../../src/docker/tar.ts';
 
 const signal = () => new AbortController().signal;
@@ -166,5 +167,53 @@ describe('packContext', () => {
     const { failure } = await pack(entries);
     expect(failure?.message).toContain("'gone', which cannot be read (ENOENT)");
     expect(failure?.hint).toContain('.dockerignore');
+  });
+});
+
+describe('openContext and the Dockerfile it sends', () => {
+  /** The archive a context stream carries. */
+  async function entriesOf(stream: NodeJS.ReadableStream) {
+    const seen: (TarEntry & { data: string })[] = [];
+    const reader = new TarReader((e) => {
+      const item = { ...e, data: '' };
+      seen.push(item);
+      return (d) => {
+        item.data += d.toString();
+      };
+    });
+    for await (const chunk of stream) reader.push(chunk as Buffer);
+    return seen;
+  }
+
+  it('sends the Dockerfile bytes it read, even if the file changes after, and makes them known to the guard', async () => {
+    const opened = await openContext(dir, signal(), undefined, './Dockerfile');
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nADD http://127.0.0.1/x /x\n');
+
+    const sent = await entriesOf(opened.stream);
+
+    expect(sent.find((e) => e.name === 'Dockerfile')?.data).toBe('FROM scratch\nCOPY . /\n');
+    expect(opened.dockerfile).toBe('FROM scratch\nCOPY . /\n');
+    expect(sentDockerfile(opened.stream)).toEqual({ name: 'Dockerfile', text: 'FROM scratch\nCOPY . /\n' });
+    expect(sentDockerfile({})).toBeUndefined();
+  });
+
+  it('sends the Dockerfile even when .dockerignore leaves it out, as the docker CLI does', async () => {
+    writeFileSync(join(dir, '.dockerignore'), 'Dockerfile\n');
+    const sent = await entriesOf((await openContext(dir, signal())).stream);
+    expect(sent.map((e) => e.name)).toContain('Dockerfile');
+  });
+
+  it('refuses a Dockerfile that is a symlink, missing, or outside the context', async () => {
+    writeFileSync(join(dir, 'real.df'), 'FROM scratch\n');
+    symlinkSync('real.df', join(dir, 'link.df'));
+    for (const [name, why] of [
+      ['link.df', 'symlink'],
+      ['absent.df', 'not a regular file'],
+      ['../Dockerfile', 'not inside the context'],
+    ] as const) {
+      const err = await refusal(openContext(dir, signal(), undefined, name));
+      expect(err.kind).toBe('invalid_argument');
+      expect(err.message).toContain(why);
+    }
   });
 });
