@@ -36,6 +36,8 @@ const MODES = new Map<string, NamespaceKind>([
 // Values of these are user data (label keys, env names, build args), not argument names.
 const FREE_FORM = new Set(['labels', 'env', 'environment', 'buildargs', 'annotations', 'sysctls']);
 const MAX_DEPTH = 8;
+/** A network's address arguments, beside its subnet. */
+const ADDRESS_ARGS = new Set(['subnet', 'iprange', 'gateway']);
 
 /**
  * Checks a call's arguments under the call's policy (run it inside withPolicy). `hostPathArgs` names
@@ -130,6 +132,19 @@ function checkArgument(
     );
   else if (name === 'driver' && arg === 'driver' && field(parent, 'driveropts') === undefined)
     checkNetworkCreate({ driver: v, options: undefined }, { driver: arg, options: 'options' }, ctx);
+  // A top-level subnet is a network to create's, with its range and gateway beside it.
+  else if (name === 'subnet' && arg === 'subnet')
+    checkNetworkCreate(
+      {
+        driver: field(parent, 'driver'),
+        options: undefined,
+        addresses: Object.keys(parent)
+          .filter((k) => ADDRESS_ARGS.has(nameKey(k)))
+          .map((k) => ({ at: k, value: parent[k] })),
+      },
+      { driver: 'driver', options: 'options' },
+      ctx,
+    );
   else if (name === 'volumes' || name === 'binds') {
     if (Array.isArray(v) || typeof v === 'string')
       for (const [i, entry] of listOf(v).entries()) {

@@ -29,6 +29,7 @@ const ctx: RuleContext = {
   lifted: () => undefined,
   hostPath: (raw, arg) => checkHostPath(raw, arg, paths),
   resolve: (raw) => resolvedHostPath(raw, paths),
+  hostNetworks: () => [],
 };
 const accepted = (fn: () => void) => {
   try {

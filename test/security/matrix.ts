@@ -665,6 +665,27 @@ export const REFUSALS: Row[] = [
     },
     expect: priv(['"n2"', 'com.docker.network.bridge.name']),
   },
+  // A subnet is a route on the engine's host. Public documentation ranges here: were a regression to let
+  // one through, it would route addresses nobody uses (overlaps with the host are in the e2e suite, on
+  // a stand-in engine that makes nothing).
+  {
+    class: 4,
+    variant: "a bridge network on a public subnet (its route would take the host's traffic for it)",
+    tool: 'docker_create_network',
+    args: { name: '{name}', subnet: '198.51.100.0/24', gateway: '198.51.100.1', internal: true },
+    expect: priv(['subnet', '198.51.100.0/24', 'private range']),
+  },
+  {
+    class: 4,
+    variant: 'compose network with a public ipam subnet, beside a plain one: nothing is made',
+    tool: 'docker_compose_up',
+    args: {
+      project_name: '{name}',
+      content:
+        'services:\n  a:\n    image: {image}\n    networks: [n1, n2]\nnetworks:\n  n1: {}\n  n2:\n    ipam:\n      config:\n        - subnet: 203.0.113.0/24\n',
+    },
+    expect: priv(['"n2"', 'ipam.config[0].subnet', 'private range']),
+  },
 
   // 5. Other containers: joining host-sharing namespaces; acting on hostile containers made outside.
   {

@@ -8,6 +8,7 @@ import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
 import { reword, ToolError } from '../../core/errors.ts';
 import { createRequest } from '../container-spec.ts';
+import { composeIpam } from '../policy/addresses.ts';
 import { checkCreateBody, type EngineLookup } from '../policy/container.ts';
 import {
   checkNesting,
@@ -146,7 +147,7 @@ export async function projectRefusals(
       if (!def || def.external) continue;
       try {
         checkNetworkCreate(
-          { driver: def.driver, options: def.driver_opts },
+          { driver: def.driver, options: def.driver_opts, addresses: composeIpam(def, key) },
           { driver: `network "${key}" driver`, options: `network "${key}" driver_opts` },
           ctx,
         );

@@ -21,7 +21,7 @@ export function checkBuildSources(call: EngineCall, ctx: RuleContext): void {
     refuseEscape(
       ctx,
       `remote: a build context the engine fetches itself ('${clip(String(remote))}') is refused: the engine fetches it from the host's network`,
-      'Build from a context directory on the server host.',
+      { fix: 'Build from a context directory on the server host.' },
     );
     return;
   }
@@ -55,6 +55,6 @@ export function checkBuildSources(call: EngineCall, ctx: RuleContext): void {
   refuseEscape(
     ctx,
     `${sent.name}: ${listed}${more}: ADD from a remote source is refused: the engine fetches it itself, from the host's network (loopback services, cloud metadata, the LAN)`,
-    ADD_HINT,
+    { fix: ADD_HINT },
   );
 }

@@ -7,6 +7,7 @@
  */
 import type { EngineFacts } from '../../core/engine.ts';
 import type { EngineCall, EngineGuard, GuardIO, GuardVerdict } from '../request.ts';
+import { ipamFields } from './addresses.ts';
 import { checkBuildSources } from './build.ts';
 import {
   type ContainerInfo,
@@ -15,7 +16,7 @@ import {
   checkUpdateBody,
   type EngineLookup,
 } from './container.ts';
-import { field } from './keys.ts';
+import { field, isObj } from './keys.ts';
 import {
   checkNesting,
   containerMounts,
@@ -128,17 +129,28 @@ async function check(
     const body = 'the network create body';
     const driver = field(call.body, 'Driver', body);
     checkNetworkCreate(
-      { driver, options: field(call.body, 'Options', body) },
+      {
+        driver,
+        options: field(call.body, 'Options', body),
+        addresses: ipamAddresses(field(call.body, 'IPAM', body), 'IPAM', field),
+      },
       { driver: 'Driver', options: 'Options' },
       ctx,
     );
-    // A network made from a config-only one takes that network's options.
+    // A network made from a config-only one takes that network's options and addresses.
     const from = field(field(call.body, 'ConfigFrom', body), 'Network', `${body} ConfigFrom`);
     if (typeof from === 'string' && from) {
-      const cfg = await io.get<{ Options?: unknown }>(`/networks/${encodeURIComponent(from)}`);
+      const cfg = await io.get<{ Options?: unknown; IPAM?: unknown }>(
+        `/networks/${encodeURIComponent(from)}`,
+      );
+      const own = `ConfigFrom network '${from}'`;
       checkNetworkCreate(
-        { driver, options: cfg?.Options },
-        { driver: 'Driver', options: `ConfigFrom network '${from}' Options` },
+        {
+          driver,
+          options: cfg?.Options,
+          addresses: ipamAddresses(cfg?.IPAM, `${own} IPAM`, (o, k) => (isObj(o) ? o[k] : undefined)),
+        },
+        { driver: 'Driver', options: `${own} Options` },
         ctx,
       );
     }
@@ -201,6 +213,15 @@ async function check(
   if (action === 'attach' && !truthy(call.query.stdin)) return;
   return byId(ref, action as string);
 }
+
+/** The address fields of an Engine API IPAM object (`IPAM.Config[i].Subnet`…), read with `read`. */
+const ipamAddresses = (ipam: unknown, at: string, read: (o: unknown, key: string, at: string) => unknown) =>
+  ipamFields(
+    read(ipam, 'Config', at),
+    `${at}.Config`,
+    { subnet: 'Subnet', ipRange: 'IPRange', gateway: 'Gateway', aux: 'AuxiliaryAddresses' },
+    read,
+  );
 
 /** The engine's own 404 for a missing container, mapped as the engine's is (errors.ts). */
 const noSuchContainer = (ref: string) =>

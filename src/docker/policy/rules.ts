@@ -5,6 +5,7 @@
  * guard both call them, so the two cannot disagree. Pure.
  */
 import { ToolError } from '../../core/errors.ts';
+import { type AddressField, addressRefusal, type HostNetwork } from './addresses.ts';
 import { field } from './keys.ts';
 
 export const PRIVILEGED_SETTING = 'SAFETY_ALLOW_PRIVILEGED_CONTAINERS';
@@ -19,16 +20,30 @@ export interface RuleContext {
   hostPath(raw: string, arg: string): string;
   /** Where a host path resolves now (lexically on an engine that does not share this filesystem), unjudged. */
   resolve(raw: string): string;
+  /**
+   * The networks of the engine's host when that is this host (its interfaces and routes, engines'
+   * own bridges left out); undefined for an engine elsewhere, whose host's networks this one cannot see.
+   */
+  hostNetworks(): readonly HostNetwork[] | undefined;
 }
 
-/** A refusal that SAFETY_ALLOW_PRIVILEGED_CONTAINERS lifts; `how` says what to do instead, before the setting. */
-export function refuseEscape(ctx: RuleContext, message: string, how?: string): void {
+/**
+ * A refusal that SAFETY_ALLOW_PRIVILEGED_CONTAINERS lifts. `fix` is the next step besides the setting;
+ * `remote` the message without this host's details, for a caller on another host.
+ */
+export function refuseEscape(
+  ctx: RuleContext,
+  message: string,
+  more: { fix?: string; remote?: string } = {},
+): void {
   if (ctx.allowPrivileged) {
     ctx.lifted(message);
     return;
   }
+  const hint = more.fix ? `${more.fix} ${PRIVILEGED_HINT}` : PRIVILEGED_HINT;
   throw new ToolError('policy_denied', message, {
-    hint: how ? `${how} ${PRIVILEGED_HINT}` : PRIVILEGED_HINT,
+    hint,
+    ...(more.remote && { remote: { message: more.remote, hint } }),
   });
 }
 
@@ -135,12 +150,14 @@ const SAFE_NETWORK_OPTIONS = new Map<string, ReadonlySet<string>>([
 ]);
 
 /**
- * A network to create: drivers that attach to a host interface are refused, and the bridge and
- * overlay drivers take only the options above (another driver is the engine administrator's plugin).
- * `at` names the driver and the options as the caller wrote them.
+ * A network to create: drivers that attach to a host interface are refused, the bridge and overlay
+ * drivers take only the options above (another driver is the engine administrator's plugin), and its
+ * IPAM addresses (`addresses`, each named as the caller wrote it) must be private and, but for an
+ * overlay, clear of the networks of this host when its engine is here (addresses.ts). `at` names the driver and the
+ * options as the caller wrote them.
  */
 export function checkNetworkCreate(
-  net: { driver: unknown; options: unknown },
+  net: { driver: unknown; options: unknown; addresses?: readonly AddressField[] },
   at: { driver: string; options: string },
   ctx: RuleContext,
 ): void {
@@ -150,6 +167,12 @@ export function checkNetworkCreate(
       ctx,
       `${at.driver}: network driver '${d}' is refused: it puts containers on a host interface's own network, beside the host`,
     );
+  const addresses = net.addresses?.filter((f) => f.value !== undefined && f.value !== null && f.value !== '');
+  if (addresses?.length) {
+    // A bridge's subnet (a plugin's, maybe) is a route on the engine's host; an overlay's lives in a namespace of its own.
+    const refusal = addressRefusal(addresses, d === 'overlay' ? undefined : ctx.hostNetworks());
+    if (refusal) refuseEscape(ctx, refusal.message, refusal);
+  }
   const safe = SAFE_NETWORK_OPTIONS.get(d || 'bridge');
   const o = net.options;
   if (!safe || !o || typeof o !== 'object' || Array.isArray(o)) return;

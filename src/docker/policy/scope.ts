@@ -15,6 +15,7 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { EngineFacts } from '../../core/engine.ts';
 import { nodeOs } from '../../core/node-builtins.ts';
+import { type HostNetwork, readHostNetworks } from './addresses.ts';
 import {
   checkHostPath,
   type PathPolicy,
@@ -37,6 +38,8 @@ export interface PolicyHost {
   tmpDir?: string;
   platform?: string;
   xdgRuntimeDir?: string;
+  /** Its interface and route networks (default: read from the kernel when a network names addresses). */
+  networks?: () => readonly HostNetwork[];
 }
 
 export interface PolicyScope {
@@ -128,6 +131,7 @@ export function pathPolicyOf(
 export function ruleContextOf(scope: PolicyScope, paths: PathPolicy | (() => PathPolicy)): RuleContext {
   let rule = typeof paths === 'function' ? undefined : paths;
   const make = paths as () => PathPolicy;
+  let nets: readonly HostNetwork[] | undefined;
   return {
     allowPrivileged: scope.settings.allowPrivileged,
     lifted: (m) => warnOnce(scope, 'lifted', `${PRIVILEGED_SETTING} lifts the policy for this call: ${m}`),
@@ -138,6 +142,13 @@ export function ruleContextOf(scope: PolicyScope, paths: PathPolicy | (() => Pat
     resolve: (raw) => {
       rule ??= make();
       return resolvedHostPath(raw, rule);
+    },
+    hostNetworks: () => {
+      rule ??= make();
+      // A local socket's engine makes its bridges on this host; Docker Desktop's are in its VM.
+      if (!rule.shares || (scope.host.platform ?? process.platform) !== 'linux') return undefined;
+      nets ??= (scope.host.networks ?? readHostNetworks)();
+      return nets;
     },
   };
 }

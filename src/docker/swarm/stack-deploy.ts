@@ -15,6 +15,7 @@ import { badName } from '../compose/names.ts';
 import type { Obj } from '../compose/normalise.ts';
 import { engineSaid } from '../errors.ts';
 import { readHostFile } from '../host-files.ts';
+import { composeIpam } from '../policy/addresses.ts';
 import { checkNetworkCreate } from '../policy/rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import { checkServiceSpec, type ServiceLookup } from '../policy/service.ts';
@@ -175,7 +176,7 @@ export async function deployStack(
     if (isExternal(def)) continue;
     try {
       checkNetworkCreate(
-        { driver: def?.driver || 'overlay', options: def?.driver_opts },
+        { driver: def?.driver || 'overlay', options: def?.driver_opts, addresses: composeIpam(def, key) },
         { driver: `network "${key}" driver`, options: `network "${key}" driver_opts` },
         ctx,
       );
