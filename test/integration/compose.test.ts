@@ -253,6 +253,31 @@ describe('declared networks, named volumes, replicas and orphans', () => {
   });
 });
 
+describe("a network's ipam", () => {
+  it("gives a network the subnet and gateway it asks for, and a second up keeps it (its own bridge's route is the engine's)", async () => {
+    const name = newProject();
+    const base = `10.${100 + Math.floor(Math.random() * 150)}.${Math.floor(Math.random() * 250)}`;
+    const yaml =
+      `services:\n  app:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n` +
+      `    labels: { ${LABEL} }\n    networks: [front]\n` +
+      `networks:\n  front:\n    internal: true\n    ipam:\n      config:\n        - subnet: ${base}.0/24\n          gateway: ${base}.1\n`;
+    const first = await callOk<{ steps: string[] }>('docker_compose_up', {
+      content: yaml,
+      project_name: name,
+    });
+    expect(first.steps).toContain(`network ${name}_front created`);
+    const net = await testDocker().getNetwork(`${name}_front`).inspect();
+    expect(net.IPAM?.Config).toEqual([{ Subnet: `${base}.0/24`, Gateway: `${base}.1` }]);
+    const again = await callOk<{ steps: string[] }>('docker_compose_up', {
+      content: yaml,
+      project_name: name,
+    });
+    expect(again.steps.some((s) => s.includes('network'))).toBe(false);
+    await callOk('docker_compose_down', { project_name: name });
+    expect(await found(testDocker().getNetwork(`${name}_front`).inspect())).toBe(false);
+  });
+});
+
 describe('pulling missing images', () => {
   const REGISTRY = process.env.MCP_DOCKER_TEST_REGISTRY ?? '';
   it('pulls a missing image (pull: missing), and refuses with pull: never before creating anything', async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'bun:test';
 import type Dockerode from 'dockerode';
 import { loadProject } from '../../src/docker/compose/load.ts';
 import type { Step } from '../../src/docker/compose/project.ts';
-import { ensureResources } from '../../src/docker/compose/resources.ts';
+import { ensureResources, networkAddressing } from '../../src/docker/compose/resources.ts';
 
 const project = () =>
   loadProject(
@@ -126,5 +126,43 @@ describe('a project’s networks and volumes', () => {
     const { steps, c } = call();
     await ensureResources(docker, await project(), ['app'], c);
     expect(steps.map((s) => s.object)).toEqual(['volume p_data']);
+  });
+});
+
+describe("a network's ipam and enable_ipv6", () => {
+  it('map to the Engine API fields as Docker Compose maps them, and add nothing when absent', () => {
+    expect(
+      networkAddressing({
+        enable_ipv6: true,
+        ipam: {
+          config: [
+            {
+              subnet: '10.9.0.0/24',
+              ip_range: '10.9.0.128/25',
+              gateway: '10.9.0.1',
+              aux_addresses: { h: '10.9.0.5' },
+            },
+            { subnet: 'fd12::/64' },
+          ],
+          options: { o: 'v' },
+        },
+      }),
+    ).toEqual({
+      IPAM: {
+        Driver: 'default',
+        Config: [
+          {
+            Subnet: '10.9.0.0/24',
+            IPRange: '10.9.0.128/25',
+            Gateway: '10.9.0.1',
+            AuxiliaryAddresses: { h: '10.9.0.5' },
+          },
+          { Subnet: 'fd12::/64' },
+        ],
+        Options: { o: 'v' },
+      },
+      EnableIPv6: true,
+    });
+    expect(networkAddressing({ internal: true })).toEqual({});
   });
 });

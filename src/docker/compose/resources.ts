@@ -79,6 +79,7 @@ async function ensureNetwork(docker: Dockerode, p: Project, key: string, c: Reso
       Internal: def.internal === true,
       Attachable: def.attachable === true,
       ...(def.driver_opts !== undefined && { Options: def.driver_opts as Record<string, string> }),
+      ...networkAddressing(def),
       Labels: labelsOf(def, p, L.network, key),
       abortSignal: signal,
     } as Dockerode.NetworkCreateOptions);
@@ -90,6 +91,30 @@ async function ensureNetwork(docker: Dockerode, p: Project, key: string, c: Reso
   }
   c.doing(`network ${name}`, '');
   c.step({ object: `network ${name}`, action: 'created' });
+}
+
+/**
+ * A Compose network's `ipam` and `enable_ipv6` as the Engine API's network create fields, as Docker
+ * Compose maps them (the engine-boundary guard judges the addresses).
+ */
+export function networkAddressing(def: Obj): { IPAM?: Obj; EnableIPv6?: boolean } {
+  const ipam = def.ipam as Obj | undefined;
+  const config = Array.isArray(ipam?.config) ? (ipam.config as Obj[]) : [];
+  return {
+    ...(ipam && {
+      IPAM: {
+        Driver: (ipam.driver as string | undefined) ?? 'default',
+        Config: config.map((c) => ({
+          ...(c.subnet !== undefined && { Subnet: c.subnet }),
+          ...(c.ip_range !== undefined && { IPRange: c.ip_range }),
+          ...(c.gateway !== undefined && { Gateway: c.gateway }),
+          ...(c.aux_addresses !== undefined && { AuxiliaryAddresses: c.aux_addresses }),
+        })),
+        ...(ipam.options !== undefined && { Options: ipam.options }),
+      },
+    }),
+    ...(def.enable_ipv6 !== undefined && { EnableIPv6: def.enable_ipv6 === true }),
+  };
 }
 
 async function ensureVolume(docker: Dockerode, p: Project, key: string, c: ResourceCall): Promise<void> {

@@ -13,6 +13,7 @@ import type { ProgressFn } from '../../core/progress.ts';
 import type { Project } from '../compose/load.ts';
 import { badName } from '../compose/names.ts';
 import type { Obj } from '../compose/normalise.ts';
+import { networkAddressing } from '../compose/resources.ts';
 import { engineSaid } from '../errors.ts';
 import { readHostFile } from '../host-files.ts';
 import { composeIpam } from '../policy/addresses.ts';
@@ -227,6 +228,7 @@ export async function deployStack(
             Attachable: def.attachable === true,
             Internal: def.internal === true,
             ...(def.driver_opts !== undefined && { Options: def.driver_opts }),
+            ...networkAddressing(def),
           },
         },
         signal,
