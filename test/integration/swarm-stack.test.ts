@@ -22,7 +22,7 @@ beforeAll(() => cpSync(FIXTURE, project, { recursive: true }));
 
 afterAll(async () => {
   // What a failed test left on the shared cluster: this file's stacks, by their namespace label.
-  for (const stack of ['alpha', 'clistack', 'refused'])
+  for (const stack of ['alpha', 'clistack', 'refused', 'ipam'])
     try {
       swarm().cli(['stack', 'rm', stack]);
     } catch {
@@ -229,6 +229,42 @@ describe('docker_stack_deploy', () => {
       expect(e.message).toContain('nothing was deployed');
       nothingDeployed();
     }, 60_000);
+
+  it('gives a network the ipam subnet it declares', async () => {
+    const dir = mkdtempSync(join(work, 'ipam-'));
+    cpSync(project, dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'compose.override.yaml'),
+      'networks:\n  back:\n    ipam:\n      config:\n        - subnet: 10.214.7.0/24\n',
+    );
+    try {
+      await swarm().ok('docker_stack_deploy', {
+        project_dir: dir,
+        project_name: 'ipam',
+        env: { IMAGE: TEST_IMAGE },
+      });
+      const subnet = cli(
+        'network',
+        'inspect',
+        'ipam_back',
+        '--format',
+        '{{range .IPAM.Config}}{{.Subnet}}{{end}}',
+      );
+      expect(subnet.trim()).toBe('10.214.7.0/24');
+    } finally {
+      cli('stack', 'rm', 'ipam');
+    }
+  }, 120_000);
+
+  it('deploys nothing when a network asks for a public subnet', async () => {
+    const e = await refusedDeploy(
+      'networks:\n  back:\n    ipam:\n      config:\n        - subnet: 198.51.100.0/24\n',
+    );
+    expect(e.kind).toBe('policy_denied');
+    expect(e.message).toContain(`network "back" ipam.config[0].subnet: '198.51.100.0/24' is refused`);
+    expect(e.message).toContain('nothing was deployed');
+    nothingDeployed();
+  }, 60_000);
 
   for (const [what, override, says] of [
     ['a network', 'networks:\n  back:\n    name: "x/../../containers/json#"\n', 'network "back"'],

@@ -193,6 +193,15 @@ describe('the network rule, where checkNetworkCreate is applied', () => {
     expect(check('bridge', '10.0.2.0/24', ctx(false, 'elsewhere').c)).toBeUndefined();
   });
 
+  it("tells a caller on another host the refusal without this host's networks", () => {
+    const e = check('bridge', '10.0.2.0/24', ctx().c);
+    expect(e?.message).toContain('10.0.2.15/24 (eth0)');
+    expect(e?.remote?.message).toBe(
+      "subnet: '10.0.2.0/24' is refused: it overlaps a network of the engine's host",
+    );
+    expect(e?.remote?.hint).toContain('Pick another private range');
+  });
+
   it('is lifted by the privileged setting, as the bridge options are, and says so', () => {
     const { c, lifted } = ctx(true);
     expect(check('bridge', '10.0.2.0/24', c)).toBeUndefined();
