@@ -30,8 +30,7 @@ export type ArchiveTags = { known: true; tags: ArchiveTag[] } | { known: false; 
 /** The fields Go decodes a manifest.json item into; its JSON matches keys case-insensitively. */
 const MANIFEST_KEYS = ['Config', 'RepoTags', 'Layers', 'Parent', 'LayerSources'];
 /** Go's case folding of a key, widened to cover its versions: 'ſ' is 'S', 'ı' is 'I', the Kelvin sign 'K'. */
-const fold = (key: string) =>
-  key.replace(/[^\x00-\x7f]/g, (c) => c.toLowerCase().toUpperCase()).toUpperCase();
+const fold = (key: string) => key.replace(/[^ -~]/g, (c) => c.toLowerCase().toUpperCase()).toUpperCase(); // ASCII controls fold to themselves
 
 /** The image ID a manifest item's config gives it: the digest of that file as the archive leaves it. */
 function configDigest(walked: Walked, config: unknown): string | undefined {
