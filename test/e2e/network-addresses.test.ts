@@ -22,7 +22,9 @@ let rec: RecordingEngine;
 let server: RunningServer;
 beforeAll(async () => {
   rec = await recordingEngine(join(dir, 'engine.sock'));
-  server = await startServer({ env: { DOCKER_HOST: rec.host } });
+  // The stand-in's socket is served by this test, not by a daemon the server can see: where the
+  // server runs in a container, it would judge that engine to be on another host. Say it is this one.
+  server = await startServer({ env: { DOCKER_HOST: rec.host, MCP_DOCKER_SHARES_FILESYSTEM: 'true' } });
 });
 afterAll(async () => {
   await server?.close();
