@@ -19,11 +19,16 @@ import {
   othersMounts,
   requestMounts,
 } from '../policy/nesting.ts';
-import { checkDriverOpts, checkNetworkCreate } from '../policy/rules.ts';
+import {
+  checkDriverOpts,
+  checkJoinedNetwork,
+  checkNetworkCreate,
+  type NetworkFacts,
+} from '../policy/rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
-import { L, serviceNetworks, serviceSpec, serviceVolumes } from './spec.ts';
+import { L, resourceName, serviceNetworks, serviceSpec, serviceVolumes } from './spec.ts';
 
 /** Compose keys for the create-body fields the policy names, so a refusal points at the file. */
 const KEY_OF: [RegExp, string][] = [
@@ -97,6 +102,19 @@ export async function projectRefusals(
       return v as never;
     },
   };
+  // Asked once per network name: the networks a service joins after create (by name or ID).
+  const networks = new Map<string, Promise<NetworkFacts | undefined>>();
+  const network = (name: string) => {
+    let n = networks.get(name);
+    if (!n) {
+      n = docker
+        .getNetwork(name)
+        .inspect()
+        .catch(() => undefined) as Promise<NetworkFacts | undefined>;
+      networks.set(name, n);
+    }
+    return n;
+  };
   const mounts = mountLookup({
     volumes: () =>
       docker
@@ -140,8 +158,22 @@ export async function projectRefusals(
         body = without(body, e instanceof Error ? e.message : '');
       }
     }
-    // What up makes for the service before any container: its networks and volumes.
     const svc = (p.services[s] ?? {}) as Obj;
+    // The networks after the first, which up connects once the container is made (the create body
+    // names only the first): none may be the host's, by any name, wherever it is in the list.
+    for (const [i, key] of Object.keys(serviceNetworks(svc)).entries()) {
+      const def = p.networks[key];
+      // Only a network named by the file (external, or `name:`) may be one the project does not make.
+      if (!def?.external && typeof def?.name !== 'string') continue;
+      const name = resourceName(p.name, key, def);
+      if (i === 0 && name.toLowerCase() === 'host') continue; // the create body's own refusal
+      try {
+        checkJoinedNetwork(name, await network(name), `networks.${key}`, ctx);
+      } catch (e) {
+        refused(e);
+      }
+    }
+    // What up makes for the service before any container: its networks and volumes.
     for (const key of Object.keys(serviceNetworks(svc))) {
       const def = p.networks[key];
       if (!def || def.external) continue;

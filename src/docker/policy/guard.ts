@@ -1,7 +1,7 @@
 /**
  * The policy at the engine boundary: one engine's guard (request.ts's EngineGuard) checks the request
  * the engine will receive, whatever tool or argument made it — container create and update, exec,
- * volume create, build (its network mode, remote context and Dockerfile: build.ts) — and, at the moment of use (start, restart, unpause, exec, attach with stdin,
+ * volume create, a network connect, build (its network mode, remote context and Dockerfile: build.ts) — and, at the moment of use (start, restart, unpause, exec, attach with stdin,
  * copying files to or from it, a restart policy given by update), the target container as it is now. Reads the call's policy (scope.ts) and the engine's
  * facts (its data root, exec root, sockets).
  */
@@ -28,8 +28,10 @@ import {
 } from './nesting.ts';
 import {
   checkDriverOpts,
+  checkJoinedNetwork,
   checkNamespaceMode,
   checkNetworkCreate,
+  type NetworkFacts,
   type RuleContext,
   refuseEscape,
 } from './rules.ts';
@@ -40,6 +42,7 @@ const CONTAINER_ACTION = /^\/containers\/([^/]+)\/(start|restart|unpause|exec|at
 const EXEC_START = /^\/exec\/([^/]+)\/start$/;
 const ARCHIVE = /^\/containers\/[^/]+\/archive$/;
 const SERVICE = /^\/services\/(?:create|([^/]+)\/update)$/;
+const CONNECT = /^\/networks\/([^/]+)\/connect$/;
 /** A plugin runs with the host privileges it asks for. */
 const PLUGIN = /^\/plugins\/(?:pull|create|[^/]+\/(?:upgrade|enable|set))$/;
 
@@ -61,6 +64,7 @@ function relevant(call: EngineCall): boolean {
     call.path === '/containers/create' ||
     call.path === '/volumes/create' ||
     call.path === '/networks/create' ||
+    CONNECT.test(call.path) ||
     call.path === '/build' ||
     SERVICE.test(call.path) ||
     PLUGIN.test(call.path) ||
@@ -155,6 +159,14 @@ async function check(
       );
     }
     return;
+  }
+  const connect = CONNECT.exec(call.path);
+  if (connect) {
+    // A container joins the network the engine finds under this name or ID: judged, then sent by ID.
+    const ref = seg(connect[1] as string);
+    const net = await io.get<NetworkFacts>(`/networks/${encodeURIComponent(ref)}`);
+    checkJoinedNetwork(ref, net, `/networks/${ref}/connect`, ctx);
+    return net?.Id && net.Id !== ref ? { path: `/networks/${net.Id}/connect` } : undefined;
   }
   if (call.path === '/build') {
     // RUN steps in the host's network namespace.

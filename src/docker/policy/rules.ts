@@ -187,6 +187,39 @@ export function checkNetworkCreate(
   }
 }
 
+/** A network as the engine shows it: enough to tell the host's, or one on a host interface. */
+export interface NetworkFacts {
+  Id?: string;
+  Name?: string;
+  Driver?: string;
+}
+
+/**
+ * A network a container is to join after it is made (a connect): `ref` as the caller named it, `net`
+ * what the engine holds under that name or ID (undefined: none, the engine will say so). The host
+ * network is refused however it is named; so is one whose driver puts containers on a host interface,
+ * as creating it is.
+ */
+export function checkJoinedNetwork(
+  ref: string,
+  net: NetworkFacts | undefined,
+  arg: string,
+  ctx: RuleContext,
+): void {
+  checkNamespaceMode('network', ref, arg, ctx);
+  const driver = net?.Driver?.toLowerCase() ?? '';
+  if (driver === 'host' || net?.Name === 'host')
+    refuseEscape(
+      ctx,
+      `${arg}: network '${ref}' is the host network, refused: it shares the host's network namespace with the container`,
+    );
+  else if (HOST_INTERFACE_DRIVERS.has(driver))
+    refuseEscape(
+      ctx,
+      `${arg}: network '${ref}' (driver ${driver}) is refused: it puts containers on a host interface's own network, beside the host`,
+    );
+}
+
 /** OCI runtimes that confine a container at least as runc does (gVisor and Kata more). */
 const SAFE_RUNTIMES = new Set([
   'runc',
