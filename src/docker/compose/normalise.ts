@@ -63,14 +63,16 @@ export function port(v: unknown, c: ServiceCtx): Obj {
     return {
       target: Number(v.target),
       ...(v.published !== undefined && { published: str(v.published) }),
-      ...(v.host_ip !== undefined && { host_ip: str(v.host_ip) }),
+      // An empty host_ip (`${BIND_IP}` unset) is none: the default address applies.
+      ...(str(v.host_ip) !== '' && { host_ip: str(v.host_ip) }),
       protocol: str(v.protocol ?? 'tcp'),
       // Swarm's publish mode (ingress or host): a stack must not turn a host port into an ingress one.
       ...(v.mode !== undefined && { mode: str(v.mode) }),
     };
   }
   const s = str(v);
-  const m = /^(?:(?:(\[[^\]]+\]|[\d.]+):)?([\d-]*):)?([\d-]+)(?:\/(tcp|udp|sctp))?$/.exec(s);
+  // The host IP may be empty (`${BIND_IP}:8080:80` with BIND_IP unset), as Docker reads it: none given.
+  const m = /^(?:(?:(\[[^\]]+\]|[\d.]*):)?([\d-]*):)?([\d-]+)(?:\/(tcp|udp|sctp))?$/.exec(s);
   if (!m)
     throw bad(c, 'ports', `cannot read "${s}"`, 'Write [[host_ip:]host_port:]container_port[/protocol].');
   const [, ip, published, target = '', protocol = 'tcp'] = m;

@@ -220,7 +220,8 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
     ports: ((s.ports as Obj[] | undefined) ?? []).map((pt) => ({
       container: str(pt.target),
       protocol: str(pt.protocol || 'tcp') as 'tcp',
-      hostIp: pt.host_ip === undefined ? '127.0.0.1' : str(pt.host_ip),
+      // An empty host_ip (`${BIND_IP}` unset) is no address: it binds loopback, not every interface.
+      hostIp: str(pt.host_ip) || '127.0.0.1',
       hostPort: str(pt.published),
     })),
     mounts: mounts.length ? mounts : undefined,

@@ -12,7 +12,7 @@ const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 /** A service as a model reads it: long forms flattened to short text, environment values left out. */
 function summary(s: Obj) {
   const ports = ((s.ports as Obj[] | undefined) ?? []).map(
-    (p) => `${str(p.host_ip ?? '127.0.0.1')}:${str(p.published)}:${str(p.target)}/${str(p.protocol)}`,
+    (p) => `${str(p.host_ip) || '127.0.0.1'}:${str(p.published)}:${str(p.target)}/${str(p.protocol)}`,
   );
   const volumes = ((s.volumes as Obj[] | undefined) ?? []).map(
     (v) => `${v.source ? `${str(v.source)}:` : ''}${str(v.target)}${v.read_only ? ':ro' : ''}`,
