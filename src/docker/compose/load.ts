@@ -6,8 +6,15 @@
  */
 import { posix } from 'node:path';
 import { parse, type ScalarTag } from 'yaml';
-import { ToolError } from '../../core/errors.ts';
-import { interpolateTree, parseEnvFile, type Vars } from './interpolate.ts';
+import { reword, ToolError } from '../../core/errors.ts';
+import {
+  type Expansion,
+  expansion,
+  interpolateTree,
+  maskSecrets,
+  parseEnvFile,
+  type Vars,
+} from './interpolate.ts';
 import { checkKeys } from './keys.ts';
 import { linkedServices, mergeService, normaliseService, type Obj } from './normalise.ts';
 import { validateFile } from './validate.ts';
@@ -45,6 +52,8 @@ export interface Project {
   configs: Record<string, Obj>;
   /** Services left out by profiles. */
   disabled: string[];
+  /** Values of secret-named variables interpolated into the model: masked where the model is shown. */
+  secretValues: ReadonlySet<string>;
 }
 
 const CANDIDATES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -65,9 +74,36 @@ export function normaliseProjectName(name: string): string {
     .replace(/^[^a-z0-9]+/, '');
 }
 
+/** The project's name from what was given, refused when nothing of it is left (every verb alike). */
+export function projectNameOf(raw: string): string {
+  const name = normaliseProjectName(raw);
+  if (!name)
+    throw invalid(
+      `project name "${raw}" has no usable character`,
+      'Pass project_name: lower-case letters, digits, - and _.',
+    );
+  return name;
+}
+
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<Project> {
+  const x = expansion();
+  try {
+    return await loadWith(input, opts, x);
+  } catch (e) {
+    // An error may quote an interpolated value (`cannot read "<a token>"`): not a secret's.
+    throw e instanceof ToolError && x.secrets.size > 0
+      ? reword(
+          e,
+          (m) => maskSecrets(m, x.secrets),
+          (h) => h && maskSecrets(h, x.secrets),
+        )
+      : e;
+  }
+}
+
+async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Promise<Project> {
   // As Compose: the project directory, else the directory of the first file.
   const first = input.content === undefined ? input.files?.[0] : undefined;
   const dir = input.project_dir
@@ -113,10 +149,15 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
     }
   }
 
-  const dotenv = dir ? await opts.read(posix.join(dir, '.env'), '.env') : undefined;
-  const vars: Vars = { ...(dotenv ? parseEnvFile(dotenv) : {}), ...opts.processEnv, ...input.env };
+  const dotenvPath = posix.join(dir, '.env');
+  const dotenv = dir ? await opts.read(dotenvPath, '.env') : undefined;
+  const vars: Vars = {
+    ...(dotenv ? parseEnvFile(dotenv, {}, dotenvPath, x) : {}),
+    ...opts.processEnv,
+    ...input.env,
+  };
 
-  const ctx: Ctx = { vars, opts, dir, loading: new Set(), resolved: new Map() };
+  const ctx: Ctx = { vars, opts, dir, x, loading: new Set(), resolved: new Map() };
   let services: Record<string, Obj> = {};
   let networks: Record<string, Obj> = {};
   let volumes: Record<string, Obj> = {};
@@ -124,7 +165,7 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
   let configs: Record<string, Obj> = {};
   let fileName: string | undefined;
   for (const src of sources) {
-    const doc = await parseFile(src.path, src.text, vars);
+    const doc = await parseFile(src.path, src.text, vars, x);
     if (typeof doc.name === 'string') fileName = doc.name;
     const own = await fileServices(doc, src.path, ctx);
     for (const [name, svc] of Object.entries(own))
@@ -137,12 +178,7 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
   }
 
   const rawName = input.project_name ?? fileName ?? posix.basename(dir);
-  const name = normaliseProjectName(rawName);
-  if (!name)
-    throw invalid(
-      `project name "${rawName}" has no usable character`,
-      'Pass project_name: lower-case letters, digits, - and _.',
-    );
+  const name = projectNameOf(rawName);
 
   // Profiles: a service with profiles runs when one is active or it is asked for by name.
   const active = new Set(input.profiles ?? []);
@@ -201,6 +237,7 @@ export async function loadProject(input: LoadInput, opts: LoadOptions): Promise<
     secrets,
     configs,
     disabled,
+    secretValues: x.secrets,
   };
 }
 
@@ -208,6 +245,7 @@ interface Ctx {
   vars: Vars;
   opts: LoadOptions;
   dir: string;
+  x: Expansion;
   /** extends chain, to stop a cycle. */
   loading: Set<string>;
   /** Services resolved so far, by file and name: a long extends chain is resolved once, not per link. */
@@ -226,7 +264,7 @@ const goOctal: ScalarTag = {
   resolve: (text) => Number.parseInt(text, 8),
 };
 
-async function parseFile(path: string, text: string, vars: Vars): Promise<Obj> {
+async function parseFile(path: string, text: string, vars: Vars, x: Expansion): Promise<Obj> {
   let doc: unknown;
   try {
     doc = parse(text, { merge: true, maxAliasCount: 1000, customTags: (tags) => [goOctal, ...tags] });
@@ -235,7 +273,7 @@ async function parseFile(path: string, text: string, vars: Vars): Promise<Obj> {
   }
   if (doc === null || doc === undefined) doc = {};
   if (!isObj(doc)) throw invalid(`${path}: the top level must be a mapping`, 'Start with services:.');
-  const done = interpolateTree(doc, vars, `${path}: `) as Obj;
+  const done = interpolateTree(doc, vars, `${path}: `, x) as Obj;
   // The specification first (every file, as written); then what this implementation does not map.
   await validateFile(done, path);
   checkKeys(done, path);
@@ -285,14 +323,19 @@ async function resolveService(
   try {
     let parent: Obj;
     if (ref.file) {
-      const file = posix.resolve(
-        posix.dirname(path) === '.' ? ctx.dir : posix.dirname(path),
-        expandHome(ref.file, ctx.opts.home),
-      );
+      const given = expandHome(ref.file, ctx.opts.home);
+      // Relative to the file that extends; inline content has project_dir's, or none (never the server's).
+      const from = posix.dirname(path) === '.' ? ctx.dir : posix.dirname(path);
+      if (!posix.isAbsolute(given) && !from)
+        throw invalid(
+          `${path}: service "${name}": relative extends.file "${ref.file}" needs project_dir`,
+          'Pass project_dir, or give extends.file as an absolute path.',
+        );
+      const file = posix.resolve(from, given);
       const text = await ctx.opts.read(file, 'extends.file');
       if (text === undefined)
         throw invalid(`${path}: service "${name}": extends.file not found: ${ref.file}`, 'Fix extends.file.');
-      const doc = await parseFile(file, text, ctx.vars);
+      const doc = await parseFile(file, text, ctx.vars, ctx.x);
       const others = (doc.services as Record<string, Obj> | undefined) ?? {};
       if (!others[ref.service])
         throw invalid(
@@ -322,7 +365,7 @@ async function readEnv(
   key = 'env_file',
 ): Promise<Record<string, string> | undefined> {
   const text = await ctx.opts.read(path, key);
-  return text === undefined ? undefined : parseEnvFile(text, ctx.vars);
+  return text === undefined ? undefined : parseEnvFile(text, ctx.vars, path, ctx.x);
 }
 
 function mergeTop(into: Record<string, Obj>, add: unknown): Record<string, Obj> {

@@ -5,7 +5,7 @@
  * Relative host paths resolve against the project directory, `~` against the home directory.
  */
 import { posix } from 'node:path';
-import { ToolError } from '../../core/errors.ts';
+import { reword, ToolError } from '../../core/errors.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -115,6 +115,15 @@ function volumeAsGiven(v: unknown, c: ServiceCtx): Obj {
   return out;
 }
 
+/** An env_file or label_file read for a service: a refusal (a host path, its size) names the service. */
+async function readFor(c: ServiceCtx, path: string, key?: string) {
+  try {
+    return await c.readEnvFile(path, key);
+  } catch (e) {
+    throw e instanceof ToolError ? reword(e, (m) => `${c.file}: service "${c.service}": ${m}`) : e;
+  }
+}
+
 export async function normaliseService(raw: Obj, c: ServiceCtx): Promise<Obj> {
   const s: Obj = { ...raw };
   delete s.extends;
@@ -127,7 +136,7 @@ export async function normaliseService(raw: Obj, c: ServiceCtx): Promise<Obj> {
         : [raw.env_file]) {
       const entry: Obj = isObj(f) ? f : { path: f };
       const path = hostPath(str(entry.path), c, 'env_file');
-      const vars = await c.readEnvFile(path);
+      const vars = await readFor(c, path);
       if (vars === undefined) {
         if (entry.required === false) continue;
         throw bad(
@@ -146,7 +155,7 @@ export async function normaliseService(raw: Obj, c: ServiceCtx): Promise<Obj> {
     // As env_file under environment: the files in order, then `labels` over them.
     const fromFiles: Record<string, string> = {};
     for (const f of list(raw.label_file)) {
-      const vars = await c.readEnvFile(hostPath(f, c, 'label_file'), 'label_file');
+      const vars = await readFor(c, hostPath(f, c, 'label_file'), 'label_file');
       if (vars === undefined) throw bad(c, 'label_file', `file not found: ${f}`, 'Create it, or remove it.');
       Object.assign(fromFiles, vars);
     }

@@ -1,6 +1,7 @@
 /** docker_compose_config: the resolved model, compactly, and what the safety policy would refuse. */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { maskSecrets } from '../../docker/compose/interpolate.ts';
 import { nameRefusals } from '../../docker/compose/names.ts';
 import type { Obj } from '../../docker/compose/normalise.ts';
 import { projectRefusals } from '../../docker/compose/policy.ts';
@@ -78,15 +79,20 @@ export const composeConfig = defineTool({
         .filter(([, messages]) => messages.length > 0),
     );
     const nets = new Set(Object.values(p.services).flatMap((s) => Object.keys(serviceNetworks(s))));
-    return {
-      name: p.name,
-      working_dir: p.workingDir,
-      config_files: p.configFiles,
-      services: Object.fromEntries(Object.entries(p.services).map(([n, s]) => [n, summary(s)])),
-      networks: [...nets].map((k) => resourceName(p.name, k, p.networks[k])),
-      volumes: Object.keys(p.volumes).map((k) => resourceName(p.name, k, p.volumes[k])),
-      ...(p.disabled.length > 0 && { disabled: p.disabled }),
-      ...(Object.keys(refused).length > 0 && { refused }),
-    };
+    // A value from a secret-named variable (`command: ["${API_TOKEN}"]`) shows as `***`, as
+    // environment values do: a read-only caller sees the model, not the `.env` secrets behind it.
+    return maskSecrets(
+      {
+        name: p.name,
+        working_dir: p.workingDir,
+        config_files: p.configFiles,
+        services: Object.fromEntries(Object.entries(p.services).map(([n, s]) => [n, summary(s)])),
+        networks: [...nets].map((k) => resourceName(p.name, k, p.networks[k])),
+        volumes: Object.keys(p.volumes).map((k) => resourceName(p.name, k, p.volumes[k])),
+        ...(p.disabled.length > 0 && { disabled: p.disabled }),
+        ...(Object.keys(refused).length > 0 && { refused }),
+      },
+      p.secretValues,
+    );
   },
 });

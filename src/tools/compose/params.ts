@@ -3,7 +3,7 @@ import { isAbsolute } from 'node:path';
 import Type from 'typebox';
 import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
-import { type LoadInput, normaliseProjectName, type Project } from '../../docker/compose/load.ts';
+import { type LoadInput, type Project, projectNameOf } from '../../docker/compose/load.ts';
 import { openProject } from '../../docker/compose/open.ts';
 import { MAX_ARG, MAX_NAME, StringList, StringMap } from '../params.ts';
 
@@ -75,7 +75,7 @@ export async function projectName(
   processEnv?: ProcessEnv,
 ): Promise<string> {
   if (hasModel(a)) return (await load(engine, a, signal, processEnv)).name;
-  if (a.project_name) return normaliseProjectName(a.project_name);
+  if (a.project_name) return projectNameOf(a.project_name);
   throw new ToolError('invalid_argument', 'no project given', {
     hint: 'Pass project_name (of a running project), project_dir, files or content.',
   });
