@@ -1,0 +1,73 @@
+/**
+ * docker_compose_config of the compiled binary for a read-only remote caller and over stdio: a `.env`
+ * whose lines double each other is refused at once and the server stays small; values interpolated
+ * from secret-named variables (`.env`, the server's own environment) come back as `***`.
+ */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Compose interpolation, not templates.
+import { afterAll, describe, expect, it } from 'bun:test';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, structured } from '../helpers/client.ts';
+import { call, killSpawned, serveHttp } from '../helpers/http-binary.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcpt-compose-untrusted-'));
+afterAll(() => {
+  killSpawned();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const rssKiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
+
+describe('docker_compose_config for a read-only HTTP caller', () => {
+  it('refuses a doubling .env at once, naming the file, variable and limit, and the server stays small', async () => {
+    const project = mkdtempSync(join(dir, 'bomb-'));
+    const lines = ['A0=xxxxxxxxxx', ...Array.from({ length: 24 }, (_, i) => `A${i + 1}=$A${i}$A${i}`)];
+    writeFileSync(join(project, '.env'), `${lines.join('\n')}\n`);
+    const served = await serveHttp(['--read-only']);
+    const content = 'services:\n  a:\n    image: x\n    command: ["${A24}"]\n';
+    const started = performance.now();
+    const res = await call(served.base, 'docker_compose_config', {
+      project_dir: project,
+      content,
+      project_name: 'mcpt-bomb',
+    });
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(res.text).toContain('invalid_argument');
+    expect(res.text).toContain(`${project}/.env: A19: interpolating A18 makes a value over 4 MiB`);
+    expect(rssKiB(served.proc.pid)).toBeLessThan(400 * 1024);
+  });
+
+  it('shows values of secret-named .env variables as ***', async () => {
+    const project = mkdtempSync(join(dir, 'secrets-'));
+    writeFileSync(join(project, '.env'), 'DB_PASSWORD=hunter2\nAPI_TOKEN=tok-abc\n');
+    const served = await serveHttp(['--read-only']);
+    const res = await call(served.base, 'docker_compose_config', {
+      project_dir: project,
+      content:
+        'services:\n  a:\n    image: x\n    command: ["${DB_PASSWORD}", "${API_TOKEN}"]\n    environment: [DB_PASSWORD]\n',
+      project_name: 'mcpt-secrets',
+    });
+    expect(res.status).toBe(200);
+    expect(res.text).not.toMatch(/hunter2|tok-abc/);
+    expect(res.text).toContain('"command":["***","***"]');
+  });
+});
+
+describe('docker_compose_config over stdio', () => {
+  it("shows the server's own secret-named variables as ***", async () => {
+    const server = await startServer({ args: ['--read-only'], env: { GITHUB_TOKEN: 'ghp_mcptsecret' } });
+    try {
+      const out = structured<{ services: { a: { command: string[] } } }>(
+        await server.client.callTool('docker_compose_config', {
+          content: 'services:\n  a:\n    image: x\n    command: ["$GITHUB_TOKEN", "$HOME"]\n',
+          project_name: 'mcpt-stdio',
+        }),
+      );
+      expect(out.services.a.command).toEqual(['***', process.env.HOME as string]);
+    } finally {
+      await server.close();
+    }
+  });
+});
