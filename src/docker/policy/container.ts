@@ -13,12 +13,14 @@ import {
   checkCapAdd,
   checkDevices,
   checkDriverOpts,
+  checkJoinedNetwork,
   checkMountDriver,
   checkNamespaceMode,
   checkPrivileged,
   checkRuntimeAndCgroup,
   checkSecurityOpt,
   type NamespaceKind,
+  type NetworkFacts,
   type RuleContext,
   refuseEscape,
 } from './rules.ts';
@@ -27,6 +29,17 @@ import {
 export interface EngineLookup {
   container(ref: string): Promise<ContainerInfo | undefined>;
   volume(name: string): Promise<{ Driver?: string; Options?: Record<string, unknown> | null } | undefined>;
+  /** A network by name or ID, to tell the host network under another name (its ID). */
+  network?(ref: string): Promise<NetworkFacts | undefined>;
+}
+
+/** Network modes that name no network to look up ('host' and `container:` are judged as modes). */
+const NOT_A_NETWORK = /^(?:|default|bridge|none|host|container:.*)$/i;
+
+/** A named network the container joins: not the host network by its ID, nor one on a host interface. */
+async function checkNamedNetwork(ref: unknown, arg: string, w: Walk): Promise<void> {
+  if (typeof ref !== 'string' || NOT_A_NETWORK.test(ref.trim()) || !w.lookup.network) return;
+  checkJoinedNetwork(ref, await w.lookup.network(ref), arg, w.ctx);
 }
 
 /** The parts of GET /containers/{id}/json the policy reads. */
@@ -68,16 +81,14 @@ export async function checkCreateBody(body: unknown, ctx: RuleContext, lookup: E
   // A network named at create is joined as well as NetworkMode: 'host' there is the host's namespace too.
   const networking = field(body, 'NetworkingConfig', 'the create body');
   const endpoints = field(networking, 'EndpointsConfig', 'NetworkingConfig');
+  const w: Walk = { ctx, lookup, depth: 0, seen: new Set(), request: true };
   if (isObj(endpoints))
-    for (const net of Object.keys(endpoints))
-      checkNamespaceMode('network', net, `NetworkingConfig.EndpointsConfig.${net}`, ctx);
-  await checkHostConfig(field(body, 'HostConfig', 'the create body'), 'HostConfig', {
-    ctx,
-    lookup,
-    depth: 0,
-    seen: new Set(),
-    request: true,
-  });
+    for (const net of Object.keys(endpoints)) {
+      const arg = `NetworkingConfig.EndpointsConfig.${net}`;
+      checkNamespaceMode('network', net, arg, ctx);
+      await checkNamedNetwork(net, arg, w);
+    }
+  await checkHostConfig(field(body, 'HostConfig', 'the create body'), 'HostConfig', w);
 }
 
 /** A POST /containers/{id}/update body: resources, of which devices reach the host. */
@@ -123,6 +134,7 @@ async function checkHostConfig(hc: unknown, at: string, w: Walk): Promise<void> 
     const joined = checkNamespaceMode(kind, f(key), `${at}.${key}`, ctx);
     if (joined) await checkJoined(joined, `${at}.${key}`, w);
   }
+  await checkNamedNetwork(f('NetworkMode'), `${at}.NetworkMode`, w);
   checkSecurityOpt(list(f('SecurityOpt')), `${at}.SecurityOpt`, ctx);
   // Asked for at create only: as a container is now, both are the engine's own (Podman names its runtime 'oci').
   if (w.request) checkRuntimeAndCgroup({ runtime: f('Runtime'), cgroupParent: f('CgroupParent') }, at, ctx);

@@ -95,6 +95,7 @@ async function check(
   const lookup: EngineLookup = {
     container: (ref) => io.get<ContainerInfo>(`/containers/${encodeURIComponent(ref)}/json`),
     volume: (name) => io.get(`/volumes/${encodeURIComponent(name)}`),
+    network: (ref) => io.get<NetworkFacts>(`/networks/${encodeURIComponent(ref)}`),
   };
   const mounts = mountLookup({
     volumes: () => io.get<{ Volumes?: ListedVolume[] }>('/volumes').then((r) => r?.Volumes),
