@@ -189,6 +189,7 @@ describe('a network a container joins after it is made', () => {
     lifted: () => {},
     hostPath: (p) => p,
     resolve: (p) => p,
+    hostNetworks: () => undefined,
   };
   it('may not be the host network by any name, nor on a host interface', () => {
     expect(() => checkJoinedNetwork('host', undefined, 'networks.hn', ctx)).toThrow(
