@@ -11,7 +11,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { startServer } from '../helpers/client.ts';
+import { errorOf, startServer } from '../helpers/client.ts';
 import {
   cleanupContainers,
   makeContainer,
@@ -192,6 +192,42 @@ describe('docker_compose_up stopped part-way', () => {
         expect(await services(name)).toEqual([]);
       } finally {
         for (const s of sockets) s.destroy();
+        stall.close();
+      }
+    },
+    LONG,
+  );
+});
+
+describe('docker_compose_up with an image it cannot pull', () => {
+  it(
+    'makes nothing, as Compose v2: every image is pulled before any container is created',
+    async () => {
+      // A "registry" that accepts and hangs up after a moment: ok and after (which waits for bad) were
+      // created meanwhile and stayed, in state created, while the answer was the bare pull error.
+      const stall = createServer((socket) => setTimeout(() => socket.destroy(), 500));
+      await new Promise<void>((resolve) => stall.listen(0, '127.0.0.1', resolve));
+      const port = (stall.address() as { port: number }).port;
+      const name = newProject();
+      const content = `
+services:
+  ok: { image: ${TEST_IMAGE}, command: ["sleep", "3600"], network_mode: none, ${LABEL} }
+  bad: { image: "127.0.0.1:${port}/mcpt-gone:1", network_mode: none, ${LABEL} }
+  after: { image: ${TEST_IMAGE}, network_mode: none, depends_on: [bad], ${LABEL} }
+`;
+      const server = await startServer({ client: 'v2' });
+      try {
+        const result = await server.client.callTool(
+          'docker_compose_up',
+          { content, project_name: name },
+          { timeout: LONG },
+        );
+        const failed = errorOf(result);
+        expect(failed.message).toContain(`127.0.0.1:${port}/mcpt-gone:1`);
+        expect(failed.message).not.toContain('done before it stopped');
+        expect(await services(name)).toEqual([]);
+      } finally {
+        await server.close();
         stall.close();
       }
     },

@@ -352,15 +352,11 @@ describe('an image the call may not pull', () => {
   });
 });
 
-describe('a network being made when another step fails', () => {
-  it('is waited for and reported as made, so the next up does not make it twice', async () => {
-    // The engine is slow to answer the network's create, and the pull fails meanwhile (nothing listens
-    // on 127.0.0.1:1). Stopping the create then made it land after the answer, which said "it may exist".
-    const hold = {
-      holdAnswer: (r: RecordedRequest) =>
-        r.method === 'POST' && r.path.startsWith('/networks/create') ? 1500 : 0,
-    };
-    await throughRecorder(hold, async (rec) => {
+describe('a failed up', () => {
+  it('pulls every image before it makes a network: a failed pull leaves nothing', async () => {
+    // The network's create used to race the pull (nothing listens on 127.0.0.1:1); now, as Compose v2,
+    // every image is there before anything is made, so the answer is the pull's error and nothing exists.
+    await throughRecorder({}, async (rec) => {
       const name = newProject();
       const yaml = `services:\n  app:\n    image: 127.0.0.1:1/mcp-test/nowhere:${name}\n`;
       const failed = await callErr(
@@ -368,19 +364,42 @@ describe('a network being made when another step fails', () => {
         { content: yaml, project_name: name },
         { engine: rec.engineHandle() },
       );
-      expect(failed.message).toContain(`done before it stopped: network ${name}_default created`);
-      expect(failed.message).not.toContain('may exist');
-      const create = rec.calls().filter((r) => r.method === 'POST' && r.path.startsWith('/networks/create'));
-      expect(create.map((r) => ({ finished: r.finished, abortedByClient: r.abortedByClient }))).toEqual([
-        { finished: true, abortedByClient: false },
-      ]);
-      await callErr(
+      expect(failed.message).toContain(`127.0.0.1:1/mcp-test/nowhere:${name}`);
+      expect(failed.message).not.toContain('done before it stopped');
+      expect(rec.calls().filter((r) => r.method === 'POST' && !r.path.includes('/images/create'))).toEqual(
+        [],
+      );
+      expect(await testDocker().listNetworks({ filters: { name: [`${name}_default`] } })).toEqual([]);
+    });
+  });
+
+  it('says a container created while another failed exists, not started', async () => {
+    // a's create is slow to answer; b's is refused at once (its name is taken). a's create used to be
+    // cut and the answer was b's bare error, with a's container left on the engine unmentioned.
+    const taken = await makeContainer({ start: false });
+    const hold = {
+      holdAnswer: (r: RecordedRequest) =>
+        r.method === 'POST' && r.path.includes('/containers/create') && r.path.includes('-a-1') ? 1000 : 0,
+    };
+    await throughRecorder(hold, async (rec) => {
+      const name = newProject();
+      const yaml = `services:
+  a: { image: ${TEST_IMAGE}, network_mode: none, labels: { ${LABEL} } }
+  b: { image: ${TEST_IMAGE}, network_mode: none, container_name: ${taken.name}, labels: { ${LABEL} } }
+`;
+      const failed = await callErr(
         'docker_compose_up',
         { content: yaml, project_name: name },
         { engine: rec.engineHandle() },
       );
-      const nets = await testDocker().listNetworks({ filters: { name: [`${name}_default`] } });
-      expect(nets.length).toBe(1);
+      expect(failed.message).toContain(`done before it stopped: container ${name}-a-1 created`);
+      expect(failed.message).toContain(`created but not started: ${name}-a-1`);
+      expect(failed.hint).toContain('docker_compose_down');
+      const left = await testDocker().listContainers({
+        all: true,
+        filters: { label: [`com.docker.compose.project=${name}`] },
+      });
+      expect(left.map((c) => [c.Names[0], c.State])).toEqual([[`/${name}-a-1`, 'created']]);
     });
   });
 });

@@ -180,13 +180,11 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     };
     const existing = guard(projectContainers(docker, p.name, undefined, run));
     const images = new Map<string, Promise<string | undefined>>();
-    // The images the call may not pull are looked at before anything is made, as Compose does: a missing
-    // one refuses the call with no network or volume created (or still being created when it answers).
-    const unpullable = services.filter((s) => {
-      const svc = p.services[s] as Obj;
-      return pullPolicy(svc, o.pull) === 'never' && !(svc.build && o.build);
-    });
-    const present = guard(Promise.all(unpullable.map((s) => image(s, p.services[s] as Obj))));
+    // Every image is pulled or built before anything is made, as Compose v2 does: a pull or build that
+    // fails refuses the call with no network, volume or container created (or being created when it
+    // answers). The pulls run side by side; the containers are still created and started side by side.
+    const ids = new Map(services.map((s) => [s, guard(image(s, p.services[s] as Obj))]));
+    const present = guard(Promise.all(ids.values()));
     const resources = guard(
       present
         .then(() =>
@@ -218,7 +216,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         guard(
           Promise.all([
             existing,
-            image(s, svc),
+            ids.get(s),
             resources,
             ...needs.map((d) => made.get(d)),
             ...later.map((d) => up.get(d)),
@@ -308,7 +306,10 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         }
         const { query, body } = createRequest(spec);
         say(`creating container ${spec.name} (it may exist, not started)`);
-        const created = await docker.createContainer({ ...body, ...query, abortSignal: run } as never);
+        run.throwIfAborted();
+        // Only the caller's cancel cuts a create short: another service's failure lets it finish, so
+        // the answer can say the container exists rather than that it may.
+        const created = await docker.createContainer({ ...body, ...query, abortSignal: signal } as never);
         idle.add(String(spec.name));
         say(`preparing container ${spec.name}`);
         for (const key of Object.keys(serviceNetworks(svc)).slice(1))

@@ -35,15 +35,16 @@ export function tell(reason: ToolError, steps: Step[], at: InFlight): void {
 }
 
 /**
- * A failure (or cancel, or timeout) after some steps: the error it was, saying what exists now, so
- * nothing is left half-made without the caller knowing. Before any step, the error as it is.
+ * A failure (or cancel, or timeout) part-way: the error it was, saying what exists now, so nothing is
+ * left half-made without the caller knowing. With no step done, nothing in flight and no container
+ * waiting to start, the error as it is.
  */
 export function partial(e: unknown, steps: Step[], at: InFlight, signal: AbortSignal): unknown {
   if (signal.aborted && signal.reason instanceof ToolError) {
     tell(signal.reason, steps, at);
     return signal.reason;
   }
-  if (steps.filter((s) => s.action !== 'unchanged').length === 0) return e;
+  if (steps.every((s) => s.action === 'unchanged') && !at.doing && !at.notStarted?.length) return e;
   const base = e instanceof ToolError ? e : engineError(e);
   if (!base) return e;
   const exists = whatExists(steps, at);
