@@ -5,6 +5,7 @@
  * front-end turns its own spellings ("512m", "1m30s", a shell string) into them.
  * docs/CONTAINER-SPEC.md maps each Compose service key to a field here.
  */
+import { ToolError } from '../core/errors.ts';
 
 /** A published port: `container` ('80', '8000-8010') and protocol; host address and port optional. */
 export interface PortSpec {
@@ -242,20 +243,51 @@ export function createBody(s: ContainerSpec): Record<string, unknown> {
   });
 }
 
-/** "80/tcp" keys (tcp when no protocol is named), each port's bindings in the order given. */
+/** "8000-8010" or "80" as its first and last port. */
+const span = (ports: string): [number, number] => {
+  const [lo = '', hi = lo] = ports.split('-');
+  return [Number(lo), Number(hi)];
+};
+
+/**
+ * "80/tcp" keys (tcp when no protocol is named), each port's bindings in the order given. A container
+ * range is one key per port, as the docker CLI sends it (the engine takes no range there): with a host
+ * range of the same length, port by port; with one host port or none, that for each.
+ */
 function portMaps(ports: PortSpec[]) {
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of ports) {
-    const key = `${p.container}/${p.protocol ?? 'tcp'}`;
-    exposed[key] = {};
-    bindings[key] = [...(bindings[key] ?? []), { HostIp: p.hostIp ?? '', HostPort: p.hostPort ?? '' }];
+    const [lo, hi] = span(p.container);
+    const host = p.hostPort ?? '';
+    const [hostLo, hostHi] = span(host);
+    const pairwise = hi > lo && host !== '';
+    if (pairwise && hostHi - hostLo !== hi - lo)
+      throw new ToolError(
+        'invalid_argument',
+        `ports: host ports '${host}' and container ports '${p.container}' are ranges of different lengths`,
+        { hint: 'Give a host range as long as the container range, or no host port.' },
+      );
+    for (let port = lo; port <= hi; port++) {
+      const key = `${port}/${p.protocol ?? 'tcp'}`;
+      exposed[key] = {};
+      const hostPort = pairwise ? String(hostLo + port - lo) : host;
+      bindings[key] = [...(bindings[key] ?? []), { HostIp: p.hostIp ?? '', HostPort: hostPort }];
+    }
   }
   return { exposed, bindings };
 }
 
+/** "80", "53/udp", "8000-8010/tcp": one key per port. */
 const exposedMap = (expose: string[]) =>
-  Object.fromEntries(expose.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}]));
+  Object.fromEntries(
+    expose.flatMap((e) => {
+      const [ports = '', protocol = 'tcp'] = e.split('/');
+      if (!/^\d+(-\d+)?$/.test(ports)) return [[`${ports}/${protocol}`, {}]];
+      const [lo, hi] = span(ports);
+      return Array.from({ length: Math.max(hi - lo + 1, 1) }, (_, i) => [`${lo + i}/${protocol}`, {}]);
+    }),
+  );
 
 function resources(r: ResourceSpec): Record<string, unknown> {
   const rates = (list?: { path: string; rate: number }[]) =>

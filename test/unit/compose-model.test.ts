@@ -2,9 +2,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Compose interpolation, not templates.
 import { describe, expect, it } from 'bun:test';
 import { interpolate, parseEnvFile } from '../../src/docker/compose/interpolate.ts';
+import { checkContainerKeys } from '../../src/docker/compose/keys.ts';
 import { type LoadInput, loadProject, normaliseProjectName } from '../../src/docker/compose/load.ts';
 import { serviceOrder } from '../../src/docker/compose/project.ts';
 import { configHash, serviceSpec } from '../../src/docker/compose/spec.ts';
+import { createBody } from '../../src/docker/container-spec.ts';
 import { byDependencies } from '../../src/tools/compose/lifecycle.ts';
 
 const load = (files: Record<string, string>, input: LoadInput, processEnv?: Record<string, string>) =>
@@ -521,5 +523,83 @@ describe('start and stop order without the files', () => {
         (r) => `${r.Labels['com.docker.compose.service']}-${r.Labels['com.docker.compose.container-number']}`,
       ),
     ).toEqual(['db-1', 'db-2', 'cache-1', 'app-1']);
+  });
+});
+
+describe('port ranges and keys inside service keys', () => {
+  const spec = async (service: string) =>
+    serviceSpec(
+      await load({}, { content: `services:\n  a:\n    image: x\n${service}`, project_name: 'p' }),
+      'a',
+      1,
+    );
+
+  it('publishes a container range on a host range port by port, and refuses what Compose refuses', async () => {
+    const body = createBody(await spec('    ports: ["8000-8001:81-82", "9000-9010:90", "83-84/udp"]\n'));
+    expect((body.HostConfig as Record<string, unknown>).PortBindings).toEqual({
+      '81/tcp': [{ HostIp: '127.0.0.1', HostPort: '8000' }],
+      '82/tcp': [{ HostIp: '127.0.0.1', HostPort: '8001' }],
+      '90/tcp': [{ HostIp: '127.0.0.1', HostPort: '9000-9010' }],
+      '83/udp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+      '84/udp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+    });
+    for (const [ports, why] of [
+      ['8080:81-82', 'one host port "8080" cannot publish the container ports "81-82"'],
+      ['1-2:3-5', 'host ports "1-2" and container ports "3-5" are ranges of different lengths'],
+      ['70000:80', 'host port "70000" is not a port or range'],
+      ['82-81', 'container port "82-81" is not a port or range'],
+    ] as const)
+      await expect(spec(`    ports: ["${ports}"]\n`)).rejects.toThrow(`service "a": ports: ${why}`);
+  });
+
+  const check = async (service: string, api = '1.41') => {
+    const p = await load({}, { content: `services:\n  a:\n    image: x\n${service}`, project_name: 'p' });
+    checkContainerKeys(p, ['a'], api);
+    return createBody(serviceSpec(p, 'a', 1)).HostConfig as Record<string, unknown>;
+  };
+
+  it('maps bind propagation, consistency, volume labels and a GPU request as Compose v2 sends them', async () => {
+    const hc = await check(
+      `    volumes: [{ type: bind, source: /srv, target: /s, consistency: cached, bind: { propagation: rslave } }]
+    deploy: { resources: { reservations: { devices: [{ driver: nvidia, count: all, capabilities: [gpu] }] } } }
+`,
+    );
+    expect(hc.Mounts).toEqual([
+      {
+        Type: 'bind',
+        Source: '/srv',
+        Target: '/s',
+        Consistency: 'cached',
+        BindOptions: { Propagation: 'rslave', CreateMountpoint: true },
+      },
+    ]);
+    expect(hc.DeviceRequests).toEqual([{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }]);
+  });
+
+  it('refuses a key inside a service key that is not mapped, naming its path', async () => {
+    for (const [yaml, key] of [
+      ['    build: { context: /b, network: host }\n', 'build.network'],
+      ['    build: { context: /b, privileged: true }\n', 'build.privileged'],
+      ['    networks: { default: { interface_name: eth9 } }\n', 'networks.default.interface_name'],
+      ['    secrets: [{ source: s, uid: "1" }]\n', 'secrets[0].uid'],
+      [
+        '    volumes: [{ type: bind, source: /s, target: /s, bind: { recursive: disabled } }]\n',
+        'volumes[0].bind.recursive',
+      ],
+    ] as const)
+      await expect(check(yaml)).rejects.toThrow(`service "a": key "${key}" is not supported by this server`);
+    await expect(
+      check('    volumes: [{ type: bind, source: /s, target: /s, bind: { propagation: up } }]\n'),
+    ).rejects.toThrow('volumes[0].bind.propagation: "up" is not a propagation mode');
+  });
+
+  it('maps a volume subpath from API 1.45 and refuses it before, naming the version', async () => {
+    const yaml = '    volumes: [{ type: volume, source: d, target: /d, volume: { subpath: sub } }]\n';
+    await expect(check(yaml)).rejects.toThrow(
+      'needs Engine API 1.45 (Docker 26), and this engine speaks 1.41',
+    );
+    expect((await check(yaml, '1.45')).Mounts).toEqual([
+      { Type: 'volume', Source: 'p_d', Target: '/d', VolumeOptions: { NoCopy: false, Subpath: 'sub' } },
+    ]);
   });
 });

@@ -34,6 +34,7 @@ describe('up, given a name the engine would not take', () => {
       { home: '/root', read: async () => undefined },
     );
     const err = await up(docker, {} as never, p, {
+      apiVersion: '1.41',
       progress: () => {},
       signal: new AbortController().signal,
     }).catch((e: unknown) => e);

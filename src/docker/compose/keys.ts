@@ -62,3 +62,147 @@ export function checkKeys(doc: Record<string, unknown>, file: string): void {
         for (const k of Object.keys(v))
           if (!keys.has(k) && !k.startsWith('x-')) throw refuse(file, `${section} "${name}"`, k, keys);
 }
+
+/**
+ * The keys inside a service's keys that `up` maps, on the service as normalised (long forms): `true` a
+ * value taken whole, a shape its keys, `*` any key, `[]` each entry of a list. A key outside it is
+ * refused naming its path, rather than dropped: a GPU request dropped would leave the model thinking
+ * the container has a GPU. Swarm-only `deploy` keys are taken and not applied, as Docker Compose does.
+ */
+type Shape = { [key: string]: Shape | true };
+const LEAVES = (keys: string): Shape => Object.fromEntries(keys.split(' ').map((k) => [k, true]));
+const CONTAINER: Shape = {
+  build: LEAVES('context dockerfile args target labels no_cache'),
+  deploy: {
+    ...LEAVES('replicas mode endpoint_mode labels rollback_config update_config placement'),
+    resources: {
+      limits: LEAVES('cpus memory pids'),
+      reservations: {
+        ...LEAVES('cpus memory generic_resources'),
+        devices: { '[]': LEAVES('capabilities count device_ids driver options') },
+      },
+    },
+    restart_policy: LEAVES('condition delay max_attempts window'),
+  },
+  volumes: {
+    '[]': {
+      ...LEAVES('type source target read_only consistency'),
+      bind: LEAVES('propagation create_host_path selinux'),
+      volume: LEAVES('nocopy labels subpath'),
+      tmpfs: LEAVES('size mode'),
+    },
+  },
+  ports: { '[]': LEAVES('target published host_ip protocol mode') },
+  networks: { '*': LEAVES('aliases ipv4_address ipv6_address') },
+  depends_on: { '*': LEAVES('condition required restart') },
+  healthcheck: LEAVES('test interval timeout retries start_period start_interval disable'),
+  logging: LEAVES('driver options'),
+  ulimits: { '*': LEAVES('soft hard') },
+  secrets: { '[]': LEAVES('source target mode') },
+  configs: { '[]': LEAVES('source target mode') },
+  devices: { '[]': LEAVES('source target permissions') },
+};
+
+const MOUNT_TYPES = new Set(['bind', 'volume', 'tmpfs']);
+/**
+ * Bind propagation as the engine takes it. Shared modes pass mounts made inside the container out to
+ * the host, but making a mount needs CAP_SYS_ADMIN or privileged, both refused by the policy unless
+ * allowed; a `src:dst:rshared` bind in a create body is allowed on the same ground.
+ */
+const PROPAGATION = new Set(['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave']);
+/** Engine API versions as numbers to compare: "1.45" → 1045. */
+const api = (v: string) => {
+  const [major = 0, minor = 0] = v.split('.').map(Number);
+  return major * 1000 + minor;
+};
+
+/** The first key of `v` outside `shape`, as a path (`volumes[0].bind.recursive`). */
+function unmapped(v: unknown, shape: Shape, at: string): string | undefined {
+  if (Array.isArray(v)) {
+    const each = shape['[]'];
+    if (each === undefined || each === true) return undefined;
+    for (const [i, x] of v.entries()) {
+      const found = unmapped(x, each, `${at}[${i}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (!isObj(v)) return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    if (k.startsWith('x-')) continue;
+    const sub = shape[k] ?? shape['*'];
+    const path = at ? `${at}.${k}` : k;
+    if (sub === undefined) return path;
+    if (sub === true) continue;
+    const found = unmapped(x, sub, path);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Every service `up` would make, refused at the first key inside it that is not mapped, or mapped only
+ * by a newer engine (`apiVersion`, the version negotiated with it); config refuses the same, so up
+ * makes nothing. Stacks read the same files with their own table of keys.
+ */
+export function checkContainerKeys(
+  p: { configFiles: string[]; services: Record<string, Record<string, unknown>> } & {
+    secrets: Record<string, Record<string, unknown>>;
+    configs: Record<string, Record<string, unknown>>;
+  },
+  services: string[],
+  apiVersion: string,
+): void {
+  const file = p.configFiles[0] ?? '';
+  const no = (s: string, key: string, why: string, hint: string) =>
+    new ToolError('invalid_argument', `${file}: service "${s}": ${key}: ${why}`, { hint });
+  for (const s of services) {
+    const svc = p.services[s] ?? {};
+    // The service's own keys were checked at load (SERVICE_KEYS): here, what is inside them.
+    const key = Object.keys(CONTAINER)
+      .map((k) => unmapped(svc[k], CONTAINER[k] as Shape, k))
+      .find(Boolean);
+    if (key)
+      throw new ToolError(
+        'invalid_argument',
+        `${file}: service "${s}": key "${key}" is not supported by this server`,
+        {
+          hint: 'Remove it, or run this project with Docker Compose.',
+        },
+      );
+    for (const [i, v] of ((svc.volumes as Record<string, unknown>[] | undefined) ?? []).entries()) {
+      if (!MOUNT_TYPES.has(String(v.type)))
+        throw no(
+          s,
+          `volumes[${i}].type`,
+          `"${String(v.type)}" is not supported by this server`,
+          'Use bind, volume or tmpfs.',
+        );
+      const propagation = isObj(v.bind) ? v.bind.propagation : undefined;
+      if (propagation !== undefined && !PROPAGATION.has(String(propagation)))
+        throw no(
+          s,
+          `volumes[${i}].bind.propagation`,
+          `"${String(propagation)}" is not a propagation mode`,
+          `Use one of ${[...PROPAGATION].join(', ')}.`,
+        );
+      const subpath = isObj(v.volume) ? v.volume.subpath : undefined;
+      if (subpath !== undefined && api(apiVersion) < api('1.45'))
+        throw no(
+          s,
+          `volumes[${i}].volume.subpath`,
+          `needs Engine API 1.45 (Docker 26), and this engine speaks ${apiVersion}`,
+          'Mount the whole volume and use the subdirectory inside the container, or upgrade the engine.',
+        );
+    }
+    for (const kind of ['secrets', 'configs'] as const)
+      for (const [i, ref] of ((svc[kind] as Record<string, unknown>[] | undefined) ?? []).entries())
+        if (ref.mode !== undefined && typeof p[kind][String(ref.source)]?.file === 'string')
+          throw no(
+            s,
+            `${kind}[${i}].mode`,
+            'a secret or config backed by a file is bind-mounted read-only as the file is',
+            'Set the mode on the file itself, or remove mode.',
+          );
+  }
+}

@@ -60,15 +60,18 @@ const isPath = (s: string) => /^[./~]/.test(s);
 export function port(v: unknown, c: ServiceCtx): Obj {
   if (isObj(v)) {
     if (v.target === undefined) throw bad(c, 'ports', 'the long form needs target');
-    return {
-      target: Number(v.target),
-      ...(v.published !== undefined && { published: str(v.published) }),
-      // An empty host_ip (`${BIND_IP}` unset) is none: the default address applies.
-      ...(str(v.host_ip) !== '' && { host_ip: str(v.host_ip) }),
-      protocol: str(v.protocol ?? 'tcp'),
-      // Swarm's publish mode (ingress or host): a stack must not turn a host port into an ingress one.
-      ...(v.mode !== undefined && { mode: str(v.mode) }),
-    };
+    return checkedPort(
+      {
+        target: v.target,
+        ...(v.published !== undefined && { published: str(v.published) }),
+        // An empty host_ip (`${BIND_IP}` unset) is none: the default address applies.
+        ...(str(v.host_ip) !== '' && { host_ip: str(v.host_ip) }),
+        protocol: str(v.protocol ?? 'tcp'),
+        // Swarm's publish mode (ingress or host): a stack must not turn a host port into an ingress one.
+        ...(v.mode !== undefined && { mode: str(v.mode) }),
+      },
+      c,
+    );
   }
   const s = str(v);
   // The host IP may be empty (`${BIND_IP}:8080:80` with BIND_IP unset), as Docker reads it: none given.
@@ -76,12 +79,51 @@ export function port(v: unknown, c: ServiceCtx): Obj {
   if (!m)
     throw bad(c, 'ports', `cannot read "${s}"`, 'Write [[host_ip:]host_port:]container_port[/protocol].');
   const [, ip, published, target = '', protocol = 'tcp'] = m;
-  return {
-    target: /^\d+$/.test(target) ? Number(target) : target,
-    ...(published && { published }),
-    ...(ip && { host_ip: ip.replace(/^\[|\]$/g, '') }),
-    protocol,
-  };
+  return checkedPort(
+    {
+      target,
+      ...(published && { published }),
+      ...(ip && { host_ip: ip.replace(/^\[|\]$/g, '') }),
+      protocol,
+    },
+    c,
+  );
+}
+
+/** "a" or "a-b" as [a, b]; undefined when it is neither or out of [min, 65535]. */
+function portSpan(s: string, min: number): [number, number] | undefined {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(s);
+  if (!m) return undefined;
+  const lo = Number(m[1]);
+  const hi = m[2] === undefined ? lo : Number(m[2]);
+  return lo >= min && hi >= lo && hi <= 65535 ? [lo, hi] : undefined;
+}
+
+/**
+ * A port as Docker Compose takes it: a container port or range; a host port, a host range the engine
+ * picks one from (one container port), or a host range as long as the container range (port by port).
+ * Anything else is refused here, so config refuses it and up makes nothing.
+ */
+function checkedPort(p: Obj, c: ServiceCtx): Obj {
+  const target = str(p.target);
+  const published = p.published === undefined ? '' : str(p.published);
+  const inner = portSpan(target, 1);
+  if (!inner) throw bad(c, 'ports', `container port "${target}" is not a port or range (1-65535, low-high)`);
+  const outer = published === '' ? undefined : portSpan(published, 0);
+  if (published !== '' && !outer)
+    throw bad(c, 'ports', `host port "${published}" is not a port or range (0-65535, low-high)`);
+  if (outer && inner[1] > inner[0] && outer[1] - outer[0] !== inner[1] - inner[0])
+    throw bad(
+      c,
+      'ports',
+      outer[0] === outer[1]
+        ? `one host port "${published}" cannot publish the container ports "${target}"`
+        : `host ports "${published}" and container ports "${target}" are ranges of different lengths`,
+      'Give a host range as long as the container range (8000-8001:80-81), or leave the host port out.',
+    );
+  if (!['tcp', 'udp', 'sctp'].includes(str(p.protocol)))
+    throw bad(c, 'ports', `protocol "${str(p.protocol)}" is not tcp, udp or sctp`);
+  return { ...p, target: inner[0] === inner[1] ? inner[0] : target };
 }
 
 /** A container path as Compose writes it: normalised, no trailing slash. */

@@ -10,6 +10,7 @@ import { ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
 import { createRequest } from '../container-spec.ts';
 import { ensureImage, imageId, pullPolicy } from './image.ts';
+import { checkContainerKeys } from './keys.ts';
 import type { Project } from './load.ts';
 import { checkNames } from './names.ts';
 import { linkedServices, type Obj } from './normalise.ts';
@@ -88,6 +89,8 @@ export interface UpOptions {
   auth?: (image: string, signal: AbortSignal) => Promise<object | undefined>;
   /** A failed pull as the image tools report it (registry_auth with a login hint, not_found…). */
   pullFailure?: (e: unknown, image: string) => unknown;
+  /** The Engine API version negotiated with the engine (a key a newer engine maps is refused). */
+  apiVersion: string;
   /** Seconds to wait for a dependency to become healthy or to complete. */
   waitTimeout?: number;
   progress: ProgressFn;
@@ -114,6 +117,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
             { hint: `Define it at the top level with file: or environment:.` },
           );
       }
+  checkContainerKeys(p, services, o.apiVersion);
   checkNames(p, services);
   await checkProject(docker, facts, p, services);
 

@@ -161,6 +161,7 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
     ...(s.memswap_limit !== undefined && { memorySwap: bytes(s.memswap_limit as string) }),
     ...(s.cpu_shares !== undefined && { cpuShares: Number(s.cpu_shares) }),
     ...(s.oom_score_adj !== undefined && { oomScoreAdj: Number(s.oom_score_adj) }),
+    ...(Array.isArray(reservations.devices) && { deviceRequests: reservations.devices.map(deviceRequest) }),
   };
   const mounts: MountSpec[] = ((s.volumes as Obj[] | undefined) ?? []).map((v) => {
     const type = str(v.type) as MountSpec['type'];
@@ -174,10 +175,21 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
       target: str(v.target),
       ...(source && { source }),
       ...(v.read_only === true && { readOnly: true }),
+      ...(v.consistency !== undefined && { consistency: str(v.consistency) }),
       ...(type === 'bind' && {
-        bind: { createHostPath: (v.bind as Obj | undefined)?.create_host_path !== false },
+        bind: {
+          createHostPath: (v.bind as Obj | undefined)?.create_host_path !== false,
+          ...(isObj(v.bind) && v.bind.propagation !== undefined && { propagation: str(v.bind.propagation) }),
+        },
       }),
-      ...(type === 'volume' && isObj(v.volume) && { volume: { noCopy: v.volume.nocopy === true } }),
+      ...(type === 'volume' &&
+        isObj(v.volume) && {
+          volume: {
+            noCopy: v.volume.nocopy === true,
+            ...(v.volume.subpath !== undefined && { subpath: str(v.volume.subpath) }),
+            ...(isObj(v.volume.labels) && { labels: v.volume.labels as Record<string, string> }),
+          },
+        }),
       ...(tmpfs && { tmpfs: { sizeBytes: bytes(tmpfs.size as string), mode: tmpfs.mode as number } }),
     };
   });
@@ -278,7 +290,13 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
     capDrop: s.cap_drop as string[] | undefined,
     securityOpt: s.security_opt as string[] | undefined,
     devices: (s.devices as unknown[] | undefined)?.map((d) => {
-      const [pathOnHost = '', pathInContainer, permissions] = str(isObj(d) ? d.source : d).split(':');
+      if (isObj(d))
+        return {
+          pathOnHost: str(d.source),
+          pathInContainer: d.target === undefined ? undefined : str(d.target),
+          permissions: d.permissions === undefined ? undefined : str(d.permissions),
+        };
+      const [pathOnHost = '', pathInContainer, permissions] = str(d).split(':');
       return { pathOnHost, pathInContainer, permissions };
     }),
     pidMode: s.pid as string | undefined,
@@ -307,6 +325,20 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
       : undefined,
     sysctls: s.sysctls as Record<string, string> | undefined,
   });
+}
+
+/** A `deploy.resources.reservations.devices` entry as Compose v2 sends it (count `all` is -1). */
+function deviceRequest(
+  d: unknown,
+): NonNullable<NonNullable<ContainerSpec['resources']>['deviceRequests']>[number] {
+  const e = isObj(d) ? d : {};
+  return {
+    ...(e.driver !== undefined && { driver: str(e.driver) }),
+    ...(e.count !== undefined && { count: e.count === 'all' ? -1 : Number(e.count) }),
+    ...(Array.isArray(e.device_ids) && { deviceIds: e.device_ids.map(str) }),
+    ...(Array.isArray(e.capabilities) && { capabilities: [e.capabilities.map(str)] }),
+    ...(isObj(e.options) && { options: e.options as Record<string, string> }),
+  };
 }
 
 /** A network attachment: the service name (and any declared aliases) as aliases. */

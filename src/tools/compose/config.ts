@@ -2,6 +2,7 @@
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { maskSecrets } from '../../docker/compose/interpolate.ts';
+import { checkContainerKeys } from '../../docker/compose/keys.ts';
 import { nameRefusals } from '../../docker/compose/names.ts';
 import type { Obj } from '../../docker/compose/normalise.ts';
 import { projectRefusals } from '../../docker/compose/policy.ts';
@@ -71,6 +72,7 @@ export const composeConfig = defineTool({
     const p = await load(engine, args, signal, processEnv);
     const facts = await engine.resolveFacts(signal).catch(() => engine.facts);
     const services = Object.keys(p.services);
+    checkContainerKeys(p, services, engine.apiVersion);
     const names = nameRefusals(p, services);
     const policy = await projectRefusals(engine.docker, facts, p, services);
     const refused = Object.fromEntries(

@@ -49,6 +49,7 @@ export const composeUp = defineTool({
       services: args.services,
       pull: args.pull,
       removeOrphans: args.remove_orphans,
+      apiVersion: engine.apiVersion,
       build: builder(engine, signal),
       // The same credentials docker_pull_image uses: Docker config, credential helpers.
       auth: (image, s) => registryAuth(parseReference(image).registry, undefined, s, dockerConfigDir),
