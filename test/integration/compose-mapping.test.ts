@@ -173,3 +173,12 @@ describe('compose keys inside a service key', () => {
     if (old) expect(await made(name)).toEqual([]);
   });
 });
+
+describe('docker_compose_config with content', () => {
+  it('reports the content as what was read, not a compose.yaml in project_dir', async () => {
+    const cfg = structured<{ config_files: string[]; working_dir: string }>(
+      await call('docker_compose_config', { content: app(''), project_dir: dir, project_name: newProject() }),
+    );
+    expect(cfg).toMatchObject({ config_files: ['<content>'], working_dir: dir });
+  });
+});

@@ -122,7 +122,8 @@ async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Prom
   // The files and their text, in merge order.
   const sources: { path: string; text: string }[] = [];
   if (input.content !== undefined) {
-    sources.push({ path: dir ? posix.join(dir, 'compose.yaml') : '<content>', text: input.content });
+    // Named for what was read: no file (relative paths still resolve against project_dir).
+    sources.push({ path: '<content>', text: input.content });
   } else if (input.files?.length) {
     for (const f of input.files) {
       const path = posix.resolve(dir, expandHome(f, opts.home));
