@@ -182,3 +182,23 @@ describe('docker_compose_config with content', () => {
     expect(cfg).toMatchObject({ config_files: ['<content>'], working_dir: dir });
   });
 });
+
+describe('compose network addresses', () => {
+  it('makes a network with its ipam subnet and gives each network its ipv4_address, the second too', async () => {
+    const name = newProject();
+    const x = Math.floor(Math.random() * 250);
+    const content = `${app(`    networks:
+      front: { ipv4_address: 10.250.${x}.10 }
+      back: { ipv4_address: 10.251.${x}.20 }
+`)}networks:
+  front: { ipam: { config: [{ subnet: 10.250.${x}.0/24 }] } }
+  back: { ipam: { config: [{ subnet: 10.251.${x}.0/24, gateway: 10.251.${x}.1 }] } }
+`;
+    structured(await call('docker_compose_up', { content, project_name: name }));
+    const net = await docker.getNetwork(`${name}_back`).inspect();
+    expect(net.IPAM?.Config).toEqual([{ Subnet: `10.251.${x}.0/24`, Gateway: `10.251.${x}.1` }]);
+    const nets = (await docker.getContainer(`${name}-app-1`).inspect()).NetworkSettings.Networks;
+    expect(nets[`${name}_front`]?.IPAddress).toBe(`10.250.${x}.10`);
+    expect(nets[`${name}_back`]?.IPAddress).toBe(`10.251.${x}.20`);
+  });
+});

@@ -593,6 +593,17 @@ describe('port ranges and keys inside service keys', () => {
     ).rejects.toThrow('volumes[0].bind.propagation: "up" is not a propagation mode');
   });
 
+  it("refuses a project network's ipam options or another IPAM driver, naming the network", async () => {
+    const net = (ipam: string) => check(`    networks: [n]\nnetworks:\n  n: { ipam: ${ipam} }\n`);
+    await expect(net('{ options: { a: b } }')).rejects.toThrow(
+      'networks "n": key "ipam.options" is not supported by this server',
+    );
+    await expect(net('{ driver: weave }')).rejects.toThrow(
+      'networks "n": ipam.driver "weave" is not supported',
+    );
+    await expect(net('{ config: [{ subnet: 10.9.0.0/24 }] }')).resolves.toBeDefined();
+  });
+
   it('maps a volume subpath from API 1.45 and refuses it before, naming the version', async () => {
     const yaml = '    volumes: [{ type: volume, source: d, target: /d, volume: { subpath: sub } }]\n';
     await expect(check(yaml)).rejects.toThrow(

@@ -103,6 +103,17 @@ const CONTAINER: Shape = {
   devices: { '[]': LEAVES('source target permissions') },
 };
 
+/** A project network's `ipam` (the specification's `options` and other drivers are not mapped). */
+const IPAM: Shape = { driver: true, config: { '[]': LEAVES('subnet ip_range gateway aux_addresses') } };
+
+/** The network keys a service joins (none with network_mode). */
+const networkKeys = (svc: Record<string, unknown>): string[] =>
+  typeof svc.network_mode === 'string'
+    ? []
+    : isObj(svc.networks) && Object.keys(svc.networks).length
+      ? Object.keys(svc.networks)
+      : ['default'];
+
 const MOUNT_TYPES = new Set(['bind', 'volume', 'tmpfs']);
 /**
  * Bind propagation as the engine takes it. Shared modes pass mounts made inside the container out to
@@ -147,6 +158,7 @@ function unmapped(v: unknown, shape: Shape, at: string): string | undefined {
  */
 export function checkContainerKeys(
   p: { configFiles: string[]; services: Record<string, Record<string, unknown>> } & {
+    networks: Record<string, Record<string, unknown>>;
     secrets: Record<string, Record<string, unknown>>;
     configs: Record<string, Record<string, unknown>>;
   },
@@ -156,6 +168,24 @@ export function checkContainerKeys(
   const file = p.configFiles[0] ?? '';
   const no = (s: string, key: string, why: string, hint: string) =>
     new ToolError('invalid_argument', `${file}: service "${s}": ${key}: ${why}`, { hint });
+  // The project networks the services join: their IPAM as the network tools take it, the default driver.
+  const joined = new Set(services.flatMap((s) => networkKeys(p.services[s] ?? {})));
+  for (const [name, def] of Object.entries(p.networks))
+    if (joined.has(name) && !def.external) {
+      const key = unmapped(def.ipam, IPAM, 'ipam');
+      if (key)
+        throw new ToolError(
+          'invalid_argument',
+          `${file}: networks "${name}": key "${key}" is not supported by this server`,
+          { hint: 'Remove it (the default IPAM driver is used), or run this project with Docker Compose.' },
+        );
+      if (isObj(def.ipam) && def.ipam.driver !== undefined && def.ipam.driver !== 'default')
+        throw new ToolError(
+          'invalid_argument',
+          `${file}: networks "${name}": ipam.driver "${String(def.ipam.driver)}" is not supported by this server`,
+          { hint: 'Remove it: the default IPAM driver is used.' },
+        );
+    }
   for (const s of services) {
     const svc = p.services[s] ?? {};
     // The service's own keys were checked at load (SERVICE_KEYS): here, what is inside them.

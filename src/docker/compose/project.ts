@@ -8,7 +8,7 @@ import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
-import { createRequest } from '../container-spec.ts';
+import { createRequest, endpointConfig } from '../container-spec.ts';
 import { ensureImage, imageId, pullPolicy } from './image.ts';
 import { checkContainerKeys } from './keys.ts';
 import type { Project } from './load.ts';
@@ -319,7 +319,8 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         for (const key of Object.keys(serviceNetworks(svc)).slice(1))
           await docker.getNetwork(resourceName(p.name, key, p.networks[key])).connect({
             Container: created.id,
-            EndpointConfig: { Aliases: endpoint(s, serviceNetworks(svc)[key]).aliases },
+            // The whole endpoint (aliases, ipv4_address, ipv6_address), as the first network's at create.
+            EndpointConfig: endpointConfig(endpoint(s, serviceNetworks(svc)[key])),
             abortSignal: run,
           } as never);
         await copyContents(created, p, svc, run);
