@@ -32,6 +32,8 @@
  * - The binary never reads .env or bunfig.toml from the directory it is started in: a server's
  *   settings come from its flags, env and --config only.
  * - The dashboard's view (ui/, an MCP App) is bundled first into one HTML string and compiled in.
+ * - A darwin binary whose code signature does not match (darwin-x64: Bun keeps its runtime's) is signed
+ *   again ad hoc (packaging/macho-sign.ts), so every channel ships one macOS runs.
  * - Each tool's input check is compiled in as code (packaging/input-checks.ts), so no schema is compiled
  *   at run time, and schemas are built without TypeBox's type engine (packaging/schema-literals.ts).
  */
@@ -43,6 +45,7 @@ import { sourceDigest, writeBuildInfo } from './packaging/build-info.ts';
 import { EXEC_ARGV } from './packaging/exec-argv.ts';
 import { writeImageContext } from './packaging/image.ts';
 import { configCheckModule, GROUP_PREFIX, inputCheckModules } from './packaging/input-checks.ts';
+import { ensureValidSignature } from './packaging/macho-sign.ts';
 import { writeBundles } from './packaging/mcpb.ts';
 import { writeNpmPackages } from './packaging/npm.ts';
 import { lockedPackage, runtimeFor } from './packaging/runtimes.ts';
@@ -225,6 +228,9 @@ async function compile(outfile: string, version: string, cross?: Target): Promis
       for (const log of result.logs) console.error(log);
       throw new Error(`compiling ${outfile} failed`);
     }
+    // Bun leaves darwin-x64 with its runtime's signature, which no longer matches: macOS would kill it.
+    const resigned = ensureValidSignature(target);
+    if (resigned) console.error(`signed ${outfile} ad hoc (Bun's signature: ${resigned})`);
     if (scratch) renameSync(target, outfile);
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });

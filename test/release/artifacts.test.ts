@@ -1,14 +1,25 @@
 /**
  * The all-target build (`bun build.ts --all`, run by .ci/run before the tests): every binary exists, is
- * a plausible size and is an executable for its OS and CPU; archives hold the renamed binary, LICENSE
- * and README.md, flat, and match checksums.txt; the linux-x64 binary runs here and the linux-arm64 one under
- * qemu-user-static. Skipped locally without a build; in CI a missing build fails.
+ * a plausible size and is an executable for its OS and CPU, a darwin one with a code signature that
+ * checks; archives hold the renamed binary, LICENSE and README.md, flat, and match checksums.txt; the
+ * linux-x64 binary runs here and the linux-arm64 one under qemu-user-static. Skipped locally without a
+ * build; in CI a missing build fails.
  */
 import { beforeAll, describe, expect, it } from 'bun:test';
-import { existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeArchive } from '../../packaging/archive.ts';
+import { signatureProblem } from '../../packaging/macho-sign.ts';
 import { archiveName, binaryName, elfInterpreter, TARGETS, type Target } from '../../packaging/targets.ts';
 import { HAVE_RELEASE, RELEASE_DIR, RELEASE_REQUIRED, requireRelease, sh } from './release-dir.ts';
 
@@ -70,6 +81,14 @@ describe.skipIf(!HAVE_RELEASE && !RELEASE_REQUIRED)(`all-target build in ${RELEA
       const root = t.os === 'windows' ? 'B:/~BUN/root/' : '/$bunfs/root/';
       expect(bytes.includes(`${root}mcp-docker`)).toBe(true);
       expect(bytes.includes(`${root}mcp-docker-`)).toBe(false);
+    },
+  );
+
+  it.each(TARGETS.filter((t) => t.os === 'darwin').map((t) => [t.name, t] as [string, Target]))(
+    '%s: its code signature matches every byte before it (macOS kills a binary whose does not)',
+    (_n, t) => {
+      // The npm package and the .mcpb hold this very file (npm.test.ts, mcpb.test.ts).
+      expect(signatureProblem(readFileSync(join(RELEASE_DIR, binaryName(t))))).toBeUndefined();
     },
   );
 
