@@ -211,6 +211,8 @@ describe.skipIf(!HAVE_NPM && !RELEASE_REQUIRED)(`npm packages in ${NPM_DIR}`, ()
     const r = await sh(['node', join(lonely, 'mcp-docker.cjs'), '--version'], { env });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain(`no binary for ${process.platform}-${process.arch}`);
+    expect(r.stderr).toContain(
+      `the platform package ${npmPackageName(host as NonNullable<typeof host>)} is not installed`,
+    );
   });
 });
