@@ -65,7 +65,7 @@ function main(argv: string[]): void {
   }
 
   const log = lazyLog(config.logLevel);
-  const rt = runtimeOf(config, host);
+  const rt = runtimeOf(config, host, loaded.sources);
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
   if (config.allowPrivileged)
     log.warn(`${fieldOf('allowPrivileged').env[0]} is on: the container policy is lifted`);

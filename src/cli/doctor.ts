@@ -119,7 +119,7 @@ export const maskUrlPasswords = (text: string): string =>
   text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:"]*:)[^\s/@"]+@/gi, '$1***@');
 
 export async function doctor({ config, sources, host }: LoadedConfig): Promise<DoctorReport> {
-  const rt = runtimeOf(config, host);
+  const rt = runtimeOf(config, host, sources);
   const registry = configuredEngines(rt.engines, rt.engineSettings, {
     localSharesFilesystem: rt.sharesFilesystem,
   });

@@ -197,6 +197,46 @@ export function checkUrl(url: string, at: string): void {
   throw new ConfigError(`${at}: unsupported engine URL '${url}'. Use ${SCHEMES}.`);
 }
 
+/**
+ * The default engine's address (DOCKER_HOST, --docker-host, dockerHost) takes what the docker CLI takes,
+ * less fd:// (a daemon's listening socket, which no client dials), plus http(s):// as Docker's SDKs read.
+ */
+const HOST_SCHEMES =
+  'unix:///path, tcp://host:port, ssh://user@host, npipe:////./pipe/NAME, http:// or https://';
+
+/** Refuses a default engine address no call could use, so a typo stops start-up instead of every call. */
+export function checkDockerHost(url: string, at: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    // The docker CLI reads a bare HOST:PORT as tcp://; say so rather than guess.
+    const hostPort = /^[a-z0-9.-]+:\d+$/i.test(url) ? ` To mean tcp://, write tcp://${url}.` : '';
+    throw new ConfigError(
+      `${at}: '${url}' is not an engine URL (no scheme).${hostPort} Use ${HOST_SCHEMES}.`,
+    );
+  }
+  if (scheme === 'fd')
+    throw new ConfigError(
+      `${at}: '${url}' is a daemon's listening address (systemd socket activation); a client cannot connect to it. Use ${HOST_SCHEMES}.`,
+    );
+  if (scheme === 'unix') {
+    if (!url.slice('unix://'.length).startsWith('/'))
+      throw new ConfigError(
+        `${at}: a unix:// URL needs an absolute socket path, e.g. unix:///var/run/docker.sock`,
+      );
+    return;
+  }
+  if (scheme === 'npipe') return;
+  if (!['tcp', 'ssh', 'http', 'https'].includes(scheme))
+    throw new ConfigError(`${at}: unsupported scheme '${scheme}://' in '${url}'. Use ${HOST_SCHEMES}.`);
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    throw new ConfigError(`${at}: '${url}' is not a valid URL`);
+  }
+  if (!host) throw new ConfigError(`${at}: '${url}' names no host`);
+}
+
 /** Whether a tcp:// URL's host is loopback (plain TCP is refused elsewhere). */
 export const isLoopbackUrl = (url: string): boolean => {
   try {

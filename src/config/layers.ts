@@ -5,7 +5,7 @@
  */
 import { nodeFs } from '../core/node-builtins.ts';
 import { fieldCheck } from './checks.ts';
-import { type EngineMap, mergeEngines, parseEnginesObject } from './engines.ts';
+import { checkDockerHost, type EngineMap, mergeEngines, parseEnginesObject } from './engines.ts';
 import { CONFIG_SCHEMA, FIELDS, fieldOf } from './fields.ts';
 import { type HostEnv, readHostEnv } from './host.ts';
 import { ConfigError, expectation, kindOf } from './meta.ts';
@@ -100,6 +100,9 @@ export function resolveConfig(layers: { flags: LayerValues; env: LayerValues; fi
     );
   }
   const config = merged as Config;
+  // Only the default engine uses it; with configured engines doctor reports it as ignored.
+  if (config.dockerHost && !configured)
+    checkDockerHost(config.dockerHost, `setting 'dockerHost' (from ${sources.dockerHost})`);
   try {
     resolveToolsets(config.toolsets);
   } catch (e) {

@@ -51,7 +51,8 @@ export interface Runtime {
   content: { allowedPrompts: string[]; allowedResources: string[]; outputSchemas: Config['outputSchemas'] };
 }
 
-export function runtimeOf(config: Config, host: HostEnv): Runtime {
+/** `sources` (where each setting came from) names the default engine's address in what it reports. */
+export function runtimeOf(config: Config, host: HostEnv, sources: Record<string, string> = {}): Runtime {
   const dockerConfigDir = config.dockerConfigDir ?? inDir(host.home, '.docker', host.platform);
   return {
     pipeline: {
@@ -84,7 +85,8 @@ export function runtimeOf(config: Config, host: HostEnv): Runtime {
       },
       dockerConfigDir,
     },
-    engineSettings: engineSettingsOf(config, host, dockerConfigDir),
+    // An env variable by its name alone, as reports always named DOCKER_HOST; a flag or file key in full.
+    engineSettings: engineSettingsOf(config, host, dockerConfigDir, sources.dockerHost?.replace(/^env /, '')),
     engines: config.engines ?? [],
     sharesFilesystem: config.sharesFilesystem,
     content: {
@@ -95,8 +97,14 @@ export function runtimeOf(config: Config, host: HostEnv): Runtime {
   };
 }
 
-const engineSettingsOf = (config: Config, host: HostEnv, dockerConfigDir: string) => ({
+const engineSettingsOf = (
+  config: Config,
+  host: HostEnv,
+  dockerConfigDir: string,
+  dockerHostSource: string | undefined,
+) => ({
   dockerHost: config.dockerHost,
+  dockerHostSource,
   dockerContext: config.dockerContext,
   dockerConfigDir,
   tlsVerify: config.dockerTlsVerify,

@@ -28,6 +28,8 @@ export interface Candidate {
 
 export interface DiscoveryInput {
   dockerHost?: string;
+  /** Where dockerHost came from ('flag --docker-host', 'env DOCKER_HOST', a file's key); default DOCKER_HOST. */
+  dockerHostSource?: string;
   dockerContext?: string;
   dockerConfigDir: string;
   tlsVerify: boolean;
@@ -54,7 +56,8 @@ export class DiscoveryError extends Error {}
 export function discoverCandidates(input: DiscoveryInput, fs: FileReader): Candidate[] {
   if (input.endpoint) return [input.endpoint];
   if (input.dockerHost) {
-    return [{ url: input.dockerHost, source: 'DOCKER_HOST', tls: envTls(input, fs), exclusive: true }];
+    const source = input.dockerHostSource ?? 'DOCKER_HOST';
+    return [{ url: input.dockerHost, source, tls: envTls(input, fs), exclusive: true }];
   }
   const context = input.dockerContext ?? currentContext(input.dockerConfigDir, fs);
   if (context && context !== 'default') {

@@ -4,7 +4,9 @@
  * Claude Desktop snippet really starts a server a client can use).
  */
 import { describe, expect, it } from 'bun:test';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { SERVER_BIN, startServer } from '../helpers/client.ts';
 
 const BIN = resolve(SERVER_BIN);
@@ -200,6 +202,42 @@ describe('mcp-docker config <client>', () => {
 });
 
 describe('start-up settings', () => {
+  it('stops with exit 2 on an engine address no call could use, naming where it came from and the schemes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpt-cli-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, '{ "dockerHost": "tpc://localhost:2375" }');
+    const cases: [string[], Record<string, string>, string][] = [
+      [['--docker-host', 'tpc://localhost:2375'], {}, 'flag --docker-host'],
+      [[], { DOCKER_HOST: 'tpc://localhost:2375' }, 'env DOCKER_HOST'],
+      [['--config', file], {}, `file ${file}: dockerHost`],
+    ];
+    try {
+      for (const [args, env, source] of cases) {
+        // The server itself, with stdin open: it used to start and answer every call "start Docker".
+        const r = await mcpDocker(args, env);
+        expect([r.code, r.stdout]).toEqual([2, '']);
+        expect(r.stderr).toContain(
+          `setting 'dockerHost' (from ${source}): unsupported scheme 'tpc://' in 'tpc://localhost:2375'`,
+        );
+        expect(r.stderr).toContain('unix:///path, tcp://host:port, ssh://user@host');
+        expect((await mcpDocker(['doctor', ...args], env)).code).toBe(2);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const fd = await mcpDocker([], { DOCKER_HOST: 'fd://' });
+    expect(fd.code).toBe(2);
+    expect(fd.stderr).toContain('a client cannot connect to it');
+  });
+
+  it('doctor names a --docker-host value by its flag in what it tried', async () => {
+    const r = await mcpDocker(['doctor', '--docker-host', 'unix:///nonexistent/mcpt-flag.sock']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      'tried   unix:///nonexistent/mcpt-flag.sock (flag --docker-host): no socket there',
+    );
+  });
+
   it('groups --help by section and documents --toolsets', async () => {
     const r = await mcpDocker(['--help']);
     expect(r.code).toBe(0);

@@ -102,6 +102,61 @@ describe('config', () => {
   });
 });
 
+describe('the default engine’s address (DOCKER_HOST, --docker-host, dockerHost)', () => {
+  const refusal = (argv: string[], env: Record<string, string> = {}) => {
+    try {
+      loadConfig(argv, env);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    return undefined;
+  };
+
+  it('accepts what the docker CLI and Docker’s SDKs connect to', () => {
+    for (const url of [
+      'unix:///var/run/docker.sock',
+      'tcp://127.0.0.1:2375',
+      'tcp://[::1]:2376',
+      'ssh://me@build.example',
+      'npipe:////./pipe/docker_engine',
+      'http://localhost:2375',
+      'https://docker.example:2376',
+    ])
+      expect(refusal([], { DOCKER_HOST: url })).toBeUndefined();
+    expect(refusal([], { DOCKER_HOST: '' })).toBeUndefined(); // empty = unset (the .mcpb's default)
+  });
+
+  it('refuses a typo in the scheme, naming the setting, its source and the schemes', () => {
+    expect(refusal(['--docker-host', 'tpc://localhost:2375'])).toBe(
+      "setting 'dockerHost' (from flag --docker-host): unsupported scheme 'tpc://' in 'tpc://localhost:2375'. Use unix:///path, tcp://host:port, ssh://user@host, npipe:////./pipe/NAME, http:// or https://.",
+    );
+    expect(refusal([], { DOCKER_HOST: 'tpc://x' })).toContain(
+      "(from env DOCKER_HOST): unsupported scheme 'tpc://'",
+    );
+  });
+
+  it('explains fd://, a bare HOST:PORT and a relative socket path', () => {
+    expect(refusal([], { DOCKER_HOST: 'fd://' })).toContain("a daemon's listening address");
+    expect(refusal([], { DOCKER_HOST: 'localhost:2375' })).toContain('write tcp://localhost:2375');
+    expect(refusal([], { DOCKER_HOST: 'unix://docker.sock' })).toContain('needs an absolute socket path');
+    expect(refusal([], { DOCKER_HOST: 'tcp://' })).toContain('names no host');
+  });
+
+  it('leaves it alone when configured engines replace the default one', () => {
+    expect(refusal(['--engine', 'a=unix:///a.sock'], { DOCKER_HOST: 'tpc://x' })).toBeUndefined();
+  });
+
+  it('reports where it came from: a flag or file key in full, an env variable by name', () => {
+    const settings = (argv: string[], env: Record<string, string> = {}) => {
+      const { config, sources, host } = loadConfig(argv, env);
+      return runtimeOf(config, host, sources).engineSettings.dockerHostSource;
+    };
+    expect(settings(['--docker-host', 'unix:///a.sock'])).toBe('flag --docker-host');
+    expect(settings([], { DOCKER_HOST: 'unix:///a.sock' })).toBe('DOCKER_HOST');
+  });
+});
+
 describe('subcommand arguments', () => {
   it('gives server options (with their values) to the config and the rest to the command', () => {
     const split = splitCommandArgv([
