@@ -1,7 +1,8 @@
 /**
  * `mcp-docker config <client> [flags…]`: prints the snippet that registers this binary with an MCP
  * client, with the absolute path of the running binary and the flags given here carried over
- * (`mcp-docker config claude-desktop --read-only`). The snippet goes to stdout, where to put it to stderr.
+ * (`mcp-docker config claude-desktop --read-only`), and the engine's settings from the environment as the
+ * snippet's env. The snippet goes to stdout, where to put it to stderr.
  * `--npx` gives the form that needs no install, `npx -y mcp-docker …` (the npm launcher package); it is
  * also the default when this binary runs from an npm install (its path would go stale in npx's cache).
  */
@@ -13,6 +14,8 @@ import type { ConfigKey } from '../config/schema.ts';
 export interface Launch {
   command: string;
   args: string[];
+  /** Environment the client sets for the server: where the engine is, when the shell said so (engineEnv). */
+  env?: Record<string, string>;
 }
 
 interface Client {
@@ -21,8 +24,9 @@ interface Client {
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-const mcpServers = ({ command, args }: Launch) =>
-  json({ mcpServers: { docker: { command, ...(args.length > 0 && { args }) } } });
+const withEnv = (env?: Record<string, string>) => (env && Object.keys(env).length > 0 ? { env } : {});
+const mcpServers = ({ command, args, env }: Launch) =>
+  json({ mcpServers: { docker: { command, ...(args.length > 0 && { args }), ...withEnv(env) } } });
 
 /** Single-quotes a word for POSIX shells when it needs it. */
 export const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
@@ -36,8 +40,10 @@ export const CLIENTS: Record<string, Client> = {
   },
   'claude-code': {
     where: 'Run this command (add --scope user to make it available in every project).',
-    snippet: ({ command, args }) =>
-      `claude mcp add docker -- ${[command, ...args].map(shellQuote).join(' ')}\n`,
+    snippet: ({ command, args, env }) =>
+      `claude mcp add docker ${Object.entries(env ?? {})
+        .map(([k, v]) => `-e ${shellQuote(`${k}=${v}`)} `)
+        .join('')}-- ${[command, ...args].map(shellQuote).join(' ')}\n`,
   },
   cursor: {
     where: 'Merge into ~/.cursor/mcp.json (every project) or .cursor/mcp.json (this project).',
@@ -45,7 +51,8 @@ export const CLIENTS: Record<string, Client> = {
   },
   vscode: {
     where: 'Merge into .vscode/mcp.json in your workspace (or run "MCP: Open User Configuration").',
-    snippet: ({ command, args }) => json({ servers: { docker: { type: 'stdio', command, args } } }),
+    snippet: ({ command, args, env }) =>
+      json({ servers: { docker: { type: 'stdio', command, args, ...withEnv(env) } } }),
   },
   windsurf: {
     where: 'Merge into ~/.codeium/windsurf/mcp_config.json.',
@@ -57,8 +64,14 @@ export const CLIENTS: Record<string, Client> = {
   },
   codex: {
     where: 'Add to ~/.codex/config.toml.',
-    snippet: ({ command, args }) =>
-      `[mcp_servers.docker]\ncommand = ${tomlString(command)}\nargs = [${args.map(tomlString).join(', ')}]\n`,
+    snippet: ({ command, args, env }) =>
+      `[mcp_servers.docker]\ncommand = ${tomlString(command)}\nargs = [${args.map(tomlString).join(', ')}]\n${
+        env && Object.keys(env).length > 0
+          ? `env = { ${Object.entries(env)
+              .map(([k, v]) => `${tomlString(k)} = ${tomlString(v)}`)
+              .join(', ')} }\n`
+          : ''
+      }`,
   },
 };
 
@@ -77,15 +90,55 @@ export async function run(argv: string[], loaded: Loaded): Promise<number> {
     );
     return 2;
   }
-  process.stdout.write(client.snippet(launchCommand(loaded, npx ? npxProgram() : runningProgram())));
+  const env = engineEnv(loaded);
+  const launch = launchCommand(loaded, npx ? npxProgram() : runningProgram());
+  process.stdout.write(client.snippet({ ...launch, env }));
   process.stderr.write(`${client.where}\n`);
   if (!npx) process.stderr.write(`Or without installing (Node.js needed): mcp-docker config ${name} --npx\n`);
-  const fromEnv = Object.entries(loaded.sources).filter(([, from]) => from.startsWith('env '));
+  if (Object.keys(env).length > 0)
+    process.stderr.write(
+      `Carried over from your environment, so the client finds the same engine: ${Object.keys(env).join(', ')}.\n`,
+    );
+  const fromEnv = Object.entries(loaded.sources).filter(
+    ([key, from]) => from.startsWith('env ') && !ENGINE_KEYS.includes(key as ConfigKey),
+  );
   if (fromEnv.length > 0)
     process.stderr.write(
       `Not carried over (set in your environment, the client will not have it): ${fromEnv.map(([, from]) => from.slice(4)).join(', ')}. Pass them as flags here to include them.\n`,
     );
   return 0;
+}
+
+/** Settings that say where the engine is and how to reach it. */
+const ENGINE_KEYS: readonly ConfigKey[] = [
+  'dockerHost',
+  'dockerContext',
+  'dockerConfigDir',
+  'dockerCertPath',
+  'dockerTlsVerify',
+];
+
+/**
+ * The engine's settings that came from the environment, as the variables they came from: a client
+ * started from a desktop has none of the shell's (Claude Desktop passes PATH and HOME), so without them
+ * the server would look for the engine elsewhere than doctor found it.
+ */
+export function engineEnv(loaded: Pick<Loaded, 'config' | 'sources'>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of ENGINE_KEYS) {
+    const from = loaded.sources[key];
+    const value = loaded.config[key];
+    if (!from?.startsWith('env ') || value === undefined) continue;
+    out[from.slice(4)] =
+      typeof value === 'boolean'
+        ? value
+          ? '1'
+          : '0'
+        : PATH_KEYS.has(key)
+          ? resolve(String(value))
+          : String(value);
+  }
+  return out;
 }
 
 /** How a client starts this server: the running binary (or bun + the entry script from source), plus the flags given. */

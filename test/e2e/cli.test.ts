@@ -184,6 +184,23 @@ describe('mcp-docker config <client>', () => {
     );
   });
 
+  it('carries the engine’s address from the environment, so a client with only PATH and HOME reaches it', async () => {
+    const r = await mcpDocker(['config', 'claude-desktop', '--read-only'], engineEnv());
+    const { command, args, env } = JSON.parse(r.stdout).mcpServers.docker;
+    expect(env).toEqual({ DOCKER_HOST: process.env.DOCKER_HOST });
+    expect(r.stderr).toContain(
+      'Carried over from your environment, so the client finds the same engine: DOCKER_HOST',
+    );
+    expect(r.stderr).not.toContain('Not carried over');
+    // What the client runs: the snippet's command, args and env, nothing else from this shell.
+    expect(command).toBe(BIN);
+    const doctor = await mcpDocker(['doctor', ...args], env);
+    expect(doctor.code, doctor.stdout).toBe(0);
+    expect(doctor.stdout).toContain(`ok      ${process.env.DOCKER_HOST} (DOCKER_HOST)`);
+    const code = await mcpDocker(['config', 'claude-code'], engineEnv());
+    expect(code.stdout).toBe(`claude mcp add docker -e DOCKER_HOST=${process.env.DOCKER_HOST} -- ${BIN}\n`);
+  });
+
   it('says which settings from the environment are not carried over', async () => {
     const r = await mcpDocker(['config', 'cursor'], { MCP_DOCKER_READ_ONLY: 'true' });
     expect(JSON.parse(r.stdout).mcpServers.docker.args).toBeUndefined();

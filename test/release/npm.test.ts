@@ -182,11 +182,13 @@ describe.skipIf(!HAVE_NPM && !RELEASE_REQUIRED)(`npm packages in ${NPM_DIR}`, ()
     expect((await server.exited).code).toBe(0);
     // The binary run directly offers the same with --npx, and says so without it.
     const direct = join(RELEASE_DIR, binaryName(host as NonNullable<typeof host>));
+    // The engine's address from this shell goes along (-e), so the client reaches the same engine.
+    const engine = env.DOCKER_HOST ? `-e DOCKER_HOST=${env.DOCKER_HOST} ` : '';
     const plain = await sh([direct, 'config', 'claude-code'], { env });
-    expect(plain.stdout).toBe(`claude mcp add docker -- ${direct}\n`);
+    expect(plain.stdout).toBe(`claude mcp add docker ${engine}-- ${direct}\n`);
     expect(plain.stderr).toContain('mcp-docker config claude-code --npx');
     const viaNpx = await sh([direct, 'config', 'claude-code', '--npx', '--read-only'], { env });
-    expect(viaNpx.stdout).toBe('claude mcp add docker -- npx -y mcp-docker --read-only\n');
+    expect(viaNpx.stdout).toBe(`claude mcp add docker ${engine}-- npx -y mcp-docker --read-only\n`);
   }, 30_000);
 
   it("the binary's exit code passes through", async () => {
