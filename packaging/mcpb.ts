@@ -4,8 +4,10 @@
  * it works offline). `user_config` holds what a desktop user changes, passed to the binary as the
  * environment variables our config reads (an empty value counts as unset):
  *   docker_host → DOCKER_HOST, read_only → MCP_DOCKER_READ_ONLY,
- *   allow_destructive → SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS.
- * There is no confirmation setting in mcp-docker to expose (destructive tools are allowed or not).
+ *   allow_destructive → SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS, confirm → MCP_DOCKER_CONFIRM,
+ *   confirm_fallback → MCP_DOCKER_CONFIRM_FALLBACK.
+ * The manifest format has no choice list, so the two confirmation settings are strings whose empty
+ * default keeps the server's default; a value the server does not know stops it with the accepted ones.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +30,8 @@ export const USER_CONFIG_ENV = {
   docker_host: 'DOCKER_HOST',
   read_only: 'MCP_DOCKER_READ_ONLY',
   allow_destructive: 'SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS',
+  confirm: 'MCP_DOCKER_CONFIRM',
+  confirm_fallback: 'MCP_DOCKER_CONFIRM_FALLBACK',
 } as const;
 
 export function bundleManifest(t: Target, version: string): Record<string, unknown> {
@@ -65,7 +69,7 @@ export function bundleManifest(t: Target, version: string): Record<string, unkno
         type: 'string',
         title: 'Docker engine',
         description:
-          'Engine endpoint (unix:///var/run/docker.sock, npipe:////./pipe/docker_engine, tcp://host:2376). Leave empty to find it the way the docker CLI does (DOCKER_HOST, the current context, the default socket).',
+          'Engine endpoint (unix:///var/run/docker.sock, npipe:////./pipe/docker_engine, tcp://host:2376, ssh://user@host). Leave empty to use the current Docker context, else the default socket (this setting replaces DOCKER_HOST).',
         required: false,
         default: '',
       },
@@ -80,9 +84,25 @@ export function bundleManifest(t: Target, version: string): Record<string, unkno
         type: 'boolean',
         title: 'Allow destructive tools',
         description:
-          'Allow tools that delete (remove containers, images, volumes, networks; prune). Off by default.',
+          'Allow tools that delete (remove containers, images, volumes, networks; prune). Off by default. Where the app can ask, you are asked before each such call (see the two settings below).',
         required: false,
         default: false,
+      },
+      confirm: {
+        type: 'string',
+        title: 'Ask before',
+        description:
+          'Which calls Claude must ask you about before they run: destructive (the default when empty), all (changes of any kind) or none.',
+        required: false,
+        default: '',
+      },
+      confirm_fallback: {
+        type: 'string',
+        title: 'When it cannot ask',
+        description:
+          'If the app cannot put the question to you: allow (the default when empty; the call runs, logged as unconfirmed) or refuse.',
+        required: false,
+        default: '',
       },
     },
   };

@@ -74,6 +74,8 @@ describe.skipIf(!HAVE_BUNDLES && !RELEASE_REQUIRED)(`MCP bundles in ${RELEASE_DI
       docker_host: process.env.DOCKER_HOST ?? '',
       read_only: 'true',
       allow_destructive: 'true',
+      confirm: 'all',
+      confirm_fallback: 'refuse',
     };
     const fill = (s: string) =>
       s
