@@ -274,13 +274,22 @@ function engineWarnings(spec: Runtime['engines'][number]): string[] {
   return out;
 }
 
-function adviceFor(config: Config, attempts: Attempt[], chosenBy: string, configured: boolean): string {
+export function adviceFor(
+  config: Config,
+  attempts: Attempt[],
+  chosenBy: string,
+  configured: boolean,
+): string {
   const where =
     attempts.length === 1 ? `no engine at ${attempts[0]?.url}` : 'no engine at any endpoint tried';
   if (attempts.some((a) => a.outcome.startsWith('host key of')))
     return `${where}: the SSH host key was refused — see 'tried' for its fingerprint and how to trust it.`;
-  if (attempts.some((a) => a.outcome.startsWith('permission denied')))
-    return `${where}: permission denied — add your user to the docker group (then log in again), or run as a user that may use the socket.`;
+  const denied = attempts.find((a) => a.outcome.startsWith('permission denied'));
+  if (denied) {
+    // In a container (the image runs as user 65532) the socket's group is given with --group-add.
+    const socket = denied.url.startsWith('unix://') ? denied.url.slice('unix://'.length) : 'SOCKET';
+    return `${where}: permission denied — add your user to the docker group (then log in again), or run as a user that may use the socket; in a container, give it the socket's group: docker run --group-add "$(stat -c %g ${socket})" …`;
+  }
   if (configured)
     return `${where}: ${attempts[0]?.outcome ?? 'nothing tried'}. The engine's settings come from ${chosenBy}.`;
   if (config.dockerHost)
