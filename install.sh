@@ -108,14 +108,28 @@ sha256() {
   fi
 }
 
+# Sets fetch_missing=1 when the server answered that the file is not there (an HTTP error), as opposed to
+# a network failure, so the caller can say which.
+fetch_missing=
 fetch() { # URL FILE
+  fetch_missing=
   if command -v curl >/dev/null 2>&1; then
-    curl -fsSL --proto '=http,https' -o "$2" "$1" || die "download failed: $1"
+    # An https URL stays https across redirects; a plain-http mirror (MCP_DOCKER_RELEASE_URL) may use http.
+    case $1 in
+      https://*) proto='=https' ;;
+      *) proto='=http,https' ;;
+    esac
+    rc=0
+    curl -fsSL --proto "$proto" --proto-redir "$proto" -o "$2" "$1" || rc=$?
+    [ "$rc" -eq 22 ] && fetch_missing=1
   elif command -v wget >/dev/null 2>&1; then
-    wget -q -O "$2" "$1" || die "download failed: $1"
+    rc=0
+    wget -q -O "$2" "$1" || rc=$?
+    [ "$rc" -eq 8 ] && fetch_missing=1
   else
     die "neither curl nor wget is installed; download the archive and checksums.txt by hand and use --archive/--checksums"
   fi
+  return "$rc"
 }
 
 tmp=$(mktemp -d 2>/dev/null || mktemp -d -t mcp-docker)
@@ -129,6 +143,8 @@ if [ -n "$archive" ]; then
   [ -f "$archive" ] || die "archive '$archive' not found"
   [ -f "$checksums" ] || die "checksums file '$checksums' not found"
   name=$(basename "$archive")
+  # A browser that already had the file saves `… (1).tar.gz`: the release's name is what checksums.txt lists.
+  name=$(printf '%s\n' "$name" | sed 's/ ([0-9][0-9]*)\.tar\.gz$/.tar.gz/')
   case $name in
     *"_${platform}.tar.gz") ;;
     mcp-docker_*.tar.gz) die "$name is not built for this host ($platform): use mcp-docker_<version>_${platform}.tar.gz" ;;
@@ -147,17 +163,24 @@ else
     base=$RELEASE_URL/latest/download
   fi
   checksums=$tmp/checksums.txt
-  fetch "$base/checksums.txt" "$checksums"
+  if ! fetch "$base/checksums.txt" "$checksums"; then
+    if [ -n "$fetch_missing" ] && [ -n "$version" ]; then
+      die "there is no release v${version#v} (no $base/checksums.txt): see $RELEASE_URL for the versions"
+    fi
+    die "download failed: $base/checksums.txt (is the network up? a proxy?)"
+  fi
+  # checksums.txt copied through Windows may have CRLF line ends: awk below sees the names without them.
   # checksums.txt names every archive of the release, so it also tells which version "latest" is.
-  name=$(awk -v want="_${platform}.tar.gz" \
-    'substr($2, length($2) - length(want) + 1) == want && $2 ~ /^mcp-docker_/ { print $2; exit }' "$checksums")
+  name=$(awk -v want="_${platform}.tar.gz" '{ sub(/\r$/, "") }
+    substr($2, length($2) - length(want) + 1) == want && $2 ~ /^mcp-docker_/ { print $2; exit }' "$checksums")
   [ -n "$name" ] || die "the release at $base has no archive for $platform"
   archive=$tmp/$name
   say "downloading $base/$name"
-  fetch "$base/$name" "$archive"
+  fetch "$base/$name" "$archive" || die "download failed: $base/$name"
 fi
 
-expected=$(awk -v f="$name" '$2 == f || $2 == "*" f { print $1; exit }' "$checksums")
+# CRLF line ends (a checksums.txt copied through Windows) are not part of the name.
+expected=$(awk -v f="$name" '{ sub(/\r$/, "") } $2 == f || $2 == "*" f { print $1; exit }' "$checksums")
 [ -n "$expected" ] || die "$name is not listed in $checksums: refusing to install an archive that cannot be verified"
 actual=$(sha256 "$archive")
 if [ "$expected" != "$actual" ]; then
@@ -185,6 +208,8 @@ if [ -z "$prefix" ]; then
 fi
 dest=$prefix/bin
 mkdir -p "$dest" || die "cannot create $dest: choose another --prefix or run with sudo"
+# Absolute, so the PATH advice below works from any directory (--prefix may be relative).
+dest=$(cd "$dest" && pwd)
 # Copy next to the target, then rename: a running mcp-docker is never left half-written.
 cp "$bin" "$dest/.mcp-docker.new" || die "cannot write to $dest: choose another --prefix or run with sudo"
 chmod 755 "$dest/.mcp-docker.new"

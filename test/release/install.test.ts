@@ -26,9 +26,10 @@ let dir: string; // holds the archives and checksums.txt
 let version: string;
 let archive: string; // this host's archive name
 
-const install = (args: string[], env: Record<string, string> = {}) =>
+const install = (args: string[], env: Record<string, string> = {}, cwd?: string) =>
   sh(['sh', INSTALL_SH, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: join(work, 'home'), ...env },
+    cwd,
   });
 const prefix = (name: string) => join(work, name);
 
@@ -127,6 +128,29 @@ describe('install.sh offline (--archive, --checksums)', () => {
     expect(r.stderr).toContain('is not built for this host (linux_');
   });
 
+  it('installs a browser’s renamed copy (“… (1).tar.gz”) and takes checksums.txt with CRLF line ends', async () => {
+    const copies = join(work, 'copies');
+    mkdirSync(copies, { recursive: true });
+    const renamed = join(copies, archive.replace(/\.tar\.gz$/, ' (1).tar.gz'));
+    copyFileSync(join(dir, archive), renamed);
+    const crlf = join(copies, 'checksums.txt');
+    writeFileSync(crlf, readFileSync(join(dir, 'checksums.txt'), 'utf8').replace(/\n/g, '\r\n'));
+    const r = await install(['--archive', renamed, '--checksums', crlf, '--prefix', prefix('renamed')]);
+    expect(r.stderr).toContain(`installed mcp-docker ${version}`);
+    expect(r.code).toBe(0);
+  }, 30_000);
+
+  it('gives PATH advice with an absolute directory for a relative --prefix', async () => {
+    const r = await install(
+      ['--archive', join(dir, archive), '--checksums', join(dir, 'checksums.txt'), '--prefix', 'relpfx'],
+      {},
+      work,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`installed mcp-docker ${version} to ${join(work, 'relpfx/bin')}/mcp-docker`);
+    expect(r.stderr).toContain(`export PATH="${join(work, 'relpfx/bin')}:$PATH"`);
+  }, 30_000);
+
   it('needs both --archive and --checksums', async () => {
     const r = await install(['--archive', join(dir, archive)]);
     expect(r.code).toBe(1);
@@ -212,7 +236,7 @@ describe('install.sh online (a release server on loopback)', () => {
     const r = await install(['--version', '9.9.9', '--prefix', prefix('missing')], base());
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      `download failed: http://127.0.0.1:${server.port}/download/v9.9.9/checksums.txt`,
+      `there is no release v9.9.9 (no http://127.0.0.1:${server.port}/download/v9.9.9/checksums.txt)`,
     );
   });
 
