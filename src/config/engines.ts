@@ -208,11 +208,8 @@ const HOST_SCHEMES =
 export function checkDockerHost(url: string, at: string): void {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) {
-    // The docker CLI reads a bare HOST:PORT as tcp://; say so rather than guess.
-    const hostPort = /^[a-z0-9.-]+:\d+$/i.test(url) ? ` To mean tcp://, write tcp://${url}.` : '';
-    throw new ConfigError(
-      `${at}: '${url}' is not an engine URL (no scheme).${hostPort} Use ${HOST_SCHEMES}.`,
-    );
+    // A bare HOST:PORT arrives here as tcp:// already (resolveConfig reads it as the docker CLI does).
+    throw new ConfigError(`${at}: '${url}' is not an engine URL (no scheme). Use ${HOST_SCHEMES}.`);
   }
   if (scheme === 'fd')
     throw new ConfigError(

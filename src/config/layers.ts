@@ -58,6 +58,9 @@ function readFileLayer(path: string): LayerValues {
 export type Sources = Record<string, string>;
 
 /** Merges the layers and validates once; errors name the key and the layer it came from. */
+/** `host:port` or `[v6]:port` with no scheme, which the docker CLI dials as tcp://. */
+const BARE_HOST_PORT = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\]):\d+$/i;
+
 export function resolveConfig(layers: { flags: LayerValues; env: LayerValues; file?: LayerValues }): {
   config: Config;
   sources: Sources;
@@ -100,9 +103,9 @@ export function resolveConfig(layers: { flags: LayerValues; env: LayerValues; fi
     );
   }
   const config = merged as Config;
-  // Only the default engine uses it; with configured engines doctor reports it as ignored.
-  if (config.dockerHost && !configured)
-    checkDockerHost(config.dockerHost, `setting 'dockerHost' (from ${sources.dockerHost})`);
+  // The docker CLI reads a bare HOST:PORT (`DOCKER_HOST=localhost:2375`) as tcp://; so do we.
+  if (config.dockerHost && BARE_HOST_PORT.test(config.dockerHost))
+    config.dockerHost = `tcp://${config.dockerHost}`;
   try {
     resolveToolsets(config.toolsets);
   } catch (e) {
@@ -133,5 +136,9 @@ export function loadConfig(
     env: envLayer,
     file: file ? readFileLayer(file) : undefined,
   });
+  // Only the default engine uses it (with configured engines doctor reports it as ignored); and a
+  // DOCKER_HOST set for other tools does not keep --help or --version from answering.
+  if (config.dockerHost && !config.engines && !args.help && !args.version)
+    checkDockerHost(config.dockerHost, `setting 'dockerHost' (from ${sources.dockerHost})`);
   return { config, sources, host: readHostEnv(env), args };
 }

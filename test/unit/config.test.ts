@@ -136,9 +136,19 @@ describe('the default engine’s address (DOCKER_HOST, --docker-host, dockerHost
     );
   });
 
-  it('explains fd://, a bare HOST:PORT and a relative socket path', () => {
+  it('reads a bare HOST:PORT as tcp://, as the docker CLI does', () => {
+    expect(load([], { DOCKER_HOST: 'localhost:2375' }).dockerHost).toBe('tcp://localhost:2375');
+    expect(load(['--docker-host', '[::1]:2376']).dockerHost).toBe('tcp://[::1]:2376');
+  });
+
+  it('does not keep --help or --version from answering', () => {
+    expect(refusal(['--help'], { DOCKER_HOST: 'tpc://x' })).toBeUndefined();
+    expect(refusal(['--version'], { DOCKER_HOST: 'tpc://x' })).toBeUndefined();
+  });
+
+  it('explains fd://, a missing scheme and a relative socket path', () => {
     expect(refusal([], { DOCKER_HOST: 'fd://' })).toContain("a daemon's listening address");
-    expect(refusal([], { DOCKER_HOST: 'localhost:2375' })).toContain('write tcp://localhost:2375');
+    expect(refusal([], { DOCKER_HOST: 'localhost' })).toContain('(no scheme)');
     expect(refusal([], { DOCKER_HOST: 'unix://docker.sock' })).toContain('needs an absolute socket path');
     expect(refusal([], { DOCKER_HOST: 'tcp://' })).toContain('names no host');
   });
