@@ -23,7 +23,22 @@ const commands: Record<string, () => Promise<Command>> = {
   'hash-token': () => import('./cli/hash-token.ts'),
 };
 
+/**
+ * docker-modem reads a tcp:// engine's address with Node's url.parse(), whose deprecation notice
+ * (DEP0169) is no user's to act on: it would print on every start against such an engine. Only that
+ * notice is dropped; every other warning is printed as before.
+ */
+function quietDependencyDeprecation(): void {
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  const isDep0169 = (a: unknown) =>
+    a === 'DEP0169' || (typeof a === 'object' && a !== null && (a as { code?: unknown }).code === 'DEP0169');
+  process.emitWarning = ((...args: unknown[]) => {
+    if (!args.some(isDep0169)) emit(...args);
+  }) as typeof process.emitWarning;
+}
+
 function main(argv: string[]): void {
+  quietDependencyDeprecation();
   // A subcommand's own flags (`doctor --json`, `hash-token --stdin`) are not server options.
   const split = argv[0] !== undefined && argv[0] in commands ? splitCommandArgv(argv.slice(1)) : undefined;
   let loaded: LoadedConfig;

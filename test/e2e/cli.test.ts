@@ -255,6 +255,18 @@ describe('start-up settings', () => {
     );
   });
 
+  it('reads a bare host:port as tcp://, and prints no dependency deprecation notice for it', async () => {
+    const r = await mcpDocker(['doctor'], { DOCKER_HOST: '127.0.0.1:1' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('tried   tcp://127.0.0.1:1 (DOCKER_HOST)');
+    expect(r.stderr).not.toContain('DeprecationWarning');
+  });
+
+  it('answers --help and --version whatever DOCKER_HOST says', async () => {
+    for (const flag of ['--help', '--version'])
+      expect((await mcpDocker([flag], { DOCKER_HOST: 'tpc://x' })).code).toBe(0);
+  });
+
   it('groups --help by section and documents --toolsets', async () => {
     const r = await mcpDocker(['--help']);
     expect(r.code).toBe(0);
