@@ -13,34 +13,17 @@ import { join } from 'node:path';
 import { errorOf, type RunningServer, startServer, structured } from '../helpers/client.ts';
 import { askingClient } from '../helpers/elicit.ts';
 import { TEST_IMAGE, testDocker, testLabels, uniqueName } from '../helpers/engine.ts';
+import { tarEntry, tarOf } from '../helpers/tar.ts';
 
 const docker = testDocker();
 const REPO = uniqueName('fx-load-crafted');
 const OWN_LABEL = `fx-load-crafted=${REPO}`;
 const VICTIM = `${REPO}:victim`;
 const DECOY = `${REPO}:decoy`;
-const dir = mkdtempSync(join(tmpdir(), 'fx-load-crafted-'));
+const dir = mkdtempSync(join(tmpdir(), 'mcpt-load-crafted-'));
 const imageId = async (ref: string) => (await docker.getImage(ref).inspect()).Id;
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 const hexOf = (id: string) => id.replace(/^sha256:/, '');
-
-/** One ustar entry: header (checksum filled in) and body padded to 512 bytes. */
-function entry(name: string, body: string | Buffer, type = '0', link = ''): Buffer {
-  const data = typeof body === 'string' ? Buffer.from(body) : body;
-  const h = Buffer.alloc(512);
-  h.write(name, 0);
-  h.write('0000644\0', 100);
-  h.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
-  h.write(type, 156);
-  h.write(link, 157);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  h.fill(' ', 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return Buffer.concat([h, data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
-}
 
 interface Entry {
   name: string;
@@ -67,7 +50,6 @@ function entriesOf(tar: Buffer): Entry[] {
   return out;
 }
 
-const tarOf = (...parts: Buffer[]) => Buffer.concat([...parts, Buffer.alloc(1024)]);
 const write = (name: string, bytes: Buffer) => {
   const path = join(dir, name);
   writeFileSync(path, bytes);
@@ -141,14 +123,20 @@ describe('docker_load_image refuses an archive the engine would read otherwise',
 
   const archives = () => ({
     // docker save's archive for DECOY, then a second manifest.json naming VICTIM: the engine takes the last.
-    'two-manifests.tar': tarOf(...saved.map((e) => e.bytes), entry('manifest.json', manifestFor([VICTIM]))),
-    'dot-manifest.tar': tarOf(...saved.map((e) => e.bytes), entry('./manifest.json', manifestFor([VICTIM]))),
+    'two-manifests.tar': tarOf(
+      ...saved.map((e) => e.bytes),
+      tarEntry('manifest.json', manifestFor([VICTIM])),
+    ),
+    'dot-manifest.tar': tarOf(
+      ...saved.map((e) => e.bytes),
+      tarEntry('./manifest.json', manifestFor([VICTIM])),
+    ),
     // No regular manifest.json, a symlink to one naming VICTIM, and `repositories` naming DECOY.
     'symlinked.tar': tarOf(
       ...withoutMeta().map((e) => e.bytes),
-      entry('evil.json', manifestFor([VICTIM])),
-      entry('manifest.json', '', '2', 'evil.json'),
-      entry('repositories', JSON.stringify({ [REPO]: { decoy: hexOf(base) } })),
+      tarEntry('evil.json', manifestFor([VICTIM])),
+      tarEntry('manifest.json', '', '2', 'evil.json'),
+      tarEntry('repositories', JSON.stringify({ [REPO]: { decoy: hexOf(base) } })),
     ),
   });
 
@@ -180,8 +168,8 @@ describe('a forced load under confirmation of an archive read otherwise', () => 
       'asked-one-moved-another.tar',
       tarOf(
         ...withoutMeta().map((e) => e.bytes),
-        entry('manifest.json', manifestFor([DECOY])),
-        entry('manifest.json', manifestFor([VICTIM])),
+        tarEntry('manifest.json', manifestFor([DECOY])),
+        tarEntry('manifest.json', manifestFor([VICTIM])),
       ),
     );
     const client = await askingClient({
@@ -217,8 +205,8 @@ describe('docker_load_image reads the image ID from the config, as the engine do
       ...withoutMeta()
         .filter((e) => e !== config)
         .map((e) => e.bytes),
-      entry(claimed, config.body),
-      entry('manifest.json', manifestFor([VICTIM], claimed)),
+      tarEntry(claimed, config.body),
+      tarEntry('manifest.json', manifestFor([VICTIM], claimed)),
     );
   };
 
@@ -248,8 +236,8 @@ describe('docker_load_image reads the image ID from the config, as the engine do
     await docker.getImage(base).tag({ repo: REPO, tag: 'victim' });
     const linked = tarOf(
       ...withoutMeta().map((e) => e.bytes),
-      entry('config-link.json', '', '2', `${hexOf(base)}.json`),
-      entry('manifest.json', manifestFor([VICTIM, DECOY], 'config-link.json')),
+      tarEntry('config-link.json', '', '2', `${hexOf(base)}.json`),
+      tarEntry('manifest.json', manifestFor([VICTIM, DECOY], 'config-link.json')),
     );
     const path = write('linked-config.tar', linked);
     const err = errorOf(await server.client.callTool('docker_load_image', { path }));

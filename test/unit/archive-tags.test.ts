@@ -6,33 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { archiveTags } from '../../src/tools/images/archive-tags.ts';
 import { NotDockerSave } from '../../src/tools/images/archive-tar.ts';
+import { tarEntry, tarOf } from '../helpers/tar.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-archive-tags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** One tar entry: a ustar header (checksum filled in) and its body padded to 512 bytes. */
-function entry(name: string, body: string | Buffer, type = '0', link = ''): Buffer {
-  const data = typeof body === 'string' ? Buffer.from(body) : body;
-  const h = Buffer.alloc(512);
-  h.write(name.slice(0, 100), 0);
-  h.write('0000644\0', 100);
-  h.write(link, 157);
-  h.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
-  h.write(type, 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  h.fill(' ', 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return Buffer.concat([h, data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
-}
-const tarOf = (...entries: Buffer[]) => Buffer.concat([...entries, Buffer.alloc(1024)]);
-const LAYER = entry('0123/layer.tar', Buffer.alloc(3000, 7));
+const LAYER = tarEntry('0123/layer.tar', Buffer.alloc(3000, 7));
 /** An image config and its name as docker save writes it: the digest of its content. */
 const CONFIG = '{"architecture":"amd64","os":"linux"}';
 const HEX = createHash('sha256').update(CONFIG).digest('hex');
-const CONFIG_ENTRY = entry(`${HEX}.json`, CONFIG);
+const CONFIG_ENTRY = tarEntry(`${HEX}.json`, CONFIG);
 /** A PAX record: its length counts itself. */
 function paxRecord(key: string, value: string): string {
   const rest = ` ${key}=${value}\n`;
@@ -59,7 +42,7 @@ async function tagsIn(bytes: Buffer) {
 
 describe('archiveTags', () => {
   const manifest = (config: string, tags: string[] | null) =>
-    entry('manifest.json', JSON.stringify([{ Config: config, RepoTags: tags, Layers: [] }]));
+    tarEntry('manifest.json', JSON.stringify([{ Config: config, RepoTags: tags, Layers: [] }]));
 
   it('reads RepoTags from manifest.json, with the digest of the config it names as the image ID', async () => {
     expect(await tagsIn(tarOf(LAYER, CONFIG_ENTRY, manifest(`${HEX}.json`, ['a/b:1', 'c:2'])))).toEqual({
@@ -70,7 +53,7 @@ describe('archiveTags', () => {
       ],
     });
     expect(
-      await tagsIn(tarOf(entry(`blobs/sha256/${HEX}`, CONFIG), manifest(`blobs/sha256/${HEX}`, ['x:y']))),
+      await tagsIn(tarOf(tarEntry(`blobs/sha256/${HEX}`, CONFIG), manifest(`blobs/sha256/${HEX}`, ['x:y']))),
     ).toEqual({
       known: true,
       tags: [{ tag: 'x:y', id: `sha256:${HEX}` }],
@@ -78,8 +61,8 @@ describe('archiveTags', () => {
   });
 
   it('finds manifest.json under a PAX path and reads a gzip archive', async () => {
-    const pax = entry('PaxHeaders/x', paxRecord('path', 'manifest.json'), 'x');
-    const named = entry('placeholder', JSON.stringify([{ Config: `${HEX}.json`, RepoTags: ['p:q'] }]));
+    const pax = tarEntry('PaxHeaders/x', paxRecord('path', 'manifest.json'), 'x');
+    const named = tarEntry('placeholder', JSON.stringify([{ Config: `${HEX}.json`, RepoTags: ['p:q'] }]));
     expect(paxRecord('path', 'manifest.json')).toBe('22 path=manifest.json\n');
     expect(await tagsIn(tarOf(LAYER, pax, named))).toMatchObject({ tags: [{ tag: 'p:q' }] });
     const gz = Buffer.from(Bun.gzipSync(tarOf(LAYER, manifest(`${HEX}.json`, ['g:z']))));
@@ -91,7 +74,7 @@ describe('archiveTags', () => {
   });
 
   it('reads legacy `repositories` tags without an ID', async () => {
-    const repos = entry('repositories', JSON.stringify({ old: { v1: '0123' } }));
+    const repos = tarEntry('repositories', JSON.stringify({ old: { v1: '0123' } }));
     expect(await tagsIn(tarOf(LAYER, repos))).toEqual({ known: true, tags: [{ tag: 'old:v1' }] });
   });
 
@@ -105,18 +88,18 @@ describe('archiveTags', () => {
 
 describe('archiveTags reads the image ID as the engine computes it', () => {
   const item = (config: string) =>
-    entry('manifest.json', JSON.stringify([{ Config: config, RepoTags: ['v:1'] }]));
+    tarEntry('manifest.json', JSON.stringify([{ Config: config, RepoTags: ['v:1'] }]));
 
   it('from the config file content, not from the name the manifest gives it', async () => {
     const claimed = 'cd'.repeat(32);
-    expect(await tagsIn(tarOf(entry(`${claimed}.json`, CONFIG), item(`${claimed}.json`)))).toEqual({
+    expect(await tagsIn(tarOf(tarEntry(`${claimed}.json`, CONFIG), item(`${claimed}.json`)))).toEqual({
       known: true,
       tags: [{ tag: 'v:1', id: `sha256:${HEX}` }],
     });
   });
 
   it('from the last entry of that name, as unpacking leaves it', async () => {
-    const first = entry(`${HEX}.json`, '{"os":"other"}');
+    const first = tarEntry(`${HEX}.json`, '{"os":"other"}');
     expect(await tagsIn(tarOf(first, CONFIG_ENTRY, item(`./${HEX}.json`)))).toMatchObject({
       tags: [{ tag: 'v:1', id: `sha256:${HEX}` }],
     });
@@ -125,12 +108,12 @@ describe('archiveTags reads the image ID as the engine computes it', () => {
   it('not at all when the config is missing, a link, or under a directory a link later replaced', async () => {
     const cases = [
       tarOf(item(`${HEX}.json`)),
-      tarOf(CONFIG_ENTRY, entry('c.json', '', '2', `${HEX}.json`), item('c.json')),
-      tarOf(CONFIG_ENTRY, entry('c.json', '', '1', `${HEX}.json`), item('c.json')),
+      tarOf(CONFIG_ENTRY, tarEntry('c.json', '', '2', `${HEX}.json`), item('c.json')),
+      tarOf(CONFIG_ENTRY, tarEntry('c.json', '', '1', `${HEX}.json`), item('c.json')),
       tarOf(
-        entry('d/', '', '5'),
-        entry(`d/${HEX}.json`, CONFIG),
-        entry('d', '', '2', 'e'),
+        tarEntry('d/', '', '5'),
+        tarEntry(`d/${HEX}.json`, CONFIG),
+        tarEntry('d', '', '2', 'e'),
         item(`d/${HEX}.json`),
       ),
     ];
@@ -140,7 +123,7 @@ describe('archiveTags reads the image ID as the engine computes it', () => {
 
 describe('archiveTags refuses an archive the engine could read otherwise', () => {
   const tags = (t: string) =>
-    entry('manifest.json', JSON.stringify([{ Config: `${HEX}.json`, RepoTags: [t] }]));
+    tarEntry('manifest.json', JSON.stringify([{ Config: `${HEX}.json`, RepoTags: [t] }]));
   const refused = async (bytes: Buffer, why: RegExp) => {
     const err = await tagsIn(bytes).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotDockerSave);
@@ -156,7 +139,7 @@ describe('archiveTags refuses an archive the engine could read otherwise', () =>
       'x/..//./manifest.json',
     ])
       await refused(
-        tarOf(tags('decoy:1'), entry(second, JSON.stringify([{ RepoTags: ['victim:latest'] }]))),
+        tarOf(tags('decoy:1'), tarEntry(second, JSON.stringify([{ RepoTags: ['victim:latest'] }]))),
         /more than one entry named manifest\.json/,
       );
     const gz = Buffer.from(Bun.gzipSync(tarOf(tags('decoy:1'), tags('victim:latest'))));
@@ -164,56 +147,56 @@ describe('archiveTags refuses an archive the engine could read otherwise', () =>
   });
 
   it('with two `repositories`, or a manifest.json or `repositories` that is not a regular file', async () => {
-    const repos = entry('repositories', '{"victim":{"latest":"0123"}}');
+    const repos = tarEntry('repositories', '{"victim":{"latest":"0123"}}');
     await refused(tarOf(repos, repos), /more than one entry named repositories/);
     await refused(
-      tarOf(entry('evil.json', '[]'), entry('manifest.json', '', '2', 'evil.json'), repos),
+      tarOf(tarEntry('evil.json', '[]'), tarEntry('manifest.json', '', '2', 'evil.json'), repos),
       /manifest\.json is a link/,
     );
     await refused(
-      tarOf(entry('evil.json', '[]'), entry('manifest.json', '', '1', 'evil.json')),
+      tarOf(tarEntry('evil.json', '[]'), tarEntry('manifest.json', '', '1', 'evil.json')),
       /manifest\.json is a link/,
     );
-    await refused(tarOf(entry('manifest.json/', '', '5')), /manifest\.json is a dir/);
-    await refused(tarOf(entry('manifest.json/', '', '\0')), /manifest\.json is a dir/);
-    await refused(tarOf(entry('manifest.json/x', '[]')), /manifest\.json is a directory/);
-    await refused(tarOf(entry('repositories', '', '2', 'x')), /repositories is a link/);
+    await refused(tarOf(tarEntry('manifest.json/', '', '5')), /manifest\.json is a dir/);
+    await refused(tarOf(tarEntry('manifest.json/', '', '\0')), /manifest\.json is a dir/);
+    await refused(tarOf(tarEntry('manifest.json/x', '[]')), /manifest\.json is a directory/);
+    await refused(tarOf(tarEntry('repositories', '', '2', 'x')), /repositories is a link/);
   });
 
   it('with an entry written through a link, or outside the archive', async () => {
     await refused(
-      tarOf(entry('x', '', '2', '.'), entry('x/manifest.json', '[]')),
+      tarOf(tarEntry('x', '', '2', '.'), tarEntry('x/manifest.json', '[]')),
       /lies under 'x', which is a link/,
     );
-    await refused(tarOf(entry('../manifest.json', '[]')), /outside the archive/);
-    await refused(tarOf(entry('.', '', '2', '/')), /archive root/);
+    await refused(tarOf(tarEntry('../manifest.json', '[]')), /outside the archive/);
+    await refused(tarOf(tarEntry('.', '', '2', '/')), /archive root/);
   });
 
   it('with a manifest.json key that Go matches case-insensitively', async () => {
     for (const key of ['repotags', 'REPOTAGS', 'RepoTag\u017f', 'config', 'Conf\u0131g', 'layersources'])
       await refused(
-        tarOf(entry('manifest.json', JSON.stringify([{ [key]: ['victim:latest'] }]))),
+        tarOf(tarEntry('manifest.json', JSON.stringify([{ [key]: ['victim:latest'] }]))),
         /manifest\.json spells/,
       );
   });
 
   it('with tar features whose meaning differs between readers', async () => {
     const m = tags('victim:latest');
-    await refused(tarOf(entry('sparse', 'x', 'S'), m), /tar type 'S'/);
-    await refused(tarOf(entry('g', paxRecord('path', 'x'), 'g'), m), /tar type 'g'/);
+    await refused(tarOf(tarEntry('sparse', 'x', 'S'), m), /tar type 'S'/);
+    await refused(tarOf(tarEntry('g', paxRecord('path', 'x'), 'g'), m), /tar type 'g'/);
     await refused(
-      tarOf(entry('p', '21 path=manifest.json\n', 'x'), entry('decoy', '[]')),
+      tarOf(tarEntry('p', '21 path=manifest.json\n', 'x'), tarEntry('decoy', '[]')),
       /PAX header is malformed/,
     );
     const bothNames = [
-      entry('p', paxRecord('path', 'decoy'), 'x'),
-      entry('././@LongLink', 'manifest.json', 'L'),
+      tarEntry('p', paxRecord('path', 'decoy'), 'x'),
+      tarEntry('././@LongLink', 'manifest.json', 'L'),
     ];
-    await refused(tarOf(...bothNames, entry('n', '[]')), /both a PAX and a GNU long name/);
-    const two = entry('p', paxRecord('path', 'a'), 'x');
-    await refused(tarOf(two, two, entry('n', '[]')), /two PAX headers/);
-    await refused(tarOf(entry('p', paxRecord('GNU.sparse.major', '1'), 'x'), m), /sparse/);
-    await refused(tarOf(entry('d', 'body', '5'), m), /with a body/);
+    await refused(tarOf(...bothNames, tarEntry('n', '[]')), /both a PAX and a GNU long name/);
+    const two = tarEntry('p', paxRecord('path', 'a'), 'x');
+    await refused(tarOf(two, two, tarEntry('n', '[]')), /two PAX headers/);
+    await refused(tarOf(tarEntry('p', paxRecord('GNU.sparse.major', '1'), 'x'), m), /sparse/);
+    await refused(tarOf(tarEntry('d', 'body', '5'), m), /with a body/);
     // A zero block then more entries: Go fails on it, and the reader must not stop early.
     await refused(
       Buffer.concat([m, Buffer.alloc(512), tags('victim:latest'), Buffer.alloc(1024)]),
@@ -224,8 +207,8 @@ describe('archiveTags refuses an archive the engine could read otherwise', () =>
   it('not for a PAX size that covers what looks like another entry', async () => {
     // The PAX size makes the "manifest.json" header part of the first file's body, as Go reads it.
     const body = tags('victim:latest');
-    const pax = entry('p', paxRecord('size', String(body.length)), 'x');
-    const holder = entry('holder', '');
+    const pax = tarEntry('p', paxRecord('size', String(body.length)), 'x');
+    const holder = tarEntry('holder', '');
     const tar = Buffer.concat([pax, holder, body, tags('decoy:1'), Buffer.alloc(1024)]);
     expect(await tagsIn(tar)).toMatchObject({ known: true, tags: [{ tag: 'decoy:1' }] });
   });
@@ -235,29 +218,29 @@ describe('archiveTags reads header numbers as Go does', () => {
   it('trims NULs and spaces on both sides of an octal size before reading it', async () => {
     // Size written as "\0\0\0 0001000 ": a reader stopping at the first NUL would read 0 and take the
     // body (a manifest.json header) for the next entry.
-    const hidden = entry('manifest.json', JSON.stringify([{ RepoTags: ['victim:latest'] }]));
-    const holder = entry('holder', Buffer.alloc(hidden.length));
+    const hidden = tarEntry('manifest.json', JSON.stringify([{ RepoTags: ['victim:latest'] }]));
+    const holder = tarEntry('holder', Buffer.alloc(hidden.length));
     holder.write(`\0\0\0 ${hidden.length.toString(8).padStart(7, '0')} `, 124, 'latin1');
     holder.fill(' ', 148, 156);
     let sum = 0;
     for (const b of holder.subarray(0, 512)) sum += b;
     holder.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
     hidden.copy(holder, 512);
-    const tar = tarOf(holder, entry('manifest.json', JSON.stringify([{ RepoTags: ['decoy:1'] }])));
+    const tar = tarOf(holder, tarEntry('manifest.json', JSON.stringify([{ RepoTags: ['decoy:1'] }])));
     expect(await tagsIn(tar)).toMatchObject({ known: true, tags: [{ tag: 'decoy:1' }] });
   });
 });
 
 describe('archiveTags takes for gzip what the engine does', () => {
   it('reads a plain tar whose first name starts with gzip magic but not the deflate method', async () => {
-    const first = entry('xx', 'x');
+    const first = tarEntry('xx', 'x');
     first[0] = 0x1f;
     first[1] = 0x8b;
     first.fill(' ', 148, 156);
     let sum = 0;
     for (const b of first.subarray(0, 512)) sum += b;
     first.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    const m = entry('manifest.json', JSON.stringify([{ RepoTags: ['victim:latest'] }]));
+    const m = tarEntry('manifest.json', JSON.stringify([{ RepoTags: ['victim:latest'] }]));
     expect(await tagsIn(tarOf(first, m))).toEqual({ known: true, tags: [{ tag: 'victim:latest' }] });
   });
 
