@@ -161,12 +161,9 @@ export function checkUrl(url: string, at: string): void {
       throw new ConfigError(`${at}: 'context:' needs a Docker context name, e.g. context:colima`);
     return;
   }
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  const scheme = schemeOf(url);
   if (scheme === 'unix') {
-    if (!url.slice('unix://'.length).startsWith('/'))
-      throw new ConfigError(
-        `${at}: a unix:// URL needs an absolute socket path, e.g. unix:///var/run/docker.sock`,
-      );
+    checkUnixUrl(url, at);
     return;
   }
   if (scheme === 'npipe') return;
@@ -197,6 +194,18 @@ export function checkUrl(url: string, at: string): void {
   throw new ConfigError(`${at}: unsupported engine URL '${url}'. Use ${SCHEMES}.`);
 }
 
+/** An engine URL's scheme in lower case (`unix`, `tcp`…), or undefined when it has none. */
+const schemeOf = (url: string): string | undefined =>
+  /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+
+/** A unix:// URL names its socket by an absolute path (the engine does not resolve a relative one). */
+function checkUnixUrl(url: string, at: string): void {
+  if (!url.slice('unix://'.length).startsWith('/'))
+    throw new ConfigError(
+      `${at}: a unix:// URL needs an absolute socket path, e.g. unix:///var/run/docker.sock`,
+    );
+}
+
 /**
  * The default engine's address (DOCKER_HOST, --docker-host, dockerHost) takes what the docker CLI takes,
  * less fd:// (a daemon's listening socket, which no client dials), plus http(s):// as Docker's SDKs read.
@@ -206,7 +215,7 @@ const HOST_SCHEMES =
 
 /** Refuses a default engine address no call could use, so a typo stops start-up instead of every call. */
 export function checkDockerHost(url: string, at: string): void {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  const scheme = schemeOf(url);
   if (scheme === undefined) {
     // A bare HOST:PORT arrives here as tcp:// already (resolveConfig reads it as the docker CLI does).
     throw new ConfigError(`${at}: '${url}' is not an engine URL (no scheme). Use ${HOST_SCHEMES}.`);
@@ -216,10 +225,7 @@ export function checkDockerHost(url: string, at: string): void {
       `${at}: '${url}' is a daemon's listening address (systemd socket activation); a client cannot connect to it. Use ${HOST_SCHEMES}.`,
     );
   if (scheme === 'unix') {
-    if (!url.slice('unix://'.length).startsWith('/'))
-      throw new ConfigError(
-        `${at}: a unix:// URL needs an absolute socket path, e.g. unix:///var/run/docker.sock`,
-      );
+    checkUnixUrl(url, at);
     return;
   }
   if (scheme === 'npipe') return;
