@@ -80,7 +80,14 @@ describe('the request hook', () => {
     const c = await fixture.makeContainer({ cmd: ['sh', '-c', 'echo one; echo two; sleep 3600'] });
     const seen = record();
 
-    const out = await callOk<{ lines: string[] }>('docker_container_logs', { container_id: c.name, tail: 5 });
+    const read = () =>
+      callOk<{ lines: string[] }>('docker_container_logs', { container_id: c.name, tail: 5 });
+    // The container may not have written both lines yet on a loaded machine: read again until it has.
+    let out = await read();
+    for (let i = 0; i < 50 && out.lines.length < 2; i++) {
+      await Bun.sleep(100);
+      out = await read();
+    }
 
     expect(out.lines).toEqual(['one', 'two']);
     const logs = seen.find((x) => x.path.endsWith('/logs'));
