@@ -285,7 +285,9 @@ const exposedMap = (expose: string[]) =>
       const [ports = '', protocol = 'tcp'] = e.split('/');
       if (!/^\d+(-\d+)?$/.test(ports)) return [[`${ports}/${protocol}`, {}]];
       const [lo, hi] = span(ports);
-      return Array.from({ length: Math.max(hi - lo + 1, 1) }, (_, i) => [`${lo + i}/${protocol}`, {}]);
+      // Outside 1-65535 or backwards: as given, for the engine to refuse (never a huge list).
+      if (lo < 1 || hi > 65535 || hi < lo) return [[`${ports}/${protocol}`, {}]];
+      return Array.from({ length: hi - lo + 1 }, (_, i) => [`${lo + i}/${protocol}`, {}]);
     }),
   );
 

@@ -552,6 +552,15 @@ describe('port ranges and keys inside service keys', () => {
       await expect(spec(`    ports: ["${ports}"]\n`)).rejects.toThrow(`service "a": ports: ${why}`);
   });
 
+  it('exposes a port range port by port, and refuses one past 65535 or backwards before expanding it', async () => {
+    const body = createBody(await spec('    expose: ["80", "90-91/udp"]\n'));
+    expect(Object.keys(body.ExposedPorts as object)).toEqual(['80/tcp', '90/udp', '91/udp']);
+    for (const e of ['1-99999999', '9000-8000', '0', 'x/tcp', '80/ip'])
+      await expect(spec(`    expose: ["${e}"]\n`)).rejects.toThrow(
+        `service "a": expose: "${e}" is not a port`,
+      );
+  });
+
   const check = async (service: string, api = '1.41') => {
     const p = await load({}, { content: `services:\n  a:\n    image: x\n${service}`, project_name: 'p' });
     checkContainerKeys(p, ['a'], api);

@@ -99,6 +99,19 @@ function portSpan(s: string, min: number): [number, number] | undefined {
   return lo >= min && hi >= lo && hi <= 65535 ? [lo, hi] : undefined;
 }
 
+/** An `expose` entry: a port or a range of ports (1-65535), with a protocol or not. */
+function exposed(e: string, c: ServiceCtx): string {
+  const m = /^([\d-]+)(?:\/(tcp|udp|sctp))?$/.exec(e);
+  if (!m || !portSpan(m[1] as string, 1))
+    throw bad(
+      c,
+      'expose',
+      `"${e}" is not a port or a range of ports`,
+      'Write PORT, LOW-HIGH or either with /tcp, /udp or /sctp (ports 1-65535, LOW up to HIGH).',
+    );
+  return e;
+}
+
 /**
  * A port as Docker Compose takes it: a container port or range; a host port, a host range the engine
  * picks one from (one container port), or a host range as long as the container range (port by port).
@@ -207,7 +220,7 @@ export async function normaliseService(raw: Obj, c: ServiceCtx): Promise<Obj> {
   for (const k of ['links', 'volumes_from']) if (raw[k] !== undefined) s[k] = list(raw[k]);
   if (raw.sysctls !== undefined) s.sysctls = keyValues(raw.sysctls);
   if (raw.ports !== undefined) s.ports = (raw.ports as unknown[]).map((p) => port(p, c));
-  if (raw.expose !== undefined) s.expose = list(raw.expose);
+  if (raw.expose !== undefined) s.expose = list(raw.expose).map((e) => exposed(e, c));
   if (raw.volumes !== undefined) s.volumes = (raw.volumes as unknown[]).map((v) => volume(v, c));
   for (const k of ['dns', 'dns_search', 'tmpfs', 'cap_add', 'cap_drop', 'security_opt', 'profiles'])
     if (raw[k] !== undefined) s[k] = list(raw[k]);
