@@ -7,7 +7,9 @@
  * or could become a remote one. It over-approximates: quotes and escape characters are removed before
  * a source is judged (the builder's word lexer removes them), and a source holding a variable is
  * named too, since a build arg could make it a URL. The classic builder has no heredocs: every line is
- * read as an instruction, which can only name more. Pure; knows nothing of MCP or of any tool.
+ * read as an instruction, which can only name more. Where the builder's Go reading could still differ
+ * from ours (its flag splitter works byte by byte), an ADD is refused whole: a URL anywhere in its
+ * arguments, or a character we cannot split as it does. Pure; knows nothing of MCP or of any tool.
  */
 
 /** One ADD source that the engine would, or could, fetch over the network. */
@@ -15,7 +17,8 @@ export interface RemoteSource {
   /** 1-based line of the instruction. */
   line: number;
   source: string;
-  why: 'url' | 'variable';
+  /** A URL; a variable a build arg could make one; or characters the builder may split otherwise. */
+  why: 'url' | 'variable' | 'unclear';
 }
 
 /** Go's unicode.IsSpace, which the builder trims lines with (JavaScript's \s differs: U+0085, U+FEFF). */
@@ -24,21 +27,31 @@ const COMMENT = new RegExp(`^[${SPACE}]*#`);
 const BLANK = new RegExp(`^[${SPACE}]*$`);
 const LEADING = new RegExp(`^[${SPACE}]+`);
 
-/** The two directives of Docker 20.10's parser; any other line ends the directives. */
-const ESCAPE = /^#[ \t]*escape[ \t]*=[ \t]*(.)/i;
-const SYNTAX = /^#[ \t]*syntax[ \t]*=/i;
+/** Go RE2's `\\s`, which the directive pattern uses: no \\v, nothing beyond ASCII. */
+const GO_S = '[\\t\\n\\f\\r ]';
+/** Docker 20.10's directive pattern; only `escape` and `syntax` are directives, any other line ends them. */
+const DIRECTIVE = new RegExp(`^#${GO_S}*([a-zA-Z][a-zA-Z0-9]*)${GO_S}*=${GO_S}*([^\n]+?)${GO_S}*$`);
 /** A URL scheme (http, https, git, ssh, anything://), or scp-like git (git@host:repo). */
 const REMOTE = /^(?:[a-z][a-z0-9+.-]*:\/\/|git@)/i;
+/** What the builder splits an instruction's name from its arguments on (Go's `[\t\v\f\r ]+`), widened to Go's IsSpace. */
+const WORD_END = `[${SPACE}]+`;
+const ONBUILD = new RegExp(`^onbuild(?:${WORD_END}|$)`, 'i');
+const ADD = new RegExp(`^add(?:${WORD_END}|$)`, 'i');
+const ONE_SPACE = new RegExp(`^[${SPACE}]$`);
+const TRIM = new RegExp(`^[${SPACE}]+|[${SPACE}]+$`, 'g');
+
+/** A line as Go's scanner and the builder's trimNewline leave it: no trailing \r or \n. */
+const trimNewline = (line: string) => line.replace(/[\r\n]+$/, '');
 
 /** The escape character the `# escape=` directive sets (default backslash), and where instructions start. */
 function directives(lines: string[]): { esc: string; start: number } {
   let esc = '\\';
   let i = 0;
   for (; i < lines.length; i++) {
-    const line = (lines[i] ?? '').replace(LEADING, '');
-    const m = ESCAPE.exec(line);
-    if (m) esc = m[1] === '`' ? '`' : '\\';
-    else if (!SYNTAX.test(line)) break;
+    const m = DIRECTIVE.exec(trimNewline(lines[i] ?? '').replace(LEADING, ''));
+    const key = m?.[1]?.toLowerCase();
+    if (key === 'escape') esc = m?.[2] === '`' ? '`' : '\\';
+    else if (key !== 'syntax') break;
   }
   return { esc, start: i };
 }
@@ -46,9 +59,15 @@ function directives(lines: string[]): { esc: string; start: number } {
 /** Logical instructions: continuation lines joined, comment and blank lines inside them dropped. */
 function instructions(text: string): { line: number; text: string; esc: string }[] {
   // As Go's line scanner: lines end at \n only (a lone \r is whitespace inside a line).
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map(trimNewline);
   const { esc, start } = directives(lines);
-  const cont = new RegExp(`${esc === '\\' ? '\\\\' : esc}[ \\t]*$`);
+  // Docker's own pattern: an escape character ending the line continues it, unless another escape
+  // character precedes it ('RUN a \\' ends there, and the next line is an instruction of its own).
+  const e = esc === '\\' ? '\\\\' : esc;
+  const cont = new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
   const out: { line: number; text: string; esc: string }[] = [];
   let acc: string | undefined;
   let first = 0;
@@ -57,13 +76,13 @@ function instructions(text: string): { line: number; text: string; esc: string }
     if (COMMENT.test(raw) || (acc !== undefined && BLANK.test(raw))) continue;
     if (acc === undefined) first = i + 1;
     const more = cont.test(raw);
-    const part = more ? raw.replace(cont, '') : raw;
+    const part = more ? raw.replace(cont, '$1') : raw;
     acc = acc === undefined ? part : `${acc}${part}`;
     if (more) continue;
-    if (acc.trim()) out.push({ line: first, text: acc, esc });
+    if (!BLANK.test(acc)) out.push({ line: first, text: acc, esc });
     acc = undefined;
   }
-  if (acc?.trim()) out.push({ line: first, text: acc, esc });
+  if (acc !== undefined && !BLANK.test(acc)) out.push({ line: first, text: acc, esc });
   return out;
 }
 
@@ -97,21 +116,53 @@ function addSources(args: string, esc: string): string[] {
 export function remoteAddSources(dockerfile: string): RemoteSource[] {
   const found: RemoteSource[] = [];
   for (const ins of instructions(dockerfile)) {
-    let body = ins.text.trimStart();
+    // As the builder: trimmed with Go's IsSpace, the name lower-cased by Go (which maps U+0130 to 'i').
+    let body = ins.text.replace(TRIM, '').replace(/\u0130/g, 'i');
     // ONBUILD runs its instruction in a build FROM this image: judged as if it ran here.
     for (;;) {
-      const m = /^onbuild\s+/i.exec(body);
+      const m = ONBUILD.exec(body);
       if (!m) break;
-      body = body.slice(m[0].length);
+      body = body.slice(m[0].length).replace(TRIM, '');
     }
-    const m = /^add(?:\s+|$)/i.exec(body);
+    const m = ADD.exec(body);
     if (!m) continue;
-    for (const source of addSources(body.slice(m[0].length), ins.esc)) {
+    const args = body.slice(m[0].length);
+    const before = found.length;
+    for (const source of addSources(args, ins.esc)) {
       if (REMOTE.test(source)) found.push({ line: ins.line, source, why: 'url' });
       else if (source.includes('$')) found.push({ line: ins.line, source, why: 'variable' });
     }
+    if (found.length > before) continue;
+    // What the builder could read differently from the split above is refused whole.
+    const why = unreadable(args, ins.esc);
+    if (why) found.push({ line: ins.line, source: args.trim(), why });
   }
   return found;
+}
+
+/**
+ * Why an ADD's arguments are refused whole though no source above was remote: a URL or scp-like git
+ * anywhere in them (quotes, escape characters, JSON punctuation and \u escapes removed), which a
+ * reading of flags or words other than ours could make a source; or a character we cannot split as
+ * the builder does. The builder ends a flag at any byte Go's IsSpace takes for a space, 0x85 and 0xA0
+ * included, so a character whose UTF-8 holds one (à is C3 A0) splits a flag where we would not; other
+ * Unicode spaces, and bytes that are not UTF-8 (read here as U+FFFD), are refused as well.
+ */
+function unreadable(args: string, esc: string): RemoteSource['why'] | undefined {
+  const strip = new RegExp(`["'\\[\\],${esc === '\\' ? '\\\\' : esc}]`, 'g');
+  const decoded = args.replace(/\\u([0-9a-fA-F]{4})/g, (_, h: string) =>
+    String.fromCharCode(Number.parseInt(h, 16)),
+  );
+  for (const text of [args, decoded]) {
+    const plain = text.replace(strip, '');
+    if (plain.includes('://') || /git@/i.test(plain)) return 'url';
+  }
+  for (const ch of args) {
+    if (ch.charCodeAt(0) < 0x80) continue;
+    if (ch === '\ufffd' || ONE_SPACE.test(ch)) return 'unclear';
+    if (Buffer.from(ch).some((b) => b === 0x85 || b === 0xa0)) return 'unclear';
+  }
+  return undefined;
 }
 
 /** The Dockerfile a context stream carries, exactly as sent: its name in the context and its text. */

@@ -99,6 +99,38 @@ describe('a build that would fetch from the host network', () => {
   );
 
   it(
+    'refuses ADD from a URL hidden by a character JavaScript and Go read differently, and nothing is fetched',
+    async () => {
+      const dockerfiles = [
+        // U+0085 (NEL) before ADD: Go trims it as a space.
+        `FROM ${TEST_IMAGE}\n\u0085ADD ${url}/nel /nel\n`,
+        // A form feed or carriage return inside the escape directive: Go's \s takes both, so the
+        // backtick is the escape character and `RUN echo \` does not swallow the ADD line.
+        `#\fescape=\`\nFROM ${TEST_IMAGE}\nRUN echo \\\nADD ${url}/ffesc /f\n`,
+        `# escape\r=\`\nFROM ${TEST_IMAGE}\nRUN echo \\\nADD ${url}/cresc /f\n`,
+        // à is C3 A0: the builder ends the flag at byte A0, so the URL is a source.
+        `FROM ${TEST_IMAGE}\nADD --chown=0\u00e0${url}/chowna0 /d\n`,
+      ];
+      for (const dockerfile of dockerfiles) {
+        const tag = tagged('mcpt-build-src');
+        const result = await server.client.callTool('docker_build_image', {
+          path: context(dockerfile),
+          tag,
+          no_cache: true,
+        });
+
+        const err = errorOf(result);
+        expect({ dockerfile, kind: err.kind }).toEqual({ dockerfile, kind: 'policy_denied' });
+        expect(err.message).toContain('ADD');
+        expect(err.message).toContain("host's network");
+        expect(await exists(tag)).toBe(false);
+      }
+      expect(seen).toEqual([]);
+    },
+    LONG,
+  );
+
+  it(
     'refuses the same Dockerfile in a Compose build, and nothing is fetched',
     async () => {
       const project = uniqueName('mcpt-build-src').toLowerCase();

@@ -61,6 +61,60 @@ describe('remoteAddSources (what the classic builder would fetch itself)', () =>
     expect(sources('# hello\n# escape=`\nADD \\\n http://h/a /a')).toEqual(['http://h/a']);
   });
 
+  it('reads lines as the builder does where JavaScript and Go differ', () => {
+    const cases: [string, string][] = [
+      // Go's IsSpace trims U+0085 and the other Unicode spaces; JavaScript's trimStart keeps U+0085.
+      ['FROM x\n\u0085ADD http://h/a /a', 'http://h/a'],
+      ['\u0085\u00a0\u3000add http://h/a /a', 'http://h/a'],
+      ['ONBUILD\u0085ADD http://h/a /a', 'http://h/a'],
+      ['ONBUILD \u0085 ADD http://h/a /a', 'http://h/a'],
+      // Go lower-cases U+0130 to 'i': ONBUİLD is ONBUILD to the builder.
+      ['ONBU\u0130LD ADD http://h/a /a', 'http://h/a'],
+      // Directives: Go's \s is [\t\n\f\r ], so a form feed or carriage return still makes `escape=`.
+      ['#\fescape=`\nFROM x\nRUN echo \\\nADD http://h/a /a', 'http://h/a'],
+      ['# escape\r=`\nFROM x\nRUN echo \\\nADD http://h/a /a', 'http://h/a'],
+      ['#escape=\f`\f\nFROM x\nRUN echo \\\nADD http://h/a /a', 'http://h/a'],
+      ['\u00a0# ESCAPE = `\nFROM x\nRUN echo \\\nADD http://h/a /a', 'http://h/a'],
+      ['#\fsyntax=x\n# escape=`\nFROM x\nRUN echo \\\nADD http://h/a /a', 'http://h/a'],
+      ['# escape=`\r\r\nFROM x\nRUN echo \\\nADD http://h/a /a', 'http://h/a'],
+      // An escaped escape character at the end does not continue the line (Docker's own pattern).
+      ['FROM x\nRUN echo \\\\\nADD http://h/a /a', 'http://h/a'],
+      // Trailing carriage returns go before the continuation is judged, as Go's trimNewline does.
+      ['ADD \\\r\r\nhttp://h/a /a', 'http://h/a'],
+    ];
+    for (const [text, url] of cases) expect({ text, found: sources(text) }).toEqual({ text, found: [url] });
+  });
+
+  it('refuses an ADD whose flags the builder could split elsewhere', () => {
+    // The builder ends a flag at byte 0xA0 or 0x85: `à` (C3 A0) makes the URL a source.
+    const a0 = remoteAddSources('FROM x\nADD --chown=0\u00e0http://h/a /d');
+    expect(a0.map((f) => [f.line, f.why])).toEqual([[2, 'url']]);
+    expect(a0[0]?.source).toContain('http://h/a');
+    const cases = [
+      'ADD --chown=0\u0105http://h/a /d', // ą is C4 85
+      'ADD --chown="0 http://h/a" /local /d',
+      'ADD --chown=0\\ http://h/a /d',
+      'ADD --chown=0 "h"t"tp:/"/h/a /d',
+      'ADD --chown=0\u00a0git@h:r /d',
+      'ADD ["http\\u003a//h/a", /d]',
+    ];
+    for (const text of cases)
+      expect({ text, why: remoteAddSources(text)[0]?.why }).toEqual({ text, why: 'url' });
+    const unclear = [
+      'ADD --chown=0\u00e0$U /d',
+      'ADD --chmod=6\u00e0 local /d',
+      'ADD local\u00a0/d',
+      'ADD local\u2003other /d',
+      'ADD --chown=0\ufffd local /d',
+    ];
+    for (const text of unclear)
+      expect({ text, why: remoteAddSources(text)[0]?.why }).toEqual({ text, why: 'unclear' });
+  });
+
+  it('still passes ordinary non-ASCII names', () => {
+    expect(remoteAddSources('ADD caf\u00e9.txt /d\nADD \u65e5\u672c.txt /d\nCOPY \u00e0 /d')).toEqual([]);
+  });
+
   it('gives the line where the instruction starts', () => {
     expect(remoteAddSources('FROM x\n\nRUN a \\\n  b\nADD \\\n  http://h/a /a')[0]?.line).toBe(5);
   });

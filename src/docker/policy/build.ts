@@ -5,13 +5,19 @@
  * passes only with a context this server packed, whose Dockerfile (the bytes sent) adds nothing remote.
  * SAFETY_ALLOW_PRIVILEGED_CONTAINERS lifts this as it lifts `networkmode: host`: the same reach.
  */
-import { dockerfileName, remoteAddSources, sentDockerfile } from '../dockerfile.ts';
+import { dockerfileName, type RemoteSource, remoteAddSources, sentDockerfile } from '../dockerfile.ts';
 import type { EngineCall } from '../request.ts';
 import { type RuleContext, refuseEscape } from './rules.ts';
 
 const ADD_HINT =
   "Put the file in the build context and COPY it, or download it in a RUN step (which runs in the build container's network, not the host's).";
 const SHOWN = 3;
+const WHY: Record<RemoteSource['why'], string> = {
+  url: 'a URL',
+  variable: 'a variable, which a build arg could make a URL',
+  unclear:
+    'a Unicode space, or a character whose UTF-8 bytes the builder takes for a space, which it may split where this check does not; write it in ASCII',
+};
 
 const clip = (s: string) => (s.length > 120 ? `${s.slice(0, 117)}...` : s);
 
@@ -46,10 +52,7 @@ export function checkBuildSources(call: EngineCall, ctx: RuleContext): void {
   if (found.length === 0) return;
   const listed = found
     .slice(0, SHOWN)
-    .map(
-      (f) =>
-        `line ${f.line}: ADD '${clip(f.source)}' (${f.why === 'url' ? 'a URL' : 'a variable, which a build arg could make a URL'})`,
-    )
+    .map((f) => `line ${f.line}: ADD '${clip(f.source)}' (${WHY[f.why]})`)
     .join('; ');
   const more = found.length > SHOWN ? ` and ${found.length - SHOWN} more` : '';
   refuseEscape(
