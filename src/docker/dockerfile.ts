@@ -18,7 +18,7 @@ export interface RemoteSource {
   line: number;
   source: string;
   /** A URL; a variable a build arg could make one; or characters the builder may split otherwise. */
-  why: 'url' | 'variable' | 'unclear';
+  why: 'url' | 'variable' | 'unclear' | 'directive';
 }
 
 /** Go's unicode.IsSpace, which the builder trims lines with (JavaScript's \s differs: U+0085, U+FEFF). */
@@ -115,6 +115,8 @@ function addSources(args: string, esc: string): string[] {
  */
 export function remoteAddSources(dockerfile: string): RemoteSource[] {
   const found: RemoteSource[] = [];
+  const late = laterEscape(dockerfile);
+  if (late) found.push(late);
   for (const ins of instructions(dockerfile)) {
     // As the builder: trimmed with Go's IsSpace, the name lower-cased by Go (which maps U+0130 to 'i').
     let body = ins.text.replace(TRIM, '').replace(/\u0130/g, 'i');
@@ -138,6 +140,25 @@ export function remoteAddSources(dockerfile: string): RemoteSource[] {
     if (why) found.push({ line: ins.line, source: args.trim(), why });
   }
   return found;
+}
+
+/**
+ * An `# escape=` directive after a directive Docker 20.10 does not know (`# check=`, which newer
+ * builders read): a newer engine applies that escape character and 20.10 does not, so which lines
+ * continue depends on the engine. Such a Dockerfile is refused whole rather than read one way.
+ */
+function laterEscape(dockerfile: string): RemoteSource | undefined {
+  const lines = dockerfile
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map(trimNewline);
+  for (let i = directives(lines).start; i < lines.length; i++) {
+    const m = DIRECTIVE.exec((lines[i] ?? '').replace(LEADING, ''));
+    if (!m) return undefined;
+    if (m[1]?.toLowerCase() === 'escape')
+      return { line: i + 1, source: (lines[i] ?? '').trim(), why: 'directive' };
+  }
+  return undefined;
 }
 
 /**

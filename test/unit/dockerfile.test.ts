@@ -61,6 +61,14 @@ describe('remoteAddSources (what the classic builder would fetch itself)', () =>
     expect(sources('# hello\n# escape=`\nADD \\\n http://h/a /a')).toEqual(['http://h/a']);
   });
 
+  it('refuses an escape directive after one 20.10 does not know, which newer builders apply', () => {
+    // Newer builders read `# check=` as a directive and then the escape; 20.10 stops at `check`, so
+    // the backslash would join the ADD to the RUN for one engine and not for the other.
+    const found = remoteAddSources('# check=skip=all\n# escape=`\nFROM x\nRUN echo \\\nADD http://h/a /a');
+    expect(found[0]).toEqual({ line: 2, source: '# escape=`', why: 'directive' });
+    expect(remoteAddSources('# syntax=x\n# escape=`\nFROM x\nRUN a `\nb')).toEqual([]);
+  });
+
   it('reads lines as the builder does where JavaScript and Go differ', () => {
     const cases: [string, string][] = [
       // Go's IsSpace trims U+0085 and the other Unicode spaces; JavaScript's trimStart keeps U+0085.

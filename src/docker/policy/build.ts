@@ -17,6 +17,8 @@ const WHY: Record<RemoteSource['why'], string> = {
   variable: 'a variable, which a build arg could make a URL',
   unclear:
     'a Unicode space, or a character whose UTF-8 bytes the builder takes for a space, which it may split where this check does not; write it in ASCII',
+  directive:
+    'an escape directive after one Docker 20.10 does not know, which newer builders apply and 20.10 does not; put it first',
 };
 
 const clip = (s: string) => (s.length > 120 ? `${s.slice(0, 117)}...` : s);
@@ -52,7 +54,10 @@ export function checkBuildSources(call: EngineCall, ctx: RuleContext): void {
   if (found.length === 0) return;
   const listed = found
     .slice(0, SHOWN)
-    .map((f) => `line ${f.line}: ADD '${clip(f.source)}' (${WHY[f.why]})`)
+    .map(
+      (f) =>
+        `line ${f.line}: ${f.why === 'directive' ? clip(f.source) : `ADD '${clip(f.source)}'`} (${WHY[f.why]})`,
+    )
     .join('; ');
   const more = found.length > SHOWN ? ` and ${found.length - SHOWN} more` : '';
   refuseEscape(
