@@ -38,6 +38,7 @@ export function inArgumentTerms(e: unknown, given: ReadonlySet<string>, elsewher
     const m = f.field.exec(e.message);
     if (!m || !f.arg || !given.has(f.arg)) continue;
     const at = m[1] === undefined ? f.arg : `${f.arg}[${m[1]}]`;
+    // Both wordings (local and remote) start with the engine's field: the policy writes it first.
     const length = m[0].length;
     return reword(e, (t) => `${at}${t.slice(length)}`);
   }
