@@ -3,11 +3,13 @@ import { ToolError } from '../../src/core/errors.ts';
 import {
   addressRefusal,
   composeIpam,
+  engineBridges,
   type HostNetwork,
   hostNetworks,
   parseIpv6Routes,
   parseNet,
   parseRoutes,
+  withoutEngineBridges,
 } from '../../src/docker/policy/addresses.ts';
 import { policyGuard } from '../../src/docker/policy/guard.ts';
 import { checkNetworkCreate, type RuleContext } from '../../src/docker/policy/rules.ts';
@@ -39,7 +41,10 @@ const INTERFACES = {
   ],
   docker0: [{ address: '172.17.0.1', cidr: '172.17.0.1/16' }],
 };
-const HOST = hostNetworks({ interfaces: INTERFACES, routes: ROUTES, ipv6Routes: IPV6_ROUTES });
+/** Every network of the host, the bridges included. */
+const ALL = hostNetworks({ interfaces: INTERFACES, routes: ROUTES, ipv6Routes: IPV6_ROUTES });
+/** The host as an engine owning docker0 and br-0123456789ab sees it. */
+const HOST = withoutEngineBridges(ALL, new Set(['docker0', 'br-0123456789ab']));
 const texts = (nets: readonly HostNetwork[]) => nets.map((n) => `${n.text} ${n.on}`);
 
 describe("the host's networks, as the kernel lists them", () => {
@@ -71,17 +76,51 @@ describe("the host's networks, as the kernel lists them", () => {
     ]);
   });
 
-  it("leaves out the bridges engines make for their own networks, and keeps loopback and zones' networks", () => {
+  it("leaves out the engine's own bridges, and keeps loopback and zones' networks", () => {
     const t = texts(HOST);
     expect(t).toContain('127.0.0.1/8 lo');
     expect(t).toContain('10.0.2.15/24 eth0');
     expect(t).toContain('fe80::1/64 eth0');
     expect(t.some((x) => x.includes('docker0') || x.includes('br-'))).toBe(false);
-    // A bridge an engine was told to use (--bridge) is not recognisable as one: it stays a host network.
-    const own = hostNetworks({
+    // A bridge an engine was told to use (--bridge) counts as its own when the engine names it.
+    const dev = hostNetworks({
       interfaces: { mcpdev0: [{ address: '172.31.250.1', cidr: '172.31.250.1/24' }] },
     });
-    expect(texts(own)).toEqual(['172.31.250.1/24 mcpdev0']);
+    expect(texts(withoutEngineBridges(dev, new Set()))).toEqual(['172.31.250.1/24 mcpdev0']);
+    expect(withoutEngineBridges(dev, new Set(['mcpdev0']))).toEqual([]);
+  });
+
+  it("keeps another engine's docker0 and br-… when the engine called owns other bridges", () => {
+    const t = texts(withoutEngineBridges(ALL, new Set(['mcpdev0'])));
+    expect(t).toContain('172.17.0.1/16 docker0');
+    expect(t).toContain('172.17.0.0/16 route via docker0');
+    expect(t).toContain('192.168.0.0/20 route via br-0123456789ab');
+    // Only this engine's br-… is its own.
+    const mine = texts(withoutEngineBridges(ALL, new Set(['docker0'])));
+    expect(mine).toContain('192.168.0.0/20 route via br-0123456789ab');
+    expect(mine.some((x) => x.includes('docker0'))).toBe(false);
+  });
+
+  it("leaves out every bridge named as engines name theirs when no engine's bridges are known (the early check)", () => {
+    expect(texts(withoutEngineBridges(ALL, undefined)).some((x) => /docker0|br-/.test(x))).toBe(false);
+  });
+
+  it("names an engine's bridges from its network list: the bridge.name option, else br- and the ID", () => {
+    const id = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+    expect(
+      engineBridges([
+        {
+          Name: 'bridge',
+          Driver: 'bridge',
+          Id: 'f'.repeat(64),
+          Options: { 'com.docker.network.bridge.name': 'mcpdev0' },
+        },
+        { Name: 'app', Driver: 'bridge', Id: id, Options: {} },
+        { Name: 'host', Driver: 'host', Id: 'a'.repeat(64) },
+        { Name: 'ov', Driver: 'overlay', Id: 'b'.repeat(64) },
+      ]),
+    ).toEqual(new Set(['mcpdev0', 'br-0123456789ab']));
+    expect(engineBridges(undefined)).toEqual(new Set());
   });
 });
 
@@ -209,7 +248,7 @@ describe('the network rule, where checkNetworkCreate is applied', () => {
   });
 
   const settings: PolicySettings = { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] };
-  const host = { home: '/root', tmpDir: '/tmp', platform: 'linux', networks: () => HOST };
+  const host = { home: '/root', tmpDir: '/tmp', platform: 'linux', networks: () => ALL };
   const args = (a: Record<string, unknown>, sharesFilesystem = true) => {
     try {
       withPolicy(settings, host, () => checkArgumentPolicy(a, { sharesFilesystem }));
@@ -267,6 +306,52 @@ describe('the network rule, where checkNetworkCreate is applied', () => {
     expect(await send({ ConfigFrom: { Network: 'cfg-lan' } })).toMatch(/^ConfigFrom network 'cfg-lan' IPAM/);
     expect(await send({ ConfigFrom: { Network: 'cfg-ok' } })).toBe('sent');
     expect(await send({ IPAM: { Config: [{ Subnet: '10.99.0.0/24', Gateway: '10.99.0.1' }] } })).toBe('sent');
+  });
+
+  it("refuses a subnet over another engine's bridge and leaves the engine's own to it, reading its networks only when addresses are named", async () => {
+    const guard = policyGuard(
+      async () => ({ sharesFilesystem: true, socketPaths: [] }),
+      () => ({ sharesFilesystem: true, socketPaths: [] }),
+    );
+    // This engine owns br-0123456789ab (by ID) and docker0 is another engine's.
+    const asked: string[] = [];
+    const io = {
+      get: async <T>(p: string) => {
+        asked.push(p);
+        return (
+          p === '/networks' ? [{ Driver: 'bridge', Id: `0123456789ab${'0'.repeat(52)}` }] : undefined
+        ) as T;
+      },
+    };
+    const send = (body: Record<string, unknown>) =>
+      withPolicy(settings, host, async () => {
+        try {
+          await guard(
+            {
+              method: 'POST',
+              path: '/networks/create',
+              query: {},
+              body: { Name: 'n', ...body },
+              upload: false,
+              stream: false,
+            },
+            io,
+          );
+          return 'sent';
+        } catch (e) {
+          return e instanceof ToolError ? e.message : String(e);
+        }
+      });
+    expect(await send({ IPAM: { Config: [{ Subnet: '172.17.5.0/24' }] } })).toContain(
+      "overlaps this host's network 172.17.0.1/16 (docker0)",
+    );
+    expect(await send({ IPAM: { Config: [{ Subnet: '192.168.5.0/24' }] } })).toBe('sent');
+    expect(asked).toEqual(['/networks', '/networks']);
+    asked.length = 0;
+    expect(await send({ Driver: 'bridge' })).toBe('sent');
+    expect(asked).toEqual([]);
+    // The arguments' early check asks no engine: it leaves every engine-named bridge to the guard.
+    expect(args({ name: 'n', subnet: '172.17.5.0/24' })).toBeUndefined();
   });
 
   it("names a Compose network's ipam keys", () => {

@@ -8,7 +8,7 @@ import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
 import { reword, ToolError } from '../../core/errors.ts';
 import { createRequest } from '../container-spec.ts';
-import { composeIpam } from '../policy/addresses.ts';
+import { composeIpam, engineBridges } from '../policy/addresses.ts';
 import { checkCreateBody, type EngineLookup } from '../policy/container.ts';
 import {
   checkNesting,
@@ -116,6 +116,12 @@ export async function projectRefusals(
     }
     return n;
   };
+  // The engine's own bridges, read once when a network names addresses (unreadable: none are skipped).
+  let bridges: Promise<Set<string>> | undefined;
+  const ownBridges = () => {
+    bridges ??= docker.listNetworks().then(engineBridges, () => new Set<string>());
+    return bridges;
+  };
   const mounts = mountLookup({
     volumes: () =>
       docker
@@ -178,9 +184,12 @@ export async function projectRefusals(
     for (const key of Object.keys(serviceNetworks(svc))) {
       const def = p.networks[key];
       if (!def || def.external) continue;
+      const addresses = composeIpam(def, key);
+      const named = addresses.some((f) => f.value !== undefined && f.value !== null && f.value !== '');
+      const own = named ? await ownBridges() : undefined;
       try {
         checkNetworkCreate(
-          { driver: def.driver, options: def.driver_opts, addresses: composeIpam(def, key) },
+          { driver: def.driver, options: def.driver_opts, addresses, engineBridges: own },
           { driver: `network "${key}" driver`, options: `network "${key}" driver_opts` },
           ctx,
         );

@@ -5,9 +5,9 @@
  * can answer in place of a LAN host or the host's gateway. So every address must lie in a private
  * range (RFC 1918, or IPv6 unique local), whatever the engine; and a network on this host's engine
  * (any driver but overlay, whose subnet lives in a namespace of its own) must overlap none of this
- * host's interface networks, routes or route gateways. The routes of the
- * bridges engines make (docker0, docker_gwbridge, br-…) are engines' own networks: an engine refuses
- * overlaps with its own. Pure apart from readHostNetworks.
+ * host's interface networks, routes or route gateways. The routes of the bridges of the engine the
+ * network is made on are that engine's own networks, which it refuses to overlap; another engine's
+ * bridges (a host may run several) are host networks like any other. Pure apart from readHostNetworks.
  */
 import type ipaddrModule from 'ipaddr.js';
 import { ToolError } from '../../core/errors.ts';
@@ -38,7 +38,7 @@ export interface AddressField {
 
 const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
 const PRIVATE_TEXT = '10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or fc00::/7';
-/** Bridges an engine makes for its own networks; their routes are that engine's to judge. */
+/** The names of bridges engines make: the arguments' early check, which asks no engine, leaves these to the guard. */
 const ENGINE_BRIDGE = /^(?:docker0|docker_gwbridge|br-[0-9a-f]{12})$/;
 
 /**
@@ -133,19 +133,51 @@ export function interfaceNetworks(
   return out;
 }
 
-/** This host's networks (interfaces, routes, route gateways) less the bridges engines make. */
+/** This host's networks: interfaces, routes, route gateways. */
 export function hostNetworks(sources: {
   interfaces: Parameters<typeof interfaceNetworks>[0];
   routes?: string;
   ipv6Routes?: string;
   bigEndian?: boolean;
 }): HostNetwork[] {
-  const all = [
+  return [
     ...interfaceNetworks(sources.interfaces),
     ...(sources.routes ? parseRoutes(sources.routes, sources.bigEndian) : []),
     ...(sources.ipv6Routes ? parseIpv6Routes(sources.ipv6Routes) : []),
   ];
-  return all.filter((n) => !ENGINE_BRIDGE.test(n.on.split(' ').pop() as string));
+}
+
+/**
+ * The host's networks less those on the engine's own bridges (`own`, from engineBridges). Without
+ * `own` (the arguments' early check, which asks no engine) every bridge named as engines name theirs
+ * is left out: the guard judges the request again with the engine's own bridges.
+ */
+export function withoutEngineBridges(
+  nets: readonly HostNetwork[],
+  own: ReadonlySet<string> | undefined,
+): HostNetwork[] {
+  const skip = (dev: string) => (own ? own.has(dev) : ENGINE_BRIDGE.test(dev));
+  return nets.filter((n) => !skip(n.on.split(' ').pop() as string));
+}
+
+const BRIDGE_NAME = 'com.docker.network.bridge.name';
+/**
+ * The host bridges of an engine's networks, from its GET /networks: a bridge network's is named by
+ * its bridge.name option (the default network's: docker0, or dockerd --bridge), else br- and the
+ * first 12 hex of its ID, as the bridge driver names it. Empty when the list is unreadable.
+ */
+export function engineBridges(networks: unknown): Set<string> {
+  const out = new Set<string>();
+  if (!Array.isArray(networks)) return out;
+  for (const n of networks) {
+    if (!n || typeof n !== 'object' || (n as { Driver?: unknown }).Driver !== 'bridge') continue;
+    const { Id, Options } = n as { Id?: unknown; Options?: unknown };
+    const named =
+      Options && typeof Options === 'object' ? (Options as Record<string, unknown>)[BRIDGE_NAME] : undefined;
+    if (typeof named === 'string' && named) out.add(named);
+    else if (typeof Id === 'string' && /^[0-9a-f]{12}/.test(Id)) out.add(`br-${Id.slice(0, 12)}`);
+  }
+  return out;
 }
 
 /** This host's networks now, read from the kernel (a source that cannot be read is left out). */

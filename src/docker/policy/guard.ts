@@ -7,7 +7,7 @@
  */
 import type { EngineFacts } from '../../core/engine.ts';
 import type { EngineCall, EngineGuard, GuardIO, GuardVerdict } from '../request.ts';
-import { ipamFields } from './addresses.ts';
+import { type AddressField, engineBridges, ipamFields } from './addresses.ts';
 import { checkBuildSources } from './build.ts';
 import {
   type ContainerInfo,
@@ -133,12 +133,17 @@ async function check(
   if (call.path === '/networks/create') {
     const body = 'the network create body';
     const driver = field(call.body, 'Driver', body);
+    // The engine's own bridges, read once and only when a network names addresses: their routes are
+    // the engine's to judge, another engine's on this host are not (unreadable: none are skipped).
+    let bridges: Promise<Set<string>> | undefined;
+    const own = (addresses: readonly AddressField[]) => {
+      if (!addresses.some((f) => f.value !== undefined && f.value !== null && f.value !== '')) return;
+      bridges ??= io.get('/networks').then(engineBridges, () => new Set<string>());
+      return bridges;
+    };
+    const addresses = ipamAddresses(field(call.body, 'IPAM', body), 'IPAM', field);
     checkNetworkCreate(
-      {
-        driver,
-        options: field(call.body, 'Options', body),
-        addresses: ipamAddresses(field(call.body, 'IPAM', body), 'IPAM', field),
-      },
+      { driver, options: field(call.body, 'Options', body), addresses, engineBridges: await own(addresses) },
       { driver: 'Driver', options: 'Options' },
       ctx,
     );
@@ -148,14 +153,11 @@ async function check(
       const cfg = await io.get<{ Options?: unknown; IPAM?: unknown }>(
         `/networks/${encodeURIComponent(from)}`,
       );
-      const own = `ConfigFrom network '${from}'`;
+      const at = `ConfigFrom network '${from}'`;
+      const its = ipamAddresses(cfg?.IPAM, `${at} IPAM`, (o, k) => (isObj(o) ? o[k] : undefined));
       checkNetworkCreate(
-        {
-          driver,
-          options: cfg?.Options,
-          addresses: ipamAddresses(cfg?.IPAM, `${own} IPAM`, (o, k) => (isObj(o) ? o[k] : undefined)),
-        },
-        { driver: 'Driver', options: `${own} Options` },
+        { driver, options: cfg?.Options, addresses: its, engineBridges: await own(its) },
+        { driver: 'Driver', options: `${at} Options` },
         ctx,
       );
     }

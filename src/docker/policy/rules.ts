@@ -21,10 +21,12 @@ export interface RuleContext {
   /** Where a host path resolves now (lexically on an engine that does not share this filesystem), unjudged. */
   resolve(raw: string): string;
   /**
-   * The networks of the engine's host when that is this host (its interfaces and routes, engines'
-   * own bridges left out); undefined for an engine elsewhere, whose host's networks this one cannot see.
+   * The networks of the engine's host when that is this host (its interfaces and routes), less those
+   * on `ownBridges`, the engine's own bridges (without it, every bridge named as engines name theirs:
+   * addresses.ts withoutEngineBridges); undefined for an engine elsewhere, whose host's networks this
+   * one cannot see.
    */
-  hostNetworks(): readonly HostNetwork[] | undefined;
+  hostNetworks(ownBridges?: ReadonlySet<string>): readonly HostNetwork[] | undefined;
 }
 
 /**
@@ -157,7 +159,13 @@ const SAFE_NETWORK_OPTIONS = new Map<string, ReadonlySet<string>>([
  * options as the caller wrote them.
  */
 export function checkNetworkCreate(
-  net: { driver: unknown; options: unknown; addresses?: readonly AddressField[] },
+  net: {
+    driver: unknown;
+    options: unknown;
+    addresses?: readonly AddressField[];
+    /** The bridges of the engine the network is made on (the guard reads them: addresses.ts engineBridges). */
+    engineBridges?: ReadonlySet<string>;
+  },
   at: { driver: string; options: string },
   ctx: RuleContext,
 ): void {
@@ -170,7 +178,10 @@ export function checkNetworkCreate(
   const addresses = net.addresses?.filter((f) => f.value !== undefined && f.value !== null && f.value !== '');
   if (addresses?.length) {
     // A bridge's subnet (a plugin's, maybe) is a route on the engine's host; an overlay's lives in a namespace of its own.
-    const refusal = addressRefusal(addresses, d === 'overlay' ? undefined : ctx.hostNetworks());
+    const refusal = addressRefusal(
+      addresses,
+      d === 'overlay' ? undefined : ctx.hostNetworks(net.engineBridges),
+    );
     if (refusal) refuseEscape(ctx, refusal.message, refusal);
   }
   const safe = SAFE_NETWORK_OPTIONS.get(d || 'bridge');

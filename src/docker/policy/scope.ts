@@ -15,7 +15,7 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { EngineFacts } from '../../core/engine.ts';
 import { nodeOs } from '../../core/node-builtins.ts';
-import { type HostNetwork, readHostNetworks } from './addresses.ts';
+import { type HostNetwork, readHostNetworks, withoutEngineBridges } from './addresses.ts';
 import {
   checkHostPath,
   type PathPolicy,
@@ -38,7 +38,7 @@ export interface PolicyHost {
   tmpDir?: string;
   platform?: string;
   xdgRuntimeDir?: string;
-  /** Its interface and route networks (default: read from the kernel when a network names addresses). */
+  /** Its interface and route networks, bridges included (default: read from the kernel when a network names addresses). */
   networks?: () => readonly HostNetwork[];
 }
 
@@ -143,12 +143,12 @@ export function ruleContextOf(scope: PolicyScope, paths: PathPolicy | (() => Pat
       rule ??= make();
       return resolvedHostPath(raw, rule);
     },
-    hostNetworks: () => {
+    hostNetworks: (ownBridges) => {
       rule ??= make();
       // A local socket's engine makes its bridges on this host; Docker Desktop's are in its VM.
       if (!rule.shares || (scope.host.platform ?? process.platform) !== 'linux') return undefined;
       nets ??= (scope.host.networks ?? readHostNetworks)();
-      return nets;
+      return withoutEngineBridges(nets, ownBridges);
     },
   };
 }
