@@ -5,7 +5,7 @@
  * network. An ordinary private subnet is then made on the real engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorOf, type RunningServer, startServer, structured } from '../helpers/client.ts';
@@ -17,6 +17,31 @@ const dir = mkdtempSync(join(tmpdir(), 'mcpt-subnet-'));
 const lan = Object.entries(networkInterfaces())
   .flatMap(([dev, addrs]) => (addrs ?? []).map((a) => ({ dev, ...a })))
   .find((a) => !a.internal && a.family === 'IPv4' && a.cidr);
+
+/**
+ * A route to a bridge another engine made on this machine (docker0 172.17.0.0/16 here, beside the
+ * dev engine's own bridge), if any: from the routing table, which lists a bridge without carrier too.
+ */
+const foreign = (() => {
+  let table = '';
+  try {
+    table = readFileSync('/proc/net/route', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of table.split('\n').slice(1)) {
+    const [dev = '', dest = ''] = line.trim().split(/\s+/);
+    if (!/^(?:docker0|br-[0-9a-f]{12})$/.test(dev) || !/^[0-9A-F]{8}$/i.test(dest)) continue;
+    const bytes = [6, 4, 2, 0].map((i) => Number.parseInt(dest.slice(i, i + 2), 16));
+    if (
+      bytes[0] === 10 ||
+      bytes[0] === 192 ||
+      (bytes[0] === 172 && (bytes[1] ?? 0) >= 16 && (bytes[1] ?? 0) < 32)
+    )
+      return { dev, cidr: bytes.join('.') };
+  }
+  return undefined;
+})();
 
 let rec: RecordingEngine;
 let server: RunningServer;
@@ -73,6 +98,77 @@ describe("a network over the engine host's own networks", () => {
       expect(e.kind).toBe('policy_denied');
       expect(e.message).toContain(`overlaps this host's network ${cidr} (${dev})`);
       expect(creates()).toEqual([]);
+    },
+  );
+
+  it.skipIf(!foreign)(
+    "refuses a subnet over another engine's bridge (br-… or docker0) before any request, and leaves the engine's own bridge to it",
+    async () => {
+      const { dev, cidr: addr } = foreign as { dev: string; cidr: string };
+      // A /30 inside that bridge's (private) network: a more specific route that would take its containers' traffic.
+      const subnet = `${addr.split('.').slice(0, 3).join('.')}.200/30`;
+      const id = `${dev === 'docker0' ? 'abcdef012345' : dev.slice(3)}${'0'.repeat(52)}`;
+      // The stand-in owns only its own bridge (as the dev engine, mcpdev0): this one is another engine's.
+      const other = await recordingEngine(join(dir, 'other.sock'), {
+        networks: [
+          {
+            Name: 'bridge',
+            Driver: 'bridge',
+            Id: 'f'.repeat(64),
+            Options: { 'com.docker.network.bridge.name': 'fx0' },
+          },
+        ],
+      });
+      // The same stand-in owning that bridge: its route is the engine's to judge, and the request goes.
+      const owner = await recordingEngine(join(dir, 'owner.sock'), {
+        networks: [
+          dev === 'docker0'
+            ? {
+                Name: 'bridge',
+                Driver: 'bridge',
+                Id: id,
+                Options: { 'com.docker.network.bridge.name': 'docker0' },
+              }
+            : { Name: 'app', Driver: 'bridge', Id: id, Options: {} },
+        ],
+      });
+      const env = { MCP_DOCKER_SHARES_FILESYSTEM: 'true' };
+      const a = await startServer({ env: { ...env, DOCKER_HOST: other.host } });
+      const b = await startServer({ env: { ...env, DOCKER_HOST: owner.host } });
+      const make = (s: RunningServer) =>
+        s.client.callTool('docker_create_network', {
+          name: uniqueName('mcpt-subnet'),
+          subnet,
+          internal: true,
+        });
+      const created = (r: RecordingEngine) =>
+        r.calls().filter((c) => c.method === 'POST' && c.path.startsWith('/networks/create'));
+      try {
+        const e = errorOf(await make(a));
+        expect(e.kind).toBe('policy_denied');
+        // Refused at the engine boundary, which knows the engine's bridges: named by the request's field.
+        expect(e.message).toContain(
+          `IPAM.Config[0].Subnet: '${subnet}' is refused: it overlaps this host's network`,
+        );
+        expect(e.message).toContain(`(route via ${dev})`);
+        expect(created(other)).toEqual([]);
+        // A Compose network's ipam subnet over it: refused before up makes anything.
+        other.clear();
+        const content = `services:\n  app:\n    image: mcp-test/busybox:latest\n    networks: [front]\nnetworks:\n  front:\n    ipam:\n      config:\n        - subnet: ${subnet}\n`;
+        const c = errorOf(
+          await a.client.callTool('docker_compose_up', { content, project_name: uniqueName('mcpt-subnet') }),
+        );
+        expect(c.kind).toBe('policy_denied');
+        expect(c.message).toContain(`network "front" ipam.config[0].subnet: '${subnet}' is refused`);
+        expect(other.calls().filter((r) => r.method !== 'GET')).toEqual([]);
+        await make(b);
+        expect(created(owner)).toHaveLength(1);
+      } finally {
+        await a.close();
+        await b.close();
+        await other.close();
+        await owner.close();
+      }
     },
   );
 

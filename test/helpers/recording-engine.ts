@@ -1,7 +1,7 @@
 /**
  * An engine stand-in on a unix socket that records every request and creates nothing: it answers
  * /_ping and /version like a Docker 20.10 engine (so the server connects), the containers it is given
- * to their inspect, and 404 to the rest.
+ * to their inspect, the networks it is given to GET /networks, and 404 to the rest.
  * Fuzzers point the real pipeline at it to see which inputs reach the engine, without any risk of
  * creating or destroying real objects. With `upstream`, requests are forwarded to a real engine
  * instead (and still recorded), which lets fault tests see when the server drops a request.
@@ -54,6 +54,8 @@ export async function recordingEngine(
     holdAnswer?: (r: RecordedRequest) => number;
     /** Containers the stand-in knows, by name: GET /containers/{name}/json answers with each. */
     containers?: Record<string, unknown>;
+    /** What GET /networks answers (the engine's networks, as a network list). */
+    networks?: unknown[];
   } = {},
 ): Promise<RecordingEngine> {
   rmSync(socketPath, { force: true });
@@ -77,7 +79,7 @@ export async function recordingEngine(
     req.on('data', (chunk: Buffer) => {
       if (rec.body.length < 65_536) rec.body += chunk.toString('utf8');
     });
-    req.on('end', () => answer(req, res, opts.containers ?? {}));
+    req.on('end', () => answer(req, res, opts.containers ?? {}, opts.networks));
   });
   // Hijacked requests (exec/attach start with Upgrade: tcp) are spliced byte for byte.
   server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
@@ -139,7 +141,12 @@ export async function recordingEngine(
   };
 }
 
-function answer(req: IncomingMessage, res: ServerResponse, containers: Record<string, unknown>): void {
+function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  containers: Record<string, unknown>,
+  networks: unknown[] | undefined,
+): void {
   const path = unversioned(req.url ?? '/');
   const known = /^\/containers\/([^/?]+)\/json(?:\?|$)/.exec(path)?.[1];
   const json = (status: number, body: unknown) => {
@@ -151,6 +158,7 @@ function answer(req: IncomingMessage, res: ServerResponse, containers: Record<st
     res.end('OK');
   } else if (path.startsWith('/version')) json(200, VERSION);
   else if (req.method === 'GET' && known && containers[known]) json(200, containers[known]);
+  else if (req.method === 'GET' && networks && /^\/networks(?:\?|$)/.test(path)) json(200, networks);
   else json(404, { message: 'recording engine: no such object' });
 }
 
