@@ -92,6 +92,38 @@ describe('interpolation is bounded', () => {
   });
 });
 
+describe('YAML aliases are bounded', () => {
+  const aliased = (n: number, chars = 120_000) =>
+    `x-big: &big "${'A'.repeat(chars)}"\nservices:\n  s:\n    image: x\n    command: [${Array(n).fill('*big').join(',')}]\n`;
+
+  it('refuses content whose aliases expand past 8 MiB, naming the file and the limit, at once', async () => {
+    const started = performance.now();
+    const e = await refusal(load({}, { content: aliased(300), project_name: 'p' }));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(e.kind).toBe('invalid_argument');
+    expect(e.message).toBe('<content>: expands to more than 8 MiB once its YAML aliases are resolved');
+  });
+
+  it('refuses many aliases of a small mapping, counted per node', async () => {
+    const keys = Array.from({ length: 2000 }, (_, i) => `k${i}: 1`).join(', ');
+    const yaml = `x-e: &e {${keys}}\nservices:\n  s:\n    image: x\n    labels: [${Array(999).fill('*e').join(',')}]\n`;
+    const e = await refusal(load({ '/p/compose.yaml': yaml }, { project_dir: '/p' }));
+    expect(e.message).toContain('/p/compose.yaml: expands to more than 8 MiB');
+  });
+
+  it('refuses an alias inside the node it names', async () => {
+    const e = await refusal(
+      load({}, { content: 'x-a: &a [*a]\nservices:\n  s:\n    image: x\n', project_name: 'p' }),
+    );
+    expect(e.kind).toBe('invalid_argument');
+  });
+
+  it('loads a file whose aliases stay within the limit', async () => {
+    const p = await load({}, { content: aliased(10), project_name: 'p' });
+    expect(p.services.s?.command).toHaveLength(10);
+  });
+});
+
 describe('secret values in what is shown', () => {
   const files = {
     '/p/.env': 'DB_PASSWORD=hunter2\nAPI_TOKEN=tok-abc\nTAG=1.2\n',

@@ -11,6 +11,7 @@ import {
   type Expansion,
   expansion,
   interpolateTree,
+  MAX_VALUE_CHARS,
   maskSecrets,
   parseEnvFile,
   type Vars,
@@ -265,6 +266,46 @@ const goOctal: ScalarTag = {
   resolve: (text) => Number.parseInt(text, 8),
 };
 
+/**
+ * The most one file may hold once its aliases are expanded: twice what a project file may hold (open.ts),
+ * so a file of many small nodes passes, while the copies made of it stay near a hundred MB.
+ */
+export const MAX_EXPANDED_CHARS = 2 * MAX_VALUE_CHARS;
+/** What a mapping entry or list item counts beside its text: many aliases of a small node add up too. */
+const NODE_CHARS = 8;
+const MAX_NESTING = 256;
+
+/**
+ * Refuses a file whose aliases expand past MAX_EXPANDED_CHARS. The parsed tree shares an aliased node
+ * (`command: [*big, *big, …]` holds one string 300 times); every later step (interpolation, normalising,
+ * cloning, the result) copies it per use, so its expanded size is what the load costs. Counted before any
+ * copy, and the walk stops at the limit, so it costs at most MAX_EXPANDED_CHARS / NODE_CHARS steps.
+ */
+export function checkExpandedSize(doc: unknown, path: string): void {
+  let left = MAX_EXPANDED_CHARS;
+  const walk = (v: unknown, depth: number): void => {
+    left -= typeof v === 'string' ? v.length + NODE_CHARS : NODE_CHARS;
+    if (left < 0)
+      throw invalid(
+        `${path}: expands to more than ${MAX_EXPANDED_CHARS / 1024 / 1024} MiB once its YAML aliases are resolved`,
+        'Use fewer or smaller aliases (*name).',
+      );
+    // An alias inside the node it names (`&a [*a]`) makes a cycle: no Compose file nests this deep.
+    if (depth > MAX_NESTING)
+      throw invalid(
+        `${path}: nests more than ${MAX_NESTING} levels deep`,
+        'Remove the alias that names its own parent.',
+      );
+    if (Array.isArray(v)) for (const w of v) walk(w, depth + 1);
+    else if (v && typeof v === 'object')
+      for (const [k, w] of Object.entries(v)) {
+        left -= k.length;
+        walk(w, depth + 1);
+      }
+  };
+  walk(doc, 0);
+}
+
 async function parseFile(path: string, text: string, vars: Vars, x: Expansion): Promise<Obj> {
   let doc: unknown;
   try {
@@ -274,6 +315,7 @@ async function parseFile(path: string, text: string, vars: Vars, x: Expansion): 
   }
   if (doc === null || doc === undefined) doc = {};
   if (!isObj(doc)) throw invalid(`${path}: the top level must be a mapping`, 'Start with services:.');
+  checkExpandedSize(doc, path);
   const done = interpolateTree(doc, vars, `${path}: `, x) as Obj;
   // The specification first (every file, as written); then what this implementation does not map.
   await validateFile(done, path);
