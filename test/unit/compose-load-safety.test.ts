@@ -245,4 +245,11 @@ describe('masking secret values', () => {
       'tok-abc': 'a *** b',
     });
   });
+
+  it('masks each piece Compose splits a secret into at ":", "=", "," or a space, of 4 characters or more', () => {
+    const secrets = new Set(['Zq9 sekr:et7', 'ab=cdefgh']);
+    expect(
+      maskSecrets(['volume "Zq9 sekr" is named "p_Zq9 sekr"', 'sekr', 'et7', 'x cdefgh', 'ab'], secrets),
+    ).toEqual(['volume "***" is named "p_***"', '***', 'et7', 'x ***', 'ab']);
+  });
 });

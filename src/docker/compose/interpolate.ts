@@ -209,7 +209,12 @@ const MIN_INSIDE = 4;
  */
 export function maskSecrets<T>(value: T, secrets: ReadonlySet<string>): T {
   if (secrets.size === 0) return value;
-  const inside = [...secrets].filter((s) => s.length >= MIN_INSIDE).sort((a, b) => b.length - a.length);
+  // Compose splits some values (`${TOKEN}:/x` in volumes, ports, extra_hosts, devices) and shows a piece
+  // in a message: each piece a secret falls into is masked too.
+  const pieces = [...secrets].flatMap((s) => [...s.split(/[:=,]/), ...s.split(/[\s:=,]+/)]);
+  const inside = [...new Set([...secrets, ...pieces])]
+    .filter((s) => s.length >= MIN_INSIDE)
+    .sort((a, b) => b.length - a.length);
   const text = (s: string) =>
     secrets.has(s)
       ? MASK
