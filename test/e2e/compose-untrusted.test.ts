@@ -71,3 +71,52 @@ describe('docker_compose_config over stdio', () => {
     }
   });
 });
+
+const hwmKiB = (pid: number) =>
+  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
+
+describe('YAML aliases and secrets in what compose shows and makes', () => {
+  it('refuses content whose aliases expand past 8 MiB at once, and the server stays small', async () => {
+    const served = await serveHttp(['--read-only']);
+    const big = 'A'.repeat(120_000);
+    const content = `x-big: &big "${big}"\nservices:\n  s:\n    image: x\n    command: [${Array(300).fill('*big').join(',')}]\n`;
+    const started = performance.now();
+    const res = await call(served.base, 'docker_compose_config', { content, project_name: 'mcpt-alias' });
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(res.text).toContain('<content>: expands to more than 8 MiB once its YAML aliases are resolved');
+    expect(hwmKiB(served.proc.pid)).toBeLessThan(150 * 1024);
+  });
+
+  it('masks the piece of a secret the short volume syntax splits off', async () => {
+    const served = await serveHttp(['--read-only']);
+    const res = await call(served.base, 'docker_compose_config', {
+      content: 'services:\n  s:\n    image: x\n    volumes: ["${API_TOKEN}:/x"]\n',
+      project_name: 'mcpt-piece',
+      env: { API_TOKEN: 'Zq9 sekr:et7' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('volume \\"***\\"');
+    expect(res.text).not.toContain('sekr');
+  });
+
+  it('refuses to make a container named with a secret, and makes nothing', async () => {
+    const server = await startServer({});
+    try {
+      const res = await server.client.callTool('docker_compose_up', {
+        content:
+          'services:\n  s:\n    image: mcp-test/busybox:latest\n    network_mode: none\n    container_name: mcpt-c-${DB_PASSWORD}\n',
+        project_name: 'mcpt-secret-name',
+        env: { DB_PASSWORD: 'Pw0rdXYZ99' },
+      });
+      const text = JSON.stringify(res);
+      expect(text).toContain('service \\"s\\": container_name holds the value of a secret-named variable');
+      expect(text).not.toContain('Pw0rdXYZ99');
+    } finally {
+      // Without the refusal the container exists: the test leaves nothing either way.
+      await server.client
+        .callTool('docker_compose_down', { project_name: 'mcpt-secret-name' })
+        .catch(() => undefined);
+      await server.close();
+    }
+  });
+});

@@ -238,6 +238,38 @@ describe('a network a container joins after it is made', () => {
   });
 });
 
+describe('a secret in a name', () => {
+  const svc = (extra: string) => `services:\n  s:\n    image: x\n${extra}`;
+  it('refuses a secret-named variable in container_name, hostname, image, the project or a network name', async () => {
+    const env = { DB_PASSWORD: 'Pw0rdXYZ99', TAG: 'v1' };
+    for (const [content, where] of [
+      [svc('    container_name: c-${DB_PASSWORD}\n'), 'service "s": container_name'],
+      [svc('    hostname: ${DB_PASSWORD}\n'), 'service "s": hostname'],
+      ['services:\n  s:\n    image: x:${DB_PASSWORD}\n', 'service "s": image'],
+      [`name: p-\${DB_PASSWORD}\n${svc('')}`, 'the project name'],
+      [`${svc('')}networks:\n  n:\n    name: n-\${DB_PASSWORD}\n`, 'networks.n.name'],
+    ] as const) {
+      const e = await refusal(load({ '/p/compose.yaml': content }, { project_dir: '/p', env }));
+      expect(e.kind).toBe('invalid_argument');
+      expect(e.message).toBe(
+        `${where} holds the value of a secret-named variable, which would become a name anyone can list`,
+      );
+    }
+  });
+
+  it('takes other variables in names, and a secret elsewhere', async () => {
+    const p = await load(
+      {},
+      {
+        content: svc('    container_name: c-${TAG}\n    command: ["${DB_PASSWORD}"]\n'),
+        env: { DB_PASSWORD: 'Pw0rdXYZ99', TAG: 'v1' },
+        project_name: 'p',
+      },
+    );
+    expect(p.services.s?.container_name).toBe('c-v1');
+  });
+});
+
 describe('masking secret values', () => {
   it('masks a short secret only where it is the whole string, and never a key', () => {
     expect(maskSecrets({ x: ['x', 'xyz-x'], 'tok-abc': 'a tok-abc b' }, new Set(['x', 'tok-abc']))).toEqual({

@@ -229,6 +229,7 @@ async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Prom
             : 'Define it, or remove it from depends_on.',
         );
   services = Object.fromEntries(Object.entries(services).sort(([a], [b]) => a.localeCompare(b)));
+  refuseSecretNames(rawName, services, { networks, volumes, secrets, configs }, x.secrets);
   return {
     name,
     workingDir: dir,
@@ -241,6 +242,35 @@ async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Prom
     disabled,
     secretValues: x.secrets,
   };
+}
+
+/** Service keys whose value names an object anyone who may list containers or images can read. */
+const NAME_KEYS = ['container_name', 'hostname', 'domainname', 'image'] as const;
+
+/**
+ * Refuses a secret-named variable's value (`container_name: db-${DB_PASSWORD}`) in a name: config masks
+ * it, but once made the object is listed under it by ps, docker_list_containers and the engine to every
+ * caller, and masking it there would leave a name the caller cannot use.
+ */
+function refuseSecretNames(
+  project: string,
+  services: Record<string, Obj>,
+  top: Record<string, Record<string, Obj>>,
+  found: ReadonlySet<string>,
+): void {
+  if (found.size === 0) return;
+  const named = (value: unknown, where: string) => {
+    if (typeof value === 'string' && maskSecrets(value, found) !== value)
+      throw invalid(
+        `${where} holds the value of a secret-named variable, which would become a name anyone can list`,
+        'Name it without the secret.',
+      );
+  };
+  named(project, 'the project name');
+  for (const [n, s] of Object.entries(services))
+    for (const k of NAME_KEYS) named(s[k], `service "${n}": ${k}`);
+  for (const [kind, entries] of Object.entries(top))
+    for (const [k, v] of Object.entries(entries)) named(v?.name, `${kind}.${k}.name`);
 }
 
 interface Ctx {
