@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { archiveTags } from '../../src/tools/images/archive-tags.ts';
-import { NotDockerSave } from '../../src/tools/images/archive-tar.ts';
+import { NotDockerSave, streamReader } from '../../src/tools/images/archive-tar.ts';
 import { tarEntry, tarOf } from '../helpers/tar.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpt-archive-tags-'));
@@ -116,6 +116,8 @@ describe('archiveTags reads the image ID as the engine computes it', () => {
         tarEntry('d', '', '2', 'e'),
         item(`d/${HEX}.json`),
       ),
+      // No 'd/' entry: the engine makes the directory, and the file 'd' replaces it and all under it.
+      tarOf(tarEntry(`d/${HEX}.json`, CONFIG), tarEntry('d', 'x'), item(`d/${HEX}.json`)),
     ];
     for (const tar of cases) expect(await tagsIn(tar)).toEqual({ known: true, tags: [{ tag: 'v:1' }] });
   });
@@ -211,6 +213,96 @@ describe('archiveTags refuses an archive the engine could read otherwise', () =>
     const holder = tarEntry('holder', '');
     const tar = Buffer.concat([pax, holder, body, tags('decoy:1'), Buffer.alloc(1024)]);
     expect(await tagsIn(tar)).toMatchObject({ known: true, tags: [{ tag: 'decoy:1' }] });
+  });
+});
+
+describe('archiveTags stays cheap on archives docker save never writes', () => {
+  const tags = (t: string) =>
+    tarEntry('manifest.json', JSON.stringify([{ Config: `${HEX}.json`, RepoTags: [t] }]));
+  const refused = async (bytes: Buffer, why: RegExp) => {
+    const err = await tagsIn(bytes).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotDockerSave);
+    expect((err as Error).message).toMatch(why);
+  };
+  const longName = (name: string) => tarEntry('././@LongLink', name, 'L');
+  /** Large archives go in gzip, which reads faster here than a read per header of a plain tar. */
+  const gz = (tar: Buffer) => Buffer.from(Bun.gzipSync(new Uint8Array(tar)));
+
+  it('refuses a name longer than 4096 bytes or deeper than 256 parts', async () => {
+    // Checking each parent of this name once took minutes.
+    await refused(tarOf(longName('a/'.repeat(200_000)), tarEntry('x', '')), /longer than 4096 bytes/);
+    await refused(tarOf(longName('a/'.repeat(257)), tarEntry('x', '')), /more than 256 levels deep/);
+    const deep = 'a/'.repeat(255);
+    expect(await tagsIn(tarOf(longName(`${deep}f`), tarEntry('x', ''), tags('v:1')))).toMatchObject({
+      known: true,
+      tags: [{ tag: 'v:1' }],
+    });
+  });
+
+  it('reads many deep names and many repeats of one name', async () => {
+    // 2,000 entries 255 parts deep, then 20,000 files and 20,000 repeats of one name (once 71 s).
+    const deep = 'd/'.repeat(254);
+    const entries: Buffer[] = [];
+    for (let i = 0; i < 2000; i++) entries.push(longName(`${deep}f${i}`), tarEntry('x', ''));
+    for (let i = 0; i < 20_000; i++) entries.push(tarEntry(`f${i}`, ''));
+    const again = tarEntry('d', '');
+    for (let i = 0; i < 20_000; i++) entries.push(again);
+    expect(await tagsIn(gz(tarOf(...entries, CONFIG_ENTRY, tags('v:1'))))).toEqual({
+      known: true,
+      tags: [{ tag: 'v:1', id: `sha256:${HEX}` }],
+    });
+  });
+
+  it('refuses more than 100,000 entries', async () => {
+    const one = tarEntry('f', '');
+    await refused(gz(tarOf(...Array.from({ length: 100_001 }, () => one))), /more than 100000 entries/);
+  });
+
+  it('refuses a PAX size no file has, or a body past the end of the file', async () => {
+    const paxRecord = (key: string, value: string) => {
+      const rest = ` ${key}=${value}\n`;
+      let n = rest.length + 1;
+      while (`${n}${rest}`.length !== n) n++;
+      return `${n}${rest}`;
+    };
+    for (const size of ['9'.repeat(400), '9007199254740993', String(2 ** 51)])
+      await refused(
+        tarOf(tarEntry('p', paxRecord('size', size), 'x'), tarEntry('big', ''), tags('v:1')),
+        /larger than any file/,
+      );
+    const past = tarOf(tarEntry('p', paxRecord('size', String(2 ** 40)), 'x'), tarEntry('big', ''));
+    await refused(past, /truncated/);
+  });
+});
+
+describe('archiveTags notices a cancel or a read error inside a gzip stream', () => {
+  it('stops skipping a large body once the call is cancelled', async () => {
+    const ac = new AbortController();
+    let sent = 0;
+    async function* chunks() {
+      for (; sent < 10_000; sent++) {
+        if (sent === 10) ac.abort();
+        yield Buffer.alloc(65_536);
+      }
+    }
+    const err = await streamReader(chunks(), ac.signal)
+      .skip(10_000 * 65_536)
+      .catch((e: unknown) => e);
+    expect((err as Error).name).toBe('AbortError');
+    expect(sent).toBeLessThan(20);
+  });
+
+  it('cannot tell, rather than waiting forever, when reading the file fails midway', async () => {
+    const gz = Buffer.from(Bun.gzipSync(new Uint8Array(tarOf(tarEntry('big', Buffer.alloc(1_000_000))))));
+    let calls = 0;
+    const handle = {
+      async read(buf: Buffer, off: number, len: number, at: number) {
+        if (++calls > 2) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+        const n = gz.copy(buf, off, at, Math.min(at + len, 100));
+        return { bytesRead: n, buffer: buf };
+      },
+    } as unknown as FileHandle;
+    expect(await archiveTags(handle)).toEqual({ known: false, why: 'its gzip stream cannot be read here' });
   });
 });
 

@@ -8,14 +8,22 @@
  * treats that as docker_tag_image treats `force`.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type Dockerode from 'dockerode';
 import { ToolError } from '../../core/errors.ts';
 import type { Preview } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
 import { inspectImage } from '../../docker/resolve.ts';
-import { fileReader, NotDockerSave, normalise, streamReader, type Walked, walk } from './archive-tar.ts';
+import {
+  FileTree,
+  fileReader,
+  NotDockerSave,
+  normalise,
+  streamReader,
+  type Walked,
+  walk,
+} from './archive-tar.ts';
 
 export interface ArchiveTag {
   /** repo:tag as the archive names it. */
@@ -127,12 +135,14 @@ export async function archiveTags(handle: FileHandle, signal?: AbortSignal): Pro
   await handle.read(head, 0, head.length, 0);
   const other = OTHER.find(([magic]) => head.subarray(0, magic.length).equals(magic));
   if (other) return { known: false, why: `it is ${other[1]}-compressed` };
-  const walked: Walked = { tar: false, files: new Map() };
+  const walked: Walked = { tar: false, files: new FileTree() };
   if (head.subarray(0, GZIP.length).equals(GZIP)) {
     // Positional reads from the start: the descriptor stays open, and where it was, for the load.
-    const gunzip = Readable.from(chunksOf(handle)).pipe(createGunzip());
+    // pipeline passes a read error on to gunzip, which would otherwise wait for more data forever.
+    const gunzip = createGunzip();
+    pipeline(Readable.from(chunksOf(handle)), gunzip, () => {});
     try {
-      await walk(streamReader(gunzip[Symbol.asyncIterator]()), walked, signal);
+      await walk(streamReader(gunzip[Symbol.asyncIterator](), signal), walked, signal);
     } catch (e) {
       if (signal?.aborted || e instanceof NotDockerSave) throw e;
       // The engine's gzip reader (Go's, or unpigz) may accept what this one refuses.

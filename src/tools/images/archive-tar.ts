@@ -17,6 +17,12 @@ export class NotDockerSave extends Error {}
 export const MAX_META = 4 * 1024 * 1024;
 /** Go's tar reader refuses PAX and GNU long-name records larger than this. */
 const MAX_SPECIAL = 1024 * 1024;
+/** docker save writes a few entries per layer, with short names of a few parts. */
+const MAX_ENTRIES = 100_000;
+const MAX_NAME = 4096;
+const MAX_DEPTH = 256;
+/** Body sizes past this are refused: no file is that large, and offsets stay exact numbers. */
+const MAX_BODY = 2 ** 50;
 const BLOCK = 512;
 /** The files the engine reads the tags from: only one of each, regular, at the top. */
 export const TAG_FILES = ['manifest.json', 'repositories'] as const;
@@ -30,6 +36,7 @@ export interface Reader {
 /** Positional reads of an open file: its read position stays where it was. */
 export function fileReader(handle: FileHandle): Reader {
   let at = 0;
+  let end: number | undefined;
   return {
     async read(n) {
       const buf = Buffer.alloc(n);
@@ -39,12 +46,14 @@ export function fileReader(handle: FileHandle): Reader {
     },
     async skip(n) {
       at += n;
+      end ??= (await handle.stat()).size;
+      if (at > end) refuse('it is truncated');
     },
   };
 }
 
-/** Reads from a stream of chunks (a decompressed file). */
-export function streamReader(chunks: AsyncIterator<Buffer>): Reader {
+/** Reads from a stream of chunks (a decompressed file); a skip through a large body notices `signal`. */
+export function streamReader(chunks: AsyncIterator<Buffer>, signal?: AbortSignal): Reader {
   let held: Buffer = Buffer.alloc(0);
   const fill = async (n: number) => {
     while (held.length < n) {
@@ -64,6 +73,7 @@ export function streamReader(chunks: AsyncIterator<Buffer>): Reader {
     async skip(n) {
       let left = n;
       while (left > 0) {
+        signal?.throwIfAborted();
         if (held.length === 0 && !(await fill(1))) return;
         const drop = Math.min(left, held.length);
         held = held.subarray(drop);
@@ -157,13 +167,33 @@ export interface Node {
   digest?: string;
 }
 
+type Entry = Node & { children?: Map<string, Entry> };
+
+/**
+ * The files an archive leaves once unpacked, as a tree: checking an entry's parents and replacing a
+ * directory (with everything under it) cost one lookup per part of its name.
+ */
+export class FileTree {
+  readonly root = new Map<string, Entry>();
+  /** The node at a normalised name. */
+  get(name: string): Node | undefined {
+    let dir: Map<string, Entry> | undefined = this.root;
+    let node: Entry | undefined;
+    for (const part of name.split('/')) {
+      node = dir?.get(part);
+      dir = node?.children;
+    }
+    return node;
+  }
+}
+
 export interface Walked {
   /** Whether it is a tar at all. */
   tar: boolean;
   manifest?: Buffer;
   repositories?: Buffer;
   /** The files the archive leaves once unpacked, by normalised name. */
-  files: Map<string, Node>;
+  files: FileTree;
 }
 
 const KINDS: Record<string, Kind> = { '0': 'file', '\0': 'file', '1': 'link', '2': 'link', '5': 'dir' };
@@ -174,6 +204,7 @@ export async function walk(r: Reader, out: Walked, signal?: AbortSignal): Promis
   let pax: Map<string, string> | undefined;
   let gnuName: string | undefined;
   let gnuLink: string | undefined;
+  let entries = 0;
   for (;;) {
     signal?.throwIfAborted();
     const h = await r.read(BLOCK);
@@ -221,9 +252,12 @@ export async function walk(r: Reader, out: Walked, signal?: AbortSignal): Promis
     const paxPath = pax?.get('path');
     if (paxPath !== undefined && gnuName !== undefined) refuse('an entry has both a PAX and a GNU long name');
     const raw = gnuName ?? paxPath ?? (prefix ? `${prefix}/${text(h, 0, 100)}` : text(h, 0, 100));
+    if (Buffer.byteLength(raw) > MAX_NAME) refuse(`an entry's name is longer than ${MAX_NAME} bytes`);
+    if (++entries > MAX_ENTRIES) refuse(`it has more than ${MAX_ENTRIES} entries`);
     const paxSize = pax?.get('size');
     if (paxSize !== undefined && !/^\d+$/.test(paxSize)) refuse("a PAX 'size' is not a number");
     const size = paxSize !== undefined ? Number(paxSize) : numberOf(h, 124, 12, 'size');
+    if (size > MAX_BODY) refuse(`entry '${raw}' is larger than any file`);
     pax = undefined;
     gnuName = undefined;
     gnuLink = undefined;
@@ -236,14 +270,25 @@ export async function walk(r: Reader, out: Walked, signal?: AbortSignal): Promis
       if (is !== 'dir') refuse('an entry names the archive root');
       continue;
     }
-    // An entry under a link would be written wherever the link points.
     const parts = name.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const above = parts.slice(0, i).join('/');
-      const node = out.files.get(above);
-      if (node && node.kind !== 'dir')
-        refuse(`entry '${raw}' lies under '${above}', which is a ${node.kind}`);
+    if (parts.length > MAX_DEPTH) refuse(`an entry's name is more than ${MAX_DEPTH} levels deep`);
+    // An entry under a link would be written wherever the link points. A missing parent the engine
+    // creates as a directory, which a later entry of that name replaces like any other.
+    let dir = out.files.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const part = parts[i] as string;
+      let node = dir.get(part);
+      if (!node) {
+        node = { kind: 'dir', children: new Map() };
+        dir.set(part, node);
+      }
+      if (!node.children)
+        return refuse(
+          `entry '${raw}' lies under '${parts.slice(0, i + 1).join('/')}', which is a ${node.kind}`,
+        );
+      dir = node.children;
     }
+    const leaf = parts[parts.length - 1] as string;
     const top = TAG_FILES.find((f) => name === f || name.startsWith(`${f}/`));
     if (top) {
       const n = (seen.get(top) ?? 0) + 1;
@@ -253,19 +298,16 @@ export async function walk(r: Reader, out: Walked, signal?: AbortSignal): Promis
         refuse(`its ${top} is ${name !== top ? 'a directory' : `a ${is}`}, not a regular file`);
     }
     // Unpacking replaces what was there, and everything under it, unless both are directories.
-    const before = out.files.get(name);
-    if (before && !(before.kind === 'dir' && is === 'dir'))
-      for (const key of [...out.files.keys()])
-        if (key === name || key.startsWith(`${name}/`)) out.files.delete(key);
+    const keep = is === 'dir' && dir.get(leaf)?.kind === 'dir';
     const padded = Math.ceil(size / BLOCK) * BLOCK;
     if (is !== 'file' || (size > MAX_META && !top)) {
       await r.skip(padded);
-      out.files.set(name, { kind: is });
+      if (!keep) dir.set(leaf, is === 'dir' ? { kind: is, children: new Map() } : { kind: is });
       continue;
     }
     if (size > MAX_META) refuse(`its ${top} is larger than docker save writes`);
     const data = (await r.read(padded))?.subarray(0, size) ?? refuse('it is truncated');
-    out.files.set(name, { kind: is, digest: `sha256:${createHash('sha256').update(data).digest('hex')}` });
+    dir.set(leaf, { kind: is, digest: `sha256:${createHash('sha256').update(data).digest('hex')}` });
     if (top === 'manifest.json') out.manifest = data;
     if (top === 'repositories') out.repositories = data;
   }
