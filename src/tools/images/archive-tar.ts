@@ -4,7 +4,8 @@
  * followed) and then opens manifest.json, else `repositories`; another reader may take the first one.
  * Rather than copy either, the reader accepts only the shapes docker save writes and refuses the rest
  * (NotDockerSave): one regular manifest.json and `repositories` at most, no entry under a link, no
- * tar feature whose meaning differs between tar readers. The files left at the end are modelled
+ * tar feature whose meaning differs between tar readers, no name, entry count or size far past what
+ * docker save writes (the walk stays linear in the archive's size). The files left at the end are modelled
  * (name → kind, and a digest of the small ones) so the image IDs can be read from the configs.
  */
 import { createHash } from 'node:crypto';
