@@ -258,6 +258,17 @@ describe('archiveTags stays cheap on archives docker save never writes', () => {
     await refused(gz(tarOf(...Array.from({ length: 100_001 }, () => one))), /more than 100000 entries/);
   });
 
+  it('refuses names that add up past 16 MiB, each within the per-name limit', async () => {
+    const long = (i: number) => tarEntry(`${String(i).padStart(4, '0')}/${'n'.repeat(90)}`, '');
+    const named = Array.from({ length: 4200 }, (_, i) => long(i));
+    // 4200 names of 4000+ bytes through a GNU long-name record each.
+    const gnu = (i: number) => [
+      tarEntry('././@LongLink', `${String(i).padStart(6, '0')}/${'x'.repeat(4000)}`, 'L'),
+      tarEntry('f', ''),
+    ];
+    await refused(gz(tarOf(...named.flatMap((_, i) => gnu(i)))), /names add up to more than 16 MiB/);
+  });
+
   it('refuses a PAX size no file has, or a body past the end of the file', async () => {
     const paxRecord = (key: string, value: string) => {
       const rest = ` ${key}=${value}\n`;

@@ -21,6 +21,8 @@ const MAX_SPECIAL = 1024 * 1024;
 /** docker save writes a few entries per layer, with short names of a few parts. */
 const MAX_ENTRIES = 100_000;
 const MAX_NAME = 4096;
+/** All names together: what the model of the unpacked files may hold (docker save's are a few KiB). */
+const MAX_NAMES = 16 * 1024 * 1024;
 const MAX_DEPTH = 256;
 /** Body sizes past this are refused: no file is that large, and offsets stay exact numbers. */
 const MAX_BODY = 2 ** 50;
@@ -206,6 +208,7 @@ export async function walk(r: Reader, out: Walked, signal?: AbortSignal): Promis
   let gnuName: string | undefined;
   let gnuLink: string | undefined;
   let entries = 0;
+  let namesBytes = 0;
   for (;;) {
     signal?.throwIfAborted();
     const h = await r.read(BLOCK);
@@ -253,7 +256,11 @@ export async function walk(r: Reader, out: Walked, signal?: AbortSignal): Promis
     const paxPath = pax?.get('path');
     if (paxPath !== undefined && gnuName !== undefined) refuse('an entry has both a PAX and a GNU long name');
     const raw = gnuName ?? paxPath ?? (prefix ? `${prefix}/${text(h, 0, 100)}` : text(h, 0, 100));
-    if (Buffer.byteLength(raw) > MAX_NAME) refuse(`an entry's name is longer than ${MAX_NAME} bytes`);
+    const nameBytes = Buffer.byteLength(raw);
+    if (nameBytes > MAX_NAME) refuse(`an entry's name is longer than ${MAX_NAME} bytes`);
+    namesBytes += nameBytes;
+    if (namesBytes > MAX_NAMES)
+      refuse(`its entries' names add up to more than ${MAX_NAMES / 1024 / 1024} MiB`);
     if (++entries > MAX_ENTRIES) refuse(`it has more than ${MAX_ENTRIES} entries`);
     const paxSize = pax?.get('size');
     if (paxSize !== undefined && !/^\d+$/.test(paxSize)) refuse("a PAX 'size' is not a number");
