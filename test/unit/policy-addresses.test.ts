@@ -14,6 +14,7 @@ import {
 import { policyGuard } from '../../src/docker/policy/guard.ts';
 import { checkNetworkCreate, type RuleContext } from '../../src/docker/policy/rules.ts';
 import { withPolicy } from '../../src/docker/policy/scope.ts';
+import type { GuardIO } from '../../src/docker/request.ts';
 import { checkArgumentPolicy, type PolicySettings } from '../../src/pipeline/policy.ts';
 
 // A host as the audit found it, on a private LAN instead: eth0 10.0.2.15/24, default via 10.0.2.2,
@@ -249,6 +250,30 @@ describe('the network rule, where checkNetworkCreate is applied', () => {
 
   const settings: PolicySettings = { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] };
   const host = { home: '/root', tmpDir: '/tmp', platform: 'linux', networks: () => ALL };
+  /** A network create with `body` through the engine-boundary guard: 'sent', or the refusal's message. */
+  const createThroughGuard = (io: GuardIO) => {
+    const guard = policyGuard(
+      async () => ({ sharesFilesystem: true, socketPaths: [] }),
+      () => ({ sharesFilesystem: true, socketPaths: [] }),
+    );
+    const call = (body: Record<string, unknown>) => ({
+      method: 'POST' as const,
+      path: '/networks/create',
+      query: {},
+      body: { Name: 'n', ...body },
+      upload: false,
+      stream: false,
+    });
+    return (body: Record<string, unknown>) =>
+      withPolicy(settings, host, async () => {
+        try {
+          await guard(call(body), io);
+          return 'sent';
+        } catch (e) {
+          return e instanceof ToolError ? e.message : String(e);
+        }
+      });
+  };
   const args = (a: Record<string, unknown>, sharesFilesystem = true) => {
     try {
       withPolicy(settings, host, () => checkArgumentPolicy(a, { sharesFilesystem }));
@@ -274,29 +299,7 @@ describe('the network rule, where checkNetworkCreate is applied', () => {
       '/networks/cfg-lan': { Name: 'cfg-lan', IPAM: { Config: [{ Subnet: '10.0.2.0/24' }] } },
       '/networks/cfg-ok': { Name: 'cfg-ok', IPAM: { Config: [{ Subnet: '10.99.0.0/24' }] } },
     };
-    const guard = policyGuard(
-      async () => ({ sharesFilesystem: true, socketPaths: [] }),
-      () => ({ sharesFilesystem: true, socketPaths: [] }),
-    );
-    const send = (body: Record<string, unknown>) =>
-      withPolicy(settings, host, async () => {
-        try {
-          await guard(
-            {
-              method: 'POST',
-              path: '/networks/create',
-              query: {},
-              body: { Name: 'n', ...body },
-              upload: false,
-              stream: false,
-            },
-            { get: async <T>(p: string) => nets[p] as T | undefined },
-          );
-          return 'sent';
-        } catch (e) {
-          return e instanceof ToolError ? e.message : String(e);
-        }
-      });
+    const send = createThroughGuard({ get: async <T>(p: string) => nets[p] as T | undefined });
     expect(await send({ IPAM: { Config: [{ Subnet: '10.99.0.0/24' }, { Subnet: '10.8.1.0/24' }] } })).toMatch(
       /^IPAM\.Config\[1\]\.Subnet: '10.8.1.0\/24' is refused/,
     );
@@ -309,10 +312,6 @@ describe('the network rule, where checkNetworkCreate is applied', () => {
   });
 
   it("refuses a subnet over another engine's bridge and leaves the engine's own to it, reading its networks only when addresses are named", async () => {
-    const guard = policyGuard(
-      async () => ({ sharesFilesystem: true, socketPaths: [] }),
-      () => ({ sharesFilesystem: true, socketPaths: [] }),
-    );
     // This engine owns br-0123456789ab (by ID) and docker0 is another engine's.
     const asked: string[] = [];
     const io = {
@@ -323,25 +322,7 @@ describe('the network rule, where checkNetworkCreate is applied', () => {
         ) as T;
       },
     };
-    const send = (body: Record<string, unknown>) =>
-      withPolicy(settings, host, async () => {
-        try {
-          await guard(
-            {
-              method: 'POST',
-              path: '/networks/create',
-              query: {},
-              body: { Name: 'n', ...body },
-              upload: false,
-              stream: false,
-            },
-            io,
-          );
-          return 'sent';
-        } catch (e) {
-          return e instanceof ToolError ? e.message : String(e);
-        }
-      });
+    const send = createThroughGuard(io);
     expect(await send({ IPAM: { Config: [{ Subnet: '172.17.5.0/24' }] } })).toContain(
       "overlaps this host's network 172.17.0.1/16 (docker0)",
     );
