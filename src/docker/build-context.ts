@@ -149,7 +149,17 @@ export interface OpenContext {
   failure(): ToolError | undefined;
   /** The Dockerfile's text, exactly as the stream carries it. */
   dockerfile: string;
+  /** Its name in the context as sent (`sub/../Dockerfile` is `Dockerfile`): what to ask the engine to build. */
+  dockerfileName: string;
 }
+
+/** How a refusal of the Dockerfile reads: `why` follows the name as given; the caller leads with its field. */
+export type DockerfileRefusal = (why: string, hint: string) => ToolError;
+
+const dockerfileArgument =
+  (given: string): DockerfileRefusal =>
+  (why, hint) =>
+    new ToolError('invalid_argument', `invalid argument 'dockerfile': '${given}' ${why}`, { hint });
 
 /** The Dockerfile as packed: its name in the context (normalised), its bytes and its header fields. */
 interface ReadDockerfile {
@@ -164,15 +174,23 @@ interface ReadDockerfile {
  * Dockerfile `dockerfile` (a regular file in the context, sent even when `.dockerignore` leaves it out,
  * as the docker CLI does) and packs it; a failure while packing aborts `sending` and is kept for
  * `failure()`. The stream is known to `sentDockerfile`, with the Dockerfile's bytes exactly as sent.
+ * This is the one check of the Dockerfile's name: `refusal` words it for the caller's argument.
  */
 export async function openContext(
   root: string,
   signal: AbortSignal,
   real?: string,
   dockerfile = 'Dockerfile',
+  refusal: DockerfileRefusal = dockerfileArgument(dockerfile),
 ): Promise<OpenContext> {
+  const name = dockerfileName(dockerfile);
+  if (name === undefined)
+    throw refusal(
+      'is not inside the context',
+      'Give a path relative to the context, e.g. docker/Dockerfile.',
+    );
   const entries = await listContext(root, signal);
-  const file = await readDockerfileEntry(root, entries, dockerfile, real);
+  const file = await readDockerfileEntry(root, entries, name, refusal, real);
   let failed: ToolError | undefined;
   const packing = new AbortController();
   const sending = AbortSignal.any([signal, packing.signal]);
@@ -189,21 +207,17 @@ export async function openContext(
   );
   const text = file.bytes.toString('utf8');
   sentDockerfiles.set(stream, { name: file.name, text });
-  return { stream, sending, failure: () => failed, dockerfile: text };
+  return { stream, sending, failure: () => failed, dockerfile: text, dockerfileName: name };
 }
 
-/** Reads the Dockerfile entry of the context once, for both the policy and the tar stream. */
+/** Reads the Dockerfile entry `name` (normalised) of the context once, for both the policy and the tar stream. */
 async function readDockerfileEntry(
   root: string,
   entries: ContextEntry[],
-  given: string,
+  name: string,
+  bad: DockerfileRefusal,
   real?: string,
 ): Promise<ReadDockerfile> {
-  const bad = (why: string, hint: string) =>
-    new ToolError('invalid_argument', `invalid argument 'dockerfile': '${given}' ${why}`, { hint });
-  const name = dockerfileName(given);
-  if (name === undefined)
-    throw bad('is not inside the context', 'Give a path relative to the context, e.g. docker/Dockerfile.');
   const entry = entries.find((e) => e.path === name);
   // The engine would follow a symlink inside the context; this server reads only what it sends.
   if (entry && entry.kind !== 'file')
@@ -217,7 +231,11 @@ async function readDockerfileEntry(
     entries.push({ path: name, kind: 'file' });
   }
   const fh = await openForRead(join(root, name)).catch(() => undefined);
-  if (!fh) throw bad('is not a regular file in the context', 'Create it, or name the Dockerfile to use.');
+  if (!fh)
+    throw bad(
+      `is not a file in ${real ?? 'the context'}`,
+      'Create it, or name the Dockerfile to build from (a path relative to the context).',
+    );
   try {
     const s = await fh.stat();
     if (!s.isFile()) throw bad('is not a regular file in the context', 'Name the Dockerfile to use.');

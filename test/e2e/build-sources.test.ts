@@ -4,7 +4,7 @@
  * 127.0.0.1 in this test stands for what only the host reaches, and must see no request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorOf, type RunningServer, startServer, structured } from '../helpers/client.ts';
@@ -182,6 +182,64 @@ describe('a build that would fetch from the host network', () => {
       );
       expect(third.id).toBe(second.id);
       expect(third.retagged).toBeUndefined();
+    },
+    LONG,
+  );
+});
+
+describe('the Dockerfile a build names', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ client: 'v1' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it(
+    'is taken through a subdirectory of the context, as the docker CLI takes it',
+    async () => {
+      const tag = tagged('mcpt-build-df');
+      const dir = context(`FROM ${TEST_IMAGE}\nLABEL mcpt.df=1\n`);
+      mkdirSync(join(dir, 'sub'));
+      const built = structured<{ tags: string[] }>(
+        await server.client.callTool('docker_build_image', {
+          path: dir,
+          tag,
+          dockerfile: 'sub/../Dockerfile',
+        }),
+      );
+      expect(built.tags).toEqual([tag]);
+      expect((await docker.getImage(tag).inspect()).Config.Labels?.['mcpt.df']).toBe('1');
+    },
+    LONG,
+  );
+
+  it(
+    'is refused the same way by both tools when it is missing or outside, and Compose says which service',
+    async () => {
+      const dir = context(`FROM ${TEST_IMAGE}\n`);
+      const project = uniqueName('mcpt-build-df').toLowerCase();
+      for (const [dockerfile, why] of [
+        ['absent.df', `is not a file in ${dir}`],
+        ['sub/../../Dockerfile', 'is not inside the context'],
+      ] as const) {
+        const tool = errorOf(await server.client.callTool('docker_build_image', { path: dir, dockerfile }));
+        expect(tool.kind).toBe('invalid_argument');
+        expect(tool.message).toContain(`invalid argument 'dockerfile': '${dockerfile}' ${why}`);
+
+        const content = `services:\n  app:\n    build:\n      context: ${dir}\n      dockerfile: ${dockerfile}\n    network_mode: none\n`;
+        const up = errorOf(
+          await server.client.callTool('docker_compose_up', { content, project_name: project }),
+        );
+        expect(up.kind).toBe('invalid_argument');
+        expect(up.message).toContain(`service "app": build: dockerfile '${dockerfile}' ${why}`);
+      }
+      const made = await docker.listContainers({
+        all: true,
+        filters: { label: [`com.docker.compose.project=${project}`] },
+      });
+      expect(made).toEqual([]);
     },
     LONG,
   );

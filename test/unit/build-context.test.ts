@@ -208,12 +208,35 @@ describe('openContext and the Dockerfile it sends', () => {
     symlinkSync('real.df', join(dir, 'link.df'));
     for (const [name, why] of [
       ['link.df', 'symlink'],
-      ['absent.df', 'not a regular file'],
+      ['absent.df', 'is not a file in the context'],
       ['../Dockerfile', 'not inside the context'],
+      ['sub/../../Dockerfile', 'not inside the context'],
+      ['/Dockerfile', 'not inside the context'],
     ] as const) {
       const err = await refusal(openContext(dir, signal(), undefined, name));
       expect(err.kind).toBe('invalid_argument');
+      expect(err.message).toContain(`'dockerfile': '${name}' `);
       expect(err.message).toContain(why);
     }
+  });
+
+  it('takes a name that stays inside the context, as the engine does, and gives the name it sent', async () => {
+    const opened = await openContext(dir, signal(), undefined, 'sub/../Dockerfile');
+    expect(opened.dockerfileName).toBe('Dockerfile');
+    expect(sentDockerfile(opened.stream)?.name).toBe('Dockerfile');
+    opened.stream.destroy();
+  });
+
+  it("words a refusal for the caller's argument, naming where it looked", async () => {
+    const err = await refusal(
+      openContext(
+        dir,
+        signal(),
+        '/shown/ctx',
+        'absent.df',
+        (why, hint) => new ToolError('invalid_argument', `build: dockerfile ${why}`, { hint }),
+      ),
+    );
+    expect(err.message).toBe('build: dockerfile is not a file in /shown/ctx');
   });
 });

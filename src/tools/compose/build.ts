@@ -4,8 +4,6 @@
  * checked before anything is sent, and the engine's guard sees the build request (and judges the
  * Dockerfile the stream carries: no ADD from a remote source).
  */
-import { stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
@@ -26,20 +24,16 @@ export function builder(engine: Engine, signal: AbortSignal): ServiceBuild {
     );
     let failure = '';
     try {
-      const dockerfile = String(build.dockerfile ?? 'Dockerfile');
-      if (isAbsolute(dockerfile) || dockerfile.split(/[\\/]/).includes('..'))
-        throw bad(
-          `dockerfile '${dockerfile}' is not inside the context`,
-          'Give a path relative to the context.',
-        );
-      if (!(await stat(join(dir.root, dockerfile)).catch(() => undefined))?.isFile())
-        throw bad(`no file '${dockerfile}' in ${dir.path}`, 'Create it, or name it with build.dockerfile.');
+      const given = String(build.dockerfile ?? 'Dockerfile');
       // Checked whole before anything is sent; a failure while packing aborts the request and is the result.
       const {
         stream: context,
         sending,
         failure: packFailure,
-      } = await openContext(dir.root, signal, dir.path, dockerfile);
+        dockerfileName: dockerfile,
+      } = await openContext(dir.root, signal, dir.path, given, (why, hint) =>
+        bad(`dockerfile '${given}' ${why}`, hint),
+      );
       const args = build.args as Record<string, string | null> | undefined;
       const options: Record<string, unknown> = {
         dockerfile,

@@ -3,8 +3,7 @@
  * directory goes to the engine as a tar stream (`.dockerignore` honoured), progress is "Step n/m", and
  * the engine applies the tags only when the build succeeds, so a failed or cancelled build tags nothing.
  */
-import { stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
@@ -29,26 +28,6 @@ const NameTag = Type.String({
 
 const bad = (field: string, why: string, hint: string) =>
   new ToolError('invalid_argument', `invalid argument '${field}': ${why}`, { hint });
-
-/** The context directory, which must exist on the server's host. */
-
-/** A Dockerfile name inside the context (`root`, shown as `shown`): relative, no '..', a file there. */
-async function checkDockerfile(root: string, shown: string, name: string): Promise<void> {
-  if (isAbsolute(name) || name.split(/[\\/]/).includes('..'))
-    throw bad(
-      'dockerfile',
-      `'${name}' is not inside the context`,
-      'Give a path relative to the context, e.g. docker/Dockerfile.',
-    );
-  const file = join(root, name);
-  const s = await stat(file).catch(() => undefined);
-  if (!s?.isFile())
-    throw bad(
-      'dockerfile',
-      `no file '${name}' in ${shown}`,
-      'Create it, or name the Dockerfile with dockerfile.',
-    );
-}
 
 /** Registries of the FROM images (build args substituted), for their credentials; stages and scratch skipped. */
 export function baseRegistries(dockerfile: string, buildArgs: Record<string, string> = {}): string[] {
@@ -118,7 +97,6 @@ export const buildImage = defineTool({
     );
     try {
       const dockerfile = args.dockerfile ?? 'Dockerfile';
-      await checkDockerfile(dir.root, dir.path, dockerfile);
       const tags = [...new Set([...(args.tag ? [args.tag] : []), ...(args.tags ?? [])])];
       // What each tag names now: the build moves a tag on another image, which the result says.
       const before = await Promise.all(tags.map((t) => taggedImage(docker, t, signal)));
@@ -129,6 +107,7 @@ export const buildImage = defineTool({
         sending,
         failure: packFailure,
         dockerfile: text,
+        dockerfileName,
       } = await openContext(dir.root, signal, dir.path, dockerfile);
       const registryconfig = await buildRegistryConfig(
         baseRegistries(text, args.build_args),
@@ -141,7 +120,7 @@ export const buildImage = defineTool({
 
       // Only set keys: the query string would send an undefined as an empty value.
       const options: Record<string, unknown> = {
-        dockerfile,
+        dockerfile: dockerfileName,
         rm: true,
         forcerm: true,
         abortSignal: sending,
