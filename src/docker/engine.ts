@@ -43,6 +43,9 @@ import type { SshTransport } from './ssh/transport.ts';
 /** Newest Engine API version this server was written against; older engines are spoken to in their own. */
 export const MAX_API_VERSION = '1.47';
 const PROBE_TIMEOUT_MS = 3000;
+/** Over SSH the handshake alone may take 10 s (ssh/transport.ts), then the remote `docker system dial-stdio` starts. */
+const SSH_PROBE_TIMEOUT_MS = 15_000;
+const probeTimeout = (url: string) => (url.startsWith('ssh://') ? SSH_PROBE_TIMEOUT_MS : PROBE_TIMEOUT_MS);
 /** How long the shared /info read for the engine's facts may take (the calls waiting on it have their own). */
 const FACTS_TIMEOUT_MS = 30_000;
 
@@ -384,7 +387,7 @@ export class Engine {
           sshAgent: c.url.startsWith('ssh://') ? (await this.sshTransport(c)).agent : undefined,
           https: c.tls && !c.tls.verify ? await import('node:https') : undefined,
         });
-        const probeSignal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+        const probeSignal = AbortSignal.timeout(probeTimeout(c.url));
         // On a unix socket, the engine's own JSON transport (dockerode waits for a call that needs
         // it); elsewhere dockerode's modem, which holds the TLS and SSH settings.
         const modem = socketPath ? fetchModem(socketPath) : undefined;
@@ -423,7 +426,7 @@ export class Engine {
         attempts.push({
           url: c.url,
           source: c.source,
-          outcome: remote ?? describeFailure(e, c.tls !== undefined),
+          outcome: remote ?? describeFailure(e, c.tls !== undefined, probeTimeout(c.url)),
         });
       }
     }
@@ -462,14 +465,14 @@ const TLS_UNTRUSTED = new Set([
   'UNABLE_TO_GET_ISSUER_CERT',
 ]);
 
-function describeFailure(e: unknown, tls = false): string {
+function describeFailure(e: unknown, tls = false, timeoutMs = PROBE_TIMEOUT_MS): string {
   if ((e as Error | undefined)?.name === 'SshSetupError') return (e as Error).message;
   const err = e as { code?: string; statusCode?: number; message?: string; name?: string };
   if (err.code === 'EACCES') return 'permission denied (is your user in the docker group?)';
   if (err.code === 'ECONNREFUSED' || err.code === 'ConnectionRefused') return 'nothing is listening';
   if (err.code === 'ENOENT' || err.code === 'FailedToOpenSocket') return 'no socket there';
   if (err.name === 'TimeoutError' || err.name === 'AbortError')
-    return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
+    return `no answer within ${timeoutMs / 1000} s`;
   if (err.code && TLS_UNTRUSTED.has(err.code))
     return `TLS: the engine's certificate is not trusted by ca.pem (${err.code}); is tlsDir's ca.pem the engine's CA?`;
   if (err.code === 'CERT_HAS_EXPIRED') return "TLS: the engine's certificate has expired";

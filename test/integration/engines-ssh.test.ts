@@ -138,6 +138,46 @@ describe('an ssh:// engine', () => {
     expect(engine.facts.sharesFilesystem).toBe(false);
   });
 
+  it('waits for a host that is slow to greet, as long as the SSH handshake may take', async () => {
+    // A proxy that holds each connection 4 s before passing it on: past a local socket's 3 s probe.
+    const slow = createServer((client) => {
+      client.pause();
+      const timer = setTimeout(() => {
+        const up = connect(port, '127.0.0.1');
+        up.on('error', () => client.destroy());
+        client.on('error', () => up.destroy());
+        client.on('close', () => up.destroy());
+        client.pipe(up).pipe(client);
+        client.resume();
+      }, 4000);
+      client.on('close', () => clearTimeout(timer));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slowPort = (slow.address() as { port: number }).port;
+    try {
+      const [type, key] = readFileSync(`${hostKey}.pub`, 'utf8').split(' ');
+      const slowKnown = join(dir, 'known_hosts_slow');
+      writeFileSync(slowKnown, `[127.0.0.1]:${slowPort} ${type} ${key}\n`);
+      const engine = configuredEngines(
+        [
+          {
+            name: 'slow',
+            url: `ssh://root@127.0.0.1:${slowPort}`,
+            source: 'test',
+            identityFile: clientKey,
+            knownHostsFile: slowKnown,
+          },
+        ],
+        base,
+      ).resolve();
+      opened.push(engine);
+      const docker = await engine.client(AbortSignal.timeout(20_000));
+      expect((await docker.version()).Version).toBe((await testDocker().version()).Version);
+    } finally {
+      slow.close();
+    }
+  }, 30_000);
+
   it('makes 20 calls over one SSH connection', async () => {
     const engine = sshEngine(knownHosts);
     const docker = await engine.client(AbortSignal.timeout(10_000));
