@@ -417,6 +417,10 @@ describe('the engine guard routes', () => {
     '/networks/cfg-hostbr': { Name: 'cfg-hostbr', Options: { 'com.docker.network.bridge.name': 'br0' } },
     '/networks/cfg-mtu': { Name: 'cfg-mtu', Options: { 'com.docker.network.driver.mtu': '1400' } },
     '/volumes/etcvol': { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/etc' } },
+    '/volumes/tmpvol': { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/tmp/data' } },
+    '/networks/mv1': { Id: 'beef', Name: 'mv1', Driver: 'macvlan' },
+    '/networks/beef': { Id: 'beef', Name: 'mv1', Driver: 'macvlan' },
+    '/networks/ipv1': { Id: 'cafe', Name: 'ipv1', Driver: 'ipvlan' },
     '/services/back': {
       PreviousSpec: { TaskTemplate: { ContainerSpec: { Image: 'x', CapabilityAdd: ['SYS_ADMIN'] } } },
     },
@@ -633,6 +637,117 @@ describe('the engine guard routes', () => {
     expect(await service(spec({ Image: 'x' }), '/services/fine/update', { rollback: 'previous' })).toBe(
       'sent',
     );
+  });
+
+  it("judges a service's host paths as on the nodes that run its tasks: lexical, allowlisted only", async () => {
+    // The manager here shares this filesystem, or (remote) does not.
+    const remote = { ...facts, sharesFilesystem: false };
+    const elsewhere = policyGuard(
+      async () => remote,
+      () => remote,
+    );
+    const told = (path: string, body: unknown, settings = defaults, g = guard) =>
+      withPolicy(
+        settings,
+        host,
+        async () => {
+          try {
+            await g({ method: 'POST', path, query: {}, body, upload: false, stream: false }, io);
+            return 'sent';
+          } catch (e) {
+            if (e instanceof ToolError) return `${e.message} | ${e.hint}`;
+            throw e;
+          }
+        },
+        // Every path exists here; /tmp/link leads to /etc, /tmp/in to /data.
+        {
+          realpath: (p) =>
+            p.startsWith('/tmp/link')
+              ? `/etc${p.slice(9)}`
+              : p.startsWith('/tmp/in')
+                ? `/data${p.slice(7)}`
+                : p,
+        },
+      );
+    const bind = (Source: string) => ({
+      TaskTemplate: { ContainerSpec: { Image: 'x', Mounts: [{ Type: 'bind', Source, Target: '/m' }] } },
+    });
+    const allow = { ...defaults, mountAllowlist: ['/tmp'] };
+    // The default roots (~, the temp dir) are this host's: a node's /tmp is not.
+    for (const path of ['/services/create', '/services/abc/update']) {
+      const said = await told(path, bind('/tmp/work'));
+      expect(said).toContain(
+        "TaskTemplate.ContainerSpec.Mounts[0].Source: host path '/tmp/work' is refused: a service's mounts are on the nodes that run its tasks, so only SAFETY_VOLUME_MOUNT_ALLOWLIST (--mount-allowlist) entries are allowed",
+      );
+      expect(said).toContain('Add the directory, as it is on every node');
+      expect(await told(path, bind('/tmp/work'), allow)).toBe('sent');
+    }
+    // Written under an entry: allowed on a remote manager, whose nodes' symlinks no one here sees; a
+    // task may run on a manager that shares this filesystem, so there the path as it resolves counts too.
+    expect(await told('/services/create', bind('/tmp/link/x'), allow, elsewhere)).toBe('sent');
+    expect(await told('/services/create', bind('/tmp/link/x'), allow)).toContain(
+      "host path '/tmp/link/x' (resolving to '/etc/x') is refused: it is not under any allowlist entry",
+    );
+    // Resolving under an entry here is not enough: a node mounts the path as written.
+    const data = { ...defaults, mountAllowlist: ['/data'] };
+    expect(await told('/services/create', bind('/tmp/in/x'), data)).toContain(
+      "a service's mounts are on the nodes",
+    );
+    expect(
+      await told('/containers/create', { Image: 'x', HostConfig: { Binds: ['/tmp/in/x:/m'] } }, data),
+    ).toBe('sent');
+    expect(await told('/services/create', bind('/tmp/work'), defaults, elsewhere)).toContain(
+      "a service's mounts are on the nodes",
+    );
+    // This engine's own socket, and the home's dot-directories, stay refused under an allowlist entry above them.
+    expect(
+      await told('/services/create', bind('/work/dev/docker.sock'), {
+        ...defaults,
+        mountAllowlist: ['/work'],
+      }),
+    ).toContain('it exposes /work/dev/docker.sock');
+    expect(
+      await told('/services/create', bind('/root/.ssh'), { ...defaults, mountAllowlist: ['/root'] }),
+    ).toContain('where credentials live');
+    // A volume's bind device, the one the manager holds and one the mount makes on its node.
+    const vol = (m: Record<string, unknown>) => ({
+      TaskTemplate: { ContainerSpec: { Image: 'x', Mounts: [{ Type: 'volume', Target: '/m', ...m }] } },
+    });
+    expect(await told('/services/create', vol({ Source: 'tmpvol' }))).toContain(
+      "a service's mounts are on the nodes",
+    );
+    expect(await told('/services/create', vol({ Source: 'tmpvol' }), allow)).toBe('sent');
+    const opts = { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/tmp/d' } } };
+    expect(await told('/services/create', vol({ VolumeOptions: opts }))).toContain(
+      "a service's mounts are on the nodes",
+    );
+    // A container on this engine keeps the default roots.
+    const container = { Image: 'x', HostConfig: { Binds: ['/tmp/work:/m'] } };
+    expect(await told('/containers/create', container)).toBe('sent');
+  });
+
+  it('refuses a service on a network on a host interface (macvlan, ipvlan), by name or ID', async () => {
+    const net = (Target: string, where = 'task') =>
+      send('POST', '/services/create', {
+        body:
+          where === 'task'
+            ? { TaskTemplate: { ContainerSpec: { Image: 'x' }, Networks: [{ Target }] } }
+            : { TaskTemplate: { ContainerSpec: { Image: 'x' } }, Networks: [{ Target }] },
+      });
+    for (const ref of ['mv1', 'beef', 'ipv1']) expect([ref, await net(ref)]).toEqual([ref, 'policy_denied']);
+    expect(await net('mv1', 'service')).toBe('policy_denied');
+    expect(
+      await send('POST', '/services/abc/update', {
+        body: { TaskTemplate: { ContainerSpec: { Image: 'x' }, Networks: [{ Target: 'beef' }] } },
+      }),
+    ).toBe('policy_denied');
+    expect(await net('overlay1')).toBe('sent');
+    expect(
+      await send('POST', '/services/create', {
+        body: { TaskTemplate: { ContainerSpec: { Image: 'x' }, Networks: [{ Target: 'mv1' }] } },
+        settings: { ...defaults, allowPrivileged: true },
+      }),
+    ).toBe('sent');
   });
 
   it('reads every body as the engine does: any case, ſ and K, and a field spelled twice refused', async () => {

@@ -91,7 +91,8 @@ async function check(
   facts: () => Promise<EngineFacts>,
 ): Promise<GuardVerdict> {
   const scope = currentPolicy();
-  const ctx: RuleContext = ruleContextOf(scope, pathPolicyOf(scope, await facts()));
+  const engineFacts = await facts();
+  const ctx: RuleContext = ruleContextOf(scope, pathPolicyOf(scope, engineFacts));
   const lookup: EngineLookup = {
     container: (ref) => io.get<ContainerInfo>(`/containers/${encodeURIComponent(ref)}/json`),
     volume: (name) => io.get(`/volumes/${encodeURIComponent(name)}`),
@@ -182,13 +183,15 @@ async function check(
   if (service) {
     const services: ServiceLookup = {
       volume: lookup.volume,
-      network: (ref) => io.get(`/networks/${encodeURIComponent(ref)}`),
+      network: (ref) => io.get<NetworkFacts>(`/networks/${encodeURIComponent(ref)}`),
     };
-    await checkServiceSpec(call.body, ctx, services);
+    // Its host paths are on whichever node runs a task: judged as on an engine elsewhere.
+    const onNodes = ruleContextOf(scope, () => pathPolicyOf(scope, engineFacts, true));
+    await checkServiceSpec(call.body, onNodes, services);
     // A rollback runs the previous spec, whatever the body says: check the spec that will run.
     if (service[1] && call.query.rollback === 'previous') {
       const now = await io.get<{ PreviousSpec?: unknown }>(`/services/${service[1]}`);
-      await checkServiceSpec(now?.PreviousSpec, ctx, services);
+      await checkServiceSpec(now?.PreviousSpec, onNodes, services);
     }
     return;
   }

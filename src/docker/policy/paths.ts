@@ -32,6 +32,13 @@ export interface PathPolicy {
   sensitive: readonly string[];
   /** Resolve symlinks (the engine sees this filesystem); false: lexical, allowlist only. */
   shares: boolean;
+  /**
+   * The path is on whichever Swarm node runs a service's task, not on the engine's host alone: no
+   * default roots (allowlist only), the path as written must be under an entry (a node's symlinks are
+   * not seen from here) and, with `shares`, also as it resolves here (a task may run on this host);
+   * the home's dot-directories are refused as written too, and the refusal says why.
+   */
+  onNodes?: boolean;
   /** Case-insensitive filesystem (macOS, Windows): allowlist entries match in any case. */
   foldCase?: boolean;
   fs: PathResolver;
@@ -158,7 +165,7 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
           .map((s) => s.trim())
           .filter(Boolean)
           .map((s) => ({ keys: keysOf(expandHome(s, home)), explicit: s !== '~' && s !== '~/' }))
-      : p.shares
+      : p.shares && !p.onNodes
         ? // A home of '/' (some service accounts) would admit everything: only the temp dir then.
           [...(home && home !== '/' ? [home] : []), p.tmpDir].map((r) => ({
             keys: keysOf(r),
@@ -167,8 +174,17 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
         : [];
   const fold = (s: string) => (p.foldCase ? lower(s) : s);
   // What the engine uses is the resolved path: it must be under a root.
-  const admitting = roots.filter((r) => r.keys.some((k) => isAtOrUnder(fold(resolved), fold(k))));
-  if (admitting.length === 0) {
+  const under = (x: string) => roots.filter((r) => r.keys.some((k) => isAtOrUnder(fold(x), fold(k))));
+  const admitting = under(resolved);
+  // On a node the path is read as written: that too must be under an entry.
+  if (admitting.length === 0 || (p.onNodes && under(lexical).length === 0)) {
+    if (p.onNodes) {
+      const where = `${p.allowlist.length > 0 ? 'it is not under any allowlist entry, and ' : ''}a service's mounts are on the nodes that run its tasks, so only ${ALLOWLIST_SETTING} entries are allowed`;
+      throw deny(
+        where,
+        `Add the directory, as it is on every node that may run the service's tasks, to ${ALLOWLIST_SETTING}; or use a named volume or a tmpfs mount instead.`,
+      );
+    }
     const where =
       p.allowlist.length > 0
         ? 'it is not under any allowlist entry'
@@ -197,7 +213,8 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
         });
     }
   }
-  if (home && home !== '/' && p.shares) {
+  // A service's node may be this host: its dot-directories are refused there too (lexically).
+  if (home && home !== '/' && (p.shares || p.onNodes)) {
     for (const h of keysOf(home))
       for (const x of paths) {
         // In the case the filesystem compares names in: on macOS /users/me/.ssh is ~/.ssh.

@@ -97,11 +97,15 @@ function warnOnce(scope: PolicyScope, key: string, message: string): void {
 
 /**
  * The host-path rule for this scope. `shares`: the path is on this server's filesystem as the
- * engine sees it (always true for a host file the server itself opens).
+ * engine sees it (always true for a host file the server itself opens). `onNodes`: the path is a
+ * Swarm service's, on whichever node runs its task, so it is judged as on an engine that does not
+ * share this filesystem (allowlist only, as written), whatever this one's facts say, and as it
+ * resolves here too when this engine shares this filesystem; this engine's own paths stay refused.
  */
 export function pathPolicyOf(
   scope: PolicyScope,
   facts: Partial<EngineFacts> & { sharesFilesystem: boolean },
+  onNodes = false,
 ): PathPolicy {
   const { settings, host } = scope;
   const win = host.platform === 'win32' || host.platform === 'darwin';
@@ -117,6 +121,7 @@ export function pathPolicyOf(
       return sensitive;
     },
     shares: facts.sharesFilesystem && host.platform !== 'win32',
+    onNodes,
     foldCase: win,
     fs: scope.fs,
     onAdmit: (m) => warnOnce(scope, m, m),

@@ -2,14 +2,25 @@
  * The policy on a Swarm service spec (POST /services/create, /services/{id}/update, and the previous
  * spec a rollback brings back): its tasks are containers, so the container rules apply to its
  * ContainerSpec — capabilities, privileges (seccomp, AppArmor, SELinux), mounts (host paths, local
- * volume options, named volumes as this engine holds them) — and its networks may not be the host's.
+ * volume options, named volumes as this engine holds them) — and its networks are judged as a
+ * container's joined network is (not the host's, not one on a host interface: macvlan, ipvlan).
  * An allowlist: a ContainerSpec or Privileges key this file does not know is refused (the engine
- * matches keys without regard to case, so neither does this file). Host paths are the nodes' own:
- * checked by the same rule as this engine's. Published ports are allowed: Swarm publishes on every
- * node, as a container publish without an address would; the tools say so.
+ * matches keys without regard to case, so neither does this file). Host paths are the nodes' own, on
+ * whichever node runs a task: the caller passes a rule context that judges them as on an engine that
+ * does not share this filesystem (lexical, allowlist only, this engine's own paths still refused).
+ * Published ports are allowed: Swarm publishes on every node, as a container publish without an
+ * address would; the tools say so.
  */
 import { field, isObj, list } from './keys.ts';
-import { checkCapAdd, checkDriverOpts, checkMountDriver, type RuleContext, refuseEscape } from './rules.ts';
+import {
+  checkCapAdd,
+  checkDriverOpts,
+  checkJoinedNetwork,
+  checkMountDriver,
+  type NetworkFacts,
+  type RuleContext,
+  refuseEscape,
+} from './rules.ts';
 
 /** Every ContainerSpec key of the Engine API (1.41–1.47) and what the policy does with it. */
 const CONTAINER_SPEC_KEYS = new Set(
@@ -56,7 +67,7 @@ const SAFE_MOUNT_TYPES = new Set(['volume', 'tmpfs', 'cluster', 'image']);
 /** What the service check may ask this engine: a named volume or a network as they are now. */
 export interface ServiceLookup {
   volume(name: string): Promise<{ Driver?: string; Options?: Record<string, unknown> | null } | undefined>;
-  network(ref: string): Promise<{ Name?: string; Driver?: string } | undefined>;
+  network(ref: string): Promise<NetworkFacts | undefined>;
 }
 
 /** A ServiceSpec: refused, naming the field, when one of its tasks would break the container policy. */
@@ -137,10 +148,8 @@ async function checkNetwork(
   lookup: ServiceLookup,
 ): Promise<void> {
   if (typeof target !== 'string' || !target) return;
-  const refuse = () =>
-    refuseEscape(ctx, `${arg}: the host network is refused: it shares the nodes' network namespace`);
-  if (target.toLowerCase() === 'host') return refuse();
-  // An ID or another name of the host network.
-  const net = await lookup.network(target);
-  if (net && (net.Driver === 'host' || net.Name === 'host')) refuse();
+  if (target.toLowerCase() === 'host')
+    return refuseEscape(ctx, `${arg}: the host network is refused: it shares the nodes' network namespace`);
+  // By name or ID, as the engine holds it: the host network, or one on a host interface (macvlan, ipvlan).
+  checkJoinedNetwork(target, await lookup.network(target), arg, ctx);
 }

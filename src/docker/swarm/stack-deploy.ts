@@ -156,18 +156,21 @@ export async function deployStack(
   };
   const converted = services.map((s) => convertService(p, stack, s, placeholder));
   const scope = currentPolicy();
-  const facts = await engine.resolveFacts(signal).catch(() => undefined);
-  const ctx = ruleContextOf(
-    scope,
-    pathPolicyOf(scope, { sharesFilesystem: true, socketPaths: [], ...facts }),
-  );
+  const facts = {
+    sharesFilesystem: true,
+    socketPaths: [],
+    ...(await engine.resolveFacts(signal).catch(() => undefined)),
+  };
+  const ctx = ruleContextOf(scope, pathPolicyOf(scope, facts));
+  // A service's host paths are on whichever node runs its tasks: judged as on an engine elsewhere.
+  const onNodes = ruleContextOf(scope, () => pathPolicyOf(scope, facts, true));
   const lookup: ServiceLookup = {
     volume: (name) => get(docker, `/volumes/${encodeURIComponent(name)}`, signal),
     network: (ref) => get(docker, `/networks/${encodeURIComponent(ref)}`, signal),
   };
   for (const [i, c] of converted.entries()) {
     try {
-      await checkServiceSpec(c.spec, ctx, lookup);
+      await checkServiceSpec(c.spec, onNodes, lookup);
     } catch (e) {
       throw inComposeTerms(e, services[i] ?? c.name, ' (nothing was deployed)');
     }
