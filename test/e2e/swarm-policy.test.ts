@@ -3,13 +3,15 @@
  * (test/helpers/swarm-cluster.ts): a service's bind sources and bind-volume devices are on whichever
  * node runs its tasks, so they are judged as on an engine that does not share this filesystem
  * (allowlist only; the manager's own paths still refused), a service or stack may not join a macvlan
- * network (refused to containers).
+ * network (refused to containers), and changing a node's role is destructive: refused without
+ * --allow-destructive, asked under --confirm, naming the node and what the change does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorOf, type RunningServer, startServer, structured } from '../helpers/client.ts';
+import { askingClient } from '../helpers/elicit.ts';
 import { TEST_IMAGE } from '../helpers/engine.ts';
 import { withSwarm } from '../helpers/swarm.ts';
 
@@ -39,11 +41,13 @@ const stack = (name: string, service: string, top = '') => ({
 
 let server: RunningServer;
 let workerNode = '';
+let managerNode = '';
 beforeAll(async () => {
   const s = swarm();
   server = await startServer({ args: ['--toolsets', 'swarm'], env: { DOCKER_HOST: s.manager.host } });
   const nodes = await s.raw<(Doc & { Description: { Hostname: string } })[]>('manager', 'GET', '/nodes');
   workerNode = nodes.find((n) => n.Spec.Role === 'worker')?.ID ?? '';
+  managerNode = nodes.find((n) => n.Spec.Role === 'manager')?.ID ?? '';
   // A swarm-scoped macvlan network made outside the server (the CLI's --config-from), on the manager's link.
   const link = `mcv${s.manager.netns.replace(/^mcpt-sw/, '')}`;
   await s.raw('manager', 'POST', '/networks/create', {
@@ -248,4 +252,56 @@ describe('a service or stack on a macvlan network is refused, as a container is'
     const spec = await s.raw<Doc>('manager', 'GET', `/services/${TOKEN}-net`);
     expect((spec.Spec.TaskTemplate as Obj).Networks).toBeUndefined();
   }, 90_000);
+});
+
+describe("changing a node's role is destructive", () => {
+  it('refuses a promotion without --allow-destructive, and the worker stays a worker', async () => {
+    const e = errorOf(
+      await server.client.callTool('docker_node_update', { node: workerNode, role: 'manager' }),
+    );
+    expect({ kind: e.kind, message: e.message }).toEqual({
+      kind: 'policy_denied',
+      message: expect.stringContaining("docker_node_update with 'role' is destructive"),
+    });
+    const n = await swarm().raw<Doc>('manager', 'GET', `/nodes/${workerNode}`);
+    expect(n.Spec.Role).toBe('worker');
+    // Labels and availability alone stay moderate.
+    const labelled = await server.client.callTool('docker_node_update', {
+      node: workerNode,
+      labels: { [`${TOKEN}`]: 'x' },
+    });
+    expect(structured<{ role: string }>(labelled).role).toBe('worker');
+    await server.client.callTool('docker_node_update', { node: workerNode, labels: { [`${TOKEN}`]: null } });
+  });
+
+  it('asks before a promotion or a demotion, naming the node and what changes; declined, nothing does', async () => {
+    const s = swarm();
+    const client = await askingClient({
+      kind: 'v1',
+      answer: () => 'decline',
+      args: ['--toolsets', 'swarm', '--allow-destructive'],
+      env: { DOCKER_HOST: s.manager.host },
+    });
+    try {
+      const up = errorOf(await client.callTool('docker_node_update', { node: workerNode, role: 'manager' }));
+      expect(up.message).toContain('the user declined');
+      expect(client.asked[0]?.message).toContain(
+        `promote node '${s.worker.hostname}' (${workerNode.slice(0, 12)}) to manager: it will control the whole swarm`,
+      );
+      const down = errorOf(
+        await client.callTool('docker_node_update', { node: managerNode, role: 'worker' }),
+      );
+      expect(down.message).toContain('the user declined');
+      expect(client.asked[1]?.message).toContain(
+        `demote node '${s.manager.hostname}' (${managerNode.slice(0, 12)}), the swarm's only manager, to worker`,
+      );
+    } finally {
+      await client.close();
+    }
+    const nodes = await s.raw<Doc[]>('manager', 'GET', '/nodes');
+    expect(Object.fromEntries(nodes.map((n) => [n.ID, n.Spec.Role]))).toEqual({
+      [workerNode]: 'worker',
+      [managerNode]: 'manager',
+    });
+  });
 });

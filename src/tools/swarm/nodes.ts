@@ -1,7 +1,9 @@
 /** Swarm nodes, seen from a manager: list, inspect, update (availability, role, labels), remove. */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
+import { swarmState } from '../../docker/swarm/cluster.ts';
 import { inspectNode, listNodes, nodeRow, removeNode, updateNode } from '../../docker/swarm/nodes.ts';
+import { sameAsAsked } from '../asked.ts';
 import { FilterMap, Full, Limit, MAX_VALUE, mapBounds, Total, totalOf } from '../params.ts';
 import { Doc, NodeRef } from './params.ts';
 
@@ -57,6 +59,10 @@ export const nodeUpdate = defineTool({
   description: 'Set availability (drain moves tasks away), role, or labels (null removes).',
   safety: 'moderate',
   idempotent: true,
+  // A promoted node controls the whole swarm, as a manager join does; a demoted manager leaves the
+  // Raft group, as a manager leaving does (fewer failures tolerated; this server's own engine demoted
+  // can no longer manage the swarm). Either way: destructive, the preview saying which.
+  escalate: { role: 'destructive' },
   input: Type.Object(
     {
       node: NodeRef,
@@ -73,9 +79,41 @@ export const nodeUpdate = defineTool({
     { additionalProperties: false },
   ),
   output: Doc,
-  handler: async ({ node, ...change }, { engine: { docker }, signal }) => ({
-    ...nodeRow(await updateNode(docker, node, change, signal)),
-  }),
+  preview: async ({ node, role, availability, labels }, { engine: { docker }, signal }) => {
+    const n = await inspectNode(docker, node, signal);
+    const { id, hostname, role: was } = nodeRow(n);
+    const named = `node '${hostname}' (${id})`;
+    let action = `update ${named}`;
+    if (role && role === was) action = `${named} is a ${was} already: its role stays`;
+    else if (role === 'manager')
+      action = `promote ${named} to manager: it will control the whole swarm (services, secrets, nodes)`;
+    else if (role === 'worker') {
+      const here = await swarmState(docker, signal);
+      const m = here.managers ?? 0;
+      const own =
+        here.node_id === n.ID ? ', the node of this engine, which can then no longer manage the swarm' : '';
+      // Raft keeps a quorum through the loss of a minority: (m - 1) / 2 managers, rounded down.
+      action =
+        m <= 1
+          ? `demote ${named}, the swarm's only manager, to worker (the engine refuses: a swarm needs a manager)`
+          : `demote manager ${named}${own} to worker: managers go from ${m} to ${m - 1}, and the swarm survives the loss of ${Math.floor((m - 2) / 2)} instead of ${Math.floor((m - 1) / 2)}`;
+    }
+    const also = [
+      availability && `availability ${availability}`,
+      labels && `labels ${Object.keys(labels).join(', ')}`,
+    ].filter(Boolean);
+    return { action: also.length ? `${action}; ${also.join('; ')}` : action, plan: { id: n.ID } };
+  },
+  handler: async ({ node, ...change }, { engine: { docker }, signal, confirmed }) => {
+    // Confirmed: the node the question named, by its ID.
+    let ref = node;
+    if (confirmed !== undefined) {
+      const n = await inspectNode(docker, node, signal);
+      sameAsAsked(confirmed, 'id', n.ID, `node '${node}'`, (v) => String(v).slice(0, 12));
+      ref = n.ID;
+    }
+    return { ...nodeRow(await updateNode(docker, ref, change, signal)) };
+  },
 });
 
 export const nodeRemove = defineTool({
