@@ -118,11 +118,61 @@ export function describeDial(o: DialOptions): EngineCall {
   return call;
 }
 
-/** What an engine's own guard may ask the engine while it decides: GETs that bypass the guards. */
+/** What an engine's own guard may ask the engine while it decides: requests that bypass the guards. */
 export interface GuardIO {
   /** A JSON GET (e.g. '/containers/web/json'); undefined on 404. */
   get<T>(path: string, query?: Record<string, unknown>): Promise<T | undefined>;
+  /**
+   * Any other request (the path probe's own container: policy/probe.ts): a POST's JSON answer, or with
+   * `head` the answer's headers; rejects as dockerode does (statusCode, json). `detached`: not under
+   * the call's signal (a clean-up, or a create whose answer must not be lost), with a timeout of its own.
+   */
+  send(req: EngineRequest, o?: { head?: boolean; detached?: boolean }): Promise<unknown>;
+  /** The call's signal, when it has one. */
+  readonly signal?: AbortSignal;
 }
+
+/** How long a detached guard request may take. */
+const DETACHED_MS = 30_000;
+
+/** GuardIO over `dial`: the client's raw dial in front of the guards, or its guarded one (requestIO). */
+function ioOver(dial: Modem['dial'], signal: AbortSignal | undefined): GuardIO {
+  const ask = <T>(options: DialOptions) =>
+    new Promise<T>((resolve, reject) =>
+      dial(options, (err, data) => (err ? reject(err) : resolve(data as T))),
+    );
+  return {
+    signal,
+    get: async <T>(path: string, query?: Record<string, unknown>) => {
+      checkPath({ method: 'GET', path });
+      try {
+        return await ask<T>(dialOptions({ path, query }, signal ?? new AbortController().signal));
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+        throw e;
+      }
+    },
+    send: async (req, o = {}) => {
+      checkPath({ method: req.method ?? 'GET', path: req.path });
+      const own = o.detached ? AbortSignal.timeout(DETACHED_MS) : (signal ?? new AbortController().signal);
+      const options = dialOptions(req, own);
+      if (!o.head) return ask(options);
+      // As dockerode's infoArchive: the answer as a stream, for its headers; a HEAD has no body to read.
+      const res = await ask<{ headers?: Record<string, unknown>; resume?: () => void }>({
+        ...options,
+        isStream: true,
+      });
+      res.resume?.();
+      return res.headers ?? {};
+    },
+  };
+}
+
+/** A GuardIO through the client's own (guarded) requests, for a check made before the requests it judges (Compose up). */
+export const requestIO = (docker: EngineRequests, signal?: AbortSignal): GuardIO => {
+  const modem = docker.modem as Modem;
+  return ioOver(modem.dial.bind(modem), signal);
+};
 
 /**
  * A guard of one engine (its policy, with its facts): sees each request after the global guard. It may
@@ -139,18 +189,8 @@ export type GuardVerdict = undefined | { path: string };
 export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard): void {
   const modem = docker.modem as Modem;
   const send = modem.dial.bind(modem);
-  // What the guards may ask the engine while they decide: unguarded GETs under the call's signal.
-  const ioFor = (signal: AbortSignal | undefined): GuardIO => ({
-    get: <T>(path: string, query?: Record<string, unknown>) =>
-      new Promise<T | undefined>((resolve, reject) => {
-        checkPath({ method: 'GET', path });
-        send(dialOptions({ path, query }, signal ?? new AbortController().signal), (err, data) => {
-          if (!err) resolve(data as T);
-          else if ((err as { statusCode?: number }).statusCode === 404) resolve(undefined);
-          else reject(err);
-        });
-      }),
-  });
+  // What the guards may ask the engine while they decide: unguarded requests under the call's signal.
+  const ioFor = (signal: AbortSignal | undefined): GuardIO => ioOver(send, signal);
   // The verdict on `call`: undefined when both guards let it pass at once, a promise when one asks.
   const verdictOn = (
     call: EngineCall,

@@ -250,8 +250,11 @@ describe('the network rule, where checkNetworkCreate is applied', () => {
 
   const settings: PolicySettings = { allowPrivileged: false, mountAllowlist: [], mountBlocklist: [] };
   const host = { home: '/root', tmpDir: '/tmp', platform: 'linux', networks: () => ALL };
+  const notSent = async () => {
+    throw new Error('the guard sent a request');
+  };
   /** A network create with `body` through the engine-boundary guard: 'sent', or the refusal's message. */
-  const createThroughGuard = (io: GuardIO) => {
+  const createThroughGuard = (io: Pick<GuardIO, 'get'>) => {
     const guard = policyGuard(
       async () => ({ sharesFilesystem: true, socketPaths: [] }),
       () => ({ sharesFilesystem: true, socketPaths: [] }),
@@ -267,7 +270,7 @@ describe('the network rule, where checkNetworkCreate is applied', () => {
     return (body: Record<string, unknown>) =>
       withPolicy(settings, host, async () => {
         try {
-          await guard(call(body), io);
+          await guard(call(body), { ...io, send: notSent });
           return 'sent';
         } catch (e) {
           return e instanceof ToolError ? e.message : String(e);

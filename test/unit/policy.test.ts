@@ -24,6 +24,10 @@ const defaults: PolicySettings = { allowPrivileged: false, mountAllowlist: [], m
 const facts = { sharesFilesystem: true, socketPaths: ['/work/dev/docker.sock'], dataRoot: '/var/lib/docker' };
 // Nothing but / exists: only lexical rules apply, whatever the machine running the tests has on disk.
 const noFs: PathResolver = { realpath: (p) => (p === '/' ? '/' : undefined) };
+/** The guard's requests other than GETs: none expected where the engine shares the filesystem. */
+const notSent = async () => {
+  throw new Error('the guard sent a request');
+};
 
 function refusal(fn: () => void): ToolError | undefined {
   try {
@@ -428,6 +432,7 @@ describe('the engine guard routes', () => {
   };
   const asked: string[] = [];
   const io = {
+    send: notSent,
     get: async <T>(path: string) => {
       asked.push(path);
       return containers[path] as T | undefined;
@@ -900,7 +905,7 @@ describe('host paths inside what a container can write', () => {
       Mounts: [{ Type: 'bind', Source: '/tmp/ws', RW: true }],
     },
   };
-  const io = { get: async <T>(path: string) => answers[path] as T | undefined };
+  const io = { send: notSent, get: async <T>(path: string) => answers[path] as T | undefined };
   const guard = policyGuard(
     async () => facts,
     () => facts,
