@@ -103,6 +103,7 @@ export class Engine {
   private readonly policy = policyGuard(
     (signal) => this.resolveFacts(signal),
     () => this.facts,
+    () => ({ name: this.name, podman: this.current?.info.kind === 'podman' }),
   );
   /** What Podman lacks is refused naming it (src/docker/podman.ts), then the policy decides. */
   private readonly guard: EngineGuard = (call, io) => {

@@ -46,6 +46,8 @@ async function checkNamedNetwork(ref: unknown, arg: string, w: Walk): Promise<vo
 export interface ContainerInfo {
   Id?: string;
   Name?: string;
+  /** Its image's ID. */
+  Image?: string;
   HostConfig?: Record<string, unknown>;
   Mounts?: { Type?: string; Source?: string; Name?: string; Driver?: string; RW?: boolean }[];
 }

@@ -3,7 +3,9 @@
  * the engine will receive, whatever tool or argument made it — container create and update, exec,
  * volume create, a network connect, build (its network mode, remote context and Dockerfile: build.ts) — and, at the moment of use (start, restart, unpause, exec, attach with stdin,
  * copying files to or from it, a restart policy given by update), the target container as it is now. Reads the call's policy (scope.ts) and the engine's
- * facts (its data root, exec root, sockets).
+ * facts (its data root, exec root, sockets). On an engine that does not share this server's filesystem,
+ * the bind sources and bind-volume devices it judges below an allowlist entry are then asked of the
+ * engine's host (probe.ts), where realpath would have resolved them on a sharing one.
  */
 import type { EngineFacts } from '../../core/engine.ts';
 import type { EngineCall, EngineGuard, GuardIO, GuardVerdict } from '../request.ts';
@@ -26,6 +28,7 @@ import {
   othersMounts,
   requestMounts,
 } from './nesting.ts';
+import { PathProbes, type ProbedEngine } from './probe.ts';
 import {
   checkDriverOpts,
   checkJoinedNetwork,
@@ -76,23 +79,31 @@ function relevant(call: EngineCall): boolean {
 /**
  * The guard of one engine: `facts` gives its facts with the data root fetched, `known` those known
  * without asking (used when the engine does not answer /info; the default data root is refused anyway).
+ * `engine` says which it is: its name, for a refusal, and whether it is Podman (probe.ts).
  */
 export function policyGuard(
   facts: (signal?: AbortSignal) => Promise<EngineFacts>,
   known: () => EngineFacts,
+  engine: () => ProbedEngine = () => ({ name: 'default' }),
 ): EngineGuard {
   const current = () => facts().catch(() => known());
-  return (call, io) => (relevant(call) ? check(call, io, current) : undefined);
+  return (call, io) => (relevant(call) ? check(call, io, current, engine()) : undefined);
 }
 
 async function check(
   call: EngineCall,
   io: GuardIO,
   facts: () => Promise<EngineFacts>,
+  engine: ProbedEngine,
 ): Promise<GuardVerdict> {
   const scope = currentPolicy();
   const engineFacts = await facts();
-  const ctx: RuleContext = ruleContextOf(scope, pathPolicyOf(scope, engineFacts));
+  const rule = pathPolicyOf(scope, engineFacts);
+  const ctx: RuleContext = ruleContextOf(scope, rule);
+  // Host paths the engine resolves on a host this server cannot see: noted as judged, then asked of it.
+  const probes = rule.shares ? undefined : new PathProbes(rule);
+  const judged = probes ? probes.watch(ctx) : ctx;
+  const probe = (image?: string) => probes?.run(io, { engine, images: [image] });
   const lookup: EngineLookup = {
     container: (ref) => io.get<ContainerInfo>(`/containers/${encodeURIComponent(ref)}/json`),
     volume: (name) => io.get(`/volumes/${encodeURIComponent(name)}`),
@@ -107,10 +118,11 @@ async function check(
     const info = await lookup.container(ref);
     // As the engine would answer: a container made under the name after this look could not be judged.
     if (!info) throw noSuchContainer(ref);
-    await checkContainerNow(info, ctx, lookup);
+    await checkContainerNow(info, judged, lookup);
     const label = `container '${(info.Name ?? ref).replace(/^\//, '')}'`;
     const own = await containerMounts(info.Mounts, (i) => `${label} Mounts[${i}]`, false, ctx, mounts);
     if (own.length) checkNesting(own, await othersMounts((c) => c.Id === info.Id, ctx, mounts));
+    await probe(info.Image);
     return info.Id;
   };
   const byId = async (ref: string, action: string): Promise<GuardVerdict> => {
@@ -119,16 +131,19 @@ async function check(
   };
 
   if (call.path === '/containers/create') {
-    await checkCreateBody(call.body, ctx, lookup);
+    await checkCreateBody(call.body, judged, lookup);
     const hc = field(call.body, 'HostConfig', 'the create body');
     const own = await requestMounts(hc, 'HostConfig', ctx, mounts);
     if (own.length) checkNesting(own, await othersMounts(() => false, ctx, mounts));
+    const image = field(call.body, 'Image', 'the create body');
+    await probe(typeof image === 'string' ? image : undefined);
     return;
   }
   if (call.path === '/volumes/create') {
     const driver = field(call.body, 'Driver', 'the volume create body');
     if (!driver || driver === 'local')
-      checkDriverOpts(field(call.body, 'DriverOpts', 'the volume create body'), 'DriverOpts', ctx);
+      checkDriverOpts(field(call.body, 'DriverOpts', 'the volume create body'), 'DriverOpts', judged);
+    await probe();
     return;
   }
   if (call.path === '/networks/create') {
