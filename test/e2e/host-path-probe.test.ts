@@ -141,4 +141,39 @@ describe('a host path below an allowlist entry on an engine that does not share 
     expect((await made.inspect()).State.StartedAt).toBe('0001-01-01T00:00:00Z');
     expect(await probes()).toEqual([]);
   });
+
+  it('refuses a Compose project with such a bind before it makes anything', async () => {
+    const project = uniqueName('mcpt-probe');
+    const content = [
+      'services:',
+      '  app:',
+      `    image: ${TEST_IMAGE}`,
+      '    command: ["true"]',
+      `    volumes: ["${dir}/x:/h:ro"]`,
+      '    networks: [inner]',
+      'networks:',
+      '  inner:',
+      '    internal: true',
+    ].join('\n');
+    try {
+      const e = errorOf(
+        await server.client.callTool('docker_compose_up', { content, project_name: project }),
+      );
+      expect(e.kind).toBe('policy_denied');
+      expect(e.message).toContain(
+        `service "app" (key volumes): HostConfig.Mounts[0].Source: host path '${dir}/x' is a symbolic link on engine 'default''s host (to '/etc')`,
+      );
+      const label = { label: [`com.docker.compose.project=${project}`] };
+      expect(await testDocker().listContainers({ all: true, filters: label })).toEqual([]);
+      expect(await testDocker().listNetworks({ filters: label })).toEqual([]);
+      expect(await probes()).toEqual([]);
+    } finally {
+      // Only what a failing run would have made.
+      const label = { label: [`com.docker.compose.project=${project}`] };
+      const docker = testDocker();
+      for (const c of await docker.listContainers({ all: true, filters: label }))
+        await docker.getContainer(c.Id).remove({ force: true });
+      for (const n of await docker.listNetworks({ filters: label })) await docker.getNetwork(n.Id).remove();
+    }
+  });
 });

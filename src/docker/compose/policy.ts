@@ -2,7 +2,9 @@
  * A Compose project against the engine's safety policy, before anything is made: every service's
  * create body passes the same check as docker_create_container. A refusal names the service and
  * the Compose key; `projectRefusals` keeps checking after one, so a project's every refusal is
- * listed at once (config reports them, up refuses with all of them).
+ * listed at once (config reports them, up refuses with all of them). On an engine that does not
+ * share this server's filesystem, up also asks the engine's host about its host paths below an
+ * allowlist entry (policy/probe.ts), as the guard will at each create; config, a read, does not.
  */
 import type Dockerode from 'dockerode';
 import type { EngineFacts } from '../../core/engine.ts';
@@ -19,6 +21,7 @@ import {
   othersMounts,
   requestMounts,
 } from '../policy/nesting.ts';
+import { PathProbes, type ProbedEngine } from '../policy/probe.ts';
 import {
   checkDriverOpts,
   checkJoinedNetwork,
@@ -26,6 +29,7 @@ import {
   type NetworkFacts,
 } from '../policy/rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
+import { requestIO } from '../request.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
 import { L, resourceName, serviceNetworks, serviceSpec, serviceVolumes } from './spec.ts';
@@ -73,16 +77,28 @@ function without(body: Record<string, unknown>, message: string): Record<string,
   return { ...body, HostConfig: next };
 }
 
-/** Every refusal of each service (up to `max` per service), keyed by service, in order. */
+/** A refusal's text about `arg` prefixed with the service and the Compose key it names. */
+function inService(s: string, text: string, arg = text): string {
+  // The field the refusal starts with (a joined container's own fields may follow it).
+  const head = arg.split(': ')[0] ?? '';
+  const key = (KEY_OF.find(([re]) => re.test(head)) ?? KEY_OF.find(([re]) => re.test(arg)))?.[1];
+  return `service "${s}"${key ? ` (key ${key})` : ''}: ${text}`;
+}
+
+/**
+ * Every refusal of each service (up to `max` per service), keyed by service, in order. `probes`
+ * notes the host paths to ask the engine's host about (each named by service and key).
+ */
 export async function projectRefusals(
   docker: Dockerode,
   facts: EngineFacts,
   p: Project,
   services: string[],
   max = 10,
+  probes?: PathProbes,
 ): Promise<Record<string, ToolError[]>> {
   const scope = currentPolicy();
-  const ctx = ruleContextOf(scope, pathPolicyOf(scope, facts));
+  const plain = ruleContextOf(scope, pathPolicyOf(scope, facts));
   const inspected = new Map<string, Promise<unknown>>();
   const lookup: EngineLookup = {
     container: (ref) =>
@@ -137,7 +153,7 @@ export async function projectRefusals(
   // Each service's host mounts, as another service of the project sees them once it is made.
   const ownMounts = async (s: string) => {
     try {
-      return await requestMounts(bodies[s]?.HostConfig, 'HostConfig', ctx, mounts);
+      return await requestMounts(bodies[s]?.HostConfig, 'HostConfig', plain, mounts);
     } catch {
       return []; // what makes them unreadable is that service's own refusal
     }
@@ -151,11 +167,9 @@ export async function projectRefusals(
     const found: ToolError[] = [];
     const refused = (e: unknown) => {
       if (!(e instanceof ToolError)) throw e;
-      // The field the refusal starts with (a joined container's own fields may follow it).
-      const head = e.message.split(': ')[0] ?? '';
-      const key = (KEY_OF.find(([re]) => re.test(head)) ?? KEY_OF.find(([re]) => re.test(e.message)))?.[1];
-      found.push(reword(e, (m) => `service "${s}"${key ? ` (key ${key})` : ''}: ${m}`));
+      found.push(reword(e, (m) => inService(s, m, e.message)));
     };
+    const ctx = probes ? probes.watch(plain, (arg) => inService(s, arg)) : plain;
     while (body && found.length < max) {
       try {
         await checkCreateBody(body, ctx, lookup);
@@ -215,7 +229,7 @@ export async function projectRefusals(
         // The project's containers of these services are made anew or match their service's mounts.
         const replaced = (c: ListedContainer) =>
           c.Labels?.[L.project] === p.name && services.includes(c.Labels?.[L.service] ?? '');
-        checkNesting(own, [...project, ...(await othersMounts(replaced, ctx, mounts))]);
+        checkNesting(own, [...project, ...(await othersMounts(replaced, plain, mounts))]);
       } catch (e) {
         refused(e);
       }
@@ -225,16 +239,30 @@ export async function projectRefusals(
   return out;
 }
 
-/** Refuses the project, naming every refusal, when the policy refuses any service. */
+/**
+ * Refuses the project, naming every refusal, when the policy refuses any service; then, on an
+ * engine that does not share this server's filesystem, when its host has a symbolic link where a
+ * host path below an allowlist entry passes. `engine` names the engine in that refusal.
+ */
 export async function checkProject(
   docker: Dockerode,
   facts: EngineFacts,
   p: Project,
   services: string[],
+  o: { engine?: ProbedEngine; signal?: AbortSignal } = {},
 ): Promise<void> {
-  const all = Object.values(await projectRefusals(docker, facts, p, services)).flat();
+  const rule = pathPolicyOf(currentPolicy(), facts);
+  const probes = rule.shares ? undefined : new PathProbes(rule);
+  const all = Object.values(await projectRefusals(docker, facts, p, services, 10, probes)).flat();
   const first = all[0];
-  if (!first) return;
+  if (!first) {
+    // Through the client's own requests: the guard judges the probe's container as any other.
+    const images = services
+      .map((s) => p.services[s]?.image)
+      .map((i) => (typeof i === 'string' ? i : undefined));
+    await probes?.run(requestIO(docker, o.signal), { engine: o.engine ?? { name: 'default' }, images });
+    return;
+  }
   const joined = (words: { message: string; hint?: string }[]) => ({
     message: words.map((w) => w.message).join('; '),
     hint: [...new Set(words.map((w) => w.hint).filter(Boolean))].join(' '),

@@ -9,6 +9,7 @@ import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
 import { createRequest, endpointConfig } from '../container-spec.ts';
+import type { ProbedEngine } from '../policy/probe.ts';
 import { ensureImage, imageId, pullPolicy } from './image.ts';
 import { checkContainerKeys } from './keys.ts';
 import type { Project } from './load.ts';
@@ -95,6 +96,8 @@ export interface UpOptions {
   waitTimeout?: number;
   progress: ProgressFn;
   signal: AbortSignal;
+  /** The engine: its name, for a refusal that names it, and whether it is Podman (policy/probe.ts). */
+  engine?: ProbedEngine;
 }
 
 export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: UpOptions): Promise<Step[]> {
@@ -119,7 +122,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
       }
   checkContainerKeys(p, services, o.apiVersion);
   checkNames(p, services);
-  await checkProject(docker, facts, p, services);
+  await checkProject(docker, facts, p, services, { engine: o.engine, signal: o.signal });
 
   const steps: Step[] = [];
   // Each service counts twice (created, started), the networks and volumes once.

@@ -57,6 +57,7 @@ export const composeUp = defineTool({
         registryFailure(e, `pull of ${image}`, parseReference(image).registry, { authArgument: false }),
       progress,
       signal,
+      engine: { name: engine.name, podman: engine.info()?.kind === 'podman' },
     });
     return { project: p.name, steps: steps.map(text) };
   },
