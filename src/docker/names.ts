@@ -2,9 +2,34 @@
  * How engine objects are named: the rules a name or image reference must follow to be put into a
  * request path, and how names are shown back to people (short IDs, no leading '/').
  */
+import { ToolError } from '../core/errors.ts';
 
 /** A container, network, volume, secret or service name as the engine's own rule writes it. */
 export const NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$';
+
+/**
+ * Container names the engine could take for an ID our results show: lowercase hex, from the 12 digits
+ * of a short ID to the 64 of a full one. The engine matches an exact name before an ID prefix, so a
+ * container named 'afe413ac02cc' would receive every call made with that ID. Shorter hex names ('db',
+ * 'cafe') stay allowed: nothing we show is a prefix that short. Upper case never matches an ID.
+ */
+export const ID_FORM = /^[0-9a-f]{12,64}$/;
+
+/** The refusal of a container name of ID_FORM (`subject` says which, quoting it), or undefined. */
+export function idFormRefusal(name: string | undefined, subject: string): ToolError | undefined {
+  if (name === undefined || !ID_FORM.test(name)) return undefined;
+  return new ToolError(
+    'invalid_argument',
+    `${subject} has the form of a container ID (12 to 64 hex digits); the engine matches a name before an ID, so calls meant for the container whose ID starts with it would reach this one`,
+    { hint: `Choose a name with a letter after 'f' or a '-', '_' or '.', e.g. 'app-${name.slice(0, 6)}'.` },
+  );
+}
+
+/** Refuses (invalid_argument naming `field`) a container name of ID_FORM. */
+export function checkContainerName(name: string | undefined, field: string): void {
+  const refusal = idFormRefusal(name, `invalid argument '${field}': '${name}'`);
+  if (refusal) throw refusal;
+}
 
 /** A container name or ID, with the leading '/' the engine prints names with. */
 export const CONTAINER_REF_PATTERN = '^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$';

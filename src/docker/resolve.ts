@@ -132,14 +132,58 @@ export function resolving<T>(
 /** A container reference as the engine's paths take it: names as inspect shows them ('/web') lose the slash. */
 export const containerRef = (ref: string): string => (ref.startsWith('/') ? ref.slice(1) : ref);
 
-/** Runs `fn` on the container `ref` names. */
+/**
+ * A reference the engine may read either way: as a name (first) or as the start of an ID. A full ID
+ * (64 digits) it matches as an ID before any name, and a '/name' is plainly a name.
+ */
+const ID_PREFIX = /^[0-9a-f]{12,63}$/;
+
+/**
+ * `info` is what the engine found for `ref`. If it found a container named `ref` while another
+ * container's ID starts with `ref`, the reference is ambiguous: refused, naming both, rather than
+ * acting on either. Our results hand out 12-digit IDs, so a caller most likely means the ID, but a
+ * person who named a container so means the name (and the Docker CLI picks the name): only the
+ * caller can say which. Asks the engine only when the container found is not the ID's own.
+ */
+async function unambiguous(
+  docker: EngineRequests,
+  ref: string,
+  info: Dockerode.ContainerInspectInfo,
+  signal: AbortSignal,
+): Promise<Dockerode.ContainerInspectInfo> {
+  if (info.Id.startsWith(ref)) return info;
+  const listed = await list<Dockerode.ContainerInfo[]>(docker, '/containers/json', signal, {
+    all: true,
+    filters: JSON.stringify({ id: [ref] }),
+  });
+  const owner = listed.find((c) => c.Id.startsWith(ref) && c.Id !== info.Id);
+  if (!owner) return info;
+  const ownerName = nameOf(owner.Names, owner.Id);
+  throw new ToolError(
+    'invalid_argument',
+    `container reference '${ref}' is ambiguous: it is the name of container ${info.Id.slice(0, 12)} and the start of the ID of container '${ownerName}'`,
+    {
+      subject: 'container',
+      hint: `Pass the full ID of the one you mean: ${owner.Id} ('${ownerName}'), or ${info.Id} (named '${ref}'); or '/${ref}' for the one named so.`,
+    },
+  );
+}
+
+/**
+ * Runs `fn` on the container `ref` names. A reference that could be an ID prefix is resolved first
+ * (unambiguous), and `fn` acts on the full ID found, so nothing else can take the reference meanwhile.
+ */
 export const withContainer = <T>(
   docker: Dockerode,
   ref: string,
   signal: AbortSignal,
   fn: (c: Dockerode.Container) => Promise<T>,
 ): Promise<T> =>
-  resolving('container', docker, ref, signal, () => fn(docker.getContainer(containerRef(ref))));
+  ID_PREFIX.test(ref)
+    ? inspectContainer(docker, ref, signal).then((info) =>
+        resolving('container', docker, ref, signal, () => fn(docker.getContainer(info.Id))),
+      )
+    : resolving('container', docker, ref, signal, () => fn(docker.getContainer(containerRef(ref))));
 
 /** Reads one object's document by reference. */
 export type Inspect<T> = (docker: EngineRequests, ref: string, signal: AbortSignal) => Promise<T>;
@@ -151,8 +195,18 @@ const resolver =
     resolving(kind, docker, ref, signal, () => read(docker, ref, signal));
 
 // The one request function, not dockerode's Container object: the same GET, without its layers.
-export const inspectContainer = resolver<Dockerode.ContainerInspectInfo>('container', (docker, ref, signal) =>
-  engineRequest(docker, { path: `/containers/${encodeURIComponent(containerRef(ref))}/json` }, signal),
+// A reference of ID_PREFIX's form is checked for ambiguity, at the cost of a request only when the
+// container found is not the ID's own.
+export const inspectContainer = resolver<Dockerode.ContainerInspectInfo>(
+  'container',
+  (docker, ref, signal) => {
+    const read = engineRequest<Dockerode.ContainerInspectInfo>(
+      docker,
+      { path: `/containers/${encodeURIComponent(containerRef(ref))}/json` },
+      signal,
+    );
+    return ID_PREFIX.test(ref) ? read.then((info) => unambiguous(docker, ref, info, signal)) : read;
+  },
 );
 
 // Dockerode's image and network inspect drop the signal, so these two request the document themselves.

@@ -1,11 +1,12 @@
 /**
  * The names `up` puts into request paths, checked by the engine's rules before it asks the engine
- * anything: each service's image reference and the names of the networks and named volumes it uses.
+ * anything: each service's image reference and the names of the networks and named volumes it uses,
+ * and a container_name the engine could take for a container ID (names.ts: ID_FORM).
  * A `name:` of the file's own such as 'x/../../containers/c/start#' would otherwise reach another
  * endpoint. `docker_compose_config` lists what `up` would refuse here.
  */
 import { ToolError } from '../../core/errors.ts';
-import { IMAGE_REF_PATTERN, NAME_PATTERN } from '../names.ts';
+import { IMAGE_REF_PATTERN, idFormRefusal, NAME_PATTERN } from '../names.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
 import { resourceName, serviceImage, serviceNetworks, serviceVolumes } from './spec.ts';
@@ -50,6 +51,12 @@ export function nameRefusals(p: Project, services: string[]): Record<string, Too
         const bad = badName(kind, key, resourceName(p.name, key, defs[key]), `service "${s}": `);
         if (bad) found.push(bad);
       }
+    // Derived names (<project>-<service>-<n>) hold a '-', so only a container_name can be an ID's form.
+    const idForm = idFormRefusal(
+      typeof svc.container_name === 'string' ? svc.container_name : undefined,
+      `service "${s}": container_name "${svc.container_name}"`,
+    );
+    if (idForm) found.push(idForm);
     if (found.length) out[s] = found;
   }
   return out;

@@ -6,7 +6,7 @@ import type { Limits } from '../../core/limits.ts';
 import { defineTool } from '../../core/tool.ts';
 import { endpointConfig, type NetworkAttachment } from '../../docker/container-spec.ts';
 import { type LogSource, logSource, readOutputTail, splitOutput } from '../../docker/logs.ts';
-import { shortId } from '../../docker/names.ts';
+import { checkContainerName, shortId } from '../../docker/names.ts';
 import { engineRequest } from '../../docker/request.ts';
 import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { bytes, nanoCpus } from '../../docker/spec-values.ts';
@@ -204,6 +204,7 @@ export const updateContainer = defineTool({
  * warnings and also copies the whole body (environment included) into the query string.
  */
 async function create(docker: Dockerode, args: CreateArgs, signal: AbortSignal, autoRemove = false) {
+  checkContainerName(args.name, 'name');
   const body = createBody(args);
   const later = laterNetworks(args);
   // Engines before API 1.44 accept a created container's connect to a missing network (start fails

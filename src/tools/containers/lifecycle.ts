@@ -2,7 +2,7 @@
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { defineTool, type ToolContext } from '../../core/tool.ts';
-import { NAME_PATTERN } from '../../docker/names.ts';
+import { checkContainerName, NAME_PATTERN } from '../../docker/names.ts';
 import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { ContainerRef } from '../params.ts';
 import { stateOf } from './ref.ts';
@@ -139,6 +139,7 @@ export const renameContainer = defineTool({
   ),
   output: ContainerState,
   handler: async ({ container_id, new_name }, { engine: { docker }, signal }) => {
+    checkContainerName(new_name, 'new_name');
     const { Id } = await inspectContainer(docker, container_id, signal);
     await docker
       .getContainer(Id)

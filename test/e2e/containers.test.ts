@@ -1,0 +1,89 @@
+/**
+ * Container tools as a client sees them, through the compiled binary against the real engine: what
+ * the engine would misread or ignore is refused naming the argument, and answers say what happened.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { errorOf, type RunningServer, startServer, structured } from '../helpers/client.ts';
+import {
+  cleanupContainers,
+  makeContainer,
+  TEST_IMAGE,
+  testDocker,
+  testLabels,
+} from '../helpers/engine.ts';
+
+let server: RunningServer;
+
+beforeAll(async () => {
+  server = await startServer({ client: 'v1' });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await cleanupContainers();
+});
+
+const call = (name: string, args: Record<string, unknown>) => server.client.callTool(name, args);
+const ok = async <T = Record<string, unknown>>(name: string, args: Record<string, unknown>) =>
+  structured<T>(await call(name, args));
+const err = async (name: string, args: Record<string, unknown>) => errorOf(await call(name, args));
+const inspect = (ref: string) => testDocker().getContainer(ref).inspect();
+
+describe('a container name of an ID form', () => {
+  it('is refused on rename, naming the field, and the container keeps its name', async () => {
+    const a = await makeContainer();
+    const k = await makeContainer();
+
+    const e = await err('docker_rename_container', { container_id: k.name, new_name: a.id.slice(0, 12) });
+
+    expect(e.kind).toBe('invalid_argument');
+    expect(e.message).toContain(`'new_name': '${a.id.slice(0, 12)}' has the form of a container ID`);
+    expect((await inspect(k.id)).Name).toBe(`/${k.name}`);
+  });
+
+  it('is refused on create and run, naming the field, and nothing is made', async () => {
+    const name = 'fe'.repeat(6);
+    for (const tool of ['docker_create_container', 'docker_run_container']) {
+      const e = await err(tool, { image: TEST_IMAGE, name, labels: testLabels(), network_mode: 'none' });
+      expect(e.kind).toBe('invalid_argument');
+      expect(e.message).toContain(`'name': '${name}' has the form of a container ID`);
+    }
+    expect(await testDocker().listContainers({ all: true, filters: { name: [name] } })).toEqual([]);
+  });
+});
+
+describe('a short ID that is also the name of another container', () => {
+  it('is refused as ambiguous, naming both, and neither container is touched; the full ID works', async () => {
+    const a = await makeContainer();
+    const short = a.id.slice(0, 12);
+    // The engine (and the docker CLI) allow such a name; a container made before this release may have one.
+    const k = await makeContainer({ name: short });
+
+    for (const [tool, args] of [
+      ['docker_stop_container', { timeout: 0 }],
+      ['docker_exec_command', { command: 'true' }],
+      ['docker_inspect_container', {}],
+    ] as const) {
+      const e = await err(tool, { container_id: short, ...args });
+      expect(e.kind).toBe('invalid_argument');
+      expect(e.message).toContain(`container reference '${short}' is ambiguous`);
+      expect(e.message).toContain(a.name);
+      expect(e.message).toContain(a.id);
+    }
+    expect((await inspect(a.id)).State.Running).toBe(true);
+    expect((await inspect(k.id)).State.Running).toBe(true);
+
+    const stopped = await ok('docker_stop_container', { container_id: a.id, timeout: 0 });
+    expect(stopped).toMatchObject({ name: a.name, state: 'exited' });
+    expect((await inspect(k.id)).State.Running).toBe(true);
+  });
+
+  it('still reaches the container whose ID it is when no container has it as its name', async () => {
+    const a = await makeContainer();
+    const out = await ok<{ stdout: string }>('docker_exec_command', {
+      container_id: a.id.slice(0, 12),
+      command: 'hostname',
+    });
+    expect(out.stdout).toContain(`\n${a.id.slice(0, 12)}\n`);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * Container names the engine could take for an ID our results show (12 to 64 lowercase hex digits),
+ * refused wherever a name is set.
+ */
+import { describe, expect, it } from 'bun:test';
+import { loadProject } from '../../src/docker/compose/load.ts';
+import { nameRefusals } from '../../src/docker/compose/names.ts';
+import { checkContainerName, ID_FORM } from '../../src/docker/names.ts';
+
+const refusal = (name: string) => {
+  try {
+    checkContainerName(name, 'new_name');
+    return undefined;
+  } catch (e) {
+    return e as Error & { kind: string; hint?: string };
+  }
+};
+
+describe('a container name of an ID form', () => {
+  it('is refused from 12 to 64 lowercase hex digits, naming the field and a way out', () => {
+    for (const name of ['afe413ac02cc', '0123456789ab', 'a'.repeat(40), `${'f'.repeat(63)}0`]) {
+      const err = refusal(name);
+      expect(err?.kind).toBe('invalid_argument');
+      expect(err?.message).toStartWith(
+        `invalid argument 'new_name': '${name}' has the form of a container ID`,
+      );
+      expect(err?.hint).toContain("e.g. 'app-");
+    }
+  });
+
+  it('is allowed when nothing we show could be taken for it: shorter, longer, upper case or not hex', () => {
+    for (const name of [
+      'db',
+      'cafe',
+      'deadbeef',
+      'afe413ac02c',
+      'a'.repeat(65),
+      'AFE413AC02CC',
+      'afe413ac02cg',
+      'afe413ac-02cc',
+    ])
+      expect(refusal(name)).toBeUndefined();
+    expect(ID_FORM.test('afe413ac02cc')).toBe(true);
+  });
+
+  it('is refused as a Compose container_name, naming the service', async () => {
+    const p = await loadProject(
+      {
+        content:
+          'services:\n  a:\n    image: busybox\n    container_name: afe413ac02cc\n  b:\n    image: busybox\n    container_name: web-1\n',
+        project_name: 'p',
+      },
+      { home: '/root', read: async () => undefined },
+    );
+    const refused = nameRefusals(p, Object.keys(p.services));
+    expect(Object.keys(refused)).toEqual(['a']);
+    expect(refused.a?.[0]?.message).toStartWith(
+      'service "a": container_name "afe413ac02cc" has the form of a container ID',
+    );
+  });
+});
