@@ -10,6 +10,7 @@ import {
   TEST_IMAGE,
   testDocker,
   testLabels,
+  uniqueName,
 } from '../helpers/engine.ts';
 
 let server: RunningServer;
@@ -28,6 +29,19 @@ const ok = async <T = Record<string, unknown>>(name: string, args: Record<string
   structured<T>(await call(name, args));
 const err = async (name: string, args: Record<string, unknown>) => errorOf(await call(name, args));
 const inspect = (ref: string) => testDocker().getContainer(ref).inspect();
+
+/** A labelled, networkless container with a restart policy, started. */
+async function withRestart(cmd: string[], policy: { Name: string; MaximumRetryCount?: number }) {
+  const c = await testDocker().createContainer({
+    name: uniqueName('mcpt-ctr'),
+    Image: TEST_IMAGE,
+    Cmd: cmd,
+    Labels: testLabels(),
+    HostConfig: { NetworkMode: 'none', RestartPolicy: policy },
+  });
+  await c.start();
+  return c.id;
+}
 
 describe('a container name of an ID form', () => {
   it('is refused on rename, naming the field, and the container keeps its name', async () => {
@@ -85,5 +99,68 @@ describe('a short ID that is also the name of another container', () => {
       command: 'hostname',
     });
     expect(out.stdout).toContain(`\n${a.id.slice(0, 12)}\n`);
+  });
+});
+
+describe('docker_update_container', () => {
+  it('refuses a retry count alone for a policy other than on-failure, leaving the policy as it is', async () => {
+    const id = await withRestart(['sleep', '3600'], { Name: 'unless-stopped' });
+
+    const e = await err('docker_update_container', { container_id: id.slice(0, 12), maximum_retry_count: 5 });
+
+    expect(e.kind).toBe('invalid_argument');
+    expect(e.message).toContain("'maximum_retry_count'");
+    expect(e.message).toContain("'unless-stopped'");
+    expect(e.message).toContain("restart_policy: 'on-failure'");
+    expect((await inspect(id)).HostConfig.RestartPolicy).toEqual({
+      Name: 'unless-stopped',
+      MaximumRetryCount: 0,
+    });
+  });
+
+  it('keeps on-failure for a retry count alone, and shows the whole policy it set', async () => {
+    const id = await withRestart(['sleep', '3600'], { Name: 'on-failure', MaximumRetryCount: 2 });
+
+    const out = await ok<{ applied: object }>('docker_update_container', {
+      container_id: id,
+      maximum_retry_count: 5,
+    });
+
+    expect(out.applied).toEqual({ restart_policy: 'on-failure', maximum_retry_count: 5 });
+    expect((await inspect(id)).HostConfig.RestartPolicy).toEqual({
+      Name: 'on-failure',
+      MaximumRetryCount: 5,
+    });
+  });
+
+  it('shows the retry count with a restart policy given alone', async () => {
+    const { id } = await makeContainer();
+    const out = await ok<{ applied: object }>('docker_update_container', {
+      container_id: id,
+      restart_policy: 'unless-stopped',
+    });
+    expect(out.applied).toEqual({ restart_policy: 'unless-stopped', maximum_retry_count: 0 });
+  });
+
+  it('refuses mem_limit 0, which the engine would ignore, saying the limit cannot be removed', async () => {
+    const { id } = await makeContainer();
+    await ok('docker_update_container', { container_id: id, mem_limit: '32m', memory_swap: -1 });
+
+    const e = await err('docker_update_container', { container_id: id, mem_limit: '0' });
+
+    expect(e.kind).toBe('invalid_argument');
+    expect(e.message).toContain("'mem_limit'");
+    expect(e.message).toContain('cannot remove');
+    expect((await inspect(id)).HostConfig.Memory).toBe(32 * 1024 * 1024);
+  });
+
+  it('shows an unlimited pids_limit as -1, not as 0 processes', async () => {
+    const { id } = await makeContainer();
+    await ok('docker_update_container', { container_id: id, pids_limit: 50 });
+    const out = await ok<{ applied: object }>('docker_update_container', {
+      container_id: id,
+      pids_limit: -1,
+    });
+    expect(out.applied).toEqual({ pids_limit: -1 });
   });
 });

@@ -164,10 +164,23 @@ export const updateContainer = defineTool({
     warnings: Warnings,
   }),
   handler: async ({ container_id, ...a }, { engine: { docker }, signal }) => {
+    const memory = bytes(a.mem_limit);
+    if (memory === 0)
+      throw new ToolError(
+        'invalid_argument',
+        "invalid argument 'mem_limit': 0 would leave the limit as it is (as docker update --memory 0 does); the engine cannot remove a container's memory limit",
+        { hint: 'Give a higher limit (e.g. "8g"), or recreate the container without mem_limit.' },
+      );
+    // A count alone keeps the policy's name: the engine uses a count only with on-failure, and taking
+    // it to mean on-failure silently replaced always or unless-stopped.
+    const ref =
+      a.restart_policy === undefined && a.maximum_retry_count !== undefined
+        ? await countOnly(docker, container_id, signal)
+        : container_id;
     const policy = a.restart_policy ?? (a.maximum_retry_count !== undefined ? 'on-failure' : undefined);
     const body = Object.fromEntries(
       Object.entries({
-        Memory: bytes(a.mem_limit),
+        Memory: memory,
         MemorySwap: bytes(a.memory_swap),
         CpuShares: a.cpu_shares,
         NanoCpus: nanoCpus(a.cpus),
@@ -178,26 +191,48 @@ export const updateContainer = defineTool({
     // Nothing asked: show the current values rather than send an empty update.
     const res: { Warnings?: string[] | null } =
       Object.keys(body).length > 0
-        ? await withContainer(docker, container_id, signal, (c) => c.update({ ...body, abortSignal: signal }))
+        ? await withContainer(docker, ref, signal, (c) => c.update({ ...body, abortSignal: signal }))
         : {};
-    const info = await inspectContainer(docker, container_id, signal);
+    const info = await inspectContainer(docker, ref, signal);
     const hc = info.HostConfig;
+    const pids = hc.PidsLimit ?? 0;
     const current: Record<string, number | string> = {
       mem_limit: hc.Memory ?? 0,
       memory_swap: hc.MemorySwap ?? 0,
       cpu_shares: hc.CpuShares ?? 0,
       cpus: (hc.NanoCpus ?? 0) / 1e9,
-      pids_limit: hc.PidsLimit ?? 0,
+      // The engine stores "no limit" as 0 (or nothing); shown as the -1 the argument takes for it.
+      pids_limit: pids > 0 ? pids : -1,
       restart_policy: hc.RestartPolicy?.Name || 'no',
       maximum_retry_count: hc.RestartPolicy?.MaximumRetryCount ?? 0,
     };
-    const asked = Object.keys(a).filter((k) => k in current);
+    // Either half of the restart policy sets both: both are shown.
+    const asked = Object.keys(a).flatMap((k) =>
+      k === 'restart_policy' || k === 'maximum_retry_count' ? ['restart_policy', 'maximum_retry_count'] : [k],
+    );
     const applied =
       asked.length > 0 ? Object.fromEntries(asked.map((k) => [k, current[k] as number | string])) : current;
     const warnings = res.Warnings ?? [];
     return { ...stateOf(info), applied, ...(warnings.length > 0 && { warnings }) };
   },
 });
+
+/**
+ * The full ID of the container a retry count alone may update: one whose policy is on-failure.
+ * Otherwise refused, naming the policy, as the engine refuses a count with always.
+ */
+async function countOnly(docker: Dockerode, ref: string, signal: AbortSignal): Promise<string> {
+  const info = await inspectContainer(docker, ref, signal);
+  const name = info.HostConfig.RestartPolicy?.Name || 'no';
+  if (name === 'on-failure') return info.Id;
+  throw new ToolError(
+    'invalid_argument',
+    `invalid argument 'maximum_retry_count': container '${info.Name.replace(/^\//, '')}' restarts '${name}', and the engine uses a retry count only with 'on-failure'`,
+    {
+      hint: "Pass restart_policy: 'on-failure' with it to switch to on-failure, or leave maximum_retry_count out.",
+    },
+  );
+}
 
 /**
  * Creates through engineRequest rather than `docker.createContainer`: that one drops the engine's
