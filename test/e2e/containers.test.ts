@@ -164,3 +164,21 @@ describe('docker_update_container', () => {
     expect(out.applied).toEqual({ pids_limit: -1 });
   });
 });
+
+describe('docker_wait_container until exited', () => {
+  it('reports the exit, its code and the restart for a container its restart policy starts again', async () => {
+    const id = await withRestart(['sh', '-c', 'sleep 1; exit 3'], { Name: 'always' });
+
+    const out = await ok<Record<string, unknown>>('docker_wait_container', { container_id: id, timeout: 20 });
+
+    expect(out).toMatchObject({ condition: 'exited', met: true, exit_code: 3, restarted: true });
+    expect(out.waited_ms as number).toBeLessThan(15_000);
+  });
+
+  it('reports the exit code of a container that stays exited, without restarted', async () => {
+    const { id } = await makeContainer({ cmd: ['sh', '-c', 'sleep 1; exit 4'] });
+    const out = await ok<Record<string, unknown>>('docker_wait_container', { container_id: id, timeout: 20 });
+    expect(out).toMatchObject({ met: true, state: 'exited', exit_code: 4 });
+    expect(out.restarted).toBeUndefined();
+  });
+});

@@ -42,6 +42,8 @@ export const waitContainer = defineTool({
     state: Type.String(),
     exit_code: Type.Optional(Type.Integer()),
     health: Type.Optional(Type.String()),
+    restarted: Type.Optional(Type.Boolean({ description: 'It exited, then its restart policy started it' })),
+    error: Type.Optional(Type.String()),
     matched_line: Type.Optional(Type.String()),
     waited_ms: Type.Integer(),
   }),
@@ -70,9 +72,14 @@ export const waitContainer = defineTool({
     };
 
     let matched: string | undefined;
+    // The engine's answer to the wait: the exit that ended it, even if a restart policy has started
+    // the container again by the time it is inspected below.
+    let exit: WaitAnswer | undefined;
     if (until === 'exited') {
       if (info.State.Running)
-        await container.wait({ condition: 'not-running', abortSignal: waiting }).catch(outlived);
+        exit = await container
+          .wait({ condition: 'not-running', abortSignal: waiting })
+          .catch((e: unknown) => void outlived(e));
     } else if (until === 'healthy') {
       // Podman reports an empty Health ({ Status: '' }) for a container without a healthcheck.
       if (!info.State.Health?.Status && !hasHealthcheck(info))
@@ -104,22 +111,31 @@ export const waitContainer = defineTool({
     const s = now.State;
     const met =
       until === 'exited'
-        ? !s.Running
+        ? exit !== undefined || !s.Running
         : until === 'healthy'
           ? s.Health?.Status === 'healthy'
           : matched !== undefined;
+    const exitCode = exit?.StatusCode ?? (!s.Running && s.Status !== 'created' ? s.ExitCode : undefined);
     return {
       container: now.Name.replace(/^\//, ''),
       condition: until,
       met,
       state: s.Status,
-      ...(!s.Running && s.Status !== 'created' && { exit_code: s.ExitCode }),
+      ...(exitCode !== undefined && { exit_code: exitCode }),
+      ...(exit && (s.Running || s.Restarting) && { restarted: true }),
+      ...(exit?.Error?.Message && { error: exit.Error.Message }),
       ...(s.Health?.Status && { health: s.Health.Status }),
       ...(matched !== undefined && { matched_line: matched }),
       waited_ms: Date.now() - started,
     };
   },
 });
+
+/** POST /containers/{id}/wait's answer. */
+interface WaitAnswer {
+  StatusCode: number;
+  Error?: { Message?: string } | null;
+}
 
 function requirePattern(pattern: string | undefined): string {
   if (pattern) return pattern;
