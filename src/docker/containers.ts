@@ -95,18 +95,31 @@ export function inspectSummary(info: Dockerode.ContainerInspectInfo) {
 }
 
 /**
- * Refuses (conflict) a container that is not running, or paused: `what` ("stats") names what needs
- * it running, `then` what to do after starting it.
+ * Refuses (conflict) a container that is not running: `what` ("stats") names what needs it running,
+ * `then` what to do after starting it. A paused container is running (its processes frozen): the
+ * engine samples its stats and lists its processes as the docker CLI shows them (Podman reports it
+ * not Running, but paused).
  */
 export function requireRunning(info: Dockerode.ContainerInspectInfo, what: string, then = 'retry'): void {
-  if (info.State.Running && !info.State.Paused) return;
+  if (info.State.Running || info.State.Paused) return;
   throw new ToolError(
     'conflict',
     `container '${nameOf(info)}' is ${info.State.Status}: ${what} need it running`,
+    { hint: `Start it with docker_start_container, then ${then}.` },
+  );
+}
+
+/**
+ * An engine that refuses to look into a paused container (Podman's top does): a conflict naming the
+ * state, with the way out. Anything else is rethrown as it is.
+ */
+export function pausedRefusal(info: Dockerode.ContainerInspectInfo, what: string, e: unknown): never {
+  if (!info.State.Paused) throw e;
+  throw new ToolError(
+    'conflict',
+    `container '${nameOf(info)}' is paused: this engine cannot read ${what} of a paused container`,
     {
-      hint: info.State.Paused
-        ? `Unpause it with docker_unpause_container, then ${then}.`
-        : `Start it with docker_start_container, then ${then}.`,
+      hint: 'Unpause it with docker_unpause_container, then retry.',
     },
   );
 }

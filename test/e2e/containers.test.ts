@@ -182,3 +182,20 @@ describe('docker_wait_container until exited', () => {
     expect(out.restarted).toBeUndefined();
   });
 });
+
+describe('a paused container', () => {
+  it('has its stats and processes read, as docker stats and docker top show them', async () => {
+    const { id, name } = await makeContainer();
+    await testDocker().getContainer(id).pause();
+
+    const stats = await ok<{ container: string; pids: number }>('docker_container_stats', {
+      container_id: name,
+    });
+    const top = await ok<{ processes: string[][] }>('docker_container_top', { container_id: name });
+
+    expect(stats.container).toBe(name);
+    expect(stats.pids).toBeGreaterThanOrEqual(1);
+    expect(top.processes.some((p) => p.join(' ').includes('sleep 3600'))).toBe(true);
+    expect((await inspect(id)).State.Paused).toBe(true);
+  });
+});

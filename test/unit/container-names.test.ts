@@ -1,10 +1,12 @@
 /**
  * Container names the engine could take for an ID our results show (12 to 64 lowercase hex digits),
- * refused wherever a name is set.
+ * refused wherever a name is set; and a paused container's stats and processes, read.
  */
 import { describe, expect, it } from 'bun:test';
+import type Dockerode from 'dockerode';
 import { loadProject } from '../../src/docker/compose/load.ts';
 import { nameRefusals } from '../../src/docker/compose/names.ts';
+import { requireRunning } from '../../src/docker/containers.ts';
 import { checkContainerName, ID_FORM } from '../../src/docker/names.ts';
 
 const refusal = (name: string) => {
@@ -56,6 +58,32 @@ describe('a container name of an ID form', () => {
     expect(Object.keys(refused)).toEqual(['a']);
     expect(refused.a?.[0]?.message).toStartWith(
       'service "a": container_name "afe413ac02cc" has the form of a container ID',
+    );
+  });
+});
+
+const info = (over: { Mounts?: object[]; HostConfig?: object; State?: object }) =>
+  ({
+    Name: '/c',
+    Mounts: [],
+    HostConfig: {},
+    State: { Status: 'running', Running: true },
+    ...over,
+  }) as unknown as Dockerode.ContainerInspectInfo;
+
+describe('stats and processes of a container', () => {
+  const state = (s: object) => info({ State: s });
+  it('are read when it is paused (Docker reports it running, Podman only paused)', () => {
+    expect(() =>
+      requireRunning(state({ Status: 'paused', Running: true, Paused: true }), 'stats'),
+    ).not.toThrow();
+    expect(() =>
+      requireRunning(state({ Status: 'paused', Running: false, Paused: true }), 'stats'),
+    ).not.toThrow();
+  });
+  it('are refused when it is not running, with the way to start it', () => {
+    expect(() => requireRunning(state({ Status: 'exited', Running: false }), 'stats')).toThrow(
+      "container 'c' is exited: stats need it running",
     );
   });
 });

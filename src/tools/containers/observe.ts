@@ -2,7 +2,7 @@
 import Type from 'typebox';
 import { UNLISTED } from '../../core/schema-marks.ts';
 import { defineTool } from '../../core/tool.ts';
-import { requireRunning } from '../../docker/containers.ts';
+import { pausedRefusal, requireRunning } from '../../docker/containers.ts';
 import { nameOf } from '../../docker/names.ts';
 import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { statsSample, summariseStats } from '../../docker/stats.ts';
@@ -33,7 +33,10 @@ export const containerStats = defineTool({
   handler: async ({ container_id }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     requireRunning(info, 'stats');
-    return { container: nameOf(info), ...summariseStats(await statsSample(docker, info.Id, signal)) };
+    const sample = await statsSample(docker, info.Id, signal).catch((e: unknown) =>
+      pausedRefusal(info, 'the stats', e),
+    );
+    return { container: nameOf(info), ...summariseStats(sample) };
   },
 });
 
@@ -62,7 +65,7 @@ export const containerTop = defineTool({
     requireRunning(info, 'processes');
     const top = await withContainer(docker, info.Id, signal, (c) =>
       c.top({ ...(ps_args && { ps_args }), abortSignal: signal }),
-    );
+    ).catch((e: unknown) => pausedRefusal(info, 'the processes', e));
     return { titles: top.Titles ?? [], processes: top.Processes ?? [] };
   },
 });
