@@ -199,3 +199,35 @@ describe('a paused container', () => {
     expect((await inspect(id)).State.Paused).toBe(true);
   });
 });
+
+describe('docker_copy_to_container', () => {
+  it('refuses a destination under /proc, /sys, /dev or a tmpfs, naming the mount, and writes nothing', async () => {
+    const c = await testDocker().createContainer({
+      name: uniqueName('mcpt-ctr'),
+      Image: TEST_IMAGE,
+      Cmd: ['sleep', '3600'],
+      Labels: testLabels(),
+      HostConfig: { NetworkMode: 'none', Tmpfs: { '/run/t': '' } },
+    });
+    await c.start();
+
+    for (const [path, mount] of [
+      ['/proc/mcpt', '/proc'],
+      ['/sys/mcpt', '/sys'],
+      ['/dev/shm/mcpt', '/dev'],
+      ['/run/t/mcpt', '/run/t'],
+    ]) {
+      const e = await err('docker_copy_to_container', { container_id: c.id, path, content: 'x' });
+      expect(e.kind).toBe('invalid_argument');
+      expect(e.message).toContain(`'${path}' is under ${mount}`);
+    }
+    expect(
+      ((await c.changes()) ?? [])
+        .map((x: { Path: string }) => x.Path)
+        .filter((p: string) => p.includes('mcpt')),
+    ).toEqual([]);
+    expect(
+      await ok('docker_copy_to_container', { container_id: c.id, path: '/tmp/mcpt', content: 'x' }),
+    ).toMatchObject({ size: 1 });
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * Container names the engine could take for an ID our results show (12 to 64 lowercase hex digits),
- * refused wherever a name is set; and a paused container's stats and processes, read.
+ * refused wherever a name is set; and the copy destinations the container never sees.
  */
 import { describe, expect, it } from 'bun:test';
 import type Dockerode from 'dockerode';
@@ -8,6 +8,7 @@ import { loadProject } from '../../src/docker/compose/load.ts';
 import { nameRefusals } from '../../src/docker/compose/names.ts';
 import { requireRunning } from '../../src/docker/containers.ts';
 import { checkContainerName, ID_FORM } from '../../src/docker/names.ts';
+import { refuseHidden } from '../../src/tools/containers/files.ts';
 
 const refusal = (name: string) => {
   try {
@@ -70,6 +71,35 @@ const info = (over: { Mounts?: object[]; HostConfig?: object; State?: object }) 
     State: { Status: 'running', Running: true },
     ...over,
   }) as unknown as Dockerode.ContainerInspectInfo;
+
+describe('a copy destination', () => {
+  const refused = (path: string, i = info({})) => {
+    try {
+      refuseHidden(path, i);
+      return '';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  it('under /proc, /sys, /dev or a tmpfs mount is refused, naming the mount', () => {
+    expect(refused('/proc/x')).toContain("'/proc/x' is under /proc");
+    expect(refused('/sys/fs/x')).toContain('under /sys');
+    expect(refused('/dev/shm/x')).toContain('under /dev');
+    const tmpfs = info({
+      HostConfig: { Tmpfs: { '/run/t': 'size=1m' }, Mounts: [{ Type: 'tmpfs', Target: '/cache' }] },
+    });
+    expect(refused('/run/t/x', tmpfs)).toContain('under /run/t');
+    expect(refused('/cache/a/b', tmpfs)).toContain('under /cache');
+    expect(refused('/run/tx', tmpfs)).toBe('');
+  });
+
+  it('elsewhere, or in a bind or volume mounted beneath one of those, is written', () => {
+    expect(refused('/tmp/x')).toBe('');
+    expect(refused('/procfile')).toBe('');
+    expect(refused('/dev/data/x', info({ Mounts: [{ Type: 'volume', Destination: '/dev/data' }] }))).toBe('');
+  });
+});
 
 describe('stats and processes of a container', () => {
   const state = (s: object) => info({ State: s });

@@ -250,6 +250,7 @@ export const copyToContainer = defineTool({
         },
       );
     const info = await inspectContainer(docker, args.container_id, signal);
+    refuseHidden(path, info);
     const dir = parent(path);
     const [dirStat, existing] = await Promise.all([
       statPath(docker, info.Id, dir, signal),
@@ -277,6 +278,44 @@ export const copyToContainer = defineTool({
     return { path, size: data.length, mode: mode.toString(8).padStart(4, '0') };
   },
 });
+
+/** Mount points a running container has of its own, not in the filesystem the engine copies into. */
+const OWN_MOUNTS = ['/proc', '/sys', '/dev'];
+
+/**
+ * The engine copies into the container's root filesystem and its bind and volume mounts, not into the
+ * procfs, sysfs, /dev and tmpfs mounts the running container sees: a file written under one of those
+ * lands beneath it, reported written and never visible (as with docker cp). Refused, naming the mount;
+ * a bind or volume mounted deeper is written to as usual.
+ */
+export function refuseHidden(path: string, info: Dockerode.ContainerInspectInfo): void {
+  const hc = info.HostConfig as {
+    Tmpfs?: Record<string, string>;
+    Mounts?: { Type?: string; Target?: string }[];
+  };
+  const hidden = [
+    ...OWN_MOUNTS,
+    ...Object.keys(hc.Tmpfs ?? {}),
+    ...(hc.Mounts ?? []).filter((m) => m.Type === 'tmpfs' && m.Target).map((m) => m.Target as string),
+  ];
+  const visible = (info.Mounts ?? []).filter((m) => m.Type !== 'tmpfs').map((m) => m.Destination);
+  const under = (root: string) =>
+    root === '/' ? -1 : path === root || path.startsWith(`${root}/`) ? root.length : -1;
+  const deepest = (roots: string[]) =>
+    roots.reduce<[number, string]>((best, r) => (under(r) > best[0] ? [under(r), r] : best), [-1, '']);
+  const [depth, mount] = deepest(hidden.map((r) => r.replace(/\/+$/, '')));
+  if (depth < 0 || deepest(visible)[0] > depth) return;
+  throw new ToolError(
+    'invalid_argument',
+    `invalid argument 'path': '${path}' is under ${mount}, a mount the container has of its own (procfs, sysfs, /dev or tmpfs); the engine would write beneath it, where the container never sees the file`,
+    {
+      hint:
+        mount === '/proc' || mount === '/sys'
+          ? 'Write it elsewhere, e.g. under /tmp: the kernel owns what is under /proc and /sys.'
+          : `Write it elsewhere (e.g. /tmp), then move it with docker_exec_command (mv /tmp/${base(path)} ${path}).`,
+    },
+  );
+}
 
 function decode(content: string, encoding: string): Buffer {
   // Refuse before decoding what cannot fit anyway (base64 is 4/3 the size).
