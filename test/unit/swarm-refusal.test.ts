@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import { ToolError } from '../../src/core/errors.ts';
+import { swarmRefusal } from '../../src/docker/swarm/api.ts';
 import { givenArgs, inArgumentTerms, inComposeTerms } from '../../src/docker/swarm/service-refusal.ts';
 
 const HINT = 'Set SAFETY_ALLOW_PRIVILEGED_CONTAINERS=true (--allow-privileged) to allow it.';
@@ -53,5 +54,32 @@ describe('inComposeTerms', () => {
     expect((inComposeTerms(cap, 'api') as ToolError).message).toStartWith('service "api" (key cap_add): ');
     const unknown = denied('TaskTemplate.ContainerSpec.Foo: an unknown container setting is refused');
     expect((inComposeTerms(unknown, 'api') as ToolError).message).toStartWith('service "api": TaskTemplate');
+  });
+});
+
+describe('swarmRefusal', () => {
+  const refusal = (statusCode: number, message: string) => ({ statusCode, json: { message } });
+
+  it('reads the manager’s gRPC code rather than the HTTP status, without the wrapping', () => {
+    const bad = swarmRefusal(
+      refusal(500, 'rpc error: code = Unknown desc = constraint expected one operator from ==, !='),
+    );
+    expect(bad?.kind).toBe('invalid_argument');
+    expect(bad?.message).toBe('constraint expected one operator from ==, !=');
+    const port = swarmRefusal(
+      refusal(400, "rpc error: code = InvalidArgument desc = port '80' is already in use by service 'x'"),
+    );
+    expect(port?.kind).toBe('invalid_argument');
+    expect(swarmRefusal(refusal(409, 'rpc error: code = AlreadyExists desc = name conflicts'))?.kind).toBe(
+      'conflict',
+    );
+    expect(swarmRefusal(refusal(500, 'network nope not found'))?.kind).toBe('not_found');
+  });
+
+  it('leaves trouble of the cluster itself internal, and what is no engine answer to the pipeline', () => {
+    expect(swarmRefusal(refusal(500, 'rpc error: code = Unknown desc = raft: no leader'))?.kind).toBe(
+      'internal',
+    );
+    expect(swarmRefusal({ code: 'ECONNREFUSED' })).toBeUndefined();
   });
 });

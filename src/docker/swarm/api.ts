@@ -5,8 +5,8 @@
  * naming the close names. Podman's lack of Swarm is refused before the request (podman.ts).
  */
 import type Dockerode from 'dockerode';
-import { ToolError } from '../../core/errors.ts';
-import { engineSaid, statusOf } from '../errors.ts';
+import { type ErrorKind, ToolError } from '../../core/errors.ts';
+import { clip, engineError, engineSaid, statusOf } from '../errors.ts';
 import { type EngineRequest, engineRequest } from '../request.ts';
 import { didYouMean } from '../resolve.ts';
 
@@ -35,6 +35,56 @@ export function swarmError(e: unknown): unknown {
       hint: 'See it with docker_swarm_info; leave it first with docker_swarm_leave to start or join another.',
     });
   return e;
+}
+
+// The manager's own refusals arrive as `rpc error: code = <gRPC code> desc = <what>`; the code says
+// whose fault it is better than the HTTP status (a spec the manager cannot parse comes back 500).
+const RPC = /^rpc error: code = (\w+) desc = /;
+const RPC_KINDS: Record<string, ErrorKind> = {
+  InvalidArgument: 'invalid_argument',
+  OutOfRange: 'invalid_argument',
+  AlreadyExists: 'conflict',
+  FailedPrecondition: 'conflict',
+  NotFound: 'not_found',
+};
+// An Unknown code is the manager refusing what it was sent (a constraint it cannot parse) unless it
+// speaks of the cluster itself.
+const CLUSTER_TROUBLE = /raft|leader|quorum|deadline|context canceled|transport/i;
+
+/**
+ * The ToolError an engine refusal of a Swarm write means (a service, network, secret or config the
+ * manager would not make), worded without the gRPC wrapping; undefined when `e` is no engine answer
+ * (a lost connection, an abort: the pipeline maps those). For callers that add which object failed.
+ */
+export function swarmRefusal(e: unknown): ToolError | undefined {
+  if (e instanceof ToolError) return e;
+  const mapped = swarmError(e);
+  if (mapped instanceof ToolError) return mapped;
+  const status = statusOf(e);
+  if (status === undefined) return undefined;
+  const said = engineSaid(e);
+  const rpc = RPC.exec(said);
+  const what = rpc ? said.slice(rpc[0].length) : said;
+  const base = engineError(e);
+  let kind: ErrorKind | undefined = rpc ? RPC_KINDS[rpc[1] as string] : undefined;
+  if (!kind && status >= 500)
+    kind =
+      rpc?.[1] === 'Unknown' && !CLUSTER_TROUBLE.test(what)
+        ? 'invalid_argument'
+        : /\bnot found\b/i.test(what)
+          ? 'not_found'
+          : undefined;
+  kind ??= base?.kind ?? 'internal';
+  const hint =
+    kind === 'invalid_argument'
+      ? 'Fix it and call again.'
+      : kind === 'internal'
+        ? 'The manager reported an error; check the swarm with docker_swarm_info and retry.'
+        : base?.hint;
+  return new ToolError(kind, clip(what || base?.message || `engine answered HTTP ${status}`), {
+    ...(hint && { hint }),
+    ...(base?.subject && { subject: base.subject }),
+  });
 }
 
 /** One JSON Swarm request with the call's signal, its failures translated by swarmError. */

@@ -14,14 +14,14 @@ import type { Project } from '../compose/load.ts';
 import { badName } from '../compose/names.ts';
 import type { Obj } from '../compose/normalise.ts';
 import { networkAddressing } from '../compose/resources.ts';
-import { engineSaid } from '../errors.ts';
+import { engineError, engineSaid } from '../errors.ts';
 import { readHostFile } from '../host-files.ts';
 import { composeIpam } from '../policy/addresses.ts';
 import { checkNetworkCreate } from '../policy/rules.ts';
 import { currentPolicy, pathPolicyOf, ruleContextOf } from '../policy/scope.ts';
 import { checkServiceSpec, type ServiceLookup } from '../policy/service.ts';
 import { engineRequest } from '../request.ts';
-import { swarmError, swarmRequest } from './api.ts';
+import { swarmError, swarmRefusal, swarmRequest } from './api.ts';
 import { type BlobKind, createBlob, findBlob, updateBlob } from './secrets.ts';
 import { inComposeTerms } from './service-refusal.ts';
 import type { ServiceDoc, ServiceSpec } from './service-spec.ts';
@@ -211,12 +211,15 @@ export async function deployStack(
     steps.push(s);
     o.progress(steps.length, total, s);
   };
+  // What the engine is being asked to make now, for an error that names it.
+  let making = '';
   try {
     // Networks.
     for (const key of netKeys) {
       const def = p.networks[key] ?? {};
       if (isExternal(def)) continue;
       const name = stackName(stack, key, def);
+      making = `network "${key}"`;
       if (await get(docker, `/networks/${encodeURIComponent(name)}`, signal)) continue;
       await engineRequest(
         docker,
@@ -235,14 +238,13 @@ export async function deployStack(
           },
         },
         signal,
-      ).catch((e) => {
-        throw swarmError(e);
-      });
+      );
       step(`network ${name} created`);
     }
     // Secrets and configs.
     const refs: SpecRefs = { secrets: new Map(), configs: new Map() };
     for (const b of blobs) {
+      making = `${b.kind} "${b.key}"`;
       const found = await findBlob(docker, b.kind, b.name, signal);
       const ids = b.kind === 'secret' ? refs.secrets : refs.configs;
       if (b.external) {
@@ -261,29 +263,24 @@ export async function deployStack(
     }
     // Services: updated in place, or created.
     for (const s of services) {
+      making = `service "${s}"`;
       const c: ConvertedService = convertService(p, stack, s, refs);
       const current = existing.get(c.name);
       if (current) await updateService(docker, current, c.spec, signal);
-      else
-        await engineRequest(docker, { path: '/services/create', method: 'POST', body: c.spec }, signal).catch(
-          (e) => {
-            throw swarmError(e);
-          },
-        );
+      else await engineRequest(docker, { path: '/services/create', method: 'POST', body: c.spec }, signal);
       step(`service ${c.name} ${current ? 'updated' : 'created'}`);
     }
     if (o.prune) {
       const wanted = new Set(converted.map((c) => c.name));
       for (const [name, svc] of [...existing].sort(([a], [b]) => a.localeCompare(b)))
         if (!wanted.has(name)) {
+          making = `service "${name}" (pruned)`;
           await engineRequest(docker, { path: `/services/${svc.ID}`, method: 'DELETE' }, signal);
           step(`service ${name} removed`);
         }
     }
   } catch (e) {
-    if (e instanceof ToolError && steps.length > 0)
-      throw reword(e, (m) => `${m} (done before it failed: ${steps.join(', ')})`);
-    throw e;
+    throw failedPart(e, making, steps, signal);
   }
   const ignored = converted.flatMap((c) => c.ignored.map((k) => `${c.name}: ${k}`));
   const publishes = converted.some(
@@ -291,6 +288,54 @@ export async function deployStack(
   );
   return { stack, steps, ignored, publishes: !!publishes };
 }
+
+const NEXT = '(what exists is updated in place), or remove the stack with docker_stack_remove.';
+
+/**
+ * An engine failure part-way through a deploy as the caller should read it: its kind (a spec the
+ * manager refused is invalid_argument, not internal), the object being made (a service with the
+ * Compose key the engine's words point to), and what exists now, as docker_compose_up says it.
+ * An aborted call is answered by the pipeline with its own reason.
+ */
+function failedPart(e: unknown, making: string, steps: string[], signal: AbortSignal): unknown {
+  if (signal.aborted) return e;
+  const base = swarmRefusal(e) ?? engineError(e);
+  if (!base) return e;
+  const key =
+    making.startsWith('service ') && !(e instanceof ToolError) ? composeKeyOf(base.message) : undefined;
+  const exists = steps.length
+    ? `done before it stopped: ${steps.join(', ')}`
+    : 'nothing was created or changed';
+  return reword(
+    base,
+    (m) => `${making}${key ? ` (key ${key})` : ''}: ${m}; ${exists}`,
+    (h) => {
+      // A refused spec is the file's to fix; other failures keep their own next step.
+      const fix = base.kind === 'invalid_argument' ? 'Fix it in the Compose file and deploy again' : '';
+      if (!steps.length) return fix ? `${fix}.` : h;
+      return fix ? `${fix} ${NEXT}` : `${h ? `${h} ` : ''}Deploy again to finish ${NEXT}`;
+    },
+  );
+}
+
+/** The Compose key an engine refusal of a service spec points to, by the words it uses; first match. */
+const KEYS: [RegExp, string][] = [
+  [/constraint/i, 'deploy.placement.constraints'],
+  [/preference|spread|max.?replicas|placement/i, 'deploy.placement'],
+  [/rollback/i, 'deploy.rollback_config'],
+  [/update.?config|parallelism|failure.?action|monitor/i, 'deploy.update_config'],
+  [/restart/i, 'deploy.restart_policy'],
+  [/health/i, 'healthcheck'],
+  [/generic.?resource|reservation|nanocpus|memory|cpu|resource/i, 'deploy.resources'],
+  [/\bports?\b|ingress|published/i, 'ports'],
+  [/\bsecret/i, 'secrets'],
+  [/\bconfigs?\b/i, 'configs'],
+  [/mount|volume|bind|tmpfs/i, 'volumes'],
+  [/network|alias/i, 'networks'],
+  [/\bmode\b|replicas|global/i, 'deploy.mode'],
+  [/image|reference/i, 'image'],
+];
+const composeKeyOf = (message: string): string | undefined => KEYS.find(([re]) => re.test(message))?.[1];
 
 /**
  * A new spec for an existing service, sent with the version already read; its replica count stays
