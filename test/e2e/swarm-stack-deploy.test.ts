@@ -1,9 +1,11 @@
 /**
  * docker_stack_deploy through the compiled binary, on the test Swarm: a deploy the engine refuses
- * part-way says which service and key it refused, with a kind to act on, and what it had made.
+ * part-way says which service and key it refused, with a kind to act on, and what it had made; what
+ * a swarm cannot honour (a port's host address, device reservations) is named in `ignored`, and
+ * generic resources reach the service as `docker stack deploy` sends them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { errorOf, startServer, textOf } from '../helpers/client.ts';
+import { errorOf, startServer, structured, textOf } from '../helpers/client.ts';
 import { withSwarm } from '../helpers/swarm.ts';
 
 const swarm = withSwarm();
@@ -67,5 +69,35 @@ describe('docker_stack_deploy refused by the engine part-way', () => {
       `label=com.docker.stack.namespace=${HALF}`,
     ]);
     expect(services.trim().split('\n')).toEqual([`${HALF}_a`]);
+  }, 60_000);
+});
+
+describe('docker_stack_deploy and what a swarm cannot honour', () => {
+  it("names a port's host address and device reservations in ignored, and maps generic resources", async () => {
+    const content = [
+      'services:',
+      '  web:',
+      `    image: ${IMAGE}`,
+      `    command: ["sh", "-c", '${sleeper}']`,
+      '    ports: ["127.0.0.1:18080:80", "18081:81"]',
+      '    deploy:',
+      '      replicas: 0',
+      '      resources:',
+      '        reservations:',
+      '          generic_resources:',
+      '            - discrete_resource_spec: {kind: gpu, value: 2}',
+      '          devices:',
+      '            - capabilities: [gpu]',
+    ].join('\n');
+    const r = await server.client.callTool('docker_stack_deploy', { content, project_name: KEPT });
+    const out = structured<{ ignored?: string[] }>(r);
+    expect(out.ignored).toEqual([
+      `${KEPT}_web: ports[0].host_ip 127.0.0.1 (a swarm publishes on every interface of every node)`,
+      `${KEPT}_web: deploy.resources.reservations.devices (a swarm service has no devices; see generic_resources)`,
+    ]);
+    const spec = JSON.parse(
+      swarm().cli(['service', 'inspect', `${KEPT}_web`, '--format', '{{json .Spec.TaskTemplate.Resources}}']),
+    );
+    expect(spec.Reservations.GenericResources).toEqual([{ DiscreteResourceSpec: { Kind: 'gpu', Value: 2 } }]);
   }, 60_000);
 });

@@ -166,3 +166,35 @@ describe('convertService', () => {
     );
   });
 });
+
+describe('what a swarm cannot honour, named; what the CLI maps, mapped', () => {
+  const FILE2 = `
+services:
+  web:
+    image: nginx:1.25
+    ports: ["127.0.0.1:8080:80", "0.0.0.0:8081:81", "8082:82"]
+    deploy:
+      resources:
+        reservations:
+          cpus: "0.5"
+          generic_resources:
+            - discrete_resource_spec: { kind: gpu, value: 2 }
+          devices:
+            - capabilities: [gpu]
+`;
+  it("names a port's host address (published everywhere) and device reservations in ignored", async () => {
+    const c = await spec(FILE2, 'web');
+    expect(c.ignored).toEqual([
+      'ports[0].host_ip 127.0.0.1 (a swarm publishes on every interface of every node)',
+      'deploy.resources.reservations.devices (a swarm service has no devices; see generic_resources)',
+    ]);
+  });
+
+  it('maps generic_resources to Resources.Reservations.GenericResources', async () => {
+    const s = (await spec(FILE2, 'web')).spec as Spec;
+    expect(s.TaskTemplate.Resources.Reservations).toEqual({
+      NanoCPUs: 500_000_000,
+      GenericResources: [{ DiscreteResourceSpec: { Kind: 'gpu', Value: 2 } }],
+    });
+  });
+});

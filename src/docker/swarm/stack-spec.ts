@@ -260,6 +260,7 @@ export function convertService(p: Project, stack: string, service: string, refs:
   const reservations = drop({
     NanoCPUs: rsv.cpus === undefined ? undefined : nanoCpus(Number(rsv.cpus)),
     MemoryBytes: bytes(rsv.memory as string | undefined),
+    GenericResources: genericResources(rsv.generic_resources),
   });
   const containerSpec = drop({
     Image: image,
@@ -351,6 +352,40 @@ export function convertService(p: Project, stack: string, service: string, refs:
       Ports: s.ports ? ports(service, s) : undefined,
     }),
   });
-  const ignored = Object.keys(s).filter((k) => !SUPPORTED.has(k) && !k.startsWith('x-'));
+  const ignored = [
+    ...Object.keys(s).filter((k) => !SUPPORTED.has(k) && !k.startsWith('x-')),
+    ...unhonoured(s, rsv),
+  ];
   return { name: spec.Name as string, spec, ignored };
+}
+
+const EVERY_INTERFACE = new Set(['0.0.0.0', '::']);
+
+/**
+ * Parts of keys a stack maps that a swarm cannot honour, with why: an address a port is published
+ * on (a swarm publishes on every interface of every node) and device reservations (a swarm service
+ * has none), so the file's intent is not dropped unsaid.
+ */
+function unhonoured(s: Obj, rsv: Obj): string[] {
+  const out: string[] = [];
+  for (const [i, pt] of ((s.ports as Obj[] | undefined) ?? []).entries()) {
+    const ip = str(pt.host_ip);
+    if (ip !== '' && !EVERY_INTERFACE.has(ip))
+      out.push(`ports[${i}].host_ip ${ip} (a swarm publishes on every interface of every node)`);
+  }
+  if (rsv.devices !== undefined)
+    out.push('deploy.resources.reservations.devices (a swarm service has no devices; see generic_resources)');
+  return out;
+}
+
+/**
+ * `reservations.generic_resources` as the service's Resources.Reservations.GenericResources, as
+ * `docker stack deploy` maps them (the Compose Specification has discrete ones only).
+ */
+function genericResources(v: unknown): Obj[] | undefined {
+  if (!Array.isArray(v) || v.length === 0) return undefined;
+  return v.flatMap((r: Obj) => {
+    const d = r.discrete_resource_spec as Obj | undefined;
+    return d ? [{ DiscreteResourceSpec: { Kind: str(d.kind), Value: Number(d.value) } }] : [];
+  });
 }
