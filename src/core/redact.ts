@@ -71,10 +71,11 @@ function asShown(text: string, mask: (shown: string) => string): string {
   return masked === shown ? text : masked;
 }
 
-function maskText(text: string): string {
+/** `shell`: the text is a shell script (`sh -c SCRIPT`), where a bare value is one word. */
+function maskText(text: string, shell = false): string {
   if (!QUICK.test(text)) return text;
   return maskUrlCredentials(
-    maskClients(maskDirectives(maskFlags(maskAssignments(maskPrivateKeys(text))))).replace(
+    maskClients(maskDirectives(maskFlags(maskAssignments(maskPrivateKeys(text), shell)))).replace(
       BEARER,
       (_m, scheme: string) => `${scheme} ${MASK}`,
     ),
@@ -397,7 +398,7 @@ const isEol = (c: number) => c === 10 || c === 13;
  * `"NAME": "value"` (JSON). One pass: each separator looks back over the name before it, which ends at
  * the previous separator at the latest, so the work is linear in the text.
  */
-function maskAssignments(text: string): string {
+function maskAssignments(text: string, shell: boolean): string {
   let out = '';
   let copied = 0;
   // Whether `scanned` lies inside a double-quoted string of its line, kept up to date as the scan moves
@@ -453,12 +454,22 @@ function maskAssignments(text: string): string {
             ? closingQuote(text, start, before)
             : header === AFTER_HEADER_FLAG
               ? wordEnd(text, start) // `-H x-api-key:k url`: one word, as the shell splits it
-              : lineEnd(text, start);
+              : shell
+                ? shellWordEnd(text, start)
+                : lineEnd(text, start);
     const value = text.slice(start, end);
     const shown = isQuote(open) ? text.slice(v, end + 1) : value; // escaped quotes: the value alone
     // Already masked (a second pass over text made from redacted data): leave it, and its quotes.
     if (value.trim() === '' || value.startsWith(MASK) || PLACEHOLDER.test(shown.trim())) {
       SEPARATOR.lastIndex = Math.max(SEPARATOR.lastIndex, end);
+      continue;
+    }
+    // `echo DB_PASSWORD=$DB_PASSWORD; sleep 9`: a variable the shell fills in holds no secret, and
+    // what follows it is more of the command, read on. An assignment that opens a line (an env
+    // entry, a line of an env file) holds its value literally, `$` and all, and is masked.
+    const ref = atLineStart(text, nameStart) ? null : REFERENCE.exec(value);
+    if (ref) {
+      SEPARATOR.lastIndex = Math.max(SEPARATOR.lastIndex, start + ref[0].length);
       continue;
     }
     out += text.slice(copied, start) + MASK;
@@ -467,6 +478,10 @@ function maskAssignments(text: string): string {
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
+
+/** A shell variable as a whole value: `$NAME` (upper case, as environment variables are) or `${name}`. */
+const REFERENCE = /^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Z_][A-Z0-9_]*)(?=$|[\s;|&)"'`])/;
+const atLineStart = (text: string, at: number) => at === 0 || isEol(text.charCodeAt(at - 1));
 
 /**
  * Whether `name:value`, with no blank after the colon, is an HTTP header (`X-Api-Key:k`,
@@ -495,6 +510,24 @@ function closingQuote(text: string, from: number, quote: number): number {
     const c = text.charCodeAt(i);
     if (c === quote || isEol(c)) return i;
     if (c === 92) i++; // a backslash escapes the next character
+  }
+  return text.length;
+}
+
+/**
+ * Where a bare shell word ends: a blank, or `;`, `&`, `|`, `)` (the command goes on). A quoted part
+ * is part of the word (`x"a b"` is one word), to its closing quote or the line's end.
+ */
+function shellWordEnd(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c) || c === 59 || c === 38 || c === 124 || c === 41) return i;
+    if (c === 92)
+      i++; // a backslash escapes the next character
+    else if (isQuote(c)) {
+      i = closingQuote(text, i + 1, c);
+      if (i >= text.length || isEol(text.charCodeAt(i))) return i;
+    }
   }
   return text.length;
 }
@@ -642,6 +675,24 @@ function walkChanged(value: unknown): unknown {
   return Array.isArray(value) ? walkList(value) : mapChanged(value, redactChild);
 }
 
+// A command list that runs a shell script: `["sh", "-c", SCRIPT]`, `["/bin/bash", "-ec", SCRIPT]`.
+const SHELL = /(?:^|\/)(?:ba|da|z|k|a)?sh$/;
+const SCRIPT_FLAG = /^-[a-z]*c$/;
+const isScript = (list: unknown[], i: number): boolean =>
+  i >= 2 &&
+  typeof list[0] === 'string' &&
+  SHELL.test(list[0]) &&
+  typeof list[i - 1] === 'string' &&
+  SCRIPT_FLAG.test(list[i - 1] as string);
+
+/**
+ * A shell script as the list element after `sh -c`: masked as text, but a bare value ends with its
+ * word (`echo PASSWORD=x; sleep 9` keeps `; sleep 9`), since the shell reads it so.
+ */
+function redactScript(script: string): string {
+  return hasControl(script) ? asShown(script, (t) => maskText(t, true)) : maskText(script, true);
+}
+
 /**
  * A list: each string an entry (redactEntry), each other element walked; the element after a
  * secret-named flag (`["--password", "x"]`) masked, unless it is the next flag or says nothing.
@@ -653,7 +704,14 @@ function walkList(list: unknown[]): unknown[] {
   let client: Client | undefined;
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
-    let w = afterFlag && flagValue(v) ? MASK : typeof v === 'string' ? redactEntry(v) : walkChanged(v);
+    let w =
+      afterFlag && flagValue(v)
+        ? MASK
+        : typeof v === 'string'
+          ? isScript(list, i)
+            ? redactScript(v)
+            : redactEntry(v)
+          : walkChanged(v);
     if (client && typeof w === 'string') w = clientArg(client, list[i - 1], w);
     if (typeof v === 'string') client = clientOf(v) ?? client;
     afterFlag = typeof v === 'string' && isSecretFlag(v);

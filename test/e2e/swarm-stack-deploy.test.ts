@@ -1,8 +1,10 @@
 /**
- * docker_stack_deploy through the compiled binary, on the test Swarm: a deploy the engine refuses
- * part-way says which service and key it refused, with a kind to act on, and what it had made; what
- * a swarm cannot honour (a port's host address, device reservations) is named in `ignored`, and
- * generic resources reach the service as `docker stack deploy` sends them.
+ * docker_stack_deploy and docker_service_inspect through the compiled binary, on the test Swarm: a
+ * deploy the engine refuses part-way says which service and key it refused, with a kind to act on,
+ * and what it had made; what a swarm cannot honour (a port's host address, device reservations) is
+ * named in `ignored`, and generic resources reach the service as `docker stack deploy` sends them;
+ * the inspected service shows its command as it runs and its env list as it is, with no fence
+ * lines inside it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { errorOf, startServer, structured, textOf } from '../helpers/client.ts';
@@ -99,5 +101,37 @@ describe('docker_stack_deploy and what a swarm cannot honour', () => {
       swarm().cli(['service', 'inspect', `${KEPT}_web`, '--format', '{{json .Spec.TaskTemplate.Resources}}']),
     );
     expect(spec.Reservations.GenericResources).toEqual([{ DiscreteResourceSpec: { Kind: 'gpu', Value: 2 } }]);
+  }, 60_000);
+});
+
+describe('docker_service_inspect of a service with secrets in its env', () => {
+  it('shows the command as it runs and the env list as it is, masked, with no fence lines inside', async () => {
+    const name = `mcpt-insp${tag}`;
+    const script = 'echo line1; echo DB_PASSWORD=$DB_PASSWORD; echo TOKEN=$TOKEN; sleep 3600';
+    try {
+      const made = await server.client.callTool('docker_service_create', {
+        name,
+        image: IMAGE,
+        command: ['sh', '-c', script],
+        env: { DB_PASSWORD: 'hunter2', TOKEN: 's3cr3t' },
+        replicas: 0,
+        labels: swarm().labels,
+      });
+      expect(made.isError).toBeFalsy();
+      for (const full of [false, true]) {
+        const r = await server.client.callTool('docker_service_inspect', { service: name, full });
+        const doc = structured<Record<string, unknown>>(r);
+        const c = full
+          ? (doc as { Spec: { TaskTemplate: { ContainerSpec: { Args: string[]; Env: string[] } } } }).Spec
+              .TaskTemplate.ContainerSpec
+          : { Args: doc.command as string[], Env: doc.env as string[] };
+        expect(c.Args).toEqual(['sh', '-c', script]);
+        expect([...c.Env].sort()).toEqual(['DB_PASSWORD=***', 'TOKEN=***']);
+        expect(textOf(r)).not.toContain('hunter2');
+        expect(textOf(r)).not.toContain('s3cr3t');
+      }
+    } finally {
+      await server.client.callTool('docker_service_remove', { service: name });
+    }
   }, 60_000);
 });

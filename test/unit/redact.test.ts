@@ -689,3 +689,36 @@ describe('redactResult keeps every key', () => {
     expect(JSON.stringify(redactResult(value).value)).toBe(`{"api_key":"${MASK}","__proto__":{"x":1}}`);
   });
 });
+
+describe('a command keeps what follows a masked or referenced value', () => {
+  it('leaves a shell variable named as the value, and reads the command on after it', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script, not a template.
+    const script = 'echo line1; echo DB_PASSWORD=$DB_PASSWORD; echo TOKEN=${TOKEN}; sleep 3600';
+    expect(redact(['sh', '-c', script])).toEqual(['sh', '-c', script]);
+    expect(redactText(`run ${script}`)).toBe(`run ${script}`);
+  });
+
+  it('masks a value written literally, `$` and all, in an env entry and at the start of a line', () => {
+    expect(redact(['DB_PASSWORD=$X', 'TOKEN=$ecret'])).toEqual([`DB_PASSWORD=${MASK}`, `TOKEN=${MASK}`]);
+    expect(redactText('a\nPASSWORD=$X')).toBe(`a\nPASSWORD=${MASK}`);
+    expect(redactText('login PASSWORD=$ecret now')).toBe(`login PASSWORD=${MASK}`);
+  });
+
+  it('ends a bare value with its word in the script of sh -c, masking quoted parts of that word', () => {
+    expect(redact(['sh', '-c', 'echo PASSWORD=hunter2; sleep 1 && TOKEN=a"b c" x'])).toEqual([
+      'sh',
+      '-c',
+      `echo PASSWORD=${MASK}; sleep 1 && TOKEN=${MASK} x`,
+    ]);
+    expect(redact(['/bin/bash', '-ec', 'export API_KEY=k\\ 1|cat'])).toEqual([
+      '/bin/bash',
+      '-ec',
+      `export API_KEY=${MASK}|cat`,
+    ]);
+    // Elsewhere a value still runs to the line's end: `correct horse; battery` may be one password.
+    expect(redact(['echo PASSWORD=a b; c'])).toEqual([`echo PASSWORD=${MASK}`]);
+    expect(redactResult({ Args: ['sh', '-c', 'echo PASSWORD=x; ok'] }).value).toEqual({
+      Args: ['sh', '-c', `echo PASSWORD=${MASK}; ok`],
+    });
+  });
+});

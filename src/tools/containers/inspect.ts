@@ -53,15 +53,10 @@ export const inspectContainerTool = defineTool({
   engine: 'requests',
   input: Type.Object({ container_id: ContainerRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
-  // Image authors and whoever started the container set these; the full document nests them.
-  untrusted: {
-    env: 'env of container {container_id}',
-    labels: 'labels of container {container_id}',
-    'Config.Env': 'env of container {container_id}',
-    'Config.Labels': 'labels of container {container_id}',
-  },
-  // Network names are any text their creator chose.
-  screened: ['networks'],
+  // Image authors and whoever started the container set env and labels (the full document nests
+  // them), and network names are any text their creator chose: each string screened where it stands,
+  // so the env list stays the container's own (fence lines would be entries of it).
+  screened: ['env', 'labels', 'Config.Env', 'Config.Labels', 'networks'],
   handler: async ({ container_id, full }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     if (full) return info as unknown as Record<string, unknown>;

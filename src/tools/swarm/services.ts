@@ -54,13 +54,15 @@ export const serviceInspect = defineTool({
   idempotent: true,
   input: Type.Object({ service: ServiceRef, full: Full }, { additionalProperties: false }),
   output: Doc,
-  // Whoever created the service set these; the full document nests them.
-  untrusted: {
-    env: 'env of service {service}',
-    labels: 'labels of service {service}',
-    'Spec.TaskTemplate.ContainerSpec.Env': 'env of service {service}',
-    'Spec.Labels': 'labels of service {service}',
-  },
+  // Whoever created the service set these (the full document nests them): each string screened
+  // where it stands, so the env list stays the service's own (fence lines would be entries of it).
+  screened: [
+    'env',
+    'labels',
+    'Spec.TaskTemplate.ContainerSpec.Env',
+    'Spec.TaskTemplate.ContainerSpec.Labels',
+    'Spec.Labels',
+  ],
   handler: async ({ service, full }, { engine: { docker }, signal }) => {
     const s = await inspectService(docker, service, signal);
     if (full) return s as unknown as Obj;
