@@ -89,7 +89,9 @@ const printable = (line: string): string =>
 
 /** An object of the list, quoted when it is more than a kind and a plain name (a comma would fake another). */
 const objectName = (o: string): string =>
-  /^(?:(?:container|network|volume|image) )?[\w.:/@+-]+(?: \([\w ]+\))?$/.test(o) ? o : JSON.stringify(o);
+  /^(?:(?:container|network|volume|image|service|node|secret|config) )?[\w.:/@+-]+(?: \([\w ]+\))?$/.test(o)
+    ? o
+    : JSON.stringify(o);
 
 /** The question: what will happen, to which objects, on which engine. */
 export function questionOf(

@@ -78,6 +78,39 @@ export async function stackTasks(
   };
 }
 
+/** An object of a stack, as removal names it. */
+export interface StackObject {
+  kind: 'service' | 'secret' | 'config' | 'network';
+  id: string;
+  name: string;
+}
+
+/** Every object carrying the stack's label, in the order removal takes them; [] when none does. */
+export async function stackObjects(
+  docker: Dockerode,
+  stack: string,
+  signal: AbortSignal,
+): Promise<StackObject[]> {
+  const label = { label: byLabel(stack) };
+  const [services, secrets, configs, nets] = await Promise.all([
+    stackServices(docker, stack, signal),
+    listBlobs(docker, 'secret', label, signal),
+    listBlobs(docker, 'config', label, signal),
+    swarmRequest<{ Id: string; Name: string }[]>(
+      docker,
+      { path: '/networks', query: { filters: JSON.stringify(label) } },
+      signal,
+    ),
+  ]);
+  const by = (a: StackObject, b: StackObject) => a.name.localeCompare(b.name);
+  return [
+    ...services.map((x) => ({ kind: 'service' as const, id: x.ID, name: x.Spec.Name ?? '' })).sort(by),
+    ...secrets.map((x) => ({ kind: 'secret' as const, id: x.ID, name: x.Spec.Name })).sort(by),
+    ...configs.map((x) => ({ kind: 'config' as const, id: x.ID, name: x.Spec.Name })).sort(by),
+    ...nets.map((x) => ({ kind: 'network' as const, id: x.Id, name: x.Name })).sort(by),
+  ];
+}
+
 /**
  * Removes every object of the stack: services first, then secrets and configs, then networks
  * (retried while the removed services' tasks still hold an endpoint on them). [] when nothing had the label.

@@ -147,6 +147,24 @@ export const swarmLeave = defineTool({
   idempotent: false,
   input: Type.Object({ force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
   output: SwarmStateOut,
+  preview: async ({ force }, { engine: { docker }, signal }) => {
+    const s = await swarmState(docker, signal);
+    if (s.state !== 'active')
+      return { action: `leave the swarm (this engine is ${s.state}: nothing to leave)` };
+    const managers = s.managers ?? 0;
+    // Raft needs a majority of the managers there were: one leaving from one or two loses it.
+    const quorum =
+      s.role !== 'manager'
+        ? ''
+        : managers <= 1
+          ? '; it is the only manager: the swarm goes with it'
+          : managers - 1 < Math.floor(managers / 2) + 1
+            ? `; one of ${managers} managers: the rest lose their quorum`
+            : `; one of ${managers} managers`;
+    return {
+      action: `this engine (node ${s.node_id?.slice(0, 12) ?? '?'}, a ${s.role}) leaves swarm ${s.cluster_id?.slice(0, 12) ?? ''}${quorum}; its service tasks stop${force ? '; forced' : ''}`,
+    };
+  },
   handler: async ({ force }, { engine: { docker }, signal }) => {
     await leaveSwarm(docker, force ?? false, signal);
     return swarmState(docker, signal);

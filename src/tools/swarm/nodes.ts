@@ -3,6 +3,7 @@ import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { swarmState } from '../../docker/swarm/cluster.ts';
 import { inspectNode, listNodes, nodeRow, removeNode, updateNode } from '../../docker/swarm/nodes.ts';
+import { listTasks } from '../../docker/swarm/tasks.ts';
 import { sameAsAsked } from '../asked.ts';
 import { FilterMap, Full, Limit, MAX_VALUE, mapBounds, Total, totalOf } from '../params.ts';
 import { Doc, NodeRef } from './params.ts';
@@ -127,6 +128,29 @@ export const nodeRemove = defineTool({
     { additionalProperties: false },
   ),
   output: Type.Object({ id: Type.String(), hostname: Type.String() }),
-  handler: async ({ node, force }, { engine: { docker }, signal }) =>
-    removeNode(docker, node, force ?? false, signal),
+  preview: async ({ node, force }, { engine: { docker }, signal }) => {
+    const n = await inspectNode(docker, node, signal);
+    const r = nodeRow(n);
+    const running = await listTasks(docker, { node: [n.ID], 'desired-state': ['running'] }, signal);
+    const how = [
+      r.role + (r.manager ? ` (${r.manager})` : ''),
+      r.availability,
+      r.state,
+      `${running.length} task(s) running there`,
+      force && 'forced',
+    ].filter(Boolean);
+    return {
+      action: `remove node '${r.hostname}' (${r.id}; ${how.join('; ')}) from the swarm`,
+      objects: [`node ${r.hostname}`],
+      plan: { id: n.ID },
+    };
+  },
+  handler: async ({ node, force }, { engine: { docker }, signal, confirmed }) => {
+    if (confirmed !== undefined) {
+      const n = await inspectNode(docker, node, signal);
+      sameAsAsked(confirmed, 'id', n.ID, `node '${node}'`, (v) => String(v).slice(0, 12));
+      return removeNode(docker, n.ID, force ?? false, signal);
+    }
+    return removeNode(docker, node, force ?? false, signal);
+  },
 });

@@ -14,6 +14,7 @@ import {
   removeBlob,
   type SwarmBlob,
 } from '../../docker/swarm/secrets.ts';
+import { sameAsAsked } from '../asked.ts';
 import { FilterMap, Full, Limit, MAX_ARG, StringMap, Total, totalOf } from '../params.ts';
 
 // Names go into the request path: only the characters the engine allows.
@@ -141,8 +142,18 @@ function removeTool(kind: BlobKind) {
     idempotent: true,
     input: Type.Object({ [kind]: Ref }, { additionalProperties: false }),
     output: Type.Object({ name: Type.String(), removed: Type.Boolean() }),
-    handler: async (args, { engine: { docker }, signal }) => {
+    // The question names the object: its name is no secret, though the argument's name reads as one.
+    preview: async (args, { engine: { docker }, signal }) => {
       const b = await inspectBlob(docker, kind, String(args[kind]), signal);
+      return {
+        action: `remove ${kind} '${b.Spec.Name}' (${b.ID.slice(0, 12)})`,
+        objects: [`${kind} ${b.Spec.Name}`],
+        plan: { id: b.ID },
+      };
+    },
+    handler: async (args, { engine: { docker }, signal, confirmed }) => {
+      const b = await inspectBlob(docker, kind, String(args[kind]), signal);
+      sameAsAsked(confirmed, 'id', b.ID, `${kind} '${b.Spec.Name}'`, (v) => String(v).slice(0, 12));
       return { name: b.Spec.Name, removed: await removeBlob(docker, kind, b.ID, signal) };
     },
   });

@@ -5,14 +5,18 @@
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { NAME_PATTERN } from '../../docker/names.ts';
+import { serviceRow } from '../../docker/swarm/service-spec.ts';
 import type { ServiceChange } from '../../docker/swarm/services.ts';
 import {
   createService,
+  inspectService,
+  listServices,
   removeService,
   rollbackService,
   scaleService,
   updateService,
 } from '../../docker/swarm/services.ts';
+import { sameAsAsked } from '../asked.ts';
 import { PUBLISH_NOTE, ServiceChangeOut, ServiceRef } from './params.ts';
 import { capabilitiesSupported, serviceSettings } from './service-args.ts';
 
@@ -96,5 +100,19 @@ export const serviceRemove = defineTool({
   idempotent: false,
   input: Type.Object({ service: ServiceRef }, { additionalProperties: false }),
   output: ServiceChangeOut,
-  handler: async ({ service }, { engine: { docker }, signal }) => removeService(docker, service, signal),
+  preview: async ({ service }, { engine: { docker }, signal }) => {
+    const s = await inspectService(docker, service, signal);
+    const row = serviceRow((await listServices(docker, { id: [s.ID] }, signal))[0] ?? s);
+    return {
+      action: `remove service '${row.name}' (${row.id}; ${row.image}; ${row.mode}, ${row.replicas} running) and stop its tasks`,
+      objects: [`service ${row.name}`],
+      plan: { id: s.ID },
+    };
+  },
+  handler: async ({ service }, { engine: { docker }, signal, confirmed }) => {
+    if (confirmed === undefined) return removeService(docker, service, signal);
+    const s = await inspectService(docker, service, signal);
+    sameAsAsked(confirmed, 'id', s.ID, `service '${service}'`, (v) => String(v).slice(0, 12));
+    return removeService(docker, s.ID, signal);
+  },
 });

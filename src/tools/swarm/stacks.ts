@@ -6,9 +6,17 @@
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { serviceRow } from '../../docker/swarm/service-spec.ts';
-import { listStacks, removeStack, servicesOf, stackTasks } from '../../docker/swarm/stack.ts';
+import {
+  listStacks,
+  removeStack,
+  type StackObject,
+  servicesOf,
+  stackObjects,
+  stackTasks,
+} from '../../docker/swarm/stack.ts';
 import { deployStack } from '../../docker/swarm/stack-deploy.ts';
 import { byTask, taskRow } from '../../docker/swarm/tasks.ts';
+import { sameAsAsked } from '../asked.ts';
 import { load, projectInput } from '../compose/params.ts';
 import { Full, Limit, Total, totalOf } from '../params.ts';
 import { Doc, PUBLISH_NOTE } from './params.ts';
@@ -146,10 +154,38 @@ export const stackRemove = defineTool({
   input: Type.Object({ stack: StackName }, { additionalProperties: false }),
   output: Type.Object({ stack: Type.String(), removed: Type.Boolean(), steps: Steps }),
   timeoutMs: 120_000,
-  handler: async ({ stack }, { engine: { docker }, signal }) => {
+  preview: async ({ stack }, { engine: { docker }, signal }) => {
+    const objects = await stackObjects(docker, stack, signal);
+    const counts = (['service', 'secret', 'config', 'network'] as const)
+      .map((k) => [k, objects.filter((o) => o.kind === k).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`);
+    return {
+      action: `remove stack '${stack}'${counts.length ? `: ${counts.join(', ')}` : ''}`,
+      objects: objects.map((o) => `${o.kind} ${o.name}`),
+      plan: { objects: idsOf(objects) },
+    };
+  },
+  handler: async ({ stack }, { engine: { docker }, signal, confirmed }) => {
+    // Confirmed: the stack still holds exactly what the user was shown, or nothing is removed.
+    if (confirmed !== undefined)
+      sameAsAsked(
+        confirmed,
+        'objects',
+        idsOf(await stackObjects(docker, stack, signal)),
+        `stack '${stack}'`,
+        (v) => (typeof v === 'string' && v !== '' ? `${v.split(',').length} object(s)` : 'nothing'),
+      );
     const steps = await removeStack(docker, stack, signal);
     return { stack, removed: steps.length > 0, steps };
   },
 });
+
+/** What a stack holds, as one comparable value: its objects' IDs, sorted. */
+const idsOf = (objects: StackObject[]): string =>
+  objects
+    .map((o) => o.id)
+    .sort()
+    .join(',');
 
 export const stackTools = [stackDeploy, stackList, stackServices, stackPs, stackRemove];
