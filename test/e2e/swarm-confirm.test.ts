@@ -3,7 +3,7 @@
  * question is computed from the engine and names what goes (a secret or config by its name, which
  * is no secret; a node by hostname, role, availability and its running tasks; a stack's services,
  * secrets, configs and networks), a decline changes nothing, and an accepted question acts only on
- * the object it showed.
+ * the object it showed; a deploy with prune names the services it removes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { errorOf, startServer, structured } from '../helpers/client.ts';
@@ -17,6 +17,12 @@ const STACK = `mcpt-conf${tag}`;
 const SECRET = `mcpt-db_password${tag}`;
 const CONFIG = `mcpt-conf_file${tag}`;
 const SERVICE = `mcpt-confsvc${tag}`;
+const PRUNED = `mcpt-prune${tag}`;
+const services = (...names: string[]) =>
+  [
+    'services:',
+    ...names.flatMap((n) => [`  ${n}:`, `    image: ${IMAGE}`, '    deploy: {replicas: 0}']),
+  ].join('\n');
 
 let answer: UserAnswer = 'decline';
 let onAsk: () => Promise<void> = async () => {};
@@ -63,6 +69,12 @@ beforeAll(async () => {
       await setup.client.callTool('docker_stack_deploy', { content, project_name: STACK, env: { PW: 'pw' } }),
     );
     structured(
+      await setup.client.callTool('docker_stack_deploy', {
+        content: services('a', 'b'),
+        project_name: PRUNED,
+      }),
+    );
+    structured(
       await setup.client.callTool('docker_service_create', {
         name: SERVICE,
         image: IMAGE,
@@ -86,11 +98,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.close();
-  try {
-    swarm().cli(['stack', 'rm', STACK]);
-  } catch {
-    // gone
-  }
+  for (const stack of [STACK, PRUNED])
+    try {
+      swarm().cli(['stack', 'rm', stack]);
+    } catch {
+      // gone
+    }
   await swarm().cleanup();
   for (const [kind, name] of [
     ['secrets', SECRET],
@@ -158,6 +171,21 @@ describe('questions for the swarm destructive tools', () => {
     const q = await declined('docker_swarm_leave', { force: true });
     expect(q).toMatch(/this engine \(node \w+, a manager\) leaves swarm \w+; it is the only manager/);
   });
+});
+
+describe('docker_stack_deploy with prune', () => {
+  it('names the services it removes, and removes them when the user accepts', async () => {
+    const args = { content: services('a'), project_name: PRUNED, prune: true };
+    const q = await declined('docker_stack_deploy', args);
+    expect(q).toContain(`deploy stack '${PRUNED}' and remove its services the file no longer has`);
+    expect(q).toContain(`1 object will go: service ${PRUNED}_b.`);
+    expect(await exists(`/services/${PRUNED}_b`)).toBe(true);
+    answer = 'accept';
+    const r = await client.callTool('docker_stack_deploy', args);
+    expect(structured<{ steps: string[] }>(r).steps).toContain(`service ${PRUNED}_b removed`);
+    expect(await exists(`/services/${PRUNED}_b`)).toBe(false);
+    expect(await exists(`/services/${PRUNED}_a`)).toBe(true);
+  }, 60_000);
 });
 
 describe('an accepted question acts on what it showed', () => {

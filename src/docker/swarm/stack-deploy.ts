@@ -41,6 +41,8 @@ type Engine = { resolveFacts(signal?: AbortSignal): Promise<EngineFacts> };
 export interface DeployOptions {
   /** Remove the stack's services that the file no longer has. */
   prune?: boolean;
+  /** With prune, remove only these (service IDs): those the user was shown. */
+  pruneOnly?: readonly string[];
   /** Interpolation variables (the call's env), for secrets declared with `environment:`. */
   vars: Readonly<Record<string, string | undefined>>;
   progress: ProgressFn;
@@ -273,7 +275,7 @@ export async function deployStack(
     if (o.prune) {
       const wanted = new Set(converted.map((c) => c.name));
       for (const [name, svc] of [...existing].sort(([a], [b]) => a.localeCompare(b)))
-        if (!wanted.has(name)) {
+        if (!wanted.has(name) && (!o.pruneOnly || o.pruneOnly.includes(svc.ID))) {
           making = `service "${name}" (pruned)`;
           await engineRequest(docker, { path: `/services/${svc.ID}`, method: 'DELETE' }, signal);
           step(`service ${name} removed`);
@@ -336,6 +338,19 @@ const KEYS: [RegExp, string][] = [
   [/image|reference/i, 'image'],
 ];
 const composeKeyOf = (message: string): string | undefined => KEYS.find(([re]) => re.test(message))?.[1];
+
+/** The stack's services the project no longer has, by name: what a deploy with `prune` removes. */
+export async function servicesGone(
+  docker: Dockerode,
+  p: Project,
+  signal: AbortSignal,
+): Promise<{ id: string; name: string }[]> {
+  const wanted = new Set(Object.keys(p.services).map((s) => stackName(p.name, s, undefined)));
+  return (await stackServices(docker, p.name, signal))
+    .filter((s) => !wanted.has(s.Spec.Name ?? ''))
+    .map((s) => ({ id: s.ID, name: s.Spec.Name ?? '' }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
 
 /**
  * A new spec for an existing service, sent with the version already read; its replica count stays

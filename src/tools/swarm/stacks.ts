@@ -14,9 +14,9 @@ import {
   stackObjects,
   stackTasks,
 } from '../../docker/swarm/stack.ts';
-import { deployStack } from '../../docker/swarm/stack-deploy.ts';
+import { deployStack, servicesGone } from '../../docker/swarm/stack-deploy.ts';
 import { byTask, taskRow } from '../../docker/swarm/tasks.ts';
-import { sameAsAsked } from '../asked.ts';
+import { pinned, sameAsAsked } from '../asked.ts';
 import { load, projectInput } from '../compose/params.ts';
 import { Full, Limit, Total, totalOf } from '../params.ts';
 import { Doc, PUBLISH_NOTE } from './params.ts';
@@ -56,10 +56,24 @@ export const stackDeploy = defineTool({
   secretArgs: ['env'],
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 300_000,
-  handler: async (args, { engine, signal, progress, processEnv }) => {
+  // Asked when prune makes it destructive: the question names the services it removes.
+  preview: async (args, { engine, signal, processEnv }) => {
     const p = await load(engine, args, signal, processEnv);
+    if (!args.prune) return { action: `deploy stack '${p.name}'` };
+    const gone = await servicesGone(engine.docker, p, signal);
+    return {
+      action: `deploy stack '${p.name}' and remove its services the file no longer has`,
+      objects: gone.map((s) => `service ${s.name}`),
+      plan: { prune: gone.map((s) => s.id) },
+    };
+  },
+  handler: async (args, { engine, signal, progress, processEnv, confirmed }) => {
+    const p = await load(engine, args, signal, processEnv);
+    // Confirmed: only the services the user was shown go, not one that left the file since.
+    const shown = pinned(confirmed, 'prune');
     const r = await deployStack(engine.docker, engine, p, {
       prune: args.prune,
+      ...(Array.isArray(shown) && { pruneOnly: shown.map(String) }),
       vars: { ...processEnv, ...args.env },
       progress,
       signal,
