@@ -6,12 +6,13 @@
 import type Dockerode from 'dockerode';
 import type { Preview } from '../../core/tool.ts';
 import { listedName, shortId } from '../../docker/names.ts';
+import { checkPruneFilters, labelsPass } from '../prune-filters.ts';
 import { parseTimePoint } from '../time.ts';
 
 /** States a prune spares: it removes every container that is not running, paused or restarting. */
 const LIVE = ['running', 'paused', 'restarting', 'removing'];
-/** Filters the preview can apply exactly as the engine's prune does; any other leaves the prune to the engine. */
-const EXACT = new Set(['until', 'label']);
+/** The filters the engine's prune takes; the preview applies each exactly as the prune does. */
+const ACCEPTED = ['until', 'label', 'label!'];
 
 export interface Candidate {
   id: string;
@@ -19,7 +20,6 @@ export interface Candidate {
   size: number;
 }
 
-/** The stopped containers a prune with `filters` would remove now; undefined when it cannot tell exactly. */
 /** Names of the stopped containers now, by id: a prune's result names what it removed. */
 export async function stoppedNames(docker: Dockerode, signal: AbortSignal): Promise<Map<string, string>> {
   const list = await docker.listContainers({ all: true, abortSignal: signal });
@@ -30,13 +30,13 @@ export async function stoppedNames(docker: Dockerode, signal: AbortSignal): Prom
 const stopped = (c: { State?: string }) => !LIVE.includes(String(c.State ?? '').toLowerCase());
 const nameOf = (c: Dockerode.ContainerInfo) => listedName(c) || shortId(c.Id);
 
+/** The stopped containers a prune with `filters` would remove now. */
 export async function pruneCandidates(
   docker: Dockerode,
   filters: Record<string, string[]> | undefined,
   signal: AbortSignal,
-): Promise<Candidate[] | undefined> {
-  const given = Object.entries(filters ?? {}).filter(([, v]) => v.length > 0);
-  if (given.some(([k]) => !EXACT.has(k))) return undefined;
+): Promise<Candidate[]> {
+  checkPruneFilters(filters, ACCEPTED);
   const until = filters?.until?.[0];
   const before = until === undefined ? undefined : parseTimePoint(until, 'filters.until');
   const label = filters?.label ?? [];
@@ -47,7 +47,9 @@ export async function pruneCandidates(
     abortSignal: signal,
   });
   return list
-    .filter((c) => stopped(c) && (before === undefined || c.Created < before))
+    .filter(
+      (c) => stopped(c) && (before === undefined || c.Created < before) && labelsPass(c.Labels, filters),
+    )
     .map((c) => ({
       id: c.Id,
       name: nameOf(c),
@@ -56,8 +58,7 @@ export async function pruneCandidates(
 }
 
 /** The question's content: the names, the count and the space, and the ids as the plan. */
-export function prunePreview(candidates: Candidate[] | undefined): Preview {
-  if (!candidates) return { action: 'remove every stopped container the filters select' };
+export function prunePreview(candidates: Candidate[]): Preview {
   return {
     action: 'remove these stopped containers',
     objects: candidates.map((c) => c.name),
@@ -87,7 +88,7 @@ export async function removePlanned(
   const removed: string[] = [];
   let reclaimed = 0;
   const stillStopped = new Map(
-    (await pruneCandidates(docker, filters, signal))?.map((c) => [c.id, c.name] as const) ?? [],
+    (await pruneCandidates(docker, filters, signal)).map((c) => [c.id, c.name] as const),
   );
   for (const { id, size } of plan) {
     const name = stillStopped.get(id);
@@ -101,7 +102,7 @@ export async function removePlanned(
     }
   }
   const planned = new Set(plan.map((p) => p.id));
-  const left = ((await pruneCandidates(docker, filters, signal)) ?? [])
+  const left = (await pruneCandidates(docker, filters, signal))
     .filter((c) => !planned.has(c.id))
     .map((c) => c.name);
   return { removed, reclaimed, left };

@@ -9,7 +9,7 @@ import { engineRequest } from '../../docker/request.ts';
 import { inspectImage, notFoundAmong } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
 import { engineFilters, PruneFilters } from '../params.ts';
-import { imageCandidates, imagePreview, removePlannedImages } from './prune.ts';
+import { checkImagePruneFilters, imageCandidates, imagePreview, removePlannedImages } from './prune.ts';
 import { ImageRef } from './ref.ts';
 
 export const tagImage = defineTool({
@@ -263,8 +263,9 @@ export const pruneImages = defineTool({
         ...(done.left.length > 0 && { left: done.left.slice(0, limits.maxListResults) }),
       };
     }
-    // The engine prunes only dangling images unless told dangling=false; an explicit filter wins.
-    const f = { ...(all && { dangling: ['false'] }), ...filters };
+    // The engine prunes only dangling images unless told dangling=false; `all` alone says which.
+    checkImagePruneFilters(filters);
+    const f = { ...filters, ...(all && { dangling: ['false'] }) };
     const res = (await docker.pruneImages({ filters: engineFilters(f), abortSignal: signal })) as PruneResult;
     const entries = res.ImagesDeleted ?? [];
     const ids = entries.flatMap((r) => (r.Deleted ? [shortId(r.Deleted)] : []));

@@ -2,13 +2,15 @@
  * `docker image prune` as a confirmed call sees it: the images the prune would remove (dangling ones,
  * or with `all` every image no container uses), listed by tag or ID before the user is asked, then
  * exactly those removed (each tag, then the image). Images that qualify since the question are left.
+ * Only `all` says which images: a `dangling` filter would say it a second way, and could contradict it.
  */
 import type Dockerode from 'dockerode';
 import type { Preview } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
+import { checkPruneFilters, labelsPass } from '../prune-filters.ts';
 import { parseTimePoint } from '../time.ts';
 
-const EXACT = new Set(['until', 'label']);
+const ACCEPTED = ['until', 'label', 'label!'];
 const NONE = '<none>:<none>';
 
 export interface ImageCandidate {
@@ -16,15 +18,21 @@ export interface ImageCandidate {
   tags: string[];
 }
 
-/** Images a prune would remove now; undefined when it cannot tell exactly (other filters). */
+/** Refuses filters the candidates cannot follow exactly, `dangling` with a pointer to `all`. */
+export const checkImagePruneFilters = (filters: Record<string, string[]> | undefined) =>
+  checkPruneFilters(filters, ACCEPTED, {
+    dangling:
+      'Leave filters.dangling out: pass all: true to remove every image no container uses, or leave all out for dangling images only.',
+  });
+
+/** Images a prune would remove now. */
 export async function imageCandidates(
   docker: Dockerode,
   all: boolean,
   filters: Record<string, string[]> | undefined,
   signal: AbortSignal,
-): Promise<ImageCandidate[] | undefined> {
-  const given = Object.entries(filters ?? {}).filter(([, v]) => v.length > 0);
-  if (given.some(([k]) => !EXACT.has(k))) return undefined;
+): Promise<ImageCandidate[]> {
+  checkImagePruneFilters(filters);
   const until = filters?.until?.[0];
   const before = until === undefined ? undefined : parseTimePoint(until, 'filters.until');
   const label = filters?.label ?? [];
@@ -37,15 +45,16 @@ export async function imageCandidates(
   ]);
   const used = new Set(containers.map((c) => c.ImageID));
   return images
-    .filter((i) => !used.has(i.Id) && (before === undefined || i.Created < before))
+    .filter(
+      (i) => !used.has(i.Id) && (before === undefined || i.Created < before) && labelsPass(i.Labels, filters),
+    )
     .map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== NONE) }));
 }
 
 const nameOf = (c: ImageCandidate) => (c.tags.length > 0 ? c.tags.join(', ') : shortId(c.id));
 
-export function imagePreview(candidates: ImageCandidate[] | undefined, all: boolean): Preview {
+export function imagePreview(candidates: ImageCandidate[], all: boolean): Preview {
   const what = all ? 'images no container uses' : 'dangling images';
-  if (!candidates) return { action: `remove every ${what} the filters select` };
   return {
     action: `remove these ${what}`,
     objects: candidates.map(nameOf),
@@ -66,7 +75,7 @@ export async function removePlannedImages(
   filters: Record<string, string[]> | undefined,
   signal: AbortSignal,
 ) {
-  const now = new Map(((await imageCandidates(docker, all, filters, signal)) ?? []).map((c) => [c.id, c]));
+  const now = new Map((await imageCandidates(docker, all, filters, signal)).map((c) => [c.id, c]));
   const deleted: string[] = [];
   const untagged: string[] = [];
   const note = (entries: RemoveEntry[]) => {
@@ -90,7 +99,7 @@ export async function removePlannedImages(
     }
   }
   const planned = new Set(plan);
-  const left = ((await imageCandidates(docker, all, filters, signal)) ?? [])
+  const left = (await imageCandidates(docker, all, filters, signal))
     .filter((c) => !planned.has(c.id))
     .map(nameOf);
   return { deleted, untagged, left };

@@ -6,18 +6,20 @@
 import type Dockerode from 'dockerode';
 import type { Preview } from '../../core/tool.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
+import { checkPruneFilters, labelsPass } from '../prune-filters.ts';
 import { parseTimePoint } from '../time.ts';
 import { PREDEFINED } from './ref.ts';
 
-const EXACT = new Set(['until', 'label']);
+/** The filters the engine's prune takes; the candidates follow each exactly. */
+const ACCEPTED = ['until', 'label', 'label!'];
 
-/** Unused user-defined networks a prune would remove now, by name; undefined when it cannot tell exactly. */
+/** Unused user-defined networks a prune would remove now, by name. */
 export async function networkCandidates(
   docker: Dockerode,
   filters: Record<string, string[]> | undefined,
   signal: AbortSignal,
-): Promise<{ id: string; name: string }[] | undefined> {
-  if (Object.entries(filters ?? {}).some(([k, v]) => v.length > 0 && !EXACT.has(k))) return undefined;
+): Promise<{ id: string; name: string }[]> {
+  checkPruneFilters(filters, ACCEPTED);
   const until = filters?.until?.[0];
   const before = until === undefined ? undefined : parseTimePoint(until, 'filters.until') * 1000;
   const label = filters?.label ?? [];
@@ -30,6 +32,7 @@ export async function networkCandidates(
       !PREDEFINED.has(n.Name) &&
       n.Scope !== 'swarm' &&
       !n.Ingress &&
+      labelsPass(n.Labels, filters) &&
       (before === undefined || Date.parse(n.Created ?? '') < before),
   );
   const out: { id: string; name: string }[] = [];
@@ -41,8 +44,7 @@ export async function networkCandidates(
   return out;
 }
 
-export function networkPreview(candidates: { id: string; name: string }[] | undefined): Preview {
-  if (!candidates) return { action: 'remove every unused network the filters select' };
+export function networkPreview(candidates: { id: string; name: string }[]): Preview {
   return {
     action: 'remove these unused networks',
     objects: candidates.map((c) => c.name),
@@ -57,9 +59,7 @@ export async function removePlannedNetworks(
   filters: Record<string, string[]> | undefined,
   signal: AbortSignal,
 ) {
-  const unused = new Map(
-    ((await networkCandidates(docker, filters, signal)) ?? []).map((c) => [c.id, c.name]),
-  );
+  const unused = new Map((await networkCandidates(docker, filters, signal)).map((c) => [c.id, c.name]));
   const removed: string[] = [];
   for (const id of plan) {
     const name = unused.get(id);
@@ -73,7 +73,7 @@ export async function removePlannedNetworks(
     }
   }
   const planned = new Set(plan);
-  const left = ((await networkCandidates(docker, filters, signal)) ?? [])
+  const left = (await networkCandidates(docker, filters, signal))
     .filter((c) => !planned.has(c.id))
     .map((c) => c.name);
   return { removed, left };

@@ -30,7 +30,7 @@ export interface Scope {
   buildCache: boolean;
 }
 
-/** Every stage's candidates, or undefined when one cannot be told exactly (then the engine prunes). */
+/** Every stage's candidates, in one question. */
 export async function systemPreview(docker: Dockerode, s: Scope, signal: AbortSignal): Promise<Preview> {
   const { until: _until, ...labelOnly } = s.filters;
   const [containers, networks, volumes, images] = await Promise.all([
@@ -40,10 +40,6 @@ export async function systemPreview(docker: Dockerode, s: Scope, signal: AbortSi
     imageCandidates(docker, s.all, s.filters, signal),
   ]);
   const cache = s.buildCache ? ', and the build cache the engine finds unused when it runs' : '';
-  if (!containers || !networks || !volumes || !images)
-    return {
-      action: `remove every unused container, network${s.volumes ? ', volume' : ''} and image the filters select${cache}`,
-    };
   const sizes = volumes.length > 0 ? await volumeSizes(docker, signal) : undefined;
   const reclaims = sum(containers) + volumes.reduce((n, v) => n + (sizes?.get(v) ?? 0), 0);
   return {

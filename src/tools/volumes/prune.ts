@@ -6,26 +6,27 @@
 import type Dockerode from 'dockerode';
 import type { Preview } from '../../core/tool.ts';
 import { engineRequest } from '../../docker/request.ts';
+import { checkPruneFilters, labelsPass } from '../prune-filters.ts';
 
 /** The label Docker puts on the volumes it made for a container (what a prune without all removes). */
 const ANONYMOUS = 'com.docker.volume.anonymous';
-/** Filters the list applies as the prune does; with any other the prune is left to the engine. */
-const EXACT = new Set(['label']);
+/** The filters the engine's prune takes (`all` is read before these); the candidates follow each exactly. */
+const ACCEPTED = ['label', 'label!'];
 
-/** Unused volumes a prune would remove now; undefined when it cannot tell exactly. */
+/** Unused volumes a prune would remove now. */
 export async function volumeCandidates(
   docker: Dockerode,
   filters: Record<string, string[]>,
   named: boolean,
   signal: AbortSignal,
-): Promise<string[] | undefined> {
-  if (Object.entries(filters).some(([k, v]) => v.length > 0 && !EXACT.has(k))) return undefined;
+): Promise<string[]> {
+  checkPruneFilters(filters, ACCEPTED);
   const label = [...(filters.label ?? []), ...(named ? [] : [ANONYMOUS])];
   const res = await docker.listVolumes({
     filters: JSON.stringify({ dangling: ['true'], ...(label.length > 0 && { label }) }),
     abortSignal: signal,
   });
-  return (res.Volumes ?? []).map((v) => v.Name);
+  return (res.Volumes ?? []).filter((v) => labelsPass(v.Labels, filters)).map((v) => v.Name);
 }
 
 /** Sizes from /system/df (the engine computes them there only); none when it cannot say. */
@@ -52,8 +53,7 @@ export async function volumePreview(
   signal: AbortSignal,
 ): Promise<Preview> {
   const names = await volumeCandidates(docker, filters, named, signal);
-  const what = named ? 'unused volumes, named ones too' : 'unused anonymous volumes';
-  if (!names) return { action: `remove every ${what} the filters select` };
+  const what = named ? 'unused volumes (named and anonymous)' : 'unused anonymous volumes';
   const size = names.length > 0 ? await volumeSizes(docker, signal) : undefined;
   return {
     action: `remove these ${what} and the data in them`,
@@ -72,7 +72,7 @@ export async function removePlannedVolumes(
   signal: AbortSignal,
 ) {
   const size = await volumeSizes(docker, signal);
-  const unused = new Set((await volumeCandidates(docker, filters, named, signal)) ?? []);
+  const unused = new Set(await volumeCandidates(docker, filters, named, signal));
   const removed: string[] = [];
   for (const name of plan) {
     if (!unused.has(name)) continue; // in use again, or gone: not what the user agreed to remove
@@ -85,8 +85,6 @@ export async function removePlannedVolumes(
     }
   }
   const planned = new Set(plan);
-  const left = ((await volumeCandidates(docker, filters, named, signal)) ?? []).filter(
-    (n) => !planned.has(n),
-  );
+  const left = (await volumeCandidates(docker, filters, named, signal)).filter((n) => !planned.has(n));
   return { removed, reclaimed: removed.reduce((n, v) => n + (size?.get(v) ?? 0), 0), left };
 }
