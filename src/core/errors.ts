@@ -25,11 +25,22 @@ export interface RemoteWording {
   hint?: string;
 }
 
+/**
+ * Words of a party outside the server (a registry, as the engine relays its answer) that an error
+ * quotes. They are kept apart from the message, and the pipeline screens them the way untrusted result
+ * text is screened before it appends them, marked as `by`'s (`renderQuote` in pipeline/map-errors.ts).
+ */
+export interface Quote {
+  by: string;
+  text: string;
+}
+
 export interface ToolErrorOptions {
   hint?: string;
   retryable?: boolean;
   subject?: ObjectKind;
   remote?: RemoteWording;
+  quote?: Quote;
 }
 
 /** A failure meant for the user: what failed and why, plus the next step in `hint`. */
@@ -40,6 +51,8 @@ export class ToolError extends Error {
   /** For not_found: the kind of object that was missing, so the pipeline can say where to look. */
   readonly subject?: ObjectKind;
   readonly remote?: RemoteWording;
+  /** Outside text the message is about; shown only as the pipeline screens it. */
+  readonly quote?: Quote;
 
   constructor(kind: ErrorKind, message: string, options: ToolErrorOptions = {}) {
     super(message);
@@ -49,13 +62,14 @@ export class ToolError extends Error {
     this.retryable = options.retryable ?? RETRYABLE.has(kind);
     if (options.subject) this.subject = options.subject;
     if (options.remote) this.remote = options.remote;
+    if (options.quote) this.quote = options.quote;
   }
 }
 
 /**
  * `error` in other words: `message` rewrites its message, and its remote wording the same way, so a
- * prefix or suffix reaches both; `hint`, when given, rewrites both hints. Kind, retryability and subject
- * are kept. Every rewording of an error goes through here, so none drops what remote callers are told.
+ * prefix or suffix reaches both; `hint`, when given, rewrites both hints. Kind, retryability, subject
+ * and quote are kept. Every rewording of an error goes through here, so none drops what remote callers are told.
  */
 export function reword(
   error: ToolError,
@@ -68,5 +82,6 @@ export function reword(
     retryable: error.retryable,
     subject: error.subject,
     remote: remote && { message: message(remote.message), hint: hint ? hint(remote.hint) : remote.hint },
+    quote: error.quote,
   });
 }

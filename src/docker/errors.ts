@@ -4,6 +4,7 @@
  * is the caller's to say. Knows nothing of MCP or of any tool.
  */
 import { type ErrorKind, type ObjectKind, ToolError } from '../core/errors.ts';
+import { clean } from '../core/fence.ts';
 
 /** Connection-level failures: the engine is not there (or not ours to talk to). */
 const UNREACHABLE = new Set([
@@ -91,6 +92,16 @@ export function engineError(e: unknown, opts: EngineErrorOptions = {}): ToolErro
   }
   if (typeof err.statusCode !== 'number') return undefined;
   const detail = scrubbed(engineMessage(err), opts.scrub);
+  // Every tool passes the engine's filters as its `filters` argument: name it, and the key at fault.
+  const filter = /^invalid filter '([^']*)'/i.exec(detail)?.[1];
+  if (filter !== undefined && err.statusCode === 400)
+    return new ToolError(
+      'invalid_argument',
+      `invalid argument 'filters': the engine takes no '${clip(filter)}' filter here`,
+      {
+        hint: "Remove that key from filters; the tool's description of filters shows keys it takes.",
+      },
+    );
   const [kind, hint] = classify(err.statusCode, detail);
   const subject = kind === 'not_found' ? SUBJECTS.find(([re]) => re.test(detail))?.[1] : undefined;
   return new ToolError(kind, clip(detail), { hint, subject });
@@ -101,10 +112,17 @@ export const scrubbed = (s: string, scrub: string[] = []): string =>
 
 function engineMessage(err: EngineFailure): string {
   const m = engineSaid(err) || err.reason || err.message;
-  return firstLine(String(m || `engine answered HTTP ${err.statusCode}`)).trim();
+  // Escape sequences and control characters out: the engine may relay text others wrote.
+  return firstLine(clean(String(m || `engine answered HTTP ${err.statusCode}`))).trim();
 }
 
 function classify(status: number, message: string): [ErrorKind, string | undefined] {
+  // A driver named in the request that the engine has no plugin for: the argument, not a missing object.
+  if (/error looking up (?:volume|network|logging) plugin|plugin ".*" not found/i.test(message))
+    return [
+      'invalid_argument',
+      "Check the driver: the engine has no plugin by that name (volumes: 'local' is built in; names are case-sensitive).",
+    ];
   if (status === 404) return ['not_found', undefined];
   if (status === 409) return ['conflict', conflictHint(message)];
   if (status === 304) return ['conflict', 'Nothing to do: it is already in that state.'];

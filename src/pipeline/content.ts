@@ -6,7 +6,7 @@ import { sessionOf } from '../docker/engines.ts';
 import { capResult, capText } from './cap.ts';
 import { chooseEngine, onEngine } from './engine-choice.ts';
 import type { GateDecision } from './gate.ts';
-import { type Listers, mapError } from './map-errors.ts';
+import { type Listers, mapError, renderQuote } from './map-errors.ts';
 import { forRemote } from './remote-errors.ts';
 import type { Observed, Outcome, PipelineEnv } from './run.ts';
 import { callSignal } from './signal.ts';
@@ -55,7 +55,10 @@ export function contentError(
   engineName?: string,
 ): ToolError {
   const engine = env.engines.resolve(engineName ?? env.engines.defaultName);
-  const mapped = mapError(e, { aborted, scrub: engine.facts.socketPaths, listers });
+  const mapped = renderQuote(
+    mapError(e, { aborted, scrub: engine.facts.socketPaths, listers }),
+    env.logFilter,
+  );
   if (mapped.kind === 'engine_unreachable') engine.invalidate();
   const error = onEngine(env.remote ? forRemote(mapped, label, env.remote) : mapped, engineName, env.engines);
   return new ToolError(error.kind, error.message, { hint: error.hint, retryable: error.retryable });

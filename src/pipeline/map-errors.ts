@@ -1,5 +1,6 @@
-import type { ObjectKind } from '../core/errors.ts';
+import type { ObjectKind, Quote } from '../core/errors.ts';
 import { reword, ToolError } from '../core/errors.ts';
+import { clean, DROPPED, FLAG, type LogFilter, looksLikeInstruction } from '../core/fence.ts';
 import type { AnyTool } from '../core/tool.ts';
 import { clip, engineError, firstLine, scrubbed } from '../docker/errors.ts';
 
@@ -45,5 +46,42 @@ function toToolError(e: unknown, opts: { aborted?: ToolError; scrub?: string[]; 
   const message = clip(scrubbed(firstLine((e as Error)?.message ?? String(e)), opts.scrub));
   return new ToolError('internal', `unexpected error: ${message}`, {
     hint: 'This is likely a bug in mcp-docker; retrying may help. Please report it with the tool name and arguments.',
+  });
+}
+
+/** Characters of outside text an error quotes: enough for a registry's reason, not a page of it. */
+const QUOTE_MAX = 600;
+
+/**
+ * Outside text as an error quotes it, screened the way untrusted result text is: escape sequences,
+ * control and invisible characters removed, its lines joined into one, flagged (or dropped) per the log
+ * filter when it reads like an instruction, cut to QUOTE_MAX, between guillemets it cannot close.
+ */
+export function screenQuote(quote: Quote, filter: LogFilter): string {
+  let text = clean(quote.text)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' | ')
+    .replace(/[«»]/g, '"');
+  if (text.length > QUOTE_MAX) text = `${text.slice(0, QUOTE_MAX - 1)}…`;
+  if (filter !== 'none' && looksLikeInstruction(text)) text = filter === 'drop' ? DROPPED : FLAG + text;
+  return `${quote.by} said: «${text}»`;
+}
+
+/**
+ * `error` with the outside text it quotes appended to its message (and its remote wording), screened;
+ * the error itself when it quotes nothing. Every failure a caller sees passes here first.
+ */
+export function renderQuote(error: ToolError, filter: LogFilter): ToolError {
+  const { quote, remote } = error;
+  if (!quote) return error;
+  const said = screenQuote(quote, filter);
+  const add = (m: string) => `${m}: ${said}`;
+  return new ToolError(error.kind, add(error.message), {
+    hint: error.hint,
+    retryable: error.retryable,
+    subject: error.subject,
+    remote: remote && { message: add(remote.message), hint: remote.hint },
   });
 }

@@ -31,7 +31,7 @@ import {
   takeEngineArg,
 } from './engine-choice.ts';
 import { gate, type SafetyProfile, tierOf } from './gate.ts';
-import { type Listers, mapError } from './map-errors.ts';
+import { type Listers, mapError, renderQuote } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
 import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors.ts';
@@ -394,12 +394,16 @@ function failed(
   signal: CallSignal | undefined,
   engine: EngineHandle | undefined,
 ): Outcome {
-  const error = mapError(e, {
-    aborted: signal?.reason(),
-    scrub: engine?.facts.socketPaths ?? [],
-    endpoint: engine?.info()?.url,
-    listers,
-  });
+  // Outside text the error quotes is screened before secrets are masked in it.
+  const error = renderQuote(
+    mapError(e, {
+      aborted: signal?.reason(),
+      scrub: engine?.facts.socketPaths ?? [],
+      endpoint: engine?.info()?.url,
+      listers,
+    }),
+    env.logFilter,
+  );
   if (error.kind === 'engine_unreachable') engine?.invalidate();
   return fail(shown(withoutSecrets(error, secrets), tool, env), engine?.name, env.engines);
 }
@@ -529,9 +533,14 @@ async function connectClient(
   }
 }
 
-/** The error as this call's caller may see it: whole over stdio, without addresses or paths when remote. */
-const shown = (error: ToolError, tool: AnyTool, env: PipelineEnv): ToolError =>
-  env.remote ? forRemote(error, tool.name, env.remote) : error;
+/**
+ * The error as this call's caller may see it: the outside text it quotes screened; whole over stdio,
+ * without addresses or paths when remote.
+ */
+const shown = (e: ToolError, tool: AnyTool, env: PipelineEnv): ToolError => {
+  const error = renderQuote(e, env.logFilter);
+  return env.remote ? forRemote(error, tool.name, env.remote) : error;
+};
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);

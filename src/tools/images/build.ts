@@ -192,11 +192,9 @@ function buildFailure(e: unknown, log: BuildLog): unknown {
   }
   const output = log.lastOutput(8).filter((l) => l !== reason);
   const where = log.step ? `build failed at ${log.step}` : 'build failed';
-  return new ToolError(
-    'invalid_argument',
-    `${where}: ${reason}${output.length ? `\n${output.join('\n')}` : ''}`,
-    {
-      hint: 'Fix that Dockerfile step (or the context it reads) and build again.',
-    },
-  );
+  // The reason and the step's output are the engine's and the build container's words: quoted, screened.
+  return new ToolError('invalid_argument', where, {
+    quote: { by: 'the build', text: [reason, ...output].join('\n') },
+    hint: 'Fix that Dockerfile step (or the context it reads) and build again.',
+  });
 }

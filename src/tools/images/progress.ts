@@ -157,7 +157,8 @@ const MISSING =
 const UNREACHABLE = /connection refused|no such host|i\/o timeout|dial tcp|tls: |server gave HTTP response/i;
 
 /**
- * A registry operation's failure as a ToolError: what failed, why (the engine's words), what to do.
+ * A registry operation's failure as a ToolError: what failed, what to do, and the engine's words, which
+ * relay the registry's: they go as the error's quote, which the pipeline screens before anyone reads it.
  * `what` names the operation and image, e.g. "pull of 127.0.0.1:5000/app:v1".
  */
 export function registryFailure(
@@ -169,30 +170,41 @@ export function registryFailure(
   const refused = refusal(e);
   const text = e instanceof EngineStreamError ? e.message : refused?.message;
   if (text === undefined) return e; // not an engine answer: the pipeline maps it
-  const message = `${what} failed: ${text}`;
-  const notFound = () =>
-    new ToolError('not_found', message, {
-      hint: 'Check the repository and tag; local images are listed by docker_list_images. A private repository may also need auth.',
+  const message = `${what} failed`;
+  const quote = { by: `the engine, relaying registry ${registry},`, text };
+  const login =
+    `log in to ${registry} (docker login, or an auths/credHelpers entry in ~/.docker/config.json on the server)` +
+    (opts.authArgument === false ? '' : ', or pass auth');
+  // The registry answered DENIED. Registries that hide private names (Docker Hub) answer so for a
+  // missing repository too, so the hint names both causes.
+  if (/pull access denied|repository does not exist/i.test(text))
+    return new ToolError('registry_auth', message, {
+      quote,
+      hint: `The registry denied access: ${login}; if the credentials are right, check the repository name (a registry may deny a name that does not exist).`,
     });
-  // Docker Hub says this for a missing repository and for a private one alike.
-  if (/repository does not exist/i.test(text)) return notFound();
   if (AUTH_FAILURE.test(text))
     return new ToolError('registry_auth', message, {
-      hint:
-        `Log in to ${registry} (docker login, or an auths/credHelpers entry in ~/.docker/config.json on the server)` +
-        (opts.authArgument === false ? '.' : ', or pass auth.'),
+      quote,
+      hint: `${login.charAt(0).toUpperCase()}${login.slice(1)}.`,
     });
   if (UNREACHABLE.test(text))
     return new ToolError('internal', message, {
+      quote,
       hint: `The engine could not reach ${registry}; check the registry address and that it is up.`,
       retryable: true,
     });
-  if (MISSING.test(text) || refused?.status === 404) return notFound();
+  if (MISSING.test(text) || refused?.status === 404)
+    return new ToolError('not_found', message, {
+      quote,
+      hint: 'Check the repository and tag; local images are listed by docker_list_images. A private repository may also need auth.',
+    });
   if (refused?.status === 400 || /invalid reference format/i.test(text))
     return new ToolError('invalid_argument', message, {
+      quote,
       hint: 'Fix the image reference: repo[:tag|@digest].',
     });
   return new ToolError('internal', message, {
+    quote,
     hint: 'The engine or registry reported an error; check it and retry.',
   });
 }

@@ -58,7 +58,8 @@ export const pushImage = defineTool({
     } catch (e) {
       if (
         (e as { statusCode?: number }).statusCode === 404 ||
-        (e instanceof EngineStreamError && /does not exist locally/i.test(e.message))
+        // "tag does not exist: …" from engine 20.10, "… does not exist locally …" from others.
+        (e instanceof EngineStreamError && /does not exist locally|^tag does not exist\b/i.test(e.message))
       )
         throw new ToolError('not_found', `image '${reference}' not found locally`, {
           hint: `Tag a local image as ${reference} first (docker_tag_image); docker_list_images shows them.`,
