@@ -53,10 +53,22 @@ export const inspectContainerTool = defineTool({
   engine: 'requests',
   input: Type.Object({ container_id: ContainerRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
-  // Image authors and whoever started the container set env and labels (the full document nests
-  // them), and network names are any text their creator chose: each string screened where it stands,
-  // so the env list stays the container's own (fence lines would be entries of it).
-  screened: ['env', 'labels', 'Config.Env', 'Config.Labels', 'networks'],
+  // Image authors and whoever started the container set env, labels and the command (the full
+  // document nests them), and network names are any text their creator chose: each string screened
+  // where it stands, so the env list stays the container's own (fence lines would be entries of it).
+  screened: [
+    'env',
+    'labels',
+    'Config.Env',
+    'Config.Labels',
+    'networks',
+    'command',
+    'working_dir',
+    'Path',
+    'Args',
+    'Config.Cmd',
+    'Config.Entrypoint',
+  ],
   handler: async ({ container_id, full }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     if (full) return info as unknown as Record<string, unknown>;

@@ -46,8 +46,25 @@ export const inspectImageTool = defineTool({
   idempotent: true,
   input: Type.Object({ image: ImageRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
-  // The image's author wrote these; the full document nests them.
-  screened: ['labels', 'Config.Labels'],
+  // The image's author wrote these, and a container of it inherits them: env fenced as the container
+  // inspect fences it, the rest screened; the full document nests them (ContainerConfig: the build's).
+  untrusted: {
+    env: 'env of image {image}',
+    'Config.Env': 'env of image {image}',
+    'ContainerConfig.Env': 'env of image {image}',
+  },
+  screened: [
+    'labels',
+    'entrypoint',
+    'cmd',
+    'working_dir',
+    'user',
+    ...['Config', 'ContainerConfig'].flatMap((c) =>
+      ['Labels', 'Entrypoint', 'Cmd', 'WorkingDir', 'User'].map((f) => `${c}.${f}`),
+    ),
+    'Comment',
+    'Author',
+  ],
   handler: async ({ image, full }, { engine: { docker }, signal }) => {
     const info = await inspectImage(docker, image, signal);
     if (full) return info as unknown as Record<string, unknown>;
