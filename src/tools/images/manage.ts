@@ -110,13 +110,14 @@ export const removeImage = defineTool({
     const info = await inspectImage(docker, image, signal);
     const tags = info.RepoTags ?? [];
     const { ref, last } = removalOf(image, tags);
+    const frees = last ? await uniqueSize(docker, info.Id, signal) : undefined;
     const what = last
       ? `delete image ${shortId(info.Id)}`
       : `untag '${ref}' (image ${shortId(info.Id)} keeps ${tags.length - 1} other tag(s))`;
     return {
       action: `${what}${force ? '; forced' : ''}`,
       objects: last ? (tags.length > 0 ? tags : [shortId(info.Id)]) : [ref],
-      ...(last && { reclaims: info.Size }),
+      ...(frees !== undefined && { reclaims: frees }),
       plan: { image: info.Id, deletes: last },
     };
   },
@@ -278,6 +279,22 @@ export const pruneImages = defineTool({
     };
   },
 });
+
+/**
+ * The bytes deleting image `id` frees: its size less what it shares with other images, the unique size
+ * `docker system df -v` shows (its total size counts layers that stay). Undefined when the engine does not say.
+ */
+async function uniqueSize(docker: Dockerode, id: string, signal: AbortSignal): Promise<number | undefined> {
+  const df = await engineRequest<{ Images?: { Id: string; Size?: number; SharedSize?: number }[] }>(
+    docker,
+    { path: '/system/df', query: { type: 'image' } },
+    signal,
+  ).catch(() => undefined);
+  const row = df?.Images?.find((i) => i.Id === id);
+  if (typeof row?.Size !== 'number' || typeof row.SharedSize !== 'number' || row.SharedSize < 0)
+    return undefined;
+  return Math.max(0, row.Size - row.SharedSize);
+}
 
 /** Bytes the engine's image layers take on disk (/system/df), so a removal's saving is the difference. */
 async function spaceUsed(docker: Dockerode, signal: AbortSignal): Promise<number> {
