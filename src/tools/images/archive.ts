@@ -60,43 +60,69 @@ function counter(onBytes: (n: number) => void): Transform {
 
 const mib = (n: number) => `${(n / 1_048_576).toFixed(1)} MiB`;
 
+/**
+ * A refusal about the save's target. Over stdio it names the path the server resolved too, when that
+ * differs; a remote caller is told only the path they gave, not where a symlink on the server leads.
+ */
+function targetError(
+  kind: 'not_found' | 'policy_denied' | 'conflict',
+  what: (path: string) => string,
+  at: { asked: string; target: string },
+  hint: string,
+): ToolError {
+  const remote = what(at.asked);
+  const message = at.target === at.asked ? remote : `${remote} (the path leads to '${at.target}')`;
+  return new ToolError(kind, message, { hint, remote: { message: remote, hint } });
+}
+
+const EXISTS_HINT = 'Pass overwrite: true to replace it (a destructive operation), or choose another path.';
+
 /** The directory must exist and be writable; an existing target needs overwrite (and must be a file). */
-async function checkTarget(target: string, overwrite: boolean): Promise<void> {
-  const dir = dirname(target);
+async function checkTarget(at: { asked: string; target: string }, overwrite: boolean): Promise<void> {
+  const dir = dirname(at.target);
+  const dirAt = { asked: dirname(at.asked), target: dir };
   const dirStat = await stat(dir).catch(() => undefined);
   if (!dirStat?.isDirectory())
-    throw new ToolError('not_found', `directory '${dir}' does not exist on the server's host`, {
-      hint: 'Create it first, or save into an existing directory.',
-    });
+    throw targetError(
+      'not_found',
+      (d) => `directory '${d}' does not exist on the server's host`,
+      dirAt,
+      'Create it first, or save into an existing directory.',
+    );
   try {
     await access(dir, constants.W_OK);
   } catch {
-    throw new ToolError('policy_denied', `directory '${dir}' is not writable by the server`, {
-      hint: 'Save into a directory the server may write to.',
-    });
+    throw targetError(
+      'policy_denied',
+      (d) => `directory '${d}' is not writable by the server`,
+      dirAt,
+      'Save into a directory the server may write to.',
+    );
   }
-  const existing = await lstat(target).catch(() => undefined);
+  const existing = await lstat(at.target).catch(() => undefined);
   if (existing?.isDirectory())
-    throw new ToolError('conflict', `'${target}' is a directory`, {
-      hint: 'Give a file path inside it, e.g. .../images.tar.',
-    });
-  if (existing && !overwrite)
-    throw new ToolError('conflict', `'${target}' already exists`, {
-      hint: 'Pass overwrite: true to replace it (a destructive operation), or choose another path.',
-    });
+    throw targetError(
+      'conflict',
+      (p) => `'${p}' is a directory`,
+      at,
+      'Give a file path inside it, e.g. .../images.tar.',
+    );
+  if (existing && !overwrite) throw targetError('conflict', (p) => `'${p}' already exists`, at, EXISTS_HINT);
 }
 
 /** Puts the finished temp file at `target`; without overwrite a file that appeared meanwhile still wins. */
-/** The temp file moved to `to` (the target inside the open directory); `target` names it in errors. */
-async function publish(temp: string, to: string, target: string, overwrite: boolean): Promise<void> {
+/** The temp file moved to `to` (the target inside the open directory); `at` names it in errors. */
+async function publish(
+  temp: string,
+  to: string,
+  at: { asked: string; target: string },
+  overwrite: boolean,
+): Promise<void> {
   if (overwrite) return rename(temp, to);
   try {
     await link(temp, to); // fails if target exists, unlike rename
   } catch (e) {
-    if (errno(e) === 'EEXIST')
-      throw new ToolError('conflict', `'${target}' already exists`, {
-        hint: 'Pass overwrite: true to replace it (a destructive operation), or choose another path.',
-      });
+    if (errno(e) === 'EEXIST') throw targetError('conflict', (p) => `'${p}' already exists`, at, EXISTS_HINT);
     // Filesystems without hard links: the check in checkTarget has to do.
     if (['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(errno(e) ?? '')) return rename(temp, to);
     throw e;
@@ -131,9 +157,11 @@ export const saveImage = defineTool({
   handler: async (args, { engine, signal, progress }) => {
     const { docker } = engine;
     const images = [...new Set([args.images].flat())];
-    const target = await hostFile(engine, hostFilePath(args.path, 'path'), 'path', 'write', signal);
+    const asked = hostFilePath(args.path, 'path');
+    const target = await hostFile(engine, asked, 'path', 'write', signal);
+    const at = { asked, target };
     const overwrite = args.overwrite ?? false;
-    await checkTarget(target, overwrite);
+    await checkTarget(at, overwrite);
     // Resolve every reference first: the engine would fail mid-stream on a missing one.
     for (const ref of images) await inspectImage(docker, ref, signal);
 
@@ -155,12 +183,13 @@ export const saveImage = defineTool({
         createWriteStream(temp, { flags: 'wx', mode: 0o600 }),
         { signal },
       );
-      await publish(temp, dir.at(basename(target)), target, overwrite);
+      await publish(temp, dir.at(basename(target)), at, overwrite);
     } finally {
       await rm(temp, { force: true });
       await dir.close();
     }
-    return { path: target, bytes, images };
+    // The path as the caller gave it: where a symlink on the server leads is not theirs to learn.
+    return { path: asked, bytes, images };
   },
 });
 
