@@ -106,7 +106,7 @@ function engineRefusal(
     return {
       allowed: false,
       reason: `${what} changes state and engine '${e}' is read-only`,
-      hint: `Use another engine${orWithout}; the operator allows it with readOnly: false for engine '${e}' (config file, engines.${e}).`,
+      hint: `Use another engine${readOnlyWithout(tool, orWithout)}; the operator allows it with readOnly: false for engine '${e}' (config file, engines.${e}).`,
     };
   if (tier === 'destructive' && !engine.ceiling.allowDestructive)
     return {
@@ -217,7 +217,7 @@ function refusalOf(tool: AnyTool, profile: SafetyProfile, { tier, by }: CallTier
   if (profile.readOnly)
     return {
       server: `${what} changes state and the server is read-only`,
-      flag: `Restart without --read-only to use it${orWithout}.`,
+      flag: `Restart without --read-only to use it${readOnlyWithout(tool, orWithout)}.`,
       credential: `${what} changes state and your credential is read-only`,
     };
   if (tier === 'moderate' && !profile.allowModerate)
@@ -240,3 +240,6 @@ const toolsetRefusal = (what: string, toolset: Toolset): Refusal => ({
   flag: `Add ${toolset} to --toolsets (MCP_DOCKER_TOOLSETS) to use it.`,
   credential: `${what}, which your credential does not switch on`,
 });
+
+/** Leaving the raising argument out helps under read-only only when the tool alone changes nothing. */
+const readOnlyWithout = (tool: AnyTool, orWithout: string) => (tool.safety === 'safe' ? orWithout : '');

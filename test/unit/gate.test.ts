@@ -120,6 +120,15 @@ describe('gate: escalation by argument', () => {
     );
   });
 
+  it('does not suggest leaving the argument out under read-only when the tool alone changes state', () => {
+    const ro = profile({ readOnly: true, allowDestructive: true });
+    const said = refusal(gate(save, ro, { args: { overwrite: true } }));
+    expect(said).toContain('Restart without --read-only to use it.');
+    expect(said).not.toContain('call without');
+    const read: AnyTool = { ...tool('docker_x', 'safe'), escalate: { write: 'moderate' } };
+    expect(refusal(gate(read, ro, { args: { write: true } }))).toContain(", or call without 'write'");
+  });
+
   it("words a credential's refusal from its origin", () => {
     const p = profile({ origin: "profile 'ops'" });
     expect(gate(save, p).allowed).toBe(true);
