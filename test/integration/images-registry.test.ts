@@ -211,6 +211,20 @@ describe('docker_push_image and docker_pull_image on the open registry', () => {
     },
     LONG,
   );
+
+  it(
+    'answers a push of a tag missing from a local repository with not_found and how to tag it',
+    async () => {
+      const repo = `${REGISTRY}/${uniqueName('mcpt-notag')}`;
+      await docker.getImage(TEST_IMAGE).tag({ repo: track(`${repo}:v1`).replace(/:v1$/, ''), tag: 'v1' });
+      const err = await callErr('docker_push_image', { image: repo });
+
+      expect(err.kind).toBe('not_found');
+      expect(err.message).toContain(`'${repo}:latest' not found locally`);
+      expect(err.hint).toContain('docker_tag_image');
+    },
+    LONG,
+  );
 });
 
 describe('registry credentials on the auth registry', () => {

@@ -132,6 +132,16 @@ describe('docker_create_volume', () => {
     expect(await volumeExists(name)).toBe(false);
   });
 
+  it('answers a driver the engine has no plugin for as the driver argument at fault', async () => {
+    const name = uniqueName('mcpt-vol');
+    const err = await callErr('docker_create_volume', { name, driver: uniqueName('mcpt-nodriver') });
+
+    expect(err.kind).toBe('invalid_argument');
+    expect(err.hint).toContain('driver');
+    expect(err.hint).not.toContain('docker_list_volumes');
+    expect(await volumeExists(name)).toBe(false);
+  }, 60_000);
+
   it('binds a harmless host directory', async () => {
     const name = uniqueName('mcpt-vol');
 
@@ -146,6 +156,14 @@ describe('docker_create_volume', () => {
 });
 
 describe('docker_list_volumes', () => {
+  it("answers a filter the engine does not take naming the 'filters' argument and the key", async () => {
+    const err = await callErr('docker_list_volumes', { filters: { bogus: ['x'] } });
+
+    expect(err.kind).toBe('invalid_argument');
+    expect(err.message).toContain("invalid argument 'filters'");
+    expect(err.message).toContain("'bogus'");
+  });
+
   it('lists volumes as compact rows, narrowed by label', async () => {
     const batch = uniqueName('b');
     const a = await makeVolume({ 'mcpt-batch': batch });
