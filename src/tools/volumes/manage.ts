@@ -1,4 +1,5 @@
 /** Creating, removing and pruning volumes. */
+import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
@@ -70,6 +71,8 @@ export const removeVolume = defineTool({
     const plan = { created: createdOf(found) };
     if (!found)
       return { action: `remove volume '${volume_name}' (it does not exist now)`, objects: [], plan };
+    // A volume in use cannot go, force or not: say so before asking rather than after.
+    await refuseInUse(docker, volume_name, signal);
     return { action: `remove volume '${volume_name}' and all the data in it`, objects: [volume_name], plan };
   },
   handler: async ({ volume_name, force }, { engine: { docker }, signal, confirmed }) => {
@@ -83,21 +86,25 @@ export const removeVolume = defineTool({
         hint: 'List them with docker_list_volumes, or pass force: true to ignore a missing volume.',
       });
     }
-    // The engine refuses even with force, naming only container IDs; name them instead.
-    const users = await containersUsing(docker, volume_name, signal);
-    if (users.length > 0)
-      throw new ToolError(
-        'conflict',
-        `volume '${volume_name}' is in use by ${users.length} container(s): ${users
-          .slice(0, 10)
-          .map((n) => `'${n}'`)
-          .join(', ')}`,
-        { hint: 'Remove those containers first (docker_remove_container); force does not override this.' },
-      );
+    await refuseInUse(docker, volume_name, signal);
     await docker.getVolume(volume_name).remove({ force, abortSignal: signal });
     return { name: volume_name, removed: true };
   },
 });
+
+/** The engine refuses a volume in use even with force, naming only container IDs; name them instead. */
+async function refuseInUse(docker: Dockerode, volume: string, signal: AbortSignal): Promise<void> {
+  const users = await containersUsing(docker, volume, signal);
+  if (users.length > 0)
+    throw new ToolError(
+      'conflict',
+      `volume '${volume}' is in use by ${users.length} container(s): ${users
+        .slice(0, 10)
+        .map((n) => `'${n}'`)
+        .join(', ')}`,
+      { hint: 'Remove those containers first (docker_remove_container); force does not override this.' },
+    );
+}
 
 /** From Engine API 1.42 a prune spares named volumes unless filtered with all=true. */
 const spareNamedByDefault = (apiVersion: string | undefined) => apiAtLeast(apiVersion ?? '0', '1.42');

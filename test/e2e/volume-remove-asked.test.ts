@@ -1,0 +1,48 @@
+/**
+ * docker_remove_volume under --confirm, through the compiled binary: a volume a container uses is
+ * refused before the user is asked, since accepting could not remove it anyway.
+ */
+import { afterAll, expect, it } from 'bun:test';
+import { errorOf } from '../helpers/client.ts';
+import { askingClient } from '../helpers/elicit.ts';
+import { cleanupContainers, TEST_IMAGE, testDocker, testLabels, uniqueName } from '../helpers/engine.ts';
+
+const docker = testDocker();
+const volumes: string[] = [];
+
+afterAll(async () => {
+  await cleanupContainers();
+  for (const v of volumes)
+    await docker
+      .getVolume(v)
+      .remove({ force: true })
+      .catch(() => undefined);
+});
+
+it('refuses a volume in use, naming the container, without asking the user', async () => {
+  const volume = uniqueName('mcpt-vol');
+  volumes.push(volume);
+  await docker.createVolume({ Name: volume, Labels: testLabels() });
+  const name = uniqueName('mcpt-user');
+  await docker.createContainer({
+    name,
+    Image: TEST_IMAGE,
+    Cmd: ['true'],
+    Labels: testLabels(),
+    HostConfig: { NetworkMode: 'none', Binds: [`${volume}:/data`] },
+  });
+  const client = await askingClient({
+    kind: 'v1',
+    env: { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' },
+    answer: () => 'accept',
+  });
+  try {
+    const error = errorOf(await client.callTool('docker_remove_volume', { volume_name: volume }));
+    expect(error.kind).toBe('conflict');
+    expect(error.message).toContain(name);
+    expect(client.asked).toEqual([]);
+  } finally {
+    await client.close();
+  }
+  expect((await docker.getVolume(volume).inspect()).Name).toBe(volume);
+}, 60_000);
