@@ -114,7 +114,7 @@ describe('docker_remove_image asks with the space it frees', () => {
 });
 
 describe("text an image's author wrote is screened", () => {
-  it('docker_inspect_image fences env and cleans and flags cmd; docker_inspect_container cleans command', async () => {
+  it('docker_inspect_image cleans and flags env and cmd in place; docker_inspect_container cleans command', async () => {
     const tag = `${uniqueName('mcpt-author')}:v1`;
     const { container } = await commit({ tag, env: [`NOTE=${INJECTION}`], cmd: ['echo', INJECTION] });
     const server = await startServer();
@@ -123,7 +123,10 @@ describe("text an image's author wrote is screened", () => {
       const text = textOf(image);
       expect(text).not.toContain(ESC);
       const out = structured<{ env: string[]; cmd: string[] }>(image);
-      expect(out.env[0]).toMatch(/^<untrusted-\w+ source="env of image /);
+      // Flagged where it stands: the env list stays the image's own, one entry, no fence lines in it.
+      expect(out.env.filter((e) => e.includes('NOTE='))).toHaveLength(1);
+      expect(out.env.some((e) => e.startsWith('<untrusted-'))).toBe(false);
+      expect(out.env.find((e) => e.includes('NOTE='))).toContain('[flagged');
       expect(out.cmd[1]).toStartWith('[flagged');
       const full = textOf(await server.client.callTool('docker_inspect_image', { image: tag, full: true }));
       expect(full).not.toContain(ESC);

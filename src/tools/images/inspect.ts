@@ -46,21 +46,18 @@ export const inspectImageTool = defineTool({
   idempotent: true,
   input: Type.Object({ image: ImageRef, full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
-  // The image's author wrote these, and a container of it inherits them: env fenced as the container
-  // inspect fences it, the rest screened; the full document nests them (ContainerConfig: the build's).
-  untrusted: {
-    env: 'env of image {image}',
-    'Config.Env': 'env of image {image}',
-    'ContainerConfig.Env': 'env of image {image}',
-  },
+  // The image's author wrote these, and a container of it inherits them; the full document nests them
+  // (ContainerConfig: the build's). Each string screened where it stands, so the env list stays the
+  // image's own (fence lines would be entries of it), as a container's inspect shows its env.
   screened: [
+    'env',
     'labels',
     'entrypoint',
     'cmd',
     'working_dir',
     'user',
     ...['Config', 'ContainerConfig'].flatMap((c) =>
-      ['Labels', 'Entrypoint', 'Cmd', 'WorkingDir', 'User'].map((f) => `${c}.${f}`),
+      ['Env', 'Labels', 'Entrypoint', 'Cmd', 'WorkingDir', 'User'].map((f) => `${c}.${f}`),
     ),
     'Comment',
     'Author',
