@@ -99,6 +99,24 @@ describe('secretArgs', () => {
     for (const name of ['docker_pull_image', 'docker_push_image'])
       expect(catalogue.find((t) => t.name === name)?.secretArgs).toEqual(['auth']);
   });
+
+  // Values that carry passwords whatever they are called: `MY_VAR=s3cret` has no secret name to redact by.
+  it('is declared on every environment, stdin and build args argument of every tool', () => {
+    const carriers = new Set(['env', 'environment', 'stdin', 'build_args']);
+    const undeclared = catalogue.flatMap((t) =>
+      Object.keys((t.input as { properties?: object }).properties ?? {})
+        .filter((k) => carriers.has(k) && !t.secretArgs?.includes(k))
+        .map((k) => `${t.name}.${k}`),
+    );
+    expect(undeclared).toEqual([]);
+  });
+
+  it('is declared on the file content copied into a container and on secret and config data', () => {
+    const secretOf = (name: string) => catalogue.find((t) => t.name === name)?.secretArgs;
+    expect(secretOf('docker_copy_to_container')).toEqual(['content']);
+    expect(secretOf('docker_secret_create')).toEqual(['data']);
+    expect(secretOf('docker_config_create')).toEqual(['data']);
+  });
 });
 
 describe('secretResult', () => {

@@ -64,6 +64,8 @@ export const createContainer = defineTool({
   idempotent: false,
   input: Type.Object(createProperties, { additionalProperties: false }),
   output: Type.Object({ id: Type.String(), name: Type.String(), warnings: Warnings }),
+  // Env values are where containers take their passwords, whatever the variable is called.
+  secretArgs: ['environment'],
   handler: async (args, { engine: { docker }, signal }) => {
     const { id, warnings } = await create(docker, args, signal);
     const { name } = stateOf(await inspectContainer(docker, id, signal));
@@ -102,6 +104,7 @@ export const runContainer = defineTool({
     removed: Type.Optional(Type.Boolean()),
     warnings: Warnings,
   }),
+  secretArgs: ['environment'],
   timeoutArg: 'timeout',
   keep: 'tail',
   untrusted: { stdout: 'output of container from {image}', stderr: 'stderr of container from {image}' },

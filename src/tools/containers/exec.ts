@@ -49,6 +49,8 @@ export const execCommand = defineTool({
     stderr: Type.String(),
     truncated_bytes: Type.Optional(Type.Integer({ description: 'Output bytes dropped from the front' })),
   }),
+  // stdin is how a password reaches a command (--password-stdin, chpasswd); env values hold them too.
+  secretArgs: ['stdin', 'environment'],
   timeoutArg: 'timeout',
   keep: 'tail',
   untrusted: { stdout: 'output of exec in {container_id}', stderr: 'stderr of exec in {container_id}' },

@@ -236,6 +236,8 @@ export const copyToContainer = defineTool({
     { additionalProperties: false },
   ),
   output: Type.Object({ path: Type.String(), size: Type.Integer(), mode: Type.String() }),
+  // The file may be a key, a password file or a config with credentials: audited as ***.
+  secretArgs: ['content'],
   handler: async (args, { engine: { docker }, signal }) => {
     const path = containerPath(args.path, 'path');
     if (path === '/')

@@ -87,6 +87,8 @@ export const buildImage = defineTool({
     ),
     log: Type.Array(Type.String(), { description: 'Last lines of the build' }),
   }),
+  // Build args carry tokens for private package registries (NPM_TOKEN and the like).
+  secretArgs: ['build_args'],
   handler: async (args, { engine, signal, progress, dockerConfigDir }) => {
     const { docker } = engine;
     if (!isAbsolute(args.path))

@@ -1,7 +1,7 @@
 /**
  * Swarm secrets and configs: create, list, inspect, remove. A secret's data is a declared secret
- * argument (never returned, audited, logged or quoted in an error); a config's contents come back
- * on inspect, redacted like any other text.
+ * argument (never returned, audited, logged or quoted in an error); so are a config's contents,
+ * which do come back on inspect, redacted like any other text.
  */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
@@ -73,7 +73,8 @@ function createTool(kind: BlobKind) {
       { additionalProperties: false },
     ),
     output: Type.Object({ id: Type.String(), name: Type.String() }),
-    ...(kind === 'secret' && { secretArgs: ['data'] }),
+    // A config file often holds credentials too: its contents are audited as *** like a secret's.
+    secretArgs: ['data'],
     handler: async ({ name, data, labels }, { engine: { docker }, signal }) => ({
       id: await createBlob(docker, kind, { name, data, labels }, signal),
       name,
