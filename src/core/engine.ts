@@ -124,6 +124,7 @@ export interface EngineSession<C extends Dockerode | EngineRequests | undefined 
 export interface EngineEntry {
   name: string;
   description?: string;
+  /** What this caller may do there: the engine's ceiling narrowed by the caller's profile. */
   ceiling: EngineCeiling;
   /** The engine a call that names none uses. */
   isDefault: boolean;

@@ -470,17 +470,24 @@ async function confirmStep(
 
 /**
  * Every engine this caller may use, as docker_list_engines reports them: each with its own
- * connection (addresses and paths hidden from a remote caller).
+ * connection (addresses and paths hidden from a remote caller), and what the caller may do there:
+ * the engine's ceiling narrowed by the caller's profile (server-wide settings, or a credential's), as
+ * the gate applies both. The ceiling alone would show destructive calls the server refuses.
  */
 function engineList(env: PipelineEnv): EngineEntry[] {
-  const { remote } = env;
-  const fallback = defaultEngineFor(env.engines, env.profile);
-  return callerEngines(env.engines, env.profile).map((name) => {
+  const { remote, profile } = env;
+  const fallback = defaultEngineFor(env.engines, profile);
+  const writes = profile.allowModerate && !profile.readOnly;
+  return callerEngines(env.engines, profile).map((name) => {
     const e = env.engines.resolve(name);
+    const readOnly = e.ceiling.readOnly || !writes;
     return {
       name,
       ...(e.description !== undefined && { description: e.description }),
-      ceiling: e.ceiling,
+      ceiling: {
+        readOnly,
+        allowDestructive: e.ceiling.allowDestructive && profile.allowDestructive && !readOnly,
+      },
       isDefault: name === fallback,
       access: remote ? remoteEngineView(e, (err) => forRemote(err, `engine ${name}`, remote)) : e,
     };

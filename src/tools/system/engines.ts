@@ -22,8 +22,9 @@ const EngineRow = Type.Object({
   api_version: Type.Optional(Type.String()),
   swarm: Type.Optional(Type.String({ description: 'none, worker or manager' })),
   error: Type.Optional(Type.String()),
-  read_only: Type.Boolean(),
-  allow_destructive: Type.Boolean(),
+  // What this caller may do there (the engine's ceiling and the server's or credential's settings).
+  read_only: Type.Boolean({ description: 'Only reads allowed' }),
+  allow_destructive: Type.Boolean({ description: 'Destructive tools allowed' }),
   description: Type.Optional(Type.String()),
 });
 
@@ -56,7 +57,7 @@ async function probe(entry: EngineEntry, callSignal: AbortSignal): Promise<Row> 
     name: entry.name,
     ...(entry.isDefault && { default: true }),
     read_only: entry.ceiling.readOnly,
-    allow_destructive: entry.ceiling.allowDestructive && !entry.ceiling.readOnly,
+    allow_destructive: entry.ceiling.allowDestructive,
     ...(entry.description !== undefined && { description: entry.description }),
   };
   try {
