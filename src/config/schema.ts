@@ -239,7 +239,7 @@ const limitFields = {
   maxLogLines: Type.Integer({
     default: 10_000,
     minimum: 1,
-    ...limits('Most log lines one call may ask for', '--max-log-lines', ['SAFETY_MAX_LOG_LINES']),
+    ...limits('Most log lines a call reads or greps', '--max-log-lines', ['SAFETY_MAX_LOG_LINES']),
   }),
   maxListResults: Type.Integer({
     default: 1000,

@@ -36,3 +36,20 @@ export function parseTimePoint(value: string, field: string, nowMs = Date.now())
     });
   return Math.round(seconds * 1000) / 1000;
 }
+
+/**
+ * A since/until window in unix seconds, each end parsed as parseTimePoint does (against one `nowMs`,
+ * so `10m`/`5m` keep their order). An `until` before `since` selects nothing: refused, not answered empty.
+ */
+export function timeWindow(
+  args: { since?: string; until?: string },
+  nowMs = Date.now(),
+): { since?: number; until?: number } {
+  const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since', nowMs);
+  const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until', nowMs);
+  if (since !== undefined && until !== undefined && until < since)
+    throw new ToolError('invalid_argument', "invalid argument 'until': it is before 'since'", {
+      hint: 'Give until a later time than since, or leave it out.',
+    });
+  return { since, until };
+}

@@ -174,18 +174,48 @@ describe('docker_container_logs', () => {
     expect(sub.lines).toEqual(['line-49', ...Array.from({ length: 10 }, (_, i) => `line-${490 + i}`)]);
     expect(sub.scanned).toBe(500);
 
-    // tail 5 → the newest 100 lines (tail × 20) are searched.
-    const re = await callOk<Logs>('docker_container_logs', {
+    // tail counts matches, as `docker logs | grep | tail -5` does: the whole log (under
+    // --max-log-lines) is searched, however small tail is.
+    const re = await callOk<Logs & { note?: string }>('docker_container_logs', {
       container_id: counted,
       grep: '/^LINE-(1|25|401|450)$/i',
       tail: 5,
     });
-    expect(re.lines).toEqual(['line-401', 'line-450']);
-    expect(re.scanned).toBe(100);
+    expect(re.lines).toEqual(['line-1', 'line-25', 'line-401', 'line-450']);
+    expect(re.scanned).toBe(500);
+    expect(re.note).toBeUndefined();
 
     const bad = await callErr('docker_container_logs', { container_id: counted, grep: '/(unclosed/' });
     expect(bad.kind).toBe('invalid_argument');
     expect(bad.message).toContain('grep');
+  });
+
+  it('says when grep ran out of lines to search before finding tail matches, and how to search further', async () => {
+    const out = await callOk<Logs & { note?: string }>(
+      'docker_container_logs',
+      { container_id: counted, grep: 'line-1', tail: 5 },
+      { limits: { maxLogLines: 100 } },
+    );
+    // Only line-401 … line-500 were searched, and none of them holds 'line-1'.
+    expect(out.scanned).toBe(100);
+    expect(out.count).toBe(0);
+    expect(out.note).toBe(
+      'searched only the newest 100 lines (--max-log-lines); older ones were not searched: give until (and since) to search an earlier stretch',
+    );
+    // Enough matches in the newest lines: nothing was missed that tail would have kept.
+    const full = await callOk<Logs & { note?: string }>(
+      'docker_container_logs',
+      { container_id: counted, grep: 'line-4', tail: 5 },
+      { limits: { maxLogLines: 100 } },
+    );
+    expect(full.count).toBe(5);
+    expect(full.note).toBeUndefined();
+  });
+
+  it('refuses until before since, as docker_events does', async () => {
+    const err = await callErr('docker_container_logs', { container_id: counted, since: '1m', until: '2m' });
+    expect(err.kind).toBe('invalid_argument');
+    expect(err.message).toContain("'until': it is before 'since'");
   });
 
   it('keeps the newest lines when the response cap cuts a large tail', async () => {

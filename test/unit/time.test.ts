@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import { ToolError } from '../../src/core/errors.ts';
-import { parseTimePoint } from '../../src/tools/time.ts';
+import { parseTimePoint, timeWindow } from '../../src/tools/time.ts';
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0); // 2024-05-01T12:00:00Z
 const nowS = NOW / 1000;
@@ -41,5 +41,18 @@ describe('parseTimePoint', () => {
       expect((err as ToolError).message).toContain("'until'");
       expect((err as ToolError).hint).toContain('RFC 3339');
     }
+  });
+});
+
+describe('timeWindow', () => {
+  it('parses both ends against the same now', () => {
+    expect(timeWindow({ since: '10m', until: '5m' }, NOW)).toEqual({ since: nowS - 600, until: nowS - 300 });
+    expect(timeWindow({}, NOW)).toEqual({ since: undefined, until: undefined });
+  });
+
+  it('refuses until before since, naming until', () => {
+    expect(() => timeWindow({ since: '1m', until: '2m' }, NOW)).toThrow(
+      "invalid argument 'until': it is before 'since'",
+    );
   });
 });

@@ -8,7 +8,7 @@ import { portText } from '../../docker/containers.ts';
 import { logSource, readLogTail } from '../../docker/logs.ts';
 import { lineMatcher } from '../containers/match.ts';
 import { TimeEnd, TimePoint } from '../params.ts';
-import { parseTimePoint } from '../time.ts';
+import { timeWindow } from '../time.ts';
 import { projectName, projectRef } from './params.ts';
 
 const name = (c: { Names?: string[] }) => (c.Names?.[0] ?? '').replace(/^\//, '');
@@ -95,8 +95,7 @@ export const composeLogs = defineTool({
   secretArgs: ['env'],
   hostPaths: ['project_dir', 'files'],
   handler: async (args, { engine, signal, limits, processEnv }) => {
-    const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');
-    const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until');
+    const { since, until } = timeWindow(args);
     const match = args.grep === undefined ? undefined : await lineMatcher(args.grep, 'grep');
     const project = await projectName(engine, args, signal, processEnv);
     const cs = await projectContainers(engine.docker, project, args.services, signal);

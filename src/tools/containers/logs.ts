@@ -5,7 +5,7 @@ import { defineTool } from '../../core/tool.ts';
 import { logSource, readLogTail } from '../../docker/logs.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
 import { ContainerRef, TimeEnd, TimePoint } from '../params.ts';
-import { parseTimePoint } from '../time.ts';
+import { timeWindow } from '../time.ts';
 import { lineMatcher } from './match.ts';
 
 export const containerLogs = defineTool({
@@ -39,8 +39,7 @@ export const containerLogs = defineTool({
   narrowHint: 'Use tail, since/until or grep.',
   handler: async (args, { engine, signal, limits }) => {
     const { docker } = engine;
-    const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since');
-    const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until');
+    const { since, until } = timeWindow(args);
     const match = args.grep === undefined ? undefined : await lineMatcher(args.grep, 'grep');
     const wantOut = args.stdout ?? true;
     const wantErr = args.stderr ?? true;
@@ -52,15 +51,18 @@ export const containerLogs = defineTool({
     const asked = args.tail ?? 100;
     const tail = Math.min(asked, limits.maxLogLines);
     // The engine takes its tail before applying `until`, so for a window read all of it and keep
-    // the end here; to find grep matches, read more than `tail` lines. It also takes it over both
-    // streams before leaving one out, so for one stream read more too.
+    // the end here. grep searches the newest --max-log-lines lines, as `docker logs | grep | tail`
+    // would search them all: `tail` counts matches, not lines searched; only the matches are held.
+    // The engine also takes its tail over both streams before leaving one out, so read more for one.
     const oneStream = wantOut !== wantErr && !info.Config.Tty;
     const ask =
       until !== undefined
         ? 'all'
-        : match || oneStream
-          ? Math.min(limits.maxLogLines, Math.max(tail * 20, tail))
-          : tail;
+        : match
+          ? limits.maxLogLines
+          : oneStream
+            ? Math.min(limits.maxLogLines, Math.max(tail * 20, tail))
+            : tail;
     const { lines, scanned } = await readLogTail(
       docker,
       logSource(info, engine.info()),
@@ -68,12 +70,21 @@ export const containerLogs = defineTool({
       { maxLines: tail, maxBytes: 2 * limits.maxResponseBytes + 65_536, match },
       signal,
     );
+    const notes = [
+      ...(asked > tail ? [`tail ${asked} lowered to ${tail} (--max-log-lines)`] : []),
+      // The search ran out of lines before finding `tail` matches: older lines went unsearched.
+      ...(match && typeof ask === 'number' && scanned >= ask && lines.length < tail
+        ? [
+            `searched only the newest ${ask} lines (--max-log-lines); older ones were not searched: give until (and since) to search an earlier stretch`,
+          ]
+        : []),
+    ];
     return {
       container: info.Name.replace(/^\//, ''),
       lines,
       count: lines.length,
       ...(match && { scanned }),
-      ...(asked > tail && { note: `tail ${asked} lowered to ${tail} (--max-log-lines)` }),
+      ...(notes.length > 0 && { note: notes.join('; ') }),
     };
   },
 });

@@ -8,7 +8,7 @@ import { defineTool } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
 import { engineFilters, FilterMap, TimeEnd, TimePoint } from '../params.ts';
-import { parseTimePoint } from '../time.ts';
+import { timeWindow } from '../time.ts';
 
 interface EngineEvent {
   Type?: string;
@@ -98,13 +98,7 @@ export const dockerEvents = defineTool({
   untrusted: { events: 'engine events' },
   narrowHint: 'Use filters (type, event, container), a narrower since/until, or max_events.',
   handler: async (args, { engine: { docker }, signal, limits }) => {
-    const now = Date.now();
-    const since = args.since === undefined ? undefined : parseTimePoint(args.since, 'since', now);
-    const until = args.until === undefined ? undefined : parseTimePoint(args.until, 'until', now);
-    if (since !== undefined && until !== undefined && until < since)
-      throw new ToolError('invalid_argument', "invalid argument 'until': it is before 'since'", {
-        hint: 'Give until a later time than since, or leave it out.',
-      });
+    const { since, until } = timeWindow(args);
     // The engine ignores a filter key it does not know, and would send every event.
     const unknown = Object.keys(args.filters ?? {}).find((k) => !EVENT_FILTERS.includes(k));
     if (unknown !== undefined)
