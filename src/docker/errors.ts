@@ -189,3 +189,26 @@ export const clip = (s: string): string =>
 /** The kind of any failure an engine call threw: its own kind for a ToolError, else the engine's mapping. */
 export const errorKind = (e: unknown): ErrorKind =>
   e instanceof ToolError ? e.kind : (engineError(e)?.kind ?? 'internal');
+
+/**
+ * `e` as a refusal of one argument, when the engine refused it (400, or a 500 whose words match
+ * `said`: engines before API 1.44 answer 500 for bad arguments): invalid_argument naming `field`
+ * with the engine's reason and `hint`. Undefined for any other failure, which keeps its own meaning.
+ */
+export function argumentRefused(
+  e: unknown,
+  field: string,
+  said: RegExp,
+  hint: string,
+): ToolError | undefined {
+  const status = statusOf(e);
+  const reason = engineSaid(e);
+  if (!(status === 400 || (status === 500 && said.test(reason)))) return undefined;
+  return new ToolError(
+    'invalid_argument',
+    clip(`invalid argument '${field}': the engine refused it: ${reason}`),
+    {
+      hint,
+    },
+  );
+}

@@ -9,6 +9,7 @@ const UNIT: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 
 /** '512m' → 536870912; the schema has already checked the shape. */
 export function bytes(size: number | string | undefined): number | undefined {
   if (size === undefined || typeof size === 'number') return size;
+  if (size === '-1') return -1; // unlimited, where the schema allows it
   const [, num = '0', unit = ''] = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(size) ?? [];
   return Math.round(Number(num) * (UNIT[unit.toLowerCase()] ?? 1));
 }

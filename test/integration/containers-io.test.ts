@@ -309,6 +309,18 @@ describe('docker_exec_command', () => {
     });
     expect(err.kind).toBe('timeout');
     expect(performance.now() - started).toBeLessThan(4000);
+    // The hint's way to run a long command works on a minimal image (busybox has no nohup).
+    expect(err.hint).not.toContain('nohup');
+    const form = /command: "(cmd > \/tmp\/cmd\.log 2>&1 &)"/.exec(err.hint ?? '')?.[1];
+    expect(form).toBeDefined();
+    const quick = performance.now();
+    const bg = await callOk<Exec>('docker_exec_command', {
+      container_id: running,
+      command: (form as string).replace('cmd', 'sleep 10'),
+      timeout: 5,
+    });
+    expect(bg.exit_code).toBe(0);
+    expect(performance.now() - quick).toBeLessThan(4000);
   });
 
   it('times out with stdin attached too, and a client cancel stops it at once', async () => {
@@ -420,6 +432,13 @@ describe('docker_container_top', () => {
     });
     if (podmanDiffers('top-ps-format')) expect(top.titles.join(' ')).toMatch(/^PID\s+COMMAND$/);
     else expect(top.titles).toEqual(['PID', 'COMMAND']);
+  });
+
+  it('refuses ps_args whose output the engine cannot read as invalid_argument naming ps_args', async () => {
+    const err = await callErr('docker_container_top', { container_id: running, ps_args: '-o comm' });
+    expect(err.kind).toBe('invalid_argument');
+    expect(err.message).toStartWith("invalid argument 'ps_args': the engine refused it: ");
+    expect(err.hint).toContain('PID column');
   });
 });
 

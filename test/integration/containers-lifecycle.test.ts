@@ -70,6 +70,17 @@ describe('docker_kill_container', () => {
     expect(err.kind).toBe('invalid_argument');
     expect(err.message).toContain("'signal'");
   });
+
+  it('refuses a signal the engine does not know as invalid_argument naming signal, leaving it running', async () => {
+    const { id, name } = await makeContainer();
+    for (const signal of ['99', '0', 'SIGFOO']) {
+      const err = await callErr('docker_kill_container', { container_id: name, signal });
+      expect(err.kind).toBe('invalid_argument');
+      expect(err.message).toBe(`invalid argument 'signal': '${signal}' is not a signal`);
+      expect(err.hint).toContain('number 1-64');
+    }
+    expect((await testDocker().getContainer(id).inspect()).State.Running).toBe(true);
+  });
 });
 
 describe('docker_pause_container / docker_unpause_container', () => {

@@ -22,6 +22,11 @@ const notRunning = (ref: string, why: string) =>
       : 'Start it with docker_start_container, then retry.',
   });
 
+// How to run a long command, on any image: the shell's `&` (minimal images have no nohup), its output
+// to a file so the exec returns at once.
+const BACKGROUND =
+  'start a long command in the background with its output in a file (command: "cmd > /tmp/cmd.log 2>&1 &") and read the file later (cat /tmp/cmd.log)';
+
 export const execCommand = defineTool({
   name: 'docker_exec_command',
   title: 'Run command in container',
@@ -98,7 +103,7 @@ export const execCommand = defineTool({
     } catch (e) {
       if (deadline.aborted && !signal.aborted)
         throw new ToolError('timeout', `command did not finish within ${timeout} s`, {
-          hint: 'Raise timeout (max 3600), or run it detached (e.g. nohup … &). It may still be running in the container.',
+          hint: `Raise timeout (max 3600), or ${BACKGROUND}. It may still be running in the container.`,
         });
       if (!signal.aborted && engineError(e)?.kind === 'engine_unreachable') throw lostMidExec(e);
       throw e;
@@ -151,7 +156,7 @@ function lostMidExec(cause: unknown, read?: number): ToolError {
     'engine_unreachable',
     `the connection to the engine was lost mid-exec: ${detail}${partial}. The command may still be running in the container.`,
     {
-      hint: 'See with docker_container_top whether it still runs before running it again; run a long command detached (e.g. nohup … > file &) and read the file afterwards.',
+      hint: `See with docker_container_top whether it still runs before running it again; ${BACKGROUND}.`,
       retryable: false,
     },
   );

@@ -1,7 +1,9 @@
 /** Moving containers between states. Each returns the container's state afterwards. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
 import { defineTool, type ToolContext } from '../../core/tool.ts';
+import { argumentRefused } from '../../docker/errors.ts';
 import { checkContainerName, NAME_PATTERN } from '../../docker/names.ts';
 import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { ContainerRef } from '../params.ts';
@@ -76,6 +78,28 @@ export const restartContainer = defineTool({
   handler: actOn<WithTimeout>((c, a, signal) => c.restart({ ...t(a), abortSignal: signal })),
 });
 
+const SIGNAL_HINT = 'Give a signal name (SIGTERM, TERM, HUP, USR1, RTMIN+1) or number 1-64; default SIGKILL.';
+
+const kill = actOn<{ container_id: string; signal?: string }>((c, a, signal) =>
+  c.kill({ signal: a.signal, abortSignal: signal }).catch((e: unknown) => {
+    throw argumentRefused(e, 'signal', /signal/i, SIGNAL_HINT) ?? e;
+  }),
+);
+
+// Linux's signals as the engine names them (without SIG), besides RTMIN+n.
+const SIGNALS = new Set(
+  'ABRT ALRM BUS CHLD CLD CONT FPE HUP ILL INT IO IOT KILL PIPE POLL PROF PWR QUIT SEGV STKFLT STOP SYS TERM TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ RTMIN RTMAX'.split(
+    ' ',
+  ),
+);
+
+/** Whether the engine knows `s` as a signal: a number 1-64, or a name with or without SIG, any case. */
+export function knownSignal(s: string): boolean {
+  if (/^\d+$/.test(s)) return Number(s) >= 1 && Number(s) <= 64;
+  const name = s.toUpperCase().replace(/^SIG/, '');
+  return SIGNALS.has(name) || /^RTMIN\+(?:[1-9]|1[0-5])$/.test(name);
+}
+
 export const killContainer = defineTool({
   name: 'docker_kill_container',
   title: 'Kill container',
@@ -96,9 +120,13 @@ export const killContainer = defineTool({
     { additionalProperties: false },
   ),
   output: ContainerState,
-  handler: actOn<{ container_id: string; signal?: string }>((c, a, signal) =>
-    c.kill({ signal: a.signal, abortSignal: signal }),
-  ),
+  handler: (args, ctx) => {
+    if (args.signal !== undefined && !knownSignal(args.signal))
+      throw new ToolError('invalid_argument', `invalid argument 'signal': '${args.signal}' is not a signal`, {
+        hint: SIGNAL_HINT,
+      });
+    return kill(args, ctx);
+  },
 });
 
 export const pauseContainer = defineTool({

@@ -3,10 +3,14 @@ import Type from 'typebox';
 import { UNLISTED } from '../../core/schema-marks.ts';
 import { defineTool } from '../../core/tool.ts';
 import { pausedRefusal, requireRunning } from '../../docker/containers.ts';
+import { argumentRefused } from '../../docker/errors.ts';
 import { nameOf } from '../../docker/names.ts';
 import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { statsSample, summariseStats } from '../../docker/stats.ts';
 import { ContainerRef, Limit } from '../params.ts';
+
+const PS_ARGS_HINT =
+  'Give ps options whose output has a PID column (-ef, aux, -o pid,comm), or leave ps_args out.';
 
 export const containerStats = defineTool({
   name: 'docker_container_stats',
@@ -65,7 +69,12 @@ export const containerTop = defineTool({
     requireRunning(info, 'processes');
     const top = await withContainer(docker, info.Id, signal, (c) =>
       c.top({ ...(ps_args && { ps_args }), abortSignal: signal }),
-    ).catch((e: unknown) => pausedRefusal(info, 'the processes', e));
+    ).catch((e: unknown) => {
+      // The engine runs ps with these options and needs a PID column in what it prints.
+      const refused = ps_args && argumentRefused(e, 'ps_args', /\bps\b|PID/, PS_ARGS_HINT);
+      if (refused) throw refused;
+      return pausedRefusal(info, 'the processes', e);
+    });
     return { titles: top.Titles ?? [], processes: top.Processes ?? [] };
   },
 });

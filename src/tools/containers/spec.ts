@@ -49,7 +49,8 @@ export const Size = (description: string, minimum = 0) =>
     type: ['integer', 'string'],
     minimum,
     maxLength: 32,
-    pattern: '^\\d+(\\.\\d+)?[kmgKMG]?[bB]?$',
+    // Where -1 (unlimited) is allowed as a number, "-1" is too: the description offers it.
+    pattern: minimum < 0 ? '^(-1|\\d+(\\.\\d+)?[kmgKMG]?[bB]?)$' : '^\\d+(\\.\\d+)?[kmgKMG]?[bB]?$',
     description,
   });
 
