@@ -151,11 +151,22 @@ describe('compose up, ps, logs and down', () => {
     const logs = await callOk<{ lines: string[] }>('docker_compose_logs', { project_name: name });
     expect(logs.lines).toContain('db | db-ready');
     expect(logs.lines).toContain('web | bonjour from web');
-    const only = await callOk<{ lines: string[] }>('docker_compose_logs', {
+    const only = await callOk<{ lines: string[]; note?: string }>('docker_compose_logs', {
       project_name: name,
       grep: '/^bon/',
     });
     expect(only.lines).toEqual(['web | bonjour from web']);
+    expect(only.note).toBeUndefined();
+    // grep searches up to --max-log-lines of each container, and says when that was not all of them.
+    const short = await callOk<{ count: number; note?: string }>(
+      'docker_compose_logs',
+      { project_name: name, grep: 'no-such-line' },
+      { limits: { maxLogLines: 1 } },
+    );
+    expect(short.count).toBe(0);
+    expect(short.note).toBe(
+      'searched only the newest 1 lines of each container (--max-log-lines); older ones were not searched: give until (and since) to search an earlier stretch',
+    );
   });
 
   it('is seen by Docker Compose 1.29 as its own project', async () => {

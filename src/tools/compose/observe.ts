@@ -88,7 +88,12 @@ export const composeLogs = defineTool({
     },
     { additionalProperties: false },
   ),
-  output: Type.Object({ project: Type.String(), lines: Type.Array(Type.String()), count: Type.Integer() }),
+  output: Type.Object({
+    project: Type.String(),
+    lines: Type.Array(Type.String()),
+    count: Type.Integer(),
+    note: Type.Optional(Type.String({ description: 'A limit the request met' })),
+  }),
   keep: 'tail',
   untrusted: { lines: 'logs of compose project' },
   narrowHint: 'Use services, tail, since/until or grep.',
@@ -104,14 +109,16 @@ export const composeLogs = defineTool({
         hint: 'List projects with docker_compose_ls.',
       });
     const tail = Math.min(args.tail ?? 100, limits.maxLogLines);
-    const ask = until !== undefined ? 'all' : match ? Math.min(limits.maxLogLines, tail * 20) : tail;
+    // grep searches each container's newest --max-log-lines lines (tail counts matches, as for one container).
+    const ask = until !== undefined ? 'all' : match ? limits.maxLogLines : tail;
+    let searchedOut = false;
     const several = new Set(cs.map((c) => c.Labels[L.service])).size < cs.length;
     const all: [string, string][] = [];
     for (const c of cs) {
       const info = await engine.docker.getContainer(c.Id).inspect({ abortSignal: signal });
       const svc = c.Labels[L.service] ?? name(c);
       const prefix = several ? `${svc}-${c.Labels[L.number]}` : svc;
-      const { lines } = await readLogTail(
+      const { lines, scanned } = await readLogTail(
         engine.docker,
         logSource(info, engine.info()),
         { tail: ask, timestamps: true, since, until },
@@ -123,6 +130,8 @@ export const composeLogs = defineTool({
         },
         signal,
       );
+      // This container had more lines than were searched, and fewer matches than tail.
+      if (match && typeof ask === 'number' && scanned >= ask && lines.length < tail) searchedOut = true;
       for (const l of lines) {
         // "[err] " marks stderr before the engine's timestamp; keep the mark, sort on the time.
         const err = l.startsWith('[err] ');
@@ -133,6 +142,13 @@ export const composeLogs = defineTool({
     }
     all.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const lines = all.slice(-tail).map(([, l]) => l);
-    return { project, lines, count: lines.length };
+    return {
+      project,
+      lines,
+      count: lines.length,
+      ...(searchedOut && {
+        note: `searched only the newest ${ask} lines of each container (--max-log-lines); older ones were not searched: give until (and since) to search an earlier stretch`,
+      }),
+    };
   },
 });
