@@ -503,3 +503,43 @@ describe('clients that cannot ask their user', () => {
     }
   });
 });
+
+describe('a prune question lists what label and label! select', () => {
+  it('lists only the stopped containers the filters select, and the user declines', async () => {
+    const tag = uniqueName('mcpt-lprune');
+    const a = await makeContainer({ start: false, labels: { 'mcpt-confirm': tag } });
+    const kept = await makeContainer({ start: false, labels: { 'mcpt-confirm': tag, 'mcpt-keep': 'yes' } });
+    const client = await askingClient({ kind: 'v1', env: DESTRUCTIVE, answer: () => 'decline' });
+    try {
+      const result = await client.callTool('docker_prune_containers', {
+        filters: { label: [`mcpt-confirm=${tag}`], 'label!': ['mcpt-keep'] },
+      });
+      const q = client.asked[0]?.message ?? '';
+      expect(q).toContain(a.name);
+      expect(q).not.toContain(kept.name);
+      expect(errorOf(result).kind).toBe('cancelled');
+      expect(await containerExists(a.id)).toBe(true);
+      expect(await containerExists(kept.id)).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a filter key the engine’s prune does not know, naming it, before asking', async () => {
+    const client = await askingClient({ kind: 'v1', env: DESTRUCTIVE, answer: () => 'decline' });
+    try {
+      for (const tool of ['docker_prune_containers', 'docker_prune_images', 'docker_prune_networks']) {
+        const err = errorOf(await client.callTool(tool, { filters: { status: ['exited'] } }));
+        expect(err.kind).toBe('invalid_argument');
+        expect(err.message).toContain(`invalid argument 'filters': this prune takes no 'status' filter`);
+      }
+      const vol = errorOf(
+        await client.callTool('docker_prune_volumes', { all: true, filters: { until: ['24h'] } }),
+      );
+      expect(vol.message).toContain(`invalid argument 'filters': this prune takes no 'until' filter`);
+      expect(client.asked).toHaveLength(0);
+    } finally {
+      await client.close();
+    }
+  });
+});
