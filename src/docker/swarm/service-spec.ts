@@ -36,7 +36,7 @@ export interface ServiceArgs {
   labels?: Record<string, string>;
   /** Labels of the tasks' containers. */
   container_labels?: Record<string, string>;
-  mode?: 'replicated' | 'global';
+  mode?: ServiceMode;
   replicas?: number;
   /** "source:target[:ro]": an absolute source is a bind, a name a volume; "tmpfs:target" a tmpfs. */
   mounts?: string[];
@@ -74,7 +74,12 @@ export interface ServiceSpec {
     Networks?: { Target: string; Aliases?: string[] }[];
     ForceUpdate?: number;
   };
-  Mode?: { Replicated?: { Replicas?: number }; Global?: Obj } & Obj;
+  Mode?: {
+    Replicated?: { Replicas?: number };
+    Global?: Obj;
+    ReplicatedJob?: { MaxConcurrent?: number; TotalCompletions?: number };
+    GlobalJob?: Obj;
+  } & Obj;
   UpdateConfig?: Obj;
   RollbackConfig?: Obj;
   EndpointSpec?: { Mode?: string; Ports?: Obj[] };
@@ -193,14 +198,14 @@ export function serviceSpec(a: ServiceArgs, base?: ServiceSpec): ServiceSpec {
       ...(a.restart_condition !== undefined && { Condition: a.restart_condition }),
       ...(a.restart_max_attempts !== undefined && { MaxAttempts: a.restart_max_attempts }),
     };
-  if (a.mode !== undefined || a.replicas !== undefined) {
-    const global = (a.mode ?? (spec.Mode?.Global ? 'global' : 'replicated')) === 'global';
-    if (global && a.replicas !== undefined)
-      throw new ToolError('invalid_argument', 'replicas: a global service runs one task per node', {
-        hint: 'Leave replicas out, or use mode replicated.',
-      });
-    spec.Mode = global ? { Global: {} } : { Replicated: { Replicas: a.replicas ?? replicasOf(spec) ?? 1 } };
-  } else if (!base) spec.Mode = { Replicated: { Replicas: 1 } };
+  spec.Mode = modeSpec(a, base);
+  const mode = modeOf(spec);
+  if ((mode === 'replicated-job' || mode === 'global-job') && (a.update_config || a.rollback_config))
+    throw new ToolError(
+      'invalid_argument',
+      `${a.update_config ? 'update_config' : 'rollback_config'}: a job has no rolling update or rollback (a change runs the job again)`,
+      { hint: 'Leave update_config and rollback_config out for a job.' },
+    );
   if (a.update_config !== undefined) spec.UpdateConfig = updatePolicy(a.update_config, spec.UpdateConfig);
   if (a.rollback_config !== undefined)
     spec.RollbackConfig = updatePolicy(a.rollback_config, spec.RollbackConfig);
@@ -215,6 +220,42 @@ export function serviceSpec(a: ServiceArgs, base?: ServiceSpec): ServiceSpec {
 export const replicasOf = (spec: ServiceSpec | undefined): number | undefined =>
   spec?.Mode?.Replicated?.Replicas;
 
+/**
+ * The Mode of a new service (as `docker service create --mode --replicas`: a replicated job runs
+ * `replicas` completions, as many at once), or of an update: the engine never changes a service's
+ * mode, and a job's completions change with docker_service_scale (as `docker service update` refuses
+ * --replicas for a job).
+ */
+function modeSpec(a: ServiceArgs, base: ServiceSpec | undefined): ServiceSpec['Mode'] {
+  const was = base && modeOf(base);
+  const mode = a.mode ?? was ?? 'replicated';
+  if (was && mode !== was)
+    throw new ToolError(
+      'invalid_argument',
+      `mode: this service is ${was}, and a service's mode cannot change`,
+      {
+        hint: `Leave mode out; to run it as ${mode}, remove it (docker_service_remove) and create it again.`,
+      },
+    );
+  if (a.replicas !== undefined && (mode === 'global' || mode === 'global-job'))
+    throw new ToolError('invalid_argument', `replicas: a ${mode} service runs one task per node`, {
+      hint: `Leave replicas out, or use mode ${mode === 'global' ? 'replicated' : 'replicated-job'}.`,
+    });
+  if (was === 'replicated-job' && a.replicas !== undefined)
+    throw new ToolError('invalid_argument', 'replicas: this service is a replicated job', {
+      hint: 'Set its completions with docker_service_scale (the job then runs again).',
+    });
+  if (was && (mode !== 'replicated' || a.replicas === undefined)) return structuredClone(base?.Mode);
+  if (mode === 'global') return { Global: {} };
+  if (mode === 'global-job') return { GlobalJob: {} };
+  if (mode === 'replicated-job')
+    return {
+      ReplicatedJob:
+        a.replicas === undefined ? {} : { MaxConcurrent: a.replicas, TotalCompletions: a.replicas },
+    };
+  return { Replicated: { Replicas: a.replicas ?? replicasOf(base) ?? 1 } };
+}
+
 /** The parts of a service document (GET /services, /services/{id}) rows and checks read. */
 export interface ServiceDoc {
   ID: string;
@@ -228,6 +269,8 @@ export interface ServiceDoc {
   };
   UpdateStatus?: { State?: string; Message?: string; StartedAt?: string; CompletedAt?: string };
   ServiceStatus?: { RunningTasks?: number; DesiredTasks?: number; CompletedTasks?: number };
+  /** Jobs only: each change of the spec starts a new run (iteration) of the job. */
+  JobStatus?: { JobIteration?: { Index?: number }; LastExecution?: string };
 }
 
 /** A port as `docker service ls` prints it: '*:8080->80/tcp' (ingress), '8080->80/tcp (host)'. */
@@ -238,30 +281,60 @@ export const servicePortText = (p: NonNullable<NonNullable<ServiceDoc['Endpoint'
 export const imageOf = (spec: ServiceSpec): string =>
   String(spec.TaskTemplate?.ContainerSpec?.Image ?? '').replace(/@sha256:[0-9a-f]+$/, '');
 
+/** A service's mode by the names `docker service create --mode` and Compose's deploy.mode use. */
+export type ServiceMode = 'replicated' | 'global' | 'replicated-job' | 'global-job';
+
+export function modeOf(spec: ServiceSpec | undefined): ServiceMode {
+  const m = spec?.Mode;
+  if (m?.Global) return 'global';
+  if (m?.ReplicatedJob) return 'replicated-job';
+  if (m?.GlobalJob) return 'global-job';
+  return 'replicated';
+}
+
+/** The completions a replicated job runs to: TotalCompletions, which the engine defaults to MaxConcurrent (1). */
+export const completionsOf = (spec: ServiceSpec | undefined): number | undefined => {
+  const job = spec?.Mode?.ReplicatedJob;
+  return job && (job.TotalCompletions ?? job.MaxConcurrent ?? 1);
+};
+
 export interface ServiceRow {
   id: string;
   name: string;
   image: string;
-  mode: 'replicated' | 'global';
-  /** Running/desired, as `docker service ls`: '3/3'. */
+  mode: ServiceMode;
+  /**
+   * As `docker service ls`: running/desired ('3/3'); a job adds its completed tasks against the
+   * completions it runs to ('0/1 (2/3 completed)'; a global job: one per node it started on).
+   */
   replicas: string;
   ports?: string[];
   /** The last update's state (updating, paused, completed, rollback_started, rollback_completed…). */
   update?: string;
 }
 
+/** The REPLICAS column of `docker service ls`, from ServiceStatus (the list's status=true). */
+export function replicasText(s: ServiceDoc): string {
+  const mode = modeOf(s.Spec);
+  const running = s.ServiceStatus?.RunningTasks ?? 0;
+  const desired = s.ServiceStatus?.DesiredTasks ?? (mode === 'replicated' ? (replicasOf(s.Spec) ?? 0) : 0);
+  const completed = s.ServiceStatus?.CompletedTasks ?? 0;
+  if (mode === 'replicated-job')
+    return `${running}/${desired} (${completed}/${completionsOf(s.Spec)} completed)`;
+  // The tasks a global job still wants and those it completed add up to the nodes it runs on.
+  if (mode === 'global-job') return `${running}/${desired} (${completed}/${desired + completed} completed)`;
+  return `${running}/${desired}`;
+}
+
 /** The compact row of a service (ServiceStatus needs the list's status=true). */
 export function serviceRow(s: ServiceDoc): ServiceRow {
-  const global = !!s.Spec.Mode?.Global;
-  const running = s.ServiceStatus?.RunningTasks ?? 0;
-  const desired = s.ServiceStatus?.DesiredTasks ?? (global ? 0 : (replicasOf(s.Spec) ?? 0));
   const ports = (s.Endpoint?.Ports ?? []).map(servicePortText);
   return {
     id: s.ID.slice(0, 12),
     name: s.Spec.Name ?? '',
     image: imageOf(s.Spec),
-    mode: global ? 'global' : 'replicated',
-    replicas: `${running}/${desired}`,
+    mode: modeOf(s.Spec),
+    replicas: replicasText(s),
     ...(ports.length > 0 && { ports }),
     ...(s.UpdateStatus?.State && { update: s.UpdateStatus.State }),
   };

@@ -10,9 +10,11 @@ import { isMissing } from '../errors.ts';
 import { filtersQuery, swarmNotFound, swarmRequest } from './api.ts';
 import { givenArgs, inArgumentTerms } from './service-refusal.ts';
 import {
+  modeOf,
   replicasOf,
   type ServiceArgs,
   type ServiceDoc,
+  type ServiceMode,
   type ServiceSpec,
   serviceSpec,
 } from './service-spec.ts';
@@ -21,7 +23,7 @@ import { listTasks, type TaskDoc } from './tasks.ts';
 export interface ServiceFilters {
   name?: string[];
   label?: string[];
-  mode?: ('replicated' | 'global')[];
+  mode?: ServiceMode[];
   id?: string[];
 }
 
@@ -154,18 +156,28 @@ export function updateService(
   });
 }
 
-/** Sets the replica count of a replicated service. */
+/**
+ * Sets the replica count of a replicated service, or the completions of a replicated job (as
+ * `docker service scale` does: TotalCompletions; the engine then runs the job again). Global
+ * services and jobs run one task per node and do not scale.
+ */
 export function scaleService(docker: Dockerode, ref: string, replicas: number, signal: AbortSignal) {
   return updateServiceSpec(
     docker,
     ref,
     (now) => {
-      if (now.Spec.Mode?.Global)
+      const mode = modeOf(now.Spec);
+      if (mode === 'replicated-job')
+        return {
+          ...now.Spec,
+          Mode: { ReplicatedJob: { ...now.Spec.Mode?.ReplicatedJob, TotalCompletions: replicas } },
+        };
+      if (mode !== 'replicated')
         throw new ToolError(
           'invalid_argument',
-          `service '${now.Spec.Name}' is global: it runs one task per node`,
+          `service '${now.Spec.Name}' is a ${mode === 'global' ? 'global service' : 'global job'}: it runs one task per node`,
           {
-            hint: 'Only replicated services scale; change where a global one runs with constraints.',
+            hint: 'Only replicated services and replicated jobs scale; change where this one runs with constraints (docker_service_update).',
           },
         );
       return { ...now.Spec, Mode: { Replicated: { Replicas: replicas } } };

@@ -126,10 +126,19 @@ function updatePolicy(name: string, u: Obj | undefined, key: string): Obj | unde
 function mode(name: string, deploy: Obj): Obj {
   const m = str(deploy.mode || 'replicated');
   const replicas = deploy.replicas === undefined ? undefined : Number(deploy.replicas);
+  if ((m === 'global' || m === 'global-job') && replicas !== undefined)
+    throw bad(
+      name,
+      'deploy.replicas',
+      `a ${m} service runs one task per node`,
+      'Leave replicas out, or use replicated.',
+    );
   if (m === 'global') return { Global: {} };
   if (m === 'replicated') return { Replicated: drop({ Replicas: replicas }) };
   if (m === 'global-job') return { GlobalJob: {} };
-  if (m === 'replicated-job') return { ReplicatedJob: drop({ TotalCompletions: replicas }) };
+  // As docker stack deploy: the job runs `replicas` completions, all at once.
+  if (m === 'replicated-job')
+    return { ReplicatedJob: drop({ MaxConcurrent: replicas, TotalCompletions: replicas }) };
   throw bad(
     name,
     'deploy.mode',

@@ -10,6 +10,8 @@ export interface TaskDoc {
   ServiceID?: string;
   NodeID?: string;
   Slot?: number;
+  /** Jobs only: the run of the job this task belongs to. */
+  JobIteration?: { Index?: number };
   DesiredState?: string;
   Spec?: { ContainerSpec?: { Image?: string } } & Record<string, unknown>;
   Status?: {

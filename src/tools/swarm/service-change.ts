@@ -26,7 +26,7 @@ const noted = (r: ServiceChange, ports: readonly unknown[] | undefined) =>
 export const serviceCreate = defineTool({
   name: 'docker_service_create',
   title: 'Create service',
-  description: 'Create a service (1 replica by default); then docker_service_wait.',
+  description: 'Create a service (1 replica by default) or a job; then docker_service_wait.',
   safety: 'moderate',
   idempotent: false,
   input: Type.Object(
@@ -69,7 +69,8 @@ export const serviceUpdate = defineTool({
 export const serviceScale = defineTool({
   name: 'docker_service_scale',
   title: 'Scale service',
-  description: 'Set the replica count of a replicated service.',
+  description:
+    'Set the replicas of a replicated service, or the completions of a replicated job (it runs again).',
   safety: 'moderate',
   idempotent: true,
   input: Type.Object(

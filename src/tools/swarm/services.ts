@@ -15,7 +15,8 @@ import { Doc, ServiceRef, TaskRef } from './params.ts';
 export const serviceList = defineTool({
   name: 'docker_service_list',
   title: 'List services',
-  description: 'Services: name, image, mode, replicas running/desired, ports, update state.',
+  description:
+    'Services: name, image, mode, replicas running/desired (jobs: and completed), ports, update state.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
