@@ -1,11 +1,14 @@
 /**
- * Swarm jobs without an engine: the mode names and the REPLICAS text of `docker service ls` (jobs
- * with their completions), the modes a create or update may set, and a Compose deploy.mode as
- * `docker stack deploy` converts it.
+ * Swarm jobs and convergence without an engine: the mode names and the REPLICAS text of `docker
+ * service ls` (jobs with their completions), the modes a create or update may set, a Compose
+ * deploy.mode as `docker stack deploy` converts it, and the convergence rule of the CLI's monitor
+ * (a service stays running for the window, a job completes its run), with errors only from slots
+ * that are not running.
  */
 import { describe, expect, it } from 'bun:test';
 import type { ToolError } from '../../src/core/errors.ts';
 import { loadProject } from '../../src/docker/compose/load.ts';
+import { assess, isMet, watch } from '../../src/docker/swarm/convergence.ts';
 import {
   modeOf,
   replicasText,
@@ -15,6 +18,7 @@ import {
   serviceSpec,
 } from '../../src/docker/swarm/service-spec.ts';
 import { convertService } from '../../src/docker/swarm/stack-spec.ts';
+import type { TaskDoc } from '../../src/docker/swarm/tasks.ts';
 
 const TEMPLATE = { ContainerSpec: { Image: 'busybox', Args: ['sleep', '60'] } };
 const svc = (Mode: ServiceSpec['Mode'], extra: Partial<ServiceDoc> = {}): ServiceDoc => ({
@@ -22,6 +26,20 @@ const svc = (Mode: ServiceSpec['Mode'], extra: Partial<ServiceDoc> = {}): Servic
   Spec: { Name: 'web', TaskTemplate: structuredClone(TEMPLATE), Mode },
   ...extra,
 });
+let n = 0;
+const task = (t: Partial<TaskDoc> & { state: string; at?: string; err?: string }): TaskDoc => {
+  const { state, at = '2026-01-01T00:00:00Z', err, ...rest } = t;
+  return {
+    ID: `t${++n}`,
+    ServiceID: 'svc1',
+    DesiredState: 'running',
+    Spec: structuredClone(TEMPLATE),
+    CreatedAt: at,
+    Status: { State: state, Timestamp: at, ...(err && { Err: err }) },
+    ...rest,
+  };
+};
+
 describe('service modes and the REPLICAS column', () => {
   it('names every mode as docker service create --mode does', () => {
     expect(modeOf({ Mode: { Replicated: { Replicas: 1 } } })).toBe('replicated');
@@ -114,5 +132,151 @@ describe('the mode a create or update sets', () => {
     expect((await convert('{ mode: global-job }')).spec.Mode).toEqual({ GlobalJob: {} });
     await expect(convert('{ mode: global-job, replicas: 2 }')).rejects.toThrow(/deploy.replicas/);
     await expect(convert('{ mode: global, replicas: 2 }')).rejects.toThrow(/deploy.replicas/);
+  });
+});
+
+describe('convergence', () => {
+  const replicated = (replicas: number) => svc({ Replicated: { Replicas: replicas } });
+
+  it('a service converges when every wanted task runs the current spec', () => {
+    const c = assess(replicated(2), [
+      task({ Slot: 1, state: 'running' }),
+      task({ Slot: 2, state: 'running' }),
+    ]);
+    expect(c).toMatchObject({ converged: true, job: false, running: 2, desired: 2, windowMs: 5000 });
+    expect(c.error).toBeUndefined();
+    const old = task({ Slot: 2, state: 'running' });
+    old.Spec = { ContainerSpec: { Image: 'busybox:old' } };
+    expect(assess(replicated(2), [task({ Slot: 1, state: 'running' }), old])).toMatchObject({
+      converged: false,
+      running: 1,
+    });
+  });
+
+  it('a crash loop is not converged, and says why its slot is not running', () => {
+    // Slot 1 exited 3 and waits out its restart delay in a new task (desired ready).
+    const c = assess(replicated(1), [
+      task({
+        Slot: 1,
+        state: 'failed',
+        DesiredState: 'shutdown',
+        err: 'task: non-zero exit (3)',
+        at: '2026-01-01T00:00:01Z',
+      }),
+      task({ Slot: 1, state: 'ready', DesiredState: 'ready', at: '2026-01-01T00:00:02Z' }),
+    ]);
+    expect(c).toMatchObject({ converged: false, running: 0, desired: 1, error: 'task: non-zero exit (3)' });
+  });
+
+  it('reports no error from tasks already shut down while the current ones run', () => {
+    const c = assess(replicated(1), [
+      task({
+        Slot: 1,
+        state: 'rejected',
+        DesiredState: 'shutdown',
+        err: 'assigned node no longer meets constraints',
+        at: '2026-01-01T00:00:01Z',
+      }),
+      task({ Slot: 1, state: 'running', at: '2026-01-01T00:00:02Z' }),
+      // A slot retired by a scale down keeps its history; it is not the service's state.
+      task({
+        Slot: 2,
+        state: 'failed',
+        DesiredState: 'shutdown',
+        err: 'task: non-zero exit (1)',
+        at: '2026-01-01T00:00:03Z',
+      }),
+    ]);
+    expect(c).toMatchObject({ converged: true, running: 1, desired: 1 });
+    expect(c.error).toBeUndefined();
+    // Not converged (scaled to 2): still only the slot that is not running speaks.
+    const more = assess(replicated(2), [
+      task({ Slot: 1, state: 'running', at: '2026-01-01T00:00:02Z' }),
+      task({ Slot: 1, state: 'failed', DesiredState: 'shutdown', err: 'old', at: '2026-01-01T00:00:00Z' }),
+      task({ Slot: 2, state: 'pending', err: 'no suitable node (insufficient resources on 2 nodes)' }),
+    ]);
+    expect(more).toMatchObject({
+      converged: false,
+      error: 'no suitable node (insufficient resources on 2 nodes)',
+    });
+  });
+
+  it('takes the window from update_config.monitor', () => {
+    const s = replicated(1);
+    s.Spec.UpdateConfig = { Monitor: 2e9 };
+    expect(assess(s, []).windowMs).toBe(2000);
+  });
+
+  it('is met only once the same tasks have stayed running for the window (the CLI rule)', () => {
+    const up = assess(replicated(1), [task({ ID: 'a', Slot: 1, state: 'running' })]);
+    let w = watch(undefined, up, 0);
+    expect(isMet(up, w, 0)).toBe(false);
+    w = watch(w, up, 4999);
+    expect(isMet(up, w, 4999)).toBe(false);
+    // A look in between that is not converged starts the watch again.
+    const down = assess(replicated(1), [
+      task({ ID: 'a', Slot: 1, state: 'failed', DesiredState: 'shutdown' }),
+    ]);
+    w = watch(w, down, 3000);
+    expect(w).toBeUndefined();
+    w = watch(w, up, 3500);
+    expect(isMet(up, w, 8000)).toBe(false);
+    expect(isMet(up, w, 8500)).toBe(true);
+    // So does a different task in the slot (it restarted between two looks).
+    const other = assess(replicated(1), [task({ ID: 'b', Slot: 1, state: 'running' })]);
+    w = watch(w, other, 9000);
+    expect(isMet(other, w, 9000)).toBe(false);
+    expect(isMet(other, w, 14_000)).toBe(true);
+  });
+
+  it('a replicated job is met when its current run completed, counted per slot as the CLI does', () => {
+    const job = svc(
+      { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 3 } },
+      { JobStatus: { JobIteration: { Index: 1 } } },
+    );
+    const it1 = { JobIteration: { Index: 1 }, DesiredState: 'complete' };
+    const previousRun = [0, 1, 2].map((Slot) =>
+      task({ Slot, state: 'complete', JobIteration: {}, DesiredState: 'complete' }),
+    );
+    const pending = assess(job, [
+      ...previousRun,
+      task({ ...it1, state: 'pending' }),
+      task({ ...it1, Slot: 1, state: 'pending' }),
+    ]);
+    expect(pending).toMatchObject({ converged: false, job: true, running: 0, desired: 3, completed: 0 });
+    const partway = assess(job, [
+      task({ ...it1, state: 'complete' }), // slot 0 (the engine leaves it out)
+      task({ ...it1, Slot: 1, state: 'failed', err: 'task: non-zero exit (1)' }),
+      task({ ...it1, Slot: 1, state: 'running' }),
+      task({ ...it1, Slot: 2, state: 'running' }),
+    ]);
+    expect(partway).toMatchObject({
+      converged: false,
+      running: 2,
+      completed: 1,
+      error: 'task: non-zero exit (1)',
+    });
+    const done = assess(
+      job,
+      [0, 1, 2].map((Slot) => task({ ...it1, Slot, state: 'complete' })),
+    );
+    expect(done).toMatchObject({ converged: true, completed: 3, desired: 3 });
+    expect(isMet(done, watch(undefined, done, 0), 0)).toBe(true); // no window: completed stays completed
+  });
+
+  it('a global job is met when the task on each node it started on completed', () => {
+    const job = svc({ GlobalJob: {} });
+    const on = (NodeID: string, state: string) => task({ NodeID, state, DesiredState: 'complete' });
+    expect(assess(job, [])).toMatchObject({ converged: false, desired: 0 });
+    expect(assess(job, [on('m', 'complete'), on('w', 'running')])).toMatchObject({
+      converged: false,
+      running: 1,
+      completed: 1,
+      desired: 2,
+    });
+    expect(assess(job, [on('m', 'complete'), on('w', 'complete')])).toMatchObject({
+      converged: true,
+      completed: 2,
+    });
   });
 });

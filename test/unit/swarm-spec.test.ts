@@ -2,9 +2,9 @@ import { describe, expect, it } from 'bun:test';
 import { ToolError } from '../../src/core/errors.ts';
 import { swarmError } from '../../src/docker/swarm/api.ts';
 import { withPort } from '../../src/docker/swarm/cluster.ts';
+import { specKey } from '../../src/docker/swarm/convergence.ts';
 import { taskLine } from '../../src/docker/swarm/service-logs.ts';
 import { parseMount, parsePort, serviceRow, serviceSpec } from '../../src/docker/swarm/service-spec.ts';
-import { specKey } from '../../src/docker/swarm/services.ts';
 import { capabilitiesSupported } from '../../src/tools/swarm/service-args.ts';
 
 describe('serviceSpec', () => {

@@ -1,24 +1,24 @@
 /**
  * Swarm services on a manager: list, resolve a reference (ID, ID prefix or name), create, update in
  * place (the engine wants the whole spec and the version it was read at; an update that lost a race
- * is read and sent again), scale, roll back, remove, and whether a service has converged. Every
+ * is read and sent again), scale, roll back, remove, and one look at whether it has converged. Every
  * request passes the engine guard, which checks the spec that will run.
  */
 import type Dockerode from 'dockerode';
 import { ToolError } from '../../core/errors.ts';
 import { isMissing } from '../errors.ts';
 import { filtersQuery, swarmNotFound, swarmRequest } from './api.ts';
+import { assess, type Convergence } from './convergence.ts';
 import { givenArgs, inArgumentTerms } from './service-refusal.ts';
 import {
   modeOf,
-  replicasOf,
   type ServiceArgs,
   type ServiceDoc,
   type ServiceMode,
   type ServiceSpec,
   serviceSpec,
 } from './service-spec.ts';
-import { listTasks, type TaskDoc } from './tasks.ts';
+import { listTasks } from './tasks.ts';
 
 export interface ServiceFilters {
   name?: string[];
@@ -64,6 +64,7 @@ export interface ServiceChange {
   name: string;
   /** What the engine warned about (e.g. an image it could not pin to a digest). */
   warnings?: string[];
+  note?: string;
 }
 
 const changed = (id: string, name: string, warnings: string[] | null | undefined): ServiceChange => ({
@@ -161,13 +162,20 @@ export function updateService(
  * `docker service scale` does: TotalCompletions; the engine then runs the job again). Global
  * services and jobs run one task per node and do not scale.
  */
-export function scaleService(docker: Dockerode, ref: string, replicas: number, signal: AbortSignal) {
-  return updateServiceSpec(
+export async function scaleService(
+  docker: Dockerode,
+  ref: string,
+  replicas: number,
+  signal: AbortSignal,
+): Promise<ServiceChange> {
+  let job = false;
+  const r = await updateServiceSpec(
     docker,
     ref,
     (now) => {
       const mode = modeOf(now.Spec);
-      if (mode === 'replicated-job')
+      job = mode === 'replicated-job';
+      if (job)
         return {
           ...now.Spec,
           Mode: { ReplicatedJob: { ...now.Spec.Mode?.ReplicatedJob, TotalCompletions: replicas } },
@@ -186,6 +194,7 @@ export function scaleService(docker: Dockerode, ref: string, replicas: number, s
   ).catch((e) => {
     throw inArgumentTerms(e, NONE, `service '${ref}' as it is now`);
   });
+  return job ? { ...r, note: `The job runs again, to ${replicas} completions.` } : r;
 }
 
 /** Goes back to the previous spec (the engine's rollback; the guard checks that spec). */
@@ -219,49 +228,9 @@ export async function removeService(
   return changed(now.ID, now.Spec.Name ?? '', undefined);
 }
 
-/** A value with empty objects, lists and nulls left out, at every depth. */
-function pruned(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(pruned);
-  if (!v || typeof v !== 'object') return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) {
-    const p = pruned(x);
-    if (p === null || p === undefined) continue;
-    if (typeof p === 'object' && Object.keys(p).length === 0) continue;
-    out[k] = p;
-  }
-  return out;
-}
-
 /**
- * A task template as a comparable string: a task's copy of its spec leaves out `Runtime` and empty
- * parts the service's spec may hold, so those are left out of both.
- */
-export const specKey = (template: unknown): string => {
-  const { Runtime: _runtime, ...rest } = (pruned(template) ?? {}) as Record<string, unknown>;
-  return JSON.stringify(rest);
-};
-
-export interface Convergence {
-  converged: boolean;
-  /** Tasks of the current spec running / tasks the service wants. */
-  running: number;
-  desired: number;
-  /** The update's state and message, when the service has been updated. */
-  update?: string;
-  message?: string;
-  /** The newest error of a task that should be running and is not. */
-  error?: string;
-}
-
-const SETTLED = new Set(['completed', 'rollback_completed']);
-/** Update states that wait for someone to act: waiting longer changes nothing. */
-export const STUCK = new Set(['paused', 'rollback_paused']);
-
-/**
- * Converged: the last update (if any) completed or rolled back, and every task meant to run is of
- * the current spec and running, as many as wanted (replicated) or at least one per eligible node
- * the engine counts (global: ServiceStatus.DesiredTasks).
+ * One look at whether `ref` has converged (convergence.ts): its document, its tasks and, for a global
+ * service, the engine's count of the tasks it wants.
  */
 export async function convergence(docker: Dockerode, ref: string, signal: AbortSignal): Promise<Convergence> {
   const svc = await inspectService(docker, ref, signal);
@@ -269,23 +238,5 @@ export async function convergence(docker: Dockerode, ref: string, signal: AbortS
     listTasks(docker, { service: [svc.ID] }, signal),
     listServices(docker, { id: [svc.ID] }, signal),
   ]);
-  const current = specKey(svc.Spec.TaskTemplate);
-  const all = tasks.filter((t: TaskDoc) => t.ServiceID === svc.ID);
-  const mine = all.filter((t) => t.DesiredState === 'running');
-  const running = mine.filter((t) => t.Status?.State === 'running' && specKey(t.Spec) === current).length;
-  const desired = svc.Spec.Mode?.Global
-    ? (listed[0]?.ServiceStatus?.DesiredTasks ?? mine.length)
-    : (replicasOf(svc.Spec) ?? 0);
-  const update = svc.UpdateStatus?.State;
-  const failing = all
-    .filter((t) => t.Status?.Err)
-    .sort((a, b) => String(b.Status?.Timestamp).localeCompare(String(a.Status?.Timestamp)))[0];
-  return {
-    converged: (!update || SETTLED.has(update)) && running === desired && mine.length === desired,
-    running,
-    desired,
-    ...(update && { update }),
-    ...(svc.UpdateStatus?.Message && { message: svc.UpdateStatus.Message }),
-    ...(failing?.Status?.Err && { error: failing.Status.Err }),
-  };
+  return assess(svc, tasks, listed[0]?.ServiceStatus?.DesiredTasks);
 }

@@ -26,10 +26,8 @@ export const serviceSettings = {
   command: StringList(131_072, 'argv'),
   env: StringMap(undefined, 131_072),
   labels: StringMap(),
-  replicas: Type.Optional(
-    Type.Integer({ minimum: 0, maximum: 10_000, description: 'A replicated job: completions, run at once' }),
-  ),
-  mode: Type.Optional(Type.Enum(['replicated', 'global', 'replicated-job', 'global-job'])),
+  replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  mode: Type.Optional(Type.Enum(['replicated', 'global'])),
   mounts: StringList(MAX_VALUE, 'src:dst[:ro]; /src binds, name: volume, tmpfs:/dst'),
   ports: StringList(256, '"8080:80", "53:53/udp", "mode=host,published=80,target=80"'),
   networks: StringList(256),

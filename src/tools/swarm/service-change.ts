@@ -26,13 +26,14 @@ const noted = (r: ServiceChange, ports: readonly unknown[] | undefined) =>
 export const serviceCreate = defineTool({
   name: 'docker_service_create',
   title: 'Create service',
-  description: 'Create a service (1 replica by default) or a job; then docker_service_wait.',
+  description: 'Create a service or job; then docker_service_wait.',
   safety: 'moderate',
   idempotent: false,
   input: Type.Object(
     {
       name: Type.String({ minLength: 1, maxLength: 63, pattern: NAME_PATTERN }),
       ...serviceSettings,
+      mode: Type.Optional(Type.Enum(['replicated', 'global', 'replicated-job', 'global-job'])),
     },
     { additionalProperties: false },
   ),
@@ -69,8 +70,7 @@ export const serviceUpdate = defineTool({
 export const serviceScale = defineTool({
   name: 'docker_service_scale',
   title: 'Scale service',
-  description:
-    'Set the replicas of a replicated service, or the completions of a replicated job (it runs again).',
+  description: 'Set replicas (a replicated job: completions).',
   safety: 'moderate',
   idempotent: true,
   input: Type.Object(

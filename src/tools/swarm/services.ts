@@ -2,10 +2,11 @@
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
 import { sleep } from '../../docker/swarm/api.ts';
+import { isMet, STUCK, type Steady, watch } from '../../docker/swarm/convergence.ts';
 import { listNodes } from '../../docker/swarm/nodes.ts';
 import { readServiceLogs } from '../../docker/swarm/service-logs.ts';
 import { imageOf, serviceRow } from '../../docker/swarm/service-spec.ts';
-import { convergence, inspectService, listServices, STUCK } from '../../docker/swarm/services.ts';
+import { convergence, inspectService, listServices } from '../../docker/swarm/services.ts';
 import { listTasks, taskRow } from '../../docker/swarm/tasks.ts';
 import { lineMatcher } from '../containers/match.ts';
 import { FilterMap, Full, Limit, TimePoint, Total, totalOf } from '../params.ts';
@@ -15,8 +16,7 @@ import { Doc, ServiceRef, TaskRef } from './params.ts';
 export const serviceList = defineTool({
   name: 'docker_service_list',
   title: 'List services',
-  description:
-    'Services: name, image, mode, replicas running/desired (jobs: and completed), ports, update state.',
+  description: 'Services: name, image, mode, replicas running/desired, ports, update state.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
@@ -157,7 +157,8 @@ export const serviceLogs = defineTool({
 export const serviceWait = defineTool({
   name: 'docker_service_wait',
   title: 'Wait for service',
-  description: 'Wait until the current spec runs on every task and the update settled; met:false at timeout.',
+  description:
+    'Wait until all tasks ran the current spec 5 s (update_config.monitor); a job: completed. Else met:false.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
@@ -172,10 +173,14 @@ export const serviceWait = defineTool({
   output: Type.Object({
     met: Type.Boolean(),
     running: Type.Integer(),
-    desired: Type.Integer(),
+    desired: Type.Integer({ description: 'A job: completions of its current run' }),
+    completed: Type.Optional(Type.Integer({ description: 'A job: tasks of its current run completed' })),
     update: Type.Optional(Type.String()),
     message: Type.Optional(Type.String()),
     error: Type.Optional(Type.String()),
+    stable_s: Type.Optional(
+      Type.Number({ description: 'met:false: seconds all tasks had been running at the timeout' }),
+    ),
     waited_s: Type.Number(),
   }),
   timeoutArg: 'timeout',
@@ -183,14 +188,21 @@ export const serviceWait = defineTool({
   handler: async ({ service, timeout }, { engine: { docker }, signal }) => {
     const start = Date.now();
     const deadline = start + (timeout ?? 60) * 1000;
+    let steady: Steady | undefined;
     for (;;) {
       const c = await convergence(docker, service, signal);
+      const now = Date.now();
+      steady = watch(steady, c, now);
+      const met = isMet(c, steady, now);
       const stuck = c.update !== undefined && STUCK.has(c.update);
-      if (c.converged || stuck || Date.now() >= deadline || signal.aborted) {
-        const { converged, ...rest } = c;
-        return { met: converged, ...rest, waited_s: Math.round((Date.now() - start) / 100) / 10 };
+      if (met || stuck || now >= deadline || signal.aborted) {
+        const { converged: _c, job: _j, watched: _w, windowMs: _m, ...rest } = c;
+        const stable = !met && steady ? { stable_s: Math.round((now - steady.since) / 100) / 10 } : {};
+        return { met, ...rest, ...stable, waited_s: Math.round((now - start) / 100) / 10 };
       }
-      await sleep(Math.min(500, Math.max(0, deadline - Date.now())), signal);
+      // Look again soon, and right when the stability window ends.
+      const due = steady ? steady.since + c.windowMs - now : 500;
+      await sleep(Math.min(500, Math.max(0, due), Math.max(0, deadline - now)), signal);
     }
   },
 });

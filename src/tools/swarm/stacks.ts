@@ -109,8 +109,7 @@ export const stackList = defineTool({
 export const stackServices = defineTool({
   name: 'docker_stack_services',
   title: 'Stack services',
-  description:
-    "A stack's services: name, image, mode, replicas running/desired (jobs: and completed), ports, update state.",
+  description: "A stack's services: name, image, mode, replicas running/desired, ports, update state.",
   safety: 'safe',
   idempotent: true,
   input: Type.Object({ stack: StackName, full: Full }, { additionalProperties: false }),
