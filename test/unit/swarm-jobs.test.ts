@@ -229,6 +229,31 @@ describe('convergence', () => {
     expect(isMet(other, w, 14_000)).toBe(true);
   });
 
+  it('counts the window from when the engine says the tasks ran, so a long-stable service is met at once', () => {
+    const at = (s: string) => Date.parse(`2026-01-01T00:00:${s}Z`);
+    const up = assess(replicated(1), [
+      task({ ID: 'a', Slot: 1, state: 'running', at: '2026-01-01T00:00:00Z' }),
+    ]);
+    expect(isMet(up, watch(undefined, up, at('10')), at('10'))).toBe(true);
+    // A task that reached running 2 s ago still needs the rest of the window.
+    const fresh = assess(replicated(1), [
+      task({ ID: 'b', Slot: 1, state: 'running', at: '2026-01-01T00:00:08Z' }),
+    ]);
+    const w = watch(undefined, fresh, at('10'));
+    expect(isMet(fresh, w, at('10'))).toBe(false);
+    expect(isMet(fresh, w, at('13'))).toBe(true);
+    // An update that ended 1 s ago counts as the start, even on tasks that ran before it.
+    const updated = replicated(1);
+    updated.UpdateStatus = { State: 'completed', CompletedAt: '2026-01-01T00:00:09Z' };
+    const after = assess(updated, [task({ ID: 'c', Slot: 1, state: 'running', at: '2026-01-01T00:00:00Z' })]);
+    expect(isMet(after, watch(undefined, after, at('10')), at('10'))).toBe(false);
+    // An engine clock ahead of ours never moves the start past now.
+    const ahead = assess(replicated(1), [
+      task({ ID: 'd', Slot: 1, state: 'running', at: '2026-01-01T00:00:30Z' }),
+    ]);
+    expect(watch(undefined, ahead, at('10'))?.since).toBe(at('10'));
+  });
+
   it('a replicated job is met when its current run completed, counted per slot as the CLI does', () => {
     const job = svc(
       { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 3 } },

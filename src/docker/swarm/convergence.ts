@@ -66,6 +66,11 @@ export interface Convergence {
   completed?: number;
   /** The tasks seen running; a different set means one restarted, and the window starts again. */
   watched: string;
+  /**
+   * A service: since when (ms) the engine says all of `watched` have run, and its last update settled:
+   * the newest of their running times and the update's end. Absent when a time is missing.
+   */
+  runningSince?: number;
   /** The update's monitor period (update_config.monitor), else the CLI's 5 s. */
   windowMs: number;
   update?: string;
@@ -122,6 +127,9 @@ function serviceConvergence(svc: ServiceDoc, tasks: TaskDoc[], desiredTasks: num
         if (!now || up(now)) return undefined;
         return now.Status?.Err ? now : slot[i + 1];
       });
+  const since = converged
+    ? newestTime([...running.map((t) => t.Status?.Timestamp), svc.UpdateStatus?.CompletedAt], !update)
+    : undefined;
   return {
     converged,
     running: running.length,
@@ -130,8 +138,24 @@ function serviceConvergence(svc: ServiceDoc, tasks: TaskDoc[], desiredTasks: num
       .map((t) => t.ID)
       .sort()
       .join(','),
+    ...(since !== undefined && { runningSince: since }),
     ...(error && { error }),
   };
+}
+
+/**
+ * The newest of these engine times (ms), or undefined when one is missing or unreadable; the last may
+ * be absent when `lastOptional` (a service never updated has no update end).
+ */
+function newestTime(times: (string | undefined)[], lastOptional: boolean): number | undefined {
+  let newest = 0;
+  for (const [i, t] of times.entries()) {
+    if (t === undefined && lastOptional && i === times.length - 1) continue;
+    const ms = t === undefined ? Number.NaN : Date.parse(t);
+    if (Number.isNaN(ms)) return undefined;
+    newest = Math.max(newest, ms);
+  }
+  return newest;
 }
 
 /**
@@ -192,11 +216,14 @@ export interface Steady {
 /**
  * The CLI's stability rule: a look that is not converged, or in which other tasks run (one
  * restarted), starts the watch again; converged and watched for windowMs is met. A job is met at
- * once: completed tasks stay completed.
+ * once: completed tasks stay completed. A watch starts from when the engine says those tasks have
+ * run (never later than now), so a service that has long been stable is met at the first look rather
+ * than after a window of its own.
  */
 export function watch(prev: Steady | undefined, c: Convergence, now: number): Steady | undefined {
   if (!c.converged) return undefined;
-  return prev && prev.watched === c.watched ? prev : { since: now, watched: c.watched };
+  if (prev && prev.watched === c.watched) return prev;
+  return { since: Math.min(now, c.runningSince ?? now), watched: c.watched };
 }
 
 export const isMet = (c: Convergence, steady: Steady | undefined, now: number): boolean =>
