@@ -202,12 +202,16 @@ export function sentDockerfile(upload: unknown): SentDockerfile | undefined {
 
 /**
  * A Dockerfile name as the engine joins it to the context root ('./a//b' is 'a/b'); undefined for one
- * that is absolute or leaves the context.
+ * that is absolute or leaves the context. On a Windows server `\` separates too (the name is joined to
+ * the context there with Windows' rules), and a drive or UNC name is absolute; elsewhere a `..` between
+ * backslashes is refused all the same, as a name meant for Windows.
  */
-export function dockerfileName(name: string): string | undefined {
-  if (name.startsWith('/')) return undefined;
+export function dockerfileName(name: string, platform: string = process.platform): string | undefined {
+  const windows = platform === 'win32';
+  if (name.startsWith('/') || (windows && (name.startsWith('\\') || /^[A-Za-z]:/.test(name)))) return undefined;
+  if (!windows && name.split(/[\\/]/).includes('..') && name.includes('\\')) return undefined;
   const parts: string[] = [];
-  for (const part of name.split('/')) {
+  for (const part of name.split(windows ? /[\\/]/ : '/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
       if (parts.length === 0) return undefined;

@@ -136,4 +136,20 @@ describe('dockerfileName (as the engine joins it to the context)', () => {
     for (const bad of ['/etc/Dockerfile', '../Dockerfile', 'a/../../D', '.', ''])
       expect(dockerfileName(bad)).toBeUndefined();
   });
+
+  it('reads backslashes as a Windows server joins them, and refuses a way out through them anywhere', () => {
+    expect(dockerfileName('docker\\Dockerfile', 'win32')).toBe('docker/Dockerfile');
+    expect(dockerfileName('a\\..\\Dockerfile', 'win32')).toBe('Dockerfile');
+    for (const bad of [
+      '..\\..\\Users\\me\\.env',
+      'C:\\x\\Dockerfile',
+      'c:Dockerfile',
+      '\\\\host\\share\\D',
+      '\\D',
+    ])
+      expect(dockerfileName(bad, 'win32')).toBeUndefined();
+    // Elsewhere a backslash is part of a name, but not a way out of the context.
+    expect(dockerfileName('..\\..\\etc\\shadow', 'linux')).toBeUndefined();
+    expect(dockerfileName('docker\\Dockerfile', 'linux')).toBe('docker\\Dockerfile');
+  });
 });
