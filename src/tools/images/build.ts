@@ -100,8 +100,6 @@ export const buildImage = defineTool({
     try {
       const dockerfile = args.dockerfile ?? 'Dockerfile';
       const tags = [...new Set([...(args.tag ? [args.tag] : []), ...(args.tags ?? [])])];
-      // What each tag names now: the build moves a tag on another image, which the result says.
-      const before = await Promise.all(tags.map((t) => taggedImage(docker, t, signal)));
       // Checked whole before anything is sent; a failure while packing aborts the request and is the
       // result. The Dockerfile is read once: the engine guard judges the bytes the stream carries.
       const {
@@ -111,11 +109,12 @@ export const buildImage = defineTool({
         dockerfile: text,
         dockerfileName,
       } = await openContext(dir.root, signal, dir.path, dockerfile);
-      const registryconfig = await buildRegistryConfig(
-        baseRegistries(text, args.build_args),
-        signal,
-        dockerConfigDir,
-      ).catch((e: unknown) => {
+      // What each tag names now (the build moves a tag on another image, which the result says), and
+      // the registries' credentials for the FROM images.
+      const [before, registryconfig] = await Promise.all([
+        Promise.all(tags.map((t) => taggedImage(docker, t, signal))),
+        buildRegistryConfig(baseRegistries(text, args.build_args), signal, dockerConfigDir),
+      ]).catch((e: unknown) => {
         context.destroy();
         throw e;
       });
