@@ -477,17 +477,16 @@ async function confirmStep(
 function engineList(env: PipelineEnv): EngineEntry[] {
   const { remote, profile } = env;
   const fallback = defaultEngineFor(env.engines, profile);
-  const writes = profile.allowModerate && !profile.readOnly;
   return callerEngines(env.engines, profile).map((name) => {
     const e = env.engines.resolve(name);
-    const readOnly = e.ceiling.readOnly || !writes;
+    // As the gate judges each tier: a read-only engine or profile refuses both; otherwise each tier
+    // on its own setting (a profile may allow destructive tools and not moderate ones).
+    const writable = !e.ceiling.readOnly && !profile.readOnly;
+    const allowDestructive = writable && e.ceiling.allowDestructive && profile.allowDestructive;
     return {
       name,
       ...(e.description !== undefined && { description: e.description }),
-      ceiling: {
-        readOnly,
-        allowDestructive: e.ceiling.allowDestructive && profile.allowDestructive && !readOnly,
-      },
+      ceiling: { readOnly: !(writable && (profile.allowModerate || allowDestructive)), allowDestructive },
       isDefault: name === fallback,
       access: remote ? remoteEngineView(e, (err) => forRemote(err, `engine ${name}`, remote)) : e,
     };

@@ -1,4 +1,4 @@
-import { requireRunning } from '../docker/containers.ts';
+import { pausedRefusal, requireRunning } from '../docker/containers.ts';
 import { nameOf } from '../docker/names.ts';
 import { inspectContainer } from '../docker/resolve.ts';
 import { statsSample, summariseStats } from '../docker/stats.ts';
@@ -16,7 +16,9 @@ export const containerStats = defineTemplate({
   async read({ container_id }, { engine: { docker }, signal }) {
     const info = await inspectContainer(docker, container_id, signal);
     requireRunning(info, 'stats', 'read again');
-    const sample = summariseStats(await statsSample(docker, info.Id, signal));
+    const sample = summariseStats(
+      await statsSample(docker, info.Id, signal).catch((e: unknown) => pausedRefusal(info, 'the stats', e)),
+    );
     return {
       mimeType: 'application/json',
       text: JSON.stringify({ container: nameOf(info), ...sample }),

@@ -17,7 +17,10 @@ interface Row {
   allow_destructive: boolean;
 }
 
-async function listed(flags: string[]): Promise<{ rows: Record<string, Row>; pruneRefused: string }> {
+async function listed(
+  flags: string[],
+  env: Record<string, string> = {},
+): Promise<{ rows: Record<string, Row>; pruneRefused: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpt-engset-'));
   const config = join(dir, 'engines.json');
   // The same engine twice: one as configured, one under a read-only ceiling.
@@ -25,7 +28,7 @@ async function listed(flags: string[]): Promise<{ rows: Record<string, Row>; pru
     config,
     JSON.stringify({ engines: { main: { url: HOST }, frozen: { url: HOST, readOnly: true } } }),
   );
-  const server = await startServer({ client: 'v2', args: ['--config', config, ...flags] });
+  const server = await startServer({ client: 'v2', args: ['--config', config, ...flags], env });
   try {
     const { engines } = structured<{ engines: Row[] }>(
       await server.client.callTool('docker_list_engines', {}),
@@ -59,6 +62,12 @@ describe('docker_list_engines settings', () => {
 
   it('shows allow_destructive true with --allow-destructive, except on the read-only engine', async () => {
     const { rows } = await listed(['--allow-destructive']);
+    expect(rows.main).toMatchObject({ read_only: false, allow_destructive: true });
+    expect(rows.frozen).toMatchObject({ read_only: true, allow_destructive: false });
+  });
+
+  it('shows destructive tools allowed where moderate ones are not, as the gate judges each tier', async () => {
+    const { rows } = await listed(['--allow-destructive'], { SAFETY_ALLOW_MODERATE_OPERATIONS: 'false' });
     expect(rows.main).toMatchObject({ read_only: false, allow_destructive: true });
     expect(rows.frozen).toMatchObject({ read_only: true, allow_destructive: false });
   });
