@@ -242,6 +242,24 @@ describe('docker_prune_containers', () => {
     expect(await exists(other.id)).toBe(true);
   });
 
+  it('refuses a filter key its prune does not take, unasked, as it does when it asks', async () => {
+    const tag = uniqueName('prune-key');
+    const c = await makeContainer({ start: false, labels: { 'mcpt-prune': tag } });
+    for (const [tool, key] of [
+      ['docker_prune_containers', 'status'],
+      ['docker_prune_networks', 'driver'],
+      ['docker_prune_volumes', 'until'],
+    ] as const) {
+      const err = await callErr(tool, {
+        ...(tool === 'docker_prune_volumes' && { all: true }),
+        filters: { label: [`mcpt-prune=${tag}`], [key]: ['x'] },
+      });
+      expect({ tool, kind: err.kind }).toEqual({ tool, kind: 'invalid_argument' });
+      expect(err.message).toContain(`invalid argument 'filters': this prune takes no '${key}' filter`);
+    }
+    expect(await exists(c.id)).toBe(true);
+  });
+
   it('is refused when the profile disallows destructive tools', async () => {
     const err = await callErr(
       'docker_prune_containers',

@@ -14,6 +14,10 @@ const LIVE = ['running', 'paused', 'restarting', 'removing'];
 /** The filters the engine's prune takes; the preview applies each exactly as the prune does. */
 const ACCEPTED = ['until', 'label', 'label!'];
 
+/** Refuses a filter key this prune does not take, on every path (asked, or sent to the engine's prune). */
+export const checkContainerPruneFilters = (filters: Record<string, string[]> | undefined) =>
+  checkPruneFilters(filters, ACCEPTED);
+
 export interface Candidate {
   id: string;
   name: string;

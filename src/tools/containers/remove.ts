@@ -6,7 +6,14 @@ import { shortId } from '../../docker/names.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
 import { ContainerRef, engineFilters, PruneFilters } from '../params.ts';
-import { planOf, pruneCandidates, prunePreview, removePlanned, stoppedNames } from './prune.ts';
+import {
+  checkContainerPruneFilters,
+  planOf,
+  pruneCandidates,
+  prunePreview,
+  removePlanned,
+  stoppedNames,
+} from './prune.ts';
 import { stateOf } from './ref.ts';
 
 const short = (v: unknown) => (typeof v === 'string' ? shortId(v) : 'none');
@@ -74,6 +81,7 @@ export const pruneContainers = defineTool({
   preview: async ({ filters }, { engine: { docker }, signal }) =>
     prunePreview(await pruneCandidates(docker, filters, signal)),
   handler: async ({ filters }, { engine: { docker }, signal, limits, confirmed }) => {
+    checkContainerPruneFilters(filters);
     // Confirmed: exactly the containers the user was shown, not whatever stopped meanwhile.
     const plan = planOf(confirmed);
     if (plan) {

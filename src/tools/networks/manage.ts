@@ -7,7 +7,12 @@ import { NAME_PATTERN, shortId } from '../../docker/names.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
 import { engineFilters, PruneFilters, StringMap } from '../params.ts';
-import { networkCandidates, networkPreview, removePlannedNetworks } from './prune.ts';
+import {
+  checkNetworkPruneFilters,
+  networkCandidates,
+  networkPreview,
+  removePlannedNetworks,
+} from './prune.ts';
 import { asConflict, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
 
 const Cidr = (description: string) =>
@@ -163,6 +168,7 @@ export const pruneNetworks = defineTool({
   preview: async ({ filters }, { engine: { docker }, signal }) =>
     networkPreview(await networkCandidates(docker, filters, signal)),
   handler: async ({ filters }, { engine: { docker }, signal, limits, confirmed }) => {
+    checkNetworkPruneFilters(filters);
     // The engine prunes networks only stopped containers use; those containers then fail to start.
     // Say which, so the caller can reconnect them.
     const before = await docker.listContainers({ all: true, abortSignal: signal });

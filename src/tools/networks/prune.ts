@@ -13,6 +13,10 @@ import { PREDEFINED } from './ref.ts';
 /** The filters the engine's prune takes; the candidates follow each exactly. */
 const ACCEPTED = ['until', 'label', 'label!'];
 
+/** Refuses a filter key this prune does not take, on every path (asked, or sent to the engine's prune). */
+export const checkNetworkPruneFilters = (filters: Record<string, string[]> | undefined) =>
+  checkPruneFilters(filters, ACCEPTED);
+
 /** Unused user-defined networks a prune would remove now, by name. */
 export async function networkCandidates(
   docker: Dockerode,

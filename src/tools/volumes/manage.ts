@@ -7,7 +7,7 @@ import { apiAtLeast } from '../../docker/engine.ts';
 import { findVolume } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
 import { engineFilters, FilterMap, StringMap } from '../params.ts';
-import { removePlannedVolumes, volumePreview } from './prune.ts';
+import { checkVolumePruneFilters, removePlannedVolumes, volumePreview } from './prune.ts';
 import { containersUsing, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
 
 export const createVolume = defineTool({
@@ -168,6 +168,7 @@ export const pruneVolumes = defineTool({
  */
 function pruneScope(all: boolean | undefined, filters: Record<string, string[]> | undefined, api?: string) {
   const { all: allFilter, ...rest } = filters ?? {};
+  checkVolumePruneFilters(rest);
   const named = all === true || (allFilter ?? []).some((v) => ['true', '1'].includes(v.toLowerCase()));
   const modern = spareNamedByDefault(api);
   if (!named && !modern)

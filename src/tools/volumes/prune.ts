@@ -13,6 +13,10 @@ const ANONYMOUS = 'com.docker.volume.anonymous';
 /** The filters the engine's prune takes (`all` is read before these); the candidates follow each exactly. */
 const ACCEPTED = ['label', 'label!'];
 
+/** Refuses a filter key this prune does not take, on every path (asked, or sent to the engine's prune). */
+export const checkVolumePruneFilters = (filters: Record<string, string[]> | undefined) =>
+  checkPruneFilters(filters, ACCEPTED);
+
 /** Unused volumes a prune would remove now. */
 export async function volumeCandidates(
   docker: Dockerode,
