@@ -135,43 +135,51 @@ export interface GuardIO {
 /** How long a detached guard request may take. */
 const DETACHED_MS = 30_000;
 
-/** GuardIO over `dial`: the client's raw dial in front of the guards, or its guarded one (requestIO). */
-function ioOver(dial: Modem['dial'], signal: AbortSignal | undefined): GuardIO {
-  const ask = <T>(options: DialOptions) =>
-    new Promise<T>((resolve, reject) =>
-      dial(options, (err, data) => (err ? reject(err) : resolve(data as T))),
+/**
+ * GuardIO over `dial`: the client's raw dial in front of the guards, or its guarded one (requestIO).
+ * A class: one is made for every guarded request (list and inspect included), so one allocation.
+ */
+class DialIO implements GuardIO {
+  constructor(
+    private readonly dial: Modem['dial'],
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  private ask<T>(options: DialOptions): Promise<T> {
+    return new Promise<T>((resolve, reject) =>
+      this.dial(options, (err, data) => (err ? reject(err) : resolve(data as T))),
     );
-  return {
-    signal,
-    get: async <T>(path: string, query?: Record<string, unknown>) => {
-      checkPath({ method: 'GET', path });
-      try {
-        return await ask<T>(dialOptions({ path, query }, signal ?? new AbortController().signal));
-      } catch (e) {
-        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-        throw e;
-      }
-    },
-    send: async (req, o = {}) => {
-      checkPath({ method: req.method ?? 'GET', path: req.path });
-      const own = o.detached ? AbortSignal.timeout(DETACHED_MS) : (signal ?? new AbortController().signal);
-      const options = dialOptions(req, own);
-      if (!o.head) return ask(options);
-      // As dockerode's infoArchive: the answer as a stream, for its headers; a HEAD has no body to read.
-      const res = await ask<{ headers?: Record<string, unknown>; resume?: () => void }>({
-        ...options,
-        isStream: true,
-      });
-      res.resume?.();
-      return res.headers ?? {};
-    },
-  };
+  }
+
+  async get<T>(path: string, query?: Record<string, unknown>): Promise<T | undefined> {
+    checkPath({ method: 'GET', path });
+    try {
+      return await this.ask<T>(dialOptions({ path, query }, this.signal ?? new AbortController().signal));
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async send(req: EngineRequest, o: { head?: boolean; detached?: boolean } = {}): Promise<unknown> {
+    checkPath({ method: req.method ?? 'GET', path: req.path });
+    const own = o.detached ? AbortSignal.timeout(DETACHED_MS) : (this.signal ?? new AbortController().signal);
+    const options = dialOptions(req, own);
+    if (!o.head) return this.ask(options);
+    // As dockerode's infoArchive: the answer as a stream, for its headers; a HEAD has no body to read.
+    const res = await this.ask<{ headers?: Record<string, unknown>; resume?: () => void }>({
+      ...options,
+      isStream: true,
+    });
+    res.resume?.();
+    return res.headers ?? {};
+  }
 }
 
 /** A GuardIO through the client's own (guarded) requests, for a check made before the requests it judges (Compose up). */
 export const requestIO = (docker: EngineRequests, signal?: AbortSignal): GuardIO => {
   const modem = docker.modem as Modem;
-  return ioOver(modem.dial.bind(modem), signal);
+  return new DialIO(modem.dial.bind(modem), signal);
 };
 
 /**
@@ -190,7 +198,7 @@ export function guardRequests(docker: EngineRequests, engineGuard?: EngineGuard)
   const modem = docker.modem as Modem;
   const send = modem.dial.bind(modem);
   // What the guards may ask the engine while they decide: unguarded requests under the call's signal.
-  const ioFor = (signal: AbortSignal | undefined): GuardIO => ioOver(send, signal);
+  const ioFor = (signal: AbortSignal | undefined): GuardIO => new DialIO(send, signal);
   // The verdict on `call`: undefined when both guards let it pass at once, a promise when one asks.
   const verdictOn = (
     call: EngineCall,
