@@ -186,16 +186,19 @@ function buildFailure(e: unknown, log: BuildLog): unknown {
     const registry =
       /https?:\/\/([^/\s"]+)/.exec(reason)?.[1] ??
       parseReference(from.replace(/^.*FROM\s+(?:--\S+\s+)*/i, '').split(/\s/)[0] ?? '').registry;
-    const mapped = registryFailure(new EngineStreamError(reason), `build at ${from}`, registry, {
+    // The step by its number: its text is the Dockerfile's words, which the quote carries screened.
+    const at = log.stepNumber ? `build at ${log.stepNumber} (FROM)` : 'build (FROM)';
+    const mapped = registryFailure(new EngineStreamError(reason), at, registry, {
       authArgument: false,
     });
     if (mapped instanceof ToolError && mapped.kind !== 'internal') return mapped;
   }
   const output = log.lastOutput(8).filter((l) => l !== reason);
-  const where = log.step ? `build failed at ${log.step}` : 'build failed';
-  // The reason and the step's output are the engine's and the build container's words: quoted, screened.
+  const where = log.stepNumber ? `build failed at ${log.stepNumber}` : 'build failed';
+  // The step's text (the Dockerfile's), the reason and the step's output are the Dockerfile's, the
+  // engine's and the build container's words: quoted, screened.
   return new ToolError('invalid_argument', where, {
-    quote: { by: 'the build', text: [reason, ...output].join('\n') },
+    quote: { by: 'the build', text: [...(log.step ? [log.step] : []), reason, ...output].join('\n') },
     hint: 'Fix that Dockerfile step (or the context it reads) and build again.',
   });
 }

@@ -97,7 +97,10 @@ const LOG_LINE_MAX = 400;
  */
 export class BuildLog {
   readonly tail: string[] = [];
+  /** The current step as the log says it ('Step 2/5: RUN make'): the Dockerfile's words. */
   step?: string;
+  /** Its number alone ('Step 2/5'), for a message of our own. */
+  stepNumber?: string;
   /** Output lines since the current step started, for a failure message. */
   private stepOutput: string[] = [];
   private partial = '';
@@ -139,7 +142,8 @@ export class BuildLog {
     if (this.tail.length > this.maxLines) this.tail.shift();
     const step = STEP.exec(line);
     if (step) {
-      this.step = `Step ${step[1]}/${step[2]}: ${step[3]}`;
+      this.stepNumber = `Step ${step[1]}/${step[2]}`;
+      this.step = `${this.stepNumber}: ${step[3]}`;
       this.stepOutput = [];
       const message = this.step.length > 80 ? `${this.step.slice(0, 79)}…` : this.step;
       this.report(Number(step[1]), Number(step[2]), message);
