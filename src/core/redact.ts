@@ -464,12 +464,10 @@ function maskAssignments(text: string, shell: boolean): string {
       SEPARATOR.lastIndex = Math.max(SEPARATOR.lastIndex, end);
       continue;
     }
-    // `echo DB_PASSWORD=$DB_PASSWORD; sleep 9`: a variable the shell fills in holds no secret, and
-    // what follows it is more of the command, read on. An assignment that opens a line (an env
-    // entry, a line of an env file) holds its value literally, `$` and all, and is masked.
-    const ref = atLineStart(text, nameStart) ? null : REFERENCE.exec(value);
-    if (ref) {
-      SEPARATOR.lastIndex = Math.max(SEPARATOR.lastIndex, start + ref[0].length);
+    // In a shell script, `echo DB_PASSWORD=$DB_PASSWORD; sleep 9`: a variable the shell fills in,
+    // as the whole value, holds no secret, and what follows is more of the command, read on.
+    if (shell && wholeReference(text, nameStart, value, end)) {
+      SEPARATOR.lastIndex = Math.max(SEPARATOR.lastIndex, end);
       continue;
     }
     out += text.slice(copied, start) + MASK;
@@ -479,9 +477,25 @@ function maskAssignments(text: string, shell: boolean): string {
   return copied === 0 ? text : out + text.slice(copied);
 }
 
-/** A shell variable as a whole value: `$NAME` (upper case, as environment variables are) or `${name}`. */
-const REFERENCE = /^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Z_][A-Z0-9_]*)(?=$|[\s;|&)"'`])/;
-const atLineStart = (text: string, at: number) => at === 0 || isEol(text.charCodeAt(at - 1));
+/** A shell variable: `$NAME` (upper case, as environment variables are) or `${name}`. */
+const REFERENCE = /^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Z_][A-Z0-9_]*)$/;
+
+/**
+ * Whether a value in a shell script is one variable and nothing else: the value (`text` up to `end`)
+ * is the reference, and the shell word ends with it (a blank, `;`, `&`, `|`, `)`, the script's end),
+ * or with the `"` that closes the string it sits in, then the word's end (`echo "P=$X"`). The shell
+ * joins whatever else touches it (`$X"pw"`, `"$X"pw`), and single quotes keep `$X` literal: masked.
+ * An assignment that opens a line (`PASSWORD=$X`, as an env entry or an env file holds it) is masked.
+ */
+function wholeReference(text: string, nameStart: number, value: string, end: number): boolean {
+  if (nameStart === 0 || isEol(text.charCodeAt(nameStart - 1)) || !REFERENCE.test(value)) return false;
+  const after = text.charCodeAt(end);
+  return endsWord(text, end) || (after === 34 && endsWord(text, end + 1));
+}
+const endsWord = (text: string, at: number) => {
+  const c = text.charCodeAt(at);
+  return at >= text.length || isSpace(c) || c === 59 || c === 38 || c === 124 || c === 41;
+};
 
 /**
  * Whether `name:value`, with no blank after the colon, is an HTTP header (`X-Api-Key:k`,

@@ -695,7 +695,41 @@ describe('a command keeps what follows a masked or referenced value', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script, not a template.
     const script = 'echo line1; echo DB_PASSWORD=$DB_PASSWORD; echo TOKEN=${TOKEN}; sleep 3600';
     expect(redact(['sh', '-c', script])).toEqual(['sh', '-c', script]);
-    expect(redactText(`run ${script}`)).toBe(`run ${script}`);
+    expect(redact(['sh', '-c', 'echo "PASSWORD=$X" ok; a && TOKEN=$T)'])).toEqual([
+      'sh',
+      '-c',
+      'echo "PASSWORD=$X" ok; a && TOKEN=$T)',
+    ]);
+  });
+
+  it('masks a value that is a variable and more: the shell joins what touches it', () => {
+    const cases: [string, string][] = [
+      ['echo DB_PASSWORD=$X"hunter2"', `echo DB_PASSWORD=${MASK}`],
+      ["echo DB_PASSWORD=$X'hunter2'", `echo DB_PASSWORD=${MASK}`],
+      ['export API_TOKEN=$T"abc123"; run', `export API_TOKEN=${MASK}; run`],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script, not a template.
+      ['echo TOKEN=${TOKEN}x; echo TOKEN=$T`id`', `echo TOKEN=${MASK}; echo TOKEN=${MASK}`],
+      ["echo PASSWORD='$X'", `echo PASSWORD='${MASK}'`], // single quotes: `$X` is the literal value
+      ['PASSWORD=$X; run', `PASSWORD=${MASK}; run`],
+    ];
+    for (const [script, shown] of cases) expect(redact(['sh', '-c', script])).toEqual(['sh', '-c', shown]);
+  });
+
+  it('masks a `$` value in text that is no shell script, where a password may begin with `$`', () => {
+    const cases: [string, string][] = [
+      ['echo DB_PASSWORD=$X"hunter2"', `echo DB_PASSWORD=${MASK}`],
+      ["echo DB_PASSWORD=$X'hunter2'", `echo DB_PASSWORD=${MASK}`],
+      [
+        'Cmd: ["sh","-c","export API_TOKEN=$T\\"abc123\\"; run"]',
+        `Cmd: ["sh","-c","export API_TOKEN=${MASK}"]`,
+      ],
+      ['curl -d x DB_PASSWORD=$X hunter2', `curl -d x DB_PASSWORD=${MASK}`],
+      ['  DB_PASSWORD=$K9X2QZ', `  DB_PASSWORD=${MASK}`],
+      ['log: set DB_PASSWORD=$ECRETPW', `log: set DB_PASSWORD=${MASK}`],
+      ['run echo line1; echo DB_PASSWORD=$DB_PASSWORD; sleep 1', `run echo line1; echo DB_PASSWORD=${MASK}`],
+    ];
+    for (const [text, shown] of cases) expect(redactText(text)).toBe(shown);
+    expect(redact({ Cmd: 'echo DB_PASSWORD=$X"hunter2"' })).toEqual({ Cmd: `echo DB_PASSWORD=${MASK}` });
   });
 
   it('masks a value written literally, `$` and all, in an env entry and at the start of a line', () => {
