@@ -202,7 +202,8 @@ export function argumentRefused(
   hint: string,
 ): ToolError | undefined {
   const status = statusOf(e);
-  const reason = engineSaid(e);
+  // Escape sequences and control characters out, as engineMessage does: the engine quotes names others chose.
+  const reason = clean(engineSaid(e)).trim();
   if (!(status === 400 || (status === 500 && said.test(reason)))) return undefined;
   return new ToolError(
     'invalid_argument',

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'bun:test';
+import type Dockerode from 'dockerode';
 import { ToolError } from '../../src/core/errors.ts';
-import { engineError } from '../../src/docker/errors.ts';
+import { ensureImage } from '../../src/docker/compose/image.ts';
+import { argumentRefused, engineError } from '../../src/docker/errors.ts';
 import { EngineStreamError } from '../../src/docker/json-stream.ts';
+import { swarmRefusal } from '../../src/docker/swarm/api.ts';
 import { renderQuote, screenQuote } from '../../src/pipeline/map-errors.ts';
 import { forRemote } from '../../src/pipeline/remote-errors.ts';
 import { registryFailure } from '../../src/tools/images/progress.ts';
@@ -94,5 +97,42 @@ describe('engineError on what the engine relays', () => {
   it('removes escape sequences from what the engine said', () => {
     const e = engineError({ statusCode: 500, json: { message: `boom ${ESC}[31mred${ESC}[0m` } });
     expect(e?.message).toBe('boom red');
+  });
+});
+
+describe('engine words in errors of Compose, argument refusals and Swarm refusals', () => {
+  it("quotes a Compose pull's failure as the engine's words, screened by the pipeline", async () => {
+    const docker = {
+      getImage: () => ({ inspect: () => Promise.reject(new Error('no such image')) }),
+      createImage: () => Promise.reject(new Error(INJECTED)),
+    } as unknown as Dockerode;
+    const call = {
+      signal: new AbortController().signal,
+      step: () => {},
+      service: 'web',
+      progress: () => {},
+      doing: () => {},
+    };
+    const e = (await ensureImage(docker, 'r.example/app', 'missing', call).catch(
+      (x: unknown) => x,
+    )) as ToolError;
+    expect(e.message).toBe('service "web": pulling r.example/app:latest failed');
+    expect(e.quote).toEqual({ by: 'the engine', text: INJECTED });
+    const shown = renderQuote(e, 'flag').message;
+    expect(shown).toStartWith(
+      'service "web": pulling r.example/app:latest failed: the engine said: «[flagged',
+    );
+    expect(shown).not.toContain(ESC);
+  });
+
+  it("cleans the engine's words in an argument refusal and a Swarm refusal", () => {
+    const said = { statusCode: 400, json: { message: `bad name ${ESC}[2J${ESC}]0;x\u0007web\u0008 here` } };
+    const refused = argumentRefused(said, 'name', /bad/, 'Fix it.');
+    expect(refused?.message).toBe("invalid argument 'name': the engine refused it: bad name web here");
+    const rpc = {
+      statusCode: 500,
+      json: { message: `rpc error: code = InvalidArgument desc = ${ESC}[31mno${ESC}[0m` },
+    };
+    expect(swarmRefusal(rpc)?.message).toBe('no');
   });
 });

@@ -71,14 +71,12 @@ export async function ensureImage(
     if (e instanceof ToolError) throw e;
     const mapped = c.pullFailure?.(e, named);
     if (mapped instanceof ToolError) throw reword(mapped, (m) => `service "${service}": ${m}`);
-    throw new ToolError(
-      'not_found',
-      `service "${service}": pulling ${named} failed: ${(e as Error).message}`,
-      {
-        hint: 'Check the image name and the registry login (docker login, or docker_pull_image with auth), or set pull: never.',
-        retryable: true,
-      },
-    );
+    // The engine's words relay the registry's: a quote, screened by the pipeline.
+    throw new ToolError('not_found', `service "${service}": pulling ${named} failed`, {
+      quote: { by: 'the engine', text: String((e as Error)?.message ?? e) },
+      hint: 'Check the image name and the registry login (docker login, or docker_pull_image with auth), or set pull: never.',
+      retryable: true,
+    });
   }
   c.step({ service, object: `image ${image}`, action: 'pulled' });
   return imageId(docker, image, signal);

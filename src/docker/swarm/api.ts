@@ -6,6 +6,7 @@
  */
 import type Dockerode from 'dockerode';
 import { type ErrorKind, ToolError } from '../../core/errors.ts';
+import { clean } from '../../core/fence.ts';
 import { clip, engineError, engineSaid, statusOf } from '../errors.ts';
 import { type EngineRequest, engineRequest } from '../request.ts';
 import { didYouMean } from '../resolve.ts';
@@ -62,7 +63,8 @@ export function swarmRefusal(e: unknown): ToolError | undefined {
   if (mapped instanceof ToolError) return mapped;
   const status = statusOf(e);
   if (status === undefined) return undefined;
-  const said = engineSaid(e);
+  // Escape sequences and control characters out: the manager's words quote names others chose.
+  const said = clean(engineSaid(e)).trim();
   const rpc = RPC.exec(said);
   const what = rpc ? said.slice(rpc[0].length) : said;
   const base = engineError(e);

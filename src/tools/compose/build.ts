@@ -12,6 +12,9 @@ import { openContext, openContextDir } from '../../docker/build-context.ts';
 import type { ServiceBuild } from '../../docker/compose/project.ts';
 import { EngineStreamError, readProgressStream } from '../../docker/json-stream.ts';
 
+/** The builder's own lines between a step's output: layer ids, its clean-up. */
+const BUILDER_LINE = /^(?:---> |Removing intermediate container )/;
+
 type Engine = { docker: Dockerode; resolveFacts(signal?: AbortSignal): Promise<EngineFacts> };
 
 export function builder(engine: Engine, signal: AbortSignal): ServiceBuild {
@@ -23,6 +26,8 @@ export function builder(engine: Engine, signal: AbortSignal): ServiceBuild {
       bad(`context '${real}' is not a directory`, 'Point build.context at the directory to build.'),
     );
     let failure = '';
+    // The failing step's last output lines: with the engine's reason, the build's words, quoted.
+    let output: string[] = [];
     try {
       const given = String(build.dockerfile ?? 'Dockerfile');
       // Checked whole before anything is sent; a failure while packing aborts the request and is the result.
@@ -55,8 +60,13 @@ export function builder(engine: Engine, signal: AbortSignal): ServiceBuild {
         await readProgressStream(
           stream as Readable,
           (m) => {
-            const line = (m.stream ?? '').trim();
-            if (/^Step \d+\/\d+ :/.test(line)) progress(`${service}: ${line}`);
+            for (const raw of (m.stream ?? '').split('\n')) {
+              const line = raw.trim();
+              if (/^Step \d+\/\d+ :/.test(line)) {
+                progress(`${service}: ${line}`);
+                output = [];
+              } else if (line && !BUILDER_LINE.test(line)) output = [...output.slice(-7), line.slice(0, 400)];
+            }
           },
           sending,
         );
@@ -71,9 +81,9 @@ export function builder(engine: Engine, signal: AbortSignal): ServiceBuild {
       await dir.close();
     }
     if (failure)
-      throw bad(
-        `the build failed: ${failure}`,
-        'Fix the Dockerfile, or build with docker_build_image to read its log.',
-      );
+      throw new ToolError('invalid_argument', `service "${service}": build: the build failed`, {
+        quote: { by: 'the build', text: [failure, ...output.filter((l) => l !== failure)].join('\n') },
+        hint: 'Fix the Dockerfile, or build with docker_build_image to read its log.',
+      });
   };
 }
