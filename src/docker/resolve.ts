@@ -7,6 +7,7 @@ import type Dockerode from 'dockerode';
 import type { EngineRequests } from '../core/engine.ts';
 import { type ObjectKind, ToolError } from '../core/errors.ts';
 import { isMissing } from './errors.ts';
+import { ID_FORM } from './names.ts';
 import { engineRequest } from './request.ts';
 
 const MAX_SUGGESTIONS = 5;
@@ -133,10 +134,11 @@ export function resolving<T>(
 export const containerRef = (ref: string): string => (ref.startsWith('/') ? ref.slice(1) : ref);
 
 /**
- * A reference the engine may read either way: as a name (first) or as the start of an ID. A full ID
- * (64 digits) it matches as an ID before any name, and a '/name' is plainly a name.
+ * A reference the engine may read either way: as a name (first) or as the start of an ID: of ID_FORM,
+ * short of a full ID (64 digits), which the engine matches as an ID before any name. A '/name' is
+ * plainly a name.
  */
-const ID_PREFIX = /^[0-9a-f]{12,63}$/;
+const mayBeIdPrefix = (ref: string): boolean => ref.length < 64 && ID_FORM.test(ref);
 
 /**
  * `info` is what the engine found for `ref`. If it found a container named `ref` while another
@@ -179,7 +181,7 @@ export const withContainer = <T>(
   signal: AbortSignal,
   fn: (c: Dockerode.Container) => Promise<T>,
 ): Promise<T> =>
-  ID_PREFIX.test(ref)
+  mayBeIdPrefix(ref)
     ? inspectContainer(docker, ref, signal).then((info) =>
         resolving('container', docker, ref, signal, () => fn(docker.getContainer(info.Id))),
       )
@@ -195,7 +197,7 @@ const resolver =
     resolving(kind, docker, ref, signal, () => read(docker, ref, signal));
 
 // The one request function, not dockerode's Container object: the same GET, without its layers.
-// A reference of ID_PREFIX's form is checked for ambiguity, at the cost of a request only when the
+// A reference mayBeIdPrefix admits is checked for ambiguity, at the cost of a request only when the
 // container found is not the ID's own.
 export const inspectContainer = resolver<Dockerode.ContainerInspectInfo>(
   'container',
@@ -205,7 +207,7 @@ export const inspectContainer = resolver<Dockerode.ContainerInspectInfo>(
       { path: `/containers/${encodeURIComponent(containerRef(ref))}/json` },
       signal,
     );
-    return ID_PREFIX.test(ref) ? read.then((info) => unambiguous(docker, ref, info, signal)) : read;
+    return mayBeIdPrefix(ref) ? read.then((info) => unambiguous(docker, ref, info, signal)) : read;
   },
 );
 

@@ -22,7 +22,9 @@ const unlessAlready = (already: RegExp) => (e: unknown) => {
 
 /**
  * The lifecycle family's one shape: resolve the container, act on it (an outcome `tolerate` accepts is
- * success: already in that state), report its state afterwards.
+ * success: already in that state), report its state afterwards. The state is read from the container
+ * acted on: by the full ID an ID-prefix reference resolved to (no second resolution, which another
+ * container could answer), by the name otherwise (two requests, as ever).
  */
 const actOn =
   <A extends { container_id: string }>(
@@ -32,8 +34,12 @@ const actOn =
     },
   ) =>
   async (args: A, { engine: { docker }, signal }: ToolContext) => {
-    await withContainer(docker, args.container_id, signal, (c) => act(c, args, signal)).catch(tolerate);
-    return stateOf(await inspectContainer(docker, args.container_id, signal));
+    let actedOn = args.container_id;
+    await withContainer(docker, args.container_id, signal, (c) => {
+      actedOn = c.id;
+      return act(c, args, signal);
+    }).catch(tolerate);
+    return stateOf(await inspectContainer(docker, actedOn, signal));
   };
 
 type WithTimeout = { container_id: string; timeout?: number };
