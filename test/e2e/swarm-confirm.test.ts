@@ -209,10 +209,32 @@ describe('an accepted question acts on what it showed', () => {
     expect((await swarm().raw<{ ID: string }>('manager', 'GET', `/secrets/${SECRET}`)).ID).toBe(replaced);
   });
 
-  it('removes the stack it listed when the user accepts', async () => {
+  it('removes the stack it listed when the user accepts, and leaves a service added meanwhile', async () => {
+    // While the question is open, a service joins the stack (its label) on the stack's network.
+    const late = `${STACK}_late`;
+    onAsk = async () => {
+      await swarm().raw('manager', 'POST', '/services/create', {
+        Name: late,
+        Labels: { ...swarm().labels, 'com.docker.stack.namespace': STACK },
+        TaskTemplate: { ContainerSpec: { Image: IMAGE }, Networks: [{ Target: `${STACK}_default` }] },
+        Mode: { Replicated: { Replicas: 0 } },
+      });
+    };
     answer = 'accept';
-    const r = await client.callTool('docker_stack_remove', { stack: STACK });
-    expect(structured<{ removed: boolean }>(r).removed).toBe(true);
+    try {
+      const r = await client.callTool('docker_stack_remove', { stack: STACK });
+      const out = structured<{ removed: boolean; steps: string[]; left?: string[] }>(r);
+      expect(out.removed).toBe(true);
+      expect(out.steps).toEqual([
+        `service ${STACK}_web removed`,
+        `secret ${STACK}_pw removed`,
+        `config ${STACK}_cf removed`,
+      ]);
+      expect(out.left).toEqual([`service ${late}`, `network ${STACK}_default (used by service ${late})`]);
+    } finally {
+      onAsk = async () => {};
+    }
     expect(await exists(`/services/${STACK}_web`)).toBe(false);
+    expect(await exists(`/services/${late}`)).toBe(true);
   }, 60_000);
 });

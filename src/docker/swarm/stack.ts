@@ -111,28 +111,81 @@ export async function stackObjects(
   ];
 }
 
+/** What a removal did: a step per object removed, and the objects of the stack it left (`kind name`). */
+export interface StackRemoval {
+  steps: string[];
+  left: string[];
+}
+
+/** The IDs and names of the networks, secrets and configs a service's spec refers to. */
+function referencedBy(s: ServiceDoc): Set<string> {
+  const t = s.Spec.TaskTemplate;
+  const c = (t?.ContainerSpec ?? {}) as {
+    Secrets?: { SecretID?: string }[];
+    Configs?: { ConfigID?: string }[];
+  };
+  const legacy = (s.Spec.Networks ?? []) as { Target?: string }[];
+  return new Set(
+    [
+      ...(t?.Networks ?? []).map((n) => n.Target),
+      ...legacy.map((n) => n.Target),
+      ...(c.Secrets ?? []).map((x) => x.SecretID),
+      ...(c.Configs ?? []).map((x) => x.ConfigID),
+    ].filter((x): x is string => typeof x === 'string'),
+  );
+}
+
 /**
- * Removes every object of the stack: services first, then secrets and configs, then networks
- * (retried while the removed services' tasks still hold an endpoint on them). [] when nothing had the label.
+ * Removes the stack's objects: services first, then secrets and configs, then networks (retried while
+ * the removed services' tasks still hold an endpoint on them). With `only` (the IDs a confirmed
+ * question listed), exactly those: an object labelled with the stack since the question is left, and
+ * so is a listed network, secret or config a left service uses; `left` names them. Without it, every
+ * object carrying the label. No steps when nothing was removed.
  */
-export async function removeStack(docker: Dockerode, stack: string, signal: AbortSignal): Promise<string[]> {
+export async function removeStack(
+  docker: Dockerode,
+  stack: string,
+  signal: AbortSignal,
+  only?: ReadonlySet<string>,
+): Promise<StackRemoval> {
   const steps: string[] = [];
-  const services = await stackServices(docker, stack, signal);
-  for (const s of services.sort((a, b) => (a.Spec.Name ?? '').localeCompare(b.Spec.Name ?? ''))) {
+  const left: string[] = [];
+  const asked = (id: string) => only === undefined || only.has(id);
+  const services = (await stackServices(docker, stack, signal)).sort((a, b) =>
+    (a.Spec.Name ?? '').localeCompare(b.Spec.Name ?? ''),
+  );
+  const kept = services.filter((s) => !asked(s.ID));
+  for (const s of kept) left.push(`service ${s.Spec.Name}`);
+  // What the services left behind still use: removing it would fail (and a network be retried in vain).
+  const inUse = new Set(kept.flatMap((s) => [...referencedBy(s)]));
+  const usedBy = (id: string, name: string) => {
+    const user = kept.find((s) => referencedBy(s).has(id) || referencedBy(s).has(name));
+    return user ? ` (used by service ${user.Spec.Name})` : undefined;
+  };
+  for (const s of services) {
+    if (!asked(s.ID)) continue;
     await swarmRequest(docker, { path: `/services/${s.ID}`, method: 'DELETE' }, signal).catch((e) => {
       if (!isMissing(e)) throw e;
     });
     steps.push(`service ${s.Spec.Name} removed`);
   }
   for (const kind of ['secret', 'config'] as const)
-    for (const b of await listBlobs(docker, kind, { label: byLabel(stack) }, signal))
-      if (await removeBlob(docker, kind, b.ID, signal)) steps.push(`${kind} ${b.Spec.Name} removed`);
+    for (const b of await listBlobs(docker, kind, { label: byLabel(stack) }, signal)) {
+      const held = inUse.size > 0 ? usedBy(b.ID, b.Spec.Name) : undefined;
+      if (!asked(b.ID) || held) left.push(`${kind} ${b.Spec.Name}${held ?? ''}`);
+      else if (await removeBlob(docker, kind, b.ID, signal)) steps.push(`${kind} ${b.Spec.Name} removed`);
+    }
   const nets = await swarmRequest<{ Id: string; Name: string }[]>(
     docker,
     { path: '/networks', query: { filters: JSON.stringify({ label: byLabel(stack) }) } },
     signal,
   );
   for (const n of nets) {
+    const held = inUse.size > 0 ? usedBy(n.Id, n.Name) : undefined;
+    if (!asked(n.Id) || held) {
+      left.push(`network ${n.Name}${held ?? ''}`);
+      continue;
+    }
     const end = Date.now() + 30_000;
     for (;;) {
       try {
@@ -146,5 +199,5 @@ export async function removeStack(docker: Dockerode, stack: string, signal: Abor
       }
     }
   }
-  return steps;
+  return { steps, left };
 }

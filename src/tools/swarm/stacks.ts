@@ -16,7 +16,7 @@ import {
 } from '../../docker/swarm/stack.ts';
 import { deployStack, servicesGone } from '../../docker/swarm/stack-deploy.ts';
 import { byTask, taskRow } from '../../docker/swarm/tasks.ts';
-import { pinned, sameAsAsked } from '../asked.ts';
+import { pinned } from '../asked.ts';
 import { load, projectInput } from '../compose/params.ts';
 import { Full, Limit, Total, totalOf } from '../params.ts';
 import { Doc, PUBLISH_NOTE } from './params.ts';
@@ -166,7 +166,14 @@ export const stackRemove = defineTool({
   safety: 'destructive',
   idempotent: true,
   input: Type.Object({ stack: StackName }, { additionalProperties: false }),
-  output: Type.Object({ stack: Type.String(), removed: Type.Boolean(), steps: Steps }),
+  output: Type.Object({
+    stack: Type.String(),
+    removed: Type.Boolean(),
+    steps: Steps,
+    left: Type.Optional(
+      Type.Array(Type.String(), { description: 'Objects of the stack since the question: not removed' }),
+    ),
+  }),
   timeoutMs: 120_000,
   preview: async ({ stack }, { engine: { docker }, signal }) => {
     const objects = await stackObjects(docker, stack, signal);
@@ -181,17 +188,14 @@ export const stackRemove = defineTool({
     };
   },
   handler: async ({ stack }, { engine: { docker }, signal, confirmed }) => {
-    // Confirmed: the stack still holds exactly what the user was shown, or nothing is removed.
-    if (confirmed !== undefined)
-      sameAsAsked(
-        confirmed,
-        'objects',
-        idsOf(await stackObjects(docker, stack, signal)),
-        `stack '${stack}'`,
-        (v) => (typeof v === 'string' && v !== '' ? `${v.split(',').length} object(s)` : 'nothing'),
-      );
-    const steps = await removeStack(docker, stack, signal);
-    return { stack, removed: steps.length > 0, steps };
+    // Confirmed: only the objects the user was shown go; anything labelled with the stack since is left.
+    const asked = pinned(confirmed, 'objects');
+    const only =
+      confirmed === undefined
+        ? undefined
+        : new Set(typeof asked === 'string' && asked !== '' ? asked.split(',') : []);
+    const { steps, left } = await removeStack(docker, stack, signal, only);
+    return { stack, removed: steps.length > 0, steps, ...(left.length > 0 && { left }) };
   },
 });
 
