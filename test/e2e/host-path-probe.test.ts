@@ -142,6 +142,30 @@ describe('a host path below an allowlist entry on an engine that does not share 
     expect(await probes()).toEqual([]);
   });
 
+  it('refuses an exec in a running container made elsewhere whose bind passes through such a link', async () => {
+    // An exec mounts nothing, but the container already holds the host's /etc: the call is asked too.
+    const name = uniqueName('mcpt-probe');
+    const made = await testDocker().createContainer({
+      name,
+      Image: TEST_IMAGE,
+      Cmd: ['sleep', '300'],
+      Labels: testLabels(),
+      HostConfig: { Binds: [`${dir}/x:/w:ro`], NetworkMode: 'none' },
+    });
+    await made.start();
+    const r = await server.client.callTool('docker_exec_command', {
+      container_id: name,
+      command: 'cat /w/passwd',
+    });
+    const e = errorOf(r);
+    expect(e.kind).toBe('policy_denied');
+    expect(e.message).toContain(
+      `host path '${dir}/x' is a symbolic link on engine 'default''s host (to '/etc')`,
+    );
+    expect(textOf(r)).not.toContain('root:x:0:0');
+    expect(await probes()).toEqual([]);
+  });
+
   it('refuses a Compose project with such a bind before it makes anything', async () => {
     const project = uniqueName('mcpt-probe');
     const content = [

@@ -113,7 +113,10 @@ async function check(
     volumes: () => io.get<{ Volumes?: ListedVolume[] }>('/volumes').then((r) => r?.Volumes),
     containers: () => io.get<ListedContainer[]>('/containers/json', { all: true }),
   });
-  // The container as it is now, judged; its ID, which the request is then sent to.
+  // The container as it is now, judged; its ID, which the request is then sent to. An exec or an
+  // attach mounts nothing, but a container started elsewhere may already hold a bind through a link
+  // (`x -> /etc`): these calls would reach it, so its paths below an entry are asked here too, as a
+  // sharing engine's are resolved with realpath. Its cost, a probe container per call: docs/SECURITY.md.
   const target = async (ref: string): Promise<string | undefined> => {
     const info = await lookup.container(ref);
     // As the engine would answer: a container made under the name after this look could not be judged.
