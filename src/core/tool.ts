@@ -192,6 +192,11 @@ export interface ToolDef<
    * logged, audited or quoted in an error. The handler still gets them.
    */
   secretArgs?: readonly string[];
+  /**
+   * Arguments holding Compose YAML: the audit log and the confirmation question show them with the
+   * values that may carry secrets (environment, build args, inline secret content…) masked.
+   */
+  composeArgs?: readonly string[];
   /** The result is a secret (a join token): returned to the caller, never logged or audited. */
   secretResult?: boolean;
   /**

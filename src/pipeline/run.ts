@@ -36,7 +36,7 @@ import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
 import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors.ts';
 import { processSealer, type Sealer } from './seal.ts';
-import { maskSecretArgs, secretValues, withoutSecrets } from './secrets.ts';
+import { maskSecretArgs, secretValues, shownArgs, withoutSecrets } from './secrets.ts';
 import { type CallSignal, type Cancellation, callSignal } from './signal.ts';
 import { tooDeep, tooDeepArgument, validateArgs } from './validate.ts';
 
@@ -173,7 +173,7 @@ export async function runPipeline(
   const taken = takeEngineArg(rawArgs, env.engines);
   const toolArgs = taken.args;
   const named = call.engine ?? taken.named;
-  const args = maskSecretArgs(toolArgs, tool.secretArgs);
+  const args = tool.composeArgs ? await shownArgs(toolArgs, tool) : maskSecretArgs(toolArgs, tool.secretArgs);
   // The tier the call runs at: an escalating argument (a forced tag move) is audited as destructive.
   const raw = toolArgs && typeof toolArgs === 'object' ? (toolArgs as Record<string, unknown>) : undefined;
   const safety = tierOf(tool, raw).tier;
@@ -455,7 +455,7 @@ async function confirmStep(
   }
   const preview = tool.preview ? await signal.race(tool.preview(args, ctx)) : undefined;
   // Without a preview the question shows the arguments: secret ones masked, as everywhere else.
-  const question = questionOf(tool.name, engine, preview, redact(maskSecretArgs(rawArgs, tool.secretArgs)));
+  const question = questionOf(tool.name, engine, preview, redact(await shownArgs(rawArgs, tool)));
   const state = sealer.seal(binding, preview?.plan, ttl === undefined ? undefined : ttl * 1000);
   return {
     outcome: {

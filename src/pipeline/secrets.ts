@@ -21,6 +21,25 @@ function maskAt(value: unknown, keys: string[]): unknown {
   return { ...value, [head]: rest.length === 0 ? MASK : maskAt(value[head], rest) };
 }
 
+/**
+ * What the audit log and the confirmation question show of `args`: the secret arguments masked, and
+ * each declared Compose text (`composeArgs`) with its values that may hold secrets masked. Only a tool
+ * declaring Compose text loads the YAML parser, so other calls pay nothing.
+ */
+export function shownArgs(
+  args: unknown,
+  tool: { secretArgs?: readonly string[]; composeArgs?: readonly string[] },
+): unknown | Promise<unknown> {
+  const masked = maskSecretArgs(args, tool.secretArgs);
+  const keys = tool.composeArgs?.filter((k) => isRecord(masked) && typeof masked[k] === 'string');
+  if (!keys?.length || !isRecord(masked)) return masked;
+  return import('../docker/compose/shown.ts').then(({ maskComposeText }) => {
+    const out = { ...masked };
+    for (const k of keys) out[k] = maskComposeText(out[k] as string);
+    return out;
+  });
+}
+
 /** Every string (and number) held at or under the secret paths: what an error must never quote. */
 export function secretValues(args: unknown, paths: readonly string[] | undefined): string[] {
   if (!paths?.length) return [];

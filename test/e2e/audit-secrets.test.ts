@@ -75,3 +75,52 @@ describe('audit log of the compiled binary', () => {
     expect(argsOf('docker_create_container')).toMatchObject({ environment: '***' });
   });
 });
+
+describe('audit log of Compose content', () => {
+  it('masks environment values, build args and inline secrets, and keeps services, images and ports', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpt-audit-compose-'));
+    const log = join(dir, 'audit.jsonl');
+    const own = await startServer({ client: 'v1', args: ['--audit-log', log] });
+    try {
+      const flow = `{services: {web: {environment: {MY_VAR: composeflow-secret-5}, image: ${TEST_IMAGE}, ports: ['127.0.0.1:8080:80']}}}`;
+      const block = [
+        'services:',
+        '  api:',
+        '    environment:',
+        '      - PLAIN=composelist-secret-6',
+        `    image: ${TEST_IMAGE}`,
+        '    build: {context: ., args: {TOKEN: composearg-secret-7}}',
+        'secrets:',
+        '  s: {content: composeinline-secret-8}',
+      ].join('\n');
+      await own.client.callTool('docker_compose_config', { content: flow });
+      await own.client.callTool('docker_compose_config', { content: block });
+      // Refused (the swarm toolset is off), and audited all the same.
+      const refused = await own.client.callTool('docker_stack_deploy', {
+        content: flow,
+        project_name: 'mcpt-x',
+      });
+      expect(refused.isError).toBe(true);
+    } finally {
+      await own.close();
+    }
+    const text = readFileSync(log, 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    for (const secret of [
+      'composeflow-secret-5',
+      'composelist-secret-6',
+      'composearg-secret-7',
+      'composeinline-secret-8',
+    ])
+      expect(text).not.toContain(secret);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { tool?: string; args?: { content?: string } });
+    const contents = lines.filter((l) => l.args?.content !== undefined).map((l) => l.args?.content ?? '');
+    expect(contents).toHaveLength(3);
+    expect(contents[0]).toContain('services: { web: { environment: { MY_VAR: "***" }');
+    expect(contents[1]).toContain('PLAIN=***');
+    expect(lines.some((l) => l.tool === 'docker_stack_deploy')).toBe(true);
+  });
+});

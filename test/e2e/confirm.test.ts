@@ -543,3 +543,32 @@ describe('a prune question lists what label and label! select', () => {
     }
   });
 });
+
+describe('the question for Compose content (--confirm all)', () => {
+  it('masks environment values and keeps the services, images and ports readable', async () => {
+    const client = await askingClient({ kind: 'v1', answer: () => 'decline', args: ['--confirm', 'all'] });
+    try {
+      const content = [
+        'services:',
+        '  web:',
+        `    image: ${TEST_IMAGE}`,
+        "    ports: ['127.0.0.1:18080:80']",
+        '    environment: {MY_VAR: askflow-secret-1}',
+        '  side:',
+        `    image: ${TEST_IMAGE}`,
+        '    environment:',
+        '      PLAIN: askblock-secret-2',
+        '      LIST: x',
+      ].join('\n');
+      const result = await client.callTool('docker_compose_up', { content, project_name: 'mcpt-askenv' });
+      expect(textOf(result)).toContain('the user declined');
+      const q = client.asked[0]?.message ?? '';
+      expect(q).not.toContain('askflow-secret-1');
+      expect(q).not.toContain('askblock-secret-2');
+      for (const shown of ['web:', 'side:', TEST_IMAGE, '127.0.0.1:18080:80', 'MY_VAR', 'PLAIN'])
+        expect(q).toContain(shown);
+    } finally {
+      await client.close();
+    }
+  });
+});

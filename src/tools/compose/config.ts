@@ -67,6 +67,7 @@ export const composeConfig = defineTool({
     ),
   }),
   secretArgs: ['env'],
+  composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
   handler: async (args, { engine, signal, processEnv, told }) => {
     const p = await load(engine, args, signal, processEnv);

@@ -42,6 +42,7 @@ const tool = (verb: Verb, title: string, description: string) =>
     input: Type.Object(projectRef, { additionalProperties: false }),
     output: Type.Object({ project: Type.String(), containers: Type.Array(Type.String()) }),
     secretArgs: ['env'],
+    composeArgs: ['content'],
     hostPaths: ['project_dir', 'files'],
     timeoutMs: 300_000,
     handler: async (args, { engine, signal, processEnv }) => {

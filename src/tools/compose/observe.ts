@@ -36,6 +36,7 @@ export const composePs = defineTool({
     ),
   }),
   secretArgs: ['env'],
+  composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
   handler: async (args, { engine, signal, processEnv }) => {
     const project = await projectName(engine, args, signal, processEnv);
@@ -98,6 +99,7 @@ export const composeLogs = defineTool({
   untrusted: { lines: 'logs of compose project' },
   narrowHint: 'Use services, tail, since/until or grep.',
   secretArgs: ['env'],
+  composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
   handler: async (args, { engine, signal, limits, processEnv }) => {
     const { since, until } = timeWindow(args);

@@ -30,6 +30,7 @@ export const composeUp = defineTool({
   output: Type.Object({ project: Type.String(), steps: Steps }),
   escalate: { remove_orphans: 'destructive' },
   secretArgs: ['env'],
+  composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 600_000,
   handler: async (args, { engine, signal, progress, processEnv, dockerConfigDir }) => {
@@ -86,6 +87,7 @@ export const composeDown = defineTool({
   ),
   output: Type.Object({ project: Type.String(), steps: Steps }),
   secretArgs: ['env'],
+  composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 300_000,
   // The confirmation question names what down takes: the project's containers, networks, and volumes if asked.

@@ -54,6 +54,7 @@ export const stackDeploy = defineTool({
   }),
   escalate: { prune: 'destructive' },
   secretArgs: ['env'],
+  composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 300_000,
   // Asked when prune makes it destructive: the question names the services it removes.
