@@ -140,13 +140,47 @@ export const containerRef = (ref: string): string => (ref.startsWith('/') ? ref.
  */
 const mayBeIdPrefix = (ref: string): boolean => ref.length < 64 && ID_FORM.test(ref);
 
+/** A container of GET /containers/json, as far as the ambiguity rule reads it. */
+export interface ListedId {
+  Id: string;
+  Names?: string[];
+}
+
+/** The containers whose ID starts with `ref` (the engine's `id` filter), for ambiguousContainer. */
+export const idFilter = (ref: string) => ({ all: true, filters: JSON.stringify({ id: [ref] }) });
+
+/** Whether the engine may read `ref` either way; only then is ambiguousContainer worth asking. */
+export const mayBeIdPrefix = (ref: string): boolean => ID_PREFIX.test(ref);
+
 /**
- * `info` is what the engine found for `ref`. If it found a container named `ref` while another
- * container's ID starts with `ref`, the reference is ambiguous: refused, naming both, rather than
- * acting on either. Our results hand out 12-digit IDs, so a caller most likely means the ID, but a
- * person who named a container so means the name (and the Docker CLI picks the name): only the
- * caller can say which. Asks the engine only when the container found is not the ID's own.
+ * `found` is the container the engine took `ref` to mean. If it found a container named `ref` while
+ * another (in `listed`) has an ID starting with `ref`, the reference is ambiguous: the refusal naming
+ * both, rather than acting on either. Our results hand out 12-digit IDs, so a caller most likely means
+ * the ID, but a person who named a container so means the name (and the engine picks the name): only
+ * the caller can say which. The same rule for a tool's reference and for one inside a request the
+ * engine resolves itself (`container:` modes, VolumesFrom, Links).
  */
+export function ambiguousContainer(
+  ref: string,
+  found: { Id: string },
+  listed: readonly ListedId[] | undefined,
+  arg?: string,
+): ToolError | undefined {
+  if (!ID_PREFIX.test(ref) || found.Id.startsWith(ref)) return undefined;
+  const owner = listed?.find((c) => c.Id.startsWith(ref) && c.Id !== found.Id);
+  if (!owner) return undefined;
+  const ownerName = nameOf(owner.Names, owner.Id);
+  return new ToolError(
+    'invalid_argument',
+    `${arg ? `${arg}: ` : ''}container reference '${ref}' is ambiguous: it is the name of container ${found.Id.slice(0, 12)} and the start of the ID of container '${ownerName}'`,
+    {
+      subject: 'container',
+      hint: `Pass the full ID of the one you mean: ${owner.Id} ('${ownerName}'), or ${found.Id} (named '${ref}'); or '/${ref}' for the one named so.`,
+    },
+  );
+}
+
+/** `info` is what the engine found for `ref`; asks the engine only when it is not the ID's own. */
 async function unambiguous(
   docker: EngineRequests,
   ref: string,
@@ -154,21 +188,10 @@ async function unambiguous(
   signal: AbortSignal,
 ): Promise<Dockerode.ContainerInspectInfo> {
   if (info.Id.startsWith(ref)) return info;
-  const listed = await list<Dockerode.ContainerInfo[]>(docker, '/containers/json', signal, {
-    all: true,
-    filters: JSON.stringify({ id: [ref] }),
-  });
-  const owner = listed.find((c) => c.Id.startsWith(ref) && c.Id !== info.Id);
-  if (!owner) return info;
-  const ownerName = nameOf(owner.Names, owner.Id);
-  throw new ToolError(
-    'invalid_argument',
-    `container reference '${ref}' is ambiguous: it is the name of container ${info.Id.slice(0, 12)} and the start of the ID of container '${ownerName}'`,
-    {
-      subject: 'container',
-      hint: `Pass the full ID of the one you mean: ${owner.Id} ('${ownerName}'), or ${info.Id} (named '${ref}'); or '/${ref}' for the one named so.`,
-    },
-  );
+  const listed = await list<Dockerode.ContainerInfo[]>(docker, '/containers/json', signal, idFilter(ref));
+  const refused = ambiguousContainer(ref, info, listed);
+  if (refused) throw refused;
+  return info;
 }
 
 /**

@@ -102,6 +102,75 @@ describe('a short ID that is also the name of another container', () => {
   });
 });
 
+/** A container made with the docker CLI, outside the server, named `name`; its full ID. */
+function cliContainer(name: string): string {
+  const label = Object.entries(testLabels()).map(([k, v]) => `${k}=${v}`)[0] as string;
+  const out = Bun.spawnSync(
+    [
+      'docker',
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--label',
+      label,
+      '--name',
+      name,
+      TEST_IMAGE,
+      'sleep',
+      '3600',
+    ],
+    { env: { PATH: process.env.PATH ?? '', DOCKER_HOST: process.env.DOCKER_HOST ?? '' } },
+  );
+  if (out.exitCode !== 0) throw new Error(`docker run: ${out.stderr.toString()}`);
+  return out.stdout.toString().trim();
+}
+
+describe('a short ID that the engine resolves in a request (container: joins, volumes_from)', () => {
+  it('is refused as ambiguous naming both full IDs, and nothing is made; /name joins the named one', async () => {
+    const a = await makeContainer();
+    const short = a.id.slice(0, 12);
+    const impostor = cliContainer(short);
+    const name = uniqueName('mcpt-join');
+    const base = { image: TEST_IMAGE, name, labels: testLabels() };
+
+    const e = await err('docker_create_container', { ...base, network_mode: `container:${short}` });
+    expect(e.kind).toBe('invalid_argument');
+    expect(e.message).toContain(`container reference '${short}' is ambiguous`);
+    expect(e.message).toContain(a.id);
+    expect(e.message).toContain(impostor);
+    expect(e.message).toContain(`'/${short}'`);
+    expect(await testDocker().listContainers({ all: true, filters: { name: [name] } })).toEqual([]);
+
+    const project = uniqueName('mcpt-joinp').replace(/[^a-z0-9_-]/g, '');
+    for (const service of [`network_mode: "container:${short}"`, `volumes_from: ["container:${short}"]`]) {
+      const content = `services:\n  web:\n    image: ${TEST_IMAGE}\n    command: sleep 3600\n    ${service}\n`;
+      const c = await err('docker_compose_up', { content, project_name: project });
+      expect(c.message).toContain(`container reference '${short}' is ambiguous`);
+      expect(c.message).toContain(impostor);
+      expect(
+        await testDocker().listContainers({
+          all: true,
+          filters: { label: [`com.docker.compose.project=${project}`] },
+        }),
+      ).toEqual([]);
+    }
+
+    // The full ID means the ID's own container, and '/name' the named one, as the hint says.
+    const byId = await ok<{ id: string }>('docker_create_container', {
+      ...base,
+      network_mode: `container:${a.id}`,
+    });
+    expect((await inspect(byId.id)).HostConfig.NetworkMode).toBe(`container:${a.id}`);
+    const byName = await ok<{ id: string }>('docker_create_container', {
+      ...base,
+      name: uniqueName('mcpt-join'),
+      network_mode: `container:/${short}`,
+    });
+    expect((await inspect(byName.id)).HostConfig.NetworkMode).toBe(`container:${impostor}`);
+  });
+});
+
 describe('docker_update_container', () => {
   it('refuses a retry count alone for a policy other than on-failure, leaving the policy as it is', async () => {
     const id = await withRestart(['sleep', '3600'], { Name: 'unless-stopped' });

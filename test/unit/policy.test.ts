@@ -247,7 +247,14 @@ function lookup(
   containers: Record<string, ContainerInfo>,
   volumes: Record<string, { Driver?: string; Options?: Record<string, string> }> = {},
 ): EngineLookup {
-  return { container: async (r) => containers[r], volume: async (n) => volumes[n] };
+  return {
+    container: async (r) => containers[r],
+    volume: async (n) => volumes[n],
+    idsStarting: async (p) =>
+      Object.values(containers).flatMap((c) =>
+        c.Id?.startsWith(p) ? [{ Id: c.Id, Names: [c.Name ?? ''] }] : [],
+      ),
+  };
 }
 async function asyncRefusal(
   fn: (ctx: ReturnType<typeof ruleContextOf>) => Promise<void>,
@@ -341,6 +348,7 @@ describe('the policy on what the engine receives and holds', () => {
         asked.push(n);
         return volumes[n as keyof typeof volumes];
       },
+      idsStarting: async () => [],
     };
     const create = (HostConfig: Record<string, unknown>) =>
       asyncRefusal((ctx) => checkCreateBody({ HostConfig }, ctx, spy));
@@ -370,6 +378,35 @@ describe('the policy on what the engine receives and holds', () => {
       "NetworkingConfig.EndpointsConfig.host: 'host' is refused",
     );
     expect(await create({ front: { Aliases: ['web'] } })).toBeUndefined();
+  });
+
+  it('refuses a short ID that names one container and starts another ID, wherever the engine resolves it', async () => {
+    const short = 'ab12cd34ef56';
+    const owner = { Id: `${short}${'0'.repeat(52)}`, Name: '/real', HostConfig: {} };
+    const impostor = { Id: 'f'.repeat(64), Name: `/${short}`, HostConfig: {} };
+    const two = lookup({ [short]: impostor, real: owner, [owner.Id]: owner });
+    const create = (body: Record<string, unknown>) => asyncRefusal((ctx) => checkCreateBody(body, ctx, two));
+    for (const [body, arg] of [
+      [{ HostConfig: { NetworkMode: `container:${short}` } }, 'HostConfig.NetworkMode'],
+      [{ HostConfig: { IpcMode: `container:${short}` } }, 'HostConfig.IpcMode'],
+      [{ HostConfig: { VolumesFrom: [`${short}:ro`] } }, 'HostConfig.VolumesFrom[0]'],
+      [{ HostConfig: { Links: [`${short}:db`] } }, 'HostConfig.Links[0]'],
+      [
+        { NetworkingConfig: { EndpointsConfig: { front: { Links: [`${short}:db`] } } } },
+        'NetworkingConfig.EndpointsConfig.front.Links[0]',
+      ],
+    ] as const) {
+      const e = await create(body);
+      expect(e?.message).toBe(
+        `${arg}: container reference '${short}' is ambiguous: it is the name of container ffffffffffff and the start of the ID of container 'real'`,
+      );
+      expect(e?.hint).toContain(owner.Id);
+      expect(e?.hint).toContain(impostor.Id);
+      expect(e?.hint).toContain(`'/${short}'`);
+    }
+    // The full ID and '/name' say which one is meant.
+    expect(await create({ HostConfig: { NetworkMode: `container:${owner.Id}` } })).toBeUndefined();
+    expect(await create({ HostConfig: { NetworkMode: `container:/${short}` } })).toBeUndefined();
   });
 
   it('checks named volumes, Mounts driver options, unmasked paths and a create asking for host cgroupns', async () => {

@@ -106,6 +106,8 @@ export async function projectRefusals(
         .getContainer(ref)
         .inspect()
         .catch(() => undefined) as never,
+    idsStarting: (prefix) =>
+      docker.listContainers({ all: true, filters: { id: [prefix] } }).catch(() => undefined),
     // Asked once per volume: services that share a volume each check it.
     volume: (name) => {
       let v = inspected.get(name);

@@ -6,6 +6,7 @@
  */
 import { reword, ToolError } from '../../core/errors.ts';
 import { CONTAINER_REF_PATTERN, NAME_PATTERN } from '../names.ts';
+import { ambiguousContainer, containerRef, type ListedId, mayBeIdPrefix } from '../resolve.ts';
 import { field, isObj, list } from './keys.ts';
 import {
   bindSource,
@@ -31,6 +32,8 @@ export interface EngineLookup {
   volume(name: string): Promise<{ Driver?: string; Options?: Record<string, unknown> | null } | undefined>;
   /** A network by name or ID, to tell the host network under another name (its ID). */
   network?(ref: string): Promise<NetworkFacts | undefined>;
+  /** The containers whose ID starts with `prefix` (GET /containers/json, `id` filter): the ambiguity rule. */
+  idsStarting(prefix: string): Promise<ListedId[] | undefined>;
 }
 
 /** Network modes that name no network to look up ('host' and `container:` are judged as modes). */
@@ -89,6 +92,7 @@ export async function checkCreateBody(body: unknown, ctx: RuleContext, lookup: E
       const arg = `NetworkingConfig.EndpointsConfig.${net}`;
       checkNamespaceMode('network', net, arg, ctx);
       await checkNamedNetwork(net, arg, w);
+      await checkLinks(field(endpoints[net], 'Links', arg), `${arg}.Links`, w);
     }
   await checkHostConfig(field(body, 'HostConfig', 'the create body'), 'HostConfig', w);
 }
@@ -147,6 +151,7 @@ async function checkHostConfig(hc: unknown, at: string, w: Walk): Promise<void> 
     if (Array.isArray(paths) && (w.request || paths.length === 0))
       refuseEscape(ctx, `${at}.${k}: unmasking system paths is refused: it exposes host kernel interfaces`);
   }
+  if (w.request) await checkLinks(f('Links'), `${at}.Links`, w);
   for (const [i, entry] of list(f('VolumesFrom')).entries())
     if (typeof entry === 'string')
       await checkJoined(entry.replace(/:(?:ro|rw)$/, ''), `${at}.VolumesFrom[${i}]`, w);
@@ -186,13 +191,36 @@ async function checkJoined(ref: string, arg: string, w: Walk): Promise<void> {
     });
   if (w.depth >= MAX_DEPTH)
     refuseEscape(w.ctx, `${arg}: '${ref}' joins containers ${MAX_DEPTH} deep; refused`);
-  const info = await w.lookup.container(ref);
+  // '/name' is a name to the engine (what the ambiguity refusal offers); a lookup path takes it bare.
+  const info = await w.lookup.container(containerRef(ref));
   if (!info) return; // the engine refuses a missing one itself
+  if (w.request) await checkUnambiguous(ref, info, arg, w);
   try {
     await checkContainerNow(info, w.ctx, w.lookup, { ...w, depth: w.depth + 1 });
   } catch (e) {
     if (!(e instanceof ToolError)) throw e;
     throw reword(e, (m) => `${arg}: joining '${ref}' is refused: ${m}`);
+  }
+}
+
+/**
+ * A reference in a request the engine resolves itself, name first: refused, as a tool's reference is,
+ * when it names one container and starts another's ID (a container named after a short ID we showed).
+ */
+async function checkUnambiguous(ref: string, info: ContainerInfo, arg: string, w: Walk): Promise<void> {
+  if (!mayBeIdPrefix(ref) || !info.Id || info.Id.startsWith(ref)) return;
+  const refused = ambiguousContainer(ref, { Id: info.Id }, await w.lookup.idsStarting(ref), arg);
+  if (refused) throw refused;
+}
+
+/** HostConfig.Links and an endpoint's Links (`name:alias`): each linked container, unambiguous. */
+async function checkLinks(links: unknown, at: string, w: Walk): Promise<void> {
+  for (const [i, entry] of list(links).entries()) {
+    if (typeof entry !== 'string') continue;
+    const ref = entry.split(':')[0] ?? '';
+    if (!mayBeIdPrefix(ref)) continue;
+    const info = await w.lookup.container(ref);
+    if (info) await checkUnambiguous(ref, info, `${at}[${i}]`, w);
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import type { EngineFacts } from '../../core/engine.ts';
 import type { EngineCall, EngineGuard, GuardIO, GuardVerdict } from '../request.ts';
+import { idFilter, type ListedId } from '../resolve.ts';
 import { type AddressField, engineBridges, ipamFields } from './addresses.ts';
 import { checkBuildSources } from './build.ts';
 import {
@@ -108,6 +109,7 @@ async function check(
     container: (ref) => io.get<ContainerInfo>(`/containers/${encodeURIComponent(ref)}/json`),
     volume: (name) => io.get(`/volumes/${encodeURIComponent(name)}`),
     network: (ref) => io.get<NetworkFacts>(`/networks/${encodeURIComponent(ref)}`),
+    idsStarting: (prefix) => io.get<ListedId[]>('/containers/json', idFilter(prefix)),
   };
   const mounts = mountLookup({
     volumes: () => io.get<{ Volumes?: ListedVolume[] }>('/volumes').then((r) => r?.Volumes),
