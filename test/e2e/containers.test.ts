@@ -156,6 +156,11 @@ describe('a short ID that the engine resolves in a request (container: joins, vo
       ).toEqual([]);
     }
 
+    // docker_connect_container takes a tool reference: the resolver's refusal, nothing connected.
+    const connect = await err('docker_connect_container', { network_id: 'bridge', container_id: short });
+    expect(connect.message).toContain(`container reference '${short}' is ambiguous`);
+    expect(Object.keys((await inspect(impostor)).NetworkSettings.Networks)).toEqual(['none']);
+
     // The full ID means the ID's own container, and '/name' the named one, as the hint says.
     const byId = await ok<{ id: string }>('docker_create_container', {
       ...base,
