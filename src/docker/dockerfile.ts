@@ -208,7 +208,8 @@ export function sentDockerfile(upload: unknown): SentDockerfile | undefined {
  */
 export function dockerfileName(name: string, platform: string = process.platform): string | undefined {
   const windows = platform === 'win32';
-  if (name.startsWith('/') || (windows && (name.startsWith('\\') || /^[A-Za-z]:/.test(name)))) return undefined;
+  if (name.startsWith('/') || (windows && (name.startsWith('\\') || /^[A-Za-z]:/.test(name))))
+    return undefined;
   if (!windows && name.split(/[\\/]/).includes('..') && name.includes('\\')) return undefined;
   const parts: string[] = [];
   for (const part of name.split(windows ? /[\\/]/ : '/')) {

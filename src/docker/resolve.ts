@@ -133,13 +133,6 @@ export function resolving<T>(
 /** A container reference as the engine's paths take it: names as inspect shows them ('/web') lose the slash. */
 export const containerRef = (ref: string): string => (ref.startsWith('/') ? ref.slice(1) : ref);
 
-/**
- * A reference the engine may read either way: as a name (first) or as the start of an ID: of ID_FORM,
- * short of a full ID (64 digits), which the engine matches as an ID before any name. A '/name' is
- * plainly a name.
- */
-const mayBeIdPrefix = (ref: string): boolean => ref.length < 64 && ID_FORM.test(ref);
-
 /** A container of GET /containers/json, as far as the ambiguity rule reads it. */
 export interface ListedId {
   Id: string;
@@ -149,8 +142,12 @@ export interface ListedId {
 /** The containers whose ID starts with `ref` (the engine's `id` filter), for ambiguousContainer. */
 export const idFilter = (ref: string) => ({ all: true, filters: JSON.stringify({ id: [ref] }) });
 
-/** Whether the engine may read `ref` either way; only then is ambiguousContainer worth asking. */
-export const mayBeIdPrefix = (ref: string): boolean => ID_PREFIX.test(ref);
+/**
+ * Whether the engine may read `ref` either way, as a name (first) or as the start of an ID: of
+ * ID_FORM, short of a full ID (64 digits), which the engine matches as an ID before any name. A
+ * '/name' is plainly a name. Only then is ambiguousContainer worth asking.
+ */
+export const mayBeIdPrefix = (ref: string): boolean => ref.length < 64 && ID_FORM.test(ref);
 
 /**
  * `found` is the container the engine took `ref` to mean. If it found a container named `ref` while
@@ -166,7 +163,7 @@ export function ambiguousContainer(
   listed: readonly ListedId[] | undefined,
   arg?: string,
 ): ToolError | undefined {
-  if (!ID_PREFIX.test(ref) || found.Id.startsWith(ref)) return undefined;
+  if (!mayBeIdPrefix(ref) || found.Id.startsWith(ref)) return undefined;
   const owner = listed?.find((c) => c.Id.startsWith(ref) && c.Id !== found.Id);
   if (!owner) return undefined;
   const ownerName = nameOf(owner.Names, owner.Id);
