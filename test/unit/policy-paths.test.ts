@@ -217,6 +217,42 @@ describe('the host-path rule', () => {
     expect(kind('/tmp/x', { home: '/' })).toBe('ok');
   });
 
+  it('judges a path as the engine keeps it: whitespace at an end, or around a dot component, is refused by name', () => {
+    // /A/t/.. with a trailing space is not /A: the engine follows the link t and makes `<target>/.. `.
+    const linked = { allowlist: ['/A'], fs: fakeFs({ '/A/t': '/T' }, ['/A']) };
+    for (const shares of [true, false])
+      for (const p of [
+        '/A/t/.. ',
+        '/A/t/..\u00a0',
+        '/A/t/..\t',
+        '/A/t/..\n',
+        '/A/t/..\u2028',
+        '/A/t/..\ufeff',
+        ' /A',
+        '/A/t/.. /x',
+        '/A/t/ ../x',
+        '/A/t/.\u200b/x',
+        '/A ',
+      ]) {
+        const e = verdict(p, { ...linked, shares }) as ToolError;
+        expect([p, shares, e.kind]).toEqual([p, shares, 'invalid_argument']);
+        expect(e.message).toContain("invalid argument 'binds[0]': host path '");
+        expect(e.message).toContain('which the engine keeps as part of the name');
+      }
+    const e = verdict('/A/t/..\u00a0', linked) as ToolError;
+    expect(e.message).toBe(
+      "invalid argument 'binds[0]': host path '/A/t/..\\u00a0' ends with whitespace, which the engine keeps as part of the name",
+    );
+    expect((verdict('/A/t/.. /x', linked) as ToolError).message).toContain(
+      "has a component '.. ', which is not '.' or '..'",
+    );
+    // Names that only hold a space or dots elsewhere are plain names, judged as such.
+    expect(verdict('/A/my project/x', linked)).toBe('/A/my project/x');
+    expect(verdict('/A/.../x', linked)).toBe('/A/.../x');
+    expect(verdict('/A/t/..', linked)).toBe('/A');
+    expect(kind('/A/t/x', linked)).toBe('policy_denied');
+  });
+
   it('normaliseHostPath never climbs above /', () => {
     expect(normaliseHostPath('/../../etc/./x//')).toBe('/etc/x');
     expect(normaliseHostPath('/')).toBe('/');

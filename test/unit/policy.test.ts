@@ -530,6 +530,28 @@ describe('the engine guard routes', () => {
     expect(await send('POST', '/build', { file: add, settings: lifted })).toBe('sent');
   });
 
+  it('refuses a bind source, mount source or bind volume device the engine would read with its whitespace', async () => {
+    // /tmp/t/.. with a trailing blank is /tmp to a trimming reader, but the engine follows t.
+    for (const src of ['/tmp/t/.. ', '/tmp/t/..\u00a0', '/tmp/t/..\t']) {
+      expect(
+        await send('POST', '/containers/create', { body: { HostConfig: { Binds: [`${src}:/m:ro`] } } }),
+      ).toBe('invalid_argument');
+      expect(
+        await send('POST', '/containers/create', {
+          body: { HostConfig: { Mounts: [{ Type: 'bind', Source: src, Target: '/m' }] } },
+        }),
+      ).toBe('invalid_argument');
+      expect(
+        await send('POST', '/volumes/create', {
+          body: { Name: 'v', DriverOpts: { type: 'none', o: 'bind', device: src } },
+        }),
+      ).toBe('invalid_argument');
+    }
+    expect(
+      await send('POST', '/containers/create', { body: { HostConfig: { Binds: ['/tmp/t/..:/m'] } } }),
+    ).toBe('sent');
+  });
+
   it('lets reads through without asking the engine anything', async () => {
     asked.length = 0;
     expect(await send('GET', '/containers/priv/json')).toBe('sent');

@@ -76,7 +76,7 @@ export function mountLookup(ask: {
 const inside = (path: string, dir: string) => (dir === '/' ? path !== '/' : path.startsWith(`${dir}/`));
 
 function mount(ctx: RuleContext, raw: string, writable: boolean, by: string, other = false): HostMount {
-  return { paths: [...new Set([ctx.resolve(raw), displayPath(raw.trim())])], writable, by, other };
+  return { paths: [...new Set([ctx.resolve(raw), displayPath(raw)])], writable, by, other };
 }
 
 /** The host path behind a named volume of the local driver, when it is a bind. */

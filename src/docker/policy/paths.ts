@@ -67,6 +67,27 @@ export function displayPath(src: string): string {
   return normaliseHostPath(src);
 }
 
+/** Whitespace and invisible format characters, which a reader (and String.trim) passes over but the engine keeps. */
+const BLANK = /[\s\p{Cf}]/u;
+
+/**
+ * Why `src` would be read otherwise by a person or a trimming parser than by the engine, which keeps
+ * every character (Go's path.Clean treats only a bare `.` or `..` as special): it begins or ends
+ * with whitespace, or a component looks like `.` or `..` but carries whitespace (`/a/t/.. `).
+ */
+function unkeptPart(src: string): string | undefined {
+  if (BLANK.test(src.slice(0, 1)) || BLANK.test(src.slice(-1)))
+    return `${BLANK.test(src.slice(0, 1)) ? 'begins' : 'ends'} with whitespace`;
+  const seg = src
+    .split(/[\\/]/)
+    .find((s) => s !== '.' && s !== '..' && /^[.\s\p{Cf}]+$/u.test(s) && BLANK.test(s) && s.includes('.'));
+  return seg === undefined ? undefined : `has a component '${visible(seg)}', which is not '.' or '..'`;
+}
+
+/** `s` with whitespace other than a plain space, and invisible characters, written as \uXXXX. */
+const visible = (s: string) =>
+  s.replace(/[\s\p{Cf}]/gu, (c) => (c === ' ' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+
 /** Whether a string is a host path (absolute, or meant as one: '~', '.'), not a volume name. */
 export const looksLikeHostPath = (s: string): boolean => /^[/\\~.]/.test(s.trim()) || DRIVE.test(s.trim());
 
@@ -96,7 +117,7 @@ export function resolveHostPath(src: string, fs: PathResolver): string | undefin
 
 /** Where `raw` resolves now under `p`: lexically normalised, then through symlinks when the engine shares this filesystem. */
 export function resolvedHostPath(raw: string, p: PathPolicy): string {
-  const lexical = displayPath(raw.trim());
+  const lexical = displayPath(raw);
   return p.shares ? (resolveHostPath(lexical, p.fs) ?? lexical) : lexical;
 }
 
@@ -112,11 +133,21 @@ interface Root {
  * absolute, policy_denied for one the policy refuses.
  */
 export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
-  const src = raw.trim();
+  // Judged as written: the engine neither trims nor treats `.. ` as `..`, so neither may we.
+  const src = raw;
   if (src.includes('\0'))
     throw new ToolError('invalid_argument', `invalid argument '${arg}': the host path contains a NUL byte`, {
       hint: 'Remove it.',
     });
+  const odd = unkeptPart(src);
+  if (odd)
+    throw new ToolError(
+      'invalid_argument',
+      `invalid argument '${arg}': host path '${visible(src)}' ${odd}, which the engine keeps as part of the name`,
+      {
+        hint: 'Remove the whitespace: the engine would mount (and create, as root) a path of that exact name.',
+      },
+    );
   if (!src.startsWith('/') && !src.startsWith('\\') && !DRIVE.test(src))
     throw new ToolError('invalid_argument', `invalid argument '${arg}': host path '${src}' is not absolute`, {
       hint: 'Give an absolute host path such as /home/you/project; the engine does not expand ~ or relative paths.',
