@@ -201,3 +201,47 @@ describe('a host path below an allowlist entry on an engine that does not share 
     }
   });
 });
+
+describe('an allowlist entry below another entry', () => {
+  // `x -> /etc` was planted in `dir` through a bind of it; `dir/x` is an entry too.
+  const nested: Record<string, RunningServer> = {};
+  beforeAll(async () => {
+    const args = ['--mount-allowlist', `${dir},${dir}/x`];
+    nested.lexical = await startServer({ env: { MCP_DOCKER_SHARES_FILESYSTEM: 'false' }, args });
+    nested.sharing = await startServer({ args });
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(nested).map((s) => s.close()));
+  });
+  const run = (server: RunningServer, mark: string) =>
+    server.client.callTool('docker_run_container', {
+      image: TEST_IMAGE,
+      volumes: [`${dir}/x:/w:ro`],
+      command: 'true',
+      network_mode: 'none',
+      labels: { ...testLabels(), 'mcpt.mark': mark },
+      wait: true,
+      remove: true,
+    });
+
+  it('is asked about through its outer entry on an engine that does not share the filesystem', async () => {
+    const mark = uniqueName('mcpt-probe');
+    const e = errorOf(await run(nested.lexical as RunningServer, mark));
+    expect(e.kind).toBe('policy_denied');
+    expect(e.message).toContain(
+      `host path '${dir}/x' is a symbolic link on engine 'default''s host (to '/etc')`,
+    );
+    expect(await marked(mark)).toEqual([]);
+    expect(await probes()).toEqual([]);
+  });
+
+  it('admits nothing where it now leads on an engine that shares the filesystem', async () => {
+    const mark = uniqueName('mcpt-probe');
+    const e = errorOf(await run(nested.sharing as RunningServer, mark));
+    expect(e.kind).toBe('policy_denied');
+    expect(e.message).toContain(
+      `host path '${dir}/x' (resolving to '/etc') is refused: it is not under any allowlist entry`,
+    );
+    expect(await marked(mark)).toEqual([]);
+  });
+});

@@ -253,6 +253,35 @@ describe('the host-path rule', () => {
     expect(kind('/A/t/x', linked)).toBe('policy_denied');
   });
 
+  it('trusts a path only up to the outermost entry: an inner entry made a link through its parent admits nothing outside', () => {
+    // /A/t was planted as a link to /etc (or elsewhere) by a container that could write /A.
+    for (const to of ['/etc', '/srv/other'])
+      for (const allowlist of [
+        ['/A', '/A/t'],
+        ['/A/t', '/A'],
+      ]) {
+        const planted = { allowlist, fs: fakeFs({ '/A/t': to }, ['/A']) };
+        for (const p of ['/A/t', '/A/t/x']) {
+          const e = verdict(p, planted) as ToolError;
+          expect([p, to, e.kind]).toEqual([p, to, 'policy_denied']);
+          expect(e.message).toContain('it is not under any allowlist entry');
+        }
+      }
+    // A real directory, or a link that stays inside the outer entry, is fine.
+    expect(verdict('/A/t/x', { allowlist: ['/A', '/A/t'], fs: fakeFs({}, ['/A', '/A/t']) })).toBe('/A/t/x');
+    expect(verdict('/A/t/x', { allowlist: ['/A', '/A/t'], fs: fakeFs({ '/A/t': '/A/u' }, ['/A']) })).toBe(
+      '/A/u/x',
+    );
+    // An inner entry still admits the sensitive path it names, as it is.
+    const dots = { allowlist: ['/root', '/root/.config'], fs: fakeFs({}, ['/root', '/root/.config']) };
+    expect(kind('/root/.config/app', dots)).toBe('ok');
+    expect(kind('/root/.ssh', dots)).toBe('policy_denied');
+    // An entry alone may itself be a link the operator made.
+    expect(verdict('/data/x', { allowlist: ['/data'], fs: fakeFs({ '/data': '/mnt/disk' }) })).toBe(
+      '/mnt/disk/x',
+    );
+  });
+
   it('normaliseHostPath never climbs above /', () => {
     expect(normaliseHostPath('/../../etc/./x//')).toBe('/etc/x');
     expect(normaliseHostPath('/')).toBe('/');

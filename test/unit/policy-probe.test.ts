@@ -53,9 +53,17 @@ describe('the engine path stat', () => {
 });
 
 describe('which components are asked about', () => {
-  it('takes those below the deepest entry that admits the path', () => {
+  it('takes those below the outermost entry that admits the path, an inner entry included', () => {
     expect(probeSpot('/A/x', rule(['/A']))).toEqual({ base: '/A', below: ['x'] });
-    expect(probeSpot('/A/b/c/d', rule(['/A', '/A/b']))).toEqual({ base: '/A/b', below: ['c', 'd'] });
+    // A caller that can write /A can make /A/b a link: /A/b is asked about like any path in /A.
+    for (const entries of [
+      ['/A', '/A/b'],
+      ['/A/b', '/A'],
+    ]) {
+      expect(probeSpot('/A/b/c/d', rule(entries))).toEqual({ base: '/A', below: ['b', 'c', 'd'] });
+      expect(probeSpot('/A/b', rule(entries))).toEqual({ base: '/A', below: ['b'] });
+    }
+    expect(probeSpot('/A/b/c', rule(['/A/b']))).toEqual({ base: '/A/b', below: ['c'] });
     expect(probeSpot('/home/me/p/x', rule(['~/p/']))).toEqual({ base: '/home/me/p', below: ['x'] });
     expect(probeSpot('/srv/x', rule(['/']))).toEqual({ base: '/', below: ['srv', 'x'] });
   });

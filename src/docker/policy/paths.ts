@@ -190,20 +190,35 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
       );
 
   const home = p.home.replace(/[\\/]+$/, '');
-  const roots: Root[] =
+  const fold = (s: string) => (p.foldCase ? lower(s) : s);
+  const named: { path: string; explicit: boolean }[] =
     p.allowlist.length > 0
       ? p.allowlist
           .map((s) => s.trim())
           .filter(Boolean)
-          .map((s) => ({ keys: keysOf(expandHome(s, home)), explicit: s !== '~' && s !== '~/' }))
+          .map((s) => ({ path: displayPath(expandHome(s, home)), explicit: s !== '~' && s !== '~/' }))
       : p.shares && !p.onNodes
         ? // A home of '/' (some service accounts) would admit everything: only the temp dir then.
           [...(home && home !== '/' ? [home] : []), p.tmpDir].map((r) => ({
-            keys: keysOf(r),
+            path: displayPath(r),
             explicit: false,
           }))
         : [];
-  const fold = (s: string) => (p.foldCase ? lower(s) : s);
+  // A root is trusted only up to the outermost root that contains it: a container that can write
+  // `/A` can make `/A/t` a link, so an inner root keeps where it resolves only while that stays
+  // inside its outer roots (it still names itself, for the sensitive paths it may admit).
+  const roots: Root[] = named.map((r) => {
+    const keys = keysOf(r.path);
+    const outer = named
+      .filter((o) => o.path !== r.path && isAtOrUnder(fold(r.path), fold(o.path)))
+      .flatMap((o) => keysOf(o.path));
+    return {
+      keys: outer.length
+        ? keys.filter((k) => k === r.path || outer.some((o) => isAtOrUnder(fold(k), fold(o))))
+        : keys,
+      explicit: r.explicit,
+    };
+  });
   // What the engine uses is the resolved path: it must be under a root.
   const under = (x: string) => roots.filter((r) => r.keys.some((k) => isAtOrUnder(fold(x), fold(k))));
   const admitting = under(resolved);

@@ -2,8 +2,8 @@
  * Host paths on an engine that does not share this server's filesystem, asked of the engine itself.
  * There the host-path rule is lexical (paths.ts): `/A/x` under an allowlisted `/A` passes as written,
  * yet a container that once could write `/A` may have left `x -> /etc`, and the engine would mount
- * the host's /etc. So each component of such a path below its allowlist entry (the entry itself was
- * named by the operator) is looked at on the engine's host before the request goes out: a container
+ * the host's /etc. So each component of such a path below its outermost allowlist entry (that entry
+ * was named by the operator; one below it could be made a link through it) is looked at on the engine's host before the request goes out: a container
  * that is never started binds the entry read-only, and `HEAD /containers/{id}/archive?path=…` has the
  * engine mount it and lstat the component (dockerd: daemon/archive.go, containerStatPath). One such
  * container per request, removed whatever happens. Swarm service mounts are not probed: a task's
@@ -65,9 +65,11 @@ export interface ProbeSpot {
 
 /**
  * What of `path` (lexical, as checkHostPath returns it) to ask the engine's host about: the
- * components below the deepest allowlist entry that admits it. Undefined when there is nothing to
- * ask: the engine shares this filesystem (realpath decided), the path is an entry itself, is not
- * under one, or is not a POSIX path (a Windows engine's drive or pipe).
+ * components below the outermost allowlist entry that admits it. An entry below another is asked
+ * about like any path there: a container that can write the outer entry can make the inner one a
+ * link. Undefined when there is nothing to ask: the engine shares this filesystem (realpath
+ * decided), the path is an outermost entry itself, is not under one, or is not a POSIX path (a
+ * Windows engine's drive or pipe).
  */
 export function probeSpot(path: string, rule: PathPolicy): ProbeSpot | undefined {
   if (rule.shares || !path.startsWith('/') || path.startsWith('//')) return undefined;
@@ -81,7 +83,7 @@ export function probeSpot(path: string, rule: PathPolicy): ProbeSpot | undefined
     if (!key.startsWith('/') || key.startsWith('//')) continue;
     const es = key.split('/').filter(Boolean);
     if (es.length <= segs.length && es.every((s, i) => fold(s) === fold(segs[i] as string)))
-      depth = Math.max(depth, es.length);
+      depth = depth < 0 ? es.length : Math.min(depth, es.length);
   }
   if (depth < 0 || depth === segs.length) return undefined;
   return { base: `/${segs.slice(0, depth).join('/')}`, below: segs.slice(depth) };
@@ -207,7 +209,7 @@ export async function probeHostPaths(
       },
     );
   const alternatives = (t: ProbeTarget) =>
-    `bind '${t.base}' itself (an allowlist entry needs no check), or add '${t.path}' to ${ALLOWLIST_SETTING} if you trust what it is`;
+    `bind '${t.base}' itself (an allowlist entry that no other entry contains needs no check), or, if you trust what '${t.path}' is, make it such an entry in ${ALLOWLIST_SETTING}`;
   if (o.engine.podman)
     throw cannot(
       first,
