@@ -124,6 +124,43 @@ describe('a host path below an allowlist entry on an engine that does not share 
     expect(destroyed.sort()).toEqual(created.sort());
   });
 
+  it('refuses a real directory deeper than the engine can look, and too many components in one request, before making a probe', async () => {
+    const deep = join(dir, ...Array.from({ length: 300 }, () => 'd'));
+    mkdirSync(deep, { recursive: true });
+    const since = now();
+    const mark = uniqueName('mcpt-probe');
+    const e = errorOf(await runWith(deep, mark));
+    expect(e.kind).toBe('policy_denied');
+    expect(e.message).toStartWith(
+      `policy_denied: HostConfig.Binds[0]: host path '${deep}' lies below allowlist entry '${dir}'`,
+    );
+    expect(e.message).toContain(
+      'it is 300 components below the entry, and the engine cannot look deeper than 254',
+    );
+    expect(e.message).toContain(`Bind a path at most 254 components below '${dir}'`);
+    expect(e.message).not.toContain('Retry');
+
+    const many = errorOf(
+      await server.client.callTool('docker_run_container', {
+        image: TEST_IMAGE,
+        volumes: Array.from(
+          { length: 30 },
+          (_, i) => `${join(dir, `p${i}`, ...Array.from({ length: 9 }, () => 'd'))}:/w${i}:ro`,
+        ),
+        command: 'true',
+        network_mode: 'none',
+        labels: { ...testLabels(), 'mcpt.mark': mark },
+        wait: true,
+        remove: true,
+      }),
+    );
+    expect(many.kind).toBe('policy_denied');
+    expect(many.message).toContain('more than 256 components below their entries to look at');
+    expect(many.message).toContain('Bind fewer or shallower paths in one request');
+    expect(await marked(mark)).toEqual([]);
+    expect((await probeEvents(since)).created).toEqual([]);
+  });
+
   it('refuses to start a container made elsewhere whose bind now passes through such a link', async () => {
     const name = uniqueName('mcpt-probe');
     const made = await testDocker().createContainer({

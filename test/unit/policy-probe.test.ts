@@ -5,6 +5,8 @@ import {
   decodePathStat,
   isDirectory,
   isSymlink,
+  MAX_DEPTH,
+  MAX_PROBED,
   PathProbes,
   type ProbeIO,
   type ProbeTarget,
@@ -251,8 +253,26 @@ describe('asking the engine host', () => {
       '/probe/0/x': Object.assign(new Error('boom'), { statusCode: 500, json: { message: 'boom' } }),
     });
     const e = await refusalOf(probeHostPaths([target('/A/x', '/A')], io, { engine: { name: 'e' } }));
-    expect(e?.message).toContain('the engine could not say (boom)');
+    expect(e?.message).toContain("engine 'e' could not tell what '/A/x' is (boom)");
     expect(io.asked.at(-1)).toBe(REMOVED);
+
+    // A HEAD answer carries no body: the refusal says what could not be answered and what to do, not to retry.
+    const empty = fakeEngine({
+      '/probe/0/x': Object.assign(new Error('(HTTP code 500) server error -  '), { statusCode: 500 }),
+    });
+    const h = await refusalOf(probeHostPaths([target('/A/x/y', '/A')], empty, { engine: { name: 'e' } }));
+    expect(h?.message).toContain(
+      "engine 'e' could not tell what '/A/x' is (HTTP 500, with no reason given): a symbolic-link loop there, or a path it cannot follow, answers so",
+    );
+    expect(h?.hint).toStartWith("Bind a path that does not pass through '/A/x'; or bind '/A' itself");
+    expect(h?.hint).not.toContain('Retry');
+    expect(empty.asked.at(-1)).toBe(REMOVED);
+
+    // A connection lost is worth a retry.
+    const lost = fakeEngine({ '/probe/0/x': new Error('socket hang up') });
+    const l = await refusalOf(probeHostPaths([target('/A/x', '/A')], lost, { engine: { name: 'e' } }));
+    expect(l?.message).toContain('(socket hang up)');
+    expect(l?.hint).toStartWith('Retry;');
 
     const noHeader = fakeEngine({ '/probe/0/x': '' });
     expect(
@@ -265,6 +285,32 @@ describe('asking the engine host', () => {
     expect(c?.message).toContain('(disk full)');
     // Removed by name: a create whose answer was lost may have made it.
     expect(failed.asked.at(-1)).toMatch(/^DELETE \/containers\/mcp-docker-probe-\d+ /);
+  });
+
+  it('refuses, before asking anything, a path deeper than the engine can look or more components than one request may ask', async () => {
+    const deep = `/A/${Array.from({ length: MAX_DEPTH + 1 }, () => 'd').join('/')}`;
+    const io = fakeEngine({});
+    const e = await refusalOf(probeHostPaths([target(deep, '/A')], io, { engine: { name: 'e' } }));
+    expect(e?.kind).toBe('policy_denied');
+    expect(e?.message).toContain(
+      `it is ${MAX_DEPTH + 1} components below the entry, and the engine cannot look deeper than ${MAX_DEPTH}`,
+    );
+    expect(e?.hint).toStartWith(`Bind a path at most ${MAX_DEPTH} components below '/A'`);
+    expect(io.asked).toEqual([]);
+
+    // Many paths: counted once per component, shared ones once, refused at the one that passes the cap.
+    const paths = Array.from({ length: 30 }, (_, i) =>
+      target(`/A/p${i}/${Array.from({ length: 9 }, () => 'd').join('/')}`, '/A', `HostConfig.Binds[${i}]`),
+    );
+    const many = await refusalOf(probeHostPaths(paths, io, { engine: { name: 'e' } }));
+    expect(many?.message).toStartWith('HostConfig.Binds[25]: ');
+    expect(many?.message).toContain(`more than ${MAX_PROBED} components below their entries to look at`);
+    expect(many?.hint).toContain('Bind fewer or shallower paths in one request');
+    expect(io.asked).toEqual([]);
+    // Within the cap, and shared prefixes counted once: asked.
+    const shared = Array.from({ length: 100 }, (_, i) => target(`/A/d/d/d/x${i}`, '/A'));
+    await probeHostPaths(shared, io, { engine: { name: 'e' } });
+    expect(io.asked.filter((a) => a.startsWith('HEAD'))).toEqual(['HEAD /probe/0/d']);
   });
 
   it("refuses on Podman without asking it: its answer follows a link and reports the link's target as the path", async () => {

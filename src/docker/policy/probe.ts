@@ -24,6 +24,18 @@ const MOUNT = '/probe';
 const MODE_SYMLINK = 2 ** 27;
 const MODE_DIR = 2 ** 31;
 
+/**
+ * The components one request may have looked at. Each is an engine request (dockerd mounts the probe
+ * container to answer: ~30 ms), so 256 keeps the worst case near 8 s, while a request's real binds
+ * are a few components each below their entries and dozens of them fit.
+ */
+export const MAX_PROBED = 256;
+/**
+ * The components below an entry the engine can look through: it follows the path inside the probe
+ * container (`/probe/N/…`, two more) and gives up, with an HTTP 500 and no reason, beyond 256.
+ */
+export const MAX_DEPTH = 254;
+
 /** The engine's `X-Docker-Container-Path-Stat` header, decoded (daemon's types.ContainerPathStat). */
 export interface PathStat {
   name: string;
@@ -181,7 +193,11 @@ async function probeImage(io: ProbeIO, wanted: readonly (string | undefined)[]):
 const statusOf = (e: unknown) => (e as { statusCode?: number } | undefined)?.statusCode;
 const reasonOf = (e: unknown) => {
   const json = (e as { json?: { message?: unknown } } | undefined)?.json;
-  return typeof json?.message === 'string' ? json.message : e instanceof Error ? e.message : String(e);
+  if (typeof json?.message === 'string' && json.message.trim()) return json.message;
+  // An answer to HEAD has no body, so the engine's reason never reaches us.
+  const status = statusOf(e);
+  if (status !== undefined) return `HTTP ${status}, with no reason given`;
+  return e instanceof Error ? e.message : String(e);
 };
 
 /** Asks the engine's host about `targets` through one probe container; see the file's comment. */
@@ -196,7 +212,7 @@ export async function probeHostPaths(
   const engine = o.engine.name;
   const on = `engine '${engine}''s host`;
   // A remote caller is not told the operator's allowlist entries.
-  const cannot = (t: ProbeTarget, why: string, hint: string) =>
+  const cannot = (t: ProbeTarget, why: string, hint: string, retry = true) =>
     new ToolError(
       'policy_denied',
       `${t.arg}: host path '${t.path}' lies below allowlist entry '${t.base}' on an engine that does not share this server's filesystem, so ${on} is asked whether it passes through a symbolic link; ${why}`,
@@ -204,7 +220,7 @@ export async function probeHostPaths(
         hint,
         remote: {
           message: `${t.arg}: host path '${t.path}' could not be checked for symbolic links on ${on}: ${why}`,
-          hint: `Retry, or use a host path this server allows as it is; its operator decides which with ${ALLOWLIST_SETTING}.`,
+          hint: `${retry ? 'Retry, or use' : 'Use a shallower host path, or'} a host path this server allows as it is; its operator decides which with ${ALLOWLIST_SETTING}.`,
         },
       },
     );
@@ -216,6 +232,25 @@ export async function probeHostPaths(
       `engine '${engine}' is Podman, whose answer follows a link and reports where it leads as the path itself, so it cannot tell`,
       `Instead, ${alternatives(first)}.`,
     );
+  // Bounded before anything is asked: a caller may send many deep paths.
+  const counted = new Set<string>();
+  for (const { target, mount, steps } of paths) {
+    if (steps.length > MAX_DEPTH)
+      throw cannot(
+        target,
+        `it is ${steps.length} components below the entry, and the engine cannot look deeper than ${MAX_DEPTH}`,
+        `Bind a path at most ${MAX_DEPTH} components below '${target.base}'; or ${alternatives(target)}.`,
+        false,
+      );
+    for (const step of steps) counted.add(`${mount}/${step}`);
+    if (counted.size > MAX_PROBED)
+      throw cannot(
+        target,
+        `with it this request's host paths have more than ${MAX_PROBED} components below their entries to look at, the most one request may ask (each is an engine request)`,
+        `Bind fewer or shallower paths in one request; or ${alternatives(target)}.`,
+        false,
+      );
+  }
   const image = await probeImage(io, o.images ?? []);
   if (!image)
     throw cannot(
@@ -254,10 +289,15 @@ export async function probeHostPaths(
         if (!known.has(at)) {
           stat = await statOf(io, id, `${MOUNT}/${at}`).catch((e: unknown) => {
             if (io.signal?.aborted) throw e;
+            // An answer (a link loop, a path it cannot follow) stays the same; a lost connection may not.
+            const answered = statusOf(e) !== undefined;
             throw cannot(
               target,
-              `the engine could not say (${reasonOf(e)})`,
-              `Retry; or ${alternatives(target)}.`,
+              `engine '${engine}' could not tell what '${under(target.base, step)}' is (${reasonOf(e)})${answered ? ': a symbolic-link loop there, or a path it cannot follow, answers so' : ''}`,
+              answered
+                ? `Bind a path that does not pass through '${under(target.base, step)}'; or ${alternatives(target)}.`
+                : `Retry; or ${alternatives(target)}.`,
+              !answered,
             );
           });
           known.set(at, stat);
