@@ -277,7 +277,7 @@ describe('an allowlist entry below another entry', () => {
     const e = errorOf(await run(nested.sharing as RunningServer, mark));
     expect(e.kind).toBe('policy_denied');
     expect(e.message).toContain(
-      `host path '${dir}/x' (resolving to '/etc') is refused: it is not under any allowlist entry`,
+      `host path '${dir}/x' (resolving to '/etc') is refused: it is not under any allowlist entry as it resolves`,
     );
     expect(await marked(mark)).toEqual([]);
   });

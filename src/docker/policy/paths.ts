@@ -233,7 +233,9 @@ export function checkHostPath(raw: string, arg: string, p: PathPolicy): string {
     }
     const where =
       p.allowlist.length > 0
-        ? 'it is not under any allowlist entry'
+        ? resolved !== lexical && named.some((r) => isAtOrUnder(fold(lexical), fold(r.path)))
+          ? 'it is not under any allowlist entry as it resolves: a link below an entry leads out of it (an entry inside another is trusted only as far as the outer one holds it)'
+          : 'it is not under any allowlist entry'
         : p.shares
           ? `it is not under an allowed root (${home || '~'}, ${p.tmpDir})`
           : 'this engine does not share the server filesystem, so only allowlisted paths may be used';
