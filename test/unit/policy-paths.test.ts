@@ -246,6 +246,9 @@ describe('the host-path rule', () => {
     expect((verdict('/A/t/.. /x', linked) as ToolError).message).toContain(
       "has a component '.. ', which is not '.' or '..'",
     );
+    expect((verdict('/A/x\u{e0001}', linked) as ToolError).message).toContain(
+      "host path '/A/x\\u{e0001}' ends with",
+    );
     // Names that only hold a space or dots elsewhere are plain names, judged as such.
     expect(verdict('/A/my project/x', linked)).toBe('/A/my project/x');
     expect(verdict('/A/.../x', linked)).toBe('/A/.../x');

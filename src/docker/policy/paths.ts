@@ -76,8 +76,8 @@ const BLANK = /[\s\p{Cf}]/u;
  * with whitespace, or a component looks like `.` or `..` but carries whitespace (`/a/t/.. `).
  */
 function unkeptPart(src: string): string | undefined {
-  if (BLANK.test(src.slice(0, 1)) || BLANK.test(src.slice(-1)))
-    return `${BLANK.test(src.slice(0, 1)) ? 'begins' : 'ends'} with whitespace`;
+  if (/^[\s\p{Cf}]/u.test(src)) return 'begins with whitespace';
+  if (/[\s\p{Cf}]$/u.test(src)) return 'ends with whitespace';
   const seg = src
     .split(/[\\/]/)
     .find((s) => s !== '.' && s !== '..' && /^[.\s\p{Cf}]+$/u.test(s) && BLANK.test(s) && s.includes('.'));
@@ -86,7 +86,14 @@ function unkeptPart(src: string): string | undefined {
 
 /** `s` with whitespace other than a plain space, and invisible characters, written as \uXXXX. */
 const visible = (s: string) =>
-  s.replace(/[\s\p{Cf}]/gu, (c) => (c === ' ' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  s.replace(/[\s\p{Cf}]/gu, (c) => {
+    const code = c.codePointAt(0) ?? 0;
+    return c === ' '
+      ? c
+      : code > 0xffff
+        ? `\\u{${code.toString(16)}}`
+        : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 
 /** Whether a string is a host path (absolute, or meant as one: '~', '.'), not a volume name. */
 export const looksLikeHostPath = (s: string): boolean => /^[/\\~.]/.test(s.trim()) || DRIVE.test(s.trim());
