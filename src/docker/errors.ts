@@ -93,8 +93,10 @@ export function engineError(e: unknown, opts: EngineErrorOptions = {}): ToolErro
   if (typeof err.statusCode !== 'number') return undefined;
   const detail = scrubbed(engineMessage(err), opts.scrub);
   // Every tool passes the engine's filters as its `filters` argument: name it, and the key at fault.
-  const filter = /^invalid filter '([^']*)'/i.exec(detail)?.[1];
-  if (filter !== undefined && err.statusCode === 400)
+  // Docker: "invalid filter 'x'" (400); Podman: "\"x\" is an invalid volume filter" (500).
+  const filter = (/^invalid filter '([^']*)'/i.exec(detail) ??
+    /^"([^"]*)" is an invalid (?:\w+ )?filter/i.exec(detail))?.[1];
+  if (filter !== undefined && (err.statusCode === 400 || err.statusCode === 500))
     return new ToolError(
       'invalid_argument',
       `invalid argument 'filters': the engine takes no '${clip(filter)}' filter here`,
@@ -118,7 +120,12 @@ function engineMessage(err: EngineFailure): string {
 
 function classify(status: number, message: string): [ErrorKind, string | undefined] {
   // A driver named in the request that the engine has no plugin for: the argument, not a missing object.
-  if (/error looking up (?:volume|network|logging) plugin|plugin ".*" not found/i.test(message))
+  // Podman: "no volume plugin with name X available: required plugin missing".
+  if (
+    /error looking up (?:volume|network|logging) plugin|plugin ".*" not found|no (?:volume|network) plugin with name/i.test(
+      message,
+    )
+  )
     return [
       'invalid_argument',
       "Check the driver: the engine has no plugin by that name (volumes: 'local' is built in; names are case-sensitive).",

@@ -45,6 +45,8 @@ export const PODMAN_DIFFERS = {
     'Podman lists binds with its default options added (ro,rprivate,rbind) and anonymous volumes among them.',
   'no-container-update':
     "Podman 4.3's Docker API has no /containers/{id}/update (podman update is not exposed there): the tool says so by name.",
+  'top-ps-args-without-pid':
+    'Podman reads top\'s ps_args as its own format descriptors and answers "-o comm" with no PID column; Docker runs ps and refuses output without one.',
   'top-ps-format':
     'Podman answers top with one joined title ("PID   USER     COMMAND") and each process as one joined string.',
   'no-health-checks-here':
