@@ -12,6 +12,7 @@
  * target is missing as a missing path, so such paths are refused there.
  */
 import { ToolError } from '../../core/errors.ts';
+import { engineSaid, statusOf } from '../errors.ts';
 import type { EngineRequest } from '../request.ts';
 import { ALLOWLIST_SETTING, displayPath, expandHome, type PathPolicy } from './paths.ts';
 import type { RuleContext } from './rules.ts';
@@ -190,10 +191,9 @@ async function probeImage(io: ProbeIO, wanted: readonly (string | undefined)[]):
   return all?.find((i) => i.Id)?.Id;
 }
 
-const statusOf = (e: unknown) => (e as { statusCode?: number } | undefined)?.statusCode;
 const reasonOf = (e: unknown) => {
-  const json = (e as { json?: { message?: unknown } } | undefined)?.json;
-  if (typeof json?.message === 'string' && json.message.trim()) return json.message;
+  const said = engineSaid(e).trim();
+  if (said) return said;
   // An answer to HEAD has no body, so the engine's reason never reaches us.
   const status = statusOf(e);
   if (status !== undefined) return `HTTP ${status}, with no reason given`;
