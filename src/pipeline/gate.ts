@@ -117,6 +117,20 @@ function engineRefusal(
   return undefined;
 }
 
+/**
+ * What a caller may do on an engine, whatever the tool (tool lists and toolsets aside): the figures
+ * docker_list_engines shows. A unit test holds it to gate()'s verdicts for every setting.
+ */
+export function engineTiers(
+  profile: SafetyProfile,
+  ceiling: EngineCeiling,
+): { readOnly: boolean; allowDestructive: boolean } {
+  const writable = !ceiling.readOnly && !profile.readOnly;
+  const allowDestructive = writable && ceiling.allowDestructive && profile.allowDestructive;
+  // A profile may allow destructive tools and not moderate ones: each tier on its own setting.
+  return { readOnly: !(writable && (profile.allowModerate || allowDestructive)), allowDestructive };
+}
+
 const RANK: Record<Safety, number> = { safe: 0, moderate: 1, destructive: 2 };
 
 /** The tier a call runs at, and the argument that raised it there (absent: the tool's own tier). */

@@ -30,7 +30,7 @@ import {
   severalEngines,
   takeEngineArg,
 } from './engine-choice.ts';
-import { gate, type SafetyProfile, tierOf } from './gate.ts';
+import { engineTiers, gate, type SafetyProfile, tierOf } from './gate.ts';
 import { type Listers, mapError, renderQuote } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
@@ -479,14 +479,10 @@ function engineList(env: PipelineEnv): EngineEntry[] {
   const fallback = defaultEngineFor(env.engines, profile);
   return callerEngines(env.engines, profile).map((name) => {
     const e = env.engines.resolve(name);
-    // As the gate judges each tier: a read-only engine or profile refuses both; otherwise each tier
-    // on its own setting (a profile may allow destructive tools and not moderate ones).
-    const writable = !e.ceiling.readOnly && !profile.readOnly;
-    const allowDestructive = writable && e.ceiling.allowDestructive && profile.allowDestructive;
     return {
       name,
       ...(e.description !== undefined && { description: e.description }),
-      ceiling: { readOnly: !(writable && (profile.allowModerate || allowDestructive)), allowDestructive },
+      ceiling: engineTiers(profile, e.ceiling),
       isDefault: name === fallback,
       access: remote ? remoteEngineView(e, (err) => forRemote(err, `engine ${name}`, remote)) : e,
     };

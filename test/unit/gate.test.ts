@@ -4,7 +4,7 @@ import { NO_CEILING } from '../../src/core/engine.ts';
 import { type AnyTool, raisedTiers, type Safety } from '../../src/core/tool.ts';
 import { DEFAULT_TOOLSETS, type Toolset } from '../../src/core/toolsets.ts';
 import { annotationsFor } from '../../src/pipeline/annotations.ts';
-import { gate, gateContent, tierOf } from '../../src/pipeline/gate.ts';
+import { engineTiers, gate, gateContent, tierOf } from '../../src/pipeline/gate.ts';
 import { type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
 import { prompts } from '../../src/prompts/index.ts';
 import { resources } from '../../src/resources/index.ts';
@@ -172,6 +172,37 @@ describe('gate: escalation by argument', () => {
         t.safety === 'destructive' || raisedTiers(t).includes('destructive'),
       );
     }
+  });
+});
+
+describe('engine tiers as docker_list_engines shows them', () => {
+  const flags = [false, true];
+  const moderate = tool('docker_pull_image', 'moderate');
+  const destructive = tool('docker_remove_image', 'destructive');
+  it('agree with the gate for every profile and engine ceiling', () => {
+    let cases = 0;
+    for (const readOnly of flags)
+      for (const allowModerate of flags)
+        for (const allowDestructive of flags)
+          for (const ceilingReadOnly of flags)
+            for (const ceilingDestructive of flags) {
+              const p = profile({ readOnly, allowModerate, allowDestructive });
+              const engine = {
+                name: 'e',
+                ceiling: { readOnly: ceilingReadOnly, allowDestructive: ceilingDestructive },
+              };
+              const shown = engineTiers(p, engine.ceiling);
+              const may = (t: AnyTool) => gate(t, p, { engine }).allowed;
+              expect({ readOnly, allowModerate, allowDestructive, engine: engine.ceiling, shown }).toEqual({
+                readOnly,
+                allowModerate,
+                allowDestructive,
+                engine: engine.ceiling,
+                shown: { readOnly: !may(moderate) && !may(destructive), allowDestructive: may(destructive) },
+              });
+              cases++;
+            }
+    expect(cases).toBe(32);
   });
 });
 
