@@ -104,9 +104,38 @@ export function engineError(e: unknown, opts: EngineErrorOptions = {}): ToolErro
         hint: "Remove that key from filters; the tool's description of filters shows keys it takes.",
       },
     );
+  const taken = portTaken(detail);
+  if (taken) return taken;
   const [kind, hint] = classify(err.statusCode, detail);
   const subject = kind === 'not_found' ? SUBJECTS.find(([re]) => re.test(detail))?.[1] : undefined;
   return new ToolError(kind, clip(detail), { hint, subject });
+}
+
+/**
+ * A published host port something else holds: Docker's "Bind for 127.0.0.1:8080 failed: port is
+ * already allocated" (another container) or its proxy's "listen tcp4 127.0.0.1:8080: bind: address
+ * already in use" (another process); Podman's "… listen tcp 127.0.0.1:8080: bind: address already in
+ * use". Retrying fails the same way: the fix is another host port in `ports`.
+ */
+function portTaken(detail: string): ToolError | undefined {
+  // Only a published port's bind: a swarm's listen address, say, can be in use too.
+  if (
+    !/port is already allocated/i.test(detail) &&
+    !(
+      /address already in use/i.test(detail) &&
+      /external connectivity|userland proxy|rootlessport|listen on the \w+ port/i.test(detail)
+    )
+  )
+    return undefined;
+  const at = (/Bind for (\S+) failed/i.exec(detail) ??
+    /listen (?:tcp|udp|sctp)[46]? (\S+?):? bind/i.exec(detail))?.[1];
+  return new ToolError(
+    'conflict',
+    `host port ${at ? `${clip(at)} ` : ''}in ports is already in use (${clip(detail)})`,
+    {
+      hint: 'Choose another host port in ports, or stop what holds this one; or give only the container port and the engine picks a free one (a service scaled past one container needs that: a fixed host port serves one).',
+    },
+  );
 }
 
 export const scrubbed = (s: string, scrub: string[] = []): string =>
@@ -129,6 +158,17 @@ function classify(status: number, message: string): [ErrorKind, string | undefin
     return [
       'invalid_argument',
       "Check the driver: the engine has no plugin by that name (volumes: 'local' is built in; names are case-sensitive).",
+    ];
+  // The command's first word is no program in the image (Docker answers 400, older engines 500;
+  // Podman's crun: "executable file `x` not found in $PATH").
+  if (
+    /exec: "[^"]*": (?:executable file not found|stat [^:]*: no such file or directory)|executable file [`'"][^`'"]*[`'"] not found/i.test(
+      message,
+    )
+  )
+    return [
+      'invalid_argument',
+      "Check command (and entrypoint): the image has no such program. Give one it contains (e.g. ['sh', '-c', '…']), or another image.",
     ];
   if (status === 404) return ['not_found', undefined];
   if (status === 409) return ['conflict', conflictHint(message)];

@@ -31,6 +31,45 @@ describe('engineError (the one status→error mapping)', () => {
   });
 
   it.each([
+    [
+      'driver failed programming external connectivity on endpoint web (ab12): Bind for 127.0.0.1:18482 failed: port is already allocated',
+      '127.0.0.1:18482',
+    ],
+    [
+      'driver failed programming external connectivity on endpoint web (ab12): Error starting userland proxy: listen tcp4 127.0.0.1:18482: bind: address already in use',
+      '127.0.0.1:18482',
+    ],
+    ['rootlessport listen tcp 127.0.0.1:18482: bind: address already in use', '127.0.0.1:18482'],
+  ])('maps a taken host port (%s) to a conflict naming ports and the port', (message, port) => {
+    const e = engineError(refusal(500, message));
+    expect(e?.kind).toBe('conflict');
+    expect(e?.message).toStartWith(`host port ${port} in ports is already in use (`);
+    expect(e?.hint).toContain('another host port in ports');
+  });
+
+  it('leaves an address in use that is no published port to the general mapping', () => {
+    const e = engineError(refusal(500, 'listen tcp 0.0.0.0:2377: bind: address already in use'));
+    expect(e?.kind).toBe('internal');
+  });
+
+  it.each([
+    [
+      400,
+      'failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "nosuchbin": executable file not found in $PATH: unknown',
+    ],
+    [400, 'OCI runtime create failed: exec: "/no/such": stat /no/such: no such file or directory: unknown'],
+    [500, 'exec: "nope": executable file not found in $PATH'],
+    [
+      500,
+      'crun: executable file `nope` not found in $PATH: No such file or directory: OCI runtime attempted to invoke a command that was not found',
+    ],
+  ] as const)('names command when the image has no such program (HTTP %i)', (status, message) => {
+    const e = engineError(refusal(status, message));
+    expect(e?.kind).toBe('invalid_argument');
+    expect(e?.hint).toStartWith('Check command (and entrypoint): the image has no such program.');
+  });
+
+  it.each([
     ['No such container: web', 'container'],
     ['No such image: nginx:nope', 'image'],
     ['network home not found', 'network'],

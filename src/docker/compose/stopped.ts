@@ -25,6 +25,9 @@ function whatExists(steps: Step[], at: InFlight): string {
 }
 
 const NEXT = 'Run docker_compose_up again to finish, or docker_compose_down to remove it.';
+// A conflict or a refused argument (a taken host port) fails the same way until the project changes.
+const FIX_FIRST =
+  'Once that is changed, run docker_compose_up again to finish, or docker_compose_down to remove it.';
 
 /** Adds to the signal's reason (the answer of an aborted call) what exists; once. */
 export function tell(reason: ToolError, steps: Step[], at: InFlight): void {
@@ -48,10 +51,11 @@ export function partial(e: unknown, steps: Step[], at: InFlight, signal: AbortSi
   const base = e instanceof ToolError ? e : engineError(e);
   if (!base) return e;
   const exists = whatExists(steps, at);
+  const next = base.kind === 'conflict' || base.kind === 'invalid_argument' ? FIX_FIRST : NEXT;
   return reword(
     base,
     (m) => `${m}; ${exists}`,
-    (h) => `${h ? `${h} ` : ''}${NEXT}`,
+    (h) => `${h ? `${h} ` : ''}${next}`,
   );
 }
 
