@@ -5,6 +5,7 @@ import { interpolate, parseEnvFile } from '../../src/docker/compose/interpolate.
 import { checkContainerKeys } from '../../src/docker/compose/keys.ts';
 import { type LoadInput, loadProject, normaliseProjectName } from '../../src/docker/compose/load.ts';
 import { serviceOrder } from '../../src/docker/compose/project.ts';
+import { stopLevels } from '../../src/docker/compose/running.ts';
 import { configHash, serviceSpec } from '../../src/docker/compose/spec.ts';
 import { createBody } from '../../src/docker/container-spec.ts';
 import { byDependencies } from '../../src/tools/compose/lifecycle.ts';
@@ -621,5 +622,48 @@ describe('port ranges and keys inside service keys', () => {
     expect((await check(yaml, '1.45')).Mounts).toEqual([
       { Type: 'volume', Source: 'p_d', Target: '/d', VolumeOptions: { NoCopy: false, Subpath: 'sub' } },
     ]);
+  });
+});
+
+describe('down order without the files', () => {
+  const row = (service: string, n: number, deps = '') => ({
+    Labels: {
+      'com.docker.compose.service': service,
+      'com.docker.compose.container-number': String(n),
+      'com.docker.compose.depends_on': deps,
+    },
+  });
+  const names = (levels: ReturnType<typeof row>[][]) =>
+    levels.map((l) =>
+      l.map(
+        (r) => `${r.Labels['com.docker.compose.service']}-${r.Labels['com.docker.compose.container-number']}`,
+      ),
+    );
+
+  it('stops dependents first, each level together', () => {
+    const rows = [
+      row('db', 1),
+      row('cache', 1),
+      row('app', 1, 'db:service_healthy:false,cache:service_started:false'),
+      row('app', 2, 'db:service_healthy:false,cache:service_started:false'),
+      row('proxy', 1, 'app:service_started:false'),
+      row('lone', 1),
+    ];
+    expect(names(stopLevels(rows))).toEqual([
+      ['proxy-1', 'lone-1'],
+      ['app-1', 'app-2'],
+      ['db-1', 'cache-1'],
+    ]);
+  });
+
+  it("takes the files' depends_on over the labels when the call gave them (Compose v1 writes none)", () => {
+    const rows = [row('db', 1), row('web', 1), row('web', 2)];
+    expect(names(stopLevels(rows))).toEqual([['db-1', 'web-1', 'web-2']]);
+    expect(names(stopLevels(rows, { web: ['db'], db: [] }))).toEqual([['web-1', 'web-2'], ['db-1']]);
+  });
+
+  it('is not held back by a cycle or a dependency with no container', () => {
+    const rows = [row('a', 1, 'b:service_started:false'), row('b', 1, 'a:service_started:false,gone::false')];
+    expect(names(stopLevels(rows)).flat().sort()).toEqual(['a-1', 'b-1']);
   });
 });

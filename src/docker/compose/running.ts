@@ -3,7 +3,9 @@
  * and the projects there are (ours and Docker Compose's). Needs no files. Knows nothing of MCP.
  */
 import type Dockerode from 'dockerode';
+import { reword, ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
+import { engineError } from '../errors.ts';
 import type { Step } from './project.ts';
 import { L } from './spec.ts';
 
@@ -46,27 +48,43 @@ const NOT_ASKED = 'left: not in the question the user accepted';
 export async function down(
   docker: Dockerode,
   project: string,
-  o: { volumes?: boolean; timeout?: number; signal: AbortSignal; progress: ProgressFn; only?: DownPlan },
+  o: {
+    volumes?: boolean;
+    timeout?: number;
+    signal: AbortSignal;
+    progress: ProgressFn;
+    only?: DownPlan;
+    /** Each service's dependencies from the project's files, when the call gave them. */
+    dependsOn?: Record<string, string[]>;
+  },
 ): Promise<Step[]> {
   const steps: Step[] = [];
   const { signal, only } = o;
   const asked = (list: string[] | undefined, key: string) => !list || list.includes(key);
   const cs = await docker.listContainers({ all: true, filters: projectFilter(project), abortSignal: signal });
   let left = false;
-  for (const c of cs) {
-    if (!asked(only?.containers, c.Id)) {
+  // Dependents before what they depend on, each level at once (as Compose does): a database is not
+  // stopped under a web server still using it, and N containers take one stop timeout, not N.
+  for (const level of stopLevels(cs, o.dependsOn)) {
+    const mine = level.filter((c) => asked(only?.containers, c.Id));
+    for (const c of level.filter((c) => !mine.includes(c))) {
       left = true;
       steps.push({ service: c.Labels[L.service], object: `container ${name(c)}`, action: NOT_ASKED });
-      continue;
     }
-    const ctr = docker.getContainer(c.Id);
-    if (c.State === 'running')
-      await ctr
-        .stop({ ...(o.timeout !== undefined && { t: o.timeout }), abortSignal: signal })
-        .catch(() => undefined);
-    await ctr.remove({ force: true, v: false, abortSignal: signal });
-    steps.push({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
-    o.progress(steps.length, undefined, `container ${name(c)} removed`);
+    const done = await Promise.allSettled(
+      mine.map(async (c) => {
+        const ctr = docker.getContainer(c.Id);
+        if (c.State === 'running')
+          await ctr
+            .stop({ ...(o.timeout !== undefined && { t: o.timeout }), abortSignal: signal })
+            .catch(() => undefined);
+        await ctr.remove({ force: true, v: false, abortSignal: signal });
+        steps.push({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
+        o.progress(steps.length, undefined, `container ${name(c)} removed`);
+      }),
+    );
+    const failed = done.find((r) => r.status === 'rejected');
+    if (failed) throw partialDown(failed.reason, steps, signal);
   }
   // A container left in place may still use a network or volume: that one stays too, and says why.
   const removeOr = async (object: string, remove: () => Promise<unknown>) => {
@@ -91,6 +109,64 @@ export async function down(
       else await removeOr(`volume ${v.Name}`, () => docker.getVolume(v.Name).remove({ abortSignal: signal }));
     }
   return steps;
+}
+
+/**
+ * The containers in the order `down` stops them: first those no other container depends on, then what
+ * only those depended on, and so on. Dependencies come from the project's files when the call gave
+ * them (`dependsOn`, by service), else from the depends_on labels (down needs no files, and Docker
+ * Compose v1 writes no such label). A cycle, or a dependency with no container, holds nothing back.
+ */
+export function stopLevels<T extends { Labels: Record<string, string> }>(
+  cs: T[],
+  dependsOn: Record<string, string[]> = {},
+): T[][] {
+  const service = (c: T) => c.Labels[L.service] ?? '';
+  const present = new Set(cs.map(service));
+  const dependents = new Map<string, Set<string>>();
+  for (const c of cs)
+    for (const d of dependsOn[service(c)] ??
+      (c.Labels[L.dependsOn] ?? '').split(',').map((x) => x.split(':')[0] ?? ''))
+      if (d && d !== service(c) && present.has(d))
+        dependents.set(d, (dependents.get(d) ?? new Set()).add(service(c)));
+  // A service's level: one more than its highest dependent's (0 with none); a cycle counts as none.
+  const level = new Map<string, number>();
+  const levelOf = (s: string, path: Set<string>): number => {
+    const known = level.get(s);
+    if (known !== undefined) return known;
+    path.add(s);
+    let l = 0;
+    for (const d of dependents.get(s) ?? []) if (!path.has(d)) l = Math.max(l, levelOf(d, path) + 1);
+    path.delete(s);
+    level.set(s, l);
+    return l;
+  };
+  const levels: T[][] = [];
+  for (const c of cs) {
+    const l = levelOf(service(c), new Set());
+    levels[l] = [...(levels[l] ?? []), c];
+  }
+  return levels.filter(Boolean);
+}
+
+/** A failure, cancel or timeout part-way through down: the error, saying what was already removed. */
+function partialDown(e: unknown, steps: Step[], signal: AbortSignal): unknown {
+  const removed = steps.filter((s) => s.action === 'removed').map((s) => s.object);
+  const said = (m: string) => `${m}; removed before it stopped: ${removed.join(', ')}`;
+  const next = (h: string | undefined) =>
+    `${h ? `${h} ` : ''}Run docker_compose_down again to remove the rest.`;
+  // A cancel or timeout answers with the signal's reason: it says what was done.
+  if (signal.aborted && signal.reason instanceof ToolError) {
+    if (removed.length) {
+      const reason = signal.reason as { message: string; hint?: string };
+      reason.message = said(reason.message);
+      reason.hint = next(reason.hint);
+    }
+    return signal.reason;
+  }
+  const base = e instanceof ToolError ? e : engineError(e);
+  if (!base || removed.length === 0) return e;
+  return reword(base, said, next);
 }
 
 /** Compose projects on the engine (ours and Docker Compose's), from their containers' labels. */

@@ -7,7 +7,7 @@ import { hostFile } from '../../docker/host-files.ts';
 import { parseReference, registryAuth } from '../images/auth.ts';
 import { registryFailure } from '../images/progress.ts';
 import { builder } from './build.ts';
-import { load, projectInput, projectName, projectRef } from './params.ts';
+import { hasModel, load, projectInput, projectName, projectRef } from './params.ts';
 
 const Steps = Type.Array(Type.String({ description: 'object action' }));
 const text = (s: { object: string; action: string }) => `${s.object} ${s.action}`;
@@ -115,9 +115,22 @@ export const composeDown = defineTool({
     };
   },
   handler: async (args, { engine, signal, progress, processEnv, confirmed }) => {
-    const name = await projectName(engine, args, signal, processEnv);
+    // Given the files, their depends_on orders the stops (a project Compose v1 made has no such label).
+    const model = hasModel(args) ? await load(engine, args, signal, processEnv) : undefined;
+    const name = model?.name ?? (await projectName(engine, args, signal, processEnv));
+    const dependsOn =
+      model &&
+      Object.fromEntries(
+        Object.entries(model.services).map(([s, svc]) => [s, Object.keys((svc.depends_on as object) ?? {})]),
+      );
     const only = downPlanOf(confirmed);
-    const steps = await down(engine.docker, name, { volumes: args.volumes, signal, progress, only });
+    const steps = await down(engine.docker, name, {
+      volumes: args.volumes,
+      signal,
+      progress,
+      only,
+      dependsOn,
+    });
     return { project: name, steps: steps.map(text) };
   },
 });

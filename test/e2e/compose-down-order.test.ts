@@ -1,0 +1,73 @@
+/**
+ * docker_compose_down through the compiled binary: dependents are stopped before what they depend on
+ * (read from the containers' labels, as down needs no files), and the containers of one level are
+ * stopped together, so a project takes one stop timeout per level rather than one per container.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { type RunningServer, startServer, structured } from '../helpers/client.ts';
+import { RUN_ID, TEST_IMAGE, TEST_LABEL, testSocket, uniqueName } from '../helpers/engine.ts';
+
+let server: RunningServer;
+const name = uniqueName('mcpt-down')
+  .toLowerCase()
+  .replace(/[^a-z0-9-]/g, '');
+
+const GRACE = 4;
+// sleep as PID 1 ignores SIGTERM: each stop takes the whole grace period.
+const service = (extra = '') => `    image: ${TEST_IMAGE}
+    command: ["sleep", "3600"]
+    stop_grace_period: ${GRACE}s
+    labels: { ${TEST_LABEL}: "${RUN_ID}" }
+${extra}`;
+const content = `services:
+  db:
+${service()}
+  web:
+${service('    scale: 2\n    depends_on: [db]\n')}`;
+
+beforeAll(async () => {
+  server = await startServer({ args: ['--allow-destructive'] }); // for down
+  structured(await server.client.callTool('docker_compose_up', { content, project_name: name }));
+});
+
+afterAll(async () => {
+  await server?.client.callTool('docker_compose_down', { project_name: name }).catch(() => undefined);
+  await server?.close();
+});
+
+describe('docker_compose_down', () => {
+  it('stops dependents first, each level at once', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const started = performance.now();
+    const out = structured<{ steps: string[] }>(
+      await server.client.callTool('docker_compose_down', { project_name: name }),
+    );
+    const took = performance.now() - started;
+    expect(out.steps.filter((s) => s.startsWith('container ')).sort()).toEqual([
+      `container ${name}-db-1 removed`,
+      `container ${name}-web-1 removed`,
+      `container ${name}-web-2 removed`,
+    ]);
+    const filters = JSON.stringify({
+      type: ['container'],
+      event: ['die'],
+      label: [`com.docker.compose.project=${name}`],
+    });
+    const until = Math.ceil(Date.now() / 1000);
+    const events = await fetch(
+      `http://engine/events?since=${since}&until=${until}&filters=${encodeURIComponent(filters)}`,
+      { unix: testSocket() } as RequestInit,
+    ).then((r) => r.text());
+    const died = events
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { Actor: { Attributes: { name: string } }; timeNano: number });
+    const at = (n: string) => died.find((e) => e.Actor.Attributes.name === `${name}-${n}`)?.timeNano ?? 0;
+    expect(died).toHaveLength(3);
+    // Both web containers were down before db was asked to stop, and they went down together.
+    expect(at('db-1')).toBeGreaterThan(Math.max(at('web-1'), at('web-2')));
+    expect(Math.abs(at('web-1') - at('web-2')) / 1e9).toBeLessThan(1);
+    // Two levels of one grace period each: three stops one after another take at least three.
+    expect(took).toBeLessThan(3 * GRACE * 1000);
+  }, 60_000);
+});
