@@ -50,6 +50,28 @@ const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
     { type: 'dir', entries: [{ name: SAFE, type: 'file' }] },
   ],
   ['docker_inspect_container', { networks: [H, 'bridge'] }, { networks: [SAFE, 'bridge'] }],
+  [
+    'docker_compose_ls',
+    { projects: [{ name: H, status: 'running(1)', config_files: H }] },
+    { projects: [{ name: SAFE, status: 'running(1)', config_files: SAFE }] },
+  ],
+  [
+    'docker_compose_ps',
+    { project: 'p', containers: [{ name: 'p-web-1', service: H, number: 1, state: 'running' }] },
+    { project: 'p', containers: [{ name: 'p-web-1', service: SAFE, number: 1, state: 'running' }] },
+  ],
+  ['docker_compose_down', { project: 'p', steps: [H] }, { project: 'p', steps: [SAFE] }],
+  [
+    'docker_dashboard',
+    {
+      containers: [{ id: '1', name: 'c', project: H, service: H }],
+      projects: [{ name: H, containers: 1, running: 1 }],
+    },
+    {
+      containers: [{ id: '1', name: 'c', project: SAFE, service: SAFE }],
+      projects: [{ name: SAFE, containers: 1, running: 1 }],
+    },
+  ],
 ];
 
 describe('names and labels outside containers', () => {

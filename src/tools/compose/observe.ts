@@ -35,6 +35,8 @@ export const composePs = defineTool({
       }),
     ),
   }),
+  // Service names come from the containers' labels, which whoever created them chose.
+  screened: ['containers.*.service'],
   secretArgs: ['env'],
   composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
@@ -70,6 +72,8 @@ export const composeLs = defineTool({
       Type.Object({ name: Type.String(), status: Type.String(), config_files: Type.String() }),
     ),
   }),
+  // Read from any container's labels (anyone's, not only ours or Compose's): any text at all.
+  screened: ['projects.*.name', 'projects.*.config_files'],
   handler: async (_args, { engine, signal }) => ({ projects: await listProjects(engine.docker, signal) }),
 });
 

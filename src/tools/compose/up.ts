@@ -86,6 +86,8 @@ export const composeDown = defineTool({
     { additionalProperties: false },
   ),
   output: Type.Object({ project: Type.String(), steps: Steps }),
+  // Down finds the project by its labels: service and network names there are anyone's text.
+  screened: ['steps'],
   secretArgs: ['env'],
   composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],

@@ -77,6 +77,8 @@ export const dashboard = defineTool({
     sampled_at: Type.String(),
   }),
   narrowHint: 'Pass all: false for running containers only.',
+  // Compose labels are any text whoever created the container chose (names are the engine's charset).
+  screened: ['containers.*.project', 'containers.*.service', 'projects.*.name'],
   handler: async ({ all, stats }, ctx) => {
     const { engine, engines = [], signal, limits, allows = () => false } = ctx;
     // Only what the caller's own tools would show them on this engine.
