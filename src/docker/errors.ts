@@ -170,6 +170,23 @@ function classify(status: number, message: string): [ErrorKind, string | undefin
       'invalid_argument',
       "Check command (and entrypoint): the image has no such program. Give one it contains (e.g. ['sh', '-c', '…']), or another image.",
     ];
+  // Engines before API 1.44 answer 500 for arguments they refuse, later ones 400.
+  if (/invalid reference format/i.test(message))
+    return ['invalid_argument', 'Write the reference as [registry/]name[:tag], the name in lowercase.'];
+  // An ID prefix several objects share (the engine answers 500).
+  if (/multiple IDs found with provided prefix/i.test(message))
+    return [
+      'invalid_argument',
+      'That ID prefix matches more than one object: give more of the ID, or the name.',
+    ];
+  // A number the engine cannot hold (its Go types are 64-bit at most).
+  if (/json: cannot unmarshal number/i.test(message))
+    return ['invalid_argument', 'A number is out of the range the engine takes: give a smaller one.'];
+  if (/unable to find user .*no matching entries in passwd/i.test(message))
+    return [
+      'invalid_argument',
+      "Check user: the image has no such user. Give one it has, or a numeric uid[:gid] (e.g. '1000:1000').",
+    ];
   if (status === 404) return ['not_found', undefined];
   if (status === 409) return ['conflict', conflictHint(message)];
   if (status === 304) return ['conflict', 'Nothing to do: it is already in that state.'];
@@ -184,9 +201,6 @@ function classify(status: number, message: string): [ErrorKind, string | undefin
   if (status === 403) return ['policy_denied', 'The engine refused this operation.'];
   if (/executable file not found|no such file or directory/i.test(message))
     return ['invalid_argument', 'Check the command: it must exist inside the container.'];
-  // Engines before API 1.44 answer 500 for arguments they refuse.
-  if (/invalid reference format/i.test(message))
-    return ['invalid_argument', 'Write the reference as [registry/]name[:tag], the name in lowercase.'];
   if (
     /failed to allocate gateway|out of range|invalid (?:subnet|gateway|ip range|cidr)|overlaps with/i.test(
       message,

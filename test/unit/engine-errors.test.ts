@@ -109,6 +109,27 @@ describe('engineError (the one status→error mapping)', () => {
     ).toContain('memory_swap');
   });
 
+  it.each([
+    [400, 'invalid reference format', 'Write the reference as'],
+    [
+      500,
+      'Cannot kill container: a: Multiple IDs found with provided prefix: a',
+      'more of the ID, or the name',
+    ],
+    [
+      400,
+      'json: cannot unmarshal number 1e+300 into Go struct field HostConfig.HostConfig.Memory of type int64',
+      'out of the range',
+    ],
+    [500, 'unable to find user nobody2: no matching entries in passwd file', 'Check user'],
+  ] as const)(
+    'maps HTTP %i "%s" to invalid_argument with a hint saying what to change',
+    (status, message, hint) => {
+      const e = engineError(refusal(status, message));
+      expect([e?.kind, e?.hint]).toEqual(['invalid_argument', expect.stringContaining(hint)]);
+    },
+  );
+
   it('reads the 500s of older engines that mean a bad argument as invalid_argument', () => {
     for (const m of [
       'invalid reference format: repository name must be lowercase',
