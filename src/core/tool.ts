@@ -145,6 +145,12 @@ export interface ToolDef<
    */
   screened?: readonly string[];
   /**
+   * Result fields that describe the server's host or the operator's network (the engine's data-root
+   * path, its host name, warnings quoting addresses): a remote (HTTP) caller gets a string field as
+   * '<hidden>' and the paths and addresses inside a list or map hidden, as errors hide them. Dotted paths.
+   */
+  hostDetails?: readonly string[];
+  /**
    * Arguments that are files or directories on the server's own host (a build context, a tar to
    * save or load): the argument policy applies the sensitive-path and mount allow/block lists.
    */

@@ -99,3 +99,36 @@ function hostOf(url: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * A result as a remote caller may read it: each field a tool declares `hostDetails` hidden, a string
+ * whole, the strings inside a list or map with their paths and addresses replaced. Dotted paths; a
+ * field that is not there is left alone.
+ */
+export function hideHostDetails(
+  data: Record<string, unknown>,
+  paths: readonly string[],
+): Record<string, unknown> {
+  let out = data;
+  for (const path of paths) out = hideAt(out, path.split('.')) as Record<string, unknown>;
+  return out;
+}
+
+function hideAt(value: unknown, keys: readonly string[]): unknown {
+  if (keys.length === 0)
+    return typeof value === 'string' ? (value === '' ? value : HIDDEN) : scrubDeep(value);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const [key, ...rest] = keys as [string, ...string[]];
+  const record = value as Record<string, unknown>;
+  if (!Object.hasOwn(record, key)) return value;
+  return { ...record, [key]: hideAt(record[key], rest) };
+}
+
+const scrubDeep = (value: unknown): unknown =>
+  typeof value === 'string'
+    ? scrubPaths(value)
+    : Array.isArray(value)
+      ? value.map(scrubDeep)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubDeep(v)]))
+        : value;

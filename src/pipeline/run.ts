@@ -34,7 +34,7 @@ import { engineTiers, gate, type SafetyProfile, tierOf } from './gate.ts';
 import { type Listers, mapError, renderQuote } from './map-errors.ts';
 import { checkArgumentPolicy, type PolicySettings } from './policy.ts';
 import { throttledProgress } from './progress.ts';
-import { forRemote, type RemoteCallers, remoteEngineView } from './remote-errors.ts';
+import { forRemote, hideHostDetails, type RemoteCallers, remoteEngineView } from './remote-errors.ts';
 import { processSealer, type Sealer } from './seal.ts';
 import { maskSecretArgs, secretValues, shownArgs, withoutSecrets } from './secrets.ts';
 import { type CallSignal, type Cancellation, callSignal } from './signal.ts';
@@ -367,8 +367,10 @@ function finished(
     tool.screened,
     env.logFilter,
   );
+  // A remote caller does not see the server host's paths, names and addresses (remote-errors.ts).
+  const shownToCaller = env.remote && tool.hostDetails ? hideHostDetails(fenced, tool.hostDetails) : fenced;
   // With several engines the result says which one answered (before the cap, which stays last).
-  const said = severalEngines(env.engines) ? { ...fenced, engine } : fenced;
+  const said = severalEngines(env.engines) ? { ...shownToCaller, engine } : shownToCaller;
   const capped = capResult(
     said,
     env.limits.maxResponseBytes,

@@ -6,6 +6,7 @@ import {
   ENGINE_UNREACHABLE_REMOTE,
   forRemote,
   HIDDEN,
+  hideHostDetails,
   remoteEngineView,
   scrubPaths,
 } from '../../src/pipeline/remote-errors.ts';
@@ -157,5 +158,27 @@ describe('remoteEngineView', () => {
   it("passes a failure to connect through the call's hide function", async () => {
     const view = remoteEngineView(engine, () => new ToolError('engine_unreachable', 'hidden'));
     await expect(view.client(new AbortController().signal) as Promise<Dockerode>).rejects.toThrow('hidden');
+  });
+});
+
+describe('hideHostDetails', () => {
+  it('hides a declared string whole and the paths and addresses inside a declared list', () => {
+    const out = hideHostDetails(
+      {
+        name: 'vm',
+        root_dir: '/var/lib/docker',
+        warnings: ['API is accessible on http://10.0.0.5:2375 without encryption'],
+        Swarm: { NodeAddr: '10.0.0.5', LocalNodeState: 'active' },
+        cpus: 4,
+      },
+      ['name', 'root_dir', 'warnings', 'Swarm.NodeAddr', 'absent'],
+    );
+    expect(out).toEqual({
+      name: '<hidden>',
+      root_dir: '<hidden>',
+      warnings: ['API is accessible on <hidden> without encryption'],
+      Swarm: { NodeAddr: '<hidden>', LocalNodeState: 'active' },
+      cpus: 4,
+    });
   });
 });

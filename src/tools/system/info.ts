@@ -16,6 +16,25 @@ export const systemInfo = defineTool({
   idempotent: true,
   input: Type.Object({ full: Full }, { additionalProperties: false }),
   output: Type.Object({}, { additionalProperties: true }),
+  // The engine's host name and data root, and addresses in warnings, proxies and mirrors, map the
+  // operator's machines: hidden from remote callers, as errors hide them.
+  hostDetails: [
+    'name',
+    'root_dir',
+    'warnings',
+    'registry_mirrors',
+    'Name',
+    'DockerRootDir',
+    'Warnings',
+    'HttpProxy',
+    'HttpsProxy',
+    'NoProxy',
+    'RegistryConfig.Mirrors',
+    'RegistryConfig.InsecureRegistryCIDRs',
+    'RegistryConfig.IndexConfigs',
+    'Swarm.NodeAddr',
+    'Swarm.RemoteManagers',
+  ],
   handler: async ({ full }, { engine: { docker }, signal }) => {
     const i = await system(docker).info({ abortSignal: signal });
     if (full) return i as Record<string, unknown>;
