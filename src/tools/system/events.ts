@@ -98,7 +98,13 @@ export const dockerEvents = defineTool({
   untrusted: { events: 'engine events' },
   narrowHint: 'Use filters (type, event, container), a narrower since/until, or max_events.',
   handler: async (args, { engine: { docker }, signal, limits }) => {
-    const { since, until } = timeWindow(args);
+    const now = Date.now();
+    const { since, until } = timeWindow(args, now);
+    // The engine streams the events of now for a since still to come, as if it were not given.
+    if (since !== undefined && since * 1000 > now + 1000)
+      throw new ToolError('invalid_argument', `invalid argument 'since': '${args.since}' is in the future`, {
+        hint: 'Give a past time or a duration ago (10m), or leave since out and set max_wait to wait for events from now.',
+      });
     // The engine ignores a filter key it does not know, and would send every event.
     const unknown = Object.keys(args.filters ?? {}).find((k) => !EVENT_FILTERS.includes(k));
     if (unknown !== undefined)
