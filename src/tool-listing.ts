@@ -49,7 +49,8 @@ const Truncated = {
  * lean copy (leanOutputSchema), which accepts everything it does.
  */
 export function declaredOutput(tool: AnyTool, severalEngines = false): ListedTool['outputSchema'] {
-  const output = JSON.parse(JSON.stringify(tool.output));
+  // The chosen-text mark is for the catalogue's own checks (schema-marks.ts), not for clients.
+  const output = JSON.parse(JSON.stringify(tool.output, (k, v) => (k === 'x-chosen-text' ? undefined : v)));
   output.properties = { ...output.properties, truncated: JSON.parse(JSON.stringify(Truncated)) };
   if (severalEngines) output.properties.engine = { type: 'string', description: 'Engine that answered' };
   return output;

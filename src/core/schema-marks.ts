@@ -11,3 +11,11 @@
 export const SHAPE_IN_EXAMPLE = { 'x-shape-in-example': true } as const;
 /** Marks a property accepted for the seed's sake but not listed (it changes nothing, e.g. stats' `stream`). */
 export const UNLISTED = { 'x-unlisted': true } as const;
+
+/**
+ * Marks an output string (or a list or map of them) whose text whoever made the object chose freely,
+ * e.g. a network's name (the engine takes any text, newlines included). The tool must screen it: its
+ * path is in the tool's `screened` (or `untrusted`) declaration, which a catalogue test holds to these
+ * marks. Not listed (tool-listing.ts drops it).
+ */
+export const CHOSEN_TEXT = { 'x-chosen-text': true } as const;

@@ -4,12 +4,14 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { NAME_PATTERN } from '../../docker/names.ts';
+import { checkJoinedNetwork } from '../../docker/policy/rules.ts';
+import { currentPolicy, pathPolicyOf, ruleContextOf } from '../../docker/policy/scope.ts';
 import { inspectContainer, inspectNetwork } from '../../docker/resolve.ts';
 import { ContainerRef, MAX_ENTRIES, MAX_NAME } from '../params.ts';
-import { asConflict, NetworkRef } from './ref.ts';
+import { asConflict, NetworkName, NetworkRef } from './ref.ts';
 
 const Attachment = Type.Object({
-  network: Type.String(),
+  network: NetworkName(),
   container: Type.String(),
   connected: Type.Boolean(),
   ipv4_address: Type.Optional(Type.String({ description: 'Set once running' })),
@@ -51,10 +53,21 @@ export const connectContainer = defineTool({
     { additionalProperties: false },
   ),
   output: Attachment,
+  // The engine takes any text as a network's name, newlines and escapes included.
+  screened: ['network'],
   handler: async ({ network_id, container_id, aliases, ipv4_address }, { engine, signal }) => {
     const { docker } = engine;
     const podman = engine.info()?.kind === 'podman';
     const net = await inspectNetwork(docker, network_id, signal);
+    // The engine guard refuses the host network too, but names the request it sees (/networks/<ID>/connect):
+    // the same rule, first, names the argument the caller gave.
+    const scope = currentPolicy();
+    checkJoinedNetwork(
+      network_id,
+      net,
+      'network_id',
+      ruleContextOf(scope, () => pathPolicyOf(scope, engine.facts)),
+    );
     const before = await inspectContainer(docker, container_id, signal);
     const name = before.Name.replace(/^\//, '');
     if (before.NetworkSettings?.Networks?.[net.Name])
@@ -106,6 +119,7 @@ export const disconnectContainer = defineTool({
     { additionalProperties: false },
   ),
   output: Attachment,
+  screened: ['network'],
   handler: async ({ network_id, container_id, force }, { engine: { docker }, signal }) => {
     const net = await inspectNetwork(docker, network_id, signal);
     const before = await inspectContainer(docker, container_id, signal);

@@ -4,11 +4,11 @@ import { defineTool } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
 import { engineFilters, FilterMap, Full, Limit, Total, totalOf } from '../params.ts';
-import { NetworkRef, networkSummary } from './ref.ts';
+import { NetworkName, NetworkRef, networkSummary } from './ref.ts';
 
 const NetworkRow = Type.Object({
   id: Type.String(),
-  name: Type.String(),
+  name: NetworkName(),
   driver: Type.String(),
   scope: Type.String(),
   internal: Type.Optional(Type.Boolean()),

@@ -1,9 +1,11 @@
 /** Creating, removing and pruning networks. */
+import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { engineError } from '../../docker/errors.ts';
 import { NAME_PATTERN, shortId } from '../../docker/names.ts';
+import { overlaps, parseNet } from '../../docker/policy/addresses.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
 import { engineFilters, PruneFilters, StringMap } from '../params.ts';
@@ -12,11 +14,74 @@ import {
   networkCandidates,
   networkPreview,
   removePlannedNetworks,
+  strandedBy,
 } from './prune.ts';
-import { asConflict, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
+import { asConflict, NetworkName, NetworkRef, NetworkSummary, networkSummary, PREDEFINED } from './ref.ts';
 
 const Cidr = (description: string) =>
   Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+/\\d{1,3}$', maxLength: 64, description }));
+
+const SHOWN_NAME = new RegExp(NAME_PATTERN);
+/** A network as an error names it: its name when plain, else its short ID (the name is any text). */
+const shownNetwork = (n: Dockerode.NetworkInspectInfo) =>
+  SHOWN_NAME.test(n.Name) ? `'${n.Name}'` : shortId(n.Id);
+
+/**
+ * The engine's refusals of a create, reworded to name the argument and the fix. It answers 403 for a
+ * subnet another network holds and for a second host or null network, which the generic mapping
+ * would call policy_denied (this server's settings); and not found for IPv6 without a subnet.
+ */
+async function createRefusal(
+  e: unknown,
+  args: { subnet?: string; driver?: string; enable_ipv6?: boolean },
+  docker: Dockerode,
+  signal: AbortSignal,
+): Promise<unknown> {
+  const message = (e as { json?: { message?: string } }).json?.message ?? '';
+  if (/pool overlaps/i.test(message) && args.subnet) {
+    const mine = parseNet(args.subnet);
+    const holders = mine
+      ? (await docker.listNetworks({ abortSignal: signal }).catch(() => [])).filter((n) =>
+          (n.IPAM?.Config ?? []).some((c) => {
+            const theirs = c.Subnet ? parseNet(c.Subnet) : undefined;
+            return theirs !== undefined && overlaps(mine, theirs);
+          }),
+        )
+      : [];
+    const by = holders.length > 0 ? ` of network ${holders.slice(0, 5).map(shownNetwork).join(', ')}` : '';
+    return new ToolError(
+      'conflict',
+      `invalid argument 'subnet': ${args.subnet} overlaps the subnet${by} on this engine`,
+      {
+        hint: 'Pick a range no network uses (docker_list_networks shows their subnets), or leave subnet out and let the engine pick.',
+      },
+    );
+  }
+  if (/only one instance of .* network is allowed/i.test(message)) {
+    // The engine's own 'host' (driver host) and 'none' (driver null) networks are the only ones.
+    const own = /null/i.test(args.driver ?? '') ? 'none' : 'host';
+    return new ToolError(
+      'invalid_argument',
+      `invalid argument 'driver': the engine allows one network of driver '${args.driver}', its own '${own}' network`,
+      { hint: 'Leave driver out for a bridge network (add internal: true to keep it off the outside).' },
+    );
+  }
+  if (args.enable_ipv6 && /IPv6 address pool/i.test(message))
+    return new ToolError(
+      'invalid_argument',
+      "invalid argument 'enable_ipv6': the engine has no IPv6 range of its own to pick from, so it needs an IPv6 subnet",
+      {
+        hint: 'Give subnet as a private IPv6 range (e.g. fd12:3456:789a::/64); the engine then picks the IPv4 side. Or leave enable_ipv6 out.',
+      },
+    );
+  // Other 403s are states of the engine's networks too, not this server's policy.
+  try {
+    asConflict("Check the engine's networks with docker_list_networks.")(e);
+  } catch (reworded) {
+    return reworded;
+  }
+  return e;
+}
 
 export const createNetwork = defineTool({
   name: 'docker_create_network',
@@ -84,11 +149,41 @@ export const createNetwork = defineTool({
         throw new ToolError('conflict', `network '${name}' already exists`, {
           hint: 'Pick another name, or use the existing one (docker_inspect_network).',
         });
-      throw e;
+      throw await createRefusal(e, args, docker, signal);
     }
     return networkSummary(await inspectNetwork(docker, name, signal));
   },
 });
+
+/**
+ * Refuses a network the engine would refuse, or whose removal would strand containers: run before the
+ * question too, so a refusal needs no one's approval.
+ */
+async function checkRemovable(docker: Dockerode, net: Dockerode.NetworkInspectInfo, signal: AbortSignal) {
+  if (PREDEFINED.has(net.Name))
+    throw new ToolError(
+      'invalid_argument',
+      `network '${net.Name}' is predefined by the engine and cannot be removed`,
+      {
+        hint: 'Only user-defined networks can be removed; see them with docker_list_networks (filters: {"type":["custom"]}).',
+      },
+    );
+  // Stopped containers count too: the engine would remove the network and they would fail to start.
+  const attached = await docker.listContainers({
+    all: true,
+    // A container never started has no network ID yet; it matches by name.
+    filters: JSON.stringify({ network: [net.Id, net.Name] }),
+    abortSignal: signal,
+  });
+  if (attached.length > 0) {
+    const names = attached.map((c) => `'${(c.Names?.[0] ?? shortId(c.Id)).replace(/^\//, '')}'`);
+    throw new ToolError(
+      'conflict',
+      `network '${net.Name}' has ${names.length} attached container(s): ${names.slice(0, 10).join(', ')}`,
+      { hint: 'Disconnect them with docker_disconnect_container (or remove them), then retry.' },
+    );
+  }
+}
 
 export const removeNetwork = defineTool({
   name: 'docker_remove_network',
@@ -97,9 +192,12 @@ export const removeNetwork = defineTool({
   safety: 'destructive',
   idempotent: true,
   input: Type.Object({ network_id: NetworkRef }, { additionalProperties: false }),
-  output: Type.Object({ id: Type.String(), name: Type.String(), removed: Type.Boolean() }),
+  output: Type.Object({ id: Type.String(), name: NetworkName(), removed: Type.Boolean() }),
+  // The engine takes any text as a network's name, newlines and escapes included.
+  screened: ['name'],
   preview: async ({ network_id }, { engine: { docker }, signal }) => {
     const net = await inspectNetwork(docker, network_id, signal);
+    await checkRemovable(docker, net, signal);
     return {
       action: `remove network '${net.Name}' (${shortId(net.Id)})`,
       objects: [net.Name],
@@ -111,29 +209,7 @@ export const removeNetwork = defineTool({
     sameAsAsked(confirmed, 'id', net.Id, `network '${net.Name}'`, (v) =>
       typeof v === 'string' ? shortId(v) : 'none',
     );
-    if (PREDEFINED.has(net.Name))
-      throw new ToolError(
-        'invalid_argument',
-        `network '${net.Name}' is predefined by the engine and cannot be removed`,
-        {
-          hint: 'Only user-defined networks can be removed; see them with docker_list_networks (filters: {"type":["custom"]}).',
-        },
-      );
-    // Stopped containers count too: the engine would remove the network and they would fail to start.
-    const attached = await docker.listContainers({
-      all: true,
-      // A container never started has no network ID yet; it matches by name.
-      filters: JSON.stringify({ network: [net.Id, net.Name] }),
-      abortSignal: signal,
-    });
-    if (attached.length > 0) {
-      const names = attached.map((c) => `'${(c.Names?.[0] ?? shortId(c.Id)).replace(/^\//, '')}'`);
-      throw new ToolError(
-        'conflict',
-        `network '${net.Name}' has ${names.length} attached container(s): ${names.slice(0, 10).join(', ')}`,
-        { hint: 'Disconnect them with docker_disconnect_container (or remove them), then retry.' },
-      );
-    }
+    await checkRemovable(docker, net, signal);
     await docker
       .getNetwork(net.Id)
       .remove({ abortSignal: signal })
@@ -155,18 +231,24 @@ export const pruneNetworks = defineTool({
     { additionalProperties: false },
   ),
   output: Type.Object({
-    removed: Type.Array(Type.String()),
+    removed: Type.Array(NetworkName()),
     count: Type.Integer(),
     stranded: Type.Optional(
       Type.Array(Type.String(), { description: 'Stopped containers that were on a removed network' }),
     ),
     left: Type.Optional(
-      Type.Array(Type.String(), { description: 'Unused after the user was asked: not removed' }),
+      Type.Array(NetworkName(), { description: 'Unused after the user was asked: not removed' }),
     ),
   }),
   narrowHint: 'Narrow with filters (until, label).',
-  preview: async ({ filters }, { engine: { docker }, signal }) =>
-    networkPreview(await networkCandidates(docker, filters, signal)),
+  screened: ['removed', 'left'],
+  preview: async ({ filters }, { engine: { docker }, signal }) => {
+    const [candidates, containers] = await Promise.all([
+      networkCandidates(docker, filters, signal),
+      docker.listContainers({ all: true, abortSignal: signal }),
+    ]);
+    return networkPreview(candidates, containers);
+  },
   handler: async ({ filters }, { engine: { docker }, signal, limits, confirmed }) => {
     checkNetworkPruneFilters(filters);
     // The engine prunes networks only stopped containers use; those containers then fail to start.
@@ -181,10 +263,7 @@ export const pruneNetworks = defineTool({
       ? done.removed
       : ((await docker.pruneNetworks({ filters: engineFilters(filters), abortSignal: signal }))
           .NetworksDeleted ?? []);
-    const gone = new Set(names);
-    const stranded = before
-      .filter((c) => Object.keys(c.NetworkSettings?.Networks ?? {}).some((n) => gone.has(n)))
-      .map((c) => (c.Names?.[0] ?? shortId(c.Id)).replace(/^\//, ''));
+    const stranded = strandedBy(before, new Set(names)).map((s) => s.container);
     return {
       removed: names.slice(0, limits.maxListResults),
       count: names.length,

@@ -34,6 +34,8 @@ export async function networkCandidates(
   const local = list.filter(
     (n) =>
       !PREDEFINED.has(n.Name) &&
+      // Config-only networks are templates for others (ConfigFrom); the engine's prune keeps them.
+      !(n as { ConfigOnly?: boolean }).ConfigOnly &&
       n.Scope !== 'swarm' &&
       !n.Ingress &&
       labelsPass(n.Labels, filters) &&
@@ -48,12 +50,46 @@ export async function networkCandidates(
   return out;
 }
 
-export function networkPreview(candidates: { id: string; name: string }[]): Preview {
+export function networkPreview(
+  candidates: { id: string; name: string }[],
+  containers: readonly Dockerode.ContainerInfo[],
+): Preview {
   return {
-    action: 'remove these unused networks',
+    action: `remove these unused networks${strandingNote(candidates, containers)}`,
     objects: candidates.map((c) => c.name),
     plan: candidates.map((c) => c.id),
   };
+}
+
+/**
+ * The containers of `containers` on one of the networks named `gone`, by name. The engine removes a
+ * network only stopped containers are on; those then fail to start ("network … not found").
+ */
+export function strandedBy(
+  containers: readonly Dockerode.ContainerInfo[],
+  gone: ReadonlySet<string>,
+): { container: string; networks: string[] }[] {
+  return containers.flatMap((c) => {
+    const networks = Object.keys(c.NetworkSettings?.Networks ?? {}).filter((n) => gone.has(n));
+    return networks.length > 0
+      ? [{ container: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''), networks }]
+      : [];
+  });
+}
+
+/** For the question: which stopped containers removing `candidates` leaves unable to start, if any. */
+export function strandingNote(
+  candidates: readonly { name: string }[],
+  containers: readonly Dockerode.ContainerInfo[],
+): string {
+  const stranded = strandedBy(containers, new Set(candidates.map((c) => c.name)));
+  if (stranded.length === 0) return '';
+  const named = stranded
+    .slice(0, 10)
+    .map((s) => `'${s.container}' (on ${s.networks.map((n) => JSON.stringify(n)).join(', ')})`)
+    .join(', ');
+  const more = stranded.length > 10 ? `, and ${stranded.length - 10} more` : '';
+  return `; these stopped containers are on them and will not start again until reconnected: ${named}${more}`;
 }
 
 /** Removes exactly the planned networks still unused; reports those unused since the question as left. */

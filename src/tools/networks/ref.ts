@@ -2,6 +2,7 @@
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
+import { CHOSEN_TEXT } from '../../core/schema-marks.ts';
 import { NAME_PATTERN, shortId } from '../../docker/names.ts';
 
 // The name goes into the request path: only the characters the engine allows, so '../x' cannot
@@ -12,6 +13,10 @@ export const NetworkRef = Type.String({
   maxLength: 256,
   pattern: NAME_PATTERN,
 });
+
+/** A network's name as the engine reports it: any text its creator chose, so the tool screens it. */
+export const NetworkName = (options: { description?: string } = {}) =>
+  Type.String({ ...options, ...CHOSEN_TEXT });
 
 /** The engine's own networks: they exist on every engine and cannot be removed. */
 export const PREDEFINED = new Set(['bridge', 'host', 'none']);

@@ -9,7 +9,7 @@ import type Dockerode from 'dockerode';
 import type { Preview } from '../../core/tool.ts';
 import { type Candidate, pruneCandidates, removePlanned } from '../containers/prune.ts';
 import { imageCandidates, removePlannedImages } from '../images/prune.ts';
-import { networkCandidates, removePlannedNetworks } from '../networks/prune.ts';
+import { networkCandidates, removePlannedNetworks, strandedBy, strandingNote } from '../networks/prune.ts';
 import { removePlannedVolumes, volumeCandidates, volumeSizes } from '../volumes/prune.ts';
 
 export interface SystemPlan {
@@ -33,17 +33,24 @@ export interface Scope {
 /** Every stage's candidates, in one question. */
 export async function systemPreview(docker: Dockerode, s: Scope, signal: AbortSignal): Promise<Preview> {
   const { until: _until, ...labelOnly } = s.filters;
-  const [containers, networks, volumes, images] = await Promise.all([
+  const [containers, networks, volumes, images, all] = await Promise.all([
     pruneCandidates(docker, s.filters, signal),
     networkCandidates(docker, s.filters, signal),
     s.volumes ? volumeCandidates(docker, labelOnly, s.namedVolumes, signal) : Promise.resolve([]),
     imageCandidates(docker, s.all, s.filters, signal),
+    docker.listContainers({ all: true, abortSignal: signal }),
   ]);
+  // Stopped containers this prune keeps, on a network it removes: they will not start again.
+  const pruned = new Set(containers.map((c) => c.id));
+  const stranding = strandingNote(
+    networks,
+    all.filter((c) => !pruned.has(c.Id)),
+  );
   const cache = s.buildCache ? ', and the build cache the engine finds unused when it runs' : '';
   const sizes = volumes.length > 0 ? await volumeSizes(docker, signal) : undefined;
   const reclaims = sum(containers) + volumes.reduce((n, v) => n + (sizes?.get(v) ?? 0), 0);
   return {
-    action: `remove these unused objects${cache}`,
+    action: `remove these unused objects${cache}${stranding}`,
     objects: [
       ...containers.map((c) => `container ${c.name}`),
       ...networks.map((n) => `network ${n.name}`),
@@ -92,6 +99,7 @@ export interface PlannedStage {
   untagged?: number;
   items: string[];
   left?: string[];
+  stranded?: string[];
 }
 
 export async function runPlannedStage(
@@ -108,8 +116,16 @@ export async function runPlannedStage(
       return { removed: d.removed.length, space_reclaimed: d.reclaimed, items: d.removed, ...left(d.left) };
     }
     case 'networks': {
+      // Listed after the container stage: what it removed cannot be stranded.
+      const before = await docker.listContainers({ all: true, abortSignal: signal });
       const d = await removePlannedNetworks(docker, plan.networks ?? [], s.filters, signal);
-      return { removed: d.removed.length, items: d.removed, ...left(d.left) };
+      const stranded = strandedBy(before, new Set(d.removed)).map((c) => c.container);
+      return {
+        removed: d.removed.length,
+        items: d.removed,
+        ...left(d.left),
+        ...(stranded.length > 0 && { stranded }),
+      };
     }
     case 'volumes': {
       const { until: _until, ...labelOnly } = s.filters;

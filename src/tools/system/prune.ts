@@ -13,6 +13,8 @@ import { apiAtLeast } from '../../docker/engine.ts';
 import { shortId } from '../../docker/names.ts';
 import { podmanRefusal } from '../../docker/podman.ts';
 import { engineRequest } from '../../docker/request.ts';
+import { strandedBy } from '../networks/prune.ts';
+import { NetworkName } from '../networks/ref.ts';
 import { engineFilters, MAX_ENTRIES, MAX_VALUE } from '../params.ts';
 import { runPlannedStage, systemPlanOf, systemPreview } from './prune-plan.ts';
 
@@ -25,19 +27,27 @@ interface StageResult {
   items?: string[];
   skipped?: string;
   left?: string[];
+  stranded?: string[];
 }
 
 /** A system prune filter value: a time point, or a label (key or key=value). */
 const FilterValue = Type.String({ minLength: 1, maxLength: MAX_VALUE });
 
-const Stage = Type.Object({
-  removed: Type.Integer(),
-  space_reclaimed: Type.Optional(Type.Integer({ description: 'Bytes' })),
-  untagged: Type.Optional(Type.Integer({ description: 'Tags removed' })),
-  items: Type.Optional(Type.Array(Type.String(), { description: 'IDs or names removed' })),
-  skipped: Type.Optional(Type.String({ description: 'Why this type was not pruned' })),
-  left: Type.Optional(
-    Type.Array(Type.String(), { description: 'Prunable after the user was asked: not removed' }),
+/** A stage's result; `item` is how it names what it removed (IDs, or names). */
+const stageOf = (item: ReturnType<typeof Type.String>) =>
+  Type.Object({
+    removed: Type.Integer(),
+    space_reclaimed: Type.Optional(Type.Integer({ description: 'Bytes' })),
+    untagged: Type.Optional(Type.Integer({ description: 'Tags removed' })),
+    items: Type.Optional(Type.Array(item, { description: 'IDs or names removed' })),
+    skipped: Type.Optional(Type.String({ description: 'Why this type was not pruned' })),
+    left: Type.Optional(Type.Array(item, { description: 'Prunable after the user was asked: not removed' })),
+  });
+const Stage = stageOf(Type.String());
+const NetworkStage = Type.Object({
+  ...stageOf(NetworkName()).properties,
+  stranded: Type.Optional(
+    Type.Array(Type.String(), { description: 'Stopped containers that were on a removed network' }),
   ),
 });
 
@@ -79,9 +89,16 @@ const STAGES: Stage[] = [
   {
     name: 'networks',
     run: async (docker, filters, signal, max) => {
+      // Listed after the container stage: what it removed cannot be stranded.
+      const before = await docker.listContainers({ all: true, abortSignal: signal });
       const r = await docker.pruneNetworks({ filters: engineFilters(filters), abortSignal: signal });
       const removed = r.NetworksDeleted ?? [];
-      return { removed: removed.length, items: ids(removed, max) };
+      const stranded = strandedBy(before, new Set(removed)).map((c) => c.container);
+      return {
+        removed: removed.length,
+        items: ids(removed, max),
+        ...(stranded.length > 0 && { stranded: ids(stranded, max) }),
+      };
     },
   },
   {
@@ -171,7 +188,7 @@ export const systemPrune = defineTool({
   ),
   output: Type.Object({
     containers: Stage,
-    networks: Stage,
+    networks: NetworkStage,
     volumes: Stage,
     images: Stage,
     build_cache: Stage,
@@ -179,6 +196,8 @@ export const systemPrune = defineTool({
   }),
   timeoutMs: 300_000,
   narrowHint: 'Narrow with filters (until, label).',
+  // Network names are any text their creator chose (the other stages list IDs and restricted names).
+  screened: ['networks.items', 'networks.left'],
   preview: async (args, { engine, signal }) => {
     const { steps, scope } = prepare(args, engine);
     return systemPreview(engine.docker, { ...scope, buildCache: !skippedOf(steps, 'build_cache') }, signal);
@@ -208,6 +227,7 @@ export const systemPrune = defineTool({
             )
           : await stage.run(docker, own, signal, limits.maxListResults);
       if (result.items) result.items = result.items.slice(0, limits.maxListResults);
+      if (result.stranded) result.stranded = result.stranded.slice(0, limits.maxListResults);
       out[stage.name] = result;
       total += result.space_reclaimed ?? 0;
     }
