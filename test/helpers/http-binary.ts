@@ -7,14 +7,30 @@ import { createServer } from 'node:net';
 import type { FileSink, Subprocess } from 'bun';
 import { SERVER_BIN } from './client.ts';
 
-/** A port free on 127.0.0.1 right now. */
-export const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
+/** Whether `port` (0: any) can be listened on at 127.0.0.1 right now; the port it got, or undefined. */
+const tryListen = (port: number) =>
+  new Promise<number | undefined>((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(undefined));
+    s.listen(port, '127.0.0.1', () => {
+      const { port: got } = s.address() as { port: number };
+      s.close(() => resolve(got));
     });
   });
+
+/**
+ * A port free on 127.0.0.1 right now: any, or on a shared host the first free one of
+ * MCP_DOCKER_TEST_PORTS ("18960-18969").
+ */
+export async function freePort(): Promise<number> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.MCP_DOCKER_TEST_PORTS ?? '');
+  if (!range) return (await tryListen(0)) as number;
+  for (let p = Number(range[1]); p <= Number(range[2]); p++) {
+    const got = await tryListen(p);
+    if (got !== undefined) return got;
+  }
+  throw new Error(`no free port in MCP_DOCKER_TEST_PORTS=${process.env.MCP_DOCKER_TEST_PORTS}`);
+}
 
 export interface Spawned {
   proc: Subprocess<'ignore' | 'pipe', 'pipe', 'pipe'>;
