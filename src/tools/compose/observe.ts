@@ -1,6 +1,7 @@
 /** docker_compose_ps, docker_compose_ls and docker_compose_logs. */
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
+import { CHOSEN_TEXT } from '../../core/schema-marks.ts';
 import { defineTool } from '../../core/tool.ts';
 import { listProjects, projectContainers } from '../../docker/compose/running.ts';
 import { L } from '../../docker/compose/spec.ts';
@@ -27,7 +28,7 @@ export const composePs = defineTool({
     containers: Type.Array(
       Type.Object({
         name: Type.String(),
-        service: Type.String(),
+        service: Type.String(CHOSEN_TEXT),
         number: Type.Integer(),
         state: Type.String(),
         health: Type.Optional(Type.String()),
@@ -69,7 +70,11 @@ export const composeLs = defineTool({
   input: Type.Object({}, { additionalProperties: false }),
   output: Type.Object({
     projects: Type.Array(
-      Type.Object({ name: Type.String(), status: Type.String(), config_files: Type.String() }),
+      Type.Object({
+        name: Type.String(CHOSEN_TEXT),
+        status: Type.String(),
+        config_files: Type.String(CHOSEN_TEXT),
+      }),
     ),
   }),
   // Read from any container's labels (anyone's, not only ours or Compose's): any text at all.

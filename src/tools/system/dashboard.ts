@@ -4,6 +4,7 @@
  * other client reads the same result as data, led by a one-line summary.
  */
 import Type from 'typebox';
+import { CHOSEN_TEXT } from '../../core/schema-marks.ts';
 import { defineTool } from '../../core/tool.ts';
 import {
   COMPOSE_PROBE,
@@ -29,8 +30,8 @@ const Row = Type.Object({
   status: Type.String(),
   health: Type.Optional(Type.String()),
   ports: Type.Optional(Type.Array(Type.String())),
-  project: Type.Optional(Type.String({ description: 'Compose project' })),
-  service: Type.Optional(Type.String()),
+  project: Type.Optional(Type.String({ description: 'Compose project', ...CHOSEN_TEXT })),
+  service: Type.Optional(Type.String(CHOSEN_TEXT)),
   cpu_percent: Type.Optional(Type.Number()),
   memory: Type.Optional(Type.Object({ used: Type.Number(), limit: Type.Number(), percent: Type.Number() })),
 });
@@ -59,7 +60,9 @@ export const dashboard = defineTool({
     count: Type.Integer(),
     total: Type.Integer(),
     projects: Type.Optional(
-      Type.Array(Type.Object({ name: Type.String(), containers: Type.Integer(), running: Type.Integer() })),
+      Type.Array(
+        Type.Object({ name: Type.String(CHOSEN_TEXT), containers: Type.Integer(), running: Type.Integer() }),
+      ),
     ),
     engines: Type.Optional(
       Type.Array(
