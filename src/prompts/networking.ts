@@ -98,7 +98,7 @@ export const debugNetworking = definePrompt({
         'network membership (containers must share a user-defined network to reach each other by name), ' +
         'ports published on the wrong address or not at all, internal networks, a service listening on ' +
         '127.0.0.1 inside the container. List the checks that would confirm each hypothesis (e.g. ' +
-        'docker_exec_container running nslookup or wget, docker_inspect_network) and the fix for each.',
+        'docker_exec_command running nslookup or wget, docker_inspect_network) and the fix for each.',
     ].join('\n');
   },
 });
