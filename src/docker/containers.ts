@@ -60,31 +60,112 @@ export function containerRow(c: {
 noFTL(containerRow);
 noFTL(portsOf);
 
+/** Characters a shell reads as part of a word: an argument of only these needs no quotes. */
+const PLAIN_ARG = /^[\w@%+=:,./-]+$/;
+/** What a shell still reads inside double quotes. */
+const DOUBLE_QUOTED = /["$`\\!]/;
+
+/** One argument as a shell reads it back: bare, 'quoted', "quoted" when it holds a ', or 'escaped'. */
+function shellWord(arg: string): string {
+  if (PLAIN_ARG.test(arg)) return arg;
+  if (!arg.includes("'")) return `'${arg}'`;
+  if (!DOUBLE_QUOTED.test(arg)) return `"${arg}"`;
+  return `'${arg.replaceAll("'", `'"'"'`)}'`;
+}
+
+/**
+ * An argv as one shell line, as `docker ps` shows a command: an argument a shell would split or
+ * expand is quoted, so `sh -c 'echo a; exit 3'` does not read as two commands.
+ */
+export function commandLine(argv: readonly string[]): string {
+  let line = '';
+  for (const arg of argv) line += line ? ` ${shellWord(arg)}` : shellWord(arg);
+  return line;
+}
+
+type EngineState = Dockerode.ContainerInspectInfo['State'];
+
+/**
+ * The code of the container's last exit, where the engine keeps one: exited and dead, and restarting
+ * (between two runs of a crash loop). A running or created container's ExitCode is a reset 0.
+ */
+export const lastExitCode = (s: EngineState): number | undefined =>
+  s.Status === 'exited' || s.Status === 'dead' || s.Status === 'restarting' ? s.ExitCode : undefined;
+
+/**
+ * The health-check status while the container runs, as `docker ps` shows it. A stopped container
+ * keeps its last status (a clean stop leaves "unhealthy"), which reads as a failing service.
+ */
+export const liveHealth = (s: EngineState): string | undefined =>
+  s.Status === 'running' ? s.Health?.Status || undefined : undefined;
+
+/** The engine's "never": a container never started or never stopped has this as its time. */
+const isSet = (time: string | undefined): time is string => !!time && !time.startsWith('0001-');
+
+type PortMap = Record<string, { HostIp?: string; HostPort?: string }[] | null | undefined>;
+
+const bindingText = (port: string, b: { HostIp?: string; HostPort?: string }) =>
+  `${b.HostIp ? `${b.HostIp}:` : ''}${b.HostPort ?? ''}->${port}`;
+
+/** The host addresses a running container's ports are published on, as the engine assigned them. */
+export function publishedPorts(info: Dockerode.ContainerInspectInfo): string[] {
+  const out: string[] = [];
+  for (const [port, binds] of Object.entries((info.NetworkSettings?.Ports ?? {}) as PortMap))
+    for (const b of binds ?? []) out.push(bindingText(port, b));
+  return out;
+}
+
+/**
+ * The ports a container asked for at create (HostConfig.PortBindings), in the `ports` argument's
+ * shape: what it publishes when it starts. An empty host port means any free port.
+ */
+export function configuredPorts(
+  info: Dockerode.ContainerInspectInfo,
+): Record<string, string | null> | undefined {
+  const entries = Object.entries((info.HostConfig.PortBindings ?? {}) as PortMap);
+  if (entries.length === 0) return undefined;
+  const out: Record<string, string | null> = {};
+  for (const [port, binds] of entries) {
+    const { HostIp: ip = '', HostPort: hostPort = '' } = binds?.[0] ?? {};
+    const address = ip.includes(':') ? `[${ip}]` : ip;
+    out[port] = ip || hostPort ? `${address}${ip ? ':' : ''}${hostPort}` : null;
+  }
+  return out;
+}
+
 /** An inspected container's state, image, command, ports, mounts, networks and limits, compactly. */
 export function inspectSummary(info: Dockerode.ContainerInspectInfo) {
   const s = info.State;
   const hc = info.HostConfig;
-  const ports = Object.entries(info.NetworkSettings?.Ports ?? {}).flatMap(([port, binds]) =>
-    binds?.length ? binds.map((b) => `${b.HostIp ? `${b.HostIp}:` : ''}${b.HostPort}->${port}`) : [port],
-  );
+  // Live ports while it runs. A stopped container has none (Podman keeps the last ones): what it
+  // publishes when started is in its config, shown apart as the `ports` argument takes it.
+  const ports = s.Running
+    ? Object.entries((info.NetworkSettings?.Ports ?? {}) as PortMap).flatMap(([port, binds]) =>
+        binds?.length ? binds.map((b) => bindingText(port, b)) : [port],
+      )
+    : [];
+  const configured = ports.length === 0 ? configuredPorts(info) : undefined;
+  const exitCode = lastExitCode(s);
+  const health = liveHealth(s);
   return {
     id: shortId(info.Id),
     name: nameOf(info),
     image: info.Config.Image,
     state: s.Status,
-    ...(s.Status === 'exited' && { exit_code: s.ExitCode }),
+    ...(exitCode !== undefined && { exit_code: exitCode }),
     ...(s.Error && { error: s.Error }),
-    ...(s.Health?.Status && { health: s.Health.Status }),
+    ...(health && { health }),
     ...(s.OOMKilled && { oom_killed: true }),
     restart_count: info.RestartCount,
     created: info.Created,
-    started_at: s.StartedAt,
-    ...(s.Status !== 'running' && { finished_at: s.FinishedAt }),
-    command: [...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])].join(' '),
+    ...(isSet(s.StartedAt) && { started_at: s.StartedAt }),
+    ...(!s.Running && isSet(s.FinishedAt) && { finished_at: s.FinishedAt }),
+    command: commandLine([...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])]),
     ...(info.Config.WorkingDir && { working_dir: info.Config.WorkingDir }),
     env: info.Config.Env ?? [],
     ...(Object.keys(info.Config.Labels ?? {}).length > 0 && { labels: info.Config.Labels }),
     ...(ports.length > 0 && { ports }),
+    ...(configured && { configured_ports: configured }),
     mounts: (info.Mounts ?? []).map((m) => `${m.Name ?? m.Source}:${m.Destination}${m.RW ? '' : ':ro'}`),
     networks: Object.keys(info.NetworkSettings?.Networks ?? {}),
     restart_policy: hc.RestartPolicy?.Name || 'no',

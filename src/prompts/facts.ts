@@ -7,6 +7,8 @@ import type { ContentContext } from '../core/content.ts';
 import { ToolError } from '../core/errors.ts';
 import { fenceText, screenValues } from '../core/fence.ts';
 import { redact } from '../core/redact.ts';
+import { commandLine, configuredPorts, lastExitCode, liveHealth } from '../docker/containers.ts';
+import type { LastExit } from '../docker/last-exit.ts';
 import { recentLogLines } from '../docker/logs.ts';
 import { listedName, NAME_PATTERN, nameOf, shortId } from '../docker/names.ts';
 import { inspectContainer } from '../docker/resolve.ts';
@@ -86,18 +88,34 @@ const EXIT_MEANING: Record<number, string> = {
 
 export const header = (info: Info) => `${nameOf(info)} (id ${shortId(info.Id)}, image ${info.Config.Image})`;
 
-export function stateLine(info: Info): string {
+/** An exit code with what it usually means. */
+const exitText = (code: number) => `${code}${EXIT_MEANING[code] ? ` (${EXIT_MEANING[code]})` : ''}`;
+
+/**
+ * The state, exit code, health and restarts in one line. `exit` is the newest die event, for a
+ * container its restart policy started again: the engine resets the exit code of a running one.
+ */
+export function stateLine(info: Info, exit?: LastExit): string {
   const s = info.State;
-  const parts: string[] = [s.Status];
-  if (s.Status === 'exited' || s.Status === 'dead') {
-    const meaning = EXIT_MEANING[s.ExitCode];
-    parts.push(`exit code ${s.ExitCode}${meaning ? ` (${meaning})` : ''}`);
-  }
+  const code = lastExitCode(s);
+  const restarting = s.Status === 'restarting';
+  const parts: string[] = [
+    restarting ? 'restarting (its restart policy starts it again after each exit)' : s.Status,
+  ];
+  if (code !== undefined) parts.push(`${restarting ? 'last exit code' : 'exit code'} ${exitText(code)}`);
   if (s.OOMKilled) parts.push('OOM-killed');
   if (s.Error) parts.push(`engine error: ${s.Error}`);
-  if (s.Health?.Status) parts.push(`health ${s.Health.Status} (${s.Health.FailingStreak} failing in a row)`);
+  const health = liveHealth(s);
+  if (health) parts.push(`health ${health} (${s.Health?.FailingStreak ?? 0} failing in a row)`);
   parts.push(`restarts ${info.RestartCount}`, `restart policy ${restartPolicy(info)}`);
-  parts.push(`started ${s.StartedAt}`);
+  if (s.Running && !restarting && info.RestartCount > 0)
+    parts.push(
+      exit
+        ? `last exit code ${exitText(exit.code)} at ${exit.at}, before its restart policy started it again`
+        : `the engine keeps no exit code while it runs: docker_events with filters {"container":["${nameOf(info)}"],"event":["die"]} shows the earlier exits' codes`,
+    );
+  if (s.StartedAt && !s.StartedAt.startsWith('0001')) parts.push(`started ${s.StartedAt}`);
+  else parts.push('never started');
   if (!s.Running && s.FinishedAt && !s.FinishedAt.startsWith('0001')) parts.push(`finished ${s.FinishedAt}`);
   return parts.join(', ');
 }
@@ -117,7 +135,7 @@ export const screened = (text: string, filter: ContentContext['logFilter']): str
  * before it is joined: the joined line no longer says that `x y` in `--password`, `x y` is one value.
  */
 export const command = (info: Info, filter: ContentContext['logFilter']) =>
-  screened(redact([...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])]).join(' '), filter);
+  screened(commandLine(redact([...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])])), filter);
 
 export function limitsLine(info: Info): string {
   const hc = info.HostConfig;
@@ -143,12 +161,19 @@ export function mountsLine(info: Info): string {
 }
 
 export function portsLine(info: Info): string {
-  const ports = Object.entries(info.NetworkSettings?.Ports ?? {}).flatMap(([port, binds]) =>
-    binds?.length
-      ? binds.map((b) => `${b.HostIp || '0.0.0.0'}:${b.HostPort}->${port}`)
-      : [`${port} (not published)`],
+  const ports = info.State.Running
+    ? Object.entries(info.NetworkSettings?.Ports ?? {}).flatMap(([port, binds]) =>
+        binds?.length
+          ? binds.map((b) => `${b.HostIp || '0.0.0.0'}:${b.HostPort}->${port}`)
+          : [`${port} (not published)`],
+      )
+    : [];
+  if (ports.length) return [...new Set(ports)].join(', ');
+  // Not running (or between restarts): what it publishes once started, from its config.
+  const configured = Object.entries(configuredPorts(info) ?? {}).map(
+    ([port, host]) => `${host === null ? 'any port' : host.endsWith(':') ? `${host}any` : host}->${port}`,
   );
-  return ports.length ? [...new Set(ports)].join(', ') : 'none';
+  return configured.length ? `${configured.join(', ')} (configured; published when it runs)` : 'none';
 }
 
 export function networksLine(info: Info, filter: ContentContext['logFilter']): string {

@@ -1,4 +1,5 @@
 /** troubleshoot_container: why is this container failing, from its live state and recent logs. */
+import { lastExit } from '../docker/last-exit.ts';
 import { definePrompt } from './define.ts';
 import {
   command,
@@ -24,11 +25,17 @@ export const troubleshootContainer = definePrompt({
   arguments: [{ name: 'container_id', description: 'Name or ID', required: true, complete: 'container' }],
   async build({ container_id }, ctx) {
     const info = await one(container_id, ctx);
+    // Caught running between two runs of a crash loop, its exit code is in the engine's events only.
+    const s = info.State;
+    const exit =
+      s.Running && !s.Restarting && info.RestartCount > 0
+        ? await lastExit(ctx.engine.docker, info, ctx.signal)
+        : undefined;
     const health = healthBlock(info, ctx.logFilter);
     return [
       `Troubleshoot the Docker container ${header(info)}.`,
       '',
-      `State: ${stateLine(info)}`,
+      `State: ${stateLine(info, exit)}`,
       `Command: ${command(info, ctx.logFilter) || '(image default)'}`,
       `Limits: ${limitsLine(info)}`,
       `Mounts: ${mountsLine(info)}`,

@@ -1,15 +1,18 @@
 /** The state block lifecycle tools return. Resolving a reference is src/docker/resolve.ts's. */
 import type Dockerode from 'dockerode';
+import { lastExitCode, liveHealth } from '../../docker/containers.ts';
 import { shortId } from '../../docker/names.ts';
 
 /** The state block lifecycle tools return, from an inspect document. */
 export function stateOf(info: Dockerode.ContainerInspectInfo) {
   const s = info.State;
+  const exitCode = lastExitCode(s);
+  const health = liveHealth(s);
   return {
     id: shortId(info.Id),
     name: info.Name.replace(/^\//, ''),
     state: s.Status,
-    ...(s.Status === 'exited' && { exit_code: s.ExitCode }),
-    ...(s.Health?.Status && { health: s.Health.Status }),
+    ...(exitCode !== undefined && { exit_code: exitCode }),
+    ...(health && { health }),
   };
 }

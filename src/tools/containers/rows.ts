@@ -15,6 +15,6 @@ export const ContainerState = Type.Object({
   id: Type.String(),
   name: Type.String(),
   state: Type.String(),
-  exit_code: Type.Optional(Type.Integer()),
+  exit_code: Type.Optional(Type.Integer({ description: 'Of the last exit' })),
   health: Type.Optional(Type.String()),
 });

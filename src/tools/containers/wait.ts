@@ -4,6 +4,7 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
+import { liveHealth } from '../../docker/containers.ts';
 import { eachLine, logSource, openLogs } from '../../docker/logs.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
 import { ContainerRef } from '../params.ts';
@@ -115,6 +116,7 @@ export const waitContainer = defineTool({
         : until === 'healthy'
           ? s.Health?.Status === 'healthy'
           : matched !== undefined;
+    const health = liveHealth(s);
     const exitCode = exit?.StatusCode ?? (!s.Running && s.Status !== 'created' ? s.ExitCode : undefined);
     return {
       container: now.Name.replace(/^\//, ''),
@@ -124,7 +126,7 @@ export const waitContainer = defineTool({
       ...(exitCode !== undefined && { exit_code: exitCode }),
       ...(exit && (s.Running || s.Restarting) && { restarted: true }),
       ...(exit?.Error?.Message && { error: exit.Error.Message }),
-      ...(s.Health?.Status && { health: s.Health.Status }),
+      ...(health && { health }),
       ...(matched !== undefined && { matched_line: matched }),
       waited_ms: Date.now() - started,
     };
