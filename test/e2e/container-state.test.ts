@@ -1,7 +1,7 @@
 /**
  * What a client reads of a container's state through the compiled binary against the real engine:
  * the exit code of a crash loop, the command as a shell would read it, the ports of a stopped or
- * never-started container, and health only while it runs.
+ * never-started container, health only while it runs, and the host port the engine picked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { type RunningServer, startServer, structured } from '../helpers/client.ts';
@@ -186,5 +186,28 @@ describe('ports and health of a container that is not running', () => {
     });
     expect(s.exit_code).toBe(0);
     expect(typeof s.finished_at).toBe('string');
+  });
+});
+
+describe('a port published on any free host port', () => {
+  it('comes back from run and from start with the host port the engine picked', async () => {
+    const name = uniqueName('mcpt-web');
+    const hostPort = async () =>
+      (await testDocker().getContainer(name).inspect()).NetworkSettings.Ports['80/tcp']?.[0]?.HostPort;
+    const run = await ok<{ ports?: string[] }>('docker_run_container', {
+      image: TEST_IMAGE,
+      name,
+      command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'],
+      ports: { '80/tcp': null },
+      network_mode: 'bridge',
+      labels: testLabels(),
+    });
+    const first = await hostPort();
+    expect(first).toMatch(/^[1-9]\d*$/);
+    expect(run.ports).toEqual([`127.0.0.1:${first}->80/tcp`]);
+
+    await ok('docker_stop_container', { container_id: name });
+    const started = await ok<{ ports?: string[] }>('docker_start_container', { container_id: name });
+    expect(started.ports).toEqual([`127.0.0.1:${await hostPort()}->80/tcp`]);
   });
 });

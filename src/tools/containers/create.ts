@@ -98,6 +98,7 @@ export const runContainer = defineTool({
     name: Type.String(),
     state: Type.Optional(Type.String()),
     exit_code: Type.Optional(Type.Integer()),
+    ports: Type.Optional(Type.Array(Type.String(), { description: 'Published: host->container' })),
     stdout: Type.Optional(Type.String()),
     stderr: Type.Optional(Type.String()),
     output_truncated: Type.Optional(Type.Boolean()),

@@ -17,4 +17,5 @@ export const ContainerState = Type.Object({
   state: Type.String(),
   exit_code: Type.Optional(Type.Integer({ description: 'Of the last exit' })),
   health: Type.Optional(Type.String()),
+  ports: Type.Optional(Type.Array(Type.String(), { description: 'Published: host->container' })),
 });
