@@ -1,4 +1,5 @@
 /** Removing containers: one by reference, or every stopped one (prune). */
+import type { ContainerInspectInfo } from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
@@ -18,6 +19,20 @@ import { stateOf } from './ref.ts';
 
 const short = (v: unknown) => (typeof v === 'string' ? shortId(v) : 'none');
 
+/** The engine refuses to remove a live container without force: said before any question, and after. */
+function refuseLive(
+  info: ContainerInspectInfo,
+  name: string,
+  state: string,
+  force: boolean | undefined,
+): void {
+  const { Running, Paused, Restarting } = info.State;
+  if (!force && (Running || Paused || Restarting))
+    throw new ToolError('conflict', `container '${name}' is ${state}, so it was not removed`, {
+      hint: 'Stop it first with docker_stop_container, or pass force: true.',
+    });
+}
+
 export const removeContainer = defineTool({
   name: 'docker_remove_container',
   title: 'Remove container',
@@ -36,6 +51,7 @@ export const removeContainer = defineTool({
   preview: async ({ container_id, force, volumes }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
     const { id, name, state } = stateOf(info);
+    refuseLive(info, name, state, force);
     const how = [state, force && 'forced', volumes && 'with its anonymous volumes'].filter(Boolean);
     return {
       action: `remove container '${name}' (${id}; ${how.join('; ')})`,
@@ -47,11 +63,7 @@ export const removeContainer = defineTool({
     const info = await inspectContainer(docker, container_id, signal);
     const { id, name, state } = stateOf(info);
     sameAsAsked(confirmed, 'id', info.Id, `container '${name}'`, short);
-    const { Running, Paused, Restarting } = info.State;
-    if (!force && (Running || Paused || Restarting))
-      throw new ToolError('conflict', `container '${name}' is ${state}, so it was not removed`, {
-        hint: 'Stop it first with docker_stop_container, or pass force: true.',
-      });
+    refuseLive(info, name, state, force);
     await docker.getContainer(info.Id).remove({ force, v: volumes, abortSignal: signal });
     return { id, name, removed: true };
   },
