@@ -98,6 +98,14 @@ export interface Preview {
   objects?: readonly string[];
   /** Bytes the call frees (prunes). */
   reclaims?: number;
+  /** `reclaims` is a floor: layers the objects share with each other may free more. */
+  reclaimsAtLeast?: boolean;
+  /**
+   * The call does more than remove `objects` (a deploy, a load, a build cache prune), so it is asked
+   * even when none are listed. Otherwise `objects: []` with a `plan` means nothing would change: the
+   * handler runs on that plan without a question.
+   */
+  beyondObjects?: boolean;
   /**
    * What the handler must act on once confirmed (JSON, e.g. the ids a prune removes): sealed with the
    * question and handed back as `ctx.confirmed`, so what runs is what the user saw.

@@ -113,7 +113,12 @@ export function questionOf(
           : `${objects.length} object${objects.length === 1 ? '' : 's'} will go: ${named}${more}.`,
       );
     }
-    if (preview.reclaims !== undefined) lines.push(`Space reclaimed: ${bytes(preview.reclaims)}.`);
+    if (preview.reclaims !== undefined)
+      lines.push(
+        preview.reclaimsAtLeast
+          ? `Space reclaimed: at least ${bytes(preview.reclaims)} (more where the images share layers with each other).`
+          : `Space reclaimed: ${bytes(preview.reclaims)}.`,
+      );
   } else {
     lines.push(`Confirm on engine '${engine}': ${tool} with ${canonicalJson(args ?? {})}.`);
   }
@@ -134,6 +139,13 @@ export function questionOf(
     },
   };
 }
+
+/**
+ * A preview that removes nothing (no objects listed, and nothing beyond them): its plan is empty, so
+ * the handler runs on it at once; a question whose every answer changes nothing is not put.
+ */
+export const nothingToAsk = (preview: Preview | undefined): boolean =>
+  preview?.objects?.length === 0 && preview.plan !== undefined && !preview.beyondObjects;
 
 /** The user said no (declined or dismissed): an error the model must not retry on its own. */
 export const declined = () =>

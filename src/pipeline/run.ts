@@ -16,6 +16,7 @@ import {
   type ConfirmMode,
   cannotAsk,
   needsConfirmation,
+  nothingToAsk,
   type Question,
   questionOf,
   settle,
@@ -456,6 +457,8 @@ async function confirmStep(
     };
   }
   const preview = tool.preview ? await signal.race(tool.preview(args, ctx)) : undefined;
+  // Nothing to remove: the handler acts on the empty plan (removes nothing), unasked.
+  if (nothingToAsk(preview)) return { plan: preview?.plan };
   // Without a preview the question shows the arguments: secret ones masked, as everywhere else.
   const question = questionOf(tool.name, engine, preview, redact(await shownArgs(rawArgs, tool)));
   const state = sealer.seal(binding, preview?.plan, ttl === undefined ? undefined : ttl * 1000);

@@ -4,7 +4,13 @@ import { answerOf, answerRound, type Reply } from '../../src/call-result.ts';
 import { defineTool } from '../../src/core/tool.ts';
 import { engineRegistry } from '../../src/docker/engines.ts';
 import { canElicit } from '../../src/initialize.ts';
-import { type ConfirmAnswer, needsConfirmation, questionOf, settle } from '../../src/pipeline/confirm.ts';
+import {
+  type ConfirmAnswer,
+  needsConfirmation,
+  nothingToAsk,
+  questionOf,
+  settle,
+} from '../../src/pipeline/confirm.ts';
 import { type Outcome, type PipelineEnv, runPipeline } from '../../src/pipeline/run.ts';
 import { canonicalJson, Sealer } from '../../src/pipeline/seal.ts';
 import { type AuditEvent, auditCalls, auditLine, callOutcome } from '../../src/transport/http/audit.ts';
@@ -113,6 +119,31 @@ describe('questionOf', () => {
     expect(questionOf('docker_x', 'e', undefined, { b: 1, a: 2 }).message).toContain(
       'docker_x with {"a":2,"b":1}',
     );
+  });
+});
+
+describe('nothingToAsk', () => {
+  it('skips the question only when nothing is listed, a plan says so, and nothing lies beyond the list', () => {
+    expect(nothingToAsk({ action: 'prune', objects: [], plan: [] })).toBe(true);
+    expect(nothingToAsk({ action: 'prune', objects: ['a'], plan: ['a'] })).toBe(false);
+    // Without a plan the handler would act on whatever it finds then.
+    expect(nothingToAsk({ action: 'prune', objects: [] })).toBe(false);
+    // A deploy, a load, a build cache prune: asked although nothing is listed.
+    expect(nothingToAsk({ action: 'deploy', objects: [], plan: {}, beyondObjects: true })).toBe(false);
+    expect(nothingToAsk({ action: 'leave the swarm' })).toBe(false);
+    expect(nothingToAsk(undefined)).toBe(false);
+  });
+});
+
+describe('questionOf with a space that is a floor', () => {
+  it('says at least, and why', () => {
+    const q = questionOf('docker_prune_images', 'e', {
+      action: 'remove these dangling images',
+      objects: ['a', 'b'],
+      reclaims: 2_000,
+      reclaimsAtLeast: true,
+    });
+    expect(q.message).toContain('Space reclaimed: at least 2.0 KB (more where the images share layers');
   });
 });
 

@@ -300,5 +300,6 @@ export async function loadPreview(
         : `load images from '${path}', moving ${moved.length} tag(s) off the image they name now`,
     objects: moved.map((m) => `${m.tag} (now on ${m.was})`),
     plan: moved.map((m) => m.tag),
+    beyondObjects: true, // the load itself
   };
 }

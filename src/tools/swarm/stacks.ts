@@ -66,6 +66,7 @@ export const stackDeploy = defineTool({
       action: `deploy stack '${p.name}' and remove its services the file no longer has`,
       objects: gone.map((s) => `service ${s.name}`),
       plan: { prune: gone.map((s) => s.id) },
+      beyondObjects: true, // the deploy itself
     };
   },
   handler: async (args, { engine, signal, progress, processEnv, confirmed }) => {

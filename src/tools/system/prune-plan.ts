@@ -51,6 +51,8 @@ export async function systemPreview(docker: Dockerode, s: Scope, signal: AbortSi
   const reclaims = sum(containers) + volumes.reduce((n, v) => n + (sizes?.get(v) ?? 0), 0);
   return {
     action: `remove these unused objects${cache}${stranding}`,
+    // The build cache stage removes what it finds when it runs: asked even when nothing else is listed.
+    ...(s.buildCache && { beyondObjects: true }),
     objects: [
       ...containers.map((c) => `container ${c.name}`),
       ...networks.map((n) => `network ${n.name}`),
