@@ -5,11 +5,20 @@ import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { engineError } from '../../docker/errors.ts';
 import { shortId } from '../../docker/names.ts';
-import { engineRequest } from '../../docker/request.ts';
 import { inspectImage, notFoundAmong } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
 import { engineFilters, PruneFilters } from '../params.ts';
-import { checkImagePruneFilters, imageCandidates, imagePreview, removePlannedImages } from './prune.ts';
+import {
+  checkImagePruneFilters,
+  deletedImages,
+  imageCandidates,
+  imageIds,
+  imagePreview,
+  imageSizes,
+  type RemoveEntry,
+  removePlannedImages,
+  spaceFreed,
+} from './prune.ts';
 import { ImageRef } from './ref.ts';
 
 export const tagImage = defineTool({
@@ -76,16 +85,62 @@ export const tagImage = defineTool({
   },
 });
 
-interface RemoveEntry {
-  Untagged?: string;
-  Deleted?: string;
-}
-
 /** What removing `image` does: by ID the image goes; by a tag only that tag, unless it is the last one. */
-function removalOf(image: string, tags: string[]): { ref: string; last: boolean } {
+function removalOf(image: string, tags: string[]): { ref: string; last: boolean; byId: boolean } {
   const byId = /^(sha256:)?[0-9a-f]{6,64}$/.test(image);
   const ref = image.includes('@') || /:[^/]+$/.test(image) ? image : `${image}:latest`;
-  return { ref, last: byId || tags.length <= 1 || !tags.includes(ref) };
+  return { ref, last: byId || tags.length <= 1 || !tags.includes(ref), byId };
+}
+
+/**
+ * The engine's refusals of a removal without force, found before the user is asked: a container (of
+ * any state) uses the image, or, removed by ID, images are built on it (by tag the engine only untags).
+ */
+async function refuseUnforced(
+  docker: Dockerode,
+  image: string,
+  id: string,
+  byId: boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  const [containers, children] = await Promise.all([
+    docker.listContainers({ all: true, abortSignal: signal }),
+    byId ? docker.listImages({ all: true, abortSignal: signal }) : Promise.resolve([]),
+  ]);
+  const users = containers.filter((c) => c.ImageID === id);
+  if (users.length > 0) {
+    const running = users.filter(
+      (c) => c.State === 'running' || c.State === 'paused' || c.State === 'restarting',
+    );
+    const names = users.slice(0, 5).map((c) => `'${(c.Names?.[0] ?? shortId(c.Id)).replace(/^\//, '')}'`);
+    const more = users.length > 5 ? ` and ${users.length - 5} more` : '';
+    const counts = [
+      running.length && `${running.length} running`,
+      users.length - running.length && `${users.length - running.length} stopped`,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    throw new ToolError(
+      'conflict',
+      `image '${image}' is used by ${users.length} container${users.length === 1 ? '' : 's'} (${counts}: ${names.join(', ')}${more}), so it was not removed`,
+      {
+        hint:
+          running.length > 0
+            ? 'Remove those containers first with docker_remove_container (force: true stops a running one); force cannot remove an image a running container uses.'
+            : 'Remove those containers first with docker_remove_container, or pass force: true to remove the image anyway (the containers stay).',
+      },
+    );
+  }
+  const built = children.filter((i) => i.ParentId === id);
+  if (built.length > 0)
+    throw new ToolError(
+      'conflict',
+      `image '${image}' has ${built.length} image${built.length === 1 ? '' : 's'} built on it (${built
+        .slice(0, 5)
+        .map((i) => shortId(i.Id))
+        .join(', ')}), so it was not removed`,
+      { hint: 'Remove the images built on it first (see docker_list_images with all: true).' },
+    );
 }
 
 export const removeImage = defineTool({
@@ -109,15 +164,17 @@ export const removeImage = defineTool({
   preview: async ({ image, force }, { engine: { docker }, signal }) => {
     const info = await inspectImage(docker, image, signal);
     const tags = info.RepoTags ?? [];
-    const { ref, last } = removalOf(image, tags);
-    const frees = last ? await uniqueSize(docker, info.Id, signal) : undefined;
+    const { ref, last, byId } = removalOf(image, tags);
+    // What the engine would refuse is refused now, not after the user said yes to it.
+    if (last && !force) await refuseUnforced(docker, image, info.Id, byId, signal);
+    const frees = last ? spaceFreed([info.Id], await imageSizes(docker, signal)) : {};
     const what = last
       ? `delete image ${shortId(info.Id)}`
       : `untag '${ref}' (image ${shortId(info.Id)} keeps ${tags.length - 1} other tag(s))`;
     return {
       action: `${what}${force ? '; forced' : ''}`,
       objects: last ? (tags.length > 0 ? tags : [shortId(info.Id)]) : [ref],
-      ...(frees !== undefined && { reclaims: frees }),
+      ...frees,
       plan: { image: info.Id, deletes: last },
     };
   },
@@ -247,29 +304,31 @@ export const pruneImages = defineTool({
     ),
   }),
   narrowHint: 'Narrow with filters (until, label).',
-  preview: async ({ all, filters }, { engine: { docker }, signal }) =>
-    imagePreview(await imageCandidates(docker, all === true, filters, signal), all === true),
+  preview: async ({ all, filters }, { engine: { docker }, signal }) => {
+    const candidates = await imageCandidates(docker, all === true, filters, signal);
+    const sizes = candidates.length > 0 ? await imageSizes(docker, signal) : new Map();
+    return imagePreview(candidates, all === true, sizes);
+  },
   handler: async ({ all, filters }, { engine: { docker }, signal, limits, confirmed }) => {
     // Confirmed: exactly the images the user was shown.
     if (Array.isArray(confirmed)) {
       const plan = confirmed.filter((i): i is string => typeof i === 'string');
-      const before = await spaceUsed(docker, signal);
       const done = await removePlannedImages(docker, plan, all === true, filters, signal);
-      const after = await spaceUsed(docker, signal);
       return {
-        removed: done.deleted.slice(0, limits.maxListResults),
+        removed: done.removed.slice(0, limits.maxListResults),
         untagged: done.untagged.slice(0, limits.maxListResults),
-        count: done.deleted.length,
-        space_reclaimed: Math.max(0, before - after),
+        count: done.removed.length,
+        space_reclaimed: done.reclaimed,
         ...(done.left.length > 0 && { left: done.left.slice(0, limits.maxListResults) }),
       };
     }
     // The engine prunes only dangling images unless told dangling=false; `all` alone says which.
     checkImagePruneFilters(filters);
     const f = { ...filters, ...(all && { dangling: ['false'] }) };
+    const known = await imageIds(docker, signal);
     const res = (await docker.pruneImages({ filters: engineFilters(f), abortSignal: signal })) as PruneResult;
     const entries = res.ImagesDeleted ?? [];
-    const ids = entries.flatMap((r) => (r.Deleted ? [shortId(r.Deleted)] : []));
+    const ids = deletedImages(entries, known);
     const untagged = entries.flatMap((r) => (r.Untagged ? [r.Untagged] : []));
     return {
       removed: ids.slice(0, limits.maxListResults),
@@ -279,29 +338,3 @@ export const pruneImages = defineTool({
     };
   },
 });
-
-/**
- * The bytes deleting image `id` frees: its size less what it shares with other images, the unique size
- * `docker system df -v` shows (its total size counts layers that stay). Undefined when the engine does not say.
- */
-async function uniqueSize(docker: Dockerode, id: string, signal: AbortSignal): Promise<number | undefined> {
-  const df = await engineRequest<{ Images?: { Id: string; Size?: number; SharedSize?: number }[] }>(
-    docker,
-    { path: '/system/df', query: { type: 'image' } },
-    signal,
-  ).catch(() => undefined);
-  const row = df?.Images?.find((i) => i.Id === id);
-  if (typeof row?.Size !== 'number' || typeof row.SharedSize !== 'number' || row.SharedSize < 0)
-    return undefined;
-  return Math.max(0, row.Size - row.SharedSize);
-}
-
-/** Bytes the engine's image layers take on disk (/system/df), so a removal's saving is the difference. */
-async function spaceUsed(docker: Dockerode, signal: AbortSignal): Promise<number> {
-  const df = await engineRequest<{ LayersSize?: number }>(
-    docker,
-    { path: '/system/df', query: { type: 'image' } },
-    signal,
-  );
-  return df.LayersSize ?? 0;
-}

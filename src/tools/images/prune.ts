@@ -7,11 +7,17 @@
 import type Dockerode from 'dockerode';
 import type { Preview } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
+import { engineRequest } from '../../docker/request.ts';
 import { checkPruneFilters, labelsPass } from '../prune-filters.ts';
 import { parseTimePoint } from '../time.ts';
 
 const ACCEPTED = ['until', 'label', 'label!'];
 const NONE = '<none>:<none>';
+
+export interface RemoveEntry {
+  Untagged?: string;
+  Deleted?: string;
+}
 
 export interface ImageCandidate {
   id: string;
@@ -53,21 +59,76 @@ export async function imageCandidates(
 
 const nameOf = (c: ImageCandidate) => (c.tags.length > 0 ? c.tags.join(', ') : shortId(c.id));
 
-export function imagePreview(candidates: ImageCandidate[], all: boolean): Preview {
+/** An image's size and the part of it other images share (/system/df), by image ID. */
+export type ImageSizes = Map<string, { size: number; shared: number }>;
+
+/** Every image's sizes as `docker system df -v` reads them; empty when the engine does not say. */
+export async function imageSizes(docker: Dockerode, signal: AbortSignal): Promise<ImageSizes> {
+  const df = await engineRequest<{ Images?: { Id: string; Size?: number; SharedSize?: number }[] }>(
+    docker,
+    { path: '/system/df', query: { type: 'image' } },
+    signal,
+  ).catch(() => undefined);
+  const sizes: ImageSizes = new Map();
+  for (const i of df?.Images ?? [])
+    if (typeof i.Size === 'number' && typeof i.SharedSize === 'number' && i.SharedSize >= 0)
+      sizes.set(i.Id, { size: i.Size, shared: i.SharedSize });
+  return sizes;
+}
+
+/**
+ * What removing `ids` frees: each image's own layers (size less what it shares). A floor when some
+ * share layers (with each other they go too, with others they stay); undefined when a size is unknown.
+ */
+export function spaceFreed(ids: string[], sizes: ImageSizes): Pick<Preview, 'reclaims' | 'reclaimsAtLeast'> {
+  let reclaims = 0;
+  let shared = false;
+  for (const id of ids) {
+    const s = sizes.get(id);
+    if (!s) return {};
+    reclaims += Math.max(0, s.size - s.shared);
+    shared ||= s.shared > 0;
+  }
+  return { reclaims, ...(shared && ids.length > 1 && { reclaimsAtLeast: true }) };
+}
+
+export function imagePreview(candidates: ImageCandidate[], all: boolean, sizes: ImageSizes): Preview {
   const what = all ? 'images no container uses' : 'dangling images';
+  const ids = candidates.map((c) => c.id);
   return {
     action: `remove these ${what}`,
     objects: candidates.map(nameOf),
-    plan: candidates.map((c) => c.id),
+    ...spaceFreed(ids, sizes),
+    plan: ids,
   };
 }
 
-interface RemoveEntry {
-  Untagged?: string;
-  Deleted?: string;
+/** Bytes the engine's image layers take on disk (/system/df), so a removal's saving is the difference. */
+export async function spaceUsed(docker: Dockerode, signal: AbortSignal): Promise<number> {
+  const df = await engineRequest<{ LayersSize?: number }>(
+    docker,
+    { path: '/system/df', query: { type: 'image' } },
+    signal,
+  );
+  return df.LayersSize ?? 0;
 }
 
-/** Removes exactly the planned images that still qualify: their tags, then the image itself. */
+/**
+ * The images among an engine removal's `Deleted` entries: it also lists each layer it released by its
+ * chain ID, which is no image (`known`: every image ID, intermediate ones too, read before the removal).
+ */
+export const deletedImages = (entries: RemoveEntry[], known: Set<string>): string[] =>
+  entries.flatMap((e) => (e.Deleted && known.has(e.Deleted) ? [shortId(e.Deleted)] : []));
+
+/** Every image ID on the engine, intermediate ones included. */
+export const imageIds = async (docker: Dockerode, signal: AbortSignal): Promise<Set<string>> =>
+  new Set((await docker.listImages({ all: true, abortSignal: signal })).map((i) => i.Id));
+
+/**
+ * Removes exactly the planned images that still qualify: their tags, then the image itself.
+ * `removed`: the planned images that went (not their untagged parents nor released layers, which the
+ * engine's answer lists too); `reclaimed`: what the image layers take less than before.
+ */
 export async function removePlannedImages(
   docker: Dockerode,
   plan: string[],
@@ -76,31 +137,31 @@ export async function removePlannedImages(
   signal: AbortSignal,
 ) {
   const now = new Map((await imageCandidates(docker, all, filters, signal)).map((c) => [c.id, c]));
-  const deleted: string[] = [];
+  const before = now.size > 0 && plan.some((id) => now.has(id)) ? await spaceUsed(docker, signal) : 0;
+  const removed: string[] = [];
   const untagged: string[] = [];
-  const note = (entries: RemoveEntry[]) => {
-    for (const e of entries) {
-      if (e.Deleted) deleted.push(shortId(e.Deleted));
-      if (e.Untagged) untagged.push(e.Untagged);
-    }
-  };
   for (const id of plan) {
     const c = now.get(id);
     if (!c) continue; // used again, tagged since, or gone: not what the user agreed to remove
+    const entries: RemoveEntry[] = [];
     try {
       // Each tag by name (the last one deletes the image), so no force is needed.
       for (const tag of c.tags)
-        note((await docker.getImage(tag).remove({ abortSignal: signal })) as RemoveEntry[]);
+        entries.push(...((await docker.getImage(tag).remove({ abortSignal: signal })) as RemoveEntry[]));
       if (c.tags.length === 0)
-        note((await docker.getImage(id).remove({ abortSignal: signal })) as RemoveEntry[]);
+        entries.push(...((await docker.getImage(id).remove({ abortSignal: signal })) as RemoveEntry[]));
     } catch (e) {
       const status = (e as { statusCode?: number }).statusCode;
       if (status !== 404 && status !== 409) throw e;
     }
+    untagged.push(...entries.flatMap((e) => (e.Untagged ? [e.Untagged] : [])));
+    if (entries.some((e) => e.Deleted === id)) removed.push(shortId(id));
   }
+  // Other engine activity between the two readings can only make this smaller, never negative.
+  const reclaimed = removed.length > 0 ? Math.max(0, before - (await spaceUsed(docker, signal))) : 0;
   const planned = new Set(plan);
   const left = (await imageCandidates(docker, all, filters, signal))
     .filter((c) => !planned.has(c.id))
     .map(nameOf);
-  return { deleted, untagged, left };
+  return { removed, untagged, reclaimed, left };
 }

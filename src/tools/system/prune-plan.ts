@@ -8,7 +8,7 @@
 import type Dockerode from 'dockerode';
 import type { Preview } from '../../core/tool.ts';
 import { type Candidate, pruneCandidates, removePlanned } from '../containers/prune.ts';
-import { imageCandidates, removePlannedImages } from '../images/prune.ts';
+import { imageCandidates, imageSizes, removePlannedImages, spaceFreed } from '../images/prune.ts';
 import { networkCandidates, removePlannedNetworks, strandedBy, strandingNote } from '../networks/prune.ts';
 import { removePlannedVolumes, volumeCandidates, volumeSizes } from '../volumes/prune.ts';
 
@@ -47,12 +47,28 @@ export async function systemPreview(docker: Dockerode, s: Scope, signal: AbortSi
     all.filter((c) => !pruned.has(c.Id)),
   );
   const cache = s.buildCache ? ', and the build cache the engine finds unused when it runs' : '';
-  const sizes = volumes.length > 0 ? await volumeSizes(docker, signal) : undefined;
-  const reclaims = sum(containers) + volumes.reduce((n, v) => n + (sizes?.get(v) ?? 0), 0);
+  const [sizes, imageBytes]: [
+    Map<string, number> | undefined,
+    Pick<Preview, 'reclaims' | 'reclaimsAtLeast'>,
+  ] = await Promise.all([
+    volumes.length > 0 ? volumeSizes(docker, signal) : undefined,
+    images.length > 0
+      ? imageSizes(docker, signal).then((all) =>
+          spaceFreed(
+            images.map((i) => i.id),
+            all,
+          ),
+        )
+      : { reclaims: 0 },
+  ]);
+  const reclaims =
+    sum(containers) + volumes.reduce((n, v) => n + (sizes?.get(v) ?? 0), 0) + (imageBytes.reclaims ?? 0);
   return {
     action: `remove these unused objects${cache}${stranding}`,
     // The build cache stage removes what it finds when it runs: asked even when nothing else is listed.
     ...(s.buildCache && { beyondObjects: true }),
+    // An image whose size is unknown, or images sharing layers, make the total a floor.
+    ...((imageBytes.reclaims === undefined || imageBytes.reclaimsAtLeast) && { reclaimsAtLeast: true }),
     objects: [
       ...containers.map((c) => `container ${c.name}`),
       ...networks.map((n) => `network ${n.name}`),
@@ -137,9 +153,10 @@ export async function runPlannedStage(
     case 'images': {
       const d = await removePlannedImages(docker, plan.images ?? [], s.all, s.filters, signal);
       return {
-        removed: d.deleted.length,
+        removed: d.removed.length,
+        space_reclaimed: d.reclaimed,
         ...(d.untagged.length > 0 && { untagged: d.untagged.length }),
-        items: d.deleted,
+        items: d.removed,
         ...left(d.left),
       };
     }
