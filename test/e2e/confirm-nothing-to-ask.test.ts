@@ -141,6 +141,24 @@ describe('removals the engine would refuse', () => {
   }, 120_000);
 });
 
+it('remove image reports the images deleted, not the layers the engine also names', async () => {
+  const tag = `${uniqueName(LABEL)}:1`;
+  const id = await buildImage(uniqueName('rm'), tag);
+  const before = new Set((await docker.listImages({ all: true })).map((i) => short(i.Id)));
+  const client = await asking();
+  try {
+    const out = structured<{ untagged: string[]; deleted: string[] }>(
+      await client.callTool('docker_remove_image', { image: tag }),
+    );
+    expect(client.asked).toHaveLength(1);
+    expect(client.asked[0]?.message).toMatch(/Space reclaimed: [1-9][\d.]* [KM]B/);
+    expect(out.deleted).toContain(short(id));
+    for (const d of out.deleted) expect(before.has(d)).toBe(true);
+  } finally {
+    await client.close();
+  }
+}, 120_000);
+
 describe('prunes', () => {
   it('asks nothing and removes nothing when the filter matches nothing', async () => {
     const filters = { label: [`${LABEL}=${uniqueName('none')}`] };

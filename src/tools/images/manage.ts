@@ -191,6 +191,8 @@ export const removeImage = defineTool({
     }
     if (force && engine.info()?.kind === 'podman')
       await refusePodmanCascade(engine.name, docker, image, signal);
+    // The engine's answer also lists the layers it released: only images are reported as deleted.
+    const known = await imageIds(docker, signal);
     let res: RemoveEntry[];
     try {
       res = (await docker.getImage(image).remove({ force, noprune, abortSignal: signal })) as RemoveEntry[];
@@ -204,7 +206,7 @@ export const removeImage = defineTool({
     }
     return {
       untagged: res.flatMap((r) => (r.Untagged ? [r.Untagged] : [])),
-      deleted: res.flatMap((r) => (r.Deleted ? [shortId(r.Deleted)] : [])),
+      deleted: deletedImages(res, known),
     };
   },
 });
