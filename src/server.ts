@@ -1,9 +1,11 @@
 import {
   CLIENT_CAPABILITIES_META_KEY,
   inputRequired,
+  type JSONRPCRequest,
   ProtocolError,
   ProtocolErrorCode,
   ResourceNotFoundError,
+  type Result,
   SdkError,
   SdkErrorCode,
   Server,
@@ -35,6 +37,7 @@ import {
   onNamedEngine,
   resolveUri,
   resourceAllowed,
+  templateVars,
 } from './resources/define.ts';
 import { resources as allResources } from './resources/index.ts';
 import { type ListenSink, Subscriptions } from './resources/subscriptions.ts';
@@ -57,7 +60,9 @@ export interface Connection {
 
 /** Builds one MCP server from the catalogue for one caller's safety profile; both transports use it. */
 export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
-  const server = new Server(serverInfo(deps.version), { capabilities: structuredClone(CAPABILITIES) });
+  const server = new ParamsCheckedServer(serverInfo(deps.version), {
+    capabilities: structuredClone(CAPABILITIES),
+  });
   server.setRequestHandler('tools/list', () => listTools(deps));
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const token = request.params._meta?.progressToken;
@@ -109,6 +114,54 @@ export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
     return { completion };
   });
   return server;
+}
+
+/**
+ * The SDK checks the params of prompts/get and resources/read against its wire schema and throws a plain
+ * Error on a mismatch, which reaches the client as -32603 with the schema library's issue list. A
+ * mistyped param is the caller's fault: it is checked here first and answered -32602 naming it (as
+ * tools/call already is).
+ */
+class ParamsCheckedServer extends Server {
+  protected override _wrapHandler(
+    method: string,
+    handler: (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result>,
+  ): (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result> {
+    const wrapped = super._wrapHandler(method, handler);
+    const check = PARAM_CHECKS[method];
+    if (!check) return wrapped;
+    return (request, ctx) => {
+      const problem = check(request.params ?? {});
+      if (problem)
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `invalid ${method} params: ${problem}`);
+      return wrapped(request, ctx);
+    };
+  }
+}
+
+/** What is wrong with a request's params, or undefined; each names the param (paramsProblem). */
+const PARAM_CHECKS: Record<string, (params: Record<string, unknown>) => string | undefined> = {
+  'prompts/get': (p) => paramsProblem(p, 'name') ?? stringMapProblem(p.arguments, 'arguments'),
+  'resources/read': (p) => paramsProblem(p, 'uri'),
+};
+
+const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** A required string param: missing or of another type. */
+export function paramsProblem(params: Record<string, unknown>, key: string): string | undefined {
+  const v = params[key];
+  if (v === undefined) return `'${key}' is required`;
+  return typeof v === 'string' ? undefined : `'${key}' must be a string, got ${typeOf(v)}`;
+}
+
+/** An optional map of strings (prompt arguments): another type, or a value that is not a string. */
+export function stringMapProblem(v: unknown, key: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeOf(v) !== 'object') return `'${key}' must be an object of strings, got ${typeOf(v)}`;
+  for (const [k, x] of Object.entries(v as Record<string, unknown>))
+    if (typeof x !== 'string')
+      return `'${key}' value ${JSON.stringify(k)} must be a string, got ${typeOf(x)}`;
+  return undefined;
 }
 
 /**
@@ -363,7 +416,7 @@ function serveResources(
           ...(engine !== undefined && { engine }),
         },
         ctx.mcpReq.signal,
-        () => vars,
+        () => templateVars(resource, vars),
         async (v, c) => {
           const content = await resource.read(v, c);
           mimeType = content.mimeType;
@@ -417,6 +470,7 @@ function serveResources(
       );
     const check = resource.check;
     try {
+      templateVars(resource, vars);
       // A named engine is checked too (the caller may use it), before anything is watched.
       if (check || engine !== undefined)
         await runContent(

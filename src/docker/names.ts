@@ -34,6 +34,25 @@ export function checkContainerName(name: string | undefined, field: string): voi
 /** A container name or ID, with the leading '/' the engine prints names with. */
 export const CONTAINER_REF_PATTERN = '^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$';
 
+const CONTAINER_REF = new RegExp(CONTAINER_REF_PATTERN);
+/** The longest container reference the tools take (ContainerRef's maxLength). */
+export const MAX_CONTAINER_REF = 256;
+
+/**
+ * `ref` if it can be a container name or ID, else the tools' refusal naming `field`: what goes into a
+ * request path from outside the tools' schemas (prompt arguments, resource URIs) gets the same rule,
+ * so a NUL, a newline or '..' never reaches the engine.
+ */
+export function containerRefOf(ref: string, field: string): string {
+  if (ref.length <= MAX_CONTAINER_REF && CONTAINER_REF.test(ref)) return ref;
+  const shown = JSON.stringify(ref.length > 60 ? `${ref.slice(0, 57)}...` : ref);
+  throw new ToolError(
+    'invalid_argument',
+    `invalid argument '${field}': has characters or a shape not allowed here (expected: a container name or ID), got ${shown}`,
+    { hint: 'Give a container name or ID as the container list shows it.' },
+  );
+}
+
 /**
  * The reference goes into the request path as it is, so only what a reference can hold: printable
  * ASCII (a NUL, a lone surrogate or any non-ASCII letter made the HTTP client throw), no '?', '#',

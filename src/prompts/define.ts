@@ -8,6 +8,7 @@
 import type { CompleteKind, ContentContext } from '../core/content.ts';
 import { ToolError } from '../core/errors.ts';
 import type { Toolset } from '../core/toolsets.ts';
+import { containerRefOf } from '../docker/names.ts';
 
 export interface PromptArgument<A extends string = string> {
   name: A;
@@ -45,18 +46,39 @@ export const promptAllowed = (p: AnyPrompt, allowed: readonly string[]): boolean
   allowed.length === 0 || allowed.includes(p.name);
 
 /**
- * The arguments a prompt takes, trimmed, empty ones dropped; an unknown or missing required one is
- * an invalid_argument naming it.
+ * The arguments a prompt takes, trimmed, empty ones dropped (an optional one left empty means its
+ * default); an unknown or missing required one, a blank one (only spaces: never a name, and not
+ * taken as "all") and one that cannot name a container are an invalid_argument naming it, before
+ * anything is asked of the engine.
  */
 export function promptArgs(p: AnyPrompt, raw: Record<string, string> | undefined): Record<string, string> {
-  const known = new Set(p.arguments.map((a) => a.name));
+  const byName = new Map(p.arguments.map((a) => [a.name, a]));
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw ?? {})) {
-    if (!known.has(k))
+    const arg = byName.get(k);
+    if (!arg)
       throw new ToolError('invalid_argument', `prompt ${p.name} has no argument '${k}'`, {
         hint: `Its arguments: ${p.arguments.map((a) => a.name).join(', ')}.`,
       });
-    if (typeof v === 'string' && v.trim() !== '') out[k] = v.trim();
+    if (typeof v !== 'string' || v === '') continue;
+    const value = v.trim();
+    const items =
+      arg.complete === 'container_list'
+        ? value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [value];
+    if (value === '' || items.length === 0)
+      throw new ToolError(
+        'invalid_argument',
+        `invalid argument '${k}': names no container, got ${JSON.stringify(v)}`,
+        {
+          hint: `Give ${arg.complete === 'container_list' ? 'container names or IDs, separated by commas' : 'a container name or ID'}${arg.required ? '' : `, or leave '${k}' out`}.`,
+        },
+      );
+    if (arg.complete) for (const item of items) containerRefOf(item, k);
+    out[k] = value;
   }
   for (const a of p.arguments) {
     if (a.required && out[a.name] === undefined)

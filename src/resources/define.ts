@@ -9,6 +9,7 @@ import type { CompleteKind, ContentContext } from '../core/content.ts';
 import type { EngineAccess } from '../core/engine.ts';
 import type { Toolset } from '../core/toolsets.ts';
 import { errorKind } from '../docker/errors.ts';
+import { containerRefOf } from '../docker/names.ts';
 
 export interface ResourceContent {
   /** `text/html;profile=mcp-app`: an MCP App view (HTML a host renders in a sandboxed frame). */
@@ -154,6 +155,17 @@ export function resolveUri<R extends AnyResource>(
     if (vars) return { resource: r, vars };
   }
   return undefined;
+}
+
+/**
+ * A template's variables, each naming a container (those that complete to one) checked by the rule the
+ * tools' `container_id` follows, so a NUL, a newline or '..' in a URI is refused naming the variable
+ * before the engine is asked.
+ */
+export function templateVars(r: AnyResource, vars: Record<string, string>): Record<string, string> {
+  if (!isTemplate(r)) return vars;
+  for (const [name, value] of Object.entries(vars)) if (r.complete?.[name]) containerRefOf(value, name);
+  return vars;
 }
 
 /** Empty list = all; otherwise by name, URI or URI template. */
