@@ -204,7 +204,7 @@ describe('a project name with no usable character', () => {
           : { project_name: '!!!' };
       const err = await callErr(tool, args);
       expect(err.kind).toBe('invalid_argument');
-      expect(err.message).toContain('project name "!!!" has no usable character');
+      expect(err.message).toContain(`invalid argument 'project_name': "!!!" is not a Compose project name`);
     }
   });
 });

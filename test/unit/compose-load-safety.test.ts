@@ -191,9 +191,48 @@ describe('paths and names from inline content', () => {
     expect(abs.services.a?.image).toBe('from-base');
   });
 
-  it('refuses a project name with no usable character, as every verb does', () => {
-    expect(() => projectNameOf('!!!')).toThrow(/project name "!!!" has no usable character/);
-    expect(projectNameOf('My App')).toBe('myapp');
+  it('refuses a project name Compose would refuse, naming the argument and the name it may mean', () => {
+    expect(projectNameOf('my-app_2')).toBe('my-app_2');
+    const rewritten = (() => {
+      try {
+        projectNameOf('AUD-INP.Proj');
+      } catch (e) {
+        return e as ToolError;
+      }
+    })();
+    expect(rewritten?.kind).toBe('invalid_argument');
+    expect(rewritten?.message).toStartWith(
+      `invalid argument 'project_name': "AUD-INP.Proj" is not a Compose project name: it must consist only of lowercase`,
+    );
+    expect(rewritten?.hint).toBe("Pass 'aud-inpproj' if that is the project you mean.");
+    // A NUL or newline is never rewritten away into another project's name.
+    expect(() => projectNameOf('web\u0000x\nINJECTED: y')).toThrow(/invalid argument 'project_name'/);
+    expect(() => projectNameOf('!!!')).toThrow(/"!!!" is not a Compose project name/);
+    expect(() => projectNameOf('')).toThrow(/invalid argument 'project_name'/);
+  });
+
+  it("refuses a file's name: that is not a project name, and normalises a directory's as Compose does", async () => {
+    const named = { '/srv/x/compose.yaml': 'name: My.App\nservices:\n  a:\n    image: x\n' };
+    const e = await refusal(load(named, { project_dir: '/srv/x' }));
+    expect(e.message).toStartWith(
+      `invalid 'name' in /srv/x/compose.yaml: "My.App" is not a Compose project name`,
+    );
+    const plain = { '/srv/My.App/compose.yaml': 'services:\n  a:\n    image: x\n' };
+    expect((await load(plain, { project_dir: '/srv/My.App' })).name).toBe('myapp');
+  });
+});
+
+describe('an empty compose file', () => {
+  for (const content of ['', '   ', '\n\t\n', '# only a comment\n'])
+    it(`is refused as Compose refuses it, not taken as an empty project: ${JSON.stringify(content)}`, async () => {
+      const e = await refusal(load({}, { content, project_name: 'p' }));
+      expect(e.kind).toBe('invalid_argument');
+      expect(e.message).toBe("'content' is an empty compose file");
+    });
+
+  it('is refused when read from a file, naming it', async () => {
+    const e = await refusal(load({ '/p/compose.yaml': '\n' }, { project_dir: '/p' }));
+    expect(e.message).toBe('/p/compose.yaml: empty compose file');
   });
 });
 

@@ -186,9 +186,9 @@ describe('loading a project', () => {
   });
 
   it('takes the project name from project_name, else the top-level name:, else the directory', async () => {
-    const files = { '/srv/My.App/compose.yaml': 'name: Named_${SUFFIX:-x}\nservices:\n  a:\n    image: x\n' };
+    const files = { '/srv/My.App/compose.yaml': 'name: named_${SUFFIX:-x}\nservices:\n  a:\n    image: x\n' };
     expect((await load(files, { project_dir: '/srv/My.App' })).name).toBe('named_x');
-    expect((await load(files, { project_dir: '/srv/My.App', project_name: 'Given' })).name).toBe('given');
+    expect((await load(files, { project_dir: '/srv/My.App', project_name: 'given' })).name).toBe('given');
     const plain = { '/srv/My.App/compose.yaml': 'services:\n  a:\n    image: x\n' };
     expect((await load(plain, { project_dir: '/srv/My.App' })).name).toBe('myapp');
   });
@@ -265,7 +265,7 @@ volumes:
   data: {}
 `;
   it('maps every key to its ContainerSpec field, with Compose v2 names and labels', async () => {
-    const p = await load({}, { content: yaml, project_name: 'Demo', project_dir: '/p' });
+    const p = await load({}, { content: yaml, project_name: 'demo', project_dir: '/p' });
     const s = serviceSpec(p, 'web', 1);
     expect(s.name).toBe('demo-web-1');
     expect(s.command).toEqual(['sh', '-c', 'sleep 1']);

@@ -65,6 +65,9 @@ const OVERRIDES = [
   'docker-compose.override.yml',
 ];
 
+/** The name inline `content` goes by where a file's path would be. */
+const CONTENT = '<content>';
+
 const invalid = (message: string, hint: string) => new ToolError('invalid_argument', message, { hint });
 
 /** Docker Compose's project-name rule: lower case, only [a-z0-9_-], starting with a letter or digit. */
@@ -75,12 +78,27 @@ export function normaliseProjectName(name: string): string {
     .replace(/^[^a-z0-9]+/, '');
 }
 
-/** The project's name from what was given, refused when nothing of it is left (every verb alike). */
-export function projectNameOf(raw: string): string {
+/**
+ * A project name given by the caller (or a file's `name`), refused unless it already follows the rule:
+ * as Compose refuses an explicit `-p`, since rewriting it ('MyApp.Web' to 'myappweb') would act on a
+ * project the caller never named. `what` says where it came from.
+ */
+export function projectNameOf(raw: string, what = "argument 'project_name'"): string {
   const name = normaliseProjectName(raw);
+  if (name === raw && name !== '') return name;
+  const shown = JSON.stringify(raw.length > 60 ? `${raw.slice(0, 57)}...` : raw);
+  throw invalid(
+    `invalid ${what}: ${shown} is not a Compose project name: it must consist only of lowercase alphanumeric characters, hyphens and underscores, and start with a letter or digit`,
+    name ? `Pass '${name}' if that is the project you mean.` : 'Use lower-case letters, digits, - and _.',
+  );
+}
+
+/** The name Compose gives a project from its directory: normalised, refused when nothing is left. */
+function dirProjectName(dir: string): string {
+  const name = normaliseProjectName(posix.basename(dir));
   if (!name)
     throw invalid(
-      `project name "${raw}" has no usable character`,
+      `the project directory's name "${posix.basename(dir)}" has no character a project name may hold`,
       'Pass project_name: lower-case letters, digits, - and _.',
     );
   return name;
@@ -124,7 +142,7 @@ async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Prom
   const sources: { path: string; text: string }[] = [];
   if (input.content !== undefined) {
     // Named for what was read: no file (relative paths still resolve against project_dir).
-    sources.push({ path: '<content>', text: input.content });
+    sources.push({ path: CONTENT, text: input.content });
   } else if (input.files?.length) {
     for (const f of input.files) {
       const path = posix.resolve(dir, expandHome(f, opts.home));
@@ -165,10 +183,10 @@ async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Prom
   let volumes: Record<string, Obj> = {};
   let secrets: Record<string, Obj> = {};
   let configs: Record<string, Obj> = {};
-  let fileName: string | undefined;
+  let fileName: { name: string; path: string } | undefined;
   for (const src of sources) {
     const doc = await parseFile(src.path, src.text, vars, x);
-    if (typeof doc.name === 'string') fileName = doc.name;
+    if (typeof doc.name === 'string') fileName = { name: doc.name, path: src.path };
     const own = await fileServices(doc, src.path, ctx);
     for (const [name, svc] of Object.entries(own))
       services[name] = services[name] ? mergeService(services[name], svc) : svc;
@@ -179,8 +197,14 @@ async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Prom
     configs = mergeTop(configs, withSources(doc.configs, base, opts.home, src.path, vars));
   }
 
-  const rawName = input.project_name ?? fileName ?? posix.basename(dir);
-  const name = projectNameOf(rawName);
+  // A secret in the name is refused as such first (refuseSecretNames), before its shape is judged.
+  refuseSecretNames(input.project_name ?? fileName?.name ?? '', {}, {}, x.secrets);
+  const name =
+    input.project_name !== undefined
+      ? projectNameOf(input.project_name)
+      : fileName !== undefined
+        ? projectNameOf(fileName.name, `'name' in ${fileName.path}`)
+        : dirProjectName(dir);
 
   // Profiles: a service with profiles runs when one is active or it is asked for by name.
   const active = new Set(input.profiles ?? []);
@@ -229,7 +253,7 @@ async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Prom
             : 'Define it, or remove it from depends_on.',
         );
   services = Object.fromEntries(Object.entries(services).sort(([a], [b]) => a.localeCompare(b)));
-  refuseSecretNames(rawName, services, { networks, volumes, secrets, configs }, x.secrets);
+  refuseSecretNames(name, services, { networks, volumes, secrets, configs }, x.secrets);
   return {
     name,
     workingDir: dir,
@@ -343,7 +367,12 @@ async function parseFile(path: string, text: string, vars: Vars, x: Expansion): 
   } catch (e) {
     throw invalid(`${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'Fix the YAML syntax.');
   }
-  if (doc === null || doc === undefined) doc = {};
+  // As Compose: a file with nothing in it (blank, or comments only) is not an empty project.
+  if (doc === null || doc === undefined)
+    throw invalid(
+      path === CONTENT ? "'content' is an empty compose file" : `${path}: empty compose file`,
+      'Give at least one service under services:.',
+    );
   if (!isObj(doc)) throw invalid(`${path}: the top level must be a mapping`, 'Start with services:.');
   checkExpandedSize(doc, path);
   const done = interpolateTree(doc, vars, `${path}: `, x) as Obj;

@@ -1,5 +1,6 @@
 /** docker_compose_up and docker_compose_down. */
 import Type from 'typebox';
+import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { up } from '../../docker/compose/project.ts';
 import { type DownPlan, down, projectFilter } from '../../docker/compose/running.ts';
@@ -35,6 +36,13 @@ export const composeUp = defineTool({
   timeoutMs: 600_000,
   handler: async (args, { engine, signal, progress, processEnv, dockerConfigDir }) => {
     const p = await load(engine, args, signal, processEnv);
+    // As Compose ("no service selected"): an up that would start nothing is not a success.
+    if (Object.keys(p.services).length === 0)
+      throw new ToolError('invalid_argument', `project '${p.name}' has no services to start`, {
+        hint: p.disabled.length
+          ? `Its services are in profiles: enable one with profiles, or name them in services.`
+          : 'Define at least one service under services:.',
+      });
     // Build contexts pass the host-path rule before anything is made (and again when built).
     for (const s of Object.values(p.services))
       if (s.build)
