@@ -15,6 +15,27 @@ export const ContainerRef = Type.String({
   pattern: CONTAINER_REF_PATTERN,
 });
 
+/**
+ * A plugin reference's shape (Docker's reference grammar, loosely): lower-case components of letters and
+ * digits joined by '.', '_' or '-', an optional registry port and path, tag and digest. The engine
+ * looks up a driver it does not know as a plugin and retries for 15 s before it answers; a name no
+ * plugin can have (spaces, control characters, upper case) is refused at once.
+ */
+const DRIVER_PATTERN =
+  '^[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::\\w[\\w.-]{0,127})?(?:@[a-z0-9]+:[a-f0-9]{32,})?$';
+
+/** A volume or network driver: built in ('local', 'bridge', 'overlay') or a plugin ('vieux/sshfs:latest'). */
+export const DriverName = (description: string) =>
+  Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 256,
+      pattern: DRIVER_PATTERN,
+      expects: "a driver or plugin name in lower case, e.g. 'local' or 'vieux/sshfs:latest'",
+      description,
+    }),
+  );
+
 export const All = Type.Optional(Type.Boolean({ description: 'Include stopped' }));
 
 // Lengths and counts no real call comes near, so an oversized value, also one inside a list or map,

@@ -8,7 +8,7 @@ import { NAME_PATTERN, shortId } from '../../docker/names.ts';
 import { overlaps, parseNet } from '../../docker/policy/addresses.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
-import { engineFilters, PruneFilters, StringMap } from '../params.ts';
+import { DriverName, engineFilters, PruneFilters, StringMap } from '../params.ts';
 import {
   checkNetworkPruneFilters,
   networkCandidates,
@@ -95,7 +95,7 @@ export const createNetwork = defineTool({
         pattern: NAME_PATTERN,
         maxLength: 128,
       }),
-      driver: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Default bridge' })),
+      driver: DriverName('Default bridge'),
       internal: Type.Optional(Type.Boolean({ description: 'No outside access' })),
       attachable: Type.Optional(Type.Boolean({ description: 'Swarm: manual attach' })),
       labels: StringMap(),

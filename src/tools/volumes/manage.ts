@@ -6,7 +6,7 @@ import { defineTool } from '../../core/tool.ts';
 import { apiAtLeast } from '../../docker/engine.ts';
 import { findVolume } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
-import { engineFilters, FilterMap, StringMap } from '../params.ts';
+import { DriverName, engineFilters, FilterMap, StringMap } from '../params.ts';
 import { checkVolumePruneFilters, removePlannedVolumes, volumePreview } from './prune.ts';
 import { containersUsing, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
 
@@ -19,7 +19,7 @@ export const createVolume = defineTool({
   input: Type.Object(
     {
       name: Type.Optional(Type.String({ pattern: VOLUME_NAME, maxLength: 255 })),
-      driver: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Default local' })),
+      driver: DriverName('Default local'),
       driver_opts: StringMap('e.g. {"type":"tmpfs"}'),
       labels: StringMap(),
     },
