@@ -18,8 +18,19 @@ const SwarmStateOut = Type.Object({
   error: Type.Optional(Type.String()),
 });
 
-const Addr = (description: string) =>
-  Type.Optional(Type.String({ minLength: 1, maxLength: 256, description }));
+/**
+ * An address the engine takes for a swarm: an IP, an IP:port or an interface name, maybe with a port
+ * ('10.0.0.5', '[fd00::1]:2377', 'eth0:2377'). Checked before the user is asked about the call: a
+ * blank or a control character could only fail.
+ */
+const ADDR = {
+  minLength: 1,
+  maxLength: 256,
+  pattern: '^[A-Za-z0-9_.:%@\\[\\]-]+$',
+  expects: "an IP address or interface name, maybe with a port, e.g. '10.0.0.5' or 'eth0:2377'",
+};
+
+const Addr = (description: string) => Type.Optional(Type.String({ ...ADDR, description }));
 
 export const swarmInfo = defineTool({
   name: 'docker_swarm_info',
@@ -48,11 +59,7 @@ export const swarmInit = defineTool({
   idempotent: false,
   input: Type.Object(
     {
-      advertise_addr: Type.String({
-        minLength: 1,
-        maxLength: 256,
-        description: 'IP other nodes reach',
-      }),
+      advertise_addr: Type.String({ ...ADDR, description: 'IP other nodes reach' }),
       listen_addr: Addr('Default: advertise_addr'),
     },
     { additionalProperties: false },
