@@ -134,8 +134,15 @@ const segments = (pointer: string): string[] =>
     .slice(1)
     .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 
-/** A path as the message shows it: a map key is the caller's, of any length, so a long one is cut. */
-const shown = (parts: string[]): string => parts.map(cut).join('.');
+/**
+ * A path as the message shows it: a map key is the caller's, of any length, so a long one is cut,
+ * and one holding control characters (a newline) is shown escaped, as JSON writes it.
+ */
+const shown = (parts: string[]): string =>
+  parts.map((p) => cut(CONTROL.test(p) ? JSON.stringify(p).slice(1, -1) : p)).join('.');
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 function describe(schema: TObject, args: unknown, all: TLocalizedValidationError[]): string {
   if (typeof args !== 'object' || args === null || Array.isArray(args))
@@ -186,8 +193,13 @@ function describe(schema: TObject, args: unknown, all: TLocalizedValidationError
   const got = onKey || path.some(isSecretName) ? undefined : valueAt(args, path);
   // A regex means nothing to a model: say what is expected in words (`expects`, never listed, or the
   // description), and never print the pattern itself.
-  const prop = schema.properties[path.join('.')] as { expects?: string; description?: string } | undefined;
-  const expected = prop?.expects ?? prop?.description;
+  type Described = { expects?: string; description?: string; propertyNames?: { expects?: string } };
+  const props = schema.properties as Record<string, Described | undefined>;
+  // A key's rule says in words what a key may hold (propertyNames.expects); the map's description
+  // describes its values, not its keys.
+  const expected = onKey
+    ? props[path.slice(0, -1).join('.')]?.propertyNames?.expects
+    : (props[path.join('.')]?.expects ?? props[path.join('.')]?.description);
   const message =
     err.keyword === 'pattern'
       ? `has characters or a shape not allowed here${expected ? ` (expected: ${expected})` : ''}`

@@ -62,14 +62,44 @@ export const mapBounds = (maxKey = MAX_KEY, minKey = 0) => ({
 export const StringList = (maxLength: number, description?: string) =>
   Type.Optional(Type.Array(Type.String({ maxLength }), { maxItems: MAX_ENTRIES, description }));
 
+/**
+ * A map's keys by what may be in them. A map is written as `additionalProperties` with its keys under
+ * `propertyNames`, never as Type.Record: that compiles to patternProperties {"^.*$": V}, and `.` does
+ * not match a newline, so a key holding one skipped every check on its value.
+ */
+const mapOf = <V>(value: object, keys: object, options: object) =>
+  Type.Unsafe<Record<string, V>>({
+    type: 'object',
+    ...options,
+    propertyNames: keys,
+    additionalProperties: value,
+  });
+
+/** Label, option and build-arg names: any text but control characters (a newline made a label key). */
+export const LABEL_KEY = {
+  pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*$',
+  expects: 'text without control characters: no newline, tab or NUL',
+};
+
 /** Labels and driver options: string to string, values up to `maxValue` (build args take MAX_ARG). */
 export const StringMap = (description?: string, maxValue = MAX_VALUE, minKey = 0) =>
   Type.Optional(
-    Type.Record(Type.String(), Type.String({ maxLength: maxValue }), {
-      ...mapBounds(MAX_KEY, minKey),
-      description,
-    }),
+    mapOf<string>(
+      { type: 'string', maxLength: maxValue },
+      { ...mapBounds(MAX_KEY, minKey).propertyNames, ...LABEL_KEY },
+      { maxProperties: MAX_ENTRIES, ...(description !== undefined && { description }) },
+    ),
   );
+
+/**
+ * An engine filter's name: Docker's are lowercase words (status, label, is-task, node.label, label!).
+ * The names themselves are the engine's to know (they grow with its version), and it refuses one it
+ * does not know by name; this keeps out what could never be one.
+ */
+export const FILTER_KEY = {
+  pattern: '^[a-z][a-z0-9_.-]*!?$',
+  expects: 'a filter name such as label or status: lowercase letters, digits and . _ -',
+};
 
 /**
  * Engine filters, a map of string lists; `example` shows that shape, so the tool list carries the
@@ -77,11 +107,11 @@ export const StringMap = (description?: string, maxValue = MAX_VALUE, minKey = 0
  */
 export const FilterMap = (example: string) =>
   Type.Optional(
-    Type.Record(Type.String(), Type.Array(Type.String({ maxLength: MAX_VALUE }), { maxItems: MAX_ENTRIES }), {
-      ...SHAPE_IN_EXAMPLE,
-      ...mapBounds(MAX_NAME),
-      description: example,
-    }),
+    mapOf<string[]>(
+      { type: 'array', items: { type: 'string', maxLength: MAX_VALUE }, maxItems: MAX_ENTRIES },
+      { maxLength: MAX_NAME, ...FILTER_KEY },
+      { ...SHAPE_IN_EXAMPLE, maxProperties: MAX_ENTRIES, description: example },
+    ),
   );
 
 export const Filters = FilterMap('e.g. {"status":["exited"]}');
