@@ -89,6 +89,26 @@ describe('argument policy (the early, friendly refusal)', () => {
     expect(check({ cap_add: ['SYS_TIME'] })?.message).toContain('cap_add[0]');
   });
 
+  it('says a name that is no capability is not one, not a policy refusal, even with privileges allowed', () => {
+    for (const allowPrivileged of [false, true]) {
+      const e = check({ cap_add: ['CHOWN', 'aud-inp-nope'] }, { allowPrivileged });
+      expect([e?.kind, e?.message]).toEqual([
+        'invalid_argument',
+        'cap_add[1]: "AUD-INP-NOPE" is not a Linux capability',
+      ]);
+      expect(e?.hint).toContain('man 7 capabilities');
+      expect(e?.hint).not.toContain('allow-privileged');
+    }
+  });
+
+  it('says an option the engine does not know is invalid, not a policy refusal', () => {
+    const e = check({ security_opt: ['no-new-privileges', 'bogus=1'] });
+    expect([e?.kind, e?.message]).toEqual([
+      'invalid_argument',
+      'security_opt[1]: "bogus=1" is not a security option the engine knows',
+    ]);
+  });
+
   it('allows only security options that tighten', () => {
     for (const o of [
       'no-new-privileges',
@@ -154,7 +174,11 @@ describe('argument policy (the early, friendly refusal)', () => {
     const e = check({ name: 'n', options: { 'com.docker.network.bridge.name': 'br0' } });
     expect(e?.kind).toBe('policy_denied');
     expect(e?.message).toContain("options: 'com.docker.network.bridge.name' is refused");
-    expect(check({ name: 'n', options: { '': '' } })?.kind).toBe('policy_denied');
+    // A key that could be no option at all is a mistake, not a policy matter (--allow-privileged would not help).
+    expect(check({ name: 'n', options: { '': '' } })?.kind).toBe('invalid_argument');
+    expect(check({ name: 'n', options: { 'a b\n': 'x' } })?.message).toBe(
+      'options: "a b\\n" is not a network driver option',
+    );
     expect(check({ name: 'n', driver: 'macvlan' })?.message).toContain("driver: network driver 'macvlan'");
     expect(check({ name: 'n', options: { 'com.docker.network.driver.mtu': '1400' } })).toBeUndefined();
     expect(check({ name: 'n', driver: 'overlay', options: { encrypted: '' } })).toBeUndefined();
@@ -184,9 +208,14 @@ describe('argument policy (the early, friendly refusal)', () => {
       { type: 'none', o: 'bind', device: '/etc' },
       { type: 'tmpfs', o: 'rbind', device: '/etc' },
       { type: 'tmpfs', o: 'remount' },
-      { type: 'tmpfs', Device: '/etc' },
     ])
       expect([opts, vol(opts)?.kind]).toEqual([opts, 'policy_denied']);
+    // Not an option of the local driver at all (it takes type, o, device, size): invalid, whatever the settings.
+    for (const opts of [{ type: 'tmpfs', Device: '/etc' }, { 'aud inp\n': 'x' }])
+      expect([opts, vol(opts)?.kind]).toEqual([opts, 'invalid_argument']);
+    expect(vol({ 'aud inp\n': 'x' })?.message).toBe(
+      'driver_opts: "aud inp\\n" is not an option of the local volume driver',
+    );
     expect(vol({ type: 'none', o: 'bind', device: '/etc' })?.message).toContain('driver_opts.device');
     // A plugin driver's options are the plugin's own.
     expect(vol({ type: 'proc' }, 'some-plugin')).toBeUndefined();

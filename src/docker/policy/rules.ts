@@ -56,11 +56,31 @@ export const DEFAULT_CAPS = new Set(
   ),
 );
 
+/** Every Linux capability (capabilities(7), through Linux 6.x), and ALL: any other name is not one. */
+const LINUX_CAPS = new Set(
+  `ALL CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE
+  NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT
+  SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE
+  AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ
+  PERFMON BPF CHECKPOINT_RESTORE`.split(/\s+/),
+);
+
 export const capName = (c: string): string => c.trim().toUpperCase().replace(/^CAP_/, '');
+
+/**
+ * A name that is no capability at all is a mistake, not a policy matter: --allow-privileged would
+ * only trade the refusal for the engine's.
+ */
+function notACapability(cap: string, at: string): ToolError {
+  return new ToolError('invalid_argument', `${at}: ${JSON.stringify(cap)} is not a Linux capability`, {
+    hint: 'Name one as capabilities(7) lists it (`man 7 capabilities`), with or without CAP_, e.g. NET_BIND_SERVICE or CHOWN.',
+  });
+}
 
 export function checkCapAdd(values: readonly unknown[], arg: string, ctx: RuleContext): void {
   for (const [i, v] of values.entries()) {
     const cap = typeof v === 'string' ? capName(v) : String(v);
+    if (!LINUX_CAPS.has(cap)) throw notACapability(cap, `${arg}[${i}]`);
     if (!DEFAULT_CAPS.has(cap))
       refuseEscape(
         ctx,
@@ -73,9 +93,29 @@ export function checkCapAdd(values: readonly unknown[], arg: string, ctx: RuleCo
 const SAFE_SECURITY_OPT =
   /^(?:no-new-privileges(?:[=:]true)?|apparmor[=:]docker-default|label[=:]level:[\w:,.-]+)$/;
 
+/** The security options the engine knows (its parseSecurityOpts); any other is refused by it as invalid. */
+const SECURITY_OPT_KEYS = new Set([
+  'no-new-privileges',
+  'apparmor',
+  'label',
+  'seccomp',
+  'systempaths',
+  'writable-cgroups',
+]);
+
 export function checkSecurityOpt(values: readonly unknown[], arg: string, ctx: RuleContext): void {
   for (const [i, v] of values.entries()) {
     const opt = typeof v === 'string' ? v : JSON.stringify(v);
+    // Judged trimmed and in any case: a spelling some engine might still read stays a policy matter.
+    const key = (/^[^=:]*/.exec(opt)?.[0] ?? '').trim().toLowerCase();
+    if (!SECURITY_OPT_KEYS.has(key))
+      throw new ToolError(
+        'invalid_argument',
+        `${arg}[${i}]: ${JSON.stringify(opt.slice(0, 80))} is not a security option the engine knows`,
+        {
+          hint: `Write key=value with one of ${[...SECURITY_OPT_KEYS].join(', ')}, e.g. no-new-privileges=true.`,
+        },
+      );
     if (!SAFE_SECURITY_OPT.test(opt))
       refuseEscape(
         ctx,
@@ -189,6 +229,15 @@ export function checkNetworkCreate(
   if (!safe || !o || typeof o !== 'object' || Array.isArray(o)) return;
   for (const k of Object.keys(o)) {
     if (safe.has(k) || (o as Record<string, unknown>)[k] === undefined) continue;
+    // Driver options are dotted words (com.docker.network.bridge.name): anything else is no option.
+    if (!/^[\w.-]+$/.test(k))
+      throw new ToolError(
+        'invalid_argument',
+        `${at.options}: ${JSON.stringify(k.slice(0, 80))} is not a network driver option`,
+        {
+          hint: `Driver options are dotted names; the ${d || 'bridge'} driver's allowed here: ${[...safe].join(', ')}.`,
+        },
+      );
     refuseEscape(
       ctx,
       k === 'com.docker.network.bridge.name'
@@ -280,11 +329,16 @@ export function checkDriverOpts(opts: unknown, arg: string, ctx: RuleContext): v
   const o = opts as Record<string, unknown>;
   const keys = Object.keys(o).filter((k) => o[k] !== undefined);
   if (keys.length === 0) return;
+  // These four are every option the local driver has (the engine refuses any other): a key beyond
+  // them is a mistake, not a policy matter.
   for (const k of keys)
     if (!DRIVER_KEYS.has(k))
-      refuseEscape(
-        ctx,
-        `${arg}: local volume option '${k}' is refused: only type, o, device and size are known-safe`,
+      throw new ToolError(
+        'invalid_argument',
+        `${arg}: ${JSON.stringify(k.slice(0, 80))} is not an option of the local volume driver`,
+        {
+          hint: 'The local driver takes type, o, device and size (e.g. {"type":"tmpfs","device":"tmpfs","o":"size=64m"}).',
+        },
       );
   const type = typeof o.type === 'string' ? o.type : '';
   const flags = typeof o.o === 'string' ? o.o.split(',').map((s) => s.trim()) : [];
