@@ -6,6 +6,10 @@ import { ToolError } from '../core/errors.ts';
 
 /** A container, network, volume, secret or service name as the engine's own rule writes it. */
 export const NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$';
+/** NAME_PATTERN in words, for the refusal (validate.ts reads `expects`; the listing leaves it out). */
+export const NAME_EXPECTS = 'a name of letters, digits and _ . - (first a letter or digit)';
+/** An image tag, in words: what the registry's rule allows. */
+export const TAG_EXPECTS = 'a tag of letters, digits and _ . - (first not . or -), at most 128';
 
 /**
  * Container names the engine could take for an ID our results show: lowercase hex, from the 12 digits

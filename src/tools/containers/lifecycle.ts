@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool, type ToolContext } from '../../core/tool.ts';
 import { argumentRefused } from '../../docker/errors.ts';
-import { checkContainerName, NAME_PATTERN } from '../../docker/names.ts';
+import { checkContainerName, NAME_EXPECTS, NAME_PATTERN } from '../../docker/names.ts';
 import { inspectContainer, withContainer } from '../../docker/resolve.ts';
 import { ContainerRef } from '../params.ts';
 import { stateOf } from './ref.ts';
@@ -167,7 +167,7 @@ export const renameContainer = defineTool({
   input: Type.Object(
     {
       container_id: ContainerRef,
-      new_name: Type.String({ pattern: NAME_PATTERN, maxLength: 256 }),
+      new_name: Type.String({ pattern: NAME_PATTERN, expects: NAME_EXPECTS, maxLength: 256 }),
     },
     { additionalProperties: false },
   ),

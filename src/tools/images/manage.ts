@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { engineError } from '../../docker/errors.ts';
-import { shortId } from '../../docker/names.ts';
+import { shortId, TAG_EXPECTS } from '../../docker/names.ts';
 import { inspectImage, notFoundAmong } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
 import { engineFilters, PruneFilters } from '../params.ts';
@@ -41,6 +41,7 @@ export const tagImage = defineTool({
       tag: Type.Optional(
         Type.String({
           pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+          expects: TAG_EXPECTS,
           default: 'latest',
         }),
       ),

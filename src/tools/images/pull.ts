@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { readProgressStream } from '../../docker/json-stream.ts';
-import { IMAGE_REF_PATTERN, shortId } from '../../docker/names.ts';
+import { IMAGE_REF_PATTERN, shortId, TAG_EXPECTS } from '../../docker/names.ts';
 import { inspectImage } from '../../docker/resolve.ts';
 import { engineFilters } from '../params.ts';
 import { AuthArg, type ImageReference, parseReference, registryAuth } from './auth.ts';
@@ -15,7 +15,12 @@ export const RemoteImage = (description: string) =>
   Type.String({ minLength: 1, maxLength: 512, pattern: IMAGE_REF_PATTERN, description });
 
 export const TagArg = Type.Optional(
-  Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' }),
+  Type.String({
+    minLength: 1,
+    maxLength: 128,
+    pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$',
+    expects: TAG_EXPECTS,
+  }),
 );
 
 export const LONG_TIMEOUT_MS = 30 * 60_000;

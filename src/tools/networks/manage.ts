@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { engineError } from '../../docker/errors.ts';
-import { NAME_PATTERN, shortId } from '../../docker/names.ts';
+import { NAME_EXPECTS, NAME_PATTERN, shortId } from '../../docker/names.ts';
 import { overlaps, parseNet } from '../../docker/policy/addresses.ts';
 import { inspectNetwork } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
@@ -93,6 +93,7 @@ export const createNetwork = defineTool({
     {
       name: Type.String({
         pattern: NAME_PATTERN,
+        expects: NAME_EXPECTS,
         maxLength: 128,
       }),
       driver: DriverName('Default bridge'),
@@ -100,7 +101,9 @@ export const createNetwork = defineTool({
       attachable: Type.Optional(Type.Boolean({ description: 'Swarm: manual attach' })),
       labels: StringMap(),
       subnet: Cidr('CIDR, e.g. 10.10.0.0/24'),
-      gateway: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F.:]+$', maxLength: 64 })),
+      gateway: Type.Optional(
+        Type.String({ pattern: '^[0-9a-fA-F.:]+$', maxLength: 64, expects: 'an IP address, e.g. 10.10.0.1' }),
+      ),
       ip_range: Cidr('CIDR for container IPs'),
       options: StringMap('Driver options'),
       enable_ipv6: Type.Optional(Type.Boolean()),

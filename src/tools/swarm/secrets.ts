@@ -5,7 +5,7 @@
  */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
-import { NAME_PATTERN } from '../../docker/names.ts';
+import { NAME_EXPECTS, NAME_PATTERN } from '../../docker/names.ts';
 import {
   type BlobKind,
   createBlob,
@@ -18,7 +18,7 @@ import { sameAsAsked } from '../asked.ts';
 import { FilterMap, Full, Limit, MAX_ARG, StringMap, Total, totalOf } from '../params.ts';
 
 // Names go into the request path: only the characters the engine allows.
-const Name = Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN });
+const Name = Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN, expects: NAME_EXPECTS });
 const Ref = Type.String({
   minLength: 1,
   maxLength: 64,

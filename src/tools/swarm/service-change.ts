@@ -4,7 +4,7 @@
  */
 import Type from 'typebox';
 import { defineTool } from '../../core/tool.ts';
-import { NAME_PATTERN } from '../../docker/names.ts';
+import { NAME_EXPECTS, NAME_PATTERN } from '../../docker/names.ts';
 import { serviceRow } from '../../docker/swarm/service-spec.ts';
 import type { ServiceChange } from '../../docker/swarm/services.ts';
 import {
@@ -31,7 +31,7 @@ export const serviceCreate = defineTool({
   idempotent: false,
   input: Type.Object(
     {
-      name: Type.String({ minLength: 1, maxLength: 63, pattern: NAME_PATTERN }),
+      name: Type.String({ minLength: 1, maxLength: 63, pattern: NAME_PATTERN, expects: NAME_EXPECTS }),
       ...serviceSettings,
       mode: Type.Optional(Type.Enum(['replicated', 'global', 'replicated-job', 'global-job'])),
     },

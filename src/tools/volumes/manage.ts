@@ -18,7 +18,13 @@ export const createVolume = defineTool({
   idempotent: false,
   input: Type.Object(
     {
-      name: Type.Optional(Type.String({ pattern: VOLUME_NAME, maxLength: 255 })),
+      name: Type.Optional(
+        Type.String({
+          pattern: VOLUME_NAME,
+          maxLength: 255,
+          expects: 'a name of two or more letters, digits and _ . - (first a letter or digit)',
+        }),
+      ),
       driver: DriverName('Default local'),
       driver_opts: StringMap('e.g. {"type":"tmpfs"}'),
       labels: StringMap(),
