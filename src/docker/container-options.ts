@@ -7,22 +7,29 @@
  */
 import { ToolError } from '../core/errors.ts';
 import type { HealthcheckSpec, NetworkAttachment } from './container-spec.ts';
-import { parseDuration } from './spec-values.ts';
+import {
+  argumentName,
+  DURATION_RANGE,
+  engineCount,
+  engineWhole,
+  type FieldName,
+  parseDuration,
+  secondsNs,
+} from './spec-values.ts';
 
-/** How an error names a field. */
-export type FieldName = (key: string) => string;
-export const argumentName: FieldName = (key) => `invalid argument '${key}'`;
+export { argumentName, type FieldName };
 
 const invalid = (name: FieldName, key: string, why: string, hint: string) =>
   new ToolError('invalid_argument', `${name(key)}: ${why}`, { hint });
 
 /** Seconds (a number) or a duration such as '1m30s', in nanoseconds. */
 export function durationNs(v: number | string, key: string, name: FieldName = argumentName): number {
-  if (typeof v === 'number') return Math.round(v * 1e9);
+  if (typeof v === 'number') return secondsNs(v, key, name);
   const ns = parseDuration(v);
   if (ns === undefined)
     throw invalid(name, key, `cannot read duration "${v}"`, 'Write e.g. 30s, 1m30s or 500ms.');
-  return ns;
+  // Past the engine's int64 nanoseconds (or JSON's exact integers): refused, not sent rounded or wrapped.
+  return engineWhole(ns / 1e9, 1e9, key, DURATION_RANGE, name);
 }
 
 /** Compose's stop_grace_period as the engine's StopTimeout (whole seconds). */
@@ -80,7 +87,11 @@ export function ulimitsOf(
   name: FieldName = argumentName,
 ): { name: string; soft: number; hard: number }[] {
   return Object.entries(u).map(([limit, v]) => {
-    const { soft, hard } = typeof v === 'number' ? { soft: v, hard: v } : v;
+    const pair = typeof v === 'number' ? { soft: v, hard: v } : v;
+    // -1 is unlimited; past JSON's exact integers the engine's int64 decode would fail.
+    const at = (k: string) => (typeof v === 'number' ? `${key}.${limit}` : `${key}.${limit}.${k}`);
+    const soft = engineCount(pair.soft, at('soft'), Number.MAX_SAFE_INTEGER, name, -1);
+    const hard = engineCount(pair.hard, at('hard'), Number.MAX_SAFE_INTEGER, name, -1);
     if (soft > hard && hard >= 0)
       throw invalid(name, `${key}.${limit}`, `soft ${soft} is above hard ${hard}`, 'Make soft ≤ hard.');
     return { name: limit, soft, hard };

@@ -36,7 +36,7 @@ describe('memory_swap -1', () => {
         mem_limit: '32m',
         memory_swap,
       });
-      expect(bytes(args.memory_swap as string | number)).toBe(-1);
+      expect(bytes(args.memory_swap as string | number, 'memory_swap')).toBe(-1);
     }
   });
 

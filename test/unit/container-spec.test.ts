@@ -319,7 +319,8 @@ describe('spec values', () => {
   });
 
   it('reads sizes with binary units', () => {
-    expect([bytes('512m'), bytes('1g'), bytes('10k'), bytes('100'), bytes(7), bytes(undefined)]).toEqual([
+    const b = (v: string | number | undefined) => bytes(v, 'size');
+    expect([b('512m'), b('1g'), b('10k'), b('100'), b(7), b(undefined)]).toEqual([
       536_870_912,
       1_073_741_824,
       10_240,

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { healthcheckOf, stopTimeoutOf } from '../container-options.ts';
 import type { ContainerSpec, MountSpec } from '../container-spec.ts';
-import { bytes, nanoCpus, shellSplit } from '../spec-values.ts';
+import { bytes, engineCount, MAX_CPU_SHARES, MAX_PIDS, nanoCpus, shellSplit } from '../spec-values.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
 
@@ -148,18 +148,44 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
   const links = linksOf(p, s);
   // Links live on the project network's endpoint; with network_mode (bridge) they are legacy links.
   const onNetwork = typeof s.network_mode !== 'string' && netKeys.length > 0;
-  const memory = bytes((limits.memory ?? s.mem_limit) as string | number | undefined);
+  const memory = bytes(
+    (limits.memory ?? s.mem_limit) as string | number | undefined,
+    limits.memory !== undefined ? 'deploy.resources.limits.memory' : 'mem_limit',
+    where,
+  );
   const cpus = limits.cpus ?? s.cpus;
   const resources = {
     ...(memory !== undefined && { memory }),
-    ...(cpus !== undefined && { nanoCpus: nanoCpus(Number(cpus)) }),
-    ...((limits.pids ?? s.pids_limit) !== undefined && { pidsLimit: Number(limits.pids ?? s.pids_limit) }),
-    ...((reservations.memory ?? s.mem_reservation) !== undefined && {
-      memoryReservation: bytes((reservations.memory ?? s.mem_reservation) as string),
+    ...(cpus !== undefined && {
+      nanoCpus: nanoCpus(
+        Number(cpus),
+        limits.cpus !== undefined ? 'deploy.resources.limits.cpus' : 'cpus',
+        where,
+      ),
     }),
-    ...(s.shm_size !== undefined && { shmSize: bytes(s.shm_size as string) }),
-    ...(s.memswap_limit !== undefined && { memorySwap: bytes(s.memswap_limit as string) }),
-    ...(s.cpu_shares !== undefined && { cpuShares: Number(s.cpu_shares) }),
+    ...((limits.pids ?? s.pids_limit) !== undefined && {
+      pidsLimit: engineCount(
+        limits.pids ?? s.pids_limit,
+        limits.pids !== undefined ? 'deploy.resources.limits.pids' : 'pids_limit',
+        MAX_PIDS,
+        where,
+        -1,
+      ),
+    }),
+    ...((reservations.memory ?? s.mem_reservation) !== undefined && {
+      memoryReservation: bytes(
+        (reservations.memory ?? s.mem_reservation) as string,
+        reservations.memory !== undefined ? 'deploy.resources.reservations.memory' : 'mem_reservation',
+        where,
+      ),
+    }),
+    ...(s.shm_size !== undefined && { shmSize: bytes(s.shm_size as string, 'shm_size', where) }),
+    ...(s.memswap_limit !== undefined && {
+      memorySwap: bytes(s.memswap_limit as string, 'memswap_limit', where),
+    }),
+    ...(s.cpu_shares !== undefined && {
+      cpuShares: engineCount(s.cpu_shares, 'cpu_shares', MAX_CPU_SHARES, where),
+    }),
     ...(s.oom_score_adj !== undefined && { oomScoreAdj: Number(s.oom_score_adj) }),
     ...(Array.isArray(reservations.devices) && { deviceRequests: reservations.devices.map(deviceRequest) }),
   };
@@ -190,7 +216,12 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
             ...(isObj(v.volume.labels) && { labels: v.volume.labels as Record<string, string> }),
           },
         }),
-      ...(tmpfs && { tmpfs: { sizeBytes: bytes(tmpfs.size as string), mode: tmpfs.mode as number } }),
+      ...(tmpfs && {
+        tmpfs: {
+          sizeBytes: bytes(tmpfs.size as string, 'volumes.tmpfs.size', where),
+          mode: tmpfs.mode as number,
+        },
+      }),
     };
   });
   // Secrets and configs backed by a file are read-only binds, where Compose puts them.

@@ -116,8 +116,6 @@ export function swarmNotFound(
   return new ToolError('not_found', `${kind} '${ref}' not found`, { hint });
 }
 
-/** Nanoseconds, as the engine counts durations, from seconds. */
-export const nanos = (seconds: number): number => Math.round(seconds * 1e9);
 /** Seconds from the engine's nanoseconds. */
 export const seconds = (ns: number | undefined): number | undefined =>
   ns === undefined ? undefined : ns / 1e9;

@@ -4,7 +4,7 @@
  * list shows. Pure: no engine, no MCP. Durations are seconds here and nanoseconds in the spec.
  */
 import { ToolError } from '../../core/errors.ts';
-import { nanos } from './api.ts';
+import { bytes, type FieldName, nanoCpus, secondsNs } from '../spec-values.ts';
 
 export interface PortArg {
   target: number;
@@ -102,13 +102,16 @@ export function parseMount(m: string, at: string): Obj {
   return { Type: bind ? 'bind' : 'volume', Source: source, Target: target, ReadOnly: readOnly };
 }
 
-function updatePolicy(p: UpdatePolicyArg, base: Obj = {}): Obj {
+/** Errors here name the argument as it is ("limit_cpus: ..."). */
+const plain: FieldName = (key) => key;
+
+function updatePolicy(p: UpdatePolicyArg, key: string, base: Obj = {}): Obj {
   return {
     ...base,
     ...(p.parallelism !== undefined && { Parallelism: p.parallelism }),
-    ...(p.delay !== undefined && { Delay: nanos(p.delay) }),
+    ...(p.delay !== undefined && { Delay: secondsNs(p.delay, `${key}.delay`, plain) }),
     ...(p.failure_action !== undefined && { FailureAction: p.failure_action }),
-    ...(p.monitor !== undefined && { Monitor: nanos(p.monitor) }),
+    ...(p.monitor !== undefined && { Monitor: secondsNs(p.monitor, `${key}.monitor`, plain) }),
     ...(p.max_failure_ratio !== undefined && { MaxFailureRatio: p.max_failure_ratio }),
     ...(p.order !== undefined && { Order: p.order }),
   };
@@ -181,15 +184,16 @@ export function serviceSpec(a: ServiceArgs, base?: ServiceSpec): ServiceSpec {
   if (a.cap_drop !== undefined) c.CapabilityDrop = a.cap_drop;
   if (a.read_only !== undefined) c.ReadOnly = a.read_only;
   if (a.init !== undefined) c.Init = a.init;
-  if (a.stop_grace_period !== undefined) c.StopGracePeriod = nanos(a.stop_grace_period);
+  if (a.stop_grace_period !== undefined)
+    c.StopGracePeriod = secondsNs(a.stop_grace_period, 'stop_grace_period', plain);
   if (a.networks !== undefined) task.Networks = a.networks.map((n) => ({ Target: n }));
   if (a.constraints !== undefined) task.Placement = { ...(task.Placement ?? {}), Constraints: a.constraints };
   if (a.limit_cpus !== undefined || a.limit_memory !== undefined) {
     task.Resources ??= {};
     const res = task.Resources;
     const limits = { ...((res.Limits as Obj | undefined) ?? {}) };
-    if (a.limit_cpus !== undefined) limits.NanoCPUs = Math.round(a.limit_cpus * 1e9);
-    if (a.limit_memory !== undefined) limits.MemoryBytes = a.limit_memory;
+    if (a.limit_cpus !== undefined) limits.NanoCPUs = nanoCpus(a.limit_cpus, 'limit_cpus', plain);
+    if (a.limit_memory !== undefined) limits.MemoryBytes = bytes(a.limit_memory, 'limit_memory', plain);
     res.Limits = limits;
   }
   if (a.restart_condition !== undefined || a.restart_max_attempts !== undefined)
@@ -206,9 +210,10 @@ export function serviceSpec(a: ServiceArgs, base?: ServiceSpec): ServiceSpec {
       `${a.update_config ? 'update_config' : 'rollback_config'}: a job has no rolling update or rollback (a change runs the job again)`,
       { hint: 'Leave update_config and rollback_config out for a job.' },
     );
-  if (a.update_config !== undefined) spec.UpdateConfig = updatePolicy(a.update_config, spec.UpdateConfig);
+  if (a.update_config !== undefined)
+    spec.UpdateConfig = updatePolicy(a.update_config, 'update_config', spec.UpdateConfig);
   if (a.rollback_config !== undefined)
-    spec.RollbackConfig = updatePolicy(a.rollback_config, spec.RollbackConfig);
+    spec.RollbackConfig = updatePolicy(a.rollback_config, 'rollback_config', spec.RollbackConfig);
   if (a.ports !== undefined)
     spec.EndpointSpec = {
       ...(spec.EndpointSpec ?? {}),

@@ -10,7 +10,7 @@ import type { Project } from '../compose/load.ts';
 import type { Obj } from '../compose/normalise.ts';
 import { resourceName } from '../compose/spec.ts';
 import { durationNs } from '../container-options.ts';
-import { bytes, nanoCpus, shellSplit } from '../spec-values.ts';
+import { bytes, engineCount, MAX_PIDS, nanoCpus, shellSplit } from '../spec-values.ts';
 
 export const NAMESPACE = 'com.docker.stack.namespace';
 export const STACK_IMAGE = 'com.docker.stack.image';
@@ -80,6 +80,9 @@ export interface ConvertedService {
   ignored: string[];
 }
 
+/** How a value's error names the service and key. */
+const at = (service: string) => (key: string) => `service "${service}": ${key}`;
+
 const bad = (service: string, key: string, why: string, hint: string) =>
   new ToolError('invalid_argument', `service "${service}": ${key}: ${why}`, { hint });
 
@@ -90,7 +93,7 @@ const ns = (service: string, v: unknown, key: string): number | undefined => {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' && typeof v !== 'string')
     throw bad(service, key, 'expected a duration', 'Write e.g. 30s, 1m30s or 500ms.');
-  return durationNs(v, key, (k) => `service "${service}": ${k}`);
+  return durationNs(v, key, at(service));
 };
 
 const drop = <T extends Obj>(o: T): T =>
@@ -158,7 +161,13 @@ function mounts(p: Project, stack: string, name: string, s: Obj): Obj[] {
     if (type === 'bind') return { ...base, Source: str(v.source) };
     if (type === 'tmpfs') {
       const t = v.tmpfs as Obj | undefined;
-      return { ...base, TmpfsOptions: drop({ SizeBytes: bytes(t?.size as string), Mode: t?.mode }) };
+      return {
+        ...base,
+        TmpfsOptions: drop({
+          SizeBytes: bytes(t?.size as string, 'volumes.tmpfs.size', at(name)),
+          Mode: t?.mode,
+        }),
+      };
     }
     if (type !== 'volume')
       throw bad(
@@ -262,13 +271,22 @@ export function convertService(p: Project, stack: string, service: string, refs:
   }));
   const image = str(s.image);
   const limits = drop({
-    NanoCPUs: lim.cpus === undefined ? undefined : nanoCpus(Number(lim.cpus)),
-    MemoryBytes: bytes(lim.memory as string | undefined),
-    Pids: lim.pids === undefined ? undefined : Number(lim.pids),
+    NanoCPUs:
+      lim.cpus === undefined
+        ? undefined
+        : nanoCpus(Number(lim.cpus), 'deploy.resources.limits.cpus', at(service)),
+    MemoryBytes: bytes(lim.memory as string | undefined, 'deploy.resources.limits.memory', at(service)),
+    Pids:
+      lim.pids === undefined
+        ? undefined
+        : engineCount(lim.pids, 'deploy.resources.limits.pids', MAX_PIDS, at(service)),
   });
   const reservations = drop({
-    NanoCPUs: rsv.cpus === undefined ? undefined : nanoCpus(Number(rsv.cpus)),
-    MemoryBytes: bytes(rsv.memory as string | undefined),
+    NanoCPUs:
+      rsv.cpus === undefined
+        ? undefined
+        : nanoCpus(Number(rsv.cpus), 'deploy.resources.reservations.cpus', at(service)),
+    MemoryBytes: bytes(rsv.memory as string | undefined, 'deploy.resources.reservations.memory', at(service)),
     GenericResources: genericResources(rsv.generic_resources),
   });
   const containerSpec = drop({

@@ -20,6 +20,7 @@ import {
   createProperties,
   laterNetworks,
   MemLimit,
+  PidsLimit,
   RestartPolicy,
   Size,
 } from './spec.ts';
@@ -155,7 +156,7 @@ export const updateContainer = defineTool({
       memory_swap: Type.Optional(Size('-1 = unlimited', -1)),
       cpu_shares: Type.Optional(CpuShares),
       cpus: Type.Optional(Cpus),
-      pids_limit: Type.Optional(Type.Integer({ minimum: -1, description: '-1 = unlimited' })),
+      pids_limit: Type.Optional(PidsLimit),
       restart_policy: Type.Optional(RestartPolicy),
       maximum_retry_count: Type.Optional(Type.Integer({ minimum: 0, description: 'For on-failure' })),
     },
@@ -168,7 +169,7 @@ export const updateContainer = defineTool({
     warnings: Warnings,
   }),
   handler: async ({ container_id, ...a }, { engine: { docker }, signal }) => {
-    const memory = bytes(a.mem_limit);
+    const memory = bytes(a.mem_limit, 'mem_limit');
     if (memory === 0)
       throw new ToolError(
         'invalid_argument',
@@ -185,9 +186,9 @@ export const updateContainer = defineTool({
     const body = Object.fromEntries(
       Object.entries({
         Memory: memory,
-        MemorySwap: bytes(a.memory_swap),
+        MemorySwap: bytes(a.memory_swap, 'memory_swap'),
         CpuShares: a.cpu_shares,
-        NanoCpus: nanoCpus(a.cpus),
+        NanoCpus: nanoCpus(a.cpus, 'cpus'),
         PidsLimit: a.pids_limit,
         RestartPolicy: policy && { Name: policy, MaximumRetryCount: a.maximum_retry_count ?? 0 },
       }).filter(([, v]) => v !== undefined),

@@ -21,8 +21,16 @@ import {
   type PortSpec,
   createBody as specBody,
 } from '../../docker/container-spec.ts';
-import { NAME_PATTERN } from '../../docker/names.ts';
-import { bytes, envEntries, nanoCpus, shellSplit } from '../../docker/spec-values.ts';
+import { NAME_EXPECTS, NAME_PATTERN } from '../../docker/names.ts';
+import {
+  bytes,
+  envEntries,
+  MAX_CPU_SHARES,
+  MAX_CPUS,
+  MAX_PIDS,
+  nanoCpus,
+  shellSplit,
+} from '../../docker/spec-values.ts';
 import {
   MAX_ARG,
   MAX_ENTRIES,
@@ -48,9 +56,12 @@ export const Size = (description: string, minimum = 0) =>
   Type.Unsafe<number | string>({
     type: ['integer', 'string'],
     minimum,
+    // The engine reads an int64; past JSON's exact integers its Go decode error named no field.
+    maximum: Number.MAX_SAFE_INTEGER,
     maxLength: 32,
     // Where -1 (unlimited) is allowed as a number, "-1" is too: the description offers it.
     pattern: minimum < 0 ? '^(-1|\\d+(\\.\\d+)?[kmgKMG]?[bB]?)$' : '^\\d+(\\.\\d+)?[kmgKMG]?[bB]?$',
+    expects: `bytes or a size such as "512m"${minimum < 0 ? ', or -1 for unlimited' : ''}`,
     description,
   });
 
@@ -58,9 +69,12 @@ export const MemLimit = Size('Bytes or "512m"');
 
 export const RestartPolicy = Type.Enum(['no', 'always', 'unless-stopped', 'on-failure']);
 
-// Ranges (CPU shares, CPU count) are left to the engine, which knows the host's.
-export const CpuShares = Type.Integer({ description: '1024 = normal' });
-export const Cpus = Type.Number();
+// Outer bounds only (the engine knows the host's CPUs): past them the value could not reach the engine
+// intact (1e300 CPUs became null, no limit at all) or came back as a Go decode error.
+export const CpuShares = Type.Integer({ minimum: 0, maximum: MAX_CPU_SHARES, description: '1024 = normal' });
+export const Cpus = Type.Number({ minimum: 0, maximum: MAX_CPUS });
+/** A PID limit: -1 is unlimited; the kernel has no more PIDs than MAX_PIDS. */
+export const PidsLimit = Type.Integer({ minimum: -1, maximum: MAX_PIDS, description: '-1 = unlimited' });
 
 /** A command as one string or an argument vector. */
 export const Argv = (description?: string) =>
@@ -87,6 +101,20 @@ export const Environment = Type.Unsafe<Record<string, string> | string[]>({
 const Duration = (description?: string) => Type.String({ maxLength: 64, description });
 
 const Text = (description?: string) => Type.Optional(Type.String({ maxLength: MAX_VALUE, description }));
+
+/**
+ * One word the engine stores as given (user, hostname, a namespace mode): a blank, a control or a
+ * bidi character in one was created without a word and made a container that could never start.
+ */
+const Word = (description?: string) =>
+  Type.Optional(
+    Type.String({
+      maxLength: MAX_VALUE,
+      pattern: '^[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$',
+      expects: 'one word: no blanks, control or direction characters',
+      description,
+    }),
+  );
 
 const Strings = { type: 'array', items: { type: 'string', maxLength: MAX_NAME }, maxItems: MAX_ENTRIES };
 const Names = (extra: object) => ({
@@ -131,7 +159,12 @@ function composeProperties() {
         ...mapBounds(MAX_NAME),
         additionalProperties: {
           type: ['integer', 'object'],
-          properties: { soft: { type: 'integer' }, hard: { type: 'integer' } },
+          minimum: -1,
+          maximum: Number.MAX_SAFE_INTEGER,
+          properties: {
+            soft: { type: 'integer', minimum: -1, maximum: Number.MAX_SAFE_INTEGER },
+            hard: { type: 'integer', minimum: -1, maximum: Number.MAX_SAFE_INTEGER },
+          },
           required: ['soft', 'hard'],
           additionalProperties: false,
         },
@@ -166,7 +199,7 @@ function composeProperties() {
  */
 export const createProperties = {
   image: Type.String({ minLength: 1, maxLength: 512 }),
-  name: Type.Optional(Type.String({ pattern: NAME_PATTERN, maxLength: 256 })),
+  name: Type.Optional(Type.String({ pattern: NAME_PATTERN, expects: NAME_EXPECTS, maxLength: 256 })),
   command: Type.Optional(Argv('String (shell-split) or argv')),
   entrypoint: Type.Optional(Argv()),
   environment: Type.Optional(Environment),
@@ -208,13 +241,13 @@ export const createProperties = {
   ),
   labels: StringMap(),
   working_dir: Text(),
-  user: Text('user[:group]'),
-  hostname: Text(),
+  user: Word('user[:group]'),
+  hostname: Word(),
   restart_policy: Type.Optional(RestartPolicy),
   mem_limit: Type.Optional(MemLimit),
   cpu_shares: Type.Optional(CpuShares),
   cpus: Type.Optional(Cpus),
-  network_mode: Text('bridge, none or a network'),
+  network_mode: Word('bridge, none or a network'),
   tty: Type.Optional(Type.Boolean()),
   privileged: Type.Optional(Type.Boolean()),
   cap_add: StringList(MAX_NAME),
@@ -222,9 +255,9 @@ export const createProperties = {
   devices: StringList(MAX_VALUE, '"/dev/x[:/dev/y[:rwm]]"'),
   // seccomp=<profile JSON> carries a whole profile (the docker CLI inlines the file the same way).
   security_opt: StringList(MAX_ARG),
-  pid_mode: Text(),
-  ipc_mode: Text(),
-  userns_mode: Text(),
+  pid_mode: Word(),
+  ipc_mode: Word(),
+  userns_mode: Word(),
   ...composeProperties(),
 };
 
@@ -236,10 +269,10 @@ export function specFromArgs(a: CreateArgs): ContainerSpec {
   const mounts = a.volumes && volumeSpec(a.volumes);
   const restart = a.restart_policy && { policy: a.restart_policy };
   const resources = {
-    memory: bytes(a.mem_limit),
+    memory: bytes(a.mem_limit, 'mem_limit'),
     cpuShares: a.cpu_shares,
-    nanoCpus: nanoCpus(a.cpus),
-    shmSize: bytes(a.shm_size),
+    nanoCpus: nanoCpus(a.cpus, 'cpus'),
+    shmSize: bytes(a.shm_size, 'shm_size'),
   };
   return {
     image: a.image,
@@ -316,17 +349,39 @@ function volumeSpec(volumes: string[] | Record<string, string | { bind: string; 
   const binds: string[] = [];
   const anonymous: string[] = [];
   if (Array.isArray(volumes)) {
-    for (const v of volumes) (v.includes(':') ? binds : anonymous).push(v);
+    volumes.forEach((v, i) => {
+      const [src = '', dst] = v.split(':');
+      inContainer(dst ?? src, `volumes.${i}`);
+      (dst === undefined ? anonymous : binds).push(v);
+    });
   } else {
-    for (const [src, to] of Object.entries(volumes))
+    for (const [src, to] of Object.entries(volumes)) {
+      const dst = typeof to === 'string' ? to : to.bind;
+      inContainer(dst, `volumes.${src}`);
       binds.push(
         typeof to === 'string' ? `${src}:${to}` : `${src}:${to.bind}${to.mode ? `:${to.mode}` : ''}`,
       );
+    }
   }
   return {
     binds: binds.length > 0 ? binds : undefined,
     anonymous: anonymous.length > 0 ? anonymous : undefined,
   };
+}
+
+/**
+ * A mount's path in the container is absolute, as the docker CLI requires: "rel" alone became an
+ * anonymous volume at a relative destination, a container that could never start.
+ */
+function inContainer(path: string, field: string): void {
+  if (!path.startsWith('/'))
+    throw new ToolError(
+      'invalid_argument',
+      `invalid argument '${field}': the path in the container, ${JSON.stringify(path)}, is not absolute`,
+      {
+        hint: 'Write "/data" for an anonymous volume, or "name:/data" or "/host/dir:/data[:ro]" to mount one.',
+      },
+    );
 }
 
 function device(spec: string) {

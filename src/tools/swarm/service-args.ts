@@ -2,6 +2,7 @@
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { apiAtLeast } from '../../docker/engine.ts';
+import { MAX_CPUS } from '../../docker/spec-values.ts';
 import { MAX_VALUE, StringList, StringMap } from '../params.ts';
 
 const Seconds = (description?: string) =>
@@ -32,8 +33,10 @@ export const serviceSettings = {
   ports: StringList(256, '"8080:80", "53:53/udp", "mode=host,published=80,target=80"'),
   networks: StringList(256),
   constraints: StringList(MAX_VALUE, 'e.g. node.role==worker'),
-  limit_cpus: Type.Optional(Type.Number({ minimum: 0, maximum: 4096 })),
-  limit_memory: Type.Optional(Type.Integer({ minimum: 0, description: 'Bytes' })),
+  limit_cpus: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_CPUS })),
+  limit_memory: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Bytes' }),
+  ),
   cap_add: StringList(64),
   cap_drop: StringList(64),
   update_config: policy(['pause', 'continue', 'rollback'], 'delay, monitor: seconds'),
