@@ -264,6 +264,29 @@ networks:
 volumes:
   data: {}
 `;
+  it('refuses a CPU, memory or count value past what the engine reads, naming file, service and key', async () => {
+    for (const [key, text] of [
+      ['cpus', 'cpus: 1e300'],
+      ['deploy.resources.limits.cpus', 'deploy: { resources: { limits: { cpus: "1e300" } } }'],
+      ['mem_limit', 'mem_limit: 99999999999999g'],
+      ['cpu_shares', 'cpu_shares: 1e300'],
+      ['pids_limit', 'pids_limit: 1e300'],
+      ['healthcheck.interval', 'healthcheck: { test: "true", interval: 5000h }'],
+    ]) {
+      const p = await load(
+        {},
+        { content: `services:\n  web:\n    image: x\n    ${text}\n`, project_name: 'p' },
+      );
+      let message = '';
+      try {
+        serviceSpec(p, 'web', 1);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect([key, message]).toEqual([key, expect.stringContaining(`service "web": ${key}: `)]);
+    }
+  });
+
   it('maps every key to its ContainerSpec field, with Compose v2 names and labels', async () => {
     const p = await load({}, { content: yaml, project_name: 'demo', project_dir: '/p' });
     const s = serviceSpec(p, 'web', 1);
