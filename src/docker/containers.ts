@@ -5,6 +5,7 @@
 import { noFTL } from 'bun:jsc';
 import type Dockerode from 'dockerode';
 import { ToolError } from '../core/errors.ts';
+import { redact } from '../core/redact.ts';
 import { listedName, nameOf, shortId } from './names.ts';
 
 interface EnginePort {
@@ -160,7 +161,9 @@ export function inspectSummary(info: Dockerode.ContainerInspectInfo) {
     created: info.Created,
     ...(isSet(s.StartedAt) && { started_at: s.StartedAt }),
     ...(!s.Running && isSet(s.FinishedAt) && { finished_at: s.FinishedAt }),
-    command: commandLine([...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])]),
+    // Masked as a list before it is joined: in `sh -c SCRIPT` a secret's value ends with its shell
+    // word, which the joined line (the script now one quoted word) no longer shows.
+    command: commandLine(redact([...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])])),
     ...(info.Config.WorkingDir && { working_dir: info.Config.WorkingDir }),
     env: info.Config.Env ?? [],
     ...(Object.keys(info.Config.Labels ?? {}).length > 0 && { labels: info.Config.Labels }),

@@ -182,6 +182,15 @@ describe('redaction through the binary', () => {
     expect(clientLeaked(summary)).toEqual([]);
   });
 
+  it("keeps the rest of a sh -c script after a secret's value in inspect's command", async () => {
+    const c = await makeContainer({
+      name: uniqueName('mcpt-redact-cmd'),
+      cmd: ['sh', '-c', 'echo PASSWORD=scriptpw77; sleep 3600; echo done'],
+    });
+    const { command } = await call<{ command: string }>('docker_inspect_container', { container_id: c.name });
+    expect(command).toBe("sh -c 'echo PASSWORD=***; sleep 3600; echo done'");
+  });
+
   it('masks the same in the audit log, which summarises the arguments of each call', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcpt-redact-audit-'));
     const path = join(dir, 'audit.jsonl');
