@@ -4,8 +4,8 @@
  */
 import type Dockerode from 'dockerode';
 import type { ContentContext } from '../core/content.ts';
-import { fenceText, screenValues } from '../core/fence.ts';
-import { isSecretName, redact, redactText } from '../core/redact.ts';
+import { FLAG, fenceText, screenValues } from '../core/fence.ts';
+import { isSecretName, MASK, redact, redactText } from '../core/redact.ts';
 import { nameOf } from '../docker/names.ts';
 import { definePrompt } from './define.ts';
 import { type Info, restartPolicy, screened, splitList, targets, UNTRUSTED_NOTE } from './facts.ts';
@@ -193,6 +193,28 @@ export async function composeFor(
   return { yaml: toYaml(doc, { quoteKey: isSecretName }), vars: [...secrets.vars.keys()].sort() };
 }
 
+/**
+ * What the file holds that is not the containers' own text, said before it: placeholders to set,
+ * secrets masked where no placeholder fits (inside a command or URL: the final redaction pass reads
+ * the file as text, so a value there is masked as in any text), and screening marks.
+ */
+function alterations(yaml: string, vars: string[]): string[] {
+  const notes: string[] = [];
+  if (vars.length)
+    notes.push(
+      `Secret values were replaced by placeholders; they must be set in the environment or a .env file: ${vars.join(', ')}.`,
+    );
+  if (yaml.includes(MASK) || redactText(yaml) !== yaml)
+    notes.push(
+      `Some values (in a command, URL or similar) held what reads as a secret and show ${MASK} instead: the file does not run them as the containers did until the real values, or \${VAR} placeholders, are put back.`,
+    );
+  if (yaml.includes(FLAG.trim()))
+    notes.push(
+      `Values that begin "${FLAG.trim()}" read like instructions to an assistant: the mark is not part of the value; remove it before using the file.`,
+    );
+  return notes.length ? notes : ['No secret values were found.'];
+}
+
 export const generateCompose = definePrompt({
   name: 'generate_compose',
   title: 'Generate a compose file',
@@ -218,9 +240,7 @@ export const generateCompose = definePrompt({
         (total > infos.length
           ? ` ${total - infos.length} more were left out (the limit is ${infos.length}).`
           : ''),
-      vars.length
-        ? `Secret values were replaced by placeholders; they must be set in the environment or a .env file: ${vars.join(', ')}.`
-        : 'No secret values were found.',
+      ...alterations(yaml, vars),
       'Named volumes and networks are marked external (they already exist); `$$` is a literal `$`.',
       '',
       fenced,

@@ -360,8 +360,23 @@ describe('generate_compose', () => {
     );
     expect(doc.volumes).toEqual({ [volume]: { external: true } });
     expect(out).toContain('a .env file: API_TOKEN, DATABASE_URL.');
+    expect(out).toContain('the mark is not part of the value; remove it before using the file.');
+    expect(out).not.toContain('No secret values were found.');
     expect(out).not.toContain('hunter2');
     expect(out).not.toContain('pw-9');
+  });
+
+  it('says when a secret inside a command shows as *** in the file, instead of finding none', async () => {
+    const c = await makeContainer({
+      name: uniqueName('mcpt-compose'),
+      cmd: ['sh', '-c', 'echo PASSWORD=cmdpw55 x; sleep 3600'],
+    });
+    const out = await text('generate_compose', { container_ids: c.name });
+    const svc = composeOf(out).services[c.name];
+    expect(svc?.command).toEqual(['sh', '-c', 'echo PASSWORD=*** x; sleep 3600']);
+    expect(out).toContain('show *** instead: the file does not run them as the containers did');
+    expect(out).not.toContain('No secret values were found.');
+    expect(out).not.toContain('cmdpw55');
   });
 
   it('covers several named containers, each a service', async () => {
