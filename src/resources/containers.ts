@@ -25,16 +25,18 @@ export const containerList = defineResource({
   uri: 'docker://containers',
   title: 'Containers',
   description:
-    'All containers, one compact row each (id, name, image, state, status, ports); subscribe for changes.',
+    "All containers, one compact row each (id, name, image, state, status, ports), up to the server's list cap (total: how many there are when cut); subscribe for changes.",
   mimeType: 'application/json',
   async read(_vars, { engine: { docker }, signal, limits }) {
-    const rows = await docker.listContainers({
-      all: true,
-      limit: limits.maxListResults,
-      abortSignal: signal,
-    });
+    // Every container, then cut at --max-list-results: `total` says how many there were when some were
+    // cut, as docker_list_containers does (the engine's `limit` would hide it).
+    const rows = await docker.listContainers({ all: true, abortSignal: signal });
     const containers = rows.slice(0, limits.maxListResults).map(containerRow);
-    return { mimeType: 'application/json', text: JSON.stringify({ containers, count: containers.length }) };
+    const total = rows.length > containers.length ? { total: rows.length } : {};
+    return {
+      mimeType: 'application/json',
+      text: JSON.stringify({ containers, count: containers.length, ...total }),
+    };
   },
   async watch(_vars, { engine, signal, changed }) {
     while (!signal.aborted) {

@@ -158,6 +158,7 @@ export function resolveUri<R extends AnyResource>(
 }
 
 /**
+/**
  * A template's variables, each naming a container (those that complete to one) checked by the rule the
  * tools' `container_id` follows, so a NUL, a newline or '..' in a URI is refused naming the variable
  * before the engine is asked.
@@ -168,9 +169,15 @@ export function templateVars(r: AnyResource, vars: Record<string, string>): Reco
   return vars;
 }
 
-/** Empty list = all; otherwise by name, URI or URI template. */
+/**
+ * Empty list = all; otherwise by name, URI or URI template. A tool's view (an MCP App) is not data the
+ * list chooses: it goes with its tool, which names it, and is served exactly when the tool is listed.
+ */
 export const resourceAllowed = (r: AnyResource, allowed: readonly string[]): boolean =>
-  allowed.length === 0 || allowed.includes(r.name) || allowed.includes(isTemplate(r) ? r.uriTemplate : r.uri);
+  allowed.length === 0 ||
+  r.mimeType === 'text/html;profile=mcp-app' ||
+  allowed.includes(r.name) ||
+  allowed.includes(isTemplate(r) ? r.uriTemplate : r.uri);
 
 /** Sleeps `ms` or until the signal aborts (then resolves early; callers check the signal). */
 export const pause = (ms: number, signal: AbortSignal): Promise<void> =>

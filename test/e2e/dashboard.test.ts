@@ -63,6 +63,17 @@ describe('docker_dashboard', () => {
     expect(read.contents[0]?.text).toBe(await buildDashboardHtml());
   });
 
+  it('lists and serves the view with the tool whatever --allowed-resources names', async () => {
+    const s = await start({ args: ['--allowed-resources', 'container_logs'] });
+    const { tool, resource } = await offered(s);
+    expect(tool?._meta).toMatchObject({ ui: { resourceUri: URI } });
+    expect(resource?.mimeType).toBe('text/html;profile=mcp-app');
+    const read = (await s.client.raw.readResource({ uri: URI })) as { contents: { text: string }[] };
+    expect(read.contents[0]?.text).toStartWith('<!doctype html>');
+    const { resources } = (await s.client.raw.listResources()) as { resources: { uri: string }[] };
+    expect(resources.map((r) => r.uri)).not.toContain('docker://containers');
+  });
+
   const hidden: [string, Parameters<typeof startServer>[0]][] = [
     ['its toolset is off', { args: ['--toolsets', 'containers'] }],
     ['the tool is denied', { env: { SAFETY_DENIED_TOOLS: 'docker_dashboard' } }],

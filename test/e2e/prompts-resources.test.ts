@@ -208,7 +208,8 @@ describe('SAFETY_ALLOWED_PROMPTS and SAFETY_ALLOWED_RESOURCES', () => {
       try {
         const c = content(server);
         expect(await c.listPrompts()).toEqual(['generate_compose', 'security_audit']);
-        expect(await c.listResources()).toEqual([]);
+        // The dashboard's view goes with its tool, whatever the list says.
+        expect(await c.listResources()).toEqual(['ui://mcp-docker/dashboard.html']);
         expect(await c.listTemplates()).toEqual(['container://logs/{container_id}']);
         await expect(c.prompt('troubleshoot_container', { container_id: hostile.name })).rejects.toThrow(
           'Unknown prompt',

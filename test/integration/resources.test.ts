@@ -97,7 +97,8 @@ describe('resources/list and resources/templates/list', () => {
     await withServer(
       { allowedResources: ['container_logs', 'container://stats/{container_id}'] },
       async (s) => {
-        expect((await s.client.listResources()).resources).toEqual([]);
+        // The dashboard's view goes with its tool, whatever the list says.
+        expect((await s.client.listResources()).resources.map((r) => r.name)).toEqual(['dashboard_view']);
         const templates = (await s.client.listResourceTemplates()).resourceTemplates.map((t) => t.name);
         expect(templates).toEqual(['container_logs', 'container_stats']);
         await expect(s.client.readResource({ uri: 'docker://containers' })).rejects.toThrow(
@@ -171,6 +172,16 @@ describe('docker://containers', () => {
       expect.objectContaining({ id: hostile.id.slice(0, 12), name: hostile.name, state: 'running' }),
     );
     expect(containers).toContainEqual(expect.objectContaining({ name: stopped.name, state: 'created' }));
+    expect(JSON.parse(await read('docker://containers')).total).toBeUndefined();
+  });
+
+  it('says how many there are when --max-list-results cut the list, as docker_list_containers does', async () => {
+    await withServer({ limits: { maxListResults: 1 } }, async (s) => {
+      const { containers, count, total } = JSON.parse(await read('docker://containers', s));
+      expect(containers).toHaveLength(1);
+      expect(count).toBe(1);
+      expect(total).toBeGreaterThanOrEqual(2);
+    });
   });
 });
 
