@@ -15,9 +15,10 @@ const cell = (s: string) => s.replaceAll('|', '\\|');
 export function optionsTable(): string {
   return fieldsBySection()
     .map(([section, fields]) => {
+      // No file key for --config: a config file cannot name another.
       const rows = fields.map(([key, s]) => {
         const def = defaultText(s);
-        return `| \`${s.flag}\` | ${s.env.map((e) => `\`${e}\``).join(', ')} | \`${key}\` | ${def ? `\`${def}\`` : ''} | ${cell(s.description)} |`;
+        return `| \`${s.flag}\` | ${s.env.map((e) => `\`${e}\``).join(', ')} | ${key === 'config' ? '' : `\`${key}\``} | ${def ? `\`${def}\`` : ''} | ${cell(s.description)} |`;
       });
       return [
         `**${SECTIONS[section]}**`,

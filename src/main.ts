@@ -1,10 +1,11 @@
 #!/usr/bin/env bun
 /** CLI entry: flags and config, then the transport. Exit 2 on bad usage, with the fix in the message. */
+import { namesAnything, unknownNames } from './cli/names.ts';
 import { fieldOf } from './config/fields.ts';
 import { helpText } from './config/help.ts';
 import { type LoadedConfig, loadConfig } from './config/layers.ts';
 import { ConfigError } from './config/meta.ts';
-import { splitCommandArgv } from './config/parse.ts';
+import { firstPositional, splitCommandArgv } from './config/parse.ts';
 import { type Runtime, runtimeOf } from './config/runtime.ts';
 import type { Config } from './config/schema.ts';
 import { startListing } from './default-listing.ts';
@@ -22,6 +23,8 @@ const commands: Record<string, () => Promise<Command>> = {
   config: () => import('./cli/client-config.ts'),
   'hash-token': () => import('./cli/hash-token.ts'),
 };
+/** Commands that reach no engine: a DOCKER_HOST they would not use does not stop them. */
+const ENGINELESS = new Set(['hash-token', 'config']);
 
 /**
  * docker-modem reads a tcp:// engine's address with Node's url.parse(), whose deprecation notice
@@ -39,11 +42,16 @@ function quietDependencyDeprecation(): void {
 
 function main(argv: string[]): void {
   quietDependencyDeprecation();
-  // A subcommand's own flags (`doctor --json`, `hash-token --stdin`) are not server options.
-  const split = argv[0] !== undefined && argv[0] in commands ? splitCommandArgv(argv.slice(1)) : undefined;
+  // A subcommand's own flags (`doctor --json`, `hash-token --stdin`) are not server options, wherever
+  // the command's name stands among them (`mcp-docker --read-only doctor --json`).
+  const at = firstPositional(argv);
+  const name = argv[at];
+  const split = name !== undefined && name in commands ? splitCommandArgv(argv.slice(at + 1)) : undefined;
   let loaded: LoadedConfig;
   try {
-    loaded = loadConfig(split ? split.config : argv);
+    loaded = loadConfig(split ? [...argv.slice(0, at), ...split.config] : argv, process.env, {
+      engine: !(name !== undefined && ENGINELESS.has(name)),
+    });
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`mcp-docker: ${e.message}\n`);
@@ -51,7 +59,7 @@ function main(argv: string[]): void {
     }
     throw e;
   }
-  const { config, host, args } = loaded;
+  const { config, args } = loaded;
   if (args.help) {
     process.stdout.write(helpText(VERSION));
     return;
@@ -61,26 +69,34 @@ function main(argv: string[]): void {
     return;
   }
   if (split) {
-    const load = commands[argv[0] as string] as () => Promise<Command>;
+    const load = commands[name as string] as () => Promise<Command>;
     void load().then(async (m) => process.exit(await m.run(split.command, loaded)));
     return;
   }
   const command = args.positionals[0];
   if (command !== undefined) {
-    const load = commands[command];
-    if (!load) {
-      process.stderr.write(
-        `mcp-docker: unknown command '${command}'. Commands: ${Object.keys(commands).join(', ')}; run 'mcp-docker --help' for usage.\n`,
-      );
-      process.exit(2);
-    }
-    // Server options before the command name (`mcp-docker --read-only config claude-code`).
-    void load().then(async (m) => process.exit(await m.run(args.positionals.slice(1), loaded)));
-    return;
+    process.stderr.write(
+      `mcp-docker: unknown command '${command}'. Commands: ${Object.keys(commands).join(', ')}; run 'mcp-docker --help' for usage.\n`,
+    );
+    process.exit(2);
   }
 
+  // A tool, prompt or resource list naming nothing known stops start-up; the catalogue is read only then.
+  if (namesAnything(config))
+    void unknownNames(config, loaded.sources).then((problems) => {
+      if (problems.length > 0) {
+        process.stderr.write(problems.map((p) => `mcp-docker: ${p}\n`).join(''));
+        process.exit(2);
+      }
+      start(loaded);
+    });
+  else start(loaded);
+}
+
+/** The server, once its settings are known to be usable. */
+function start({ config, host, sources }: LoadedConfig): void {
   const log = lazyLog(config.logLevel);
-  const rt = runtimeOf(config, host, loaded.sources);
+  const rt = runtimeOf(config, host, sources);
   if (config.allowDestructive && !config.readOnly) log.warn('destructive operations are enabled');
   if (config.allowPrivileged)
     log.warn(`${fieldOf('allowPrivileged').env[0]} is on: the container policy is lifted`);
@@ -128,8 +144,9 @@ async function startAuditedStdio(path: string, deps: ServerDeps, log: Log, grace
   try {
     observe = auditCalls(openAudit(path, log), { clientId: 'stdio' });
   } catch (e) {
+    // An audit file that cannot be opened is a setting to fix: exit 2, as for every bad setting.
     process.stderr.write(`mcp-docker: ${(e as Error).message}\n`);
-    process.exit(1);
+    process.exit(2);
   }
   const audited = { ...deps, env: { ...deps.env, observe } };
   startStdio(stdioOf(audited), log, grace);

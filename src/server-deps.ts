@@ -4,7 +4,6 @@
  * initialize and tools/list before this (and the pipeline and the engine layer it imports) is loaded.
  */
 import type { Runtime } from './config/runtime.ts';
-import { unknownToolWarnings } from './core/tool-names.ts';
 import type { Toolset } from './core/toolsets.ts';
 import { configuredEngines } from './docker/engines.ts';
 import { setPolicyDefaults } from './docker/policy/scope.ts';
@@ -35,20 +34,5 @@ export function serverDeps(rt: Runtime, version: string, log: Log): ServerDeps {
     const { PART_LOADERS, TOOLSET_LOADERS } = await import('./tools/by-toolset.ts');
     return ((part && PART_LOADERS[part]) || TOOLSET_LOADERS[name])();
   };
-  const { allowedTools, deniedTools } = rt.pipeline.profile;
-  if (allowedTools.length > 0 || deniedTools.length > 0)
-    prelisted()
-      .then((all) => {
-        const lists = [
-          { setting: 'SAFETY_ALLOWED_TOOLS', names: allowedTools },
-          { setting: 'SAFETY_DENIED_TOOLS', names: deniedTools },
-        ];
-        for (const w of unknownToolWarnings(
-          lists,
-          all.map((t) => t.name),
-        ))
-          log.warn(w);
-      })
-      .catch(() => {});
   return { catalogue, prelisted, toolset, env, version, ...rt.content };
 }

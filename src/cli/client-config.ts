@@ -7,6 +7,7 @@
  * also the default when this binary runs from an npm install (its path would go stale in npx's cache).
  */
 import { resolve } from 'node:path';
+import { checkDockerHost } from '../config/engines.ts';
 import { fieldOf } from '../config/fields.ts';
 import type { LoadedConfig as Loaded } from '../config/layers.ts';
 import type { ConfigKey } from '../config/schema.ts';
@@ -99,6 +100,14 @@ export async function run(argv: string[], loaded: Loaded): Promise<number> {
     process.stderr.write(
       `Carried over from your environment, so the client finds the same engine: ${Object.keys(env).join(', ')}.\n`,
     );
+  // Made without an engine; an engine address the server could not use is said here, not refused.
+  const { dockerHost, engines } = loaded.config;
+  if (dockerHost && !engines)
+    try {
+      checkDockerHost(dockerHost, `setting 'dockerHost' (from ${loaded.sources.dockerHost})`);
+    } catch (e) {
+      process.stderr.write(`Warning: the server will not start with this: ${(e as Error).message}\n`);
+    }
   const fromEnv = Object.entries(loaded.sources).filter(
     ([key, from]) => from.startsWith('env ') && !ENGINE_KEYS.includes(key as ConfigKey),
   );

@@ -12,12 +12,12 @@ import { SECTIONS } from '../config/meta.ts';
 import { type Runtime, runtimeOf } from '../config/runtime.ts';
 import type { Config } from '../config/schema.ts';
 import type { Attempt } from '../core/engine.ts';
-import { unknownToolWarnings } from '../core/tool-names.ts';
 import type { Engine } from '../docker/engine.ts';
 import { configuredEngines, type EngineSettingsError } from '../docker/engines.ts';
 import type { FilesystemVerdict } from '../docker/facts.ts';
 import { gate } from '../pipeline/gate.ts';
 import { VERSION } from '../version.ts';
+import { unknownNames } from './names.ts';
 
 const DOCTOR_TIMEOUT_MS = 10_000;
 
@@ -70,7 +70,10 @@ export interface DoctorReport {
     deniedTools: string[];
     toolsListed: number;
     toolsTotal: number;
-    /** Names in the allow or deny list that match no tool. */
+    /**
+     * Names in the tool, prompt and resource lists that match nothing (each with the closest name):
+     * the server refuses to start with them.
+     */
     unknownTools: string[];
     mountAllowlist: string[];
     mountBlocklist: string[];
@@ -174,7 +177,7 @@ export async function doctor({ config, sources, host }: LoadedConfig): Promise<D
     warnings: settingsWarnings(config, sources, configured),
     engines,
     engine: { ...engineReport, chosenBy, filesystem },
-    safety: await safetyOf(config, rt),
+    safety: await safetyOf(config, rt, sources),
     transport: transportOf(config),
     config: {
       file: config.config,
@@ -297,7 +300,11 @@ export function adviceFor(
   return `${where} — is Docker running? Start it (Docker Desktop, colima start, systemctl start docker), or set DOCKER_HOST or --docker-host to your engine's socket.`;
 }
 
-async function safetyOf(config: Config, rt: Runtime): Promise<DoctorReport['safety']> {
+async function safetyOf(
+  config: Config,
+  rt: Runtime,
+  sources: Record<string, string>,
+): Promise<DoctorReport['safety']> {
   const { profile } = rt.pipeline;
   const { catalogue } = await import('../tools/index.ts');
   return {
@@ -313,13 +320,7 @@ async function safetyOf(config: Config, rt: Runtime): Promise<DoctorReport['safe
     deniedTools: config.deniedTools,
     toolsListed: catalogue.filter((t) => gate(t, profile).allowed).length,
     toolsTotal: catalogue.length,
-    unknownTools: unknownToolWarnings(
-      [
-        { setting: 'SAFETY_ALLOWED_TOOLS', names: config.allowedTools },
-        { setting: 'SAFETY_DENIED_TOOLS', names: config.deniedTools },
-      ],
-      catalogue.map((t) => t.name),
-    ),
+    unknownTools: await unknownNames(config, sources),
     mountAllowlist: config.volumeMountAllowlist,
     mountBlocklist: config.volumeMountBlocklist,
     logFilter: config.logFilter,
@@ -402,7 +403,7 @@ export function formatReport(r: DoctorReport): string {
     `  tools       ${s.toolsListed} of ${s.toolsTotal} listed`,
     `  allowed     ${list(s.allowedTools, 'all')}`,
     `  denied      ${list(s.deniedTools)}`,
-    ...s.unknownTools.map((w) => `  WARN        ${w}`),
+    ...s.unknownTools.map((w) => `  WARN        ${w} (the server does not start with it)`),
     `  privileged  ${s.allowPrivileged ? 'allowed' : 'refused'}`,
     `  mounts      allow ${list(s.mountAllowlist, '~ and the temp dir (defaults)')}; block ${list(s.mountBlocklist)}`,
     `  log filter  ${s.logFilter}`,

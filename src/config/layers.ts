@@ -8,7 +8,8 @@ import { fieldCheck } from './checks.ts';
 import { checkDockerHost, type EngineMap, mergeEngines, parseEnginesObject } from './engines.ts';
 import { CONFIG_SCHEMA, FIELDS, fieldOf } from './fields.ts';
 import { type HostEnv, readHostEnv } from './host.ts';
-import { ConfigError, expectation, kindOf } from './meta.ts';
+import { checkListEntries } from './lists.ts';
+import { ConfigError, expectation } from './meta.ts';
 import { type LayerValues, type ParsedArgs, parseArgs, parseLayerValue } from './parse.ts';
 import type { Config, ConfigKey } from './schema.ts';
 import { resolveToolsets } from './toolsets.ts';
@@ -18,7 +19,8 @@ function readEnvLayer(env: Record<string, string | undefined>): LayerValues {
   for (const [key, schema] of FIELDS) {
     for (const name of schema.env) {
       const raw = env[name];
-      if (raw === undefined || (raw === '' && kindOf(schema) !== 'list')) continue;
+      // An empty value counts as unset, for every kind (a list too: `MCP_DOCKER_TOOLSETS=` is the default).
+      if (raw === undefined || raw === '') continue;
       out[key] = { value: parseLayerValue(key, raw, `env ${name}`), layer: 'env', source: name };
       break;
     }
@@ -38,10 +40,13 @@ function readFileLayer(path: string): LayerValues {
     throw new ConfigError(`config file '${path}': expected a JSON object of settings`);
   const out: LayerValues = {};
   for (const [key, value] of Object.entries(doc)) {
-    if (!(key in CONFIG_SCHEMA.properties) || key === 'config')
+    if (!(key in CONFIG_SCHEMA.properties) || key === 'config') {
+      const why = key === 'config' ? ' (a config file cannot name another)' : '';
+      const known = FIELDS.map(([k]) => k).filter((k) => k !== 'config');
       throw new ConfigError(
-        `config file '${path}': unknown setting '${key}'. Known: ${FIELDS.map(([k]) => k).join(', ')}`,
+        `config file '${path}': unknown setting '${key}'${why}. Known: ${known.join(', ')}`,
       );
+    }
     // Lists and numbers may be written as strings in a file too.
     const v =
       key === 'engines' && typeof value !== 'string'
@@ -106,6 +111,7 @@ export function resolveConfig(layers: { flags: LayerValues; env: LayerValues; fi
   // The docker CLI reads a bare HOST:PORT (`DOCKER_HOST=localhost:2375`) as tcp://; so do we.
   if (config.dockerHost && BARE_HOST_PORT.test(config.dockerHost))
     config.dockerHost = `tcp://${config.dockerHost}`;
+  checkListEntries(config, sources);
   try {
     resolveToolsets(config.toolsets);
   } catch (e) {
@@ -127,6 +133,7 @@ export interface LoadedConfig {
 export function loadConfig(
   argv: string[],
   env: Record<string, string | undefined> = process.env,
+  o: { engine?: boolean } = {},
 ): LoadedConfig {
   const args = parseArgs(argv);
   const envLayer = readEnvLayer(env);
@@ -137,8 +144,9 @@ export function loadConfig(
     file: file ? readFileLayer(file) : undefined,
   });
   // Only the default engine uses it (with configured engines doctor reports it as ignored); and a
-  // DOCKER_HOST set for other tools does not keep --help or --version from answering.
-  if (config.dockerHost && !config.engines && !args.help && !args.version)
+  // DOCKER_HOST set for other tools does not keep --help, --version or a command that reaches no
+  // engine (`o.engine: false`: hash-token, config) from answering.
+  if (config.dockerHost && !config.engines && !args.help && !args.version && o.engine !== false)
     checkDockerHost(config.dockerHost, `setting 'dockerHost' (from ${sources.dockerHost})`);
   return { config, sources, host: readHostEnv(env), args };
 }

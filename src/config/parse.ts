@@ -122,6 +122,26 @@ export function parseArgs(argv: string[]): ParsedArgs {
 }
 
 /**
+ * Where the first positional is (a command's name), skipping server options and their values; -1 when
+ * there is none. Server options may come before a command (`mcp-docker --read-only doctor --json`).
+ */
+export function firstPositional(argv: string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('-')) return i;
+    if (arg.includes('=')) continue;
+    const positive = arg.startsWith('--no-') ? `--${arg.slice(5)}` : arg;
+    const key = byFlag.get(arg) ?? (arg !== positive ? byFlag.get(positive) : undefined);
+    if (!key) continue;
+    const next = argv[i + 1];
+    if (next === undefined) continue;
+    if (isBoolean(key) ? /^(true|false|1|0)$/i.test(next) && key === byFlag.get(arg) : !next.startsWith('--'))
+      i++;
+  }
+  return -1;
+}
+
+/**
  * For `mcp-docker <command> …`: server options (and their values) go to the config; everything else
  * (the command's own flags such as `--json` or `--stdin`, and its positionals) is the command's.
  */

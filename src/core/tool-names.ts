@@ -1,17 +1,7 @@
-/** Tool names in the allow and deny lists that match no tool, with the closest one when it is close. */
-export function unknownToolWarnings(
-  lists: { setting: string; names: readonly string[] }[],
-  known: readonly string[],
-): string[] {
-  const out: string[] = [];
-  for (const { setting, names } of lists)
-    for (const name of names.filter((n) => !known.includes(n)))
-      out.push(`${setting} names no tool '${name}'${nearest(name, known)}: it matches nothing`);
-  return out;
-}
+/** The closest known name to one that matches none, for messages that name a typo. */
 
 /** ` (did you mean 'x'?)` for the known name closest to `name` by edit distance, when one is close. */
-function nearest(name: string, known: readonly string[]): string {
+export function nearest(name: string, known: readonly string[]): string {
   let best = '';
   let bestDistance = Math.max(3, Math.floor(name.length / 4)) + 1;
   for (const k of known) {

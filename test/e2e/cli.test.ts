@@ -76,7 +76,7 @@ describe('mcp-docker doctor', () => {
   it('warns about an allowed or denied tool name that matches no tool', async () => {
     const r = await mcpDocker(['doctor', '--allowed-tools', 'docker_list_container'], engineEnv());
     expect(r.stdout).toContain(
-      "WARN        SAFETY_ALLOWED_TOOLS names no tool 'docker_list_container' (did you mean 'docker_list_containers'?): it matches nothing",
+      "WARN        setting 'allowedTools' (from flag --allowed-tools): names no tool 'docker_list_container' (did you mean 'docker_list_containers'?); correct it or remove it (the server does not start with it)",
     );
     const json = JSON.parse(
       (await mcpDocker(['doctor', '--json', '--denied-tools', 'docker_events'], engineEnv())).stdout,

@@ -198,7 +198,7 @@ describe('auth file changes', () => {
   });
 });
 
-describe('start-up', () => {
+describe('start-up (a setting the server cannot start with: exit 2)', () => {
   const serveWithAuthFile = async (file: string) =>
     spawnBinary(['--transport', 'http', '--port', String(await freePort()), '--auth-file', file]);
 
@@ -206,7 +206,7 @@ describe('start-up', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ clients: { monitor: { profile: 'read-only', tokens: ['abc'] } } }));
     const { proc, stderr } = await serveWithAuthFile(bad);
-    expect(await proc.exited).toBe(1);
+    expect(await proc.exited).toBe(2);
     expect(stderr()).toContain('bad.json');
     expect(stderr()).toContain('clients.monitor.tokens[0]');
     expect(stderr()).toContain('mcp-docker hash-token');
@@ -216,7 +216,7 @@ describe('start-up', () => {
     const unnamed = join(dir, 'unnamed.yaml');
     writeFileSync(unnamed, `clients:\n  "":\n    profile: full\n    tokens: ["sha256:${'a'.repeat(64)}"]\n`);
     const { proc, stderr } = await serveWithAuthFile(unnamed);
-    expect(await proc.exited).toBe(1);
+    expect(await proc.exited).toBe(2);
     expect(stderr()).toContain("auth file '");
     expect(stderr()).toContain('unnamed.yaml');
     expect(stderr()).toContain('clients: a client id may not be empty');

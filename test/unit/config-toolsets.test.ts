@@ -57,8 +57,14 @@ describe('toolsets setting', () => {
     );
   });
 
-  it('refuses an empty list, which would switch every tool off', () => {
-    expect(() => loadConfig([], { MCP_DOCKER_TOOLSETS: '' })).toThrow(/toolsets.*names no toolset/);
+  it('refuses an empty list given as a flag, which would switch every tool off', () => {
+    expect(() => loadConfig(['--toolsets='], {})).toThrow(/toolsets.*names no toolset/);
     expect(() => loadConfig(['--toolsets='], {})).toThrow(ConfigError);
+  });
+
+  it('reads an empty MCP_DOCKER_TOOLSETS as unset, as every other empty variable', () => {
+    const { config, sources } = loadConfig([], { MCP_DOCKER_TOOLSETS: '' });
+    expect(config.toolsets).toEqual(['default']);
+    expect(sources.toolsets).toBeUndefined();
   });
 });

@@ -120,6 +120,20 @@ describe('auth file', () => {
       'oauth_scopes: a scope may not be empty',
     );
   });
+  it("refuses a profile's tool list naming no tool, with the closest one, as the server's own lists are", () => {
+    const file = (denied: string[]) => ({
+      clients: {},
+      profiles: {
+        ops: { base: 'moderate', denied_tools: denied, allowed_tools: ['docker_list_containers'] },
+      },
+    });
+    const tools = ['docker_list_containers', 'docker_exec_command'];
+    expect(() => resolveAuthFile(file(['docker_exec_comand']), full, undefined, tools)).toThrow(
+      "profiles.ops.denied_tools: names no tool 'docker_exec_comand' (did you mean 'docker_exec_command'?); correct it or remove it",
+    );
+    expect(resolveAuthFile(file(['docker_exec_command']), full, undefined, tools).clients.size).toBe(0);
+  });
+
   it('reads YAML and JSON, naming the file when it cannot', () => {
     const y = join(dir, 'auth.yaml');
     writeFileSync(y, `clients:\n  monitor:\n    profile: read-only\n    tokens: ["${H('m')}"]\n`);

@@ -9,6 +9,7 @@ import { basename, dirname } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
+import { nearest } from '../../core/tool-names.ts';
 import { DEFAULT_TOOLSETS, TOOLSETS, type Toolset } from '../../core/toolsets.ts';
 import type { Log } from '../../log.ts';
 import { type SafetyProfile, toolsetsOf } from '../../pipeline/gate.ts';
@@ -140,6 +141,16 @@ function schemaError(value: unknown): string | undefined {
 }
 
 /** A profile's `engines` list: configured engine names only; an unknown name is an error naming it. */
+/** A profile's tool list; a name that matches no tool would quietly allow or deny nothing. */
+function toolList(names: readonly string[] | undefined, known: readonly string[] | undefined, at: string) {
+  const unknown = known && names?.find((n) => !known.includes(n));
+  if (unknown !== undefined)
+    throw new CredentialsError(
+      `${at}: names no tool '${unknown}'${nearest(unknown, known ?? [])}; correct it or remove it`,
+    );
+  return [...(names ?? [])];
+}
+
 function engineList(names: readonly string[], known: readonly string[] | undefined, at: string): string[] {
   const unknown = known ? names.filter((n) => !known.includes(n)) : [];
   if (unknown.length > 0)
@@ -158,12 +169,14 @@ function blankKey(record: Record<string, unknown> | undefined, section: string, 
 
 /**
  * Validates and resolves a parsed file; throws CredentialsError naming the key and the fix. `engines`
- * are the configured engine names a profile's `engines` may list (unchecked when not given).
+ * are the configured engine names a profile's `engines` may list, `tools` the tool names its tool lists
+ * may (each unchecked when not given).
  */
 export function resolveAuthFile(
   value: unknown,
   ceiling: SafetyProfile,
   engines?: readonly string[],
+  tools?: readonly string[],
 ): LoadedAuth {
   const problem = schemaError(value);
   if (problem) throw new CredentialsError(problem);
@@ -184,8 +197,8 @@ export function resolveAuthFile(
       readOnly: spec.read_only ?? base.readOnly,
       allowModerate: spec.allow_moderate ?? base.allowModerate,
       allowDestructive: spec.allow_destructive ?? base.allowDestructive,
-      allowedTools: spec.allowed_tools ?? [],
-      deniedTools: spec.denied_tools ?? [],
+      allowedTools: toolList(spec.allowed_tools, tools, `profiles.${name}.allowed_tools`),
+      deniedTools: toolList(spec.denied_tools, tools, `profiles.${name}.denied_tools`),
       ...(spec.toolsets && { toolsets: toolsetList(spec.toolsets, `profiles.${name}.toolsets`) }),
       ...(spec.engines && { engines: engineList(spec.engines, engines, `profiles.${name}.engines`) }),
       ...(spec.confirm && { confirm: spec.confirm }),
@@ -220,7 +233,12 @@ export function resolveAuthFile(
 }
 
 /** Reads and resolves the file; errors name the file. */
-export function loadAuthFile(path: string, ceiling: SafetyProfile, engines?: readonly string[]): LoadedAuth {
+export function loadAuthFile(
+  path: string,
+  ceiling: SafetyProfile,
+  engines?: readonly string[],
+  tools?: readonly string[],
+): LoadedAuth {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -239,7 +257,7 @@ export function loadAuthFile(path: string, ceiling: SafetyProfile, engines?: rea
     );
   }
   try {
-    return resolveAuthFile(value, ceiling, engines);
+    return resolveAuthFile(value, ceiling, engines, tools);
   } catch (e) {
     if (e instanceof CredentialsError) throw new CredentialsError(`auth file '${path}': ${e.message}`);
     throw e;
@@ -262,8 +280,10 @@ export class Credentials {
     private readonly log: Log,
     /** The configured engine names: a profile's `engines` may list only these. */
     private readonly engines?: readonly string[],
+    /** Every tool's name: a profile's tool lists may name only these. */
+    private readonly tools?: readonly string[],
   ) {
-    this.auth = loadAuthFile(path, ceiling, engines);
+    this.auth = loadAuthFile(path, ceiling, engines, tools);
   }
 
   current(): LoadedAuth {
@@ -282,7 +302,7 @@ export class Credentials {
   /** Re-reads now; false (and the last good file kept) when the new one is broken. */
   reload(): boolean {
     try {
-      this.auth = loadAuthFile(this.path, this.ceiling, this.engines);
+      this.auth = loadAuthFile(this.path, this.ceiling, this.engines, this.tools);
       this.log.info(`auth file reloaded: ${this.auth.clients.size} client(s)`);
       return true;
     } catch (e) {

@@ -32,9 +32,10 @@ function setUpAuth(
   resourceUrls: () => readonly string[],
   log: Log,
   engines: readonly string[],
+  tools?: readonly string[],
 ): AuthSetup {
   const credentials = config.authFile
-    ? new Credentials(config.authFile, ceiling, log, engines).watch()
+    ? new Credentials(config.authFile, ceiling, log, engines, tools).watch()
     : undefined;
   // Without an auth file, SSH and OAuth callers get the server-wide profile.
   const resolve: ProfileResolver = credentials?.resolve ?? (() => ceiling);
@@ -141,6 +142,8 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   let auth: AuthSetup | undefined;
+  // An auth file's tool lists are checked against every tool's name.
+  const tools = config.authFile && deps.prelisted ? (await deps.prelisted()).map((t) => t.name) : undefined;
   try {
     guards = createGuards(config, log);
     let own: string[] | undefined;
@@ -150,7 +153,7 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
       own ??= ownResourceUrls(`${url}/mcp`, isLoopbackHost(config.host), config.allowedHosts);
       return own;
     };
-    auth = setUpAuth(config, profile, resourceUrls, log, deps.env.engines.names());
+    auth = setUpAuth(config, profile, resourceUrls, log, deps.env.engines.names(), tools);
     http = startHttp({
       ...config,
       guards,
@@ -163,7 +166,8 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
     url = http.url;
   } catch (e) {
     if (!(e instanceof StartupError) && !(e instanceof CredentialsError)) throw e;
+    // A setting the server cannot start with: exit 2, as for every other bad setting.
     process.stderr.write(`mcp-docker: ${e.message}\n`);
-    process.exit(1);
+    process.exit(2);
   }
 }
