@@ -158,7 +158,6 @@ export function resolveUri<R extends AnyResource>(
 }
 
 /**
-/**
  * A template's variables, each naming a container (those that complete to one) checked by the rule the
  * tools' `container_id` follows, so a NUL, a newline or '..' in a URI is refused naming the variable
  * before the engine is asked.
