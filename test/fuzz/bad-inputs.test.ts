@@ -61,7 +61,8 @@ describe('bad-input matrix', () => {
   it('command injection in a name or reference is refused, naming the field', async () => {
     for (const bad of ['; rm -rf /', '$(reboot)', '`id`', 'a|b', 'a&&b', 'a\nb'])
       await expectRefused('docker_stop_container', { container_id: bad }, 'invalid_argument', 'container_id');
-    await expectRefused('docker_pull_image', { image: 'busybox; reboot' }, 'invalid_argument', 'image');
+    for (const tool of ['docker_pull_image', 'docker_create_container', 'docker_run_container'])
+      await expectRefused(tool, { image: 'busybox; reboot' }, 'invalid_argument', 'image');
     await expectRefused('docker_create_network', { name: '$(id)' }, 'invalid_argument', 'name');
   });
 

@@ -21,7 +21,7 @@ import {
   type PortSpec,
   createBody as specBody,
 } from '../../docker/container-spec.ts';
-import { NAME_EXPECTS, NAME_PATTERN } from '../../docker/names.ts';
+import { IMAGE_REF_PATTERN, NAME_EXPECTS, NAME_PATTERN } from '../../docker/names.ts';
 import {
   bytes,
   envEntries,
@@ -198,7 +198,12 @@ function composeProperties() {
  * only where its name and type leave a format or unit open (tty, hostname, pid_mode… say it all).
  */
 export const createProperties = {
-  image: Type.String({ minLength: 1, maxLength: 512 }),
+  image: Type.String({
+    minLength: 1,
+    maxLength: 512,
+    pattern: IMAGE_REF_PATTERN,
+    expects: 'an image reference such as repo:tag, repo@sha256:… or an image ID',
+  }),
   name: Type.Optional(Type.String({ pattern: NAME_PATTERN, expects: NAME_EXPECTS, maxLength: 256 })),
   command: Type.Optional(Argv('String (shell-split) or argv')),
   entrypoint: Type.Optional(Argv()),
