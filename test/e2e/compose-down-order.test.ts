@@ -1,5 +1,5 @@
 /**
- * docker_compose_down through the compiled binary: dependents are stopped before what they depend on
+ * docker_compose_stop, _start and _down through the compiled binary: dependents are stopped before what they depend on
  * (read from the containers' labels, as down needs no files), and the containers of one level are
  * stopped together, so a project takes one stop timeout per level rather than one per container.
  */
@@ -33,6 +33,48 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.client.callTool('docker_compose_down', { project_name: name }).catch(() => undefined);
   await server?.close();
+});
+
+/** The engine's `event` events of this project's containers since `since`, by container (web-1…). */
+async function eventTimes(event: string, since: number): Promise<(n: string) => number> {
+  const filters = JSON.stringify({
+    type: ['container'],
+    event: [event],
+    label: [`com.docker.compose.project=${name}`],
+  });
+  const until = Math.ceil(Date.now() / 1000);
+  const events = await fetch(
+    `http://engine/events?since=${since}&until=${until}&filters=${encodeURIComponent(filters)}`,
+    { unix: testSocket() } as RequestInit,
+  ).then((r) => r.text());
+  const seen = events
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { Actor: { Attributes: { name: string } }; timeNano: number });
+  expect(seen).toHaveLength(3);
+  return (n) => seen.find((e) => e.Actor.Attributes.name === `${name}-${n}`)?.timeNano ?? 0;
+}
+
+describe('docker_compose_stop and docker_compose_start', () => {
+  it('stops dependents first, each level at once; starts dependencies first', async () => {
+    let since = Math.floor(Date.now() / 1000) - 1;
+    const started = performance.now();
+    const stopped = structured<{ containers: string[] }>(
+      await server.client.callTool('docker_compose_stop', { project_name: name }),
+    );
+    const took = performance.now() - started;
+    expect(stopped.containers.sort()).toEqual([`${name}-db-1`, `${name}-web-1`, `${name}-web-2`]);
+    const died = await eventTimes('die', since);
+    expect(died('db-1')).toBeGreaterThan(Math.max(died('web-1'), died('web-2')));
+    expect(Math.abs(died('web-1') - died('web-2')) / 1e9).toBeLessThan(1);
+    expect(took).toBeLessThan(3 * GRACE * 1000);
+
+    since = Math.floor(Date.now() / 1000) - 1;
+    structured(await server.client.callTool('docker_compose_start', { project_name: name }));
+    const up = await eventTimes('start', since);
+    expect(up('db-1')).toBeLessThan(Math.min(up('web-1'), up('web-2')));
+  }, 60_000);
 });
 
 describe('docker_compose_down', () => {

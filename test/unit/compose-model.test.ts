@@ -8,7 +8,6 @@ import { serviceOrder } from '../../src/docker/compose/project.ts';
 import { stopLevels } from '../../src/docker/compose/running.ts';
 import { configHash, serviceSpec } from '../../src/docker/compose/spec.ts';
 import { createBody } from '../../src/docker/container-spec.ts';
-import { byDependencies } from '../../src/tools/compose/lifecycle.ts';
 
 const load = (files: Record<string, string>, input: LoadInput, processEnv?: Record<string, string>) =>
   loadProject(input, { read: async (p) => files[p], home: '/home/u', processEnv });
@@ -528,7 +527,7 @@ configs:
 });
 
 describe('start and stop order without the files', () => {
-  it('follows the depends_on labels: dependencies first, replicas in number order', () => {
+  it('follows the depends_on labels: dependencies a level before their dependents, for start', () => {
     const row = (service: string, n: number, deps = '') => ({
       Labels: {
         'com.docker.compose.service': service,
@@ -543,10 +542,15 @@ describe('start and stop order without the files', () => {
       row('db', 2),
     ];
     expect(
-      byDependencies(rows).map(
-        (r) => `${r.Labels['com.docker.compose.service']}-${r.Labels['com.docker.compose.container-number']}`,
-      ),
-    ).toEqual(['db-1', 'db-2', 'cache-1', 'app-1']);
+      stopLevels(rows)
+        .reverse()
+        .map((level) =>
+          level.map(
+            (r) =>
+              `${r.Labels['com.docker.compose.service']}-${r.Labels['com.docker.compose.container-number']}`,
+          ),
+        ),
+    ).toEqual([['cache-1', 'db-1', 'db-2'], ['app-1']]);
   });
 });
 

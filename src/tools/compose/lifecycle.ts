@@ -1,35 +1,18 @@
 /** docker_compose_start, _stop and _restart: on a project's existing containers (or some services). */
 import Type from 'typebox';
-import { ToolError } from '../../core/errors.ts';
+import { reword, ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
-import { projectContainers } from '../../docker/compose/running.ts';
-import { L } from '../../docker/compose/spec.ts';
+import { projectContainers, stopLevels } from '../../docker/compose/running.ts';
+import { engineError } from '../../docker/errors.ts';
 import { projectName, projectRef } from './params.ts';
 
 type Verb = 'start' | 'stop' | 'restart';
-type Row = { Labels: Record<string, string> };
-
-/** Containers in dependency order, read from their depends_on labels (the project's files may be gone). */
-export function byDependencies<T extends Row>(cs: T[]): T[] {
-  const service = (c: Row) => c.Labels[L.service] ?? '';
-  const deps = new Map(
-    cs.map((c) => [
-      service(c),
-      (c.Labels[L.dependsOn] ?? '')
-        .split(',')
-        .map((d) => d.split(':')[0] ?? '')
-        .filter(Boolean),
-    ]),
-  );
-  const order: string[] = [];
-  const visit = (s: string, seen: Set<string>) => {
-    if (order.includes(s) || seen.has(s)) return;
-    seen.add(s);
-    for (const d of deps.get(s) ?? []) if (deps.has(d)) visit(d, seen);
-    order.push(s);
-  };
-  for (const s of deps.keys()) visit(s, new Set());
-  return [...cs].sort((a, b) => order.indexOf(service(a)) - order.indexOf(service(b)));
+/** A failure part-way: the error, saying which containers were already acted on. */
+function partly(e: unknown, verb: Verb, done: string[]): unknown {
+  const base = e instanceof ToolError ? e : engineError(e);
+  if (!base || done.length === 0) return e;
+  const past = verb === 'stop' ? 'stopped' : verb === 'start' ? 'started' : 'restarted';
+  return reword(base, (m) => `${m}; ${past} before it stopped: ${done.join(', ')}`);
 }
 
 const tool = (verb: Verb, title: string, description: string) =>
@@ -52,14 +35,23 @@ const tool = (verb: Verb, title: string, description: string) =>
         throw new ToolError('not_found', `no containers in project "${project}"`, {
           hint: 'Create them with docker_compose_up; list projects with docker_compose_ls.',
         });
+      // Compose's order: stop dependents first, start and restart their dependencies first; the
+      // containers of one level at once (a stop waits out each one's grace period).
+      const levels = stopLevels(cs);
       const done: string[] = [];
-      const ordered = byDependencies(cs);
-      for (const c of verb === 'stop' ? ordered.reverse() : ordered) {
-        const ctr = engine.docker.getContainer(c.Id);
-        if (verb === 'start' && c.State !== 'running') await ctr.start({ abortSignal: signal });
-        if (verb === 'stop' && c.State === 'running') await ctr.stop({ abortSignal: signal });
-        if (verb === 'restart') await ctr.restart({ abortSignal: signal });
-        done.push((c.Names?.[0] ?? '').replace(/^\//, ''));
+      for (const level of verb === 'stop' ? levels : levels.reverse()) {
+        const acted = await Promise.allSettled(
+          level.map(async (c) => {
+            const ctr = engine.docker.getContainer(c.Id);
+            if (verb === 'start' && c.State !== 'running') await ctr.start({ abortSignal: signal });
+            if (verb === 'stop' && c.State === 'running') await ctr.stop({ abortSignal: signal });
+            if (verb === 'restart') await ctr.restart({ abortSignal: signal });
+            return (c.Names?.[0] ?? '').replace(/^\//, '');
+          }),
+        );
+        for (const a of acted) if (a.status === 'fulfilled') done.push(a.value);
+        const failed = acted.find((a) => a.status === 'rejected');
+        if (failed) throw partly(signal.aborted ? signal.reason : failed.reason, verb, done);
       }
       return { project, containers: done };
     },
