@@ -54,6 +54,7 @@ describe('docker_run_container refused at start', () => {
     expect(err.kind).toBe('invalid_argument');
     expect(err.message).toContain('nosuchbin');
     expect(err.message).toContain('Check command (and entrypoint): the image has no such program.');
+    expect(err.message).toContain('the container this call created was removed');
     expect(await containerExists(name)).toBe(false);
   });
 });

@@ -1,10 +1,11 @@
 /** Making containers: create, run (create + start, optionally waiting for the output) and update limits. */
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { ToolError } from '../../core/errors.ts';
+import { reword, ToolError } from '../../core/errors.ts';
 import type { Limits } from '../../core/limits.ts';
 import { defineTool } from '../../core/tool.ts';
 import { endpointConfig, type NetworkAttachment } from '../../docker/container-spec.ts';
+import { engineError } from '../../docker/errors.ts';
 import { type LogSource, logSource, readOutputTail, splitOutput } from '../../docker/logs.ts';
 import { checkContainerName, shortId } from '../../docker/names.ts';
 import { engineRequest } from '../../docker/request.ts';
@@ -120,8 +121,15 @@ export const runContainer = defineTool({
     try {
       await container.start({ abortSignal: signal });
     } catch (e) {
-      await discard(container); // nothing half-made is left behind
-      throw e;
+      // Nothing half-made is left behind, and the error says so (a run is not a create).
+      const removed = await discard(container);
+      const base = e instanceof ToolError ? e : engineError(e);
+      if (!base || signal.aborted) throw e;
+      throw reword(base, (m) =>
+        removed
+          ? `${m}; the container this call created was removed`
+          : `${m}; the container this call created (${shortId(id)}) is left: remove it with docker_remove_container`,
+      );
     }
     if (!wait) {
       const info = await container.inspect({ abortSignal: signal }).catch(gone);
@@ -295,8 +303,11 @@ async function joinLaterNetworks(
 }
 
 /** Best-effort force removal after a failure. Own short deadline: the call's signal may have fired. */
-const discard = (container: Dockerode.Container) =>
-  container.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+const discard = (container: Dockerode.Container): Promise<boolean> =>
+  container.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(10_000) }).then(
+    () => true,
+    () => false,
+  );
 
 const gone = (e: unknown) => {
   if ((e as { statusCode?: number }).statusCode === 404) return undefined; // AutoRemove was quicker
