@@ -160,8 +160,10 @@ function describe(schema: TObject, args: unknown, all: TLocalizedValidationError
       !all.some((o) => o.keyword !== 'boolean' && o.instancePath.startsWith(`${e.instancePath}/`)),
   );
   const extraKeys = (closed?.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
-  if (closed && extraKeys?.[0] !== undefined)
-    return `invalid argument '${shown(segments(closed.instancePath))}': unknown key ${preview(extraKeys[0])}`;
+  if (closed && extraKeys?.[0] !== undefined) {
+    const parts = segments(closed.instancePath);
+    return `invalid argument '${shown(parts)}': unknown key ${preview(extraKeys[0])}${takes(schema, parts)}`;
+  }
   const errors = all.filter((e) => e.keyword !== 'boolean');
   // Of alternatives (anyOf), the one of the value's type says what is wrong ('images.0': too long); the
   // others' "must be string" and the summary say nothing. When no alternative has the type, keep those.
@@ -176,7 +178,7 @@ function describe(schema: TObject, args: unknown, all: TLocalizedValidationError
     if (!extra) return 'arguments do not match the schema';
     const parts = segments(extra.instancePath);
     const key = parts.pop() ?? '';
-    return `invalid argument '${shown(parts) || 'arguments'}': unknown key ${preview(key)}`;
+    return `invalid argument '${shown(parts) || 'arguments'}': unknown key ${preview(key)}${takes(schema, parts)}`;
   }
   if (err.keyword === 'required') {
     const missing = (err.params as { requiredProperties?: string[] }).requiredProperties ?? [];
@@ -203,11 +205,22 @@ function describe(schema: TObject, args: unknown, all: TLocalizedValidationError
   const message =
     err.keyword === 'pattern'
       ? `has characters or a shape not allowed here${expected ? ` (expected: ${expected})` : ''}`
-      : // TypeBox lists the offending keys themselves, whatever their length.
-        err.keyword === 'propertyNames'
-        ? 'has a key not allowed here'
-        : err.message;
+      : err.keyword === 'type' && expected
+        ? `${err.message} (expected: ${expected})`
+        : // TypeBox lists the offending keys themselves, whatever their length.
+          err.keyword === 'propertyNames'
+          ? 'has a key not allowed here'
+          : err.message;
   return `invalid argument '${field}': ${onKey ? 'the key ' : ''}${message}${got === undefined ? '' : `, got ${preview(got)}`}`;
+}
+
+/** "; it takes: a, b" for the object at `path` in the schema (its own properties), or nothing. */
+function takes(schema: TObject, path: string[]): string {
+  let node: unknown = schema;
+  for (const p of path)
+    node = (node as { properties?: Record<string, unknown> } | undefined)?.properties?.[p];
+  const keys = Object.keys((node as { properties?: object } | undefined)?.properties ?? {});
+  return keys.length > 0 ? `; it takes: ${keys.join(', ')}` : '';
 }
 
 const valueAt = (root: unknown, path: string[]): unknown =>

@@ -194,7 +194,9 @@ describe('found by fuzzing', () => {
     const pull = catalogue.find((t) => t.name === 'docker_pull_image') as AnyTool;
     rec.clear();
     const out = await runPipeline(pull, { image: 'busybox', auth: { user: 'a' } }, env);
-    expect(out.ok ? 'ok' : out.error.message).toBe(`invalid argument 'auth': unknown key "user"`);
+    expect(out.ok ? 'ok' : out.error.message).toBe(
+      `invalid argument 'auth': unknown key "user"; it takes: username, password, identitytoken`,
+    );
     expect(rec.requests).toHaveLength(0);
   });
 

@@ -88,7 +88,18 @@ describe('lean listed schemas', () => {
       description: '{"username","password"} or {"identitytoken"}; default: docker config',
     });
     expect(await refusal(() => validateArgs(pullImage.input, { image: 'x', auth: { user: 'a' } }))).toBe(
-      `invalid argument 'auth': unknown key "user"`,
+      `invalid argument 'auth': unknown key "user"; it takes: username, password, identitytoken`,
+    );
+  });
+
+  it('name the keys a lean-listed object takes, and the shape a value of the wrong type needs', async () => {
+    const create = (args: Record<string, unknown>) =>
+      refusal(() => validateArgs(createContainer.input, { image: 'x', ...args }));
+    expect(await create({ healthcheck: { cmd: 'true' } })).toStartWith(
+      `invalid argument 'healthcheck': unknown key "cmd"; it takes: test,`,
+    );
+    expect(await create({ environment: 'A=1' })).toStartWith(
+      `invalid argument 'environment': must be either object or array (expected: {"K":"v"} or ["K=v"])`,
     );
   });
 });
