@@ -150,7 +150,7 @@ function composeProperties() {
     read_only: Type.Optional(Type.Boolean()),
     tmpfs: Type.Optional(Type.Array(Type.String({ maxLength: MAX_VALUE }), { maxItems: MAX_ENTRIES })),
     shm_size: Type.Optional(
-      Type.Unsafe<number | string>({ ...Size('As mem_limit'), expects: 'bytes or "64m"' }),
+      Type.Unsafe<number | string>({ ...Size('Bytes or "64m"'), expects: 'bytes or "64m"' }),
     ),
     ulimits: Type.Optional(
       Type.Unsafe<Record<string, number | { soft: number; hard: number }>>({
