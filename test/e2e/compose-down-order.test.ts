@@ -90,22 +90,7 @@ describe('docker_compose_down', () => {
       `container ${name}-web-1 removed`,
       `container ${name}-web-2 removed`,
     ]);
-    const filters = JSON.stringify({
-      type: ['container'],
-      event: ['die'],
-      label: [`com.docker.compose.project=${name}`],
-    });
-    const until = Math.ceil(Date.now() / 1000);
-    const events = await fetch(
-      `http://engine/events?since=${since}&until=${until}&filters=${encodeURIComponent(filters)}`,
-      { unix: testSocket() } as RequestInit,
-    ).then((r) => r.text());
-    const died = events
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { Actor: { Attributes: { name: string } }; timeNano: number });
-    const at = (n: string) => died.find((e) => e.Actor.Attributes.name === `${name}-${n}`)?.timeNano ?? 0;
-    expect(died).toHaveLength(3);
+    const at = await eventTimes('die', since);
     // Both web containers were down before db was asked to stop, and they went down together.
     expect(at('db-1')).toBeGreaterThan(Math.max(at('web-1'), at('web-2')));
     expect(Math.abs(at('web-1') - at('web-2')) / 1e9).toBeLessThan(1);
