@@ -32,7 +32,7 @@ const named = async (name: string) =>
 
 describe('a CPU count past any host (cpus: 1e300)', () => {
   it('is refused on create, naming cpus, and no container is made (it was made with no CPU limit at all)', async () => {
-    const name = uniqueName('mcpt-fx-spec-cpu');
+    const name = uniqueName('mcpt-spec-cpu');
     const e = await err('docker_create_container', {
       image: TEST_IMAGE,
       name,
@@ -47,7 +47,7 @@ describe('a CPU count past any host (cpus: 1e300)', () => {
 
   it('is refused on update, and the limit stays as it was (the update said it succeeded and changed nothing)', async () => {
     const c = await testDocker().createContainer({
-      name: uniqueName('mcpt-fx-spec-cpu'),
+      name: uniqueName('mcpt-spec-cpu'),
       Image: TEST_IMAGE,
       Cmd: ['sleep', '3600'],
       Labels: testLabels(),
@@ -65,7 +65,7 @@ describe('a CPU count past any host (cpus: 1e300)', () => {
   });
 
   it('gives a memory limit past int64 as invalid_argument naming mem_limit, not an internal Go decode error', async () => {
-    const name = uniqueName('mcpt-fx-spec-mem');
+    const name = uniqueName('mcpt-spec-mem');
     const e = await err('docker_create_container', {
       image: TEST_IMAGE,
       name,
@@ -81,7 +81,7 @@ describe('a CPU count past any host (cpus: 1e300)', () => {
 
 describe('a label key with a newline', () => {
   it('is refused on create_container and create_volume, naming the key, and nothing is made', async () => {
-    const name = uniqueName('mcpt-fx-spec-lbl');
+    const name = uniqueName('mcpt-spec-lbl');
     const e = await err('docker_create_container', {
       image: TEST_IMAGE,
       name,
@@ -92,7 +92,7 @@ describe('a label key with a newline', () => {
     expect(e.message).toContain("invalid argument 'labels.a\\nb': the key");
     expect(await named(name)).toBe(0);
 
-    const volume = uniqueName('mcpt-fx-spec-vol');
+    const volume = uniqueName('mcpt-spec-vol');
     const v = await err('docker_create_volume', { name: volume, labels: { 'a\nb': 'c' } });
     expect(v.kind).toBe('invalid_argument');
     expect(v.message).toContain("invalid argument 'labels.a\\nb': the key");
@@ -115,7 +115,7 @@ describe('create_container settings the engine stores as given', () => {
       ['ipc_mode', 'x\u0000\ny'],
       ['userns_mode', 'x\ny'],
     ] as const) {
-      const name = uniqueName('mcpt-fx-spec-txt');
+      const name = uniqueName('mcpt-spec-txt');
       const args = { image: TEST_IMAGE, name, labels: testLabels(), network_mode: 'none', [field]: value };
       const e = await err('docker_create_container', args);
       expect([field, e.kind]).toEqual([field, 'invalid_argument']);
@@ -126,7 +126,7 @@ describe('create_container settings the engine stores as given', () => {
   });
 
   it('refuses a relative volume path, as the docker CLI does, and makes nothing', async () => {
-    const name = uniqueName('mcpt-fx-spec-rel');
+    const name = uniqueName('mcpt-spec-rel');
     const e = await err('docker_create_container', {
       image: TEST_IMAGE,
       name,

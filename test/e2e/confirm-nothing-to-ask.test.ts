@@ -20,7 +20,7 @@ import { tarEntry, tarOf } from '../helpers/tar.ts';
 const docker = testDocker();
 const DESTRUCTIVE = { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' };
 /** This file's own label: every prune it accepts is limited to it, as the engine may be shared. */
-const LABEL = 'fx-prn';
+const LABEL = 'mcpt-prune';
 const images: string[] = [];
 
 afterAll(async () => {

@@ -30,7 +30,7 @@ async function network(name: string, labels: Record<string, string> = {}, extra:
 
 /** A container created on `net`, never started: nothing runs, nothing is sent. */
 async function parked(net: string, labels: Record<string, string> = testLabels()) {
-  const name = uniqueName('fx-net-c');
+  const name = uniqueName('mcpt-net-c');
   await docker.createContainer({
     name,
     Image: TEST_IMAGE,
@@ -65,8 +65,8 @@ afterAll(async () => {
 
 describe('network names someone else chose', () => {
   it('are screened in connect, disconnect, remove, network prune and system prune results', async () => {
-    const label = uniqueName('fx-net-ev');
-    const net = hostile(uniqueName('fx-net-ev'));
+    const label = uniqueName('mcpt-net-ev');
+    const net = hostile(uniqueName('mcpt-net-ev'));
     const id = await network(net, { [label]: '1' });
     const container = await parked(net);
     const client = await accepting();
@@ -89,12 +89,12 @@ describe('network names someone else chose', () => {
       expect(removed.isError).toBeFalsy();
       screened(removed.structuredContent);
 
-      await network(hostile(uniqueName('fx-net-ev')), { [label]: '1' });
+      await network(hostile(uniqueName('mcpt-net-ev')), { [label]: '1' });
       const pruned = await client.callTool('docker_prune_networks', { filters: { label: [label] } });
       expect((pruned.structuredContent as { count: number }).count).toBe(1);
       screened(pruned.structuredContent);
 
-      await network(hostile(uniqueName('fx-net-ev')), { [label]: '1' });
+      await network(hostile(uniqueName('mcpt-net-ev')), { [label]: '1' });
       const system = await client.callTool('docker_system_prune', { filters: { label: [label] } });
       expect((system.structuredContent as { networks: { removed: number } }).networks.removed).toBe(1);
       screened(system.structuredContent);
@@ -106,8 +106,8 @@ describe('network names someone else chose', () => {
 
 describe('pruning networks stopped containers are on', () => {
   it('docker_prune_networks names them in the question, and they are stranded as it said', async () => {
-    const label = uniqueName('fx-net-st');
-    const net = uniqueName('fx-net-st');
+    const label = uniqueName('mcpt-net-st');
+    const net = uniqueName('mcpt-net-st');
     await network(net, { [label]: '1' });
     const container = await parked(net);
     const client = await accepting();
@@ -123,8 +123,8 @@ describe('pruning networks stopped containers are on', () => {
   }, 60_000);
 
   it('docker_system_prune names those it keeps in the question and reports them stranded', async () => {
-    const label = uniqueName('fx-net-sp');
-    const net = uniqueName('fx-net-sp');
+    const label = uniqueName('mcpt-net-sp');
+    const net = uniqueName('mcpt-net-sp');
     await network(net, { [label]: '1' });
     // Not labelled for this prune: the container stage keeps it, the network stage strands it.
     const kept = await parked(net);
@@ -141,8 +141,8 @@ describe('pruning networks stopped containers are on', () => {
   }, 60_000);
 
   it('keeps config-only networks, as the engine prune does', async () => {
-    const label = uniqueName('fx-net-co');
-    const name = uniqueName('fx-net-co');
+    const label = uniqueName('mcpt-net-co');
+    const name = uniqueName('mcpt-net-co');
     const id = await network(
       name,
       { [label]: '1' },
@@ -155,7 +155,8 @@ describe('pruning networks stopped containers are on', () => {
     const client = await accepting();
     try {
       const r = await client.callTool('docker_prune_networks', { filters: { label: [label] } });
-      expect(client.asked[0]?.message).toContain('nothing will be removed');
+      // Nothing to remove: answered at once, with no question.
+      expect(client.asked).toHaveLength(0);
       expect(structured<{ count: number }>(r).count).toBe(0);
     } finally {
       await client.close();
@@ -166,7 +167,7 @@ describe('pruning networks stopped containers are on', () => {
 
 describe('docker_remove_network refuses before asking', () => {
   it('a predefined network, and one a stopped container is on, with no question', async () => {
-    const net = uniqueName('fx-net-busy');
+    const net = uniqueName('mcpt-net-busy');
     await network(net);
     const container = await parked(net);
     const client = await accepting();
@@ -193,11 +194,11 @@ describe('the engine refusing a network, worded for the argument', () => {
   });
 
   it('a subnet another network holds is a conflict naming subnet and that network', async () => {
-    const holder = uniqueName('fx-net-pool');
+    const holder = uniqueName('mcpt-net-pool');
     await network(holder, {}, { IPAM: { Config: [{ Subnet: '172.31.232.0/24' }] } });
     const e = errorOf(
       await server.client.callTool('docker_create_network', {
-        name: uniqueName('fx-net-pool2'),
+        name: uniqueName('mcpt-net-pool2'),
         subnet: '172.31.232.0/25',
         internal: true,
       }),
@@ -210,7 +211,7 @@ describe('the engine refusing a network, worded for the argument', () => {
   it("a second host network is invalid_argument naming driver, not this server's policy", async () => {
     const e = errorOf(
       await server.client.callTool('docker_create_network', {
-        name: uniqueName('fx-net-host'),
+        name: uniqueName('mcpt-net-host'),
         driver: 'host',
       }),
     );
@@ -221,7 +222,7 @@ describe('the engine refusing a network, worded for the argument', () => {
   it('enable_ipv6 without an IPv6 subnet names enable_ipv6 and the subnet to give', async () => {
     const e = errorOf(
       await server.client.callTool('docker_create_network', {
-        name: uniqueName('fx-net-v6'),
+        name: uniqueName('mcpt-net-v6'),
         enable_ipv6: true,
         internal: true,
       }),
@@ -232,7 +233,7 @@ describe('the engine refusing a network, worded for the argument', () => {
   });
 
   it('connecting to the host network is refused naming network_id and host, not the API path', async () => {
-    const net = uniqueName('fx-net-h');
+    const net = uniqueName('mcpt-net-h');
     await network(net);
     const container = await parked(net);
     const e = errorOf(
@@ -279,7 +280,7 @@ describe('docker_system_info and the host', () => {
       await local.close();
     }
 
-    const dir = mkdtempSync(join(tmpdir(), 'fx-net-info-'));
+    const dir = mkdtempSync(join(tmpdir(), 'mcpt-net-info-'));
     try {
       const hashed = spawnBinary(['hash-token']);
       await hashed.proc.exited;
@@ -289,7 +290,7 @@ describe('docker_system_info and the host', () => {
       writeFileSync(join(dir, 'auth.yaml'), `clients:\n  ops: { profile: read-only, tokens: ["${hash}"] }\n`);
       const { base } = await serveHttp(['--auth-file', join(dir, 'auth.yaml')]);
       const client = new Client(
-        { name: 'fx-net-info', version: '0' },
+        { name: 'mcpt-net-info', version: '0' },
         { versionNegotiation: { mode: 'auto' } },
       );
       const fetchWith = (url: string | URL, init?: RequestInit) => {

@@ -69,7 +69,7 @@ describe('empty environment values', () => {
 
 describe('the config file', () => {
   it("refuses a 'config' key without listing it as known", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fx-cfg-'));
+    const dir = mkdtempSync(join(tmpdir(), 'mcpt-cfg-'));
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ config: '/tmp/other.json' }));
     const message = refusal(['--config', file]);
