@@ -114,9 +114,12 @@ describe('a container running again after a crash', () => {
       network_mode: 'none',
       labels: testLabels(),
     });
-    await until(name, (s) => s.Status === 'running');
-    for (let i = 0; i < 100 && (await testDocker().getContainer(name).inspect()).RestartCount < 1; i++)
+    // Running again after its restart (not the first run before the crash, nor between the two).
+    for (let i = 0; i < 200; i++) {
+      const info = await testDocker().getContainer(name).inspect();
+      if (info.RestartCount >= 1 && info.State.Status === 'running') break;
       await Bun.sleep(50);
+    }
 
     const text = await prompt('troubleshoot_container', { container_id: name });
 

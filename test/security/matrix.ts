@@ -195,7 +195,11 @@ export const REFUSALS: Row[] = [
   volume('local volume type=sysfs', { type: 'sysfs', device: 'sysfs' }),
   volume('local volume type=devtmpfs', { type: 'devtmpfs', device: 'devtmpfs' }),
   volume('local volume type=debugfs', { type: 'debugfs', device: 'debugfs' }),
-  volume('local volume TYPE=PROC (case)', { TYPE: 'PROC', device: 'proc' }),
+  // The local driver's keys are lower case: TYPE is no option of it, refused as a mistake.
+  {
+    ...volume('local volume TYPE=PROC (case)', { TYPE: 'PROC', device: 'proc' }),
+    expect: { refused: 'invalid_argument', names: [['driver_opts'], ['TYPE']] },
+  },
   volume('overlay lowerdir=/', {
     type: 'overlay',
     device: 'overlay',

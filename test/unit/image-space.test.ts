@@ -26,7 +26,15 @@ describe('deletedImages', () => {
       { Deleted: 'sha256:421d459bc6e7bb' }, // a layer's chain ID
       { Deleted: 'sha256:636ca98609c9cc' },
     ];
-    const known = new Set(['sha256:76bdd8023e70aa', 'sha256:636ca98609c9cc']);
+    // As imageIds gives them: bare.
+    const known = new Set(['76bdd8023e70aa', '636ca98609c9cc']);
     expect(deletedImages(entries, known)).toEqual(['76bdd8023e70', '636ca98609c9']);
+  });
+
+  it("reads Podman's bare IDs as the same images", () => {
+    const known = new Set(['76bdd8023e70aa']);
+    expect(deletedImages([{ Deleted: '76bdd8023e70aa' }, { Deleted: '421d459bc6e7bb' }], known)).toEqual([
+      '76bdd8023e70',
+    ]);
   });
 });

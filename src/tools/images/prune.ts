@@ -118,11 +118,14 @@ export async function spaceUsed(docker: Dockerode, signal: AbortSignal): Promise
  * chain ID, which is no image (`known`: every image ID, intermediate ones too, read before the removal).
  */
 export const deletedImages = (entries: RemoveEntry[], known: Set<string>): string[] =>
-  entries.flatMap((e) => (e.Deleted && known.has(e.Deleted) ? [shortId(e.Deleted)] : []));
+  entries.flatMap((e) => (e.Deleted && known.has(bareId(e.Deleted)) ? [shortId(e.Deleted)] : []));
 
-/** Every image ID on the engine, intermediate ones included. */
+/** An ID without its digest algorithm: Podman's prune answers bare IDs where its list says sha256:… */
+const bareId = (id: string) => id.replace(/^sha256:/, '');
+
+/** Every image ID on the engine, intermediate ones included (bare: see bareId). */
 export const imageIds = async (docker: Dockerode, signal: AbortSignal): Promise<Set<string>> =>
-  new Set((await docker.listImages({ all: true, abortSignal: signal })).map((i) => i.Id));
+  new Set((await docker.listImages({ all: true, abortSignal: signal })).map((i) => bareId(i.Id)));
 
 /**
  * Removes exactly the planned images that still qualify: their tags, then the image itself.
