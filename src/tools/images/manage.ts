@@ -7,10 +7,11 @@ import { engineError } from '../../docker/errors.ts';
 import { shortId, TAG_EXPECTS } from '../../docker/names.ts';
 import { inspectImage, notFoundAmong } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
-import { engineFilters, PruneFilters } from '../params.ts';
+import { PruneFilters } from '../params.ts';
 import {
   checkImagePruneFilters,
   deletedImages,
+  enginePrune,
   imageCandidates,
   imageIds,
   imagePreview,
@@ -279,11 +280,6 @@ async function removeConflict(
   return new ToolError('conflict', message || `image '${image}' could not be removed`);
 }
 
-interface PruneResult {
-  ImagesDeleted?: RemoveEntry[] | null;
-  SpaceReclaimed?: number;
-}
-
 export const pruneImages = defineTool({
   name: 'docker_prune_images',
   title: 'Prune images',
@@ -328,16 +324,12 @@ export const pruneImages = defineTool({
     // The engine prunes only dangling images unless told dangling=false; `all` alone says which.
     checkImagePruneFilters(filters);
     const f = { ...filters, ...(all && { dangling: ['false'] }) };
-    const known = await imageIds(docker, signal);
-    const res = (await docker.pruneImages({ filters: engineFilters(f), abortSignal: signal })) as PruneResult;
-    const entries = res.ImagesDeleted ?? [];
-    const ids = deletedImages(entries, known);
-    const untagged = entries.flatMap((r) => (r.Untagged ? [r.Untagged] : []));
+    const { deleted, untagged, space } = await enginePrune(docker, f, signal);
     return {
-      removed: ids.slice(0, limits.maxListResults),
+      removed: deleted.slice(0, limits.maxListResults),
       untagged: untagged.slice(0, limits.maxListResults),
-      count: ids.length,
-      space_reclaimed: res.SpaceReclaimed ?? 0,
+      count: deleted.length,
+      space_reclaimed: space,
     };
   },
 });

@@ -8,6 +8,7 @@ import type Dockerode from 'dockerode';
 import type { Preview } from '../../core/tool.ts';
 import { shortId } from '../../docker/names.ts';
 import { engineRequest } from '../../docker/request.ts';
+import { engineFilters } from '../params.ts';
 import { checkPruneFilters, labelsPass } from '../prune-filters.ts';
 import { parseTimePoint } from '../time.ts';
 
@@ -126,6 +127,28 @@ const bareId = (id: string) => id.replace(/^sha256:/, '');
 /** Every image ID on the engine, intermediate ones included (bare: see bareId). */
 export const imageIds = async (docker: Dockerode, signal: AbortSignal): Promise<Set<string>> =>
   new Set((await docker.listImages({ all: true, abortSignal: signal })).map((i) => bareId(i.Id)));
+
+/**
+ * The engine's own prune (an unconfirmed call), reported as images: those it deleted (not the layers
+ * its answer also lists), the tags it removed, and the space it says it freed.
+ */
+export async function enginePrune(
+  docker: Dockerode,
+  filters: Record<string, string[]>,
+  signal: AbortSignal,
+): Promise<{ deleted: string[]; untagged: string[]; space: number }> {
+  const known = await imageIds(docker, signal);
+  const r = (await docker.pruneImages({ filters: engineFilters(filters), abortSignal: signal })) as {
+    ImagesDeleted?: RemoveEntry[] | null;
+    SpaceReclaimed?: number;
+  };
+  const entries = r.ImagesDeleted ?? [];
+  return {
+    deleted: deletedImages(entries, known),
+    untagged: entries.flatMap((e) => (e.Untagged ? [e.Untagged] : [])),
+    space: r.SpaceReclaimed ?? 0,
+  };
+}
 
 /**
  * Removes exactly the planned images that still qualify: their tags, then the image itself.

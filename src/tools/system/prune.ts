@@ -13,7 +13,7 @@ import { apiAtLeast } from '../../docker/engine.ts';
 import { shortId } from '../../docker/names.ts';
 import { podmanRefusal } from '../../docker/podman.ts';
 import { engineRequest } from '../../docker/request.ts';
-import { deletedImages, imageIds } from '../images/prune.ts';
+import { enginePrune } from '../images/prune.ts';
 import { strandedBy } from '../networks/prune.ts';
 import { NetworkName } from '../networks/ref.ts';
 import { engineFilters, MAX_ENTRIES, MAX_VALUE } from '../params.ts';
@@ -113,15 +113,11 @@ const STAGES: Stage[] = [
   {
     name: 'images',
     run: async (docker, filters, signal, max) => {
-      const known = await imageIds(docker, signal);
-      const r = await docker.pruneImages({ filters: engineFilters(filters), abortSignal: signal });
-      // The engine lists the layers it released among the images it deleted: only images count.
-      const deleted = deletedImages(r.ImagesDeleted ?? [], known);
-      const untagged = (r.ImagesDeleted ?? []).filter((d) => d.Untagged).length;
+      const { deleted, untagged, space } = await enginePrune(docker, filters, signal);
       return {
         removed: deleted.length,
-        space_reclaimed: r.SpaceReclaimed ?? 0,
-        ...(untagged > 0 && { untagged }),
+        space_reclaimed: space,
+        ...(untagged.length > 0 && { untagged: untagged.length }),
         items: deleted.slice(0, max),
       };
     },
