@@ -98,8 +98,8 @@ export interface Preview {
   objects?: readonly string[];
   /** Bytes the call frees (prunes). */
   reclaims?: number;
-  /** `reclaims` is a floor: layers the objects share with each other may free more. */
-  reclaimsAtLeast?: boolean;
+  /** `reclaims` is a floor, and why (e.g. "more where the images share layers with each other"). */
+  reclaimsAtLeast?: string;
   /**
    * The call does more than remove `objects` (a deploy, a load, a build cache prune), so it is asked
    * even when none are listed. Otherwise `objects: []` with a `plan` means nothing would change: the

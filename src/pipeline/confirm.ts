@@ -116,7 +116,7 @@ export function questionOf(
     if (preview.reclaims !== undefined)
       lines.push(
         preview.reclaimsAtLeast
-          ? `Space reclaimed: at least ${bytes(preview.reclaims)} (more where the images share layers with each other).`
+          ? `Space reclaimed: at least ${bytes(preview.reclaims)} (${preview.reclaimsAtLeast}).`
           : `Space reclaimed: ${bytes(preview.reclaims)}.`,
       );
   } else {

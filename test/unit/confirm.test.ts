@@ -141,9 +141,11 @@ describe('questionOf with a space that is a floor', () => {
       action: 'remove these dangling images',
       objects: ['a', 'b'],
       reclaims: 2_000,
-      reclaimsAtLeast: true,
+      reclaimsAtLeast: 'more where the images share layers with each other',
     });
-    expect(q.message).toContain('Space reclaimed: at least 2.0 KB (more where the images share layers');
+    expect(q.message).toContain(
+      'Space reclaimed: at least 2.0 KB (more where the images share layers with each other).',
+    );
   });
 });
 

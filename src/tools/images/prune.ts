@@ -77,6 +77,8 @@ export async function imageSizes(docker: Dockerode, signal: AbortSignal): Promis
   return sizes;
 }
 
+const SHARED_LAYERS = 'more where the images share layers with each other';
+
 /**
  * What removing `ids` frees: each image's own layers (size less what it shares). A floor when some
  * share layers (with each other they go too, with others they stay); undefined when a size is unknown.
@@ -90,7 +92,7 @@ export function spaceFreed(ids: string[], sizes: ImageSizes): Pick<Preview, 'rec
     reclaims += Math.max(0, s.size - s.shared);
     shared ||= s.shared > 0;
   }
-  return { reclaims, ...(shared && ids.length > 1 && { reclaimsAtLeast: true }) };
+  return { reclaims, ...(shared && ids.length > 1 && { reclaimsAtLeast: SHARED_LAYERS }) };
 }
 
 export function imagePreview(candidates: ImageCandidate[], all: boolean, sizes: ImageSizes): Preview {

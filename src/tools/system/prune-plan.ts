@@ -68,7 +68,9 @@ export async function systemPreview(docker: Dockerode, s: Scope, signal: AbortSi
     // The build cache stage removes what it finds when it runs: asked even when nothing else is listed.
     ...(s.buildCache && { beyondObjects: true }),
     // An image whose size is unknown, or images sharing layers, make the total a floor.
-    ...((imageBytes.reclaims === undefined || imageBytes.reclaimsAtLeast) && { reclaimsAtLeast: true }),
+    ...(imageBytes.reclaims === undefined
+      ? { reclaimsAtLeast: 'the size of an image to remove is not known' }
+      : imageBytes.reclaimsAtLeast && { reclaimsAtLeast: imageBytes.reclaimsAtLeast }),
     objects: [
       ...containers.map((c) => `container ${c.name}`),
       ...networks.map((n) => `network ${n.name}`),
