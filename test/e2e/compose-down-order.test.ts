@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { type RunningServer, startServer, structured } from '../helpers/client.ts';
-import { RUN_ID, TEST_IMAGE, TEST_LABEL, testSocket, uniqueName } from '../helpers/engine.ts';
+import { RUN_ID, TEST_IMAGE, TEST_LABEL, testDocker, testSocket, uniqueName } from '../helpers/engine.ts';
+import { ERA_2025, startRaw } from '../helpers/raw-stdio.ts';
 
 let server: RunningServer;
 const name = uniqueName('mcpt-down')
@@ -97,4 +98,64 @@ describe('docker_compose_down', () => {
     // Two levels of one grace period each: three stops one after another take at least three.
     expect(took).toBeLessThan(3 * GRACE * 1000);
   }, 60_000);
+});
+
+/**
+ * Calls `tool` on the project in a server of its own, and ends that server's stdin once both web
+ * containers are down (db, a level later, still has its grace period to go): the call is cancelled by
+ * the shutdown, and its answer is the one text the caller gets.
+ */
+async function shutDownAfterWeb(tool: string): Promise<string> {
+  const s = startRaw({ DOCKER_HOST: process.env.DOCKER_HOST ?? '' }, [
+    '--allow-destructive',
+    '--shutdown-grace',
+    '1',
+  ]);
+  await s.request({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: ERA_2025, capabilities: {}, clientInfo: { name: 't', version: '1' } },
+  });
+  await s.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+  await s.write(
+    `${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: tool, arguments: { project_name: name } } })}\n`,
+  );
+  const webDown = async () => {
+    const cs = await testDocker().listContainers({
+      all: true,
+      filters: { label: [`com.docker.compose.project=${name}`, 'com.docker.compose.service=web'] },
+    });
+    // Stopped by stop, or stopped and removed by down.
+    return cs.length === 0 || cs.every((c) => c.State !== 'running');
+  };
+  while (!(await webDown())) await Bun.sleep(100);
+  await Bun.sleep(500); // the server's own answer from the engine, after the engine's state
+  s.child.stdin.end();
+  const answer = (await s.waitFor(2, 15_000)) as {
+    result: { isError?: boolean; content: { text: string }[] };
+  };
+  await s.close();
+  expect(answer.result.content[0]?.text).toStartWith('cancelled:');
+  expect(answer.result.isError).toBe(true);
+  return answer.result.content[0]?.text ?? '';
+}
+
+describe('a project call stopped part-way', () => {
+  it('says which containers it already stopped, and which it already removed', async () => {
+    structured(await server.client.callTool('docker_compose_up', { content, project_name: name }));
+    const stop = await shutDownAfterWeb('docker_compose_stop');
+    expect(stop).toStartWith('cancelled: docker_compose_stop was cancelled: the server is shutting down');
+    expect(stop).toMatch(new RegExp(`stopped before it stopped: ${name}-web-\\d, ${name}-web-\\d\\b`));
+    expect(stop).toContain('Run docker_compose_stop again to stop the rest.');
+
+    // db's stop, cut short in the server, goes on in the engine: started before it ends, db would stay down.
+    await testDocker().getContainer(`${name}-db-1`).wait({ condition: 'not-running' });
+    structured(await server.client.callTool('docker_compose_start', { project_name: name }));
+    const down = await shutDownAfterWeb('docker_compose_down');
+    expect(down).toMatch(
+      new RegExp(`removed before it stopped: container ${name}-web-\\d, container ${name}-web-\\d\\b`),
+    );
+    expect(down).toContain('Run docker_compose_down again to remove the rest.');
+  }, 90_000);
 });

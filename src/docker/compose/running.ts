@@ -3,11 +3,10 @@
  * and the projects there are (ours and Docker Compose's). Needs no files. Knows nothing of MCP.
  */
 import type Dockerode from 'dockerode';
-import { reword, ToolError } from '../../core/errors.ts';
 import type { ProgressFn } from '../../core/progress.ts';
-import { engineError } from '../errors.ts';
 import type { Step } from './project.ts';
 import { L } from './spec.ts';
+import { partWay } from './stopped.ts';
 
 const name = (c: { Names?: string[] }) => (c.Names?.[0] ?? '').replace(/^\//, '');
 
@@ -41,35 +40,52 @@ export interface DownPlan {
 
 const NOT_ASKED = 'left: not in the question the user accepted';
 
+interface DownOptions {
+  volumes?: boolean;
+  timeout?: number;
+  signal: AbortSignal;
+  progress: ProgressFn;
+  only?: DownPlan;
+  /** Each service's dependencies from the project's files, when the call gave them. */
+  dependsOn?: Record<string, string[]>;
+}
+
 /**
  * Stops and removes the project's containers and networks; its named volumes only when asked. Never
- * images. With `only` (a confirmed down), what the question did not show is left and reported.
+ * images. With `only` (a confirmed down), what the question did not show is left and reported. Stopped
+ * part-way, the answer says what was removed.
  */
-export async function down(
-  docker: Dockerode,
-  project: string,
-  o: {
-    volumes?: boolean;
-    timeout?: number;
-    signal: AbortSignal;
-    progress: ProgressFn;
-    only?: DownPlan;
-    /** Each service's dependencies from the project's files, when the call gave them. */
-    dependsOn?: Record<string, string[]>;
-  },
-): Promise<Step[]> {
+export async function down(docker: Dockerode, project: string, o: DownOptions): Promise<Step[]> {
   const steps: Step[] = [];
+  const removed: string[] = [];
+  const part = partWay(o.signal, removed, 'removed', 'Run docker_compose_down again to remove the rest.');
+  const record = (step: Step) => {
+    steps.push(step);
+    if (step.action === 'removed') removed.push(step.object);
+  };
+  try {
+    await removeAll(docker, project, o, record);
+    return steps;
+  } catch (e) {
+    throw part.failed(e);
+  } finally {
+    part.dispose();
+  }
+}
+
+async function removeAll(docker: Dockerode, project: string, o: DownOptions, record: (s: Step) => void) {
   const { signal, only } = o;
   const asked = (list: string[] | undefined, key: string) => !list || list.includes(key);
   const cs = await docker.listContainers({ all: true, filters: projectFilter(project), abortSignal: signal });
   let left = false;
+  let removedCount = 0;
   // Dependents before what they depend on, each level at once (as Compose does): a database is not
   // stopped under a web server still using it, and N containers take one stop timeout, not N.
   for (const level of stopLevels(cs, o.dependsOn)) {
     const mine = level.filter((c) => asked(only?.containers, c.Id));
     for (const c of level.filter((c) => !mine.includes(c))) {
       left = true;
-      steps.push({ service: c.Labels[L.service], object: `container ${name(c)}`, action: NOT_ASKED });
+      record({ service: c.Labels[L.service], object: `container ${name(c)}`, action: NOT_ASKED });
     }
     const done = await Promise.allSettled(
       mine.map(async (c) => {
@@ -79,36 +95,35 @@ export async function down(
             .stop({ ...(o.timeout !== undefined && { t: o.timeout }), abortSignal: signal })
             .catch(() => undefined);
         await ctr.remove({ force: true, v: false, abortSignal: signal });
-        steps.push({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
-        o.progress(steps.length, undefined, `container ${name(c)} removed`);
+        record({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
+        o.progress(++removedCount, undefined, `container ${name(c)} removed`);
       }),
     );
     const failed = done.find((r) => r.status === 'rejected');
-    if (failed) throw partialDown(failed.reason, steps, signal);
+    if (failed) throw failed.reason;
   }
   // A container left in place may still use a network or volume: that one stays too, and says why.
   const removeOr = async (object: string, remove: () => Promise<unknown>) => {
     try {
       await remove();
-      steps.push({ object, action: 'removed' });
+      record({ object, action: 'removed' });
     } catch (e) {
       const status = (e as { statusCode?: number }).statusCode;
       if (!left || (status !== 403 && status !== 409)) throw e;
-      steps.push({ object, action: 'left: in use by a container not in the question' });
+      record({ object, action: 'left: in use by a container not in the question' });
     }
   };
   for (const n of (await docker.listNetworks({ filters: projectFilter(project), abortSignal: signal })) ??
     []) {
-    if (!asked(only?.networks, n.Id)) steps.push({ object: `network ${n.Name}`, action: NOT_ASKED });
+    if (!asked(only?.networks, n.Id)) record({ object: `network ${n.Name}`, action: NOT_ASKED });
     else await removeOr(`network ${n.Name}`, () => docker.getNetwork(n.Id).remove({ abortSignal: signal }));
   }
   if (o.volumes)
     for (const v of (await docker.listVolumes({ filters: projectFilter(project), abortSignal: signal }))
       .Volumes ?? []) {
-      if (!asked(only?.volumes, v.Name)) steps.push({ object: `volume ${v.Name}`, action: NOT_ASKED });
+      if (!asked(only?.volumes, v.Name)) record({ object: `volume ${v.Name}`, action: NOT_ASKED });
       else await removeOr(`volume ${v.Name}`, () => docker.getVolume(v.Name).remove({ abortSignal: signal }));
     }
-  return steps;
 }
 
 /**
@@ -147,26 +162,6 @@ export function stopLevels<T extends { Labels: Record<string, string> }>(
     levels[l] = [...(levels[l] ?? []), c];
   }
   return levels.filter(Boolean);
-}
-
-/** A failure, cancel or timeout part-way through down: the error, saying what was already removed. */
-function partialDown(e: unknown, steps: Step[], signal: AbortSignal): unknown {
-  const removed = steps.filter((s) => s.action === 'removed').map((s) => s.object);
-  const said = (m: string) => `${m}; removed before it stopped: ${removed.join(', ')}`;
-  const next = (h: string | undefined) =>
-    `${h ? `${h} ` : ''}Run docker_compose_down again to remove the rest.`;
-  // A cancel or timeout answers with the signal's reason: it says what was done.
-  if (signal.aborted && signal.reason instanceof ToolError) {
-    if (removed.length) {
-      const reason = signal.reason as { message: string; hint?: string };
-      reason.message = said(reason.message);
-      reason.hint = next(reason.hint);
-    }
-    return signal.reason;
-  }
-  const base = e instanceof ToolError ? e : engineError(e);
-  if (!base || removed.length === 0) return e;
-  return reword(base, said, next);
 }
 
 /** Compose projects on the engine (ours and Docker Compose's), from their containers' labels. */

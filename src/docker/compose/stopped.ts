@@ -1,7 +1,8 @@
 /**
- * What `up` says when it stops part-way (a failure, a cancel, a timeout): the steps done and what
- * was in flight, so nothing is left half-made without the caller knowing; and the contents it copies
- * into a container before starting it.
+ * What a project call says when it stops part-way (a failure, a cancel, a timeout): for `up` the steps
+ * done and what was in flight, for down, stop, start and restart the containers already acted on, so
+ * nothing is left half-done without the caller knowing; and the contents `up` copies into a container
+ * before starting it.
  */
 import type Dockerode from 'dockerode';
 import { reword, ToolError } from '../../core/errors.ts';
@@ -57,6 +58,32 @@ export function partial(e: unknown, steps: Step[], at: InFlight, signal: AbortSi
     (m) => `${m}; ${exists}`,
     (h) => `${h ? `${h} ` : ''}${next}`,
   );
+}
+
+/**
+ * For down, stop, start and restart: what was `past` (e.g. "stopped") before a failure, cancel or
+ * timeout, said in its answer with `next` as the hint. A cancelled or timed-out call is answered at
+ * once with the signal's reason, so that reason is told as the abort happens; `failed` words an
+ * engine failure. `dispose` once the call is over.
+ */
+export function partWay(signal: AbortSignal, done: readonly string[], past: string, next?: string) {
+  const said = (m: string) => `${m}; ${past} before it stopped: ${done.join(', ')}`;
+  const hint = (h: string | undefined) => (next ? `${h ? `${h} ` : ''}${next}` : h);
+  const onAbort = () => {
+    const reason: unknown = signal.reason;
+    if (!(reason instanceof ToolError) || done.length === 0) return;
+    (reason as { message: string }).message = said(reason.message);
+    (reason as { hint?: string }).hint = hint(reason.hint);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    failed(e: unknown): unknown {
+      if (signal.aborted) return signal.reason;
+      const base = e instanceof ToolError ? e : engineError(e);
+      return base && done.length > 0 ? reword(base, said, hint) : e;
+    },
+    dispose: () => signal.removeEventListener('abort', onAbort),
+  };
 }
 
 /** Secrets and configs backed by an environment variable or inline content: copied in before start. */

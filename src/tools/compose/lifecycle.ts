@@ -1,20 +1,17 @@
 /** docker_compose_start, _stop and _restart: on a project's existing containers (or some services). */
 import Type from 'typebox';
-import { reword, ToolError } from '../../core/errors.ts';
+import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { projectContainers, stopLevels } from '../../docker/compose/running.ts';
-import { engineError } from '../../docker/errors.ts';
+import { partWay } from '../../docker/compose/stopped.ts';
 import { projectName, projectRef } from './params.ts';
 
 type Verb = 'start' | 'stop' | 'restart';
-/** A failure part-way: the error, saying which containers were already acted on. */
-function partly(e: unknown, verb: Verb, done: string[]): unknown {
-  const base = e instanceof ToolError ? e : engineError(e);
-  if (!base || done.length === 0) return e;
-  const past = verb === 'stop' ? 'stopped' : verb === 'start' ? 'started' : 'restarted';
-  return reword(base, (m) => `${m}; ${past} before it stopped: ${done.join(', ')}`);
-}
-
+const PAST = { start: 'started', stop: 'stopped', restart: 'restarted' } as const;
+const AGAIN = {
+  start: 'Run docker_compose_start again to start the rest.',
+  stop: 'Run docker_compose_stop again to stop the rest.',
+} as const;
 const tool = (verb: Verb, title: string, description: string) =>
   defineTool({
     name: `docker_compose_${verb}`,
@@ -39,19 +36,24 @@ const tool = (verb: Verb, title: string, description: string) =>
       // containers of one level at once (a stop waits out each one's grace period).
       const levels = stopLevels(cs);
       const done: string[] = [];
-      for (const level of verb === 'stop' ? levels : levels.reverse()) {
-        const acted = await Promise.allSettled(
-          level.map(async (c) => {
-            const ctr = engine.docker.getContainer(c.Id);
-            if (verb === 'start' && c.State !== 'running') await ctr.start({ abortSignal: signal });
-            if (verb === 'stop' && c.State === 'running') await ctr.stop({ abortSignal: signal });
-            if (verb === 'restart') await ctr.restart({ abortSignal: signal });
-            return (c.Names?.[0] ?? '').replace(/^\//, '');
-          }),
-        );
-        for (const a of acted) if (a.status === 'fulfilled') done.push(a.value);
-        const failed = acted.find((a) => a.status === 'rejected');
-        if (failed) throw partly(signal.aborted ? signal.reason : failed.reason, verb, done);
+      const part = partWay(signal, done, PAST[verb], verb === 'restart' ? undefined : AGAIN[verb]);
+      try {
+        for (const level of verb === 'stop' ? levels : levels.reverse()) {
+          const acted = await Promise.allSettled(
+            level.map(async (c) => {
+              const ctr = engine.docker.getContainer(c.Id);
+              if (verb === 'start' && c.State !== 'running') await ctr.start({ abortSignal: signal });
+              if (verb === 'stop' && c.State === 'running') await ctr.stop({ abortSignal: signal });
+              if (verb === 'restart') await ctr.restart({ abortSignal: signal });
+              return (c.Names?.[0] ?? '').replace(/^\//, '');
+            }),
+          );
+          for (const a of acted) if (a.status === 'fulfilled') done.push(a.value);
+          const failed = acted.find((a) => a.status === 'rejected');
+          if (failed) throw part.failed(failed.reason);
+        }
+      } finally {
+        part.dispose();
       }
       return { project, containers: done };
     },
