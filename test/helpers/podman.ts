@@ -39,6 +39,7 @@ export const PODMAN_DIFFERS = {
   'state-wording':
     'Podman words a container-state refusal its own way ("can only kill running containers … container state improper", HTTP 500); it maps to conflict all the same.',
   'init-event': 'Podman emits an "init" event between a container\'s "create" and "start".',
+  'exec-events': 'Podman emits one "exec_died" event for an exec, with no "exec_create" or "exec_start".',
   'ports-picked-at-create':
     'Podman picks the host port of a binding without one when the container is created (Docker: when it starts).',
   'binds-with-defaults':

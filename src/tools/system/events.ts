@@ -9,6 +9,7 @@ import { shortId } from '../../docker/names.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
 import { engineFilters, FilterMap, TimeEnd, TimePoint } from '../params.ts';
 import { timeWindow } from '../time.ts';
+import { HealthExecs } from './health-execs.ts';
 
 interface EngineEvent {
   Type?: string;
@@ -72,7 +73,7 @@ export function eventRow(e: EngineEvent) {
 export const dockerEvents = defineTool({
   name: 'docker_events',
   title: 'Engine events',
-  description: 'Engine events in a window, up to max_events/max_wait.',
+  description: 'Engine events in a window, up to max_events/max_wait; health check runs counted, not listed.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
@@ -82,12 +83,21 @@ export const dockerEvents = defineTool({
       filters: FilterMap('e.g. {"event":["die"]}'),
       max_events: Type.Optional(Type.Integer({ minimum: 1, default: 100 })),
       max_wait: Type.Optional(Type.Number({ minimum: 0.1, maximum: 60, default: 5, description: 'Seconds' })),
+      health_checks: Type.Optional(
+        Type.Boolean({ default: false, description: "List each health check run's exec events too" }),
+      ),
     },
     { additionalProperties: false },
   ),
   output: Type.Object({
     events: Type.Array(EventRow),
     count: Type.Integer(),
+    health_checks: Type.Optional(
+      Type.Array(Type.Object({ container: Type.String(), runs: Type.Integer(), failed: Type.Integer() }), {
+        description:
+          'Health check runs left out of events (3 exec events each); health_checks: true lists them',
+      }),
+    ),
     ended: Type.Union(
       [Type.Literal('max_events'), Type.Literal('max_wait'), Type.Literal('until'), Type.Literal('closed')],
       { description: 'What ended the read' },
@@ -112,18 +122,23 @@ export const dockerEvents = defineTool({
         hint: `Filter by ${EVENT_FILTERS.join(', ')}.`,
       });
     const max = Math.min(args.max_events ?? 100, limits.maxListResults);
-    const events: ReturnType<typeof eventRow>[] = [];
     // If the stream ends by itself, `until` passed, or without one the engine went away.
     let ended: 'max_events' | 'max_wait' | 'until' | 'closed' = until === undefined ? 'closed' : 'until';
 
-    // One local stop for the wait; the call's signal (cancel, timeout) still wins and rejects.
+    // One local stop for the wait, one for enough events; the call's signal (cancel, timeout) still wins.
     const wait = new AbortController();
+    const enough = new AbortController();
     const timer = setTimeout(() => wait.abort(), (args.max_wait ?? 5) * 1000);
-    const read = AbortSignal.any([signal, wait.signal]);
+    const read = AbortSignal.any([signal, wait.signal, enough.signal]);
+    const sorted = new EventSort(
+      max,
+      args.health_checks ? undefined : (ready) => new HealthExecs(docker, signal, ready),
+    );
+    sorted.onFull = () => enough.abort();
     const lines = new LineSplitter((line) => {
-      if (!line.trim() || events.length >= max) return;
+      if (!line.trim()) return;
       try {
-        events.push(eventRow(JSON.parse(line) as EngineEvent));
+        sorted.add(JSON.parse(line) as EngineEvent);
       } catch {
         // A line that is not JSON is not an event; skip it rather than fail the read.
       }
@@ -143,18 +158,79 @@ export const dockerEvents = defineTool({
         stream,
         (chunk) => {
           lines.push(chunk);
-          if (events.length < max) return undefined;
-          ended = 'max_events';
-          return false;
+          return sorted.full ? false : undefined;
         },
         read,
       );
+      if (sorted.full) ended = 'max_events';
     } catch (e) {
-      if (signal.aborted || !wait.signal.aborted) throw e;
-      ended = 'max_wait';
+      if (signal.aborted || !(wait.signal.aborted || enough.signal.aborted)) throw e;
+      ended = enough.signal.aborted ? 'max_events' : 'max_wait';
     } finally {
       clearTimeout(timer);
     }
-    return { events, count: events.length, ended };
+    const { events, checks } = await sorted.result();
+    return { events, count: events.length, ended, ...(checks.length > 0 && { health_checks: checks }) };
   },
 });
+
+/**
+ * The events read, in order, up to `max` listed; health check runs counted by container rather than
+ * listed (when `checks` is given). `onFull` runs once `max` are listed, which may be after an event's
+ * container was looked up.
+ */
+class EventSort {
+  private readonly raw: EngineEvent[] = [];
+  private next = 0;
+  private readonly listed: EngineEvent[] = [];
+  private readonly runs = new Map<string, { container: string; runs: number; failed: number }>();
+  private readonly health?: HealthExecs;
+  full = false;
+  onFull?: () => void;
+
+  constructor(
+    private readonly max: number,
+    checks: ((ready: () => void) => HealthExecs) | undefined,
+  ) {
+    this.health = checks?.(() => this.advance());
+  }
+
+  add(e: EngineEvent) {
+    if (this.full) return;
+    this.raw.push(e);
+    this.advance();
+  }
+
+  private advance() {
+    while (!this.full && this.next < this.raw.length) {
+      const e = this.raw[this.next] as EngineEvent;
+      const kind = this.health?.classify(e) ?? 'other';
+      if (kind === 'unknown') return;
+      this.next++;
+      if (kind === 'other') {
+        this.listed.push(e);
+        if (this.listed.length >= this.max) {
+          this.full = true;
+          this.onFull?.();
+        }
+      } else if (e.Action === 'exec_die') {
+        const name = e.Actor?.Attributes?.name ?? shortId(e.Actor?.ID ?? '');
+        const r = this.runs.get(name) ?? { container: name, runs: 0, failed: 0 };
+        r.runs++;
+        if (e.Actor?.Attributes?.exitCode !== '0') r.failed++;
+        this.runs.set(name, r);
+      }
+    }
+    // What is sorted no longer needs keeping.
+    if (this.next === this.raw.length) {
+      this.raw.length = 0;
+      this.next = 0;
+    }
+  }
+
+  async result() {
+    await this.health?.settled();
+    this.advance();
+    return { events: this.listed.map(eventRow), checks: [...this.runs.values()] };
+  }
+}
