@@ -46,3 +46,34 @@ it('refuses a volume in use, naming the container, without asking the user', asy
   }
   expect((await docker.getVolume(volume).inspect()).Name).toBe(volume);
 }, 60_000);
+
+it('says in the question how much data the volume holds, and removes nothing when declined', async () => {
+  const volume = uniqueName('mcpt-vol');
+  volumes.push(volume);
+  await docker.createVolume({ Name: volume, Labels: testLabels() });
+  const writer = await docker.createContainer({
+    name: uniqueName('mcpt-writer'),
+    Image: TEST_IMAGE,
+    Cmd: ['dd', 'if=/dev/zero', 'of=/data/f', 'bs=1024', 'count=100'],
+    Labels: testLabels(),
+    HostConfig: { NetworkMode: 'none', Binds: [`${volume}:/data`] },
+  });
+  await writer.start();
+  await writer.wait();
+  await writer.remove();
+  const client = await askingClient({
+    kind: 'v1',
+    env: { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' },
+    answer: () => 'decline',
+  });
+  try {
+    const error = errorOf(await client.callTool('docker_remove_volume', { volume_name: volume }));
+    expect(error.kind).toBe('cancelled');
+    expect(client.asked).toHaveLength(1);
+    expect(client.asked[0]?.message).toContain(`remove volume '${volume}' and all the data in it`);
+    expect(client.asked[0]?.message).toMatch(/Space reclaimed: 10\d\.\d KB\./);
+  } finally {
+    await client.close();
+  }
+  expect((await docker.getVolume(volume).inspect()).Name).toBe(volume);
+}, 60_000);

@@ -7,7 +7,7 @@ import { apiAtLeast } from '../../docker/engine.ts';
 import { findVolume } from '../../docker/resolve.ts';
 import { sameAsAsked } from '../asked.ts';
 import { DriverName, engineFilters, FilterMap, StringMap } from '../params.ts';
-import { checkVolumePruneFilters, removePlannedVolumes, volumePreview } from './prune.ts';
+import { checkVolumePruneFilters, removePlannedVolumes, volumePreview, volumeSizes } from './prune.ts';
 import { containersUsing, VOLUME_NAME, VolumeRef, VolumeSummary, volumeSummary } from './ref.ts';
 
 export const createVolume = defineTool({
@@ -77,9 +77,19 @@ export const removeVolume = defineTool({
     const plan = { created: createdOf(found) };
     if (!found)
       return { action: `remove volume '${volume_name}' (it does not exist now)`, objects: [], plan };
-    // A volume in use cannot go, force or not: say so before asking rather than after.
-    await refuseInUse(docker, volume_name, signal);
-    return { action: `remove volume '${volume_name}' and all the data in it`, objects: [volume_name], plan };
+    // A volume in use cannot go, force or not: say so before asking rather than after. The person
+    // weighs the data by its size (the engine's disk usage; left out when it cannot say).
+    const [, sizes] = await Promise.all([
+      refuseInUse(docker, volume_name, signal),
+      volumeSizes(docker, signal),
+    ]);
+    const size = sizes?.get(volume_name);
+    return {
+      action: `remove volume '${volume_name}' and all the data in it`,
+      objects: [volume_name],
+      plan,
+      ...(size !== undefined && { reclaims: size }),
+    };
   },
   handler: async ({ volume_name, force }, { engine: { docker }, signal, confirmed }) => {
     const found = await findVolume(docker, volume_name, signal);
