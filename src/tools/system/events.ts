@@ -70,10 +70,13 @@ export function eventRow(e: EngineEvent) {
   };
 }
 
+const askedForExecs = (filters: Record<string, string[]> | undefined) =>
+  (filters?.event ?? []).some((e) => e.startsWith('exec_'));
+
 export const dockerEvents = defineTool({
   name: 'docker_events',
   title: 'Engine events',
-  description: 'Engine events in a window, up to max_events/max_wait; health check runs counted, not listed.',
+  description: 'Engine events in a window, up to max_events/max_wait.',
   safety: 'safe',
   idempotent: true,
   input: Type.Object(
@@ -83,9 +86,6 @@ export const dockerEvents = defineTool({
       filters: FilterMap('e.g. {"event":["die"]}'),
       max_events: Type.Optional(Type.Integer({ minimum: 1, default: 100 })),
       max_wait: Type.Optional(Type.Number({ minimum: 0.1, maximum: 60, default: 5, description: 'Seconds' })),
-      health_checks: Type.Optional(
-        Type.Boolean({ default: false, description: "List each health check run's exec events too" }),
-      ),
     },
     { additionalProperties: false },
   ),
@@ -95,7 +95,7 @@ export const dockerEvents = defineTool({
     health_checks: Type.Optional(
       Type.Array(Type.Object({ container: Type.String(), runs: Type.Integer(), failed: Type.Integer() }), {
         description:
-          'Health check runs left out of events (3 exec events each); health_checks: true lists them',
+          'Health check runs left out of events (3 exec events each); filter by an exec_ event to list them',
       }),
     ),
     ended: Type.Union(
@@ -132,7 +132,8 @@ export const dockerEvents = defineTool({
     const read = AbortSignal.any([signal, wait.signal, enough.signal]);
     const sorted = new EventSort(
       max,
-      args.health_checks ? undefined : (ready) => new HealthExecs(docker, signal, ready),
+      // Exec events asked for by name are listed, a health check's included.
+      askedForExecs(args.filters) ? undefined : (ready) => new HealthExecs(docker, signal, ready),
     );
     sorted.onFull = () => enough.abort();
     const lines = new LineSplitter((line) => {
