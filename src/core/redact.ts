@@ -12,7 +12,8 @@
  * quoted value to its closing quote, a bare one to the end of the line. An entry of a list of strings
  * (an env list: `TLS_KEY=<a key over several lines>`) is one assignment, its value all the rest. A
  * secret-named flag's value is masked too: the next word in text (`--password x`), the next element
- * in a list (`["--password", "x"]`). A PEM private key block is masked whole wherever it appears.
+ * in a list (`["--password", "x"]`). A PEM private key block is masked whole wherever it appears, also
+ * over the items of a list that hold one line each (log lines).
  * Also: a JSON document inside a string (`{\"password\": \"x\"}`), a header with no blank after its
  * colon (`X-Api-Key:x`), Redis's `requirepass x`, and, after the client's name only, curl's
  * `-u user:x`, mysql's `-px`, redis-cli's `-a x`, sshpass's and `docker login`'s `-p x` (elsewhere
@@ -716,9 +717,11 @@ function walkList(list: unknown[]): unknown[] {
   let afterFlag = false;
   // The client a command list runs (`["curl", "-u", "user:x"]`), once an element names one.
   let client: Client | undefined;
+  // A private key whose lines are items of their own (log lines): its last item, and what marks its lines.
+  let key: KeySpan | undefined;
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
-    let w =
+    let w: unknown =
       afterFlag && flagValue(v)
         ? MASK
         : typeof v === 'string'
@@ -726,6 +729,11 @@ function walkList(list: unknown[]): unknown[] {
             ? redactScript(v)
             : redactEntry(v)
           : walkChanged(v);
+    // Only an item that masked a key's BEGIN line is looked at further: nothing else pays for this.
+    if (typeof v === 'string' && w !== v && v.includes('-----BEGIN ')) {
+      const span = keySpan(list, i);
+      if (span && (!key || span.last > key.last)) key = span;
+    } else if (key && i <= key.last && typeof v === 'string') w = keyLine(v, key);
     if (client && typeof w === 'string') w = clientArg(client, list[i - 1], w);
     if (typeof v === 'string') client = clientOf(v) ?? client;
     afterFlag = typeof v === 'string' && isSecretFlag(v);
@@ -733,6 +741,69 @@ function walkList(list: unknown[]): unknown[] {
     out?.push(w);
   }
   return out ?? list;
+}
+
+/**
+ * A private key printed one line per item (a log's `lines`): from the item that begins it to the item
+ * holding its END line, every item is masked. `prefix` is what stands before the BEGIN armour in its
+ * item (a stream mark `[err] `, a service `web | `, a timestamp), kept on each masked item that starts
+ * with it; `last` the index of the END item, or without one the last item that reads as the key's body.
+ */
+interface KeySpan {
+  last: number;
+  prefix: string;
+  endMark: string;
+}
+
+/** Items looked at past a BEGIN item for its END: more than any key's lines, with another stream's between. */
+const KEY_ITEMS = 256;
+
+/** The span of the last key item `i` begins and does not end, if any (keySpan). */
+function keySpan(list: unknown[], i: number): KeySpan | undefined {
+  const item = shownItem(list[i]);
+  let m: RegExpExecArray | null = null;
+  PEM_BEGIN.lastIndex = 0;
+  for (let next = PEM_BEGIN.exec(item); next; next = PEM_BEGIN.exec(item)) m = next;
+  if (!m) return undefined;
+  const endMark = `-----END ${m[1]}-----`;
+  if (item.includes(endMark, m.index)) return undefined;
+  const prefix = item.slice(0, m.index);
+  const shape = digitless(prefix);
+  const stop = Math.min(list.length - 1, i + KEY_ITEMS);
+  // Its END: on an item marked as the BEGIN item is (the same stream or service; a timestamp differs in
+  // its digits only), before another BEGIN of the same key on such an item.
+  for (let j = i + 1; j <= stop; j++) {
+    const text = shownItem(list[j]);
+    const at = text.indexOf(endMark);
+    if (at >= 0 && digitless(text.slice(0, at)) === shape) return { last: j, prefix, endMark };
+    const again = text.indexOf(`-----BEGIN ${m[1]}-----`);
+    if (again >= 0 && digitless(text.slice(0, again)) === shape) break;
+  }
+  // No END (the key was cut short): the items right after it that read as its body.
+  const words = prefix.split(' ').length - 1;
+  let last = i;
+  while (last < stop && PEM_LINE.test(bodyOf(shownItem(list[last + 1]), prefix, words))) last++;
+  return last > i ? { last, prefix, endMark } : undefined;
+}
+
+const PEM_LINE = new RegExp(`${PEM_BODY.source}|${PEM_HEADER.source}`);
+const shownItem = (v: unknown): string => (typeof v !== 'string' ? '' : hasControl(v) ? clean(v) : v);
+const digitless = (text: string) => text.replace(/\d+/g, '');
+
+/** An item's text after its mark: the key's prefix, or as many words as it has. */
+function bodyOf(text: string, prefix: string, words: number): string {
+  if (text.startsWith(prefix)) return text.slice(prefix.length);
+  let at = 0;
+  for (let n = 0; n < words && at >= 0; n++) at = text.indexOf(' ', at) + 1 || -1;
+  return at < 0 ? text : text.slice(at);
+}
+
+/** An item inside a key's span: `***` after the key's mark; what follows the END armour is kept, redacted. */
+function keyLine(item: string, key: KeySpan): string {
+  const text = shownItem(item);
+  const mark = text.startsWith(key.prefix) ? key.prefix : '';
+  const end = text.indexOf(key.endMark);
+  return mark + MASK + (end >= 0 ? redactText(text.slice(end + key.endMark.length)) : '');
 }
 
 /** Whether a list element after a secret flag is its value to mask. */

@@ -275,6 +275,60 @@ describe('a secret value over several lines is masked whole', () => {
   });
 });
 
+describe('a private key printed one line per item (log lines)', () => {
+  const body = ['MIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun', 'LxoS2tFcz=='];
+  const key = (mark = '') => [
+    `${mark}-----BEGIN RSA PRIVATE KEY-----`,
+    ...body.map((b) => mark + b),
+    `${mark}-----END RSA PRIVATE KEY-----`,
+  ];
+
+  it('masks every line from BEGIN to END, keeping the stream or service mark', () => {
+    expect(redact({ lines: ['starting', ...key(), 'done'] })).toEqual({
+      lines: ['starting', '***', '***', '***', '***', 'done'],
+    });
+    expect(redact(['a', ...key('[err] '), 'b'])).toEqual([
+      'a',
+      '[err] ***',
+      '[err] ***',
+      '[err] ***',
+      '[err] ***',
+      'b',
+    ]);
+    const compose = [...key('keygen | ').slice(0, 3), 'keygen | -----END RSA PRIVATE KEY----- ok'];
+    expect(redact(compose)).toEqual(['keygen | ***', 'keygen | ***', 'keygen | ***', 'keygen | *** ok']);
+  });
+
+  it('masks keys of two streams interleaved, and timestamped lines', () => {
+    const out = key();
+    const err = key('[err] ');
+    const mixed = out.flatMap((l, i) => [l, err[i] as string]);
+    expect(redact([...mixed, 'after'])).toEqual([
+      ...mixed.map((l) => (l.startsWith('[err] ') ? '[err] ***' : '***')),
+      'after',
+    ]);
+    const stamped = key().map((l, i) => `2026-12-08T00:00:0${i}.12345Z ${l}`);
+    expect(redact(stamped)).toEqual(['2026-12-08T00:00:00.12345Z ***', '***', '***', '***']);
+  });
+
+  it('masks a key cut short over the items that read as its body, and no further', () => {
+    expect(redact(['x', ...key('[err] ').slice(0, 3), 'server started on :80', 'MORE'])).toEqual([
+      'x',
+      '[err] ***',
+      '[err] ***',
+      '[err] ***',
+      'server started on :80',
+      'MORE',
+    ]);
+  });
+
+  it('leaves lists without a key, and a key ended in its own item, as they were', () => {
+    const plain = ['-----BEGIN CERTIFICATE-----', 'QUJD', '-----END CERTIFICATE-----', 'next'];
+    expect(redact(plain)).toBe(plain);
+    expect(redact([key().join('\n'), 'QUJDRA'])).toEqual(['***', 'QUJDRA']);
+  });
+});
+
 describe('the value after a secret-named flag is masked', () => {
   it('masks the next word in text, a quoted value to its quote', () => {
     expect(redactText('OPTS=--password envsecret2 --db-token=envsecret3')).toBe(
