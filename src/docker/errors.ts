@@ -187,6 +187,12 @@ function classify(status: number, message: string): [ErrorKind, string | undefin
       'invalid_argument',
       "Check user: the image has no such user. Give one it has, or a numeric uid[:gid] (e.g. '1000:1000').",
     ];
+  // A container whose log driver keeps nothing to read (`none`, or syslog and the like): Docker 501.
+  if (/logging driver does not support reading/i.test(message))
+    return [
+      'conflict',
+      'Its log driver keeps no logs to read (docker inspect shows HostConfig.LogConfig.Type): recreate it with the json-file or local driver to read them; retrying cannot help.',
+    ];
   if (status === 404) return ['not_found', undefined];
   if (status === 409) return ['conflict', conflictHint(message)];
   if (status === 304) return ['conflict', 'Nothing to do: it is already in that state.'];

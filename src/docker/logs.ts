@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { EngineInfo } from '../core/engine.ts';
+import { clean, hasControl } from '../core/fence.ts';
 import { tailMisjoinsLines } from './podman.ts';
 import {
   consume,
@@ -55,15 +56,22 @@ export interface LineBudget {
   maxLines: number;
   /** At most about this many bytes of kept text (the newest line is kept even if alone it is larger). */
   maxBytes: number;
-  /** Only lines passing this test are kept (all are counted in `scanned`). */
+  /**
+   * Only lines passing this test are kept (all are counted in `scanned`). It sees the line cleaned,
+   * as the caller will read it, and without the engine's timestamp when the query asked for them.
+   */
   match?: (line: string) => boolean;
 }
 
 export interface LogTail {
-  /** Oldest first; stderr lines start with STDERR_PREFIX when both streams were read. */
+  /** Oldest first, cleaned (fence.ts); stderr lines start with STDERR_PREFIX when both streams were read. */
   lines: string[];
   /** Lines read, kept or not. */
   scanned: number;
+  /** Lines that passed the match (every line read without one), kept or not. */
+  matched: number;
+  /** Lines read that were longer than MAX_LINE_BYTES, cut there (marked '…'). */
+  cut: number;
 }
 
 /**
@@ -140,13 +148,13 @@ async function forwardStart(
 export async function eachLine(
   stream: Readable,
   tty: boolean,
-  onLine: (line: string, from: StreamName) => boolean | undefined,
+  onLine: (line: string, from: StreamName, cut: boolean) => boolean | undefined,
   signal: AbortSignal,
   stamped = false,
 ): Promise<void> {
   let stopped = false;
-  const feed = (from: StreamName) => (line: string) => {
-    if (!stopped && onLine(line, from) === false) stopped = true;
+  const feed = (from: StreamName) => (line: string, cut: boolean) => {
+    if (!stopped && onLine(line, from, cut) === false) stopped = true;
   };
   const splitters: Record<StreamName, LineSplitter> = {
     stdout: new LineSplitter(feed('stdout')),
@@ -179,19 +187,40 @@ export async function eachLine(
   splitters.stderr.flush();
 }
 
-/** Keeps the newest lines within `budget`, counting every line offered; `markStderr` prefixes stderr lines. */
-function keeper(budget: LineBudget, markStderr: boolean) {
+/**
+ * Keeps the newest lines within `budget`, counting every line offered; `markStderr` prefixes stderr
+ * lines. Lines are cleaned first, so the byte budget counts what the caller reads (colour codes can
+ * be most of a line); `stamped`: the match sees what follows the engine's timestamp.
+ */
+function keeper(budget: LineBudget, markStderr: boolean, stamped = false) {
   const kept = new TailLines(budget.maxLines, budget.maxBytes);
   const { match } = budget;
   let scanned = 0;
+  let cut = 0;
   return {
-    take(line: string, from: StreamName): undefined {
+    take(raw: string, from: StreamName, wasCut = false): undefined {
       scanned++;
-      if (!match || match(line)) kept.push(from === 'stderr' && markStderr ? STDERR_PREFIX + line : line);
+      if (wasCut) cut++;
+      const line = hasControl(raw) ? clean(raw) : raw;
+      if (!match || match(stamped ? line.slice(line.indexOf(' ') + 1) : line))
+        kept.push(from === 'stderr' && markStderr ? STDERR_PREFIX + line : line);
       return undefined;
     },
-    result: (): LogTail => ({ lines: kept.lines(), scanned }),
+    result: (): LogTail => ({ lines: kept.lines(), scanned, matched: kept.total, cut }),
   };
+}
+
+/**
+ * How many of the newest `lines` fit in `maxBytes` as the JSON strings of a list (UTF-8), at least one:
+ * a reader keeps the budget of the text, and this the budget of what a result sends.
+ */
+export function newestFitting(lines: readonly string[], maxBytes: number): number {
+  let bytes = 0;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    bytes += Buffer.byteLength(JSON.stringify(lines[i])) + 1;
+    if (bytes > maxBytes && i < lines.length - 1) return lines.length - 1 - i;
+  }
+  return lines.length;
 }
 
 /**
@@ -207,7 +236,7 @@ export async function tailLines(
   markStderr = true,
   stamped = false,
 ): Promise<LogTail> {
-  const keep = keeper(budget, markStderr);
+  const keep = keeper(budget, markStderr, stamped);
   await eachLine(stream, tty, keep.take, signal, stamped);
   return keep.result();
 }
@@ -225,14 +254,17 @@ export async function readLogTail(
   if (!readsForward(src, query)) return tailLines(stream, src.tty, budget, signal, both, query.timestamps);
   // Read forward: the newest `tail` lines are the tail; the budget and match apply to those alone.
   const window = new TailLines<string>(query.tail, WINDOW_CHARS);
-  // One character tells the stream apart, so the window holds plain strings.
-  const hold = (line: string, from: StreamName) => {
-    window.push(from === 'stderr' ? `e${line}` : `o${line}`);
+  // One character tells the stream apart (and another a cut line), so the window holds plain strings.
+  const hold = (line: string, from: StreamName, cut: boolean) => {
+    window.push(`${from === 'stderr' ? (cut ? 'E' : 'e') : cut ? 'O' : 'o'}${line}`);
     return undefined;
   };
   await eachLine(stream, src.tty, hold, signal, query.timestamps);
-  const keep = keeper(budget, both);
-  for (const tagged of window.lines()) keep.take(tagged.slice(1), tagged[0] === 'e' ? 'stderr' : 'stdout');
+  const keep = keeper(budget, both, query.timestamps);
+  for (const tagged of window.lines()) {
+    const t = tagged[0] as string;
+    keep.take(tagged.slice(1), t === 'e' || t === 'E' ? 'stderr' : 'stdout', t === 'E' || t === 'O');
+  }
   return keep.result();
 }
 

@@ -115,7 +115,8 @@ export class TailBytes {
 
 /**
  * Cuts a byte stream into lines across chunk boundaries. A line longer than `maxLineBytes` is cut
- * there (marked with '…') so one endless line cannot fill memory. A trailing '\r' is dropped.
+ * there (marked with '…', and `cut` set for it) so one endless line cannot fill memory. A trailing
+ * '\r' is dropped.
  */
 export class LineSplitter {
   private partial: Buffer[] = [];
@@ -123,8 +124,8 @@ export class LineSplitter {
   private overflow = false;
 
   constructor(
-    private readonly onLine: (line: string) => void,
-    private readonly maxLineBytes = 16_384,
+    private readonly onLine: (line: string, cut: boolean) => void,
+    private readonly maxLineBytes = MAX_LINE_BYTES,
   ) {}
 
   push(data: Buffer): void {
@@ -155,13 +156,17 @@ export class LineSplitter {
   private emit(): void {
     let line = Buffer.concat(this.partial, this.partialLength).toString('utf8');
     if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (this.overflow) line += '…';
+    const cut = this.overflow;
+    if (cut) line += '…';
     this.partial = [];
     this.partialLength = 0;
     this.overflow = false;
-    this.onLine(line);
+    this.onLine(line, cut);
   }
 }
+
+/** Longest line a LineSplitter keeps by default: the rest of a longer one is dropped. */
+export const MAX_LINE_BYTES = 16_384;
 
 /** Keeps the newest lines within both a line and a byte budget (a ring: old lines fall off the front). */
 export class TailLines<T extends string = string> {

@@ -5,6 +5,8 @@ const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_4
 const RELATIVE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/;
 const RELATIVE_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g;
 const UNIX = /^\d+(?:\.\d+)?$/;
+/** The latest time the engine can hold (int64 nanoseconds: 2262-04-11). */
+const MAX_SECONDS = 9_223_372_036;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
@@ -30,6 +32,15 @@ export function parseTimePoint(value: string, field: string, nowMs = Date.now())
     const ms = Date.parse(normal);
     if (!Number.isNaN(ms)) seconds = ms / 1000;
   }
+  // The engine reads a time as 64-bit nanoseconds: past the year 2262 it fails with a server error.
+  if (seconds !== undefined && seconds > MAX_SECONDS)
+    throw new ToolError(
+      'invalid_argument',
+      `invalid argument '${field}': '${value}' is too far in the future`,
+      {
+        hint: `Give ${field} before the year 2262, as RFC 3339 (2024-05-01T12:00:00Z), unix seconds or a duration ago.`,
+      },
+    );
   if (seconds === undefined || !Number.isFinite(seconds))
     throw new ToolError('invalid_argument', `invalid argument '${field}': '${value}' is not a time`, {
       hint: `Give ${field} as RFC 3339 (2024-05-01T12:00:00Z), unix seconds (1714564800), or a duration ago (30s, 10m, 2h, 1d).`,

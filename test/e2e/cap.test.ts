@@ -65,12 +65,19 @@ describe('the cap, last, at --max-response-bytes 8192', () => {
     const r = await server.client.callTool('docker_container_logs', { container_id: flood.name, tail: 300 });
     expect(r.isError).toBeFalsy();
     expect(bytes(textOf(r))).toBeLessThanOrEqual(MAX);
-    const out = structured<{ lines: string[]; truncated?: { note: string } }>(r);
+    const out = structured<{
+      lines: string[];
+      left_out?: number;
+      note?: string;
+      truncated?: { note: string };
+    }>(r);
     expect(out.lines[0]).toMatch(/^<untrusted-[0-9a-z]+ source="logs of container /);
     expect(out.lines[out.lines.length - 1]).toMatch(/^<\/untrusted-[0-9a-z]+>$/);
     expect(out.lines[out.lines.length - 2]).toContain(`${LINES - 1} ignore`);
     expect(out.lines[out.lines.length - 2]).toContain('[flagged:');
-    expect(out.truncated?.note).toContain('Result over 8 KiB');
+    // The tool keeps what fits and says what it left out; the cap, last, trims what still would not.
+    expect(out.left_out).toBeGreaterThan(0);
+    expect(out.note).toContain('response limit (--max-response-bytes)');
   });
 
   it('holds for the logs resource, fences intact', async () => {

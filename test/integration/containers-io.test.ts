@@ -218,14 +218,15 @@ describe('docker_container_logs', () => {
     expect(err.message).toContain("'until': it is before 'since'");
   });
 
-  it('keeps the newest lines when the response cap cuts a large tail', async () => {
-    const out = await callOk<Logs>(
+  it('keeps the newest lines that fit the response limit, and counts those it left out', async () => {
+    const out = await callOk<Logs & { left_out?: number; note?: string }>(
       'docker_container_logs',
       { container_id: counted, tail: 500 },
       { limits: { maxResponseBytes: 4096 } },
     );
-    expect(out.truncated?.field).toBe('lines');
-    expect(out.truncated?.note).toContain('Use tail, since/until or grep.');
+    expect(out.count + (out.left_out ?? 0)).toBe(500);
+    expect(out.count).toBe(out.lines.length);
+    expect(out.note).toContain(`kept the newest ${out.count} of 500 lines`);
     expect(out.lines.at(-1)).toBe('line-500');
     const first = Number(out.lines[0]?.slice(5));
     expect(out.lines).toEqual(Array.from({ length: out.lines.length }, (_, i) => `line-${first + i}`));

@@ -82,7 +82,7 @@ describe('the log-tail reader', () => {
       { maxLines: 2, maxBytes: 1e6 },
       signal(),
     );
-    expect(got).toEqual({ lines: ['c', 'd'], scanned: 4 });
+    expect(got).toEqual({ lines: ['c', 'd'], scanned: 4, matched: 4, cut: 0 });
   });
 
   it('joins lines cut across chunks and keeps a last line without a newline', async () => {

@@ -67,6 +67,11 @@ export async function readServiceLogs(
   const lines = tail.lines.map((l) =>
     l.startsWith('[err] ') ? `[err] ${taskLine(l.slice(6), names)}` : taskLine(l, names),
   );
-  const kept = (match ? lines.filter(match) : lines).slice(-budget.maxLines);
-  return { lines: kept, scanned: tail.scanned };
+  const matched = match ? lines.filter(match) : lines;
+  return {
+    lines: matched.slice(-budget.maxLines),
+    scanned: tail.scanned,
+    matched: matched.length,
+    cut: tail.cut,
+  };
 }

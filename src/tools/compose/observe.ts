@@ -6,8 +6,10 @@ import { defineTool } from '../../core/tool.ts';
 import { listProjects, projectContainers } from '../../docker/compose/running.ts';
 import { L } from '../../docker/compose/spec.ts';
 import { portText } from '../../docker/containers.ts';
+import { statusOf } from '../../docker/errors.ts';
 import { logSource, readLogTail } from '../../docker/logs.ts';
 import { lineMatcher } from '../containers/match.ts';
+import { cutNote, fitLines, refuseFutureSince } from '../log-read.ts';
 import { TimeEnd, TimePoint } from '../params.ts';
 import { timeWindow } from '../time.ts';
 import { projectName, projectRef } from './params.ts';
@@ -101,7 +103,10 @@ export const composeLogs = defineTool({
   output: Type.Object({
     project: Type.String(),
     lines: Type.Array(Type.String()),
-    count: Type.Integer(),
+    count: Type.Integer({ description: 'Lines returned' }),
+    left_out: Type.Optional(
+      Type.Integer({ description: 'Lines asked for and found but not returned, for the response limit' }),
+    ),
     note: Type.Optional(Type.String({ description: 'A limit the request met' })),
   }),
   keep: 'tail',
@@ -112,6 +117,7 @@ export const composeLogs = defineTool({
   hostPaths: ['project_dir', 'files'],
   handler: async (args, { engine, signal, limits, processEnv }) => {
     const { since, until } = timeWindow(args);
+    refuseFutureSince(since, args.since);
     const match = args.grep === undefined ? undefined : await lineMatcher(args.grep, 'grep');
     const project = await projectName(engine, args, signal, processEnv);
     const cs = await projectContainers(engine.docker, project, args.services, signal);
@@ -123,24 +129,31 @@ export const composeLogs = defineTool({
     // grep searches each container's newest --max-log-lines lines (tail counts matches, as for one container).
     const ask = until !== undefined ? 'all' : match ? limits.maxLogLines : tail;
     let searchedOut = false;
+    let found = 0;
+    let cut = 0;
     const several = new Set(cs.map((c) => c.Labels[L.service])).size < cs.length;
     const all: [string, string][] = [];
     for (const c of cs) {
       const info = await engine.docker.getContainer(c.Id).inspect({ abortSignal: signal });
       const svc = c.Labels[L.service] ?? name(c);
       const prefix = several ? `${svc}-${c.Labels[L.number]}` : svc;
-      const { lines, scanned } = await readLogTail(
+      const got = await readLogTail(
         engine.docker,
         logSource(info, engine.info()),
         { tail: ask, timestamps: true, since, until },
-        {
-          maxLines: tail,
-          maxBytes: 2 * limits.maxResponseBytes + 65_536,
-          // Lines come with the engine's timestamp first (to merge them): match what follows it.
-          match: match && ((l) => match(l.slice(l.indexOf(' ') + 1))),
-        },
+        // Lines come with the engine's timestamp first (to merge them): the match sees what follows it.
+        { maxLines: tail, maxBytes: limits.maxResponseBytes, match },
         signal,
-      );
+      ).catch((e: unknown) => {
+        if (statusOf(e) === 404)
+          throw new ToolError('not_found', `container '${name(c)}' was removed while its logs were read`, {
+            hint: 'See what is left with docker_compose_ps.',
+          });
+        throw e;
+      });
+      found += got.matched;
+      cut += got.cut;
+      const { lines, scanned } = got;
       // This container had more lines than were searched, and fewer matches than tail.
       if (match && typeof ask === 'number' && scanned >= ask && lines.length < tail) searchedOut = true;
       for (const l of lines) {
@@ -152,14 +165,28 @@ export const composeLogs = defineTool({
       }
     }
     all.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const lines = all.slice(-tail).map(([, l]) => l);
+    const fit = fitLines(
+      all.slice(-tail).map(([, l]) => l),
+      Math.min(found, tail),
+      limits,
+      'with until (a time before the first line here), or narrow with services or grep',
+    );
+    const { lines } = fit;
+    const notes = [
+      ...(searchedOut
+        ? [
+            `searched only the newest ${ask} lines of each container (--max-log-lines); older ones were not searched: give until (and since) to search an earlier stretch`,
+          ]
+        : []),
+      ...(fit.note ? [fit.note] : []),
+      ...(cut > 0 ? [cutNote(cut, match && 'grep') as string] : []),
+    ];
     return {
       project,
       lines,
       count: lines.length,
-      ...(searchedOut && {
-        note: `searched only the newest ${ask} lines of each container (--max-log-lines); older ones were not searched: give until (and since) to search an earlier stretch`,
-      }),
+      ...(fit.leftOut > 0 && { left_out: fit.leftOut }),
+      ...(notes.length > 0 && { note: notes.join('; ') }),
     };
   },
 });

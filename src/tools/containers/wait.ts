@@ -3,15 +3,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
+import { clean, hasControl } from '../../core/fence.ts';
 import { defineTool } from '../../core/tool.ts';
 import { liveHealth } from '../../docker/containers.ts';
+import { statusOf } from '../../docker/errors.ts';
 import { eachLine, logSource, openLogs } from '../../docker/logs.ts';
 import { inspectContainer } from '../../docker/resolve.ts';
+import { cutNote } from '../log-read.ts';
 import { ContainerRef } from '../params.ts';
 import { lineMatcher } from './match.ts';
 
-/** Lines of the current run looked at before following new ones. */
-const LOOK_BACK = 1000;
 const POLL_MS = 500;
 
 export const waitContainer = defineTool({
@@ -46,10 +47,11 @@ export const waitContainer = defineTool({
     restarted: Type.Optional(Type.Boolean({ description: 'It exited, then its restart policy started it' })),
     error: Type.Optional(Type.String()),
     matched_line: Type.Optional(Type.String()),
+    note: Type.Optional(Type.String({ description: 'What a log wait did not look at' })),
     waited_ms: Type.Integer(),
   }),
   timeoutArg: 'timeout',
-  handler: async ({ container_id, until: asked, pattern, timeout = 60 }, { engine, signal }) => {
+  handler: async ({ container_id, until: asked, pattern, timeout = 60 }, { engine, signal, limits }) => {
     const { docker } = engine;
     // A pattern says what to wait for: a log line, unless another condition is named with it.
     const until = asked ?? (pattern !== undefined ? 'log' : 'exited');
@@ -68,11 +70,15 @@ export const waitContainer = defineTool({
     // Our deadline fires first (the pipeline's is timeout + 5 s), so running out is an answer, not an error.
     const deadline = AbortSignal.timeout(timeout * 1000);
     const waiting = AbortSignal.any([signal, deadline]);
+    // A 404 now: the container was removed while we waited (answered below as state 'removed').
+    let removed = false;
     const outlived = (e: unknown) => {
-      if (!deadline.aborted || signal.aborted) throw e;
+      if (statusOf(e) === 404 && !signal.aborted) removed = true;
+      else if (!deadline.aborted || signal.aborted) throw e;
     };
 
     let matched: string | undefined;
+    let cut = 0;
     // The engine's answer to the wait: the exit that ended it, even if a restart policy has started
     // the container again by the time it is inspected below.
     let exit: WaitAnswer | undefined;
@@ -93,22 +99,53 @@ export const waitContainer = defineTool({
         );
       await pollHealthy(container, waiting).catch(outlived);
     } else if (match) {
+      // Lines of the current run looked at before following new ones: the newest --max-log-lines.
       const since = Math.floor(Date.parse(info.State.StartedAt) / 1000) || 0;
-      const query = { tail: LOOK_BACK, since, follow: true };
+      const query = { tail: limits.maxLogLines, since, follow: true };
       const src = logSource(info, engine.info());
       // Podman sends a followed log's headers only with its first line: the deadline may end the open itself.
       const stream = await openLogs(docker, src, query, waiting).catch((e: unknown) => {
         outlived(e);
         return undefined;
       });
-      const found = (line: string) => {
+      const found = (raw: string, _from: unknown, wasCut: boolean) => {
+        if (wasCut) cut++;
+        // Matched as the caller reads it, as docker_container_logs' grep matches.
+        const line = hasControl(raw) ? clean(raw) : raw;
         if (match(line)) matched = line;
         return matched === undefined ? undefined : false;
       };
       if (stream) await eachLine(stream, info.Config.Tty, found, waiting).catch(outlived);
     }
 
-    const now = await inspectContainer(docker, info.Id, signal);
+    const name = info.Name.replace(/^\//, '');
+    const now = removed
+      ? undefined
+      : await inspectContainer(docker, info.Id, signal).catch((e: unknown) => {
+          if (statusOf(e) !== 404 && !(e instanceof ToolError && e.kind === 'not_found')) throw e;
+        });
+    const note =
+      until === 'log' && matched === undefined
+        ? [
+            `looked back over the newest ${limits.maxLogLines} lines of this run (--max-log-lines), then followed new ones`,
+            cutNote(cut, 'pattern'),
+          ]
+            .filter(Boolean)
+            .join('; ')
+        : undefined;
+    // Removed while we waited: the engine's wait answer (if any) still says how it exited.
+    if (!now)
+      return {
+        container: name,
+        condition: until,
+        met: until === 'exited' ? true : until === 'log' && matched !== undefined,
+        state: 'removed',
+        ...(exit && { exit_code: exit.StatusCode }),
+        ...(exit?.Error?.Message && { error: exit.Error.Message }),
+        ...(matched !== undefined && { matched_line: matched }),
+        ...(note && { note }),
+        waited_ms: Date.now() - started,
+      };
     const s = now.State;
     const met =
       until === 'exited'
@@ -128,6 +165,7 @@ export const waitContainer = defineTool({
       ...(exit?.Error?.Message && { error: exit.Error.Message }),
       ...(health && { health }),
       ...(matched !== undefined && { matched_line: matched }),
+      ...(note && { note }),
       waited_ms: Date.now() - started,
     };
   },

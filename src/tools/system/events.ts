@@ -102,6 +102,7 @@ export const dockerEvents = defineTool({
       [Type.Literal('max_events'), Type.Literal('max_wait'), Type.Literal('until'), Type.Literal('closed')],
       { description: 'What ended the read' },
     ),
+    note: Type.Optional(Type.String({ description: 'A limit the request met' })),
   }),
   timeoutArg: 'max_wait',
   // Actions carry exec'd command lines and attributes carry container-set labels.
@@ -171,7 +172,14 @@ export const dockerEvents = defineTool({
       clearTimeout(timer);
     }
     const { events, checks } = await sorted.result();
-    return { events, count: events.length, ended, ...(checks.length > 0 && { health_checks: checks }) };
+    const asked = args.max_events ?? 100;
+    return {
+      events,
+      count: events.length,
+      ended,
+      ...(checks.length > 0 && { health_checks: checks }),
+      ...(asked > max && { note: `max_events ${asked} lowered to ${max} (--max-list-results)` }),
+    };
   },
 });
 
