@@ -43,4 +43,4 @@ export function fitLines(
 export const cutNote = (cut: number, matched: 'grep' | 'pattern' | undefined): string | undefined =>
   cut === 0
     ? undefined
-    : `${cut} line${cut === 1 ? ' was' : 's were'} over ${MAX_LINE_BYTES / 1024} KiB and cut there (ending …)${matched ? `; ${matched} matched only their first ${MAX_LINE_BYTES / 1024} KiB` : ''}`;
+    : `${cut === 1 ? '1 line was' : `${cut} lines were`} over ${MAX_LINE_BYTES / 1024} KiB and cut there (ending …)${matched ? `; ${matched} matched only the first ${MAX_LINE_BYTES / 1024} KiB of ${cut === 1 ? 'it' : 'each'}` : ''}`;

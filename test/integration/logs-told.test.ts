@@ -100,7 +100,7 @@ describe('a line over 16 KiB', () => {
     const miss = await callOk<Logs>('docker_container_logs', { container_id: big, grep: 'BIGEND' });
     expect(miss.count).toBe(0);
     expect(miss.note).toContain('1 line was over 16 KiB and cut there');
-    expect(miss.note).toContain('grep matched only their first 16 KiB');
+    expect(miss.note).toContain('grep matched only the first 16 KiB of it');
     const all = await callOk<Logs>('docker_container_logs', { container_id: big });
     expect(inner(all)[1]).toEndWith('…');
     expect(all.note).toContain('cut there (ending …)');
@@ -113,7 +113,7 @@ describe('a line over 16 KiB', () => {
       timeout: 2,
     });
     expect(out.met).toBe(false);
-    expect(out.note).toContain('pattern matched only their first 16 KiB');
+    expect(out.note).toContain('pattern matched only the first 16 KiB of it');
   });
 });
 
