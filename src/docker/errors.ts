@@ -205,6 +205,13 @@ function classify(status: number, message: string): [ErrorKind, string | undefin
     ];
   if (status === 401) return ['registry_auth', 'Check the registry credentials.'];
   if (status === 403) return ['policy_denied', 'The engine refused this operation.'];
+  // A volume or bind that cannot be mounted ("error while mounting volume '…': … no such file or
+  // directory"): its source is missing on the engine host, not the command in the container.
+  if (/error while mounting volume|failed to mount local volume|error mounting ".*" to rootfs/i.test(message))
+    return [
+      'invalid_argument',
+      "Check the mounts: a volume's device or a bind's source does not exist on the engine host (or cannot be mounted there). Create it, or mount another volume.",
+    ];
   if (/executable file not found|no such file or directory/i.test(message))
     return ['invalid_argument', 'Check the command: it must exist inside the container.'];
   if (

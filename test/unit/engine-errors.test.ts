@@ -30,6 +30,18 @@ describe('engineError (the one status→error mapping)', () => {
     expect(e?.message).toBe(message);
   });
 
+  it('says a mount that failed is about the mounts, not the command', () => {
+    const e = engineError(
+      refusal(
+        500,
+        "error while mounting volume '/var/lib/docker/volumes/v/_data': failed to mount local volume: mount /tmp/gone:/var/lib/docker/volumes/v/_data, flags: 0x1000: no such file or directory",
+      ),
+    );
+    expect(e?.kind).toBe('invalid_argument');
+    expect(e?.hint).toStartWith('Check the mounts:');
+    expect(e?.hint).not.toContain('command');
+  });
+
   it.each([
     [
       'driver failed programming external connectivity on endpoint web (ab12): Bind for 127.0.0.1:18482 failed: port is already allocated',
