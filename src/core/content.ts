@@ -12,6 +12,8 @@ export interface ContentContext {
   limits: Limits;
   /** How container text that reads like an instruction is screened (SAFETY_LOG_FILTER); builders fence with it. */
   logFilter: LogFilter;
+  /** The caller is remote (HTTP): host paths it would show are HIDDEN (host-details.ts `hostPath`). */
+  remote?: boolean;
 }
 
 /**

@@ -154,8 +154,14 @@ export interface ToolDef<
   screened?: readonly string[];
   /**
    * Result fields that describe the server's host or the operator's network (the engine's data-root
-   * path, its host name, warnings quoting addresses): a remote (HTTP) caller gets a string field as
-   * '<hidden>' and the paths and addresses inside a list or map hidden, as errors hide them. Dotted paths.
+   * path, its host name, a volume's mountpoint, a bind's source, warnings quoting addresses): a remote
+   * (HTTP) caller gets a string field as '<hidden>' and the paths and addresses inside a list or map
+   * hidden, as errors hide them. Dotted paths; `*` takes every item ('Mounts.*.Source'); a path ending
+   * in ':source' holds mount specs 'SOURCE:TARGET[:MODE]' whose SOURCE alone is hidden when it is a
+   * path ('mounts.*:source'); one ending in ':labels' is a label map whose Compose file-path labels
+   * are hidden ('Config.Labels:labels'). Over stdio, and for tools that declare none, the result is
+   * not touched.
+   * A catalogue test holds output fields named like host paths (HOST_PATH_FIELDS) to it.
    */
   hostDetails?: readonly string[];
   /**

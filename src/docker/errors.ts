@@ -5,6 +5,7 @@
  */
 import { type ErrorKind, type ObjectKind, ToolError } from '../core/errors.ts';
 import { clean } from '../core/fence.ts';
+import { scrubPaths } from '../core/host-details.ts';
 
 /** Connection-level failures: the engine is not there (or not ours to talk to). */
 const UNREACHABLE = new Set([
@@ -108,7 +109,10 @@ export function engineError(e: unknown, opts: EngineErrorOptions = {}): ToolErro
   if (taken) return taken;
   const [kind, hint] = classify(err.statusCode, detail);
   const subject = kind === 'not_found' ? SUBJECTS.find(([re]) => re.test(detail))?.[1] : undefined;
-  return new ToolError(kind, clip(detail), { hint, subject });
+  // The engine quotes its own paths (a volume's data dir, a container's log): not a remote caller's to read.
+  const hidden = scrubPaths(detail);
+  const remote = hidden === detail ? undefined : { message: clip(hidden), hint };
+  return new ToolError(kind, clip(detail), { hint, subject, remote });
 }
 
 /**

@@ -32,7 +32,13 @@ export async function runContent<T>(
     const engine = chooseEngine(env.engines, env.profile, engineName);
     name = engine.name;
     const session = sessionOf(engine, await engine.client(signal.signal));
-    const ctx = { engine: session, signal: signal.signal, limits: env.limits, logFilter: env.logFilter };
+    const ctx = {
+      engine: session,
+      signal: signal.signal,
+      limits: env.limits,
+      logFilter: env.logFilter,
+      ...(env.remote && { remote: true }),
+    };
     const built = await signal.race(build(ctx));
     return whole ? built : redact(built);
   } catch (e) {

@@ -6,12 +6,16 @@
  * - `engine_unreachable` becomes one generic message that points at the operator;
  * - an `internal` error keeps its wording with absolute paths and addresses replaced;
  * - an error worded for remote callers where it was made (`ToolError.remote`: a refused host path keeps
- *   the caller's path, not what the server resolved it to nor its roots and home) is shown in those words;
+ *   the caller's path, not what the server resolved it to nor its roots and home; an engine message of
+ *   any kind has its paths and addresses replaced, docker/errors.ts) is shown in those words;
  * - the engine a handler sees (the health check reports it) hides addresses and paths the same way;
  * and what was hidden is written whole to the server log, where the operator looks.
  */
 import type { Attempt, EngineAccess } from '../core/engine.ts';
 import { ToolError } from '../core/errors.ts';
+import { HIDDEN, scrubPaths } from '../core/host-details.ts';
+
+export { HIDDEN, hideHostDetails, scrubPaths } from '../core/host-details.ts';
 
 /** Set by a transport whose callers are remote; `log` receives what their errors leave out. */
 export interface RemoteCallers {
@@ -21,27 +25,6 @@ export interface RemoteCallers {
 export const ENGINE_UNREACHABLE_REMOTE =
   'the Docker engine is unreachable from the server — ask its operator; `mcp-docker doctor` on the server host shows why';
 const RETRY_HINT = 'The server retries the engine on the next call by itself.';
-
-/** What stands in for an address or a path. */
-export const HIDDEN = '<hidden>';
-
-/**
- * Engine URLs (unix://, tcp://, npipe://, ssh://, http(s)://), Windows paths and pipes, IPv4 addresses
- * with their port, and absolute POSIX paths of at least one segment that start a word.
- */
-const ADDRESS_OR_PATH = new RegExp(
-  [
-    String.raw`\b(?:unix|tcp|npipe|ssh|https?|fd):\/\/[^\s'"()<>,;]*[^\s'"()<>,;:.]`,
-    String.raw`\\\\[.?]\\[^\s'"]+`,
-    String.raw`\b[A-Za-z]:\\[^\s'"]*`,
-    String.raw`\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b`,
-    String.raw`(?<![\w.~/-])\/(?:[\w.@+~-]+\/?)+`,
-  ].join('|'),
-  'g',
-);
-
-/** `text` with every absolute path and engine address replaced by HIDDEN. */
-export const scrubPaths = (text: string): string => text.replace(ADDRESS_OR_PATH, HIDDEN);
 
 /** The error a remote caller gets for `error`; the log gets the original when they differ. */
 export function forRemote(error: ToolError, label: string, remote: RemoteCallers): ToolError {
@@ -99,36 +82,3 @@ function hostOf(url: string): string | undefined {
     return undefined;
   }
 }
-
-/**
- * A result as a remote caller may read it: each field a tool declares `hostDetails` hidden, a string
- * whole, the strings inside a list or map with their paths and addresses replaced. Dotted paths; a
- * field that is not there is left alone.
- */
-export function hideHostDetails(
-  data: Record<string, unknown>,
-  paths: readonly string[],
-): Record<string, unknown> {
-  let out = data;
-  for (const path of paths) out = hideAt(out, path.split('.')) as Record<string, unknown>;
-  return out;
-}
-
-function hideAt(value: unknown, keys: readonly string[]): unknown {
-  if (keys.length === 0)
-    return typeof value === 'string' ? (value === '' ? value : HIDDEN) : scrubDeep(value);
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
-  const [key, ...rest] = keys as [string, ...string[]];
-  const record = value as Record<string, unknown>;
-  if (!Object.hasOwn(record, key)) return value;
-  return { ...record, [key]: hideAt(record[key], rest) };
-}
-
-const scrubDeep = (value: unknown): unknown =>
-  typeof value === 'string'
-    ? scrubPaths(value)
-    : Array.isArray(value)
-      ? value.map(scrubDeep)
-      : value && typeof value === 'object'
-        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubDeep(v)]))
-        : value;

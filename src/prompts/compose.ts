@@ -5,6 +5,7 @@
 import type Dockerode from 'dockerode';
 import type { ContentContext } from '../core/content.ts';
 import { FLAG, fenceText, screenValues } from '../core/fence.ts';
+import { hostPath } from '../core/host-details.ts';
 import { isSecretName, MASK, redact, redactText } from '../core/redact.ts';
 import { nameOf } from '../docker/names.ts';
 import { definePrompt } from './define.ts';
@@ -63,6 +64,7 @@ function service(
   secrets: Secrets,
   top: { volumes: Obj; networks: Obj },
   filter: ContentContext['logFilter'],
+  remote = false,
 ): Obj {
   const c = info.Config;
   const hc = info.HostConfig;
@@ -101,7 +103,8 @@ function service(
   const tmpfs: string[] = [];
   for (const m of info.Mounts ?? []) {
     const ro = m.RW ? '' : ':ro';
-    if (m.Type === 'bind') volumes.push(literal(`${m.Source}:${m.Destination}${ro}`));
+    if (m.Type === 'bind')
+      volumes.push(literal(`${remote ? hostPath(m.Source) : m.Source}:${m.Destination}${ro}`));
     else if (m.Type === 'volume' && m.Name && !ANONYMOUS.test(m.Name)) {
       volumes.push(literal(`${m.Name}:${m.Destination}${ro}`));
       top.volumes[m.Name] = { external: true };
@@ -186,7 +189,7 @@ export async function composeFor(
   const top = { volumes: {} as Obj, networks: {} as Obj };
   const services: Obj = {};
   for (const info of infos)
-    services[nameOf(info)] = service(info, images.get(info.Image), secrets, top, ctx.logFilter);
+    services[nameOf(info)] = service(info, images.get(info.Image), secrets, top, ctx.logFilter, ctx.remote);
   const doc: Obj = { services: redactStrings(services) as Obj };
   if (Object.keys(top.volumes).length) doc.volumes = top.volumes;
   if (Object.keys(top.networks).length) doc.networks = top.networks;

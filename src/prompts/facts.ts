@@ -6,6 +6,7 @@ import type Dockerode from 'dockerode';
 import type { ContentContext } from '../core/content.ts';
 import { ToolError } from '../core/errors.ts';
 import { fenceText, screenValues } from '../core/fence.ts';
+import { hostPath } from '../core/host-details.ts';
 import { redact } from '../core/redact.ts';
 import { commandLine, configuredPorts, lastExitCode, liveHealth } from '../docker/containers.ts';
 import type { LastExit } from '../docker/last-exit.ts';
@@ -153,9 +154,12 @@ export function limitsLine(info: Info): string {
   ].join(', ');
 }
 
-export function mountsLine(info: Info): string {
+/** A bind's host source HIDDEN for a remote caller (`remote`), as the inspect tools hide it. */
+export function mountsLine(info: Info, remote = false): string {
+  const source = (s: string) => (remote ? hostPath(s) : s);
   const mounts = (info.Mounts ?? []).map(
-    (m) => `${m.Type} ${m.Type === 'volume' ? m.Name : m.Source} -> ${m.Destination}${m.RW ? '' : ' (ro)'}`,
+    (m) =>
+      `${m.Type} ${m.Type === 'volume' ? m.Name : source(m.Source)} -> ${m.Destination}${m.RW ? '' : ' (ro)'}`,
   );
   return mounts.length ? mounts.join('; ') : 'none';
 }

@@ -49,7 +49,7 @@ export const optimizeContainer = definePrompt({
       `Restart policy: ${restartPolicy(info)}`,
       `Healthcheck: ${hc?.length && hc[0] !== 'NONE' ? hc.join(' ') : 'none'}`,
       `Logging: driver ${log?.Type ?? 'default'}${logOpts.length ? ` (${logOpts.join(', ')})` : ' (no rotation options)'}`,
-      `Mounts: ${mountsLine(info)}`,
+      `Mounts: ${mountsLine(info, ctx.remote)}`,
       '',
       'Recommend concrete changes, each with the reason and the expected effect: memory and CPU limits sized ' +
         'from the usage above (with headroom), pids limit, restart policy, a healthcheck if missing, log ' +

@@ -1,4 +1,5 @@
 /** security_audit: risky settings of one container, or of every running one (up to 20). */
+import { hostPath } from '../core/host-details.ts';
 import { isSecretName } from '../core/redact.ts';
 import { definePrompt } from './define.ts';
 import {
@@ -18,7 +19,7 @@ const SENSITIVE =
   /^\/$|^\/(etc|proc|sys|boot|dev|root|home|usr|lib|bin|sbin|var\/lib\/docker|var\/run|run)(\/|$)|docker\.sock$|containerd\.sock$/;
 
 /** Settings worth a look, found by simple rules; the model weighs them. */
-export function notable(info: Info): string[] {
+export function notable(info: Info, remote = false): string[] {
   const hc = info.HostConfig;
   const out: string[] = [];
   if (!info.Config.User || /^(0|root)(:|$)/.test(info.Config.User)) out.push('runs as root');
@@ -32,7 +33,9 @@ export function notable(info: Info): string[] {
     if (hc[ns] === 'host') out.push(`host ${ns.replace('Mode', '').toLowerCase()} namespace`);
   for (const m of info.Mounts ?? [])
     if (m.Type === 'bind' && SENSITIVE.test(m.Source))
-      out.push(`sensitive host path ${m.Source} mounted ${m.RW ? 'read-write' : 'read-only'}`);
+      out.push(
+        `sensitive host path ${remote ? hostPath(m.Source) : m.Source} mounted ${m.RW ? 'read-write' : 'read-only'}`,
+      );
   for (const [port, binds] of Object.entries(info.NetworkSettings?.Ports ?? {}))
     for (const b of binds ?? [])
       if (!b.HostIp || b.HostIp === '0.0.0.0' || b.HostIp === '::')
@@ -48,15 +51,15 @@ export function notable(info: Info): string[] {
   return [...new Set(out)];
 }
 
-function block(info: Info): string {
+function block(info: Info, remote: boolean): string {
   return [
     `## ${header(info)}`,
     `State: ${info.State.Status}, restart policy ${restartPolicy(info)}`,
     `Privileges: ${privilegesLine(info)}`,
-    `Mounts: ${mountsLine(info)}`,
+    `Mounts: ${mountsLine(info, remote)}`,
     `Ports: ${portsLine(info)}`,
     `Limits: ${limitsLine(info)}`,
-    `Notable: ${notable(info).join('; ') || 'nothing'}`,
+    `Notable: ${notable(info, remote).join('; ') || 'nothing'}`,
   ].join('\n');
 }
 
@@ -78,7 +81,10 @@ export const securityAudit = definePrompt({
       `Audit the security of ${scope}.`,
       'Environment values are not shown; variables whose names look like secrets are listed by name.',
       '',
-      ...infos.map(block).join('\n\n').split('\n'),
+      ...infos
+        .map((i) => block(i, ctx.remote ?? false))
+        .join('\n\n')
+        .split('\n'),
       '',
       'Report findings by severity (critical, high, medium, low). For each: the container, the risk in one ' +
         'sentence (what an attacker inside the container could do), and the concrete fix (docker run flag ' +

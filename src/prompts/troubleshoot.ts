@@ -38,7 +38,7 @@ export const troubleshootContainer = definePrompt({
       `State: ${stateLine(info, exit)}`,
       `Command: ${command(info, ctx.logFilter) || '(image default)'}`,
       `Limits: ${limitsLine(info)}`,
-      `Mounts: ${mountsLine(info)}`,
+      `Mounts: ${mountsLine(info, ctx.remote)}`,
       `Networks: ${networksLine(info, ctx.logFilter)}`,
       `Ports: ${portsLine(info)}`,
       ...(health ? ['Last health check:', health] : []),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'bun:test';
 import type Dockerode from 'dockerode';
 import type { EngineAccess } from '../../src/core/engine.ts';
 import { reword, ToolError } from '../../src/core/errors.ts';
+import { engineError } from '../../src/docker/errors.ts';
 import {
   ENGINE_UNREACHABLE_REMOTE,
   forRemote,
@@ -180,5 +181,85 @@ describe('hideHostDetails', () => {
       Swarm: { NodeAddr: '<hidden>', LocalNodeState: 'active' },
       cpus: 4,
     });
+  });
+});
+
+describe('hideHostDetails: lists, maps and mount specs', () => {
+  it('takes every item with *, hides whole strings there, and keeps empty ones', () => {
+    const out = hideHostDetails(
+      {
+        Mounts: [
+          { Type: 'volume', Name: 'data', Source: '/var/lib/docker/volumes/data/_data', Destination: '/d' },
+          { Type: 'tmpfs', Source: '', Destination: '/t' },
+        ],
+      },
+      ['Mounts.*.Source'],
+    );
+    expect(out).toEqual({
+      Mounts: [
+        { Type: 'volume', Name: 'data', Source: HIDDEN, Destination: '/d' },
+        { Type: 'tmpfs', Source: '', Destination: '/t' },
+      ],
+    });
+  });
+
+  it("hides only a mount spec's source, and only when it is a path", () => {
+    const out = hideHostDetails(
+      {
+        mounts: ['/srv/app:/app:ro', 'cache:/cache', 'C:\\data:C:\\app', '/var/run/docker.sock'],
+        HostConfig: { Binds: ['/home/ops/x:/x'] },
+      },
+      ['mounts.*:source', 'HostConfig.Binds.*:source'],
+    );
+    expect(out).toEqual({
+      mounts: [`${HIDDEN}:/app:ro`, 'cache:/cache', `${HIDDEN}:C:\\app`, HIDDEN],
+      HostConfig: { Binds: [`${HIDDEN}:/x`] },
+    });
+  });
+
+  it('scrubs the paths inside a declared map (overlay2 directories joined by colons)', () => {
+    const out = hideHostDetails(
+      { GraphDriver: { Name: 'overlay2', Data: { LowerDir: '/r/overlay2/a/diff:/r/overlay2/b/diff' } } },
+      ['GraphDriver.Data'],
+    );
+    expect(out).toEqual({
+      GraphDriver: { Name: 'overlay2', Data: { LowerDir: `${HIDDEN}:${HIDDEN}` } },
+    });
+  });
+
+  it('returns the result itself when nothing in it is a host detail', () => {
+    const data = { containers: [{ Id: 'a', Mounts: [] }, { Id: 'b' }], mounts: ['cache:/c'] };
+    expect(hideHostDetails(data, ['containers.*.Mounts.*.Source', 'mounts.*:source', 'absent.x'])).toBe(data);
+  });
+});
+
+describe('engine errors for remote callers, whatever their kind', () => {
+  const mountFailure =
+    "error while mounting volume '/var/lib/docker/volumes/v/_data': failed to mount local volume: mount /tmp/gone:/var/lib/docker/volumes/v/_data, flags: 0x1000: no such file or directory";
+
+  it('carry a remote wording with the paths replaced, which forRemote shows and logs', () => {
+    const e = engineError(
+      Object.assign(new Error('x'), { statusCode: 500, json: { message: mountFailure } }),
+    ) as ToolError;
+    expect(e.kind).toBe('invalid_argument');
+    expect(e.message).toBe(mountFailure);
+    const { lines, remote } = logged();
+    const shown = forRemote(
+      reword(e, (m) => `${m}; the container this call created was removed`),
+      'docker_run_container',
+      remote,
+    );
+    expect(shown.kind).toBe('invalid_argument');
+    expect(shown.message).toBe(
+      `error while mounting volume '${HIDDEN}': failed to mount local volume: mount ${HIDDEN}:${HIDDEN}, flags: 0x1000: no such file or directory; the container this call created was removed`,
+    );
+    expect(lines[0]).toContain('/tmp/gone');
+  });
+
+  it('carry none when the engine named no path', () => {
+    const e = engineError(
+      Object.assign(new Error('x'), { statusCode: 409, json: { message: 'container web is not running' } }),
+    );
+    expect(e?.remote).toBeUndefined();
   });
 });

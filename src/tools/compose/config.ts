@@ -69,6 +69,8 @@ export const composeConfig = defineTool({
   secretArgs: ['env'],
   composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
+  // Resolved on the server: its directories, and bind sources and build contexts made absolute.
+  hostDetails: ['working_dir', 'config_files', 'services.*.volumes.*:source', 'services.*.build'],
   handler: async (args, { engine, signal, processEnv, told }) => {
     const p = await load(engine, args, signal, processEnv);
     const facts = await engine.resolveFacts(signal).catch(() => engine.facts);

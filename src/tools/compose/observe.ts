@@ -81,6 +81,8 @@ export const composeLs = defineTool({
   }),
   // Read from any container's labels (anyone's, not only ours or Compose's): any text at all.
   screened: ['projects.*.name', 'projects.*.config_files'],
+  // Where each project's files are on the engine host (anyone's projects, the operator's too).
+  hostDetails: ['projects.*.config_files'],
   handler: async (_args, { engine, signal }) => ({ projects: await listProjects(engine.docker, signal) }),
 });
 

@@ -28,6 +28,9 @@ export const listContainers = defineTool({
     total: Total,
   }),
   narrowHint: 'Use filters (status, label, name) or limit.',
+  // A full row's mounts (volume directories under the engine's data root, bind sources) and the
+  // Compose labels saying where its project's files are.
+  hostDetails: ['containers.*.Mounts.*.Source', 'containers.*.Labels:labels'],
   handler: async ({ all, filters, limit, full }, { engine: { docker }, signal, limits }) => {
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
     const rows = await engineRequest<Dockerode.ContainerInfo[]>(
@@ -68,6 +71,23 @@ export const inspectContainerTool = defineTool({
     'Args',
     'Config.Cmd',
     'Config.Entrypoint',
+  ],
+  // Files the engine keeps for it under its data root, its layers' directories, and bind sources:
+  // paths of the engine host (a volume's name stays).
+  hostDetails: [
+    'mounts.*:source',
+    'labels:labels',
+    'Config.Labels:labels',
+    'LogPath',
+    'ResolvConfPath',
+    'HostsPath',
+    'HostnamePath',
+    'GraphDriver.Data',
+    'Mounts.*.Source',
+    'HostConfig.Binds.*:source',
+    'HostConfig.Mounts.*.Source',
+    'HostConfig.ContainerIDFile',
+    'NetworkSettings.SandboxKey',
   ],
   handler: async ({ container_id, full }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);

@@ -62,6 +62,8 @@ export const inspectImageTool = defineTool({
     'Comment',
     'Author',
   ],
+  // Its layers' directories under the engine's data root.
+  hostDetails: ['GraphDriver.Data'],
   handler: async ({ image, full }, { engine: { docker }, signal }) => {
     const info = await inspectImage(docker, image, signal);
     if (full) return info as unknown as Record<string, unknown>;

@@ -165,6 +165,13 @@ export const systemDf = defineTool({
     ),
   }),
   narrowHint: 'Leave out verbose/full for the totals only.',
+  // Full items are the engine's rows: mount sources and volume mountpoints are engine-host paths.
+  hostDetails: [
+    'items.containers.*.Mounts.*.Source',
+    'items.containers.*.Labels:labels',
+    'items.volumes.*.Mountpoint',
+    'items.volumes.*.Options',
+  ],
   handler: async ({ verbose, full }, { engine: { docker }, signal, limits }) => {
     const raw = await system(docker).df({ abortSignal: signal });
     const df: DiskUsage = {

@@ -60,6 +60,8 @@ export const inspectVolumeTool = defineTool({
   output: Type.Object({}, { additionalProperties: true }),
   // Whoever created the volume chose these (its name the engine restricts).
   screened: ['labels', 'options', 'Labels', 'Options'],
+  // Its mountpoint is under the engine's data root; a driver's options may name a host device or path.
+  hostDetails: ['mountpoint', 'options', 'Mountpoint', 'Options', 'Status'],
   handler: async ({ volume_name, full }, { engine: { docker }, signal }) => {
     const info = await inspectVolume(docker, volume_name, signal);
     if (full) return info as unknown as Record<string, unknown>;

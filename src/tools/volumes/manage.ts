@@ -32,6 +32,8 @@ export const createVolume = defineTool({
     { additionalProperties: false },
   ),
   output: VolumeSummary,
+  // As docker_inspect_volume hides them.
+  hostDetails: ['mountpoint', 'options'],
   handler: async ({ name, driver, driver_opts, labels }, { engine: { docker }, signal }) => {
     // The engine answers "created" with the existing volume, whatever options were asked for.
     if (name && (await findVolume(docker, name, signal)))
