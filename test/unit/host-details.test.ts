@@ -124,6 +124,31 @@ const documents: [string, Record<string, unknown>][] = [
     },
   ],
   ['docker_system_info', { name: 'host', root_dir: ROOT, DockerRootDir: ROOT }],
+  ['docker_service_inspect', { name: 's', mounts: ['/srv/s:/data:ro', 'vol:/v'] }],
+  [
+    'docker_service_inspect',
+    {
+      Spec: {
+        TaskTemplate: { ContainerSpec: { Mounts: [{ Type: 'bind', Source: '/srv/s', Target: '/d' }] } },
+      },
+    },
+  ],
+  [
+    'docker_service_list',
+    {
+      services: [
+        {
+          Spec: {
+            TaskTemplate: { ContainerSpec: { Mounts: [{ Type: 'bind', Source: '/srv/s', Target: '/d' }] } },
+          },
+        },
+      ],
+    },
+  ],
+  [
+    'docker_task_list',
+    { tasks: [{ Spec: { ContainerSpec: { Mounts: [{ Type: 'bind', Source: '/srv/s', Target: '/d' }] } } }] },
+  ],
 ];
 
 describe('host paths across the catalogue', () => {

@@ -25,6 +25,11 @@ export const serviceList = defineTool({
   ),
   output: Type.Object({ services: Type.Array(Doc), count: Type.Integer(), total: Total }),
   narrowHint: 'Use filters (name, label, mode) or limit.',
+  // A full row's bind sources: paths on the nodes' hosts.
+  hostDetails: [
+    'services.*.Spec.TaskTemplate.ContainerSpec.Mounts.*.Source',
+    'services.*.PreviousSpec.TaskTemplate.ContainerSpec.Mounts.*.Source',
+  ],
   handler: async ({ filters, limit, full }, { engine: { docker }, signal, limits }) => {
     const all = await listServices(docker, filters ?? {}, signal);
     const max = Math.min(limit ?? limits.maxListResults, limits.maxListResults);
@@ -63,6 +68,12 @@ export const serviceInspect = defineTool({
     'Spec.TaskTemplate.ContainerSpec.Env',
     'Spec.TaskTemplate.ContainerSpec.Labels',
     'Spec.Labels',
+  ],
+  // A bind's source is a path on the nodes' hosts (a volume's name stays).
+  hostDetails: [
+    'mounts.*:source',
+    'Spec.TaskTemplate.ContainerSpec.Mounts.*.Source',
+    'PreviousSpec.TaskTemplate.ContainerSpec.Mounts.*.Source',
   ],
   handler: async ({ service, full }, { engine: { docker }, signal }) => {
     const s = await inspectService(docker, service, signal);

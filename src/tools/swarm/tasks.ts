@@ -25,6 +25,8 @@ export const taskList = defineTool({
   ),
   output: Type.Object({ tasks: Type.Array(Doc), count: Type.Integer(), total: Total }),
   narrowHint: 'Name a service or node, set desired_state: running, or limit.',
+  // A full row's bind sources: paths on the nodes' hosts.
+  hostDetails: ['tasks.*.Spec.ContainerSpec.Mounts.*.Source'],
   handler: async ({ service, node, desired_state, limit, full }, { engine: { docker }, signal, limits }) => {
     const svc = service ? await inspectService(docker, service, signal) : undefined;
     const nd = node ? await inspectNode(docker, node, signal) : undefined;
