@@ -1,8 +1,12 @@
 /**
  * docker_remove_volume under --confirm, through the compiled binary: a volume a container uses is
- * refused before the user is asked, since accepting could not remove it anyway.
+ * refused before the user is asked, since accepting could not remove it anyway; the question weighs
+ * the data that goes, and says a volume binding a host directory leaves its files.
  */
 import { afterAll, expect, it } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { errorOf } from '../helpers/client.ts';
 import { askingClient } from '../helpers/elicit.ts';
 import { cleanupContainers, TEST_IMAGE, testDocker, testLabels, uniqueName } from '../helpers/engine.ts';
@@ -76,4 +80,37 @@ it('says in the question how much data the volume holds, and removes nothing whe
     await client.close();
   }
   expect((await docker.getVolume(volume).inspect()).Name).toBe(volume);
+}, 60_000);
+
+it('says a volume binding a host directory leaves that directory’s files, not that its data goes', async () => {
+  const volume = uniqueName('mcpt-vol');
+  volumes.push(volume);
+  const device = mkdtempSync(join(tmpdir(), 'mcpt-bindvol-'));
+  try {
+    await docker.createVolume({
+      Name: volume,
+      Driver: 'local',
+      DriverOpts: { type: 'none', o: 'bind', device },
+      Labels: testLabels(),
+    });
+    const client = await askingClient({
+      kind: 'v1',
+      env: { SAFETY_ALLOW_DESTRUCTIVE_OPERATIONS: 'true' },
+      answer: () => 'decline',
+    });
+    try {
+      errorOf(await client.callTool('docker_remove_volume', { volume_name: volume }));
+      const question = client.asked[0]?.message ?? '';
+      expect(question).toContain(
+        `remove volume '${volume}' (it binds a host directory: the files there are not deleted)`,
+      );
+      expect(question).not.toContain('all the data');
+      expect(question).not.toContain(device);
+    } finally {
+      await client.close();
+    }
+    expect((await docker.getVolume(volume).inspect()).Name).toBe(volume);
+  } finally {
+    rmSync(device, { recursive: true, force: true });
+  }
 }, 60_000);

@@ -55,6 +55,20 @@ export const createVolume = defineTool({
   },
 });
 
+/**
+ * Where the files of a local volume that only mounts something else live, when removing it leaves
+ * them: a bind of a host directory (`o=bind`), or a network share (`type=nfs`, `cifs`). The path or
+ * address is not named: the question may go to a caller on another host.
+ */
+function keptElsewhere(v: { Driver?: string; Options?: Record<string, string> | null }) {
+  if (v.Driver !== 'local' || !v.Options) return undefined;
+  const o = (v.Options.o ?? '').split(',').map((x) => x.trim());
+  if (o.includes('bind') || o.includes('rbind')) return 'it binds a host directory';
+  const type = (v.Options.type ?? '').toLowerCase();
+  if (['nfs', 'nfs4', 'cifs', 'smb3'].includes(type)) return `it mounts a ${type} share`;
+  return undefined;
+}
+
 /** When a volume was made (its identity beside its name); null when there is none. */
 const createdOf = (v: object | undefined): string | null =>
   v ? String((v as { CreatedAt?: string }).CreatedAt ?? '') : null;
@@ -85,9 +99,13 @@ export const removeVolume = defineTool({
       refuseInUse(docker, volume_name, signal),
       volumeSizes(docker, signal),
     ]);
-    const size = sizes?.get(volume_name);
+    const kept = keptElsewhere(found);
+    // A bind's or a share's size is the directory's, and none of it is freed: not shown as reclaimed.
+    const size = kept ? undefined : sizes?.get(volume_name);
     return {
-      action: `remove volume '${volume_name}' and all the data in it`,
+      action: kept
+        ? `remove volume '${volume_name}' (${kept}: the files there are not deleted)`
+        : `remove volume '${volume_name}' and all the data in it`,
       objects: [volume_name],
       plan,
       ...(size !== undefined && { reclaims: size }),
