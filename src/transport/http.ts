@@ -17,7 +17,7 @@ import { Elysia } from 'elysia';
 import type { Log } from '../log.ts';
 import type { SafetyProfile } from '../pipeline/gate.ts';
 import { authPlugin, principalOf, type Refusal } from './http/auth.ts';
-import type { Principal, Verifier } from './http/auth-types.ts';
+import { callerKey, type Principal, type Verifier } from './http/auth-types.ts';
 import { checkBind } from './http/bind.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { clientIp, parseCidrList } from './http/client-ip.ts';
@@ -29,6 +29,8 @@ import { clientGuard, clientIpOf, type Guards, onAuthRefused, rateLimit } from '
 import { mcpRoute } from './http/mcp.ts';
 import { peerAddress, recordPeer } from './http/peer.ts';
 import { jsonError } from './http/plugin.ts';
+import { refusalReporter } from './http/refusals.ts';
+import { SessionSlots } from './http/sessions.ts';
 import { explainListenError, loadTls, StartupError } from './http/tls.ts';
 import { sseRoutes } from './sse.ts';
 
@@ -92,6 +94,10 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     ? clientIpOf
     : (r: Request) => clientIp(peerAddress(r), r.headers.get('x-forwarded-for'), proxies);
   const off = (name: string) => new Elysia({ name: `${name}-off` });
+  // Refused before the client guard has named the address: worked out here (after trusted proxies).
+  const onRefused = refusalReporter(o.log, g?.audit, (r) =>
+    clientIp(peerAddress(r), r.headers.get('x-forwarded-for'), g?.trustedProxies ?? proxies),
+  );
   // The auth plugin runs before every MCP route; without a principal here something is mis-wired: fail closed.
   const callerOf = (request: Request): Principal => {
     const p = principalOf(request);
@@ -99,24 +105,27 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     return p;
   };
   /**
-   * Who a session belongs to: the client id and its profile. After the auth file changes a client's
+   * Who a session belongs to: the caller (method and client id) and its profile. After the auth file changes a client's
    * profile, its old sessions stop answering it, so the new profile cannot be bypassed by reusing one.
    */
   const profileKeys = new WeakMap<SafetyProfile, string>();
   const ownerOf = (request: Request): string => {
-    const { clientId, profile } = callerOf(request);
+    const caller = callerOf(request);
+    const { profile } = caller;
     let key = profileKeys.get(profile);
     if (key === undefined) {
       key = JSON.stringify(profile);
       profileKeys.set(profile, key);
     }
-    return `${clientId}\n${key}`;
+    return `${callerKey(caller)}\n${key}`;
   };
   const routeOptions = {
     serverFor: (request: Request) => o.serverFor(request, callerOf(request)),
     maxBodyBytes: o.maxBodyBytes,
     keepAliveMs: o.keepAliveMs ?? 15_000,
     maxSessions: o.maxSessions ?? 1000,
+    // One count for both transports: the quota and the total are per client and per server, not per route.
+    slots: new SessionSlots(),
     // A per-client limit: off with the others (--no-rate-limit, or no guards in-process).
     sessionsPerClient: g?.limiter.settings.enabled ? (o.rateLimitSessions ?? 64) : Number.POSITIVE_INFINITY,
     idle: { idleMs: (o.sessionIdleSeconds ?? 900) * 1000 },
@@ -149,10 +158,10 @@ export function createHttpApp(o: HttpAppOptions): HttpApp {
     .onRequest(() =>
       draining ? jsonError(503, 'server is shutting down', { connection: 'close' }) : undefined,
     )
-    .use(hostOriginGuard(o))
+    .use(hostOriginGuard({ ...o, onRefused }))
     .use(g ? clientGuard(g) : off('client-guard'))
     .use(cors({ allowedOrigins: o.allowedOrigins }))
-    .use(bodyLimit({ maxBytes: o.maxBodyBytes }))
+    .use(bodyLimit({ maxBytes: o.maxBodyBytes, onRefused }))
     .use(
       authPlugin({
         ...o.auth,

@@ -15,7 +15,13 @@ import type { Log } from '../log.ts';
 import { isJsonBody, jsonBodyOf } from './http/body.ts';
 import type { InFlight } from './http/inflight.ts';
 import { jsonError } from './http/plugin.ts';
-import { clientOfOwner, type IdleOptions, SessionTable, tooManySessions } from './http/sessions.ts';
+import {
+  clientOfOwner,
+  type IdleOptions,
+  type SessionSlots,
+  SessionTable,
+  tooManySessions,
+} from './http/sessions.ts';
 
 const encoder = new TextEncoder();
 
@@ -113,8 +119,11 @@ export interface SseRouteOptions {
   serverFor: (request: Request) => Server;
   maxBodyBytes: number;
   keepAliveMs: number;
+  /** Sessions held at once, /mcp and /sse together. */
   maxSessions: number;
   sessionsPerClient: number;
+  /** Shared with /mcp: one per-client quota and one total for both. */
+  slots: SessionSlots;
   inflight: InFlight;
   idle: IdleOptions;
   log: Log;
@@ -122,11 +131,11 @@ export interface SseRouteOptions {
 
 /** `GET /sse` and `POST /messages`. */
 export function sseRoutes(o: SseRouteOptions) {
-  const sessions = new SessionTable<SseServerTransport>(o.idle, (t) => t.busy);
+  const sessions = new SessionTable<SseServerTransport>(o.idle, (t) => t.busy, o.slots);
   return {
     /** `owner`: the caller's client id; only that client may post to the stream's session. */
     async open(request: Request, owner: string): Promise<Response> {
-      if (sessions.size >= o.maxSessions)
+      if (o.slots.total >= o.maxSessions)
         return jsonError(503, 'too many open SSE streams; close unused ones and retry', {
           'retry-after': '5',
         });

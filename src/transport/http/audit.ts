@@ -19,7 +19,8 @@ export type AuditEventName =
   | 'resource_read'
   | 'auth_failure'
   | 'rate_limited'
-  | 'ip_denied';
+  | 'ip_denied'
+  | 'request_refused';
 
 /** The events a client's own requests leave (never throttled: they are admitted, and limited, first). */
 const CALL_EVENTS: ReadonlySet<AuditEventName> = new Set(['tool_call', 'prompt_get', 'resource_read']);
@@ -27,6 +28,8 @@ const CALL_EVENTS: ReadonlySet<AuditEventName> = new Set(['tool_call', 'prompt_g
 export interface AuditEvent {
   event: AuditEventName;
   clientId?: string;
+  /** How `clientId` proved who it is (token, ssh, oauth); absent for an anonymous caller and stdio. */
+  auth?: 'token' | 'ssh' | 'oauth';
   /** For auth failures: the client id the credential named, unproven (a Signature keyId, a known token's client). */
   claimedClientId?: string;
   ip?: string;
@@ -81,6 +84,7 @@ export function auditLine(e: AuditEvent, now: Date = new Date()): string {
     ts: now.toISOString(),
     event: e.event,
     client_id: e.clientId,
+    auth: e.auth,
     claimed_client_id: e.claimedClientId,
     ip: e.ip,
     tool: e.tool,
@@ -246,7 +250,7 @@ export function throttleRefusals(inner: Auditor, perMinute = 20, now: () => numb
   return {
     record(e) {
       if (CALL_EVENTS.has(e.event)) return inner.record(e);
-      const key = `${e.event}|${e.clientId ?? ''}|${e.ip ?? ''}|${e.outcome}`;
+      const key = `${e.event}|${e.auth ?? ''}:${e.clientId ?? ''}|${e.ip ?? ''}|${e.outcome}`;
       const t = now();
       let s = seen.get(key);
       let line = e;

@@ -9,12 +9,23 @@ export type AuthMethod = 'token' | 'ssh' | 'oauth' | 'none';
 
 /** Who is calling, once a credential checked out. */
 export interface Principal {
-  /** Stable id for rate limits, audit lines and sessions (a token's client id, a key's comment, a JWT sub). */
+  /**
+   * The name the credential gives (a token's client id, a key's comment, a JWT sub): what the auth file
+   * and audit lines name. Unique only within its method: key state by `callerKey`, never by this alone.
+   */
   clientId: string;
   method: AuthMethod;
   /** What this caller may do: tools/list shows and tools/call allows only this. */
   profile: SafetyProfile;
 }
+
+/**
+ * Who a caller is for everything keyed by caller (the confirmation seal, sessions, rate limits, session
+ * quotas): the method and the name, so the token client `bob`, the SSH key `bob` and an OAuth subject
+ * `bob` (which any identity provider may issue) are three callers. An anonymous caller is its address.
+ */
+export const callerKey = (p: Principal): string =>
+  p.method === 'none' ? p.clientId : `${p.method}:${p.clientId}`;
 
 export type AuthResult =
   | { ok: true; principal: Principal }

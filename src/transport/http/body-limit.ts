@@ -5,6 +5,7 @@
  */
 import { Elysia } from 'elysia';
 import { jsonError } from './plugin.ts';
+import { type OnRefused, screened } from './refusals.ts';
 
 export function checkBodySize(contentLength: string | null, max: number): 'ok' | 'too_large' | 'invalid' {
   if (contentLength === null) return 'ok';
@@ -15,10 +16,41 @@ export function checkBodySize(contentLength: string | null, max: number): 'ok' |
 export const tooLarge = (max: number) =>
   jsonError(413, `request body too large: the limit is ${max} bytes (--max-body-bytes)`);
 
-export function bodyLimit(o: { maxBytes: number }) {
+/**
+ * A body sent compressed is refused unread: it is never inflated (no zip bomb), and the client is told
+ * why rather than that its JSON does not parse.
+ */
+export function encodingRefused(contentEncoding: string | null): Response | undefined {
+  const coding = contentEncoding?.trim().toLowerCase();
+  if (!coding || coding === 'identity') return undefined;
+  return jsonError(
+    415,
+    `unsupported Content-Encoding '${coding.slice(0, 40)}': send the request body uncompressed`,
+    { 'accept-encoding': 'identity' },
+  );
+}
+
+/** `onRefused` is told of each refusal (audit, log: refusals.ts). */
+export function bodyLimit(o: { maxBytes: number; onRefused?: OnRefused }) {
   return new Elysia({ name: 'body-limit', seed: o }).onRequest(({ request }) => {
-    const verdict = checkBodySize(request.headers.get('content-length'), o.maxBytes);
-    if (verdict === 'too_large') return tooLarge(o.maxBytes);
+    const encoding = request.headers.get('content-encoding');
+    const refused = encodingRefused(encoding);
+    if (refused) {
+      o.onRefused?.(request, {
+        outcome: 'unsupported_encoding',
+        detail: `body sent with Content-Encoding ${screened(encoding ?? '')}`,
+      });
+      return refused;
+    }
+    const length = request.headers.get('content-length');
+    const verdict = checkBodySize(length, o.maxBytes);
+    if (verdict === 'too_large') {
+      o.onRefused?.(request, {
+        outcome: 'body_too_large',
+        detail: `body of ${length} bytes declared; the limit is ${o.maxBytes} (--max-body-bytes)`,
+      });
+      return tooLarge(o.maxBytes);
+    }
     if (verdict === 'invalid') return jsonError(400, 'invalid Content-Length');
     return undefined;
   });

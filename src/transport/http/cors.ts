@@ -7,12 +7,19 @@
 import { cors as elysiaCors } from '@elysiajs/cors';
 import { Elysia } from 'elysia';
 
-const ALLOW_HEADERS = [
+/**
+ * Every header an MCP client sends in either era: the 2026-07-28 era requires `Mcp-Method` on each
+ * request and `Mcp-Name` on those naming a tool, prompt or resource. (`Mcp-Param-*` mirrors only
+ * arguments a tool declares `x-mcp-header`; none here does.)
+ */
+export const ALLOW_HEADERS = [
   'content-type',
   'accept',
   'authorization',
   'mcp-session-id',
   'mcp-protocol-version',
+  'mcp-method',
+  'mcp-name',
   'last-event-id',
 ];
 const EXPOSE_HEADERS = ['mcp-session-id', 'mcp-protocol-version', 'www-authenticate', 'retry-after'];

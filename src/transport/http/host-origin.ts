@@ -6,6 +6,7 @@
 import { Elysia } from 'elysia';
 import { isLoopbackHost } from './bind.ts';
 import { jsonError } from './plugin.ts';
+import { type OnRefused, screened } from './refusals.ts';
 
 export interface HostOriginOptions {
   /** The server listens on loopback: loopback names are accepted besides the configured ones. */
@@ -18,6 +19,8 @@ export interface HostOriginOptions {
   allowedHosts: readonly string[];
   /** Full origins, e.g. `https://app.example.com`. */
   allowedOrigins: readonly string[];
+  /** Told of every refusal (audit, log: refusals.ts). */
+  onRefused?: OnRefused;
 }
 
 /** `name[:port]` or `[v6][:port]` → lower-case name (brackets kept for v6) and port. */
@@ -72,10 +75,18 @@ export function hostOriginGuard(o: HostOriginOptions) {
   return new Elysia({ name: 'host-origin', seed: o }).onRequest(({ request }) => {
     const host = hostOf(request);
     if (host === null) return jsonError(400, 'Host header required: send the name you reach this server by');
-    if (!checkHost(host, o))
+    if (!checkHost(host, o)) {
+      o.onRefused?.(request, { outcome: 'host_not_allowed', detail: `Host ${screened(host)} not allowed` });
       return jsonError(403, 'Host header not allowed; add it to --allowed-hosts if this name is yours');
-    if (!checkOrigin(request.headers.get('origin'), o))
+    }
+    const origin = request.headers.get('origin');
+    if (!checkOrigin(origin, o)) {
+      o.onRefused?.(request, {
+        outcome: 'origin_not_allowed',
+        detail: `Origin ${screened(origin ?? '')} not allowed`,
+      });
       return jsonError(403, 'Origin not allowed; add it to --allowed-origins if this page is yours');
+    }
     return undefined;
   });
 }

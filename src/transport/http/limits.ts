@@ -17,6 +17,7 @@ import { Elysia } from 'elysia';
 import type { Log } from '../../log.ts';
 import type { PipelineEnv } from '../../pipeline/run.ts';
 import {
+  type AuditEvent,
   type Auditor,
   auditFieldsOf,
   callOutcome,
@@ -27,6 +28,7 @@ import {
 } from './audit.ts';
 import type { Refusal } from './auth.ts';
 import { principalOf } from './auth.ts';
+import { callerKey } from './auth-types.ts';
 import { isJsonBody, jsonBodyOf } from './body.ts';
 import { type Cidr, checkClientIp, clientIp, parseCidrList } from './client-ip.ts';
 import { peerAddress } from './peer.ts';
@@ -75,8 +77,19 @@ const addresses = new WeakMap<Request, string>();
 /** The client's address (after trusted proxies), once clientGuard has run; undefined in-process. */
 export const clientIpOf = (request: Request): string | undefined => addresses.get(request);
 
-/** Who to count and name: the principal's client id, else the address. */
-const keyOf = (request: Request) => principalOf(request)?.clientId ?? clientIpOf(request) ?? 'local';
+/** Who to count: the caller (method and client id), else the address. */
+const keyOf = (request: Request) => {
+  const p = principalOf(request);
+  return p ? callerKey(p) : (clientIpOf(request) ?? 'local');
+};
+
+/** Who to name in an audit line: the client id and the method that proved it, else the address. */
+const whoOf = (request: Request): Pick<AuditEvent, 'clientId' | 'auth' | 'ip'> => {
+  const p = principalOf(request);
+  const ip = clientIpOf(request);
+  if (!p) return { clientId: ip ?? 'local', ip };
+  return { clientId: p.clientId, ...(p.method !== 'none' && { auth: p.method }), ip };
+};
 
 export function clientGuard(g: Guards) {
   return new Elysia({ name: 'client-guard', seed: g }).onRequest(({ request }) => {
@@ -157,7 +170,7 @@ export function rateLimit(g: Guards) {
       if (!g.limiter.settings.enabled) return undefined;
       const key = keyOf(request);
       const refused = (d: Extract<Decision, { ok: false }>) => {
-        g.audit.record({ event: 'rate_limited', clientId: key, ip: clientIpOf(request), outcome: d.limit });
+        g.audit.record({ event: 'rate_limited', ...whoOf(request), outcome: d.limit });
         return tooMany(d);
       };
       if (request.method === 'GET' && STREAM_ROUTES.has(route)) {
@@ -207,15 +220,14 @@ export function rateLimit(g: Guards) {
 /** The pipeline observer for calls made through `request`'s server (a session's calls use its first request). */
 export function callObserver(g: Guards, request: Request): PipelineEnv['observe'] {
   const key = keyOf(request);
-  const ip = clientIpOf(request);
+  const who = whoOf(request);
   return (call) => {
     const end = g.limiter.callStarted(key);
     return ({ outcome, durationMs }) => {
       end();
       g.audit.record({
         ...auditFieldsOf(call),
-        clientId: key,
-        ip,
+        ...who,
         outcome: callOutcome(outcome),
         ...confirmationOf(outcome),
         durationMs,

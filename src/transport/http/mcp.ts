@@ -13,7 +13,14 @@ import type { Log } from '../../log.ts';
 import { isJsonBody, jsonBodyOf } from './body.ts';
 import { listAnswerCache } from './list-cache.ts';
 import { jsonError } from './plugin.ts';
-import { type Claim, clientOfOwner, type IdleOptions, SessionTable, tooManySessions } from './sessions.ts';
+import {
+  type Claim,
+  clientOfOwner,
+  type IdleOptions,
+  type SessionSlots,
+  SessionTable,
+  tooManySessions,
+} from './sessions.ts';
 
 export interface McpRouteOptions {
   /** A fresh server for this request's caller (the per-credential seam is upstream). */
@@ -21,8 +28,10 @@ export interface McpRouteOptions {
   maxBodyBytes: number;
   /** SSE comment keep-alives, so idle streams survive the socket idle timeout. */
   keepAliveMs: number;
-  /** Initialize-era sessions held at once; more get 503 rather than unbounded memory. */
+  /** Sessions held at once, /mcp and /sse together; more get 503 rather than unbounded memory. */
   maxSessions: number;
+  /** The session slots this route shares with /sse: one per-client quota and one total for both. */
+  slots: SessionSlots;
   /** Sessions one client may hold (open or opening); more get 429, so no client can take every slot. */
   sessionsPerClient: number;
   /** Sessions idle this long are closed (with their server). */
@@ -50,10 +59,10 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
     keepAliveMs: o.keepAliveMs,
     onerror,
   });
-  const sessions = new SessionTable<WebStandardStreamableHTTPServerTransport>(o.idle);
+  const sessions = new SessionTable<WebStandardStreamableHTTPServerTransport>(o.idle, undefined, o.slots);
 
   async function openSession(request: Request, owner: string, parsedBody: unknown): Promise<Response> {
-    if (sessions.size >= o.maxSessions)
+    if (o.slots.total >= o.maxSessions)
       return jsonError(503, 'too many open sessions; close unused ones (DELETE /mcp) and retry', {
         'retry-after': '5',
       });

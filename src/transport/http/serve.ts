@@ -13,7 +13,7 @@ import { StartupError, startHttp } from '../http.ts';
 import { closeVerifiers } from './auth.ts';
 import { createOAuthVerifier, ownResourceUrls, protectedResourceMetadata } from './auth-oauth.ts';
 import { createSshVerifier } from './auth-ssh.ts';
-import type { Principal, ProfileResolver, Verifier } from './auth-types.ts';
+import { callerKey, type Principal, type ProfileResolver, type Verifier } from './auth-types.ts';
 import { isLoopbackHost } from './bind.ts';
 import { Credentials, CredentialsError } from './credentials.ts';
 import { callObserver, createGuards, type Guards } from './limits.ts';
@@ -110,7 +110,7 @@ export async function serve(config: Config, deps: ServerDeps, log: Log): Promise
         stopping: stopping.signal,
         remote,
         // A confirmation is bound to the credential that was asked (pipeline/seal.ts).
-        confirm: { ...deps.env.confirm, caller: `http:${principal.clientId}` },
+        confirm: { ...deps.env.confirm, caller: `http:${callerKey(principal)}` },
         ...(guards && { observe: callObserver(guards, request) }),
       },
     });

@@ -45,10 +45,40 @@ export interface Claim {
   release(): void;
 }
 
+/**
+ * Sessions per client, those being opened included, and in all: one client cannot hold every slot.
+ * Shared by the initialize-era /mcp and the legacy /sse tables, so one quota and one total cover both.
+ */
+export class SessionSlots {
+  private readonly perClient = new Map<string, number>();
+  private held = 0;
+
+  /** Slots held by every client. */
+  get total(): number {
+    return this.held;
+  }
+
+  claim(client: string, max: number): Claim | undefined {
+    const held = this.perClient.get(client) ?? 0;
+    if (held >= max) return undefined;
+    this.perClient.set(client, held + 1);
+    this.held++;
+    let freed = false;
+    return {
+      release: () => {
+        if (freed) return;
+        freed = true;
+        this.held--;
+        const n = (this.perClient.get(client) ?? 1) - 1;
+        if (n > 0) this.perClient.set(client, n);
+        else this.perClient.delete(client);
+      },
+    };
+  }
+}
+
 export class SessionTable<T extends { close(): Promise<void> }> {
   private readonly live = new Map<string, Session<T> & { lastSeen: number; claim: Claim }>();
-  /** Sessions per client, those being opened included: one client cannot hold every slot. */
-  private readonly perClient = new Map<string, number>();
   private readonly expired = new Set<string>();
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly now: () => number;
@@ -57,6 +87,8 @@ export class SessionTable<T extends { close(): Promise<void> }> {
     private readonly o: IdleOptions,
     /** Extra "still working" test, e.g. answers owed on an SSE stream. */
     private readonly busy: (transport: T) => boolean = () => false,
+    /** Shared with the other transport's table (see SessionSlots). */
+    private readonly slots: SessionSlots = new SessionSlots(),
   ) {
     this.now = o.now ?? Date.now;
     this.timer = setInterval(() => this.sweep(), Math.min(Math.max(o.idleMs / 4, 250), 30_000));
@@ -69,22 +101,11 @@ export class SessionTable<T extends { close(): Promise<void> }> {
 
   /**
    * A slot for a session `client` is about to open, or undefined when it already holds `max` (open or
-   * opening). Taken before the session exists, so parallel opens cannot all slip under the quota.
+   * opening, in every table sharing these slots). Taken before the session exists, so parallel opens
+   * cannot all slip under the quota.
    */
   claim(client: string, max: number): Claim | undefined {
-    const held = this.perClient.get(client) ?? 0;
-    if (held >= max) return undefined;
-    this.perClient.set(client, held + 1);
-    let freed = false;
-    return {
-      release: () => {
-        if (freed) return;
-        freed = true;
-        const n = (this.perClient.get(client) ?? 1) - 1;
-        if (n > 0) this.perClient.set(client, n);
-        else this.perClient.delete(client);
-      },
-    };
+    return this.slots.claim(client, max);
   }
 
   /** Adds a session in the slot `claim` took; the slot is freed when the session goes. */
