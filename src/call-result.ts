@@ -33,9 +33,10 @@ export function answerOf(state: unknown, response: unknown): NonNullable<Confirm
 
 /**
  * What became of a question this server put with elicitation/create: the client's reply (a result,
- * or an error: it did not show it), or none within the time the user has (the question withdrawn).
+ * or an error: it did not show it), none within the time the user has (the question withdrawn), or
+ * `ended`: the call ended first (the client cancelled it, closed its session or lost its connection).
  */
-export type Reply = { result?: unknown; error?: unknown } | 'unanswered';
+export type Reply = { result?: unknown; error?: unknown } | 'unanswered' | 'ended';
 
 /** How long a question waits for the user: --confirm-timeout, else the sealer's five minutes. */
 export const answerWithinMs = (seconds: number | undefined): number => (seconds ?? 300) * 1000;
@@ -44,7 +45,8 @@ export const answerWithinMs = (seconds: number | undefined): number => (seconds 
  * The answer round of a call that stopped to ask (--confirm) on a connection where this server puts
  * the question itself (the initialize era): `ask` puts it and gives the reply, `again` runs the call
  * with the answer. A reply with an error counts as the user dismissing it; no answer in time ends the
- * call unanswered (confirm.ts), nothing changed.
+ * call unanswered (confirm.ts), nothing changed; so does a call that ended first. Either way the answer
+ * round runs, so the call's audit line closes.
  */
 export async function answerRound<R extends object>(
   asked: Asked,
@@ -54,8 +56,8 @@ export async function answerRound<R extends object>(
   const { question, state } = asked;
   const reply = await ask({ mode: 'form', ...question });
   const answer: ConfirmAnswer =
-    reply === 'unanswered'
-      ? { state, action: 'unanswered' }
+    reply === 'unanswered' || reply === 'ended'
+      ? { state, action: reply }
       : answerOf(state, reply.error === undefined ? reply.result : { action: 'cancel' });
   const second = await again(answer);
   if ('asked' in second) throw new Error('the confirmed call asked again');

@@ -88,7 +88,13 @@ export function buildServer(deps: ServerDeps, conn: Connection = {}): Server {
         return await answerRound(
           result.asked,
           (question) => ask(ctx, question, answerWithinMs(deps.env.confirm?.timeoutSeconds)),
-          (answer) => callTool(deps, request.params, { ...opts, confirm: { canAsk: true, answer } }),
+          (answer) =>
+            callTool(deps, request.params, {
+              ...opts,
+              // The call's own signal has fired: the closing round only settles (and is audited).
+              ...(answer.action === 'ended' && { signal: new AbortController().signal }),
+              confirm: { canAsk: true, answer },
+            }),
         );
       const { question, state: sealed } = result.asked;
       return inputRequired({
@@ -167,7 +173,8 @@ export function stringMapProblem(v: unknown, key: string): string | undefined {
 /**
  * Puts a question to an initialize-era client (elicitation/create on the call's own stream). When no
  * answer comes within `within` ms the SDK withdraws it (`notifications/cancelled`); so it does when
- * the client cancels the call, which then ends `cancelled`, nothing changed.
+ * the client cancels the call (or its session or connection ends), which then ends `cancelled`,
+ * nothing changed, audited `abandoned`.
  */
 async function ask(ctx: ServerContext, params: Record<string, unknown>, within: number): Promise<Reply> {
   const { signal } = ctx.mcpReq;
@@ -176,8 +183,7 @@ async function ask(ctx: ServerContext, params: Record<string, unknown>, within: 
       result: await ctx.mcpReq.send({ method: 'elicitation/create', params }, { signal, timeout: within }),
     };
   } catch (e) {
-    if (signal.aborted)
-      throw new ToolError('cancelled', 'the call ended before the user answered; nothing changed');
+    if (signal.aborted) return 'ended';
     if (e instanceof SdkError && e.code === SdkErrorCode.RequestTimeout) return 'unanswered';
     return { error: e };
   }

@@ -13,7 +13,7 @@ import { canonicalJson, SEAL_TTL_MS, type SealBinding, type Sealer } from './sea
 export type ConfirmMode = 'destructive' | 'all' | 'none';
 export type ConfirmFallback = 'allow' | 'refuse';
 /** What the audit log records for a call that needed confirmation. */
-export type Confirmation = 'accepted' | 'declined' | 'cancelled' | 'unconfirmed';
+export type Confirmation = 'accepted' | 'declined' | 'cancelled' | 'abandoned' | 'unconfirmed';
 
 export interface ConfirmSettings {
   /** Server-wide; a credential's profile may set its own (SafetyProfile.confirm). */
@@ -36,9 +36,10 @@ export interface ConfirmAnswer {
   state: unknown;
   /**
    * The user's answer; `unanswered`: none came within --confirm-timeout, so the transport withdrew
-   * the question (set only by a transport, never read from a client).
+   * the question; `ended`: the call ended first (the client's cancel, its session or connection gone,
+   * the shutdown). Both are set only by a transport, never read from a client.
    */
-  action: 'accept' | 'decline' | 'cancel' | 'missing' | 'unanswered';
+  action: 'accept' | 'decline' | 'cancel' | 'missing' | 'unanswered' | 'ended';
   content?: Record<string, unknown>;
 }
 
@@ -147,9 +148,21 @@ export function questionOf(
 export const nothingToAsk = (preview: Preview | undefined): boolean =>
   preview?.objects?.length === 0 && preview.plan !== undefined && !preview.beyondObjects;
 
-/** The user said no (declined or dismissed): an error the model must not retry on its own. */
+/** The user said no: an error the model must not retry on its own. */
 export const declined = () =>
   new ToolError('cancelled', 'the user declined; nothing changed', { retryable: false });
+
+/** The question was closed without an answer (the user dismissed it, or the client could not show it). */
+export const dismissed = () =>
+  new ToolError('cancelled', 'the question was dismissed without an answer; nothing changed', {
+    retryable: false,
+  });
+
+/** The call ended while the question was open: nobody is left to tell, but the audit line says so. */
+export const ended = () =>
+  new ToolError('cancelled', 'the call ended before the user answered; nothing changed', {
+    retryable: false,
+  });
 
 /** No answer within --confirm-timeout (`seconds`): the question is withdrawn, nothing changed. */
 export const unanswered = (seconds: number) =>
@@ -184,6 +197,7 @@ export function settle(
   // Nothing runs, so the state (by now expired) need not be opened.
   if (answer.action === 'unanswered')
     return { run: false, confirmation: 'cancelled', error: unanswered(seconds) };
+  if (answer.action === 'ended') return { run: false, confirmation: 'abandoned', error: ended() };
   const opened = sealer.open(answer.state, binding);
   // A genuine state past its time: the user took longer than they had (2026 era: the client held it).
   if (!opened.ok && opened.reason === 'expired')
@@ -206,11 +220,9 @@ export function settle(
     };
   if (answer.action === 'accept' && answer.content?.[FIELD] === true)
     return { run: true, confirmation: 'accepted', plan: opened.plan };
-  return {
-    run: false,
-    confirmation: answer.action === 'cancel' || answer.action === 'missing' ? 'cancelled' : 'declined',
-    error: declined(),
-  };
+  if (answer.action === 'cancel' || answer.action === 'missing')
+    return { run: false, confirmation: 'cancelled', error: dismissed() };
+  return { run: false, confirmation: 'declined', error: declined() };
 }
 
 /** A client that cannot ask its user, under --confirm-fallback refuse. */

@@ -7,7 +7,6 @@
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { answerRound, answerWithinMs, type CallResult, type Progress, type Reply } from '../call-result.ts';
-import { ToolError } from '../core/errors.ts';
 import type { Cancellation } from '../pipeline/signal.ts';
 import type { callTool, ServerDeps } from '../tool-calls.ts';
 
@@ -53,13 +52,19 @@ export class StdioQuestions {
     return answerRound(
       first.asked,
       (question) => this.ask(question, waitSignal(), within),
-      (answer) => run(deps, params, { ...opts, confirm: { canAsk: true, answer } }),
+      (answer) =>
+        run(deps, params, {
+          ...opts,
+          // The call's own signal has fired: the closing round only settles (and is audited).
+          ...(answer.action === 'ended' && { signal: new AbortController().signal }),
+          confirm: { canAsk: true, answer },
+        }),
     );
   }
 
   private ask(params: Record<string, unknown>, signal: AbortSignal, within: number): Promise<Reply> {
     const id = `${ASK_ID}${++this.count}`;
-    return new Promise<Reply>((resolve, reject) => {
+    return new Promise<Reply>((resolve) => {
       const done = () => {
         this.waiting.delete(id);
         clearTimeout(timer);
@@ -72,8 +77,7 @@ export class StdioQuestions {
           method: 'notifications/cancelled',
           params: { requestId: id, reason },
         } as JSONRPCMessage).catch(() => {});
-      const ended = () =>
-        reject(new ToolError('cancelled', 'the call ended before the user answered; nothing changed'));
+      const ended = () => resolve('ended');
       if (signal.aborted) return ended();
       const onAbort = () => {
         done();

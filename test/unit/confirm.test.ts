@@ -174,22 +174,30 @@ describe('questionOf with names the engine chose', () => {
 
 describe('settle', () => {
   const s = new Sealer();
+  const DECLINED = 'the user declined; nothing changed';
+  const DISMISSED = 'the question was dismissed without an answer; nothing changed';
   it.each([
-    ['accept', { confirm: true }, true, 'accepted'],
-    ['accept', { confirm: false }, false, 'declined'],
-    ['accept', undefined, false, 'declined'],
-    ['decline', undefined, false, 'declined'],
-    ['cancel', undefined, false, 'cancelled'],
-    ['missing', undefined, false, 'cancelled'],
-  ] as const)('%s with %j: runs %p, %s', (action, content, runs, confirmation) => {
+    ['accept', { confirm: true }, true, 'accepted', ''],
+    ['accept', { confirm: false }, false, 'declined', DECLINED],
+    ['accept', undefined, false, 'declined', DECLINED],
+    ['decline', undefined, false, 'declined', DECLINED],
+    ['cancel', undefined, false, 'cancelled', DISMISSED],
+    ['missing', undefined, false, 'cancelled', DISMISSED],
+  ] as const)('%s with %j: runs %p, %s', (action, content, runs, confirmation, message) => {
     const out = settle({ state: s.seal(call), action, ...(content && { content }) }, call, s);
     expect(out.run).toBe(runs);
     expect(out.confirmation).toBe(confirmation);
     if (!out.run) {
       expect(out.error.kind).toBe('cancelled');
-      expect(out.error.message).toBe('the user declined; nothing changed');
+      expect(out.error.message).toBe(message);
       expect(out.error.retryable).toBe(false);
     }
+  });
+
+  it('ends a call that ended before the user answered as abandoned: the audit line closes it', () => {
+    const out = settle({ state: s.seal(call), action: 'ended' }, call, s);
+    expect(out).toMatchObject({ run: false, confirmation: 'abandoned' });
+    if (!out.run) expect(out.error.message).toBe('the call ended before the user answered; nothing changed');
   });
 
   it('ends a question the user left unanswered as cancelled, naming the time they had', () => {

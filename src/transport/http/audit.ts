@@ -9,6 +9,7 @@ import { setOwn } from '../../core/copy-on-change.ts';
 import { redact } from '../../core/redact.ts';
 import type { Safety } from '../../core/tool.ts';
 import type { Log } from '../../log.ts';
+import type { Confirmation } from '../../pipeline/confirm.ts';
 import type { Observed, Outcome, PipelineEnv } from '../../pipeline/run.ts';
 import { BoundedMap } from './rate-limit.ts';
 import { StartupError } from './tls.ts';
@@ -46,7 +47,7 @@ export interface AuditEvent {
   /** `ok` or an error kind (`not_found`, `policy_denied`…) or the refusal (`tool_calls_per_minute`…). */
   outcome: string;
   /** For a tool call that needed the user's confirmation (--confirm): what became of it. */
-  confirmation?: 'accepted' | 'declined' | 'cancelled' | 'unconfirmed';
+  confirmation?: Confirmation;
   durationMs?: number;
   /** For refusals: what was refused, for the operator (never sent to the client). */
   detail?: string;

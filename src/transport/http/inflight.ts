@@ -22,8 +22,11 @@ export class InFlight {
     };
   }
 
-  /** Ends the call (begun here or by `begin()`) when the response body is finished, cancelled or errors. */
-  track(response: Response, end = this.begin()): Response {
+  /**
+   * Ends the call (begun here or by `begin()`) when the response body is finished, cancelled or errors;
+   * `gone` is told when the body is cancelled before its end (the client hung up).
+   */
+  track(response: Response, end = this.begin(), gone?: () => void): Response {
     if (!response.body) {
       end();
       return response;
@@ -44,6 +47,7 @@ export class InFlight {
       },
       cancel(reason) {
         end();
+        gone?.();
         return reader.cancel(reason);
       },
     });

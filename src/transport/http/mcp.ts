@@ -119,10 +119,24 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
     // A standalone GET stream stays open by design; only calls keep a session from idling out.
     if (request.method !== 'POST') return found.transport.handleRequest(request);
     const end = found.calls.begin();
-    return found.calls.track(await found.transport.handleRequest(request, { parsedBody }), () => {
-      end();
-      found.touch();
-    });
+    const transport = found.transport;
+    return found.calls.track(
+      await transport.handleRequest(request, { parsedBody }),
+      () => {
+        end();
+        found.touch();
+      },
+      // The client hung up before its answers: with no event store it cannot resume the stream, so
+      // its calls end as its own cancel would end them (a pending question withdrawn, audited).
+      () => {
+        for (const requestId of requestIdsOf(parsedBody))
+          transport.onmessage?.({
+            jsonrpc: '2.0',
+            method: 'notifications/cancelled',
+            params: { requestId, reason: 'the client closed the connection' },
+          });
+      },
+    );
   }
 
   return {
@@ -151,6 +165,17 @@ export function mcpRoute(o: McpRouteOptions): McpRoute {
     },
     sessionCount: () => sessions.size,
   };
+}
+
+/** The ids of the JSON-RPC requests in a POST body (one message or a batch). */
+function requestIdsOf(body: unknown): (string | number)[] {
+  const ids: (string | number)[] = [];
+  for (const m of Array.isArray(body) ? body : [body])
+    if (m !== null && typeof m === 'object' && 'method' in m && 'id' in m) {
+      const { id } = m as { id: unknown };
+      if (typeof id === 'string' || typeof id === 'number') ids.push(id);
+    }
+  return ids;
 }
 
 /** A JSON-RPC error with no id, as the SDK answers a body it cannot take. */
