@@ -15,20 +15,20 @@ import { killSpawned, serveHttp, spawnBinary } from '../helpers/http-binary.ts';
 
 const docker = testDocker();
 const HIDDEN = '<hidden>';
-const dir = mkdtempSync(join(tmpdir(), 'fxd-hd-'));
+const dir = mkdtempSync(join(tmpdir(), 'mcpt-hd-'));
 const bind = join(dir, 'bind');
 const composeFile = join(dir, 'proj', 'compose.yaml');
-const volume = uniqueName('fxd-hd-v');
-const gone = uniqueName('fxd-hd-gone');
-const container = uniqueName('fxd-hd-c');
-const project = uniqueName('fxd-hd-p');
+const volume = uniqueName('mcpt-hd-v');
+const gone = uniqueName('mcpt-hd-gone');
+const container = uniqueName('mcpt-hd-c');
+const project = uniqueName('mcpt-hd-p');
 let root = '';
 let base = '';
 const clients: Client[] = [];
 
 /** A real client over Streamable HTTP with `token`. */
 async function httpClient(token: string): Promise<Client> {
-  const client = new Client({ name: 'fxd-hd', version: '0' }, { versionNegotiation: { mode: 'auto' } });
+  const client = new Client({ name: 'mcpt-hd', version: '0' }, { versionNegotiation: { mode: 'auto' } });
   const fetchWith = (url: string | URL, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     headers.set('authorization', `Bearer ${token}`);
@@ -167,7 +167,7 @@ describe('a remote caller reads no engine-host path', () => {
         name: 'docker_run_container',
         arguments: {
           image: TEST_IMAGE,
-          name: uniqueName('fxd-hd-r'),
+          name: uniqueName('mcpt-hd-r'),
           network_mode: 'none',
           volumes: [`${gone}:/x`],
           command: ['true'],
