@@ -7,6 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
+import { fromWholeLine } from '../core/cut.ts';
 import type { EngineInfo } from '../core/engine.ts';
 import { clean, hasControl } from '../core/fence.ts';
 import { tailMisjoinsLines } from './podman.ts';
@@ -344,13 +345,13 @@ export function splitOutput(out: OutputTail, max: number) {
   return { stdout: stdout.text, stderr: stderr.text, truncated: stdout.cut || stderr.cut };
 }
 
-/** The last `max` bytes kept, from the first line start within them when cut. */
+/** The last `max` bytes kept, from the first whole line within them when cut (core/cut.ts). */
 function lastLines(t: TailBytes, max: number): { text: string; cut: boolean } {
-  const kept = Buffer.from(t.text(), 'utf8');
-  if (t.total <= max) return { text: kept.toString('utf8'), cut: false };
-  const tail = kept.subarray(Math.max(0, kept.length - max));
-  const nl = tail.indexOf(10);
-  return { text: tail.subarray(nl >= 0 && nl < tail.length - 1 ? nl + 1 : 0).toString('utf8'), cut: true };
+  const text = t.text();
+  if (t.total <= max) return { text, cut: false };
+  const kept = Buffer.from(text, 'utf8');
+  if (kept.length <= max) return { text, cut: true };
+  return { text: fromWholeLine(kept.subarray(kept.length - max).toString('utf8')), cut: true };
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
+import { fromWholeLine } from '../core/cut.ts';
 import { dialEngine, dialOptions } from './request.ts';
 
 export type StreamName = 'stdout' | 'stderr';
@@ -65,16 +66,23 @@ export function demux(
   return Object.assign((chunk: Buffer) => d.push(chunk), { frames: () => d.frames });
 }
 
-/** Keeps the last `max` bytes written; `total` counts everything seen. */
+/**
+ * Keeps the last `max` bytes written; `total` counts everything seen. When bytes were dropped, `text()`
+ * starts at the first whole line kept (core/cut.ts): redaction runs on it later, and must see a
+ * secret's name whole.
+ */
 export class TailBytes {
   private chunks: Buffer[] = [];
   private length = 0;
+  /** text() as of the last push, and the bytes it holds. */
+  private shown?: { text: string; bytes: number };
   total = 0;
 
   constructor(readonly max: number) {}
 
   push(data: Buffer): void {
     this.total += data.length;
+    this.shown = undefined;
     if (data.length >= this.max) {
       this.chunks = [Buffer.from(data.subarray(data.length - this.max))];
       this.length = this.max;
@@ -97,19 +105,25 @@ export class TailBytes {
     }
   }
 
+  /** Bytes written and not in text(): those cut off, and a partial first line after them. */
   get dropped(): number {
-    return this.total - this.length;
+    return this.total - this.view().bytes;
   }
 
-  /** The kept bytes as UTF-8; a character cut by the front edge is dropped rather than garbled. */
+  /** The kept bytes as UTF-8, from the first whole line when the front was cut (see the class). */
   text(): string {
-    let buf = Buffer.concat(this.chunks, this.length);
-    if (this.dropped > 0) {
-      let skip = 0;
-      while (skip < 3 && skip < buf.length && ((buf[skip] as number) & 0xc0) === 0x80) skip++;
-      buf = buf.subarray(skip);
+    return this.view().text;
+  }
+
+  private view(): { text: string; bytes: number } {
+    if (this.shown) return this.shown;
+    const buf = Buffer.concat(this.chunks, this.length);
+    if (this.total === this.length) this.shown = { text: buf.toString('utf8'), bytes: this.length };
+    else {
+      const text = fromWholeLine(buf.toString('utf8'));
+      this.shown = { text, bytes: Buffer.byteLength(text) };
     }
-    return buf.toString('utf8');
+    return this.shown;
   }
 }
 

@@ -356,6 +356,21 @@ describe('docker_exec_command', () => {
     expect(out.truncated_bytes).toBe(588_895 - out.stdout.length);
   });
 
+  it("drops the first line the output cap cut into, so a secret's cut name cannot show its value", async () => {
+    // 33 bytes of secret, then 4070 of filler: the last 4096 bytes start 7 bytes in, at 'WORD=hunter2…'.
+    const out = await callOk<Exec>(
+      'docker_exec_command',
+      {
+        container_id: running,
+        command: "printf 'DB_PASSWORD=hunter2-secret-value\\n'; head -c 4069 /dev/zero | tr '\\0' 0; echo",
+      },
+      { limits: { maxExecOutputBytes: 4096 } },
+    );
+    expect(out.stdout).not.toContain('hunter2');
+    expect(out.stdout).toBe(`${'0'.repeat(4069)}\n`);
+    expect(out.truncated_bytes).toBe(33);
+  });
+
   it('refuses a stopped container with conflict and a hint to start it', async () => {
     const { id } = await makeContainer({ start: false });
     const err = await callErr('docker_exec_command', { container_id: id, command: 'true' });

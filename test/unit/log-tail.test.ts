@@ -229,7 +229,7 @@ describe('eachLine', () => {
 
 describe('the output tail of a waited run', () => {
   it('keeps the last bytes of each stream and how many were written', async () => {
-    const wire = [frame(1, 'a'.repeat(5000)), frame(2, 'e'.repeat(3000)), frame(1, 'tail-out\n')];
+    const wire = [frame(1, 'a\n'.repeat(2500)), frame(2, 'e'.repeat(3000)), frame(1, 'tail-out\n')];
     const out = await tailOutput(
       streamOf(() => wire),
       false,
@@ -238,8 +238,13 @@ describe('the output tail of a waited run', () => {
     );
     expect(out.stdout.total).toBe(5009);
     expect(out.stderr.total).toBe(3000);
-    expect(out.stdout.text()).toHaveLength(1024);
+    // The last 1024 bytes start with the '\n' ending a cut line: the text starts after it.
+    expect(out.stdout.text()).toHaveLength(1023);
+    expect(out.stdout.text()).toStartWith('a\na\n');
     expect(out.stdout.text().endsWith('tail-out\n')).toBe(true);
+    expect(out.stdout.dropped).toBe(5009 - 1023);
+    // One line of 3000 bytes, its start cut off: nothing of it is shown.
+    expect(out.stderr.text()).toBe('');
   });
 
   it('splits the room between the streams and cuts at a line start', async () => {

@@ -71,25 +71,52 @@ describe('FrameDemuxer', () => {
 });
 
 describe('TailBytes', () => {
-  it('keeps only the last N bytes and counts what it dropped', () => {
+  it('keeps the last N bytes from their first whole line and counts what it dropped', () => {
     const t = new TailBytes(10);
-    for (let i = 0; i < 100; i++) t.push(Buffer.from(`${i % 10}`));
+    for (let i = 0; i < 100; i++) t.push(Buffer.from(`${i % 10}\n`));
     t.push(Buffer.from('abc'));
-    expect(t.text()).toBe('3456789abc');
-    expect(t.total).toBe(103);
-    expect(t.dropped).toBe(93);
+    // The last 10 bytes are '\n7\n8\n9\nabc': from the line after the first break.
+    expect(t.text()).toBe('7\n8\n9\nabc');
+    expect(t.total).toBe(203);
+    expect(t.dropped).toBe(203 - 9);
   });
 
-  it('keeps the end of a single chunk larger than the limit', () => {
+  it('keeps everything, partial last line included, when nothing was dropped', () => {
+    const t = new TailBytes(10);
+    t.push(Buffer.from('ab\ncd'));
+    expect(t.text()).toBe('ab\ncd');
+    expect(t.dropped).toBe(0);
+  });
+
+  it("drops a first line whose start was cut, so a secret's name is never half-kept", () => {
+    const t = new TailBytes(40);
+    t.push(Buffer.from(`DB_PASSWORD=hunter2-secret-value\n${'x'.repeat(20)}\n`));
+    // The cut falls inside DB_PASSWORD: 'WORD=hunter2…' would no longer read as a secret.
+    expect(Buffer.from('DB_PASSWORD=hunter2-secret-value\n').length + 21).toBeGreaterThan(40);
+    expect(t.text()).toBe(`${'x'.repeat(20)}\n`);
+    expect(t.text()).not.toContain('hunter2');
+    expect(t.dropped).toBe(t.total - 21);
+  });
+
+  it('shows nothing of one line longer than the limit, rather than its cut end', () => {
     const t = new TailBytes(4);
     t.push(Buffer.from('0123456789'));
-    expect(t.text()).toBe('6789');
+    expect(t.text()).toBe('');
+    expect(t.dropped).toBe(10);
   });
 
-  it('drops a multi-byte character cut by the front edge instead of garbling it', () => {
-    const t = new TailBytes(5);
-    t.push(Buffer.from('xé1234')); // é is 2 bytes; the last 5 bytes start inside it
-    expect(t.text()).toBe('1234');
+  it('drops a multi-byte character cut by the front edge with the partial line', () => {
+    const t = new TailBytes(6);
+    t.push(Buffer.from('xé1\n234')); // é is 2 bytes; the last 6 bytes start inside it
+    expect(t.text()).toBe('234');
+  });
+
+  it('starts after the END line of a private key whose BEGIN line was cut off', () => {
+    const body = ['MIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun', 'VTLw7onLRnrq0/IzW7yW'];
+    const pem = `-----BEGIN RSA PRIVATE KEY-----\n${body.join('\n')}\n-----END RSA PRIVATE KEY-----\n`;
+    const t = new TailBytes(pem.length - 10 + 6);
+    t.push(Buffer.from(`${pem}after\n`));
+    expect(t.text()).toBe('after\n');
   });
 });
 
