@@ -239,7 +239,7 @@ async function runStages(
     const extra = tool.timeoutArg ? Number(args[tool.timeoutArg] ?? 0) * 1000 : 0;
     // A long operation's own default never shortens a longer configured one.
     const timeoutMs = Math.max(tool.timeoutMs ?? 0, env.defaultTimeoutMs, extra > 0 ? extra + 5000 : 0);
-    signal = callSignal(call.signal, timeoutMs, tool.name, env.stopping);
+    signal = callSignal(call.signal, timeoutMs, tool.name, env.stopping, tool.idempotent);
     progress = throttledProgress(call.sendProgress);
     const connected = connect(tool, engine, env, signal);
     const { session, unreachable } = connected instanceof Promise ? await connected : connected;

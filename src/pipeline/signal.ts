@@ -77,14 +77,22 @@ const TIMEOUT_HINT =
   'The engine did not answer in time: is it overloaded or hung? docker_list_engines shows whether it answers. If the operation is long by nature, raise the timeout (--timeout / MCP_DOCKER_TIMEOUT).';
 
 /**
+ * A call that is not idempotent (an exec, a create) may have done its work, or still be doing it, when
+ * it is answered timeout or cancelled: calling it again could do it twice.
+ */
+const UNSURE = 'It may still be running or have taken effect: check before calling it again';
+
+/**
  * Combines the client's cancellation (an AbortSignal, or a Cancellation), the tool's timeout and the
- * server's shutdown (`stop`) into the one signal handlers pass down.
+ * server's shutdown (`stop`) into the one signal handlers pass down. `idempotent` (the tool's flag)
+ * decides whether a timeout or shutdown invites a repeat (retryable) or a check first.
  */
 export function callSignal(
   client: AbortSignal | Cancellation | undefined,
   timeoutMs: number,
   toolName: string,
   stop?: AbortSignal,
+  idempotent = true,
 ): CallSignal {
   const controller = new AbortController();
   let why: ToolError | undefined;
@@ -101,7 +109,8 @@ export function callSignal(
     () =>
       abort(
         new ToolError('timeout', `${toolName} did not finish within ${Math.round(timeoutMs / 1000)} s`, {
-          hint: TIMEOUT_HINT,
+          hint: idempotent ? TIMEOUT_HINT : `${TIMEOUT_HINT} ${UNSURE}.`,
+          retryable: idempotent,
         }),
       ),
     timeoutMs,
@@ -115,8 +124,8 @@ export function callSignal(
   const onStopping = () =>
     abort(
       new ToolError('cancelled', `${toolName} was cancelled: the server is shutting down`, {
-        hint: 'Call again once the server is back.',
-        retryable: true,
+        hint: idempotent ? 'Call again once the server is back.' : `${UNSURE} once the server is back.`,
+        retryable: idempotent,
       }),
     );
   let leave: (() => void) | undefined;

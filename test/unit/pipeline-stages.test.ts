@@ -249,6 +249,27 @@ describe('call signal', () => {
     s.dispose();
   });
 
+  it('asks a call that is not idempotent to check before calling again, not to retry, on shutdown and timeout', async () => {
+    const stop = new AbortController();
+    const s = callSignal(undefined, 10_000, 'docker_x', stop.signal, false);
+    stop.abort();
+    expect(s.reason()).toMatchObject({ kind: 'cancelled', retryable: false });
+    expect(s.reason()?.hint).toBe(
+      'It may still be running or have taken effect: check before calling it again once the server is back.',
+    );
+    s.dispose();
+    const t = callSignal(undefined, 20, 'docker_x', undefined, false);
+    await new Promise((r) => t.signal.addEventListener('abort', r));
+    expect(t.reason()).toMatchObject({ kind: 'timeout', retryable: false });
+    expect(t.reason()?.hint).toContain('check before calling it again');
+    t.dispose();
+    // An idempotent one may simply be called again.
+    const i = callSignal(undefined, 20, 'docker_x');
+    await new Promise((r) => i.signal.addEventListener('abort', r));
+    expect(i.reason()).toMatchObject({ kind: 'timeout', retryable: true });
+    i.dispose();
+  });
+
   it('stops every call running under one stop signal, and none that has ended', () => {
     const stop = new AbortController();
     const ended = callSignal(undefined, 10_000, 'docker_a', stop.signal);
