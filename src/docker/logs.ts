@@ -275,18 +275,27 @@ const WINDOW_CHARS = 32 * 1024 * 1024;
 /** The last bytes of each stream, and how many were written. */
 export type OutputTail = Record<StreamName, TailBytes>;
 
-/** Reads a log stream into the last `maxBytes` of stdout and of stderr (a TTY stream is all stdout). */
+/**
+ * Reads a log stream into the last `maxBytes` of stdout and of stderr (a TTY stream is all stdout);
+ * into `out` when given, so a caller whose read is cut short still has what was read.
+ */
 export async function tailOutput(
   stream: Readable,
   tty: boolean,
   maxBytes: number,
   signal: AbortSignal,
+  out?: OutputTail,
 ): Promise<OutputTail> {
-  return (await tailOutputCounted(stream, tty, maxBytes, signal)).out;
+  return (await tailOutputCounted(stream, tty, maxBytes, signal, out)).out;
 }
 
-async function tailOutputCounted(stream: Readable, tty: boolean, maxBytes: number, signal: AbortSignal) {
-  const out: OutputTail = { stdout: new TailBytes(maxBytes), stderr: new TailBytes(maxBytes) };
+async function tailOutputCounted(
+  stream: Readable,
+  tty: boolean,
+  maxBytes: number,
+  signal: AbortSignal,
+  out: OutputTail = { stdout: new TailBytes(maxBytes), stderr: new TailBytes(maxBytes) },
+) {
   const onChunk = demux(tty, (s, data) => out[s].push(data));
   await consume(stream, (chunk) => void onChunk(chunk), signal);
   return { out, frames: onChunk.frames() };

@@ -214,6 +214,37 @@ describe('piped stdin on the SDK path (2026-era envelope on every request)', () 
   });
 });
 
+describe('a call that is not idempotent, cut short by the shutdown', () => {
+  it('is not retryable, says to check first, and keeps the output read so far', async () => {
+    const requests: Json[] = [
+      {
+        id: 1,
+        method: 'tools/call',
+        params: {
+          name: 'docker_exec_command',
+          arguments: { container_id: target, command: 'echo partial; sleep 15' },
+          _meta: meta2026,
+        },
+      },
+    ];
+    const { s, code } = await pipeAndClose(requests);
+    const answers = expectEachAnsweredOnce(s, requests);
+    expect(code).toBe(0);
+    const cancelled = resultOf<{ isError: boolean; content: { text: string }[]; structuredContent: Json }>(
+      answers,
+      1,
+    );
+    expect(cancelled.isError).toBe(true);
+    expect(cancelled.structuredContent).toMatchObject({ kind: 'cancelled', retryable: false });
+    const text = cancelled.content[0]?.text ?? '';
+    expect(text).toStartWith('cancelled: docker_exec_command was cancelled: the server is shutting down');
+    expect(text).toContain('may still be running in the container');
+    expect(text).toContain('«"partial"»');
+    expect(text).toContain('check before calling it again');
+    expect(text).not.toContain('Call again once the server is back');
+  });
+});
+
 describe('a line that is not JSON', () => {
   it('is skipped with a warning on stderr, and the next request is answered', async () => {
     const s = startRaw({ DOCKER_HOST: process.env.DOCKER_HOST ?? '', MCP_LOG_LEVEL: 'info' });

@@ -371,6 +371,22 @@ describe('docker_exec_command', () => {
     expect(out.truncated_bytes).toBe(33);
   });
 
+  it('answers a timeout with the output read so far, saying the command may still run, not retryable', async () => {
+    const out = await call('docker_exec_command', {
+      container_id: running,
+      command: 'echo started; echo progress-to-stderr >&2; echo DB_PASSWORD=sekrit; sleep 10',
+      timeout: 1,
+    });
+    if (out.ok) throw new Error('the exec did not time out');
+    expect(out.error).toMatchObject({ kind: 'timeout', retryable: false });
+    expect(out.error.message).toContain('may still be running in the container');
+    expect(out.error.message).toContain('started');
+    expect(out.error.message).toContain('[err] progress-to-stderr');
+    expect(out.error.message).toContain('DB_PASSWORD=***');
+    expect(out.error.message).not.toContain('sekrit');
+    expect(out.error.hint).toContain('docker_container_top');
+  });
+
   it('refuses a stopped container with conflict and a hint to start it', async () => {
     const { id } = await makeContainer({ start: false });
     const err = await callErr('docker_exec_command', { container_id: id, command: 'true' });

@@ -3,12 +3,15 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import Type from 'typebox';
-import { ToolError } from '../../core/errors.ts';
+import { fromWholeLine } from '../../core/cut.ts';
+import { type Quote, ToolError } from '../../core/errors.ts';
+import { clean } from '../../core/fence.ts';
 import { defineTool } from '../../core/tool.ts';
 import { engineError } from '../../docker/errors.ts';
-import { tailOutput } from '../../docker/logs.ts';
+import { type OutputTail, tailOutput } from '../../docker/logs.ts';
 import { withContainer } from '../../docker/resolve.ts';
 import { envEntries } from '../../docker/spec-values.ts';
+import { TailBytes } from '../../docker/streams.ts';
 import { ContainerRef, MAX_VALUE } from '../params.ts';
 import { Argv, Environment } from './spec.ts';
 
@@ -91,7 +94,13 @@ export const execCommand = defineTool({
     // Our own deadline: the pipeline's is `timeout` + 5 s, and a timeout should say what ran out.
     const deadline = AbortSignal.timeout(timeout * 1000);
     const run = AbortSignal.any([signal, deadline]);
-    let output: Awaited<ReturnType<typeof tailOutput>>;
+    const output: OutputTail = {
+      stdout: new TailBytes(limits.maxExecOutputBytes),
+      stderr: new TailBytes(limits.maxExecOutputBytes),
+    };
+    // A shutdown or the pipeline's timeout answers at once with the signal's reason: it says what ran.
+    const onAbort = () => soFar(signal.reason, output);
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       const stream = (await exec.start({
         hijack: stdin !== undefined,
@@ -99,14 +108,19 @@ export const execCommand = defineTool({
         abortSignal: run,
       })) as Duplex;
       if (stdin !== undefined) stream.end(stdin); // half-close: the process sees end of input
-      output = await tailOutput(stream, false, limits.maxExecOutputBytes, run);
+      await tailOutput(stream, false, limits.maxExecOutputBytes, run, output);
     } catch (e) {
       if (deadline.aborted && !signal.aborted)
-        throw new ToolError('timeout', `command did not finish within ${timeout} s`, {
-          hint: `Raise timeout (max 3600), or ${BACKGROUND}. It may still be running in the container.`,
-        });
+        throw soFar(
+          new ToolError('timeout', `command did not finish within ${timeout} s`, {
+            hint: `Raise timeout (max 3600), or ${BACKGROUND}.`,
+          }),
+          output,
+        );
       if (!signal.aborted && engineError(e)?.kind === 'engine_unreachable') throw lostMidExec(e);
       throw e;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
 
     const { stdout, stderr } = output;
@@ -124,6 +138,38 @@ export const execCommand = defineTool({
     };
   },
 });
+
+/** Characters of each stream's newest output an unfinished exec's error quotes. */
+const SO_FAR_CHARS = 240;
+
+/**
+ * `reason` (the error an unfinished exec answers: its own timeout, the pipeline's, a shutdown) made to
+ * say that the command may still be running, with the newest output read so far quoted (screened and
+ * redacted as an error's quote is), the best clue to why it hangs; not retryable, as running it again
+ * would run it twice. Changes the error in place: the pipeline may already hold it as the signal's
+ * reason. Anything else is returned as it is.
+ */
+function soFar(reason: unknown, output: OutputTail): unknown {
+  if (!(reason instanceof ToolError) || reason.quote) return reason;
+  const newest = (t: TailBytes, mark: string) => {
+    const text = t.text();
+    return (text.length > SO_FAR_CHARS ? fromWholeLine(text.slice(-SO_FAR_CHARS)) : text)
+      .split('\n')
+      .map((l) => clean(l).trim())
+      .filter(Boolean)
+      .map((l) => `${mark}${l}`);
+  };
+  // Each line a string literal: the quote is one line, where a secret's bare value would otherwise
+  // run on, and be masked, to its end; in quotes it ends with its own line.
+  const lines = [...newest(output.stdout, ''), ...newest(output.stderr, '[err] ')];
+  const told = reason as { message: string; hint?: string; retryable: boolean; quote?: Quote };
+  told.message = `${reason.message}. The command may still be running in the container${lines.length ? '' : '; it printed nothing yet'}`;
+  told.hint = `${reason.hint ? `${reason.hint} ` : ''}See with docker_container_top whether it still runs before running it again.`;
+  told.retryable = false;
+  if (lines.length)
+    told.quote = { by: 'its newest output', text: lines.map((l) => JSON.stringify(l)).join('\n') };
+  return reason;
+}
 
 /** exitCode()'s answer for a command still running a second after its output ended. */
 const RUNNING = Symbol('running');
