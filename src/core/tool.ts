@@ -147,6 +147,13 @@ export interface ToolDef<
    */
   untrusted?: Record<string, string>;
   /**
+   * Top-level result fields holding base64 of bytes a container controls (a binary file's content).
+   * The pipeline masks the secrets found in the text inside those bytes (redact-bytes.ts) and, when it
+   * masked any, sets `redacted: true` in the result (the output schema declares it). Not fenced or
+   * screened: return text as text.
+   */
+  untrustedBase64?: readonly string[];
+  /**
    * Result fields holding short text someone else chose, read where it stands: the names and labels
    * of networks, images and volumes, file names a container writes. Every string in them is cleaned,
    * screened and defused in place, not fenced. Dotted paths; `*` takes every item ('networks.*.name').

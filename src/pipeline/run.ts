@@ -5,6 +5,7 @@ import { ToolError } from '../core/errors.ts';
 import { fenceResult, type LogFilter, screenFields } from '../core/fence.ts';
 import type { Limits } from '../core/limits.ts';
 import { redact, redactResult } from '../core/redact.ts';
+import { redactBytes } from '../core/redact-bytes.ts';
 import type { AnyTool, Safety, ServerFacts } from '../core/tool.ts';
 import { type EngineHandle, type EngineRegistry, sessionOf } from '../docker/engines.ts';
 import { withPolicy } from '../docker/policy/scope.ts';
@@ -362,7 +363,9 @@ function finished(
   confirmation: Confirmation | undefined,
 ): Outcome {
   // A secret result (a join token) is what the caller asked for: it is not masked, only never logged.
-  const clean = tool.secretResult ? { value: data, json: undefined } : redactResult(data);
+  const clean = tool.secretResult
+    ? { value: data, json: undefined }
+    : redactResult(tool.untrustedBase64 ? redactBase64(data, tool.untrustedBase64) : data);
   const fenced = screenFields(
     fenceResult(clean.value, tool.untrusted, args, env.logFilter),
     tool.screened,
@@ -385,6 +388,18 @@ function finished(
     data: capped.truncated ? { ...capped.value, truncated: capped.truncated } : capped.value,
     ...(confirmation && { confirmation }),
   };
+}
+
+/** `data` with the secrets in its base64 `fields` masked in the bytes, and `redacted: true` when any were. */
+function redactBase64(data: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  let out = data;
+  for (const field of fields) {
+    const value = data[field];
+    if (typeof value !== 'string') continue;
+    const masked = redactBytes(Buffer.from(value, 'base64'));
+    if (masked) out = { ...out, [field]: Buffer.from(masked).toString('base64'), redacted: true };
+  }
+  return out;
 }
 
 /** Any error of the call as the caller sees it: mapped, scrubbed, secrets out, the engine named. */

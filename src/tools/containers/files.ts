@@ -118,13 +118,21 @@ export const copyFromContainer = defineTool({
     type: Type.String({ description: 'file or dir' }),
     size: Type.Optional(Type.Integer()),
     content: Type.Optional(Type.String({ description: 'Text, fenced as untrusted' })),
+    lossy: Type.Optional(
+      Type.Boolean({
+        description: 'Bytes that are not UTF-8 are shown as U+FFFD, control characters removed',
+      }),
+    ),
     content_base64: Type.Optional(Type.String({ description: 'Binary content' })),
+    redacted: Type.Optional(Type.Boolean({ description: "Secrets in the binary's text were masked with *" })),
     entries: Type.Optional(Type.Array(Entry)),
     count: Type.Optional(Type.Integer()),
     more: Type.Optional(Type.Boolean({ description: 'Listing stopped early; more entries may exist' })),
   }),
   narrowHint: 'Read a smaller file, or a subdirectory.',
   untrusted: { content: 'file {path} in container {container_id}' },
+  // A binary file's bytes travel as base64, which the model reads as easily as text.
+  untrustedBase64: ['content_base64'],
   // A listed directory's file names are whatever the container wrote.
   screened: ['entries.*.name'],
   handler: async (args, { engine: { docker }, signal, limits }) => {
@@ -160,15 +168,18 @@ export const copyFromContainer = defineTool({
     );
     if (length > max) throw tooBig(asked, length, max); // it grew since the stat
     const data = Buffer.concat(chunks, length);
-    const text = utf8(data);
+    const text = asText(data);
     if (text === undefined && Math.ceil(length / 3) * 4 > limits.maxResponseBytes - 512)
       throw tooBig(asked, length, Math.floor(((limits.maxResponseBytes - 512) / 4) * 3));
     return {
       path: asked,
       type: 'file',
       size: length,
-      // Binary travels apart from text: base64 carries no readable instructions and must stay decodable.
-      ...(text === undefined ? { content_base64: data.toString('base64') } : { content: text }),
+      // Text (a Latin-1 file, a text file with a NUL) is redacted, screened and fenced as text; only
+      // binary travels as base64, its secrets masked in the bytes (untrustedBase64).
+      ...(text === undefined
+        ? { content_base64: data.toString('base64') }
+        : { content: text.text, ...(text.lossy && { lossy: true }) }),
     };
   },
 });
@@ -178,14 +189,26 @@ const tooBig = (path: string, size: number, max: number) =>
     hint: 'Read part of it with docker_exec_command (head, tail, grep).',
   });
 
-/** The text, if the bytes are valid UTF-8 without NUL (otherwise the caller sends base64). */
-function utf8(data: Buffer): string | undefined {
-  if (data.includes(0)) return undefined;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(data);
-  } catch {
-    return undefined;
+/** At most one character in this many may be odd (not UTF-8, or a control character) in text. */
+const ODD_IN_TEXT = 10;
+
+/**
+ * The file as text: valid UTF-8, or text with a few odd bytes (a Latin-1 accent, a NUL), decoded with
+ * U+FFFD for what is not UTF-8 (`lossy`); undefined for binary, which the caller sends as base64.
+ */
+export function asText(data: Buffer): { text: string; lossy: boolean } | undefined {
+  if (!data.includes(0))
+    try {
+      return { text: new TextDecoder('utf-8', { fatal: true }).decode(data), lossy: false };
+    } catch {}
+  const text = data.toString('utf8');
+  let odd = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Tab, line breaks, form feed and ESC (colour codes) are text; U+FFFD is a byte that is not UTF-8.
+    if (c === 0xfffd || c === 0x7f || (c < 32 && (c < 9 || c > 13) && c !== 27)) odd++;
   }
+  return odd * ODD_IN_TEXT <= text.length ? { text, lossy: true } : undefined;
 }
 
 /** The directory's own entries (not deeper ones), read from its archive without keeping file data. */
