@@ -747,6 +747,24 @@ describe('docker_copy_to_container / docker_copy_from_container', () => {
     expect(back.subarray(0, 256).equals(bytes.subarray(0, 256))).toBe(true);
   });
 
+  it('refuses a symlink loop as invalid_argument naming the path', async () => {
+    await exec(running, 'ln -sf /tmp/loop2 /tmp/loop1 && ln -sf /tmp/loop1 /tmp/loop2');
+    const err = await callErr('docker_copy_from_container', { container_id: running, path: '/tmp/loop1' });
+    expect(err.kind).toBe('invalid_argument');
+    expect(err.message).toContain("'/tmp/loop");
+    expect(err.message).toContain('symlink loop');
+  });
+
+  it('says how to read the rest of a file the result cap cut', async () => {
+    await exec(running, `head -c 3000 /dev/zero | tr '\\0' '"' > /tmp/q.txt`);
+    const got = await callOk<Read & { truncated?: { note: string } }>(
+      'docker_copy_from_container',
+      { container_id: running, path: '/tmp/q.txt' },
+      { limits: { maxResponseBytes: 4096 } },
+    );
+    expect(got.truncated?.note).toContain('docker_exec_command: tail -c +N');
+  });
+
   it('writes a file whose name is longer than 100 bytes', async () => {
     const path = `/tmp/${'x'.repeat(140)}.txt`;
     await callOk('docker_copy_to_container', { container_id: running, path, content: 'long' });

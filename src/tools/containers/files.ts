@@ -64,10 +64,33 @@ async function statPath(
     if (!header) throw new ToolError('internal', `the engine did not describe '${path}'`);
     return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
   } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+    const status = (e as { statusCode?: number }).statusCode;
+    if (status === 404) return undefined;
+    if (status === 500 && (await isLinkLoop(docker, id, path, signal))) throw linkLoop(path);
     throw e;
   }
 }
+
+/**
+ * Whether the engine failed to stat `path` because resolving it met too many symlinks (a loop). A HEAD
+ * answer has no body: the GET of the same path says why (in words naming the engine's own storage
+ * paths, which are not shown).
+ */
+async function isLinkLoop(docker: Dockerode, id: string, path: string, signal: AbortSignal) {
+  try {
+    (await archive(docker, id, path, signal)).destroy();
+    return false;
+  } catch (e) {
+    // Docker's words: 'evalSymlinksInScope: too many links in <its path>'; ELOOP's elsewhere.
+    const { json, message } = e as { json?: { message?: string }; message?: string };
+    return /too many (?:levels of symbolic )?links/i.test(`${json?.message ?? ''} ${message ?? ''}`);
+  }
+}
+
+const linkLoop = (path: string) =>
+  new ToolError('invalid_argument', `'${path}' is a symlink loop, or a chain of too many symlinks`, {
+    hint: `See where its links point with docker_exec_command (ls -l ${path}), then give the file's own path.`,
+  });
 
 /** Follows symlinks the way `docker cp` does, so a link to a file reads the file. */
 async function resolvePath(docker: Dockerode, id: string, path: string, signal: AbortSignal) {
@@ -82,7 +105,7 @@ async function resolvePath(docker: Dockerode, id: string, path: string, signal: 
     const target = stat.linkTarget;
     current = containerPathLoose(target.startsWith('/') ? target : `${parent(current)}/${target}`);
   }
-  throw new ToolError('invalid_argument', `'${path}' is a chain of more than ${MAX_LINK_HOPS} symlinks`);
+  throw linkLoop(path);
 }
 
 /** Lexical normalisation for link targets, where '..' is legitimate. */
@@ -129,7 +152,8 @@ export const copyFromContainer = defineTool({
     count: Type.Optional(Type.Integer()),
     more: Type.Optional(Type.Boolean({ description: 'Listing stopped early; more entries may exist' })),
   }),
-  narrowHint: 'Read a smaller file, or a subdirectory.',
+  narrowHint:
+    "Read the rest with docker_exec_command: tail -c +N on the file (N: one more than the bytes shown) or sed -n 'A,Bp' for lines A to B. For a listing, list a subdirectory.",
   untrusted: { content: 'file {path} in container {container_id}' },
   // A binary file's bytes travel as base64, which the model reads as easily as text.
   untrustedBase64: ['content_base64'],
