@@ -792,6 +792,25 @@ describe('docker_copy_to_container / docker_copy_from_container', () => {
     ).toBe('first');
   });
 
+  it('says what it replaced when it overwrites a file', async () => {
+    await callOk('docker_copy_to_container', {
+      container_id: running,
+      path: '/tmp/db.txt',
+      content: 'x'.repeat(3893),
+    });
+    const put = await callOk('docker_copy_to_container', {
+      container_id: running,
+      path: '/tmp/db.txt',
+      content: 'x',
+    });
+    expect(put).toEqual({
+      path: '/tmp/db.txt',
+      size: 1,
+      mode: '0644',
+      replaced: { type: 'file', size: 3893 },
+    });
+  });
+
   it('lists a directory instead of archiving it', async () => {
     await exec(
       running,

@@ -267,7 +267,8 @@ async function listDir(docker: Dockerode, id: string, path: string, max: number,
 export const copyToContainer = defineTool({
   name: 'docker_copy_to_container',
   title: 'Write file into container',
-  description: 'Write one file (≤1 MiB) into a container; its directory must exist.',
+  description:
+    'Write one file (≤1 MiB) into a container, replacing one there unless overwrite is false; its directory must exist.',
   safety: 'moderate',
   idempotent: true,
   input: Type.Object(
@@ -282,7 +283,17 @@ export const copyToContainer = defineTool({
     },
     { additionalProperties: false },
   ),
-  output: Type.Object({ path: Type.String(), size: Type.Integer(), mode: Type.String() }),
+  output: Type.Object({
+    path: Type.String(),
+    size: Type.Integer(),
+    mode: Type.String(),
+    replaced: Type.Optional(
+      Type.Object(
+        { type: Type.String({ description: 'file, symlink or other' }), size: Type.Integer() },
+        { description: 'What was at the path before, now gone' },
+      ),
+    ),
+  }),
   // The file may be a key, a password file or a config with credentials: audited as ***.
   secretArgs: ['content'],
   handler: async (args, { engine: { docker }, signal }) => {
@@ -324,7 +335,17 @@ export const copyToContainer = defineTool({
       noOverwriteDirNonDir: true,
       abortSignal: signal,
     });
-    return { path, size: data.length, mode: mode.toString(8).padStart(4, '0') };
+    return {
+      path,
+      size: data.length,
+      mode: mode.toString(8).padStart(4, '0'),
+      ...(existing && {
+        replaced: {
+          type: isRegular(existing) ? 'file' : isSymlink(existing) ? 'symlink' : 'other',
+          size: existing.size,
+        },
+      }),
+    };
   },
 });
 
