@@ -258,11 +258,17 @@ export const firstLine = (s: string): string => s.split('\n')[0] ?? '';
 /**
  * At most ~MAX_DETAIL characters, the start and the end kept (the reason is often last), cut after
  * scrubbing so no path is half-kept: engines quote arguments back ('exec: "<argv[0]>": executable
- * file not found'), and a 128 KB argument must not come back as a 128 KB error.
+ * file not found'), and a 128 KB argument must not come back as a 128 KB error. The end starts at a
+ * word (nothing of it if it has no blank): redaction runs later, and a cut inside `DB_PASSWORD=x`
+ * would leave `WORD=x`, no longer a secret's name.
  */
 const MAX_DETAIL = 1000;
-export const clip = (s: string): string =>
-  s.length > MAX_DETAIL ? `${s.slice(0, MAX_DETAIL * 0.6)} … ${s.slice(-MAX_DETAIL * 0.4)}` : s;
+export const clip = (s: string): string => {
+  if (s.length <= MAX_DETAIL) return s;
+  const end = s.slice(-MAX_DETAIL * 0.4);
+  const blank = end.search(/\s/);
+  return `${s.slice(0, MAX_DETAIL * 0.6)} … ${blank < 0 ? '' : end.slice(blank + 1)}`;
+};
 
 /** The kind of any failure an engine call threw: its own kind for a ToolError, else the engine's mapping. */
 export const errorKind = (e: unknown): ErrorKind =>

@@ -175,6 +175,14 @@ describe('engineError (the one status→error mapping)', () => {
     expect(e?.message.endsWith('the reason')).toBe(true);
   });
 
+  it("starts a clipped message's end at a word, so a secret's name is not cut off its value", () => {
+    // The end kept is the last 400 characters: they start inside DB_PASSWORD.
+    const message = `exec: ${'x'.repeat(2000)} DB_PASSWORD=hunter2-secret ${'y'.repeat(370)} not found`;
+    const e = engineError(refusal(500, message));
+    expect(e?.message).not.toContain('hunter2');
+    expect(e?.message.endsWith(` … ${'y'.repeat(370)} not found`)).toBe(true);
+  });
+
   it('reports an SSH transport refusal as engine_unreachable with its own fix; a host key is not retryable', async () => {
     const { SshSetupError } = await import('../../src/docker/ssh/transport.ts');
     const changed = engineError(
