@@ -297,9 +297,9 @@ volumes:
       { container: '90', protocol: 'udp', hostIp: '127.0.0.2', hostPort: '9000' },
       { container: '70', protocol: 'tcp', hostIp: '0.0.0.0', hostPort: '7000' },
     ]);
+    expect(s.binds).toEqual(['/home/u/cfg:/cfg:rw']);
     expect(s.mounts).toEqual([
       { type: 'volume', source: 'demo_data', target: '/data', readOnly: true },
-      { type: 'bind', source: '/home/u/cfg', target: '/cfg', bind: { createHostPath: true } },
       { type: 'tmpfs', target: '/t', tmpfs: { sizeBytes: 1048576, mode: undefined } },
     ]);
     expect(s.networkMode).toBe('demo_front');
@@ -310,7 +310,7 @@ volumes:
       retries: 3,
       startPeriod: 5e8,
     });
-    expect(s.env).toEqual(['A=1', 'B']);
+    expect(s.env).toEqual(['A=1']); // B: unset in the environment, left out as Compose does
     expect(s.restart).toEqual({ policy: 'on-failure', maxRetries: 3 });
     expect(s.resources).toEqual({ memory: 64 * 1024 ** 2, nanoCpus: 5e8, shmSize: 1024 ** 3 });
     expect(s.tmpfs).toEqual({ '/run': '' });
@@ -359,14 +359,9 @@ volumes:
     expect(s.ports).toEqual([
       { container: '80-81', protocol: 'udp', hostIp: '127.0.0.1', hostPort: '8000-8001' },
     ]);
+    // A bind that may make its host directory goes as Binds, as Compose v2 sends it.
+    expect(s.binds).toEqual(['/p/conf:/etc/conf:ro']);
     expect(s.mounts).toEqual([
-      {
-        type: 'bind',
-        source: '/p/conf',
-        target: '/etc/conf',
-        readOnly: true,
-        bind: { createHostPath: true },
-      },
       { type: 'volume', source: 'shared-v', target: '/v', volume: { noCopy: true } },
       { type: 'bind', source: '/p/pw.txt', target: '/run/secrets/pw', readOnly: true },
       { type: 'bind', source: '/abs/cert.pem', target: '/certs/c.pem', readOnly: true },

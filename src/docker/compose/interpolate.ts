@@ -175,8 +175,9 @@ export function parseEnvFile(
   const out: Record<string, string> = {};
   // What a value sees: the variables given, then the file's own lines so far (one map, not a copy a line).
   const scope: Record<string, string | undefined> = Object.assign(Object.create(null), vars);
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim();
     if (!line || line.startsWith('#')) continue;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(=)?\s*(.*)$/.exec(line);
     if (!m) continue;
@@ -184,6 +185,14 @@ export function parseEnvFile(
     if (!m[2]) continue; // a bare name takes nothing from the file
     let value = m[3] as string;
     const q = value[0];
+    // A quoted value may run over several lines, as Compose v2 reads it: up to the line that closes it.
+    if ((q === '"' || q === "'") && value.lastIndexOf(q) === 0) {
+      const end = lines.findIndex((l, j) => j > i && l.includes(q));
+      if (end > i) {
+        value = [value, ...lines.slice(i + 1, end + 1)].join('\n').trimEnd();
+        i = end;
+      }
+    }
     if ((q === '"' || q === "'") && value.lastIndexOf(q) > 0) {
       value = value.slice(1, value.lastIndexOf(q));
       if (q === '"') value = value.replace(/\\n/g, '\n').replace(/\\"/g, '"');

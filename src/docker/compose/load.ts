@@ -5,8 +5,10 @@
  * Pure apart from `read`, so unit tests hand it an in-memory file system.
  */
 import { posix } from 'node:path';
-import { parse, type ScalarTag } from 'yaml';
+import { parseDocument, type ScalarTag } from 'yaml';
 import { reword, ToolError } from '../../core/errors.ts';
+import { isSecretName } from '../../core/redact.ts';
+import { castBooleans } from './cast.ts';
 import {
   type Expansion,
   expansion,
@@ -18,6 +20,8 @@ import {
 } from './interpolate.ts';
 import { checkKeys } from './keys.ts';
 import { linkedServices, mergeService, normaliseService, type Obj } from './normalise.ts';
+import { sharedServices } from './spec.ts';
+import { dropResets, type Tagged, takeMergeTags, withoutTagged } from './tags.ts';
 import { validateFile } from './validate.ts';
 
 /** Reads a host file, already checked against the host-path rule; undefined when it does not exist. */
@@ -171,13 +175,14 @@ async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Prom
 
   const dotenvPath = posix.join(dir, '.env');
   const dotenv = dir ? await opts.read(dotenvPath, '.env') : undefined;
+  const dotenvVars = dotenv ? parseEnvFile(dotenv, {}, dotenvPath, x) : {};
   const vars: Vars = {
-    ...(dotenv ? parseEnvFile(dotenv, {}, dotenvPath, x) : {}),
+    ...dotenvVars,
     ...opts.processEnv,
     ...input.env,
   };
 
-  const ctx: Ctx = { vars, opts, dir, x, loading: new Set(), resolved: new Map() };
+  const ctx: Ctx = { vars, opts, dir, x, loading: new Set(), resolved: new Map(), tags: new Map() };
   let services: Record<string, Obj> = {};
   let networks: Record<string, Obj> = {};
   let volumes: Record<string, Obj> = {};
@@ -185,11 +190,13 @@ async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Prom
   let configs: Record<string, Obj> = {};
   let fileName: { name: string; path: string } | undefined;
   for (const src of sources) {
-    const doc = await parseFile(src.path, src.text, vars, x);
+    const doc = await parseFile(src.path, src.text, ctx);
     if (typeof doc.name === 'string') fileName = { name: doc.name, path: src.path };
     const own = await fileServices(doc, src.path, ctx);
     for (const [name, svc] of Object.entries(own))
-      services[name] = services[name] ? mergeService(services[name], svc) : svc;
+      services[name] = services[name]
+        ? mergeService(withoutTagged(services[name], ctx.tags.get(`${src.path}#${name}`)), svc)
+        : svc;
     networks = mergeTop(networks, doc.networks);
     volumes = mergeTop(volumes, doc.volumes);
     const base = dir || (src.path.startsWith('/') ? posix.dirname(src.path) : '');
@@ -197,18 +204,38 @@ async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Prom
     configs = mergeTop(configs, withSources(doc.configs, base, opts.home, src.path, vars));
   }
 
+  // As Compose: COMPOSE_PROJECT_NAME and COMPOSE_PROFILES from the call's env or .env (not the server's
+  // own environment: one name for every project the server handles would merge them).
+  const setting = (k: string) => input.env?.[k] || dotenvVars[k] || undefined;
+  const envName = setting('COMPOSE_PROJECT_NAME');
   // A secret in the name is refused as such first (refuseSecretNames), before its shape is judged.
-  refuseSecretNames(input.project_name ?? fileName?.name ?? '', {}, {}, x.secrets);
+  refuseSecretNames(input.project_name ?? envName ?? fileName?.name ?? '', {}, {}, x.secrets);
+  // Compose's precedence: -p, then COMPOSE_PROJECT_NAME, then the file's name:, then the directory.
   const name =
     input.project_name !== undefined
       ? projectNameOf(input.project_name)
-      : fileName !== undefined
-        ? projectNameOf(fileName.name, `'name' in ${fileName.path}`)
-        : dirProjectName(dir);
+      : envName !== undefined
+        ? projectNameOf(
+            envName,
+            `COMPOSE_PROJECT_NAME${input.env?.COMPOSE_PROJECT_NAME ? ' in env' : ' in .env'}`,
+          )
+        : fileName !== undefined
+          ? projectNameOf(fileName.name, `'name' in ${fileName.path}`)
+          : dirProjectName(dir);
 
-  // Profiles: a service with profiles runs when one is active or it is asked for by name.
-  const active = new Set(input.profiles ?? []);
+  // Profiles: a service with profiles runs when one is active or it is asked for by name; as Compose v2,
+  // a service asked for by name activates its profiles (so its dependencies in them come too).
+  const profiles = input.profiles?.length
+    ? input.profiles
+    : (setting('COMPOSE_PROFILES')
+        ?.split(',')
+        .map((p) => p.trim())
+        .filter(Boolean) ?? []);
   const asked = new Set(input.services ?? []);
+  const active = new Set([
+    ...profiles,
+    ...[...asked].flatMap((n) => (services[n]?.profiles as string[] | undefined) ?? []),
+  ]);
   const disabled: string[] = [];
   for (const [n, s] of Object.entries(services)) {
     const p = (s.profiles as string[] | undefined) ?? [];
@@ -224,12 +251,12 @@ async function loadWith(input: LoadInput, opts: LoadOptions, x: Expansion): Prom
         `service "${n}": container_name and ${count} replicas`,
         'A container name is unique: drop container_name or scale to 1.',
       );
-    const mode = s.network_mode;
-    if (typeof mode === 'string' && mode.startsWith('service:') && !services[mode.slice(8)])
-      throw invalid(
-        `service "${n}": network_mode ${mode} names no service`,
-        'Name a service of this project.',
-      );
+    for (const [key, other] of sharedServices(s))
+      if (!services[other])
+        throw invalid(
+          `service "${n}": ${key} service:${other} names no service`,
+          disabled.includes(other) ? 'Enable its profile (profiles).' : 'Name a service of this project.',
+        );
     for (const [key, other] of linkedServices(s))
       if (!services[other])
         throw invalid(
@@ -306,6 +333,8 @@ interface Ctx {
   loading: Set<string>;
   /** Services resolved so far, by file and name: a long extends chain is resolved once, not per link. */
   resolved: Map<string, Obj>;
+  /** `!reset` / `!override` keys, by file and service (`path#name`). */
+  tags: Map<string, Tagged[]>;
 }
 
 /**
@@ -360,11 +389,16 @@ export function checkExpandedSize(doc: unknown, path: string): void {
   walk(doc, 0);
 }
 
-async function parseFile(path: string, text: string, vars: Vars, x: Expansion): Promise<Obj> {
+async function parseFile(path: string, text: string, ctx: Ctx): Promise<Obj> {
   let doc: unknown;
+  let tags: ReturnType<typeof takeMergeTags>;
   try {
-    doc = parse(text, { merge: true, maxAliasCount: 1000, customTags: (tags) => [goOctal, ...tags] });
+    const parsed = parseDocument(text, { merge: true, customTags: (tags) => [goOctal, ...tags] });
+    if (parsed.errors[0]) throw parsed.errors[0];
+    tags = takeMergeTags(parsed, path);
+    doc = parsed.toJS({ maxAliasCount: 1000 });
   } catch (e) {
+    if (e instanceof ToolError) throw e;
     throw invalid(`${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'Fix the YAML syntax.');
   }
   // As Compose: a file with nothing in it (blank, or comments only) is not an empty project.
@@ -375,7 +409,10 @@ async function parseFile(path: string, text: string, vars: Vars, x: Expansion): 
     );
   if (!isObj(doc)) throw invalid(`${path}: the top level must be a mapping`, 'Start with services:.');
   checkExpandedSize(doc, path);
-  const done = interpolateTree(doc, vars, `${path}: `, x) as Obj;
+  dropResets(doc, tags);
+  for (const [service, list] of Object.entries(tags)) ctx.tags.set(`${path}#${service}`, list);
+  const done = interpolateTree(doc, ctx.vars, `${path}: `, ctx.x) as Obj;
+  castBooleans(done, path);
   // The specification first (every file, as written); then what this implementation does not map.
   await validateFile(done, path);
   checkKeys(done, path);
@@ -417,6 +454,12 @@ async function resolveService(
     dir: base,
     home: ctx.opts.home,
     readEnvFile: (p, key) => readEnv(p, ctx, key),
+    // A bare `environment: [NAME]` takes its value from the interpolation environment, as Compose.
+    lookup: (k) => {
+      const v = ctx.vars[k];
+      if (v && isSecretName(k)) ctx.x.secrets.add(v);
+      return v;
+    },
   });
   const ext = s.extends;
   if (ext === undefined) return own;
@@ -437,7 +480,7 @@ async function resolveService(
       const text = await ctx.opts.read(file, 'extends.file');
       if (text === undefined)
         throw invalid(`${path}: service "${name}": extends.file not found: ${ref.file}`, 'Fix extends.file.');
-      const doc = await parseFile(file, text, ctx.vars, ctx.x);
+      const doc = await parseFile(file, text, ctx);
       const others = (doc.services as Record<string, Obj> | undefined) ?? {};
       if (!others[ref.service])
         throw invalid(
@@ -455,7 +498,7 @@ async function resolveService(
     }
     // What is never inherited.
     const { depends_on: _d, ...inherited } = parent;
-    return mergeService(inherited, own);
+    return mergeService(withoutTagged(inherited, ctx.tags.get(key)), own);
   } finally {
     ctx.loading.delete(key);
   }

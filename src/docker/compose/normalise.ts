@@ -20,6 +20,8 @@ export interface ServiceCtx {
   home: string;
   /** A KEY=value file (env_file, label_file: `key` names it in a refusal). */
   readEnvFile(path: string, key?: string): Promise<Record<string, string> | undefined>;
+  /** A variable of the interpolation environment, for a bare `environment: [NAME]`. */
+  lookup?(name: string): string | undefined;
 }
 
 const bad = (
@@ -203,7 +205,13 @@ export async function normaliseService(raw: Obj, c: ServiceCtx): Promise<Obj> {
       }
       Object.assign(fromFiles, vars);
     }
-    s.environment = { ...fromFiles, ...keyValues(raw.environment) };
+    // A bare name takes the interpolation environment's value, as Compose; unset, it stays bare (null:
+    // a container leaves it out) unless an env_file gave it.
+    const given = Object.entries(keyValues(raw.environment)).flatMap(([k, v]) => {
+      const value = v ?? c.lookup?.(k) ?? (k in fromFiles ? undefined : null);
+      return value === undefined ? [] : [[k, value] as const];
+    });
+    s.environment = { ...fromFiles, ...Object.fromEntries(given) };
     delete s.env_file;
   }
   if (raw.labels !== undefined || raw.label_file !== undefined) {
@@ -281,6 +289,19 @@ export function linkedServices(s: Obj): [key: string, service: string][] {
 /** Keys whose lists replace the earlier file's; other lists are appended (duplicates dropped). */
 const REPLACE = new Set(['command', 'entrypoint', 'test']);
 
+const UNIQUE: Record<string, (v: unknown) => unknown> = {
+  volumes: (v) => (v as Obj).target,
+  extra_hosts: (v) => str(v).split(':')[0],
+  // A secret or config by where it lands in the container.
+  secrets: (v) => mountedAt(v as Obj, '/run/secrets/'),
+  configs: (v) => mountedAt(v as Obj, '/'),
+};
+
+const mountedAt = (v: Obj, dir: string) => {
+  const t = str(v.target) || str(v.source);
+  return t.startsWith('/') ? t : dir + t;
+};
+
 /** `b` merged over `a` by the specification's rules. */
 export function mergeService(a: Obj, b: Obj): Obj {
   return merge(a, b, '') as Obj;
@@ -294,10 +315,13 @@ function merge(a: unknown, b: unknown, key: string): unknown {
     return out;
   }
   if (Array.isArray(a) && Array.isArray(b) && !REPLACE.has(key)) {
-    if (key === 'volumes') {
-      const byTarget = new Map(a.map((v) => [(v as Obj).target, v]));
-      for (const v of b) byTarget.set((v as Obj).target, v);
-      return [...byTarget.values()];
+    // Entries with a unique key: the later file's replaces the earlier's (a volume by its target, a
+    // host by its name, as Compose).
+    const keyOf = UNIQUE[key];
+    if (keyOf) {
+      const byKey = new Map(a.map((v) => [keyOf(v), v]));
+      for (const v of b) byKey.set(keyOf(v), v);
+      return [...byKey.values()];
     }
     const seen = new Set(a.map((x) => JSON.stringify(x)));
     return [...a, ...b.filter((x) => !seen.has(JSON.stringify(x)))];

@@ -18,7 +18,16 @@ import { linkedServices, type Obj } from './normalise.ts';
 import { checkProject } from './policy.ts';
 import { ensureResources, resourceObjects } from './resources.ts';
 import { projectContainers } from './running.ts';
-import { endpoint, L, replicas, resourceName, serviceImage, serviceNetworks, serviceSpec } from './spec.ts';
+import {
+  endpoint,
+  L,
+  replicas,
+  resourceName,
+  serviceImage,
+  serviceNetworks,
+  serviceSpec,
+  sharedServices,
+} from './spec.ts';
 import { copyContents, type InFlight, partial, tell } from './stopped.ts';
 import { ProjectPoll, waitForDependencies } from './wait.ts';
 
@@ -27,12 +36,7 @@ import { ProjectPoll, waitForDependencies } from './wait.ts';
  * shares (`network_mode: service:x`), and those its links and volumes_from name.
  */
 export function prerequisites(svc: Obj | undefined): string[] {
-  const mode = svc?.network_mode;
-  return [
-    ...Object.keys((svc?.depends_on as Obj | undefined) ?? {}),
-    ...(typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : []),
-    ...linkedServices(svc ?? {}).map(([, d]) => d),
-  ];
+  return [...Object.keys((svc?.depends_on as Obj | undefined) ?? {}), ...creationNeeds(svc ?? {})];
 }
 
 /** Services in dependency order (dependencies first); a cycle is an error naming it. */
@@ -377,13 +381,9 @@ const healthyDependencies = (svc: Obj): string[] =>
     .filter(([, d]) => d.condition === 'service_healthy')
     .map(([d]) => d);
 
-/** The services whose containers a service's creation names: network_mode service:, links, volumes_from. */
+/** The services whose containers a service's creation names: network_mode, pid or ipc service:, links, volumes_from. */
 function creationNeeds(svc: Obj): string[] {
-  const mode = svc.network_mode;
-  return [
-    ...(typeof mode === 'string' && mode.startsWith('service:') ? [mode.slice('service:'.length)] : []),
-    ...linkedServices(svc).map(([, d]) => d),
-  ];
+  return [...sharedServices(svc), ...linkedServices(svc)].map(([, d]) => d);
 }
 
 const name = (c: { Names?: string[] }) => (c.Names?.[0] ?? '').replace(/^\//, '');

@@ -189,7 +189,10 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
     ...(s.oom_score_adj !== undefined && { oomScoreAdj: Number(s.oom_score_adj) }),
     ...(Array.isArray(reservations.devices) && { deviceRequests: reservations.devices.map(deviceRequest) }),
   };
-  const mounts: MountSpec[] = ((s.volumes as Obj[] | undefined) ?? []).map((v) => {
+  const volumes = (s.volumes as Obj[] | undefined) ?? [];
+  const binds = volumes.map(legacyBind).filter((b) => b !== undefined);
+  const others = volumes.filter((v) => !legacyBind(v));
+  const mounts: MountSpec[] = others.map((v) => {
     const type = str(v.type) as MountSpec['type'];
     const source =
       type === 'volume' && v.source
@@ -246,7 +249,8 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
     platform: s.platform as string | undefined,
     command: cmd(s.command, 'command'),
     entrypoint: cmd(s.entrypoint, 'entrypoint'),
-    env: env && Object.entries(env).map(([k, v]) => (v === null ? k : `${k}=${v}`)),
+    // A bare name still unset once the environment was read is left out, as Compose does.
+    env: env && Object.entries(env).flatMap(([k, v]) => (v === null ? [] : [`${k}=${v}`])),
     labels: {
       ...(s.labels as Record<string, string> | undefined),
       [L.project]: p.name,
@@ -267,6 +271,7 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
       hostIp: str(pt.host_ip) || '127.0.0.1',
       hostPort: str(pt.published),
     })),
+    binds: binds.length ? binds : undefined,
     mounts: mounts.length ? mounts : undefined,
     tmpfs: s.tmpfs
       ? Object.fromEntries(
@@ -274,11 +279,9 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
         )
       : undefined,
     networkMode:
-      typeof s.network_mode === 'string' && s.network_mode.startsWith('service:')
-        ? `container:${containerName(p, s.network_mode.slice('service:'.length), 1)}`
-        : typeof s.network_mode === 'string'
-          ? s.network_mode
-          : resourceName(p.name, netKeys[0] as string, p.networks[netKeys[0] as string]),
+      typeof s.network_mode === 'string'
+        ? sharedMode(p, s.network_mode)
+        : resourceName(p.name, netKeys[0] as string, p.networks[netKeys[0] as string]),
     // Only the first network at create time (older engines take one); the others are connected after.
     networks:
       netKeys.length > 0
@@ -330,8 +333,8 @@ export function serviceSpec(p: Project, service: string, n: number): ContainerSp
       const [pathOnHost = '', pathInContainer, permissions] = str(d).split(':');
       return { pathOnHost, pathInContainer, permissions };
     }),
-    pidMode: s.pid as string | undefined,
-    ipcMode: s.ipc as string | undefined,
+    pidMode: s.pid === undefined ? undefined : sharedMode(p, str(s.pid)),
+    ipcMode: s.ipc === undefined ? undefined : sharedMode(p, str(s.ipc)),
     usernsMode: s.userns_mode as string | undefined,
     cgroupParent: s.cgroup_parent as string | undefined,
     macAddress: s.mac_address as string | undefined,
@@ -371,6 +374,31 @@ function deviceRequest(
     ...(isObj(e.options) && { options: e.options as Record<string, string> }),
   };
 }
+
+/**
+ * A bind that may make its missing host directory, as a `Binds` entry (`src:dst:rw`), as Compose v2
+ * sends it: the engine then makes the directory on every API version, where the Mounts API's
+ * CreateMountpoint is read only from 1.44. Not when a path holds ':' (the entry would read otherwise).
+ */
+function legacyBind(v: Obj): string | undefined {
+  const b = isObj(v.bind) ? v.bind : {};
+  const [src, dst] = [str(v.source), str(v.target)];
+  if (v.type !== 'bind' || !src || b.create_host_path === false || b.propagation !== undefined)
+    return undefined;
+  if (src.includes(':') || dst.includes(':')) return undefined;
+  // `:z`/`:Z` stays unwritten, as before: relabelling host files is not what a bind asks for here.
+  return `${src}:${dst}:${v.read_only === true ? 'ro' : 'rw'}`;
+}
+
+/** A namespace shared with another service (`service:x`) as its first container's (`container:<name>`). */
+const sharedMode = (p: Project, mode: string): string =>
+  mode.startsWith('service:') ? `container:${containerName(p, mode.slice('service:'.length), 1)}` : mode;
+
+/** The services whose namespaces a service joins (network_mode, pid, ipc: `service:x`): made first. */
+export const sharedServices = (svc: Obj): [key: string, service: string][] =>
+  (['network_mode', 'pid', 'ipc'] as const)
+    .filter((k) => typeof svc[k] === 'string' && (svc[k] as string).startsWith('service:'))
+    .map((k) => [k, (svc[k] as string).slice('service:'.length)]);
 
 /** A network attachment: the service name (and any declared aliases) as aliases. */
 export function endpoint(service: string, def: Obj | undefined) {

@@ -1,0 +1,85 @@
+/**
+ * Booleans after interpolation, as Compose casts them: the specification lets `read_only: "${RO:-true}"`
+ * be a string, and the engine takes only a JSON boolean. A string that is no boolean is refused here,
+ * naming the key (not the value: it may come from a secret).
+ */
+import { ToolError } from '../../core/errors.ts';
+import type { Obj } from './normalise.ts';
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Key paths of booleans: `*` any mapping key, `[]` any list item. */
+const SERVICE = [
+  'attach',
+  'init',
+  'oom_kill_disable',
+  'privileged',
+  'read_only',
+  'stdin_open',
+  'tty',
+  'build.no_cache',
+  'build.pull',
+  'build.privileged',
+  'depends_on.*.restart',
+  'depends_on.*.required',
+  'env_file.[].required',
+  'healthcheck.disable',
+  'volumes.[].read_only',
+  'volumes.[].bind.create_host_path',
+  'volumes.[].volume.nocopy',
+].map((p) => ['services', '*', ...p.split('.')]);
+const TOP = [
+  'networks.*.internal',
+  'networks.*.attachable',
+  'networks.*.enable_ipv4',
+  'networks.*.enable_ipv6',
+  'networks.*.external',
+  'volumes.*.external',
+  'secrets.*.external',
+  'configs.*.external',
+].map((p) => p.split('.'));
+const PATHS = [...SERVICE, ...TOP];
+
+/** Compose's reading of a boolean string (compose-go's toBoolean); undefined when it is none. */
+export function booleanOf(s: string): boolean | undefined {
+  const v = s.toLowerCase();
+  if (['true', 'y', 'yes', 'on'].includes(v)) return true;
+  if (['false', 'n', 'no', 'off'].includes(v)) return false;
+  return undefined;
+}
+
+/** Every boolean-typed string in an interpolated file made a boolean, in place; `file` names it in a refusal. */
+export function castBooleans(doc: Obj, file: string): void {
+  for (const path of PATHS) visit(doc, path, [], file);
+}
+
+function visit(v: unknown, rest: string[], at: string[], file: string): void {
+  const [k, ...more] = rest;
+  if (k === undefined) return;
+  const step = (child: unknown, name: string, set: (b: boolean) => void) => {
+    if (more.length > 0) visit(child, more, [...at, name], file);
+    if (more.length > 0 || typeof child !== 'string') return;
+    const b = booleanOf(child.trim());
+    if (b === undefined)
+      throw new ToolError(
+        'invalid_argument',
+        `${file}: ${[...at, name].join('.').replace(/\.\[/g, '[')}: must be a boolean (true or false) once interpolated`,
+        { hint: 'Set it, or the variable it reads, to true or false.' },
+      );
+    set(b);
+  };
+  if (k === '[]') {
+    if (Array.isArray(v))
+      for (const [i, item] of v.entries())
+        step(item, `[${i}]`, (b) => {
+          v[i] = b;
+        });
+    return;
+  }
+  if (!isObj(v)) return;
+  for (const name of k === '*' ? Object.keys(v) : [k])
+    if (name in v)
+      step(v[name], name, (b) => {
+        v[name] = b;
+      });
+}
