@@ -17,7 +17,7 @@ import { checkNames } from './names.ts';
 import { linkedServices, type Obj } from './normalise.ts';
 import { checkProject } from './policy.ts';
 import { ensureResources, resourceObjects } from './resources.ts';
-import { projectContainers } from './running.ts';
+import { orphansOf, projectContainers } from './running.ts';
 import {
   endpoint,
   L,
@@ -73,8 +73,16 @@ export interface Step {
     | 'stopped'
     | 'exists'
     | 'left: not in the question the user accepted'
-    | 'left: in use by a container not in the question';
+    | 'left: in use by a container not in the question'
+    | typeof RESTARTED
+    | typeof ORPHAN;
 }
+
+/** An unchanged container restarted because a dependency with `restart: true` was updated (Compose v2). */
+const RESTARTED = 'restarted: a dependency with restart: true was updated';
+
+/** The step of an orphan `up` leaves (Compose warns of them too). */
+const ORPHAN = 'orphan: its service is not in the files; remove_orphans: true removes it';
 
 /** Builds a service's image and tags it `image` (the tool layer owns the build context path). */
 export type ServiceBuild = (
@@ -90,6 +98,8 @@ export interface UpOptions {
   build?: ServiceBuild;
   pull?: 'missing' | 'always' | 'never';
   removeOrphans?: boolean;
+  /** The orphans' IDs the user was shown and accepted; others found now are left (a confirmed call). */
+  acceptedOrphans?: string[];
   /** Registry credentials for a pull (the image tools' lookup: Docker config, credential helpers). */
   auth?: (image: string, signal: AbortSignal) => Promise<object | undefined>;
   /** A failed pull as the image tools report it (registry_auth with a login hint, not_found…). */
@@ -212,6 +222,10 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     );
     /** Services whose containers this call created, recreated, started or removed. */
     const changed = new Set<string>();
+    /** Services whose containers this call created, recreated or removed (not only started). */
+    const updated = new Set<string>();
+    /** Per service, its running containers left as they were (restarted when a `restart: true` dependency is updated). */
+    const kept = new Map<string, { id: string; name: string; step: Step }[]>();
     const poll = new ProjectPoll(docker, p.name, run);
     const made = new Map<string, Promise<ToStart[]>>();
     const up = new Map<string, Promise<void>>();
@@ -248,13 +262,18 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
     poll.close();
     if (settled.some((r) => r.status === 'rejected'))
       throw signal.aborted ? signal.reason : failed.signal.reason;
-    if (o.removeOrphans)
-      for (const c of (await existing).filter((c) => !p.services[c.Labels[L.service] ?? ''])) {
+    for (const c of orphansOf(p, await existing)) {
+      const object = `container ${name(c)}`;
+      if (!o.removeOrphans) step({ service: c.Labels[L.service], object, action: ORPHAN });
+      else if (o.acceptedOrphans && !o.acceptedOrphans.includes(c.Id))
+        step({ service: c.Labels[L.service], object, action: 'left: not in the question the user accepted' });
+      else {
         doing.set('', `removing container ${name(c)} (it may still exist)`);
         await docker.getContainer(c.Id).remove({ force: true, abortSignal: signal });
         doing.delete('');
-        step({ service: c.Labels[L.service], object: `container ${name(c)}`, action: 'removed' });
+        step({ service: c.Labels[L.service], object, action: 'removed' });
       }
+    }
 
     /** The service's image, built or pulled as needed (one pull per image, whichever service asks first); its ID. */
     async function image(s: string, svc: Obj): Promise<string | undefined> {
@@ -302,15 +321,18 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         const mine = existing.find((c) => c.Labels[L.service] === s && c.Labels[L.number] === String(i));
         // Unchanged: same config hash and the same image (a rebuilt or re-pulled tag recreates, as Compose v2).
         if (mine && mine.Labels[L.hash] === spec.labels?.[L.hash] && (!imageId || mine.ImageID === imageId)) {
-          if (mine.State === 'running')
-            step({ service: s, object: `container ${spec.name}`, action: 'unchanged' });
-          else {
+          if (mine.State === 'running') {
+            const st: Step = { service: s, object: `container ${spec.name}`, action: 'unchanged' };
+            step(st);
+            kept.set(s, [...(kept.get(s) ?? []), { id: mine.Id, name: String(spec.name), step: st }]);
+          } else {
             changed.add(s);
             out.push({ id: mine.Id, name: String(spec.name), action: 'started' });
           }
           continue;
         }
         changed.add(s);
+        updated.add(s);
         if (mine) {
           say(`removing container ${spec.name} to recreate it (it may still exist)`);
           await docker.getContainer(mine.Id).remove({ force: true, abortSignal: run });
@@ -338,6 +360,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
       // Replicas beyond the count go.
       for (const c of existing.filter((c) => c.Labels[L.service] === s && Number(c.Labels[L.number]) > n)) {
         changed.add(s);
+        updated.add(s);
         say(`removing container ${name(c)} (it may still exist)`);
         await docker.getContainer(c.Id).remove({ force: true, abortSignal: run });
         doing.delete(s);
@@ -365,6 +388,15 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         if (c.action) step({ service: s, object: `container ${c.name}`, action: c.action });
         else o.progress(done, total, `container ${c.name} started`);
       }
+      // As Compose v2: a dependency with `restart: true` that was updated restarts the containers kept.
+      const deps = Object.entries((p.services[s]?.depends_on as Record<string, Obj> | undefined) ?? {});
+      if (deps.some(([d, opt]) => opt.restart === true && updated.has(d)))
+        for (const c of kept.get(s) ?? []) {
+          doing.set(s, `restarting container ${c.name}`);
+          await docker.getContainer(c.id).restart({ abortSignal: run });
+          c.step.action = RESTARTED;
+          o.progress(done, total, `container ${c.name} restarted`);
+        }
       doing.delete(s);
       done++;
     }

@@ -4,6 +4,7 @@
  */
 import type Dockerode from 'dockerode';
 import type { ProgressFn } from '../../core/progress.ts';
+import type { Project } from './load.ts';
 import type { Step } from './project.ts';
 import { L } from './spec.ts';
 import { partWay } from './stopped.ts';
@@ -29,6 +30,17 @@ export async function projectContainers(
         `${b.Labels[L.service]}-${(b.Labels[L.number] ?? '').padStart(4, '0')}`,
       ),
     );
+}
+
+/**
+ * The project's containers of services its files no longer define. A service left out by profiles
+ * is still defined (Compose v2 keeps its containers), as is one `up` was not asked to start.
+ */
+export function orphansOf<C extends { Labels: Record<string, string> }>(p: Project, containers: C[]): C[] {
+  return containers.filter((c) => {
+    const s = c.Labels[L.service] ?? '';
+    return !p.services[s] && !p.disabled.includes(s);
+  });
 }
 
 /** What a confirmed down may take: the ids of the containers and networks, and the volume names, it showed. */

@@ -3,7 +3,13 @@ import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { up } from '../../docker/compose/project.ts';
-import { type DownPlan, down, projectFilter } from '../../docker/compose/running.ts';
+import {
+  type DownPlan,
+  down,
+  orphansOf,
+  projectContainers,
+  projectFilter,
+} from '../../docker/compose/running.ts';
 import { hostFile } from '../../docker/host-files.ts';
 import { parseReference, registryAuth } from '../images/auth.ts';
 import { registryFailure } from '../images/progress.ts';
@@ -34,7 +40,20 @@ export const composeUp = defineTool({
   composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 600_000,
-  handler: async (args, { engine, signal, progress, processEnv, dockerConfigDir }) => {
+  // Asked when remove_orphans raises the call: the question names the containers that would go.
+  preview: async (args, { engine, signal, processEnv }) => {
+    const p = await load(engine, args, signal, processEnv);
+    const orphans = args.remove_orphans
+      ? orphansOf(p, await projectContainers(engine.docker, p.name, undefined, signal))
+      : [];
+    return {
+      action: `bring up Compose project '${p.name}'${args.remove_orphans ? ' and remove the containers of services its files no longer define' : ''}`,
+      objects: orphans.map((c) => `container ${(c.Names?.[0] ?? c.Id).replace(/^\//, '')} (${c.State})`),
+      beyondObjects: true,
+      plan: { orphans: orphans.map((c) => c.Id) },
+    };
+  },
+  handler: async (args, { engine, signal, progress, processEnv, dockerConfigDir, confirmed }) => {
     const p = await load(engine, args, signal, processEnv);
     // As Compose ("no service selected"): an up that would start nothing is not a success.
     if (Object.keys(p.services).length === 0)
@@ -58,6 +77,11 @@ export const composeUp = defineTool({
       services: args.services,
       pull: args.pull,
       removeOrphans: args.remove_orphans,
+      // A confirmed call removes only the orphans its question named.
+      acceptedOrphans:
+        confirmed && typeof confirmed === 'object'
+          ? ids((confirmed as Record<string, unknown>).orphans)
+          : undefined,
       apiVersion: engine.apiVersion,
       build: builder(engine, signal),
       // The same credentials docker_pull_image uses: Docker config, credential helpers.
