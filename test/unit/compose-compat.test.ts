@@ -159,6 +159,22 @@ describe('merging several files', () => {
     expect(serviceSpec(p, 'a', 1).extraHosts).toEqual(['a:127.0.0.2', 'b:127.0.0.3']);
     expect(p.services.a?.secrets).toEqual([{ source: 't', target: 's' }]);
   });
+
+  it("replaces logging for another driver whole, and merges one for the same driver's options", async () => {
+    const files = (driver: string) => ({
+      '/p/compose.yaml':
+        'services:\n  a:\n    image: x\n    logging: {driver: json-file, options: {max-size: 1m}}\n',
+      '/p/compose.override.yaml': `services:\n  a:\n    logging: {driver: ${driver}, options: {max-file: "3"}}\n`,
+    });
+    expect((await load(files('local'), { project_dir: '/p' })).services.a?.logging).toEqual({
+      driver: 'local',
+      options: { 'max-file': '3' },
+    });
+    expect((await load(files('json-file'), { project_dir: '/p' })).services.a?.logging).toEqual({
+      driver: 'json-file',
+      options: { 'max-size': '1m', 'max-file': '3' },
+    });
+  });
 });
 
 describe('pid and ipc of another service', () => {

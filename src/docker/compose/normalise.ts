@@ -310,6 +310,9 @@ export function mergeService(a: Obj, b: Obj): Obj {
 function merge(a: unknown, b: unknown, key: string): unknown {
   if (b === undefined) return a;
   if (isObj(a) && isObj(b)) {
+    // Logging for another driver replaces the earlier one whole: its options mean nothing to the new driver.
+    if (key === 'logging' && a.driver !== undefined && b.driver !== undefined && a.driver !== b.driver)
+      return b;
     const out: Obj = { ...a };
     for (const [k, v] of Object.entries(b)) out[k] = merge(a[k], v, k);
     return out;
