@@ -57,6 +57,11 @@ export interface ToolContext<E extends EngineNeed = 'required'> {
    * failing with one (a remote caller gets the wording without the server's paths: ToolError.remote).
    */
   told: (error: ToolError) => string;
+  /**
+   * Tells the pipeline values the handler learned that no error of this call may quote (the secrets a
+   * Compose project interpolated from `.env` or the environment): masked as `secretArgs` are.
+   */
+  conceal: (values: Iterable<string>) => void;
   /** Why connecting failed; only ever set for `engine: 'optional'` tools. */
   unreachable?: ToolError;
   /** Every engine the caller may use; only ever set for tools that declare `needsEngines`. */

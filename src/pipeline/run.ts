@@ -213,6 +213,8 @@ async function runStages(
   named: unknown,
 ): Promise<Outcome> {
   const secrets = secretValues(rawArgs, tool.secretArgs);
+  // What the handler learned while running (ctx.conceal), masked in its errors with `secrets`.
+  const concealed: string[] = [];
   const given = isRecord(rawArgs) ? rawArgs : {};
   const decision = gate(tool, env.profile, { args: given });
   if (!decision.allowed) {
@@ -244,7 +246,17 @@ async function runStages(
     progress = throttledProgress(call.sendProgress);
     const connected = connect(tool, engine, env, signal);
     const { session, unreachable } = connected instanceof Promise ? await connected : connected;
-    const ctx = handlerContext(tool, env, call.tools, engine, session, unreachable, signal, progress);
+    const ctx = handlerContext(
+      tool,
+      env,
+      call.tools,
+      engine,
+      session,
+      unreachable,
+      signal,
+      progress,
+      concealed,
+    );
     const mode = env.profile.confirm ?? env.confirm?.mode ?? 'destructive';
     const confirmed: Confirmed = needsConfirmation(tier, mode)
       ? await confirmStep(tool, mode, rawArgs, args, ctx, engine.name, env, call, signal)
@@ -256,7 +268,10 @@ async function runStages(
     progress.flush();
     return finished(tool, data, args, env, engine.name, confirmation);
   } catch (e) {
-    const out = failed(e, tool, env, call.listers, secrets, signal, engine);
+    const hidden = concealed.length
+      ? [...secrets, ...concealed].sort((a, b) => b.length - a.length)
+      : secrets;
+    const out = failed(e, tool, env, call.listers, hidden, signal, engine);
     return confirmation ? { ...out, confirmation } : out;
   } finally {
     progress?.cancel(); // a late, held-back value must not follow the result
@@ -337,6 +352,7 @@ function handlerContext(
   unreachable: ToolError | undefined,
   signal: CallSignal,
   progress: ReturnType<typeof throttledProgress>,
+  concealed: string[],
 ): Parameters<AnyTool['handler']>[1] {
   return {
     engine: session,
@@ -346,6 +362,9 @@ function handlerContext(
     server: env.server,
     dockerConfigDir: env.dockerConfigDir,
     told: (e) => shown(e, tool, env).message,
+    conceal: (values) => {
+      for (const v of values) if (v.length >= 3) concealed.push(v);
+    },
     ...(!env.remote && env.host.environ && { processEnv: env.host.environ }),
     ...(unreachable && { unreachable }),
     ...(tool.needsEngines && { engines: engineList(env) }),

@@ -64,17 +64,25 @@ const WHOLE_TOKEN_BELOW = 8;
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * The error with every secret value in its message and hint masked. A short secret ('arg', a user
+ * The error with every secret value in its message and hint masked, in any letter case. A short secret ('arg', a user
  * name) is masked where no letter or digit touches it, so our own words ("argument") survive; a quoted
  * or delimited one is still masked, and a longer one is masked wherever it appears.
  */
 export function withoutSecrets(error: ToolError, secrets: readonly string[]): ToolError {
   if (secrets.length === 0) return error;
+  // In any letter case (a check may upper-case what it quotes) and as JSON quotes it (`\"`, `\\`).
+  const forms = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort(
+    (a, b) => b.length - a.length,
+  );
   const maskOne = (t: string, s: string) =>
-    s.length >= WHOLE_TOKEN_BELOW
-      ? t.split(s).join(MASK)
-      : t.replace(new RegExp(`(?<![A-Za-z0-9])${escapeRe(s)}(?![A-Za-z0-9])`, 'g'), MASK);
-  const scrub = (text: string) => secrets.reduce(maskOne, text);
+    t.replace(
+      new RegExp(
+        s.length >= WHOLE_TOKEN_BELOW ? escapeRe(s) : `(?<![A-Za-z0-9])${escapeRe(s)}(?![A-Za-z0-9])`,
+        'gi',
+      ),
+      MASK,
+    );
+  const scrub = (text: string) => forms.reduce(maskOne, text);
   const hint = (h: string | undefined) => h && scrub(h);
   const { remote } = error;
   const same = (w: { message: string; hint?: string }) =>

@@ -120,3 +120,78 @@ describe('YAML aliases and secrets in what compose shows and makes', () => {
     }
   });
 });
+
+describe('secrets in the errors of compose tools', () => {
+  const secretDir = () => {
+    const project = mkdtempSync(join(dir, 'errs-'));
+    writeFileSync(join(project, '.env'), `API_TOKEN='tok"en\\value-9f8e7d'\nDB_PASSWORD=dotenv-secret-pw\n`);
+    return project;
+  };
+  // Neither the value, in any letter case, nor its JSON-escaped form.
+  const leaks = (text: string) => /9f8e7d|dotenv-secret-pw|tok\\*"en/i.test(text);
+
+  it('masks .env values that config errors and refusals quote, for a read-only HTTP caller', async () => {
+    const project = secretDir();
+    const served = await serveHttp(['--read-only']);
+    const service = (keys: string) => `services:\n  a:\n    image: x\n${keys}`;
+    for (const keys of [
+      '    stop_grace_period: "${API_TOKEN}"\n',
+      '    healthcheck: { test: ["CMD", "true"], interval: "${DB_PASSWORD}" }\n',
+      '    cap_add: ["${DB_PASSWORD}"]\n',
+    ]) {
+      const res = await call(served.base, 'docker_compose_config', {
+        project_dir: project,
+        content: service(keys),
+        project_name: 'mcpt-errs',
+      });
+      expect(res.text).toMatch(/cannot read duration|is not a Linux capability/);
+      expect(leaks(res.text)).toBe(false);
+    }
+  });
+
+  it("masks the server's own secrets in a config error over stdio", async () => {
+    const server = await startServer({
+      args: ['--read-only'],
+      env: { AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-srv' },
+    });
+    try {
+      const text = JSON.stringify(
+        await server.client.callTool('docker_compose_config', {
+          content: 'services:\n  a:\n    image: x\n    stop_grace_period: "${AWS_SECRET_ACCESS_KEY}"\n',
+          project_name: 'mcpt-errs',
+        }),
+      );
+      expect(text).toContain('cannot read duration');
+      expect(text).not.toContain('wJalrXUtnFEMI');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('masks .env values in up’s policy refusals and engine errors', async () => {
+    const project = secretDir();
+    const server = await startServer({});
+    const head = 'services:\n  a:\n    image: mcp-test/busybox:latest\n    network_mode: none\n';
+    try {
+      for (const [keys, said] of [
+        ['    volumes: ["/etc/${DB_PASSWORD}:/x"]\n', "host path '/etc/***'"],
+        ['    extra_hosts: ["${DB_PASSWORD}"]\n', 'add-host'],
+      ] as const) {
+        const text = JSON.stringify(
+          await server.client.callTool('docker_compose_up', {
+            project_dir: project,
+            content: head + keys,
+            project_name: 'mcpt-errs-up',
+          }),
+        );
+        expect(text).toContain(said);
+        expect(leaks(text)).toBe(false);
+      }
+    } finally {
+      await server.client
+        .callTool('docker_compose_down', { project_name: 'mcpt-errs-up' })
+        .catch(() => undefined);
+      await server.close();
+    }
+  });
+});

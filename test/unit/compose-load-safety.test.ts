@@ -323,4 +323,11 @@ describe('masking secret values', () => {
       maskSecrets(['volume "Zq9 sekr" is named "p_Zq9 sekr"', 'sekr', 'et7', 'x cdefgh', 'ab'], secrets),
     ).toEqual(['volume "***" is named "p_***"', '***', 'et7', 'x ***', 'ab']);
   });
+
+  it('masks a secret a check upper-cased, and its JSON-quoted form', () => {
+    const secrets = new Set(['dotenv-secret-pw', 'tok"en\\value']);
+    expect(
+      maskSecrets(['"DOTENV-SECRET-PW" is not a Linux capability', 'x "tok\\"en\\\\value"'], secrets),
+    ).toEqual(['"***" is not a Linux capability', 'x "***"']);
+  });
 });

@@ -65,6 +65,14 @@ describe('secretArgs', () => {
     expect(e.kind).toBe('registry_auth');
   });
 
+  it('masks a secret in any letter case and as JSON quotes it', () => {
+    const e = withoutSecrets(
+      new ToolError('invalid_argument', 'cap "DOTENV-SECRET-PW"; duration "tok\\"en\\\\v-9f8e7d"'),
+      ['dotenv-secret-pw', 'tok"en\\v-9f8e7d'],
+    );
+    expect(e.message).toBe('cap "***"; duration "***"');
+  });
+
   it('masks a short secret where it stands alone but keeps our own words that contain it', () => {
     const e = withoutSecrets(
       new ToolError('invalid_argument', "unknown argument 'x'; login arg:pw failed for 'arg'"),

@@ -212,22 +212,30 @@ export function parseEnvFile(
 const MIN_INSIDE = 4;
 
 /**
+ * The text that may show a secret interpolation used, longest first: each secret, each piece of it
+ * Compose splits off (`${TOKEN}:/x` in volumes, ports, extra_hosts, devices) and shows in a message,
+ * and their JSON-quoted forms; pieces shorter than MIN_INSIDE left out. What an error must not quote.
+ */
+export function secretForms(secrets: ReadonlySet<string>): string[] {
+  const pieces = [...secrets].flatMap((s) => [s, ...s.split(/[:=,]/), ...s.split(/[\s:=,]+/)]);
+  return [...new Set(pieces.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))]
+    .filter((s) => s.length >= MIN_INSIDE)
+    .sort((a, b) => b.length - a.length);
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
  * `value` with every secret value interpolation used (Expansion.secrets) masked in its strings (keys
- * are never interpolated, and stay), longest first (one may hold another): for what shows the model
- * (config's summary, an error quoting a value).
+ * are never interpolated, and stay), in any letter case (a check may upper-case what it quotes), longest
+ * first (one may hold another): for what shows the model (config's summary, an error quoting a value).
  */
 export function maskSecrets<T>(value: T, secrets: ReadonlySet<string>): T {
   if (secrets.size === 0) return value;
-  // Compose splits some values (`${TOKEN}:/x` in volumes, ports, extra_hosts, devices) and shows a piece
-  // in a message: each piece a secret falls into is masked too.
-  const pieces = [...secrets].flatMap((s) => [...s.split(/[:=,]/), ...s.split(/[\s:=,]+/)]);
-  const inside = [...new Set([...secrets, ...pieces])]
-    .filter((s) => s.length >= MIN_INSIDE)
-    .sort((a, b) => b.length - a.length);
-  const text = (s: string) =>
-    secrets.has(s)
-      ? MASK
-      : inside.reduce((t, secret) => (t.includes(secret) ? t.split(secret).join(MASK) : t), s);
+  const forms = secretForms(secrets);
+  const inside = forms.length ? new RegExp(forms.map(escapeRe).join('|'), 'gi') : undefined;
+  const whole = new Set([...secrets].map((s) => s.toLowerCase()));
+  const text = (s: string) => (whole.has(s.toLowerCase()) ? MASK : inside ? s.replace(inside, MASK) : s);
   const walk = (v: unknown): unknown =>
     typeof v === 'string'
       ? text(v)

@@ -71,8 +71,9 @@ export const composeConfig = defineTool({
   hostPaths: ['project_dir', 'files'],
   // Resolved on the server: its directories, and bind sources and build contexts made absolute.
   hostDetails: ['working_dir', 'config_files', 'services.*.volumes.*:source', 'services.*.build'],
-  handler: async (args, { engine, signal, processEnv, told }) => {
-    const p = await load(engine, args, signal, processEnv);
+  handler: async (args, ctx) => {
+    const { engine, signal, told } = ctx;
+    const p = await load(ctx, args);
     const facts = await engine.resolveFacts(signal).catch(() => engine.facts);
     const services = Object.keys(p.services);
     checkContainerKeys(p, services, engine.apiVersion);

@@ -25,8 +25,9 @@ const tool = (verb: Verb, title: string, description: string) =>
     composeArgs: ['content'],
     hostPaths: ['project_dir', 'files'],
     timeoutMs: 300_000,
-    handler: async (args, { engine, signal, processEnv }) => {
-      const project = await projectName(engine, args, signal, processEnv);
+    handler: async (args, ctx) => {
+      const { engine, signal } = ctx;
+      const project = await projectName(ctx, args);
       const cs = await projectContainers(engine.docker, project, args.services, signal);
       if (cs.length === 0)
         throw new ToolError('not_found', `no containers in project "${project}"`, {

@@ -43,8 +43,9 @@ export const composePs = defineTool({
   secretArgs: ['env'],
   composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
-  handler: async (args, { engine, signal, processEnv }) => {
-    const project = await projectName(engine, args, signal, processEnv);
+  handler: async (args, ctx) => {
+    const { engine, signal } = ctx;
+    const project = await projectName(ctx, args);
     const cs = await projectContainers(engine.docker, project, args.services, signal);
     return {
       project,
@@ -117,11 +118,12 @@ export const composeLogs = defineTool({
   secretArgs: ['env'],
   composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
-  handler: async (args, { engine, signal, limits, processEnv }) => {
+  handler: async (args, ctx) => {
+    const { engine, signal, limits } = ctx;
     const { since, until } = timeWindow(args);
     refuseFutureSince(since, args.since);
     const match = args.grep === undefined ? undefined : await lineMatcher(args.grep, 'grep');
-    const project = await projectName(engine, args, signal, processEnv);
+    const project = await projectName(ctx, args);
     const cs = await projectContainers(engine.docker, project, args.services, signal);
     if (cs.length === 0)
       throw new ToolError('not_found', `no containers in project "${project}"`, {

@@ -3,6 +3,7 @@ import { isAbsolute } from 'node:path';
 import Type from 'typebox';
 import type { EngineFacts } from '../../core/engine.ts';
 import { ToolError } from '../../core/errors.ts';
+import { secretForms } from '../../docker/compose/interpolate.ts';
 import { type LoadInput, type Project, projectNameOf } from '../../docker/compose/load.ts';
 import { openProject } from '../../docker/compose/open.ts';
 import { MAX_ARG, MAX_NAME, StringList, StringMap } from '../params.ts';
@@ -41,12 +42,25 @@ export const hasModel = (a: ProjectArgs) =>
 
 export type ProcessEnv = Readonly<Record<string, string | undefined>>;
 
-export function load(
-  engine: Engine,
-  a: ProjectArgs,
-  signal: AbortSignal,
-  processEnv?: ProcessEnv,
-): Promise<Project> {
+/** What loading takes of the handler's context. */
+export interface LoadContext {
+  engine: Engine;
+  signal: AbortSignal;
+  processEnv?: ProcessEnv;
+  conceal: (values: Iterable<string>) => void;
+}
+
+/**
+ * The project, its secret-named values handed to the pipeline (ctx.conceal), so that no error of the
+ * call quotes one: a refusal or an engine error after the load may (`bad format for add-host: "…"`).
+ */
+export async function load(ctx: LoadContext, a: ProjectArgs): Promise<Project> {
+  const p = await loadChecked(ctx, a);
+  if (p.secretValues.size > 0) ctx.conceal(secretForms(p.secretValues));
+  return p;
+}
+
+function loadChecked({ engine, signal, processEnv }: LoadContext, a: ProjectArgs): Promise<Project> {
   if (a.project_dir !== undefined && !isAbsolute(a.project_dir))
     throw new ToolError(
       'invalid_argument',
@@ -68,13 +82,8 @@ export function load(
 }
 
 /** The project's name: from its files when given, else project_name alone (found by labels). */
-export async function projectName(
-  engine: Engine,
-  a: ProjectArgs,
-  signal: AbortSignal,
-  processEnv?: ProcessEnv,
-): Promise<string> {
-  if (hasModel(a)) return (await load(engine, a, signal, processEnv)).name;
+export async function projectName(ctx: LoadContext, a: ProjectArgs): Promise<string> {
+  if (hasModel(a)) return (await load(ctx, a)).name;
   if (a.project_name) return projectNameOf(a.project_name);
   throw new ToolError('invalid_argument', 'no project given', {
     hint: 'Pass project_name (of a running project), project_dir, files or content.',

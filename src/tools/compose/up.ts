@@ -41,8 +41,9 @@ export const composeUp = defineTool({
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 600_000,
   // Asked when remove_orphans raises the call: the question names the containers that would go.
-  preview: async (args, { engine, signal, processEnv }) => {
-    const p = await load(engine, args, signal, processEnv);
+  preview: async (args, ctx) => {
+    const { engine, signal } = ctx;
+    const p = await load(ctx, args);
     const orphans = args.remove_orphans
       ? orphansOf(p, await projectContainers(engine.docker, p.name, undefined, signal))
       : [];
@@ -53,8 +54,9 @@ export const composeUp = defineTool({
       plan: { orphans: orphans.map((c) => c.Id) },
     };
   },
-  handler: async (args, { engine, signal, progress, processEnv, dockerConfigDir, confirmed }) => {
-    const p = await load(engine, args, signal, processEnv);
+  handler: async (args, ctx) => {
+    const { engine, signal, progress, dockerConfigDir, confirmed } = ctx;
+    const p = await load(ctx, args);
     // As Compose ("no service selected"): an up that would start nothing is not a success.
     if (Object.keys(p.services).length === 0)
       throw new ToolError('invalid_argument', `project '${p.name}' has no services to start`, {
@@ -125,9 +127,10 @@ export const composeDown = defineTool({
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 300_000,
   // The confirmation question names what down takes: the project's containers, networks, and volumes if asked.
-  preview: async (args, { engine, signal, processEnv }) => {
+  preview: async (args, ctx) => {
+    const { engine, signal } = ctx;
     const { docker } = engine;
-    const name = await projectName(engine, args, signal, processEnv);
+    const name = await projectName(ctx, args);
     const filters = projectFilter(name);
     const [cs, ns, vs] = await Promise.all([
       docker.listContainers({ all: true, filters, abortSignal: signal }),
@@ -148,10 +151,11 @@ export const composeDown = defineTool({
       } satisfies DownPlan,
     };
   },
-  handler: async (args, { engine, signal, progress, processEnv, confirmed }) => {
+  handler: async (args, ctx) => {
+    const { engine, signal, progress, confirmed } = ctx;
     // Given the files, their depends_on orders the stops (a project Compose v1 made has no such label).
-    const model = hasModel(args) ? await load(engine, args, signal, processEnv) : undefined;
-    const name = model?.name ?? (await projectName(engine, args, signal, processEnv));
+    const model = hasModel(args) ? await load(ctx, args) : undefined;
+    const name = model?.name ?? (await projectName(ctx, args));
     const dependsOn =
       model &&
       Object.fromEntries(

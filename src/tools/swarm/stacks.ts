@@ -58,8 +58,9 @@ export const stackDeploy = defineTool({
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 300_000,
   // Asked when prune makes it destructive: the question names the services it removes.
-  preview: async (args, { engine, signal, processEnv }) => {
-    const p = await load(engine, args, signal, processEnv);
+  preview: async (args, ctx) => {
+    const { engine, signal } = ctx;
+    const p = await load(ctx, args);
     if (!args.prune) return { action: `deploy stack '${p.name}'` };
     const gone = await servicesGone(engine.docker, p, signal);
     return {
@@ -69,14 +70,15 @@ export const stackDeploy = defineTool({
       beyondObjects: true, // the deploy itself
     };
   },
-  handler: async (args, { engine, signal, progress, processEnv, confirmed }) => {
-    const p = await load(engine, args, signal, processEnv);
+  handler: async (args, ctx) => {
+    const { engine, signal, progress, confirmed } = ctx;
+    const p = await load(ctx, args);
     // Confirmed: only the services the user was shown go, not one that left the file since.
     const shown = pinned(confirmed, 'prune');
     const r = await deployStack(engine.docker, engine, p, {
       prune: args.prune,
       ...(Array.isArray(shown) && { pruneOnly: shown.map(String) }),
-      vars: { ...processEnv, ...args.env },
+      vars: { ...ctx.processEnv, ...args.env },
       progress,
       signal,
     });
