@@ -195,3 +195,17 @@ describe('secrets in the errors of compose tools', () => {
     }
   });
 });
+
+describe('a huge scale', () => {
+  it('is refused at once for a read-only HTTP caller, naming the service and key, and the server stays small', async () => {
+    const served = await serveHttp(['--read-only']);
+    const started = performance.now();
+    const res = await call(served.base, 'docker_compose_config', {
+      content: 'services:\n  a:\n    image: x\n    links: [b]\n  b:\n    image: x\n    scale: 3000000\n',
+      project_name: 'mcpt-scale',
+    });
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(res.text).toContain('service \\"b\\": scale 3000000 is over 1000');
+    expect(hwmKiB(served.proc.pid)).toBeLessThan(200 * 1024);
+  });
+});

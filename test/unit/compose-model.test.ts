@@ -689,3 +689,25 @@ describe('down order without the files', () => {
     expect(names(stopLevels(rows)).flat().sort()).toEqual(['a-1', 'b-1']);
   });
 });
+
+describe('how many containers a service asks for', () => {
+  const content = (b: string) => `services:\n  a:\n    image: x\n    links: [b]\n  b:\n    image: x\n${b}`;
+
+  it('refuses more than 1000, naming the service and the key, before building a container', async () => {
+    for (const [b, key] of [
+      ['    scale: 1001\n', 'scale 1001'],
+      ['    deploy: { replicas: 5000000 }\n', 'deploy.replicas 5000000'],
+    ] as const) {
+      const p = await load({}, { content: content(b), project_name: 'p' });
+      expect(() => serviceSpec(p, 'a', 1)).toThrow(`service "b": ${key} is over 1000`);
+      expect(() => checkContainerKeys(p, ['a'], '1.41')).toThrow(`service "b": ${key} is over 1000`);
+    }
+  });
+
+  it('links every container of the linked service, built once for all the containers of the linking one', async () => {
+    const p = await load({}, { content: content('    scale: 3\n'), project_name: 'p' });
+    const links = (n: number) => serviceSpec(p, 'a', n).networks?.p_default?.links;
+    expect(links(1)).toEqual(['p-b-1:b', 'p-b-2:b', 'p-b-3:b']);
+    expect(links(2)).toBe(links(1) as string[]);
+  });
+});

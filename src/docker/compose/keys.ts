@@ -5,6 +5,7 @@
  * wherever the specification allows them.
  */
 import { ToolError } from '../../core/errors.ts';
+import { replicas } from './spec.ts';
 
 const TOP = new Set(['version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs']);
 
@@ -186,6 +187,8 @@ export function checkContainerKeys(
           { hint: 'Remove it: the default IPAM driver is used.' },
         );
     }
+  // Every service's count, the unselected too: a selected one may link to it.
+  for (const [s, svc] of Object.entries(p.services)) replicas(svc, s);
   for (const s of services) {
     const svc = p.services[s] ?? {};
     // The service's own keys were checked at load (SERVICE_KEYS): here, what is inside them.

@@ -315,7 +315,7 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
       run.throwIfAborted();
       const say = (what: string) => doing.set(s, what);
       const out: ToStart[] = [];
-      const n = replicas(svc);
+      const n = replicas(svc, s);
       for (let i = 1; i <= n; i++) {
         const spec = serviceSpec(p, s, i);
         const mine = existing.find((c) => c.Labels[L.service] === s && c.Labels[L.number] === String(i));

@@ -4,6 +4,7 @@
  * see our containers as theirs and the other way round.
  */
 import { createHash } from 'node:crypto';
+import { ToolError } from '../../core/errors.ts';
 import { healthcheckOf, stopTimeoutOf } from '../container-options.ts';
 import type { ContainerSpec, MountSpec } from '../container-spec.ts';
 import { bytes, engineCount, MAX_CPU_SHARES, MAX_PIDS, nanoCpus, shellSplit } from '../spec-values.ts';
@@ -71,9 +72,23 @@ export const serviceVolumes = (svc: Obj): string[] =>
     .filter((v) => v.type === 'volume' && v.source)
     .map((v) => String(v.source));
 
-export const replicas = (svc: Obj): number => {
+/**
+ * The most containers one service may ask for. Compose has no cap; here one file's `scale: 100000000`
+ * would have config and up build that many names (`links` to it, one per container) in the server.
+ */
+export const MAX_REPLICAS = 1000;
+
+/** How many containers a service runs; refused over MAX_REPLICAS, naming the key that asked. */
+export const replicas = (svc: Obj, service = ''): number => {
   const d = svc.deploy as Obj | undefined;
-  return Number(d?.replicas ?? svc.scale ?? 1);
+  const n = Number(d?.replicas ?? svc.scale ?? 1);
+  if (n > MAX_REPLICAS)
+    throw new ToolError(
+      'invalid_argument',
+      `service "${service}": ${d?.replicas !== undefined ? 'deploy.replicas' : 'scale'} ${n} is over ${MAX_REPLICAS}, the most this server runs for one service`,
+      { hint: `Ask for at most ${MAX_REPLICAS} containers.` },
+    );
+  return n;
 };
 
 export const containerName = (p: Project, service: string, n: number): string =>
@@ -108,13 +123,18 @@ function deployRestart(v: unknown): ContainerSpec['restart'] {
  * service (its replicas), as Docker Compose v2 writes them.
  */
 function linksOf(p: Project, s: Obj): string[] | undefined {
+  // The same for each container of `s`: made once per loaded service, not once per container.
+  if (linksMade.has(s)) return linksMade.get(s);
   const entries = ((s.links as string[] | undefined) ?? []).flatMap((l) => {
     const [other = l, alias = other] = l.split(':');
-    const count = p.services[other] ? replicas(p.services[other] as Obj) : 0;
+    const count = p.services[other] ? replicas(p.services[other] as Obj, other) : 0;
     return Array.from({ length: count }, (_, i) => `${containerName(p, other, i + 1)}:${alias}`);
   });
-  return entries.length ? entries : undefined;
+  const out = entries.length ? entries : undefined;
+  linksMade.set(s, out);
+  return out;
 }
+const linksMade = new WeakMap<Obj, string[] | undefined>();
 
 /** `db[:ro]`, `service:db[:ro]` → the first container of that service; `container:x[:ro]` → x. */
 function volumesFrom(p: Project, v: string): string {
