@@ -349,3 +349,89 @@ describe('docker_compose_up pulls with the Docker config credentials', () => {
     LONG,
   );
 });
+
+describe('anonymous volumes across a recreate and a down', () => {
+  /** Writes /data/f and /vol/f once (with V), then prints them: a recreated container shows what it kept. */
+  const content = (repo: string, v: string) => `
+services:
+  db:
+    image: ${repo}:1
+    command: ["sh", "-c", "for d in /data /vol; do [ -f $$d/f ] || echo kept-$$V > $$d/f; cat $$d/f; done; exec sleep 3600"]
+    network_mode: none
+    environment: { V: "${v}" }
+    volumes: ["/data"]
+    stop_grace_period: 1s
+    ${LABEL}
+`;
+  const logsOf = async (id: string, want: RegExp) => {
+    let logs = '';
+    await until('the files in the logs', async () => {
+      logs = (await docker.getContainer(id).logs({ stdout: true, stderr: true })).toString();
+      return want.test(logs);
+    });
+    return logs;
+  };
+  // Every volume made, removed after the file whatever happened (a failed run leaves them dangling).
+  const made: string[] = [];
+  afterAll(async () => {
+    await cleanupContainers();
+    for (const v of made)
+      await docker
+        .getVolume(v)
+        .remove()
+        .catch(() => undefined);
+  });
+  const anonymous = async (id: string) =>
+    ((await docker.getContainer(id).inspect()).Mounts ?? [])
+      .filter((m) => m.Type === 'volume')
+      .map((m) => ({ name: m.Name as string, at: m.Destination }))
+      .sort((a, b) => a.at.localeCompare(b.at));
+
+  it(
+    'keeps a service’s and an image’s anonymous volumes when up recreates, and down with volumes removes them',
+    async () => {
+      const name = newProject();
+      // An image with a VOLUME, as postgres or redis have.
+      const repo = `mcpt-vol-${RUN_ID}`.toLowerCase().replace(/[^a-z0-9-]/g, '');
+      images.push(`${repo}:1`);
+      const base = await makeContainer({ cmd: ['true'], start: false });
+      await docker.getContainer(base.id).commit({ repo, tag: '1', changes: 'VOLUME /vol' });
+
+      await callOk('docker_compose_up', { content: content(repo, '1'), project_name: name, pull: 'never' });
+      const first = await docker.getContainer(`${name}-db-1`).inspect();
+      made.push(...(first.Mounts ?? []).map((m) => m.Name as string));
+      await logsOf(first.Id, /kept-1[\s\S]*kept-1/);
+      const before = await anonymous(first.Id);
+      expect(before.map((m) => m.at)).toEqual(['/data', '/vol']);
+
+      const again = await callOk<{ steps: string[] }>('docker_compose_up', {
+        content: content(repo, '2'),
+        project_name: name,
+        pull: 'never',
+      });
+      expect(again.steps).toEqual([`container ${name}-db-1 recreated`]);
+      const second = await docker.getContainer(`${name}-db-1`).inspect();
+      made.push(...(second.Mounts ?? []).map((m) => m.Name as string));
+      expect(second.Id).not.toBe(first.Id);
+      expect(await logsOf(second.Id, /kept-\d[\s\S]*kept-\d/)).not.toContain('kept-2');
+      expect(await anonymous(second.Id)).toEqual(before);
+
+      const down = await callOk<{ steps: string[] }>('docker_compose_down', {
+        project_name: name,
+        volumes: true,
+      });
+      for (const m of before) expect(down.steps).toContain(`volume ${m.name} removed`);
+      for (const m of before)
+        expect(
+          await docker
+            .getVolume(m.name)
+            .inspect()
+            .then(
+              () => 'there',
+              () => 'gone',
+            ),
+        ).toBe('gone');
+    },
+    LONG,
+  );
+});

@@ -11,6 +11,7 @@ import type { ProgressFn } from '../../core/progress.ts';
 import { createRequest, endpointConfig } from '../container-spec.ts';
 import type { ProbedEngine } from '../policy/probe.ts';
 import { ensureImage, imageId, pullPolicy } from './image.ts';
+import { inheritVolumes } from './inherit.ts';
 import { checkContainerKeys } from './keys.ts';
 import type { Project } from './load.ts';
 import { checkNames } from './names.ts';
@@ -74,6 +75,7 @@ export interface Step {
     | 'exists'
     | 'left: not in the question the user accepted'
     | 'left: in use by a container not in the question'
+    | 'left: in use by another container'
     | typeof RESTARTED
     | typeof ORPHAN;
 }
@@ -333,11 +335,13 @@ export async function up(docker: Dockerode, facts: EngineFacts, p: Project, o: U
         }
         changed.add(s);
         updated.add(s);
+        // Its anonymous volumes (kept by a remove without `v`) go to the new container, as in Compose.
+        const made = mine ? await inheritVolumes(docker, mine.Mounts, spec, run) : spec;
         if (mine) {
           say(`removing container ${spec.name} to recreate it (it may still exist)`);
           await docker.getContainer(mine.Id).remove({ force: true, abortSignal: run });
         }
-        const { query, body } = createRequest(spec);
+        const { query, body } = createRequest(made);
         say(`creating container ${spec.name} (it may exist, not started)`);
         run.throwIfAborted();
         // Only the caller's cancel cuts a create short: another service's failure lets it finish, so

@@ -4,6 +4,7 @@
  */
 import type Dockerode from 'dockerode';
 import type { ProgressFn } from '../../core/progress.ts';
+import { isAnonymousVolume, type ListedMount } from './inherit.ts';
 import type { Project } from './load.ts';
 import type { Step } from './project.ts';
 import { L } from './spec.ts';
@@ -63,9 +64,9 @@ interface DownOptions {
 }
 
 /**
- * Stops and removes the project's containers and networks; its named volumes only when asked. Never
- * images. With `only` (a confirmed down), what the question did not show is left and reported. Stopped
- * part-way, the answer says what was removed.
+ * Stops and removes the project's containers and networks; its named volumes and its containers'
+ * anonymous volumes only when asked. Never images. With `only` (a confirmed down), what the question
+ * did not show is left and reported. Stopped part-way, the answer says what was removed.
  */
 export async function down(docker: Dockerode, project: string, o: DownOptions): Promise<Step[]> {
   const steps: Step[] = [];
@@ -130,12 +131,37 @@ async function removeAll(docker: Dockerode, project: string, o: DownOptions, rec
     if (!asked(only?.networks, n.Id)) record({ object: `network ${n.Name}`, action: NOT_ASKED });
     else await removeOr(`network ${n.Name}`, () => docker.getNetwork(n.Id).remove({ abortSignal: signal }));
   }
-  if (o.volumes)
-    for (const v of (await docker.listVolumes({ filters: projectFilter(project), abortSignal: signal }))
-      .Volumes ?? []) {
-      if (!asked(only?.volumes, v.Name)) record({ object: `volume ${v.Name}`, action: NOT_ASKED });
-      else await removeOr(`volume ${v.Name}`, () => docker.getVolume(v.Name).remove({ abortSignal: signal }));
+  if (!o.volumes) return;
+  for (const v of (await docker.listVolumes({ filters: projectFilter(project), abortSignal: signal }))
+    .Volumes ?? []) {
+    if (!asked(only?.volumes, v.Name)) record({ object: `volume ${v.Name}`, action: NOT_ASKED });
+    else await removeOr(`volume ${v.Name}`, () => docker.getVolume(v.Name).remove({ abortSignal: signal }));
+  }
+  // The anonymous volumes of the containers removed, as `docker compose down -v` removes them.
+  const anonymous = anonymousVolumes(cs.filter((c) => asked(only?.containers, c.Id)));
+  for (const v of anonymous) {
+    if (!asked(only?.volumes, v)) {
+      record({ object: `volume ${v}`, action: NOT_ASKED });
+      continue;
     }
+    try {
+      await docker.getVolume(v).remove({ abortSignal: signal });
+      record({ object: `volume ${v}`, action: 'removed' });
+    } catch (e) {
+      const status = (e as { statusCode?: number }).statusCode;
+      if (status === 404) continue;
+      if (status !== 409) throw e;
+      record({ object: `volume ${v}`, action: 'left: in use by another container' });
+    }
+  }
+}
+
+/** The anonymous volumes `containers` mount, each once. */
+export function anonymousVolumes(containers: readonly { Mounts?: readonly ListedMount[] }[]): string[] {
+  const names = containers.flatMap((c) =>
+    (c.Mounts ?? []).filter((m) => m.Type === 'volume').map((m) => m.Name),
+  );
+  return [...new Set(names.filter(isAnonymousVolume))];
 }
 
 /**

@@ -4,6 +4,7 @@ import { ToolError } from '../../core/errors.ts';
 import { defineTool } from '../../core/tool.ts';
 import { up } from '../../docker/compose/project.ts';
 import {
+  anonymousVolumes,
   type DownPlan,
   down,
   orphansOf,
@@ -112,11 +113,14 @@ export const composeDown = defineTool({
   name: 'docker_compose_down',
   title: 'Compose down',
   description:
-    "Stop and remove a project's containers and networks; named volumes only with volumes: true. Never images.",
+    "Stop and remove a project's containers and networks; its volumes only with volumes: true. Never images.",
   safety: 'destructive',
   idempotent: true,
   input: Type.Object(
-    { ...projectRef, volumes: Type.Optional(Type.Boolean({ description: 'Also named volumes' })) },
+    {
+      ...projectRef,
+      volumes: Type.Optional(Type.Boolean({ description: 'Also named and anonymous volumes' })),
+    },
     { additionalProperties: false },
   ),
   output: Type.Object({ project: Type.String(), steps: Steps }),
@@ -137,17 +141,20 @@ export const composeDown = defineTool({
       docker.listNetworks({ filters, abortSignal: signal }),
       args.volumes ? docker.listVolumes({ filters, abortSignal: signal }) : undefined,
     ]);
+    // With volumes, also the anonymous volumes of its containers (an image's VOLUME, `volumes: ["/data"]`).
+    const anonymous = args.volumes ? anonymousVolumes(cs) : [];
     return {
-      action: `take down Compose project '${name}'${args.volumes ? ' with its named volumes and their data' : ''}`,
+      action: `take down Compose project '${name}'${args.volumes ? ' with its named and anonymous volumes and their data' : ''}`,
       objects: [
         ...cs.map((c) => `container ${(c.Names?.[0] ?? c.Id).replace(/^\//, '')} (${c.State})`),
         ...(ns ?? []).map((n) => `network ${n.Name}`),
         ...(vs?.Volumes ?? []).map((v) => `volume ${v.Name}`),
+        ...anonymous.map((v) => `volume ${v} (anonymous)`),
       ],
       plan: {
         containers: cs.map((c) => c.Id),
         networks: (ns ?? []).map((n) => n.Id),
-        volumes: (vs?.Volumes ?? []).map((v) => v.Name),
+        volumes: [...(vs?.Volumes ?? []).map((v) => v.Name), ...anonymous],
       } satisfies DownPlan,
     };
   },
