@@ -264,6 +264,27 @@ describe('declared networks, named volumes, replicas and orphans', () => {
     await callOk('docker_compose_down', { project_name: name, volumes: true });
     expect(await found(testDocker().getVolume(`${name}_data`).inspect())).toBe(false);
   });
+
+  it('refuses a named volume or network the top level does not declare, in config and up, making nothing', async () => {
+    const name = newProject();
+    for (const [extra, said] of [
+      ['    volumes: ["typo-vol:/d"]\n', 'service "a": volumes: volume "typo-vol" is not declared'],
+      ['    networks: [typo-net]\n', 'service "a": networks: network "typo-net" is not declared'],
+    ] as const) {
+      const content = `services:\n  a:\n    image: ${TEST_IMAGE}\n    labels: { ${LABEL} }\n${extra}`;
+      for (const tool of ['docker_compose_config', 'docker_compose_up']) {
+        const e = await callErr(tool, { content, project_name: name });
+        expect(e.kind).toBe('invalid_argument');
+        expect(e.message).toContain(said);
+        expect(e.hint).toContain('Declare it under');
+      }
+    }
+    expect(await ids(name)).toEqual({});
+    expect(
+      await testDocker().listNetworks({ filters: { label: [`com.docker.compose.project=${name}`] } }),
+    ).toEqual([]);
+    expect(await found(testDocker().getVolume(`${name}_typo-vol`).inspect())).toBe(false);
+  });
 });
 
 describe("a network's ipam", () => {

@@ -637,7 +637,8 @@ describe('port ranges and keys inside service keys', () => {
   });
 
   it('maps a volume subpath from API 1.45 and refuses it before, naming the version', async () => {
-    const yaml = '    volumes: [{ type: volume, source: d, target: /d, volume: { subpath: sub } }]\n';
+    const yaml =
+      '    volumes: [{ type: volume, source: d, target: /d, volume: { subpath: sub } }]\nvolumes: { d: {} }\n';
     await expect(check(yaml)).rejects.toThrow(
       'needs Engine API 1.45 (Docker 26), and this engine speaks 1.41',
     );
@@ -709,5 +710,34 @@ describe('how many containers a service asks for', () => {
     const links = (n: number) => serviceSpec(p, 'a', n).networks?.p_default?.links;
     expect(links(1)).toEqual(['p-b-1:b', 'p-b-2:b', 'p-b-3:b']);
     expect(links(2)).toBe(links(1) as string[]);
+  });
+});
+
+describe('named volumes and networks a service uses', () => {
+  const check = async (service: string, top = '') =>
+    checkContainerKeys(
+      await load({}, { content: `services:\n  a:\n    image: x\n${service}${top}`, project_name: 'p' }),
+      ['a'],
+      '1.41',
+    );
+
+  it('are refused when the top level does not declare them, naming the service, the key and the fix', async () => {
+    await expect(check('    volumes: ["typo-vol:/d"]\n')).rejects.toThrow(
+      'service "a": volumes: volume "typo-vol" is not declared in the top-level volumes',
+    );
+    await expect(check('    volumes: [{ type: volume, source: v, target: /d }]\n')).rejects.toThrow(
+      'volume "v" is not declared',
+    );
+    await expect(check('    networks: [typo-net]\n')).rejects.toThrow(
+      'service "a": networks: network "typo-net" is not declared in the top-level networks',
+    );
+  });
+
+  it('pass when declared, and the default network, anonymous volumes and binds need no declaration', async () => {
+    await check(
+      '    volumes: ["v:/d", "/anon", "/x:/x"]\n    networks: [n, default]\n',
+      '\nvolumes: { v: {} }\nnetworks: { n: {} }\n',
+    );
+    await check('    volumes: ["/anon"]\n');
   });
 });

@@ -5,7 +5,7 @@
  * wherever the specification allows them.
  */
 import { ToolError } from '../../core/errors.ts';
-import { replicas } from './spec.ts';
+import { replicas, serviceVolumes } from './spec.ts';
 
 const TOP = new Set(['version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs']);
 
@@ -153,6 +153,39 @@ function unmapped(v: unknown, shape: Shape, at: string): string | undefined {
 }
 
 /**
+ * The named volumes and networks services use are declared at the top level, as both Compose
+ * versions require: a typo (`typo-vol:/d`) would otherwise get an empty volume of its own.
+ */
+function checkDeclared(p: {
+  configFiles: string[];
+  services: Record<string, Record<string, unknown>>;
+  networks: Record<string, unknown>;
+  volumes: Record<string, unknown>;
+}): void {
+  const file = p.configFiles[0] ?? '';
+  for (const [s, svc] of Object.entries(p.services)) {
+    for (const n of networkKeys(svc))
+      if (n !== 'default' && !(n in p.networks))
+        throw new ToolError(
+          'invalid_argument',
+          `${file}: service "${s}": networks: network "${n}" is not declared in the top-level networks`,
+          {
+            hint: `Declare it under networks: (${n}: {}, or external: true for one that exists), or fix the name.`,
+          },
+        );
+    for (const v of serviceVolumes(svc))
+      if (!(v in p.volumes))
+        throw new ToolError(
+          'invalid_argument',
+          `${file}: service "${s}": volumes: volume "${v}" is not declared in the top-level volumes`,
+          {
+            hint: `Declare it under volumes: (${v}: {}, or external: true for one that exists), or fix the name.`,
+          },
+        );
+  }
+}
+
+/**
  * Every service `up` would make, refused at the first key inside it that is not mapped, or mapped only
  * by a newer engine (`apiVersion`, the version negotiated with it); config refuses the same, so up
  * makes nothing. Stacks read the same files with their own table of keys.
@@ -160,6 +193,7 @@ function unmapped(v: unknown, shape: Shape, at: string): string | undefined {
 export function checkContainerKeys(
   p: { configFiles: string[]; services: Record<string, Record<string, unknown>> } & {
     networks: Record<string, Record<string, unknown>>;
+    volumes: Record<string, Record<string, unknown>>;
     secrets: Record<string, Record<string, unknown>>;
     configs: Record<string, Record<string, unknown>>;
   },
@@ -189,6 +223,7 @@ export function checkContainerKeys(
     }
   // Every service's count, the unselected too: a selected one may link to it.
   for (const [s, svc] of Object.entries(p.services)) replicas(svc, s);
+  checkDeclared(p);
   for (const s of services) {
     const svc = p.services[s] ?? {};
     // The service's own keys were checked at load (SERVICE_KEYS): here, what is inside them.
