@@ -287,6 +287,30 @@ describe('declared networks, named volumes, replicas and orphans', () => {
   });
 });
 
+describe('what a second up leaves running', () => {
+  it('keeps a container whose service only gained depends_on or an active profile, as Compose v2', async () => {
+    const name = newProject();
+    const yaml = (extra: string) =>
+      `services:\n  a:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    network_mode: none\n    stop_grace_period: 1s\n    labels: { ${LABEL} }\n${extra}` +
+      `  b:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    network_mode: none\n    stop_grace_period: 1s\n    labels: { ${LABEL} }\n`;
+    const up = (extra: string) =>
+      callOk<{ steps: string[] }>('docker_compose_up', {
+        content: yaml(extra),
+        project_name: name,
+        profiles: ['p1'],
+      });
+    await up('');
+    const before = await ids(name);
+    for (const extra of ['    depends_on: [b]\n', '    depends_on: [b]\n    profiles: [p1]\n']) {
+      const again = await up(extra);
+      expect(again.steps).toEqual([`container ${name}-b-1 unchanged`, `container ${name}-a-1 unchanged`]);
+    }
+    expect(await ids(name)).toEqual(before);
+    // A change to what runs still recreates.
+    expect((await up('    environment: { V: "2" }\n')).steps).toContain(`container ${name}-a-1 recreated`);
+  });
+});
+
 describe("a network's ipam", () => {
   it("gives a network the subnet and gateway it asks for, and a second up keeps it (its own bridge's route is the engine's)", async () => {
     const name = newProject();

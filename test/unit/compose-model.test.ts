@@ -519,6 +519,29 @@ configs:
       configHash(a.services.db as Record<string, unknown>),
     );
   });
+
+  it('leaves out of the hash what Compose v2 leaves out: counts, depends_on, profiles, build, pull_policy', async () => {
+    const hash = async (extra: string) =>
+      configHash(
+        (
+          await load(
+            {},
+            { content: `services:\n  a:\n    image: x\n${extra}  b:\n    image: x\n`, project_name: 'h' },
+          )
+        ).services.a as Record<string, unknown>,
+      );
+    const plain = await hash('');
+    for (const extra of [
+      '    depends_on: [b]\n',
+      '    profiles: ["*"]\n',
+      '    scale: 2\n',
+      '    deploy: { replicas: 2 }\n',
+      '    pull_policy: never\n',
+      '    build: { context: /ctx }\n',
+    ])
+      expect(await hash(extra)).toBe(plain);
+    expect(await hash('    user: nobody\n')).not.toBe(plain);
+  });
 });
 
 describe('start and stop order without the files', () => {

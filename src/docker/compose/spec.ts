@@ -42,12 +42,19 @@ const sorted = (v: unknown): unknown =>
         )
       : v;
 
-/** The config hash of a service: what decides, on a second `up`, whether its containers are recreated. */
+/**
+ * The config hash of a service: what decides, on a second `up`, whether its containers are recreated.
+ * As Compose v2's ServiceHash, it leaves out what does not change a container: how many there are,
+ * the order they start in, the profiles that enable them, how the image is built or pulled (a rebuilt
+ * or re-pulled image recreates by its ID instead).
+ */
 export function configHash(svc: Obj): string {
-  const { deploy, scale: _s, ...rest } = svc;
-  const d = isObj(deploy) ? { ...deploy, replicas: undefined } : deploy;
+  const { deploy, scale: _s, depends_on: _d, profiles: _p, build: _b, pull_policy: _pp, ...rest } = svc;
+  // A deploy that only said how many is no deploy (`deploy: { replicas: 2 }` added recreates nothing).
+  const { replicas: _r, ...d } = isObj(deploy) ? deploy : {};
+  const kept = Object.keys(d).length > 0 ? d : undefined;
   return createHash('sha256')
-    .update(JSON.stringify(sorted({ ...rest, deploy: d })))
+    .update(JSON.stringify(sorted({ ...rest, deploy: kept })))
     .digest('hex');
 }
 
