@@ -435,3 +435,36 @@ services:
     LONG,
   );
 });
+
+describe('service_healthy on a dependency with no healthcheck', () => {
+  it(
+    'fails at once, naming both services, instead of waiting out the timeout',
+    async () => {
+      const name = newProject();
+      const content = `
+services:
+  dep:
+    image: ${TEST_IMAGE}
+    command: ["sleep", "3600"]
+    network_mode: none
+    stop_grace_period: 1s
+    ${LABEL}
+  app:
+    image: ${TEST_IMAGE}
+    command: ["sleep", "3600"]
+    network_mode: none
+    depends_on: { dep: { condition: service_healthy } }
+    ${LABEL}
+`;
+      const started = performance.now();
+      const e = await callErr('docker_compose_up', { content, project_name: name });
+      expect(performance.now() - started).toBeLessThan(15_000);
+      expect(e.kind).toBe('conflict');
+      expect(e.message).toContain(
+        `service "app" waits for "dep" to be healthy (service_healthy), but its container ${name}-dep-1 has no healthcheck configured`,
+      );
+      expect(e.hint).toContain('condition: service_started');
+    },
+    LONG,
+  );
+});

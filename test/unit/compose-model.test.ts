@@ -764,3 +764,20 @@ describe('named volumes and networks a service uses', () => {
     await check('    volumes: ["/anon"]\n');
   });
 });
+
+describe('service_healthy on a dependency without a healthcheck', () => {
+  it('is refused at once when the file turns the healthcheck off, naming both services', async () => {
+    for (const h of ['{ disable: true }', '{ test: ["NONE"] }']) {
+      const p = await load(
+        {},
+        {
+          content: `services:\n  app:\n    image: x\n    depends_on: { dep: { condition: service_healthy } }\n  dep:\n    image: x\n    healthcheck: ${h}\n`,
+          project_name: 'h',
+        },
+      );
+      expect(() => checkContainerKeys(p, ['app', 'dep'], '1.41')).toThrow(
+        'service "app": depends_on: "dep" (service_healthy) has its healthcheck disabled',
+      );
+    }
+  });
+});

@@ -185,6 +185,35 @@ function checkDeclared(p: {
   }
 }
 
+/** What to write instead of waiting on a dependency that has no healthcheck. */
+export const NO_HEALTHCHECK_HINT = (dep: string) =>
+  `Give "${dep}" a healthcheck, or wait for it with condition: service_started.`;
+
+/**
+ * A service_healthy dependency whose healthcheck the file turns off (`disable: true`, `test: [NONE]`)
+ * never gets healthy: refused at once, as Compose fails at once, not after the wait times out. One
+ * with no healthcheck key may have its image's, and is judged when it runs (wait.ts).
+ */
+function checkHealthyDependencies(p: {
+  configFiles: string[];
+  services: Record<string, Record<string, unknown>>;
+}): void {
+  const file = p.configFiles[0] ?? '';
+  for (const [s, svc] of Object.entries(p.services))
+    for (const [dep, d] of Object.entries(
+      (svc.depends_on as Record<string, Record<string, unknown>>) ?? {},
+    )) {
+      const h = p.services[dep]?.healthcheck;
+      const off = isObj(h) && (h.disable === true || (Array.isArray(h.test) && h.test[0] === 'NONE'));
+      if (d.condition === 'service_healthy' && off)
+        throw new ToolError(
+          'invalid_argument',
+          `${file}: service "${s}": depends_on: "${dep}" (service_healthy) has its healthcheck disabled, so it never gets healthy`,
+          { hint: NO_HEALTHCHECK_HINT(dep) },
+        );
+    }
+}
+
 /**
  * Every service `up` would make, refused at the first key inside it that is not mapped, or mapped only
  * by a newer engine (`apiVersion`, the version negotiated with it); config refuses the same, so up
@@ -224,6 +253,7 @@ export function checkContainerKeys(
   // Every service's count, the unselected too: a selected one may link to it.
   for (const [s, svc] of Object.entries(p.services)) replicas(svc, s);
   checkDeclared(p);
+  checkHealthyDependencies(p);
   for (const s of services) {
     const svc = p.services[s] ?? {};
     // The service's own keys were checked at load (SERVICE_KEYS): here, what is inside them.

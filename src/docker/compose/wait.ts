@@ -2,6 +2,7 @@
 import type Dockerode from 'dockerode';
 import { ToolError } from '../../core/errors.ts';
 import { consume, engineStream } from '../streams.ts';
+import { NO_HEALTHCHECK_HINT } from './keys.ts';
 import type { Project } from './load.ts';
 import type { Obj } from './normalise.ts';
 import { projectContainers } from './running.ts';
@@ -22,6 +23,35 @@ function verdict(c: { State: string; Status: string }, cond: string): 'ok' | 'fa
 type Listed = Awaited<ReturnType<typeof projectContainers>>;
 
 /**
+ * A running dependency whose list row shows no health (`Up 3 seconds`, not `(health: starting)`) is
+ * inspected, once: without a healthcheck (none in the file or its image) it never gets healthy, and
+ * the wait fails at once, as Compose's does ("has no healthcheck configured").
+ */
+async function refuseUnchecked(
+  poll: ProjectPoll,
+  mine: Listed,
+  s: string,
+  dep: string,
+  signal: AbortSignal,
+): Promise<void> {
+  for (const c of mine) {
+    if (c.State !== 'running' || /health/.test(c.Status) || poll.inspected.has(c.Id)) continue;
+    poll.inspected.add(c.Id);
+    const info = (await poll.docker
+      .getContainer(c.Id)
+      .inspect({ abortSignal: signal } as never)) as unknown as {
+      State?: { Health?: { Status?: string } };
+    };
+    if (!info.State?.Health?.Status)
+      throw new ToolError(
+        'conflict',
+        `service "${s}" waits for "${dep}" to be healthy (service_healthy), but its container ${(c.Names?.[0] ?? c.Id).replace(/^\//, '')} has no healthcheck configured`,
+        { hint: NO_HEALTHCHECK_HINT(dep) },
+      );
+  }
+}
+
+/**
  * The project's containers for every service waiting on a condition: one list per tick (every
  * `everyMs`), shared by all waiters, however many services wait on however many dependencies. The
  * project's engine events (a healthcheck's verdict, a container's exit) wake it before its tick;
@@ -36,8 +66,10 @@ export class ProjectPoll {
   private readonly stop = new AbortController();
   private watching = false;
   private readonly signal: AbortSignal;
+  /** Containers already inspected for a healthcheck (refuseUnchecked). */
+  readonly inspected = new Set<string>();
   constructor(
-    private readonly docker: Dockerode,
+    readonly docker: Dockerode,
     private readonly project: string,
     signal: AbortSignal,
     private readonly everyMs = 100,
@@ -150,6 +182,7 @@ export async function waitForDependencies(
         pending.delete(dep);
         continue;
       }
+      if (condition === 'service_healthy') await refuseUnchecked(poll, mine, s, dep, o.signal);
       const failed = states.includes('failed');
       if (failed || Date.now() > deadline)
         throw new ToolError(
