@@ -311,6 +311,58 @@ describe('what a second up leaves running', () => {
   });
 });
 
+describe('what docker_compose_config shows', () => {
+  it('every key a service sets that changes what runs, with secrets and configs by origin, never their values', async () => {
+    const yaml = [
+      'services:',
+      '  db:',
+      `    image: ${TEST_IMAGE}`,
+      '    container_name: fxcfg-db',
+      '    user: postgres',
+      '    expose: ["5432"]',
+      '    labels: { team: data }',
+      '    cap_add: [NET_ADMIN]',
+      '    logging: { driver: syslog, options: { syslog-address: "tcp://127.0.0.1:514" } }',
+      '    sysctls: { net.core.somaxconn: 1024 }',
+      '    working_dir: /w',
+      '    read_only: true',
+      '    build: { context: /tmp, target: dev, args: { BUILD_PW: build-arg-value } }',
+      '    environment: { PGPASS: env-value }',
+      '    secrets: [db-password]',
+      '    configs: [{ source: conf, target: /etc/app.conf }]',
+      '    x-note: ignored',
+      'secrets:',
+      '  db-password: { file: /tmp/pw.txt }',
+      'configs:',
+      '  conf: { content: inline-config-text }',
+      '',
+    ].join('\n');
+    const cfg = await callOk<{
+      services: { db: Record<string, unknown> };
+      secrets: { name: string; from: string }[];
+      configs: { name: string; from: string }[];
+    }>('docker_compose_config', { content: yaml, project_name: 'fxcfgshow' });
+    expect(cfg.services.db).toMatchObject({
+      container_name: 'fxcfg-db',
+      user: 'postgres',
+      expose: ['5432'],
+      labels: { team: 'data' },
+      cap_add: ['NET_ADMIN'],
+      logging: { driver: 'syslog', options: { 'syslog-address': 'tcp://127.0.0.1:514' } },
+      sysctls: { 'net.core.somaxconn': '1024' },
+      working_dir: '/w',
+      read_only: true,
+      build: { context: '/tmp', target: 'dev', args: ['BUILD_PW'] },
+      environment: ['PGPASS'],
+      secrets: ['db-password'],
+      configs: ['conf:/etc/app.conf'],
+    });
+    expect(cfg.secrets).toEqual([{ name: 'db-password', from: 'file /tmp/pw.txt' }]);
+    expect(cfg.configs).toEqual([{ name: 'conf', from: 'content' }]);
+    expect(JSON.stringify(cfg)).not.toMatch(/build-arg-value|env-value|inline-config-text|x-note/);
+  });
+});
+
 describe("a network's ipam", () => {
   it("gives a network the subnet and gateway it asks for, and a second up keeps it (its own bridge's route is the engine's)", async () => {
     const name = newProject();
