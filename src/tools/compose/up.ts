@@ -119,7 +119,7 @@ export const composeDown = defineTool({
   input: Type.Object(
     {
       ...projectRef,
-      volumes: Type.Optional(Type.Boolean({ description: 'Also named and anonymous volumes' })),
+      volumes: Type.Optional(Type.Boolean({ description: 'Named and anonymous' })),
     },
     { additionalProperties: false },
   ),
