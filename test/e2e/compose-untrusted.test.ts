@@ -208,4 +208,17 @@ describe('a huge scale', () => {
     expect(res.text).toContain('service \\"b\\": scale 3000000 is over 1000');
     expect(hwmKiB(served.proc.pid)).toBeLessThan(200 * 1024);
   });
+
+  it('refuses distinct port ranges that would make billions of bindings, and the server stays small', async () => {
+    const served = await serveHttp(['--read-only']);
+    const ports = Array.from({ length: 40 }, (_, i) => `"${i + 1}-65535"`).join(',');
+    const started = performance.now();
+    const res = await call(served.base, 'docker_compose_config', {
+      content: `services:\n  a:\n    image: x\n    ports: [${ports}]\n`,
+      project_name: 'mcpt-ports',
+    });
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(res.text).toContain('ports in all, over 196605');
+    expect(hwmKiB(served.proc.pid)).toBeLessThan(200 * 1024);
+  });
 });

@@ -781,3 +781,20 @@ describe('service_healthy on a dependency without a healthcheck', () => {
     }
   });
 });
+
+describe('how many ports a service publishes', () => {
+  it('is refused over 3 × 65535 in all, ranges counted port by port, naming the service', async () => {
+    const ports = (n: number) => Array.from({ length: n }, (_, i) => `"${i + 1}-65535"`).join(', ');
+    const check = async (n: number) =>
+      checkContainerKeys(
+        await load(
+          {},
+          { content: `services:\n  a:\n    image: x\n    ports: [${ports(n)}]\n`, project_name: 'p' },
+        ),
+        ['a'],
+        '1.41',
+      );
+    await check(3);
+    await expect(check(4)).rejects.toThrow('service "a": ports: 262134 ports in all, over 196605');
+  });
+});

@@ -185,6 +185,29 @@ function checkDeclared(p: {
   }
 }
 
+/**
+ * The most container ports one service may publish, ranges counted port by port: every port of each
+ * protocol. Each is one binding in the create body, and distinct ranges (`1-65535`, `2-65535`…) in a
+ * few hundred bytes would otherwise have config build billions of them.
+ */
+export const MAX_PUBLISHED_PORTS = 3 * 65535;
+
+function checkPortCount(p: { configFiles: string[]; services: Record<string, Record<string, unknown>> }) {
+  for (const [s, svc] of Object.entries(p.services)) {
+    let n = 0;
+    for (const port of (svc.ports as Record<string, unknown>[] | undefined) ?? []) {
+      const [lo = 0, hi = lo] = String(port.target).split('-').map(Number);
+      n += hi - lo + 1;
+    }
+    if (n > MAX_PUBLISHED_PORTS)
+      throw new ToolError(
+        'invalid_argument',
+        `${p.configFiles[0] ?? ''}: service "${s}": ports: ${n} ports in all, over ${MAX_PUBLISHED_PORTS} (every port of each protocol)`,
+        { hint: 'Publish fewer or shorter port ranges.' },
+      );
+  }
+}
+
 /** What to write instead of waiting on a dependency that has no healthcheck. */
 export const NO_HEALTHCHECK_HINT = (dep: string) =>
   `Give "${dep}" a healthcheck, or wait for it with condition: service_started.`;
@@ -254,6 +277,7 @@ export function checkContainerKeys(
   for (const [s, svc] of Object.entries(p.services)) replicas(svc, s);
   checkDeclared(p);
   checkHealthyDependencies(p);
+  checkPortCount(p);
   for (const s of services) {
     const svc = p.services[s] ?? {};
     // The service's own keys were checked at load (SERVICE_KEYS): here, what is inside them.
