@@ -34,7 +34,11 @@ export async function inheritVolumes(
   const volumes = (old ?? []).filter((m) => m.Type === 'volume' && m.Name && m.Destination);
   if (volumes.length === 0) return spec;
   const mounts: MountSpec[] = [...(spec.mounts ?? [])];
-  const taken = new Set(mounts.map((m) => clean(m.target)));
+  // Binds (`src:dst[:mode]`, short-syntax host paths) hold their targets too.
+  const taken = new Set([
+    ...mounts.map((m) => clean(m.target)),
+    ...(spec.binds ?? []).map((b) => clean(b.split(':')[1] ?? '')),
+  ]);
   const rest: ListedMount[] = [];
   for (const m of volumes) {
     const at = clean(m.Destination as string);
