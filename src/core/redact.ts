@@ -717,8 +717,9 @@ function walkList(list: unknown[]): unknown[] {
   let afterFlag = false;
   // The client a command list runs (`["curl", "-u", "user:x"]`), once an element names one.
   let client: Client | undefined;
-  // A private key whose lines are items of their own (log lines): its last item, and what marks its lines.
-  let key: KeySpan | undefined;
+  // Private keys whose lines are items of their own (log lines): their last items, and what marks their
+  // lines. Several at once when two streams print keys with their lines interleaved.
+  let keys: KeySpan[] | undefined;
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
     let w: unknown =
@@ -732,8 +733,12 @@ function walkList(list: unknown[]): unknown[] {
     // Only an item that masked a key's BEGIN line is looked at further: nothing else pays for this.
     if (typeof v === 'string' && w !== v && v.includes('-----BEGIN ')) {
       const span = keySpan(list, i);
-      if (span && (!key || span.last > key.last)) key = span;
-    } else if (key && i <= key.last && typeof v === 'string') w = keyLine(v, key);
+      if (span) keys = [...(keys ?? []), span];
+    } else if (keys && typeof v === 'string') {
+      keys = keys.filter((k) => i <= k.last);
+      w = keyLine(v, keys) ?? w;
+      if (keys.length === 0) keys = undefined;
+    }
     if (client && typeof w === 'string') w = clientArg(client, list[i - 1], w);
     if (typeof v === 'string') client = clientOf(v) ?? client;
     afterFlag = typeof v === 'string' && isSecretFlag(v);
@@ -798,12 +803,23 @@ function bodyOf(text: string, prefix: string, words: number): string {
   return at < 0 ? text : text.slice(at);
 }
 
-/** An item inside a key's span: `***` after the key's mark; what follows the END armour is kept, redacted. */
-function keyLine(item: string, key: KeySpan): string {
+/**
+ * An item inside keys' spans that reads as a key's line (body, header or END) after a mark shaped as
+ * that key's: `***` after the item's own mark, what follows the END armour kept, redacted. Another
+ * stream's line printed between (not key text) is left as it is; undefined then.
+ */
+function keyLine(item: string, keys: readonly KeySpan[]): string | undefined {
   const text = shownItem(item);
-  const mark = text.startsWith(key.prefix) ? key.prefix : '';
-  const end = text.indexOf(key.endMark);
-  return mark + MASK + (end >= 0 ? redactText(text.slice(end + key.endMark.length)) : '');
+  for (const key of keys) {
+    const body = bodyOf(text, key.prefix, key.prefix.split(' ').length - 1);
+    const mark = text.slice(0, text.length - body.length);
+    if (digitless(mark) !== digitless(key.prefix)) continue;
+    const end = body.indexOf(key.endMark);
+    if (end >= 0 && body.slice(0, end).trim() === '')
+      return mark + MASK + redactText(body.slice(end + key.endMark.length));
+    if (PEM_LINE.test(body)) return mark + MASK;
+  }
+  return undefined;
 }
 
 /** Whether a list element after a secret flag is its value to mask. */

@@ -308,7 +308,25 @@ describe('a private key printed one line per item (log lines)', () => {
       'after',
     ]);
     const stamped = key().map((l, i) => `2026-12-08T00:00:0${i}.12345Z ${l}`);
-    expect(redact(stamped)).toEqual(['2026-12-08T00:00:00.12345Z ***', '***', '***', '***']);
+    expect(redact(stamped)).toEqual(stamped.map((l) => `${l.slice(0, 27)}***`));
+  });
+
+  it("keeps each interleaved line's own mark, whichever stream begins first, and leaves another stream's text", () => {
+    const out = key('keygen | ');
+    const err = key('keygen | [err] ');
+    const errFirst = ['keygen | starting', ...out.flatMap((l, i) => [err[i] as string, l]), 'keygen | done'];
+    expect(redact(errFirst)).toEqual(
+      errFirst.map((l) =>
+        l.endsWith('starting') || l.endsWith('done')
+          ? l
+          : l.includes('[err]')
+            ? 'keygen | [err] ***'
+            : 'keygen | ***',
+      ),
+    );
+    // A line of the other stream inside a key's span is not key text: it stays.
+    const between = [`[err] ${key()[0] as string}`, 'progress 50%', ...key('[err] ').slice(1)];
+    expect(redact(between)).toEqual(['[err] ***', 'progress 50%', '[err] ***', '[err] ***', '[err] ***']);
   });
 
   it('masks a key cut short over the items that read as its body, and no further', () => {
