@@ -233,9 +233,9 @@ export interface ToolDef<
   secretResult?: boolean;
   /**
    * What a call would do, for the confirmation question (--confirm): read the engine, change nothing.
-   * Without it the question names the tool and its arguments.
+   * Without it, or when it answers undefined, the question names the tool and its arguments.
    */
-  preview?: (args: Static<I>, ctx: ToolContext<E>) => Promise<Preview>;
+  preview?: (args: Static<I>, ctx: ToolContext<E>) => Promise<Preview | undefined>;
   handler: (args: Static<I>, ctx: ToolContext<E>) => Promise<Static<O>>;
 }
 

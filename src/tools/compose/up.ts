@@ -41,15 +41,15 @@ export const composeUp = defineTool({
   composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 600_000,
-  // Asked when remove_orphans raises the call: the question names the containers that would go.
+  // Asked about orphans by name when remove_orphans raises the call; otherwise by its arguments, the
+  // Compose content shown with its values masked.
   preview: async (args, ctx) => {
+    if (!args.remove_orphans) return undefined;
     const { engine, signal } = ctx;
     const p = await load(ctx, args);
-    const orphans = args.remove_orphans
-      ? orphansOf(p, await projectContainers(engine.docker, p.name, undefined, signal))
-      : [];
+    const orphans = orphansOf(p, await projectContainers(engine.docker, p.name, undefined, signal));
     return {
-      action: `bring up Compose project '${p.name}'${args.remove_orphans ? ' and remove the containers of services its files no longer define' : ''}`,
+      action: `bring up Compose project '${p.name}' and remove the containers of services its files no longer define`,
       objects: orphans.map((c) => `container ${(c.Names?.[0] ?? c.Id).replace(/^\//, '')} (${c.State})`),
       beyondObjects: true,
       plan: { orphans: orphans.map((c) => c.Id) },
