@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { errorOf, structured } from '../helpers/client.ts';
-import { type AskingKind, askingClient, type UserAnswer } from '../helpers/elicit.ts';
+import { type AskingKind, acceptedRound, askingClient, type UserAnswer } from '../helpers/elicit.ts';
 import { cleanupContainers, containerExists, makeContainer } from '../helpers/engine.ts';
 import { type HttpServer, killSpawned, serveHttp } from '../helpers/http-binary.ts';
 
@@ -192,11 +192,7 @@ describe('a confirmation belongs to the credential that was asked', () => {
       };
       expect(asked.requestState).toBeString();
       const stolen = (await bob.callTool(
-        {
-          ...params,
-          inputResponses: { confirm: { action: 'accept', content: { confirm: true } } },
-          requestState: asked.requestState,
-        } as never,
+        acceptedRound(params, asked.requestState) as never,
         { allowInputRequired: true } as never,
       )) as CallToolResult;
       expect(errorOf(stolen).message).toContain('was given for another call');

@@ -4,6 +4,7 @@
  * seal, sessions and the session quota; the audit line says which method each used. The session
  * quota is one count across /mcp and /sse.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { errorOf, structured } from '../helpers/client.ts';
+import { acceptedRound } from '../helpers/elicit.ts';
 import { cleanupContainers, containerExists, makeContainer } from '../helpers/engine.ts';
 import { type HttpServer, killSpawned, serveHttp } from '../helpers/http-binary.ts';
 
@@ -134,22 +136,14 @@ describe('an OAuth subject named like a token client is another caller', () => {
       };
       expect(asked.requestState).toBeString();
       const replayed = (await oauthBob.callTool(
-        {
-          ...params,
-          inputResponses: { confirm: { action: 'accept', content: { confirm: true } } },
-          requestState: asked.requestState,
-        } as never,
+        acceptedRound(params, asked.requestState) as never,
         { allowInputRequired: true } as never,
       )) as CallToolResult;
       expect(errorOf(replayed).message).toContain('was given for another call');
       expect(await containerExists(c.id)).toBe(true);
       // The token client itself still can.
       const own = (await bob.callTool(
-        {
-          ...params,
-          inputResponses: { confirm: { action: 'accept', content: { confirm: true } } },
-          requestState: asked.requestState,
-        } as never,
+        acceptedRound(params, asked.requestState) as never,
         { allowInputRequired: true } as never,
       )) as CallToolResult;
       expect(structured<{ removed: boolean }>(own).removed).toBe(true);

@@ -118,3 +118,10 @@ const sseInit = (headers: Record<string, string>) => ({
   fetch: (url: string | URL, init?: RequestInit) =>
     fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
 });
+
+/** A 2026-era call's answer round: the call's `params` again, the question accepted, with its state. */
+export const acceptedRound = (params: object, requestState: string | undefined) => ({
+  ...params,
+  inputResponses: { confirm: { action: 'accept', content: { confirm: true } } },
+  requestState,
+});
