@@ -24,3 +24,14 @@ export function fromWholeLine(text: string): string {
   const after = rest.indexOf('\n', end.index);
   return after < 0 ? '' : rest.slice(after + 1);
 }
+
+/**
+ * The last `max` characters of `text` or fewer, starting at a word ('…' before it when cut): redaction
+ * runs on what is shown, and a cut inside `DB_PASSWORD=x` would leave `WORD=x`. '' for one long word.
+ */
+export function endAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const end = text.slice(-max);
+  const blank = end.search(/\s/);
+  return blank < 0 ? '' : `… ${end.slice(blank + 1)}`;
+}

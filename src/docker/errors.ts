@@ -3,6 +3,8 @@
  * A not-found names the kind of object that was missing (`subject`); where to look for what exists
  * is the caller's to say. Knows nothing of MCP or of any tool.
  */
+
+import { endAtWord } from '../core/cut.ts';
 import { type ErrorKind, type ObjectKind, ToolError } from '../core/errors.ts';
 import { clean } from '../core/fence.ts';
 import { scrubPaths } from '../core/host-details.ts';
@@ -263,12 +265,8 @@ export const firstLine = (s: string): string => s.split('\n')[0] ?? '';
  * would leave `WORD=x`, no longer a secret's name.
  */
 const MAX_DETAIL = 1000;
-export const clip = (s: string): string => {
-  if (s.length <= MAX_DETAIL) return s;
-  const end = s.slice(-MAX_DETAIL * 0.4);
-  const blank = end.search(/\s/);
-  return `${s.slice(0, MAX_DETAIL * 0.6)} … ${blank < 0 ? '' : end.slice(blank + 1)}`;
-};
+export const clip = (s: string): string =>
+  s.length <= MAX_DETAIL ? s : `${s.slice(0, MAX_DETAIL * 0.6)} ${endAtWord(s, MAX_DETAIL * 0.4) || '…'}`;
 
 /** The kind of any failure an engine call threw: its own kind for a ToolError, else the engine's mapping. */
 export const errorKind = (e: unknown): ErrorKind =>

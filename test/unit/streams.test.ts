@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import { PassThrough } from 'node:stream';
+import { endAtWord } from '../../src/core/cut.ts';
 import {
   consume,
   demux,
@@ -180,5 +181,14 @@ describe('consume', () => {
     stream.write('a');
     await done;
     expect(stream.destroyed).toBe(true);
+  });
+});
+
+describe('endAtWord', () => {
+  it('keeps the end from a word on, so a cut cannot leave half a secret name', () => {
+    expect(endAtWord('short', 10)).toBe('short');
+    // The last 25 characters start inside the name: '_PASSWORD=hunter2' would no longer read as a secret.
+    expect(endAtWord('login shell warning | DB_PASSWORD=hunter2 refused', 25)).toBe('… refused');
+    expect(endAtWord('x'.repeat(50), 10)).toBe('');
   });
 });

@@ -12,6 +12,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Client, ConnectConfig } from 'ssh2';
+import { endAtWord } from '../../core/cut.ts';
 import { hostKeyRefusal, parseKnownHosts, preferredHostKeyAlgorithms, verifyHostKey } from './known-hosts.ts';
 
 /** Channels per connection, below OpenSSH's MaxSessions (10); more calls at once open another connection. */
@@ -263,7 +264,7 @@ export class SshTransport {
         .map((l) => l.trim())
         .filter(Boolean);
       const why =
-        lines.slice(-3).join(' | ').slice(-400) ||
+        endAtWord(lines.slice(-3).join(' | '), 400) ||
         (code === null ? `killed by ${signal}` : `exit status ${code}`);
       this.lastFailure = `'docker system dial-stdio' on ${this.endpoint.host} failed: ${why}`;
       channel.destroy(new SshSetupError(this.lastFailure));
