@@ -9,7 +9,6 @@ import { shortId } from '../../docker/names.ts';
 import { consume, engineStream, LineSplitter } from '../../docker/streams.ts';
 import { engineFilters, FilterMap, TimeEnd, TimePoint } from '../params.ts';
 import { timeWindow } from '../time.ts';
-import { HealthExecs } from './health-execs.ts';
 
 interface EngineEvent {
   Type?: string;
@@ -70,9 +69,6 @@ export function eventRow(e: EngineEvent) {
   };
 }
 
-const askedForExecs = (filters: Record<string, string[]> | undefined) =>
-  (filters?.event ?? []).some((e) => e.startsWith('exec_'));
-
 export const dockerEvents = defineTool({
   name: 'docker_events',
   title: 'Engine events',
@@ -92,17 +88,13 @@ export const dockerEvents = defineTool({
   output: Type.Object({
     events: Type.Array(EventRow),
     count: Type.Integer(),
-    health_checks: Type.Optional(
-      Type.Array(Type.Object({ container: Type.String(), runs: Type.Integer(), failed: Type.Integer() }), {
-        description:
-          'Health check runs left out of events (3 exec events each); filter by an exec_ event to list them',
-      }),
-    ),
     ended: Type.Union(
       [Type.Literal('max_events'), Type.Literal('max_wait'), Type.Literal('until'), Type.Literal('closed')],
       { description: 'What ended the read' },
     ),
-    note: Type.Optional(Type.String({ description: 'A limit the request met' })),
+    note: Type.Optional(
+      Type.String({ description: 'A limit the request met, or how to leave exec events out' }),
+    ),
   }),
   timeoutArg: 'max_wait',
   // Actions carry exec'd command lines and attributes carry container-set labels.
@@ -126,21 +118,15 @@ export const dockerEvents = defineTool({
     // If the stream ends by itself, `until` passed, or without one the engine went away.
     let ended: 'max_events' | 'max_wait' | 'until' | 'closed' = until === undefined ? 'closed' : 'until';
 
-    // One local stop for the wait, one for enough events; the call's signal (cancel, timeout) still wins.
+    // One local stop for the wait; the call's signal (cancel, timeout) still wins and rejects.
     const wait = new AbortController();
-    const enough = new AbortController();
     const timer = setTimeout(() => wait.abort(), (args.max_wait ?? 5) * 1000);
-    const read = AbortSignal.any([signal, wait.signal, enough.signal]);
-    const sorted = new EventSort(
-      max,
-      // Exec events asked for by name are listed, a health check's included.
-      askedForExecs(args.filters) ? undefined : (ready) => new HealthExecs(docker, signal, ready),
-    );
-    sorted.onFull = () => enough.abort();
+    const read = AbortSignal.any([signal, wait.signal]);
+    const events: ReturnType<typeof eventRow>[] = [];
     const lines = new LineSplitter((line) => {
-      if (!line.trim()) return;
+      if (!line.trim() || events.length >= max) return;
       try {
-        sorted.add(JSON.parse(line) as EngineEvent);
+        events.push(eventRow(JSON.parse(line) as EngineEvent));
       } catch {
         // A line that is not JSON is not an event; skip it rather than fail the read.
       }
@@ -160,86 +146,32 @@ export const dockerEvents = defineTool({
         stream,
         (chunk) => {
           lines.push(chunk);
-          return sorted.full ? false : undefined;
+          if (events.length < max) return undefined;
+          ended = 'max_events';
+          return false;
         },
         read,
       );
-      if (sorted.full) ended = 'max_events';
     } catch (e) {
-      if (signal.aborted || !(wait.signal.aborted || enough.signal.aborted)) throw e;
-      ended = enough.signal.aborted ? 'max_events' : 'max_wait';
+      if (signal.aborted || !wait.signal.aborted) throw e;
+      ended = 'max_wait';
     } finally {
       clearTimeout(timer);
     }
-    const { events, checks } = await sorted.result();
     const asked = args.max_events ?? 100;
-    return {
-      events,
-      count: events.length,
-      ended,
-      ...(checks.length > 0 && { health_checks: checks }),
-      ...(asked > max && { note: `max_events ${asked} lowered to ${max} (--max-list-results)` }),
-    };
+    const note =
+      asked > max ? `max_events ${asked} lowered to ${max} (--max-list-results)` : execsNote(events);
+    return { events, count: events.length, ended, ...(note && { note }) };
   },
 });
 
 /**
- * The events read, in order, up to `max` listed; health check runs counted by container rather than
- * listed (when `checks` is given). `onFull` runs once `max` are listed, which may be after an event's
- * container was looked up.
+ * Health checks run as execs, three events a run, and can fill a window: when most of the events are
+ * exec events, say how to leave them out. They are not left out here: an exec with a health check's
+ * command may be anything (its environment and user are not in the event).
  */
-class EventSort {
-  private readonly raw: EngineEvent[] = [];
-  private next = 0;
-  private readonly listed: EngineEvent[] = [];
-  private readonly runs = new Map<string, { container: string; runs: number; failed: number }>();
-  private readonly health?: HealthExecs;
-  full = false;
-  onFull?: () => void;
-
-  constructor(
-    private readonly max: number,
-    checks: ((ready: () => void) => HealthExecs) | undefined,
-  ) {
-    this.health = checks?.(() => this.advance());
-  }
-
-  add(e: EngineEvent) {
-    if (this.full) return;
-    this.raw.push(e);
-    this.advance();
-  }
-
-  private advance() {
-    while (!this.full && this.next < this.raw.length) {
-      const e = this.raw[this.next] as EngineEvent;
-      const kind = this.health?.classify(e) ?? 'other';
-      if (kind === 'unknown') return;
-      this.next++;
-      if (kind === 'other') {
-        this.listed.push(e);
-        if (this.listed.length >= this.max) {
-          this.full = true;
-          this.onFull?.();
-        }
-      } else if (e.Action === 'exec_die') {
-        const name = e.Actor?.Attributes?.name ?? shortId(e.Actor?.ID ?? '');
-        const r = this.runs.get(name) ?? { container: name, runs: 0, failed: 0 };
-        r.runs++;
-        if (e.Actor?.Attributes?.exitCode !== '0') r.failed++;
-        this.runs.set(name, r);
-      }
-    }
-    // What is sorted no longer needs keeping.
-    if (this.next === this.raw.length) {
-      this.raw.length = 0;
-      this.next = 0;
-    }
-  }
-
-  async result() {
-    await this.health?.settled();
-    this.advance();
-    return { events: this.listed.map(eventRow), checks: [...this.runs.values()] };
-  }
+function execsNote(events: readonly { action: string }[]): string | undefined {
+  const execs = events.filter((e) => e.action.startsWith('exec_')).length;
+  if (execs < 6 || execs * 2 < events.length) return undefined;
+  return `${execs} of these ${events.length} events are exec events (health checks run as execs, three events a run): filters.event naming the events you want (e.g. start, die, health_status) leaves them out.`;
 }
