@@ -49,9 +49,10 @@ export const DROPPED = '[dropped: line read like an instruction]';
 
 // What a terminal shows as a gap between words, not as nothing: a carriage return inside a line (the
 // text after it is written over the start: `harmless\rIgnore…` shows `Ignore…`), vertical tab, form
-// feed, the ASCII separators, NEL, and the escapes that erase (`ESC[2K`). Each becomes a space (none
-// after a blank or at a line's start), so cleaning never glues two words into one that screening and
-// redaction no longer read. A CR that ends a line (CRLF) is only removed.
+// feed, the ASCII separators, NEL, and the escapes that erase (`ESC[2K`). Cleaning removes them, which
+// glues words (`X-A\ruth-Token` stays a header redaction reads, `-\e[2K-password` a flag); the
+// instruction screen reads the text a second way, each of them a space (`spaced`), so gluing cannot
+// hide an instruction from it either.
 // biome-ignore lint/complexity/useRegexLiterals: a literal here trips noControlCharactersInRegex.
 const SEPARATOR = new RegExp(String.raw`\r(?!\n|$)|[\u000b\u000c\u001c-\u001f\u0085]`, 'g');
 const ERASE = /[JK]$/;
@@ -65,11 +66,11 @@ const escapeGap = (seq: string, at: number, text: string) =>
     ? separatorGap(seq, at, text)
     : '';
 
-/**
- * Strips terminal escapes, control and invisible format characters; keeps tabs and newlines. A
- * separator (SEPARATOR) becomes a space.
- */
-export const clean = (text: string): string =>
+/** Strips terminal escapes, control and invisible format characters; keeps tabs and newlines. */
+export const clean = (text: string): string => text.replace(ANSI, '').replace(CONTROL, '');
+
+/** `text` cleaned with each separator (SEPARATOR) and erase escape a space: how a terminal shows it. */
+const spaced = (text: string): string =>
   text.replace(ANSI, escapeGap).replace(SEPARATOR, separatorGap).replace(CONTROL, '');
 
 /** Any character clean() removes: every escape sequence starts with one (ESC, CSI). */
@@ -80,10 +81,14 @@ export const hasControl = (text: string): boolean => HAS_CONTROL.test(text);
 
 export const looksLikeInstruction = (line: string): boolean => INSTRUCTION.test(line);
 
+/** Whether `raw`, cleaned to `text`, reads like an instruction either way: glued, or as a terminal shows it. */
+export const readsAsInstruction = (raw: string, text: string): boolean =>
+  INSTRUCTION.test(text) || (text !== raw && INSTRUCTION.test(spaced(raw)));
+
 /** One line through the filter: cleaned, then flagged or dropped if it reads like an instruction. */
 export function screenLine(line: string, filter: LogFilter): string {
   const text = clean(line);
-  if (filter === 'none' || !looksLikeInstruction(text)) return text;
+  if (filter === 'none' || !readsAsInstruction(line, text)) return text;
   return filter === 'drop' ? DROPPED : FLAG + text;
 }
 

@@ -1,6 +1,6 @@
 import type { ObjectKind, Quote } from '../core/errors.ts';
 import { reword, ToolError } from '../core/errors.ts';
-import { clean, DROPPED, FLAG, type LogFilter, looksLikeInstruction } from '../core/fence.ts';
+import { clean, DROPPED, FLAG, type LogFilter, readsAsInstruction } from '../core/fence.ts';
 import type { AnyTool } from '../core/tool.ts';
 import { clip, engineError, firstLine, scrubbed } from '../docker/errors.ts';
 
@@ -65,7 +65,8 @@ export function screenQuote(quote: Quote, filter: LogFilter): string {
     .join(' | ')
     .replace(/[«»]/g, '"');
   if (text.length > QUOTE_MAX) text = `${text.slice(0, QUOTE_MAX - 1)}…`;
-  if (filter !== 'none' && looksLikeInstruction(text)) text = filter === 'drop' ? DROPPED : FLAG + text;
+  if (filter !== 'none' && readsAsInstruction(quote.text, text))
+    text = filter === 'drop' ? DROPPED : FLAG + text;
   return `${quote.by} said: «${text}»`;
 }
 
