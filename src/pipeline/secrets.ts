@@ -74,14 +74,17 @@ export function withoutSecrets(error: ToolError, secrets: readonly string[]): To
   const forms = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort(
     (a, b) => b.length - a.length,
   );
+  // A secret longer than the text cannot be in it (and a 10 MB one would make too large a pattern).
   const maskOne = (t: string, s: string) =>
-    t.replace(
-      new RegExp(
-        s.length >= WHOLE_TOKEN_BELOW ? escapeRe(s) : `(?<![A-Za-z0-9])${escapeRe(s)}(?![A-Za-z0-9])`,
-        'gi',
-      ),
-      MASK,
-    );
+    s.length > t.length
+      ? t
+      : t.replace(
+          new RegExp(
+            s.length >= WHOLE_TOKEN_BELOW ? escapeRe(s) : `(?<![A-Za-z0-9])${escapeRe(s)}(?![A-Za-z0-9])`,
+            'gi',
+          ),
+          MASK,
+        );
   const scrub = (text: string) => forms.reduce(maskOne, text);
   const hint = (h: string | undefined) => h && scrub(h);
   const { remote } = error;
