@@ -222,7 +222,7 @@ describe('a host path below an allowlist entry on an engine that does not share 
       );
       expect(e.kind).toBe('policy_denied');
       expect(e.message).toContain(
-        `service "app" (key volumes): HostConfig.Mounts[0].Source: host path '${dir}/x' is a symbolic link on engine 'default''s host (to '/etc')`,
+        `service "app" (key volumes): HostConfig.Binds[0]: host path '${dir}/x' is a symbolic link on engine 'default''s host (to '/etc')`,
       );
       const label = { label: [`com.docker.compose.project=${project}`] };
       expect(await testDocker().listContainers({ all: true, filters: label })).toEqual([]);
