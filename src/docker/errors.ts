@@ -260,13 +260,23 @@ export const firstLine = (s: string): string => s.split('\n')[0] ?? '';
 /**
  * At most ~MAX_DETAIL characters, the start and the end kept (the reason is often last), cut after
  * scrubbing so no path is half-kept: engines quote arguments back ('exec: "<argv[0]>": executable
- * file not found'), and a 128 KB argument must not come back as a 128 KB error. The end starts at a
- * word (nothing of it if it has no blank): redaction runs later, and a cut inside `DB_PASSWORD=x`
- * would leave `WORD=x`, no longer a secret's name.
+ * file not found'), and a 128 KB argument must not come back as a 128 KB error. Both cuts fall at a
+ * word (a part with no blank keeps nothing): redaction runs later and masks whole secrets only, so a
+ * cut inside `DB_PASSWORD=x` would leave `WORD=x`, and a cut inside a secret its unmasked prefix.
  */
 const MAX_DETAIL = 1000;
 export const clip = (s: string): string =>
-  s.length <= MAX_DETAIL ? s : `${s.slice(0, MAX_DETAIL * 0.6)} ${endAtWord(s, MAX_DETAIL * 0.4) || '…'}`;
+  s.length <= MAX_DETAIL
+    ? s
+    : [startAtWord(s, MAX_DETAIL * 0.6), endAtWord(s, MAX_DETAIL * 0.4) || '…'].filter(Boolean).join(' ');
+
+/** The first `max` characters of `s` up to its last whole word; '' for one long word. */
+function startAtWord(s: string, max: number): string {
+  // A blank right at the cut means the word before it is whole.
+  if (/\s/.test(s[max] ?? '')) return s.slice(0, max);
+  const blank = s.slice(0, max).search(/\s\S*$/);
+  return blank < 0 ? '' : s.slice(0, blank);
+}
 
 /** The kind of any failure an engine call threw: its own kind for a ToolError, else the engine's mapping. */
 export const errorKind = (e: unknown): ErrorKind =>

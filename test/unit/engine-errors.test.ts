@@ -183,6 +183,18 @@ describe('engineError (the one status→error mapping)', () => {
     expect(e?.message.endsWith(` … ${'y'.repeat(370)} not found`)).toBe(true);
   });
 
+  it("ends a clipped message's start at a word, so no prefix of a secret straddling the cut is kept", () => {
+    // The start kept is the first 600 characters: they end inside the secret.
+    const message = `unable to find user ${'a'.repeat(565)}envSecretPw12345${'b'.repeat(500)}: no matching entries`;
+    const e = engineError(refusal(500, message));
+    expect(e?.message).not.toContain('envSecret');
+    expect(e?.message).toMatch(/^[^a]*unable to find user … /);
+    // One word at the start and nothing else: none of it is kept.
+    const one = engineError(refusal(500, `${'a'.repeat(590)}SECRETxyz${'b'.repeat(600)} end`));
+    expect(one?.message).not.toContain('SECRET');
+    expect(one?.message).toMatch(/^(?:\S+: )?… /);
+  });
+
   it('reports an SSH transport refusal as engine_unreachable with its own fix; a host key is not retryable', async () => {
     const { SshSetupError } = await import('../../src/docker/ssh/transport.ts');
     const changed = engineError(
