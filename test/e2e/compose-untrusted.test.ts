@@ -209,6 +209,24 @@ describe('a huge scale', () => {
     expect(hwmKiB(served.proc.pid)).toBeLessThan(200 * 1024);
   });
 
+  it('refuses links repeated by an anchor on many scaled services at once, and the server stays small', async () => {
+    const served = await serveHttp(['--read-only']);
+    const n = 60;
+    const names = Array.from({ length: n }, (_, i) => `s${i}`).join(', ');
+    const svcs = Array.from(
+      { length: n },
+      (_, i) => `  s${i}: {image: x, network_mode: none, scale: 1000, links: *L}`,
+    ).join('\n');
+    const started = performance.now();
+    const res = await call(served.base, 'docker_compose_config', {
+      content: `x-l: &L [${names}]\nservices:\n${svcs}\n`,
+      project_name: 'mcpt-links',
+    });
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(res.text).toContain('60000 containers in all');
+    expect(hwmKiB(served.proc.pid)).toBeLessThan(200 * 1024);
+  });
+
   it('refuses distinct port ranges that would make billions of bindings, and the server stays small', async () => {
     const served = await serveHttp(['--read-only']);
     const ports = Array.from({ length: 40 }, (_, i) => `"${i + 1}-65535"`).join(',');

@@ -798,3 +798,36 @@ describe('how many ports a service publishes', () => {
     await expect(check(4)).rejects.toThrow('service "a": ports: 262134 ports in all, over 196605');
   });
 });
+
+describe('the size of a project as a whole', () => {
+  const check = async (content: string) =>
+    checkContainerKeys(await load({}, { content, project_name: 'p' }), [], '1.41');
+  const services = (n: number, body: string) =>
+    Array.from({ length: n }, (_, i) => `  s${i}: { image: x, network_mode: none, ${body} }`).join('\n');
+
+  it('refuses more than 1000 containers across services, naming the keys', async () => {
+    await check(`services:\n${services(2, 'scale: 500')}\n`);
+    await expect(check(`services:\n${services(2, 'scale: 501')}\n`)).rejects.toThrow(
+      'services: 1002 containers in all (scale / deploy.replicas of every service), over 1000',
+    );
+  });
+
+  it('refuses one links list repeated on every service before any name is built', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => `s${i}`).join(', ');
+    const content = `x-l: &L [${names}]\nservices:\n${services(60, 'scale: 16, links: *L')}\n`;
+    const started = performance.now();
+    await expect(check(content)).rejects.toThrow(/service "s\d+": links: \d+ links in all, over 100000/);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("counts every service's ports and every container's, not one service's", async () => {
+    const p = '["127.0.0.1:1-65535:1-65535"]';
+    await check(`services:\n${services(3, `ports: ${p}`)}\n`);
+    await expect(check(`services:\n${services(4, `ports: ${p}`)}\n`)).rejects.toThrow(
+      'service "s3": ports: 262140 ports in all, over 196605 for the project',
+    );
+    await expect(check(`services:\n${services(1, 'scale: 4, expose: ["1-65535"]')}\n`)).rejects.toThrow(
+      'service "s0": expose: 262140 ports in all',
+    );
+  });
+});

@@ -186,24 +186,64 @@ function checkDeclared(p: {
 }
 
 /**
- * The most container ports one service may publish, ranges counted port by port: every port of each
- * protocol. Each is one binding in the create body, and distinct ranges (`1-65535`, `2-65535`…) in a
- * few hundred bytes would otherwise have config build billions of them.
+ * Caps on the project as a whole, checked before anything is expanded. Each container port (ranges
+ * counted port by port, `expose` too) and each `links` entry (one per container of the linked service)
+ * is built into the create body of every container of its service; config builds one body per service,
+ * up one per container, synchronously. Per-service caps alone let a few KB of YAML anchors repeat the
+ * same `links`/`ports` on many services and grow the work with services × replicas.
  */
+export const MAX_PROJECT_CONTAINERS = 1000;
 export const MAX_PUBLISHED_PORTS = 3 * 65535;
+export const MAX_LINK_ENTRIES = 100_000;
 
-function checkPortCount(p: { configFiles: string[]; services: Record<string, Record<string, unknown>> }) {
+/** How many container ports one `ports` / `expose` entry stands for (a range port by port). */
+function portsIn(v: unknown): number {
+  const target = isObj(v) ? v.target : v;
+  const [lo = 0, hi = lo] = String(target).split('/')[0]?.split('-').map(Number) ?? [];
+  return Number.isInteger(lo) && Number.isInteger(hi) && hi >= lo ? hi - lo + 1 : 1;
+}
+
+function checkProjectSize(p: { configFiles: string[]; services: Record<string, Record<string, unknown>> }) {
+  const file = p.configFiles[0] ?? '';
+  const count: Record<string, number> = {};
+  let containers = 0;
   for (const [s, svc] of Object.entries(p.services)) {
-    let n = 0;
-    for (const port of (svc.ports as Record<string, unknown>[] | undefined) ?? []) {
-      const [lo = 0, hi = lo] = String(port.target).split('-').map(Number);
-      n += hi - lo + 1;
+    count[s] = replicas(svc, s);
+    containers += count[s];
+  }
+  if (containers > MAX_PROJECT_CONTAINERS)
+    throw new ToolError(
+      'invalid_argument',
+      `${file}: services: ${containers} containers in all (scale / deploy.replicas of every service), over ${MAX_PROJECT_CONTAINERS}, the most this server runs for one project`,
+      {
+        hint: `Lower scale or deploy.replicas to at most ${MAX_PROJECT_CONTAINERS} containers in all, or split the project.`,
+      },
+    );
+  let ports = 0;
+  let links = 0;
+  for (const [s, svc] of Object.entries(p.services)) {
+    // A service scaled to 0 still has its body built by config.
+    const bodies = Math.max(count[s] ?? 1, 1);
+    for (const key of ['ports', 'expose'] as const) {
+      for (const v of (svc[key] as unknown[] | undefined) ?? []) ports += bodies * portsIn(v);
+      if (ports > MAX_PUBLISHED_PORTS)
+        throw new ToolError(
+          'invalid_argument',
+          `${file}: service "${s}": ${key}: ${ports} ports in all, over ${MAX_PUBLISHED_PORTS} for the project (every container's ports and expose, ranges counted port by port)`,
+          {
+            hint: 'Publish or expose fewer or shorter port ranges, or run fewer containers of the services that do.',
+          },
+        );
     }
-    if (n > MAX_PUBLISHED_PORTS)
+    for (const l of (svc.links as string[] | undefined) ?? [])
+      links += bodies * (count[l.split(':')[0] ?? l] ?? 0);
+    if (links > MAX_LINK_ENTRIES)
       throw new ToolError(
         'invalid_argument',
-        `${p.configFiles[0] ?? ''}: service "${s}": ports: ${n} ports in all, over ${MAX_PUBLISHED_PORTS} (every port of each protocol)`,
-        { hint: 'Publish fewer or shorter port ranges.' },
+        `${file}: service "${s}": links: ${links} links in all, over ${MAX_LINK_ENTRIES} for the project (one per container of each linked service, for each container that links)`,
+        {
+          hint: 'Link fewer services, or run fewer containers of the services linked; a network lets services reach each other by name without links.',
+        },
       );
   }
 }
@@ -273,11 +313,10 @@ export function checkContainerKeys(
           { hint: 'Remove it: the default IPAM driver is used.' },
         );
     }
-  // Every service's count, the unselected too: a selected one may link to it.
-  for (const [s, svc] of Object.entries(p.services)) replicas(svc, s);
   checkDeclared(p);
   checkHealthyDependencies(p);
-  checkPortCount(p);
+  // Every service's count, the unselected too: a selected one may link to it.
+  checkProjectSize(p);
   for (const s of services) {
     const svc = p.services[s] ?? {};
     // The service's own keys were checked at load (SERVICE_KEYS): here, what is inside them.
