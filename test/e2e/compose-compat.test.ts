@@ -123,6 +123,26 @@ describe('interpolated values', () => {
     ]);
   });
 
+  it('refuses a scale or ulimit that is no whole number once interpolated, naming the key, and makes nothing', async () => {
+    for (const [extra, env, said] of [
+      [', scale: "${N}"', { N: 'abc' }, 'services.a.scale: must be an integer'],
+      [', scale: "${N}"', {}, 'services.a.scale: must be an integer'],
+      [', scale: -1', {}, 'service "a": scale must be a whole number, 0 or more'],
+      [', ulimits: {nofile: "${N}"}', { N: 'abc' }, 'services.a.ulimits.nofile: must be an integer'],
+    ] as const) {
+      const name = newName();
+      const res = errorOf(
+        await server.client.callTool('docker_compose_up', {
+          content: `services:\n  a: ${svc(extra)}\n`,
+          project_name: name,
+          env,
+        }),
+      );
+      expect([res.kind, res.message]).toEqual(['invalid_argument', expect.stringContaining(said)]);
+      expect(await inspect(name, 'a')).toBeUndefined();
+    }
+  });
+
   it('drops a port an override resets with !reset', async () => {
     const dir = tempDir({
       'compose.yaml': `services:\n  a: ${svc(', ports: ["18730:80"]')}\n`,

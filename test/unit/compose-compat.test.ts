@@ -8,7 +8,7 @@ import { describe, expect, it } from 'bun:test';
 import { parseEnvFile } from '../../src/docker/compose/interpolate.ts';
 import { type LoadInput, loadProject } from '../../src/docker/compose/load.ts';
 import { serviceOrder } from '../../src/docker/compose/project.ts';
-import { serviceSpec } from '../../src/docker/compose/spec.ts';
+import { replicas, serviceSpec } from '../../src/docker/compose/spec.ts';
 
 const load = (files: Record<string, string>, input: LoadInput, processEnv?: Record<string, string>) =>
   loadProject(input, { read: async (p) => files[p], home: '/home/u', processEnv });
@@ -109,6 +109,35 @@ describe('booleans after interpolation', () => {
     await expect(
       load({}, { content: yaml('true'), project_name: 'b', env: { RO: 'x', INIT: 'maybe' } }),
     ).rejects.toThrow(/services\.a\.init: must be a boolean/);
+  });
+});
+
+describe('integers after interpolation', () => {
+  const yaml =
+    'services:\n  a:\n    image: x\n    scale: "${N:-2}"\n    ulimits: {nofile: "${U:-10}", nproc: {soft: "${U:-10}", hard: 20}}\n';
+
+  it('are numbers, as Compose casts them', async () => {
+    const p = await load({}, { content: yaml, project_name: 'i' });
+    expect(p.services.a?.scale).toBe(2);
+    expect(p.services.a?.ulimits).toEqual({ nofile: { soft: 10, hard: 10 }, nproc: { soft: 10, hard: 20 } });
+  });
+
+  it('refuse a value that is no integer, naming the key and not the value', async () => {
+    const e = await load({}, { content: yaml, project_name: 'i', env: { U: 'secretish' } }).catch(
+      (e: Error) => e,
+    );
+    expect(String(e)).toContain('<content>: services.a.ulimits.nofile: must be an integer');
+    expect(String(e)).not.toContain('secretish');
+    await expect(load({}, { content: yaml.replace('${N:-2}', '${N}'), project_name: 'i' })).rejects.toThrow(
+      'services.a.scale: must be an integer',
+    );
+  });
+
+  it('refuse a negative scale', () => {
+    expect(() => replicas({ scale: -1 }, 'a')).toThrow(
+      'service "a": scale must be a whole number, 0 or more',
+    );
+    expect(() => replicas({ deploy: { replicas: -2 } }, 'a')).toThrow('deploy.replicas must be');
   });
 });
 

@@ -93,7 +93,7 @@ describe('validation against the Compose Specification schema', () => {
       },
       { home: '/root', read: async () => undefined },
     );
-    expect(p.services.web?.deploy).toEqual({ replicas: '2' });
+    expect(p.services.web?.deploy).toEqual({ replicas: 2 });
   });
 
   it('accepts every real-world project of the fixtures', async () => {

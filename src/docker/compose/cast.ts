@@ -1,7 +1,8 @@
 /**
- * Booleans after interpolation, as Compose casts them: the specification lets `read_only: "${RO:-true}"`
- * be a string, and the engine takes only a JSON boolean. A string that is no boolean is refused here,
- * naming the key (not the value: it may come from a secret).
+ * Booleans and integers after interpolation, as Compose casts them: the specification lets
+ * `read_only: "${RO:-true}"` or `scale: ${REPLICAS}` be a string, and the engine takes only JSON
+ * booleans and numbers (`Number("abc")` would reach it as null, or count no container). A string that
+ * is neither is refused here, naming the key (not the value: it may come from a secret).
  */
 import { ToolError } from '../../core/errors.ts';
 import type { Obj } from './normalise.ts';
@@ -40,6 +41,26 @@ const TOP = [
 ].map((p) => p.split('.'));
 const PATHS = [...SERVICE, ...TOP];
 
+/** Key paths of integers in a service. */
+const INTEGERS = [
+  'scale',
+  'deploy.replicas',
+  'deploy.restart_policy.max_attempts',
+  'deploy.resources.limits.pids',
+  'ulimits.*',
+  'ulimits.*.soft',
+  'ulimits.*.hard',
+  'cpu_count',
+  'cpu_percent',
+  'cpu_shares',
+  'mem_swappiness',
+  'oom_score_adj',
+  'pids_limit',
+  'healthcheck.retries',
+  'blkio_config.weight',
+  'blkio_config.weight_device.[].weight',
+].map((p) => ['services', '*', ...p.split('.')]);
+
 /** Compose's reading of a boolean string (compose-go's toBoolean); undefined when it is none. */
 export function booleanOf(s: string): boolean | undefined {
   const v = s.toLowerCase();
@@ -48,23 +69,36 @@ export function booleanOf(s: string): boolean | undefined {
   return undefined;
 }
 
-/** Every boolean-typed string in an interpolated file made a boolean, in place; `file` names it in a refusal. */
-export function castBooleans(doc: Obj, file: string): void {
-  for (const path of PATHS) visit(doc, path, [], file);
+type Cast = { of: (s: string) => unknown; what: string; hint: string };
+const BOOLEAN: Cast = {
+  of: booleanOf,
+  what: 'a boolean (true or false)',
+  hint: 'Set it, or the variable it reads, to true or false.',
+};
+const INTEGER: Cast = {
+  of: (s) => (/^[+-]?\d{1,15}$/.test(s) ? Number(s) : undefined),
+  what: 'an integer',
+  hint: 'Set it, or the variable it reads, to a whole number.',
+};
+
+/** Every boolean- and integer-typed string in an interpolated file cast, in place; `file` names it in a refusal. */
+export function castScalars(doc: Obj, file: string): void {
+  for (const path of PATHS) visit(doc, path, [], file, BOOLEAN);
+  for (const path of INTEGERS) visit(doc, path, [], file, INTEGER);
 }
 
-function visit(v: unknown, rest: string[], at: string[], file: string): void {
+function visit(v: unknown, rest: string[], at: string[], file: string, cast: Cast): void {
   const [k, ...more] = rest;
   if (k === undefined) return;
-  const step = (child: unknown, name: string, set: (b: boolean) => void) => {
-    if (more.length > 0) visit(child, more, [...at, name], file);
+  const step = (child: unknown, name: string, set: (b: unknown) => void) => {
+    if (more.length > 0) visit(child, more, [...at, name], file, cast);
     if (more.length > 0 || typeof child !== 'string') return;
-    const b = booleanOf(child.trim());
+    const b = cast.of(child.trim());
     if (b === undefined)
       throw new ToolError(
         'invalid_argument',
-        `${file}: ${[...at, name].join('.').replace(/\.\[/g, '[')}: must be a boolean (true or false) once interpolated`,
-        { hint: 'Set it, or the variable it reads, to true or false.' },
+        `${file}: ${[...at, name].join('.').replace(/\.\[/g, '[')}: must be ${cast.what} once interpolated`,
+        { hint: cast.hint },
       );
     set(b);
   };

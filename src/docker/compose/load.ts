@@ -8,7 +8,7 @@ import { posix } from 'node:path';
 import { parseDocument, type ScalarTag } from 'yaml';
 import { reword, ToolError } from '../../core/errors.ts';
 import { isSecretName } from '../../core/redact.ts';
-import { castBooleans } from './cast.ts';
+import { castScalars } from './cast.ts';
 import {
   type Expansion,
   expansion,
@@ -412,7 +412,7 @@ async function parseFile(path: string, text: string, ctx: Ctx): Promise<Obj> {
   dropResets(doc, tags);
   for (const [service, list] of Object.entries(tags)) ctx.tags.set(`${path}#${service}`, list);
   const done = interpolateTree(doc, ctx.vars, `${path}: `, ctx.x) as Obj;
-  castBooleans(done, path);
+  castScalars(done, path);
   // The specification first (every file, as written); then what this implementation does not map.
   await validateFile(done, path);
   checkKeys(done, path);

@@ -89,10 +89,19 @@ export const MAX_REPLICAS = 1000;
 export const replicas = (svc: Obj, service = ''): number => {
   const d = svc.deploy as Obj | undefined;
   const n = Number(d?.replicas ?? svc.scale ?? 1);
+  const key = d?.replicas !== undefined ? 'deploy.replicas' : 'scale';
+  if (!Number.isInteger(n) || n < 0)
+    throw new ToolError(
+      'invalid_argument',
+      `service "${service}": ${key} must be a whole number, 0 or more`,
+      {
+        hint: `Set ${key}, or the variable it reads, to how many containers to run.`,
+      },
+    );
   if (n > MAX_REPLICAS)
     throw new ToolError(
       'invalid_argument',
-      `service "${service}": ${d?.replicas !== undefined ? 'deploy.replicas' : 'scale'} ${n} is over ${MAX_REPLICAS}, the most this server runs for one service`,
+      `service "${service}": ${key} ${n} is over ${MAX_REPLICAS}, the most this server runs for one service`,
       { hint: `Ask for at most ${MAX_REPLICAS} containers.` },
     );
   return n;
