@@ -45,9 +45,10 @@ export const HOST_PATH_LABELS: ReadonlySet<string> = new Set([
 /**
  * How the value at a path is hidden: whole (a string HIDDEN, the paths inside a list or map
  * replaced); ':source', mount specs 'SOURCE:TARGET[:MODE]' whose SOURCE alone is hidden when it is a
- * path; ':labels', a label map whose HOST_PATH_LABELS values are hidden.
+ * path; ':labels', a label map whose HOST_PATH_LABELS values are hidden; ':origin', 'KIND VALUE'
+ * ('file /srv/p/secret.txt') whose VALUE alone is hidden when it is a path (a path may hold blanks).
  */
-type How = 'whole' | 'source' | 'labels';
+type How = 'whole' | 'source' | 'labels' | 'origin';
 
 interface ParsedPath {
   keys: string[];
@@ -58,6 +59,7 @@ const HOW: Record<string, (value: unknown) => unknown> = {
   whole: (v) => hideWhole(v),
   source: (v) => hideSources(v),
   labels: (v) => hideLabels(v),
+  origin: (v) => hideOrigin(v),
 };
 
 /** A tool's `hostDetails`, parsed once. */
@@ -67,7 +69,7 @@ const parsedPaths = new WeakMap<readonly string[], ParsedPath[]>();
  * A result as a remote caller may read it, per a tool's `hostDetails` (see core/tool.ts): dotted
  * paths, `*` for every item of a list or value of a map; a string there becomes HIDDEN (an empty one
  * stays empty), a list or map has the paths and addresses inside its strings replaced; a path ending
- * in ':source' or ':labels' is hidden as `How` says. A field not there is left alone; a result with
+ * in ':source', ':labels' or ':origin' is hidden as `How` says. A field not there is left alone; a result with
  * nothing to hide comes back as the same object.
  */
 export function hideHostDetails(
@@ -115,6 +117,16 @@ function hideSources(value: unknown): unknown {
   const source = value.slice(0, cut);
   const shown = hostPath(source);
   return shown === source ? value : `${shown}${value.slice(cut)}`;
+}
+
+/** 'file /srv/p/s.txt' → 'file <hidden>'; 'environment TOKEN' stays. */
+function hideOrigin(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const blank = value.indexOf(' ');
+  if (blank < 0) return hostPath(value);
+  const rest = value.slice(blank + 1);
+  const shown = hostPath(rest);
+  return shown === rest ? value : `${value.slice(0, blank)} ${shown}`;
 }
 
 /** The host-path labels of a label map HIDDEN, the rest as they are. */

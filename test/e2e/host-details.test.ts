@@ -151,6 +151,20 @@ describe('a remote caller reads no engine-host path', () => {
     expect(projects.find((p) => p.name === project)?.config_files).toBe(HIDDEN);
   });
 
+  it('docker_compose_config hides the files of secrets and configs, keeping that they are files', async () => {
+    const proj = join(dir, 'proj');
+    writeFileSync(join(proj, 'secret.txt'), 'x\n');
+    writeFileSync(
+      join(proj, 'secrets.yaml'),
+      'services:\n  a: {image: x, secrets: [s1], configs: [c1]}\nsecrets:\n  s1: {file: ./secret.txt}\nconfigs:\n  c1: {file: ./secret.txt}\n',
+    );
+    const cfg = JSON.parse(
+      await noHostPaths(ro, 'docker_compose_config', { project_dir: proj, files: ['secrets.yaml'] }),
+    );
+    expect(cfg.secrets).toEqual([{ name: 's1', from: `file ${HIDDEN}` }]);
+    expect(cfg.configs).toEqual([{ name: 'c1', from: `file ${HIDDEN}` }]);
+  });
+
   it('the prompts that list mounts show a bind source as hidden', async () => {
     for (const name of ['security_audit', 'troubleshoot_container', 'generate_compose']) {
       const key = name === 'generate_compose' ? 'container_ids' : 'container_id';

@@ -191,3 +191,23 @@ describe('host paths across the catalogue', () => {
     expect(full.Config).toEqual({ WorkingDir: '/work', Cmd: ['/bin/sh'], Labels: shownLabels });
   });
 });
+
+describe("an ':origin' path", () => {
+  it('hides the path after a kind word, whole even with blanks, and leaves any other kind', () => {
+    const out = hideHostDetails(
+      {
+        secrets: [
+          { name: 'a', from: 'file /srv/my project/s.txt' },
+          { name: 'b', from: 'environment TOKEN' },
+          { name: 'c', from: 'external' },
+        ],
+      },
+      ['secrets.*.from:origin'],
+    );
+    expect(out.secrets).toEqual([
+      { name: 'a', from: 'file <hidden>' },
+      { name: 'b', from: 'environment TOKEN' },
+      { name: 'c', from: 'external' },
+    ]);
+  });
+});

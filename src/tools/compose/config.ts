@@ -129,8 +129,15 @@ export const composeConfig = defineTool({
   secretArgs: ['env'],
   composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
-  // Resolved on the server: its directories, and bind sources and build contexts made absolute.
-  hostDetails: ['working_dir', 'config_files', 'services.*.volumes.*:source', 'services.*.build'],
+  // Resolved on the server: its directories, bind sources, build contexts and secret/config files made absolute.
+  hostDetails: [
+    'working_dir',
+    'config_files',
+    'services.*.volumes.*:source',
+    'services.*.build',
+    'secrets.*.from:origin',
+    'configs.*.from:origin',
+  ],
   handler: async (args, ctx) => {
     const { engine, signal, told } = ctx;
     const p = await load(ctx, args);
