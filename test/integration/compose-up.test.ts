@@ -436,6 +436,79 @@ services:
   );
 });
 
+describe('down with volumes and a volume named like an anonymous one', () => {
+  const hex = () =>
+    Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+  const made: string[] = [];
+  afterAll(async () => {
+    await cleanupContainers();
+    for (const v of made)
+      await docker
+        .getVolume(v)
+        .remove()
+        .catch(() => undefined);
+  });
+  const there = (v: string) =>
+    docker
+      .getVolume(v)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      );
+
+  it(
+    'keeps an external one and one a container outside the project uses, removing only its own',
+    async () => {
+      const name = newProject();
+      const external = hex();
+      made.push(external);
+      await docker.createVolume({ Name: external, Labels: { [TEST_LABEL]: RUN_ID } });
+      const content = `
+services:
+  a:
+    image: ${TEST_IMAGE}
+    command: ["sleep", "3600"]
+    network_mode: none
+    volumes: ["${external}:/x", "/data", "/shared"]
+    stop_grace_period: 1s
+    ${LABEL}
+volumes:
+  ${external}: { external: true }
+`;
+      await callOk('docker_compose_up', { content, project_name: name });
+      const mounts = (await docker.getContainer(`${name}-a-1`).inspect()).Mounts ?? [];
+      const at = (d: string) => mounts.find((m) => m.Destination === d)?.Name as string;
+      made.push(at('/data'), at('/shared'));
+      // Another container, not the project's, mounts one of its anonymous volumes too.
+      const other = await docker.createContainer({
+        name: uniqueName('mcpt-other'),
+        Image: TEST_IMAGE,
+        Cmd: ['true'],
+        Labels: { [TEST_LABEL]: RUN_ID },
+        HostConfig: { NetworkMode: 'none', Binds: [`${at('/shared')}:/s`] },
+      });
+      const down = await callOk<{ steps: string[] }>('docker_compose_down', {
+        project_name: name,
+        volumes: true,
+      });
+      expect(down.steps).toContain(`volume ${at('/data')} removed`);
+      expect(JSON.stringify(down.steps)).not.toContain(external);
+      expect(JSON.stringify(down.steps)).not.toContain(at('/shared'));
+      expect([await there(external), await there(at('/shared')), await there(at('/data'))]).toEqual([
+        true,
+        true,
+        false,
+      ]);
+      await docker
+        .getContainer(other.id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    },
+    LONG,
+  );
+});
+
 describe('service_healthy on a dependency with no healthcheck', () => {
   it(
     'fails at once, naming both services, instead of waiting out the timeout',

@@ -17,6 +17,12 @@ export interface ListedMount {
 
 const clean = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
 
+/**
+ * The anonymous volumes a recreated container was given by name, comma-separated: its create body
+ * names them as it names an external volume, and down must still know them for the engine's.
+ */
+export const INHERITED_LABEL = 'mcp-docker.anonymous-volumes';
+
 /** A volume the engine named itself: an anonymous volume (Docker and Podman alike). */
 export const isAnonymousVolume = (name: string | undefined): name is string =>
   name !== undefined && /^[0-9a-f]{64}$/.test(name);
@@ -40,11 +46,14 @@ export async function inheritVolumes(
     ...(spec.binds ?? []).map((b) => clean(b.split(':')[1] ?? '')),
   ]);
   const rest: ListedMount[] = [];
+  const inherited: string[] = [];
   for (const m of volumes) {
     const at = clean(m.Destination as string);
     const i = mounts.findIndex((x) => x.type === 'volume' && !x.source && clean(x.target) === at);
-    if (i >= 0) mounts[i] = { ...(mounts[i] as MountSpec), source: m.Name };
-    else if (!taken.has(at)) rest.push(m);
+    if (i >= 0) {
+      mounts[i] = { ...(mounts[i] as MountSpec), source: m.Name };
+      inherited.push(m.Name as string);
+    } else if (!taken.has(at)) rest.push(m);
   }
   if (rest.length > 0 && spec.image) {
     // The image exists (up pulled or built it): one that cannot be read gives nothing to keep.
@@ -58,8 +67,13 @@ export async function inheritVolumes(
       const at = clean(m.Destination as string);
       if (!(at in declared) || taken.has(at)) continue;
       mounts.push({ type: 'volume', source: m.Name, target: at, ...(m.RW === false && { readOnly: true }) });
+      inherited.push(m.Name as string);
       taken.add(at);
     }
   }
-  return { ...spec, mounts };
+  return {
+    ...spec,
+    mounts,
+    ...(inherited.length > 0 && { labels: { ...spec.labels, [INHERITED_LABEL]: inherited.join(',') } }),
+  };
 }

@@ -4,7 +4,7 @@
  */
 import type Dockerode from 'dockerode';
 import type { ProgressFn } from '../../core/progress.ts';
-import { isAnonymousVolume, type ListedMount } from './inherit.ts';
+import { INHERITED_LABEL, isAnonymousVolume } from './inherit.ts';
 import type { Project } from './load.ts';
 import type { Step } from './project.ts';
 import { L } from './spec.ts';
@@ -90,6 +90,14 @@ async function removeAll(docker: Dockerode, project: string, o: DownOptions, rec
   const { signal, only } = o;
   const asked = (list: string[] | undefined, key: string) => !list || list.includes(key);
   const cs = await docker.listContainers({ all: true, filters: projectFilter(project), abortSignal: signal });
+  // Told before the containers go: what mounts a volume and how is read from them.
+  const anonymous = o.volumes
+    ? await anonymousVolumes(
+        docker,
+        cs.filter((c) => asked(only?.containers, c.Id)),
+        signal,
+      )
+    : [];
   let left = false;
   let removedCount = 0;
   // Dependents before what they depend on, each level at once (as Compose does): a database is not
@@ -138,7 +146,6 @@ async function removeAll(docker: Dockerode, project: string, o: DownOptions, rec
     else await removeOr(`volume ${v.Name}`, () => docker.getVolume(v.Name).remove({ abortSignal: signal }));
   }
   // The anonymous volumes of the containers removed, as `docker compose down -v` removes them.
-  const anonymous = anonymousVolumes(cs.filter((c) => asked(only?.containers, c.Id)));
   for (const v of anonymous) {
     if (!asked(only?.volumes, v)) {
       record({ object: `volume ${v}`, action: NOT_ASKED });
@@ -156,12 +163,50 @@ async function removeAll(docker: Dockerode, project: string, o: DownOptions, rec
   }
 }
 
-/** The anonymous volumes `containers` mount, each once. */
-export function anonymousVolumes(containers: readonly { Mounts?: readonly ListedMount[] }[]): string[] {
-  const names = containers.flatMap((c) =>
-    (c.Mounts ?? []).filter((m) => m.Type === 'volume').map((m) => m.Name),
-  );
-  return [...new Set(names.filter(isAnonymousVolume))];
+/** A container as inspected, as far as telling its anonymous volumes goes. */
+interface Inspected {
+  Config?: { Labels?: Record<string, string> | null };
+  HostConfig?: { Binds?: string[] | null; Mounts?: { Type?: string; Source?: string }[] | null };
+  Mounts?: { Type?: string; Name?: string }[];
+}
+
+/**
+ * The volumes the engine made for `containers` (the project's) with no name given, each once: an
+ * image's VOLUME or `volumes: ["/data"]`, kept by name on a recreate (INHERITED_LABEL). A volume the
+ * project names (declared, external) is not one, whatever its name looks like; nor is one another
+ * container, not in `containers`, also mounts.
+ */
+export async function anonymousVolumes(
+  docker: Dockerode,
+  containers: readonly { Id: string }[],
+  signal?: AbortSignal,
+): Promise<string[]> {
+  if (containers.length === 0) return [];
+  const found = new Set<string>();
+  for (const c of containers) {
+    const i = await (
+      docker.getContainer(c.Id).inspect({ abortSignal: signal } as never) as unknown as Promise<Inspected>
+    ).catch(() => undefined);
+    if (!i) continue;
+    const inherited = new Set((i.Config?.Labels?.[INHERITED_LABEL] ?? '').split(',').filter(Boolean));
+    const named = new Set([
+      ...(i.HostConfig?.Binds ?? []).map((b) => b.split(':')[0] ?? ''),
+      ...(i.HostConfig?.Mounts ?? []).filter((m) => m.Type === 'volume').map((m) => m.Source ?? ''),
+    ]);
+    for (const m of i.Mounts ?? [])
+      if (m.Type === 'volume' && isAnonymousVolume(m.Name) && (!named.has(m.Name) || inherited.has(m.Name)))
+        found.add(m.Name);
+  }
+  if (found.size === 0) return [];
+  const ours = new Set(containers.map((c) => c.Id));
+  const others = await docker.listContainers({
+    all: true,
+    filters: { volume: [...found] },
+    abortSignal: signal,
+  });
+  for (const o of others)
+    if (!ours.has(o.Id)) for (const m of o.Mounts ?? []) if (m.Name) found.delete(m.Name);
+  return [...found];
 }
 
 /**

@@ -142,7 +142,7 @@ export const composeDown = defineTool({
       args.volumes ? docker.listVolumes({ filters, abortSignal: signal }) : undefined,
     ]);
     // With volumes, also the anonymous volumes of its containers (an image's VOLUME, `volumes: ["/data"]`).
-    const anonymous = args.volumes ? anonymousVolumes(cs) : [];
+    const anonymous = args.volumes ? await anonymousVolumes(docker, cs, signal) : [];
     return {
       action: `take down Compose project '${name}'${args.volumes ? ' with its named and anonymous volumes and their data' : ''}`,
       objects: [
