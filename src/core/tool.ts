@@ -112,6 +112,12 @@ export interface Preview {
    */
   beyondObjects?: boolean;
   /**
+   * The question shows the call's arguments too (masked, as a call with no preview shows them): the
+   * call also makes things from them (an up that removes orphans runs the project's content), and
+   * the person approves that as much as what goes.
+   */
+  withArgs?: boolean;
+  /**
    * What the handler must act on once confirmed (JSON, e.g. the ids a prune removes): sealed with the
    * question and handed back as `ctx.confirmed`, so what runs is what the user saw.
    */

@@ -120,6 +120,7 @@ export function questionOf(
           ? `Space reclaimed: at least ${bytes(preview.reclaims)} (${preview.reclaimsAtLeast}).`
           : `Space reclaimed: ${bytes(preview.reclaims)}.`,
       );
+    if (preview.withArgs) lines.push(`The call: ${tool} with ${canonicalJson(args ?? {})}.`);
   } else {
     lines.push(`Confirm on engine '${engine}': ${tool} with ${canonicalJson(args ?? {})}.`);
   }

@@ -198,7 +198,11 @@ describe('orphans', () => {
         remove_orphans: true,
       });
       expect(asking.asked[0]?.message).toContain(`container ${name}-b-1 (running)`);
-      expect(asking.asked[0]?.message).not.toContain('dbg');
+      // Among what goes; the content below names every service, dbg too.
+      expect(asking.asked[0]?.message.split('\n')[1]).not.toContain('dbg');
+      // And what is brought up, as the question without remove_orphans shows it.
+      expect(asking.asked[0]?.message).toContain('The call: docker_compose_up with {"content":"services:');
+      expect(asking.asked[0]?.message).toContain('sleep');
       expect(structured<Up>(r).steps).toContain(`container ${name}-b-1 removed`);
     } finally {
       await asking.close();

@@ -120,6 +120,20 @@ describe('questionOf', () => {
       'docker_x with {"a":2,"b":1}',
     );
   });
+
+  it('shows the arguments beside what goes when the preview asks for them', () => {
+    const q = questionOf(
+      'docker_compose_up',
+      'e',
+      { action: 'bring up p', objects: ['container p-old-1 (running)'], withArgs: true },
+      { content: 'services: {}' },
+    );
+    expect(q.message).toContain('1 object will go: container p-old-1 (running).');
+    expect(q.message).toContain('The call: docker_compose_up with {"content":"services: {}"}.');
+    expect(questionOf('t', 'e', { action: 'a', objects: ['x'] }, { content: 'c' }).message).not.toContain(
+      'content',
+    );
+  });
 });
 
 describe('nothingToAsk', () => {

@@ -41,8 +41,8 @@ export const composeUp = defineTool({
   composeArgs: ['content'],
   hostPaths: ['project_dir', 'files'],
   timeoutMs: 600_000,
-  // Asked about orphans by name when remove_orphans raises the call; otherwise by its arguments, the
-  // Compose content shown with its values masked.
+  // Asked about orphans by name when remove_orphans raises the call, with its arguments as otherwise:
+  // the Compose content (values masked) is what the person approves running.
   preview: async (args, ctx) => {
     if (!args.remove_orphans) return undefined;
     const { engine, signal } = ctx;
@@ -52,6 +52,7 @@ export const composeUp = defineTool({
       action: `bring up Compose project '${p.name}' and remove the containers of services its files no longer define`,
       objects: orphans.map((c) => `container ${(c.Names?.[0] ?? c.Id).replace(/^\//, '')} (${c.State})`),
       beyondObjects: true,
+      withArgs: true,
       plan: { orphans: orphans.map((c) => c.Id) },
     };
   },
