@@ -30,6 +30,36 @@ describe('redactBytes', () => {
     ).not.toMatch(/t\0o\0k\0-/);
   });
 
+  it('masks a CRLF key to its END and a value past a UTF-8 letter, in binary bytes and UTF-16', () => {
+    const pem = [
+      '-----BEGIN PRIVATE KEY-----',
+      'MIICdwIBADANBgkqhkiG9w0BAQEFAASC',
+      'lLD9k1FmdGlEJFQ=',
+      '-----END PRIVATE KEY-----',
+      '',
+    ].join('\r\n');
+    const data = Buffer.concat([
+      Buffer.from([0x7f, 0, 0xff, 0x80]),
+      Buffer.from(`${pem}DB_PASSWORD=ab\u00e4SecretTailValue99\n`),
+      Buffer.from([0, 0xc3]),
+    ]);
+    const masked = Buffer.from(redactBytes(data) ?? []);
+    expect(masked.length).toBe(data.length);
+    const text = masked.toString('latin1');
+    expect(text).not.toContain('MIICdwIB');
+    expect(text).not.toContain('lLD9k1Fm');
+    expect(text).not.toContain('SecretTailValue99');
+    const wide = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(`hello\r\n${pem}API_TOKEN=t\u00e4k-123456\r\n`, 'utf16le'),
+    ]);
+    const shown = Buffer.from(redactBytes(wide) ?? []).toString('utf16le');
+    expect(shown).not.toContain('MIICdwIB');
+    expect(shown).not.toContain('lLD9k1Fm');
+    expect(shown).not.toContain('k-123456');
+    expect(shown).toContain('hello');
+  });
+
   it('answers undefined when nothing is masked', () => {
     expect(redactBytes(Buffer.from([0, 1, 2, ...Buffer.from('hello world'), 0xff]))).toBeUndefined();
   });
