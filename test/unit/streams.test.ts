@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import { PassThrough } from 'node:stream';
-import { endAtWord } from '../../src/core/cut.ts';
+import { endAtWord, fromWholeLine } from '../../src/core/cut.ts';
 import {
   consume,
   demux,
@@ -118,6 +118,23 @@ describe('TailBytes', () => {
     const t = new TailBytes(pem.length - 10 + 6);
     t.push(Buffer.from(`${pem}after\n`));
     expect(t.text()).toBe('after\n');
+  });
+
+  it('starts past the body lines of a key whose BEGIN line was cut off and whose END is not printed yet', () => {
+    const line = 'CwBl50ZkbVgDnguMXYhf2NYEXPx8h2L7rsvFKBDOCJ8hvBNuwUX57AXa0123456789';
+    const t = new TailBytes(150);
+    t.push(
+      Buffer.from(`DB_PASSWORD=x
+-----BEGIN PRIVATE KEY-----
+${line}
+${line}
+${line}
+${line.slice(0, 20)}`),
+    );
+    expect(t.text()).toBe('');
+    // A short word after a cut is no key's body; a key's run ends at a line that is not one.
+    expect(fromWholeLine('xx\ndone\nok')).toBe('done\nok');
+    expect(fromWholeLine(`xx\n${line}\n${line.slice(0, 30)}=\n[warn] retry\n`)).toBe('[warn] retry\n');
   });
 });
 
