@@ -57,4 +57,20 @@ describe('docker_run_container refused at start', () => {
     expect(err.message).toContain('the container this call created was removed');
     expect(await containerExists(name)).toBe(false);
   });
+
+  it('says a container run with remove that failed to start was removed, as the engine removed it itself', async () => {
+    const name = uniqueName('mcpt-noexec-rm');
+    const result = await server.client.callTool('docker_run_container', {
+      image: TEST_IMAGE,
+      name,
+      command: ['/app/start.sh'],
+      network_mode: 'none',
+      remove: true,
+      labels: testLabels(),
+    });
+    const err = errorOf(result);
+    expect(err.message).toContain('the container this call created was removed');
+    expect(err.message).not.toContain('is left');
+    expect(await containerExists(name)).toBe(false);
+  });
 });

@@ -302,11 +302,16 @@ async function joinLaterNetworks(
   }
 }
 
-/** Best-effort force removal after a failure. Own short deadline: the call's signal may have fired. */
+/**
+ * Best-effort force removal after a failure, true when the container is gone. Own short deadline: the
+ * call's signal may have fired. With AutoRemove the engine may have removed it first (404) or be
+ * removing it (409 "removal … already in progress"): gone too, not left.
+ */
 const discard = (container: Dockerode.Container): Promise<boolean> =>
   container.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(10_000) }).then(
     () => true,
-    () => false,
+    (e: { statusCode?: number; message?: string }) =>
+      e.statusCode === 404 || (e.statusCode === 409 && /already in progress/i.test(String(e.message))),
   );
 
 const gone = (e: unknown) => {
