@@ -46,9 +46,12 @@ export const HOST_PATH_LABELS: ReadonlySet<string> = new Set([
  * How the value at a path is hidden: whole (a string HIDDEN, the paths inside a list or map
  * replaced); ':source', mount specs 'SOURCE:TARGET[:MODE]' whose SOURCE alone is hidden when it is a
  * path; ':labels', a label map whose HOST_PATH_LABELS values are hidden; ':origin', 'KIND VALUE'
- * ('file /srv/p/secret.txt') whose VALUE alone is hidden when it is a path (a path may hold blanks).
+ * ('file /srv/p/secret.txt') whose VALUE alone is hidden when it is a path (a path may hold blanks);
+ * ':options', a driver's option map whose options naming a place (`gelf-address`, `splunk-url`,
+ * `fluentd-address`, a file or directory) are hidden whole, as their value may be a bare host name,
+ * the rest with paths scrubbed.
  */
-type How = 'whole' | 'source' | 'labels' | 'origin';
+type How = 'whole' | 'source' | 'labels' | 'origin' | 'options';
 
 interface ParsedPath {
   keys: string[];
@@ -60,6 +63,7 @@ const HOW: Record<string, (value: unknown) => unknown> = {
   source: (v) => hideSources(v),
   labels: (v) => hideLabels(v),
   origin: (v) => hideOrigin(v),
+  options: (v) => hideOptions(v),
 };
 
 /** A tool's `hostDetails`, parsed once. */
@@ -133,6 +137,16 @@ function hideOrigin(value: unknown): unknown {
 const hideLabels = (value: unknown): unknown =>
   value && typeof value === 'object' && !Array.isArray(value)
     ? mapChanged(value, (v, k) => (k !== undefined && HOST_PATH_LABELS.has(k) ? hideWhole(v) : v))
+    : value;
+
+/** Option names whose value is a place: an address, URL, host, socket, file or directory. */
+const PLACE_OPTION = /address|url|host|endpoint|socket|path|file|dir|server|uri/i;
+
+const hideOptions = (value: unknown): unknown =>
+  value && typeof value === 'object' && !Array.isArray(value)
+    ? mapChanged(value, (v, k) =>
+        typeof v === 'string' && v !== '' && k !== undefined && PLACE_OPTION.test(k) ? HIDDEN : scrubDeep(v),
+      )
     : value;
 
 const scrubDeep = (value: unknown): unknown => {

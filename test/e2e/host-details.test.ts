@@ -21,6 +21,7 @@ const composeFile = join(dir, 'proj', 'compose.yaml');
 const volume = uniqueName('mcpt-hd-v');
 const gone = uniqueName('mcpt-hd-gone');
 const container = uniqueName('mcpt-hd-c');
+const gelf = uniqueName('mcpt-hd-gelf');
 const project = uniqueName('mcpt-hd-p');
 let root = '';
 let base = '';
@@ -78,6 +79,20 @@ beforeAll(async () => {
     },
     HostConfig: { NetworkMode: 'none', Binds: [`${bind}:/data:ro`, `${volume}:/vol`] },
   });
+  // Its log driver sends to a collector of the operator's (never started: nothing is sent).
+  await docker.createContainer({
+    name: gelf,
+    Image: TEST_IMAGE,
+    Cmd: ['true'],
+    Labels: testLabels(),
+    HostConfig: {
+      NetworkMode: 'none',
+      LogConfig: {
+        Type: 'gelf',
+        Config: { 'gelf-address': 'udp://logs.example.internal:47302', tag: 'web' },
+      },
+    },
+  });
   const [roToken, roHash] = await tokenPair();
   const [opsToken, opsHash] = await tokenPair();
   writeFileSync(
@@ -131,6 +146,16 @@ describe('a remote caller reads no engine-host path', () => {
     expect(full.HostConfig.Binds).toEqual([`${HIDDEN}:/data:ro`, `${volume}:/vol`]);
     for (const m of full.Mounts) expect(m.Source).toBe(HIDDEN);
     expect(full.Mounts.map((m: { Destination: string }) => m.Destination).sort()).toEqual(['/data', '/vol']);
+  });
+
+  it("docker_inspect_container full hides where its log driver sends logs, keeping the driver's other options", async () => {
+    const full = structured(
+      await ro.callTool({ name: 'docker_inspect_container', arguments: { container_id: gelf, full: true } }),
+    ) as { HostConfig: { LogConfig: unknown } };
+    expect(full.HostConfig.LogConfig).toEqual({
+      Type: 'gelf',
+      Config: { 'gelf-address': HIDDEN, tag: 'web' },
+    });
   });
 
   it('docker_inspect_image, docker_list_containers and docker_system_df show no data-root path', async () => {

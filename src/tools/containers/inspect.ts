@@ -73,7 +73,8 @@ export const inspectContainerTool = defineTool({
     'Config.Entrypoint',
   ],
   // Files the engine keeps for it under its data root, its layers' directories, and bind sources:
-  // paths of the engine host (a volume's name stays).
+  // paths of the engine host (a volume's name stays); where its log driver sends logs (the operator's
+  // log collectors).
   hostDetails: [
     'mounts.*:source',
     'labels:labels',
@@ -88,6 +89,7 @@ export const inspectContainerTool = defineTool({
     'HostConfig.Mounts.*.Source',
     'HostConfig.ContainerIDFile',
     'NetworkSettings.SandboxKey',
+    'HostConfig.LogConfig.Config:options',
   ],
   handler: async ({ container_id, full }, { engine: { docker }, signal }) => {
     const info = await inspectContainer(docker, container_id, signal);
