@@ -719,7 +719,7 @@ function walkList(list: unknown[]): unknown[] {
   let client: Client | undefined;
   // Private keys whose lines are items of their own (log lines): their last items, and what marks their
   // lines. Several at once when two streams print keys with their lines interleaved.
-  let keys: KeySpan[] | undefined;
+  let keys: KeySpan[] | undefined = headlessKey(list);
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
     let w: unknown =
@@ -784,12 +784,57 @@ function keySpan(list: unknown[], i: number): KeySpan | undefined {
     const again = text.indexOf(`-----BEGIN ${m[1]}-----`);
     if (again >= 0 && digitless(text.slice(0, again)) === shape) break;
   }
-  // No END (the key was cut short): the items right after it that read as its body.
+  // No END (the key was cut short, or is still being printed): the items after it that read as its
+  // body. A few lines of another stream, or a progress line, may interrupt it: past such a gap the
+  // body goes on from a full body line (a word such as `MORE` after a gap is not taken for one).
   const words = prefix.split(' ').length - 1;
   let last = i;
-  while (last < stop && PEM_LINE.test(bodyOf(shownItem(list[last + 1]), prefix, words))) last++;
+  let gap = 0;
+  for (let j = i + 1; j <= stop; j++) {
+    const body = bodyOf(shownItem(list[j]), prefix, words);
+    if (PEM_LINE.test(body) && (gap === 0 || FULL_BODY.test(body))) {
+      last = j;
+      gap = 0;
+    } else if (++gap > KEY_GAP) break;
+  }
   return last > i ? { last, prefix, endMark } : undefined;
 }
+
+/** Items not of a key's body that may interrupt an unended one before it is taken to have stopped. */
+const KEY_GAP = 8;
+/** A full line of a PEM body (64 characters of base64, 70 in PGP's armour). */
+const FULL_BODY = /^[ \t]*[A-Za-z0-9+/]{40,}={0,2}[ \t]*$/;
+/** The end of an item that may be a line of a key's body: what a list starting inside a key starts with. */
+const BODY_TAIL = /(?:^|[ \]|])[A-Za-z0-9+/]{8,}={0,2}[ \t]*$/;
+
+/**
+ * The span of a key a list starts inside (`tail` or a cut kept its last lines but not its BEGIN): from
+ * the first items, one reading as a body line, to the END line within reach, if no BEGIN comes first.
+ */
+function headlessKey(list: unknown[]): KeySpan[] | undefined {
+  // Its first body line among the first items (another stream's line may come before it).
+  let body = false;
+  for (let j = 0; j < list.length && j < KEY_GAP && !body; j++) {
+    const item = list[j];
+    if (typeof item !== 'string') return undefined;
+    body = BODY_TAIL.test(item);
+  }
+  if (!body) return undefined;
+  const stop = Math.min(list.length - 1, KEY_ITEMS);
+  for (let j = 0; j <= stop; j++) {
+    const item = list[j];
+    if (typeof item !== 'string') return undefined;
+    if (item.includes('-----BEGIN ')) return undefined;
+    if (!item.includes('-----END ')) continue;
+    const text = shownItem(item);
+    const end = KEY_END_LINE.exec(text);
+    if (!end) continue;
+    return [{ last: j, prefix: text.slice(0, end.index), endMark: end[0] }];
+  }
+  return undefined;
+}
+
+const KEY_END_LINE = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
 
 const PEM_LINE = new RegExp(`${PEM_BODY.source}|${PEM_HEADER.source}`);
 const shownItem = (v: unknown): string => (typeof v !== 'string' ? '' : hasControl(v) ? clean(v) : v);

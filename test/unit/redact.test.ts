@@ -340,6 +340,45 @@ describe('a private key printed one line per item (log lines)', () => {
     ]);
   });
 
+  it('masks a list that starts inside a key (its BEGIN left out by tail) through its END line', () => {
+    expect(redact([...key().slice(1), 'done'])).toEqual(['***', '***', '***', 'done']);
+    expect(redact(['[err] x', ...key('web | ').slice(2), 'web | ok'])).toEqual([
+      '[err] x',
+      'web | ***',
+      'web | ***',
+      'web | ok',
+    ]);
+    const ids = ['e86bde1e6f56', 'a1b2c3d4e5f6'];
+    expect(redact(ids)).toBe(ids);
+  });
+
+  it("keeps masking an unended key's body past another stream's lines between", () => {
+    const line = body[0] as string;
+    const out = [
+      '-----BEGIN PRIVATE KEY-----',
+      line,
+      line,
+      '[err] progress 50%',
+      line,
+      line,
+      '[warn] retry',
+      line,
+    ];
+    expect(redact([...out, 'done', '[err] x', 'MORE'])).toEqual([
+      '***',
+      '***',
+      '***',
+      '[err] progress 50%',
+      '***',
+      '***',
+      '[warn] retry',
+      '***',
+      '***',
+      '[err] x',
+      'MORE',
+    ]);
+  });
+
   it('leaves lists without a key, and a key ended in its own item, as they were', () => {
     const plain = ['-----BEGIN CERTIFICATE-----', 'QUJD', '-----END CERTIFICATE-----', 'next'];
     expect(redact(plain)).toBe(plain);
