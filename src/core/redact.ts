@@ -800,6 +800,40 @@ function keySpan(list: unknown[], i: number): KeySpan | undefined {
   return last > i ? { last, prefix, endMark } : undefined;
 }
 
+/**
+ * A masker of log lines as they are read, one stream's lines after another's: each line of a PEM
+ * private key printed one line at a time becomes `***` (its BEGIN line redacted, what follows its END
+ * armour kept), so a filter run on the lines (grep, a wait's pattern) matches, and keeps, masked text
+ * only. Each stream's key is followed on its own; an unended one as keySpan follows it.
+ */
+export function keyLineMasker(): (line: string, stream: string) => string {
+  const open = new Map<string, { endMark: string; gap: number }>();
+  return (line, stream) => {
+    const key = open.get(stream);
+    if (key) {
+      const end = line.indexOf(key.endMark);
+      if (end >= 0 && line.slice(0, end).trim() === '') {
+        open.delete(stream);
+        return MASK + redactText(line.slice(end + key.endMark.length));
+      }
+      if (PEM_LINE.test(line) && (key.gap === 0 || FULL_BODY.test(line))) {
+        key.gap = 0;
+        return MASK;
+      }
+      if (++key.gap > KEY_GAP) open.delete(stream);
+    }
+    if (!line.includes('-----BEGIN ')) return line;
+    let m: RegExpExecArray | null = null;
+    PEM_BEGIN.lastIndex = 0;
+    for (let next = PEM_BEGIN.exec(line); next; next = PEM_BEGIN.exec(line)) m = next;
+    if (m) {
+      const endMark = `-----END ${m[1]}-----`;
+      if (!line.includes(endMark, m.index)) open.set(stream, { endMark, gap: 0 });
+    }
+    return redactText(line);
+  };
+}
+
 /** Items not of a key's body that may interrupt an unended one before it is taken to have stopped. */
 const KEY_GAP = 8;
 /** A full line of a PEM body (64 characters of base64, 70 in PGP's armour). */

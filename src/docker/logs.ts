@@ -10,6 +10,7 @@ import type Dockerode from 'dockerode';
 import { fromWholeLine } from '../core/cut.ts';
 import type { EngineInfo } from '../core/engine.ts';
 import { clean, hasControl } from '../core/fence.ts';
+import { keyLineMasker } from '../core/redact.ts';
 import { tailMisjoinsLines } from './podman.ts';
 import {
   consume,
@@ -198,13 +199,20 @@ function keeper(budget: LineBudget, markStderr: boolean, stamped = false) {
   const { match } = budget;
   let scanned = 0;
   let cut = 0;
+  // A key's lines masked before the match: `grep` must neither find nor keep its body lines, which
+  // without their BEGIN line would no longer read as a key's.
+  const maskKeys = keyLineMasker();
   return {
     take(raw: string, from: StreamName, wasCut = false): undefined {
       scanned++;
       if (wasCut) cut++;
-      const line = hasControl(raw) ? clean(raw) : raw;
-      if (!match || match(stamped ? line.slice(line.indexOf(' ') + 1) : line))
+      const whole = hasControl(raw) ? clean(raw) : raw;
+      const at = stamped ? whole.indexOf(' ') + 1 : 0;
+      const text = maskKeys(whole.slice(at), from);
+      if (!match || match(text)) {
+        const line = at > 0 ? whole.slice(0, at) + text : text;
         kept.push(from === 'stderr' && markStderr ? STDERR_PREFIX + line : line);
+      }
       return undefined;
     },
     result: (): LogTail => ({ lines: kept.lines(), scanned, matched: kept.total, cut }),

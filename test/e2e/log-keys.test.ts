@@ -10,6 +10,8 @@ import { cleanupContainers, makeContainer, testDocker, uniqueName } from '../hel
 // Body lines hold words found nowhere else: their absence from what the caller reads is the test.
 const BODY = ['MIIEpAIBAAKCAQEAkeybodyalpha0Hd2Mo4lgOEePzNm0tRgeLezV6ffAt0gun', 'VTLw7onkeybodybeta'];
 const KEY = ['-----BEGIN RSA PRIVATE KEY-----', ...BODY, '-----END RSA PRIVATE KEY-----'].join('\\n');
+/** The log lines without the fence around untrusted text. */
+const unfenced = (lines: string[]) => lines.filter((l) => !/^<\/?untrusted-/.test(l));
 const leaked = (lines: string[]) => lines.filter((l) => /keybody|END RSA/.test(l));
 
 let server: RunningServer;
@@ -67,5 +69,24 @@ describe('a private key printed line by line to the logs', () => {
     expect(leaked(got)).toEqual([]);
     expect(got.filter((l) => l === 'keygen | ***')).toHaveLength(4);
     expect(got.filter((l) => l === 'keygen | [err] ***')).toHaveLength(4);
+  });
+
+  it('docker_container_logs masks the lines tail keeps without their BEGIN line', async () => {
+    const got = await lines('docker_container_logs', { container_id: box.name, stderr: false, tail: 3 });
+    expect(unfenced(got)).toEqual(['***', '***', 'done']);
+  });
+
+  it('grep neither finds nor shows the lines of a key, in container and compose logs', async () => {
+    expect(
+      unfenced(await lines('docker_container_logs', { container_id: box.name, grep: 'keybody' })),
+    ).toEqual([]);
+    const stars = await lines('docker_container_logs', {
+      container_id: box.name,
+      grep: '/^(\\[err\\] )?\\*+$/',
+    });
+    expect(unfenced(stars)).toHaveLength(8);
+    expect(unfenced(await lines('docker_compose_logs', { project_name: project, grep: 'keybody' }))).toEqual(
+      [],
+    );
   });
 });

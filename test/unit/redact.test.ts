@@ -2,7 +2,15 @@
 import { describe, expect, it } from 'bun:test';
 import fc from 'fast-check';
 import { clean } from '../../src/core/fence.ts';
-import { isSecretName, MASK, redact, redactEntry, redactResult, redactText } from '../../src/core/redact.ts';
+import {
+  isSecretName,
+  keyLineMasker,
+  MASK,
+  redact,
+  redactEntry,
+  redactResult,
+  redactText,
+} from '../../src/core/redact.ts';
 import { fcParams } from '../helpers/fuzz.ts';
 
 describe('secret names', () => {
@@ -376,6 +384,28 @@ describe('a private key printed one line per item (log lines)', () => {
       '***',
       '[err] x',
       'MORE',
+    ]);
+  });
+
+  it('masks the lines of a key as a log is read, each stream followed on its own', () => {
+    const mask = keyLineMasker();
+    const read: [string, string][] = [
+      ['starting', 'out'],
+      ['-----BEGIN RSA PRIVATE KEY-----', 'out'],
+      [body[0] as string, 'out'],
+      ['progress 50%', 'err'],
+      [body[1] as string, 'out'],
+      ['-----END RSA PRIVATE KEY----- ok', 'out'],
+      ['QUJDRA', 'out'],
+    ];
+    expect(read.map(([l, s]) => mask(l, s))).toEqual([
+      'starting',
+      '***',
+      '***',
+      'progress 50%',
+      '***',
+      '*** ok',
+      'QUJDRA',
     ]);
   });
 
