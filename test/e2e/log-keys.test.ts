@@ -89,4 +89,14 @@ describe('a private key printed line by line to the logs', () => {
       [],
     );
   });
+
+  it("docker_wait_container's pattern does not match a key's line, nor quote it", async () => {
+    const result = await server.client.callTool('docker_wait_container', {
+      container_id: box.name,
+      pattern: 'keybody',
+      timeout: 2,
+    });
+    expect(JSON.stringify(result)).not.toContain('keybody');
+    expect(structured<{ met: boolean }>(result).met).toBe(false);
+  });
 });

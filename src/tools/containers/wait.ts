@@ -4,6 +4,7 @@ import type Dockerode from 'dockerode';
 import Type from 'typebox';
 import { ToolError } from '../../core/errors.ts';
 import { clean, hasControl } from '../../core/fence.ts';
+import { keyLineMasker } from '../../core/redact.ts';
 import { defineTool } from '../../core/tool.ts';
 import { liveHealth } from '../../docker/containers.ts';
 import { statusOf } from '../../docker/errors.ts';
@@ -108,10 +109,12 @@ export const waitContainer = defineTool({
         outlived(e);
         return undefined;
       });
-      const found = (raw: string, _from: unknown, wasCut: boolean) => {
+      // A key's lines masked before the match, as docker_container_logs' grep has them.
+      const maskKeys = keyLineMasker();
+      const found = (raw: string, from: string, wasCut: boolean) => {
         if (wasCut) cut++;
         // Matched as the caller reads it, as docker_container_logs' grep matches.
-        const line = hasControl(raw) ? clean(raw) : raw;
+        const line = maskKeys(hasControl(raw) ? clean(raw) : raw, from);
         if (match(line)) matched = line;
         return matched === undefined ? undefined : false;
       };
