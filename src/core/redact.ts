@@ -617,9 +617,11 @@ function masksSomething(json: string): boolean {
 function masksToken(json: string, open: number, close: number, text: string): boolean {
   const before = json.charCodeAt(open - 1);
   if (before !== 91 && before !== 44) return redactText(text) !== text;
-  // A client's name (`"curl"` in a command list): the walk reads the elements after it.
+  // A client's name (`"curl"` in a command list): the walk reads the elements after it. A key's END
+  // line: the list may start inside that key (headlessKey).
   return (
     redactEntry(text) !== text ||
+    (text.includes('-----END ') && KEY_END_LINE.test(text)) ||
     (json.charCodeAt(close + 1) === 44 && isSecretFlag(text)) ||
     clientOf(text) !== undefined
   );

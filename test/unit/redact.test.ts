@@ -356,6 +356,11 @@ describe('a private key printed one line per item (log lines)', () => {
       'web | ***',
       'web | ok',
     ]);
+    // A result's quick scan finds nothing to mask in these lines: it must still walk them.
+    const line = body[0] as string;
+    expect(redactResult({ lines: [line, line, '-----END PRIVATE KEY-----', 'done'] }).value).toEqual({
+      lines: ['***', '***', '***', 'done'],
+    });
     const ids = ['e86bde1e6f56', 'a1b2c3d4e5f6'];
     expect(redact(ids)).toBe(ids);
   });
