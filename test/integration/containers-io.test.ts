@@ -387,6 +387,18 @@ describe('docker_exec_command', () => {
     expect(out.error.hint).toContain('docker_container_top');
   });
 
+  it('quotes no body line of a key still being printed at a timeout, its BEGIN older than the quote', async () => {
+    const line = 'MIIEpAIBAAKCAQEAkeybodyalpha0Hd2Mo4lgOEePzNm0tRgeLezV6ffAt0gun';
+    const out = await call('docker_exec_command', {
+      container_id: running,
+      command: `echo -----BEGIN PRIVATE KEY-----; for i in 1 2 3 4 5; do echo ${line}; done; sleep 10`,
+      timeout: 1,
+    });
+    if (out.ok) throw new Error('the exec did not time out');
+    expect(out.error.message).not.toContain('keybody');
+    expect(out.error.message).toContain("its newest output is not quoted (blank, or a private key's lines)");
+  });
+
   it('refuses a stopped container with conflict and a hint to start it', async () => {
     const { id } = await makeContainer({ start: false });
     const err = await callErr('docker_exec_command', { container_id: id, command: 'true' });

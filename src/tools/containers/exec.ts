@@ -163,7 +163,11 @@ function soFar(reason: unknown, output: OutputTail): unknown {
   // run on, and be masked, to its end; in quotes it ends with its own line.
   const lines = [...newest(output.stdout, ''), ...newest(output.stderr, '[err] ')];
   const told = reason as { message: string; hint?: string; retryable: boolean; quote?: Quote };
-  told.message = `${reason.message}. The command may still be running in the container${lines.length ? '' : '; it printed nothing yet'}`;
+  const none =
+    output.stdout.total + output.stderr.total === 0
+      ? '; it printed nothing yet'
+      : "; its newest output is not quoted (blank, or a private key's lines)";
+  told.message = `${reason.message}. The command may still be running in the container${lines.length ? '' : none}`;
   told.hint = `${reason.hint ? `${reason.hint} ` : ''}See with docker_container_top whether it still runs before running it again.`;
   told.retryable = false;
   if (lines.length)
