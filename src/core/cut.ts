@@ -5,9 +5,10 @@
 
 const KEY_BEGIN = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
 const KEY_END = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
-// A full line of a PEM body (64 characters of base64, 70 in PGP's): what a key's first kept line, its
-// BEGIN cut off, reads as; a word as short as `done` is not taken for one.
-const KEY_BODY_LINE = /^[A-Za-z0-9+/]{40,}={0,2}\r?$/;
+// A full line of a PEM body (64 characters of base64, 70 in PGP's, upper and lower case letters and
+// digits): what a key's first kept line, its BEGIN cut off, reads as; neither a word as short as
+// `done` nor a long run of one kind of character (`0000…`) is taken for one.
+const KEY_BODY_LINE = /^(?=[^\r\n]*[A-Z])(?=[^\r\n]*[a-z])(?=[^\r\n]*[0-9])[A-Za-z0-9+/]{40,76}={0,2}\r?$/;
 const BODY_LINE = /^[ \t]*[A-Za-z0-9+/=]+[ \t]*\r?$/;
 
 /**

@@ -838,8 +838,8 @@ export function keyLineMasker(): (line: string, stream: string) => string {
 
 /** Items not of a key's body that may interrupt an unended one before it is taken to have stopped. */
 const KEY_GAP = 8;
-/** A full line of a PEM body (64 characters of base64, 70 in PGP's armour). */
-const FULL_BODY = /^[ \t]*[A-Za-z0-9+/]{40,}={0,2}[ \t]*$/;
+/** A full line of a PEM body (64 characters of base64, 70 in PGP's armour; letters of both cases, digits). */
+const FULL_BODY = /^[ \t]*(?=\S*[A-Z])(?=\S*[a-z])(?=\S*[0-9])[A-Za-z0-9+/]{40,76}={0,2}[ \t]*$/;
 /** The end of an item that may be a line of a key's body: what a list starting inside a key starts with. */
 const BODY_TAIL = /(?:^|[ \]|])[A-Za-z0-9+/]{8,}={0,2}[ \t]*$/;
 

@@ -134,6 +134,8 @@ ${line.slice(0, 20)}`),
     expect(t.text()).toBe('');
     // A short word after a cut is no key's body; a key's run ends at a line that is not one.
     expect(fromWholeLine('xx\ndone\nok')).toBe('done\nok');
+    expect(fromWholeLine(`xx\n${'0'.repeat(100)}\n`)).toBe(`${'0'.repeat(100)}\n`);
+    expect(fromWholeLine(`xx\n${'A'.repeat(64)}\nok`)).toBe(`${'A'.repeat(64)}\nok`);
     expect(fromWholeLine(`xx\n${line}\n${line.slice(0, 30)}=\n[warn] retry\n`)).toBe('[warn] retry\n');
   });
 });
