@@ -73,7 +73,7 @@ const parsedPaths = new WeakMap<readonly string[], ParsedPath[]>();
  * A result as a remote caller may read it, per a tool's `hostDetails` (see core/tool.ts): dotted
  * paths, `*` for every item of a list or value of a map; a string there becomes HIDDEN (an empty one
  * stays empty), a list or map has the paths and addresses inside its strings replaced; a path ending
- * in ':source', ':labels' or ':origin' is hidden as `How` says. A field not there is left alone; a result with
+ * in ':source', ':labels', ':origin' or ':options' is hidden as `How` says. A field not there is left alone; a result with
  * nothing to hide comes back as the same object.
  */
 export function hideHostDetails(

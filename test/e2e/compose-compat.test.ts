@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 const newName = () => {
-  const n = uniqueName('fxcb').replace(/[^a-z0-9-]/g, '');
+  const n = uniqueName('mcpt-cc').replace(/[^a-z0-9-]/g, '');
   projects.push(n);
   return n;
 };
