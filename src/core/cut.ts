@@ -53,3 +53,11 @@ export function endAtWord(text: string, max: number): string {
   const blank = end.search(/\s/);
   return blank < 0 ? '' : `… ${end.slice(blank + 1)}`;
 }
+
+/** The first `max` characters of `text` up to its last whole word (the start's twin of endAtWord); '' for one long word. */
+export function startAtWord(text: string, max: number): string {
+  // A blank right at the cut means the word before it is whole.
+  if (/\s/.test(text[max] ?? '')) return text.slice(0, max);
+  const blank = text.slice(0, max).search(/\s\S*$/);
+  return blank < 0 ? '' : text.slice(0, blank);
+}

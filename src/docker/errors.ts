@@ -4,7 +4,7 @@
  * is the caller's to say. Knows nothing of MCP or of any tool.
  */
 
-import { endAtWord } from '../core/cut.ts';
+import { endAtWord, startAtWord } from '../core/cut.ts';
 import { type ErrorKind, type ObjectKind, ToolError } from '../core/errors.ts';
 import { clean } from '../core/fence.ts';
 import { scrubPaths } from '../core/host-details.ts';
@@ -269,14 +269,6 @@ export const clip = (s: string): string =>
   s.length <= MAX_DETAIL
     ? s
     : [startAtWord(s, MAX_DETAIL * 0.6), endAtWord(s, MAX_DETAIL * 0.4) || '…'].filter(Boolean).join(' ');
-
-/** The first `max` characters of `s` up to its last whole word; '' for one long word. */
-function startAtWord(s: string, max: number): string {
-  // A blank right at the cut means the word before it is whole.
-  if (/\s/.test(s[max] ?? '')) return s.slice(0, max);
-  const blank = s.slice(0, max).search(/\s\S*$/);
-  return blank < 0 ? '' : s.slice(0, blank);
-}
 
 /** The kind of any failure an engine call threw: its own kind for a ToolError, else the engine's mapping. */
 export const errorKind = (e: unknown): ErrorKind =>
